@@ -1,0 +1,3 @@
+from pytest_gpuslo.cli import main
+import sys
+sys.exit(main())

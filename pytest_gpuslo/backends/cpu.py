@@ -1,0 +1,91 @@
+"""CPU backend: lanes are worker threads sharing one FIFO queue (an M/G/c server).
+
+Time comes from ``time.perf_counter_ns``.  A lane runs any Python callable, so CPU stages such as
+tokenisation are gated for real.  What a lane really gives: a body that releases the GIL (numpy on
+large arrays, I/O, a GPU launch) runs in parallel with the others; a pure-Python body serialises
+the lanes, which shows as queueing in the latencies (docs/architecture.md, "The GIL").
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import queue
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from pytest_gpuslo.measurement import Recorder, Request
+
+_clock = time.perf_counter_ns
+
+
+def probe() -> str | None:
+    """The CPU backend runs everywhere."""
+    return None
+
+
+class Backend:
+    """Worker-thread lanes; the first free lane takes the oldest waiting request."""
+
+    name = "cpu"
+    #: Never spin: a spinning dispatcher holds the GIL and starves Python lanes.
+    spin_ns = 0
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._recorder: Recorder | None = None
+
+    def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
+        self._recorder = recorder
+        for lane in range(lanes):
+            t = threading.Thread(target=self._lane, args=(lane, body, recorder),
+                                 name=f"gpuslo-lane-{lane}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _lane(self, lane: int, body: Callable[[Request], Any], rec: Recorder) -> None:
+        while True:
+            req = self._queue.get()
+            if req is None or rec.abandoned:
+                return
+            req.lane = lane
+            rec.lane[req.index] = lane
+            rec.start_ns[req.index] = _clock()
+            try:
+                body(req)
+            except BaseException as exc:  # noqa: BLE001 - every failure is an exceedance, kept
+                rec.record_error(req.index, exc)
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    rec.end_ns[req.index] = _clock()
+                    rec.complete_one()
+                    return
+            rec.end_ns[req.index] = _clock()
+            rec.complete_one()
+
+    def submit(self, request: Request) -> None:
+        self._queue.put(request)
+
+    def wait(self, deadline_ns: int) -> None:
+        assert self._recorder is not None
+        self._recorder.wait_all(deadline_ns)
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for t in self._threads:
+            t.join(timeout=0.5)
+        self._threads.clear()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": "cpu",
+            "cpu": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "implementation": sys.implementation.name,
+            "system": platform.system(),
+        }

@@ -1,0 +1,304 @@
+"""The open-loop driver: dispatch a schedule against absolute deadlines, collect exact timings.
+
+Latency is charged from each request's *scheduled* arrival, never from its dispatch, so a request
+that waited for a busy lane or a late dispatcher is charged that wait (no coordinated omission).
+The dispatcher records its own lateness (schedule lag) and backlog, so the gate can tell a slow
+workload from a load generator that could not keep up.  Layer 3: uses a ``Backend``; no pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from pytest_gpuslo import arrivals as _arrivals
+from pytest_gpuslo.backends import Backend
+from pytest_gpuslo.result import RunData
+
+Clock = Callable[[], int]
+#: The dispatcher starts this long after setup, so the first deadline is not already late.
+LEAD_NS = 2_000_000
+#: Extra time after the last request's timeout before a hung body is abandoned.
+GRACE_S = 1.0
+#: While dispatching to Python lanes the GIL switch interval is lowered to this (seconds): a lane
+#: that never releases the GIL then delays the dispatcher by at most this much, not 5 ms.
+DISPATCH_SWITCH_INTERVAL_S = 0.0005
+
+
+class Request:
+    """One request, as the body of a marked test (``slo_request``) or a handler sees it."""
+
+    __slots__ = ("index", "scheduled_ms", "lane", "payload", "_recorder", "_stage")
+
+    def __init__(self, index: int, scheduled_ms: float, payload: Any, recorder: "Recorder") -> None:
+        #: position in the schedule (warm-up requests included), 0-based.
+        self.index = index
+        #: offset of the scheduled arrival from the run's start, in milliseconds.
+        self.scheduled_ms = scheduled_ms
+        #: the lane (worker thread or CUDA stream) that runs it; set when it starts.
+        self.lane = -1
+        self.payload = payload
+        self._recorder = recorder
+        self._stage: Callable[[Request, str], contextlib.AbstractContextManager[None]] | None = None
+
+    def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """Time a named part of the request: ``with req.stage("tokenize"): ...``."""
+        if self._stage is not None:
+            return self._stage(self, name)
+        return self._recorder.host_stage(self.index, name)
+
+    def __repr__(self) -> str:
+        return f"Request(index={self.index}, scheduled_ms={self.scheduled_ms:.3f}, lane={self.lane})"
+
+
+class Recorder:
+    """Per-request timestamps filled in by the dispatcher and the backend's lanes."""
+
+    def __init__(self, n: int, clock: Clock = time.perf_counter_ns) -> None:
+        self.n = n
+        self.clock = clock
+        self.dispatch_ns = np.full(n, -1, dtype=np.int64)
+        self.start_ns = np.full(n, -1, dtype=np.int64)
+        self.end_ns = np.full(n, -1, dtype=np.int64)
+        self.lane = np.full(n, -1, dtype=np.int32)
+        self.failed = np.zeros(n, dtype=bool)
+        self.stages: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+        self.first_error: str | None = None
+        self.first_error_index: int | None = None
+        self.fatal: BaseException | None = None
+        #: set when waiting gave up: lanes still running must not touch the arrays meaningfully.
+        self.abandoned = False
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
+        self._completed = 0
+        self._submitted = 0
+
+    def stage_arrays(self, name: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        arrays = self.stages.get(name)
+        if arrays is None:
+            with self._lock:
+                arrays = self.stages.setdefault(
+                    name, (np.full(self.n, -1, np.int64), np.full(self.n, -1, np.int64)))
+        return arrays
+
+    @contextlib.contextmanager
+    def host_stage(self, index: int, name: str) -> Iterator[None]:
+        begin, end = self.stage_arrays(name)
+        begin[index] = self.clock()
+        try:
+            yield
+        finally:
+            end[index] = self.clock()
+
+    def record_error(self, index: int, exc: BaseException) -> None:
+        self.failed[index] = True
+        with self._lock:
+            if self.first_error is None:
+                self.first_error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                self.first_error_index = index
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.fatal is None:
+                self.fatal = exc
+
+    def submitted(self) -> None:
+        self._submitted += 1
+
+    def complete_one(self, count: int = 1) -> None:
+        with self._done:
+            self._completed += count
+            if self._completed >= self._submitted:
+                self._done.notify_all()
+
+    def wait_all(self, deadline_ns: int) -> None:
+        with self._done:
+            while self._completed < self._submitted:
+                left = (deadline_ns - self.clock()) / 1e9
+                if left <= 0:
+                    return
+                self._done.wait(timeout=min(left, 0.25))
+
+    @property
+    def all_done(self) -> bool:
+        return self._completed >= self._submitted
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchStats:
+    """How well the dispatcher kept to the schedule."""
+
+    max_backlog: int
+    switch_interval_s: float
+
+
+def _wait_until(deadline: int, clock: Clock, spin_ns: int,
+                sleep: Callable[[float], None] = time.sleep) -> None:
+    """Sleep to within ``spin_ns`` of an absolute deadline, then spin (never relative sleeps)."""
+    while True:
+        left = deadline - clock()
+        if left <= spin_ns:
+            break
+        sleep((left - spin_ns) / 1e9)
+    if spin_ns:
+        while clock() < deadline:
+            pass
+
+
+def run_open_loop(
+    schedule_ns: npt.NDArray[np.int64],
+    backend: Backend,
+    body: Callable[[Request], Any],
+    *,
+    lanes: int,
+    timeout_s: float,
+    payloads: Callable[[int], Any] | None = None,
+    clock: Clock = time.perf_counter_ns,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[RunData, DispatchStats]:
+    """Run ``body`` once per scheduled arrival on ``backend`` and return the raw timings.
+
+    The dispatcher waits for each absolute deadline ``t0 + schedule_ns[i]`` and hands the request
+    to the backend without blocking.  When it is late it dispatches at once and keeps the scheduled
+    stamp as the latency origin.  Requests still running ``timeout_s`` after their scheduled time
+    (plus a grace period after the last one) are abandoned and counted as timed out, so a hung body
+    cannot hang the test run.
+    """
+    schedule = np.asarray(schedule_ns, dtype=np.int64)
+    n = int(schedule.size)
+    rec = Recorder(n, clock)
+    backend.open(lanes, body, rec)
+    old_switch = sys.getswitchinterval()
+    gc_was_enabled = gc.isenabled()
+    max_backlog = 0
+    t0 = 0
+    try:
+        # GC pauses are in-process stalls of the dispatcher (load-and-batching.md §4.3).
+        gc.collect()
+        gc.disable()
+        if backend.spin_ns == 0:
+            sys.setswitchinterval(min(old_switch, DISPATCH_SWITCH_INTERVAL_S))
+        t0 = clock() + LEAD_NS
+        due = t0 + schedule
+        j = 0
+        report_every = max(1, n // 20)
+        for i in range(n):
+            d = int(due[i])
+            _wait_until(d, clock, backend.spin_ns, sleep)
+            now = clock()
+            req = Request(i, float(schedule[i]) / 1e6, payloads(i) if payloads else None, rec)
+            rec.dispatch_ns[i] = now
+            rec.submitted()
+            backend.submit(req)
+            while j < n and due[j] <= now:
+                j += 1
+            if j - i - 1 > max_backlog:
+                max_backlog = j - i - 1
+            if progress is not None and (i + 1) % report_every == 0:
+                progress(i + 1, n)
+            if rec.fatal is not None:
+                break
+        last_due = int(due[-1]) if n else clock()
+        backend.wait(last_due + int((timeout_s + GRACE_S) * 1e9))
+        if not rec.all_done:
+            rec.abandoned = True
+    finally:
+        sys.setswitchinterval(old_switch)
+        if gc_was_enabled:
+            gc.enable()
+        backend.close()
+    if rec.fatal is not None:
+        raise rec.fatal
+    data = RunData.from_recorder(rec, schedule, t0, timeout_s)
+    return data, DispatchStats(max_backlog=max_backlog, switch_interval_s=sys.getswitchinterval())
+
+
+def build_schedule(
+    process: _arrivals.ArrivalProcess,
+    *,
+    seed: int,
+    requests: int | None,
+    duration_s: float | None,
+    warmup_requests: int | None,
+    warmup_s: float | None,
+) -> tuple[npt.NDArray[np.int64], int]:
+    """The full schedule (warm-up first) and how many leading requests are warm-up."""
+    rng = _arrivals.make_rngs(seed)["arrivals"]
+    if requests is not None:
+        if warmup_s:
+            warm_part = process.schedule(duration_s=warmup_s, rng=rng)
+            body = int(round(warmup_s * 1e9)) + process.schedule(n=requests, rng=rng)
+            return np.concatenate([warm_part, body]), int(warm_part.size)
+        warm = int(warmup_requests or 0)
+        return process.schedule(n=warm + requests, rng=rng), warm
+    assert duration_s is not None
+    if warmup_requests:
+        head = process.schedule(n=warmup_requests, rng=rng)
+        start = int(head[-1]) + 1 if head.size else 0
+        tail = process.schedule(duration_s=duration_s, rng=rng)
+        return np.concatenate([head, start + tail]), int(head.size)
+    total = float(warmup_s or 0.0) + duration_s
+    sched = process.schedule(duration_s=total, rng=rng)
+    warm = int(np.searchsorted(sched, int(round(float(warmup_s or 0.0) * 1e9)), side="left"))
+    return sched, warm
+
+
+def payload_picker(payloads: Any, seed: int) -> Callable[[int], Any] | None:
+    """Turn the ``slo_payloads`` fixture value into ``index -> payload``.
+
+    A sequence is cycled in order; a callable is called with the request index; ``None`` gives
+    every request ``payload=None``.
+    """
+    if payloads is None:
+        return None
+    if callable(payloads):
+        return payloads  # type: ignore[no-any-return]
+    seq: Sequence[Any] = payloads if isinstance(payloads, Sequence) else list(payloads)
+    if len(seq) == 0:
+        return None
+    return lambda i: seq[i % len(seq)]
+
+
+__all__ = ["Request", "Recorder", "run_open_loop", "build_schedule", "payload_picker"]
+
+
+def execute(
+    spec: Any,
+    body: Callable[[Request], Any],
+    *,
+    backend: Backend,
+    payloads: Any = None,
+    nodeid: str = "",
+    policy: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
+    """Build the schedule from ``spec``, run it on ``backend`` and decide: the whole path of a test.
+
+    Returns a ``SloResult`` with its ``verdict`` set by ``gate.decide``.
+    """
+    from pytest_gpuslo.gate import Policy, decide
+    from pytest_gpuslo.result import SloResult
+
+    process = _arrivals.parse(spec.arrivals, rate_hz=spec.rate_hz)
+    assert process is not None
+    schedule, warm = build_schedule(
+        process, seed=spec.seed, requests=spec.requests, duration_s=spec.duration_s,
+        warmup_requests=spec.warmup_requests, warmup_s=spec.warmup_s)
+    pick = payload_picker(payloads, spec.seed)
+    data, dstats = run_open_loop(schedule, backend, body, lanes=spec.streams,
+                                 timeout_s=spec.timeout_s, payloads=pick, progress=progress)
+    result = SloResult(
+        spec=spec, data=data, warmup=warm, backend=backend.name, machine=backend.describe(),
+        schedule_fingerprint=_arrivals.fingerprint(schedule),
+        max_backlog=dstats.max_backlog, nodeid=nodeid,
+        telemetry=getattr(backend, "telemetry", lambda: {})(),
+    )
+    result.verdict = decide(spec, result.measurements(), policy or Policy())
+    return result

@@ -1,0 +1,102 @@
+"""The option vocabulary as data (layer 2, pure stdlib): names, ini keys, parsers and help.
+
+Each option is declared once here; the pytest plugin registers it as ``--gpuslo-<name>`` with an
+ini key ``gpuslo_<name>``, and parsers raise ``argparse.ArgumentTypeError`` so pytest prints
+"error: argument --gpuslo-...: ..." with the value and the fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Final
+
+from pytest_gpuslo.spec import BACKENDS
+
+
+def parse_backend(text: str) -> str:
+    if text not in BACKENDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a backend; choose one of {', '.join(BACKENDS)}")
+    return text
+
+
+def parse_seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give e.g. 1234") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative; give a seed >= 0")
+    return value
+
+
+def parse_inconclusive(text: str) -> str:
+    if text not in ("warn", "fail"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'warn' or 'fail'")
+    return text
+
+
+def parse_alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give e.g. 0.01") from None
+    if not (0.0 < value < 0.5):
+        raise argparse.ArgumentTypeError(f"{text!r} must lie strictly between 0 and 0.5 (e.g. 0.01)")
+    return value
+
+
+def parse_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; give e.g. 5") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: ``--gpuslo-<flag>`` on the command line, ``gpuslo_<key>`` in the ini file."""
+
+    flag: str
+    key: str
+    parse: Callable[[str], Any]
+    help: str
+    metavar: str
+    #: "measurement" (marker may override) or "policy" (marker may not).
+    kind: str
+    default: Any = None
+
+    @property
+    def option(self) -> str:
+        return f"--gpuslo-{self.flag}"
+
+    @property
+    def ini(self) -> str:
+        return f"gpuslo_{self.key}"
+
+
+OPTIONS: Final = (
+    Option("backend", "backend", parse_backend,
+           "Where SLO tests run: auto (cuda when a GPU is usable, else cpu), cpu or cuda",
+           "NAME", "policy", "auto"),
+    Option("seed", "seed", parse_seed,
+           "Seed of every arrival schedule (default: derived from each test's node id, stable "
+           "across runs and machines)", "INT", "measurement"),
+    Option("duration", "duration_s", parse_seconds,
+           "Measured seconds for SLO tests whose marker gives neither duration_s nor requests",
+           "SECONDS", "measurement"),
+    Option("timeout", "timeout_s", parse_seconds,
+           "Per-request timeout for SLO tests whose marker gives none (default 10)", "SECONDS",
+           "measurement"),
+    Option("inconclusive", "inconclusive", parse_inconclusive,
+           "What an INCONCLUSIVE verdict does: warn (default) or fail", "warn|fail", "policy", "warn"),
+    Option("alpha", "alpha", parse_alpha,
+           "One-sided error rate of each claim (default 0.01)", "ALPHA", "policy", 0.01),
+)
+
+BY_KEY: Final = {o.key: o for o in OPTIONS}

@@ -1,0 +1,342 @@
+"""The pytest plugin (``-p gpuslo``): options, the ``slo`` marker, fixtures and the summary.
+
+Loading it is cheap: it imports pytest, the stdlib and the pure ``spec``/``options`` modules;
+numpy, the runner and any GPU library load only when an SLO test runs, so ``pytest --help`` never
+imports CuPy.  State lives in ``StashKey``s; results ride on ``report.user_properties`` so the
+controller aggregates the same way with or without pytest-xdist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Final
+
+import pytest
+
+from pytest_gpuslo import options as _options
+from pytest_gpuslo import spec as _spec
+from pytest_gpuslo.errors import BackendUnavailable, GpuSloWarning, InvalidArgument
+
+if TYPE_CHECKING:
+    from pytest_gpuslo.gate import Policy
+    from pytest_gpuslo.measurement import Request
+    from pytest_gpuslo.result import SloResult
+
+MARKER: Final = "slo"
+PROPERTY: Final = "gpuslo"
+MARKER_HELP: Final = (
+    "slo(p95_ms=..., p99_ms=..., rate_hz=..., streams=1, arrivals='poisson', duration_s=... | "
+    "requests=..., warmup_s=... | warmup_requests=..., seed=..., timeout_s=10, throughput_hz=..., "
+    "backend='auto'): run the test body once per request of an open-loop arrival schedule and "
+    "gate its tail latency (pytest-gpuslo)."
+)
+
+
+class SloSession:
+    """Per-run state and the runtime hooks; registered in ``pytest_configure``."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.settings = _read_settings(config)
+        self.summaries: list[dict[str, Any]] = []
+        self._resolved_backend: dict[str, str] = {}
+
+    @property
+    def policy(self) -> "Policy":
+        from pytest_gpuslo.gate import Policy
+
+        return Policy(alpha=self.settings["alpha"][0], inconclusive=self.settings["inconclusive"][0])
+
+    def layer(self, source: str) -> dict[str, Any]:
+        """Measurement settings given in one layer ("ini" or "CLI")."""
+        return {key: value for key, (value, src) in self.settings.items() if src == source}
+
+    def resolve(self, marker_kwargs: dict[str, Any], nodeid: str) -> _spec.SloSpec:
+        return _spec.resolve(marker_kwargs, nodeid=nodeid, ini=self.layer("ini"), cli=self.layer("CLI"))
+
+    def backend_name(self, requested: str) -> str:
+        if requested not in self._resolved_backend:
+            from pytest_gpuslo import backends
+
+            self._resolved_backend[requested] = backends.resolve_name(requested)
+        return self._resolved_backend[requested]
+
+    @pytest.hookimpl
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        # Validate every marker once; an error is raised at that test's setup, so one typo never
+        # aborts the session.
+        for item in items:
+            marker = item.get_closest_marker(MARKER)
+            if marker is None:
+                continue
+            try:
+                if not isinstance(item, pytest.Function):
+                    raise InvalidArgument(f"{item.nodeid}: the slo marker works on test functions only.")
+                if inspect.iscoroutinefunction(item.obj):
+                    raise InvalidArgument(
+                        f"{item.nodeid}: the slo marker does not support async tests; make the body "
+                        f"synchronous or call your coroutine through asyncio.run in a handler.")
+                kwargs = _spec.validate_marker(marker.args, marker.kwargs, item.nodeid)
+                if not any(k in kwargs for k in (*_spec.PERCENTILE_ARGS, "throughput_hz")):
+                    raise InvalidArgument(
+                        f"{item.nodeid}: the slo marker promises nothing; add a latency budget such "
+                        f"as p95_ms=40 or a minimum throughput_hz=100.")
+                item.stash[SPEC_KEY] = self.resolve(kwargs, item.nodeid)
+                if "slo_payloads" not in item.fixturenames:
+                    # Set up the payloads fixture for every SLO test, requested or not.
+                    item.fixturenames.append("slo_payloads")
+            except InvalidArgument as exc:
+                item.stash[ERROR_KEY] = str(exc)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        error = item.stash.get(ERROR_KEY, None)
+        if error is not None:
+            pytest.fail(f"bad slo marker: {error}", pytrace=False)
+        spec = item.stash.get(SPEC_KEY, None)
+        if spec is not None:
+            self._require_backend(spec.backend)
+
+    def _require_backend(self, requested: str) -> str:
+        from pytest_gpuslo import backends
+
+        name = self.backend_name(requested)
+        reason = backends.probe(name)
+        if reason is not None:
+            pytest.skip(f"gpuslo backend {name!r} unavailable: {reason}")
+        return name
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        spec = pyfuncitem.stash.get(SPEC_KEY, None)
+        if spec is None:
+            return None
+        function = pyfuncitem.obj
+        names = list(inspect.signature(function).parameters)
+        base = {name: pyfuncitem.funcargs[name] for name in names if name in pyfuncitem.funcargs}
+        payloads = pyfuncitem.funcargs.get("slo_payloads")
+        wants_request = "slo_request" in base
+
+        def body(req: "Request") -> None:
+            if wants_request:
+                function(**{**base, "slo_request": req})
+            else:
+                function(**base)
+
+        result = self.run(spec, body, nodeid=pyfuncitem.nodeid, payloads=payloads)
+        attach(pyfuncitem, result)
+        self.enforce(result, pyfuncitem)
+        return True
+
+    def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, nodeid: str,
+            payloads: Any = None) -> "SloResult":
+        """Run one SLO measurement and decide it (shared by the marker and ``slo_run``)."""
+        from pytest_gpuslo import backends
+        from pytest_gpuslo.measurement import execute
+
+        name = self._require_backend(spec.backend)
+        backend = backends.load(name)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        progress = None
+        expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or 0.0)
+        if reporter is not None and self.config.get_verbosity() > 0 and expected_s >= 10:
+            def progress(done: int, total: int) -> None:
+                reporter.write(f"\n  gpuslo: {nodeid}: {done}/{total} requests dispatched")
+        return execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
+                       policy=self.policy, progress=progress)
+
+    def enforce(self, result: "SloResult", item: pytest.Item) -> None:
+        """Fail the test on FAIL; on INCONCLUSIVE fail or warn as the policy says."""
+        from pytest_gpuslo.report import failure_message
+
+        assert result.verdict is not None
+        outcome = result.verdict.outcome
+        if outcome == "PASS":
+            return
+        message = failure_message(result.summary())
+        if outcome == "FAIL" or self.policy.inconclusive == "fail":
+            pytest.fail(message, pytrace=False)
+        _, lineno, _ = item.location
+        warnings.warn_explicit(GpuSloWarning(message), GpuSloWarning, filename=str(item.path),
+                               lineno=(lineno or 0) + 1)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == PROPERTY:
+                self.summaries.append(json.loads(value))
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.summaries:
+            return
+        from pytest_gpuslo.report import summary_lines
+
+        tr = terminalreporter
+        tr.write_sep("=", "gpuslo: tail-latency SLOs")
+        machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in self.summaries}
+        for m in sorted(machines):
+            info = json.loads(m)
+            desc = ", ".join(f"{k}={v}" for k, v in info.items() if v not in (None, ""))
+            tr.write_line(f"device: {desc}")
+        seed = self.settings.get("seed", (None, ""))[0]
+        tr.write_line(f"seed: {seed if seed is not None else 'from each node id'}; "
+                      f"alpha {self.policy.alpha:g}; inconclusive -> {self.policy.inconclusive}")
+        for line in summary_lines(self.summaries, verbose=self.config.get_verbosity()):
+            tr.write_line(line)
+
+
+SESSION_KEY: Final = pytest.StashKey[SloSession]()
+SPEC_KEY: Final = pytest.StashKey[_spec.SloSpec]()
+ERROR_KEY: Final = pytest.StashKey[str]()
+
+
+def attach(item: pytest.Item, result: "SloResult") -> None:
+    """Put a result's summary on the item's user properties.
+
+    Reports copy them, so the summary reaches the controller under pytest-xdist, the JUnit XML
+    file (as a ``gpuslo`` property) and the terminal summary by one path.
+    """
+    item.user_properties.append((PROPERTY, json.dumps(result.summary(), default=str)))
+
+
+@pytest.hookimpl
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Help texts: capitalised, no trailing period (pytest's convention).
+    group = parser.getgroup("gpuslo", "tail-latency SLO gates (pytest-gpuslo)")
+    for opt in _options.OPTIONS:
+        group.addoption(opt.option, dest=opt.ini, metavar=opt.metavar, default=None,
+                        type=opt.parse, help=opt.help)
+        parser.addini(opt.ini, help=opt.help, default=None)
+
+
+def _read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
+    """Setting key -> (value, source) with default < ini < CLI; a bad ini value is a usage error."""
+    out: dict[str, tuple[Any, str]] = {}
+    for opt in _options.OPTIONS:
+        value, source = opt.default, "default"
+        raw_ini = config.getini(opt.ini)
+        if raw_ini not in (None, "", []):
+            try:
+                value, source = opt.parse(str(raw_ini).strip()), "ini"
+            except argparse.ArgumentTypeError as exc:
+                raise pytest.UsageError(
+                    f"ini key {opt.ini} = {raw_ini!r} (in {config.inipath}): {exc}; fix it there or "
+                    f"override it with {opt.option}.") from None
+        cli = config.getoption(opt.ini)
+        if cli is not None:
+            value, source = cli, "CLI"
+        out[opt.key] = (value, source)
+    return out
+
+
+@pytest.hookimpl
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    session = SloSession(config)
+    backend, source = session.settings["backend"]
+    if backend == "cuda" and source != "default":
+        from pytest_gpuslo import backends
+
+        reason = backends.probe("cuda")
+        if reason is not None:
+            where = "--gpuslo-backend=cuda" if source == "CLI" else "ini gpuslo_backend = cuda"
+            raise pytest.UsageError(
+                f"{where} asks for the GPU backend, but it cannot run here: {reason}. "
+                f"Use --gpuslo-backend=auto (GPU tests then skip) or run on a machine with a GPU.")
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "gpuslo-session")
+
+
+@pytest.hookimpl
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None:
+        return None
+    s = session.settings
+    seed = s["seed"][0]
+    return [f"gpuslo: backend={s['backend'][0]} ({s['backend'][1]}), "
+            f"seed={seed if seed is not None else 'per node id'}, alpha={s['alpha'][0]:g}, "
+            f"inconclusive={s['inconclusive'][0]}"]
+
+
+def _session(request: pytest.FixtureRequest) -> SloSession:
+    return request.config.stash[SESSION_KEY]
+
+
+@pytest.fixture
+def slo_request(request: pytest.FixtureRequest) -> "Request":
+    """The current request inside the body of a ``@pytest.mark.slo`` test.
+
+    The plugin replaces this value on every call of the body; the value set up here is only a
+    placeholder (index -1).
+    """
+    if request.node.get_closest_marker(MARKER) is None:
+        pytest.fail(
+            f"{request.node.nodeid}: the slo_request fixture exists only in a test marked "
+            f"@pytest.mark.slo(...); add the marker, or use slo_run(handler, ...) whose handler "
+            f"receives the request.", pytrace=False)
+    from pytest_gpuslo.measurement import Recorder, Request
+
+    return Request(-1, 0.0, None, Recorder(0))
+
+
+@pytest.fixture
+def slo_payloads() -> Any:
+    """Payloads handed to requests as ``req.payload``: override in a conftest.
+
+    Return a sequence (cycled in order), a callable ``index -> payload``, or ``None``.
+    """
+    return None
+
+
+@pytest.fixture
+def slo_arrivals(request: pytest.FixtureRequest) -> Any:
+    """The arrival process of the current ``@pytest.mark.slo`` test, as an object."""
+    from pytest_gpuslo import arrivals
+
+    spec = request.node.stash.get(SPEC_KEY, None)
+    if spec is None:
+        pytest.fail(f"{request.node.nodeid}: slo_arrivals needs a test marked @pytest.mark.slo.",
+                    pytrace=False)
+    return arrivals.parse(spec.arrivals, rate_hz=spec.rate_hz)
+
+
+@pytest.fixture
+def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
+    """Run a handler open-loop and return its ``SloResult`` for custom assertions.
+
+    ``slo_run(handler, rate_hz=200, streams=4, requests=2000, p95_ms=40)`` takes the marker's
+    arguments; ``handler(req)`` is one request.  The verdict is in ``result.verdict``; nothing
+    fails by itself, so assert what you need (``assert result.passed``).
+    """
+    session = _session(request)
+    item = request.node
+    calls = [0]
+
+    def run(handler: Callable[["Request"], Any], /, *, payloads: Any = None, **kwargs: Any) -> "SloResult":
+        __tracebackhide__ = True
+        calls[0] += 1
+        nodeid = item.nodeid if calls[0] == 1 else f"{item.nodeid}[slo_run {calls[0]}]"
+        where = f"{nodeid}: slo_run"
+        if not callable(handler):
+            raise InvalidArgument(f"{where}: handler={handler!r} is not callable; pass a function "
+                                  f"taking one request.")
+        try:
+            checked = _spec.validate_marker((), kwargs, where)
+            spec = session.resolve(checked, nodeid)
+        except InvalidArgument as exc:
+            raise InvalidArgument(str(exc)) from None
+        try:
+            result = session.run(spec, handler, nodeid=nodeid, payloads=payloads)
+        except BackendUnavailable as exc:
+            pytest.skip(str(exc))
+        attach(item, result)
+        return result
+
+    return run

@@ -1,0 +1,129 @@
+"""Rendering of results to text (layer 2, pure): returns strings, never touches a terminal.
+
+Works on the JSON-ready summaries (``SloResult.summary()``), so the same code renders results
+measured in this process, results that came back from an xdist worker and results read from a file.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Sequence
+
+ORDER = {"FAIL": 0, "INCONCLUSIVE": 1, "PASS": 2}
+
+
+def fmt_ms(x: float | None) -> str:
+    """Milliseconds with 3 significant digits; '-' when missing."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    if x >= 100:
+        return f"{x:.0f}"
+    return f"{x:.3g}"
+
+
+def fmt_rate(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.0f}/s" if x >= 10 else f"{x:.3g}/s"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool] | None = None) -> list[str]:
+    """A plain aligned table; ``right[i]`` right-aligns column i (numbers)."""
+    rows = [list(r) for r in rows]
+    widths = [len(h) for h in header]
+    for r in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, r)]
+    right = right or [False] * len(header)
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
+
+    return [line(header)] + [line(r) for r in rows]
+
+
+def _short(nodeid: str, width: int = 48) -> str:
+    return nodeid if len(nodeid) <= width else "..." + nodeid[-(width - 3):]
+
+
+def _budget_cell(summary: dict[str, Any]) -> str:
+    spec = summary["spec"]
+    parts = [f"{k}<={v:g}" for k, v in spec["budgets_ms"].items()]
+    if spec.get("throughput_hz"):
+        parts.append(f">={spec['throughput_hz']:g}/s")
+    return " ".join(parts) or "-"
+
+
+def _bounded(summary: dict[str, Any], label: str) -> str:
+    value = summary["latency_ms"].get(label)
+    verdict = summary.get("verdict") or {}
+    for check in verdict.get("checks", []):
+        if check.get("p") is not None and _label(check["p"]) == label:
+            hi = check.get("upper_ms")
+            return f"{fmt_ms(value)} (<{fmt_ms(hi)})" if hi is not None else f"{fmt_ms(value)} (<inf)"
+    return fmt_ms(value)
+
+
+def _label(p: float) -> str:
+    text = f"{p * 100:.4f}".rstrip("0").rstrip(".")
+    return f"p{text}"
+
+
+def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> list[str]:
+    """The terminal summary: one row per SLO test, failures first; ``verbose`` adds claims and stages."""
+    ordered = sorted(summaries, key=lambda s: (ORDER.get((s.get("verdict") or {}).get("outcome", ""), 3),
+                                               s["nodeid"]))
+    header = ["test", "n", "offered", "achieved", "p50 ms", "p95 ms", "p99 ms", "budget ms",
+              "lag p99", "verdict"]
+    rows = []
+    for s in ordered:
+        verdict = (s.get("verdict") or {}).get("outcome", "-")
+        rows.append([
+            _short(s["nodeid"]), str(s["n"]), fmt_rate(s.get("offered_hz")),
+            fmt_rate(s.get("throughput_hz")),
+            _bounded(s, "p50"), _bounded(s, "p95"), _bounded(s, "p99"), _budget_cell(s),
+            fmt_ms(s["lag_ms"].get("p99")), verdict,
+        ])
+    lines = table(header, rows, [False, True, True, True, True, True, True, False, True, False])
+    lines.append("(x) after a percentile: its upper confidence bound; a claim passes when that "
+                 "bound is under budget.")
+    for s in ordered:
+        v = s.get("verdict") or {}
+        detail: list[str] = []
+        if v.get("outcome") != "PASS":
+            detail += [f"    {r}" for r in v.get("reasons", [])]
+        if verbose > 0:
+            detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])]
+            for name, st in s.get("stages", {}).items():
+                detail.append(f"    stage {name:<14} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
+                              f"p95 {fmt_ms(st['p95_ms'])} ms")
+            if s.get("max_backlog"):
+                detail.append(f"    dispatcher max backlog: {s['max_backlog']} requests")
+        if detail:
+            lines.append(f"  {s['nodeid']}:")
+            lines.extend(detail)
+    return lines
+
+
+def failure_message(summary: dict[str, Any]) -> str:
+    """The short message of a failed or inconclusive SLO test."""
+    v = summary.get("verdict") or {}
+    spec = summary["spec"]
+    lines = [f"SLO {v.get('outcome', '?')}: {summary['nodeid']}"]
+    for c in v.get("checks", []):
+        lines.append(f"  {c['outcome']:<12} {c['name']}: {c['detail']}")
+        if c.get("reason"):
+            lines.append(f"  {'':<12} {c['reason']}")
+    for r in v.get("reasons", []):
+        if not any(r.endswith(c.get("reason") or "\0") or r.startswith(c["name"]) for c in v.get("checks", [])):
+            lines.append(f"  {r}")
+    lag = summary["lag_ms"]
+    lines.append(
+        f"  n={summary['n']} (+{summary['warmup']} warm-up), offered {fmt_rate(summary.get('offered_hz'))}, "
+        f"achieved {fmt_rate(summary.get('throughput_hz'))}, streams={spec['streams']}, "
+        f"schedule lag p99 {fmt_ms(lag.get('p99'))} ms, seed={spec['seed']}, backend={summary['backend']}")
+    if summary.get("first_error"):
+        lines.append("  first error (the request counts as over budget):")
+        lines.extend("    " + ln for ln in summary["first_error"].rstrip().splitlines())
+    return "\n".join(lines)

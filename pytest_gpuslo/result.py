@@ -1,0 +1,262 @@
+"""Run data and the result object users assert on (layer 2: numpy only, no pytest, no GPU).
+
+``RunData`` holds raw per-request stamps in scheduled order; ``SloResult`` is what ``slo_run``
+returns and what reports read: latencies from the scheduled arrival, lag, queueing, stages,
+throughput and the verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pytest_gpuslo.gate import Measurements, Verdict
+from pytest_gpuslo.spec import SloSpec, percentile_label
+
+if TYPE_CHECKING:
+    from pytest_gpuslo.measurement import Recorder
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class StageTimes:
+    """Host or device stamps of one named stage; ``-1`` where a request did not enter it."""
+
+    begin_ns: npt.NDArray[np.int64]
+    end_ns: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """Raw stamps of one run, every array indexed by schedule position (warm-up included).
+
+    Times are nanoseconds relative to the run's start ``t0``; ``-1`` marks "never happened".
+    """
+
+    scheduled_ns: npt.NDArray[np.int64]
+    dispatch_ns: npt.NDArray[np.int64]
+    start_ns: npt.NDArray[np.int64]
+    end_ns: npt.NDArray[np.int64]
+    lane: npt.NDArray[np.int32]
+    failed: npt.NDArray[np.bool_]
+    stages: dict[str, StageTimes]
+    timeout_ns: int
+    first_error: str | None = None
+    first_error_index: int | None = None
+
+    @classmethod
+    def from_recorder(cls, rec: "Recorder", schedule: npt.NDArray[np.int64], t0: int,
+                      timeout_s: float) -> "RunData":
+        def rel(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            return np.where(a >= 0, a - t0, -1).astype(np.int64)
+
+        stages = {name: StageTimes(rel(b), rel(e)) for name, (b, e) in rec.stages.items()}
+        return cls(
+            scheduled_ns=np.asarray(schedule, dtype=np.int64).copy(),
+            dispatch_ns=rel(rec.dispatch_ns),
+            start_ns=rel(rec.start_ns),
+            end_ns=rel(rec.end_ns),
+            lane=rec.lane.copy(),
+            failed=rec.failed.copy(),
+            stages=stages,
+            timeout_ns=int(timeout_s * 1e9),
+            first_error=rec.first_error,
+            first_error_index=rec.first_error_index,
+        )
+
+    @property
+    def timed_out(self) -> npt.NDArray[np.bool_]:
+        """Never completed, or completed later than ``timeout_s`` after the scheduled arrival."""
+        late = (self.end_ns - self.scheduled_ns) > self.timeout_ns
+        return (self.end_ns < 0) | late
+
+
+@dataclass(frozen=True, slots=True)
+class StageSummary:
+    """Per-stage time of the measured requests that went through that stage."""
+
+    n: int
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float
+
+
+@dataclass
+class SloResult:
+    """The outcome of one open-loop run, in scheduled order over the measured window.
+
+    Arrays exclude the warm-up; ``index`` maps each back to its position in the full schedule.
+    """
+
+    spec: SloSpec
+    data: RunData
+    warmup: int
+    backend: str
+    machine: dict[str, Any] = field(default_factory=dict)
+    schedule_fingerprint: str = ""
+    max_backlog: int = 0
+    verdict: Verdict | None = None
+    nodeid: str = ""
+    telemetry: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def _sl(self) -> slice:
+        return slice(self.warmup, None)
+
+    @property
+    def n(self) -> int:
+        return int(self.data.scheduled_ns.size - self.warmup)
+
+    @property
+    def index(self) -> npt.NDArray[np.int64]:
+        return np.arange(self.warmup, self.data.scheduled_ns.size, dtype=np.int64)
+
+    @property
+    def scheduled_ms(self) -> F64:
+        """Offset of each scheduled arrival from the run's start."""
+        return self.data.scheduled_ns[self._sl] / 1e6
+
+    @property
+    def failed(self) -> npt.NDArray[np.bool_]:
+        """The body raised."""
+        return self.data.failed[self._sl]
+
+    @property
+    def timed_out(self) -> npt.NDArray[np.bool_]:
+        return self.data.timed_out[self._sl]
+
+    @property
+    def ok(self) -> npt.NDArray[np.bool_]:
+        return ~(self.failed | self.timed_out)
+
+    @property
+    def latency_ms(self) -> F64:
+        """Completion minus *scheduled* arrival.  Failed or timed-out requests hold at least the
+        timeout, so that they count as over every budget (statistics.md §2.1)."""
+        d = self.data
+        lat = (d.end_ns[self._sl] - d.scheduled_ns[self._sl]).astype(np.float64) / 1e6
+        bad = ~self.ok
+        floor = d.timeout_ns / 1e6
+        return np.where(bad, np.maximum(np.where(lat < 0, floor, lat), floor), lat)
+
+    @property
+    def lag_ms(self) -> F64:
+        """Dispatch minus scheduled arrival: how late the load generator was."""
+        d = self.data
+        return (d.dispatch_ns[self._sl] - d.scheduled_ns[self._sl]).astype(np.float64) / 1e6
+
+    @property
+    def queue_ms(self) -> F64:
+        """Start on a lane minus scheduled arrival (lag plus waiting for a free lane)."""
+        d = self.data
+        s = d.start_ns[self._sl]
+        return np.where(s >= 0, (s - d.scheduled_ns[self._sl]) / 1e6, np.nan)
+
+    @property
+    def service_ms(self) -> F64:
+        """Completion minus start on a lane."""
+        d = self.data
+        s, e = d.start_ns[self._sl], d.end_ns[self._sl]
+        return np.where((s >= 0) & (e >= 0), (e - s) / 1e6, np.nan)
+
+    @property
+    def lane(self) -> npt.NDArray[np.int32]:
+        return self.data.lane[self._sl]
+
+    def quantile(self, p: float) -> float:
+        """The p-quantile (a fraction, e.g. 0.95) of ``latency_ms``."""
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"quantile(p={p!r}): p is a fraction between 0 and 1, e.g. 0.95.")
+        lat = self.latency_ms
+        return float(np.quantile(lat, p)) if lat.size else math.nan
+
+    @property
+    def offered_hz(self) -> float:
+        """Requests per second the measured schedule offered."""
+        s = self.data.scheduled_ns[self._sl]
+        if s.size < 2:
+            return math.nan
+        span = (s[-1] - s[0]) / 1e9
+        return (s.size - 1) / span if span > 0 else math.nan
+
+    @property
+    def throughput_hz(self) -> float:
+        """Completions per second over the measured window (first arrival to last completion)."""
+        d = self.data
+        ok = self.ok
+        if not ok.any():
+            return math.nan
+        end = d.end_ns[self._sl][ok]
+        span = (end.max() - d.scheduled_ns[self._sl][0]) / 1e9
+        return float(ok.sum()) / span if span > 0 else math.nan
+
+    @property
+    def stages(self) -> dict[str, StageSummary]:
+        out: dict[str, StageSummary] = {}
+        for name, st in self.data.stages.items():
+            b, e = st.begin_ns[self._sl], st.end_ns[self._sl]
+            m = (b >= 0) & (e >= 0)
+            if not m.any():
+                continue
+            dur = (e[m] - b[m]) / 1e6
+            out[name] = StageSummary(int(m.sum()), float(np.quantile(dur, 0.5)),
+                                     float(np.quantile(dur, 0.95)), float(dur.mean()))
+        return out
+
+    def measurements(self) -> Measurements:
+        """The gate's view of this run."""
+        return Measurements(
+            latency_ms=self.latency_ms,
+            lag_ms=self.lag_ms,
+            failed=int(self.failed.sum()),
+            timed_out=int((self.timed_out & ~self.failed).sum()),
+            achieved_hz=self.throughput_hz,
+            offered_hz=self.offered_hz,
+            first_error=self.data.first_error,
+        )
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is not None and self.verdict.passed
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary (no raw arrays): what reports and xdist reports carry."""
+        lat, lag = self.latency_ms, self.lag_ms
+
+        def q(a: F64, p: float) -> float | None:
+            return float(np.quantile(a, p)) if a.size else None
+
+        return {
+            "nodeid": self.nodeid,
+            "backend": self.backend,
+            "spec": self.spec.as_dict(),
+            "n": self.n,
+            "warmup": self.warmup,
+            "offered_hz": _clean(self.offered_hz),
+            "throughput_hz": _clean(self.throughput_hz),
+            "latency_ms": {percentile_label(p): q(lat, p) for p in (0.5, 0.9, 0.95, 0.99, 0.999)},
+            "lag_ms": {"p50": q(lag, 0.5), "p99": q(lag, 0.99),
+                       "max": float(lag.max()) if lag.size else None},
+            "max_backlog": self.max_backlog,
+            "failed": int(self.failed.sum()),
+            "timed_out": int(self.timed_out.sum()),
+            "first_error": self.data.first_error,
+            "stages": {k: {"n": v.n, "p50_ms": v.p50_ms, "p95_ms": v.p95_ms, "mean_ms": v.mean_ms}
+                       for k, v in self.stages.items()},
+            "seed": self.spec.seed,
+            "schedule_fingerprint": self.schedule_fingerprint,
+            "machine": self.machine,
+            "telemetry": self.telemetry,
+            "verdict": self.verdict.as_dict() if self.verdict else None,
+            **self.extra,
+        }
+
+
+def _clean(x: float) -> float | None:
+    return None if math.isnan(x) or math.isinf(x) else x

@@ -1,0 +1,332 @@
+"""The SLO specification: what a test promises and how it is measured (layer 1, pure stdlib).
+
+``validate_marker`` turns the raw ``@pytest.mark.slo(...)`` arguments into a checked dict, with
+messages that name the argument, the value and the fix.  ``resolve`` merges the four layers of
+measurement settings (default < ini < CLI < marker) and records where each field came from, so the
+report can say "seed=42 (from CLI)".  Nothing here imports pytest, numpy or a GPU library.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Final, Mapping
+
+from pytest_gpuslo.errors import InvalidArgument
+
+#: Budget argument name -> the percentile it bounds, as a fraction.
+PERCENTILE_ARGS: Final[dict[str, float]] = {
+    "p50_ms": 0.50,
+    "p90_ms": 0.90,
+    "p95_ms": 0.95,
+    "p99_ms": 0.99,
+    "p999_ms": 0.999,
+}
+
+#: Contract arguments: only the marker sets them.
+CONTRACT_ARGS: Final = ("streams", "rate_hz", "arrivals", "throughput_hz", "backend")
+#: Measurement arguments: default < ini < CLI < marker.
+MEASUREMENT_ARGS: Final = (
+    "duration_s",
+    "requests",
+    "warmup_s",
+    "warmup_requests",
+    "seed",
+    "timeout_s",
+)
+ALL_ARGS: Final = tuple(PERCENTILE_ARGS) + CONTRACT_ARGS + MEASUREMENT_ARGS
+
+BACKENDS: Final = ("auto", "cpu", "cuda")
+ARRIVAL_NAMES: Final = ("poisson", "constant")
+
+#: Default timeout per request when the marker gives none (seconds).
+DEFAULT_TIMEOUT_S: Final = 10.0
+#: A default run holds enough requests that the tightest percentile has about this many
+#: exceedances: 200 / (1 - p), at least 1,000 (p95: 4,000; p99: 20,000; p99.9: 200,000).  That is
+#: what a PASS needs: 8 sectioning batches of 25 exceedances each (statistics.md §2.4).
+DEFAULT_EXCEEDANCES: Final = 200
+DEFAULT_MIN_REQUESTS: Final = 1000
+#: Default warm-up: this fraction of the measured requests, scheduled before them.
+DEFAULT_WARMUP_FRACTION: Final = 0.05
+
+
+def percentile_label(p: float) -> str:
+    """``0.95 -> 'p95'``, ``0.999 -> 'p99.9'``."""
+    text = f"{p * 100:.4f}".rstrip("0").rstrip(".")
+    return f"p{text}"
+
+
+def seed_from_nodeid(nodeid: str) -> int:
+    """A stable 32-bit seed from a test id, equal on every machine and Python version.
+
+    ``hash()`` is salted per process, so a digest is used: a baseline recorded on main and a
+    candidate on a pull request then replay the identical arrival schedule.
+    """
+    return int.from_bytes(hashlib.sha256(nodeid.encode("utf-8")).digest()[:4], "big")
+
+
+def _did_you_mean(name: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _positive_number(name: str, value: Any, where: str, *, allow_zero: bool = False) -> Any:
+    if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        raise InvalidArgument(
+            f"{where}: {name}={value!r} must be a finite number "
+            f"(got {type(value).__name__}); write it as {name}=10 or {name}=2.5."
+        )
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidArgument(f"{where}: {name}={value!r} must be {bound}; give a positive value.")
+    return value  # as typed, so later messages echo what the user wrote
+
+
+def _positive_int(name: str, value: Any, where: str, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(
+            f"{where}: {name}={value!r} must be a whole number "
+            f"(got {type(value).__name__}); write it as {name}={max(minimum, 1)}."
+        )
+    if value < minimum:
+        raise InvalidArgument(f"{where}: {name}={value!r} must be >= {minimum}.")
+    return value
+
+
+def validate_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Check the raw marker arguments and return them normalised.
+
+    ``where`` names the test (its node id) for the messages.  Raises ``InvalidArgument`` on the
+    first problem, naming the argument, the value and the fix.
+    """
+    if args:
+        raise InvalidArgument(
+            f"{where}: the slo marker takes keyword arguments only, got positional {args!r}; "
+            f"write e.g. @pytest.mark.slo(p95_ms=40, rate_hz=200)."
+        )
+    out: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        if name not in ALL_ARGS:
+            raise InvalidArgument(
+                f"{where}: unknown slo argument {name!r}.{_did_you_mean(name, ALL_ARGS)} "
+                f"Known arguments: {', '.join(ALL_ARGS)}."
+            )
+        if name in PERCENTILE_ARGS or name in ("rate_hz", "throughput_hz", "duration_s", "timeout_s"):
+            out[name] = _positive_number(name, value, where)
+        elif name == "warmup_s":
+            out[name] = _positive_number(name, value, where, allow_zero=True)
+        elif name in ("streams", "requests"):
+            out[name] = _positive_int(name, value, where)
+        elif name == "warmup_requests":
+            out[name] = _positive_int(name, value, where, minimum=0)
+        elif name == "seed":
+            out[name] = _positive_int(name, value, where, minimum=0)
+        elif name == "backend":
+            if value not in BACKENDS:
+                raise InvalidArgument(
+                    f"{where}: backend={value!r} is not one of {', '.join(BACKENDS)}."
+                    f"{_did_you_mean(str(value), BACKENDS)}"
+                )
+            out[name] = value
+        elif name == "arrivals":
+            out[name] = _validate_arrivals(value, where)
+    _check_combinations(out, where)
+    return out
+
+
+def _validate_arrivals(value: Any, where: str) -> Any:
+    # Imported here: arrivals needs numpy, and spec must stay importable without it.
+    from pytest_gpuslo import arrivals as _arrivals
+
+    try:
+        _arrivals.parse(value)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{where}: arrivals={value!r}: {exc}") from None
+    return value
+
+
+def _check_combinations(out: dict[str, Any], where: str) -> None:
+    if "duration_s" in out and "requests" in out:
+        raise InvalidArgument(
+            f"{where}: give duration_s or requests, not both "
+            f"(got duration_s={out['duration_s']!r}, requests={out['requests']!r}); remove one."
+        )
+    if "warmup_s" in out and "warmup_requests" in out:
+        raise InvalidArgument(
+            f"{where}: give warmup_s or warmup_requests, not both; remove one."
+        )
+    budgets = [(PERCENTILE_ARGS[k], k, out[k]) for k in PERCENTILE_ARGS if k in out]
+    budgets.sort()
+    for (_, lo_name, lo), (_, hi_name, hi) in zip(budgets, budgets[1:]):
+        if hi < lo:
+            raise InvalidArgument(
+                f"{where}: {hi_name}={hi!r} is below {lo_name}={lo!r}, but a higher percentile "
+                f"cannot be faster than a lower one; raise {hi_name} or lower {lo_name}."
+            )
+    if "throughput_hz" in out and "rate_hz" in out and out["throughput_hz"] > out["rate_hz"]:
+        raise InvalidArgument(
+            f"{where}: throughput_hz={out['throughput_hz']!r} exceeds the offered rate "
+            f"rate_hz={out['rate_hz']!r}; an open-loop run cannot complete more than it offers. "
+            f"Raise rate_hz to at least throughput_hz."
+        )
+    if "timeout_s" in out and budgets:
+        largest = max(b for _, _, b in budgets)
+        if out["timeout_s"] * 1000.0 <= largest:
+            raise InvalidArgument(
+                f"{where}: timeout_s={out['timeout_s']!r} is not above the largest budget "
+                f"({largest!r} ms); a timed-out request must count as over budget. "
+                f"Raise timeout_s above {largest / 1000.0:g}."
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class SloSpec:
+    """A fully resolved SLO test: contract, measurement settings and the source of each field."""
+
+    #: percentile (fraction) -> budget in milliseconds, sorted by percentile.
+    budgets_ms: dict[float, float]
+    rate_hz: float
+    streams: int = 1
+    arrivals: Any = "poisson"
+    duration_s: float | None = None
+    requests: int | None = None
+    warmup_s: float | None = None
+    warmup_requests: int | None = None
+    seed: int = 0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    throughput_hz: float | None = None
+    backend: str = "auto"
+    #: field name -> "marker", "CLI", "ini", "default" or "node id".
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tightest_budget_ms(self) -> float | None:
+        """The smallest budget: the scale against which schedule lag is judged."""
+        return min(self.budgets_ms.values()) if self.budgets_ms else None
+
+    def describe(self) -> str:
+        """One line for messages: ``p95<=40ms p99<=60ms @200/s x8 streams``."""
+        parts = [f"{percentile_label(p)}<={b:g}ms" for p, b in self.budgets_ms.items()]
+        parts.append(f"@{self.rate_hz:g}/s {self.arrivals if isinstance(self.arrivals, str) else self.arrivals!r}")
+        parts.append(f"x{self.streams} streams")
+        if self.throughput_hz:
+            parts.append(f">= {self.throughput_hz:g}/s done")
+        return " ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form for reports and baselines."""
+        return {
+            "budgets_ms": {percentile_label(p): b for p, b in self.budgets_ms.items()},
+            "rate_hz": self.rate_hz,
+            "streams": self.streams,
+            "arrivals": self.arrivals if isinstance(self.arrivals, str) else repr(self.arrivals),
+            "duration_s": self.duration_s,
+            "requests": self.requests,
+            "warmup_s": self.warmup_s,
+            "warmup_requests": self.warmup_requests,
+            "seed": self.seed,
+            "timeout_s": self.timeout_s,
+            "throughput_hz": self.throughput_hz,
+            "backend": self.backend,
+            "sources": dict(self.sources),
+        }
+
+
+def resolve(
+    marker: Mapping[str, Any],
+    *,
+    nodeid: str,
+    ini: Mapping[str, Any] | None = None,
+    cli: Mapping[str, Any] | None = None,
+) -> SloSpec:
+    """Merge default < ini < CLI < marker for measurement settings; contract from the marker only.
+
+    ``marker`` is the output of ``validate_marker``.  ``ini`` and ``cli`` hold only the settings the
+    user actually gave (``None`` values are ignored).  Raises ``InvalidArgument`` when the marker
+    lacks what no other layer can supply (``rate_hz``).
+    """
+    sources: dict[str, str] = {}
+    layers = [("ini", ini or {}), ("CLI", cli or {}), ("marker", marker)]
+
+    def pick(name: str, default: Any, default_source: str = "default") -> Any:
+        value, source = default, default_source
+        for label, layer in layers:
+            if layer.get(name) is not None:
+                value, source = layer[name], label
+        sources[name] = source
+        return value
+
+    if "rate_hz" not in marker:
+        raise InvalidArgument(
+            f"{nodeid}: the slo marker needs rate_hz, the offered load in requests per second; "
+            f"add e.g. rate_hz=200."
+        )
+    budgets = {PERCENTILE_ARGS[k]: float(marker[k]) for k in PERCENTILE_ARGS if k in marker}
+    budgets = dict(sorted(budgets.items()))
+    for name in CONTRACT_ARGS:
+        if name in marker:
+            sources[name] = "marker"
+
+    seed = pick("seed", seed_from_nodeid(nodeid), "node id")
+    timeout_s = pick("timeout_s", DEFAULT_TIMEOUT_S)
+    if budgets and timeout_s * 1000.0 <= max(budgets.values()):
+        raise InvalidArgument(
+            f"{nodeid}: timeout_s={timeout_s!r} ({sources['timeout_s']}) is not above the largest "
+            f"budget ({max(budgets.values()):g} ms); raise timeout_s."
+        )
+
+    duration_s = marker.get("duration_s")
+    requests = marker.get("requests")
+    if duration_s is not None:
+        sources["duration_s"] = "marker"
+    elif requests is not None:
+        sources["requests"] = "marker"
+    else:
+        # Neither in the marker: a CLI/ini duration applies, else enough requests for the tightest
+        # percentile to be decidable (statistics.md §2.4: E_min = 20 effective exceedances).
+        duration_s = pick("duration_s", None)
+        if duration_s is None:
+            sources.pop("duration_s", None)
+            p_max = max(budgets) if budgets else 0.95
+            requests = max(DEFAULT_MIN_REQUESTS, math.ceil(DEFAULT_EXCEEDANCES / (1.0 - p_max)))
+            sources["requests"] = "default"
+
+    warmup_s = marker.get("warmup_s")
+    warmup_requests = marker.get("warmup_requests")
+    if warmup_s is None and warmup_requests is None:
+        warmup_requests = pick("warmup_requests", None)
+        if warmup_requests is None:
+            if requests is not None:
+                warmup_requests = int(math.ceil(requests * DEFAULT_WARMUP_FRACTION))
+                sources["warmup_requests"] = "default"
+            else:
+                warmup_s = float(duration_s or 0.0) * DEFAULT_WARMUP_FRACTION
+                sources["warmup_s"] = "default"
+                sources.pop("warmup_requests", None)
+    else:
+        sources["warmup_s" if warmup_s is not None else "warmup_requests"] = "marker"
+
+    backend = marker.get("backend")
+    if backend is None:
+        backend = pick("backend", "auto")
+    return SloSpec(
+        budgets_ms=budgets,
+        rate_hz=float(marker["rate_hz"]),
+        streams=int(marker.get("streams", 1)),
+        arrivals=marker.get("arrivals", "poisson"),
+        duration_s=None if duration_s is None else float(duration_s),
+        requests=None if requests is None else int(requests),
+        warmup_s=None if warmup_s is None else float(warmup_s),
+        warmup_requests=None if warmup_requests is None else int(warmup_requests),
+        seed=int(seed),
+        timeout_s=float(timeout_s),
+        throughput_hz=None if marker.get("throughput_hz") is None else float(marker["throughput_hz"]),
+        backend=str(backend),
+        sources=sources,
+    )

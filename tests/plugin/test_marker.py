@@ -1,0 +1,365 @@
+"""End-to-end behaviour of the slo marker, the fixtures, options and the summary (pytester)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+PASSING = """
+import time, pytest
+
+@pytest.mark.slo(p95_ms=200, rate_hz=4000, requests=4000, streams=2)
+def test_fast(slo_request):
+    assert slo_request.index >= 0
+"""
+
+
+def test_marked_test_runs_once_per_request_and_passes(gputester: pytest.Pytester) -> None:
+    """The body is a request; fixtures are set up once; the summary has a row with the verdict."""
+    gputester.makepyfile(
+        """
+        import pytest
+        CALLS = []
+        SETUPS = []
+
+        @pytest.fixture
+        def model():
+            SETUPS.append(1)
+            return object()
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=4000, requests=4000, warmup_requests=100)
+        def test_fast(slo_request, model):
+            CALLS.append(slo_request.index)
+
+        def test_counts():
+            assert len(CALLS) == 4100 and sorted(CALLS) == list(range(4100))
+            assert len(SETUPS) == 1
+        """
+    )
+    result = gputester.runpytest()
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*gpuslo: tail-latency SLOs*",
+        "device: backend=cpu*",
+        "test *n*offered*achieved*p50 ms*p95 ms*p99 ms*budget ms*lag p99*verdict",
+        "*::test_fast*4000*p95<=200*PASS",
+    ])
+
+
+def test_gross_violation_fails_with_a_short_message(gputester: pytest.Pytester) -> None:
+    """FAIL fails the test: budget, estimate and bounds, n, throughput and lag in the message."""
+    gputester.makepyfile(
+        """
+        import time, pytest
+
+        @pytest.mark.slo(p95_ms=1, rate_hz=400, requests=400, streams=4)
+        def test_slow(slo_request):
+            time.sleep(0.005)
+        """
+    )
+    result = gputester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*SLO FAIL: test_gross_violation_fails_with_a_short_message.py::test_slow",
+        "*FAIL*p95<=1ms: p95=*vs budget 1ms; n=400, over budget 400*",
+        "*block sign test*",
+        "*n=400 (+20 warm-up), offered*achieved*streams=4, schedule lag p99*seed=*backend=cpu",
+    ])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_bad_marker_errors_only_that_test(gputester: pytest.Pytester) -> None:
+    """A typo errors its own test with a did-you-mean; the others still run."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95ms=4, rate_hz=100)
+        def test_typo(slo_request):
+            pass
+
+        @pytest.mark.slo(rate_hz=100)
+        def test_no_claim():
+            pass
+
+        def test_other():
+            pass
+        """
+    )
+    result = gputester.runpytest()
+
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines([
+        "*bad slo marker: *::test_typo: unknown slo argument 'p95ms'. Did you mean 'p95_ms'?*",
+        "*bad slo marker: *::test_no_claim: the slo marker promises nothing*",
+    ])
+
+
+def test_slo_request_outside_a_marked_test_explains_itself(gputester: pytest.Pytester) -> None:
+    """Requesting slo_request without the marker fails with the fix."""
+    gputester.makepyfile("def test_plain(slo_request):\n    pass\n")
+    result = gputester.runpytest()
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*slo_request fixture exists only in a test marked @pytest.mark.slo*"])
+
+
+def test_slo_run_returns_arrays_in_scheduled_order(gputester: pytest.Pytester) -> None:
+    """The explicit form: arrays, quantile, throughput, stages and a verdict, and a summary row."""
+    gputester.makepyfile(
+        """
+        import numpy as np, time
+
+        def test_explicit(slo_run):
+            def handler(req):
+                with req.stage("work"):
+                    time.sleep(0.0002)
+            r = slo_run(handler, rate_hz=1000, requests=500, streams=2, p50_ms=100, seed=3,
+                        warmup_requests=0)
+            assert r.latency_ms.shape == r.scheduled_ms.shape == r.lag_ms.shape == (500,)
+            assert np.all(np.diff(r.scheduled_ms) >= 0)
+            assert np.all(r.latency_ms > 0.2 * 0.9)
+            assert set(r.lane.tolist()) <= {0, 1}
+            assert r.quantile(0.5) == np.quantile(r.latency_ms, 0.5)
+            assert 500 < r.throughput_hz < 2000
+            assert r.stages["work"].n == 500
+            assert r.verdict.outcome in ("PASS", "INCONCLUSIVE")
+        """
+    )
+    result = gputester.runpytest("-v")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*test_explicit*500*p50<=100*", "*stage work*n=500*"])
+
+
+def test_slo_run_argument_errors_name_the_call(gputester: pytest.Pytester) -> None:
+    """slo_run validates like the marker."""
+    gputester.makepyfile(
+        """
+        def test_explicit(slo_run):
+            slo_run(lambda r: None, rate_hz=10, requests=5, streamz=2)
+        """
+    )
+    result = gputester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*InvalidArgument: *::test_explicit: slo_run: unknown slo argument 'streamz'. Did you mean 'streams'?*"])
+
+
+def test_payloads_fixture_feeds_requests(gputester: pytest.Pytester) -> None:
+    """An overridden slo_payloads is cycled over the requests."""
+    gputester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def slo_payloads():
+            return ["a", "b", "c"]
+        """
+    )
+    gputester.makepyfile(
+        """
+        import pytest
+        SEEN = {}
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=3000, requests=30, warmup_requests=0)
+        def test_tok(slo_request):
+            SEEN[slo_request.index] = slo_request.payload
+
+        def test_check():
+            assert [SEEN[i] for i in range(6)] == ["a", "b", "c", "a", "b", "c"]
+        """
+    )
+    gputester.runpytest().assert_outcomes(passed=2)
+
+
+def test_inconclusive_warns_by_default_and_fails_on_request(gputester: pytest.Pytester) -> None:
+    """Too few requests for a p99: a warning by default, a failure with --gpuslo-inconclusive=fail."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p99_ms=500, rate_hz=4000, requests=200)
+        def test_short(slo_request):
+            pass
+        """
+    )
+    warned = gputester.runpytest()
+    failed = gputester.runpytest("--gpuslo-inconclusive=fail")
+
+    warned.assert_outcomes(passed=1, warnings=1)
+    warned.stdout.fnmatch_lines(["*GpuSloWarning: SLO INCONCLUSIVE*", "*too few effective samples for p99*needs about*"])
+    failed.assert_outcomes(failed=1)
+
+
+def test_hung_body_cannot_hang_the_run(gputester: pytest.Pytester) -> None:
+    """A body that never returns is abandoned after timeout_s plus a grace period; the test fails."""
+    gputester.makepyfile(
+        """
+        import threading, pytest
+        STOP = threading.Event()
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=100, requests=20, timeout_s=0.3, streams=2)
+        def test_hang(slo_request):
+            STOP.wait(60)
+        """
+    )
+    result = gputester.runpytest("--durations=1")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ran past timeout_s=0.3*"])
+    assert "60.0" not in result.stdout.str()
+
+
+def test_first_exception_is_reported_with_its_traceback(gputester: pytest.Pytester) -> None:
+    """Every request raising: FAIL, and the first traceback is shown."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=2000, requests=400)
+        def test_raises(slo_request):
+            raise KeyError("missing-token")
+        """
+    )
+    result = gputester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*first error (the request counts as over budget):*", "*KeyError: 'missing-token'*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--gpuslo-seed=abc"], "argument --gpuslo-seed: 'abc' is not a whole number"),
+        (["--gpuslo-backend=gpu"], "argument --gpuslo-backend: 'gpu' is not a backend"),
+        (["--gpuslo-alpha=2"], "argument --gpuslo-alpha: '2' must lie strictly between 0 and 0.5"),
+        (["--gpuslo-inconclusive=maybe"], "argument --gpuslo-inconclusive: 'maybe' is not 'warn' or 'fail'"),
+    ],
+)
+def test_bad_command_line_values_are_usage_errors(gputester: pytest.Pytester, args: list[str], fragment: str) -> None:
+    """argparse-style errors name the option, the value and the fix."""
+    result = gputester.runpytest(*args)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{fragment}*"])
+
+
+def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    """A bad ini key names the key, the file and the override."""
+    pytester.makeini("[pytest]\ngpuslo_seed = soon\n")
+    result = pytester.runpytest()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini key gpuslo_seed = 'soon' (in *tox.ini*): 'soon' is not a whole number*--gpuslo-seed*"])
+
+
+def test_seed_precedence_reaches_the_run(gputester: pytest.Pytester) -> None:
+    """ini < CLI < marker for the seed, visible in the JUnit property of each test."""
+    gputester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = cpu\ngpuslo_seed = 5\n")
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=5000, requests=50)
+        def test_a(slo_request):
+            pass
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=5000, requests=50, seed=9)
+        def test_b(slo_request):
+            pass
+        """
+    )
+    seeds = {}
+    for extra in ([], ["--gpuslo-seed=7"]):
+        xml = gputester.path / "out.xml"
+        gputester.runpytest(f"--junitxml={xml}", *extra)
+        text = xml.read_text()
+        import re
+        import html
+
+        for blob in re.findall(r'name="gpuslo" value="([^"]*)"', text):
+            s = json.loads(html.unescape(blob))
+            seeds[(tuple(extra), s["nodeid"].split("::")[1])] = (s["spec"]["seed"], s["spec"]["sources"]["seed"])
+
+    assert seeds[((), "test_a")] == (5, "ini")
+    assert seeds[(("--gpuslo-seed=7",), "test_a")] == (7, "CLI")
+    assert seeds[(("--gpuslo-seed=7",), "test_b")] == (9, "marker")
+
+
+def test_cuda_backend_without_gpu_is_a_usage_error(gputester: pytest.Pytester) -> None:
+    """Asking for the GPU on a machine without one is refused up front, with the reason."""
+    from pytest_gpuslo.backends import probe
+
+    if probe("cuda") is None:
+        pytest.skip("this machine has a usable GPU")
+    result = gputester.runpytest("--gpuslo-backend=cuda")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gpuslo-backend=cuda asks for the GPU backend, but it cannot run here:*"])
+
+
+def test_gpu_marker_skips_with_the_precise_reason(gputester: pytest.Pytester) -> None:
+    """backend='cuda' in a marker skips on a machine without a GPU and says why."""
+    from pytest_gpuslo.backends import probe
+
+    reason = probe("cuda")
+    if reason is None:
+        pytest.skip("this machine has a usable GPU")
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=5, rate_hz=100, backend="cuda")
+        def test_gpu(slo_request):
+            pass
+        """
+    )
+    result = gputester.runpytest("-rs")
+
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*gpuslo backend 'cuda' unavailable: *"])
+
+
+def test_disabling_the_plugin_removes_everything(gputester: pytest.Pytester) -> None:
+    """-p no:gpuslo: no options, no fixtures, no summary."""
+    gputester.makepyfile(PASSING)
+    result = gputester.runpytest_subprocess("-p", "no:gpuslo", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'slo_request' not found*"])
+    assert "gpuslo: tail-latency" not in result.stdout.str()
+
+
+def test_help_never_imports_cupy(pytester: pytest.Pytester) -> None:
+    """pytest --help lists the options without importing a GPU library."""
+    fake = pytester.mkpydir("cupy")
+    (fake / "__init__.py").write_text("raise SystemExit('cupy was imported')\n")
+    pytester.syspathinsert()
+    result = pytester.runpytest_subprocess("--help")
+
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*gpuslo*", "*--gpuslo-backend=NAME*", "*--gpuslo-inconclusive=warn|fail*"])
+    assert "cupy was imported" not in result.stdout.str() + result.stderr.str()
+
+
+def test_import_of_the_package_stays_light() -> None:
+    """Importing pytest_gpuslo and its plugin imports neither CuPy nor numpy."""
+    import subprocess
+
+    code = ("import sys, pytest_gpuslo, pytest_gpuslo.plugin; "
+            "print(sorted(m for m in ('cupy', 'numpy', 'pynvml') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert "[]" == out.stdout.strip()
+
+
+def test_marker_is_documented(gputester: pytest.Pytester) -> None:
+    """pytest --markers shows the signature."""
+    result = gputester.runpytest("--markers")
+
+    result.stdout.fnmatch_lines(["@pytest.mark.slo(p95_ms=*rate_hz=*streams=1*"])

@@ -1,0 +1,88 @@
+"""Arrival processes: exact schedules, reproducibility and the string form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pytest_gpuslo import arrivals
+from pytest_gpuslo.errors import InvalidArgument
+
+
+def test_constant_is_exact_and_drift_free() -> None:
+    """Offsets are index x period, rounded once: no accumulated drift."""
+    s = arrivals.Constant(3.0).schedule(n=300_001)
+
+    assert 0 == s[0]
+    assert round(300_000 * 1e9 / 3.0) == s[-1]
+    assert np.all(np.diff(s) > 0)
+
+
+def test_constant_duration_counts_arrivals_inside_the_horizon() -> None:
+    """A 1 s horizon at 10/s holds offsets 0, 0.1, ..., 0.9."""
+    assert 10 == arrivals.Constant(10).schedule(duration_s=1.0).size
+
+
+def test_poisson_is_reproducible_and_sorted() -> None:
+    """The same seed gives the same schedule; the fingerprint tells schedules apart."""
+    a = arrivals.Poisson(100).schedule(n=1000, rng=arrivals.make_rngs(7)["arrivals"])
+    b = arrivals.Poisson(100).schedule(n=1000, rng=arrivals.make_rngs(7)["arrivals"])
+    c = arrivals.Poisson(100).schedule(n=1000, rng=arrivals.make_rngs(8)["arrivals"])
+
+    assert np.array_equal(a, b)
+    assert arrivals.fingerprint(a) == arrivals.fingerprint(b) != arrivals.fingerprint(c)
+    assert np.all(np.diff(a) >= 0)
+    assert a.dtype == np.int64
+
+
+def test_poisson_rate_and_cv_within_seeded_band() -> None:
+    """Rate and inter-arrival CV of 10,000 arrivals (band: load-and-batching.md §2.5, ~5 SE)."""
+    s = arrivals.Poisson(100).schedule(n=10_000, rng=arrivals.make_rngs(1)["arrivals"]) / 1e9
+    gaps = np.diff(s)
+
+    assert 10_000 / s[-1] == pytest.approx(100, rel=0.05)
+    assert gaps.std(ddof=1) / gaps.mean() == pytest.approx(1.0, abs=0.05)
+
+
+def test_poisson_horizon_stays_inside_duration() -> None:
+    """Fixed-horizon sampling: every offset lies in [0, duration)."""
+    s = arrivals.Poisson(1000).schedule(duration_s=2.0, rng=np.random.default_rng(3))
+
+    assert s.min() >= 0 and s.max() < 2e9
+    assert 1800 < s.size < 2200
+
+
+@pytest.mark.parametrize(
+    ("text", "rate", "expected"),
+    [
+        ("poisson", 5.0, arrivals.Poisson(5.0)),
+        ("constant(rate_hz=7)", None, arrivals.Constant(7.0)),
+        ("constant(rate_hz=7)", 7.0, arrivals.Constant(7.0)),
+    ],
+)
+def test_string_form_parses_to_objects(text: str, rate: float | None, expected: object) -> None:
+    """Names and calls build the same frozen objects."""
+    assert expected == arrivals.parse(text, rate_hz=rate)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("poisson(", "cannot parse"),
+        ("constant(7)", "keyword arguments only"),
+        ("constant(rate_hz=7)", "marker says rate_hz=8"),
+        ("poisson(cv=2)", "poisson takes no argument 'cv'"),
+        ("poisson(rate_hz=-1)", "rate_hz=-1 must be > 0"),
+        ("poisson(rate_hz=__import__('os'))", "must be a literal"),
+    ],
+)
+def test_string_form_errors(text: str, fragment: str) -> None:
+    """Bad strings are refused with the reason, never evaluated."""
+    with pytest.raises(InvalidArgument, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        arrivals.parse(text, rate_hz=8.0 if "marker" in fragment else None)
+
+
+def test_schedule_needs_exactly_one_size() -> None:
+    """n and duration_s are exclusive."""
+    with pytest.raises(InvalidArgument, match="exactly one"):
+        arrivals.Poisson(1).schedule(n=3, duration_s=1.0)

@@ -1,0 +1,88 @@
+"""The decision function: precedence of generator lag, failures and throughput."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pytest_gpuslo.gate import Measurements, Policy, decide
+from pytest_gpuslo.spec import resolve, validate_marker
+
+
+def spec(**kw: object):  # type: ignore[no-untyped-def]
+    return resolve(validate_marker((), {"rate_hz": 100, **kw}, "t"), nodeid="t")
+
+
+FAST = np.random.default_rng(0).lognormal(0, 0.2, 8000)
+
+
+def test_fast_run_passes() -> None:
+    """Far under budget, generator on time: PASS."""
+    v = decide(spec(p95_ms=10), Measurements(FAST, np.zeros(8000)))
+
+    assert "PASS" == v.outcome
+
+
+def test_generator_lag_makes_latency_claims_inconclusive() -> None:
+    """Lag p99 over 5% of the tightest budget: the load was not the promised one."""
+    v = decide(spec(p95_ms=10), Measurements(FAST, np.full(8000, 0.8)))
+
+    assert "INCONCLUSIVE" == v.outcome
+    assert "load generator fell behind" in v.reasons[0]
+
+
+def test_lag_limit_follows_policy() -> None:
+    """A looser policy accepts the same lag."""
+    v = decide(spec(p95_ms=10), Measurements(FAST, np.full(8000, 0.8)), Policy(max_lag_fraction=0.1))
+
+    assert "PASS" == v.outcome
+
+
+def test_throughput_below_promise_fails_and_above_passes() -> None:
+    """throughput_hz is a claim of its own."""
+    s = spec(p95_ms=10, throughput_hz=90)
+    bad = decide(s, Measurements(FAST, np.zeros(8000), achieved_hz=80.0, offered_hz=100.0))
+    good = decide(s, Measurements(FAST, np.zeros(8000), achieved_hz=95.0, offered_hz=100.0))
+    short = decide(s, Measurements(FAST, np.zeros(8000), achieved_hz=85.0, offered_hz=86.0))
+
+    assert ("FAIL", "PASS", "INCONCLUSIVE") == (bad.outcome, good.outcome, short.outcome)
+    assert "below the promised 90/s" in bad.reasons[0]
+    assert "offered only" in short.reasons[0]
+
+
+def test_failed_requests_are_named_in_the_reasons() -> None:
+    """Errors and timeouts count as exceedances and are reported."""
+    v = decide(spec(p95_ms=10), Measurements(FAST, np.zeros(8000), failed=3, timed_out=1))
+
+    assert any("3 raised" in r and "1 ran past timeout_s=10" in r for r in v.reasons)
+
+
+def test_a_test_promising_nothing_is_inconclusive() -> None:
+    """No budget and no throughput: nothing to decide."""
+    v = decide(spec(), Measurements(FAST, np.zeros(8000)))
+
+    assert "INCONCLUSIVE" == v.outcome
+    assert "promises nothing" in v.reasons[-1]
+
+
+def test_a_fail_the_lag_cannot_explain_stands() -> None:
+    """Latency 10x over budget with a small lag: FAIL, because it fails from dispatch too."""
+    slow = 50 + FAST
+    v = decide(spec(p95_ms=10), Measurements(slow, np.full(8000, 0.8)))
+
+    assert "FAIL" == v.outcome
+    assert "even on latency counted from the late dispatch" in v.checks[0].reason
+
+
+def test_a_fail_the_lag_explains_is_inconclusive() -> None:
+    """Latency over budget only by the generator's lateness: INCONCLUSIVE, not FAIL."""
+    lag = np.full(8000, 5.0)
+    v = decide(spec(p95_ms=5), Measurements(FAST + lag, lag))
+
+    assert "INCONCLUSIVE" == v.outcome
+
+
+def test_every_request_failing_is_a_fail_whatever_the_sample_size() -> None:
+    """Twenty requests, all timed out: too few for a percentile, but the promise is clearly broken."""
+    v = decide(spec(p95_ms=10), Measurements(np.full(20, 1e4), np.zeros(20), timed_out=20))
+
+    assert "FAIL" == v.outcome

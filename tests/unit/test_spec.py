@@ -1,0 +1,102 @@
+"""Marker validation and setting precedence (pure spec layer)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_gpuslo.errors import InvalidArgument
+from pytest_gpuslo.spec import resolve, seed_from_nodeid, validate_marker
+
+WHERE = "t.py::test_a"
+
+
+def check(**kwargs: object) -> dict[str, object]:
+    return validate_marker((), kwargs, WHERE)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragments"),
+    [
+        ({"p95ms": 4, "rate_hz": 1}, ["unknown slo argument 'p95ms'", "Did you mean 'p95_ms'?"]),
+        ({"rate_hz": "fast"}, ["rate_hz='fast' must be a finite number", "str"]),
+        ({"rate_hz": -3}, ["rate_hz=-3 must be > 0"]),
+        ({"streams": 0, "rate_hz": 1}, ["streams=0 must be >= 1"]),
+        ({"streams": 2.5, "rate_hz": 1}, ["streams=2.5 must be a whole number", "float"]),
+        ({"p95_ms": 40, "p99_ms": 30, "rate_hz": 1}, ["p99_ms=30 is below p95_ms=40", "raise p99_ms"]),
+        ({"duration_s": 1, "requests": 10, "rate_hz": 1}, ["give duration_s or requests, not both"]),
+        ({"warmup_s": 1, "warmup_requests": 3, "rate_hz": 1}, ["give warmup_s or warmup_requests"]),
+        ({"p95_ms": 40, "timeout_s": 0.01, "rate_hz": 1}, ["timeout_s=0.01 is not above the largest budget"]),
+        ({"throughput_hz": 50, "rate_hz": 10}, ["throughput_hz=50 exceeds the offered rate"]),
+        ({"backend": "gpu", "rate_hz": 1}, ["backend='gpu' is not one of auto, cpu, cuda"]),
+        ({"arrivals": "poison", "rate_hz": 1}, ["unknown arrival process 'poison'", "Did you mean 'poisson'?"]),
+        ({"arrivals": 3, "rate_hz": 1}, ["arrivals=3", "expected a process name"]),
+        ({"seed": True, "rate_hz": 1}, ["seed=True must be a whole number"]),
+        ({"p99_ms": float("nan"), "rate_hz": 1}, ["p99_ms=nan must be a finite number"]),
+    ],
+)
+def test_bad_marker_arguments_name_the_argument_the_value_and_the_fix(
+    kwargs: dict[str, object], fragments: list[str]
+) -> None:
+    """Every rejected argument names itself, its value and the test."""
+    with pytest.raises(InvalidArgument) as info:
+        check(**kwargs)
+
+    message = str(info.value)
+    assert message.startswith(WHERE)
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_positional_arguments_are_refused() -> None:
+    """The marker takes keywords only."""
+    with pytest.raises(InvalidArgument, match="keyword arguments only"):
+        validate_marker((40,), {}, WHERE)
+
+
+def test_rate_is_required_at_resolve() -> None:
+    """rate_hz has no sensible default: the message says so and gives an example."""
+    with pytest.raises(InvalidArgument, match="needs rate_hz"):
+        resolve(check(p95_ms=4), nodeid=WHERE)
+
+
+def test_default_request_count_suits_the_tightest_percentile() -> None:
+    """With no duration, enough requests for 8 sectioning batches of the tightest percentile."""
+    p95 = resolve(check(p95_ms=4, rate_hz=100), nodeid=WHERE)
+    p99 = resolve(check(p95_ms=4, p99_ms=9, rate_hz=100), nodeid=WHERE)
+
+    assert (4000, "default") == (p95.requests, p95.sources["requests"])
+    assert 20000 == p99.requests
+    assert 200 == p95.warmup_requests
+
+
+@pytest.mark.parametrize(
+    ("ini", "cli", "marker", "expected"),
+    [
+        ({}, {}, {}, (seed_from_nodeid(WHERE), "node id")),
+        ({"seed": 1}, {}, {}, (1, "ini")),
+        ({"seed": 1}, {"seed": 2}, {}, (2, "CLI")),
+        ({"seed": 1}, {"seed": 2}, {"seed": 3}, (3, "marker")),
+        ({}, {"seed": None}, {}, (seed_from_nodeid(WHERE), "node id")),
+    ],
+)
+def test_measurement_precedence_default_ini_cli_marker(
+    ini: dict[str, object], cli: dict[str, object], marker: dict[str, object], expected: tuple[int, str]
+) -> None:
+    """Most specific wins, and the source is recorded."""
+    spec = resolve(check(rate_hz=10, p95_ms=5, **marker), nodeid=WHERE, ini=ini, cli=cli)
+
+    assert expected == (spec.seed, spec.sources["seed"])
+
+
+def test_cli_duration_applies_only_when_marker_sets_no_size() -> None:
+    """A marker's requests beats --gpuslo-duration; without it the CLI duration is used."""
+    with_marker = resolve(check(rate_hz=10, requests=50), nodeid=WHERE, cli={"duration_s": 3.0})
+    without = resolve(check(rate_hz=10), nodeid=WHERE, cli={"duration_s": 3.0})
+
+    assert (50, None) == (with_marker.requests, with_marker.duration_s)
+    assert (None, 3.0, "CLI") == (without.requests, without.duration_s, without.sources["duration_s"])
+
+
+def test_seed_from_node_id_is_stable_across_processes() -> None:
+    """A digest, not hash(): the same number on every machine (pinned value)."""
+    assert 2755192981 == seed_from_nodeid("test_smoke.py::test_fast")

@@ -1,0 +1,102 @@
+"""Budget tests on dependent latencies: oracles, outcomes and degenerate inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import special, stats as st
+
+from pytest_gpuslo import stats
+
+
+@pytest.mark.parametrize(("k", "n", "p"), [(3, 400, 0.95), (30, 400, 0.95), (12, 2000, 0.99), (0, 500, 0.95)])
+def test_beta_tails_equal_scipy_binomtest_when_design_effect_is_one(k: int, n: int, p: float) -> None:
+    """The effective-count formulas reduce to the exact binomial test (statistics.md §2.4 oracle)."""
+    p_fail = special.betainc(k, n - k + 1.0, 1.0 - p) if k else 1.0
+    p_pass = special.betainc(n - k, k + 1.0, p)
+
+    assert p_fail == pytest.approx(st.binomtest(k, n, 1 - p, alternative="greater").pvalue, rel=1e-9)
+    assert p_pass == pytest.approx(st.binomtest(k, n, 1 - p, alternative="less").pvalue, rel=1e-9)
+
+
+def mg1(n: int, rho: float, seed: int, service_ms: float = 1.0) -> np.ndarray:
+    """Latencies of an M/G/1 queue (lognormal service) in arrival order, by Lindley."""
+    rng = np.random.default_rng(seed)
+    a = rng.exponential(service_ms / rho, n)
+    s = service_ms * rng.lognormal(-0.125, 0.5, n)
+    w = np.zeros(n)
+    for i in range(1, n):
+        w[i] = max(0.0, w[i - 1] + s[i - 1] - a[i])
+    return w + s
+
+
+def test_design_effect_sees_queueing_and_not_iid_noise() -> None:
+    """Queueing inflates D well above 1; iid draws stay near 1."""
+    iid = np.random.default_rng(0).lognormal(0, 0.5, 20_000)
+
+    assert stats.design_effect(iid, 0.95) < 1.6
+    assert stats.design_effect(mg1(20_000, 0.7, 1), 0.95) > 3
+
+
+def test_clear_pass_and_clear_fail() -> None:
+    """A budget far above the p95 passes; far below fails; both with bounds around the estimate."""
+    x = mg1(20_000, 0.5, 2)
+    q = np.quantile(x, 0.95)
+    ok = stats.budget_test(x, 2 * q, 0.95)
+    bad = stats.budget_test(x, q / 2, 0.95)
+
+    assert ("PASS", "FAIL") == (ok.outcome, bad.outcome)
+    assert ok.lower <= ok.estimate <= ok.upper < ok.budget
+    assert ok.headroom > 1.0
+
+
+def test_budget_at_the_true_quantile_is_inconclusive_with_a_sample_size() -> None:
+    """At the boundary the gate neither passes nor fails, and says how many requests would decide."""
+    x = mg1(20_000, 0.5, 3)
+    r = stats.budget_test(x, float(np.quantile(x, 0.95)) * 1.01, 0.95)
+
+    assert "INCONCLUSIVE" == r.outcome
+    assert "needs about" in r.reason
+
+
+def test_too_few_samples_is_inconclusive_not_pass() -> None:
+    """300 requests cannot support a p99 PASS, however fast they were."""
+    r = stats.budget_test(np.full(300, 1.0) + np.linspace(0, 0.1, 300), 100.0, 0.99)
+
+    assert "INCONCLUSIVE" == r.outcome
+    assert "too few effective samples for p99" in r.reason
+
+
+def test_gross_violation_fails_even_on_a_small_sample() -> None:
+    """Every request 10x over: the block sign test fails it without a dependence estimate."""
+    x = 10.0 + np.random.default_rng(4).random(400)
+    r = stats.budget_test(x, 1.0, 0.95)
+
+    assert "FAIL" == r.outcome
+    assert "block sign test" in r.reason
+
+
+def test_sign_test_block_count_meets_alpha() -> None:
+    """0.5**K <= alpha for the K used."""
+    for alpha in (0.05, 0.01, 0.001):
+        assert 0.5 ** stats.sign_test_blocks(alpha) <= alpha
+
+
+@pytest.mark.parametrize(
+    "x", [np.array([]), np.array([1.0]), np.full(5000, 3.0), np.array([1.0, math.nan] * 3000)],
+    ids=["empty", "one", "all-equal", "nan"],
+)
+def test_degenerate_inputs_answer_without_crashing(x: np.ndarray) -> None:
+    """Empty, single, constant or NaN samples give a clear outcome, never an exception."""
+    r = stats.budget_test(x, 5.0, 0.95)
+
+    assert r.outcome in {"PASS", "INCONCLUSIVE"}
+    if x.size < 2 or np.isnan(x).any():
+        assert "INCONCLUSIVE" == r.outcome
+
+
+def test_all_equal_sample_below_budget_passes() -> None:
+    """A constant latency well under budget is a PASS (sectioning sd is 0; the sign decides)."""
+    assert "PASS" == stats.budget_test(np.full(5000, 3.0), 5.0, 0.95).outcome
