@@ -35,3 +35,15 @@ def pipeline(tokenizer: Tokenizer) -> Pipeline:
 def slo_payloads() -> list[str]:
     """Each request scores one of these sentences (cycled in order)."""
     return sentences(512, seed=2)
+
+
+@pytest.fixture(scope="session")
+def device_pipeline(tokenizer: Tokenizer) -> Pipeline:
+    """The scoring step on the GPU with CuPy where one is usable, else the same code on numpy."""
+    from pytest_gpuslo.backends import probe
+
+    if probe("cuda") is None:
+        import cupy as xp
+    else:
+        import numpy as xp
+    return Pipeline(tokenizer, xp=xp)

@@ -34,6 +34,8 @@ class Policy:
     max_lag_fraction: float = MAX_LAG_FRACTION
     #: "warn" or "fail": what an INCONCLUSIVE verdict does to the test.
     inconclusive: str = "warn"
+    #: decide even when the GPU was throttled or shared during the run.
+    allow_disturbances: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class Measurements:
     achieved_hz: float = math.nan
     offered_hz: float = math.nan
     first_error: str | None = None
+    #: reasons the machine misbehaved during the run (throttling, a foreign process on the GPU).
+    disturbances: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> Verdict
                 + "; the offered load was not the promised one (see docs: GIL and dispatch)"
             )
 
+    disturbed = "" if policy.allow_disturbances or not m.disturbances else (
+        "; ".join(m.disturbances) + " (the run does not represent the workload; "
+        "--gpuslo-allow-throttle decides anyway)")
+
     for p, budget in spec.budgets_ms.items():
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha)
         label = percentile_label(p)
@@ -148,6 +156,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> Verdict
             else:
                 reason = (reason + "; " if reason else "") + (
                     "it fails even on latency counted from the late dispatch")
+        if disturbed and outcome != INCONCLUSIVE:
+            outcome, reason = INCONCLUSIVE, disturbed
         checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt))
 
     if spec.throughput_hz is not None:
@@ -162,8 +172,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> Verdict
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 f"this schedule offered only {m.offered_hz:.4g}/s; "
                                 f"raise rate_hz or run longer"))
-        elif generator_note:
-            checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail, generator_note))
+        elif generator_note or disturbed:
+            checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
+                                generator_note or disturbed))
         else:
             checks.append(Check(f"throughput>={target:g}/s", FAIL, detail,
                                 f"completed {m.achieved_hz:.4g}/s, below the promised {target:g}/s"))
@@ -187,8 +198,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> Verdict
         outcome = INCONCLUSIVE
         if generator_note:
             reasons.insert(0, generator_note)
+        if disturbed:
+            reasons.insert(0, disturbed)
         reasons[:0] = [f"{c.name}: {c.reason}" for c in checks
-                       if c.outcome == INCONCLUSIVE and c.reason != generator_note]
+                       if c.outcome == INCONCLUSIVE and c.reason not in (generator_note, disturbed)]
         if not checks:
             reasons.append("the test promises nothing (no budget and no throughput_hz)")
     else:

@@ -99,4 +99,20 @@ OPTIONS: Final = (
            "One-sided error rate of each claim (default 0.01)", "ALPHA", "policy", 0.01),
 )
 
+
+def parse_bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean; write true or false")
+
+
+FLAGS: Final = (
+    Option("allow-throttle", "allow_throttle", parse_bool,
+           "Decide even when the GPU was throttled or shared during a run (default: INCONCLUSIVE)",
+           "", "policy", False),
+)
+
 BY_KEY: Final = {o.key: o for o in OPTIONS}

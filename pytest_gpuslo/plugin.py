@@ -12,13 +12,13 @@ import argparse
 import inspect
 import json
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Final
+from typing import TYPE_CHECKING, Any, Callable, Final, Iterator
 
 import pytest
 
 from pytest_gpuslo import options as _options
 from pytest_gpuslo import spec as _spec
-from pytest_gpuslo.errors import BackendUnavailable, GpuSloWarning, InvalidArgument
+from pytest_gpuslo.errors import BackendUnavailable, GpuSloWarning, InvalidArgument, WorkloadError
 
 if TYPE_CHECKING:
     from pytest_gpuslo.gate import Policy
@@ -48,7 +48,8 @@ class SloSession:
     def policy(self) -> "Policy":
         from pytest_gpuslo.gate import Policy
 
-        return Policy(alpha=self.settings["alpha"][0], inconclusive=self.settings["inconclusive"][0])
+        return Policy(alpha=self.settings["alpha"][0], inconclusive=self.settings["inconclusive"][0],
+                      allow_disturbances=bool(self.settings["allow_throttle"][0]))
 
     def layer(self, source: str) -> dict[str, Any]:
         """Measurement settings given in one layer ("ini" or "CLI")."""
@@ -145,8 +146,16 @@ class SloSession:
         if reporter is not None and self.config.get_verbosity() > 0 and expected_s >= 10:
             def progress(done: int, total: int) -> None:
                 reporter.write(f"\n  gpuslo: {nodeid}: {done}/{total} requests dispatched")
-        return execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
-                       policy=self.policy, progress=progress)
+        try:
+            return execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
+                           policy=self.policy, progress=progress)
+        except WorkloadError as exc:
+            pytest.fail(f"{nodeid}: {exc}", pytrace=False)
+
+    def backend_for(self, item: pytest.Item) -> str:
+        """The backend a test's fixtures should use: its marker's, else the run's setting."""
+        spec = item.stash.get(SPEC_KEY, None)
+        return self.backend_name(spec.backend if spec is not None else self.settings["backend"][0])
 
     def enforce(self, result: "SloResult", item: pytest.Item) -> None:
         """Fail the test on FAIL; on INCONCLUSIVE fail or warn as the policy says."""
@@ -194,6 +203,7 @@ class SloSession:
 SESSION_KEY: Final = pytest.StashKey[SloSession]()
 SPEC_KEY: Final = pytest.StashKey[_spec.SloSpec]()
 ERROR_KEY: Final = pytest.StashKey[str]()
+OCCUPANCY_KEY: Final = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def attach(item: pytest.Item, result: "SloResult") -> None:
@@ -202,7 +212,11 @@ def attach(item: pytest.Item, result: "SloResult") -> None:
     Reports copy them, so the summary reaches the controller under pytest-xdist, the JUnit XML
     file (as a ``gpuslo`` property) and the terminal summary by one path.
     """
-    item.user_properties.append((PROPERTY, json.dumps(result.summary(), default=str)))
+    summary = result.summary()
+    occupancy = item.stash.get(OCCUPANCY_KEY, None)
+    if occupancy:
+        summary["occupancy"] = occupancy
+    item.user_properties.append((PROPERTY, json.dumps(summary, default=str)))
 
 
 @pytest.hookimpl
@@ -213,12 +227,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(opt.option, dest=opt.ini, metavar=opt.metavar, default=None,
                         type=opt.parse, help=opt.help)
         parser.addini(opt.ini, help=opt.help, default=None)
+    for opt in _options.FLAGS:
+        group.addoption(opt.option, dest=opt.ini, action="store_true", default=None, help=opt.help)
+        parser.addini(opt.ini, help=opt.help, default=None)
 
 
 def _read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
     """Setting key -> (value, source) with default < ini < CLI; a bad ini value is a usage error."""
     out: dict[str, tuple[Any, str]] = {}
-    for opt in _options.OPTIONS:
+    for opt in (*_options.OPTIONS, *_options.FLAGS):
         value, source = opt.default, "default"
         raw_ini = config.getini(opt.ini)
         if raw_ini not in (None, "", []):
@@ -340,3 +357,92 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
         return result
 
     return run
+
+
+def _require_cuda(what: str) -> None:
+    from pytest_gpuslo import backends
+
+    reason = backends.probe("cuda")
+    if reason is not None:
+        pytest.skip(f"{what} needs the CUDA backend: {reason}")
+
+
+@pytest.fixture
+def slo_streams() -> Callable[[int], list[Any]]:
+    """``slo_streams(n)``: n non-blocking CUDA streams from the session's pool (created once)."""
+    _require_cuda("slo_streams")
+    from pytest_gpuslo.backends import cuda
+
+    return cuda.streams
+
+
+@pytest.fixture
+def slo_pinned(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """``slo_pinned(shape, dtype)``: a host buffer, page-locked on the CUDA backend.
+
+    Allocate in set-up, never inside the measured body (pinning costs about 0.35 ms/MiB).  Every
+    buffer stays referenced until the test ends, after all its copies completed, so the pool can
+    never hand a block still being written by DMA to another allocation.
+    """
+    from pytest_gpuslo import backends
+
+    ops = backends.device_ops(_session(request).backend_for(request.node))
+    kept: list[Any] = []
+
+    def make(shape: Any, dtype: Any = "float32") -> Any:
+        buf = ops.host(shape, dtype, pinned=True)
+        kept.append(buf)
+        return buf
+
+    yield make
+    kept.clear()
+    ops.release()
+
+
+@pytest.fixture
+def slo_pipeline(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """``slo_pipeline(compute, in_shape, out_shape, dtype, pinned=True)`` -> ``Pipeline``.
+
+    Call the pipeline in the body as ``pipe(slo_request, host_input)``: H2D, ``compute(d_in,
+    d_out)`` and D2H on the request's stream, each a timed stage; the summary then reports per-stage
+    p50/p95 and the HtoD/DtoH overlap with compute.
+    """
+    from pytest_gpuslo import backends
+    from pytest_gpuslo.pipeline import Pipeline
+
+    session = _session(request)
+    name = session.backend_for(request.node)
+    ops = backends.device_ops(name)
+    spec = request.node.stash.get(SPEC_KEY, None)
+    made: list[Pipeline] = []
+
+    def make(compute: Callable[[Any, Any], Any], in_shape: Any, out_shape: Any,
+             dtype: Any = "float32", *, lanes: int | None = None, pinned: bool = True,
+             depth: int = 2) -> Pipeline:
+        n = lanes if lanes is not None else (spec.streams if spec is not None else 1)
+        pipe = Pipeline(ops, compute, in_shape, out_shape, dtype, n, pinned=pinned, depth=depth)
+        made.append(pipe)
+        return pipe
+
+    yield make
+    made.clear()
+    ops.release()
+
+
+@pytest.fixture
+def slo_occupancy(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
+    """``slo_occupancy(raw_kernel, block, dynamic_smem=0)``: theoretical occupancy and its limiter.
+
+    The figures are also reported beside the test's verdict (``-v``, JSON).
+    """
+    _require_cuda("slo_occupancy")
+    from pytest_gpuslo.backends.cuda import occupancy
+
+    item = request.node
+
+    def measure(kernel: Any, block: int, dynamic_smem: int = 0) -> dict[str, Any]:
+        result = occupancy(kernel, block, dynamic_smem)
+        item.stash.setdefault(OCCUPANCY_KEY, []).append(result)
+        return result
+
+    return measure

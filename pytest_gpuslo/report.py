@@ -98,6 +98,18 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> l
             for name, st in s.get("stages", {}).items():
                 detail.append(f"    stage {name:<14} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
                               f"p95 {fmt_ms(st['p95_ms'])} ms")
+            ov = s.get("overlap")
+            if ov:
+                detail.append(f"    copy/compute overlap {fmt_ms(ov['percent'])}% of copy time "
+                              f"(copies {fmt_ms(ov['copy_ms'])} ms, compute {fmt_ms(ov['compute_ms'])} ms)")
+            for occ in s.get("occupancy", []):
+                detail.append(f"    occupancy {occ['kernel']} block={occ['block']}: "
+                              f"{occ['occupancy']:.0%} ({occ['blocks_per_sm']} blocks/SM, "
+                              f"{occ['registers_per_thread']} regs, limited by {occ['limiter']})")
+            tel = s.get("telemetry") or {}
+            if tel.get("sm_mhz"):
+                detail.append(f"    GPU SM clock {tel['sm_mhz']['min']:.0f}-{tel['sm_mhz']['max']:.0f} MHz, "
+                              f"reasons {', '.join(tel.get('clock_event_reasons') or ['none'])}")
             if s.get("max_backlog"):
                 detail.append(f"    dispatcher max backlog: {s['max_backlog']} requests")
         if detail:

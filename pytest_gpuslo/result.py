@@ -209,6 +209,18 @@ class SloResult:
                                      float(np.quantile(dur, 0.95)), float(dur.mean()))
         return out
 
+    def overlap(self) -> Any:
+        """Copy/compute overlap from the ``h2d``, ``compute`` and ``d2h`` stages, or ``None``."""
+        names = ("h2d", "compute", "d2h")
+        if not all(n in self.data.stages for n in names):
+            return None
+        from pytest_gpuslo.timeline import overlap
+
+        sl = self._sl
+        iv = [np.column_stack([self.data.stages[n].begin_ns[sl], self.data.stages[n].end_ns[sl]])
+              for n in names]
+        return overlap(iv[0], iv[1], iv[2])
+
     def measurements(self) -> Measurements:
         """The gate's view of this run."""
         return Measurements(
@@ -219,11 +231,23 @@ class SloResult:
             achieved_hz=self.throughput_hz,
             offered_hz=self.offered_hz,
             first_error=self.data.first_error,
+            disturbances=tuple(self.telemetry.get("disturbances", ())),
         )
 
     @property
     def passed(self) -> bool:
         return self.verdict is not None and self.verdict.passed
+
+    def _per_lane_queue_p95(self) -> dict[str, float | None]:
+        q, lanes = self.queue_ms, self.lane
+        return {str(int(k)): _q(q[lanes == k], 0.95) for k in np.unique(lanes[lanes >= 0])}
+
+    def _overlap_dict(self) -> dict[str, float] | None:
+        ov = self.overlap()
+        if ov is None:
+            return None
+        return {"percent": _clean(ov.percent), "copy_ms": ov.copy_ms, "compute_ms": ov.compute_ms,
+                "h2d_ms": ov.h2d_ms, "d2h_ms": ov.d2h_ms, "busy_percent": _clean(ov.busy_percent)}
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (no raw arrays): what reports and xdist reports carry."""
@@ -243,6 +267,9 @@ class SloResult:
             "latency_ms": {percentile_label(p): q(lat, p) for p in (0.5, 0.9, 0.95, 0.99, 0.999)},
             "lag_ms": {"p50": q(lag, 0.5), "p99": q(lag, 0.99),
                        "max": float(lag.max()) if lag.size else None},
+            "queue_ms": {"p50": _q(self.queue_ms, 0.5), "p95": _q(self.queue_ms, 0.95),
+                         "per_lane_p95": self._per_lane_queue_p95()},
+            "overlap": self._overlap_dict(),
             "max_backlog": self.max_backlog,
             "failed": int(self.failed.sum()),
             "timed_out": int(self.timed_out.sum()),
@@ -256,6 +283,11 @@ class SloResult:
             "verdict": self.verdict.as_dict() if self.verdict else None,
             **self.extra,
         }
+
+
+def _q(a: F64, p: float) -> float | None:
+    a = a[np.isfinite(a)]
+    return float(np.quantile(a, p)) if a.size else None
 
 
 def _clean(x: float) -> float | None:

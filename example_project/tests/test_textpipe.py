@@ -43,3 +43,9 @@ def test_pipeline_stages(slo_run, pipeline, slo_payloads):
                      payloads=slo_payloads)
     assert result.verdict.outcome != "FAIL", result.verdict.reasons
     assert set(result.stages) == {"tokenize", "embed", "score"}
+
+
+@pytest.mark.slo(p95_ms=25, rate_hz=800, streams=8, requests=4000)
+def test_score_on_device_slo(slo_request, device_pipeline):
+    """The scoring step as a GPU workload (CuPy on the request's stream); numpy without a GPU."""
+    device_pipeline(slo_request.payload)

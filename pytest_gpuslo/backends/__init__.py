@@ -61,6 +61,12 @@ def resolve_name(requested: str) -> str:
     return requested
 
 
+def device_ops(name: str) -> Any:
+    """Buffers and copies for ``pipeline.Pipeline`` on backend ``name`` (numpy on the CPU)."""
+    module = importlib.import_module(_MODULES[name])
+    return module.DeviceOps()
+
+
 def load(name: str, **options: Any) -> Backend:
     """Instantiate backend ``name``; raises ``BackendUnavailable`` with the reason if it cannot run."""
     reason = probe(name)

@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 _clock = time.perf_counter_ns
 
 
+def cpu_model() -> str:
+    """The CPU's model name (platform.processor() is empty on most Linux systems)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def probe() -> str | None:
     """The CPU backend runs everywhere."""
     return None
@@ -83,9 +95,43 @@ class Backend:
     def describe(self) -> dict[str, Any]:
         return {
             "backend": "cpu",
-            "cpu": platform.processor() or platform.machine(),
+            "cpu": cpu_model(),
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
             "implementation": sys.implementation.name,
             "system": platform.system(),
         }
+
+
+class DeviceOps:
+    """The numpy twin of ``cuda.DeviceOps``: "device" arrays are host arrays, copies are memcpy."""
+
+    name = "cpu"
+
+    def host(self, shape: Any, dtype: Any, *, pinned: bool = True) -> Any:
+        import numpy as np
+
+        return np.empty(shape, dtype)
+
+    def device(self, shape: Any, dtype: Any) -> Any:
+        import numpy as np
+
+        return np.empty(shape, dtype)
+
+    def is_pinned(self, array: Any) -> bool:
+        return False
+
+    def h2d(self, host: Any, dev: Any) -> None:
+        dev[...] = host
+
+    def d2h(self, dev: Any, host: Any) -> None:
+        host[...] = dev
+
+    def mark(self) -> Any:
+        return None
+
+    def wait(self, mark: Any) -> None:
+        pass
+
+    def release(self) -> None:
+        pass

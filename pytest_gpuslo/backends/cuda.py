@@ -1,15 +1,38 @@
 """CUDA backend (CuPy): lanes are non-blocking CUDA streams; completion is a CUDA event.
 
-The only module besides ``telemetry`` that imports a GPU library, and only when a test runs.
+The dispatcher thread itself runs each body with the request's stream as CuPy's current stream, so
+the body only *enqueues* work; an event recorded after it on the same stream marks completion.
+Nothing in the hot path synchronises.  After the run, event times are mapped onto the host clock of
+the arrival schedule through two bracketed anchors (``timeline.ClockMap``).  A body that does
+synchronise still works: it holds up the dispatcher, which shows as schedule lag.
+
+With ``backends/nvml.py``, the only module that imports a GPU library, and only when a test runs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from pytest_gpuslo.errors import WorkloadError
+from pytest_gpuslo.timeline import Bracket, ClockMap
+
+if TYPE_CHECKING:
+    from pytest_gpuslo.measurement import Recorder, Request
+
+_clock = time.perf_counter_ns
+#: CUDA statuses after which the process's context is unusable (gpu-api-notes.md §15.2).
+STICKY = {700, 702, 709, 710, 714, 715, 716, 717, 718, 719, 999}
+#: Set once a sticky error happened in this process: later GPU tests skip with this reason.
+_context_lost: str | None = None
+_stream_pool: list[Any] = []
 
 
 def probe() -> str | None:
     """``None`` when CuPy can use a GPU here, else the precise reason (no CuPy, driver or device)."""
+    if _context_lost is not None:
+        return f"the CUDA context of this process was lost earlier ({_context_lost})"
     try:
         import cupy
     except ImportError as exc:
@@ -29,9 +52,317 @@ def probe() -> str | None:
     return None
 
 
-class Backend:  # pragma: no cover - replaced by the full implementation
+def streams(n: int) -> list[Any]:
+    """The session's pool of non-blocking streams (created once: about 10 us each)."""
+    import cupy as cp
+
+    while len(_stream_pool) < n:
+        _stream_pool.append(cp.cuda.Stream(non_blocking=True))
+    return _stream_pool[:n]
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    return int(status) if isinstance(status, int) else None
+
+
+class Backend:
+    """Round-robin over ``lanes`` streams: request i runs on stream i mod lanes (FIFO per stream)."""
+
     name = "cuda"
+    #: The launcher is the only busy Python thread, so it may spin for the last 200 us.
     spin_ns = 200_000
 
-    def __init__(self, **_: Any) -> None:
-        raise NotImplementedError
+    def __init__(self, device: int = 0, telemetry: bool = True) -> None:
+        import cupy as cp
+
+        self.cp = cp
+        self.device = cp.cuda.Device(device)
+        self._telemetry_on = telemetry
+        self._telemetry: dict[str, Any] = {}
+        self._fingerprint: dict[str, Any] | None = None
+        self._sampler: Any = None
+        self._nvml: Any = None
+        self.stage_events: dict[str, list[tuple[int, Any, Any]]] = {}
+        self.clock_map: ClockMap | None = None
+
+    # -- set-up, outside the measured window ------------------------------------------------
+    def open(self, lanes: int, body: Callable[["Request"], Any], recorder: "Recorder") -> None:
+        cp = self.cp
+        self.device.use()
+        self.rec, self.body = recorder, body
+        self.streams = streams(lanes)
+        self.anchor_stream = cp.cuda.Stream(non_blocking=True)
+        n = recorder.n
+        self.ev_start = [cp.cuda.Event() for _ in range(n)]
+        self.ev_end = [cp.cuda.Event() for _ in range(n)]
+        self.last_end: dict[int, Any] = {}
+        self.describe()
+        if self._telemetry_on:
+            self._start_telemetry()
+        self.anchor0, self.bracket0 = self._anchor()
+
+    def _anchor(self) -> tuple[Any, Bracket]:
+        """The tightest of 20 record-and-wait brackets on an idle stream (one event per try)."""
+        best: tuple[Any, Bracket] | None = None
+        for _ in range(20):
+            ev = self.cp.cuda.Event()
+            h0 = _clock()
+            ev.record(self.anchor_stream)
+            ev.synchronize()
+            h1 = _clock()
+            if best is None or h1 - h0 < best[1].h1_ns - best[1].h0_ns:
+                best = (ev, Bracket(h0, h1))
+        assert best is not None
+        return best
+
+    def _start_telemetry(self) -> None:
+        try:
+            from pytest_gpuslo.backends.nvml import Nvml, Sampler
+
+            self._nvml = Nvml(pci_bus_id=self.device.pci_bus_id, index=self.device.id)
+            self._sampler = Sampler(self._nvml)
+            self._sampler.start()
+        except Exception as exc:  # noqa: BLE001 - telemetry is never allowed to fail a test
+            self._telemetry = {"unavailable": f"{type(exc).__name__}: {exc}", "disturbances": []}
+            self._sampler = None
+
+    # -- the hot path ----------------------------------------------------------------------
+    def submit(self, req: "Request") -> None:
+        i = req.index
+        lane = i % len(self.streams)
+        stream = self.streams[lane]
+        req.lane = lane
+        req._stage = self._stage
+        self.rec.lane[i] = lane
+        self.ev_start[i].record(stream)
+        try:
+            with stream:
+                self.body(req)
+        except BaseException as exc:  # noqa: BLE001 - kept as the request's error, then classified
+            self.rec.record_error(i, exc)
+            self._classify(exc, i)
+        self.ev_end[i].record(stream)
+        self.last_end[lane] = self.ev_end[i]
+
+    @contextlib.contextmanager
+    def _stage(self, req: "Request", name: str) -> Iterator[None]:
+        cp = self.cp
+        e0 = cp.cuda.Event()
+        e0.record()  # None: the current stream, which is the request's
+        try:
+            yield
+        finally:
+            e1 = cp.cuda.Event()
+            e1.record()
+            self.stage_events.setdefault(name, []).append((req.index, e0, e1))
+
+    def _classify(self, exc: BaseException, index: int) -> None:
+        global _context_lost
+        cp = self.cp
+        if isinstance(exc, cp.cuda.memory.OutOfMemoryError):
+            free, total = self._mem_info()
+            pool = cp.get_default_memory_pool()
+            self.rec.fatal = WorkloadError(
+                f"CUDA out of memory in request {index}: {exc} Device memory free: {free:,} of "
+                f"{total:,} bytes; CuPy's pool holds {pool.total_bytes():,} bytes "
+                f"({pool.used_bytes():,} in use). Reduce the per-request allocation or streams, or "
+                f"pre-allocate buffers once in a fixture.")
+            pool.free_all_blocks()
+        elif _status(exc) in STICKY:
+            _context_lost = f"{type(exc).__name__}: {exc}"
+            self.rec.fatal = WorkloadError(
+                f"CUDA error in request {index}: {exc}. This error is sticky: the CUDA context of "
+                f"this process is lost and every later GPU test in it would fail, so they are "
+                f"skipped. Run GPU SLO tests in their own process (e.g. pytest -n 1 with "
+                f"pytest-xdist, or one pytest call per GPU test file) to keep the rest of the suite.")
+
+    def _mem_info(self) -> tuple[int, int]:
+        try:
+            free, total = self.cp.cuda.runtime.memGetInfo()
+            return int(free), int(total)
+        except Exception:  # noqa: BLE001
+            return -1, -1
+
+    # -- after the run ---------------------------------------------------------------------
+    def wait(self, deadline_ns: int) -> None:
+        runtime = self.cp.cuda.runtime
+        pending = dict(self.last_end)
+        while pending:
+            for lane, ev in list(pending.items()):
+                code = self._query(ev)
+                if code == 0:
+                    del pending[lane]
+                elif code != 600:
+                    self._fatal_status(code)
+                    return
+            if not pending or _clock() >= deadline_ns or self.rec.fatal is not None:
+                break
+            time.sleep(0.0005)
+        self._harvest(runtime)
+
+    def _query(self, ev: Any) -> int:
+        try:
+            return int(self.cp.cuda.runtime.eventQuery(ev.ptr))
+        except Exception as exc:  # noqa: BLE001 - CuPy raises for error codes: keep the code
+            return _status(exc) or 999
+
+    def _fatal_status(self, code: int) -> None:
+        global _context_lost
+        if code in STICKY:
+            _context_lost = f"CUDA status {code} while waiting for requests"
+            self.rec.fatal = WorkloadError(
+                f"a request's GPU work failed with CUDA status {code} (e.g. 700: illegal address). "
+                f"The error is sticky: this process's CUDA context is lost; later GPU tests are "
+                f"skipped. Run GPU SLO tests in their own process to keep the rest of the suite.")
+        else:
+            self.rec.fatal = WorkloadError(f"a request's GPU work failed with CUDA status {code}.")
+
+    def _harvest(self, runtime: Any) -> None:
+        """Map every completed event onto the host clock and fill the recorder."""
+        cp, rec = self.cp, self.rec
+        if rec.fatal is not None and _context_lost is not None:
+            return
+        anchor1, bracket1 = self._anchor()
+        elapsed_01 = cp.cuda.get_elapsed_time(self.anchor0, anchor1) * 1e6
+        cmap = ClockMap.fit(self.bracket0, bracket1, elapsed_01)
+        self.clock_map = cmap
+
+        def host(ev: Any) -> int:
+            if self._query(ev) != 0:
+                return -1
+            return int(cmap.to_host(cp.cuda.get_elapsed_time(self.anchor0, ev) * 1e6))
+
+        done = 0
+        for i in range(rec.n):
+            if rec.dispatch_ns[i] < 0:
+                continue
+            end = host(self.ev_end[i])
+            if end >= 0:
+                rec.start_ns[i] = host(self.ev_start[i])
+                rec.end_ns[i] = end
+                done += 1
+        for name, events in self.stage_events.items():
+            begin, finish = rec.stage_arrays(name)
+            for i, e0, e1 in events:
+                b, f = host(e0), host(e1)
+                if b >= 0 and f >= 0:
+                    begin[i], finish[i] = b, f
+        rec.complete_one(done)
+
+    def close(self) -> None:
+        if self._sampler is not None:
+            self._telemetry = self._sampler.stop()
+            self._sampler = None
+        if self.clock_map is not None:
+            self._telemetry["clock_map"] = {"error_us": self.clock_map.error_ns / 1e3,
+                                            "drift_ppm": self.clock_map.drift_ppm}
+        if _context_lost is None:
+            with contextlib.suppress(Exception):
+                self.cp.get_default_memory_pool().free_all_blocks()
+                self.cp.get_default_pinned_memory_pool().free_all_blocks()
+
+    def telemetry(self) -> dict[str, Any]:
+        return dict(self._telemetry)
+
+    def describe(self) -> dict[str, Any]:
+        if self._fingerprint is None:
+            cp = self.cp
+            props = cp.cuda.runtime.getDeviceProperties(self.device.id)
+            name = props.get("name", b"")
+            fp: dict[str, Any] = {
+                "backend": "cuda",
+                "device": self.device.id,
+                "gpu": name.decode() if isinstance(name, bytes) else str(name),
+                "compute_capability": self.device.compute_capability,
+                "sm_count": props.get("multiProcessorCount"),
+                "cuda_runtime": cp.cuda.runtime.runtimeGetVersion(),
+                "cupy": cp.__version__,
+            }
+            try:
+                from pytest_gpuslo.backends.nvml import Nvml
+
+                nvml = self._nvml or Nvml(pci_bus_id=self.device.pci_bus_id, index=self.device.id)
+                fp.update({k: v for k, v in nvml.fingerprint().items() if k != "uuid"})
+            except Exception as exc:  # noqa: BLE001
+                fp["nvml"] = f"unavailable: {type(exc).__name__}"
+            self._fingerprint = fp
+        return dict(self._fingerprint)
+
+
+class DeviceOps:
+    """Copies and buffers for ``pipeline.Pipeline`` on the GPU (the CPU twin is in ``cpu.py``)."""
+
+    name = "cuda"
+
+    def __init__(self) -> None:
+        import cupy as cp
+        import cupyx
+
+        self.cp, self.cupyx = cp, cupyx
+
+    def host(self, shape: Any, dtype: Any, *, pinned: bool = True) -> Any:
+        import numpy as np
+
+        return self.cupyx.empty_pinned(shape, dtype) if pinned else np.empty(shape, dtype)
+
+    def device(self, shape: Any, dtype: Any) -> Any:
+        return self.cp.empty(shape, dtype)
+
+    def is_pinned(self, array: Any) -> bool:
+        return bool(self.cp.cuda.pinned_memory.is_memory_pinned(array.ctypes.data))
+
+    def h2d(self, host: Any, dev: Any) -> None:
+        dev.set(host)  # on the current stream; truly asynchronous only from pinned memory
+
+    def d2h(self, dev: Any, host: Any) -> None:
+        dev.get(out=host, blocking=False)
+
+    def mark(self) -> Any:
+        ev = self.cp.cuda.Event(disable_timing=True)
+        ev.record()
+        return ev
+
+    def wait(self, mark: Any) -> None:
+        if mark is not None:
+            mark.synchronize()
+
+    def release(self) -> None:
+        with contextlib.suppress(Exception):
+            self.cp.get_default_pinned_memory_pool().free_all_blocks()
+
+
+def occupancy(kernel: Any, block: int, dynamic_smem: int = 0) -> dict[str, Any]:
+    """Theoretical occupancy of a ``cupy.RawKernel`` at ``block`` threads, and what limits it.
+
+    The driver's answer (cuOccupancyMaxActiveBlocksPerMultiprocessor) is the truth; the per-resource
+    counts only name the limiter (gpu-api-notes.md §10).
+    """
+    import cupy as cp
+    from cupy.cuda import driver
+
+    dev = cp.cuda.Device()
+    props = cp.cuda.runtime.getDeviceProperties(dev.id)
+    attrs = kernel.attributes
+    blocks = int(driver.occupancyMaxActiveBlocksPerMultiprocessor(kernel.kernel.ptr, block, dynamic_smem))
+    warps = -(-block // 32)
+    max_warps = props["maxThreadsPerMultiProcessor"] // 32
+    regs = max(1, int(attrs.get("num_regs", 1)))
+    smem = int(attrs.get("shared_size_bytes", 0)) + dynamic_smem + int(props.get("reservedSharedMemPerBlock", 0))
+    limits = {
+        "warps": max_warps // warps,
+        "blocks": int(props.get("maxBlocksPerMultiProcessor", 32)),
+        "registers": props["regsPerMultiprocessor"] // (regs * 32 * warps),
+        "shared_memory": props["sharedMemPerMultiprocessor"] // smem if smem else 10**9,
+    }
+    return {
+        "kernel": getattr(kernel, "name", "?"),
+        "block": block,
+        "dynamic_smem": dynamic_smem,
+        "registers_per_thread": regs,
+        "shared_bytes_per_block": smem,
+        "blocks_per_sm": blocks,
+        "occupancy": blocks * warps / max_warps,
+        "limiter": min(limits, key=lambda k: limits[k]),
+        "limits": limits,
+    }

@@ -1,0 +1,144 @@
+"""Device-to-host clock mapping and interval arithmetic (layer 2, pure: numpy only).
+
+CUDA events give device times relative to one another; the arrival schedule lives on the host's
+``perf_counter_ns``.  ``ClockMap`` fits the mapping from two anchors (one before and one after a
+run), each bracketed by host reads; ``overlap`` computes how much copy time was hidden behind
+compute from stage intervals.  Kept free of CuPy so both are tested on synthetic timestamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    """A device event recorded and waited for between two host reads ``h0 <= h1``.
+
+    The event's device time lies, on the host clock, inside ``[h0, h1]``; the midpoint is the
+    estimate and half the width the error bound.
+    """
+
+    h0_ns: int
+    h1_ns: int
+
+    @property
+    def mid_ns(self) -> float:
+        return (self.h0_ns + self.h1_ns) / 2.0
+
+    @property
+    def half_width_ns(self) -> float:
+        return (self.h1_ns - self.h0_ns) / 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClockMap:
+    """host_ns = start.mid + elapsed_ns * scale, for elapsed times measured from the start anchor.
+
+    ``scale`` corrects drift between the device and host clocks, fitted from a second anchor at
+    the end of the run (1.0 when there is none).  ``error_ns`` bounds the mapping error at any
+    point between the anchors: the larger bracket half-width (interpolation keeps it there).
+    """
+
+    start: Bracket
+    scale: float = 1.0
+    error_ns: float = 0.0
+
+    @classmethod
+    def fit(cls, start: Bracket, end: Bracket | None = None, elapsed_ns: float | None = None) -> "ClockMap":
+        """Fit from the start anchor and, optionally, an end anchor ``elapsed_ns`` device-ns later."""
+        if end is None or elapsed_ns is None or elapsed_ns <= 0:
+            return cls(start, 1.0, start.half_width_ns)
+        scale = (end.mid_ns - start.mid_ns) / elapsed_ns
+        # A drift beyond 0.1% is not a clock drift but a broken measurement: do not trust it.
+        if not 0.999 < scale < 1.001:
+            scale = 1.0
+        return cls(start, scale, max(start.half_width_ns, end.half_width_ns))
+
+    @property
+    def drift_ppm(self) -> float:
+        return (self.scale - 1.0) * 1e6
+
+    def to_host(self, elapsed_ns: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Host ``perf_counter_ns`` of device times given as ns elapsed since the start anchor."""
+        e = np.asarray(elapsed_ns, dtype=np.float64)
+        return np.rint(self.start.mid_ns + e * self.scale).astype(np.int64)
+
+
+def union(intervals: Sequence[tuple[float, float]] | npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Merge intervals into a sorted list of disjoint ``[start, end)`` rows."""
+    iv = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
+    iv = iv[iv[:, 1] > iv[:, 0]]
+    if iv.size == 0:
+        return np.empty((0, 2))
+    iv = iv[np.argsort(iv[:, 0], kind="stable")]
+    out = [list(iv[0])]
+    for a, b in iv[1:]:
+        if a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return np.asarray(out)
+
+
+def length(u: npt.NDArray[np.float64]) -> float:
+    """Total length of a union."""
+    return float((u[:, 1] - u[:, 0]).sum()) if u.size else 0.0
+
+
+def intersection(u: npt.NDArray[np.float64], v: npt.NDArray[np.float64]) -> float:
+    """Total overlap of two unions (each sorted and disjoint)."""
+    i = j = 0
+    total = 0.0
+    while i < len(u) and j < len(v):
+        lo, hi = max(u[i, 0], v[j, 0]), min(u[i, 1], v[j, 1])
+        total += max(0.0, hi - lo)
+        if u[i, 1] < v[j, 1]:
+            i += 1
+        else:
+            j += 1
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """How much of the copy time ran while compute was running."""
+
+    copy_ms: float
+    compute_ms: float
+    overlapped_ms: float
+    h2d_ms: float
+    d2h_ms: float
+    span_ms: float
+
+    @property
+    def percent(self) -> float:
+        """Share of copy time hidden behind compute (100 = fully hidden); NaN without copies."""
+        return 100.0 * self.overlapped_ms / self.copy_ms if self.copy_ms > 0 else float("nan")
+
+    @property
+    def busy_percent(self) -> float:
+        """Share of the span in which copies or compute ran."""
+        return 100.0 * (self.copy_ms + self.compute_ms - self.overlapped_ms) / self.span_ms if self.span_ms else float("nan")
+
+
+def overlap(h2d: npt.ArrayLike, compute: npt.ArrayLike, d2h: npt.ArrayLike) -> Overlap:
+    """Overlap of copies with compute from ``(n, 2)`` arrays of stage intervals in ns.
+
+    Rows with a negative start (stage not entered) are ignored.
+    """
+    def rows(a: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        arr = np.asarray(a, dtype=np.float64).reshape(-1, 2)
+        return arr[(arr[:, 0] >= 0) & (arr[:, 1] >= 0)]
+
+    h, c, d = rows(h2d), rows(compute), rows(d2h)
+    copy_u = union(np.vstack([h, d]))
+    comp_u = union(c)
+    allrows = np.vstack([h, c, d])
+    span = float(allrows[:, 1].max() - allrows[:, 0].min()) if allrows.size else 0.0
+    return Overlap(length(copy_u) / 1e6, length(comp_u) / 1e6, intersection(copy_u, comp_u) / 1e6,
+                   length(union(h)) / 1e6, length(union(d)) / 1e6, span / 1e6)

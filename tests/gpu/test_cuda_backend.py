@@ -1,0 +1,133 @@
+"""The CUDA backend on a real GPU: streams, events, stages, telemetry and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pytest_gpuslo import arrivals
+from pytest_gpuslo.backends import cuda
+from pytest_gpuslo.measurement import run_open_loop
+
+
+def test_latency_includes_queueing_behind_a_busy_stream(spin_kernel) -> None:  # type: ignore[no-untyped-def]
+    """One stream, a burst of 20 kernels at t=0: request k completes after about k+1 kernels."""
+    import cupy as cp
+
+    sched = np.zeros(20, dtype=np.int64)
+    backend = cuda.Backend(telemetry=False)
+    data, _ = run_open_loop(sched, backend, lambda r: spin_kernel((1,), (1,), (cp.int64(200_000),)),
+                            lanes=1, timeout_s=10)
+    lat = (data.end_ns - data.scheduled_ns) / 1e6
+    service = (data.end_ns - data.start_ns) / 1e6
+
+    assert np.all(np.diff(lat) > 0)
+    assert lat[-1] == pytest.approx(service.sum(), rel=0.1)
+    assert backend.clock_map is not None and backend.clock_map.error_ns < 50_000
+
+
+def test_requests_round_robin_over_streams(spin_kernel) -> None:  # type: ignore[no-untyped-def]
+    """Request i runs on stream i mod streams; different streams overlap on the device."""
+    import cupy as cp
+
+    sched = np.zeros(16, dtype=np.int64)
+    data, _ = run_open_loop(sched, cuda.Backend(telemetry=False),
+                            lambda r: spin_kernel((1,), (1,), (cp.int64(400_000),)), lanes=8, timeout_s=10)
+    lat = (data.end_ns - data.scheduled_ns) / 1e6
+    service = np.median((data.end_ns - data.start_ns) / 1e6)
+
+    assert data.lane.tolist() == [i % 8 for i in range(16)]
+    assert lat.max() < 4 * service  # 16 kernels on 8 streams: about 2 deep, not 16
+
+
+def test_marker_on_gpu_with_stages_telemetry_and_occupancy(pytester: pytest.Pytester) -> None:
+    """A marked GPU test passes, and its summary carries stages, telemetry and occupancy."""
+    pytester.makeini("[pytest]\ngpuslo_backend = cuda\n")
+    pytester.makeconftest(
+        '''
+        import pytest, cupy as cp
+        @pytest.fixture(scope="session")
+        def kern():
+            k = cp.RawKernel(r"""extern "C" __global__ void scale(float* x, int n)
+                {int i = blockIdx.x*blockDim.x+threadIdx.x; if (i<n) x[i]*=2.0f;}""", "scale")
+            return k
+        '''
+    )
+    pytester.makepyfile(
+        """
+        import cupy as cp, numpy as np, pytest
+
+        @pytest.fixture
+        def pipe(slo_pipeline, kern):
+            def compute(d_in, d_out):
+                d_out[...] = d_in
+                kern((16,), (256,), (d_out, np.int32(d_out.size)))
+            return slo_pipeline(compute, (4096,), (4096,), "float32")
+
+        @pytest.mark.slo(p95_ms=20, rate_hz=2000, requests=4000, streams=8)
+        def test_gpu(slo_request, pipe, kern, slo_occupancy):
+            if slo_request.index == 0:
+                slo_occupancy(kern, 256)
+            pipe(slo_request, None)
+        """
+    )
+    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*backend=cuda*gpu=*", "*test_gpu*PASS*", "*stage h2d*",
+                                 "*copy/compute overlap*", "*occupancy scale block=256*",
+                                 "*GPU SM clock*"])
+
+
+def test_out_of_memory_fails_that_test_and_the_next_runs(pytester: pytest.Pytester) -> None:
+    """OOM inside a request: the test fails naming the size and the free memory; the next passes."""
+    pytester.makeini("[pytest]\ngpuslo_backend = cuda\n")
+    pytester.makepyfile(
+        """
+        import cupy as cp, pytest
+
+        @pytest.fixture
+        def limited():
+            pool = cp.get_default_memory_pool()
+            pool.set_limit(size=64 * 2**20)
+            yield
+            pool.set_limit(size=0)
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=500, requests=100)
+        def test_oom(slo_request, limited):
+            cp.empty(1 << 30, dtype=cp.uint8)
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=2000, requests=200)
+        def test_after(slo_request):
+            cp.ones(16).sum()
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1, passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*CUDA out of memory in request 0: Out of memory allocating 1,073,741,824 bytes*Device memory free:*"])
+
+
+def test_sticky_error_is_explained_and_later_gpu_tests_skip(pytester: pytest.Pytester) -> None:
+    """An illegal address fails its test, says the context is lost, and later GPU tests skip."""
+    pytester.makeini("[pytest]\ngpuslo_backend = auto\n")
+    pytester.makepyfile(
+        '''
+        import cupy as cp, numpy as np, pytest
+        BAD = cp.RawKernel(r"""extern "C" __global__ void bad(int* p) { p[1 << 30] = 1; }""", "bad")
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=1000, requests=50, backend="cuda")
+        def test_bad(slo_request):
+            x = cp.zeros(4, dtype=cp.int32)
+            BAD((1,), (1,), (x,))
+            cp.cuda.get_current_stream().synchronize()
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=1000, requests=50, backend="cuda")
+        def test_later(slo_request):
+            pass
+        '''
+    )
+    result = pytester.runpytest_subprocess("-rs", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*CUDA context of this process is lost*", "*SKIPPED*context of this process was lost earlier*"])

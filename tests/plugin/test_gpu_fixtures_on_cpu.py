@@ -1,0 +1,43 @@
+"""The pipeline fixture's CPU fallback: same stages and overlap report as on the GPU."""
+
+from __future__ import annotations
+
+
+import pytest
+
+
+def test_pipeline_runs_on_cpu_with_stage_and_overlap_report(gputester: pytest.Pytester) -> None:
+    """slo_pipeline on the CPU backend times h2d/compute/d2h and reports an overlap figure."""
+    gputester.makepyfile(
+        """
+        import numpy as np, pytest
+
+        @pytest.fixture
+        def pipe(slo_pipeline):
+            return slo_pipeline(lambda d_in, d_out: np.multiply(d_in, 2, out=d_out),
+                                (1024,), (1024,), "float32")
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=400, streams=2)
+        def test_pipe(slo_request, pipe):
+            out = pipe(slo_request, np.full(1024, slo_request.index, np.float32))
+            assert out[0] == 2 * slo_request.index
+        """
+    )
+    result = gputester.runpytest("-v", "--junitxml=out.xml")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*stage h2d*", "*stage compute*", "*stage d2h*",
+                                 "*copy/compute overlap*% of copy time*"])
+
+
+def test_gpu_only_fixtures_skip_with_reason_without_a_gpu(gputester: pytest.Pytester) -> None:
+    """slo_streams and slo_occupancy skip and say why on a machine without CUDA."""
+    from pytest_gpuslo.backends import probe
+
+    if probe("cuda") is None:
+        pytest.skip("this machine has a usable GPU")
+    gputester.makepyfile("def test_s(slo_streams):\n    pass\n\ndef test_o(slo_occupancy):\n    pass\n")
+    result = gputester.runpytest("-rs")
+
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["*slo_streams needs the CUDA backend:*", "*slo_occupancy needs the CUDA backend:*"])
