@@ -32,6 +32,9 @@ class Backend(Protocol):
     def open(self, lanes: int, body: Callable[["Request"], Any], recorder: "Recorder") -> None:
         """Create the lanes; nothing measured happens here."""
 
+    def prime(self, request: "Request", timeout_s: float) -> None:
+        """Run the body once per lane, untimed, before the clock starts (index -1)."""
+
     def submit(self, request: "Request") -> None:
         """Start one request without blocking the dispatcher."""
 

@@ -8,6 +8,7 @@ the lanes, which shows as queueing in the latencies (docs/architecture.md, "The 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import queue
@@ -53,6 +54,7 @@ class Backend:
 
     def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
         self._recorder = recorder
+        self._body = body
         for lane in range(lanes):
             t = threading.Thread(target=self._lane, args=(lane, body, recorder),
                                  name=f"gpuslo-lane-{lane}", daemon=True)
@@ -77,6 +79,18 @@ class Backend:
                     return
             rec.end_ns[req.index] = _clock()
             rec.complete_one()
+
+    def prime(self, request: Request, timeout_s: float) -> None:
+        # One untimed call before the clock starts, so imports and caches warm up.  It runs in a
+        # daemon thread joined with a timeout: a hung body cannot hang priming either.  Its errors
+        # are not recorded; a broken body fails its real requests.
+        def call() -> None:
+            with contextlib.suppress(Exception):
+                self._body(request)
+
+        t = threading.Thread(target=call, name="gpuslo-prime", daemon=True)
+        t.start()
+        t.join(timeout_s)
 
     def submit(self, request: Request) -> None:
         self._queue.put(request)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import time
+
+import numpy as np
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from pytest_gpuslo.errors import WorkloadError
@@ -70,12 +72,14 @@ class Backend:
     """Round-robin over ``lanes`` streams: request i runs on stream i mod lanes (FIFO per stream)."""
 
     name = "cuda"
-    #: The launcher is the only busy Python thread, so it may spin for the last 200 us.
+    #: The launcher is the only busy Python thread, so it may spin before each deadline.
     spin_ns = 200_000
 
-    def __init__(self, device: int = 0, telemetry: bool = True) -> None:
+    def __init__(self, device: int = 0, telemetry: bool = True, spin_ns: int | None = None) -> None:
         import cupy as cp
 
+        if spin_ns is not None:
+            self.spin_ns = spin_ns
         self.cp = cp
         self.device = cp.cuda.Device(device)
         self._telemetry_on = telemetry
@@ -92,6 +96,8 @@ class Backend:
         self.device.use()
         self.rec, self.body = recorder, body
         self.streams = streams(lanes)
+        self.lanes = lanes
+        recorder.lane[:] = np.arange(recorder.n) % lanes
         self.anchor_stream = cp.cuda.Stream(non_blocking=True)
         n = recorder.n
         self.ev_start = [cp.cuda.Event() for _ in range(n)]
@@ -128,22 +134,48 @@ class Backend:
             self._sampler = None
 
     # -- the hot path ----------------------------------------------------------------------
+    def prime(self, req: "Request", timeout_s: float) -> None:
+        """Run the body once on every stream, then wait: compilation and per-stream pool growth
+        happen here, before the clock starts."""
+        req._stage = self._stage
+        for lane, stream in enumerate(self.streams):
+            req.lane = lane
+            with contextlib.suppress(Exception):
+                with stream:
+                    self.body(req)
+        # Wait for the primed work by polling, so a kernel that never ends cannot hang us.
+        deadline = _clock() + int(timeout_s * 1e9)
+        marks = []
+        for stream in self.streams:
+            ev = self.cp.cuda.Event(disable_timing=True)
+            ev.record(stream)
+            marks.append(ev)
+        for ev in marks:
+            while (code := self._query(ev)) == 600 and _clock() < deadline:
+                time.sleep(0.0005)
+            if code not in (0, 600):
+                self._fatal_status(code)
+                break
+        self.stage_events.clear()
+
     def submit(self, req: "Request") -> None:
         i = req.index
-        lane = i % len(self.streams)
+        lane = i % self.lanes
         stream = self.streams[lane]
         req.lane = lane
         req._stage = self._stage
-        self.rec.lane[i] = lane
-        self.ev_start[i].record(stream)
+        ev_end = self.ev_end[i]
         try:
-            with stream:
-                self.body(req)
+            self.ev_start[i].record(stream)
+            try:
+                with stream:
+                    self.body(req)
+            finally:
+                ev_end.record(stream)
         except BaseException as exc:  # noqa: BLE001 - kept as the request's error, then classified
             self.rec.record_error(i, exc)
             self._classify(exc, i)
-        self.ev_end[i].record(stream)
-        self.last_end[lane] = self.ev_end[i]
+        self.last_end[lane] = ev_end
 
     @contextlib.contextmanager
     def _stage(self, req: "Request", name: str) -> Iterator[None]:
@@ -245,6 +277,8 @@ class Backend:
         for name, events in self.stage_events.items():
             begin, finish = rec.stage_arrays(name)
             for i, e0, e1 in events:
+                if i < 0:
+                    continue
                 b, f = host(e0), host(e1)
                 if b >= 0 and f >= 0:
                     begin[i], finish[i] = b, f

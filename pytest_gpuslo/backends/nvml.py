@@ -108,9 +108,11 @@ class Nvml:
         nv, h = self.nv, self.handle
         procs = _safe(lambda: nv.nvmlDeviceGetComputeRunningProcesses(h)) or []
         pids = [int(p.pid) for p in procs]
-        me = os.getpid()
+        me, parent = os.getpid(), os.getppid()
         if me in pids:
-            return [p for p in pids if p != me]
+            # The parent is excluded too: a test runner that spawned this process (pytester,
+            # xdist) may hold an idle context of its own.
+            return [p for p in pids if p not in (me, parent)]
         return pids[1:]
 
 

@@ -49,6 +49,9 @@ class SimulatedServer:
     def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
         self.rec, self.body = recorder, body
 
+    def prime(self, req: Request, timeout_s: float) -> None:
+        pass
+
     def submit(self, req: Request) -> None:
         start = max(self.clock(), self.free_at)
         self.free_at = start + int(self.service_ns[req.index])
