@@ -160,6 +160,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     ne2, ke2 = ne / GAMMA_PASS, ke / GAMMA_PASS
     p_pass_binom = float(special.betainc(ne2 - ke2, ke2 + 1.0, p)) if ne2 > ke2 else 1.0
     p_pass = p_pass_binom
+    p_sect = 1.0
     if kk:
         b = batch_log_quantiles(arr, p, kk)
         sd = float(b.std(ddof=1))
@@ -175,10 +176,9 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         why = (f"every one of {sign_test_blocks(alpha)} consecutive blocks has its {_label(p)} over "
                f"the budget (block sign test, p <= {0.5 ** sign_test_blocks(alpha):.2g})")
         return BudgetTest(**base, outcome="FAIL", reason=why, needed_n=None)  # type: ignore[arg-type]
-    if (n_eff * star < E_MIN and kk and p_pass <= alpha and hi < budget
-            and clear_pass(arr, budget, p, alpha)):
-        why = (f"far under budget: every one of {sign_test_blocks(alpha) + 1} consecutive blocks "
-               f"has its {_label(p)} under it, and the dependence-adjusted bound agrees")
+    if n_eff * star < E_MIN and kk and p_sect <= alpha and clear_pass(arr, budget, p, alpha):
+        why = (f"far under budget: each of {sign_test_blocks(alpha) + 1} consecutive blocks has its "
+               f"{_label(p)} under half the budget, and sectioning agrees")
         return BudgetTest(**base, outcome="PASS", reason=why, needed_n=None)  # type: ignore[arg-type]
     if n_eff * star < E_MIN or kk == 0:
         need = int(math.ceil(max(E_MIN * d / star, (K_MIN * MIN_EXC_PER_BATCH) / star)))
@@ -220,19 +220,20 @@ def gross_violation(x: npt.NDArray[np.float64], budget: float, p: float, alpha: 
 
 
 def clear_pass(x: npt.NDArray[np.float64], budget: float, p: float, alpha: float) -> bool:
-    """The mirror of ``gross_violation`` for PASS, with larger blocks and one block more.
+    """The mirror of ``gross_violation`` for PASS: far under budget in every block.
 
-    A small block's sample quantile tends to fall *below* the true quantile, which would favour
-    PASS, so each block holds at least 20/(1-p) requests (where that bias is negligible) and one
-    extra block is required.  Used only when the dependence estimate alone is too uncertain
-    (E_min), and only together with the binomial, sectioning and upper-bound checks.
+    Used only when the design effect leaves too few effective exceedances (E_min) to trust the
+    binomial: that happens when exceedances of the *sample* quantile cluster (OS or driver
+    hiccups), which says little about a budget many times higher.  Every one of K+1 contiguous
+    blocks must have its p-quantile under *half* the budget (a 2x margin), each block holding at
+    least 20/(1-p) requests so its quantile is not biased low; sectioning must agree as well.
     """
     k = sign_test_blocks(alpha) + 1
     m = x.size // k
     if m < 20.0 / (1.0 - p):
         return False
     q = np.quantile(x[: m * k].reshape(k, m), p, axis=1)
-    return bool(np.all(q < budget))
+    return bool(np.all(q < budget / 2.0))
 
 
 def _label(p: float) -> str:

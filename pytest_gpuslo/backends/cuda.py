@@ -138,26 +138,35 @@ class Backend:
     # -- the hot path ----------------------------------------------------------------------
     def prime(self, req: "Request", timeout_s: float) -> None:
         """Run the body once on every stream, then wait: compilation and per-stream pool growth
-        happen here, before the clock starts."""
+        happen here, before the clock starts.  Ordinary errors are left for the real requests to
+        report; a sticky CUDA error ends the run here with its explanation."""
         req._stage = self._stage
-        for lane, stream in enumerate(self.streams):
-            req.lane = lane
-            with contextlib.suppress(Exception):
-                with stream:
-                    self.body(req)
-        # Wait for the primed work by polling, so a kernel that never ends cannot hang us.
-        deadline = _clock() + int(timeout_s * 1e9)
-        marks = []
-        for stream in self.streams:
-            ev = self.cp.cuda.Event(disable_timing=True)
-            ev.record(stream)
-            marks.append(ev)
-        for ev in marks:
-            while (code := self._query(ev)) == 600 and _clock() < deadline:
-                time.sleep(0.0005)
-            if code not in (0, 600):
-                self._fatal_status(code)
-                break
+        try:
+            for lane, stream in enumerate(self.streams):
+                req.lane = lane
+                try:
+                    with stream:
+                        self.body(req)
+                except Exception as exc:  # noqa: BLE001
+                    if _status(exc) in STICKY:
+                        raise
+            # Poll rather than synchronise, so a kernel that never ends cannot hang us.
+            deadline = _clock() + int(timeout_s * 1e9)
+            marks = []
+            for stream in self.streams:
+                ev = self.cp.cuda.Event(disable_timing=True)
+                ev.record(stream)
+                marks.append(ev)
+            for ev in marks:
+                while (code := self._query(ev)) == 600 and _clock() < deadline:
+                    time.sleep(0.0005)
+                if code not in (0, 600):
+                    self._fatal_status(code)
+                    break
+        except Exception as exc:  # noqa: BLE001 - classified: sticky, OOM, or reported as is
+            self._classify(exc, -1)
+            if self.rec.fatal is None:
+                self.rec.fatal = WorkloadError(f"the body failed while priming the streams: {exc}")
         self.stage_events.clear()
 
     def submit(self, req: "Request") -> None:
@@ -199,16 +208,18 @@ class Backend:
         if isinstance(exc, cp.cuda.memory.OutOfMemoryError):
             free, total = self._mem_info()
             pool = cp.get_default_memory_pool()
+            where = f"request {index}" if index >= 0 else "priming (before the schedule started)"
             self.rec.fatal = WorkloadError(
-                f"CUDA out of memory in request {index}: {exc} Device memory free: {free:,} of "
+                f"CUDA out of memory in {where}: {exc} Device memory free: {free:,} of "
                 f"{total:,} bytes; CuPy's pool holds {pool.total_bytes():,} bytes "
                 f"({pool.used_bytes():,} in use). Reduce the per-request allocation or streams, or "
                 f"pre-allocate buffers once in a fixture.")
             pool.free_all_blocks()
         elif _status(exc) in STICKY:
             _context_lost = f"{type(exc).__name__}: {exc}"
+            where = f"request {index}" if index >= 0 else "priming (before the schedule started)"
             self.rec.fatal = WorkloadError(
-                f"CUDA error in request {index}: {exc}. This error is sticky: the CUDA context of "
+                f"CUDA error in {where}: {exc}. This error is sticky: the CUDA context of "
                 f"this process is lost and every later GPU test in it would fail, so they are "
                 f"skipped. Run GPU SLO tests in their own process (e.g. pytest -n 1 with "
                 f"pytest-xdist, or one pytest call per GPU test file) to keep the rest of the suite.")

@@ -100,3 +100,30 @@ def test_degenerate_inputs_answer_without_crashing(x: np.ndarray) -> None:
 def test_all_equal_sample_below_budget_passes() -> None:
     """A constant latency well under budget is a PASS (sectioning sd is 0; the sign decides)."""
     assert "PASS" == stats.budget_test(np.full(5000, 3.0), 5.0, 0.95).outcome
+
+
+def hiccups(n: int, seed: int) -> np.ndarray:
+    """Fast requests with rare clustered stalls: a large design effect at the sample p95."""
+    rng = np.random.default_rng(seed)
+    x = 0.1 + 0.01 * rng.random(n)
+    for start in rng.choice(n - 60, size=n // 400, replace=False):
+        x[start:start + 40] += 0.5
+    return x
+
+
+def test_far_under_budget_passes_despite_clustered_hiccups() -> None:
+    """D is large at the sample p95, but every block's p95 is far below a 20x budget: PASS."""
+    x = hiccups(4000, 1)
+    far = stats.budget_test(x, 20.0, 0.95)
+
+    assert far.n_eff * 0.05 < stats.E_MIN  # the E_min rule alone would refuse
+    assert "PASS" == far.outcome
+    assert "far under budget" in far.reason
+
+
+def test_clustered_hiccups_near_the_budget_stay_inconclusive() -> None:
+    """The same data against a budget only just above its p95: no shortcut, INCONCLUSIVE."""
+    x = hiccups(4000, 1)
+    near = stats.budget_test(x, float(np.quantile(x, 0.95)) * 1.3, 0.95)
+
+    assert "INCONCLUSIVE" == near.outcome
