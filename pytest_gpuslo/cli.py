@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
@@ -28,6 +31,151 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store(args: argparse.Namespace) -> Any:
+    from pytest_gpuslo.baseline import Store
+
+    return Store(Path(args.dir))
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    """List baselines: test, machine, runs, n, p95 of the latest run, its age and commit."""
+    import datetime as dt
+
+    import numpy as np
+
+    from pytest_gpuslo.errors import BaselineFormatError
+
+    store = _store(args)
+    entries = store.all()
+    if not entries:
+        print(f"no baselines in {store.root}")
+        return 0
+    now = dt.datetime.now(dt.timezone.utc)
+    bad = 0
+    print(f"{'test':<50} {'machine':<28} {'runs':>4} {'n':>7} {'p95 ms':>8} {'age':>6}  commit")
+    for path, b in entries:
+        if isinstance(b, BaselineFormatError):
+            bad += 1
+            print(f"{path.name:<50} UNREADABLE: {b}")
+            continue
+        latest = b.latest
+        try:
+            age = now - dt.datetime.fromisoformat(latest.date)
+            age_s = f"{age.days}d" if age.days else f"{age.seconds // 3600}h"
+        except ValueError:
+            age_s = "?"
+        p95 = float(np.quantile(latest.latency_ms, 0.95))
+        machine = str(b.machine.get("gpu") or b.machine.get("cpu") or "?")[:28]
+        print(f"{b.nodeid[:50]:<50} {machine:<28} {len(b.runs):>4} {latest.latency_ms.size:>7} "
+              f"{p95:>8.3g} {age_s:>6}  {latest.commit or '-'}")
+        if args.verbose:
+            for k, v in sorted(b.machine.items()):
+                print(f"    {k}: {v}")
+    return 1 if bad else 0
+
+
+def _pairs(base: Path, new: Path) -> list[tuple[Path, Path]]:
+    if base.is_dir() and new.is_dir():
+        return [(base / p.name, p) for p in sorted(new.glob("*.json")) if (base / p.name).exists()]
+    return [(base, new)]
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Compare baseline files (or folders of them) with the plugin's own decide()."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.baseline import differing_keys, load
+    from pytest_gpuslo.errors import BaselineFormatError
+    from pytest_gpuslo.spec import resolve
+
+    pairs = _pairs(Path(args.base), Path(args.new))
+    if not pairs:
+        print(f"nothing to compare: no file of {args.new} has a namesake in {args.base}")
+        return 2
+    worst = 0
+    policy = gate.Policy(alpha=args.alpha)
+    for bpath, npath in pairs:
+        try:
+            base, new = load(bpath), load(npath)
+        except BaselineFormatError as exc:
+            print(f"error: {exc}")
+            worst = max(worst, 2)
+            continue
+        raw = new.spec
+        marker = {k.replace(".", "") + "_ms": v for k, v in raw["budgets_ms"].items()}
+        marker.update(rate_hz=raw["rate_hz"], streams=raw["streams"], seed=raw["seed"],
+                      timeout_s=raw["timeout_s"])
+        spec = resolve(marker, nodeid=new.nodeid)
+        lat = new.latest.latency_ms
+        binput = gate.BaselineInput(base.latest.latency_ms,
+                                    base.schedule_fingerprint == new.schedule_fingerprint,
+                                    args.sigma_run if args.sigma_run is not None else
+                                    (0.01 if base.schedule_fingerprint == new.schedule_fingerprint else 0.03),
+                                    "from --sigma-run" if args.sigma_run is not None else "default", 1,
+                                    tuple(differing_keys(base.machine, new.machine)))
+        verdict = gate.decide(spec, gate.Measurements(lat, np.zeros(lat.size)), policy, binput)
+        print(f"{new.nodeid}: {verdict.outcome}")
+        for c in verdict.checks:
+            print(f"  {c.outcome:<13} {c.detail}")
+        for b in verdict.baseline:
+            print(f"  {b.outcome:<13} {b.detail}; {b.reason}")
+        if verdict.outcome == "FAIL":
+            worst = max(worst, 1)
+    return worst
+
+
+def _cmd_accept(args: argparse.Namespace) -> int:
+    """Promote the last run's results (<store>/.last) into the baseline store."""
+    from pytest_gpuslo.baseline import Store
+
+    store = _store(args)
+    last = Store(store.root / ".last")
+    entries = last.all()
+    if not entries:
+        print(f"nothing to accept: {last.root} is empty; run the SLO tests first")
+        return 1
+    wanted = set(args.tests or [])
+    done = 0
+    for path, b in entries:
+        if isinstance(b, Exception):
+            print(f"skipped {path.name}: {b}")
+            continue
+        if wanted and b.nodeid not in wanted:
+            continue
+        dest, what = store.save(b)
+        print(f"{b.nodeid}: {what}: {dest}")
+        done += 1
+    return 0 if done else 1
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    """Trim old runs and drop stale baseline files."""
+    import datetime as dt
+
+    from pytest_gpuslo.baseline import write_atomic
+
+    store = _store(args)
+    now = dt.datetime.now(dt.timezone.utc)
+    for path, b in store.all():
+        if isinstance(b, Exception):
+            print(f"left alone (unreadable): {path.name}")
+            continue
+        try:
+            age_days = (now - dt.datetime.fromisoformat(b.latest.date)).days
+        except ValueError:
+            age_days = 0
+        if args.older_than is not None and age_days > args.older_than:
+            print(f"{'would remove' if args.dry_run else 'removed'} {path.name} ({age_days} days old)")
+            if not args.dry_run:
+                path.unlink()
+            continue
+        if args.keep_runs is not None and len(b.runs) > args.keep_runs:
+            print(f"{'would trim' if args.dry_run else 'trimmed'} {path.name}: {len(b.runs)} -> {args.keep_runs} runs")
+            if not args.dry_run:
+                b.runs = b.runs[-args.keep_runs:]
+                write_atomic(path, b.to_json())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gpuslo",
@@ -38,6 +186,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_version)
     p = sub.add_parser("probe", help="Say which backends can run on this machine, and why not")
     p.set_defaults(func=_cmd_probe)
+
+    def store_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--dir", default=".gpuslo", help="baseline store (default: .gpuslo)")
+
+    p = sub.add_parser("show", help="List the baselines in a store with machine, runs, p95, age",
+                       description="List every baseline file: test, machine, runs kept, requests, "
+                                   "p95 of the latest run, its age and commit. Exit 1 if a file is unreadable.")
+    store_arg(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="also print each machine fingerprint")
+    p.set_defaults(func=_cmd_show)
+    p = sub.add_parser("compare", help="Compare two baseline files or folders; exit 1 on FAIL/REGRESSED",
+                       description="Compare NEW against BASE with the same decide() as the plugin: "
+                                   "absolute budgets of NEW and the regression test against BASE "
+                                   "(paired when both replayed the same schedule). Exit 0 when "
+                                   "nothing failed or regressed, 1 when something did, 2 on unreadable input.")
+    p.add_argument("base", help="baseline file, or a folder (files matched by name)")
+    p.add_argument("new", help="candidate file, or a folder")
+    p.add_argument("--alpha", type=float, default=0.01, help="error rate per claim (default 0.01)")
+    p.add_argument("--sigma-run", type=float, default=None,
+                   help="run-to-run sd of ln(p95) (default 0.01 paired, 0.03 unpaired)")
+    p.set_defaults(func=_cmd_compare)
+    p = sub.add_parser("accept", help="Promote the last run's results into the baseline store",
+                       description="Every SLO run leaves its results in <store>/.last; accept adds "
+                                   "them to the store as new baseline runs (all tests, or those named).")
+    store_arg(p)
+    p.add_argument("tests", nargs="*", help="node ids to accept (default: all)")
+    p.set_defaults(func=_cmd_accept)
+    p = sub.add_parser("prune", help="Trim old runs or remove stale baselines",
+                       description="Keep at most --keep-runs runs per file and/or remove files whose "
+                                   "latest run is older than --older-than days.")
+    store_arg(p)
+    p.add_argument("--keep-runs", type=int, default=None, help="runs to keep per file")
+    p.add_argument("--older-than", type=int, default=None, metavar="DAYS", help="remove older files")
+    p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    p.set_defaults(func=_cmd_prune)
     return parser
 
 

@@ -36,6 +36,31 @@ class Policy:
     inconclusive: str = "warn"
     #: decide even when the GPU was throttled or shared during the run.
     allow_disturbances: bool = False
+    #: significance of the first-half/second-half drift test (statistics.md §2.1).
+    stationarity_alpha: float = 0.001
+
+    def noise_floor(self, p: float) -> tuple[float, float]:
+        """(delta, Delta) for percentile p: the change REGRESSED must exceed, and the largest
+        regression an OK may hide (statistics.md §2.2: 2%/5% for p95, 3%/10% from p99 up)."""
+        return (0.03, 0.10) if p >= 0.99 else (0.02, 0.05)
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineInput:
+    """A stored baseline as the gate needs it."""
+
+    latency_ms: npt.NDArray[np.float64]
+    #: identical arrival schedule (same fingerprint and length): compare request by request.
+    paired: bool
+    #: run-to-run sd of ln q_p, and how it was obtained ("estimated from 8 runs" / "default").
+    sigma_run: float
+    sigma_source: str
+    runs: int
+    #: fingerprint keys that differ from this machine; non-empty means "not comparable".
+    differing: tuple[str, ...] = ()
+    where: str = ""
+    date: str = ""
+    commit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +115,9 @@ class Verdict:
     checks: tuple[Check, ...] = ()
     #: why the outcome is INCONCLUSIVE or FAIL, in words a user can act on.
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    #: comparisons against the stored baseline (REGRESSED, OK, IMPROVED, INCONCLUSIVE,
+    #: NOT COMPARABLE); empty when there is no baseline.
+    baseline: tuple["BaselineCheck", ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -97,7 +125,29 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "reasons": list(self.reasons),
-                "checks": [c.as_dict() for c in self.checks]}
+                "checks": [c.as_dict() for c in self.checks],
+                "baseline": [b.as_dict() for b in self.baseline]}
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineCheck:
+    """One percentile compared against the baseline."""
+
+    name: str
+    outcome: str
+    detail: str
+    reason: str = ""
+    test: stats.RegressionTest | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "detail": self.detail,
+                               "reason": self.reason}
+        t = self.test
+        if t is not None:
+            out.update(p=t.p, ratio=_num(t.ratio), ci=[_num(t.ci_low), _num(t.ci_high)],
+                       p_regress=t.p_regress, p_ok=t.p_ok, paired=t.paired, mde=_num(t.mde),
+                       needed_n=t.needed_n, n_base=t.n_base, n_cand=t.n_cand)
+        return out
 
 
 def _fmt_ms(x: float) -> str:
@@ -108,7 +158,30 @@ def _fmt_ms(x: float) -> str:
     return f"{x:.3g}ms" if x < 100 else f"{x:.0f}ms"
 
 
-def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> Verdict:
+def compare(spec: SloSpec, lat: npt.NDArray[np.float64], base: BaselineInput,
+            policy: Policy) -> tuple[BaselineCheck, ...]:
+    """The regression claims of a run against its baseline (one per budgeted percentile)."""
+    percentiles = list(spec.budgets_ms) or [0.95]
+    if base.differing:
+        why = (f"baseline from a different machine ({', '.join(base.differing)} differ); the "
+               f"absolute budget is still checked. Record a baseline on this machine with --gpuslo-save")
+        return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
+                     for p in percentiles)
+    out = []
+    for p in percentiles:
+        delta, big = policy.noise_floor(p)
+        t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta,
+                                  Delta=big, sigma_run=base.sigma_run, runs=(base.runs, 1),
+                                  paired=base.paired)
+        ci = "" if math.isnan(t.ci_low) else f" [{t.ci_low:.3f}, {t.ci_high:.3f}]"
+        detail = (f"{percentile_label(p)} ratio {t.ratio:.3f}{ci} ({'paired' if t.paired else 'unpaired'}, "
+                  f"sigma_run {base.sigma_run:.3f} {base.sigma_source}); n {t.n_base} -> {t.n_cand}")
+        out.append(BaselineCheck(f"{percentile_label(p)} vs baseline", t.outcome, detail, t.reason, t))
+    return tuple(out)
+
+
+def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
+           baseline: BaselineInput | None = None) -> Verdict:
     """Turn one run's measurements into a verdict.
 
     Order of precedence: a generator that fell behind makes every latency claim INCONCLUSIVE (the
@@ -187,6 +260,18 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> Verdict
             what.append(f"{m.timed_out} ran past timeout_s={spec.timeout_s:g}")
         reasons.append(f"requests counted as over budget: {', '.join(what)}")
 
+    # A run that drifted between its halves describes no single regime (statistics.md §2.1).
+    # A PASS on it is not trusted; a FAIL stands when it got slower (overload is real), not when
+    # it got faster (still warming up).
+    p_ref = max(spec.budgets_ms) if spec.budgets_ms else 0.95
+    drifted, drift_ratio, _ = stats.stationarity(lat, p_ref, alpha=policy.stationarity_alpha)
+    if drifted:
+        note = (f"the run is not stationary: {percentile_label(p_ref)} of its second half is "
+                f"{drift_ratio:.2f}x the first half's; lengthen warm-up or the run")
+        checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget)
+                  if (c.outcome == PASS or (c.outcome == FAIL and drift_ratio < 1.0)) and c.budget
+                  else c for c in checks]
+
     if lat.size and m.failed + m.timed_out >= lat.size:
         checks.append(Check("requests complete", FAIL, f"all {lat.size} measured requests failed",
                             "every request raised or timed out"))
@@ -206,4 +291,14 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> Verdict
             reasons.append("the test promises nothing (no budget and no throughput_hz)")
     else:
         outcome = PASS
-    return Verdict(outcome, tuple(checks), tuple(reasons))
+    base_checks: tuple[BaselineCheck, ...] = ()
+    if baseline is not None:
+        base_checks = compare(spec, lat, baseline, policy)
+        regressed = [b for b in base_checks if b.outcome == "REGRESSED"]
+        if regressed and disturbed:
+            base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, disturbed, b.test)
+                                if b.outcome == "REGRESSED" else b for b in base_checks)
+        elif regressed:
+            outcome = FAIL
+            reasons.extend(f"{b.name}: REGRESSED: {b.reason}" for b in regressed)
+    return Verdict(outcome, tuple(checks), tuple(reasons), base_checks)

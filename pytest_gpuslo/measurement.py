@@ -287,6 +287,7 @@ def execute(
     nodeid: str = "",
     policy: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    baseline: Any = None,
 ) -> Any:
     """Build the schedule from ``spec``, run it on ``backend`` and decide: the whole path of a test.
 
@@ -309,5 +310,5 @@ def execute(
         max_backlog=dstats.max_backlog, nodeid=nodeid,
         telemetry=getattr(backend, "telemetry", lambda: {})(),
     )
-    result.verdict = decide(spec, result.measurements(), policy or Policy())
+    result.verdict = decide(spec, result.measurements(), policy or Policy(), baseline)
     return result

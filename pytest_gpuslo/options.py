@@ -80,7 +80,7 @@ class Option:
         return f"gpuslo_{self.key}"
 
 
-OPTIONS: Final = (
+_CORE = (
     Option("backend", "backend", parse_backend,
            "Where SLO tests run: auto (cuda when a GPU is usable, else cpu), cpu or cuda",
            "NAME", "policy", "auto"),
@@ -109,10 +109,32 @@ def parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not a boolean; write true or false")
 
 
+def parse_path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give a file or folder name")
+    return text
+
+
+OPTIONS: Final = _CORE + (
+    Option("baseline-dir", "baseline_dir", parse_path,
+           "Baseline store, relative to the rootdir (default .gpuslo)", "DIR", "policy", ".gpuslo"),
+    Option("compare", "compare", parse_path,
+           "Compare against the baselines in this folder instead of the store", "DIR", "policy"),
+    Option("json", "json", parse_path, "Write every SLO result to this JSON file (schema in docs/reports.md)",
+           "PATH", "policy"),
+    Option("md", "md", parse_path, "Write a markdown summary fit for a pull-request comment", "PATH", "policy"),
+    Option("benchmark-json", "benchmark_json", parse_path,
+           "Export results in pytest-benchmark's JSON format (p95/p99 as extra benchmarks)", "PATH", "policy"),
+)
+
 FLAGS: Final = (
     Option("allow-throttle", "allow_throttle", parse_bool,
            "Decide even when the GPU was throttled or shared during a run (default: INCONCLUSIVE)",
            "", "policy", False),
+    Option("save", "save", parse_bool,
+           "Record or update the baselines of the SLO tests that ran", "", "policy", False),
+    Option("no-baseline", "no_baseline", parse_bool,
+           "Ignore stored baselines (absolute budgets only)", "", "policy", False),
 )
 
 BY_KEY: Final = {o.key: o for o in OPTIONS}

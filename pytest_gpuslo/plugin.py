@@ -42,6 +42,7 @@ class SloSession:
         self.config = config
         self.settings = _read_settings(config)
         self.summaries: list[dict[str, Any]] = []
+        self.written: list[Any] = []
         self._resolved_backend: dict[str, str] = {}
 
     @property
@@ -140,6 +141,7 @@ class SloSession:
 
         name = self._require_backend(spec.backend)
         backend = backends.load(name)
+        base = self.baseline_input(nodeid, backend.describe(), spec)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         progress = None
         expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or 0.0)
@@ -147,10 +149,73 @@ class SloSession:
             def progress(done: int, total: int) -> None:
                 reporter.write(f"\n  gpuslo: {nodeid}: {done}/{total} requests dispatched")
         try:
-            return execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
-                           policy=self.policy, progress=progress)
+            result = execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
+                             policy=self.policy, progress=progress, baseline=base)
         except WorkloadError as exc:
             pytest.fail(f"{nodeid}: {exc}", pytrace=False)
+        self.record(result)
+        return result
+
+    # -- baselines ---------------------------------------------------------------------------
+    def store(self) -> Any:
+        from pytest_gpuslo.baseline import Store
+
+        compare = self.settings["compare"][0]
+        root = compare if compare else self.settings["baseline_dir"][0]
+        return Store(self.config.rootpath / root)
+
+    def baseline_input(self, nodeid: str, machine: dict[str, Any], spec: _spec.SloSpec) -> Any:
+        """The stored baseline of this test for this machine class, ready for the gate."""
+        if self.settings["no_baseline"][0]:
+            return None
+        from pytest_gpuslo.baseline import differing_keys
+        from pytest_gpuslo.errors import BaselineFormatError
+        from pytest_gpuslo.gate import BaselineInput
+
+        store = self.store()
+        try:
+            found = store.get(nodeid, machine)
+        except BaselineFormatError as exc:
+            pytest.fail(f"{nodeid}: {exc}", pytrace=False)
+        if found is None:
+            return None
+        from pytest_gpuslo import arrivals, measurement
+
+        process = arrivals.parse(spec.arrivals, rate_hz=spec.rate_hz)
+        assert process is not None
+        schedule, _ = measurement.build_schedule(
+            process, seed=spec.seed, requests=spec.requests, duration_s=spec.duration_s,
+            warmup_requests=spec.warmup_requests, warmup_s=spec.warmup_s)
+        latest = found.latest
+        paired = (found.schedule_fingerprint == arrivals.fingerprint(schedule))
+        sigma, source = _sigma_run(found, spec, paired)
+        return BaselineInput(latest.latency_ms, paired, sigma, source, 1,
+                             tuple(differing_keys(found.machine, machine)), str(found.path),
+                             latest.date, latest.commit)
+
+    def record(self, result: "SloResult") -> None:
+        """Keep the run as the last result (for ``gpuslo accept``) and save it under --gpuslo-save."""
+        from pytest_gpuslo.baseline import Baseline, Run, Store, git_commit, now_iso
+
+        run = Run(result.latency_ms, now_iso(), git_commit(self.config.rootpath),
+                  {k: {"n": v.n, "p50_ms": v.p50_ms, "p95_ms": v.p95_ms} for k, v in result.stages.items()},
+                  {"verdict": result.verdict.outcome if result.verdict else None,
+                   "offered_hz": result.offered_hz, "throughput_hz": result.throughput_hz})
+        base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed,
+                        result.schedule_fingerprint, result.machine, [run], result.telemetry)
+        root = self.config.rootpath / self.settings["baseline_dir"][0]
+        try:
+            Store(root / ".last").save(base, replace=True, history=False)
+        except OSError:
+            pass
+        if not self.settings["save"][0]:
+            return
+        why_not = _unsaveable(result)
+        if why_not:
+            result.extra["baseline_saved"] = f"not saved: {why_not}"
+            return
+        path, what = Store(root).save(base)
+        result.extra["baseline_saved"] = f"{what}: {path.relative_to(self.config.rootpath)}"
 
     def backend_for(self, item: pytest.Item) -> str:
         """The backend a test's fixtures should use: its marker's, else the run's setting."""
@@ -198,6 +263,101 @@ class SloSession:
                       f"alpha {self.policy.alpha:g}; inconclusive -> {self.policy.inconclusive}")
         for line in summary_lines(self.summaries, verbose=self.config.get_verbosity()):
             tr.write_line(line)
+        holm = self.holm()
+        if len(holm) > 1:
+            tr.write_line(f"suite: {len(holm)} blocking claims; Holm-adjusted p-values (FWER "
+                          f"{self.policy.alpha:g}):")
+            for claim, adj in sorted(holm.items(), key=lambda kv: kv[1])[:10]:
+                mark = "significant" if adj <= self.policy.alpha else "not significant after Holm"
+                tr.write_line(f"  {adj:.3g}  {claim}  ({mark})")
+        saved = [(s["nodeid"], s["baseline_saved"]) for s in self.summaries if s.get("baseline_saved")]
+        for nodeid, what in saved:
+            tr.write_line(f"baseline {nodeid}: {what}")
+        for path in self.written:
+            tr.write_line(f"gpuslo wrote {path}")
+
+    def holm(self) -> dict[str, float]:
+        """Holm-adjusted p-values of every blocking claim (FAIL direction of budgets, REGRESSED
+        direction of baselines) across the SLO tests of this run."""
+        from pytest_gpuslo.stats import holm
+
+        claims: list[tuple[str, float]] = []
+        for s in self.summaries:
+            v = s.get("verdict") or {}
+            for c in v.get("checks", []):
+                if c.get("p_fail") is not None:
+                    claims.append((f"{s['nodeid']} {c['name']}", float(c["p_fail"])))
+            for b in v.get("baseline", []):
+                if b.get("p_regress") is not None:
+                    claims.append((f"{s['nodeid']} {b['name']}", float(b["p_regress"])))
+        adjusted = holm([p for _, p in claims])
+        return {name: adj for (name, _), adj in zip(claims, adjusted)}
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
+        if hasattr(self.config, "workerinput") or not self.summaries:
+            return
+        import os
+
+        from pytest_gpuslo import reports
+        from pytest_gpuslo.baseline import git_commit
+
+        s = self.settings
+        if s["json"][0]:
+            doc = reports.results_json(self.summaries, holm=self.holm())
+            self.written.append(reports.write(s["json"][0], reports.dumps(doc)))
+        md = reports.markdown(self.summaries)
+        if s["md"][0]:
+            self.written.append(reports.write(s["md"][0], md))
+        step = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step:
+            with open(step, "a", encoding="utf-8") as fh:
+                fh.write(md)
+        if s["benchmark_json"][0]:
+            doc = reports.benchmark_json(self.summaries, commit=git_commit(self.config.rootpath))
+            self.written.append(reports.write(s["benchmark_json"][0], reports.dumps(doc)))
+
+
+def _sigma_run(found: Any, spec: _spec.SloSpec, paired: bool) -> tuple[float, str]:
+    """Run-to-run sd of ln q_p: estimated from the stored runs when there are 3 or more
+    (method of moments, statistics.md §2.5.3), else a conservative default."""
+    import numpy as np
+
+    from pytest_gpuslo import stats
+
+    p = max(spec.budgets_ms) if spec.budgets_ms else 0.95
+    samples = [r.latency_ms for r in found.runs if r.latency_ms.size]
+    if len(samples) >= 3:
+        logs, within = [], []
+        for x in samples:
+            k = stats.n_batches(x.size, p)
+            if not k or np.any(x <= 0):
+                break
+            logs.append(np.log(np.quantile(x, p)))
+            within.append(float(stats.batch_log_quantiles(x, p, k).var(ddof=1)) / k)
+        else:
+            sigma = float(np.sqrt(max(0.0, float(np.var(logs, ddof=1)) - float(np.mean(within)))))
+            floor = 0.005 if paired else 0.01
+            return max(sigma, floor), f"estimated from {len(samples)} runs"
+    if paired:
+        return 0.01, "default for a replayed schedule (fewer than 3 stored runs)"
+    return 0.03, "conservative default (fewer than 3 stored runs)"
+
+
+def _unsaveable(result: "SloResult") -> str:
+    """Why a run should not become a baseline ('' when it may)."""
+    v = result.verdict
+    if v is None:
+        return "no verdict"
+    for reason in v.reasons:
+        if "load generator fell behind" in reason:
+            return "the load generator fell behind"
+        if "throttled" in reason or "other processes" in reason or "power cap" in reason:
+            return "the GPU was disturbed during the run"
+    if result.failed.any() or result.timed_out.any():
+        return "requests failed or timed out"
+    return ""
 
 
 SESSION_KEY: Final = pytest.StashKey[SloSession]()

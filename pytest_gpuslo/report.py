@@ -95,6 +95,8 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> l
             detail += [f"    {r}" for r in v.get("reasons", [])]
         if verbose > 0:
             detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])]
+            detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}; {b['reason']}"
+                       for b in v.get("baseline", [])]
             for name, st in s.get("stages", {}).items():
                 detail.append(f"    stage {name:<14} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
                               f"p95 {fmt_ms(st['p95_ms'])} ms")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -239,3 +240,187 @@ def clear_pass(x: npt.NDArray[np.float64], budget: float, p: float, alpha: float
 def _label(p: float) -> str:
     text = f"{p * 100:.4f}".rstrip("0").rstrip(".")
     return f"p{text}"
+
+
+@dataclass(frozen=True, slots=True)
+class RegressionTest:
+    """The evidence about ``q_p(candidate) / q_p(baseline)`` (statistics.md §2.5 and addendum)."""
+
+    p: float
+    ratio: float
+    ci_low: float
+    ci_high: float
+    se: float
+    df: float
+    p_regress: float
+    p_ok: float
+    p_improve: float
+    #: "REGRESSED", "OK", "IMPROVED" or "INCONCLUSIVE".
+    outcome: str
+    reason: str
+    paired: bool
+    n_base: int
+    n_cand: int
+    #: smallest regression detectable with 80% power at this n (a fraction: 0.07 = 7%).
+    mde: float
+    #: requests per side that would detect a ``Delta`` regression (None when already able).
+    needed_n: int | None
+
+
+def _t_sf(x: float, df: float) -> float:
+    from scipy import stats as _st
+
+    return float(_st.t.sf(x, df))
+
+
+def regression_test(
+    base: npt.ArrayLike,
+    cand: npt.ArrayLike,
+    p: float,
+    *,
+    alpha: float = 0.01,
+    delta: float = 0.02,
+    Delta: float = 0.05,
+    sigma_run: float = 0.0,
+    runs: tuple[int, int] = (1, 1),
+    paired: bool = False,
+) -> RegressionTest:
+    """Did q_p regress from ``base`` to ``cand``?  Both in scheduled order.
+
+    ``paired``: the two runs replayed the identical arrival schedule, so batch j of both covers
+    the same requests and the batch differences cancel the arrival-driven spread (common random
+    numbers).  Otherwise each side's variance comes from its own sectioning (Welch).  ``sigma_run``
+    adds run-to-run variance of ln q_p between separate runs.  REGRESSED needs the lower bound of
+    the log ratio above ln(1+delta); OK needs the upper bound below ln(1+Delta).
+    """
+    from scipy import stats as _st
+
+    x = np.asarray(base, dtype=np.float64)
+    y = np.asarray(cand, dtype=np.float64)
+    nx, ny = int(x.size), int(y.size)
+    nan = math.nan
+
+    def out(outcome: str, reason: str, **kw: Any) -> RegressionTest:
+        fields = dict(p=p, ratio=nan, ci_low=nan, ci_high=nan, se=nan, df=nan, p_regress=1.0,
+                      p_ok=1.0, p_improve=1.0, paired=paired, n_base=nx, n_cand=ny, mde=nan,
+                      needed_n=None)
+        fields.update(kw)
+        return RegressionTest(outcome=outcome, reason=reason, **fields)  # type: ignore[arg-type]
+
+    if nx == 0 or ny == 0 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return out("INCONCLUSIVE", "a sample is empty or holds non-finite latencies")
+    if np.any(x <= 0) or np.any(y <= 0):
+        return out("INCONCLUSIVE", "latencies must be positive to compare on a log scale")
+    paired = paired and nx == ny
+    theta = math.log(quantile(y, p)) - math.log(quantile(x, p))
+    dx, dy = design_effect(x, p), design_effect(y, p)
+    kx, ky = n_batches(nx, p), n_batches(ny, p)
+    star = 1.0 - p
+    if min(nx / dx, ny / dy) * star < E_MIN or 0 in (kx, ky):
+        need = int(math.ceil(max(E_MIN * max(dx, dy), K_MIN * MIN_EXC_PER_BATCH) / star))
+        gross = gross_shift(x, y, p, alpha=alpha, delta=delta, paired=paired)
+        if gross is not None:
+            k = sign_test_blocks(alpha)
+            return out(gross, f"every one of {k} consecutive blocks moved the same way by more than "
+                       f"{delta:.0%} (block sign test, p <= {0.5 ** k:.2g}); ratio {math.exp(theta):.2f}",
+                       ratio=math.exp(theta), p_regress=0.5 ** k if gross == "REGRESSED" else 1.0,
+                       p_improve=0.5 ** k if gross == "IMPROVED" else 1.0)
+        return out("INCONCLUSIVE", f"too few effective samples for {_label(p)} on one side "
+                   f"(design effects {dx:.1f} / {dy:.1f}); needs about {need} requests per side",
+                   ratio=math.exp(theta), needed_n=need)
+    if paired:
+        k = min(kx, ky)
+        d = batch_log_quantiles(y, p, k) - batch_log_quantiles(x, p, k)
+        var = float(d.var(ddof=1)) / k
+        df = float(k - 1)
+    else:
+        vx = float(batch_log_quantiles(x, p, kx).var(ddof=1)) / kx
+        vy = float(batch_log_quantiles(y, p, ky).var(ddof=1)) / ky
+        var = vx + vy
+        denom = (vx * vx / (kx - 1) if vx else 0.0) + (vy * vy / (ky - 1) if vy else 0.0)
+        df = var * var / denom if denom > 0 else float(kx + ky - 2)
+    se = math.sqrt(var + sigma_run ** 2 * (1.0 / runs[0] + 1.0 / runs[1]))
+    se = max(se, 1e-12)
+    up, lo = math.log1p(delta), math.log1p(Delta)
+    p_reg = _t_sf((theta - up) / se, df)
+    p_ok = float(_st.t.cdf((theta - lo) / se, df))
+    p_imp = float(_st.t.cdf((theta + up) / se, df))
+    tq = float(_st.t.ppf(1.0 - alpha, df))
+    z80 = float(_st.norm.ppf(0.8))
+    mde = math.exp(up + (tq + z80) * se) - 1.0
+    need = None
+    if mde > Delta and lo > up:
+        need = int(math.ceil(max(nx, ny) * ((tq + z80) * se / (lo - up)) ** 2))
+    common = dict(ratio=math.exp(theta), ci_low=math.exp(theta - tq * se),
+                  ci_high=math.exp(theta + tq * se), se=se, df=df, p_regress=p_reg, p_ok=p_ok,
+                  p_improve=p_imp, mde=mde, needed_n=need)
+    detect = f"can detect >= {mde:.0%} at n={max(nx, ny)}"
+    if need:
+        detect += f"; needs about {need} per side for {Delta:.0%}"
+    if p_reg <= alpha:
+        return out("REGRESSED", f"{_label(p)} is {math.exp(theta) - 1:+.1%} with the lower bound above "
+                   f"+{delta:.0%}", **common)
+    if p_imp <= alpha:
+        return out("IMPROVED", f"{_label(p)} is {math.exp(theta) - 1:+.1%}", **common)
+    if p_ok <= alpha:
+        return out("OK", f"no regression of {Delta:.0%} or more ({detect})", **common)
+    return out("INCONCLUSIVE", f"the change {math.exp(theta) - 1:+.1%} is within the noise; {detect}",
+               **common)
+
+
+def gross_shift(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float, *,
+                alpha: float, delta: float, paired: bool) -> str | None:
+    """"REGRESSED"/"IMPROVED" when every one of K blocks moved beyond the noise floor, else None.
+
+    The baseline-comparison twin of ``gross_violation``: it needs no design effect, so a change
+    of 2x is not left INCONCLUSIVE on a sample too small for the fine test.  Paired: block j of the
+    candidate against block j of the baseline (same requests).  Unpaired: every candidate block
+    against the extreme of the baseline's blocks, which is conservative.
+    """
+    k = sign_test_blocks(alpha)
+    mx, my = x.size // k, y.size // k
+    if min(mx, my) < 2.0 / (1.0 - p):
+        return None
+    qx = np.quantile(x[: mx * k].reshape(k, mx), p, axis=1)
+    qy = np.quantile(y[: my * k].reshape(k, my), p, axis=1)
+    up = 1.0 + delta
+    if paired and x.size == y.size:
+        if np.all(qy > qx * up):
+            return "REGRESSED"
+        if np.all(qy * up < qx):
+            return "IMPROVED"
+        return None
+    if np.all(qy > qx.max() * up):
+        return "REGRESSED"
+    if np.all(qy * up < qx.min()):
+        return "IMPROVED"
+    return None
+
+
+def stationarity(x: npt.ArrayLike, p: float, *, alpha: float = 0.001) -> tuple[bool, float, float]:
+    """First half against second half of a run: (drifted, ratio second/first, p-value).
+
+    A run whose p-quantile moved significantly between its halves did not reach a steady state;
+    its percentile describes no single regime.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    half = arr.size // 2
+    if half < 2 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        return False, math.nan, 1.0
+    r = regression_test(arr[:half], arr[half:2 * half], p, alpha=alpha, delta=0.0, Delta=0.0)
+    if math.isnan(r.se):
+        return False, r.ratio, 1.0
+    pval = 2.0 * min(r.p_regress, r.p_improve)
+    return pval <= alpha, r.ratio, pval
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm step-down adjusted p-values (family-wise error control under any dependence)."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted

@@ -1,0 +1,133 @@
+"""Report files: JSON results, a markdown table for pull requests, a pytest-benchmark export.
+
+Layer 2, pure: works on the JSON-ready summaries the plugin collects, so a serial run and a
+pytest-xdist run write the same files.  Schema of the JSON file: docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import platform
+from pathlib import Path
+from typing import Any, Sequence
+
+from pytest_gpuslo.report import ORDER, fmt_ms
+
+SCHEMA = 1
+
+
+def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] | None = None) -> dict[str, Any]:
+    """The --gpuslo-json document."""
+    return {
+        "schema": SCHEMA,
+        "tool": "pytest-gpuslo",
+        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "holm_adjusted_p": holm or {},
+        "results": list(summaries),
+    }
+
+
+def _headroom(s: dict[str, Any]) -> str:
+    vals = [c.get("headroom") for c in (s.get("verdict") or {}).get("checks", []) if c.get("headroom")]
+    return f"{min(vals):.2f}x" if vals else "-"
+
+
+def _vs_baseline(s: dict[str, Any]) -> str:
+    parts = []
+    for b in (s.get("verdict") or {}).get("baseline", []):
+        ratio, ci = b.get("ratio"), b.get("ci") or [None, None]
+        if b["outcome"] == "NOT COMPARABLE":
+            parts.append("not comparable")
+        elif ratio is None:
+            parts.append(f"{b['outcome'].lower()}")
+        else:
+            band = f" [{ci[0] - 1:+.1%}, {ci[1] - 1:+.1%}]" if ci[0] is not None else ""
+            parts.append(f"{b['name'].split()[0]} {ratio - 1:+.1%}{band} {b['outcome']}")
+    return "; ".join(parts) or "no baseline"
+
+
+def markdown(summaries: Sequence[dict[str, Any]]) -> str:
+    """A table for a PR comment or job summary: failures and regressions first."""
+    def key(s: dict[str, Any]) -> tuple[int, str]:
+        v = s.get("verdict") or {}
+        return (ORDER.get(v.get("outcome", ""), 3), s["nodeid"])
+
+    counts: dict[str, int] = {}
+    for s in summaries:
+        o = (s.get("verdict") or {}).get("outcome", "?")
+        counts[o] = counts.get(o, 0) + 1
+    head = ", ".join(f"{n} {o}" for o, n in sorted(counts.items(), key=lambda kv: ORDER.get(kv[0], 3)))
+    lines = ["## pytest-gpuslo: tail-latency SLOs", "", f"{len(summaries)} SLO tests: {head}.", "",
+             "| verdict | test | budget | p95 ms | p99 ms | headroom | vs baseline [CI at 1-2α] |",
+             "|---|---|---|---|---|---|---|"]
+    icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
+    for s in sorted(summaries, key=key):
+        v = s.get("verdict") or {}
+        budgets = " ".join(f"{k}≤{b:g}" for k, b in s["spec"]["budgets_ms"].items()) or "-"
+        lat = s["latency_ms"]
+        lines.append(f"| {icon.get(v.get('outcome'), v.get('outcome'))} | `{s['nodeid']}` | {budgets} | "
+                     f"{fmt_ms(lat.get('p95'))} | {fmt_ms(lat.get('p99'))} | {_headroom(s)} | {_vs_baseline(s)} |")
+    notes = [(s["nodeid"], r) for s in sorted(summaries, key=key)
+             for r in (s.get("verdict") or {}).get("reasons", [])]
+    if notes:
+        lines += ["", "<details><summary>Reasons</summary>", ""]
+        lines += [f"- `{n}`: {r}" for n, r in notes]
+        lines += ["", "</details>"]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _stats_block(value_ms: float, n: int) -> dict[str, Any]:
+    v = value_ms / 1000.0
+    return {"min": v, "max": v, "mean": v, "stddev": 0.0, "rounds": n, "median": v, "iqr": 0.0,
+            "q1": v, "q3": v, "iqr_outliers": 0, "stddev_outliers": 0, "outliers": "0;0",
+            "ld15iqr": v, "hd15iqr": v, "ops": (1.0 / v) if v > 0 else 0.0, "total": v * n,
+            "iterations": 1}
+
+
+def benchmark_json(summaries: Sequence[dict[str, Any]], *, commit: str | None = None) -> dict[str, Any]:
+    """pytest-benchmark's JSON format: one benchmark per test (its p50 as the statistic) plus one
+    per percentile (``nodeid[p95]``, ``nodeid[p99]``) so dashboards that keep one number per
+    benchmark keep the tails too."""
+    benches = []
+    for s in summaries:
+        lat = s["latency_ms"]
+        for label in ("p50", "p95", "p99"):
+            value = lat.get(label)
+            if value is None or not math.isfinite(value):
+                continue
+            name = s["nodeid"].split("::")[-1]
+            suffix = "" if label == "p50" else f"[{label}]"
+            benches.append({
+                "group": "gpuslo", "name": name + suffix, "fullname": s["nodeid"] + suffix,
+                "params": None, "param": None,
+                "extra_info": {"percentile": label, "unit": "seconds", "verdict":
+                               (s.get("verdict") or {}).get("outcome"), "backend": s.get("backend")},
+                "options": {"disable_gc": True, "timer": "open-loop latency from the scheduled arrival",
+                            "min_rounds": s["n"], "max_time": 0, "min_time": 0, "warmup": s["warmup"]},
+                "stats": _stats_block(value, int(s["n"])),
+            })
+    return {
+        "machine_info": {"node": platform.node(), "processor": platform.processor(),
+                         "machine": platform.machine(), "python_implementation": platform.python_implementation(),
+                         "python_version": platform.python_version(), "release": platform.release(),
+                         "system": platform.system(), "cpu": {}},
+        "commit_info": {"id": commit, "time": None, "author_time": None, "dirty": False,
+                        "project": None, "branch": None},
+        "benchmarks": benches,
+        "datetime": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        "version": "5.1.0",
+    }
+
+
+def write(path: str | Path, text: str) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=1, default=str) + "\n"

@@ -1,0 +1,128 @@
+"""Baseline files: round trip, atomic writes, and every corruption case named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_gpuslo import baseline as bl
+from pytest_gpuslo.errors import BaselineFormatError
+
+MACHINE = {"backend": "cpu", "cpu": "Test CPU 9000", "cpu_count": 2}
+
+
+def make(nodeid: str = "t.py::test_a", n: int = 500, seed: int = 0, fp: str = "abc") -> bl.Baseline:
+    lat = np.random.default_rng(seed).lognormal(0, 0.3, n)
+    return bl.Baseline(nodeid, {"budgets_ms": {"p95": 5.0}, "rate_hz": 100.0}, 1, fp, dict(MACHINE),
+                       [bl.Run(lat, "2026-11-26T00:00:00+00:00", "abc123")])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(min_value=0.001, max_value=60_000, allow_nan=False), min_size=1, max_size=300))
+def test_sample_encoding_round_trips_to_a_tenth_of_a_microsecond(values: list[float]) -> None:
+    """Stored at 0.1 us resolution: every value comes back within 0.05 us."""
+    back = bl.decode_sample(bl.encode_sample(values))
+
+    assert np.all(np.abs(back - np.asarray(values)) <= 0.5e-4 + 1e-12)
+
+
+def test_save_load_round_trip_and_run_history(tmp_path: Path) -> None:
+    """Runs accumulate while the spec, schedule and machine agree; at most MAX_RUNS are kept."""
+    store = bl.Store(tmp_path)
+    for i in range(bl.MAX_RUNS + 2):
+        path, what = store.save(make(seed=i))
+    loaded = store.get("t.py::test_a", MACHINE)
+
+    assert loaded is not None and bl.MAX_RUNS == len(loaded.runs)
+    assert what == f"updated ({bl.MAX_RUNS} runs)"
+    assert np.allclose(loaded.latest.latency_ms, make(seed=bl.MAX_RUNS + 1).runs[0].latency_ms, rtol=0, atol=1e-4)
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob("*.lock"))
+
+
+def test_changed_schedule_replaces_history_and_says_why(tmp_path: Path) -> None:
+    """A new schedule makes older runs incomparable."""
+    store = bl.Store(tmp_path)
+    store.save(make())
+    _, what = store.save(make(fp="other"))
+
+    assert what.startswith("replaced")
+    assert 1 == len(store.get("t.py::test_a", MACHINE).runs)  # type: ignore[union-attr]
+
+
+def test_size_of_a_large_sample_is_bounded(tmp_path: Path) -> None:
+    """100,000 requests take about 230 KB on disk (documented: ~2.3 bytes/request)."""
+    path, _ = bl.Store(tmp_path).save(make(n=100_000))
+
+    assert path.stat().st_size < 300_000
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('{"tool": "pytest-gpuslo", "schema": 1, "nodeid": "x", "runs": [', "truncated?"),
+        ('{"hello": 1}', "is not a pytest-gpuslo baseline"),
+        ('{"tool": "pytest-gpuslo", "schema": "one"}', "no integer schema version"),
+        ('{"tool": "pytest-gpuslo", "schema": 99}', "schema 99 is newer than this pytest-gpuslo understands"),
+        ('{"tool": "pytest-gpuslo", "schema": 1, "nodeid": "x"}', "is malformed (KeyError"),
+        ('{"tool": "pytest-gpuslo", "schema": 1, "nodeid": "x", "spec": {}, "seed": 1, '
+         '"schedule_fingerprint": "a", "machine": {}, "runs": [{"date": "d", "encoding": '
+         '"u32-decimicroseconds-byteplanes-zlib-base64", "sample": "!!"}]}',
+         "is malformed"),
+        ("\udcff".encode("utf-8", "surrogateescape").decode("latin-1"), "is not"),
+    ],
+    ids=["garbage", "truncated", "foreign", "bad-schema", "newer-schema", "missing-keys", "bad-sample", "binary"],
+)
+def test_every_corruption_is_named_with_the_file_and_a_fix(tmp_path: Path, content: str, fragment: str) -> None:
+    """Corrupt, truncated, foreign, newer or non-JSON files raise BaselineFormatError, never crash."""
+    path = tmp_path / "b.json"
+    path.write_bytes(content.encode("latin-1"))
+    with pytest.raises(BaselineFormatError) as info:
+        bl.load(path)
+
+    assert str(path) in str(info.value)
+    assert fragment in str(info.value)
+
+
+def test_corrupt_file_is_never_overwritten_silently(tmp_path: Path) -> None:
+    """Saving over a corrupt baseline refuses, and the file is left as it was."""
+    store = bl.Store(tmp_path)
+    path = store.path_for("t.py::test_a", MACHINE)
+    path.write_text("{corrupt")
+    with pytest.raises(BaselineFormatError):
+        store.save(make())
+
+    assert "{corrupt" == path.read_text()
+
+
+def test_oversized_file_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A size limit guards the reader."""
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(make().to_json()))
+    monkeypatch.setattr(bl, "MAX_BYTES", 100)
+    with pytest.raises(BaselineFormatError, match="over the 100-byte limit"):
+        bl.load(path)
+
+
+def test_machine_differences_are_listed() -> None:
+    """Only keys that change timings make a baseline incomparable."""
+    a = {"backend": "cuda", "gpu": "H100", "power_limit_w": 700.0, "driver": "580.1", "uuid": "x"}
+    b = {"backend": "cuda", "gpu": "H200", "power_limit_w": 690.0, "driver": "580.9", "uuid": "y"}
+
+    assert ["gpu", "power_limit_w"] == bl.differing_keys(a, b)
+    assert [] == bl.differing_keys(a, {**a, "uuid": "z", "driver": "580.2"})
+
+
+def test_file_names_are_readable_unique_and_keyed_by_machine() -> None:
+    """Node id slug, machine class and a digest."""
+    gpu = {"backend": "cuda", "gpu": "NVIDIA H100 80GB HBM3"}
+    name = bl.file_name("tests/test_x.py::test_a[1-2]", gpu)
+
+    assert name.startswith("tests-test_x.py--test_a-1-2-")
+    assert "--nvidia-h100-80gb-hbm3--" in name
+    assert name != bl.file_name("tests/test_x.py::test_a[1_2]", gpu)
