@@ -158,7 +158,7 @@ def load(path: Path) -> Baseline:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (truncated?)" if exc.pos >= len(text) - 1 else ""
+        hint = " (truncated?)" if not text.rstrip().endswith("}") else ""
         raise _fail(path, f"is not valid JSON{hint}: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     if not isinstance(data, dict) or data.get("tool") != "pytest-gpuslo":
         raise _fail(path, "is not a pytest-gpuslo baseline (no \"tool\": \"pytest-gpuslo\")")

@@ -52,11 +52,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
         return 0
     now = dt.datetime.now(dt.timezone.utc)
     bad = 0
-    print(f"{'test':<50} {'machine':<28} {'runs':>4} {'n':>7} {'p95 ms':>8} {'age':>6}  commit")
+    print(f"{'machine':<28} {'runs':>4} {'n':>7} {'p95 ms':>8} {'age':>6}  {'commit':<12}  test")
     for path, b in entries:
         if isinstance(b, BaselineFormatError):
             bad += 1
-            print(f"{path.name:<50} UNREADABLE: {b}")
+            print(f"UNREADABLE {path.name}: {b}")
             continue
         latest = b.latest
         try:
@@ -66,8 +66,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
             age_s = "?"
         p95 = float(np.quantile(latest.latency_ms, 0.95))
         machine = str(b.machine.get("gpu") or b.machine.get("cpu") or "?")[:28]
-        print(f"{b.nodeid[:50]:<50} {machine:<28} {len(b.runs):>4} {latest.latency_ms.size:>7} "
-              f"{p95:>8.3g} {age_s:>6}  {latest.commit or '-'}")
+        print(f"{machine:<28} {len(b.runs):>4} {latest.latency_ms.size:>7} {p95:>8.3g} {age_s:>6}  "
+              f"{latest.commit or '-':<12}  {b.nodeid}")
         if args.verbose:
             for k, v in sorted(b.machine.items()):
                 print(f"    {k}: {v}")

@@ -148,11 +148,14 @@ class SloSession:
         if reporter is not None and self.config.get_verbosity() > 0 and expected_s >= 10:
             def progress(done: int, total: int) -> None:
                 reporter.write(f"\n  gpuslo: {nodeid}: {done}/{total} requests dispatched")
+        failure = None
         try:
             result = execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
                              policy=self.policy, progress=progress, baseline=base)
         except WorkloadError as exc:
-            pytest.fail(f"{nodeid}: {exc}", pytrace=False)
+            failure = f"{nodeid}: {exc}"
+        if failure is not None:
+            pytest.fail(failure, pytrace=False)
         self.record(result)
         return result
 
@@ -173,10 +176,13 @@ class SloSession:
         from pytest_gpuslo.gate import BaselineInput
 
         store = self.store()
+        problem = None
         try:
             found = store.get(nodeid, machine)
         except BaselineFormatError as exc:
-            pytest.fail(f"{nodeid}: {exc}", pytrace=False)
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(f"{nodeid}: {problem}", pytrace=False)
         if found is None:
             return None
         from pytest_gpuslo import arrivals, measurement

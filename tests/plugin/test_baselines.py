@@ -1,0 +1,146 @@
+"""Record on main, gate a change: baselines, reports and the CLI, end to end (pytester)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SLOW_OR_FAST = """
+import os, time, pytest
+
+@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=4000, streams=4, backend="cpu")
+def test_svc(slo_request):
+    time.sleep(float(os.environ.get("SVC_S", "0.0002")))
+"""
+
+
+def gpuslo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest_gpuslo", *args], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def test_save_then_a_slower_change_is_regressed_and_fails(gputester: pytest.Pytester,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """--gpuslo-save records; the same test 10x slower fails as REGRESSED with its ratio."""
+    gputester.makepyfile(SLOW_OR_FAST)
+    saved = gputester.runpytest("--gpuslo-save")
+    monkeypatch.setenv("SVC_S", "0.001")
+    slower = gputester.runpytest("-v")
+
+    saved.assert_outcomes(passed=1)
+    saved.stdout.fnmatch_lines(["baseline *::test_svc: created: .gpuslo/*test_svc*.json"])
+    slower.assert_outcomes(failed=1)
+    slower.stdout.fnmatch_lines(["*p95 vs baseline: REGRESSED*", "*REGRESSED*p95 vs baseline: p95 ratio*paired*"])
+
+
+def test_no_baseline_option_ignores_the_store(gputester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--gpuslo-no-baseline checks the absolute budget only."""
+    gputester.makepyfile(SLOW_OR_FAST)
+    gputester.runpytest("--gpuslo-save")
+    monkeypatch.setenv("SVC_S", "0.001")
+
+    gputester.runpytest("--gpuslo-no-baseline").assert_outcomes(passed=1)
+
+
+def test_corrupt_baseline_fails_the_test_with_file_and_fix(gputester: pytest.Pytester) -> None:
+    """A truncated file is named, with what to do; it is left as it was."""
+    gputester.makepyfile(SLOW_OR_FAST)
+    gputester.runpytest("--gpuslo-save")
+    (path,) = (gputester.path / ".gpuslo").glob("*.json")
+    path.write_text(path.read_text()[:200])
+    result = gputester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*baseline {path}: is not valid JSON (truncated?)*restore it with git*"])
+    assert len(path.read_text()) == 200
+
+
+def test_reports_json_markdown_step_summary_and_benchmark_export(gputester: pytest.Pytester,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """All report files are written once, and the pytest-benchmark export loads in its compare."""
+    step = gputester.path / "step.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    gputester.makepyfile(SLOW_OR_FAST)
+    result = gputester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md", "--gpuslo-benchmark-json=b.json")
+
+    result.assert_outcomes(passed=1)
+    doc = json.loads((gputester.path / "r.json").read_text())
+    assert (1, "pytest-gpuslo", 1) == (doc["schema"], doc["tool"], len(doc["results"]))
+    assert doc["results"][0]["verdict"]["outcome"] == "PASS"
+    md = (gputester.path / "r.md").read_text()
+    assert "| ✅ PASS | `test_reports_json_markdown_step_summary_and_benchmark_export.py::test_svc` | p95≤200 |" in md
+    assert md == step.read_text()
+    bench = json.loads((gputester.path / "b.json").read_text())
+    names = [b["fullname"] for b in bench["benchmarks"]]
+    assert any(n.endswith("test_svc[p95]") for n in names) and any(n.endswith("test_svc[p99]") for n in names)
+    tool = Path(sys.executable).parent / "pytest-benchmark"
+    pb = subprocess.run([str(tool), "compare", str(gputester.path / "b.json")], capture_output=True, text=True)
+    assert pb.returncode == 0, pb.stderr
+    assert "test_svc[p95]" in pb.stdout
+
+
+def test_two_xdist_workers_save_without_torn_or_lost_files(gputester: pytest.Pytester) -> None:
+    """-n 2: every test's baseline is written whole, once; the summary lists them all."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("k", range(6))
+        @pytest.mark.slo(p95_ms=200, rate_hz=4000, requests=400, backend="cpu")
+        def test_par(slo_request, k):
+            pass
+        """
+    )
+    result = gputester.runpytest_subprocess("-n", "2", "--gpuslo-save", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=6)
+    files = sorted((gputester.path / ".gpuslo").glob("*.json"))
+    assert 6 == len(files)
+    for f in files:
+        assert json.loads(f.read_text())["tool"] == "pytest-gpuslo"
+    assert not list((gputester.path / ".gpuslo").glob("*.tmp")) + list((gputester.path / ".gpuslo").glob("*.lock"))
+    result.stdout.fnmatch_lines(["*gpuslo: tail-latency SLOs*"])
+    rows = [line for line in result.stdout.lines if "::test_par[" in line and "  400  " in line]
+    assert 6 == len(rows)
+
+
+def test_cli_show_compare_accept_prune_exit_codes(gputester: pytest.Pytester,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """show lists; compare exits 0 on the same run and 1 on a regression; accept promotes .last."""
+    gputester.makepyfile(SLOW_OR_FAST)
+    gputester.runpytest("--gpuslo-save")
+    cwd = gputester.path
+    shown = gpuslo("show", cwd=cwd)
+    (base_file,) = (cwd / ".gpuslo").glob("*.json")
+    same = gpuslo("compare", str(base_file), str(base_file), cwd=cwd)
+    monkeypatch.setenv("SVC_S", "0.001")
+    gputester.runpytest("--gpuslo-no-baseline")
+    (last_file,) = (cwd / ".gpuslo" / ".last").glob("*.json")
+    worse = gpuslo("compare", str(base_file), str(last_file), cwd=cwd)
+    accepted = gpuslo("accept", cwd=cwd)
+    pruned = gpuslo("prune", "--keep-runs", "1", cwd=cwd)
+    broken = cwd / ".gpuslo" / "broken.json"
+    broken.write_text("{")
+    shown_bad = gpuslo("show", cwd=cwd)
+
+    assert shown.returncode == 0 and "::test_svc" in shown.stdout
+    assert same.returncode == 0, same.stdout
+    assert worse.returncode == 1 and "REGRESSED" in worse.stdout
+    assert accepted.returncode == 0 and "updated (2 runs)" in accepted.stdout
+    assert pruned.returncode == 0 and "2 -> 1 runs" in pruned.stdout
+    assert shown_bad.returncode == 1 and "UNREADABLE" in shown_bad.stdout
+
+
+def test_cli_help_is_complete() -> None:
+    """gpuslo --help names every subcommand, and each has its own help."""
+    top = gpuslo("--help", cwd=Path.cwd())
+
+    assert top.returncode == 0
+    for sub in ("show", "compare", "accept", "prune", "probe", "version"):
+        assert sub in top.stdout
+        assert gpuslo(sub, "--help", cwd=Path.cwd()).returncode == 0

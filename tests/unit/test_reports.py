@@ -1,0 +1,64 @@
+"""Report rendering against golden files, and the regression test's statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pytest_gpuslo import reports, stats
+
+GOLDEN = Path(__file__).parent / "golden"
+
+SUMMARY = {
+    "nodeid": "tests/test_svc.py::test_score",
+    "spec": {"budgets_ms": {"p95": 25.0, "p99": 40.0}, "streams": 4, "seed": 7, "throughput_hz": None},
+    "n": 4000, "warmup": 200, "latency_ms": {"p50": 1.5, "p95": 3.25, "p99": 5.5},
+    "verdict": {"outcome": "FAIL", "reasons": ["p95 vs baseline: REGRESSED: p95 is +12.0%"],
+                "checks": [{"name": "p95<=25ms", "outcome": "PASS", "headroom": 6.1, "detail": ""}],
+                "baseline": [{"name": "p95 vs baseline", "outcome": "REGRESSED", "ratio": 1.12,
+                              "ci": [1.08, 1.16], "detail": "", "reason": ""}]},
+}
+OK = {**SUMMARY, "nodeid": "tests/test_svc.py::test_tokenize",
+      "verdict": {"outcome": "PASS", "reasons": [], "checks": [], "baseline": []}}
+
+
+def test_markdown_matches_golden() -> None:
+    """Failures first, budgets, tails, headroom and the change with its interval."""
+    assert (GOLDEN / "summary.md").read_text() == reports.markdown([OK, SUMMARY])
+
+
+def test_paired_replay_is_tighter_than_unpaired() -> None:
+    """Same arrivals, near-deterministic service: pairing shrinks the standard error many times."""
+    rng = np.random.default_rng(0)
+    n = 20000
+    gaps = rng.gamma(0.25, 4.0 / 0.7, n)  # bursty arrivals (cv = 2), utilisation 0.7
+
+    def queue(service_scale: float, seed: int) -> np.ndarray:
+        s = service_scale * np.random.default_rng(seed).lognormal(0, 0.05, n)
+        w = np.zeros(n)
+        for i in range(1, n):
+            w[i] = max(0.0, w[i - 1] + s[i - 1] - gaps[i])
+        return w + s
+
+    a, b = queue(1.0, 1), queue(1.0, 2)
+    paired = stats.regression_test(a, b, 0.95, paired=True)
+    unpaired = stats.regression_test(a, b, 0.95, paired=False)
+
+    assert paired.se * 3 < unpaired.se
+    assert "REGRESSED" != paired.outcome
+    assert "REGRESSED" == stats.regression_test(a, queue(1.05, 3), 0.95, paired=True).outcome
+
+
+def test_holm_matches_hand_computation() -> None:
+    """Step-down adjusted p-values, monotone in the order of the raw ones."""
+    assert [0.04, 0.09, 0.09, 0.5] == pytest.approx(stats.holm([0.01, 0.04, 0.03, 0.5]))
+
+
+def test_overloaded_run_is_not_stationary() -> None:
+    """A queue that grows through the run drifts between its halves."""
+    x = np.linspace(1, 50, 4000) + np.random.default_rng(0).random(4000)
+    drifted, ratio, _ = stats.stationarity(x, 0.95)
+
+    assert drifted and ratio > 1.5
