@@ -30,7 +30,8 @@ def test_markdown_matches_golden() -> None:
 
 
 def test_paired_replay_is_tighter_than_unpaired() -> None:
-    """Same arrivals, near-deterministic service: pairing shrinks the standard error many times."""
+    """Same bursty arrivals, near-deterministic service: the paired test decides (OK, able to see
+    4%) where the unpaired one cannot (design effects near 80 leave it INCONCLUSIVE)."""
     rng = np.random.default_rng(0)
     n = 20000
     gaps = rng.gamma(0.25, 4.0 / 0.7, n)  # bursty arrivals (cv = 2), utilisation 0.7
@@ -46,8 +47,8 @@ def test_paired_replay_is_tighter_than_unpaired() -> None:
     paired = stats.regression_test(a, b, 0.95, paired=True)
     unpaired = stats.regression_test(a, b, 0.95, paired=False)
 
-    assert paired.se * 3 < unpaired.se
-    assert "REGRESSED" != paired.outcome
+    assert ("OK", "INCONCLUSIVE") == (paired.outcome, unpaired.outcome)
+    assert paired.mde < 0.05
     assert "REGRESSED" == stats.regression_test(a, queue(1.05, 3), 0.95, paired=True).outcome
 
 
