@@ -332,8 +332,13 @@ def regression_test(
                    f"(design effects {dx:.1f} / {dy:.1f}); needs about {need} requests per side",
                    ratio=math.exp(theta), needed_n=need)
     if paired:
+        # Joint sectioning: batch j of both runs covers the same requests.  The statistic is the
+        # mean of the batch log-ratios, whose standard error the batch differences estimate; the
+        # pooled-quantile ratio would be dominated by the few bursty batches and its spread
+        # underestimated (measured: 4.8% A/A false alarms at nominal 1% on bursty MMPP arrivals).
         k = min(kx, ky)
         d = batch_log_quantiles(y, p, k) - batch_log_quantiles(x, p, k)
+        theta = float(d.mean())
         var = float(d.var(ddof=1)) / k
         df = float(k - 1)
     else:
