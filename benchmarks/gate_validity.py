@@ -176,17 +176,22 @@ def main() -> int:
             for n in (2_000, 10_000, 50_000, 200_000):
                 for p in (0.95, 0.99):
                     for e in (0.0, 0.05, 0.10, 0.20, 0.30):
-                        if s == "body-shift" and e not in (0.0, 0.10, 0.30):
+                        if s == "body-shift" and e not in (0.0, 0.10):
                             continue
-                        reps = 300 if e == 0 else 60
-                        if n == 200_000:
-                            reps = 100 if e == 0 else 20
+                        if n == 200_000 and (p != 0.95 or e not in (0.0, 0.05)):
+                            continue
+                        if n == 2_000 and e in (0.05, 0.30):
+                            continue
+                        reps = (300 if n <= 10_000 else 200) if e == 0 else 40
                         grid.append((s, n, p, e, reps, 0.0))
         grid += [("mg1-rho0.7", 10_000, 0.95, 0.0, 300, 0.03), ("gpu-like-rho0.7", 10_000, 0.95, 0.0, 300, 0.01)]
     rows = []
     broken = []
     for i, (s, n, p, e, reps, noise) in enumerate(grid):
-        res = run_cell(SCENARIOS[s], n, p, e, reps, seed=1000 + i, run_noise=noise, only_ours=a.quick)
+        # The other methods are slow on large samples (Mann-Whitney sorts, the bootstrap resamples):
+        # they run up to 50k requests per side, ours everywhere.
+        res = run_cell(SCENARIOS[s], n, p, e, reps, seed=1000 + i, run_noise=noise,
+                       only_ours=a.quick or n > 50_000)
         for m, (k, r) in sorted(res.items()):
             rate = k / r
             # For the body-shift scenario the tail does not move: any flag is a false alarm.

@@ -119,8 +119,433 @@ class Poisson:
         return to_ns(np.sort(rng.uniform(0.0, duration_s, size=count)))
 
 
+def _renewal(gap: Any, mean_gap: float, n: int | None, duration_s: float | None,
+             rng: np.random.Generator) -> npt.NDArray[np.int64]:
+    """Cumulative sums of i.i.d. gaps ``gap(rng, k)``: exactly n arrivals or all within the horizon."""
+    if n is not None:
+        return to_ns(np.cumsum(gap(rng, int(n))))
+    assert duration_s is not None
+    chunks, t = [np.empty(0)], 0.0
+    while t < duration_s:
+        k = max(16, int((duration_s - t) / mean_gap * 1.1) + 16)
+        part = t + np.cumsum(gap(rng, k))
+        chunks.append(part)
+        t = float(part[-1])
+    arr = np.concatenate(chunks)
+    return to_ns(arr[arr < duration_s])
+
+
+def _by_horizon(make: Any, mean_rate: float, n: int | None, duration_s: float | None,
+                rng: np.random.Generator) -> npt.NDArray[np.int64]:
+    """For processes sampled on a horizon: grow the horizon until n arrivals fit, keep the first n."""
+    if duration_s is not None:
+        return to_ns(make(duration_s, rng))
+    assert n is not None
+    horizon = (n + 10.0 * np.sqrt(n) + 10.0) / mean_rate
+    while True:
+        arr = make(horizon, rng)
+        if arr.size >= n:
+            return to_ns(arr[:n])
+        horizon *= 1.5
+
+
+def _positive(name: str, value: Any, process: str, *, strictly: bool = True) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+    if not ok or value < 0 or (strictly and value == 0):
+        bound = "> 0" if strictly else ">= 0"
+        raise InvalidArgument(f"{process}: {name}={value!r} must be a finite number {bound}.")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Gamma:
+    """Renewal process with Gamma inter-arrivals: burstiness as a coefficient of variation.
+
+    ``cv`` = 1 is Poisson, above 1 bursty, below 1 smoother; or give ``shape`` = 1/cv**2 (vLLM's
+    ``burstiness``).
+    """
+
+    rate_hz: float
+    cv: float | None = None
+    shape: float | None = None
+    name: ClassVar[str] = "gamma"
+
+    def __post_init__(self) -> None:
+        _check_rate(self.rate_hz, "gamma")
+        if (self.cv is None) == (self.shape is None):
+            raise InvalidArgument("gamma: give exactly one of cv (e.g. cv=3) or shape (= 1/cv**2).")
+        if self.cv is not None:
+            _positive("cv", self.cv, "gamma")
+        if self.shape is not None:
+            _positive("shape", self.shape, "gamma")
+
+    @property
+    def k(self) -> float:
+        return float(self.shape) if self.shape is not None else 1.0 / float(self.cv) ** 2  # type: ignore[arg-type]
+
+    @property
+    def mean_rate_hz(self) -> float:
+        return float(self.rate_hz)
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
+        _check_size(n, duration_s)
+        rng = rng if rng is not None else np.random.default_rng()
+        k, scale = self.k, 1.0 / (self.rate_hz * self.k)
+        return _renewal(lambda r, m: r.gamma(k, scale, m), 1.0 / self.rate_hz, n, duration_s, rng)
+
+
+def _mmpp_check(name: str, rate_hz: float, peak_to_mean: float, burst_s: float, calm_s: float,
+                start: str | None) -> None:
+    _check_rate(rate_hz, name)
+    _positive("burst_s", burst_s, name)
+    _positive("calm_s", calm_s, name)
+    if isinstance(peak_to_mean, bool) or not isinstance(peak_to_mean, (int, float)) or peak_to_mean < 1.0:
+        raise InvalidArgument(f"{name}: peak_to_mean={peak_to_mean!r} must be a number >= 1.")
+    top = (burst_s + calm_s) / burst_s
+    if peak_to_mean > top * (1 + 1e-12):
+        raise InvalidArgument(
+            f"{name}: peak_to_mean={peak_to_mean!r} with burst_s={burst_s!r} and calm_s={calm_s!r} "
+            f"needs a negative calm rate; it can be at most {top:.4g} here (then calm periods are "
+            f"silent: an on-off process).")
+    if start not in (None, "calm", "burst"):
+        raise InvalidArgument(f"{name}: start={start!r} must be 'calm', 'burst' or None.")
+
+
+@dataclass(frozen=True, slots=True)
+class MMPP2:
+    """Two-state Markov-modulated Poisson process: calm and burst rates with mean sojourn times.
+
+    Parameterised for people: the mean ``rate_hz``, ``peak_to_mean`` (burst rate over the mean) and
+    the mean durations ``burst_s`` and ``calm_s``; the calm rate follows from the mean.  ``start``
+    pins the first state ("calm" or "burst") for deterministic tests, else it is drawn from the
+    stationary law.
+    """
+
+    rate_hz: float
+    peak_to_mean: float = 4.0
+    burst_s: float = 0.5
+    calm_s: float = 2.0
+    start: str | None = None
+    name: ClassVar[str] = "mmpp2"
+
+    def __post_init__(self) -> None:
+        _mmpp_check("mmpp2", self.rate_hz, self.peak_to_mean, self.burst_s, self.calm_s, self.start)
+
+    @property
+    def burst_rate_hz(self) -> float:
+        return float(self.peak_to_mean * self.rate_hz)
+
+    @property
+    def calm_rate_hz(self) -> float:
+        total = self.burst_s + self.calm_s
+        return max(0.0, float((self.rate_hz * total - self.burst_rate_hz * self.burst_s) / self.calm_s))
+
+    @property
+    def mean_rate_hz(self) -> float:
+        return float(self.rate_hz)
+
+    def idc(self, window_s: float) -> float:
+        """Index of dispersion of counts in windows of ``window_s`` (Fischer & Meier-Hellstern 1993)."""
+        return _mmpp_idc(self.calm_rate_hz, self.burst_rate_hz, self.calm_s, self.burst_s, window_s)
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
+        _check_size(n, duration_s)
+        rng = rng if rng is not None else np.random.default_rng()
+        make = lambda h, r: _mmpp_make(self.calm_rate_hz, self.burst_rate_hz, self.calm_s,  # noqa: E731
+                                       self.burst_s, self.start, h, r)
+        return _by_horizon(make, self.rate_hz, n, duration_s, rng)
+
+
+def _mmpp_idc(l0: float, l1: float, d0: float, d1: float, w: float) -> float:
+    r0, r1 = 1.0 / d0, 1.0 / d1
+    s = r0 + r1
+    mean = (l0 * r1 + l1 * r0) / s
+    return float(1.0 + 2.0 * (l0 - l1) ** 2 * r0 * r1 / (s * s * s * mean)
+                 * (1.0 - (1.0 - np.exp(-s * w)) / (s * w)))
+
+
+def _mmpp_make(l0: float, l1: float, d0: float, d1: float, start: str | None, horizon: float,
+               rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    rates, means = (l0, l1), (d0, d1)
+    state = int(rng.random() < d1 / (d0 + d1)) if start is None else int(start == "burst")
+    t, chunks = 0.0, []
+    while t < horizon:
+        end = min(t + rng.exponential(means[state]), horizon)
+        m = rng.poisson(rates[state] * (end - t))
+        chunks.append(np.sort(rng.uniform(t, end, m)))
+        t, state = end, 1 - state
+    return np.concatenate(chunks) if chunks else np.empty(0)
+
+
+@dataclass(frozen=True, slots=True)
+class OnOff:
+    """Interrupted Poisson process: bursts at one rate separated by silences (an MMPP-2 whose calm
+    rate is 0).  The burst rate is rate_hz * (burst_s + calm_s) / burst_s."""
+
+    rate_hz: float
+    burst_s: float = 0.2
+    calm_s: float = 0.8
+    start: str | None = None
+    name: ClassVar[str] = "onoff"
+
+    def __post_init__(self) -> None:
+        _mmpp_check("onoff", self.rate_hz, 1.0, self.burst_s, self.calm_s, self.start)
+
+    @property
+    def burst_rate_hz(self) -> float:
+        return float(self.rate_hz * (self.burst_s + self.calm_s) / self.burst_s)
+
+    @property
+    def mean_rate_hz(self) -> float:
+        return float(self.rate_hz)
+
+    def idc(self, window_s: float) -> float:
+        return _mmpp_idc(0.0, self.burst_rate_hz, self.calm_s, self.burst_s, window_s)
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
+        _check_size(n, duration_s)
+        rng = rng if rng is not None else np.random.default_rng()
+        make = lambda h, r: _mmpp_make(0.0, self.burst_rate_hz, self.calm_s, self.burst_s,  # noqa: E731
+                                       self.start, h, r)
+        return _by_horizon(make, self.rate_hz, n, duration_s, rng)
+
+
+@dataclass(frozen=True, slots=True)
+class Pareto:
+    """Heavy-tailed renewal: classical Pareto (Type I) inter-arrivals with tail index ``alpha``.
+
+    numpy's ``pareto`` draws Lomax (Pareto II); adding 1 and scaling gives the true Pareto.  The
+    mean gap is ``1/rate_hz`` for alpha > 1.  ``cap_s`` truncates single gaps (the realised rate
+    then rises above ``rate_hz``; report it).  alpha <= 1 has no finite mean and is refused unless
+    ``allow_infinite_mean=True``, when the scale is ``1/rate_hz`` instead.
+    """
+
+    rate_hz: float
+    alpha: float = 1.5
+    cap_s: float | None = None
+    allow_infinite_mean: bool = False
+    name: ClassVar[str] = "pareto"
+
+    def __post_init__(self) -> None:
+        _check_rate(self.rate_hz, "pareto")
+        _positive("alpha", self.alpha, "pareto")
+        if self.alpha <= 1.0 and not self.allow_infinite_mean:
+            raise InvalidArgument(
+                f"pareto: alpha={self.alpha!r} has no finite mean gap, so rate_hz cannot be met; "
+                f"use alpha > 1 (1 < alpha <= 2 already has infinite variance), or pass "
+                f"allow_infinite_mean=True to use 1/rate_hz as the scale.")
+        if self.cap_s is not None:
+            _positive("cap_s", self.cap_s, "pareto")
+
+    @property
+    def xm(self) -> float:
+        if self.alpha <= 1.0:
+            return 1.0 / self.rate_hz
+        return (self.alpha - 1.0) / (self.alpha * self.rate_hz)
+
+    @property
+    def mean_rate_hz(self) -> float:
+        return float(self.rate_hz)
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
+        _check_size(n, duration_s)
+        rng = rng if rng is not None else np.random.default_rng()
+        xm, a, cap = self.xm, self.alpha, self.cap_s
+
+        def gap(r: np.random.Generator, m: int) -> npt.NDArray[np.float64]:
+            g = xm * (1.0 + r.pareto(a, m))
+            return np.minimum(g, cap) if cap is not None else g
+
+        return _renewal(gap, 1.0 / self.rate_hz, n, duration_s, rng)
+
+
+def _thinning(lam: Any, lam_max: float, horizon: float, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """Lewis-Shedler thinning: exact for any rate function bounded by lam_max."""
+    count = rng.poisson(lam_max * horizon)
+    cand = np.sort(rng.uniform(0.0, horizon, count))
+    return cand[rng.random(cand.size) * lam_max < lam(cand)]
+
+
+@dataclass(frozen=True, slots=True)
+class Diurnal:
+    """Non-homogeneous Poisson with a sinusoidal rate rate_hz * (1 + amplitude sin(2 pi t / period_s + phase)).
+
+    Sampled exactly by thinning.  A daily pattern compressed into a test: period_s=60 runs a
+    "day" per minute.
+    """
+
+    rate_hz: float
+    amplitude: float = 0.5
+    period_s: float = 60.0
+    phase: float = 0.0
+    name: ClassVar[str] = "diurnal"
+
+    def __post_init__(self) -> None:
+        _check_rate(self.rate_hz, "diurnal")
+        _positive("period_s", self.period_s, "diurnal")
+        if isinstance(self.amplitude, bool) or not isinstance(self.amplitude, (int, float)) \
+                or not 0.0 <= self.amplitude < 1.0:
+            raise InvalidArgument(f"diurnal: amplitude={self.amplitude!r} must lie in [0, 1).")
+
+    @property
+    def mean_rate_hz(self) -> float:
+        return float(self.rate_hz)
+
+    def rate_at(self, t: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        tt = np.asarray(t, dtype=np.float64)
+        return self.rate_hz * (1.0 + self.amplitude * np.sin(2 * np.pi * tt / self.period_s + self.phase))
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
+        _check_size(n, duration_s)
+        rng = rng if rng is not None else np.random.default_rng()
+        top = self.rate_hz * (1.0 + self.amplitude)
+        return _by_horizon(lambda h, r: _thinning(self.rate_at, top, h, r), self.rate_hz, n, duration_s, rng)
+
+
+@dataclass(frozen=True, slots=True)
+class Ramp:
+    """Piecewise-linear rate through ``points`` [(t_s, rate_hz), ...] from t=0, held at the last
+    rate afterwards.  Sampled exactly by time rescaling: the integrated rate is inverted per
+    segment in closed form."""
+
+    points: tuple[tuple[float, float], ...]
+    name: ClassVar[str] = "ramp"
+
+    def __post_init__(self) -> None:
+        try:
+            pts = tuple((float(t), float(r)) for t, r in self.points)
+        except (TypeError, ValueError):
+            raise InvalidArgument(f"ramp: points={self.points!r} must be a list of (t_s, rate_hz) "
+                                  f"pairs, e.g. [(0, 100), (10, 800)].") from None
+        if not pts or pts[0][0] != 0.0:
+            raise InvalidArgument(f"ramp: points={self.points!r} must start at t_s=0.")
+        if any(b[0] <= a[0] for a, b in zip(pts, pts[1:])):
+            raise InvalidArgument(f"ramp: the times in points={self.points!r} must increase.")
+        if any(r < 0 or not np.isfinite(r) for _, r in pts):
+            raise InvalidArgument(f"ramp: rates in points={self.points!r} must be >= 0.")
+        if pts[-1][1] <= 0:
+            raise InvalidArgument("ramp: the last rate must be > 0 (it is held after the last point).")
+        object.__setattr__(self, "points", pts)
+
+    @property
+    def mean_rate_hz(self) -> float:
+        """Mean over the ramp's span (the rate itself when there is a single point)."""
+        if len(self.points) == 1:
+            return self.points[0][1]
+        span = self.points[-1][0]
+        return self.cumulative(span) / span
+
+    def rate_at(self, t: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        return np.interp(np.asarray(t, dtype=np.float64), [p[0] for p in self.points],
+                         [p[1] for p in self.points])
+
+    def _edges(self) -> list[float]:
+        edges = [0.0]
+        for (t0, r0), (t1, r1) in zip(self.points, self.points[1:]):
+            edges.append(edges[-1] + (r0 + r1) / 2.0 * (t1 - t0))
+        return edges
+
+    def cumulative(self, t: float) -> float:
+        """The integrated rate from 0 to t (expected arrivals)."""
+        total, pts = 0.0, self.points
+        for (t0, r0), (t1, r1) in zip(pts, pts[1:]):
+            if t <= t0:
+                break
+            e = min(t, t1)
+            re = r0 + (r1 - r0) * (e - t0) / (t1 - t0)
+            total += (r0 + re) / 2.0 * (e - t0)
+        if t > pts[-1][0]:
+            total += pts[-1][1] * (t - pts[-1][0])
+        return total
+
+    def _invert(self, s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        out = np.empty_like(s)
+        pts, edges = self.points, self._edges()
+        seg = np.searchsorted(edges, s, side="right") - 1
+        for j in np.unique(seg):
+            m = seg == j
+            rem = s[m] - edges[j]
+            if j >= len(pts) - 1:
+                out[m] = pts[-1][0] + rem / pts[-1][1]
+                continue
+            (t0, r0), (t1, r1) = pts[j], pts[j + 1]
+            slope = (r1 - r0) / (t1 - t0)
+            if abs(slope) < 1e-12:
+                out[m] = t0 + rem / r0
+            else:  # r0 x + slope x^2 / 2 = rem
+                out[m] = t0 + (-r0 + np.sqrt(np.maximum(r0 * r0 + 2.0 * slope * rem, 0.0))) / slope
+        return out
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
+        _check_size(n, duration_s)
+        rng = rng if rng is not None else np.random.default_rng()
+        if n is not None:
+            return to_ns(self._invert(np.cumsum(rng.exponential(1.0, int(n)))))
+        assert duration_s is not None
+        total = self.cumulative(duration_s)
+        s = np.sort(rng.uniform(0.0, total, rng.poisson(total)))
+        return to_ns(self._invert(s))
+
+
+@dataclass(frozen=True, slots=True)
+class Superpose:
+    """Several tenants merged: the union of each part's arrivals, each part with its own stream."""
+
+    parts: tuple[Any, ...]
+    name: ClassVar[str] = "superpose"
+
+    def __post_init__(self) -> None:
+        items = tuple(self.parts) if isinstance(self.parts, (list, tuple)) else ()
+        if not items or not all(isinstance(p, ArrivalProcess) and not isinstance(p, str) for p in items):
+            raise InvalidArgument(f"superpose: parts={self.parts!r} must be a non-empty list of "
+                                  f"processes, e.g. parts=[poisson(rate_hz=100), gamma(rate_hz=50, cv=3)].")
+        object.__setattr__(self, "parts", items)
+
+    @property
+    def mean_rate_hz(self) -> float:
+        return float(sum(p.mean_rate_hz for p in self.parts))
+
+    def _make(self, horizon: float, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+        seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(len(self.parts))
+        arrays = [p.schedule(duration_s=horizon, rng=np.random.Generator(np.random.PCG64(sd))) / 1e9
+                  for p, sd in zip(self.parts, seeds)]
+        return np.sort(np.concatenate(arrays), kind="stable")
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
+        _check_size(n, duration_s)
+        rng = rng if rng is not None else np.random.default_rng()
+        return _by_horizon(self._make, self.mean_rate_hz, n, duration_s, rng)
+
+
+from pytest_gpuslo.traces import Trace  # noqa: E402  (a process too; kept in its own module)
+
 #: name -> class; the string form ``name(key=value, ...)`` builds one of these.
-PROCESSES: dict[str, type] = {"constant": Constant, "poisson": Poisson}
+PROCESSES: dict[str, type] = {
+    "constant": Constant, "poisson": Poisson, "gamma": Gamma, "mmpp2": MMPP2, "onoff": OnOff,
+    "pareto": Pareto, "diurnal": Diurnal, "ramp": Ramp, "superpose": Superpose, "trace": Trace,
+}
+#: Processes whose mean rate follows from their own arguments: the marker's rate_hz must agree.
+_SELF_RATED = ("ramp", "superpose")
+
+
+def _node_value(node: ast.AST, text: str) -> Any:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PROCESSES:
+        return parse(ast.unparse(node))
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_node_value(e, text) for e in node.elts]
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise InvalidArgument(
+            f"cannot parse {text!r}: {ast.unparse(node)} must be a literal (number, string, list) "
+            f"or a process call.") from None
 
 
 def _parse_text(text: str) -> tuple[str, dict[str, Any]]:
@@ -129,7 +554,7 @@ def _parse_text(text: str) -> tuple[str, dict[str, Any]]:
     except SyntaxError:
         raise InvalidArgument(
             f"cannot parse {text!r}; write a process name such as 'poisson' or a call such as "
-            f"'constant(rate_hz=100)'."
+            f"'gamma(cv=3)'."
         ) from None
     if isinstance(node, ast.Name):
         return node.id, {}
@@ -138,26 +563,21 @@ def _parse_text(text: str) -> tuple[str, dict[str, Any]]:
         for kw in node.keywords:
             if kw.arg is None:
                 raise InvalidArgument(f"cannot parse {text!r}: '**' is not allowed.")
-            try:
-                kwargs[kw.arg] = ast.literal_eval(kw.value)
-            except ValueError:
-                raise InvalidArgument(
-                    f"cannot parse {text!r}: {kw.arg}= must be a literal (number, string, list)."
-                ) from None
+            kwargs[kw.arg] = _node_value(kw.value, text)
         return node.func.id, kwargs
-    raise InvalidArgument(
-        f"cannot parse {text!r}; use keyword arguments only, e.g. 'constant(rate_hz=100)'."
-    )
+    raise InvalidArgument(f"cannot parse {text!r}; use keyword arguments only, e.g. 'gamma(cv=3)'.")
 
 
 def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
     """Build a process from a name, a call string or an object.
 
     ``rate_hz`` (from the marker) fills in the rate when the string does not give one; when both
-    give one they must agree.  With no rate at all the string is only checked and ``None`` is
-    returned, which is how the marker is validated at collection time.
+    give one they must agree.  Processes whose mean follows from their own arguments (ramp,
+    superpose) must be within 1% of it.  With no rate at all the string is only checked and
+    ``None`` is returned, which is how the marker is validated at collection time.
     """
     if isinstance(value, ArrivalProcess) and not isinstance(value, str):
+        _check_mean(value, rate_hz, repr(value))
         return value
     if not isinstance(value, str):
         raise InvalidArgument(
@@ -173,30 +593,49 @@ def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
         raise InvalidArgument(
             f"unknown arrival process {name!r}.{hint} Known: {', '.join(sorted(PROCESSES))}."
         )
-    if "rate_hz" in kwargs and rate_hz is not None and float(kwargs["rate_hz"]) != float(rate_hz):
+    _check_kwargs(name, kwargs)
+    if name in _SELF_RATED:
+        proc = _build(name, kwargs)
+        _check_mean(proc, rate_hz, value)
+        return proc  # type: ignore[no-any-return]
+    if "rate_hz" in kwargs and rate_hz is not None and kwargs["rate_hz"] is not None \
+            and float(kwargs["rate_hz"]) != float(rate_hz):
         raise InvalidArgument(
             f"{value!r} sets rate_hz={kwargs['rate_hz']!r} but the marker says rate_hz={rate_hz!r}; "
             f"give the rate in one place."
         )
-    if "rate_hz" not in kwargs:
+    if kwargs.get("rate_hz") is None:
         if rate_hz is None:
-            _check_kwargs(name, kwargs)
+            _build(name, {**kwargs, "rate_hz": 1.0})  # check the other arguments now
             return None
         kwargs["rate_hz"] = rate_hz
-    _check_kwargs(name, kwargs)
+    return _build(name, kwargs)  # type: ignore[no-any-return]
+
+
+def _build(name: str, kwargs: dict[str, Any]) -> Any:
     try:
-        return PROCESSES[name](**kwargs)  # type: ignore[no-any-return]
+        return PROCESSES[name](**kwargs)
     except TypeError as exc:
         raise InvalidArgument(f"{name}: {exc}") from None
 
 
+def _check_mean(proc: Any, rate_hz: float | None, text: str) -> None:
+    if rate_hz is None:
+        return
+    mean = float(proc.mean_rate_hz)
+    if abs(mean - rate_hz) > 0.01 * rate_hz:
+        raise InvalidArgument(
+            f"{text} offers {mean:.6g} requests/s on average but the marker says rate_hz={rate_hz!r}; "
+            f"set rate_hz={mean:.6g} (the marker's rate is the promised mean load).")
+
+
 def _check_kwargs(name: str, kwargs: dict[str, Any]) -> None:
-    fields = [f for f in PROCESSES[name].__dataclass_fields__]  # type: ignore[attr-defined]
+    import inspect
+
+    fields = list(inspect.signature(PROCESSES[name]).parameters)
     for key in kwargs:
         if key not in fields:
-            raise InvalidArgument(
-                f"{name} takes no argument {key!r}; it takes {', '.join(fields)}."
-            )
+            raise InvalidArgument(f"{name} takes no argument {key!r}; it takes {', '.join(fields)}.")
 
 
 def make_rngs(seed: int, names: tuple[str, ...] = ("arrivals", "payload")) -> dict[str, np.random.Generator]:

@@ -176,6 +176,30 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
+    """Rate, burstiness and the closest arrival process of a recorded trace."""
+    from pytest_gpuslo.errors import InvalidArgument
+    from pytest_gpuslo.traces import describe
+
+    try:
+        d = describe(args.file, unit=args.unit, kind=args.kind, column=args.column)
+    except (InvalidArgument, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"trace        {d['path']}")
+    print(f"arrivals     {d['arrivals']} over {d['span_s']:.4g} s")
+    print(f"rate         {d['rate_hz']:.4g} /s")
+    print(f"cv of gaps   {d['cv']:.3g}  (1 = Poisson; above 1 bursty)")
+    for w, v in d["idc"].items():
+        print(f"IDC({w:>8})  {'-' if v is None else f'{v:.3g}'}  (index of dispersion of counts)")
+    print(f"tail index   {d['hill_tail_index']:.3g}  (Hill, top 5% of gaps; below 2: infinite variance)")
+    print(f"bursts       {len(d['bursts'])} windows over twice the mean rate"
+          + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
+    print(f"closest      {d['closest']}")
+    print(f"as a test    {d['marker']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gpuslo",
@@ -190,6 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
     def store_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--dir", default=".gpuslo", help="baseline store (default: .gpuslo)")
 
+    p = sub.add_parser("arrivals", help="Arrival processes: describe a recorded trace",
+                       description="Tools for arrival processes.")
+    asub = p.add_subparsers(dest="arrivals_command", metavar="COMMAND", required=True)
+    d = asub.add_parser("describe", help="Rate, burstiness and the closest process of a trace file",
+                        description="Read arrival timestamps or gaps (CSV, JSON or .npy) and print the "
+                                    "rate, coefficient of variation, index of dispersion at several "
+                                    "windows, burst episodes and the closest parametric process, with "
+                                    "the marker that replays such traffic.")
+    d.add_argument("file")
+    d.add_argument("--unit", default="s", choices=["s", "ms", "us", "ns"], help="unit of the numbers")
+    d.add_argument("--kind", default="timestamps", choices=["timestamps", "intervals"])
+    d.add_argument("--column", type=int, default=0, help="CSV column holding the numbers")
+    d.set_defaults(func=_cmd_arrivals_describe)
     p = sub.add_parser("show", help="List the baselines in a store with machine, runs, p95, age",
                        description="List every baseline file: test, machine, runs kept, requests, "
                                    "p95 of the latest run, its age and commit. Exit 1 if a file is unreadable.")

@@ -364,3 +364,35 @@ def test_marker_is_documented(gputester: pytest.Pytester) -> None:
     result = gputester.runpytest("--markers")
 
     result.stdout.fnmatch_lines(["@pytest.mark.slo(p95_ms=*rate_hz=*streams=1*"])
+
+
+def test_bursty_arrivals_and_the_slo_arrivals_fixture(gputester: pytest.Pytester) -> None:
+    """arrivals='gamma(cv=3)' in the marker; slo_arrivals hands the test its process object."""
+    gputester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.arrivals import Gamma
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=3000, requests=300, arrivals="gamma(cv=3)")
+        def test_bursty(slo_request, slo_arrivals):
+            assert slo_arrivals == Gamma(3000.0, cv=3)
+        """
+    )
+    gputester.runpytest().assert_outcomes(passed=1, warnings=1)
+
+
+def test_bad_arrival_string_errors_only_that_test(gputester: pytest.Pytester) -> None:
+    """An impossible process is refused at collection with the value and the range."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=5, rate_hz=100, arrivals="pareto(alpha=0.8)")
+        def test_a(slo_request):
+            pass
+        """
+    )
+    result = gputester.runpytest()
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*arrivals='pareto(alpha=0.8)': pareto: alpha=0.8 has no finite mean gap*"])

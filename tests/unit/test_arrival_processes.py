@@ -1,0 +1,245 @@
+"""Statistical acceptance of every arrival process, trace replay, and bad input.
+
+Tolerances: each statistic is computed on one seeded realisation (deterministic in CI) and must
+fall inside the Monte-Carlo 95% band of load-and-batching.md §2.5 widened to about 4-5 standard
+errors, so a change of numpy's generator streams would not flake them either.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sst
+
+from pytest_gpuslo import arrivals as A
+from pytest_gpuslo.errors import InvalidArgument
+from pytest_gpuslo.traces import Trace, describe
+
+
+def rng(seed: int = 12345) -> np.random.Generator:
+    return A.make_rngs(seed)["arrivals"]
+
+
+def gaps_s(proc: object, n: int = 10_000, seed: int = 12345) -> np.ndarray:
+    s = proc.schedule(n=n, rng=rng(seed)) / 1e9  # type: ignore[attr-defined]
+    return np.diff(np.concatenate([[0.0], s]))
+
+
+def idc(times_s: np.ndarray, w: float) -> float:
+    nb = int(times_s[-1] // w)
+    c = np.histogram(times_s, bins=nb, range=(0.0, nb * w))[0]
+    return float(c.var(ddof=1) / c.mean())
+
+
+def test_gamma_cv_mean_and_ks() -> None:
+    """cv=2: sample CV within [1.90, 2.10] (SE ~0.03), mean rate within 5%, KS against Gamma."""
+    g = gaps_s(A.Gamma(100, cv=2.0))
+    k = 0.25
+
+    assert 1.90 < g.std(ddof=1) / g.mean() < 2.10
+    assert 1 / g.mean() == pytest.approx(100, rel=0.05)
+    assert sst.kstest(g, sst.gamma(k, scale=1 / (100 * k)).cdf).pvalue > 0.001
+
+
+def test_gamma_shape_equals_cv_form() -> None:
+    """shape = 1/cv**2 gives the same process."""
+    assert A.Gamma(10, shape=4.0).k == A.Gamma(10, cv=0.5).k
+
+
+def test_poisson_ks_and_dispersion() -> None:
+    """Exponential gaps (KS) and IDC ~ 1 at 0.1 s windows (band [0.917, 1.104])."""
+    g = gaps_s(A.Poisson(100))
+    t = np.cumsum(g)
+
+    assert sst.kstest(g, sst.expon(scale=0.01).cdf).pvalue > 0.001
+    assert 0.85 < idc(t, 0.1) < 1.15
+
+
+def test_mmpp_rate_and_dispersion_curve_match_closed_form() -> None:
+    """lambda=(20, 200)/s, sojourns (2, 0.5) s over 2000 s: rate and IDC(w) at three windows."""
+    proc = A.MMPP2(56.0, peak_to_mean=200 / 56.0, burst_s=0.5, calm_s=2.0)
+    t = proc.schedule(duration_s=2000.0, rng=rng()) / 1e9
+
+    assert proc.calm_rate_hz == pytest.approx(20.0)
+    assert t.size / 2000.0 == pytest.approx(56.0, rel=0.06)
+    for w, band in ((0.1, 0.05), (1.0, 0.1), (10.0, 0.35)):
+        assert idc(t, w) == pytest.approx(proc.idc(w), rel=band)
+
+
+def test_onoff_interarrival_scv_matches_closed_form() -> None:
+    """IPP: SCV = 1 + 2 lambda_on r_on / (r_on + r_off)^2 (26.6 for the §2.5 parameters)."""
+    proc = A.OnOff(20.0, burst_s=0.2, calm_s=0.8)
+    g = np.diff(proc.schedule(duration_s=2000.0, rng=rng()) / 1e9)
+    r_on, r_off = 1 / 0.2, 1 / 0.8
+    scv = 1 + 2 * proc.burst_rate_hz * r_on / (r_on + r_off) ** 2
+
+    assert scv == pytest.approx(26.6, rel=0.01)
+    assert (g.var() / g.mean() ** 2) == pytest.approx(scv, rel=0.1)
+
+
+def test_pareto_is_the_true_pareto() -> None:
+    """Hill tail index ~ alpha (band [1.38, 1.63]), KS against scipy's Pareto I, mean gap ~ 1/rate."""
+    proc = A.Pareto(100, alpha=1.5)
+    g = gaps_s(proc)
+    xs = np.sort(g)[::-1]
+    k = int(0.05 * xs.size)
+    hill = 1 / np.mean(np.log(xs[:k] / xs[k]))
+
+    assert 1.30 < hill < 1.70
+    assert sst.kstest(g, sst.pareto(b=1.5, scale=proc.xm).cdf).pvalue > 0.001
+    assert g.min() >= proc.xm
+
+
+def test_diurnal_counts_follow_the_rate_function() -> None:
+    """Chi-square of 5 s bins against the integral of the rate (df=120, band [93.5, 148.9])."""
+    proc = A.Diurnal(50, amplitude=0.8, period_s=60.0)
+    t = proc.schedule(duration_s=600.0, rng=rng()) / 1e9
+    edges = np.arange(0, 605, 5.0)
+    counts = np.histogram(t, bins=edges)[0]
+    grid = np.linspace(0, 600, 600_001)
+    lam = proc.rate_at(grid)
+    expected = np.array([np.trapezoid(lam[(grid >= a) & (grid <= b)], grid[(grid >= a) & (grid <= b)])
+                         for a, b in zip(edges[:-1], edges[1:])])
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+
+    assert 80 < chi2 < 170
+
+
+def test_ramp_time_rescaling_gives_exponential_increments() -> None:
+    """Lambda(t_i) - Lambda(t_{i-1}) must be Exp(1) (KS), and counts follow the ramp."""
+    proc = A.Ramp([(0, 100), (10, 900), (20, 500)])
+    t = proc.schedule(duration_s=20.0, rng=rng()) / 1e9
+    big = np.array([proc.cumulative(x) for x in t])
+
+    assert sst.kstest(np.diff(big), "expon").pvalue > 0.001
+    assert t.size == pytest.approx(proc.cumulative(20.0), rel=0.05)
+    assert proc.mean_rate_hz == pytest.approx((100 + 900) / 2 * 10 / 20 + (900 + 500) / 2 * 10 / 20)
+
+
+def test_superpose_adds_rates() -> None:
+    """Two tenants: the merged rate is the sum."""
+    proc = A.parse("superpose(parts=[poisson(rate_hz=60), gamma(rate_hz=40, cv=3)])", rate_hz=100)
+    t = proc.schedule(duration_s=200.0, rng=rng()) / 1e9  # type: ignore[union-attr]
+
+    assert t.size / 200.0 == pytest.approx(100, rel=0.08)
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(["poisson", "constant", "gamma(cv=2.5)", "mmpp2", "onoff", "pareto(alpha=1.8)",
+                             "diurnal(period_s=5)"]),
+       n=st.integers(0, 3000), duration=st.floats(0.0, 5.0), seed=st.integers(0, 2**32 - 1))
+def test_schedules_are_sorted_exact_and_inside_the_horizon(name: str, n: int, duration: float, seed: int) -> None:
+    """Every process: n-mode gives exactly n sorted offsets; horizon mode stays in [0, duration)."""
+    proc = A.parse(name, rate_hz=500.0)
+    by_n = proc.schedule(n=n, rng=rng(seed))  # type: ignore[union-attr]
+    by_t = proc.schedule(duration_s=duration, rng=rng(seed))  # type: ignore[union-attr]
+
+    assert by_n.size == n and by_n.dtype == np.int64
+    assert np.all(np.diff(by_n) >= 0) and np.all(np.diff(by_t) >= 0)
+    assert by_t.size == 0 or (by_t.min() >= 0 and by_t.max() < duration * 1e9 + 1)
+
+
+def test_trace_round_trip_is_exact(tmp_path: Path) -> None:
+    """Timestamps in ms replay to the nanosecond at their own rate; rescaling divides the gaps."""
+    ts = np.cumsum(np.random.default_rng(3).exponential(7.0, 500)).round(3)
+    f = tmp_path / "t.csv"
+    f.write_text("arrival_ms\n" + "\n".join(f"{x:.3f}" for x in ts))
+    native = Trace(str(f), unit="ms", loop=False)
+    fast = Trace(str(f), unit="ms", rate_hz=2 * native.native_rate_hz, loop=False)
+
+    assert np.array_equal(native.schedule(n=500), np.rint((ts - ts[0]) * 1e6).astype(np.int64))
+    assert np.allclose(fast.schedule(n=500), native.schedule(n=500) / 2, atol=1)
+    assert 1000 == Trace(str(f), unit="ms").schedule(n=1000).size  # loops
+
+
+def test_trace_formats_json_npy_intervals(tmp_path: Path) -> None:
+    """JSON object with a unit, .npy arrays and inter-arrival files give the same schedule."""
+    gaps = [0.01, 0.02, 0.005, 0.03]
+    (tmp_path / "a.json").write_text(json.dumps({"intervals": [g * 1000 for g in gaps], "unit": "ms"}))
+    np.save(tmp_path / "b.npy", np.cumsum(gaps))
+    (tmp_path / "c.txt").write_text("\n".join(str(g * 1e6) for g in gaps))
+    a = Trace(str(tmp_path / "a.json")).schedule(n=4)
+    b = Trace(str(tmp_path / "b.npy")).schedule(n=4)
+    c = Trace(str(tmp_path / "c.txt"), kind="intervals", unit="us").schedule(n=4)
+
+    assert np.array_equal(a - a[0], b) and np.allclose(c - c[0], b, atol=2)
+
+
+@pytest.mark.parametrize(
+    ("content", "kw", "fragment"),
+    [
+        ("", {}, "holds no values"),
+        ("1\n3\n2\n", {}, "line 3: timestamps go backwards"),
+        ("1\n-2\n", {"kind": "intervals"}, "line 2: value -2.0 is negative"),
+        ("1\nnan\n", {}, "line 2: value nan is not finite"),
+        ("1\nabc\n", {}, "line 2: 'abc' is not a number"),
+        ("1\n2\n", {"unit": "fortnights"}, "unit 'fortnights' is unknown"),
+        ("5\n", {}, "spans no time"),
+    ],
+    ids=["empty", "unsorted", "negative", "nan", "non-numeric", "unit", "single"],
+)
+def test_bad_traces_name_the_file_the_line_and_the_fix(tmp_path: Path, content: str, kw: dict, fragment: str) -> None:
+    """Each problem is refused with where and how to fix it."""
+    f = tmp_path / "bad.csv"
+    f.write_text(content)
+    with pytest.raises(InvalidArgument) as info:
+        Trace(str(f), **kw)
+
+    assert str(f) in str(info.value) and fragment in str(info.value)
+    assert ";" in str(info.value)  # a fix follows
+
+
+def test_too_large_trace_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A size limit protects the schedule builder."""
+    import pytest_gpuslo.traces as tr
+
+    f = tmp_path / "big.csv"
+    f.write_text("\n".join(str(i) for i in range(100)))
+    monkeypatch.setattr(tr, "MAX_VALUES", 10)
+    with pytest.raises(InvalidArgument, match="holds 100 values, over 10"):
+        Trace(str(f))
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("gamma(cv=0)", "cv=0 must be a finite number > 0"),
+        ("gamma", "give exactly one of cv"),
+        ("pareto(alpha=1.0)", "alpha=1.0 has no finite mean gap"),
+        ("mmpp2(peak_to_mean=9, burst_s=0.5, calm_s=2)", "it can be at most 5 here"),
+        ("diurnal(amplitude=1.5)", "amplitude=1.5 must lie in [0, 1)"),
+        ("ramp(points=[(1, 5)])", "must start at t_s=0"),
+        ("superpose(parts=[])", "non-empty list of processes"),
+        ("poisson(rate_hz=0)", "rate_hz=0 must be > 0"),
+    ],
+)
+def test_impossible_parameters_are_refused_with_the_allowed_range(text: str, fragment: str) -> None:
+    """Values out of range name the value and the range."""
+    with pytest.raises(InvalidArgument) as info:
+        A.parse(text, rate_hz=None if "rate_hz" in text else 10.0)
+
+    assert fragment in str(info.value)
+
+
+def test_self_rated_processes_must_agree_with_the_marker() -> None:
+    """A ramp whose mean is 500/s under rate_hz=200 says which rate to set."""
+    with pytest.raises(InvalidArgument, match="set rate_hz=500"):
+        A.parse("ramp(points=[(0, 0), (10, 1000)])", rate_hz=200)
+
+
+def test_describe_recognises_poisson_and_bursts(tmp_path: Path) -> None:
+    """describe fits the closest process and suggests a marker."""
+    calm = A.Poisson(100).schedule(duration_s=300, rng=rng(1)) / 1e9
+    bursty = A.MMPP2(100, peak_to_mean=4, burst_s=2.0, calm_s=8.0).schedule(duration_s=600, rng=rng(2)) / 1e9
+    np.save(tmp_path / "calm.npy", calm)
+    np.save(tmp_path / "bursty.npy", bursty)
+    d_calm, d_bursty = describe(str(tmp_path / "calm.npy")), describe(str(tmp_path / "bursty.npy"))
+
+    assert d_calm["closest"].startswith("poisson(") and d_calm["rate_hz"] == pytest.approx(100, rel=0.05)
+    assert d_bursty["closest"].startswith("mmpp2(") and d_bursty["bursts"]
+    assert "@pytest.mark.slo(rate_hz=" in d_bursty["marker"]
