@@ -39,7 +39,6 @@ MEASUREMENT_ARGS: Final = (
 ALL_ARGS: Final = tuple(PERCENTILE_ARGS) + CONTRACT_ARGS + MEASUREMENT_ARGS
 
 BACKENDS: Final = ("auto", "cpu", "cuda")
-ARRIVAL_NAMES: Final = ("poisson", "constant")
 
 #: Default timeout per request when the marker gives none (seconds).
 DEFAULT_TIMEOUT_S: Final = 10.0
