@@ -115,7 +115,24 @@ def parse_path(text: str) -> str:
     return text
 
 
+def parse_devices(text: str) -> str:
+    """'all' or a comma-separated list of CUDA device indices."""
+    t = text.strip()
+    if t == "all":
+        return t
+    try:
+        ids = [int(x) for x in t.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'all' or a list like 0,1") from None
+    if not ids or any(i < 0 for i in ids) or len(set(ids)) != len(ids):
+        raise argparse.ArgumentTypeError(f"{text!r}: give distinct indices >= 0, e.g. 0,1")
+    return ",".join(str(i) for i in ids)
+
+
 OPTIONS: Final = _CORE + (
+    Option("devices", "devices", parse_devices,
+           "GPUs for pytest-xdist workers: 'all' or indices like 0,1; each worker is pinned to one "
+           "(with -n auto: one worker per GPU)", "all|0,1,...", "policy"),
     Option("baseline-dir", "baseline_dir", parse_path,
            "Baseline store, relative to the rootdir (default .gpuslo)", "DIR", "policy", ".gpuslo"),
     Option("compare", "compare", parse_path,

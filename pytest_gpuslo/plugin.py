@@ -150,8 +150,9 @@ class SloSession:
                 reporter.write(f"\n  gpuslo: {nodeid}: {done}/{total} requests dispatched")
         failure = None
         try:
-            result = execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
-                             policy=self.policy, progress=progress, baseline=base)
+            with self.gpu_lanes(name, spec):
+                result = execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
+                                 policy=self.policy, progress=progress, baseline=base)
         except WorkloadError as exc:
             failure = f"{nodeid}: {exc}"
         if failure is not None:
@@ -223,6 +224,43 @@ class SloSession:
         path, what = Store(root).save(base)
         result.extra["baseline_saved"] = f"{what}: {path.relative_to(self.config.rootpath)}"
 
+    def gpu_lanes(self, backend: str, spec: _spec.SloSpec) -> Any:
+        """Hold this test's GPUs (device 0 and the next spec.devices - 1) against other workers."""
+        import contextlib
+
+        if backend != "cuda":
+            if spec.devices > 1:
+                pytest.skip(f"devices={spec.devices} needs the CUDA backend")
+            return contextlib.nullcontext()
+        import cupy as cp
+
+        from pytest_gpuslo import lanes
+
+        count = cp.cuda.runtime.getDeviceCount()
+        if count < spec.devices:
+            pytest.skip(f"devices={spec.devices}: this process sees {count} GPU(s) "
+                        f"(CUDA_VISIBLE_DEVICES={lanes.visible_env()!r})")
+        return lanes.hold([cp.cuda.Device(i).pci_bus_id for i in range(spec.devices)])
+
+    def device_list(self) -> list[str]:
+        """The GPUs --gpuslo-devices hands to xdist workers, as CUDA_VISIBLE_DEVICES entries."""
+        chosen = self.settings["devices"][0]
+        if not chosen:
+            return []
+        from pytest_gpuslo import lanes
+
+        parent = lanes.visible_env()
+        base = [d for d in parent.split(",") if d.strip()] if parent else \
+            [str(i) for i in range(lanes.count_gpus())]
+        if chosen == "all":
+            return base
+        picked = [int(i) for i in chosen.split(",")]
+        if max(picked) >= len(base):
+            raise pytest.UsageError(
+                f"--gpuslo-devices={chosen}: this machine has {len(base)} GPU(s) visible "
+                f"(indices 0..{len(base) - 1}); pick from those or use 'all'.")
+        return [base[i] for i in picked]
+
     def backend_for(self, item: pytest.Item) -> str:
         """The backend a test's fixtures should use: its marker's, else the run's setting."""
         spec = item.stash.get(SPEC_KEY, None)
@@ -271,9 +309,11 @@ class SloSession:
             tr.write_line(line)
         holm = self.holm()
         if len(holm) > 1:
-            tr.write_line(f"suite: {len(holm)} blocking claims; Holm-adjusted p-values (FWER "
-                          f"{self.policy.alpha:g}):")
-            for claim, adj in sorted(holm.items(), key=lambda kv: kv[1])[:10]:
+            sig = sum(1 for adj in holm.values() if adj <= self.policy.alpha)
+            tr.write_line(f"suite: {len(holm)} blocking claims (budget FAIL and baseline REGRESSED "
+                          f"directions), {sig} significant after Holm at FWER {self.policy.alpha:g}")
+            shown = [(c, a) for c, a in sorted(holm.items(), key=lambda kv: kv[1]) if a < 0.5][:10]
+            for claim, adj in shown:
                 mark = "significant" if adj <= self.policy.alpha else "not significant after Holm"
                 tr.write_line(f"  {adj:.3g}  {claim}  ({mark})")
         saved = [(s["nodeid"], s["baseline_saved"]) for s in self.summaries if s.get("baseline_saved")]
@@ -418,9 +458,43 @@ def _read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
     return out
 
 
+class XdistHooks:
+    """pytest-xdist integration, registered only when xdist is installed: one worker per GPU."""
+
+    def __init__(self, session: SloSession) -> None:
+        self.session = session
+
+    @pytest.hookimpl
+    def pytest_configure_node(self, node: Any) -> None:
+        devices = self.session.device_list()
+        if devices:
+            from pytest_gpuslo import lanes
+
+            home = lanes.worker_index(node.workerinput["workerid"])
+            order = lanes.rotated(list(range(len(devices))), home).split(",")
+            node.workerinput["gpuslo_visible"] = ",".join(devices[int(i)] for i in order)
+
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    # xdist resolves "-n auto" before pytest_configure, so this is a module-level hook.
+    if config.getoption("gpuslo_devices", None) is None and not config.getini("gpuslo_devices"):
+        return None
+    devices = SloSession(config).device_list()
+    return len(devices) or None
+
+
 @pytest.hookimpl
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    worker = getattr(config, "workerinput", None)
+    if worker and worker.get("gpuslo_visible"):
+        # Pin this xdist worker to its GPU before anything initialises CUDA: its home GPU becomes
+        # device 0, the others follow (a devices=2 test uses its home and the next).
+        import os
+
+        os.environ["CUDA_VISIBLE_DEVICES"] = worker["gpuslo_visible"]
     session = SloSession(config)
     backend, source = session.settings["backend"]
     if backend == "cuda" and source != "default":
@@ -434,6 +508,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"Use --gpuslo-backend=auto (GPU tests then skip) or run on a machine with a GPU.")
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "gpuslo-session")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(session), "gpuslo-xdist")
 
 
 @pytest.hookimpl
@@ -443,9 +519,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     s = session.settings
     seed = s["seed"][0]
+    devices = f", devices={s['devices'][0]}" if s["devices"][0] else ""
     return [f"gpuslo: backend={s['backend'][0]} ({s['backend'][1]}), "
             f"seed={seed if seed is not None else 'per node id'}, alpha={s['alpha'][0]:g}, "
-            f"inconclusive={s['inconclusive'][0]}"]
+            f"inconclusive={s['inconclusive'][0]}{devices}"]
 
 
 def _session(request: pytest.FixtureRequest) -> SloSession:

@@ -26,7 +26,7 @@ PERCENTILE_ARGS: Final[dict[str, float]] = {
 }
 
 #: Contract arguments: only the marker sets them.
-CONTRACT_ARGS: Final = ("streams", "rate_hz", "arrivals", "throughput_hz", "backend")
+CONTRACT_ARGS: Final = ("streams", "rate_hz", "arrivals", "throughput_hz", "backend", "devices")
 #: Measurement arguments: default < ini < CLI < marker.
 MEASUREMENT_ARGS: Final = (
     "duration_s",
@@ -120,7 +120,7 @@ def validate_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str
             out[name] = _positive_number(name, value, where)
         elif name == "warmup_s":
             out[name] = _positive_number(name, value, where, allow_zero=True)
-        elif name in ("streams", "requests"):
+        elif name in ("streams", "requests", "devices"):
             out[name] = _positive_int(name, value, where)
         elif name == "warmup_requests":
             out[name] = _positive_int(name, value, where, minimum=0)
@@ -201,6 +201,8 @@ class SloSpec:
     timeout_s: float = DEFAULT_TIMEOUT_S
     throughput_hz: float | None = None
     backend: str = "auto"
+    #: GPUs the workload needs at once (a model split over two, peer copies).
+    devices: int = 1
     #: field name -> "marker", "CLI", "ini", "default" or "node id".
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -233,6 +235,7 @@ class SloSpec:
             "timeout_s": self.timeout_s,
             "throughput_hz": self.throughput_hz,
             "backend": self.backend,
+            "devices": self.devices,
             "sources": dict(self.sources),
         }
 
@@ -327,5 +330,6 @@ def resolve(
         timeout_s=float(timeout_s),
         throughput_hz=None if marker.get("throughput_hz") is None else float(marker["throughput_hz"]),
         backend=str(backend),
+        devices=int(marker.get("devices", 1)),
         sources=sources,
     )

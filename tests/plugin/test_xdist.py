@@ -1,0 +1,70 @@
+"""pytest-xdist: workers pinned to GPUs, results aggregated once on the controller."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_gpuslo import lanes
+
+PROBE = """
+import os, pytest
+
+@pytest.mark.parametrize("k", range(4))
+@pytest.mark.slo(p95_ms=500, rate_hz=4000, requests=200, backend="cpu")
+def test_lane(slo_request, k, worker_id):
+    if slo_request.index == 0:
+        with open(f"seen-{worker_id}-{k}.txt", "w") as fh:
+            fh.write(os.environ.get("CUDA_VISIBLE_DEVICES", "unset"))
+"""
+
+
+def test_workers_are_pinned_home_gpu_first(gputester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --gpuslo-devices=all each worker sees its home GPU as device 0, the others after it."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,7")
+    gputester.makepyfile(PROBE)
+    result = gputester.runpytest_subprocess("-n", "2", "--gpuslo-devices=all", "-p", "no:cacheprovider",
+                                            "--gpuslo-json=r.json")
+
+    result.assert_outcomes(passed=4, warnings=4)
+    seen = {p.name.split("-")[1]: p.read_text() for p in gputester.path.glob("seen-*.txt")}
+    assert {"gw0": "5,7", "gw1": "7,5"} == seen
+    doc = json.loads((gputester.path / "r.json").read_text())
+    assert 4 == len(doc["results"])  # aggregated once, on the controller
+    assert 1 == result.stdout.str().count("gpuslo: tail-latency SLOs")
+
+
+def test_auto_starts_one_worker_per_gpu(gputester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-n auto with --gpuslo-devices=all: as many workers as visible GPUs."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3,4")
+    gputester.makepyfile(PROBE)
+    result = gputester.runpytest_subprocess("-n", "auto", "--gpuslo-devices=all", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=4, warnings=4)
+    result.stdout.fnmatch_lines(["*3 workers [[]4 items[]]*"])
+
+
+def test_unknown_device_index_is_a_usage_error(gputester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking for GPU 3 on a machine that shows 2 names the range."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    gputester.makepyfile(PROBE)
+    result = gputester.runpytest_subprocess("-n", "2", "--gpuslo-devices=0,3", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gpuslo-devices=0,3: this machine has 2 GPU(s) visible (indices 0..1)*"])
+
+
+def test_lane_rotation_and_worker_index() -> None:
+    """gw3 on four GPUs gets 3,0,1,2."""
+    assert "3,0,1,2" == lanes.rotated([0, 1, 2, 3], lanes.worker_index("gw3"))
+    assert "1,0" == lanes.rotated([0, 1], 5)
+
+
+def test_lanes_hold_in_sorted_order_and_release(tmp_path: object) -> None:
+    """Locks are taken in sorted order (no deadlock between two multi-GPU tests) and released."""
+    with lanes.hold(["0000:02:00.0", "0000:01:00.0"]):
+        names = sorted(p.name for p in lanes.lock_dir().glob("0000_0*.lock"))
+    assert "0000_01_00.0.lock" in names and "0000_02_00.0.lock" in names
+    with lanes.hold(["0000:01:00.0"]):  # released: taking it again does not block
+        pass
