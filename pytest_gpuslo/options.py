@@ -140,6 +140,8 @@ OPTIONS: Final = _CORE + (
     Option("json", "json", parse_path, "Write every SLO result to this JSON file (schema in docs/reports.md)",
            "PATH", "policy"),
     Option("md", "md", parse_path, "Write a markdown summary fit for a pull-request comment", "PATH", "policy"),
+    Option("html", "html", parse_path,
+           "Write a self-contained HTML report with five charts per test (needs matplotlib)", "PATH", "policy"),
     Option("benchmark-json", "benchmark_json", parse_path,
            "Export results in pytest-benchmark's JSON format (p95/p99 as extra benchmarks)", "PATH", "policy"),
 )

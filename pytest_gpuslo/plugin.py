@@ -158,6 +158,8 @@ class SloSession:
         if failure is not None:
             pytest.fail(failure, pytrace=False)
         self.record(result)
+        if self.settings["html"][0]:
+            result.extra["series"] = result.series(baseline_ms=None if base is None else base.latency_ms)
         return result
 
     # -- baselines ---------------------------------------------------------------------------
@@ -360,6 +362,10 @@ class SloSession:
         if step:
             with open(step, "a", encoding="utf-8") as fh:
                 fh.write(md)
+        if s["html"][0]:
+            from pytest_gpuslo import html
+
+            self.written.append(reports.write(s["html"][0], html.render(self.summaries)))
         if s["benchmark_json"][0]:
             doc = reports.benchmark_json(self.summaries, commit=git_commit(self.config.rootpath))
             self.written.append(reports.write(s["benchmark_json"][0], reports.dumps(doc)))
@@ -496,6 +502,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
         os.environ["CUDA_VISIBLE_DEVICES"] = worker["gpuslo_visible"]
     session = SloSession(config)
+    if session.settings["html"][0]:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise pytest.UsageError(
+                "--gpuslo-html needs matplotlib to draw its charts; install it with "
+                "pip install 'pytest-gpuslo[html]' (or pip install matplotlib).") from None
     backend, source = session.settings["backend"]
     if backend == "cuda" and source != "default":
         from pytest_gpuslo import backends

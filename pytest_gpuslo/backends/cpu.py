@@ -125,12 +125,12 @@ class DeviceOps:
     def host(self, shape: Any, dtype: Any, *, pinned: bool = True) -> Any:
         import numpy as np
 
-        return np.empty(shape, dtype)
+        return np.zeros(shape, dtype)
 
     def device(self, shape: Any, dtype: Any) -> Any:
         import numpy as np
 
-        return np.empty(shape, dtype)
+        return np.zeros(shape, dtype)
 
     def is_pinned(self, array: Any) -> bool:
         return False

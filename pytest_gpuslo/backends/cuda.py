@@ -353,10 +353,11 @@ class DeviceOps:
     def host(self, shape: Any, dtype: Any, *, pinned: bool = True) -> Any:
         import numpy as np
 
-        return self.cupyx.empty_pinned(shape, dtype) if pinned else np.empty(shape, dtype)
+        # Zeroed in set-up, so a body that never fills its input reads zeros, not garbage.
+        return self.cupyx.zeros_pinned(shape, dtype) if pinned else np.zeros(shape, dtype)
 
     def device(self, shape: Any, dtype: Any) -> Any:
-        return self.cp.empty(shape, dtype)
+        return self.cp.zeros(shape, dtype)
 
     def is_pinned(self, array: Any) -> bool:
         return bool(self.cp.cuda.pinned_memory.is_memory_pinned(array.ctypes.data))
