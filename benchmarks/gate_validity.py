@@ -107,19 +107,23 @@ SCENARIOS = {
 
 
 def method_flags(x: np.ndarray, y: np.ndarray, y_same: np.ndarray | None, p: float,
-                 rng: np.random.Generator, run_noise: float, only_ours: bool) -> dict[str, bool]:
+                 rng: np.random.Generator, run_noise: float, only_ours: bool,
+                 sigmas: tuple[float, float] | None = None) -> dict[str, bool]:
     """Does each method flag the candidate as a regression of x?
 
     ``y`` was measured on an independent arrival schedule (what every other tool sees);
     ``y_same`` replayed x's schedule (what our paired gate sees), or None for iid scenarios.
     """
     delta, big = (0.03, 0.10) if p >= 0.99 else (0.02, 0.05)
-    sigma_unpaired = max(0.03, run_noise)
+    # The plugin's defaults, or (with run-level noise) sigma_run estimated from 8 stored runs.
+    s_unpaired, s_paired = sigmas if sigmas is not None else (0.03, 0.01)
+    sdf = 7.0 if sigmas is not None else None
     out = {"ours-unpaired": ours.regression_test(x, y, p, alpha=ALPHA, delta=delta, Delta=big,
-                                                 sigma_run=sigma_unpaired).outcome == "REGRESSED"}
+                                                 sigma_run=s_unpaired, sigma_df=sdf).outcome == "REGRESSED"}
     if y_same is not None:
         out["ours-paired"] = ours.regression_test(x, y_same, p, alpha=ALPHA, delta=delta, Delta=big,
-                                                  sigma_run=max(0.01, run_noise), paired=True).outcome == "REGRESSED"
+                                                  sigma_run=s_paired, paired=True,
+                                                  sigma_df=sdf).outcome == "REGRESSED"
     if only_ours:
         return out
     out.update({
@@ -140,7 +144,10 @@ def run_cell(sc: Scenario, n: int, p: float, effect: float, reps: int, seed: int
              run_noise: float, only_ours: bool = False) -> dict[str, tuple[int, int]]:
     counts: dict[str, list[int]] = {}
     root = np.random.SeedSequence(seed)
-    for child in root.spawn(reps):
+    # The other methods are costly and flag far above alpha anyway: 200 replicates settle them;
+    # ours get every replicate, since certifying "<= 1.5 alpha" needs about 500.
+    others_until = min(reps, 200)
+    for rep, child in enumerate(root.spawn(reps)):
         r_arr, r_arr2, r_x, r_y, r_b, r_n = (np.random.default_rng(c) for c in child.spawn(6))
         gaps = sc.arrivals(r_arr, n)
         nx, ny = np.exp(r_n.normal(0, run_noise, 2)) if run_noise else (1.0, 1.0)
@@ -149,7 +156,18 @@ def run_cell(sc: Scenario, n: int, p: float, effect: float, reps: int, seed: int
         y_same = sc.latencies(gaps, r_y, n, ny * (1.0 + effect)) if gaps is not None else None
         r_y.bit_generator.state = y_state  # the same service draws, on an independent schedule
         y = sc.latencies(sc.arrivals(r_arr2, n), r_y, n, ny * (1.0 + effect))
-        for m, flag in method_flags(x, y, y_same, p, r_b, run_noise, only_ours).items():
+        sigmas = None
+        if run_noise:
+            # As the plugin does with a store of 8 runs: estimate the run-to-run sd of ln q_p.
+            hist_same = [sc.latencies(gaps, r_n, n, float(np.exp(r_n.normal(0, run_noise))))
+                         for _ in range(8)]
+            hist_ind = [sc.latencies(sc.arrivals(r_arr2, n), r_n, n, float(np.exp(r_n.normal(0, run_noise))))
+                        for _ in range(8)]
+            s_same = ours.run_to_run_sd(hist_same, p, same_schedule=True) or 0.0
+            s_ind = ours.run_to_run_sd(hist_ind, p) or 0.0
+            sigmas = (max(s_ind, 0.01), max(s_same, 0.005))
+        for m, flag in method_flags(x, y, y_same, p, r_b, run_noise, only_ours or rep >= others_until,
+                                    sigmas).items():
             c = counts.setdefault(m, [0, 0])
             c[0] += int(flag)
             c[1] += 1
@@ -164,6 +182,7 @@ def upper95(k: int, r: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="the CI subset (< 1 min)")
+    ap.add_argument("--noise-only", action="store_true", help="only the run-level-noise cells")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "gate_validity.csv"))
     a = ap.parse_args()
     t0 = time.time()
@@ -182,9 +201,12 @@ def main() -> int:
                             continue
                         if n == 2_000 and e in (0.05, 0.30):
                             continue
-                        reps = (300 if n <= 10_000 else 200) if e == 0 else 40
+                        reps = (500 if n <= 10_000 else 300) if e == 0 else 40
                         grid.append((s, n, p, e, reps, 0.0))
-        grid += [("mg1-rho0.7", 10_000, 0.95, 0.0, 300, 0.03), ("gpu-like-rho0.7", 10_000, 0.95, 0.0, 300, 0.01)]
+        grid += [("mg1-rho0.7", 10_000, 0.95, 0.0, 500, 0.03), ("gpu-like-rho0.7", 10_000, 0.95, 0.0, 500, 0.01),
+                 ("gpu-like-rho0.7", 10_000, 0.95, 0.10, 40, 0.01)]
+    if a.noise_only:
+        grid = [g for g in grid if g[5]]
     rows = []
     broken = []
     for i, (s, n, p, e, reps, noise) in enumerate(grid):
@@ -200,11 +222,11 @@ def main() -> int:
             rows.append({"scenario": s, "n": n, "p": p, "effect": e, "run_noise": noise, "method": m,
                          "flag_rate": round(rate, 4), "upper95": round(ub, 4) if null else "",
                          "reps": r, "kind": "false-alarm" if null else "power"})
-            if null and m.startswith("ours") and ub > 1.5 * ALPHA and r >= 200:
+            if null and m.startswith("ours") and ub > 1.5 * ALPHA and r >= 500:
                 broken.append(f"{s} n={n} p={p} effect={e} {m}: {k}/{r} (upper {ub:.3f})")
         print(f"[{time.time() - t0:6.1f}s] {s:<20} n={n:<7} p={p} effect={e:<4} noise={noise} "
               + " ".join(f"{m}={k}/{r}" for m, (k, r) in sorted(res.items())), flush=True)
-    if not a.quick:
+    if not a.quick and not a.noise_only:
         os.makedirs(os.path.dirname(a.out), exist_ok=True)
         with open(a.out, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))

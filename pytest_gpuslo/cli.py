@@ -111,7 +111,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                                     args.sigma_run if args.sigma_run is not None else
                                     (0.01 if base.schedule_fingerprint == new.schedule_fingerprint else 0.03),
                                     "from --sigma-run" if args.sigma_run is not None else "default", 1,
-                                    tuple(differing_keys(base.machine, new.machine)))
+                                    None, tuple(differing_keys(base.machine, new.machine)))
         verdict = gate.decide(spec, gate.Measurements(lat, np.zeros(lat.size)), policy, binput)
         print(f"{new.nodeid}: {verdict.outcome}")
         for c in verdict.checks:

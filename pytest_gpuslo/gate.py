@@ -56,6 +56,8 @@ class BaselineInput:
     sigma_run: float
     sigma_source: str
     runs: int
+    #: degrees of freedom of sigma_run when estimated from stored runs (None: a fixed default).
+    sigma_df: float | None = None
     #: fingerprint keys that differ from this machine; non-empty means "not comparable".
     differing: tuple[str, ...] = ()
     where: str = ""
@@ -172,7 +174,7 @@ def compare(spec: SloSpec, lat: npt.NDArray[np.float64], base: BaselineInput,
         delta, big = policy.noise_floor(p)
         t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta,
                                   Delta=big, sigma_run=base.sigma_run, runs=(base.runs, 1),
-                                  paired=base.paired)
+                                  paired=base.paired, sigma_df=base.sigma_df)
         ci = "" if math.isnan(t.ci_low) else f" [{t.ci_low:.3f}, {t.ci_high:.3f}]"
         detail = (f"{percentile_label(p)} ratio {t.ratio:.3f}{ci} ({'paired' if t.paired else 'unpaired'}, "
                   f"sigma_run {base.sigma_run:.3f} {base.sigma_source}); n {t.n_base} -> {t.n_cand}")

@@ -198,7 +198,8 @@ class SloSession:
         latest = found.latest
         paired = (found.schedule_fingerprint == arrivals.fingerprint(schedule))
         sigma, source = _sigma_run(found, spec, paired)
-        return BaselineInput(latest.latency_ms, paired, sigma, source, 1,
+        sigma_df = float(len(found.runs) - 1) if source.startswith("estimated") else None
+        return BaselineInput(latest.latency_ms, paired, sigma, source, 1, sigma_df,
                              tuple(differing_keys(found.machine, machine)), str(found.path),
                              latest.date, latest.commit)
 
@@ -373,25 +374,16 @@ class SloSession:
 
 def _sigma_run(found: Any, spec: _spec.SloSpec, paired: bool) -> tuple[float, str]:
     """Run-to-run sd of ln q_p: estimated from the stored runs when there are 3 or more
-    (method of moments, statistics.md §2.5.3), else a conservative default."""
-    import numpy as np
-
+    (statistics.md §2.5.3), else a conservative default."""
     from pytest_gpuslo import stats
 
     p = max(spec.budgets_ms) if spec.budgets_ms else 0.95
-    samples = [r.latency_ms for r in found.runs if r.latency_ms.size]
-    if len(samples) >= 3:
-        logs, within = [], []
-        for x in samples:
-            k = stats.n_batches(x.size, p)
-            if not k or np.any(x <= 0):
-                break
-            logs.append(np.log(np.quantile(x, p)))
-            within.append(float(stats.batch_log_quantiles(x, p, k).var(ddof=1)) / k)
-        else:
-            sigma = float(np.sqrt(max(0.0, float(np.var(logs, ddof=1)) - float(np.mean(within)))))
-            floor = 0.005 if paired else 0.01
-            return max(sigma, floor), f"estimated from {len(samples)} runs"
+    # Stored runs share the baseline's schedule (history resets when it changes).
+    sigma = stats.run_to_run_sd([r.latency_ms for r in found.runs if r.latency_ms.size], p,
+                                same_schedule=True)
+    if sigma is not None:
+        floor = 0.005 if paired else 0.01
+        return max(sigma, floor), f"estimated from {len(found.runs)} runs"
     if paired:
         return 0.01, "default for a replayed schedule (fewer than 3 stored runs)"
     return 0.03, "conservative default (fewer than 3 stored runs)"
