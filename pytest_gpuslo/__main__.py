@@ -1,3 +1,5 @@
-from pytest_gpuslo.cli import main
 import sys
+
+from pytest_gpuslo.cli import main
+
 sys.exit(main())

@@ -22,9 +22,10 @@ import re
 import tempfile
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -206,7 +207,7 @@ def _locked(path: Path, timeout_s: float = 30.0) -> Iterator[None]:
             except OSError:
                 continue
             if time.monotonic() > deadline:
-                raise TimeoutError(f"could not lock {lock} within {timeout_s:g} s; remove it if stale")
+                raise TimeoutError(f"could not lock {lock} within {timeout_s:g} s; remove it if stale") from None
             time.sleep(0.01)
     try:
         os.write(fd, str(os.getpid()).encode())

@@ -11,7 +11,8 @@ import datetime as _dt
 import html
 import io
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pytest_gpuslo.report import ORDER, fmt_ms
 
@@ -145,7 +146,7 @@ def _cdf(s: dict[str, Any]) -> str:
     if ser.get("baseline_cdf_ms"):
         ax.plot(ser["baseline_cdf_ms"], qs, lw=1, ls="--", label="baseline")
     budget = s["spec"]["budgets_ms"]
-    for label, b in budget.items():
+    for b in budget.values():
         ax.axvline(b, color="#b00020", lw=0.8, ls=":")
     ax.set_xscale("log")
     ax.set_xlabel("latency from scheduled arrival (ms)")

@@ -10,8 +10,9 @@ overlap report looks for.  Layer 3: GPU work only through a backend's ``DeviceOp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_gpuslo.measurement import Request

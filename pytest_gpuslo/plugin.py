@@ -12,7 +12,8 @@ import argparse
 import inspect
 import json
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Final, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
@@ -290,7 +291,7 @@ class SloSession:
             return
         for name, value in report.user_properties:
             if name == PROPERTY:
-                self.summaries.append(json.loads(value))
+                self.summaries.append(json.loads(str(value)))
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

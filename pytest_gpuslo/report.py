@@ -7,7 +7,8 @@ measured in this process, results that came back from an xdist worker and result
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 ORDER = {"FAIL": 0, "INCONCLUSIVE": 1, "PASS": 2}
 

@@ -10,8 +10,9 @@ import datetime as _dt
 import json
 import math
 import platform
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pytest_gpuslo.report import ORDER, fmt_ms
 
@@ -67,7 +68,8 @@ def markdown(summaries: Sequence[dict[str, Any]]) -> str:
         v = s.get("verdict") or {}
         budgets = " ".join(f"{k}≤{b:g}" for k, b in s["spec"]["budgets_ms"].items()) or "-"
         lat = s["latency_ms"]
-        lines.append(f"| {icon.get(v.get('outcome'), v.get('outcome'))} | `{s['nodeid']}` | {budgets} | "
+        outcome = str(v.get('outcome'))
+        lines.append(f"| {icon.get(outcome, outcome)} | `{s['nodeid']}` | {budgets} | "
                      f"{fmt_ms(lat.get('p95'))} | {fmt_ms(lat.get('p99'))} | {_headroom(s)} | {_vs_baseline(s)} |")
     notes = [(s["nodeid"], r) for s in sorted(summaries, key=key)
              for r in (s.get("verdict") or {}).get("reasons", [])]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Mapping
+from typing import Any, Final
 
 from pytest_gpuslo.errors import InvalidArgument
 

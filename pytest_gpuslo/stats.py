@@ -139,7 +139,8 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     D-adjusted binomial (with the 1.5 safety factor on D) and sectioning to agree.  Too few
     effective exceedances, or a sample that cannot be cut into 8 batches, is INCONCLUSIVE.
     """
-    from scipy import special, stats as _st
+    from scipy import special
+    from scipy import stats as _st
 
     arr = np.asarray(x, dtype=np.float64)
     n = int(arr.size)
@@ -190,11 +191,11 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         return BudgetTest(**base, outcome="FAIL", reason="", needed_n=None)  # type: ignore[arg-type]
     if p_pass <= alpha:
         return BudgetTest(**base, outcome="PASS", reason="", needed_n=None)  # type: ignore[arg-type]
-    need = _needed_n(p, k / n, d, alpha)
+    need_n = _needed_n(p, k / n, d, alpha)
     why = f"{_label(p)} {est:.3g} is too close to the budget {budget:g} to decide at {conf:.0%}"
-    if need is not None:
-        why += f"; needs about {max(need, n)} requests"
-    return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
+    if need_n is not None:
+        why += f"; needs about {max(need_n, n)} requests"
+    return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need_n)  # type: ignore[arg-type]
 
 
 def sign_test_blocks(alpha: float) -> int:
@@ -366,7 +367,7 @@ def regression_test(
     tq = float(_st.t.ppf(1.0 - alpha, df))
     z80 = float(_st.norm.ppf(0.8))
     mde = math.exp(up + (tq + z80) * se) - 1.0
-    need = None
+    need: int | None = None
     if mde > Delta and lo > up:
         need = int(math.ceil(max(nx, ny) * ((tq + z80) * se / (lo - up)) ** 2))
     common = dict(ratio=math.exp(theta), ci_low=math.exp(theta - tq * se),

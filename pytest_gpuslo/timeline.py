@@ -8,8 +8,8 @@ compute from stage intervals.  Kept free of CuPy so both are tested on synthetic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import numpy.typing as npt

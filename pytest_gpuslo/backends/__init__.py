@@ -9,7 +9,8 @@ clock (the clock of the arrival schedule).  The concrete modules are imported la
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_gpuslo.errors import BackendUnavailable, InvalidArgument
 

@@ -15,7 +15,8 @@ import queue
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_gpuslo.measurement import Recorder, Request

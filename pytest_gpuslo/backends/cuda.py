@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from pytest_gpuslo.errors import WorkloadError
 from pytest_gpuslo.timeline import Bracket, ClockMap

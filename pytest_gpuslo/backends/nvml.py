@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 #: Clock-event reason bits (numeric: pynvml names changed across versions).
 REASONS = {
@@ -75,7 +76,7 @@ class Nvml:
     def reasons(self) -> int | None:
         nv, h = self.nv, self.handle
         fn = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or \
-            getattr(nv, "nvmlDeviceGetCurrentClocksThrottleReasons")
+            nv.nvmlDeviceGetCurrentClocksThrottleReasons
         value = _safe(lambda: fn(h))
         return None if value is None else int(value)
 
