@@ -327,7 +327,7 @@ def regression_test(
     # design effect largely cancels in the batch differences; only the batch count must suffice.
     thin = (not paired) and min(nx / dx, ny / dy) * star < E_MIN
     if thin or 0 in (kx, ky):
-        need = int(math.ceil(max(E_MIN * max(dx, dy), K_MIN * MIN_EXC_PER_BATCH) / star))
+        need: int | None = int(math.ceil(max(E_MIN * max(dx, dy), K_MIN * MIN_EXC_PER_BATCH) / star))
         gross = gross_shift(x, y, p, alpha=alpha, delta=delta, paired=paired)
         if gross is not None:
             k = sign_test_blocks(alpha)
@@ -367,7 +367,7 @@ def regression_test(
     tq = float(_st.t.ppf(1.0 - alpha, df))
     z80 = float(_st.norm.ppf(0.8))
     mde = math.exp(up + (tq + z80) * se) - 1.0
-    need: int | None = None
+    need = None
     if mde > Delta and lo > up:
         need = int(math.ceil(max(nx, ny) * ((tq + z80) * se / (lo - up)) ** 2))
     common = dict(ratio=math.exp(theta), ci_low=math.exp(theta - tq * se),
