@@ -30,16 +30,10 @@ from pytest_gpuslo import arrivals  # noqa: E402
 from pytest_gpuslo.backends import cuda  # noqa: E402
 from pytest_gpuslo.measurement import run_open_loop  # noqa: E402
 from pytest_gpuslo.pipeline import Pipeline  # noqa: E402
+from pytest_gpuslo.testing import spin_kernel  # noqa: E402
 from pytest_gpuslo.timeline import overlap  # noqa: E402
 
-# Spins on the global nanosecond timer, so its duration does not depend on the SM clock (a
-# clock64() spin runs longer when the GPU idles at a lower clock between sparse requests).
-SPIN = cp.RawKernel(r"""
-extern "C" __global__ void spin(long long ns) {
-    unsigned long long start, now;
-    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
-    do { asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now)); } while (now - start < (unsigned long long)ns);
-}""", "spin")
+SPIN = spin_kernel()  # waits on %globaltimer: its duration does not depend on the SM clock
 SCALE = cp.RawKernel(r"""
 extern "C" __global__ void scale(const float* x, float* y, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;

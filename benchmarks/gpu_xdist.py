@@ -39,8 +39,8 @@ def main() -> int:
     par_t, par_v, par_out = run(["-n", str(n), "--gpuslo-devices=all"], os.path.join(tmp, "par.json"))
     print(serial_out)
     print(par_out)
-    print(f"| run | GPUs | wall s | verdicts |")
-    print(f"|---|---|---|---|")
+    print("| run | GPUs | wall s | verdicts |")
+    print("|---|---|---|---|")
     print(f"| serial | {n} x {name} | {serial_t:.1f} | {dict(sorted(__import__('collections').Counter(serial_v.values()).items()))} |")
     print(f"| -n {n} --gpuslo-devices=all | {n} x {name} | {par_t:.1f} | {dict(sorted(__import__('collections').Counter(par_v.values()).items()))} |")
     same = serial_v == par_v

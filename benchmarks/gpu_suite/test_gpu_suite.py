@@ -5,12 +5,9 @@ from __future__ import annotations
 import cupy as cp
 import pytest
 
-SPIN = cp.RawKernel(r"""
-extern "C" __global__ void spin(long long ns) {
-    unsigned long long start, now;
-    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
-    do { asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now)); } while (now - start < (unsigned long long)ns);
-}""", "spin")
+from pytest_gpuslo.testing import spin_kernel
+
+SPIN = spin_kernel()
 
 
 @pytest.mark.parametrize("kernel_us", [100, 150, 200, 250])

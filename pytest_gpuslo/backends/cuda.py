@@ -204,12 +204,11 @@ class Backend:
             self.stage_events.setdefault(name, []).append((req.index, e0, e1))
 
     def _classify(self, exc: BaseException, index: int) -> None:
-        global _context_lost
         cp = self.cp
+        where = f"request {index}" if index >= 0 else "priming (before the schedule started)"
         if isinstance(exc, cp.cuda.memory.OutOfMemoryError):
             free, total = self._mem_info()
             pool = cp.get_default_memory_pool()
-            where = f"request {index}" if index >= 0 else "priming (before the schedule started)"
             self.rec.fatal = WorkloadError(
                 f"CUDA out of memory in {where}: {exc} Device memory free: {free:,} of "
                 f"{total:,} bytes; CuPy's pool holds {pool.total_bytes():,} bytes "
@@ -217,13 +216,17 @@ class Backend:
                 f"pre-allocate buffers once in a fixture.")
             pool.free_all_blocks()
         elif _status(exc) in STICKY:
-            _context_lost = f"{type(exc).__name__}: {exc}"
-            where = f"request {index}" if index >= 0 else "priming (before the schedule started)"
-            self.rec.fatal = WorkloadError(
-                f"CUDA error in {where}: {exc}. This error is sticky: the CUDA context of "
-                f"this process is lost and every later GPU test in it would fail, so they are "
-                f"skipped. Run GPU SLO tests in their own process (e.g. pytest -n 1 with "
-                f"pytest-xdist, or one pytest call per GPU test file) to keep the rest of the suite.")
+            self._lose_context(f"{type(exc).__name__}: {exc}", f"CUDA error in {where}: {exc}.")
+
+    def _lose_context(self, reason: str, what: str) -> None:
+        """Record a sticky CUDA error: this test fails with the explanation, later GPU tests skip."""
+        global _context_lost
+        _context_lost = reason
+        self.rec.fatal = WorkloadError(
+            f"{what} This error is sticky: the CUDA context of this process is lost and every "
+            f"later GPU test in it would fail, so they are skipped. Run GPU SLO tests in their own "
+            f"process (e.g. pytest -n 1 with pytest-xdist, or one pytest call per GPU test file) "
+            f"to keep the rest of the suite.")
 
     def _mem_info(self) -> tuple[int, int]:
         try:
@@ -256,13 +259,10 @@ class Backend:
             return _status(exc) or 999
 
     def _fatal_status(self, code: int) -> None:
-        global _context_lost
         if code in STICKY:
-            _context_lost = f"CUDA status {code} while waiting for requests"
-            self.rec.fatal = WorkloadError(
-                f"a request's GPU work failed with CUDA status {code} (e.g. 700: illegal address). "
-                f"The error is sticky: this process's CUDA context is lost; later GPU tests are "
-                f"skipped. Run GPU SLO tests in their own process to keep the rest of the suite.")
+            self._lose_context(f"CUDA status {code} while waiting for requests",
+                               f"a request's GPU work failed with CUDA status {code} (700 is an "
+                               f"illegal address).")
         else:
             self.rec.fatal = WorkloadError(f"a request's GPU work failed with CUDA status {code}.")
 

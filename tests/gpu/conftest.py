@@ -16,20 +16,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=f"no usable GPU: {reason}"))
 
 
-SPIN = r"""
-extern "C" __global__ void spin(long long cycles) {
-    long long start = clock64();
-    while (clock64() - start < cycles) { }
-}
-"""
-
-
 @pytest.fixture(scope="session")
 def spin_kernel():  # type: ignore[no-untyped-def]
-    """A kernel that busy-waits a given number of SM clock cycles: a service time we choose."""
-    import cupy as cp
+    """A kernel that busy-waits a given number of nanoseconds: a service time we choose."""
+    from pytest_gpuslo.testing import spin_kernel as make
 
-    k = cp.RawKernel(SPIN, "spin")
-    k((1,), (1,), (cp.int64(1000),))
-    cp.cuda.Device().synchronize()
-    return k
+    return make()
