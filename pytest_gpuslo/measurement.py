@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from dataclasses import replace
 import sys
 import threading
 import time
@@ -155,6 +156,7 @@ def run_open_loop(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[int, int], None] | None = None,
     prime: bool = True,
+    index_offset: int = 0,
 ) -> tuple[RunData, DispatchStats]:
     """Run ``body`` once per scheduled arrival on ``backend`` and return the raw timings.
 
@@ -205,7 +207,7 @@ def run_open_loop(
                     pass
             now = clock()
             stamps[i] = now
-            submit(Request(i, schedule_ms[i], payloads(i) if payloads else None, rec))
+            submit(Request(i, schedule_ms[i], payloads(i + index_offset) if payloads else None, rec))
             dispatched = i + 1
             if dispatched % report_every == 0 and progress is not None:
                 progress(dispatched, n)
@@ -260,6 +262,17 @@ def build_schedule(
     return sched, warm
 
 
+def _looks(spec: Any, schedule: npt.NDArray[np.int64], warm: int) -> list[int]:
+    """End indices of the analyses: one at the end, or 25%, 50% and 100% of max_duration_s."""
+    n = int(schedule.size)
+    if not getattr(spec, "max_duration_s", None) or n <= warm:
+        return [n]
+    horizon = int(schedule[-1])
+    first = int(schedule[warm]) if n > warm else 0
+    ends = [int(np.searchsorted(schedule, first + f * (horizon - first), side="right")) for f in (0.25, 0.5)]
+    return sorted({max(e, warm + 1) for e in ends} | {n})
+
+
 def payload_picker(payloads: Any, seed: int) -> Callable[[int], Any] | None:
     """Turn the ``slo_payloads`` fixture value into ``index -> payload``.
 
@@ -303,13 +316,40 @@ def execute(
         process, seed=spec.seed, requests=spec.requests, duration_s=spec.duration_s,
         warmup_requests=spec.warmup_requests, warmup_s=spec.warmup_s)
     pick = payload_picker(payloads, spec.seed)
-    data, dstats = run_open_loop(schedule, backend, body, lanes=spec.streams,
-                                 timeout_s=spec.timeout_s, payloads=pick, progress=progress)
-    result = SloResult(
-        spec=spec, data=data, warmup=warm, backend=backend.name, machine=backend.describe(),
-        schedule_fingerprint=_arrivals.fingerprint(schedule),
-        max_backlog=dstats.max_backlog, nodeid=nodeid,
-        telemetry=getattr(backend, "telemetry", lambda: {})(),
-    )
-    result.verdict = decide(spec, result.measurements(), policy or Policy(), baseline)
+    fingerprint = _arrivals.fingerprint(schedule)
+    base_policy = policy or Policy()
+    looks = _looks(spec, schedule, warm)
+    # Sequential looks (statistics.md): alpha is split equally over them (Bonferroni, valid
+    # whatever the dependence between looks); the run stops at the first decisive look.
+    look_policy = replace(base_policy, alpha=base_policy.alpha / len(looks))
+    data: RunData | None = None
+    backlog, disturbances = 0, []
+    telemetry: dict[str, Any] = {}
+    start = 0
+    result = None
+    for k, end in enumerate(looks):
+        segment = schedule[start:end]
+        shift = int(segment[0]) if start and segment.size else 0
+        part, dstats = run_open_loop(segment - shift, backend, body, lanes=spec.streams,
+                                     timeout_s=spec.timeout_s, payloads=pick, progress=progress,
+                                     prime=start == 0, index_offset=start)
+        data = part if data is None else data.extended(part, shift)
+        backlog = max(backlog, dstats.max_backlog)
+        telemetry = getattr(backend, "telemetry", lambda: {})()
+        disturbances += [d for d in telemetry.get("disturbances", []) if d not in disturbances]
+        telemetry["disturbances"] = disturbances
+        result = SloResult(
+            spec=spec, data=data, warmup=warm, backend=backend.name, machine=backend.describe(),
+            schedule_fingerprint=fingerprint, max_backlog=backlog, nodeid=nodeid, telemetry=telemetry,
+        )
+        result.verdict = decide(spec, result.measurements(), look_policy, baseline)
+        if len(looks) > 1:
+            result.extra["looks"] = {"done": k + 1, "planned": len(looks), "alpha_per_look": look_policy.alpha,
+                                     "requests": [int(e - warm) for e in looks]}
+        decisive = result.verdict.outcome != "INCONCLUSIVE" and all(
+            b.outcome != "INCONCLUSIVE" for b in result.verdict.baseline)
+        if decisive:
+            break
+        start = end
+    assert result is not None
     return result

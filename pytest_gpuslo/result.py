@@ -69,6 +69,31 @@ class RunData:
             first_error_index=rec.first_error_index,
         )
 
+    def extended(self, other: "RunData", shift_ns: int) -> "RunData":
+        """This run followed by ``other``, whose times (relative to its own start) move by
+        ``shift_ns`` so that both share the schedule's clock (a later sequential look)."""
+        def cat(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            return np.concatenate([a, np.where(b >= 0, b + shift_ns, -1)])
+
+        stages = {}
+        for name in set(self.stages) | set(other.stages):
+            mine = self.stages.get(name) or StageTimes(np.full(self.lane.size, -1, np.int64),
+                                                      np.full(self.lane.size, -1, np.int64))
+            theirs = other.stages.get(name) or StageTimes(np.full(other.lane.size, -1, np.int64),
+                                                         np.full(other.lane.size, -1, np.int64))
+            stages[name] = StageTimes(cat(mine.begin_ns, theirs.begin_ns), cat(mine.end_ns, theirs.end_ns))
+        return RunData(
+            scheduled_ns=np.concatenate([self.scheduled_ns, other.scheduled_ns + shift_ns]),
+            dispatch_ns=cat(self.dispatch_ns, other.dispatch_ns),
+            start_ns=cat(self.start_ns, other.start_ns),
+            end_ns=cat(self.end_ns, other.end_ns),
+            lane=np.concatenate([self.lane, other.lane]),
+            failed=np.concatenate([self.failed, other.failed]),
+            stages=stages, timeout_ns=self.timeout_ns,
+            first_error=self.first_error or other.first_error,
+            first_error_index=self.first_error_index if self.first_error else other.first_error_index,
+        )
+
     @property
     def timed_out(self) -> npt.NDArray[np.bool_]:
         """Never completed, or completed later than ``timeout_s`` after the scheduled arrival."""

@@ -31,6 +31,7 @@ CONTRACT_ARGS: Final = ("streams", "rate_hz", "arrivals", "throughput_hz", "back
 #: Measurement arguments: default < ini < CLI < marker.
 MEASUREMENT_ARGS: Final = (
     "duration_s",
+    "max_duration_s",
     "requests",
     "warmup_s",
     "warmup_requests",
@@ -117,7 +118,8 @@ def validate_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str
                 f"{where}: unknown slo argument {name!r}.{_did_you_mean(name, ALL_ARGS)} "
                 f"Known arguments: {', '.join(ALL_ARGS)}."
             )
-        if name in PERCENTILE_ARGS or name in ("rate_hz", "throughput_hz", "duration_s", "timeout_s"):
+        if name in PERCENTILE_ARGS or name in ("rate_hz", "throughput_hz", "duration_s", "timeout_s",
+                                               "max_duration_s"):
             out[name] = _positive_number(name, value, where)
         elif name == "warmup_s":
             out[name] = _positive_number(name, value, where, allow_zero=True)
@@ -157,6 +159,10 @@ def _check_combinations(out: dict[str, Any], where: str) -> None:
             f"{where}: give duration_s or requests, not both "
             f"(got duration_s={out['duration_s']!r}, requests={out['requests']!r}); remove one."
         )
+    if "max_duration_s" in out and ("duration_s" in out or "requests" in out):
+        raise InvalidArgument(
+            f"{where}: max_duration_s plans sequential looks at 25%, 50% and 100% of it and stops "
+            f"at the first clear verdict; give it alone, without duration_s or requests.")
     if "warmup_s" in out and "warmup_requests" in out:
         raise InvalidArgument(
             f"{where}: give warmup_s or warmup_requests, not both; remove one."
@@ -204,6 +210,8 @@ class SloSpec:
     backend: str = "auto"
     #: GPUs the workload needs at once (a model split over two, peer copies).
     devices: int = 1
+    #: sequential looks: analyse at 25%, 50% and 100% of this horizon, alpha split over them.
+    max_duration_s: float | None = None
     #: field name -> "marker", "CLI", "ini", "default" or "node id".
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -237,6 +245,7 @@ class SloSpec:
             "throughput_hz": self.throughput_hz,
             "backend": self.backend,
             "devices": self.devices,
+            "max_duration_s": self.max_duration_s,
             "sources": dict(self.sources),
         }
 
@@ -284,8 +293,10 @@ def resolve(
             f"budget ({max(budgets.values()):g} ms); raise timeout_s."
         )
 
-    duration_s = marker.get("duration_s")
+    duration_s = marker.get("duration_s", marker.get("max_duration_s"))
     requests = marker.get("requests")
+    if marker.get("max_duration_s") is not None:
+        sources["max_duration_s"] = "marker"
     if duration_s is not None:
         sources["duration_s"] = "marker"
     elif requests is not None:
@@ -332,5 +343,6 @@ def resolve(
         throughput_hz=None if marker.get("throughput_hz") is None else float(marker["throughput_hz"]),
         backend=str(backend),
         devices=int(marker.get("devices", 1)),
+        max_duration_s=None if marker.get("max_duration_s") is None else float(marker["max_duration_s"]),
         sources=sources,
     )

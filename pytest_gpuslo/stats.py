@@ -318,7 +318,10 @@ def regression_test(
         return out("INCONCLUSIVE", "a sample is empty or holds non-finite latencies")
     if np.any(x <= 0) or np.any(y <= 0):
         return out("INCONCLUSIVE", "latencies must be positive to compare on a log scale")
-    paired = paired and nx == ny
+    if paired and nx != ny:
+        # The same schedule: the shorter run is a prefix of the longer one, so pair on it.
+        nx = ny = min(nx, ny)
+        x, y = x[:nx], y[:ny]
     theta = math.log(quantile(y, p)) - math.log(quantile(x, p))
     dx, dy = design_effect(x, p), design_effect(y, p)
     kx, ky = n_batches(nx, p), n_batches(ny, p)

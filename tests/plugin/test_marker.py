@@ -396,3 +396,40 @@ def test_bad_arrival_string_errors_only_that_test(gputester: pytest.Pytester) ->
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*arrivals='pareto(alpha=0.8)': pareto: alpha=0.8 has no finite mean gap*"])
+
+
+def test_sequential_looks_stop_at_the_first_clear_verdict(gputester: pytest.Pytester) -> None:
+    """max_duration_s=4: looks at 1, 2 and 4 s with alpha/3 each; a clear PASS stops after the first."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=5000, max_duration_s=4)
+        def test_quick(slo_request):
+            pass
+        """
+    )
+    result = gputester.runpytest("--gpuslo-json=r.json")
+
+    result.assert_outcomes(passed=1)
+    res = json.loads((gputester.path / "r.json").read_text())["results"][0]
+    assert res["looks"]["done"] == 1 and res["looks"]["planned"] == 3
+    assert res["looks"]["alpha_per_look"] == pytest.approx(0.01 / 3)
+    assert res["n"] < 6000  # the first quarter of ~20,000 requests, not all of them
+
+
+def test_max_duration_excludes_a_fixed_size(gputester: pytest.Pytester) -> None:
+    """max_duration_s plans the looks itself."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=5000, max_duration_s=4, requests=100)
+        def test_both(slo_request):
+            pass
+        """
+    )
+    result = gputester.runpytest()
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*max_duration_s plans sequential looks*give it alone*"])

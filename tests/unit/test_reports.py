@@ -63,3 +63,13 @@ def test_overloaded_run_is_not_stationary() -> None:
     drifted, ratio, _ = stats.stationarity(x, 0.95)
 
     assert drifted and ratio > 1.5
+
+
+def test_paired_runs_of_different_length_pair_on_their_common_prefix() -> None:
+    """A baseline that stopped at an earlier look still pairs with a longer candidate."""
+    rng = np.random.default_rng(1)
+    x = rng.lognormal(0, 0.2, 20000)
+    r = stats.regression_test(x, x[:12000] * 1.001, 0.95, paired=True)
+
+    assert (12000, 12000) == (r.n_base, r.n_cand)
+    assert r.paired and "OK" == r.outcome
