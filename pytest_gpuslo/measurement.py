@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from dataclasses import replace
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -323,7 +322,8 @@ def execute(
     # whatever the dependence between looks); the run stops at the first decisive look.
     look_policy = replace(base_policy, alpha=base_policy.alpha / len(looks))
     data: RunData | None = None
-    backlog, disturbances = 0, []
+    backlog = 0
+    disturbances: list[str] = []
     telemetry: dict[str, Any] = {}
     start = 0
     result = None
