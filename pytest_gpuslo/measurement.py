@@ -335,7 +335,7 @@ def execute(
                                      prime=start == 0, index_offset=start)
         data = part if data is None else data.extended(part, shift)
         backlog = max(backlog, dstats.max_backlog)
-        telemetry = getattr(backend, "telemetry", lambda: {})()
+        telemetry = dict(getattr(backend, "telemetry", dict)())
         disturbances += [d for d in telemetry.get("disturbances", []) if d not in disturbances]
         telemetry["disturbances"] = disturbances
         result = SloResult(
