@@ -74,9 +74,15 @@ def test_marker_on_gpu_with_stages_telemetry_and_occupancy(pytester: pytest.Pyte
     result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
 
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*backend=cuda*gpu=*", "*test_gpu*PASS*", "*stage h2d*",
+    # PASS on a quiet host; a noisy one (seen once: launcher stalls of ~20 ms) must give
+    # INCONCLUSIVE with the reason, never FAIL.
+    result.stdout.fnmatch_lines(["*backend=cuda*gpu=*", "*test_gpu*", "*stage h2d*",
                                  "*copy/compute overlap*", "*occupancy scale block=256*",
                                  "*GPU SM clock*"])
+    row = next(line for line in result.stdout.lines if "::test_gpu " in line and "p95<=20" in line)
+    assert row.rstrip().endswith(("PASS", "INCONCLUSIVE"))
+    if row.rstrip().endswith("INCONCLUSIVE"):
+        result.stdout.fnmatch_lines(["*load generator fell behind*"])
 
 
 def test_out_of_memory_fails_that_test_and_the_next_runs(pytester: pytest.Pytester) -> None:
