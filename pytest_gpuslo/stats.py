@@ -408,8 +408,11 @@ def run_to_run_sd(samples: list[npt.NDArray[np.float64]], p: float, *, same_sche
         k = n_batches(x.size, p)
         if not k or np.any(x <= 0):
             continue
-        logs.append(math.log(float(np.quantile(x, p))))
-        within.append(float(batch_log_quantiles(x, p, k).var(ddof=1)) / k)
+        b = batch_log_quantiles(x, p, k)
+        # Same schedule: the paired test's statistic is the mean batch log-quantile, so its
+        # between-run spread is what matters; otherwise the pooled log-quantile's.
+        logs.append(float(b.mean()) if same_schedule else math.log(float(np.quantile(x, p))))
+        within.append(float(b.var(ddof=1)) / k)
     if len(logs) < 3:
         return None
     spread = float(np.var(logs, ddof=1))
