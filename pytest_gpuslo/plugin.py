@@ -695,3 +695,26 @@ def slo_occupancy(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any
         return result
 
     return measure
+
+
+@pytest.fixture
+def slo_batcher() -> Iterator[Callable[..., Any]]:
+    """``slo_batcher(process, adaptive=True, **settings)``: a batcher in front of ``process``.
+
+    ``process(batch) -> results`` runs on the batcher's worker thread; call the batcher from the
+    body of an SLO test (``batcher(slo_request.payload)``) to measure the batched service as a
+    whole.  Batchers are drained and closed at teardown.
+    """
+    from pytest_gpuslo.batching import AdaptiveBatcher, FixedBatcher
+
+    made: list[Any] = []
+
+    def make(process: Callable[..., Any], *, adaptive: bool = True, **settings: Any) -> Any:
+        cls = AdaptiveBatcher if adaptive else FixedBatcher
+        b = cls(process, **settings)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.close(drain=True)

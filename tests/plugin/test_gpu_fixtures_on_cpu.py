@@ -41,3 +41,33 @@ def test_gpu_only_fixtures_skip_with_reason_without_a_gpu(gputester: pytest.Pyte
 
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*slo_streams needs the CUDA backend:*", "*slo_occupancy needs the CUDA backend:*"])
+
+
+def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
+    """slo_batcher puts a batcher in front of a step; four lanes feed it; batches really form."""
+    gputester.makepyfile(
+        """
+        import time, pytest
+
+        SIZES = []
+
+        def step(batch):
+            SIZES.append(len(batch))
+            time.sleep(0.001)
+            return [x * 2 for x in batch]
+
+        @pytest.fixture
+        def model(slo_batcher):
+            return slo_batcher(step, max_size=16, max_wait_ms=2.0, target_size=4)
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=1000, streams=4, backend="cpu")
+        def test_batched(slo_request, model):
+            assert model(slo_request.index, timeout=5) == 2 * slo_request.index
+
+        def test_batches_formed():
+            assert max(SIZES) > 1 and sum(SIZES) == 1000 + 50 + 1
+        """
+    )
+    result = gputester.runpytest()
+
+    assert 2 == result.parseoutcomes()["passed"]

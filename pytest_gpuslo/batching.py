@@ -1,0 +1,228 @@
+"""Batchers users put in front of a GPU step, and test as a service (layer 3, stdlib only).
+
+``AdaptiveBatcher`` ships a batch when it reaches its *target* size or when the oldest queued
+request has waited ``max_wait_ms`` (Triton's ``max_queue_delay``), never above ``max_size``.  With
+``adaptive=True`` the target follows the observed arrival rate: about the number of requests that
+arrive within ``max_wait_ms``, capped by ``max_size`` (a ceiling, as Clipper's AIMD caps its
+batch).  ``preferred_fill`` (0-1) is the percent-full admission rule: a batch may leave early once
+it is that full of its target and the queue behind it is empty.
+
+``FixedBatcher`` is the plain policy for comparison: a fixed size plus a fixed timeout counted
+from the first request of the batch; with a small "just to be safe" timeout it ships near-empty
+batches right before bursts.
+
+Both run ``process(batch) -> results`` on one worker thread, return a ``concurrent.futures.Future``
+per request, fail every request of a batch whose processing raised, and never hang: ``close()``
+fails what is still queued with ``BatcherClosed`` (or drains it first with ``drain=True``).
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_gpuslo.errors import GpuSloError, InvalidArgument
+
+
+class BatcherClosed(GpuSloError, RuntimeError):
+    """The batcher was closed before this request was processed."""
+
+
+@dataclass
+class BatchRecord:
+    """What happened to one batch (kept for the per-stage report and for tests)."""
+
+    size: int
+    #: seconds the oldest request waited in the queue before the batch left.
+    oldest_wait_s: float
+    #: why it left: "target", "max_size", "max_wait", "fill" or "drain".
+    reason: str
+    service_s: float = 0.0
+    failed: bool = False
+
+
+@dataclass
+class _Item:
+    payload: Any
+    future: Future[Any]
+    enqueued: float
+
+
+def _check(name: str, value: Any, *, minimum: float, integer: bool = False) -> None:
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok or value < minimum:
+        kind = "a whole number" if integer else "a number"
+        raise InvalidArgument(f"{name}={value!r} must be {kind} >= {minimum:g}.")
+
+
+@dataclass
+class _Base:
+    process: Callable[[Sequence[Any]], Sequence[Any]]
+    max_size: int = 32
+    max_wait_ms: float = 5.0
+    clock: Callable[[], float] = time.perf_counter
+    records: list[BatchRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _check("max_size", self.max_size, minimum=1, integer=True)
+        _check("max_wait_ms", self.max_wait_ms, minimum=0.0)
+        self._queue: collections.deque[_Item] = collections.deque()
+        self._cv = threading.Condition()
+        self._closed = False
+        self._drain = False
+        self._worker = threading.Thread(target=self._run, name=f"gpuslo-{type(self).__name__}", daemon=True)
+        self._worker.start()
+
+    # -- public ------------------------------------------------------------------------------
+    def submit(self, payload: Any) -> Future[Any]:
+        """Queue one request; its future resolves to its result or its batch's exception."""
+        fut: Future[Any] = Future()
+        with self._cv:
+            if self._closed:
+                fut.set_exception(BatcherClosed("the batcher is closed; create a new one"))
+                return fut
+            self._queue.append(_Item(payload, fut, self.clock()))
+            self._observe_arrival()
+            self._cv.notify()
+        return fut
+
+    def __call__(self, payload: Any, timeout: float | None = None) -> Any:
+        """Submit and wait: the batched step as a plain function call."""
+        return self.submit(payload).result(timeout)
+
+    def close(self, *, drain: bool = False, timeout: float = 5.0) -> None:
+        """Stop.  drain=True processes what is queued first; otherwise it fails with BatcherClosed."""
+        with self._cv:
+            self._closed = True
+            self._drain = drain
+            if not drain:
+                while self._queue:
+                    self._queue.popleft().future.set_exception(
+                        BatcherClosed("the batcher was closed before this request was processed"))
+            self._cv.notify_all()
+        self._worker.join(timeout)
+
+    def __enter__(self) -> "_Base":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(drain=True)
+
+    # -- policy hooks --------------------------------------------------------------------------
+    def _observe_arrival(self) -> None:
+        pass
+
+    def _ready(self, now: float) -> str | None:
+        raise NotImplementedError
+
+    def _deadline(self) -> float:
+        """When the oldest queued request must leave at the latest."""
+        return self._queue[0].enqueued + self.max_wait_ms / 1000.0
+
+    # -- worker ----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while True:
+                    if self._queue:
+                        now = self.clock()
+                        reason = "drain" if self._closed else self._ready(now)
+                        if reason:
+                            break
+                        self._cv.wait(max(0.0, self._deadline() - now))
+                    elif self._closed:
+                        return
+                    else:
+                        self._cv.wait()
+                take = min(self.max_size, len(self._queue))
+                batch = [self._queue.popleft() for _ in range(take)]
+            oldest = now - batch[0].enqueued
+            t0 = self.clock()
+            record = BatchRecord(len(batch), oldest, reason)
+            try:
+                results = self.process([item.payload for item in batch])
+                if len(results) != len(batch):
+                    raise RuntimeError(f"process() returned {len(results)} results for a batch of "
+                                       f"{len(batch)}; it must return one result per request, in order")
+            except BaseException as exc:  # noqa: BLE001 - every request of the batch gets it
+                record.failed = True
+                for item in batch:
+                    item.future.set_exception(exc)
+            else:
+                for item, res in zip(batch, results):
+                    item.future.set_result(res)
+            record.service_s = self.clock() - t0
+            self.records.append(record)
+
+
+@dataclass
+class FixedBatcher(_Base):
+    """Ship at ``max_size`` requests, or ``max_wait_ms`` after the first request of the batch."""
+
+    def _ready(self, now: float) -> str | None:
+        if len(self._queue) >= self.max_size:
+            return "max_size"
+        if now >= self._deadline():
+            return "max_wait"
+        return None
+
+
+@dataclass
+class AdaptiveBatcher(_Base):
+    """Ship at the target size (adapted to the arrival rate, capped by max_size), when the oldest
+    request has waited max_wait_ms, or when the batch is ``preferred_fill`` of its target with
+    nobody queued behind it."""
+
+    target_size: int = 8
+    adaptive: bool = True
+    preferred_fill: float = 1.0
+    #: smoothing of the arrival-rate estimate (exponential weight of the newest gap).
+    smoothing: float = 0.05
+
+    def __post_init__(self) -> None:
+        _check("max_size", self.max_size, minimum=1, integer=True)
+        _check("target_size", self.target_size, minimum=1, integer=True)
+        if self.target_size > self.max_size:
+            raise InvalidArgument(f"target_size={self.target_size!r} exceeds max_size={self.max_size!r}; "
+                                  f"the target must fit under the ceiling.")
+        if not 0.0 < self.preferred_fill <= 1.0:
+            raise InvalidArgument(f"preferred_fill={self.preferred_fill!r} must lie in (0, 1].")
+        self._gap_s: float | None = None
+        self._last_arrival: float | None = None
+        self._target = float(self.target_size)
+        super().__post_init__()
+
+    @property
+    def target(self) -> int:
+        """The current target batch size."""
+        return max(1, min(self.max_size, int(round(self._target))))
+
+    def _observe_arrival(self) -> None:
+        now = self._queue[-1].enqueued
+        if self._last_arrival is not None:
+            gap = max(now - self._last_arrival, 1e-9)
+            self._gap_s = gap if self._gap_s is None else (1 - self.smoothing) * self._gap_s + self.smoothing * gap
+            if self.adaptive:
+                # About as many requests as arrive while the oldest may wait: fuller batches when
+                # traffic is dense, no waiting for a batch that will not fill when it is sparse.
+                expected = (self.max_wait_ms / 1000.0) / self._gap_s
+                self._target = max(1.0, min(float(self.max_size), expected))
+        self._last_arrival = now
+
+    def _ready(self, now: float) -> str | None:
+        n = len(self._queue)
+        if n >= self.max_size:
+            return "max_size"
+        if n >= self.target:
+            return "target"
+        if n >= math.ceil(self.preferred_fill * self.target):
+            return "fill"
+        if now >= self._deadline():
+            return "max_wait"
+        return None

@@ -1,0 +1,155 @@
+"""Batcher invariants (hypothesis): nothing lost or duplicated, size and wait bounds, order,
+failures and shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_gpuslo.batching import AdaptiveBatcher, BatcherClosed, FixedBatcher
+from pytest_gpuslo.errors import InvalidArgument
+
+#: Tolerance on max_wait_ms: the worker wakes on a condition variable; on a loaded 2-core VM a
+#: wake-up can be late by a few scheduler quanta, never by a whole batch.  50 ms is far above
+#: that and far below the 1 s a missing deadline would cost.
+WAIT_TOLERANCE_S = 0.05
+
+
+def echo(batch):  # type: ignore[no-untyped-def]
+    return [("done", x) for x in batch]
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 300), max_size=st.integers(1, 40), wait_ms=st.floats(0.0, 5.0),
+       adaptive=st.booleans(), fixed=st.booleans(), burst=st.integers(1, 50))
+def test_no_request_is_lost_or_duplicated_and_batches_keep_bounds_and_order(
+        n: int, max_size: int, wait_ms: float, adaptive: bool, fixed: bool, burst: int) -> None:
+    """Every request gets its own result exactly once; batches never exceed max_size; within a
+    batch the submission order is kept."""
+    seen: list[list[int]] = []
+
+    def process(batch):  # type: ignore[no-untyped-def]
+        seen.append(list(batch))
+        return echo(batch)
+
+    b = (FixedBatcher(process, max_size=max_size, max_wait_ms=wait_ms) if fixed else
+         AdaptiveBatcher(process, max_size=max_size, max_wait_ms=wait_ms,
+                         target_size=min(4, max_size), adaptive=adaptive))
+    futures = []
+    for i in range(n):
+        futures.append(b.submit(i))
+        if i % burst == 0:
+            time.sleep(0.0002)
+    results = [f.result(timeout=10) for f in futures]
+    b.close()
+
+    assert results == [("done", i) for i in range(n)]
+    flat = [x for batch in seen for x in batch]
+    assert sorted(flat) == list(range(n)) and len(flat) == n
+    assert all(1 <= len(batch) <= max_size for batch in seen)
+    assert all(batch == sorted(batch) for batch in seen)
+    assert flat == list(range(n))  # one worker: batches leave in order too
+
+
+@pytest.mark.parametrize("cls", [FixedBatcher, AdaptiveBatcher])
+def test_max_wait_is_honoured(cls: type) -> None:
+    """A lone request leaves after about max_wait_ms, not later (tolerance justified above)."""
+    b = cls(echo, max_size=64, max_wait_ms=20.0, **({"target_size": 64, "adaptive": False} if cls is AdaptiveBatcher else {}))
+    t = time.perf_counter()
+    b.submit("x").result(timeout=5)
+    waited = time.perf_counter() - t
+    b.close()
+
+    assert 0.018 <= waited <= 0.020 + WAIT_TOLERANCE_S
+    assert b.records[0].reason == "max_wait"
+
+
+def test_a_failing_batch_fails_every_request_in_it_and_the_next_batch_works() -> None:
+    """The exception reaches each request of the failed batch; the batcher keeps serving."""
+    calls = []
+
+    def process(batch):  # type: ignore[no-untyped-def]
+        calls.append(len(batch))
+        if "bad" in batch:
+            raise ValueError("model step failed")
+        return echo(batch)
+
+    b = FixedBatcher(process, max_size=3, max_wait_ms=50)
+    first = [b.submit(x) for x in ("a", "bad", "c")]
+    for f in first:
+        with pytest.raises(ValueError, match="model step failed"):
+            f.result(timeout=5)
+    assert b.submit("d").result(timeout=5) == ("done", "d")
+    b.close()
+
+    assert b.records[0].failed and not b.records[1].failed
+
+
+def test_wrong_result_count_is_an_error_for_the_whole_batch() -> None:
+    """process() must return one result per request."""
+    b = FixedBatcher(lambda batch: [1], max_size=2, max_wait_ms=50)
+    futures = [b.submit(1), b.submit(2)]
+    b.close(drain=True)
+
+    for f in futures:
+        with pytest.raises(RuntimeError, match="returned 1 results for a batch of 2"):
+            f.result(timeout=5)
+
+
+def test_shutdown_with_queued_requests_fails_them_or_drains_them() -> None:
+    """close() never hangs: queued requests fail with BatcherClosed, or are drained on request."""
+    gate = threading.Event()
+
+    def slow(batch):  # type: ignore[no-untyped-def]
+        gate.wait(5)
+        return echo(batch)
+
+    b = FixedBatcher(slow, max_size=1, max_wait_ms=0)
+    running = b.submit("first")
+    time.sleep(0.05)
+    queued = [b.submit(i) for i in range(3)]
+    threading.Timer(0.1, gate.set).start()
+    b.close(drain=False)
+
+    assert running.result(timeout=5) == ("done", "first")
+    for f in queued:
+        with pytest.raises(BatcherClosed):
+            f.result(timeout=5)
+    with pytest.raises(BatcherClosed):
+        b.submit("late").result(timeout=1)
+
+    drained = FixedBatcher(echo, max_size=8, max_wait_ms=10_000)
+    futures = [drained.submit(i) for i in range(5)]
+    drained.close(drain=True)
+    assert [f.result(timeout=5) for f in futures] == [("done", i) for i in range(5)]
+
+
+def test_adaptive_target_follows_the_arrival_rate_under_the_ceiling() -> None:
+    """Dense arrivals raise the target toward max_size; it never exceeds the ceiling."""
+    b = AdaptiveBatcher(echo, max_size=16, max_wait_ms=10.0, target_size=2)
+    for i in range(400):
+        b.submit(i)
+        time.sleep(0.0001)
+    dense = b.target
+    b.close(drain=True)
+
+    assert 2 < dense <= 16
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [({"max_size": 0}, "max_size=0 must be a whole number >= 1"),
+     ({"max_wait_ms": -1}, "max_wait_ms=-1 must be a number >= 0"),
+     ({"target_size": 9, "max_size": 4}, "target_size=9 exceeds max_size=4"),
+     ({"preferred_fill": 0}, "preferred_fill=0 must lie in (0, 1]")],
+)
+def test_bad_settings_are_refused(kwargs: dict, fragment: str) -> None:
+    """Each bad setting names its value and range."""
+    with pytest.raises(InvalidArgument) as info:
+        AdaptiveBatcher(echo, **kwargs)
+
+    assert fragment in str(info.value)
