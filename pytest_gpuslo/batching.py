@@ -52,6 +52,7 @@ class _Item:
     payload: Any
     future: Future[Any]
     enqueued: float
+    enqueued_ns: int = 0
 
 
 def _check(name: str, value: Any, *, minimum: float, integer: bool = False) -> None:
@@ -87,14 +88,27 @@ class _Base:
             if self._closed:
                 fut.set_exception(BatcherClosed("the batcher is closed; create a new one"))
                 return fut
-            self._queue.append(_Item(payload, fut, self.clock()))
+            self._queue.append(_Item(payload, fut, self.clock(), time.perf_counter_ns()))
             self._observe_arrival()
             self._cv.notify()
         return fut
 
-    def __call__(self, payload: Any, timeout: float | None = None) -> Any:
-        """Submit and wait: the batched step as a plain function call."""
-        return self.submit(payload).result(timeout)
+    def __call__(self, payload: Any, timeout: float | None = None, *, request: Any = None,
+                 stage: str = "batch") -> Any:
+        """Submit and wait: the batched step as a plain function call.
+
+        With ``request`` (an ``slo_request``), the time is recorded as two stages of that
+        request: ``<stage>.queue`` (waiting for a batch) and ``<stage>.service`` (the batch's
+        processing), so the summary shows which one holds the tail.
+        """
+        fut = self.submit(payload)
+        result = fut.result(timeout)
+        times = getattr(fut, "gpuslo_times", None)
+        if request is not None and times is not None:
+            enq, start, end = times
+            request.record_stage(f"{stage}.queue", enq, start)
+            request.record_stage(f"{stage}.service", start, end)
+        return result
 
     def close(self, *, drain: bool = False, timeout: float = 5.0) -> None:
         """Stop.  drain=True processes what is queued first; otherwise it fails with BatcherClosed."""
@@ -145,6 +159,7 @@ class _Base:
             oldest = now - batch[0].enqueued
             t0 = self.clock()
             record = BatchRecord(len(batch), oldest, reason)
+            started_ns = time.perf_counter_ns()
             try:
                 results = self.process([item.payload for item in batch])
                 if len(results) != len(batch):
@@ -155,7 +170,10 @@ class _Base:
                 for item in batch:
                     item.future.set_exception(exc)
             else:
+                ended_ns = time.perf_counter_ns()
                 for item, res in zip(batch, results):
+                    # Host stamps for the per-stage report: queue = enqueue -> batch start.
+                    item.future.gpuslo_times = (item.enqueued_ns, started_ns, ended_ns)  # type: ignore[attr-defined]
                     item.future.set_result(res)
             record.service_s = self.clock() - t0
             self.records.append(record)

@@ -57,6 +57,13 @@ class Request:
             return self._stage(self, name)
         return self._recorder.host_stage(self.index, name)
 
+    def record_stage(self, name: str, begin_ns: int, end_ns: int) -> None:
+        """Record a stage measured elsewhere (host ``perf_counter_ns`` stamps), e.g. by a batcher."""
+        if self.index < 0:
+            return
+        begin, end = self._recorder.stage_arrays(name)
+        begin[self.index], end[self.index] = begin_ns, end_ns
+
     def __repr__(self) -> str:
         return f"Request(index={self.index}, scheduled_ms={self.scheduled_ms:.3f}, lane={self.lane})"
 

@@ -62,12 +62,13 @@ def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
 
         @pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=1000, streams=4, backend="cpu")
         def test_batched(slo_request, model):
-            assert model(slo_request.index, timeout=5) == 2 * slo_request.index
+            assert model(slo_request.index, timeout=5, request=slo_request, stage="model") == 2 * slo_request.index
 
         def test_batches_formed():
             assert max(SIZES) > 1 and sum(SIZES) == 1000 + 50 + 1
         """
     )
-    result = gputester.runpytest()
+    result = gputester.runpytest("-v")
 
     assert 2 == result.parseoutcomes()["passed"]
+    result.stdout.fnmatch_lines(["*stage model.queue*n=1000*", "*stage model.service*n=1000*"])
