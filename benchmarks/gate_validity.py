@@ -117,7 +117,7 @@ def method_flags(x: np.ndarray, y: np.ndarray, y_same: np.ndarray | None, p: flo
     delta, big = (0.03, 0.10) if p >= 0.99 else (0.02, 0.05)
     # The plugin's defaults, or (with run-level noise) sigma_run estimated from 8 stored runs.
     s_unpaired, s_paired = sigmas if sigmas is not None else (0.03, 0.01)
-    sdf = 7.0 if sigmas is not None else None
+    sdf = None  # the plugin uses an upper confidence limit of sigma_run, not its df
     out = {"ours-unpaired": ours.regression_test(x, y, p, alpha=ALPHA, delta=delta, Delta=big,
                                                  sigma_run=s_unpaired, sigma_df=sdf).outcome == "REGRESSED"}
     if y_same is not None:
@@ -183,6 +183,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="the CI subset (< 1 min)")
     ap.add_argument("--noise-only", action="store_true", help="only the run-level-noise cells")
+    ap.add_argument("--seed-base", type=int, default=1000, help="first cell's seed")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "gate_validity.csv"))
     a = ap.parse_args()
     t0 = time.time()
@@ -212,7 +213,7 @@ def main() -> int:
     for i, (s, n, p, e, reps, noise) in enumerate(grid):
         # The other methods are slow on large samples (Mann-Whitney sorts, the bootstrap resamples):
         # they run up to 50k requests per side, ours everywhere.
-        res = run_cell(SCENARIOS[s], n, p, e, reps, seed=1000 + i, run_noise=noise,
+        res = run_cell(SCENARIOS[s], n, p, e, reps, seed=a.seed_base + i, run_noise=noise,
                        only_ours=a.quick or n > 50_000)
         for m, (k, r) in sorted(res.items()):
             rate = k / r

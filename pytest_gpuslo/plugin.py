@@ -199,7 +199,7 @@ class SloSession:
         latest = found.latest
         paired = (found.schedule_fingerprint == arrivals.fingerprint(schedule))
         sigma, source = _sigma_run(found, spec, paired)
-        sigma_df = float(len(found.runs) - 1) if source.startswith("estimated") else None
+        sigma_df = None  # an estimated sigma_run is already a 90% upper limit
         return BaselineInput(latest.latency_ms, paired, sigma, source, 1, sigma_df,
                              tuple(differing_keys(found.machine, machine)), str(found.path),
                              latest.date, latest.commit)
@@ -384,7 +384,7 @@ def _sigma_run(found: Any, spec: _spec.SloSpec, paired: bool) -> tuple[float, st
                                 same_schedule=True)
     if sigma is not None:
         floor = 0.005 if paired else 0.01
-        return max(sigma, floor), f"estimated from {len(found.runs)} runs"
+        return max(sigma, floor), f"90% upper limit from {len(found.runs)} runs"
     if paired:
         return 0.01, "default for a replayed schedule (fewer than 3 stored runs)"
     return 0.03, "conservative default (fewer than 3 stored runs)"
