@@ -273,7 +273,7 @@ def plot(rows: list[dict[str, object]], folder: str) -> None:
                     ax.plot([e * 100 for e, _ in pts], [f for _, f in pts], marker="o", label=m)
             ax.axhline(ALPHA, color="grey", lw=0.8, ls="--")
             ax.set_title(f"{scen}, p95, n={n:,} per side")
-            ax.set_xlabel("true p95 slowdown of service (%)")
+            ax.set_xlabel("true slowdown of every service time (%)")
         axes[0].set_ylabel("share of runs flagged as regressed")
         axes[1].legend(fontsize=7)
         fig.tight_layout()
