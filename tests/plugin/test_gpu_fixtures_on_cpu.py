@@ -72,3 +72,58 @@ def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
 
     assert 2 == result.parseoutcomes()["passed"]
     result.stdout.fnmatch_lines(["*stage model.queue*n=1000*", "*stage model.service*n=1000*"])
+
+
+def test_staged_service_reports_queue_and_service_per_stage(gputester: pytest.Pytester) -> None:
+    """A pre-processing pool, a batcher and a post step: each stage's queue and service times are
+    reported, so the stage that holds the tail is visible."""
+    gputester.makepyfile(
+        """
+        import time, pytest
+        from pytest_gpuslo.batching import AdaptiveBatcher, Stage, StagedService
+
+        def tokenize(text):
+            time.sleep(0.002)  # the "cheap" pre-processor: 2 ms on a 2-worker pool
+            return len(text)
+
+        def model(batch):
+            time.sleep(0.0005)
+            return [n * 2 for n in batch]
+
+        @pytest.fixture
+        def service():
+            s = StagedService(Stage.pool("tokenize", tokenize, workers=2),
+                              Stage.batched("model", AdaptiveBatcher(model, max_size=16, max_wait_ms=1.0)),
+                              Stage.inline("post", lambda n: n + 1))
+            yield s
+            s.close()
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=800, requests=800, streams=8, backend="cpu")
+        def test_service(slo_request, service):
+            assert service("abcd", request=slo_request) == 9
+        """
+    )
+    result = gputester.runpytest("-v", "--gpuslo-json=r.json")
+
+    assert 1 == result.parseoutcomes()["passed"]
+    import json
+
+    stages = json.loads((gputester.path / "r.json").read_text())["results"][0]["stages"]
+    assert {"tokenize.queue", "tokenize.service", "model.queue", "model.service", "post"} == set(stages)
+    assert stages["tokenize.service"]["p50_ms"] > stages["model.service"]["p50_ms"]
+    assert stages["tokenize.queue"]["p95_ms"] > stages["post"]["p95_ms"]
+
+
+def test_staged_service_propagates_a_stage_error() -> None:
+    """An exception in a stage reaches the caller; the service can be closed afterwards."""
+    from pytest_gpuslo.batching import Stage, StagedService
+
+    def broken(x):  # type: ignore[no-untyped-def]
+        raise KeyError("vocab")
+
+    s = StagedService(Stage.pool("pre", broken, workers=1), Stage.inline("post", lambda x: x))
+    with pytest.raises(KeyError, match="vocab"):
+        s("x")
+    s.close()
+    with pytest.raises(Exception, match="at least one Stage"):
+        StagedService()
