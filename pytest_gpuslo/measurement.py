@@ -268,6 +268,14 @@ def build_schedule(
     return sched, warm
 
 
+def plan(spec: Any) -> tuple[npt.NDArray[np.int64], int]:
+    """The test's whole schedule (warm-up first) and its warm-up count, from its spec alone."""
+    process = _arrivals.parse(spec.arrivals, rate_hz=spec.rate_hz)
+    assert process is not None
+    return build_schedule(process, seed=spec.seed, requests=spec.requests, duration_s=spec.duration_s,
+                          warmup_requests=spec.warmup_requests, warmup_s=spec.warmup_s)
+
+
 def _looks(spec: Any, schedule: npt.NDArray[np.int64], warm: int) -> list[int]:
     """End indices of the analyses: one at the end, or 25%, 50% and 100% of max_duration_s."""
     n = int(schedule.size)
@@ -295,7 +303,7 @@ def payload_picker(payloads: Any, seed: int) -> Callable[[int], Any] | None:
     return lambda i: seq[i % len(seq)]
 
 
-__all__ = ["Request", "Recorder", "run_open_loop", "build_schedule", "payload_picker"]
+__all__ = ["Request", "Recorder", "run_open_loop", "build_schedule", "plan", "payload_picker"]
 
 
 def execute(
@@ -308,19 +316,17 @@ def execute(
     policy: Any = None,
     progress: Callable[[int, int], None] | None = None,
     baseline: Any = None,
+    planned: tuple[npt.NDArray[np.int64], int] | None = None,
 ) -> Any:
     """Build the schedule from ``spec``, run it on ``backend`` and decide: the whole path of a test.
 
-    Returns a ``SloResult`` with its ``verdict`` set by ``gate.decide``.
+    ``planned`` is ``plan(spec)`` when the caller already built it (to look up a baseline by its
+    fingerprint).  Returns a ``SloResult`` with its ``verdict`` set by ``gate.decide``.
     """
     from pytest_gpuslo.gate import Policy, decide
     from pytest_gpuslo.result import SloResult
 
-    process = _arrivals.parse(spec.arrivals, rate_hz=spec.rate_hz)
-    assert process is not None
-    schedule, warm = build_schedule(
-        process, seed=spec.seed, requests=spec.requests, duration_s=spec.duration_s,
-        warmup_requests=spec.warmup_requests, warmup_s=spec.warmup_s)
+    schedule, warm = planned if planned is not None else plan(spec)
     pick = payload_picker(payloads, spec.seed)
     fingerprint = _arrivals.fingerprint(schedule)
     base_policy = policy or Policy()

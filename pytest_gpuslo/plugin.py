@@ -137,12 +137,13 @@ class SloSession:
     def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, nodeid: str,
             payloads: Any = None) -> "SloResult":
         """Run one SLO measurement and decide it (shared by the marker and ``slo_run``)."""
-        from pytest_gpuslo import backends
-        from pytest_gpuslo.measurement import execute
+        from pytest_gpuslo import arrivals, backends
+        from pytest_gpuslo.measurement import execute, plan
 
         name = self._require_backend(spec.backend)
         backend = backends.load(name)
-        base = self.baseline_input(nodeid, backend.describe(), spec)
+        planned = plan(spec)
+        base = self.baseline_input(nodeid, backend.describe(), spec, arrivals.fingerprint(planned[0]))
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         progress = None
         expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or 0.0)
@@ -153,7 +154,7 @@ class SloSession:
         try:
             with self.gpu_lanes(name, spec):
                 result = execute(spec, body, backend=backend, payloads=payloads, nodeid=nodeid,
-                                 policy=self.policy, progress=progress, baseline=base)
+                                 policy=self.policy, progress=progress, baseline=base, planned=planned)
         except WorkloadError as exc:
             failure = f"{nodeid}: {exc}"
         if failure is not None:
@@ -171,7 +172,8 @@ class SloSession:
         root = compare if compare else self.settings["baseline_dir"][0]
         return Store(self.config.rootpath / root)
 
-    def baseline_input(self, nodeid: str, machine: dict[str, Any], spec: _spec.SloSpec) -> Any:
+    def baseline_input(self, nodeid: str, machine: dict[str, Any], spec: _spec.SloSpec,
+                       fingerprint: str) -> Any:
         """The stored baseline of this test for this machine class, ready for the gate."""
         if self.settings["no_baseline"][0]:
             return None
@@ -189,15 +191,8 @@ class SloSession:
             pytest.fail(f"{nodeid}: {problem}", pytrace=False)
         if found is None:
             return None
-        from pytest_gpuslo import arrivals, measurement
-
-        process = arrivals.parse(spec.arrivals, rate_hz=spec.rate_hz)
-        assert process is not None
-        schedule, _ = measurement.build_schedule(
-            process, seed=spec.seed, requests=spec.requests, duration_s=spec.duration_s,
-            warmup_requests=spec.warmup_requests, warmup_s=spec.warmup_s)
         latest = found.latest
-        paired = (found.schedule_fingerprint == arrivals.fingerprint(schedule))
+        paired = found.schedule_fingerprint == fingerprint
         sigma, source = _sigma_run(found, spec, paired)
         sigma_df = None  # an estimated sigma_run is already a 90% upper limit
         return BaselineInput(latest.latency_ms, paired, sigma, source, 1, sigma_df,
