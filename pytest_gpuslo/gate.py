@@ -120,6 +120,9 @@ class Verdict:
     #: comparisons against the stored baseline (REGRESSED, OK, IMPROVED, INCONCLUSIVE,
     #: NOT COMPARABLE); empty when there is no baseline.
     baseline: tuple["BaselineCheck", ...] = ()
+    #: what went wrong with the run itself, as codes: "generator_late", "disturbed",
+    #: "nonstationary" (the reasons say it in words; code reads these).
+    conditions: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -128,7 +131,8 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "reasons": list(self.reasons),
                 "checks": [c.as_dict() for c in self.checks],
-                "baseline": [b.as_dict() for b in self.baseline]}
+                "baseline": [b.as_dict() for b in self.baseline],
+                "conditions": list(self.conditions)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,4 +307,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         elif regressed:
             outcome = FAIL
             reasons.extend(f"{b.name}: REGRESSED: {b.reason}" for b in regressed)
-    return Verdict(outcome, tuple(checks), tuple(reasons), base_checks)
+    conditions = tuple(code for code, on in (("generator_late", bool(generator_note)),
+                                             ("disturbed", bool(disturbed)),
+                                             ("nonstationary", drifted)) if on)
+    return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)

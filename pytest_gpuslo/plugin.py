@@ -390,11 +390,12 @@ def _unsaveable(result: "SloResult") -> str:
     v = result.verdict
     if v is None:
         return "no verdict"
-    for reason in v.reasons:
-        if "load generator fell behind" in reason:
-            return "the load generator fell behind"
-        if "throttled" in reason or "other processes" in reason or "power cap" in reason:
-            return "the GPU was disturbed during the run"
+    if "generator_late" in v.conditions:
+        return "the load generator fell behind"
+    if "disturbed" in v.conditions:
+        return "the GPU was disturbed during the run"
+    if "nonstationary" in v.conditions:
+        return "the run was not stationary"
     if result.failed.any() or result.timed_out.any():
         return "requests failed or timed out"
     return ""

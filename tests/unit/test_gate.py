@@ -86,3 +86,13 @@ def test_every_request_failing_is_a_fail_whatever_the_sample_size() -> None:
     v = decide(spec(p95_ms=10), Measurements(np.full(20, 1e4), np.zeros(20), timed_out=20))
 
     assert "FAIL" == v.outcome
+
+
+def test_run_conditions_are_reported_as_codes() -> None:
+    """Code (e.g. the baseline saver) reads conditions, not the wording of the reasons."""
+    late = decide(spec(p95_ms=10), Measurements(FAST, np.full(8000, 0.8)))
+    shaken = decide(spec(p95_ms=10), Measurements(FAST, np.zeros(8000), disturbances=("GPU clocks were throttled",)))
+
+    assert ("generator_late",) == late.conditions
+    assert ("disturbed",) == shaken.conditions
+    assert () == decide(spec(p95_ms=10), Measurements(FAST, np.zeros(8000))).conditions
