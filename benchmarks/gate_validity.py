@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import stats as st

@@ -43,10 +43,10 @@ def main() -> None:
         grid, block = ((n_floats + 255) // 256,), (256,)
 
         def work(i: int, stream: object, copies: bool = True) -> None:
-            d_in, d_out, h_in, h_out, _, _ = slots[i % lanes]
+            d_in, d_out, h_in, h_out, _, _ = slots[i % lanes]  # noqa: B023 - used in this iteration only
             if copies:
                 d_in.set(h_in, stream=stream)
-            SCALE(grid, block, (d_in, d_out, np.int32(n_floats)), stream=stream)
+            SCALE(grid, block, (d_in, d_out, np.int32(n_floats)), stream=stream)  # noqa: B023
             if copies:
                 d_out.get(out=h_out, stream=stream, blocking=False)
 

@@ -6,7 +6,9 @@
 2. Timing agreement: the isolated service time against cupyx.profiler.benchmark (goal: within 2%).
 3. Harness capacity: the highest constant open-loop rate with schedule-lag p99 under 50 us for a
    small request (64 KB H2D, a short kernel, D2H) over 64 streams, as a ratio to a bare CuPy loop
-   issuing the same work from one thread in the same run (goal >= 0.8).
+   issuing the same work from one thread in the same run (goal >= 0.8): both against the bare
+   loop's closed-loop rate and against the same bare loop paced to the same schedule, three runs a
+   rate alternating, judged on the median (stalls come and go on these hosts for either).
 4. Overlap: pageable host memory on one stream against pinned memory on 16 streams.
 
 Usage: python benchmarks/gpu_validation.py [--quick]
@@ -79,7 +81,17 @@ def ground_truth(cycles: int, n: int) -> dict:
     lat = (data.end_ns - data.scheduled_ns).astype(float)
     err = np.abs(lat - pred)[warm:] / 1e3
     lag = (data.dispatch_ns - data.scheduled_ns)[warm:] / 1e3
-    return {"mean_err_us": float(err.mean()), "p99_err_us": float(np.quantile(err, 0.99)),
+    # Requests that found their stream idle start a busy period, and their residual carries over
+    # to every request queued behind them: split it into the dispatcher's lag (the harness) and the
+    # time from dispatch to the start event firing on the GPU (host launch path, driver, device).
+    st, en = data.start_ns[warm:], data.end_ns[warm:]
+    idle = np.r_[True, st[1:] > en[:-1] + 500]
+    issue = (data.start_ns - data.dispatch_ns)[warm:][idle] / 1e3
+    return {"idle_lag_p99_us": float(np.quantile(lag[idle], 0.99)),
+            "idle_issue_p50_us": float(np.median(issue)), "idle_issue_p99_us": float(np.quantile(issue, 0.99)),
+            "idle_share": float(idle.mean()), "anchors": backend.clock_map.anchors,
+            "bend_us": backend.clock_map.bend_ns / 1e3,
+            "mean_err_us": float(err.mean()), "p99_err_us": float(np.quantile(err, 0.99)),
             "max_err_us": float(err.max()), "lat_p50_us": float(np.median(lat[warm:]) / 1e3),
             "lat_p99_us": float(np.quantile(lat[warm:], 0.99) / 1e3), "svc_p50_us": float(np.median(svc) / 1e3),
             "lag_p99_us": float(np.quantile(lag, 0.99)), "clock_error_us": backend.clock_map.error_ns / 1e3,
@@ -129,20 +141,44 @@ def capacity(quick: bool) -> dict:
     bare_issue = n_bare / (t1 - t0)
     bare = n_bare / (t2 - t0)  # sustained: issue and completion of all the work
 
+    def paced(sched: np.ndarray) -> np.ndarray:
+        """The bare loop, paced: spin to each deadline, issue, nothing else (no events)."""
+        clock = time.perf_counter_ns
+        due = (clock() + 2_000_000 + sched).tolist()
+        lag = [0] * len(due)
+        for i, d in enumerate(due):
+            while clock() < d:
+                pass
+            lag[i] = clock() - d
+            work(i, streams[i % lanes])
+        cp.cuda.Device().synchronize()
+        return np.asarray(lag) / 1e3
+
+    # Stalls of milliseconds come and go on these hosts for any paced issuer, bare or not
+    # (docs/validation.md, "where the capacity stalls come from"), so one run per rate decides
+    # nothing: each rate runs `reps` times, the bare paced loop and the harness alternating, and a
+    # rate counts as sustained when the median of its runs' lag p99 is under 50 us.
+    reps = 1 if quick else 3
     results = []
-    best = 0.0
-    for frac in (0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0):
+    best = best_bare = 0.0
+    for frac in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         rate = frac * bare
-        n = int(max(3000, rate * (0.5 if quick else 1.5)))
+        n = int(max(3000, rate * (0.5 if quick else 1.0)))
         sched = arrivals.Constant(rate).schedule(n=n)
-        data, _ = run_open_loop(sched, cuda.Backend(telemetry=False, spin_ns=SPIN_NS), lambda r: work(r.index, None),
-                                lanes=lanes, timeout_s=30)
-        lag = (data.dispatch_ns - data.scheduled_ns)[n // 10:] / 1e3
-        p99 = float(np.quantile(lag, 0.99))
-        results.append((frac, rate, p99, float(lag.max())))
+        p99s, p99s_bare = [], []
+        for _ in range(reps):
+            p99s_bare.append(float(np.quantile(paced(sched)[n // 10:], 0.99)))
+            data, _ = run_open_loop(sched, cuda.Backend(telemetry=False, spin_ns=SPIN_NS),
+                                    lambda r: work(r.index, None), lanes=lanes, timeout_s=30)
+            p99s.append(float(np.quantile((data.dispatch_ns - data.scheduled_ns)[n // 10:] / 1e3, 0.99)))
+        p99, p99_bare = float(np.median(p99s)), float(np.median(p99s_bare))
+        results.append((frac, rate, p99, p99_bare, sum(p < 50 for p in p99s), sum(p < 50 for p in p99s_bare)))
         if p99 < 50:
             best = max(best, rate)
+        if p99_bare < 50:
+            best_bare = max(best_bare, rate)
     return {"bare_hz": bare, "bare_issue_hz": bare_issue, "best_hz": best, "ratio": best / bare,
+            "bare_paced_best_hz": best_bare, "ratio_paced": best / best_bare if best_bare else float("nan"),
             "sweep": results}
 
 
@@ -192,17 +228,26 @@ def main() -> None:
         row("1 Lindley |error| mean / p99", f"{g['mean_err_us']:.2f} / {g['p99_err_us']:.2f} us "
             f"(max {g['max_err_us']:.1f}; latency p50 {g['lat_p50_us']:.0f} p99 {g['lat_p99_us']:.0f} us, "
             f"service {g['svc_p50_us']:.1f} us, lag p99 {g['lag_p99_us']:.1f} us, clock map +-{g['clock_error_us']:.1f} us, "
-            f"drift {g['drift_ppm']:.1f} ppm)", "p99 <= 20 us", g["p99_err_us"] <= 20)
+            f"drift {g['drift_ppm']:.1f} ppm over {g['anchors']} anchors, bend {g['bend_us']:.1f} us)",
+            "p99 <= 20 us", g["p99_err_us"] <= 20)
+        row("1 where it comes from: requests that found the stream idle", f"{100 * g['idle_share']:.0f}% "
+            f"of requests; their lag p99 {g['idle_lag_p99_us']:.1f} us (harness), dispatch to start event "
+            f"on the GPU p50 {g['idle_issue_p50_us']:.1f} p99 {g['idle_issue_p99_us']:.1f} us (launch path)",
+            "-", None)
     if "2" in a.only:
         t = out["timing"] = timing_agreement(cycles200)
         row("2 service time vs cupyx.profiler.benchmark", f"{t['ours_us']:.2f} vs {t['cupyx_us']:.2f} us "
             f"(ratio {t['ratio']:.4f})", "within 2%", abs(t["ratio"] - 1) <= 0.02)
     if "3" in a.only:
         c = out["capacity"] = capacity(a.quick)
-        sweep = ", ".join(f"{f:.2f}x: {p:.0f}/{m:.0f}us" for f, _, p, m in c["sweep"])
-        row("3 harness capacity (lag p99 < 50 us, 64 streams, 64 KB)", f"{c['best_hz']:.0f}/s of bare "
-            f"{c['bare_hz']:.0f}/s = {c['ratio']:.2f} (bare issue-only {c['bare_issue_hz']:.0f}/s; "
-            f"lag p99/max by rate: {sweep})", ">= 0.8", c["ratio"] >= 0.8)
+        sweep = ", ".join(f"{f:.1f}x: {p:.0f} [{k}] ({pb:.0f} [{kb}])" for f, _, p, pb, k, kb in c["sweep"])
+        row("3 harness capacity (lag p99 < 50 us, 64 streams, 64 KB), against the bare loop closed",
+            f"{c['best_hz']:.0f}/s of bare {c['bare_hz']:.0f}/s = {c['ratio']:.2f} (bare issue-only "
+            f"{c['bare_issue_hz']:.0f}/s; median lag p99 us by rate [runs under 50 us], harness (bare "
+            f"paced): {sweep})", ">= 0.8", c["ratio"] >= 0.8)
+        row("3 harness capacity against the bare loop paced to the same schedule, same criterion",
+            f"{c['best_hz']:.0f}/s of {c['bare_paced_best_hz']:.0f}/s = {c['ratio_paced']:.2f}", ">= 0.8",
+            c["ratio_paced"] >= 0.8)
     if "4" in a.only:
         cyc100 = cycles200 // 2
         pg = out["overlap_pageable"] = overlap_case(False, 1, cyc100, 2000 if a.quick else 4000, 2000)

@@ -23,11 +23,15 @@ import numpy.typing as npt
 
 from pytest_gpuslo import arrivals as _arrivals
 from pytest_gpuslo.backends import Backend
+from pytest_gpuslo.errors import WorkloadError
 from pytest_gpuslo.result import RunData
 
 Clock = Callable[[], int]
 #: The dispatcher starts this long after setup, so the first deadline is not already late.
 LEAD_NS = 2_000_000
+#: The dispatcher lets the backend do a chore (a clock anchor) only with this much slack before the
+#: next deadline.
+TICK_SLACK_NS = 1_000_000
 #: Extra time after the last request's timeout before a hung body is abandoned.
 GRACE_S = 1.0
 #: While dispatching to Python lanes the GIL switch interval is lowered to this (seconds): a lane
@@ -150,6 +154,48 @@ class DispatchStats:
     switch_interval_s: float
 
 
+def _dispatch_watched(dispatch_all: Callable[[], None], inside: list[int], rec: Recorder,
+                      timeout_s: float, clock: Clock) -> None:
+    """Run the dispatch loop on its own thread and give up on a body that blocks it.
+
+    Backends that run the body on the dispatcher itself (CUDA: the body only enqueues work) would
+    otherwise hang the whole test session on a body that never returns (a lock, a blocking read,
+    an endless Python loop).  The watcher sleeps on an event, so it costs the dispatcher nothing
+    until the run ends or one body has held it for ``timeout_s``.
+    """
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            dispatch_all()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            failure.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=target, name="gpuslo-dispatch", daemon=True)
+    worker.start()
+    try:
+        while not done.wait(timeout=max(0.05, timeout_s / 2)):
+            index, since = inside[0], inside[1]
+            if index >= 0 and clock() - since > timeout_s * 1e9:
+                frame = sys._current_frames().get(worker.ident or -1)
+                where = "".join(traceback.format_stack(frame)[-4:]) if frame is not None else "?"
+                rec.fatal = WorkloadError(
+                    f"request {index}'s body has blocked the launching thread for more than "
+                    f"{timeout_s:g} s (timeout_s), so no later request could be issued. On the "
+                    f"CUDA backend the body must only enqueue GPU work; a host-side wait (a lock, "
+                    f"a blocking read, a sync on a kernel that never ends) hangs it. The thread "
+                    f"is left behind. It was here:\n{where}")
+                return
+    except BaseException as exc:
+        rec.fatal = exc  # Ctrl-C: the dispatcher stops at its next request
+        raise
+    if failure:
+        raise failure[0]
+
+
 def run_open_loop(
     schedule_ns: npt.NDArray[np.int64],
     backend: Backend,
@@ -186,8 +232,47 @@ def run_open_loop(
     old_switch = sys.getswitchinterval()
     gc_was_enabled = gc.isenabled()
     spin_ns = backend.spin_ns
+    tick = getattr(backend, "tick", None)
     t0 = 0
     dispatched = 0
+    #: (index, host ns) of the request whose body the dispatcher is running, for hang detection.
+    inside: list[int] = [-1, 0]
+    due: list[int] = []
+
+    def dispatch_all() -> None:
+        nonlocal dispatched
+        init = getattr(backend, "thread_init", None)
+        if init is not None:
+            init()
+        stamps = [-1] * n
+        submit = backend.submit
+        report_every = max(1, n // 20) if progress is not None else n + 1
+        try:
+            for i in range(n):
+                if rec.fatal is not None:
+                    break
+                d = due[i]
+                left = d - clock()
+                if tick is not None and left > TICK_SLACK_NS:
+                    tick(d - TICK_SLACK_NS // 2)  # a backend's chore, only when there is slack
+                    left = d - clock()
+                while left > spin_ns:
+                    sleep((left - spin_ns) / 1e9)
+                    left = d - clock()
+                if spin_ns:
+                    while clock() < d:
+                        pass
+                now = clock()
+                stamps[i] = now
+                inside[0], inside[1] = i, now
+                submit(Request(i, schedule_ms[i], payloads(i + index_offset) if payloads else None, rec))
+                inside[0] = -1
+                dispatched = i + 1
+                if dispatched % report_every == 0 and progress is not None:
+                    progress(dispatched, n)
+        finally:
+            rec.dispatch_ns[:] = stamps
+
     try:
         # GC pauses are in-process stalls of the dispatcher (load-and-batching.md §4.3).
         gc.collect()
@@ -197,32 +282,16 @@ def run_open_loop(
         t0 = clock() + LEAD_NS
         # Plain Python ints and lists in the hot loop: numpy scalar access costs ~100 ns each.
         due = (t0 + schedule).tolist()
-        stamps = [-1] * n
-        submit = backend.submit
-        report_every = max(1, n // 20) if progress is not None else n + 1
-        for i in range(n):
-            if rec.fatal is not None:
-                break
-            d = due[i]
-            left = d - clock()
-            while left > spin_ns:
-                sleep((left - spin_ns) / 1e9)
-                left = d - clock()
-            if spin_ns:
-                while clock() < d:
-                    pass
-            now = clock()
-            stamps[i] = now
-            submit(Request(i, schedule_ms[i], payloads(i + index_offset) if payloads else None, rec))
-            dispatched = i + 1
-            if dispatched % report_every == 0 and progress is not None:
-                progress(dispatched, n)
-        rec.dispatch_ns[:] = stamps
+        if getattr(backend, "inline_body", False):
+            _dispatch_watched(dispatch_all, inside, rec, timeout_s, clock)
+        else:
+            dispatch_all()
         rec.set_submitted(dispatched)
-        last_due = due[-1] if n else clock()
-        backend.wait(last_due + int((timeout_s + GRACE_S) * 1e9))
-        if not rec.all_done:
-            rec.abandoned = True
+        if inside[0] < 0:  # else the dispatcher is stuck in a body: nothing more to wait for
+            last_due = due[-1] if n else clock()
+            backend.wait(last_due + int((timeout_s + GRACE_S) * 1e9))
+            if not rec.all_done:
+                rec.abandoned = True
     finally:
         sys.setswitchinterval(old_switch)
         if gc_was_enabled:

@@ -1,9 +1,9 @@
 """Device-to-host clock mapping and interval arithmetic (layer 2, pure: numpy only).
 
 CUDA events give device times relative to one another; the arrival schedule lives on the host's
-``perf_counter_ns``.  ``ClockMap`` fits the mapping from two anchors (one before and one after a
-run), each bracketed by host reads; ``overlap`` computes how much copy time was hidden behind
-compute from stage intervals.  Kept free of CuPy so both are tested on synthetic timestamps.
+``perf_counter_ns``.  ``ClockMap`` fits the mapping from anchors (one before and one after a
+run, and any taken during it), each bracketed by host reads; ``overlap`` computes how much copy
+time was hidden behind compute from stage intervals.  Kept free of CuPy so both are tested on synthetic timestamps.
 """
 
 from __future__ import annotations
@@ -37,36 +37,78 @@ class Bracket:
 
 @dataclass(frozen=True, slots=True)
 class ClockMap:
-    """host_ns = start.mid + elapsed_ns * scale, for elapsed times measured from the start anchor.
+    """host_ns of a device time, by linear interpolation between bracketed anchors.
 
-    ``scale`` corrects drift between the device and host clocks, fitted from a second anchor at
-    the end of the run (1.0 when there is none).  ``error_ns`` bounds the mapping error at any
-    point between the anchors: the larger bracket half-width (interpolation keeps it there).
+    Device times are given as ns elapsed since the first anchor.  With two anchors (one before and
+    one after the run) this is an offset plus a drift ``scale``; with anchors taken during the run
+    as well (the dispatcher takes one whenever it has slack, ``backends/cuda.py``) it is piecewise
+    linear, so a drift that changes during the run (the host clock slewed by NTP, the GPU timer
+    re-synchronised by the driver) is followed instead of averaged.  ``error_ns`` bounds the error
+    at any point between anchors: the largest bracket half-width (interpolation keeps it there).
+    ``bend_ns`` is how far the middle anchors lie from the straight line through the first and the
+    last: what a two-anchor map would have got wrong.
     """
 
     start: Bracket
     scale: float = 1.0
     error_ns: float = 0.0
+    knots_elapsed: tuple[float, ...] = ()
+    knots_host: tuple[float, ...] = ()
+    bend_ns: float = 0.0
 
     @classmethod
     def fit(cls, start: Bracket, end: Bracket | None = None, elapsed_ns: float | None = None) -> "ClockMap":
         """Fit from the start anchor and, optionally, an end anchor ``elapsed_ns`` device-ns later."""
         if end is None or elapsed_ns is None or elapsed_ns <= 0:
             return cls(start, 1.0, start.half_width_ns)
-        scale = (end.mid_ns - start.mid_ns) / elapsed_ns
-        # A drift beyond 0.1% is not a clock drift but a broken measurement: do not trust it.
-        if not 0.999 < scale < 1.001:
-            scale = 1.0
-        return cls(start, scale, max(start.half_width_ns, end.half_width_ns))
+        return cls.fit_many(start, [(float(elapsed_ns), end)])
+
+    @classmethod
+    def fit_many(cls, start: Bracket, later: "Sequence[tuple[float, Bracket]]") -> "ClockMap":
+        """Fit from the start anchor and later anchors given as ``(elapsed_ns, bracket)``.
+
+        Anchors out of order, or implying a drift beyond 0.1% against their neighbours (not a
+        clock drift but a broken measurement: a bracket that caught a descheduled thread), are
+        dropped.
+        """
+        xs, ys, half = [0.0], [start.mid_ns], [start.half_width_ns]
+        for e, b in sorted(later, key=lambda t: t[0]):
+            if e <= xs[-1]:
+                continue
+            slope = (b.mid_ns - ys[-1]) / (e - xs[-1])
+            if not 0.999 < slope < 1.001:
+                continue
+            xs.append(float(e))
+            ys.append(b.mid_ns)
+            half.append(b.half_width_ns)
+        if len(xs) == 1:
+            return cls(start, 1.0, start.half_width_ns)
+        scale = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
+        line = ys[0] + (np.asarray(xs) - xs[0]) * scale
+        bend = float(np.abs(np.asarray(ys) - line).max())
+        return cls(start, scale, max(half), tuple(xs), tuple(ys), bend)
 
     @property
     def drift_ppm(self) -> float:
+        """The mean drift between the first and the last anchor."""
         return (self.scale - 1.0) * 1e6
+
+    @property
+    def anchors(self) -> int:
+        return max(1, len(self.knots_elapsed))
 
     def to_host(self, elapsed_ns: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Host ``perf_counter_ns`` of device times given as ns elapsed since the start anchor."""
         e = np.asarray(elapsed_ns, dtype=np.float64)
-        return np.rint(self.start.mid_ns + e * self.scale).astype(np.int64)
+        if len(self.knots_elapsed) < 3:
+            return np.rint(self.start.mid_ns + e * self.scale).astype(np.int64)
+        xs, ys = np.asarray(self.knots_elapsed), np.asarray(self.knots_host)
+        inside = np.interp(e, xs, ys)
+        # Beyond the outer anchors: extend the outer segments (np.interp would clamp).
+        lo = ys[0] + (e - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
+        hi = ys[-1] + (e - xs[-1]) * (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+        out = np.where(e < xs[0], lo, np.where(e > xs[-1], hi, inside))
+        return np.rint(out).astype(np.int64)
 
 
 def union(intervals: Sequence[tuple[float, float]] | npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 # In-process pytester runs restore sys.modules afterwards; numpy and scipy cannot be imported twice
 # in one process, so load them (and the modules that use them) once here, before any inner run.
 import numpy  # noqa: F401
+import pytest
 import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
 

@@ -22,7 +22,14 @@ _MODULES = {"cpu": "pytest_gpuslo.backends.cpu", "cuda": "pytest_gpuslo.backends
 
 
 class Backend(Protocol):
-    """What the open-loop driver needs from a backend."""
+    """What the open-loop driver needs from a backend.
+
+    Optional, looked up with ``getattr``: ``inline_body = True`` when ``submit`` runs the body on
+    the dispatcher's own thread (the driver then watches that thread for a body that never
+    returns); ``thread_init()``, called first on that thread; ``tick(until_ns)``, a chore the
+    dispatcher lets the backend do when the next deadline is at least 1 ms away, which must return
+    by ``until_ns`` (the CUDA backend takes clock anchors there).
+    """
 
     #: "cpu" or "cuda".
     name: str

@@ -2,9 +2,11 @@
 
 The dispatcher thread itself runs each body with the request's stream as CuPy's current stream, so
 the body only *enqueues* work; an event recorded after it on the same stream marks completion.
-Nothing in the hot path synchronises.  After the run, event times are mapped onto the host clock of
-the arrival schedule through two bracketed anchors (``timeline.ClockMap``).  A body that does
-synchronise still works: it holds up the dispatcher, which shows as schedule lag.
+Nothing in the hot path synchronises.  After the run, event times are mapped onto the host clock
+of the arrival schedule through bracketed anchors (``timeline.ClockMap``): one before and one
+after the run, and one every 50 ms during it wherever the dispatcher has a millisecond of slack.
+A body that does synchronise still works: it holds up the dispatcher, which shows as schedule
+lag; a body that never returns is given up after ``timeout_s`` (``measurement``).
 
 With ``backends/nvml.py``, the only module that imports a GPU library, and only when a test runs.
 """
@@ -77,6 +79,13 @@ class Backend:
     #: deadline.  Measured on an H100 host (docs/validation.md): sleeping closer to the deadline
     #: costs lag (time.sleep overshoots ~60-100 us there) and slows the host code that follows.
     spin_ns = 5_000_000
+    #: The body runs on the dispatcher's thread (it only enqueues work), watched for hangs.
+    inline_body = True
+    #: Take a clock anchor during the run at most this often, when the dispatcher has slack.
+    anchor_every_ns = 50_000_000
+    #: A mid-run anchor whose bracket is wider than this caught a hiccup: it is not used (the outer
+    #: anchors, the tightest of 20 tries, are about 6 us wide on an H100 host).
+    anchor_max_width_ns = 12_000
 
     def __init__(self, device: int = 0, telemetry: bool = True, spin_ns: int | None = None) -> None:
         import cupy as cp
@@ -111,6 +120,41 @@ class Backend:
         if self._telemetry_on:
             self._start_telemetry()
         self.anchor0, self.bracket0 = self._anchor()
+        self.mid_anchors: list[tuple[Any, Bracket]] = []
+        self._last_anchor_ns = self.bracket0.h1_ns
+
+    def thread_init(self) -> None:
+        """CuPy's current device is per thread: the dispatcher's thread uses ours."""
+        self.device.use()
+
+    def tick(self, until_ns: int) -> None:
+        """Take a clock anchor in the dispatcher's slack (every ``anchor_every_ns`` at most).
+
+        One record on the idle anchor stream, polled (never synchronised) until it completes or
+        ``until_ns`` comes; a bracket wider than ``anchor_max_width_ns`` is dropped.  The anchors
+        let ``ClockMap`` follow a drift that changes during the run.
+        """
+        h0 = _clock()
+        if h0 - self._last_anchor_ns < self.anchor_every_ns:
+            return
+        self._last_anchor_ns = h0
+        ev = self.cp.cuda.Event()
+        query = self.cp.cuda.runtime.eventQuery
+        ptr = ev.ptr
+        h0 = _clock()
+        ev.record(self.anchor_stream)
+        while True:
+            try:
+                done = query(ptr) == 0
+            except Exception:  # noqa: BLE001 - an error surfaces on the requests' own events
+                return
+            h1 = _clock()
+            if done:
+                break
+            if h1 > until_ns:
+                return
+        if h1 - h0 <= self.anchor_max_width_ns:
+            self.mid_anchors.append((ev, Bracket(h0, h1)))
 
     def _anchor(self) -> tuple[Any, Bracket]:
         """The tightest of 20 record-and-wait brackets on an idle stream (one event per try)."""
@@ -281,8 +325,9 @@ class Backend:
         if rec.fatal is not None and _context_lost is not None:
             return
         anchor1, bracket1 = self._anchor()
-        elapsed_01 = cp.cuda.get_elapsed_time(self.anchor0, anchor1) * 1e6
-        cmap = ClockMap.fit(self.bracket0, bracket1, elapsed_01)
+        later = [(cp.cuda.get_elapsed_time(self.anchor0, ev) * 1e6, br)
+                 for ev, br in [*self.mid_anchors, (anchor1, bracket1)]]
+        cmap = ClockMap.fit_many(self.bracket0, later)
         self.clock_map = cmap
 
         def host(ev: Any) -> int:
@@ -316,7 +361,9 @@ class Backend:
             self._sampler = None
         if self.clock_map is not None:
             self._telemetry["clock_map"] = {"error_us": self.clock_map.error_ns / 1e3,
-                                            "drift_ppm": self.clock_map.drift_ppm}
+                                            "drift_ppm": self.clock_map.drift_ppm,
+                                            "anchors": self.clock_map.anchors,
+                                            "bend_us": self.clock_map.bend_ns / 1e3}
         if _context_lost is None:
             with contextlib.suppress(Exception):
                 self.cp.get_default_memory_pool().free_all_blocks()

@@ -26,6 +26,39 @@ def test_latency_includes_queueing_behind_a_busy_stream(spin_kernel) -> None:  #
     assert backend.clock_map is not None and backend.clock_map.error_ns < 50_000
 
 
+def test_anchors_are_taken_during_the_run_where_there_is_slack(spin_kernel) -> None:  # type: ignore[no-untyped-def]
+    """100 requests/s for 0.5 s: an anchor every 50 ms at most, so several besides the outer two."""
+    import cupy as cp
+
+    backend = cuda.Backend(telemetry=False)
+    run_open_loop(arrivals.Constant(100).schedule(n=50), backend,
+                  lambda r: spin_kernel((1,), (1,), (cp.int64(50_000),)), lanes=2, timeout_s=10)
+
+    assert backend.clock_map is not None
+    assert 6 <= backend.clock_map.anchors <= 12
+    assert backend.clock_map.error_ns < 50_000
+
+
+def test_a_body_that_blocks_its_host_thread_fails_the_run_instead_of_hanging() -> None:
+    """The CUDA backend runs bodies on the dispatcher: one that never returns is given up."""
+    import threading
+
+    import cupy as cp
+
+    release = threading.Event()
+    x = cp.zeros(8)
+
+    def body(r) -> None:  # type: ignore[no-untyped-def]
+        x.fill(r.index)
+        if r.index == 3:
+            release.wait(20)
+
+    with pytest.raises(Exception, match="request 3's body has blocked the launching thread"):
+        run_open_loop(arrivals.Constant(200).schedule(n=10), cuda.Backend(telemetry=False), body,
+                      lanes=2, timeout_s=0.5)
+    release.set()
+
+
 def test_requests_round_robin_over_streams(spin_kernel) -> None:  # type: ignore[no-untyped-def]
     """Request i runs on stream i mod streams; different streams overlap on the device."""
     import cupy as cp

@@ -280,8 +280,8 @@ def test_seed_precedence_reaches_the_run(gputester: pytest.Pytester) -> None:
         xml = gputester.path / "out.xml"
         gputester.runpytest(f"--junitxml={xml}", *extra)
         text = xml.read_text()
-        import re
         import html
+        import re
 
         for blob in re.findall(r'name="gpuslo" value="([^"]*)"', text):
             s = json.loads(html.unescape(blob))

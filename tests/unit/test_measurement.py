@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -163,6 +164,62 @@ def test_errors_and_hung_bodies_are_bounded_and_counted() -> None:
     assert result.failed[3] and "ValueError: boom at 3" in (data.first_error or "")
     assert result.timed_out[5]
     assert np.all(result.latency_ms[[3, 5]] >= 200.0)
+
+
+class InlineServer(SimulatedServer):
+    """Runs the body on the dispatcher's thread, like the CUDA backend, on the real clock."""
+
+    inline_body = True
+
+    def __init__(self) -> None:
+        super().__init__(VirtualClock(), np.zeros(1000, np.int64))
+        self.ticks: list[int] = []
+        self.initialised_on: str | None = None
+
+    def thread_init(self) -> None:
+        self.initialised_on = threading.current_thread().name
+
+    def tick(self, until_ns: int) -> None:
+        self.ticks.append(until_ns)
+
+    def submit(self, req: Request) -> None:
+        now = time.perf_counter_ns()
+        self.rec.start_ns[req.index] = now
+        self.body(req)
+        self.rec.end_ns[req.index] = time.perf_counter_ns()
+        self.rec.complete_one()
+
+
+def test_a_body_that_blocks_the_launching_thread_is_given_up_with_its_place() -> None:
+    """An inline (CUDA-style) body that never returns fails the run after timeout_s, naming it."""
+    release = threading.Event()
+
+    def stuck_here(req: Request) -> None:
+        if req.index == 4:
+            release.wait(30)
+
+    backend = InlineServer()
+    t = time.perf_counter()
+    with pytest.raises(Exception, match=r"request 4's body has blocked the launching thread for more than 0.3 s") as info:
+        run_open_loop(arrivals.Constant(1000).schedule(n=20), backend, stuck_here, lanes=1, timeout_s=0.3)
+    elapsed = time.perf_counter() - t
+    release.set()
+
+    assert elapsed < 2.0
+    assert "stuck_here" in str(info.value)  # the stack of the stuck thread
+    assert "gpuslo-dispatch" == backend.initialised_on
+
+
+def test_backend_chores_run_only_where_the_schedule_leaves_a_millisecond() -> None:
+    """tick() is offered before deadlines >= 1 ms away (200/s: each one), never at 20,000/s."""
+    slow, fast = InlineServer(), InlineServer()
+
+    run_open_loop(arrivals.Constant(200).schedule(n=10), slow, lambda r: None, lanes=1, timeout_s=1)
+    data, _ = run_open_loop(arrivals.Constant(20_000).schedule(n=200), fast, lambda r: None, lanes=1, timeout_s=1)
+
+    assert len(slow.ticks) >= 9
+    assert len(fast.ticks) <= 1  # only the first deadline, 2 ms after the start, leaves slack
+    assert np.all(data.end_ns > 0)
 
 
 def test_stage_times_are_recorded_per_request() -> None:

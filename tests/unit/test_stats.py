@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special, stats as st
+from scipy import special
+from scipy import stats as st
 
 from pytest_gpuslo import stats
 

@@ -40,6 +40,41 @@ def test_implausible_drift_is_refused() -> None:
     assert 1.0 == cmap.scale
 
 
+def _host_of(e: np.ndarray) -> np.ndarray:
+    """A device clock whose drift against the host changes mid-run: +20 ppm, then -30 ppm."""
+    e = np.asarray(e, dtype=float)
+    knee = 1e9
+    return np.where(e < knee, e * (1 + 20e-6), knee * (1 + 20e-6) + (e - knee) * (1 - 30e-6)) + 5e8
+
+
+def test_anchors_during_the_run_follow_a_drift_that_changes() -> None:
+    """Two anchors average a bent drift (tens of us wrong mid-run); the middle ones follow it."""
+    later = [(e, Bracket(int(_host_of(e)) - 2_000, int(_host_of(e)) + 2_000))
+             for e in np.arange(1, 21) * 1e8]
+    start = Bracket(int(_host_of(0)) - 2_000, int(_host_of(0)) + 2_000)
+    events = np.linspace(0, 2e9, 41)
+
+    two = ClockMap.fit(start, later[-1][1], later[-1][0])
+    many = ClockMap.fit_many(start, later)
+
+    assert np.abs(two.to_host(events) - _host_of(events)).max() > 10_000
+    assert np.abs(many.to_host(events) - _host_of(events)).max() <= many.error_ns + 1
+    assert 21 == many.anchors
+    assert many.bend_ns == pytest.approx(25_000, rel=0.01)  # what the straight line misses at the knee
+
+
+def test_a_broken_middle_anchor_is_dropped_and_the_ends_extrapolate() -> None:
+    """An anchor 5 ms off (a descheduled thread inside its bracket) is not a clock: it is skipped."""
+    start = Bracket(-1_000, 1_000)
+    good = [(1e9, Bracket(int(1e9) - 1_000, int(1e9) + 1_000)), (2e9, Bracket(int(2e9) - 1_000, int(2e9) + 1_000))]
+    bad = (1.5e9, Bracket(int(1.5e9) + 5_000_000, int(1.5e9) + 5_002_000))
+
+    cmap = ClockMap.fit_many(start, [*good, bad])
+
+    assert 3 == cmap.anchors
+    assert [-1_000_000, 1_500_000_000, 2_100_000_000] == cmap.to_host([-1e6, 1.5e9, 2.1e9]).tolist()
+
+
 def test_union_merges_touching_and_nested_intervals() -> None:
     """[0,2) [1,3) [5,6) [5.5,5.8) -> [0,3) [5,6)."""
     u = union([(5, 6), (0, 2), (1, 3), (5.5, 5.8), (7, 7)])
