@@ -98,9 +98,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> l
             detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])]
             detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}; {b['reason']}"
                        for b in v.get("baseline", [])]
-            for name, st in s.get("stages", {}).items():
-                detail.append(f"    stage {name:<14} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
-                              f"p95 {fmt_ms(st['p95_ms'])} ms")
+            detail += stage_lines(s.get("stages", {}))
             ov = s.get("overlap")
             if ov:
                 detail.append(f"    copy/compute overlap {fmt_ms(ov['percent'])}% of copy time "
@@ -121,6 +119,18 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> l
     return lines
 
 
+def stage_lines(stages: dict[str, Any]) -> list[str]:
+    """One line per stage, and which one holds the tail (the largest p95)."""
+    if not stages:
+        return []
+    worst = max(stages, key=lambda k: stages[k]["p95_ms"])
+    width = max(14, *(len(k) for k in stages))
+    lines = [f"    stage {name:<{width}} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
+             f"p95 {fmt_ms(st['p95_ms'])} ms" + ("  <- holds the tail" if name == worst else "")
+             for name, st in stages.items()]
+    return lines
+
+
 def failure_message(summary: dict[str, Any]) -> str:
     """The short message of a failed or inconclusive SLO test."""
     v = summary.get("verdict") or {}
@@ -138,6 +148,9 @@ def failure_message(summary: dict[str, Any]) -> str:
         f"  n={summary['n']} (+{summary['warmup']} warm-up), offered {fmt_rate(summary.get('offered_hz'))}, "
         f"achieved {fmt_rate(summary.get('throughput_hz'))}, streams={spec['streams']}, "
         f"schedule lag p99 {fmt_ms(lag.get('p99'))} ms, seed={spec['seed']}, backend={summary['backend']}")
+    if summary.get("stages"):
+        lines.append("  where the time went (per stage; admission = waiting to start on a lane):")
+        lines.extend("  " + ln for ln in stage_lines(summary["stages"]))
     if summary.get("first_error"):
         lines.append("  first error (the request counts as over budget):")
         lines.extend("    " + ln for ln in summary["first_error"].rstrip().splitlines())

@@ -223,7 +223,16 @@ class SloResult:
 
     @property
     def stages(self) -> dict[str, StageSummary]:
+        """Per-stage times; with any named stage, ``admission`` comes first: scheduled arrival to
+        the start on a lane (dispatcher lag plus waiting for a free lane or stream), so a backlog
+        in front of the service shows beside the stages inside it."""
         out: dict[str, StageSummary] = {}
+        if self.data.stages:
+            q = self.queue_ms
+            q = q[np.isfinite(q)]
+            if q.size:
+                out["admission"] = StageSummary(int(q.size), float(np.quantile(q, 0.5)),
+                                                float(np.quantile(q, 0.95)), float(q.mean()))
         for name, st in self.data.stages.items():
             b, e = st.begin_ns[self._sl], st.end_ns[self._sl]
             m = (b >= 0) & (e >= 0)

@@ -43,7 +43,10 @@ def test_gpu_only_fixtures_skip_with_reason_without_a_gpu(gputester: pytest.Pyte
 
 
 def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
-    """slo_batcher puts a batcher in front of a step; four lanes feed it; batches really form."""
+    """slo_batcher puts a batcher in front of a step; 16 lanes feed it; batches really form.
+
+    (With 4 lanes each blocked ~2 ms per request, 2,000/s is the lanes' own capacity: an unstable
+    queue that failed this test about one run in ten.)"""
     gputester.makepyfile(
         """
         import time, pytest
@@ -59,7 +62,7 @@ def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
         def model(slo_batcher):
             return slo_batcher(step, max_size=16, max_wait_ms=2.0, target_size=4)
 
-        @pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=1000, streams=4, backend="cpu")
+        @pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=1000, streams=16, backend="cpu")
         def test_batched(slo_request, model):
             assert model(slo_request.index, timeout=5, request=slo_request, stage="model") == 2 * slo_request.index
 
@@ -108,7 +111,7 @@ def test_staged_service_reports_queue_and_service_per_stage(gputester: pytest.Py
     import json
 
     stages = json.loads((gputester.path / "r.json").read_text())["results"][0]["stages"]
-    assert {"tokenize.queue", "tokenize.service", "model.queue", "model.service", "post"} == set(stages)
+    assert {"admission", "tokenize.queue", "tokenize.service", "model.queue", "model.service", "post"} == set(stages)
     assert stages["tokenize.service"]["p50_ms"] > stages["model.service"]["p50_ms"]
     assert stages["tokenize.queue"]["p95_ms"] > stages["post"]["p95_ms"]
 

@@ -73,3 +73,20 @@ def test_paired_runs_of_different_length_pair_on_their_common_prefix() -> None:
 
     assert (12000, 12000) == (r.n_base, r.n_cand)
     assert r.paired and "OK" == r.outcome
+
+
+def test_a_failure_names_the_stage_that_holds_the_tail() -> None:
+    """The red test's message carries the per-stage table and points at the largest p95."""
+    from pytest_gpuslo import report
+
+    summary = {**SUMMARY, "lag_ms": {"p99": 0.2}, "offered_hz": 100.0, "throughput_hz": 99.0,
+               "backend": "cpu", "stages": {
+                   "admission": {"n": 4000, "p50_ms": 0.1, "p95_ms": 0.4, "mean_ms": 0.2},
+                   "normalise.queue": {"n": 4000, "p50_ms": 9.0, "p95_ms": 31.0, "mean_ms": 12.0},
+                   "model.service": {"n": 4000, "p50_ms": 4.2, "p95_ms": 4.9, "mean_ms": 4.3}}}
+
+    lines = report.failure_message(summary).splitlines()
+
+    tail = [ln for ln in lines if "holds the tail" in ln]
+    assert 1 == len(tail) and "normalise.queue" in tail[0] and "p95 31 ms" in tail[0]
+    assert any(ln.strip().startswith("stage admission") for ln in lines)
