@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from textpipe import Pipeline, Tokenizer  # noqa: E402
+from textpipe.service import Model  # noqa: E402
 
 WORDS = ("latency budget stream kernel batch queue token tail percentile request arrival "
          "throughput memory pinned copy overlap device host schedule burst service").split()
@@ -47,3 +48,29 @@ def device_pipeline(tokenizer: Tokenizer) -> Pipeline:
     else:
         import numpy as xp
     return Pipeline(tokenizer, xp=xp)
+
+
+def documents(n: int, words: int = 1200, seed: int = 3) -> list[str]:
+    """Documents of about 10 KB with punctuation, for the service's pre-processing to chew on."""
+    rng = random.Random(seed)
+    marks = ["", "", " ", ",", ".", "!", " -"]
+    return [" ".join(rng.choice(WORDS).capitalize() if rng.random() < 0.1 else rng.choice(WORDS) + rng.choice(marks)
+                     for _ in range(words)) for _ in range(n)]
+
+
+@pytest.fixture(scope="session")
+def xp():
+    """CuPy where a GPU is usable, else numpy: the model step's array module."""
+    from pytest_gpuslo.backends import probe
+
+    if probe("cuda") is None:
+        import cupy
+
+        return cupy
+    return __import__("numpy")
+
+
+@pytest.fixture
+def model(tokenizer: Tokenizer, xp) -> Model:
+    """A fresh batched model per test (its batch-size log starts empty)."""
+    return Model(tokenizer.size, floor_ms=6.0, per_item_ms=0.05, xp=xp)

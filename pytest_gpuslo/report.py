@@ -120,15 +120,27 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> l
 
 
 def stage_lines(stages: dict[str, Any]) -> list[str]:
-    """One line per stage, and which one holds the tail (the largest p95)."""
+    """One line per stage, and which of the service's own stages holds the tail (largest p95).
+
+    ``admission`` is not a candidate: a long wait for a lane means every lane was busy inside the
+    service, and the stage they were stuck in is the culprit; it is marked as the symptom.
+    """
     if not stages:
         return []
-    worst = max(stages, key=lambda k: stages[k]["p95_ms"])
+    own = [k for k in stages if k != "admission"] or list(stages)
+    worst = max(own, key=lambda k: stages[k]["p95_ms"])
+    backlog = "admission" in stages and stages["admission"]["p95_ms"] > stages[worst]["p95_ms"]
     width = max(14, *(len(k) for k in stages))
-    lines = [f"    stage {name:<{width}} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
-             f"p95 {fmt_ms(st['p95_ms'])} ms" + ("  <- holds the tail" if name == worst else "")
-             for name, st in stages.items()]
-    return lines
+
+    def note(name: str) -> str:
+        if name == worst:
+            return "  <- holds the tail"
+        if name == "admission" and backlog:
+            return "  <- every lane busy: requests queued before the service (the cause is below)"
+        return ""
+
+    return [f"    stage {name:<{width}} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
+            f"p95 {fmt_ms(st['p95_ms'])} ms" + note(name) for name, st in stages.items()]
 
 
 def failure_message(summary: dict[str, Any]) -> str:

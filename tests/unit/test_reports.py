@@ -90,3 +90,15 @@ def test_a_failure_names_the_stage_that_holds_the_tail() -> None:
     tail = [ln for ln in lines if "holds the tail" in ln]
     assert 1 == len(tail) and "normalise.queue" in tail[0] and "p95 31 ms" in tail[0]
     assert any(ln.strip().startswith("stage admission") for ln in lines)
+
+
+def test_a_backlog_before_the_service_blames_the_stage_the_lanes_are_stuck_in() -> None:
+    """Admission larger than any stage is the symptom; the culprit is the largest stage inside."""
+    from pytest_gpuslo import report
+
+    lines = report.stage_lines({"admission": {"n": 9, "p50_ms": 900.0, "p95_ms": 2600.0},
+                                "normalise.queue": {"n": 9, "p50_ms": 120.0, "p95_ms": 160.0},
+                                "model.service": {"n": 9, "p50_ms": 20.0, "p95_ms": 28.0}})
+
+    assert "holds the tail" in lines[1] and "every lane busy" in lines[0]
+    assert not any("<-" in ln for ln in lines[2:])
