@@ -440,6 +440,42 @@ class DeviceOps:
             self.cp.get_default_pinned_memory_pool().free_all_blocks()
 
 
+class GraphReplay:
+    """One captured CUDA graph per lane: ``replay(request)`` launches the request's lane's graph
+    on the current stream (the request's own, on the CUDA backend) with one API call.
+
+    One graph per lane because a graph bakes in its buffers and launches of one graph are
+    serialised; ``fn(lane)`` must use that lane's buffers (copy each request's input into them
+    eagerly, before the replay).  Copies cannot be captured (gpu-api-notes.md §13).
+    """
+
+    def __init__(self, fn: Callable[[int], Any], lanes: int) -> None:
+        import cupy as cp
+
+        self.fn, self.graphs = fn, []
+        capture = cp.cuda.Stream(non_blocking=True)
+        for lane in range(lanes):
+            with capture:
+                fn(lane)  # eagerly once: compilation and pool growth happen outside the capture
+            capture.synchronize()
+            capture.begin_capture()
+            try:
+                with capture:
+                    fn(lane)
+            finally:
+                graph = capture.end_capture()
+            self.graphs.append(graph)
+        capture.synchronize()
+
+    @property
+    def captured(self) -> bool:
+        return True
+
+    def __call__(self, request: Any) -> None:
+        lane = request.lane if request.lane >= 0 else 0
+        self.graphs[lane % len(self.graphs)].launch()
+
+
 def occupancy(kernel: Any, block: int, dynamic_smem: int = 0) -> dict[str, Any]:
     """Theoretical occupancy of a ``cupy.RawKernel`` at ``block`` threads, and what limits it.
 

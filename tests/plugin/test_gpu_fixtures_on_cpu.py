@@ -129,3 +129,30 @@ def test_staged_service_propagates_a_stage_error() -> None:
     s.close()
     with pytest.raises(Exception, match="at least one Stage"):
         StagedService()
+
+
+def test_graph_replay_runs_the_body_eagerly_on_the_cpu_backend(gputester: pytest.Pytester) -> None:
+    """slo_graph works without a GPU: fn(lane) runs per request, with the request's lane."""
+    gputester.makepyfile(
+        """
+        import collections, pytest
+
+        CALLS = collections.Counter()
+
+        @pytest.fixture
+        def step(slo_graph):
+            replay = slo_graph(lambda lane: CALLS.update([lane]))
+            assert replay.captured is False
+            return replay
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=500, requests=200, streams=2, backend="cpu")
+        def test_replayed(slo_request, step):
+            step(slo_request)
+
+        def test_every_request_ran_on_a_lane():
+            assert set(CALLS) <= {0, 1} and sum(CALLS.values()) >= 200
+        """
+    )
+    result = gputester.runpytest()
+
+    assert 2 == result.parseoutcomes()["passed"]
