@@ -176,6 +176,77 @@ def part_b(fracs: list[float], events_only: bool = False) -> None:
     print(f"   bare closed loop again: {closed_loop(20000):.0f}/s")
 
 
+class _AlwaysStart(cuda.Backend):
+    """The harness without the per-request event query: a start event on every request."""
+
+    def submit(self, req):  # type: ignore[no-untyped-def]
+        i = req.index
+        lane = i % self.lanes
+        stream = self.streams[lane]
+        req.lane = lane
+        req._stage = self._stage
+        with stream:
+            self.ev_start[i].record(stream)
+            self.start_ref[i] = self.ev_start[i]
+            self.body(req)
+            self.ev_end[i].record(stream)
+        self.last_end[lane] = self.ev_end[i]
+
+
+def part_e(fracs: list[float], reps: int = 3) -> None:
+    """Which step of the harness makes the copy path stall more often than a bare paced loop?"""
+    lanes, n_floats = 64, 16384
+    streams = cuda.streams(lanes)
+    slots = []
+    for _ in range(lanes):
+        hi, ho = cp.cuda.alloc_pinned_memory(n_floats * 4), cp.cuda.alloc_pinned_memory(n_floats * 4)
+        slots.append((cp.zeros(n_floats, cp.float32), cp.zeros(n_floats, cp.float32),
+                      np.frombuffer(hi, np.float32, n_floats), np.frombuffer(ho, np.float32, n_floats), hi, ho))
+    grid, block = ((n_floats + 255) // 256,), (256,)
+
+    def work(i: int, stream: object) -> None:
+        d_in, d_out, h_in, h_out, _, _ = slots[i % lanes]
+        d_in.set(h_in, stream=stream)
+        SCALE(grid, block, (d_in, d_out, np.int32(n_floats)), stream=stream)
+        d_out.get(out=h_out, stream=stream, blocking=False)
+
+    for i in range(300):
+        work(i, streams[i % lanes])
+    cp.cuda.Device().synchronize()
+    t0 = time.perf_counter()
+    for i in range(20000):
+        work(i, streams[i % lanes])
+    cp.cuda.Device().synchronize()
+    bare = 20000 / (time.perf_counter() - t0)
+    print(f"E. bare closed loop {bare:.0f}/s; lag p99 us of {reps} runs per variant")
+    clock = time.perf_counter_ns
+    for frac in fracs:
+        rate = frac * bare
+        n = int(max(3000, rate))
+        sched = arrivals.Constant(rate).schedule(n=n)
+        res: dict[str, list[float]] = {"bare paced": [], "harness": [], "harness, no query": [],
+                                       "harness, explicit stream": []}
+        for _ in range(reps):
+            due = (clock() + 2_000_000 + sched).tolist()
+            lag = [0] * n
+            for i, d in enumerate(due):
+                while clock() < d:
+                    pass
+                lag[i] = clock() - d
+                work(i, streams[i % lanes])
+            cp.cuda.Device().synchronize()
+            res["bare paced"].append(q(np.asarray(lag[n // 10:]) / 1e3, .99))
+            for label, backend, body in (
+                    ("harness", cuda.Backend(telemetry=False), lambda r: work(r.index, None)),
+                    ("harness, no query", _AlwaysStart(telemetry=False), lambda r: work(r.index, None)),
+                    ("harness, explicit stream", cuda.Backend(telemetry=False),
+                     lambda r: work(r.index, streams[r.index % lanes]))):
+                data, _ = run_open_loop(sched, backend, body, lanes=lanes, timeout_s=30)
+                res[label].append(q((data.dispatch_ns - data.scheduled_ns)[n // 10:] / 1e3, .99))
+        for label, v in res.items():
+            print(f"   {frac:.2f}x {rate:7.0f}/s {label:<25}: " + "  ".join(f"{x:9.1f}" for x in v), flush=True)
+
+
 def part_c() -> None:
     """Copy bandwidth from pinned memory, and what nvidia-smi says of the link and CC mode."""
     import subprocess
@@ -215,6 +286,8 @@ def main() -> None:
         part_a(a.n)
     if "B" in a.part:
         part_b([float(f) for f in a.fracs.split(",")])
+    if "E" in a.part:
+        part_e([float(f) for f in a.fracs.split(",")])
     if "D" in a.part:
         part_b([float(f) for f in a.fracs.split(",")], events_only=True)
     if "C" in a.part:
