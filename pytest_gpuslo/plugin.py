@@ -735,9 +735,12 @@ def slo_occupancy(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any
 def slo_batcher() -> Iterator[Callable[..., Any]]:
     """``slo_batcher(process, adaptive=True, **settings)``: a batcher in front of ``process``.
 
-    ``process(batch) -> results`` runs on the batcher's worker thread; call the batcher from the
-    body of an SLO test (``batcher(slo_request.payload)``) to measure the batched service as a
-    whole.  Batchers are drained and closed at teardown.
+    ``process(batch) -> results`` runs on the batcher's worker thread (CuPy work there uses the
+    GPU on either backend); call the batcher from the body of an SLO test
+    (``batcher(slo_request.payload)``) to measure the batched service as a whole.  Batchers are
+    drained and closed at teardown.  The call waits for its batch, so give such tests
+    ``backend="cpu"`` lanes: on the CUDA backend the body runs on the launcher, and a waiting body
+    serialises it (it still works, and shows as schedule lag).
     """
     from pytest_gpuslo.batching import AdaptiveBatcher, FixedBatcher
 
