@@ -178,8 +178,9 @@ def _dispatch_watched(dispatch_all: Callable[[], None], inside: list[int], rec: 
     worker.start()
     try:
         while not done.wait(timeout=max(0.05, timeout_s / 2)):
-            index, since = inside[0], inside[1]
-            if index >= 0 and clock() - since > timeout_s * 1e9:
+            index = inside[0]
+            since = inside[1]
+            if index >= 0 and inside[0] == index and clock() - since > timeout_s * 1e9:
                 frame = sys._current_frames().get(worker.ident or -1)
                 where = "".join(traceback.format_stack(frame)[-4:]) if frame is not None else "?"
                 rec.fatal = WorkloadError(
@@ -264,7 +265,8 @@ def run_open_loop(
                         pass
                 now = clock()
                 stamps[i] = now
-                inside[0], inside[1] = i, now
+                inside[1] = now  # the time first: a watcher that sees index i sees its start
+                inside[0] = i
                 submit(Request(i, schedule_ms[i], payloads(i + index_offset) if payloads else None, rec))
                 inside[0] = -1
                 dispatched = i + 1
