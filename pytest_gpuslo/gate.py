@@ -267,16 +267,31 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         reasons.append(f"requests counted as over budget: {', '.join(what)}")
 
     # A run that drifted between its halves describes no single regime (statistics.md §2.1).
-    # A PASS on it is not trusted; a FAIL stands when it got slower (overload is real), not when
-    # it got faster (still warming up).
+    # A PASS on it is not trusted unless the drift cannot reach the budget; a FAIL stands when it
+    # got slower (overload is real), not when it got faster (still warming up).
     p_ref = max(spec.budgets_ms) if spec.budgets_ms else 0.95
     drifted, drift_ratio, _ = stats.stationarity(lat, p_ref, alpha=policy.stationarity_alpha)
     if drifted:
         note = (f"the run is not stationary: {percentile_label(p_ref)} of its second half is "
                 f"{drift_ratio:.2f}x the first half's; lengthen warm-up or the run")
-        checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget)
-                  if (c.outcome == PASS or (c.outcome == FAIL and drift_ratio < 1.0)) and c.budget
-                  else c for c in checks]
+        second = lat[lat.size // 2:]
+
+        def within_reach(c: Check) -> bool:
+            """The second half's quantile, carried one more run-length along the same drift, at
+            or over half the budget (clear_pass's margin): the drift could change the verdict."""
+            if c.budget is None:
+                return False
+            carried = stats.quantile(second, c.budget.p) * max(drift_ratio, 1.0)
+            return not carried < c.budget.budget / 2.0
+
+        reach = [within_reach(c) for c in checks]
+        hit = [(c.outcome == PASS and r) or (c.outcome == FAIL and c.budget is not None and drift_ratio < 1.0)
+               for c, r in zip(checks, reach)]
+        # Only a drift that could matter to a claim marks the run (the baseline saver skips such
+        # runs); with no budget to weigh it against, any drift does.
+        drifted = not spec.budgets_ms or any(reach) or any(hit)
+        checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget) if h else c
+                  for c, h in zip(checks, hit)]
 
     if lat.size and m.failed + m.timed_out >= lat.size:
         checks.append(Check("requests complete", FAIL, f"all {lat.size} measured requests failed",

@@ -96,3 +96,29 @@ def test_run_conditions_are_reported_as_codes() -> None:
     assert ("generator_late",) == late.conditions
     assert ("disturbed",) == shaken.conditions
     assert () == decide(spec(p95_ms=10), Measurements(FAST, np.zeros(8000))).conditions
+
+
+# A run whose second half is 15% slower than its first: a significant drift (p95 about 1.5 ms).
+_X = np.random.default_rng(1).lognormal(0, 0.2, 40_000)
+DRIFT = np.concatenate([_X[:20_000], _X[20_000:] * 1.15])
+
+
+def test_a_drift_far_under_budget_keeps_the_pass_and_the_run_is_not_marked() -> None:
+    """p95 ~1.5 ms against 100 ms: carried one more run-length the drift stays under half the
+    budget, so it cannot change the verdict (and the baseline saver may keep the run)."""
+    from pytest_gpuslo import stats
+
+    assert stats.stationarity(DRIFT, 0.95)[0]  # the drift is real
+    v = decide(spec(p95_ms=100), Measurements(DRIFT, np.zeros(DRIFT.size)))
+
+    assert "PASS" == v.outcome
+    assert "nonstationary" not in v.conditions
+
+
+def test_a_drift_that_could_reach_the_budget_makes_the_pass_inconclusive() -> None:
+    """The same drift against a budget it could reach (p95 ~1.5 ms, budget 3.4 ms: a PASS on the
+    whole run, but the second half carried on would pass 1.7 ms, half the budget)."""
+    v = decide(spec(p95_ms=3.4), Measurements(DRIFT, np.zeros(DRIFT.size)))
+
+    assert "INCONCLUSIVE" == v.outcome
+    assert "not stationary" in v.reasons[0] and "nonstationary" in v.conditions
