@@ -29,12 +29,10 @@ from pytest_gpuslo.backends import cuda  # noqa: E402
 from pytest_gpuslo.measurement import run_open_loop  # noqa: E402
 from pytest_gpuslo.testing import spin_kernel  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(__file__))
+from copyload import CopyWork  # noqa: E402
+
 SPIN = spin_kernel()
-SCALE = cp.RawKernel(r"""
-extern "C" __global__ void scale(const float* x, float* y, int n) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) y[i] = 2.0f * x[i] + 1.0f;
-}""", "scale")
 
 
 def q(a: np.ndarray, p: float) -> float:
@@ -99,53 +97,19 @@ def part_a(n: int) -> None:
 
 
 def part_b(fracs: list[float], events_only: bool = False) -> None:
-    lanes, n_floats = 64, 16384
-    streams = cuda.streams(lanes)
-    slots = []
-    for _ in range(lanes):
-        hi, ho = cp.cuda.alloc_pinned_memory(n_floats * 4), cp.cuda.alloc_pinned_memory(n_floats * 4)
-        slots.append((cp.zeros(n_floats, cp.float32), cp.zeros(n_floats, cp.float32),
-                      np.frombuffer(hi, np.float32, n_floats), np.frombuffer(ho, np.float32, n_floats), hi, ho))
-    grid, block = ((n_floats + 255) // 256,), (256,)
-
-    def work(i: int, stream: object) -> None:
-        d_in, d_out, h_in, h_out, _, _ = slots[i % lanes]
-        d_in.set(h_in, stream=stream)
-        SCALE(grid, block, (d_in, d_out, np.int32(n_floats)), stream=stream)
-        d_out.get(out=h_out, stream=stream, blocking=False)
-
-    def closed_loop(m: int) -> float:
-        for i in range(300):
-            work(i, streams[i % lanes])
-        cp.cuda.Device().synchronize()
-        t0 = time.perf_counter()
-        for i in range(m):
-            work(i, streams[i % lanes])
-        cp.cuda.Device().synchronize()
-        return m / (time.perf_counter() - t0)
+    work = CopyWork()
 
     def paced(rate: float, n: int, events: int, ring: int = 0, timing: bool = True) -> np.ndarray:
+        """The bare paced loop, with an end event (events=1) or start and end events (2)."""
         m = ring or n
         ev_s = [cp.cuda.Event(disable_timing=not timing) for _ in range(m)] if events > 1 else []
         ev_e = [cp.cuda.Event(disable_timing=not timing) for _ in range(m)] if events > 0 else []
-        due = (time.perf_counter_ns() + 2_000_000 + arrivals.Constant(rate).schedule(n=n)).tolist()
-        clock = time.perf_counter_ns
-        lag = [0] * n
-        for i in range(n):
-            d = due[i]
-            while clock() < d:
-                pass
-            lag[i] = clock() - d
-            s = streams[i % lanes]
-            if events > 1:
-                ev_s[i % m].record(s)
-            work(i, s)
-            if events > 0:
-                ev_e[i % m].record(s)
-        cp.cuda.Device().synchronize()
-        return np.asarray(lag[n // 10:]) / 1e3
+        lag = work.paced(arrivals.Constant(rate).schedule(n=n),
+                         before=(lambda i, s: ev_s[i % m].record(s)) if events > 1 else None,
+                         after=(lambda i, s: ev_e[i % m].record(s)) if events > 0 else None)
+        return lag[n // 10:]
 
-    bare = closed_loop(20000)
+    bare = work.closed_loop(20000)[0]
     if events_only:
         print(f"D. bare closed loop: {bare:.0f}/s; which property of the end events slows the copy path?")
         for rep in range(2):
@@ -166,14 +130,14 @@ def part_b(fracs: list[float], events_only: bool = False) -> None:
         for label in ("bare paced", "bare + end event", "bare + start/end", "harness"):
             if label == "harness":
                 data, _ = run_open_loop(arrivals.Constant(rate).schedule(n=n), cuda.Backend(telemetry=False),
-                                        lambda r: work(r.index, None), lanes=lanes, timeout_s=30)
+                                        lambda r: work(r.index), lanes=work.lanes, timeout_s=30)
                 lag = (data.dispatch_ns - data.scheduled_ns)[n // 10:] / 1e3
             else:
                 lag = paced(rate, n, {"bare paced": 0, "bare + end event": 1, "bare + start/end": 2}[label])
             big = np.flatnonzero(lag > 1000)
             print(f"   {frac:.2f}x {rate:7.0f}/s {label:<17}: lag p50 {q(lag, .5):8.1f} p99 {q(lag, .99):9.1f} "
                   f"max {lag.max():9.1f} us; >1 ms: {big.size}", flush=True)
-    print(f"   bare closed loop again: {closed_loop(20000):.0f}/s")
+    print(f"   bare closed loop again: {work.closed_loop(20000)[0]:.0f}/s")
 
 
 class _AlwaysStart(cuda.Backend):
@@ -195,31 +159,9 @@ class _AlwaysStart(cuda.Backend):
 
 def part_e(fracs: list[float], reps: int = 3) -> None:
     """Which step of the harness makes the copy path stall more often than a bare paced loop?"""
-    lanes, n_floats = 64, 16384
-    streams = cuda.streams(lanes)
-    slots = []
-    for _ in range(lanes):
-        hi, ho = cp.cuda.alloc_pinned_memory(n_floats * 4), cp.cuda.alloc_pinned_memory(n_floats * 4)
-        slots.append((cp.zeros(n_floats, cp.float32), cp.zeros(n_floats, cp.float32),
-                      np.frombuffer(hi, np.float32, n_floats), np.frombuffer(ho, np.float32, n_floats), hi, ho))
-    grid, block = ((n_floats + 255) // 256,), (256,)
-
-    def work(i: int, stream: object) -> None:
-        d_in, d_out, h_in, h_out, _, _ = slots[i % lanes]
-        d_in.set(h_in, stream=stream)
-        SCALE(grid, block, (d_in, d_out, np.int32(n_floats)), stream=stream)
-        d_out.get(out=h_out, stream=stream, blocking=False)
-
-    for i in range(300):
-        work(i, streams[i % lanes])
-    cp.cuda.Device().synchronize()
-    t0 = time.perf_counter()
-    for i in range(20000):
-        work(i, streams[i % lanes])
-    cp.cuda.Device().synchronize()
-    bare = 20000 / (time.perf_counter() - t0)
+    work = CopyWork()
+    bare = work.closed_loop(20000)[0]
     print(f"E. bare closed loop {bare:.0f}/s; lag p99 us of {reps} runs per variant")
-    clock = time.perf_counter_ns
     for frac in fracs:
         rate = frac * bare
         n = int(max(3000, rate))
@@ -227,21 +169,13 @@ def part_e(fracs: list[float], reps: int = 3) -> None:
         res: dict[str, list[float]] = {"bare paced": [], "harness": [], "harness, no query": [],
                                        "harness, explicit stream": []}
         for _ in range(reps):
-            due = (clock() + 2_000_000 + sched).tolist()
-            lag = [0] * n
-            for i, d in enumerate(due):
-                while clock() < d:
-                    pass
-                lag[i] = clock() - d
-                work(i, streams[i % lanes])
-            cp.cuda.Device().synchronize()
-            res["bare paced"].append(q(np.asarray(lag[n // 10:]) / 1e3, .99))
+            res["bare paced"].append(q(work.paced(sched)[n // 10:], .99))
             for label, backend, body in (
-                    ("harness", cuda.Backend(telemetry=False), lambda r: work(r.index, None)),
-                    ("harness, no query", _AlwaysStart(telemetry=False), lambda r: work(r.index, None)),
+                    ("harness", cuda.Backend(telemetry=False), lambda r: work(r.index)),
+                    ("harness, no query", _AlwaysStart(telemetry=False), lambda r: work(r.index)),
                     ("harness, explicit stream", cuda.Backend(telemetry=False),
-                     lambda r: work(r.index, streams[r.index % lanes]))):
-                data, _ = run_open_loop(sched, backend, body, lanes=lanes, timeout_s=30)
+                     lambda r: work(r.index, work.streams[r.index % work.lanes]))):
+                data, _ = run_open_loop(sched, backend, body, lanes=work.lanes, timeout_s=30)
                 res[label].append(q((data.dispatch_ns - data.scheduled_ns)[n // 10:] / 1e3, .99))
         for label, v in res.items():
             print(f"   {frac:.2f}x {rate:7.0f}/s {label:<25}: " + "  ".join(f"{x:9.1f}" for x in v), flush=True)

@@ -36,12 +36,10 @@ from pytest_gpuslo.pipeline import Pipeline  # noqa: E402
 from pytest_gpuslo.testing import spin_kernel  # noqa: E402
 from pytest_gpuslo.timeline import overlap  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(__file__))
+from copyload import SCALE, CopyWork  # noqa: E402
+
 SPIN = spin_kernel()  # waits on %globaltimer: its duration does not depend on the SM clock
-SCALE = cp.RawKernel(r"""
-extern "C" __global__ void scale(const float* x, float* y, int n) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) y[i] = 2.0f * x[i] + 1.0f;
-}""", "scale")
 
 ROWS: list[tuple[str, str, str, str]] = []
 
@@ -112,48 +110,9 @@ def timing_agreement(cycles: int) -> dict:
 
 
 def capacity(quick: bool) -> dict:
-    lanes, n_floats = 64, 16384  # 64 KB of float32
-    streams = cuda.streams(lanes)
-    slots = [(cp.empty(n_floats, cp.float32), cp.empty(n_floats, cp.float32),
-              cp.cuda.alloc_pinned_memory(n_floats * 4), cp.cuda.alloc_pinned_memory(n_floats * 4))
-             for _ in range(lanes)]
-    hosts = [(np.frombuffer(hi, np.float32, n_floats), np.frombuffer(ho, np.float32, n_floats))
-             for _, _, hi, ho in slots]
-    grid, block = ((n_floats + 255) // 256,), (256,)
-
-    def work(i: int, stream: cp.cuda.Stream | None) -> None:
-        d_in, d_out, _, _ = slots[i % lanes]
-        h_in, h_out = hosts[i % lanes]
-        d_in.set(h_in, stream=stream)
-        SCALE(grid, block, (d_in, d_out, np.int32(n_floats)), stream=stream)
-        d_out.get(out=h_out, stream=stream, blocking=False)
-
-    n_bare = 5000 if quick else 20000
-    for i in range(500):
-        work(i, streams[i % lanes])
-    cp.cuda.Device().synchronize()
-    t0 = time.perf_counter()
-    for i in range(n_bare):
-        work(i, streams[i % lanes])
-    t1 = time.perf_counter()
-    cp.cuda.Device().synchronize()
-    cp.cuda.Device().synchronize()
-    t2 = time.perf_counter()
-    bare_issue = n_bare / (t1 - t0)
-    bare = n_bare / (t2 - t0)  # sustained: issue and completion of all the work
-
-    def paced(sched: np.ndarray) -> np.ndarray:
-        """The bare loop, paced: spin to each deadline, issue, nothing else (no events)."""
-        clock = time.perf_counter_ns
-        due = (clock() + 2_000_000 + sched).tolist()
-        lag = [0] * len(due)
-        for i, d in enumerate(due):
-            while clock() < d:
-                pass
-            lag[i] = clock() - d
-            work(i, streams[i % lanes])
-        cp.cuda.Device().synchronize()
-        return np.asarray(lag) / 1e3
+    work = CopyWork(lanes=64, n_floats=16384)  # 64 KB of float32 each way
+    lanes = work.lanes
+    bare, bare_issue = work.closed_loop(5000 if quick else 20000, warm=500)  # sustained, issue-only
 
     # Stalls of milliseconds come and go on these hosts for any paced issuer, bare or not
     # (docs/validation.md, "where the capacity stalls come from"), so one run per rate decides
@@ -168,9 +127,9 @@ def capacity(quick: bool) -> dict:
         sched = arrivals.Constant(rate).schedule(n=n)
         p99s, p99s_bare = [], []
         for _ in range(reps):
-            p99s_bare.append(float(np.quantile(paced(sched)[n // 10:], 0.99)))
+            p99s_bare.append(float(np.quantile(work.paced(sched)[n // 10:], 0.99)))
             data, _ = run_open_loop(sched, cuda.Backend(telemetry=False, spin_ns=SPIN_NS),
-                                    lambda r: work(r.index, None), lanes=lanes, timeout_s=30)
+                                    lambda r: work(r.index), lanes=lanes, timeout_s=30)
             p99s.append(float(np.quantile((data.dispatch_ns - data.scheduled_ns)[n // 10:] / 1e3, 0.99)))
         p99, p99_bare = float(np.median(p99s)), float(np.median(p99s_bare))
         results.append((frac, rate, p99, p99_bare, sum(p < 50 for p in p99s), sum(p < 50 for p in p99s_bare)))
