@@ -21,6 +21,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 def main() -> int:
     sys.path.insert(0, ROOT)
     from pytest_gpuslo.backends import probe
+    from pytest_gpuslo.report import tail_stage
 
     step = "CuPy (GPU)" if probe("cuda") is None else "numpy (CPU)"
     with tempfile.TemporaryDirectory() as tmp:
@@ -37,8 +38,8 @@ def main() -> int:
     print("| test | offered | p95 ms | budget | verdict | stage holding the tail (p95 ms) |")
     print("|---|---|---|---|---|---|")
     for r in sorted(results, key=lambda r: r["nodeid"]):
-        stages = {k: v for k, v in r.get("stages", {}).items() if k != "admission"}
-        worst = max(stages, key=lambda k: stages[k]["p95_ms"]) if stages else "-"
+        stages = r.get("stages", {})
+        worst = tail_stage(stages) if stages else "-"
         budget = ", ".join(f"{k}<={v:g}ms" for k, v in r["spec"]["budgets_ms"].items())
         print(f"| {r['nodeid'].split('::', 1)[1]} | {r['offered_hz']:.0f}/s | {r['latency_ms']['p95']:.1f} | "
               f"{budget} | {r['verdict']['outcome']} | {worst} ({stages[worst]['p95_ms']:.1f}) |"

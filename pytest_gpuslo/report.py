@@ -119,6 +119,12 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> l
     return lines
 
 
+def tail_stage(stages: dict[str, Any]) -> str:
+    """The service's own stage with the largest p95 (``admission`` only when it is alone)."""
+    own = [k for k in stages if k != "admission"] or list(stages)
+    return max(own, key=lambda k: stages[k]["p95_ms"])
+
+
 def stage_lines(stages: dict[str, Any]) -> list[str]:
     """One line per stage, and which of the service's own stages holds the tail (largest p95).
 
@@ -127,8 +133,7 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
     """
     if not stages:
         return []
-    own = [k for k in stages if k != "admission"] or list(stages)
-    worst = max(own, key=lambda k: stages[k]["p95_ms"])
+    worst = tail_stage(stages)
     backlog = "admission" in stages and stages["admission"]["p95_ms"] > stages[worst]["p95_ms"]
     width = max(14, *(len(k) for k in stages))
 
