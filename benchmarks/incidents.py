@@ -21,7 +21,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 def main() -> int:
     sys.path.insert(0, ROOT)
     from pytest_gpuslo.backends import probe
-    from pytest_gpuslo.report import tail_stage
+    from pytest_gpuslo.reports.terminal import tail_stage
 
     step = "CuPy (GPU)" if probe("cuda") is None else "numpy (CPU)"
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,6 +17,7 @@ import datetime as _dt
 import errno
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -31,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo.errors import BaselineFormatError
+from pytest_gpuslo.gate import Measurements
 
 SCHEMA = 1
 MAX_RUNS = 8
@@ -68,7 +70,7 @@ def decode_sample(text: str) -> npt.NDArray[np.float64]:
 
 def machine_key(machine: dict[str, Any]) -> str:
     """A short slug for the machine class: the GPU model, or the CPU model for CPU runs."""
-    name = machine.get("gpu") if machine.get("backend") == "cuda" else machine.get("cpu")
+    name = machine.get("gpu") or machine.get("cpu")
     slug = re.sub(r"[^A-Za-z0-9]+", "-", str(name or machine.get("backend", "unknown"))).strip("-").lower()
     return slug[:40] or "unknown"
 
@@ -98,18 +100,35 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 @dataclass
 class Run:
-    """One recorded run: its sample and what is needed to judge it."""
+    """One recorded run: its sample and what is needed to judge it again (``gpuslo compare``)."""
 
     latency_ms: npt.NDArray[np.float64]
     date: str
     commit: str | None = None
     stages: dict[str, Any] = field(default_factory=dict)
+    #: verdict, rates, failed / timed-out counts, disturbances, the alpha it was decided at.
     summary: dict[str, Any] = field(default_factory=dict)
+    #: schedule lag per request (absent in files written before it was kept).
+    lag_ms: npt.NDArray[np.float64] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"date": self.date, "commit": self.commit, "n": int(self.latency_ms.size),
-                "encoding": ENCODING, "sample": encode_sample(self.latency_ms), "stages": self.stages,
-                "summary": self.summary}
+        out = {"date": self.date, "commit": self.commit, "n": int(self.latency_ms.size),
+               "encoding": ENCODING, "sample": encode_sample(self.latency_ms), "stages": self.stages,
+               "summary": self.summary}
+        if self.lag_ms is not None:
+            # Lag is never negative in a run; clipped at 0 like the latencies.
+            out["lag_sample"] = encode_sample(self.lag_ms)
+        return out
+
+    def measurements(self) -> Measurements:
+        """The gate's view of this stored run, as the plugin saw it when it decided."""
+        s = self.summary
+        lag = self.lag_ms if self.lag_ms is not None else np.zeros(self.latency_ms.size)
+        return Measurements(self.latency_ms, lag, failed=int(s.get("failed") or 0),
+                            timed_out=int(s.get("timed_out") or 0),
+                            achieved_hz=float(s.get("throughput_hz") or math.nan),
+                            offered_hz=float(s.get("offered_hz") or math.nan),
+                            disturbances=tuple(s.get("disturbances") or ()))
 
 
 @dataclass
@@ -175,7 +194,9 @@ def load(path: Path) -> Baseline:
             if r.get("encoding") != ENCODING:
                 raise ValueError(f"unknown sample encoding {r.get('encoding')!r}")
         runs = [Run(decode_sample(r["sample"]), str(r["date"]), r.get("commit"),
-                    dict(r.get("stages") or {}), dict(r.get("summary") or {})) for r in data["runs"]]
+                    dict(r.get("stages") or {}), dict(r.get("summary") or {}),
+                    decode_sample(r["lag_sample"]) if r.get("lag_sample") else None)
+                for r in data["runs"]]
         if not runs:
             raise ValueError("no runs")
         for r, raw in zip(runs, data["runs"]):

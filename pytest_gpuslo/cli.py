@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 
 def _cmd_version(args: argparse.Namespace) -> int:
     import pytest_gpuslo
@@ -22,14 +20,15 @@ def _cmd_version(args: argparse.Namespace) -> int:
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
+    """Print each registered backend's availability; exit 1 when one cannot run here."""
     from pytest_gpuslo import backends
 
     worst = 0
-    for name in ("cpu", "cuda"):
+    for name in backends.names():
         reason = backends.probe(name)
         print(f"{name:5} {'available' if reason is None else 'unavailable: ' + reason}")
         worst = worst if reason is None else 1
-    return 0
+    return worst
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -82,11 +81,15 @@ def _pairs(base: Path, new: Path) -> list[tuple[Path, Path]]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    """Compare baseline files (or folders of them) with the plugin's own decide()."""
+    """Compare baseline files (or folders of them) with the plugin's own decision path: the
+    candidate's latest run is decided by ``gate.decide`` against ``gate.baseline_input`` of every
+    stored run of BASE, at the alpha the plugin used, exactly as the plugin decided it."""
+    from dataclasses import replace
+
     from pytest_gpuslo import gate
     from pytest_gpuslo.baseline import differing_keys, load
     from pytest_gpuslo.errors import BaselineFormatError
-    from pytest_gpuslo.spec import resolve
+    from pytest_gpuslo.spec import SloSpec
 
     pairs = _pairs(Path(args.base), Path(args.new))
     if not pairs:
@@ -101,19 +104,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(f"error: {exc}")
             worst = max(worst, 2)
             continue
-        raw = new.spec
-        marker = {k.replace(".", "") + "_ms": v for k, v in raw["budgets_ms"].items()}
-        marker.update(rate_hz=raw["rate_hz"], streams=raw["streams"], seed=raw["seed"],
-                      timeout_s=raw["timeout_s"])
-        spec = resolve(marker, nodeid=new.nodeid)
-        lat = new.latest.latency_ms
-        binput = gate.BaselineInput(base.latest.latency_ms,
-                                    base.schedule_fingerprint == new.schedule_fingerprint,
-                                    args.sigma_run if args.sigma_run is not None else
-                                    (0.01 if base.schedule_fingerprint == new.schedule_fingerprint else 0.03),
-                                    "from --sigma-run" if args.sigma_run is not None else "default", 1,
-                                    None, tuple(differing_keys(base.machine, new.machine)))
-        verdict = gate.decide(spec, gate.Measurements(lat, np.zeros(lat.size)), policy, binput)
+        spec = SloSpec.from_dict(new.spec)
+        cand = new.latest
+        paired = base.schedule_fingerprint == new.schedule_fingerprint
+        binput = gate.baseline_input([r.latency_ms for r in base.runs], spec, paired=paired,
+                                     differing=differing_keys(base.machine, new.machine),
+                                     where=str(bpath), date=base.latest.date, commit=base.latest.commit)
+        if args.sigma_run is not None:
+            binput = replace(binput, sigma_run=args.sigma_run, sigma_source="from --sigma-run")
+        # A run decided at a sequential look used a share of alpha: judge it at the same share.
+        looks = max(1, int(cand.summary.get("looks") or 1))
+        verdict = gate.decide(spec, cand.measurements(), replace(policy, alpha=policy.alpha / looks), binput)
         print(f"{new.nodeid}: {verdict.outcome}")
         for c in verdict.checks:
             print(f"  {c.outcome:<13} {c.detail}")
@@ -141,6 +142,10 @@ def _cmd_accept(args: argparse.Namespace) -> int:
             print(f"skipped {path.name}: {b}")
             continue
         if wanted and b.nodeid not in wanted:
+            continue
+        refusal = b.latest.summary.get("save_refusal")
+        if refusal:
+            print(f"{b.nodeid}: not accepted: {refusal} (the rule of --gpuslo-save)")
             continue
         dest, what = store.save(b)
         print(f"{b.nodeid}: {what}: {dest}")
@@ -243,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", help="candidate file, or a folder")
     p.add_argument("--alpha", type=float, default=0.01, help="error rate per claim (default 0.01)")
     p.add_argument("--sigma-run", type=float, default=None,
-                   help="run-to-run sd of ln(p95) (default 0.01 paired, 0.03 unpaired)")
+                   help="run-to-run sd of ln(p95) (default: as the plugin sets it from BASE's runs)")
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("accept", help="Promote the last run's results into the baseline store",
                        description="Every SLO run leaves its results in <store>/.last; accept adds "

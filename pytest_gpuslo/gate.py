@@ -1,13 +1,18 @@
-"""The one decision function: measurements + spec + policy -> verdict (layer 2, pure).
+"""Every decision rule, and the one decision function ``decide`` (layer 2, pure).
 
 The marker, ``slo_run`` results and the command line all call ``decide``; nothing else turns
-numbers into PASS, FAIL or INCONCLUSIVE.  An INCONCLUSIVE always carries its reason.
+numbers into PASS, FAIL or INCONCLUSIVE.  An INCONCLUSIVE always carries its reason.  The rules
+around it live here too, so each is tested without pytest: what a stored baseline contributes
+(``baseline_input``: which run, the run-to-run sd and where it came from), the alpha of each
+sequential look (``look_plan``), whether a run may become a baseline (``save_refusal``) and the
+suite-wide Holm adjustment (``suite_holm``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -326,3 +331,107 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                                              ("disturbed", bool(disturbed)),
                                              ("nonstationary", drifted)) if on)
     return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)
+
+
+# -- what a stored baseline contributes ---------------------------------------------------------
+
+#: sigma_run when fewer than 3 stored runs estimate it (statistics.md, run-to-run term).
+SIGMA_DEFAULT_PAIRED = 0.01
+SIGMA_DEFAULT_UNPAIRED = 0.03
+#: Floors under an estimated sigma_run: a few agreeing runs must not make the gate razor-sharp.
+SIGMA_FLOOR_PAIRED = 0.005
+SIGMA_FLOOR_UNPAIRED = 0.01
+
+
+def reference_percentile(spec: SloSpec) -> float:
+    """The percentile whose run-to-run spread is estimated: the tightest budgeted one, else p95."""
+    return max(spec.budgets_ms) if spec.budgets_ms else 0.95
+
+
+def sigma_run(runs: Sequence[npt.NDArray[np.float64]], p: float, paired: bool) -> tuple[float, str]:
+    """Run-to-run sd of ln q_p and where it came from: estimated from the stored runs when there are
+    3 or more (a 90% upper limit; statistics.md §2.5.3), else a default."""
+    # Stored runs share the baseline's schedule (history resets when it changes).
+    sigma = stats.run_to_run_sd([r for r in runs if r.size], p, same_schedule=True)
+    if sigma is not None:
+        floor = SIGMA_FLOOR_PAIRED if paired else SIGMA_FLOOR_UNPAIRED
+        return max(sigma, floor), f"90% upper limit from {len(runs)} runs"
+    if paired:
+        return SIGMA_DEFAULT_PAIRED, "default for a replayed schedule (fewer than 3 stored runs)"
+    return SIGMA_DEFAULT_UNPAIRED, "conservative default (fewer than 3 stored runs)"
+
+
+def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, paired: bool,
+                   differing: Sequence[str] = (), where: str = "", date: str = "",
+                   commit: str | None = None) -> BaselineInput:
+    """The gate's view of a stored baseline (oldest run first): the latest run is compared, every
+    run feeds sigma_run.  The plugin and ``gpuslo compare`` both build it here."""
+    sigma, source = sigma_run(runs, reference_percentile(spec), paired)
+    # An estimated sigma_run is already a 90% upper limit: no degrees of freedom are added.
+    return BaselineInput(np.asarray(runs[-1], dtype=np.float64), paired, sigma, source, 1, None,
+                         tuple(differing), where, date, commit)
+
+
+# -- sequential looks ---------------------------------------------------------------------------
+
+def look_plan(spec: SloSpec, schedule_ns: npt.NDArray[np.int64], warm: int,
+              policy: Policy) -> tuple[list[int], Policy]:
+    """End indices of the analyses and the policy each look is decided at.
+
+    One look at the end, or (with ``max_duration_s``) at 25%, 50% and 100% of the horizon.  Alpha
+    is split equally over the looks (Bonferroni: valid whatever the dependence between them); the
+    run stops at the first decisive look (``decisive``).
+    """
+    n = int(schedule_ns.size)
+    if not spec.max_duration_s or n <= warm:
+        return [n], policy
+    horizon = int(schedule_ns[-1])
+    first = int(schedule_ns[warm]) if n > warm else 0
+    ends = [int(np.searchsorted(schedule_ns, first + f * (horizon - first), side="right")) for f in (0.25, 0.5)]
+    looks = sorted({max(e, warm + 1) for e in ends} | {n})
+    return looks, replace(policy, alpha=policy.alpha / len(looks))
+
+
+def decisive(verdict: Verdict) -> bool:
+    """A look that settles every claim: nothing INCONCLUSIVE, against the budget or the baseline."""
+    return verdict.outcome != INCONCLUSIVE and all(b.outcome != INCONCLUSIVE for b in verdict.baseline)
+
+
+# -- after the decision -------------------------------------------------------------------------
+
+def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
+    """Why a run must not become a baseline ('' when it may): the same rule for
+    ``--gpuslo-save`` and ``gpuslo accept``."""
+    if verdict is None:
+        return "no verdict"
+    if "generator_late" in verdict.conditions:
+        return "the load generator fell behind"
+    if "disturbed" in verdict.conditions:
+        return "the GPU was disturbed during the run"
+    if "nonstationary" in verdict.conditions:
+        return "the run was not stationary"
+    if failed or timed_out:
+        return "requests failed or timed out"
+    return ""
+
+
+def blocking_claims(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, float]]:
+    """Every claim that can fail a test, with its p-value: the FAIL direction of each budget and
+    the REGRESSED direction of each baseline comparison, named ``"<nodeid> <claim>"``."""
+    claims: list[tuple[str, float]] = []
+    for s in summaries:
+        v = s.get("verdict") or {}
+        for c in v.get("checks", []):
+            if c.get("p_fail") is not None:
+                claims.append((f"{s['nodeid']} {c['name']}", float(c["p_fail"])))
+        for b in v.get("baseline", []):
+            if b.get("p_regress") is not None:
+                claims.append((f"{s['nodeid']} {b['name']}", float(b["p_regress"])))
+    return claims
+
+
+def suite_holm(summaries: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Holm-adjusted p-values of every blocking claim of a session (family-wise error control)."""
+    claims = blocking_claims(summaries)
+    adjusted = stats.holm([p for _, p in claims])
+    return {name: adj for (name, _), adj in zip(claims, adjusted)}

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pytest_gpuslo.spec import BACKENDS
+from pytest_gpuslo.reports import FORMATS
+from pytest_gpuslo.spec import backend_choices
 
 
 def parse_backend(text: str) -> str:
-    if text not in BACKENDS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a backend; choose one of {', '.join(BACKENDS)}")
+    choices = backend_choices()
+    if text not in choices:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a backend; choose one of {', '.join(choices)}")
     return text
 
 
@@ -68,8 +69,6 @@ class Option:
     parse: Callable[[str], Any]
     help: str
     metavar: str
-    #: "measurement" (marker may override) or "policy" (marker may not).
-    kind: str
     default: Any = None
 
     @property
@@ -84,20 +83,19 @@ class Option:
 _CORE = (
     Option("backend", "backend", parse_backend,
            "Where SLO tests run: auto (cuda when a GPU is usable, else cpu), cpu or cuda",
-           "NAME", "policy", "auto"),
+           "NAME", "auto"),
     Option("seed", "seed", parse_seed,
            "Seed of every arrival schedule (default: derived from each test's node id, stable "
-           "across runs and machines)", "INT", "measurement"),
+           "across runs and machines)", "INT"),
     Option("duration", "duration_s", parse_seconds,
            "Measured seconds for SLO tests whose marker gives neither duration_s nor requests",
-           "SECONDS", "measurement"),
+           "SECONDS"),
     Option("timeout", "timeout_s", parse_seconds,
-           "Per-request timeout for SLO tests whose marker gives none (default 10)", "SECONDS",
-           "measurement"),
+           "Per-request timeout for SLO tests whose marker gives none (default 10)", "SECONDS"),
     Option("inconclusive", "inconclusive", parse_inconclusive,
-           "What an INCONCLUSIVE verdict does: warn (default) or fail", "warn|fail", "policy", "warn"),
+           "What an INCONCLUSIVE verdict does: warn (default) or fail", "warn|fail", "warn"),
     Option("alpha", "alpha", parse_alpha,
-           "One-sided error rate of each claim (default 0.01)", "ALPHA", "policy", 0.01),
+           "One-sided error rate of each claim (default 0.01)", "ALPHA", 0.01),
 )
 
 
@@ -133,28 +131,22 @@ def parse_devices(text: str) -> str:
 OPTIONS: Final = _CORE + (
     Option("devices", "devices", parse_devices,
            "GPUs for pytest-xdist workers: 'all' or indices like 0,1; each worker is pinned to one "
-           "(with -n auto: one worker per GPU)", "all|0,1,...", "policy"),
+           "(with -n auto: one worker per GPU)", "all|0,1,..."),
     Option("baseline-dir", "baseline_dir", parse_path,
-           "Baseline store, relative to the rootdir (default .gpuslo)", "DIR", "policy", ".gpuslo"),
+           "Baseline store, relative to the rootdir (default .gpuslo)", "DIR", ".gpuslo"),
     Option("compare", "compare", parse_path,
-           "Compare against the baselines in this folder instead of the store", "DIR", "policy"),
-    Option("json", "json", parse_path, "Write every SLO result to this JSON file (schema in docs/reports.md)",
-           "PATH", "policy"),
-    Option("md", "md", parse_path, "Write a markdown summary fit for a pull-request comment", "PATH", "policy"),
-    Option("html", "html", parse_path,
-           "Write a self-contained HTML report with five charts per test (needs matplotlib)", "PATH", "policy"),
-    Option("benchmark-json", "benchmark_json", parse_path,
-           "Export results in pytest-benchmark's JSON format (p95/p99 as extra benchmarks)", "PATH", "policy"),
+           "Compare against the baselines in this folder instead of the store", "DIR"),
+    # Report files, one option per registered format (reports.FORMATS).
+    *(Option(f.flag, f.key, parse_path, f.help, "PATH") for f in FORMATS),
 )
 
 FLAGS: Final = (
     Option("allow-throttle", "allow_throttle", parse_bool,
            "Decide even when the GPU was throttled or shared during a run (default: INCONCLUSIVE)",
-           "", "policy", False),
+           "", False),
     Option("save", "save", parse_bool,
-           "Record or update the baselines of the SLO tests that ran", "", "policy", False),
+           "Record or update the baselines of the SLO tests that ran", "", False),
     Option("no-baseline", "no_baseline", parse_bool,
-           "Ignore stored baselines (absolute budgets only)", "", "policy", False),
+           "Ignore stored baselines (absolute budgets only)", "", False),
 )
 
-BY_KEY: Final = {o.key: o for o in OPTIONS}

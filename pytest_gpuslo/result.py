@@ -1,104 +1,23 @@
-"""Run data and the result object users assert on (layer 2: numpy only, no pytest, no GPU).
+"""The result object users assert on (layer 2: numpy only, no pytest, no GPU).
 
-``RunData`` holds raw per-request stamps in scheduled order; ``SloResult`` is what ``slo_run``
-returns and what reports read: latencies from the scheduled arrival, lag, queueing, stages,
-throughput and the verdict.
+``SloResult`` is what ``slo_run`` returns and what reports read: over ``recorder.RunData``'s raw
+stamps, latencies from the scheduled arrival, lag, queueing, stages, throughput and the verdict.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo.gate import Measurements, Verdict
+from pytest_gpuslo.recorder import RunData
 from pytest_gpuslo.spec import SloSpec, percentile_label
 
-if TYPE_CHECKING:
-    from pytest_gpuslo.measurement import Recorder
-
 F64 = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, slots=True)
-class StageTimes:
-    """Host or device stamps of one named stage; ``-1`` where a request did not enter it."""
-
-    begin_ns: npt.NDArray[np.int64]
-    end_ns: npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True, slots=True)
-class RunData:
-    """Raw stamps of one run, every array indexed by schedule position (warm-up included).
-
-    Times are nanoseconds relative to the run's start ``t0``; ``-1`` marks "never happened".
-    """
-
-    scheduled_ns: npt.NDArray[np.int64]
-    dispatch_ns: npt.NDArray[np.int64]
-    start_ns: npt.NDArray[np.int64]
-    end_ns: npt.NDArray[np.int64]
-    lane: npt.NDArray[np.int32]
-    failed: npt.NDArray[np.bool_]
-    stages: dict[str, StageTimes]
-    timeout_ns: int
-    first_error: str | None = None
-    first_error_index: int | None = None
-
-    @classmethod
-    def from_recorder(cls, rec: "Recorder", schedule: npt.NDArray[np.int64], t0: int,
-                      timeout_s: float) -> "RunData":
-        def rel(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-            return np.where(a >= 0, a - t0, -1).astype(np.int64)
-
-        stages = {name: StageTimes(rel(b), rel(e)) for name, (b, e) in rec.stages.items()}
-        return cls(
-            scheduled_ns=np.asarray(schedule, dtype=np.int64).copy(),
-            dispatch_ns=rel(rec.dispatch_ns),
-            start_ns=rel(rec.start_ns),
-            end_ns=rel(rec.end_ns),
-            lane=rec.lane.copy(),
-            failed=rec.failed.copy(),
-            stages=stages,
-            timeout_ns=int(timeout_s * 1e9),
-            first_error=rec.first_error,
-            first_error_index=rec.first_error_index,
-        )
-
-    def extended(self, other: "RunData", shift_ns: int) -> "RunData":
-        """This run followed by ``other``, whose times (relative to its own start) move by
-        ``shift_ns`` so that both share the schedule's clock (a later sequential look)."""
-        def cat(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-            return np.concatenate([a, np.where(b >= 0, b + shift_ns, -1)])
-
-        stages = {}
-        for name in set(self.stages) | set(other.stages):
-            mine = self.stages.get(name) or StageTimes(np.full(self.lane.size, -1, np.int64),
-                                                      np.full(self.lane.size, -1, np.int64))
-            theirs = other.stages.get(name) or StageTimes(np.full(other.lane.size, -1, np.int64),
-                                                         np.full(other.lane.size, -1, np.int64))
-            stages[name] = StageTimes(cat(mine.begin_ns, theirs.begin_ns), cat(mine.end_ns, theirs.end_ns))
-        return RunData(
-            scheduled_ns=np.concatenate([self.scheduled_ns, other.scheduled_ns + shift_ns]),
-            dispatch_ns=cat(self.dispatch_ns, other.dispatch_ns),
-            start_ns=cat(self.start_ns, other.start_ns),
-            end_ns=cat(self.end_ns, other.end_ns),
-            lane=np.concatenate([self.lane, other.lane]),
-            failed=np.concatenate([self.failed, other.failed]),
-            stages=stages, timeout_ns=self.timeout_ns,
-            first_error=self.first_error or other.first_error,
-            first_error_index=self.first_error_index if self.first_error else other.first_error_index,
-        )
-
-    @property
-    def timed_out(self) -> npt.NDArray[np.bool_]:
-        """Never completed, or completed later than ``timeout_s`` after the scheduled arrival."""
-        late = (self.end_ns - self.scheduled_ns) > self.timeout_ns
-        return (self.end_ns < 0) | late
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +47,12 @@ class SloResult:
     verdict: Verdict | None = None
     nodeid: str = ""
     telemetry: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: sequential looks: done, planned, alpha per look, requests at each look (None: one look).
+    looks: dict[str, Any] | None = None
+    #: what became of the run in the baseline store ("created: ...", "not saved: <why>").
+    baseline_saved: str | None = None
+    #: the HTML report's time series (``series()``), kept only when that report is asked for.
+    series_data: dict[str, Any] | None = None
 
     @property
     def _sl(self) -> slice:
@@ -351,7 +275,9 @@ class SloResult:
             "machine": self.machine,
             "telemetry": self.telemetry,
             "verdict": self.verdict.as_dict() if self.verdict else None,
-            **self.extra,
+            **({"looks": self.looks} if self.looks else {}),
+            **({"baseline_saved": self.baseline_saved} if self.baseline_saved else {}),
+            **({"series": self.series_data} if self.series_data is not None else {}),
         }
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from pytest_gpuslo import backends as _backends
 from pytest_gpuslo.errors import InvalidArgument
 
 #: Budget argument name -> the percentile it bounds, as a fraction.
@@ -40,7 +41,12 @@ MEASUREMENT_ARGS: Final = (
 )
 ALL_ARGS: Final = tuple(PERCENTILE_ARGS) + CONTRACT_ARGS + MEASUREMENT_ARGS
 
-BACKENDS: Final = ("auto", "cpu", "cuda")
+
+
+def backend_choices() -> tuple[str, ...]:
+    """``auto`` and every registered backend (``backends.REGISTRY``)."""
+    return (_backends.AUTO, *sorted(_backends.names()))
+
 
 #: Default timeout per request when the marker gives none (seconds).
 DEFAULT_TIMEOUT_S: Final = 10.0
@@ -130,10 +136,11 @@ def validate_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str
         elif name == "seed":
             out[name] = _positive_int(name, value, where, minimum=0)
         elif name == "backend":
-            if value not in BACKENDS:
+            choices = backend_choices()
+            if value not in choices:
                 raise InvalidArgument(
-                    f"{where}: backend={value!r} is not one of {', '.join(BACKENDS)}."
-                    f"{_did_you_mean(str(value), BACKENDS)}"
+                    f"{where}: backend={value!r} is not one of {', '.join(choices)}."
+                    f"{_did_you_mean(str(value), choices)}"
                 )
             out[name] = value
         elif name == "arrivals":
@@ -228,6 +235,19 @@ class SloSpec:
         if self.throughput_hz:
             parts.append(f">= {self.throughput_hz:g}/s done")
         return " ".join(parts)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SloSpec":
+        """The inverse of ``as_dict`` (a spec read back from a baseline or a report)."""
+        by_label = {percentile_label(p): p for p in PERCENTILE_ARGS.values()}
+        budgets = {by_label[label]: float(v) for label, v in data["budgets_ms"].items()}
+        kwargs = {k: data.get(k) for k in ("duration_s", "requests", "warmup_s", "warmup_requests",
+                                           "throughput_hz", "max_duration_s")}
+        return cls(budgets_ms=dict(sorted(budgets.items())), rate_hz=float(data["rate_hz"]),
+                   streams=int(data["streams"]), arrivals=data.get("arrivals", "poisson"),
+                   seed=int(data["seed"]), timeout_s=float(data["timeout_s"]),
+                   backend=str(data.get("backend", "auto")), devices=int(data.get("devices", 1)),
+                   sources=dict(data.get("sources") or {}), **kwargs)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for reports and baselines."""

@@ -11,11 +11,23 @@ import scipy.stats  # noqa: F401
 
 import pytest_gpuslo.backends.cpu  # noqa: F401
 import pytest_gpuslo.measurement  # noqa: F401
-import pytest_gpuslo.report  # noqa: F401
+import pytest_gpuslo.reports.terminal  # noqa: F401
+import pytest_gpuslo.runner  # noqa: F401
 
 
 @pytest.fixture
 def gputester(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester whose ini selects the CPU backend and classic output, so runs are comparable."""
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = cpu\n")
+    return pytester
+
+
+@pytest.fixture
+def simtester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester whose SLO tests run on the virtual-time backend (``backends/virtual.py``):
+    latencies are exact whatever else the machine is doing, so behaviour tests never flake.
+    A body declares its service time with ``work(seconds)`` (default 1 ms)."""
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\n")
+    pytester.makeconftest("from pytest_gpuslo import backends\n"
+                          "backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')\n")
     return pytester

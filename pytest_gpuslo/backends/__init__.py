@@ -2,46 +2,64 @@
 
 A backend owns lanes (worker threads on the CPU, CUDA streams on the GPU), runs each submitted
 request on one of them and stamps its start and completion on the host's ``perf_counter_ns``
-clock (the clock of the arrival schedule).  The concrete modules are imported lazily, so that
-``import pytest_gpuslo`` and ``pytest --help`` never import CuPy.
+clock (the clock of the arrival schedule).  This module is the registry and the complete
+protocol; it imports no backend, so ``import pytest_gpuslo`` and ``pytest --help`` never import
+CuPy.  Adding a backend is one module implementing ``BackendModule`` plus one line in
+``REGISTRY``; nothing else in the package names a backend.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from contextlib import AbstractContextManager as ContextManager
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from pytest_gpuslo.errors import BackendUnavailable, InvalidArgument
 
 if TYPE_CHECKING:
-    from pytest_gpuslo.measurement import Recorder, Request
+    from pytest_gpuslo.recorder import Recorder, Request
 
-#: backend name -> module path; the module exposes ``Backend`` and ``probe()``.
-_MODULES = {"cpu": "pytest_gpuslo.backends.cpu", "cuda": "pytest_gpuslo.backends.cuda"}
+#: The registry: backend name -> module.  ``auto`` picks the first available, in this order.
+REGISTRY: dict[str, str] = {
+    "cuda": "pytest_gpuslo.backends.cuda",
+    "cpu": "pytest_gpuslo.backends.cpu",
+}
+AUTO = "auto"
 
 
 class Backend(Protocol):
-    """What the open-loop driver needs from a backend.
+    """What the open-loop driver needs from a backend instance (``BaseBackend`` has the defaults)."""
 
-    Optional, looked up with ``getattr``: ``inline_body = True`` when ``submit`` runs the body on
-    the dispatcher's own thread (the driver then watches that thread for a body that never
-    returns); ``thread_init()``, called first on that thread; ``tick(until_ns)``, a chore the
-    dispatcher lets the backend do when the next deadline is at least 1 ms away, which must return
-    by ``until_ns`` (the CUDA backend takes clock anchors there).
-    """
-
-    #: "cpu" or "cuda".
+    #: the registry name.
     name: str
     #: The dispatcher sleeps until this close to a deadline, then spins (0: sleep only).  A spin
     #: holds the GIL, so a backend whose lanes are Python threads must not spin.
     spin_ns: int
+    #: ``submit`` runs the body on the dispatcher's own thread: the driver then watches that thread
+    #: for a body that never returns.
+    inline_body: bool
+
+    def clock(self) -> int:
+        """The host clock of the schedule, in ns (``time.perf_counter_ns``; a virtual one in tests)."""
+
+    def sleep(self, seconds: float) -> None:
+        """How the dispatcher waits for a deadline (``time.sleep``)."""
 
     def open(self, lanes: int, body: Callable[["Request"], Any], recorder: "Recorder") -> None:
         """Create the lanes; nothing measured happens here."""
 
+    def thread_init(self) -> None:
+        """Called first on the dispatcher's thread (CUDA: make our device current there)."""
+
     def prime(self, request: "Request", timeout_s: float) -> None:
         """Run the body once per lane, untimed, before the clock starts (index -1)."""
+
+    def tick(self, until_ns: int) -> None:
+        """A chore the dispatcher allows when the next deadline is at least 1 ms away; it must
+        return by ``until_ns`` (the CUDA backend takes clock anchors here)."""
 
     def submit(self, request: "Request") -> None:
         """Start one request without blocking the dispatcher."""
@@ -55,27 +73,71 @@ class Backend(Protocol):
     def describe(self) -> dict[str, Any]:
         """The machine fingerprint for reports and baselines."""
 
+    def telemetry(self) -> dict[str, Any]:
+        """What the machine did during the run; ``disturbances`` lists reasons it was not quiet."""
+
+
+class BaseBackend:
+    """Defaults for the optional parts of ``Backend``."""
+
+    name = ""
+    spin_ns = 0
+    inline_body = False
+    clock = staticmethod(time.perf_counter_ns)
+    sleep = staticmethod(time.sleep)
+
+    def thread_init(self) -> None:
+        return None
+
+    def tick(self, until_ns: int) -> None:
+        return None
+
+    def telemetry(self) -> dict[str, Any]:
+        return {}
+
+
+class BackendModule(Protocol):
+    """What a registered module provides besides its ``Backend`` class."""
+
+    Backend: type
+    #: buffers and copies for ``pipeline.Pipeline`` and ``slo_pinned`` (numpy on the CPU).
+    DeviceOps: type
+
+    def probe(self) -> str | None:
+        """``None`` when the backend can run here, else the precise reason it cannot."""
+
+    def hold(self, devices: int) -> ContextManager[None]:
+        """Hold ``devices`` devices against other processes for one test; raises
+        ``BackendUnavailable`` when this process cannot see that many."""
+
+    def graph_replay(self, fn: Callable[[int], Any], lanes: int) -> Any:
+        """``slo_graph``'s replay object: a captured graph per lane, or ``fn`` run as it is."""
+
+
+def names() -> tuple[str, ...]:
+    """Registered backend names, in ``auto``'s order of preference."""
+    return tuple(REGISTRY)
+
+
+def module(name: str) -> BackendModule:
+    if name not in REGISTRY:
+        raise InvalidArgument(f"unknown backend {name!r}; choose one of {', '.join((AUTO, *REGISTRY))}.")
+    return cast(BackendModule, importlib.import_module(REGISTRY[name]))
+
 
 def probe(name: str) -> str | None:
     """``None`` when backend ``name`` can run here, else the precise reason it cannot."""
-    if name not in _MODULES:
-        raise InvalidArgument(f"unknown backend {name!r}; choose one of {', '.join(_MODULES)}.")
-    module = importlib.import_module(_MODULES[name])
-    reason: str | None = module.probe()
-    return reason
+    return module(name).probe()
 
 
 def resolve_name(requested: str) -> str:
-    """``auto`` becomes ``cuda`` when a GPU is usable, else ``cpu``."""
-    if requested == "auto":
-        return "cuda" if probe("cuda") is None else "cpu"
-    return requested
-
-
-def device_ops(name: str) -> Any:
-    """Buffers and copies for ``pipeline.Pipeline`` on backend ``name`` (numpy on the CPU)."""
-    module = importlib.import_module(_MODULES[name])
-    return module.DeviceOps()
+    """``auto`` becomes the first registered backend that can run here."""
+    if requested != AUTO:
+        return requested
+    for name in REGISTRY:
+        if probe(name) is None:
+            return name
+    return list(REGISTRY)[-1]
 
 
 def load(name: str, **options: Any) -> Backend:
@@ -83,6 +145,41 @@ def load(name: str, **options: Any) -> Backend:
     reason = probe(name)
     if reason is not None:
         raise BackendUnavailable(f"backend {name!r} is unavailable: {reason}")
-    module = importlib.import_module(_MODULES[name])
-    backend: Backend = module.Backend(**options)
-    return backend
+    return cast(Backend, module(name).Backend(**options))
+
+
+def device_ops(name: str) -> Any:
+    """Buffers and copies on backend ``name`` (numpy on the CPU)."""
+    return module(name).DeviceOps()
+
+
+def hold(name: str, devices: int) -> ContextManager[None]:
+    """Hold a test's devices (see ``BackendModule.hold``)."""
+    return module(name).hold(devices)
+
+
+def graph_replay(name: str, fn: Callable[[int], Any], lanes: int) -> Any:
+    return module(name).graph_replay(fn, lanes)
+
+
+def feature(what: str) -> Callable[..., Any]:
+    """A backend-specific helper (``streams``, ``occupancy``) from the first registered backend
+    that has it and can run here; ``BackendUnavailable`` says why none can."""
+    having = [n for n in REGISTRY if hasattr(module(n), what)]
+    reasons = []
+    for name in having:
+        reason = probe(name)
+        if reason is None:
+            return cast(Callable[..., Any], getattr(module(name), what))
+        reasons.append(reason if len(having) == 1 else f"{name}: {reason}")
+    if not having:
+        raise BackendUnavailable(f"{what} is provided by no registered backend")
+    raise BackendUnavailable(f"{what} needs the {' or '.join(n.upper() for n in having)} backend: "
+                             f"{'; '.join(reasons)}")
+
+
+def no_devices(name: str, devices: int) -> ContextManager[None]:
+    """``hold`` for a backend with no devices to share: one device only, nothing to lock."""
+    if devices > 1:
+        raise BackendUnavailable(f"devices={devices} needs a GPU backend; the {name} backend has none")
+    return contextlib.nullcontext()

@@ -16,10 +16,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from typing import TYPE_CHECKING, Any
 
+from pytest_gpuslo.backends import BaseBackend, no_devices
+
 if TYPE_CHECKING:
-    from pytest_gpuslo.measurement import Recorder, Request
+    from pytest_gpuslo.recorder import Recorder, Request
 
 _clock = time.perf_counter_ns
 
@@ -41,7 +44,26 @@ def probe() -> str | None:
     return None
 
 
-class Backend:
+def hold(devices: int) -> ContextManager[None]:
+    return no_devices("cpu", devices)
+
+
+class EagerReplay:
+    """The CPU's stand-in for ``slo_graph``: ``fn(lane)`` runs as it is, each request."""
+
+    captured = False
+
+    def __init__(self, fn: Callable[[int], Any], lanes: int) -> None:
+        self.fn, self.lanes = fn, lanes
+
+    def __call__(self, request: Any) -> None:
+        self.fn(max(request.lane, 0) % self.lanes)
+
+
+graph_replay = EagerReplay
+
+
+class Backend(BaseBackend):
     """Worker-thread lanes; the first free lane takes the oldest waiting request."""
 
     name = "cpu"

@@ -8,7 +8,7 @@ after the run, and one every 50 ms during it wherever the dispatcher has a milli
 A body that does synchronise still works: it holds up the dispatcher, which shows as schedule
 lag; a body that never returns is given up after ``timeout_s`` (``measurement``).
 
-With ``backends/nvml.py``, the only module that imports a GPU library, and only when a test runs.
+With ``backends/nvml.py``, the only modules that import a GPU library, and only when a test runs.
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pytest_gpuslo.errors import WorkloadError
+from pytest_gpuslo.backends import BaseBackend, devices
+from pytest_gpuslo.errors import BackendUnavailable, WorkloadError
 from pytest_gpuslo.timeline import Bracket, ClockMap
 
 if TYPE_CHECKING:
-    from pytest_gpuslo.measurement import Recorder, Request
+    from pytest_gpuslo.recorder import Recorder, Request
 
 _clock = time.perf_counter_ns
 #: CUDA statuses after which the process's context is unusable (gpu-api-notes.md §15.2).
@@ -71,7 +73,18 @@ def _status(exc: BaseException) -> int | None:
     return int(status) if isinstance(status, int) else None
 
 
-class Backend:
+def hold(count: int) -> ContextManager[None]:
+    """Hold this test's GPUs (device 0 and the next ``count - 1``) against other processes."""
+    import cupy as cp
+
+    seen = cp.cuda.runtime.getDeviceCount()
+    if seen < count:
+        raise BackendUnavailable(f"devices={count}: this process sees {seen} GPU(s) "
+                                 f"(CUDA_VISIBLE_DEVICES={devices.visible_env()!r})")
+    return devices.hold([cp.cuda.Device(i).pci_bus_id for i in range(count)])
+
+
+class Backend(BaseBackend):
     """Round-robin over ``lanes`` streams: request i runs on stream i mod lanes (FIFO per stream)."""
 
     name = "cuda"
@@ -510,3 +523,27 @@ def occupancy(kernel: Any, block: int, dynamic_smem: int = 0) -> dict[str, Any]:
         "limiter": min(limits, key=lambda k: limits[k]),
         "limits": limits,
     }
+
+
+graph_replay = GraphReplay
+
+SPIN_SOURCE = r"""
+extern "C" __global__ void spin(long long ns) {
+    unsigned long long start, now;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+    do { asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now)); } while (now - start < (unsigned long long)ns);
+}
+"""
+
+
+def spin_kernel() -> Any:
+    """A compiled ``cupy.RawKernel`` that busy-waits on the GPU's global nanosecond timer:
+    launch as ``k((1,), (1,), (cupy.int64(ns),))``.  A service time you choose, independent of
+    the SM clock (a ``clock64()`` spin runs longer when the GPU idles at a lower clock between
+    sparse requests, which skews timing comparisons)."""
+    import cupy as cp
+
+    k = cp.RawKernel(SPIN_SOURCE, "spin")
+    k((1,), (1,), (cp.int64(1000),))  # compile and load now, outside any measured window
+    cp.cuda.Device().synchronize()
+    return k

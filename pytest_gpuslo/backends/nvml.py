@@ -187,3 +187,17 @@ def summarize(samples: list[dict[str, Any]], foreign: list[int]) -> dict[str, An
         "disturbances": disturbances,
         "trace": [{k: s[k] for k in ("t_ns", "sm_mhz", "reasons", "temp_c", "power_w")} for s in samples[-600:]],
     }
+
+
+def count_devices() -> int:
+    """GPUs on this host, from NVML (no CUDA context); 0 when there is no driver or library."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            return int(pynvml.nvmlDeviceGetCount())
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:  # noqa: BLE001 - no driver, no library: no GPUs
+        return 0

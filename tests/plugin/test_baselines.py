@@ -18,15 +18,27 @@ def test_svc(slo_request):
 """
 
 
+SLOW_OR_FAST_VIRTUAL = """
+import os, pytest
+from pytest_gpuslo.backends.virtual import work
+
+@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=4000, streams=4)
+def test_svc(slo_request):
+    work(float(os.environ.get("SVC_S", "0.0002")) * (1 + (slo_request.index % 7) / 10))
+"""
+
+
 def gpuslo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest_gpuslo", *args], cwd=cwd,
                           capture_output=True, text=True)
 
 
-def test_save_then_a_slower_change_is_regressed_and_fails(gputester: pytest.Pytester,
+def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pytester,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """--gpuslo-save records; the same test 10x slower fails as REGRESSED with its ratio."""
-    gputester.makepyfile(SLOW_OR_FAST)
+    """--gpuslo-save records; the same test 10x slower fails as REGRESSED with its ratio.  (Virtual
+    time: on a busy machine a real 0.2 ms sleep can take as long as a 1 ms one.)"""
+    gputester = simtester
+    gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     saved = gputester.runpytest("--gpuslo-save")
     monkeypatch.setenv("SVC_S", "0.001")
     slower = gputester.runpytest("-v")
@@ -83,14 +95,16 @@ def test_reports_json_markdown_step_summary_and_benchmark_export(gputester: pyte
     assert "test_svc[p95]" in pb.stdout
 
 
-def test_two_xdist_workers_save_without_torn_or_lost_files(gputester: pytest.Pytester) -> None:
-    """-n 2: every test's baseline is written whole, once; the summary lists them all."""
+def test_two_xdist_workers_save_without_torn_or_lost_files(simtester: pytest.Pytester) -> None:
+    """-n 2: every test's baseline is written whole, once; the summary lists them all.  (Virtual
+    time: a busy machine cannot make a run late and so unsaveable.)"""
+    gputester = simtester
     gputester.makepyfile(
         """
         import pytest
 
         @pytest.mark.parametrize("k", range(6))
-        @pytest.mark.slo(p95_ms=200, rate_hz=4000, requests=400, backend="cpu")
+        @pytest.mark.slo(p95_ms=200, rate_hz=4000, requests=400)
         def test_par(slo_request, k):
             pass
         """
@@ -108,10 +122,11 @@ def test_two_xdist_workers_save_without_torn_or_lost_files(gputester: pytest.Pyt
     assert 6 == len(rows)
 
 
-def test_cli_show_compare_accept_prune_exit_codes(gputester: pytest.Pytester,
+def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """show lists; compare exits 0 on the same run and 1 on a regression; accept promotes .last."""
-    gputester.makepyfile(SLOW_OR_FAST)
+    gputester = simtester
+    gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     gputester.runpytest("--gpuslo-save")
     cwd = gputester.path
     shown = gpuslo("show", cwd=cwd)
@@ -143,3 +158,43 @@ def test_cli_help_is_complete() -> None:
     for sub in ("show", "compare", "accept", "prune", "probe", "version"):
         assert sub in top.stdout
         assert gpuslo(sub, "--help", cwd=Path.cwd()).returncode == 0
+
+
+NOISY = """
+import os, random, pytest
+from pytest_gpuslo.backends.virtual import work
+
+@pytest.mark.slo(p95_ms=50, rate_hz=500, requests=4000, streams=2)
+def test_svc(slo_request):
+    noise = random.Random(f"{os.environ.get('RUN', '0')}-{slo_request.index}").random()
+    work(float(os.environ.get("SVC_S", "0.002")) * (0.5 + noise))
+"""
+
+
+def test_gpuslo_compare_and_the_plugin_reach_the_same_verdict(simtester: pytest.Pytester,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Three stored runs, then a 10% slower candidate: ``gpuslo compare`` on the store and the
+    candidate's .last file prints the very claims the plugin decided (one decision path)."""
+    from pytest_gpuslo.cli import main
+
+    simtester.makepyfile(NOISY)
+    for run in ("1", "2", "3"):
+        monkeypatch.setenv("RUN", run)
+        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    monkeypatch.setenv("RUN", "4")
+    monkeypatch.setenv("SVC_S", "0.0022")
+    simtester.runpytest("--gpuslo-json=r.json")
+    plugin = json.loads((simtester.path / "r.json").read_text())["results"][0]["verdict"]
+    (stored,) = (simtester.path / ".gpuslo").glob("*.json")
+    capsys.readouterr()
+    code = main(["compare", str(stored), str(simtester.path / ".gpuslo" / ".last" / stored.name)])
+    printed = capsys.readouterr().out
+
+    assert "90% upper limit from 3 runs" in plugin["baseline"][0]["detail"], plugin
+    assert printed.splitlines()[0].endswith(f": {plugin['outcome']}")
+    for claim in plugin["checks"]:
+        assert f"{claim['outcome']:<13} {claim['detail']}" in printed
+    for claim in plugin["baseline"]:
+        assert f"{claim['outcome']:<13} {claim['detail']}; {claim['reason']}" in printed
+    assert code == (1 if plugin["outcome"] == "FAIL" else 0)

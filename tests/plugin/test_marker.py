@@ -301,7 +301,7 @@ def test_cuda_backend_without_gpu_is_a_usage_error(gputester: pytest.Pytester) -
     result = gputester.runpytest("--gpuslo-backend=cuda")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--gpuslo-backend=cuda asks for the GPU backend, but it cannot run here:*"])
+    result.stderr.fnmatch_lines(["*--gpuslo-backend=cuda asks for the cuda backend, but it cannot run here:*"])
 
 
 def test_gpu_marker_skips_with_the_precise_reason(gputester: pytest.Pytester) -> None:

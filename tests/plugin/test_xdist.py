@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pytest_gpuslo import lanes
+from pytest_gpuslo.backends import devices as lanes
 
 PROBE = """
 import os, pytest

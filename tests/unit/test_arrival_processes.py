@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from scipy import stats as sst
 
 from pytest_gpuslo import arrivals as A
+from pytest_gpuslo.arrivals import Trace, describe
 from pytest_gpuslo.errors import InvalidArgument
-from pytest_gpuslo.traces import Trace, describe
 
 
 def rng(seed: int = 12345) -> np.random.Generator:
@@ -196,7 +196,7 @@ def test_bad_traces_name_the_file_the_line_and_the_fix(tmp_path: Path, content: 
 
 def test_too_large_trace_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A size limit protects the schedule builder."""
-    import pytest_gpuslo.traces as tr
+    import pytest_gpuslo.arrivals.trace as tr
 
     f = tmp_path / "big.csv"
     f.write_text("\n".join(str(i) for i in range(100)))

@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 
 from pytest_gpuslo import arrivals
+from pytest_gpuslo.arrivals import build_schedule
+from pytest_gpuslo.backends import BaseBackend
 from pytest_gpuslo.backends.cpu import Backend as CpuBackend
-from pytest_gpuslo.measurement import Recorder, Request, build_schedule, run_open_loop
+from pytest_gpuslo.measurement import run_open_loop
+from pytest_gpuslo.recorder import Recorder, Request
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import resolve, validate_marker
 
@@ -38,11 +41,10 @@ class VirtualClock:
         self.t += max(1, int(round(seconds * 1e9)))
 
 
-class SimulatedServer:
+class SimulatedServer(BaseBackend):
     """A one-lane backend that runs in virtual time: start = max(dispatch, previous end)."""
 
     name = "sim"
-    spin_ns = 0
 
     def __init__(self, clock: VirtualClock, service_ns: np.ndarray) -> None:
         self.clock, self.service_ns, self.free_at = clock, service_ns, 0
@@ -173,6 +175,7 @@ class InlineServer(SimulatedServer):
 
     def __init__(self) -> None:
         super().__init__(VirtualClock(), np.zeros(1000, np.int64))
+        self.clock = time.perf_counter_ns  # type: ignore[assignment]
         self.ticks: list[int] = []
         self.initialised_on: str | None = None
 

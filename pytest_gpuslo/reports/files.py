@@ -11,10 +11,10 @@ import json
 import math
 import platform
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from pytest_gpuslo.report import ORDER, fmt_ms
+from pytest_gpuslo.reports import Context
+from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, ordered
 
 SCHEMA = 1
 
@@ -30,48 +30,21 @@ def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] 
     }
 
 
-def _headroom(s: dict[str, Any]) -> str:
-    vals = [c.get("headroom") for c in (s.get("verdict") or {}).get("checks", []) if c.get("headroom")]
-    return f"{min(vals):.2f}x" if vals else "-"
-
-
-def _vs_baseline(s: dict[str, Any]) -> str:
-    parts = []
-    for b in (s.get("verdict") or {}).get("baseline", []):
-        ratio, ci = b.get("ratio"), b.get("ci") or [None, None]
-        if b["outcome"] == "NOT COMPARABLE":
-            parts.append("not comparable")
-        elif ratio is None:
-            parts.append(f"{b['outcome'].lower()}")
-        else:
-            band = f" [{ci[0] - 1:+.1%}, {ci[1] - 1:+.1%}]" if ci[0] is not None else ""
-            parts.append(f"{b['name'].split()[0]} {ratio - 1:+.1%}{band} {b['outcome']}")
-    return "; ".join(parts) or "no baseline"
-
-
 def markdown(summaries: Sequence[dict[str, Any]]) -> str:
     """A table for a PR comment or job summary: failures and regressions first."""
-    def key(s: dict[str, Any]) -> tuple[int, str]:
-        v = s.get("verdict") or {}
-        return (ORDER.get(v.get("outcome", ""), 3), s["nodeid"])
-
-    counts: dict[str, int] = {}
-    for s in summaries:
-        o = (s.get("verdict") or {}).get("outcome", "?")
-        counts[o] = counts.get(o, 0) + 1
-    head = ", ".join(f"{n} {o}" for o, n in sorted(counts.items(), key=lambda kv: ORDER.get(kv[0], 3)))
+    head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", f"{len(summaries)} SLO tests: {head}.", "",
              "| verdict | test | budget | p95 ms | p99 ms | headroom | vs baseline [CI at 1-2α] |",
              "|---|---|---|---|---|---|---|"]
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
-    for s in sorted(summaries, key=key):
+    for s in ordered(summaries):
         v = s.get("verdict") or {}
         budgets = " ".join(f"{k}≤{b:g}" for k, b in s["spec"]["budgets_ms"].items()) or "-"
         lat = s["latency_ms"]
         outcome = str(v.get('outcome'))
         lines.append(f"| {icon.get(outcome, outcome)} | `{s['nodeid']}` | {budgets} | "
-                     f"{fmt_ms(lat.get('p95'))} | {fmt_ms(lat.get('p99'))} | {_headroom(s)} | {_vs_baseline(s)} |")
-    notes = [(s["nodeid"], r) for s in sorted(summaries, key=key)
+                     f"{fmt_ms(lat.get('p95'))} | {fmt_ms(lat.get('p99'))} | {fmt_headroom(s)} | {change(s)} |")
+    notes = [(s["nodeid"], r) for s in ordered(summaries)
              for r in (s.get("verdict") or {}).get("reasons", [])]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
@@ -124,12 +97,17 @@ def benchmark_json(summaries: Sequence[dict[str, Any]], *, commit: str | None = 
     }
 
 
-def write(path: str | Path, text: str) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")
-    return p
-
-
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=1, default=str) + "\n"
+
+
+def render_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:
+    return dumps(results_json(summaries, holm=context.holm))
+
+
+def render_markdown(summaries: Sequence[dict[str, Any]], context: Context) -> str:
+    return markdown(summaries)
+
+
+def render_benchmark_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:
+    return dumps(benchmark_json(summaries, commit=context.commit))

@@ -9,8 +9,6 @@ clocks (load-and-batching.md §2.1).  A string form parses to the same objects:
 
 from __future__ import annotations
 
-import ast
-import hashlib
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -59,8 +57,34 @@ def to_ns(offsets_s: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return np.rint(np.asarray(offsets_s, dtype=np.float64) * NS_PER_S).astype(np.int64)
 
 
+class Process:
+    """Shared behaviour of the built-in processes: argument checks and the default generator.
+
+    A subclass sets ``name``, validates its fields in ``__post_init__`` and draws arrivals in
+    ``_draw``; ``schedule`` checks the size arguments once for all of them.
+    """
+
+    __slots__ = ()
+    name: ClassVar[str] = ""
+
+    @property
+    def mean_rate_hz(self) -> float:
+        return float(self.rate_hz)  # type: ignore[attr-defined]
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
+        """Arrival offsets in integer nanoseconds: exactly ``n`` of them, or all before ``duration_s``."""
+        _check_size(n, duration_s)
+        return self._draw(None if n is None else int(n), duration_s,
+                          rng if rng is not None else np.random.default_rng())
+
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True, slots=True)
-class Constant:
+class Constant(Process):
     """Evenly spaced arrivals, ``1/rate_hz`` apart, the first at offset 0 (wrk2's pacing)."""
 
     rate_hz: float
@@ -69,17 +93,8 @@ class Constant:
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "constant")
 
-    @property
-    def mean_rate_hz(self) -> float:
-        return float(self.rate_hz)
-
-    def schedule(
-        self,
-        n: int | None = None,
-        duration_s: float | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         period_ns = NS_PER_S / self.rate_hz
         if n is None:
             assert duration_s is not None
@@ -89,7 +104,7 @@ class Constant:
 
 
 @dataclass(frozen=True, slots=True)
-class Poisson:
+class Poisson(Process):
     """Memoryless arrivals: exponential inter-arrivals with mean ``1/rate_hz`` (MLPerf Server)."""
 
     rate_hz: float
@@ -98,18 +113,8 @@ class Poisson:
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "poisson")
 
-    @property
-    def mean_rate_hz(self) -> float:
-        return float(self.rate_hz)
-
-    def schedule(
-        self,
-        n: int | None = None,
-        duration_s: float | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
-        rng = rng if rng is not None else np.random.default_rng()
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         if n is not None:
             gaps = rng.exponential(1.0 / self.rate_hz, size=int(n))
             return to_ns(np.cumsum(gaps))
@@ -158,7 +163,7 @@ def _positive(name: str, value: Any, process: str, *, strictly: bool = True) -> 
 
 
 @dataclass(frozen=True, slots=True)
-class Gamma:
+class Gamma(Process):
     """Renewal process with Gamma inter-arrivals: burstiness as a coefficient of variation.
 
     ``cv`` = 1 is Poisson, above 1 bursty, below 1 smoother; or give ``shape`` = 1/cv**2 (vLLM's
@@ -183,14 +188,8 @@ class Gamma:
     def k(self) -> float:
         return float(self.shape) if self.shape is not None else 1.0 / float(self.cv) ** 2  # type: ignore[arg-type]
 
-    @property
-    def mean_rate_hz(self) -> float:
-        return float(self.rate_hz)
-
-    def schedule(self, n: int | None = None, duration_s: float | None = None,
-                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
-        rng = rng if rng is not None else np.random.default_rng()
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         k, scale = self.k, 1.0 / (self.rate_hz * self.k)
         return _renewal(lambda r, m: r.gamma(k, scale, m), 1.0 / self.rate_hz, n, duration_s, rng)
 
@@ -213,7 +212,7 @@ def _mmpp_check(name: str, rate_hz: float, peak_to_mean: float, burst_s: float, 
 
 
 @dataclass(frozen=True, slots=True)
-class MMPP2:
+class MMPP2(Process):
     """Two-state Markov-modulated Poisson process: calm and burst rates with mean sojourn times.
 
     Parameterised for people: the mean ``rate_hz``, ``peak_to_mean`` (burst rate over the mean) and
@@ -241,18 +240,12 @@ class MMPP2:
         total = self.burst_s + self.calm_s
         return max(0.0, float((self.rate_hz * total - self.burst_rate_hz * self.burst_s) / self.calm_s))
 
-    @property
-    def mean_rate_hz(self) -> float:
-        return float(self.rate_hz)
-
     def idc(self, window_s: float) -> float:
         """Index of dispersion of counts in windows of ``window_s`` (Fischer & Meier-Hellstern 1993)."""
         return _mmpp_idc(self.calm_rate_hz, self.burst_rate_hz, self.calm_s, self.burst_s, window_s)
 
-    def schedule(self, n: int | None = None, duration_s: float | None = None,
-                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
-        rng = rng if rng is not None else np.random.default_rng()
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         make = lambda h, r: _mmpp_make(self.calm_rate_hz, self.burst_rate_hz, self.calm_s,  # noqa: E731
                                        self.burst_s, self.start, h, r)
         return _by_horizon(make, self.rate_hz, n, duration_s, rng)
@@ -280,7 +273,7 @@ def _mmpp_make(l0: float, l1: float, d0: float, d1: float, start: str | None, ho
 
 
 @dataclass(frozen=True, slots=True)
-class OnOff:
+class OnOff(Process):
     """Interrupted Poisson process: bursts at one rate separated by silences (an MMPP-2 whose calm
     rate is 0).  The burst rate is rate_hz * (burst_s + calm_s) / burst_s."""
 
@@ -297,24 +290,18 @@ class OnOff:
     def burst_rate_hz(self) -> float:
         return float(self.rate_hz * (self.burst_s + self.calm_s) / self.burst_s)
 
-    @property
-    def mean_rate_hz(self) -> float:
-        return float(self.rate_hz)
-
     def idc(self, window_s: float) -> float:
         return _mmpp_idc(0.0, self.burst_rate_hz, self.calm_s, self.burst_s, window_s)
 
-    def schedule(self, n: int | None = None, duration_s: float | None = None,
-                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
-        rng = rng if rng is not None else np.random.default_rng()
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         make = lambda h, r: _mmpp_make(0.0, self.burst_rate_hz, self.calm_s, self.burst_s,  # noqa: E731
                                        self.start, h, r)
         return _by_horizon(make, self.rate_hz, n, duration_s, rng)
 
 
 @dataclass(frozen=True, slots=True)
-class Pareto:
+class Pareto(Process):
     """Heavy-tailed renewal: classical Pareto (Type I) inter-arrivals with tail index ``alpha``.
 
     numpy's ``pareto`` draws Lomax (Pareto II); adding 1 and scaling gives the true Pareto.  The
@@ -346,14 +333,8 @@ class Pareto:
             return 1.0 / self.rate_hz
         return (self.alpha - 1.0) / (self.alpha * self.rate_hz)
 
-    @property
-    def mean_rate_hz(self) -> float:
-        return float(self.rate_hz)
-
-    def schedule(self, n: int | None = None, duration_s: float | None = None,
-                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
-        rng = rng if rng is not None else np.random.default_rng()
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         xm, a, cap = self.xm, self.alpha, self.cap_s
 
         def gap(r: np.random.Generator, m: int) -> npt.NDArray[np.float64]:
@@ -371,7 +352,7 @@ def _thinning(lam: Any, lam_max: float, horizon: float, rng: np.random.Generator
 
 
 @dataclass(frozen=True, slots=True)
-class Diurnal:
+class Diurnal(Process):
     """Non-homogeneous Poisson with a sinusoidal rate rate_hz * (1 + amplitude sin(2 pi t / period_s + phase)).
 
     Sampled exactly by thinning.  A daily pattern compressed into a test: period_s=60 runs a
@@ -391,24 +372,18 @@ class Diurnal:
                 or not 0.0 <= self.amplitude < 1.0:
             raise InvalidArgument(f"diurnal: amplitude={self.amplitude!r} must lie in [0, 1).")
 
-    @property
-    def mean_rate_hz(self) -> float:
-        return float(self.rate_hz)
-
     def rate_at(self, t: npt.ArrayLike) -> npt.NDArray[np.float64]:
         tt = np.asarray(t, dtype=np.float64)
         return self.rate_hz * (1.0 + self.amplitude * np.sin(2 * np.pi * tt / self.period_s + self.phase))
 
-    def schedule(self, n: int | None = None, duration_s: float | None = None,
-                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
-        rng = rng if rng is not None else np.random.default_rng()
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         top = self.rate_hz * (1.0 + self.amplitude)
         return _by_horizon(lambda h, r: _thinning(self.rate_at, top, h, r), self.rate_hz, n, duration_s, rng)
 
 
 @dataclass(frozen=True, slots=True)
-class Ramp:
+class Ramp(Process):
     """Piecewise-linear rate through ``points`` [(t_s, rate_hz), ...] from t=0, held at the last
     rate afterwards.  Sampled exactly by time rescaling: the integrated rate is inverted per
     segment in closed form."""
@@ -481,10 +456,8 @@ class Ramp:
                 out[m] = t0 + (-r0 + np.sqrt(np.maximum(r0 * r0 + 2.0 * slope * rem, 0.0))) / slope
         return out
 
-    def schedule(self, n: int | None = None, duration_s: float | None = None,
-                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
-        rng = rng if rng is not None else np.random.default_rng()
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         if n is not None:
             return to_ns(self._invert(np.cumsum(rng.exponential(1.0, int(n)))))
         assert duration_s is not None
@@ -494,7 +467,7 @@ class Ramp:
 
 
 @dataclass(frozen=True, slots=True)
-class Superpose:
+class Superpose(Process):
     """Several tenants merged: the union of each part's arrivals, each part with its own stream."""
 
     parts: tuple[Any, ...]
@@ -517,134 +490,6 @@ class Superpose:
                   for p, sd in zip(self.parts, seeds)]
         return np.sort(np.concatenate(arrays), kind="stable")
 
-    def schedule(self, n: int | None = None, duration_s: float | None = None,
-                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
-        _check_size(n, duration_s)
-        rng = rng if rng is not None else np.random.default_rng()
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         return _by_horizon(self._make, self.mean_rate_hz, n, duration_s, rng)
-
-
-from pytest_gpuslo.traces import Trace  # noqa: E402  (a process too; kept in its own module)
-
-#: name -> class; the string form ``name(key=value, ...)`` builds one of these.
-PROCESSES: dict[str, type] = {
-    "constant": Constant, "poisson": Poisson, "gamma": Gamma, "mmpp2": MMPP2, "onoff": OnOff,
-    "pareto": Pareto, "diurnal": Diurnal, "ramp": Ramp, "superpose": Superpose, "trace": Trace,
-}
-#: Processes whose mean rate follows from their own arguments: the marker's rate_hz must agree.
-_SELF_RATED = ("ramp", "superpose")
-
-
-def _node_value(node: ast.AST, text: str) -> Any:
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PROCESSES:
-        return parse(ast.unparse(node))
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [_node_value(e, text) for e in node.elts]
-    try:
-        return ast.literal_eval(node)
-    except ValueError:
-        raise InvalidArgument(
-            f"cannot parse {text!r}: {ast.unparse(node)} must be a literal (number, string, list) "
-            f"or a process call.") from None
-
-
-def _parse_text(text: str) -> tuple[str, dict[str, Any]]:
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
-        raise InvalidArgument(
-            f"cannot parse {text!r}; write a process name such as 'poisson' or a call such as "
-            f"'gamma(cv=3)'."
-        ) from None
-    if isinstance(node, ast.Name):
-        return node.id, {}
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args:
-        kwargs: dict[str, Any] = {}
-        for kw in node.keywords:
-            if kw.arg is None:
-                raise InvalidArgument(f"cannot parse {text!r}: '**' is not allowed.")
-            kwargs[kw.arg] = _node_value(kw.value, text)
-        return node.func.id, kwargs
-    raise InvalidArgument(f"cannot parse {text!r}; use keyword arguments only, e.g. 'gamma(cv=3)'.")
-
-
-def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
-    """Build a process from a name, a call string or an object.
-
-    ``rate_hz`` (from the marker) fills in the rate when the string does not give one; when both
-    give one they must agree.  Processes whose mean follows from their own arguments (ramp,
-    superpose) must be within 1% of it.  With no rate at all the string is only checked and
-    ``None`` is returned, which is how the marker is validated at collection time.
-    """
-    if isinstance(value, ArrivalProcess) and not isinstance(value, str):
-        _check_mean(value, rate_hz, repr(value))
-        return value
-    if not isinstance(value, str):
-        raise InvalidArgument(
-            f"expected a process name, a call string or an arrival-process object, "
-            f"got {value!r} (type={type(value).__name__})."
-        )
-    name, kwargs = _parse_text(value)
-    if name not in PROCESSES:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(PROCESSES), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InvalidArgument(
-            f"unknown arrival process {name!r}.{hint} Known: {', '.join(sorted(PROCESSES))}."
-        )
-    _check_kwargs(name, kwargs)
-    if name in _SELF_RATED:
-        proc = _build(name, kwargs)
-        _check_mean(proc, rate_hz, value)
-        return proc  # type: ignore[no-any-return]
-    if "rate_hz" in kwargs and rate_hz is not None and kwargs["rate_hz"] is not None \
-            and float(kwargs["rate_hz"]) != float(rate_hz):
-        raise InvalidArgument(
-            f"{value!r} sets rate_hz={kwargs['rate_hz']!r} but the marker says rate_hz={rate_hz!r}; "
-            f"give the rate in one place."
-        )
-    if kwargs.get("rate_hz") is None:
-        if rate_hz is None:
-            _build(name, {**kwargs, "rate_hz": 1.0})  # check the other arguments now
-            return None
-        kwargs["rate_hz"] = rate_hz
-    return _build(name, kwargs)  # type: ignore[no-any-return]
-
-
-def _build(name: str, kwargs: dict[str, Any]) -> Any:
-    try:
-        return PROCESSES[name](**kwargs)
-    except TypeError as exc:
-        raise InvalidArgument(f"{name}: {exc}") from None
-
-
-def _check_mean(proc: Any, rate_hz: float | None, text: str) -> None:
-    if rate_hz is None:
-        return
-    mean = float(proc.mean_rate_hz)
-    if abs(mean - rate_hz) > 0.01 * rate_hz:
-        raise InvalidArgument(
-            f"{text} offers {mean:.6g} requests/s on average but the marker says rate_hz={rate_hz!r}; "
-            f"set rate_hz={mean:.6g} (the marker's rate is the promised mean load).")
-
-
-def _check_kwargs(name: str, kwargs: dict[str, Any]) -> None:
-    import inspect
-
-    fields = list(inspect.signature(PROCESSES[name]).parameters)
-    for key in kwargs:
-        if key not in fields:
-            raise InvalidArgument(f"{name} takes no argument {key!r}; it takes {', '.join(fields)}.")
-
-
-def make_rngs(seed: int, names: tuple[str, ...] = ("arrivals", "payload")) -> dict[str, np.random.Generator]:
-    """One independent generator per component, so adding a component never shifts another."""
-    children = np.random.SeedSequence(seed).spawn(len(names))
-    return {n: np.random.Generator(np.random.PCG64(c)) for n, c in zip(names, children)}
-
-
-def fingerprint(schedule_ns: npt.NDArray[np.int64]) -> str:
-    """A short digest of a schedule: equal digests mean a baseline and a candidate saw the same load."""
-    data = np.ascontiguousarray(schedule_ns, dtype="<i8").tobytes()
-    return hashlib.sha256(data).hexdigest()[:16]

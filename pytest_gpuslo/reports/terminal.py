@@ -1,4 +1,6 @@
-"""Rendering of results to text (layer 2, pure): returns strings, never touches a terminal.
+"""The terminal report: summary table, per-stage lines, a failed test's message (layer 2, pure).
+
+Returns strings, never touches a terminal.
 
 Works on the JSON-ready summaries (``SloResult.summary()``), so the same code renders results
 measured in this process, results that came back from an xdist worker and results read from a file.
@@ -6,28 +8,10 @@ measured in this process, results that came back from an xdist worker and result
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-ORDER = {"FAIL": 0, "INCONCLUSIVE": 1, "PASS": 2}
-
-
-def fmt_ms(x: float | None) -> str:
-    """Milliseconds with 3 significant digits; '-' when missing."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if math.isinf(x):
-        return "inf"
-    if x >= 100:
-        return f"{x:.0f}"
-    return f"{x:.3g}"
-
-
-def fmt_rate(x: float | None) -> str:
-    if x is None:
-        return "-"
-    return f"{x:.0f}/s" if x >= 10 else f"{x:.3g}/s"
+from pytest_gpuslo.reports.view import budgets, fmt_ms, fmt_rate, label, ordered
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool] | None = None) -> list[str]:
@@ -48,48 +32,34 @@ def _short(nodeid: str, width: int = 48) -> str:
     return nodeid if len(nodeid) <= width else "..." + nodeid[-(width - 3):]
 
 
-def _budget_cell(summary: dict[str, Any]) -> str:
-    spec = summary["spec"]
-    parts = [f"{k}<={v:g}" for k, v in spec["budgets_ms"].items()]
-    if spec.get("throughput_hz"):
-        parts.append(f">={spec['throughput_hz']:g}/s")
-    return " ".join(parts) or "-"
-
-
-def _bounded(summary: dict[str, Any], label: str) -> str:
-    value = summary["latency_ms"].get(label)
+def _bounded(summary: dict[str, Any], name: str) -> str:
+    value = summary["latency_ms"].get(name)
     verdict = summary.get("verdict") or {}
     for check in verdict.get("checks", []):
-        if check.get("p") is not None and _label(check["p"]) == label:
+        if check.get("p") is not None and label(check["p"]) == name:
             hi = check.get("upper_ms")
             return f"{fmt_ms(value)} (<{fmt_ms(hi)})" if hi is not None else f"{fmt_ms(value)} (<inf)"
     return fmt_ms(value)
 
 
-def _label(p: float) -> str:
-    text = f"{p * 100:.4f}".rstrip("0").rstrip(".")
-    return f"p{text}"
-
-
 def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> list[str]:
     """The terminal summary: one row per SLO test, failures first; ``verbose`` adds claims and stages."""
-    ordered = sorted(summaries, key=lambda s: (ORDER.get((s.get("verdict") or {}).get("outcome", ""), 3),
-                                               s["nodeid"]))
+    ordered_ = ordered(summaries)
     header = ["test", "n", "offered", "achieved", "p50 ms", "p95 ms", "p99 ms", "budget ms",
               "lag p99", "verdict"]
     rows = []
-    for s in ordered:
+    for s in ordered_:
         verdict = (s.get("verdict") or {}).get("outcome", "-")
         rows.append([
             _short(s["nodeid"]), str(s["n"]), fmt_rate(s.get("offered_hz")),
             fmt_rate(s.get("throughput_hz")),
-            _bounded(s, "p50"), _bounded(s, "p95"), _bounded(s, "p99"), _budget_cell(s),
+            _bounded(s, "p50"), _bounded(s, "p95"), _bounded(s, "p99"), budgets(s),
             fmt_ms(s["lag_ms"].get("p99")), verdict,
         ])
     lines = table(header, rows, [False, True, True, True, True, True, True, False, True, False])
     lines.append("(x) after a percentile: its upper confidence bound; a claim passes when that "
                  "bound is under budget.")
-    for s in ordered:
+    for s in ordered_:
         v = s.get("verdict") or {}
         detail: list[str] = []
         if v.get("outcome") != "PASS":

@@ -1,4 +1,4 @@
-"""GPU lanes across processes: at most one SLO test per GPU at a time (layer 3, stdlib only).
+"""Which GPUs a process sees, and who holds them: at most one SLO test per GPU at a time.
 
 pytest-xdist workers are pinned to GPUs, but when workers outnumber GPUs two of them share one.
 An exclusive ``flock`` on a file named after the GPU's PCI bus id (the same physical card in every
@@ -60,16 +60,9 @@ def worker_index(worker_id: str) -> int:
 
 def count_gpus() -> int:
     """GPUs on this host, from NVML (no CUDA context in the controller); 0 when none."""
-    try:
-        import pynvml
+    from pytest_gpuslo.backends.nvml import count_devices
 
-        pynvml.nvmlInit()
-        try:
-            return int(pynvml.nvmlDeviceGetCount())
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:  # noqa: BLE001 - no driver, no library: no GPUs
-        return 0
+    return count_devices()
 
 
 def visible_env() -> str | None:

@@ -14,7 +14,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_gpuslo.report import ORDER, fmt_ms
+from pytest_gpuslo.reports import Context
+from pytest_gpuslo.reports.view import change, fmt_headroom, fmt_ms, ordered
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#111;max-width:1280px}
@@ -184,33 +185,19 @@ def _statement(s: dict[str, Any]) -> str:
     return "".join(f'<p class="note mono">{html.escape(p)}</p>' for p in parts)
 
 
-def _change(s: dict[str, Any]) -> str:
-    out = []
-    for b in (s.get("verdict") or {}).get("baseline", []):
-        r, ci = b.get("ratio"), b.get("ci") or [None, None]
-        if r is None:
-            out.append(b["outcome"].lower())
-        elif ci[0] is not None:
-            out.append(f"{r - 1:+.1%} [{ci[0] - 1:+.1%}, {ci[1] - 1:+.1%}] {b['outcome']}")
-        else:
-            out.append(f"{r - 1:+.1%} {b['outcome']}")
-    return "; ".join(out) or "no baseline"
-
-
 def render(summaries: Sequence[dict[str, Any]]) -> str:
     """The whole report as one HTML string."""
-    ordered = sorted(summaries, key=lambda s: (ORDER.get((s.get("verdict") or {}).get("outcome", ""), 3), s["nodeid"]))
+    tests = ordered(summaries)
     rows = []
-    for i, s in enumerate(ordered):
+    for i, s in enumerate(tests):
         v = (s.get("verdict") or {}).get("outcome", "?")
-        heads = [c.get("headroom") for c in (s.get("verdict") or {}).get("checks", []) if c.get("headroom")]
         budgets = " ".join(f"{k}≤{b:g}" for k, b in s["spec"]["budgets_ms"].items())
         rows.append(f'<tr><td class="{v}">{v}</td><td><a href="#t{i}">{html.escape(s["nodeid"])}</a></td>'
                     f"<td>{html.escape(budgets)}</td><td>{fmt_ms(s['latency_ms'].get('p95'))}</td>"
                     f"<td>{fmt_ms(s['latency_ms'].get('p99'))}</td>"
-                    f"<td>{(f'{min(heads):.2f}x' if heads else '-')}</td><td>{html.escape(_change(s))}</td></tr>")
+                    f"<td>{fmt_headroom(s)}</td><td>{html.escape(change(s, named=False))}</td></tr>")
     sections = []
-    for i, s in enumerate(ordered):
+    for i, s in enumerate(tests):
         v = (s.get("verdict") or {}).get("outcome", "?")
         machine = s.get("machine") or {}
         dev = machine.get("gpu") or machine.get("cpu") or s.get("backend")
@@ -225,8 +212,12 @@ def render(summaries: Sequence[dict[str, Any]]) -> str:
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>pytest-gpuslo report</title>"
             f"<style>{CSS}</style></head><body><h1>pytest-gpuslo: tail-latency SLOs</h1>"
-            f'<p class="note">{len(ordered)} SLO tests, {created}. Latency is measured from each '
+            f'<p class="note">{len(tests)} SLO tests, {created}. Latency is measured from each '
             f"request's scheduled arrival; headroom is the budget over the upper confidence bound.</p>"
             "<table><tr><th>verdict</th><th>test</th><th>budget ms</th><th>p95 ms</th><th>p99 ms</th>"
             f"<th>headroom</th><th>vs baseline</th></tr>{''.join(rows)}</table>"
             f"{''.join(sections)}</body></html>")
+
+
+def render_html(summaries: Sequence[dict[str, Any]], context: Context) -> str:
+    return render(summaries)

@@ -13,25 +13,13 @@ import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from pytest_gpuslo.arrivals.processes import Process, _check_rate, to_ns
 from pytest_gpuslo.errors import InvalidArgument
-
-
-class _Arrivals:
-    """``pytest_gpuslo.arrivals``, imported on first use: it imports this module to register Trace."""
-
-    def __getattr__(self, name: str) -> Any:
-        from pytest_gpuslo import arrivals
-
-        return getattr(arrivals, name)
-
-
-_arr = _Arrivals()
 
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 KINDS = ("timestamps", "intervals")
@@ -149,7 +137,7 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
 
 
 @dataclass(frozen=True, slots=True)
-class Trace:
+class Trace(Process):
     """Replay recorded arrivals, rescaled to ``rate_hz`` (None keeps the recorded rate).
 
     ``loop`` repeats the trace to fill the requested size; ``loop=False`` truncates at its end.
@@ -167,7 +155,7 @@ class Trace:
 
     def __post_init__(self) -> None:
         if self.rate_hz is not None:
-            _arr._check_rate(self.rate_hz, "trace")
+            _check_rate(self.rate_hz, "trace")
         if not os.path.exists(self.path):
             raise InvalidArgument(f"trace {self.path}: no such file; give a path relative to the "
                                   f"directory pytest runs in, or an absolute one.")
@@ -191,9 +179,8 @@ class Trace:
         period = t[-1] + (t[-1] / (t.size - 1))  # one mean gap after the last arrival before looping
         return t * scale, period * scale
 
-    def schedule(self, n: int | None = None, duration_s: float | None = None,
-                 rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
-        _arr._check_size(n, duration_s)
+    def _draw(self, n: int | None, duration_s: float | None,
+              rng: np.random.Generator) -> npt.NDArray[np.int64]:
         t, period = self._scaled()
         if n is not None:
             reps = math.ceil(n / t.size) if self.loop else 1
@@ -203,7 +190,7 @@ class Trace:
             reps = max(1, math.ceil(duration_s / period)) if self.loop else 1
             out = (t[None, :] + period * np.arange(reps)[:, None]).ravel()
             out = out[out < duration_s]
-        return _arr.to_ns(out)
+        return to_ns(out)
 
 
 def _idc(times: npt.NDArray[np.float64], window: float) -> float | None:
@@ -256,4 +243,4 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
             "closest": fit, "marker": f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)'}
 
 
-__all__ = ["Trace", "describe", "Path"]
+__all__ = ["Trace", "describe"]

@@ -1,0 +1,146 @@
+"""The registry of arrival processes and their string form (layer 1).
+
+``parse`` turns the marker's ``arrivals=`` (a name such as ``"poisson"``, a call string such as
+``"gamma(cv=3)"``, read with ``ast`` and never evaluated, or a process object) into a process.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from pytest_gpuslo.arrivals.processes import (
+    MMPP2,
+    ArrivalProcess,
+    Constant,
+    Diurnal,
+    Gamma,
+    OnOff,
+    Pareto,
+    Poisson,
+    Ramp,
+    Superpose,
+)
+from pytest_gpuslo.arrivals.trace import Trace
+from pytest_gpuslo.errors import InvalidArgument
+
+#: The registry: name -> class; the string form ``name(key=value, ...)`` builds one of these.
+#: A new process is a module (a frozen dataclass with ``mean_rate_hz`` and ``schedule``; subclass
+#: ``processes.Process`` for the argument checks) plus one line here.
+PROCESSES: dict[str, type] = {
+    "constant": Constant,
+    "poisson": Poisson,
+    "gamma": Gamma,
+    "mmpp2": MMPP2,
+    "onoff": OnOff,
+    "pareto": Pareto,
+    "diurnal": Diurnal,
+    "ramp": Ramp,
+    "superpose": Superpose,
+    "trace": Trace,
+}
+#: Processes whose mean rate follows from their own arguments: the marker's rate_hz must agree.
+_SELF_RATED = ("ramp", "superpose")
+
+
+def _node_value(node: ast.AST, text: str) -> Any:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PROCESSES:
+        return parse(ast.unparse(node))
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_node_value(e, text) for e in node.elts]
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise InvalidArgument(
+            f"cannot parse {text!r}: {ast.unparse(node)} must be a literal (number, string, list) "
+            f"or a process call.") from None
+
+
+def _parse_text(text: str) -> tuple[str, dict[str, Any]]:
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        raise InvalidArgument(
+            f"cannot parse {text!r}; write a process name such as 'poisson' or a call such as "
+            f"'gamma(cv=3)'."
+        ) from None
+    if isinstance(node, ast.Name):
+        return node.id, {}
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args:
+        kwargs: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise InvalidArgument(f"cannot parse {text!r}: '**' is not allowed.")
+            kwargs[kw.arg] = _node_value(kw.value, text)
+        return node.func.id, kwargs
+    raise InvalidArgument(f"cannot parse {text!r}; use keyword arguments only, e.g. 'gamma(cv=3)'.")
+
+
+def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
+    """Build a process from a name, a call string or an object.
+
+    ``rate_hz`` (from the marker) fills in the rate when the string does not give one; when both
+    give one they must agree.  Processes whose mean follows from their own arguments (ramp,
+    superpose) must be within 1% of it.  With no rate at all the string is only checked and
+    ``None`` is returned, which is how the marker is validated at collection time.
+    """
+    if isinstance(value, ArrivalProcess) and not isinstance(value, str):
+        _check_mean(value, rate_hz, repr(value))
+        return value
+    if not isinstance(value, str):
+        raise InvalidArgument(
+            f"expected a process name, a call string or an arrival-process object, "
+            f"got {value!r} (type={type(value).__name__})."
+        )
+    name, kwargs = _parse_text(value)
+    if name not in PROCESSES:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(PROCESSES), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise InvalidArgument(
+            f"unknown arrival process {name!r}.{hint} Known: {', '.join(sorted(PROCESSES))}."
+        )
+    _check_kwargs(name, kwargs)
+    if name in _SELF_RATED:
+        proc = _build(name, kwargs)
+        _check_mean(proc, rate_hz, value)
+        return proc  # type: ignore[no-any-return]
+    if "rate_hz" in kwargs and rate_hz is not None and kwargs["rate_hz"] is not None \
+            and float(kwargs["rate_hz"]) != float(rate_hz):
+        raise InvalidArgument(
+            f"{value!r} sets rate_hz={kwargs['rate_hz']!r} but the marker says rate_hz={rate_hz!r}; "
+            f"give the rate in one place."
+        )
+    if kwargs.get("rate_hz") is None:
+        if rate_hz is None:
+            _build(name, {**kwargs, "rate_hz": 1.0})  # check the other arguments now
+            return None
+        kwargs["rate_hz"] = rate_hz
+    return _build(name, kwargs)  # type: ignore[no-any-return]
+
+
+def _build(name: str, kwargs: dict[str, Any]) -> Any:
+    try:
+        return PROCESSES[name](**kwargs)
+    except TypeError as exc:
+        raise InvalidArgument(f"{name}: {exc}") from None
+
+
+def _check_mean(proc: Any, rate_hz: float | None, text: str) -> None:
+    if rate_hz is None:
+        return
+    mean = float(proc.mean_rate_hz)
+    if abs(mean - rate_hz) > 0.01 * rate_hz:
+        raise InvalidArgument(
+            f"{text} offers {mean:.6g} requests/s on average but the marker says rate_hz={rate_hz!r}; "
+            f"set rate_hz={mean:.6g} (the marker's rate is the promised mean load).")
+
+
+def _check_kwargs(name: str, kwargs: dict[str, Any]) -> None:
+    import inspect
+
+    fields = list(inspect.signature(PROCESSES[name]).parameters)
+    for key in kwargs:
+        if key not in fields:
+            raise InvalidArgument(f"{name} takes no argument {key!r}; it takes {', '.join(fields)}.")

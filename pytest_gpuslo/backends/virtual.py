@@ -1,0 +1,109 @@
+"""A backend in virtual time, for testing behaviour on a busy machine (not in the registry).
+
+The dispatcher's clock only moves when it sleeps, and each request's service time is what its
+body declares with ``work(seconds)`` (or ``default_service_s``), so a run is exact and
+deterministic: an M/G/c FIFO queue (Kiefer-Wolfowitz: each request starts on the lane that frees
+first) computed while the schedule is dispatched.  A test registers it with
+``backends.REGISTRY["virtual"] = "pytest_gpuslo.backends.virtual"`` and marks
+``backend="virtual"``; the plugin, the gate, baselines and reports then run for real on
+latencies that no other process on the machine can disturb.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
+from typing import TYPE_CHECKING, Any
+
+from pytest_gpuslo.backends import BaseBackend, no_devices
+
+if TYPE_CHECKING:
+    from pytest_gpuslo.recorder import Recorder, Request
+
+#: Service time of a request whose body declares none.
+default_service_s = 0.001
+_pending = threading.local()
+
+
+def work(seconds: float) -> None:
+    """Declare ``seconds`` of service for the request whose body is running (adds up)."""
+    _pending.seconds = getattr(_pending, "seconds", 0.0) + float(seconds)
+
+
+def probe() -> str | None:
+    return None
+
+
+def hold(devices: int) -> ContextManager[None]:
+    return no_devices("virtual", devices)
+
+
+def graph_replay(fn: Callable[[int], Any], lanes: int) -> Any:
+    from pytest_gpuslo.backends.cpu import EagerReplay
+
+    return EagerReplay(fn, lanes)
+
+
+class DeviceOps:
+    """No device: the CPU's numpy twin."""
+
+    def __new__(cls) -> Any:  # noqa: D102 - the CPU's ops, under this backend's name
+        from pytest_gpuslo.backends.cpu import DeviceOps as CpuOps
+
+        return CpuOps()
+
+
+class Backend(BaseBackend):
+    """``lanes`` servers in virtual time; the body runs at dispatch, its declared work is queued."""
+
+    name = "virtual"
+
+    def __init__(self, start_ns: int = 10**12) -> None:
+        self.now = start_ns
+
+    def clock(self) -> int:  # type: ignore[override]
+        return self.now
+
+    def sleep(self, seconds: float) -> None:  # type: ignore[override]
+        self.now += max(1, int(round(seconds * 1e9)))
+
+    def open(self, lanes: int, body: Callable[["Request"], Any], recorder: "Recorder") -> None:
+        self.rec, self.body = recorder, body
+        self.free_at = [0] * lanes
+
+    def prime(self, request: "Request", timeout_s: float) -> None:
+        return None
+
+    def _service_ns(self, req: "Request") -> tuple[int, BaseException | None]:
+        _pending.seconds = 0.0
+        error = None
+        try:
+            self.body(req)
+        except Exception as exc:  # noqa: BLE001 - kept as the request's error, like a real lane
+            error = exc
+        seconds = _pending.seconds or default_service_s
+        _pending.seconds = 0.0
+        return int(round(seconds * 1e9)), error
+
+    def submit(self, req: "Request") -> None:
+        lane = min(range(len(self.free_at)), key=self.free_at.__getitem__)
+        req.lane = lane
+        service, error = self._service_ns(req)
+        start = max(self.now, self.free_at[lane])
+        self.free_at[lane] = start + service
+        rec = self.rec
+        rec.lane[req.index] = lane
+        rec.start_ns[req.index], rec.end_ns[req.index] = start, start + service
+        if error is not None:
+            rec.record_error(req.index, error)
+        rec.complete_one()
+
+    def wait(self, deadline_ns: int) -> None:
+        self.now = max(self.now, *self.free_at)
+
+    def close(self) -> None:
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "virtual", "cpu": "virtual time"}

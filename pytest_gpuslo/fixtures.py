@@ -1,0 +1,230 @@
+"""The fixtures of pytest-gpuslo (``slo_request``, ``slo_run``, ``slo_payloads`` and the GPU helpers).
+
+Imported by the plugin module, so pytest finds them; loading stays cheap (pytest, stdlib, the
+session): what a fixture needs is imported when it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_gpuslo import spec as _spec
+from pytest_gpuslo.errors import BackendUnavailable, InvalidArgument
+from pytest_gpuslo.session import MARKER, OCCUPANCY_KEY, SESSION_KEY, SPEC_KEY, SloSession, attach
+
+if TYPE_CHECKING:
+    from pytest_gpuslo.recorder import Request
+    from pytest_gpuslo.result import SloResult
+
+
+def _session(request: pytest.FixtureRequest) -> SloSession:
+    return request.config.stash[SESSION_KEY]
+
+
+@pytest.fixture
+def slo_request(request: pytest.FixtureRequest) -> "Request":
+    """The current request inside the body of a ``@pytest.mark.slo`` test.
+
+    The plugin replaces this value on every call of the body; the value set up here is only a
+    placeholder (index -1).
+    """
+    if request.node.get_closest_marker(MARKER) is None:
+        pytest.fail(
+            f"{request.node.nodeid}: the slo_request fixture exists only in a test marked "
+            f"@pytest.mark.slo(...); add the marker, or use slo_run(handler, ...) whose handler "
+            f"receives the request.", pytrace=False)
+    from pytest_gpuslo.recorder import Recorder, Request
+
+    return Request(-1, 0.0, None, Recorder(0))
+
+
+@pytest.fixture
+def slo_payloads() -> Any:
+    """Payloads handed to requests as ``req.payload``: override in a conftest.
+
+    Return a sequence (cycled in order), a callable ``index -> payload``, or ``None``.
+    """
+    return None
+
+
+@pytest.fixture
+def slo_arrivals(request: pytest.FixtureRequest) -> Any:
+    """The arrival process of the current ``@pytest.mark.slo`` test, as an object."""
+    from pytest_gpuslo import arrivals
+
+    spec = request.node.stash.get(SPEC_KEY, None)
+    if spec is None:
+        pytest.fail(f"{request.node.nodeid}: slo_arrivals needs a test marked @pytest.mark.slo.",
+                    pytrace=False)
+    return arrivals.parse(spec.arrivals, rate_hz=spec.rate_hz)
+
+
+@pytest.fixture
+def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
+    """Run a handler open-loop and return its ``SloResult`` for custom assertions.
+
+    ``slo_run(handler, rate_hz=200, streams=4, requests=2000, p95_ms=40)`` takes the marker's
+    arguments; ``handler(req)`` is one request.  The verdict is in ``result.verdict``; nothing
+    fails by itself, so assert what you need (``assert result.passed``).
+    """
+    session = _session(request)
+    item = request.node
+    calls = [0]
+
+    def run(handler: Callable[["Request"], Any], /, *, payloads: Any = None, **kwargs: Any) -> "SloResult":
+        __tracebackhide__ = True
+        calls[0] += 1
+        nodeid = item.nodeid if calls[0] == 1 else f"{item.nodeid}[slo_run {calls[0]}]"
+        where = f"{nodeid}: slo_run"
+        if not callable(handler):
+            raise InvalidArgument(f"{where}: handler={handler!r} is not callable; pass a function "
+                                  f"taking one request.")
+        try:
+            checked = _spec.validate_marker((), kwargs, where)
+            spec = session.resolve(checked, nodeid)
+        except InvalidArgument as exc:
+            raise InvalidArgument(str(exc)) from None
+        result = session.run(spec, handler, nodeid=nodeid, payloads=payloads)
+        attach(item, result)
+        return result
+
+    return run
+
+
+def _feature(what: str) -> Callable[..., Any]:
+    """A GPU helper from the backend that provides it, or skip saying why it cannot run here."""
+    from pytest_gpuslo import backends
+
+    try:
+        return backends.feature(what)
+    except BackendUnavailable as exc:
+        pytest.skip(f"slo_{exc}")
+
+
+@pytest.fixture
+def slo_streams() -> Callable[[int], list[Any]]:
+    """``slo_streams(n)``: n non-blocking CUDA streams from the session's pool (created once)."""
+    return _feature("streams")
+
+
+@pytest.fixture
+def slo_pinned(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """``slo_pinned(shape, dtype)``: a host buffer, page-locked on the CUDA backend.
+
+    Allocate in set-up, never inside the measured body (pinning costs about 0.35 ms/MiB).  Every
+    buffer stays referenced until the test ends, after all its copies completed, so the pool can
+    never hand a block still being written by DMA to another allocation.
+    """
+    from pytest_gpuslo import backends
+
+    ops = backends.device_ops(_session(request).backend_for(request.node))
+    kept: list[Any] = []
+
+    def make(shape: Any, dtype: Any = "float32") -> Any:
+        buf = ops.host(shape, dtype, pinned=True)
+        kept.append(buf)
+        return buf
+
+    yield make
+    kept.clear()
+    ops.release()
+
+
+@pytest.fixture
+def slo_pipeline(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """``slo_pipeline(compute, in_shape, out_shape, dtype, pinned=True)`` -> ``Pipeline``.
+
+    Call the pipeline in the body as ``pipe(slo_request, host_input)``: H2D, ``compute(d_in,
+    d_out)`` and D2H on the request's stream, each a timed stage; the summary then reports per-stage
+    p50/p95 and the HtoD/DtoH overlap with compute.
+    """
+    from pytest_gpuslo import backends
+    from pytest_gpuslo.pipeline import Pipeline
+
+    session = _session(request)
+    name = session.backend_for(request.node)
+    ops = backends.device_ops(name)
+    spec = request.node.stash.get(SPEC_KEY, None)
+    made: list[Pipeline] = []
+
+    def make(compute: Callable[[Any, Any], Any], in_shape: Any, out_shape: Any,
+             dtype: Any = "float32", *, lanes: int | None = None, pinned: bool = True,
+             depth: int = 2) -> Pipeline:
+        n = lanes if lanes is not None else (spec.streams if spec is not None else 1)
+        pipe = Pipeline(ops, compute, in_shape, out_shape, dtype, n, pinned=pinned, depth=depth)
+        made.append(pipe)
+        return pipe
+
+    yield make
+    made.clear()
+    ops.release()
+
+
+@pytest.fixture
+def slo_graph(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``slo_graph(fn, lanes=None)``: replay ``fn(lane)`` as a captured CUDA graph per lane.
+
+    Multi-kernel bodies spend most of their host time launching (about 6 us a kernel); a graph
+    issues them all with one call.  ``fn(lane)`` enqueues the kernels on the current stream using
+    lane ``lane``'s buffers; the body copies its input into them, then calls ``replay(slo_request)``.
+    ``lanes`` defaults to the test's ``streams``.  On the CPU backend ``fn(lane)`` simply runs, so
+    the same test works without a GPU (``replay.captured`` says which).
+    """
+    session = _session(request)
+    spec = request.node.stash.get(SPEC_KEY, None)
+
+    def make(fn: Callable[[int], Any], lanes: int | None = None) -> Any:
+        n = int(lanes if lanes is not None else (spec.streams if spec is not None else 1))
+        if n < 1:
+            raise InvalidArgument(f"slo_graph: lanes={lanes!r} must be at least 1.")
+        from pytest_gpuslo import backends
+
+        return backends.graph_replay(session.backend_for(request.node), fn, n)
+
+    return make
+
+
+@pytest.fixture
+def slo_occupancy(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
+    """``slo_occupancy(raw_kernel, block, dynamic_smem=0)``: theoretical occupancy and its limiter.
+
+    The figures are also reported beside the test's verdict (``-v``, JSON).
+    """
+    occupancy = _feature("occupancy")
+    item = request.node
+
+    def measure(kernel: Any, block: int, dynamic_smem: int = 0) -> dict[str, Any]:
+        result = occupancy(kernel, block, dynamic_smem)
+        item.stash.setdefault(OCCUPANCY_KEY, []).append(result)
+        return result
+
+    return measure
+
+
+@pytest.fixture
+def slo_batcher() -> Iterator[Callable[..., Any]]:
+    """``slo_batcher(process, adaptive=True, **settings)``: a batcher in front of ``process``.
+
+    ``process(batch) -> results`` runs on the batcher's worker thread (CuPy work there uses the
+    GPU on either backend); call the batcher from the body of an SLO test
+    (``batcher(slo_request.payload)``) to measure the batched service as a whole.  Batchers are
+    drained and closed at teardown.  The call waits for its batch, so give such tests
+    ``backend="cpu"`` lanes: on the CUDA backend the body runs on the launcher, and a waiting body
+    serialises it (it still works, and shows as schedule lag).
+    """
+    from pytest_gpuslo.batching import AdaptiveBatcher, FixedBatcher
+
+    made: list[Any] = []
+
+    def make(process: Callable[..., Any], *, adaptive: bool = True, **settings: Any) -> Any:
+        cls = AdaptiveBatcher if adaptive else FixedBatcher
+        b = cls(process, **settings)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.close(drain=True)

@@ -1,0 +1,207 @@
+"""What a run records: the request a body sees, the recorder its lanes stamp, the raw run data.
+
+Layer 2 (numpy only).  The dispatcher and the backends write per-request host timestamps into a
+``Recorder``; after the run they become a ``RunData`` (every array in scheduled order, times
+relative to the run's start), which ``result.SloResult`` reads.  Backends import only this
+module of the driver's, so data flows one way: driver/backend -> run data -> gate -> result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Clock = Callable[[], int]
+
+
+class Request:
+    """One request, as the body of a marked test (``slo_request``) or a handler sees it."""
+
+    __slots__ = ("index", "scheduled_ms", "lane", "payload", "_recorder", "_stage")
+
+    def __init__(self, index: int, scheduled_ms: float, payload: Any, recorder: "Recorder") -> None:
+        #: position in the schedule (warm-up requests included), 0-based.
+        self.index = index
+        #: offset of the scheduled arrival from the run's start, in milliseconds.
+        self.scheduled_ms = scheduled_ms
+        #: the lane (worker thread or CUDA stream) that runs it; set when it starts.
+        self.lane = -1
+        self.payload = payload
+        self._recorder = recorder
+        self._stage: Callable[[Request, str], contextlib.AbstractContextManager[None]] | None = None
+
+    def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """Time a named part of the request: ``with req.stage("tokenize"): ...``."""
+        if self._stage is not None:
+            return self._stage(self, name)
+        return self._recorder.host_stage(self.index, name)
+
+    def record_stage(self, name: str, begin_ns: int, end_ns: int) -> None:
+        """Record a stage measured elsewhere (host ``perf_counter_ns`` stamps), e.g. by a batcher."""
+        if self.index < 0:
+            return
+        begin, end = self._recorder.stage_arrays(name)
+        begin[self.index], end[self.index] = begin_ns, end_ns
+
+    def __repr__(self) -> str:
+        return f"Request(index={self.index}, scheduled_ms={self.scheduled_ms:.3f}, lane={self.lane})"
+
+
+class Recorder:
+    """Per-request timestamps filled in by the dispatcher and the backend's lanes."""
+
+    def __init__(self, n: int, clock: Clock = time.perf_counter_ns) -> None:
+        self.n = n
+        self.clock = clock
+        self.dispatch_ns = np.full(n, -1, dtype=np.int64)
+        self.start_ns = np.full(n, -1, dtype=np.int64)
+        self.end_ns = np.full(n, -1, dtype=np.int64)
+        self.lane = np.full(n, -1, dtype=np.int32)
+        self.failed = np.zeros(n, dtype=bool)
+        self.stages: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+        self.first_error: str | None = None
+        self.first_error_index: int | None = None
+        self.fatal: BaseException | None = None
+        #: set when waiting gave up: lanes still running must not touch the arrays meaningfully.
+        self.abandoned = False
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
+        self._completed = 0
+        self._submitted = 0
+
+    def stage_arrays(self, name: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        arrays = self.stages.get(name)
+        if arrays is None:
+            with self._lock:
+                arrays = self.stages.setdefault(
+                    name, (np.full(self.n, -1, np.int64), np.full(self.n, -1, np.int64)))
+        return arrays
+
+    @contextlib.contextmanager
+    def host_stage(self, index: int, name: str) -> Iterator[None]:
+        if index < 0:  # a priming call: not timed
+            yield
+            return
+        begin, end = self.stage_arrays(name)
+        begin[index] = self.clock()
+        try:
+            yield
+        finally:
+            end[index] = self.clock()
+
+    def record_error(self, index: int, exc: BaseException) -> None:
+        self.failed[index] = True
+        with self._lock:
+            if self.first_error is None:
+                self.first_error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                self.first_error_index = index
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.fatal is None:
+                self.fatal = exc
+
+    def set_submitted(self, count: int) -> None:
+        with self._done:
+            self._submitted = count
+
+    def complete_one(self, count: int = 1) -> None:
+        with self._done:
+            self._completed += count
+            if self._completed >= self._submitted:
+                self._done.notify_all()
+
+    def wait_all(self, deadline_ns: int) -> None:
+        with self._done:
+            while self._completed < self._submitted:
+                left = (deadline_ns - self.clock()) / 1e9
+                if left <= 0:
+                    return
+                self._done.wait(timeout=min(left, 0.25))
+
+    @property
+    def all_done(self) -> bool:
+        return self._completed >= self._submitted
+
+
+@dataclass(frozen=True, slots=True)
+class StageTimes:
+    """Host or device stamps of one named stage; ``-1`` where a request did not enter it."""
+
+    begin_ns: npt.NDArray[np.int64]
+    end_ns: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """Raw stamps of one run, every array indexed by schedule position (warm-up included).
+
+    Times are nanoseconds relative to the run's start ``t0``; ``-1`` marks "never happened".
+    """
+
+    scheduled_ns: npt.NDArray[np.int64]
+    dispatch_ns: npt.NDArray[np.int64]
+    start_ns: npt.NDArray[np.int64]
+    end_ns: npt.NDArray[np.int64]
+    lane: npt.NDArray[np.int32]
+    failed: npt.NDArray[np.bool_]
+    stages: dict[str, StageTimes]
+    timeout_ns: int
+    first_error: str | None = None
+    first_error_index: int | None = None
+
+    @classmethod
+    def from_recorder(cls, rec: Recorder, schedule: npt.NDArray[np.int64], t0: int,
+                      timeout_s: float) -> "RunData":
+        def rel(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            return np.where(a >= 0, a - t0, -1).astype(np.int64)
+
+        stages = {name: StageTimes(rel(b), rel(e)) for name, (b, e) in rec.stages.items()}
+        return cls(
+            scheduled_ns=np.asarray(schedule, dtype=np.int64).copy(),
+            dispatch_ns=rel(rec.dispatch_ns),
+            start_ns=rel(rec.start_ns),
+            end_ns=rel(rec.end_ns),
+            lane=rec.lane.copy(),
+            failed=rec.failed.copy(),
+            stages=stages,
+            timeout_ns=int(timeout_s * 1e9),
+            first_error=rec.first_error,
+            first_error_index=rec.first_error_index,
+        )
+
+    def extended(self, other: "RunData", shift_ns: int) -> "RunData":
+        """This run followed by ``other``, whose times (relative to its own start) move by
+        ``shift_ns`` so that both share the schedule's clock (a later sequential look)."""
+        def cat(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            return np.concatenate([a, np.where(b >= 0, b + shift_ns, -1)])
+
+        stages = {}
+        for name in set(self.stages) | set(other.stages):
+            mine = self.stages.get(name) or StageTimes(np.full(self.lane.size, -1, np.int64),
+                                                      np.full(self.lane.size, -1, np.int64))
+            theirs = other.stages.get(name) or StageTimes(np.full(other.lane.size, -1, np.int64),
+                                                         np.full(other.lane.size, -1, np.int64))
+            stages[name] = StageTimes(cat(mine.begin_ns, theirs.begin_ns), cat(mine.end_ns, theirs.end_ns))
+        return RunData(
+            scheduled_ns=np.concatenate([self.scheduled_ns, other.scheduled_ns + shift_ns]),
+            dispatch_ns=cat(self.dispatch_ns, other.dispatch_ns),
+            start_ns=cat(self.start_ns, other.start_ns),
+            end_ns=cat(self.end_ns, other.end_ns),
+            lane=np.concatenate([self.lane, other.lane]),
+            failed=np.concatenate([self.failed, other.failed]),
+            stages=stages, timeout_ns=self.timeout_ns,
+            first_error=self.first_error or other.first_error,
+            first_error_index=self.first_error_index if self.first_error else other.first_error_index,
+        )
+
+    @property
+    def timed_out(self) -> npt.NDArray[np.bool_]:
+        """Never completed, or completed later than ``timeout_s`` after the scheduled arrival."""
+        late = (self.end_ns - self.scheduled_ns) > self.timeout_ns
+        return (self.end_ns < 0) | late

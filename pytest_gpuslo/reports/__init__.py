@@ -1,0 +1,69 @@
+"""Report formats: the registry the plugin's options and writers come from (layer 2, pure).
+
+Each format is one module with a ``render(summaries, context) -> str`` function and one line in
+``FORMATS``; its ``--gpuslo-<flag>`` option and ``gpuslo_<key>`` ini key are declared from that
+line, and the session writes every format asked for, each on its own (a failed write is
+reported after the others are written).  Renderers are imported only when used, so matplotlib
+loads only for the HTML report.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a renderer may need beyond the summaries."""
+
+    #: Holm-adjusted p-values of the session's blocking claims (``gate.suite_holm``).
+    holm: dict[str, float] = field(default_factory=dict)
+    commit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFormat:
+    """One report file the user can ask for."""
+
+    #: setting key: ``--gpuslo-<key with dashes>`` and ini ``gpuslo_<key>``.
+    key: str
+    help: str
+    #: ``"module:function"`` rendering ``(summaries, Context) -> str``.
+    renderer: str
+    #: a module the renderer needs, and the pip extra that installs it.
+    needs: tuple[str, str] | None = None
+
+    @property
+    def flag(self) -> str:
+        return self.key.replace("_", "-")
+
+    def render(self, summaries: Sequence[dict[str, Any]], context: Context) -> str:
+        module, _, name = self.renderer.partition(":")
+        fn: Callable[[Sequence[dict[str, Any]], Context], str] = getattr(importlib.import_module(module), name)
+        return fn(summaries, context)
+
+
+#: The registry, in the order reports are written.
+FORMATS: tuple[ReportFormat, ...] = (
+    ReportFormat("json", "Write every SLO result to this JSON file (schema in docs/reports.md)",
+                 "pytest_gpuslo.reports.files:render_json"),
+    ReportFormat("md", "Write a markdown summary fit for a pull-request comment",
+                 "pytest_gpuslo.reports.files:render_markdown"),
+    ReportFormat("html", "Write a self-contained HTML report with charts per test (needs matplotlib)",
+                 "pytest_gpuslo.reports.html:render_html", needs=("matplotlib", "html")),
+    ReportFormat("benchmark_json",
+                 "Export results in pytest-benchmark's JSON format (p95/p99 as extra benchmarks)",
+                 "pytest_gpuslo.reports.files:render_benchmark_json"),
+)
+
+
+def write(path: str | Path, text: str) -> Path:
+    """Write one report file, creating its folder."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p

@@ -1,0 +1,95 @@
+"""One view of a result summary, shared by every report format (layer 2, pure stdlib).
+
+Reports read the JSON-ready summaries (``SloResult.summary()``), so a run measured here, one that
+came back from a pytest-xdist worker and one read from a file render the same way.  What a
+reviewer compares across formats (the order of tests, the change against the baseline, the
+headroom, number formats) is computed here once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pytest_gpuslo.spec import percentile_label
+
+#: Worst first: a reader starts with what failed.
+ORDER = {"FAIL": 0, "INCONCLUSIVE": 1, "PASS": 2}
+
+label = percentile_label
+
+
+def outcome(summary: dict[str, Any]) -> str:
+    return str((summary.get("verdict") or {}).get("outcome", "?"))
+
+
+def sort_key(summary: dict[str, Any]) -> tuple[int, str]:
+    return ORDER.get(outcome(summary), 3), str(summary["nodeid"])
+
+
+def ordered(summaries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Summaries worst verdict first, then by node id."""
+    return sorted(summaries, key=sort_key)
+
+
+def counts(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(outcome, how many), worst first."""
+    out: dict[str, int] = {}
+    for s in summaries:
+        out[outcome(s)] = out.get(outcome(s), 0) + 1
+    return sorted(out.items(), key=lambda kv: ORDER.get(kv[0], 3))
+
+
+def fmt_ms(x: float | None) -> str:
+    """Milliseconds with 3 significant digits; '-' when missing."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    if x >= 100:
+        return f"{x:.0f}"
+    return f"{x:.3g}"
+
+
+def fmt_rate(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.0f}/s" if x >= 10 else f"{x:.3g}/s"
+
+
+def budgets(summary: dict[str, Any], le: str = "<=") -> str:
+    """``p95<=40 p99<=60`` (and ``>=100/s`` for a throughput promise), or ``-``."""
+    spec = summary["spec"]
+    parts = [f"{k}{le}{v:g}" for k, v in spec["budgets_ms"].items()]
+    if spec.get("throughput_hz"):
+        parts.append(f">={spec['throughput_hz']:g}/s")
+    return " ".join(parts) or "-"
+
+
+def headroom(summary: dict[str, Any]) -> float | None:
+    """The smallest budget / upper-bound ratio of the test's claims (above 1: room to spare)."""
+    vals = [c["headroom"] for c in (summary.get("verdict") or {}).get("checks", []) if c.get("headroom")]
+    return min(vals) if vals else None
+
+
+def fmt_headroom(summary: dict[str, Any]) -> str:
+    h = headroom(summary)
+    return "-" if h is None else f"{h:.2f}x"
+
+
+def change(summary: dict[str, Any], *, named: bool = True) -> str:
+    """The change against the baseline, one part per compared percentile:
+    ``p95 +12.0% [+8.0%, +16.0%] REGRESSED``; ``no baseline`` when there was none."""
+    parts = []
+    for b in (summary.get("verdict") or {}).get("baseline", []):
+        ratio, ci = b.get("ratio"), b.get("ci") or [None, None]
+        if b["outcome"] == "NOT COMPARABLE":
+            parts.append("not comparable")
+        elif ratio is None:
+            parts.append(b["outcome"].lower())
+        else:
+            band = f" [{ci[0] - 1:+.1%}, {ci[1] - 1:+.1%}]" if ci[0] is not None else ""
+            name = f"{b['name'].split()[0]} " if named else ""
+            parts.append(f"{name}{ratio - 1:+.1%}{band} {b['outcome']}")
+    return "; ".join(parts) or "no baseline"

@@ -1,0 +1,153 @@
+"""One SLO test from its spec to a decided, recorded result, without pytest (layer 3).
+
+The pytest layer hands over a spec, a body and the run's settings; this module plans the schedule
+once, finds the stored baseline for it, runs the driver look by look, asks the gate, and records
+the run (``.last`` for ``gpuslo accept``, the store under ``--gpuslo-save``).  Errors come out as
+the project's own exceptions (``BaselineFormatError``, ``WorkloadError``, ``BackendUnavailable``)
+for the caller to turn into a failure or a skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pytest_gpuslo import arrivals, backends, gate
+from pytest_gpuslo.backends import Backend
+from pytest_gpuslo.baseline import Baseline, Run, Store, differing_keys, now_iso
+from pytest_gpuslo.measurement import payload_picker, run_open_loop
+from pytest_gpuslo.recorder import Request, RunData
+from pytest_gpuslo.result import SloResult
+from pytest_gpuslo.spec import SloSpec
+
+#: Where every run's results are kept for ``gpuslo accept``, inside the baseline folder.
+LAST = ".last"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The session-wide settings a test run needs (from ini and command line)."""
+
+    policy: gate.Policy
+    #: the rootdir: relative folders below are taken from here.
+    root: Path
+    baseline_dir: str = ".gpuslo"
+    #: compare against this folder instead of the store (``--gpuslo-compare``).
+    compare_dir: str | None = None
+    save: bool = False
+    use_baseline: bool = True
+    #: keep the HTML report's time series on the result.
+    keep_series: bool = False
+    commit: str | None = None
+
+    @property
+    def store(self) -> Store:
+        return Store(self.root / (self.compare_dir or self.baseline_dir))
+
+
+def baseline_for(settings: Settings, nodeid: str, machine: dict[str, Any], spec: SloSpec,
+                 fingerprint: str) -> gate.BaselineInput | None:
+    """The stored baseline of this test for this machine class, ready for the gate (``None``:
+    none stored, or baselines switched off).  A corrupt file raises ``BaselineFormatError``."""
+    if not settings.use_baseline:
+        return None
+    found = settings.store.get(nodeid, machine)
+    if found is None:
+        return None
+    return gate.baseline_input([r.latency_ms for r in found.runs], spec,
+                               paired=found.schedule_fingerprint == fingerprint,
+                               differing=differing_keys(found.machine, machine), where=str(found.path),
+                               date=found.latest.date, commit=found.latest.commit)
+
+
+def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
+            schedule: npt.NDArray[np.int64], warm: int, payloads: Any = None, nodeid: str = "",
+            policy: gate.Policy | None = None, progress: Callable[[int, int], None] | None = None,
+            baseline: gate.BaselineInput | None = None) -> SloResult:
+    """Run ``schedule`` on ``backend`` look by look and decide each look with ``gate.decide``;
+    stop at the first decisive one (``gate.look_plan``)."""
+    pick = payload_picker(payloads)
+    policy = policy or gate.Policy()
+    fingerprint = arrivals.fingerprint(schedule)
+    looks, look_policy = gate.look_plan(spec, schedule, warm, policy)
+    data: RunData | None = None
+    backlog = 0
+    disturbances: list[str] = []
+    start = 0
+    result: SloResult | None = None
+    for k, end in enumerate(looks):
+        segment = schedule[start:end]
+        shift = int(segment[0]) if start and segment.size else 0
+        part, dstats = run_open_loop(segment - shift, backend, body, lanes=spec.streams,
+                                     timeout_s=spec.timeout_s, payloads=pick, progress=progress,
+                                     prime=start == 0, index_offset=start)
+        data = part if data is None else data.extended(part, shift)
+        backlog = max(backlog, dstats.max_backlog)
+        telemetry = backend.telemetry()
+        disturbances += [d for d in telemetry.get("disturbances", []) if d not in disturbances]
+        telemetry["disturbances"] = disturbances
+        result = SloResult(spec=spec, data=data, warmup=warm, backend=backend.name,
+                           machine=backend.describe(), schedule_fingerprint=fingerprint,
+                           max_backlog=backlog, nodeid=nodeid, telemetry=telemetry)
+        result.verdict = gate.decide(spec, result.measurements(), look_policy, baseline)
+        if len(looks) > 1:
+            result.looks = {"done": k + 1, "planned": len(looks), "alpha_per_look": look_policy.alpha,
+                            "requests": [int(e - warm) for e in looks]}
+        if gate.decisive(result.verdict):
+            break
+        start = end
+    assert result is not None
+    return result
+
+
+def record(result: SloResult, settings: Settings) -> None:
+    """Keep the run as the last result (for ``gpuslo accept``) and save it under ``--gpuslo-save``,
+    unless the gate's ``save_refusal`` says it must not become a baseline."""
+    failed, timed_out = int(result.failed.sum()), int(result.timed_out.sum())
+    refusal = gate.save_refusal(result.verdict, failed, timed_out)
+    v = result.verdict
+    summary = {"verdict": v.outcome if v else None, "offered_hz": result.offered_hz,
+               "throughput_hz": result.throughput_hz, "failed": failed,
+               "timed_out": int((result.timed_out & ~result.failed).sum()),
+               "disturbances": list(result.telemetry.get("disturbances", [])),
+               # decided at a sequential look: alpha was split over this many looks.
+               "looks": int((result.looks or {}).get("planned", 1)),
+               "save_refusal": refusal}
+    run = Run(result.latency_ms, now_iso(), settings.commit,
+              {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},
+              summary, result.lag_ms)
+    base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
+                    result.machine, [run], result.telemetry)
+    root = settings.root / settings.baseline_dir
+    try:
+        Store(root / LAST).save(base, replace=True, history=False)
+    except OSError:
+        pass
+    if not settings.save:
+        return
+    if refusal:
+        result.baseline_saved = f"not saved: {refusal}"
+        return
+    path, what = Store(root).save(base)
+    result.baseline_saved = f"{what}: {path.relative_to(settings.root)}"
+
+
+def run(spec: SloSpec, body: Callable[[Request], Any], *, backend_name: str, settings: Settings,
+        nodeid: str, payloads: Any = None,
+        progress: Callable[[int, int], None] | None = None) -> SloResult:
+    """The whole path of one SLO test: plan, baseline, hold the devices, run, decide, record."""
+    backend = backends.load(backend_name)
+    schedule, warm = arrivals.plan(spec)
+    base = baseline_for(settings, nodeid, backend.describe(), spec, arrivals.fingerprint(schedule))
+    with backends.hold(backend_name, spec.devices):
+        result = execute(spec, body, backend=backend, schedule=schedule, warm=warm, payloads=payloads,
+                         nodeid=nodeid, policy=settings.policy, progress=progress, baseline=base)
+    record(result, settings)
+    if settings.keep_series:
+        result.series_data = result.series(baseline_ms=None if base is None else base.latency_ms)
+    return result

@@ -1,0 +1,322 @@
+"""The pytest session of pytest-gpuslo: collection, running SLO tests, the summary and reports.
+
+``SloSession`` is registered in ``pytest_configure``.  It turns pytest's objects into the core's
+(a marker into a ``SloSpec``, a test function into a body) and the core's results back into
+pytest outcomes; every decision is the gate's.  Loading this module is cheap (pytest, the stdlib
+and the pure ``spec``/``options``/``reports`` registries): numpy, the runner and any GPU library
+load when an SLO test runs, so ``pytest --help`` imports none of them.  Results ride on
+``report.user_properties``, so the controller aggregates the same way with or without
+pytest-xdist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+import pytest
+
+from pytest_gpuslo import options as _options
+from pytest_gpuslo import reports as _reports
+from pytest_gpuslo import spec as _spec
+from pytest_gpuslo.errors import (
+    BackendUnavailable,
+    BaselineFormatError,
+    GpuSloWarning,
+    InvalidArgument,
+    WorkloadError,
+)
+
+if TYPE_CHECKING:
+    from pytest_gpuslo.gate import Policy
+    from pytest_gpuslo.recorder import Request
+    from pytest_gpuslo.result import SloResult
+    from pytest_gpuslo.runner import Settings
+
+MARKER: Final = "slo"
+PROPERTY: Final = "gpuslo"
+
+
+def read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
+    """Setting key -> (value, source) with default < ini < CLI; a bad ini value is a usage error."""
+    out: dict[str, tuple[Any, str]] = {}
+    for opt in (*_options.OPTIONS, *_options.FLAGS):
+        value, source = opt.default, "default"
+        raw_ini = config.getini(opt.ini)
+        if raw_ini not in (None, "", []):
+            try:
+                value, source = opt.parse(str(raw_ini).strip()), "ini"
+            except argparse.ArgumentTypeError as exc:
+                raise pytest.UsageError(
+                    f"ini key {opt.ini} = {raw_ini!r} (in {config.inipath}): {exc}; fix it there or "
+                    f"override it with {opt.option}.") from None
+        cli = config.getoption(opt.ini)
+        if cli is not None:
+            value, source = cli, "CLI"
+        out[opt.key] = (value, source)
+    return out
+
+
+class SloSession:
+    """Per-run state and the runtime hooks."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.settings = read_settings(config)
+        self.summaries: list[dict[str, Any]] = []
+        self.written: list[str] = []
+        self._resolved_backend: dict[str, str] = {}
+
+    def value(self, key: str) -> Any:
+        return self.settings[key][0]
+
+    @property
+    def policy(self) -> "Policy":
+        from pytest_gpuslo.gate import Policy
+
+        return Policy(alpha=self.value("alpha"), inconclusive=self.value("inconclusive"),
+                      allow_disturbances=bool(self.value("allow_throttle")))
+
+    def run_settings(self) -> "Settings":
+        from pytest_gpuslo.baseline import git_commit
+        from pytest_gpuslo.runner import Settings
+
+        return Settings(policy=self.policy, root=self.config.rootpath,
+                        baseline_dir=self.value("baseline_dir"), compare_dir=self.value("compare"),
+                        save=bool(self.value("save")), use_baseline=not self.value("no_baseline"),
+                        keep_series=bool(self.value("html")), commit=git_commit(self.config.rootpath))
+
+    def layer(self, source: str) -> dict[str, Any]:
+        """Measurement settings given in one layer ("ini" or "CLI")."""
+        return {key: value for key, (value, src) in self.settings.items() if src == source}
+
+    def resolve(self, marker_kwargs: dict[str, Any], nodeid: str) -> _spec.SloSpec:
+        return _spec.resolve(marker_kwargs, nodeid=nodeid, ini=self.layer("ini"), cli=self.layer("CLI"))
+
+    def backend_name(self, requested: str) -> str:
+        if requested not in self._resolved_backend:
+            from pytest_gpuslo import backends
+
+            self._resolved_backend[requested] = backends.resolve_name(requested)
+        return self._resolved_backend[requested]
+
+    def backend_for(self, item: pytest.Item) -> str:
+        """The backend a test's fixtures should use: its marker's, else the run's setting."""
+        spec = item.stash.get(SPEC_KEY, None)
+        return self.backend_name(spec.backend if spec is not None else self.value("backend"))
+
+    def require_backend(self, requested: str) -> str:
+        """The resolved backend name, or skip the test with the reason it cannot run here."""
+        from pytest_gpuslo import backends
+
+        name = self.backend_name(requested)
+        reason = backends.probe(name)
+        if reason is not None:
+            pytest.skip(f"gpuslo backend {name!r} unavailable: {reason}")
+        return name
+
+    # -- collection and running ------------------------------------------------------------------
+    @pytest.hookimpl
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        # Validate every marker once; an error is raised at that test's setup, so one typo never
+        # aborts the session.
+        for item in items:
+            marker = item.get_closest_marker(MARKER)
+            if marker is None:
+                continue
+            try:
+                if not isinstance(item, pytest.Function):
+                    raise InvalidArgument(f"{item.nodeid}: the slo marker works on test functions only.")
+                if inspect.iscoroutinefunction(item.obj):
+                    raise InvalidArgument(
+                        f"{item.nodeid}: the slo marker does not support async tests; make the body "
+                        f"synchronous or call your coroutine through asyncio.run in a handler.")
+                kwargs = _spec.validate_marker(marker.args, marker.kwargs, item.nodeid)
+                if not any(k in kwargs for k in (*_spec.PERCENTILE_ARGS, "throughput_hz")):
+                    raise InvalidArgument(
+                        f"{item.nodeid}: the slo marker promises nothing; add a latency budget such "
+                        f"as p95_ms=40 or a minimum throughput_hz=100.")
+                item.stash[SPEC_KEY] = self.resolve(kwargs, item.nodeid)
+                if "slo_payloads" not in item.fixturenames:
+                    # Set up the payloads fixture for every SLO test, requested or not.
+                    item.fixturenames.append("slo_payloads")
+            except InvalidArgument as exc:
+                item.stash[ERROR_KEY] = str(exc)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        error = item.stash.get(ERROR_KEY, None)
+        if error is not None:
+            pytest.fail(f"bad slo marker: {error}", pytrace=False)
+        spec = item.stash.get(SPEC_KEY, None)
+        if spec is not None:
+            self.require_backend(spec.backend)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        spec = pyfuncitem.stash.get(SPEC_KEY, None)
+        if spec is None:
+            return None
+        function = pyfuncitem.obj
+        names = list(inspect.signature(function).parameters)
+        base = {name: pyfuncitem.funcargs[name] for name in names if name in pyfuncitem.funcargs}
+        payloads = pyfuncitem.funcargs.get("slo_payloads")
+        wants_request = "slo_request" in base
+
+        def body(req: "Request") -> None:
+            if wants_request:
+                function(**{**base, "slo_request": req})
+            else:
+                function(**base)
+
+        result = self.run(spec, body, nodeid=pyfuncitem.nodeid, payloads=payloads)
+        attach(pyfuncitem, result)
+        self.enforce(result, pyfuncitem)
+        return True
+
+    def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, nodeid: str,
+            payloads: Any = None) -> "SloResult":
+        """Run one SLO measurement and decide it (shared by the marker and ``slo_run``)."""
+        from pytest_gpuslo import runner
+
+        name = self.require_backend(spec.backend)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        progress = None
+        expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or 0.0)
+        if reporter is not None and self.config.get_verbosity() > 0 and expected_s >= 10:
+            def progress(done: int, total: int) -> None:
+                reporter.write(f"\n  gpuslo: {nodeid}: {done}/{total} requests dispatched")
+        failure = None
+        try:
+            return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
+                              nodeid=nodeid, payloads=payloads, progress=progress)
+        except BackendUnavailable as exc:
+            pytest.skip(str(exc))
+        except BaselineFormatError as exc:
+            failure = f"{nodeid}: {exc}"
+        except WorkloadError as exc:
+            failure = f"{nodeid}: {exc}"
+        pytest.fail(failure, pytrace=False)
+
+    def enforce(self, result: "SloResult", item: pytest.Item) -> None:
+        """Fail the test on FAIL; on INCONCLUSIVE fail or warn as the policy says."""
+        from pytest_gpuslo.reports.terminal import failure_message
+
+        assert result.verdict is not None
+        outcome = result.verdict.outcome
+        if outcome == "PASS":
+            return
+        message = failure_message(result.summary())
+        if outcome == "FAIL" or self.policy.inconclusive == "fail":
+            pytest.fail(message, pytrace=False)
+        _, lineno, _ = item.location
+        warnings.warn_explicit(GpuSloWarning(message), GpuSloWarning, filename=str(item.path),
+                               lineno=(lineno or 0) + 1)
+
+    def device_list(self) -> list[str]:
+        """The GPUs --gpuslo-devices hands to xdist workers, as CUDA_VISIBLE_DEVICES entries."""
+        chosen = self.value("devices")
+        if not chosen:
+            return []
+        from pytest_gpuslo.backends import devices
+
+        parent = devices.visible_env()
+        base = [d for d in parent.split(",") if d.strip()] if parent else \
+            [str(i) for i in range(devices.count_gpus())]
+        if chosen == "all":
+            return base
+        picked = [int(i) for i in chosen.split(",")]
+        if max(picked) >= len(base):
+            raise pytest.UsageError(
+                f"--gpuslo-devices={chosen}: this machine has {len(base)} GPU(s) visible "
+                f"(indices 0..{len(base) - 1}); pick from those or use 'all'.")
+        return [base[i] for i in picked]
+
+    # -- the end of the session --------------------------------------------------------------------
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == PROPERTY:
+                self.summaries.append(json.loads(str(value)))
+
+    def holm(self) -> dict[str, float]:
+        from pytest_gpuslo.gate import suite_holm
+
+        return suite_holm(self.summaries)
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.summaries:
+            return
+        from pytest_gpuslo.reports.terminal import summary_lines
+
+        tr = terminalreporter
+        tr.write_sep("=", "gpuslo: tail-latency SLOs")
+        machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in self.summaries}
+        for m in sorted(machines):
+            info = json.loads(m)
+            desc = ", ".join(f"{k}={v}" for k, v in info.items() if v not in (None, ""))
+            tr.write_line(f"device: {desc}")
+        seed = self.value("seed")
+        tr.write_line(f"seed: {seed if seed is not None else 'from each node id'}; "
+                      f"alpha {self.policy.alpha:g}; inconclusive -> {self.policy.inconclusive}")
+        for line in summary_lines(self.summaries, verbose=self.config.get_verbosity()):
+            tr.write_line(line)
+        holm = self.holm()
+        if len(holm) > 1:
+            sig = sum(1 for adj in holm.values() if adj <= self.policy.alpha)
+            tr.write_line(f"suite: {len(holm)} blocking claims (budget FAIL and baseline REGRESSED "
+                          f"directions), {sig} significant after Holm at FWER {self.policy.alpha:g}")
+            shown = [(c, a) for c, a in sorted(holm.items(), key=lambda kv: kv[1]) if a < 0.5][:10]
+            for claim, adj in shown:
+                mark = "significant" if adj <= self.policy.alpha else "not significant after Holm"
+                tr.write_line(f"  {adj:.3g}  {claim}  ({mark})")
+        for s in self.summaries:
+            if s.get("baseline_saved"):
+                tr.write_line(f"baseline {s['nodeid']}: {s['baseline_saved']}")
+        for path in self.written:
+            tr.write_line(f"gpuslo wrote {path}")
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
+        if hasattr(self.config, "workerinput") or not self.summaries:
+            return
+        from pytest_gpuslo.baseline import git_commit
+
+        context = _reports.Context(holm=self.holm(), commit=git_commit(self.config.rootpath))
+        for fmt in _reports.FORMATS:
+            path = self.value(fmt.key)
+            if path:
+                self.written.append(str(_reports.write(path, fmt.render(self.summaries, context))))
+        step = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step:
+            md = next(f for f in _reports.FORMATS if f.key == "md")
+            with open(step, "a", encoding="utf-8") as fh:
+                fh.write(md.render(self.summaries, context))
+
+
+SESSION_KEY: Final = pytest.StashKey[SloSession]()
+SPEC_KEY: Final = pytest.StashKey[_spec.SloSpec]()
+ERROR_KEY: Final = pytest.StashKey[str]()
+OCCUPANCY_KEY: Final = pytest.StashKey[list[dict[str, Any]]]()
+
+
+def attach(item: pytest.Item, result: "SloResult") -> None:
+    """Put a result's summary on the item's user properties.
+
+    Reports copy them, so the summary reaches the controller under pytest-xdist, the JUnit XML
+    file (as a ``gpuslo`` property) and the terminal summary by one path.
+    """
+    summary = result.summary()
+    occupancy = item.stash.get(OCCUPANCY_KEY, None)
+    if occupancy:
+        summary["occupancy"] = occupancy
+    item.user_properties.append((PROPERTY, json.dumps(summary, default=str)))

@@ -1,0 +1,109 @@
+"""Each extension point is one module plus one registry line: a backend, an arrival process and a
+report format added from outside the package work end to end (docs/architecture.md lists the
+files each touches)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+import pytest
+
+FAKE_PROCESS = '''
+from dataclasses import dataclass
+from typing import ClassVar
+import numpy as np
+from pytest_gpuslo.arrivals.processes import Process, to_ns
+
+@dataclass(frozen=True, slots=True)
+class Pairs(Process):
+    """Arrivals two at a time, pairs 2/rate_hz apart."""
+    rate_hz: float
+    name: ClassVar[str] = "pairs"
+
+    def _draw(self, n, duration_s, rng):
+        k = n if n is not None else int(duration_s * self.rate_hz)
+        return to_ns((np.arange(k) // 2) * 2.0 / self.rate_hz)
+'''
+
+
+def test_a_backend_is_a_module_and_a_registry_line(gputester: pytest.Pytester) -> None:
+    """backends/virtual.py is not registered; one line in a conftest makes it a backend the marker,
+    the gate and the reports use (an M/G/2 queue in virtual time: 2 ms service at 200/s)."""
+    gputester.makeconftest("from pytest_gpuslo import backends\n"
+                           "backends.REGISTRY['virtual'] = 'pytest_gpuslo.backends.virtual'\n")
+    gputester.makepyfile(test_it="""
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=200, requests=4000, streams=2, backend="virtual")
+        def test_on_virtual(slo_request):
+            work(0.002)
+        """)
+    result = gputester.runpytest()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["device: backend=virtual, cpu=virtual time",
+                                 "*test_on_virtual  4000*  0  PASS"])
+
+
+def test_an_arrival_process_is_a_module_and_a_registry_line(simtester: pytest.Pytester) -> None:
+    gputester = simtester
+    gputester.makepyfile(pairs=FAKE_PROCESS)
+    gputester.makeconftest("import pairs\nfrom pytest_gpuslo import arrivals, backends\n"
+                           "arrivals.PROCESSES['pairs'] = pairs.Pairs\n"
+                           "backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')\n")
+    gputester.makepyfile(test_it="""
+        import numpy as np
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=400, requests=4000, arrivals="pairs")
+        def test_pairs(slo_arrivals):
+            pass
+
+        def test_schedule():
+            from pytest_gpuslo import arrivals
+            s = arrivals.parse("pairs", rate_hz=100).schedule(n=4)
+            assert s.tolist() == [0, 0, 20_000_000, 20_000_000]
+        """)
+    gputester.syspathinsert()
+    try:
+        result = gputester.runpytest()
+    finally:
+        from pytest_gpuslo import arrivals
+
+        arrivals.PROCESSES.pop("pairs", None)
+    result.assert_outcomes(passed=2)
+
+
+@pytest.fixture
+def csv_format(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A report format registered the way a new module would be: one line in FORMATS."""
+    from pytest_gpuslo import options, reports
+
+    fmt = reports.ReportFormat("csv", "Write one CSV row per SLO test", "csvreport:render")
+    monkeypatch.setattr(reports, "FORMATS", (*reports.FORMATS, fmt))
+    importlib.reload(options)
+    yield
+    monkeypatch.undo()
+    importlib.reload(options)
+
+
+def test_a_report_format_is_a_module_and_a_registry_line(simtester: pytest.Pytester, csv_format: None) -> None:
+    gputester = simtester
+    gputester.makepyfile(csvreport="""
+        def render(summaries, context):
+            return "".join(f"{s['nodeid']},{s['verdict']['outcome']}\\n" for s in summaries)
+        """)
+    gputester.makepyfile(test_it="""
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=200, requests=1000)
+        def test_fast():
+            pass
+        """)
+    gputester.syspathinsert()
+    result = gputester.runpytest("--gpuslo-csv=out/slo.csv")
+
+    result.stdout.fnmatch_lines(["gpuslo wrote out/slo.csv"])
+    assert (gputester.path / "out" / "slo.csv").read_text().startswith("test_it.py::test_fast,")
