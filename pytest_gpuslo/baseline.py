@@ -128,7 +128,8 @@ class Run:
                             timed_out=int(s.get("timed_out") or 0),
                             achieved_hz=float(s.get("throughput_hz") or math.nan),
                             offered_hz=float(s.get("offered_hz") or math.nan),
-                            disturbances=tuple(s.get("disturbances") or ()))
+                            disturbances=tuple(s.get("disturbances") or ()),
+                            escapes=tuple(s.get("escapes") or ()))
 
 
 @dataclass

@@ -112,24 +112,25 @@ def slo_streams() -> Callable[[int], list[Any]]:
 
 @pytest.fixture
 def slo_pinned(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
-    """``slo_pinned(shape, dtype)``: a host buffer, page-locked on the CUDA backend.
+    """``slo_pinned(shape, dtype="float32", like="numpy")``: a host buffer, page-locked on a GPU
+    backend; ``like="torch"`` gives a pinned torch tensor.
 
-    Allocate in set-up, never inside the measured body (pinning costs about 0.35 ms/MiB).  Every
-    buffer stays referenced until the test ends, after all its copies completed, so the pool can
-    never hand a block still being written by DMA to another allocation.
+    Call it in set-up for buffers you keep, or inside the body: there each lane gets its own
+    buffer per (shape, dtype, n-th call), reused once the lane's earlier request that used it has
+    completed, so no request pins memory afresh (``buffers.LaneBuffers``).  Every buffer stays
+    referenced until the test ends, after all its copies completed.
     """
     from pytest_gpuslo import backends
+    from pytest_gpuslo.buffers import LaneBuffers
 
     ops = backends.device_ops(_session(request).backend_for(request.node))
-    kept: list[Any] = []
+    pool = LaneBuffers(lambda shape, dtype, like: ops.host(shape, dtype, pinned=True, like=like))
 
-    def make(shape: Any, dtype: Any = "float32") -> Any:
-        buf = ops.host(shape, dtype, pinned=True)
-        kept.append(buf)
-        return buf
+    def make(shape: Any, dtype: Any = "float32", like: str = "numpy") -> Any:
+        return pool.get(shape, dtype, like)
 
     yield make
-    kept.clear()
+    pool.clear()
     ops.release()
 
 
@@ -139,7 +140,9 @@ def slo_pipeline(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]
 
     Call the pipeline in the body as ``pipe(slo_request, host_input)``: H2D, ``compute(d_in,
     d_out)`` and D2H on the request's stream, each a timed stage; the summary then reports per-stage
-    p50/p95 and the HtoD/DtoH overlap with compute.
+    p50/p95 and the HtoD/DtoH overlap with compute.  Its buffers (per lane, pinned host and device)
+    are made once: asking again with the same arguments, in set-up or inside a body, returns the
+    same pipeline.
     """
     from pytest_gpuslo import backends
     from pytest_gpuslo.pipeline import Pipeline
@@ -148,15 +151,16 @@ def slo_pipeline(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]
     name = session.backend_for(request.node)
     ops = backends.device_ops(name)
     spec = request.node.stash.get(SPEC_KEY, None)
-    made: list[Pipeline] = []
+    made: dict[tuple[Any, ...], Pipeline] = {}
 
     def make(compute: Callable[[Any, Any], Any], in_shape: Any, out_shape: Any,
              dtype: Any = "float32", *, lanes: int | None = None, pinned: bool = True,
              depth: int = 2) -> Pipeline:
         n = lanes if lanes is not None else (spec.streams if spec is not None else 1)
-        pipe = Pipeline(ops, compute, in_shape, out_shape, dtype, n, pinned=pinned, depth=depth)
-        made.append(pipe)
-        return pipe
+        key = (compute, repr(in_shape), repr(out_shape), str(dtype), n, pinned, depth)
+        if key not in made:
+            made[key] = Pipeline(ops, compute, in_shape, out_shape, dtype, n, pinned=pinned, depth=depth)
+        return made[key]
 
     yield make
     made.clear()

@@ -85,6 +85,9 @@ class Measurements:
     first_error: str | None = None
     #: reasons the machine misbehaved during the run (throttling, a foreign process on the GPU).
     disturbances: tuple[str, ...] = ()
+    #: GPU work of the body that ran outside the request's stream and finished after its end
+    #: event: the latencies did not wait for it.
+    escapes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +224,12 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     disturbed = "" if policy.allow_disturbances or not m.disturbances else (
         "; ".join(m.disturbances) + " (the run does not represent the workload; "
         "--gpuslo-allow-throttle decides anyway)")
+    if m.escapes:
+        # Not waived by --gpuslo-allow-throttle: the numbers themselves are wrong, not the machine.
+        escaped = ("GPU work escaped the request's stream, so its completion was not timed: "
+                   + "; ".join(m.escapes) + ". Put the work on the current stream (CuPy and PyTorch "
+                   "are switched to it), or use backend='cuda-sync', which waits for the device")
+        disturbed = escaped + ("; " + disturbed if disturbed else "")
 
     for p, budget in spec.budgets_ms.items():
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha)
@@ -329,6 +338,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             reasons.extend(f"{b.name}: REGRESSED: {b.reason}" for b in regressed)
     conditions = tuple(code for code, on in (("generator_late", bool(generator_note)),
                                              ("disturbed", bool(disturbed)),
+                                             ("escaped", bool(m.escapes)),
                                              ("nonstationary", drifted)) if on)
     return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)
 
@@ -406,6 +416,8 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
         return "no verdict"
     if "generator_late" in verdict.conditions:
         return "the load generator fell behind"
+    if "escaped" in verdict.conditions:
+        return "GPU work escaped the request's stream"
     if "disturbed" in verdict.conditions:
         return "the GPU was disturbed during the run"
     if "nonstationary" in verdict.conditions:

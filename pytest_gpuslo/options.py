@@ -148,5 +148,8 @@ FLAGS: Final = (
            "Record or update the baselines of the SLO tests that ran", "", False),
     Option("no-baseline", "no_baseline", parse_bool,
            "Ignore stored baselines (absolute budgets only)", "", False),
+    Option("nvtx", "nvtx", parse_bool,
+           "Wrap each request and stage in an NVTX range (request index, lane, stage) for Nsight "
+           "Systems; off by default, no cost when off", "", False),
 )
 

@@ -21,6 +21,19 @@ import numpy.typing as npt
 
 Clock = Callable[[], int]
 
+#: The request whose body runs on this thread (set by the backends around each body), so helpers
+#: called inside a body (``slo_pinned``) know its lane without being handed the request.
+_running = threading.local()
+
+
+def current_request() -> "Request | None":
+    """The request whose body is running on this thread, or ``None`` outside a body."""
+    return getattr(_running, "request", None)
+
+
+def set_current(request: "Request | None") -> None:
+    _running.request = request
+
 
 class Request:
     """One request, as the body of a marked test (``slo_request``) or a handler sees it."""
@@ -76,6 +89,11 @@ class Recorder:
         self._done = threading.Condition(self._lock)
         self._completed = 0
         self._submitted = 0
+        #: Has request i's work completed?  Host lanes stamp the end when it has; a GPU backend,
+        #: whose stamps come after the run, replaces these with queries of its events.
+        self.is_complete: Callable[[int], bool] = lambda i: bool(self.end_ns[i] >= 0)
+        #: Block until request i's work has completed (host lanes: it already has).
+        self.wait_complete: Callable[[int], None] = lambda i: None
 
     def stage_arrays(self, name: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         arrays = self.stages.get(name)

@@ -226,6 +226,7 @@ class SloResult:
             offered_hz=self.offered_hz,
             first_error=self.data.first_error,
             disturbances=tuple(self.telemetry.get("disturbances", ())),
+            escapes=tuple(self.telemetry.get("escapes", ())),
         )
 
     @property

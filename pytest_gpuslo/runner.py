@@ -44,6 +44,8 @@ class Settings:
     #: keep the HTML report's time series on the result.
     keep_series: bool = False
     commit: str | None = None
+    #: NVTX ranges around requests and stages (``--gpuslo-nvtx``).
+    nvtx: bool = False
 
     @property
     def store(self) -> Store:
@@ -115,6 +117,7 @@ def record(result: SloResult, settings: Settings) -> None:
                "throughput_hz": result.throughput_hz, "failed": failed,
                "timed_out": int((result.timed_out & ~result.failed).sum()),
                "disturbances": list(result.telemetry.get("disturbances", [])),
+               "escapes": list(result.telemetry.get("escapes", [])),
                # decided at a sequential look: alpha was split over this many looks.
                "looks": int((result.looks or {}).get("planned", 1)),
                "save_refusal": refusal}
@@ -141,7 +144,7 @@ def run(spec: SloSpec, body: Callable[[Request], Any], *, backend_name: str, set
         nodeid: str, payloads: Any = None,
         progress: Callable[[int, int], None] | None = None) -> SloResult:
     """The whole path of one SLO test: plan, baseline, hold the devices, run, decide, record."""
-    backend = backends.load(backend_name)
+    backend = backends.load(backend_name, nvtx=settings.nvtx)
     schedule, warm = arrivals.plan(spec)
     base = baseline_for(settings, nodeid, backend.describe(), spec, arrivals.fingerprint(schedule))
     with backends.hold(backend_name, spec.devices):

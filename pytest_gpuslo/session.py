@@ -89,7 +89,8 @@ class SloSession:
         return Settings(policy=self.policy, root=self.config.rootpath,
                         baseline_dir=self.value("baseline_dir"), compare_dir=self.value("compare"),
                         save=bool(self.value("save")), use_baseline=not self.value("no_baseline"),
-                        keep_series=bool(self.value("html")), commit=git_commit(self.config.rootpath))
+                        keep_series=bool(self.value("html")), commit=git_commit(self.config.rootpath),
+                        nvtx=bool(self.value("nvtx")))
 
     def layer(self, source: str) -> dict[str, Any]:
         """Measurement settings given in one layer ("ini" or "CLI")."""
@@ -168,11 +169,11 @@ class SloSession:
         payloads = pyfuncitem.funcargs.get("slo_payloads")
         wants_request = "slo_request" in base
 
-        def body(req: "Request") -> None:
+        def body(req: "Request") -> Any:
+            # The return value matters to completion modes that wait on it (JAX on cuda-sync).
             if wants_request:
-                function(**{**base, "slo_request": req})
-            else:
-                function(**base)
+                return function(**{**base, "slo_request": req})
+            return function(**base)
 
         result = self.run(spec, body, nodeid=pyfuncitem.nodeid, payloads=payloads)
         attach(pyfuncitem, result)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 #: The registry: backend name -> module.  ``auto`` picks the first available, in this order.
 REGISTRY: dict[str, str] = {
     "cuda": "pytest_gpuslo.backends.cuda",
+    "cuda-sync": "pytest_gpuslo.backends.cuda_sync",
     "cpu": "pytest_gpuslo.backends.cpu",
 }
 AUTO = "auto"
@@ -78,7 +79,8 @@ class Backend(Protocol):
 
 
 class BaseBackend:
-    """Defaults for the optional parts of ``Backend``."""
+    """Defaults for the optional parts of ``Backend``.  A backend's constructor takes keyword
+    options, ``nvtx: bool`` at least (NVTX ranges around requests, ``--gpuslo-nvtx``)."""
 
     name = ""
     spin_ns = 0

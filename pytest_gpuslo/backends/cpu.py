@@ -20,6 +20,8 @@ from contextlib import AbstractContextManager as ContextManager
 from typing import TYPE_CHECKING, Any
 
 from pytest_gpuslo.backends import BaseBackend, no_devices
+from pytest_gpuslo.errors import InvalidArgument
+from pytest_gpuslo.recorder import set_current
 
 if TYPE_CHECKING:
     from pytest_gpuslo.recorder import Recorder, Request
@@ -37,6 +39,15 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def torch_dtype(torch: Any, dtype: Any) -> Any:
+    """A torch dtype from a torch dtype, a name ("bfloat16") or anything numpy reads as a dtype."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    import numpy as np
+
+    return getattr(torch, dtype if isinstance(dtype, str) and hasattr(torch, dtype) else str(np.dtype(dtype)))
 
 
 def probe() -> str | None:
@@ -70,7 +81,7 @@ class Backend(BaseBackend):
     #: Never spin: a spinning dispatcher holds the GIL and starves Python lanes.
     spin_ns = 0
 
-    def __init__(self) -> None:
+    def __init__(self, nvtx: bool = False) -> None:
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._recorder: Recorder | None = None
@@ -84,7 +95,15 @@ class Backend(BaseBackend):
             t.start()
             self._threads.append(t)
 
+    def _lane_setup(self, lane: int) -> None:
+        """Called once on each lane's thread before it takes requests (GPU modes set streams)."""
+
+    def _run(self, req: Request) -> None:
+        """One request's body on the lane's thread; it is complete when this returns."""
+        self._body(req)
+
     def _lane(self, lane: int, body: Callable[[Request], Any], rec: Recorder) -> None:
+        self._lane_setup(lane)
         while True:
             req = self._queue.get()
             if req is None or rec.abandoned:
@@ -92,14 +111,17 @@ class Backend(BaseBackend):
             req.lane = lane
             rec.lane[req.index] = lane
             rec.start_ns[req.index] = _clock()
+            set_current(req)
             try:
-                body(req)
+                self._run(req)
             except BaseException as exc:  # noqa: BLE001 - every failure is an exceedance, kept
                 rec.record_error(req.index, exc)
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     rec.end_ns[req.index] = _clock()
                     rec.complete_one()
                     return
+            finally:
+                set_current(None)
             rec.end_ns[req.index] = _clock()
             rec.complete_one()
 
@@ -108,8 +130,12 @@ class Backend(BaseBackend):
         # daemon thread joined with a timeout: a hung body cannot hang priming either.  Its errors
         # are not recorded; a broken body fails its real requests.
         def call() -> None:
+            self._lane_setup(0)
+            request.lane = 0
+            set_current(request)
             with contextlib.suppress(Exception):
-                self._body(request)
+                self._run(request)
+            set_current(None)
 
         t = threading.Thread(target=call, name="gpuslo-prime", daemon=True)
         t.start()
@@ -145,7 +171,16 @@ class DeviceOps:
 
     name = "cpu"
 
-    def host(self, shape: Any, dtype: Any, *, pinned: bool = True) -> Any:
+    def host(self, shape: Any, dtype: Any, *, pinned: bool = True, like: str = "numpy") -> Any:
+        if like == "torch":
+            import sys
+
+            torch = sys.modules.get("torch")
+            if torch is None:
+                raise InvalidArgument("slo_pinned(..., like='torch') needs PyTorch imported by the test")
+            import numpy as np
+
+            return torch.zeros(shape, dtype=torch_dtype(torch, dtype))
         import numpy as np
 
         return np.zeros(shape, dtype)

@@ -1,12 +1,20 @@
 """CUDA backend (CuPy): lanes are non-blocking CUDA streams; completion is a CUDA event.
 
-The dispatcher thread itself runs each body with the request's stream as CuPy's current stream, so
-the body only *enqueues* work; an event recorded after it on the same stream marks completion.
-Nothing in the hot path synchronises.  After the run, event times are mapped onto the host clock
-of the arrival schedule through bracketed anchors (``timeline.ClockMap``): one before and one
-after the run, and one every 50 ms during it wherever the dispatcher has a millisecond of slack.
-A body that does synchronise still works: it holds up the dispatcher, which shows as schedule
-lag; a body that never returns is given up after ``timeout_s`` (``measurement``).
+The dispatcher thread itself runs each body with the request's stream current, for CuPy and, when
+the user's code has imported it, for PyTorch (``torch.cuda.ExternalStream`` over the same
+stream), so the body only *enqueues* work; an event recorded after it on the same stream marks
+completion.  Nothing in the hot path synchronises, and it calls the CUDA runtime directly on
+preallocated raw event handles (no Python ``Event`` object, no stream context manager per
+request).  After the run, event times are mapped onto the host clock of the arrival schedule
+through bracketed anchors (``timeline.ClockMap``).  A body that does synchronise still works: it
+holds up the dispatcher, which shows as schedule lag; a body that never returns is given up after
+``timeout_s`` (``measurement``).
+
+GPU work that escapes the request's stream (a framework on its own stream, a side stream) is
+looked for while priming each lane (the device is synchronised after the lane's own work) and on
+a sample of requests (events on the legacy and per-thread default streams after the body); it
+makes the verdict INCONCLUSIVE (``telemetry()["escapes"]``), because the end event did not wait
+for it.  Frameworks whose stream cannot be set belong on ``backend="cuda-sync"``.
 
 With ``backends/nvml.py``, the only modules that import a GPU library, and only when a test runs.
 """
@@ -14,6 +22,8 @@ With ``backends/nvml.py``, the only modules that import a GPU library, and only 
 from __future__ import annotations
 
 import contextlib
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager as ContextManager
@@ -21,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pytest_gpuslo.backends import BaseBackend, devices
+from pytest_gpuslo.backends import BaseBackend, cpu, devices
 from pytest_gpuslo.errors import BackendUnavailable, WorkloadError
+from pytest_gpuslo.recorder import set_current
 from pytest_gpuslo.timeline import Bracket, ClockMap
 
 if TYPE_CHECKING:
@@ -31,9 +42,15 @@ if TYPE_CHECKING:
 _clock = time.perf_counter_ns
 #: CUDA statuses after which the process's context is unusable (gpu-api-notes.md §15.2).
 STICKY = {700, 702, 709, 710, 714, 715, 716, 717, 718, 719, 999}
+NOT_READY = 600
 #: Set once a sticky error happened in this process: later GPU tests skip with this reason.
 _context_lost: str | None = None
 _stream_pool: list[Any] = []
+#: Escape checks during the run: every this many requests, events on the default streams.
+ESCAPE_SAMPLE_EVERY = 64
+#: Work on another stream that ends this much after the lane's own work is an escape (the
+#: events' own resolution and the launch of the check itself stay far below it).
+ESCAPE_SLACK_NS = 50_000
 
 
 def probe() -> str | None:
@@ -68,11 +85,6 @@ def streams(n: int) -> list[Any]:
     return _stream_pool[:n]
 
 
-def _status(exc: BaseException) -> int | None:
-    status = getattr(exc, "status", None)
-    return int(status) if isinstance(status, int) else None
-
-
 def hold(count: int) -> ContextManager[None]:
     """Hold this test's GPUs (device 0 and the next ``count - 1``) against other processes."""
     import cupy as cp
@@ -82,6 +94,62 @@ def hold(count: int) -> ContextManager[None]:
         raise BackendUnavailable(f"devices={count}: this process sees {seen} GPU(s) "
                                  f"(CUDA_VISIBLE_DEVICES={devices.visible_env()!r})")
     return devices.hold([cp.cuda.Device(i).pci_bus_id for i in range(count)])
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def torch_if_loaded() -> Any:
+    """PyTorch when the user's code imported it and it sees a GPU, else ``None`` (never imports it)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        return torch if torch.cuda.is_available() else None
+    except Exception:  # noqa: BLE001 - a CPU build or a broken install: no torch streams
+        return None
+
+
+class LaneStreams:
+    """Makes a lane's stream current for every framework that lets us set it: CuPy always, PyTorch
+    when loaded.  ``use(lane)`` is the hot-path form (no restore: the dispatcher's thread owns its
+    current streams for the run); ``entered(lane)`` restores afterwards (priming, capture)."""
+
+    def __init__(self, cupy_streams: list[Any], device_id: int) -> None:
+        self.cupy = cupy_streams
+        self.ptrs = [int(s.ptr) for s in cupy_streams]
+        self.torch_streams: list[Any] | None = None
+        self._torch: Any = None
+        self.refresh(device_id)
+
+    def refresh(self, device_id: int) -> None:
+        """Pick up PyTorch if the body imported it since (priming runs the body first)."""
+        if self.torch_streams is not None:
+            return
+        torch = torch_if_loaded()
+        if torch is not None:
+            dev = torch.device("cuda", device_id)
+            self._torch = torch
+            self.torch_streams = [torch.cuda.ExternalStream(p, device=dev) for p in self.ptrs]
+
+    @property
+    def frameworks(self) -> list[str]:
+        return ["cupy"] + (["torch"] if self.torch_streams is not None else [])
+
+    def use(self, lane: int) -> None:
+        self.cupy[lane].use()
+        if self.torch_streams is not None:
+            self._torch.cuda.set_stream(self.torch_streams[lane])
+
+    @contextlib.contextmanager
+    def entered(self, lane: int) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self.cupy[lane])
+            if self.torch_streams is not None:
+                stack.enter_context(self._torch.cuda.stream(self.torch_streams[lane]))
+            yield
 
 
 class Backend(BaseBackend):
@@ -100,41 +168,61 @@ class Backend(BaseBackend):
     #: anchors, the tightest of 20 tries, are about 6 us wide on an H100 host).
     anchor_max_width_ns = 12_000
 
-    def __init__(self, device: int = 0, telemetry: bool = True, spin_ns: int | None = None) -> None:
+    def __init__(self, device: int = 0, telemetry: bool = True, spin_ns: int | None = None,
+                 nvtx: bool = False, escape_checks: bool = True) -> None:
         import cupy as cp
 
         if spin_ns is not None:
             self.spin_ns = spin_ns
         self.cp = cp
+        self.rt = cp.cuda.runtime
         self.device = cp.cuda.Device(device)
+        self.nvtx = nvtx
+        self.escape_checks = escape_checks
         self._telemetry_on = telemetry
         self._telemetry: dict[str, Any] = {}
-        self._fingerprint: dict[str, Any] | None = None
         self._sampler: Any = None
         self._nvml: Any = None
-        self.stage_events: dict[str, list[tuple[int, Any, Any]]] = {}
+        self.stage_events: dict[str, list[tuple[int, int, int]]] = {}
         self.clock_map: ClockMap | None = None
+        self.escapes: list[str] = []
+        self._events: list[int] = []
 
     # -- set-up, outside the measured window ------------------------------------------------
     def open(self, lanes: int, body: Callable[["Request"], Any], recorder: "Recorder") -> None:
-        cp = self.cp
+        cp, rt = self.cp, self.rt
         self.device.use()
         self.rec, self.body = recorder, body
-        self.streams = streams(lanes)
         self.lanes = lanes
+        self.lane_streams = LaneStreams(streams(lanes), self.device.id)
         recorder.lane[:] = np.arange(recorder.n) % lanes
         self.anchor_stream = cp.cuda.Stream(non_blocking=True)
         n = recorder.n
-        self.ev_start = [cp.cuda.Event() for _ in range(n)]
-        self.ev_end = [cp.cuda.Event() for _ in range(n)]
-        self.start_ref: list[Any] = [None] * n
-        self.last_end: dict[int, Any] = {}
+        # Raw event handles, created now: recording one costs a runtime call, not an object.
+        self.ev_start = self._new_events(n)
+        self.ev_end = self._new_events(n)
+        #: the event marking request i's start: its own, or the previous end on a busy stream.
+        self.start_ref: list[int] = [0] * n
+        self.last_end: list[int] = [0] * lanes
+        checks = range(ESCAPE_SAMPLE_EVERY - 1, n, ESCAPE_SAMPLE_EVERY) if self.escape_checks else range(0)
+        self.check_events: dict[int, tuple[int, int]] = {i: (self._new_events(1)[0], self._new_events(1)[0])
+                                                         for i in checks}
+        recorder.is_complete = self._is_complete
+        recorder.wait_complete = self._wait_complete
         self.describe()
         if self._telemetry_on:
             self._start_telemetry()
         self.anchor0, self.bracket0 = self._anchor()
         self.mid_anchors: list[tuple[Any, Bracket]] = []
         self._last_anchor_ns = self.bracket0.h1_ns
+        self.submit = self._submit_nvtx if self.nvtx else self._submit  # type: ignore[method-assign]
+        del rt
+
+    def _new_events(self, count: int) -> list[int]:
+        create = self.rt.eventCreate
+        made = [int(create()) for _ in range(count)]
+        self._events.extend(made)
+        return made
 
     def thread_init(self) -> None:
         """CuPy's current device is per thread: the dispatcher's thread uses ours."""
@@ -152,7 +240,7 @@ class Backend(BaseBackend):
             return
         self._last_anchor_ns = h0
         ev = self.cp.cuda.Event()
-        query = self.cp.cuda.runtime.eventQuery
+        query = self.rt.eventQuery
         ptr = ev.ptr
         h0 = _clock()
         ev.record(self.anchor_stream)
@@ -185,89 +273,157 @@ class Backend(BaseBackend):
 
     def _start_telemetry(self) -> None:
         try:
-            from pytest_gpuslo.backends.nvml import Nvml, Sampler
+            from pytest_gpuslo.backends.nvml import Sampler
 
-            self._nvml = Nvml(pci_bus_id=self.device.pci_bus_id, index=self.device.id)
-            self._sampler = Sampler(self._nvml)
+            self._sampler = Sampler(pci_bus_id=self.device.pci_bus_id, index=self.device.id)
             self._sampler.start()
         except Exception as exc:  # noqa: BLE001 - telemetry is never allowed to fail a test
             self._telemetry = {"unavailable": f"{type(exc).__name__}: {exc}", "disturbances": []}
             self._sampler = None
 
-    # -- the hot path ----------------------------------------------------------------------
+    # -- priming: untimed, and the place to look for escaped work -----------------------------
     def prime(self, req: "Request", timeout_s: float) -> None:
-        """Run the body once on every stream, then wait: compilation and per-stream pool growth
-        happen here, before the clock starts.  Ordinary errors are left for the real requests to
-        report; a sticky CUDA error ends the run here with its explanation."""
+        """Run the body once on every stream, waiting for each: compilation and per-stream pool
+        growth happen here, before the clock starts.  After each lane's own work completes the
+        device is synchronised: work still running then ran outside the lane's stream.  Ordinary
+        errors are left for the real requests to report; a sticky CUDA error ends the run here."""
         req._stage = self._stage
+        deadline = _clock() + int(timeout_s * 1e9)
+        idle_sync_ns = self._idle_sync_ns()
         try:
-            for lane, stream in enumerate(self.streams):
+            for lane in range(self.lanes):
                 req.lane = lane
+                set_current(req)
                 try:
-                    with stream:
+                    with self.lane_streams.entered(lane):
                         self.body(req)
                 except Exception as exc:  # noqa: BLE001
                     if _status(exc) in STICKY:
                         raise
-            # Poll rather than synchronise, so a kernel that never ends cannot hang us.
-            deadline = _clock() + int(timeout_s * 1e9)
-            marks = []
-            for stream in self.streams:
-                ev = self.cp.cuda.Event(disable_timing=True)
-                ev.record(stream)
-                marks.append(ev)
-            for ev in marks:
-                while (code := self._query(ev)) == 600 and _clock() < deadline:
-                    time.sleep(0.0005)
-                if code not in (0, 600):
+                finally:
+                    set_current(None)
+                self.lane_streams.refresh(self.device.id)
+                mark = self.cp.cuda.Event(disable_timing=True)
+                mark.record(self.lane_streams.cupy[lane])
+                # Poll rather than synchronise, so a kernel that never ends cannot hang us.
+                while (code := self._query(mark.ptr)) == NOT_READY and _clock() < deadline:
+                    time.sleep(0.0002)
+                if code not in (0, NOT_READY):
                     self._fatal_status(code)
                     break
+                lane_done = _clock()
+                synced = self._sync_device(deadline)
+                if synced is None:
+                    break
+                late = synced - lane_done - idle_sync_ns
+                if late > ESCAPE_SLACK_NS:
+                    self._escape(f"while priming lane {lane}, GPU work of the body was still running "
+                                 f"{late / 1e3:.0f} us after the lane's own stream had finished")
         except Exception as exc:  # noqa: BLE001 - classified: sticky, OOM, or reported as is
             self._classify(exc, -1)
             if self.rec.fatal is None:
                 self.rec.fatal = WorkloadError(f"the body failed while priming the streams: {exc}")
         self.stage_events.clear()
 
-    def submit(self, req: "Request") -> None:
+    def _idle_sync_ns(self) -> int:
+        """What synchronising an idle device costs here (the floor of the escape check)."""
+        best = 10**9
+        for _ in range(5):
+            t = _clock()
+            self.rt.deviceSynchronize()
+            best = min(best, _clock() - t)
+        return best
+
+    def _sync_device(self, deadline_ns: int) -> int | None:
+        """Synchronise the device on a helper thread (a kernel that never ends must not hang us);
+        the host time when it returned, or ``None`` at the deadline."""
+        done: list[int] = []
+        failed: list[BaseException] = []
+
+        def sync() -> None:
+            try:
+                self.rt.deviceSynchronize()
+                done.append(_clock())
+            except BaseException as exc:  # noqa: BLE001 - handed back below
+                failed.append(exc)
+
+        t = threading.Thread(target=sync, name="gpuslo-escape-check", daemon=True)
+        t.start()
+        t.join(max(0.0, (deadline_ns - _clock()) / 1e9))
+        if failed:
+            raise failed[0]
+        return done[0] if done else None
+
+    def _escape(self, what: str) -> None:
+        if what not in self.escapes:
+            self.escapes.append(what)
+
+    # -- the hot path ----------------------------------------------------------------------
+    def _submit(self, req: "Request") -> None:
         i = req.index
         lane = i % self.lanes
-        stream = self.streams[lane]
+        self.lane_streams.use(lane)
+        sp = self.lane_streams.ptrs[lane]
         req.lane = lane
         req._stage = self._stage
-        ev_end = self.ev_end[i]
+        rt = self.rt
+        end = self.ev_end[i]
         try:
-            # Enter the stream first: the start event then sits right before the body's first
-            # launch, so an idle stream's "service" holds as little host time as possible.
-            with stream:
-                prev = self.last_end.get(lane)
-                if prev is not None and self._query(prev) == 600:
-                    # The stream is still busy: this request starts when the previous one ends,
-                    # which its end event already marks.  One event fewer between the copies
-                    # keeps the copy path's throughput (docs/validation.md, capacity stalls).
-                    self.start_ref[i] = prev
-                else:
-                    self.ev_start[i].record(stream)
-                    self.start_ref[i] = self.ev_start[i]
-                try:
-                    self.body(req)
-                finally:
-                    ev_end.record(stream)
+            prev = self.last_end[lane]
+            if prev and rt.eventQuery(prev) == NOT_READY:
+                # The stream is still busy: this request starts when the previous one ends, which
+                # its end event already marks (one event fewer between the copies).
+                self.start_ref[i] = prev
+            else:
+                start = self.ev_start[i]
+                rt.eventRecord(start, sp)
+                self.start_ref[i] = start
+            set_current(req)
+            try:
+                self.body(req)
+            finally:
+                set_current(None)
+                rt.eventRecord(end, sp)
+                check = self.check_events.get(i)
+                if check is not None:
+                    rt.eventRecord(check[0], rt.streamLegacy)
+                    rt.eventRecord(check[1], rt.streamPerThread)
         except BaseException as exc:  # noqa: BLE001 - kept as the request's error, then classified
             self.rec.record_error(i, exc)
             self._classify(exc, i)
-        self.last_end[lane] = ev_end
+        self.last_end[lane] = end
+
+    def _submit_nvtx(self, req: "Request") -> None:
+        """``_submit`` inside an NVTX range naming the request and its lane (``--gpuslo-nvtx``)."""
+        nvtx = self.cp.cuda.nvtx
+        nvtx.RangePush(f"gpuslo request {req.index} lane {req.index % self.lanes}")
+        try:
+            self._submit(req)
+        finally:
+            nvtx.RangePop()
 
     @contextlib.contextmanager
     def _stage(self, req: "Request", name: str) -> Iterator[None]:
-        cp = self.cp
-        e0 = cp.cuda.Event()
-        e0.record()  # None: the current stream, which is the request's
+        rt = self.rt
+        sp = self.lane_streams.ptrs[req.lane] if req.lane >= 0 else int(self.cp.cuda.get_current_stream().ptr)
+        e0, e1 = self._new_events(2)
+        if self.nvtx:
+            self.cp.cuda.nvtx.RangePush(f"gpuslo {name} request {req.index}")
+        rt.eventRecord(e0, sp)
         try:
             yield
         finally:
-            e1 = cp.cuda.Event()
-            e1.record()
+            rt.eventRecord(e1, sp)
+            if self.nvtx:
+                self.cp.cuda.nvtx.RangePop()
             self.stage_events.setdefault(name, []).append((req.index, e0, e1))
+
+    def _is_complete(self, i: int) -> bool:
+        return i < 0 or self.rec.dispatch_ns[i] < 0 or self._query(self.ev_end[i]) == 0
+
+    def _wait_complete(self, i: int) -> None:
+        if i >= 0:
+            self.rt.eventSynchronize(self.ev_end[i])
 
     def _classify(self, exc: BaseException, index: int) -> None:
         cp = self.cp
@@ -296,31 +452,30 @@ class Backend(BaseBackend):
 
     def _mem_info(self) -> tuple[int, int]:
         try:
-            free, total = self.cp.cuda.runtime.memGetInfo()
+            free, total = self.rt.memGetInfo()
             return int(free), int(total)
         except Exception:  # noqa: BLE001
             return -1, -1
 
     # -- after the run ---------------------------------------------------------------------
     def wait(self, deadline_ns: int) -> None:
-        runtime = self.cp.cuda.runtime
-        pending = dict(self.last_end)
+        pending = {lane: ev for lane, ev in enumerate(self.last_end) if ev}
         while pending:
             for lane, ev in list(pending.items()):
                 code = self._query(ev)
                 if code == 0:
                     del pending[lane]
-                elif code != 600:
+                elif code != NOT_READY:
                     self._fatal_status(code)
                     return
             if not pending or _clock() >= deadline_ns or self.rec.fatal is not None:
                 break
             time.sleep(0.0005)
-        self._harvest(runtime)
+        self._harvest()
 
-    def _query(self, ev: Any) -> int:
+    def _query(self, ev: int) -> int:
         try:
-            return int(self.cp.cuda.runtime.eventQuery(ev.ptr))
+            return int(self.rt.eventQuery(ev))
         except Exception as exc:  # noqa: BLE001 - CuPy raises for error codes: keep the code
             return _status(exc) or 999
 
@@ -332,21 +487,22 @@ class Backend(BaseBackend):
         else:
             self.rec.fatal = WorkloadError(f"a request's GPU work failed with CUDA status {code}.")
 
-    def _harvest(self, runtime: Any) -> None:
+    def _harvest(self) -> None:
         """Map every completed event onto the host clock and fill the recorder."""
-        cp, rec = self.cp, self.rec
+        rt, rec = self.rt, self.rec
         if rec.fatal is not None and _context_lost is not None:
             return
         anchor1, bracket1 = self._anchor()
-        later = [(cp.cuda.get_elapsed_time(self.anchor0, ev) * 1e6, br)
-                 for ev, br in [*self.mid_anchors, (anchor1, bracket1)]]
+        a0 = self.anchor0.ptr
+        elapsed = rt.eventElapsedTime
+        later = [(elapsed(a0, ev.ptr) * 1e6, br) for ev, br in [*self.mid_anchors, (anchor1, bracket1)]]
         cmap = ClockMap.fit_many(self.bracket0, later)
         self.clock_map = cmap
 
-        def host(ev: Any) -> int:
+        def host(ev: int) -> int:
             if self._query(ev) != 0:
                 return -1
-            return int(cmap.to_host(cp.cuda.get_elapsed_time(self.anchor0, ev) * 1e6))
+            return int(cmap.to_host(elapsed(a0, ev) * 1e6))
 
         done = 0
         for i in range(rec.n):
@@ -354,8 +510,7 @@ class Backend(BaseBackend):
                 continue
             end = host(self.ev_end[i])
             if end >= 0:
-                start_ev = self.start_ref[i] if self.start_ref[i] is not None else self.ev_start[i]
-                rec.start_ns[i] = host(start_ev)
+                rec.start_ns[i] = host(self.start_ref[i] or self.ev_start[i])
                 rec.end_ns[i] = end
                 done += 1
         for name, events in self.stage_events.items():
@@ -366,7 +521,24 @@ class Backend(BaseBackend):
                 b, f = host(e0), host(e1)
                 if b >= 0 and f >= 0:
                     begin[i], finish[i] = b, f
+        self._check_escapes(host)
         rec.complete_one(done)
+
+    def _check_escapes(self, host: Callable[[int], int]) -> None:
+        """Sampled requests: did the default streams finish later than the request's own end?"""
+        late: dict[str, list[int]] = {"the legacy default stream": [], "the per-thread default stream": []}
+        for i, (legacy, ptds) in self.check_events.items():
+            end = int(self.rec.end_ns[i])
+            if end < 0:
+                continue
+            for where, ev in zip(late, (legacy, ptds)):
+                t = host(ev)
+                if t >= 0 and t - end > ESCAPE_SLACK_NS:
+                    late[where].append(t - end)
+        for where, gaps in late.items():
+            if gaps:
+                self._escape(f"{len(gaps)} of {len(self.check_events)} sampled requests left GPU work on "
+                             f"{where} that ended up to {max(gaps) / 1e3:.0f} us after the request's end")
 
     def close(self) -> None:
         if self._sampler is not None:
@@ -377,8 +549,16 @@ class Backend(BaseBackend):
                                             "drift_ppm": self.clock_map.drift_ppm,
                                             "anchors": self.clock_map.anchors,
                                             "bend_us": self.clock_map.bend_ns / 1e3}
+        self._telemetry["frameworks"] = self.lane_streams.frameworks if hasattr(self, "lane_streams") else []
+        self._telemetry["escapes"] = list(self.escapes)
         if _context_lost is None:
+            destroy = self.rt.eventDestroy
+            for ev in self._events:
+                with contextlib.suppress(Exception):
+                    destroy(ev)
+            self._events.clear()
             with contextlib.suppress(Exception):
+                self.cp.cuda.Stream.null.use()
                 self.cp.get_default_memory_pool().free_all_blocks()
                 self.cp.get_default_pinned_memory_pool().free_all_blocks()
 
@@ -386,32 +566,50 @@ class Backend(BaseBackend):
         return dict(self._telemetry)
 
     def describe(self) -> dict[str, Any]:
-        if self._fingerprint is None:
-            cp = self.cp
-            props = cp.cuda.runtime.getDeviceProperties(self.device.id)
-            name = props.get("name", b"")
-            fp: dict[str, Any] = {
-                "backend": "cuda",
-                "device": self.device.id,
-                "gpu": name.decode() if isinstance(name, bytes) else str(name),
-                "compute_capability": self.device.compute_capability,
-                "sm_count": props.get("multiProcessorCount"),
-                "cuda_runtime": cp.cuda.runtime.runtimeGetVersion(),
-                "cupy": cp.__version__,
-            }
-            try:
-                from pytest_gpuslo.backends.nvml import Nvml
+        return fingerprint(self.device.id, self.name)
 
-                nvml = self._nvml or Nvml(pci_bus_id=self.device.pci_bus_id, index=self.device.id)
-                fp.update({k: v for k, v in nvml.fingerprint().items() if k != "uuid"})
-            except Exception as exc:  # noqa: BLE001
-                fp["nvml"] = f"unavailable: {type(exc).__name__}"
-            self._fingerprint = fp
-        return dict(self._fingerprint)
+
+_fingerprints: dict[tuple[int, str], dict[str, Any]] = {}
+
+
+def fingerprint(device_id: int, backend: str) -> dict[str, Any]:
+    """The machine fingerprint of a GPU run (cached per device and backend name): the GPU, CUDA and
+    CuPy, PyTorch's version and CUDA build when the user's code loaded it, and NVML's view."""
+    key = (device_id, backend)
+    if key not in _fingerprints:
+        import cupy as cp
+
+        rt = cp.cuda.runtime
+        device = cp.cuda.Device(device_id)
+        props = rt.getDeviceProperties(device_id)
+        name = props.get("name", b"")
+        fp: dict[str, Any] = {
+            "backend": backend,
+            "device": device_id,
+            "gpu": name.decode() if isinstance(name, bytes) else str(name),
+            "compute_capability": device.compute_capability,
+            "sm_count": props.get("multiProcessorCount"),
+            "cuda_runtime": rt.runtimeGetVersion(),
+            "cupy": cp.__version__,
+        }
+        torch = torch_if_loaded()
+        if torch is not None:
+            fp["torch"] = str(torch.__version__)
+            fp["torch_cuda"] = str(torch.version.cuda)
+        try:
+            from pytest_gpuslo.backends.nvml import Nvml
+
+            nvml = Nvml(pci_bus_id=device.pci_bus_id, index=device_id)
+            fp.update({k: v for k, v in nvml.fingerprint().items() if k != "uuid"})
+        except Exception as exc:  # noqa: BLE001
+            fp["nvml"] = f"unavailable: {type(exc).__name__}"
+        _fingerprints[key] = fp
+    return dict(_fingerprints[key])
 
 
 class DeviceOps:
-    """Copies and buffers for ``pipeline.Pipeline`` on the GPU (the CPU twin is in ``cpu.py``)."""
+    """Copies and buffers for ``pipeline.Pipeline`` and ``slo_pinned`` on the GPU (the CPU twin is
+    in ``cpu.py``)."""
 
     name = "cuda"
 
@@ -421,9 +619,14 @@ class DeviceOps:
 
         self.cp, self.cupyx = cp, cupyx
 
-    def host(self, shape: Any, dtype: Any, *, pinned: bool = True) -> Any:
-        import numpy as np
-
+    def host(self, shape: Any, dtype: Any, *, pinned: bool = True, like: str = "numpy") -> Any:
+        """A zeroed host buffer (page-locked by default); ``like="torch"`` gives a pinned torch
+        tensor (torch must already be imported by the caller's code)."""
+        if like == "torch":
+            torch = sys.modules.get("torch")
+            if torch is None:
+                raise BackendUnavailable("slo_pinned(..., like='torch') needs PyTorch imported by the test")
+            return torch.zeros(shape, dtype=cpu.torch_dtype(torch, dtype), pin_memory=pinned)
         # Zeroed in set-up, so a body that never fills its input reads zeros, not garbage.
         return self.cupyx.zeros_pinned(shape, dtype) if pinned else np.zeros(shape, dtype)
 
@@ -431,6 +634,8 @@ class DeviceOps:
         return self.cp.zeros(shape, dtype)
 
     def is_pinned(self, array: Any) -> bool:
+        if hasattr(array, "is_pinned"):
+            return bool(array.is_pinned())
         return bool(self.cp.cuda.pinned_memory.is_memory_pinned(array.ctypes.data))
 
     def h2d(self, host: Any, dev: Any) -> None:
@@ -459,26 +664,52 @@ class GraphReplay:
 
     One graph per lane because a graph bakes in its buffers and launches of one graph are
     serialised; ``fn(lane)`` must use that lane's buffers (copy each request's input into them
-    eagerly, before the replay).  Copies cannot be captured (gpu-api-notes.md §13).
+    eagerly, before the replay).  Copies cannot be captured (gpu-api-notes.md §13).  When the
+    user's code has imported PyTorch, capture goes through ``torch.cuda.graph`` (its caching
+    allocator needs a private pool during capture), with CuPy's current stream on the same
+    capture stream, so torch and CuPy work in ``fn`` are both captured.
     """
 
     def __init__(self, fn: Callable[[int], Any], lanes: int) -> None:
+        self.fn, self.graphs = fn, []
+        self.torch = torch_if_loaded()
+        make = self._capture_torch if self.torch is not None else self._capture_cupy
+        for lane in range(lanes):
+            self.graphs.append(make(fn, lane))
+
+    @staticmethod
+    def _capture_cupy(fn: Callable[[int], Any], lane: int) -> Any:
         import cupy as cp
 
-        self.fn, self.graphs = fn, []
         capture = cp.cuda.Stream(non_blocking=True)
-        for lane in range(lanes):
-            with capture:
-                fn(lane)  # eagerly once: compilation and pool growth happen outside the capture
-            capture.synchronize()
-            capture.begin_capture()
-            try:
-                with capture:
-                    fn(lane)
-            finally:
-                graph = capture.end_capture()
-            self.graphs.append(graph)
+        with capture:
+            fn(lane)  # eagerly once: compilation and pool growth happen outside the capture
         capture.synchronize()
+        capture.begin_capture()
+        try:
+            with capture:
+                fn(lane)
+        finally:
+            graph = capture.end_capture()
+        capture.synchronize()
+        return graph
+
+    def _capture_torch(self, fn: Callable[[int], Any], lane: int) -> Any:
+        import cupy as cp
+
+        torch = self.torch
+        side = torch.cuda.Stream()
+        with torch.cuda.stream(side), cp.cuda.ExternalStream(side.cuda_stream):
+            for _ in range(3):  # torch's recipe: warm up on a side stream before capture
+                fn(lane)
+        torch.cuda.current_stream().wait_stream(side)
+        torch.cuda.synchronize()
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            with cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
+                fn(lane)
+        torch.cuda.synchronize()
+        return graph
 
     @property
     def captured(self) -> bool:
@@ -486,7 +717,14 @@ class GraphReplay:
 
     def __call__(self, request: Any) -> None:
         lane = request.lane if request.lane >= 0 else 0
-        self.graphs[lane % len(self.graphs)].launch()
+        graph = self.graphs[lane % len(self.graphs)]
+        if self.torch is not None:
+            graph.replay()  # on torch's current stream: the lane's, set by the backend
+        else:
+            graph.launch()
+
+
+graph_replay = GraphReplay
 
 
 def occupancy(kernel: Any, block: int, dynamic_smem: int = 0) -> dict[str, Any]:
@@ -524,8 +762,6 @@ def occupancy(kernel: Any, block: int, dynamic_smem: int = 0) -> dict[str, Any]:
         "limits": limits,
     }
 
-
-graph_replay = GraphReplay
 
 SPIN_SOURCE = r"""
 extern "C" __global__ void spin(long long ns) {

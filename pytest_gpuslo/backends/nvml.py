@@ -1,14 +1,23 @@
 """NVML telemetry and the GPU fingerprint (nvidia-ml-py, imported lazily).
 
-A daemon thread samples clocks, clock-event (throttle) reasons, utilisation, power, temperature,
-memory and the processes on the GPU every 100 ms during an SLO test.  Every NVML query is wrapped
-on its own: a field the GPU does not support reads as ``None``, never fails a test.
+A child process samples clocks, clock-event (throttle) reasons, utilisation, power, temperature,
+memory and the processes on the GPU every 100 ms during an SLO test, so the sampling never takes
+the GIL from the launcher (a sampler thread forced the launcher off the GIL for a switch interval
+every 100 ms).  Every NVML query is wrapped on its own: a field the GPU does not support reads as
+``None``, never fails a test.
+
+Policy: thermal slowdown, hardware slowdown and the power brake are disturbances (the run does not
+represent the workload); a software power cap is not: a heavy workload drawing the card to its
+power limit is the workload's own behaviour.  Clocks and power are recorded either way.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import threading
+import select
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,10 +28,9 @@ REASONS = {
     0x10: "sync_boost", 0x20: "sw_thermal_slowdown", 0x40: "hw_thermal_slowdown",
     0x80: "hw_power_brake_slowdown", 0x100: "display_clock_setting",
 }
-#: Reasons that make a run's timings unrepresentative on their own.
+#: Reasons that make a run's timings unrepresentative: thermal and hardware slowdown, the power
+#: brake.  The software power cap (0x4) is the workload's own, so it is recorded, not held against it.
 DISTURBING = 0x8 | 0x20 | 0x40 | 0x80
-#: A software power cap counts only when the SM clock really sagged below this share of its median.
-SAG = 0.90
 
 
 def _safe(fn: Callable[[], Any]) -> Any:
@@ -100,54 +108,91 @@ class Nvml:
             "mem_used_mib": None if mem is None else int(mem.used // 2**20),
         }
 
-    def foreign_processes(self) -> list[int]:
-        """PIDs of other processes with a context on this GPU.
+    def foreign_processes(self, owner: int | None = None) -> list[int]:
+        """PIDs of other processes with a context on this GPU than ``owner`` (default: this one).
 
-        Inside a container NVML may report host PIDs, so our own process can appear under another
-        number; when our PID is absent, one entry is taken to be ourselves.
+        Inside a container NVML may report host PIDs, so the owner can appear under another
+        number; when the owner's PID is absent, one entry is taken to be the owner.
         """
         nv, h = self.nv, self.handle
         procs = _safe(lambda: nv.nvmlDeviceGetComputeRunningProcesses(h)) or []
         pids = [int(p.pid) for p in procs]
-        me, parent = os.getpid(), os.getppid()
+        me = owner if owner is not None else os.getpid()
         if me in pids:
-            # The parent is excluded too: a test runner that spawned this process (pytester,
-            # xdist) may hold an idle context of its own.
-            return [p for p in pids if p not in (me, parent)]
+            # The owner's parent is excluded too: a test runner that spawned it (pytester, xdist)
+            # may hold an idle context of its own.
+            return [p for p in pids if p not in (me, _parent_of(me))]
         return pids[1:]
 
 
-class Sampler:
-    """Polls an ``Nvml`` handle in a daemon thread between ``start()`` and ``stop()``."""
+def _parent_of(pid: int) -> int | None:
+    if pid == os.getpid():
+        return os.getppid()
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
-    def __init__(self, nvml: Nvml, interval_s: float = 0.1) -> None:
-        self.nvml, self.interval_s = nvml, interval_s
-        self.samples: list[dict[str, Any]] = []
-        self.foreign: set[int] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+class Sampler:
+    """Samples NVML in a child process between ``start()`` and ``stop()`` (off our GIL).
+
+    The child reports one JSON line per sample on its stdout and stops at a line on its stdin;
+    ``perf_counter_ns`` is the monotonic clock on Linux, the same in both processes.
+    """
+
+    def __init__(self, pci_bus_id: str | None = None, index: int = 0, interval_s: float = 0.1) -> None:
+        self.args = [sys.executable, "-m", "pytest_gpuslo.backends.nvml", "--sample",
+                     pci_bus_id or "", str(index), str(interval_s), str(os.getpid())]
+        self.proc: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        self.foreign.update(self.nvml.foreign_processes())
-        self.samples.append(self.nvml.sample())
-        self._thread = threading.Thread(target=self._run, name="gpuslo-nvml", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        polls = 0
-        while not self._stop.wait(self.interval_s):
-            self.samples.append(self.nvml.sample())
-            polls += 1
-            if polls % 10 == 0:  # the process list costs more: once a second
-                self.foreign.update(self.nvml.foreign_processes())
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        ready = self.proc.stdout.readline()  # the first sample precedes the run
+        if not ready.startswith("{"):
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            raise RuntimeError(f"the NVML sampler did not start: {ready.strip() or err.strip()[-300:]}")
+        self._first = json.loads(ready)
 
     def stop(self) -> dict[str, Any]:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)
-        self.samples.append(self.nvml.sample())
-        self.foreign.update(self.nvml.foreign_processes())
-        return summarize(self.samples, sorted(self.foreign))
+        assert self.proc is not None
+        try:
+            out, _ = self.proc.communicate("stop\n", timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        samples, foreign = [self._first], set(self._first.pop("foreign", []))
+        for line in out.splitlines():
+            if line.startswith("{"):
+                sample = json.loads(line)
+                foreign.update(sample.pop("foreign", []))
+                samples.append(sample)
+        return summarize(samples, sorted(foreign))
+
+
+def _sample_forever(pci_bus_id: str, index: int, interval_s: float, owner: int) -> None:
+    """The child: a sample now, then one per interval (processes once a second) until stdin speaks."""
+    nvml = Nvml(pci_bus_id=pci_bus_id or None, index=index)
+
+    def emit(with_procs: bool) -> None:
+        sample = nvml.sample()
+        if with_procs:
+            sample["foreign"] = nvml.foreign_processes(owner)
+        sys.stdout.write(json.dumps(sample) + "\n")
+        sys.stdout.flush()
+
+    emit(True)
+    polls = 0
+    while True:
+        ready, _, _ = select.select([sys.stdin], [], [], interval_s)
+        polls += 1
+        if ready:
+            emit(True)
+            return
+        emit(polls % 10 == 0)
 
 
 def summarize(samples: list[dict[str, Any]], foreign: list[int]) -> dict[str, Any]:
@@ -156,7 +201,6 @@ def summarize(samples: list[dict[str, Any]], foreign: list[int]) -> dict[str, An
     def col(key: str) -> list[float]:
         return [s[key] for s in samples if s.get(key) is not None]
 
-    sm = col("sm_mhz")
     reasons_seen = 0
     for s in samples:
         reasons_seen |= s.get("reasons") or 0
@@ -166,11 +210,6 @@ def summarize(samples: list[dict[str, Any]], foreign: list[int]) -> dict[str, An
     if bad:
         disturbances.append("GPU clocks were throttled during the run: "
                             + ", ".join(n for b, n in REASONS.items() if bad & b))
-    if reasons_seen & 0x4 and sm:
-        med = sorted(sm)[len(sm) // 2]
-        if min(sm) < SAG * med:
-            disturbances.append(f"software power cap pulled the SM clock to {min(sm):.0f} MHz "
-                                f"(median {med:.0f} MHz)")
     if foreign:
         disturbances.append(f"other processes used the GPU during the run (PIDs {foreign[:5]})")
 
@@ -183,6 +222,8 @@ def summarize(samples: list[dict[str, Any]], foreign: list[int]) -> dict[str, An
         "sm_mhz": stat("sm_mhz"), "mem_mhz": stat("mem_mhz"), "util_pct": stat("util_pct"),
         "power_w": stat("power_w"), "temp_c": stat("temp_c"), "mem_used_mib": stat("mem_used_mib"),
         "clock_event_reasons": names,
+        # The workload drew the card to its power limit: recorded, not a disturbance.
+        "power_capped": bool(reasons_seen & 0x4),
         "foreign_pids": foreign,
         "disturbances": disturbances,
         "trace": [{k: s[k] for k in ("t_ns", "sm_mhz", "reasons", "temp_c", "power_w")} for s in samples[-600:]],
@@ -201,3 +242,7 @@ def count_devices() -> int:
             pynvml.nvmlShutdown()
     except Exception:  # noqa: BLE001 - no driver, no library: no GPUs
         return 0
+
+
+if __name__ == "__main__" and len(sys.argv) == 6 and sys.argv[1] == "--sample":
+    _sample_forever(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))

@@ -59,7 +59,7 @@ class Backend(BaseBackend):
 
     name = "virtual"
 
-    def __init__(self, start_ns: int = 10**12) -> None:
+    def __init__(self, start_ns: int = 10**12, nvtx: bool = False) -> None:
         self.now = start_ns
 
     def clock(self) -> int:  # type: ignore[override]
