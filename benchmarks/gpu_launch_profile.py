@@ -220,14 +220,74 @@ def gap(a: argparse.Namespace) -> None:
     print(f"| cupyx.profiler.benchmark | gpu time p50 {np.median(perf.gpu_times) * 1e6:.1f} us | | | |")
 
 
+class Variant(cuda.Backend):
+    """The harness with its start-event rule pinned: always (gap 0) or never (gap huge)."""
+
+    def __init__(self, gap_ns: int) -> None:
+        super().__init__(telemetry=False, escape_checks=False)
+        self.precise_gap_ns = gap_ns
+
+
+@section("5. where stalls come from: lag p99 / max (us) per run, copy body, 64 streams, 3 runs a cell")
+def variants(a: argparse.Namespace) -> None:
+    rt = cp.cuda.runtime
+    work = CopyWork(lanes=64, n_floats=16384)
+    bare, _ = work.closed_loop(5000 if a.quick else 20000, warm=500)
+    n_max = int(0.8 * bare * 0.6)
+    fresh_end = [int(rt.eventCreate()) for _ in range(n_max)]
+    fresh_start = [int(rt.eventCreate()) for _ in range(n_max)]
+    ring = [int(rt.eventCreate()) for _ in range(64)]
+    last = [0] * 64
+
+    def end_fresh(i: int, s: Any) -> None:
+        rt.eventRecord(fresh_end[i], int(s.ptr))
+
+    def end_ring(i: int, s: Any) -> None:
+        rt.eventRecord(ring[i % 64], int(s.ptr))
+
+    def start_query(i: int, s: Any) -> None:
+        p = last[i % 64]
+        if not p or rt.eventQuery(p) != 600:
+            rt.eventRecord(fresh_start[i], int(s.ptr))
+
+    def end_track(i: int, s: Any) -> None:
+        rt.eventRecord(fresh_end[i], int(s.ptr))
+        last[i % 64] = fresh_end[i]
+
+    cases: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [
+        ("bare paced", lambda sch: work.paced(sch)),
+        ("bare + end event (fresh)", lambda sch: work.paced(sch, after=end_fresh)),
+        ("bare + end event (ring of 64)", lambda sch: work.paced(sch, after=end_ring)),
+        ("bare + query, start and end events", lambda sch: work.paced(sch, before=start_query, after=end_track)),
+        ("harness, start event on slack (default)", lambda sch: _harness(sch, work, cuda.Backend(telemetry=False))),
+        ("harness, start event always", lambda sch: _harness(sch, work, Variant(0))),
+        ("harness, no start event", lambda sch: _harness(sch, work, Variant(10**12))),
+    ]
+    for frac in (0.5, 0.7):
+        rate = frac * bare
+        n = int(rate * 0.6)
+        sched = arrivals.Constant(rate).schedule(n=n)
+        for label, fn in cases:
+            cells = []
+            for _ in range(3):
+                lag = fn(sched)[n // 10:]
+                cells.append(f"{np.quantile(lag, .99):.0f}/{lag.max():.0f}")
+            print(f"| {frac:.1f}x {rate:.0f}/s | {label} | " + " | ".join(cells) + " |", flush=True)
+
+
+def _harness(sched: np.ndarray, work: CopyWork, backend: cuda.Backend) -> np.ndarray:
+    data, _ = run_open_loop(sched, backend, lambda r: work(r.index), lanes=64, timeout_s=30)
+    return (data.dispatch_ns - data.scheduled_ns) / 1e3
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="1234")
+    ap.add_argument("--only", default="12345")
     a = ap.parse_args()
     props = cp.cuda.runtime.getDeviceProperties(0)
     print(f"device: {props['name'].decode()}, CuPy {cp.__version__}", flush=True)
-    for key, fn in (("1", op_costs), ("2", split), ("3", sweep), ("4", gap)):
+    for key, fn in (("1", op_costs), ("2", split), ("3", sweep), ("4", gap), ("5", variants)):
         if key in a.only:
             fn(a)
     SCALE  # noqa: B018 - compiled with the copy workload

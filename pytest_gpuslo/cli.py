@@ -182,6 +182,40 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_capacity(args: argparse.Namespace) -> int:
+    """The highest rate this machine's harness sustains on time, per backend and reference body."""
+    from pytest_gpuslo import backends, capacity
+
+    names = backends.names() if args.backend == "all" else [args.backend]
+    rows = []
+    for name in names:
+        reason = backends.probe(name)
+        if reason is not None:
+            print(f"{name}: skipped ({reason})")
+            continue
+        # Host-thread lanes (the dispatcher sleeps, never spins) cannot hold tens of microseconds.
+        host_lanes = getattr(backends.module(name).Backend, "spin_ns", 0) == 0
+        lanes = args.lanes or (4 if host_lanes else 64)
+        lag_us = args.lag_us or (500.0 if host_lanes else 50.0)
+        for work in capacity.workloads(name, lanes):
+            print(f"{name}, {lanes} lanes, {work.name}: lag p99 (us) by rate, harness (bare paced)",
+                  flush=True)
+            row = capacity.measure(name, work, lanes=lanes, lag_us=lag_us, runs=1 if args.quick else 3,
+                                   seconds=0.3 if args.quick else 0.6,
+                                   closed_n=5000 if args.quick else 20000)
+            print("  " + ", ".join(f"{rate:,.0f}/s: {h:.0f} ({b:.0f})" for rate, h, b in row.sweep))
+            rows.append((lag_us, row))
+    print()
+    for lag_us in sorted({lag for lag, _ in rows}):
+        for line in capacity.table([r for lag, r in rows if lag == lag_us], lag_us):
+            print(line)
+        print()
+    print("Size rate_hz below the harness column; a budget tighter than about 20x the lag threshold "
+          "makes lag, not the service, decide the verdict (lag p99 over 5% of the tightest budget is "
+          "INCONCLUSIVE).")
+    return 0
+
+
 def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     """Rate, burstiness and the closest arrival process of a recorded trace."""
     from pytest_gpuslo.errors import InvalidArgument
@@ -216,6 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_version)
     p = sub.add_parser("probe", help="Say which backends can run on this machine, and why not")
     p.set_defaults(func=_cmd_probe)
+    p = sub.add_parser("capacity", help="Measure the highest rate the harness sustains on time here",
+                       description="For each available backend and reference body (empty, a short "
+                                   "kernel or busy loop, a copy), the highest constant open-loop rate "
+                                   "with schedule lag p99 under --lag-us, beside a bare loop doing the "
+                                   "same work: size rate_hz from it.")
+    p.add_argument("--backend", default="all", help="a backend name, or all (default)")
+    p.add_argument("--lag-us", type=float, default=None,
+                   help="lag p99 threshold in microseconds (default 50 for GPU lanes, 500 for host threads)")
+    p.add_argument("--lanes", type=int, default=None, help="lanes (default: 64 on a GPU, 4 on the CPU)")
+    p.add_argument("--quick", action="store_true", help="one run per rate, shorter runs")
+    p.set_defaults(func=_cmd_capacity)
 
     def store_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--dir", default=".gpuslo", help="baseline store (default: .gpuslo)")

@@ -207,3 +207,49 @@ class DeviceOps:
 
     def release(self) -> None:
         pass
+
+
+def capacity_bodies(lanes: int) -> list[Any]:
+    """``gpuslo capacity``'s bodies for host lanes: empty, 100 us that releases the GIL (a sleep,
+    as I/O or numpy would), 20 us of pure Python that holds it.  The bare comparison is a paced
+    loop handing the same work to a plain thread pool of ``lanes`` threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pytest_gpuslo.capacity import Workload
+
+    def busy(us: float) -> None:
+        end = _clock() + int(us * 1000)
+        while _clock() < end:
+            pass
+
+    work: dict[str, Callable[[], None]] = {"empty": lambda: None,
+                                           "100 us, GIL released (sleep)": lambda: time.sleep(100e-6),
+                                           "20 us of Python, GIL held": lambda: busy(20)}
+    out = []
+    for name, fn in work.items():
+        def paced(schedule_ns: Any, fn: Callable[[], None] = fn) -> Any:
+            import numpy as np
+
+            with ThreadPoolExecutor(max_workers=lanes) as pool:
+                due = (_clock() + 2_000_000 + np.asarray(schedule_ns)).tolist()
+                lag = [0] * len(due)
+                for i, d in enumerate(due):
+                    left = d - _clock()
+                    if left > 0:
+                        time.sleep(left / 1e9)
+                    lag[i] = _clock() - d
+                    pool.submit(fn)
+            return np.asarray(lag, dtype=np.float64) / 1e3
+
+        def closed(n: int, fn: Callable[[], None] = fn) -> float:
+            with ThreadPoolExecutor(max_workers=lanes) as pool:
+                t = time.perf_counter()
+                for _ in range(n):
+                    pool.submit(fn)
+            return n / (time.perf_counter() - t)
+
+        def body(r: Any, fn: Callable[[], None] = fn) -> None:
+            fn()
+
+        out.append(Workload(name, body, paced, closed))
+    return out

@@ -152,6 +152,56 @@ class LaneStreams:
             yield
 
 
+class _DeviceSyncer:
+    """``cudaDeviceSynchronize`` on a helper thread, so a kernel that never ends cannot hang
+    priming; ``sync()`` says how long the device took to go idle, ``calibrate()`` what that path
+    costs on an idle device (thread hand-off included), the floor of the escape check."""
+
+    def __init__(self, rt: Any, device: Any) -> None:
+        self.rt, self.device = rt, device
+        self._go, self._done = threading.Event(), threading.Event()
+        self._stop = False
+        self._asked = 0
+        self._took: int | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="gpuslo-escape-check", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self.device.use()
+        while True:
+            self._go.wait()
+            self._go.clear()
+            if self._stop:
+                return
+            try:
+                self.rt.deviceSynchronize()
+                self._took = _clock() - self._asked
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+                self._error = exc
+            self._done.set()
+
+    def sync(self, deadline_ns: int) -> int | None:
+        """ns from asking until the device was idle, or ``None`` at the deadline."""
+        self._took, self._error = None, None
+        self._done.clear()
+        self._asked = _clock()
+        self._go.set()
+        self._done.wait(max(0.0, (deadline_ns - _clock()) / 1e9))
+        if self._error is not None:
+            raise self._error
+        return self._took
+
+    def calibrate(self, deadline_ns: int) -> int:
+        """The slowest of five round trips on an idle device."""
+        self.rt.deviceSynchronize()
+        return max(self.sync(deadline_ns) or 0 for _ in range(5))
+
+    def close(self) -> None:
+        self._stop = True
+        self._go.set()
+
+
 class Backend(BaseBackend):
     """Round-robin over ``lanes`` streams: request i runs on stream i mod lanes (FIFO per stream)."""
 
@@ -167,6 +217,12 @@ class Backend(BaseBackend):
     #: A mid-run anchor whose bracket is wider than this caught a hiccup: it is not used (the outer
     #: anchors, the tightest of 20 tries, are about 6 us wide on an H100 host).
     anchor_max_width_ns = 12_000
+    #: A request launched this long after the previous one records its own start event.  Closer
+    #: launches (the launcher under load) skip it: an event record costs about 1.7 us of host time
+    #: on an H200 host, a quarter of the harness's own cost per request, and such a request's start
+    #: is derived after the run as the later of the previous end on its stream and its dispatch
+    #: (its latency, from the scheduled arrival to its end event, is exact either way).
+    precise_gap_ns = 100_000
 
     def __init__(self, device: int = 0, telemetry: bool = True, spin_ns: int | None = None,
                  nvtx: bool = False, escape_checks: bool = True) -> None:
@@ -201,12 +257,15 @@ class Backend(BaseBackend):
         # Raw event handles, created now: recording one costs a runtime call, not an object.
         self.ev_start = self._new_events(n)
         self.ev_end = self._new_events(n)
-        #: the event marking request i's start: its own, or the previous end on a busy stream.
-        self.start_ref: list[int] = [0] * n
+        #: request i recorded its own start event (else its start is derived after the run).
+        self.has_start = [False] * n
+        self._last_submit_ns = 0
         self.last_end: list[int] = [0] * lanes
         checks = range(ESCAPE_SAMPLE_EVERY - 1, n, ESCAPE_SAMPLE_EVERY) if self.escape_checks else range(0)
         self.check_events: dict[int, tuple[int, int]] = {i: (self._new_events(1)[0], self._new_events(1)[0])
                                                          for i in checks}
+        #: host time each sampled check was recorded: an idle default stream fires at once.
+        self.check_host_ns: dict[int, int] = {}
         recorder.is_complete = self._is_complete
         recorder.wait_complete = self._wait_complete
         self.describe()
@@ -289,8 +348,9 @@ class Backend(BaseBackend):
         errors are left for the real requests to report; a sticky CUDA error ends the run here."""
         req._stage = self._stage
         deadline = _clock() + int(timeout_s * 1e9)
-        idle_sync_ns = self._idle_sync_ns()
+        syncer = _DeviceSyncer(self.rt, self.device)
         try:
+            idle_ns = syncer.calibrate(deadline) if self.escape_checks else 0
             for lane in range(self.lanes):
                 req.lane = lane
                 set_current(req)
@@ -305,17 +365,22 @@ class Backend(BaseBackend):
                 self.lane_streams.refresh(self.device.id)
                 mark = self.cp.cuda.Event(disable_timing=True)
                 mark.record(self.lane_streams.cupy[lane])
-                # Poll rather than synchronise, so a kernel that never ends cannot hang us.
-                while (code := self._query(mark.ptr)) == NOT_READY and _clock() < deadline:
-                    time.sleep(0.0002)
+                # Poll rather than synchronise, so a kernel that never ends cannot hang us; a
+                # tight poll, so the lane's end is known to a few microseconds.
+                polls = 0
+                while (code := self._query(mark.ptr)) == NOT_READY:
+                    polls += 1
+                    if polls % 1024 == 0 and _clock() > deadline:
+                        break
                 if code not in (0, NOT_READY):
                     self._fatal_status(code)
                     break
-                lane_done = _clock()
-                synced = self._sync_device(deadline)
-                if synced is None:
+                if not self.escape_checks or code == NOT_READY:
+                    continue
+                waited = syncer.sync(deadline)
+                if waited is None:
                     break
-                late = synced - lane_done - idle_sync_ns
+                late = waited - idle_ns
                 if late > ESCAPE_SLACK_NS:
                     self._escape(f"while priming lane {lane}, GPU work of the body was still running "
                                  f"{late / 1e3:.0f} us after the lane's own stream had finished")
@@ -323,36 +388,9 @@ class Backend(BaseBackend):
             self._classify(exc, -1)
             if self.rec.fatal is None:
                 self.rec.fatal = WorkloadError(f"the body failed while priming the streams: {exc}")
+        finally:
+            syncer.close()
         self.stage_events.clear()
-
-    def _idle_sync_ns(self) -> int:
-        """What synchronising an idle device costs here (the floor of the escape check)."""
-        best = 10**9
-        for _ in range(5):
-            t = _clock()
-            self.rt.deviceSynchronize()
-            best = min(best, _clock() - t)
-        return best
-
-    def _sync_device(self, deadline_ns: int) -> int | None:
-        """Synchronise the device on a helper thread (a kernel that never ends must not hang us);
-        the host time when it returned, or ``None`` at the deadline."""
-        done: list[int] = []
-        failed: list[BaseException] = []
-
-        def sync() -> None:
-            try:
-                self.rt.deviceSynchronize()
-                done.append(_clock())
-            except BaseException as exc:  # noqa: BLE001 - handed back below
-                failed.append(exc)
-
-        t = threading.Thread(target=sync, name="gpuslo-escape-check", daemon=True)
-        t.start()
-        t.join(max(0.0, (deadline_ns - _clock()) / 1e9))
-        if failed:
-            raise failed[0]
-        return done[0] if done else None
 
     def _escape(self, what: str) -> None:
         if what not in self.escapes:
@@ -368,16 +406,14 @@ class Backend(BaseBackend):
         req._stage = self._stage
         rt = self.rt
         end = self.ev_end[i]
+        now = _clock()
         try:
-            prev = self.last_end[lane]
-            if prev and rt.eventQuery(prev) == NOT_READY:
-                # The stream is still busy: this request starts when the previous one ends, which
-                # its end event already marks (one event fewer between the copies).
-                self.start_ref[i] = prev
-            else:
-                start = self.ev_start[i]
-                rt.eventRecord(start, sp)
-                self.start_ref[i] = start
+            if now - self._last_submit_ns > self.precise_gap_ns:
+                # Slack since the last launch: a start event on the stream, which fires when the
+                # stream reaches it (at once when idle, at the previous end when busy).
+                rt.eventRecord(self.ev_start[i], sp)
+                self.has_start[i] = True
+            self._last_submit_ns = now
             set_current(req)
             try:
                 self.body(req)
@@ -386,6 +422,7 @@ class Backend(BaseBackend):
                 rt.eventRecord(end, sp)
                 check = self.check_events.get(i)
                 if check is not None:
+                    self.check_host_ns[i] = _clock()
                     rt.eventRecord(check[0], rt.streamLegacy)
                     rt.eventRecord(check[1], rt.streamPerThread)
         except BaseException as exc:  # noqa: BLE001 - kept as the request's error, then classified
@@ -505,13 +542,20 @@ class Backend(BaseBackend):
             return int(cmap.to_host(elapsed(a0, ev) * 1e6))
 
         done = 0
+        prev_end = [-1] * self.lanes
         for i in range(rec.n):
             if rec.dispatch_ns[i] < 0:
                 continue
             end = host(self.ev_end[i])
+            lane = i % self.lanes
             if end >= 0:
-                rec.start_ns[i] = host(self.start_ref[i] or self.ev_start[i])
+                if self.has_start[i]:
+                    start = host(self.ev_start[i])
+                else:  # launched under load: FIFO on its stream, after its own dispatch
+                    start = max(prev_end[lane], int(rec.dispatch_ns[i]))
+                rec.start_ns[i] = min(start, end)
                 rec.end_ns[i] = end
+                prev_end[lane] = end
                 done += 1
         for name, events in self.stage_events.items():
             begin, finish = rec.stage_arrays(name)
@@ -525,15 +569,19 @@ class Backend(BaseBackend):
         rec.complete_one(done)
 
     def _check_escapes(self, host: Callable[[int], int]) -> None:
-        """Sampled requests: did the default streams finish later than the request's own end?"""
+        """Sampled requests: did a default stream finish after both the request's end and the
+        moment its check was recorded?  (An idle default stream fires as soon as it is recorded,
+        which on a slow host can be after a short request ended: that is not an escape.)"""
         late: dict[str, list[int]] = {"the legacy default stream": [], "the per-thread default stream": []}
         for i, (legacy, ptds) in self.check_events.items():
             end = int(self.rec.end_ns[i])
-            if end < 0:
+            recorded = self.check_host_ns.get(i)
+            if end < 0 or recorded is None:
                 continue
+            floor = max(end, recorded)
             for where, ev in zip(late, (legacy, ptds)):
                 t = host(ev)
-                if t >= 0 and t - end > ESCAPE_SLACK_NS:
+                if t >= 0 and t - floor > ESCAPE_SLACK_NS:
                     late[where].append(t - end)
         for where, gaps in late.items():
             if gaps:
@@ -783,3 +831,59 @@ def spin_kernel() -> Any:
     k((1,), (1,), (cp.int64(1000),))  # compile and load now, outside any measured window
     cp.cuda.Device().synchronize()
     return k
+
+
+class _CopyWork:
+    """``gpuslo capacity``'s reference GPU work: a 64 KB H2D, a short kernel and a 64 KB D2H per
+    request, on per-lane pinned host and device buffers (no request allocates)."""
+
+    SOURCE = r"""
+    extern "C" __global__ void scale(const float* x, float* y, int n) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) y[i] = 2.0f * x[i] + 1.0f;
+    }"""
+
+    def __init__(self, lanes: int, n_floats: int = 16384) -> None:
+        import cupy as cp
+        import cupyx
+
+        self.cp, self.lanes, self.n = cp, lanes, np.int32(n_floats)
+        self.kernel = cp.RawKernel(self.SOURCE, "scale")
+        self.streams = streams(lanes)
+        self.slots = [(cp.zeros(n_floats, cp.float32), cp.zeros(n_floats, cp.float32),
+                       cupyx.zeros_pinned(n_floats, np.float32), cupyx.zeros_pinned(n_floats, np.float32))
+                      for _ in range(lanes)]
+        self.grid, self.block = ((n_floats + 255) // 256,), (256,)
+
+    def __call__(self, i: int, stream: Any = None, copies: bool = True) -> None:
+        d_in, d_out, h_in, h_out = self.slots[i % self.lanes]
+        if copies:
+            d_in.set(h_in, stream=stream)
+        self.kernel(self.grid, self.block, (d_in, d_out, self.n), stream=stream)
+        if copies:
+            d_out.get(out=h_out, stream=stream, blocking=False)
+
+    def sync(self) -> None:
+        self.cp.cuda.Device().synchronize()
+
+
+def capacity_bodies(lanes: int) -> list[Any]:
+    """``gpuslo capacity``'s bodies: empty, kernel only, copy + kernel + copy."""
+    from pytest_gpuslo.capacity import Workload, closed_loop, paced_loop
+
+    work = _CopyWork(lanes)
+
+    def bare(copies: bool | None) -> Callable[[int], None]:
+        if copies is None:
+            return lambda i: None
+        return lambda i: work(i, work.streams[i % lanes], copies=copies)
+
+    out = []
+    for name, copies in (("empty", None), ("kernel", False), ("64 KB copy + kernel + copy", True)):
+        def body(r: Any, c: bool | None = copies) -> None:
+            if c is not None:
+                work(r.index, copies=c)
+
+        issue = bare(copies)
+        out.append(Workload(name, body, paced_loop(issue, work.sync), closed_loop(issue, work.sync)))
+    return out
