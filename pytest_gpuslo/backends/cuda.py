@@ -112,6 +112,16 @@ def torch_if_loaded() -> Any:
         return None
 
 
+def torch_stream(torch: Any, ptr: int, device_id: int) -> Any:
+    """PyTorch's handle on a stream we own (``ExternalStream``; newer releases warn that it is
+    deprecated in favour of a protocol CuPy's streams may not speak, so the warning is muted)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.cuda.ExternalStream(ptr, device=torch.device("cuda", device_id))
+
+
 class LaneStreams:
     """Makes a lane's stream current for every framework that lets us set it: CuPy always, PyTorch
     when loaded.  ``use(lane)`` is the hot-path form (no restore: the dispatcher's thread owns its
@@ -130,9 +140,8 @@ class LaneStreams:
             return
         torch = torch_if_loaded()
         if torch is not None:
-            dev = torch.device("cuda", device_id)
             self._torch = torch
-            self.torch_streams = [torch.cuda.ExternalStream(p, device=dev) for p in self.ptrs]
+            self.torch_streams = [torch_stream(torch, p, device_id) for p in self.ptrs]
 
     @property
     def frameworks(self) -> list[str]:
@@ -154,14 +163,14 @@ class LaneStreams:
 
 class _DeviceSyncer:
     """``cudaDeviceSynchronize`` on a helper thread, so a kernel that never ends cannot hang
-    priming; ``sync()`` says how long the device took to go idle, ``calibrate()`` what that path
-    costs on an idle device (thread hand-off included), the floor of the escape check."""
+    priming.  ``sync()`` says how long the synchronisation itself took, timed on the helper thread
+    (the thread's own wake-up, which varies by 100 us and more on a busy host, is left out, so it
+    can hide a short escape but never invent one); ``calibrate()`` what it takes on an idle device."""
 
     def __init__(self, rt: Any, device: Any) -> None:
         self.rt, self.device = rt, device
         self._go, self._done = threading.Event(), threading.Event()
         self._stop = False
-        self._asked = 0
         self._took: int | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="gpuslo-escape-check", daemon=True)
@@ -175,17 +184,17 @@ class _DeviceSyncer:
             if self._stop:
                 return
             try:
+                t = _clock()
                 self.rt.deviceSynchronize()
-                self._took = _clock() - self._asked
+                self._took = _clock() - t
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
                 self._error = exc
             self._done.set()
 
     def sync(self, deadline_ns: int) -> int | None:
-        """ns from asking until the device was idle, or ``None`` at the deadline."""
+        """ns the device took to go idle, or ``None`` at the deadline."""
         self._took, self._error = None, None
         self._done.clear()
-        self._asked = _clock()
         self._go.set()
         self._done.wait(max(0.0, (deadline_ns - _clock()) / 1e9))
         if self._error is not None:
@@ -217,12 +226,6 @@ class Backend(BaseBackend):
     #: A mid-run anchor whose bracket is wider than this caught a hiccup: it is not used (the outer
     #: anchors, the tightest of 20 tries, are about 6 us wide on an H100 host).
     anchor_max_width_ns = 12_000
-    #: A request launched this long after the previous one records its own start event.  Closer
-    #: launches (the launcher under load) skip it: an event record costs about 1.7 us of host time
-    #: on an H200 host, a quarter of the harness's own cost per request, and such a request's start
-    #: is derived after the run as the later of the previous end on its stream and its dispatch
-    #: (its latency, from the scheduled arrival to its end event, is exact either way).
-    precise_gap_ns = 100_000
 
     def __init__(self, device: int = 0, telemetry: bool = True, spin_ns: int | None = None,
                  nvtx: bool = False, escape_checks: bool = True) -> None:
@@ -257,9 +260,6 @@ class Backend(BaseBackend):
         # Raw event handles, created now: recording one costs a runtime call, not an object.
         self.ev_start = self._new_events(n)
         self.ev_end = self._new_events(n)
-        #: request i recorded its own start event (else its start is derived after the run).
-        self.has_start = [False] * n
-        self._last_submit_ns = 0
         self.last_end: list[int] = [0] * lanes
         checks = range(ESCAPE_SAMPLE_EVERY - 1, n, ESCAPE_SAMPLE_EVERY) if self.escape_checks else range(0)
         self.check_events: dict[int, tuple[int, int]] = {i: (self._new_events(1)[0], self._new_events(1)[0])
@@ -349,6 +349,7 @@ class Backend(BaseBackend):
         req._stage = self._stage
         deadline = _clock() + int(timeout_s * 1e9)
         syncer = _DeviceSyncer(self.rt, self.device)
+        late: list[int] = []
         try:
             idle_ns = syncer.calibrate(deadline) if self.escape_checks else 0
             for lane in range(self.lanes):
@@ -380,10 +381,13 @@ class Backend(BaseBackend):
                 waited = syncer.sync(deadline)
                 if waited is None:
                     break
-                late = waited - idle_ns
-                if late > ESCAPE_SLACK_NS:
-                    self._escape(f"while priming lane {lane}, GPU work of the body was still running "
-                                 f"{late / 1e3:.0f} us after the lane's own stream had finished")
+                late.append(waited - idle_ns)
+            # Escaped work shows on every lane; a driver hiccup on one.  The median of three or more
+            # checks, else the smallest, must clear the slack.
+            typical = sorted(late)[len(late) // 2] if len(late) >= 3 else min(late, default=0)
+            if typical > ESCAPE_SLACK_NS:
+                self._escape(f"while priming, GPU work of the body was still running {typical / 1e3:.0f} us "
+                             f"after the lane's own stream had finished ({len(late)} lanes checked)")
         except Exception as exc:  # noqa: BLE001 - classified: sticky, OOM, or reported as is
             self._classify(exc, -1)
             if self.rec.fatal is None:
@@ -406,14 +410,10 @@ class Backend(BaseBackend):
         req._stage = self._stage
         rt = self.rt
         end = self.ev_end[i]
-        now = _clock()
         try:
-            if now - self._last_submit_ns > self.precise_gap_ns:
-                # Slack since the last launch: a start event on the stream, which fires when the
-                # stream reaches it (at once when idle, at the previous end when busy).
-                rt.eventRecord(self.ev_start[i], sp)
-                self.has_start[i] = True
-            self._last_submit_ns = now
+            # The start event fires when the stream reaches it: at once on an idle stream, at the
+            # previous request's end on a busy one (no query needed to tell which).
+            rt.eventRecord(self.ev_start[i], sp)
             set_current(req)
             try:
                 self.body(req)
@@ -542,20 +542,13 @@ class Backend(BaseBackend):
             return int(cmap.to_host(elapsed(a0, ev) * 1e6))
 
         done = 0
-        prev_end = [-1] * self.lanes
         for i in range(rec.n):
             if rec.dispatch_ns[i] < 0:
                 continue
             end = host(self.ev_end[i])
-            lane = i % self.lanes
             if end >= 0:
-                if self.has_start[i]:
-                    start = host(self.ev_start[i])
-                else:  # launched under load: FIFO on its stream, after its own dispatch
-                    start = max(prev_end[lane], int(rec.dispatch_ns[i]))
-                rec.start_ns[i] = min(start, end)
+                rec.start_ns[i] = host(self.ev_start[i])
                 rec.end_ns[i] = end
-                prev_end[lane] = end
                 done += 1
         for name, events in self.stage_events.items():
             begin, finish = rec.stage_arrays(name)
