@@ -23,7 +23,6 @@ import numpy as np
 from pytest_gpuslo import arrivals, backends
 from pytest_gpuslo.measurement import run_open_loop
 
-
 #: No Python dispatcher issues more than this on time: the ladder of an empty body stops here.
 MAX_REFERENCE_HZ = 200_000.0
 
