@@ -458,6 +458,23 @@ class TestPullRequestGate:
         assert choose.rc == 1 and "fetch-depth: 0" in choose.text
 
 
+def test_the_docs_stored_baseline_variant_reads_the_bases_store(gh):
+    """docs/ci.md's replacement step for gating on stored baselines instead of `gpuslo ab`."""
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "ci.md").read_text(encoding="utf-8"), re.S)
+    (doc_step,) = [s for b in blocks for s in yaml.safe_load(b) if "stored baselines" in s["name"]]
+    assert set(doc_step["env"]) == {"BASE_SHA"}
+    store = gh.tmp / "runner_temp" / "base-store" / ".gpuslo"
+    ws, base = pr(gh, base_has_tests=False)  # no store on the base: absolute budgets only
+    res = gh.run("gate", GATE[1], ws, script=doc_step["run"], BASE_SHA=base, MODE="unused")
+    assert res.rc == 0, res.text
+    assert f"--gpuslo-compare={store}" in res.calls[0]["argv"] and not store.exists()
+    base = gh.commit({f".gpuslo/{BASELINE}": "main's run"}, "main with a baseline")
+    head = gh.commit({f".gpuslo/{BASELINE}": "loosened"}, "a PR that edits it", parent=base, branch="pr2")
+    res = gh.run("gate", GATE[1], gh.checkout(head, depth=None), script=doc_step["run"], BASE_SHA=base,
+                 MODE="unused")
+    assert res.rc == 0, res.text
+    assert (store / BASELINE).read_text() == "main's run"
+
 COMMENT = "Comment on the pull request"
 
 
