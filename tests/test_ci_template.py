@@ -235,11 +235,11 @@ class Runner:
             "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": REPO, "GITHUB_REF_NAME": "main",
             "GITHUB_WORKSPACE": "", "RUNNER_TEMP": str(tmp / "runner_temp"), "STUB_LOG": str(self.log),
         }
-        self.origin = tmp / "origin.git"
-        self.git(tmp, "init", "-q", "--bare", str(self.origin))
-        self.dev = tmp / "dev"  # where the scenarios' commits are made
-        self.git(tmp, "init", "-q", str(self.dev))
-        self.git(self.dev, "remote", "add", "origin", str(self.origin))
+        # `origin` is a repository with a work tree, where the scenarios make their commits
+        # directly (no clone and push each time); its HEAD stays detached, so that the steps can
+        # push to any of its branches.
+        self.origin = tmp / "origin"
+        self.git(tmp, "init", "-q", str(self.origin))
 
     # git plumbing for the scenarios
     def git(self, cwd: Path, *args: str) -> str:
@@ -252,10 +252,8 @@ class Runner:
     def commit(self, files: dict[str, str | None], message: str, *, parent: str | None = None,
                project: bool = False, branch: str = "main") -> str:
         """A commit on origin's ``branch`` (or on ``parent``) changing ``files``; its SHA."""
-        work = self.dev
-        self.git(work, "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*")
-        start = parent or (self.git(work, "rev-parse", f"origin/{branch}")
-                           if f"origin/{branch}" in self.git(work, "branch", "-r") else None)
+        work = self.origin
+        start = parent or self.git(work, "for-each-ref", "--format=%(objectname)", f"refs/heads/{branch}")
         if start:
             self.git(work, "checkout", "-q", "--detach", start)
         if project:
@@ -271,7 +269,8 @@ class Runner:
         self.git(work, "add", "-A")
         self.git(work, "commit", "-q", "-m", message)
         sha = self.git(work, "rev-parse", "HEAD")
-        self.git(work, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
+        self.git(work, "update-ref", f"refs/heads/{branch}", sha)
+        self.git(work, "checkout", "-q", "--detach", sha)  # the very first commit was on main
         return sha
 
     def checkout(self, sha: str, *, depth: int | None = 1) -> Path:
@@ -324,15 +323,11 @@ def gh(tmp_path: Path) -> Runner:
 
 def only_baselines_committed(r: Runner, before: str) -> list[str]:
     """origin/main moved by one commit that changes .gpuslo/*.json files only; their names."""
-    work = r.tmp / "check"
-    if work.exists():
-        shutil.rmtree(work)
-    r.git(r.tmp, "clone", "-q", str(r.origin), str(work))
-    tip = r.git(work, "rev-parse", "HEAD")
-    assert r.git(work, "rev-parse", "HEAD^") == before, "one commit on top of main's tip"
-    changed = r.git(work, "diff", "--name-only", before, tip).splitlines()
+    tip = r.git(r.origin, "rev-parse", "refs/heads/main")
+    assert r.git(r.origin, "rev-parse", f"{tip}^") == before, "one commit on top of main's tip"
+    changed = r.git(r.origin, "diff", "--name-only", before, tip).splitlines()
     assert changed and all(re.fullmatch(r"\.gpuslo/[^/]+\.json", c) for c in changed), changed
-    assert "[skip ci]" in r.git(work, "log", "-1", "--format=%s")
+    assert "[skip ci]" in r.git(r.origin, "log", "-1", "--format=%s", tip)
     return changed
 
 
@@ -390,7 +385,7 @@ class TestRecordOnMain:
         empty = gh.checkout(dropped)
         results = record(gh, empty, dropped, save="")  # a run that saved nothing (disturbed)
         assert results[2].rc == 0 and "No baseline recorded" in results[2].text
-        assert gh.git(gh.origin, "rev-parse", "main") == gh.git(empty, "rev-parse", "HEAD")
+        assert gh.git(gh.origin, "rev-parse", "refs/heads/main") == gh.git(empty, "rev-parse", "HEAD")
 
     def test_a_red_run_still_fails_the_job(self, gh):
         sha = gh.commit({}, "the project", project=True)
