@@ -6,6 +6,7 @@ Subcommands grow with the issues; each has complete ``--help``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -216,6 +217,43 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ab(args: argparse.Namespace) -> int:
+    """Base revision against the working tree, interleaved on this machine; exit 1 on FAIL/REGRESSED."""
+    from pytest_gpuslo import ab, gate, reports
+    from pytest_gpuslo.reports.terminal import summary_lines
+
+    pytest_args = list(args.pytest_args)
+    try:
+        session = ab.run(args.base, pytest_args, runs=args.runs, html=bool(args.html),
+                         keep=Path(args.keep) if args.keep else None,
+                         echo=lambda line: print(line, file=sys.stderr, flush=True))
+    except ab.ABError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        summaries = ab.decide(session, gate.Policy(alpha=args.alpha))
+    finally:
+        session.cleanup()
+    if not summaries:
+        print("gpuslo ab: no SLO test ran on both sides (none selected, or new in the candidate)")
+        return 0
+    print(f"gpuslo ab: {len(summaries)} SLO tests, base {session.sha[:10]} against the working tree, "
+          f"{args.runs} interleaved runs each")
+    for line in summary_lines(summaries, verbose=1):
+        print(line)
+    context = reports.Context(holm=gate.suite_holm(summaries))
+    for fmt in reports.FORMATS:
+        path = getattr(args, fmt.key, None)
+        if path:
+            print(f"gpuslo wrote {reports.write(path, fmt.render(summaries, context))}")
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step and not args.md:
+        md = next(f for f in reports.FORMATS if f.key == "md")
+        with open(step, "a", encoding="utf-8") as fh:
+            fh.write(md.render(summaries, context))
+    return 1 if any((s.get("verdict") or {}).get("outcome") == "FAIL" for s in summaries) else 0
+
+
 def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     """Rate, burstiness and the closest arrival process of a recorded trace."""
     from pytest_gpuslo.errors import InvalidArgument
@@ -240,6 +278,12 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_formats() -> Any:
+    from pytest_gpuslo.reports import FORMATS
+
+    return FORMATS
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gpuslo",
@@ -250,6 +294,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_version)
     p = sub.add_parser("probe", help="Say which backends can run on this machine, and why not")
     p.set_defaults(func=_cmd_probe)
+    p = sub.add_parser("ab", usage="gpuslo ab BASE [options] [-- PYTEST_ARGS ...]",
+                       help="Gate the working tree against a base revision, both run here, interleaved",
+                       description="Check BASE out in a git worktree and run the selected SLO tests for "
+                                   "base and working tree interleaved (base, candidate, base, ...), "
+                                   "--runs of each, every run replaying the same schedules; decide each "
+                                   "test on those same-machine pairs (machine shifts cancel). Arguments "
+                                   "after -- go to pytest. Exit 1 when a test FAILs or REGRESSED, 0 "
+                                   "otherwise, 2 when the runs cannot be made.")
+    p.add_argument("base", help="the base revision: a branch, tag or commit (e.g. origin/main)")
+    p.add_argument("--runs", type=int, default=3, help="runs of each side (default 3; 3 or more to judge regressions)")
+    p.add_argument("--alpha", type=float, default=0.01, help="error rate per claim (default 0.01)")
+    p.add_argument("--keep", default=None, metavar="DIR", help="keep every run's reports and samples in DIR")
+    for fmt in _report_formats():
+        p.add_argument(f"--{fmt.flag}", dest=fmt.key, default=None, metavar="PATH", help=fmt.help)
+    p.set_defaults(func=_cmd_ab)
     p = sub.add_parser("capacity", help="Measure the highest rate the harness sustains on time here",
                        description="For each available backend and reference body (empty, a short "
                                    "kernel or busy loop, a copy), the highest constant open-loop rate "
@@ -314,7 +373,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "--" belongs to pytest (gpuslo ab); argparse would take it for its own.
+    extra: list[str] = []
+    if "--" in words:
+        cut = words.index("--")
+        words, extra = words[:cut], words[cut + 1:]
+    args = parser.parse_args(words)
+    args.pytest_args = extra
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

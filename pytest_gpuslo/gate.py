@@ -71,6 +71,17 @@ class BaselineInput:
 
 
 @dataclass(frozen=True, slots=True)
+class ABInput:
+    """Same-machine A/B: the base revision's runs and the candidate's, interleaved on one machine
+    over one schedule (``gpuslo ab``); the candidate's latest run is the one ``decide`` is given."""
+
+    base_runs: tuple[npt.NDArray[np.float64], ...]
+    cand_runs: tuple[npt.NDArray[np.float64], ...]
+    #: what the base is, for messages ("base 1a2b3c4").
+    label: str = "base"
+
+
+@dataclass(frozen=True, slots=True)
 class Measurements:
     """What the gate needs from a run, all in scheduled order over the measured window."""
 
@@ -172,9 +183,24 @@ def _fmt_ms(x: float) -> str:
     return f"{x:.3g}ms" if x < 100 else f"{x:.0f}ms"
 
 
-def compare(spec: SloSpec, lat: npt.NDArray[np.float64], base: BaselineInput,
+def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineCheck, ...]:
+    """The regression claims of interleaved A/B runs (one per budgeted percentile)."""
+    out = []
+    for p in list(spec.budgets_ms) or [0.95]:
+        delta, big = policy.noise_floor(p)
+        t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big)
+        ci = "" if math.isnan(t.ci_low) else f" [{t.ci_low:.3f}, {t.ci_high:.3f}]"
+        detail = (f"{percentile_label(p)} ratio {t.ratio:.3f}{ci} against {ab.label} (A/B, "
+                  f"{len(ab.base_runs)}+{len(ab.cand_runs)} interleaved runs); n {t.n_base} per run")
+        out.append(BaselineCheck(f"{percentile_label(p)} vs {ab.label}", t.outcome, detail, t.reason, t))
+    return tuple(out)
+
+
+def compare(spec: SloSpec, lat: npt.NDArray[np.float64], base: BaselineInput | ABInput,
             policy: Policy) -> tuple[BaselineCheck, ...]:
     """The regression claims of a run against its baseline (one per budgeted percentile)."""
+    if isinstance(base, ABInput):
+        return compare_ab(spec, base, policy)
     percentiles = list(spec.budgets_ms) or [0.95]
     if base.differing:
         why = (f"baseline from a different machine ({', '.join(base.differing)} differ); the "
@@ -195,7 +221,7 @@ def compare(spec: SloSpec, lat: npt.NDArray[np.float64], base: BaselineInput,
 
 
 def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
-           baseline: BaselineInput | None = None) -> Verdict:
+           baseline: BaselineInput | ABInput | None = None) -> Verdict:
     """Turn one run's measurements into a verdict.
 
     Order of precedence: a generator that fell behind makes every latency claim INCONCLUSIVE (the

@@ -1,0 +1,165 @@
+"""Same-machine A/B for pull requests (``gpuslo ab BASE_REV``): the anchor is ``asv continuous``.
+
+The base revision is checked out in a git worktree; the selected SLO tests then run for base and
+candidate interleaved (base, candidate, base, candidate, ... ``runs`` of each), every run replaying
+the same arrival schedules (the seed comes from each test's node id), each in its own pytest
+process.  Each run leaves every test's latency and lag samples in a ``.last`` store of its own;
+the decision takes them all (``gate.ABInput``, through the one ``gate.decide``): a machine that is
+slower today than last week is slower for both sides, and a drift during the session touches both
+alike.  The base runs the *current* plugin on the base's code: the harness is held equal, the code
+under test differs.  Layer 4' (no pytest import): pytest runs in subprocesses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_gpuslo.errors import GpuSloError
+
+
+class ABError(GpuSloError):
+    """The A/B run cannot be made (not a git checkout, an unknown revision, pytest broke)."""
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Ask git; its own message in an ``ABError`` when it refuses."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        raise ABError("git is not installed or not on PATH; gpuslo ab needs it to check out the base") from None
+    if done.returncode:
+        raise ABError(f"git {' '.join(args)} (in {cwd}) failed: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+@dataclass
+class Side:
+    """One side of the comparison: where its code is and what its runs left."""
+
+    name: str
+    root: Path
+    #: per run: the --gpuslo-json document's results, by node id.
+    summaries: list[dict[str, dict[str, Any]]] = field(default_factory=list)
+    #: per run: the folder whose .last store holds that run's samples.
+    stores: list[Path] = field(default_factory=list)
+
+
+def pytest_command(python: str, args: Sequence[str], store: Path, report: Path,
+                   html: bool) -> list[str]:
+    """One run: the user's pytest arguments, samples to ``store``, summaries to ``report``."""
+    cmd = [python, "-m", "pytest", *args, "-p", "no:cacheprovider", "--gpuslo-no-baseline",
+           f"--gpuslo-baseline-dir={store}", f"--gpuslo-json={report}"]
+    if html:
+        cmd.append(f"--gpuslo-html={report.with_suffix('.html')}")
+    return cmd
+
+
+@dataclass
+class Session:
+    """An A/B session's two sides, the base commit, and the folder its runs left."""
+
+    base: Side
+    cand: Side
+    sha: str
+    work: Path
+    temporary: bool
+
+    def cleanup(self) -> None:
+        if self.temporary:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path | None = None,
+        python: str = sys.executable, html: bool = False, keep: Path | None = None,
+        echo: Callable[[str], None] = print) -> Session:
+    """Run base and candidate interleaved (ABAB..., ``runs`` each)."""
+    if runs < 1:
+        raise ABError(f"--runs {runs}: give at least 1 (3 or more for a regression verdict)")
+    here = Path(cwd or Path.cwd()).resolve()
+    top = Path(git("rev-parse", "--show-toplevel", cwd=here))
+    sha = git("rev-parse", "--verify", f"{base_rev}^{{commit}}", cwd=here)
+    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="gpuslo-ab-"))
+    work.mkdir(parents=True, exist_ok=True)
+    tree = work / "base-tree"
+    git("worktree", "add", "--detach", str(tree), sha, cwd=top)
+    rel = here.relative_to(top)
+    base, cand = Side("base", tree / rel), Side("candidate", here)
+    try:
+        for r in range(1, runs + 1):
+            for side in (base, cand):
+                store, report = work / f"{side.name}-{r}", work / f"{side.name}-{r}.json"
+                echo(f"gpuslo ab: run {r}/{runs}, {side.name} ({sha[:10] if side is base else 'working tree'})")
+                env = dict(os.environ)
+                if side is base:
+                    # The base's own modules first, wherever an editable install points.
+                    env["PYTHONPATH"] = os.pathsep.join(
+                        [str(tree), str(tree / "src"), *filter(None, [env.get("PYTHONPATH")])])
+                done = subprocess.run(pytest_command(python, pytest_args, store, report, html),
+                                      cwd=side.root, env=env, capture_output=True, text=True)
+                if done.returncode not in (0, 1) or not report.exists():
+                    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+                    raise ABError(f"pytest on the {side.name} exited {done.returncode} without SLO results "
+                                  f"(a usage error, a collection error, or no SLO test selected):\n{tail}")
+                doc = json.loads(report.read_text(encoding="utf-8"))
+                side.summaries.append({s["nodeid"]: s for s in doc.get("results", [])})
+                side.stores.append(store)
+    except BaseException:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True)
+    return Session(base, cand, sha, work, keep is None)
+
+
+def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
+    """Every test both sides ran, decided on all its runs; summaries ready for the reports."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.baseline import Store
+    from pytest_gpuslo.spec import SloSpec
+
+    def samples(side: Side, nodeid: str) -> list[Any]:
+        runs = []
+        for store in side.stores:
+            for _, b in Store(store / ".last").all():
+                if not isinstance(b, Exception) and b.nodeid == nodeid:
+                    runs.append(b.latest)
+        return runs
+
+    import numpy as np
+
+    base, cand, sha = session.base, session.cand, session.sha
+    out = []
+    common = sorted(set(cand.summaries[-1]) & set(base.summaries[-1]))
+    for nodeid in common:
+        latest = cand.summaries[-1][nodeid]
+        base_runs, cand_runs = samples(base, nodeid), samples(cand, nodeid)
+        if not base_runs or not cand_runs:
+            continue
+        spec = SloSpec.from_dict(latest["spec"])
+        ab = gate.ABInput(tuple(r.latency_ms for r in base_runs), tuple(r.latency_ms for r in cand_runs),
+                          label=f"base {sha[:10]}")
+        verdict = gate.decide(spec, cand_runs[-1].measurements(), policy, ab)
+        summary = dict(latest)
+        summary["verdict"] = verdict.as_dict()
+        summary["ab"] = {"base": sha, "runs": [len(base_runs), len(cand_runs)],
+                         "p95_ms": {"base": [float(np.quantile(r.latency_ms, 0.95)) for r in base_runs],
+                                    "candidate": [float(np.quantile(r.latency_ms, 0.95)) for r in cand_runs]}}
+        series = summary.get("series")
+        if isinstance(series, dict):
+            pooled = np.concatenate([r.latency_ms for r in base_runs])
+            qs = series.get("cdf_q")
+            if qs:
+                series["baseline_cdf_ms"] = np.quantile(pooled, qs).round(5).tolist()
+            series["reference_label"] = f"base {sha[:10]}"
+        out.append(summary)
+    return out
