@@ -34,7 +34,7 @@ class Encoder(nn.Module):
     def forward(self, ids: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
         """``ids`` (batch, length) int64 and ``padding`` (batch, length) bool, True where a row has
         no token; returns (batch, d_model), the mean over each row's real tokens."""
-        x = self.tokens(ids) + self.positions(torch.arange(ids.shape[1], device=ids.device))
+        x = self.tokens(ids) + self.positions.weight[:ids.shape[1]]
         x = self.layers(x, src_key_padding_mask=padding)
         keep = (~padding).unsqueeze(-1).to(x.dtype)
         return (x * keep).sum(dim=1) / keep.sum(dim=1).clamp(min=1)
