@@ -140,7 +140,7 @@ def capacity(quick: bool) -> dict:
     reps = 1 if quick else 3
     results = []
     best = best_bare = 0.0
-    for frac in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+    for frac in ((0.4, 0.6, 0.8) if quick else (0.5, 0.6, 0.7, 0.8, 0.9)):
         rate = frac * bare
         n = int(max(3000, rate * (0.5 if quick else 1.0)))
         sched = arrivals.Constant(rate).schedule(n=n)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Same-machine A/B on a GPU (issue: gate): a 2% slower kernel against its base, and the base
+# against itself, each with `gpuslo ab --runs 3` over 5,000 requests. Usage: bash benchmarks/gpu_ab.sh OUTDIR
+set -u
+out=${1:-/tmp/gpu-ab}
+mkdir -p "$out"
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(mktemp -d)
+cp "$here/gpu_ab/test_kernel.py" "$repo/"
+printf '[pytest]\naddopts = -p no:cacheprovider\n' > "$repo/pytest.ini"
+echo "SPIN_NS = 200_000" > "$repo/spin_conf.py"
+git -C "$repo" init -q && git -C "$repo" add . && git -C "$repo" -c user.name=ab -c user.email=ab@ab commit -qm base
+for case in aa slower; do
+  if [ "$case" = slower ]; then echo "SPIN_NS = 204_000" > "$repo/spin_conf.py"; fi
+  (cd "$repo" && python3 -m pytest_gpuslo ab HEAD --runs 3 --json "$out/ab-$case.json" -- -q) > "$out/ab-$case.txt" 2>&1
+  echo "== A/B $case (exit $?)"; grep -E "vs base|PASS|FAIL|INCONCLUSIVE|REGRESSED|error" "$out/ab-$case.txt" | head -8
+done
