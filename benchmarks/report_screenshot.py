@@ -4,9 +4,10 @@ Two passes: the first lets the report draw its charts and reads the page's heigh
 writes it on ``<body data-height>``), the second takes the screenshot at that height.  Works on any
 report file, on the CPU or the GPU machine; it is how docs/report-*.png are made.
 
-Usage: python benchmarks/report_screenshot.py REPORT.html OUT.png [--all] [--width 1300]
-       [--max-height 9000]
-  --all   open every test's section (by default, as the report opens: failed and regressed tests)
+Usage: python benchmarks/report_screenshot.py REPORT.html OUT.png [--all | --section tN]
+       [--width 1300] [--max-height 9000]
+  --all         open every test's section (by default, as the report opens: failed and regressed tests)
+  --section tN  the overview and test section tN alone, opened (t0 is the overview's first row)
 Needs Debian's ``chromium`` (or ``chromium-browser``) on PATH.
 """
 
@@ -41,8 +42,9 @@ def page_height(url: str, width: int, profile: str) -> int:
     return int(m.group(1))
 
 
-def screenshot(report: Path, png: Path, *, open_all: bool = False, width: int = 1300, max_height: int = 9000) -> int:
-    url = report.resolve().as_uri() + ("#all" if open_all else "")
+def screenshot(report: Path, png: Path, *, open_all: bool = False, section: str | None = None,
+               width: int = 1300, max_height: int = 9000) -> int:
+    url = report.resolve().as_uri() + ("#all" if open_all else f"#only-{section}" if section else "")
     with tempfile.TemporaryDirectory() as profile:
         height = min(page_height(url, width, profile), max_height)
         subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
@@ -55,12 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("report", type=Path)
     ap.add_argument("png", type=Path)
     ap.add_argument("--all", action="store_true", help="open every test's section")
+    ap.add_argument("--section", help="the overview and this test section (tN) alone, opened")
     ap.add_argument("--width", type=int, default=1300)
     ap.add_argument("--max-height", type=int, default=9000)
     a = ap.parse_args(argv)
     if not a.report.is_file():
         raise SystemExit(f"{a.report}: no such report file")
-    h = screenshot(a.report, a.png, open_all=a.all, width=a.width, max_height=a.max_height)
+    h = screenshot(a.report, a.png, open_all=a.all, section=a.section, width=a.width, max_height=a.max_height)
     print(f"wrote {a.png} ({a.width}x{h})")
     return 0
 

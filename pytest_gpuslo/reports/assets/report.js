@@ -139,7 +139,6 @@
   // Every time chart of a test spans [0, end of the last bin]: bins start at t_s.
   const timeAxis = (S) => S.t_s.concat([+(S.t_s[S.t_s.length - 1] + S.bin_s).toPrecision(6)]);
   const hold = (a) => a.concat([a[a.length - 1]]);
-  const gap = (a) => a.concat([null]);
 
   // -- charts -------------------------------------------------------------------------------
   function spectrum(el, D) {
@@ -224,8 +223,11 @@
                                        value: withUnit("ms") }),
       line("schedule lag (max per bin)", C.lag, { width: 1.2, dash: [4, 3], spanGaps: false, value: withUnit("ms") }),
     ];
-    const tx = timeAxis(S);
-    const data = [tx, gap(L.p50), gap(L.p99), gap(L.max), gap(S.lag_max_ms.map((v) => (fin(v) && v > 0 ? v : null)))];
+    // each bin's values at its middle, inside the same [0, end] window as the other time charts
+    const end = timeAxis(S)[S.t_s.length];
+    const tx = [0].concat(S.t_s.map((t) => +(t + S.bin_s / 2).toPrecision(6)), [end]);
+    const pad = (a) => [null].concat(a, [null]);
+    const data = [tx, pad(L.p50), pad(L.p99), pad(L.max), pad(S.lag_max_ms.map((v) => (fin(v) && v > 0 ? v : null)))];
     for (const c of D.claims) {
       series.push(line(`${pctShort(c.p)} budget ${sig(c.budget_ms)} ms`, C.budget, { width: 1.2, dash: [3, 3],
                                                                                  value: withUnit("ms") }));
@@ -337,11 +339,16 @@
     for (const el of det.querySelectorAll("[data-static]")) staticAudit(el);
   }
 
+  // #tN opens that test's section, #all every section, #only-tN that one alone (screenshots).
   function openTarget() {
     const id = decodeURIComponent(location.hash.slice(1));
-    if (id === "all") { document.querySelectorAll("details.test").forEach((d) => { d.open = true; }); return; }
-    const det = id && document.getElementById(id);
-    if (det && det.tagName === "DETAILS") { det.open = true; det.scrollIntoView(); }
+    const all = document.querySelectorAll("details.test");
+    if (id === "all") { all.forEach((d) => { d.open = true; }); return; }
+    const only = id.startsWith("only-");
+    const det = document.getElementById(only ? id.slice(5) : id);
+    if (!det || det.tagName !== "DETAILS") return;
+    if (only) all.forEach((d) => { d.open = d === det; });
+    else { det.open = true; det.scrollIntoView(); }
   }
 
   function init() {
