@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Any
 
 from pytest_gpuslo.reports import Context
-from pytest_gpuslo.reports.terminal import tail_stage
+from pytest_gpuslo.reports.terminal import admission_backlog, tail_stage
 from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
 
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
@@ -136,8 +136,7 @@ def _where(s: dict[str, Any]) -> str:
     own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None}
     tail = tail_stage(own) if own else ""
     tail_base, _, tail_part = tail.rpartition(".") if tail.endswith((".queue", ".service")) else (tail, "", "")
-    backlog = bool(own) and "admission" in own and tail != "admission" and \
-        own["admission"]["p95_ms"] > own[tail]["p95_ms"]
+    backlog = bool(own) and admission_backlog(own)
     scale = max([sum(p[k] for p in parts.values()) for parts in (*rows.values(), *ref_rows.values())
                  for k in (0, 1)] + [e2e["total"][1], (ref_e2e or {"total": (0, 0)})["total"][1], 1e-9])
     rlabel = str(ref.get("label", "baseline"))

@@ -50,7 +50,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "test_suite.py").write_text(SUITE)
     run = [sys.executable, "-m", "pytest", "-q"]
     subprocess.run([*run, "--gpuslo-save"], cwd=root, capture_output=True, timeout=300)
-    out = subprocess.run([*run, f"--gpuslo-html={REPORT}"], cwd=root, capture_output=True, text=True,
+    out = subprocess.run([*run, f"--gpuslo-html={REPORT}", f"--gpuslo-json={Path(REPORT).parent}/results.json"],
+                         cwd=root, capture_output=True, text=True,
                          timeout=300, env={**os.environ, "GPUSLO_TEST_SLOW": "1.1"})
     assert "2 failed" in out.stdout and f"gpuslo wrote {REPORT}" in out.stdout, out.stdout[-3000:]
     return root / REPORT
@@ -146,6 +147,31 @@ def test_zooming_one_time_chart_zooms_the_test_s_others(report: Path, tmp_path: 
     spectrum, *time_charts = windows
     assert all(w == pytest.approx([1, 2]) for w in time_charts)
     assert spectrum != pytest.approx([1, 2])  # the percentile axis is not a time axis
+
+
+def test_gpu_telemetry_renders_on_the_run_s_time_axis(report: Path, tmp_path: Path) -> None:
+    """NVML samples (as a GPU run would carry) become three strips, SM clock, power and temperature,
+    each with its unit and a legend naming the clock-event reason that held the clocks down."""
+    from pytest_gpuslo import series
+    from pytest_gpuslo.reports.html import render
+
+    steady = json.loads((report.parent / "results.json").read_text())["results"][1]
+    t0 = 10**9
+    trace = [{"t_ns": t0 + k * 50_000_000, "sm_mhz": 1980 - 600 * (k == 40), "power_w": 300.0 + k % 5,
+              "temp_c": 60, "reasons": 0x4 * (k == 40)} for k in range(160)]
+    steady["series"]["telemetry"] = series.telemetry(trace, t0, 0.0)
+    page = tmp_path / "gpu.html"
+    page.write_text(render([steady]))
+
+    dom = dump_dom(page, tmp_path / "profile")
+    audits = [json.loads(html.unescape(a)) for a in re.findall(r'data-audit="([^"]*)"', dom)]
+
+    strips = [a for a in audits if a["title"].startswith("GPU telemetry")]
+    assert ["SM clock (MHz)", "power (W)", "temperature (°C)"] == [a["y"] for a in strips]
+    for a in strips:
+        assert UNIT.search(a["x"]) and 0 == overlap(a["plot"], a["legend_box"])
+        assert "clocks held down: sw_power_cap" in a["legend"]
+    assert "not measured: no GPU samples" not in dom
 
 
 def test_html_needs_no_plotting_library(gputester: pytest.Pytester) -> None:
