@@ -172,6 +172,9 @@ class RunData:
     timeout_ns: int
     first_error: str | None = None
     first_error_index: int | None = None
+    #: the run's start on the backend's clock (``perf_counter_ns``), to place samples taken on
+    #: that clock elsewhere (NVML telemetry) on the run's time axis.
+    t0_ns: int = 0
 
     @classmethod
     def from_recorder(cls, rec: Recorder, schedule: npt.NDArray[np.int64], t0: int,
@@ -191,6 +194,7 @@ class RunData:
             timeout_ns=int(timeout_s * 1e9),
             first_error=rec.first_error,
             first_error_index=rec.first_error_index,
+            t0_ns=int(t0),
         )
 
     def extended(self, other: "RunData", shift_ns: int) -> "RunData":
@@ -216,6 +220,8 @@ class RunData:
             stages=stages, timeout_ns=self.timeout_ns,
             first_error=self.first_error or other.first_error,
             first_error_index=self.first_error_index if self.first_error else other.first_error_index,
+            # the later look's clock: its telemetry is the one a result keeps.
+            t0_ns=other.t0_ns - shift_ns,
         )
 
     @property

@@ -51,7 +51,7 @@ class SloResult:
     looks: dict[str, Any] | None = None
     #: what became of the run in the baseline store ("created: ...", "not saved: <why>").
     baseline_saved: str | None = None
-    #: the HTML report's time series (``series()``), kept only when that report is asked for.
+    #: the HTML report's chart data (``series.build``), kept only when that report is asked for.
     series_data: dict[str, Any] | None = None
 
     @property
@@ -178,42 +178,6 @@ class SloResult:
         iv = [np.column_stack([self.data.stages[n].begin_ns[sl], self.data.stages[n].end_ns[sl]])
               for n in names]
         return overlap(iv[0], iv[1], iv[2])
-
-    def series(self, bins: int = 60, baseline_ms: F64 | None = None) -> dict[str, Any]:
-        """Time series and CDF points for the HTML report (compact: about 60 bins, 200 points)."""
-        d, sl = self.data, self._sl
-        sched = d.scheduled_ns[sl] / 1e9
-        end = d.end_ns[sl] / 1e9
-        done = end[end >= 0]
-        if sched.size < 2:
-            return {}
-        span = float(max(done.max() if done.size else sched[-1], sched[-1]))
-        edges = np.linspace(sched[0], span, bins + 1)
-        width = float(edges[1] - edges[0]) or 1.0
-        centers = (edges[:-1] + edges[1:]) / 2
-
-        def depth(begin: F64, finish: F64) -> list[float]:
-            ok = begin >= 0
-            b = np.sort(begin[ok])
-            f = np.sort(np.where(finish[ok] >= 0, finish[ok], np.inf))
-            return (np.searchsorted(b, centers, "right") - np.searchsorted(f, centers, "right")).tolist()
-
-        qs = np.concatenate([np.linspace(0.0, 0.99, 100), np.linspace(0.99, 1.0, 21)[1:]])
-        out: dict[str, Any] = {
-            "t_s": (centers - sched[0]).round(4).tolist(),
-            "offered_hz": (np.histogram(sched, edges)[0] / width).round(2).tolist(),
-            "achieved_hz": (np.histogram(done, edges)[0] / width).round(2).tolist(),
-            "in_system": depth(sched, end),
-            "in_stage": {name: depth(st.begin_ns[sl] / 1e9 * (st.begin_ns[sl] >= 0) - (st.begin_ns[sl] < 0),
-                                     st.end_ns[sl] / 1e9 * (st.end_ns[sl] >= 0) - (st.end_ns[sl] < 0))
-                         for name, st in d.stages.items()},
-            "cdf_q": qs.round(5).tolist(),
-            "cdf_ms": np.quantile(self.latency_ms, qs).round(5).tolist(),
-        }
-        if baseline_ms is not None and baseline_ms.size:
-            out["baseline_cdf_ms"] = np.quantile(baseline_ms, qs).round(5).tolist()
-            out["baseline_p95_ms"] = float(np.quantile(baseline_ms, 0.95))
-        return out
 
     def measurements(self) -> Measurements:
         """The gate's view of this run."""

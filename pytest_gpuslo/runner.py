@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pytest_gpuslo import arrivals, backends, gate
+from pytest_gpuslo import arrivals, backends, gate, series
 from pytest_gpuslo.backends import Backend
 from pytest_gpuslo.baseline import Baseline, Run, Store, differing_keys, now_iso
 from pytest_gpuslo.measurement import payload_picker, run_open_loop
@@ -152,5 +152,23 @@ def run(spec: SloSpec, body: Callable[[Request], Any], *, backend_name: str, set
                          nodeid=nodeid, policy=settings.policy, progress=progress, baseline=base)
     record(result, settings)
     if settings.keep_series:
-        result.series_data = result.series(baseline_ms=None if base is None else base.latency_ms)
+        alpha = (result.looks or {}).get("alpha_per_look", settings.policy.alpha)
+        result.series_data = series.build(result, alpha=alpha,
+                                          ref=reference_for(settings, result, base, alpha))
     return result
+
+
+def reference_for(settings: Settings, result: SloResult, base: gate.BaselineInput | None,
+                  alpha: float) -> dict[str, Any] | None:
+    """The HTML report's reference block: the stored run the gate compared against, with its
+    per-stage times (read again from the store: only under ``--gpuslo-html``)."""
+    if base is None:
+        return None
+    found = settings.store.get(result.nodeid, result.machine)
+    stages = found.latest.stages if found is not None else {}
+    detail = f"stored {base.date}" + (f", commit {base.commit[:12]}" if base.commit else "")
+    if base.differing:
+        detail += f"; another machine ({', '.join(base.differing)} differ): drawn, not compared"
+    return series.reference("baseline", [base.latency_ms], confidence=1.0 - alpha,
+                            percentiles=result.spec.budgets_ms, stages=stages, detail=detail,
+                            comparable=not base.differing)

@@ -3,8 +3,7 @@
 Each format is one module with a ``render(summaries, context) -> str`` function and one line in
 ``FORMATS``; its ``--gpuslo-<flag>`` option and ``gpuslo_<key>`` ini key are declared from that
 line, and the session writes every format asked for, each on its own (a failed write is
-reported after the others are written).  Renderers are imported only when used, so matplotlib
-loads only for the HTML report.
+reported after the others are written).  Renderers are imported only when used.
 """
 
 from __future__ import annotations
@@ -53,8 +52,8 @@ FORMATS: tuple[ReportFormat, ...] = (
                  "pytest_gpuslo.reports.files:render_json"),
     ReportFormat("md", "Write a markdown summary fit for a pull-request comment",
                  "pytest_gpuslo.reports.files:render_markdown"),
-    ReportFormat("html", "Write a self-contained HTML report with charts per test (needs matplotlib)",
-                 "pytest_gpuslo.reports.html:render_html", needs=("matplotlib", "html")),
+    ReportFormat("html", "Write a self-contained HTML report with charts per test (opens offline)",
+                 "pytest_gpuslo.reports.html:render_html"),
     ReportFormat("benchmark_json",
                  "Export results in pytest-benchmark's JSON format (p95/p99 as extra benchmarks)",
                  "pytest_gpuslo.reports.files:render_benchmark_json"),

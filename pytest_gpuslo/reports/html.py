@@ -1,223 +1,343 @@
-"""The five-chart dashboard: one self-contained HTML file for a run (layer 2, pure).
+"""The HTML report: one self-contained file a reviewer reads first (layer 2, pure stdlib).
 
-Charts are drawn by matplotlib and inlined as SVG, so the file needs no network: it opens from a
-CI artifact or an email.  Every panel without data says "not measured" and why, never an empty
-or misleading chart.  Input: the JSON summaries the plugin collects, with their ``series``.
+An overview (one row per test, worst first, each linking to its section), then a section per test,
+open when the test failed or regressed: the percentile spectrum against the reference (stored
+baseline, or an A/B run's base revision) with every budget and its verdict, latency over time with
+the budget, the schedule lag and the arrival bursts, where the time went per stage, and the
+dashboard (offered and achieved rate, queue depth per stage, occupancy and copy/compute overlap,
+GPU telemetry), the time charts on one zoomable time axis.
+
+Charts are drawn in the browser by uPlot (MIT, vendored in ``vendor/`` and inlined once), from each
+test's chart data (``summary["series"]``, built by ``pytest_gpuslo.series``) inlined as JSON; bar
+charts are plain HTML.  The file fetches nothing: it opens from a CI artifact or an email.  Every
+panel without data says "not measured" and why.  docs/reports.md says why uPlot and what is drawn.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import html
-import io
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from pytest_gpuslo.reports import Context
-from pytest_gpuslo.reports.view import change, fmt_headroom, fmt_ms, ordered
+from pytest_gpuslo.reports.terminal import admission_backlog, tail_stage
+from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#111;max-width:1280px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 6px;border-top:1px solid #ccc;padding-top:14px}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-th{background:#f3f3f3}.FAIL{color:#b00020;font-weight:600}.PASS{color:#1b5e20;font-weight:600}
-.INCONCLUSIVE{color:#8a5a00;font-weight:600}.grid{display:grid;grid-template-columns:repeat(3,1fr);gap:10px}
-.panel{border:1px solid #ddd;padding:6px;min-height:120px}.panel h3{font-size:13px;margin:0 0 4px}
-.not-measured{color:#666;font-size:13px;padding:30px 10px;text-align:center;background:#fafafa}
-.note{color:#444;font-size:12px;margin:4px 0}.mono{font-family:ui-monospace,monospace;font-size:12px}
-svg{max-width:100%;height:auto}
-"""
+#: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
+BURST_FACTOR = 2.0
+#: Sections open at first: what a reviewer must look at.
+OPEN = {"FAIL"}
+#: The widest bar of a bar chart fills this share of its column (room for its value).
+BAR_SPAN = 82.0
+
+esc = html.escape
 
 
-def _svg(fig: Any) -> str:
-    buf = io.StringIO()
-    # No RDF metadata block: the report must not mention outside resources at all.
-    fig.savefig(buf, format="svg", bbox_inches="tight",
-                metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]
+@cache
+def _asset(folder: str, name: str) -> str:
+    return (resources.files("pytest_gpuslo.reports") / folder / name).read_text(encoding="utf-8")
 
 
-def _fig(w: float = 4.0, h: float = 2.6) -> tuple[Any, Any]:
-    import matplotlib
+def _json(data: Any) -> str:
+    """JSON safe inside a <script> element (no "</script>", no NaN)."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, float):
+            return x if math.isfinite(x) else None
+        if isinstance(x, Mapping):
+            return {str(k): clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+    return json.dumps(clean(data), separators=(",", ":")).replace("<", "\\u003c")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 8, "svg.fonttype": "none", "axes.spines.top": False,
-                         "axes.spines.right": False})
-    return plt.subplots(figsize=(w, h))
+def _badge(word: str) -> str:
+    return f'<span class="badge b-{esc(word.replace(" ", "."))}">{esc(word)}</span>'
 
 
-def _panel(title: str, body: str) -> str:
-    return f'<div class="panel"><h3>{html.escape(title)}</h3>{body}</div>'
+def _panel(kind: str, title: str, body: str, sub: str = "", *, static: bool = False) -> str:
+    attrs = f'data-chart="{kind}" data-title="{esc(title)}"' + (" data-static" if static else "")
+    return (f'<div class="panel" {attrs}><h3>{esc(title)}</h3>'
+            + (f'<p class="sub">{sub}</p>' if sub else "") + body + "</div>")
+
+
+def _plot(kind: str, title: str, sub: str = "") -> str:
+    return _panel(kind, title, f'<div class="plot" data-plot="{kind}" data-title="{esc(title)}"></div>', sub)
 
 
 def _missing(title: str, why: str) -> str:
-    return _panel(title, f'<div class="not-measured" data-chart="missing">not measured: {html.escape(why)}</div>')
+    return _panel("missing", title, f'<div class="not-measured">not measured: {esc(why)}</div>')
 
 
-def _chart(title: str, fig: Any) -> str:
-    return _panel(title, f'<div data-chart="svg">{_svg(fig)}</div>')
+def _claims(s: dict[str, Any]) -> list[dict[str, Any]]:
+    """The budget claims the charts draw: percentile, budget and verdict."""
+    return [{"p": c["p"], "budget_ms": c["budget_ms"], "outcome": c["outcome"]}
+            for c in (s.get("verdict") or {}).get("checks", []) if c.get("p") is not None]
 
 
-def _arrivals(s: dict[str, Any]) -> str:
+def _reference_label(s: dict[str, Any]) -> str:
+    ref = (s.get("series") or {}).get("reference")
+    return str(ref["label"]) if ref else "baseline"
+
+
+# -- where the time went ------------------------------------------------------------------------
+
+def _stage_rows(stages: Mapping[str, Any]) -> dict[str, dict[str, tuple[float, float]]]:
+    """Stages grouped as ``{stage: {"queue": (p50, p95), "service": (p50, p95)}}``: a batcher's or
+    pool's ``x.queue`` and ``x.service`` become one stage, ``admission`` is a wait, the rest service."""
+    rows: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, st in stages.items():
+        if st.get("p50_ms") is None or st.get("p95_ms") is None:
+            continue
+        base, part = name, "service"
+        if name == "admission":
+            part = "queue"
+        elif name.endswith((".queue", ".service")):
+            base, _, part = name.rpartition(".")
+        rows.setdefault(base, {})[part] = (float(st["p50_ms"]), float(st["p95_ms"]))
+    return rows
+
+
+def _bar(parts: dict[str, tuple[float, float]], k: int, scale: float, who: str, pct: str, ref: bool) -> str:
+    q, sv = parts.get("queue", (0.0, 0.0))[k], parts.get("service", (0.0, 0.0))[k]
+    total = parts["total"][k] if "total" in parts else q + sv
+    spans = ("".join(f'<span class="{c}" style="width:{BAR_SPAN * v / scale:.2f}%"></span>'
+                     for c, v in (("q", q), ("s", sv)) if v > 0) if "total" not in parts
+             else f'<span class="t" style="width:{BAR_SPAN * total / scale:.2f}%"></span>')
+    what = (f"waiting {fmt_ms(q)} ms + service {fmt_ms(sv)} ms" if "total" not in parts
+            else f"{fmt_ms(total)} ms end to end")
+    value = "" if ref else f"<em>{fmt_ms(total)}</em>"
+    return (f'<div class="bar{" ref" if ref else ""}" title="{esc(who)} {pct}: {esc(what)}">'
+            f"{spans}{value}</div>")
+
+
+def _where(s: dict[str, Any]) -> str:
+    title = "Where the time went: waiting and service per stage"
     ser = s.get("series") or {}
-    if not ser.get("t_s"):
-        return _missing("1. Arrivals: offered and achieved rate", "no time series in this result")
-    fig, ax = _fig()
-    ax.step(ser["t_s"], ser["offered_hz"], where="mid", label="offered", lw=1)
-    ax.step(ser["t_s"], ser["achieved_hz"], where="mid", label="completed", lw=1)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("requests / s")
-    ax.legend(fontsize=7)
-    return _chart("1. Arrivals: offered and achieved rate", fig)
+    ref = ser.get("reference") or {}
+    stages = dict(s.get("stages") or {})
+    if not stages:
+        body = ser.get("body_ms") or {}
+        q = s.get("queue_ms") or {}
+        if body.get("p50") is None and q.get("p50") is None:
+            return _missing(title, "no request completed")
+        stages = {"admission": {"p50_ms": q.get("p50"), "p95_ms": q.get("p95")},
+                  "body (on a lane)": {"p50_ms": body.get("p50"), "p95_ms": body.get("p95")}}
+    rows = _stage_rows(stages)
+    ref_rows = _stage_rows(ref.get("stages") or {})
+    lat, rlat = s["latency_ms"], ref.get("latency_ms") or {}
+    e2e = {"total": (lat.get("p50") or 0.0, lat.get("p95") or 0.0)}
+    ref_e2e = {"total": (rlat["p50"], rlat["p95"])} if rlat.get("p50") is not None else None
+    own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None}
+    tail = tail_stage(own) if own else ""
+    tail_base, _, tail_part = tail.rpartition(".") if tail.endswith((".queue", ".service")) else (tail, "", "")
+    backlog = bool(own) and admission_backlog(own)
+    scale = max([sum(p[k] for p in parts.values()) for parts in (*rows.values(), *ref_rows.values())
+                 for k in (0, 1)] + [e2e["total"][1], (ref_e2e or {"total": (0, 0)})["total"][1], 1e-9])
+    rlabel = str(ref.get("label", "baseline"))
+    cells = ['<div class="hdr y-label">stage</div><div class="hdr">p50</div><div class="hdr">p95</div>']
+    for name, parts in [*rows.items(), ("end to end", e2e)]:
+        mark = ""
+        if name == tail_base and tail:
+            part = f" ({tail_part})" if tail_part else ""
+            mark = f' <span class="tail" title="the stage with the largest p95">◀ holds the tail{part}</span>'
+        elif name == "admission" and backlog:
+            mark = ' <span class="tail" title="every lane was busy: the cause is the stage below that holds the tail">◀ every lane busy</span>'
+        rparts = ref_e2e if name == "end to end" else ref_rows.get(name)
+        cols = []
+        for k, pct in ((0, "p50"), (1, "p95")):
+            inner = _bar(parts, k, scale, str((ser.get("spectrum") or {}).get("label", "this run")), pct, False)
+            if rparts:
+                inner += _bar(rparts, k, scale, rlabel, pct, True)
+            cols.append(f'<div class="cell">{inner}</div>')
+        cells.append(f'<div class="name">{esc(name)}{mark}</div>{"".join(cols)}')
+    axis = ('<div></div>' + 2 * (f'<div class="axis" style="width:{BAR_SPAN}%"><span>0</span>'
+                                  f"<span>{fmt_ms(scale / 2)}</span><span>{fmt_ms(scale)}</span></div>"))
+    legend = ('<div class="legend"><span class="item" style="--c:#f0a35e">waiting (queue)</span>'
+              '<span class="item" style="--c:#4a78c2">in service</span>'
+              '<span class="item" style="--c:#555">end to end</span>'
+              + (f'<span class="item" style="--c:#bcd0ee;--o:1px solid #6d8fc8">{esc(rlabel)} '
+                 f'(thin bar below)</span>' if ref else "") + "</div>")
+    body = (f'<div class="hbars plot-area">{"".join(cells)}{axis}</div>'
+            '<div class="axis-label">time per request in the stage (ms)</div>' + legend)
+    sub = ("admission = scheduled arrival to the start on a lane; each part at its own percentile, "
+           "so parts need not add up to the end-to-end bar")
+    return _panel("where", title, body, sub, static=True)
 
 
-def _queue(s: dict[str, Any]) -> str:
-    ser = s.get("series") or {}
-    if not ser.get("t_s"):
-        return _missing("2. Queue depth over time", "no time series in this result")
-    fig, ax = _fig()
-    ax.plot(ser["t_s"], ser["in_system"], lw=1, label="in system (end to end)")
-    for name, depth in (ser.get("in_stage") or {}).items():
-        ax.plot(ser["t_s"], depth, lw=0.8, label=f"in {name}")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("requests")
-    ax.legend(fontsize=6)
-    return _chart("2. Queue depth over time" + ("" if ser.get("in_stage") else " (no stages)"), fig)
+# -- occupancy and overlap ----------------------------------------------------------------------
 
-
-def _latency(s: dict[str, Any]) -> str:
-    stages = s.get("stages") or {}
-    lat = s["latency_ms"]
-    names = list(stages) + ["end to end"]
-    p50 = [stages[n]["p50_ms"] for n in stages] + [lat.get("p50") or math.nan]
-    p95 = [stages[n]["p95_ms"] for n in stages] + [lat.get("p95") or math.nan]
-    fig, ax = _fig()
-    x = range(len(names))
-    ax.bar([i - 0.2 for i in x], p50, width=0.4, label="p50")
-    ax.bar([i + 0.2 for i in x], p95, width=0.4, label="p95")
-    budget = s["spec"]["budgets_ms"].get("p95")
-    if budget:
-        ax.axhline(budget, color="#b00020", lw=1, ls="--", label=f"p95 budget {budget:g} ms")
-    base = (s.get("series") or {}).get("baseline_p95_ms")
-    if base:
-        ax.plot([len(names) - 1 + 0.2], [base], marker="D", color="black", ls="none", label="baseline p95")
-    ax.set_xticks(list(x), names, rotation=20, fontsize=7)
-    ax.set_ylabel("ms")
-    ax.set_yscale("log")
-    ax.legend(fontsize=6)
-    return _chart("3. p50 and p95 per stage and end to end", fig)
-
-
-def _occupancy_overlap(s: dict[str, Any]) -> str:
+def _occupancy(s: dict[str, Any]) -> str:
+    title = "Occupancy and HtoD/DtoH overlap"
     occ = s.get("occupancy") or []
     ov = s.get("overlap")
-    if not occ and not ov:
-        return _missing("4. Occupancy and HtoD/DtoH overlap",
-                        "no slo_occupancy call and no h2d/compute/d2h stages (CPU run or plain body)")
-    labels, values = [], []
-    for o in occ:
-        labels.append(f"occupancy {o['kernel']}\n(theoretical, {o['limiter']})")
-        values.append(100.0 * o["occupancy"])
+    rows = [(f"{o['kernel']} ({o['limiter']})", 100.0 * o["occupancy"], "#4a78c2") for o in occ]
     if ov and ov.get("percent") is not None:
-        labels.append("copy hidden\nbehind compute")
-        values.append(ov["percent"])
-    fig, ax = _fig()
-    ax.barh(labels, values, color="#4c72b0")
-    for i, v in enumerate(values):
-        ax.text(min(v, 95), i, f" {v:.0f}%", va="center", fontsize=7)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("%  (achieved occupancy: not measured; CUPTI needed)")
-    return _chart("4. Occupancy and HtoD/DtoH overlap", fig)
+        rows.append(("copy hidden behind compute", float(ov["percent"]), "#f0a35e"))
+    if not rows:
+        return _missing(title, "no slo_occupancy call and no h2d/compute/d2h stages (CPU run or plain body)")
+    cells = ['<div class="hdr y-label">kernel or copy</div><div class="hdr">%</div><div></div>']
+    for name, v, color in rows:
+        cells.append(f'<div class="name">{esc(name)}</div><div class="cell"><div class="bar" title="{v:.0f}%">'
+                     f'<span style="width:{BAR_SPAN * v / 100:.2f}%;background:{color}"></span><em>{v:.0f}%</em>'
+                     f"</div></div><div></div>")
+    axis = f'<div></div><div class="axis" style="width:{BAR_SPAN}%"><span>0</span><span>50</span><span>100</span></div>'
+    legend = ('<div class="legend"><span class="item" style="--c:#4a78c2">theoretical occupancy (limiter)</span>'
+              '<span class="item" style="--c:#f0a35e">copy time hidden behind compute</span></div>')
+    body = (f'<div class="hbars plot-area">{"".join(cells)}{axis}<div></div></div>'
+            '<div class="axis-label">share (%); achieved occupancy is not measured (needs CUPTI)</div>' + legend)
+    return _panel("occupancy", title, body, static=True)
 
 
-def _cdf(s: dict[str, Any]) -> str:
-    ser = s.get("series") or {}
-    if not ser.get("cdf_ms"):
-        return _missing("5. Latency CDF against the baseline", "no latency sample")
-    fig, ax = _fig()
-    qs = ser["cdf_q"]
-    ax.plot(ser["cdf_ms"], qs, lw=1.2, label="this run")
-    if ser.get("baseline_cdf_ms"):
-        ax.plot(ser["baseline_cdf_ms"], qs, lw=1, ls="--", label="baseline")
-    budget = s["spec"]["budgets_ms"]
-    for b in budget.values():
-        ax.axvline(b, color="#b00020", lw=0.8, ls=":")
-    ax.set_xscale("log")
-    ax.set_xlabel("latency from scheduled arrival (ms)")
-    ax.set_ylabel("fraction of requests")
-    ax.legend(fontsize=7)
-    title = "5. Latency CDF" + (" against the baseline" if ser.get("baseline_cdf_ms") else " (no baseline)")
-    return _chart(title, fig)
-
+# -- one test -----------------------------------------------------------------------------------
 
 def _telemetry(s: dict[str, Any]) -> str:
+    title = "GPU telemetry: SM clock, power, temperature and clock-event reasons"
+    if (s.get("series") or {}).get("telemetry"):
+        return _plot("telemetry", title, "shaded: clocks held down by a power cap, heat or a hardware slowdown")
     tel = s.get("telemetry") or {}
-    trace = tel.get("trace") or []
-    if not trace or all(t.get("sm_mhz") is None for t in trace):
-        return _missing("Telemetry: clocks and throttle reasons", "CPU run or NVML unavailable")
-    t0 = trace[0]["t_ns"]
-    fig, ax = _fig(8.5, 1.8)
-    ts = [(t["t_ns"] - t0) / 1e9 for t in trace]
-    ax.plot(ts, [t.get("sm_mhz") or math.nan for t in trace], lw=1, label="SM clock (MHz)")
-    bad = [x for x, t in zip(ts, trace) if (t.get("reasons") or 0) & 0xE8]
-    if bad:
-        ax.plot(bad, [0] * len(bad), "rx", label="throttled")
-    ax.set_xlabel("time (s)")
-    ax.legend(fontsize=6)
-    reasons = ", ".join(tel.get("clock_event_reasons") or []) or "none"
-    return _chart(f"Telemetry: SM clock; clock-event reasons seen: {reasons}", fig)
+    why = (f"NVML unavailable: {tel['unavailable']}" if tel.get("unavailable")
+           else f"no GPU samples (backend {s.get('backend')}: CPU run or NVML unavailable)")
+    return _missing(title, why)
 
 
-def _statement(s: dict[str, Any]) -> str:
+def _claim_lines(s: dict[str, Any], holm: Mapping[str, float]) -> str:
     v = s.get("verdict") or {}
+    items = []
+    for c in [*v.get("checks", []), *v.get("baseline", [])]:
+        adj = holm.get(f"{s['nodeid']} {c['name']}")
+        why = c.get("reason") or ""
+        items.append(f"<li>{_badge(c['outcome'])} <b>{esc(c['name'])}</b> "
+                     f'<span class="mono">{esc(c["detail"])}</span>'
+                     + (f' <span class="why">{esc(why)}</span>' if why else "")
+                     + (f' <span class="why">(suite Holm-adjusted p {adj:.2g})</span>' if adj is not None else "")
+                     + "</li>")
+    for r in v.get("reasons", []):
+        if not any(r.startswith(c["name"]) or (c.get("reason") and c["reason"] in r)
+                   for c in [*v.get("checks", []), *v.get("baseline", [])]):
+            items.append(f'<li><span class="why">{esc(r)}</span></li>')
+    return f'<ul class="claims">{"".join(items)}</ul>'
+
+
+def _facts(s: dict[str, Any]) -> str:
     parts = []
-    for c in v.get("checks", []):
-        parts.append(f"{c['outcome']} {c['name']}: {c['detail']}" + (f" ({c['reason']})" if c.get("reason") else ""))
-    for b in v.get("baseline", []):
-        parts.append(f"{b['outcome']} {b['name']}: {b['detail']}; {b['reason']}")
-    return "".join(f'<p class="note mono">{html.escape(p)}</p>' for p in parts)
+    for c in _claims(s):
+        name = label(c["p"])
+        parts.append(f"{name} {fmt_ms(s['latency_ms'].get(name))} ms (budget {c['budget_ms']:g})")
+    if fmt_headroom(s) != "-":
+        parts.append(f"headroom {fmt_headroom(s)}")
+    ch = change(s)
+    if ch != "no baseline":
+        parts.append(f"vs {_reference_label(s)}: {ch}")
+    return " · ".join(parts)
 
 
-def render(summaries: Sequence[dict[str, Any]]) -> str:
-    """The whole report as one HTML string."""
-    tests = ordered(summaries)
+def _section(i: int, s: dict[str, Any], holm: Mapping[str, float]) -> str:
+    v = outcome(s)
+    ser = s.get("series") or {}
+    spec = s["spec"]
+    machine = s.get("machine") or {}
+    dev = machine.get("gpu") or machine.get("cpu") or s.get("backend")
+    meta = (f"n={s['n']} (+{s['warmup']} warm-up), arrivals {esc(str(spec.get('arrivals')))}, offered "
+            f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}, "
+            f"streams={spec['streams']}, schedule lag p99 {fmt_ms((s.get('lag_ms') or {}).get('p99'))} ms, "
+            f"seed={spec['seed']}, device: {esc(str(dev))}")
+    if ser.get("t_s"):
+        ref = ser.get("reference")
+        rsub = (f"dashed: {esc(ref['label'])} ({esc(ref.get('detail') or '')})" if ref
+                else "no reference: no stored baseline for this test and machine")
+        band = f"{100 * (ser.get('spectrum') or {}).get('confidence', 0.99):.0f}%"
+        spectrum = _plot("spectrum", "Percentile spectrum: latency at each percentile",
+                         f"bands: {band} bounds (order statistics with the design effect); {rsub}")
+        over = _plot("over-time", "Latency over time: when the budget broke",
+                     "per time bin of scheduled arrivals: p50, p99 and the slowest request; drag to zoom "
+                     "every time chart, double-click to reset")
+        rate = _plot("rate", "Offered and achieved rate", "scheduled arrivals and completions per time bin")
+        depth = _plot("depth", "Queue depth per stage", "requests inside, the most at any moment of each time bin")
+    else:
+        why = "no chart data in this result (it was not run with --gpuslo-html, or measured fewer than 2 requests)"
+        spectrum = _missing("Percentile spectrum", why)
+        over = _missing("Latency over time", why)
+        rate = _missing("Offered and achieved rate", why)
+        depth = _missing("Queue depth per stage", why)
+    data = {"claims": _claims(s), "throughput_hz": spec.get("throughput_hz"), "burst_factor": BURST_FACTOR,
+            "series": ser}
+    return (f'<details class="test" id="t{i}" data-json="data-{i}"{" open" if v in OPEN else ""}>'
+            f'<summary>{_badge(v)} <span class="nodeid">{esc(s["nodeid"])}</span>'
+            f'<span class="facts">{esc(_facts(s))}</span></summary>'
+            f'<p class="note">{meta}</p>{_claim_lines(s, holm)}'
+            f'<div class="row two">{spectrum}{_where(s)}</div>'
+            f"<div class=\"row\">{over}</div>"
+            f'<div class="row three">{rate}{depth}{_occupancy(s)}</div>'
+            f'<div class="row">{_telemetry(s)}</div>'
+            f'<script type="application/json" id="data-{i}">{_json(data)}</script></details>')
+
+
+def _breakable(nodeid: str) -> str:
+    """A node id that may wrap after '/', '::' and '[' (never inside a name)."""
+    out = esc(nodeid)
+    for sep in ("/", "::", "["):
+        out = out.replace(sep, sep + "<wbr>")
+    return out
+
+
+def _tail(s: dict[str, Any]) -> str:
+    own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None}
+    if not own:
+        return "-"
+    name = tail_stage(own)
+    return f"{name} {fmt_ms(own[name]['p95_ms'])} ms"
+
+
+def _overview(tests: Sequence[dict[str, Any]]) -> str:
     rows = []
     for i, s in enumerate(tests):
-        v = (s.get("verdict") or {}).get("outcome", "?")
-        budgets = " ".join(f"{k}≤{b:g}" for k, b in s["spec"]["budgets_ms"].items())
-        rows.append(f'<tr><td class="{v}">{v}</td><td><a href="#t{i}">{html.escape(s["nodeid"])}</a></td>'
-                    f"<td>{html.escape(budgets)}</td><td>{fmt_ms(s['latency_ms'].get('p95'))}</td>"
-                    f"<td>{fmt_ms(s['latency_ms'].get('p99'))}</td>"
-                    f"<td>{fmt_headroom(s)}</td><td>{html.escape(change(s, named=False))}</td></tr>")
-    sections = []
-    for i, s in enumerate(tests):
-        v = (s.get("verdict") or {}).get("outcome", "?")
-        machine = s.get("machine") or {}
-        dev = machine.get("gpu") or machine.get("cpu") or s.get("backend")
-        panels = [_arrivals(s), _queue(s), _latency(s), _occupancy_overlap(s), _cdf(s)]
-        sections.append(
-            f'<section id="t{i}"><h2><span class="{v}">{v}</span> {html.escape(s["nodeid"])}</h2>'
-            f'<p class="note">n={s["n"]} (+{s["warmup"]} warm-up), offered {fmt_ms(s.get("offered_hz"))}/s, '
-            f'streams={s["spec"]["streams"]}, seed={s["spec"]["seed"]}, device: {html.escape(str(dev))}</p>'
-            f'{_statement(s)}<div class="grid">{"".join(panels)}</div>'
-            f'<div style="margin-top:10px">{_telemetry(s)}</div></section>')
+        claims = " ".join(f'<span class="claim {esc(c["outcome"])}">{esc(label(c["p"]))}≤{c["budget_ms"]:g} '
+                          f'{esc(c["outcome"])}</span>' for c in _claims(s))
+        for c in (s.get("verdict") or {}).get("checks", []):
+            if c.get("p") is None:
+                claims += f' <span class="claim {esc(c["outcome"])}">{esc(c["name"])} {esc(c["outcome"])}</span>'
+        lat = s["latency_ms"]
+        rows.append(f'<tr><td>{_badge(outcome(s))}</td><td class="test"><a href="#t{i}">{_breakable(s["nodeid"])}</a></td>'
+                    f"<td>{claims or '-'}</td><td class=\"num\">{fmt_ms(lat.get('p95'))}</td>"
+                    f"<td class=\"num\">{fmt_ms(lat.get('p99'))}</td><td class=\"num\">{fmt_headroom(s)}</td>"
+                    f"<td>{esc(change(s, named=True))}</td><td>{esc(_tail(s))}</td></tr>")
+    ref = sorted({_reference_label(s) for s in tests}) or ["baseline"]
+    return ('<table class="overview"><tr><th>verdict</th><th>test</th><th>claims</th><th>p95 ms</th>'
+            f"<th>p99 ms</th><th>headroom</th><th>change against the {esc(' / '.join(ref))}</th>"
+            "<th>stage holding the tail (p95)</th></tr>"
+            f"{''.join(rows)}</table>")
+
+
+def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) -> str:
+    """The whole report as one HTML string."""
+    context = context or Context()
+    tests = ordered(summaries)
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    tally = ", ".join(f"{n} {o}" for o, n in counts(tests))
+    commit = f", commit {esc(context.commit[:12])}" if context.commit else ""
+    sections = "".join(_section(i, s, context.holm) for i, s in enumerate(tests))
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<title>pytest-gpuslo report</title>"
-            f"<style>{CSS}</style></head><body><h1>pytest-gpuslo: tail-latency SLOs</h1>"
-            f'<p class="note">{len(tests)} SLO tests, {created}. Latency is measured from each '
-            f"request's scheduled arrival; headroom is the budget over the upper confidence bound.</p>"
-            "<table><tr><th>verdict</th><th>test</th><th>budget ms</th><th>p95 ms</th><th>p99 ms</th>"
-            f"<th>headroom</th><th>vs baseline</th></tr>{''.join(rows)}</table>"
-            f"{''.join(sections)}</body></html>")
+            f"<style>{_asset('vendor', 'uPlot.min.css')}\n{_asset('assets', 'report.css')}</style></head><body>"
+            "<h1>pytest-gpuslo: tail-latency SLOs</h1>"
+            f'<p class="note">{len(tests)} SLO tests ({esc(tally)}), {created}{commit}. Latency is measured '
+            "from each request's scheduled arrival; headroom is the budget over the upper confidence "
+            "bound; worst first. A failed or regressed test opens below; click any test to open it.</p>"
+            f"{_overview(tests)}"
+            '<div class="toolbar"><button id="expand-all">open all</button>'
+            '<button id="collapse-all">close all</button></div>'
+            "<noscript><p class=\"note\">Charts need JavaScript; the tables and verdicts do not.</p></noscript>"
+            f"{sections}"
+            f"<script>{_asset('vendor', 'uPlot.iife.min.js')}</script>"
+            f"<script>{_asset('assets', 'report.js')}</script></body></html>")
 
 
 def render_html(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return render(summaries)
+    return render(summaries, context)

@@ -95,6 +95,14 @@ def tail_stage(stages: dict[str, Any]) -> str:
     return max(own, key=lambda k: stages[k]["p95_ms"])
 
 
+def admission_backlog(stages: dict[str, Any]) -> bool:
+    """Every lane was busy: the wait for one (``admission``) is longer at p95 than the stage that
+    holds the tail; the symptom, whose cause is that stage."""
+    worst = tail_stage(stages)
+    return "admission" in stages and worst != "admission" and \
+        stages["admission"]["p95_ms"] > stages[worst]["p95_ms"]
+
+
 def stage_lines(stages: dict[str, Any]) -> list[str]:
     """One line per stage, and which of the service's own stages holds the tail (largest p95).
 
@@ -104,7 +112,7 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
     if not stages:
         return []
     worst = tail_stage(stages)
-    backlog = "admission" in stages and stages["admission"]["p95_ms"] > stages[worst]["p95_ms"]
+    backlog = admission_backlog(stages)
     width = max(14, *(len(k) for k in stages))
 
     def note(name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from pytest_gpuslo.reports import files, terminal
@@ -49,3 +51,50 @@ def test_a_backlog_before_the_service_blames_the_stage_the_lanes_are_stuck_in() 
 
     assert "holds the tail" in lines[1] and "every lane busy" in lines[0]
     assert not any("<-" in ln for ln in lines[2:])
+
+
+def _html_summary(nodeid: str, outcome: str, ref_label: str | None = None) -> dict:
+    stages = {"admission": {"n": 9, "p50_ms": 900.0, "p95_ms": 2600.0},
+              "normalise.queue": {"n": 9, "p50_ms": 120.0, "p95_ms": 160.0},
+              "normalise.service": {"n": 9, "p50_ms": 1.0, "p95_ms": 1.2},
+              "model.service": {"n": 9, "p50_ms": 20.0, "p95_ms": 28.0}}
+    ref = None if ref_label is None else {
+        "label": ref_label, "detail": "", "p": [0.5, 0.95], "ms": [1.0, 2.0], "lo": [0.9, 1.8], "hi": [1.1, None],
+        "latency_ms": {"p50": 800.0, "p95": 2000.0},
+        "stages": {"admission": {"p50_ms": 700.0, "p95_ms": 1900.0}}}
+    ser = {"schema": 2, "t_s": [0.0, 1.0], "bin_s": 1.0, "spectrum": {"label": "this run", "p": [0.5], "ms": [1.0]},
+           **({"reference": ref} if ref else {})}
+    return {**SUMMARY, "nodeid": nodeid, "stages": stages, "series": ser, "backend": "cpu",
+            "latency_ms": {"p50": 1000.0, "p95": 2700.0, "p99": 2900.0}, "queue_ms": {},
+            "verdict": {**SUMMARY["verdict"], "outcome": outcome}}
+
+
+def test_html_where_the_time_went_marks_the_tail_and_the_backlog_before_it() -> None:
+    """The same rule as the terminal: the largest stage inside the service holds the tail;
+    admission over it is the symptom (every lane busy); a batcher's queue and service stack."""
+    from pytest_gpuslo.reports import html
+
+    page = html.render([_html_summary("t.py::test_a", "FAIL", ref_label="baseline")])
+    where = page[page.index('data-chart="where"'):page.index('data-chart="rate"')]
+
+    rows = re.findall(r'<div class="name">(.*?)</div>', where)
+    assert [re.sub(r"<.*", "", r).strip() for r in rows] == ["admission", "normalise", "model", "end to end"]
+    assert "every lane busy" in rows[0] and "holds the tail (queue)" in rows[1] and "tail" not in rows[2]
+    assert 4 == where.count('title="baseline p')  # admission and end to end, at p50 and p95
+    assert 'title="this run p95: waiting 160 ms + service 1.2 ms"' in where
+
+
+def test_html_takes_the_reference_s_name_from_the_data_and_opens_what_failed() -> None:
+    """An A/B run fills the same block with the base revision: the page says "base"; a FAIL opens,
+    an INCONCLUSIVE stays closed; a node id cannot close the data's script element."""
+    from pytest_gpuslo.reports import html
+
+    page = html.render([_html_summary("t.py::test_b[</script>]", "INCONCLUSIVE", ref_label="base"),
+                        _html_summary("t.py::test_a", "FAIL", ref_label="base")])
+
+    assert "change against the base</th>" in page
+    assert '<details class="test" id="t0" data-json="data-0" open>' in page  # test_a, worst first
+    assert '<details class="test" id="t1" data-json="data-1">' in page
+    data = re.findall(r'<script type="application/json" id="data-\d">(.*?)</script>', page)
+    assert 2 == len(data) and all(json.loads(d)["series"]["reference"]["label"] == "base" for d in data)
+    assert "test_b[&lt;/script&gt;]" in page and "</script>]" not in page
