@@ -154,12 +154,13 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
         summary["ab"] = {"base": sha, "runs": [len(base_runs), len(cand_runs)],
                          "p95_ms": {"base": [float(np.quantile(r.latency_ms, 0.95)) for r in base_runs],
                                     "candidate": [float(np.quantile(r.latency_ms, 0.95)) for r in cand_runs]}}
-        series = summary.get("series")
-        if isinstance(series, dict):
-            pooled = np.concatenate([r.latency_ms for r in base_runs])
-            qs = series.get("cdf_q")
-            if qs:
-                series["baseline_cdf_ms"] = np.quantile(pooled, qs).round(5).tolist()
-            series["reference_label"] = f"base {sha[:10]}"
+        if isinstance(summary.get("series"), dict):
+            from pytest_gpuslo import series
+
+            summary["series"] = dict(summary["series"])
+            summary["series"]["reference"] = series.reference(
+                "base", [r.latency_ms for r in base_runs], confidence=1.0 - policy.alpha,
+                percentiles=spec.budgets_ms, stages=base_runs[-1].stages,
+                detail=f"{len(base_runs)} runs of {sha[:10]}, interleaved with the candidate's on this machine")
         out.append(summary)
     return out
