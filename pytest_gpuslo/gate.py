@@ -85,6 +85,8 @@ class Measurements:
     first_error: str | None = None
     #: reasons the machine misbehaved during the run (throttling, a foreign process on the GPU).
     disturbances: tuple[str, ...] = ()
+    #: schedule index of the first measured request that ran past timeout_s (None: none did).
+    first_timed_out: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +270,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         if m.failed:
             what.append(f"{m.failed} raised")
         if m.timed_out:
-            what.append(f"{m.timed_out} ran past timeout_s={spec.timeout_s:g}")
+            first = "" if m.first_timed_out is None else f" (the first: request {m.first_timed_out})"
+            what.append(f"{m.timed_out} ran past timeout_s={spec.timeout_s:g}{first}")
         reasons.append(f"requests counted as over budget: {', '.join(what)}")
 
     # A run that drifted between its halves describes no single regime (statistics.md §2.1).

@@ -69,6 +69,8 @@ class Recorder:
         self.stages: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
         self.first_error: str | None = None
         self.first_error_index: int | None = None
+        #: requests a lane was still running when the run gave up on them: (index, lane, stack).
+        self.stuck: list[tuple[int, int, str]] = []
         self.fatal: BaseException | None = None
         #: set when waiting gave up: lanes still running must not touch the arrays meaningfully.
         self.abandoned = False
@@ -105,6 +107,11 @@ class Recorder:
                 self.first_error_index = index
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.fatal is None:
                 self.fatal = exc
+
+    def record_stuck(self, index: int, lane: int, stack: str) -> None:
+        """A request whose body had not returned when the run was abandoned, and where its lane was."""
+        with self._lock:
+            self.stuck.append((index, lane, stack))
 
     def set_submitted(self, count: int) -> None:
         with self._done:
@@ -154,6 +161,8 @@ class RunData:
     timeout_ns: int
     first_error: str | None = None
     first_error_index: int | None = None
+    #: (index, lane, stack) of each request still running on a lane when the run gave up on it.
+    stuck: tuple[tuple[int, int, str], ...] = ()
 
     @classmethod
     def from_recorder(cls, rec: Recorder, schedule: npt.NDArray[np.int64], t0: int,
@@ -173,6 +182,7 @@ class RunData:
             timeout_ns=int(timeout_s * 1e9),
             first_error=rec.first_error,
             first_error_index=rec.first_error_index,
+            stuck=tuple(sorted(rec.stuck)),
         )
 
     def extended(self, other: "RunData", shift_ns: int) -> "RunData":
@@ -198,6 +208,7 @@ class RunData:
             stages=stages, timeout_ns=self.timeout_ns,
             first_error=self.first_error or other.first_error,
             first_error_index=self.first_error_index if self.first_error else other.first_error_index,
+            stuck=self.stuck + other.stuck,
         )
 
     @property
