@@ -49,3 +49,15 @@ def test_a_backlog_before_the_service_blames_the_stage_the_lanes_are_stuck_in() 
 
     assert "holds the tail" in lines[1] and "every lane busy" in lines[0]
     assert not any("<-" in ln for ln in lines[2:])
+
+
+def test_markdown_escapes_a_pipe_in_a_test_id() -> None:
+    """A parametrised id such as ``test_mode[a|b]`` stays in its cell: the row keeps 7 cells."""
+    import re
+
+    odd = {**OK, "nodeid": "tests/test_svc.py::test_mode[a|b]"}
+    (row,) = [line for line in files.markdown([odd]).splitlines() if "test_mode" in line]
+
+    assert len(re.findall(r"(?<!\\)\|", row)) == 8
+    assert "`tests/test_svc.py::test_mode[a\\|b]`" in row
+    assert files.md_code("a`b") == "``a`b``" and files.md_cell("x\ny|z") == "x y\\|z"
