@@ -15,11 +15,11 @@ from collections.abc import Callable
 from typing import Final
 
 #: Memory one scheduled request costs while a test runs: the schedule, the recorder's stamps, the
-#: dispatcher's Python lists and the run data copied from them.  Measured at 174 bytes (peak,
-#: tracemalloc, 100k-400k requests on the CPU and virtual backends: benchmarks/memory.py); rounded
-#: up for stages and a queued backlog.
-BYTES_PER_REQUEST: Final = 200
-#: Requests in one run, warm-up included: about 2 GB of memory at ``BYTES_PER_REQUEST``.
+#: dispatcher's Python lists and the run data copied from them.  Measured at 174 bytes, 206 with a
+#: named stage (peak, tracemalloc, 105k-420k requests on the CPU and virtual backends:
+#: benchmarks/memory.py, docs/limits.md); rounded up for a second stage and a queued backlog.
+BYTES_PER_REQUEST: Final = 256
+#: Requests in one run, warm-up included: about 2.6 GB of memory at ``BYTES_PER_REQUEST``.
 MAX_REQUESTS = 10_000_000
 #: Lanes (worker threads, CUDA streams) of one test.
 MAX_STREAMS = 1024
