@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "GpuSloError",
+    "GpuSloWarning",
     "InvalidArgument",
     "SloResult",
     "SloSpec",
@@ -20,6 +21,7 @@ __all__ = [
 
 _LAZY = {
     "GpuSloError": "pytest_gpuslo.errors",
+    "GpuSloWarning": "pytest_gpuslo.session",
     "InvalidArgument": "pytest_gpuslo.errors",
     "SloSpec": "pytest_gpuslo.spec",
     "SloResult": "pytest_gpuslo.result",

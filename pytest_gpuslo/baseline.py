@@ -4,9 +4,11 @@ A file holds a schema version, the test id, the resolved spec, the seed and sche
 the machine fingerprint, and up to ``MAX_RUNS`` runs, each with its latency sample in scheduled
 order (0.1 us integers, byte planes, zlib, base64: about 2.3 bytes per request, so 100,000
 requests take about 230 KB) and per-stage summaries.  Writes go to a temporary file in the same folder and are
-renamed over the target, so a reader never sees half a file; a lock file serialises the
-read-modify-write of concurrent savers (pytest-xdist).  Reading is JSON only, size-limited, and
-every problem raises ``BaselineFormatError`` naming the file and the fix.
+renamed over the target, so a reader never sees half a file; a ``filelock`` lock (an OS lock that
+dies with its process, kept in the temporary folder so the store holds only baselines) serialises
+the read-modify-write of concurrent savers (pytest-xdist).  Reading is JSON only, from a regular
+file, size-, depth- and decompression-limited (``limits``), and the whole schema is checked before
+use: every problem raises ``BaselineFormatError`` naming the file and the fix.
 """
 
 from __future__ import annotations
@@ -14,30 +16,36 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as _dt
-import errno
 import hashlib
 import json
 import math
 import os
 import re
+import shutil
+import subprocess
 import tempfile
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
+import filelock
 import numpy as np
 import numpy.typing as npt
 
+from pytest_gpuslo import limits
 from pytest_gpuslo.errors import BaselineFormatError
 from pytest_gpuslo.gate import Measurements
 
 SCHEMA = 1
 MAX_RUNS = 8
-#: Files larger than this are refused unread (a baseline of 8 runs of 1M requests is ~22 MB).
-MAX_BYTES = 64 * 2**20
+#: How long a saver waits for another process's save of the same file (a live holder: the lock
+#: of a killed process is released by the OS at once).
+LOCK_TIMEOUT_S = 60.0
+#: Temporary files of an interrupted write older than this are removed by the next save in the folder.
+STALE_TMP_S = 3600.0
 #: Fingerprint keys that must match for a regression verdict (gpu-api-notes.md §12).
 MUST_MATCH = ("backend", "gpu", "gpu_memory_mib", "sm_count", "compute_capability", "mig_mode",
               "max_sm_clock_mhz", "max_mem_clock_mhz", "cpu", "cpu_count")
@@ -59,11 +67,24 @@ def encode_sample(latency_ms: npt.ArrayLike) -> str:
     return base64.b64encode(zlib.compress(planes, 9)).decode("ascii")
 
 
-def decode_sample(text: str) -> npt.NDArray[np.float64]:
-    """Inverse of ``encode_sample``: milliseconds as float64."""
-    raw = zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
+def decode_sample(text: str, n: int | None = None, max_values: int | None = None) -> npt.NDArray[np.float64]:
+    """Inverse of ``encode_sample``: milliseconds as float64.
+
+    Decompression stops at ``n`` values (the run's declared size) or ``max_values`` (default
+    ``limits.MAX_REQUESTS``): a small file that inflates to gigabytes is refused, never inflated.
+    """
+    cap = n if n is not None else (limits.MAX_REQUESTS if max_values is None else max_values)
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(base64.b64decode(text.encode("ascii"), validate=True), 4 * cap + 1)
+    if len(raw) > 4 * cap or inflater.unconsumed_tail:
+        raise ValueError(f"sample inflates past {cap:,} values"
+                         + (f" (the run says n={n})" if n is not None else " (the limit)"))
+    if not inflater.eof:
+        raise ValueError("sample is truncated (its zlib stream does not end)")
     if len(raw) % 4:
         raise ValueError(f"sample holds {len(raw)} bytes, not a multiple of 4")
+    if n is not None and len(raw) != 4 * n:
+        raise ValueError(f"a run says n={n} but holds {len(raw) // 4} samples")
     planes = np.frombuffer(raw, dtype=np.uint8).reshape(4, -1).T.copy()
     return planes.view("<u4").ravel().astype(np.float64) / 1e4
 
@@ -164,80 +185,175 @@ def _fail(path: Path, what: str) -> BaselineFormatError:
         f"--gpuslo-save.")
 
 
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((x, depth + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
+def _is_int(v: Any) -> TypeGuard[int]:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _want(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(what)
+
+
+#: summary key -> (check, what it must be): what ``Run.measurements`` and the CLI read.
+_SUMMARY = {
+    "failed": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
+    "timed_out": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
+    "looks": (lambda v: _is_int(v) and v >= 1, "a whole number >= 1"),
+    "throughput_hz": (_is_number, "a number"),
+    "offered_hz": (_is_number, "a number"),
+    "disturbances": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of strings"),
+    "save_refusal": (lambda v: isinstance(v, str), "a string"),
+    "verdict": (lambda v: isinstance(v, str), "a string"),
+}
+
+
+def _check_top(data: Any) -> None:
+    """The file's own fields, before any sample is decoded."""
+    _want(isinstance(data.get("nodeid"), str), "\"nodeid\" must be a string")
+    for key in ("spec", "machine"):
+        _want(isinstance(data.get(key), dict), f"\"{key}\" must be an object")
+    _want(_is_int(data.get("seed")), "\"seed\" must be a whole number")
+    _want(isinstance(data.get("schedule_fingerprint"), str), "\"schedule_fingerprint\" must be a string")
+    _want(data.get("telemetry") is None or isinstance(data["telemetry"], dict), "\"telemetry\" must be an object")
+    runs = data.get("runs")
+    _want(isinstance(runs, list) and 0 < len(runs) <= limits.MAX_BASELINE_RUNS,
+          f"\"runs\" must be a list of 1 to {limits.MAX_BASELINE_RUNS} runs")
+    for i, r in enumerate(runs):
+        where = f"run {i}"
+        _want(isinstance(r, dict), f"{where} must be an object")
+        _want(r.get("encoding") == ENCODING, f"{where}: unknown sample encoding {r.get('encoding')!r}")
+        _want(isinstance(r.get("sample"), str), f"{where}: \"sample\" must be a string")
+        _want(r.get("lag_sample") in (None, "") or isinstance(r["lag_sample"], str),
+              f"{where}: \"lag_sample\" must be a string")
+        _want("n" not in r or (_is_int(r["n"]) and 1 <= r["n"] <= limits.MAX_REQUESTS),
+              f"{where}: \"n\" must be a whole number from 1 to {limits.MAX_REQUESTS:,}")
+        _want(isinstance(r.get("date"), str), f"{where}: \"date\" must be a string")
+        _want(r.get("commit") is None or isinstance(r["commit"], str), f"{where}: \"commit\" must be a string")
+        _want(r.get("stages") is None or isinstance(r["stages"], dict), f"{where}: \"stages\" must be an object")
+        summary = r.get("summary")
+        _want(summary is None or isinstance(summary, dict), f"{where}: \"summary\" must be an object")
+        for key, (check, what) in _SUMMARY.items():
+            v = (summary or {}).get(key)
+            _want(v is None or check(v), f"{where}: summary \"{key}\" must be {what}, not {v!r}")
+
+
+def _decode_runs(raw_runs: list[dict[str, Any]]) -> list[Run]:
+    """Every run's samples, each inflated no further than its declared ``n`` and all of them
+    within ``limits.MAX_REQUESTS`` values per sample."""
+    runs = []
+    for i, r in enumerate(raw_runs):
+        try:
+            lat = decode_sample(r["sample"], r.get("n"))
+            lag = decode_sample(r["lag_sample"], lat.size) if r.get("lag_sample") else None
+        except ValueError as exc:
+            raise ValueError(f"run {i}: {exc}") from None
+        _want(lat.size > 0, f"run {i} holds no samples")
+        runs.append(Run(lat, r["date"], r.get("commit"), dict(r.get("stages") or {}),
+                        dict(r.get("summary") or {}), lag))
+    return runs
+
+
 def load(path: Path) -> Baseline:
-    """Read and check one baseline file; ``BaselineFormatError`` says what is wrong and what to do."""
+    """Read and check one baseline file; ``BaselineFormatError`` says what is wrong and what to do.
+
+    Only a regular file of at most ``limits.MAX_BASELINE_BYTES`` is read; the JSON must nest at
+    most ``limits.MAX_JSON_DEPTH`` deep and match the schema before a sample is decoded.
+    """
+    path = Path(path)
+    raw = limits.read_capped(path, limits.MAX_BASELINE_BYTES, lambda what: _fail(path, what))
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise _fail(path, f"cannot be read ({exc.strerror})") from None
-    if size > MAX_BYTES:
-        raise _fail(path, f"is {size:,} bytes, over the {MAX_BYTES:,}-byte limit")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise _fail(path, f"is not UTF-8 text ({exc})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         hint = " (truncated?)" if not text.rstrip().endswith("}") else ""
         raise _fail(path, f"is not valid JSON{hint}: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise _fail(path, "nests deeper than the JSON reader can follow") from None
+    except ValueError as exc:  # e.g. an integer literal of more than 4,300 digits
+        raise _fail(path, f"is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("tool") != "pytest-gpuslo":
         raise _fail(path, "is not a pytest-gpuslo baseline (no \"tool\": \"pytest-gpuslo\")")
     schema = data.get("schema")
-    if not isinstance(schema, int):
+    if not _is_int(schema):
         raise _fail(path, f"has no integer schema version (got {schema!r})")
     if schema > SCHEMA:
         raise BaselineFormatError(
             f"baseline {path}: schema {schema} is newer than this pytest-gpuslo understands "
             f"({SCHEMA}); upgrade pytest-gpuslo (pip install -U pytest-gpuslo) to compare against it.")
+    if schema < 1:
+        raise _fail(path, f"has schema {schema}, which no pytest-gpuslo ever wrote (1 to {SCHEMA})")
+    if _too_deep(data, limits.MAX_JSON_DEPTH):
+        raise _fail(path, f"nests deeper than {limits.MAX_JSON_DEPTH} levels")
     try:
-        for r in data["runs"]:
-            if r.get("encoding") != ENCODING:
-                raise ValueError(f"unknown sample encoding {r.get('encoding')!r}")
-        runs = [Run(decode_sample(r["sample"]), str(r["date"]), r.get("commit"),
-                    dict(r.get("stages") or {}), dict(r.get("summary") or {}),
-                    decode_sample(r["lag_sample"]) if r.get("lag_sample") else None)
-                for r in data["runs"]]
-        if not runs:
-            raise ValueError("no runs")
-        for r, raw in zip(runs, data["runs"]):
-            if "n" in raw and int(raw["n"]) != r.latency_ms.size:
-                raise ValueError(f"a run says n={raw['n']} but holds {r.latency_ms.size} samples")
-        return Baseline(str(data["nodeid"]), dict(data["spec"]), int(data["seed"]),
-                        str(data["schedule_fingerprint"]), dict(data["machine"]), runs,
-                        dict(data.get("telemetry") or {}), path)
-    except (KeyError, TypeError, ValueError, zlib.error, base64.binascii.Error) as exc:  # type: ignore[attr-defined]
-        raise _fail(path, f"is malformed ({type(exc).__name__}: {exc})") from None
+        _check_top(data)
+        declared = sum((r.get("n") or limits.MAX_REQUESTS) * (2 if r.get("lag_sample") else 1)
+                       for r in data["runs"])
+        if declared > limits.MAX_REQUESTS * MAX_RUNS:
+            raise ValueError(f"its runs declare {declared:,} samples in all, over the "
+                             f"{limits.MAX_REQUESTS * MAX_RUNS:,} of {MAX_RUNS} full runs")
+        runs = _decode_runs(data["runs"])
+    except (ValueError, zlib.error, base64.binascii.Error) as exc:  # type: ignore[attr-defined]
+        raise _fail(path, f"is malformed ({exc})") from None
+    return Baseline(data["nodeid"], dict(data["spec"]), data["seed"], data["schedule_fingerprint"],
+                    dict(data["machine"]), runs, dict(data.get("telemetry") or {}), path)
+
+
+def _lock(path: Path) -> filelock.BaseFileLock:
+    """The lock of one baseline file, for the read-modify-write of a save.
+
+    An OS lock (``flock``; ``msvcrt`` on Windows) that dies with its holder, so the lock of a
+    killed process never delays the next save.  Its file lives in the temporary folder, named after
+    the baseline's absolute path, so the store itself holds only baselines.
+    """
+    folder = Path(tempfile.gettempdir()) / "gpuslo-baseline-locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    return filelock.FileLock(folder / f"{digest}.lock", timeout=LOCK_TIMEOUT_S)
 
 
 @contextlib.contextmanager
-def _locked(path: Path, timeout_s: float = 30.0) -> Iterator[None]:
-    """An exclusive lock file beside ``path`` (O_EXCL), for the read-modify-write of a save."""
-    lock = path.with_name(path.name + ".lock")
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except OSError as exc:
-            if exc.errno != errno.EEXIST:
-                raise
-            try:  # a lock left by a killed process: older than the timeout, take it over
-                if time.time() - lock.stat().st_mtime > timeout_s:
-                    lock.unlink()
-                    continue
-            except OSError:
-                continue
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not lock {lock} within {timeout_s:g} s; remove it if stale") from None
-            time.sleep(0.01)
+def _locked(path: Path) -> Iterator[None]:
+    """Hold ``path``'s lock; a save that cannot get it says which file and why."""
+    lock = _lock(path)
     try:
-        os.write(fd, str(os.getpid()).encode())
+        lock.acquire()
+    except filelock.Timeout:
+        raise TimeoutError(f"another process has held the lock of {path} for {LOCK_TIMEOUT_S:g} s "
+                           f"(lock file {lock.lock_file})") from None
+    try:
+        _remove_stale_tmp(path)
         yield
     finally:
-        os.close(fd)
+        lock.release()
+
+
+def _remove_stale_tmp(path: Path) -> None:
+    """Remove temporary files an interrupted save left: this file's (its lock is held, so no live
+    writer has one) and any other of the folder older than ``STALE_TMP_S``."""
+    now = time.time()
+    for tmp in path.parent.glob(".*.tmp"):
         with contextlib.suppress(OSError):
-            lock.unlink()
+            if tmp.name.startswith(f".{path.name}.") or now - tmp.stat().st_mtime > STALE_TMP_S:
+                tmp.unlink()
 
 
 def write_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -314,6 +430,11 @@ class Store:
             write_atomic(path, stored.to_json())
         return path, what
 
+    def rewrite(self, path: Path, baseline: Baseline) -> None:
+        """Replace the file at ``path`` with ``baseline`` (``gpuslo prune``), under its lock."""
+        with _locked(path):
+            write_atomic(path, baseline.to_json())
+
     def all(self) -> list[tuple[Path, Baseline | BaselineFormatError]]:
         """Every baseline file in the store, loaded, or the error that reading it raised."""
         out: list[tuple[Path, Baseline | BaselineFormatError]] = []
@@ -330,21 +451,15 @@ def now_iso() -> str:
 
 
 def git_commit(cwd: Path | None = None) -> str | None:
-    """HEAD's commit, when in a git checkout (read from .git, no subprocess)."""
-    here = Path(cwd or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        head = folder / ".git" / "HEAD"
-        if head.is_file():
-            text = head.read_text().strip()
-            if text.startswith("ref: "):
-                ref = folder / ".git" / text[5:]
-                if ref.is_file():
-                    return ref.read_text().strip()[:12]
-                packed = folder / ".git" / "packed-refs"
-                if packed.is_file():
-                    for line in packed.read_text().splitlines():
-                        if line.endswith(text[5:]):
-                            return line.split()[0][:12]
-                return None
-            return text[:12]
-    return None
+    """HEAD's commit (12 hex digits), asked of git itself, so worktrees, packed refs and
+    submodules answer right; ``None`` when git is missing, slow (5 s) or this is no repository."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        out = subprocess.run([git, "rev-parse", "--verify", "--quiet", "HEAD"], cwd=cwd or Path.cwd(),
+                             capture_output=True, text=True, timeout=5.0, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sha = out.stdout.strip()
+    return sha[:12] if out.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", sha) else None

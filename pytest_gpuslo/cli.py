@@ -60,11 +60,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
             print(f"UNREADABLE {path.name}: {b}")
             continue
         latest = b.latest
-        try:
-            age = now - dt.datetime.fromisoformat(latest.date)
-            age_s = f"{age.days}d" if age.days else f"{age.seconds // 3600}h"
-        except ValueError:
-            age_s = "?"
+        age = _age(latest.date, now)
+        age_s = "?" if age is None else f"{age.days}d" if age.days else f"{age.seconds // 3600}h"
         p95 = float(np.quantile(latest.latency_ms, 0.95))
         machine = str(b.machine.get("gpu") or b.machine.get("cpu") or "?")[:28]
         print(f"{machine:<28} {len(b.runs):>4} {latest.latency_ms.size:>7} {p95:>8.3g} {age_s:>6}  "
@@ -73,6 +70,17 @@ def _cmd_show(args: argparse.Namespace) -> int:
             for k, v in sorted(b.machine.items()):
                 print(f"    {k}: {v}")
     return 1 if bad else 0
+
+
+def _age(date: str, now: Any) -> Any:
+    """``now`` minus an ISO date (a date without a zone is taken as UTC); ``None`` if unreadable."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(date)
+    except ValueError:
+        return None
+    return now - (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc))
 
 
 def _pairs(base: Path, new: Path) -> list[tuple[Path, Path]]:
@@ -105,7 +113,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(f"error: {exc}")
             worst = max(worst, 2)
             continue
-        spec = SloSpec.from_dict(new.spec)
+        try:
+            spec = SloSpec.from_dict(new.spec)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            print(f"error: baseline {npath}: its \"spec\" cannot be read ({type(exc).__name__}: {exc}); "
+                  f"restore the file with git or record it again with --gpuslo-save.")
+            worst = max(worst, 2)
+            continue
         cand = new.latest
         paired = base.schedule_fingerprint == new.schedule_fingerprint
         binput = gate.baseline_input([r.latency_ms for r in base.runs], spec, paired=paired,
@@ -129,6 +143,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_accept(args: argparse.Namespace) -> int:
     """Promote the last run's results (<store>/.last) into the baseline store."""
     from pytest_gpuslo.baseline import Store
+    from pytest_gpuslo.errors import BaselineFormatError
 
     store = _store(args)
     last = Store(store.root / ".last")
@@ -137,7 +152,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         print(f"nothing to accept: {last.root} is empty; run the SLO tests first")
         return 1
     wanted = set(args.tests or [])
-    done = 0
+    done = failed = 0
     for path, b in entries:
         if isinstance(b, Exception):
             print(f"skipped {path.name}: {b}")
@@ -148,17 +163,20 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         if refusal:
             print(f"{b.nodeid}: not accepted: {refusal} (the rule of --gpuslo-save)")
             continue
-        dest, what = store.save(b)
+        try:
+            dest, what = store.save(b)
+        except (BaselineFormatError, OSError) as exc:
+            print(f"error: {b.nodeid}: not accepted: {exc}")
+            failed += 1
+            continue
         print(f"{b.nodeid}: {what}: {dest}")
         done += 1
-    return 0 if done else 1
+    return 2 if failed else 0 if done else 1
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
     """Trim old runs and drop stale baseline files."""
     import datetime as dt
-
-    from pytest_gpuslo.baseline import write_atomic
 
     store = _store(args)
     now = dt.datetime.now(dt.timezone.utc)
@@ -166,10 +184,8 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         if isinstance(b, Exception):
             print(f"left alone (unreadable): {path.name}")
             continue
-        try:
-            age_days = (now - dt.datetime.fromisoformat(b.latest.date)).days
-        except ValueError:
-            age_days = 0
+        age = _age(b.latest.date, now)
+        age_days = 0 if age is None else age.days
         if args.older_than is not None and age_days > args.older_than:
             print(f"{'would remove' if args.dry_run else 'removed'} {path.name} ({age_days} days old)")
             if not args.dry_run:
@@ -179,7 +195,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
             print(f"{'would trim' if args.dry_run else 'trimmed'} {path.name}: {len(b.runs)} -> {args.keep_runs} runs")
             if not args.dry_run:
                 b.runs = b.runs[-args.keep_runs:]
-                write_atomic(path, b.to_json())
+                store.rewrite(path, b)
     return 0
 
 
@@ -256,8 +272,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
 
 def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     """Rate, burstiness and the closest arrival process of a recorded trace."""
+    from pytest_gpuslo.arrivals import describe
     from pytest_gpuslo.errors import InvalidArgument
-    from pytest_gpuslo.traces import describe
 
     try:
         d = describe(args.file, unit=args.unit, kind=args.kind, column=args.column)
@@ -284,7 +300,33 @@ def _report_formats() -> Any:
     return FORMATS
 
 
+def _whole(minimum: int) -> Any:
+    """An argparse type: a whole number >= ``minimum`` (a bad one is a usage error, exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be >= {minimum}")
+        return value
+
+    return parse
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value >= 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from pytest_gpuslo.options import parse_alpha
+
     parser = argparse.ArgumentParser(
         prog="gpuslo",
         description="pytest-gpuslo: tail-latency SLO gates. The gate itself runs inside pytest "
@@ -350,13 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "nothing failed or regressed, 1 when something did, 2 on unreadable input.")
     p.add_argument("base", help="baseline file, or a folder (files matched by name)")
     p.add_argument("new", help="candidate file, or a folder")
-    p.add_argument("--alpha", type=float, default=0.01, help="error rate per claim (default 0.01)")
-    p.add_argument("--sigma-run", type=float, default=None,
+    p.add_argument("--alpha", type=parse_alpha, default=0.01, help="error rate per claim (default 0.01)")
+    p.add_argument("--sigma-run", type=_non_negative, default=None,
                    help="run-to-run sd of ln(p95) (default: as the plugin sets it from BASE's runs)")
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("accept", help="Promote the last run's results into the baseline store",
                        description="Every SLO run leaves its results in <store>/.last; accept adds "
-                                   "them to the store as new baseline runs (all tests, or those named).")
+                                   "them to the store as new baseline runs (all tests, or those named). "
+                                   "Exit 0 when one was accepted, 1 when none was, 2 when a stored "
+                                   "file could not be read or written.")
     store_arg(p)
     p.add_argument("tests", nargs="*", help="node ids to accept (default: all)")
     p.set_defaults(func=_cmd_accept)
@@ -364,8 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Keep at most --keep-runs runs per file and/or remove files whose "
                                    "latest run is older than --older-than days.")
     store_arg(p)
-    p.add_argument("--keep-runs", type=int, default=None, help="runs to keep per file")
-    p.add_argument("--older-than", type=int, default=None, metavar="DAYS", help="remove older files")
+    p.add_argument("--keep-runs", type=_whole(1), default=None, metavar="N", help="runs to keep per file (>= 1)")
+    p.add_argument("--older-than", type=_whole(0), default=None, metavar="DAYS", help="remove older files")
     p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     p.set_defaults(func=_cmd_prune)
     return parser

@@ -1,6 +1,8 @@
 """Exception hierarchy for pytest-gpuslo (layer 0: imports nothing of the project).
 
-Every user-facing error names the value, where it came from and how to fix it.
+Every user-facing error names the value, where it came from and how to fix it.  The warning
+class, ``GpuSloWarning``, is a ``pytest.PytestWarning`` and so lives in the pytest layer
+(``session.py``; ``pytest_gpuslo.GpuSloWarning``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,3 @@ class BaselineFormatError(BaselineError, ValueError):
 class WorkloadError(GpuSloError, RuntimeError):
     """The workload under test broke in a way that makes the run unusable (e.g. a lost CUDA context)."""
 
-
-class GpuSloWarning(UserWarning):
-    """A measurement is usable but should be read with care (noisy, throttled, generator-limited)."""

@@ -99,6 +99,8 @@ class Measurements:
     #: GPU work of the body that ran outside the request's stream and finished after its end
     #: event: the latencies did not wait for it.
     escapes: tuple[str, ...] = ()
+    #: schedule index of the first measured request that ran past timeout_s (None: none did).
+    first_timed_out: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +305,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         if m.failed:
             what.append(f"{m.failed} raised")
         if m.timed_out:
-            what.append(f"{m.timed_out} ran past timeout_s={spec.timeout_s:g}")
+            first = "" if m.first_timed_out is None else f" (the first: request {m.first_timed_out})"
+            what.append(f"{m.timed_out} ran past timeout_s={spec.timeout_s:g}{first}")
         reasons.append(f"requests counted as over budget: {', '.join(what)}")
 
     # A run that drifted between its halves describes no single regime (statistics.md §2.1).

@@ -70,6 +70,8 @@ class Option:
     help: str
     metavar: str
     default: Any = None
+    #: the value's type in a TOML config (pytest 9's native ``[tool.pytest]`` table).
+    ini_type: type = str
 
     @property
     def option(self) -> str:
@@ -86,16 +88,17 @@ _CORE = (
            "NAME", "auto"),
     Option("seed", "seed", parse_seed,
            "Seed of every arrival schedule (default: derived from each test's node id, stable "
-           "across runs and machines)", "INT"),
+           "across runs and machines)", "INT", ini_type=int),
     Option("duration", "duration_s", parse_seconds,
            "Measured seconds for SLO tests whose marker gives neither duration_s nor requests",
-           "SECONDS"),
+           "SECONDS", ini_type=float),
     Option("timeout", "timeout_s", parse_seconds,
-           "Per-request timeout for SLO tests whose marker gives none (default 10)", "SECONDS"),
+           "Per-request timeout for SLO tests whose marker gives none (default 10)", "SECONDS",
+           ini_type=float),
     Option("inconclusive", "inconclusive", parse_inconclusive,
            "What an INCONCLUSIVE verdict does: warn (default) or fail", "warn|fail", "warn"),
     Option("alpha", "alpha", parse_alpha,
-           "One-sided error rate of each claim (default 0.01)", "ALPHA", 0.01),
+           "One-sided error rate of each claim (default 0.01)", "ALPHA", 0.01, float),
 )
 
 
@@ -143,13 +146,13 @@ OPTIONS: Final = _CORE + (
 FLAGS: Final = (
     Option("allow-throttle", "allow_throttle", parse_bool,
            "Decide even when the GPU was throttled or shared during a run (default: INCONCLUSIVE)",
-           "", False),
+           "", False, bool),
     Option("save", "save", parse_bool,
-           "Record or update the baselines of the SLO tests that ran", "", False),
+           "Record or update the baselines of the SLO tests that ran", "", False, bool),
     Option("no-baseline", "no_baseline", parse_bool,
-           "Ignore stored baselines (absolute budgets only)", "", False),
+           "Ignore stored baselines (absolute budgets only)", "", False, bool),
     Option("nvtx", "nvtx", parse_bool,
            "Wrap each request and stage in an NVTX range (request index, lane, stage) for Nsight "
-           "Systems; off by default, no cost when off", "", False),
+           "Systems; off by default, no cost when off", "", False, bool),
 )
 

@@ -43,10 +43,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for opt in _options.OPTIONS:
         group.addoption(opt.option, dest=opt.ini, metavar=opt.metavar, default=None,
                         type=opt.parse, help=opt.help)
-        parser.addini(opt.ini, help=opt.help, default=None)
+        parser.addini(opt.ini, help=opt.help, type=_ini_type(opt.ini_type), default=None)
     for opt in _options.FLAGS:
         group.addoption(opt.option, dest=opt.ini, action="store_true", default=None, help=opt.help)
-        parser.addini(opt.ini, help=opt.help, default=None)
+        parser.addini(opt.ini, help=opt.help, type=_ini_type(opt.ini_type), default=None)
+
+
+def _ini_type(kind: type) -> Any:
+    """The ini type to register, so that pytest 9's native ``[tool.pytest]`` table takes TOML
+    booleans and numbers: ``float | str`` from pytest 9.2 (a string still reaches the option's own
+    parser and its message), the plain tag from 8.4, and strings (bool for flags) before that."""
+    if kind is str:
+        return "string"
+    if pytest.version_tuple >= (9, 2):
+        return kind | str
+    if kind is bool or pytest.version_tuple >= (8, 4):
+        return kind.__name__
+    return "string"
 
 
 @pytest.hookimpl

@@ -82,6 +82,8 @@ class Recorder:
         self.stages: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
         self.first_error: str | None = None
         self.first_error_index: int | None = None
+        #: requests a lane was still running when the run gave up on them: (index, lane, stack).
+        self.stuck: list[tuple[int, int, str]] = []
         self.fatal: BaseException | None = None
         #: set when waiting gave up: lanes still running must not touch the arrays meaningfully.
         self.abandoned = False
@@ -123,6 +125,11 @@ class Recorder:
                 self.first_error_index = index
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.fatal is None:
                 self.fatal = exc
+
+    def record_stuck(self, index: int, lane: int, stack: str) -> None:
+        """A request whose body had not returned when the run was abandoned, and where its lane was."""
+        with self._lock:
+            self.stuck.append((index, lane, stack))
 
     def set_submitted(self, count: int) -> None:
         with self._done:
@@ -175,6 +182,8 @@ class RunData:
     #: the run's start on the backend's clock (``perf_counter_ns``), to place samples taken on
     #: that clock elsewhere (NVML telemetry) on the run's time axis.
     t0_ns: int = 0
+    #: (index, lane, stack) of each request still running on a lane when the run gave up on it.
+    stuck: tuple[tuple[int, int, str], ...] = ()
 
     @classmethod
     def from_recorder(cls, rec: Recorder, schedule: npt.NDArray[np.int64], t0: int,
@@ -195,6 +204,7 @@ class RunData:
             first_error=rec.first_error,
             first_error_index=rec.first_error_index,
             t0_ns=int(t0),
+            stuck=tuple(sorted(rec.stuck)),
         )
 
     def extended(self, other: "RunData", shift_ns: int) -> "RunData":
@@ -222,6 +232,7 @@ class RunData:
             first_error_index=self.first_error_index if self.first_error else other.first_error_index,
             # the later look's clock: its telemetry is the one a result keeps.
             t0_ns=other.t0_ns - shift_ns,
+            stuck=self.stuck + other.stuck,
         )
 
     @property

@@ -181,6 +181,7 @@ class SloResult:
 
     def measurements(self) -> Measurements:
         """The gate's view of this run."""
+        late = self.index[self.timed_out & ~self.failed]
         return Measurements(
             latency_ms=self.latency_ms,
             lag_ms=self.lag_ms,
@@ -191,6 +192,7 @@ class SloResult:
             first_error=self.data.first_error,
             disturbances=tuple(self.telemetry.get("disturbances", ())),
             escapes=tuple(self.telemetry.get("escapes", ())),
+            first_timed_out=int(late[0]) if late.size else None,
         )
 
     @property
@@ -233,6 +235,8 @@ class SloResult:
             "failed": int(self.failed.sum()),
             "timed_out": int(self.timed_out.sum()),
             "first_error": self.data.first_error,
+            **({"stuck": [{"index": i, "lane": lane, "stack": stack} for i, lane, stack in self.data.stuck]}
+               if self.data.stuck else {}),
             "stages": {k: {"n": v.n, "p50_ms": v.p50_ms, "p95_ms": v.p95_ms, "mean_ms": v.mean_ms}
                        for k, v in self.stages.items()},
             "seed": self.spec.seed,

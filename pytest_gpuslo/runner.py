@@ -130,14 +130,33 @@ def record(result: SloResult, settings: Settings) -> None:
     try:
         Store(root / LAST).save(base, replace=True, history=False)
     except OSError:
-        pass
+        pass  # .last only feeds `gpuslo accept`; the save below reports a store that cannot be written
     if not settings.save:
         return
     if refusal:
         result.baseline_saved = f"not saved: {refusal}"
         return
-    path, what = Store(root).save(base)
-    result.baseline_saved = f"{what}: {path.relative_to(settings.root)}"
+    store = Store(root)
+    try:
+        path, what = store.save(base)
+    except OSError as exc:
+        # The verdict stands; the failed save is reported on the test's summary line.
+        target = store.path_for(base.nodeid, base.machine)
+        cause = exc.strerror or str(exc)
+        if exc.filename is not None and str(exc.filename) != str(target):
+            cause += f" ({exc.filename})"
+        result.baseline_saved = (f"not saved: could not write {_shown(target, settings.root)}: {cause}; "
+                                 f"check --gpuslo-baseline-dir and the disk")
+        return
+    result.baseline_saved = f"{what}: {_shown(path, settings.root)}"
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to the rootdir when it is inside it (a baseline dir may be absolute)."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def run(spec: SloSpec, body: Callable[[Request], Any], *, backend_name: str, settings: Settings,

@@ -12,6 +12,7 @@ pytest-xdist.
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
 import os
@@ -27,7 +28,6 @@ from pytest_gpuslo import spec as _spec
 from pytest_gpuslo.errors import (
     BackendUnavailable,
     BaselineFormatError,
-    GpuSloWarning,
     InvalidArgument,
     WorkloadError,
 )
@@ -43,23 +43,38 @@ PROPERTY: Final = "gpuslo"
 
 
 def read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
-    """Setting key -> (value, source) with default < ini < CLI; a bad ini value is a usage error."""
+    """Setting key -> (value, source) with default < ini < CLI; a bad ini value is a usage error
+    unless the command line overrides it (the CLI wins, so the ini is then not read at all)."""
     out: dict[str, tuple[Any, str]] = {}
     for opt in (*_options.OPTIONS, *_options.FLAGS):
+        cli = config.getoption(opt.ini)
+        if cli is not None:
+            out[opt.key] = (cli, "CLI")
+            continue
         value, source = opt.default, "default"
-        raw_ini = config.getini(opt.ini)
+        fix = f"fix it there or override it with {opt.option}"
+        try:
+            raw_ini = config.getini(opt.ini)
+        except pytest.UsageError as exc:  # the ini value is not of the key's registered type
+            raise pytest.UsageError(f"ini key {opt.ini} (in {config.inipath}): {exc}; {fix}.") from None
         if raw_ini not in (None, "", []):
             try:
                 value, source = opt.parse(str(raw_ini).strip()), "ini"
             except argparse.ArgumentTypeError as exc:
                 raise pytest.UsageError(
-                    f"ini key {opt.ini} = {raw_ini!r} (in {config.inipath}): {exc}; fix it there or "
-                    f"override it with {opt.option}.") from None
-        cli = config.getoption(opt.ini)
-        if cli is not None:
-            value, source = cli, "CLI"
+                    f"ini key {opt.ini} = {raw_ini!r} (in {config.inipath}): {exc}; {fix}.") from None
         out[opt.key] = (value, source)
     return out
+
+
+class GpuSloWarning(pytest.PytestWarning):
+    """A measurement is usable but should be read with care (noisy, throttled, generator-limited).
+
+    A ``PytestWarning``, so ``-W error::pytest.PytestWarning`` and pytest's own warning filters treat
+    it like pytest's; defined in the pytest layer because the core never imports pytest.
+    """
+
+    __module__ = "pytest_gpuslo"
 
 
 class SloSession:
@@ -70,7 +85,10 @@ class SloSession:
         self.settings = read_settings(config)
         self.summaries: list[dict[str, Any]] = []
         self.written: list[str] = []
+        #: report files that could not be written: (option, path, why).
+        self.unwritten: list[tuple[str, str, str]] = []
         self._resolved_backend: dict[str, str] = {}
+        self._commit: list[str | None] = []
 
     def value(self, key: str) -> Any:
         return self.settings[key][0]
@@ -82,14 +100,22 @@ class SloSession:
         return Policy(alpha=self.value("alpha"), inconclusive=self.value("inconclusive"),
                       allow_disturbances=bool(self.value("allow_throttle")))
 
+    @property
+    def commit(self) -> str | None:
+        """HEAD's commit, asked of git once per session."""
+        if not self._commit:
+            from pytest_gpuslo.baseline import git_commit
+
+            self._commit.append(git_commit(self.config.rootpath))
+        return self._commit[0]
+
     def run_settings(self) -> "Settings":
-        from pytest_gpuslo.baseline import git_commit
         from pytest_gpuslo.runner import Settings
 
         return Settings(policy=self.policy, root=self.config.rootpath,
                         baseline_dir=self.value("baseline_dir"), compare_dir=self.value("compare"),
                         save=bool(self.value("save")), use_baseline=not self.value("no_baseline"),
-                        keep_series=bool(self.value("html")), commit=git_commit(self.config.rootpath),
+                        keep_series=bool(self.value("html")), commit=self.commit,
                         nvtx=bool(self.value("nvtx")))
 
     def layer(self, source: str) -> dict[str, Any]:
@@ -131,6 +157,13 @@ class SloSession:
             if marker is None:
                 continue
             try:
+                found = list(item.iter_markers_with_node(MARKER))
+                if len(found) > 1:
+                    where = ", ".join(f"{m.kwargs or m.args} on {node.nodeid or 'the conftest'}"
+                                      for node, m in found)
+                    raise InvalidArgument(
+                        f"{item.nodeid}: has {len(found)} slo markers ({where}); they would not merge, "
+                        f"so give the test one marker with every argument.")
                 if not isinstance(item, pytest.Function):
                     raise InvalidArgument(f"{item.nodeid}: the slo marker works on test functions only.")
                 if inspect.iscoroutinefunction(item.obj):
@@ -148,6 +181,9 @@ class SloSession:
                     item.fixturenames.append("slo_payloads")
             except InvalidArgument as exc:
                 item.stash[ERROR_KEY] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - one test's marker never aborts the session
+                item.stash[ERROR_KEY] = (f"{item.nodeid}: checking the slo marker raised "
+                                         f"{type(exc).__name__}: {exc}")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -198,9 +234,7 @@ class SloSession:
                               nodeid=nodeid, payloads=payloads, progress=progress)
         except BackendUnavailable as exc:
             pytest.skip(str(exc))
-        except BaselineFormatError as exc:
-            failure = f"{nodeid}: {exc}"
-        except WorkloadError as exc:
+        except (BaselineFormatError, WorkloadError, InvalidArgument) as exc:
             failure = f"{nodeid}: {exc}"
         pytest.fail(failure, pytrace=False)
 
@@ -284,24 +318,43 @@ class SloSession:
                 tr.write_line(f"baseline {s['nodeid']}: {s['baseline_saved']}")
         for path in self.written:
             tr.write_line(f"gpuslo wrote {path}")
+        for option, path, why in self.unwritten:
+            tr.write_line(f"gpuslo ERROR: could not write {option}={path}: {why}; give a writable "
+                          f"file path (the other reports were written)", red=True, bold=True)
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
         if hasattr(self.config, "workerinput") or not self.summaries:
             return
-        from pytest_gpuslo.baseline import git_commit
-
-        context = _reports.Context(holm=self.holm(), commit=git_commit(self.config.rootpath))
+        context = _reports.Context(holm=self.holm(), commit=self.commit)
+        # Each format on its own: one that cannot be written (a directory, a read-only or full
+        # disk) is reported after the others are written, and the run's exit status says so.
         for fmt in _reports.FORMATS:
             path = self.value(fmt.key)
             if path:
-                self.written.append(str(_reports.write(path, fmt.render(self.summaries, context))))
+                self._write(f"--gpuslo-{fmt.flag}", path, functools.partial(fmt.render, self.summaries, context))
         step = os.environ.get("GITHUB_STEP_SUMMARY")
         if step:
             md = next(f for f in _reports.FORMATS if f.key == "md")
-            with open(step, "a", encoding="utf-8") as fh:
-                fh.write(md.render(self.summaries, context))
+            self._write("GITHUB_STEP_SUMMARY", step, functools.partial(md.render, self.summaries, context),
+                        append=True)
+        if self.unwritten and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+    def _write(self, option: str, path: str, render: Callable[[], str], *, append: bool = False) -> None:
+        try:
+            text = render()
+            if append:
+                with open(path, "a", encoding="utf-8") as fh:
+                    fh.write(text)
+            else:
+                self.written.append(str(_reports.write(path, text)))
+        except OSError as exc:
+            why = f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename not in (None, path) else "")
+            self.unwritten.append((option, path, why))
+        except Exception as exc:  # noqa: BLE001 - a renderer's bug must not cost the other reports
+            self.unwritten.append((option, path, f"rendering it raised {type(exc).__name__}: {exc}"))
 
 
 SESSION_KEY: Final = pytest.StashKey[SloSession]()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pytest_gpuslo import backends as _backends
+from pytest_gpuslo import limits
 from pytest_gpuslo.errors import InvalidArgument
 
 #: Budget argument name -> the percentile it bounds, as a fraction.
@@ -131,8 +132,18 @@ def validate_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str
             out[name] = _positive_number(name, value, where, allow_zero=True)
         elif name in ("streams", "requests", "devices"):
             out[name] = _positive_int(name, value, where)
+            if name == "streams" and value > limits.MAX_STREAMS:
+                raise InvalidArgument(
+                    f"{where}: streams={value!r} is over the limit of {limits.MAX_STREAMS} lanes "
+                    f"(limits.MAX_STREAMS; each is a thread or a CUDA stream); give fewer.")
         elif name == "warmup_requests":
             out[name] = _positive_int(name, value, where, minimum=0)
+        if name in ("requests", "warmup_requests") and value > limits.MAX_REQUESTS:
+            raise InvalidArgument(
+                f"{where}: {name}={_show(value)} is over the limit of {limits.MAX_REQUESTS:,} requests "
+                f"(limits.MAX_REQUESTS, docs/limits.md): the run would need about "
+                f"{limits.request_memory_bytes(_as_float(value)) / 1e9:.3g} GB of memory "
+                f"({limits.BYTES_PER_REQUEST} bytes per request). Ask for fewer.")
         elif name == "seed":
             out[name] = _positive_int(name, value, where, minimum=0)
         elif name == "backend":
@@ -270,6 +281,62 @@ class SloSpec:
         }
 
 
+def _show(value: Any, width: int = 40) -> str:
+    """``repr(value)`` cut to ``width`` (an integer of 10,000 digits has no repr in Python 3.11+)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _as_float(x: Any) -> float:
+    try:
+        return float(x)
+    except OverflowError:  # an integer beyond float64
+        return math.inf
+
+
+def _check_size(nodeid: str, rate_hz: Any, requests: Any, duration_s: Any, warmup_requests: Any,
+                warmup_s: Any, timeout_s: Any, sources: Mapping[str, str]) -> None:
+    """Refuse, at collection, a schedule the run could not hold in memory or finish in a sane time
+    (``limits.MAX_REQUESTS``, ``limits.MAX_HORIZON_S``): each message names the values, where they
+    came from and what the run would need."""
+    def given(*names: str) -> str:
+        parts = [f"{n}={_show(v)} ({sources.get(n, 'default')})" for n, v in
+                 (("rate_hz", rate_hz), *((n, _values[n]) for n in names)) if v is not None]
+        return ", ".join(parts)
+
+    _values = {"requests": requests, "duration_s": duration_s, "warmup_requests": warmup_requests,
+               "warmup_s": warmup_s}
+    warm_n, warm_s = _as_float(warmup_requests or 0), _as_float(warmup_s or 0.0)
+    rate = float(rate_hz)
+    if requests is not None:
+        total = _as_float(requests) + warm_n + warm_s * rate
+        horizon = (_as_float(requests) + warm_n) / rate + warm_s
+        what = given("requests", "warmup_requests", "warmup_s")
+    else:
+        total = (_as_float(duration_s or 0.0) + warm_s) * rate + warm_n
+        horizon = _as_float(duration_s or 0.0) + warm_s + warm_n / rate
+        what = given("duration_s", "warmup_requests", "warmup_s")
+    if not total <= limits.MAX_REQUESTS:
+        need = limits.request_memory_bytes(total)
+        raise InvalidArgument(
+            f"{nodeid}: {what} schedules about {total:.3g} requests (warm-up included), which would "
+            f"need about {need / 1e9:.3g} GB of memory ({limits.BYTES_PER_REQUEST} bytes each); the "
+            f"limit is {limits.MAX_REQUESTS:,} requests (limits.MAX_REQUESTS, docs/limits.md). Ask for "
+            f"fewer requests or a shorter duration_s.")
+    if not horizon <= limits.MAX_HORIZON_S:
+        raise InvalidArgument(
+            f"{nodeid}: {what} spans about {horizon:.3g} s, past the {limits.MAX_HORIZON_S:g}-s "
+            f"horizon (limits.MAX_HORIZON_S, docs/limits.md); raise rate_hz or ask for fewer "
+            f"requests or a shorter duration_s.")
+    if not _as_float(timeout_s) <= limits.MAX_HORIZON_S:
+        raise InvalidArgument(
+            f"{nodeid}: timeout_s={_show(timeout_s)} ({sources.get('timeout_s', 'default')}) is past the "
+            f"{limits.MAX_HORIZON_S:g}-s horizon (limits.MAX_HORIZON_S); give a timeout under it.")
+
+
 def resolve(
     marker: Mapping[str, Any],
     *,
@@ -349,6 +416,8 @@ def resolve(
     backend = marker.get("backend")
     if backend is None:
         backend = pick("backend", "auto")
+    _check_size(nodeid, marker["rate_hz"], requests, duration_s, warmup_requests, warmup_s,
+                timeout_s, sources)
     return SloSpec(
         budgets_ms=budgets,
         rate_hz=float(marker["rate_hz"]),

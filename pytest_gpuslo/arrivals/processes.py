@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from pytest_gpuslo import limits
 from pytest_gpuslo.errors import InvalidArgument
 
 NS_PER_S = 1_000_000_000
@@ -53,8 +54,15 @@ def _check_size(n: int | None, duration_s: float | None) -> None:
 
 
 def to_ns(offsets_s: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """Seconds (float) to integer nanoseconds, rounded."""
-    return np.rint(np.asarray(offsets_s, dtype=np.float64) * NS_PER_S).astype(np.int64)
+    """Seconds (float) to integer nanoseconds, rounded; an offset past ``limits.MAX_HORIZON_S`` (or
+    not finite) is refused rather than wrapped around int64."""
+    seconds = np.asarray(offsets_s, dtype=np.float64)
+    if seconds.size and not (np.isfinite(seconds).all() and np.abs(seconds).max() <= limits.MAX_HORIZON_S):
+        worst = float(np.nanmax(np.abs(np.where(np.isfinite(seconds), seconds, np.inf))))
+        raise InvalidArgument(
+            f"the arrival schedule reaches {worst:.3g} s, past the {limits.MAX_HORIZON_S:g}-s horizon "
+            f"(limits.MAX_HORIZON_S); raise rate_hz or ask for fewer requests or a shorter duration_s.")
+    return np.rint(seconds * NS_PER_S).astype(np.int64)
 
 
 class Process:
@@ -75,6 +83,12 @@ class Process:
                  rng: np.random.Generator | None = None) -> npt.NDArray[np.int64]:
         """Arrival offsets in integer nanoseconds: exactly ``n`` of them, or all before ``duration_s``."""
         _check_size(n, duration_s)
+        expected = n if n is not None else self.mean_rate_hz * float(duration_s or 0.0)
+        if expected > limits.MAX_REQUESTS:
+            raise InvalidArgument(
+                f"{self.name}: a schedule of {expected:.3g} arrivals is over the "
+                f"{limits.MAX_REQUESTS:,}-request limit (limits.MAX_REQUESTS, about "
+                f"{limits.request_memory_bytes(limits.MAX_REQUESTS) / 1e9:.0f} GB); ask for fewer.")
         return self._draw(None if n is None else int(n), duration_s,
                           rng if rng is not None else np.random.default_rng())
 

@@ -3,14 +3,18 @@
 Layer 1 (numpy only).  A trace file holds arrival timestamps or inter-arrival times, one number
 per line (CSV: the first column; one header line without digits is allowed), a JSON list (or an
 object with "timestamps" or "intervals"), or a 1-D ``.npy`` array.  Every bad input names the file,
-the line and the fix.
+the line and the fix, as ``InvalidArgument``: only a regular file is read, at most
+``limits.MAX_TRACE_BYTES``, and one with more lines or values than the limits is refused before it is
+parsed (docs/limits.md).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -18,14 +22,14 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from pytest_gpuslo import limits
 from pytest_gpuslo.arrivals.processes import Process, _check_rate, to_ns
 from pytest_gpuslo.errors import InvalidArgument
 
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 KINDS = ("timestamps", "intervals")
-#: Refuse traces larger than this (values / bytes): a test schedule is generated in memory.
-MAX_VALUES = 20_000_000
-MAX_BYTES = 512 * 2**20
+#: A recorded trace longer than this (about 30 years) is in the wrong unit.
+MAX_SPAN_S = 1e9
 
 
 def _bad(path: str, what: str, fix: str, line: int | None = None) -> InvalidArgument:
@@ -33,49 +37,95 @@ def _bad(path: str, what: str, fix: str, line: int | None = None) -> InvalidArgu
     return InvalidArgument(f"trace {where}: {what}; {fix}")
 
 
-def _read_text_values(path: str, column: int) -> tuple[npt.NDArray[np.float64], list[int]]:
-    values: list[float] = []
-    lines: list[int] = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            cells = [c.strip() for c in text.replace(";", ",").replace("\t", ",").split(",")]
-            if column >= len(cells):
-                raise _bad(path, f"has no column {column} ({len(cells)} found)", "set column= to an existing one", lineno)
-            cell = cells[column]
-            try:
-                values.append(float(cell))
-            except ValueError:
-                if not values and not any(ch.isdigit() for ch in text):
-                    continue  # one header line
-                raise _bad(path, f"{cell!r} is not a number", "remove the line or fix the value", lineno) from None
-            lines.append(lineno)
-    return np.asarray(values, dtype=np.float64), lines
+def _read_text_values(path: str, data: bytes, column: int) -> tuple[npt.NDArray[np.float64], array[int]]:
+    lines_total = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if lines_total > limits.MAX_TRACE_LINES:
+        raise _bad(path, f"has {lines_total:,} lines, over the {limits.MAX_TRACE_LINES:,}-line limit",
+                   "cut it into a shorter window")
+    # array('d') keeps 8 bytes a value (a list of floats takes 32).
+    values: array[float] = array("d")
+    lines: array[int] = array("q")
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline=None)
+    for lineno, raw in enumerate(text, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        cells = [c.strip() for c in line.replace(";", ",").replace("\t", ",").split(",")]
+        if column >= len(cells):
+            raise _bad(path, f"has no column {column} ({len(cells)} found)", "set column= to an existing one", lineno)
+        cell = cells[column]
+        try:
+            values.append(float(cell))
+        except ValueError:
+            if not values and not any(ch.isdigit() for ch in line):
+                continue  # one header line
+            raise _bad(path, f"{cell[:40]!r} is not a number", "remove the line or fix the value", lineno) from None
+        lines.append(lineno)
+    return np.frombuffer(values, dtype=np.float64).copy(), lines
 
 
-def _read_json_values(path: str) -> tuple[npt.NDArray[np.float64], str | None, str | None]:
+def _read_json_values(path: str, data: bytes) -> tuple[npt.NDArray[np.float64], str | None, str | None]:
+    # A JSON list of N numbers holds N - 1 commas: more commas than the limit is too many values.
+    if data.count(b",") > limits.MAX_TRACE_VALUES + 16:
+        raise _bad(path, f"holds more than {limits.MAX_TRACE_VALUES:,} values", "use a shorter window")
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _bad(path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})", "save it as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise _bad(path, f"is not valid JSON ({exc.msg})", "fix the file", exc.lineno) from None
+    except RecursionError:
+        raise _bad(path, "nests too deep to be a trace", "write a flat JSON list of numbers") from None
+    except ValueError as exc:  # an integer literal of more than 4,300 digits
+        raise _bad(path, f"is not valid JSON ({exc})", "fix the file") from None
     kind = unit = None
-    if isinstance(data, dict):
-        unit = data.get("unit")
+    if isinstance(doc, dict):
+        unit = doc.get("unit")
+        if unit is not None and not isinstance(unit, str):
+            raise _bad(path, f"\"unit\" is {unit!r}, not a string", f"use one of {', '.join(UNITS)}")
         for k in KINDS:
-            if k in data:
-                kind, data = k, data[k]
+            if k in doc:
+                kind, doc = k, doc[k]
                 break
         else:
             raise _bad(path, "is a JSON object without \"timestamps\" or \"intervals\"", "add one of them")
-    if not isinstance(data, list):
+    if not isinstance(doc, list):
         raise _bad(path, "must hold a JSON list of numbers", "write e.g. [0.0, 0.013, 0.021]")
-    for i, v in enumerate(data):
+    for i, v in enumerate(doc):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise _bad(path, f"item {i} is {v!r}, not a number", "fix that item")
-    return np.asarray(data, dtype=np.float64), kind, unit
+            raise _bad(path, f"item {i} is {_short(v)}, not a number", "fix that item")
+    try:
+        return np.asarray(doc, dtype=np.float64), kind, unit
+    except OverflowError:  # an integer beyond float64
+        raise _bad(path, "holds a number too large for a time", "fix that item") from None
+
+
+def _read_npy(path: str, data: bytes) -> npt.NDArray[np.float64]:
+    fail = "save it with numpy.save"
+    try:
+        buf = io.BytesIO(data)
+        version = np.lib.format.read_magic(buf)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(buf)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(buf)
+        else:
+            raise ValueError(f".npy format {version[0]}.{version[1]} holds no plain numeric array")
+        if len(shape) != 1 or not np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.complexfloating):
+            raise _bad(path, f"holds a {len(shape)}-D {dtype} array", "save a 1-D real numeric array")
+        if shape[0] > limits.MAX_TRACE_VALUES:
+            raise _bad(path, f"holds {shape[0]:,} values, over {limits.MAX_TRACE_VALUES:,}", "use a shorter window")
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+        return np.asarray(arr, dtype=np.float64)
+    except InvalidArgument:
+        raise
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError, OverflowError) as exc:
+        raise _bad(path, f"is not a readable .npy array ({_short(exc)})", fail) from None
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value) if not isinstance(value, BaseException) else str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 @lru_cache(maxsize=16)
@@ -85,35 +135,30 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
         raise _bad(path, f"unit {unit!r} is unknown", f"use one of {', '.join(UNITS)}")
     if kind not in KINDS:
         raise _bad(path, f"kind {kind!r} is unknown", f"use one of {', '.join(KINDS)}")
-    size = os.path.getsize(path)
-    if size > MAX_BYTES:
-        raise _bad(path, f"is {size:,} bytes, over the {MAX_BYTES:,}-byte limit", "cut it into a shorter window")
-    lines: list[int] | None = None
+    if isinstance(column, bool) or not isinstance(column, int) or column < 0:
+        raise _bad(path, f"column={column!r} is not a column number", "give a whole number >= 0")
+    data = limits.read_capped(path, limits.MAX_TRACE_BYTES,
+                              lambda what: _bad(path, what, "give a regular file of a shorter window"))
+    lines: array[int] | None = None
     if path.endswith(".npy"):
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise _bad(path, f"is not a readable .npy array ({exc})", "save it with numpy.save") from None
-        if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.number):
-            raise _bad(path, f"holds a {arr.ndim}-D {arr.dtype} array", "save a 1-D numeric array")
-        values = arr.astype(np.float64)
+        values = _read_npy(path, data)
     elif path.endswith(".json"):
-        values, jkind, junit = _read_json_values(path)
+        values, jkind, junit = _read_json_values(path, data)
         kind = jkind or kind
         if junit is not None:
             if junit not in UNITS:
                 raise _bad(path, f"unit {junit!r} is unknown", f"use one of {', '.join(UNITS)}")
             unit = junit
     else:
-        values, lines = _read_text_values(path, column)
+        values, lines = _read_text_values(path, data, column)
 
     def line_of(i: int) -> int | None:
         return lines[i] if lines is not None else None
 
     if values.size == 0:
         raise _bad(path, "holds no values", "record at least two arrivals")
-    if values.size > MAX_VALUES:
-        raise _bad(path, f"holds {values.size:,} values, over {MAX_VALUES:,}", "use a shorter window")
+    if values.size > limits.MAX_TRACE_VALUES:
+        raise _bad(path, f"holds {values.size:,} values, over {limits.MAX_TRACE_VALUES:,}", "use a shorter window")
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise _bad(path, f"value {float(values[bad[0]])!r} is not finite", "remove NaN/inf entries", line_of(int(bad[0])))
@@ -130,9 +175,13 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
                        "it holds gaps", line_of(i))
         times = values - values[0]
     else:
-        times = np.cumsum(values)
+        with np.errstate(over="ignore"):  # an overflow to inf is refused just below
+            times = np.cumsum(values)
     if times.size < 2 or times[-1] <= 0:
         raise _bad(path, "spans no time", "record at least two arrivals at different times")
+    if not 1e-9 <= times[-1] <= MAX_SPAN_S:
+        raise _bad(path, f"spans {float(times[-1]):.3g} s, outside 1 ns to {MAX_SPAN_S:.0e} s",
+                   f"check unit= (the file is read in {unit!r})")
     return times
 
 
@@ -156,6 +205,17 @@ class Trace(Process):
     def __post_init__(self) -> None:
         if self.rate_hz is not None:
             _check_rate(self.rate_hz, "trace")
+        if not isinstance(self.path, (str, os.PathLike)) or not str(self.path):
+            raise InvalidArgument(f"trace: path={self.path!r} is not a file name; give a path such as "
+                                  f"'traces/prod.csv'.")
+        for name, value, choices in (("unit", self.unit, UNITS), ("kind", self.kind, KINDS)):
+            if not isinstance(value, str) or value not in choices:
+                raise InvalidArgument(f"trace {self.path}: {name} {value!r} is unknown; use one of "
+                                      f"{', '.join(choices)}.")
+        if not isinstance(self.loop, bool):
+            raise InvalidArgument(f"trace {self.path}: loop={self.loop!r} must be True or False.")
+        if isinstance(self.column, bool) or not isinstance(self.column, int) or self.column < 0:
+            raise InvalidArgument(f"trace {self.path}: column={self.column!r} must be a whole number >= 0.")
         if not os.path.exists(self.path):
             raise InvalidArgument(f"trace {self.path}: no such file; give a path relative to the "
                                   f"directory pytest runs in, or an absolute one.")

@@ -15,11 +15,12 @@ import queue
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager as ContextManager
 from typing import TYPE_CHECKING, Any
 
-from pytest_gpuslo.backends import BaseBackend, no_devices
+from pytest_gpuslo.backends import BaseBackend, devices, no_devices
 from pytest_gpuslo.errors import InvalidArgument
 from pytest_gpuslo.recorder import set_current
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from pytest_gpuslo.recorder import Recorder, Request
 
 _clock = time.perf_counter_ns
+#: Frames of a hung lane's stack kept in the report (innermost last).
+STACK_FRAMES = 8
 
 
 def cpu_model() -> str:
@@ -55,8 +58,15 @@ def probe() -> str | None:
     return None
 
 
-def hold(devices: int) -> ContextManager[None]:
-    return no_devices("cpu", devices)
+#: The host-wide lane every CPU SLO test holds (``devices.hold``): pytest-xdist workers, or two
+#: sessions on one machine, never measure on the same cores at once.
+HOST_LANE = "cpu-host"
+
+
+def hold(count: int) -> ContextManager[None]:
+    """One CPU SLO test at a time on this host, as GPU tests hold one lane per GPU."""
+    no_devices("cpu", count)
+    return devices.hold([HOST_LANE])
 
 
 class EagerReplay:
@@ -85,10 +95,13 @@ class Backend(BaseBackend):
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._recorder: Recorder | None = None
+        #: the request index each lane is running (-1: idle), to name a hung one.
+        self._running: list[int] = []
 
     def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
         self._recorder = recorder
         self._body = body
+        self._running = [-1] * lanes
         for lane in range(lanes):
             t = threading.Thread(target=self._lane, args=(lane, body, recorder),
                                  name=f"gpuslo-lane-{lane}", daemon=True)
@@ -110,6 +123,7 @@ class Backend(BaseBackend):
                 return
             req.lane = lane
             rec.lane[req.index] = lane
+            self._running[lane] = req.index
             rec.start_ns[req.index] = _clock()
             set_current(req)
             try:
@@ -118,11 +132,13 @@ class Backend(BaseBackend):
                 rec.record_error(req.index, exc)
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     rec.end_ns[req.index] = _clock()
+                    self._running[lane] = -1
                     rec.complete_one()
                     return
             finally:
                 set_current(None)
             rec.end_ns[req.index] = _clock()
+            self._running[lane] = -1
             rec.complete_one()
 
     def prime(self, request: Request, timeout_s: float) -> None:
@@ -147,6 +163,19 @@ class Backend(BaseBackend):
     def wait(self, deadline_ns: int) -> None:
         assert self._recorder is not None
         self._recorder.wait_all(deadline_ns)
+        if not self._recorder.all_done:
+            self._record_stuck(self._recorder)
+
+    def _record_stuck(self, rec: Recorder) -> None:
+        """Before hung lanes are abandoned: which request each runs and where its thread is."""
+        frames = sys._current_frames()
+        for lane, thread in enumerate(self._threads):
+            index = self._running[lane] if lane < len(self._running) else -1
+            frame = frames.get(thread.ident or -1)
+            if index < 0 or frame is None:
+                continue
+            stack = "".join(traceback.format_stack(frame)[-STACK_FRAMES:])
+            rec.record_stuck(index, lane, stack)
 
     def close(self) -> None:
         for _ in self._threads:

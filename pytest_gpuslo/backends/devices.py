@@ -1,9 +1,10 @@
 """Which GPUs a process sees, and who holds them: at most one SLO test per GPU at a time.
 
 pytest-xdist workers are pinned to GPUs, but when workers outnumber GPUs two of them share one.
-An exclusive ``flock`` on a file named after the GPU's PCI bus id (the same physical card in every
-process, whatever CUDA_VISIBLE_DEVICES says) serialises their SLO tests; tests without the marker
-never take it.  The lock dies with its process, so a crashed worker cannot leave a GPU locked.
+An exclusive ``filelock`` lock on a file named after the GPU's PCI bus id (the same physical card in
+every process, whatever CUDA_VISIBLE_DEVICES says) serialises their SLO tests; tests without the
+marker never take it.  It is an OS lock (``flock``; ``msvcrt`` on Windows), so a crashed worker
+cannot leave a GPU locked.  The CPU backend holds one host-wide lane the same way.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no cross-process GPU lane (documented)
-    fcntl = None  # type: ignore[assignment]
+import filelock
 
 
 def lock_dir() -> Path:
@@ -29,21 +27,18 @@ def lock_dir() -> Path:
 
 @contextlib.contextmanager
 def hold(keys: list[str]) -> Iterator[None]:
-    """Hold the lanes of these GPUs (sorted, so two tests never deadlock on each other)."""
-    handles = []
+    """Hold these lanes (sorted, so two tests never deadlock on each other); waits for a holder."""
+    locks: list[filelock.BaseFileLock] = []
     try:
         for key in sorted(set(keys)):
             name = re.sub(r"[^A-Za-z0-9._-]", "_", key)
-            fh = open(lock_dir() / f"{name}.lock", "a+")
-            if fcntl is not None:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            handles.append(fh)
+            lock: filelock.BaseFileLock = filelock.FileLock(lock_dir() / f"{name}.lock")
+            lock.acquire()
+            locks.append(lock)
         yield
     finally:
-        for fh in reversed(handles):
-            if fcntl is not None:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-            fh.close()
+        for lock in reversed(locks):
+            lock.release()
 
 
 def rotated(devices: list[int], home_index: int) -> str:

@@ -10,6 +10,7 @@ import datetime as _dt
 import json
 import math
 import platform
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,20 @@ def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] 
     }
 
 
+def md_code(text: str) -> str:
+    """``text`` as a markdown code span, fenced by more backticks than it holds in a row."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_cell(text: str) -> str:
+    """``text`` safe in a GitHub table cell: a ``|`` escaped (GFM unescapes it inside code spans
+    too), a line break as a space, so a test id such as ``test_mode[a|b]`` keeps the table whole."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", text).replace("|", "\\|")
+
+
 def markdown(summaries: Sequence[dict[str, Any]]) -> str:
     """A table for a PR comment or job summary: failures and regressions first."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
@@ -42,13 +57,14 @@ def markdown(summaries: Sequence[dict[str, Any]]) -> str:
         budgets = " ".join(f"{k}≤{b:g}" for k, b in s["spec"]["budgets_ms"].items()) or "-"
         lat = s["latency_ms"]
         outcome = str(v.get('outcome'))
-        lines.append(f"| {icon.get(outcome, outcome)} | `{s['nodeid']}` | {budgets} | "
-                     f"{fmt_ms(lat.get('p95'))} | {fmt_ms(lat.get('p99'))} | {fmt_headroom(s)} | {change(s)} |")
+        cells = [icon.get(outcome, outcome), md_code(s["nodeid"]), budgets, fmt_ms(lat.get("p95")),
+                 fmt_ms(lat.get("p99")), fmt_headroom(s), change(s)]
+        lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     notes = [(s["nodeid"], r) for s in ordered(summaries)
              for r in (s.get("verdict") or {}).get("reasons", [])]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
-        lines += [f"- `{n}`: {r}" for n, r in notes]
+        lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]
         lines += ["", "</details>"]
     lines.append("")
     return "\n".join(lines)

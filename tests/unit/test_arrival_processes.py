@@ -196,11 +196,11 @@ def test_bad_traces_name_the_file_the_line_and_the_fix(tmp_path: Path, content: 
 
 def test_too_large_trace_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A size limit protects the schedule builder."""
-    import pytest_gpuslo.arrivals.trace as tr
+    from pytest_gpuslo import limits
 
     f = tmp_path / "big.csv"
     f.write_text("\n".join(str(i) for i in range(100)))
-    monkeypatch.setattr(tr, "MAX_VALUES", 10)
+    monkeypatch.setattr(limits, "MAX_TRACE_VALUES", 10)
     with pytest.raises(InvalidArgument, match="holds 100 values, over 10"):
         Trace(str(f))
 

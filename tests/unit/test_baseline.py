@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_gpuslo import baseline as bl
+from pytest_gpuslo import limits
 from pytest_gpuslo.errors import BaselineFormatError
 
 MACHINE = {"backend": "cpu", "cpu": "Test CPU 9000", "cpu_count": 2}
@@ -69,7 +70,7 @@ def test_size_of_a_large_sample_is_bounded(tmp_path: Path) -> None:
         ('{"hello": 1}', "is not a pytest-gpuslo baseline"),
         ('{"tool": "pytest-gpuslo", "schema": "one"}', "no integer schema version"),
         ('{"tool": "pytest-gpuslo", "schema": 99}', "schema 99 is newer than this pytest-gpuslo understands"),
-        ('{"tool": "pytest-gpuslo", "schema": 1, "nodeid": "x"}', "is malformed (KeyError"),
+        ('{"tool": "pytest-gpuslo", "schema": 1, "nodeid": "x"}', 'is malformed ("spec" must be an object)'),
         ('{"tool": "pytest-gpuslo", "schema": 1, "nodeid": "x", "spec": {}, "seed": 1, '
          '"schedule_fingerprint": "a", "machine": {}, "runs": [{"date": "d", "encoding": '
          '"u32-decimicroseconds-byteplanes-zlib-base64", "sample": "!!"}]}',
@@ -104,7 +105,7 @@ def test_oversized_file_is_refused_unread(tmp_path: Path, monkeypatch: pytest.Mo
     """A size limit guards the reader."""
     path = tmp_path / "big.json"
     path.write_text(json.dumps(make().to_json()))
-    monkeypatch.setattr(bl, "MAX_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_BASELINE_BYTES", 100)
     with pytest.raises(BaselineFormatError, match="over the 100-byte limit"):
         bl.load(path)
 
@@ -126,3 +127,25 @@ def test_file_names_are_readable_unique_and_keyed_by_machine() -> None:
     assert name.startswith("tests-test_x.py--test_a-1-2-")
     assert "--nvidia-h100-80gb-hbm3--" in name
     assert name != bl.file_name("tests/test_x.py::test_a[1_2]", gpu)
+
+
+def test_git_commit_asks_git_so_a_worktree_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a ``git worktree`` (``.git`` is a file) the commit is found; outside a repository, or
+    without git, it is None."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo, tree = tmp_path / "repo", tmp_path / "tree"
+    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a",
+           "GIT_COMMITTER_EMAIL": "a@b", "PATH": __import__("os").environ["PATH"]}
+    for args in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"],
+                 ["-C", str(repo), "worktree", "add", "-q", "--detach", str(tree)]):
+        subprocess.run(["git", *args], check=True, env=env, capture_output=True)
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+
+    assert bl.git_commit(tree) == head[:12]
+    assert bl.git_commit(tmp_path / "nowhere") is None
+    monkeypatch.setenv("PATH", "")
+    assert bl.git_commit(repo) is None

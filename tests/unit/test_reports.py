@@ -98,3 +98,15 @@ def test_html_takes_the_reference_s_name_from_the_data_and_opens_what_failed() -
     data = re.findall(r'<script type="application/json" id="data-\d">(.*?)</script>', page)
     assert 2 == len(data) and all(json.loads(d)["series"]["reference"]["label"] == "base" for d in data)
     assert "test_b[&lt;/script&gt;]" in page and "</script>]" not in page
+
+
+def test_markdown_escapes_a_pipe_in_a_test_id() -> None:
+    """A parametrised id such as ``test_mode[a|b]`` stays in its cell: the row keeps 7 cells."""
+    import re
+
+    odd = {**OK, "nodeid": "tests/test_svc.py::test_mode[a|b]"}
+    (row,) = [line for line in files.markdown([odd]).splitlines() if "test_mode" in line]
+
+    assert len(re.findall(r"(?<!\\)\|", row)) == 8
+    assert "`tests/test_svc.py::test_mode[a\\|b]`" in row
+    assert files.md_code("a`b") == "``a`b``" and files.md_cell("x\ny|z") == "x y\\|z"

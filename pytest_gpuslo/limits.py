@@ -1,0 +1,84 @@
+"""Every size limit on what a user or a file hands the plugin, and the one bounded file reader.
+
+Layer 0 (stdlib only, imports nothing of the project).  A limit exists so that a typo, a hostile
+file or a runaway argument becomes one test's clear error instead of a session that runs out of
+memory or never ends; each is documented in docs/limits.md with what happens past it.  Modules read
+them as ``limits.NAME`` at call time, so a project that truly needs more can raise one in its
+``conftest.py`` (``pytest_gpuslo.limits.MAX_REQUESTS = 50_000_000``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from typing import Final
+
+#: Memory one scheduled request costs while a test runs: the schedule, the recorder's stamps, the
+#: dispatcher's Python lists and the run data copied from them.  Measured at 174 bytes, 206 with a
+#: named stage (peak, tracemalloc, 105k-420k requests on the CPU and virtual backends:
+#: benchmarks/memory.py, docs/limits.md); rounded up for a second stage and a queued backlog.
+BYTES_PER_REQUEST: Final = 256
+#: Requests in one run, warm-up included: about 2.6 GB of memory at ``BYTES_PER_REQUEST``.
+MAX_REQUESTS = 10_000_000
+#: Lanes (worker threads, CUDA streams) of one test.
+MAX_STREAMS = 1024
+#: The longest schedule (and the largest timeout_s) a test may ask for, in seconds: 24 hours.  It
+#: also keeps every nanosecond offset far inside int64.
+MAX_HORIZON_S = 86_400.0
+
+#: Baseline files larger than this are refused unread (8 runs of 1M requests take about 22 MB).
+MAX_BASELINE_BYTES = 64 * 2**20
+#: Runs a baseline file may hold when read (pytest-gpuslo writes at most 8: baseline.MAX_RUNS).
+MAX_BASELINE_RUNS = 64
+#: Nesting depth of a baseline's JSON (a real one is 4 deep).
+MAX_JSON_DEPTH = 32
+
+#: Trace files: bytes, values and (text files) lines; a larger trace is refused before parsing.
+MAX_TRACE_BYTES = 128 * 2**20
+MAX_TRACE_VALUES = 5_000_000
+MAX_TRACE_LINES = 5_000_000
+
+
+def request_memory_bytes(requests: float) -> float:
+    """The memory a run of ``requests`` scheduled requests needs while it runs."""
+    return requests * BYTES_PER_REQUEST
+
+
+def read_capped(path: str | os.PathLike[str], max_bytes: int, fail: Callable[[str], Exception]) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; anything else raises ``fail(what)``.
+
+    A device (``/dev/zero``), a FIFO, a socket or a directory is refused without reading it; the
+    file is opened non-blocking (a FIFO swapped in after the check cannot hang the open) and read
+    to at most ``max_bytes + 1`` bytes, so a file that grows or lies about its size stays bounded.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise fail("is a directory, not a file") from None
+    except OSError as exc:
+        raise fail(f"cannot be opened ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise fail("is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise fail("is not a regular file (a device, FIFO or socket); give a file on disk")
+        if info.st_size > max_bytes:
+            raise fail(f"is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit")
+        chunks: list[bytes] = []
+        got = 0
+        while got <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > max_bytes:
+            raise fail(f"holds more than the {max_bytes:,}-byte limit")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise fail(f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)

@@ -1,0 +1,362 @@
+"""Hostile inputs end to end: nothing a user or a file hands the plugin crashes the session, exhausts
+memory or hides a result (the issue's rows A-N, pytester; limits in docs/limits.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pytest_gpuslo import baseline as bl
+
+TWO_TESTS = """
+import pytest
+from pytest_gpuslo.backends.virtual import work
+
+@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=4000, streams=4)
+def test_svc(slo_request):
+    work(0.0002 * (1 + (slo_request.index % 7) / 10))
+
+def test_plain():
+    pass
+"""
+
+
+def gpuslo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest_gpuslo", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def saved(tester: pytest.Pytester) -> Path:
+    tester.runpytest("--gpuslo-save").assert_outcomes(passed=2)
+    (path,) = (tester.path / ".gpuslo").glob("*.json")
+    return path
+
+
+@pytest.mark.parametrize("content", [
+    lambda d: json.dumps({**d, "runs": [1, 2]}),
+    lambda d: "[" * 100_000 + "]" * 100_000,
+], ids=["runs-ints", "deep"])
+def test_a_malformed_baseline_fails_its_test_only_and_every_command_names_it(simtester: pytest.Pytester,
+                                                                             content: object) -> None:
+    """Row A: the test reading it fails naming the file; the other test runs; show, prune, accept
+    and compare name it (compare exits 2, the unreadable-input code); the file is left as it was."""
+    simtester.makepyfile(TWO_TESTS)
+    path = saved(simtester)
+    text = content(json.loads(path.read_text()))  # type: ignore[operator]
+    path.write_text(text)
+    result = simtester.runpytest()
+    cwd = simtester.path
+    show, prune = gpuslo("show", cwd=cwd), gpuslo("prune", "--keep-runs", "1", cwd=cwd)
+    compare, accept = gpuslo("compare", str(path), str(path), cwd=cwd), gpuslo("accept", cwd=cwd)
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([f"*baseline {path}: *restore it with git*"])
+    assert show.returncode == 1 and f"UNREADABLE {path.name}" in show.stdout, show.stderr
+    assert prune.returncode == 0 and f"left alone (unreadable): {path.name}" in prune.stdout, prune.stderr
+    assert compare.returncode == 2 and f"error: baseline {path}" in compare.stdout, compare.stderr
+    assert accept.returncode == 2 and f"not accepted: baseline .gpuslo/{path.name}" in accept.stdout, accept.stderr
+    assert "Traceback" not in show.stderr + prune.stderr + compare.stderr + accept.stderr
+    assert path.read_text() == text
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_baseline_linked_to_dev_zero_fails_its_test_only(simtester: pytest.Pytester) -> None:
+    """Row C: the link is refused unread (it used to be read until MemoryError at 2.8 GB)."""
+    simtester.makepyfile(TWO_TESTS)
+    path = saved(simtester)
+    path.unlink()
+    path.symlink_to("/dev/zero")
+    result = simtester.runpytest()
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([f"*baseline {path}: is not a regular file*"])
+
+
+@pytest.mark.parametrize(("make", "fragment"), [
+    (lambda p: p.mkdir(), "is a directory"),
+    (lambda p: p.write_bytes(b"[0, 1, \xff]"), "is not UTF-8 text"),
+    (lambda p: p.symlink_to("/dev/zero"), "is not a regular file"),
+], ids=["directory", "not-utf8", "dev-zero"])
+def test_a_bad_trace_errors_its_test_and_the_others_run(simtester: pytest.Pytester, make: object,
+                                                        fragment: str) -> None:
+    """Rows C and D: trace(path=...) naming a directory, a non-UTF-8 file or /dev/zero (it used to
+    be an INTERNALERROR with no test run)."""
+    make(simtester.path / "t.json")  # type: ignore[operator]
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=100, requests=100, arrivals="trace(path='t.json')")
+        def test_replay(slo_request):
+            pass
+
+        def test_plain():
+            pass
+        """
+    )
+    result = simtester.runpytest()
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([f"*bad slo marker*trace t.json: {fragment}*"])
+
+
+def test_report_files_are_written_each_on_its_own(simtester: pytest.Pytester) -> None:
+    """Row F: --gpuslo-json on a directory and --gpuslo-benchmark-json under a file: the markdown
+    report is still written, each failure is a clear terminal line, and the run exits 4 (usage
+    error) so CI does not pass without the report it asked for."""
+    simtester.makepyfile(TWO_TESTS)
+    (simtester.path / "adir").mkdir()
+    (simtester.path / "afile").write_text("")
+    result = simtester.runpytest("--gpuslo-json=adir", "--gpuslo-md=r.md", "--gpuslo-benchmark-json=afile/b.json")
+
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "test_svc" in (simtester.path / "r.md").read_text()
+    result.stdout.fnmatch_lines([
+        "gpuslo wrote r.md",
+        "gpuslo ERROR: could not write --gpuslo-json=adir: Is a directory*",
+        "gpuslo ERROR: could not write --gpuslo-benchmark-json=afile/b.json: *",
+    ])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_the_command_line_overrides_a_bad_ini_value(simtester: pytest.Pytester) -> None:
+    """Row H: the usage error says to override the ini on the command line; that now works."""
+    simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\ngpuslo_alpha = 2\n")
+    simtester.makepyfile(TWO_TESTS)
+    refused = simtester.runpytest()
+    overridden = simtester.runpytest("--gpuslo-alpha=0.05")
+
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["*ini key gpuslo_alpha = * fix it there or override it with --gpuslo-alpha*"])
+    overridden.assert_outcomes(passed=2)
+    overridden.stdout.fnmatch_lines(["gpuslo: *alpha=0.05*"])
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    ("rate_hz=1e-12", "spans about 4.2e+15 s, past the 86400-s horizon"),
+    ("rate_hz=100, requests=10**8", "requests=100000000 is over the limit of 10,000,000 requests*25.6 GB"),
+    ("rate_hz=100, requests=10**12", "is over the limit of 10,000,000 requests*2.56e+05 GB"),
+    ("rate_hz=100, duration_s=1e300", "schedules about 1.05e+302 requests*limits.MAX_REQUESTS"),
+    ("rate_hz=100, streams=10**6", "streams=1000000 is over the limit of 1024 lanes"),
+    ("rate_hz=100, timeout_s=1e9", "timeout_s=1000000000.0 (marker) is past the 86400-s horizon"),
+], ids=["tiny-rate", "1e8-requests", "1e12-requests", "huge-duration", "streams", "timeout"])
+def test_a_schedule_too_large_or_too_long_is_refused_at_collection(simtester: pytest.Pytester, args: str,
+                                                                   fragment: str) -> None:
+    """Rows I and J: refused before anything is allocated, with the memory or the time it would take
+    (rate_hz=1e-12 used to "run" with a p50 of 9e12 ms; 10**8 requests used 7.3 GB then failed;
+    1e12 raised numpy's MemoryError, duration_s=1e300 its 'lam value too large')."""
+    simtester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, {args})
+        def test_big(slo_request):
+            pass
+
+        def test_plain():
+            pass
+        """
+    )
+    result = simtester.runpytest()
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([f"*bad slo marker: *::test_big: *{fragment}*"])
+
+
+def test_a_baseline_dir_that_cannot_be_written_keeps_the_verdict(simtester: pytest.Pytester) -> None:
+    """Row K: the store is a file: the test passes, its row stays in the summary, and its summary
+    line says the baseline was not saved, where and why (it used to fail with FileExistsError)."""
+    simtester.makepyfile(TWO_TESTS)
+    (simtester.path / "blocker").write_text("")
+    result = simtester.runpytest("--gpuslo-save", "--gpuslo-baseline-dir=blocker")
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*::test_svc *PASS",
+        "baseline *::test_svc: not saved: could not write blocker/*test_svc*.json: *",
+    ])
+
+
+def test_a_full_disk_names_the_file_and_keeps_the_verdict(simtester: pytest.Pytester) -> None:
+    """Row K: a full disk (ENOSPC while writing) names the baseline file and the cause."""
+    simtester.makeconftest(
+        """
+        import errno, pytest
+        from pytest_gpuslo import backends, baseline
+        backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')
+
+        @pytest.fixture(autouse=True)
+        def full_disk(monkeypatch):
+            def no_space(path, data):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            monkeypatch.setattr(baseline, "write_atomic", no_space)
+        """
+    )
+    simtester.makepyfile(TWO_TESTS)
+    result = simtester.runpytest("--gpuslo-save")
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "baseline *::test_svc: not saved: could not write .gpuslo/*test_svc*.json: No space left on device*"])
+
+
+def test_a_hung_body_names_its_request_and_the_lane_stack(gputester: pytest.Pytester) -> None:
+    """Row M (real threads): request 5 never returns; the message names it and shows where its lane
+    was stuck (it used to say only "1 ran past timeout_s").  One lane, so the later requests queue
+    behind it: 15 of 20 over budget, never a PASS (n=20 is too few to be more than INCONCLUSIVE,
+so INCONCLUSIVE fails here)."""
+    gputester.makepyfile(
+        """
+        import threading, pytest
+        release = threading.Event()
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=50, requests=20, warmup_requests=0, timeout_s=1)
+        def test_hangs(slo_request):
+            if slo_request.index == 5:
+                release.wait(10)
+        """
+    )
+    result = gputester.runpytest("--gpuslo-inconclusive=fail")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*ran past timeout_s=1 (the first: request 5)*",
+        "*request 5 never returned (past timeout_s); lane 0 was abandoned here:",
+        "*release.wait(10)*",
+    ])
+
+
+def test_two_slo_markers_on_one_test_are_an_error(simtester: pytest.Pytester) -> None:
+    """Row N: a module-level and a function-level marker do not merge; the test errors and says so."""
+    simtester.makepyfile(
+        """
+        import pytest
+        pytestmark = pytest.mark.slo(rate_hz=100)
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=200)
+        def test_twice(slo_request):
+            pass
+        """
+    )
+    result = simtester.runpytest()
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*::test_twice: has 2 slo markers (*); they would not merge*"])
+
+
+@pytest.mark.skipif(pytest.version_tuple < (9, 0), reason="the native [tool.pytest] table is pytest 9")
+def test_typed_ini_keys_work_in_the_native_toml_table(pytester: pytest.Pytester) -> None:
+    """pytest 9's [tool.pytest] table takes TOML booleans and numbers for the plugin's keys (it used to
+    refuse "expects a string, got bool: True")."""
+    pytester.makeconftest("from pytest_gpuslo import backends\n"
+                          "backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')\n")
+    pytester.makepyprojecttoml(
+        """
+        [tool.pytest]
+        addopts = ["-p", "no:cacheprovider"]
+        gpuslo_backend = "virtual"
+        gpuslo_no_baseline = true
+        gpuslo_alpha = 0.05
+        gpuslo_seed = 7
+        gpuslo_timeout_s = 2
+        """
+    )
+    pytester.makepyfile(TWO_TESTS)
+    result = pytester.runpytest()
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["gpuslo: backend=virtual (ini), seed=7, alpha=0.05*"])
+
+
+def test_classic_ini_booleans_still_parse(simtester: pytest.Pytester) -> None:
+    """The typed keys keep the classic ini form: gpuslo_save = yes records a baseline."""
+    simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\ngpuslo_save = yes\n")
+    simtester.makepyfile(TWO_TESTS)
+
+    simtester.runpytest().assert_outcomes(passed=2)
+    assert len(list((simtester.path / ".gpuslo").glob("*.json"))) == 1
+
+
+def test_an_inconclusive_warning_is_a_pytest_warning() -> None:
+    """GpuSloWarning is a PytestWarning (pytest's filters and -W treat it as pytest's own), importable
+    from the package and by the dotted name -W uses."""
+    import warnings
+
+    import pytest_gpuslo
+    from pytest_gpuslo.session import GpuSloWarning
+
+    assert pytest_gpuslo.GpuSloWarning is GpuSloWarning
+    assert issubclass(GpuSloWarning, pytest.PytestWarning)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=pytest.PytestWarning)
+        with pytest.raises(GpuSloWarning):
+            warnings.warn(GpuSloWarning("x"), stacklevel=1)
+
+
+def test_prune_refuses_a_keep_count_below_one(tmp_path: Path) -> None:
+    """Row G: --keep-runs 0 printed "3 -> 0 runs" and kept 3; -1 dropped one.  Both are usage errors."""
+    store = bl.Store(tmp_path)
+    for _ in range(3):
+        store.save(bl.Baseline("t.py::test_a", {}, 1, "f", {"cpu": "x"}, [bl.Run(np.ones(5), bl.now_iso())]))
+    results = [gpuslo("prune", "--dir", str(tmp_path), "--keep-runs", k, cwd=tmp_path) for k in ("0", "-1")]
+
+    for r in results:
+        assert r.returncode == 2 and "argument --keep-runs" in r.stderr and "must be >= 1" in r.stderr
+    assert len(bl.load(next(tmp_path.glob("*.json"))).runs) == 3
+
+
+def test_probe_exits_1_when_a_registered_backend_cannot_run(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`gpuslo probe` exits 0 only when every registered backend can run here."""
+    from pytest_gpuslo import backends
+    from pytest_gpuslo.cli import main
+
+    monkeypatch.setattr(backends, "REGISTRY", {"cpu": backends.REGISTRY["cpu"]})
+    all_up = main(["probe"])
+    monkeypatch.setattr(backends, "REGISTRY", {**backends.REGISTRY, "fake": "pytest_gpuslo.backends.cpu"})
+    monkeypatch.setattr(backends, "probe", lambda name: "no such device" if name == "fake" else None)
+    one_down = main(["probe"])
+
+    assert (all_up, one_down) == (0, 1)
+    assert "fake  unavailable: no such device" in capsys.readouterr().out
+
+
+LOCK_PROBE = """
+import sys, filelock
+from pytest_gpuslo.backends import devices
+try:
+    filelock.FileLock(devices.lock_dir() / "cpu-host.lock", timeout=0.3).acquire()
+except filelock.Timeout:
+    sys.exit(3)
+"""
+
+
+def test_cpu_slo_tests_hold_one_host_wide_lane() -> None:
+    """Under pytest-xdist two workers' CPU SLO tests would share the cores; the CPU backend holds a
+    host-wide lane as GPU tests hold one per GPU, so another process waits."""
+    from pytest_gpuslo.backends import cpu
+
+    with cpu.hold(1):
+        held = subprocess.run([sys.executable, "-c", LOCK_PROBE], capture_output=True, text=True)
+    free = subprocess.run([sys.executable, "-c", LOCK_PROBE], capture_output=True, text=True)
+
+    assert (held.returncode, free.returncode) == (3, 0), held.stderr + free.stderr
+
+
+def test_arrivals_describe_names_a_bad_trace_and_reads_a_good_one(tmp_path: Path) -> None:
+    """`gpuslo arrivals describe` on a directory exits 2 naming it (it used to fail importing a module
+    that does not exist, whatever the file)."""
+    (tmp_path / "d.csv").mkdir()
+    np.savetxt(tmp_path / "t.csv", np.cumsum(np.random.default_rng(1).exponential(0.01, 500)))
+    bad = gpuslo("arrivals", "describe", "d.csv", cwd=tmp_path)
+    good = gpuslo("arrivals", "describe", "t.csv", cwd=tmp_path)
+
+    assert bad.returncode == 2 and "trace d.csv: is a directory" in bad.stderr, bad.stderr
+    assert good.returncode == 0 and "closest" in good.stdout, good.stderr

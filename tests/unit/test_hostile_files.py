@@ -1,0 +1,385 @@
+"""Hostile files: whatever bytes a baseline or a trace holds, the loader returns a usable object or
+the project's own error naming the file, in bounded time and memory (the issue's rows A-D, L, N, O;
+docs/limits.md)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_gpuslo import baseline as bl
+from pytest_gpuslo import limits
+from pytest_gpuslo.arrivals import trace as tr
+from pytest_gpuslo.errors import BaselineFormatError, GpuSloError, InvalidArgument
+
+MACHINE = {"backend": "cpu", "cpu": "Test CPU 9000", "cpu_count": 2}
+
+
+def good(n: int = 50, runs: int = 2) -> dict[str, Any]:
+    lat = np.random.default_rng(0).lognormal(0, 0.3, n)
+    b = bl.Baseline("t.py::test_a", {"budgets_ms": {"p95": 5.0}, "rate_hz": 100.0}, 1, "abc", dict(MACHINE),
+                    [bl.Run(lat, "2026-11-26T00:00:00+00:00", "abc123", {}, {"failed": 0}, lat / 10)
+                     for _ in range(runs)])
+    return b.to_json()
+
+
+def write(tmp_path: Path, data: Any, name: str = "b.json") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+@contextmanager
+def bounded(max_mb: float, max_s: float) -> Iterator[None]:
+    """The block allocates at most ``max_mb`` (tracemalloc peak, numpy included) within ``max_s``."""
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        elapsed = time.perf_counter() - t0
+    assert peak < max_mb * 2**20, f"peak {peak / 2**20:.1f} MB"
+    assert elapsed < max_s, f"took {elapsed:.1f} s"
+
+
+def use(b: bl.Baseline) -> None:
+    """What the plugin and the CLI do with a loaded baseline: none of it may raise."""
+    for r in b.runs:
+        r.measurements()
+        np.quantile(r.latency_ms, 0.95)
+        json.dumps(r.to_json())
+    b.to_json()
+    bl.differing_keys(b.machine, MACHINE)
+
+
+def nested(depth: int) -> Any:
+    return [] if depth == 0 else [nested(depth - 1)]
+
+
+# -- row A: schema checked before use --------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda d: d.update(runs=[1, 2]), "run 0 must be an object"),
+        (lambda d: d.update(runs={"a": 1}), '"runs" must be a list'),
+        (lambda d: d.update(runs=[]), '"runs" must be a list of 1 to'),
+        (lambda d: d.update(spec=[1]), '"spec" must be an object'),
+        (lambda d: d.update(seed=True), '"seed" must be a whole number'),
+        (lambda d: d["runs"][0].update(date=5), 'run 0: "date" must be a string'),
+        (lambda d: d["runs"][0].update(n=-1), 'run 0: "n" must be a whole number'),
+        (lambda d: d["runs"][0].update(n=49), "sample inflates past 49 values (the run says n=49)"),
+        (lambda d: d["runs"][0].update(n=51), "a run says n=51 but holds 50 samples"),
+        (lambda d: d["runs"][1].update(summary={"failed": "many"}), 'run 1: summary "failed" must be'),
+        (lambda d: d["runs"][0].update(summary={"disturbances": "hot"}), "a list of strings"),
+        (lambda d: d["runs"][0].update(lag_sample=bl.encode_sample([1.0])), "n=50 but holds 1"),
+        (lambda d: d.update(schema=0), "has schema 0, which no pytest-gpuslo ever wrote"),
+        (lambda d: d.update(schema=-5), "has schema -5"),
+        (lambda d: d.update(telemetry={"x": nested(40)}),
+         "nests deeper than 32 levels"),
+    ],
+    ids=["runs-ints", "runs-object", "no-runs", "spec-list", "seed-bool", "date-int", "n-negative",
+         "n-short", "n-long", "summary-str", "disturbances-str", "lag-size", "schema-0", "schema-negative", "deep"],
+)
+def test_a_wrong_schema_is_named_never_a_raw_error(tmp_path: Path, mutate: Callable[[dict[str, Any]], None],
+                                                   fragment: str) -> None:
+    """Row A (and N's schema 0 / -5): every field is checked before use, so the plugin and the CLI
+    never meet an AttributeError or a TypeError from a baseline."""
+    data = good()
+    mutate(data)
+    path = write(tmp_path, data)
+    with pytest.raises(BaselineFormatError) as info:
+        bl.load(path)
+
+    assert str(path) in str(info.value) and fragment in str(info.value)
+
+
+def test_deeply_nested_json_is_named_not_a_recursion_error(tmp_path: Path) -> None:
+    """Row A: 100,000 nested brackets."""
+    path = write(tmp_path, "[" * 100_000 + "]" * 100_000)
+    with bounded(max_mb=32, max_s=5), pytest.raises(BaselineFormatError, match="nests deeper|not a pytest-gpuslo"):
+        bl.load(path)
+
+
+def test_a_corrupt_file_leaves_the_rest_of_the_store_usable(tmp_path: Path) -> None:
+    """Row A: Store.all() names the bad file and still loads the good one."""
+    bl.Store(tmp_path).save(bl.Baseline("t.py::test_ok", {}, 1, "f", dict(MACHINE),
+                                        [bl.Run(np.ones(10), bl.now_iso())]))
+    data = good()
+    data["runs"] = [1, 2]
+    write(tmp_path, data, "bad.json")
+    entries = dict(bl.Store(tmp_path).all())
+
+    assert isinstance(entries[tmp_path / "bad.json"], BaselineFormatError)
+    assert sum(isinstance(b, bl.Baseline) for b in entries.values()) == 1
+
+
+# -- row B: decompression bounded -------------------------------------------------------------------
+
+def bomb(megabytes: int) -> str:
+    return base64.b64encode(zlib.compress(bytes(megabytes * 2**20), 9)).decode()
+
+
+def test_a_zip_bomb_is_refused_at_its_declared_n(tmp_path: Path) -> None:
+    """Row B: 64 MiB of zeros behind n=50 inflate no further than 50 values."""
+    data = good()
+    data["runs"][0]["sample"] = bomb(64)
+    path = write(tmp_path, data)
+    with bounded(max_mb=8, max_s=5), pytest.raises(BaselineFormatError, match="inflates past 50 values"):
+        bl.load(path)
+
+
+def test_a_zip_bomb_without_n_stops_at_the_global_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row B: with ``n`` removed, limits.MAX_REQUESTS bounds the inflation."""
+    monkeypatch.setattr(limits, "MAX_REQUESTS", 100_000)
+    data = good()
+    del data["runs"][0]["n"]
+    data["runs"][0]["sample"] = bomb(64)
+    path = write(tmp_path, data)
+    with bounded(max_mb=8, max_s=5), pytest.raises(BaselineFormatError, match="inflates past 100,000 values"):
+        bl.load(path)
+
+
+# -- row C: regular files only ----------------------------------------------------------------------
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_baseline_that_links_to_dev_zero_is_refused_unread(tmp_path: Path) -> None:
+    """Row C: a symlink to a device is not read (it used to be read until MemoryError)."""
+    path = tmp_path / "b.json"
+    path.symlink_to("/dev/zero")
+    with bounded(max_mb=8, max_s=5), pytest.raises(BaselineFormatError, match="is not a regular file"):
+        bl.load(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("kind", ["baseline", "trace"])
+def test_a_fifo_is_refused_without_hanging(tmp_path: Path, kind: str) -> None:
+    """Row C: opening a FIFO for reading would block forever; it is refused at once."""
+    path = tmp_path / ("b.json" if kind == "baseline" else "t.csv")
+    os.mkfifo(path)
+    with bounded(max_mb=8, max_s=5), pytest.raises(GpuSloError, match="is not a regular file"):
+        bl.load(path) if kind == "baseline" else tr.Trace(str(path))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_trace_at_dev_zero_is_refused_unread() -> None:
+    """Row C: trace(path='/dev/zero')."""
+    with bounded(max_mb=8, max_s=5), pytest.raises(InvalidArgument, match="trace /dev/zero: is not a regular file"):
+        tr.Trace("/dev/zero")
+
+
+# -- row D: a directory, non-UTF-8 -------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: p.write_bytes(b'{"timestamps": [0, 1, \xff\xfe]}'), "is not UTF-8 text"),
+        (lambda p: p.write_text("[" * 100_000), "nests too deep|is not valid JSON"),
+        (lambda p: p.write_text("[" + "9" * 5000 + "]"), "is not valid JSON"),
+        (lambda p: p.write_text("[0, 1e300]"), "outside 1 ns to"),
+        (lambda p: p.write_text('{"unit": ["s"], "timestamps": [0, 1]}'), '"unit" is'),
+    ],
+    ids=["directory", "not-utf8", "deep", "huge-int", "overflow", "unit-list"],
+)
+def test_a_bad_json_trace_is_named(tmp_path: Path, make: Callable[[Path], Any], fragment: str) -> None:
+    """Row D: every problem is InvalidArgument naming the file (it used to be an INTERNALERROR)."""
+    path = tmp_path / "t.json"
+    make(path)
+    with pytest.raises(InvalidArgument, match=fragment) as info:
+        tr.Trace(str(path))
+
+    assert str(path) in str(info.value)
+
+
+# -- row O: a huge trace is refused before parsing -----------------------------------------------------
+
+def test_a_trace_with_too_many_lines_is_refused_before_parsing(tmp_path: Path) -> None:
+    """Row O: more lines than limits.MAX_TRACE_LINES is refused from a line count, in a fraction of
+    a second and about the file's size in memory (it used to be parsed: 35 s and 2.6 GB at 30M)."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"1\n" * (limits.MAX_TRACE_LINES + 1))
+    with bounded(max_mb=3 * path.stat().st_size / 2**20, max_s=3), \
+            pytest.raises(InvalidArgument, match="over the 5,000,000-line limit"):
+        tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0)
+
+
+def test_a_json_trace_with_too_many_values_is_refused_before_parsing(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "MAX_TRACE_VALUES", 1000)
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(list(range(5000))))
+    with pytest.raises(InvalidArgument, match="holds more than 1,000 values"):
+        tr.Trace(str(path))
+
+
+def test_an_npy_trace_declaring_a_huge_shape_is_refused_from_its_header(tmp_path: Path) -> None:
+    """The header's shape is checked before numpy allocates it (800 GB here)."""
+    path = tmp_path / "t.npy"
+    with path.open("wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": (10**11,)})
+        fh.write(bytes(80))
+    with bounded(max_mb=8, max_s=5), pytest.raises(InvalidArgument, match="over 5,000,000"):
+        tr.Trace(str(path))
+
+
+# -- fuzz: any bytes, any JSON -------------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+FIELDS = ("tool", "schema", "nodeid", "spec", "seed", "schedule_fingerprint", "machine", "telemetry", "runs")
+RUN_FIELDS = ("date", "commit", "n", "encoding", "sample", "stages", "summary", "lag_sample")
+
+
+def check_baseline(path: Path) -> None:
+    try:
+        with bounded(max_mb=64, max_s=10):
+            b = bl.load(path)
+    except BaselineFormatError as exc:
+        assert str(path) in str(exc)
+        return
+    use(b)
+
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(data=st.binary(max_size=2000))
+def test_fuzz_any_bytes_as_a_baseline(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "b.json"
+    path.write_bytes(data)
+    check_baseline(path)
+
+
+@FUZZ
+@given(value=JSON)
+def test_fuzz_any_json_value_as_a_baseline(tmp_path: Path, value: Any) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(value))
+    check_baseline(path)
+
+
+@FUZZ
+@given(field=st.sampled_from(FIELDS + RUN_FIELDS), value=JSON, run=st.integers(0, 1), drop=st.booleans())
+def test_fuzz_a_valid_baseline_with_one_field_replaced(tmp_path: Path, field: str, value: Any, run: int,
+                                                       drop: bool) -> None:
+    """The near misses a hand edit or a merge produces: one field changed or removed."""
+    data = good()
+    target = data["runs"][run] if field in RUN_FIELDS else data
+    if drop:
+        target.pop(field, None)
+    else:
+        target[field] = value
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    check_baseline(path)
+
+
+def check_trace(path: Path, kind: str, unit: str) -> None:
+    try:
+        with bounded(max_mb=64, max_s=10):
+            times = tr._load.__wrapped__(str(path), 0.0, kind, unit, 0)
+    except InvalidArgument as exc:
+        assert str(path) in str(exc)
+        return
+    assert times.ndim == 1 and times.size >= 2 and times[0] >= 0.0
+    assert np.isfinite(times).all() and np.all(np.diff(times) >= 0) and times[-1] > 0
+
+
+@FUZZ
+@given(data=st.binary(max_size=2000), suffix=st.sampled_from([".csv", ".json", ".npy", ".txt"]),
+       kind=st.sampled_from(tr.KINDS), unit=st.sampled_from(list(tr.UNITS)))
+def test_fuzz_any_bytes_as_a_trace(tmp_path: Path, data: bytes, suffix: str, kind: str, unit: str) -> None:
+    path = tmp_path / f"t{suffix}"
+    path.write_bytes(data)
+    check_trace(path, kind, unit)
+
+
+@FUZZ
+@given(value=JSON | st.lists(st.floats() | st.integers(), max_size=50),
+       kind=st.sampled_from(tr.KINDS))
+def test_fuzz_any_json_value_as_a_trace(tmp_path: Path, value: Any, kind: str) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(value))
+    check_trace(path, kind, "s")
+
+
+@FUZZ
+@given(lines=st.lists(st.text(alphabet="0123456789.,;-e#x \t", max_size=12), max_size=40),
+       kind=st.sampled_from(tr.KINDS))
+def test_fuzz_csv_like_traces(tmp_path: Path, lines: list[str], kind: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines))
+    check_trace(path, kind, "ms")
+
+
+# -- row L: locks and temporary files ----------------------------------------------------------------
+
+KILL_WHILE_LOCKED = """
+import os, signal, sys
+from pathlib import Path
+from pytest_gpuslo import baseline as bl
+lock = bl._lock(Path(sys.argv[1]))
+lock.acquire()
+print("locked", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_the_lock_of_a_killed_saver_never_delays_the_next_save(tmp_path: Path) -> None:
+    """Row L: a saver SIGKILLed while holding the lock; the next save goes at once (it waited 30 s)."""
+    store = bl.Store(tmp_path)
+    path = store.path_for("t.py::test_a", MACHINE)
+    killed = subprocess.run([sys.executable, "-c", KILL_WHILE_LOCKED, str(path)], capture_output=True, text=True)
+    assert "locked" in killed.stdout and killed.returncode == -9
+    t0 = time.perf_counter()
+    store.save(bl.Baseline("t.py::test_a", {}, 1, "f", dict(MACHINE), [bl.Run(np.ones(10), bl.now_iso())]))
+
+    assert time.perf_counter() - t0 < 5
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # the store holds baselines only
+
+
+def test_a_save_removes_the_temporary_files_of_interrupted_writes(tmp_path: Path) -> None:
+    """Row L: a killed write leaves ``.<name>.<random>.tmp``; the next save of that file (holding its
+    lock, so no live writer owns one) removes it, and old ones of other files too."""
+    store = bl.Store(tmp_path)
+    path = store.path_for("t.py::test_a", MACHINE)
+    mine = tmp_path / f".{path.name}.x1y2.tmp"
+    other_old = tmp_path / ".other.json.a1b2.tmp"
+    other_new = tmp_path / ".other.json.c3d4.tmp"
+    for f in (mine, other_old, other_new):
+        f.write_text("{")
+    os.utime(other_old, (time.time() - 2 * bl.STALE_TMP_S,) * 2)
+    store.save(bl.Baseline("t.py::test_a", {}, 1, "f", dict(MACHINE), [bl.Run(np.ones(10), bl.now_iso())]))
+
+    assert not mine.exists() and not other_old.exists() and other_new.exists()
+
+
+def test_limits_are_documented() -> None:
+    """docs/limits.md names every limit with its value."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "limits.md").read_text()
+    for name in ("MAX_REQUESTS", "MAX_HORIZON_S", "MAX_STREAMS", "MAX_BASELINE_BYTES", "MAX_BASELINE_RUNS",
+                 "MAX_JSON_DEPTH", "MAX_TRACE_BYTES", "MAX_TRACE_VALUES", "MAX_TRACE_LINES", "BYTES_PER_REQUEST"):
+        assert name in doc and f"{int(getattr(limits, name)):,}" in doc, name
