@@ -13,6 +13,7 @@ import cupy as cp
 import numpy as np
 
 from pytest_gpuslo.backends import cuda
+from pytest_gpuslo.capacity import paced_loop
 
 SCALE = cp.RawKernel(r"""
 extern "C" __global__ void scale(const float* x, float* y, int n) {
@@ -56,18 +57,12 @@ class CopyWork:
     def paced(self, schedule_ns: np.ndarray, before: object = None, after: object = None) -> np.ndarray:
         """Lag in us of the bare loop spinning to each deadline; ``before(i, stream)`` and
         ``after(i, stream)`` add per-request steps (events, say) around the work."""
-        clock = time.perf_counter_ns
-        due = (clock() + 2_000_000 + np.asarray(schedule_ns)).tolist()
-        lag = [0] * len(due)
-        for i, d in enumerate(due):
-            while clock() < d:
-                pass
-            lag[i] = clock() - d
+        def issue(i: int) -> None:
             s = self.streams[i % self.lanes]
             if before is not None:
                 before(i, s)  # type: ignore[operator]
             self(i, s)
             if after is not None:
                 after(i, s)  # type: ignore[operator]
-        cp.cuda.Device().synchronize()
-        return np.asarray(lag) / 1e3
+
+        return paced_loop(issue, cp.cuda.Device().synchronize)(schedule_ns)

@@ -34,6 +34,7 @@ from copyload import SCALE, CopyWork  # noqa: E402
 
 from pytest_gpuslo import arrivals  # noqa: E402
 from pytest_gpuslo.backends import cuda  # noqa: E402
+from pytest_gpuslo.capacity import paced_loop  # noqa: E402
 from pytest_gpuslo.measurement import run_open_loop  # noqa: E402
 from pytest_gpuslo.recorder import Recorder, Request  # noqa: E402
 
@@ -181,16 +182,7 @@ def sweep(a: argparse.Namespace) -> None:
 
 
 def _paced(schedule_ns: np.ndarray, body: Callable[[int], None]) -> np.ndarray:
-    clock = time.perf_counter_ns
-    due = (clock() + 2_000_000 + np.asarray(schedule_ns)).tolist()
-    lag = [0] * len(due)
-    for i, d in enumerate(due):
-        while clock() < d:
-            pass
-        lag[i] = clock() - d
-        body(i)
-    cp.cuda.Device().synchronize()
-    return np.asarray(lag) / 1e3
+    return paced_loop(body, cp.cuda.Device().synchronize)(schedule_ns)
 
 
 @section("4. timing gap: 200 us spin kernel, events vs the kernel's own duration")
