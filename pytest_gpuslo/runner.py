@@ -20,7 +20,7 @@ import numpy.typing as npt
 from pytest_gpuslo import arrivals, backends, gate
 from pytest_gpuslo.backends import Backend
 from pytest_gpuslo.baseline import Baseline, Run, Store, differing_keys, now_iso
-from pytest_gpuslo.measurement import payload_picker, run_open_loop
+from pytest_gpuslo.measurement import Progress, payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import SloSpec
@@ -67,7 +67,7 @@ def baseline_for(settings: Settings, nodeid: str, machine: dict[str, Any], spec:
 
 def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
             schedule: npt.NDArray[np.int64], warm: int, payloads: Any = None, nodeid: str = "",
-            policy: gate.Policy | None = None, progress: Callable[[int, int], None] | None = None,
+            policy: gate.Policy | None = None, progress: Callable[[Progress], None] | None = None,
             baseline: gate.BaselineInput | None = None) -> SloResult:
     """Run ``schedule`` on ``backend`` look by look and decide each look with ``gate.decide``;
     stop at the first decisive one (``gate.look_plan``)."""
@@ -139,7 +139,7 @@ def record(result: SloResult, settings: Settings) -> None:
 
 def run(spec: SloSpec, body: Callable[[Request], Any], *, backend_name: str, settings: Settings,
         nodeid: str, payloads: Any = None,
-        progress: Callable[[int, int], None] | None = None) -> SloResult:
+        progress: Callable[[Progress], None] | None = None) -> SloResult:
     """The whole path of one SLO test: plan, baseline, hold the devices, run, decide, record."""
     backend = backends.load(backend_name)
     schedule, warm = arrivals.plan(spec)

@@ -12,6 +12,7 @@ pytest-xdist.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import os
@@ -185,12 +186,7 @@ class SloSession:
         from pytest_gpuslo import runner
 
         name = self.require_backend(spec.backend)
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        progress = None
-        expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or 0.0)
-        if reporter is not None and self.config.get_verbosity() > 0 and expected_s >= 10:
-            def progress(done: int, total: int) -> None:
-                reporter.write(f"\n  gpuslo: {nodeid}: {done}/{total} requests dispatched")
+        progress = LiveProgress.for_run(self.config, nodeid, spec)
         failure = None
         try:
             return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
@@ -255,32 +251,15 @@ class SloSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.summaries:
             return
-        from pytest_gpuslo.reports.terminal import summary_lines
+        from pytest_gpuslo.reports.terminal import section
 
         tr = terminalreporter
         tr.write_sep("=", "gpuslo: tail-latency SLOs")
-        machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in self.summaries}
-        for m in sorted(machines):
-            info = json.loads(m)
-            desc = ", ".join(f"{k}={v}" for k, v in info.items() if v not in (None, ""))
-            tr.write_line(f"device: {desc}")
-        seed = self.value("seed")
-        tr.write_line(f"seed: {seed if seed is not None else 'from each node id'}; "
-                      f"alpha {self.policy.alpha:g}; inconclusive -> {self.policy.inconclusive}")
-        for line in summary_lines(self.summaries, verbose=self.config.get_verbosity()):
+        policy = self.policy
+        for line in section(self.summaries, verbose=self.config.get_verbosity(), holm=self.holm(),
+                            alpha=policy.alpha, inconclusive=policy.inconclusive,
+                            seed=self.value("seed"), max_lag_fraction=policy.max_lag_fraction):
             tr.write_line(line)
-        holm = self.holm()
-        if len(holm) > 1:
-            sig = sum(1 for adj in holm.values() if adj <= self.policy.alpha)
-            tr.write_line(f"suite: {len(holm)} blocking claims (budget FAIL and baseline REGRESSED "
-                          f"directions), {sig} significant after Holm at FWER {self.policy.alpha:g}")
-            shown = [(c, a) for c, a in sorted(holm.items(), key=lambda kv: kv[1]) if a < 0.5][:10]
-            for claim, adj in shown:
-                mark = "significant" if adj <= self.policy.alpha else "not significant after Holm"
-                tr.write_line(f"  {adj:.3g}  {claim}  ({mark})")
-        for s in self.summaries:
-            if s.get("baseline_saved"):
-                tr.write_line(f"baseline {s['nodeid']}: {s['baseline_saved']}")
         for path in self.written:
             tr.write_line(f"gpuslo wrote {path}")
 
@@ -301,6 +280,54 @@ class SloSession:
             md = next(f for f in _reports.FORMATS if f.key == "md")
             with open(step, "a", encoding="utf-8") as fh:
                 fh.write(md.render(self.summaries, context))
+
+
+class LiveProgress:
+    """One live line per long SLO run, written through the terminal reporter with capturing
+    suspended, so it is never part of a test's captured output.
+
+    On a terminal the line updates in place about once a second (requests done, schedule lag,
+    recent p95); elsewhere (a CI log) ``-v`` prints it at each quarter of the run.
+    """
+
+    #: Runs expected to take less than this (seconds) show no progress.
+    MIN_SECONDS: Final = 5.0
+
+    def __init__(self, reporter: Any, capture: Any, nodeid: str, tty: bool) -> None:
+        self.reporter, self.capture, self.nodeid, self.tty = reporter, capture, nodeid, tty
+        self.shown = False
+        self.quarter = 0
+
+    @classmethod
+    def for_run(cls, config: pytest.Config, nodeid: str, spec: _spec.SloSpec) -> "LiveProgress | None":
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or hasattr(config, "workerinput"):
+            return None
+        expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or spec.max_duration_s or 0.0)
+        tty = bool(getattr(reporter, "isatty", False))
+        if expected_s < cls.MIN_SECONDS or not (tty or config.get_verbosity() > 0):
+            return None
+        return cls(reporter, config.pluginmanager.get_plugin("capturemanager"), nodeid, tty)
+
+    def __call__(self, p: Any) -> None:
+        from pytest_gpuslo.reports.view import fmt_ms
+
+        quarter = 4 * p.done // max(p.total, 1)
+        if not self.tty and quarter <= self.quarter:
+            return
+        self.quarter = quarter
+        text = (f"gpuslo {self.nodeid}: {p.done:,}/{p.total:,} requests, schedule lag p99 "
+                f"{fmt_ms(p.lag_p99_ms)} ms, recent p95 {fmt_ms(p.p95_ms)} ms")
+        suspended = getattr(self.capture, "global_and_fixture_disabled", None)
+        with suspended() if suspended is not None else contextlib.nullcontext():
+            if not self.tty:
+                self.reporter.write_line(text)
+            elif self.shown:
+                self.reporter.rewrite(text, erase=True)
+            else:
+                self.reporter.ensure_newline()
+                self.reporter.write(text, flush=True)
+            self.shown = True
 
 
 SESSION_KEY: Final = pytest.StashKey[SloSession]()

@@ -16,14 +16,16 @@ import numpy as np, pytest
 def pipe(slo_pipeline):
     return slo_pipeline(lambda d_in, d_out: np.multiply(d_in, 2, out=d_out), (1024,), (1024,), "float32")
 
-@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=2000, streams=2, backend="cpu")
+@pytest.mark.slo(p95_ms=5000, rate_hz=2000, requests=2000, streams=2, backend="cpu")
 def test_pipe(slo_request, pipe):
     pipe(slo_request, None)
 
-@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=2000, backend="cpu")
+@pytest.mark.slo(p95_ms=5000, rate_hz=2000, requests=2000, backend="cpu")
 def test_plain(slo_request):
     pass
 """
+#: Real threads (the report's CPU panels); budgets far above the work, so a busy machine changes
+#: no outcome this file asserts.
 PANELS_PER_TEST = 6  # five charts and the telemetry strip, each a chart or a "not measured" panel
 
 
