@@ -148,5 +148,8 @@ FLAGS: Final = (
            "Record or update the baselines of the SLO tests that ran", "", False),
     Option("no-baseline", "no_baseline", parse_bool,
            "Ignore stored baselines (absolute budgets only)", "", False),
+    Option("skip", "skip", parse_bool,
+           "Skip every SLO run (marked tests and slo_run) while keeping the slo marker registered, "
+           "e.g. for a quick run of the rest of a suite", "", False),
 )
 

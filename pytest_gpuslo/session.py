@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import inspect
 import json
 import os
+import unittest
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -156,7 +158,13 @@ class SloSession:
             pytest.fail(f"bad slo marker: {error}", pytrace=False)
         spec = item.stash.get(SPEC_KEY, None)
         if spec is not None:
+            self.skip_if_asked()
             self.require_backend(spec.backend)
+
+    def skip_if_asked(self) -> None:
+        """``--gpuslo-skip``: the marker stays registered, the SLO runs are skipped."""
+        if self.value("skip"):
+            pytest.skip("SLO run skipped (--gpuslo-skip)")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
@@ -166,7 +174,6 @@ class SloSession:
         function = pyfuncitem.obj
         names = list(inspect.signature(function).parameters)
         base = {name: pyfuncitem.funcargs[name] for name in names if name in pyfuncitem.funcargs}
-        payloads = pyfuncitem.funcargs.get("slo_payloads")
         wants_request = "slo_request" in base
 
         def body(req: "Request") -> None:
@@ -175,16 +182,41 @@ class SloSession:
             else:
                 function(**base)
 
-        result = self.run(spec, body, nodeid=pyfuncitem.nodeid, payloads=payloads)
-        attach(pyfuncitem, result)
-        self.enforce(result, pyfuncitem)
+        self.run_marked(pyfuncitem, spec, body)
         return True
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """A ``unittest.TestCase`` method runs through unittest, not ``pytest_pyfunc_call``: its
+        SLO run takes the method's place, with the method as the body (``setUp`` and ``tearDown``
+        run once, around the whole run, like fixtures)."""
+        spec = item.stash.get(SPEC_KEY, None)
+        if spec is None or not _is_unittest(item):
+            return (yield)
+        assert isinstance(item, pytest.Function)
+        method = item.obj
+
+        @functools.wraps(method)
+        def run_method_as_slo() -> None:
+            self.run_marked(item, spec, lambda req: method())
+
+        item.obj = run_method_as_slo  # unittest calls the item's obj as the test method
+        try:
+            return (yield)
+        finally:
+            item.obj = method
+
+    def run_marked(self, item: pytest.Function, spec: _spec.SloSpec, body: Callable[["Request"], Any]) -> None:
+        result = self.run(spec, body, nodeid=item.nodeid, payloads=item.funcargs.get("slo_payloads"))
+        attach(item, result)
+        self.enforce(result, item)
 
     def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, nodeid: str,
             payloads: Any = None) -> "SloResult":
         """Run one SLO measurement and decide it (shared by the marker and ``slo_run``)."""
         from pytest_gpuslo import runner
 
+        self.skip_if_asked()
         name = self.require_backend(spec.backend)
         progress = LiveProgress.for_run(self.config, nodeid, spec)
         failure = None
@@ -200,7 +232,14 @@ class SloSession:
         pytest.fail(failure, pytrace=False)
 
     def enforce(self, result: "SloResult", item: pytest.Item) -> None:
-        """Fail the test on FAIL; on INCONCLUSIVE fail or warn as the policy says."""
+        """Fail the test on FAIL; on INCONCLUSIVE fail or warn as the policy says.
+
+        ``--gpuslo-inconclusive`` decides what INCONCLUSIVE does, not a suite's blanket
+        ``filterwarnings = error``: the warning is issued past such filters, so it reaches the
+        user as the plugin's outcome rather than as a traceback from inside the plugin.  A filter
+        that names the plugin's warning class itself (``error::pytest_gpuslo.errors.GpuSloWarning``)
+        is a request to fail, and fails the test with the same message.
+        """
         from pytest_gpuslo.reports.terminal import failure_message
 
         assert result.verdict is not None
@@ -210,9 +249,14 @@ class SloSession:
         message = failure_message(result.summary())
         if outcome == "FAIL" or self.policy.inconclusive == "fail":
             pytest.fail(message, pytrace=False)
+        if _asked_to_raise(GpuSloWarning, message):
+            pytest.fail(f"{message}\n  (failed: a warning filter turns {GpuSloWarning.__name__} into an "
+                        f"error; --gpuslo-inconclusive=warn with no such filter only warns)", pytrace=False)
         _, lineno, _ = item.location
-        warnings.warn_explicit(GpuSloWarning(message), GpuSloWarning, filename=str(item.path),
-                               lineno=(lineno or 0) + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", GpuSloWarning)
+            warnings.warn_explicit(GpuSloWarning(message), GpuSloWarning, filename=str(item.path),
+                                   lineno=(lineno or 0) + 1)
 
     def device_list(self) -> list[str]:
         """The GPUs --gpuslo-devices hands to xdist workers, as CUDA_VISIBLE_DEVICES entries."""
@@ -328,6 +372,21 @@ class LiveProgress:
                 self.reporter.ensure_newline()
                 self.reporter.write(text, flush=True)
             self.shown = True
+
+
+def _is_unittest(item: pytest.Item) -> bool:
+    cls = getattr(item, "cls", None)
+    return isinstance(cls, type) and issubclass(cls, unittest.TestCase)
+
+
+def _asked_to_raise(category: type[Warning], message: str) -> bool:
+    """Whether the first warning filter that applies to ``category`` is an ``error`` filter that
+    names ``category`` (or a subclass of it) itself, not a blanket one for all warnings."""
+    for action, text, cat, _module, _lineno in warnings.filters:
+        if not issubclass(category, cat) or (text is not None and not text.match(message)):
+            continue
+        return action == "error" and issubclass(cat, category)
+    return False
 
 
 SESSION_KEY: Final = pytest.StashKey[SloSession]()

@@ -494,3 +494,127 @@ def test_progress_is_live_on_the_terminal_never_in_captured_output(simtester: py
         "*SLO FAIL*",
     ])
     assert "Captured stdout call" not in result.stdout.str()
+
+
+UNITTEST_SUITE = """
+import unittest
+import pytest
+from pytest_gpuslo.backends.virtual import work
+
+CALLS = []
+
+
+class TestRenderer(unittest.TestCase):
+    def setUp(self):
+        CALLS.append("setUp")
+
+    def tearDown(self):
+        CALLS.append("tearDown")
+
+    @pytest.mark.slo(p95_ms=50, rate_hz=200, requests=4000)
+    def test_render(self):
+        CALLS.append("body")
+        work(0.002)
+
+    @pytest.mark.slo(p95_ms=1, rate_hz=200, requests=400)
+    def test_too_slow(self):
+        work(0.003)
+
+
+def test_calls():
+    assert CALLS.count("body") == 4000 + 200
+    assert CALLS.count("setUp") == CALLS.count("tearDown") == 2
+"""
+
+
+def test_the_marker_on_a_unittest_method_runs_the_method_as_the_body(simtester: pytest.Pytester) -> None:
+    """unittest-style suites: the method is the body, once per request, between one setUp and one
+    tearDown; its verdict is enforced and it has its row in the summary."""
+    simtester.makepyfile(UNITTEST_SUITE)
+    result = simtester.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines([
+        "*SLO FAIL: *::TestRenderer::test_too_slow*",
+        "*::TestRenderer::test_too_slow *400 *FAIL: p95 * ms > 1 ms budget",
+        "*::TestRenderer::test_render *4,000 *PASS",
+    ])
+
+
+INCONCLUSIVE_SUITE = """
+import pytest
+
+@pytest.mark.slo(p99_ms=500, rate_hz=400, requests=200)
+def test_short(slo_request):
+    pass
+"""
+
+
+@pytest.mark.parametrize("base", ["UserWarning", "pytest.PytestWarning"])
+def test_inconclusive_is_the_plugins_outcome_under_filterwarnings_error(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, base: str) -> None:
+    """A suite with ``filterwarnings = error``: INCONCLUSIVE stays the plugin's own outcome (a
+    warning by default, a clean failure with --gpuslo-inconclusive=fail), never a traceback from
+    the warning filter, whatever the warning class derives from."""
+    import pytest_gpuslo.errors as errors
+    import pytest_gpuslo.session as session
+
+    cls = type("GpuSloWarning", (eval(base, {"pytest": pytest}),), {"__module__": errors.__name__})
+    monkeypatch.setattr(errors, "GpuSloWarning", cls)
+    monkeypatch.setattr(session, "GpuSloWarning", cls)
+    simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\n"
+                      "filterwarnings = error\n")
+    simtester.makepyfile(INCONCLUSIVE_SUITE)
+
+    warned = simtester.runpytest()
+    failed = simtester.runpytest("--gpuslo-inconclusive=fail")
+
+    warned.assert_outcomes(passed=1, warnings=1)
+    warned.stdout.fnmatch_lines(["*GpuSloWarning: SLO INCONCLUSIVE*"])
+    failed.assert_outcomes(failed=1)
+    failed.stdout.fnmatch_lines(["SLO INCONCLUSIVE: *::test_short"])
+    for run in (warned, failed):
+        assert "Traceback" not in run.stdout.str() and "session.py" not in run.stdout.str()
+
+
+def test_a_filter_naming_the_plugins_warning_fails_inconclusive_cleanly(simtester: pytest.Pytester) -> None:
+    """``error::pytest_gpuslo.errors.GpuSloWarning`` names the plugin's class: a request to fail
+    on INCONCLUSIVE, honoured with the plugin's message, not a traceback."""
+    simtester.makepyfile(INCONCLUSIVE_SUITE)
+    named = simtester.runpytest("-W", "error::pytest_gpuslo.errors.GpuSloWarning")
+
+    named.assert_outcomes(failed=1)
+    named.stdout.fnmatch_lines(["SLO INCONCLUSIVE: *::test_short", "*a warning filter turns GpuSloWarning into an error*"])
+    assert "Traceback" not in named.stdout.str()
+
+
+def test_a_suite_can_keep_the_marker_and_skip_the_slo_runs(simtester: pytest.Pytester) -> None:
+    """``-p no:gpuslo`` unloads the marker too: under --strict-markers collection fails, as the
+    README says.  ``--gpuslo-skip`` keeps it registered and skips marked tests and slo_run calls,
+    and ``-m "not slo"`` deselects the marked ones."""
+    simtester.makeini("[pytest]\naddopts = -p no:cacheprovider --strict-markers\ngpuslo_backend = virtual\n")
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=200, requests=1000)
+        def test_marked(slo_request):
+            pass
+
+        def test_explicit(slo_run):
+            slo_run(lambda req: None, p95_ms=50, rate_hz=200, requests=1000)
+
+        def test_plain():
+            pass
+        """
+    )
+    unloaded = simtester.runpytest_subprocess("-p", "no:gpuslo")
+    skipped = simtester.runpytest("--gpuslo-skip", "-rs")
+    deselected = simtester.runpytest("-m", "not slo")
+
+    assert unloaded.ret == pytest.ExitCode.INTERRUPTED
+    unloaded.stdout.fnmatch_lines(["*'slo' not found in `markers` configuration option*"])
+    skipped.assert_outcomes(passed=1, skipped=2)
+    skipped.stdout.fnmatch_lines(["*SLO run skipped (--gpuslo-skip)*"])
+    assert "gpuslo: tail-latency SLOs" not in skipped.stdout.str()
+    deselected.assert_outcomes(passed=2, deselected=1)
