@@ -385,7 +385,7 @@ def _asked_to_raise(category: type[Warning], message: str) -> bool:
     for action, text, cat, _module, _lineno in warnings.filters:
         if not issubclass(category, cat) or (text is not None and not text.match(message)):
             continue
-        return action == "error" and issubclass(cat, category)
+        return action == "error" and isinstance(cat, type) and issubclass(cat, category)
     return False
 
 
