@@ -148,6 +148,10 @@ FLAGS: Final = (
            "Record or update the baselines of the SLO tests that ran", "", False),
     Option("no-baseline", "no_baseline", parse_bool,
            "Ignore stored baselines (absolute budgets only)", "", False),
+    Option("suggest", "suggest", parse_bool,
+           "Run each SLO test once as a short pilot and print, per test, the observed percentiles, "
+           "the schedule-lag floor, the requests each percentile needs, suggested budgets, the run "
+           "time and a marker line to paste (no verdicts enforced, nothing saved)", "", False),
     Option("skip", "skip", parse_bool,
            "Skip every SLO run (marked tests and slo_run) while keeping the slo marker registered, "
            "e.g. for a quick run of the rest of a suite", "", False),

@@ -74,6 +74,9 @@ class SloSession:
         self.summaries: list[dict[str, Any]] = []
         self.written: list[str] = []
         self._resolved_backend: dict[str, str] = {}
+        #: --gpuslo-suggest: node id -> the suggestion of its pilot run (picked up by ``attach``).
+        self.suggestions: dict[str, dict[str, Any]] = {}
+        self._lag_floors: dict[tuple[str, float, int], float | None] = {}
 
     def value(self, key: str) -> Any:
         return self.settings[key][0]
@@ -209,7 +212,8 @@ class SloSession:
     def run_marked(self, item: pytest.Function, spec: _spec.SloSpec, body: Callable[["Request"], Any]) -> None:
         result = self.run(spec, body, nodeid=item.nodeid, payloads=item.funcargs.get("slo_payloads"))
         attach(item, result)
-        self.enforce(result, item)
+        if not self.value("suggest"):  # a pilot run has no verdict to enforce
+            self.enforce(result, item)
 
     def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, nodeid: str,
             payloads: Any = None) -> "SloResult":
@@ -221,6 +225,8 @@ class SloSession:
         progress = LiveProgress.for_run(self.config, nodeid, spec)
         failure = None
         try:
+            if self.value("suggest"):
+                return self.pilot(spec, body, backend_name=name, nodeid=nodeid, payloads=payloads)
             return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
                               nodeid=nodeid, payloads=payloads, progress=progress)
         except BackendUnavailable as exc:
@@ -230,6 +236,49 @@ class SloSession:
         except WorkloadError as exc:
             failure = f"{nodeid}: {exc}"
         pytest.fail(failure, pytrace=False)
+
+    def pilot(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, backend_name: str,
+              nodeid: str, payloads: Any) -> "SloResult":
+        """``--gpuslo-suggest``: a short run of the test (nothing saved, no verdict enforced) and
+        the lag floor at its rate, turned into a suggestion for its marker."""
+        import time
+
+        from pytest_gpuslo import arrivals, backends, runner, suggest
+
+        short = suggest.pilot_spec(spec)
+        schedule, warm = arrivals.plan(short)
+        floor = self.lag_floor(spec, backend_name)
+        with backends.hold(backend_name, spec.devices):
+            started = time.perf_counter()
+            result = runner.execute(short, body, backend=backends.load(backend_name), schedule=schedule,
+                                    warm=warm, payloads=payloads, nodeid=nodeid, policy=self.policy,
+                                    progress=LiveProgress.for_run(self.config, nodeid, short))
+            seconds = time.perf_counter() - started
+        policy = self.policy
+        self.suggestions[nodeid] = suggest.suggest(
+            spec, result.latency_ms, result.lag_ms, floor_lag_ms=floor, pilot_s=seconds,
+            achieved_hz=result.throughput_hz, failed=int(result.failed.sum()), alpha=policy.alpha,
+            max_lag_fraction=policy.max_lag_fraction, other_cpu_load=result.telemetry.get("other_cpu_load"),
+            cpus=result.telemetry.get("cpus"))
+        return result
+
+    def lag_floor(self, spec: _spec.SloSpec, backend_name: str) -> float | None:
+        """Schedule lag p99 of a no-op body at the test's rate and streams: the load generator's
+        own lateness on this machine (measured once per rate)."""
+        key = (backend_name, spec.rate_hz, spec.streams)
+        if key not in self._lag_floors:
+            import numpy as np
+
+            from pytest_gpuslo import arrivals, backends, suggest
+            from pytest_gpuslo.measurement import run_open_loop
+
+            idle = suggest.floor_spec(spec)
+            schedule, warm = arrivals.plan(idle)
+            data, _ = run_open_loop(schedule, backends.load(backend_name), lambda req: None,
+                                    lanes=spec.streams, timeout_s=spec.timeout_s)
+            lag = (data.dispatch_ns[warm:] - data.scheduled_ns[warm:]) / 1e6
+            self._lag_floors[key] = float(np.quantile(lag, 0.99)) if lag.size else None
+        return self._lag_floors[key]
 
     def enforce(self, result: "SloResult", item: pytest.Item) -> None:
         """Fail the test on FAIL; on INCONCLUSIVE fail or warn as the policy says.
@@ -298,6 +347,13 @@ class SloSession:
         from pytest_gpuslo.reports.terminal import section
 
         tr = terminalreporter
+        if self.value("suggest"):
+            from pytest_gpuslo.suggest import lines
+
+            tr.write_sep("=", "gpuslo: suggested budgets and sizes (one pilot run per SLO test)")
+            for line in lines(self.summaries):
+                tr.write_line(line)
+            return
         tr.write_sep("=", "gpuslo: tail-latency SLOs")
         policy = self.policy
         for line in section(self.summaries, verbose=self.config.get_verbosity(), holm=self.holm(),
@@ -402,6 +458,10 @@ def attach(item: pytest.Item, result: "SloResult") -> None:
     file (as a ``gpuslo`` property) and the terminal summary by one path.
     """
     summary = result.summary()
+    session = item.config.stash.get(SESSION_KEY, None)
+    suggestion = session.suggestions.pop(result.nodeid, None) if session is not None else None
+    if suggestion is not None:
+        summary["suggest"] = suggestion
     occupancy = item.stash.get(OCCUPANCY_KEY, None)
     if occupancy:
         summary["occupancy"] = occupancy

@@ -618,3 +618,35 @@ def test_a_suite_can_keep_the_marker_and_skip_the_slo_runs(simtester: pytest.Pyt
     skipped.stdout.fnmatch_lines(["*SLO run skipped (--gpuslo-skip)*"])
     assert "gpuslo: tail-latency SLOs" not in skipped.stdout.str()
     deselected.assert_outcomes(passed=2, deselected=1)
+
+
+def test_suggest_runs_a_pilot_per_slo_test_and_prints_what_to_write(simtester: pytest.Pytester) -> None:
+    """--gpuslo-suggest: each SLO test runs once as a short pilot (no verdict enforced, nothing
+    recorded), and the summary gives per test the observed percentiles, the lag floor, the
+    requests each percentile needs, budgets with headroom, run times and a marker to paste."""
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.mark.slo(p95_ms=1, p99_ms=2, rate_hz=200, streams=2)
+        def test_render(slo_request):
+            work(0.002 * (1 + slo_request.index % 3))
+        """
+    )
+    result = simtester.runpytest("--gpuslo-suggest")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "*gpuslo: suggested budgets and sizes (one pilot run per SLO test)*",
+        "test_suggest_runs_a_pilot_per_slo_test_and_prints_what_to_write.py::test_render",
+        "  pilot      1,000 requests at 200/s on 2 stream(s) in * s",
+        "  observed   p50 4 ms, p95 7.37 ms, p99 10 ms",
+        "  lag        schedule lag p99 0 ms (a no-op body at this rate: 0 ms): no budget is too tight *",
+        "  as marked  p95<=1 p99<=2, 20,000 requests: about 105 s per run",
+        "  p95        needs 4,000 requests (21 s); suggested budget 15 ms (2x observed; design effect 1.7)",
+        "  p99        needs 20,000 requests (105 s); suggested budget 25 ms (2x observed; design effect 4.1)",
+        "  paste      @pytest.mark.slo(p95_ms=15, p99_ms=25, rate_hz=200, streams=2, requests=20000)  # about 105 s per run here",
+    ])
+    assert "tail-latency SLOs" not in result.stdout.str()
+    assert not (simtester.path / ".gpuslo").exists()
