@@ -25,7 +25,8 @@ from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import SloSpec
 
-#: Where every run's results are kept for ``gpuslo accept``, inside the baseline folder.
+#: Where every run's results are kept for ``gpuslo accept``, inside the baseline folder (it holds
+#: its own .gitignore, so nothing needs adding to the project's).
 LAST = ".last"
 
 
@@ -126,6 +127,10 @@ def record(result: SloResult, settings: Settings) -> None:
     root = settings.root / settings.baseline_dir
     try:
         Store(root / LAST).save(base, replace=True, history=False)
+        ignore = root / LAST / ".gitignore"
+        if not ignore.exists():
+            # Like .pytest_cache: the last run's results are scratch, never committed.
+            ignore.write_text("# written by pytest-gpuslo: the last run's results, for gpuslo accept\n*\n")
     except OSError:
         pass
     if not settings.save:

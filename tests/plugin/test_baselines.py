@@ -36,6 +36,8 @@ def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pyte
 
     saved.assert_outcomes(passed=1)
     saved.stdout.fnmatch_lines(["baseline *::test_svc: created: .gpuslo/*test_svc*.json"])
+    # .last is scratch: it ignores itself in git, so a project has nothing to add to .gitignore.
+    assert (gputester.path / ".gpuslo" / ".last" / ".gitignore").read_text().splitlines()[-1] == "*"
     slower.assert_outcomes(failed=1)
     slower.stdout.fnmatch_lines(["*p95 vs baseline: REGRESSED*", "*REGRESSED*p95 vs baseline: p95 ratio*paired*"])
 
