@@ -298,12 +298,14 @@ class SloSession:
         message = failure_message(result.summary())
         if outcome == "FAIL" or self.policy.inconclusive == "fail":
             pytest.fail(message, pytrace=False)
-        if _asked_to_raise(GpuSloWarning, message):
+        action, named = _warning_filter(GpuSloWarning, message)
+        if named and action == "error":
             pytest.fail(f"{message}\n  (failed: a warning filter turns {GpuSloWarning.__name__} into an "
                         f"error; --gpuslo-inconclusive=warn with no such filter only warns)", pytrace=False)
         _, lineno, _ = item.location
         with warnings.catch_warnings():
-            warnings.simplefilter("always", GpuSloWarning)
+            if action == "error":  # a blanket filter for every warning: not about this outcome
+                warnings.simplefilter("always", GpuSloWarning)
             warnings.warn_explicit(GpuSloWarning(message), GpuSloWarning, filename=str(item.path),
                                    lineno=(lineno or 0) + 1)
 
@@ -435,14 +437,17 @@ def _is_unittest(item: pytest.Item) -> bool:
     return isinstance(cls, type) and issubclass(cls, unittest.TestCase)
 
 
-def _asked_to_raise(category: type[Warning], message: str) -> bool:
-    """Whether the first warning filter that applies to ``category`` is an ``error`` filter that
-    names ``category`` (or a subclass of it) itself, not a blanket one for all warnings."""
+def _warning_filter(category: type[Warning], message: str) -> tuple[str, bool]:
+    """The action of the first warning filter that applies to ``category`` and whether that filter
+    names ``category`` (or a subclass) itself rather than all warnings (``"default"``, False when
+    none applies)."""
     for action, text, cat, _module, _lineno in warnings.filters:
-        if not issubclass(category, cat) or (text is not None and not text.match(message)):
+        if not isinstance(cat, type) or not issubclass(category, cat):
             continue
-        return action == "error" and isinstance(cat, type) and issubclass(cat, category)
-    return False
+        if text is not None and not text.match(message):
+            continue
+        return action, issubclass(cat, category)
+    return "default", False
 
 
 SESSION_KEY: Final = pytest.StashKey[SloSession]()

@@ -579,9 +579,13 @@ def test_inconclusive_is_the_plugins_outcome_under_filterwarnings_error(
 
 def test_a_filter_naming_the_plugins_warning_fails_inconclusive_cleanly(simtester: pytest.Pytester) -> None:
     """``error::pytest_gpuslo.errors.GpuSloWarning`` names the plugin's class: a request to fail
-    on INCONCLUSIVE, honoured with the plugin's message, not a traceback."""
+    on INCONCLUSIVE, honoured with the plugin's message, not a traceback; ``ignore::`` for it is
+    honoured too."""
     simtester.makepyfile(INCONCLUSIVE_SUITE)
     named = simtester.runpytest("-W", "error::pytest_gpuslo.errors.GpuSloWarning")
+    ignored = simtester.runpytest("-W", "ignore::pytest_gpuslo.errors.GpuSloWarning")
+
+    ignored.assert_outcomes(passed=1, warnings=0)
 
     named.assert_outcomes(failed=1)
     named.stdout.fnmatch_lines(["SLO INCONCLUSIVE: *::test_short", "*a warning filter turns GpuSloWarning into an error*"])
