@@ -222,13 +222,13 @@ class SloSession:
 
         self.skip_if_asked()
         name = self.require_backend(spec.backend)
-        progress = LiveProgress.for_run(self.config, nodeid, spec)
         failure = None
         try:
             if self.value("suggest"):
                 return self.pilot(spec, body, backend_name=name, nodeid=nodeid, payloads=payloads)
             return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
-                              nodeid=nodeid, payloads=payloads, progress=progress)
+                              nodeid=nodeid, payloads=payloads,
+                              progress=LiveProgress.for_run(self.config, nodeid, spec))
         except BackendUnavailable as exc:
             pytest.skip(str(exc))
         except BaselineFormatError as exc:
@@ -247,8 +247,8 @@ class SloSession:
 
         short = suggest.pilot_spec(spec)
         schedule, warm = arrivals.plan(short)
-        floor = self.lag_floor(spec, backend_name)
         with backends.hold(backend_name, spec.devices):
+            floor = self.lag_floor(spec, backend_name)
             started = time.perf_counter()
             result = runner.execute(short, body, backend=backends.load(backend_name), schedule=schedule,
                                     warm=warm, payloads=payloads, nodeid=nodeid, policy=self.policy,
