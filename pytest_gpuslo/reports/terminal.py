@@ -58,6 +58,12 @@ def _count(n: int) -> str:
     return f"{n:,}"
 
 
+def _about(n: int) -> str:
+    """A request count to two significant figures, rounded up (24,922 -> 25,000)."""
+    scale = 10 ** max(0, len(str(n)) - 2)
+    return _count(-(-n // scale) * scale)
+
+
 def _claim_failed(check: dict[str, Any]) -> str:
     """One failed budget claim in words: ``p95 3.1 ms > 1 ms budget``."""
     if check.get("p") is not None and check.get("budget_ms") is not None:
@@ -108,7 +114,7 @@ def why(summary: dict[str, Any]) -> str:
                 continue
             if c.get("needed_n"):
                 need = max(int(c["needed_n"]), int(summary.get("n") or 0))
-                parts.append(f"{c['name']} needs ~{_count(need)} requests (ran {_count(int(summary.get('n') or 0))})")
+                parts.append(f"{c['name']} needs ~{_about(need)} requests (ran {_count(int(summary.get('n') or 0))})")
             elif not conditions and c.get("reason"):
                 parts.append(f"{c['name']}: {c['reason']}")
     if not parts:
