@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pytest_gpuslo.reports.view import budgets, change, fmt_ms, fmt_rate, label, ordered
+from pytest_gpuslo.reports.view import budgets, change, fmt_ms, fmt_rate, label, ordered, outcome
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool] | None = None) -> list[str]:
@@ -243,6 +243,9 @@ def section(summaries: Sequence[dict[str, Any]], *, verbose: int = 0, holm: dict
     lines.append(f"seed: {seed if seed is not None else 'from each node id'}; alpha {alpha:g} per claim; "
                  f"INCONCLUSIVE -> {'fail' if inconclusive == 'fail' else 'warning'}")
     lines += summary_lines(summaries, verbose=verbose, max_lag_fraction=max_lag_fraction)
+    if any(outcome(s) == "INCONCLUSIVE" for s in summaries):
+        lines.append("hint: pytest --gpuslo-suggest -m slo runs each SLO test briefly and suggests budgets and "
+                     "sizes this machine can decide")
     lines += holm_lines(summaries, holm or {}, alpha)
     for s in summaries:
         if s.get("baseline_saved"):
