@@ -32,10 +32,62 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     return worst
 
 
+#: Files pytest takes its configuration from, in its order, and the sections it reads in each;
+#: a file counts when it has one of them (pytest.ini always counts, even empty).
+_INI_FILES = (("pytest.ini", ("pytest",)), (".pytest.ini", ("pytest",)),
+              ("pyproject.toml", ("tool.pytest.ini_options", "tool.pytest")),
+              ("tox.ini", ("pytest",)), ("setup.cfg", ("tool:pytest",)))
+
+
+def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, str] | None:
+    """The ``key = value`` lines of the pytest section of one configuration file, or ``None`` when
+    the file does not configure pytest (all ``gpuslo_baseline_dir`` needs; no TOML arrays)."""
+    import re
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    values: dict[str, str] | None = {} if path.name in ("pytest.ini", ".pytest.ini") else None
+    inside = False
+    for line in text.splitlines():
+        head = re.match(r"\s*\[([^\]]+)\]\s*$", line)
+        if head:
+            inside = head.group(1).strip() in sections
+            if inside and values is None:
+                values = {}
+            continue
+        kv = re.match(r"\s*([A-Za-z_][\w.-]*)\s*[=:]\s*(.*?)\s*$", line)
+        if inside and kv and values is not None:
+            values[kv.group(1)] = kv.group(2).strip().strip("'\"")
+    return values
+
+
+def find_rootdir(start: Path) -> tuple[Path, str | None]:
+    """The rootdir pytest would use when run from ``start`` with no arguments (the first folder
+    upwards with a configuration file for pytest, else one with setup.py, else ``start``) and the
+    ``gpuslo_baseline_dir`` that file sets, if any."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        for name, sections in _INI_FILES:
+            values = _ini_section(folder / name, sections) if (folder / name).is_file() else None
+            if values is not None:
+                return folder, values.get("gpuslo_baseline_dir") or None
+    for folder in (start, *start.parents):
+        if (folder / "setup.py").is_file():
+            return folder, None
+    return start, None
+
+
 def _store(args: argparse.Namespace) -> Any:
+    """The baseline store: --dir as given, else the one pytest uses from this folder (its rootdir
+    and ini key gpuslo_baseline_dir, default .gpuslo), so the commands work from any subfolder."""
     from pytest_gpuslo.baseline import Store
 
-    return Store(Path(args.dir))
+    if args.dir is not None:
+        return Store(Path(args.dir))
+    root, configured = find_rootdir(Path.cwd())
+    return Store(root / (configured or ".gpuslo"))
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -100,6 +152,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
+    for given in (args.base, args.new):
+        if not Path(given).exists():
+            print(f"error: {given}: no such file or folder; give a baseline file (e.g. .gpuslo/<test>.json, "
+                  f"or .gpuslo/.last/<test>.json for the last run) or a folder of them")
+            return 2
     pairs = _pairs(Path(args.base), Path(args.new))
     if not pairs:
         print(f"nothing to compare: no file of {args.new} has a namesake in {args.base}")
@@ -179,8 +236,13 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     import datetime as dt
 
     store = _store(args)
+    if args.keep_runs is None and args.older_than is None:
+        print("nothing to prune: give --keep-runs N (runs kept per file) and/or --older-than DAYS")
+        return 2
     now = dt.datetime.now(dt.timezone.utc)
-    for path, b in store.all():
+    entries = store.all()
+    changed = 0
+    for path, b in entries:
         if isinstance(b, Exception):
             print(f"left alone (unreadable): {path.name}")
             continue
@@ -188,16 +250,20 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         age_days = 0 if age is None else age.days
         if args.older_than is not None and age_days > args.older_than:
             print(f"{'would remove' if args.dry_run else 'removed'} {path.name} ({age_days} days old)")
+            changed += 1
             if not args.dry_run:
                 path.unlink()
             continue
         if args.keep_runs is not None and len(b.runs) > args.keep_runs:
             print(f"{'would trim' if args.dry_run else 'trimmed'} {path.name}: {len(b.runs)} -> {args.keep_runs} runs")
+            changed += 1
             if not args.dry_run:
                 b.runs = b.runs[-args.keep_runs:]
                 store.rewrite(path, b)
+    verb = "would change" if args.dry_run else "changed"
+    print(f"{store.root}: {len(entries)} baseline file(s), {verb} {changed}"
+          + (" (dry run: nothing was changed)" if args.dry_run else ""))
     return 0
-
 
 def _cmd_capacity(args: argparse.Namespace) -> int:
     """The highest rate this machine's harness sustains on time, per backend and reference body."""
@@ -270,17 +336,67 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     return 1 if any((s.get("verdict") or {}).get("outcome") == "FAIL" for s in summaries) else 0
 
 
+#: Units that a CSV header can name, by suffix (``timestamp_ms``, ``t [us]``, ``gap (s)``).
+_HEADER_UNITS = ("ms", "us", "ns", "s")
+
+
+def _csv_header(path: str) -> list[str] | None:
+    """The cells of a CSV trace's header line (the first line, when it holds no digits)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for raw in fh:
+                text = raw.strip()
+                if not text or text.startswith("#"):
+                    continue
+                if any(ch.isdigit() for ch in text):
+                    return None
+                return [c.strip() for c in text.replace(";", ",").replace("\t", ",").split(",")]
+    except OSError:
+        return None
+    return None
+
+
+def _unit_of(name: str) -> str | None:
+    import re
+
+    match = re.search(r"(?:^|[_\s(\[])(ms|us|µs|ns|s|sec|seconds)[)\]]?$", name.strip().lower())
+    if not match:
+        return None
+    unit = match.group(1)
+    return {"µs": "us", "sec": "s", "seconds": "s"}.get(unit, unit)
+
+
 def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     """Rate, burstiness and the closest arrival process of a recorded trace."""
     from pytest_gpuslo.arrivals import describe
     from pytest_gpuslo.errors import InvalidArgument
 
+    header = None if args.file.endswith((".json", ".npy")) else _csv_header(args.file)
+    column: int
+    if args.column.isdigit():
+        column = int(args.column)
+    elif header is not None and args.column in header:
+        column = header.index(args.column)
+    else:
+        names = ", ".join(header) if header else "none (the file has no header line)"
+        print(f"error: --column {args.column}: no such column; give a 0-based index or one of the "
+              f"header's names: {names}", file=sys.stderr)
+        return 2
+    unit, unit_note = args.unit, "(from --unit)"
+    if unit is None:
+        named = _unit_of(header[column]) if header is not None and column < len(header) else None
+        unit, unit_note = (named, f"(from the header {header[column]!r})") if named and header else \
+            ("s", "(assumed: nothing names it; pass --unit ms, us or ns if it is not seconds)")
     try:
-        d = describe(args.file, unit=args.unit, kind=args.kind, column=args.column)
+        d = describe(args.file, unit=unit, kind=args.kind, column=column)
     except (InvalidArgument, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # The trace reader speaks the marker's language; here the fixes are command-line flags.
+        text = str(exc).replace("pass kind='intervals'", "pass --kind intervals").replace(
+            "set column= to", "set --column to")
+        print(f"error: {text}", file=sys.stderr)
         return 2
     print(f"trace        {d['path']}")
+    print(f"unit         {unit} {unit_note}")
     print(f"arrivals     {d['arrivals']} over {d['span_s']:.4g} s")
     print(f"rate         {d['rate_hz']:.4g} /s")
     print(f"cv of gaps   {d['cv']:.3g}  (1 = Poisson; above 1 bursty)")
@@ -291,6 +407,10 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
           + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
     print(f"closest      {d['closest']}")
     print(f"as a test    {d['marker']}")
+    minutes = 4000 / d["rate_hz"] / 60
+    if minutes > 10:
+        print(f"warning      at {d['rate_hz']:.4g}/s a p95 test (4,000 requests) takes {minutes:.0f} minutes: "
+              f"check the unit ({unit} {unit_note}), or give the marker a higher rate_hz")
     return 0
 
 
@@ -364,7 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_capacity)
 
     def store_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--dir", default=".gpuslo", help="baseline store (default: .gpuslo)")
+        sp.add_argument("--dir", default=None,
+                        help="baseline store (default: the one pytest uses from here: <rootdir>/.gpuslo, "
+                             "or the ini key gpuslo_baseline_dir)")
 
     p = sub.add_parser("arrivals", help="Arrival processes: describe a recorded trace",
                        description="Tools for arrival processes.")
@@ -375,9 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
                                     "windows, burst episodes and the closest parametric process, with "
                                     "the marker that replays such traffic.")
     d.add_argument("file")
-    d.add_argument("--unit", default="s", choices=["s", "ms", "us", "ns"], help="unit of the numbers")
-    d.add_argument("--kind", default="timestamps", choices=["timestamps", "intervals"])
-    d.add_argument("--column", type=int, default=0, help="CSV column holding the numbers")
+    d.add_argument("--unit", default=None, choices=["s", "ms", "us", "ns"],
+                   help="unit of the numbers (default: named by the CSV header, e.g. timestamp_ms, else s)")
+    d.add_argument("--kind", default="timestamps", choices=["timestamps", "intervals"],
+                   help="timestamps (default) or intervals (gaps between arrivals)")
+    d.add_argument("--column", default="0", help="CSV column holding the numbers: a 0-based index or a "
+                                                 "header name (default 0)")
     d.set_defaults(func=_cmd_arrivals_describe)
     p = sub.add_parser("show", help="List the baselines in a store with machine, runs, p95, age",
                        description="List every baseline file: test, machine, runs kept, requests, "
@@ -428,7 +553,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args))
+    try:
+        code = int(args.func(args))
+        sys.stdout.flush()  # inside the try: a reader gone before the last flush is not an error
+        return code
+    except BrokenPipeError:
+        # The reader went away (gpuslo ... | head): stop quietly, as other command-line tools do.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -246,7 +246,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                 f"the load generator fell behind: schedule lag p99 {lag_p99:.3g} ms exceeds "
                 f"{limit:.3g} ms"
                 + (f" ({policy.max_lag_fraction:.0%} of the tightest budget)" if tight else "")
-                + "; the offered load was not the promised one (see docs: GIL and dispatch)"
+                + "; the offered load was not the promised one (docs/architecture.md, 'The GIL and dispatch precision')"
             )
 
     disturbed = "" if policy.allow_disturbances or not m.disturbances else (

@@ -36,6 +36,25 @@ GRACE_S = 1.0
 DISPATCH_SWITCH_INTERVAL_S = 0.0005
 
 
+#: How often a run in progress is reported (host ns), at a moment with this much slack before the
+#: next deadline, so that reporting never makes the dispatcher late.
+PROGRESS_EVERY_NS = 1_000_000_000
+PROGRESS_SLACK_NS = 2_000_000
+#: Requests the running figures of a progress report are computed over (the most recent ones).
+PROGRESS_WINDOW = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A run in progress: requests dispatched, and the recent schedule lag and latency."""
+
+    done: int
+    total: int
+    #: schedule lag p99 and latency p95 of the most recent requests (ms; None before any).
+    lag_p99_ms: float | None
+    p95_ms: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class DispatchStats:
     """How well the dispatcher kept to the schedule."""
@@ -97,7 +116,7 @@ def run_open_loop(
     payloads: Callable[[int], Any] | None = None,
     clock: Clock | None = None,
     sleep: Callable[[float], None] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
     prime: bool = True,
     index_offset: int = 0,
 ) -> tuple[RunData, DispatchStats]:
@@ -139,7 +158,7 @@ def run_open_loop(
             init()
         stamps = [-1] * n
         submit = backend.submit
-        report_every = max(1, n // 20) if progress is not None else n + 1
+        next_report = (due[0] + PROGRESS_EVERY_NS) if progress is not None and n else None
         try:
             for i in range(n):
                 if rec.fatal is not None:
@@ -162,8 +181,12 @@ def run_open_loop(
                 submit(Request(i, schedule_ms[i], payloads(i + index_offset) if payloads else None, rec))
                 inside[0] = -1
                 dispatched = i + 1
-                if dispatched % report_every == 0 and progress is not None:
-                    progress(dispatched, n)
+                if next_report is not None and now >= next_report and (
+                        i + 1 == n or due[i + 1] - clock() > PROGRESS_SLACK_NS
+                        or now >= next_report + PROGRESS_EVERY_NS):
+                    assert progress is not None
+                    progress(_progress(rec, stamps, due, dispatched, n))
+                    next_report = clock() + PROGRESS_EVERY_NS
         finally:
             rec.dispatch_ns[:] = stamps
 
@@ -199,6 +222,19 @@ def run_open_loop(
     max_backlog = int(backlog.max()) if dispatched else 0
     data = RunData.from_recorder(rec, schedule, t0, timeout_s)
     return data, DispatchStats(max_backlog=max_backlog, switch_interval_s=sys.getswitchinterval())
+
+
+def _progress(rec: Recorder, stamps: list[int], due: list[int], done: int, n: int) -> Progress:
+    """The running figures over the last ``PROGRESS_WINDOW`` dispatched requests."""
+    lo = max(0, done - PROGRESS_WINDOW)
+    sent = np.asarray(stamps[lo:done], dtype=np.int64)
+    scheduled = np.asarray(due[lo:done], dtype=np.int64)
+    lag = (sent - scheduled) / 1e6
+    end = rec.end_ns[lo:done]
+    finished = end >= 0
+    latency = (end[finished] - scheduled[finished]) / 1e6
+    return Progress(done, n, float(np.quantile(lag, 0.99)) if lag.size else None,
+                    float(np.quantile(latency, 0.95)) if latency.size else None)
 
 
 def payload_picker(payloads: Any) -> Callable[[int], Any] | None:

@@ -154,5 +154,12 @@ FLAGS: Final = (
     Option("nvtx", "nvtx", parse_bool,
            "Wrap each request and stage in an NVTX range (request index, lane, stage) for Nsight "
            "Systems; off by default, no cost when off", "", False, bool),
+    Option("suggest", "suggest", parse_bool,
+           "Run each SLO test once as a short pilot and print, per test, the observed percentiles, "
+           "the schedule-lag floor, the requests each percentile needs, suggested budgets, the run "
+           "time and a marker line to paste (no verdicts enforced, nothing saved)", "", False, bool),
+    Option("skip", "skip", parse_bool,
+           "Skip every SLO run (marked tests and slo_run) while keeping the slo marker registered, "
+           "e.g. for a quick run of the rest of a suite", "", False, bool),
 )
 

@@ -20,12 +20,13 @@ import numpy.typing as npt
 from pytest_gpuslo import arrivals, backends, gate, series
 from pytest_gpuslo.backends import Backend
 from pytest_gpuslo.baseline import Baseline, Run, Store, differing_keys, now_iso
-from pytest_gpuslo.measurement import payload_picker, run_open_loop
+from pytest_gpuslo.measurement import Progress, payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import SloSpec
 
-#: Where every run's results are kept for ``gpuslo accept``, inside the baseline folder.
+#: Where every run's results are kept for ``gpuslo accept``, inside the baseline folder (it holds
+#: its own .gitignore, so nothing needs adding to the project's).
 LAST = ".last"
 
 
@@ -69,7 +70,7 @@ def baseline_for(settings: Settings, nodeid: str, machine: dict[str, Any], spec:
 
 def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
             schedule: npt.NDArray[np.int64], warm: int, payloads: Any = None, nodeid: str = "",
-            policy: gate.Policy | None = None, progress: Callable[[int, int], None] | None = None,
+            policy: gate.Policy | None = None, progress: Callable[[Progress], None] | None = None,
             baseline: gate.BaselineInput | None = None) -> SloResult:
     """Run ``schedule`` on ``backend`` look by look and decide each look with ``gate.decide``;
     stop at the first decisive one (``gate.look_plan``)."""
@@ -129,6 +130,10 @@ def record(result: SloResult, settings: Settings) -> None:
     root = settings.root / settings.baseline_dir
     try:
         Store(root / LAST).save(base, replace=True, history=False)
+        ignore = root / LAST / ".gitignore"
+        if not ignore.exists():
+            # Like .pytest_cache: the last run's results are scratch, never committed.
+            ignore.write_text("# written by pytest-gpuslo: the last run's results, for gpuslo accept\n*\n")
     except OSError:
         pass  # .last only feeds `gpuslo accept`; the save below reports a store that cannot be written
     if not settings.save:
@@ -161,7 +166,7 @@ def _shown(path: Path, root: Path) -> str:
 
 def run(spec: SloSpec, body: Callable[[Request], Any], *, backend_name: str, settings: Settings,
         nodeid: str, payloads: Any = None,
-        progress: Callable[[int, int], None] | None = None) -> SloResult:
+        progress: Callable[[Progress], None] | None = None) -> SloResult:
     """The whole path of one SLO test: plan, baseline, hold the devices, run, decide, record."""
     backend = backends.load(backend_name, nvtx=settings.nvtx)
     schedule, warm = arrivals.plan(spec)

@@ -12,10 +12,12 @@ pytest-xdist.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import inspect
 import json
 import os
+import unittest
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -89,6 +91,9 @@ class SloSession:
         self.unwritten: list[tuple[str, str, str]] = []
         self._resolved_backend: dict[str, str] = {}
         self._commit: list[str | None] = []
+        #: --gpuslo-suggest: node id -> the suggestion of its pilot run (picked up by ``attach``).
+        self.suggestions: dict[str, dict[str, Any]] = {}
+        self._lag_floors: dict[tuple[str, float, int], float | None] = {}
 
     def value(self, key: str) -> Any:
         return self.settings[key][0]
@@ -192,7 +197,13 @@ class SloSession:
             pytest.fail(f"bad slo marker: {error}", pytrace=False)
         spec = item.stash.get(SPEC_KEY, None)
         if spec is not None:
+            self.skip_if_asked()
             self.require_backend(spec.backend)
+
+    def skip_if_asked(self) -> None:
+        """``--gpuslo-skip``: the marker stays registered, the SLO runs are skipped."""
+        if self.value("skip"):
+            pytest.skip("SLO run skipped (--gpuslo-skip)")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
@@ -202,7 +213,6 @@ class SloSession:
         function = pyfuncitem.obj
         names = list(inspect.signature(function).parameters)
         base = {name: pyfuncitem.funcargs[name] for name in names if name in pyfuncitem.funcargs}
-        payloads = pyfuncitem.funcargs.get("slo_payloads")
         wants_request = "slo_request" in base
 
         def body(req: "Request") -> Any:
@@ -211,35 +221,108 @@ class SloSession:
                 return function(**{**base, "slo_request": req})
             return function(**base)
 
-        result = self.run(spec, body, nodeid=pyfuncitem.nodeid, payloads=payloads)
-        attach(pyfuncitem, result)
-        self.enforce(result, pyfuncitem)
+        self.run_marked(pyfuncitem, spec, body)
         return True
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """A ``unittest.TestCase`` method runs through unittest, not ``pytest_pyfunc_call``: its
+        SLO run takes the method's place, with the method as the body (``setUp`` and ``tearDown``
+        run once, around the whole run, like fixtures)."""
+        spec = item.stash.get(SPEC_KEY, None)
+        if spec is None or not _is_unittest(item):
+            return (yield)
+        assert isinstance(item, pytest.Function)
+        method = item.obj
+
+        @functools.wraps(method)
+        def run_method_as_slo() -> None:
+            self.run_marked(item, spec, lambda req: method())
+
+        item.obj = run_method_as_slo  # unittest calls the item's obj as the test method
+        try:
+            return (yield)
+        finally:
+            item.obj = method
+
+    def run_marked(self, item: pytest.Function, spec: _spec.SloSpec, body: Callable[["Request"], Any]) -> None:
+        result = self.run(spec, body, nodeid=item.nodeid, payloads=item.funcargs.get("slo_payloads"))
+        attach(item, result)
+        if not self.value("suggest"):  # a pilot run has no verdict to enforce
+            self.enforce(result, item)
 
     def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, nodeid: str,
             payloads: Any = None) -> "SloResult":
         """Run one SLO measurement and decide it (shared by the marker and ``slo_run``)."""
         from pytest_gpuslo import runner
 
+        self.skip_if_asked()
         name = self.require_backend(spec.backend)
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        progress = None
-        expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or 0.0)
-        if reporter is not None and self.config.get_verbosity() > 0 and expected_s >= 10:
-            def progress(done: int, total: int) -> None:
-                reporter.write(f"\n  gpuslo: {nodeid}: {done}/{total} requests dispatched")
         failure = None
         try:
+            if self.value("suggest"):
+                return self.pilot(spec, body, backend_name=name, nodeid=nodeid, payloads=payloads)
             return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
-                              nodeid=nodeid, payloads=payloads, progress=progress)
+                              nodeid=nodeid, payloads=payloads,
+                              progress=LiveProgress.for_run(self.config, nodeid, spec))
         except BackendUnavailable as exc:
             pytest.skip(str(exc))
         except (BaselineFormatError, WorkloadError, InvalidArgument) as exc:
             failure = f"{nodeid}: {exc}"
         pytest.fail(failure, pytrace=False)
 
+    def pilot(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, backend_name: str,
+              nodeid: str, payloads: Any) -> "SloResult":
+        """``--gpuslo-suggest``: a short run of the test (nothing saved, no verdict enforced) and
+        the lag floor at its rate, turned into a suggestion for its marker."""
+        import time
+
+        from pytest_gpuslo import arrivals, backends, runner, suggest
+
+        short = suggest.pilot_spec(spec)
+        schedule, warm = arrivals.plan(short)
+        with backends.hold(backend_name, spec.devices):
+            floor = self.lag_floor(spec, backend_name)
+            started = time.perf_counter()
+            result = runner.execute(short, body, backend=backends.load(backend_name), schedule=schedule,
+                                    warm=warm, payloads=payloads, nodeid=nodeid, policy=self.policy,
+                                    progress=LiveProgress.for_run(self.config, nodeid, short))
+            seconds = time.perf_counter() - started
+        policy = self.policy
+        self.suggestions[nodeid] = suggest.suggest(
+            spec, result.latency_ms, result.lag_ms, floor_lag_ms=floor, pilot_s=seconds,
+            achieved_hz=result.throughput_hz, failed=int(result.failed.sum()), alpha=policy.alpha,
+            max_lag_fraction=policy.max_lag_fraction, other_cpu_load=result.telemetry.get("other_cpu_load"),
+            cpus=result.telemetry.get("cpus"))
+        return result
+
+    def lag_floor(self, spec: _spec.SloSpec, backend_name: str) -> float | None:
+        """Schedule lag p99 of a no-op body at the test's rate and streams: the load generator's
+        own lateness on this machine (measured once per rate)."""
+        key = (backend_name, spec.rate_hz, spec.streams)
+        if key not in self._lag_floors:
+            import numpy as np
+
+            from pytest_gpuslo import arrivals, backends, suggest
+            from pytest_gpuslo.measurement import run_open_loop
+
+            idle = suggest.floor_spec(spec)
+            schedule, warm = arrivals.plan(idle)
+            data, _ = run_open_loop(schedule, backends.load(backend_name), lambda req: None,
+                                    lanes=spec.streams, timeout_s=spec.timeout_s)
+            lag = (data.dispatch_ns[warm:] - data.scheduled_ns[warm:]) / 1e6
+            self._lag_floors[key] = float(np.quantile(lag, 0.99)) if lag.size else None
+        return self._lag_floors[key]
+
     def enforce(self, result: "SloResult", item: pytest.Item) -> None:
-        """Fail the test on FAIL; on INCONCLUSIVE fail or warn as the policy says."""
+        """Fail the test on FAIL; on INCONCLUSIVE fail or warn as the policy says.
+
+        ``--gpuslo-inconclusive`` decides what INCONCLUSIVE does, not a suite's blanket
+        ``filterwarnings = error``: the warning is issued past such filters, so it reaches the
+        user as the plugin's outcome rather than as a traceback from inside the plugin.  A filter
+        that names the plugin's warning class itself (``error::pytest_gpuslo.errors.GpuSloWarning``)
+        is a request to fail, and fails the test with the same message.
+        """
         from pytest_gpuslo.reports.terminal import failure_message
 
         assert result.verdict is not None
@@ -249,9 +332,16 @@ class SloSession:
         message = failure_message(result.summary())
         if outcome == "FAIL" or self.policy.inconclusive == "fail":
             pytest.fail(message, pytrace=False)
+        action, named = _warning_filter(GpuSloWarning, message)
+        if named and action == "error":
+            pytest.fail(f"{message}\n  (failed: a warning filter turns {GpuSloWarning.__name__} into an "
+                        f"error; --gpuslo-inconclusive=warn with no such filter only warns)", pytrace=False)
         _, lineno, _ = item.location
-        warnings.warn_explicit(GpuSloWarning(message), GpuSloWarning, filename=str(item.path),
-                               lineno=(lineno or 0) + 1)
+        with warnings.catch_warnings():
+            if action == "error":  # a blanket filter for every warning: not about this outcome
+                warnings.simplefilter("always", GpuSloWarning)
+            warnings.warn_explicit(GpuSloWarning(message), GpuSloWarning, filename=str(item.path),
+                                   lineno=(lineno or 0) + 1)
 
     def device_list(self) -> list[str]:
         """The GPUs --gpuslo-devices hands to xdist workers, as CUDA_VISIBLE_DEVICES entries."""
@@ -290,32 +380,22 @@ class SloSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.summaries:
             return
-        from pytest_gpuslo.reports.terminal import summary_lines
+        from pytest_gpuslo.reports.terminal import section
 
         tr = terminalreporter
+        if self.value("suggest"):
+            from pytest_gpuslo.suggest import lines
+
+            tr.write_sep("=", "gpuslo: suggested budgets and sizes (one pilot run per SLO test)")
+            for line in lines(self.summaries):
+                tr.write_line(line)
+            return
         tr.write_sep("=", "gpuslo: tail-latency SLOs")
-        machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in self.summaries}
-        for m in sorted(machines):
-            info = json.loads(m)
-            desc = ", ".join(f"{k}={v}" for k, v in info.items() if v not in (None, ""))
-            tr.write_line(f"device: {desc}")
-        seed = self.value("seed")
-        tr.write_line(f"seed: {seed if seed is not None else 'from each node id'}; "
-                      f"alpha {self.policy.alpha:g}; inconclusive -> {self.policy.inconclusive}")
-        for line in summary_lines(self.summaries, verbose=self.config.get_verbosity()):
+        policy = self.policy
+        for line in section(self.summaries, verbose=self.config.get_verbosity(), holm=self.holm(),
+                            alpha=policy.alpha, inconclusive=policy.inconclusive,
+                            seed=self.value("seed"), max_lag_fraction=policy.max_lag_fraction):
             tr.write_line(line)
-        holm = self.holm()
-        if len(holm) > 1:
-            sig = sum(1 for adj in holm.values() if adj <= self.policy.alpha)
-            tr.write_line(f"suite: {len(holm)} blocking claims (budget FAIL and baseline REGRESSED "
-                          f"directions), {sig} significant after Holm at FWER {self.policy.alpha:g}")
-            shown = [(c, a) for c, a in sorted(holm.items(), key=lambda kv: kv[1]) if a < 0.5][:10]
-            for claim, adj in shown:
-                mark = "significant" if adj <= self.policy.alpha else "not significant after Holm"
-                tr.write_line(f"  {adj:.3g}  {claim}  ({mark})")
-        for s in self.summaries:
-            if s.get("baseline_saved"):
-                tr.write_line(f"baseline {s['nodeid']}: {s['baseline_saved']}")
         for path in self.written:
             tr.write_line(f"gpuslo wrote {path}")
         for option, path, why in self.unwritten:
@@ -357,6 +437,72 @@ class SloSession:
             self.unwritten.append((option, path, f"rendering it raised {type(exc).__name__}: {exc}"))
 
 
+class LiveProgress:
+    """One live line per long SLO run, written through the terminal reporter with capturing
+    suspended, so it is never part of a test's captured output.
+
+    On a terminal the line updates in place about once a second (requests done, schedule lag,
+    recent p95); elsewhere (a CI log) ``-v`` prints it at each quarter of the run.
+    """
+
+    #: Runs expected to take less than this (seconds) show no progress.
+    MIN_SECONDS: Final = 5.0
+
+    def __init__(self, reporter: Any, capture: Any, nodeid: str, tty: bool) -> None:
+        self.reporter, self.capture, self.nodeid, self.tty = reporter, capture, nodeid, tty
+        self.shown = False
+        self.quarter = 0
+
+    @classmethod
+    def for_run(cls, config: pytest.Config, nodeid: str, spec: _spec.SloSpec) -> "LiveProgress | None":
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or hasattr(config, "workerinput"):
+            return None
+        expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or spec.max_duration_s or 0.0)
+        tty = bool(getattr(reporter, "isatty", False))
+        if expected_s < cls.MIN_SECONDS or not (tty or config.get_verbosity() > 0):
+            return None
+        return cls(reporter, config.pluginmanager.get_plugin("capturemanager"), nodeid, tty)
+
+    def __call__(self, p: Any) -> None:
+        from pytest_gpuslo.reports.view import fmt_ms
+
+        quarter = 4 * p.done // max(p.total, 1)
+        if not self.tty and quarter <= self.quarter:
+            return
+        self.quarter = quarter
+        text = (f"gpuslo {self.nodeid}: {p.done:,}/{p.total:,} requests, schedule lag p99 "
+                f"{fmt_ms(p.lag_p99_ms)} ms, recent p95 {fmt_ms(p.p95_ms)} ms")
+        suspended = getattr(self.capture, "global_and_fixture_disabled", None)
+        with suspended() if suspended is not None else contextlib.nullcontext():
+            if not self.tty:
+                self.reporter.write_line(text)
+            elif self.shown:
+                self.reporter.rewrite(text, erase=True)
+            else:
+                self.reporter.ensure_newline()
+                self.reporter.write(text, flush=True)
+            self.shown = True
+
+
+def _is_unittest(item: pytest.Item) -> bool:
+    cls = getattr(item, "cls", None)
+    return isinstance(cls, type) and issubclass(cls, unittest.TestCase)
+
+
+def _warning_filter(category: type[Warning], message: str) -> tuple[str, bool]:
+    """The action of the first warning filter that applies to ``category`` and whether that filter
+    names ``category`` (or a subclass) itself rather than all warnings (``"default"``, False when
+    none applies)."""
+    for action, text, cat, _module, _lineno in warnings.filters:
+        if not isinstance(cat, type) or not issubclass(category, cat):
+            continue
+        if text is not None and not text.match(message):
+            continue
+        return action, issubclass(cat, category)
+    return "default", False
+
+
 SESSION_KEY: Final = pytest.StashKey[SloSession]()
 SPEC_KEY: Final = pytest.StashKey[_spec.SloSpec]()
 ERROR_KEY: Final = pytest.StashKey[str]()
@@ -370,6 +516,10 @@ def attach(item: pytest.Item, result: "SloResult") -> None:
     file (as a ``gpuslo`` property) and the terminal summary by one path.
     """
     summary = result.summary()
+    session = item.config.stash.get(SESSION_KEY, None)
+    suggestion = session.suggestions.pop(result.nodeid, None) if session is not None else None
+    if suggestion is not None:
+        summary["suggest"] = suggestion
     occupancy = item.stash.get(OCCUPANCY_KEY, None)
     if occupancy:
         summary["occupancy"] = occupancy

@@ -53,6 +53,31 @@ def torch_dtype(torch: Any, dtype: Any) -> Any:
     return getattr(torch, dtype if isinstance(dtype, str) and hasattr(torch, dtype) else str(np.dtype(dtype)))
 
 
+def _cpu_times() -> tuple[float, float, float] | None:
+    """(CPU seconds busy on the whole machine, this process's CPU seconds, wall seconds), or
+    ``None`` where ``/proc/stat`` is missing (not Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    own = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system, time.monotonic()
+
+
+def other_cpu_load(before: tuple[float, float, float] | None,
+                   after: tuple[float, float, float] | None) -> float | None:
+    """CPUs kept busy by other processes between two ``_cpu_times`` samples, on average."""
+    if before is None or after is None or after[2] - before[2] < 0.2:
+        return None
+    others = (after[0] - before[0]) - (after[1] - before[1])
+    return max(0.0, others / (after[2] - before[2]))
+
+
 def probe() -> str | None:
     """The CPU backend runs everywhere."""
     return None
@@ -99,6 +124,7 @@ class Backend(BaseBackend):
         self._running: list[int] = []
 
     def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
+        self._cpu_start = _cpu_times()
         self._recorder = recorder
         self._body = body
         self._running = [-1] * lanes
@@ -183,6 +209,12 @@ class Backend(BaseBackend):
         for t in self._threads:
             t.join(timeout=0.5)
         self._threads.clear()
+
+    def telemetry(self) -> dict[str, Any]:
+        """How busy other processes kept the CPUs during the run: CPU timings need a quiet
+        machine, and the summary says when it was not."""
+        load = other_cpu_load(getattr(self, "_cpu_start", None), _cpu_times())
+        return {} if load is None else {"other_cpu_load": round(load, 2), "cpus": os.cpu_count()}
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -8,10 +8,11 @@ measured in this process, results that came back from an xdist worker and result
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pytest_gpuslo.reports.view import budgets, fmt_ms, fmt_rate, label, ordered
+from pytest_gpuslo.reports.view import budgets, change, fmt_ms, fmt_rate, label, ordered, outcome
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool] | None = None) -> list[str]:
@@ -28,43 +29,143 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[
     return [line(header)] + [line(r) for r in rows]
 
 
-def _short(nodeid: str, width: int = 48) -> str:
-    return nodeid if len(nodeid) <= width else "..." + nodeid[-(width - 3):]
+def short_id(nodeid: str, width: int = 64) -> str:
+    """A long test id without the middle of its folder path (``tests/…/test_x.py::test_y``): the
+    file name and the test's own name are always kept."""
+    path, sep, rest = nodeid.partition("::")
+    parts = path.split("/")
+    if len(nodeid) <= width or len(parts) <= 2:
+        return nodeid
+    head, dirs, name = parts[0], parts[1:-1], parts[-1]
+    while dirs and len("/".join([head, "…", *dirs, name]) + sep + rest) > width:
+        dirs = dirs[1:]
+    return "/".join([head, "…", *dirs, name]) + sep + rest
 
 
 def _bounded(summary: dict[str, Any], name: str) -> str:
+    """``0.685 (<0.749)``: the measured percentile and, where it has a budget, its upper
+    confidence bound (``(<?)``: too few requests above it to bound it)."""
     value = summary["latency_ms"].get(name)
     verdict = summary.get("verdict") or {}
     for check in verdict.get("checks", []):
         if check.get("p") is not None and label(check["p"]) == name:
             hi = check.get("upper_ms")
-            return f"{fmt_ms(value)} (<{fmt_ms(hi)})" if hi is not None else f"{fmt_ms(value)} (<inf)"
+            return f"{fmt_ms(value)} (<{fmt_ms(hi) if hi is not None else '?'})"
     return fmt_ms(value)
 
 
-def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> list[str]:
-    """The terminal summary: one row per SLO test, failures first; ``verbose`` adds claims and stages."""
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _about(n: int) -> str:
+    """A request count to two significant figures, rounded up (24,922 -> 25,000)."""
+    scale = 10 ** max(0, len(str(n)) - 2)
+    return _count(-(-n // scale) * scale)
+
+
+def _claim_failed(check: dict[str, Any]) -> str:
+    """One failed budget claim in words: ``p95 3.1 ms > 1 ms budget``."""
+    if check.get("p") is not None and check.get("budget_ms") is not None:
+        est = check.get("estimate_ms")
+        return f"{label(check['p'])} {fmt_ms(est)} ms > {check['budget_ms']:g} ms budget"
+    return f"{check['name']}: {check.get('reason') or check.get('detail', '')}"
+
+
+def _load_words(summary: dict[str, Any]) -> str:
+    tel = summary.get("telemetry") or {}
+    other, cpus = tel.get("other_cpu_load"), tel.get("cpus")
+    if other is None or not cpus:
+        return ""
+    return f"; other processes kept {other:.1f} of {cpus} CPUs busy"
+
+
+#: Words for the codes of ``verdict.conditions`` (what went wrong with the run itself).
+CONDITIONS = {
+    "generator_late": "the load generator fell behind (lag p99 {lag} ms{load})",
+    "disturbed": "the machine was disturbed during the run",
+    "nonstationary": "the run drifted between its halves (lengthen warm-up or the run)",
+}
+
+
+def why(summary: dict[str, Any]) -> str:
+    """The verdict and its reason in a few words, from the verdict's fields (not its wording):
+    ``FAIL: p95 3.1 ms > 1 ms budget``, ``FAIL: p95 +16% vs baseline (REGRESSED)``,
+    ``INCONCLUSIVE: p99 needs ~26,000 requests (ran 4,000)``."""
+    v = summary.get("verdict") or {}
+    outcome = str(v.get("outcome", "?"))
+    if outcome == "PASS":
+        return "PASS"
+    checks, base = v.get("checks", []), v.get("baseline", [])
+    parts: list[str] = []
+    if outcome == "FAIL":
+        parts += [_claim_failed(c) for c in checks if c.get("outcome") == "FAIL"]
+        for b in base:
+            if b.get("outcome") == "REGRESSED":
+                ratio = b.get("ratio")
+                change_ = f" {ratio - 1:+.0%}" if ratio is not None else ""
+                parts.append(f"{b['name'].split()[0]}{change_} vs baseline (REGRESSED)")
+    else:
+        lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))
+        conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
+        parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
+        for c in checks:
+            if c.get("outcome") != "INCONCLUSIVE":
+                continue
+            if c.get("needed_n"):
+                need = max(int(c["needed_n"]), int(summary.get("n") or 0))
+                parts.append(f"{c['name']} needs ~{_about(need)} requests (ran {_count(int(summary.get('n') or 0))})")
+            elif not conditions and c.get("reason"):
+                parts.append(f"{c['name']}: {c['reason']}")
+    if not parts:
+        parts = [str(r) for r in v.get("reasons", [])[:1]]
+    return f"{outcome}: " + "; ".join(parts) if parts else outcome
+
+
+def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[str]:
+    """What the table's figures mean; every sentence true of every row."""
+    lag_rule = (f"above {max_lag_fraction:.0%} of the tightest budget" if max_lag_fraction
+                else "when too large for the budget")
+    lines = [
+        "0.685 (<0.749): the measured percentile (<the upper end of its confidence interval), for budgeted",
+        "  percentiles; (<?): too few requests above it to bound it. verdict: the gate's decision and its",
+        "  main reason; every reason is listed under the table.",
+        f"lag p99 ms: how late the load generator sent its requests; {lag_rule} it makes",
+        "  latency claims INCONCLUSIVE (a busy machine, or a body holding the GIL).",
+        "vs baseline: the change of each budgeted percentile against the stored run; REGRESSED fails the test.",
+    ]
+    if verbose > 0:
+        lines += [
+            "design effect: how much queueing makes neighbouring requests alike; n requests weigh as",
+            "  n / design effect independent ones, which sets how many requests a verdict needs.",
+        ]
+    return lines
+
+
+def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
+                  max_lag_fraction: float | None = None) -> list[str]:
+    """The terminal summary: one row per SLO test, failures first, each with its reason in words;
+    ``verbose`` adds the claims' evidence and the stages."""
     ordered_ = ordered(summaries)
-    header = ["test", "n", "offered", "achieved", "p50 ms", "p95 ms", "p99 ms", "budget ms",
-              "lag p99", "verdict"]
+    header = ["test", "n", "p50 ms", "p95 ms", "p99 ms", "budget ms", "lag p99 ms", "vs baseline",
+              "verdict"]
     rows = []
     for s in ordered_:
-        verdict = (s.get("verdict") or {}).get("outcome", "-")
         rows.append([
-            _short(s["nodeid"]), str(s["n"]), fmt_rate(s.get("offered_hz")),
-            fmt_rate(s.get("throughput_hz")),
-            _bounded(s, "p50"), _bounded(s, "p95"), _bounded(s, "p99"), budgets(s),
-            fmt_ms(s["lag_ms"].get("p99")), verdict,
+            short_id(s["nodeid"]), _count(int(s["n"])), _bounded(s, "p50"), _bounded(s, "p95"),
+            _bounded(s, "p99"), budgets(s), fmt_ms((s.get("lag_ms") or {}).get("p99")),
+            change(s, band=verbose > 0), why(s),
         ])
-    lines = table(header, rows, [False, True, True, True, True, True, True, False, True, False])
-    lines.append("(x) after a percentile: its upper confidence bound; a claim passes when that "
-                 "bound is under budget.")
+    lines = table(header, rows, [False, True, True, True, True, False, True, False, False])
+    lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction)
     for s in ordered_:
         v = s.get("verdict") or {}
         detail: list[str] = []
         if v.get("outcome") != "PASS":
             detail += [f"    {r}" for r in v.get("reasons", [])]
         if verbose > 0:
+            detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
+                          f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}")
             detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])]
             detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}; {b['reason']}"
                        for b in v.get("baseline", [])]
@@ -86,6 +187,69 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0) -> l
         if detail:
             lines.append(f"  {s['nodeid']}:")
             lines.extend(detail)
+    return lines
+
+
+def busy_line(summaries: Sequence[dict[str, Any]]) -> str | None:
+    """Say so when other processes kept the CPUs busy during the runs: CPU timings need a quiet
+    machine (``None`` when they were quiet or nobody measured)."""
+    loads = [(tel["other_cpu_load"], tel.get("cpus") or 0) for s in summaries
+             for tel in [s.get("telemetry") or {}] if tel.get("other_cpu_load") is not None]
+    if not loads:
+        return None
+    other, cpus = max(loads)
+    if other < max(0.5, cpus / 4):
+        return None
+    return (f"machine: busy, other processes kept up to {other:.1f} of {cpus} CPUs busy during these runs; "
+            f"CPU timings need a quiet machine")
+
+
+def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alpha: float) -> list[str]:
+    """Which failed claims still fail when the whole suite's chance of a false alarm is held at
+    ``alpha`` (Holm's method over every claim that can fail a test), in words; nothing when no
+    claim failed or the suite has a single claim."""
+    failed = []
+    for s in summaries:
+        v = s.get("verdict") or {}
+        for c in (*v.get("checks", []), *v.get("baseline", [])):
+            key = f"{s['nodeid']} {c['name']}"
+            if c.get("outcome") in ("FAIL", "REGRESSED") and key in holm:
+                failed.append((holm[key], key))
+    if len(holm) < 2 or not failed:
+        return []
+    lines = [f"suite: {len(holm)} claims could fail a test, {len(failed)} failed at alpha {alpha:g} each;",
+             f"  with the chance of any false alarm among all {len(holm)} held at {alpha:g} (Holm's method):"]
+    for adj, key in sorted(failed):
+        if adj <= alpha:
+            lines.append(f"  still fails     {key} (adjusted p {adj:.2g})")
+        else:
+            lines.append(f"  could be chance {key} (adjusted p {adj:.2g} > {alpha:g}): rerun it before "
+                         f"blaming the change")
+    return lines
+
+
+def section(summaries: Sequence[dict[str, Any]], *, verbose: int = 0, holm: dict[str, float] | None = None,
+            alpha: float = 0.01, inconclusive: str = "warn", seed: int | None = None,
+            max_lag_fraction: float | None = None) -> list[str]:
+    """Everything under the ``gpuslo: tail-latency SLOs`` rule of the terminal summary."""
+    lines = []
+    machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in summaries}
+    for m in sorted(machines):
+        desc = ", ".join(f"{k}={v}" for k, v in json.loads(m).items() if v not in (None, ""))
+        lines.append(f"device: {desc}")
+    busy = busy_line(summaries)
+    if busy:
+        lines.append(busy)
+    lines.append(f"seed: {seed if seed is not None else 'from each node id'}; alpha {alpha:g} per claim; "
+                 f"INCONCLUSIVE -> {'fail' if inconclusive == 'fail' else 'warning'}")
+    lines += summary_lines(summaries, verbose=verbose, max_lag_fraction=max_lag_fraction)
+    if any(outcome(s) == "INCONCLUSIVE" for s in summaries):
+        lines.append("hint: pytest --gpuslo-suggest -m slo runs each SLO test briefly and suggests budgets and "
+                     "sizes this machine can decide")
+    lines += holm_lines(summaries, holm or {}, alpha)
+    for s in summaries:
+        if s.get("baseline_saved"):
+            lines.append(f"baseline {s['nodeid']}: {s['baseline_saved']}")
     return lines
 
 

@@ -78,9 +78,10 @@ def fmt_headroom(summary: dict[str, Any]) -> str:
     return "-" if h is None else f"{h:.2f}x"
 
 
-def change(summary: dict[str, Any], *, named: bool = True) -> str:
+def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) -> str:
     """The change against the baseline, one part per compared percentile:
-    ``p95 +12.0% [+8.0%, +16.0%] REGRESSED``; ``no baseline`` when there was none."""
+    ``p95 +12.0% [+8.0%, +16.0%] REGRESSED`` (``band=False`` leaves out the interval);
+    ``no baseline`` when there was none."""
     parts = []
     for b in (summary.get("verdict") or {}).get("baseline", []):
         ratio, ci = b.get("ratio"), b.get("ci") or [None, None]
@@ -89,7 +90,7 @@ def change(summary: dict[str, Any], *, named: bool = True) -> str:
         elif ratio is None:
             parts.append(b["outcome"].lower())
         else:
-            band = f" [{ci[0] - 1:+.1%}, {ci[1] - 1:+.1%}]" if ci[0] is not None else ""
+            interval = f" [{ci[0] - 1:+.1%}, {ci[1] - 1:+.1%}]" if band and ci[0] is not None else ""
             name = f"{b['name'].split()[0]} " if named else ""
-            parts.append(f"{name}{ratio - 1:+.1%}{band} {b['outcome']}")
+            parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
     return "; ".join(parts) or "no baseline"

@@ -9,15 +9,6 @@ from pathlib import Path
 
 import pytest
 
-SLOW_OR_FAST = """
-import os, time, pytest
-
-@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=4000, streams=4, backend="cpu")
-def test_svc(slo_request):
-    time.sleep(float(os.environ.get("SVC_S", "0.0002")))
-"""
-
-
 SLOW_OR_FAST_VIRTUAL = """
 import os, pytest
 from pytest_gpuslo.backends.virtual import work
@@ -45,22 +36,27 @@ def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pyte
 
     saved.assert_outcomes(passed=1)
     saved.stdout.fnmatch_lines(["baseline *::test_svc: created: .gpuslo/*test_svc*.json"])
+    # .last is scratch: it ignores itself in git, so a project has nothing to add to .gitignore.
+    assert (gputester.path / ".gpuslo" / ".last" / ".gitignore").read_text().splitlines()[-1] == "*"
     slower.assert_outcomes(failed=1)
     slower.stdout.fnmatch_lines(["*p95 vs baseline: REGRESSED*", "*REGRESSED*p95 vs baseline: p95 ratio*paired*"])
 
 
-def test_no_baseline_option_ignores_the_store(gputester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    """--gpuslo-no-baseline checks the absolute budget only."""
-    gputester.makepyfile(SLOW_OR_FAST)
-    gputester.runpytest("--gpuslo-save")
+def test_no_baseline_option_ignores_the_store(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--gpuslo-no-baseline checks the absolute budget only: the slower run that the stored
+    baseline fails passes on its budget."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     monkeypatch.setenv("SVC_S", "0.001")
 
-    gputester.runpytest("--gpuslo-no-baseline").assert_outcomes(passed=1)
+    simtester.runpytest().assert_outcomes(failed=1)
+    simtester.runpytest("--gpuslo-no-baseline").assert_outcomes(passed=1)
 
 
-def test_corrupt_baseline_fails_the_test_with_file_and_fix(gputester: pytest.Pytester) -> None:
+def test_corrupt_baseline_fails_the_test_with_file_and_fix(simtester: pytest.Pytester) -> None:
     """A truncated file is named, with what to do; it is left as it was."""
-    gputester.makepyfile(SLOW_OR_FAST)
+    gputester = simtester
+    gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     gputester.runpytest("--gpuslo-save")
     (path,) = (gputester.path / ".gpuslo").glob("*.json")
     path.write_text(path.read_text()[:200])
@@ -71,12 +67,13 @@ def test_corrupt_baseline_fails_the_test_with_file_and_fix(gputester: pytest.Pyt
     assert len(path.read_text()) == 200
 
 
-def test_reports_json_markdown_step_summary_and_benchmark_export(gputester: pytest.Pytester,
+def test_reports_json_markdown_step_summary_and_benchmark_export(simtester: pytest.Pytester,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """All report files are written once, and the pytest-benchmark export loads in its compare."""
+    gputester = simtester
     step = gputester.path / "step.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
-    gputester.makepyfile(SLOW_OR_FAST)
+    gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     result = gputester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md", "--gpuslo-benchmark-json=b.json")
 
     result.assert_outcomes(passed=1)
@@ -148,6 +145,29 @@ def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
     assert accepted.returncode == 0 and "updated (2 runs)" in accepted.stdout
     assert pruned.returncode == 0 and "2 -> 1 runs" in pruned.stdout
     assert shown_bad.returncode == 1 and "UNREADABLE" in shown_bad.stdout
+
+
+def test_accept_refuses_a_run_that_save_refused(simtester: pytest.Pytester) -> None:
+    """One rule for both doors: a run whose requests failed is not saved by --gpuslo-save, and
+    ``gpuslo accept`` does not promote it from .last either."""
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=400, requests=1000)
+        def test_flaky(slo_request):
+            if slo_request.index % 100 == 7:
+                raise RuntimeError("one request in a hundred fails")
+        """
+    )
+    saved = simtester.runpytest("--gpuslo-save")
+    accepted = gpuslo("accept", cwd=simtester.path)
+
+    saved.assert_outcomes(passed=1)
+    saved.stdout.fnmatch_lines(["baseline *::test_flaky: not saved: requests failed or timed out"])
+    assert accepted.returncode == 1
+    assert "test_flaky: not accepted: requests failed or timed out" in accepted.stdout
+    assert not list((simtester.path / ".gpuslo").glob("*.json"))
 
 
 def test_cli_help_is_complete() -> None:

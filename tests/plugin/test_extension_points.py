@@ -44,7 +44,7 @@ def test_a_backend_is_a_module_and_a_registry_line(gputester: pytest.Pytester) -
 
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["device: backend=virtual, cpu=virtual time",
-                                 "*test_on_virtual  4000*  0  PASS"])
+                                 "*test_on_virtual  4,000 *  0  no baseline  PASS"])
 
 
 def test_an_arrival_process_is_a_module_and_a_registry_line(simtester: pytest.Pytester) -> None:

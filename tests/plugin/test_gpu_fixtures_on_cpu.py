@@ -6,7 +6,8 @@ import pytest
 
 
 def test_pipeline_runs_on_cpu_with_stage_and_overlap_report(gputester: pytest.Pytester) -> None:
-    """slo_pipeline on the CPU backend times h2d/compute/d2h and reports an overlap figure."""
+    """slo_pipeline on the CPU backend times h2d/compute/d2h and reports an overlap figure.  (Real
+    threads; the budget is far above the work, so no verdict depends on the machine's load.)"""
     gputester.makepyfile(
         """
         import numpy as np, pytest
@@ -16,7 +17,7 @@ def test_pipeline_runs_on_cpu_with_stage_and_overlap_report(gputester: pytest.Py
             return slo_pipeline(lambda d_in, d_out: np.multiply(d_in, 2, out=d_out),
                                 (1024,), (1024,), "float32")
 
-        @pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=400, streams=2)
+        @pytest.mark.slo(p95_ms=5000, rate_hz=2000, requests=400, streams=2)
         def test_pipe(slo_request, pipe):
             out = pipe(slo_request, np.full(1024, slo_request.index, np.float32))
             assert out[0] == 2 * slo_request.index
@@ -46,7 +47,8 @@ def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
     """slo_batcher puts a batcher in front of a step; 16 lanes feed it; batches really form.
 
     (With 4 lanes each blocked ~2 ms per request, 2,000/s is the lanes' own capacity: an unstable
-    queue that failed this test about one run in ten.)"""
+    queue that failed this test about one run in ten.  The budget is far above the work: what is
+    checked is the batching and its stages, never a verdict that a busy machine could change.)"""
     gputester.makepyfile(
         """
         import time, pytest
@@ -62,7 +64,7 @@ def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
         def model(slo_batcher):
             return slo_batcher(step, max_size=16, max_wait_ms=2.0, target_size=4)
 
-        @pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=1000, streams=16, backend="cpu")
+        @pytest.mark.slo(p95_ms=5000, rate_hz=2000, requests=1000, streams=16, backend="cpu")
         def test_batched(slo_request, model):
             assert model(slo_request.index, timeout=5, request=slo_request, stage="model") == 2 * slo_request.index
 
@@ -78,18 +80,20 @@ def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
 
 def test_staged_service_reports_queue_and_service_per_stage(gputester: pytest.Pytester) -> None:
     """A pre-processing pool, a batcher and a post step: each stage's queue and service times are
-    reported, so the stage that holds the tail is visible."""
+    reported, so the stage that holds the tail is visible.  (Real threads: the pool's 5 ms sleeps
+    against the model's 0.2 ms leave a 25x margin that no scheduler delay closes; the budget is far
+    above the work.)"""
     gputester.makepyfile(
         """
         import time, pytest
         from pytest_gpuslo.batching import AdaptiveBatcher, Stage, StagedService
 
         def tokenize(text):
-            time.sleep(0.002)  # the "cheap" pre-processor: 2 ms on a 2-worker pool
+            time.sleep(0.005)  # the "cheap" pre-processor: 5 ms on a 2-worker pool
             return len(text)
 
         def model(batch):
-            time.sleep(0.0005)
+            time.sleep(0.0002)
             return [n * 2 for n in batch]
 
         @pytest.fixture
@@ -100,7 +104,7 @@ def test_staged_service_reports_queue_and_service_per_stage(gputester: pytest.Py
             yield s
             s.close()
 
-        @pytest.mark.slo(p95_ms=500, rate_hz=800, requests=800, streams=8, backend="cpu")
+        @pytest.mark.slo(p95_ms=5000, rate_hz=250, requests=500, streams=8, backend="cpu")
         def test_service(slo_request, service):
             assert service("abcd", request=slo_request) == 9
         """
@@ -145,7 +149,7 @@ def test_graph_replay_runs_the_body_eagerly_on_the_cpu_backend(gputester: pytest
             assert replay.captured is False
             return replay
 
-        @pytest.mark.slo(p95_ms=500, rate_hz=500, requests=200, streams=2, backend="cpu")
+        @pytest.mark.slo(p95_ms=5000, rate_hz=500, requests=200, streams=2, backend="cpu")
         def test_replayed(slo_request, step):
             step(slo_request)
 

@@ -111,37 +111,41 @@ def test_latency_is_charged_from_the_schedule_not_the_dispatch() -> None:
     assert np.allclose(result.latency_ms, result.lag_ms + 1.0)
 
 
-def test_cpu_backend_agrees_with_lindley_within_dispatch_overheads() -> None:
+def test_cpu_backend_charges_at_least_the_queueing_the_dispatches_imply() -> None:
     """One real lane, a sleeping body, Poisson arrivals at utilisation ~0.6, 600 requests.
 
-    The residual between measured latency and Lindley (computed from the same schedule and the
-    measured service times) is dispatch lag plus the lane's hand-off; both are tens of microseconds
-    on an idle machine.  The tolerance (median 0.5 ms, mean 1 ms) is loose enough for a busy 2-core
-    CI runner yet far below what coordinated omission would cause: charging from the start of
-    service would lose the queueing wait, whose mean here is about 3 ms.
+    Whatever the machine's load, a FIFO lane starts a request no earlier than its dispatch and
+    the previous request's end, so each measured latency (from the *scheduled* arrival) is at
+    least the Lindley sojourn time computed from the actual dispatches and service times, plus
+    the dispatcher's own lateness.  Coordinated omission (charging from the start of service)
+    would break this bound by the queueing wait.  How close the two are on a quiet machine is a
+    timing figure: benchmarks/dispatch.py measures it (docs/validation.md).
     """
     rng = arrivals.make_rngs(11)["arrivals"]
     sched = arrivals.Poisson(200).schedule(n=600, rng=rng)
     data, _ = run_open_loop(sched, CpuBackend(), lambda r: time.sleep(0.003), lanes=1, timeout_s=10)
     result = make_result(sched, data)
     service_ns = (data.end_ns - data.start_ns).astype(float)
-    expected_ms = lindley(sched.astype(float), service_ns) / 1e6
-    residual = result.latency_ms - expected_ms
-    wait_ms = expected_ms - service_ns / 1e6
+    dispatched_ns = data.dispatch_ns.astype(float)
+    floor_ms = (lindley(dispatched_ns, service_ns) + (dispatched_ns - sched)) / 1e6
+    wait_ms = (data.start_ns - data.scheduled_ns) / 1e6
 
-    assert np.median(np.abs(residual)) < 0.5
-    assert np.mean(np.abs(residual)) < 1.0
-    assert wait_ms.mean() > 1.0  # the check has teeth: queueing is several times the tolerance
+    assert np.all(data.start_ns >= data.dispatch_ns) and np.all(data.dispatch_ns >= data.scheduled_ns)
+    assert np.all(data.start_ns[1:] >= data.end_ns[:-1])  # one lane: first in, first out
+    assert np.all(result.latency_ms >= floor_ms - 1e-6)
+    assert np.allclose(result.latency_ms, wait_ms + service_ns / 1e6)
+    assert wait_ms.max() > 0  # the bound has teeth: requests did queue
 
 
 def test_cpu_lanes_run_in_parallel_for_gil_releasing_bodies() -> None:
-    """Four lanes, a 20 ms sleeping body, 40 arrivals at once: about 10 x 20 ms, not 40 x 20 ms."""
+    """Four lanes, a 20 ms sleeping body, 40 arrivals at once: the lanes overlap in time (a
+    serialised body would never have two requests running at once) and all four are used."""
     sched = np.zeros(40, dtype=np.int64)
-    t = time.perf_counter()
     data, _ = run_open_loop(sched, CpuBackend(), lambda r: time.sleep(0.02), lanes=4, timeout_s=10)
-    elapsed = time.perf_counter() - t
+    events = sorted([(int(t), 1) for t in data.start_ns] + [(int(t), -1) for t in data.end_ns])
+    running = np.cumsum([step for _, step in events])
 
-    assert elapsed < 0.6
+    assert running.max() >= 2
     assert set(data.lane.tolist()) == {0, 1, 2, 3}
 
 
@@ -162,7 +166,7 @@ def test_errors_and_hung_bodies_are_bounded_and_counted() -> None:
     release.set()
     result = make_result(sched, data)
 
-    assert elapsed < 3.0
+    assert elapsed < 8.0  # timeout 0.2 s + 1 s grace, with room for a busy machine; a hang is 30 s
     assert result.failed[3] and "ValueError: boom at 3" in (data.first_error or "")
     assert result.timed_out[5]
     assert np.all(result.latency_ms[[3, 5]] >= 200.0)
@@ -186,10 +190,9 @@ class InlineServer(SimulatedServer):
         self.ticks.append(until_ns)
 
     def submit(self, req: Request) -> None:
-        now = time.perf_counter_ns()
-        self.rec.start_ns[req.index] = now
+        self.rec.start_ns[req.index] = self.clock()
         self.body(req)
-        self.rec.end_ns[req.index] = time.perf_counter_ns()
+        self.rec.end_ns[req.index] = self.clock() + 1
         self.rec.complete_one()
 
 
@@ -208,25 +211,30 @@ def test_a_body_that_blocks_the_launching_thread_is_given_up_with_its_place() ->
     elapsed = time.perf_counter() - t
     release.set()
 
-    assert elapsed < 2.0
+    assert elapsed < 8.0  # timeout 0.3 s, with room for a busy machine; a hang would be 30 s
     assert "stuck_here" in str(info.value)  # the stack of the stuck thread
     assert "gpuslo-dispatch" == backend.initialised_on
 
 
 def test_backend_chores_run_only_where_the_schedule_leaves_a_millisecond() -> None:
-    """tick() is offered before deadlines >= 1 ms away (200/s: each one), never at 20,000/s."""
+    """tick() is offered before deadlines >= 1 ms away (200/s: each one), never at 20,000/s.
+    (Virtual clock: on the real one a late dispatcher has less slack, and fewer ticks.)"""
     slow, fast = InlineServer(), InlineServer()
+    for server in (slow, fast):
+        server.clock = VirtualClock()  # type: ignore[assignment]
+        server.sleep = server.clock.sleep  # type: ignore[attr-defined]
 
     run_open_loop(arrivals.Constant(200).schedule(n=10), slow, lambda r: None, lanes=1, timeout_s=1)
     data, _ = run_open_loop(arrivals.Constant(20_000).schedule(n=200), fast, lambda r: None, lanes=1, timeout_s=1)
 
-    assert len(slow.ticks) >= 9
-    assert len(fast.ticks) <= 1  # only the first deadline, 2 ms after the start, leaves slack
+    assert len(slow.ticks) == 10
+    assert len(fast.ticks) == 1  # only the first deadline, 2 ms after the start, leaves slack
     assert np.all(data.end_ns > 0)
 
 
 def test_stage_times_are_recorded_per_request() -> None:
-    """req.stage(name) times a named part on the host clock."""
+    """req.stage(name) times a named part on the host clock: at least the 2 ms it sleeps, and
+    inside the request's own start and end."""
 
     def body(req: Request) -> None:
         with req.stage("prep"):
@@ -235,9 +243,11 @@ def test_stage_times_are_recorded_per_request() -> None:
     sched = arrivals.Constant(500).schedule(n=20)
     data, _ = run_open_loop(sched, CpuBackend(), body, lanes=2, timeout_s=5)
     stage = make_result(sched, data).stages["prep"]
+    times = data.stages["prep"]
 
     assert 20 == stage.n
-    assert 1.5 < stage.p50_ms < 20
+    assert np.all(times.end_ns - times.begin_ns >= 2_000_000)
+    assert np.all(times.begin_ns >= data.start_ns) and np.all(times.end_ns <= data.end_ns)
 
 
 @pytest.mark.parametrize(

@@ -110,3 +110,67 @@ def test_markdown_escapes_a_pipe_in_a_test_id() -> None:
     assert len(re.findall(r"(?<!\\)\|", row)) == 8
     assert "`tests/test_svc.py::test_mode[a\\|b]`" in row
     assert files.md_code("a`b") == "``a`b``" and files.md_cell("x\ny|z") == "x y\\|z"
+
+
+def _claim(p: float, budget: float, outcome: str, *, est: float, upper: float | None, **extra: object) -> dict:
+    name = f"p{round(p * 100)}<={budget:g}ms"
+    return {"name": name, "outcome": outcome, "detail": f"{name} detail", "reason": extra.pop("reason", ""),
+            "p": p, "budget_ms": budget, "estimate_ms": est, "upper_ms": upper, "p_fail": extra.pop("p_fail", 0.9),
+            "needed_n": extra.pop("needed_n", None), **extra}
+
+
+def _row(nodeid: str, outcome: str, checks: list, *, baseline: list | None = None, conditions: tuple = (),
+         reasons: tuple = (), lag: float = 0.2, n: int = 4000, telemetry: dict | None = None) -> dict:
+    return {"nodeid": nodeid, "n": n, "warmup": n // 20, "machine": {"backend": "cpu", "cpu": "Xeon"},
+            "spec": {"budgets_ms": {f"p{round(c['p'] * 100)}": c["budget_ms"] for c in checks},
+                     "throughput_hz": None},
+            "latency_ms": {"p50": 1.2, "p95": checks[0]["estimate_ms"], "p99": 9.87}, "lag_ms": {"p99": lag},
+            "telemetry": telemetry or {},
+            "verdict": {"outcome": outcome, "reasons": list(reasons), "checks": checks,
+                        "baseline": baseline or [], "conditions": list(conditions)}}
+
+
+SUITE = [
+    _row("tests/test_svc.py::test_tokenize", "PASS", [_claim(0.95, 20, "PASS", est=0.414, upper=0.423)],
+         baseline=[{"name": "p95 vs baseline", "outcome": "OK", "ratio": 1.004, "ci": [0.99, 1.02],
+                    "p_regress": 0.7, "detail": "", "reason": ""}]),
+    _row("tests/test_svc.py::test_score", "FAIL", [_claim(0.95, 25, "PASS", est=3.25, upper=3.4)],
+         baseline=[{"name": "p95 vs baseline", "outcome": "REGRESSED", "ratio": 1.16, "ci": [1.08, 1.24],
+                    "p_regress": 0.004, "detail": "", "reason": "p95 is +16.0%"}],
+         reasons=("p95 vs baseline: REGRESSED: p95 is +16.0%",)),
+    _row("tests/test_svc.py::test_slow", "FAIL", [_claim(0.95, 1, "FAIL", est=6.68, upper=9.47, p_fail=1e-9,
+                                                        reason="every one of 7 blocks over budget")],
+         reasons=("p95<=1ms: every one of 7 blocks over budget",)),
+    _row("tests/test_svc.py::test_p99_short", "INCONCLUSIVE",
+         [_claim(0.99, 40, "INCONCLUSIVE", est=14.6, upper=None, needed_n=26000, reason="too few")],
+         reasons=("p99<=40ms: too few effective samples",)),
+    _row("tests/deep/folder/of/the/suite/test_a_long_module_name.py::TestRenderer::test_renders_unicode[cp1252]",
+         "INCONCLUSIVE", [_claim(0.95, 50, "INCONCLUSIVE", est=14.6, upper=18.9, p_fail=0.001,
+                                reason="the load generator fell behind")],
+         conditions=("generator_late",), lag=15.2, telemetry={"other_cpu_load": 1.8, "cpus": 2},
+         reasons=("the load generator fell behind: schedule lag p99 15.2 ms exceeds 2.5 ms",)),
+]
+
+
+def test_terminal_summary_matches_golden() -> None:
+    """One row per test, worst first, full test ids; each verdict with its reason in words, the
+    baseline column always there, a legend true of every row, a busy machine said once, and the
+    suite-wide (Holm) view naming only the claims that failed."""
+    from pytest_gpuslo.gate import suite_holm
+
+    lines = terminal.section(SUITE, holm=suite_holm(SUITE), alpha=0.01, max_lag_fraction=0.05)
+
+    assert (GOLDEN / "terminal.txt").read_text() == "\n".join(lines) + "\n"
+
+
+def test_holm_never_calls_an_undecided_claim_significant() -> None:
+    """An INCONCLUSIVE test's claim with a tiny p-value is not listed; a failing one whose
+    adjusted p-value is over alpha is called possibly chance, and is still a failure."""
+    from pytest_gpuslo.gate import suite_holm
+
+    text = "\n".join(terminal.holm_lines(SUITE, suite_holm(SUITE), 0.01))
+
+    assert "test_renders_unicode" not in text
+    assert "still fails     tests/test_svc.py::test_slow p95<=1ms" in text
+    assert "could be chance tests/test_svc.py::test_score p95 vs baseline" in text
+    assert "significant" not in text

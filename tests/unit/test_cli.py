@@ -1,0 +1,124 @@
+"""The gpuslo command line where a newcomer first meets it: traces described in their own unit,
+columns by name, a store found from any subfolder, prune that says what it would do, and errors
+that name the fix (no pytest run: files are written directly)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pytest_gpuslo.baseline import Baseline, Run, Store, now_iso
+from pytest_gpuslo.cli import find_rootdir, main
+from pytest_gpuslo.spec import resolve, validate_marker
+
+
+@pytest.fixture
+def trace_ms(tmp_path: Path) -> Path:
+    """5,000 Poisson arrivals at about 900/s, as a CSV of millisecond timestamps with a header."""
+    gaps = np.random.default_rng(1).exponential(1.09, 5000)
+    path = tmp_path / "traffic.csv"
+    path.write_text("timestamp_ms,size\n" + "".join(f"{t:.3f},12\n" for t in np.cumsum(gaps)))
+    return path
+
+
+def test_describe_takes_the_unit_from_the_header_and_a_column_by_name(trace_ms: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["arrivals", "describe", str(trace_ms), "--column", "timestamp_ms"]) == 0
+    out = capsys.readouterr().out
+
+    assert "unit         ms (from the header 'timestamp_ms')" in out
+    rate = float(next(ln for ln in out.splitlines() if ln.startswith("rate")).split()[1])
+    assert 850 < rate < 1000
+    assert "warning" not in out
+
+
+def test_describe_warns_when_the_unit_makes_the_test_impossibly_long(trace_ms: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Seconds forced on millisecond data: 0.9 requests/s, and a warning that 4,000 take an hour."""
+    assert main(["arrivals", "describe", str(trace_ms), "--unit", "s"]) == 0
+    out = capsys.readouterr().out
+
+    assert "warning      at 0.9" in out and "minutes: check the unit (s (from --unit))" in out
+
+
+def test_describe_errors_name_the_command_line_fix(tmp_path: Path, trace_ms: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    unsorted = tmp_path / "unsorted.csv"
+    unsorted.write_text("t\n3\n1\n2\n")
+
+    assert main(["arrivals", "describe", str(unsorted)]) == 2
+    backwards = capsys.readouterr().err
+    assert main(["arrivals", "describe", str(trace_ms), "--column", "latency"]) == 2
+    no_column = capsys.readouterr().err
+
+    assert "pass --kind intervals if it holds gaps" in backwards and "kind=" not in backwards
+    assert "--column latency: no such column" in no_column and "timestamp_ms, size" in no_column
+
+
+def test_describe_piped_into_head_stops_quietly(trace_ms: Path) -> None:
+    """The reader closing the pipe early is no error: no BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "pytest_gpuslo", "arrivals", "describe", str(trace_ms)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+
+    assert proc.wait() == 0 and "BrokenPipeError" not in err
+
+
+def _store_one(root: Path) -> Path:
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid="tests/test_a.py::test_a")
+    lat = np.linspace(1.0, 3.0, 1000)
+    base = Baseline("tests/test_a.py::test_a", spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
+                    [Run(lat, now_iso()), Run(lat, now_iso()), Run(lat, now_iso())])
+    path, _ = Store(root).save(base, replace=True)
+    return path
+
+
+def test_show_finds_the_store_from_a_subfolder_as_pytest_finds_its_rootdir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """From tests/unit/, gpuslo show reads <rootdir>/.gpuslo, or the folder gpuslo_baseline_dir
+    names in the file that made the rootdir."""
+    (tmp_path / "tests" / "unit").mkdir(parents=True)
+    (tmp_path / "tox.ini").write_text("[tox]\nenvlist = py\n")  # no [pytest] section: not pytest's
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.pytest.ini_options]\n"
+                                             "gpuslo_baseline_dir = \"perf/baselines\"\n")
+    _store_one(tmp_path / "perf" / "baselines")
+    monkeypatch.chdir(tmp_path / "tests" / "unit")
+
+    assert find_rootdir(Path.cwd()) == (tmp_path, "perf/baselines")
+    assert main(["show"]) == 0
+    assert "tests/test_a.py::test_a" in capsys.readouterr().out
+
+
+def test_prune_dry_run_says_what_it_would_do_and_changes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    path = _store_one(tmp_path / ".gpuslo")
+    before = path.read_text()
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["prune", "--dry-run"]) == 2
+    nothing = capsys.readouterr().out
+    assert main(["prune", "--dry-run", "--keep-runs", "1"]) == 0
+    dry = capsys.readouterr().out
+    assert main(["prune", "--dry-run", "--keep-runs", "5"]) == 0
+    none_needed = capsys.readouterr().out
+
+    assert "give --keep-runs N" in nothing
+    assert "would trim" in dry and "3 -> 1 runs" in dry and "would change 1 (dry run: nothing was changed)" in dry
+    assert "1 baseline file(s), would change 0" in none_needed
+    assert path.read_text() == before
+
+
+def test_compare_on_a_missing_file_says_what_to_give(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    existing = _store_one(tmp_path / ".gpuslo")
+
+    assert main(["compare", str(existing), str(tmp_path / "missing.json")]) == 2
+    out = capsys.readouterr().out
+
+    assert "missing.json: no such file or folder; give a baseline file" in out and "git" not in out

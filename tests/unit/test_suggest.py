@@ -1,0 +1,82 @@
+"""The first-run helper's arithmetic: budgets with headroom that clear the lag rule, the requests
+each percentile needs, run times and the marker line (pure, no runs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pytest_gpuslo import suggest
+from pytest_gpuslo.spec import resolve, validate_marker
+
+
+def spec_of(**marker: object):  # type: ignore[no-untyped-def]
+    return resolve(validate_marker((), marker, "t"), nodeid="t")
+
+
+def latencies(n: int = 4000, seed: int = 3) -> np.ndarray:
+    return np.random.default_rng(seed).lognormal(np.log(2.0), 0.4, n)  # ms: p95 about 3.9
+
+
+def test_budgets_have_headroom_over_the_observed_percentiles_and_round_up() -> None:
+    """On a quiet machine (tiny lag) each budget is the next round number over 2x the observed
+    percentile, a higher percentile never gets a smaller one, and the marker line pastes as is."""
+    spec = spec_of(p95_ms=3, p99_ms=4, rate_hz=200, streams=2)
+    lat = latencies()
+    g = suggest.suggest(spec, lat, np.full(lat.size, 0.05), floor_lag_ms=0.04, pilot_s=20.0, achieved_hz=200.0)
+    rows = {r["label"]: r for r in g["rows"]}
+
+    p95, p99 = np.quantile(lat, [0.95, 0.99])
+    assert rows["p95"]["budget_ms"] == suggest.nice_ceil(2 * p95) and rows["p95"]["bound_by"] == "latency"
+    assert rows["p99"]["budget_ms"] >= rows["p95"]["budget_ms"]
+    assert (rows["p95"]["needed_n"], rows["p99"]["needed_n"]) >= (4000, 20000)
+    assert g["requests"] == rows["p99"]["needed_n"]
+    assert g["seconds"] == g["requests"] * 1.05 / 200
+    assert g["marker"] == (f"@pytest.mark.slo(p95_ms={rows['p95']['budget_ms']:g}, "
+                           f"p99_ms={rows['p99']['budget_ms']:g}, rate_hz=200, streams=2, "
+                           f"requests={g['requests']})")
+    assert g["planned_n"] == 20000 and g["warnings"] == []
+    assert g["under_lag_floor"] == []
+
+
+def test_a_late_load_generator_sets_the_budget_floor_and_says_so() -> None:
+    """Lag p99 1 ms with the 5% rule: budgets under 20 ms would be INCONCLUSIVE for lag, so the
+    suggestion is at least twice that, and the marked 3 ms budget is named as under the floor."""
+    spec = spec_of(p95_ms=3, rate_hz=200)
+    lat = latencies()
+    g = suggest.suggest(spec, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=20.0, achieved_hz=150.0,
+                        other_cpu_load=1.8, cpus=2)
+
+    (p95,) = [r for r in g["rows"] if r["label"] == "p95"]
+    assert g["lag_min_budget_ms"] == 20.0
+    assert p95["budget_ms"] == 40.0 and p95["bound_by"] == "lag"
+    assert g["under_lag_floor"] == ["p95<=3"]
+    assert any("cannot keep up" in w for w in g["warnings"])
+    assert any("1.8 of 2 CPUs busy" in w for w in g["warnings"])
+
+
+def test_pilot_is_short_and_keeps_the_contract() -> None:
+    """About 5 s at the marker's rate (at least 1,000 requests, never more than the marker's run),
+    same rate, streams, arrivals and seed."""
+    spec = spec_of(p99_ms=40, rate_hz=2000, streams=4, arrivals="gamma(cv=2)", seed=9)
+    small = spec_of(p95_ms=40, rate_hz=100, requests=500)
+
+    pilot = suggest.pilot_spec(spec)
+
+    assert (pilot.requests, pilot.rate_hz, pilot.streams, pilot.arrivals, pilot.seed) == (10_000, 2000, 4, "gamma(cv=2)", 9)
+    assert suggest.pilot_spec(small).requests == 500
+    assert [suggest.nice_ceil(x) for x in (0.0123, 1.0, 1.01, 7.2, 9.9, 41)] == [0.015, 1.0, 1.2, 8.0, 10.0, 50.0]
+    assert [suggest.round_up(n) for n in (99, 4000, 32_508, 6_106)] == [99, 4000, 33_000, 6_200]
+
+
+def test_the_report_says_what_was_seen_and_what_to_write() -> None:
+    spec = spec_of(p95_ms=3, rate_hz=200)
+    lat = latencies()
+    g = suggest.suggest(spec, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=5.2, achieved_hz=200.0)
+    text = "\n".join(suggest.lines([{"nodeid": "tests/t.py::test_a", "spec": spec.as_dict(), "suggest": g}]))
+
+    for fragment in ("tests/t.py::test_a", "pilot      4,000 requests at 200/s on 1 stream(s) in 5.2 s",
+                     "lag        schedule lag p99 1 ms (a no-op body at this rate: 0.5 ms): budgets under 20 ms",
+                     "as marked  p95<=3, 4,000 requests: about 21 s per run; p95<=3 is under the lag floor",
+                     "p95        needs 4,000 requests (21 s); suggested budget 40 ms (lag rule x2",
+                     "paste      @pytest.mark.slo(p95_ms=40, rate_hz=200, requests=4000)  # about 21 s per run here"):
+        assert fragment in text, fragment
