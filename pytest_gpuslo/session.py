@@ -320,7 +320,7 @@ class SloSession:
         ``--gpuslo-inconclusive`` decides what INCONCLUSIVE does, not a suite's blanket
         ``filterwarnings = error``: the warning is issued past such filters, so it reaches the
         user as the plugin's outcome rather than as a traceback from inside the plugin.  A filter
-        that names the plugin's warning class itself (``error::pytest_gpuslo.errors.GpuSloWarning``)
+        that names the plugin's warning class itself (``error::pytest_gpuslo.GpuSloWarning``)
         is a request to fail, and fails the test with the same message.
         """
         from pytest_gpuslo.reports.terminal import failure_message

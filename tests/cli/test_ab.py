@@ -57,10 +57,12 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
 
 
 def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
-    done = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", cwd=repo(tmp_path))
+    root = repo(tmp_path)
+    done = gpuslo("ab", "HEAD", "--runs", "2", "--json", "ab.json", "--", "-q", cwd=root)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "REGRESSED" not in done.stdout and "vs base" in done.stdout
+    (claim,) = json.loads((root / "ab.json").read_text())["results"][0]["verdict"]["baseline"]
+    assert claim["outcome"] in ("OK", "INCONCLUSIVE") and claim["name"].startswith("p95 vs base ")
 
 
 @pytest.mark.parametrize(("args", "says"), [

@@ -556,11 +556,9 @@ def test_inconclusive_is_the_plugins_outcome_under_filterwarnings_error(
     """A suite with ``filterwarnings = error``: INCONCLUSIVE stays the plugin's own outcome (a
     warning by default, a clean failure with --gpuslo-inconclusive=fail), never a traceback from
     the warning filter, whatever the warning class derives from."""
-    import pytest_gpuslo.errors as errors
     import pytest_gpuslo.session as session
 
-    cls = type("GpuSloWarning", (eval(base, {"pytest": pytest}),), {"__module__": errors.__name__})
-    monkeypatch.setattr(errors, "GpuSloWarning", cls)
+    cls = type("GpuSloWarning", (eval(base, {"pytest": pytest}),), {"__module__": "pytest_gpuslo"})
     monkeypatch.setattr(session, "GpuSloWarning", cls)
     simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\n"
                       "filterwarnings = error\n")
@@ -578,12 +576,12 @@ def test_inconclusive_is_the_plugins_outcome_under_filterwarnings_error(
 
 
 def test_a_filter_naming_the_plugins_warning_fails_inconclusive_cleanly(simtester: pytest.Pytester) -> None:
-    """``error::pytest_gpuslo.errors.GpuSloWarning`` names the plugin's class: a request to fail
+    """``error::pytest_gpuslo.GpuSloWarning`` names the plugin's class: a request to fail
     on INCONCLUSIVE, honoured with the plugin's message, not a traceback; ``ignore::`` for it is
     honoured too."""
     simtester.makepyfile(INCONCLUSIVE_SUITE)
-    named = simtester.runpytest("-W", "error::pytest_gpuslo.errors.GpuSloWarning")
-    ignored = simtester.runpytest("-W", "ignore::pytest_gpuslo.errors.GpuSloWarning")
+    named = simtester.runpytest("-W", "error::pytest_gpuslo.GpuSloWarning")
+    ignored = simtester.runpytest("-W", "ignore::pytest_gpuslo.GpuSloWarning")
 
     ignored.assert_outcomes(passed=1, warnings=0)
 
