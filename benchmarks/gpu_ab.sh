@@ -12,6 +12,10 @@ echo "SPIN_NS = 200_000" > "$repo/spin_conf.py"
 git -C "$repo" init -q && git -C "$repo" add . && git -C "$repo" -c user.name=ab -c user.email=ab@ab commit -qm base
 for case in aa slower; do
   if [ "$case" = slower ]; then echo "SPIN_NS = 204_000" > "$repo/spin_conf.py"; fi
-  (cd "$repo" && python3 -m pytest_gpuslo ab HEAD --runs 3 --json "$out/ab-$case.json" -- -q) > "$out/ab-$case.txt" 2>&1
-  echo "== A/B $case (exit $?)"; grep -E "vs base|PASS|FAIL|INCONCLUSIVE|REGRESSED|error" "$out/ab-$case.txt" | head -8
+  (cd "$repo" && python3 -m pytest_gpuslo ab HEAD --runs 3 --json "$out/ab-$case.json" --keep "$out/kept-$case" -- -q) \
+    > "$out/ab-$case.txt" 2>&1
+  echo "== A/B $case (exit $?)"; grep -E "REGRESSED|OK |IMPROVED|INCONCLUSIVE|error" "$out/ab-$case.txt" | head -6
 done
+# Every run's samples, to decide again offline (gpuslo ab --from DIR) and to publish.
+tar -C "$out" -czf "$out/ab-kept.tgz" kept-aa kept-slower ab-aa.json ab-slower.json ab-aa.txt ab-slower.txt
+rm -rf "$out"/kept-* "$out"/ab-*.json "$out"/ab-*.txt

@@ -87,9 +87,11 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     here = Path(cwd or Path.cwd()).resolve()
     top = Path(git("rev-parse", "--show-toplevel", cwd=here))
     sha = git("rev-parse", "--verify", f"{base_rev}^{{commit}}", cwd=here)
-    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="gpuslo-ab-"))
+    work = (Path(keep) if keep else Path(tempfile.mkdtemp(prefix="gpuslo-ab-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    tree = work / "base-tree"
+    # The base's tree lives apart from the results: a --keep folder inside the project must not
+    # put a second copy of the tests under the candidate's rootdir.
+    tree = Path(tempfile.mkdtemp(prefix="gpuslo-ab-base-")) / "tree"
     git("worktree", "add", "--detach", str(tree), sha, cwd=top)
     rel = here.relative_to(top)
     base, cand = Side("base", tree / rel), Side("candidate", here)
@@ -118,7 +120,29 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
         raise
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True)
+        shutil.rmtree(tree.parent, ignore_errors=True)
+    (work / "session.json").write_text(json.dumps({"base": sha, "runs": runs}), encoding="utf-8")
     return Session(base, cand, sha, work, keep is None)
+
+
+def load(folder: Path) -> Session:
+    """A session kept with ``--keep``, to be decided again (``gpuslo ab --from DIR``)."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
+        runs, sha = int(meta["runs"]), str(meta["base"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ABError(f"{folder} holds no kept A/B session (session.json: {exc}); keep one with "
+                      f"gpuslo ab BASE --keep {folder}") from None
+    sides = []
+    for name in ("base", "candidate"):
+        side = Side(name, folder)
+        for r in range(1, runs + 1):
+            doc = json.loads((folder / f"{name}-{r}.json").read_text(encoding="utf-8"))
+            side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
+            side.stores.append(folder / f"{name}-{r}")
+        sides.append(side)
+    return Session(sides[0], sides[1], sha, folder, False)
 
 
 def decide(session: Session, policy: Any) -> list[dict[str, Any]]:

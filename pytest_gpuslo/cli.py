@@ -306,9 +306,12 @@ def _cmd_ab(args: argparse.Namespace) -> int:
 
     pytest_args = list(args.pytest_args)
     try:
-        session = ab.run(args.base, pytest_args, runs=args.runs, html=bool(args.html),
-                         keep=Path(args.keep) if args.keep else None,
-                         echo=lambda line: print(line, file=sys.stderr, flush=True))
+        if args.again:
+            session = ab.load(Path(args.again))
+        else:
+            session = ab.run(args.base, pytest_args, runs=args.runs, html=bool(args.html),
+                             keep=Path(args.keep) if args.keep else None,
+                             echo=lambda line: print(line, file=sys.stderr, flush=True))
     except ab.ABError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -320,7 +323,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print("gpuslo ab: no SLO test ran on both sides (none selected, or new in the candidate)")
         return 0
     print(f"gpuslo ab: {len(summaries)} SLO tests, base {session.sha[:10]} against the working tree, "
-          f"{args.runs} interleaved runs each")
+          f"{len(session.base.stores)} interleaved runs each")
     for line in summary_lines(summaries, verbose=1):
         print(line)
     context = reports.Context(holm=gate.suite_holm(summaries))
@@ -468,6 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=3, help="runs of each side (default 3; 3 or more to judge regressions)")
     p.add_argument("--alpha", type=float, default=0.01, help="error rate per claim (default 0.01)")
     p.add_argument("--keep", default=None, metavar="DIR", help="keep every run's reports and samples in DIR")
+    p.add_argument("--from", dest="again", default=None, metavar="DIR",
+                   help="decide again from runs kept with --keep DIR (BASE is then ignored; nothing runs)")
     for fmt in _report_formats():
         p.add_argument(f"--{fmt.flag}", dest=fmt.key, default=None, metavar="PATH", help=fmt.help)
     p.set_defaults(func=_cmd_ab)

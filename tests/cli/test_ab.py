@@ -41,7 +41,9 @@ def gpuslo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_path: Path) -> None:
     root = repo(tmp_path)
     (root / "svc.py").write_text(SERVICE.format(s=0.0022))  # 10% slower service, not committed
-    done = gpuslo("ab", "HEAD", "--runs", "3", "--json", "ab.json", "--md", "ab.md", "--", "-q", cwd=root)
+    done = gpuslo("ab", "HEAD", "--runs", "3", "--json", "ab.json", "--md", "ab.md", "--keep", "kept", "--", "-q",
+                  cwd=root)
+    again = gpuslo("ab", "-", "--from", "kept", "--json", "again.json", cwd=root)
 
     assert done.returncode == 1, done.stdout + done.stderr
     doc = json.loads((root / "ab.json").read_text())
@@ -50,6 +52,8 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     assert claim["outcome"] == "REGRESSED" and claim["name"].startswith("p95 vs base ")
     assert result["ab"]["runs"] == [3, 3]
     assert "REGRESSED" in (root / "ab.md").read_text()
+    assert again.returncode == 1  # decided again from the kept runs, nothing run
+    assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
     assert "run 3/3, candidate" in done.stderr
     assert not (root / ".gpuslo").exists()  # the A/B runs never touch the project's store
     assert subprocess.run(["git", "worktree", "list"], cwd=root, capture_output=True,
