@@ -35,9 +35,10 @@ def test_anchors_are_taken_during_the_run_where_there_is_slack(spin_kernel) -> N
                   lambda r: spin_kernel((1,), (1,), (cp.int64(50_000),)), lanes=2, timeout_s=10)
 
     assert backend.clock_map is not None
-    # At most one every 50 ms (12); at least one in the middle besides the outer two, on a host
-    # noisy enough to widen many brackets past their 12 us limit (an H200 host kept 3 of 10).
-    assert 3 <= backend.clock_map.anchors <= 12
+    # Tried at most once every 50 ms, and tried in the middle of the run; how many are kept is the
+    # host's (a bracket over 12 us is dropped: one H200 host kept none of ten in 0.5 s).
+    assert 5 <= backend.anchor_attempts <= 11
+    assert 2 <= backend.clock_map.anchors <= backend.anchor_attempts + 2
     assert backend.clock_map.error_ns < 50_000
 
 
@@ -115,8 +116,10 @@ def test_marker_on_gpu_with_stages_telemetry_and_occupancy(pytester: pytest.Pyte
                                  "*copy/compute overlap*", "*occupancy scale block=256*",
                                  "*GPU SM clock*"])
     row = next(line for line in result.stdout.lines if "::test_gpu " in line and "p95<=20" in line)
-    assert row.rstrip().endswith(("PASS", "INCONCLUSIVE"))
-    if row.rstrip().endswith("INCONCLUSIVE"):
+    verdict = row.split("no baseline", 1)[-1].strip()
+    assert verdict.startswith(("PASS", "INCONCLUSIVE")), row
+    assert "escaped" not in result.stdout.str()  # the pipeline's work is all on the lane's stream
+    if verdict.startswith("INCONCLUSIVE"):
         result.stdout.fnmatch_lines(["*load generator fell behind*"])
 
 
