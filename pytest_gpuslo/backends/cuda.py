@@ -34,7 +34,7 @@ import numpy as np
 from pytest_gpuslo.backends import BaseBackend, cpu, devices
 from pytest_gpuslo.errors import BackendUnavailable, WorkloadError
 from pytest_gpuslo.recorder import set_current
-from pytest_gpuslo.timeline import Bracket, ClockMap
+from pytest_gpuslo.timeline import Bracket, ClockMap, fifo_starts
 
 if TYPE_CHECKING:
     from pytest_gpuslo.recorder import Recorder, Request
@@ -557,6 +557,9 @@ class Backend(BaseBackend):
                 rec.start_ns[i] = host(self.ev_start[i])
                 rec.end_ns[i] = end
                 done += 1
+        # A request queued behind its lane's previous one starts at that one's end (FIFO), not
+        # at its start event, which fires a few microseconds later (timeline.fifo_starts).
+        rec.start_ns[:] = fifo_starts(rec.start_ns, rec.end_ns, rec.dispatch_ns, self.lanes)
         for name, events in self.stage_events.items():
             begin, finish = rec.stage_arrays(name)
             for i, e0, e1 in events:

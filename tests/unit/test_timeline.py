@@ -102,3 +102,15 @@ def test_overlap_ignores_stages_never_entered() -> None:
     ov = overlap([[-1, -1], [0, 1e6]], [[0, 2e6]], [[-1, -1]])
 
     assert 100.0 == ov.percent
+
+
+def test_fifo_starts_charge_a_queued_request_from_the_previous_end_on_its_lane() -> None:
+    """Two lanes. Request 2 was dispatched while lane 0 still ran request 0: it starts at request
+    0's end, not at its start event 3 us later. Request 3 found lane 1 idle: its own start event."""
+    from pytest_gpuslo.timeline import fifo_starts
+
+    start = np.array([100, 110, 503, 900, -1], dtype=np.int64)   # start events, host ns
+    end = np.array([500, 300, 800, 950, -1], dtype=np.int64)
+    dispatch = np.array([90, 105, 200, 850, 960], dtype=np.int64)
+
+    assert fifo_starts(start, end, dispatch, lanes=2).tolist() == [100, 110, 500, 900, -1]
