@@ -82,12 +82,14 @@ def regression_rep(fam: sim.Family, noise: str, n: int, rng: np.random.Generator
     # machine control: ln(calibration time) = ln(machine factor) + measurement noise (no effect)
     mach = np.log(allf / np.concatenate([np.ones(8), [1.0, 1.0 + EFFECT], [1, 1, 1, 1 + EFFECT, 1 + EFFECT, 1 + EFFECT]]))
     ctl = mach + rng.normal(0.0, CTL_SD, mach.size)
-    T = C.run_stat(lat, P)
+    T = C.run_stat(lat, P, trim=0)          # untrimmed (today's paired statistic)
     Ts, Tc, Tb = T[:8], T[8:10], T[10:]
+    U = C.run_stat(lat, P, trim=2)          # 10% trimmed (proposed)
+    Us, Uc, Ub = U[:8], U[8:10], U[10:]
 
-    raw["Tvar"].append(float(np.var(Ts, ddof=1)))
-    raw["Teff"].append(float(Tc[1] - Ts.mean()))
-    raw["Tab"].append(float(Tb[3:].mean() - Ts[5:].mean()))
+    raw["Tvar"].append(float(np.var(Us, ddof=1)))
+    raw["Teff"].append(float(Uc[1] - Us.mean()))
+    raw["Tab"].append(float(Ub[3:].mean() - Us[5:].mean()))
 
     def rec(method: str, R: int, eff: int, outcome: str) -> None:
         out[(method, R, eff, outcome)] += 1
@@ -121,21 +123,24 @@ def regression_rep(fam: sim.Family, noise: str, n: int, rng: np.random.Generator
             raw["eps"].append(eps)
         # (c) prediction interval on the stored runs' own statistics
         for R in (3, 5, 8):
-            rec("predict", R, eff, C.prediction(Ts[-R:], Tc[eff]).outcome)
-        rec("predict-ctl", 8, eff, C.prediction_ctl(Ts, ctl[:8], Tc[eff], ctl[8 + eff]).outcome)
+            rec("predict-untrimmed", R, eff, C.prediction(Ts[-R:], Tc[eff]).outcome)
+            rec("predict", R, eff, C.prediction(Us[-R:], Uc[eff]).outcome)
+        rec("predict-ctl", 8, eff, C.prediction_ctl(Us, ctl[:8], Uc[eff], ctl[8 + eff]).outcome)
         for R in (3, 8):
-            rec("predict-chk", R, eff, C.prediction_chk(Ts[-R:], ctl[8 - R:8], Tc[eff], ctl[8 + eff]).outcome)
-            rec("predict-adj", R, eff, C.prediction_adj(Ts[-R:], ctl[8 - R:8], Tc[eff], ctl[8 + eff], eps,
+            rec("predict-chk", R, eff, C.prediction_chk(Us[-R:], ctl[8 - R:8], Uc[eff], ctl[8 + eff]).outcome)
+            rec("predict-adj", R, eff, C.prediction_adj(Us[-R:], ctl[8 - R:8], Uc[eff], ctl[8 + eff], eps,
                                                         ctl_sd=CTL_SD).outcome)
         # (d) A/B: A = the 3 latest stored runs, B = 3 fresh runs (same day as A)
-        bT = Tb[3 * eff: 3 * eff + 3]
+        bT = Ub[3 * eff: 3 * eff + 3]
+        bT0 = Tb[3 * eff: 3 * eff + 3]
         bR = bruns[3 * eff: 3 * eff + 3]
         within = []
         for j in range(3):
             _, v, _, _ = C.paired_regen(stored[5 + j], bR[j], t, P)
             within.append(v / 2.0)
         for R in (2, 3):
-            a_T, b_T = Ts[8 - R:], bT[:R]
+            a_T, b_T = Us[8 - R:], bT[:R]
+            rec("ab-pooled-untrimmed", R, eff, C.ab_test(Ts[8 - R:], bT0[:R], mode="pooled").outcome)
             rec("ab-pooled", R, eff, C.ab_test(a_T, b_T, mode="pooled").outcome)
             rec("ab-max", R, eff, C.ab_test(a_T, b_T, within=np.array(within[:R]), mode="max").outcome)
             rec("ab-within", R, eff, C.ab_test(a_T, b_T, within=np.array(within[:R]), within_df=20.0,
@@ -187,16 +192,29 @@ def absolute_cell(fam: sim.Family, n: int, reps: int, seed: int, ref_runs: int) 
     rng = np.random.default_rng(seed)
     from pytest_gpuslo import stats as S
 
+    pis: dict = defaultdict(list)
     for _ in range(reps):
         t = fam.schedule(rng, sim.total(n))
         x = sim.simulate(fam, t, rng, np.ones(1), n)[0]
         for label, pp, scale, _ in BUDGETS:
             b = q[pp] * scale
+            pis[label].append(float(np.mean(x > b)))
             out[("current-decide", label, current.absolute(x, b, P))] += 1
             out[("current-stats", label, S.budget_test(x, b, P, alpha=ALPHA).outcome)] += 1
             out[("atB", label, C.budget_at_b(x, b, P, d_rule="B"))] += 1
             out[("atB-maxq", label, C.budget_at_b(x, b, P, d_rule="maxBq"))] += 1
-            out[("atB-maxq-nosect", label, C.budget_at_b(x, b, P, d_rule="maxBq", sectioning=False))] += 1
+            out[("atB-max3k4", label, C.budget_at_b(x, b, P, d_rule="max3k4"))] += 1
+            out[("atB-max3k4-nosect", label, C.budget_at_b(x, b, P, d_rule="max3k4", sectioning=False))] += 1
+    # oracle: the true sd of the exceedance fraction at the boundary (across replications), i.e.
+    # a test that knew the dependence exactly; D_true = n var / (pi0 (1 - pi0))
+    sd0 = float(np.std(pis["at-q"], ddof=1))
+    z = 2.326347874
+    pi0 = 1 - P
+    for label, _, _, _ in BUDGETS:
+        a = np.asarray(pis[label])
+        out[("oracle", label, "PASS")] = int(np.count_nonzero(a < pi0 - z * sd0))
+        out[("oracle", label, "FAIL")] = int(np.count_nonzero(a > pi0 + z * sd0))
+    out[("D_true", "at-q", f"{n * sd0 * sd0 / (pi0 * (1 - pi0)):.1f}")] = 0
     return out
 
 
@@ -219,10 +237,94 @@ def findings_6() -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# lag: a dispatcher that falls behind delays each request's arrival at the server; latency is
+# still charged from the schedule
+LAG_CASES = (
+    # (name, arrivals family, server: ("fifo", c) or ("thrash", lanes, cores, kappa), utilisation)
+    ("onoff-logn fifo c4", "onoff-logn-c4-r.8", ("fifo", 4), 0.8),
+    ("onoff-bimodal fifo c1", "onoff-bimodal-c1-r.8", ("fifo", 1), 0.8),
+    ("poi-logn fifo c4", "poi-logn-c4-r.8", ("fifo", 4), 0.8),
+    ("batch-logn thrash 32 lanes/2 cores k=.02", "batch-bimodal-c4-r.8", ("thrash", 32, 2.0, 0.02), 0.6),
+    # (a Poisson thrash case at 32 lanes, kappa .05 was dropped: it is metastable, some runs
+    # collapse and some do not, so a run-averaged "true p95" means nothing there)
+)
+#: dispatcher cost per request, as a multiple of the mean gap between scheduled arrivals:
+#: 0.05 keeps up even in on-off bursts (peak 10x the mean rate), 0.3-0.9 fall behind in bursts and
+#: smooth them, 1.05 falls below the offered rate (lag grows through the run).
+LAG_LEVELS = (0.0, 0.05, 0.3, 0.6, 0.9, 1.05)
+
+
+def _server(kind: tuple, t: np.ndarray, s: np.ndarray) -> np.ndarray:
+    if kind[0] == "fifo":
+        return sim.fifo(t, s, kind[1])
+    _, lanes, cores, kappa = kind
+    return sim.thrash(t, s, lanes, cores, kappa)
+
+
+def lag_cell(case: tuple, n: int, reps: int, seed: int) -> list[str]:
+    """Same schedule and service draws with and without a late dispatcher."""
+    label, famname, kind, rho = case
+    fam = sim.FAMILIES[famname]
+    if kind[0] == "thrash":  # lognormal service; utilisation of the cores, not of the lanes
+        fam = sim.Family(fam.name, fam.arrivals, "lognormal", int(kind[2]), rho)
+    rng = np.random.default_rng(seed)
+    gap = 1.0 / fam.lam
+    base, lagged, lags = [], {lv: [] for lv in LAG_LEVELS}, {lv: [] for lv in LAG_LEVELS}
+    for _ in range(reps):
+        t = fam.schedule(rng, sim.total(n))
+        s = fam.services(rng, 1, t.size)[0]
+        cost = rng.exponential(1.0, t.size)
+        x0 = _server(kind, t, s)[-n:]
+        base.append(x0)
+        for lv in LAG_LEVELS:
+            d = sim.lindley_dispatch(t, cost * lv * gap) if lv else t
+            srv = _server(kind, d, s)  # sojourn from the (late) arrival at the server
+            lat = (d - t + srv)[-n:]   # charged from the schedule
+            lagged[lv].append(lat)
+            lags[lv].append((d - t)[-n:])
+    q = float(np.quantile(np.concatenate(base), P))  # the budget: true no-lag p95
+    lines = [f"{label}: true no-lag p95 = {q:.3g} ms; at B = q a PASS is false, at B = 1.5q it is right"]
+
+    def policies(x: np.ndarray, lg: np.ndarray, b: float, load_dependent: bool) -> dict[str, str]:
+        v = C.budget_at_b(x, b, P)
+        out = {"today": current.absolute(x, b, P, lag=lg), "ignore-lag": v}
+        # proposed: lag never voids a PASS on lanes whose service does not depend on load (FIFO
+        # here: latency from the schedule is nondecreasing in every dispatch delay); on
+        # load-dependent service it does when lag p99 > 5% of the budget.  A FAIL with such lag
+        # must also hold on latency counted from the dispatch (as today).
+        late = float(np.quantile(lg, 0.99)) > 0.05 * b
+        if v == "FAIL" and late:
+            v = "FAIL" if C.budget_at_b(x - lg, b, P) == "FAIL" else "INCONCLUSIVE"
+        if v == "PASS" and late and load_dependent:
+            v = "INCONCLUSIVE"
+        out["proposed"] = v
+        return out
+
+    for lv in LAG_LEVELS:
+        cnt: dict = defaultdict(int)
+        below, ratio, lagp = [], [], []
+        for x0, x, lg in zip(base, lagged[lv], lags[lv]):
+            below.append(float(np.mean(x < x0 - 1e-9)))
+            ratio.append(float(np.quantile(x, P) / np.quantile(x0, P)))
+            lagp.append(float(np.quantile(lg, 0.99)) / q)
+            for tag, b in (("q", q), ("1.5q", 1.5 * q)):
+                for pol, v in policies(x, lg, b, kind[0] == "thrash").items():
+                    cnt[(tag, pol, v)] += 1
+        f = lambda tag, pol, v: f"{cnt[(tag, pol, v)] / reps:5.1%}"  # noqa: E731
+        lines.append(f"   cost {lv:4.2f}: lag p99/q {np.median(lagp):6.3f}; faster than no-lag {np.mean(below):5.1%} of "
+                     f"requests; p95 lag/no-lag {np.median(ratio):.3f} (min {np.min(ratio):.3f}) | B=q PASS "
+                     f"today {f('q', 'today', 'PASS')} ignore {f('q', 'ignore-lag', 'PASS')} proposed "
+                     f"{f('q', 'proposed', 'PASS')}; FAIL today {f('q', 'today', 'FAIL')} ignore "
+                     f"{f('q', 'ignore-lag', 'FAIL')} proposed {f('q', 'proposed', 'FAIL')} | B=1.5q PASS "
+                     f"today {f('1.5q', 'today', 'PASS')} proposed {f('1.5q', 'proposed', 'PASS')}")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--part", default="regression", choices=["regression", "absolute", "findings", "all"])
+    ap.add_argument("--part", default="regression", choices=["regression", "absolute", "findings", "lag", "all"])
     ap.add_argument("--sizes", default="4000,10000,50000")
     ap.add_argument("--ref-runs", type=int, default=1000)
     ap.add_argument("--reps", type=int, default=400)
@@ -280,10 +382,18 @@ def main() -> int:
                 ref = a.ref_runs if n <= 10_000 else max(100, a.ref_runs * 10_000 // n)
                 out = absolute_cell(fam, n, reps, a.seed + 50_000 + 100 * i + j, ref)
                 for (method, label, outcome), cnt in sorted(out.items()):
+                    if method == "D_true":
+                        rows.append(dict(part="diag", family=name, noise="none", n=n, method="D_true_at_q",
+                                         R=0, effect=0, outcome=outcome, count=0, reps=reps))
+                        continue
                     rows.append(dict(part="absolute", family=name, noise="none", n=n, method=method,
                                      R=0, effect=label, outcome=outcome, count=cnt, reps=reps))
                 abs_summary(out, reps, name, n)
                 print(f"[{time.time() - t0:7.1f}s] {name} n={n}", flush=True)
+    if a.part in ("lag",):
+        for i, case in enumerate(LAG_CASES):
+            for line in lag_cell(case, a.n, a.reps, a.seed + 90_000 + i):
+                print(line, flush=True)
     if a.part in ("findings", "all"):
         for line in findings_6():
             print(line)
@@ -296,7 +406,8 @@ def main() -> int:
 
 
 def abs_summary(out: dict, reps: int, fam: str, n: int) -> None:
-    methods = sorted({m for (m, _, _) in out})
+    methods = sorted({m for (m, _, _) in out if m != "D_true"})
+    print("   D_true at q: " + ", ".join(o for (m, _, o) in out if m == "D_true"))
     print(f"{fam} n={n} (reps {reps}):")
     for m in methods:
         cells = []
