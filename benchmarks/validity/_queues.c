@@ -30,7 +30,7 @@ void kw_batch(int64_t R, int64_t n, int c, const double *t, int64_t t_stride,
    progresses at rate min(1, cores/m) / (1 + kappa * max(0, m - cores)).  State-dependent, so
    not monotone in the arrival times: smoothing the arrivals can make it faster. */
 void thrash(int64_t n, int c, double cores, double kappa, const double *t, const double *s,
-            double *out)
+            double *out, double *start)
 {
     double rem[MAXC];
     int64_t who[MAXC];
@@ -42,7 +42,11 @@ void thrash(int64_t n, int c, double cores, double kappa, const double *t, const
     while (done < n) {
         /* start queued requests on free lanes */
         for (int k = 0; k < c && next_start < arrived; k++) {
-            if (!busy[k]) { busy[k] = 1; rem[k] = s[next_start]; who[k] = next_start; next_start++; m++; }
+            if (!busy[k]) {
+                busy[k] = 1; rem[k] = s[next_start]; who[k] = next_start;
+                if (start) start[next_start] = now;
+                next_start++; m++;
+            }
         }
         double rate = 0.0;
         if (m > 0) {

@@ -187,7 +187,7 @@ def elasticity(t_full: F64, s_full: F64, c: int, p: float, n: int, h: float = 0.
 # (b) fewer than three stored runs
 def short_history(stored: list[F64], cand: F64, t: F64, p: float, *, sigma_m: float | None,
                   eps: float | None, alpha: float = 0.01, delta: float = 0.02,
-                  Delta: float = 0.05) -> Result:
+                  Delta: float = 0.05, ctl: tuple[float, float] | None = None) -> Result:
     """R = 1 or 2 same-schedule stored runs against one candidate.
 
     theta = mean over stored runs j of the paired regenerative statistic (candidate vs run j);
@@ -195,7 +195,9 @@ def short_history(stored: list[F64], cand: F64, t: F64, p: float, *, sigma_m: fl
     df    = Satterthwaite of the within part (the run-level part is taken as known).
     ``eps``: elasticity of the statistic to a service-scale change (``elasticity``), ``sigma_m``:
     the declared per-run machine noise of the machine class (a prior: with one stored run there is
-    nothing to estimate it from).  ``sigma_m=None``: refuse REGRESSED below 3 runs (INCONCLUSIVE
+    nothing to estimate it from).  ``ctl``: (mean ln calibration of the stored runs, ln calibration
+    of the candidate): the machine difference is then measured, theta is corrected by
+    eps * (c_cand - c_stored) and ``sigma_m`` is the calibration's own noise instead.  ``sigma_m=None``: refuse REGRESSED below 3 runs (INCONCLUSIVE
     with the reason) and answer only OK/IMPROVED/INCONCLUSIVE from the within-run test.
     """
     th, vs, dfs = [], [], []
@@ -216,6 +218,8 @@ def short_history(stored: list[F64], cand: F64, t: F64, p: float, *, sigma_m: fl
             return Result("INCONCLUSIVE", theta, res.se, df,
                           "fewer than 3 stored runs: run-to-run noise unknown")
         return res
+    if ctl is not None:
+        theta -= eps * (ctl[1] - ctl[0])
     run = (eps * sigma_m) ** 2 * (1.0 + 1.0 / r)
     return verdict(theta, math.sqrt(within + run), df, alpha, delta, Delta)
 
@@ -423,3 +427,30 @@ def budget_at_b(x: F64, budget: float, p: float, *, alpha: float = 0.01, gamma: 
         p_sect = float(st.t.cdf(diff / (sd / math.sqrt(kk)), kk - 1)) if sd > 0 else (0.0 if diff < 0 else 1.0)
         p_pass = max(p_pass, p_sect)
     return "PASS" if p_pass <= alpha else "INCONCLUSIVE"
+
+
+# --------------------------------------------------------------------------------------------
+# (f) lag: is the service load-dependent?
+def load_dependence(start: F64, end: F64, *, min_rho: float = 0.1) -> tuple[bool, float, float]:
+    """Does a request's service time (end - start) grow with the number of requests in service
+    when it started?  Returns (dependent, Spearman rho, ratio of median service above / at or
+    below the median concurrency).
+
+    Latency charged from the schedule is nondecreasing in every dispatch delay for FIFO lanes
+    whose service does not depend on load (Kiefer-Wolfowitz is monotone), so lag can then only
+    make a PASS harder.  Only load-dependent service (processor sharing, thrashing, batching) can
+    turn a late, smoothed dispatch into optimistic latencies; this is the plugin-side check
+    (start/end stamps exist for every request).  Flag on the effect size rho >= 0.1 (no p-value:
+    stamps are autocorrelated).  Measured: FIFO lanes rho 0.00 (never flagged in 150 runs),
+    processor sharing and thrashing lanes 0.40-0.56 (flagged in every run).
+    """
+    dur = end - start
+    order_s = np.sort(start)
+    order_e = np.sort(end)
+    inflight = (np.searchsorted(order_s, start, side="right")
+                - np.searchsorted(order_e, start, side="right"))
+    rho = float(st.spearmanr(inflight, dur).statistic) if np.ptp(inflight) > 0 else 0.0
+    med = np.median(inflight)
+    hi, lo = dur[inflight > med], dur[inflight <= med]
+    ratio = float(np.median(hi) / np.median(lo)) if hi.size and lo.size else 1.0
+    return bool(rho >= min_rho), rho, ratio

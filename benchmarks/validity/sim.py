@@ -43,7 +43,7 @@ def _load() -> ctypes.CDLL:
     so = ctypes.CDLL(lib)
     dp = ctypes.POINTER(ctypes.c_double)
     so.kw_batch.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_int, dp, ctypes.c_int64, dp, dp]
-    so.thrash.argtypes = [ctypes.c_int64, ctypes.c_int, ctypes.c_double, ctypes.c_double, dp, dp, dp]
+    so.thrash.argtypes = [ctypes.c_int64, ctypes.c_int, ctypes.c_double, ctypes.c_double, dp, dp, dp, dp]
     return so
 
 
@@ -71,13 +71,17 @@ def fifo(t: np.ndarray, s: np.ndarray, c: int) -> np.ndarray:
     return out if np.ndim(s) == 2 or np.ndim(t) == 2 else out[0]
 
 
-def thrash(t: np.ndarray, s: np.ndarray, c: int, cores: float, kappa: float) -> np.ndarray:
-    """Sojourn times of c FIFO lanes sharing ``cores`` cores with a thrashing penalty kappa."""
+def thrash(t: np.ndarray, s: np.ndarray, c: int, cores: float, kappa: float,
+           with_start: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Sojourn times of c FIFO lanes sharing ``cores`` cores with a thrashing penalty kappa
+    (and, with ``with_start``, the time each request entered a lane)."""
     t1 = np.ascontiguousarray(t, dtype=np.float64)
     s1 = np.ascontiguousarray(s, dtype=np.float64)
     out = np.empty_like(s1)
-    _SO.thrash(s1.size, c, float(cores), float(kappa), _ptr(t1), _ptr(s1), _ptr(out))
-    return out
+    st = np.empty_like(s1) if with_start else None
+    _SO.thrash(s1.size, c, float(cores), float(kappa), _ptr(t1), _ptr(s1), _ptr(out),
+               _ptr(st) if st is not None else ctypes.cast(None, ctypes.POINTER(ctypes.c_double)))
+    return (out, st) if st is not None else out
 
 
 def lindley_dispatch(t: np.ndarray, cost: np.ndarray) -> np.ndarray:
