@@ -159,6 +159,26 @@ def regression_cell(fam: sim.Family, noise: str, n: int, reps: int, seed: int) -
 
 
 # --------------------------------------------------------------------------------------------
+# run-level statistics only, saved per replication, so every run-level rule (prediction
+# intervals, A/B, control adjustments) can be evaluated offline (benchmarks/validity/runlevel.py)
+def runlevel_cell(fam: sim.Family, noise: str, n: int, reps: int, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    keep: dict[str, list] = defaultdict(list)
+    effm = np.concatenate([np.ones(8), [1.0, 1.0 + EFFECT], [1, 1, 1, 1 + EFFECT, 1 + EFFECT, 1 + EFFECT]])
+    for _ in range(reps):
+        t_full = fam.schedule(rng, sim.total(n))
+        fac = factors(rng, noise)
+        allf = np.concatenate([fac["stored"], fac["cand"], fac["b"]])
+        s = fam.services(rng, allf.size, t_full.size) * allf[:, None]
+        lat = sim.fifo(t_full, s, fam.c)[:, -n:]
+        keep["ctl"].append(np.log(allf / effm) + rng.normal(0.0, CTL_SD, allf.size))
+        for trim in (0, 2, 4):
+            keep[f"T{trim}"].append(C.run_stat(lat, P, trim=trim))
+        keep["eps"].append([C.elasticity(t_full, s[i], fam.c, P, n) for i in (7, 8, 9)])
+    return {k: np.asarray(v) for k, v in keep.items()}
+
+
+# --------------------------------------------------------------------------------------------
 # R = 1 with a machine control (run after the main grid: the same families and noise settings)
 def short_ctl_cell(fam: sim.Family, noise: str, n: int, reps: int, seed: int) -> dict:
     out: dict = defaultdict(int)
@@ -357,7 +377,7 @@ def lag_cell(case: tuple, n: int, reps: int, seed: int) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--part", default="regression", choices=["regression", "absolute", "findings", "lag", "short", "all"])
+    ap.add_argument("--part", default="regression", choices=["regression", "absolute", "findings", "lag", "short", "runlevel", "all"])
     ap.add_argument("--sizes", default="4000,10000,50000")
     ap.add_argument("--ref-runs", type=int, default=1000)
     ap.add_argument("--reps", type=int, default=400)
@@ -423,6 +443,15 @@ def main() -> int:
                                      R=0, effect=label, outcome=outcome, count=cnt, reps=reps))
                 abs_summary(out, reps, name, n)
                 print(f"[{time.time() - t0:7.1f}s] {name} n={n}", flush=True)
+    if a.part == "runlevel":
+        store = {}
+        for name, noise in cells:
+            fam = sim.FAMILIES[name]
+            i, j = list(sim.FAMILIES).index(name), ["none", "run", "day"].index(noise)
+            for k, v in runlevel_cell(fam, noise, a.n, a.reps, a.seed + 30_000 + 1000 * i + j).items():
+                store[f"{name}|{noise}|{k}"] = v
+            print(f"[{time.time() - t0:7.1f}s] {name} {noise}", flush=True)
+        np.savez_compressed(a.out or "runlevel.npz", **store)
     if a.part == "short":
         for name, noise in cells:
             fam = sim.FAMILIES[name]
@@ -439,7 +468,7 @@ def main() -> int:
     if a.part in ("findings", "all"):
         for line in findings_6():
             print(line)
-    if a.out:
+    if a.out and rows:
         with open(a.out, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
