@@ -53,11 +53,14 @@ def rules(d: dict[str, np.ndarray]) -> dict[tuple[str, int], tuple[np.ndarray, n
                 out[(f"PI-trim{trim}-a/{div}", R)] = (pi_reject(T[:, 8 - R:8], T[:, 8], a),
                                                       pi_reject(T[:, 8 - R:8], T[:, 9], a))
             # control-adjusted, elasticity of the latest stored run (the baseline's operating point)
-            for src, col in (("stored", 0), ("cand", None)):
+            for src in ("stored", "cand", "mid"):
                 for div in (1, 2):
                     a = ALPHA / div
-                    e0 = d["eps"][:, 0] if col == 0 else d["eps"][:, 1]
-                    e1 = d["eps"][:, 0] if col == 0 else d["eps"][:, 2]
+                    # the elasticity at the baseline's operating point, the candidate's, or their
+                    # mean (trapezoid: the response of T to the machine factor is convex)
+                    ep = d["eps"]
+                    e0, e1 = {"stored": (ep[:, 0], ep[:, 0]), "cand": (ep[:, 1], ep[:, 2]),
+                              "mid": ((ep[:, 0] + ep[:, 1]) / 2, (ep[:, 0] + ep[:, 2]) / 2)}[src]
                     adj0 = T[:, 8 - R:8] - e0[:, None] * ctl[:, 8 - R:8]
                     adj1 = T[:, 8 - R:8] - e1[:, None] * ctl[:, 8 - R:8]
                     out[(f"PIadj-{src}-trim{trim}-a/{div}", R)] = (
