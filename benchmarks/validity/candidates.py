@@ -5,17 +5,17 @@ noise floor and the largest regression an OK may hide (2% / 5% for p95).  Latenc
 scheduled order; ``t`` is the schedule (scheduled arrival times of the measured requests, the same
 for every run that replayed it).  Verdict strings follow ``stats.regression_test``.
 
-Contents
-  (a) ``idle_points``, ``regen_edges``, ``paired_regen``: paired variance that survives dependence
-      (batches cut where every run's system was empty, so batches are independent given the
-      schedule).
-  run statistic ``run_stat``: mean of 20 contiguous batch log-quantiles (today's paired statistic,
-      the least noisy of those measured).
-  (b) ``short_history``: R = 1 or 2 stored runs (within-run variance + a run-level term).
-  (c) ``prediction``: R >= 3 stored runs, prediction interval from the stored runs' own spread;
-      ``prediction_ctl``: the same with a machine-control covariate (calibration workload).
-  (d) ``ab_test``: interleaved A/B runs of base and candidate on one machine.
-  (e) ``budget_at_b``: absolute claim with the dependence measured at the budget; ``clear_violation``.
+Contents (proposed signatures for stats.py / gate.py; measured in README.md)
+  run statistic ``run_stat(x, p, k=20, trim=2)``: 10%-trimmed mean of 20 batch log-quantiles.
+  (a) ``idle_points``, ``regen_edges``, ``paired_regen``: paired within-run variance that survives
+      dependence (batches cut where every run's system was empty); ``paired_fixed_lagwin`` fallback.
+  (b) ``short_history``: R = 1 or 2 stored runs (refuse, declared machine noise, or a calibration),
+      with ``elasticity`` (replay of measured service times through the lanes).
+  (c) ``prediction`` (run at alpha * PI_ALPHA_FACTOR), ``prediction_adj`` (calibration-adjusted),
+      ``prediction_ctl``, ``prediction_chk``; end to end: ``stored_gate``.
+  (d) ``ab_test`` / ``ab_gate``: interleaved A/B, pooled two-sample t.
+  (e) ``budget_at_b`` (d_rule="max3k4") and ``clear_violation``.
+  (f) ``load_dependence``: the only case where lag may void a PASS.
 """
 
 from __future__ import annotations
