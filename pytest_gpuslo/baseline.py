@@ -141,11 +141,15 @@ class Run:
             out["lag_sample"] = encode_sample(self.lag_ms)
         return out
 
-    def measurements(self) -> Measurements:
-        """The gate's view of this stored run, as the plugin saw it when it decided."""
+    def measurements(self, scheduled_ms: npt.NDArray[np.float64] | None = None) -> Measurements:
+        """The gate's view of this stored run, as the plugin saw it when it decided
+        (``scheduled_ms``: its schedule's measured window, which the file does not hold)."""
         s = self.summary
         lag = self.lag_ms if self.lag_ms is not None else np.zeros(self.latency_ms.size)
+        dependent = s.get("load_dependent")
         return Measurements(self.latency_ms, lag, failed=int(s.get("failed") or 0),
+                            scheduled_ms=None if scheduled_ms is None else scheduled_ms[: self.latency_ms.size],
+                            load_dependent=dependent if isinstance(dependent, bool) else None,
                             timed_out=int(s.get("timed_out") or 0),
                             achieved_hz=float(s.get("throughput_hz") or math.nan),
                             offered_hz=float(s.get("offered_hz") or math.nan),
@@ -463,3 +467,20 @@ def git_commit(cwd: Path | None = None) -> str | None:
         return None
     sha = out.stdout.strip()
     return sha[:12] if out.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", sha) else None
+
+
+def session_id() -> str:
+    """This machine session: the boot (Linux's boot id) and the UTC day.  Stored runs from several
+    sessions show a machine shift between them in their spread; runs of one session cannot."""
+    boot = ""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            boot = fh.read().strip()[:8]
+    except OSError:
+        pass
+    return f"{boot}-{now_iso()[:10]}" if boot else now_iso()[:10]
+
+
+def count_sessions(runs: list[Run]) -> int:
+    """Sessions the runs come from (runs stored before sessions were kept count by their day)."""
+    return len({str(r.summary.get("session") or r.date[:10]) for r in runs}) or 1

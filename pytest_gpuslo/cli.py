@@ -148,7 +148,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import differing_keys, load
+    from pytest_gpuslo.baseline import count_sessions, differing_keys, load
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
@@ -180,13 +180,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         cand = new.latest
         paired = base.schedule_fingerprint == new.schedule_fingerprint
         binput = gate.baseline_input([r.latency_ms for r in base.runs], spec, paired=paired,
+                                     sessions=count_sessions(base.runs),
                                      differing=differing_keys(base.machine, new.machine),
                                      where=str(bpath), date=base.latest.date, commit=base.latest.commit)
-        if args.sigma_run is not None:
-            binput = replace(binput, sigma_run=args.sigma_run, sigma_source="from --sigma-run")
         # A run decided at a sequential look used a share of alpha: judge it at the same share.
         looks = max(1, int(cand.summary.get("looks") or 1))
-        verdict = gate.decide(spec, cand.measurements(), replace(policy, alpha=policy.alpha / looks), binput)
+        verdict = gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint)),
+                              replace(policy, alpha=policy.alpha / looks), binput)
         print(f"{new.nodeid}: {verdict.outcome}")
         for c in verdict.checks:
             print(f"  {c.outcome:<13} {c.detail}")
@@ -195,6 +195,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if verdict.outcome == "FAIL":
             worst = max(worst, 1)
     return worst
+
+
+def _scheduled(spec: Any, fingerprint: str) -> Any:
+    """The measured window of a stored run's schedule, drawn again from its spec (the file keeps
+    only its fingerprint); None when it does not draw the same schedule here (another NumPy)."""
+    from pytest_gpuslo import arrivals
+
+    try:
+        schedule, warm = arrivals.plan(spec)
+    except Exception:  # noqa: BLE001 - a spec this version cannot plan: compare without it
+        return None
+    if arrivals.fingerprint(schedule) != fingerprint:
+        return None
+    return (schedule[warm:] - schedule[warm]) / 1e6
 
 
 def _cmd_accept(args: argparse.Namespace) -> int:
@@ -437,16 +451,6 @@ def _whole(minimum: int) -> Any:
     return parse
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value >= 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     from pytest_gpuslo.options import parse_alpha
 
@@ -523,8 +527,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("base", help="baseline file, or a folder (files matched by name)")
     p.add_argument("new", help="candidate file, or a folder")
     p.add_argument("--alpha", type=parse_alpha, default=0.01, help="error rate per claim (default 0.01)")
-    p.add_argument("--sigma-run", type=_non_negative, default=None,
-                   help="run-to-run sd of ln(p95) (default: as the plugin sets it from BASE's runs)")
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("accept", help="Promote the last run's results into the baseline store",
                        description="Every SLO run leaves its results in <store>/.last; accept adds "

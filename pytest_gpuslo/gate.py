@@ -3,7 +3,7 @@
 The marker, ``slo_run`` results and the command line all call ``decide``; nothing else turns
 numbers into PASS, FAIL or INCONCLUSIVE.  An INCONCLUSIVE always carries its reason.  The rules
 around it live here too, so each is tested without pytest: what a stored baseline contributes
-(``baseline_input``: which run, the run-to-run sd and where it came from), the alpha of each
+(``baseline_input`` and ``compare``: every stored run, and how many sessions they span), the alpha of each
 sequential look (``look_plan``), whether a run may become a baseline (``save_refusal``) and the
 suite-wide Holm adjustment (``suite_holm``).
 """
@@ -52,22 +52,24 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class BaselineInput:
-    """A stored baseline as the gate needs it."""
+    """A stored baseline as the gate needs it: every stored run, oldest first."""
 
-    latency_ms: npt.NDArray[np.float64]
+    runs: tuple[npt.NDArray[np.float64], ...]
     #: identical arrival schedule (same fingerprint and length): compare request by request.
     paired: bool
-    #: run-to-run sd of ln q_p, and how it was obtained ("estimated from 8 runs" / "default").
-    sigma_run: float
-    sigma_source: str
-    runs: int
-    #: degrees of freedom of sigma_run when estimated from stored runs (None: a fixed default).
-    sigma_df: float | None = None
+    #: how many sessions (boots, days) the stored runs come from: a machine shift between sessions
+    #: shows in their spread only when there are several.
+    sessions: int = 1
     #: fingerprint keys that differ from this machine; non-empty means "not comparable".
     differing: tuple[str, ...] = ()
     where: str = ""
     date: str = ""
     commit: str | None = None
+
+    @property
+    def latency_ms(self) -> npt.NDArray[np.float64]:
+        """The latest stored run (what the HTML report draws beside the candidate)."""
+        return self.runs[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,25 @@ class Measurements:
     escapes: tuple[str, ...] = ()
     #: schedule index of the first measured request that ran past timeout_s (None: none did).
     first_timed_out: int | None = None
+    #: scheduled arrivals (ms from the run's start) of the measured requests: paired comparisons
+    #: cut their batches where the system was empty.
+    scheduled_ms: npt.NDArray[np.float64] | None = None
+    #: service time rose with the requests in service (``stats.load_dependence``): only then can a
+    #: late dispatcher flatter the latencies.  None: not known (treated as if it could).
+    load_dependent: bool | None = None
+    #: other processes kept the CPUs busy during a CPU-backend run (``cpu_contention``), in words.
+    contention: str = ""
+
+
+def cpu_contention(other_cpu_load: float | None, cpus: int | None) -> str:
+    """Other processes' CPU use during a run, in words, when it could have slowed a CPU workload
+    ('' when the machine was quiet or nobody measured): at least half a CPU, and a quarter of the
+    machine.  A FAIL measured then may be the neighbours' doing, not the code's."""
+    if other_cpu_load is None or not cpus:
+        return ""
+    if other_cpu_load < max(0.5, cpus / 4):
+        return ""
+    return f"other processes kept {other_cpu_load:.1f} of {cpus} CPUs busy during the run"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,22 +206,54 @@ def _fmt_ms(x: float) -> str:
     return f"{x:.3g}ms" if x < 100 else f"{x:.0f}ms"
 
 
+#: Stored runs needed before a regression verdict can rest on their spread.
+MIN_RUNS_FOR_SPREAD = 3
+#: Sessions (boots, days) the stored runs must span before a shift since then can show in them.
+MIN_SESSIONS = 3
+#: Where the stored runs cannot show run-to-run noise, only a change of every block by this factor
+#: is REGRESSED: a 2% machine factor moved a p95 by over 25% in every block in 5% of runs at
+#: utilisation 0.9 on the validity grid (a queue near saturation multiplies it), never by 2x.
+GROSS_UNSEEN_MARGIN = 2.0
+
+
+def _check(name: str, t: stats.RegressionTest, detail: str) -> BaselineCheck:
+    ci = "" if math.isnan(t.ci_low) else f" [{t.ci_low:.3f}, {t.ci_high:.3f}]"
+    return BaselineCheck(name, t.outcome, f"{percentile_label(t.p)} ratio {t.ratio:.3f}{ci} ({detail})",
+                         t.reason, t)
+
+
+def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
+    """A REGRESSED or IMPROVED the evidence cannot carry, turned INCONCLUSIVE with the reason."""
+    if t.outcome not in ("REGRESSED", "IMPROVED"):
+        return t
+    return replace(t, outcome=INCONCLUSIVE,
+                   reason=f"{percentile_label(t.p)} {t.ratio - 1:+.1%} ({t.outcome.lower()} within the runs), but {why}")
+
+
 def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineCheck, ...]:
     """The regression claims of interleaved A/B runs (one per budgeted percentile)."""
     out = []
     for p in list(spec.budgets_ms) or [0.95]:
         delta, big = policy.noise_floor(p)
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big)
-        ci = "" if math.isnan(t.ci_low) else f" [{t.ci_low:.3f}, {t.ci_high:.3f}]"
-        detail = (f"{percentile_label(p)} ratio {t.ratio:.3f}{ci} against {ab.label} (A/B, "
-                  f"{len(ab.base_runs)}+{len(ab.cand_runs)} interleaved runs); n {t.n_base} per run")
-        out.append(BaselineCheck(f"{percentile_label(p)} vs {ab.label}", t.outcome, detail, t.reason, t))
+        out.append(_check(f"{percentile_label(p)} vs {ab.label}", t,
+                          f"against {ab.label}, A/B, {len(ab.base_runs)}+{len(ab.cand_runs)} interleaved runs; "
+                          f"n {t.n_base} per run"))
     return tuple(out)
 
 
-def compare(spec: SloSpec, lat: npt.NDArray[np.float64], base: BaselineInput | ABInput,
+def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
             policy: Policy) -> tuple[BaselineCheck, ...]:
-    """The regression claims of a run against its baseline (one per budgeted percentile)."""
+    """The regression claims of a run against its baseline (one per budgeted percentile).
+
+    Three or more stored runs of the same schedule from three or more sessions: a prediction
+    interval from their own spread (every run-level noise counted once, power rising with the runs),
+    at alpha x ``stats.PI_ALPHA_FACTOR``.  Fewer runs or sessions, or another schedule: the paired
+    (or unpaired) test within the two runs may say OK, but a REGRESSED or IMPROVED it finds is held
+    back as INCONCLUSIVE with the reason, because a machine factor constant within a run, or a
+    shift since the stored runs' session, is invisible to it; only a change of 2x or more in every
+    block (``stats.gross_test`` at ``GROSS_UNSEEN_MARGIN``) decides then.  A/B runs go to ``compare_ab``.
+    """
     if isinstance(base, ABInput):
         return compare_ab(spec, base, policy)
     percentiles = list(spec.budgets_ms) or [0.95]
@@ -209,16 +262,36 @@ def compare(spec: SloSpec, lat: npt.NDArray[np.float64], base: BaselineInput | A
                f"absolute budget is still checked. Record a baseline on this machine with --gpuslo-save")
         return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
                      for p in percentiles)
+    lat = np.asarray(m.latency_ms, dtype=np.float64)
+    r = len(base.runs)
     out = []
     for p in percentiles:
         delta, big = policy.noise_floor(p)
-        t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta,
-                                  Delta=big, sigma_run=base.sigma_run, runs=(base.runs, 1),
-                                  paired=base.paired, sigma_df=base.sigma_df)
-        ci = "" if math.isnan(t.ci_low) else f" [{t.ci_low:.3f}, {t.ci_high:.3f}]"
-        detail = (f"{percentile_label(p)} ratio {t.ratio:.3f}{ci} ({'paired' if t.paired else 'unpaired'}, "
-                  f"sigma_run {base.sigma_run:.3f} {base.sigma_source}); n {t.n_base} -> {t.n_cand}")
-        out.append(BaselineCheck(f"{percentile_label(p)} vs baseline", t.outcome, detail, t.reason, t))
+        name = f"{percentile_label(p)} vs baseline"
+        gross = stats.gross_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta, paired=base.paired,
+                                 margin=GROSS_UNSEEN_MARGIN)
+        if base.paired and r >= MIN_RUNS_FOR_SPREAD:
+            t = stats.prediction_test(base.runs, lat, p, alpha=policy.alpha * stats.PI_ALPHA_FACTOR,
+                                      delta=delta, Delta=big)
+            if base.sessions >= MIN_SESSIONS:
+                gross = None  # the prediction interval sees run-to-run noise: it decides alone
+            elif gross is None:
+                t = _held_back(t, f"all {r} stored runs come from {base.sessions} session(s), so a "
+                               f"shift of the machine since then is invisible to their spread; record runs "
+                               f"on other days, or compare interleaved on one machine (gpuslo ab)")
+            out.append(_check(name, gross or t, f"prediction interval from {r} stored runs, "
+                              f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}; "
+                              f"n {t.n_base} -> {t.n_cand}"))
+            continue
+        t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta, Delta=big,
+                                  paired=base.paired, schedule_ms=m.scheduled_ms if base.paired else None)
+        if gross is None:
+            why = (f"{'only ' + str(r) + ' stored run(s)' if base.paired else 'the stored runs replayed another schedule'}: "
+                   f"run-to-run noise is unknown; record {MIN_RUNS_FOR_SPREAD} or more runs with --gpuslo-save, "
+                   f"or compare interleaved on one machine (gpuslo ab)")
+            t = _held_back(t, why)
+        kind = "paired within the runs" if base.paired else "unpaired"
+        out.append(_check(name, gross or t, f"{kind}, {r} stored run(s); n {t.n_base} -> {t.n_cand}"))
     return tuple(out)
 
 
@@ -258,6 +331,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                    + "; ".join(m.escapes) + ". Put the work on the current stream (CuPy and PyTorch "
                    "are switched to it), or use backend='cuda-sync', which waits for the device")
         disturbed = escaped + ("; " + disturbed if disturbed else "")
+    contended = "" if policy.allow_disturbances or not m.contention else (
+        m.contention + ": the FAIL may be theirs, not the code's; rerun on a quiet machine "
+        "(--gpuslo-allow-throttle decides anyway)")
 
     for p, budget in spec.budgets_ms.items():
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha)
@@ -266,7 +342,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                   f"({conf:.0%} bounds) vs budget {budget:g}ms; n={bt.n}, "
                   f"over budget {bt.exceed}, design effect {bt.design_effect:.1f}")
         outcome, reason = bt.outcome, bt.reason
-        if generator_note and outcome == PASS:
+        if generator_note and outcome == PASS and m.load_dependent is not False:
+            # Latency is charged from the schedule, so on lanes whose service does not depend on
+            # load a late dispatch can only make a PASS harder; where it may (service rose with
+            # the requests in flight, or unknown), a late, smoothed dispatch may have flattered it.
             outcome, reason = INCONCLUSIVE, generator_note
         elif generator_note and outcome == FAIL:
             # Lateness inflates latency charged from the schedule.  A FAIL stands only if it also
@@ -279,6 +358,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                     "it fails even on latency counted from the late dispatch")
         if disturbed and outcome != INCONCLUSIVE:
             outcome, reason = INCONCLUSIVE, disturbed
+        elif contended and outcome == FAIL:
+            # Contention only slows a CPU workload, so a PASS stands; a FAIL may be the neighbours'.
+            outcome, reason = INCONCLUSIVE, contended
         checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt))
 
     if spec.throughput_hz is not None:
@@ -293,9 +375,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 f"this schedule offered only {m.offered_hz:.4g}/s; "
                                 f"raise rate_hz or run longer"))
-        elif generator_note or disturbed:
+        elif generator_note or disturbed or contended:
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
-                                generator_note or disturbed))
+                                generator_note or disturbed or contended))
         else:
             checks.append(Check(f"throughput>={target:g}/s", FAIL, detail,
                                 f"completed {m.achieved_hz:.4g}/s, below the promised {target:g}/s"))
@@ -321,7 +403,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
 
         def within_reach(c: Check) -> bool:
             """The second half's quantile, carried one more run-length along the same drift, at
-            or over half the budget (clear_pass's margin): the drift could change the verdict."""
+            or over half the budget (the far-under-budget margin): the drift could change the verdict."""
             if c.budget is None:
                 return False
             carried = stats.quantile(second, c.budget.p) * max(drift_ratio, 1.0)
@@ -349,18 +431,20 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             reasons.insert(0, generator_note)
         if disturbed:
             reasons.insert(0, disturbed)
+        if contended and any(c.reason == contended for c in checks):
+            reasons.insert(0, contended)
         reasons[:0] = [f"{c.name}: {c.reason}" for c in checks
-                       if c.outcome == INCONCLUSIVE and c.reason not in (generator_note, disturbed)]
+                       if c.outcome == INCONCLUSIVE and c.reason not in (generator_note, disturbed, contended)]
         if not checks:
             reasons.append("the test promises nothing (no budget and no throughput_hz)")
     else:
         outcome = PASS
     base_checks: tuple[BaselineCheck, ...] = ()
     if baseline is not None:
-        base_checks = compare(spec, lat, baseline, policy)
+        base_checks = compare(spec, m, baseline, policy)
         regressed = [b for b in base_checks if b.outcome == "REGRESSED"]
-        if regressed and disturbed:
-            base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, disturbed, b.test)
+        if regressed and (disturbed or contended):
+            base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, disturbed or contended, b.test)
                                 if b.outcome == "REGRESSED" else b for b in base_checks)
         elif regressed:
             outcome = FAIL
@@ -368,46 +452,19 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     conditions = tuple(code for code, on in (("generator_late", bool(generator_note)),
                                              ("disturbed", bool(disturbed)),
                                              ("escaped", bool(m.escapes)),
+                                             ("contended", bool(m.contention)),
                                              ("nonstationary", drifted)) if on)
     return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)
 
 
 # -- what a stored baseline contributes ---------------------------------------------------------
 
-#: sigma_run when fewer than 3 stored runs estimate it (statistics.md, run-to-run term).
-SIGMA_DEFAULT_PAIRED = 0.01
-SIGMA_DEFAULT_UNPAIRED = 0.03
-#: Floors under an estimated sigma_run: a few agreeing runs must not make the gate razor-sharp.
-SIGMA_FLOOR_PAIRED = 0.005
-SIGMA_FLOOR_UNPAIRED = 0.01
-
-
-def reference_percentile(spec: SloSpec) -> float:
-    """The percentile whose run-to-run spread is estimated: the tightest budgeted one, else p95."""
-    return max(spec.budgets_ms) if spec.budgets_ms else 0.95
-
-
-def sigma_run(runs: Sequence[npt.NDArray[np.float64]], p: float, paired: bool) -> tuple[float, str]:
-    """Run-to-run sd of ln q_p and where it came from: estimated from the stored runs when there are
-    3 or more (a 90% upper limit; statistics.md §2.5.3), else a default."""
-    # Stored runs share the baseline's schedule (history resets when it changes).
-    sigma = stats.run_to_run_sd([r for r in runs if r.size], p, same_schedule=True)
-    if sigma is not None:
-        floor = SIGMA_FLOOR_PAIRED if paired else SIGMA_FLOOR_UNPAIRED
-        return max(sigma, floor), f"90% upper limit from {len(runs)} runs"
-    if paired:
-        return SIGMA_DEFAULT_PAIRED, "default for a replayed schedule (fewer than 3 stored runs)"
-    return SIGMA_DEFAULT_UNPAIRED, "conservative default (fewer than 3 stored runs)"
-
-
 def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, paired: bool,
-                   differing: Sequence[str] = (), where: str = "", date: str = "",
+                   sessions: int = 1, differing: Sequence[str] = (), where: str = "", date: str = "",
                    commit: str | None = None) -> BaselineInput:
-    """The gate's view of a stored baseline (oldest run first): the latest run is compared, every
-    run feeds sigma_run.  The plugin and ``gpuslo compare`` both build it here."""
-    sigma, source = sigma_run(runs, reference_percentile(spec), paired)
-    # An estimated sigma_run is already a 90% upper limit: no degrees of freedom are added.
-    return BaselineInput(np.asarray(runs[-1], dtype=np.float64), paired, sigma, source, 1, None,
+    """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
+    The plugin and ``gpuslo compare`` both build it here."""
+    return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, sessions),
                          tuple(differing), where, date, commit)
 
 
@@ -449,6 +506,8 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
         return "GPU work escaped the request's stream"
     if "disturbed" in verdict.conditions:
         return "the GPU was disturbed during the run"
+    if "contended" in verdict.conditions:
+        return "other processes kept the CPUs busy during the run"
     if "nonstationary" in verdict.conditions:
         return "the run was not stationary"
     if failed or timed_out:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pytest_gpuslo.gate import Measurements, Verdict
+from pytest_gpuslo.gate import Measurements, Verdict, cpu_contention
 from pytest_gpuslo.recorder import RunData
 from pytest_gpuslo.spec import SloSpec, percentile_label
 
@@ -193,7 +193,18 @@ class SloResult:
             disturbances=tuple(self.telemetry.get("disturbances", ())),
             escapes=tuple(self.telemetry.get("escapes", ())),
             first_timed_out=int(late[0]) if late.size else None,
+            scheduled_ms=self.scheduled_ms,
+            load_dependent=self.load_dependent,
+            contention=cpu_contention(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus")),
         )
+
+    @property
+    def load_dependent(self) -> bool:
+        """Did service time rise with the requests in service (``stats.load_dependence``)?"""
+        from pytest_gpuslo.stats import load_dependence
+
+        d = self.data
+        return load_dependence(d.start_ns[self._sl], d.end_ns[self._sl])[0]
 
     @property
     def passed(self) -> bool:

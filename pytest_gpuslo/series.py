@@ -55,12 +55,14 @@ def percentile_grid(n: int, extra: Iterable[float] = ()) -> F64:
     return np.array(sorted({p for p in ps if 0.0 <= p <= top} | {round(top, 6)}))
 
 
-def quantile_curve(runs: Sequence[F64], grid: F64, confidence: float) -> dict[str, Any]:
+def quantile_curve(runs: Sequence[F64], grid: F64, confidence: float,
+                   budgets: Mapping[float, float] | None = None) -> dict[str, Any]:
     """The quantile curve of the pooled runs at ``grid``, with a confidence band.
 
     The band is the gate's own: at each p, the order-statistic bounds with the design effect
-    (``stats.order_bound``, ``stats.design_effect``) at ``confidence`` on each side, so at a budgeted
-    percentile it equals the bounds the claim was decided on.  With several runs it also spans
+    (``stats.order_bound``; at a budgeted percentile ``stats.budget_design_effect`` with its budget,
+    elsewhere ``stats.design_effect``) at ``confidence`` on each side, so at a budgeted percentile
+    it equals the bounds the claim was decided on.  With several runs it also spans
     every run's own quantile (the run-to-run spread).  ``None`` where the sample cannot bound it.
     """
     runs = [np.asarray(r, dtype=np.float64) for r in runs if np.size(r)]
@@ -70,8 +72,12 @@ def quantile_curve(runs: Sequence[F64], grid: F64, confidence: float) -> dict[st
     ms = np.quantile(pooled, grid)
     lo, hi = np.empty_like(ms), np.empty_like(ms)
     ranked = np.sort(pooled)  # order_bound sorts again: sorted input makes that cheap
+    budgets = budgets or {}
     for i, p in enumerate(grid):
-        d = stats.design_effect(pooled, p)  # in scheduled order: the batches are runs of time
+        # in scheduled order: the batches are runs of time
+        budget = next((b for q, b in budgets.items() if abs(q - p) < 1e-9), None)
+        d = (stats.budget_design_effect(pooled, budget, p) if budget is not None and len(runs) == 1
+             else stats.design_effect(pooled, p))
         lo[i] = stats.order_bound(ranked, p, d, confidence, upper=False)
         hi[i] = stats.order_bound(ranked, p, d, confidence, upper=True)
     if len(runs) > 1:
@@ -90,7 +96,8 @@ def reference(label: str, runs: Sequence[F64], *, confidence: float, percentiles
     budgets, on its grid), its end-to-end p50/p95 and per-stage times, and a line saying what it
     is.  ``comparable=False``: recorded on another machine class, drawn but not compared."""
     pooled = np.concatenate([np.asarray(r, dtype=np.float64) for r in runs]) if runs else np.empty(0)
-    curve = quantile_curve(runs, percentile_grid(pooled.size, percentiles), confidence)
+    curve = quantile_curve(runs, percentile_grid(pooled.size, percentiles), confidence,
+                           percentiles if isinstance(percentiles, Mapping) else None)
     return {"label": label, "detail": detail, "comparable": comparable, **curve,
             "latency_ms": {k: (rounded([np.quantile(pooled, p)])[0] if pooled.size else None)
                            for k, p in (("p50", 0.5), ("p95", 0.95))},
@@ -209,7 +216,7 @@ def build(result: "SloResult", *, alpha: float, ref: dict[str, Any] | None = Non
         "latency_ms": {"p50": p50, "p99": p99, "max": top},
         "lag_max_ms": _per_bin(lag, sched, edges, (1.0,))[0],
         "bursts": bursts(sched, first, last, width),
-        "spectrum": {"label": label, **quantile_curve([lat], grid, confidence)},
+        "spectrum": {"label": label, **quantile_curve([lat], grid, confidence, result.spec.budgets_ms)},
         "body_ms": {k: (rounded([np.quantile(service, p)])[0] if service.size else None)
                     for k, p in (("p50", 0.5), ("p95", 0.95))},
     }

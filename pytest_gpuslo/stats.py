@@ -9,6 +9,7 @@ batches, §2.4-2.5).  Nothing here knows about pytest, specs or GPUs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ E_MIN = 20.0
 GAMMA_PASS = 1.5
 #: Sectioning batches: at most 20, at least 8, about 25 exceedances each.
 K_MAX, K_MIN, MIN_EXC_PER_BATCH = 20, 8, 25
+#: A "gross" change must clear this factor in every block (see gross_shift).
+GROSS_MARGIN = 1.25
 
 
 def quantile(x: npt.ArrayLike, p: float) -> float:
@@ -51,6 +54,61 @@ def design_effect(x: npt.ArrayLike, p: float, ks: tuple[int, ...] = (8, 16, 32))
             b = e[: m * k].reshape(k, m).mean(axis=1)
             d = max(d, m * float(b.var(ddof=1)) / (pi * (1.0 - pi)))
     return d
+
+
+def design_effect_at(x: npt.NDArray[np.float64], level: float, ks: tuple[int, ...] = (4, 8, 16, 32)) -> float:
+    """Batch-means variance inflation of the indicator ``x > level`` (the largest over ``ks``)."""
+    e = (x > level).astype(np.float64)
+    pi = float(e.mean())
+    if not 0.0 < pi < 1.0:
+        return 1.0
+    d = 1.0
+    for k in ks:
+        m = e.size // k
+        if m >= 2:
+            b = e[: m * k].reshape(k, m).mean(axis=1)
+            d = max(d, m * float(b.var(ddof=1)) / (pi * (1.0 - pi)))
+    return d
+
+
+def budget_design_effect(x: npt.NDArray[np.float64], budget: float, p: float) -> float:
+    """The design effect a claim ``q_p <= budget`` is judged with: the largest over the levels
+    {budget, sample q_p, sample q_(1-2(1-p))} and over 4, 8, 16 and 32 batches.
+
+    Estimated at the sample quantile alone, a lucky run (a low sample p95) also gets a low design
+    effect and clears the effective-sample minimum: up to 21% false PASS at a true p95 equal to the
+    budget on bursty queues.  At the budget alone it is worse (a lucky run has fewer, shorter
+    clusters there: 48.8%).  The lower level has twice the exceedances (a steadier cluster size) and
+    4 batches see correlation as long as a quarter of the run, which 8-32 batches hide; together
+    they held false PASS at or under 1.5 alpha on every cell of the validity grid (statistics.md).
+    """
+    if x.size < 2:
+        return 1.0
+    levels = (budget, float(np.quantile(x, p)), float(np.quantile(x, max(0.0, 1.0 - 2.0 * (1.0 - p)))))
+    return max(design_effect_at(x, level) for level in levels)
+
+
+def clear_violation(x: npt.NDArray[np.float64], budget: float, p: float, alpha: float, blocks: int = 7,
+                    share: float = 0.5, margin: float = 1.25) -> bool:
+    """A FAIL that needs no dependence estimate: enough of ``blocks`` contiguous blocks have at least
+    ``share`` of their requests over ``margin`` x the budget.
+
+    If q_p <= B, a block's expected share over B is at most 1 - p, so by Markov's inequality a block
+    reaches ``share`` with probability at most (1 - p) / share; FAIL when the binomial tail of the
+    blocks that do is under alpha / 50 (5 of 7 blocks for p95, 4 of 7 for p99), the slack and the
+    1.25 margin paying for dependence between blocks (4 of 7 at 1.0 B falsely failed 2.5-2.8% of
+    boundary runs on on-off queues; this rule 0.2-0.5%).  It fails the runs the effective-sample
+    rule left INCONCLUSIVE: 480 of 600 requests over budget, or a hung lane.
+    """
+    from scipy import stats as _st
+
+    m = x.size // blocks
+    if m < 1:
+        return False
+    frac = (x[: m * blocks].reshape(blocks, m) > margin * budget).mean(axis=1)
+    q = min(1.0, (1.0 - p) / share)
+    need = next((j for j in range(blocks + 1) if _st.binom.sf(j - 1, blocks, q) <= alpha / 50.0), blocks + 1)
+    return bool(np.count_nonzero(frac >= share) >= need)
 
 
 def n_batches(n: int, p: float) -> int:
@@ -148,7 +206,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         bad = "no requests" if n == 0 else "non-finite latencies"
         return BudgetTest(p, budget, n, 0, math.nan, 0.0, math.inf, 1.0, 0.0, 0, 1.0, 1.0,
                           "INCONCLUSIVE", f"{bad}: nothing to decide on", None)
-    d = design_effect(arr, p)
+    d = budget_design_effect(arr, budget, p)
     k = int(np.count_nonzero(arr > budget))
     est = quantile(arr, p)
     conf = 1.0 - alpha
@@ -178,19 +236,32 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         why = (f"every one of {sign_test_blocks(alpha)} consecutive blocks has its {_label(p)} over "
                f"the budget (block sign test, p <= {0.5 ** sign_test_blocks(alpha):.2g})")
         return BudgetTest(**base, outcome="FAIL", reason=why, needed_n=None)  # type: ignore[arg-type]
-    if n_eff * star < E_MIN and kk and p_sect <= alpha and clear_pass(arr, budget, p, alpha):
+    if clear_violation(arr, budget, p, alpha):
+        why = (f"a clear violation: most of 7 consecutive blocks have half their requests over "
+               f"1.25 x the budget ({k} of {n} requests over it)")
+        return BudgetTest(**base, outcome="FAIL", reason=why, needed_n=None)  # type: ignore[arg-type]
+    margin = clear_pass_margin(n_eff * star)
+    few_to_pass = n * star / (d * GAMMA_PASS) < E_MIN
+    if few_to_pass and kk and p_sect <= alpha and clear_pass(arr, budget, p, alpha, margin):
         why = (f"far under budget: each of {sign_test_blocks(alpha) + 1} consecutive blocks has its "
-               f"{_label(p)} under half the budget, and sectioning agrees")
+               f"{_label(p)} under {'half' if margin == 2 else f'1/{margin:g} of'} the budget, "
+               f"and sectioning agrees")
         return BudgetTest(**base, outcome="PASS", reason=why, needed_n=None)  # type: ignore[arg-type]
+    need = int(math.ceil(max(E_MIN * d * GAMMA_PASS / star, (K_MIN * MIN_EXC_PER_BATCH) / star)))
     if n_eff * star < E_MIN or kk == 0:
-        need = int(math.ceil(max(E_MIN * d / star, (K_MIN * MIN_EXC_PER_BATCH) / star)))
         why = (f"too few effective samples for {_label(p)}: n={n}, design effect {d:.1f}, "
                f"n_eff={n_eff:.0f}; needs about {need} requests")
         return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
     if p_fail <= alpha:
         return BudgetTest(**base, outcome="FAIL", reason="", needed_n=None)  # type: ignore[arg-type]
-    if p_pass <= alpha:
+    # A PASS counts its effective exceedances at the budget from the null side with the safety
+    # factor too: the run must be able to show E_MIN of them if the budget were only just met.
+    if p_pass <= alpha and n * star / (d * GAMMA_PASS) >= E_MIN:
         return BudgetTest(**base, outcome="PASS", reason="", needed_n=None)  # type: ignore[arg-type]
+    if p_pass <= alpha:
+        why = (f"{_label(p)} {est:.3g} is under the budget {budget:g}, but the run holds too few effective "
+               f"samples to PASS (design effect {d:.1f}); needs about {need} requests")
+        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
     need_n = _needed_n(p, k / n, d, alpha)
     why = f"{_label(p)} {est:.3g} is too close to the budget {budget:g} to decide at {conf:.0%}"
     if need_n is not None:
@@ -225,21 +296,41 @@ def gross_violation(x: npt.NDArray[np.float64], budget: float, p: float, alpha: 
     return bool(np.all(q > budget * GROSS_BUDGET_MARGIN))
 
 
-def clear_pass(x: npt.NDArray[np.float64], budget: float, p: float, alpha: float) -> bool:
+#: A PASS without a trusted design effect needs every block's quantile this many times under the
+#: budget; ``CLEAR_PASS_MARGIN_FEW`` when the run holds fewer than ``CLEAR_PASS_MIN_EFF``
+#: effective exceedances of its own quantile (statistics.md, "Far under budget").
+CLEAR_PASS_MARGIN = 2.0
+CLEAR_PASS_MARGIN_FEW = 10.0
+CLEAR_PASS_MIN_EFF = E_MIN / 2
+
+
+def clear_pass_margin(n_eff_exceedances: float) -> float:
+    """The far-under-budget margin for a run with this many effective exceedances (n/D (1-p)).
+
+    Hiccups cluster the exceedances of the sample quantile (D of 20-130 on CI VMs), which says
+    little about a budget many times higher: a 2x margin is enough when the run still holds 10
+    effective exceedances.  Below that the run may have seen only a few of a queue's bursts (an
+    on-off queue whose true p95 *is* the budget passed a 2x margin in 7-24% of runs holding 0.5-4
+    of them); it then needs 10x, which no such run reached (validity grid, plugin path).
+    """
+    return CLEAR_PASS_MARGIN if n_eff_exceedances >= CLEAR_PASS_MIN_EFF else CLEAR_PASS_MARGIN_FEW
+
+
+def clear_pass(x: npt.NDArray[np.float64], budget: float, p: float, alpha: float,
+               margin: float = CLEAR_PASS_MARGIN) -> bool:
     """The mirror of ``gross_violation`` for PASS: far under budget in every block.
 
     Used only when the design effect leaves too few effective exceedances (E_min) to trust the
-    binomial: that happens when exceedances of the *sample* quantile cluster (OS or driver
-    hiccups), which says little about a budget many times higher.  Every one of K+1 contiguous
-    blocks must have its p-quantile under *half* the budget (a 2x margin), each block holding at
-    least 20/(1-p) requests so its quantile is not biased low; sectioning must agree as well.
+    binomial.  Every one of K+1 contiguous blocks must have its p-quantile under ``budget /
+    margin``, each block holding at least 20/(1-p) requests so its quantile is not biased low;
+    sectioning must agree as well (the caller checks it).
     """
     k = sign_test_blocks(alpha) + 1
     m = x.size // k
     if m < 20.0 / (1.0 - p):
         return False
     q = np.quantile(x[: m * k].reshape(k, m), p, axis=1)
-    return bool(np.all(q < budget / 2.0))
+    return bool(np.all(q < budget / margin))
 
 
 def _label(p: float) -> str:
@@ -278,6 +369,133 @@ def _t_sf(x: float, df: float) -> float:
     return float(_st.t.sf(x, df))
 
 
+def _decided(p: float, theta: float, se: float, df: float, *, alpha: float, delta: float, Delta: float,
+             what: str, n_base: int, n_cand: int, paired: bool, per_side: str) -> RegressionTest:
+    """The four-way verdict on a log ratio theta with standard error se and t(df): REGRESSED when
+    the lower bound clears ln(1+delta), IMPROVED symmetrically, OK when the upper bound is under
+    ln(1+Delta), else INCONCLUSIVE with the smallest change this comparison could detect."""
+    from scipy import stats as _st
+
+    se = max(se, 1e-12)
+    up, lo = math.log1p(delta), math.log1p(Delta)
+    p_reg = _t_sf((theta - up) / se, df)
+    p_ok = float(_st.t.cdf((theta - lo) / se, df))
+    p_imp = float(_st.t.cdf((theta + up) / se, df))
+    tq = float(_st.t.ppf(1.0 - alpha, df))
+    mde = math.exp(up + (tq + float(_st.norm.ppf(0.8))) * se) - 1.0
+    fields = dict(p=p, ratio=math.exp(theta), ci_low=math.exp(theta - tq * se), ci_high=math.exp(theta + tq * se),
+                  se=se, df=df, p_regress=p_reg, p_ok=p_ok, p_improve=p_imp, paired=paired, n_base=n_base,
+                  n_cand=n_cand, mde=mde, needed_n=None)
+    detect = f"can detect >= {mde:.0%} {per_side}"
+    if p_reg <= alpha:
+        return RegressionTest(outcome="REGRESSED", reason=f"{_label(p)} is {math.exp(theta) - 1:+.1%} {what}, the lower "
+                              f"bound above +{delta:.0%}", **fields)  # type: ignore[arg-type]
+    if p_imp <= alpha:
+        return RegressionTest(outcome="IMPROVED", reason=f"{_label(p)} is {math.exp(theta) - 1:+.1%} {what}",
+                              **fields)  # type: ignore[arg-type]
+    if p_ok <= alpha:
+        return RegressionTest(outcome="OK", reason=f"no regression of {Delta:.0%} or more ({detect})",
+                              **fields)  # type: ignore[arg-type]
+    return RegressionTest(outcome="INCONCLUSIVE", reason=f"the change {math.exp(theta) - 1:+.1%} is within the "
+                          f"noise; {detect}", **fields)  # type: ignore[arg-type]
+
+
+def _undecided(p: float, reason: str, *, n_base: int, n_cand: int, paired: bool, ratio: float = math.nan,
+               needed_n: int | None = None) -> RegressionTest:
+    nan = math.nan
+    return RegressionTest(p=p, ratio=ratio, ci_low=nan, ci_high=nan, se=nan, df=nan, p_regress=1.0, p_ok=1.0,
+                          p_improve=1.0, outcome="INCONCLUSIVE", reason=reason, paired=paired, n_base=n_base,
+                          n_cand=n_cand, mde=nan, needed_n=needed_n)
+
+
+def gross_test(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float, *, alpha: float,
+               delta: float, paired: bool, margin: float = GROSS_MARGIN) -> RegressionTest | None:
+    """REGRESSED or IMPROVED when every block moved beyond ``margin`` (``gross_shift``), as a
+    ``RegressionTest``; None otherwise.  It needs no variance estimate, so it decides on any sample;
+    against run-to-run noise it holds only up to the margin (``gate`` uses a larger one when the
+    stored runs cannot show that noise)."""
+    gross = gross_shift(x, y, p, alpha=alpha, delta=delta, paired=paired, margin=margin)
+    if gross is None:
+        return None
+    k = sign_test_blocks(alpha)
+    ratio = quantile(y, p) / quantile(x, p)
+    return RegressionTest(p=p, ratio=ratio, ci_low=math.nan, ci_high=math.nan, se=math.nan, df=math.nan,
+                          p_regress=0.5 ** k if gross == "REGRESSED" else 1.0, p_ok=1.0,
+                          p_improve=0.5 ** k if gross == "IMPROVED" else 1.0, outcome=gross,
+                          reason=f"every one of {k} consecutive blocks moved the same way by "
+                          f"{max(1.0 + delta, margin) - 1:.0%} or more (block sign test, "
+                          f"p <= {0.5 ** k:.2g}); ratio {ratio:.2f}", paired=paired, n_base=int(x.size),
+                          n_cand=int(y.size), mde=math.nan, needed_n=None)
+
+
+def idle_points(t: npt.ArrayLike, lats: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Indices i at whose scheduled arrival every run's system was empty.
+
+    Run r's system is empty at ``t[i]`` when every earlier request had completed:
+    ``max_{j<i}(t[j] + L_r[j]) <= t[i]``.  This reads completions off the data, with no model of
+    the server (any number of lanes, any discipline).  Given the schedule, what happens after such a
+    point does not depend on what happened before (a regeneration point), so batches cut there are
+    independent given the schedule.
+    """
+    tt = np.asarray(t, dtype=np.float64)
+    lat2 = np.atleast_2d(np.asarray(lats, dtype=np.float64))
+    done = np.maximum.accumulate(tt[None, :] + lat2, axis=1)
+    ok = np.all(done[:, :-1] <= tt[None, 1:], axis=0)
+    return np.flatnonzero(ok) + 1
+
+
+def regen_edges(idle: npt.NDArray[np.int64], n: int, k: int, lo: float = 0.8) -> npt.NDArray[np.int64]:
+    """Batch edges at idle points: cut at the first idle point at least ``lo * n / k`` requests
+    after the previous cut (batches at least 0.8x the fixed length), a short tail joining the last."""
+    m = lo * n / k
+    edges = [0]
+    while True:
+        j = int(np.searchsorted(idle, edges[-1] + m, side="left"))
+        if j >= idle.size:
+            break
+        edges.append(int(idle[j]))
+    if n - edges[-1] < m and len(edges) > 1:
+        edges.pop()
+    edges.append(n)
+    return np.asarray(edges, dtype=np.int64)
+
+
+#: Fewer independent batches than this and a paired within-run test says nothing (a run that is
+#: one long busy period).
+MIN_REGEN_BATCHES = 4
+
+
+def paired_regen(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], t: npt.ArrayLike, p: float,
+                 k: int) -> tuple[float, float, float, int]:
+    """Two runs of one schedule, compared on batches cut where both systems were empty:
+    (theta, var, df, batches).  theta = mean of the batch log-ratios; var = their variance / K;
+    df = K - 1.  Fixed batches of a queue are not independent (busy periods span several): their
+    spread under-estimated the statistic's variance 1.1-6.2x on the validity grid (up to 7.2% false
+    REGRESSED at nominal 1%); batches cut at common idle points are independent given the
+    schedule (0.84-1.56x, no cell over 1.5 alpha).  ``var`` is NaN below ``MIN_REGEN_BATCHES``."""
+    n = min(x.size, y.size)
+    edges = regen_edges(idle_points(np.asarray(t)[:n], np.vstack([x[:n], y[:n]])), n, k)
+    kk = edges.size - 1
+    d = np.array([math.log(float(np.quantile(y[e0:e1], p))) - math.log(float(np.quantile(x[e0:e1], p)))
+                  for e0, e1 in zip(edges[:-1], edges[1:])])
+    if kk < MIN_REGEN_BATCHES:
+        return float(d.mean()), math.nan, math.nan, kk
+    return float(d.mean()), float(d.var(ddof=1)) / kk, float(kk - 1), kk
+
+
+def paired_lag_window(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float, k: int,
+                      lags: int = 3) -> tuple[float, float, float, int]:
+    """Without the schedule: fixed batches, the variance of their mean log-ratio by a Bartlett lag
+    window (Newey-West, ``lags`` lags), df = K / (1 + 2 lags): valid on the grid, weaker."""
+    n = min(x.size, y.size)
+    d = batch_log_quantiles(y[:n], p, k) - batch_log_quantiles(x[:n], p, k)
+    dc = d - d.mean()
+    g0 = float(dc @ dc) / k
+    lrv = g0 + sum(2.0 * (1.0 - ell / (lags + 1.0)) * float(dc[ell:] @ dc[:-ell]) / k for ell in range(1, lags + 1))
+    lrv = max(lrv, g0 / (1 + 2 * lags))
+    return float(d.mean()), lrv / (k - 1), max(1.0, k / (1.0 + 2.0 * lags)), k
+
+
 def regression_test(
     base: npt.ArrayLike,
     cand: npt.ArrayLike,
@@ -286,148 +504,159 @@ def regression_test(
     alpha: float = 0.01,
     delta: float = 0.02,
     Delta: float = 0.05,
-    sigma_run: float = 0.0,
-    runs: tuple[int, int] = (1, 1),
     paired: bool = False,
-    sigma_df: float | None = None,
+    schedule_ms: npt.ArrayLike | None = None,
 ) -> RegressionTest:
-    """Did q_p regress from ``base`` to ``cand``?  Both in scheduled order.
+    """Did q_p regress from one run ``base`` to one run ``cand``?  Both in scheduled order.
 
-    ``sigma_df``: degrees of freedom of ``sigma_run`` when it was estimated (runs - 1).
-    ``paired``: the two runs replayed the identical arrival schedule, so batch j of both covers
-    the same requests and the batch differences cancel the arrival-driven spread (common random
-    numbers).  Otherwise each side's variance comes from its own sectioning (Welch).  ``sigma_run``
-    adds run-to-run variance of ln q_p between separate runs.  REGRESSED needs the lower bound of
-    the log ratio above ln(1+delta); OK needs the upper bound below ln(1+Delta).
+    This sees only the noise *within* the two runs: the gate uses it with fewer than three stored
+    runs, where it may say OK but not REGRESSED (a machine factor constant within a run is invisible
+    to it).  ``paired``: both replayed the identical schedule; batches are then cut at the requests
+    where both systems were empty (``schedule_ms``: the scheduled arrivals), else a lag-window
+    variance of fixed batches.  Unpaired: each side's sectioning variance (Welch).  A change of 25%
+    or more in every block (``gross_shift``) decides on any sample.
     """
-    from scipy import stats as _st
-
     x = np.asarray(base, dtype=np.float64)
     y = np.asarray(cand, dtype=np.float64)
     nx, ny = int(x.size), int(y.size)
-    nan = math.nan
 
-    def out(outcome: str, reason: str, **kw: Any) -> RegressionTest:
-        fields = dict(p=p, ratio=nan, ci_low=nan, ci_high=nan, se=nan, df=nan, p_regress=1.0,
-                      p_ok=1.0, p_improve=1.0, paired=paired, n_base=nx, n_cand=ny, mde=nan,
-                      needed_n=None)
-        fields.update(kw)
-        return RegressionTest(outcome=outcome, reason=reason, **fields)  # type: ignore[arg-type]
+    def nothing(reason: str, **kw: Any) -> RegressionTest:
+        return _undecided(p, reason, n_base=nx, n_cand=ny, paired=paired, **kw)
 
     if nx == 0 or ny == 0 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        return out("INCONCLUSIVE", "a sample is empty or holds non-finite latencies")
+        return nothing("a sample is empty or holds non-finite latencies")
     if np.any(x <= 0) or np.any(y <= 0):
-        return out("INCONCLUSIVE", "latencies must be positive to compare on a log scale")
+        return nothing("latencies must be positive to compare on a log scale")
     if paired and nx != ny:
         # The same schedule: the shorter run is a prefix of the longer one, so pair on it.
         nx = ny = min(nx, ny)
         x, y = x[:nx], y[:ny]
-    theta = math.log(quantile(y, p)) - math.log(quantile(x, p))
+    ratio = quantile(y, p) / quantile(x, p)
     dx, dy = design_effect(x, p), design_effect(y, p)
     kx, ky = n_batches(nx, p), n_batches(ny, p)
     star = 1.0 - p
-    # Paired runs share their arrivals, so the queueing dependence that inflates each side's
-    # design effect largely cancels in the batch differences; only the batch count must suffice.
     thin = (not paired) and min(nx / dx, ny / dy) * star < E_MIN
     if thin or 0 in (kx, ky):
-        need: int | None = int(math.ceil(max(E_MIN * max(dx, dy), K_MIN * MIN_EXC_PER_BATCH) / star))
-        gross = gross_shift(x, y, p, alpha=alpha, delta=delta, paired=paired)
+        gross = gross_test(x, y, p, alpha=alpha, delta=delta, paired=paired)
         if gross is not None:
-            k = sign_test_blocks(alpha)
-            return out(gross, f"every one of {k} consecutive blocks moved the same way by more than "
-                       f"{delta:.0%} (block sign test, p <= {0.5 ** k:.2g}); ratio {math.exp(theta):.2f}",
-                       ratio=math.exp(theta), p_regress=0.5 ** k if gross == "REGRESSED" else 1.0,
-                       p_improve=0.5 ** k if gross == "IMPROVED" else 1.0)
-        return out("INCONCLUSIVE", f"too few effective samples for {_label(p)} on one side "
-                   f"(design effects {dx:.1f} / {dy:.1f}); needs about {need} requests per side",
-                   ratio=math.exp(theta), needed_n=need)
+            return gross
+        need = int(math.ceil(max(E_MIN * max(dx, dy), K_MIN * MIN_EXC_PER_BATCH) / star))
+        return nothing(f"too few effective samples for {_label(p)} on one side (design effects "
+                       f"{dx:.1f} / {dy:.1f}); needs about {need} requests per side", ratio=ratio, needed_n=need)
     if paired:
-        # Joint sectioning: batch j of both runs covers the same requests.  The statistic is the
-        # mean of the batch log-ratios, whose standard error the batch differences estimate; the
-        # pooled-quantile ratio would be dominated by the few bursty batches and its spread
-        # underestimated (measured: 4.8% A/A false alarms at nominal 1% on bursty MMPP arrivals).
         k = min(kx, ky)
-        d = batch_log_quantiles(y, p, k) - batch_log_quantiles(x, p, k)
-        theta = float(d.mean())
-        var = float(d.var(ddof=1)) / k
-        df = float(k - 1)
+        if schedule_ms is not None and np.size(schedule_ms) >= nx:
+            theta, var, df, kk = paired_regen(x, y, np.asarray(schedule_ms, dtype=np.float64), p, k)
+            if not math.isfinite(var):
+                return nothing(f"the two runs hold only {kk} stretches that start with an empty system "
+                               f"(one long busy period): too few independent pieces to compare within "
+                               f"the run", ratio=math.exp(theta))
+        else:
+            theta, var, df, kk = paired_lag_window(x, y, p, k)
     else:
+        theta = math.log(ratio)
         vx = float(batch_log_quantiles(x, p, kx).var(ddof=1)) / kx
         vy = float(batch_log_quantiles(y, p, ky).var(ddof=1)) / ky
         var = vx + vy
         denom = (vx * vx / (kx - 1) if vx else 0.0) + (vy * vy / (ky - 1) if vy else 0.0)
         df = var * var / denom if denom > 0 else float(kx + ky - 2)
-    between = sigma_run ** 2 * (1.0 / runs[0] + 1.0 / runs[1])
-    se = max(math.sqrt(var + between), 1e-12)
-    if between > 0 and sigma_df:
-        # sigma_run estimated from a few stored runs: its uncertainty enters the degrees of freedom
-        # (Welch-Satterthwaite), or the test would be anti-conservative (validity grid, noise cells).
-        df = (var + between) ** 2 / ((var * var / df if var else 0.0) + between * between / sigma_df)
-    up, lo = math.log1p(delta), math.log1p(Delta)
-    p_reg = _t_sf((theta - up) / se, df)
-    p_ok = float(_st.t.cdf((theta - lo) / se, df))
-    p_imp = float(_st.t.cdf((theta + up) / se, df))
-    tq = float(_st.t.ppf(1.0 - alpha, df))
-    z80 = float(_st.norm.ppf(0.8))
-    mde = math.exp(up + (tq + z80) * se) - 1.0
-    need = None
-    if mde > Delta and lo > up:
-        need = int(math.ceil(max(nx, ny) * ((tq + z80) * se / (lo - up)) ** 2))
-    common = dict(ratio=math.exp(theta), ci_low=math.exp(theta - tq * se),
-                  ci_high=math.exp(theta + tq * se), se=se, df=df, p_regress=p_reg, p_ok=p_ok,
-                  p_improve=p_imp, mde=mde, needed_n=need)
-    detect = f"can detect >= {mde:.0%} at n={max(nx, ny)}"
-    if need:
-        detect += f"; needs about {need} per side for {Delta:.0%}"
-    if p_reg <= alpha:
-        return out("REGRESSED", f"{_label(p)} is {math.exp(theta) - 1:+.1%} with the lower bound above "
-                   f"+{delta:.0%}", **common)
-    if p_imp <= alpha:
-        return out("IMPROVED", f"{_label(p)} is {math.exp(theta) - 1:+.1%}", **common)
-    if p_ok <= alpha:
-        return out("OK", f"no regression of {Delta:.0%} or more ({detect})", **common)
-    return out("INCONCLUSIVE", f"the change {math.exp(theta) - 1:+.1%} is within the noise; {detect}",
-               **common)
+    return _decided(p, theta, math.sqrt(var), df, alpha=alpha, delta=delta, Delta=Delta, what="within the runs",
+                    n_base=nx, n_cand=ny, paired=paired, per_side=f"at n={max(nx, ny)}")
 
 
-#: A "gross" change or violation must clear this factor in every block (see gross_shift).
-GROSS_MARGIN = 1.25
+#: The per-run statistic: the mean log p-quantile of this many contiguous batches, without the
+#: ``RUN_STAT_TRIM`` highest and lowest.
+RUN_STAT_BATCHES = 20
+RUN_STAT_TRIM = 2
 
 
-def run_to_run_sd(samples: list[npt.NDArray[np.float64]], p: float, *, same_schedule: bool = False) -> float | None:
-    """Between-run sd of ln q_p from several runs of the same test (statistics.md §2.5.3).
+def run_statistic(x: npt.ArrayLike, p: float, k: int = RUN_STAT_BATCHES, trim: int = RUN_STAT_TRIM) -> float:
+    """One run's level of q_p: the 10%-trimmed mean of the log p-quantiles of ``k`` contiguous
+    batches.
 
-    Runs of different schedules: method of moments, the variance of the per-run log-quantiles
-    minus their mean within-run (sectioning) variance.  Runs that replayed the *same* schedule
-    share their arrival-driven variation, so the within-run variance (which contains it) must not
-    be subtracted: the spread of the log-quantiles is itself the run-to-run term a paired
-    comparison faces (subtracting it gave 12% A/A false alarms in the validity grid).
-    Returned as a 90% upper confidence limit, not a point estimate (see below).
-    None when fewer than 3 usable runs."""
-    logs, within = [], []
-    for x in samples:
-        k = n_batches(x.size, p)
-        if not k or np.any(x <= 0):
-            continue
-        b = batch_log_quantiles(x, p, k)
-        # Same schedule: the paired test's statistic is the mean batch log-quantile, so its
-        # between-run spread is what matters; otherwise the pooled log-quantile's.
-        logs.append(float(b.mean()) if same_schedule else math.log(float(np.quantile(x, p))))
-        within.append(float(b.var(ddof=1)) / k)
-    if len(logs) < 3:
-        return None
-    spread = float(np.var(logs, ddof=1))
-    point = math.sqrt(spread if same_schedule else max(0.0, spread - float(np.mean(within))))
-    # A few runs estimate a spread poorly, and an underestimate means false alarms: use the
-    # one-sided 90% upper confidence limit (chi-square with runs - 1 degrees of freedom).
-    from scipy import stats as _st
+    Of the run-level statistics measured on the validity grid it has the smallest spread between
+    runs of one schedule (1.1-2.7x less than the pooled log-quantile, which sits in a thin part of
+    Pareto and bimodal distributions); trimming removes the single huge services that made the
+    untrimmed mean skewed and heavy-tailed across runs (excess kurtosis 2-75 on Pareto service),
+    which a t interval from a few runs cannot absorb.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    k = max(1, min(k, arr.size))
+    b = np.sort(batch_log_quantiles(arr, p, k))
+    if trim and k > 2 * trim:
+        b = b[trim:k - trim]
+    return float(b.mean())
 
-    h = len(logs) - 1
-    return point * math.sqrt(h / float(_st.chi2.ppf(0.10, h)))
+
+#: The prediction interval is judged at alpha times this: the run statistic is still a little
+#: skewed on Pareto and bimodal service, which a t interval from a few runs cannot see; at nominal
+#: alpha 2-4 of 15 cells per noise setting were over 1.5 alpha (worst 3.2%), at alpha/2 at most 1
+#: (worst 2.0%).
+PI_ALPHA_FACTOR = 0.5
+
+
+def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: float, *, alpha: float = 0.01,
+                    delta: float = 0.02, Delta: float = 0.05) -> RegressionTest:
+    """The candidate against R >= 3 stored runs of the same schedule: a prediction interval.
+
+    theta = T(cand) - mean T(stored), se = s_T sqrt(1 + 1/R), t with R - 1 df (T =
+    ``run_statistic``).  Runs of one schedule are exchangeable when nothing changed, so every
+    run-level noise (within-run spread, a per-run machine factor) is in s_T and counted once; with
+    more runs the interval narrows (power at +10% on bursty queues 21 / 60 / 84% for R = 3 / 5 / 8).
+    The caller passes ``alpha * PI_ALPHA_FACTOR``.
+    """
+    y = np.asarray(cand, dtype=np.float64)
+    xs = [np.asarray(x, dtype=np.float64)[: y.size] for x in stored]
+    n = min([y.size, *(x.size for x in xs)])
+    r = len(xs)
+    if r < 3:
+        return _undecided(p, "a prediction interval needs 3 stored runs", n_base=n, n_cand=y.size, paired=True)
+    if n < 2 * RUN_STAT_BATCHES or any(np.any(x[:n] <= 0) for x in xs) or np.any(y[:n] <= 0):
+        return _undecided(p, "too few requests, or non-positive latencies", n_base=n, n_cand=y.size, paired=True)
+    ts = np.array([run_statistic(x[:n], p) for x in xs])
+    theta = run_statistic(y[:n], p) - float(ts.mean())
+    se = float(ts.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r)
+    return _decided(p, theta, se, float(r - 1), alpha=alpha, delta=delta, Delta=Delta,
+                    what=f"against {r} stored runs", n_base=n, n_cand=n, paired=True,
+                    per_side=f"with {r} stored runs")
+
+
+def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: float, *, alpha: float = 0.01,
+            delta: float = 0.02, Delta: float = 0.05) -> RegressionTest:
+    """Same-machine A/B: base runs A_1..A_R and candidate runs B_1..B_R, interleaved ABAB.. and
+    replaying one schedule.  theta = mean T(B) - mean T(A) (T = ``run_statistic``); se from the
+    pooled spread of the 2R runs, t with 2R - 2 df: exact under exchangeability, every run-level
+    noise counted once, and a shift of the machine shared by the session cancels.  One run a side
+    has no run-level spread: only a gross shift decides then."""
+    xs = [np.asarray(x, dtype=np.float64) for x in base]
+    ys = [np.asarray(y, dtype=np.float64) for y in cand]
+    ra, rb = len(xs), len(ys)
+    n = min(min(x.size for x in xs), min(y.size for y in ys)) if ra and rb else 0
+    if not ra or not rb or n < 2 * RUN_STAT_BATCHES:
+        return _undecided(p, "too few runs or requests for an A/B comparison", n_base=n, n_cand=n, paired=True)
+    xs, ys = [x[:n] for x in xs], [y[:n] for y in ys]
+    if any(not np.all(np.isfinite(a)) or np.any(a <= 0) for a in xs + ys):
+        return _undecided(p, "a run holds non-finite or non-positive latencies", n_base=n, n_cand=n, paired=True)
+    dfp = ra + rb - 2
+    if dfp < 1:
+        gross = gross_test(xs[0], ys[0], p, alpha=alpha, delta=delta, paired=True)
+        ratio = quantile(ys[0], p) / quantile(xs[0], p)
+        if gross is not None:
+            return gross
+        return _undecided(p, f"{_label(p)} {ratio - 1:+.1%} with one run a side, which cannot show run-to-run "
+                          f"noise; use --runs 3 or more", n_base=n, n_cand=n, paired=True, ratio=ratio)
+    ta = np.array([run_statistic(x, p) for x in xs])
+    tb = np.array([run_statistic(y, p) for y in ys])
+    theta = float(tb.mean() - ta.mean())
+    ss = float(((ta - ta.mean()) ** 2).sum() + ((tb - tb.mean()) ** 2).sum())
+    se = math.sqrt(ss / dfp * (1.0 / ra + 1.0 / rb))
+    return _decided(p, theta, se, float(dfp), alpha=alpha, delta=delta, Delta=Delta,
+                    what=f"against the base ({ra}+{rb} interleaved runs)", n_base=n, n_cand=n, paired=True,
+                    per_side=f"with {ra}+{rb} runs")
 
 
 def gross_shift(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float, *,
-                alpha: float, delta: float, paired: bool) -> str | None:
+                alpha: float, delta: float, paired: bool, margin: float = GROSS_MARGIN) -> str | None:
     """"REGRESSED"/"IMPROVED" when every one of K blocks moved beyond the noise floor, else None.
 
     The baseline-comparison twin of ``gross_violation``: it needs no design effect, so a change
@@ -442,8 +671,8 @@ def gross_shift(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float
     qx = np.quantile(x[: mx * k].reshape(k, mx), p, axis=1)
     qy = np.quantile(y[: my * k].reshape(k, my), p, axis=1)
     # Neighbouring blocks of a queue are not independent, so the 0.5**K bound needs a margin:
-    # only a shift of at least GROSS_MARGIN in every block counts (validity grid, n=2,000 cells).
-    up = max(1.0 + delta, GROSS_MARGIN)
+    # only a shift of at least ``margin`` in every block counts (validity grid, n=2,000 cells).
+    up = max(1.0 + delta, margin)
     if paired and x.size == y.size:
         if np.all(qy > qx * up):
             return "REGRESSED"
@@ -499,85 +728,33 @@ def holm(pvalues: list[float]) -> list[float]:
     return adjusted
 
 
-#: Batches of the per-run statistic ``run_statistic`` (the paired test's own count at n >= 10k).
-RUN_STAT_BATCHES = 20
+
+#: A run is load-dependent when service time rises with the requests in service at that
+#: moment by at least this Spearman correlation (an effect size: stamps are autocorrelated).
+LOAD_DEPENDENCE_RHO = 0.1
 
 
-def run_statistic(x: npt.ArrayLike, p: float, k: int = RUN_STAT_BATCHES) -> float:
-    """One run's level of q_p: the mean of the log p-quantiles of ``k`` contiguous batches.
+def load_dependence(start: npt.ArrayLike, end: npt.ArrayLike) -> tuple[bool, float]:
+    """Does a request's service time grow with the number of requests in service when it started?
+    Returns (dependent, Spearman rho).
 
-    Of the run-level statistics measured on the validity grid (the pooled log-quantile, band
-    averages) it has the smallest spread between runs of one schedule, up to 2.7x smaller on
-    Pareto and bimodal service, where the pooled p95 sits in a thin part of the distribution.
-    """
-    arr = np.asarray(x, dtype=np.float64)
-    k = max(1, min(k, arr.size))
-    return float(batch_log_quantiles(arr, p, k).mean())
-
-
-def ab_test(base: list[npt.NDArray[np.float64]], cand: list[npt.NDArray[np.float64]], p: float, *,
-            alpha: float = 0.01, delta: float = 0.02, Delta: float = 0.05) -> RegressionTest:
-    """Same-machine A/B: base runs A_1..A_R and candidate runs B_1..B_R, interleaved ABAB.. and
-    replaying one schedule.  theta = mean T(B) - mean T(A) with T = ``run_statistic``; its
-    variance from the spread of the 2R runs themselves (pooled, df 2R - 2), which holds every
-    run-level noise once; a shift of the machine shared by the session cancels.  The pooled
-    variance is floored by the within-run variance of a run's statistic (half the paired batch
-    variance of each pair), so a few runs that happen to agree cannot make the test razor-sharp.
-    With one run a side there is no run-level spread: REGRESSED is refused (statistics.md).
+    Latency charged from the schedule can only grow with a late dispatch on FIFO lanes whose
+    service does not depend on load (completions are max-plus functions of the arrivals), so lag
+    then makes a PASS harder, never easier.  Only service that speeds up with fewer requests in
+    flight (lanes sharing one interpreter or core, thrashing) lets a late, smoothed dispatch flatter
+    the latencies.  Measured on the validity grid: FIFO lanes rho 0.00, never flagged in 150 runs;
+    processor-sharing and thrashing lanes 0.40-0.56, flagged in every run.
     """
     from scipy import stats as _st
 
-    ra, rb = len(base), len(cand)
-    nan = math.nan
-    n = min(min(x.size for x in base), min(y.size for y in cand)) if ra and rb else 0
-
-    def out(outcome: str, reason: str, **kw: Any) -> RegressionTest:
-        fields = dict(p=p, ratio=nan, ci_low=nan, ci_high=nan, se=nan, df=nan, p_regress=1.0, p_ok=1.0,
-                      p_improve=1.0, paired=True, n_base=n, n_cand=n, mde=nan, needed_n=None)
-        fields.update(kw)
-        return RegressionTest(outcome=outcome, reason=reason, **fields)  # type: ignore[arg-type]
-
-    if not ra or not rb or n < RUN_STAT_BATCHES * 2:
-        return out("INCONCLUSIVE", "too few runs or requests for an A/B comparison")
-    xs = [np.asarray(x[:n], dtype=np.float64) for x in base]
-    ys = [np.asarray(y[:n], dtype=np.float64) for y in cand]
-    if any(not np.all(np.isfinite(a)) or np.any(a <= 0) for a in xs + ys):
-        return out("INCONCLUSIVE", "a run holds non-finite or non-positive latencies")
-    ta = np.array([run_statistic(x, p) for x in xs])
-    tb = np.array([run_statistic(y, p) for y in ys])
-    theta = float(tb.mean() - ta.mean())
-    k = RUN_STAT_BATCHES
-    within = [float((batch_log_quantiles(y, p, k) - batch_log_quantiles(x, p, k)).var(ddof=1)) / k / 2.0
-              for x, y in zip(xs, ys)]
-    w = float(np.mean(within))
-    f = 1.0 / ra + 1.0 / rb
-    dfp = ra + rb - 2
-    if dfp < 1:
-        se = math.sqrt(w * f)
-        t = out("INCONCLUSIVE", "", ratio=math.exp(theta), se=se)
-        if theta + float(_st.norm.ppf(1 - alpha)) * se < math.log1p(Delta):
-            return out("OK", f"no regression of {Delta:.0%} or more (one run a side: within-run "
-                       f"noise only)", ratio=math.exp(theta), se=se)
-        return out("INCONCLUSIVE", f"{_label(p)} {math.exp(theta) - 1:+.1%} with one run a side, which "
-                   f"cannot show run-to-run noise; use --runs 3 or more", ratio=t.ratio, se=se)
-    ss = float(((ta - ta.mean()) ** 2).sum() + ((tb - tb.mean()) ** 2).sum())
-    s2 = max(ss / dfp, w)
-    se = max(math.sqrt(s2 * f), 1e-12)
-    df = float(dfp)
-    up, lo = math.log1p(delta), math.log1p(Delta)
-    p_reg = _t_sf((theta - up) / se, df)
-    p_ok = float(_st.t.cdf((theta - lo) / se, df))
-    p_imp = float(_st.t.cdf((theta + up) / se, df))
-    tq = float(_st.t.ppf(1.0 - alpha, df))
-    mde = math.exp(up + (tq + float(_st.norm.ppf(0.8))) * se) - 1.0
-    common = dict(ratio=math.exp(theta), ci_low=math.exp(theta - tq * se), ci_high=math.exp(theta + tq * se),
-                  se=se, df=df, p_regress=p_reg, p_ok=p_ok, p_improve=p_imp, mde=mde)
-    detect = f"can detect >= {mde:.0%} with {ra}+{rb} runs"
-    if p_reg <= alpha:
-        return out("REGRESSED", f"{_label(p)} is {math.exp(theta) - 1:+.1%} against the base, the lower "
-                   f"bound above +{delta:.0%} ({ra}+{rb} interleaved runs)", **common)
-    if p_imp <= alpha:
-        return out("IMPROVED", f"{_label(p)} is {math.exp(theta) - 1:+.1%} against the base", **common)
-    if p_ok <= alpha:
-        return out("OK", f"no regression of {Delta:.0%} or more ({detect})", **common)
-    return out("INCONCLUSIVE", f"the change {math.exp(theta) - 1:+.1%} is within the noise; {detect}", **common)
+    s = np.asarray(start, dtype=np.float64)
+    e = np.asarray(end, dtype=np.float64)
+    ok = (s >= 0) & (e >= s)
+    s, e = s[ok], e[ok]
+    if s.size < 10:
+        return False, 0.0
+    inflight = np.searchsorted(np.sort(s), s, side="right") - np.searchsorted(np.sort(e), s, side="right")
+    if np.ptp(inflight) == 0:
+        return False, 0.0
+    rho = float(_st.spearmanr(inflight, e - s).statistic)
+    return bool(rho >= LOAD_DEPENDENCE_RHO), rho

@@ -1,62 +1,62 @@
-"""Today's gate, called exactly as the plugin and ``gpuslo compare`` call it.
+"""The plugin's gate, called exactly as the plugin and ``gpuslo compare`` call it.
 
-* ``stored_path``: ``plugin.baseline_input`` -> ``gate.compare``: a BaselineInput built from the
-  stored runs with ``plugin._sigma_run`` (only the LATEST stored run is compared; all of them feed
-  sigma_run, which is a constant 0.01 below 3 runs), ``runs=1``, ``sigma_df=None``.
-* ``cli_path``: ``cli._cmd_compare``: the latest runs of two files, sigma_run constant 0.01
-  (paired) whatever the history.
-* ``absolute``: ``gate.decide`` on the run alone (budget test, stationarity), lag zero.
+* ``stored_path``: ``gate.baseline_input`` over every stored run (oldest first) and how many
+  sessions they span -> ``gate.compare`` with the candidate's ``Measurements`` (its schedule for
+  the paired batches; FIFO lanes, so not load-dependent).
+* ``ab_path``: ``gate.ABInput`` of interleaved base and candidate runs -> ``gate.compare``.
+* ``absolute``: ``gate.decide`` on the run alone (budget test, stationarity, lag policy).
 
-Nothing here re-implements a rule: if the plugin changes, these adapters follow it.
+Nothing here re-implements a rule: when the plugin changes, these adapters follow it.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from types import SimpleNamespace
+from functools import cache
 
 import numpy as np
 
-from pytest_gpuslo import gate, plugin
-from pytest_gpuslo.spec import resolve
+from pytest_gpuslo import gate
+from pytest_gpuslo.spec import SloSpec, resolve
 
 POLICY = gate.Policy(alpha=0.01)
 
 
-@lru_cache(maxsize=None)
-def spec(p: float = 0.95, budget: float = 1.0):
+@cache
+def spec(p: float = 0.95, budget: float = 1.0) -> SloSpec:
     key = {0.95: "p95_ms", 0.99: "p99_ms"}[p]
     return resolve({key: float(budget), "rate_hz": 100.0}, nodeid="validity::grid")
 
 
-def baseline_input(stored: list[np.ndarray], p: float = 0.95, paired: bool = True) -> gate.BaselineInput:
-    """As ``plugin.SloPlugin.baseline_input`` builds it from a store holding ``stored`` (oldest first)."""
-    found = SimpleNamespace(runs=[SimpleNamespace(latency_ms=np.asarray(x)) for x in stored])
-    sigma, source = plugin._sigma_run(found, spec(p), paired)
-    return gate.BaselineInput(np.asarray(stored[-1]), paired, sigma, source, 1, None)
+def _measurements(cand: np.ndarray, t: np.ndarray | None) -> gate.Measurements:
+    y = np.asarray(cand, dtype=np.float64)
+    return gate.Measurements(y, np.zeros(y.size), scheduled_ms=None if t is None else np.asarray(t),
+                             load_dependent=False)
 
 
-def stored_path(stored: list[np.ndarray], cand: np.ndarray, p: float = 0.95) -> str:
+def stored_test(stored: list[np.ndarray], cand: np.ndarray, t: np.ndarray | None = None, p: float = 0.95,
+                sessions: int = 3) -> gate.BaselineCheck:
+    """The plugin's baseline comparison of ``cand`` against ``stored`` (same schedule ``t``)."""
+    base = gate.baseline_input([np.asarray(x) for x in stored], spec(p), paired=True, sessions=sessions)
+    return gate.compare(spec(p), _measurements(cand, t), base, POLICY)[0]
+
+
+def stored_path(stored: list[np.ndarray], cand: np.ndarray, t: np.ndarray | None = None, p: float = 0.95,
+                sessions: int = 3) -> str:
     """Outcome of the plugin's baseline comparison (REGRESSED / OK / IMPROVED / INCONCLUSIVE)."""
-    b = baseline_input(stored, p, paired=True)
-    return gate.compare(spec(p), np.asarray(cand), b, POLICY)[0].outcome
+    return stored_test(stored, cand, t, p, sessions).outcome
 
 
-def stored_test(stored: list[np.ndarray], cand: np.ndarray, p: float = 0.95):
-    """The RegressionTest behind ``stored_path`` (for diagnostics)."""
-    b = baseline_input(stored, p, paired=True)
-    return gate.compare(spec(p), np.asarray(cand), b, POLICY)[0].test
+def ab_path(a_runs: list[np.ndarray], b_runs: list[np.ndarray], p: float = 0.95) -> str:
+    """Outcome of ``gpuslo ab``'s decision on interleaved runs of one schedule."""
+    ab = gate.ABInput(tuple(np.asarray(x) for x in a_runs), tuple(np.asarray(y) for y in b_runs))
+    return gate.compare(spec(p), _measurements(b_runs[-1], None), ab, POLICY)[0].outcome
 
 
-def cli_path(base_latest: np.ndarray, cand: np.ndarray, p: float = 0.95) -> str:
-    """``gpuslo compare``: same fingerprints -> paired, sigma_run 0.01, runs 1."""
-    b = gate.BaselineInput(np.asarray(base_latest), True, 0.01, "default", 1, None)
-    return gate.compare(spec(p), np.asarray(cand), b, POLICY)[0].outcome
-
-
-def absolute(x: np.ndarray, budget: float, p: float = 0.95, lag: np.ndarray | None = None) -> str:
+def absolute(x: np.ndarray, budget: float, p: float = 0.95, lag: np.ndarray | None = None,
+             load_dependent: bool | None = False) -> str:
     """Outcome of the budget claim through ``gate.decide`` (stationarity and lag rules included)."""
     lat = np.asarray(x, dtype=np.float64)
-    m = gate.Measurements(lat, np.zeros(lat.size) if lag is None else np.asarray(lag))
+    m = gate.Measurements(lat, np.zeros(lat.size) if lag is None else np.asarray(lag),
+                          load_dependent=load_dependent)
     v = gate.decide(spec(p, budget), m, POLICY)
     return v.checks[0].outcome

@@ -8,8 +8,9 @@ Regression cells: family x noise (none / run / day) x n; each replication draws 
 replays it for 8 stored runs, one A/A candidate, one +10%-service candidate, and 3 + 3 B runs of an
 interleaved A/B session (A = the 3 latest stored runs).  Noise multiplies every service time of a
 run: "run" by its own exp(N(0, 0.02)), "day" by one factor for all stored runs (and the A/B
-session) and another for the stored-path candidates.  Today's gate sees the last R stored runs
-through the plugin's own BaselineInput path (``current.py``).
+session) and another for the stored-path candidates.  The plugin's gate sees the last R stored runs
+through its own path (``current.py``: ``gate.baseline_input`` -> ``gate.compare``), and the A/B
+session through ``gate.ABInput``.
 
 Absolute cells: family x n x budget at the true q_p (false PASS and false FAIL), at q_p/1.05 (5%
 over: false PASS), and at the true q_{(1+p)/2}, q_{1-2(1-p)} (power).
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import sys
 import time
 from collections import defaultdict
@@ -97,8 +97,12 @@ def regression_rep(fam: sim.Family, noise: str, n: int, rng: np.random.Generator
     for eff in (0, 1):
         y = cands[eff]
         # today's gate, through the plugin's BaselineInput path
+        # the plugin's gate: stored runs recorded in one session under per-day noise (finding 4),
+        # on other days otherwise; and gpuslo ab on the interleaved session
+        sessions = 1 if noise == "day" else 3
         for R in (1, 3, 8):
-            rec("current", R, eff, current.stored_path(list(stored[-R:]), y, P))
+            rec("plugin", R, eff, current.stored_path(list(stored[-R:]), y, t, P, sessions=sessions))
+        rec("plugin-ab", 3, eff, current.ab_path(list(stored[5:8]), list(bruns[3 * eff: 3 * eff + 3]), P))
         # (a) paired within-run tests, no run-level term (valid only without machine noise)
         th_f, v_f, df_f, _ = C.paired_fixed_lagwin(stored[-1], y, P, lags=0)
         rec("paired-fixed20", 1, eff, C.verdict(th_f, math.sqrt(v_f * (C.n_batches(n, P) - 1) / C.n_batches(n, P)), C.n_batches(n, P) - 1.0).outcome)
@@ -241,7 +245,7 @@ def absolute_cell(fam: sim.Family, n: int, reps: int, seed: int, ref_runs: int) 
         for label, pp, scale, _ in BUDGETS:
             b = q[pp] * scale
             pis[label].append(float(np.mean(x > b)))
-            out[("current-decide", label, current.absolute(x, b, P))] += 1
+            out[("plugin-decide", label, current.absolute(x, b, P))] += 1
             out[("current-stats", label, S.budget_test(x, b, P, alpha=ALPHA).outcome)] += 1
             out[("atB", label, C.budget_at_b(x, b, P, d_rule="B"))] += 1
             out[("atB-maxq", label, C.budget_at_b(x, b, P, d_rule="maxBq"))] += 1
@@ -271,7 +275,7 @@ def findings_6() -> list[str]:
     lat = sim.fifo(t, s, 8)[-600:]
     k = int((lat > 100).sum())
     lines.append(f"slow body: {k}/600 over 100 ms, p95 {np.quantile(lat, .95):.0f} ms: today "
-                 f"{current.absolute(lat, 100.0)}, candidate {C.budget_at_b(lat, 100.0, P)}")
+                 f"{current.absolute(lat, 100.0)} (plugin), candidate {C.budget_at_b(lat, 100.0, P)}")
     lat2 = np.where(np.arange(500) >= 75, 10_000.0, 20.0 * rng.lognormal(0, 0.1, 500))
     lines.append(f"hung lane: {(lat2 > 100).sum()}/500 over: today {current.absolute(lat2, 100.0)}, "
                  f"candidate {C.budget_at_b(lat2, 100.0, P)}")
@@ -338,7 +342,8 @@ def lag_cell(case: tuple, n: int, reps: int, seed: int) -> list[str]:
         stands only if it also fails on latency from the dispatch).  today+new-lag-rule: today's
         budget test, proposed lag rule.  proposed: candidate budget test, proposed lag rule."""
         late = float(np.quantile(lg, 0.99)) > 0.05 * b
-        out = {"today": current.absolute(x, b, P, lag=lg)}
+        out = {"today": current.absolute(x, b, P, lag=lg, load_dependent=None),
+               "plugin": current.absolute(x, b, P, lag=lg, load_dependent=load_dependent)}
         for name, test in (("today+new-lag-rule", lambda z: current.absolute(z, b, P)),
                            ("proposed", lambda z: C.budget_at_b(z, b, P))):
             v = test(x)
@@ -363,13 +368,13 @@ def lag_cell(case: tuple, n: int, reps: int, seed: int) -> list[str]:
                 for pol, v in policies(x, lg, b, ld).items():
                     cnt[(tag, pol, v)] += 1
         f = lambda tag, pol, v: f"{cnt[(tag, pol, v)] / reps:5.1%}"  # noqa: E731
-        pols = ("today", "today+new-lag-rule", "proposed")
+        pols = ("today", "plugin", "proposed")
         lines.append(f"   cost {lv:4.2f}: load-dependent flagged {np.mean(dep[lv]):4.0%}; lag p99/q {np.median(lagp):6.3f}; "
                      f"faster than no-lag {np.mean(below):5.1%} of requests; p95 lag/no-lag {np.median(ratio):.3f} "
                      f"(min {np.min(ratio):.3f})\n      B=q  (PASS false) PASS "
                      + " / ".join(f("q", pp, "PASS") for pp in pols) + "; FAIL " + " / ".join(f("q", pp, "FAIL") for pp in pols)
                      + "\n      B=1.5q (PASS right) PASS " + " / ".join(f("1.5q", pp, "PASS") for pp in pols)
-                     + "   [today / today+new-lag-rule / proposed]")
+                     + "   [old lag rule / plugin / proposed]")
     return lines
 
 

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pytest_gpuslo.gate import cpu_contention
 from pytest_gpuslo.reports.view import budgets, change, fmt_ms, fmt_rate, label, ordered, outcome
 
 
@@ -198,10 +199,10 @@ def busy_line(summaries: Sequence[dict[str, Any]]) -> str | None:
     if not loads:
         return None
     other, cpus = max(loads)
-    if other < max(0.5, cpus / 4):
+    if not cpu_contention(other, cpus):
         return None
     return (f"machine: busy, other processes kept up to {other:.1f} of {cpus} CPUs busy during these runs; "
-            f"CPU timings need a quiet machine")
+            f"CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE")
 
 
 def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alpha: float) -> list[str]:

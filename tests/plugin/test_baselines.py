@@ -211,7 +211,7 @@ def test_gpuslo_compare_and_the_plugin_reach_the_same_verdict(simtester: pytest.
     code = main(["compare", str(stored), str(simtester.path / ".gpuslo" / ".last" / stored.name)])
     printed = capsys.readouterr().out
 
-    assert "90% upper limit from 3 runs" in plugin["baseline"][0]["detail"], plugin
+    assert "prediction interval from 3 stored runs" in plugin["baseline"][0]["detail"], plugin
     assert printed.splitlines()[0].endswith(f": {plugin['outcome']}")
     for claim in plugin["checks"]:
         assert f"{claim['outcome']:<13} {claim['detail']}" in printed

@@ -28,7 +28,7 @@ def test_bursty(slo_request):
 
 @pytest.mark.slo(p95_ms=5, rate_hz=500, requests=4000, streams=2)
 def test_steady(slo_request):
-    work(0.0015 * SLOW)
+    work(0.0005 * SLOW)
 """
 REPORT = "artifacts/gpuslo/report.html"  # a nested path, as a CI workflow passes it
 #: per test: spectrum, latency over time, where the time went, rate, queue depth, occupancy, telemetry
@@ -40,9 +40,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """test_bursty fails its budgets in the bursts; test_steady passes its budget but, 10% slower
-    than its stored baseline, regresses.  Made once for the module (in a subprocess: pytester is
-    per test) on the virtual-time backend, so every verdict is exact."""
+    """test_bursty fails its budgets in the bursts; test_steady passes its budget but, 2.5x
+    slower than its stored baseline, regresses (one stored run decides only a gross change).
+    Made once for the module (in a subprocess: pytester is per test) on the virtual-time backend,
+    so every verdict is exact."""
     root = tmp_path_factory.mktemp("suite")
     (root / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\n")
     (root / "conftest.py").write_text("from pytest_gpuslo import backends\n"
@@ -52,7 +53,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([*run, "--gpuslo-save"], cwd=root, capture_output=True, timeout=300)
     out = subprocess.run([*run, f"--gpuslo-html={REPORT}", f"--gpuslo-json={Path(REPORT).parent}/results.json"],
                          cwd=root, capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "GPUSLO_TEST_SLOW": "1.1"})
+                         timeout=300, env={**os.environ, "GPUSLO_TEST_SLOW": "2.5"})
     assert "2 failed" in out.stdout and f"gpuslo wrote {REPORT}" in out.stdout, out.stdout[-3000:]
     return root / REPORT
 
@@ -71,7 +72,7 @@ def test_report_is_self_contained_with_the_reviewer_s_answer_first(report: Path)
     assert 1 == text.count("var uPlot=")
     overview = text[:text.index("<details")]
     assert overview.index("test_bursty") < overview.index("test_steady")  # both FAIL: by node id
-    assert re.search(r"p95 \+1\d\.\d%.{0,40}REGRESSED", overview)
+    assert re.search(r"p95 \+\d{2,3}\.\d%.{0,40}REGRESSED", overview)
     for i in range(2):
         assert f'href="#t{i}"' in overview and f'<details class="test" id="t{i}" data-json="data-{i}" open>' in text
     assert 2 * PANELS_PER_TEST == len(re.findall(r'<div class="panel" data-chart="', text))

@@ -98,9 +98,10 @@ def test_run_conditions_are_reported_as_codes() -> None:
     assert () == decide(spec(p95_ms=10), Measurements(FAST, np.zeros(8000))).conditions
 
 
-# A run whose second half is 15% slower than its first: a significant drift (p95 about 1.5 ms).
+# A run whose second half is 8% slower than its first: a significant drift (p95 about 1.45 ms)
+# that still leaves 12 effective exceedances, so a PASS at a 2x margin is open to it.
 _X = np.random.default_rng(1).lognormal(0, 0.2, 40_000)
-DRIFT = np.concatenate([_X[:20_000], _X[20_000:] * 1.15])
+DRIFT = np.concatenate([_X[:20_000], _X[20_000:] * 1.08])
 
 
 def test_a_drift_far_under_budget_keeps_the_pass_and_the_run_is_not_marked() -> None:
@@ -116,9 +117,10 @@ def test_a_drift_far_under_budget_keeps_the_pass_and_the_run_is_not_marked() -> 
 
 
 def test_a_drift_that_could_reach_the_budget_makes_the_pass_inconclusive() -> None:
-    """The same drift against a budget it could reach (p95 ~1.5 ms, budget 3.4 ms: a PASS on the
-    whole run, but the second half carried on would pass 1.7 ms, half the budget)."""
-    v = decide(spec(p95_ms=3.4), Measurements(DRIFT, np.zeros(DRIFT.size)))
+    """The same drift against a budget it could reach (budget 3.1 ms: a PASS on the whole run,
+    but the second half carried on would reach 1.58 ms, over half the budget); 3.4 ms keeps it."""
+    v = decide(spec(p95_ms=3.1), Measurements(DRIFT, np.zeros(DRIFT.size)))
+    assert "PASS" == decide(spec(p95_ms=3.4), Measurements(DRIFT, np.zeros(DRIFT.size))).outcome
 
     assert "INCONCLUSIVE" == v.outcome
     assert "not stationary" in v.reasons[0] and "nonstationary" in v.conditions

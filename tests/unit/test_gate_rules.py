@@ -1,4 +1,4 @@
-"""The rules around ``decide``, each tested without pytest: what a stored baseline contributes,
+"""The rules around ``decide``, each tested without pytest: what stored runs and A/B runs contribute,
 the sequential looks' alpha, whether a run may become a baseline, and the suite-wide Holm step."""
 
 from __future__ import annotations
@@ -14,37 +14,121 @@ def _spec(**kw: object) -> gate.SloSpec:
     return resolve({"rate_hz": 100, "p95_ms": 50, **kw}, nodeid="t::x")
 
 
-def _runs(count: int, spread: float, n: int = 4000) -> list[np.ndarray]:
-    rng = np.random.default_rng(3)
-    return [rng.lognormal(0, 0.3, n) * np.exp(rng.normal(0, spread)) for _ in range(count)]
+def _queue(scale: float, seed: int, n: int = 10_000, rho: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
+    """A single-server FIFO queue on one fixed Poisson schedule (latencies in ms, arrivals in ms);
+    ``seed`` draws the service times of this run, ``scale`` slows them down."""
+    gaps = np.random.default_rng(11).exponential(1.0 / rho, n)
+    t = np.cumsum(gaps)
+    svc = scale * np.random.default_rng(seed).lognormal(-0.125, 0.5, n)
+    w = np.zeros(n)
+    for i in range(1, n):
+        w[i] = max(0.0, w[i - 1] + svc[i - 1] - gaps[i])
+    return w + svc, t
 
 
-def test_sigma_run_is_a_default_below_three_runs_and_estimated_from_three() -> None:
-    few = gate.sigma_run(_runs(2, 0.05), 0.95, paired=True)
-    many = gate.sigma_run(_runs(8, 0.05), 0.95, paired=True)
-
-    assert few == (gate.SIGMA_DEFAULT_PAIRED, "default for a replayed schedule (fewer than 3 stored runs)")
-    assert gate.sigma_run(_runs(2, 0.05), 0.95, paired=False)[0] == gate.SIGMA_DEFAULT_UNPAIRED
-    assert many[1] == "90% upper limit from 8 runs" and many[0] > 0.03
+def _m(lat: np.ndarray, t: np.ndarray) -> gate.Measurements:
+    return gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=t, load_dependent=False)
 
 
-def test_an_estimated_sigma_never_drops_below_its_floor() -> None:
-    same = [np.full(4000, 1.0)] * 5  # identical runs: a spread of zero
+def test_one_stored_run_may_say_ok_but_not_regressed_unless_every_block_moved() -> None:
+    """A machine factor constant within a run is invisible to a within-run test: with one stored
+    run a 10% slowdown is held back as INCONCLUSIVE with the reason; a 2.5x change still REGRESSES."""
+    spec = _spec(requests=10_000)
+    base, t = _queue(1.0, 1)
+    one = gate.baseline_input([base], spec, paired=True)
+    same = gate.compare(spec, _m(_queue(1.0, 2)[0], t), one, gate.Policy())[0]
+    slower = gate.compare(spec, _m(_queue(1.1, 2)[0], t), one, gate.Policy())[0]
+    doubled = gate.compare(spec, _m(base * 2.5, t), one, gate.Policy())[0]
 
-    assert gate.sigma_run(same, 0.95, paired=True)[0] == gate.SIGMA_FLOOR_PAIRED
-    assert gate.sigma_run(same, 0.95, paired=False)[0] == gate.SIGMA_FLOOR_UNPAIRED
+    assert same.outcome in ("OK", "INCONCLUSIVE")
+    assert slower.outcome == "INCONCLUSIVE" and "run-to-run noise is unknown" in slower.reason
+    assert "gpuslo ab" in slower.reason and "paired within the runs" in slower.detail
+    assert doubled.outcome == "REGRESSED" and "block sign test" in doubled.reason
 
 
-def test_baseline_input_compares_the_latest_run_and_estimates_sigma_from_all() -> None:
-    runs = _runs(4, 0.05, n=30_000)  # enough for 8 sectioning batches at p99
-    spec = _spec(p99_ms=80)
-    b = gate.baseline_input(runs, spec, paired=True, differing=("gpu",), where="f.json", date="d", commit="c")
+def test_three_stored_runs_from_three_sessions_judge_the_candidate_against_their_spread() -> None:
+    spec = _spec(requests=10_000)
+    runs = [_queue(1.0, seed)[0] for seed in (1, 2, 3, 4, 5)]
+    t = _queue(1.0, 1)[1]
+    stored = gate.baseline_input(runs, spec, paired=True, sessions=3)
+    slower = gate.compare(spec, _m(_queue(1.15, 9)[0], t), stored, gate.Policy())[0]
+    same = gate.compare(spec, _m(_queue(1.0, 9)[0], t), stored, gate.Policy())[0]
 
-    assert np.array_equal(b.latency_ms, runs[-1])
-    assert (b.paired, b.differing, b.where, b.date, b.commit) == (True, ("gpu",), "f.json", "d", "c")
-    # sigma_run is estimated at the tightest budgeted percentile (p99 here)
-    assert b.sigma_run == gate.sigma_run(runs, 0.99, paired=True)[0] != gate.sigma_run(runs, 0.95, paired=True)[0]
-    assert b.sigma_source == "90% upper limit from 4 runs"
+    assert slower.outcome == "REGRESSED" and "prediction interval from 5 stored runs" in slower.detail
+    assert same.outcome != "REGRESSED"
+
+
+def test_stored_runs_of_one_session_cannot_see_a_shift_since_then() -> None:
+    """Every stored run recorded in one session: a candidate slower by a machine shift would look
+    REGRESSED to their spread; the gate holds it back and says how to get a verdict."""
+    spec = _spec(requests=10_000)
+    runs = [_queue(1.0, seed)[0] for seed in (1, 2, 3, 4, 5)]
+    t = _queue(1.0, 1)[1]
+    one_day = gate.baseline_input(runs, spec, paired=True, sessions=1)
+    c = gate.compare(spec, _m(_queue(1.15, 9)[0], t), one_day, gate.Policy())[0]
+
+    assert c.outcome == "INCONCLUSIVE" and "1 session(s)" in c.reason and "gpuslo ab" in c.reason
+
+
+def test_baseline_input_keeps_every_stored_run_in_order() -> None:
+    runs = [np.full(100, float(i)) for i in (1, 2, 3, 4)]
+    b = gate.baseline_input(runs, _spec(), paired=True, sessions=2, differing=("gpu",), where="f.json",
+                            date="d", commit="c")
+
+    assert [float(r[0]) for r in b.runs] == [1.0, 2.0, 3.0, 4.0] and float(b.latency_ms[0]) == 4.0
+    assert (b.paired, b.sessions, b.differing, b.where, b.date, b.commit) == (True, 2, ("gpu",), "f.json", "d", "c")
+
+
+def test_interleaved_ab_runs_catch_a_slowdown_that_one_pair_cannot_judge() -> None:
+    spec = _spec(requests=10_000)
+    t = _queue(1.0, 1)[1]
+    base = tuple(_queue(1.0, s)[0] for s in (1, 2, 3))
+    worse = tuple(_queue(1.15, s)[0] for s in (4, 5, 6))
+    same = tuple(_queue(1.0, s)[0] for s in (4, 5, 6))
+
+    def ab(a: tuple, b: tuple) -> str:
+        return gate.compare(spec, _m(b[-1], t), gate.ABInput(a, b, "base abc"), gate.Policy())[0].outcome
+
+    assert ab(base, worse) == "REGRESSED" and ab(base, same) != "REGRESSED"
+    # one run a side shows no run-to-run noise: only a change of 25% in every block decides
+    assert ab(base[:1], (_queue(1.05, 4)[0],)) == "INCONCLUSIVE"
+    assert ab(base[:1], (base[0] * 2.0,)) == "REGRESSED"
+
+
+def test_a_late_dispatcher_cannot_flatter_fifo_lanes_so_their_pass_stands() -> None:
+    """Lag p99 over 5% of the budget: a PASS stands where service did not depend on load, and is
+    INCONCLUSIVE where it did or nobody knows."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 1)
+    lag = np.full(lat.size, 3.0)  # 6% of the 50 ms budget
+
+    def verdict(dependent: bool | None) -> gate.Verdict:
+        return gate.decide(spec, gate.Measurements(lat + lag, lag, scheduled_ms=t, load_dependent=dependent))
+
+    assert [verdict(d).outcome for d in (False, True, None)] == ["PASS", "INCONCLUSIVE", "INCONCLUSIVE"]
+    assert "generator_late" in verdict(False).conditions  # it still may not become a baseline
+
+
+def test_a_fail_on_a_busy_cpu_is_inconclusive_and_a_pass_stands() -> None:
+    """Neighbours only slow a CPU workload down: a FAIL measured while they held half the
+    machine may be theirs; a PASS is not flattered by them.  --gpuslo-allow-throttle decides anyway."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 1)
+    busy = gate.cpu_contention(1.5, 2)
+
+    def verdict(x: np.ndarray, contention: str, allow: bool = False) -> gate.Verdict:
+        m = gate.Measurements(x, np.zeros(x.size), scheduled_ms=t, load_dependent=False, contention=contention)
+        return gate.decide(spec, m, gate.Policy(allow_disturbances=allow))
+
+    assert gate.cpu_contention(0.3, 2) == "" and gate.cpu_contention(1.0, 16) == ""
+    assert gate.cpu_contention(None, 2) == "" and "1.5 of 2 CPUs" in busy
+    slow = lat * 20  # every budget blown
+    assert verdict(slow, "").outcome == "FAIL"
+    held = verdict(slow, busy)
+    assert held.outcome == "INCONCLUSIVE" and "1.5 of 2 CPUs" in held.reasons[0]
+    assert "contended" in held.conditions
+    assert verdict(slow, busy, allow=True).outcome == "FAIL"
+    assert verdict(lat, busy).outcome == "PASS"
 
 
 def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> None:
@@ -61,6 +145,7 @@ def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> N
     (("generator_late",), 0, 0, "the load generator fell behind"),
     (("disturbed",), 0, 0, "the GPU was disturbed during the run"),
     (("nonstationary",), 0, 0, "the run was not stationary"),
+    (("contended",), 0, 0, "other processes kept the CPUs busy during the run"),
     ((), 1, 0, "requests failed or timed out"),
     ((), 0, 3, "requests failed or timed out"),
 ])

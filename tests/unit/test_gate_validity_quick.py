@@ -1,22 +1,34 @@
-"""The quick cells of the published validity grid run in CI (benchmarks/gate_validity.py)."""
+"""The hardest cells of the validity grid, through the plugin's own gate, run in CI.
+
+``benchmarks/validity/check.py`` drives 100 seeded replications per cell through
+``gate.compare`` / ``gate.ab_compare`` / ``gate.check_budget`` (the code the plugin and the CLI
+call) and exits 1 when a false-alarm or false-PASS bound is broken. The draws are seeded, so the
+counts are the same on a busy machine; only the wall time moves.
+"""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_quick_grid_keeps_false_alarms_under_one_and_a_half_alpha() -> None:
-    """500 A/A pairs per scenario: our gate's 95% upper false-alarm bound stays <= 1.5 alpha,
-    paired power at +10% service time stays >= 90% on the bursty queue, and a decision at 100k
-    samples takes < 50 ms (the script exits 1 otherwise)."""
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gate_validity.py"), "--quick"],
-                         capture_output=True, text=True, timeout=300)
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="the validity simulator compiles a C queue helper with gcc")
+def test_validity_check_keeps_its_bounds() -> None:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.validity.check"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
 
     assert out.returncode == 0, out.stdout + out.stderr
-    bursty = [line for line in out.stdout.splitlines() if "mmpp-bursty" in line and "effect=0.1" in line]
-    paired = int(bursty[0].split("ours-paired=")[1].split("/")[0])
-    assert paired >= 54  # 90% of 60
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line.split("|")[3:5]
+            for line in out.stdout.splitlines() if line.startswith("| poi-") or line.startswith("| onoff")}
+    # power, not only silence: the stored path with 8 runs catches +10% on the run-noise queue,
+    # and A/B cancels the per-day shift the stored runs cannot show
+    caught = int(rows[("poi-neardet-c1-r.9 run", "stored R=8")][1].split("/")[0])
+    ab_day = int(rows[("poi-neardet-c1-r.9 day", "A/B 3+3")][1].split("/")[0])
+    assert caught >= 80
+    assert ab_day >= 90

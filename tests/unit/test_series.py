@@ -57,7 +57,7 @@ def test_the_band_at_a_budgeted_percentile_is_the_gate_s_own_bounds() -> None:
     rng = np.random.default_rng(3)
     lat = rng.gamma(2.0, 1.0, 20_000)
     grid = series.percentile_grid(lat.size, [0.95])
-    curve = series.quantile_curve([lat], grid, confidence=0.99)
+    curve = series.quantile_curve([lat], grid, confidence=0.99, budgets={0.95: 5.0})
     bt = stats.budget_test(lat, 5.0, 0.95, alpha=0.01)
 
     i = curve["p"].index(0.95)

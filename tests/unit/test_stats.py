@@ -122,6 +122,19 @@ def test_far_under_budget_passes_despite_clustered_hiccups() -> None:
     assert "far under budget" in far.reason
 
 
+def test_far_under_budget_needs_10x_when_the_run_holds_few_effective_exceedances() -> None:
+    """Blocks at a fifth of the budget: with under 10 effective exceedances the run may simply
+    have missed a queue's bursts (INCONCLUSIVE); with more, a 2x margin is enough (PASS)."""
+    few, more = hiccups(4000, 1), hiccups(12_000, 1)
+    short = stats.budget_test(few, 3.0, 0.95)
+    longer = stats.budget_test(more, 3.0, 0.95)
+
+    assert short.n_eff * 0.05 < stats.CLEAR_PASS_MIN_EFF <= longer.n_eff * 0.05
+    assert "INCONCLUSIVE" == short.outcome and "too few effective samples" in short.reason
+    assert "PASS" == longer.outcome and "under half the budget" in longer.reason
+    assert stats.clear_pass_margin(0.5) == 10.0 and stats.clear_pass_margin(10.0) == 2.0
+
+
 def test_clustered_hiccups_near_the_budget_stay_inconclusive() -> None:
     """The same data against a budget only just above its p95: no shortcut, INCONCLUSIVE."""
     x = hiccups(4000, 1)

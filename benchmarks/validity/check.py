@@ -1,0 +1,101 @@
+"""The plugin's gate on the validity grid's hardest cells, with pass/fail bounds (CI: < 60 s).
+
+    python -m benchmarks.validity.check          # exit 1 when a bound is broken
+
+Every decision goes through the plugin's own path (``current.py``). Cells (100 replications each,
+n = 10,000, p95, alpha 1%, +10% service as the regression):
+
+* on-off arrivals (20x peak), bimodal service, one server, utilisation 0.8, no machine noise:
+  the cell where 20 fixed batches under-estimated the paired variance (finding 1);
+* Poisson, near-deterministic service, utilisation 0.9, per-run machine noise: where a constant
+  sigma_run gave 36% false REGRESSED with one stored run (finding 2);
+* the same with per-day noise, all stored runs from one session: a shift the stored runs cannot
+  show must never make an A/A run REGRESSED (finding 4). From one session only a gross change
+  (p95 at least 2x the stored one) is REGRESSED; at utilisation 0.9 a +10% service time is such
+  a change, so the "+10% caught" column is a true detection there, not a leak. A/B cancels the
+  day shift;
+* absolute claims at the true p95 (false PASS, finding 5) and finding 6 (must FAIL).
+
+Bounds: A/A false REGRESSED and false PASS at most 3 of 100 (an exact 1% test exceeds that in
+1.8% of cells by chance); per-day A/A REGRESSED 0 of 100 on the stored path; finding 6 FAIL.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from benchmarks.validity import current, grid, sim
+
+REPS = 100
+MAX_FALSE = 3
+
+
+def regression(fam_name: str, noise: str, seed: int) -> dict[tuple[str, int], list[int]]:
+    """(path, effect) -> [REGRESSED count, reps] for the stored path (R = 1 and 8) and A/B 3+3."""
+    fam = sim.FAMILIES[fam_name]
+    rng = np.random.default_rng(seed)
+    n = 10_000
+    out: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for _ in range(REPS):
+        t_full = fam.schedule(rng, sim.total(n))
+        t = t_full[-n:]
+        fac = grid.factors(rng, noise)
+        allf = np.concatenate([fac["stored"], fac["cand"], fac["b"]])
+        s = fam.services(rng, allf.size, t_full.size) * allf[:, None]
+        lat = sim.fifo(t_full, s, fam.c)[:, -n:]
+        stored, cands, bruns = lat[:8], lat[8:10], lat[10:]
+        sessions = 1 if noise == "day" else 3
+        for eff in (0, 1):
+            for r in (1, 8):
+                o = current.stored_path(list(stored[-r:]), cands[eff], t, sessions=sessions)
+                cell = out[(f"stored R={r}", eff)]
+                cell[0] += o == "REGRESSED"
+                cell[1] += 1
+            o = current.ab_path(list(stored[5:8]), list(bruns[3 * eff:3 * eff + 3]))
+            cell = out[("A/B 3+3", eff)]
+            cell[0] += o == "REGRESSED"
+            cell[1] += 1
+    return out
+
+
+def main() -> int:
+    t0 = time.time()
+    broken: list[str] = []
+    print("| cell | path | A/A false REGRESSED | +10% caught |")
+    print("|---|---|---|---|")
+    for i, (fam, noise) in enumerate((("onoff-bimodal-c1-r.8", "none"), ("poi-neardet-c1-r.9", "run"),
+                                      ("poi-neardet-c1-r.9", "day"))):
+        res = regression(fam, noise, 20261130 + i)
+        for path in ("stored R=1", "stored R=8", "A/B 3+3"):
+            aa, hit = res[(path, 0)], res[(path, 1)]
+            print(f"| {fam} {noise} | {path} | {aa[0]}/{aa[1]} | {hit[0]}/{hit[1]} |", flush=True)
+            if aa[0] > MAX_FALSE:
+                broken.append(f"{fam} {noise} {path}: {aa[0]} false REGRESSED of {aa[1]}")
+            if noise == "day" and path.startswith("stored") and aa[0] > 0:
+                broken.append(f"{fam} {noise} {path}: A/A REGRESSED {aa[0]} times from a one-session baseline")
+    fam = sim.FAMILIES["poi-logn-c4-r.8"]
+    rng = np.random.default_rng(4)
+    q = grid.truth(fam, 4000, 200, 11, (0.95,))[0.95]
+    passes = 0
+    for _ in range(REPS):
+        t = fam.schedule(rng, sim.total(4000))
+        passes += current.absolute(sim.simulate(fam, t, rng, np.ones(1), 4000)[0], q) == "PASS"
+    print(f"| poi-logn-c4-r.8, n=4000 | budget = true p95 | false PASS {passes}/{REPS} | |")
+    if passes > MAX_FALSE:
+        broken.append(f"absolute: {passes} false PASS of {REPS} at the true p95")
+    for line in grid.findings_6():
+        print(line)
+        if "FAIL" not in line.split("(plugin)")[0].split(":")[-1]:
+            broken.append(f"finding 6 not FAILed: {line}")
+    print(f"total {time.time() - t0:.0f} s")
+    for b in broken:
+        print(f"BROKEN: {b}")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
