@@ -165,15 +165,15 @@ class LaneStreams:
 
 class _DeviceSyncer:
     """``cudaDeviceSynchronize`` on a helper thread, so a kernel that never ends cannot hang
-    priming.  ``sync()`` says how long the synchronisation itself took, timed on the helper thread
-    (the thread's own wake-up, which varies by 100 us and more on a busy host, is left out, so it
-    can hide a short escape but never invent one); ``calibrate()`` what it takes on an idle device."""
+    priming.  ``start()`` sets it going (right after the body, so the helper's wake-up overlaps the
+    work it must see); ``result()`` returns the helper's own stamps around the call.
+    ``calibrate()`` is the slowest of five round trips on an idle device."""
 
     def __init__(self, rt: Any, device: Any) -> None:
         self.rt, self.device = rt, device
         self._go, self._done = threading.Event(), threading.Event()
         self._stop = False
-        self._took: int | None = None
+        self._stamps: tuple[int, int] | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="gpuslo-escape-check", daemon=True)
         self._thread.start()
@@ -188,20 +188,28 @@ class _DeviceSyncer:
             try:
                 t = _clock()
                 self.rt.deviceSynchronize()
-                self._took = _clock() - t
+                self._stamps = (t, _clock())
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
                 self._error = exc
             self._done.set()
 
-    def sync(self, deadline_ns: int) -> int | None:
-        """ns the device took to go idle, or ``None`` at the deadline."""
-        self._took, self._error = None, None
+    def start(self) -> None:
+        self._stamps, self._error = None, None
         self._done.clear()
         self._go.set()
+
+    def result(self, deadline_ns: int) -> tuple[int, int] | None:
+        """(call began, call returned) on the helper's clock, or ``None`` at the deadline."""
         self._done.wait(max(0.0, (deadline_ns - _clock()) / 1e9))
         if self._error is not None:
             raise self._error
-        return self._took
+        return self._stamps
+
+    def sync(self, deadline_ns: int) -> int | None:
+        """ns the device took to go idle, or ``None`` at the deadline."""
+        self.start()
+        r = self.result(deadline_ns)
+        return None if r is None else r[1] - r[0]
 
     def calibrate(self, deadline_ns: int) -> int:
         """The slowest of five round trips on an idle device."""
@@ -211,6 +219,21 @@ class _DeviceSyncer:
     def close(self) -> None:
         self._stop = True
         self._go.set()
+
+
+def escape_lateness(began: int, returned: int, lane_done: int, idle_ns: int) -> int:
+    """How long GPU work outlived the lane's own work, from one priming check (ns; <= 0: none seen).
+
+    The helper's synchronisation began at ``began`` and returned at ``returned``; the lane's own
+    work was seen complete at ``lane_done``.  A call that took longer than on an idle device
+    (by more than ``ESCAPE_SLACK_NS``) proves the device busy at ``began``; if that was after
+    ``lane_done`` the busy work was not the lane's, and it ran until about ``returned - idle_ns``.
+    Otherwise only the call's own excess counts, which can hide a short escape (the helper woke
+    late) but never invent one."""
+    busy = returned - began - idle_ns
+    if busy > ESCAPE_SLACK_NS and began >= lane_done:
+        return returned - idle_ns - lane_done
+    return busy
 
 
 class Backend(BaseBackend):
@@ -371,6 +394,8 @@ class Backend(BaseBackend):
                 self.lane_streams.refresh(self.device.id)
                 mark = self.cp.cuda.Event(disable_timing=True)
                 mark.record(self.lane_streams.cupy[lane])
+                if self.escape_checks:
+                    syncer.start()  # its wake-up overlaps the body's work, not after it
                 # Poll rather than synchronise, so a kernel that never ends cannot hang us; a
                 # tight poll, so the lane's end is known to a few microseconds.
                 polls = 0
@@ -378,15 +403,16 @@ class Backend(BaseBackend):
                     polls += 1
                     if polls % 1024 == 0 and _clock() > deadline:
                         break
+                lane_done = _clock()
                 if code not in (0, NOT_READY):
                     self._fatal_status(code)
                     break
-                if not self.escape_checks or code == NOT_READY:
+                if not self.escape_checks:
                     continue
-                waited = syncer.sync(deadline)
-                if waited is None:
+                stamps = syncer.result(deadline)
+                if code == NOT_READY or stamps is None:
                     break
-                late.append(waited - idle_ns)
+                late.append(escape_lateness(stamps[0], stamps[1], lane_done, idle_ns))
             # Escaped work shows on every lane; a driver hiccup on one.  The median of three or more
             # checks, else the smallest, must clear the slack.
             typical = sorted(late)[len(late) // 2] if len(late) >= 3 else min(late, default=0)

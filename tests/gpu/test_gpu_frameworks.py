@@ -20,10 +20,13 @@ def work():
         torch.matmul(a, b, out=out)
 
 events = {}
+# Made before the run: building two events inside the body is host work before its first launch
+# that the service time counts and torch's events do not (50-90 us on H200 hosts).
+pool = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(400)]
 
 def timed(req):
     # torch's own events, on torch's current stream: the lane's, set by the backend
-    e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    e0, e1 = pool[req.index]
     e0.record(); work(); e1.record()
     events[req.index] = (e0, e1)
 
@@ -35,7 +38,11 @@ def test_as_written(slo_run):
     own = np.median([events[i][0].elapsed_time(events[i][1]) for i in idx])
     service = np.median(r.service_ms[np.asarray(idx) - r.warmup])
     assert r.telemetry["frameworks"] == ["cupy", "torch"] and r.telemetry["escapes"] == []
-    assert service == pytest.approx(own, rel=0.05), (service, own)
+    # The service time also holds the body's host time before its first launch and after its
+    # last (Python, torch's current-stream lookup for e0.record: 80-90 us on H200 hosts), which is
+    # part of the request's latency but not of torch's events.  The bug this guards against read
+    # 0.15x of torch's time.
+    assert 0.97 * own <= service <= own + 0.2, (service, own)
     assert r.quantile(0.5) >= 0.9 * own
 """
 

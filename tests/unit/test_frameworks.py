@@ -144,3 +144,16 @@ def test_a_software_power_cap_is_the_workloads_own_and_thermal_slowdown_is_a_dis
     assert capped["sm_mhz"]["min"] == 1605.0 and capped["power_w"]["max"] == 690.0
     assert hot["disturbances"] == ["GPU clocks were throttled during the run: sw_thermal_slowdown"]
     assert "other processes used the GPU" in shared["disturbances"][0]
+
+
+@pytest.mark.parametrize(("began", "returned", "lane_done", "late_us", "why"), [
+    (100, 400, 50, 330, "the helper found the device busy after the lane's end: work outlived it"),
+    (100, 125, 50, 5, "the helper woke late to an idle device: its wake-up is not an escape"),
+    (10, 300, 50, 270, "the helper began before the lane's end: only its own excess counts"),
+    (100, 160, 50, 40, "a slow call under the slack proves nothing about when the device was busy"),
+])
+def test_priming_escape_lateness_can_hide_a_short_escape_but_never_invent_one(
+        began: int, returned: int, lane_done: int, late_us: int, why: str) -> None:
+    """Stamps in us; an idle device answers in 20 us (the calibrated round trip)."""
+    us = 1_000
+    assert cuda.escape_lateness(began * us, returned * us, lane_done * us, 20 * us) == late_us * us, why
