@@ -106,8 +106,10 @@ def test_service_slo(slo_request, service, rate):
 
     A request waits at most 2 ms for its batch, then one forward pass of up to 32 texts: 0.3 ms
     of GPU time on an H200, and 1-2 ms of host time to launch it (eager PyTorch).  Requests of
-    one batch share their fate, so their latencies cluster; the gate then passes a sample only
-    when every block of it is far (2x) under the budget.
+    one batch share their fate, so their latencies cluster (design effects of 20-150 on an H200
+    host, growing with the run): the gate passes such a sample only when every block of it is far
+    under the budget (a tenth of it when the run holds under 10 effective exceedances), else it
+    says INCONCLUSIVE with the requests it would need (docs/statistics.md, "far under budget").
     """
     assert service(slo_request.payload, request=slo_request) > 0
 
