@@ -96,13 +96,17 @@ def _q(a: npt.NDArray[np.float64], p: float) -> float | None:
 def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDArray[np.float64], *,
             floor_lag_ms: float | None, pilot_s: float, achieved_hz: float | None, failed: int = 0,
             alpha: float = 0.01, max_lag_fraction: float = 0.05,
-            other_cpu_load: float | None = None, cpus: int | None = None) -> dict[str, Any]:
-    """A JSON-ready suggestion for one test from its pilot run's latencies and lag."""
+            other_cpu_load: float | None = None, cpus: int | None = None,
+            load_dependent: bool | None = None) -> dict[str, Any]:
+    """A JSON-ready suggestion for one test from its pilot run's latencies and lag.
+
+    The lag floor applies only where lag can flatter a PASS: when the pilot's service time grew
+    with the requests in flight (``load_dependent``; None: unknown, so it applies)."""
     lat = np.asarray(latency_ms, dtype=np.float64)
     lag = np.asarray(lag_ms, dtype=np.float64)
     lag_p99 = _q(lag, 0.99) or 0.0
     worst_lag = max(lag_p99, floor_lag_ms or 0.0)
-    lag_min_budget = worst_lag / max_lag_fraction if worst_lag > 0 else 0.0
+    lag_min_budget = worst_lag / max_lag_fraction if worst_lag > 0 and load_dependent is not False else 0.0
     budgeted = list(spec.budgets_ms) or [0.95]
     rows: list[dict[str, Any]] = []
     previous = 0.0
@@ -144,6 +148,7 @@ def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDAr
         "pilot_n": int(lat.size), "pilot_s": pilot_s, "rate_hz": spec.rate_hz, "streams": spec.streams,
         "observed_ms": {percentile_label(p): _q(lat, p) for p in (0.5, 0.95, 0.99)},
         "lag_p99_ms": lag_p99, "floor_lag_ms": floor_lag_ms, "lag_min_budget_ms": lag_min_budget,
+        "load_dependent": load_dependent,
         "rows": rows, "requests": requests,
         "seconds": requests * (1 + DEFAULT_WARMUP_FRACTION) / spec.rate_hz,
         "planned_n": planned, "planned_s": planned * (1 + DEFAULT_WARMUP_FRACTION) / spec.rate_hz,
@@ -197,7 +202,10 @@ def lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
             f"  lag        schedule lag p99 {_ms(g['lag_p99_ms'])} ms (a no-op body at this rate: "
             f"{_ms(floor)} ms): "
             + (f"budgets under {_ms(g['lag_min_budget_ms'])} ms come out INCONCLUSIVE for lag here"
-               if g["lag_min_budget_ms"] > 0 else "no budget is too tight for the load generator here"),
+               if g["lag_min_budget_ms"] > 0
+               else "service did not grow with the requests in flight, so lag cannot flatter a PASS: no "
+                    "budget floor" if g.get("load_dependent") is False
+               else "no budget is too tight for the load generator here"),
             f"  as marked  {marked}, {g['planned_n']:,} requests: about {_time(g['planned_s'])} per run"
             + (f"; {' '.join(g['under_lag_floor'])} is under the lag floor: expect INCONCLUSIVE here"
                if g.get("under_lag_floor") else ""),

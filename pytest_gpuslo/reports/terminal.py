@@ -131,9 +131,11 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "0.685 (<0.749): the measured percentile (<the upper end of its confidence interval), for budgeted",
         "  percentiles; (<?): too few requests above it to bound it. verdict: the gate's decision and its",
         "  main reason; every reason is listed under the table.",
-        f"lag p99 ms: how late the load generator sent its requests; {lag_rule} it makes",
-        "  latency claims INCONCLUSIVE (a busy machine, or a body holding the GIL).",
-        "vs baseline: the change of each budgeted percentile against the stored run; REGRESSED fails the test.",
+        "lag p99 ms: how late the load generator sent its requests (a busy machine, or a body holding the",
+        f"  GIL); {lag_rule} a FAIL must hold from the dispatch too, and a PASS stands only",
+        "  where service time did not grow with the requests in flight.",
+        "vs baseline: the change of each budgeted percentile against the stored runs (or the A/B base);",
+        "  REGRESSED fails the test.",
     ]
     if verbose > 0:
         lines += [

@@ -54,6 +54,21 @@ def test_a_late_load_generator_sets_the_budget_floor_and_says_so() -> None:
     assert any("1.8 of 2 CPUs busy" in w for w in g["warnings"])
 
 
+def test_lag_sets_no_floor_where_service_did_not_depend_on_load() -> None:
+    """The same late generator, but the pilot's service time did not grow with the requests in
+    flight: lag cannot flatter a PASS there (the gate keeps it), so it bounds no budget."""
+    spec = spec_of(p95_ms=3, rate_hz=200)
+    lat = latencies()
+    g = suggest.suggest(spec, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=20.0, achieved_hz=200.0,
+                        load_dependent=False)
+
+    (p95,) = [r for r in g["rows"] if r["label"] == "p95"]
+    assert g["lag_min_budget_ms"] == 0.0 and g["under_lag_floor"] == []
+    assert p95["bound_by"] == "latency"
+    assert "lag cannot flatter a PASS" in "\n".join(suggest.lines([{"nodeid": "t::x", "spec": {"budgets_ms": {}},
+                                                                     "suggest": g}]))
+
+
 def test_pilot_is_short_and_keeps_the_contract() -> None:
     """About 5 s at the marker's rate (at least 1,000 requests, never more than the marker's run),
     same rate, streams, arrivals and seed."""
