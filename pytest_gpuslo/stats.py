@@ -43,17 +43,7 @@ def design_effect(x: npt.ArrayLike, p: float, ks: tuple[int, ...] = (8, 16, 32))
     arr = np.asarray(x, dtype=np.float64)
     if arr.size < 2:
         return 1.0
-    e = (arr > np.quantile(arr, p)).astype(np.float64)
-    pi = float(e.mean())
-    if not 0.0 < pi < 1.0:
-        return 1.0
-    d = 1.0
-    for k in ks:
-        m = e.size // k
-        if m >= 2:
-            b = e[: m * k].reshape(k, m).mean(axis=1)
-            d = max(d, m * float(b.var(ddof=1)) / (pi * (1.0 - pi)))
-    return d
+    return design_effect_at(arr, float(np.quantile(arr, p)), ks)
 
 
 def design_effect_at(x: npt.NDArray[np.float64], level: float, ks: tuple[int, ...] = (4, 8, 16, 32)) -> float:

@@ -28,6 +28,8 @@ import numpy.typing as npt
 from scipy import special
 from scipy import stats as st
 
+from pytest_gpuslo import stats as _stats
+
 F64 = npt.NDArray[np.float64]
 K_MAX, K_MIN, MIN_EXC_PER_BATCH = 20, 8, 25
 
@@ -91,36 +93,9 @@ def run_stat(x: F64, p: float, k: int = 20, trim: int = 2) -> F64:
 
 # --------------------------------------------------------------------------------------------
 # (a) paired variance under dependence
-def idle_points(t: F64, lats: F64) -> npt.NDArray[np.int64]:
-    """Indices i at whose scheduled arrival *every* run's system was empty.
-
-    Run r's system is empty at t[i] iff every earlier request had completed:
-    max_{j<i}(t[j] + L_r[j]) <= t[i].  Needs no model of the server (any number of lanes, any
-    service discipline): it reads completions off the data.  Given the schedule, what happens
-    after such a point does not depend on what happened before (a regeneration point), so
-    batches cut there are independent given the schedule.
-    """
-    lat2 = np.atleast_2d(lats)
-    done = np.maximum.accumulate(t[None, :] + lat2, axis=1)
-    ok = np.all(done[:, :-1] <= t[None, 1:], axis=0)
-    return np.flatnonzero(ok) + 1
-
-
-def regen_edges(idle: npt.NDArray[np.int64], n: int, k: int, lo: float = 0.8) -> npt.NDArray[np.int64]:
-    """Batch edges at idle points: walk the idle points and cut at the first one at least
-    lo*n/k requests after the previous cut (so batches are at least 0.8x today's length and hold
-    >= 20 exceedances at p95 for n/k = 500); a short tail joins the last batch."""
-    m = lo * n / k
-    edges = [0]
-    while True:
-        j = int(np.searchsorted(idle, edges[-1] + m, side="left"))
-        if j >= idle.size:
-            break
-        edges.append(int(idle[j]))
-    if n - edges[-1] < m and len(edges) > 1:
-        edges.pop()
-    edges.append(n)
-    return np.asarray(edges, dtype=np.int64)
+# Shipped as stats.idle_points / stats.regen_edges (the same code); re-exported for the grid.
+idle_points = _stats.idle_points
+regen_edges = _stats.regen_edges
 
 
 def batch_logq(x: F64, p: float, edges: npt.NDArray[np.int64]) -> F64:

@@ -41,12 +41,7 @@ def regression(fam_name: str, noise: str, seed: int) -> dict[tuple[str, int], li
     n = 10_000
     out: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     for _ in range(REPS):
-        t_full = fam.schedule(rng, sim.total(n))
-        t = t_full[-n:]
-        fac = grid.factors(rng, noise)
-        allf = np.concatenate([fac["stored"], fac["cand"], fac["b"]])
-        s = fam.services(rng, allf.size, t_full.size) * allf[:, None]
-        lat = sim.fifo(t_full, s, fam.c)[:, -n:]
+        t, lat = grid.draw_runs(fam, noise, n, rng)
         stored, cands, bruns = lat[:8], lat[8:10], lat[10:]
         sessions = 1 if noise == "day" else 3
         for eff in (0, 1):

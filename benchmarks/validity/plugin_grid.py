@@ -39,12 +39,7 @@ def regression_cell(args: tuple[str, str, int, int]) -> tuple[str, str, dict]:
     rng = np.random.default_rng(seed)
     out: dict = defaultdict(int)
     for _ in range(reps):
-        t_full = fam.schedule(rng, sim.total(N))
-        t = t_full[-N:]
-        fac = grid.factors(rng, noise)
-        allf = np.concatenate([fac["stored"], fac["cand"], fac["b"]])
-        s = fam.services(rng, allf.size, t_full.size) * allf[:, None]
-        lat = sim.fifo(t_full, s, fam.c)[:, -N:]
+        t, lat = grid.draw_runs(fam, noise, N, rng)
         stored, cands, bruns = lat[:8], lat[8:10], lat[10:]
         sessions = 1 if noise == "day" else 3
         for eff in (0, 1):
