@@ -84,7 +84,8 @@ class Option:
 
 _CORE = (
     Option("backend", "backend", parse_backend,
-           "Where SLO tests run: auto (cuda when a GPU is usable, else cpu), cpu or cuda",
+           "Where SLO tests run: auto (cuda when a GPU is usable, else cpu), cpu, cuda or cuda-sync "
+           "(or a backend registered by a plugin)",
            "NAME", "auto"),
     Option("seed", "seed", parse_seed,
            "Seed of every arrival schedule (default: derived from each test's node id, stable "
@@ -145,7 +146,8 @@ OPTIONS: Final = _CORE + (
 
 FLAGS: Final = (
     Option("allow-throttle", "allow_throttle", parse_bool,
-           "Decide even when the GPU was throttled or shared during a run (default: INCONCLUSIVE)",
+           "Decide even when the GPU was throttled or shared, or other processes kept the CPUs busy, "
+           "during a run (default: INCONCLUSIVE)",
            "", False, bool),
     Option("save", "save", parse_bool,
            "Record or update the baselines of the SLO tests that ran", "", False, bool),

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import stats
+from pytest_gpuslo.gate import cpu_contention
 from pytest_gpuslo.spec import (
     DEFAULT_EXCEEDANCES,
     DEFAULT_MIN_REQUESTS,
@@ -101,12 +102,14 @@ def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDAr
     """A JSON-ready suggestion for one test from its pilot run's latencies and lag.
 
     The lag floor applies only where lag can flatter a PASS: when the pilot's service time grew
-    with the requests in flight (``load_dependent``; None: unknown, so it applies)."""
+    with the requests in flight (``load_dependent``; None: unknown, so it applies), and always on a
+    busy machine, where contention itself makes service grow with load."""
     lat = np.asarray(latency_ms, dtype=np.float64)
     lag = np.asarray(lag_ms, dtype=np.float64)
     lag_p99 = _q(lag, 0.99) or 0.0
     worst_lag = max(lag_p99, floor_lag_ms or 0.0)
-    lag_min_budget = worst_lag / max_lag_fraction if worst_lag > 0 and load_dependent is not False else 0.0
+    floor_applies = load_dependent is not False or bool(cpu_contention(other_cpu_load, cpus))
+    lag_min_budget = worst_lag / max_lag_fraction if worst_lag > 0 and floor_applies else 0.0
     budgeted = list(spec.budgets_ms) or [0.95]
     rows: list[dict[str, Any]] = []
     previous = 0.0
@@ -130,7 +133,7 @@ def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDAr
     if achieved_hz is not None and achieved_hz < 0.9 * offered:
         warnings.append(f"the pilot completed only {achieved_hz:.4g}/s of the {offered:g}/s offered: the "
                         f"service cannot keep up; lower rate_hz or add streams before choosing budgets")
-    if other_cpu_load is not None and cpus and other_cpu_load >= max(0.5, cpus / 4):
+    if cpu_contention(other_cpu_load, cpus):
         warnings.append(f"other processes kept {other_cpu_load:.1f} of {cpus} CPUs busy during the pilot: "
                         f"lag and latencies are inflated; suggest again on a quiet machine for tighter "
                         f"budgets")

@@ -644,7 +644,7 @@ def test_suggest_runs_a_pilot_per_slo_test_and_prints_what_to_write(simtester: p
         "test_suggest_runs_a_pilot_per_slo_test_and_prints_what_to_write.py::test_render",
         "  pilot      1,000 requests at 200/s on 2 stream(s) in * s",
         "  observed   p50 4 ms, p95 7.37 ms, p99 10 ms",
-        "  lag        schedule lag p99 0 ms (a no-op body at this rate: 0 ms): no budget is too tight *",
+        "  lag        schedule lag p99 0 ms (a no-op body at this rate: 0 ms): *",
         "  as marked  p95<=1 p99<=2, 20,000 requests: about 105 s per run",
         "  p95        needs 4,000 requests (21 s); suggested budget 15 ms (2x observed; design effect 2.3)",
         "  p99        needs 20,000 requests (105 s); suggested budget 25 ms (2x observed; design effect 5.6)",
