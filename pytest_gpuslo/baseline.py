@@ -469,9 +469,18 @@ def git_commit(cwd: Path | None = None) -> str | None:
     return sha[:12] if out.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", sha) else None
 
 
+#: Names the session of the runs saved now, where the boot and the day do not (a CI job that saves
+#: on a fresh VM each time is a new session anyway).
+SESSION_ENV = "GPUSLO_SESSION"
+
+
 def session_id() -> str:
-    """This machine session: the boot (Linux's boot id) and the UTC day.  Stored runs from several
-    sessions show a machine shift between them in their spread; runs of one session cannot."""
+    """This machine session: ``$GPUSLO_SESSION``, else the boot (Linux's boot id) and the UTC day.
+    Stored runs from several sessions show a machine shift between them in their spread; runs of
+    one session cannot."""
+    named = os.environ.get(SESSION_ENV, "").strip()
+    if named:
+        return named[:64]
     boot = ""
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
@@ -481,6 +490,7 @@ def session_id() -> str:
     return f"{boot}-{now_iso()[:10]}" if boot else now_iso()[:10]
 
 
-def count_sessions(runs: list[Run]) -> int:
-    """Sessions the runs come from (runs stored before sessions were kept count by their day)."""
-    return len({str(r.summary.get("session") or r.date[:10]) for r in runs}) or 1
+def session_labels(runs: list[Run]) -> list[str]:
+    """The session each run comes from (runs stored before sessions were kept: their day)."""
+    return [str(r.summary.get("session") or r.date[:10]) for r in runs]
+

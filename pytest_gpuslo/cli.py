@@ -148,7 +148,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import count_sessions, differing_keys, load
+    from pytest_gpuslo.baseline import differing_keys, load, session_labels
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
@@ -180,7 +180,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         cand = new.latest
         paired = base.schedule_fingerprint == new.schedule_fingerprint
         binput = gate.baseline_input([r.latency_ms for r in base.runs], spec, paired=paired,
-                                     sessions=count_sessions(base.runs),
+                                     sessions=session_labels(base.runs),
                                      differing=differing_keys(base.machine, new.machine),
                                      where=str(bpath), date=base.latest.date, commit=base.latest.commit)
         # A run decided at a sequential look used a share of alpha: judge it at the same share.

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from pytest_gpuslo import arrivals, backends, gate, series
 from pytest_gpuslo.backends import Backend
-from pytest_gpuslo.baseline import Baseline, Run, Store, count_sessions, differing_keys, now_iso, session_id
+from pytest_gpuslo.baseline import Baseline, Run, Store, differing_keys, now_iso, session_id, session_labels
 from pytest_gpuslo.measurement import Progress, payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
@@ -64,7 +64,7 @@ def baseline_for(settings: Settings, nodeid: str, machine: dict[str, Any], spec:
         return None
     return gate.baseline_input([r.latency_ms for r in found.runs], spec,
                                paired=found.schedule_fingerprint == fingerprint,
-                               sessions=count_sessions(found.runs),
+                               sessions=session_labels(found.runs),
                                differing=differing_keys(found.machine, machine), where=str(found.path),
                                date=found.latest.date, commit=found.latest.commit)
 

@@ -26,27 +26,40 @@ def gpuslo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pytester,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """--gpuslo-save records; the same test 10x slower fails as REGRESSED with its ratio.  (Virtual
-    time: on a busy machine a real 0.2 ms sleep can take as long as a 1 ms one.)"""
+    """--gpuslo-save records; with runs from three sessions (days) stored, the same test 10x
+    slower fails as REGRESSED with its ratio; with one stored run it is held back.  (Virtual time:
+    on a busy machine a real 0.2 ms sleep can take as long as a 1 ms one.)"""
     gputester = simtester
     gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    monkeypatch.setenv("GPUSLO_SESSION", "day-1")
     saved = gputester.runpytest("--gpuslo-save")
+    monkeypatch.setenv("SVC_S", "0.001")
+    held = gputester.runpytest("-v")
+    monkeypatch.delenv("SVC_S")
+    for day in ("day-2", "day-3"):
+        monkeypatch.setenv("GPUSLO_SESSION", day)
+        gputester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     monkeypatch.setenv("SVC_S", "0.001")
     slower = gputester.runpytest("-v")
 
     saved.assert_outcomes(passed=1)
     saved.stdout.fnmatch_lines(["baseline *::test_svc: created: .gpuslo/*test_svc*.json"])
+    held.assert_outcomes(passed=1)
+    held.stdout.fnmatch_lines(["*only 1 stored run(s): run-to-run noise is unknown*gpuslo ab*"])
     # .last is scratch: it ignores itself in git, so a project has nothing to add to .gitignore.
     assert (gputester.path / ".gpuslo" / ".last" / ".gitignore").read_text().splitlines()[-1] == "*"
     slower.assert_outcomes(failed=1)
-    slower.stdout.fnmatch_lines(["*p95 vs baseline: REGRESSED*", "*REGRESSED*p95 vs baseline: p95 ratio*paired*"])
+    slower.stdout.fnmatch_lines(["*p95 vs baseline: REGRESSED*",
+                                 "*REGRESSED*p95 vs baseline: p95 ratio*prediction interval from 3 stored runs, 3 session(s)*"])
 
 
 def test_no_baseline_option_ignores_the_store(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """--gpuslo-no-baseline checks the absolute budget only: the slower run that the stored
     baseline fails passes on its budget."""
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
-    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    for day in ("day-1", "day-2", "day-3"):
+        monkeypatch.setenv("GPUSLO_SESSION", day)
+        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     monkeypatch.setenv("SVC_S", "0.001")
 
     simtester.runpytest().assert_outcomes(failed=1)
@@ -121,10 +134,13 @@ def test_two_xdist_workers_save_without_torn_or_lost_files(simtester: pytest.Pyt
 
 def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """show lists; compare exits 0 on the same run and 1 on a regression; accept promotes .last."""
+    """show lists; compare exits 0 on the same run and 1 on a regression (three stored runs from
+    three days); accept promotes .last."""
     gputester = simtester
     gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
-    gputester.runpytest("--gpuslo-save")
+    for day in ("day-1", "day-2", "day-3"):
+        monkeypatch.setenv("GPUSLO_SESSION", day)
+        gputester.runpytest("--gpuslo-save")
     cwd = gputester.path
     shown = gpuslo("show", cwd=cwd)
     (base_file,) = (cwd / ".gpuslo").glob("*.json")
@@ -142,8 +158,8 @@ def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
     assert shown.returncode == 0 and "::test_svc" in shown.stdout
     assert same.returncode == 0, same.stdout
     assert worse.returncode == 1 and "REGRESSED" in worse.stdout
-    assert accepted.returncode == 0 and "updated (2 runs)" in accepted.stdout
-    assert pruned.returncode == 0 and "2 -> 1 runs" in pruned.stdout
+    assert accepted.returncode == 0 and "updated (4 runs)" in accepted.stdout
+    assert pruned.returncode == 0 and "4 -> 1 runs" in pruned.stdout
     assert shown_bad.returncode == 1 and "UNREADABLE" in shown_bad.stdout
 
 

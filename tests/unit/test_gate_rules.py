@@ -30,9 +30,10 @@ def _m(lat: np.ndarray, t: np.ndarray) -> gate.Measurements:
     return gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=t, load_dependent=False)
 
 
-def test_one_stored_run_may_say_ok_but_not_regressed_unless_every_block_moved() -> None:
-    """A machine factor constant within a run is invisible to a within-run test: with one stored
-    run a 10% slowdown is held back as INCONCLUSIVE with the reason; a 2.5x change still REGRESSES."""
+def test_one_stored_run_may_say_ok_but_never_regressed() -> None:
+    """A machine factor constant within a run is invisible to a within-run test, and near
+    saturation a 5% slower machine moves a p95 2x: with one stored run even a 2.5x change is held
+    back as INCONCLUSIVE, with the reason and what to do."""
     spec = _spec(requests=10_000)
     base, t = _queue(1.0, 1)
     one = gate.baseline_input([base], spec, paired=True)
@@ -43,7 +44,8 @@ def test_one_stored_run_may_say_ok_but_not_regressed_unless_every_block_moved() 
     assert same.outcome in ("OK", "INCONCLUSIVE")
     assert slower.outcome == "INCONCLUSIVE" and "run-to-run noise is unknown" in slower.reason
     assert "gpuslo ab" in slower.reason and "paired within the runs" in slower.detail
-    assert doubled.outcome == "REGRESSED" and "block sign test" in doubled.reason
+    assert doubled.outcome == "INCONCLUSIVE" and "regressed within the runs" in doubled.reason
+    assert "3 or more runs on 3 or more days" in doubled.reason
 
 
 def test_three_stored_runs_from_three_sessions_judge_the_candidate_against_their_spread() -> None:
@@ -70,6 +72,26 @@ def test_stored_runs_of_one_session_cannot_see_a_shift_since_then() -> None:
     assert c.outcome == "INCONCLUSIVE" and "1 session(s)" in c.reason and "gpuslo ab" in c.reason
 
 
+def test_runs_clustered_in_sessions_count_each_session_once() -> None:
+    """Eight runs from three days, the days shifted by 6%: treated as eight independent runs their
+    spread hides the day-to-day noise and the candidate's day looks like a regression; counted by
+    session it does not."""
+    spec = _spec(requests=10_000)
+    t = _queue(1.0, 1)[1]
+    days = ["a", "a", "a", "b", "b", "b", "c", "c"]
+    shift = {"a": 1.0, "b": 1.06, "c": 0.97}
+    runs = [_queue(shift[d], 20 + i)[0] for i, d in enumerate(days)]
+    cand = _m(_queue(1.08, 40)[0], t)  # a new day, 8% slower machine: within the days' spread
+
+    as_runs = gate.compare(spec, cand, gate.baseline_input(runs, spec, paired=True, sessions=3), gate.Policy())[0]
+    by_day = gate.compare(spec, cand, gate.baseline_input(runs, spec, paired=True, sessions=days), gate.Policy())[0]
+
+    assert by_day.test is not None and by_day.test.df == 2.0
+    assert "from 3 sessions" in by_day.reason or by_day.outcome in ("OK", "INCONCLUSIVE")
+    assert by_day.outcome != "REGRESSED"
+    assert as_runs.test is not None and as_runs.test.df == 7.0 and as_runs.test.se <= by_day.test.se
+
+
 def test_baseline_input_keeps_every_stored_run_in_order() -> None:
     runs = [np.full(100, float(i)) for i in (1, 2, 3, 4)]
     b = gate.baseline_input(runs, _spec(), paired=True, sessions=2, differing=("gpu",), where="f.json",
@@ -90,9 +112,9 @@ def test_interleaved_ab_runs_catch_a_slowdown_that_one_pair_cannot_judge() -> No
         return gate.compare(spec, _m(b[-1], t), gate.ABInput(a, b, "base abc"), gate.Policy())[0].outcome
 
     assert ab(base, worse) == "REGRESSED" and ab(base, same) != "REGRESSED"
-    # one run a side shows no run-to-run noise: only a change of 25% in every block decides
+    # one run a side shows no run-to-run noise: nothing decides, not even a doubling
     assert ab(base[:1], (_queue(1.05, 4)[0],)) == "INCONCLUSIVE"
-    assert ab(base[:1], (base[0] * 2.0,)) == "REGRESSED"
+    assert ab(base[:1], (base[0] * 2.0,)) == "INCONCLUSIVE"
 
 
 def test_a_late_dispatcher_cannot_flatter_fifo_lanes_so_their_pass_stands() -> None:
