@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -652,9 +652,19 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
     theta = float(tb.mean() - ta.mean())
     ss = float(((ta - ta.mean()) ** 2).sum() + ((tb - tb.mean()) ** 2).sum())
     se = math.sqrt(ss / dfp * (1.0 / ra + 1.0 / rb))
-    return _decided(p, theta, se, float(dfp), alpha=alpha, delta=delta, Delta=Delta,
-                    what=f"against the base ({ra}+{rb} interleaved runs)", n_base=n, n_cand=n, paired=True,
-                    per_side=f"with {ra}+{rb} runs")
+    out = _decided(p, theta, se, float(dfp), alpha=alpha, delta=delta, Delta=Delta,
+                   what=f"against the base ({ra}+{rb} interleaved runs)", n_base=n, n_cand=n, paired=True,
+                   per_side=f"with {ra}+{rb} runs")
+    gap = abs(theta) - math.log1p(delta)
+    if out.outcome == "INCONCLUSIVE" and gap > 0 and ss > 0:
+        # Runs a side for 80% power against a change this size (normal approximation).
+        from scipy import stats as _st
+
+        z = float(_st.norm.ppf(1.0 - alpha) + _st.norm.ppf(0.8))
+        need = math.ceil(2.0 * (z * math.sqrt(ss / dfp) / gap) ** 2)
+        if need > max(ra, rb):
+            out = replace(out, reason=out.reason + f"; about {need} runs a side would decide a change this size")
+    return out
 
 
 def gross_shift(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float, *,

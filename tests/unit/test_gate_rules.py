@@ -3,6 +3,8 @@ the sequential looks' alpha, whether a run may become a baseline, and the suite-
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -112,6 +114,11 @@ def test_interleaved_ab_runs_catch_a_slowdown_that_one_pair_cannot_judge() -> No
         return gate.compare(spec, _m(b[-1], t), gate.ABInput(a, b, "base abc"), gate.Policy())[0].outcome
 
     assert ab(base, worse) == "REGRESSED" and ab(base, same) != "REGRESSED"
+    # an undecided A/B says how many runs a side would decide a change its size
+    noisy = tuple(_queue(f, s)[0] for f, s in ((1.12, 4), (0.95, 5), (1.05, 6)))
+    undecided = gate.compare(spec, _m(noisy[-1], t), gate.ABInput(base, noisy, "base"), gate.Policy())[0]
+    assert undecided.outcome == "INCONCLUSIVE"
+    assert re.search(r"about \d+ runs a side would decide", undecided.reason), undecided.reason
     # one run a side shows no run-to-run noise: nothing decides, not even a doubling
     assert ab(base[:1], (_queue(1.05, 4)[0],)) == "INCONCLUSIVE"
     assert ab(base[:1], (base[0] * 2.0,)) == "INCONCLUSIVE"
