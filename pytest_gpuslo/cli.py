@@ -338,7 +338,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         return 0
     print(f"gpuslo ab: {len(summaries)} SLO tests, base {session.sha[:10]} against the working tree, "
           f"{len(session.base.stores)} interleaved runs each")
-    for line in summary_lines(summaries, verbose=1):
+    for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
     context = reports.Context(holm=gate.suite_holm(summaries))
     for fmt in reports.FORMATS:
