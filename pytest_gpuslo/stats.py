@@ -377,7 +377,8 @@ def _decided(p: float, theta: float, se: float, df: float, *, alpha: float, delt
                   se=se, df=df, p_regress=p_reg, p_ok=p_ok, p_improve=p_imp, paired=paired, n_base=n_base,
                   n_cand=n_cand, mde=mde, needed_n=None)
     detect = (f"can detect >= {mde:.0%} {per_side}" if mde < 10.0
-              else f"cannot detect even a 10x change {per_side}")
+              else f"cannot detect even a 10x change {per_side}: the runs differ too much; more runs, "
+                   f"or more requests per run, narrow it")
     if p_reg <= alpha:
         return RegressionTest(outcome="REGRESSED", reason=f"{_label(p)} is {math.exp(theta) - 1:+.1%} {what}, the lower "
                               f"bound above +{delta:.0%}", **fields)  # type: ignore[arg-type]
@@ -539,9 +540,10 @@ def regression_test(
         if schedule_ms is not None and np.size(schedule_ms) >= nx:
             theta, var, df, kk = paired_regen(x, y, np.asarray(schedule_ms, dtype=np.float64), p, k)
             if not math.isfinite(var):
-                return nothing(f"the two runs hold only {kk} stretch(es) that start with an empty system "
-                               f"(one long busy period): too few independent pieces to compare within "
-                               f"the run", ratio=math.exp(theta))
+                pieces = "one stretch" if kk == 1 else f"{kk} stretches"
+                return nothing(f"the stored run and this one share only {pieces} starting with an empty "
+                               f"system (the queue rarely drained): too few independent pieces to compare "
+                               f"within the runs", ratio=math.exp(theta))
         else:
             theta, var, df, kk = paired_lag_window(x, y, p, k)
     else:
