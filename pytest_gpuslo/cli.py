@@ -316,7 +316,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
 def _cmd_ab(args: argparse.Namespace) -> int:
     """Base revision against the working tree, interleaved on this machine; exit 1 on FAIL/REGRESSED."""
     from pytest_gpuslo import ab, gate, reports
-    from pytest_gpuslo.reports.terminal import summary_lines
+    from pytest_gpuslo.reports.terminal import busy_line, summary_lines
 
     pytest_args = list(args.pytest_args)
     try:
@@ -338,6 +338,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         return 0
     print(f"gpuslo ab: {len(summaries)} SLO tests, base {session.sha[:10]} against the working tree, "
           f"{len(session.base.stores)} interleaved runs each")
+    busy = busy_line(summaries)
+    if busy:
+        print(busy)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
     context = reports.Context(holm=gate.suite_holm(summaries))

@@ -496,15 +496,16 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
     if verdict is None:
         return "no verdict"
     if "generator_late" in verdict.conditions:
-        return ("the load generator fell behind (a baseline needs a quiet machine: run SLO jobs alone, "
-                "or lower rate_hz)")
+        return ("the load generator fell behind (a baseline needs a quiet machine, whatever "
+                "--gpuslo-allow-throttle says: run SLO jobs alone, or lower rate_hz)")
     if "escaped" in verdict.conditions:
         return "GPU work escaped the request's stream"
     if "disturbed" in verdict.conditions:
         return "the GPU was disturbed during the run"
     if "contended" in verdict.conditions:
-        return ("other processes kept the CPUs busy during the run (a baseline needs a quiet machine: "
-                "run SLO jobs alone, e.g. on a dedicated CI runner)")
+        return ("other processes kept the CPUs busy during the run (a baseline needs a quiet machine, "
+                "whatever --gpuslo-allow-throttle says: run SLO jobs alone, e.g. on a dedicated CI runner; "
+                "on a shared one compare with gpuslo ab)")
     if "nonstationary" in verdict.conditions:
         return "the run was not stationary"
     if failed or timed_out:

@@ -147,7 +147,7 @@ OPTIONS: Final = _CORE + (
 FLAGS: Final = (
     Option("allow-throttle", "allow_throttle", parse_bool,
            "Decide even when the GPU was throttled or shared, or other processes kept the CPUs busy, "
-           "during a run (default: INCONCLUSIVE)",
+           "during a run (default: INCONCLUSIVE); such a run is still never saved as a baseline",
            "", False, bool),
     Option("save", "save", parse_bool,
            "Record or update the baselines of the SLO tests that ran", "", False, bool),

@@ -665,7 +665,8 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
         z = float(_st.norm.ppf(1.0 - alpha) + _st.norm.ppf(0.8))
         need = math.ceil(2.0 * (z * math.sqrt(ss / dfp) / gap) ** 2)
         if need > max(ra, rb):
-            out = replace(out, reason=out.reason + f"; about {need} runs a side would decide a change this size")
+            out = replace(out, reason=out.reason + f"; if a change of {math.exp(theta) - 1:+.0%} were real, "
+                                                   f"about {need} runs a side would show it")
     return out
 
 
