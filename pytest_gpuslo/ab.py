@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,9 @@ class Session:
     sha: str
     work: Path
     temporary: bool
+    #: runs a side planned first, and every look (``gate.ab_looks``): the alpha of each look.
+    first: int = 0
+    looks: Sequence[int] = ()
 
     def cleanup(self) -> None:
         if self.temporary:
@@ -80,10 +83,18 @@ class Session:
 
 def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path | None = None,
         python: str = sys.executable, html: bool = False, keep: Path | None = None,
-        echo: Callable[[str], None] = print) -> Session:
-    """Run base and candidate interleaved (ABAB..., ``runs`` each)."""
+        echo: Callable[[str], None] = print, looks: Sequence[int] = (),
+        more: Callable[["Session"], bool] | None = None) -> Session:
+    """Run base and candidate interleaved (ABAB..., ``runs`` each).
+
+    With ``looks`` (run counts after ``runs``, ``gate.ab_looks``) and ``more``: after ``runs``
+    pairs and at each look but the last, ``more(session so far)`` says whether another stretch of
+    pairs can still decide something; the session stops at the first look where it cannot.
+    """
     if runs < 1:
         raise ABError(f"--runs {runs}: give at least 1 (3 or more for a regression verdict)")
+    plan = sorted({runs, *looks})
+    last = plan[-1]
     here = Path(cwd or Path.cwd()).resolve()
     top = Path(git("rev-parse", "--show-toplevel", cwd=here))
     sha = git("rev-parse", "--verify", f"{base_rev}^{{commit}}", cwd=here)
@@ -95,11 +106,15 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     git("worktree", "add", "--detach", str(tree), sha, cwd=top)
     rel = here.relative_to(top)
     base, cand = Side("base", tree / rel), Side("candidate", here)
+    done_runs = 0
     try:
-        for r in range(1, runs + 1):
+        for r in range(1, last + 1):
+            if r > runs and r - 1 in plan and (more is None or not more(Session(base, cand, sha, work, False))):
+                break
             for side in (base, cand):
                 store, report = work / f"{side.name}-{r}", work / f"{side.name}-{r}.json"
-                echo(f"gpuslo ab: run {r}/{runs}, {side.name} ({sha[:10] if side is base else 'working tree'})")
+                of = f"{r}/{runs}" if last == runs else f"{r} (of {runs}, up to {last} while undecided)"
+                echo(f"gpuslo ab: run {of}, {side.name} ({sha[:10] if side is base else 'working tree'})")
                 env = dict(os.environ)
                 if side is base:
                     # The base's own modules first, wherever an editable install points.
@@ -114,6 +129,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 doc = json.loads(report.read_text(encoding="utf-8"))
                 side.summaries.append({s["nodeid"]: s for s in doc.get("results", [])})
                 side.stores.append(store)
+            done_runs = r
     except BaseException:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -121,8 +137,9 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True)
         shutil.rmtree(tree.parent, ignore_errors=True)
-    (work / "session.json").write_text(json.dumps({"base": sha, "runs": runs}), encoding="utf-8")
-    return Session(base, cand, sha, work, keep is None)
+    (work / "session.json").write_text(json.dumps({"base": sha, "runs": done_runs, "first": runs, "looks": plan}),
+                                       encoding="utf-8")
+    return Session(base, cand, sha, work, keep is None, runs, plan)
 
 
 def load(folder: Path) -> Session:
@@ -131,6 +148,7 @@ def load(folder: Path) -> Session:
     try:
         meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
         runs, sha = int(meta["runs"]), str(meta["base"])
+        first, looks = int(meta.get("first", runs)), [int(k) for k in meta.get("looks", [runs])]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ABError(f"{folder} holds no kept A/B session (session.json: {exc}); keep one with "
                       f"gpuslo ab BASE --keep {folder}") from None
@@ -142,11 +160,11 @@ def load(folder: Path) -> Session:
             side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
             side.stores.append(folder / f"{name}-{r}")
         sides.append(side)
-    return Session(sides[0], sides[1], sha, folder, False)
+    return Session(sides[0], sides[1], sha, folder, False, first, looks)
 
 
-def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
-    """Every test both sides ran, decided on all its runs; summaries ready for the reports."""
+def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, list[Any], list[Any], Any]]:
+    """Every test both sides ran: (its latest summary, spec, base runs, candidate runs, verdict)."""
     from pytest_gpuslo import gate
     from pytest_gpuslo.baseline import Store
     from pytest_gpuslo.spec import SloSpec
@@ -159,23 +177,42 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                     runs.append(b.latest)
         return runs
 
-    import numpy as np
-
-    base, cand, sha = session.base, session.cand, session.sha
     out = []
-    common = sorted(set(cand.summaries[-1]) & set(base.summaries[-1]))
+    common = sorted(set(session.cand.summaries[-1]) & set(session.base.summaries[-1]))
     for nodeid in common:
-        latest = cand.summaries[-1][nodeid]
-        base_runs, cand_runs = samples(base, nodeid), samples(cand, nodeid)
+        latest = session.cand.summaries[-1][nodeid]
+        base_runs, cand_runs = samples(session.base, nodeid), samples(session.cand, nodeid)
         if not base_runs or not cand_runs:
             continue
         spec = SloSpec.from_dict(latest["spec"])
         ab = gate.ABInput(tuple(r.latency_ms for r in base_runs), tuple(r.latency_ms for r in cand_runs),
-                          label=f"base {sha[:10]}")
-        verdict = gate.decide(spec, cand_runs[-1].measurements(), policy, ab)
+                          label=f"base {session.sha[:10]}")
+        tel = latest.get("telemetry") or {}
+        m = replace(cand_runs[-1].measurements(),
+                    contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus")))
+        out.append((latest, spec, base_runs, cand_runs, gate.decide(spec, m, policy, ab)))
+    return out
+
+
+def wants_more(session: Session, policy: Any, max_runs: int) -> bool:
+    """Could more interleaved runs (up to ``max_runs`` a side) still decide a regression claim?"""
+    from pytest_gpuslo import gate
+
+    return gate.ab_wants_more([c for *_, v in _judged(session, policy) for c in v.baseline], max_runs)
+
+
+def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
+    """Every test both sides ran, decided on all its runs; summaries ready for the reports.
+    ``policy`` is the policy of each look (``gate.ab_looks``)."""
+    import numpy as np
+
+    sha = session.sha
+    out = []
+    for latest, spec, base_runs, cand_runs, verdict in _judged(session, policy):
         summary = dict(latest)
         summary["verdict"] = verdict.as_dict()
         summary["ab"] = {"base": sha, "runs": [len(base_runs), len(cand_runs)],
+                         "looks": list(session.looks) or [len(base_runs)], "alpha_per_look": policy.alpha,
                          "p95_ms": {"base": [float(np.quantile(r.latency_ms, 0.95)) for r in base_runs],
                                     "candidate": [float(np.quantile(r.latency_ms, 0.95)) for r in cand_runs]}}
         if isinstance(summary.get("series"), dict):

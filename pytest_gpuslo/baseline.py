@@ -154,7 +154,8 @@ class Run:
                             achieved_hz=float(s.get("throughput_hz") or math.nan),
                             offered_hz=float(s.get("offered_hz") or math.nan),
                             disturbances=tuple(s.get("disturbances") or ()),
-                            escapes=tuple(s.get("escapes") or ()))
+                            escapes=tuple(s.get("escapes") or ()),
+                            control=s.get("control") or None)
 
 
 @dataclass
@@ -223,6 +224,9 @@ _SUMMARY = {
     "offered_hz": (_is_number, "a number"),
     "disturbances": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of strings"),
     "save_refusal": (lambda v: isinstance(v, str), "a string"),
+    "control": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) and x > 0
+                                                      for k, x in v.items()),
+                "an object of positive numbers (milliseconds)"),
     "verdict": (lambda v: isinstance(v, str), "a string"),
 }
 
@@ -493,4 +497,9 @@ def session_id() -> str:
 def session_labels(runs: list[Run]) -> list[str]:
     """The session each run comes from (runs stored before sessions were kept: their day)."""
     return [str(r.summary.get("session") or r.date[:10]) for r in runs]
+
+
+def run_controls(runs: list[Run]) -> list[dict[str, float] | None]:
+    """Each run's machine control (``control.combine``), None for runs stored before it was kept."""
+    return [r.summary.get("control") or None for r in runs]
 

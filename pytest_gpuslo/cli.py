@@ -148,7 +148,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import differing_keys, load, session_labels
+    from pytest_gpuslo.baseline import differing_keys, load, run_controls, session_labels
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
@@ -182,7 +182,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         binput = gate.baseline_input([r.latency_ms for r in base.runs], spec, paired=paired,
                                      sessions=session_labels(base.runs),
                                      differing=differing_keys(base.machine, new.machine),
-                                     where=str(bpath), date=base.latest.date, commit=base.latest.commit)
+                                     where=str(bpath), date=base.latest.date, commit=base.latest.commit,
+                                     controls=run_controls(base.runs))
         # A run decided at a sequential look used a share of alpha: judge it at the same share.
         looks = max(1, int(cand.summary.get("looks") or 1))
         verdict = gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint)),
@@ -319,26 +320,37 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     from pytest_gpuslo.reports.terminal import busy_line, summary_lines
 
     pytest_args = list(args.pytest_args)
+    if args.max_runs is not None and args.max_runs < args.runs:
+        print(f"error: --max-runs {args.max_runs} is below --runs {args.runs}; give at least --runs", file=sys.stderr)
+        return 2
+    policy = gate.Policy(alpha=args.alpha)
     try:
         if args.again:
             session = ab.load(Path(args.again))
+            looks, look_policy = gate.ab_looks(session.first, max(session.looks or [session.first]), policy)
         else:
+            looks, look_policy = gate.ab_looks(args.runs, args.max_runs, policy)
             session = ab.run(args.base, pytest_args, runs=args.runs, html=bool(args.html),
                              keep=Path(args.keep) if args.keep else None,
-                             echo=lambda line: print(line, file=sys.stderr, flush=True))
+                             echo=lambda line: print(line, file=sys.stderr, flush=True), looks=looks,
+                             more=lambda s: ab.wants_more(s, look_policy, looks[-1]))
     except ab.ABError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        summaries = ab.decide(session, gate.Policy(alpha=args.alpha))
+        summaries = ab.decide(session, look_policy)
     finally:
         session.cleanup()
     if not summaries:
         print("gpuslo ab: no SLO test ran on both sides (none selected, or new in the candidate)")
         return 0
+    done = len(session.base.stores)
+    plan = (f"; looks after {', '.join(map(str, looks))} runs at alpha {look_policy.alpha:.3g} each, stopped "
+            f"{'at the last' if done >= looks[-1] else 'when every claim was decided or more runs could not decide it'}"
+            if len(looks) > 1 else "")
     print(f"gpuslo ab: {len(summaries)} SLO tests, base {session.sha[:10]} against the working tree, "
-          f"{len(session.base.stores)} interleaved runs each")
-    busy = busy_line(summaries)
+          f"{done} interleaved runs each{plan}")
+    busy = busy_line(summaries, ab=True)
     if busy:
         print(busy)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
@@ -476,6 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "otherwise, 2 when the runs cannot be made.")
     p.add_argument("base", help="the base revision: a branch, tag or commit (e.g. origin/main)")
     p.add_argument("--runs", type=int, default=3, help="runs of each side (default 3; 3 or more to judge regressions)")
+    p.add_argument("--max-runs", type=int, default=None, metavar="N",
+                   help="while a regression claim is undecided, go on up to N runs a side (looks after --runs, "
+                        "halfway and N, alpha split over them; default: no more runs)")
     p.add_argument("--alpha", type=float, default=0.01, help="error rate per claim (default 0.01)")
     p.add_argument("--keep", default=None, metavar="DIR", help="keep every run's reports and samples in DIR")
     p.add_argument("--from", dest="again", default=None, metavar="DIR",

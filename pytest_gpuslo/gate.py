@@ -11,14 +11,14 @@ suite-wide Holm adjustment (``suite_holm``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from pytest_gpuslo import stats
+from pytest_gpuslo import control, stats
 from pytest_gpuslo.spec import SloSpec, percentile_label
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
@@ -67,6 +67,8 @@ class BaselineInput:
     where: str = ""
     date: str = ""
     commit: str | None = None
+    #: each stored run's machine control (``control.combine``; None where a run has none).
+    controls: tuple[Mapping[str, float] | None, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -113,6 +115,9 @@ class Measurements:
     load_dependent: bool | None = None
     #: other processes kept the CPUs busy during a CPU-backend run (``cpu_contention``), in words.
     contention: str = ""
+    #: this run's machine control (``control.combine``): a stored-baseline verdict the machine's own
+    #: move could explain is held back.  None: not measured.
+    control: Mapping[str, float] | None = None
 
 
 def cpu_contention(other_cpu_load: float | None, cpus: int | None) -> str:
@@ -261,6 +266,9 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                      for p in percentiles)
     lat = np.asarray(m.latency_ms, dtype=np.float64)
     r = len(base.runs)
+    shifts = control.machine_shift(m.control, base.controls)
+    said = control.summary(shifts)
+    ctl_note = f"; machine control: {said}" if said else ""
     out = []
     for p in percentiles:
         delta, big = policy.noise_floor(p)
@@ -272,9 +280,14 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                 t = _held_back(t, f"all {r} stored runs come from {base.sessions} session(s), so a "
                                f"shift of the machine since then is invisible to their spread; record runs "
                                f"on other days, or compare interleaved on one machine (gpuslo ab)")
+            moved = control.explains(shifts, t.outcome)
+            if moved is not None:
+                t = _held_back(t, f"this machine's control moved: {moved.words}, outside their spread, so "
+                               f"the machine may explain the change; rerun when it is as it was, or compare "
+                               f"interleaved on one machine (gpuslo ab)")
             out.append(_check(name, t, f"prediction interval from {r} stored runs, "
                               f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}; "
-                              f"n {t.n_base} -> {t.n_cand}"))
+                              f"n {t.n_base} -> {t.n_cand}{ctl_note}"))
             continue
         t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta, Delta=big,
                                   paired=base.paired, schedule_ms=m.scheduled_ms if base.paired else None)
@@ -283,7 +296,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                f"days with --gpuslo-save, or compare interleaved on one machine (gpuslo ab)")
         t = _held_back(t, why)
         kind = "paired within the runs" if base.paired else "unpaired"
-        out.append(_check(name, t, f"{kind}, {r} stored run(s); n {t.n_base} -> {t.n_cand}"))
+        out.append(_check(name, t, f"{kind}, {r} stored run(s); n {t.n_base} -> {t.n_cand}{ctl_note}"))
     return tuple(out)
 
 
@@ -435,8 +448,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     if baseline is not None:
         base_checks = compare(spec, m, baseline, policy)
         regressed = [b for b in base_checks if b.outcome == "REGRESSED"]
-        if regressed and (disturbed or contended):
-            base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, disturbed or contended, b.test)
+        # Interleaved A/B runs share a neighbour's CPU load between the sides: it widens their
+        # spread, it does not fake a shift, so it holds back only a stored-baseline REGRESSED.
+        held = disturbed or (contended if not isinstance(baseline, ABInput) else "")
+        if regressed and held:
+            base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held, b.test)
                                 if b.outcome == "REGRESSED" else b for b in base_checks)
         elif regressed:
             outcome = FAIL
@@ -453,14 +469,16 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
 
 def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, paired: bool,
                    sessions: int | Sequence[str] = 1, differing: Sequence[str] = (), where: str = "",
-                   date: str = "", commit: str | None = None) -> BaselineInput:
+                   date: str = "", commit: str | None = None,
+                   controls: Sequence[Mapping[str, float] | None] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
     labels: tuple[str, ...] = () if isinstance(sessions, int) else tuple(str(x) for x in sessions)
     count = len(set(labels)) if labels else int(sessions)  # type: ignore[arg-type]
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
-                         labels if len(labels) == len(runs) else (), tuple(differing), where, date, commit)
+                         labels if len(labels) == len(runs) else (), tuple(differing), where, date, commit,
+                         tuple(controls) if len(controls) == len(runs) else ())
 
 
 # -- sequential looks ---------------------------------------------------------------------------
@@ -481,6 +499,32 @@ def look_plan(spec: SloSpec, schedule_ns: npt.NDArray[np.int64], warm: int,
     ends = [int(np.searchsorted(schedule_ns, first + f * (horizon - first), side="right")) for f in (0.25, 0.5)]
     looks = sorted({max(e, warm + 1) for e in ends} | {n})
     return looks, replace(policy, alpha=policy.alpha / len(looks))
+
+
+def ab_looks(runs: int, max_runs: int | None, policy: Policy) -> tuple[list[int], Policy]:
+    """When ``gpuslo ab`` decides (after how many runs a side), and the policy of each look.
+
+    ``runs`` a side first; with ``max_runs`` above it, again halfway and at ``max_runs`` while a
+    regression claim is still undecided (``ab_wants_more``).  Alpha is split equally over the looks
+    (Bonferroni, as ``look_plan``): stopping at the first decisive look then keeps every claim's
+    false-alarm rate at alpha whatever the dependence between looks.
+    """
+    if not max_runs or max_runs <= runs:
+        return [runs], policy
+    looks = sorted({runs, (runs + max_runs + 1) // 2, max_runs})
+    return looks, replace(policy, alpha=policy.alpha / len(looks))
+
+
+def ab_wants_more(checks: Sequence[BaselineCheck], max_runs: int) -> bool:
+    """Another look can help: some regression claim is INCONCLUSIVE and its test does not already
+    say that more than ``max_runs`` a side would be needed (stopping for futility never raises a
+    false alarm, so it costs no alpha)."""
+    for c in checks:
+        if c.outcome != INCONCLUSIVE or c.test is None:
+            continue
+        if c.test.runs_needed is None or c.test.runs_needed <= max_runs:
+            return True
+    return False
 
 
 def decisive(verdict: Verdict) -> bool:

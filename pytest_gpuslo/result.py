@@ -196,6 +196,7 @@ class SloResult:
             scheduled_ms=self.scheduled_ms,
             load_dependent=self.load_dependent,
             contention=cpu_contention(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus")),
+            control=self.telemetry.get("control") or None,
         )
 
     @property

@@ -17,9 +17,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pytest_gpuslo import arrivals, backends, gate, series
+from pytest_gpuslo import arrivals, backends, control, gate, series
 from pytest_gpuslo.backends import Backend
-from pytest_gpuslo.baseline import Baseline, Run, Store, differing_keys, now_iso, session_id, session_labels
+from pytest_gpuslo.baseline import (
+    Baseline,
+    Run,
+    Store,
+    differing_keys,
+    now_iso,
+    run_controls,
+    session_id,
+    session_labels,
+)
 from pytest_gpuslo.measurement import Progress, payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
@@ -66,7 +75,8 @@ def baseline_for(settings: Settings, nodeid: str, machine: dict[str, Any], spec:
                                paired=found.schedule_fingerprint == fingerprint,
                                sessions=session_labels(found.runs),
                                differing=differing_keys(found.machine, machine), where=str(found.path),
-                               date=found.latest.date, commit=found.latest.commit)
+                               date=found.latest.date, commit=found.latest.commit,
+                               controls=run_controls(found.runs))
 
 
 def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
@@ -84,6 +94,8 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
     disturbances: list[str] = []
     start = 0
     result: SloResult | None = None
+    # The machine control brackets the run, outside the schedule (control.py).
+    readings = [backend.control()]
     for k, end in enumerate(looks):
         segment = schedule[start:end]
         shift = int(segment[0]) if start and segment.size else 0
@@ -92,9 +104,11 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
                                      prime=start == 0, index_offset=start)
         data = part if data is None else data.extended(part, shift)
         backlog = max(backlog, dstats.max_backlog)
+        readings.append(backend.control())
         telemetry = backend.telemetry()
         disturbances += [d for d in telemetry.get("disturbances", []) if d not in disturbances]
         telemetry["disturbances"] = disturbances
+        telemetry["control"] = control.combine(*readings)
         result = SloResult(spec=spec, data=data, warmup=warm, backend=backend.name,
                            machine=backend.describe(), schedule_fingerprint=fingerprint,
                            max_backlog=backlog, nodeid=nodeid, telemetry=telemetry)
@@ -124,6 +138,7 @@ def record(result: SloResult, settings: Settings) -> None:
                "looks": int((result.looks or {}).get("planned", 1)),
                "load_dependent": result.load_dependent,
                "session": session_id(),
+               "control": result.telemetry.get("control") or None,
                "save_refusal": refusal}
     run = Run(result.latency_ms, now_iso(), settings.commit,
               {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},

@@ -351,6 +351,9 @@ class RegressionTest:
     mde: float
     #: requests per side that would detect a ``Delta`` regression (None when already able).
     needed_n: int | None
+    #: A/B: runs a side that would show a change of the size seen with 80% power (None: not
+    #: estimated, e.g. a change within the noise floor).
+    runs_needed: int | None = None
 
 
 def _t_sf(x: float, df: float) -> float:
@@ -658,6 +661,13 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
                    what=f"against the base ({ra}+{rb} interleaved runs)", n_base=n, n_cand=n, paired=True,
                    per_side=f"with {ra}+{rb} runs")
     gap = abs(theta) - math.log1p(delta)
+    room = math.log1p(Delta) - theta
+    if out.outcome == "INCONCLUSIVE" and gap <= 0 < room and ss > 0:
+        # A change within the noise floor: runs a side to show it is under Delta (an OK).
+        from scipy import stats as _st
+
+        z = float(_st.norm.ppf(1.0 - alpha) + _st.norm.ppf(0.8))
+        out = replace(out, runs_needed=math.ceil(2.0 * (z * math.sqrt(ss / dfp) / room) ** 2))
     if out.outcome == "INCONCLUSIVE" and gap > 0 and ss > 0:
         # Runs a side for 80% power against a change this size (normal approximation).
         from scipy import stats as _st
@@ -666,7 +676,7 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
         need = math.ceil(2.0 * (z * math.sqrt(ss / dfp) / gap) ** 2)
         if need > max(ra, rb):
             out = replace(out, reason=out.reason + f"; if a change of {math.exp(theta) - 1:+.0%} were real, "
-                                                   f"about {need} runs a side would show it")
+                                                   f"about {need} runs a side would show it", runs_needed=need)
     return out
 
 

@@ -423,7 +423,7 @@ class TestPullRequestGate:
         assert run.rc == 0, run.text
         (call,) = run.calls
         assert call["cmd"] == "gpuslo" and not call["step_summary"]
-        assert call["argv"] == ["ab", base, "--runs", "3", "--md", "slo-report/slo.md",
+        assert call["argv"] == ["ab", base, "--runs", "3", "--max-runs", "8", "--md", "slo-report/slo.md",
                                 "--json", "slo-report/slo.json", "--html", "slo-report/slo.html",
                                 "--", "tests", "--gpuslo-backend=cuda"]
         assert (ws / "slo-report" / "slo.html").is_file()

@@ -77,6 +77,11 @@ class Backend(Protocol):
     def telemetry(self) -> dict[str, Any]:
         """What the machine did during the run; ``disturbances`` lists reasons it was not quiet."""
 
+    def control(self) -> dict[str, list[float]]:
+        """The machine control: fixed work timed, millisecond samples per key, taken before and
+        after each run outside the schedule (``control.py``: a machine that moved since the
+        baseline holds back a regression verdict it could explain)."""
+
 
 class BaseBackend:
     """Defaults for the optional parts of ``Backend``.  A backend's constructor takes keyword
@@ -96,6 +101,11 @@ class BaseBackend:
 
     def telemetry(self) -> dict[str, Any]:
         return {}
+
+    def control(self) -> dict[str, list[float]]:
+        from pytest_gpuslo.control import cpu_control
+
+        return cpu_control()
 
 
 class BackendModule(Protocol):

@@ -643,6 +643,16 @@ class Backend(BaseBackend):
     def telemetry(self) -> dict[str, Any]:
         return dict(self._telemetry)
 
+    def control(self) -> dict[str, list[float]]:
+        """The CPU loop, and a fixed-work kernel timed by events on a stream of its own: its time
+        follows the SM clock (power cap, heat), as the requests' kernels do."""
+        out = super().control()
+        try:
+            out["gpu_ms"] = control_kernel_ms(self.cp, self.device)
+        except Exception:  # noqa: BLE001 - a control that cannot run is left out, never fatal
+            pass
+        return out
+
     def describe(self) -> dict[str, Any]:
         return fingerprint(self.device.id, self.name)
 
@@ -848,6 +858,40 @@ extern "C" __global__ void spin(long long ns) {
     do { asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now)); } while (now - start < (unsigned long long)ns);
 }
 """
+
+
+CONTROL_SOURCE = r"""
+extern "C" __global__ void control_work(long long n, float* out) {
+    float x = threadIdx.x;
+    for (long long i = 0; i < n; ++i) { x = x * 1.0000001f + 0.5f; }
+    if (x == -1.0f) { out[0] = x; }
+}
+"""
+#: Loop count of the control kernel: a dependent chain, about 0.2 ms at an H200's boost clock.
+CONTROL_LOOP = 100_000
+_control: dict[int, Any] = {}
+
+
+def control_kernel_ms(cp: Any, device: Any, reps: int = 7) -> list[float]:
+    """``reps`` event timings (ms) of a fixed amount of arithmetic on one block, after three
+    untimed launches that bring the clocks up from idle."""
+    with device:
+        k = _control.get(device.id)
+        if k is None:
+            k = _control[device.id] = cp.RawKernel(CONTROL_SOURCE, "control_work")
+        out = cp.zeros(1, dtype=cp.float32)
+        stream = cp.cuda.Stream(non_blocking=True)
+        events = [(cp.cuda.Event(), cp.cuda.Event()) for _ in range(reps)]
+        n = cp.int64(CONTROL_LOOP)
+        with stream:
+            for _ in range(3):
+                k((1,), (32,), (n, out))
+            for a, b in events:
+                a.record(stream)
+                k((1,), (32,), (n, out))
+                b.record(stream)
+        stream.synchronize()
+        return [float(cp.cuda.get_elapsed_time(a, b)) for a, b in events]
 
 
 def spin_kernel() -> Any:

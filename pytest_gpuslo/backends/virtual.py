@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 #: Service time of a request whose body declares none.
 default_service_s = 0.001
+#: The machine control this virtual machine reports (ms): a test makes the machine "slower".
+control_ms = 1.0
 _pending = threading.local()
 
 
@@ -107,3 +109,8 @@ class Backend(BaseBackend):
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "virtual", "cpu": "virtual time"}
+
+    def control(self) -> dict[str, list[float]]:
+        """The virtual machine's control (``control_ms``), not this host's CPU loop: behaviour
+        tests must not depend on how busy the machine running them is."""
+        return {"cpu_ms": [control_ms]}

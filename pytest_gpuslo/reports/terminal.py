@@ -185,6 +185,10 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             if tel.get("sm_mhz"):
                 detail.append(f"    GPU SM clock {tel['sm_mhz']['min']:.0f}-{tel['sm_mhz']['max']:.0f} MHz, "
                               f"reasons {', '.join(tel.get('clock_event_reasons') or ['none'])}")
+            if tel.get("control"):
+                names = {"cpu_ms": "CPU loop", "gpu_ms": "GPU kernel"}
+                detail.append("    machine control: " + ", ".join(
+                    f"{names.get(k, k)} {v:.4g} ms" for k, v in sorted(tel["control"].items())))
             if s.get("max_backlog"):
                 detail.append(f"    dispatcher max backlog: {s['max_backlog']} requests")
         if detail:
@@ -193,9 +197,10 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     return lines
 
 
-def busy_line(summaries: Sequence[dict[str, Any]]) -> str | None:
+def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | None:
     """Say so when other processes kept the CPUs busy during the runs: CPU timings need a quiet
-    machine (``None`` when they were quiet or nobody measured)."""
+    machine (``None`` when they were quiet or nobody measured).  ``ab``: interleaved runs, where
+    a neighbour's load falls on both sides alike and only widens the interval."""
     loads = [(tel["other_cpu_load"], tel.get("cpus") or 0) for s in summaries
              for tel in [s.get("telemetry") or {}] if tel.get("other_cpu_load") is not None]
     if not loads:
@@ -203,8 +208,12 @@ def busy_line(summaries: Sequence[dict[str, Any]]) -> str | None:
     other, cpus = max(loads)
     if not cpu_contention(other, cpus):
         return None
-    return (f"machine: busy, other processes kept up to {other:.1f} of {cpus} CPUs busy during these runs; "
-            f"CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE")
+    head = f"machine: busy, other processes kept up to {other:.1f} of {cpus} CPUs busy during these runs; "
+    if ab:
+        return head + ("the runs alternate base and candidate, so that load fell on both sides alike and the "
+                       "A/B verdicts stand (a budget FAIL measured then is INCONCLUSIVE); a quiet machine gives "
+                       "sharper ones")
+    return head + "CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE"
 
 
 def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alpha: float) -> list[str]:

@@ -84,3 +84,55 @@ def test_outside_a_git_checkout_ab_says_so(tmp_path: Path) -> None:
     done = gpuslo("ab", "HEAD", cwd=tmp_path)
 
     assert done.returncode == 2 and "git rev-parse --show-toplevel" in done.stderr
+
+
+NOISY_TEST = """
+import os, random, pytest
+from pathlib import Path
+from pytest_gpuslo.backends.virtual import work
+import svc
+
+# Each pytest process is one run; its machine factor comes from a fixed list, in the order the
+# runs happen (base, candidate, base, ...), so the session's outcome is exact.
+_log = Path(os.environ["AB_RUN_LOG"])
+_k = len(_log.read_text().splitlines()) if _log.exists() else 0
+with _log.open("a") as fh:
+    fh.write("run\\n")
+FACTOR = [1.0, 1.02, 0.985, 1.0, 1.015, 0.99, 1.01, 0.995, 0.98, 1.012, 1.004, 0.992, 1.0, 1.016, 0.988, 1.008][_k % 16]
+
+@pytest.mark.slo(p95_ms=50, rate_hz=300, requests=2000, streams=2)
+def test_svc(slo_request):
+    work(FACTOR * svc.SERVICE_S * (0.5 + random.Random(slo_request.index).random()))
+"""
+
+
+def test_max_runs_goes_on_while_undecided_and_stops_when_decided(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 6% slower service under a per-run machine factor of a few percent: 3+3 runs cannot tell
+    (alpha split over the looks), so `--max-runs 8` runs more pairs, and the later look decides
+    REGRESSED; the report says how many runs each side took and at which alpha."""
+    root = repo(tmp_path)
+    (root / "test_svc.py").write_text(NOISY_TEST)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "noisy"], cwd=root, check=True)
+    (root / "svc.py").write_text(SERVICE.format(s=0.00212))
+    monkeypatch.setenv("AB_RUN_LOG", str(tmp_path / "runs.log"))
+    done = gpuslo("ab", "HEAD", "--runs", "3", "--max-runs", "8", "--json", "ab.json", "--keep", "kept",
+                  "--", "-q", cwd=root)
+    again = gpuslo("ab", "-", "--from", "kept", "--json", "again.json", cwd=root)
+
+    doc = json.loads((root / "ab.json").read_text())
+    (result,) = doc["results"]
+    (claim,) = result["verdict"]["baseline"]
+    assert "run 4 (of 3, up to 8 while undecided), base" in done.stderr, done.stderr
+    assert result["ab"]["runs"][0] in (6, 8) and result["ab"]["looks"] == [3, 6, 8]
+    assert result["ab"]["alpha_per_look"] == pytest.approx(0.01 / 3)
+    assert claim["outcome"] == "REGRESSED" and done.returncode == 1, done.stdout
+    assert "looks after 3, 6, 8 runs at alpha 0.00333 each" in done.stdout
+    assert again.returncode == 1  # decided again at the same looks' alpha
+    assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
+
+
+def test_max_runs_below_runs_is_refused(tmp_path: Path) -> None:
+    done = gpuslo("ab", "HEAD", "--runs", "3", "--max-runs", "2", cwd=repo(tmp_path))
+
+    assert done.returncode == 2 and "--max-runs 2 is below --runs 3" in done.stderr

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# Imported before any in-process run, so the runs see this module object (pytester restores
+# sys.modules after each run, dropping modules first imported inside it).
+from pytest_gpuslo.backends import virtual
+
 SLOW_OR_FAST_VIRTUAL = """
 import os, pytest
 from pytest_gpuslo.backends.virtual import work
@@ -51,6 +55,29 @@ def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pyte
     slower.assert_outcomes(failed=1)
     slower.stdout.fnmatch_lines(["*p95 vs baseline: REGRESSED*",
                                  "*REGRESSED*p95 vs baseline: p95 ratio*prediction interval from 3 stored runs, 3 session(s)*"])
+
+
+def test_a_machine_that_got_slower_holds_back_a_regression(simtester: pytest.Pytester,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every stored run keeps its machine control; the code gets slower on a day when the
+    machine's control reads 20% slower: the REGRESSED is held back as INCONCLUSIVE with that
+    reason (the test passes); with the control where it was, the same change fails."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    for day in ("day-1", "day-2", "day-3"):
+        monkeypatch.setenv("GPUSLO_SESSION", day)
+        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    stored = json.loads(next((simtester.path / ".gpuslo").glob("*.json")).read_text())
+    monkeypatch.setenv("SVC_S", "0.001")
+    monkeypatch.setattr(virtual, "control_ms", 1.2)
+    held = simtester.runpytest("-v")
+    monkeypatch.setattr(virtual, "control_ms", 1.0)
+    failed = simtester.runpytest("-v")
+
+    assert [r["summary"]["control"] for r in stored["runs"]] == [{"cpu_ms": 1.0}] * 3
+    held.assert_outcomes(passed=1)
+    held.stdout.fnmatch_lines(["*INCONCLUSIVE*control moved: CPU loop 20.0% slower than in 3 stored run(s)*",
+                               "*machine control: CPU loop 1.2 ms*"])
+    failed.assert_outcomes(failed=1)
 
 
 def test_no_baseline_option_ignores_the_store(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -207,3 +207,69 @@ def test_suite_holm_adjusts_every_blocking_claim_of_the_session() -> None:
     ]
     assert gate.suite_holm(summaries) == pytest.approx(
         {"a p95<=5ms": 0.03, "a p95 vs baseline": 0.06, "b p99<=9ms": 0.06})
+
+
+def test_a_machine_control_that_moved_holds_back_the_verdict_it_could_explain() -> None:
+    """Five stored runs from five days with their CPU controls; the candidate's code is slower.
+    With the control where it was, REGRESSED; with the machine's control 8% slower (outside the
+    stored spread), the same numbers are held back with the reason; a machine that got faster
+    cannot explain a slowdown, so REGRESSED stands."""
+    spec = _spec(requests=10_000)
+    runs = [_queue(1.0, seed)[0] for seed in (1, 2, 3, 4, 5)]
+    t = _queue(1.0, 1)[1]
+    ctl = [{"cpu_ms": v} for v in (2.00, 2.02, 1.98, 2.01, 1.99)]
+    stored = gate.baseline_input(runs, spec, paired=True, sessions=["a", "b", "c", "d", "e"], controls=ctl)
+    lat = _queue(1.15, 9)[0]
+
+    def judged(cpu_ms: float) -> gate.BaselineCheck:
+        m = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=t, load_dependent=False,
+                              control={"cpu_ms": cpu_ms})
+        return gate.compare(spec, m, stored, gate.Policy())[0]
+
+    steady, slower_machine, faster_machine = judged(2.0), judged(2.16), judged(1.84)
+    assert steady.outcome == "REGRESSED" and "machine control" not in steady.detail
+    assert slower_machine.outcome == "INCONCLUSIVE"
+    assert "control moved: CPU loop 8.0% slower than in 5 stored run(s)" in slower_machine.reason
+    assert "gpuslo ab" in slower_machine.reason and "machine control: CPU loop 8.0% slower" in slower_machine.detail
+    assert faster_machine.outcome == "REGRESSED"
+    assert stored.controls == tuple(ctl)
+
+
+def test_a_busy_cpu_holds_back_a_stored_regression_but_not_an_interleaved_one() -> None:
+    """A neighbour's load during the candidate's run could be the whole of a shift against runs
+    stored on a quiet day; in interleaved A/B runs it falls on both sides alike."""
+    spec = _spec(requests=10_000)
+    t = _queue(1.0, 1)[1]
+    busy = gate.cpu_contention(1.5, 2)
+    worse = tuple(_queue(1.15, s)[0] for s in (4, 5, 6))
+    m = gate.Measurements(worse[-1], np.zeros(t.size), scheduled_ms=t, load_dependent=False, contention=busy)
+    stored = gate.baseline_input([_queue(1.0, s)[0] for s in (1, 2, 3, 7, 8)], spec, paired=True, sessions=5)
+    ab = gate.ABInput(tuple(_queue(1.0, s)[0] for s in (1, 2, 3)), worse, "base")
+
+    held = gate.decide(spec, m, gate.Policy(), stored).baseline[0]
+    assert held.outcome == "INCONCLUSIVE" and "1.5 of 2 CPUs" in held.reason
+    assert gate.decide(spec, m, gate.Policy(), ab).baseline[0].outcome == "REGRESSED"
+
+
+def test_ab_looks_split_alpha_and_more_runs_are_asked_only_while_they_can_decide() -> None:
+    policy = gate.Policy(alpha=0.03)
+    assert gate.ab_looks(3, None, policy) == ([3], policy)
+    assert gate.ab_looks(3, 3, policy) == ([3], policy)
+    looks, each = gate.ab_looks(3, 8, policy)
+    assert looks == [3, 6, 8] and each.alpha == pytest.approx(0.01)
+    assert gate.ab_looks(4, 5, policy)[0] == [4, 5]
+
+    spec = _spec(requests=10_000)
+    t = _queue(1.0, 1)[1]
+    base = tuple(_queue(1.0, s)[0] for s in (1, 2, 3))
+
+    def check(scales: tuple[float, ...]) -> gate.BaselineCheck:
+        cand = tuple(_queue(f, 4 + i)[0] for i, f in enumerate(scales))
+        return gate.compare(spec, _m(cand[-1], t), gate.ABInput(base, cand, "base"), gate.Policy())[0]
+
+    noisy = check((1.12, 0.95, 1.05))  # undecided, a few runs more could tell
+    assert noisy.outcome == "INCONCLUSIVE" and noisy.test is not None and noisy.test.runs_needed
+    assert gate.ab_wants_more([noisy], max_runs=10**6)
+    assert not gate.ab_wants_more([noisy], max_runs=noisy.test.runs_needed - 1)  # futile: stop
+    decided = check((1.15, 1.15, 1.15))
+    assert decided.outcome == "REGRESSED" and not gate.ab_wants_more([decided], max_runs=8)

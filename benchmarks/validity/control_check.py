@@ -1,0 +1,139 @@
+"""The machine control on the stored path, measured through the plugin's own ``gate.compare``.
+
+    nice python -m benchmarks.validity.control_check [--reps 300] [--seed 20261202]
+
+Cells: the queues where heavy-tailed machine noise broke the stored path in the independent check
+(docs/statistics.md, Known limits): M/D/1 and D/M/1 at utilisation 0.95, M/M/16 at 0.9, each run
+slowed by its own machine factor exp(0.012 t_3) (8 stored runs from 8 sessions, the candidate from
+a ninth); and two grid families under the grid's per-run factor exp(N(0, 0.02)).  The schedule
+is replayed, service drawn anew per run.  Each run's control reads ln(factor) + N(0, sd_c); the
+candidate's code effect (+10% service) does not move its control.  For each control noise sd_c
+(none = no control), the A/A false REGRESSED and the +10% caught, with Wilson 95% intervals, and
+how often the control held a REGRESSED back ("this machine's control moved").
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from benchmarks.validity import current, sim
+from pytest_gpuslo import gate
+
+N = 10_000
+R = 8
+EFFECT = 0.10
+CONTROL_SD = (None, 0.003, 0.01, 0.03)
+
+
+def _mdl(rng: np.random.Generator, n: int) -> tuple[np.ndarray, Callable[[np.random.Generator, int], np.ndarray], int]:
+    t = np.cumsum(rng.exponential(1 / 0.95, n))
+    return t, lambda g, k: np.ones((k, n)), 1
+
+
+def _dm1(rng: np.random.Generator, n: int) -> tuple[np.ndarray, Callable[[np.random.Generator, int], np.ndarray], int]:
+    t = np.arange(1, n + 1) / 0.95
+    return t, lambda g, k: g.exponential(1.0, (k, n)), 1
+
+
+def _mm16(rng: np.random.Generator, n: int) -> tuple[np.ndarray, Callable[[np.random.Generator, int], np.ndarray], int]:
+    t = np.cumsum(rng.exponential(1 / (16 * 0.9), n))
+    return t, lambda g, k: g.exponential(1.0, (k, n)), 16
+
+
+def _family(name: str) -> Callable[[np.random.Generator, int], tuple[np.ndarray, Callable[[np.random.Generator, int], np.ndarray], int]]:
+    fam = sim.FAMILIES[name]
+
+    def make(rng: np.random.Generator, n: int) -> tuple[np.ndarray, Callable[[np.random.Generator, int], np.ndarray], int]:
+        return fam.schedule(rng, n), lambda g, k: fam.services(g, k, n), fam.c
+    return make
+
+
+CELLS = {
+    "M/D/1 0.95, t3 factor": (_mdl, "t3"),
+    "D/M/1 0.95, t3 factor": (_dm1, "t3"),
+    "M/M/16 0.9, t3 factor": (_mm16, "t3"),
+    "Poisson near-det. 1 server 0.9, per-run": (_family("poi-neardet-c1-r.9"), "run"),
+    "on-off bimodal 1 server 0.8, per-run": (_family("onoff-bimodal-c1-r.8"), "run"),
+}
+
+
+def _factors(rng: np.random.Generator, kind: str, k: int) -> np.ndarray:
+    if kind == "t3":
+        return np.exp(0.012 * rng.standard_t(3, k))
+    return np.exp(rng.normal(0.0, 0.02, k))
+
+
+def cell(args: tuple[str, int, int]) -> tuple[str, dict[tuple[object, int, str], int]]:
+    name, reps, seed = args
+    make, kind = CELLS[name]
+    rng = np.random.default_rng(seed)
+    spec = current.spec(0.95)
+    out: dict[tuple[object, int, str], int] = {}
+    total = sim.total(N)
+    for _ in range(reps):
+        t_full, services, c = make(rng, total)
+        fac = _factors(rng, kind, R + 2)
+        s = services(rng, R + 2) * fac[:, None]
+        s[R + 1] *= 1.0 + EFFECT
+        lat = sim.fifo(t_full, s, c)[:, -N:]
+        t = t_full[-N:]
+        noise = rng.normal(0.0, 1.0, R + 2)
+        for sd in CONTROL_SD:
+            ctl = [None] * (R + 2) if sd is None else [{"cpu_ms": float(math.exp(math.log(f) + sd * z))}
+                                                       for f, z in zip(fac, noise)]
+            base = gate.baseline_input(list(lat[:R]), spec, paired=True, sessions=[f"s{i}" for i in range(R)],
+                                       controls=ctl[:R])
+            for eff in (0, 1):
+                m = gate.Measurements(lat[R + eff], np.zeros(N), scheduled_ms=t, load_dependent=False,
+                                      control=ctl[R + eff])
+                c = gate.compare(spec, m, base, current.POLICY)[0]
+                o = "HELD" if "control moved" in c.reason else c.outcome
+                out[(sd, eff, o)] = out.get((sd, eff, o), 0) + 1
+    return name, out
+
+
+def wilson(k: int, n: int) -> str:
+    if n == 0:
+        return "n/a"
+    z = 1.959964
+    p = k / n
+    d = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return f"{100 * p:.1f}% [{100 * max(0.0, mid - half):.1f}, {100 * min(1.0, mid + half):.1f}]"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=20261202)
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args()
+    t0 = time.time()
+    jobs = [(name, a.reps, a.seed + 1000 * i) for i, name in enumerate(CELLS)]
+    with ProcessPoolExecutor(a.jobs) as ex:
+        results = dict(ex.map(cell, jobs))
+    print(f"# Machine control on the stored path (R = {R} runs from {R} sessions, n = {N:,}, p95, "
+          f"alpha 1%, {a.reps} replications, seed {a.seed}, {time.time() - t0:.0f} s)\n")
+    print("| cell | control noise sd | A/A false REGRESSED [Wilson 95%] | A/A held back by the control | +10% caught | +10% held back by the control |")
+    print("|---|---|---|---|---|---|")
+    for name in CELLS:
+        out = results[name]
+        for sd in CONTROL_SD:
+            label = "no control" if sd is None else f"{sd:g}"
+            row = [wilson(out.get((sd, e, "REGRESSED"), 0), a.reps) if e == 0 else
+                   f"{100 * out.get((sd, e, 'REGRESSED'), 0) / a.reps:.0f}%" for e in (0, 1)]
+            held = [f"{100 * out.get((sd, e, 'HELD'), 0) / a.reps:.0f}%" for e in (0, 1)]
+            print(f"| {name} | {label} | {row[0]} | {held[0]} | {row[1]} | {held[1]} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The machine control: a short fixed workload timed before and after every run.
+
+A stored baseline can only say "the code got slower" if the machine did not.  Per-run machine
+noise shows in the stored runs' spread, but a candidate run on a day when the machine is unusually
+slow (a throttled CPU, another VM on the host, a GPU at lower clocks) looks exactly like a
+regression, and near saturation a 2% slower machine moves a p95 by 20% or more.  So every run also
+times a fixed workload (a pure-Python CPU loop; the backend's own, e.g. a fixed-work kernel on the
+GPU; ``Backend.control``), and the gate holds back a REGRESSED when this run's control lies outside the stored runs'
+controls in the slower direction (an IMPROVED when faster): ``machine_shift``.  Pure Python and
+numpy (layer 1): a backend adds its own part in ``control()``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from scipy import stats as st
+
+#: Untimed work before each control reading (ns): long enough for an idle core to reach its clock.
+WARM_NS = 30_000_000
+#: Repetitions of each control per measurement (before the run and after it: twice this many).
+REPS = 7
+#: The stored runs' controls make a prediction interval at this level: a control outside it says
+#: the machine moved.  A false "moved" only turns a REGRESSED into INCONCLUSIVE, so it is loose.
+ALPHA_CONTROL = 0.05
+#: Floor on the stored controls' log spread: identical stored values must not make every later
+#: reading "outside" (timer resolution, and a real loop never repeats to better than this).
+MIN_LOG_SD = 0.002
+#: Stored runs with a control needed before a shift can be judged outside their spread.
+MIN_RUNS = 3
+#: Stored controls spread at least this much (sd of logs): the report says the machine drifts
+#: (CPU loops on the cloud hosts measured: 8-17%; a GPU kernel: 0.02%).
+DRIFTING = 0.05
+#: A shift smaller than this (and inside the spread) is left out of the evidence line.
+REPORT_MIN = 0.01
+
+_DATA = list(range(2000, 0, -1))
+
+
+def cpu_workload() -> int:
+    """About a millisecond of the interpreter's everyday work: arithmetic, a sort, a dict, a
+    string join.  Fixed, so its time tracks the CPU's speed (clocks, a busy neighbour on the
+    host), not the code under test."""
+    acc = 0
+    for i in range(6000):
+        acc += (i * i) % 7
+    ordered = sorted(_DATA)
+    table = {k: k + 1 for k in ordered[:1500]}
+    text = ",".join(str(v) for v in table.values())
+    return acc + len(text)
+
+
+def time_ms(work: Callable[[], object], reps: int = REPS,
+            clock: Callable[[], int] = time.perf_counter_ns, warm_ns: int = WARM_NS) -> list[float]:
+    """``reps`` timings of ``work`` in milliseconds, after running it untimed for ``warm_ns``: a
+    core that idled drops its clock, and the first milliseconds of work measure the governor
+    (on an idle H200 host one warm-up call left the loop's readings 8% apart, 22% at worst)."""
+    until = clock() + warm_ns
+    work()
+    while clock() < until:
+        work()
+    out = []
+    for _ in range(reps):
+        t = clock()
+        work()
+        out.append((clock() - t) / 1e6)
+    return out
+
+
+def cpu_control() -> dict[str, list[float]]:
+    """The CPU loop's reading (every backend's default control, ``BaseBackend.control``)."""
+    return {"cpu_ms": time_ms(cpu_workload)}
+
+
+def combine(*readings: Mapping[str, Sequence[float]]) -> dict[str, float]:
+    """The run's control values: the median of every sample of each key (before and after)."""
+    keys: dict[str, list[float]] = {}
+    for r in readings:
+        for key, values in r.items():
+            keys.setdefault(key, []).extend(float(v) for v in values if math.isfinite(v) and v > 0)
+    return {k: round(statistics.median(v), 6) for k, v in keys.items() if v}
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """How this run's control compares with the stored runs' controls, for one key."""
+
+    key: str
+    #: this run's control over the stored runs' (geometric mean): 1.04 = the machine 4% slower.
+    ratio: float
+    #: stored runs that carried this control.
+    runs: int
+    #: outside the stored controls' prediction interval (None: too few stored runs to tell).
+    outside: bool | None
+    #: sd of the stored controls' logs (nan below two runs): a machine whose speed drifts.
+    spread: float = math.nan
+
+    @property
+    def what(self) -> str:
+        return {"cpu_ms": "CPU loop", "gpu_ms": "GPU kernel"}.get(self.key, self.key)
+
+    @property
+    def words(self) -> str:
+        way = "slower" if self.ratio > 1 else "faster"
+        return f"{self.what} {abs(self.ratio - 1):.1%} {way} than in {self.runs} stored run(s)"
+
+
+def machine_shift(cand: Mapping[str, float] | None,
+                  stored: Sequence[Mapping[str, float] | None]) -> list[Shift]:
+    """Every control key this run shares with the stored runs, and whether it moved.
+
+    On the log scale, the stored values give a mean and a spread (at least ``MIN_LOG_SD``); this
+    run's value is outside when it leaves their (1 - ``ALPHA_CONTROL``) prediction interval,
+    t with r - 1 degrees of freedom, judged from ``MIN_RUNS`` stored runs on.
+    """
+    if not cand:
+        return []
+    out = []
+    for key, value in sorted(cand.items()):
+        if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+            continue
+        logs = [math.log(float(s[key])) for s in stored
+                if s and isinstance(s.get(key), (int, float)) and s[key] > 0 and math.isfinite(s[key])]
+        if not logs:
+            continue
+        mean = statistics.fmean(logs)
+        d = math.log(float(value)) - mean
+        outside: bool | None = None
+        r = len(logs)
+        spread = statistics.stdev(logs) if r >= 2 else math.nan
+        if r >= MIN_RUNS:
+            sd = max(spread, MIN_LOG_SD)
+            half = float(st.t.ppf(1.0 - ALPHA_CONTROL / 2.0, r - 1)) * sd * math.sqrt(1.0 + 1.0 / r)
+            outside = abs(d) > half
+        out.append(Shift(key, math.exp(d), r, outside, spread))
+    return out
+
+
+def explains(shifts: Sequence[Shift], outcome: str) -> Shift | None:
+    """The control that moved the way that could have produced ``outcome`` (a slower machine for
+    REGRESSED, a faster one for IMPROVED), the largest; None when none did."""
+    if outcome not in ("REGRESSED", "IMPROVED"):
+        return None
+    moved = [s for s in shifts if s.outside and ((s.ratio > 1) == (outcome == "REGRESSED"))]
+    return max(moved, key=lambda s: abs(math.log(s.ratio)), default=None)
+
+
+def summary(shifts: Sequence[Shift]) -> str:
+    """The controls in words for the evidence line ('' when none was comparable), and a machine
+    whose speed drifts between runs (its stored controls spread by ``DRIFTING`` or more)."""
+    shown = []
+    for s in shifts:
+        if s.outside or abs(s.ratio - 1) >= REPORT_MIN:
+            shown.append(s.words + (" (outside their spread)" if s.outside else ""))
+        if s.spread >= DRIFTING:
+            shown.append(f"this machine's speed drifts: the stored runs' {s.what} readings spread by "
+                         f"{s.spread:.0%} (sd), so only a shift beyond that is seen; compare interleaved "
+                         f"(gpuslo ab)")
+    return "; ".join(shown)
