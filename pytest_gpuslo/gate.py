@@ -344,7 +344,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha)
         label = percentile_label(p)
         detail = (f"{label}={_fmt_ms(bt.estimate)} [{_fmt_ms(bt.lower)}, {_fmt_ms(bt.upper)}] "
-                  f"({conf:.0%} bounds) vs budget {budget:g}ms; n={bt.n}, "
+                  f"({100 * conf:.3g}% bounds) vs budget {budget:g}ms; n={bt.n}, "
                   f"over budget {bt.exceed}, design effect {bt.design_effect:.1f}")
         outcome, reason = bt.outcome, bt.reason
         if generator_note and outcome == PASS and m.load_dependent is not False:
