@@ -14,6 +14,10 @@ n = 10,000, p95, alpha 1%, +10% service as the regression):
   (p95 at least 2x the stored one) is REGRESSED; at utilisation 0.9 a +10% service time is such
   a change, so the "+10% caught" column is a true detection there, not a leak. A/B cancels the
   day shift;
+* ``gpuslo ab --max-runs 8`` (looks 3, 6, 8) on on-off bimodal service with per-run noise: false
+  REGRESSED within the bound, and at least the power of a fixed 3+3;
+* the machine control on M/D/1 at 0.95 with a heavy-tailed per-run machine factor, 8 stored runs
+  from 8 sessions, the control's noise 0.3%: false REGRESSED within the bound (7 of 100 without it);
 * absolute claims at the true p95 (false PASS, finding 5) and finding 6 (must FAIL).
 
 Bounds: A/A false REGRESSED and false PASS at most 3 of 100 (an exact 1% test exceeds that in
@@ -28,7 +32,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from benchmarks.validity import current, grid, sim
+from benchmarks.validity import ab_sequential, control_check, current, grid, sim
 
 REPS = 100
 MAX_FALSE = 3
@@ -72,6 +76,21 @@ def main() -> int:
                 broken.append(f"{fam} {noise} {path}: {aa[0]} false REGRESSED of {aa[1]}")
             if noise == "day" and path.startswith("stored") and aa[0] > 0:
                 broken.append(f"{fam} {noise} {path}: A/A REGRESSED {aa[0]} times from a one-session baseline")
+    # gpuslo ab --max-runs 8: alpha held over the looks, and more power than a fixed 3+3.
+    seq = ab_sequential.cell(("onoff-bimodal-c1-r.8", "run", REPS, 20261203))[2]
+    aa, hit, fixed = (int(seq.get(k, 0)) for k in ("seq aa REGRESSED", "seq slow REGRESSED", "fixed slow REGRESSED"))
+    print(f"| onoff-bimodal-c1-r.8 run | A/B --max-runs 8 | {aa}/{REPS} | {hit}/{REPS} (fixed 3+3: {fixed}) |")
+    if aa > MAX_FALSE:
+        broken.append(f"A/B --max-runs: {aa} false REGRESSED of {REPS}")
+    if hit < fixed:
+        broken.append(f"A/B --max-runs caught {hit} of {REPS}, fewer than a fixed 3+3 ({fixed})")
+    # The machine control: heavy-tailed machine noise near saturation, 8 runs from 8 sessions.
+    ctl = control_check.cell(("M/D/1 0.95, t3 factor", REPS, 20261202))[1]
+    aa = ctl.get((0.003, 0, "REGRESSED"), 0)
+    print(f"| M/D/1 0.95, t3 machine factor | stored R=8 + control (sd 0.3%) | {aa}/{REPS} | "
+          f"{ctl.get((0.003, 1, 'REGRESSED'), 0)}/{REPS} (no control: {ctl.get((None, 0, 'REGRESSED'), 0)} false) |")
+    if aa > MAX_FALSE:
+        broken.append(f"machine control: {aa} false REGRESSED of {REPS}")
     fam = sim.FAMILIES["poi-logn-c4-r.8"]
     rng = np.random.default_rng(4)
     q = grid.truth(fam, 4000, 200, 11, (0.95,))[0.95]
