@@ -14,14 +14,13 @@ caught, and the mean runs a side each mode spent.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from benchmarks.validity import current, grid, sim
+from benchmarks.validity import current, grid, plugin_grid, sim
 from pytest_gpuslo import gate
 
 N = 10_000
@@ -71,12 +70,8 @@ def cell(args: tuple[str, str, int, int]) -> tuple[str, str, dict[str, float]]:
 
 
 def wilson(k: float, n: int) -> str:
-    z = 1.959964
-    p = k / n
-    d = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return f"{100 * p:.1f}% [{100 * max(0.0, mid - half):.1f}, {100 * min(1.0, mid + half):.1f}]"
+    """k of n in percent with its Wilson 95% interval (``plugin_grid.pct``)."""
+    return plugin_grid.pct(int(k), n)
 
 
 def main() -> int:

@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from benchmarks.validity import current, sim
+from benchmarks.validity import current, plugin_grid, sim
 from pytest_gpuslo import gate
 
 N = 10_000
@@ -99,15 +99,9 @@ def cell(args: tuple[str, int, int]) -> tuple[str, dict[tuple[object, int, str],
     return name, out
 
 
-def wilson(k: int, n: int) -> str:
-    if n == 0:
-        return "n/a"
-    z = 1.959964
-    p = k / n
-    d = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return f"{100 * p:.1f}% [{100 * max(0.0, mid - half):.1f}, {100 * min(1.0, mid + half):.1f}]"
+def wilson(k: float, n: int) -> str:
+    """k of n in percent with its Wilson 95% interval (``plugin_grid.pct``)."""
+    return plugin_grid.pct(int(k), n)
 
 
 def main() -> int:
