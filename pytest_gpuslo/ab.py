@@ -148,16 +148,26 @@ def load(folder: Path) -> Session:
     try:
         meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
         runs, sha = int(meta["runs"]), str(meta["base"])
-        first, looks = int(meta.get("first", runs)), [int(k) for k in meta.get("looks", [runs])]
+        first, looks = int(meta.get("first", runs)), sorted({int(k) for k in meta.get("looks", [runs])})
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ABError(f"{folder} holds no kept A/B session (session.json: {exc}); keep one with "
                       f"gpuslo ab BASE --keep {folder}") from None
+    if not (1 <= first <= runs <= looks[-1] and first in looks and runs in looks):
+        raise ABError(f"{folder / 'session.json'} is inconsistent: {runs} runs, first look {first}, looks "
+                      f"{looks} (gpuslo ab writes runs at one of its looks); keep the session again with "
+                      f"gpuslo ab BASE --keep {folder}")
     sides = []
     for name in ("base", "candidate"):
         side = Side(name, folder)
         for r in range(1, runs + 1):
-            doc = json.loads((folder / f"{name}-{r}.json").read_text(encoding="utf-8"))
-            side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
+            path = folder / f"{name}-{r}.json"
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ABError(f"{path}: {exc.__class__.__name__}: {exc}; session.json says {runs} runs a side were "
+                              f"kept, so this report must be there and hold gpuslo's JSON; keep the session "
+                              f"again with gpuslo ab BASE --keep {folder}") from None
             side.stores.append(folder / f"{name}-{r}")
         sides.append(side)
     return Session(sides[0], sides[1], sha, folder, False, first, looks)

@@ -136,3 +136,17 @@ def test_max_runs_below_runs_is_refused(tmp_path: Path) -> None:
     done = gpuslo("ab", "HEAD", "--runs", "3", "--max-runs", "2", cwd=repo(tmp_path))
 
     assert done.returncode == 2 and "--max-runs 2 is below --runs 3" in done.stderr
+
+
+def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    kept = root / "kept"
+    gpuslo("ab", "HEAD", "--runs", "2", "--keep", "kept", "--", "-q", cwd=root)
+    (kept / "candidate-2.json").unlink()
+    missing = gpuslo("ab", "-", "--from", "kept", cwd=root)
+    (kept / "session.json").write_text('{"base": "x", "runs": 8, "first": 3, "looks": [3]}')
+    inconsistent = gpuslo("ab", "-", "--from", "kept", cwd=root)
+
+    assert missing.returncode == 2 and "candidate-2.json: FileNotFoundError" in missing.stderr
+    assert "Traceback" not in missing.stderr + inconsistent.stderr
+    assert inconsistent.returncode == 2 and "session.json is inconsistent: 8 runs" in inconsistent.stderr
