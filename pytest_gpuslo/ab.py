@@ -182,8 +182,11 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
     def samples(side: Side, nodeid: str) -> list[Any]:
         runs = []
         for store in side.stores:
-            for _, b in Store(store / ".last").all():
-                if not isinstance(b, Exception) and b.nodeid == nodeid:
+            for path, b in Store(store / ".last").all():
+                if isinstance(b, Exception):
+                    raise ABError(f"{path}: {b}; a damaged run must not drop out of the comparison "
+                                  f"unnoticed: run gpuslo ab again")
+                if b.nodeid == nodeid:
                     runs.append(b.latest)
         return runs
 
@@ -196,12 +199,26 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
             continue
         spec = SloSpec.from_dict(latest["spec"])
         ab = gate.ABInput(tuple(r.latency_ms for r in base_runs), tuple(r.latency_ms for r in cand_runs),
-                          label=f"base {session.sha[:10]}")
+                          label=f"base {session.sha[:10]}",
+                          differing=load_differs(session.base.summaries[-1][nodeid], latest))
         tel = latest.get("telemetry") or {}
         m = replace(cand_runs[-1].measurements(),
                     contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus")))
         out.append((latest, spec, base_runs, cand_runs, gate.decide(spec, m, policy, ab)))
     return out
+
+
+#: Marker fields that shape the offered load (a budget may change between the sides; these not).
+LOAD_FIELDS = ("rate_hz", "streams", "arrivals", "requests", "duration_s", "warmup_s", "warmup_requests", "seed")
+
+
+def load_differs(base: dict[str, Any], cand: dict[str, Any]) -> tuple[str, ...]:
+    """What made the two sides offer different loads: a changed marker field or schedule."""
+    bs, cs = base.get("spec") or {}, cand.get("spec") or {}
+    out = [f"{k} {bs.get(k)!r} -> {cs.get(k)!r}" for k in LOAD_FIELDS if bs.get(k) != cs.get(k)]
+    if not out and base.get("schedule_fingerprint") != cand.get("schedule_fingerprint"):
+        out.append("another arrival schedule")
+    return tuple(out)
 
 
 def wants_more(session: Session, policy: Any, max_runs: int) -> bool:

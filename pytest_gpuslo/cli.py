@@ -320,6 +320,10 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     from pytest_gpuslo.reports.terminal import busy_line, summary_lines
 
     pytest_args = list(args.pytest_args)
+    if not args.again and not args.base:
+        print("error: give the base revision (e.g. gpuslo ab origin/main), or --from DIR to decide a kept "
+              "session again", file=sys.stderr)
+        return 2
     if args.max_runs is not None and args.max_runs < args.runs:
         print(f"error: --max-runs {args.max_runs} is below --runs {args.runs}; give at least --runs", file=sys.stderr)
         return 2
@@ -339,6 +343,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         return 2
     try:
         summaries = ab.decide(session, look_policy)
+    except ab.ABError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         session.cleanup()
     if not summaries:
@@ -348,7 +355,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     plan = (f"; looks after {', '.join(map(str, looks))} runs at alpha {look_policy.alpha:.3g} each, stopped "
             f"{'at the last' if done >= looks[-1] else 'when every claim was decided or more runs could not decide it'}"
             if len(looks) > 1 else "")
-    print(f"gpuslo ab: {len(summaries)} SLO tests, base {session.sha[:10]} against the working tree, "
+    print(f"gpuslo ab: {len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}, base {session.sha[:10]} against the working tree, "
           f"{done} interleaved runs each{plan}")
     busy = busy_line(summaries, ab=True)
     if busy:
@@ -486,12 +493,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "test on those same-machine pairs (machine shifts cancel). Arguments "
                                    "after -- go to pytest. Exit 1 when a test FAILs or REGRESSED, 0 "
                                    "otherwise, 2 when the runs cannot be made.")
-    p.add_argument("base", help="the base revision: a branch, tag or commit (e.g. origin/main)")
+    p.add_argument("base", nargs="?", default=None,
+                   help="the base revision: a branch, tag or commit (e.g. origin/main); not needed with --from")
     p.add_argument("--runs", type=int, default=3, help="runs of each side (default 3; 3 or more to judge regressions)")
     p.add_argument("--max-runs", type=int, default=None, metavar="N",
                    help="while a regression claim is undecided, go on up to N runs a side (looks after --runs, "
                         "halfway and N, alpha split over them; default: no more runs)")
-    p.add_argument("--alpha", type=float, default=0.01, help="error rate per claim (default 0.01)")
+    p.add_argument("--alpha", type=parse_alpha, default=0.01, help="error rate per claim (default 0.01)")
     p.add_argument("--keep", default=None, metavar="DIR", help="keep every run's reports and samples in DIR")
     p.add_argument("--from", dest="again", default=None, metavar="DIR",
                    help="decide again from runs kept with --keep DIR (BASE is then ignored; nothing runs)")

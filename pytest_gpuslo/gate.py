@@ -85,6 +85,8 @@ class ABInput:
     cand_runs: tuple[npt.NDArray[np.float64], ...]
     #: what the base is, for messages ("base 1a2b3c4").
     label: str = "base"
+    #: what made the two sides' loads differ (a marker changed between them): not comparable.
+    differing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,11 @@ def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
 
 def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineCheck, ...]:
     """The regression claims of interleaved A/B runs (one per budgeted percentile)."""
+    if ab.differing:
+        why = (f"the two sides offered different loads ({'; '.join(ab.differing)}): a latency change "
+               f"then says nothing about the code; compare with the same marker on both sides")
+        return tuple(BaselineCheck(f"{percentile_label(p)} vs {ab.label}", "NOT COMPARABLE", why, why)
+                     for p in list(spec.budgets_ms) or [0.95])
     out = []
     for p in list(spec.budgets_ms) or [0.95]:
         delta, big = policy.noise_floor(p)

@@ -145,8 +145,38 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     (kept / "candidate-2.json").unlink()
     missing = gpuslo("ab", "-", "--from", "kept", cwd=root)
     (kept / "session.json").write_text('{"base": "x", "runs": 8, "first": 3, "looks": [3]}')
-    inconsistent = gpuslo("ab", "-", "--from", "kept", cwd=root)
+    inconsistent = gpuslo("ab", "--from", "kept", cwd=root)  # no base revision needed with --from
 
+    (kept / "session.json").write_text('{"base": "x", "runs": 1, "first": 1, "looks": [1]}')
+    (stored,) = (kept / "candidate-1" / ".last").glob("*.json")
+    doc = json.loads(stored.read_text())
+    doc["runs"][-1]["sample"] = doc["runs"][-1]["sample"][:40]
+    stored.write_text(json.dumps(doc))
+    damaged = gpuslo("ab", "--from", "kept", cwd=root)
+
+    assert damaged.returncode == 2 and stored.name in damaged.stderr and "must not drop out" in damaged.stderr
     assert missing.returncode == 2 and "candidate-2.json: FileNotFoundError" in missing.stderr
     assert "Traceback" not in missing.stderr + inconsistent.stderr
     assert inconsistent.returncode == 2 and "session.json is inconsistent: 8 runs" in inconsistent.stderr
+
+
+def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> None:
+    """A lighter load in the working tree would read as an improvement (a heavier one as a
+    regression): the sides offered different loads, so the claim is NOT COMPARABLE."""
+    root = repo(tmp_path)
+    (root / "test_svc.py").write_text(TEST.replace("rate_hz=300", "rate_hz=200"))
+    done = gpuslo("ab", "HEAD", "--runs", "3", "--json", "ab.json", "--", "-q", cwd=root)
+
+    (claim,) = json.loads((root / "ab.json").read_text())["results"][0]["verdict"]["baseline"]
+    assert claim["outcome"] == "NOT COMPARABLE" and "rate_hz 300.0 -> 200.0" in claim["reason"], claim
+    assert done.returncode == 0 and "1 SLO test," in done.stdout
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["HEAD", "--alpha", "0"], "--alpha"),
+    ([], "give the base revision"),
+])
+def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
+    done = gpuslo("ab", *args, cwd=repo(tmp_path))
+
+    assert done.returncode == 2 and says in done.stderr and "run 1" not in done.stderr, done.stderr
