@@ -32,6 +32,8 @@ ALPHA_CONTROL = 0.05
 MIN_LOG_SD = 0.002
 #: Stored runs with a control needed before a shift can be judged outside their spread.
 MIN_RUNS = 3
+#: Each control's name in words.
+NAMES = {"cpu_ms": "CPU loop", "gpu_ms": "GPU kernel"}
 #: Which control decides when a run has several: the device's own first (``deciding``).
 PRECEDENCE = ("gpu_ms", "cpu_ms")
 #: Stored controls spread at least this much (sd of logs): the report says the machine drifts
@@ -103,7 +105,7 @@ class Shift:
 
     @property
     def what(self) -> str:
-        return {"cpu_ms": "CPU loop", "gpu_ms": "GPU kernel"}.get(self.key, self.key)
+        return NAMES.get(self.key, self.key)
 
     @property
     def words(self) -> str:

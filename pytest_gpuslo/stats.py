@@ -660,21 +660,18 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
     out = _decided(p, theta, se, float(dfp), alpha=alpha, delta=delta, Delta=Delta,
                    what=f"against the base ({ra}+{rb} interleaved runs)", n_base=n, n_cand=n, paired=True,
                    per_side=f"with {ra}+{rb} runs")
+    # Runs a side for 80% power (normal approximation): against the change seen, or, for a change
+    # within the noise floor, to show that it stays under Delta (an OK).
     gap = abs(theta) - math.log1p(delta)
-    room = math.log1p(Delta) - theta
-    if out.outcome == "INCONCLUSIVE" and gap <= 0 < room and ss > 0:
-        # A change within the noise floor: runs a side to show it is under Delta (an OK).
+    target = gap if gap > 0 else math.log1p(Delta) - theta
+    if out.outcome == "INCONCLUSIVE" and target > 0 and ss > 0:
         from scipy import stats as _st
 
         z = float(_st.norm.ppf(1.0 - alpha) + _st.norm.ppf(0.8))
-        out = replace(out, runs_needed=math.ceil(2.0 * (z * math.sqrt(ss / dfp) / room) ** 2))
-    if out.outcome == "INCONCLUSIVE" and gap > 0 and ss > 0:
-        # Runs a side for 80% power against a change this size (normal approximation).
-        from scipy import stats as _st
-
-        z = float(_st.norm.ppf(1.0 - alpha) + _st.norm.ppf(0.8))
-        need = math.ceil(2.0 * (z * math.sqrt(ss / dfp) / gap) ** 2)
-        if need > max(ra, rb):
+        need = math.ceil(2.0 * (z * math.sqrt(ss / dfp) / target) ** 2)
+        if gap <= 0:
+            out = replace(out, runs_needed=need)
+        elif need > max(ra, rb):
             out = replace(out, reason=out.reason + f"; if a change of {math.exp(theta) - 1:+.0%} were real, "
                                                    f"about {need} runs a side would show it", runs_needed=need)
     return out

@@ -186,9 +186,10 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
                 detail.append(f"    GPU SM clock {tel['sm_mhz']['min']:.0f}-{tel['sm_mhz']['max']:.0f} MHz, "
                               f"reasons {', '.join(tel.get('clock_event_reasons') or ['none'])}")
             if tel.get("control"):
-                names = {"cpu_ms": "CPU loop", "gpu_ms": "GPU kernel"}
+                from pytest_gpuslo.control import NAMES
+
                 detail.append("    machine control: " + ", ".join(
-                    f"{names.get(k, k)} {v:.4g} ms" for k, v in sorted(tel["control"].items())))
+                    f"{NAMES.get(k, k)} {v:.4g} ms" for k, v in sorted(tel["control"].items())))
             if s.get("max_backlog"):
                 detail.append(f"    dispatcher max backlog: {s['max_backlog']} requests")
         if detail:
