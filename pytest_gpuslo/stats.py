@@ -364,34 +364,40 @@ def _t_sf(x: float, df: float) -> float:
 
 def _decided(p: float, theta: float, se: float, df: float, *, alpha: float, delta: float, Delta: float,
              what: str, n_base: int, n_cand: int, paired: bool, per_side: str) -> RegressionTest:
-    """The four-way verdict on a log ratio theta with standard error se and t(df): REGRESSED when
-    the lower bound clears ln(1+delta), IMPROVED symmetrically, OK when the upper bound is under
-    ln(1+Delta), else INCONCLUSIVE with the smallest change this comparison could detect."""
+    """The four-way verdict on a log ratio theta with standard error se and t(df)."""
     from scipy import stats as _st
 
     se = max(se, 1e-12)
     up, lo = math.log1p(delta), math.log1p(Delta)
-    p_reg = _t_sf((theta - up) / se, df)
-    p_ok = float(_st.t.cdf((theta - lo) / se, df))
-    p_imp = float(_st.t.cdf((theta + up) / se, df))
     tq = float(_st.t.ppf(1.0 - alpha, df))
-    mde = math.exp(up + (tq + float(_st.norm.ppf(0.8))) * se) - 1.0
-    fields = dict(p=p, ratio=math.exp(theta), ci_low=math.exp(theta - tq * se), ci_high=math.exp(theta + tq * se),
-                  se=se, df=df, p_regress=p_reg, p_ok=p_ok, p_improve=p_imp, paired=paired, n_base=n_base,
-                  n_cand=n_cand, mde=mde, needed_n=None)
+    return _verdict(p, ratio=math.exp(theta), ci_low=math.exp(theta - tq * se), ci_high=math.exp(theta + tq * se),
+                    se=se, df=df, p_reg=_t_sf((theta - up) / se, df), p_ok=float(_st.t.cdf((theta - lo) / se, df)),
+                    p_imp=float(_st.t.cdf((theta + up) / se, df)),
+                    mde=math.exp(up + (tq + float(_st.norm.ppf(0.8))) * se) - 1.0, alpha=alpha, delta=delta,
+                    Delta=Delta, what=what, n_base=n_base, n_cand=n_cand, paired=paired, per_side=per_side)
+
+
+def _verdict(p: float, *, ratio: float, ci_low: float, ci_high: float, se: float, df: float, p_reg: float,
+             p_ok: float, p_imp: float, mde: float, alpha: float, delta: float, Delta: float, what: str,
+             n_base: int, n_cand: int, paired: bool, per_side: str) -> RegressionTest:
+    """REGRESSED when the regression claim's p-value (the change over 1+delta) is at most alpha,
+    IMPROVED symmetrically, OK when the change is shown under 1+Delta, else INCONCLUSIVE with the
+    smallest change this comparison could detect (``mde``, a fraction)."""
+    fields = dict(p=p, ratio=ratio, ci_low=ci_low, ci_high=ci_high, se=se, df=df, p_regress=p_reg, p_ok=p_ok,
+                  p_improve=p_imp, paired=paired, n_base=n_base, n_cand=n_cand, mde=mde, needed_n=None)
     detect = (f"can detect >= {mde:.0%} {per_side}" if mde < 10.0
               else f"cannot detect even a 10x change {per_side}: the runs differ too much; more runs, "
                    f"or more requests per run, narrow it")
     if p_reg <= alpha:
-        return RegressionTest(outcome="REGRESSED", reason=f"{_label(p)} is {math.exp(theta) - 1:+.1%} {what}, the lower "
+        return RegressionTest(outcome="REGRESSED", reason=f"{_label(p)} is {ratio - 1:+.1%} {what}, the lower "
                               f"bound above +{delta:.0%}", **fields)  # type: ignore[arg-type]
     if p_imp <= alpha:
-        return RegressionTest(outcome="IMPROVED", reason=f"{_label(p)} is {math.exp(theta) - 1:+.1%} {what}",
+        return RegressionTest(outcome="IMPROVED", reason=f"{_label(p)} is {ratio - 1:+.1%} {what}",
                               **fields)  # type: ignore[arg-type]
     if p_ok <= alpha:
         return RegressionTest(outcome="OK", reason=f"no regression of {Delta:.0%} or more ({detect})",
                               **fields)  # type: ignore[arg-type]
-    return RegressionTest(outcome="INCONCLUSIVE", reason=f"the change {math.exp(theta) - 1:+.1%} is within the "
+    return RegressionTest(outcome="INCONCLUSIVE", reason=f"the change {ratio - 1:+.1%} is within the "
                           f"noise; {detect}", **fields)  # type: ignore[arg-type]
 
 
@@ -584,27 +590,35 @@ def run_statistic(x: npt.ArrayLike, p: float, k: int = RUN_STAT_BATCHES, trim: i
     return float(b.mean())
 
 
-#: The prediction interval is judged at alpha times this: the run statistic is still a little
-#: skewed on Pareto and bimodal service, which a t interval from a few runs cannot see; at nominal
-#: alpha 2-4 of 15 cells per noise setting were over 1.5 alpha (worst 3.2%), at alpha/2 at most 1
-#: (worst 2.0%).
+#: The prediction interval is judged at alpha times this: even on the reciprocal scale the run
+#: statistic keeps some skew on heavy-tailed service, which a t interval from a few runs cannot see;
+#: at nominal alpha 2 of 22 cells with Gaussian machine noise were over 1.5 alpha (worst 2.5%), at
+#: alpha/2 none (benchmarks/validity/README.md, "The scale of the prediction interval").
 PI_ALPHA_FACTOR = 0.5
 
 
 def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: float, *, alpha: float = 0.01,
                     delta: float = 0.02, Delta: float = 0.05,
                     groups: Sequence[str] | None = None) -> RegressionTest:
-    """The candidate against R >= 3 stored runs of the same schedule: a prediction interval.
+    """The candidate against R >= 3 stored runs of the same schedule: a prediction interval on the
+    reciprocal scale.
 
-    theta = T(cand) - mean T(stored), se = s_T sqrt(1 + 1/R), t with R - 1 df (T =
-    ``run_statistic``).  Runs of one schedule are exchangeable when nothing changed, so every
-    run-level noise (within-run spread, a per-run machine factor) is in s_T and counted once; with
-    more runs the interval narrows.  ``groups``: each stored run's session.  Runs of one session
-    share its machine shift, so when they cluster (fewer sessions than runs) the session, not the
-    run, is the unit: theta against the mean of the session means, se the larger of the two
-    estimates, t with (sessions - 1) df (8 runs from 3 sessions, treated as 8, gave 2-6% false
-    alarms under a 3% day shift in an independent check).  The caller passes ``alpha * PI_ALPHA_FACTOR``.
+    Each run's level is u = 1 / exp(T) (T = ``run_statistic``, so u is about 1 / q_p).  Near
+    saturation a queue's q_p goes as 1 / (1 - rho f) in the machine's slowness f, so u is linear in
+    the machine's speed while ln q_p is convex in it: on the log scale a slightly slow day made a
+    p95 jump further than the stored runs' spread said (2-5% false REGRESSED at utilisation
+    0.93-0.95 under 2% Gaussian machine noise); on u the same runs hold alpha.  Away from
+    saturation u and ln q_p differ little.  A multiplicative change g of q_p divides u by g, so
+    u_cand * g - mean(u) is the pivot: se = s_u sqrt(1 + 1/R), t with R - 1 df, and the bounds on
+    g are (mean(u) -+ t se) / u_cand.  Every run-level noise is in s_u and counted once; with more
+    runs the interval narrows.  ``groups``: each stored run's session.  Runs of one session share
+    its machine shift, so when they cluster (fewer sessions than runs) the session, not the run, is
+    the unit: the mean of the session means, se the larger of the two estimates, t with (sessions
+    - 1) df (8 runs from 3 sessions, treated as 8, gave 2-6% false alarms under a 3% day shift in
+    an independent check).  The caller passes ``alpha * PI_ALPHA_FACTOR``.
     """
+    from scipy import stats as _st
+
     y = np.asarray(cand, dtype=np.float64)
     xs = [np.asarray(x, dtype=np.float64)[: y.size] for x in stored]
     n = min([y.size, *(x.size for x in xs)])
@@ -614,21 +628,32 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
     if n < 2 * RUN_STAT_BATCHES or any(np.any(x[:n] <= 0) for x in xs) or np.any(y[:n] <= 0):
         return _undecided(p, "too few requests, or non-positive latencies", n_base=n, n_cand=y.size, paired=True)
     ts = np.array([run_statistic(x[:n], p) for x in xs])
-    t_cand = run_statistic(y[:n], p)
-    theta = t_cand - float(ts.mean())
-    se = float(ts.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r)
+    centre = float(ts.mean())  # u relative to the stored runs' level: no overflow whatever the unit
+    u = np.exp(centre - ts)
+    u_cand = math.exp(centre - run_statistic(y[:n], p))
+    level = float(u.mean())
+    s = float(u.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r)
     df = float(r - 1)
     labels = list(groups) if groups is not None and len(groups) == r else []
     k = len(set(labels))
     what = f"against {r} stored runs"
     if labels and 2 <= k < r:
-        means = np.array([ts[[i for i, g in enumerate(labels) if g == key]].mean() for key in dict.fromkeys(labels)])
-        theta = t_cand - float(means.mean())
-        se = max(se, float(means.std(ddof=1)) * math.sqrt(1.0 + 1.0 / k))
+        means = np.array([u[[i for i, g in enumerate(labels) if g == key]].mean() for key in dict.fromkeys(labels)])
+        level = float(means.mean())
+        s = max(s, float(means.std(ddof=1)) * math.sqrt(1.0 + 1.0 / k))
         df = float(k - 1)
         what = f"against {r} stored runs from {k} sessions"
-    return _decided(p, theta, se, df, alpha=alpha, delta=delta, Delta=Delta,
-                    what=what, n_base=n, n_cand=n, paired=True, per_side=f"with {r} stored runs")
+    s = max(s, 1e-12 * level)
+    up, lo = 1.0 + delta, 1.0 + Delta
+    tq = float(_st.t.ppf(1.0 - alpha, df))
+    power = tq + float(_st.norm.ppf(0.8))
+    headroom = 1.0 - power * s / level
+    return _verdict(p, ratio=level / u_cand, ci_low=max(0.0, (level - tq * s) / u_cand),
+                    ci_high=(level + tq * s) / u_cand, se=s / level, df=df,
+                    p_reg=_t_sf((level - u_cand * up) / s, df), p_ok=_t_sf((u_cand * lo - level) / s, df),
+                    p_imp=_t_sf((u_cand / up - level) / s, df),
+                    mde=(up / headroom - 1.0) if headroom > 0 else math.inf, alpha=alpha, delta=delta,
+                    Delta=Delta, what=what, n_base=n, n_cand=n, paired=True, per_side=f"with {r} stored runs")
 
 
 def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: float, *, alpha: float = 0.01,

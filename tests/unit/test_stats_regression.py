@@ -52,3 +52,52 @@ def test_paired_runs_of_different_length_pair_on_their_common_prefix() -> None:
 
     assert (12000, 12000) == (r.n_base, r.n_cand)
     assert r.paired and "OK" == r.outcome
+
+
+def _runs_at(levels: list[float], seed: int = 7) -> list[np.ndarray]:
+    """One latency shape (a fixed draw) scaled to each level: run_statistic moves by ln(level)."""
+    shape = np.random.default_rng(seed).lognormal(0.0, 0.5, 4000)
+    return [shape * lv for lv in levels]
+
+
+def _saturating(f: float, rho: float = 0.93) -> float:
+    """A queue near saturation: its p95 goes as 1 / (1 - rho f) in the machine's slowness f."""
+    return 1.0 / (1.0 - rho * f)
+
+
+def test_prediction_interval_absorbs_a_slow_day_near_saturation() -> None:
+    # Eight stored days with machine factors spread evenly over -1.5..+1.3% (sd 1%) and a ninth
+    # 3.3% slow: within what eight such days allow at alpha 0.005, so no regression; but the p95
+    # moves 1.8x, which the log-scale interval (the rule before) called REGRESSED.
+    days = [0.985, 0.989, 0.993, 0.997, 1.001, 1.005, 1.009, 1.013]
+    stored = _runs_at([_saturating(f) for f in days])
+    cand = _runs_at([_saturating(1.033)])[0]
+    t = stats.prediction_test(stored, cand, 0.95, alpha=0.005)
+    ts = np.array([stats.run_statistic(x, 0.95) for x in stored])
+    theta = stats.run_statistic(cand, 0.95) - ts.mean()
+    log_scale_lower = theta - 3.5 * ts.std(ddof=1) * np.sqrt(1 + 1 / 8)  # t(7) at 0.005 is 3.50
+    assert log_scale_lower > np.log(1.02), "the case must be one the log scale got wrong"
+    assert t.outcome != "REGRESSED", t.reason
+    # ... and a real regression of the same queue (its work 5% larger: p95 3x) is caught.
+    slower = _runs_at([_saturating(1.05)])[0]
+    assert stats.prediction_test(stored, slower, 0.95, alpha=0.005).outcome == "REGRESSED"
+
+
+def test_prediction_interval_reads_the_same_in_any_unit() -> None:
+    stored = _runs_at([1.0, 1.03, 0.98, 1.01, 0.99])
+    cand = _runs_at([1.2])[0]
+    a = stats.prediction_test(stored, cand, 0.95, alpha=0.005)
+    b = stats.prediction_test([x * 1e6 for x in stored], cand * 1e6, 0.95, alpha=0.005)
+    assert a.outcome == b.outcome == "REGRESSED"
+    assert a.ratio == pytest.approx(b.ratio) and a.ci_low == pytest.approx(b.ci_low)
+    assert a.ci_low < a.ratio < a.ci_high
+    # the ratio: the candidate against the stored level, 1 / mean(1/q)
+    assert a.ratio == pytest.approx(1.2 * np.mean([1 / v for v in (1.0, 1.03, 0.98, 1.01, 0.99)]), rel=1e-9)
+
+
+def test_prediction_interval_says_when_the_stored_runs_cannot_show_any_change() -> None:
+    # stored runs spread so widely that 1/q could reach zero inside the interval
+    stored = _runs_at([1.0, 4.0, 0.6, 9.0])
+    t = stats.prediction_test(stored, _runs_at([40.0])[0], 0.95, alpha=0.005)
+    assert t.outcome == "INCONCLUSIVE"
+    assert "cannot detect even a 10x change" in t.reason
