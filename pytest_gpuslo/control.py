@@ -41,6 +41,11 @@ PRECEDENCE = ("gpu_ms", "cpu_ms")
 DRIFTING = 0.05
 #: A shift smaller than this (and inside the spread) is left out of the evidence line.
 REPORT_MIN = 0.01
+#: A stored reading more than this factor from the stored readings' median is a broken reading,
+#: not a machine state, and is left out of their spread: one wild value (1e9 ms in an independent
+#: check) otherwise widened the interval until no shift was ever outside it.  The widest real
+#: spread measured is a CPU loop jumping between 0.48 and 0.66 ms (1.4x).
+BROKEN_FACTOR = 2.0
 
 _DATA = list(range(2000, 0, -1))
 
@@ -119,7 +124,8 @@ def machine_shift(cand: Mapping[str, float] | None,
 
     On the log scale, the stored values give a mean and a spread (at least ``MIN_LOG_SD``); this
     run's value is outside when it leaves their (1 - ``ALPHA_CONTROL``) prediction interval,
-    t with r - 1 degrees of freedom, judged from ``MIN_RUNS`` stored runs on.
+    t with r - 1 degrees of freedom, judged from ``MIN_RUNS`` stored runs on.  Stored readings
+    more than ``BROKEN_FACTOR`` from their median are left out first.
     """
     if not cand:
         return []
@@ -131,6 +137,8 @@ def machine_shift(cand: Mapping[str, float] | None,
                 if s and isinstance(s.get(key), (int, float)) and s[key] > 0 and math.isfinite(s[key])]
         if not logs:
             continue
+        mid = statistics.median(logs)
+        logs = [v for v in logs if abs(v - mid) <= math.log(BROKEN_FACTOR)] or logs
         mean = statistics.fmean(logs)
         d = math.log(float(value)) - mean
         outside: bool | None = None

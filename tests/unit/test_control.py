@@ -54,6 +54,14 @@ def test_identical_stored_controls_do_not_make_every_reading_a_move() -> None:
     assert control.machine_shift({"cpu_ms": 2.1}, same)[0].outside is True
 
 
+def test_one_broken_stored_reading_does_not_switch_the_hold_back_off() -> None:
+    wild = [*STORED, {"cpu_ms": 1e9}]
+
+    shifts = control.machine_shift({"cpu_ms": 2.20}, wild)
+    assert shifts[0].runs == len(STORED) and shifts[0].outside is True
+    assert control.explains(shifts, "REGRESSED") is not None
+
+
 def test_fewer_than_three_stored_controls_show_the_shift_but_cannot_judge_it() -> None:
     shifts = control.machine_shift({"cpu_ms": 2.4, "gpu_ms": 0.2}, [{"cpu_ms": 2.0}, None])
 
