@@ -183,11 +183,20 @@ class Baseline:
                 "runs": [r.to_json() for r in self.runs]}
 
 
+#: The folder of last-run records inside the baseline folder, for ``gpuslo accept`` (git ignores it).
+LAST_RUNS = ".last"
+
+
+def repair_hint(path: Path) -> str:
+    """How to mend a broken baseline file: a stored one may be under git; a last-run record never is."""
+    if LAST_RUNS in Path(path).parts:
+        return "It is the last run's record (git ignores that folder): run the test again to rewrite it, or delete it."
+    return ("It was not used and will not be overwritten silently; inspect it (git diff / git log), restore "
+            "it with git, or delete it and record a new one with --gpuslo-save.")
+
+
 def _fail(path: Path, what: str) -> BaselineFormatError:
-    return BaselineFormatError(
-        f"baseline {path}: {what}. It was not used and will not be overwritten silently; inspect it "
-        f"(git diff / git log), restore it with git, or delete it and record a new one with "
-        f"--gpuslo-save.")
+    return BaselineFormatError(f"baseline {path}: {what}. {repair_hint(path)}")
 
 
 def _too_deep(value: Any, limit: int) -> bool:

@@ -148,7 +148,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import differing_keys, load, run_controls, session_labels
+    from pytest_gpuslo.baseline import differing_keys, load, repair_hint, run_controls, session_labels
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
@@ -173,8 +173,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         try:
             spec = SloSpec.from_dict(new.spec)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            print(f"error: baseline {npath}: its \"spec\" cannot be read ({type(exc).__name__}: {exc}); "
-                  f"restore the file with git or record it again with --gpuslo-save.")
+            print(f"error: baseline {npath}: its \"spec\" cannot be read ({type(exc).__name__}: {exc}). "
+                  f"{repair_hint(npath)}")
             worst = max(worst, 2)
             continue
         cand = new.latest

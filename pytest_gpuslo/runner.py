@@ -20,6 +20,7 @@ import numpy.typing as npt
 from pytest_gpuslo import arrivals, backends, control, gate, series
 from pytest_gpuslo.backends import Backend
 from pytest_gpuslo.baseline import (
+    LAST_RUNS,
     Baseline,
     Run,
     Store,
@@ -36,7 +37,7 @@ from pytest_gpuslo.spec import SloSpec
 
 #: Where every run's results are kept for ``gpuslo accept``, inside the baseline folder (it holds
 #: its own .gitignore, so nothing needs adding to the project's).
-LAST = ".last"
+LAST = LAST_RUNS
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,3 +149,18 @@ def test_git_commit_asks_git_so_a_worktree_answers(tmp_path: Path, monkeypatch: 
     assert bl.git_commit(tmp_path / "nowhere") is None
     monkeypatch.setenv("PATH", "")
     assert bl.git_commit(repo) is None
+
+
+def test_a_broken_last_run_record_says_to_rerun_not_to_restore_it_with_git(tmp_path: Path) -> None:
+    # .gpuslo/.last is git-ignored: "restore it with git" would send the user looking for nothing
+    last = tmp_path / ".gpuslo" / ".last" / "test_x.json"
+    last.parent.mkdir(parents=True)
+    last.write_text("{ truncated")
+    with pytest.raises(BaselineFormatError) as info:
+        bl.load(last)
+    assert str(last) in str(info.value) and "run the test again" in str(info.value)
+    assert "git diff" not in str(info.value)
+    stored = tmp_path / ".gpuslo" / "test_x.json"
+    stored.write_text("{ truncated")
+    with pytest.raises(BaselineFormatError, match="restore it with git"):
+        bl.load(stored)
