@@ -482,10 +482,15 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
     labels: tuple[str, ...] = () if isinstance(sessions, int) else tuple(str(x) for x in sessions)
+    # One label and one control per run, or none: a list of another length is a caller's mistake
+    # that would otherwise switch the session rule or the machine control off without a word.
+    for name, given in (("sessions", labels), ("controls", controls)):
+        if given and len(given) != len(runs):
+            raise ValueError(f"gate.baseline_input: {len(given)} {name} for {len(runs)} runs; give one per run "
+                             f"(oldest first) or none")
     count = len(set(labels)) if labels else int(sessions)  # type: ignore[arg-type]
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
-                         labels if len(labels) == len(runs) else (), tuple(differing), where, date, commit,
-                         tuple(controls) if len(controls) == len(runs) else ())
+                         labels, tuple(differing), where, date, commit, tuple(controls))
 
 
 # -- sequential looks ---------------------------------------------------------------------------

@@ -103,6 +103,14 @@ def test_baseline_input_keeps_every_stored_run_in_order() -> None:
     assert (b.paired, b.sessions, b.differing, b.where, b.date, b.commit) == (True, 2, ("gpu",), "f.json", "d", "c")
 
 
+@pytest.mark.parametrize("kw", [{"sessions": ["a", "b"]}, {"controls": [{"cpu_ms": 1.0}] * 3}])
+def test_baseline_input_refuses_labels_or_controls_that_do_not_match_the_runs(kw: dict[str, object]) -> None:
+    # silently dropped before: the session rule or the machine control went off without a word
+    runs = [np.full(100, 1.0)] * 4
+    with pytest.raises(ValueError, match="for 4 runs; give one per run"):
+        gate.baseline_input(runs, _spec(), paired=True, **kw)  # type: ignore[arg-type]
+
+
 def test_interleaved_ab_runs_catch_a_slowdown_that_one_pair_cannot_judge() -> None:
     spec = _spec(requests=10_000)
     t = _queue(1.0, 1)[1]
