@@ -134,8 +134,9 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "lag p99 ms: how late the load generator sent its requests (a busy machine, or a body holding the",
         f"  GIL); {lag_rule} a FAIL must hold from the dispatch too, and a PASS stands only",
         "  where service time did not grow with the requests in flight.",
-        "vs baseline: the change of each budgeted percentile against the stored runs (or the A/B base);",
-        "  REGRESSED fails the test.",
+        "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
+        "  batches) against the stored runs' mean level (or the A/B base's): not the raw p95 against the",
+        "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test.",
     ]
     if verbose > 0:
         lines += [
@@ -166,6 +167,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         detail: list[str] = []
         if v.get("outcome") != "PASS":
             detail += [f"    {r}" for r in v.get("reasons", [])]
+        if verbose <= 0:  # an undecided baseline claim says why even when the budget decided
+            detail += [f"    {b['name']}: {b['outcome']}: {b['reason']}" for b in v.get("baseline", [])
+                       if b.get("outcome") in ("INCONCLUSIVE", "NOT COMPARABLE") and b.get("reason")]
         if verbose > 0:
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
                           f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}")

@@ -143,6 +143,9 @@ SUITE = [
          reasons=("p95<=1ms: every one of 7 blocks over budget",)),
     _row("tests/test_svc.py::test_p99_short", "INCONCLUSIVE",
          [_claim(0.99, 40, "INCONCLUSIVE", est=14.6, upper=None, needed_n=26000, reason="too few")],
+         baseline=[{"name": "p99 vs baseline", "outcome": "INCONCLUSIVE", "ratio": 0.97, "ci": [0.5, 1.9],
+                    "p_regress": 0.6, "detail": "", "reason": "the change -3.0% is within the noise; can "
+                    "detect >= 54% with 4 stored runs"}],
          reasons=("p99<=40ms: too few effective samples",)),
     _row("tests/deep/folder/of/the/suite/test_a_long_module_name.py::TestRenderer::test_renders_unicode[cp1252]",
          "INCONCLUSIVE", [_claim(0.95, 50, "INCONCLUSIVE", est=14.6, upper=18.9, p_fail=0.001,
