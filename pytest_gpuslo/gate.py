@@ -225,6 +225,12 @@ def _check(name: str, t: stats.RegressionTest, detail: str) -> BaselineCheck:
                          t.reason, t)
 
 
+#: What narrows an undecided stored-baseline comparison (the prediction interval's width is the
+#: stored runs' own spread, so only more of them, or runs that cancel the machine, help).
+WIDER_HISTORY = ("a run saved on another day (--gpuslo-save) narrows it, or compare interleaved on one machine "
+                 "(gpuslo ab BASE --max-runs 8)")
+
+
 def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
     """A REGRESSED or IMPROVED the evidence cannot carry, turned INCONCLUSIVE with the reason."""
     if t.outcome not in ("REGRESSED", "IMPROVED"):
@@ -283,6 +289,8 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
         if base.paired and r >= MIN_RUNS_FOR_SPREAD:
             t = stats.prediction_test(base.runs, lat, p, alpha=policy.alpha * stats.PI_ALPHA_FACTOR,
                                       delta=delta, Delta=big, groups=base.session_of or None)
+            if t.outcome == INCONCLUSIVE:
+                t = replace(t, reason=f"{t.reason}; {WIDER_HISTORY}")
             if base.sessions < MIN_SESSIONS:
                 t = _held_back(t, f"all {r} stored runs come from {base.sessions} session(s), so a "
                                f"shift of the machine since then is invisible to their spread; record runs "
