@@ -13,14 +13,13 @@ caught, and the mean runs a side each mode spent.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from benchmarks.validity import current, grid, plugin_grid, sim
+from benchmarks.validity import _cli, current, grid, plugin_grid, sim
 from pytest_gpuslo import gate
 
 N = 10_000
@@ -75,10 +74,7 @@ def wilson(k: float, n: int) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=20261203)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap = _cli.parser(__doc__, reps=400, seed=20261203)
     a = ap.parse_args()
     t0 = time.time()
     jobs = [(f, noise, a.reps, a.seed + 1000 * i + j) for i, f in enumerate(sim.FAMILIES)

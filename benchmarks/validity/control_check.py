@@ -14,7 +14,6 @@ how often the control held a REGRESSED back ("this machine's control moved").
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -23,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from benchmarks.validity import current, plugin_grid, sim
+from benchmarks.validity import _cli, current, plugin_grid, sim
 from pytest_gpuslo import gate
 
 N = 10_000
@@ -105,10 +104,7 @@ def wilson(k: float, n: int) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=20261202)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap = _cli.parser(__doc__, reps=300, seed=20261202)
     a = ap.parse_args()
     t0 = time.time()
     jobs = [(name, a.reps, a.seed + 1000 * i) for i, name in enumerate(CELLS)]

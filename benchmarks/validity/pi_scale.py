@@ -15,7 +15,6 @@ A/A false REGRESSED [Wilson 95%] / +10% caught per cell and rule, then each rule
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -24,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from scipy import stats as st
 
-from benchmarks.validity import current, plugin_grid, sim
+from benchmarks.validity import _cli, current, plugin_grid, sim
 from pytest_gpuslo import gate, stats
 
 N = 10_000
@@ -104,10 +103,7 @@ def cell(args: tuple[str, str, int, int]) -> tuple[str, str, dict[tuple[str, int
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=20261206)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap = _cli.parser(__doc__, reps=400, seed=20261206)
     ap.add_argument("--cells", default="", help="comma-separated cell names (default: all)")
     a = ap.parse_args()
     names = a.cells.split(",") if a.cells else list(CELLS)

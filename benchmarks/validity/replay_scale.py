@@ -17,7 +17,6 @@ and the bursty families' median power for each.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -26,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from scipy import stats as st
 
-from benchmarks.validity import pi_scale, sim
+from benchmarks.validity import _cli, pi_scale, sim
 from pytest_gpuslo import stats
 
 N = 10_000
@@ -80,10 +79,7 @@ def cell(args: tuple[str, str, int, int]) -> tuple[str, str, float, dict[str, tu
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=4242)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap = _cli.parser(__doc__, reps=300, seed=4242)
     a = ap.parse_args()
     t0 = time.time()
     jobs = [(nm, nz, a.reps, a.seed + 1000 * i + j) for i, nm in enumerate(CELLS) for j, nz in enumerate(("none", "gauss"))]
