@@ -176,13 +176,13 @@ def load(folder: Path) -> Session:
 def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, list[Any], list[Any], Any]]:
     """Every test both sides ran: (its latest summary, spec, base runs, candidate runs, verdict)."""
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import Store
+    from pytest_gpuslo.baseline import LAST_RUNS, Store
     from pytest_gpuslo.spec import SloSpec
 
     def samples(side: Side, nodeid: str) -> list[Any]:
         runs = []
         for store in side.stores:
-            for path, b in Store(store / ".last").all():
+            for path, b in Store(store / LAST_RUNS).all():
                 if isinstance(b, Exception):
                     raise ABError(f"{path}: {b}; a damaged run must not drop out of the comparison "
                                   f"unnoticed: run gpuslo ab again")

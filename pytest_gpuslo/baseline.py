@@ -183,7 +183,8 @@ class Baseline:
                 "runs": [r.to_json() for r in self.runs]}
 
 
-#: The folder of last-run records inside the baseline folder, for ``gpuslo accept`` (git ignores it).
+#: The folder of last-run records inside the baseline folder, for ``gpuslo accept`` and ``gpuslo ab``
+#: (it holds its own .gitignore, so nothing needs adding to the project's).
 LAST_RUNS = ".last"
 
 

@@ -214,11 +214,11 @@ def _scheduled(spec: Any, fingerprint: str) -> Any:
 
 def _cmd_accept(args: argparse.Namespace) -> int:
     """Promote the last run's results (<store>/.last) into the baseline store."""
-    from pytest_gpuslo.baseline import Store
+    from pytest_gpuslo.baseline import LAST_RUNS, Store
     from pytest_gpuslo.errors import BaselineFormatError
 
     store = _store(args)
-    last = Store(store.root / ".last")
+    last = Store(store.root / LAST_RUNS)
     entries = last.all()
     if not entries:
         print(f"nothing to accept: {last.root} is empty; run the SLO tests first")

@@ -35,10 +35,6 @@ from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import SloSpec
 
-#: Where every run's results are kept for ``gpuslo accept``, inside the baseline folder (it holds
-#: its own .gitignore, so nothing needs adding to the project's).
-LAST = LAST_RUNS
-
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -148,8 +144,8 @@ def record(result: SloResult, settings: Settings) -> None:
                     result.machine, [run], result.telemetry)
     root = settings.root / settings.baseline_dir
     try:
-        Store(root / LAST).save(base, replace=True, history=False)
-        ignore = root / LAST / ".gitignore"
+        Store(root / LAST_RUNS).save(base, replace=True, history=False)
+        ignore = root / LAST_RUNS / ".gitignore"
         if not ignore.exists():
             # Like .pytest_cache: the last run's results are scratch, never committed.
             ignore.write_text("# written by pytest-gpuslo: the last run's results, for gpuslo accept\n*\n")

@@ -57,16 +57,18 @@ def _days(rng: np.random.Generator, kind: str, k: int) -> np.ndarray:
 
 def _offline(ts: np.ndarray, tc: float, alpha: float, lam: float) -> bool:
     """REGRESSED by a prediction interval on the Box-Cox scale exp(lam T) (lam = 0: ln q, the
-    rule before; -1: 1/q, the shipped one, here as a cross-check of ``gate.compare``)."""
+    rule before; -1: 1/q, the shipped one, here as a cross-check of ``gate.compare``; lam > 0 for
+    ``replay_scale``'s concave queues, where a regression raises exp(lam T))."""
     r = ts.size
     tq = float(st.t.ppf(1.0 - alpha, r - 1))
-    if lam == 0:
+    if abs(lam) < 1e-9:
         se = float(ts.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r)
         return bool(tc - ts.mean() - tq * se > math.log1p(0.02))
     v = np.exp(lam * (ts - ts.mean()))
     vc = math.exp(lam * (tc - ts.mean()))
     se = float(v.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r)
-    return bool(v.mean() - vc * 1.02 ** -lam > tq * se)
+    gap = v.mean() - vc * 1.02 ** -lam if lam < 0 else vc * 1.02 ** -lam - v.mean()
+    return bool(gap > tq * se)
 
 
 SHIPPED = "1/q, a/2 (shipped: gate.compare)"

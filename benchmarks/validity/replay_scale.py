@@ -23,7 +23,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from scipy import stats as st
 
 from benchmarks.validity import _cli, pi_scale, sim
 from pytest_gpuslo import stats
@@ -45,18 +44,6 @@ def replay_lambda(t_full: np.ndarray, s: np.ndarray, c: int) -> float:
     return float(np.clip(-d2 / d1 ** 2, -3.0, 1.0)) if d1 > 1e-9 else 0.0
 
 
-def regressed(ts: np.ndarray, tc: float, lam: float) -> bool:
-    """The prediction interval on exp(lam T) (lam = 0: ln q), REGRESSED past +2%."""
-    r = ts.size
-    tq = float(st.t.ppf(1.0 - ALPHA, r - 1))
-    if abs(lam) < 1e-9:
-        return bool(tc - ts.mean() - tq * ts.std(ddof=1) * math.sqrt(1 + 1 / r) > math.log1p(0.02))
-    v, vc = np.exp(lam * (ts - ts.mean())), math.exp(lam * (tc - ts.mean()))
-    se = float(v.std(ddof=1)) * math.sqrt(1 + 1 / r)
-    shift = 1.02 ** -lam
-    return bool((v.mean() - vc * shift if lam < 0 else vc * shift - v.mean()) / se > tq)
-
-
 def cell(args: tuple[str, str, int, int]) -> tuple[str, str, float, dict[str, tuple[int, int]]]:
     name, noise, reps, seed = args
     fam = CELLS[name]
@@ -74,7 +61,7 @@ def cell(args: tuple[str, str, int, int]) -> tuple[str, str, float, dict[str, tu
         lams.append(lam)
         for rule, scale in zip(RULES, (0.0, -1.0, lam)):
             for eff in (0, 1):
-                out[rule][eff] += regressed(ts[:8], float(ts[8 + eff]), scale)
+                out[rule][eff] += pi_scale._offline(ts[:8], float(ts[8 + eff]), ALPHA, scale)
     return name, noise, float(np.median(lams)), {k: (v[0], v[1]) for k, v in out.items()}
 
 
