@@ -303,7 +303,7 @@ def load(path: Path) -> Baseline:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         hint = " (truncated?)" if not text.rstrip().endswith("}") else ""
-        raise _fail(path, f"is not valid JSON{hint}: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise _fail(path, f"is not valid JSON{hint}: {exc.msg.removesuffix(' at')} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise _fail(path, "nests deeper than the JSON reader can follow") from None
     except ValueError as exc:  # e.g. an integer literal of more than 4,300 digits

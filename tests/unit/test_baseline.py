@@ -151,6 +151,15 @@ def test_git_commit_asks_git_so_a_worktree_answers(tmp_path: Path, monkeypatch: 
     assert bl.git_commit(repo) is None
 
 
+def test_a_json_error_names_its_place_once(tmp_path: Path) -> None:
+    # json's own message for an open string ends in "at": it must not read "starting at at line 1"
+    path = tmp_path / "b.json"
+    path.write_text('{"schema": "unterminated')
+    with pytest.raises(BaselineFormatError) as info:
+        bl.load(path)
+    assert "Unterminated string starting at line 1, column" in str(info.value), str(info.value)
+
+
 def test_a_broken_last_run_record_says_to_rerun_not_to_restore_it_with_git(tmp_path: Path) -> None:
     # .gpuslo/.last is git-ignored: "restore it with git" would send the user looking for nothing
     last = tmp_path / ".gpuslo" / ".last" / "test_x.json"
