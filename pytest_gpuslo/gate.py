@@ -309,7 +309,8 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
         why = (f"{'only ' + str(r) + ' stored run(s)' if base.paired else 'the stored runs replayed another schedule'}: "
                f"run-to-run noise is unknown; record {MIN_RUNS_FOR_SPREAD} or more runs on {MIN_SESSIONS} or more "
                f"days with --gpuslo-save, or compare interleaved on one machine (gpuslo ab)")
-        t = _held_back(t, why)
+        # An undecided comparison says what would decide it; a decided one is held back with why.
+        t = replace(t, reason=f"{t.reason}; {why}") if t.outcome == INCONCLUSIVE else _held_back(t, why)
         kind = "paired within the runs" if base.paired else "unpaired"
         out.append(_check(name, t, f"{kind}, {r} stored run(s); n {t.n_base} -> {t.n_cand}{ctl_note}"))
     return tuple(out)

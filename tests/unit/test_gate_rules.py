@@ -48,6 +48,11 @@ def test_one_stored_run_may_say_ok_but_never_regressed() -> None:
     assert "gpuslo ab" in slower.reason and "paired within the runs" in slower.detail
     assert doubled.outcome == "INCONCLUSIVE" and "regressed within the runs" in doubled.reason
     assert "3 or more runs on 3 or more days" in doubled.reason
+    # undecided within the runs too: it still says what would decide it (an independent user
+    # found no hint with one or two stored runs)
+    near = gate.compare(spec, _m(_queue(1.02, 2)[0], t), one, gate.Policy())[0]
+    assert near.outcome == "INCONCLUSIVE" and "within the noise" in near.reason
+    assert "3 or more runs on 3 or more days" in near.reason and "gpuslo ab" in near.reason
 
 
 def test_three_stored_runs_from_three_sessions_judge_the_candidate_against_their_spread() -> None:
