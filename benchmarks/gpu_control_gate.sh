@@ -17,6 +17,7 @@ python3 - <<'PY'
 import glob, json
 d = json.load(open(glob.glob(".gpuslo/*.json")[0]))
 print("stored controls:", [r["summary"].get("control") for r in d["runs"]])
+print("stored replay scales:", [r["summary"].get("scale") for r in d["runs"]])
 PY
 for case in same slower; do
   if [ "$case" = slower ]; then echo "SPIN_NS = 204_000" > spin_conf.py; fi

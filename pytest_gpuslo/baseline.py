@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from pytest_gpuslo import limits
 from pytest_gpuslo.errors import BaselineFormatError
-from pytest_gpuslo.gate import Measurements
+from pytest_gpuslo.gate import BaselineInput, Measurements, baseline_input
 
 SCHEMA = 1
 MAX_RUNS = 8
@@ -238,6 +238,8 @@ _SUMMARY = {
                                                       for k, x in v.items()),
                 "an object of positive numbers (milliseconds)"),
     "verdict": (lambda v: isinstance(v, str), "a string"),
+    "scale": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
+              "an object of numbers (the replay's Box-Cox scale per percentile)"),
 }
 
 
@@ -512,4 +514,14 @@ def session_labels(runs: list[Run]) -> list[str]:
 def run_controls(runs: list[Run]) -> list[dict[str, float] | None]:
     """Each run's machine control (``control.combine``), None for runs stored before it was kept."""
     return [r.summary.get("control") or None for r in runs]
+
+
+def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[str, Any]) -> BaselineInput:
+    """A stored baseline as ``gate.compare`` takes it, for a run on ``machine`` over the schedule
+    ``fingerprint``: one place, so the plugin and ``gpuslo compare`` judge alike."""
+    return baseline_input([r.latency_ms for r in found.runs], spec, paired=found.schedule_fingerprint == fingerprint,
+                          sessions=session_labels(found.runs), differing=differing_keys(found.machine, machine),
+                          where=str(found.path), date=found.latest.date, commit=found.latest.commit,
+                          controls=run_controls(found.runs),
+                          scales=[r.summary.get("scale") or None for r in found.runs])
 

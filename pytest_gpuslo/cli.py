@@ -148,7 +148,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import differing_keys, load, repair_hint, run_controls, session_labels
+    from pytest_gpuslo.baseline import gate_input, load, repair_hint
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
@@ -178,12 +178,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             worst = max(worst, 2)
             continue
         cand = new.latest
-        paired = base.schedule_fingerprint == new.schedule_fingerprint
-        binput = gate.baseline_input([r.latency_ms for r in base.runs], spec, paired=paired,
-                                     sessions=session_labels(base.runs),
-                                     differing=differing_keys(base.machine, new.machine),
-                                     where=str(bpath), date=base.latest.date, commit=base.latest.commit,
-                                     controls=run_controls(base.runs))
+        binput = gate_input(base, spec, fingerprint=new.schedule_fingerprint, machine=new.machine)
         # A run decided at a sequential look used a share of alpha: judge it at the same share.
         looks = max(1, int(cand.summary.get("looks") or 1))
         verdict = gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint)),

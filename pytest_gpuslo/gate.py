@@ -69,6 +69,8 @@ class BaselineInput:
     commit: str | None = None
     #: each stored run's machine control (``control.combine``; None where a run has none).
     controls: tuple[Mapping[str, float] | None, ...] = ()
+    #: each stored run's replay scale per percentile label (``replay.scale``; None where a run has none).
+    scales: tuple[Mapping[str, float] | None, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -231,6 +233,29 @@ WIDER_HISTORY = ("a run saved on another day (--gpuslo-save) narrows it, or comp
                  "(gpuslo ab BASE --max-runs 8)")
 
 
+#: The interval's scale comes from the median replay lambda of this many latest stored runs that
+#: carry one: one run's lambda is a noisy second derivative; the median of three is steadier.
+SCALE_RUNS = 3
+
+
+def interval_scale(scales: Sequence[Mapping[str, float] | None], p: float) -> tuple[float, str]:
+    """The Box-Cox scale of the stored-baseline interval at percentile ``p`` and how to say it.
+
+    1/q (``stats.DEFAULT_SCALE``), or a steeper scale when the median ``replay.scale`` of the
+    latest ``SCALE_RUNS`` stored runs says the queue bends more than one server near saturation
+    (many servers near saturation: lambda -2 to -3, where 1/q gave 2-3% false alarms).  Never a
+    flatter one: the replay is a model, one run's lambda is noisy, and 1/q is the scale measured to
+    hold alpha everywhere else (statistics.md §2, "The scale, from a replay")."""
+    key = percentile_label(p)
+    found = [float(x[key]) for x in scales if x and isinstance(x.get(key), (int, float)) and math.isfinite(x[key])]
+    if not found:
+        return stats.DEFAULT_SCALE, "on 1/q"
+    lam = float(np.median(found[-SCALE_RUNS:]))
+    if lam >= stats.DEFAULT_SCALE:
+        return stats.DEFAULT_SCALE, "on 1/q"
+    return lam, f"on q^{lam:.2f} (the stored runs' replay: their queue bends more than 1/q)"
+
+
 def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
     """A REGRESSED or IMPROVED the evidence cannot carry, turned INCONCLUSIVE with the reason."""
     if t.outcome not in ("REGRESSED", "IMPROVED"):
@@ -287,8 +312,9 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
         delta, big = policy.noise_floor(p)
         name = f"{percentile_label(p)} vs baseline"
         if base.paired and r >= MIN_RUNS_FOR_SPREAD:
+            lam, on = interval_scale(base.scales, p)
             t = stats.prediction_test(base.runs, lat, p, alpha=policy.alpha * stats.PI_ALPHA_FACTOR,
-                                      delta=delta, Delta=big, groups=base.session_of or None)
+                                      delta=delta, Delta=big, groups=base.session_of or None, scale=lam)
             if t.outcome == INCONCLUSIVE:
                 t = replace(t, reason=f"{t.reason}; {WIDER_HISTORY}")
             if base.sessions < MIN_SESSIONS:
@@ -300,7 +326,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                 t = _held_back(t, f"this machine's control moved: {moved.words}, outside their spread, so "
                                f"the machine may explain the change; rerun when it is as it was, or compare "
                                f"interleaved on one machine (gpuslo ab)")
-            out.append(_check(name, t, f"prediction interval from {r} stored runs, "
+            out.append(_check(name, t, f"prediction interval from {r} stored runs {on}, "
                               f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}; "
                               f"n {t.n_base} -> {t.n_cand}{ctl_note}"))
             continue
@@ -486,20 +512,21 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
 def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, paired: bool,
                    sessions: int | Sequence[str] = 1, differing: Sequence[str] = (), where: str = "",
                    date: str = "", commit: str | None = None,
-                   controls: Sequence[Mapping[str, float] | None] = ()) -> BaselineInput:
+                   controls: Sequence[Mapping[str, float] | None] = (),
+                   scales: Sequence[Mapping[str, float] | None] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
     labels: tuple[str, ...] = () if isinstance(sessions, int) else tuple(str(x) for x in sessions)
     # One label and one control per run, or none: a list of another length is a caller's mistake
     # that would otherwise switch the session rule or the machine control off without a word.
-    for name, given in (("sessions", labels), ("controls", controls)):
+    for name, given in (("sessions", labels), ("controls", controls), ("scales", scales)):
         if given and len(given) != len(runs):
             raise ValueError(f"gate.baseline_input: {len(given)} {name} for {len(runs)} runs; give one per run "
                              f"(oldest first) or none")
     count = len(set(labels)) if labels else int(sessions)  # type: ignore[arg-type]
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
-                         labels, tuple(differing), where, date, commit, tuple(controls))
+                         labels, tuple(differing), where, date, commit, tuple(controls), tuple(scales))
 
 
 # -- sequential looks ---------------------------------------------------------------------------

@@ -207,6 +207,22 @@ class SloResult:
         d = self.data
         return load_dependence(d.start_ns[self._sl], d.end_ns[self._sl])[0]
 
+    def replay_scales(self) -> dict[str, float]:
+        """Per budgeted percentile, how this run's level bends with the machine's speed
+        (``replay.scale``), kept with a saved run for the stored-baseline interval; a percentile
+        whose replay does not fit the run is left out."""
+        from pytest_gpuslo import replay
+
+        d = self.data
+        if bool(np.any(d.failed)) or bool(np.any(d.timed_out)):
+            return {}
+        out = {}
+        for p in list(self.spec.budgets_ms) or [0.95]:
+            lam = replay.scale(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, p, warmup=self.warmup)
+            if lam is not None:
+                out[percentile_label(p)] = round(lam, 4)
+        return out
+
     @property
     def passed(self) -> bool:
         return self.verdict is not None and self.verdict.passed

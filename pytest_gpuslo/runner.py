@@ -24,11 +24,9 @@ from pytest_gpuslo.baseline import (
     Baseline,
     Run,
     Store,
-    differing_keys,
+    gate_input,
     now_iso,
-    run_controls,
     session_id,
-    session_labels,
 )
 from pytest_gpuslo.measurement import Progress, payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Request, RunData
@@ -68,12 +66,7 @@ def baseline_for(settings: Settings, nodeid: str, machine: dict[str, Any], spec:
     found = settings.store.get(nodeid, machine)
     if found is None:
         return None
-    return gate.baseline_input([r.latency_ms for r in found.runs], spec,
-                               paired=found.schedule_fingerprint == fingerprint,
-                               sessions=session_labels(found.runs),
-                               differing=differing_keys(found.machine, machine), where=str(found.path),
-                               date=found.latest.date, commit=found.latest.commit,
-                               controls=run_controls(found.runs))
+    return gate_input(found, spec, fingerprint=fingerprint, machine=machine)
 
 
 def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
@@ -136,6 +129,7 @@ def record(result: SloResult, settings: Settings) -> None:
                "load_dependent": result.load_dependent,
                "session": session_id(),
                "control": result.telemetry.get("control") or None,
+               "scale": result.replay_scales() or None,
                "save_refusal": refusal}
     run = Run(result.latency_ms, now_iso(), settings.commit,
               {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},

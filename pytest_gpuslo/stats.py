@@ -597,25 +597,36 @@ def run_statistic(x: npt.ArrayLike, p: float, k: int = RUN_STAT_BATCHES, trim: i
 PI_ALPHA_FACTOR = 0.5
 
 
+#: The scale of the prediction interval when the stored runs carry none (``replay.scale``): 1/q,
+#: straight near saturation on one server (files written before the replay, a batcher's lanes).
+DEFAULT_SCALE = -1.0
+#: |lambda| below this is computed as this (same sign): the Box-Cox scale tends to ln q as lambda
+#: tends to 0, and at 0.05 it differs from ln q by under 0.1% of a run's spread.
+MIN_ABS_SCALE = 0.05
+
+
 def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: float, *, alpha: float = 0.01,
                     delta: float = 0.02, Delta: float = 0.05,
-                    groups: Sequence[str] | None = None) -> RegressionTest:
+                    groups: Sequence[str] | None = None, scale: float = DEFAULT_SCALE) -> RegressionTest:
     """The candidate against R >= 3 stored runs of the same schedule: a prediction interval on the
-    reciprocal scale.
+    Box-Cox scale ``scale`` (lambda; -1 is 1/q).
 
-    Each run's level is u = 1 / exp(T) (T = ``run_statistic``, so u is about 1 / q_p).  Near
-    saturation a queue's q_p goes as 1 / (1 - rho f) in the machine's slowness f, so u is linear in
-    the machine's speed while ln q_p is convex in it: on the log scale a slightly slow day made a
-    p95 jump further than the stored runs' spread said (2-5% false REGRESSED at utilisation
-    0.93-0.95 under 2% Gaussian machine noise); on u the same runs hold alpha.  Away from
-    saturation u and ln q_p differ little.  A multiplicative change g of q_p divides u by g, so
-    u_cand * g - mean(u) is the pivot: se = s_u sqrt(1 + 1/R), t with R - 1 df, and the bounds on
-    g are (mean(u) -+ t se) / u_cand.  Every run-level noise is in s_u and counted once; with more
-    runs the interval narrows.  ``groups``: each stored run's session.  Runs of one session share
-    its machine shift, so when they cluster (fewer sessions than runs) the session, not the run, is
-    the unit: the mean of the session means, se the larger of the two estimates, t with (sessions
-    - 1) df (8 runs from 3 sessions, treated as 8, gave 2-6% false alarms under a 3% day shift in
-    an independent check).  The caller passes ``alpha * PI_ALPHA_FACTOR``.
+    Each run's level is u = exp(lambda (T - c)) (T = ``run_statistic``, about ln q_p; c the stored
+    runs' mean, so nothing overflows), i.e. u ~ q^lambda.  The interval must be built where a
+    machine factor moves the level linearly, or a slightly slow day moves the candidate further than
+    the stored runs' spread says: near saturation on one server q_p goes as 1 / (1 - rho f), so
+    1/q is straight (lambda = -1) and ln q is convex (2-5% false REGRESSED at utilisation
+    0.93-0.95 under 2% Gaussian machine noise); many servers near saturation bend more (lambda -2
+    to -3); bursty or light queues are straight on ln q or flatter.  ``replay.scale`` measures
+    lambda on each stored run; the caller passes the median of the latest ones (``gate.compare``).
+    A multiplicative change g of q_p multiplies u by g^lambda, so u_cand g^-lambda - mean(u) is the
+    pivot: se = s_u sqrt(1 + 1/R), t with R - 1 df, and the bounds on g are (u_cand / (mean(u)
+    -+ t se))^(1/lambda).  Every run-level noise is in s_u and counted once; with more runs the
+    interval narrows.  ``groups``: each stored run's session.  Runs of one session share its machine
+    shift, so when they cluster (fewer sessions than runs) the session, not the run, is the unit:
+    the mean of the session means, se the larger of the two estimates, t with (sessions - 1) df (8
+    runs from 3 sessions, treated as 8, gave 2-6% false alarms under a 3% day shift in an
+    independent check).  The caller passes ``alpha * PI_ALPHA_FACTOR``.
     """
     from scipy import stats as _st
 
@@ -627,10 +638,13 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
         return _undecided(p, "a prediction interval needs 3 stored runs", n_base=n, n_cand=y.size, paired=True)
     if n < 2 * RUN_STAT_BATCHES or any(np.any(x[:n] <= 0) for x in xs) or np.any(y[:n] <= 0):
         return _undecided(p, "too few requests, or non-positive latencies", n_base=n, n_cand=y.size, paired=True)
+    lam = float(scale) if math.isfinite(scale) else DEFAULT_SCALE
+    lam = math.copysign(max(abs(lam), MIN_ABS_SCALE), lam)
+    sign = 1.0 if lam > 0 else -1.0  # +1: a slower run has a larger u
     ts = np.array([run_statistic(x[:n], p) for x in xs])
-    centre = float(ts.mean())  # u relative to the stored runs' level: no overflow whatever the unit
-    u = np.exp(centre - ts)
-    u_cand = math.exp(centre - run_statistic(y[:n], p))
+    centre = float(ts.mean())
+    u = np.exp(lam * (ts - centre))
+    u_cand = math.exp(lam * (run_statistic(y[:n], p) - centre))
     level = float(u.mean())
     s = float(u.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r)
     df = float(r - 1)
@@ -646,13 +660,20 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
     s = max(s, 1e-12 * level)
     up, lo = 1.0 + delta, 1.0 + Delta
     tq = float(_st.t.ppf(1.0 - alpha, df))
-    power = tq + float(_st.norm.ppf(0.8))
-    headroom = 1.0 - power * s / level
-    return _verdict(p, ratio=level / u_cand, ci_low=max(0.0, (level - tq * s) / u_cand),
-                    ci_high=(level + tq * s) / u_cand, se=s / level, df=df,
-                    p_reg=_t_sf((level - u_cand * up) / s, df), p_ok=_t_sf((u_cand * lo - level) / s, df),
-                    p_imp=_t_sf((u_cand / up - level) / s, df),
-                    mde=(up / headroom - 1.0) if headroom > 0 else math.inf, alpha=alpha, delta=delta,
+
+    def change(level_u: float) -> float:
+        """The change g of q_p that brings the candidate's u to ``level_u`` (0 or inf past the end)."""
+        if level_u <= 0.0:
+            return 0.0 if lam < 0 else math.inf
+        return float((u_cand / level_u) ** (1.0 / lam))
+
+    bounds = sorted((change(level - tq * s), change(level + tq * s)))
+    shrink = 1.0 + sign * (tq + float(_st.norm.ppf(0.8))) * s / level  # the u a detectable change reaches
+    return _verdict(p, ratio=change(level), ci_low=bounds[0], ci_high=bounds[1], se=s / level / abs(lam), df=df,
+                    p_reg=_t_sf(sign * (u_cand * up ** -lam - level) / s, df),
+                    p_ok=_t_sf(sign * (level - u_cand * lo ** -lam) / s, df),
+                    p_imp=_t_sf(sign * (level - u_cand * up ** lam) / s, df),
+                    mde=up * shrink ** (1.0 / lam) - 1.0 if shrink > 0 else math.inf, alpha=alpha, delta=delta,
                     Delta=Delta, what=what, n_base=n, n_cand=n, paired=True, per_side=f"with {r} stored runs")
 
 

@@ -71,3 +71,23 @@ void thrash(int64_t n, int c, double cores, double kappa, const double *t, const
         }
     }
 }
+
+/* One run of the FIFO c-server queue that also says which server took each request (the
+   plugin records the lane, and its replay needs it): lane[i] in 0..c-1 as a double. */
+void kw_lanes(int64_t n, int c, const double *t, const double *s, double *out, double *lane)
+{
+    double V[MAXC];
+    double id[MAXC];
+    for (int k = 0; k < c; k++) { V[k] = -INFINITY; id[k] = k; }
+    for (int64_t i = 0; i < n; i++) {
+        double start = t[i] > V[0] ? t[i] : V[0];
+        double done = start + s[i];
+        double who = id[0];
+        out[i] = done - t[i];
+        lane[i] = who;
+        int j = 0;
+        while (j + 1 < c && V[j + 1] < done) { V[j] = V[j + 1]; id[j] = id[j + 1]; j++; }
+        V[j] = done;
+        id[j] = who;
+    }
+}

@@ -1,96 +1,125 @@
-"""Research for the next step of the stored-baseline interval: the scale chosen by replay.
+"""The stored-baseline interval's scale from a replay of the stored runs, on the plugin's path.
 
-    nice python -m benchmarks.validity.replay_scale [--reps 300] [--seed 4242] [--jobs 2]
+    nice python -m benchmarks.validity.replay_scale [--reps 400] [--seed 20261201] [--jobs 2]
 
-Not shipped.  The interval ships on 1/q (``stats.prediction_test``), which straightens a queue
-near saturation whose p95 goes as 1/(1 - rho f) in the machine's slowness f, but not many-server
-queues there (more convex) and it costs power where the queue is far from saturation (straight on
-ln q) or bursty (concave).  Here each stored run's own service times are replayed through the same
-FIFO servers at f = e^-h, 1, e^h (h = 0.02): T(f) is the run statistic, and the Box-Cox scale
-exp(lambda T) on which T is linear in ln f has lambda = -T'' / T'^2.  The median of three stored
-runs' lambdas (clipped to [-3, 1]) sets the scale of the prediction interval (alpha/2, R = 8, each
-run from its own day).  In this simulator the replay is exact; on real lanes it is a model, which is
-what stands between this table and the plugin.  Prints, per cell: the lambda, and A/A false
-REGRESSED / +10% caught for ln q, 1/q (shipped) and the replay's scale; then the cells over 1.5 alpha
-and the bursty families' median power for each.
+Every stored run carries lambda from ``replay.scale`` (the plugin's code: its own service times
+replayed through its own lanes at machine factors e^(0.02 k), k = -2..2, with the lane and
+start/end stamps the simulator gives, as a backend records them); ``gate.compare`` takes 1/q, or
+the median lambda of the latest three stored runs when it is steeper (``gate.interval_scale``).
+Cells: ``pi_scale``'s 20 queues and M/M/32 at 0.95 and 0.97 (where an independent check found 1/q
+at 1.8-2.3% false alarms); R = 8 and 3 stored runs, each from its own day, and a candidate from
+another day, A/A and +10% service; day noise none / Gaussian 2% / t3 / right-skewed.  Beside the
+shipped rule, on the same run statistics (``pi_scale._offline``): 1/q alone (the rule before) and
+ln q, and the replay's lambda uncapped (flatter scales allowed: the research variant).  Prints
+A/A false REGRESSED [Wilson 95%] / +10% caught, the median lambda per cell, then each rule's count
+of cells over 1.5 alpha and its median power on the bursty grid families.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from benchmarks.validity import _cli, pi_scale, sim
-from pytest_gpuslo import stats
+from benchmarks.validity import _cli, current, pi_scale, plugin_grid, sim
+from pytest_gpuslo import gate, replay, stats
 
 N = 10_000
-H = 0.02
 P = 0.95
-ALPHA = 0.01 * stats.PI_ALPHA_FACTOR
+EFFECT = 0.10
 CELLS = {**pi_scale.CELLS,
          "M/M/32 0.95": sim.F("poi-exp-c32-r.95", "poisson", "exp", 32, 0.95),
          "M/M/32 0.97": sim.F("poi-exp-c32-r.97", "poisson", "exp", 32, 0.97)}
-RULES = ("ln q", "1/q (shipped)", "replay's scale")
+SHIPPED = "replay, capped at 1/q (shipped)"
+RULES = (SHIPPED, "1/q (before)", "ln q", "replay uncapped")
 
 
-def replay_lambda(t_full: np.ndarray, s: np.ndarray, c: int) -> float:
-    """-T''/T'^2 of the run statistic under a service scale e^x, by replaying this run's services."""
-    t = [stats.run_statistic(sim.fifo(t_full, (s * math.exp(k * H))[None, :], c)[0, -N:], P) for k in (-1, 0, 1)]
-    d1, d2 = (t[2] - t[0]) / (2 * H), (t[2] - 2 * t[1] + t[0]) / H ** 2
-    return float(np.clip(-d2 / d1 ** 2, -3.0, 1.0)) if d1 > 1e-9 else 0.0
+def _run(t_full: np.ndarray, s: np.ndarray, c: int, scaled: bool) -> tuple[np.ndarray, float | None]:
+    """One simulated run as the plugin records it: its latencies and (``scaled``) its replay
+    lambda (only the latest three stored runs' lambdas are read, by R = 8 and R = 3 alike)."""
+    lat, lane = sim.fifo_lanes(t_full, s, c)
+    end = t_full + lat
+    warm = t_full.size - N
+    return lat[warm:], replay.scale(t_full, t_full, end - s, end, lane, P, warmup=warm) if scaled else None
 
 
-def cell(args: tuple[str, str, int, int]) -> tuple[str, str, float, dict[str, tuple[int, int]]]:
+def cell(args: tuple[str, str, int, int]) -> tuple[str, str, list[float], dict[tuple[str, int, int], int]]:
     name, noise, reps, seed = args
     fam = CELLS[name]
     rng = np.random.default_rng(seed)
-    out = {r: [0, 0] for r in RULES}
-    lams = []
+    spec = current.spec(P)
+    alpha = current.POLICY.alpha * stats.PI_ALPHA_FACTOR
+    out: dict[tuple[str, int, int], int] = {}
+    lams: list[float] = []
     for _ in range(reps):
         t_full = fam.schedule(rng, sim.total(N))
         lf = pi_scale._days(rng, noise, 9)
-        fac = np.exp(np.concatenate([lf, lf[8:]])) * np.array([1.0] * 9 + [1.1])
-        s = fam.services(rng, 10, t_full.size) * fac[:, None]
-        lat = sim.fifo(t_full, s, fam.c)[:, -N:]
+        fac = np.exp(np.concatenate([lf, lf[8:]])) * np.array([1.0] * 9 + [1.0 + EFFECT])
+        svc = fam.services(rng, 10, t_full.size) * fac[:, None]
+        runs = [_run(t_full, svc[j], fam.c, 5 <= j < 8) for j in range(10)]
+        lat = np.array([x for x, _ in runs])
+        scales = [{"p95": lam} if lam is not None else None for _, lam in runs]
         ts = np.array([stats.run_statistic(x, P) for x in lat])
-        lam = float(np.median([replay_lambda(t_full, s[j], fam.c) for j in (5, 6, 7)]))
-        lams.append(lam)
-        for rule, scale in zip(RULES, (0.0, -1.0, lam)):
+        for r in (3, 8):
+            base = gate.baseline_input(list(lat[8 - r:8]), spec, paired=True, sessions=[f"day{i}" for i in range(r)],
+                                       scales=scales[8 - r:8])
+            raw = [x["p95"] for x in scales[5:8] if x]
+            uncapped = float(np.median(raw)) if raw else stats.DEFAULT_SCALE
+            if r == 8:
+                lams.append(uncapped)
             for eff in (0, 1):
-                out[rule][eff] += pi_scale._offline(ts[:8], float(ts[8 + eff]), ALPHA, scale)
-    return name, noise, float(np.median(lams)), {k: (v[0], v[1]) for k, v in out.items()}
+                m = gate.Measurements(lat[8 + eff], np.zeros(N), scheduled_ms=t_full[-N:], load_dependent=False)
+                hit = gate.compare(spec, m, base, current.POLICY)[0].outcome == "REGRESSED"
+                got = {SHIPPED: hit}
+                for rule, lam in (("1/q (before)", -1.0), ("ln q", 0.0), ("replay uncapped", uncapped)):
+                    got[rule] = pi_scale._offline(ts[8 - r:8], float(ts[8 + eff]), alpha, lam)
+                for rule, h in got.items():
+                    out[(rule, r, eff)] = out.get((rule, r, eff), 0) + int(h)
+    print(f"{name} {noise} done", file=sys.stderr, flush=True)
+    return name, noise, lams, out
 
 
 def main() -> int:
-    ap = _cli.parser(__doc__, reps=300, seed=4242)
+    ap = _cli.parser(__doc__, reps=400, seed=20261201)
+    ap.add_argument("--cells", default="", help="comma-separated cell names (default: all)")
     a = ap.parse_args()
+    names = a.cells.split(",") if a.cells else list(CELLS)
     t0 = time.time()
-    jobs = [(nm, nz, a.reps, a.seed + 1000 * i + j) for i, nm in enumerate(CELLS) for j, nz in enumerate(("none", "gauss"))]
+    jobs = [(nm, nz, a.reps, a.seed + 1000 * i + j) for i, nm in enumerate(names) for j, nz in enumerate(pi_scale.NOISES)]
     with ProcessPoolExecutor(a.jobs) as ex:
-        res = list(ex.map(cell, jobs))
-    print(f"# The scale chosen by replay (research; {a.reps} replications, R = 8 from 8 days, alpha/2, seed {a.seed}, "
+        res = {(nm, nz): (lams, out) for nm, nz, lams, out in ex.map(cell, jobs)}
+    print(f"# The interval's scale from a replay of the stored runs, through gate.compare ({a.reps} replications, "
+          f"n = {N:,}, p95, alpha 1% x {stats.PI_ALPHA_FACTOR:g}, each run from its own day, seed {a.seed}, "
           f"{time.time() - t0:.0f} s)\n")
-    print("| cell | day noise | replay lambda (median) | " + " | ".join(f"{r}: A/A false / +10% caught" for r in RULES) + " |")
-    print("|---|---|---|" + "---|" * len(RULES))
-    over = {r: [] for r in RULES}
-    power: dict[str, list[float]] = {r: [] for r in RULES}
-    for nm, nz, lam, out in res:
-        cells = []
-        for r in RULES:
-            aa, hit = out[r]
-            cells.append(f"{100 * aa / a.reps:.1f}% / {100 * hit / a.reps:.0f}%")
-            if aa > 0.015 * a.reps:
-                over[r].append(f"{nm} {nz}")
-            if nm in sim.FAMILIES and sim.FAMILIES[nm].bursty:
-                power[r].append(hit / a.reps)
-        print(f"| {nm} | {nz} | {lam:+.2f} | " + " | ".join(cells) + " |")
-    for r in RULES:
-        print(f"\n{r}: cells over 1.5 alpha {len(over[r])} of {len(res)} ({', '.join(over[r]) or 'none'}); "
-              f"+10% caught on the bursty grid families, median {100 * float(np.median(power[r])):.0f}%")
+    for r in (8, 3):
+        print(f"\n## R = {r} stored runs: A/A false REGRESSED [Wilson 95%] / +10% caught\n")
+        print("| cell | day noise | replay lambda (median of 3 runs; median over reps) | " + " | ".join(RULES) + " |")
+        print("|---|---|---|" + "---|" * len(RULES))
+        worst = {rule: (0, "") for rule in RULES}
+        over = {(rule, heavy): [] for rule in RULES for heavy in (False, True)}
+        pw: dict[str, list[float]] = {rule: [] for rule in RULES}
+        for nm in names:
+            for nz in pi_scale.NOISES:
+                lams, out = res[(nm, nz)]
+                row = []
+                for rule in RULES:
+                    aa, hit = out.get((rule, r, 0), 0), out.get((rule, r, 1), 0)
+                    row.append(f"{plugin_grid.pct(aa, a.reps)} / {100 * hit / a.reps:.0f}%")
+                    worst[rule] = max(worst[rule], (aa, f"{nm} {nz}"))
+                    if aa > 0.015 * a.reps:
+                        over[(rule, nz in ("t3", "skew"))].append(f"{nm} {nz}")
+                    if nm in sim.FAMILIES and sim.FAMILIES[nm].bursty and nz in ("none", "gauss"):
+                        pw[rule].append(hit / a.reps)
+                print(f"| {nm} | {nz} | {float(np.median(lams)):+.2f} | " + " | ".join(row) + " |")
+        for rule in RULES:
+            power = f"{100 * float(np.median(pw[rule])):.0f}%" if pw[rule] else "-"
+            calm, heavy = over[(rule, False)], over[(rule, True)]
+            print(f"\n{rule}, R = {r}: cells over 1.5 alpha: {len(calm)} of {2 * len(names)} without or with Gaussian "
+                  f"day noise ({', '.join(calm) or 'none'}), {len(heavy)} of {2 * len(names)} with t3 or skewed days; "
+                  f"worst {plugin_grid.pct(worst[rule][0], a.reps)} ({worst[rule][1]}); +10% caught on the bursty "
+                  f"grid families (none, Gaussian) median {power}")
     return 0
 
 

@@ -44,6 +44,7 @@ def _load() -> ctypes.CDLL:
     dp = ctypes.POINTER(ctypes.c_double)
     so.kw_batch.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_int, dp, ctypes.c_int64, dp, dp]
     so.thrash.argtypes = [ctypes.c_int64, ctypes.c_int, ctypes.c_double, ctypes.c_double, dp, dp, dp, dp]
+    so.kw_lanes.argtypes = [ctypes.c_int64, ctypes.c_int, dp, dp, dp, dp]
     return so
 
 
@@ -69,6 +70,17 @@ def fifo(t: np.ndarray, s: np.ndarray, c: int) -> np.ndarray:
     out = np.empty_like(s2)
     _SO.kw_batch(r, n, c, _ptr(t2), 0 if t2.shape[0] == 1 else n, _ptr(s2), _ptr(out))
     return out if np.ndim(s) == 2 or np.ndim(t) == 2 else out[0]
+
+
+def fifo_lanes(t: np.ndarray, s: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """One run of ``fifo`` that also returns the server (lane) each request ran on."""
+    t1 = np.ascontiguousarray(t, dtype=np.float64)
+    s1 = np.ascontiguousarray(s, dtype=np.float64)
+    if t1.shape != s1.shape or not 1 <= c <= 64:
+        raise ValueError("shape mismatch or c outside 1..64")
+    out, lane = np.empty_like(s1), np.empty_like(s1)
+    _SO.kw_lanes(s1.size, c, _ptr(t1), _ptr(s1), _ptr(out), _ptr(lane))
+    return out, lane.astype(np.int32)
 
 
 def thrash(t: np.ndarray, s: np.ndarray, c: int, cores: float, kappa: float,

@@ -198,3 +198,22 @@ def test_graph_replay_gives_the_eager_result_per_lane() -> None:
 
     assert replay.captured and np.all(data.end_ns > 0)
     assert [float(y[0]) for y in ys] == [3.0, 5.0, 7.0, 9.0]
+
+
+def test_replay_of_a_gpu_run_gives_its_latencies_back_and_a_saturating_queue_bends(spin_kernel) -> None:  # type: ignore[no-untyped-def]
+    """The replay behind the stored-baseline scale on real GPU stamps: at f = 1 it returns the
+    measured completions (launch gaps kept), and one stream at utilisation 0.9 bends like a queue
+    near saturation (lambda below 0, about -1), not like a straight log scale."""
+    import cupy as cp
+
+    from pytest_gpuslo import replay
+
+    sched = arrivals.Poisson(0.9 / 200e-6).schedule(n=4000, rng=arrivals.make_rngs(5)["arrivals"])
+    d, _ = run_open_loop(sched, cuda.Backend(telemetry=False),
+                         lambda r: spin_kernel((1,), (1,), (cp.int64(200_000),)), lanes=1, timeout_s=30)
+    args = [x.astype(float) for x in (d.dispatch_ns, d.start_ns, d.end_ns)]
+    again = replay.completions(*args, d.lane, 1.0)
+    lam = replay.scale(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, 0.95, warmup=400)
+
+    assert np.max(np.abs(again - d.end_ns)) < 1_000  # ns
+    assert lam is not None and -3.0 <= lam < -0.2

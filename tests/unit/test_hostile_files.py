@@ -91,6 +91,8 @@ def nested(depth: int) -> Any:
         (lambda d: d["runs"][0].update(summary={"disturbances": "hot"}), "a list of strings"),
         (lambda d: d["runs"][1].update(summary={"control": {"cpu_ms": -1}}),
          'run 1: summary "control" must be an object of positive numbers'),
+        (lambda d: d["runs"][1].update(summary={"scale": {"p95": "steep"}}),
+         'run 1: summary "scale" must be an object of numbers'),
         (lambda d: d["runs"][0].update(lag_sample=bl.encode_sample([1.0])), "n=50 but holds 1"),
         (lambda d: d.update(schema=0), "has schema 0, which no pytest-gpuslo ever wrote"),
         (lambda d: d.update(schema=-5), "has schema -5"),
@@ -98,7 +100,8 @@ def nested(depth: int) -> Any:
          "nests deeper than 32 levels"),
     ],
     ids=["runs-ints", "runs-object", "no-runs", "spec-list", "seed-bool", "date-int", "n-negative",
-         "n-short", "n-long", "summary-str", "disturbances-str", "control-negative", "lag-size", "schema-0", "schema-negative", "deep"],
+         "n-short", "n-long", "summary-str", "disturbances-str", "control-negative", "scale-str", "lag-size",
+         "schema-0", "schema-negative", "deep"],
 )
 def test_a_wrong_schema_is_named_never_a_raw_error(tmp_path: Path, mutate: Callable[[dict[str, Any]], None],
                                                    fragment: str) -> None:

@@ -1,0 +1,87 @@
+"""How this run's p-quantile bends with the machine's speed, from a replay of its own stamps.
+
+Layer 2 (numpy only).  The stored-baseline interval (``stats.prediction_test``) needs the scale on
+which a run's level moves linearly with a machine factor: ln q far from saturation, about 1/q near
+it on one server, steeper on many servers, flatter on bursty arrivals (statistics.md §2, "The
+scale, from a replay").  The batch shape within a run does not show it; how the queue answers a
+slower machine does.  So every recorded run replays its own measured service times through its own
+lanes (FIFO per lane, the lane each request ran on, the dispatch times it had) with every service
+time scaled by f = e^x, x in {-2h, -h, 0, h, 2h}, fits T(x) = a + b x + c x^2 to its run
+statistic (least squares: one run's statistic is made of order statistics and jumps as f moves
+them; three points gave signs at random on real CPU runs), and the Box-Cox exponent on which T is
+straight is lambda = -T''/T'^2 = -2c / b^2 (q^lambda is linear in ln f when T'' = -lambda T'^2).
+
+The gap between a request's dispatch (or the end of the lane's previous request) and its start, a
+launch delay or a thread's wake-up, is kept as measured: a machine factor scales the service, not
+the host's hand-off.  At f = 1 the replay gives back the measured completions exactly; where it
+does not (a batcher runs several requests at once on one lane, a request failed or never started),
+the lanes were not FIFO servers, and no scale is claimed (``None``: the gate uses 1/q).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from pytest_gpuslo import stats
+
+#: The machine factors replayed: e^(k H), k = -2..2 (2% steps: a day's shift on a real machine).
+H = 0.02
+STEPS = (-2, -1, 0, 1, 2)
+#: lambda is clipped to this range: beyond -3 the interval is as wide as the 1/q^3 scale already
+#: makes it, and no queue on the validity grid bent the other way past +1.
+LAMBDA_RANGE = (-3.0, 1.0)
+#: The replay at f = 1 must give back the run statistic within this (0.5% of q_p), or the lanes
+#: were not FIFO servers and the replay would model another system.
+FIT_TOL = 0.005
+
+
+def completions(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64],
+                end: npt.NDArray[np.float64], lane: npt.NDArray[np.integer], f: float) -> npt.NDArray[np.float64]:
+    """Completion times had every service time (end - start) been f times as long.
+
+    Per lane, in schedule order: c_i = max(d_i, c_prev) + gap_i + f s_i, with gap_i = start_i -
+    max(d_i, end_prev) >= 0 the measured hand-off.  Solved without a Python loop per request:
+    c_i = W_i + max_{j <= i}(d_j - W_{j-1}), W the running sum of gap + f s on the lane.
+    """
+    out = np.empty(dispatch.size, dtype=np.float64)
+    for k in np.unique(lane):
+        idx = np.flatnonzero(lane == k)
+        d, s, e = dispatch[idx], start[idx], end[idx]
+        prev = np.concatenate(([-math.inf], e[:-1]))
+        w = np.maximum(0.0, s - np.maximum(d, prev)) + f * (e - s)
+        cum = np.cumsum(w)
+        out[idx] = cum + np.maximum.accumulate(d - (cum - w))
+    return out
+
+
+def scale(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
+          lane: npt.ArrayLike, p: float, *, warmup: int = 0) -> float | None:
+    """lambda = -T''/T'^2 of this run's statistic at percentile ``p`` under a machine factor, from
+    the replay (``completions``) at ``STEPS`` x ``H``; the statistic counts the requests after ``warmup`` as the gate
+    does.  ``None`` when the run cannot be replayed: a request that never started or ended, too
+    few requests, or a replay at f = 1 that misses the measured statistic by more than
+    ``FIT_TOL``.  0 (the log scale) when the statistic does not move with the service at all."""
+    t, d, s, e = (np.asarray(a, dtype=np.float64) for a in (scheduled, dispatch, start, end))
+    ln = np.asarray(lane)
+    n = t.size
+    if not (d.size == s.size == e.size == ln.size == n) or n - warmup < 2 * stats.RUN_STAT_BATCHES:
+        return None
+    if np.any(d < 0) or np.any(s < 0) or np.any(e < s) or np.any(ln < 0) or np.any(e[warmup:] <= t[warmup:]):
+        return None
+    measured = stats.run_statistic((e - t)[warmup:], p)
+    xs = np.array(STEPS, dtype=np.float64) * H
+    ts = []
+    for x in xs:
+        lat = (completions(d, s, e, ln, math.exp(x)) - t)[warmup:]
+        if np.any(lat <= 0):
+            return None
+        ts.append(stats.run_statistic(lat, p))
+    if not abs(ts[STEPS.index(0)] - measured) <= FIT_TOL:
+        return None
+    c2, slope, _ = np.polyfit(xs, ts, 2)
+    if not slope > 1e-9:
+        return 0.0
+    return float(np.clip(-2.0 * c2 / slope ** 2, *LAMBDA_RANGE))
