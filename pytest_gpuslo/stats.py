@@ -117,20 +117,26 @@ def batch_log_quantiles(x: npt.NDArray[np.float64], p: float, k: int) -> npt.NDA
 def order_bound(x: npt.NDArray[np.float64], p: float, d: float, confidence: float, upper: bool) -> float:
     """Dependence-adjusted one-sided bound on q_p from order statistics (§2.4 point 4).
 
-    Returns ``inf`` (upper) or ``0`` (lower) when the sample cannot bound the quantile.
+    The count of requests at or under q_p is binomial on n / d effective requests; the bound is the
+    order statistic at the exact (beta) quantile of that count's share, so it agrees with the
+    binomial ``budget_test`` decides FAIL by.  (The normal approximation it replaced printed a 99%
+    lower bound of 64 ms over a 40 ms budget on a run of 3 effective requests that the binomial
+    rightly called INCONCLUSIVE.)  Returns ``inf`` (upper) or ``0`` (lower) when the sample cannot
+    bound the quantile.
     """
     from scipy import stats as _st
 
     n = x.size
     if n == 0:
         return math.inf if upper else 0.0
-    z = float(_st.norm.ppf(confidence))
-    half = z * math.sqrt(d * p * (1.0 - p) / n)
+    ne = n / max(d, 1.0)
     xs = np.sort(x)
     if upper:
-        rank = math.ceil(n * (p + half + 1.0 / n))
+        share = float(_st.beta.ppf(confidence, ne * p + 1.0, ne * (1.0 - p))) if p < 1.0 else math.nan
+        rank = math.ceil(n * share + 1.0) if math.isfinite(share) else n + 1
         return float(xs[rank - 1]) if rank <= n else math.inf
-    rank = math.floor(n * (p - half - 1.0 / n))
+    share = float(_st.beta.ppf(1.0 - confidence, ne * p, ne * (1.0 - p) + 1.0)) if p > 0.0 else math.nan
+    rank = math.floor(n * share - 1.0) if math.isfinite(share) else 0
     return float(xs[rank - 1]) if rank >= 1 else 0.0
 
 

@@ -141,3 +141,31 @@ def test_clustered_hiccups_near_the_budget_stay_inconclusive() -> None:
     near = stats.budget_test(x, float(np.quantile(x, 0.95)) * 1.3, 0.95)
 
     assert "INCONCLUSIVE" == near.outcome
+
+
+def test_the_printed_bounds_agree_with_the_binomial_on_a_run_of_a_few_effective_requests() -> None:
+    """One busy period holds half the run (design effect about 1,200, 3 effective requests): the
+    binomial cannot FAIL it at 99%, and the 99% lower bound must not claim the p95 is over the
+    budget either (the normal approximation printed 64 ms over a 40 ms budget here)."""
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.uniform(5, 15, 1920), np.linspace(41, 200, 2080)])
+    t = stats.budget_test(x, 40.0, 0.95)
+    assert t.design_effect > 500 and t.outcome == "INCONCLUSIVE"
+    assert t.lower <= 40.0 and t.upper == math.inf
+
+
+@pytest.mark.parametrize("d", [1.0, 3.0, 20.0])
+def test_the_bounds_match_the_binomial_decision(d: float) -> None:
+    """Lower bound over the budget if and only if the D-adjusted binomial tail is under alpha (up to
+    one request's rank): the bound and the verdict are one model."""
+    rng = np.random.default_rng(7)
+    x = rng.lognormal(0.0, 0.5, 6000)
+    sides = set()
+    for budget in np.quantile(x, np.linspace(0.80, 0.96, 33)):
+        ne, ke = x.size / d, np.count_nonzero(x > budget) / d
+        p_fail = float(special.betainc(ke, ne - ke + 1.0, 0.05))
+        lo = stats.order_bound(x, 0.95, d, 0.99, upper=False)
+        if abs(p_fail - 0.01) > 0.005:
+            assert (lo > budget) == (p_fail <= 0.01), (budget, lo, p_fail)
+            sides.add(lo > budget)
+    assert sides == {True, False}
