@@ -161,6 +161,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not pairs:
         print(f"nothing to compare: no file of {args.new} has a namesake in {args.base}")
         return 2
+    if Path(args.base).is_dir() and Path(args.new).is_dir():
+        # A test without a stored baseline is not compared; say which, so none is missed silently.
+        alone = [p.name for p in sorted(Path(args.new).glob("*.json")) if not (Path(args.base) / p.name).exists()]
+        for name in alone:
+            print(f"no baseline: {name} has no namesake in {args.base} (record one with --gpuslo-save or "
+                  f"gpuslo accept); not compared")
     worst = 0
     policy = gate.Policy(alpha=args.alpha)
     for bpath, npath in pairs:

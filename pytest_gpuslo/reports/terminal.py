@@ -136,7 +136,9 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "  where service time did not grow with the requests in flight.",
         "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
         "  batches) against the stored runs' mean level (or the A/B base's): not the raw p95 against the",
-        "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test.",
+        "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test: it needs the",
+        "  interval's lower end above the noise floor (+2% for p95, +3% from p99), OK its upper end under",
+        "  +5% (+10%).",
     ]
     if verbose > 0:
         lines += [

@@ -177,3 +177,13 @@ def test_holm_never_calls_an_undecided_claim_significant() -> None:
     assert "still fails     tests/test_svc.py::test_slow p95<=1ms" in text
     assert "could be chance tests/test_svc.py::test_score p95 vs baseline" in text
     assert "significant" not in text
+
+
+def test_the_legend_states_the_gate_s_own_noise_floors() -> None:
+    """The legend's REGRESSED / OK thresholds are the ones ``gate.Policy`` decides with."""
+    from pytest_gpuslo.gate import Policy
+
+    text = " ".join(terminal.legend(max_lag_fraction=0.05))
+    (d95, big95), (d99, big99) = Policy().noise_floor(0.95), Policy().noise_floor(0.99)
+
+    assert f"+{d95:.0%} for p95, +{d99:.0%} from p99" in text and f"+{big95:.0%} (+{big99:.0%})" in text
