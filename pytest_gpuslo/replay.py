@@ -15,7 +15,8 @@ The gap between a request's dispatch (or the end of the lane's previous request)
 launch delay or a thread's wake-up, is kept as measured: a machine factor scales the service, not
 the host's hand-off.  At f = 1 the replay gives back the measured completions exactly; where it
 does not (a batcher runs several requests at once on one lane, a request failed or never started),
-the lanes were not FIFO servers, and no scale is claimed (``None``: the gate uses 1/q).
+the lanes were not FIFO servers, and no scale is claimed (``None``: the gate uses 1/q); nor where
+the p95 moves less than the service does (most of it is time the replay does not scale).
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ LAMBDA_RANGE = (-3.0, 1.0)
 #: The replay at f = 1 must give back the run statistic within this (0.5% of q_p), or the lanes
 #: were not FIFO servers and the replay would model another system.
 FIT_TOL = 0.005
+#: A scale is claimed only where the run statistic moves at least as much as the service (dT/d ln f
+#: >= 1: the queue amplifies).  Below, much of the latency is time the replay does not scale
+#: (dispatch lag, a thread's wake-up), and the curvature is that assumption's (lambda = 1 - 1/w for
+#: a share w of scaled time: -3 to +3 from run to run on real CPU lanes), not the queue's.  Every
+#: simulated queue of the validity grid had a slope of 1.1 or more.
+MIN_ELASTICITY = 1.0
 
 
 def completions(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64],
@@ -62,8 +69,8 @@ def scale(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLik
     """lambda = -T''/T'^2 of this run's statistic at percentile ``p`` under a machine factor, from
     the replay (``completions``) at ``STEPS`` x ``H``; the statistic counts the requests after ``warmup`` as the gate
     does.  ``None`` when the run cannot be replayed: a request that never started or ended, too
-    few requests, or a replay at f = 1 that misses the measured statistic by more than
-    ``FIT_TOL``.  0 (the log scale) when the statistic does not move with the service at all."""
+    few requests, a replay at f = 1 that misses the measured statistic by more than ``FIT_TOL``, or
+    a statistic that moves less than the service (``MIN_ELASTICITY``)."""
     t, d, s, e = (np.asarray(a, dtype=np.float64) for a in (scheduled, dispatch, start, end))
     ln = np.asarray(lane)
     n = t.size
@@ -82,6 +89,6 @@ def scale(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLik
     if not abs(ts[STEPS.index(0)] - measured) <= FIT_TOL:
         return None
     c2, slope, _ = np.polyfit(xs, ts, 2)
-    if not slope > 1e-9:
-        return 0.0
+    if not slope >= MIN_ELASTICITY:
+        return None
     return float(np.clip(-2.0 * c2 / slope ** 2, *LAMBDA_RANGE))
