@@ -244,12 +244,20 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
                f"and sectioning agrees")
         return BudgetTest(**base, outcome="PASS", reason=why, needed_n=None)  # type: ignore[arg-type]
     need = int(math.ceil(max(E_MIN * d * GAMMA_PASS / star, (K_MIN * MIN_EXC_PER_BATCH) / star)))
-    if n_eff * star < E_MIN or kk == 0:
+    if n_eff * star < E_MIN:
         why = (f"too few effective samples for {_label(p)}: n={n}, design effect {d:.1f}, "
-               f"n_eff={n_eff:.0f}; needs about {need} requests")
+               f"n_eff={n_eff:.0f}; needs about {need} requests (the bounds shown take the design effect as "
+               f"right, which fewer than {E_MIN:g} effective exceedances cannot show)")
         return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
+    # A FAIL needs the binomial only: sectioning (kk batches) is the PASS's second opinion.  Below
+    # 8 batches (n < 4,000 at p95) a run 3x over its allowance was INCONCLUSIVE; allowing the FAIL
+    # there kept false FAIL at the true p95 at 0-0.7% on the grid at n = 1,000-3,000.
     if p_fail <= alpha:
         return BudgetTest(**base, outcome="FAIL", reason="", needed_n=None)  # type: ignore[arg-type]
+    if kk == 0:
+        why = (f"too few requests for a PASS of {_label(p)}: n={n} cannot be cut into {K_MIN} batches of "
+               f"{MIN_EXC_PER_BATCH} expected exceedances; needs about {need} requests")
+        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
     # A PASS counts its effective exceedances at the budget from the null side with the safety
     # factor too: the run must be able to show E_MIN of them if the budget were only just met.
     if p_pass <= alpha and n * star / (d * GAMMA_PASS) >= E_MIN:

@@ -169,3 +169,16 @@ def test_the_bounds_match_the_binomial_decision(d: float) -> None:
             assert (lo > budget) == (p_fail <= 0.01), (budget, lo, p_fail)
             sides.add(lo > budget)
     assert sides == {True, False}
+
+
+def test_a_short_run_three_times_over_its_allowance_fails() -> None:
+    """1,000 independent requests, 15% over the budget at p95: too few for the 8 sectioning batches a
+    PASS needs, but the binomial alone decides a FAIL (it was INCONCLUSIVE, found by an independent
+    reviewer); the same run 5% over stays undecided only where the binomial cannot reject."""
+    rng = np.random.default_rng(11)
+    x = rng.lognormal(0.0, 0.5, 1000)
+    over = stats.budget_test(x, float(np.quantile(x, 0.85)), 0.95)
+    near = stats.budget_test(x, float(np.quantile(x, 0.95)), 0.95)
+
+    assert over.batches == 0 and over.outcome == "FAIL" and over.lower > over.budget
+    assert near.outcome == "INCONCLUSIVE" and "cannot be cut into 8 batches" in near.reason
