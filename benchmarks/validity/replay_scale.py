@@ -9,8 +9,9 @@ the median lambda of the latest three stored runs when it is steeper (``gate.int
 Cells: ``pi_scale``'s 20 queues and M/M/32 at 0.95 and 0.97 (where an independent check found 1/q
 at 1.8-2.3% false alarms); R = 8 and 3 stored runs, each from its own day, and a candidate from
 another day, A/A and +10% service; day noise none / Gaussian 2% / t3 / right-skewed.  Beside the
-shipped rule, on the same run statistics (``pi_scale._offline``): 1/q alone (the rule before) and
-ln q, and the replay's lambda uncapped (flatter scales allowed: the research variant).  Prints
+shipped rule: the same path at alpha rather than alpha/2 (through ``gate.compare``), and on the same
+run statistics (``pi_scale._offline``) 1/q alone (the rule before), ln q, and the replay's lambda
+uncapped (flatter scales allowed: the research variant).  Prints
 A/A false REGRESSED [Wilson 95%] / +10% caught, the median lambda per cell, then each rule's count
 of cells over 1.5 alpha and its median power on the bursty grid families.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
@@ -33,7 +35,8 @@ CELLS = {**pi_scale.CELLS,
          "M/M/32 0.95": sim.F("poi-exp-c32-r.95", "poisson", "exp", 32, 0.95),
          "M/M/32 0.97": sim.F("poi-exp-c32-r.97", "poisson", "exp", 32, 0.97)}
 SHIPPED = "replay, capped at 1/q (shipped)"
-RULES = (SHIPPED, "1/q (before)", "ln q", "replay uncapped")
+AT_ALPHA = "the same at alpha, not alpha/2"
+RULES = (SHIPPED, AT_ALPHA, "1/q (before)", "ln q", "replay uncapped")
 
 
 def _run(t_full: np.ndarray, s: np.ndarray, c: int, scaled: bool) -> tuple[np.ndarray, float | None]:
@@ -72,7 +75,9 @@ def cell(args: tuple[str, str, int, int]) -> tuple[str, str, list[float], dict[t
             for eff in (0, 1):
                 m = gate.Measurements(lat[8 + eff], np.zeros(N), scheduled_ms=t_full[-N:], load_dependent=False)
                 hit = gate.compare(spec, m, base, current.POLICY)[0].outcome == "REGRESSED"
-                got = {SHIPPED: hit}
+                # The same path with the alpha share undone (Policy alpha 2%: 2% x PI_ALPHA_FACTOR).
+                wide = gate.compare(spec, m, base, replace(current.POLICY, alpha=0.02))[0].outcome == "REGRESSED"
+                got = {SHIPPED: hit, AT_ALPHA: wide}
                 for rule, lam in (("1/q (before)", -1.0), ("ln q", 0.0), ("replay uncapped", uncapped)):
                     got[rule] = pi_scale._offline(ts[8 - r:8], float(ts[8 + eff]), alpha, lam)
                 for rule, h in got.items():
