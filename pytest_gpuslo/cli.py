@@ -135,9 +135,10 @@ def _age(date: str, now: Any) -> Any:
     return now - (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc))
 
 
-def _pairs(base: Path, new: Path) -> list[tuple[Path, Path]]:
+def _pairs(base: Path, new: Path) -> list[tuple[Path | None, Path]]:
+    """(stored file or None, run file): of two folders, every run file, with its namesake when BASE has one."""
     if base.is_dir() and new.is_dir():
-        return [(base / p.name, p) for p in sorted(new.glob("*.json")) if (base / p.name).exists()]
+        return [(base / p.name if (base / p.name).exists() else None, p) for p in sorted(new.glob("*.json"))]
     return [(base, new)]
 
 
@@ -159,19 +160,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             return 2
     pairs = _pairs(Path(args.base), Path(args.new))
     if not pairs:
-        print(f"nothing to compare: no file of {args.new} has a namesake in {args.base}")
+        print(f"nothing to compare: {args.new} holds no baseline file")
         return 2
     if Path(args.base).is_dir() and Path(args.new).is_dir():
-        # A test without a stored baseline is not compared; say which, so none is missed silently.
-        alone = [p.name for p in sorted(Path(args.new).glob("*.json")) if not (Path(args.base) / p.name).exists()]
-        for name in alone:
-            print(f"no baseline: {name} has no namesake in {args.base} (record one with --gpuslo-save or "
-                  f"gpuslo accept); not compared")
+        # Say which stored tests have no run in NEW, so none is missed silently.
+        for p in sorted(Path(args.base).glob("*.json")):
+            if not (Path(args.new) / p.name).exists():
+                print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
     worst = 0
     policy = gate.Policy(alpha=args.alpha)
     for bpath, npath in pairs:
         try:
-            base, new = load(bpath), load(npath)
+            base, new = (load(bpath) if bpath is not None else None), load(npath)
         except BaselineFormatError as exc:
             print(f"error: {exc}")
             worst = max(worst, 2)
@@ -184,12 +184,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             worst = max(worst, 2)
             continue
         cand = new.latest
-        binput = gate_input(base, spec, fingerprint=new.schedule_fingerprint, machine=new.machine)
+        binput = (gate_input(base, spec, fingerprint=new.schedule_fingerprint, machine=new.machine)
+                  if base is not None else None)
         # A run decided at a sequential look used a share of alpha: judge it at the same share.
         looks = max(1, int(cand.summary.get("looks") or 1))
         verdict = gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint)),
                               replace(policy, alpha=policy.alpha / looks), binput)
-        print(f"{new.nodeid}: {verdict.outcome}")
+        alone = (f" (no baseline in {args.base}: its absolute budgets only; record one with --gpuslo-save or "
+                 f"gpuslo accept)") if base is None else ""
+        print(f"{new.nodeid}: {verdict.outcome}{alone}")
         for c in verdict.checks:
             print(f"  {c.outcome:<13} {c.detail}")
         for b in verdict.baseline:
@@ -549,7 +552,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="Compare two baseline files or folders; exit 1 on FAIL/REGRESSED",
                        description="Compare NEW against BASE with the same decide() as the plugin: "
                                    "absolute budgets of NEW and the regression test against BASE "
-                                   "(paired when both replayed the same schedule). Exit 0 when "
+                                   "(paired when both replayed the same schedule). Of two folders, a test "
+                                   "with no namesake in BASE is judged on its absolute budgets, and a stored "
+                                   "test with no run in NEW is named. Exit 0 when "
                                    "nothing failed or regressed, 1 when something did, 2 on unreadable input.")
     p.add_argument("base", help="baseline file, or a folder (files matched by name)")
     p.add_argument("new", help="candidate file, or a folder")

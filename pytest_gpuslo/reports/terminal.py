@@ -74,11 +74,15 @@ def _claim_failed(check: dict[str, Any]) -> str:
 
 
 def _load_words(summary: dict[str, Any]) -> str:
+    """Why the generator was late, as far as the machine shows: busy neighbours, or (a quiet
+    machine) this process itself ("other processes kept 0.0 of 2 CPUs busy" read as a cause)."""
     tel = summary.get("telemetry") or {}
     other, cpus = tel.get("other_cpu_load"), tel.get("cpus")
     if other is None or not cpus:
         return ""
-    return f"; other processes kept {other:.1f} of {cpus} CPUs busy"
+    if cpu_contention(other, cpus):
+        return f"; other processes kept {other:.1f} of {cpus} CPUs busy"
+    return "; the machine was otherwise quiet: this process's own dispatch and lanes (gpuslo capacity)"
 
 
 #: Words for the codes of ``verdict.conditions`` (what went wrong with the run itself).

@@ -124,17 +124,22 @@ def test_compare_on_a_missing_file_says_what_to_give(tmp_path: Path, capsys: pyt
     assert "missing.json: no such file or folder; give a baseline file" in out and "git" not in out
 
 
-def test_compare_of_folders_names_the_tests_without_a_baseline(tmp_path: Path,
+def test_compare_of_folders_judges_tests_without_a_baseline_and_names_missing_runs(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    """A new test has no namesake in the stored folder: compare says so instead of skipping it."""
+    """A new test has no namesake in the stored folder: compare still judges its absolute budgets
+    and says so; a stored test with no run is named (neither is skipped silently)."""
     stored = _store_one(tmp_path / "base")
     last = tmp_path / "last"
     last.mkdir()
     (last / stored.name).write_bytes(stored.read_bytes())
     (last / "tests-test_new.py--test_new--cpu--0000.json").write_bytes(stored.read_bytes())
 
+    (tmp_path / "base" / "tests-test_gone.py--test_gone--cpu--0000.json").write_bytes(stored.read_bytes())
+
     main(["compare", str(tmp_path / "base"), str(last)])
     out = capsys.readouterr().out
 
-    assert "no baseline: tests-test_new.py--test_new--cpu--0000.json has no namesake" in out
-    assert "tests/test_a.py::test_a:" in out  # the one with a baseline is still compared
+    # The new test is judged on its absolute budget; the stored one with no run is named.
+    assert out.count("tests/test_a.py::test_a:") == 2
+    assert "no baseline in " in out and "its absolute budgets only" in out
+    assert "no run: tests-test_gone.py--test_gone--cpu--0000.json is stored in" in out

@@ -187,3 +187,16 @@ def test_the_legend_states_the_gate_s_own_noise_floors() -> None:
     (d95, big95), (d99, big99) = Policy().noise_floor(0.95), Policy().noise_floor(0.99)
 
     assert f"+{d95:.0%} for p95, +{d99:.0%} from p99" in text and f"+{big95:.0%} (+{big99:.0%})" in text
+
+
+def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() -> None:
+    """"other processes kept 0.0 of 2 CPUs busy" read as a cause to a user; on a quiet machine the
+    lateness is this process's own, and the busy case still names the neighbours."""
+    def late(other: float) -> str:
+        row = _row("t.py::test_x", "INCONCLUSIVE", [_claim(0.95, 5, "INCONCLUSIVE", est=4.0, upper=6.0)],
+                   conditions=("generator_late",), lag=0.9, telemetry={"other_cpu_load": other, "cpus": 2},
+                   reasons=("the load generator fell behind",))
+        return "\n".join(terminal.section([row], holm=None, alpha=0.01, max_lag_fraction=0.05))
+
+    assert "otherwise quiet" in late(0.0) and "0.0 of 2" not in late(0.0)
+    assert "other processes kept 1.6 of 2 CPUs busy" in late(1.6)

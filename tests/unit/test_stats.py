@@ -156,18 +156,17 @@ def test_the_printed_bounds_agree_with_the_binomial_on_a_run_of_a_few_effective_
 
 @pytest.mark.parametrize("d", [1.0, 3.0, 20.0])
 def test_the_bounds_match_the_binomial_decision(d: float) -> None:
-    """Lower bound over the budget if and only if the D-adjusted binomial tail is under alpha (up to
-    one request's rank): the bound and the verdict are one model."""
+    """Lower bound over the budget if and only if the D-adjusted binomial tail is under alpha, at
+    every budget, near the boundary too (a first version disagreed there in 9% of FAILs)."""
     rng = np.random.default_rng(7)
     x = rng.lognormal(0.0, 0.5, 6000)
     sides = set()
-    for budget in np.quantile(x, np.linspace(0.80, 0.96, 33)):
+    for budget in np.quantile(x, np.linspace(0.80, 0.96, 161)):
         ne, ke = x.size / d, np.count_nonzero(x > budget) / d
         p_fail = float(special.betainc(ke, ne - ke + 1.0, 0.05))
         lo = stats.order_bound(x, 0.95, d, 0.99, upper=False)
-        if abs(p_fail - 0.01) > 0.005:
-            assert (lo > budget) == (p_fail <= 0.01), (budget, lo, p_fail)
-            sides.add(lo > budget)
+        assert (lo > budget) == (p_fail <= 0.01), (budget, lo, p_fail)
+        sides.add(lo > budget)
     assert sides == {True, False}
 
 
