@@ -104,6 +104,42 @@ def cell(args: tuple[str, str, int, int]) -> tuple[str, str, dict[tuple[str, int
     return name, noise, out
 
 
+def table(r: int, names: list[str], rules: tuple[str, ...], res: dict[tuple[str, str], dict], reps: int,
+          extra: tuple[str, dict[tuple[str, str], str]] | None = None) -> None:
+    """Print the R = r table (A/A false REGRESSED [Wilson 95%] / +10% caught per cell and rule, and
+    an ``extra`` column (heading, text per cell) after the noise) and each rule's summary: cells over
+    1.5 alpha without / with heavy day noise, the worst, the bursty families' median power.  Shared
+    with ``replay_scale``."""
+    print(f"\n## R = {r} stored runs: A/A false REGRESSED [Wilson 95%] / +10% caught\n")
+    head = f" {extra[0]} |" if extra else ""
+    print(f"| cell | day noise |{head} " + " | ".join(rules) + " |")
+    print("|---|---|" + ("---|" if extra else "") + "---|" * len(rules))
+    worst = {rule: (0, "") for rule in rules}
+    over: dict[tuple[str, bool], list[str]] = {(rule, heavy): [] for rule in rules for heavy in (False, True)}
+    pw: dict[str, list[float]] = {rule: [] for rule in rules}
+    for nm in names:
+        for nz in NOISES:
+            out = res[(nm, nz)]
+            row = []
+            for rule in rules:
+                aa, hit = out.get((rule, r, 0), 0), out.get((rule, r, 1), 0)
+                row.append(f"{plugin_grid.pct(aa, reps)} / {100 * hit / reps:.0f}%")
+                worst[rule] = max(worst[rule], (aa, f"{nm} {nz}"))
+                if aa > 0.015 * reps:
+                    over[(rule, nz in ("t3", "skew"))].append(f"{nm} {nz}")
+                if nm in sim.FAMILIES and sim.FAMILIES[nm].bursty and nz in ("none", "gauss"):
+                    pw[rule].append(hit / reps)
+            cell_extra = f" {extra[1][(nm, nz)]} |" if extra else ""
+            print(f"| {nm} | {nz} |{cell_extra} " + " | ".join(row) + " |")
+    for rule in rules:
+        power = f"{100 * float(np.median(pw[rule])):.0f}%" if pw[rule] else "-"
+        calm, heavy = over[(rule, False)], over[(rule, True)]
+        print(f"\n{rule}, R = {r}: cells over 1.5 alpha: {len(calm)} of {2 * len(names)} without or with Gaussian "
+              f"day noise ({', '.join(calm) or 'none'}), {len(heavy)} of {2 * len(names)} with t3 or skewed days; "
+              f"worst {plugin_grid.pct(worst[rule][0], reps)} ({worst[rule][1]}); +10% caught on the bursty "
+              f"grid families (none, Gaussian) median {power}")
+
+
 def main() -> int:
     ap = _cli.parser(__doc__, reps=400, seed=20261206)
     ap.add_argument("--cells", default="", help="comma-separated cell names (default: all)")
@@ -118,30 +154,7 @@ def main() -> int:
           f"alpha 1% x {stats.PI_ALPHA_FACTOR:g}, each stored run and the candidate from its own day, seed {a.seed}, "
           f"{time.time() - t0:.0f} s)\n")
     for r in (8, 3):
-        print(f"\n## R = {r} stored runs: A/A false REGRESSED [Wilson 95%] / +10% caught\n")
-        print("| cell | day noise | " + " | ".join(rules) + " |")
-        print("|---|---|" + "---|" * len(rules))
-        worst = {rule: (0, "") for rule in rules}
-        over = {(rule, heavy): 0 for rule in rules for heavy in (False, True)}
-        pw: dict[str, list[float]] = {rule: [] for rule in rules}
-        for nm in names:
-            for nz in NOISES:
-                out = res[(nm, nz)]
-                row = []
-                for rule in rules:
-                    aa, hit = out.get((rule, r, 0), 0), out.get((rule, r, 1), 0)
-                    row.append(f"{plugin_grid.pct(aa, a.reps)} / {100 * hit / a.reps:.0f}%")
-                    worst[rule] = max(worst[rule], (aa, f"{nm} {nz}"))
-                    over[(rule, nz in ("t3", "skew"))] += aa > 0.015 * a.reps
-                    if nm in sim.FAMILIES and sim.FAMILIES[nm].bursty and nz in ("none", "gauss"):
-                        pw[rule].append(hit / a.reps)
-                print(f"| {nm} | {nz} | " + " | ".join(row) + " |")
-        for rule in rules:
-            power = f"{100 * float(np.median(pw[rule])):.0f}%" if pw[rule] else "-"
-            print(f"\n{rule}, R = {r}: cells over 1.5 alpha: {over[(rule, False)]} of {2 * len(names)} without or "
-                  f"with Gaussian day noise, {over[(rule, True)]} of {2 * len(names)} with t3 or skewed days; worst "
-                  f"{plugin_grid.pct(worst[rule][0], a.reps)} ({worst[rule][1]}); +10% caught on the bursty grid "
-                  f"families (none, Gaussian) median {power}")
+        table(r, names, rules, res, a.reps)
     return 0
 
 

@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from benchmarks.validity import _cli, current, pi_scale, plugin_grid, sim
+from benchmarks.validity import _cli, current, pi_scale, sim
 from pytest_gpuslo import gate, replay, stats
 
 N = 10_000
@@ -98,33 +98,10 @@ def main() -> int:
     print(f"# The interval's scale from a replay of the stored runs, through gate.compare ({a.reps} replications, "
           f"n = {N:,}, p95, alpha 1% x {stats.PI_ALPHA_FACTOR:g}, each run from its own day, seed {a.seed}, "
           f"{time.time() - t0:.0f} s)\n")
+    outs = {k: out for k, (_, out) in res.items()}
+    lam = {k: f"{float(np.median(lams)):+.2f}" for k, (lams, _) in res.items()}
     for r in (8, 3):
-        print(f"\n## R = {r} stored runs: A/A false REGRESSED [Wilson 95%] / +10% caught\n")
-        print("| cell | day noise | replay lambda (median of 3 runs; median over reps) | " + " | ".join(RULES) + " |")
-        print("|---|---|---|" + "---|" * len(RULES))
-        worst = {rule: (0, "") for rule in RULES}
-        over = {(rule, heavy): [] for rule in RULES for heavy in (False, True)}
-        pw: dict[str, list[float]] = {rule: [] for rule in RULES}
-        for nm in names:
-            for nz in pi_scale.NOISES:
-                lams, out = res[(nm, nz)]
-                row = []
-                for rule in RULES:
-                    aa, hit = out.get((rule, r, 0), 0), out.get((rule, r, 1), 0)
-                    row.append(f"{plugin_grid.pct(aa, a.reps)} / {100 * hit / a.reps:.0f}%")
-                    worst[rule] = max(worst[rule], (aa, f"{nm} {nz}"))
-                    if aa > 0.015 * a.reps:
-                        over[(rule, nz in ("t3", "skew"))].append(f"{nm} {nz}")
-                    if nm in sim.FAMILIES and sim.FAMILIES[nm].bursty and nz in ("none", "gauss"):
-                        pw[rule].append(hit / a.reps)
-                print(f"| {nm} | {nz} | {float(np.median(lams)):+.2f} | " + " | ".join(row) + " |")
-        for rule in RULES:
-            power = f"{100 * float(np.median(pw[rule])):.0f}%" if pw[rule] else "-"
-            calm, heavy = over[(rule, False)], over[(rule, True)]
-            print(f"\n{rule}, R = {r}: cells over 1.5 alpha: {len(calm)} of {2 * len(names)} without or with Gaussian "
-                  f"day noise ({', '.join(calm) or 'none'}), {len(heavy)} of {2 * len(names)} with t3 or skewed days; "
-                  f"worst {plugin_grid.pct(worst[rule][0], a.reps)} ({worst[rule][1]}); +10% caught on the bursty "
-                  f"grid families (none, Gaussian) median {power}")
+        pi_scale.table(r, names, RULES, outs, a.reps, ("replay lambda (median of 3 runs; median over reps)", lam))
     return 0
 
 
