@@ -188,6 +188,12 @@ class Baseline:
 LAST_RUNS = ".last"
 
 
+def _same_run(a: Run, b: Run) -> bool:
+    """One recorded run, seen twice: same date, session and sample."""
+    return (a.date == b.date and a.summary.get("session") == b.summary.get("session")
+            and a.latency_ms.shape == b.latency_ms.shape and bool(np.array_equal(a.latency_ms, b.latency_ms)))
+
+
 def repair_hint(path: Path) -> str:
     """How to mend a broken baseline file: a stored one may be under git; a last-run record never is."""
     if LAST_RUNS in Path(path).parts:
@@ -441,8 +447,10 @@ class Store:
                         and old.schedule_fingerprint == baseline.schedule_fingerprint
                         and not differing_keys(old.machine, baseline.machine))
                 if same:
-                    runs = (old.runs + runs)[-MAX_RUNS:]
-                    what = f"updated ({len(runs)} runs)"
+                    # A run already stored (``gpuslo accept`` of a run --gpuslo-save kept) is not added twice.
+                    new_runs = [r for r in runs if not any(_same_run(r, o) for o in old.runs)]
+                    runs = (old.runs + new_runs)[-MAX_RUNS:]
+                    what = f"updated ({len(runs)} runs)" if new_runs else f"already stored ({len(runs)} runs)"
                 else:
                     what = "replaced (the spec, schedule or machine changed, so older runs no longer compare)"
             stored = Baseline(baseline.nodeid, baseline.spec, baseline.seed, baseline.schedule_fingerprint,

@@ -173,3 +173,17 @@ def test_a_broken_last_run_record_says_to_rerun_not_to_restore_it_with_git(tmp_p
     stored.write_text("{ truncated")
     with pytest.raises(BaselineFormatError, match="restore it with git"):
         bl.load(stored)
+
+
+def test_a_run_already_stored_is_not_added_again(tmp_path: Path) -> None:
+    """--gpuslo-save keeps a run and .last keeps the same run; gpuslo accept of it afterwards must
+    not store it twice (a user found the store holding one run two times)."""
+    store, last = bl.Store(tmp_path / "store"), bl.Store(tmp_path / "last")
+    store.save(make(seed=0))
+    path, _ = last.save(make(seed=0), replace=True, history=False)
+    _, what = store.save(bl.load(path))
+    store.save(make(seed=1))
+
+    loaded = store.get("t.py::test_a", MACHINE)
+    assert what == "already stored (1 runs)"
+    assert loaded is not None and len(loaded.runs) == 2
