@@ -303,8 +303,8 @@ def test_an_inconclusive_warning_is_a_pytest_warning() -> None:
 def test_prune_refuses_a_keep_count_below_one(tmp_path: Path) -> None:
     """Row G: --keep-runs 0 printed "3 -> 0 runs" and kept 3; -1 dropped one.  Both are usage errors."""
     store = bl.Store(tmp_path)
-    for _ in range(3):
-        store.save(bl.Baseline("t.py::test_a", {}, 1, "f", {"cpu": "x"}, [bl.Run(np.ones(5), bl.now_iso())]))
+    for i in range(3):  # three distinct runs (one run saved twice is stored once)
+        store.save(bl.Baseline("t.py::test_a", {}, 1, "f", {"cpu": "x"}, [bl.Run(np.ones(5) * (i + 1), bl.now_iso())]))
     results = [gpuslo("prune", "--dir", str(tmp_path), "--keep-runs", k, cwd=tmp_path) for k in ("0", "-1")]
 
     for r in results:
