@@ -24,10 +24,17 @@ Clock = Callable[[], int]
 #: The request whose body runs on this thread (set by the backends around each body), so helpers
 #: called inside a body (``slo_pinned``) know its lane without being handed the request.
 _running = threading.local()
+#: The same for a backend whose bodies all run on one launcher thread (CUDA): ``[request, that
+#: thread's ident]``.  Its hot path stores into the list (``INLINE[0] = req``, tens of ns), where
+#: a thread-local attribute costs 0.1-0.2 us a request (benchmarks/launch_overhead.py).
+INLINE: list[Any] = [None, None]
 
 
 def current_request() -> "Request | None":
     """The request whose body is running on this thread, or ``None`` outside a body."""
+    req = INLINE[0]
+    if req is not None and INLINE[1] == threading.get_ident():
+        return req  # type: ignore[no-any-return]
     return getattr(_running, "request", None)
 
 

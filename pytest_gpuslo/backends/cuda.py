@@ -33,7 +33,7 @@ import numpy as np
 
 from pytest_gpuslo.backends import BaseBackend, cpu, devices
 from pytest_gpuslo.errors import BackendUnavailable, WorkloadError
-from pytest_gpuslo.recorder import set_current
+from pytest_gpuslo.recorder import INLINE, set_current
 from pytest_gpuslo.timeline import Bracket, ClockMap, fifo_starts
 
 if TYPE_CHECKING:
@@ -134,6 +134,9 @@ class LaneStreams:
         self.ptrs = [int(s.ptr) for s in cupy_streams]
         self.torch_streams: list[Any] | None = None
         self._torch: Any = None
+        #: per lane, one call that makes its stream current everywhere (the launcher's hot path
+        #: calls ``users[lane]()``: no method lookup, no framework test per request).
+        self.users: list[Callable[[], Any]] = [s.use for s in cupy_streams]
         self.refresh(device_id)
 
     def refresh(self, device_id: int) -> None:
@@ -144,15 +147,24 @@ class LaneStreams:
         if torch is not None:
             self._torch = torch
             self.torch_streams = [torch_stream(torch, p, device_id) for p in self.ptrs]
+            self.users = [self._both(lane) for lane in range(len(self.cupy))]
+
+    def _both(self, lane: int) -> Callable[[], None]:
+        use, set_stream, ts = self.cupy[lane].use, self._torch.cuda.set_stream, self.torch_streams
+        assert ts is not None
+        stream = ts[lane]
+
+        def both() -> None:
+            use()
+            set_stream(stream)
+        return both
 
     @property
     def frameworks(self) -> list[str]:
         return ["cupy"] + (["torch"] if self.torch_streams is not None else [])
 
     def use(self, lane: int) -> None:
-        self.cupy[lane].use()
-        if self.torch_streams is not None:
-            self._torch.cuda.set_stream(self.torch_streams[lane])
+        self.users[lane]()
 
     @contextlib.contextmanager
     def entered(self, lane: int) -> Iterator[None]:
@@ -293,6 +305,8 @@ class Backend(BaseBackend):
         self.check_host_ns: dict[int, int] = {}
         recorder.is_complete = self._is_complete
         recorder.wait_complete = self._wait_complete
+        self._record = rt.eventRecord
+        self._stage_fn = self._stage
         self.describe()
         if self._telemetry_on:
             self._start_telemetry()
@@ -311,8 +325,10 @@ class Backend(BaseBackend):
         return made
 
     def thread_init(self) -> None:
-        """CuPy's current device is per thread: the dispatcher's thread uses ours."""
+        """CuPy's current device is per thread: the dispatcher's thread uses ours.  Bodies run on
+        this thread, so ``current_request()`` answers from ``INLINE`` here."""
         self.device.use()
+        INLINE[:] = [None, threading.get_ident()]
 
     def tick(self, until_ns: int) -> None:
         """Take a clock anchor in the dispatcher's slack (every ``anchor_every_ns`` at most).
@@ -433,26 +449,29 @@ class Backend(BaseBackend):
 
     # -- the hot path ----------------------------------------------------------------------
     def _submit(self, req: "Request") -> None:
+        # Every line here is paid per request (benchmarks/launch_overhead.py measures it):
+        # lookups are hoisted into open(), the current request is set without a call.
         i = req.index
         lane = i % self.lanes
-        self.lane_streams.use(lane)
+        self.lane_streams.users[lane]()
         sp = self.lane_streams.ptrs[lane]
         req.lane = lane
-        req._stage = self._stage
-        rt = self.rt
+        req._stage = self._stage_fn
+        record = self._record
         end = self.ev_end[i]
         try:
             # The start event fires when the stream reaches it: at once on an idle stream, at the
             # previous request's end on a busy one (no query needed to tell which).
-            rt.eventRecord(self.ev_start[i], sp)
-            set_current(req)
+            record(self.ev_start[i], sp)
+            INLINE[0] = req
             try:
                 self.body(req)
             finally:
-                set_current(None)
-                rt.eventRecord(end, sp)
-                check = self.check_events.get(i)
-                if check is not None:
+                INLINE[0] = None
+                record(end, sp)
+                if i in self.check_events:
+                    rt = self.rt
+                    check = self.check_events[i]
                     rt.eventRecord(check[0], rt.streamLegacy)
                     rt.eventRecord(check[1], rt.streamPerThread)
                     # After the records: a launcher preempted between them must not read as
@@ -619,6 +638,7 @@ class Backend(BaseBackend):
                              f"{where} that ended up to {max(gaps) / 1e3:.0f} us after the request's end")
 
     def close(self) -> None:
+        INLINE[:] = [None, None]
         if self._sampler is not None:
             self._telemetry = self._sampler.stop()
             self._sampler = None

@@ -70,3 +70,31 @@ def test_set_up_calls_get_buffers_of_their_own() -> None:
     x, y = pool.get((4,)), pool.get((4,))
 
     assert x is not y and pool.kept == [x, y]
+
+
+def test_current_request_from_the_launcher_slot_only_on_the_launcher_thread() -> None:
+    """The CUDA launcher marks its request in ``recorder.INLINE`` (a list store, cheaper than a
+    thread-local): that thread sees it, any other thread (a CPU lane) sees its own or None."""
+    import threading
+
+    from pytest_gpuslo.recorder import INLINE, Recorder, Request, current_request, set_current
+
+    req, other = Request(3, 1.0, None, Recorder(4)), Request(2, 1.0, None, Recorder(4))
+    seen: list[object] = []
+    try:
+        INLINE[:] = [req, threading.get_ident()]
+        assert current_request() is req
+
+        def elsewhere() -> None:
+            seen.append(current_request())
+            set_current(other)
+            seen.append(current_request())
+            set_current(None)
+        t = threading.Thread(target=elsewhere)
+        t.start()
+        t.join()
+        assert seen == [None, other]
+        INLINE[0] = None
+        assert current_request() is None
+    finally:
+        INLINE[:] = [None, None]

@@ -266,3 +266,43 @@ def test_warmup_is_scheduled_before_the_measured_window(kw: dict[str, Any], n_to
 
     assert (n_total, warm) == (sched.size, w)
     assert np.all(np.diff(sched) > 0)
+
+
+@pytest.mark.parametrize("prebuilt", [0, 7, 10_000])
+def test_requests_prebuilt_or_not_reach_the_body_alike(monkeypatch: pytest.MonkeyPatch, prebuilt: int) -> None:
+    """Requests are built before the clock up to PREBUILT_MAX, the rest in the loop: the body sees
+    the same index, scheduled time and payload either way, and a dispatched request's payload is
+    not kept alive by the dispatcher for the rest of the run."""
+    import gc
+    import weakref
+
+    from pytest_gpuslo import measurement
+
+    monkeypatch.setattr(measurement, "PREBUILT_MAX", prebuilt)
+
+    class Payload:
+        def __init__(self, i: int) -> None:
+            self.i = i
+
+    seen: list[tuple[int, float, int]] = []
+    alive_at_20: list[int] = []
+    refs: list[weakref.ref[Payload]] = []
+
+    def payloads(i: int) -> Payload:
+        p = Payload(i)
+        refs.append(weakref.ref(p))
+        return p
+
+    def body(r: Request) -> None:
+        seen.append((r.index, r.scheduled_ms, r.payload.i))
+        if r.index == 20:
+            gc.collect()
+            alive_at_20.append(sum(ref() is not None for ref in refs[:15]))
+
+    clock = VirtualClock()
+    sched = arrivals.Constant(1000).schedule(n=30)
+    run_open_loop(sched, SimulatedServer(clock, np.full(30, 5e5)), body, lanes=1, timeout_s=60,
+                  clock=clock, sleep=clock.sleep, payloads=payloads, prime=False)
+
+    assert seen == [(i, sched[i] / 1e6, i) for i in range(30)]
+    assert alive_at_20 == [0]
