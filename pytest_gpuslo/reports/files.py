@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_gpuslo.reports import Context
-from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, ordered
+from pytest_gpuslo.reports.view import (
+    change,
+    counts,
+    fmt_headroom,
+    fmt_ms,
+    latency,
+    ordered,
+    percentile_columns,
+)
 
 SCHEMA = 1
 
@@ -48,17 +56,17 @@ def md_cell(text: str) -> str:
 def markdown(summaries: Sequence[dict[str, Any]]) -> str:
     """A table for a PR comment or job summary: failures and regressions first."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
+    cols = percentile_columns(summaries)
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", f"{len(summaries)} SLO tests: {head}.", "",
-             "| verdict | test | budget | p95 ms | p99 ms | headroom | vs baseline [CI at 1-2α] |",
-             "|---|---|---|---|---|---|---|"]
+             "| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + " | headroom | vs baseline [CI at 1-2α] |",
+             "|---|---|---|" + "---|" * len(cols) + "---|---|"]
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
     for s in ordered(summaries):
         v = s.get("verdict") or {}
         budgets = " ".join(f"{k}≤{b:g}" for k, b in s["spec"]["budgets_ms"].items()) or "-"
-        lat = s["latency_ms"]
         outcome = str(v.get('outcome'))
-        cells = [icon.get(outcome, outcome), md_code(s["nodeid"]), budgets, fmt_ms(lat.get("p95")),
-                 fmt_ms(lat.get("p99")), fmt_headroom(s), change(s)]
+        cells = [icon.get(outcome, outcome), md_code(s["nodeid"]), budgets,
+                 *(fmt_ms(latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     notes = [(s["nodeid"], r) for s in ordered(summaries)
              for r in (s.get("verdict") or {}).get("reasons", [])]

@@ -26,7 +26,18 @@ from typing import Any
 
 from pytest_gpuslo.reports import Context
 from pytest_gpuslo.reports.terminal import admission_backlog, tail_stage
-from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
+from pytest_gpuslo.reports.view import (
+    change,
+    counts,
+    fmt_headroom,
+    fmt_ms,
+    fmt_rate,
+    label,
+    latency,
+    ordered,
+    outcome,
+    percentile_columns,
+)
 
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
 BURST_FACTOR = 2.0
@@ -295,6 +306,7 @@ def _tail(s: dict[str, Any]) -> str:
 
 
 def _overview(tests: Sequence[dict[str, Any]]) -> str:
+    cols = percentile_columns(tests)
     rows = []
     for i, s in enumerate(tests):
         claims = " ".join(f'<span class="claim {esc(c["outcome"])}">{esc(label(c["p"]))}≤{c["budget_ms"]:g} '
@@ -302,14 +314,14 @@ def _overview(tests: Sequence[dict[str, Any]]) -> str:
         for c in (s.get("verdict") or {}).get("checks", []):
             if c.get("p") is None:
                 claims += f' <span class="claim {esc(c["outcome"])}">{esc(c["name"])} {esc(c["outcome"])}</span>'
-        lat = s["latency_ms"]
+        values = "".join(f'<td class="num">{fmt_ms(latency(s, c))}</td>' for c in cols)
         rows.append(f'<tr><td>{_badge(outcome(s))}</td><td class="test"><a href="#t{i}">{_breakable(s["nodeid"])}</a></td>'
-                    f"<td>{claims or '-'}</td><td class=\"num\">{fmt_ms(lat.get('p95'))}</td>"
-                    f"<td class=\"num\">{fmt_ms(lat.get('p99'))}</td><td class=\"num\">{fmt_headroom(s)}</td>"
+                    f"<td>{claims or '-'}</td>{values}<td class=\"num\">{fmt_headroom(s)}</td>"
                     f"<td>{esc(change(s, named=True))}</td><td>{esc(_tail(s))}</td></tr>")
     ref = sorted({_reference_label(s) for s in tests}) or ["baseline"]
-    return ('<table class="overview"><tr><th>verdict</th><th>test</th><th>claims</th><th>p95 ms</th>'
-            f"<th>p99 ms</th><th>headroom</th><th>change against the {esc(' / '.join(ref))}</th>"
+    heads = "".join(f"<th>{c} ms</th>" for c in cols)
+    return (f'<table class="overview"><tr><th>verdict</th><th>test</th><th>claims</th>{heads}'
+            f"<th>headroom</th><th>change against the {esc(' / '.join(ref))}</th>"
             "<th>stage holding the tail (p95)</th></tr>"
             f"{''.join(rows)}</table>")
 

@@ -13,7 +13,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pytest_gpuslo.gate import cpu_contention
-from pytest_gpuslo.reports.view import budgets, change, fmt_ms, fmt_rate, label, ordered, outcome
+from pytest_gpuslo.reports.view import (
+    budgets,
+    change,
+    fmt_ms,
+    fmt_rate,
+    label,
+    latency,
+    ordered,
+    outcome,
+    percentile_columns,
+)
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool] | None = None) -> list[str]:
@@ -46,7 +56,7 @@ def short_id(nodeid: str, width: int = 64) -> str:
 def _bounded(summary: dict[str, Any], name: str) -> str:
     """``0.685 (<0.749)``: the measured percentile and, where it has a budget, its upper
     confidence bound (``(<?)``: too few requests above it to bound it)."""
-    value = summary["latency_ms"].get(name)
+    value = latency(summary, name)
     verdict = summary.get("verdict") or {}
     for check in verdict.get("checks", []):
         if check.get("p") is not None and label(check["p"]) == name:
@@ -141,7 +151,7 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
         "  batches) against the stored runs' mean level (or the A/B base's): not the raw p95 against the",
         "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test: it needs the",
-        "  interval's lower end above the noise floor (+2% for p95, +3% from p99), OK its upper end under",
+        "  interval's lower end above the noise floor (+2% below p99, +3% from p99), OK its upper end under",
         "  +5% (+10%).",
     ]
     if verbose > 0:
@@ -157,16 +167,15 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     """The terminal summary: one row per SLO test, failures first, each with its reason in words;
     ``verbose`` adds the claims' evidence and the stages."""
     ordered_ = ordered(summaries)
-    header = ["test", "n", "p50 ms", "p95 ms", "p99 ms", "budget ms", "lag p99 ms", "vs baseline",
-              "verdict"]
+    cols = percentile_columns(ordered_, ('p50', 'p95', 'p99'))
+    header = ["test", "n", *(f"{c} ms" for c in cols), "budget ms", "lag p99 ms", "vs baseline", "verdict"]
     rows = []
     for s in ordered_:
         rows.append([
-            short_id(s["nodeid"]), _count(int(s["n"])), _bounded(s, "p50"), _bounded(s, "p95"),
-            _bounded(s, "p99"), budgets(s), fmt_ms((s.get("lag_ms") or {}).get("p99")),
-            change(s, band=verbose > 0), why(s),
+            short_id(s["nodeid"]), _count(int(s["n"])), *(_bounded(s, c) for c in cols), budgets(s),
+            fmt_ms((s.get("lag_ms") or {}).get("p99")), change(s, band=verbose > 0), why(s),
         ])
-    lines = table(header, rows, [False, True, True, True, True, False, True, False, False])
+    lines = table(header, rows, [False, True, *([True] * len(cols)), False, True, False, False])
     lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction)
     for s in ordered_:
         v = s.get("verdict") or {}

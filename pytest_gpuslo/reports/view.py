@@ -41,6 +41,24 @@ def counts(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted(out.items(), key=lambda kv: ORDER.get(kv[0], 3))
 
 
+def percentile_columns(summaries: Sequence[dict[str, Any]], shown: Sequence[str] = ("p95", "p99")) -> list[str]:
+    """The latency columns of a summary table: ``shown`` and every other budgeted percentile of
+    these tests (a p90 budget's own value was in no table), in order."""
+    budgeted = {k for s in summaries for k in s["spec"]["budgets_ms"] if k.startswith("p")}
+    return sorted({*shown, *budgeted}, key=lambda k: float(k[1:]))
+
+
+def latency(summary: dict[str, Any], name: str) -> float | None:
+    """The run's percentile ``name`` (``p90``), or its budget check's estimate where the summary's
+    fixed set of percentiles lacks it (``p97``)."""
+    value = summary["latency_ms"].get(name)
+    if value is None:
+        for check in (summary.get("verdict") or {}).get("checks", []):
+            if check.get("p") is not None and label(check["p"]) == name:
+                return check.get("estimate_ms")  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return]
+
+
 def fmt_ms(x: float | None) -> str:
     """Milliseconds with 3 significant digits; '-' when missing."""
     if x is None or (isinstance(x, float) and math.isnan(x)):

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from pytest_gpuslo.reports import files, terminal
+from pytest_gpuslo.reports import files, html, terminal
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -186,7 +186,10 @@ def test_the_legend_states_the_gate_s_own_noise_floors() -> None:
     text = " ".join(terminal.legend(max_lag_fraction=0.05))
     (d95, big95), (d99, big99) = Policy().noise_floor(0.95), Policy().noise_floor(0.99)
 
-    assert f"+{d95:.0%} for p95, +{d99:.0%} from p99" in text and f"+{big95:.0%} (+{big99:.0%})" in text
+    (d90, big90) = Policy().noise_floor(0.90)
+
+    assert (d90, big90) == (d95, big95)  # "below p99" is true of a p90 budget too
+    assert f"+{d95:.0%} below p99, +{d99:.0%} from p99" in text and f"+{big95:.0%} (+{big99:.0%})" in text
 
 
 def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() -> None:
@@ -200,3 +203,22 @@ def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() 
 
     assert "otherwise quiet" in late(0.0) and "0.0 of 2" not in late(0.0)
     assert "other processes kept 1.6 of 2 CPUs busy" in late(1.6)
+
+
+def test_a_budgeted_percentile_besides_p50_p95_p99_gets_its_own_column() -> None:
+    """A p90 budget was judged but its measured p90 was nowhere in the table: the table now has a
+    p90 column with the value and its bound, and the rows keep their columns aligned."""
+    p90 = _row("t.py::test_p90", "PASS", [_claim(0.90, 5, "PASS", est=2.5, upper=2.7)])
+    p90["spec"]["budgets_ms"] = {"p90": 5}
+    p90["latency_ms"]["p90"] = 2.5
+    lines = terminal.summary_lines([p90, SUITE[0]])
+    header = lines[0].split()
+
+    assert header[2:6] == ["p50", "ms", "p90", "ms"] and "p95" in header
+    end = lines[0].index("p90 ms") + len("p90 ms")  # numbers are right-aligned under their header
+    (row,) = [line for line in lines if line.startswith("t.py::test_p90")]
+    (other,) = [line for line in lines if line.startswith("tests/test_svc.py::test_tokenize")]
+    assert row[:end].endswith(" 2.5 (<2.7)") and other[:end].endswith(" -")
+    md = files.markdown([p90, SUITE[0]])
+    assert "| budget | p90 ms | p95 ms | p99 ms | headroom |" in md and "| p90≤5 | 2.5 |" in md
+    assert "<th>p90 ms</th><th>p95 ms</th>" in html._overview([p90, SUITE[0]])
