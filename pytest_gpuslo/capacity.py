@@ -130,11 +130,34 @@ def workloads(backend_name: str, lanes: int) -> Iterator[Workload]:
         yield from provide(lanes)
 
 
+def _ratio(value: float, harness_at_top: bool, paced_at_top: bool) -> str:
+    """A ratio of rates, ``>=`` where the harness held the ladder's top rung (it could do more),
+    ``<=`` where only the bare loop did; ``-`` where there is nothing to divide by."""
+    if not np.isfinite(value):
+        return "-"
+    if harness_at_top and paced_at_top:
+        return "both top"
+    return (">=" if harness_at_top else "<=" if paced_at_top else "") + f"{value:.2f}"
+
+
 def table(rows: Sequence[Row], lag_us: float) -> list[str]:
+    """The markdown table ``gpuslo capacity`` prints, with a note for each ratio that is only a bound."""
     out = [f"highest constant rate with schedule lag p99 < {lag_us:g} us (median of alternating runs)",
            "| backend | body | bare closed loop | bare loop paced | harness | harness / closed | harness / paced |",
            "|---|---|---|---|---|---|---|"]
+    notes: set[str] = set()
     for r in rows:
+        top = max((rate for rate, _, _ in r.sweep), default=0.0)
+        h_top, b_top = r.harness_hz >= top > 0, r.bare_paced_hz >= top > 0
+        if r.closed_hz > MAX_REFERENCE_HZ:
+            vs_closed = "-"
+            notes.add(f"-: the bare closed loop runs faster than the ladder goes ({MAX_REFERENCE_HZ:,.0f}/s x "
+                      f"1.2 at most): no ratio to it.")
+        else:
+            vs_closed = _ratio(r.vs_closed, h_top, False)
+        if h_top or b_top:
+            notes.add(">= / <= / both top: the harness, the bare loop or both held the ladder's top rung "
+                      "(1.2x the reference rate), so it could do more: the ratio is a bound.")
         out.append(f"| {r.backend} | {r.workload} | {r.closed_hz:,.0f}/s | {r.bare_paced_hz:,.0f}/s | "
-                   f"{r.harness_hz:,.0f}/s | {r.vs_closed:.2f} | {r.vs_paced:.2f} |")
-    return out
+                   f"{r.harness_hz:,.0f}/s | {vs_closed} | {_ratio(r.vs_paced, h_top, b_top)} |")
+    return out + sorted(notes)

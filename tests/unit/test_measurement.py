@@ -306,3 +306,26 @@ def test_requests_prebuilt_or_not_reach_the_body_alike(monkeypatch: pytest.Monke
 
     assert seen == [(i, sched[i] / 1e6, i) for i in range(30)]
     assert alive_at_20 == [0]
+
+
+def test_capacity_table_marks_ratios_that_are_only_bounds() -> None:
+    """The H200 table read "harness / closed 0.00" for an empty body whose bare loop ran 24 million
+    a second (the ladder stops at 200,000/s) and "1.20" where the harness held the top rung: such
+    cells say "-" and ">=" with a note, and a ratio inside the ladder prints plainly."""
+    from pytest_gpuslo.capacity import MAX_REFERENCE_HZ, Row, table
+
+    ladder = (0.2, 0.4, 0.6, 0.8, 1.0, 1.2)
+    empty = Row("cuda", "empty", 24e6, 1.2 * MAX_REFERENCE_HZ, 0.6 * MAX_REFERENCE_HZ,
+                tuple((f * MAX_REFERENCE_HZ, 1.0, 1.0) for f in ladder))
+    cpu = Row("cpu", "sleep", 20_000, 24_000, 24_000, tuple((f * 20_000, 1.0, 1.0) for f in ladder))
+    top_harness = Row("cpu", "empty", 80_000, 64_000, 96_000, tuple((f * 80_000, 1.0, 1.0) for f in ladder))
+    copy = Row("cuda", "copy", 40_000, 32_000, 24_000, tuple((f * 40_000, 1.0, 1.0) for f in ladder[:5]))
+
+    lines = table([empty, cpu, top_harness, copy], 50.0)
+
+    assert "| cuda | empty | 24,000,000/s | 240,000/s | 120,000/s | - | <=0.50 |" in lines
+    assert "| cpu | sleep | 20,000/s | 24,000/s | 24,000/s | >=1.20 | both top |" in lines
+    assert "| cpu | empty | 80,000/s | 64,000/s | 96,000/s | >=1.20 | >=1.50 |" in lines
+    assert "| cuda | copy | 40,000/s | 32,000/s | 24,000/s | 0.60 | 0.75 |" in lines
+    assert any(line.startswith("-: the bare closed loop runs faster") for line in lines)
+    assert any(line.startswith(">= / <= / both top") for line in lines)
