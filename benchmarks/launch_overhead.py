@@ -147,13 +147,13 @@ def main() -> None:
     cp = sys.modules["cupy"]
     b = [bare(a.requests, a.lanes, cp) for _ in range(a.repeats)]
     h = [harness(a.requests, a.lanes) for _ in range(a.repeats)]
-    mb, mh = min(b), min(h)
-    print(f"| loop | ns per request (least of {a.repeats}; all) |\n|---|---|")
-    print(f"| bare (stream current, body, end record) | {mb:.0f} ({', '.join(f'{x:.0f}' for x in b)}) |")
-    print(f"| harness (run_open_loop, cuda.Backend) | {mh:.0f} ({', '.join(f'{x:.0f}' for x in h)}) |")
-    print(f"| harness's own Python | {mh - mb:.0f} |")
-    print(f"\nPython {sys.version.split()[0]}; runtime calls are C builtins here (about 1.7 us each on "
-          f"an H200 host: add one more record, the start event, for the harness).")
+    mb, mh = statistics.median(b), statistics.median(h)
+    print(f"| loop | ns per request: median (least) of {a.repeats} | all |\n|---|---|---|")
+    print(f"| bare (stream current, body, end record) | {mb:.0f} ({min(b):.0f}) | {', '.join(f'{x:.0f}' for x in b)} |")
+    print(f"| harness (run_open_loop, cuda.Backend) | {mh:.0f} ({min(h):.0f}) | {', '.join(f'{x:.0f}' for x in h)} |")
+    print(f"| harness's own Python | {mh - mb:.0f} ({min(h) - min(b):.0f}) | |")
+    print(f"\nPython {sys.version.split()[0]}; runtime calls are C builtins here (on an H200 host the two timed "
+          f"event records add 1.3-2.5 us a request: docs/validation.md, session 8).")
 
 
 def gpu(a: argparse.Namespace) -> None:

@@ -45,7 +45,8 @@ def slo_request(request: pytest.FixtureRequest) -> "Request":
 def slo_payloads() -> Any:
     """Payloads handed to requests as ``req.payload``: override in a conftest.
 
-    Return a sequence (cycled in order), a callable ``index -> payload``, or ``None``.
+    Return a sequence (cycled in order), a callable ``index -> payload`` (called once per request
+    in order, and once with 0 for the untimed priming call), or ``None``.
     """
     return None
 

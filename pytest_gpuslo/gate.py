@@ -249,9 +249,11 @@ def interval_scale(scales: Sequence[Mapping[str, float] | None], p: float) -> tu
     key = percentile_label(p)
     found = [float(x[key]) for x in scales if x and isinstance(x.get(key), (int, float)) and math.isfinite(x[key])]
     if not found:
-        # no run saved with one, or no replay of its lanes gave the run back (a batcher)
-        return stats.DEFAULT_SCALE, "on 1/q (no stored replay scale)"
-    lam = float(np.median(found[-SCALE_RUNS:]))
+        # saved without one, a queue whose latency moved less than its service (replay.MIN_ELASTICITY),
+        # or lanes a replay could not give back (a batcher)
+        return stats.DEFAULT_SCALE, "on 1/q (the stored runs' replay gave no scale: a light queue, or lanes it cannot replay)"
+    # To the two decimals it is printed with: q^-1.004 is 1/q, not "bends more than 1/q".
+    lam = round(float(np.median(found[-SCALE_RUNS:])), 2)
     if lam >= stats.DEFAULT_SCALE:
         return stats.DEFAULT_SCALE, f"on 1/q (the stored runs' replay, q^{lam:.2f}, is no steeper)"
     return lam, f"on q^{lam:.2f} (the stored runs' replay: their queue bends more than 1/q)"

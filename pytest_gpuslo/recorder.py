@@ -48,7 +48,9 @@ class Request:
     __slots__ = ("index", "scheduled_ms", "lane", "payload", "_recorder", "_stage")
 
     def __init__(self, index: int, scheduled_ms: float, payload: Any, recorder: "Recorder") -> None:
-        #: position in the schedule (warm-up requests included), 0-based.
+        #: position in the schedule (warm-up requests included), 0-based.  A test run in several
+        #: looks (``max_duration_s``) starts each look's requests at 0 again (with
+        #: ``scheduled_ms``); a payload callable is given the position in the whole schedule.
         self.index = index
         #: offset of the scheduled arrival from the run's start, in milliseconds.
         self.scheduled_ms = scheduled_ms

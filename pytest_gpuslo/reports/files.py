@@ -16,6 +16,7 @@ from typing import Any
 
 from pytest_gpuslo.reports import Context
 from pytest_gpuslo.reports.view import (
+    budgets,
     change,
     counts,
     fmt_headroom,
@@ -63,9 +64,8 @@ def markdown(summaries: Sequence[dict[str, Any]]) -> str:
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
     for s in ordered(summaries):
         v = s.get("verdict") or {}
-        budgets = " ".join(f"{k}≤{b:g}" for k, b in s["spec"]["budgets_ms"].items()) or "-"
         outcome = str(v.get('outcome'))
-        cells = [icon.get(outcome, outcome), md_code(s["nodeid"]), budgets,
+        cells = [icon.get(outcome, outcome), md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(fmt_ms(latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     notes = [(s["nodeid"], r) for s in ordered(summaries)

@@ -70,7 +70,10 @@ def test_no_scale_when_the_replay_does_not_fit_the_run() -> None:
 
 def test_the_gate_takes_1_over_q_or_a_steeper_scale_never_a_flatter_one() -> None:
     lam, words = gate.interval_scale([], 0.95)
-    assert lam == stats.DEFAULT_SCALE and words == "on 1/q (no stored replay scale)"
+    assert lam == stats.DEFAULT_SCALE and words.startswith("on 1/q (the stored runs' replay gave no scale")
+    for near in (-0.996, -1.004):  # printed as -1.00 either way: 1/q, said so
+        assert gate.interval_scale([{"p95": near}], 0.95) == (
+            stats.DEFAULT_SCALE, "on 1/q (the stored runs' replay, q^-1.00, is no steeper)")
     lam, words = gate.interval_scale([None, {"p95": 0.4}, {"p95": 0.5}, {"p95": -0.2}], 0.95)
     assert lam == stats.DEFAULT_SCALE and "q^0.40, is no steeper" in words  # the median, said
     lam, words = gate.interval_scale([{"p95": 0.9}, {"p95": -2.5}, {"p95": -2.0}, {"p95": -2.9}], 0.95)

@@ -222,3 +222,13 @@ def test_a_budgeted_percentile_besides_p50_p95_p99_gets_its_own_column() -> None
     md = files.markdown([p90, SUITE[0]])
     assert "| budget | p90 ms | p95 ms | p99 ms | headroom |" in md and "| p90≤5 | 2.5 |" in md
     assert "<th>p90 ms</th><th>p95 ms</th>" in html._overview([p90, SUITE[0]])
+
+
+def test_markdown_names_a_throughput_promise_in_the_budget_cell() -> None:
+    """A test with only ``throughput_hz`` showed "-" as its budget in markdown (the terminal said
+    ">=400/s"): both now say the same."""
+    row = _row("t.py::test_rate", "PASS", [_claim(0.95, 5, "PASS", est=1.0, upper=1.1)])
+    row["spec"] = {"budgets_ms": {}, "throughput_hz": 400}
+    (line,) = [x for x in files.markdown([row]).splitlines() if "test_rate" in x]
+
+    assert "| >=400/s |" in line
