@@ -14,17 +14,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_gpuslo.reports import Context
-from pytest_gpuslo.reports.view import (
-    budgets,
-    change,
-    counts,
-    fmt_headroom,
-    fmt_ms,
-    latency,
-    ordered,
-    percentile_columns,
-)
+from pytest_gpuslo.reports import Context, view
+from pytest_gpuslo.reports.view import budgets, change, counts, fmt_headroom, fmt_ms, ordered
 
 SCHEMA = 1
 
@@ -57,7 +48,7 @@ def md_cell(text: str) -> str:
 def markdown(summaries: Sequence[dict[str, Any]]) -> str:
     """A table for a PR comment or job summary: failures and regressions first."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
-    cols = percentile_columns(summaries)
+    cols = view.percentile_columns(summaries)
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", f"{len(summaries)} SLO tests: {head}.", "",
              "| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + " | headroom | vs baseline [CI at 1-2α] |",
              "|---|---|---|" + "---|" * len(cols) + "---|---|"]
@@ -66,7 +57,7 @@ def markdown(summaries: Sequence[dict[str, Any]]) -> str:
         v = s.get("verdict") or {}
         outcome = str(v.get('outcome'))
         cells = [icon.get(outcome, outcome), md_code(s["nodeid"]), budgets(s, le="≤"),
-                 *(fmt_ms(latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
+                 *(fmt_ms(view.latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     notes = [(s["nodeid"], r) for s in ordered(summaries)
              for r in (s.get("verdict") or {}).get("reasons", [])]

@@ -24,20 +24,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pytest_gpuslo.reports import Context
+from pytest_gpuslo.reports import Context, view
 from pytest_gpuslo.reports.terminal import admission_backlog, tail_stage
-from pytest_gpuslo.reports.view import (
-    change,
-    counts,
-    fmt_headroom,
-    fmt_ms,
-    fmt_rate,
-    label,
-    latency,
-    ordered,
-    outcome,
-    percentile_columns,
-)
+from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
 
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
 BURST_FACTOR = 2.0
@@ -306,7 +295,7 @@ def _tail(s: dict[str, Any]) -> str:
 
 
 def _overview(tests: Sequence[dict[str, Any]]) -> str:
-    cols = percentile_columns(tests)
+    cols = view.percentile_columns(tests)
     rows = []
     for i, s in enumerate(tests):
         claims = " ".join(f'<span class="claim {esc(c["outcome"])}">{esc(label(c["p"]))}≤{c["budget_ms"]:g} '
@@ -314,7 +303,7 @@ def _overview(tests: Sequence[dict[str, Any]]) -> str:
         for c in (s.get("verdict") or {}).get("checks", []):
             if c.get("p") is None:
                 claims += f' <span class="claim {esc(c["outcome"])}">{esc(c["name"])} {esc(c["outcome"])}</span>'
-        values = "".join(f'<td class="num">{fmt_ms(latency(s, c))}</td>' for c in cols)
+        values = "".join(f'<td class="num">{fmt_ms(view.latency(s, c))}</td>' for c in cols)
         rows.append(f'<tr><td>{_badge(outcome(s))}</td><td class="test"><a href="#t{i}">{_breakable(s["nodeid"])}</a></td>'
                     f"<td>{claims or '-'}</td>{values}<td class=\"num\">{fmt_headroom(s)}</td>"
                     f"<td>{esc(change(s, named=True))}</td><td>{esc(_tail(s))}</td></tr>")

@@ -13,17 +13,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pytest_gpuslo.gate import cpu_contention
-from pytest_gpuslo.reports.view import (
-    budgets,
-    change,
-    fmt_ms,
-    fmt_rate,
-    label,
-    latency,
-    ordered,
-    outcome,
-    percentile_columns,
-)
+from pytest_gpuslo.reports import view
+from pytest_gpuslo.reports.view import budgets, change, fmt_ms, fmt_rate, label, ordered, outcome
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool] | None = None) -> list[str]:
@@ -56,7 +47,7 @@ def short_id(nodeid: str, width: int = 64) -> str:
 def _bounded(summary: dict[str, Any], name: str) -> str:
     """``0.685 (<0.749)``: the measured percentile and, where it has a budget, its upper
     confidence bound (``(<?)``: too few requests above it to bound it)."""
-    value = latency(summary, name)
+    value = view.latency(summary, name)
     verdict = summary.get("verdict") or {}
     for check in verdict.get("checks", []):
         if check.get("p") is not None and label(check["p"]) == name:
@@ -167,7 +158,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     """The terminal summary: one row per SLO test, failures first, each with its reason in words;
     ``verbose`` adds the claims' evidence and the stages."""
     ordered_ = ordered(summaries)
-    cols = percentile_columns(ordered_, ('p50', 'p95', 'p99'))
+    cols = view.percentile_columns(ordered_, ('p50', 'p95', 'p99'))
     header = ["test", "n", *(f"{c} ms" for c in cols), "budget ms", "lag p99 ms", "vs baseline", "verdict"]
     rows = []
     for s in ordered_:
