@@ -3,11 +3,16 @@ same run statistics as ``replay_scale``; not the plugin's path).
 
     nice python -m benchmarks.validity.replay_variants rules [--reps 200]
     nice python -m benchmarks.validity.replay_variants clip [--reps 400]
+    nice python -m benchmarks.validity.replay_variants shared [--reps 20]
 
 ``rules``: which stored runs' lambda and how it is used: the median of the latest 3 or of all 8,
 capped at 1/q (shipped: latest 3) or used only when steeper than -1.5 (else 1/q), beside 1/q
 alone, on bursty and near-saturation cells.  ``clip``: how steep the scale may go (-3 shipped,
 -4.5, -6, -10) on the many-server cells near saturation.  Prints A/A false REGRESSED / +10% caught.
+``shared``: the CPU backend's lanes are one queue (the first free lane takes the oldest request),
+which the plugin replays lane by lane as recorded; beside it, the same run's statistic recomputed
+as a shared c-server queue at each machine factor (what the run would really do): how much steeper
+is the shipped lambda?  (Every grid cell above already measures the shipped, per-lane one.)
 """
 
 from __future__ import annotations
@@ -58,10 +63,43 @@ def cell(args: tuple[str, str, str, int, int]) -> tuple[str, str, dict[tuple[str
     return name, noise, out, float(np.median(seen))
 
 
+def shared(reps: int, seed: int) -> None:
+    """Per-lane replay lambda against the shared queue's own response, M/M/c, n = 10,000."""
+    import math
+
+    rng = np.random.default_rng(seed)
+    n, warm = 10_000, 500
+    xs = np.array(replay.STEPS, dtype=np.float64) * replay.H
+    print(f"# Per-lane replay of a shared queue ({reps} runs a cell, M/M/c, n = {n:,}, seed {seed})\n")
+    print("| lanes | utilisation | lambda, per-lane replay (shipped) | lambda, shared-queue response | per-lane "
+          "steeper by |\n|---|---|---|---|---|")
+    for c in (2, 4, 8, 16):
+        for rho in (0.8, 0.9, 0.93):
+            lane_l: list[float] = []
+            shared_l: list[float] = []
+            for _ in range(reps):
+                t = np.cumsum(rng.exponential(1 / (c * rho), n))
+                s = rng.exponential(1.0, n)
+                soj, lane = sim.fifo_lanes(t, s, c)
+                end = t + soj
+                x = replay.scale(t, t, end - s, end, lane, 0.95, warmup=warm)
+                ts = [stats.run_statistic(sim.fifo(t, s * math.exp(v), c)[warm:], 0.95) for v in xs]
+                c2, slope, _ = np.polyfit(xs, ts, 2)
+                if x is not None:
+                    lane_l.append(x)
+                if slope >= replay.MIN_ELASTICITY:
+                    shared_l.append(float(np.clip(-2 * c2 / slope ** 2, *replay.LAMBDA_RANGE)))
+            print(f"| {c} | {rho} | {np.median(lane_l):+.2f} | {np.median(shared_l):+.2f} | "
+                  f"{np.median(shared_l) - np.median(lane_l):+.2f} |", flush=True)
+
+
 def main() -> int:
     ap = _cli.parser(__doc__, reps=200, seed=77)
-    ap.add_argument("mode", choices=("rules", "clip"))
+    ap.add_argument("mode", choices=("rules", "clip", "shared"))
     a = ap.parse_args()
+    if a.mode == "shared":
+        shared(a.reps, a.seed)
+        return 0
     cells, noises = (RULE_CELLS, ("none", "gauss")) if a.mode == "rules" else (CLIP_CELLS, ("gauss", "t3"))
     keys = [str(c) for c in CLIPS] if a.mode == "clip" else list(RULES)
     jobs = [(a.mode, c, nz, a.reps, a.seed + 100 * i + j) for i, c in enumerate(cells) for j, nz in enumerate(noises)]
