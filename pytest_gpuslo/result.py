@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pytest_gpuslo.gate import Measurements, Verdict, cpu_contention
+from pytest_gpuslo.gate import Measurements, Verdict, contention_slowdown, cpu_contention
 from pytest_gpuslo.recorder import RunData
 from pytest_gpuslo.spec import SloSpec, percentile_label
 
@@ -101,6 +101,16 @@ class SloResult:
         return (d.dispatch_ns[self._sl] - d.scheduled_ns[self._sl]).astype(np.float64) / 1e6
 
     @property
+    def start_delay_ms(self) -> F64:
+        """The part of each request's lag that delayed its start (``timeline.start_delay``): lag
+        while its lane was still busy changed nothing."""
+        from pytest_gpuslo.timeline import start_delay
+
+        d = self.data
+        out = start_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
+        return out[self._sl].astype(np.float64) / 1e6
+
+    @property
     def queue_ms(self) -> F64:
         """Start on a lane minus scheduled arrival (lag plus waiting for a free lane)."""
         d = self.data
@@ -185,6 +195,7 @@ class SloResult:
         return Measurements(
             latency_ms=self.latency_ms,
             lag_ms=self.lag_ms,
+            start_delay_ms=self.start_delay_ms,
             failed=int(self.failed.sum()),
             timed_out=int((self.timed_out & ~self.failed).sum()),
             achieved_hz=self.throughput_hz,
@@ -196,6 +207,9 @@ class SloResult:
             scheduled_ms=self.scheduled_ms,
             load_dependent=self.load_dependent,
             contention=cpu_contention(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus")),
+            contention_slowdown=contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus")),
+            service_ms=self.service_ms,
+            hung=sum(1 for index, _, _ in self.data.stuck if index >= self.warmup),
             control=self.telemetry.get("control") or None,
         )
 

@@ -210,3 +210,28 @@ def fifo_starts(start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
             out[i] = prev
         last[lane] = end_ns[i]
     return out
+
+
+def start_delay(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64],
+                start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
+                lane: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
+    """How much of each request's schedule lag delayed its start: the part of it during which the
+    lane it ran on was already free, max(0, dispatch - max(scheduled, that lane's previous end)).
+
+    A request dispatched late onto a lane that was still busy would have waited for it anyway:
+    its latency, charged from the schedule, is what a punctual generator would have produced, and
+    it entered service no later, so the lateness can neither inflate nor flatter it.  A request
+    that never started (or whose lane is unknown) keeps its whole lag.
+    """
+    lag = np.maximum(np.asarray(dispatch_ns, np.int64) - np.asarray(scheduled_ns, np.int64), 0)
+    out = lag.copy()
+    s, e, ln = np.asarray(start_ns), np.asarray(end_ns), np.asarray(lane)
+    ran = (s >= 0) & (ln >= 0)
+    for k in np.unique(ln[ran]):
+        idx = np.flatnonzero(ran & (ln == k))
+        idx = idx[np.argsort(s[idx], kind="stable")]
+        prev_end = np.concatenate(([np.iinfo(np.int64).min], e[idx][:-1]))
+        prev_end = np.where(prev_end < 0, np.iinfo(np.int64).min, prev_end)  # an unfinished one: unknown
+        free = np.maximum(np.asarray(scheduled_ns)[idx], prev_end)
+        out[idx] = np.clip(np.asarray(dispatch_ns)[idx] - free, 0, None)
+    return out

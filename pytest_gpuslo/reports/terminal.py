@@ -137,8 +137,9 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "  percentiles; (<?): too few requests above it to bound it. verdict: the gate's decision and its",
         "  main reason; every reason is listed under the table.",
         "lag p99 ms: how late the load generator sent its requests (a busy machine, or a body holding the",
-        f"  GIL); {lag_rule} a FAIL must hold from the dispatch too, and a PASS stands only",
-        "  where service time did not grow with the requests in flight.",
+        f"  GIL). Where the lag that found a request's lane free is {lag_rule}, a FAIL must",
+        "  hold from the dispatch too, and a PASS stands only where service time did not grow with the",
+        "  requests in flight.",
         "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
         "  batches) against the stored runs' mean level (or the A/B base's): not the raw p95 against the",
         "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test: it needs the",
@@ -224,7 +225,8 @@ def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | No
         return head + ("the runs alternate base and candidate, so that load fell on both sides alike and the "
                        "A/B verdicts stand (a budget FAIL measured then is INCONCLUSIVE); a quiet machine gives "
                        "sharper ones")
-    return head + "CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE"
+    return head + ("CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE unless they "
+                   "cannot explain it (a hang, or a service over budget on its own)")
 
 
 def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alpha: float) -> list[str]:

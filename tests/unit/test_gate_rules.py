@@ -176,6 +176,32 @@ def test_a_fail_on_a_busy_cpu_is_inconclusive_and_a_pass_stands() -> None:
     assert verdict(lat, busy).outcome == "PASS"
 
 
+def test_a_fail_beside_busy_neighbours_stands_when_they_cannot_explain_it() -> None:
+    """A user's hung body (37 of 40 requests timed out) and a 20 ms body under a 5 ms budget were
+    held back as INCONCLUSIVE beside one busy neighbour, and the tests passed.  A hang, or a
+    service that fails the budget on its own even ``contention_slowdown`` times faster, stands;
+    a FAIL made of queueing (the service itself well under budget) is still held back."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 1)
+    busy, k = gate.cpu_contention(1.5, 2), gate.contention_slowdown(1.5, 2)
+
+    def verdict(x: np.ndarray, service: np.ndarray | None, hung: int = 0) -> gate.Verdict:
+        m = gate.Measurements(x, np.zeros(x.size), scheduled_ms=t, load_dependent=False, contention=busy,
+                              contention_slowdown=k, service_ms=service, hung=hung)
+        return gate.decide(spec, m)
+
+    assert k == 4.0 and gate.contention_slowdown(4.0, 16) == 2.0 and gate.contention_slowdown(None, None) == 2.0
+    budget = spec.budgets_ms[0.95]
+    queued = lat * 20  # the latency blows the budget, the service does not: may be the neighbours'
+    assert verdict(queued, np.full(t.size, budget / 10)).outcome == "INCONCLUSIVE"
+    assert verdict(queued, None).outcome == "INCONCLUSIVE"
+    own = verdict(queued, np.full(t.size, budget * 1.5 * k))  # the body alone, even k x faster
+    assert own.outcome == "FAIL" and "1.5 of 2 CPUs" in own.reasons[0] and "4x faster" in own.reasons[0]
+    assert verdict(queued, np.full(t.size, budget * 0.9 * k)).outcome == "INCONCLUSIVE"  # k x faster: under
+    hang = verdict(queued, np.full(t.size, budget / 10), hung=1)
+    assert hang.outcome == "FAIL" and "a hang" in hang.reasons[0]
+
+
 def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> None:
     schedule = np.arange(1000, dtype=np.int64) * 1_000_000
     policy = gate.Policy(alpha=0.03)

@@ -114,3 +114,41 @@ def test_fifo_starts_charge_a_queued_request_from_the_previous_end_on_its_lane()
     dispatch = np.array([90, 105, 200, 850, 960], dtype=np.int64)
 
     assert fifo_starts(start, end, dispatch, lanes=2).tolist() == [100, 110, 500, 900, -1]
+
+
+def test_start_delay_counts_only_lag_while_the_request_s_lane_was_free() -> None:
+    """Request 1 is sent 4 late while its lane is busy until 10: it would have waited anyway (0).
+    Request 2 is sent 3 late onto a lane free since 10: all 3 count.  Request 3 never ran: its
+    whole lag (5) counts.  On the second lane request 4 is sent 2 late onto an idle lane: 2."""
+    from pytest_gpuslo.timeline import start_delay
+
+    scheduled = np.array([0, 2, 20, 30, 40])
+    dispatch = np.array([0, 6, 23, 35, 42])
+    start = np.array([0, 10, 23, -1, 42])
+    end = np.array([10, 15, 30, -1, 50])
+    lane = np.array([0, 0, 0, -1, 1])
+
+    assert start_delay(scheduled, dispatch, start, end, lane).tolist() == [0, 0, 3, 5, 2]
+
+
+def test_only_lag_that_delayed_a_start_holds_a_verdict_back() -> None:
+    """A 4 ms Python body on one lane held the dispatcher (the GIL) past a 5%-of-budget lag limit
+    while its lane was busy anyway: that lag moved no latency, so it neither makes the verdict
+    INCONCLUSIVE nor keeps the run out of the baseline store; without the split it still does."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.spec import resolve, validate_marker
+
+    spec = resolve(validate_marker((), {"rate_hz": 40, "p95_ms": 25, "requests": 4000}, "t"), nodeid="t")
+    rng = np.random.default_rng(3)
+    lat = rng.gamma(4.0, 1.2, 4000)  # ~5 ms, far under 25 ms
+    lag = np.where(rng.random(4000) < 0.05, 2.0, 0.1)  # p99 2 ms > 1.25 ms
+    t = np.arange(4000) * 25.0
+
+    def verdict(delay: np.ndarray | None) -> gate.Verdict:
+        return gate.decide(spec, gate.Measurements(lat + lag, lag, start_delay_ms=delay, scheduled_ms=t,
+                                                   load_dependent=None))
+
+    assert "generator_late" in verdict(None).conditions
+    assert "generator_late" not in verdict(np.full(4000, 0.1)).conditions
+    held = verdict(np.where(lag > 1, 1.5, 0.1))  # the lag did delay starts: still held
+    assert "generator_late" in held.conditions and "(1.5 ms of it while the request's lane was free)" in " ".join(held.reasons)
