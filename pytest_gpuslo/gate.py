@@ -515,8 +515,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                   for c, h in zip(checks, hit)]
 
     if lat.size and m.failed + m.timed_out >= lat.size:
+        # The error itself, not only the count: slo_run's caller sees the verdict, not the report.
+        last = (m.first_error or "").strip().splitlines()[-1:] if m.failed else []
         checks.append(Check("requests complete", FAIL, f"all {lat.size} measured requests failed",
-                            "every request raised or timed out"))
+                            "every request raised or timed out"
+                            + (f"; the first raised {last[0]}" if last else "")))
     outcomes = [c.outcome for c in checks]
     if FAIL in outcomes:
         outcome = FAIL

@@ -315,3 +315,14 @@ def test_ab_looks_split_alpha_and_more_runs_are_asked_only_while_they_can_decide
     assert not gate.ab_wants_more([noisy], max_runs=noisy.test.runs_needed - 1)  # futile: stop
     decided = check((1.15, 1.15, 1.15))
     assert decided.outcome == "REGRESSED" and not gate.ab_wants_more([decided], max_runs=8)
+
+
+def test_a_run_whose_every_request_raised_names_the_error_in_its_verdict() -> None:
+    """``slo_run`` returns the verdict, not the report: "every request raised" without the error
+    left a user with a KeyError they never saw."""
+    spec = _spec(requests=200)
+    lat = np.full(200, 1e4)
+    error = "Traceback (most recent call last):\n  File \"h.py\", line 2, in handler\nKeyError: 'missing-key'\n"
+    v = gate.decide(spec, gate.Measurements(lat, np.zeros(200), failed=200, first_error=error))
+
+    assert v.outcome == "FAIL" and any("the first raised KeyError: 'missing-key'" in r for r in v.reasons)

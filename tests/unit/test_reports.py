@@ -232,3 +232,11 @@ def test_markdown_names_a_throughput_promise_in_the_budget_cell() -> None:
     (line,) = [x for x in files.markdown([row]).splitlines() if "test_rate" in x]
 
     assert "| >=400/s |" in line
+
+
+def test_markdown_reasons_keep_an_undecided_baseline_claim_s_reason() -> None:
+    """A PR comment of an A/B run showed only the budget's reason; the baseline claim's "what
+    would decide it" (here: the noise and the stored runs) is in the terminal and now here too."""
+    md = files.markdown(SUITE)
+
+    assert "p99 vs baseline: INCONCLUSIVE: the change -3.0% is within the noise; can detect >= 54%" in md
