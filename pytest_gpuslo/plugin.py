@@ -29,10 +29,11 @@ from pytest_gpuslo.fixtures import (  # noqa: F401  (re-exported: pytest collect
 from pytest_gpuslo.session import SESSION_KEY, SloSession
 
 MARKER_HELP: Final = (
-    "slo(p95_ms=..., p99_ms=..., rate_hz=..., streams=1, arrivals='poisson', duration_s=... | "
-    "requests=..., warmup_s=... | warmup_requests=..., seed=..., timeout_s=10, throughput_hz=..., "
-    "backend='auto'): run the test body once per request of an open-loop arrival schedule and "
-    "gate its tail latency (pytest-gpuslo)."
+    "slo(p50_ms= | p90_ms= | p95_ms= | p99_ms= | p999_ms=..., rate_hz=..., streams=1, "
+    "arrivals='poisson', duration_s=... | requests=... | max_duration_s=..., warmup_s=... | "
+    "warmup_requests=..., seed=..., timeout_s=10, throughput_hz=..., backend='auto', devices=1): "
+    "run the test body once per request of an open-loop arrival schedule and gate its tail latency "
+    "(pytest-gpuslo; README 'Marker reference')."
 )
 
 

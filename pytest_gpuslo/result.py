@@ -152,7 +152,10 @@ class SloResult:
         if not ok.any():
             return math.nan
         end = d.end_ns[self._sl][ok]
-        span = (end.max() - d.scheduled_ns[self._sl][0]) / 1e9
+        # Up to the last arrival at least: requests that never completed (a hang) must not shorten
+        # the window and make more complete than were offered.
+        scheduled = d.scheduled_ns[self._sl]
+        span = (max(int(end.max()), int(scheduled[-1])) - scheduled[0]) / 1e9
         return float(ok.sum()) / span if span > 0 else math.nan
 
     @property

@@ -35,7 +35,7 @@ LINT_CONFIG = PROJECT / ".github" / "actionlint.yaml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 WORKFLOWS = {"template": (TEMPLATE, PROJECT), "ci": (CI, ROOT)}
 REPO = "octo/textpipe"
-MD = "## pytest-gpuslo: tail-latency SLOs\n\n1 SLO tests: 1 PASS.\n"
+MD = "## pytest-gpuslo: tail-latency SLOs\n\n1 SLO test: 1 PASS.\n"
 BASELINE = "tests-test_textpipe.py--test_tokenize_slo--nvidia-h100--1a2b3c4d.json"
 
 

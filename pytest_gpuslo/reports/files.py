@@ -49,7 +49,7 @@ def markdown(summaries: Sequence[dict[str, Any]]) -> str:
     """A table for a PR comment or job summary: failures and regressions first."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
     cols = view.percentile_columns(summaries)
-    lines = ["## pytest-gpuslo: tail-latency SLOs", "", f"{len(summaries)} SLO tests: {head}.", "",
+    lines = ["## pytest-gpuslo: tail-latency SLOs", "", f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}.", "",
              "| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + " | headroom | vs baseline [CI at 1-2α] |",
              "|---|---|---|" + "---|" * len(cols) + "---|---|"]
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}

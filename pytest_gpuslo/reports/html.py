@@ -328,7 +328,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
             "<title>pytest-gpuslo report</title>"
             f"<style>{_asset('vendor', 'uPlot.min.css')}\n{_asset('assets', 'report.css')}</style></head><body>"
             "<h1>pytest-gpuslo: tail-latency SLOs</h1>"
-            f'<p class="note">{len(tests)} SLO tests ({esc(tally)}), {created}{commit}. Latency is measured '
+            f'<p class="note">{len(tests)} SLO test{"" if len(tests) == 1 else "s"} ({esc(tally)}), {created}{commit}. Latency is measured '
             "from each request's scheduled arrival; headroom is the budget over the upper confidence "
             "bound; worst first. A failed or regressed test opens below; click any test to open it.</p>"
             f"{_overview(tests)}"

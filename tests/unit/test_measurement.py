@@ -329,3 +329,17 @@ def test_capacity_table_marks_ratios_that_are_only_bounds() -> None:
     assert "| cuda | copy | 40,000/s | 32,000/s | 24,000/s | 0.60 | 0.75 |" in lines
     assert any(line.startswith("-: the bare closed loop runs faster") for line in lines)
     assert any(line.startswith(">= / <= / both top") for line in lines)
+
+
+def test_achieved_rate_never_exceeds_the_offered_one_when_requests_never_complete() -> None:
+    """A hung run read "offered 23/s, achieved 38/s": the window ended at the last completion,
+    early, when the later requests never completed."""
+    clock = VirtualClock()
+    sched = arrivals.Constant(100).schedule(n=200)
+    data, _ = run_open_loop(sched, SimulatedServer(clock, np.full(200, 1e6)), lambda r: None, lanes=1,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    data.end_ns[3:] = -1  # the rest never completed (3 completions in 21 ms read as 143/s)
+    result = make_result(sched, data)
+
+    assert result.throughput_hz <= result.offered_hz
+    assert result.throughput_hz == pytest.approx(3 / 1.99, rel=0.02)
