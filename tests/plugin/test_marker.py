@@ -390,10 +390,15 @@ def test_import_of_the_package_stays_light() -> None:
 
 
 def test_marker_is_documented(gputester: pytest.Pytester) -> None:
-    """pytest --markers shows the signature."""
+    """pytest --markers shows the signature, with every argument the marker accepts (p50, p90,
+    p999, max_duration_s, devices and warmup_requests were missing)."""
+    from pytest_gpuslo.spec import ALL_ARGS
+
     result = gputester.runpytest("--markers")
 
-    result.stdout.fnmatch_lines(["@pytest.mark.slo(p95_ms=*rate_hz=*streams=1*"])
+    result.stdout.fnmatch_lines(["@pytest.mark.slo(p50_ms=*p95_ms=*rate_hz=*streams=1*"])
+    text = result.stdout.str()
+    assert [a for a in ALL_ARGS if a not in text] == []
 
 
 def test_bursty_arrivals_and_the_slo_arrivals_fixture(simtester: pytest.Pytester) -> None:
