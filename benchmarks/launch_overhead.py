@@ -32,8 +32,13 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, os.environ.get("GPUSLO_SRC") or os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(1, os.path.dirname(__file__))
+
+def _paths() -> None:
+    """The launcher to measure (``$GPUSLO_SRC`` or this checkout) and ``copyload`` beside us: set
+    when run as a script only (tests load ``fake_cupy`` from here and must not see sys.path move:
+    a repository root on it made pytest's assertion rewriting warn in nested pytest runs)."""
+    sys.path.insert(0, os.environ.get("GPUSLO_SRC") or os.path.join(os.path.dirname(__file__), ".."))
+    sys.path.insert(1, os.path.dirname(__file__))
 
 
 def fake_cupy() -> types.ModuleType:
@@ -140,6 +145,7 @@ def main() -> None:
     p.add_argument("--gpu", action="store_true", help="real CuPy and the copy body (a CUDA machine)")
     p.add_argument("--body", choices=("copy", "kernel"), default="copy", help="with --gpu: the body")
     a = p.parse_args()
+    _paths()
     if a.gpu:
         gpu(a)
         return

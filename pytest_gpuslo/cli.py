@@ -313,8 +313,8 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
             print(line)
         print()
     print("Size rate_hz below the harness column; a budget tighter than about 20x the lag threshold "
-          "makes lag, not the service, decide the verdict (lag p99 over 5% of the tightest budget is "
-          "INCONCLUSIVE).")
+          "makes lag, not the service, decide the verdict (lag p99 over 5% of the tightest budget, "
+          "counting lag while a request's lane was free, is INCONCLUSIVE).")
     return 0
 
 
