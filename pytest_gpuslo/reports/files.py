@@ -61,12 +61,11 @@ def markdown(summaries: Sequence[dict[str, Any]]) -> str:
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     # As the terminal does: an undecided baseline claim says what would decide it even when the
     # budget decided the test (an A/B's "about 9 runs a side would show it" was left out).
-    notes = [(s["nodeid"], r) for s in ordered(summaries)
-             for v in [s.get("verdict") or {}]
-             for r in [*v.get("reasons", []),
-                       *(f"{b['name']}: {b['outcome']}: {b['reason']}" for b in v.get("baseline", [])
-                         if b.get("outcome") in ("INCONCLUSIVE", "NOT COMPARABLE") and b.get("reason")
-                         and not any(b["reason"] in r for r in v.get("reasons", [])))]]
+    notes = []
+    for s in ordered(summaries):
+        reasons = (s.get("verdict") or {}).get("reasons", [])
+        notes += [(s["nodeid"], r) for r in reasons]
+        notes += [(s["nodeid"], u) for u in view.undecided_baseline(s) if u not in reasons]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]

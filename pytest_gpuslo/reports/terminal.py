@@ -176,8 +176,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         if v.get("outcome") != "PASS":
             detail += [f"    {r}" for r in v.get("reasons", [])]
         if verbose <= 0:  # an undecided baseline claim says why even when the budget decided
-            detail += [f"    {b['name']}: {b['outcome']}: {b['reason']}" for b in v.get("baseline", [])
-                       if b.get("outcome") in ("INCONCLUSIVE", "NOT COMPARABLE") and b.get("reason")]
+            detail += [f"    {line}" for line in view.undecided_baseline(s)]
         if verbose > 0:
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
                           f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}")

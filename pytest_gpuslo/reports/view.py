@@ -59,6 +59,14 @@ def latency(summary: dict[str, Any], name: str) -> float | None:
     return value  # type: ignore[no-any-return]
 
 
+def undecided_baseline(summary: dict[str, Any]) -> list[str]:
+    """``p95 vs baseline: INCONCLUSIVE: <what would decide it>`` for each baseline claim left
+    undecided: every report names them, even when the budget decided the test."""
+    return [f"{b['name']}: {b['outcome']}: {b['reason']}"
+            for b in (summary.get("verdict") or {}).get("baseline", [])
+            if b.get("outcome") in ("INCONCLUSIVE", "NOT COMPARABLE") and b.get("reason")]
+
+
 def fmt_ms(x: float | None) -> str:
     """Milliseconds with 3 significant digits; '-' when missing."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
