@@ -217,3 +217,36 @@ def test_replay_of_a_gpu_run_gives_its_latencies_back_and_a_saturating_queue_ben
 
     assert np.max(np.abs(again - d.end_ns)) < 1_000  # ns
     assert lam is not None and -3.0 <= lam < -0.2
+
+
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_host_lag_counts_only_where_it_found_the_stream_free(spin_kernel, lanes: int) -> None:  # type: ignore[no-untyped-def]
+    """Bursts of 3 due at once; each body launches a 200 us kernel, then keeps the launcher 60 us.
+
+    The second and third request of a burst are dispatched 60-120 us late.  On one stream they
+    queue behind the first kernel anyway: no start delay (timeline.start_delay, the lag rule's
+    input).  On three streams each finds its stream free: all of that lag delayed a start.
+    """
+    import time
+
+    import cupy as cp
+
+    from pytest_gpuslo.timeline import start_delay
+
+    def body(r) -> None:  # type: ignore[no-untyped-def]
+        spin_kernel((1,), (1,), (cp.int64(200_000),))
+        until = time.perf_counter_ns() + 60_000
+        while time.perf_counter_ns() < until:
+            pass
+
+    sched = np.repeat(np.arange(40, dtype=np.int64) * 2_000_000, 3)
+    data, _ = run_open_loop(sched, cuda.Backend(telemetry=False), body, lanes=lanes, timeout_s=10)
+    late = np.arange(sched.size) % 3 > 0
+    lag = (data.dispatch_ns - data.scheduled_ns)[late]
+    delay = start_delay(data.scheduled_ns, data.dispatch_ns, data.start_ns, data.end_ns, data.lane)[late]
+
+    assert np.median(lag) > 55_000
+    if lanes == 1:
+        assert np.quantile(delay, 0.9) < 10_000  # the first kernel still held the stream
+    else:
+        assert np.median(delay) > 0.8 * np.median(lag)
