@@ -203,7 +203,8 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           differing=load_differs(session.base.summaries[-1][nodeid], latest))
         tel = latest.get("telemetry") or {}
         m = replace(cand_runs[-1].measurements(),
-                    contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus")))
+                    contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus")),
+                    contention_slowdown=gate.contention_slowdown(tel.get("other_cpu_load"), tel.get("cpus")))
         out.append((latest, spec, base_runs, cand_runs, gate.decide(spec, m, policy, ab)))
     return out
 

@@ -119,6 +119,13 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     return out
 
 
+#: Per-request samples a run keeps besides its latencies, by file key and ``Run`` field: what the
+#: gate reads (``Measurements``), so ``gpuslo compare`` and ``gpuslo ab`` decide a kept run exactly
+#: as the plugin did.  Each holds at most the run's ``n`` values.
+EXTRA_SAMPLES = {"lag_sample": "lag_ms", "start_delay_sample": "start_delay_ms",
+                 "service_sample": "service_ms", "launcher_hold_sample": "launcher_hold_ms"}
+
+
 @dataclass
 class Run:
     """One recorded run: its sample and what is needed to judge it again (``gpuslo compare``)."""
@@ -127,18 +134,28 @@ class Run:
     date: str
     commit: str | None = None
     stages: dict[str, Any] = field(default_factory=dict)
-    #: verdict, rates, failed / timed-out counts, disturbances, the alpha it was decided at.
+    #: verdict, rates, failed / timed-out / hung counts, disturbances, contention, the alpha it was
+    #: decided at.
     summary: dict[str, Any] = field(default_factory=dict)
     #: schedule lag per request (absent in files written before it was kept).
     lag_ms: npt.NDArray[np.float64] | None = None
+    #: the lag that delayed a start (``Measurements.start_delay_ms``; absent before it was kept:
+    #: then the whole lag counts, as it did when such a file was written).
+    start_delay_ms: npt.NDArray[np.float64] | None = None
+    #: the requests' own service times, those that ended (``Measurements.service_ms``).
+    service_ms: npt.NDArray[np.float64] | None = None
+    #: an inline-body backend's launcher hold per back-to-back request (``Measurements.launcher_hold_ms``).
+    launcher_hold_ms: npt.NDArray[np.float64] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"date": self.date, "commit": self.commit, "n": int(self.latency_ms.size),
                "encoding": ENCODING, "sample": encode_sample(self.latency_ms), "stages": self.stages,
                "summary": self.summary}
-        if self.lag_ms is not None:
-            # Lag is never negative in a run; clipped at 0 like the latencies.
-            out["lag_sample"] = encode_sample(self.lag_ms)
+        for key, attr in EXTRA_SAMPLES.items():
+            values = getattr(self, attr)
+            if values is not None:
+                # Never negative in a run; clipped at 0 like the latencies.
+                out[key] = encode_sample(values)
         return out
 
     def measurements(self, scheduled_ms: npt.NDArray[np.float64] | None = None) -> Measurements:
@@ -147,7 +164,10 @@ class Run:
         s = self.summary
         lag = self.lag_ms if self.lag_ms is not None else np.zeros(self.latency_ms.size)
         dependent = s.get("load_dependent")
-        return Measurements(self.latency_ms, lag, failed=int(s.get("failed") or 0),
+        delay = self.start_delay_ms if self.start_delay_ms is not None and self.start_delay_ms.size == lag.size else None
+        stored = s.get("contention_slowdown")
+        slowdown = float(stored) if isinstance(stored, (int, float)) and _is_number(stored) and stored >= 1 else 2.0
+        return Measurements(self.latency_ms, lag, start_delay_ms=delay, failed=int(s.get("failed") or 0),
                             scheduled_ms=None if scheduled_ms is None else scheduled_ms[: self.latency_ms.size],
                             load_dependent=dependent if isinstance(dependent, bool) else None,
                             timed_out=int(s.get("timed_out") or 0),
@@ -155,7 +175,11 @@ class Run:
                             offered_hz=float(s.get("offered_hz") or math.nan),
                             disturbances=tuple(s.get("disturbances") or ()),
                             escapes=tuple(s.get("escapes") or ()),
-                            control=s.get("control") or None)
+                            control=s.get("control") or None,
+                            contention=str(s.get("contention") or ""),
+                            contention_slowdown=slowdown,
+                            service_ms=self.service_ms, hung=int(s.get("hung") or 0),
+                            launcher_hold_ms=self.launcher_hold_ms)
 
 
 @dataclass
@@ -244,6 +268,9 @@ _SUMMARY = {
                                                       for k, x in v.items()),
                 "an object of positive numbers (milliseconds)"),
     "verdict": (lambda v: isinstance(v, str), "a string"),
+    "hung": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
+    "contention": (lambda v: isinstance(v, str), "a string"),
+    "contention_slowdown": (lambda v: _is_number(v) and v >= 1, "a number >= 1"),
     "scale": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
               "an object of numbers (the replay's Box-Cox scale per percentile)"),
 }
@@ -265,8 +292,8 @@ def _check_top(data: Any) -> None:
         _want(isinstance(r, dict), f"{where} must be an object")
         _want(r.get("encoding") == ENCODING, f"{where}: unknown sample encoding {r.get('encoding')!r}")
         _want(isinstance(r.get("sample"), str), f"{where}: \"sample\" must be a string")
-        _want(r.get("lag_sample") in (None, "") or isinstance(r["lag_sample"], str),
-              f"{where}: \"lag_sample\" must be a string")
+        for key in EXTRA_SAMPLES:
+            _want(r.get(key) in (None, "") or isinstance(r[key], str), f"{where}: \"{key}\" must be a string")
         _want("n" not in r or (_is_int(r["n"]) and 1 <= r["n"] <= limits.MAX_REQUESTS),
               f"{where}: \"n\" must be a whole number from 1 to {limits.MAX_REQUESTS:,}")
         _want(isinstance(r.get("date"), str), f"{where}: \"date\" must be a string")
@@ -284,14 +311,20 @@ def _decode_runs(raw_runs: list[dict[str, Any]]) -> list[Run]:
     within ``limits.MAX_REQUESTS`` values per sample."""
     runs = []
     for i, r in enumerate(raw_runs):
+        key = "sample"
         try:
             lat = decode_sample(r["sample"], r.get("n"))
-            lag = decode_sample(r["lag_sample"], lat.size) if r.get("lag_sample") else None
+            extra = {}
+            for key, attr in EXTRA_SAMPLES.items():
+                if r.get(key):
+                    # The lag and the start delay are per request (exactly n); the others at most n.
+                    extra[attr] = (decode_sample(r[key], lat.size) if key in ("lag_sample", "start_delay_sample")
+                                   else decode_sample(r[key], max_values=lat.size))
         except ValueError as exc:
-            raise ValueError(f"run {i}: {exc}") from None
+            raise ValueError(f"run {i}: \"{key}\": {exc}") from None
         _want(lat.size > 0, f"run {i} holds no samples")
         runs.append(Run(lat, r["date"], r.get("commit"), dict(r.get("stages") or {}),
-                        dict(r.get("summary") or {}), lag))
+                        dict(r.get("summary") or {}), **extra))
     return runs
 
 
@@ -331,7 +364,7 @@ def load(path: Path) -> Baseline:
         raise _fail(path, f"nests deeper than {limits.MAX_JSON_DEPTH} levels")
     try:
         _check_top(data)
-        declared = sum((r.get("n") or limits.MAX_REQUESTS) * (2 if r.get("lag_sample") else 1)
+        declared = sum((r.get("n") or limits.MAX_REQUESTS) * (1 + sum(bool(r.get(k)) for k in EXTRA_SAMPLES))
                        for r in data["runs"])
         if declared > limits.MAX_REQUESTS * MAX_RUNS:
             raise ValueError(f"its runs declare {declared:,} samples in all, over the "

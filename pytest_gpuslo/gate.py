@@ -132,6 +132,31 @@ class Measurements:
     #: this run's machine control (``control.combine``): a stored-baseline verdict the machine's own
     #: move could explain is held back.  None: not measured.
     control: Mapping[str, float] | None = None
+    #: on a backend that runs bodies on the dispatcher's thread, how long each body kept it where
+    #: the next request was already overdue (``timeline.launcher_hold``); None on other backends.
+    launcher_hold_ms: npt.NDArray[np.float64] | None = None
+
+
+#: Bodies that keep the launching thread this share of its time at the offered rate are named as
+#: why the generator fell behind: bursts then queue on the launcher itself.
+LAUNCHER_SHARE = 0.5
+
+
+def launcher_note(m: Measurements) -> str:
+    """Why an inline-body backend's generator fell behind, when its bodies did it: their own host
+    time at the offered rate ('' when it was short, so the machine or the GIL is the suspect)."""
+    hold = m.launcher_hold_ms
+    if hold is None or hold.size < 20 or not math.isfinite(m.offered_hz) or m.offered_hz <= 0:
+        return ""
+    held = float(np.median(hold))
+    share = held * m.offered_hz / 1000.0
+    if share < LAUNCHER_SHARE:
+        return ""
+    return (f"each body kept the launching thread {held:.3g} ms (median of {hold.size} sent back to back), "
+            f"{share:.0%} of its time at {m.offered_hz:.4g}/s: the bodies run on it, so their own host "
+            f"work (eager launches, or a hidden sync such as .item() or .cpu()) held the later "
+            f"requests back; capture the body in a CUDA graph (slo_graph), or use backend='cuda-sync' "
+            f"(one thread per lane)")
 
 
 def cpu_contention(other_cpu_load: float | None, cpus: int | None) -> str:
@@ -412,6 +437,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                 + (f" ({policy.max_lag_fraction:.0%} of the tightest budget)" if tight else "")
                 + "; the offered load was not the promised one (docs/architecture.md, 'The GIL and dispatch precision')"
             )
+            held = launcher_note(m)
+            if held:
+                generator_note += "; " + held
 
     disturbed = "" if policy.allow_disturbances or not m.disturbances else (
         "; ".join(m.disturbances) + " (the run does not represent the workload; "

@@ -27,7 +27,8 @@ MAX_STREAMS = 1024
 #: also keeps every nanosecond offset far inside int64.
 MAX_HORIZON_S = 86_400.0
 
-#: Baseline files larger than this are refused unread (8 runs of 1M requests take about 22 MB).
+#: Baseline files larger than this are refused unread (8 runs of 1M requests take about 33 MB with
+#: their lag and start delay, about 51 MB when every run also kept its service times).
 MAX_BASELINE_BYTES = 64 * 2**20
 #: Runs a baseline file may hold when read (pytest-gpuslo writes at most 8: baseline.MAX_RUNS).
 MAX_BASELINE_RUNS = 64

@@ -53,6 +53,8 @@ class SloResult:
     baseline_saved: str | None = None
     #: the HTML report's chart data (``series.build``), kept only when that report is asked for.
     series_data: dict[str, Any] | None = None
+    #: the backend ran each body on the dispatcher's own thread (``Backend.inline_body``).
+    inline_body: bool = False
 
     @property
     def _sl(self) -> slice:
@@ -214,7 +216,17 @@ class SloResult:
             service_ms=self.service_ms,
             hung=sum(1 for index, _, _ in self.data.stuck if index >= self.warmup),
             control=self.telemetry.get("control") or None,
+            launcher_hold_ms=self.launcher_hold_ms if self.inline_body else None,
         )
+
+    @property
+    def launcher_hold_ms(self) -> F64:
+        """Host time each measured request kept the dispatcher where the next was already overdue
+        (``timeline.launcher_hold``): on an inline-body backend, the body's own host time."""
+        from pytest_gpuslo.timeline import launcher_hold
+
+        d = self.data
+        return launcher_hold(d.scheduled_ns[self._sl], d.dispatch_ns[self._sl]).astype(np.float64) / 1e6
 
     @property
     def load_dependent(self) -> bool:

@@ -101,7 +101,8 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
         telemetry["control"] = control.combine(*readings)
         result = SloResult(spec=spec, data=data, warmup=warm, backend=backend.name,
                            machine=backend.describe(), schedule_fingerprint=fingerprint,
-                           max_backlog=backlog, nodeid=nodeid, telemetry=telemetry)
+                           max_backlog=backlog, nodeid=nodeid, telemetry=telemetry,
+                           inline_body=bool(getattr(backend, "inline_body", False)))
         result.verdict = gate.decide(spec, result.measurements(), look_policy, baseline)
         if len(looks) > 1:
             result.looks = {"done": k + 1, "planned": len(looks), "alpha_per_look": look_policy.alpha,
@@ -131,9 +132,19 @@ def record(result: SloResult, settings: Settings) -> None:
                "control": result.telemetry.get("control") or None,
                "scale": result.replay_scales() or None,
                "save_refusal": refusal}
+    # What the gate read besides the latencies, so `gpuslo compare` / `gpuslo ab` decide this run
+    # as the plugin just did (the service only where busy neighbours make the gate ask for it).
+    m = result.measurements()
+    if m.hung:
+        summary["hung"] = m.hung
+    if m.contention:
+        summary["contention"], summary["contention_slowdown"] = m.contention, m.contention_slowdown
+    service = m.service_ms
     run = Run(result.latency_ms, now_iso(), settings.commit,
               {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},
-              summary, result.lag_ms)
+              summary, m.lag_ms, start_delay_ms=m.start_delay_ms,
+              service_ms=service[np.isfinite(service)] if m.contention and service is not None else None,
+              launcher_hold_ms=m.launcher_hold_ms)
     base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
                     result.machine, [run], result.telemetry)
     root = settings.root / settings.baseline_dir

@@ -855,7 +855,7 @@ def load_dependence(start: npt.ArrayLike, end: npt.ArrayLike) -> tuple[bool, flo
     if s.size < 10:
         return False, 0.0
     inflight = np.searchsorted(np.sort(s), s, side="right") - np.searchsorted(np.sort(e), s, side="right")
-    if np.ptp(inflight) == 0:
+    if np.ptp(inflight) == 0 or np.ptp(e - s) == 0:  # a constant service cannot grow with load
         return False, 0.0
     rho = float(_st.spearmanr(inflight, e - s).statistic)
     return bool(rho >= LOAD_DEPENDENCE_RHO), rho

@@ -186,6 +186,27 @@ def overlap(h2d: npt.ArrayLike, compute: npt.ArrayLike, d2h: npt.ArrayLike) -> O
                    length(union(h)) / 1e6, length(union(d)) / 1e6, span / 1e6)
 
 
+#: Lag above which the dispatcher cannot have waited for a request's deadline: it went straight on
+#: from the previous body (an on-time dispatch lands within a microsecond or two of its deadline).
+BACK_TO_BACK_NS = 20_000
+
+
+def launcher_hold(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """How long the dispatcher was kept by each request sent while the next was already overdue:
+    the time from its dispatch to the next one's.  On a backend that runs bodies on the
+    dispatcher's own thread (CUDA: the body enqueues its GPU work there) that is the body's own
+    host time plus the harness's few microseconds: the figure that says whether the bodies, not
+    the machine, made the generator fall behind.  Requests followed by an on-time one are left out
+    (their gap includes waiting for the deadline)."""
+    d = np.asarray(dispatch_ns, np.int64)
+    s = np.asarray(scheduled_ns, np.int64)
+    if d.size < 2:
+        return np.zeros(0, np.int64)
+    nxt = d[1:]
+    back_to_back = (d[:-1] >= 0) & (nxt >= 0) & (nxt - s[1:] > BACK_TO_BACK_NS)
+    return (nxt - d[:-1])[back_to_back]
+
+
 def fifo_starts(start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
                 dispatch_ns: npt.NDArray[np.int64], lanes: int) -> npt.NDArray[np.int64]:
     """When each request really started on its lane (request i on lane i mod lanes, FIFO).

@@ -33,6 +33,13 @@ def work(seconds: float) -> None:
     _pending.seconds = getattr(_pending, "seconds", 0.0) + float(seconds)
 
 
+def host(seconds: float) -> None:
+    """Declare ``seconds`` the body keeps the dispatcher itself (adds up): the host-side work of a
+    body on a backend that runs bodies on the dispatcher's thread (CUDA's launches).  The clock
+    moves on by it after the body, so later requests go out late, as they would there."""
+    _pending.host = getattr(_pending, "host", 0.0) + float(seconds)
+
+
 def probe() -> str | None:
     return None
 
@@ -78,7 +85,7 @@ class Backend(BaseBackend):
         return None
 
     def _service_ns(self, req: "Request") -> tuple[int, BaseException | None]:
-        _pending.seconds = 0.0
+        _pending.seconds = _pending.host = 0.0
         error = None
         try:
             self.body(req)
@@ -86,13 +93,16 @@ class Backend(BaseBackend):
             error = exc
         seconds = _pending.seconds or default_service_s
         _pending.seconds = 0.0
+        self.now += int(round(getattr(_pending, "host", 0.0) * 1e9))
+        _pending.host = 0.0
         return int(round(seconds * 1e9)), error
 
     def submit(self, req: "Request") -> None:
         lane = min(range(len(self.free_at)), key=self.free_at.__getitem__)
         req.lane = lane
+        sent = self.now  # the work is queued when the body starts; its host time comes after
         service, error = self._service_ns(req)
-        start = max(self.now, self.free_at[lane])
+        start = max(sent, self.free_at[lane])
         self.free_at[lane] = start + service
         rec = self.rec
         rec.lane[req.index] = lane

@@ -261,3 +261,42 @@ def test_gpuslo_compare_and_the_plugin_reach_the_same_verdict(simtester: pytest.
     for claim in plugin["baseline"]:
         assert f"{claim['outcome']:<13} {claim['detail']}; {claim['reason']}" in printed
     assert code == (1 if plugin["outcome"] == "FAIL" else 0)
+
+
+LATE_ONTO_A_BUSY_LANE = """
+import pytest
+from pytest_gpuslo.backends.virtual import host, work
+
+@pytest.mark.slo(p95_ms=100, rate_hz=100, arrivals="constant", requests=2000, streams=1)
+def test_svc(slo_request):
+    if slo_request.index % 10:
+        work(0.005)
+    else:  # a long request whose body also keeps the dispatcher 20 ms: the next goes out 10 ms late
+        work(0.030)
+        host(0.020)
+"""
+
+
+def test_gpuslo_compare_judges_lag_onto_a_busy_lane_as_the_plugin_did(simtester: pytest.Pytester,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Every tenth request keeps the dispatcher 20 ms, so the next goes out 10 ms late (lag p99
+    10 ms, over 5% of the budget), onto a lane still busy for 10 ms more: no start was delayed.
+    The plugin saves the run and names no lagging generator; ``gpuslo compare`` on the stored
+    file must read it the same way (it used to see only the lag, and said the generator fell
+    behind: the stored run now keeps the start delay the plugin judged)."""
+    from pytest_gpuslo.cli import main
+
+    simtester.makepyfile(LATE_ONTO_A_BUSY_LANE)
+    simtester.runpytest("--gpuslo-save", "--gpuslo-json=r.json").assert_outcomes(passed=1)
+    result = json.loads((simtester.path / "r.json").read_text())["results"][0]
+    (stored,) = (simtester.path / ".gpuslo").glob("*.json")
+    capsys.readouterr()
+    main(["compare", str(stored), str(simtester.path / ".gpuslo" / ".last" / stored.name)])
+    printed = capsys.readouterr().out
+
+    assert result["lag_ms"]["p99"] > 9
+    assert result["baseline_saved"].startswith("created"), result["baseline_saved"]
+    assert "generator_late" not in result["verdict"]["conditions"]
+    assert "fell behind" not in printed, printed
+    assert "start_delay_sample" in json.loads(stored.read_text())["runs"][0]
+    assert printed.splitlines()[0].endswith(f": {result['verdict']['outcome']}")

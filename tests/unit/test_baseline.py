@@ -187,3 +187,30 @@ def test_a_run_already_stored_is_not_added_again(tmp_path: Path) -> None:
     loaded = store.get("t.py::test_a", MACHINE)
     assert what == "already stored (1 runs)"
     assert loaded is not None and len(loaded.runs) == 2
+
+
+def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> None:
+    """The start delay, the launcher hold, the service of a contended run, hangs and the
+    neighbours' load come back from the file, so `gpuslo compare` and `gpuslo ab` decide it as
+    the plugin did; a per-request sample longer than the run is refused, naming the key."""
+    rng = np.random.default_rng(1)
+    lat = rng.lognormal(0, 0.3, 400)
+    run = bl.Run(lat, "2026-12-01T00:00:00+00:00", None, {},
+                 {"hung": 2, "contention": "other processes kept 1.5 of 2 CPUs busy during the run",
+                  "contention_slowdown": 4.0},
+                 lag_ms=np.full(400, 0.5), start_delay_ms=np.full(400, 0.25),
+                 service_ms=lat[:390] / 2, launcher_hold_ms=np.full(30, 2.5))
+    base = bl.Baseline("t.py::test_a", {"budgets_ms": {"p95": 5.0}}, 1, "fp", dict(MACHINE), [run])
+    path, _ = bl.Store(tmp_path).save(base)
+    m = bl.load(path).runs[0].measurements()
+
+    assert m.start_delay_ms is not None and np.allclose(m.start_delay_ms, 0.25)
+    assert m.service_ms is not None and np.allclose(m.service_ms, lat[:390] / 2, atol=1e-4)
+    assert m.launcher_hold_ms is not None and m.launcher_hold_ms.size == 30
+    assert (m.hung, m.contention_slowdown) == (2, 4.0) and m.contention.startswith("other processes")
+
+    raw = json.loads(path.read_text())
+    raw["runs"][0]["service_sample"] = bl.encode_sample(np.ones(401))
+    path.write_text(json.dumps(raw))
+    with pytest.raises(BaselineFormatError, match="run 0: \"service_sample\": sample inflates past 400 values"):
+        bl.load(path)

@@ -152,3 +152,18 @@ def test_only_lag_that_delayed_a_start_holds_a_verdict_back() -> None:
     assert "generator_late" not in verdict(np.full(4000, 0.1)).conditions
     held = verdict(np.where(lag > 1, 1.5, 0.1))  # the lag did delay starts: still held
     assert "generator_late" in held.conditions and "(1.5 ms of it while the request's lane was free)" in " ".join(held.reasons)
+
+
+def test_launcher_hold_is_the_gap_to_a_dispatch_that_was_already_overdue() -> None:
+    """Request 1 was due at 5 and went out at 100: the dispatcher was kept by request 0 from 0 to
+    100.  Request 2 went out on time (its gap includes waiting for it): left out.  Request 3 went
+    out 30 us late after request 2 kept the dispatcher 250 us; a request that never went out
+    (-1) gives no gap either way."""
+    from pytest_gpuslo.timeline import launcher_hold
+
+    us = 1000
+    scheduled = np.array([0, 5, 200, 420, 500, 600]) * us
+    dispatch = np.array([0, 100, 200, 450, -1, 600]) * us
+
+    assert launcher_hold(scheduled, dispatch).tolist() == [100 * us, 250 * us]
+    assert launcher_hold(scheduled[:1], dispatch[:1]).size == 0
