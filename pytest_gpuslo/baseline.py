@@ -179,6 +179,7 @@ class Run:
                             contention=str(s.get("contention") or ""),
                             contention_slowdown=slowdown,
                             service_ms=self.service_ms, hung=int(s.get("hung") or 0),
+                            first_timed_out=s.get("first_timed_out"), first_error=s.get("first_error"),
                             launcher_hold_ms=self.launcher_hold_ms)
 
 
@@ -269,6 +270,8 @@ _SUMMARY = {
                 "an object of positive numbers (milliseconds)"),
     "verdict": (lambda v: isinstance(v, str), "a string"),
     "hung": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
+    "first_timed_out": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
+    "first_error": (lambda v: isinstance(v, str), "a string"),
     "contention": (lambda v: isinstance(v, str), "a string"),
     "contention_slowdown": (lambda v: _is_number(v) and v >= 1, "a number >= 1"),
     "scale": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),

@@ -137,6 +137,10 @@ def record(result: SloResult, settings: Settings) -> None:
     m = result.measurements()
     if m.hung:
         summary["hung"] = m.hung
+    if m.first_timed_out is not None:
+        summary["first_timed_out"] = m.first_timed_out
+    if m.first_error:
+        summary["first_error"] = m.first_error.strip().splitlines()[-1][:500]  # the line the gate quotes
     if m.contention:
         summary["contention"], summary["contention_slowdown"] = m.contention, m.contention_slowdown
     service = m.service_ms

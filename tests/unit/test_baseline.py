@@ -197,7 +197,7 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     lat = rng.lognormal(0, 0.3, 400)
     run = bl.Run(lat, "2026-12-01T00:00:00+00:00", None, {},
                  {"hung": 2, "contention": "other processes kept 1.5 of 2 CPUs busy during the run",
-                  "contention_slowdown": 4.0},
+                  "contention_slowdown": 4.0, "first_timed_out": 7, "first_error": "ValueError: bad input"},
                  lag_ms=np.full(400, 0.5), start_delay_ms=np.full(400, 0.25),
                  service_ms=lat[:390] / 2, launcher_hold_ms=np.full(30, 2.5))
     base = bl.Baseline("t.py::test_a", {"budgets_ms": {"p95": 5.0}}, 1, "fp", dict(MACHINE), [run])
@@ -208,6 +208,7 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     assert m.service_ms is not None and np.allclose(m.service_ms, lat[:390] / 2, atol=1e-4)
     assert m.launcher_hold_ms is not None and m.launcher_hold_ms.size == 30
     assert (m.hung, m.contention_slowdown) == (2, 4.0) and m.contention.startswith("other processes")
+    assert (m.first_timed_out, m.first_error) == (7, "ValueError: bad input")
 
     raw = json.loads(path.read_text())
     raw["runs"][0]["service_sample"] = bl.encode_sample(np.ones(401))
