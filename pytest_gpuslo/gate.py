@@ -204,10 +204,15 @@ class Check:
     detail: str
     reason: str = ""
     budget: stats.BudgetTest | None = None
+    #: the outcome the claim would have had, where a condition held it back (``held_from``:
+    #: "FAIL" for a FAIL held back as INCONCLUSIVE beside busy neighbours); reports name it.
+    held_from: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "detail": self.detail,
                                "reason": self.reason}
+        if self.held_from:
+            out["held_from"] = self.held_from
         b = self.budget
         if b is not None:
             out.update(p=b.p, budget_ms=b.budget, n=b.n, exceed=b.exceed, estimate_ms=_num(b.estimate),
@@ -485,7 +490,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                 reason = (reason + "; " if reason else "") + f"{m.contention}, but {beyond}"
             else:
                 outcome, reason = INCONCLUSIVE, contended
-        checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt))
+        held_from = FAIL if outcome == INCONCLUSIVE and reason == contended else ""
+        checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt, held_from))
 
     if spec.throughput_hz is not None:
         target = spec.throughput_hz
@@ -539,7 +545,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # Only a drift that could matter to a claim marks the run (the baseline saver skips such
         # runs); with no budget to weigh it against, any drift does.
         drifted = not spec.budgets_ms or any(reach) or any(hit)
-        checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget) if h else c
+        checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget, c.held_from) if h else c
                   for c, h in zip(checks, hit)]
 
     if lat.size and m.failed + m.timed_out >= lat.size:

@@ -121,7 +121,7 @@ def why(summary: dict[str, Any]) -> str:
             if c.get("needed_n"):
                 need = max(int(c["needed_n"]), int(summary.get("n") or 0))
                 parts.append(f"{c['name']} needs ~{_about(need)} requests (ran {_count(int(summary.get('n') or 0))})")
-            elif c.get("reason") and (not conditions or "the FAIL may be theirs" in c["reason"]):
+            elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"):
                 # A FAIL held back for busy neighbours is named even beside other conditions.
                 parts.append(f"{c['name']}: {c['reason']}")
     if not parts:

@@ -172,6 +172,8 @@ def test_a_fail_on_a_busy_cpu_is_inconclusive_and_a_pass_stands() -> None:
     held = verdict(slow, busy)
     assert held.outcome == "INCONCLUSIVE" and "1.5 of 2 CPUs" in held.reasons[0]
     assert "contended" in held.conditions
+    assert [c.as_dict().get("held_from") for c in held.checks] == ["FAIL"]  # what reports name
+    assert all(not c.held_from for c in verdict(slow, "").checks)
     assert verdict(slow, busy, allow=True).outcome == "FAIL"
     assert verdict(lat, busy).outcome == "PASS"
 

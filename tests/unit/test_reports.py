@@ -248,7 +248,7 @@ def test_a_fail_held_back_for_busy_neighbours_says_so_in_the_table() -> None:
     held = ("other processes kept 1.2 of 2 CPUs busy during the run: the FAIL may be theirs, not the "
             "code's; rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")
     row = _row("t.py::test_tight", "INCONCLUSIVE",
-               [_claim(0.95, 12, "INCONCLUSIVE", est=19.0, upper=23.9, reason=held),
+               [_claim(0.95, 12, "INCONCLUSIVE", est=19.0, upper=23.9, reason=held, held_from="FAIL"),
                 _claim(0.50, 6, "INCONCLUSIVE", est=8.0, upper=9.0, needed_n=55000, reason="too few")],
                conditions=("contended", "nonstationary"), telemetry={"other_cpu_load": 1.2, "cpus": 2})
     words = terminal.why(row)
