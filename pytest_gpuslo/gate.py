@@ -170,13 +170,25 @@ def cpu_contention(other_cpu_load: float | None, cpus: int | None) -> str:
     return f"other processes kept {other_cpu_load:.1f} of {cpus} CPUs busy during the run"
 
 
-def contention_slowdown(other_cpu_load: float | None, cpus: int | None) -> float:
+def contention_slowdown(other_cpu_load: float | None, cpus: int | None,
+                        stretch: float | None = None) -> float:
     """The most that other processes using ``other_cpu_load`` of ``cpus`` CPUs are taken to slow a
     request's own service: their share of the machine over what they leave (c / (c - L), with at
-    least half a CPU left), and never less than 2x (a busy hyperthread sibling alone costs that)."""
+    least half a CPU left), never less than 2x (a busy hyperthread sibling alone costs that), and
+    never less than the slowdown measured on this process's own threads (``stretch``: run time
+    over CPU time, ``backends.cpu.run_queue_stretch``), which sees a machine oversubscribed by
+    more runnable threads than it has CPUs, where CPU use alone reads "only" c - ours busy."""
+    k = 2.0 if stretch is None else max(2.0, float(stretch))
     if other_cpu_load is None or not cpus:
-        return 2.0
-    return max(2.0, cpus / max(cpus - other_cpu_load, 0.5))
+        return k
+    return max(k, cpus / max(cpus - other_cpu_load, 0.5))
+
+
+def _binom_sf(k: int, n: int, q: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, q)."""
+    from scipy import stats as _st
+
+    return float(_st.binom.sf(k - 1, n, q))
 
 
 def _not_contention(m: Measurements, budget: float, p: float, alpha: float) -> str:
@@ -186,6 +198,10 @@ def _not_contention(m: Measurements, budget: float, p: float, alpha: float) -> s
     if m.hung:
         return (f"{m.hung} request(s) still running when the run gave up on them (a hang): no busy "
                 f"neighbour explains that")
+    n = int(np.asarray(m.latency_ms).size)
+    if m.failed and n and m.failed / n > 1.0 - p and _binom_sf(m.failed, n, 1.0 - p) < alpha:
+        return (f"{m.failed} of {n} requests raised, more than the {1.0 - p:.0%} the budget allows: "
+                f"no busy neighbour makes code raise")
     if m.service_ms is not None:
         service = m.service_ms[np.isfinite(m.service_ms)] / m.contention_slowdown
         if service.size and stats.budget_test(service, budget, p, alpha=alpha).outcome == FAIL:
@@ -424,6 +440,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     conf = 1.0 - policy.alpha
 
     generator_note = ""
+    delay = m.start_delay_ms
     if lag.size:
         lag_p99 = float(np.quantile(lag, 0.99))
         tight = spec.tightest_budget_ms
@@ -431,7 +448,6 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # Only lag that delayed a start can move a latency (a request sent late to a busy lane
         # would have waited for it anyway): a body holding the GIL on one lane no longer holds
         # back every verdict and baseline (a user's 4 ms Python body at 40/s).
-        delay = m.start_delay_ms
         delay_p99 = float(np.quantile(delay, 0.99)) if delay is not None and delay.size == lag.size else lag_p99
         if lag_p99 > limit and delay_p99 > limit:
             delayed = (f" ({delay_p99:.3g} ms of it while the request's lane was free)"
@@ -474,7 +490,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         elif generator_note and outcome == FAIL:
             # Lateness inflates latency charged from the schedule.  A FAIL stands only if it also
             # holds on latency charged from the (late) dispatch, which the lag cannot explain.
-            from_dispatch = stats.budget_test(lat - np.clip(lag, 0.0, None), budget, p, alpha=policy.alpha)
+            # Only the lag that delayed a start is the generator's (lag onto a busy lane changed
+            # nothing: subtracting it would forgive the queue the code itself built).
+            late = delay if delay is not None and delay.size == lat.size else lag
+            from_dispatch = stats.budget_test(lat - np.clip(late, 0.0, None), budget, p, alpha=policy.alpha)
             if from_dispatch.outcome != FAIL:
                 outcome, reason = INCONCLUSIVE, generator_note
             else:
@@ -551,9 +570,16 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     if lat.size and m.failed + m.timed_out >= lat.size:
         # The error itself, not only the count: slo_run's caller sees the verdict, not the report.
         last = (m.first_error or "").strip().splitlines()[-1:] if m.failed else []
-        checks.append(Check("requests complete", FAIL, f"all {lat.size} measured requests failed",
-                            "every request raised or timed out"
-                            + (f"; the first raised {last[0]}" if last else "")))
+        how = ("raised or timed out" if m.failed and m.timed_out else "raised" if m.failed
+               else "timed out")
+        reason = f"every request {how}" + (f"; the first raised {last[0]}" if last else "")
+        if contended and not m.failed and not m.hung:
+            # Requests that all waited past timeout_s behind a backlog, none raised, none hung:
+            # busy neighbours can build that backlog, as they can any other FAIL of the queue.
+            checks.append(Check("requests complete", INCONCLUSIVE, f"all {lat.size} measured requests failed",
+                                contended, held_from=FAIL))
+        else:
+            checks.append(Check("requests complete", FAIL, f"all {lat.size} measured requests failed", reason))
     outcomes = [c.outcome for c in checks]
     if FAIL in outcomes:
         outcome = FAIL

@@ -141,6 +141,7 @@ def run_open_loop(
     schedule = np.asarray(schedule_ns, dtype=np.int64)
     n = int(schedule.size)
     rec = Recorder(n, clock)
+    rec.hang_after_ns = int(timeout_s * 1e9)
     schedule_ms = (schedule / 1e6).tolist()
     backend.open(lanes, body, rec)
     if prime:

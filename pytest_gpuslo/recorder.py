@@ -91,8 +91,13 @@ class Recorder:
         self.stages: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
         self.first_error: str | None = None
         self.first_error_index: int | None = None
-        #: requests a lane was still running when the run gave up on them: (index, lane, stack).
+        #: requests whose body had run for ``hang_after_ns`` or longer when the run gave up on
+        #: them: (index, lane, stack).
         self.stuck: list[tuple[int, int, str]] = []
+        #: how long a body must have been running at the give-up to count as hung (``timeout_s``;
+        #: None: any).  A request that started late in a backlog and was simply still in service is
+        #: not a hang: beside busy neighbours that backlog is theirs.
+        self.hang_after_ns: int | None = None
         self.fatal: BaseException | None = None
         #: set when waiting gave up: lanes still running must not touch the arrays meaningfully.
         self.abandoned = False
@@ -136,7 +141,11 @@ class Recorder:
                 self.fatal = exc
 
     def record_stuck(self, index: int, lane: int, stack: str) -> None:
-        """A request whose body had not returned when the run was abandoned, and where its lane was."""
+        """A request whose body had not returned when the run was abandoned, and where its lane
+        was; ignored unless it had been running for ``hang_after_ns``."""
+        began = int(self.start_ns[index]) if 0 <= index < self.n else -1
+        if self.hang_after_ns is not None and began >= 0 and self.clock() - began < self.hang_after_ns:
+            return
         with self._lock:
             self.stuck.append((index, lane, stack))
 

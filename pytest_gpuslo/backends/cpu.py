@@ -78,6 +78,41 @@ def other_cpu_load(before: tuple[float, float, float] | None,
     return max(0.0, others / (after[2] - before[2]))
 
 
+def _schedstat() -> dict[int, tuple[int, int]]:
+    """Per thread of this process: (ns it ran on a CPU, ns it was runnable but waited for one),
+    from ``/proc/self/task/*/schedstat``; empty where that is missing (not Linux)."""
+    out: dict[int, tuple[int, int]] = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat", encoding="ascii") as fh:
+                ran, waited = fh.read().split()[:2]
+            out[int(tid)] = (int(ran), int(waited))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def run_queue_stretch(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]]) -> float | None:
+    """How much longer this process's threads took than their CPU time because they waited for a
+    CPU: (ran + waited) / ran between two ``_schedstat`` samples.  The slowdown other processes
+    (and our own surplus threads) imposed, measured rather than inferred from their CPU use, which
+    cannot show a machine oversubscribed by more runnable threads than it has CPUs.  ``None`` with
+    under 50 ms of CPU time to go by."""
+    ran = waited = 0
+    for tid, (r1, w1) in after.items():
+        r0, w0 = before.get(tid, (0, 0))
+        if r1 < r0 or w1 < w0:  # a thread id reused since the first sample
+            r0 = w0 = 0
+        ran, waited = ran + r1 - r0, waited + w1 - w0
+    if ran < 50_000_000:
+        return None
+    return (ran + waited) / ran
+
+
 def probe() -> str | None:
     """The CPU backend runs everywhere."""
     return None
@@ -125,6 +160,8 @@ class Backend(BaseBackend):
 
     def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
         self._cpu_start = _cpu_times()
+        self._sched_start = _schedstat()
+        self._stretch: float | None = None
         self._recorder = recorder
         self._body = body
         self._running = [-1] * lanes
@@ -204,6 +241,8 @@ class Backend(BaseBackend):
             rec.record_stuck(index, lane, stack)
 
     def close(self) -> None:
+        # Read before the lanes exit: a finished thread's counts leave /proc with it.
+        self._stretch = run_queue_stretch(getattr(self, "_sched_start", {}), _schedstat())
         for _ in self._threads:
             self._queue.put(None)
         for t in self._threads:
@@ -214,7 +253,11 @@ class Backend(BaseBackend):
         """How busy other processes kept the CPUs during the run: CPU timings need a quiet
         machine, and the summary says when it was not."""
         load = other_cpu_load(getattr(self, "_cpu_start", None), _cpu_times())
-        return {} if load is None else {"other_cpu_load": round(load, 2), "cpus": os.cpu_count()}
+        out: dict[str, Any] = {} if load is None else {"other_cpu_load": round(load, 2), "cpus": os.cpu_count()}
+        stretch = getattr(self, "_stretch", None)
+        if stretch is not None:
+            out["run_queue_stretch"] = round(stretch, 2)
+        return out
 
     def describe(self) -> dict[str, Any]:
         return {

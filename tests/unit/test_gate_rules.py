@@ -204,6 +204,68 @@ def test_a_fail_beside_busy_neighbours_stands_when_they_cannot_explain_it() -> N
     assert hang.outcome == "FAIL" and "a hang" in hang.reasons[0]
 
 
+def test_beside_busy_neighbours_raised_requests_are_the_code_s_and_a_waiting_backlog_is_not() -> None:
+    """The independent check's D2: a body raising on 30% of requests FAILed on a quiet machine and
+    passed as INCONCLUSIVE beside one busy neighbour; neighbours do not make code raise.  Its D1:
+    every request past timeout_s because it waited behind a backlog (none raised, none hung) was a
+    'requests complete' FAIL that no contention rule reached; that backlog may be theirs."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 1)
+    busy = gate.cpu_contention(1.5, 2)
+    budget = spec.budgets_ms[0.95]
+
+    def verdict(x: np.ndarray, failed: int = 0, timed_out: int = 0, hung: int = 0) -> gate.Verdict:
+        m = gate.Measurements(x, np.zeros(x.size), scheduled_ms=t, load_dependent=False, contention=busy,
+                              contention_slowdown=4.0, service_ms=np.full(x.size, budget / 10),
+                              failed=failed, timed_out=timed_out, hung=hung)
+        return gate.decide(spec, m)
+
+    queued = lat * 20
+    assert verdict(queued).outcome == "INCONCLUSIVE"
+    raised = verdict(queued, failed=3000)
+    assert raised.outcome == "FAIL" and "3000 of 10000 requests raised" in raised.reasons[0]
+    assert verdict(queued, failed=400).outcome == "INCONCLUSIVE"  # 4%: within what p95 allows
+    waited = verdict(np.full(t.size, 2000.0), timed_out=t.size)
+    assert waited.outcome == "INCONCLUSIVE"
+    assert [c.held_from for c in waited.checks] == ["FAIL", "FAIL"]
+    assert verdict(np.full(t.size, 2000.0), timed_out=t.size, hung=1).outcome == "FAIL"
+
+
+def test_the_slowdown_allowed_for_neighbours_is_at_least_the_one_measured_on_our_threads() -> None:
+    """CPU use alone cannot show oversubscription: a saturated 2-core machine with five runnable
+    threads reads '1.0 of 2 CPUs busy' when we use the other (K = 2), while our threads waited
+    for a CPU as long again as they ran twice over (stretch 3.1): K is then 3.1.  A README run
+    of the example project FAILed beside such a load on 'the body's own time ... 2.1x faster'."""
+    from pytest_gpuslo.backends.cpu import run_queue_stretch
+
+    assert gate.contention_slowdown(1.0, 2) == 2.0
+    assert gate.contention_slowdown(1.0, 2, 3.1) == 3.1
+    assert gate.contention_slowdown(1.9, 2, 1.2) == 4.0
+    assert gate.contention_slowdown(None, None, 1.1) == 2.0
+    before = {1: (100_000_000, 10_000_000), 7: (5, 5)}
+    after = {1: (200_000_000, 110_000_000), 7: (1, 1), 9: (100_000_000, 100_000_000)}
+    # thread 1: ran 100 ms, waited 100 ms; 7 reused (counted from 0): 1 and 1; 9 new: 100 and 100
+    assert run_queue_stretch(before, after) == pytest.approx((200e6 + 2 + 200e6) / (200e6 + 1))
+    assert run_queue_stretch({}, {1: (10_000_000, 0)}) is None  # under 50 ms of CPU
+
+
+def test_a_fail_under_lag_is_checked_from_the_dispatch_only_for_the_lag_that_delayed_a_start() -> None:
+    """The independent check's D5: once the lane-free lag passed the limit, the FAIL had to hold
+    on latency minus the *whole* lag, which subtracted the queue the code built itself (lag onto
+    a busy lane) and turned a 2.6x violation INCONCLUSIVE in 40 of 40 runs."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 1)
+    budget = spec.budgets_ms[0.95]
+    slow = lat * (3 * budget / np.quantile(lat, 0.95))  # p95 3x the budget
+    lag = slow * 0.9  # most of each latency was waiting for a busy lane...
+    delay = np.full(t.size, 0.06 * budget)  # ...and only this much delayed a start (> 5%)
+    m = gate.Measurements(slow, lag, start_delay_ms=delay, scheduled_ms=t, load_dependent=False)
+    v = gate.decide(spec, m)
+
+    assert "generator_late" in v.conditions
+    assert v.outcome == "FAIL" and "it fails even on latency counted from the late dispatch" in v.reasons[0]
+
+
 def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> None:
     schedule = np.arange(1000, dtype=np.int64) * 1_000_000
     policy = gate.Policy(alpha=0.03)

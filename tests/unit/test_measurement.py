@@ -373,3 +373,17 @@ def test_bodies_that_keep_the_launcher_are_named_as_why_the_generator_fell_behin
     assert "load generator fell behind" in said
     assert ("each body kept the launching thread 4 ms" in said) is named
     assert ("slo_graph" in said) is named
+
+
+def test_only_a_body_running_for_timeout_s_at_the_give_up_is_a_hang() -> None:
+    """The independent check's D1: every request still in service when the run gave up was called
+    hung ('never returned'), so a backlog that busy neighbours built FAILed as a hang.  A hang is
+    a body that has itself been running for timeout_s."""
+    now = [10_000_000_000]
+    rec = Recorder(3, lambda: now[0])
+    rec.hang_after_ns = 2_000_000_000
+    rec.start_ns[:] = [now[0] - 5_000_000_000, now[0] - 500_000_000, -1]
+    for index in range(3):
+        rec.record_stuck(index, index, "stack")
+
+    assert [index for index, _, _ in rec.stuck] == [0, 2]  # 2 never started: its lane's body is the hang
