@@ -226,7 +226,7 @@ def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | No
                        "A/B verdicts stand (a budget FAIL measured then is INCONCLUSIVE); a quiet machine gives "
                        "sharper ones")
     return head + ("CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE unless they "
-                   "cannot explain it (a hang, or a service over budget on its own)")
+                   "cannot explain it (a hang, requests that raised, or a service over budget on its own)")
 
 
 def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alpha: float) -> list[str]:
