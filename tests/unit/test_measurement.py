@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -387,3 +388,38 @@ def test_only_a_body_running_for_timeout_s_at_the_give_up_is_a_hang() -> None:
         rec.record_stuck(index, index, "stack")
 
     assert [index for index, _, _ in rec.stuck] == [0, 2]  # 2 never started: its lane's body is the hang
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_the_code_s_own_child_processes_are_not_neighbours() -> None:
+    """The independent check's D3: a body's own process pool read as 'other processes kept 2.0 of
+    2 CPUs busy'.  The CPU seconds counted as ours include live descendants: a child that spins
+    while this process sleeps adds (nearly) its CPU time to ours, however busy the machine is."""
+    import subprocess
+    import sys
+
+    from pytest_gpuslo.backends.cpu import _own_cpu_seconds
+
+    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        before = _own_cpu_seconds()
+        stat = Path(f"/proc/{child.pid}/stat")
+        start = _ticks(stat)
+        deadline = time.monotonic() + 30
+        while _ticks(stat) - start < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        spent = _ticks(stat) - start
+        counted = _own_cpu_seconds() - before
+    finally:
+        child.kill()
+        child.wait()
+
+    assert spent >= 0.3
+    assert counted >= spent - 0.05
+
+
+def _ticks(stat: Path) -> float:
+    import os
+
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
