@@ -139,6 +139,8 @@ def _pairs(base: Path, new: Path) -> list[tuple[Path | None, Path]]:
     """(stored file or None, run file): of two folders, every run file, with its namesake when BASE has one."""
     if base.is_dir() and new.is_dir():
         return [(base / p.name if (base / p.name).exists() else None, p) for p in sorted(new.glob("*.json"))]
+    if base.is_dir():  # a store and one run: the run's namesake in it (files are named per test and machine)
+        return [(base / new.name if (base / new.name).exists() else None, new)]
     return [(base, new)]
 
 

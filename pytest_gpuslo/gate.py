@@ -700,8 +700,9 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
     if verdict is None:
         return "no verdict"
     if "generator_late" in verdict.conditions:
-        return ("the load generator fell behind (a baseline needs a quiet machine, whatever "
-                "--gpuslo-allow-throttle says: run SLO jobs alone, or lower rate_hz)")
+        return ("the load generator fell behind: its lateness, over the lag limit, would be stored as the "
+                "workload's latency (on a quiet machine that is the dispatcher's own precision, which "
+                "gpuslo capacity measures: lower rate_hz, raise the budget or run SLO jobs alone)")
     if "escaped" in verdict.conditions:
         return "GPU work escaped the request's stream"
     if "disturbed" in verdict.conditions:

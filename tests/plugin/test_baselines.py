@@ -176,6 +176,7 @@ def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
     gputester.runpytest("--gpuslo-no-baseline")
     (last_file,) = (cwd / ".gpuslo" / ".last").glob("*.json")
     worse = gpuslo("compare", str(base_file), str(last_file), cwd=cwd)
+    from_store = gpuslo("compare", ".gpuslo", str(last_file), cwd=cwd)  # a store and one run
     accepted = gpuslo("accept", cwd=cwd)
     pruned = gpuslo("prune", "--keep-runs", "1", cwd=cwd)
     broken = cwd / ".gpuslo" / "broken.json"
@@ -185,6 +186,7 @@ def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
     assert shown.returncode == 0 and "::test_svc" in shown.stdout
     assert same.returncode == 0, same.stdout
     assert worse.returncode == 1 and "REGRESSED" in worse.stdout
+    assert from_store.returncode == 1 and from_store.stdout == worse.stdout
     assert accepted.returncode == 0 and "updated (4 runs)" in accepted.stdout
     assert pruned.returncode == 0 and "4 -> 1 runs" in pruned.stdout
     assert shown_bad.returncode == 1 and "UNREADABLE" in shown_bad.stdout

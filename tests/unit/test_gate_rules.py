@@ -277,8 +277,10 @@ def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> N
 
 @pytest.mark.parametrize(("conditions", "failed", "timed_out", "why"), [
     ((), 0, 0, ""),
-    (("generator_late",), 0, 0, "the load generator fell behind (a baseline needs a quiet machine, whatever "
-                                "--gpuslo-allow-throttle says: run SLO jobs alone, or lower rate_hz)"),
+    (("generator_late",), 0, 0, "the load generator fell behind: its lateness, over the lag limit, would be "
+                                "stored as the workload's latency (on a quiet machine that is the dispatcher's "
+                                "own precision, which gpuslo capacity measures: lower rate_hz, raise the budget "
+                                "or run SLO jobs alone)"),
     (("disturbed",), 0, 0, "the GPU was disturbed during the run"),
     (("nonstationary",), 0, 0, "the run was not stationary"),
     (("contended",), 0, 0, "other processes kept the CPUs busy during the run (a baseline needs a quiet "
