@@ -12,9 +12,9 @@ git repository holds the SLO test; ``gpuslo ab HEAD`` runs base and candidate in
 
     python3 benchmarks/torch_ab.py [--layers 8] [--batch 1024] [--runs 3] [--requests 2500]
 
-The batch is large so that the GPU, not eager PyTorch's host-side launch (about 1.7 ms for 8
-layers on an H200 host), sets the service time: with a small batch the launcher is the bottleneck
-and the verdicts are about the host.
+The batch is large so that the GPU, not eager PyTorch's host-side launch (2.2-2.7 ms a forward
+pass of 8 layers on an H200 host, ``--probe``), sets the service time: with a small batch the
+two are alike and the A/B intervals are wide.
 
 Needs torch with CUDA and CuPy (the CUDA backend); prints one table.
 """
