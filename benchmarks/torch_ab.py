@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "example_project"
@@ -39,36 +40,30 @@ import sys
 import pytest
 import torch
 
-sys.path.insert(0, {example!r})
-from torchpipe.encoder import make_encoder, pad  # noqa: E402
+sys.path.insert(0, {bench!r})
+from torch_ab import model_and_batch  # noqa: E402
 
 LAYERS = {layers}
 BATCH = {batch}
 
 
 @pytest.fixture(scope="module")
-def model_and_batch():
-    enc = make_encoder(1000, device="cuda", layers=LAYERS)
-    g = torch.Generator().manual_seed(0)
-    rows = [torch.randint(1, 1000, (int(n),), generator=g).tolist()
-            for n in torch.randint(16, 64, (BATCH,), generator=g)]
-    ids, padding = pad(rows)
-    batch = torch.from_numpy(ids).cuda(), torch.from_numpy(padding).cuda()
-    torch.cuda.synchronize()
-    return enc, batch
+def model_and_inputs():
+    return model_and_batch(LAYERS, BATCH)
 
 
 @pytest.mark.slo(p95_ms={budget}, rate_hz={rate}, streams=1, backend="cuda", arrivals="gamma(cv=2)",
                  requests={requests})
-def test_encoder_forward(model_and_batch):
-    enc, batch = model_and_batch
+def test_encoder_forward(model_and_inputs):
+    enc, batch = model_and_inputs
     with torch.inference_mode():
         enc(*batch)
 '''
 
 
-def service_ms(layers: int, batch: int) -> float:
-    """The median GPU time of one forward pass, back to back on one stream (torch's own events)."""
+def model_and_batch(layers: int, batch: int) -> tuple[Any, tuple[Any, Any]]:
+    """The example project's encoder (bf16, on the GPU) and a fixed batch of 16-64-token texts on
+    the device: the same for every measurement here and for the generated SLO test."""
     import torch
 
     sys.path.insert(0, str(EXAMPLE))
@@ -80,6 +75,15 @@ def service_ms(layers: int, batch: int) -> float:
             for n in torch.randint(16, 64, (batch,), generator=g)]
     ids, padding = pad(rows)
     x = torch.from_numpy(ids).cuda(), torch.from_numpy(padding).cuda()
+    torch.cuda.synchronize()
+    return enc, x
+
+
+def service_ms(layers: int, batch: int) -> float:
+    """The median GPU time of one forward pass, back to back on one stream (torch's own events)."""
+    import torch
+
+    enc, x = model_and_batch(layers, batch)
     times = []
     with torch.inference_mode():
         for _ in range(20):
@@ -102,15 +106,7 @@ def host_probe(layers: int, batch: int) -> None:
 
     import torch
 
-    sys.path.insert(0, str(EXAMPLE))
-    from torchpipe.encoder import make_encoder, pad
-
-    enc = make_encoder(1000, device="cuda", layers=layers)
-    g = torch.Generator().manual_seed(0)
-    rows = [torch.randint(1, 1000, (int(n),), generator=g).tolist()
-            for n in torch.randint(16, 64, (batch,), generator=g)]
-    ids, padding = pad(rows)
-    x = torch.from_numpy(ids).cuda(), torch.from_numpy(padding).cuda()
+    enc, x = model_and_batch(layers, batch)
     host = []
     with torch.inference_mode():
         for _ in range(10):
@@ -182,7 +178,7 @@ def main() -> None:
     test = repo / "test_enc.py"
 
     def write(layers: int) -> None:
-        test.write_text(TEST.format(example=str(EXAMPLE), layers=layers, batch=a.batch, budget=budget,
+        test.write_text(TEST.format(bench=str(Path(__file__).resolve().parent), layers=layers, batch=a.batch, budget=budget,
                                     rate=rate, requests=a.requests))
 
     write(a.layers)
