@@ -191,6 +191,21 @@ def _binom_sf(k: int, n: int, q: float) -> float:
     return float(_st.binom.sf(k - 1, n, q))
 
 
+#: What a raised request's service counts as in the neighbours' test: over every budget (the
+#: budget test takes finite values only).
+RAISED_SERVICE_MS = 1e9
+
+
+def _raised_beyond(m: Measurements, p: float, alpha: float) -> str:
+    """Why the raised requests alone are the code's: more of them than the ``p`` budget allows
+    (binomial, at ``alpha``).  Neighbours do not make code raise.  '' when they are not."""
+    n = int(np.asarray(m.latency_ms).size)
+    if m.failed and n and m.failed / n > 1.0 - p and _binom_sf(m.failed, n, 1.0 - p) < alpha:
+        return (f"{m.failed} of {n} requests raised, more than the {1.0 - p:.0%} the budget allows: "
+                f"no busy neighbour makes code raise")
+    return ""
+
+
 def _not_contention(m: Measurements, budget: float, p: float, alpha: float) -> str:
     """Why a FAIL measured beside busy neighbours is still the code's, or '' when it may be theirs.
     A hang is not a neighbour's doing; nor is a service that, made ``contention_slowdown`` times
@@ -198,12 +213,13 @@ def _not_contention(m: Measurements, budget: float, p: float, alpha: float) -> s
     if m.hung:
         return (f"{m.hung} request(s) still running when the run gave up on them (a hang): no busy "
                 f"neighbour explains that")
-    n = int(np.asarray(m.latency_ms).size)
-    if m.failed and n and m.failed / n > 1.0 - p and _binom_sf(m.failed, n, 1.0 - p) < alpha:
-        return (f"{m.failed} of {n} requests raised, more than the {1.0 - p:.0%} the budget allows: "
-                f"no busy neighbour makes code raise")
+    raised = _raised_beyond(m, p, alpha)
+    if raised:
+        return raised
     if m.service_ms is not None:
-        service = m.service_ms[np.isfinite(m.service_ms)] / m.contention_slowdown
+        # Raised requests hold +inf (over every budget, as in the latencies); NaN: never ended.
+        service = m.service_ms[~np.isnan(m.service_ms)]
+        service = np.where(np.isposinf(service), RAISED_SERVICE_MS, service) / m.contention_slowdown
         if service.size and stats.budget_test(service, budget, p, alpha=alpha).outcome == FAIL:
             return (f"the body's own time alone fails the budget even {m.contention_slowdown:.2g}x faster "
                     f"than measured, more than busy neighbours slow a process")
@@ -573,9 +589,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         how = ("raised or timed out" if m.failed and m.timed_out else "raised" if m.failed
                else "timed out")
         reason = f"every request {how}" + (f"; the first raised {last[0]}" if last else "")
-        if contended and not m.failed and not m.hung:
-            # Requests that all waited past timeout_s behind a backlog, none raised, none hung:
-            # busy neighbours can build that backlog, as they can any other FAIL of the queue.
+        p_ref_raised = min(spec.budgets_ms) if spec.budgets_ms else 0.95
+        if contended and not m.hung and not _raised_beyond(m, p_ref_raised, policy.alpha):
+            # Requests that all ended past timeout_s behind a backlog, none hung, no more raised
+            # than a budget allows: busy neighbours can build that backlog, as any queueing FAIL.
             checks.append(Check("requests complete", INCONCLUSIVE, f"all {lat.size} measured requests failed",
                                 contended, held_from=FAIL))
         else:

@@ -214,7 +214,7 @@ class SloResult:
             contention=cpu_contention(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus")),
             contention_slowdown=contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
                                                     self.telemetry.get("run_queue_stretch")),
-            service_ms=self.service_ms,
+            service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget
             hung=sum(1 for index, _, _ in self.data.stuck if index >= self.warmup),
             control=self.telemetry.get("control") or None,
             launcher_hold_ms=self.launcher_hold_ms if self.inline_body else None,

@@ -9,6 +9,7 @@ for the caller to turn into a failure or a skip.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,14 +115,19 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
     return result
 
 
+def _finite(x: float) -> float | None:
+    """A rate for the JSON store: NaN (no request completed in time) is stored as null."""
+    return None if math.isnan(x) else x
+
+
 def record(result: SloResult, settings: Settings) -> None:
     """Keep the run as the last result (for ``gpuslo accept``) and save it under ``--gpuslo-save``,
     unless the gate's ``save_refusal`` says it must not become a baseline."""
     failed, timed_out = int(result.failed.sum()), int(result.timed_out.sum())
     refusal = gate.save_refusal(result.verdict, failed, timed_out)
     v = result.verdict
-    summary = {"verdict": v.outcome if v else None, "offered_hz": result.offered_hz,
-               "throughput_hz": result.throughput_hz, "failed": failed,
+    summary = {"verdict": v.outcome if v else None, "offered_hz": _finite(result.offered_hz),
+               "throughput_hz": _finite(result.throughput_hz), "failed": failed,
                "timed_out": int((result.timed_out & ~result.failed).sum()),
                "disturbances": list(result.telemetry.get("disturbances", [])),
                "escapes": list(result.telemetry.get("escapes", [])),
@@ -147,7 +153,7 @@ def record(result: SloResult, settings: Settings) -> None:
     run = Run(result.latency_ms, now_iso(), settings.commit,
               {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},
               summary, m.lag_ms, start_delay_ms=m.start_delay_ms,
-              service_ms=service[np.isfinite(service)] if m.contention and service is not None else None,
+              service_ms=service[~np.isnan(service)] if m.contention and service is not None else None,
               launcher_hold_ms=m.launcher_hold_ms)
     base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
                     result.machine, [run], result.telemetry)

@@ -211,6 +211,11 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     assert (m.first_timed_out, m.first_error) == (7, "ValueError: bad input")
 
     raw = json.loads(path.read_text())
+    # A run with no completion within timeout_s has no rate: null now, NaN in older files.
+    for rate in (None, float("nan")):
+        raw["runs"][0]["summary"]["throughput_hz"] = rate
+        path.write_text(json.dumps(raw))
+        assert np.isnan(bl.load(path).runs[0].measurements().achieved_hz)
     raw["runs"][0]["service_sample"] = bl.encode_sample(np.ones(401))
     path.write_text(json.dumps(raw))
     with pytest.raises(BaselineFormatError, match="run 0: \"service_sample\": sample inflates past 400 values"):

@@ -229,6 +229,26 @@ def test_beside_busy_neighbours_raised_requests_are_the_code_s_and_a_waiting_bac
     assert waited.outcome == "INCONCLUSIVE"
     assert [c.held_from for c in waited.checks] == ["FAIL", "FAIL"]
     assert verdict(np.full(t.size, 2000.0), timed_out=t.size, hung=1).outcome == "FAIL"
+    # The second check's N1: one raised request in that backlog turned it back into a FAIL.
+    assert verdict(np.full(t.size, 2000.0), timed_out=t.size - 1, failed=1).outcome == "INCONCLUSIVE"
+
+
+def test_raised_requests_count_as_over_budget_in_the_service_beside_neighbours() -> None:
+    """The second check's N2: 4% raised plus 4% of the code's own 200 ms waits FAILs on a quiet
+    machine, and passed beside one neighbour because raised requests were left out of the
+    'service alone, K times faster' test.  They hold +inf there, as in the latencies."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 1)
+    budget = spec.budgets_ms[0.95]
+    service = np.full(t.size, budget / 10)
+    service[::25] = np.inf  # 4% raised
+    service[1::25] = 4 * budget * 2  # 4% far over budget even 4x faster
+    m = gate.Measurements(lat * 20, np.zeros(t.size), scheduled_ms=t, load_dependent=False,
+                          contention=gate.cpu_contention(1.0, 2), contention_slowdown=4.0,
+                          service_ms=service, failed=t.size // 25)
+    v = gate.decide(spec, m)
+
+    assert v.outcome == "FAIL" and "fails the budget even 4x faster" in v.reasons[0]
 
 
 def test_the_slowdown_allowed_for_neighbours_is_at_least_the_one_measured_on_our_threads() -> None:
