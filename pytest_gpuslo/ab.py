@@ -203,7 +203,8 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           differing=load_differs(session.base.summaries[-1][nodeid], latest))
         tel = latest.get("telemetry") or {}
         m = replace(cand_runs[-1].measurements(),
-                    contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus")),
+                    contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"),
+                                                   tel.get("other_cpu_load_mean")),
                     contention_slowdown=gate.contention_slowdown(tel.get("other_cpu_load"), tel.get("cpus"),
                                                                  tel.get("run_queue_stretch")))
         out.append((latest, spec, base_runs, cand_runs, gate.decide(spec, m, policy, ab)))

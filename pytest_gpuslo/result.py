@@ -211,7 +211,8 @@ class SloResult:
             first_timed_out=int(late[0]) if late.size else None,
             scheduled_ms=self.scheduled_ms,
             load_dependent=self.load_dependent,
-            contention=cpu_contention(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus")),
+            contention=cpu_contention(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
+                                      self.telemetry.get("other_cpu_load_mean")),
             contention_slowdown=contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
                                                     self.telemetry.get("run_queue_stretch")),
             service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget

@@ -167,6 +167,8 @@ def test_a_fail_on_a_busy_cpu_is_inconclusive_and_a_pass_stands() -> None:
 
     assert gate.cpu_contention(0.3, 2) == "" and gate.cpu_contention(1.0, 16) == ""
     assert gate.cpu_contention(None, 2) == "" and "1.5 of 2 CPUs" in busy
+    assert gate.cpu_contention(1.8, 2, mean=0.25) == ("other processes kept up to 1.8 of 2 CPUs busy during "
+                                                      "the run (0.2 on average)")
     slow = lat * 20  # every budget blown
     assert verdict(slow, "").outcome == "FAIL"
     held = verdict(slow, busy)

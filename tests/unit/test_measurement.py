@@ -423,3 +423,27 @@ def _ticks(stat: Path) -> float:
 
     fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_burst_of_neighbours_is_seen_in_its_window_not_averaged_away() -> None:
+    """The first independent check's D4: 8 busy loops for 0.7 s of every 5.7 s read 0.25 CPUs over
+    the run (under the 0.5-CPU threshold), and the FAIL they caused stood.  The busiest window of
+    at least LOAD_WINDOW_S counts; samples closer than that are merged; the code's own live
+    children are taken off every window."""
+    from pytest_gpuslo.backends.cpu import LOAD_WINDOW_S, peak_other_load
+
+    # (machine busy s, own s, wall s): we use 0.5 CPU throughout; others 0.1, then 1.4 for one window.
+    t, busy, own, samples = 0.0, 0.0, 0.0, []
+    for others in [0.1] * 5 + [1.4] + [0.1] * 5:
+        samples.append((busy, own, t))
+        busy, own, t = busy + (others + 0.5) * LOAD_WINDOW_S, own + 0.5 * LOAD_WINDOW_S, t + LOAD_WINDOW_S
+    samples.append((busy, own, t))
+    mean = ((busy - own) / t)
+
+    assert mean < 0.5
+    assert peak_other_load(samples) == pytest.approx(1.4)
+    assert peak_other_load(samples, descendants_cpus=0.3) == pytest.approx(1.1)
+    halves = sorted(samples + [((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2)
+                               for a, b in zip(samples, samples[1:])], key=lambda x: x[2])
+    assert peak_other_load(halves) == pytest.approx(1.4)  # quarter-windows merged back into halves
+    assert peak_other_load(samples[:1]) is None
