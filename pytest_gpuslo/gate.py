@@ -592,7 +592,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         how = ("raised or timed out" if m.failed and m.timed_out else "raised" if m.failed
                else "timed out")
         reason = f"every request {how}" + (f"; the first raised {last[0]}" if last else "")
-        p_ref_raised = min(spec.budgets_ms) if spec.budgets_ms else 0.95
+        p_ref_raised = max(spec.budgets_ms) if spec.budgets_ms else 0.95  # the least allowance
         if contended and not m.hung and not _raised_beyond(m, p_ref_raised, policy.alpha):
             # Requests that all ended past timeout_s behind a backlog, none hung, no more raised
             # than a budget allows: busy neighbours can build that backlog, as any queueing FAIL.

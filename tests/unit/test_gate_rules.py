@@ -233,6 +233,12 @@ def test_beside_busy_neighbours_raised_requests_are_the_code_s_and_a_waiting_bac
     assert verdict(np.full(t.size, 2000.0), timed_out=t.size, hung=1).outcome == "FAIL"
     # The second check's N1: one raised request in that backlog turned it back into a FAIL.
     assert verdict(np.full(t.size, 2000.0), timed_out=t.size - 1, failed=1).outcome == "INCONCLUSIVE"
+    # With a p50 budget beside the p95 one, 8% raised exceed the p95 allowance (5%): FAIL.
+    two = _spec(requests=10_000, p50_ms=20)
+    m = gate.Measurements(np.full(t.size, 2000.0), np.zeros(t.size), scheduled_ms=t, load_dependent=False,
+                          contention=busy, contention_slowdown=4.0, service_ms=np.full(t.size, 1.0),
+                          failed=800, timed_out=t.size - 800)
+    assert gate.decide(two, m).outcome == "FAIL"
 
 
 def test_raised_requests_count_as_over_budget_in_the_service_beside_neighbours() -> None:
