@@ -82,7 +82,9 @@ def _load_words(summary: dict[str, Any]) -> str:
     if other is None or not cpus:
         return ""
     if cpu_contention(other, cpus):
-        return f"; other processes kept {other:.1f} of {cpus} CPUs busy"
+        mean = tel.get("other_cpu_load_mean")
+        up_to = "up to " if mean is not None and other - mean >= 0.25 else ""  # the busiest window
+        return f"; other processes kept {up_to}{other:.1f} of {cpus} CPUs busy"
     return "; the machine was otherwise quiet: this process's own dispatch and lanes (gpuslo capacity)"
 
 
