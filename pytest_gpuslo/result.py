@@ -55,6 +55,9 @@ class SloResult:
     series_data: dict[str, Any] | None = None
     #: the backend ran each body on the dispatcher's own thread (``Backend.inline_body``).
     inline_body: bool = False
+    #: the gate's input the verdict was decided on (``measurements()``), kept so that saving the
+    #: run stores the same figures without computing them again.
+    measured: Measurements | None = None
 
     @property
     def _sl(self) -> slice:

@@ -104,7 +104,8 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
                            machine=backend.describe(), schedule_fingerprint=fingerprint,
                            max_backlog=backlog, nodeid=nodeid, telemetry=telemetry,
                            inline_body=bool(getattr(backend, "inline_body", False)))
-        result.verdict = gate.decide(spec, result.measurements(), look_policy, baseline)
+        result.measured = result.measurements()
+        result.verdict = gate.decide(spec, result.measured, look_policy, baseline)
         if len(looks) > 1:
             result.looks = {"done": k + 1, "planned": len(looks), "alpha_per_look": look_policy.alpha,
                             "requests": [int(e - warm) for e in looks]}
@@ -126,6 +127,9 @@ def record(result: SloResult, settings: Settings) -> None:
     failed, timed_out = int(result.failed.sum()), int(result.timed_out.sum())
     refusal = gate.save_refusal(result.verdict, failed, timed_out)
     v = result.verdict
+    # What the gate read besides the latencies, so `gpuslo compare` / `gpuslo ab` decide this run
+    # as the plugin just did (the service only where busy neighbours make the gate ask for it).
+    m = result.measured or result.measurements()
     summary = {"verdict": v.outcome if v else None, "offered_hz": _finite(result.offered_hz),
                "throughput_hz": _finite(result.throughput_hz), "failed": failed,
                "timed_out": int((result.timed_out & ~result.failed).sum()),
@@ -133,14 +137,11 @@ def record(result: SloResult, settings: Settings) -> None:
                "escapes": list(result.telemetry.get("escapes", [])),
                # decided at a sequential look: alpha was split over this many looks.
                "looks": int((result.looks or {}).get("planned", 1)),
-               "load_dependent": result.load_dependent,
+               "load_dependent": m.load_dependent,
                "session": session_id(),
                "control": result.telemetry.get("control") or None,
                "scale": result.replay_scales() or None,
                "save_refusal": refusal}
-    # What the gate read besides the latencies, so `gpuslo compare` / `gpuslo ab` decide this run
-    # as the plugin just did (the service only where busy neighbours make the gate ask for it).
-    m = result.measurements()
     if m.hung:
         summary["hung"] = m.hung
     if m.first_timed_out is not None:
