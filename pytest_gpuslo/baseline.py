@@ -139,7 +139,7 @@ class Run:
     summary: dict[str, Any] = field(default_factory=dict)
     #: schedule lag per request (absent in files written before it was kept).
     lag_ms: npt.NDArray[np.float64] | None = None
-    #: the lag that delayed a start (``Measurements.start_delay_ms``; absent before it was kept:
+    #: what the lag added to each completion (``Measurements.start_delay_ms``; absent before it was kept:
     #: then the whole lag counts, as it did when such a file was written).
     start_delay_ms: npt.NDArray[np.float64] | None = None
     #: the requests' own service times, those that ended (``Measurements.service_ms``).

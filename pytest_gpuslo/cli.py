@@ -186,6 +186,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             worst = max(worst, 2)
             continue
         cand = new.latest
+        itself = ""
+        if base is not None:
+            # Right after --gpuslo-save the last run is also the store's latest: judged against
+            # itself it would look like no change at all.  Judge it against the runs before it.
+            kept = [r for r in base.runs if not _same_run(r, cand)]
+            if len(kept) < len(base.runs):
+                itself = (f" (this run is stored in {bpath} too: judged against the {len(kept)} stored "
+                          f"run(s) before it)" if kept else
+                          f" (this run is the only one stored in {bpath}: its absolute budgets only)")
+                base = replace(base, runs=kept) if kept else None
         binput = (gate_input(base, spec, fingerprint=new.schedule_fingerprint, machine=new.machine)
                   if base is not None else None)
         # A run decided at a sequential look used a share of alpha: judge it at the same share.
@@ -193,8 +203,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         verdict = gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint)),
                               replace(policy, alpha=policy.alpha / looks), binput)
         alone = (f" (no baseline in {args.base}: its absolute budgets only; record one with --gpuslo-save or "
-                 f"gpuslo accept)") if base is None else ""
-        print(f"{new.nodeid}: {verdict.outcome}{alone}")
+                 f"gpuslo accept)") if base is None and not itself else ""
+        print(f"{new.nodeid}: {verdict.outcome}{alone}{itself}")
         for c in verdict.checks:
             print(f"  {c.outcome:<13} {c.detail}")
         for b in verdict.baseline:
@@ -202,6 +212,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if verdict.outcome == "FAIL":
             worst = max(worst, 1)
     return worst
+
+
+def _same_run(a: Any, b: Any) -> bool:
+    """The same recorded run (a stored run and the .last record written with it)."""
+    import numpy as np
+
+    return (a.date == b.date and a.commit == b.commit and a.latency_ms.shape == b.latency_ms.shape
+            and bool(np.array_equal(a.latency_ms, b.latency_ms)))
 
 
 def _scheduled(spec: Any, fingerprint: str) -> Any:
@@ -316,7 +334,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         print()
     print("Size rate_hz below the harness column; a budget tighter than about 20x the lag threshold "
           "makes lag, not the service, decide the verdict (lag p99 over 5% of the tightest budget, "
-          "counting lag while a request's lane was free, is INCONCLUSIVE).")
+          "counting the lag that delayed completions, is INCONCLUSIVE).")
     return 0
 
 

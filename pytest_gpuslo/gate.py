@@ -89,6 +89,10 @@ class ABInput:
     label: str = "base"
     #: what made the two sides' loads differ (a marker changed between them): not comparable.
     differing: tuple[str, ...] = ()
+    #: why the generator fell behind in a candidate run (``generator_behind``; "" if it never did).
+    late: str = ""
+    #: the candidate runs' latencies counted from the dispatch (``from_dispatch``), where ``late``.
+    cand_from_dispatch: tuple[npt.NDArray[np.float64], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +103,9 @@ class Measurements:
     #: or above the timeout, so they count as exceedances of every budget.
     latency_ms: npt.NDArray[np.float64]
     lag_ms: npt.NDArray[np.float64]
-    #: the part of each request's lag that delayed its start (``timeline.start_delay``: lag while
-    #: its lane was still busy changed nothing).  None: not known, the whole lag counts.
+    #: how much later each request completed than under a punctual generator (``timeline.start_delay``:
+    #: lag onto a lane busy with on-time work changed nothing; a stall's knock-on queue counts).
+    #: None: not known, the whole lag counts.
     start_delay_ms: npt.NDArray[np.float64] | None = None
     failed: int = 0
     timed_out: int = 0
@@ -444,6 +449,65 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
     return tuple(out)
 
 
+def generator_behind(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> str:
+    """Why the load generator fell behind in this run, in words; "" when it kept up.
+
+    Only lag that delayed a completion can move a latency (a request sent late to a lane busy with
+    on-time work would have waited for it anyway): a body holding the GIL on one lane no longer holds back every verdict
+    and baseline (a user's 4 ms Python body at 40/s)."""
+    lag = np.asarray(m.lag_ms, dtype=np.float64)
+    if not lag.size:
+        return ""
+    lag_p99 = float(np.quantile(lag, 0.99))
+    tight = spec.tightest_budget_ms
+    limit = tight * policy.max_lag_fraction if tight else MAX_LAG_NO_BUDGET_MS
+    delay = m.start_delay_ms
+    delay_p99 = float(np.quantile(delay, 0.99)) if delay is not None and delay.size == lag.size else lag_p99
+    if not (lag_p99 > limit and delay_p99 > limit):
+        return ""
+    delayed = (f" (it delayed completions by {delay_p99:.3g} ms at p99)"
+               if abs(delay_p99 - lag_p99) > 1e-9 else "")
+    note = (f"the load generator fell behind: schedule lag p99 {lag_p99:.3g} ms{delayed} exceeds "
+            f"{limit:.3g} ms"
+            + (f" ({policy.max_lag_fraction:.0%} of the tightest budget)" if tight else "")
+            + "; the offered load was not the promised one (docs/architecture.md, 'The GIL and dispatch precision')")
+    held = launcher_note(m)
+    return note + "; " + held if held else note
+
+
+def from_dispatch(m: Measurements) -> npt.NDArray[np.float64]:
+    """Latency as a punctual generator would have left it: what the lateness added to each
+    completion taken off (``timeline.start_delay``; lag onto a lane busy with on-time work is kept:
+    taking it off would forgive the queue the code itself built)."""
+    lat = np.asarray(m.latency_ms, dtype=np.float64)
+    delay = m.start_delay_ms
+    late = delay if delay is not None and delay.size == lat.size else np.asarray(m.lag_ms, dtype=np.float64)
+    if late.size != lat.size:
+        return lat
+    return lat - np.clip(late, 0.0, None)
+
+
+def _late_regressions(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, policy: Policy,
+                      checks: tuple[BaselineCheck, ...], late: str) -> tuple[BaselineCheck, ...]:
+    """A REGRESSED on a run whose generator fell behind stands only if it also holds on the
+    candidate's latency counted from the late dispatch, as a FAIL does: latency charged from the
+    schedule carries the generator's lateness, which is the harness's, not the code's."""
+    if isinstance(base, ABInput):
+        again = compare_ab(spec, replace(base, cand_runs=base.cand_from_dispatch or base.cand_runs), policy)
+    else:
+        again = compare(spec, replace(m, latency_ms=from_dispatch(m)), base, policy)
+    out = []
+    for b, a in zip(checks, again):
+        if b.outcome != "REGRESSED":
+            out.append(b)
+        elif a.outcome == "REGRESSED":
+            out.append(replace(b, reason=f"{b.reason}; it regresses even on latency counted from the late dispatch"))
+        else:
+            held = b.test if b.test is None else _held_back(b.test, late)
+            out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held.reason if held else late, held))
+    return tuple(out)
+
+
 def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
            baseline: BaselineInput | ABInput | None = None) -> Verdict:
     """Turn one run's measurements into a verdict.
@@ -455,31 +519,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     checks: list[Check] = []
     reasons: list[str] = []
     lat = np.asarray(m.latency_ms, dtype=np.float64)
-    lag = np.asarray(m.lag_ms, dtype=np.float64)
     conf = 1.0 - policy.alpha
 
-    generator_note = ""
-    delay = m.start_delay_ms
-    if lag.size:
-        lag_p99 = float(np.quantile(lag, 0.99))
-        tight = spec.tightest_budget_ms
-        limit = tight * policy.max_lag_fraction if tight else MAX_LAG_NO_BUDGET_MS
-        # Only lag that delayed a start can move a latency (a request sent late to a busy lane
-        # would have waited for it anyway): a body holding the GIL on one lane no longer holds
-        # back every verdict and baseline (a user's 4 ms Python body at 40/s).
-        delay_p99 = float(np.quantile(delay, 0.99)) if delay is not None and delay.size == lag.size else lag_p99
-        if lag_p99 > limit and delay_p99 > limit:
-            delayed = (f" ({delay_p99:.3g} ms of it while the request's lane was free)"
-                       if delay_p99 < lag_p99 - 1e-9 else "")
-            generator_note = (
-                f"the load generator fell behind: schedule lag p99 {lag_p99:.3g} ms{delayed} exceeds "
-                f"{limit:.3g} ms"
-                + (f" ({policy.max_lag_fraction:.0%} of the tightest budget)" if tight else "")
-                + "; the offered load was not the promised one (docs/architecture.md, 'The GIL and dispatch precision')"
-            )
-            held = launcher_note(m)
-            if held:
-                generator_note += "; " + held
+    generator_note = generator_behind(spec, m, policy)
 
     disturbed = "" if policy.allow_disturbances or not m.disturbances else (
         "; ".join(m.disturbances) + " (the run does not represent the workload; "
@@ -509,11 +551,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         elif generator_note and outcome == FAIL:
             # Lateness inflates latency charged from the schedule.  A FAIL stands only if it also
             # holds on latency charged from the (late) dispatch, which the lag cannot explain.
-            # Only the lag that delayed a start is the generator's (lag onto a busy lane changed
-            # nothing: subtracting it would forgive the queue the code itself built).
-            late = delay if delay is not None and delay.size == lat.size else lag
-            from_dispatch = stats.budget_test(lat - np.clip(late, 0.0, None), budget, p, alpha=policy.alpha)
-            if from_dispatch.outcome != FAIL:
+            # Only what the lag added to completions is the generator's (lag onto a lane busy with
+            # on-time work changed nothing: subtracting it would forgive the queue the code built).
+            dispatched = stats.budget_test(from_dispatch(m), budget, p, alpha=policy.alpha)
+            if dispatched.outcome != FAIL:
                 outcome, reason = INCONCLUSIVE, generator_note
             else:
                 reason = (reason + "; " if reason else "") + (
@@ -629,8 +670,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held, b.test)
                                 if b.outcome == "REGRESSED" else b for b in base_checks)
         elif regressed:
-            outcome = FAIL
-            reasons.extend(f"{b.name}: REGRESSED: {b.reason}" for b in regressed)
+            late = generator_note or (baseline.late if isinstance(baseline, ABInput) else "")
+            if late:
+                base_checks = _late_regressions(spec, m, baseline, policy, base_checks, late)
+                regressed = [b for b in base_checks if b.outcome == "REGRESSED"]
+            if regressed:
+                outcome = FAIL
+                reasons.extend(f"{b.name}: REGRESSED: {b.reason}" for b in regressed)
     conditions = tuple(code for code, on in (("generator_late", bool(generator_note)),
                                              ("disturbed", bool(disturbed)),
                                              ("escaped", bool(m.escapes)),

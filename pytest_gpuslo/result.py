@@ -107,8 +107,8 @@ class SloResult:
 
     @property
     def start_delay_ms(self) -> F64:
-        """The part of each request's lag that delayed its start (``timeline.start_delay``): lag
-        while its lane was still busy changed nothing."""
+        """How much later each request completed than under a punctual generator
+        (``timeline.start_delay``): lag onto a lane busy with on-time work changed nothing."""
         from pytest_gpuslo.timeline import start_delay
 
         d = self.data

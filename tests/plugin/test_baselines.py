@@ -301,4 +301,75 @@ def test_gpuslo_compare_judges_lag_onto_a_busy_lane_as_the_plugin_did(simtester:
     assert "generator_late" not in result["verdict"]["conditions"]
     assert "fell behind" not in printed, printed
     assert "start_delay_sample" in json.loads(stored.read_text())["runs"][0]
-    assert printed.splitlines()[0].endswith(f": {result['verdict']['outcome']}")
+    assert printed.splitlines()[0].split(' (')[0].endswith(f": {result['verdict']['outcome']}")
+    assert 'is the only one stored' in printed.splitlines()[0]  # as the plugin, which had no baseline yet
+
+
+STALLS = """
+import os, random, pytest
+from pytest_gpuslo.backends.virtual import host, work
+
+@pytest.mark.slo(p95_ms=200, rate_hz=100, requests=4000, streams=1)
+def test_svc(slo_request):
+    jitter = 1 + 0.01 * random.Random(f"{os.environ['RUN']}-{slo_request.index}").random()
+    work(float(os.environ.get("SVC_S", "0.005")) * jitter * random.Random(slo_request.index).expovariate(1.0))
+    if os.environ.get("STALL") and slo_request.index % 100 == 0:
+        host(0.06)  # the generator stalls 60 ms (a GC pause, a neighbour): the overdue requests go out in a burst
+"""
+
+
+@pytest.mark.parametrize(("svc_s", "expected"), [("0.005", "INCONCLUSIVE"), ("0.0075", "REGRESSED")])
+def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                                      svc_s: str, expected: str) -> None:
+    """Three stored runs on three days; then the candidate's generator stalls 60 ms every second, and
+    the overdue requests go out in a burst that queues on itself.  Unchanged code must not read
+    REGRESSED (it did: the burst's queue was charged to the code); 50% slower code still must,
+    judged on latency as a punctual generator would have left it."""
+    simtester.makepyfile(STALLS)
+    for run, day in (("1", "day-1"), ("2", "day-2"), ("3", "day-3")):
+        monkeypatch.setenv("RUN", run)
+        monkeypatch.setenv("GPUSLO_SESSION", day)
+        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    monkeypatch.setenv("RUN", "4")
+    monkeypatch.setenv("GPUSLO_SESSION", "day-4")
+    monkeypatch.setenv("STALL", "1")
+    monkeypatch.setenv("SVC_S", svc_s)
+    simtester.runpytest("--gpuslo-json=r.json")
+    verdict = json.loads((simtester.path / "r.json").read_text())["results"][0]["verdict"]
+
+    assert "generator_late" in verdict["conditions"], verdict
+    (claim,) = verdict["baseline"]
+    assert claim["outcome"] == expected, claim
+    if expected == "REGRESSED":
+        assert "even on latency counted from the late dispatch" in claim["reason"]
+        assert verdict["outcome"] == "FAIL"
+    else:
+        assert "load generator fell behind" in claim["reason"]
+        assert verdict["outcome"] != "FAIL"
+
+
+def test_gpuslo_compare_right_after_a_save_does_not_judge_the_run_against_itself(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """After --gpuslo-save the .last record is also the store's latest run: compared with the
+    store it met itself (ratio 1.000, OK).  It is judged against the runs saved before it."""
+    from pytest_gpuslo.cli import main
+
+    simtester.makepyfile(NOISY)
+    for run, day in (("1", "day-1"), ("2", "day-2"), ("3", "day-3")):
+        monkeypatch.setenv("RUN", run)
+        monkeypatch.setenv("GPUSLO_SESSION", day)
+        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    (stored,) = (simtester.path / ".gpuslo").glob("*.json")
+    last = simtester.path / ".gpuslo" / ".last" / stored.name
+    capsys.readouterr()
+    main(["compare", str(stored), str(last)])
+    printed = capsys.readouterr().out
+    assert "judged against the 2 stored run(s) before it" in printed.splitlines()[0], printed
+    assert "2 stored run(s)" in printed and "ratio 1.000 " not in printed, printed
+
+    doc = json.loads(stored.read_text())
+    doc["runs"] = doc["runs"][-1:]  # the store holds only this run
+    stored.write_text(json.dumps(doc))
+    main(["compare", str(stored), str(last)])
+    printed = capsys.readouterr().out
+    assert "is the only one stored" in printed.splitlines()[0] and "vs baseline" not in printed, printed

@@ -420,3 +420,25 @@ def test_a_run_whose_every_request_raised_names_the_error_in_its_verdict() -> No
     v = gate.decide(spec, gate.Measurements(lat, np.zeros(200), failed=200, first_error=error))
 
     assert v.outcome == "FAIL" and any("the first raised KeyError: 'missing-key'" in r for r in v.reasons)
+
+
+@pytest.mark.parametrize(("slower", "expected"), [(1.0, "INCONCLUSIVE"), (1.3, "REGRESSED")])
+def test_an_ab_regression_on_a_late_candidate_must_hold_as_a_punctual_generator_left_it(
+        slower: float, expected: str) -> None:
+    """A/B, 3+3 runs; the candidate's generator stalled, and the stall's knock-on made its p95
+    much higher.  Unchanged code: REGRESSED on the latencies as measured, INCONCLUSIVE (with the
+    lag reason) once the stall's part is taken off.  30% slower code: REGRESSED either way."""
+    spec = _spec()
+    base = tuple(_queue(1.0, s)[0] for s in (1, 2, 3))
+    clean = [_queue(slower, s)[0] for s in (4, 5, 6)]
+    stall = np.where(np.arange(clean[0].size) % 100 < 5, 25.0, 0.0)  # what the stalls added
+    m = gate.Measurements(clean[-1] + stall, stall, start_delay_ms=stall, load_dependent=False)
+    note = gate.generator_behind(spec, m)
+    plain = gate.ABInput(base, tuple(c + stall for c in clean))
+    late = gate.ABInput(base, tuple(c + stall for c in clean), late=note, cand_from_dispatch=tuple(clean))
+
+    assert note.startswith("the load generator fell behind")
+    assert gate.compare_ab(spec, plain, gate.Policy())[0].outcome == "REGRESSED"
+    (claim,) = gate.decide(spec, m, gate.Policy(), late).baseline
+    assert claim.outcome == expected, claim
+    assert ("fell behind" in claim.reason) == (expected == "INCONCLUSIVE")

@@ -131,7 +131,7 @@ def test_start_delay_counts_only_lag_while_the_request_s_lane_was_free() -> None
     assert start_delay(scheduled, dispatch, start, end, lane).tolist() == [0, 0, 3, 5, 2]
 
 
-def test_only_lag_that_delayed_a_start_holds_a_verdict_back() -> None:
+def test_only_lag_that_delayed_a_completion_holds_a_verdict_back() -> None:
     """A 4 ms Python body on one lane held the dispatcher (the GIL) past a 5%-of-budget lag limit
     while its lane was busy anyway: that lag moved no latency, so it neither makes the verdict
     INCONCLUSIVE nor keeps the run out of the baseline store; without the split it still does."""
@@ -151,7 +151,7 @@ def test_only_lag_that_delayed_a_start_holds_a_verdict_back() -> None:
     assert "generator_late" in verdict(None).conditions
     assert "generator_late" not in verdict(np.full(4000, 0.1)).conditions
     held = verdict(np.where(lag > 1, 1.5, 0.1))  # the lag did delay starts: still held
-    assert "generator_late" in held.conditions and "(1.5 ms of it while the request's lane was free)" in " ".join(held.reasons)
+    assert "generator_late" in held.conditions and "(it delayed completions by 1.5 ms at p99)" in " ".join(held.reasons)
 
 
 def test_launcher_hold_is_the_gap_to_a_dispatch_that_was_already_overdue() -> None:
@@ -167,3 +167,33 @@ def test_launcher_hold_is_the_gap_to_a_dispatch_that_was_already_overdue() -> No
 
     assert launcher_hold(scheduled, dispatch).tolist() == [100 * us, 250 * us]
     assert launcher_hold(scheduled[:1], dispatch[:1]).size == 0
+
+
+def test_a_stalls_knock_on_queue_is_the_generators_not_the_codes() -> None:
+    """One lane, 8 units of service, arrivals every 10; the generator stalls and sends requests 1
+    and 2 at 25 together.  Request 2 waits for request 1 only because request 1 started late: a
+    punctual generator ends them at 18 and 28, so they ended 15 and 13 later.  The free-lane rule
+    alone charged request 2's wait to the code (0)."""
+    from pytest_gpuslo.timeline import start_delay
+
+    scheduled = np.array([0, 10, 20, 40])
+    dispatch = np.array([0, 25, 25, 40])
+    start = np.array([0, 25, 33, 41])
+    end = np.array([8, 33, 41, 49])
+    lane = np.zeros(4, dtype=int)
+
+    assert start_delay(scheduled, dispatch, start, end, lane).tolist() == [0, 15, 13, 1]
+
+
+def test_a_lane_that_is_no_fifo_server_falls_back_to_the_free_lane_rule() -> None:
+    """A batcher runs requests 0 and 1 at once on one lane (1 starts before 0 ends): the replay
+    cannot give back the measured ends, so each request keeps the lag that found the lane free."""
+    from pytest_gpuslo.timeline import start_delay
+
+    scheduled = np.array([0, 1, 20])
+    dispatch = np.array([0, 4, 23])
+    start = np.array([0, 4, 23])
+    end = np.array([10, 10, 30])
+    lane = np.zeros(3, dtype=int)
+
+    assert start_delay(scheduled, dispatch, start, end, lane).tolist() == [0, 0, 3]
