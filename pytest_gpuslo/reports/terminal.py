@@ -140,7 +140,7 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "  percentiles; (<?): too few requests above it to bound it. verdict: the gate's decision and its",
         "  main reason; every reason is listed under the table.",
         "lag p99 ms: how late the load generator sent its requests (a busy machine, or a body holding the",
-        f"  GIL). Where the lag that found a request's lane free is {lag_rule}, a FAIL must",
+        f"  GIL). Where the delay it added to completions is {lag_rule}, a FAIL or REGRESSED must",
         "  hold from the dispatch too, and a PASS stands only where service time did not grow with the",
         "  requests in flight.",
         "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
