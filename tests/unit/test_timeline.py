@@ -128,7 +128,7 @@ def test_start_delay_counts_only_lag_while_the_request_s_lane_was_free() -> None
     end = np.array([10, 15, 30, -1, 50])
     lane = np.array([0, 0, 0, -1, 1])
 
-    assert start_delay(scheduled, dispatch, start, end, lane).tolist() == [0, 0, 3, 5, 2]
+    assert start_delay(scheduled, dispatch, start, end, lane, shared=False).tolist() == [0, 0, 3, 5, 2]
 
 
 def test_only_lag_that_delayed_a_completion_holds_a_verdict_back() -> None:
@@ -197,3 +197,22 @@ def test_a_lane_that_is_no_fifo_server_falls_back_to_the_free_lane_rule() -> Non
     lane = np.zeros(3, dtype=int)
 
     assert start_delay(scheduled, dispatch, start, end, lane).tolist() == [0, 0, 3]
+
+
+def test_lanes_on_one_queue_are_replayed_as_that_queue() -> None:
+    """Two threads on one queue, 10 units of service, arrivals every 4.  The generator stalls
+    until 12: requests 1-3 go out at 12 together; 1 and 2 take the two lanes (ending at 22), 3
+    follows on lane 0 (22-32).  A punctual generator ends them at 14, 20 and 24 (each to the lane
+    free first): 8, 2 and 8 later.  Replayed on the lane the burst gave it, request 3 would have
+    waited for request 2 on lane 0 (ending at 30): the lane-by-lane replay charged 6 units of the
+    stall's queue to the code.  These lanes are not taken in turn, so the queue replay is chosen."""
+    from pytest_gpuslo.timeline import start_delay
+
+    scheduled = np.array([0, 4, 8, 12, 40])
+    dispatch = np.array([0, 12, 12, 12, 40])
+    start = np.array([0, 12, 12, 22, 40])
+    end = np.array([10, 22, 22, 32, 50])
+    lane = np.array([0, 1, 0, 0, 1])
+
+    assert start_delay(scheduled, dispatch, start, end, lane).tolist() == [0, 8, 2, 8, 0]
+    assert start_delay(scheduled, dispatch, start, end, lane, shared=False).tolist() == [0, 8, 2, 2, 0]
