@@ -198,10 +198,10 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
         if not base_runs or not cand_runs:
             continue
         spec = SloSpec.from_dict(latest["spec"])
-        # A candidate run whose generator fell behind: its REGRESSED must hold on every candidate
+        # A candidate run whose generator was late: its REGRESSED must hold on every candidate
         # run's latency as a punctual generator would have left it (gate._late_regressions).
         ms = [r.measurements() for r in cand_runs]
-        late = [(k, note) for k, note in enumerate((gate.generator_behind(spec, x, policy) for x in ms), 1) if note]
+        late = [(k, note) for k, note in enumerate((gate.lateness(spec, x, policy) for x in ms), 1) if note]
         ab = gate.ABInput(tuple(r.latency_ms for r in base_runs), tuple(r.latency_ms for r in cand_runs),
                           label=f"base {session.sha[:10]}",
                           differing=load_differs(session.base.summaries[-1][nodeid], latest),

@@ -104,7 +104,7 @@ def cell(args: tuple[str, float, int, int, int]) -> tuple[str, float, dict]:
             # stored path: new = decide (lag hold-back), old = compare alone (never held back)
             out[("stored new", eff, gate.decide(spec, m_new, policy, stored).baseline[0].outcome)] += 1
             out[("stored old", eff, gate.compare(spec, m_old, stored, policy)[0].outcome)] += 1
-            notes = [(k, gate.generator_behind(spec, c[1], policy)) for k, c in enumerate(cands, 1)]
+            notes = [(k, gate.lateness(spec, c[1], policy)) for k, c in enumerate(cands, 1)]
             late = next((f"candidate run {k}: {x}" for k, x in notes if x), "")
             ab = gate.ABInput(tuple(base[3:]), tuple(c[0] for c in cands), late=late,
                               cand_from_dispatch=tuple(gate.from_dispatch(c[1]) for c in cands) if late else ())

@@ -313,22 +313,25 @@ from pytest_gpuslo.backends.virtual import host, work
 def test_svc(slo_request):
     jitter = 1 + 0.01 * random.Random(f"{os.environ['RUN']}-{slo_request.index}").random()
     work(float(os.environ["BASE_S"]) * float(os.environ.get("SLOWER", "1")) * jitter * random.Random(slo_request.index).expovariate(1.0))
-    if os.environ.get("STALL") and slo_request.index % 100 == 0:
-        host(0.06)  # the generator stalls 60 ms (a GC pause, a neighbour): the overdue requests go out in a burst
+    if os.environ.get("STALL") and slo_request.index % int(os.environ.get("EVERY", "100")) == 0:
+        host(float(os.environ.get("STALL_S", "0.06")))  # the generator stalls (a GC pause, a neighbour)
 """
 
 
-@pytest.mark.parametrize(("streams", "base_s", "slower", "expected"),
-                         [(1, "0.005", "1", "INCONCLUSIVE"), (1, "0.005", "1.5", "REGRESSED"),
-                          (3, "0.015", "1", "INCONCLUSIVE")])
+@pytest.mark.parametrize(("streams", "base_s", "slower", "stall", "expected"),
+                         [(1, "0.005", "1", "0.06/100", "INCONCLUSIVE"), (1, "0.005", "1.5", "0.06/100", "REGRESSED"),
+                          (3, "0.015", "1", "0.06/100", "INCONCLUSIVE"), (1, "0.001", "1", "0.009/10", "INCONCLUSIVE")])
 def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
-                                                      streams: int, base_s: str, slower: str, expected: str) -> None:
+                                                      streams: int, base_s: str, slower: str, stall: str,
+                                                      expected: str) -> None:
     """Three stored runs on three days; then the candidate's generator stalls 60 ms every second, and
     the overdue requests go out in a burst that queues on itself.  Unchanged code must not read
     REGRESSED (it did: the burst's queue was charged to the code); 50% slower code still must,
     judged on latency as a punctual generator would have left it.  Three lanes on one queue: the
     burst's requests are replayed as that queue (on the lanes the burst gave them, part of its
-    queue still read as the code's)."""
+    queue still read as the code's).  Stalls of 9 ms every 10 requests stay under the lag limit
+    (5% of a 200 ms budget) but move a 3 ms p95 by half: a change of the run's own level must hold
+    without them too (the second independent check read them as REGRESSED +150%)."""
     simtester.makepyfile(STALLS)
     monkeypatch.setenv("STREAMS", str(streams))
     monkeypatch.setenv("BASE_S", base_s)
@@ -339,18 +342,20 @@ def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester
     monkeypatch.setenv("RUN", "4")
     monkeypatch.setenv("GPUSLO_SESSION", "day-4")
     monkeypatch.setenv("STALL", "1")
+    monkeypatch.setenv("STALL_S", stall.split("/")[0])
+    monkeypatch.setenv("EVERY", stall.split("/")[1])
     monkeypatch.setenv("SLOWER", slower)
     simtester.runpytest("--gpuslo-json=r.json")
     verdict = json.loads((simtester.path / "r.json").read_text())["results"][0]["verdict"]
 
-    assert "generator_late" in verdict["conditions"], verdict
+    assert ("generator_late" in verdict["conditions"]) is (stall != "0.009/10"), verdict
     (claim,) = verdict["baseline"]
     assert claim["outcome"] == expected, claim
     if expected == "REGRESSED":
         assert "even on latency counted from the late dispatch" in claim["reason"]
         assert verdict["outcome"] == "FAIL"
     else:
-        assert "load generator fell behind" in claim["reason"]
+        assert "load generator fell behind" in claim["reason"] or "load generator was late" in claim["reason"]
         assert verdict["outcome"] != "FAIL"
 
 

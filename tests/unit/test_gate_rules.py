@@ -442,3 +442,23 @@ def test_an_ab_regression_on_a_late_candidate_must_hold_as_a_punctual_generator_
     (claim,) = gate.decide(spec, m, gate.Policy(), late).baseline
     assert claim.outcome == expected, claim
     assert ("fell behind" in claim.reason) == (expected == "INCONCLUSIVE")
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_lateness_the_bodies_caused_on_the_launching_thread_is_not_excused(inline: bool) -> None:
+    """A/B, the candidate's dispatcher late and its p95 up by the lateness alone.  Where bodies run
+    on the dispatcher's thread (CUDA: ``launcher_hold_ms`` known) that lateness is the bodies' own
+    host work, the code's cost: REGRESSED stands (the second independent check of session 10 saw
+    bodies 3x slower on the host excused as INCONCLUSIVE).  Elsewhere it is the harness's."""
+    spec = _spec()
+    base = tuple(_queue(1.0, s)[0] for s in (1, 2, 3))
+    clean = [_queue(1.0, s)[0] for s in (4, 5, 6)]
+    stall = np.where(np.arange(clean[0].size) % 100 < 5, 25.0, 0.0)
+    m = gate.Measurements(clean[-1] + stall, stall, start_delay_ms=stall, load_dependent=False,
+                          launcher_hold_ms=np.full(500, 2.0) if inline else None)
+    ab = gate.ABInput(base, tuple(c + stall for c in clean), late=gate.lateness(spec, m),
+                      cand_from_dispatch=tuple(clean))
+
+    (claim,) = gate.decide(spec, m, gate.Policy(), ab).baseline
+    assert claim.outcome == ("REGRESSED" if inline else "INCONCLUSIVE"), claim
+    assert (gate.INLINE_LATE in claim.reason) is inline
