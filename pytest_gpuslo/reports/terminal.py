@@ -157,6 +157,14 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
     return lines
 
 
+def stalled(lag: dict[str, Any] | None) -> bool:
+    """Did one stall of the generator delay a few requests far more than its p99 shows?  Fewer
+    than 1% of the requests are invisible at p99; the queue behind them is not."""
+    p99, top = (lag or {}).get("p99"), (lag or {}).get("max")
+    return (isinstance(top, (int, float)) and isinstance(p99, (int, float))
+            and top >= 1.0 and top > 5 * max(p99, 0.0))
+
+
 def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
                   max_lag_fraction: float | None = None) -> list[str]:
     """The terminal summary: one row per SLO test, failures first, each with its reason in words;
@@ -177,6 +185,11 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         detail: list[str] = []
         if v.get("outcome") != "PASS":
             detail += [f"    {r}" for r in v.get("reasons", [])]
+            lag = s.get("lag_ms") or {}
+            if stalled(lag):
+                detail.append(f"    the load generator stalled: one or a few requests went out up to "
+                              f"{fmt_ms(lag['max'])} ms late (lag p99 {fmt_ms(lag.get('p99'))} ms); the queue "
+                              f"behind them is in the tail")
         if verbose <= 0:  # an undecided baseline claim says why even when the budget decided
             detail += [f"    {line}" for line in view.undecided_baseline(s)]
         if verbose > 0:
@@ -330,10 +343,12 @@ def failure_message(summary: dict[str, Any]) -> str:
         if not any(r.endswith(c.get("reason") or "\0") or r.startswith(c["name"]) for c in v.get("checks", [])):
             lines.append(f"  {r}")
     lag = summary["lag_ms"]
+    p99 = lag.get("p99")
+    stall = f" (max {fmt_ms(lag['max'])} ms: a stall)" if stalled(lag) else ""
     lines.append(
         f"  n={summary['n']} (+{summary['warmup']} warm-up), offered {fmt_rate(summary.get('offered_hz'))}, "
         f"achieved {fmt_rate(summary.get('throughput_hz'))}, streams={spec['streams']}, "
-        f"schedule lag p99 {fmt_ms(lag.get('p99'))} ms, seed={spec['seed']}, backend={summary['backend']}")
+        f"schedule lag p99 {fmt_ms(p99)} ms{stall}, seed={spec['seed']}, backend={summary['backend']}")
     if summary.get("stages"):
         lines.append("  where the time went (per stage; admission = waiting to start on a lane):")
         lines.extend("  " + ln for ln in stage_lines(summary["stages"]))

@@ -255,3 +255,18 @@ def test_a_fail_held_back_for_busy_neighbours_says_so_in_the_table() -> None:
 
     assert "p95<=12ms: other processes kept 1.2 of 2 CPUs busy during the run: the FAIL may be theirs" in words
     assert "p50<=6ms needs ~55,000 requests" in words
+
+
+def test_a_single_stall_is_named_beside_a_lag_p99_that_cannot_see_it() -> None:
+    """One 150 ms stall of the generator delays fewer than 1% of the requests: lag p99 reads 0
+    while its queue moves the tail (the session-10 check's F3).  The detail line names the max."""
+    base = {**SUMMARY, "offered_hz": 100.0, "throughput_hz": 99.0, "backend": "virtual"}
+
+    stalled = terminal.failure_message({**base, "lag_ms": {"p99": 0.0, "max": 150.0}})
+    steady = terminal.failure_message({**base, "lag_ms": {"p99": 0.2, "max": 0.6}})
+
+    assert "schedule lag p99 0 ms (max 150 ms: a stall)" in stalled, stalled
+    assert "max" not in steady.split("schedule lag p99")[1].split(",")[0]
+    lines = terminal.summary_lines([{**base, "lag_ms": {"p99": 0.0, "max": 150.0},
+                                     "verdict": {**SUMMARY["verdict"], "outcome": "INCONCLUSIVE"}}])
+    assert any("went out up to 150 ms late" in ln for ln in lines), lines
