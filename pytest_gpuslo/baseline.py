@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from pytest_gpuslo import limits
 from pytest_gpuslo.errors import BaselineFormatError
-from pytest_gpuslo.gate import BaselineInput, Measurements, baseline_input
+from pytest_gpuslo.gate import BaselineInput, Measurements, baseline_input, from_dispatch, median_hold
 
 SCHEMA = 1
 MAX_RUNS = 8
@@ -568,5 +568,7 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
                           sessions=session_labels(found.runs), differing=differing_keys(found.machine, machine),
                           where=str(found.path), date=found.latest.date, commit=found.latest.commit,
                           controls=run_controls(found.runs),
-                          scales=[r.summary.get("scale") or None for r in found.runs])
+                          scales=[r.summary.get("scale") or None for r in found.runs],
+                          dispatched=[from_dispatch(r.measurements()) for r in found.runs],
+                          holds=[median_hold(r.launcher_hold_ms) for r in found.runs])
 

@@ -71,6 +71,11 @@ class BaselineInput:
     controls: tuple[Mapping[str, float] | None, ...] = ()
     #: each stored run's replay scale per percentile label (``replay.scale``; None where a run has none).
     scales: tuple[Mapping[str, float] | None, ...] = ()
+    #: each stored run's latency as a punctual generator would have left it (``from_dispatch``;
+    #: empty: not known, the runs as stored), for the check of a late candidate's REGRESSED.
+    dispatched: tuple[npt.NDArray[np.float64], ...] = ()
+    #: each stored run's median launcher hold in ms (``Measurements.launcher_hold_ms``; None: none).
+    holds: tuple[float | None, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -93,6 +98,11 @@ class ABInput:
     late: str = ""
     #: the candidate runs' latencies counted from the dispatch (``from_dispatch``), where ``late``.
     cand_from_dispatch: tuple[npt.NDArray[np.float64], ...] = ()
+    #: the base runs' too: a late candidate is compared without lateness on both sides.
+    base_from_dispatch: tuple[npt.NDArray[np.float64], ...] = ()
+    #: each side's runs' median launcher hold in ms (None: none recorded).
+    base_holds: tuple[float | None, ...] = ()
+    cand_holds: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,30 +515,62 @@ def lateness(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> str:
     if not delay.size or not float(np.max(delay)) > 0.0:
         return ""
     return (f"the load generator was late: it delayed completions by up to {float(np.max(delay)):.3g} ms "
-            f"({float(np.quantile(delay, 0.99)):.3g} ms at p99), under the lag limit for the budget but "
-            f"enough to move the run's own level")
+            f"({float(np.quantile(delay, 0.99)):.3g} ms at p99), under the lag limit for the budget; without "
+            f"that lateness on either side the change is not shown")
 
 
-#: On a backend that runs bodies on the dispatcher's thread, the generator is late because the
-#: bodies kept it: their own host time, the same harness on both sides of a comparison.
-INLINE_LATE = ("the lateness is the bodies' own host time on the launching thread (they run on it): "
-               "the code's cost, the same harness on both sides")
+def median_hold(hold: npt.NDArray[np.float64] | None) -> float | None:
+    """A run's median launcher hold (ms), None where it has none (not inline, or never overdue)."""
+    return None if hold is None or not np.asarray(hold).size else float(np.median(hold))
+
+
+#: The candidate's bodies keep the launching thread this much longer than the base's (median
+#: back-to-back hold): their own host time grew, which is the code's.
+HOLD_GROWTH = 1.10
+
+
+def _bodies_late(m: Measurements, base: BaselineInput | ABInput) -> str:
+    """On a backend that runs bodies on the dispatcher's thread: why the lateness is the bodies'
+    own host time (the code's cost, and the same harness on both sides), or "" when it may be the
+    machine's.  The candidate's bodies kept the thread longer than the base's (``HOLD_GROWTH``),
+    or, with no base figure, took half its time or more (``launcher_note``)."""
+    if m.launcher_hold_ms is None:
+        return ""
+    if isinstance(base, ABInput):
+        cand = [h for h in base.cand_holds if h is not None]
+        held = [h for h in base.base_holds if h is not None]
+    else:
+        cand = [h for h in (median_hold(m.launcher_hold_ms),) if h is not None]
+        held = [h for h in base.holds if h is not None]
+    c = float(np.median(cand)) if cand else None
+    b = float(np.median(held)) if held else None
+    if c is not None and b is not None:
+        if c > HOLD_GROWTH * b:
+            return (f"the lateness is the bodies' own host time on the launching thread, which grew from "
+                    f"{b:.3g} to {c:.3g} ms a body (median): the code's cost")
+        return ""
+    note = launcher_note(m)
+    return f"the lateness is the bodies' own host time: {note}" if note else ""
 
 
 def _late_regressions(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, policy: Policy,
                       checks: tuple[BaselineCheck, ...], late: str) -> tuple[BaselineCheck, ...]:
-    """A REGRESSED on a run whose generator was late stands only if it also holds on the
-    candidate's latency counted from the late dispatch, as a FAIL does: latency charged from the
-    schedule carries the generator's lateness, which is the harness's, not the code's.
+    """A REGRESSED on a run whose generator was late stands only if it also holds without the
+    lateness, on both sides (``from_dispatch``; the candidate's alone let a base as late as it
+    hide a 20% slower service): latency charged from the schedule carries the generator's
+    lateness, which is the harness's, not the code's.
 
-    Not on a backend whose bodies run on the dispatcher's thread (``launcher_hold_ms`` known):
-    there the dispatcher is late because the bodies' own host work kept it (eager launches, a
-    hidden sync), which is the code's cost; excusing it let bodies 3x slower on the host read
-    INCONCLUSIVE (the session-10 independent check)."""
+    Or, on a backend whose bodies run on the dispatcher's thread, where the lateness is the
+    bodies' own host time (``_bodies_late``): eager launches or a hidden sync that grew are the
+    code's cost, and excusing them let bodies 3x slower on the host read INCONCLUSIVE; a stall of
+    the thread with the bodies unchanged is not (both from the session-10 independent checks)."""
     if isinstance(base, ABInput):
-        again = compare_ab(spec, replace(base, cand_runs=base.cand_from_dispatch or base.cand_runs), policy)
+        again = compare_ab(spec, replace(base, cand_runs=base.cand_from_dispatch or base.cand_runs,
+                                         base_runs=base.base_from_dispatch or base.base_runs), policy)
     else:
-        again = compare(spec, replace(m, latency_ms=from_dispatch(m)), base, policy)
+        stored = replace(base, runs=base.dispatched) if len(base.dispatched) == len(base.runs) else base
+        again = compare(spec, replace(m, latency_ms=from_dispatch(m)), stored, policy)
+    bodies = _bodies_late(m, base)
     over_limit = FELL_BEHIND in late  # over the lag limit: say the regression holds without it
     out = []
     for b, a in zip(checks, again):
@@ -537,8 +579,8 @@ def _late_regressions(spec: SloSpec, m: Measurements, base: BaselineInput | ABIn
         elif a.outcome == "REGRESSED":
             out.append(replace(b, reason=f"{b.reason}; it regresses even on latency counted from the late dispatch")
                        if over_limit else b)
-        elif m.launcher_hold_ms is not None:
-            out.append(replace(b, reason=f"{b.reason}; {INLINE_LATE}"))
+        elif bodies:
+            out.append(replace(b, reason=f"{b.reason}; {bodies}"))
         else:
             held = b.test if b.test is None else _held_back(b.test, late)
             out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held.reason if held else late, held))
@@ -728,20 +770,24 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    sessions: int | Sequence[str] = 1, differing: Sequence[str] = (), where: str = "",
                    date: str = "", commit: str | None = None,
                    controls: Sequence[Mapping[str, float] | None] = (),
-                   scales: Sequence[Mapping[str, float] | None] = ()) -> BaselineInput:
+                   scales: Sequence[Mapping[str, float] | None] = (),
+                   dispatched: Sequence[npt.NDArray[np.float64]] = (),
+                   holds: Sequence[float | None] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
     labels: tuple[str, ...] = () if isinstance(sessions, int) else tuple(str(x) for x in sessions)
     # One label and one control per run, or none: a list of another length is a caller's mistake
     # that would otherwise switch the session rule or the machine control off without a word.
-    for name, given in (("sessions", labels), ("controls", controls), ("scales", scales)):
+    for name, given in (("sessions", labels), ("controls", controls), ("scales", scales),
+                        ("dispatched", dispatched), ("holds", holds)):
         if given and len(given) != len(runs):
             raise ValueError(f"gate.baseline_input: {len(given)} {name} for {len(runs)} runs; give one per run "
                              f"(oldest first) or none")
     count = len(set(labels)) if labels else int(sessions)  # type: ignore[arg-type]
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
-                         labels, tuple(differing), where, date, commit, tuple(controls), tuple(scales))
+                         labels, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
+                         tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds))
 
 
 # -- sequential looks ---------------------------------------------------------------------------

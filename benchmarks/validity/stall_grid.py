@@ -35,6 +35,7 @@ import numpy as np
 
 from benchmarks.validity import current, grid, sim
 from pytest_gpuslo import gate
+from pytest_gpuslo.spec import resolve
 from pytest_gpuslo.timeline import start_delay
 
 N = 10_000
@@ -88,7 +89,8 @@ def cell(args: tuple[str, tuple[float, float], int, int, int]) -> tuple[str, tup
     fam_name, (stall, budget), reps, seed, ref_runs = args
     fam = sim.FAMILIES[fam_name]
     q = grid.truth(fam, N, ref_runs, seed + 7, (P,))[P]
-    spec = current.spec(P, budget * q)
+    spec = resolve({"p95_ms": float(budget * q), "rate_hz": 100.0, "timeout_s": max(10.0, budget * q / 500)},
+                   nodeid="validity::stall_grid")
     policy = current.POLICY
     rng = np.random.default_rng(seed)
     out: dict = defaultdict(int)
