@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # Imported before any in-process run, so the runs see this module object (pytester restores
@@ -318,12 +319,15 @@ def test_svc(slo_request):
 """
 
 
-@pytest.mark.parametrize(("streams", "base_s", "slower", "stall", "expected"),
-                         [(1, "0.005", "1", "0.06/100", "INCONCLUSIVE"), (1, "0.005", "1.5", "0.06/100", "REGRESSED"),
-                          (3, "0.015", "1", "0.06/100", "INCONCLUSIVE"), (1, "0.001", "1", "0.009/10", "INCONCLUSIVE")])
+@pytest.mark.parametrize(("streams", "base_s", "slower", "stall", "both", "expected"),
+                         [(1, "0.005", "1", "0.06/100", False, "INCONCLUSIVE"),
+                          (1, "0.005", "1.5", "0.06/100", False, "REGRESSED"),
+                          (3, "0.015", "1", "0.06/100", False, "INCONCLUSIVE"),
+                          (1, "0.001", "1", "0.009/10", False, "INCONCLUSIVE"),
+                          (1, "0.001", "1.2", "0.004/5", True, "REGRESSED")])
 def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
                                                       streams: int, base_s: str, slower: str, stall: str,
-                                                      expected: str) -> None:
+                                                      both: bool, expected: str) -> None:
     """Three stored runs on three days; then the candidate's generator stalls 60 ms every second, and
     the overdue requests go out in a burst that queues on itself.  Unchanged code must not read
     REGRESSED (it did: the burst's queue was charged to the code); 50% slower code still must,
@@ -331,10 +335,16 @@ def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester
     burst's requests are replayed as that queue (on the lanes the burst gave them, part of its
     queue still read as the code's).  Stalls of 9 ms every 10 requests stay under the lag limit
     (5% of a 200 ms budget) but move a 3 ms p95 by half: a change of the run's own level must hold
-    without them too (the second independent check read them as REGRESSED +150%)."""
+    without them too (the second independent check read them as REGRESSED +150%).  And without
+    them on both sides: stored runs as late as the candidate, the service 20% slower, must still
+    read REGRESSED (compared with the candidate's lateness alone taken off, it read INCONCLUSIVE)."""
     simtester.makepyfile(STALLS)
     monkeypatch.setenv("STREAMS", str(streams))
     monkeypatch.setenv("BASE_S", base_s)
+    monkeypatch.setenv("STALL_S", stall.split("/")[0])
+    monkeypatch.setenv("EVERY", stall.split("/")[1])
+    if both:
+        monkeypatch.setenv("STALL", "1")
     for run, day in (("1", "day-1"), ("2", "day-2"), ("3", "day-3")):
         monkeypatch.setenv("RUN", run)
         monkeypatch.setenv("GPUSLO_SESSION", day)
@@ -342,17 +352,23 @@ def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester
     monkeypatch.setenv("RUN", "4")
     monkeypatch.setenv("GPUSLO_SESSION", "day-4")
     monkeypatch.setenv("STALL", "1")
-    monkeypatch.setenv("STALL_S", stall.split("/")[0])
-    monkeypatch.setenv("EVERY", stall.split("/")[1])
     monkeypatch.setenv("SLOWER", slower)
     simtester.runpytest("--gpuslo-json=r.json")
     verdict = json.loads((simtester.path / "r.json").read_text())["results"][0]["verdict"]
 
-    assert ("generator_late" in verdict["conditions"]) is (stall != "0.009/10"), verdict
+    assert ("generator_late" in verdict["conditions"]) is (stall == "0.06/100"), verdict
     (claim,) = verdict["baseline"]
     assert claim["outcome"] == expected, claim
+    if both:  # the stored runs' own lateness reaches the gate, to be taken off them too
+        from pytest_gpuslo.baseline import gate_input, load
+
+        (stored,) = (simtester.path / ".gpuslo").glob("*.json")
+        found = load(stored)
+        given = gate_input(found, None, fingerprint=found.schedule_fingerprint, machine=found.machine)
+        assert len(given.dispatched) == 3
+        assert all(np.quantile(d, 0.99) < np.quantile(r, 0.99) for d, r in zip(given.dispatched, given.runs))
     if expected == "REGRESSED":
-        assert "even on latency counted from the late dispatch" in claim["reason"]
+        assert ("even on latency counted from the late dispatch" in claim["reason"]) is (stall == "0.06/100")
         assert verdict["outcome"] == "FAIL"
     else:
         assert "load generator fell behind" in claim["reason"] or "load generator was late" in claim["reason"]
