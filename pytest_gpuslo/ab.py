@@ -198,17 +198,18 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
         if not base_runs or not cand_runs:
             continue
         spec = SloSpec.from_dict(latest["spec"])
-        # A candidate run whose generator was late: its REGRESSED must hold on every candidate
-        # run's latency as a punctual generator would have left it (gate._late_regressions).
+        # A run on either side whose generator was late: a decided claim must hold on every run's
+        # latency as a punctual generator would have left it (gate._late_checks).
         ms = [r.measurements() for r in cand_runs]
         base_ms = [r.measurements() for r in base_runs]
         late = [(k, note) for k, note in enumerate((gate.lateness(spec, x, policy) for x in ms), 1) if note]
+        either = bool(late) or any(gate.lateness(spec, x, policy) for x in base_ms)
         ab = gate.ABInput(tuple(r.latency_ms for r in base_runs), tuple(r.latency_ms for r in cand_runs),
                           label=f"base {session.sha[:10]}",
                           differing=load_differs(session.base.summaries[-1][nodeid], latest),
                           late=f"candidate run {late[0][0]} of {len(ms)}: {late[0][1]}" if late else "",
-                          cand_from_dispatch=tuple(gate.from_dispatch(x) for x in ms) if late else (),
-                          base_from_dispatch=tuple(gate.from_dispatch(x) for x in base_ms) if late else (),
+                          cand_from_dispatch=tuple(gate.from_dispatch(x) for x in ms) if either else (),
+                          base_from_dispatch=tuple(gate.from_dispatch(x) for x in base_ms) if either else (),
                           base_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in base_ms),
                           cand_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in ms))
         tel = latest.get("telemetry") or {}

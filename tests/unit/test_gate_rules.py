@@ -446,20 +446,22 @@ def test_an_ab_regression_on_a_late_candidate_must_hold_as_a_punctual_generator_
 
 @pytest.mark.parametrize(("inline", "holds", "expected"),
                          [(False, (None, None), "INCONCLUSIVE"), (True, (1.0, 3.0), "REGRESSED"),
-                          (True, (1.0, 1.02), "INCONCLUSIVE")])
+                          (True, (3.0, 3.05), "INCONCLUSIVE"), (True, (1.0, 1.4), "INCONCLUSIVE")])
 def test_lateness_the_bodies_caused_on_the_launching_thread_is_not_excused(
         inline: bool, holds: tuple[float | None, float | None], expected: str) -> None:
     """A/B, the candidate's dispatcher late and its p95 up by the lateness alone.  Where bodies run
     on the dispatcher's thread (CUDA: ``launcher_hold_ms`` known) and the candidate's bodies keep
-    it 3x longer than the base's, the lateness is their own host work, the code's cost: REGRESSED
-    stands (the session-10 check saw such bodies excused as INCONCLUSIVE).  With the bodies'
-    hold unchanged the lateness is a stall of the thread, the harness's (the next check saw it
-    read as REGRESSED); off the dispatcher's thread it is the harness's too."""
+    it 3x longer than the base's, taking 60% of its time at 200/s, the lateness is their own host
+    work, the code's cost: REGRESSED stands (the session-10 check saw such bodies excused as
+    INCONCLUSIVE).  With the bodies' hold unchanged the lateness is a stall of the thread, the
+    harness's (the next check saw it read as REGRESSED); a hold up 40% that still leaves the thread
+    free 72% of its time may be small preemptions (the third check); off the dispatcher's thread
+    the lateness is the harness's too."""
     spec = _spec()
     base = tuple(_queue(1.0, s)[0] for s in (1, 2, 3))
     clean = [_queue(1.0, s)[0] for s in (4, 5, 6)]
     stall = np.where(np.arange(clean[0].size) % 100 < 5, 25.0, 0.0)
-    m = gate.Measurements(clean[-1] + stall, stall, start_delay_ms=stall, load_dependent=False,
+    m = gate.Measurements(clean[-1] + stall, stall, start_delay_ms=stall, load_dependent=False, offered_hz=200.0,
                           launcher_hold_ms=np.full(500, holds[1] or 0.0) if inline else None)
     ab = gate.ABInput(base, tuple(c + stall for c in clean), late=gate.lateness(spec, m),
                       cand_from_dispatch=tuple(clean), base_holds=(holds[0],) * 3, cand_holds=(holds[1],) * 3)
@@ -485,3 +487,25 @@ def test_a_late_candidate_is_compared_without_lateness_on_both_sides() -> None:
     one_sided = gate.compare_ab(spec, gate.ABInput(tuple(b + stall for b in base), tuple(cand)), gate.Policy())[0]
     assert claim.outcome == "REGRESSED", claim
     assert one_sided.outcome != "REGRESSED"
+
+
+@pytest.mark.parametrize(("slower", "plain", "expected"), [(1.0, "IMPROVED", "INCONCLUSIVE"),
+                                                            (1.1, "INCONCLUSIVE", "INCONCLUSIVE")])
+def test_a_late_base_cannot_make_an_on_time_candidate_look_better(slower: float, plain: str, expected: str) -> None:
+    """The base runs' generator was late (3 ms on every request), the candidate's on time.
+    Unchanged code read IMPROVED, and 10% slower service (p95 +48% without lateness) "within the
+    noise", on latency charged from the schedule (the third check's C); both are INCONCLUSIVE with
+    the base's lateness named, and the second says the comparison without it reads REGRESSED."""
+    spec = _spec()
+    late = np.full(10_000, 3.0)
+    base = [_queue(1.0, s)[0] for s in (1, 2, 3)]
+    cand = [_queue(slower, s)[0] for s in (4, 5, 6)]
+    m = gate.Measurements(cand[-1], np.zeros(10_000), start_delay_ms=np.zeros(10_000), load_dependent=False)
+    given = gate.ABInput(tuple(b + late for b in base), tuple(cand), cand_from_dispatch=tuple(cand),
+                         base_from_dispatch=tuple(base))
+
+    assert gate.compare_ab(spec, given, gate.Policy())[0].outcome == plain
+    (claim,) = gate.decide(spec, m, gate.Policy(), given).baseline
+    assert claim.outcome == expected, claim
+    assert "the base runs' load generator was late too" in claim.reason
+    assert ("without that lateness on either side: REGRESSED" in claim.reason) is (slower > 1.0)
