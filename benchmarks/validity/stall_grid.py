@@ -34,6 +34,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from benchmarks.validity import current, grid, sim
+from benchmarks.validity.plugin_grid import pct
 from pytest_gpuslo import gate
 from pytest_gpuslo.spec import resolve
 from pytest_gpuslo.timeline import start_delay
@@ -118,11 +119,6 @@ def cell(args: tuple[str, tuple[float, float], int, int, int]) -> tuple[str, tup
             out[("ab old", eff, gate.compare(spec, m_old, gate.ABInput(tuple(base[3:]), tuple(c[0] for c in cands)),
                                              policy)[0].outcome)] += 1
     return fam_name, (stall, budget), dict(out)
-
-
-def pct(k: int, n: int) -> str:
-    lo, hi = grid.wilson(k, n)
-    return f"{100 * k / n:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]" if n else "-"
 
 
 def main() -> int:
