@@ -614,8 +614,12 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
             held = b.test if b.test is None else _held_back(b.test, f"{late}; {without}")
             out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held.reason if held else late, held))
         elif a.outcome == "REGRESSED":
+            # Not the measured claim's own words ("no regression of 5% or more"): the lateness
+            # moved it, and the reader needs both readings side by side.
+            measured = f"{b.outcome} {b.test.ratio - 1:+.1%}" if b.test is not None and math.isfinite(
+                b.test.ratio) else b.outcome
             out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail,
-                                     f"{b.reason}; but {late}, and {without}", b.test))
+                                     f"as measured {measured}, but {late}; {without}", b.test))
         else:
             out.append(b)
     return tuple(out)
