@@ -573,7 +573,7 @@ def _base_late(base: BaselineInput | ABInput) -> str:
     if not worst > 0.0:
         return ""
     return (f"{who} were late too (their load generator, or on CUDA their bodies' host time): it delayed "
-            f"their completions by up to {worst:.3g} ms")
+            f"their completions by up to {worst:.3g} ms; record them again on a quiet machine")
 
 
 #: How a claim names the comparison without lateness on both sides (``_late_checks``).
