@@ -581,8 +581,10 @@ WITHOUT_LATENESS = "without that lateness on either side"
 
 
 def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, policy: Policy,
-                 checks: tuple[BaselineCheck, ...], late: str) -> tuple[BaselineCheck, ...]:
-    """Where either side's generator was late, a decided claim stands only if the comparison
+                 checks: tuple[BaselineCheck, ...], late: str) -> tuple[tuple[BaselineCheck, ...], set[str]]:
+    """The claims, and the names of those the lateness decided (held back or contradicted).
+
+    Where either side's generator was late, a decided claim stands only if the comparison
     without the lateness, on both sides (``from_dispatch``), says the same: latency charged from
     the schedule carries the generator's lateness, which is the harness's, not the code's.  A
     REGRESSED or IMPROVED it does not confirm, or an OK it contradicts, is INCONCLUSIVE with why.
@@ -602,6 +604,7 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     bodies = _bodies_late(m, base)
     over_limit = FELL_BEHIND in late  # over the lag limit: say the regression holds without it
     out = []
+    moved: set[str] = set()
     for b, a in zip(checks, again):
         without = f"{WITHOUT_LATENESS}: {a.outcome}" + (
             f" {a.test.ratio - 1:+.1%}" if a.test is not None and math.isfinite(a.test.ratio) else "")
@@ -613,6 +616,7 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
         elif b.outcome in ("REGRESSED", "IMPROVED"):
             held = b.test if b.test is None else _held_back(b.test, f"{late}; {without}")
             out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held.reason if held else late, held))
+            moved.add(b.name)
         elif a.outcome == "REGRESSED":
             # Not the measured claim's own words ("no regression of 5% or more"): the lateness
             # moved it, and the reader needs both readings side by side.
@@ -620,9 +624,10 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
                 b.test.ratio) else b.outcome
             out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail,
                                      f"as measured {measured}, but {late}; {without}", b.test))
+            moved.add(b.name)
         else:
             out.append(b)
-    return tuple(out)
+    return tuple(out), moved
 
 
 def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
@@ -781,8 +786,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         base_checks = compare(spec, m, baseline, policy)
         late = "; ".join(x for x in (generator_note or (baseline.late if isinstance(baseline, ABInput) else "")
                                      or lateness(spec, m, policy), _base_late(baseline)) if x)
+        moved_names: set[str] = set()
         if late:
-            base_checks = _late_checks(spec, m, baseline, policy, base_checks, late)
+            base_checks, moved_names = _late_checks(spec, m, baseline, policy, base_checks, late)
         regressed = [b for b in base_checks if b.outcome == "REGRESSED"]
         # Interleaved A/B runs share a neighbour's CPU load between the sides: it widens their
         # spread, it does not fake a shift, so it holds back only a stored-baseline REGRESSED.
@@ -793,7 +799,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         elif regressed:
             outcome = FAIL
             reasons.extend(f"{b.name}: REGRESSED: {b.reason}" for b in regressed)
-        moved = [b for b in base_checks if b.outcome == INCONCLUSIVE and WITHOUT_LATENESS in b.reason]
+        moved = [b for b in base_checks if b.outcome == INCONCLUSIVE and b.name in moved_names]
         if moved and outcome != FAIL:
             # A claim the lateness decided (a regression it hid, or one it alone made) must not
             # pass silently: the test is INCONCLUSIVE with why (the session-10 fourth and fifth checks).
