@@ -123,7 +123,10 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 #: gate reads (``Measurements``), so ``gpuslo compare`` and ``gpuslo ab`` decide a kept run exactly
 #: as the plugin did.  Each holds at most the run's ``n`` values.
 EXTRA_SAMPLES = {"lag_sample": "lag_ms", "start_delay_sample": "start_delay_ms",
-                 "service_sample": "service_ms", "launcher_hold_sample": "launcher_hold_ms"}
+                 "service_sample": "service_ms", "launcher_hold_sample": "launcher_hold_ms",
+                 "stall_delay_sample": "stall_delay_ms"}
+#: The samples that hold exactly one value per request.
+PER_REQUEST = ("lag_sample", "start_delay_sample", "stall_delay_sample")
 
 
 @dataclass
@@ -146,6 +149,8 @@ class Run:
     service_ms: npt.NDArray[np.float64] | None = None
     #: an inline-body backend's launcher hold per back-to-back request (``Measurements.launcher_hold_ms``).
     launcher_hold_ms: npt.NDArray[np.float64] | None = None
+    #: on such a backend, the lateness beyond the bodies' own host time (``Measurements.stall_delay_ms``).
+    stall_delay_ms: npt.NDArray[np.float64] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"date": self.date, "commit": self.commit, "n": int(self.latency_ms.size),
@@ -165,6 +170,7 @@ class Run:
         lag = self.lag_ms if self.lag_ms is not None else np.zeros(self.latency_ms.size)
         dependent = s.get("load_dependent")
         delay = self.start_delay_ms if self.start_delay_ms is not None and self.start_delay_ms.size == lag.size else None
+        stall = self.stall_delay_ms if self.stall_delay_ms is not None and self.stall_delay_ms.size == lag.size else None
         stored = s.get("contention_slowdown")
         slowdown = float(stored) if isinstance(stored, (int, float)) and _is_number(stored) and stored >= 1 else 2.0
         return Measurements(self.latency_ms, lag, start_delay_ms=delay, failed=int(s.get("failed") or 0),
@@ -180,7 +186,7 @@ class Run:
                             contention_slowdown=slowdown,
                             service_ms=self.service_ms, hung=int(s.get("hung") or 0),
                             first_timed_out=s.get("first_timed_out"), first_error=s.get("first_error"),
-                            launcher_hold_ms=self.launcher_hold_ms)
+                            launcher_hold_ms=self.launcher_hold_ms, stall_delay_ms=stall)
 
 
 @dataclass
@@ -321,8 +327,8 @@ def _decode_runs(raw_runs: list[dict[str, Any]]) -> list[Run]:
             extra = {}
             for key, attr in EXTRA_SAMPLES.items():
                 if r.get(key):
-                    # The lag and the start delay are per request (exactly n); the others at most n.
-                    extra[attr] = (decode_sample(r[key], lat.size) if key in ("lag_sample", "start_delay_sample")
+                    # The lag and the two delays are per request (exactly n); the others at most n.
+                    extra[attr] = (decode_sample(r[key], lat.size) if key in PER_REQUEST
                                    else decode_sample(r[key], max_values=lat.size))
         except ValueError as exc:
             raise ValueError(f"run {i}: \"{key}\": {exc}") from None

@@ -150,6 +150,9 @@ class Measurements:
     #: on a backend that runs bodies on the dispatcher's thread, how long each body kept it where
     #: the next request was already overdue (``timeline.launcher_hold``); None on other backends.
     launcher_hold_ms: npt.NDArray[np.float64] | None = None
+    #: on such a backend, what the lateness beyond the bodies' own host time added to each
+    #: completion (``timeline.stall_delay``): the part that is not the code's.  None elsewhere.
+    stall_delay_ms: npt.NDArray[np.float64] | None = None
 
 
 #: Bodies that keep the launching thread this share of its time at the offered rate are named as
@@ -172,6 +175,39 @@ def launcher_note(m: Measurements) -> str:
             f"work (eager launches, or a hidden sync such as .item() or .cpu()) held the later "
             f"requests back; capture the body in a CUDA graph (slo_graph), or use backend='cuda-sync' "
             f"(one thread per lane)")
+
+
+def own_host_ms(m: Measurements) -> float:
+    """A body's own host time on the launching thread (ms; 0 when not known or not inline): the
+    figure ``timeline.stall_delay`` charges to the code."""
+    from pytest_gpuslo.timeline import HARNESS_HOLD_NS, MIN_HOLDS, OWN_HOLD_Q
+
+    hold = m.launcher_hold_ms
+    if hold is None or hold.size < MIN_HOLDS:
+        return 0.0
+    return max(0.0, float(np.quantile(hold, OWN_HOLD_Q)) - HARNESS_HOLD_NS / 1e6)
+
+
+def _own_queue(m: Measurements) -> str:
+    """The bodies' own host time in words, as the cause of a queue on the launching thread."""
+    own = own_host_ms(m)
+    rate = m.offered_hz if math.isfinite(m.offered_hz) and m.offered_hz > 0 else 0.0
+    return (f"the bodies' own host time on the launching thread ({own:.3g} ms a body, {own * rate / 1000.0:.0%} "
+            f"of it at {rate:.4g}/s) is the code's cost, which a server's launching thread pays too "
+            f"(capture the body in a CUDA graph, slo_graph, or use backend='cuda-sync')")
+
+
+def _fails_on_own_queue(m: Measurements, budget: float, p: float, alpha: float) -> str:
+    """On a backend whose bodies run on the dispatcher's thread: why a FAIL with the generator
+    behind is the code's, or '' when it may be the generator's.  It must hold on latency with only
+    the lateness beyond the bodies' own host time taken off (``Measurements.stall_delay_ms``)."""
+    lat = np.asarray(m.latency_ms, dtype=np.float64)
+    stall = m.stall_delay_ms
+    if stall is None or stall.size != lat.size or own_host_ms(m) <= 0.0:
+        return ""
+    if stats.budget_test(lat - np.clip(stall, 0.0, None), budget, p, alpha=alpha).outcome != FAIL:
+        return ""
+    return "it fails even with only the lateness the bodies' own host time explains counted: " + _own_queue(m)
 
 
 def cpu_contention(other_cpu_load: float | None, cpus: int | None, mean: float | None = None) -> str:
@@ -676,11 +712,14 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # Only what the lag added to completions is the generator's (lag onto a lane busy with
             # on-time work changed nothing: subtracting it would forgive the queue the code built).
             dispatched = stats.budget_test(from_dispatch(m), budget, p, alpha=policy.alpha)
-            if dispatched.outcome != FAIL:
-                outcome, reason = INCONCLUSIVE, generator_note
-            else:
+            own = "" if dispatched.outcome == FAIL else _fails_on_own_queue(m, budget, p, policy.alpha)
+            if dispatched.outcome == FAIL:
                 reason = (reason + "; " if reason else "") + (
                     "it fails even on latency counted from the late dispatch")
+            elif own:
+                reason = (reason + "; " if reason else "") + f"{FELL_BEHIND}, but {own}"
+            else:
+                outcome, reason = INCONCLUSIVE, generator_note
         if disturbed and outcome != INCONCLUSIVE:
             outcome, reason = INCONCLUSIVE, disturbed
         elif contended and outcome == FAIL:
@@ -706,6 +745,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 f"this schedule offered only {m.offered_hz:.4g}/s; "
                                 f"raise rate_hz or run longer"))
+        elif (generator_note and not disturbed and not contended
+              and own_host_ms(m) * m.offered_hz / 1000.0 >= 1.0):
+            checks.append(Check(f"throughput>={target:g}/s", FAIL, detail,
+                                f"completed {m.achieved_hz:.4g}/s, below the promised {target:g}/s: "
+                                f"{FELL_BEHIND}, but {_own_queue(m)}, and alone takes the whole thread"))
         elif generator_note or disturbed or contended:
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 generator_note or disturbed or contended))

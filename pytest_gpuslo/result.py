@@ -116,6 +116,16 @@ class SloResult:
         return out[self._sl].astype(np.float64) / 1e6
 
     @property
+    def stall_delay_ms(self) -> F64:
+        """How much later each request completed than under a launcher that lost no time but the
+        bodies' own host time (``timeline.stall_delay``; inline-body backends)."""
+        from pytest_gpuslo.timeline import stall_delay
+
+        d = self.data
+        out = stall_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
+        return out[self._sl].astype(np.float64) / 1e6
+
+    @property
     def queue_ms(self) -> F64:
         """Start on a lane minus scheduled arrival (lag plus waiting for a free lane)."""
         d = self.data
@@ -222,6 +232,7 @@ class SloResult:
             hung=sum(1 for index, _, _ in self.data.stuck if index >= self.warmup),
             control=self.telemetry.get("control") or None,
             launcher_hold_ms=self.launcher_hold_ms if self.inline_body else None,
+            stall_delay_ms=self.stall_delay_ms if self.inline_body else None,
         )
 
     @property

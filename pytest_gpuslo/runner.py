@@ -155,7 +155,7 @@ def record(result: SloResult, settings: Settings) -> None:
               {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},
               summary, m.lag_ms, start_delay_ms=m.start_delay_ms,
               service_ms=service[~np.isnan(service)] if m.contention and service is not None else None,
-              launcher_hold_ms=m.launcher_hold_ms)
+              launcher_hold_ms=m.launcher_hold_ms, stall_delay_ms=m.stall_delay_ms)
     base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
                     result.machine, [run], result.telemetry)
     root = settings.root / settings.baseline_dir

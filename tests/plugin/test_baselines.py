@@ -400,3 +400,44 @@ def test_gpuslo_compare_right_after_a_save_does_not_judge_the_run_against_itself
     main(["compare", str(stored), str(last)])
     printed = capsys.readouterr().out
     assert "is the only one stored" in printed.splitlines()[0] and "vs baseline" not in printed, printed
+
+
+INLINE_BACKEND = """
+from pytest_gpuslo.backends.virtual import *  # noqa: F403 - the virtual backend's module, one class changed
+from pytest_gpuslo.backends import virtual
+
+
+class Backend(virtual.Backend):
+    inline_body = True  # bodies run on the dispatcher's thread, as on CUDA
+"""
+
+
+def test_gpuslo_compare_judges_bodies_that_hold_the_launcher_as_the_plugin_did(
+        simtester: pytest.Pytester, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bodies keeping the launching thread 6 ms at 200/s FAIL their budget on their own queue
+    there (not the generator's doing); ``gpuslo compare`` on the kept run must say FAIL too, so the
+    run keeps the lateness beyond the bodies' own host time that the plugin judged."""
+    from pytest_gpuslo import backends
+    from pytest_gpuslo.cli import main
+
+    simtester.makepyfile(inline_backend=INLINE_BACKEND)
+    monkeypatch.setitem(backends.REGISTRY, "virtual-inline", "inline_backend")
+    simtester.makepyfile(test_inline="""
+        import pytest
+        from pytest_gpuslo.backends.virtual import host, work
+
+        @pytest.mark.slo(p95_ms=20, rate_hz=200, requests=2000, streams=2, backend="virtual-inline")
+        def test_slow_host(slo_request):
+            work(0.002)
+            host(0.006)
+    """)
+    simtester.runpytest("--gpuslo-json=r.json").assert_outcomes(failed=1)
+    result = json.loads((simtester.path / "r.json").read_text())["results"][0]
+    (kept,) = (simtester.path / ".gpuslo" / ".last").glob("*.json")
+    capsys.readouterr()
+    main(["compare", str(kept), str(kept)])
+    printed = capsys.readouterr().out
+
+    assert result["verdict"]["outcome"] == "FAIL"
+    assert "stall_delay_sample" in json.loads(kept.read_text())["runs"][0]
+    assert printed.splitlines()[0].split(' (')[0].endswith(": FAIL"), printed

@@ -447,3 +447,56 @@ def test_a_burst_of_neighbours_is_seen_in_its_window_not_averaged_away() -> None
                                for a, b in zip(samples, samples[1:])], key=lambda x: x[2])
     assert peak_other_load(halves) == pytest.approx(1.4)  # quarter-windows merged back into halves
     assert peak_other_load(samples[:1]) is None
+
+
+@pytest.mark.parametrize(("host_s", "stall_every", "expected"), [
+    (0.006, 0, "FAIL"),  # 6 ms bodies at 200/s: 120% of the launching thread, the code's own queue
+    (0.001, 25, "INCONCLUSIVE"),  # 1 ms bodies and a 40 ms stall of the thread every 25th: the machine's
+])
+def test_a_fail_built_by_the_bodies_own_host_time_stands(host_s: float, stall_every: int, expected: str) -> None:
+    """The session-10 second check's N3: on a backend that runs bodies on the dispatcher's thread,
+    bodies whose own host time cannot keep up with the offered rate made a p95 of 1755 ms against
+    a 40 ms budget INCONCLUSIVE ("the load generator fell behind"), and the test passed: the FAIL
+    had to hold from the late dispatch, which takes the launcher's queue off.  That queue is the
+    code's cost; only the lateness beyond the bodies' own host time is the generator's.  A stall
+    of the thread with short bodies still holds the FAIL back."""
+    from pytest_gpuslo import runner
+    from pytest_gpuslo.backends import virtual
+
+    class Inline(virtual.Backend):
+        inline_body = True
+
+    spec = resolve(validate_marker((), {"p95_ms": 20, "rate_hz": 200, "requests": 2000, "streams": 2,
+                                        "throughput_hz": 190}, "t"), nodeid="t")
+    schedule, warm = arrivals.plan(spec)
+
+    def body(r: Request) -> None:
+        virtual.work(0.002)
+        virtual.host(0.040 if stall_every and r.index % stall_every == 0 else host_s)
+
+    result = runner.execute(spec, body, backend=Inline(), schedule=schedule, warm=warm)
+    assert result.verdict is not None
+    budget, throughput = result.verdict.checks
+
+    assert "load generator fell behind" in budget.reason
+    assert budget.outcome == expected
+    assert ("the bodies' own host time on the launching thread" in budget.reason) is (expected == "FAIL")
+    assert throughput.outcome == ("FAIL" if expected == "FAIL" else "PASS")
+
+
+def test_a_virtual_service_never_rounds_to_a_zero_latency() -> None:
+    """The session-10 first check's F4: an exponential service drew a value under half a
+    nanosecond, its latency was stored as 0.0 ms, and every baseline comparison of that run said
+    'non-positive latencies' (INCONCLUSIVE, exit 0).  Virtual time counts at least 1 ns a request."""
+    from pytest_gpuslo import runner
+    from pytest_gpuslo.backends import virtual
+
+    spec = resolve(validate_marker((), {"p95_ms": 20, "rate_hz": 10, "requests": 200}, "t"), nodeid="t")
+    schedule, warm = arrivals.plan(spec)
+
+    def body(r: Request) -> None:
+        virtual.work(1e-12 if r.index % 2 else 0.001)
+
+    result = runner.execute(spec, body, backend=virtual.Backend(), schedule=schedule, warm=warm)
+
+    assert float(np.min(result.latency_ms)) > 0.0
