@@ -118,14 +118,16 @@ def main() -> int:
             print(proc.stdout[-3000:], proc.stderr[-3000:])
             return 1
         results = json.loads(out.read_text())["results"]
-    print("| test | rate/s | p95 ms | lag p99 ms | verdict | reason (first 700 characters) |")
-    print("|---|---|---|---|---|---|")
+    print("| test | rate/s | p95 ms | lag p99 ms | launcher waited for a CPU | verdict | reason (first 700 characters) |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         name = r["nodeid"].split("::")[-1]
         reasons = " ".join(r["verdict"]["reasons"]).replace("|", "/")
         p95 = r.get("latency_ms", {}).get("p95")
+        wait = (r.get("telemetry") or {}).get("launcher_wait_share")
         print(f"| {name} | {r['spec']['rate_hz']:g} | {p95 if p95 is None else f'{p95:.4g}'} | "
-              f"{r['lag_ms']['p99']:.3g} | {r['verdict']['outcome']} | {reasons[:700]} |")
+              f"{r['lag_ms']['p99']:.3g} | {'-' if wait is None else f'{wait:.2%}'} | {r['verdict']['outcome']} | "
+              f"{reasons[:700]} |")
     print(f"\npytest exit {proc.returncode}, {wall:.0f} s")
     return 0
 

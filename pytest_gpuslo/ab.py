@@ -211,7 +211,9 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           cand_from_dispatch=tuple(gate.from_dispatch(x) for x in ms) if either else (),
                           base_from_dispatch=tuple(gate.from_dispatch(x) for x in base_ms) if either else (),
                           base_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in base_ms),
-                          cand_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in ms))
+                          cand_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in ms),
+                          base_waits=tuple(x.launcher_wait for x in base_ms),
+                          cand_waits=tuple(x.launcher_wait for x in ms))
         tel = latest.get("telemetry") or {}
         m = replace(ms[-1],
                     contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"),

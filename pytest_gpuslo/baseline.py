@@ -37,7 +37,13 @@ import numpy.typing as npt
 
 from pytest_gpuslo import limits
 from pytest_gpuslo.errors import BaselineFormatError
-from pytest_gpuslo.gate import BaselineInput, Measurements, baseline_input, from_dispatch, median_hold
+from pytest_gpuslo.gate import (
+    BaselineInput,
+    Measurements,
+    baseline_input,
+    from_dispatch,
+    median_hold,
+)
 
 SCHEMA = 1
 MAX_RUNS = 8
@@ -123,10 +129,9 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 #: gate reads (``Measurements``), so ``gpuslo compare`` and ``gpuslo ab`` decide a kept run exactly
 #: as the plugin did.  Each holds at most the run's ``n`` values.
 EXTRA_SAMPLES = {"lag_sample": "lag_ms", "start_delay_sample": "start_delay_ms",
-                 "service_sample": "service_ms", "launcher_hold_sample": "launcher_hold_ms",
-                 "stall_delay_sample": "stall_delay_ms"}
+                 "service_sample": "service_ms", "launcher_hold_sample": "launcher_hold_ms"}
 #: The samples that hold exactly one value per request.
-PER_REQUEST = ("lag_sample", "start_delay_sample", "stall_delay_sample")
+PER_REQUEST = ("lag_sample", "start_delay_sample")
 
 
 @dataclass
@@ -149,8 +154,6 @@ class Run:
     service_ms: npt.NDArray[np.float64] | None = None
     #: an inline-body backend's launcher hold per back-to-back request (``Measurements.launcher_hold_ms``).
     launcher_hold_ms: npt.NDArray[np.float64] | None = None
-    #: on such a backend, the lateness beyond the bodies' own host time (``Measurements.stall_delay_ms``).
-    stall_delay_ms: npt.NDArray[np.float64] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"date": self.date, "commit": self.commit, "n": int(self.latency_ms.size),
@@ -170,7 +173,6 @@ class Run:
         lag = self.lag_ms if self.lag_ms is not None else np.zeros(self.latency_ms.size)
         dependent = s.get("load_dependent")
         delay = self.start_delay_ms if self.start_delay_ms is not None and self.start_delay_ms.size == lag.size else None
-        stall = self.stall_delay_ms if self.stall_delay_ms is not None and self.stall_delay_ms.size == lag.size else None
         stored = s.get("contention_slowdown")
         slowdown = float(stored) if isinstance(stored, (int, float)) and _is_number(stored) and stored >= 1 else 2.0
         return Measurements(self.latency_ms, lag, start_delay_ms=delay, failed=int(s.get("failed") or 0),
@@ -186,7 +188,9 @@ class Run:
                             contention_slowdown=slowdown,
                             service_ms=self.service_ms, hung=int(s.get("hung") or 0),
                             first_timed_out=s.get("first_timed_out"), first_error=s.get("first_error"),
-                            launcher_hold_ms=self.launcher_hold_ms, stall_delay_ms=stall)
+                            launcher_hold_ms=self.launcher_hold_ms,
+                            launcher_wait=float(s["launcher_wait"]) if _is_number(s.get("launcher_wait")) else None,
+                            body_host_ms=float(s["body_host_ms"]) if _is_number(s.get("body_host_ms")) else None)
 
 
 @dataclass
@@ -281,6 +285,8 @@ _SUMMARY = {
     "first_error": (lambda v: isinstance(v, str), "a string"),
     "contention": (lambda v: isinstance(v, str), "a string"),
     "contention_slowdown": (lambda v: _is_number(v) and v >= 1, "a number >= 1"),
+    "launcher_wait": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
+    "body_host_ms": (lambda v: _is_number(v) and v >= 0, "a number >= 0 (milliseconds)"),
     "scale": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
               "an object of numbers (the replay's Box-Cox scale per percentile)"),
 }
@@ -327,7 +333,7 @@ def _decode_runs(raw_runs: list[dict[str, Any]]) -> list[Run]:
             extra = {}
             for key, attr in EXTRA_SAMPLES.items():
                 if r.get(key):
-                    # The lag and the two delays are per request (exactly n); the others at most n.
+                    # The lag and the start delay are per request (exactly n); the others at most n.
                     extra[attr] = (decode_sample(r[key], lat.size) if key in PER_REQUEST
                                    else decode_sample(r[key], max_values=lat.size))
         except ValueError as exc:
@@ -576,5 +582,6 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
                           controls=run_controls(found.runs),
                           scales=[r.summary.get("scale") or None for r in found.runs],
                           dispatched=[from_dispatch(r.measurements()) for r in found.runs],
-                          holds=[median_hold(r.launcher_hold_ms) for r in found.runs])
+                          holds=[median_hold(r.launcher_hold_ms) for r in found.runs],
+                          waits=[r.measurements().launcher_wait for r in found.runs])
 

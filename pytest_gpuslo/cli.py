@@ -206,9 +206,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                  f"gpuslo accept)") if base is None and not itself else ""
         print(f"{new.nodeid}: {verdict.outcome}{alone}{itself}")
         for c in verdict.checks:
-            print(f"  {c.outcome:<13} {c.detail}")
+            # The reason too, as the plugin prints it: a FAIL's or INCONCLUSIVE's numbers alone do
+            # not say why (the session-11 check).
+            print(f"  {c.outcome:<13} {c.detail}" + (f"; {c.reason}" if c.reason and c.outcome != "PASS" else ""))
         for b in verdict.baseline:
             print(f"  {b.outcome:<13} {b.detail}; {b.reason}")
+        named = tuple(f"{name}:" for name in [c.name for c in verdict.checks] + [b.name for b in verdict.baseline])
+        for r in verdict.reasons:  # the run's own notes (a late generator, the bodies' host time)
+            if not r.startswith(named):
+                print(f"  {r}")
         if verdict.outcome == "FAIL":
             worst = max(worst, 1)
     return worst

@@ -65,6 +65,10 @@ class DispatchStats:
 
     max_backlog: int
     switch_interval_s: float
+    #: on a backend whose bodies run on the dispatcher's thread: how long that thread waited for a
+    #: CPU while it dispatched (ns; None: not known), and over how long (ns).
+    launcher_waited_ns: int | None = None
+    launcher_wall_ns: int = 0
 
 
 def _dispatch_watched(dispatch_all: Callable[[], None], inside: list[int], rec: Recorder,
@@ -158,12 +162,21 @@ def run_open_loop(
     built: list[Any] = [Request(i, schedule_ms[i], None, rec) for i in range(min(n, PREBUILT_MAX))]
     due: list[int] = []
 
+    #: the dispatcher thread's (ran, waited) ns and wall clock at its start and end.
+    waits: list[tuple[tuple[int, int] | None, int]] = []
+    read_wait = getattr(backend, "launcher_wait", None) if getattr(backend, "inline_body", False) else None
+
     def dispatch_all() -> None:
         nonlocal dispatched
         init = getattr(backend, "thread_init", None)
         if init is not None:
             init()
+        if read_wait is not None:
+            waits.append((read_wait(), clock()))
         stamps = [-1] * n
+        # Where bodies run on this thread, when each gave it back: its own host time, measured
+        # (one clock read a request), not inferred from the gaps between dispatches.
+        returned: list[int] | None = [-1] * n if getattr(backend, "inline_body", False) else None
         submit = backend.submit
         nb = len(built)
         next_report = (due[0] + PROGRESS_EVERY_NS) if progress is not None and n else None
@@ -195,6 +208,8 @@ def run_open_loop(
                 if payloads:
                     req.payload = payloads(i + index_offset)
                 submit(req)
+                if returned is not None:
+                    returned[i] = clock()
                 inside[0] = -1
                 dispatched = i + 1
                 if next_report is not None and now >= next_report and (
@@ -205,6 +220,10 @@ def run_open_loop(
                     next_report = clock() + PROGRESS_EVERY_NS
         finally:
             rec.dispatch_ns[:] = stamps
+            if returned is not None:
+                rec.returned_ns[:] = returned
+            if read_wait is not None:
+                waits.append((read_wait(), clock()))
 
     try:
         # GC pauses are in-process stalls of the dispatcher (load-and-batching.md §4.3).
@@ -237,7 +256,10 @@ def run_open_loop(
     backlog = np.searchsorted(due_arr, stamps_arr, side="right") - np.arange(1, dispatched + 1)
     max_backlog = int(backlog.max()) if dispatched else 0
     data = RunData.from_recorder(rec, schedule, t0, timeout_s)
-    return data, DispatchStats(max_backlog=max_backlog, switch_interval_s=sys.getswitchinterval())
+    (w0, c0), (w1, c1) = waits if len(waits) == 2 else ((None, 0), (None, 0))
+    waited = w1[1] - w0[1] if w0 is not None and w1 is not None else None
+    return data, DispatchStats(max_backlog=max_backlog, switch_interval_s=sys.getswitchinterval(),
+                               launcher_waited_ns=waited, launcher_wall_ns=c1 - c0)
 
 
 def _progress(rec: Recorder, stamps: list[int], due: list[int], done: int, n: int) -> Progress:

@@ -84,6 +84,8 @@ class Recorder:
         self.n = n
         self.clock = clock
         self.dispatch_ns = np.full(n, -1, dtype=np.int64)
+        #: on a backend whose bodies run on the dispatcher's thread: when each body returned it.
+        self.returned_ns = np.full(n, -1, dtype=np.int64)
         self.start_ns = np.full(n, -1, dtype=np.int64)
         self.end_ns = np.full(n, -1, dtype=np.int64)
         self.lane = np.full(n, -1, dtype=np.int32)
@@ -202,6 +204,9 @@ class RunData:
     t0_ns: int = 0
     #: (index, lane, stack) of each request still running on a lane when the run gave up on it.
     stuck: tuple[tuple[int, int, str], ...] = ()
+    #: on a backend whose bodies run on the dispatcher's thread, when each body gave it back
+    #: (``returned_ns - dispatch_ns``: the body's own host time); None on other backends.
+    returned_ns: npt.NDArray[np.int64] | None = None
 
     @classmethod
     def from_recorder(cls, rec: Recorder, schedule: npt.NDArray[np.int64], t0: int,
@@ -223,6 +228,7 @@ class RunData:
             first_error_index=rec.first_error_index,
             t0_ns=int(t0),
             stuck=tuple(sorted(rec.stuck)),
+            returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
         )
 
     def extended(self, other: "RunData", shift_ns: int) -> "RunData":
@@ -251,6 +257,8 @@ class RunData:
             # the later look's clock: its telemetry is the one a result keeps.
             t0_ns=other.t0_ns - shift_ns,
             stuck=self.stuck + other.stuck,
+            returned_ns=(cat(self.returned_ns, other.returned_ns)
+                         if self.returned_ns is not None and other.returned_ns is not None else None),
         )
 
     @property

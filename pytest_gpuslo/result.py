@@ -55,6 +55,8 @@ class SloResult:
     series_data: dict[str, Any] | None = None
     #: the backend ran each body on the dispatcher's own thread (``Backend.inline_body``).
     inline_body: bool = False
+    #: the harness's own part of each body's time on that thread (``Backend.submit_ns``).
+    submit_ns: int = 0
     #: the gate's input the verdict was decided on (``measurements()``), kept so that saving the
     #: run stores the same figures without computing them again.
     measured: Measurements | None = None
@@ -108,22 +110,31 @@ class SloResult:
     @property
     def start_delay_ms(self) -> F64:
         """How much later each request completed than under a punctual generator
-        (``timeline.start_delay``): lag onto a lane busy with on-time work changed nothing."""
-        from pytest_gpuslo.timeline import start_delay
+        (``timeline.start_delay``): lag onto a lane busy with on-time work changed nothing.  Where
+        bodies run on the dispatcher's thread, a generator that lost no time but the bodies' own
+        measured host time (``timeline.stall_delay``): the queue they build there is the code's."""
+        from pytest_gpuslo.timeline import stall_delay, start_delay
 
         d = self.data
-        out = start_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
+        if self.inline_body and d.returned_ns is not None:
+            out = stall_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, d.returned_ns,
+                              harness_ns=self.submit_ns)
+        else:
+            out = start_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
         return out[self._sl].astype(np.float64) / 1e6
 
     @property
-    def stall_delay_ms(self) -> F64:
-        """How much later each request completed than under a launcher that lost no time but the
-        bodies' own host time (``timeline.stall_delay``; inline-body backends)."""
-        from pytest_gpuslo.timeline import stall_delay
+    def body_host_ms(self) -> float | None:
+        """The mean host time a measured body kept the launching thread (``timeline.body_host_ns``;
+        a mean, because the thread's share at the offered rate is one), None where not measured."""
+        from pytest_gpuslo.timeline import body_host_ns
 
         d = self.data
-        out = stall_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
-        return out[self._sl].astype(np.float64) / 1e6
+        if d.returned_ns is None:
+            return None
+        h = body_host_ns(d.dispatch_ns, d.returned_ns, self.submit_ns)[self._sl]
+        h = h[h >= 0]
+        return float(h.mean()) / 1e6 if h.size else None
 
     @property
     def queue_ms(self) -> F64:
@@ -232,7 +243,8 @@ class SloResult:
             hung=sum(1 for index, _, _ in self.data.stuck if index >= self.warmup),
             control=self.telemetry.get("control") or None,
             launcher_hold_ms=self.launcher_hold_ms if self.inline_body else None,
-            stall_delay_ms=self.stall_delay_ms if self.inline_body else None,
+            launcher_wait=self.telemetry.get("launcher_wait_share") if self.inline_body else None,
+            body_host_ms=self.body_host_ms if self.inline_body else None,
         )
 
     @property

@@ -82,6 +82,7 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
     looks, look_policy = gate.look_plan(spec, schedule, warm, policy)
     data: RunData | None = None
     backlog = 0
+    waited, waited_over = 0, 0  # the launcher thread's wait for a CPU, over the looks so far
     disturbances: list[str] = []
     start = 0
     result: SloResult | None = None
@@ -95,15 +96,21 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
                                      prime=start == 0, index_offset=start)
         data = part if data is None else data.extended(part, shift)
         backlog = max(backlog, dstats.max_backlog)
+        if dstats.launcher_waited_ns is not None and dstats.launcher_wall_ns > 0:
+            waited += dstats.launcher_waited_ns
+            waited_over += dstats.launcher_wall_ns
         readings.append(backend.control())
         telemetry = backend.telemetry()
+        if waited_over:
+            telemetry["launcher_wait_share"] = round(waited / waited_over, 5)
         disturbances += [d for d in telemetry.get("disturbances", []) if d not in disturbances]
         telemetry["disturbances"] = disturbances
         telemetry["control"] = control.combine(*readings)
         result = SloResult(spec=spec, data=data, warmup=warm, backend=backend.name,
                            machine=backend.describe(), schedule_fingerprint=fingerprint,
                            max_backlog=backlog, nodeid=nodeid, telemetry=telemetry,
-                           inline_body=bool(getattr(backend, "inline_body", False)))
+                           inline_body=bool(getattr(backend, "inline_body", False)),
+                           submit_ns=int(getattr(backend, "submit_ns", 0)))
         result.measured = result.measurements()
         result.verdict = gate.decide(spec, result.measured, look_policy, baseline)
         if len(looks) > 1:
@@ -138,6 +145,7 @@ def record(result: SloResult, settings: Settings) -> None:
                # decided at a sequential look: alpha was split over this many looks.
                "looks": int((result.looks or {}).get("planned", 1)),
                "load_dependent": m.load_dependent,
+               "launcher_wait": m.launcher_wait, "body_host_ms": m.body_host_ms,
                "session": session_id(),
                "control": result.telemetry.get("control") or None,
                "scale": result.replay_scales() or None,
@@ -155,7 +163,7 @@ def record(result: SloResult, settings: Settings) -> None:
               {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},
               summary, m.lag_ms, start_delay_ms=m.start_delay_ms,
               service_ms=service[~np.isnan(service)] if m.contention and service is not None else None,
-              launcher_hold_ms=m.launcher_hold_ms, stall_delay_ms=m.stall_delay_ms)
+              launcher_hold_ms=m.launcher_hold_ms)
     base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
                     result.machine, [run], result.telemetry)
     root = settings.root / settings.baseline_dir

@@ -208,53 +208,49 @@ def launcher_hold(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[
     return (nxt - d[:-1])[back_to_back]
 
 
-#: What the harness itself adds to each back-to-back hold (its dispatch loop and ``submit``), taken
-#: off before a hold counts as the body's own host time: about 6 us on an H200 host
-#: (docs/validation.md, session 8), set high so that the harness's cost is never charged to the code.
-HARNESS_HOLD_NS = 50_000
-#: Back-to-back holds needed before the bodies' host time is taken as known (``launcher_note``'s 20).
-MIN_HOLDS = 20
-#: The quantile of the back-to-back holds taken as a body's host time.  Low, not the median: the
-#: holds that end overdue are biased up by preemptions (a preempted body makes the next one late),
-#: which lifted the median 40% with the code unchanged (the session-10 third check).
-OWN_HOLD_Q = 0.25
-
-
-def own_host_ns(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64]) -> int:
-    """A body's own host time on the launching thread (ns; 0 when not known): the ``OWN_HOLD_Q``
-    quantile of the back-to-back holds less the harness's allowance."""
-    holds = launcher_hold(scheduled_ns, dispatch_ns)
-    if holds.size < MIN_HOLDS:
-        return 0
-    return max(0, int(np.quantile(holds, OWN_HOLD_Q)) - HARNESS_HOLD_NS)
+def body_host_ns(dispatch_ns: npt.NDArray[np.int64], returned_ns: npt.NDArray[np.int64],
+                 harness_ns: int = 0) -> npt.NDArray[np.int64]:
+    """Each body's own host time on the launching thread (ns): from its dispatch to its return,
+    less ``harness_ns``, the harness's own part of that (``Backend.submit_ns``).  A body that never
+    returned (a hang given up on) held the thread to the end: -1 there, read as unbounded."""
+    d = np.asarray(dispatch_ns, np.int64)
+    r = np.asarray(returned_ns, np.int64)
+    return np.where((d >= 0) & (r >= d), np.clip(r - d - int(harness_ns), 0, None), -1)
 
 
 def own_dispatch(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64],
-                 host_ns: int) -> npt.NDArray[np.int64]:
-    """When a launcher that spent exactly ``host_ns`` on each body, and was never stalled, would
-    have sent each request: D_i = max(t_i, D_prev + host_ns) over the requests sent, in order
-    (Lindley on the launching thread: the queue the bodies' own host time builds there).  A
-    request never sent keeps its scheduled arrival."""
+                 host_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """When a launcher that lost no time but each body's own host time (``host_ns``, per request)
+    would have sent each request: D_i = max(t_i, D_prev + h_prev) over the requests sent, in
+    order (Lindley on the launching thread: the queue the bodies' own host time builds there).  A
+    request never sent keeps its scheduled arrival; a body that never returned holds the thread
+    to the end."""
     t = np.asarray(scheduled_ns, np.int64)
     sent = np.flatnonzero(np.asarray(dispatch_ns, np.int64) >= 0)
     out = t.copy()
-    if sent.size and host_ns > 0:
-        k = np.arange(sent.size, dtype=np.int64) * int(host_ns)
-        out[sent] = k + np.maximum.accumulate(t[sent] - k)
+    if sent.size:
+        h = np.asarray(host_ns, np.int64)[sent]
+        h = np.where(h < 0, np.iinfo(np.int64).max // 4, h)
+        c = np.concatenate(([0], np.cumsum(h[:-1])))
+        out[sent] = c + np.maximum.accumulate(t[sent] - c)
     return out
 
 
 def stall_delay(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64],
                 start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
-                lane: npt.NDArray[np.integer], *, shared: bool | None = None) -> npt.NDArray[np.int64]:
+                lane: npt.NDArray[np.integer], returned_ns: npt.NDArray[np.int64] | None, *,
+                harness_ns: int = 0, shared: bool | None = None) -> npt.NDArray[np.int64]:
     """On a backend that runs bodies on the launching thread: how much later each request
-    completed than under a launcher that lost no time but the bodies' own host time
-    (``own_host_ns``, ``own_dispatch``): the lateness that is not the code's (a stall of the
-    thread, the harness).  ``start_delay`` measured from that launcher's dispatch instead of the
-    schedule.  Bodies whose host time cannot keep up with the offered rate are the code's cost (a
-    real server's launching thread pays it too): holding their budget FAIL back as the generator's
-    let a p95 of 1755 ms against 40 ms pass (the session-10 second check)."""
-    own = own_dispatch(scheduled_ns, dispatch_ns, own_host_ns(scheduled_ns, dispatch_ns))
+    completed than under a launcher that lost no time but the bodies' own measured host time
+    (``body_host_ns``, ``own_dispatch``): the lateness that is not the code's (the thread stalled
+    between bodies, the harness).  ``start_delay`` measured from that launcher's dispatch instead
+    of the schedule.  Bodies whose host time cannot keep up with the offered rate are the code's
+    cost (a server's launching thread pays it too): holding their budget FAIL back as the
+    generator's let a p95 of 1755 ms against 40 ms pass (the session-10 second check).  Without
+    the return times every lateness counts as the generator's (``start_delay``)."""
+    if returned_ns is None:
+        return start_delay(scheduled_ns, dispatch_ns, start_ns, end_ns, lane, shared=shared)
+    own = own_dispatch(scheduled_ns, dispatch_ns, body_host_ns(dispatch_ns, returned_ns, harness_ns))
     return start_delay(own, dispatch_ns, start_ns, end_ns, lane, shared=shared)
 
 

@@ -42,6 +42,8 @@ class Backend(Protocol):
     #: ``submit`` runs the body on the dispatcher's own thread: the driver then watches that thread
     #: for a body that never returns.
     inline_body: bool
+    #: where it does, the harness's own part of each ``submit`` (ns): not the body's host time.
+    submit_ns: int
 
     def clock(self) -> int:
         """The host clock of the schedule, in ns (``time.perf_counter_ns``; a virtual one in tests)."""
@@ -82,6 +84,10 @@ class Backend(Protocol):
         after each run outside the schedule (``control.py``: a machine that moved since the
         baseline holds back a regression verdict it could explain)."""
 
+    def launcher_wait(self) -> tuple[int, int] | None:
+        """(ns the calling thread ran, ns it waited for a CPU) so far, or None: read on the
+        dispatcher's thread where bodies run on it (``inline_body``)."""
+
 
 class BaseBackend:
     """Defaults for the optional parts of ``Backend``.  A backend's constructor takes keyword
@@ -90,6 +96,7 @@ class BaseBackend:
     name = ""
     spin_ns = 0
     inline_body = False
+    submit_ns = 0
     clock = staticmethod(time.perf_counter_ns)
     sleep = staticmethod(time.sleep)
 
@@ -102,10 +109,28 @@ class BaseBackend:
     def telemetry(self) -> dict[str, Any]:
         return {}
 
+    def launcher_wait(self) -> tuple[int, int] | None:
+        """(ns the calling thread ran on a CPU, ns it was runnable but waited for one) so far, or
+        None where that is not known.  Read on the dispatcher's thread at the start and end of
+        the dispatch: a backend whose bodies run on that thread needs to tell preemptions of the
+        thread (the machine's) from a longer host time of the bodies (the code's)."""
+        return thread_schedstat()
+
     def control(self) -> dict[str, list[float]]:
         from pytest_gpuslo.control import cpu_control
 
         return cpu_control()
+
+
+def thread_schedstat() -> tuple[int, int] | None:
+    """The calling thread's (ns on a CPU, ns waiting on a run queue) from Linux's
+    ``/proc/thread-self/schedstat``; None elsewhere."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as fh:
+            ran, waited = fh.read().split()[:2]
+        return int(ran), int(waited)
+    except (OSError, ValueError):
+        return None
 
 
 class BackendModule(Protocol):

@@ -258,6 +258,9 @@ class Backend(BaseBackend):
     spin_ns = 5_000_000
     #: The body runs on the dispatcher's thread (it only enqueues work), watched for hangs.
     inline_body = True
+    #: ``_submit``'s own part of a body's time on that thread: the lane's stream made current and
+    #: two timed events recorded, 3-5 us on an H200 host (docs/validation.md, session 8).
+    submit_ns = 5_000
     #: Take a clock anchor during the run at most this often, when the dispatcher has slack.
     anchor_every_ns = 50_000_000
     #: A mid-run anchor whose bracket is wider than this caught a hiccup: it is not used (the outer

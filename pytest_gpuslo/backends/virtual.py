@@ -40,6 +40,13 @@ def host(seconds: float) -> None:
     _pending.host = getattr(_pending, "host", 0.0) + float(seconds)
 
 
+def stall(seconds: float) -> None:
+    """Declare a stall of the dispatcher's thread of ``seconds`` right after this body returns (a
+    GC pause, a neighbour taking the CPU between bodies): later requests go out late, but unlike
+    ``host`` it is not the body's own host time on a backend that runs bodies on that thread."""
+    _pending.stall = getattr(_pending, "stall", 0.0) + float(seconds)
+
+
 def probe() -> str | None:
     return None
 
@@ -70,8 +77,19 @@ class Backend(BaseBackend):
 
     def __init__(self, start_ns: int = 10**12, nvtx: bool = False) -> None:
         self.now = start_ns
+        #: a declared ``stall`` not yet taken, and the clock reads to let pass first (an inline
+        #: backend's dispatcher stamps the body's return with the first one).
+        self._stall_ns = 0
+        self._stall_after = 0
+        self._stall_thread = 0
 
     def clock(self) -> int:  # type: ignore[override]
+        if self._stall_ns and threading.get_ident() == self._stall_thread:  # not the hang watcher's reads
+            if self._stall_after:
+                self._stall_after -= 1
+            else:
+                self.now += self._stall_ns
+                self._stall_ns = 0
         return self.now
 
     def sleep(self, seconds: float) -> None:  # type: ignore[override]
@@ -85,7 +103,7 @@ class Backend(BaseBackend):
         return None
 
     def _service_ns(self, req: "Request") -> tuple[int, BaseException | None]:
-        _pending.seconds = _pending.host = 0.0
+        _pending.seconds = _pending.host = _pending.stall = 0.0
         error = None
         try:
             self.body(req)
@@ -95,6 +113,10 @@ class Backend(BaseBackend):
         _pending.seconds = 0.0
         self.now += int(round(getattr(_pending, "host", 0.0) * 1e9))
         _pending.host = 0.0
+        self._stall_ns += int(round(getattr(_pending, "stall", 0.0) * 1e9))
+        self._stall_after = 1 if self.inline_body else 0
+        self._stall_thread = threading.get_ident()
+        _pending.stall = 0.0
         # At least 1 ns: a latency of 0.0 ms (a service under 0.5 ns rounded away) has no logarithm,
         # and one such request switched a run's baseline comparisons off (the session-10 first check's F4).
         return max(1, int(round(seconds * 1e9))), error
@@ -121,6 +143,11 @@ class Backend(BaseBackend):
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "virtual", "cpu": "virtual time"}
+
+    def launcher_wait(self) -> tuple[int, int] | None:
+        """Virtual time: no thread of this machine is the launcher (behaviour tests must not
+        depend on how busy the machine running them is)."""
+        return None
 
     def control(self) -> dict[str, list[float]]:
         """The virtual machine's control (``control_ms``), not this host's CPU loop: behaviour

@@ -143,9 +143,9 @@ def test_torch_graph_replay_and_nvtx_ranges(pytester: pytest.Pytester) -> None:
 def test_a_hidden_sync_that_holds_the_launcher_fails_its_budget(pytester: pytest.Pytester) -> None:
     """Bodies that wait for their own 1 ms kernel (a hidden sync: .item(), .cpu()) keep the
     launching thread 1 ms each, and 1,200 a second cannot be sent: the latency from the schedule
-    grows through the run.  That queue is the code's: FAIL naming the bodies' host time, where it
-    was INCONCLUSIVE ("the load generator fell behind") and the test passed (issue 14, session 10's
-    second check, N3)."""
+    grows through the run.  That queue is the code's (each body's host time is measured from its
+    dispatch to its return): FAIL naming the bodies' host time, where it was INCONCLUSIVE ("the
+    load generator fell behind") and the test passed (issue 14, session 10's second check, N3)."""
     pytester.makepyfile("""
         import cupy as cp
         from pytest_gpuslo.testing import spin_kernel
@@ -158,6 +158,6 @@ def test_a_hidden_sync_that_holds_the_launcher_fails_its_budget(pytester: pytest
             r = slo_run(body, rate_hz=1200, streams=2, requests=3000, p95_ms=20, backend="cuda")
             said = " ".join(r.verdict.reasons)
             assert r.verdict.outcome == "FAIL", said
-            assert "the bodies' own host time on the launching thread" in said, said
+            assert "each body kept the launching thread" in said, said
         """)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

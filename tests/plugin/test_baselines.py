@@ -409,6 +409,15 @@ from pytest_gpuslo.backends import virtual
 
 class Backend(virtual.Backend):
     inline_body = True  # bodies run on the dispatcher's thread, as on CUDA
+
+    def launcher_wait(self):
+        # WAIT: the share of the run the thread waited for a CPU (schedstat on a real backend)
+        import os
+        if not os.environ.get("WAIT"):
+            return None
+        if not hasattr(self, "t0"):
+            self.t0 = self.now
+        return 0, int(float(os.environ["WAIT"]) * (self.now - self.t0))
 """
 
 
@@ -416,7 +425,8 @@ def test_gpuslo_compare_judges_bodies_that_hold_the_launcher_as_the_plugin_did(
         simtester: pytest.Pytester, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Bodies keeping the launching thread 6 ms at 200/s FAIL their budget on their own queue
     there (not the generator's doing); ``gpuslo compare`` on the kept run must say FAIL too, so the
-    run keeps the lateness beyond the bodies' own host time that the plugin judged."""
+    run keeps its start delay as the plugin judged it (only the lateness beyond the bodies' own
+    host time) and their mean host time."""
     from pytest_gpuslo import backends
     from pytest_gpuslo.cli import main
 
@@ -439,5 +449,66 @@ def test_gpuslo_compare_judges_bodies_that_hold_the_launcher_as_the_plugin_did(
     printed = capsys.readouterr().out
 
     assert result["verdict"]["outcome"] == "FAIL"
-    assert "stall_delay_sample" in json.loads(kept.read_text())["runs"][0]
+    run = json.loads(kept.read_text())["runs"][0]
+    assert "start_delay_sample" in run and run["summary"]["body_host_ms"] == pytest.approx(6.0)
     assert printed.splitlines()[0].split(' (')[0].endswith(": FAIL"), printed
+    assert "every one of 7 consecutive blocks" in printed and "each body kept the launching thread 6 ms" in printed
+
+
+INLINE_STALLS = """
+import os, random, pytest
+from pytest_gpuslo.backends.virtual import host, stall, work
+
+@pytest.mark.slo(p95_ms=200, rate_hz=200, requests=4000, streams=2, backend="virtual-inline")
+def test_svc(slo_request):
+    i = slo_request.index
+    work(0.002 * (1 + 0.01 * random.Random(f"{os.environ['RUN']}-{i}").random()) * random.Random(i).expovariate(1.0))
+    held = 0.003 * float(os.environ.get("HOST_X", "1"))  # the body's own host time (eager launches)
+    if os.environ.get("PREEMPT") and i % 2:
+        held += 0.0009  # the machine preempts every other body (WAIT says how much it waited)
+    host(held)
+    if os.environ.get("STALL") and i % 100 == 0:
+        stall(0.020)  # and stalls the thread between bodies now and then
+"""
+
+
+@pytest.mark.parametrize(("host_x", "preempt", "expected"),
+                         [("1", False, "INCONCLUSIVE"), ("1", True, "INCONCLUSIVE"), ("1.3", False, "REGRESSED")])
+def test_on_the_launching_thread_only_the_bodies_own_host_time_can_regress(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, host_x: str, preempt: bool, expected: str) -> None:
+    """Bodies run on the dispatcher's thread (as on CUDA), 3 ms each at 200/s: 60% of it.  Three
+    stored runs on a quiet thread; then the candidate's thread stalls 20 ms between bodies every
+    100th, the code unchanged: not a regression (its queue is the generator's).  Preempted 0.9 ms
+    on every other body besides, the thread waiting for a CPU 5% of the run: the preemptions
+    lengthen the bodies just as their own host time would (in the session-10 fifth check they
+    lifted the old rule's median hold past 10% of the thread and the stall was charged to the code
+    with them: +22.6% REGRESSED): INCONCLUSIVE, naming the wait.  Bodies whose own host time grew
+    30%, beside the same stalls, must still read REGRESSED: their queue on the thread is the
+    code's cost."""
+    from pytest_gpuslo import backends
+
+    simtester.makepyfile(inline_backend=INLINE_BACKEND)
+    monkeypatch.setitem(backends.REGISTRY, "virtual-inline", "inline_backend")
+    simtester.makepyfile(INLINE_STALLS)
+    for run in ("1", "2", "3"):
+        monkeypatch.setenv("RUN", run)
+        monkeypatch.setenv("GPUSLO_SESSION", f"day-{run}")
+        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    monkeypatch.setenv("RUN", "4")
+    monkeypatch.setenv("GPUSLO_SESSION", "day-4")
+    monkeypatch.setenv("STALL", "1")
+    monkeypatch.setenv("HOST_X", host_x)
+    if preempt:
+        monkeypatch.setenv("PREEMPT", "1")
+        monkeypatch.setenv("WAIT", "0.05")
+    simtester.runpytest("--gpuslo-json=r.json")
+    verdict = json.loads((simtester.path / "r.json").read_text())["results"][0]["verdict"]
+    (claim,) = verdict["baseline"]
+
+    assert claim["outcome"] == expected, claim
+    if expected == "REGRESSED":
+        assert "it regresses even on latency counted from the late dispatch" in claim["reason"], claim
+        assert verdict["outcome"] == "FAIL"
+    else:
+        assert verdict["outcome"] == "INCONCLUSIVE", verdict  # the lateness decided it: not a silent PASS
+        assert ("waited for a CPU 5.0% of the run" in claim["reason"]) is preempt, claim

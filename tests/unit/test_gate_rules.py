@@ -474,6 +474,30 @@ def test_lateness_the_bodies_caused_on_the_launching_thread_is_not_excused(
     assert verdict.outcome == ("FAIL" if expected == "REGRESSED" else "INCONCLUSIVE")  # excused: not a silent PASS
 
 
+@pytest.mark.parametrize(("waits", "expected"), [((0.002, 0.004), "REGRESSED"), ((0.002, 0.05), "INCONCLUSIVE"),
+                                                 ((None, 0.05), "INCONCLUSIVE"), ((None, None), "REGRESSED")])
+def test_a_preempted_launching_thread_cannot_make_the_bodies_regress(waits: tuple[float | None, float | None],
+                                                                    expected: str) -> None:
+    """A/B on a backend whose bodies run on the dispatcher's thread: the candidate's latencies
+    30% up, its bodies' measured host time with them, but its thread waited for a CPU 5% of the
+    run where the base's waited 0.2%: preemptions lengthen the bodies just as more host time of
+    their own would, so the REGRESSED is held back, naming the wait, and the test is INCONCLUSIVE,
+    not a silent PASS.  A wait as small as the base's (or not known) leaves it standing; with no
+    base figure the candidate's own 5% holds it back."""
+    spec = _spec()
+    base = tuple(_queue(1.0, s)[0] for s in (1, 2, 3))
+    cand = tuple(_queue(1.0, s)[0] * 1.3 for s in (4, 5, 6))
+    m = gate.Measurements(cand[-1], np.zeros(cand[-1].size), load_dependent=False, offered_hz=200.0,
+                          launcher_hold_ms=np.full(500, 1.3), body_host_ms=1.3, launcher_wait=waits[1])
+    ab = gate.ABInput(base, cand, base_waits=(waits[0],) * 3, cand_waits=(waits[1],) * 3)
+
+    verdict = gate.decide(spec, m, gate.Policy(), ab)
+    (claim,) = verdict.baseline
+    assert claim.outcome == expected, claim
+    assert ("waited for a CPU 5.0% of the run" in claim.reason) is (expected == "INCONCLUSIVE")
+    assert verdict.outcome == ("FAIL" if expected == "REGRESSED" else "INCONCLUSIVE")
+
+
 def test_a_late_candidate_is_compared_without_lateness_on_both_sides() -> None:
     """Base and candidate equally late (the same slow dispatcher on both sides: 3 ms on every
     request), the candidate's service 10% slower (p95 +48%).  Taking the lateness off the candidate alone compared it with a base that

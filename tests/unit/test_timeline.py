@@ -219,40 +219,45 @@ def test_lanes_on_one_queue_are_replayed_as_that_queue() -> None:
 
 
 def test_own_dispatch_is_the_launchers_own_queue() -> None:
-    """A launcher that spends 3 units on each body: requests due at 0, 1, 2 go out at 0, 3, 6; one
-    due at 20 finds it free; one never sent (-1) is skipped and keeps its arrival.  The closed form
-    agrees with the recursion on a random schedule."""
+    """A launcher that spends each body's own host time: requests due at 0, 1, 2 with bodies of 3,
+    4 and 1 units go out at 0, 3, 7; one due at 20 finds it free; one never sent (-1) keeps its
+    arrival.  A body that never returned (-1) holds the thread to the end.  The closed form agrees
+    with the recursion on a random schedule and random host times."""
     from pytest_gpuslo.timeline import own_dispatch
 
-    assert own_dispatch(np.array([0, 1, 2, 20, 21]), np.array([0, 5, 9, 20, -1]), 3).tolist() == [0, 3, 6, 20, 21]
+    t = np.array([0, 1, 2, 20, 21])
+    assert own_dispatch(t, np.array([0, 5, 9, 20, -1]), np.array([3, 4, 1, 2, 0])).tolist() == [0, 3, 7, 20, 21]
+    assert own_dispatch(t[:3], t[:3], np.array([3, -1, 1]))[2] > 10**15
     rng = np.random.default_rng(3)
     t = np.cumsum(rng.integers(0, 10, 500))
-    d = t + 1
+    h = rng.integers(0, 12, 500)
     loop, prev = [], None
-    for x in t.tolist():
-        prev = x if prev is None else max(x, prev + 4)
+    for x, hx in zip(t.tolist(), [0, *h[:-1].tolist()]):
+        prev = x if prev is None else max(x, prev + hx)
         loop.append(prev)
-    assert own_dispatch(t, d, 4).tolist() == loop
+    assert own_dispatch(t, t + 1, h).tolist() == loop
 
 
 def test_the_stall_delay_is_the_lateness_beyond_the_bodies_own_host_time() -> None:
-    """One lane, service 1 unit; requests due every 400 us, each body keeps the launcher 550 us
-    (back to back): each request goes out later than the last, the start delay grows past 10 ms.
-    Of each 550 us, 500 are the body's own (the harness's 50 us allowance taken off): that queue is
-    the code's, so the stall delay grows only by the allowance, 50 us a request.  A stall of 3 ms
-    of the thread after request 30 is not the bodies': it adds 3 ms to every later stall delay."""
-    from pytest_gpuslo.timeline import HARNESS_HOLD_NS, stall_delay, start_delay
+    """One lane, service 1 unit; requests due every 400 us, each body returns 505 us after its
+    dispatch (500 us its own, 5 us the harness's submit): each request goes out later than the
+    last, and the start delay grows past 8 ms: the code's queue on the thread, but for the
+    harness's 5 us a request, the only part of it in the stall delay.  A 3 ms stall of the thread after request 30 returned, between two bodies, is not
+    the bodies': it adds 3 ms to every later stall delay.  Without the return times every lateness
+    counts (the start delay)."""
+    from pytest_gpuslo.timeline import stall_delay, start_delay
 
     us = 1000
     n = 60
     t = np.arange(n) * 400 * us
-    hold = np.full(n, 550 * us)
-    hold[30] += 3000 * us
-    d = np.concatenate(([0], np.cumsum(hold[:-1])))
+    gap = np.full(n, 505 * us)
+    gap[30] += 3000 * us
+    d = np.concatenate(([0], np.cumsum(gap[:-1])))
+    returned = d + 505 * us
     start, end, lane = d + 1, d + 2, np.zeros(n, dtype=int)
 
     late = start_delay(t, d, start, end, lane)
-    stall = stall_delay(t, d, start, end, lane)
-    assert HARNESS_HOLD_NS == 50 * us
-    assert late[29] == d[29] - t[29] and late[-1] > 10_000 * us
-    assert stall.tolist() == [50 * us * i + (3000 * us if i > 30 else 0) for i in range(n)]
+    stall = stall_delay(t, d, start, end, lane, returned, harness_ns=5 * us)
+    assert late[29] == d[29] - t[29] and late[-1] > 8000 * us
+    assert stall.tolist() == [5 * us * i + (3000 * us if i > 30 else 0) for i in range(n)]
+    assert stall_delay(t, d, start, end, lane, None).tolist() == late.tolist()
