@@ -78,6 +78,9 @@ class BaselineInput:
     holds: tuple[float | None, ...] = ()
     #: each stored run's launcher wait for a CPU (``Measurements.launcher_wait``; None: not known).
     waits: tuple[float | None, ...] = ()
+    #: every stored run measured its bodies' host time (``Measurements.body_host_ms``): false for
+    #: runs stored before session 11, whose start delay counts the bodies' own queue too.
+    hosts_measured: bool = True
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -656,13 +659,23 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     # Runs that measured their bodies' host time already count only the lateness beyond it
     # (``timeline.stall_delay``); for runs stored before, the median-hold rule.
     bodies = _bodies_late(m, base) if m.body_host_ms is None else ""
+    # A candidate that counts only the lateness beyond its bodies' host time, against stored runs
+    # that count all of theirs: the two "without lateness" readings are not alike.
+    unlike = (m.body_host_ms is not None and isinstance(base, BaselineInput) and not base.hosts_measured
+              and m.launcher_hold_ms is not None)
     over_limit = FELL_BEHIND in late  # over the lag limit: say the regression holds without it
     out = []
     moved: set[str] = set()
     for b, a in zip(checks, again):
         without = f"{WITHOUT_LATENESS}: {a.outcome}" + (
             f" {a.test.ratio - 1:+.1%}" if a.test is not None and math.isfinite(a.test.ratio) else "")
-        if b.outcome == a.outcome:
+        if unlike and b.outcome in ("REGRESSED", "IMPROVED"):
+            why = (f"{late}; the stored runs were recorded before each body's host time was measured, so "
+                   f"their lateness cannot be told from their bodies' own queue: record them again")
+            held = b.test if b.test is None else _held_back(b.test, why)
+            out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held.reason if held else why, held))
+            moved.add(b.name)
+        elif b.outcome == a.outcome:
             out.append(replace(b, reason=f"{b.reason}; it regresses even on latency counted from the late dispatch")
                        if b.outcome == "REGRESSED" and over_limit else b)
         elif b.outcome == "REGRESSED" and bodies:
@@ -899,7 +912,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    scales: Sequence[Mapping[str, float] | None] = (),
                    dispatched: Sequence[npt.NDArray[np.float64]] = (),
                    holds: Sequence[float | None] = (),
-                   waits: Sequence[float | None] = ()) -> BaselineInput:
+                   waits: Sequence[float | None] = (), hosts_measured: bool = True) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
@@ -915,7 +928,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
                          labels, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
                          tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds),
-                         tuple(waits))
+                         tuple(waits), hosts_measured)
 
 
 # -- sequential looks ---------------------------------------------------------------------------

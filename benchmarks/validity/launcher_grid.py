@@ -160,10 +160,11 @@ def regression_cell(args: tuple[str, float, str, str, int, int]) -> tuple[tuple[
         raw_base = [draw(kind, share, hosts, None, rng, t) for _ in range(3)]
         for label, hx, sx in CHANGES:
             raw_cand = [draw(kind, share, hosts, noise, rng, t, hx, sx) for _ in range(3)]
-            for rule in ("old", "new"):
-                new = rule == "new"
+            raw_clean = [draw(kind, share, hosts, None, rng, t, hx, sx) for _ in range(3)]
+            for rule in ("old", "new", "clean"):
+                new = rule != "old"
                 stored, base, cand = ([measurements(*r, new=new) for r in raws]
-                                      for raws in (raw_stored, raw_base, raw_cand))
+                                      for raws in (raw_stored, raw_base, raw_clean if rule == "clean" else raw_cand))
                 m = cand[-1]
                 given = gate.baseline_input(
                     [x.latency_ms for x in stored], spec, paired=True, sessions=["d1", "d2", "d3"],
@@ -180,7 +181,8 @@ def regression_cell(args: tuple[str, float, str, str, int, int]) -> tuple[tuple[
                     cand_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in cand),
                     base_waits=tuple(x.launcher_wait for x in base),
                     cand_waits=tuple(x.launcher_wait for x in cand))
-                out[("stored", label, rule, gate.decide(spec, m, policy, given).baseline[0].outcome)] += 1
+                if rule != "clean":
+                    out[("stored", label, rule, gate.decide(spec, m, policy, given).baseline[0].outcome)] += 1
                 out[("ab", label, rule, gate.decide(spec, m, policy, ab).baseline[0].outcome)] += 1
     return (kind, share, hosts, noise), out
 
@@ -193,7 +195,8 @@ def regression_main(a: argparse.Namespace) -> int:
           f"a cell, alpha 0.01; REGRESSED % [Wilson 95%], old rules / new (measured host time, CPU wait); "
           f"3 stored runs from 3 sessions, A/B 3+3; only the candidate runs carry the machine's noise\n")
     print("| arrivals | host share | host times | noise | A/A false REGRESSED, stored: old / new | A/B: old / new "
-          "| host x1.25 caught, stored: old / new | A/B: old / new | service x1.10 caught, A/B: old / new |")
+          "| host x1.25 caught, stored: old / new | A/B: no machine noise / old / new "
+          "| service x1.10 caught, A/B: no machine noise / old / new |")
     print("|---|---|---|---|---|---|---|---|---|")
     worst = {"stored": 0, "ab": 0}
     with ProcessPoolExecutor(a.workers) as pool:
@@ -206,8 +209,9 @@ def regression_main(a: argparse.Namespace) -> int:
             for path in worst:
                 worst[path] = max(worst[path], k(path, "A/A", "new"))
             cols = [f"{pct(k(p_, lab, 'old'), r)} / {pct(k(p_, lab, 'new'), r)}"
-                    for lab, p_ in (("A/A", "stored"), ("A/A", "ab"), ("host x1.25", "stored"),
-                                    ("host x1.25", "ab"), ("service x1.10", "ab"))]
+                    for lab, p_ in (("A/A", "stored"), ("A/A", "ab"), ("host x1.25", "stored"))]
+            cols += [" / ".join(f"{100 * k('ab', lab, rule) / r:.0f}%" for rule in ("clean", "old", "new"))
+                     for lab in ("host x1.25", "service x1.10")]
             print(f"| {kind} | {share:g} | {hosts} | {noise} | " + " | ".join(cols) + " |", flush=True)
     print(f"\nworst A/A false REGRESSED (new rule): stored {worst['stored']}/{a.reps}, A/B {worst['ab']}/{a.reps}; "
           f"{time.time() - t0:.0f} s", file=sys.stderr)

@@ -498,6 +498,26 @@ def test_a_preempted_launching_thread_cannot_make_the_bodies_regress(waits: tupl
     assert verdict.outcome == ("FAIL" if expected == "REGRESSED" else "INCONCLUSIVE")
 
 
+@pytest.mark.parametrize("measured", [True, False])
+def test_runs_stored_before_the_host_time_was_measured_cannot_confirm_a_late_regression(measured: bool) -> None:
+    """On CUDA a run's start delay now leaves out the bodies' own queue on the launching thread;
+    stored runs recorded before that counted it.  A late candidate 30% slower, compared "without
+    lateness" against such runs, would have its own queue kept and theirs taken off: that reading
+    is held back (INCONCLUSIVE, record the stored runs again) rather than trusted."""
+    spec = _spec()
+    stall = np.where(np.arange(10_000) % 100 < 5, 25.0, 0.0)
+    stored = [_queue(1.0, s)[0] for s in (1, 2, 3)]
+    cand = _queue(1.3, 4)[0]
+    m = gate.Measurements(cand + stall, stall, start_delay_ms=stall, load_dependent=False, offered_hz=200.0,
+                          launcher_hold_ms=np.full(500, 1.3), body_host_ms=1.3)
+    given = gate.baseline_input(stored, spec, paired=True, sessions=["d1", "d2", "d3"], dispatched=stored,
+                                hosts_measured=measured)
+
+    (claim,) = gate.decide(spec, m, gate.Policy(), given).baseline
+    assert claim.outcome == ("REGRESSED" if measured else "INCONCLUSIVE"), claim
+    assert ("record them again" in claim.reason) is not measured
+
+
 def test_a_late_candidate_is_compared_without_lateness_on_both_sides() -> None:
     """Base and candidate equally late (the same slow dispatcher on both sides: 3 ms on every
     request), the candidate's service 10% slower (p95 +48%).  Taking the lateness off the candidate alone compared it with a base that
