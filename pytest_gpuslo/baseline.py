@@ -584,5 +584,6 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
                           dispatched=[from_dispatch(r.measurements()) for r in found.runs],
                           holds=[median_hold(r.launcher_hold_ms) for r in found.runs],
                           waits=[r.measurements().launcher_wait for r in found.runs],
-                          hosts_measured=all(r.summary.get("body_host_ms") is not None for r in found.runs))
+                          hosts_measured=all(r.summary.get("body_host_ms") is not None for r in found.runs),
+                          body_hosts=[r.measurements().body_host_ms for r in found.runs])
 

@@ -81,6 +81,8 @@ class BaselineInput:
     #: every stored run measured its bodies' host time (``Measurements.body_host_ms``): false for
     #: runs stored before session 11, whose start delay counts the bodies' own queue too.
     hosts_measured: bool = True
+    #: each stored run's bodies' mean host time in ms (``Measurements.body_host_ms``; None: none).
+    body_hosts: tuple[float | None, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -111,6 +113,9 @@ class ABInput:
     #: each side's runs' launcher wait for a CPU (``Measurements.launcher_wait``; None: not known).
     base_waits: tuple[float | None, ...] = ()
     cand_waits: tuple[float | None, ...] = ()
+    #: each side's runs' bodies' mean host time in ms (``Measurements.body_host_ms``; None: none).
+    base_hosts: tuple[float | None, ...] = ()
+    cand_hosts: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +195,8 @@ def launcher_note(m: Measurements) -> str:
         return ""
     return (f"each body kept the launching thread {held:.3g} ms ({how}), "
             f"{share:.0%} of its time at {m.offered_hz:.4g}/s: the bodies run on it, so their own host "
-            f"work (eager launches, or a hidden sync such as .item() or .cpu()) held the later "
-            f"requests back; capture the body in a CUDA graph (slo_graph), or use backend='cuda-sync' "
+            f"work (eager launches, or a hidden sync such as .item() or .cpu()) queues the later "
+            f"requests there, a queue that counts as the code's; capture the body in a CUDA graph (slo_graph), or use backend='cuda-sync' "
             f"(one thread per lane)")
 
 
@@ -602,33 +607,100 @@ def _base_late(base: BaselineInput | ABInput) -> str:
             f"their completions by up to {worst:.3g} ms; record them again on a quiet machine")
 
 
-#: The launching thread waited for a CPU this much more of the dispatch than the base's did:
-#: preemptions, which lengthen the bodies' holds exactly as more host time of their own would.
+#: The launching thread waited for a CPU this much more of the dispatch than the base's did (at
+#: most): preemptions, which lengthen the bodies' measured host time exactly as more host work of
+#: their own would.  Near saturation less matters: ``wait_limit``.
 WAIT_SHARE = 0.01
+#: ... and never less than this (schedstat's own noise on a quiet host: 0.00% on an H200 host).
+WAIT_FLOOR = 0.001
+
+
+def wait_limit(share: float) -> float:
+    """The extra wait for a CPU that may move a latency percentile by the noise floor, for bodies
+    taking ``share`` of the thread: a queue's delay goes as 1 / (1 - share), so a share moved by
+    d moves it by about d / (1 - share); 2% of that headroom, at most ``WAIT_SHARE``, at least
+    ``WAIT_FLOOR`` (a 0.8% wait beside bodies taking 91% of the thread moved p95 by +6%: the
+    session-11 second check)."""
+    return max(WAIT_FLOOR, min(WAIT_SHARE, 0.02 * max(0.0, 1.0 - share)))
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadShares:
+    """The launching thread on each side: its wait for a CPU and the bodies' share of it (both as
+    shares of the run; base figures None where not known)."""
+
+    wait: float
+    share: float
+    base_wait: float | None = None
+    base_share: float | None = None
+
+
+def thread_shares(m: Measurements, base: BaselineInput | ABInput | None = None) -> ThreadShares | None:
+    """The candidate's (median over its A/B runs) and the base's launching-thread figures, or None
+    where the candidate's wait is not known (not Linux, not an inline backend)."""
+    rate = m.offered_hz if math.isfinite(m.offered_hz) and m.offered_hz > 0 else 0.0
+
+    def med(xs: Sequence[float | None]) -> float | None:
+        known = [x for x in xs if x is not None]
+        return float(np.median(known)) if known else None
+
+    if isinstance(base, ABInput):
+        wait, host = med(base.cand_waits), med(base.cand_hosts)
+        bw, bh = med(base.base_waits), med(base.base_hosts)
+    else:
+        wait, host = m.launcher_wait, m.body_host_ms
+        bw = med(base.waits) if base is not None else None
+        bh = med(base.body_hosts) if base is not None else None
+    if wait is None:
+        return None
+    return ThreadShares(wait, (host or 0.0) * rate / 1000.0, bw, None if bh is None else bh * rate / 1000.0)
 
 
 def _preempted(m: Measurements, base: BaselineInput | ABInput | None = None) -> str:
-    """Why the bodies' holds on the launching thread may be the machine's, or '' when they are
-    not known to be: the thread was preempted (runnable, waiting for a CPU) ``WAIT_SHARE`` more
-    of the dispatch than in the base's runs (than not at all, where no base or no base figure).
-    Preemptions of every other body lifted the holds as the code's own host time would (false
-    REGRESSED in 85-100% of A/B runs near saturation, ``benchmarks/validity/launcher_grid.py``)."""
-    if isinstance(base, ABInput):
-        cand = [w for w in base.cand_waits if w is not None]
-        held = [w for w in base.base_waits if w is not None]
-    else:
-        cand = [m.launcher_wait] if m.launcher_wait is not None else []
-        held = [w for w in base.waits if w is not None] if base is not None else []
-    if not cand:
+    """Why the bodies' host time on the launching thread may be the machine's, or '' when it is
+    not known to be: the thread waited for a CPU (preempted by other work) ``wait_limit`` more of
+    the run than in the base's runs (than not at all, with no base figure).  Preemptions of every
+    other body read as the code's own host time (false REGRESSED in 85-100% of A/B runs near
+    saturation, ``benchmarks/validity/launcher_grid.py``)."""
+    t = thread_shares(m, base)
+    if t is None or t.wait - (t.base_wait or 0.0) < wait_limit(t.share):
         return ""
-    c = float(np.median(cand))
-    b = float(np.median(held)) if held else 0.0
-    if c - b < WAIT_SHARE:
-        return ""
-    return (f"the launching thread waited for a CPU {c:.1%} of the run" + (f" ({b:.1%} in the base's runs)" if held
-                                                                          else "")
-            + ": other work preempted it, which lengthens the bodies' holds just as their own host time would; "
+    return (f"the launching thread waited for a CPU {t.wait:.1%} of the run"
+            + (f" ({t.base_wait:.1%} in the base's runs)" if t.base_wait is not None else "")
+            + ": other work preempted it, which lengthens the bodies' host time just as their own work would; "
             "rerun on a quiet machine")
+
+
+def _beyond_preemption(m: Measurements, base: BaselineInput | ABInput | None = None) -> str:
+    """Why the bodies' host time is the code's even though the thread was preempted, or '': with
+    no base, the bodies take the whole thread even less all of the wait (an overload of their
+    own); against a base, their share grew by ``HOLD_GROWTH_SHARE`` more than the wait did."""
+    t = thread_shares(m, base)
+    if t is None:
+        return ""
+    extra = t.wait - (t.base_wait or 0.0)
+    if base is None:
+        if t.share - t.wait >= 1.0:
+            return (f"the bodies take {t.share:.0%} of the launching thread, more than all of it even less the "
+                    f"{t.wait:.1%} it waited for a CPU: an overload of their own")
+        return ""
+    if t.base_share is not None and t.share - t.base_share - max(extra, 0.0) >= HOLD_GROWTH_SHARE:
+        return (f"the bodies' share of the launching thread grew from {t.base_share:.0%} to {t.share:.0%}, "
+                f"more than its {extra:+.1%} wait for a CPU can explain: the code's own host time grew")
+    return ""
+
+
+def _base_preempted(m: Measurements, base: BaselineInput | ABInput) -> str:
+    """Why the base's launching thread may have flattered the comparison: it waited for a CPU
+    ``wait_limit`` more than the candidate's (a slower base hides a regression: OK -0.6% for a
+    4.4% longer host time beside a base that waited 4%, the session-11 second check)."""
+    t = thread_shares(m, base)
+    if t is None or t.base_wait is None:
+        return ""
+    if t.base_wait - t.wait < wait_limit(t.base_share if t.base_share is not None else t.share):
+        return ""
+    return (f"the base's launching thread waited for a CPU {t.base_wait:.1%} of its runs ({t.wait:.1%} in this "
+            f"one): preempted base runs can hide a regression; record the base again on a quiet machine")
 
 
 #: How a claim names the comparison without lateness on both sides (``_late_checks``).
@@ -758,7 +830,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # that counts as the code's: the FAIL stands only counted from each request's own
             # dispatch, which no wait of the thread before it can move.
             own = np.asarray(m.latency_ms, dtype=np.float64) - np.clip(np.asarray(m.lag_ms, dtype=np.float64), 0, None)
-            if own.size == lat.size and stats.budget_test(own, budget, p, alpha=policy.alpha).outcome == FAIL:
+            overload = _beyond_preemption(m)
+            if overload:
+                reason = (reason + "; " if reason else "") + f"the launching thread was preempted, but {overload}"
+            elif own.size == lat.size and stats.budget_test(own, budget, p, alpha=policy.alpha).outcome == FAIL:
                 reason = (reason + "; " if reason else "") + (
                     "the launching thread was preempted, but it fails even on latency counted from each "
                     "request's own dispatch")
@@ -787,7 +862,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 f"this schedule offered only {m.offered_hz:.4g}/s; "
                                 f"raise rate_hz or run longer"))
-        elif generator_note or disturbed or contended or preempted:
+        elif generator_note or disturbed or contended or (preempted and not _beyond_preemption(m)):
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 generator_note or disturbed or contended or preempted))
         else:
@@ -866,7 +941,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     else:
         outcome = PASS
     if bodies_note and outcome != PASS and not any(bodies_note in r for r in reasons):
-        reasons.append(bodies_note if generator_note else f"the schedule lag is the code's own: {bodies_note}")
+        # Not "the lag is the code's": a stall of the thread may add to it (the session-11 second check).
+        reasons.append(bodies_note)
     base_checks: tuple[BaselineCheck, ...] = ()
     if baseline is not None:
         base_checks = compare(spec, m, baseline, policy)
@@ -878,7 +954,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         regressed = [b for b in base_checks if b.outcome == "REGRESSED"]
         # Interleaved A/B runs share a neighbour's CPU load between the sides: it widens their
         # spread, it does not fake a shift, so it holds back only a stored-baseline REGRESSED.
-        thread = "" if policy.allow_disturbances or m.launcher_hold_ms is None else _preempted(m, baseline)
+        inline = not policy.allow_disturbances and m.launcher_hold_ms is not None
+        thread = _preempted(m, baseline) if inline else ""
+        grew = _beyond_preemption(m, baseline) if thread else ""
+        if grew:  # the host time grew by more than the preemptions can explain: the code's
+            thread = ""
+            base_checks = tuple(replace(b, reason=f"{b.reason}; the launching thread was preempted, but {grew}")
+                                if b.outcome == "REGRESSED" else b for b in base_checks)
         held = disturbed or (contended if not isinstance(baseline, ABInput) else "") or thread
         if regressed and held:
             base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held, b.test)
@@ -888,6 +970,12 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         elif regressed:
             outcome = FAIL
             reasons.extend(f"{b.name}: REGRESSED: {b.reason}" for b in regressed)
+        flattered = _base_preempted(m, baseline) if inline else ""
+        if flattered:  # an OK or IMPROVED against preempted base runs may hide a regression
+            hidden = {b.name for b in base_checks if b.outcome in ("OK", "IMPROVED")}
+            base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, f"as measured {b.outcome}, but {flattered}",
+                                              b.test) if b.name in hidden else b for b in base_checks)
+            moved_names |= hidden
         moved = [b for b in base_checks if b.outcome == INCONCLUSIVE and b.name in moved_names]
         if moved and outcome != FAIL:
             # A claim the lateness decided (a regression it hid, or one it alone made) must not
@@ -912,7 +1000,8 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    scales: Sequence[Mapping[str, float] | None] = (),
                    dispatched: Sequence[npt.NDArray[np.float64]] = (),
                    holds: Sequence[float | None] = (),
-                   waits: Sequence[float | None] = (), hosts_measured: bool = True) -> BaselineInput:
+                   waits: Sequence[float | None] = (), hosts_measured: bool = True,
+                   body_hosts: Sequence[float | None] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
@@ -920,7 +1009,8 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     # One label and one control per run, or none: a list of another length is a caller's mistake
     # that would otherwise switch the session rule or the machine control off without a word.
     for name, given in (("sessions", labels), ("controls", controls), ("scales", scales),
-                        ("dispatched", dispatched), ("holds", holds), ("waits", waits)):
+                        ("dispatched", dispatched), ("holds", holds), ("waits", waits),
+                        ("body_hosts", body_hosts)):
         if given and len(given) != len(runs):
             raise ValueError(f"gate.baseline_input: {len(given)} {name} for {len(runs)} runs; give one per run "
                              f"(oldest first) or none")
@@ -928,7 +1018,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
                          labels, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
                          tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds),
-                         tuple(waits), hosts_measured)
+                         tuple(waits), hosts_measured, tuple(body_hosts))
 
 
 # -- sequential looks ---------------------------------------------------------------------------

@@ -376,7 +376,8 @@ def test_bodies_that_keep_the_launcher_are_named_as_why_the_generator_fell_behin
     # Bodies that keep the thread: their queue there is the code's, the lag the reason explains;
     # short bodies beside stalls of the thread: the generator fell behind.
     assert ("load generator fell behind" in said) is not named
-    assert ("the schedule lag is the code's own: each body kept the launching thread 4 ms" in said) is named
+    assert ("each body kept the launching thread 4 ms" in said) is named
+    assert ("a queue that counts as the code's" in said) is named
     assert ("slo_graph" in said) is named
 
 
@@ -487,7 +488,7 @@ def test_a_fail_built_by_the_bodies_own_host_time_stands(host_s: float, stall_ev
     assert budget.outcome == expected
     assert ("load generator fell behind" in budget.reason) is (expected == "INCONCLUSIVE")
     said = " ".join(result.verdict.reasons)
-    assert ("the schedule lag is the code's own: each body kept the launching thread 6 ms" in said) is (
+    assert ("each body kept the launching thread 6 ms" in said) is (
         expected == "FAIL"), said
     assert throughput.outcome == ("FAIL" if expected == "FAIL" else "PASS")
 
@@ -510,11 +511,14 @@ def test_a_virtual_service_never_rounds_to_a_zero_latency() -> None:
     assert float(np.min(result.latency_ms)) > 0.0
 
 
-def test_a_preempted_launching_thread_holds_the_bodies_fail_back() -> None:
-    """The bodies' holds on the launching thread are their own host time only where the thread was
-    not preempted: the same 6 ms bodies at 200/s FAIL on a thread that never waited for a CPU, and
-    are INCONCLUSIVE, naming the wait, on one that waited 5% of the run (Linux schedstat on a real
-    backend; declared here in virtual time)."""
+@pytest.mark.parametrize(("host_s", "busy_outcome"), [(0.0045, "INCONCLUSIVE"), (0.006, "FAIL")])
+def test_a_preempted_launching_thread_holds_the_bodies_fail_back(host_s: float, busy_outcome: str) -> None:
+    """The bodies' measured host time is their own only where the thread was not preempted: 4.5 ms
+    bodies at 200/s (90% of the thread) FAIL on a thread that never waited for a CPU, and are
+    INCONCLUSIVE, naming the wait, on one that waited 5% of the run (Linux schedstat on a real
+    backend; declared here in virtual time).  Bodies of 6 ms take 120% of the thread, more than
+    all of it even less the 5% wait: an overload of their own, FAIL either way (holding it back
+    made the issue's own case pass on busy hosts: the session-11 second check)."""
     from pytest_gpuslo import runner
     from pytest_gpuslo.backends import virtual
 
@@ -536,14 +540,18 @@ def test_a_preempted_launching_thread_holds_the_bodies_fail_back() -> None:
 
     def body(r: Request) -> None:
         virtual.work(0.002)
-        virtual.host(0.006)
+        virtual.host(host_s)
 
     quiet = runner.execute(spec, body, backend=Inline(), schedule=schedule, warm=warm)
     busy = runner.execute(spec, body, backend=Preempted(), schedule=schedule, warm=warm)
     assert quiet.verdict is not None and busy.verdict is not None
+    said = " ".join(c.reason for c in busy.verdict.checks)
 
     assert quiet.telemetry["launcher_wait_share"] == 0.0 and quiet.verdict.outcome == "FAIL"
     assert busy.telemetry["launcher_wait_share"] == pytest.approx(0.05, abs=1e-4)
-    assert busy.verdict.outcome == "INCONCLUSIVE", busy.verdict.reasons
-    assert "waited for a CPU 5.0% of the run" in " ".join(c.reason for c in busy.verdict.checks)
+    assert busy.verdict.outcome == busy_outcome, busy.verdict.reasons
+    if busy_outcome == "INCONCLUSIVE":
+        assert "waited for a CPU 5.0% of the run" in said
+    else:
+        assert "more than all of it even less the 5.0% it waited for a CPU" in said
     assert gate.save_refusal(busy.verdict, 0, 0).startswith("the launching thread was preempted")
