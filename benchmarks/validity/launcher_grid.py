@@ -170,7 +170,7 @@ def regression_cell(args: tuple[str, float, str, str, int, int]) -> tuple[tuple[
                     [x.latency_ms for x in stored], spec, paired=True, sessions=["d1", "d2", "d3"],
                     dispatched=[gate.from_dispatch(x) for x in stored],
                     holds=[gate.median_hold(x.launcher_hold_ms) for x in stored],
-                    waits=[x.launcher_wait for x in stored])
+                    waits=[x.launcher_wait for x in stored], body_hosts=[x.body_host_ms for x in stored])
                 late = [gate.lateness(spec, x, policy) for x in cand]
                 ab = gate.ABInput(
                     tuple(x.latency_ms for x in base), tuple(x.latency_ms for x in cand),
@@ -180,7 +180,8 @@ def regression_cell(args: tuple[str, float, str, str, int, int]) -> tuple[tuple[
                     base_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in base),
                     cand_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in cand),
                     base_waits=tuple(x.launcher_wait for x in base),
-                    cand_waits=tuple(x.launcher_wait for x in cand))
+                    cand_waits=tuple(x.launcher_wait for x in cand),
+                    base_hosts=tuple(x.body_host_ms for x in base), cand_hosts=tuple(x.body_host_ms for x in cand))
                 if rule != "clean":
                     out[("stored", label, rule, gate.decide(spec, m, policy, given).baseline[0].outcome)] += 1
                 out[("ab", label, rule, gate.decide(spec, m, policy, ab).baseline[0].outcome)] += 1
