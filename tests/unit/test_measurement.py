@@ -346,6 +346,26 @@ def test_achieved_rate_never_exceeds_the_offered_one_when_requests_never_complet
     assert result.throughput_hz == pytest.approx(3 / 1.99, rel=0.02)
 
 
+def _inline(marker: dict[str, Any], body: Callable[[Request], None], waited: float = 0.0) -> SloResult:
+    """``body`` through the plugin's runner on the virtual backend with bodies on the dispatcher's
+    thread (as on CUDA); ``waited``: the share of the run that thread waited for a CPU (Linux
+    schedstat on a real backend)."""
+    from pytest_gpuslo import runner
+    from pytest_gpuslo.backends import virtual
+
+    class Inline(virtual.Backend):
+        inline_body = True
+
+        def launcher_wait(self) -> tuple[int, int] | None:
+            if not hasattr(self, "t0"):
+                self.t0 = self.now
+            return 0, int(waited * (self.now - self.t0))
+
+    spec = resolve(validate_marker((), marker, "t"), nodeid="t")
+    schedule, warm = arrivals.plan(spec)
+    return runner.execute(spec, body, backend=Inline(), schedule=schedule, warm=warm)
+
+
 @pytest.mark.parametrize(("host_s", "named"), [(0.004, True), (0.0002, False)])
 def test_bodies_that_keep_the_launcher_are_named_as_why_the_generator_fell_behind(host_s: float, named: bool) -> None:
     """On a backend that runs bodies on the dispatcher's thread (the CUDA backend), a body whose
@@ -353,15 +373,7 @@ def test_bodies_that_keep_the_launcher_are_named_as_why_the_generator_fell_behin
     generator fall behind with its lanes free: the verdict says so and names the bodies' 4 ms.
     Bodies of 0.2 ms are not blamed (the same lag then comes from elsewhere: here a virtual
     machine stalling the dispatcher every 50th request)."""
-    from pytest_gpuslo import runner
     from pytest_gpuslo.backends import virtual
-
-    class Inline(virtual.Backend):
-        inline_body = True
-
-    spec = resolve(validate_marker((), {"p95_ms": 60, "rate_hz": 200, "requests": 2000, "streams": 2}, "t"),
-                   nodeid="t")
-    schedule, warm = arrivals.plan(spec)
 
     def body(r: Request) -> None:
         virtual.work(0.001)
@@ -369,7 +381,7 @@ def test_bodies_that_keep_the_launcher_are_named_as_why_the_generator_fell_behin
         if not named and r.index % 50 == 0:
             virtual.stall(0.030)  # the thread, between two bodies
 
-    result = runner.execute(spec, body, backend=Inline(), schedule=schedule, warm=warm)
+    result = _inline({"p95_ms": 60, "rate_hz": 200, "requests": 2000, "streams": 2}, body)
     assert result.verdict is not None
     said = " ".join(result.verdict.reasons)
 
@@ -465,15 +477,7 @@ def test_a_fail_built_by_the_bodies_own_host_time_stands(host_s: float, stall_ev
     had to hold from the late dispatch, which takes the launcher's queue off.  That queue is the
     code's cost; only the lateness beyond the bodies' own host time is the generator's.  A stall
     of the thread with short bodies still holds the FAIL back."""
-    from pytest_gpuslo import runner
     from pytest_gpuslo.backends import virtual
-
-    class Inline(virtual.Backend):
-        inline_body = True
-
-    spec = resolve(validate_marker((), {"p95_ms": 20, "rate_hz": 200, "requests": 2000, "streams": 2,
-                                        "throughput_hz": 190}, "t"), nodeid="t")
-    schedule, warm = arrivals.plan(spec)
 
     def body(r: Request) -> None:
         virtual.work(0.002)
@@ -481,7 +485,7 @@ def test_a_fail_built_by_the_bodies_own_host_time_stands(host_s: float, stall_ev
         if stall_every and r.index % stall_every == 0:
             virtual.stall(0.040)  # the thread, between two bodies
 
-    result = runner.execute(spec, body, backend=Inline(), schedule=schedule, warm=warm)
+    result = _inline({"p95_ms": 20, "rate_hz": 200, "requests": 2000, "streams": 2, "throughput_hz": 190}, body)
     assert result.verdict is not None
     budget, throughput = result.verdict.checks
 
@@ -519,31 +523,14 @@ def test_a_preempted_launching_thread_holds_the_bodies_fail_back(host_s: float, 
     backend; declared here in virtual time).  Bodies of 6 ms take 120% of the thread, more than
     all of it even less the 5% wait: an overload of their own, FAIL either way (holding it back
     made the issue's own case pass on busy hosts: the session-11 second check)."""
-    from pytest_gpuslo import runner
     from pytest_gpuslo.backends import virtual
-
-    class Inline(virtual.Backend):
-        inline_body = True
-        waited = 0.0
-
-        def launcher_wait(self) -> tuple[int, int] | None:
-            if not hasattr(self, "t0"):
-                self.t0 = self.now
-            return 0, int(self.waited * (self.now - self.t0))
-
-    class Preempted(Inline):
-        waited = 0.05
-
-    spec = resolve(validate_marker((), {"p95_ms": 20, "rate_hz": 200, "requests": 2000, "streams": 2}, "t"),
-                   nodeid="t")
-    schedule, warm = arrivals.plan(spec)
 
     def body(r: Request) -> None:
         virtual.work(0.002)
         virtual.host(host_s)
 
-    quiet = runner.execute(spec, body, backend=Inline(), schedule=schedule, warm=warm)
-    busy = runner.execute(spec, body, backend=Preempted(), schedule=schedule, warm=warm)
+    marker = {"p95_ms": 20, "rate_hz": 200, "requests": 2000, "streams": 2}
+    quiet, busy = _inline(marker, body), _inline(marker, body, waited=0.05)
     assert quiet.verdict is not None and busy.verdict is not None
     said = " ".join(c.reason for c in busy.verdict.checks)
 
