@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from pytest_gpuslo import gate
+from pytest_gpuslo import gate, stats
 from pytest_gpuslo.spec import resolve
 
 
@@ -598,3 +598,25 @@ def test_a_late_base_cannot_make_an_on_time_candidate_look_better(slower: float,
     verdict = gate.decide(spec, m, gate.Policy(), given)
     assert any("either side: REGRESSED" in r for r in verdict.reasons) is (slower > 1.0)
     assert verdict.outcome == "INCONCLUSIVE" if slower > 1.0 else verdict.outcome != "FAIL"
+
+
+def test_a_preempted_fail_is_weighed_without_the_generators_own_lateness() -> None:
+    """A stall of the generator between bodies and preemptions inside them, together: latency
+    counted from the late dispatch is 60% over the quiet queue's (the preemptions), the raw one far
+    over (the stall).  The preemption margin (1 + 5W/(1 - s) = 1.5 for a 7% wait beside bodies at
+    30% of the thread) must be taken off the latency without the stall, where it explains the
+    FAIL: INCONCLUSIVE.  Taken off the raw latency it let the stall decide (the launcher grid's
+    "both" cells: up to 27% false FAIL)."""
+    clean = _queue(1.0, 1)[0]
+    spec = _spec(p95_ms=float(np.quantile(clean, 0.95)) * 1.1)
+    stall = np.where(np.arange(clean.size) % 10 == 0, 200.0, 0.0)
+    # the preemptions' share of the latency is a queue on the launching thread: lag, not service
+    m = gate.Measurements(clean * 1.6 + stall, stall + clean * 0.6, start_delay_ms=stall, load_dependent=False,
+                          offered_hz=200.0, launcher_hold_ms=np.full(500, 1.5), body_host_ms=1.5,
+                          launcher_wait=0.07)
+
+    (check,) = gate.decide(spec, m).checks
+    assert check.outcome == "INCONCLUSIVE", check
+    assert "waited for a CPU 7.0% of the run" in check.reason
+    assert stats.budget_test(gate.from_dispatch(m), spec.budgets_ms[0.95], 0.95).outcome == "FAIL"
+    assert stats.budget_test(m.latency_ms / 1.5, spec.budgets_ms[0.95], 0.95).outcome == "FAIL"
