@@ -163,8 +163,8 @@ class Measurements:
     #: on a backend that runs bodies on the dispatcher's thread, how long each body kept it where
     #: the next request was already overdue (``timeline.launcher_hold``); None on other backends.
     launcher_hold_ms: npt.NDArray[np.float64] | None = None
-    #: on such a backend, the share of the dispatch the launching thread spent runnable but waiting
-    #: for a CPU (Linux schedstat: preempted by other work), None where not known.
+    #: on such a backend, the time the launching thread spent runnable but waiting for a CPU, over
+    #: the schedule's span (Linux schedstat: preempted by other work), None where not known.
     launcher_wait: float | None = None
     #: on such a backend, the mean host time a body kept that thread (ms; measured from its
     #: dispatch to its return), None where not measured.

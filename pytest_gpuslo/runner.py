@@ -97,8 +97,11 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
         data = part if data is None else data.extended(part, shift)
         backlog = max(backlog, dstats.max_backlog)
         if dstats.launcher_waited_ns is not None and dstats.launcher_wall_ns > 0:
+            # Over the schedule's span, not the dispatch's wall time: the same scale as the bodies'
+            # share (mean host time x offered rate), which an overloaded run's longer wall time
+            # would otherwise make look larger than the wait (the launcher grid near saturation).
             waited += dstats.launcher_waited_ns
-            waited_over += dstats.launcher_wall_ns
+            waited_over += max(int(segment[-1] - segment[0]), 1) if segment.size > 1 else dstats.launcher_wall_ns
         readings.append(backend.control())
         telemetry = backend.telemetry()
         if waited_over:

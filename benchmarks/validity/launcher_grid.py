@@ -102,7 +102,7 @@ def draw(kind: str, share: float, hosts: str, noise: str | None, rng: np.random.
     # thread's schedstat (runnable, waiting for a CPU); a stall lands between bodies, of the
     # invisible kind (a pause of the process itself).
     returned = (d + host + preempted).astype(np.int64)
-    wait = float(preempted.sum()) / float(max(e.max(), d.max()) - t[0])
+    wait = float(preempted.sum()) / float(t[-1] - t[0])  # over the schedule's span, as the runner counts it
     return t, d, s, e, lane, returned, wait
 
 
