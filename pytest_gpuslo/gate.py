@@ -182,10 +182,10 @@ def launcher_note(m: Measurements) -> str:
     hold = m.launcher_hold_ms
     if hold is None or not math.isfinite(m.offered_hz) or m.offered_hz <= 0:
         return ""
-    if m.body_host_ms is not None:
+    if m.body_host_ms is not None and math.isfinite(m.body_host_ms):
         # Measured on every body, and a mean: the thread's share is one (a median of skewed host
         # times read 81% of the thread for bodies taking 120%, the session-11 check).
-        held, how = own_host_ms(m), "on average, measured from dispatch to return"
+        held, how = m.body_host_ms, "on average, measured from dispatch to return"
     elif hold.size >= 20:
         held, how = float(np.median(hold)), f"median of {hold.size} sent back to back"
     else:
@@ -198,11 +198,6 @@ def launcher_note(m: Measurements) -> str:
             f"work (eager launches, or a hidden sync such as .item() or .cpu()) queues the later "
             f"requests there, a queue that counts as the code's; capture the body in a CUDA graph (slo_graph), or use backend='cuda-sync' "
             f"(one thread per lane)")
-
-
-def own_host_ms(m: Measurements) -> float:
-    """The bodies' mean own host time on the launching thread (ms; 0 when not measured)."""
-    return m.body_host_ms if m.body_host_ms is not None and math.isfinite(m.body_host_ms) else 0.0
 
 
 def cpu_contention(other_cpu_load: float | None, cpus: int | None, mean: float | None = None) -> str:

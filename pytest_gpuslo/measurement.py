@@ -164,7 +164,8 @@ def run_open_loop(
 
     #: the dispatcher thread's (ran, waited) ns and wall clock at its start and end.
     waits: list[tuple[tuple[int, int] | None, int]] = []
-    read_wait = getattr(backend, "launcher_wait", None) if getattr(backend, "inline_body", False) else None
+    inline = bool(getattr(backend, "inline_body", False))
+    read_wait = getattr(backend, "launcher_wait", None) if inline else None
 
     def dispatch_all() -> None:
         nonlocal dispatched
@@ -176,7 +177,7 @@ def run_open_loop(
         stamps = [-1] * n
         # Where bodies run on this thread, when each gave it back: its own host time, measured
         # (one clock read a request), not inferred from the gaps between dispatches.
-        returned: list[int] | None = [-1] * n if getattr(backend, "inline_body", False) else None
+        returned: list[int] | None = [-1] * n if inline else None
         submit = backend.submit
         nb = len(built)
         next_report = (due[0] + PROGRESS_EVERY_NS) if progress is not None and n else None
@@ -234,7 +235,7 @@ def run_open_loop(
         t0 = clock() + LEAD_NS
         # Plain Python ints and lists in the hot loop: numpy scalar access costs ~100 ns each.
         due = (t0 + schedule).tolist()
-        if getattr(backend, "inline_body", False):
+        if inline:
             _dispatch_watched(dispatch_all, inside, rec, timeout_s, clock)
         else:
             dispatch_all()
