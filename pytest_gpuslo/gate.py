@@ -504,13 +504,21 @@ def generator_behind(spec: SloSpec, m: Measurements, policy: Policy = Policy()) 
     delay_p99 = float(np.quantile(delay, 0.99)) if delay is not None and delay.size == lag.size else lag_p99
     if not (lag_p99 > limit and delay_p99 > limit):
         return ""
-    delayed = (f" (it delayed completions by {delay_p99:.3g} ms at p99)"
-               if abs(delay_p99 - lag_p99) > 1e-9 else "")
-    note = (f"{FELL_BEHIND}: schedule lag p99 {lag_p99:.3g} ms{delayed} exceeds "
+    held = launcher_note(m)
+    if held and abs(delay_p99 - lag_p99) > 1e-9:
+        # The lag holds the bodies' own queue (the code's) and the lateness beyond it (a stall of
+        # the thread, a preemption): say which figure is which (the session-11 check read the
+        # delay as the whole lag's).
+        what = (f"beyond the bodies' own queue on the launching thread, its lateness delayed completions "
+                f"by {delay_p99:.3g} ms at p99 (schedule lag p99 {lag_p99:.3g} ms with that queue), more than")
+    elif abs(delay_p99 - lag_p99) > 1e-9:
+        what = f"schedule lag p99 {lag_p99:.3g} ms (it delayed completions by {delay_p99:.3g} ms at p99) exceeds"
+    else:
+        what = f"schedule lag p99 {lag_p99:.3g} ms exceeds"
+    note = (f"{FELL_BEHIND}: {what} "
             f"{limit:.3g} ms"
             + (f" ({policy.max_lag_fraction:.0%} of the tightest budget)" if tight else "")
             + "; the offered load was not the promised one (docs/architecture.md, 'The GIL and dispatch precision')")
-    held = launcher_note(m)
     return note + "; " + held if held else note
 
 
@@ -1022,7 +1030,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                                              ("escaped", bool(m.escapes)),
                                              ("contended", bool(m.contention)),
                                              ("preempted", bool(preempted)),
-                                             ("nonstationary", drifted)) if on)
+                                             ("nonstationary", drifted),
+                                             ("bodies_hold", bool(launcher_note(m)))) if on)
     return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)
 
 
@@ -1114,6 +1123,12 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
     ``--gpuslo-save`` and ``gpuslo accept``."""
     if verdict is None:
         return "no verdict"
+    if "generator_late" in verdict.conditions and "bodies_hold" in verdict.conditions:
+        return ("the load generator fell behind by more than the bodies' own host time on the launching thread "
+                "explains (a stall of that thread, or a preemption), and that lateness would be stored as the "
+                "workload's latency; the bodies' host time itself queues later requests there too (the "
+                "verdict names it): capture the body in a CUDA graph (slo_graph), remove a hidden sync "
+                "(.item(), .cpu()), or use backend='cuda-sync', then record on a quiet machine")
     if "generator_late" in verdict.conditions:
         return ("the load generator fell behind: its lateness, over the lag limit, would be stored as the "
                 "workload's latency (on a quiet machine that is the dispatcher's own precision, which "

@@ -309,6 +309,13 @@ def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> N
                                 "stored as the workload's latency (on a quiet machine that is the dispatcher's "
                                 "own precision, which gpuslo capacity measures: lower rate_hz, raise the budget "
                                 "or run SLO jobs alone)"),
+    (("generator_late", "bodies_hold"), 0, 0,
+     "the load generator fell behind by more than the bodies' own host time on the launching thread explains "
+     "(a stall of that thread, or a preemption), and that lateness would be stored as the workload's latency; "
+     "the bodies' host time itself queues later requests there too (the verdict names it): capture the body "
+     "in a CUDA graph (slo_graph), remove a hidden sync (.item(), .cpu()), or use backend='cuda-sync', then "
+     "record on a quiet machine"),
+    (("bodies_hold",), 0, 0, ""),  # the bodies' own queue is the code's: such a run is a baseline
     (("disturbed",), 0, 0, "the GPU was disturbed during the run"),
     (("nonstationary",), 0, 0, "the run was not stationary"),
     (("contended",), 0, 0, "other processes kept the CPUs busy during the run (a baseline needs a quiet "

@@ -393,6 +393,34 @@ def test_bodies_that_keep_the_launcher_are_named_as_why_the_generator_fell_behin
     assert ("slo_graph" in said) is named
 
 
+def test_stalls_beside_bodies_that_keep_the_launcher_say_which_lag_is_whose() -> None:
+    """The session-11 independent check: beside bodies that keep 80% of the launching thread, a
+    stall of the thread every 50th request printed "schedule lag p99 177 ms (it delayed completions
+    by 158 ms)", the second figure the stall's alone, and the save refusal blamed the dispatcher's
+    precision, not the bodies' host time.  Now the figures say which is which, and the refusal
+    names the bodies' cost too."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.backends import virtual
+
+    def body(r: Request) -> None:
+        virtual.work(0.001)
+        virtual.host(0.004)
+        if r.index % 50 == 0:
+            virtual.stall(0.030)
+
+    result = _inline({"p95_ms": 200, "rate_hz": 200, "requests": 3000, "streams": 2}, body)
+    assert result.verdict is not None
+    said = " ".join(result.verdict.reasons)
+    refusal = gate.save_refusal(result.verdict, 0, 0)
+
+    assert {"generator_late", "bodies_hold"} <= set(result.verdict.conditions)
+    assert "beyond the bodies' own queue on the launching thread, its lateness delayed completions by" in said
+    assert "with that queue), more than 10 ms" in said
+    assert "each body kept the launching thread 4 ms" in said
+    assert "by more than the bodies' own host time on the launching thread explains" in refusal
+    assert "slo_graph" in refusal and "hidden sync" in refusal
+
+
 def test_only_a_body_running_for_timeout_s_at_the_give_up_is_a_hang() -> None:
     """The independent check's D1: every request still in service when the run gave up was called
     hung ('never returned'), so a backlog that busy neighbours built FAILed as a hang.  A hang is
