@@ -254,12 +254,19 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         print(f"nothing to accept: {last.root} is empty; run the SLO tests first")
         return 1
     wanted = set(args.tests or [])
+    latest = _latest_invocation([b for _, b in entries if not isinstance(b, Exception)])
     done = failed = 0
     for path, b in entries:
         if isinstance(b, Exception):
             print(f"skipped {path.name}: {b}")
             continue
         if wanted and b.nodeid not in wanted:
+            continue
+        if not wanted and latest is not None and b.latest.summary.get("invocation") != latest:
+            # .last keeps every test's latest run; a test not run by the last pytest
+            # invocation still has an older one there, which "the last run" does not mean.
+            print(f"{b.nodeid}: left: its run ({b.latest.date}) is from an earlier pytest run than the "
+                  f"last; `gpuslo accept {b.nodeid}` takes it")
             continue
         refusal = b.latest.summary.get("save_refusal")
         if refusal:
@@ -274,6 +281,16 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         print(f"{b.nodeid}: {what}: {dest}")
         done += 1
     return 2 if failed else 0 if done else 1
+
+
+def _latest_invocation(entries: list[Any]) -> str | None:
+    """The pytest invocation of the newest run in ``.last`` (``None``: runs written before
+    invocations were kept, which are then all taken, as before)."""
+    if not entries:
+        return None
+    newest = max(entries, key=lambda b: b.latest.date)
+    found = newest.latest.summary.get("invocation")
+    return str(found) if found else None
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
@@ -588,11 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("accept", help="Promote the last run's results into the baseline store",
                        description="Every SLO run leaves its results in <store>/.last; accept adds "
-                                   "them to the store as new baseline runs (all tests, or those named). "
+                                   "them to the store as new baseline runs: every test the last pytest invocation ran, "
+                                   "or those named (a test not run since keeps an older result there). "
                                    "Exit 0 when one was accepted, 1 when none was, 2 when a stored "
                                    "file could not be read or written.")
     store_arg(p)
-    p.add_argument("tests", nargs="*", help="node ids to accept (default: all)")
+    p.add_argument("tests", nargs="*", help="node ids to accept (default: those the last pytest run ran)")
     p.set_defaults(func=_cmd_accept)
     p = sub.add_parser("prune", help="Trim old runs or remove stale baselines",
                        description="Keep at most --keep-runs runs per file and/or remove files whose "

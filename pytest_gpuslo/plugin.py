@@ -134,6 +134,7 @@ class XdistHooks:
 
     @pytest.hookimpl
     def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["gpuslo_invocation"] = self.session.invocation
         devices = self.session.device_list()
         if devices:
             from pytest_gpuslo.backends.devices import rotated, worker_index

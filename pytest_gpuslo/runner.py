@@ -52,6 +52,8 @@ class Settings:
     commit: str | None = None
     #: NVTX ranges around requests and stages (``--gpuslo-nvtx``).
     nvtx: bool = False
+    #: the pytest invocation this run belongs to (kept in ``.last`` for ``gpuslo accept``).
+    invocation: str | None = None
 
     @property
     def store(self) -> Store:
@@ -153,6 +155,8 @@ def record(result: SloResult, settings: Settings) -> None:
                "control": result.telemetry.get("control") or None,
                "scale": result.replay_scales() or None,
                "save_refusal": refusal}
+    if settings.invocation:
+        summary["invocation"] = settings.invocation
     if m.hung:
         summary["hung"] = m.hung
     if m.first_timed_out is not None:

@@ -18,6 +18,7 @@ import inspect
 import json
 import os
 import unittest
+import uuid
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -94,6 +95,10 @@ class SloSession:
         #: --gpuslo-suggest: node id -> the suggestion of its pilot run (picked up by ``attach``).
         self.suggestions: dict[str, dict[str, Any]] = {}
         self._lag_floors: dict[tuple[str, float, int], float | None] = {}
+        #: this pytest invocation, shared with its xdist workers: ``gpuslo accept`` takes the runs
+        #: of the latest invocation only, not those of tests not run since.
+        worker = getattr(config, "workerinput", None) or {}
+        self.invocation: str = str(worker.get("gpuslo_invocation") or uuid.uuid4().hex[:12])
 
     def value(self, key: str) -> Any:
         return self.settings[key][0]
@@ -121,7 +126,7 @@ class SloSession:
                         baseline_dir=self.value("baseline_dir"), compare_dir=self.value("compare"),
                         save=bool(self.value("save")), use_baseline=not self.value("no_baseline"),
                         keep_series=bool(self.value("html")), commit=self.commit,
-                        nvtx=bool(self.value("nvtx")))
+                        nvtx=bool(self.value("nvtx")), invocation=self.invocation)
 
     def layer(self, source: str) -> dict[str, Any]:
         """Measurement settings given in one layer ("ini" or "CLI")."""

@@ -216,6 +216,37 @@ def test_accept_refuses_a_run_that_save_refused(simtester: pytest.Pytester) -> N
     assert not list((simtester.path / ".gpuslo").glob("*.json"))
 
 
+def test_accept_takes_the_last_pytest_run_not_tests_left_from_earlier_ones(simtester: pytest.Pytester) -> None:
+    """.last keeps each test's latest run: after `pytest` then `pytest -k fast`, `gpuslo accept`
+    promoted the slow test's stale run too, as if the last run had made it (the session-11
+    check).  Only the last invocation's runs are taken unless a test is named."""
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=1000, requests=1000, streams=2)
+        def test_fast(slo_request):
+            work(0.0002)
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=1000, requests=1000, streams=2)
+        def test_slow(slo_request):
+            work(0.0004)
+        """
+    )
+    simtester.runpytest().assert_outcomes(passed=2)
+    simtester.runpytest("-k", "fast").assert_outcomes(passed=1, deselected=1)
+    accepted = gpuslo("accept", cwd=simtester.path)
+    named = gpuslo("accept", "test_accept_takes_the_last_pytest_run_not_tests_left_from_earlier_ones.py::test_slow",
+                   cwd=simtester.path)
+
+    assert accepted.returncode == 0, accepted.stdout
+    assert "::test_fast: created" in accepted.stdout
+    assert "::test_slow: left: its run" in accepted.stdout and "earlier pytest run" in accepted.stdout
+    assert named.returncode == 0 and "::test_slow: created" in named.stdout, named.stdout
+    assert len(list((simtester.path / ".gpuslo").glob("*.json"))) == 2
+
+
 def test_cli_help_is_complete() -> None:
     """gpuslo --help names every subcommand, and each has its own help."""
     top = gpuslo("--help", cwd=Path.cwd())
