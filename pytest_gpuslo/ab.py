@@ -219,7 +219,7 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
         tel = latest.get("telemetry") or {}
         m = replace(ms[-1],
                     contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"),
-                                                   tel.get("other_cpu_load_mean")),
+                                                   tel.get("other_cpu_load_mean"), tel.get("steal_cpus")),
                     contention_slowdown=gate.contention_slowdown(tel.get("other_cpu_load"), tel.get("cpus"),
                                                                  tel.get("run_queue_stretch")))
         out.append((latest, spec, base_runs, cand_runs, gate.decide(spec, m, policy, ab)))

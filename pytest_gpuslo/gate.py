@@ -200,14 +200,22 @@ def launcher_note(m: Measurements) -> str:
             f"(one thread per lane)")
 
 
-def cpu_contention(other_cpu_load: float | None, cpus: int | None, mean: float | None = None) -> str:
+def cpu_contention(other_cpu_load: float | None, cpus: int | None, mean: float | None = None,
+                   steal: float | None = None) -> str:
     """Other processes' CPU use during a run, in words, when it could have slowed a CPU workload
     ('' when the machine was quiet or nobody measured): at least half a CPU, and a quarter of the
-    machine.  A FAIL measured then may be the neighbours' doing, not the code's."""
+    machine.  A FAIL measured then may be the neighbours' doing, not the code's.  ``steal``: the
+    CPUs the hypervisor took on average (other machines on this VM's CPUs); where it is most of
+    the others' average, the words say so, since no process inside the VM shows it."""
     if other_cpu_load is None or not cpus:
         return ""
     if other_cpu_load < max(0.5, cpus / 4):
         return ""
+    average = mean if mean is not None else other_cpu_load
+    if steal is not None and steal >= 0.25 and steal >= 0.5 * average:
+        return (f"the hypervisor took {steal:.1f} of this VM's {cpus} CPUs on average during the run (steal "
+                f"time: other machines share its CPUs; no process inside the VM shows it), up to "
+                f"{other_cpu_load:.1f} CPUs with any other processes")
     if mean is not None and other_cpu_load - mean >= 0.25:  # the busiest window, not the average
         return (f"other processes kept up to {other_cpu_load:.1f} of {cpus} CPUs busy during the run "
                 f"({mean:.1f} on average)")
@@ -1141,9 +1149,10 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
         return ("the launching thread was preempted by other work during the run, which lengthened the bodies' "
                 "host time (a baseline needs a quiet machine)")
     if "contended" in verdict.conditions:
-        return ("other processes kept the CPUs busy during the run (a baseline needs a quiet machine, "
-                "whatever --gpuslo-allow-throttle says: run SLO jobs alone, e.g. on a dedicated CI runner; "
-                "on a shared one compare with gpuslo ab)")
+        return ("other processes (or, on a VM, the hypervisor: steal time) kept the CPUs busy during the run "
+                "(a baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: run SLO jobs alone, "
+                "on a dedicated CI runner whose CPUs are not shared with other machines; on a shared one "
+                "compare with gpuslo ab)")
     if "nonstationary" in verdict.conditions:
         return "the run was not stationary"
     if failed or timed_out:

@@ -236,7 +236,7 @@ class SloResult:
             scheduled_ms=self.scheduled_ms,
             load_dependent=self.load_dependent,
             contention=cpu_contention(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
-                                      self.telemetry.get("other_cpu_load_mean")),
+                                      self.telemetry.get("other_cpu_load_mean"), self.telemetry.get("steal_cpus")),
             contention_slowdown=contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
                                                     self.telemetry.get("run_queue_stretch")),
             service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget

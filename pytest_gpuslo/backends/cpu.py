@@ -53,8 +53,9 @@ def torch_dtype(torch: Any, dtype: Any) -> Any:
     return getattr(torch, dtype if isinstance(dtype, str) and hasattr(torch, dtype) else str(np.dtype(dtype)))
 
 
-def _machine_busy() -> float | None:
-    """CPU seconds busy on the whole machine since boot (``/proc/stat``), or ``None`` (not Linux)."""
+def _machine_ticks() -> list[int] | None:
+    """The machine's CPU ticks since boot (``/proc/stat``: user nice system idle iowait irq
+    softirq steal), or ``None`` (not Linux)."""
     try:
         with open("/proc/stat", encoding="ascii") as fh:
             fields = fh.readline().split()
@@ -62,8 +63,25 @@ def _machine_busy() -> float | None:
         return None
     if not fields or fields[0] != "cpu":
         return None
-    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    ticks = [int(x) for x in fields[1:9]]
+    return ticks + [0] * (8 - len(ticks))
+
+
+def _machine_busy() -> float | None:
+    """CPU seconds busy on the whole machine since boot (``/proc/stat``), or ``None`` (not Linux).
+    Steal time counts: the hypervisor running other machines on this VM's CPUs slows a request
+    as surely as a process beside it."""
+    ticks = _machine_ticks()
+    if ticks is None:
+        return None
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def steal_seconds() -> float | None:
+    """CPU seconds the hypervisor took from this VM since boot (``/proc/stat`` steal), or ``None``
+    (not Linux).  A share of "other processes" that no ``top`` inside the VM shows."""
+    ticks = _machine_ticks()
+    return None if ticks is None else ticks[7] / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_times() -> tuple[float, float, float] | None:
@@ -232,6 +250,7 @@ class Backend(BaseBackend):
 
     def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
         self._cpu_start = _cpu_times()
+        self._steal_start = steal_seconds()
         self._sched_start = _schedstat()
         self._stretch: float | None = None
         first = _light_times()
@@ -329,6 +348,7 @@ class Backend(BaseBackend):
         if last is not None and getattr(self, "_load_samples", None):
             self._load_samples.append(last)
         self._cpu_end = _cpu_times()
+        self._steal_end = steal_seconds()
         for _ in self._threads:
             self._queue.put(None)
         for t in self._threads:
@@ -353,6 +373,10 @@ class Backend(BaseBackend):
                    "other_cpu_load_mean": round(load, 2)}
             if peak is not None:
                 out["other_cpu_load_peak"] = round(peak, 2)
+            s0, s1 = getattr(self, "_steal_start", None), getattr(self, "_steal_end", None)
+            if s0 is not None and s1 is not None and wall > 0:
+                # Of the others' average, what the hypervisor took (other machines on this VM's CPUs).
+                out["steal_cpus"] = round(max(0.0, (s1 - s0) / wall), 2)
         stretch = getattr(self, "_stretch", None)
         if stretch is not None:
             out["run_queue_stretch"] = round(stretch, 2)

@@ -84,7 +84,9 @@ def _load_words(summary: dict[str, Any]) -> str:
     if cpu_contention(other, cpus):
         mean = tel.get("other_cpu_load_mean")
         up_to = "up to " if mean is not None and other - mean >= 0.25 else ""  # the busiest window
-        return f"; other processes kept {up_to}{other:.1f} of {cpus} CPUs busy"
+        steal = tel.get("steal_cpus")
+        stolen = f", {steal:.1f} of them the hypervisor's (steal time)" if steal is not None and steal >= 0.25 else ""
+        return f"; other processes kept {up_to}{other:.1f} of {cpus} CPUs busy{stolen}"
     return "; the machine was otherwise quiet: this process's own dispatch and lanes (gpuslo capacity)"
 
 
@@ -236,7 +238,11 @@ def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | No
     other, cpus = max(loads)
     if not cpu_contention(other, cpus):
         return None
-    head = f"machine: busy, other processes kept up to {other:.1f} of {cpus} CPUs busy during these runs; "
+    steals = [tel["steal_cpus"] for s in summaries for tel in [s.get("telemetry") or {}]
+              if tel.get("steal_cpus") is not None]
+    steal = (f" (the hypervisor's steal time up to {max(steals):.1f} of them: other machines share this VM's "
+             f"CPUs, which no process inside it shows)" if steals and max(steals) >= 0.25 else "")
+    head = f"machine: busy, other processes kept up to {other:.1f} of {cpus} CPUs busy during these runs{steal}; "
     if ab:
         return head + ("the runs alternate base and candidate, so that load fell on both sides alike and the "
                        "A/B verdicts stand (a budget FAIL measured then is INCONCLUSIVE); a quiet machine gives "

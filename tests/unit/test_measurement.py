@@ -571,3 +571,21 @@ def test_a_preempted_launching_thread_holds_the_bodies_fail_back(host_s: float, 
     else:
         assert "more than all of it even less the" in said and "it waited for a CPU" in said
     assert gate.save_refusal(busy.verdict, 0, 0).startswith("the launching thread was preempted")
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="needs Linux /proc")
+def test_the_cpu_backend_reports_the_hypervisor_s_steal_over_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steal time (other machines on this VM's CPUs) is read at the run's start and end and kept
+    as CPUs on average, beside the others' load it is part of."""
+    from pytest_gpuslo.backends import cpu
+
+    reads = iter([100.0, 100.0 + 0.6 * 0.5])  # 0.3 CPU-seconds stolen over the run
+    monkeypatch.setattr(cpu, "steal_seconds", lambda: next(reads))
+    backend = CpuBackend()
+    rec = Recorder(1, time.perf_counter_ns)
+    backend.open(1, lambda r: None, rec)
+    time.sleep(0.6)
+    backend.close()
+
+    tel = backend.telemetry()
+    assert 0.1 <= tel["steal_cpus"] <= 0.5  # 0.3 s over a run of at least 0.6 s
