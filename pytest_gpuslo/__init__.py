@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "GpuSloError",
+    "GpuSloSaveWarning",
     "GpuSloWarning",
     "InvalidArgument",
     "SloResult",
@@ -21,6 +22,7 @@ __all__ = [
 
 _LAZY = {
     "GpuSloError": "pytest_gpuslo.errors",
+    "GpuSloSaveWarning": "pytest_gpuslo.session",
     "GpuSloWarning": "pytest_gpuslo.session",
     "InvalidArgument": "pytest_gpuslo.errors",
     "SloSpec": "pytest_gpuslo.spec",

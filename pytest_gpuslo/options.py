@@ -150,7 +150,8 @@ FLAGS: Final = (
            "during a run (default: INCONCLUSIVE); such a run is still never saved as a baseline",
            "", False, bool),
     Option("save", "save", parse_bool,
-           "Record or update the baselines of the SLO tests that ran", "", False, bool),
+           "Record or update the baselines of the SLO tests that ran (a run refused as a baseline "
+           "warns: GpuSloSaveWarning)", "", False, bool),
     Option("no-baseline", "no_baseline", parse_bool,
            "Ignore stored baselines (absolute budgets only)", "", False, bool),
     Option("nvtx", "nvtx", parse_bool,

@@ -80,6 +80,17 @@ class GpuSloWarning(pytest.PytestWarning):
     __module__ = "pytest_gpuslo"
 
 
+class GpuSloSaveWarning(GpuSloWarning):
+    """``--gpuslo-save`` was asked for and this run was not saved (the gate's save refusal).
+
+    Without it a record job on a machine that refuses every run stays green while the store never
+    fills (the session-12 independent check); ``-W error::pytest_gpuslo.GpuSloSaveWarning`` turns
+    such a job red without failing INCONCLUSIVE verdicts too.
+    """
+
+    __module__ = "pytest_gpuslo"
+
+
 class SloSession:
     """Per-run state and the runtime hooks."""
 
@@ -253,6 +264,8 @@ class SloSession:
     def run_marked(self, item: pytest.Function, spec: _spec.SloSpec, body: Callable[["Request"], Any]) -> None:
         result = self.run(spec, body, nodeid=item.nodeid, payloads=item.funcargs.get("slo_payloads"))
         attach(item, result)
+        if self.value("save") and result.baseline_saved and result.baseline_saved.startswith("not saved"):
+            _warn(item, GpuSloSaveWarning, f"{item.nodeid}: --gpuslo-save: baseline {result.baseline_saved}")
         if not self.value("suggest"):  # a pilot run has no verdict to enforce
             self.enforce(result, item)
 
@@ -337,16 +350,7 @@ class SloSession:
         message = failure_message(result.summary())
         if outcome == "FAIL" or self.policy.inconclusive == "fail":
             pytest.fail(message, pytrace=False)
-        action, named = _warning_filter(GpuSloWarning, message)
-        if named and action == "error":
-            pytest.fail(f"{message}\n  (failed: a warning filter turns {GpuSloWarning.__name__} into an "
-                        f"error; --gpuslo-inconclusive=warn with no such filter only warns)", pytrace=False)
-        _, lineno, _ = item.location
-        with warnings.catch_warnings():
-            if action == "error":  # a blanket filter for every warning: not about this outcome
-                warnings.simplefilter("always", GpuSloWarning)
-            warnings.warn_explicit(GpuSloWarning(message), GpuSloWarning, filename=str(item.path),
-                                   lineno=(lineno or 0) + 1)
+        _warn(item, GpuSloWarning, message, "; --gpuslo-inconclusive=warn with no such filter only warns")
 
     def device_list(self) -> list[str]:
         """The GPUs --gpuslo-devices hands to xdist workers, as CUDA_VISIBLE_DEVICES entries."""
@@ -495,16 +499,32 @@ def _is_unittest(item: pytest.Item) -> bool:
     return isinstance(cls, type) and issubclass(cls, unittest.TestCase)
 
 
+def _warn(item: pytest.Item, category: type[GpuSloWarning], message: str, hint: str = "") -> None:
+    """Issue one of the plugin's warnings on ``item`` past a suite's blanket ``filterwarnings =
+    error`` (an outcome of the plugin, not a traceback from inside it); a filter that names the
+    class itself or a parent of it (``pytest_gpuslo.GpuSloWarning``) is a request to fail, and
+    fails the test with the same message."""
+    action, named = _warning_filter(category, message)
+    if named and action == "error":
+        pytest.fail(f"{message}\n  (failed: a warning filter turns {category.__name__} into an error{hint})",
+                    pytrace=False)
+    _, lineno, _ = item.location
+    with warnings.catch_warnings():
+        if action == "error":  # a blanket filter for every warning: not about this outcome
+            warnings.simplefilter("always", category)
+        warnings.warn_explicit(category(message), category, filename=str(item.path), lineno=(lineno or 0) + 1)
+
+
 def _warning_filter(category: type[Warning], message: str) -> tuple[str, bool]:
     """The action of the first warning filter that applies to ``category`` and whether that filter
-    names ``category`` (or a subclass) itself rather than all warnings (``"default"``, False when
-    none applies)."""
+    names the plugin's warnings (``GpuSloWarning`` or a subclass) rather than all warnings
+    (``"default"``, False when none applies)."""
     for action, text, cat, _module, _lineno in warnings.filters:
         if not isinstance(cat, type) or not issubclass(category, cat):
             continue
         if text is not None and not text.match(message):
             continue
-        return action, issubclass(cat, category)
+        return action, issubclass(cat, GpuSloWarning)
     return "default", False
 
 

@@ -247,6 +247,39 @@ def test_accept_takes_the_last_pytest_run_not_tests_left_from_earlier_ones(simte
     assert len(list((simtester.path / ".gpuslo").glob("*.json"))) == 2
 
 
+def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtester: pytest.Pytester,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record job (``pytest --gpuslo-save`` on main) on a machine that refuses every run was
+    green while the store never filled (the session-12 check).  A refused save is a
+    GpuSloSaveWarning; ``-W error::`` for it fails the test with the plugin's message, not a
+    traceback; a run that is saved does not warn."""
+    simtester.makepyfile(
+        """
+        import os, pytest
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=400, requests=1000)
+        def test_svc(slo_request):
+            if os.environ.get("FLAKY") and slo_request.index % 100 == 7:
+                raise RuntimeError("one request in a hundred fails")
+        """
+    )
+    monkeypatch.setenv("FLAKY", "1")
+    refused = simtester.runpytest("--gpuslo-save")
+    red = simtester.runpytest("--gpuslo-save", "-W", "error::pytest_gpuslo.GpuSloSaveWarning")
+    monkeypatch.delenv("FLAKY")
+    saved = simtester.runpytest("--gpuslo-save")
+
+    refused.assert_outcomes(passed=1, warnings=2)  # INCONCLUSIVE at 1,000 requests, and the refusal
+    refused.stdout.fnmatch_lines(["*GpuSloSaveWarning: *::test_svc: --gpuslo-save: baseline not saved: requests "
+                                  "failed or timed out*"])
+    red.assert_outcomes(failed=1)
+    red.stdout.fnmatch_lines(["*a warning filter turns GpuSloSaveWarning into an error*"])
+    assert "Traceback" not in red.stdout.str()
+    saved.assert_outcomes(passed=1)
+    saved.stdout.fnmatch_lines(["baseline *::test_svc: created: *"])
+    assert "GpuSloSaveWarning" not in saved.stdout.str()
+
+
 def test_cli_help_is_complete() -> None:
     """gpuslo --help names every subcommand, and each has its own help."""
     top = gpuslo("--help", cwd=Path.cwd())
