@@ -263,9 +263,22 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
                f"and sectioning agrees")
         return BudgetTest(**base, outcome="PASS", reason=why, needed_n=None)  # type: ignore[arg-type]
     need = int(math.ceil(max(E_MIN * d * GAMMA_PASS / star, (K_MIN * MIN_EXC_PER_BATCH) / star)))
+    # A run far under its budget passes on its blocks alone once each block is long enough
+    # (``clear_pass``, which sectioning must back): say so where that is fewer requests (a p95 19x
+    # under its budget read "needs about 5,351" at 3,000 requests, where 4,000 do: the session-12
+    # check).
+    clear_n = max((sign_test_blocks(alpha) + 1) * math.ceil(20.0 / star),  # blocks long enough
+                  math.ceil(K_MIN * MIN_EXC_PER_BATCH / star))  # and sectioning's batches
+    if few_to_pass and n < clear_n < need and est * margin < budget:
+        need_text = (f"about {need} requests, or {clear_n} if it stays this far under budget (each of "
+                     f"{sign_test_blocks(alpha) + 1} blocks under {'half' if margin == 2 else f'1/{margin:g} of'} "
+                     f"the budget passes without the design effect)")
+        need = clear_n
+    else:
+        need_text = f"about {need} requests"
     if n_eff * star < E_MIN:
         why = (f"too few effective samples for {_label(p)}: n={n}, design effect {d:.1f}, "
-               f"n_eff={n_eff:.0f}; needs about {need} requests (the bounds shown take the design effect as "
+               f"n_eff={n_eff:.0f}; needs {need_text} (the bounds shown take the design effect as "
                f"right, which fewer than {E_MIN:g} effective exceedances cannot show)")
         return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
     # A FAIL needs the binomial only: sectioning (kk batches) is the PASS's second opinion.  Below
@@ -283,7 +296,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         return BudgetTest(**base, outcome="PASS", reason="", needed_n=None)  # type: ignore[arg-type]
     if p_pass <= alpha:
         why = (f"{_label(p)} {est:.3g} is under the budget {budget:g}, but the run holds too few effective "
-               f"samples to PASS (design effect {d:.1f}); needs about {need} requests")
+               f"samples to PASS (design effect {d:.1f}); needs {need_text}")
         return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
     need_n = _needed_n(p, k / n, d, alpha)
     why = f"{_label(p)} {est:.3g} is too close to the budget {budget:g} to decide at {conf:.0%}"

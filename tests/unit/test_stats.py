@@ -122,6 +122,21 @@ def test_far_under_budget_passes_despite_clustered_hiccups() -> None:
     assert "far under budget" in far.reason
 
 
+def test_a_run_far_under_budget_but_too_short_for_its_blocks_says_how_many_would_do() -> None:
+    """The session-12 check: a p95 19x under its budget at 3,000 requests read "needs about 5,351
+    requests" (the design-effect route), where 4,000 pass it on the blocks alone (8 blocks long
+    enough, sectioning's 8 batches).  The smaller figure is named and becomes ``needed_n``; a run
+    near its budget keeps the design-effect figure."""
+    x = hiccups(4000, 1)
+    short = stats.budget_test(x[:3000], 20.0, 0.95)
+    near = stats.budget_test(x[:3000], 0.7, 0.95)
+
+    assert short.outcome == "INCONCLUSIVE" and short.needed_n == 4000
+    assert "or 4000 if it stays this far under budget" in short.reason
+    assert stats.budget_test(x, 20.0, 0.95).outcome == "PASS"  # and 4,000 do pass it
+    assert near.needed_n != 4000 and "if it stays this far under budget" not in near.reason
+
+
 def test_far_under_budget_needs_10x_when_the_run_holds_few_effective_exceedances() -> None:
     """Blocks at a fifth of the budget: with under 10 effective exceedances the run may simply
     have missed a queue's bursts (INCONCLUSIVE); with more, a 2x margin is enough (PASS)."""
