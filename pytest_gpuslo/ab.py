@@ -113,7 +113,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 break
             for side in (base, cand):
                 store, report = work / f"{side.name}-{r}", work / f"{side.name}-{r}.json"
-                of = f"{r}/{runs}" if last == runs else f"{r} (of {runs}, up to {last} while undecided)"
+                of = (f"{r}/{runs}" if last == runs else f"{r} of {runs} (up to {last} while undecided)"
+                      if r <= runs else f"{r} of up to {last} (a claim is still undecided)")
                 echo(f"gpuslo ab: run {of}, {side.name} ({sha[:10] if side is base else 'working tree'})")
                 env = dict(os.environ)
                 if side is base:
@@ -260,6 +261,14 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                          "looks": list(session.looks) or [len(base_runs)], "alpha_per_look": policy.alpha,
                          "p95_ms": {"base": [float(np.quantile(r.latency_ms, 0.95)) for r in base_runs],
                                     "candidate": [float(np.quantile(r.latency_ms, 0.95)) for r in cand_runs]}}
+        controls = {name: {"base": [(r.summary.get("control") or {}).get(name) for r in base_runs],
+                           "candidate": [(r.summary.get("control") or {}).get(name) for r in cand_runs]}
+                    for name in {k for r in (*base_runs, *cand_runs) for k in (r.summary.get("control") or {})}}
+        if controls:
+            # The machine's speed run by run: interleaving cancels what lasts across a pair of
+            # runs, not what moves between them (an independent check saw a CPU loop move 2.8x
+            # between runs 30 s apart on a shared VM; the report said the load "fell alike").
+            summary["ab"]["control_ms"] = controls
         if isinstance(summary.get("series"), dict):
             from pytest_gpuslo import series
 

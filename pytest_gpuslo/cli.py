@@ -364,7 +364,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
 def _cmd_ab(args: argparse.Namespace) -> int:
     """Base revision against the working tree, interleaved on this machine; exit 1 on FAIL/REGRESSED."""
     from pytest_gpuslo import ab, gate, reports
-    from pytest_gpuslo.reports.terminal import busy_line, summary_lines
+    from pytest_gpuslo.reports.terminal import ab_control_line, busy_line, summary_lines
 
     pytest_args = list(args.pytest_args)
     if not args.again and not args.base:
@@ -399,14 +399,19 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print("gpuslo ab: no SLO test ran on both sides (none selected, or new in the candidate)")
         return 0
     done = len(session.base.stores)
-    plan = (f"; looks after {', '.join(map(str, looks))} runs at alpha {look_policy.alpha:.3g} each, stopped "
-            f"{'at the last' if done >= looks[-1] else 'when every claim was decided or more runs could not decide it'}"
+    decided = all(b.get("outcome") != gate.INCONCLUSIVE for s in summaries for b in s["verdict"].get("baseline", []))
+    why_stop = ("at the last" if done >= looks[-1] else "after the look that decided every claim" if decided
+                else f"because up to {looks[-1]} runs a side could not decide what is left")
+    plan = (f"; looks after {', '.join(map(str, looks))} runs at alpha {look_policy.alpha:.3g} each, stopped {why_stop}"
             if len(looks) > 1 else "")
     print(f"gpuslo ab: {len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}, base {session.sha[:10]} against the working tree, "
           f"{done} interleaved runs each{plan}")
     busy = busy_line(summaries, ab=True)
     if busy:
         print(busy)
+    moved = ab_control_line(summaries)
+    if moved:
+        print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
     context = reports.Context(holm=gate.suite_holm(summaries))

@@ -723,6 +723,11 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
                     Delta=Delta, what=what, n_base=n, n_cand=n, paired=True, per_side=f"with {r} stored runs")
 
 
+#: Above this many runs a side the A/B reason no longer names a count (a change that small is out
+#: of this machine's reach with runs alone).
+AB_RUNS_SAID = 50
+
+
 def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: float, *, alpha: float = 0.01,
             delta: float = 0.02, Delta: float = 0.05) -> RegressionTest:
     """Same-machine A/B: base runs A_1..A_R and candidate runs B_1..B_R, interleaved ABAB.. and
@@ -763,6 +768,11 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
         need = math.ceil(2.0 * (z * math.sqrt(ss / dfp) / target) ** 2)
         if gap <= 0:
             out = replace(out, runs_needed=need)
+        elif need > AB_RUNS_SAID:
+            # "about 665322 runs a side" is arithmetic, not advice (the session-12 check).
+            out = replace(out, reason=out.reason + f"; a change as small as {math.exp(theta) - 1:+.0%} would take "
+                                                   f"over {AB_RUNS_SAID} runs a side to show on this machine",
+                          runs_needed=need)
         elif need > max(ra, rb):
             out = replace(out, reason=out.reason + f"; if a change of {math.exp(theta) - 1:+.0%} were real, "
                                                    f"about {need} runs a side would show it", runs_needed=need)

@@ -227,6 +227,30 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     return lines
 
 
+def ab_control_line(summaries: Sequence[dict[str, Any]]) -> str | None:
+    """The machine control across an A/B session's runs, when it moved by 5% or more between
+    them: the host's speed changed from run to run, which interleaving does not cancel and which
+    limits what the comparison can resolve (``None`` when steady or not measured)."""
+    from pytest_gpuslo import control
+
+    worst: tuple[float, str, float, float] | None = None
+    for s in summaries:
+        for name, sides in ((s.get("ab") or {}).get("control_ms") or {}).items():
+            values = [float(v) for side in ("base", "candidate") for v in sides.get(side) or []
+                      if isinstance(v, (int, float)) and v > 0]
+            if len(values) < 2:
+                continue
+            lo, hi = min(values), max(values)
+            if worst is None or hi / lo > worst[0]:
+                worst = (hi / lo, name, lo, hi)
+    if worst is None or worst[0] < 1.0 + control.DRIFTING:
+        return None
+    ratio, name, lo, hi = worst
+    return (f"machine control: the {control.NAMES.get(name, name)} took {lo:.3g}-{hi:.3g} ms across these runs "
+            f"({ratio:.2g}x): this machine's speed changed from run to run, which interleaving does not cancel; "
+            f"that spread, more than the code, limits what the comparison can resolve")
+
+
 def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | None:
     """Say so when other processes kept the CPUs busy during the runs: CPU timings need a quiet
     machine (``None`` when they were quiet or nobody measured).  ``ab``: interleaved runs, where
@@ -244,9 +268,10 @@ def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | No
              f"CPUs, which no process inside it shows)" if steals and max(steals) >= 0.25 else "")
     head = f"machine: busy, other processes kept up to {other:.1f} of {cpus} CPUs busy during these runs{steal}; "
     if ab:
-        return head + ("the runs alternate base and candidate, so that load fell on both sides alike and the "
-                       "A/B verdicts stand (a budget FAIL measured then is INCONCLUSIVE); a quiet machine gives "
-                       "sharper ones")
+        return head + ("the runs alternate base and candidate, so load that lasted across runs fell on both "
+                       "sides alike, and load that changed from run to run is in the runs' spread, which widens "
+                       "the interval: the A/B verdicts stand (a budget FAIL measured then is INCONCLUSIVE); a "
+                       "quiet machine gives sharper ones")
     return head + ("CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE unless they "
                    "cannot explain it (a hang, requests that raised, or a service over budget on its own)")
 

@@ -123,7 +123,11 @@ def test_max_runs_goes_on_while_undecided_and_stops_when_decided(tmp_path: Path,
     doc = json.loads((root / "ab.json").read_text())
     (result,) = doc["results"]
     (claim,) = result["verdict"]["baseline"]
-    assert "run 4 (of 3, up to 8 while undecided), base" in done.stderr, done.stderr
+    assert "run 2 of 3 (up to 8 while undecided), base" in done.stderr, done.stderr
+    assert "run 4 of up to 8 (a claim is still undecided), base" in done.stderr, done.stderr
+    assert ("stopped after the look that decided every claim" in done.stdout) is (result["ab"]["runs"][0] == 6)
+    assert set(result["ab"]["control_ms"]) and all(len(v["base"]) == result["ab"]["runs"][0]
+                                                   for v in result["ab"]["control_ms"].values())
     assert result["ab"]["runs"][0] in (6, 8) and result["ab"]["looks"] == [3, 6, 8]
     assert result["ab"]["alpha_per_look"] == pytest.approx(0.01 / 3)
     assert claim["outcome"] == "REGRESSED" and done.returncode == 1, done.stdout

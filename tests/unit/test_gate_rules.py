@@ -135,6 +135,15 @@ def test_interleaved_ab_runs_catch_a_slowdown_that_one_pair_cannot_judge() -> No
     undecided = gate.compare(spec, _m(noisy[-1], t), gate.ABInput(base, noisy, "base"), gate.Policy())[0]
     assert undecided.outcome == "INCONCLUSIVE"
     assert re.search(r"were real, about \d+ runs a side would show it", undecided.reason), undecided.reason
+    # a change just over the noise floor amid a wide spread: no six-figure run count (the session-12
+    # check read "about 665322 runs a side would show it")
+    x = _queue(1.0, 1)[0]
+    spread = (1.0, 1.3, 0.8)
+    tiny = stats.ab_test([x * f for f in spread], [x * f * 1.021 for f in spread], 0.95)
+    assert tiny.outcome == "INCONCLUSIVE" and tiny.runs_needed is not None
+    assert tiny.runs_needed > stats.AB_RUNS_SAID
+    assert f"a change as small as +2% would take over {stats.AB_RUNS_SAID} runs a side" in tiny.reason
+    assert not re.search(r"about \d+ runs a side", tiny.reason)
     # one run a side shows no run-to-run noise: nothing decides, not even a doubling
     assert ab(base[:1], (_queue(1.05, 4)[0],)) == "INCONCLUSIVE"
     assert ab(base[:1], (base[0] * 2.0,)) == "INCONCLUSIVE"

@@ -270,3 +270,19 @@ def test_a_single_stall_is_named_beside_a_lag_p99_that_cannot_see_it() -> None:
     lines = terminal.summary_lines([{**base, "lag_ms": {"p99": 0.0, "max": 150.0},
                                      "verdict": {**SUMMARY["verdict"], "outcome": "INCONCLUSIVE"}}])
     assert any("went out up to 150 ms late" in ln for ln in lines), lines
+
+
+def test_an_ab_session_whose_machine_control_moved_between_runs_says_so() -> None:
+    """The session-12 check: a CPU loop took 0.69-1.94 ms across the runs of one A/B session on a
+    shared VM while the report said the neighbours' load "fell on both sides alike".  A control
+    that moved 5% or more between runs is named, with why it limits the comparison; a steady one
+    is not."""
+    from pytest_gpuslo.reports.terminal import ab_control_line
+
+    moved = [{"ab": {"control_ms": {"cpu_ms": {"base": [1.08, 0.86, 0.95], "candidate": [1.94, 1.08, 1.11]}}}}]
+    steady = [{"ab": {"control_ms": {"gpu_ms": {"base": [0.230, 0.2301], "candidate": [0.2302, None]}}}}]
+
+    line = ab_control_line(moved)
+    assert line is not None and line.startswith("machine control: the CPU loop took 0.86-1.94 ms across these runs")
+    assert "interleaving does not cancel" in line
+    assert ab_control_line(steady) is None and ab_control_line([{}]) is None
