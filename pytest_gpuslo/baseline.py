@@ -44,9 +44,11 @@ from pytest_gpuslo.gate import (
     from_dispatch,
     median_hold,
 )
+from pytest_gpuslo.stats import STORE_RUNS
 
 SCHEMA = 1
-MAX_RUNS = 8
+#: Runs kept per baseline file (the prediction interval's advice counts on it).
+MAX_RUNS = STORE_RUNS
 #: How long a saver waits for another process's save of the same file (a live holder: the lock
 #: of a killed process is released by the OS at once).
 LOCK_TIMEOUT_S = 60.0

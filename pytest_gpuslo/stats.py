@@ -425,15 +425,15 @@ def _decided(p: float, theta: float, se: float, df: float, *, alpha: float, delt
 
 def _verdict(p: float, *, ratio: float, ci_low: float, ci_high: float, se: float, df: float, p_reg: float,
              p_ok: float, p_imp: float, mde: float, alpha: float, delta: float, Delta: float, what: str,
-             n_base: int, n_cand: int, paired: bool, per_side: str) -> RegressionTest:
+             n_base: int, n_cand: int, paired: bool, per_side: str, wide: str = "") -> RegressionTest:
     """REGRESSED when the regression claim's p-value (the change over 1+delta) is at most alpha,
     IMPROVED symmetrically, OK when the change is shown under 1+Delta, else INCONCLUSIVE with the
     smallest change this comparison could detect (``mde``, a fraction)."""
     fields = dict(p=p, ratio=ratio, ci_low=ci_low, ci_high=ci_high, se=se, df=df, p_regress=p_reg, p_ok=p_ok,
                   p_improve=p_imp, paired=paired, n_base=n_base, n_cand=n_cand, mde=mde, needed_n=None)
     detect = (f"can detect >= {mde:.0%} {per_side}" if mde < 10.0
-              else f"cannot detect even a 10x change {per_side}: the runs differ too much; more runs, "
-                   f"or more requests per run, narrow it")
+              else f"cannot detect even a 10x change {per_side}: " + (wide or "the runs differ too much; more runs, "
+                                                                           "or more requests per run, narrow it"))
     if p_reg <= alpha:
         return RegressionTest(outcome="REGRESSED", reason=f"{_label(p)} is {ratio - 1:+.1%} {what}, the lower "
                               f"bound above +{delta:.0%}", **fields)  # type: ignore[arg-type]
@@ -643,6 +643,11 @@ def run_statistic(x: npt.ArrayLike, p: float, k: int = RUN_STAT_BATCHES, trim: i
 PI_ALPHA_FACTOR = 0.5
 
 
+#: The most runs a baseline file keeps (``baseline.MAX_RUNS``): what the prediction interval's
+#: advice can promise from more history.
+STORE_RUNS = 8
+
+
 #: The scale of the prediction interval when the stored runs carry none (``replay.scale``): 1/q,
 #: straight near saturation on one server (files written before the replay, a batcher's lanes).
 DEFAULT_SCALE = -1.0
@@ -714,13 +719,30 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
         return float((u_cand / level_u) ** (1.0 / lam))
 
     bounds = sorted((change(level - tq * s), change(level + tq * s)))
-    shrink = 1.0 + sign * (tq + float(_st.norm.ppf(0.8))) * s / level  # the u a detectable change reaches
+    z80 = float(_st.norm.ppf(0.8))
+    shrink = 1.0 + sign * (tq + z80) * s / level  # the u a detectable change reaches
+
+    def mde_with(runs: int) -> float:
+        """The detectable change with ``runs`` stored runs (as many sessions) spread alike."""
+        spread = s / math.sqrt(1.0 + 1.0 / r) * math.sqrt(1.0 + 1.0 / runs)
+        f = 1.0 + sign * (float(_st.t.ppf(1.0 - alpha, runs - 1)) + z80) * spread / level
+        return up * f ** (1.0 / lam) - 1.0 if f > 0 else math.inf
+
+    # Why the interval is too wide to decide, in numbers: few degrees of freedom (3 runs within
+    # 12% of each other read "the runs differ too much": the session-12 check) or the spread.
+    most = mde_with(STORE_RUNS) if r < STORE_RUNS else math.inf
+    wide = (f"t with {df:g} degrees of freedom ({tq:.3g} at alpha {alpha:g}) times the runs' spread "
+            f"({s / level:.1%} a run on the scale used) reaches past zero; "
+            + (f"{STORE_RUNS} stored runs from as many sessions (the most the store keeps), spread alike, could "
+               f"detect >= {most:.0%}" if most < 10.0 else "that spread is too wide for stored runs to resolve: "
+                                                          "compare interleaved with gpuslo ab, or lengthen the runs"))
     return _verdict(p, ratio=change(level), ci_low=bounds[0], ci_high=bounds[1], se=s / level / abs(lam), df=df,
                     p_reg=_t_sf(sign * (u_cand * up ** -lam - level) / s, df),
                     p_ok=_t_sf(sign * (level - u_cand * lo ** -lam) / s, df),
                     p_imp=_t_sf(sign * (level - u_cand * up ** lam) / s, df),
                     mde=up * shrink ** (1.0 / lam) - 1.0 if shrink > 0 else math.inf, alpha=alpha, delta=delta,
-                    Delta=Delta, what=what, n_base=n, n_cand=n, paired=True, per_side=f"with {r} stored runs")
+                    Delta=Delta, what=what, n_base=n, n_cand=n, paired=True, per_side=f"with {r} stored runs",
+                    wide=wide)
 
 
 #: Above this many runs a side the A/B reason no longer names a count (a change that small is out

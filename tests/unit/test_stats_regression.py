@@ -101,3 +101,18 @@ def test_prediction_interval_says_when_the_stored_runs_cannot_show_any_change() 
     t = stats.prediction_test(stored, _runs_at([40.0])[0], 0.95, alpha=0.005)
     assert t.outcome == "INCONCLUSIVE"
     assert "cannot detect even a 10x change" in t.reason
+
+
+def test_three_stored_runs_too_few_to_decide_say_it_is_the_degrees_of_freedom() -> None:
+    """The session-12 check: three stored runs whose p95 were within 12% of each other read "cannot
+    detect even a 10x change with 3 stored runs: the runs differ too much".  With 3 runs the
+    interval takes t with 2 df (9.9 at alpha/2): the reason names that and the spread, and what
+    8 stored runs spread alike could detect; runs spread too widely for any history say so."""
+    close = stats.prediction_test(_runs_at([1.0, 1.12, 1.2]), _runs_at([1.1])[0], 0.95, alpha=0.005)
+    wild = stats.prediction_test(_runs_at([1.0, 4.0, 0.6, 9.0]), _runs_at([40.0])[0], 0.95, alpha=0.005)
+
+    assert "cannot detect even a 10x change with 3 stored runs: t with 2 degrees of freedom (9.92" in close.reason
+    assert "8 stored runs from as many sessions (the most the store keeps), spread alike, could detect >=" \
+        in close.reason
+    assert "the runs differ too much" not in close.reason
+    assert "too wide for stored runs to resolve: compare interleaved with gpuslo ab" in wild.reason
