@@ -467,6 +467,14 @@ class Store:
         path = self.path_for(nodeid, machine)
         return load(path) if path.exists() else None
 
+    def holds(self, baseline: Baseline) -> bool:
+        """Whether ``baseline``'s latest run is already in this store (an unreadable file: no)."""
+        try:
+            stored = self.get(baseline.nodeid, baseline.machine)
+        except BaselineFormatError:
+            return False
+        return stored is not None and any(_same_run(baseline.latest, r) for r in stored.runs)
+
     def others(self, nodeid: str) -> list[str]:
         """Machine classes that do have a baseline for this test."""
         digest = hashlib.sha256(nodeid.encode()).hexdigest()[:8]

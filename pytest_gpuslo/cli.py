@@ -265,8 +265,12 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         if not wanted and latest is not None and b.latest.summary.get("invocation") != latest:
             # .last keeps every test's latest run; a test not run by the last pytest
             # invocation still has an older one there, which "the last run" does not mean.
-            print(f"{b.nodeid}: left: its run ({b.latest.date}) is from an earlier pytest run than the "
-                  f"last; `gpuslo accept {b.nodeid}` takes it")
+            if store.holds(b):
+                print(f"{b.nodeid}: already stored (its run of {b.latest.date}, from an earlier pytest run)")
+            else:
+                where = "" if args.dir is None else f" --dir {args.dir}"
+                print(f"{b.nodeid}: left: its run ({b.latest.date}) is from an earlier pytest run than the "
+                      f"last; `gpuslo accept{where} {b.nodeid}` takes it")
             continue
         refusal = b.latest.summary.get("save_refusal")
         if refusal:

@@ -239,11 +239,14 @@ def test_accept_takes_the_last_pytest_run_not_tests_left_from_earlier_ones(simte
     accepted = gpuslo("accept", cwd=simtester.path)
     named = gpuslo("accept", "test_accept_takes_the_last_pytest_run_not_tests_left_from_earlier_ones.py::test_slow",
                    cwd=simtester.path)
+    again = gpuslo("accept", cwd=simtester.path)
 
     assert accepted.returncode == 0, accepted.stdout
     assert "::test_fast: created" in accepted.stdout
     assert "::test_slow: left: its run" in accepted.stdout and "earlier pytest run" in accepted.stdout
     assert named.returncode == 0 and "::test_slow: created" in named.stdout, named.stdout
+    # once stored, the stale run is no longer offered (a recheck read "left" for a stored run)
+    assert "::test_slow: already stored (its run of" in again.stdout, again.stdout
     assert len(list((simtester.path / ".gpuslo").glob("*.json"))) == 2
 
 
