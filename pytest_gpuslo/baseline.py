@@ -586,14 +586,15 @@ def run_controls(runs: list[Run]) -> list[dict[str, float] | None]:
 def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[str, Any]) -> BaselineInput:
     """A stored baseline as ``gate.compare`` takes it, for a run on ``machine`` over the schedule
     ``fingerprint``: one place, so the plugin and ``gpuslo compare`` judge alike."""
+    measured = [r.measurements() for r in found.runs]
     return baseline_input([r.latency_ms for r in found.runs], spec, paired=found.schedule_fingerprint == fingerprint,
                           sessions=session_labels(found.runs), differing=differing_keys(found.machine, machine),
                           where=str(found.path), date=found.latest.date, commit=found.latest.commit,
                           controls=run_controls(found.runs),
                           scales=[r.summary.get("scale") or None for r in found.runs],
-                          dispatched=[from_dispatch(r.measurements()) for r in found.runs],
+                          dispatched=[from_dispatch(m) for m in measured],
                           holds=[median_hold(r.launcher_hold_ms) for r in found.runs],
-                          waits=[r.measurements().launcher_wait for r in found.runs],
-                          hosts_measured=all(r.summary.get("body_host_ms") is not None for r in found.runs),
-                          body_hosts=[r.measurements().body_host_ms for r in found.runs])
+                          waits=[m.launcher_wait for m in measured],
+                          hosts_measured=all(m.body_host_ms is not None for m in measured),
+                          body_hosts=[m.body_host_ms for m in measured])
 

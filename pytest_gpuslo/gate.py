@@ -1039,7 +1039,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                                              ("contended", bool(m.contention)),
                                              ("preempted", bool(preempted)),
                                              ("nonstationary", drifted),
-                                             ("bodies_hold", bool(launcher_note(m)))) if on)
+                                             ("bodies_hold", bool(bodies_note))) if on)
     return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)
 
 

@@ -264,8 +264,6 @@ class SloSession:
     def run_marked(self, item: pytest.Function, spec: _spec.SloSpec, body: Callable[["Request"], Any]) -> None:
         result = self.run(spec, body, nodeid=item.nodeid, payloads=item.funcargs.get("slo_payloads"))
         attach(item, result)
-        if self.value("save") and result.baseline_saved and result.baseline_saved.startswith("not saved"):
-            _warn(item, GpuSloSaveWarning, f"{item.nodeid}: --gpuslo-save: baseline {result.baseline_saved}")
         if not self.value("suggest"):  # a pilot run has no verdict to enforce
             self.enforce(result, item)
 
@@ -535,10 +533,12 @@ OCCUPANCY_KEY: Final = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def attach(item: pytest.Item, result: "SloResult") -> None:
-    """Put a result's summary on the item's user properties.
+    """Put a result's summary on the item's user properties, and warn where ``--gpuslo-save``
+    saved nothing (``GpuSloSaveWarning``).
 
     Reports copy them, so the summary reaches the controller under pytest-xdist, the JUnit XML
-    file (as a ``gpuslo`` property) and the terminal summary by one path.
+    file (as a ``gpuslo`` property) and the terminal summary by one path; the marker and
+    ``slo_run`` both come here.
     """
     summary = result.summary()
     session = item.config.stash.get(SESSION_KEY, None)
@@ -549,3 +549,6 @@ def attach(item: pytest.Item, result: "SloResult") -> None:
     if occupancy:
         summary["occupancy"] = occupancy
     item.user_properties.append((PROPERTY, json.dumps(summary, default=str)))
+    saved = result.baseline_saved
+    if session is not None and session.value("save") and saved and saved.startswith("not saved"):
+        _warn(item, GpuSloSaveWarning, f"{result.nodeid}: --gpuslo-save: baseline {saved}")

@@ -722,27 +722,31 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
 
     bounds = sorted((change(level - tq * s), change(level + tq * s)))
     z80 = float(_st.norm.ppf(0.8))
-    shrink = 1.0 + sign * (tq + z80) * s / level  # the u a detectable change reaches
 
-    def mde_with(runs: int) -> float:
-        """The detectable change with ``runs`` stored runs (as many sessions) spread alike."""
-        spread = s / math.sqrt(1.0 + 1.0 / r) * math.sqrt(1.0 + 1.0 / runs)
-        f = 1.0 + sign * (float(_st.t.ppf(1.0 - alpha, runs - 1)) + z80) * spread / level
+    def detectable(t: float, spread: float) -> float:
+        """The smallest change 80% of runs would show, for a t quantile and a spread of u."""
+        f = 1.0 + sign * (t + z80) * spread / level  # the u a detectable change reaches
         return up * f ** (1.0 / lam) - 1.0 if f > 0 else math.inf
 
-    # Why the interval is too wide to decide, in numbers: few degrees of freedom (3 runs within
-    # 12% of each other read "the runs differ too much": the session-12 check) or the spread.
-    most = mde_with(STORE_RUNS) if r < STORE_RUNS else math.inf
-    wide = (f"t with {df:g} degrees of freedom ({tq:.3g} at alpha {alpha:g}) times the runs' spread "
-            f"({s / level:.1%} a run on the scale used) reaches past zero; "
-            + (f"{STORE_RUNS} stored runs from as many sessions (the most the store keeps), spread alike, could "
-               f"detect >= {most:.0%}" if most < 10.0 else "that spread is too wide for stored runs to resolve: "
-                                                          "compare interleaved with gpuslo ab, or lengthen the runs"))
+    mde = detectable(tq, s)
+    wide = ""
+    if mde >= 10.0:
+        # Why the interval is too wide to decide, in numbers: few degrees of freedom (3 runs within
+        # 12% of each other read "the runs differ too much": the session-12 check) or the spread.
+        most = (detectable(float(_st.t.ppf(1.0 - alpha, STORE_RUNS - 1)),
+                           s / math.sqrt(1.0 + 1.0 / r) * math.sqrt(1.0 + 1.0 / STORE_RUNS))
+                if r < STORE_RUNS else math.inf)
+        wide = (f"t with {df:g} degrees of freedom ({tq:.3g} at alpha {alpha:g}) times the runs' spread "
+                f"({s / level:.1%} a run on the scale used) reaches past zero; "
+                + (f"{STORE_RUNS} stored runs from as many sessions (the most the store keeps), spread alike, "
+                   f"could detect >= {most:.0%}" if most < 10.0
+                   else "that spread is too wide for stored runs to resolve: compare interleaved with gpuslo ab, "
+                        "or lengthen the runs"))
     return _verdict(p, ratio=change(level), ci_low=bounds[0], ci_high=bounds[1], se=s / level / abs(lam), df=df,
                     p_reg=_t_sf(sign * (u_cand * up ** -lam - level) / s, df),
                     p_ok=_t_sf(sign * (level - u_cand * lo ** -lam) / s, df),
                     p_imp=_t_sf(sign * (level - u_cand * up ** lam) / s, df),
-                    mde=up * shrink ** (1.0 / lam) - 1.0 if shrink > 0 else math.inf, alpha=alpha, delta=delta,
+                    mde=mde, alpha=alpha, delta=delta,
                     Delta=Delta, what=what, n_base=n, n_cand=n, paired=True, per_side=f"with {r} stored runs",
                     wide=wide)
 

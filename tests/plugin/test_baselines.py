@@ -283,6 +283,25 @@ def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtes
     assert "GpuSloSaveWarning" not in saved.stdout.str()
 
 
+def test_a_refused_save_through_slo_run_warns_too(simtester: pytest.Pytester) -> None:
+    """The warning sits where every SLO run is attached to its test, so ``slo_run`` gets it as the
+    marker does."""
+    simtester.makepyfile(
+        """
+        def test_svc(slo_run):
+            def handler(req):
+                if req.index % 100 == 7:
+                    raise RuntimeError("one request in a hundred fails")
+            slo_run(handler, p95_ms=200, rate_hz=400, requests=1000)
+        """
+    )
+    refused = simtester.runpytest("--gpuslo-save", "-W", "error::pytest_gpuslo.GpuSloSaveWarning")
+
+    refused.assert_outcomes(failed=1)
+    refused.stdout.fnmatch_lines(["*::test_svc: --gpuslo-save: baseline not saved: requests failed or timed out*"])
+    assert "Traceback" not in refused.stdout.str()
+
+
 def test_cli_help_is_complete() -> None:
     """gpuslo --help names every subcommand, and each has its own help."""
     top = gpuslo("--help", cwd=Path.cwd())
