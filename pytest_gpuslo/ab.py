@@ -216,7 +216,9 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_waits=tuple(x.launcher_wait for x in base_ms),
                           cand_waits=tuple(x.launcher_wait for x in ms),
                           base_hosts=tuple(x.body_host_ms for x in base_ms),
-                          cand_hosts=tuple(x.body_host_ms for x in ms))
+                          cand_hosts=tuple(x.body_host_ms for x in ms),
+                          base_shuffled=tuple(x.shuffled for x in base_ms),
+                          cand_shuffled=tuple(x.shuffled for x in ms))
         tel = latest.get("telemetry") or {}
         m = replace(ms[-1],
                     contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"),

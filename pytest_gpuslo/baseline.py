@@ -192,7 +192,8 @@ class Run:
                             first_timed_out=s.get("first_timed_out"), first_error=s.get("first_error"),
                             launcher_hold_ms=self.launcher_hold_ms,
                             launcher_wait=float(s["launcher_wait"]) if _is_number(s.get("launcher_wait")) else None,
-                            body_host_ms=float(s["body_host_ms"]) if _is_number(s.get("body_host_ms")) else None)
+                            body_host_ms=float(s["body_host_ms"]) if _is_number(s.get("body_host_ms")) else None,
+                            shuffled=s.get("shuffled") or None)
 
 
 @dataclass
@@ -291,6 +292,8 @@ _SUMMARY = {
     "body_host_ms": (lambda v: _is_number(v) and v >= 0, "a number >= 0 (milliseconds)"),
     "scale": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
               "an object of numbers (the replay's Box-Cox scale per percentile)"),
+    "shuffled": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
+                 "an object of numbers (the replayed run statistic per percentile)"),
 }
 
 
@@ -596,5 +599,6 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
                           holds=[median_hold(r.launcher_hold_ms) for r in found.runs],
                           waits=[m.launcher_wait for m in measured],
                           hosts_measured=all(m.body_host_ms is not None for m in measured),
-                          body_hosts=[m.body_host_ms for m in measured])
+                          body_hosts=[m.body_host_ms for m in measured],
+                          shuffled=[m.shuffled for m in measured])
 

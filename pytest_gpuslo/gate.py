@@ -83,6 +83,8 @@ class BaselineInput:
     hosts_measured: bool = True
     #: each stored run's bodies' mean host time in ms (``Measurements.body_host_ms``; None: none).
     body_hosts: tuple[float | None, ...] = ()
+    #: each stored run's replayed statistic per percentile label (``Measurements.shuffled``; None: none).
+    shuffled: tuple[Mapping[str, float] | None, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -116,6 +118,9 @@ class ABInput:
     #: each side's runs' bodies' mean host time in ms (``Measurements.body_host_ms``; None: none).
     base_hosts: tuple[float | None, ...] = ()
     cand_hosts: tuple[float | None, ...] = ()
+    #: each side's runs' replayed statistic per percentile label (``Measurements.shuffled``; None: none).
+    base_shuffled: tuple[Mapping[str, float] | None, ...] = ()
+    cand_shuffled: tuple[Mapping[str, float] | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +174,10 @@ class Measurements:
     #: on such a backend, the mean host time a body kept that thread (ms; measured from its
     #: dispatch to its return), None where not measured.
     body_host_ms: float | None = None
+    #: this run's statistic per percentile label with its service times dealt in random order over
+    #: the same schedule and lanes (``replay.shuffled``): what the regression tests compare when every
+    #: run on both sides has one.  None: not known (a batcher, a failed request, an older store).
+    shuffled: Mapping[str, float] | None = None
 
 
 #: Bodies that keep the launching thread this share of its time at the offered rate are named as
@@ -415,6 +424,24 @@ def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
                    reason=f"{percentile_label(t.p)} {t.ratio - 1:+.1%} ({t.outcome.lower()} within the runs), but {why}")
 
 
+#: How a regression check says it compared the replayed statistic (``replay.shuffled``).
+SHUFFLED_WORDS = ", each run's service times replayed in 16 random orders"
+
+
+def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[npt.NDArray[np.float64]],
+                    p: float) -> list[float] | None:
+    """Every run's replayed statistic at ``p`` (``Measurements.shuffled``), or None unless every run
+    has one and all runs are as long (the statistics were taken over whole runs, which the tests
+    otherwise cut to a common length).  One run without it, and the sides compare the latencies."""
+    key = percentile_label(p)
+    if not runs or len(maps) != len(runs) or len({r.size for r in runs}) != 1:
+        return None
+    found = [m.get(key) if m else None for m in maps]
+    if any(not isinstance(x, (int, float)) or not math.isfinite(x) for x in found):
+        return None
+    return [float(x) for x in found]  # type: ignore[arg-type]
+
+
 def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineCheck, ...]:
     """The regression claims of interleaved A/B runs (one per budgeted percentile)."""
     if ab.differing:
@@ -425,10 +452,13 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
     out = []
     for p in list(spec.budgets_ms) or [0.95]:
         delta, big = policy.noise_floor(p)
-        t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big)
+        a, b = shuffled_levels(ab.base_shuffled, ab.base_runs, p), shuffled_levels(ab.cand_shuffled, ab.cand_runs, p)
+        both = (a, b) if a is not None and b is not None else None
+        t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
+                          levels=both)
         out.append(_check(f"{percentile_label(p)} vs {ab.label}", t,
-                          f"against {ab.label}, A/B, {len(ab.base_runs)}+{len(ab.cand_runs)} interleaved runs; "
-                          f"n {t.n_base} per run"))
+                          f"against {ab.label}, A/B, {len(ab.base_runs)}+{len(ab.cand_runs)} interleaved runs"
+                          f"{SHUFFLED_WORDS if both else ''}; n {t.n_base} per run"))
     return tuple(out)
 
 
@@ -464,8 +494,12 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
         name = f"{percentile_label(p)} vs baseline"
         if base.paired and r >= MIN_RUNS_FOR_SPREAD:
             lam, on = interval_scale(base.scales, p)
+            stored = shuffled_levels(base.shuffled, base.runs, p)
+            cand = shuffled_levels((m.shuffled,), (lat,), p)
+            levels = (stored, cand[0]) if stored is not None and cand is not None and lat.size == base.runs[0].size else None
             t = stats.prediction_test(base.runs, lat, p, alpha=policy.alpha * stats.PI_ALPHA_FACTOR,
-                                      delta=delta, Delta=big, groups=base.session_of or None, scale=lam)
+                                      delta=delta, Delta=big, groups=base.session_of or None, scale=lam,
+                                      levels=levels)
             if t.outcome == INCONCLUSIVE:
                 t = replace(t, reason=f"{t.reason}; {WIDER_HISTORY}")
             if base.sessions < MIN_SESSIONS:
@@ -478,7 +512,8 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                                f"the machine may explain the change; rerun when it is as it was, or compare "
                                f"interleaved on one machine (gpuslo ab)")
             out.append(_check(name, t, f"prediction interval from {r} stored runs {on}, "
-                              f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}; "
+                              f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}"
+                              f"{SHUFFLED_WORDS if levels is not None else ''}; "
                               f"n {t.n_base} -> {t.n_cand}{ctl_note}"))
             continue
         t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta, Delta=big,
@@ -759,12 +794,16 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     lateness is the bodies' own host time (``_bodies_late``): eager launches or a hidden sync
     that grew are the code's cost (excusing them let bodies 3x slower on the host read
     INCONCLUSIVE), a stall of the thread with the bodies unchanged is not."""
+    # The replayed statistics keep each run's dispatch times, lateness included: without the
+    # lateness the runs compare their latencies.
     if isinstance(base, ABInput):
         again = compare_ab(spec, replace(base, cand_runs=base.cand_from_dispatch or base.cand_runs,
-                                         base_runs=base.base_from_dispatch or base.base_runs), policy)
+                                         base_runs=base.base_from_dispatch or base.base_runs,
+                                         base_shuffled=(), cand_shuffled=()), policy)
     else:
         stored = replace(base, runs=base.dispatched) if len(base.dispatched) == len(base.runs) else base
-        again = compare(spec, replace(m, latency_ms=from_dispatch(m)), stored, policy)
+        again = compare(spec, replace(m, latency_ms=from_dispatch(m), shuffled=None),
+                        replace(stored, shuffled=()), policy)
     # Runs that measured their bodies' host time already count only the lateness beyond it
     # (``timeline.stall_delay``); for runs stored before, the median-hold rule.
     bodies = _bodies_late(m, base) if m.body_host_ms is None else ""
@@ -1053,7 +1092,8 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    dispatched: Sequence[npt.NDArray[np.float64]] = (),
                    holds: Sequence[float | None] = (),
                    waits: Sequence[float | None] = (), hosts_measured: bool = True,
-                   body_hosts: Sequence[float | None] = ()) -> BaselineInput:
+                   body_hosts: Sequence[float | None] = (),
+                   shuffled: Sequence[Mapping[str, float] | None] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
@@ -1062,7 +1102,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     # that would otherwise switch the session rule or the machine control off without a word.
     for name, given in (("sessions", labels), ("controls", controls), ("scales", scales),
                         ("dispatched", dispatched), ("holds", holds), ("waits", waits),
-                        ("body_hosts", body_hosts)):
+                        ("body_hosts", body_hosts), ("shuffled", shuffled)):
         if given and len(given) != len(runs):
             raise ValueError(f"gate.baseline_input: {len(given)} {name} for {len(runs)} runs; give one per run "
                              f"(oldest first) or none")
@@ -1070,7 +1110,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
                          labels, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
                          tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds),
-                         tuple(waits), hosts_measured, tuple(body_hosts))
+                         tuple(waits), hosts_measured, tuple(body_hosts), tuple(shuffled))
 
 
 # -- sequential looks ---------------------------------------------------------------------------

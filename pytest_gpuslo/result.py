@@ -60,6 +60,8 @@ class SloResult:
     #: the gate's input the verdict was decided on (``measurements()``), kept so that saving the
     #: run stores the same figures without computing them again.
     measured: Measurements | None = None
+    #: ``shuffled_levels()``, computed once (None: not yet).
+    _shuffled: dict[str, float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def _sl(self) -> slice:
@@ -245,6 +247,7 @@ class SloResult:
             launcher_hold_ms=self.launcher_hold_ms if self.inline_body else None,
             launcher_wait=self.telemetry.get("launcher_wait_share") if self.inline_body else None,
             body_host_ms=self.body_host_ms if self.inline_body else None,
+            shuffled=self.shuffled_levels() or None,
         )
 
     @property
@@ -279,6 +282,26 @@ class SloResult:
             if lam is not None:
                 out[percentile_label(p)] = round(lam, 4)
         return out
+
+    def shuffled_levels(self) -> dict[str, float]:
+        """Per budgeted percentile, this run's statistic with its service times replayed in random
+        orders over its own schedule and lanes (``replay.shuffled``): the regression tests compare it
+        when every run on both sides has one.  Empty where the replay cannot stand for the run (a
+        failed or timed-out request, a batcher, lanes that are not FIFO servers) or where service grew
+        with load (``load_dependent``: then where a request sits shapes its service, and a change of
+        that would be averaged away)."""
+        from pytest_gpuslo import replay
+
+        if self._shuffled is None:
+            d = self.data
+            self._shuffled = {}
+            if not (bool(np.any(d.failed)) or bool(np.any(d.timed_out)) or self.load_dependent):
+                ps = list(self.spec.budgets_ms) or [0.95]
+                got = replay.shuffled(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, ps,
+                                      warmup=self.warmup)
+                if got is not None:
+                    self._shuffled = {percentile_label(p): round(v, 6) for p, v in got.items()}
+        return dict(self._shuffled)
 
     @property
     def passed(self) -> bool:

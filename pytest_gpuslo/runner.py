@@ -154,6 +154,7 @@ def record(result: SloResult, settings: Settings) -> None:
                "session": session_id(),
                "control": result.telemetry.get("control") or None,
                "scale": result.replay_scales() or None,
+               "shuffled": dict(m.shuffled) if m.shuffled else None,
                "save_refusal": refusal}
     if settings.invocation:
         summary["invocation"] = settings.invocation

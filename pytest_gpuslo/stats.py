@@ -660,7 +660,8 @@ MIN_ABS_SCALE = 0.05
 
 def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: float, *, alpha: float = 0.01,
                     delta: float = 0.02, Delta: float = 0.05,
-                    groups: Sequence[str] | None = None, scale: float = DEFAULT_SCALE) -> RegressionTest:
+                    groups: Sequence[str] | None = None, scale: float = DEFAULT_SCALE,
+                    levels: tuple[Sequence[float], float] | None = None) -> RegressionTest:
     """The candidate against R >= 3 stored runs of the same schedule: a prediction interval on the
     Box-Cox scale ``scale`` (lambda; -1 is 1/q).
 
@@ -679,7 +680,9 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
     shift, so when they cluster (fewer sessions than runs) the session, not the run, is the unit:
     the mean of the session means, se the larger of the two estimates, t with (sessions - 1) df (8
     runs from 3 sessions, treated as 8, gave 2-6% false alarms under a 3% day shift in an
-    independent check).  The caller passes ``alpha * PI_ALPHA_FACTOR``.
+    independent check).  The caller passes ``alpha * PI_ALPHA_FACTOR``.  ``levels``: the stored
+    runs' and the candidate's statistics computed elsewhere (``replay.shuffled``) in place of
+    ``run_statistic`` of the latencies.
     """
     from scipy import stats as _st
 
@@ -694,10 +697,13 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
     lam = float(scale) if math.isfinite(scale) else DEFAULT_SCALE
     lam = math.copysign(max(abs(lam), MIN_ABS_SCALE), lam)
     sign = 1.0 if lam > 0 else -1.0  # +1: a slower run has a larger u
-    ts = np.array([run_statistic(x[:n], p) for x in xs])
+    if levels is not None and len(levels[0]) == r:
+        ts, t_cand = np.asarray(levels[0], dtype=np.float64), float(levels[1])
+    else:
+        ts, t_cand = np.array([run_statistic(x[:n], p) for x in xs]), run_statistic(y[:n], p)
     centre = float(ts.mean())
     u = np.exp(lam * (ts - centre))
-    u_cand = math.exp(lam * (run_statistic(y[:n], p) - centre))
+    u_cand = math.exp(lam * (t_cand - centre))
     level = float(u.mean())
     s = float(u.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r)
     df = float(r - 1)
@@ -757,12 +763,14 @@ AB_RUNS_SAID = 50
 
 
 def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: float, *, alpha: float = 0.01,
-            delta: float = 0.02, Delta: float = 0.05) -> RegressionTest:
+            delta: float = 0.02, Delta: float = 0.05,
+            levels: tuple[Sequence[float], Sequence[float]] | None = None) -> RegressionTest:
     """Same-machine A/B: base runs A_1..A_R and candidate runs B_1..B_R, interleaved ABAB.. and
     replaying one schedule.  theta = mean T(B) - mean T(A) (T = ``run_statistic``); se from the
     pooled spread of the 2R runs, t with 2R - 2 df: exact under exchangeability, every run-level
     noise counted once, and a shift of the machine shared by the session cancels.  One run a side
-    has no run-level spread: INCONCLUSIVE, whatever the shift."""
+    has no run-level spread: INCONCLUSIVE, whatever the shift.  ``levels``: each side's run
+    statistics computed elsewhere (``replay.shuffled``) in place of ``run_statistic``."""
     xs = [np.asarray(x, dtype=np.float64) for x in base]
     ys = [np.asarray(y, dtype=np.float64) for y in cand]
     ra, rb = len(xs), len(ys)
@@ -777,8 +785,11 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
         ratio = quantile(ys[0], p) / quantile(xs[0], p)
         return _undecided(p, f"{_label(p)} {ratio - 1:+.1%} with one run a side, which cannot show run-to-run "
                           f"noise; use --runs 3 or more", n_base=n, n_cand=n, paired=True, ratio=ratio)
-    ta = np.array([run_statistic(x, p) for x in xs])
-    tb = np.array([run_statistic(y, p) for y in ys])
+    if levels is not None and len(levels[0]) == ra and len(levels[1]) == rb:
+        ta, tb = np.asarray(levels[0], dtype=np.float64), np.asarray(levels[1], dtype=np.float64)
+    else:
+        ta = np.array([run_statistic(x, p) for x in xs])
+        tb = np.array([run_statistic(y, p) for y in ys])
     theta = float(tb.mean() - ta.mean())
     ss = float(((ta - ta.mean()) ** 2).sum() + ((tb - tb.mean()) ** 2).sum())
     se = math.sqrt(ss / dfp * (1.0 / ra + 1.0 / rb))

@@ -27,24 +27,23 @@ RUNS, MAX_RUNS = 3, 8
 BURSTY = ("onoff", "gamma", "batch")
 
 
-def _decide(a: list[np.ndarray], b: list[np.ndarray], policy: gate.Policy) -> gate.BaselineCheck:
-    ab = gate.ABInput(tuple(a), tuple(b))
-    y = b[-1]
-    m = gate.Measurements(y, np.zeros(y.size), load_dependent=False)
-    return gate.compare(current.spec(0.95), m, ab, policy)[0]
+def _decide(a: list[np.ndarray], b: list[np.ndarray], policy: gate.Policy,
+            la: list[float] | None = None, lb: list[float] | None = None) -> gate.BaselineCheck:
+    return current.ab_check(a, b, 0.95, la, lb, policy)
 
 
-def sequential(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[str, int]:
+def sequential(a: list[np.ndarray], b: list[np.ndarray], la: list[float] | None = None,
+               lb: list[float] | None = None) -> tuple[str, int]:
     looks, policy = gate.ab_looks(RUNS, MAX_RUNS, current.POLICY)
     for k in looks:
-        c = _decide(a[:k], b[:k], policy)
+        c = _decide(a[:k], b[:k], policy, None if la is None else la[:k], None if lb is None else lb[:k])
         if k == looks[-1] or not gate.ab_wants_more([c], MAX_RUNS):
             return c.outcome, k
     raise AssertionError("unreachable")
 
 
-def cell(args: tuple[str, str, int, int]) -> tuple[str, str, dict[str, float]]:
-    name, noise, reps, seed = args
+def cell(args: tuple[str, str, int, int, bool]) -> tuple[str, str, dict[str, float]]:
+    name, noise, reps, seed, shuffled = args
     fam = sim.FAMILIES[name]
     rng = np.random.default_rng(seed)
     out: dict[str, float] = {}
@@ -57,14 +56,22 @@ def cell(args: tuple[str, str, int, int]) -> tuple[str, str, dict[str, float]]:
         t_full = fam.schedule(rng, total)
         fac = np.exp(rng.normal(0.0, grid.RUN_SD, 3 * MAX_RUNS)) if noise == "run" else np.ones(3 * MAX_RUNS)
         fac[2 * MAX_RUNS:] *= 1.0 + grid.EFFECT
-        lat = sim.fifo(t_full, fam.services(rng, 3 * MAX_RUNS, total) * fac[:, None], fam.c)[:, -N:]
+        svc = fam.services(rng, 3 * MAX_RUNS, total) * fac[:, None]
+        lat = sim.fifo(t_full, svc, fam.c)[:, -N:]
         base, same, slower = list(lat[:MAX_RUNS]), list(lat[MAX_RUNS:2 * MAX_RUNS]), list(lat[2 * MAX_RUNS:])
-        for eff, cand in (("aa", same), ("slow", slower)):
+        lv = list(sim.shuffled(t_full, svc, fam.c, N)) if shuffled else None
+        for j, (eff, cand) in enumerate((("aa", same), ("slow", slower)), 1):
             fixed = _decide(base[:RUNS], cand[:RUNS], current.POLICY).outcome
             add(f"fixed {eff} {fixed}")
             seq, used = sequential(base, cand)
             add(f"seq {eff} {seq}")
             add(f"seq {eff} runs", used)
+            if lv is not None:  # the same runs on the replayed statistic (replay.shuffled)
+                la, lb = lv[:MAX_RUNS], lv[j * MAX_RUNS:(j + 1) * MAX_RUNS]
+                add(f"rfixed {eff} {_decide(base[:RUNS], cand[:RUNS], current.POLICY, la[:RUNS], lb[:RUNS]).outcome}")
+                seq, used = sequential(base, cand, la, lb)
+                add(f"rseq {eff} {seq}")
+                add(f"rseq {eff} runs", used)
     return name, noise, out
 
 
@@ -75,9 +82,11 @@ def wilson(k: float, n: int) -> str:
 
 def main() -> int:
     ap = _cli.parser(__doc__, reps=400, seed=20261203)
+    ap.add_argument("--shuffled", action="store_true",
+                    help="also decide on the replayed statistic (replay.shuffled): the 'replayed' rows")
     a = ap.parse_args()
     t0 = time.time()
-    jobs = [(f, noise, a.reps, a.seed + 1000 * i + j) for i, f in enumerate(sim.FAMILIES)
+    jobs = [(f, noise, a.reps, a.seed + 1000 * i + j, a.shuffled) for i, f in enumerate(sim.FAMILIES)
             for j, noise in enumerate(("none", "run"))]
     with ProcessPoolExecutor(a.jobs) as ex:
         res = list(ex.map(cell, jobs))
@@ -94,10 +103,16 @@ def main() -> int:
                f"{100 * out.get('fixed slow REGRESSED', 0) / n:.0f}%", f"{100 * out.get('seq slow REGRESSED', 0) / n:.0f}%",
                f"{out.get('seq aa runs', 0) / n:.1f} / {out.get('seq slow runs', 0) / n:.1f}"]
         print(f"| {name} | {noise} | " + " | ".join(row) + " |")
+        if a.shuffled:
+            row = [wilson(out.get("rfixed aa REGRESSED", 0), n), wilson(out.get("rseq aa REGRESSED", 0), n),
+                   f"{100 * out.get('rfixed slow REGRESSED', 0) / n:.0f}%",
+                   f"{100 * out.get('rseq slow REGRESSED', 0) / n:.0f}%",
+                   f"{out.get('rseq aa runs', 0) / n:.1f} / {out.get('rseq slow runs', 0) / n:.1f}"]
+            print(f"| {name}, replayed | {noise} | " + " | ".join(row) + " |")
         if name.startswith(BURSTY):
-            summary.setdefault(f"{noise} fixed", []).append(out.get("fixed slow REGRESSED", 0) / n)
-            summary.setdefault(f"{noise} seq", []).append(out.get("seq slow REGRESSED", 0) / n)
-    print("\nBursty cells (on-off, gamma, batch arrivals), +10% caught, median (min):")
+            for mode in ("fixed", "seq") + (("rfixed", "rseq") if a.shuffled else ()):
+                summary.setdefault(f"{noise} {mode}", []).append(out.get(f"{mode} slow REGRESSED", 0) / n)
+    print("\nBursty cells (on-off, gamma, batch arrivals), +10% caught, median (min); r...: replayed statistic:")
     for key, v in summary.items():
         print(f"- {key}: {100 * float(np.median(v)):.0f}% ({100 * min(v):.0f}%)")
     return 0

@@ -46,7 +46,7 @@ def regression(fam_name: str, noise: str, seed: int) -> dict[tuple[str, int], li
     n = 10_000
     out: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     for _ in range(REPS):
-        t, lat = grid.draw_runs(fam, noise, n, rng)
+        t, lat, _ = grid.draw_runs(fam, noise, n, rng)
         stored, cands, bruns = lat[:8], lat[8:10], lat[10:]
         sessions = 1 if noise == "day" else 3
         for eff in (0, 1):
@@ -78,7 +78,7 @@ def main() -> int:
             if noise == "day" and path.startswith("stored") and aa[0] > 0:
                 broken.append(f"{fam} {noise} {path}: A/A REGRESSED {aa[0]} times from a one-session baseline")
     # gpuslo ab --max-runs 8: alpha held over the looks, and more power than a fixed 3+3.
-    seq = ab_sequential.cell(("onoff-bimodal-c1-r.8", "run", REPS, 20261203))[2]
+    seq = ab_sequential.cell(("onoff-bimodal-c1-r.8", "run", REPS, 20261203, False))[2]
     aa, hit, fixed = (int(seq.get(k, 0)) for k in ("seq aa REGRESSED", "seq slow REGRESSED", "fixed slow REGRESSED"))
     print(f"| onoff-bimodal-c1-r.8 run | A/B --max-runs 8 | {aa}/{REPS} | {hit}/{REPS} (fixed 3+3: {fixed}) |")
     if aa > MAX_FALSE:

@@ -70,14 +70,17 @@ def factors(rng: np.random.Generator, noise: str) -> dict[str, np.ndarray]:
     return {"stored": stored, "cand": cand, "b": b}
 
 
-def draw_runs(fam: sim.Family, noise: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def draw_runs(fam: sim.Family, noise: str, n: int, rng: np.random.Generator,
+              shuffled: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """One replication's schedule (measured part) and its 16 runs' latencies: 8 stored, the A/A and
-    +10% stored-path candidates, then 3 + 3 A/B runs (``factors``' order)."""
+    +10% stored-path candidates, then 3 + 3 A/B runs (``factors``' order); with ``shuffled`` also
+    each run's replayed statistic (``sim.shuffled``, the plugin's ``replay.shuffled``)."""
     t_full = fam.schedule(rng, sim.total(n))
     fac = factors(rng, noise)
     allf = np.concatenate([fac["stored"], fac["cand"], fac["b"]])
     s = fam.services(rng, allf.size, t_full.size) * allf[:, None]
-    return t_full[-n:], sim.fifo(t_full, s, fam.c)[:, -n:]
+    shuf = sim.shuffled(t_full, s, fam.c, n) if shuffled else None
+    return t_full[-n:], sim.fifo(t_full, s, fam.c)[:, -n:], shuf
 
 
 def regression_rep(fam: sim.Family, noise: str, n: int, rng: np.random.Generator,

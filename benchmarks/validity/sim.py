@@ -245,6 +245,36 @@ def simulate(fam: Family, t: np.ndarray, rng: np.random.Generator, factors: np.n
     return fifo(t, s, fam.c)[:, t.size - n:]
 
 
+def shuffled(t: np.ndarray, s: np.ndarray, c: int, n: int, p: float = 0.95) -> np.ndarray:
+    """The plugin's replayed statistic (``replay.shuffled``) of runs with services ``s`` (R, t.size)
+    on schedule ``t`` and ``c`` shared FIFO servers, dispatch = schedule, no hand-off, the last
+    ``n`` requests measured: the same permutations, computed by the C recursion (``_check``
+    compares it with the plugin's own replay).  Returns shape (R,)."""
+    from pytest_gpuslo import replay
+
+    s2 = np.atleast_2d(s)
+    r, total = s2.shape
+    w = total - n
+    rng = np.random.default_rng(replay.SHUFFLE_SEED)
+    perms = [rng.permutation(n) for _ in range(replay.SHUFFLES)]
+    big = np.repeat(s2, len(perms), axis=0)
+    for k, pm in enumerate(perms):
+        big[k::len(perms), w:] = s2[:, w:][:, pm]
+    lat = fifo(t, big, c)[:, w:]
+    return run_statistics(lat, p).reshape(r, len(perms)).mean(axis=1)
+
+
+def run_statistics(lat: np.ndarray, p: float) -> np.ndarray:
+    """``stats.run_statistic`` of every row of ``lat`` at once (the same arithmetic, vectorised)."""
+    from pytest_gpuslo import stats
+
+    k, trim = stats.RUN_STAT_BATCHES, stats.RUN_STAT_TRIM
+    m = lat.shape[1] // k
+    q = np.quantile(lat[:, : m * k].reshape(lat.shape[0], k, m), p, axis=2)
+    b = np.sort(np.log(np.maximum(q, np.finfo(np.float64).tiny)), axis=1)[:, trim:k - trim]
+    return b.mean(axis=1)
+
+
 # --------------------------------------------------------------------------------------------
 def _check() -> None:
     """The simulator against M/M/1 and Erlang C (M/M/4)."""
@@ -276,6 +306,22 @@ def _check() -> None:
         s = f.services(rng, 1, t.size)[0]
         print(f"{f.name:<24} rate {t.size / t[-1]:.3f} (target {f.lam:.3f}) "
               f"util {s.sum() / t[-1] / f.c:.3f}")
+    # the C replay of ``shuffled`` against the plugin's own (replay.shuffled) on stamps of one run
+    from pytest_gpuslo import replay, stats
+
+    for name in ("onoff-bimodal-c4-r.5", "batch-pareto-c1-r.5"):
+        fam = FAMILIES[name]
+        t = fam.schedule(rng, total(4000))
+        s = fam.services(rng, 1, t.size)[0]
+        soj, lanes = fifo_lanes(t, s, fam.c)
+        ns = 1e6  # the plugin's stamps are in ns
+        got = replay.shuffled(t * ns, t * ns, (t + soj - s) * ns, (t + soj) * ns, lanes, [0.95],
+                              warmup=t.size - 4000)
+        mine = float(shuffled(t, s, fam.c, 4000)[0])
+        print(f"shuffled {name}: plugin {got and got[0.95]:.6f} C {mine:.6f}")
+        assert got is not None and abs(got[0.95] - mine) < 1e-9
+    lat = fifo(t, fam.services(rng, 3, t.size), fam.c)
+    assert np.allclose(run_statistics(lat, 0.95), [stats.run_statistic(x, 0.95) for x in lat], rtol=0, atol=1e-12)
     del st
 
 
