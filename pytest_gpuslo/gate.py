@@ -453,7 +453,7 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
     for p in list(spec.budgets_ms) or [0.95]:
         delta, big = policy.noise_floor(p)
         a, b = shuffled_levels(ab.base_shuffled, ab.base_runs, p), shuffled_levels(ab.cand_shuffled, ab.cand_runs, p)
-        both = (a, b) if a is not None and b is not None else None
+        both = (a, b) if a is not None and b is not None and ab.base_runs[0].size == ab.cand_runs[0].size else None
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
                           levels=both)
         out.append(_check(f"{percentile_label(p)} vs {ab.label}", t,

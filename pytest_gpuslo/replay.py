@@ -146,6 +146,34 @@ def _shared_queue(d: npt.NDArray[np.float64], gap: npt.NDArray[np.float64], svc:
     return out
 
 
+#: Service times are dealt at random only where a request's own service does not depend on whether
+#: it found its lane busy: a Spearman correlation of at least this (an effect size, as
+#: ``stats.LOAD_DEPENDENCE_RHO``) between the two says it does.  On an H200 a spin kernel after an
+#: idle stream took longer than one queued behind another, and dealing those slow services into
+#: busy periods made the replayed statistic 2.7x as noisy as the latencies' own (statistics.md §2).
+STATE_RHO = 0.1
+
+
+def state_dependence(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64],
+                     end: npt.NDArray[np.float64], lane: npt.NDArray[np.integer], warmup: int = 0) -> float:
+    """Spearman correlation between a measured request's service time and whether its lane was still
+    busy with the previous request when it was dispatched (0 where either is constant).  On FIFO
+    lanes with exchangeable service it is 0 up to noise (about 1/sqrt(n)): whether a request waits
+    depends on the services before it, not on its own."""
+    from scipy import stats as _st
+
+    busy = np.zeros(dispatch.size, dtype=bool)
+    for k in np.unique(lane):
+        idx = np.flatnonzero(lane == k)
+        busy[idx[1:]] = end[idx[:-1]] > dispatch[idx[1:]]
+    svc = (end - start)[warmup:]
+    b = busy[warmup:]
+    if b.all() or not b.any() or np.ptp(svc) == 0:
+        return 0.0
+    rho = float(_st.spearmanr(b, svc).statistic)
+    return rho if math.isfinite(rho) else 0.0
+
+
 def shuffled(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
              lane: npt.ArrayLike, ps: Sequence[float], *, warmup: int = 0,
              shuffles: int = SHUFFLES) -> dict[float, float] | None:
@@ -162,13 +190,16 @@ def shuffled(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.Array
     assignment as lanes sharing one FIFO queue (the CPU backend).  ``None`` where the replay
     cannot stand for the run: a request that failed or never ended, too few requests, a replay in
     the measured order that misses the measured statistic by more than ``FIT_TOL`` (a batcher,
-    lanes that are not FIFO servers)."""
+    lanes that are not FIFO servers), or a service that depends on whether the request found its
+    lane busy (``state_dependence`` >= ``STATE_RHO``: not exchangeable)."""
     t, d, s, e = (np.asarray(a, dtype=np.float64) / 1e6 for a in (scheduled, dispatch, start, end))
     ln = np.asarray(lane)
     n = t.size
     if not (d.size == s.size == e.size == ln.size == n) or n - warmup < 2 * stats.RUN_STAT_BATCHES:
         return None
     if np.any(d < 0) or np.any(s < 0) or np.any(e < s) or np.any(ln < 0) or np.any(e[warmup:] <= t[warmup:]):
+        return None
+    if abs(state_dependence(d, s, e, ln, warmup)) >= STATE_RHO:
         return None
     gap = _gaps(d, s, e, ln)
     svc = e - s

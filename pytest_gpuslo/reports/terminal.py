@@ -147,10 +147,11 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "  in flight; a REGRESSED must hold without any such delay on either side. On CUDA the queue the",
         "  bodies' own host time builds on the launching thread is the code's, not such a delay.",
         "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
-        "  batches) against the stored runs' mean level (or the A/B base's): not the raw p95 against the",
-        "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test: it needs the",
-        "  interval's lower end above the noise floor (+2% below p99, +3% from p99), OK its upper end under",
-        "  +5% (+10%).",
+        "  batches; where every run's service times could be dealt at random, its mean over 16 such",
+        "  replays of the run) against the stored runs' mean level (or the A/B base's): not the raw p95",
+        "  against the latest stored run, which one lucky or unlucky run moves. REGRESSED fails the",
+        "  test: it needs the interval's lower end above the noise floor (+2% below p99, +3% from p99),",
+        "  OK its upper end under +5% (+10%).",
     ]
     if verbose > 0:
         lines += [

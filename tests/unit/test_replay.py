@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
 from pytest_gpuslo import gate, replay, stats
+from pytest_gpuslo.spec import resolve
 
 
 def _one_server(rho: float, n: int = 12_000, seed: int = 1, gap: float = 0.0) -> tuple[np.ndarray, ...]:
@@ -109,3 +111,112 @@ def test_a_steeper_scale_widens_the_regression_side() -> None:
     steep = stats.prediction_test(stored, _runs([1.0], 6)[0] * factor, 0.95, alpha=0.005, scale=-3.0)
     assert steep.ci_low < inv.ci_low
     assert steep.p_regress > inv.p_regress
+
+
+# -- the replayed statistic (replay.shuffled) ----------------------------------------------------
+
+def _lanes_queue(t: np.ndarray, s: np.ndarray, lanes: int, shared: bool, gap: float = 0.0) -> tuple[np.ndarray, ...]:
+    """Stamps (scheduled, dispatch, start, end, lane) of ``lanes`` FIFO lanes, bound round-robin or
+    sharing one queue (the first free lane takes the oldest request), written out request by request."""
+    n = t.size
+    start, end, lane = np.empty(n), np.empty(n), np.empty(n, dtype=np.int32)
+    free = [-math.inf] * lanes
+    for i in range(n):
+        k = int(np.argmin(free)) if shared else i % lanes
+        start[i] = max(t[i], free[k]) + gap
+        end[i] = free[k] = start[i] + s[i]
+        lane[i] = k
+    return t, t.copy(), start, end, lane
+
+
+def _bursty(n: int, seed: int, rho: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
+    """Batch arrivals (geometric, mean 4) and bimodal service (95% 1, 5% 10): where the slow ones
+    fall decides the p95."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.geometric(0.25, n)
+    t = np.repeat(np.cumsum(rng.exponential(4 * 1.45 / rho, sizes.size)), sizes)[:n]
+    return t, np.where(rng.random(n) < 0.05, 10.0, 1.0)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_replayed_statistic_averages_over_where_the_slow_services_fell(shared: bool) -> None:
+    """Runs with the same service times in other orders (pure luck of where the slow ones fell):
+    their statistics spread, the replayed ones hardly (only the 16 shuffles' own noise, about a
+    quarter); each is deterministic and near the statistic's own level."""
+    t, s0 = _bursty(6000, 1)
+    rng = np.random.default_rng(2)
+    ts, rs = [], []
+    for _ in range(12):
+        st = _lanes_queue(t * 1e6, rng.permutation(s0) * 1e6, 2, shared)
+        got = replay.shuffled(*st, [0.95], warmup=300)
+        assert got is not None
+        assert got == replay.shuffled(*st, [0.95], warmup=300)
+        ts.append(stats.run_statistic((st[3] - st[0])[300:] / 1e6, 0.95))
+        rs.append(got[0.95])
+    assert abs(np.mean(rs) - np.mean(ts)) < 2 * np.std(ts)
+    assert np.std(rs) < 0.5 * np.std(ts), (np.std(rs), np.std(ts))
+
+
+def test_the_shared_queue_replay_matches_the_queue_written_out() -> None:
+    """In the measured order both replays give the measured completions back (the check that lets a
+    run carry a replayed statistic at all)."""
+    t, s = _bursty(3000, 3)
+    for shared in (False, True):
+        _, d, st, e, lane = _lanes_queue(t, s, 3, shared, gap=0.01)
+        gap = replay._gaps(d, st, e, lane)
+        svc = (e - st)[None, :]
+        done = replay._shared_queue(d, gap, svc, 3) if shared else replay._fixed_lanes(d, gap, svc, lane)
+        assert np.allclose(done[0], e)
+
+
+def test_no_replayed_statistic_where_the_service_depends_on_a_busy_lane() -> None:
+    """An H200's spin kernel took longer after an idle stream; a compute kernel longer beside
+    others.  Dealing such services at random is not the same queue: no replayed statistic."""
+    t, s = _bursty(6000, 4)
+    st = _lanes_queue(t, s, 1, False)
+    assert replay.shuffled(*st, [0.95], warmup=300) is not None
+    assert abs(replay.state_dependence(*st[1:], warmup=300)) < replay.STATE_RHO
+    # the same queue, its requests that found the lane idle 30% slower
+    n = t.size
+    start, end = np.empty(n), np.empty(n)
+    free = -math.inf
+    for i in range(n):
+        idle = free <= t[i]
+        start[i] = max(t[i], free)
+        end[i] = free = start[i] + s[i] * (1.3 if idle else 1.0)
+    lane = np.zeros(n, dtype=np.int32)
+    assert replay.state_dependence(t, start, end, lane, 300) <= -replay.STATE_RHO
+    assert replay.shuffled(t, t, start, end, lane, [0.95], warmup=300) is None
+
+
+def test_no_replayed_statistic_for_a_batcher_or_a_failed_request() -> None:
+    t, s = _bursty(3000, 5)
+    _, d, st, e, lane = _lanes_queue(t, s, 1, False)
+    st2, e2 = st.copy(), e.copy()
+    st2[1::2], e2[1::2] = st2[::2][: st2[1::2].size], e2[::2][: e2[1::2].size]  # pairs run together
+    assert replay.shuffled(t, d, st2, e2, lane, [0.95], warmup=100) is None
+    e3 = e.copy()
+    e3[500] = -1.0  # never ended
+    assert replay.shuffled(t, d, st, e3, lane, [0.95], warmup=100) is None
+
+
+def test_the_gate_compares_replayed_statistics_only_when_every_run_has_one() -> None:
+    """Every run with one: the check says so and uses them (here they say +30% where the latencies
+    are alike); one run without: the latencies, and no word of a replay."""
+    spec = resolve({"p95_ms": 100.0, "rate_hz": 100.0}, nodeid="t::t")
+    rng = np.random.default_rng(6)
+    runs = [rng.lognormal(0.0, 0.3, 4000) for _ in range(6)]
+    same = [{"p95": 1.0 + 0.001 * k} for k in range(3)]
+    slower = [{"p95": 1.3 + 0.001 * k} for k in range(3)]
+    m = gate.Measurements(runs[-1], np.zeros(4000), load_dependent=False)
+    ab = gate.ABInput(tuple(runs[:3]), tuple(runs[3:]), base_shuffled=tuple(same), cand_shuffled=tuple(slower))
+    check = gate.compare(spec, m, ab, gate.Policy())[0]
+    assert check.outcome == "REGRESSED" and gate.SHUFFLED_WORDS in check.detail
+    ab = gate.ABInput(tuple(runs[:3]), tuple(runs[3:]), base_shuffled=tuple(same), cand_shuffled=(*slower[:2], None))
+    check = gate.compare(spec, m, ab, gate.Policy())[0]
+    assert check.outcome != "REGRESSED" and gate.SHUFFLED_WORDS not in check.detail
+    base = gate.baseline_input(runs[:3], spec, paired=True, sessions=["a", "b", "c"], shuffled=same)
+    check = gate.compare(spec, dataclasses.replace(m, shuffled={"p95": 1.3}), base, gate.Policy())[0]
+    assert check.outcome == "REGRESSED" and gate.SHUFFLED_WORDS in check.detail
+    check = gate.compare(spec, m, base, gate.Policy())[0]
+    assert check.outcome != "REGRESSED" and gate.SHUFFLED_WORDS not in check.detail
