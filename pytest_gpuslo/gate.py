@@ -424,6 +424,8 @@ def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
                    reason=f"{percentile_label(t.p)} {t.ratio - 1:+.1%} ({t.outcome.lower()} within the runs), but {why}")
 
 
+#: The most a run's replayed statistic may differ from its own (ln units: a factor e) to be used.
+SHUFFLED_SPAN = 1.0
 #: How a regression check says it compared the replayed statistic (``replay.shuffled``).
 SHUFFLED_WORDS = ", each run's service times replayed in 16 random orders"
 
@@ -438,6 +440,13 @@ def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[n
         return None
     found = [m.get(key) if m else None for m in maps]
     if any(not isinstance(x, (int, float)) or not math.isfinite(x) for x in found):
+        return None
+    # A replay deals the run's own service times: its level stays within a factor e of the run's
+    # own (luck of order moved it by 4-14% on the grid).  Further is not this run's replay (an
+    # edited file, a run stored under another percentile's key): the latencies decide.
+    own = [stats.run_statistic(r, p) if r.size >= 2 * stats.RUN_STAT_BATCHES and np.all(r > 0) else math.nan
+           for r in runs]
+    if not all(abs(float(x) - o) <= SHUFFLED_SPAN for x, o in zip(found, own)):  # type: ignore[arg-type]
         return None
     return [float(x) for x in found]  # type: ignore[arg-type]
 

@@ -220,3 +220,20 @@ def test_the_gate_compares_replayed_statistics_only_when_every_run_has_one() -> 
     assert check.outcome == "REGRESSED" and gate.SHUFFLED_WORDS in check.detail
     check = gate.compare(spec, m, base, gate.Policy())[0]
     assert check.outcome != "REGRESSED" and gate.SHUFFLED_WORDS not in check.detail
+
+
+def test_a_replayed_level_far_from_its_run_is_not_used() -> None:
+    """A stored level e-fold off its own run (an edited file) is not that run's replay: the
+    latencies decide, and nothing overflows."""
+    spec = resolve({"p95_ms": 100.0, "rate_hz": 100.0}, nodeid="t::t")
+    rng = np.random.default_rng(7)
+    runs = [rng.lognormal(0.0, 0.3, 4000) for _ in range(4)]
+    own = [{"p95": stats.run_statistic(r, 0.95)} for r in runs]
+    assert gate.shuffled_levels(own, runs, 0.95) is not None
+    for bad in (1e300, own[0]["p95"] + 1.5):
+        edited = [{"p95": bad}, *own[1:3]]
+        assert gate.shuffled_levels(edited, runs[:3], 0.95) is None
+        base = gate.baseline_input(runs[:3], spec, paired=True, sessions=["a", "b", "c"], shuffled=edited)
+        m = gate.Measurements(runs[3], np.zeros(4000), load_dependent=False, shuffled=own[3])
+        check = gate.compare(spec, m, base, gate.Policy())[0]
+        assert check.outcome != "REGRESSED" and gate.SHUFFLED_WORDS not in check.detail
