@@ -67,12 +67,8 @@ def main() -> int:
             finally:
                 replay.STATE_RHO = keep
             tss.append(got[0.95] if got else math.nan)
-            busy = np.zeros(n, dtype=bool)
-            for k in np.unique(d.lane):
-                idx = np.flatnonzero(d.lane == k)
-                busy[idx[1:]] = d.end_ns[idx[:-1]] > d.dispatch_ns[idx[1:]]
             svc = (d.end_ns - d.start_ns)[warm:] / 1e3
-            b = busy[warm:]
+            b = replay.busy_at_dispatch(d.dispatch_ns, d.end_ns, d.lane)[warm:]
             meds.append(f"{np.median(svc[~b]):.1f}/{np.median(svc[b]):.1f}" if b.any() and (~b).any() else "-")
         print(f"| {label} | {lanes} | {' '.join(f'{x:.4f}' for x in ts)} | {' '.join(f'{x:.4f}' for x in tss)} | "
               f"{np.std(ts, ddof=1):.4f} | {np.nanstd(tss, ddof=1):.4f} | {' '.join(f'{x:+.3f}' for x in rhos)} | "

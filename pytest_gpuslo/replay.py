@@ -46,6 +46,25 @@ FIT_TOL = 0.005
 MIN_ELASTICITY = 1.0
 
 
+Stamps = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64],
+               npt.NDArray[np.float64], npt.NDArray[np.integer]]
+
+
+def _stamps(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
+            lane: npt.ArrayLike, warmup: int, unit: float) -> Stamps | None:
+    """A run's stamps as floats divided by ``unit``, and its lanes; None where they cannot be
+    replayed: unequal lengths, too few measured requests, a request that never started or ended, a
+    completion not after its scheduled arrival."""
+    t, d, s, e = (np.asarray(a, dtype=np.float64) / unit for a in (scheduled, dispatch, start, end))
+    ln = np.asarray(lane)
+    n = t.size
+    if not (d.size == s.size == e.size == ln.size == n) or n - warmup < 2 * stats.RUN_STAT_BATCHES:
+        return None
+    if np.any(d < 0) or np.any(s < 0) or np.any(e < s) or np.any(ln < 0) or np.any(e[warmup:] <= t[warmup:]):
+        return None
+    return t, d, s, e, ln
+
+
 def completions(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64],
                 end: npt.NDArray[np.float64], lane: npt.NDArray[np.integer], f: float) -> npt.NDArray[np.float64]:
     """Completion times had every service time (end - start) been f times as long.
@@ -72,13 +91,10 @@ def scale(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLik
     does.  ``None`` when the run cannot be replayed: a request that never started or ended, too
     few requests, a replay at f = 1 that misses the measured statistic by more than ``FIT_TOL``, or
     a statistic that moves less than the service (``MIN_ELASTICITY``)."""
-    t, d, s, e = (np.asarray(a, dtype=np.float64) for a in (scheduled, dispatch, start, end))
-    ln = np.asarray(lane)
-    n = t.size
-    if not (d.size == s.size == e.size == ln.size == n) or n - warmup < 2 * stats.RUN_STAT_BATCHES:
+    stamps = _stamps(scheduled, dispatch, start, end, lane, warmup, 1.0)
+    if stamps is None:
         return None
-    if np.any(d < 0) or np.any(s < 0) or np.any(e < s) or np.any(ln < 0) or np.any(e[warmup:] <= t[warmup:]):
-        return None
+    t, d, s, e, ln = stamps
     measured = stats.run_statistic((e - t)[warmup:], p)
     xs = np.array(STEPS, dtype=np.float64) * H
     ts = []
@@ -154,6 +170,16 @@ def _shared_queue(d: npt.NDArray[np.float64], gap: npt.NDArray[np.float64], svc:
 STATE_RHO = 0.1
 
 
+def busy_at_dispatch(dispatch: npt.NDArray[np.float64] | npt.NDArray[np.int64], end: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+                     lane: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
+    """Was each request's lane still running the lane's previous request when it was dispatched?"""
+    busy = np.zeros(np.size(dispatch), dtype=bool)
+    for k in np.unique(lane):
+        idx = np.flatnonzero(lane == k)
+        busy[idx[1:]] = end[idx[:-1]] > dispatch[idx[1:]]
+    return busy
+
+
 def state_dependence(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64],
                      end: npt.NDArray[np.float64], lane: npt.NDArray[np.integer], warmup: int = 0) -> float:
     """Spearman correlation between a measured request's service time and whether its lane was still
@@ -162,12 +188,8 @@ def state_dependence(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.fl
     depends on the services before it, not on its own."""
     from scipy import stats as _st
 
-    busy = np.zeros(dispatch.size, dtype=bool)
-    for k in np.unique(lane):
-        idx = np.flatnonzero(lane == k)
-        busy[idx[1:]] = end[idx[:-1]] > dispatch[idx[1:]]
     svc = (end - start)[warmup:]
-    b = busy[warmup:]
+    b = busy_at_dispatch(dispatch, end, lane)[warmup:]
     if b.all() or not b.any() or np.ptp(svc) == 0:
         return 0.0
     rho = float(_st.spearmanr(b, svc).statistic)
@@ -192,13 +214,11 @@ def shuffled(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.Array
     the measured order that misses the measured statistic by more than ``FIT_TOL`` (a batcher,
     lanes that are not FIFO servers), or a service that depends on whether the request found its
     lane busy (``state_dependence`` >= ``STATE_RHO``: not exchangeable)."""
-    t, d, s, e = (np.asarray(a, dtype=np.float64) / 1e6 for a in (scheduled, dispatch, start, end))
-    ln = np.asarray(lane)
+    stamps = _stamps(scheduled, dispatch, start, end, lane, warmup, 1e6)
+    if stamps is None:
+        return None
+    t, d, s, e, ln = stamps
     n = t.size
-    if not (d.size == s.size == e.size == ln.size == n) or n - warmup < 2 * stats.RUN_STAT_BATCHES:
-        return None
-    if np.any(d < 0) or np.any(s < 0) or np.any(e < s) or np.any(ln < 0) or np.any(e[warmup:] <= t[warmup:]):
-        return None
     if abs(state_dependence(d, s, e, ln, warmup)) >= STATE_RHO:
         return None
     gap = _gaps(d, s, e, ln)
