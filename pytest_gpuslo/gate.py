@@ -427,7 +427,15 @@ def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
 #: The most a run's replayed statistic may differ from its own (ln units: a factor e) to be used.
 SHUFFLED_SPAN = 1.0
 #: How a regression check says it compared the replayed statistic (``replay.shuffled``).
-SHUFFLED_WORDS = ", each run's service times replayed in 16 random orders"
+SHUFFLED_WORDS = (", each run's level averaged over 16 replays of its service times in random orders: the "
+                  "change is of those levels, not of the raw p95")
+#: What a decided claim on replayed levels adds to its reason (the markdown report lists reasons).
+SHUFFLED_REASON = "on each run's level averaged over replays of its service times in random orders"
+
+
+def _replayed(t: stats.RegressionTest) -> stats.RegressionTest:
+    """The test's reason, saying that it compared replayed levels."""
+    return replace(t, reason=f"{t.reason} ({SHUFFLED_REASON})")
 
 
 def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[npt.NDArray[np.float64]],
@@ -465,6 +473,7 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
         both = (a, b) if a is not None and b is not None and ab.base_runs[0].size == ab.cand_runs[0].size else None
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
                           levels=both)
+        t = _replayed(t) if both else t
         out.append(_check(f"{percentile_label(p)} vs {ab.label}", t,
                           f"against {ab.label}, A/B, {len(ab.base_runs)}+{len(ab.cand_runs)} interleaved runs"
                           f"{SHUFFLED_WORDS if both else ''}; n {t.n_base} per run"))
@@ -509,6 +518,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
             t = stats.prediction_test(base.runs, lat, p, alpha=policy.alpha * stats.PI_ALPHA_FACTOR,
                                       delta=delta, Delta=big, groups=base.session_of or None, scale=lam,
                                       levels=levels)
+            t = _replayed(t) if levels is not None else t
             if t.outcome == INCONCLUSIVE:
                 t = replace(t, reason=f"{t.reason}; {WIDER_HISTORY}")
             if base.sessions < MIN_SESSIONS:

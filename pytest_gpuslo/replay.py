@@ -170,6 +170,15 @@ def _shared_queue(d: npt.NDArray[np.float64], gap: npt.NDArray[np.float64], svc:
 STATE_RHO = 0.1
 
 
+def _service(start: npt.NDArray[np.float64], end: npt.NDArray[np.float64], warmup: int) -> npt.NDArray[np.float64]:
+    """Measured service times to 1e-9 of their median: equal services stay equal (a spin kernel's,
+    a virtual clock's) when the stamps were scaled or summed in floating point, whose rounding
+    noise would otherwise rank them, serially correlated, in the checks below."""
+    svc = (end - start)[warmup:]
+    mid = float(np.median(svc)) if svc.size else 0.0
+    return np.round(svc / mid * 1e9) if mid > 0 else svc
+
+
 def busy_at_dispatch(dispatch: npt.NDArray[np.float64] | npt.NDArray[np.int64], end: npt.NDArray[np.float64] | npt.NDArray[np.int64],
                      lane: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
     """Was each request's lane still running the lane's previous request when it was dispatched?"""
@@ -188,12 +197,55 @@ def state_dependence(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.fl
     depends on the services before it, not on its own."""
     from scipy import stats as _st
 
-    svc = (end - start)[warmup:]
+    svc = _service(start, end, warmup)
     b = busy_at_dispatch(dispatch, end, lane)[warmup:]
     if b.all() or not b.any() or np.ptp(svc) == 0:
         return 0.0
     rho = float(_st.spearmanr(b, svc).statistic)
     return rho if math.isfinite(rho) else 0.0
+
+
+def serial_dependence(start: npt.NDArray[np.float64], end: npt.NDArray[np.float64], warmup: int = 0) -> float:
+    """Spearman correlation of each measured request's service time with the next one's, in
+    schedule order: 0 up to noise (about 1/sqrt(n)) for services drawn independently; a machine
+    that is slow for a while within the run (a neighbour's burst, a clock step) makes it positive."""
+    from scipy import stats as _st
+
+    svc = _service(start, end, warmup)
+    if svc.size < 3 or np.ptp(svc) == 0:
+        return 0.0
+    rho = float(_st.spearmanr(svc[:-1], svc[1:]).statistic)
+    return rho if math.isfinite(rho) else 0.0
+
+
+#: Lanes sharing one queue are replayed with the service times dealt across lanes: only where the
+#: lanes' services look alike (Kruskal-Wallis p above this).  A lane slower than the others (a
+#: slow core) would otherwise be averaged away (an independent check: a p95 x20 read +67%).
+LANE_P = 1e-3
+
+
+def not_exchangeable(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64],
+                     end: npt.NDArray[np.float64], lane: npt.NDArray[np.integer], warmup: int,
+                     bound: bool) -> str:
+    """Why this run's measured service times cannot be dealt at random ("" when they can): a
+    service that depends on whether its lane was busy (``state_dependence``), on the service
+    before it (``serial_dependence``), or, for lanes sharing a queue (``bound`` false), on the lane."""
+    rho = state_dependence(dispatch, start, end, lane, warmup)
+    if abs(rho) >= STATE_RHO:
+        return f"service depends on whether the lane was busy (Spearman {rho:+.2f})"
+    rho = serial_dependence(start, end, warmup)
+    if abs(rho) >= STATE_RHO:
+        return f"service depends on the service before it (Spearman {rho:+.2f}: slow periods)"
+    if not bound:
+        from scipy import stats as _st
+
+        svc, ln = _service(start, end, warmup), lane[warmup:]
+        groups = [svc[ln == k] for k in np.unique(ln)]
+        if len(groups) > 1 and all(g.size > 1 for g in groups) and np.ptp(svc) > 0:
+            pv = float(_st.kruskal(*groups).pvalue)
+            if pv < LANE_P:
+                return f"the lanes' services differ (Kruskal-Wallis p {pv:.1e})"
+    return ""
 
 
 def shuffled(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
@@ -208,32 +260,40 @@ def shuffled(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.Array
     dispatch times, each request's hand-off and the run's own service times, and averages over where
     they fall.  When service times are exchangeable (independent of where a request sits) its
     expectation is the statistic's own, with 1.2-2.4x less spread between runs on the bursty grid
-    cells.  Lanes bound to requests round-robin are replayed as such (CUDA streams); any other
-    assignment as lanes sharing one FIFO queue (the CPU backend).  ``None`` where the replay
-    cannot stand for the run: a request that failed or never ended, too few requests, a replay in
-    the measured order that misses the measured statistic by more than ``FIT_TOL`` (a batcher,
-    lanes that are not FIFO servers), or a service that depends on whether the request found its
-    lane busy (``state_dependence`` >= ``STATE_RHO``: not exchangeable)."""
+    cells (1.0-1.6x on an independent check's queues).  Lanes bound to requests round-robin are
+    replayed as such (CUDA streams), each lane's services dealt among its own requests (a lane of
+    its own speed keeps it); any other assignment as lanes sharing one FIFO queue (the CPU
+    backend), services dealt across lanes.  ``None`` where the replay cannot stand for the run: a
+    request that failed or never ended, too few requests, a replay in the measured order that
+    misses the measured statistic by more than ``FIT_TOL`` (a batcher, lanes that are not FIFO
+    servers), or services that are not exchangeable (``not_exchangeable``)."""
     stamps = _stamps(scheduled, dispatch, start, end, lane, warmup, 1e6)
     if stamps is None:
         return None
     t, d, s, e, ln = stamps
     n = t.size
-    if abs(state_dependence(d, s, e, ln, warmup)) >= STATE_RHO:
+    period = np.unique(ln).size
+    bound = n >= period and np.array_equal(ln, np.resize(ln[:period], n))
+    if not_exchangeable(d, s, e, ln, warmup, bound):
         return None
     gap = _gaps(d, s, e, ln)
     svc = e - s
     rng = np.random.default_rng(SHUFFLE_SEED)
     m = n - warmup
-    orders = np.vstack([np.arange(m)] + [rng.permutation(m) for _ in range(shuffles)])
+    if bound:  # within each lane: the same permutations for every run of the schedule
+        own = [np.flatnonzero(ln[warmup:] == k) for k in np.unique(ln)]
+        perms = []
+        for _ in range(shuffles):
+            order = np.arange(m)
+            for idx in own:
+                order[idx] = idx[rng.permutation(idx.size)]
+            perms.append(order)
+    else:
+        perms = [rng.permutation(m) for _ in range(shuffles)]
+    orders = np.vstack([np.arange(m), *perms])
     table = np.broadcast_to(svc, (orders.shape[0], n)).copy()
     table[:, warmup:] = svc[warmup:][orders]  # the warm-up keeps its own (cold) services
-    lanes = np.unique(ln)
-    period = lanes.size
-    if n >= period and np.array_equal(ln, np.resize(ln[:period], n)):
-        done = _fixed_lanes(d, gap, table, ln)
-    else:
-        done = _shared_queue(d, gap, table, period)
+    done = _fixed_lanes(d, gap, table, ln) if bound else _shared_queue(d, gap, table, period)
     lat = done[:, warmup:] - t[warmup:]
     if np.any(lat <= 0):
         return None

@@ -114,7 +114,9 @@ def why(summary: dict[str, Any]) -> str:
             if b.get("outcome") == "REGRESSED":
                 ratio = b.get("ratio")
                 change_ = f" {ratio - 1:+.0%}" if ratio is not None else ""
-                parts.append(f"{b['name'].split()[0]}{change_} vs baseline (REGRESSED)")
+                # "p95 +16% vs baseline", or against an A/B base "p95 +16% vs base 1a2b3c4"
+                label, _, against = str(b["name"]).partition(" ")
+                parts.append(f"{label}{change_} {against or 'vs baseline'} (REGRESSED)")
     else:
         lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]

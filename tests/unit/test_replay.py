@@ -237,3 +237,38 @@ def test_a_replayed_level_far_from_its_run_is_not_used() -> None:
         m = gate.Measurements(runs[3], np.zeros(4000), load_dependent=False, shuffled=own[3])
         check = gate.compare(spec, m, base, gate.Policy())[0]
         assert check.outcome != "REGRESSED" and gate.SHUFFLED_WORDS not in check.detail
+
+
+def test_a_lane_of_its_own_speed_keeps_it_in_the_replay() -> None:
+    """Round-robin lanes: each lane's services are dealt among its own requests, so one slow lane
+    that overloads (the independent check: a p95 x20 read +67% when dealt across lanes) stays
+    overloaded; lanes sharing a queue whose services differ by lane get no replayed statistic."""
+    rng = np.random.default_rng(8)
+    n, lanes = 8000, 4
+    t = np.cumsum(rng.exponential(1.0 / (0.75 * lanes), n))
+    s = rng.lognormal(-0.125, 0.5, n) * np.where(np.arange(n) % lanes == 0, 1.4, 1.0)
+    st = _lanes_queue(t * 1e6, s * 1e6, lanes, False)  # stamps in ns, as the recorder's
+    got = replay.shuffled(*st, [0.95], warmup=400)
+    assert got is not None
+    measured = stats.run_statistic((st[3] - st[0])[400:] / 1e6, 0.95)
+    assert abs(got[0.95] - measured) < 0.15, (got, measured)
+    shared = _lanes_queue(t, rng.lognormal(-0.125, 0.5, n), lanes, True)
+    assert replay.shuffled(*shared, [0.95], warmup=400) is not None
+    slow_core = shared[2] + (shared[3] - shared[2]) * np.where(shared[4] == 0, 1.3, 1.0)
+    assert "lanes' services differ" in replay.not_exchangeable(shared[1], shared[2], slow_core, shared[4], 400, False)
+
+
+def test_no_replayed_statistic_where_the_machine_was_slow_for_a_while() -> None:
+    """Slow periods within the run (a neighbour's burst): services correlate with the one before,
+    and dealing them at random would move the level by itself (the independent check: -17%)."""
+    t, s = _bursty(6000, 9)
+    slow = np.where((t // 500) % 10 == 3, 1.5, 1.0)  # 10% of the time 1.5x slower
+    st = _lanes_queue(t, s * rng_jitter(t.size) * slow, 1, False)
+    assert replay.serial_dependence(st[2], st[3], 300) >= replay.STATE_RHO
+    assert replay.shuffled(*st, [0.95], warmup=300) is None
+    assert replay.shuffled(*_lanes_queue(t, s * rng_jitter(t.size), 1, False), [0.95], warmup=300) is not None
+
+
+def rng_jitter(n: int) -> np.ndarray:
+    """Services 1% apart, so that ranks are not all ties."""
+    return np.random.default_rng(10).uniform(0.99, 1.01, n)
