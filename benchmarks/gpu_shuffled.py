@@ -11,7 +11,8 @@ kernel that fills the GPU (about 100 us alone) on 4 streams at utilisation 0.8, 
 Per case: each run's statistic T (``stats.run_statistic``, p95) and the replayed T* computed with
 the state check off, their spread over the runs, and ``replay.state_dependence`` (Spearman rho of
 service against "the lane was busy at dispatch"; T* is used only where |rho| < ``STATE_RHO``) with
-the median service of requests that found their lane idle and busy.
+the median service of requests that found their lane idle and busy, and what
+``replay.not_exchangeable`` says of the runs (streams are bound lanes).
 """
 
 from __future__ import annotations
@@ -49,18 +50,20 @@ def main() -> int:
               lambda r: SPIN((1,), (1,), (cp.int64(400_000),))),
              ("compute fills the GPU, 0.8", 4, arrivals.Poisson(8000.0), 8000,
               lambda r: BURN((grid,), (256,), (SINK, cp.int64(iters))))]
-    print("| case | streams | T per run | T* per run | sd T | sd T* | state rho per run | median service idle / busy (us) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| case | streams | T per run | T* per run | sd T | sd T* | state rho per run | median service idle / busy (us) "
+          "| replay.not_exchangeable |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for label, lanes, proc, n, body in cases:
         sched = proc.schedule(n=n, rng=arrivals.make_rngs(77)["arrivals"])
         warm = n // 20
-        ts, tss, rhos, meds = [], [], [], []
+        ts, tss, rhos, meds, why = [], [], [], [], []
         for _ in range(a.runs):
             d, _ = run_open_loop(sched, cuda.Backend(telemetry=False), body, lanes=lanes, timeout_s=30)
             lat = (d.end_ns - d.scheduled_ns)[warm:].astype(float) / 1e6
             ts.append(stats.run_statistic(lat, 0.95))
             f = [x.astype(float) for x in (d.dispatch_ns, d.start_ns, d.end_ns)]
             rhos.append(replay.state_dependence(*f, d.lane, warm))
+            why.append(replay.not_exchangeable(*f, d.lane, warm, bound=True).split(" (")[0] or "kept")
             keep, replay.STATE_RHO = replay.STATE_RHO, math.inf
             try:
                 got = replay.shuffled(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, [0.95], warmup=warm)
@@ -72,7 +75,7 @@ def main() -> int:
             meds.append(f"{np.median(svc[~b]):.1f}/{np.median(svc[b]):.1f}" if b.any() and (~b).any() else "-")
         print(f"| {label} | {lanes} | {' '.join(f'{x:.4f}' for x in ts)} | {' '.join(f'{x:.4f}' for x in tss)} | "
               f"{np.std(ts, ddof=1):.4f} | {np.nanstd(tss, ddof=1):.4f} | {' '.join(f'{x:+.3f}' for x in rhos)} | "
-              f"{' '.join(meds)} |", flush=True)
+              f"{' '.join(meds)} | {'; '.join(sorted(set(why)))} |", flush=True)
     return 0
 
 
