@@ -264,7 +264,7 @@ def test_no_replayed_statistic_where_the_machine_was_slow_for_a_while() -> None:
     t, s = _bursty(6000, 9)
     slow = np.where((t // 500) % 10 == 3, 1.5, 1.0)  # 10% of the time 1.5x slower
     st = _lanes_queue(t, s * rng_jitter(t.size) * slow, 1, False)
-    assert replay.serial_dependence(st[2], st[3], 300) >= replay.STATE_RHO
+    assert replay.time_dependence(st[2], st[3], 300) < replay.EXCHANGE_P
     assert replay.shuffled(*st, [0.95], warmup=300) is None
     assert replay.shuffled(*_lanes_queue(t, s * rng_jitter(t.size), 1, False), [0.95], warmup=300) is not None
 
