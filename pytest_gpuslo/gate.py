@@ -358,6 +358,8 @@ class BaselineCheck:
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "detail": self.detail,
                                "reason": self.reason}
+        if SHUFFLED_WORDS in self.detail:
+            out["replayed"] = True  # compared replayed levels (``replay.shuffled``): reports mark it
         t = self.test
         if t is not None:
             out.update(p=t.p, ratio=_num(t.ratio), ci=[_num(t.ci_low), _num(t.ci_high)],

@@ -116,7 +116,8 @@ def why(summary: dict[str, Any]) -> str:
                 change_ = f" {ratio - 1:+.0%}" if ratio is not None else ""
                 # "p95 +16% vs baseline", or against an A/B base "p95 +16% vs base 1a2b3c4"
                 label, _, against = str(b["name"]).partition(" ")
-                parts.append(f"{label}{change_} {against or 'vs baseline'} (REGRESSED)")
+                marked = f"{label} replayed" if b.get("replayed") else label
+                parts.append(f"{marked}{change_} {against or 'vs baseline'} (REGRESSED)")
     else:
         lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
@@ -149,11 +150,11 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "  in flight; a REGRESSED must hold without any such delay on either side. On CUDA the queue the",
         "  bodies' own host time builds on the launching thread is the code's, not such a delay.",
         "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
-        "  batches; where every run's service times could be dealt at random, its mean over 16 such",
-        "  replays of the run) against the stored runs' mean level (or the A/B base's): not the raw p95",
-        "  against the latest stored run, which one lucky or unlucky run moves. REGRESSED fails the",
-        "  test: it needs the interval's lower end above the noise floor (+2% below p99, +3% from p99),",
-        "  OK its upper end under +5% (+10%).",
+        "  batches; \"p95 replayed\": where every run's service times could be dealt at random, its mean",
+        "  over 16 such replays of the run) against the stored runs' mean level (or the A/B base's): not",
+        "  the raw p95 against the latest stored run, which one lucky or unlucky run moves. REGRESSED",
+        "  fails the test: it needs the interval's lower end above the noise floor",
+        "  (+2% below p99, +3% from p99), OK its upper end under +5% (+10%).",
     ]
     if verbose > 0:
         lines += [

@@ -106,7 +106,8 @@ def fmt_headroom(summary: dict[str, Any]) -> str:
 
 def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) -> str:
     """The change against the baseline, one part per compared percentile:
-    ``p95 +12.0% [+8.0%, +16.0%] REGRESSED`` (``band=False`` leaves out the interval);
+    ``p95 +12.0% [+8.0%, +16.0%] REGRESSED`` (``band=False`` leaves out the interval; ``p95 replayed``
+    where the claim compared replayed levels, ``replay.shuffled``);
     ``no baseline`` when there was none."""
     parts = []
     for b in (summary.get("verdict") or {}).get("baseline", []):
@@ -117,6 +118,6 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
             parts.append(b["outcome"].lower())
         else:
             interval = f" [{ci[0] - 1:+.1%}, {ci[1] - 1:+.1%}]" if band and ci[0] is not None else ""
-            name = f"{b['name'].split()[0]} " if named else ""
+            name = f"{b['name'].split()[0]}{' replayed' if b.get('replayed') else ''} " if named else ""
             parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
     return "; ".join(parts) or "no baseline"

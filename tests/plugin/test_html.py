@@ -74,7 +74,7 @@ def test_report_is_self_contained_with_the_reviewer_s_answer_first(report: Path)
     assert 1 == text.count("var uPlot=")
     overview = text[:text.index("<details")]
     assert overview.index("test_bursty") < overview.index("test_steady")  # both FAIL: by node id
-    assert re.search(r"p95 \+\d{2,3}\.\d%.{0,40}REGRESSED", overview)
+    assert re.search(r"p95 (replayed )?\+\d{2,3}\.\d%.{0,40}REGRESSED", overview)
     for i in range(2):
         assert f'href="#t{i}"' in overview and f'<details class="test" id="t{i}" data-json="data-{i}" open>' in text
     assert 2 * PANELS_PER_TEST == len(re.findall(r'<div class="panel" data-chart="', text))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pytest_gpuslo import gate, replay, stats
+from pytest_gpuslo.reports import view
 from pytest_gpuslo.spec import resolve
 
 
@@ -212,9 +213,12 @@ def test_the_gate_compares_replayed_statistics_only_when_every_run_has_one() -> 
     ab = gate.ABInput(tuple(runs[:3]), tuple(runs[3:]), base_shuffled=tuple(same), cand_shuffled=tuple(slower))
     check = gate.compare(spec, m, ab, gate.Policy())[0]
     assert check.outcome == "REGRESSED" and gate.SHUFFLED_WORDS in check.detail
+    assert check.reason.endswith(f"({gate.SHUFFLED_REASON})")  # the markdown report lists reasons
+    assert view.change({"verdict": {"baseline": [check.as_dict()]}}).startswith("p95 replayed +35.0%")
     ab = gate.ABInput(tuple(runs[:3]), tuple(runs[3:]), base_shuffled=tuple(same), cand_shuffled=(*slower[:2], None))
     check = gate.compare(spec, m, ab, gate.Policy())[0]
     assert check.outcome != "REGRESSED" and gate.SHUFFLED_WORDS not in check.detail
+    assert "replayed" not in view.change({"verdict": {"baseline": [check.as_dict()]}})
     base = gate.baseline_input(runs[:3], spec, paired=True, sessions=["a", "b", "c"], shuffled=same)
     check = gate.compare(spec, dataclasses.replace(m, shuffled={"p95": 1.3}), base, gate.Policy())[0]
     assert check.outcome == "REGRESSED" and gate.SHUFFLED_WORDS in check.detail
