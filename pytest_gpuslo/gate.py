@@ -354,12 +354,14 @@ class BaselineCheck:
     detail: str
     reason: str = ""
     test: stats.RegressionTest | None = None
+    #: the test compared the runs' replayed levels (``replay.shuffled``): reports mark it.
+    replayed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "detail": self.detail,
                                "reason": self.reason}
-        if SHUFFLED_WORDS in self.detail:
-            out["replayed"] = True  # compared replayed levels (``replay.shuffled``): reports mark it
+        if self.replayed:
+            out["replayed"] = True
         t = self.test
         if t is not None:
             out.update(p=t.p, ratio=_num(t.ratio), ci=[_num(t.ci_low), _num(t.ci_high)],
@@ -380,10 +382,12 @@ def _fmt_ms(x: float) -> str:
 MIN_RUNS_FOR_SPREAD = 3
 #: Sessions (boots, days) the stored runs must span before a shift since then can show in them.
 MIN_SESSIONS = 3
-def _check(name: str, t: stats.RegressionTest, detail: str) -> BaselineCheck:
+def _check(name: str, t: stats.RegressionTest, detail: str, replayed: bool = False) -> BaselineCheck:
     ci = "" if math.isnan(t.ci_low) else f" [{t.ci_low:.3f}, {t.ci_high:.3f}]"
+    if replayed:
+        detail, t = detail + SHUFFLED_WORDS, replace(t, reason=f"{t.reason} ({SHUFFLED_REASON})")
     return BaselineCheck(name, t.outcome, f"{percentile_label(t.p)} ratio {t.ratio:.3f}{ci} ({detail})",
-                         t.reason, t)
+                         t.reason, t, replayed)
 
 
 #: What narrows an undecided stored-baseline comparison (the prediction interval's width is the
@@ -435,16 +439,12 @@ SHUFFLED_WORDS = (", each run's level averaged over 16 replays of its service ti
 SHUFFLED_REASON = "on each run's level averaged over replays of its service times in random orders"
 
 
-def _replayed(t: stats.RegressionTest) -> stats.RegressionTest:
-    """The test's reason, saying that it compared replayed levels."""
-    return replace(t, reason=f"{t.reason} ({SHUFFLED_REASON})")
-
-
 def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[npt.NDArray[np.float64]],
                     p: float) -> list[float] | None:
     """Every run's replayed statistic at ``p`` (``Measurements.shuffled``), or None unless every run
     has one and all runs are as long (the statistics were taken over whole runs, which the tests
-    otherwise cut to a common length).  One run without it, and the sides compare the latencies."""
+    otherwise cut to a common length).  Given both sides' runs at once: one run without it, and the
+    sides compare the latencies."""
     key = percentile_label(p)
     if not runs or len(maps) != len(runs) or len({r.size for r in runs}) != 1:
         return None
@@ -471,14 +471,13 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
     out = []
     for p in list(spec.budgets_ms) or [0.95]:
         delta, big = policy.noise_floor(p)
-        a, b = shuffled_levels(ab.base_shuffled, ab.base_runs, p), shuffled_levels(ab.cand_shuffled, ab.cand_runs, p)
-        both = (a, b) if a is not None and b is not None and ab.base_runs[0].size == ab.cand_runs[0].size else None
+        ra = len(ab.base_runs)
+        lv = shuffled_levels(ab.base_shuffled + ab.cand_shuffled, ab.base_runs + ab.cand_runs, p)
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
-                          levels=both)
-        t = _replayed(t) if both else t
+                          levels=None if lv is None else (lv[:ra], lv[ra:]))
         out.append(_check(f"{percentile_label(p)} vs {ab.label}", t,
-                          f"against {ab.label}, A/B, {len(ab.base_runs)}+{len(ab.cand_runs)} interleaved runs"
-                          f"{SHUFFLED_WORDS if both else ''}; n {t.n_base} per run"))
+                          f"against {ab.label}, A/B, {ra}+{len(ab.cand_runs)} interleaved runs; n {t.n_base} per run",
+                          replayed=lv is not None))
     return tuple(out)
 
 
@@ -514,13 +513,10 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
         name = f"{percentile_label(p)} vs baseline"
         if base.paired and r >= MIN_RUNS_FOR_SPREAD:
             lam, on = interval_scale(base.scales, p)
-            stored = shuffled_levels(base.shuffled, base.runs, p)
-            cand = shuffled_levels((m.shuffled,), (lat,), p)
-            levels = (stored, cand[0]) if stored is not None and cand is not None and lat.size == base.runs[0].size else None
+            lv = shuffled_levels(base.shuffled + (m.shuffled,), base.runs + (lat,), p)
             t = stats.prediction_test(base.runs, lat, p, alpha=policy.alpha * stats.PI_ALPHA_FACTOR,
                                       delta=delta, Delta=big, groups=base.session_of or None, scale=lam,
-                                      levels=levels)
-            t = _replayed(t) if levels is not None else t
+                                      levels=None if lv is None else (lv[:-1], lv[-1]))
             if t.outcome == INCONCLUSIVE:
                 t = replace(t, reason=f"{t.reason}; {WIDER_HISTORY}")
             if base.sessions < MIN_SESSIONS:
@@ -533,9 +529,8 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                                f"the machine may explain the change; rerun when it is as it was, or compare "
                                f"interleaved on one machine (gpuslo ab)")
             out.append(_check(name, t, f"prediction interval from {r} stored runs {on}, "
-                              f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}"
-                              f"{SHUFFLED_WORDS if levels is not None else ''}; "
-                              f"n {t.n_base} -> {t.n_cand}{ctl_note}"))
+                              f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}; "
+                              f"n {t.n_base} -> {t.n_cand}{ctl_note}", replayed=lv is not None))
             continue
         t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta, Delta=big,
                                   paired=base.paired, schedule_ms=m.scheduled_ms if base.paired else None)
@@ -848,7 +843,7 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
             why = "; ".join(x for x in (own_late, OLD_FORMAT + ", so the comparison without lateness on "
                                         "either side is not like with like") if x)
             held = b.test if b.test is None else _held_back(b.test, why)
-            out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held.reason if held else why, held))
+            out.append(replace(b, outcome=INCONCLUSIVE, reason=held.reason if held else why, test=held))
             moved.add(b.name)
         elif b.outcome == a.outcome:
             out.append(replace(b, reason=f"{b.reason}; it regresses even on latency counted from the late dispatch")
@@ -857,15 +852,15 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
             out.append(replace(b, reason=f"{b.reason}; {bodies}"))
         elif b.outcome in ("REGRESSED", "IMPROVED"):
             held = b.test if b.test is None else _held_back(b.test, f"{late}; {without}")
-            out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held.reason if held else late, held))
+            out.append(replace(b, outcome=INCONCLUSIVE, reason=held.reason if held else late, test=held))
             moved.add(b.name)
         elif a.outcome == "REGRESSED":
             # Not the measured claim's own words ("no regression of 5% or more"): the lateness
             # moved it, and the reader needs both readings side by side.
             measured = f"{b.outcome} {b.test.ratio - 1:+.1%}" if b.test is not None and math.isfinite(
                 b.test.ratio) else b.outcome
-            out.append(BaselineCheck(b.name, INCONCLUSIVE, b.detail,
-                                     f"as measured {measured}, but {late}; {without}", b.test))
+            out.append(replace(b, outcome=INCONCLUSIVE,
+                               reason=f"as measured {measured}, but {late}; {without}"))
             moved.add(b.name)
         else:
             out.append(b)
@@ -1074,7 +1069,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                                 if b.outcome == "REGRESSED" else b for b in base_checks)
         held = disturbed or (contended if not isinstance(baseline, ABInput) else "") or thread
         if regressed and held:
-            base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, held, b.test)
+            base_checks = tuple(replace(b, outcome=INCONCLUSIVE, reason=held)
                                 if b.outcome == "REGRESSED" else b for b in base_checks)
             if held == thread:  # a regression the preemptions may have made or hidden: not a silent PASS
                 moved_names |= {b.name for b in regressed}
@@ -1084,8 +1079,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         flattered = _base_preempted(m, baseline) if inline else ""
         if flattered:  # an OK or IMPROVED against preempted base runs may hide a regression
             hidden = {b.name for b in base_checks if b.outcome in ("OK", "IMPROVED")}
-            base_checks = tuple(BaselineCheck(b.name, INCONCLUSIVE, b.detail, f"as measured {b.outcome}, but {flattered}",
-                                              b.test) if b.name in hidden else b for b in base_checks)
+            base_checks = tuple(replace(b, outcome=INCONCLUSIVE,
+                                                      reason=f"as measured {b.outcome}, but {flattered}") if b.name in hidden else b for b in base_checks)
             moved_names |= hidden
         moved = [b for b in base_checks if b.outcome == INCONCLUSIVE and b.name in moved_names]
         if moved and outcome != FAIL:

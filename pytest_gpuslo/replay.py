@@ -73,15 +73,8 @@ def completions(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64
     max(d_i, end_prev) >= 0 the measured hand-off.  Solved without a Python loop per request:
     c_i = W_i + max_{j <= i}(d_j - W_{j-1}), W the running sum of gap + f s on the lane.
     """
-    out = np.empty(dispatch.size, dtype=np.float64)
-    for k in np.unique(lane):
-        idx = np.flatnonzero(lane == k)
-        d, s, e = dispatch[idx], start[idx], end[idx]
-        prev = np.concatenate(([-math.inf], e[:-1]))
-        w = np.maximum(0.0, s - np.maximum(d, prev)) + f * (e - s)
-        cum = np.cumsum(w)
-        out[idx] = cum + np.maximum.accumulate(d - (cum - w))
-    return out
+    gap = _gaps(dispatch, start, end, lane)
+    return _fixed_lanes(dispatch, gap, (f * (end - start))[None, :], lane)[0]
 
 
 def scale(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
@@ -226,8 +219,6 @@ def time_dependence(start: npt.NDArray[np.float64], end: npt.NDArray[np.float64]
         return 1.0
     pv = float(_st.kruskal(*svc[: k * TIME_BLOCK].reshape(k, TIME_BLOCK)).pvalue)
     return pv if math.isfinite(pv) else 1.0
-
-
 
 
 def not_exchangeable(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64],
