@@ -658,15 +658,15 @@ def _base_late(base: BaselineInput | ABInput) -> str:
     if isinstance(base, ABInput):
         pairs = list(zip(base.base_runs, base.base_from_dispatch)) if len(base.base_from_dispatch) == len(
             base.base_runs) else []
-        who = "the base runs"
+        who, again = "the base runs", "rerun gpuslo ab on a quiet machine"
     else:
         pairs = list(zip(base.runs, base.dispatched)) if len(base.dispatched) == len(base.runs) else []
-        who = "the stored runs"
+        who, again = "the stored runs", "record them again on a quiet machine"
     worst = max((float(np.max(r - d)) for r, d in pairs if r.size == d.size and r.size), default=0.0)
     if not worst > 0.0:
         return ""
     return (f"{who} were late too (their load generator, or on CUDA their bodies' host time): it delayed "
-            f"their completions by up to {worst:.3g} ms; record them again on a quiet machine")
+            f"their completions by up to {worst:.3g} ms; {again}")
 
 
 #: The launching thread waited for a CPU this much more of the dispatch than the base's did (at

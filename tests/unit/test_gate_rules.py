@@ -622,7 +622,7 @@ def test_a_late_base_cannot_make_an_on_time_candidate_look_better(slower: float,
     assert gate.compare_ab(spec, given, gate.Policy())[0].outcome == plain
     (claim,) = gate.decide(spec, m, gate.Policy(), given).baseline
     assert claim.outcome == expected, claim
-    assert "the base runs were late too" in claim.reason and "record them again on a quiet machine" in claim.reason
+    assert "the base runs were late too" in claim.reason and "rerun gpuslo ab on a quiet machine" in claim.reason
     assert ("without that lateness on either side: REGRESSED" in claim.reason) is (slower > 1.0)
     assert "no regression of" not in claim.reason  # the measured claim's words would contradict it
     # a regression the base's lateness hid does not pass silently
