@@ -218,7 +218,9 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_hosts=tuple(x.body_host_ms for x in base_ms),
                           cand_hosts=tuple(x.body_host_ms for x in ms),
                           base_shuffled=tuple(x.shuffled for x in base_ms),
-                          cand_shuffled=tuple(x.shuffled for x in ms))
+                          cand_shuffled=tuple(x.shuffled for x in ms),
+                          base_shuffled_off=tuple(x.shuffled_off for x in base_ms),
+                          cand_shuffled_off=tuple(x.shuffled_off for x in ms))
         tel = latest.get("telemetry") or {}
         m = replace(ms[-1],
                     contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"),

@@ -193,7 +193,7 @@ class Run:
                             launcher_hold_ms=self.launcher_hold_ms,
                             launcher_wait=float(s["launcher_wait"]) if _is_number(s.get("launcher_wait")) else None,
                             body_host_ms=float(s["body_host_ms"]) if _is_number(s.get("body_host_ms")) else None,
-                            shuffled=s.get("shuffled") or None)
+                            shuffled=s.get("shuffled") or None, shuffled_off=str(s.get("shuffled_off") or ""))
 
 
 @dataclass
@@ -294,6 +294,7 @@ _SUMMARY = {
               "an object of numbers (the replay's Box-Cox scale per percentile)"),
     "shuffled": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
                  "an object of numbers (the replayed run statistic per percentile)"),
+    "shuffled_off": (lambda v: isinstance(v, str), "a string (why the run keeps no replayed statistic)"),
 }
 
 
@@ -600,5 +601,6 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
                           waits=[m.launcher_wait for m in measured],
                           hosts_measured=all(m.body_host_ms is not None for m in measured),
                           body_hosts=[m.body_host_ms for m in measured],
-                          shuffled=[m.shuffled for m in measured])
+                          shuffled=[m.shuffled for m in measured],
+                          shuffled_off=[m.shuffled_off for m in measured])
 

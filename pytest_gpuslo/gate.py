@@ -85,6 +85,8 @@ class BaselineInput:
     body_hosts: tuple[float | None, ...] = ()
     #: each stored run's replayed statistic per percentile label (``Measurements.shuffled``; None: none).
     shuffled: tuple[Mapping[str, float] | None, ...] = ()
+    #: why each stored run keeps none (``Measurements.shuffled_off``; '' where not known).
+    shuffled_off: tuple[str, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -121,6 +123,9 @@ class ABInput:
     #: each side's runs' replayed statistic per percentile label (``Measurements.shuffled``; None: none).
     base_shuffled: tuple[Mapping[str, float] | None, ...] = ()
     cand_shuffled: tuple[Mapping[str, float] | None, ...] = ()
+    #: why each side's runs keep none (``Measurements.shuffled_off``; '' where not known).
+    base_shuffled_off: tuple[str, ...] = ()
+    cand_shuffled_off: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +183,8 @@ class Measurements:
     #: the same schedule and lanes (``replay.shuffled``): what the regression tests compare when every
     #: run on both sides has one.  None: not known (a batcher, a failed request, an older store).
     shuffled: Mapping[str, float] | None = None
+    #: why this run keeps no replayed statistic, in words ('' where it keeps one, or not known).
+    shuffled_off: str = ""
 
 
 #: Bodies that keep the launching thread this share of its time at the offered rate are named as
@@ -461,6 +468,23 @@ def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[n
     return [float(x) for x in found]  # type: ignore[arg-type]
 
 
+def measured_why(maps: Sequence[Mapping[str, float] | None], offs: Sequence[str], names: Sequence[str],
+                 p: float) -> str:
+    """Why a comparison took the measured levels rather than the replayed ones, for its detail:
+    the first run without a replayed level, named, with the reason it recorded (a GPU's kernels
+    that run longer after an idle stream, a batcher, a Python body slowed by its neighbours); ''
+    where no run kept one (nothing to explain) or none says why."""
+    key = percentile_label(p)
+    have = [bool(m) and key in m for m in maps]  # type: ignore[operator]
+    if not any(have) and not any(offs):
+        return ""
+    for k, (ok, name) in enumerate(zip(have, names)):
+        if not ok:
+            off = offs[k] if k < len(offs) else ""
+            return f"{name}: {off}" if off else f"{name} carries none (recorded before replayed levels, or of another percentile)"
+    return "the replayed levels are of runs of other lengths, or far from their runs' own"
+
+
 def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineCheck, ...]:
     """The regression claims of interleaved A/B runs (one per budgeted percentile)."""
     if ab.differing:
@@ -475,8 +499,13 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
         lv = shuffled_levels(ab.base_shuffled + ab.cand_shuffled, ab.base_runs + ab.cand_runs, p)
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
                           levels=None if lv is None else (lv[:ra], lv[ra:]))
+        why = "" if lv is not None else measured_why(
+            (ab.base_shuffled or (None,) * ra) + (ab.cand_shuffled or (None,) * len(ab.cand_runs)),
+            (ab.base_shuffled_off or ("",) * ra) + (ab.cand_shuffled_off or ("",) * len(ab.cand_runs)),
+            [f"base run {k}" for k in range(1, ra + 1)] + [f"candidate run {k}" for k in range(1, len(ab.cand_runs) + 1)], p)
         out.append(_check(f"{percentile_label(p)} vs {ab.label}", t,
-                          f"against {ab.label}, A/B, {ra}+{len(ab.cand_runs)} interleaved runs; n {t.n_base} per run",
+                          f"against {ab.label}, A/B, {ra}+{len(ab.cand_runs)} interleaved runs; n {t.n_base} per run"
+                          + (f"; measured levels, not replayed ({why})" if why else ""),
                           replayed=lv is not None))
     return tuple(out)
 
@@ -528,9 +557,13 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                 t = _held_back(t, f"this machine's control moved: {moved.words}, outside their spread, so "
                                f"the machine may explain the change; rerun when it is as it was, or compare "
                                f"interleaved on one machine (gpuslo ab)")
+            why = "" if lv is not None else measured_why(
+                (base.shuffled or (None,) * r) + (m.shuffled,), (base.shuffled_off or ("",) * r) + (m.shuffled_off,),
+                [f"stored run {k}" for k in range(1, r + 1)] + ["this run"], p)
             out.append(_check(name, t, f"prediction interval from {r} stored runs {on}, "
                               f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}; "
-                              f"n {t.n_base} -> {t.n_cand}{ctl_note}", replayed=lv is not None))
+                              f"n {t.n_base} -> {t.n_cand}{ctl_note}"
+                              + (f"; measured levels, not replayed ({why})" if why else ""), replayed=lv is not None))
             continue
         t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta, Delta=big,
                                   paired=base.paired, schedule_ms=m.scheduled_ms if base.paired else None)
@@ -815,11 +848,12 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     if isinstance(base, ABInput):
         again = compare_ab(spec, replace(base, cand_runs=base.cand_from_dispatch or base.cand_runs,
                                          base_runs=base.base_from_dispatch or base.base_runs,
-                                         base_shuffled=(), cand_shuffled=()), policy)
+                                         base_shuffled=(), cand_shuffled=(),
+                                         base_shuffled_off=(), cand_shuffled_off=()), policy)
     else:
         stored = replace(base, runs=base.dispatched) if len(base.dispatched) == len(base.runs) else base
-        again = compare(spec, replace(m, latency_ms=from_dispatch(m), shuffled=None),
-                        replace(stored, shuffled=()), policy)
+        again = compare(spec, replace(m, latency_ms=from_dispatch(m), shuffled=None, shuffled_off=""),
+                        replace(stored, shuffled=(), shuffled_off=()), policy)
     # Runs that measured their bodies' host time already count only the lateness beyond it
     # (``timeline.stall_delay``); for runs stored before, the median-hold rule.
     bodies = _bodies_late(m, base) if m.body_host_ms is None else ""
@@ -1109,7 +1143,8 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    holds: Sequence[float | None] = (),
                    waits: Sequence[float | None] = (), hosts_measured: bool = True,
                    body_hosts: Sequence[float | None] = (),
-                   shuffled: Sequence[Mapping[str, float] | None] = ()) -> BaselineInput:
+                   shuffled: Sequence[Mapping[str, float] | None] = (),
+                   shuffled_off: Sequence[str] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
@@ -1118,7 +1153,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     # that would otherwise switch the session rule or the machine control off without a word.
     for name, given in (("sessions", labels), ("controls", controls), ("scales", scales),
                         ("dispatched", dispatched), ("holds", holds), ("waits", waits),
-                        ("body_hosts", body_hosts), ("shuffled", shuffled)):
+                        ("body_hosts", body_hosts), ("shuffled", shuffled), ("shuffled_off", shuffled_off)):
         if given and len(given) != len(runs):
             raise ValueError(f"gate.baseline_input: {len(given)} {name} for {len(runs)} runs; give one per run "
                              f"(oldest first) or none")
@@ -1126,7 +1161,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
                          labels, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
                          tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds),
-                         tuple(waits), hosts_measured, tuple(body_hosts), tuple(shuffled))
+                         tuple(waits), hosts_measured, tuple(body_hosts), tuple(shuffled), tuple(shuffled_off))
 
 
 # -- sequential looks ---------------------------------------------------------------------------

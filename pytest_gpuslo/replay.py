@@ -52,17 +52,27 @@ Stamps = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.
 
 def _stamps(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
             lane: npt.ArrayLike, warmup: int, unit: float) -> Stamps | None:
-    """A run's stamps as floats divided by ``unit``, and its lanes; None where they cannot be
-    replayed: unequal lengths, too few measured requests, a request that never started or ended, a
-    completion not after its scheduled arrival."""
+    """``_stamps_why``'s stamps alone."""
+    return _stamps_why(scheduled, dispatch, start, end, lane, warmup, unit)[0]
+
+
+def _stamps_why(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
+                lane: npt.ArrayLike, warmup: int, unit: float) -> tuple[Stamps | None, str]:
+    """A run's stamps as floats divided by ``unit``, and its lanes; None, with why, where they
+    cannot be replayed: unequal lengths, too few measured requests, a request that never started
+    or ended, a completion not after its scheduled arrival."""
     t, d, s, e = (np.asarray(a, dtype=np.float64) / unit for a in (scheduled, dispatch, start, end))
     ln = np.asarray(lane)
     n = t.size
-    if not (d.size == s.size == e.size == ln.size == n) or n - warmup < 2 * stats.RUN_STAT_BATCHES:
-        return None
-    if np.any(d < 0) or np.any(s < 0) or np.any(e < s) or np.any(ln < 0) or np.any(e[warmup:] <= t[warmup:]):
-        return None
-    return t, d, s, e, ln
+    if not (d.size == s.size == e.size == ln.size == n):
+        return None, "the run's stamps differ in length"
+    if n - warmup < 2 * stats.RUN_STAT_BATCHES:
+        return None, f"fewer than {2 * stats.RUN_STAT_BATCHES} measured requests"
+    if np.any(d < 0) or np.any(s < 0) or np.any(e < s) or np.any(ln < 0):
+        return None, "a request that never started or ended"
+    if np.any(e[warmup:] <= t[warmup:]):
+        return None, "a completion stamped before its scheduled arrival (the lanes are not FIFO servers)"
+    return (t, d, s, e, ln), ""
 
 
 def completions(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.float64],
@@ -250,6 +260,13 @@ def not_exchangeable(dispatch: npt.NDArray[np.float64], start: npt.NDArray[np.fl
 def shuffled(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
              lane: npt.ArrayLike, ps: Sequence[float], *, warmup: int = 0,
              shuffles: int = SHUFFLES) -> dict[float, float] | None:
+    """``shuffled_why``'s levels alone."""
+    return shuffled_why(scheduled, dispatch, start, end, lane, ps, warmup=warmup, shuffles=shuffles)[0]
+
+
+def shuffled_why(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
+                 lane: npt.ArrayLike, ps: Sequence[float], *, warmup: int = 0,
+                 shuffles: int = SHUFFLES) -> tuple[dict[float, float] | None, str]:
     """This run's statistic (``stats.run_statistic`` of the latency in ms) at each percentile in
     ``ps``, averaged over ``shuffles`` replays in which the measured requests' service times are
     dealt to them in random order (conditional Monte Carlo).
@@ -265,16 +282,18 @@ def shuffled(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.Array
     backend), services dealt across lanes.  ``None`` where the replay cannot stand for the run: a
     request that failed or never ended, too few requests, a replay in the measured order that
     misses the measured statistic by more than ``FIT_TOL`` (a batcher, lanes that are not FIFO
-    servers), or services that are not exchangeable (``not_exchangeable``)."""
-    stamps = _stamps(scheduled, dispatch, start, end, lane, warmup, 1e6)
+    servers), or services that are not exchangeable (``not_exchangeable``): then with why, in words
+    (reports say why a comparison used the measured levels)."""
+    stamps, why = _stamps_why(scheduled, dispatch, start, end, lane, warmup, 1e6)
     if stamps is None:
-        return None
+        return None, why
     t, d, s, e, ln = stamps
     n = t.size
     period = np.unique(ln).size
     bound = n >= period and np.array_equal(ln, np.resize(ln[:period], n))
-    if not_exchangeable(d, s, e, ln, warmup, bound):
-        return None
+    why = not_exchangeable(d, s, e, ln, warmup, bound)
+    if why:
+        return None, why
     gap = _gaps(d, s, e, ln)
     svc = e - s
     rng = np.random.default_rng(SHUFFLE_SEED)
@@ -295,11 +314,13 @@ def shuffled(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.Array
     done = _fixed_lanes(d, gap, table, ln) if bound else _shared_queue(d, gap, table, period)
     lat = done[:, warmup:] - t[warmup:]
     if np.any(lat <= 0):
-        return None
+        return None, "a replayed completion came before its scheduled arrival"
     measured = e[warmup:] - t[warmup:]
     out = {}
     for p in ps:
-        if not abs(stats.run_statistic(lat[0], p) - stats.run_statistic(measured, p)) <= FIT_TOL:
-            return None
+        miss = abs(stats.run_statistic(lat[0], p) - stats.run_statistic(measured, p))
+        if not miss <= FIT_TOL:
+            return None, (f"replayed in the measured order, the run's level moved by {miss:.1%} (over "
+                          f"{FIT_TOL:.1%}): its lanes are not FIFO servers, as a batcher's are not")
         out[p] = float(np.mean([stats.run_statistic(row, p) for row in lat[1:]]))
-    return out
+    return out, ""

@@ -62,6 +62,8 @@ class SloResult:
     measured: Measurements | None = None
     #: ``shuffled_levels()``, computed once (None: not yet).
     _shuffled: dict[str, float] | None = field(default=None, repr=False, compare=False)
+    #: why ``shuffled_levels()`` is empty, in words ('' where it is not).
+    _shuffled_off: str = field(default="", repr=False, compare=False)
 
     @property
     def _sl(self) -> slice:
@@ -248,6 +250,7 @@ class SloResult:
             launcher_wait=self.telemetry.get("launcher_wait_share") if self.inline_body else None,
             body_host_ms=self.body_host_ms if self.inline_body else None,
             shuffled=self.shuffled_levels() or None,
+            shuffled_off=self.shuffled_off,
         )
 
     @property
@@ -295,13 +298,23 @@ class SloResult:
         if self._shuffled is None:
             d = self.data
             self._shuffled = {}
-            if not (bool(np.any(d.failed)) or bool(np.any(d.timed_out)) or self.load_dependent):
+            if bool(np.any(d.failed)) or bool(np.any(d.timed_out)):
+                self._shuffled_off = "a request failed or timed out"
+            elif self.load_dependent:
+                self._shuffled_off = "service grew with the requests in flight (load-dependent)"
+            else:
                 ps = list(self.spec.budgets_ms) or [0.95]
-                got = replay.shuffled(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, ps,
-                                      warmup=self.warmup)
+                got, self._shuffled_off = replay.shuffled_why(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns,
+                                                              d.lane, ps, warmup=self.warmup)
                 if got is not None:
                     self._shuffled = {percentile_label(p): round(v, 6) for p, v in got.items()}
         return dict(self._shuffled)
+
+    @property
+    def shuffled_off(self) -> str:
+        """Why this run keeps no replayed level, in words ('' where it keeps one)."""
+        self.shuffled_levels()
+        return self._shuffled_off
 
     @property
     def passed(self) -> bool:

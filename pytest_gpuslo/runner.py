@@ -155,6 +155,7 @@ def record(result: SloResult, settings: Settings) -> None:
                "control": result.telemetry.get("control") or None,
                "scale": result.replay_scales() or None,
                "shuffled": dict(m.shuffled) if m.shuffled else None,
+               "shuffled_off": m.shuffled_off or None,
                "save_refusal": refusal}
     if settings.invocation:
         summary["invocation"] = settings.invocation

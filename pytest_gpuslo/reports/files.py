@@ -65,7 +65,7 @@ def markdown(summaries: Sequence[dict[str, Any]]) -> str:
     for s in ordered(summaries):
         reasons = (s.get("verdict") or {}).get("reasons", [])
         notes += [(s["nodeid"], r) for r in reasons]
-        notes += [(s["nodeid"], u) for u in view.undecided_baseline(s) if u not in reasons]
+        notes += [(s["nodeid"], u) for u in view.undecided_baseline(s, said=reasons) if u not in reasons]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]

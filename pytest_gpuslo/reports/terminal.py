@@ -136,8 +136,9 @@ def why(summary: dict[str, Any]) -> str:
     return f"{outcome}: " + "; ".join(parts) if parts else outcome
 
 
-def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[str]:
-    """What the table's figures mean; every sentence true of every row."""
+def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed: bool = False) -> list[str]:
+    """What the table's figures mean; every sentence true of every row (``replayed``: a row's
+    claim compared replayed levels, which the legend then explains)."""
     lag_rule = (f"above {max_lag_fraction:.0%} of the tightest budget" if max_lag_fraction
                 else "when too large for the budget")
     lines = [
@@ -150,12 +151,17 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None) -> list[s
         "  in flight; a REGRESSED must hold without any such delay on either side. On CUDA the queue the",
         "  bodies' own host time builds on the launching thread is the code's, not such a delay.",
         "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
-        "  batches; \"p95 replayed\": where every run's service times could be dealt at random, its mean",
-        "  over 16 such replays of the run) against the stored runs' mean level (or the A/B base's): not",
-        "  the raw p95 against the latest stored run, which one lucky or unlucky run moves. REGRESSED",
-        "  fails the test: it needs the interval's lower end above the noise floor",
-        "  (+2% below p99, +3% from p99), OK its upper end under +5% (+10%).",
+        "  batches) against the stored runs' mean level (or the A/B base's): not the raw p95 against the",
+        "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test: it needs",
+        "  the interval's lower end above the noise floor (+2% below p99, +3% from p99), OK its upper",
+        "  end under +5% (+10%).",
     ]
+    if replayed:
+        lines += [
+            "p95 replayed: each run's level averaged over 16 replays of the run with its service times",
+            "  dealt in random orders, which takes out the luck of where its slow requests fell; used where",
+            "  every run's service times could be dealt at random (-v says why a claim did not).",
+        ]
     if verbose > 0:
         lines += [
             "design effect: how much queueing makes neighbouring requests alike; n requests weigh as",
@@ -186,7 +192,8 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             fmt_ms((s.get("lag_ms") or {}).get("p99")), change(s, band=verbose > 0), why(s),
         ])
     lines = table(header, rows, [False, True, *([True] * len(cols)), False, True, False, False])
-    lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction)
+    replayed = any(b.get("replayed") for s in ordered_ for b in (s.get("verdict") or {}).get("baseline", []))
+    lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed)
     for s in ordered_:
         v = s.get("verdict") or {}
         detail: list[str] = []
@@ -198,7 +205,8 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
                               f"{fmt_ms(lag['max'])} ms late (lag p99 {fmt_ms(lag.get('p99'))} ms); the queue "
                               f"behind them is in the tail")
         if verbose <= 0:  # an undecided baseline claim says why even when the budget decided
-            detail += [f"    {line}" for line in view.undecided_baseline(s)]
+            said = v.get("reasons", []) if v.get("outcome") != "PASS" else []
+            detail += [f"    {line}" for line in view.undecided_baseline(s, said=said)]
         if verbose > 0:
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
                           f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}")

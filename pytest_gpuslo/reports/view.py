@@ -9,7 +9,7 @@ headroom, number formats) is computed here once.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from pytest_gpuslo.spec import percentile_label
@@ -59,12 +59,14 @@ def latency(summary: dict[str, Any], name: str) -> float | None:
     return value  # type: ignore[no-any-return]
 
 
-def undecided_baseline(summary: dict[str, Any]) -> list[str]:
+def undecided_baseline(summary: dict[str, Any], said: Collection[str] = ()) -> list[str]:
     """``p95 vs baseline: INCONCLUSIVE: <what would decide it>`` for each baseline claim left
-    undecided: every report names them, even when the budget decided the test."""
+    undecided: every report names them, even when the budget decided the test.  ``said``: reasons
+    the report already lists (a held-back claim is one of the verdict's), left out here."""
     return [f"{b['name']}: {b['outcome']}: {b['reason']}"
             for b in (summary.get("verdict") or {}).get("baseline", [])
-            if b.get("outcome") in ("INCONCLUSIVE", "NOT COMPARABLE") and b.get("reason")]
+            if b.get("outcome") in ("INCONCLUSIVE", "NOT COMPARABLE") and b.get("reason")
+            and f"{b['name']}: {b['reason']}" not in said]
 
 
 def fmt_ms(x: float | None) -> str:

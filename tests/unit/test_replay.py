@@ -188,6 +188,8 @@ def test_no_replayed_statistic_where_the_service_depends_on_a_busy_lane() -> Non
     lane = np.zeros(n, dtype=np.int32)
     assert replay.state_dependence(t, start, end, lane, 300) <= -replay.STATE_RHO
     assert replay.shuffled(t, t, start, end, lane, [0.95], warmup=300) is None
+    levels, why = replay.shuffled_why(t, t, start, end, lane, [0.95], warmup=300)
+    assert levels is None and "depends on whether the lane was busy (Spearman -" in why
 
 
 def test_no_replayed_statistic_for_a_batcher_or_a_failed_request() -> None:
@@ -196,9 +198,17 @@ def test_no_replayed_statistic_for_a_batcher_or_a_failed_request() -> None:
     st2, e2 = st.copy(), e.copy()
     st2[1::2], e2[1::2] = st2[::2][: st2[1::2].size], e2[::2][: e2[1::2].size]  # pairs run together
     assert replay.shuffled(t, d, st2, e2, lane, [0.95], warmup=100) is None
+    assert "not FIFO servers" in replay.shuffled_why(t, d, st2, e2, lane, [0.95], warmup=100)[1]
+    # two lanes stamped as one: replayed as one FIFO lane the queue is another
+    two = _lanes_queue(t, s * 1.6, 2, True)
+    assert replay.shuffled(*two, [0.95], warmup=100) is not None
+    one = replay.shuffled_why(*two[:4], np.zeros(t.size, dtype=np.int32), [0.95], warmup=100)
+    assert one[0] is None and "not FIFO servers" in one[1], one
     e3 = e.copy()
     e3[500] = -1.0  # never ended
     assert replay.shuffled(t, d, st, e3, lane, [0.95], warmup=100) is None
+    assert "never started or ended" in replay.shuffled_why(t, d, st, e3, lane, [0.95], warmup=100)[1]
+    assert replay.shuffled_why(t, d, st, e, lane, [0.95], warmup=100)[1] == ""
 
 
 def test_the_gate_compares_replayed_statistics_only_when_every_run_has_one() -> None:
@@ -224,6 +234,30 @@ def test_the_gate_compares_replayed_statistics_only_when_every_run_has_one() -> 
     assert check.outcome == "REGRESSED" and gate.SHUFFLED_WORDS in check.detail
     check = gate.compare(spec, m, base, gate.Policy())[0]
     assert check.outcome != "REGRESSED" and gate.SHUFFLED_WORDS not in check.detail
+
+
+def test_a_comparison_on_measured_levels_says_which_run_kept_none_and_why() -> None:
+    """A user who sees "p95 replayed" explained but not used is told why in the check's detail
+    (``-v``, JSON): the first run without a level, with the reason it recorded; nothing is said
+    where no run has one and none says why (a simulator's bare Measurements)."""
+    spec = resolve({"p95_ms": 100.0, "rate_hz": 100.0}, nodeid="t::t")
+    rng = np.random.default_rng(11)
+    runs = [rng.lognormal(0.0, 0.3, 4000) for _ in range(4)]
+    own = [{"p95": stats.run_statistic(r, 0.95)} for r in runs]
+    busy = "service depends on whether the lane was busy (Spearman -0.60)"
+    m = gate.Measurements(runs[3], np.zeros(4000), load_dependent=False, shuffled=None, shuffled_off=busy)
+    base = gate.baseline_input(runs[:3], spec, paired=True, sessions=["a", "b", "c"], shuffled=own[:3])
+    check = gate.compare(spec, m, base, gate.Policy())[0]
+    assert f"measured levels, not replayed (this run: {busy})" in check.detail
+    older = gate.baseline_input(runs[:3], spec, paired=True, sessions=["a", "b", "c"])
+    check = gate.compare(spec, dataclasses.replace(m, shuffled=own[3], shuffled_off=""), older, gate.Policy())[0]
+    assert "(stored run 1 carries none" in check.detail
+    check = gate.compare(spec, dataclasses.replace(m, shuffled_off=""), older, gate.Policy())[0]
+    assert "not replayed" not in check.detail
+    ab = gate.ABInput(tuple(runs[:2]), tuple(runs[2:]), base_shuffled=tuple(own[:2]), cand_shuffled=(own[2], None),
+                      cand_shuffled_off=("", busy))
+    check = gate.compare(spec, m, ab, gate.Policy())[0]
+    assert f"(candidate run 2: {busy})" in check.detail
 
 
 def test_a_replayed_level_far_from_its_run_is_not_used() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -190,6 +191,30 @@ def test_the_legend_states_the_gate_s_own_noise_floors() -> None:
 
     assert (d90, big90) == (d95, big95)  # "below p99" is true of a p90 budget too
     assert f"+{d95:.0%} below p99, +{d99:.0%} from p99" in text and f"+{big95:.0%} (+{big99:.0%})" in text
+
+
+def test_the_legend_explains_replayed_levels_only_where_a_row_used_them() -> None:
+    """Every sentence of the legend true of every row: "p95 replayed" is explained only when a
+    claim in the table compared replayed levels."""
+    plain = " ".join(terminal.summary_lines(SUITE))
+    assert "replayed" not in plain
+    marked = copy.deepcopy(SUITE)
+    claim = next(b for s in marked for b in s["verdict"].get("baseline", []))
+    claim["replayed"] = True
+    text = " ".join(terminal.summary_lines(marked))
+    assert "p95 replayed: each run's level averaged over 16 replays" in text
+
+
+def test_a_held_back_claim_is_listed_once() -> None:
+    """A claim held back as INCONCLUSIVE is one of the verdict's reasons; the reports' list of
+    undecided claims leaves it out rather than saying it twice."""
+    reason = "p95 +9.0% (regressed within the runs), but the generator fell behind"
+    summary = copy.deepcopy(SUITE[0])
+    summary["verdict"] = {"outcome": "INCONCLUSIVE", "reasons": [f"p95 vs baseline: {reason}"], "checks": [],
+                          "baseline": [{"name": "p95 vs baseline", "outcome": "INCONCLUSIVE", "reason": reason,
+                                        "detail": "d"}]}
+    assert files.markdown([summary]).count(reason) == 1
+    assert f"INCONCLUSIVE: {reason}" not in " ".join(terminal.summary_lines([summary]))
 
 
 def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() -> None:
