@@ -269,6 +269,24 @@ def _want(ok: bool, what: str) -> None:
         raise ValueError(what)
 
 
+#: The longest free text a run summary may hold (the plugin writes under 1,000 characters): the
+#: reports print it, so a file edited to hold 100 kB or terminal control codes is refused instead.
+MAX_SUMMARY_TEXT = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TEXT = f"a string of at most {MAX_SUMMARY_TEXT:,} characters without control codes"
+
+
+def _brief(v: Any, limit: int = 80) -> str:
+    """A value as an error quotes it: its repr, cut to ``limit`` characters with its length said."""
+    r = repr(v)
+    return r if len(r) <= limit else f"{r[:limit]}... ({len(r):,} characters)"
+
+
+def _is_text(v: Any) -> bool:
+    """Free text the reports may print as it is."""
+    return isinstance(v, str) and len(v) <= MAX_SUMMARY_TEXT and not _CONTROL.search(v)
+
+
 #: summary key -> (check, what it must be): what ``Run.measurements`` and the CLI read.
 _SUMMARY = {
     "failed": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
@@ -277,16 +295,17 @@ _SUMMARY = {
     # null (or NaN, as files written before session 9 hold it) where no request completed in time.
     "throughput_hz": (lambda v: _is_number(v) or (isinstance(v, float) and math.isnan(v)), "a number"),
     "offered_hz": (lambda v: _is_number(v) or (isinstance(v, float) and math.isnan(v)), "a number"),
-    "disturbances": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of strings"),
-    "save_refusal": (lambda v: isinstance(v, str), "a string"),
+    "disturbances": (lambda v: isinstance(v, list) and len(v) <= 100 and all(_is_text(x) for x in v),
+                     f"a list of at most 100 strings, each {_TEXT}"),
+    "save_refusal": (_is_text, _TEXT),
     "control": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) and x > 0
                                                       for k, x in v.items()),
                 "an object of positive numbers (milliseconds)"),
-    "verdict": (lambda v: isinstance(v, str), "a string"),
+    "verdict": (_is_text, _TEXT),
     "hung": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
     "first_timed_out": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
-    "first_error": (lambda v: isinstance(v, str), "a string"),
-    "contention": (lambda v: isinstance(v, str), "a string"),
+    "first_error": (_is_text, _TEXT),
+    "contention": (_is_text, _TEXT),
     "contention_slowdown": (lambda v: _is_number(v) and v >= 1, "a number >= 1"),
     "launcher_wait": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
     "body_host_ms": (lambda v: _is_number(v) and v >= 0, "a number >= 0 (milliseconds)"),
@@ -294,7 +313,7 @@ _SUMMARY = {
               "an object of numbers (the replay's Box-Cox scale per percentile)"),
     "shuffled": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
                  "an object of numbers (the replayed run statistic per percentile)"),
-    "shuffled_off": (lambda v: isinstance(v, str), "a string (why the run keeps no replayed statistic)"),
+    "shuffled_off": (_is_text, f"{_TEXT} (why the run keeps no replayed statistic)"),
 }
 
 
@@ -325,7 +344,7 @@ def _check_top(data: Any) -> None:
         _want(summary is None or isinstance(summary, dict), f"{where}: \"summary\" must be an object")
         for key, (check, what) in _SUMMARY.items():
             v = (summary or {}).get(key)
-            _want(v is None or check(v), f"{where}: summary \"{key}\" must be {what}, not {v!r}")
+            _want(v is None or check(v), f"{where}: summary \"{key}\" must be {what}, not {_brief(v)}")
 
 
 def _decode_runs(raw_runs: list[dict[str, Any]]) -> list[Run]:

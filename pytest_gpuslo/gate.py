@@ -421,7 +421,7 @@ def interval_scale(scales: Sequence[Mapping[str, float] | None], p: float) -> tu
     if not found:
         # saved without one, a queue whose latency moved less than its service (replay.MIN_ELASTICITY),
         # or lanes a replay could not give back (a batcher)
-        return stats.DEFAULT_SCALE, "on 1/q (the stored runs' replay gave no scale: a light queue, or lanes it cannot replay)"
+        return stats.DEFAULT_SCALE, "on 1/q (no machine-speed scale from the stored runs: a light queue, or lanes that cannot be replayed)"
     # To the two decimals it is printed with: q^-1.004 is 1/q, not "bends more than 1/q".
     lam = round(float(np.median(found[-SCALE_RUNS:])), 2)
     if lam >= stats.DEFAULT_SCALE:
@@ -439,11 +439,12 @@ def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
 
 #: The most a run's replayed statistic may differ from its own (ln units: a factor e) to be used.
 SHUFFLED_SPAN = 1.0
-#: How a regression check says it compared the replayed statistic (``replay.shuffled``).
-SHUFFLED_WORDS = (", each run's level averaged over 16 replays of its service times in random orders: the "
-                  "change is of those levels, not of the raw p95")
-#: What a decided claim on replayed levels adds to its reason (the markdown report lists reasons).
-SHUFFLED_REASON = "on each run's level averaged over replays of its service times in random orders"
+#: How a regression check's detail marks that it compared the replayed statistic (``replay.shuffled``);
+#: the reason says what that is (``-v`` prints both on one line: said once).
+SHUFFLED_WORDS = "; replayed levels"
+#: What a claim on replayed levels adds to its reason (the markdown report lists reasons).
+SHUFFLED_REASON = ("on each run's level averaged over 16 replays of its service times in random orders: the "
+                   "change is of those levels, not of the raw p95")
 
 
 def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[npt.NDArray[np.float64]],

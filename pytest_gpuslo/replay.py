@@ -321,6 +321,7 @@ def shuffled_why(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.A
         miss = abs(stats.run_statistic(lat[0], p) - stats.run_statistic(measured, p))
         if not miss <= FIT_TOL:
             return None, (f"replayed in the measured order, the run's level moved by {miss:.1%} (over "
-                          f"{FIT_TOL:.1%}): its lanes are not FIFO servers, as a batcher's are not")
+                          f"{FIT_TOL:.1%}): its lanes did not serve requests as FIFO lanes replay them "
+                          f"(a batcher's do not; nor threads that a busy machine ran out of turn)")
         out[p] = float(np.mean([stats.run_statistic(row, p) for row in lat[1:]]))
     return out, ""

@@ -59,6 +59,8 @@ def markdown(summaries: Sequence[dict[str, Any]]) -> str:
         cells = [icon.get(outcome, outcome), md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(fmt_ms(view.latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
+    if view.any_replayed(summaries):
+        lines += ["", f"*{view.REPLAYED_NOTE}.*"]
     # As the terminal does: an undecided baseline claim says what would decide it even when the
     # budget decided the test (an A/B's "about 9 runs a side would show it" was left out).
     notes = []

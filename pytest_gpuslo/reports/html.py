@@ -312,7 +312,8 @@ def _overview(tests: Sequence[dict[str, Any]]) -> str:
     return (f'<table class="overview"><tr><th>verdict</th><th>test</th><th>claims</th>{heads}'
             f"<th>headroom</th><th>change against the {esc(' / '.join(ref))}</th>"
             "<th>stage holding the tail (p95)</th></tr>"
-            f"{''.join(rows)}</table>")
+            f"{''.join(rows)}</table>"
+            + (f'<p class="note">{esc(view.REPLAYED_NOTE)}.</p>' if view.any_replayed(tests) else ""))
 
 
 def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) -> str:

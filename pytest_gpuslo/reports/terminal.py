@@ -160,7 +160,8 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed:
         lines += [
             "p95 replayed: each run's level averaged over 16 replays of the run with its service times",
             "  dealt in random orders, which takes out the luck of where its slow requests fell; used where",
-            "  every run's service times could be dealt at random (-v says why a claim did not).",
+            "  every run's service times could be dealt at random ("
+            + ("the evidence lines say why a claim did not)." if verbose > 0 else "-v says why a claim did not)."),
         ]
     if verbose > 0:
         lines += [
@@ -192,7 +193,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             fmt_ms((s.get("lag_ms") or {}).get("p99")), change(s, band=verbose > 0), why(s),
         ])
     lines = table(header, rows, [False, True, *([True] * len(cols)), False, True, False, False])
-    replayed = any(b.get("replayed") for s in ordered_ for b in (s.get("verdict") or {}).get("baseline", []))
+    replayed = view.any_replayed(ordered_)
     lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed)
     for s in ordered_:
         v = s.get("verdict") or {}
@@ -211,7 +212,11 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
                           f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}")
             detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])]
-            detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}; {b['reason']}"
+            # a held-back claim's reason is already among the verdict's reasons above: said once
+            said = set(v.get("reasons", [])) if v.get("outcome") != "PASS" else set()
+            detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}"
+                       + ("" if {f"{b['name']}: {b['reason']}", f"{b['name']}: {b['outcome']}: {b['reason']}"} & said
+                          else f"; {b['reason']}")
                        for b in v.get("baseline", [])]
             detail += stage_lines(s.get("stages", {}))
             ov = s.get("overlap")

@@ -59,6 +59,17 @@ def latency(summary: dict[str, Any], name: str) -> float | None:
     return value  # type: ignore[no-any-return]
 
 
+#: What "p95 replayed" in a change column means, for the reports that show one (said only where used).
+REPLAYED_NOTE = ("p95 replayed: each run's level averaged over 16 replays of the run with its service times "
+                 "dealt in random orders, which takes out the luck of where its slow requests fell; compared "
+                 "where every run's service times could be dealt at random, and the change is of those levels")
+
+
+def any_replayed(summaries: Iterable[dict[str, Any]]) -> bool:
+    """Did any baseline claim of these tests compare replayed levels (``replay.shuffled``)?"""
+    return any(b.get("replayed") for s in summaries for b in (s.get("verdict") or {}).get("baseline", []))
+
+
 def undecided_baseline(summary: dict[str, Any], said: Collection[str] = ()) -> list[str]:
     """``p95 vs baseline: INCONCLUSIVE: <what would decide it>`` for each baseline claim left
     undecided: every report names them, even when the budget decided the test.  ``said``: reasons

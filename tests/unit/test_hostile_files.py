@@ -88,7 +88,12 @@ def nested(depth: int) -> Any:
         (lambda d: d["runs"][0].update(n=49), "sample inflates past 49 values (the run says n=49)"),
         (lambda d: d["runs"][0].update(n=51), "a run says n=51 but holds 50 samples"),
         (lambda d: d["runs"][1].update(summary={"failed": "many"}), 'run 1: summary "failed" must be'),
-        (lambda d: d["runs"][0].update(summary={"disturbances": "hot"}), "a list of strings"),
+        (lambda d: d["runs"][0].update(summary={"disturbances": "hot"}), "a list of at most 100 strings"),
+        (lambda d: d["runs"][0].update(summary={"shuffled_off": "x" * 100_000}),
+         'summary "shuffled_off" must be a string of at most 2,000 characters without control codes (why the '
+         "run keeps no replayed statistic), not 'xxx"),
+        (lambda d: d["runs"][0].update(summary={"contention": "busy \x1b[31mred\r"}), "without control codes"),
+        (lambda d: d["runs"][0].update(summary={"shuffled_off": 5}), 'summary "shuffled_off" must be a string'),
         (lambda d: d["runs"][1].update(summary={"control": {"cpu_ms": -1}}),
          'run 1: summary "control" must be an object of positive numbers'),
         (lambda d: d["runs"][1].update(summary={"scale": {"p95": "steep"}}),
@@ -100,7 +105,8 @@ def nested(depth: int) -> Any:
          "nests deeper than 32 levels"),
     ],
     ids=["runs-ints", "runs-object", "no-runs", "spec-list", "seed-bool", "date-int", "n-negative",
-         "n-short", "n-long", "summary-str", "disturbances-str", "control-negative", "scale-str", "lag-size",
+         "n-short", "n-long", "summary-str", "disturbances-str", "text-100kB", "text-escape", "text-int",
+         "control-negative", "scale-str", "lag-size",
          "schema-0", "schema-negative", "deep"],
 )
 def test_a_wrong_schema_is_named_never_a_raw_error(tmp_path: Path, mutate: Callable[[dict[str, Any]], None],
@@ -114,6 +120,7 @@ def test_a_wrong_schema_is_named_never_a_raw_error(tmp_path: Path, mutate: Calla
         bl.load(path)
 
     assert str(path) in str(info.value) and fragment in str(info.value)
+    assert len(str(info.value)) < 2000  # a 100 kB value is quoted in brief
 
 
 def test_deeply_nested_json_is_named_not_a_recursion_error(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def test_no_scale_when_the_replay_does_not_fit_the_run() -> None:
 
 def test_the_gate_takes_1_over_q_or_a_steeper_scale_never_a_flatter_one() -> None:
     lam, words = gate.interval_scale([], 0.95)
-    assert lam == stats.DEFAULT_SCALE and words.startswith("on 1/q (the stored runs' replay gave no scale")
+    assert lam == stats.DEFAULT_SCALE and words.startswith("on 1/q (no machine-speed scale from the stored runs")
     for near in (-0.996, -1.004):  # printed as -1.00 either way: 1/q, said so
         assert gate.interval_scale([{"p95": near}], 0.95) == (
             stats.DEFAULT_SCALE, "on 1/q (the stored runs' replay, q^-1.00, is no steeper)")
@@ -198,12 +198,12 @@ def test_no_replayed_statistic_for_a_batcher_or_a_failed_request() -> None:
     st2, e2 = st.copy(), e.copy()
     st2[1::2], e2[1::2] = st2[::2][: st2[1::2].size], e2[::2][: e2[1::2].size]  # pairs run together
     assert replay.shuffled(t, d, st2, e2, lane, [0.95], warmup=100) is None
-    assert "not FIFO servers" in replay.shuffled_why(t, d, st2, e2, lane, [0.95], warmup=100)[1]
+    assert "not FIFO servers" in replay.shuffled_why(t, d, st2, e2, lane, [0.95], warmup=100)[1]  # stamps
     # two lanes stamped as one: replayed as one FIFO lane the queue is another
     two = _lanes_queue(t, s * 1.6, 2, True)
     assert replay.shuffled(*two, [0.95], warmup=100) is not None
     one = replay.shuffled_why(*two[:4], np.zeros(t.size, dtype=np.int32), [0.95], warmup=100)
-    assert one[0] is None and "not FIFO servers" in one[1], one
+    assert one[0] is None and "did not serve requests as FIFO lanes replay them" in one[1], one
     e3 = e.copy()
     e3[500] = -1.0  # never ended
     assert replay.shuffled(t, d, st, e3, lane, [0.95], warmup=100) is None

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from pytest_gpuslo.reports import files, html, terminal
+from pytest_gpuslo.reports import files, html, terminal, view
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -202,7 +202,14 @@ def test_the_legend_explains_replayed_levels_only_where_a_row_used_them() -> Non
     claim = next(b for s in marked for b in s["verdict"].get("baseline", []))
     claim["replayed"] = True
     text = " ".join(terminal.summary_lines(marked))
-    assert "p95 replayed: each run's level averaged over 16 replays" in text
+    assert "p95 replayed: each run's level averaged over 16 replays" in text and "-v says why" in text
+    assert "the evidence lines say why" in " ".join(terminal.summary_lines(marked, verbose=1))  # gpuslo ab
+    assert "p95 replayed" not in files.markdown(SUITE)
+    assert view.REPLAYED_NOTE in files.markdown(marked)
+    page = _html_summary("t.py::test_a", "FAIL", ref_label="baseline")
+    assert "p95 replayed" not in html.render([page])
+    page["verdict"] = {**page["verdict"], "baseline": [{**page["verdict"]["baseline"][0], "replayed": True}]}
+    assert html.esc(view.REPLAYED_NOTE) in html.render([page])
 
 
 def test_a_held_back_claim_is_listed_once() -> None:
