@@ -98,6 +98,8 @@ class SloSession:
         self.config = config
         self.settings = read_settings(config)
         self.summaries: list[dict[str, Any]] = []
+        #: SLO tests that ended in an error before a verdict (node id, the error's last line).
+        self.errors: list[tuple[str, str]] = []
         self.written: list[str] = []
         #: report files that could not be written: (option, path, why).
         self.unwritten: list[tuple[str, str, str]] = []
@@ -215,6 +217,14 @@ class SloSession:
         if spec is not None:
             self.skip_if_asked()
             self.require_backend(spec.backend)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """Mark an SLO test's reports (the attribute travels with them under pytest-xdist), so the
+        session can name one that failed before a verdict."""
+        outcome = yield
+        if item.stash.get(SPEC_KEY, None) is not None or item.stash.get(ERROR_KEY, None) is not None:
+            outcome.get_result().gpuslo_slo = True
 
     def skip_if_asked(self) -> None:
         """``--gpuslo-skip``: the marker stays registered, the SLO runs are skipped."""
@@ -372,11 +382,19 @@ class SloSession:
     # -- the end of the session --------------------------------------------------------------------
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
-            return
-        for name, value in report.user_properties:
-            if name == PROPERTY:
-                self.summaries.append(json.loads(str(value)))
+        found = False
+        if report.when == "call":
+            for name, value in report.user_properties:
+                if name == PROPERTY:
+                    self.summaries.append(json.loads(str(value)))
+                    found = True
+        # An SLO test that failed without a verdict (a malformed baseline, a fixture that raised):
+        # the reports name it, rather than sum up the others as if it had not run.
+        if report.failed and not found and report.when in ("setup", "call") and getattr(report, "gpuslo_slo", False):
+            crash = getattr(report.longrepr, "reprcrash", None)
+            text = str(getattr(crash, "message", "") or report.longrepr or "error").strip()
+            line = next((ln for ln in text.splitlines() if ln.strip()), "error")
+            self.errors.append((report.nodeid, line[:500]))
 
     def holm(self) -> dict[str, float]:
         from pytest_gpuslo.gate import suite_holm
@@ -385,7 +403,7 @@ class SloSession:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.summaries:
+        if not self.summaries and not self.errors:
             return
         from pytest_gpuslo.reports.terminal import section
 
@@ -401,7 +419,8 @@ class SloSession:
         policy = self.policy
         for line in section(self.summaries, verbose=self.config.get_verbosity(), holm=self.holm(),
                             alpha=policy.alpha, inconclusive=policy.inconclusive,
-                            seed=self.value("seed"), max_lag_fraction=policy.max_lag_fraction):
+                            seed=self.value("seed"), max_lag_fraction=policy.max_lag_fraction,
+                            errors=self.errors):
             tr.write_line(line)
         for path in self.written:
             tr.write_line(f"gpuslo wrote {path}")
@@ -412,9 +431,9 @@ class SloSession:
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
-        if hasattr(self.config, "workerinput") or not self.summaries:
+        if hasattr(self.config, "workerinput") or not (self.summaries or self.errors):
             return
-        context = _reports.Context(holm=self.holm(), commit=self.commit)
+        context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors))
         # Each format on its own: one that cannot be written (a directory, a read-only or full
         # disk) is reported after the others are written, and the run's exit status says so.
         for fmt in _reports.FORMATS:

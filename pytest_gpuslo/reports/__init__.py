@@ -22,6 +22,10 @@ class Context:
     #: Holm-adjusted p-values of the session's blocking claims (``gate.suite_holm``).
     holm: dict[str, float] = field(default_factory=dict)
     commit: str | None = None
+    #: SLO tests that ended in an error before any verdict (node id, the error's last line): a
+    #: malformed baseline, a fixture that raised.  Reports name them, so that "1 SLO test: 1 PASS"
+    #: is never all they say of a session pytest failed.
+    errors: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ from pytest_gpuslo.reports.view import budgets, change, counts, fmt_headroom, fm
 SCHEMA = 1
 
 
-def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] | None = None) -> dict[str, Any]:
+def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] | None = None,
+                 errors: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """The --gpuslo-json document."""
     return {
         "schema": SCHEMA,
@@ -28,7 +29,9 @@ def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] 
         "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "holm_adjusted_p": holm or {},
         "results": list(summaries),
+        "errors": [{"nodeid": n, "error": e} for n, e in errors],
     }
+
 
 
 def md_code(text: str) -> str:
@@ -45,13 +48,21 @@ def md_cell(text: str) -> str:
     return re.sub(r"\s*[\r\n]+\s*", " ", text).replace("|", "\\|")
 
 
-def markdown(summaries: Sequence[dict[str, Any]]) -> str:
-    """A table for a PR comment or job summary: failures and regressions first."""
+def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, str]] = ()) -> str:
+    """A table for a PR comment or job summary: failures and regressions first; SLO tests that
+    ended in an error before a verdict above it."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
     cols = view.percentile_columns(summaries)
-    lines = ["## pytest-gpuslo: tail-latency SLOs", "", f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}.", "",
-             "| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + " | headroom | vs baseline [CI at 1-2α] |",
-             "|---|---|---|" + "---|" * len(cols) + "---|---|"]
+    said = f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries else "No SLO verdict."
+    if errors:
+        said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error before a verdict:"
+    lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
+    if errors:
+        lines += [f"- ❗ {md_code(n)}: {md_cell(e)}" for n, e in errors] + [""]
+    if not summaries:
+        return "\n".join(lines)
+    lines += ["| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + " | headroom | vs baseline [CI at 1-2α] |",
+              "|---|---|---|" + "---|" * len(cols) + "---|---|"]
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
     for s in ordered(summaries):
         v = s.get("verdict") or {}
@@ -124,11 +135,11 @@ def dumps(data: Any) -> str:
 
 
 def render_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return dumps(results_json(summaries, holm=context.holm))
+    return dumps(results_json(summaries, holm=context.holm, errors=context.errors))
 
 
 def render_markdown(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return markdown(summaries)
+    return markdown(summaries, context.errors)
 
 
 def render_benchmark_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:

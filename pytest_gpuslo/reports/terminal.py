@@ -319,9 +319,12 @@ def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alph
 
 def section(summaries: Sequence[dict[str, Any]], *, verbose: int = 0, holm: dict[str, float] | None = None,
             alpha: float = 0.01, inconclusive: str = "warn", seed: int | None = None,
-            max_lag_fraction: float | None = None) -> list[str]:
-    """Everything under the ``gpuslo: tail-latency SLOs`` rule of the terminal summary."""
-    lines = []
+            max_lag_fraction: float | None = None, errors: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """Everything under the ``gpuslo: tail-latency SLOs`` rule of the terminal summary (``errors``:
+    SLO tests that ended in an error before a verdict, named first)."""
+    lines = [f"ERROR before a verdict: {n}: {e}" for n, e in errors]
+    if not summaries:
+        return lines
     machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in summaries}
     for m in sorted(machines):
         desc = ", ".join(f"{k}={v}" for k, v in json.loads(m).items() if v not in (None, ""))

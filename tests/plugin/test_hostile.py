@@ -64,6 +64,34 @@ def test_a_malformed_baseline_fails_its_test_only_and_every_command_names_it(sim
     assert path.read_text() == text
 
 
+@pytest.mark.parametrize("xdist", [False, True], ids=["serial", "xdist"])
+def test_an_slo_test_that_ends_in_an_error_is_named_by_every_report(simtester: pytest.Pytester, xdist: bool) -> None:
+    """review32: with a malformed baseline the test fails before any verdict; the markdown said
+    "1 SLO test: 1 PASS." of a session pytest failed, and with that test alone no report was
+    written.  Every report now names it (JSON ``errors``), and a plain test's failure is not one."""
+    simtester.makepyfile(TWO_TESTS + "\n\n@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=4000, streams=4)\n"
+                         "def test_other(slo_request):\n    work(0.0002)\n\ndef test_plain_fails():\n    assert False\n")
+    simtester.runpytest("--gpuslo-save", "-k", "test_svc")
+    (path,) = (simtester.path / ".gpuslo").glob("*.json")
+    data = json.loads(path.read_text())
+    data["runs"][0].setdefault("summary", {})["shuffled_off"] = 5
+    path.write_text(json.dumps(data))
+    args = ["--gpuslo-json=r.json", "--gpuslo-md=r.md", "--gpuslo-html=r.html"] + (["-n", "2"] if xdist else [])
+    result = simtester.runpytest(*args)
+    result.assert_outcomes(passed=2, failed=2)
+    doc = json.loads((simtester.path / "r.json").read_text())
+    md, page = (simtester.path / "r.md").read_text(), (simtester.path / "r.html").read_text()
+    (err,) = doc["errors"]
+    assert err["nodeid"].endswith("::test_svc") and 'summary "shuffled_off" must be' in err["error"]
+    assert [r["nodeid"].split("::")[-1] for r in doc["results"]] == ["test_other"]
+    assert "1 SLO test ended in an error before a verdict:" in md and "test_svc" in md and "test_plain_fails" not in md
+    assert "ERROR before a verdict" in page
+    result.stdout.fnmatch_lines(["*ERROR before a verdict: *::test_svc: *shuffled_off*"])
+    alone = simtester.runpytest("-k", "test_svc", "--gpuslo-md=alone.md")
+    alone.assert_outcomes(failed=1)
+    assert "No SLO verdict. 1 SLO test ended in an error" in (simtester.path / "alone.md").read_text()
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_a_baseline_linked_to_dev_zero_fails_its_test_only(simtester: pytest.Pytester) -> None:
     """Row C: the link is refused unread (it used to be read until MemoryError at 2.8 GB)."""
