@@ -894,8 +894,11 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
             # moved it, and the reader needs both readings side by side.
             measured = f"{b.outcome} {b.test.ratio - 1:+.1%}" if b.test is not None and math.isfinite(
                 b.test.ratio) else b.outcome
+            # The reading without lateness last would leave "REGRESSED" as the last word of an
+            # INCONCLUSIVE claim (review32): say what the two readings together mean.
             out.append(replace(b, outcome=INCONCLUSIVE,
-                               reason=f"as measured {measured}, but {late}; {without}"))
+                               reason=f"{late}; {without}, as measured {measured}: the lateness may "
+                                      f"hide a regression, so neither reading stands"))
             moved.add(b.name)
         else:
             out.append(b)
