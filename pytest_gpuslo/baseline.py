@@ -279,7 +279,9 @@ _TEXT = f"a string of at most {MAX_SUMMARY_TEXT:,} characters without control co
 def _brief(v: Any, limit: int = 80) -> str:
     """A value as an error quotes it: its repr, cut to ``limit`` characters with its length said."""
     r = repr(v)
-    return r if len(r) <= limit else f"{r[:limit]}... ({len(r):,} characters)"
+    size = len(v) if isinstance(v, (str, list, dict)) else len(r)
+    what = "items" if isinstance(v, (list, dict)) else "characters"
+    return r if len(r) <= limit else f"{r[:limit]}... ({size:,} {what})"
 
 
 def _is_text(v: Any) -> bool:

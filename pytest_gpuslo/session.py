@@ -98,7 +98,8 @@ class SloSession:
         self.config = config
         self.settings = read_settings(config)
         self.summaries: list[dict[str, Any]] = []
-        #: SLO tests that ended in an error before a verdict (node id, the error's last line).
+        #: SLO tests that ended in an error (node id, "before a verdict: " or "in teardown, after its
+        #: verdict: " and the error's first line).
         self.errors: list[tuple[str, str]] = []
         self.written: list[str] = []
         #: report files that could not be written: (option, path, why).
@@ -390,11 +391,13 @@ class SloSession:
                     found = True
         # An SLO test that failed without a verdict (a malformed baseline, a fixture that raised):
         # the reports name it, rather than sum up the others as if it had not run.
-        if report.failed and not found and report.when in ("setup", "call") and getattr(report, "gpuslo_slo", False):
+        # An error in teardown, after the verdict, is named too (review33): pytest exits 1 for it.
+        if report.failed and not found and getattr(report, "gpuslo_slo", False):
             crash = getattr(report.longrepr, "reprcrash", None)
             text = str(getattr(crash, "message", "") or report.longrepr or "error").strip()
-            line = next((ln for ln in text.splitlines() if ln.strip()), "error")
-            self.errors.append((report.nodeid, line[:500]))
+            line = next((ln for ln in text.splitlines() if ln.strip()), "error")[:500]
+            when = "in teardown, after its verdict" if report.when == "teardown" else "before a verdict"
+            self.errors.append((report.nodeid, f"{when}: {line}"))
 
     def holm(self) -> dict[str, float]:
         from pytest_gpuslo.gate import suite_holm

@@ -50,15 +50,15 @@ def md_cell(text: str) -> str:
 
 def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, str]] = ()) -> str:
     """A table for a PR comment or job summary: failures and regressions first; SLO tests that
-    ended in an error before a verdict above it."""
+    ended in an error above it."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
     cols = view.percentile_columns(summaries)
     said = f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries else "No SLO verdict."
     if errors:
-        said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error before a verdict:"
+        said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
     if errors:
-        lines += [f"- ❗ {md_code(n)}: {md_cell(e)}" for n, e in errors] + [""]
+        lines += [f"- ❗ {md_code(n)} {md_cell(e)}" for n, e in errors] + [""]
     if not summaries:
         return "\n".join(lines)
     lines += ["| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + " | headroom | vs baseline [CI at 1-2α] |",

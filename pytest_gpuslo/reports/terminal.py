@@ -321,8 +321,8 @@ def section(summaries: Sequence[dict[str, Any]], *, verbose: int = 0, holm: dict
             alpha: float = 0.01, inconclusive: str = "warn", seed: int | None = None,
             max_lag_fraction: float | None = None, errors: Sequence[tuple[str, str]] = ()) -> list[str]:
     """Everything under the ``gpuslo: tail-latency SLOs`` rule of the terminal summary (``errors``:
-    SLO tests that ended in an error before a verdict, named first)."""
-    lines = [f"ERROR before a verdict: {n}: {e}" for n, e in errors]
+    SLO tests that ended in an error, before or after their verdict, named first)."""
+    lines = [f"ERROR {n} {e}" for n, e in errors]
     if not summaries:
         return lines
     machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in summaries}

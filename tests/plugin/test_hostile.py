@@ -68,9 +68,11 @@ def test_a_malformed_baseline_fails_its_test_only_and_every_command_names_it(sim
 def test_an_slo_test_that_ends_in_an_error_is_named_by_every_report(simtester: pytest.Pytester, xdist: bool) -> None:
     """review32: with a malformed baseline the test fails before any verdict; the markdown said
     "1 SLO test: 1 PASS." of a session pytest failed, and with that test alone no report was
-    written.  Every report now names it (JSON ``errors``), and a plain test's failure is not one."""
-    simtester.makepyfile(TWO_TESTS + "\n\n@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=4000, streams=4)\n"
-                         "def test_other(slo_request):\n    work(0.0002)\n\ndef test_plain_fails():\n    assert False\n")
+    written.  Every report now names it (JSON ``errors``), and a plain test's failure is not one; an
+    SLO test whose fixture raised in teardown, after its verdict, is named too (review33)."""
+    simtester.makepyfile(TWO_TESTS + "\n\n@pytest.fixture\ndef leaky():\n    yield\n    raise RuntimeError('leaked')\n"
+                         "\n\n@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=4000, streams=4)\n"
+                         "def test_other(slo_request, leaky):\n    work(0.0002)\n\ndef test_plain_fails():\n    assert False\n")
     simtester.runpytest("--gpuslo-save", "-k", "test_svc")
     (path,) = (simtester.path / ".gpuslo").glob("*.json")
     data = json.loads(path.read_text())
@@ -78,18 +80,20 @@ def test_an_slo_test_that_ends_in_an_error_is_named_by_every_report(simtester: p
     path.write_text(json.dumps(data))
     args = ["--gpuslo-json=r.json", "--gpuslo-md=r.md", "--gpuslo-html=r.html"] + (["-n", "2"] if xdist else [])
     result = simtester.runpytest(*args)
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=2, failed=2, errors=1)
     doc = json.loads((simtester.path / "r.json").read_text())
     md, page = (simtester.path / "r.md").read_text(), (simtester.path / "r.html").read_text()
-    (err,) = doc["errors"]
-    assert err["nodeid"].endswith("::test_svc") and 'summary "shuffled_off" must be' in err["error"]
+    errs = {e["nodeid"].split("::")[-1]: e["error"] for e in doc["errors"]}
+    assert set(errs) == {"test_svc", "test_other"}
+    assert errs["test_svc"].startswith("before a verdict: ") and 'summary "shuffled_off" must be' in errs["test_svc"]
+    assert errs["test_other"].startswith("in teardown, after its verdict: ") and "leaked" in errs["test_other"]
     assert [r["nodeid"].split("::")[-1] for r in doc["results"]] == ["test_other"]
-    assert "1 SLO test ended in an error before a verdict:" in md and "test_svc" in md and "test_plain_fails" not in md
-    assert "ERROR before a verdict" in page
-    result.stdout.fnmatch_lines(["*ERROR before a verdict: *::test_svc: *shuffled_off*"])
+    assert "2 SLO tests ended in an error:" in md and "test_plain_fails" not in md
+    assert "before a verdict: " in page and "in teardown, after its verdict" in page
+    result.stdout.fnmatch_lines(["*ERROR *::test_svc before a verdict: *shuffled_off*"])
     alone = simtester.runpytest("-k", "test_svc", "--gpuslo-md=alone.md")
     alone.assert_outcomes(failed=1)
-    assert "No SLO verdict. 1 SLO test ended in an error" in (simtester.path / "alone.md").read_text()
+    assert "No SLO verdict. 1 SLO test ended in an error:" in (simtester.path / "alone.md").read_text()
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
@@ -366,14 +370,20 @@ except filelock.Timeout:
 """
 
 
-def test_cpu_slo_tests_hold_one_host_wide_lane() -> None:
+def test_cpu_slo_tests_hold_one_host_wide_lane(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Under pytest-xdist two workers' CPU SLO tests would share the cores; the CPU backend holds a
-    host-wide lane as GPU tests hold one per GPU, so another process waits."""
+    host-wide lane as GPU tests hold one per GPU, so another process waits.  The lanes live in a
+    temporary folder of the test's own: an SLO run elsewhere on the host held the real one while
+    the exact CI command ran (session 14), and the free probe waited for it."""
+    import tempfile
+
     from pytest_gpuslo.backends import cpu
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
     with cpu.hold(1):
-        held = subprocess.run([sys.executable, "-c", LOCK_PROBE], capture_output=True, text=True)
-    free = subprocess.run([sys.executable, "-c", LOCK_PROBE], capture_output=True, text=True)
+        held = subprocess.run([sys.executable, "-c", LOCK_PROBE], capture_output=True, text=True, env=env)
+    free = subprocess.run([sys.executable, "-c", LOCK_PROBE], capture_output=True, text=True, env=env)
 
     assert (held.returncode, free.returncode) == (3, 0), held.stderr + free.stderr
 

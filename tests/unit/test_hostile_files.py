@@ -92,6 +92,7 @@ def nested(depth: int) -> Any:
         (lambda d: d["runs"][0].update(summary={"shuffled_off": "x" * 100_000}),
          'summary "shuffled_off" must be a string of at most 2,000 characters without control codes (why the '
          "run keeps no replayed statistic), not 'xxx"),
+        (lambda d: d["runs"][0].update(summary={"first_error": "e" * 2001}), "... (2,001 characters)"),
         (lambda d: d["runs"][0].update(summary={"contention": "busy \x1b[31mred\r"}), "without control codes"),
         (lambda d: d["runs"][0].update(summary={"shuffled_off": 5}), 'summary "shuffled_off" must be a string'),
         (lambda d: d["runs"][1].update(summary={"control": {"cpu_ms": -1}}),
@@ -105,7 +106,7 @@ def nested(depth: int) -> Any:
          "nests deeper than 32 levels"),
     ],
     ids=["runs-ints", "runs-object", "no-runs", "spec-list", "seed-bool", "date-int", "n-negative",
-         "n-short", "n-long", "summary-str", "disturbances-str", "text-100kB", "text-escape", "text-int",
+         "n-short", "n-long", "summary-str", "disturbances-str", "text-100kB", "text-length", "text-escape", "text-int",
          "control-negative", "scale-str", "lag-size",
          "schema-0", "schema-negative", "deep"],
 )
