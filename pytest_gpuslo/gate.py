@@ -469,19 +469,19 @@ def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[n
     return [float(x) for x in found]  # type: ignore[arg-type]
 
 
-def measured_why(maps: Sequence[Mapping[str, float] | None], offs: Sequence[str], names: Sequence[str],
-                 p: float) -> str:
+def measured_why(p: float, *sides: tuple[str, int, Sequence[Mapping[str, float] | None], Sequence[str]]) -> str:
     """Why a comparison took the measured levels rather than the replayed ones, for its detail:
     the first run without a replayed level, named, with the reason it recorded (a GPU's kernels
     that run longer after an idle stream, a batcher, a Python body slowed by its neighbours); ''
-    where no run kept one (nothing to explain) or none says why."""
+    where no run kept one (nothing to explain) or none says why.  ``sides``: (what a run is
+    called, how many runs, their levels, their reasons), either sequence empty where not known."""
     key = percentile_label(p)
-    have = [bool(m) and key in m for m in maps]  # type: ignore[operator]
-    if not any(have) and not any(offs):
+    runs = [(f"{what} {k + 1}" if count > 1 else what, bool(maps) and bool(maps[k]) and key in maps[k],  # type: ignore[operator]
+             offs[k] if offs else "") for what, count, maps, offs in sides for k in range(count)]
+    if not any(have or off for _, have, off in runs):
         return ""
-    for k, (ok, name) in enumerate(zip(have, names)):
-        if not ok:
-            off = offs[k] if k < len(offs) else ""
+    for name, have, off in runs:
+        if not have:
             return f"{name}: {off}" if off else f"{name} carries none (recorded before replayed levels, or of another percentile)"
     return "the replayed levels are of runs of other lengths, or far from their runs' own"
 
@@ -501,9 +501,8 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
                           levels=None if lv is None else (lv[:ra], lv[ra:]))
         why = "" if lv is not None else measured_why(
-            (ab.base_shuffled or (None,) * ra) + (ab.cand_shuffled or (None,) * len(ab.cand_runs)),
-            (ab.base_shuffled_off or ("",) * ra) + (ab.cand_shuffled_off or ("",) * len(ab.cand_runs)),
-            [f"base run {k}" for k in range(1, ra + 1)] + [f"candidate run {k}" for k in range(1, len(ab.cand_runs) + 1)], p)
+            p, ("base run", ra, ab.base_shuffled, ab.base_shuffled_off),
+            ("candidate run", len(ab.cand_runs), ab.cand_shuffled, ab.cand_shuffled_off))
         out.append(_check(f"{percentile_label(p)} vs {ab.label}", t,
                           f"against {ab.label}, A/B, {ra}+{len(ab.cand_runs)} interleaved runs; n {t.n_base} per run"
                           + (f"; measured levels, not replayed ({why})" if why else ""),
@@ -559,8 +558,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                                f"the machine may explain the change; rerun when it is as it was, or compare "
                                f"interleaved on one machine (gpuslo ab)")
             why = "" if lv is not None else measured_why(
-                (base.shuffled or (None,) * r) + (m.shuffled,), (base.shuffled_off or ("",) * r) + (m.shuffled_off,),
-                [f"stored run {k}" for k in range(1, r + 1)] + ["this run"], p)
+                p, ("stored run", r, base.shuffled, base.shuffled_off), ("this run", 1, (m.shuffled,), (m.shuffled_off,)))
             out.append(_check(name, t, f"prediction interval from {r} stored runs {on}, "
                               f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}; "
                               f"n {t.n_base} -> {t.n_cand}{ctl_note}"

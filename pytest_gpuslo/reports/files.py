@@ -33,7 +33,6 @@ def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] 
     }
 
 
-
 def md_code(text: str) -> str:
     """``text`` as a markdown code span, fenced by more backticks than it holds in a row."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
@@ -78,7 +77,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     for s in ordered(summaries):
         reasons = (s.get("verdict") or {}).get("reasons", [])
         notes += [(s["nodeid"], r) for r in reasons]
-        notes += [(s["nodeid"], u) for u in view.undecided_baseline(s, said=reasons) if u not in reasons]
+        notes += [(s["nodeid"], u) for u in view.undecided_baseline(s, said=reasons)]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]

@@ -198,6 +198,8 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     for s in ordered_:
         v = s.get("verdict") or {}
         detail: list[str] = []
+        # the verdict's reasons, printed first; a baseline claim's reason among them is said once
+        said = v.get("reasons", []) if v.get("outcome") != "PASS" else []
         if v.get("outcome") != "PASS":
             detail += [f"    {r}" for r in v.get("reasons", [])]
             lag = s.get("lag_ms") or {}
@@ -206,17 +208,13 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
                               f"{fmt_ms(lag['max'])} ms late (lag p99 {fmt_ms(lag.get('p99'))} ms); the queue "
                               f"behind them is in the tail")
         if verbose <= 0:  # an undecided baseline claim says why even when the budget decided
-            said = v.get("reasons", []) if v.get("outcome") != "PASS" else []
             detail += [f"    {line}" for line in view.undecided_baseline(s, said=said)]
         if verbose > 0:
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
                           f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}")
             detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])]
-            # a held-back claim's reason is already among the verdict's reasons above: said once
-            said = set(v.get("reasons", [])) if v.get("outcome") != "PASS" else set()
             detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}"
-                       + ("" if {f"{b['name']}: {b['reason']}", f"{b['name']}: {b['outcome']}: {b['reason']}"} & said
-                          else f"; {b['reason']}")
+                       + ("" if view.already_said(b, said) else f"; {b['reason']}")
                        for b in v.get("baseline", [])]
             detail += stage_lines(s.get("stages", {}))
             ov = s.get("overlap")

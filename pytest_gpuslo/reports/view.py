@@ -70,14 +70,21 @@ def any_replayed(summaries: Iterable[dict[str, Any]]) -> bool:
     return any(b.get("replayed") for s in summaries for b in (s.get("verdict") or {}).get("baseline", []))
 
 
+def already_said(claim: dict[str, Any], said: Collection[str]) -> bool:
+    """Is this baseline claim's reason among the verdict's reasons ``said`` (as a held-back claim,
+    ``p95 vs baseline: <reason>``, or a REGRESSED one, ``p95 vs baseline: REGRESSED: <reason>``)?"""
+    name, reason = claim.get("name"), claim.get("reason")
+    return f"{name}: {reason}" in said or f"{name}: {claim.get('outcome')}: {reason}" in said
+
+
 def undecided_baseline(summary: dict[str, Any], said: Collection[str] = ()) -> list[str]:
     """``p95 vs baseline: INCONCLUSIVE: <what would decide it>`` for each baseline claim left
     undecided: every report names them, even when the budget decided the test.  ``said``: reasons
-    the report already lists (a held-back claim is one of the verdict's), left out here."""
+    the report already lists, left out here."""
     return [f"{b['name']}: {b['outcome']}: {b['reason']}"
             for b in (summary.get("verdict") or {}).get("baseline", [])
             if b.get("outcome") in ("INCONCLUSIVE", "NOT COMPARABLE") and b.get("reason")
-            and f"{b['name']}: {b['reason']}" not in said]
+            and not already_said(b, said)]
 
 
 def fmt_ms(x: float | None) -> str:
