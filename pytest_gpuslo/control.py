@@ -107,6 +107,9 @@ class Shift:
     outside: bool | None
     #: sd of the stored controls' logs (nan below two runs): a machine whose speed drifts.
     spread: float = math.nan
+    #: stored readings left out as broken (``BROKEN_FACTOR``): said, so "2 stored runs" of a
+    #: store holding 3 does not read like a miscount (review32).
+    dropped: int = 0
 
     @property
     def what(self) -> str:
@@ -115,7 +118,11 @@ class Shift:
     @property
     def words(self) -> str:
         way = "slower" if self.ratio > 1 else "faster"
-        return f"{self.what} {abs(self.ratio - 1):.1%} {way} than in {self.runs} stored run(s)"
+        runs = f"{self.runs} stored run(s)"
+        if self.dropped:
+            runs += (f" ({self.dropped} more left out: {'its' if self.dropped == 1 else 'their'} reading lay over "
+                     f"{BROKEN_FACTOR:g}x from the others' median)")
+        return f"{self.what} {abs(self.ratio - 1):.1%} {way} than in {runs}"
 
 
 def machine_shift(cand: Mapping[str, float] | None,
@@ -138,7 +145,8 @@ def machine_shift(cand: Mapping[str, float] | None,
         if not logs:
             continue
         mid = statistics.median(logs)
-        logs = [v for v in logs if abs(v - mid) <= math.log(BROKEN_FACTOR)] or logs
+        kept = [v for v in logs if abs(v - mid) <= math.log(BROKEN_FACTOR)] or logs
+        dropped, logs = len(logs) - len(kept), kept
         mean = statistics.fmean(logs)
         d = math.log(float(value)) - mean
         outside: bool | None = None
@@ -148,7 +156,7 @@ def machine_shift(cand: Mapping[str, float] | None,
             sd = max(spread, MIN_LOG_SD)
             half = float(st.t.ppf(1.0 - ALPHA_CONTROL / 2.0, r - 1)) * sd * math.sqrt(1.0 + 1.0 / r)
             outside = abs(d) > half
-        out.append(Shift(key, math.exp(d), r, outside, spread))
+        out.append(Shift(key, math.exp(d), r, outside, spread, dropped))
     return out
 
 

@@ -60,6 +60,9 @@ def test_one_broken_stored_reading_does_not_switch_the_hold_back_off() -> None:
     shifts = control.machine_shift({"cpu_ms": 2.20}, wild)
     assert shifts[0].runs == len(STORED) and shifts[0].outside is True
     assert control.explains(shifts, "REGRESSED") is not None
+    # The store holds one run more than the count: the words say where it went (review32).
+    assert shifts[0].words.endswith(f"than in {len(STORED)} stored run(s) (1 more left out: its reading lay "
+                                    f"over 2x from the others' median)")
 
 
 def test_fewer_than_three_stored_controls_show_the_shift_but_cannot_judge_it() -> None:
