@@ -212,7 +212,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         if verbose > 0:
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
                           f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}")
-            detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])]
+            # a FAIL without a reason of its own was said by its detail among the reasons above
+            detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])
+                       if f"{c.get('name')}: {c['detail']}" not in said]
             detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}"
                        + ("" if view.already_said(b, said) else f"; {b['reason']}")
                        for b in v.get("baseline", [])]

@@ -318,3 +318,18 @@ def test_an_ab_session_whose_machine_control_moved_between_runs_says_so() -> Non
     assert line is not None and line.startswith("machine control: the CPU loop took 0.86-1.94 ms across these runs")
     assert "interleaving does not cancel" in line
     assert ab_control_line(steady) is None and ab_control_line([{}]) is None
+
+
+def test_a_fail_without_a_reason_of_its_own_prints_its_detail_once_in_verbose() -> None:
+    """A binomial FAIL's reason is its detail line: -v printed it twice, once as the reason and
+    once as the evidence (session 14's note)."""
+    detail = "p95=6.31ms [6.27ms, 6.33ms] (99% bounds) vs budget 4ms; n=3000, over budget 290, design effect 1.8"
+    summary = {**SUMMARY, "verdict": {
+        "outcome": "FAIL", "reasons": [f"p95<=4ms: {detail}"], "baseline": [],
+        "checks": [{"name": "p95<=4ms", "outcome": "FAIL", "detail": detail},
+                   {"name": "p99<=40ms", "outcome": "PASS", "detail": "p99=5.5ms [5ms, 6ms] vs budget 40ms"}]}}
+
+    lines = terminal.summary_lines([summary], verbose=1)
+    text = "\n".join(lines[lines.index(f"  {summary['nodeid']}:"):])  # the evidence, under the legend
+
+    assert text.count(detail) == 1 and "p99=5.5ms [5ms, 6ms] vs budget 40ms" in text
