@@ -408,7 +408,8 @@ WIDER_HISTORY = ("a run saved on another day (--gpuslo-save) narrows it, or comp
 SCALE_RUNS = 3
 
 
-def interval_scale(scales: Sequence[Mapping[str, float] | None], p: float) -> tuple[float, str]:
+def interval_scale(scales: Sequence[Mapping[str, float] | None], p: float, *,
+                   replayed: bool = False) -> tuple[float, str]:
     """The Box-Cox scale of the stored-baseline interval at percentile ``p`` and how to say it.
 
     1/q (``stats.DEFAULT_SCALE``), or a steeper scale when the median ``replay.scale`` of the
@@ -421,7 +422,10 @@ def interval_scale(scales: Sequence[Mapping[str, float] | None], p: float) -> tu
     if not found:
         # saved without one, a queue whose latency moved less than its service (replay.MIN_ELASTICITY),
         # or lanes a replay could not give back (a batcher)
-        return stats.DEFAULT_SCALE, "on 1/q (no machine-speed scale from the stored runs: a light queue, or lanes that cannot be replayed)"
+        # (``replayed``: the levels compared were replays of these lanes, so not the last)
+        why = ("their queue is light, or they were stored before the scale was kept" if replayed
+               else "a light queue, or lanes that cannot be replayed")
+        return stats.DEFAULT_SCALE, f"on 1/q (no machine-speed scale from the stored runs: {why})"
     # To the two decimals it is printed with: q^-1.004 is 1/q, not "bends more than 1/q".
     lam = round(float(np.median(found[-SCALE_RUNS:])), 2)
     if lam >= stats.DEFAULT_SCALE:
@@ -541,8 +545,8 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
         delta, big = policy.noise_floor(p)
         name = f"{percentile_label(p)} vs baseline"
         if base.paired and r >= MIN_RUNS_FOR_SPREAD:
-            lam, on = interval_scale(base.scales, p)
             lv = shuffled_levels(base.shuffled + (m.shuffled,), base.runs + (lat,), p)
+            lam, on = interval_scale(base.scales, p, replayed=lv is not None)
             t = stats.prediction_test(base.runs, lat, p, alpha=policy.alpha * stats.PI_ALPHA_FACTOR,
                                       delta=delta, Delta=big, groups=base.session_of or None, scale=lam,
                                       levels=None if lv is None else (lv[:-1], lv[-1]))

@@ -74,6 +74,9 @@ def test_no_scale_when_the_replay_does_not_fit_the_run() -> None:
 def test_the_gate_takes_1_over_q_or_a_steeper_scale_never_a_flatter_one() -> None:
     lam, words = gate.interval_scale([], 0.95)
     assert lam == stats.DEFAULT_SCALE and words.startswith("on 1/q (no machine-speed scale from the stored runs")
+    # beside replayed levels the lanes were replayed, so the words do not blame them (session 14's note)
+    assert "cannot be replayed" in words
+    assert "cannot be replayed" not in gate.interval_scale([], 0.95, replayed=True)[1]
     for near in (-0.996, -1.004):  # printed as -1.00 either way: 1/q, said so
         assert gate.interval_scale([{"p95": near}], 0.95) == (
             stats.DEFAULT_SCALE, "on 1/q (the stored runs' replay, q^-1.00, is no steeper)")
