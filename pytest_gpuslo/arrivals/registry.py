@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ast
+import math
 from typing import Any
 
 from pytest_gpuslo.arrivals.processes import (
@@ -131,6 +132,10 @@ def _check_mean(proc: Any, rate_hz: float | None, text: str) -> None:
     if rate_hz is None:
         return
     mean = float(proc.mean_rate_hz)
+    if not (math.isfinite(mean) and mean > 0):  # NaN passed the comparison below (review34)
+        raise InvalidArgument(
+            f"{text} offers mean_rate_hz={mean!r}, which must be a finite number > 0 (requests per second); "
+            f"fix the process's mean_rate_hz.")
     if abs(mean - rate_hz) > 0.01 * rate_hz:
         raise InvalidArgument(
             f"{text} offers {mean:.6g} requests/s on average but the marker says rate_hz={rate_hz!r}; "

@@ -86,3 +86,53 @@ def test_schedule_needs_exactly_one_size() -> None:
     """n and duration_s are exclusive."""
     with pytest.raises(InvalidArgument, match="exactly one"):
         arrivals.Poisson(1).schedule(n=3, duration_s=1.0)
+
+
+class _Given:
+    """A third party's arrival process that returns whatever it is given (review34's cases)."""
+
+    mean_rate_hz = 100.0
+
+    def __init__(self, out: object) -> None:
+        self.out = out
+
+    def schedule(self, n: int | None = None, duration_s: float | None = None,
+                 rng: np.random.Generator | None = None) -> object:
+        if isinstance(self.out, Exception):
+            raise self.out
+        return self.out(n) if callable(self.out) else self.out
+
+
+@pytest.mark.parametrize(("out", "fragment"), [
+    (lambda n: np.arange(n, dtype=np.int64)[::-1] * 1000, "offsets out of order (3000 ns then 2000 ns at index 1)"),
+    (lambda n: np.arange(n, dtype=np.int64) - 5, "a negative offset (-5 ns at index 0)"),
+    (lambda n: np.arange(3 * n, dtype=np.int64), "12 offsets for n=4"),
+    (lambda n: np.zeros(0, dtype=np.int64), "0 offsets for n=4"),
+    (lambda n: np.linspace(0.0, 0.03, n), "dtype float64; it must return a 1-D array of integer"),
+    (lambda n: np.full(n, np.nan), "dtype float64"),
+    (lambda n: (i for i in range(n)), "returned a generator"),
+    (lambda n: np.zeros((n, 2), dtype=np.int64), "shape (4, 2)"),
+    (lambda n: np.arange(n, dtype=np.int64) * 2**60, "past the 86400-s horizon"),
+    (RuntimeError("my bug"), "schedule() raised RuntimeError: my bug; fix the process"),
+])
+def test_a_plugins_process_is_checked_before_a_run(out: object, fragment: str) -> None:
+    """Every schedule goes through ``drawn``: an unsorted one otherwise FAILed the code at p95 4.3 s,
+    offsets near 2**62 ns slept for a century, and a list or generator ended in a TypeError."""
+    with pytest.raises(InvalidArgument) as e:
+        arrivals.build_schedule(_Given(out), seed=1, requests=4, duration_s=None, warmup_requests=0, warmup_s=None)
+    assert fragment in str(e.value) and "_Given" in str(e.value)
+
+
+def test_a_plugins_process_that_keeps_its_promises_runs_as_given() -> None:
+    listed = _Given(lambda n: [0, 10, 10, 25][:n])  # a list of ints, ties allowed
+    sched, warm = arrivals.build_schedule(listed, seed=1, requests=4, duration_s=None, warmup_requests=0,
+                                          warmup_s=None)
+    assert sched.dtype == np.int64 and sched.tolist() == [0, 10, 10, 25] and warm == 0
+    late = _Given(lambda n: np.array([0, 2_000_000_000], dtype=np.int64))
+    with pytest.raises(InvalidArgument, match=r"past duration_s=1"):
+        arrivals.build_schedule(late, seed=1, requests=None, duration_s=1.0, warmup_requests=None, warmup_s=None)
+
+
+def test_a_process_with_a_nan_mean_rate_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match="mean_rate_hz=nan, which must be a finite number > 0"):
+        arrivals.parse(type("NanRate", (_Given,), {"mean_rate_hz": float("nan")})(None), rate_hz=100.0)
