@@ -252,6 +252,13 @@ def run_open_loop(
         backend.close()
     if rec.fatal is not None:
         raise rec.fatal
+    impossible = _impossible_times(rec, t0 + schedule, clock, int((timeout_s + GRACE_S) * 1e9))
+    if impossible:
+        raise WorkloadError(
+            f"backend {getattr(backend, 'name', '') or type(backend).__name__!r} recorded impossible times: "
+            f"{impossible}. A backend writes each request's start_ns and end_ns on the run's clock "
+            f"(Recorder.clock), the end after the start and the scheduled arrival, or leaves both -1 for a "
+            f"request that did not finish; fix the backend (what it owes each request: backends.Backend.submit).")
     stamps_arr = rec.dispatch_ns[:dispatched]
     due_arr = t0 + schedule
     backlog = np.searchsorted(due_arr, stamps_arr, side="right") - np.arange(1, dispatched + 1)
@@ -261,6 +268,37 @@ def run_open_loop(
     waited = w1[1] - w0[1] if w0 is not None and w1 is not None else None
     return data, DispatchStats(max_backlog=max_backlog, switch_interval_s=sys.getswitchinterval(),
                                launcher_waited_ns=waited, launcher_wall_ns=c1 - c0)
+
+
+#: Clock slack of the checks in ``_impossible_times``: a CUDA event mapped onto the host clock can
+#: land microseconds early; a millisecond is beyond any such error and far below a real latency.
+STAMP_SLACK_NS = 1_000_000
+
+
+def _impossible_times(rec: Recorder, due: npt.NDArray[np.int64], clock: Callable[[], int], later_ns: int) -> str:
+    """What no real request can do, in words ('' when none did): a negative stamp other than
+    -1 (not set), an end past any wait of this run (``later_ns`` from now: a simulated backend
+    may finish its queue ahead of its clock), before the scheduled arrival, or before the start.  A
+    backend's nonsense otherwise reached the reports as a p50 of -4.87 ms, or as 600 timeouts
+    blaming the code (the independent extension check's fake backend)."""
+    # Copies first, the clock after: a lane still finishing an abandoned request writes its end
+    # after reading the clock, so every end copied here was read before ``now``.
+    start, end, dispatch = rec.start_ns.copy(), rec.end_ns.copy(), rec.dispatch_ns.copy()
+    now = clock()
+    for name, arr in (("dispatch_ns", dispatch), ("start_ns", start), ("end_ns", end)):
+        bad = np.flatnonzero(arr < -1)
+        if bad.size:
+            return f"request {int(bad[0])}'s {name} is {int(arr[bad[0]])} (negative; -1 means not set)"
+    checks = ((end > now + later_ns, "ended in the future, past any wait of this run"),
+              ((end >= 0) & (end < due - STAMP_SLACK_NS), "ended before its scheduled arrival"),
+              ((end >= 0) & (start >= 0) & (end < start - STAMP_SLACK_NS), "ended before it started"))
+    for mask, what in checks:
+        bad = np.flatnonzero(mask)
+        if bad.size:
+            i = int(bad[0])
+            return (f"request {i} {what} (scheduled {int(due[i]):,} ns, start {int(start[i]):,} ns, "
+                    f"end {int(end[i]):,} ns; {bad.size:,} such request(s))")
+    return ""
 
 
 def _progress(rec: Recorder, stamps: list[int], due: list[int], done: int, n: int) -> Progress:

@@ -65,7 +65,16 @@ class Backend(Protocol):
         return by ``until_ns`` (the CUDA backend takes clock anchors here)."""
 
     def submit(self, request: "Request") -> None:
-        """Start one request without blocking the dispatcher."""
+        """Start one request without blocking the dispatcher.  For each request a backend owes
+        the recorder ``open`` got: its lane (``request.lane`` and ``recorder.lane[i]``);
+        ``recorder.start_ns[i]`` and ``end_ns[i]`` on ``clock``, the end after the start and the
+        scheduled arrival (else the run ends in the project's error; -1 for a request that did
+        not finish); ``recorder.record_error(i, exc)`` for a body that raised;
+        ``recorder.complete_one()`` once it finished, raised or not (a forgotten call reads as
+        every request timing out); ``pytest_gpuslo.recorder.set_current(request)`` around the
+        body on the thread that runs it (``None`` after), so ``slo_stage`` and the frameworks'
+        hooks find it; and no new work once ``recorder.abandoned`` is set.  ``backends/cpu.py``
+        (threads) and ``backends/virtual.py`` (a simulation) are the short examples."""
 
     def wait(self, deadline_ns: int) -> None:
         """Return when every submitted request completed, or at ``deadline_ns`` (host clock)."""

@@ -589,3 +589,52 @@ def test_the_cpu_backend_reports_the_hypervisor_s_steal_over_the_run(monkeypatch
 
     tel = backend.telemetry()
     assert 0.1 <= tel["steal_cpus"] <= 0.5  # 0.3 s over a run of at least 0.6 s
+
+
+@pytest.mark.parametrize(("mode", "said"), [
+    ("end_before_start", "ended before it started"),
+    ("before_schedule", "ended before its scheduled arrival"),
+    ("negative", "start_ns is -5 (negative; -1 means not set)"),
+    ("future", "ended in the future"),
+])
+def test_a_backend_that_records_impossible_times_is_named_not_the_code(mode: str, said: str) -> None:
+    """A third party's backend that writes nonsense (the independent extension check's fake device):
+    a p50 of -4.87 ms reached the summary, negative stamps read as 600 timeouts blaming the code,
+    and an end at 2**62 ns overflowed deep in the timeline.  Now the run ends in the project's error
+    naming the backend and the request."""
+    from pytest_gpuslo.backends import virtual
+    from pytest_gpuslo.errors import WorkloadError
+
+    class Nonsense(virtual.Backend):
+        name = "nonsense"
+
+        def submit(self, req: Request) -> None:
+            super().submit(req)
+            i, rec = req.index, self.rec
+            if i == 3:
+                start, end = int(rec.start_ns[i]), int(rec.end_ns[i])
+                rec.start_ns[i], rec.end_ns[i] = {
+                    "end_before_start": (end + 5_000_000, end),
+                    "before_schedule": (start - 50_000_000, start - 40_000_000),
+                    "negative": (-5, end),
+                    "future": (start, 2**62),
+                }[mode]
+
+    sched = np.arange(10, dtype=np.int64) * 10_000_000
+    with pytest.raises(WorkloadError) as e:
+        run_open_loop(sched, Nonsense(), lambda r: virtual.work(0.001), lanes=2, timeout_s=1.0)
+    assert "backend 'nonsense' recorded impossible times: request 3" in str(e.value) and said in str(e.value)
+
+
+def test_a_backend_within_the_clock_slack_is_not_called_impossible() -> None:
+    """A CUDA event mapped onto the host clock lands microseconds early: not nonsense."""
+    from pytest_gpuslo.backends import virtual
+
+    class Early(virtual.Backend):
+        def submit(self, req: Request) -> None:
+            super().submit(req)
+            self.rec.end_ns[req.index] = int(self.rec.start_ns[req.index]) - 20_000  # 20 us before its start
+
+    sched = np.arange(10, dtype=np.int64) * 10_000_000
+    data, _ = run_open_loop(sched, Early(), lambda r: virtual.work(0.001), lanes=2, timeout_s=1.0)
+    assert data.end_ns.size == 10
