@@ -104,10 +104,14 @@ def _check_backend(session: SloSession) -> None:
     if backend == "auto" or source == "default":
         return
     from pytest_gpuslo import backends
+    from pytest_gpuslo.options import unknown_backend
 
+    where = f"--gpuslo-backend={backend}" if source == "CLI" else f"ini gpuslo_backend = {backend}"
+    unknown = unknown_backend(backend)
+    if unknown is not None:
+        raise pytest.UsageError(f"{where}: {unknown}.")
     reason = backends.probe(backend)
     if reason is not None:
-        where = f"--gpuslo-backend={backend}" if source == "CLI" else f"ini gpuslo_backend = {backend}"
         raise pytest.UsageError(
             f"{where} asks for the {backend} backend, but it cannot run here: {reason}. "
             f"Use --gpuslo-backend=auto (its tests then skip) or run on a machine where it can.")

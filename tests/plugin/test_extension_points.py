@@ -45,6 +45,9 @@ def test_a_backend_is_a_module_and_a_registry_line(gputester: pytest.Pytester) -
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["device: backend=virtual, cpu=virtual time",
                                  "*test_on_virtual  4,000 *  0  no baseline  PASS"])
+    # and from the command line, which pytest parses before it loads the conftest (review34)
+    result = gputester.runpytest("--gpuslo-backend=virtual")
+    result.assert_outcomes(passed=1)
 
 
 def test_an_arrival_process_is_a_module_and_a_registry_line(simtester: pytest.Pytester) -> None:

@@ -266,7 +266,8 @@ def test_first_exception_is_reported_with_its_traceback(simtester: pytest.Pytest
     ("args", "fragment"),
     [
         (["--gpuslo-seed=abc"], "argument --gpuslo-seed: 'abc' is not a whole number"),
-        (["--gpuslo-backend=gpu"], "argument --gpuslo-backend: 'gpu' is not a backend"),
+        (["--gpuslo-backend=gpu"], "--gpuslo-backend=gpu: 'gpu' is not a backend; choose one of auto, cpu, cuda"),
+        (["--gpuslo-backend=a b"], "argument --gpuslo-backend: 'a b' is not a backend name"),
         (["--gpuslo-alpha=2"], "argument --gpuslo-alpha: '2' must lie strictly between 0 and 0.5"),
         (["--gpuslo-inconclusive=maybe"], "argument --gpuslo-inconclusive: 'maybe' is not 'warn' or 'fail'"),
     ],
