@@ -87,7 +87,7 @@ def _check_report_needs(session: SloSession) -> None:
     from pytest_gpuslo.reports import FORMATS
 
     for fmt in FORMATS:
-        if not (fmt.needs and session.value(fmt.key)):
+        if not (fmt.needs and session.report_path(fmt)):
             continue
         module, extra = fmt.needs
         try:

@@ -17,6 +17,7 @@ import functools
 import inspect
 import json
 import os
+import traceback
 import unittest
 import uuid
 import warnings
@@ -102,8 +103,8 @@ class SloSession:
         #: verdict: " and the error's first line).
         self.errors: list[tuple[str, str]] = []
         self.written: list[str] = []
-        #: report files that could not be written: (option, path, why).
-        self.unwritten: list[tuple[str, str, str]] = []
+        #: report files that could not be written: (option, path, why, the fix).
+        self.unwritten: list[tuple[str, str, str, str]] = []
         self._resolved_backend: dict[str, str] = {}
         self._commit: list[str | None] = []
         #: --gpuslo-suggest: node id -> the suggestion of its pilot run (picked up by ``attach``).
@@ -116,6 +117,21 @@ class SloSession:
 
     def value(self, key: str) -> Any:
         return self.settings[key][0]
+
+    def report_path(self, fmt: "_reports.ReportFormat") -> str | None:
+        """Where ``fmt`` is to be written, if asked for.  A format a conftest appended to
+        ``reports.FORMATS`` came after the settings were read: its option (dest
+        ``gpuslo_<key>``, added by that conftest) or ini key is read here (review34: a KeyError)."""
+        if fmt.key in self.settings:
+            return self.value(fmt.key) or None
+        cli = self.config.getoption(f"gpuslo_{fmt.key}", None)
+        if cli:
+            return str(cli)
+        try:
+            ini = self.config.getini(f"gpuslo_{fmt.key}")
+        except ValueError:  # no such ini key registered
+            return None
+        return str(ini).strip() or None if isinstance(ini, str) else None
 
     @property
     def policy(self) -> "Policy":
@@ -427,22 +443,25 @@ class SloSession:
             tr.write_line(line)
         for path in self.written:
             tr.write_line(f"gpuslo wrote {path}")
-        for option, path, why in self.unwritten:
-            tr.write_line(f"gpuslo ERROR: could not write {option}={path}: {why}; give a writable "
-                          f"file path (the other reports were written)", red=True, bold=True)
+        for option, path, why, fix in self.unwritten:
+            tr.write_line(f"gpuslo ERROR: could not write {option}={path}: {why}; {fix} (the other reports "
+                          f"were written)", red=True, bold=True)
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
         if hasattr(self.config, "workerinput") or not (self.summaries or self.errors):
             return
-        context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors))
+        policy = self.policy
+        context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),
+                                   alpha=policy.alpha, inconclusive=policy.inconclusive)
         # Each format on its own: one that cannot be written (a directory, a read-only or full
         # disk) is reported after the others are written, and the run's exit status says so.
         for fmt in _reports.FORMATS:
-            path = self.value(fmt.key)
+            path = self.report_path(fmt)
             if path:
-                self._write(f"--gpuslo-{fmt.flag}", path, functools.partial(fmt.render, self.summaries, context))
+                self._write(f"--gpuslo-{fmt.flag}", path, functools.partial(fmt.render, self.summaries, context),
+                            renderer=fmt.renderer)
         step = os.environ.get("GITHUB_STEP_SUMMARY")
         if step:
             md = next(f for f in _reports.FORMATS if f.key == "md")
@@ -451,9 +470,17 @@ class SloSession:
         if self.unwritten and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
-    def _write(self, option: str, path: str, render: Callable[[], str], *, append: bool = False) -> None:
+    def _write(self, option: str, path: str, render: Callable[[], str], *, append: bool = False,
+               renderer: str = "") -> None:
         try:
             text = render()
+        except Exception as exc:  # noqa: BLE001 - a renderer's bug must not cost the other reports
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            self.unwritten.append((option, path, f"rendering it raised {type(exc).__name__}: {exc} (at "
+                                   f"{where.filename}:{where.lineno}, in {where.name})",
+                                   f"a bug in its renderer{' ' + renderer if renderer else ''}, not in the path"))
+            return
+        try:
             if append:
                 with open(path, "a", encoding="utf-8") as fh:
                     fh.write(text)
@@ -461,9 +488,7 @@ class SloSession:
                 self.written.append(str(_reports.write(path, text)))
         except OSError as exc:
             why = f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename not in (None, path) else "")
-            self.unwritten.append((option, path, why))
-        except Exception as exc:  # noqa: BLE001 - a renderer's bug must not cost the other reports
-            self.unwritten.append((option, path, f"rendering it raised {type(exc).__name__}: {exc}"))
+            self.unwritten.append((option, path, why, "give a writable file path"))
 
 
 class LiveProgress:

@@ -26,6 +26,10 @@ class Context:
     #: baseline or a fixture that raised, or "in teardown, after its verdict: <error>").  Reports
     #: name them, so that "1 SLO test: 1 PASS" is never all they say of a session pytest failed.
     errors: tuple[tuple[str, str], ...] = ()
+    #: the session's alpha per claim, and what an INCONCLUSIVE did to its test ("warn": it passed,
+    #: "fail": it failed): a report that maps verdicts to pass/fail needs both (None from the CLI).
+    alpha: float | None = None
+    inconclusive: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,3 +110,48 @@ def test_a_report_format_is_a_module_and_a_registry_line(simtester: pytest.Pytes
 
     result.stdout.fnmatch_lines(["gpuslo wrote out/slo.csv"])
     assert (gputester.path / "out" / "slo.csv").read_text().startswith("test_it.py::test_fast,")
+
+
+def test_a_report_format_from_a_conftest_is_written_and_a_renderer_bug_is_named(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the package a format is appended to ``reports.FORMATS`` and its option added by the
+    same conftest (pytest reads the plugin's options before conftests load): it was a KeyError at
+    session end (review34).  A renderer that raises is named as the bug, with where it raised, not
+    answered with "give a writable file path"; the session's alpha and INCONCLUSIVE mode reach it."""
+    from pytest_gpuslo import reports
+
+    monkeypatch.setattr(reports, "FORMATS", reports.FORMATS)  # the in-process runs' conftest appends to it
+    gputester = simtester
+    gputester.makepyfile(tsvreport="""
+        def render(summaries, context):
+            if context.alpha == 0.03:
+                raise RuntimeError("tsv writer bug")
+            return "".join(f"{s['nodeid']}\\t{s['verdict']['outcome']}\\t{context.alpha}\\t{context.inconclusive}\\n"
+                           for s in summaries)
+        """)
+    gputester.makeconftest("""
+        from pytest_gpuslo import reports
+        if not any(f.key == "tsv" for f in reports.FORMATS):  # (pytester runs this conftest twice in one process)
+            reports.FORMATS = (*reports.FORMATS, reports.ReportFormat("tsv", "one TSV row per SLO test",
+                                                                      "tsvreport:render"))
+
+        def pytest_addoption(parser):
+            parser.addoption("--gpuslo-tsv", dest="gpuslo_tsv", default=None)
+        """)
+    gputester.makepyfile(test_it="""
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=200, requests=1000)
+        def test_fast():
+            pass
+        """)
+    gputester.syspathinsert()
+    result = gputester.runpytest("--gpuslo-tsv=out/slo.tsv", "--gpuslo-alpha=0.02")
+
+    result.stdout.fnmatch_lines(["gpuslo wrote out/slo.tsv"])
+    assert (gputester.path / "out" / "slo.tsv").read_text().endswith("\t0.02\twarn\n")
+    result = gputester.runpytest("--gpuslo-tsv=out/b.tsv", "--gpuslo-alpha=0.03")
+    result.stdout.fnmatch_lines(["gpuslo ERROR: could not write --gpuslo-tsv=out/b.tsv: rendering it raised "
+                                 "RuntimeError: tsv writer bug (at *tsvreport.py:3, in render); a bug in its "
+                                 "renderer tsvreport:render, not in the path*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
