@@ -13,7 +13,8 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import filelock
@@ -25,16 +26,57 @@ def lock_dir() -> Path:
     return d
 
 
+#: A lane not free after this many seconds is said to be waited for (``set_wait_notice``), with
+#: who holds it; the wait then goes on (an independent check sat silent behind another session).
+NOTICE_AFTER_S = 5.0
+_notice: list[Callable[[str], None]] = []
+
+
+def set_wait_notice(say: Callable[[str], None] | None) -> None:
+    """Where a long wait for a lane is said (the pytest layer: its terminal); None: nowhere."""
+    _notice[:] = [say] if say is not None else []
+
+
+def _holder_path(name: str) -> Path:
+    # Not the lock file itself: filelock truncates that on every attempt, a waiter's included.
+    return lock_dir() / f"{name}.holder"
+
+
+def _holder(name: str) -> str:
+    """Who holds lane ``name``, as its holder wrote it (pid, test, since when), or ''."""
+    try:
+        pid, since, test = _holder_path(name).read_text(encoding="utf-8").split("\t", 2)
+        os.kill(int(pid), 0)  # still running (a crashed holder's lock is already free)
+    except (OSError, ValueError):
+        return ""
+    return f"process {pid}" + (f" (running {test.strip()})" if test.strip() else "") + f" since {since}"
+
+
+def _what(key: str) -> str:
+    return "the host-wide CPU lane" if key == "cpu-host" else f"GPU {key}"
+
+
 @contextlib.contextmanager
 def hold(keys: list[str]) -> Iterator[None]:
-    """Hold these lanes (sorted, so two tests never deadlock on each other); waits for a holder."""
+    """Hold these lanes (sorted, so two tests never deadlock on each other); waits for a holder,
+    and says so after ``NOTICE_AFTER_S``."""
     locks: list[filelock.BaseFileLock] = []
     try:
         for key in sorted(set(keys)):
             name = re.sub(r"[^A-Za-z0-9._-]", "_", key)
             lock: filelock.BaseFileLock = filelock.FileLock(lock_dir() / f"{name}.lock")
-            lock.acquire()
+            try:
+                lock.acquire(timeout=NOTICE_AFTER_S if _notice else -1)
+            except filelock.Timeout:
+                who = _holder(name) or "another process"
+                _notice[0](f"gpuslo: waiting for {_what(key)}, held by {who}: one SLO test measures on it "
+                           f"at a time on this host; this test starts when it is free")
+                lock.acquire()
             locks.append(lock)
+            with contextlib.suppress(OSError):
+                _holder_path(name).write_text(f"{os.getpid()}\t{time.strftime('%H:%M:%S')}\t"
+                                              f"{os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}",
+                                              encoding="utf-8")
         yield
     finally:
         for lock in reversed(locks):

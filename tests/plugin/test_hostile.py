@@ -398,3 +398,41 @@ def test_arrivals_describe_names_a_bad_trace_and_reads_a_good_one(tmp_path: Path
 
     assert bad.returncode == 2 and "trace d.csv: is a directory" in bad.stderr, bad.stderr
     assert good.returncode == 0 and "closest" in good.stdout, good.stderr
+
+
+def test_a_test_waiting_for_a_lane_says_who_holds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An independent check's runs sat silent while another session held the host-wide CPU lane:
+    after ``NOTICE_AFTER_S`` the wait is said, naming the holder, and the test goes on when the
+    lane is free."""
+    import tempfile
+    import threading
+
+    from pytest_gpuslo.backends import cpu, devices
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(devices, "NOTICE_AFTER_S", 0.05)
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/test_svc.py::test_render (call)")
+    said: list[str] = []
+    devices.set_wait_notice(said.append)
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with cpu.hold(1):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    try:
+        held.wait(10)
+        threading.Timer(0.3, release.set).start()
+        with cpu.hold(1):
+            got_it = not t.is_alive() or release.is_set()
+    finally:
+        release.set()
+        t.join()
+        devices.set_wait_notice(None)
+
+    assert got_it and len(said) == 1, said
+    assert said[0].startswith(f"gpuslo: waiting for the host-wide CPU lane, held by process {os.getpid()} "
+                              f"(running tests/test_svc.py::test_render) since "), said
