@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import operator
 import os
 import statistics
 import sys
@@ -45,9 +44,15 @@ def fake_cupy() -> types.ModuleType:
     """Just enough of CuPy for ``backends.cuda.Backend`` with telemetry off: C builtins where the
     hot path calls the runtime, so their cost is that of a call, not of a driver."""
     counter = itertools.count(1000)
+    # Events keep the host time they were recorded at, so the times a run records are real ones
+    # (the driver refuses a run whose requests end before their arrival): one dict store a record.
+    stamps: dict[int, int] = {}
+    clock = time.perf_counter_ns
     rt = types.SimpleNamespace(
-        eventCreate=counter.__next__, eventRecord=operator.add, eventQuery=(0).__mul__,
-        eventElapsedTime=lambda a, b: 0.0, eventSynchronize=abs, eventDestroy=abs,
+        eventCreate=counter.__next__, eventRecord=lambda ev, stream: stamps.__setitem__(ev, clock()),
+        eventQuery=(0).__mul__,
+        eventElapsedTime=lambda a, b: (stamps.get(b, 0) - stamps.get(a, 0)) / 1e6,
+        eventSynchronize=abs, eventDestroy=abs,
         streamLegacy=1, streamPerThread=2, memGetInfo=lambda: (1, 1),
         getDeviceProperties=lambda d: {"name": b"fake", "multiProcessorCount": 1},
         runtimeGetVersion=lambda: 0, getDeviceCount=lambda: 1)
@@ -70,7 +75,7 @@ def fake_cupy() -> types.ModuleType:
             self.ptr = next(counter)
 
         def record(self, stream: Any = None) -> None:
-            pass
+            stamps[self.ptr] = clock()
 
         def synchronize(self) -> None:
             pass
