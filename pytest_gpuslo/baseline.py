@@ -502,8 +502,13 @@ class Store:
 
     def others(self, nodeid: str) -> list[str]:
         """Machine classes that do have a baseline for this test."""
+        return [p.name.rsplit("--", 2)[-2] for p in self.files_of(nodeid)]
+
+    def files_of(self, nodeid: str) -> list[Path]:
+        """This test's baseline files, one per machine class, newest first."""
         digest = hashlib.sha256(nodeid.encode()).hexdigest()[:8]
-        return sorted(p.name.rsplit("--", 2)[-2] for p in self.root.glob(f"*--{digest}.json"))
+        found = [p for p in self.root.glob(f"*--{digest}.json") if p.is_file()]
+        return sorted(found, key=lambda p: (-p.stat().st_mtime, p.name))
 
     def save(self, baseline: Baseline, *, replace: bool = False, history: bool = True) -> tuple[Path, str]:
         """Add ``baseline``'s single run to the stored file (or create it); returns (path, what).

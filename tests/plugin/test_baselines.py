@@ -598,3 +598,25 @@ def test_on_the_launching_thread_only_the_bodies_own_host_time_can_regress(
     else:
         assert verdict["outcome"] == "INCONCLUSIVE", verdict  # the lateness decided it: not a silent PASS
         assert ("waited for a CPU 9.0% of the run" in claim["reason"]) is preempt, claim
+
+
+def test_a_store_recorded_on_another_machine_says_not_comparable_not_no_baseline(simtester: pytest.Pytester) -> None:
+    """review35: a store recorded on a laptop gave "no baseline" in CI, silently gating nothing.
+    With no baseline for this machine class but one for another, the claim is NOT COMPARABLE with
+    the keys that differ and how to record one here."""
+    gputester = simtester
+    gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    gputester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    (path,) = (gputester.path / ".gpuslo").glob("*.json")
+    data = json.loads(path.read_text())
+    data["machine"]["cpu"] = "AMD EPYC 7763 64-Core Processor"
+    slug, _, digest = path.name.rsplit("--", 2)
+    path.rename(path.with_name(f"{slug}--amd-epyc-7763-64-core-processor--{digest}"))
+    path.with_name(f"{slug}--amd-epyc-7763-64-core-processor--{digest}").write_text(json.dumps(data))
+
+    result = gputester.runpytest()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*  not comparable  PASS",
+                                 "*NOT COMPARABLE: baseline from a different machine (cpu differ)*--gpuslo-save"])
+    assert "no baseline" not in result.stdout.str()
