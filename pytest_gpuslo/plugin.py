@@ -74,6 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = SloSession(config)
     _check_report_needs(session)
     _check_backend(session)
+    _check_compare(session)
     if not worker:  # xdist workers wait for each other by design; their output is not the terminal's
         _say_lane_waits(config)
     config.stash[SESSION_KEY] = session
@@ -108,6 +109,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         from pytest_gpuslo.backends import devices
 
         devices.set_wait_notice(None)
+
+
+def _check_compare(session: SloSession) -> None:
+    """A --gpuslo-compare folder that is not there is a usage error: a typo in a CI path otherwise
+    read as "no baseline" and quietly left absolute budgets only (review35)."""
+    folder, source = session.settings["compare"]
+    if not folder or session.value("no_baseline"):
+        return
+    path = session.config.rootpath / folder
+    if not path.is_dir():
+        where = f"--gpuslo-compare={folder}" if source == "CLI" else f"ini gpuslo_compare = {folder}"
+        what = "is not a folder" if path.exists() else "does not exist"
+        raise pytest.UsageError(f"{where}: {path} {what} (relative paths are from the rootdir "
+                                f"{session.config.rootpath}); give the folder of a baseline store, e.g. main's, "
+                                f"fetched in CI.")
 
 
 def _check_report_needs(session: SloSession) -> None:

@@ -462,7 +462,8 @@ def test_the_docs_stored_baseline_variant_reads_the_bases_store(gh):
     ws, base = pr(gh, base_has_tests=False)  # no store on the base: absolute budgets only
     res = gh.run("gate", GATE[1], ws, script=doc_step["run"], BASE_SHA=base, MODE="unused")
     assert res.rc == 0, res.text
-    assert f"--gpuslo-compare={store}" in res.calls[0]["argv"] and not store.exists()
+    # an empty store, which reads "no baseline" (a missing --gpuslo-compare folder is a usage error)
+    assert f"--gpuslo-compare={store}" in res.calls[0]["argv"] and store.is_dir() and not any(store.iterdir())
     base = gh.commit({f".gpuslo/{BASELINE}": "main's run"}, "main with a baseline")
     head = gh.commit({f".gpuslo/{BASELINE}": "loosened"}, "a PR that edits it", parent=base, branch="pr2")
     res = gh.run("gate", GATE[1], gh.checkout(head, depth=None), script=doc_step["run"], BASE_SHA=base,

@@ -270,6 +270,7 @@ def test_first_exception_is_reported_with_its_traceback(simtester: pytest.Pytest
         (["--gpuslo-backend=a b"], "argument --gpuslo-backend: 'a b' is not a backend name"),
         (["--gpuslo-alpha=2"], "argument --gpuslo-alpha: '2' must lie strictly between 0 and 0.5"),
         (["--gpuslo-inconclusive=maybe"], "argument --gpuslo-inconclusive: 'maybe' is not 'warn' or 'fail'"),
+        (["--gpuslo-compare=nope/typo"], "--gpuslo-compare=nope/typo: */nope/typo does not exist*"),
     ],
 )
 def test_bad_command_line_values_are_usage_errors(gputester: pytest.Pytester, args: list[str], fragment: str) -> None:
