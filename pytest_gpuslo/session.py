@@ -103,6 +103,9 @@ class SloSession:
         #: verdict: " and the error's first line).
         self.errors: list[tuple[str, str]] = []
         self.written: list[str] = []
+        #: marked SLO tests collected in this process (none on an xdist controller, which collects
+        #: nothing), for an interrupted session's reports.
+        self.collected = 0
         #: report files that could not be written: (option, path, why, the fix).
         self.unwritten: list[tuple[str, str, str, str]] = []
         self._resolved_backend: dict[str, str] = {}
@@ -196,6 +199,7 @@ class SloSession:
             marker = item.get_closest_marker(MARKER)
             if marker is None:
                 continue
+            self.collected += 1
             try:
                 found = list(item.iter_markers_with_node(MARKER))
                 if len(found) > 1:
@@ -453,8 +457,15 @@ class SloSession:
         if hasattr(self.config, "workerinput") or not (self.summaries or self.errors):
             return
         policy = self.policy
+        interrupted = ""
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            # An interrupted session's report read "1 SLO test: 1 INCONCLUSIVE." of three (review35).
+            decided = len(self.summaries)
+            interrupted = (f"the session was interrupted after {decided} SLO test(s) reached a verdict"
+                           + (f", of {self.collected} collected" if self.collected > decided else "")
+                           + ": the others did not run")
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),
-                                   alpha=policy.alpha, inconclusive=policy.inconclusive)
+                                   alpha=policy.alpha, inconclusive=policy.inconclusive, interrupted=interrupted)
         # Each format on its own: one that cannot be written (a directory, a read-only or full
         # disk) is reported after the others are written, and the run's exit status says so.
         for fmt in _reports.FORMATS:

@@ -30,6 +30,8 @@ class Context:
     #: "fail": it failed): a report that maps verdicts to pass/fail needs both (None from the CLI).
     alpha: float | None = None
     inconclusive: str | None = None
+    #: why the session stopped before every SLO test ran (Ctrl-C), in words; '' when it did not.
+    interrupted: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ SCHEMA = 1
 
 
 def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] | None = None,
-                 errors: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+                 errors: Sequence[tuple[str, str]] = (), interrupted: str = "") -> dict[str, Any]:
     """The --gpuslo-json document."""
     return {
         "schema": SCHEMA,
@@ -30,6 +30,7 @@ def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] 
         "holm_adjusted_p": holm or {},
         "results": list(summaries),
         "errors": [{"nodeid": n, "error": e} for n, e in errors],
+        "interrupted": interrupted or None,
     }
 
 
@@ -47,7 +48,8 @@ def md_cell(text: str) -> str:
     return re.sub(r"\s*[\r\n]+\s*", " ", text).replace("|", "\\|")
 
 
-def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, str]] = ()) -> str:
+def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, str]] = (),
+             interrupted: str = "") -> str:
     """A table for a PR comment or job summary: failures and regressions first; SLO tests that
     ended in an error above it."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
@@ -56,6 +58,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     if errors:
         said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
+    if interrupted:
+        lines[2:2] = [f"⛔ **Not a whole run:** {md_cell(interrupted)}.", ""]
     if errors:
         lines += [f"- ❗ {md_code(n)} {md_cell(e)}" for n, e in errors] + [""]
     if not summaries:
@@ -134,11 +138,11 @@ def dumps(data: Any) -> str:
 
 
 def render_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return dumps(results_json(summaries, holm=context.holm, errors=context.errors))
+    return dumps(results_json(summaries, holm=context.holm, errors=context.errors, interrupted=context.interrupted))
 
 
 def render_markdown(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return markdown(summaries, context.errors)
+    return markdown(summaries, context.errors, context.interrupted)
 
 
 def render_benchmark_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:

@@ -436,3 +436,32 @@ def test_a_test_waiting_for_a_lane_says_who_holds_it(tmp_path: Path, monkeypatch
     assert got_it and len(said) == 1, said
     assert said[0].startswith(f"gpuslo: waiting for the host-wide CPU lane, held by process {os.getpid()} "
                               f"(running tests/test_svc.py::test_render) since "), said
+
+
+def test_an_interrupted_session_s_reports_say_it_was_not_a_whole_run(simtester: pytest.Pytester) -> None:
+    """review35: Ctrl-C in the second of three SLO tests left a markdown report reading "1 SLO
+    test: 1 INCONCLUSIVE." for a PR comment.  The reports now open with the interruption."""
+    simtester.makepyfile("""
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=2000, requests=1000)
+        def test_a(slo_request):
+            pass
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=2000, requests=1000)
+        def test_b(slo_request):
+            if slo_request.index == 10:
+                raise KeyboardInterrupt
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=2000, requests=1000)
+        def test_c(slo_request):
+            pass
+        """)
+    result = simtester.runpytest("--gpuslo-md=out.md", "--gpuslo-json=out.json", "--gpuslo-html=out.html",
+                                 no_reraise_ctrlc=True)
+
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    said = "the session was interrupted after 1 SLO test(s) reached a verdict, of 3 collected: the others did not run"
+    assert f"⛔ **Not a whole run:** {said}." in (simtester.path / "out.md").read_text()
+    assert json.loads((simtester.path / "out.json").read_text())["interrupted"] == said
+    assert "NOT A WHOLE RUN" in (simtester.path / "out.html").read_text()
