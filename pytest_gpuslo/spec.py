@@ -311,6 +311,11 @@ def _check_size(nodeid: str, rate_hz: Any, requests: Any, duration_s: Any, warmu
                "warmup_s": warmup_s}
     warm_n, warm_s = _as_float(warmup_requests or 0), _as_float(warmup_s or 0.0)
     rate = float(rate_hz)
+    if not rate <= limits.MAX_RATE_HZ:
+        raise InvalidArgument(
+            f"{nodeid}: rate_hz={_show(rate_hz)} ({sources.get('rate_hz', 'default')}) is over the "
+            f"{limits.MAX_RATE_HZ:,.0f} requests/s one dispatcher can offer (limits.MAX_RATE_HZ, docs/limits.md); "
+            f"give the offered load in requests per second, e.g. rate_hz=200.")
     if requests is not None:
         total = _as_float(requests) + warm_n + warm_s * rate
         horizon = (_as_float(requests) + warm_n) / rate + warm_s

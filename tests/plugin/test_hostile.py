@@ -178,7 +178,8 @@ def test_the_command_line_overrides_a_bad_ini_value(simtester: pytest.Pytester) 
     ("rate_hz=100, duration_s=1e300", "schedules about 1.05e+302 requests*limits.MAX_REQUESTS"),
     ("rate_hz=100, streams=10**6", "streams=1000000 is over the limit of 1024 lanes"),
     ("rate_hz=100, timeout_s=1e9", "timeout_s=1000000000.0 (marker) is past the 86400-s horizon"),
-], ids=["tiny-rate", "1e8-requests", "1e12-requests", "huge-duration", "streams", "timeout"])
+    ("rate_hz=1e12, requests=1000", "rate_hz=1000000000000.0 (marker) is over the 10,000,000 requests/s"),
+], ids=["tiny-rate", "1e8-requests", "1e12-requests", "huge-duration", "streams", "timeout", "huge-rate"])
 def test_a_schedule_too_large_or_too_long_is_refused_at_collection(simtester: pytest.Pytester, args: str,
                                                                    fragment: str) -> None:
     """Rows I and J: refused before anything is allocated, with the memory or the time it would take
