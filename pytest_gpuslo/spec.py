@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -121,6 +122,12 @@ def validate_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str
     out: dict[str, Any] = {}
     for name, value in kwargs.items():
         if name not in ALL_ARGS:
+            if re.fullmatch(r"p\d+(_\d+)?_ms", name):
+                # p101_ms was answered "Did you mean 'p90_ms'?" (review35): say which percentiles exist
+                raise InvalidArgument(
+                    f"{where}: {name}={value!r} is not a percentile the marker budgets: it takes "
+                    f"{', '.join(PERCENTILE_ARGS)} (p999_ms is p99.9; a percentile lies under 100); "
+                    f"give the budget under one of those names.")
             raise InvalidArgument(
                 f"{where}: unknown slo argument {name!r}.{_did_you_mean(name, ALL_ARGS)} "
                 f"Known arguments: {', '.join(ALL_ARGS)}."

@@ -18,6 +18,7 @@ def check(**kwargs: object) -> dict[str, object]:
     ("kwargs", "fragments"),
     [
         ({"p95ms": 4, "rate_hz": 1}, ["unknown slo argument 'p95ms'", "Did you mean 'p95_ms'?"]),
+        ({"p101_ms": 4, "rate_hz": 1}, ["p101_ms=4 is not a percentile the marker budgets", "p999_ms is p99.9"]),
         ({"rate_hz": "fast"}, ["rate_hz='fast' must be a finite number", "str"]),
         ({"rate_hz": -3}, ["rate_hz=-3 must be > 0"]),
         ({"streams": 0, "rate_hz": 1}, ["streams=0 must be >= 1"]),
