@@ -90,12 +90,17 @@ def _store(args: argparse.Namespace) -> Any:
     return Store(root / (configured or ".gpuslo"))
 
 
+#: The longest machine name `gpuslo show` prints (a CPU model string can run to 60 characters).
+MACHINE_WIDTH = 60
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     """List baselines: test, machine, runs, n, p95 of the latest run, its age and commit."""
     import datetime as dt
 
     import numpy as np
 
+    from pytest_gpuslo.baseline import Baseline
     from pytest_gpuslo.errors import BaselineFormatError
 
     store = _store(args)
@@ -105,7 +110,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
         return 0
     now = dt.datetime.now(dt.timezone.utc)
     bad = 0
-    print(f"{'machine':<28} {'runs':>4} {'n':>7} {'p95 ms':>8} {'age':>6}  {'commit':<12}  test")
+
+    def machine_of(b: Baseline) -> str:
+        # whole (review35: "AMD EPYC 7763 64-Core Proces"), up to what a line can hold
+        return str(b.machine.get("gpu") or b.machine.get("cpu") or "?")[:MACHINE_WIDTH]
+
+    width = max([7, *(len(machine_of(b)) for _, b in entries if not isinstance(b, BaselineFormatError))])
+    print(f"{'machine':<{width}} {'runs':>4} {'n':>7} {'p95 ms':>8} {'age':>6}  {'commit':<12}  test")
     for path, b in entries:
         if isinstance(b, BaselineFormatError):
             bad += 1
@@ -115,8 +126,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         age = _age(latest.date, now)
         age_s = "?" if age is None else f"{age.days}d" if age.days else f"{age.seconds // 3600}h"
         p95 = float(np.quantile(latest.latency_ms, 0.95))
-        machine = str(b.machine.get("gpu") or b.machine.get("cpu") or "?")[:28]
-        print(f"{machine:<28} {len(b.runs):>4} {latest.latency_ms.size:>7} {p95:>8.3g} {age_s:>6}  "
+        print(f"{machine_of(b):<{width}} {len(b.runs):>4} {latest.latency_ms.size:>7} {p95:>8.3g} {age_s:>6}  "
               f"{latest.commit or '-':<12}  {b.nodeid}")
         if args.verbose:
             for k, v in sorted(b.machine.items()):
@@ -210,7 +220,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             # not say why (the session-11 check).
             print(f"  {c.outcome:<13} {c.detail}" + (f"; {c.reason}" if c.reason and c.outcome != "PASS" else ""))
         for b in verdict.baseline:
-            print(f"  {b.outcome:<13} {b.detail}; {b.reason}")
+            # a claim that is not compared (NOT COMPARABLE) has its reason for detail: said once (review35)
+            print(f"  {b.outcome:<13} {b.detail}" + (f"; {b.reason}" if b.reason and b.reason != b.detail else ""))
         named = tuple(f"{name}:" for name in [c.name for c in verdict.checks] + [b.name for b in verdict.baseline])
         for r in verdict.reasons:  # the run's own notes (a late generator, the bodies' host time)
             if not r.startswith(named):
@@ -649,6 +660,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = int(args.func(args))
         sys.stdout.flush()  # inside the try: a reader gone before the last flush is not an error
         return code
+    except KeyboardInterrupt:
+        # Ctrl-C (in gpuslo ab, between or inside runs): a sentence, not a traceback (review35);
+        # the ab worktree is removed on the way out.
+        print(f"\ngpuslo {words[0] if words else ''}: interrupted, nothing decided", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (gpuslo ... | head): stop quietly, as other command-line tools do.
         import os

@@ -143,3 +143,37 @@ def test_compare_of_folders_judges_tests_without_a_baseline_and_names_missing_ru
     assert out.count("tests/test_a.py::test_a:") == 2
     assert "no baseline in " in out and "its absolute budgets only" in out
     assert "no run: tests-test_gone.py--test_gone--cpu--0000.json is stored in" in out
+
+
+def test_compare_says_not_comparable_once_and_show_keeps_the_machine_name_whole(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review35: comparing files from two machines printed the NOT COMPARABLE sentence twice (its
+    detail is its reason), and `gpuslo show` cut "AMD EPYC 7763 64-Core Processor" at 28 characters."""
+    base = _store_one(tmp_path / "base")
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid="tests/test_a.py::test_a")
+    machine = {"backend": "cpu", "cpu": "AMD EPYC 7763 64-Core Processor"}
+    other = Baseline("tests/test_a.py::test_a", spec.as_dict(), spec.seed, "f" * 16, machine,
+                     [Run(np.linspace(1.1, 3.3, 1000), now_iso())])
+    new, _ = Store(tmp_path / "new").save(other, replace=True)
+
+    main(["compare", str(base), str(new)])
+    out = capsys.readouterr().out
+    main(["show", "--dir", str(tmp_path / "new")])
+    shown = capsys.readouterr().out
+
+    assert "NOT COMPARABLE" in out and out.count("baseline from a different machine") == 1, out
+    assert "AMD EPYC 7763 64-Core Processor" in shown, shown
+
+
+def test_ctrl_c_ends_a_command_with_a_sentence_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review35: Ctrl-C in `gpuslo ab` printed a Python traceback."""
+    from pytest_gpuslo import cli
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_show", interrupted)  # the parser is built at each call
+
+    assert main(["show"]) == 130
+    assert "gpuslo show: interrupted, nothing decided" in capsys.readouterr().err
