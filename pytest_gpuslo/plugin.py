@@ -74,56 +74,13 @@ def pytest_configure(config: pytest.Config) -> None:
     session = SloSession(config)
     _check_report_needs(session)
     _check_backend(session)
-    _check_compare(session)
+    session.check_compare()
     if not worker:  # xdist workers wait for each other by design; their output is not the terminal's
-        _say_lane_waits(config)
+        session.say_lane_waits()
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "gpuslo-session")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "gpuslo-xdist")
-
-
-def _say_lane_waits(config: pytest.Config) -> None:
-    """A test waiting for a lane another session holds (the host-wide CPU lane, a GPU) says so on
-    the terminal, with the holder, instead of sitting silent."""
-    import contextlib
-
-    from pytest_gpuslo.backends import devices
-
-    def say(text: str) -> None:
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
-            return
-        capture = config.pluginmanager.get_plugin("capturemanager")
-        suspended = getattr(capture, "global_and_fixture_disabled", None)
-        with suspended() if suspended is not None else contextlib.nullcontext():
-            reporter.ensure_newline()
-            reporter.write_line(text, yellow=True)
-
-    devices.set_wait_notice(say)
-
-
-@pytest.hookimpl
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if config.stash.get(SESSION_KEY, None) is not None and not hasattr(config, "workerinput"):
-        from pytest_gpuslo.backends import devices
-
-        devices.set_wait_notice(None)
-
-
-def _check_compare(session: SloSession) -> None:
-    """A --gpuslo-compare folder that is not there is a usage error: a typo in a CI path otherwise
-    read as "no baseline" and quietly left absolute budgets only (review35)."""
-    folder, source = session.settings["compare"]
-    if not folder or session.value("no_baseline"):
-        return
-    path = session.config.rootpath / folder
-    if not path.is_dir():
-        where = f"--gpuslo-compare={folder}" if source == "CLI" else f"ini gpuslo_compare = {folder}"
-        what = "is not a folder" if path.exists() else "does not exist"
-        raise pytest.UsageError(f"{where}: {path} {what} (relative paths are from the rootdir "
-                                f"{session.config.rootpath}); give the folder of a baseline store, e.g. main's, "
-                                f"fetched in CI.")
 
 
 def _check_report_needs(session: SloSession) -> None:

@@ -106,6 +106,8 @@ class SloSession:
         #: marked SLO tests collected in this process (none on an xdist controller, which collects
         #: nothing), for an interrupted session's reports.
         self.collected = 0
+        #: this session told ``devices`` where to say a long wait for a lane (``say_lane_waits``).
+        self._says_waits = False
         #: report files that could not be written: (option, path, why, the fix).
         self.unwritten: list[tuple[str, str, str, str]] = []
         self._resolved_backend: dict[str, str] = {}
@@ -120,6 +122,48 @@ class SloSession:
 
     def value(self, key: str) -> Any:
         return self.settings[key][0]
+
+    def check_compare(self) -> None:
+        """A --gpuslo-compare folder that is not there is a usage error: a typo in a CI path otherwise
+        read as "no baseline" and quietly left absolute budgets only (review35)."""
+        folder, source = self.settings["compare"]
+        if not folder or self.value("no_baseline"):
+            return
+        root = self.config.rootpath
+        path = root / folder
+        if not path.is_dir():
+            where = f"--gpuslo-compare={folder}" if source == "CLI" else f"ini gpuslo_compare = {folder}"
+            what = "is not a folder" if path.exists() else "does not exist"
+            raise pytest.UsageError(f"{where}: {path} {what} (relative paths are from the rootdir {root}); give "
+                                    f"the folder of a baseline store, e.g. main's, fetched in CI.")
+
+    def say_lane_waits(self) -> None:
+        """A test waiting for a lane another session holds (the host-wide CPU lane, a GPU) says so
+        on the terminal, naming the holder, instead of sitting silent (``pytest_unconfigure``
+        stops it)."""
+        from pytest_gpuslo.backends import devices
+
+        config = self.config
+
+        def say(text: str) -> None:
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is None:
+                return
+            capture = config.pluginmanager.get_plugin("capturemanager")
+            suspended = getattr(capture, "global_and_fixture_disabled", None)
+            with suspended() if suspended is not None else contextlib.nullcontext():
+                reporter.ensure_newline()
+                reporter.write_line(text, yellow=True)
+
+        devices.set_wait_notice(say)
+        self._says_waits = True
+
+    @pytest.hookimpl
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self._says_waits:
+            from pytest_gpuslo.backends import devices
+
+            devices.set_wait_notice(None)
 
     def report_path(self, fmt: "_reports.ReportFormat") -> str | None:
         """Where ``fmt`` is to be written, if asked for.  A format a conftest appended to
