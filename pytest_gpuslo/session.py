@@ -527,13 +527,16 @@ class SloSession:
 
     def _write(self, option: str, path: str, render: Callable[[], str], *, append: bool = False,
                renderer: str = "") -> None:
+        bug = f"a bug in its renderer{' ' + renderer if renderer else ''}, not in the path"
         try:
             text = render()
         except Exception as exc:  # noqa: BLE001 - a renderer's bug must not cost the other reports
             where = traceback.extract_tb(exc.__traceback__)[-1]
             self.unwritten.append((option, path, f"rendering it raised {type(exc).__name__}: {exc} (at "
-                                   f"{where.filename}:{where.lineno}, in {where.name})",
-                                   f"a bug in its renderer{' ' + renderer if renderer else ''}, not in the path"))
+                                   f"{where.filename}:{where.lineno}, in {where.name})", bug))
+            return
+        if not isinstance(text, str):  # review36: None ended the session in a TypeError traceback
+            self.unwritten.append((option, path, f"its renderer returned {type(text).__name__}, not str", bug))
             return
         try:
             if append:

@@ -126,11 +126,14 @@ def test_a_report_format_from_a_conftest_is_written_and_a_renderer_bug_is_named(
         def render(summaries, context):
             if context.alpha == 0.03:
                 raise RuntimeError("tsv writer bug")
+            if context.alpha == 0.04:
+                return None
             return "".join(f"{s['nodeid']}\\t{s['verdict']['outcome']}\\t{context.alpha}\\t{context.inconclusive}\\n"
                            for s in summaries)
         """)
     gputester.makeconftest("""
-        from pytest_gpuslo import reports
+        from pytest_gpuslo import backends, reports
+        backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')  # (simtester's, replaced here)
         if not any(f.key == "tsv" for f in reports.FORMATS):  # (pytester runs this conftest twice in one process)
             reports.FORMATS = (*reports.FORMATS, reports.ReportFormat("tsv", "one TSV row per SLO test",
                                                                       "tsvreport:render"))
@@ -155,3 +158,6 @@ def test_a_report_format_from_a_conftest_is_written_and_a_renderer_bug_is_named(
                                  "RuntimeError: tsv writer bug (at *tsvreport.py:3, in render); a bug in its "
                                  "renderer tsvreport:render, not in the path*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result = gputester.runpytest("--gpuslo-tsv=out/c.tsv", "--gpuslo-alpha=0.04", "--gpuslo-md=out/c.md")
+    result.stdout.fnmatch_lines(["gpuslo wrote out/c.md", "gpuslo ERROR: could not write --gpuslo-tsv=out/c.tsv: its "
+                                 "renderer returned NoneType, not str; a bug in its renderer tsvreport:render*"])
