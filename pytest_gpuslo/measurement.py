@@ -278,7 +278,8 @@ STAMP_SLACK_NS = 1_000_000
 def _impossible_times(rec: Recorder, due: npt.NDArray[np.int64], clock: Callable[[], int], later_ns: int) -> str:
     """What no real request can do, in words ('' when none did): a negative stamp other than
     -1 (not set), an end past any wait of this run (``later_ns`` from now: a simulated backend
-    may finish its queue ahead of its clock), before the scheduled arrival, or before the start.  A
+    may finish its queue ahead of its clock), before the scheduled arrival, without a start or
+    before it, or a start before the request was sent.  A
     backend's nonsense otherwise reached the reports as a p50 of -4.87 ms, or as 600 timeouts
     blaming the code (the independent extension check's fake backend)."""
     # Copies first, the clock after: a lane still finishing an abandoned request writes its end
@@ -291,7 +292,10 @@ def _impossible_times(rec: Recorder, due: npt.NDArray[np.int64], clock: Callable
             return f"request {int(bad[0])}'s {name} is {int(arr[bad[0]])} (negative; -1 means not set)"
     checks = ((end > now + later_ns, "ended in the future, past any wait of this run"),
               ((end >= 0) & (end < due - STAMP_SLACK_NS), "ended before its scheduled arrival"),
-              ((end >= 0) & (start >= 0) & (end < start - STAMP_SLACK_NS), "ended before it started"))
+              ((end >= 0) & (start < 0), "has an end but no start"),
+              ((end >= 0) & (start >= 0) & (end < start - STAMP_SLACK_NS), "ended before it started"),
+              # a start before the dispatch gave negative queue times in the JSON (review36)
+              ((start >= 0) & (dispatch >= 0) & (start < dispatch - STAMP_SLACK_NS), "started before it was sent"))
     for mask, what in checks:
         bad = np.flatnonzero(mask)
         if bad.size:

@@ -596,6 +596,8 @@ def test_the_cpu_backend_reports_the_hypervisor_s_steal_over_the_run(monkeypatch
     ("before_schedule", "ended before its scheduled arrival"),
     ("negative", "start_ns is -5 (negative; -1 means not set)"),
     ("future", "ended in the future"),
+    ("no_start", "has an end but no start"),
+    ("start_before_dispatch", "started before it was sent"),
 ])
 def test_a_backend_that_records_impossible_times_is_named_not_the_code(mode: str, said: str) -> None:
     """A third party's backend that writes nonsense (the independent extension check's fake device):
@@ -618,6 +620,8 @@ def test_a_backend_that_records_impossible_times_is_named_not_the_code(mode: str
                     "before_schedule": (start - 50_000_000, start - 40_000_000),
                     "negative": (-5, end),
                     "future": (start, 2**62),
+                    "no_start": (-1, end),
+                    "start_before_dispatch": (start - 50_000_000, end),
                 }[mode]
 
     sched = np.arange(10, dtype=np.int64) * 10_000_000
