@@ -22,6 +22,7 @@ import unittest
 import uuid
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
@@ -131,11 +132,16 @@ class SloSession:
             return
         root = self.config.rootpath
         path = root / folder
+        where = f"--gpuslo-compare={folder}" if source == "CLI" else f"ini gpuslo_compare = {folder}"
         if not path.is_dir():
-            where = f"--gpuslo-compare={folder}" if source == "CLI" else f"ini gpuslo_compare = {folder}"
             what = "is not a folder" if path.exists() else "does not exist"
             raise pytest.UsageError(f"{where}: {path} {what} (relative paths are from the rootdir {root}); give "
                                     f"the folder of a baseline store, e.g. main's, fetched in CI.")
+        inner = path / ".gpuslo"
+        if inner.is_dir() and not any(path.glob("*.json")):
+            # one folder level off (review36): the store is inside it, and every test read "no baseline"
+            raise pytest.UsageError(f"{where}: {path} holds no baseline files but a store in {inner}; give "
+                                    f"--gpuslo-compare={Path(folder) / '.gpuslo'}.")
 
     def say_lane_waits(self) -> None:
         """A test waiting for a lane another session holds (the host-wide CPU lane, a GPU) says so

@@ -281,6 +281,16 @@ def test_bad_command_line_values_are_usage_errors(gputester: pytest.Pytester, ar
     result.stderr.fnmatch_lines([f"*{fragment}*"])
 
 
+def test_a_compare_folder_one_level_above_its_store_is_a_usage_error(gputester: pytest.Pytester) -> None:
+    """review36: with the store at artifact/.gpuslo, --gpuslo-compare=artifact read "no baseline"."""
+    (gputester.path / "artifact" / ".gpuslo").mkdir(parents=True)
+    result = gputester.runpytest("--gpuslo-compare=artifact")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gpuslo-compare=artifact: * holds no baseline files but a store in "
+                                 "*artifact/.gpuslo; give --gpuslo-compare=artifact/.gpuslo."])
+
+
 def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     """A bad ini key names the key, the file and the override."""
     pytester.makeini("[pytest]\ngpuslo_seed = soon\n")
