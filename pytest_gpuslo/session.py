@@ -508,10 +508,15 @@ class SloSession:
             return
         policy = self.policy
         interrupted = ""
-        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
-            # An interrupted session's report read "1 SLO test: 1 INCONCLUSIVE." of three (review35).
-            decided = len(self.summaries)
-            interrupted = (f"the session was interrupted after {decided} SLO test(s) reached a verdict"
+        decided = len(self.summaries)
+        stopped = session.shouldstop or session.shouldfail
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED or (
+                stopped and (self.collected > decided + len(self.errors) or not self.collected)):
+            # An interrupted session's report read "1 SLO test: 1 INCONCLUSIVE." of three (review35);
+            # so did one stopped by -x or --maxfail (review36).
+            how = ("was interrupted" if session.exitstatus == pytest.ExitCode.INTERRUPTED
+                   else f"stopped early ({stopped})" if isinstance(stopped, str) else "stopped early")
+            interrupted = (f"the session {how} after {decided} SLO test(s) reached a verdict"
                            + (f", of {self.collected} collected" if self.collected > decided else "")
                            + ": the others did not run")
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),

@@ -466,3 +466,24 @@ def test_an_interrupted_session_s_reports_say_it_was_not_a_whole_run(simtester: 
     assert f"⛔ **Not a whole run:** {said}." in (simtester.path / "out.md").read_text()
     assert json.loads((simtester.path / "out.json").read_text())["interrupted"] == said
     assert "NOT A WHOLE RUN" in (simtester.path / "out.html").read_text()
+
+
+def test_a_session_stopped_by_x_says_it_was_not_a_whole_run(simtester: pytest.Pytester) -> None:
+    """review36: with -x after a FAIL the markdown read "1 SLO test: 1 FAIL." of two."""
+    simtester.makepyfile("""
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.mark.slo(p95_ms=1, rate_hz=100, requests=1000)
+        def test_a(slo_request):
+            work(0.5)
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=2000, requests=1000)
+        def test_b(slo_request):
+            pass
+        """)
+    result = simtester.runpytest("-x", "--gpuslo-md=out.md")
+
+    result.assert_outcomes(failed=1)
+    assert ("⛔ **Not a whole run:** the session stopped early (stopping after 1 failures) after 1 SLO test(s) "
+            "reached a verdict, of 2 collected: the others did not run.") in (simtester.path / "out.md").read_text()
