@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -81,6 +83,18 @@ class Session:
             shutil.rmtree(self.work, ignore_errors=True)
 
 
+def _terminate_as_interrupt() -> Any:
+    """SIGTERM raises KeyboardInterrupt until restored (main thread only); the handler it replaced,
+    or None where none was installed."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
 def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path | None = None,
         python: str = sys.executable, html: bool = False, keep: Path | None = None,
         echo: Callable[[str], None] = print, looks: Sequence[int] = (),
@@ -107,6 +121,9 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     rel = here.relative_to(top)
     base, cand = Side("base", tree / rel), Side("candidate", here)
     done_runs = 0
+    # A cancelled CI job sends SIGTERM: leave as on Ctrl-C, through the finally below, so the
+    # base's worktree is not left registered in the repository (review36).
+    previous = _terminate_as_interrupt()
     try:
         for r in range(1, last + 1):
             if r > runs and r - 1 in plan and (more is None or not more(Session(base, cand, sha, work, False))):
@@ -138,6 +155,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True)
         shutil.rmtree(tree.parent, ignore_errors=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     (work / "session.json").write_text(json.dumps({"base": sha, "runs": done_runs, "first": runs, "looks": plan}),
                                        encoding="utf-8")
     return Session(base, cand, sha, work, keep is None, runs, plan)

@@ -184,3 +184,24 @@ def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: lis
     done = gpuslo("ab", *args, cwd=repo(tmp_path))
 
     assert done.returncode == 2 and says in done.stderr and "run 1" not in done.stderr, done.stderr
+
+
+def test_sigterm_leaves_no_worktree_behind(tmp_path: Path) -> None:
+    """review36: a cancelled CI job (SIGTERM) left the base's worktree registered in the
+    repository; it now leaves as on Ctrl-C, with a sentence and exit 130."""
+    import signal
+
+    root = repo(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "pytest_gpuslo", "ab", "HEAD", "--runs", "3"], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # the first run has started: the worktree exists
+        if "gpuslo ab: run 1/3" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+
+    assert proc.returncode == 130, err
+    assert "gpuslo ab: interrupted, nothing decided" in err
+    assert subprocess.run(["git", "worktree", "list"], cwd=root, capture_output=True,
+                          text=True).stdout.count("\n") == 1
