@@ -75,7 +75,38 @@ def drawn(process: "ArrivalProcess", *, n: int | None = None, duration_s: float 
     if problem:
         raise InvalidArgument(f"{where}: schedule() returned {problem}; it must return non-decreasing integer "
                               f"nanosecond offsets from 0, exactly n of them or all before duration_s.")
+    off = _off_its_rate(arr, process)
+    if off:
+        raise InvalidArgument(f"{where}: schedule() returned {off}; its offsets must offer about the mean rate "
+                              f"it declares (the marker's rate_hz), or the load is not the one promised.")
     return arr
+
+
+#: A drawn schedule spanning more than this many times what its declared mean rate implies is
+#: refused (one offset an hour out of 300 at 200/s slept for that hour holding the host-wide lane,
+#: review36); built-in processes, bursty ones on 50 requests included, stay within 13x.
+RATE_SLACK = 1000.0
+#: From this many offsets a schedule of span 0 (all at once) is refused: it FAILed the code
+#: (review36).  Gamma arrivals with cv 20 can put 50 or 200 arrivals within a nanosecond, but not
+#: 500.
+ALL_AT_ONCE_MIN = 500
+
+
+def _off_its_rate(arr: npt.NDArray[np.int64], process: object) -> str:
+    """'' when ``arr``'s span is one ``process.mean_rate_hz`` can give, else what it offers."""
+    try:
+        rate = float(process.mean_rate_hz)  # type: ignore[attr-defined]
+    except (AttributeError, TypeError, ValueError):
+        return ""
+    if arr.size < 50 or not (rate > 0 and np.isfinite(rate)):
+        return ""
+    expected = (arr.size - 1) / rate
+    span = float(arr[-1] - arr[0]) / 1e9
+    if span > RATE_SLACK * expected or (span == 0 and arr.size >= ALL_AT_ONCE_MIN):
+        offered = f"{(arr.size - 1) / span:.4g}/s" if span > 0 else "all at once"
+        return (f"{arr.size:,} offsets over {span:.3g} s ({offered}), while its mean_rate_hz {rate:g} implies "
+                f"about {expected:.3g} s")
+    return ""
 
 
 def _brief(process: object) -> str:

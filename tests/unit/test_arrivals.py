@@ -136,3 +136,16 @@ def test_a_plugins_process_that_keeps_its_promises_runs_as_given() -> None:
 def test_a_process_with_a_nan_mean_rate_is_refused() -> None:
     with pytest.raises(InvalidArgument, match="mean_rate_hz=nan, which must be a finite number > 0"):
         arrivals.parse(type("NanRate", (_Given,), {"mean_rate_hz": float("nan")})(None), rate_hz=100.0)
+
+
+@pytest.mark.parametrize(("out", "fragment"), [
+    (lambda n: np.zeros(n, dtype=np.int64), "600 offsets over 0 s (all at once), while its mean_rate_hz 100"),
+    (lambda n: np.append(np.arange(n - 1, dtype=np.int64) * 10_000_000, 36_000 * 10**9),
+     "600 offsets over 3.6e+04 s (0.01664/s), while its mean_rate_hz 100 implies about 5.99 s"),
+])
+def test_a_schedule_that_contradicts_its_mean_rate_is_refused(out: object, fragment: str) -> None:
+    """review36: all at once FAILed the code at p95 180 ms; one offset an hour out of 300 at 200/s
+    slept that hour (here ten hours out of 600 at 100/s: 6,000x the span its rate implies)."""
+    with pytest.raises(InvalidArgument, match="must offer about the mean rate") as e:
+        arrivals.build_schedule(_Given(out), seed=1, requests=600, duration_s=None, warmup_requests=0, warmup_s=None)
+    assert fragment in str(e.value)
