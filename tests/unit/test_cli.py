@@ -160,9 +160,13 @@ def test_compare_says_not_comparable_once_and_show_keeps_the_machine_name_whole(
     out = capsys.readouterr().out
     main(["show", "--dir", str(tmp_path / "new")])
     shown = capsys.readouterr().out
+    main(["compare", str(tmp_path / "base"), str(tmp_path / "new")])  # two folders, named per machine
+    folders = capsys.readouterr().out
 
     assert "NOT COMPARABLE" in out and out.count("baseline from a different machine") == 1, out
     assert "AMD EPYC 7763 64-Core Processor" in shown, shown
+    assert "NOT COMPARABLE baseline from a different machine (cpu differ)" in folders, folders
+    assert "no baseline" not in folders and "no run:" not in folders, folders
 
 
 def test_ctrl_c_ends_a_command_with_a_sentence_not_a_traceback(
