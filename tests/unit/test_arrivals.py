@@ -140,6 +140,7 @@ def test_a_process_with_a_nan_mean_rate_is_refused() -> None:
 
 @pytest.mark.parametrize(("out", "fragment"), [
     (lambda n: np.zeros(n, dtype=np.int64), "600 offsets over 0 s (all at once), while its mean_rate_hz 100"),
+    (lambda n: np.arange(n, dtype=np.int64) * 1000, "600 offsets over 0.000599 s (1e+06/s)"),  # review37
     (lambda n: np.append(np.arange(n - 1, dtype=np.int64) * 10_000_000, 36_000 * 10**9),
      "600 offsets over 3.6e+04 s (0.01664/s), while its mean_rate_hz 100 implies about 5.99 s"),
 ])
