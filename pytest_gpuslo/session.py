@@ -504,7 +504,7 @@ class SloSession:
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
-        if hasattr(self.config, "workerinput") or not (self.summaries or self.errors):
+        if hasattr(self.config, "workerinput"):
             return
         policy = self.policy
         interrupted = ""
@@ -519,6 +519,9 @@ class SloSession:
             interrupted = (f"the session {how} after {decided} SLO test(s) reached a verdict"
                            + (f", of {self.collected} collected" if self.collected > decided else "")
                            + ": the others did not run")
+        if not (self.summaries or self.errors or (interrupted and self.collected)):
+            # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)
+            return
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),
                                    alpha=policy.alpha, inconclusive=policy.inconclusive, interrupted=interrupted)
         # Each format on its own: one that cannot be written (a directory, a read-only or full
@@ -548,6 +551,12 @@ class SloSession:
             return
         if not isinstance(text, str):  # review36: None ended the session in a TypeError traceback
             self.unwritten.append((option, path, f"its renderer returned {type(text).__name__}, not str", bug))
+            return
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate ended the session, left an empty file (review37)
+            self.unwritten.append((option, path, f"its renderer returned text UTF-8 cannot hold ({exc.reason} "
+                                   f"at character {exc.start})", bug))
             return
         try:
             if append:

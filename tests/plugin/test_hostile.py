@@ -487,3 +487,37 @@ def test_a_session_stopped_by_x_says_it_was_not_a_whole_run(simtester: pytest.Py
     result.assert_outcomes(failed=1)
     assert ("⛔ **Not a whole run:** the session stopped early (stopping after 1 failures) after 1 SLO test(s) "
             "reached a verdict, of 2 collected: the others did not run.") in (simtester.path / "out.md").read_text()
+    # stopped before any SLO verdict: the reports are still written, and say so (review37)
+    simtester.makepyfile(test_0="def test_first():\n    assert False\n")
+    result = simtester.runpytest("-x", "--gpuslo-json=none.json", "test_0.py", "test_a_session_stopped_by_x_says_"
+                                 "it_was_not_a_whole_run.py")
+    assert json.loads((simtester.path / "none.json").read_text())["interrupted"] == (
+        "the session stopped early (stopping after 1 failures) after 0 SLO test(s) reached a verdict, of 2 "
+        "collected: the others did not run")
+
+
+def test_a_renderer_returning_text_utf8_cannot_hold_is_named_and_the_rest_written(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review37: a lone surrogate in a renderer's text ended the session in UnicodeEncodeError."""
+    from pytest_gpuslo import reports
+
+    monkeypatch.setattr(reports, "FORMATS", (*reports.FORMATS, reports.ReportFormat(
+        "surr", "a renderer with a lone surrogate", "surrogate_report:render")))
+    simtester.makepyfile(surrogate_report="def render(summaries, context):\n    return 'ok \\udc80 bad'\n")
+    simtester.makeconftest("from pytest_gpuslo import backends\n"
+                           "backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')\n"
+                           "def pytest_addoption(parser):\n"
+                           "    parser.addoption('--gpuslo-surr', dest='gpuslo_surr')\n")
+    simtester.makepyfile(test_it="""
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=2000, requests=1000)
+        def test_a(slo_request):
+            pass
+        """)
+    simtester.syspathinsert()
+    result = simtester.runpytest("--gpuslo-surr=s.txt", "--gpuslo-md=s.md")
+
+    result.stdout.fnmatch_lines(["gpuslo wrote s.md", "gpuslo ERROR: could not write --gpuslo-surr=s.txt: its renderer "
+                                 "returned text UTF-8 cannot hold (surrogates not allowed at character 3)*"])
+    assert not (simtester.path / "s.txt").exists()
