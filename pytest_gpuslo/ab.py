@@ -83,16 +83,21 @@ class Session:
             shutil.rmtree(self.work, ignore_errors=True)
 
 
-def _terminate_as_interrupt() -> Any:
-    """SIGTERM raises KeyboardInterrupt until restored (main thread only); the handler it replaced,
-    or None where none was installed."""
+#: Signals that end `gpuslo ab` as Ctrl-C does (through the worktree's removal): a cancelled CI
+#: job's SIGTERM, a closed terminal's SIGHUP (review36, review37).
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _terminate_as_interrupt() -> dict[int, Any] | None:
+    """``ENDING_SIGNALS`` raise KeyboardInterrupt until restored (main thread only); the handlers
+    they replaced, or None where none was installed."""
     if threading.current_thread() is not threading.main_thread():
         return None
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGTERM, interrupt)
+    return {sig: signal.signal(sig, interrupt) for sig in ENDING_SIGNALS}
 
 
 def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path | None = None,
@@ -121,8 +126,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     rel = here.relative_to(top)
     base, cand = Side("base", tree / rel), Side("candidate", here)
     done_runs = 0
-    # A cancelled CI job sends SIGTERM: leave as on Ctrl-C, through the finally below, so the
-    # base's worktree is not left registered in the repository (review36).
+    # A cancelled CI job sends SIGTERM, a closed terminal SIGHUP: leave as on Ctrl-C, through the
+    # finally below, so the base's worktree is not left registered in the repository (review36).
     previous = _terminate_as_interrupt()
     try:
         for r in range(1, last + 1):
@@ -155,8 +160,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True)
         shutil.rmtree(tree.parent, ignore_errors=True)
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in (previous or {}).items():
+            signal.signal(sig, handler)
     (work / "session.json").write_text(json.dumps({"base": sha, "runs": done_runs, "first": runs, "looks": plan}),
                                        encoding="utf-8")
     return Session(base, cand, sha, work, keep is None, runs, plan)

@@ -137,11 +137,14 @@ class SloSession:
             what = "is not a folder" if path.exists() else "does not exist"
             raise pytest.UsageError(f"{where}: {path} {what} (relative paths are from the rootdir {root}); give "
                                     f"the folder of a baseline store, e.g. main's, fetched in CI.")
-        inner = path / ".gpuslo"
-        if inner.is_dir() and not any(path.glob("*.json")):
-            # one folder level off (review36): the store is inside it, and every test read "no baseline"
-            raise pytest.UsageError(f"{where}: {path} holds no baseline files but a store in {inner}; give "
-                                    f"--gpuslo-compare={Path(folder) / '.gpuslo'}.")
+        if not any(path.glob("*.json")):
+            # a store inside it (a CI artifact nests it: run-123/.gpuslo), where every test read "no
+            # baseline" (review36, review37); an empty folder is an empty store ("no baseline")
+            inner = next((d for pattern in (".gpuslo", "*/.gpuslo", "*/*/.gpuslo") for d in sorted(path.glob(pattern))
+                          if d.is_dir()), None)
+            if inner is not None:
+                raise pytest.UsageError(f"{where}: {path} holds no baseline files but a store in {inner}; give "
+                                        f"--gpuslo-compare={Path(folder) / inner.relative_to(path)}.")
 
     def say_lane_waits(self) -> None:
         """A test waiting for a lane another session holds (the host-wide CPU lane, a GPU) says so

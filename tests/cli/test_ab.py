@@ -186,9 +186,11 @@ def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: lis
     assert done.returncode == 2 and says in done.stderr and "run 1" not in done.stderr, done.stderr
 
 
-def test_sigterm_leaves_no_worktree_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_leaves_no_worktree_behind(tmp_path: Path, name: str) -> None:
     """review36: a cancelled CI job (SIGTERM) left the base's worktree registered in the
-    repository; it now leaves as on Ctrl-C, with a sentence and exit 130."""
+    repository, review37 a closed terminal (SIGHUP); it now leaves as on Ctrl-C, with a sentence
+    and exit 130."""
     import signal
 
     root = repo(tmp_path)
@@ -198,7 +200,7 @@ def test_sigterm_leaves_no_worktree_behind(tmp_path: Path) -> None:
     for line in proc.stderr:  # the first run has started: the worktree exists
         if "gpuslo ab: run 1/3" in line:
             break
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(getattr(signal, name))
     _, err = proc.communicate(timeout=120)
 
     assert proc.returncode == 130, err

@@ -289,6 +289,9 @@ def test_a_compare_folder_one_level_above_its_store_is_a_usage_error(gputester: 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--gpuslo-compare=artifact: * holds no baseline files but a store in "
                                  "*artifact/.gpuslo; give --gpuslo-compare=artifact/.gpuslo."])
+    (gputester.path / "art2" / "run-123" / ".gpuslo").mkdir(parents=True)  # a CI artifact's nesting (review37)
+    result = gputester.runpytest("--gpuslo-compare=art2")
+    result.stderr.fnmatch_lines(["*give --gpuslo-compare=art2/run-123/.gpuslo."])
 
 
 def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
