@@ -519,9 +519,11 @@ class SloSession:
             # so did one stopped by -x or --maxfail (review36).
             how = ("was interrupted" if session.exitstatus == pytest.ExitCode.INTERRUPTED
                    else f"stopped early ({stopped})" if isinstance(stopped, str) else "stopped early")
+            # (an xdist controller collects nothing, so it cannot count the SLO tests left)
             interrupted = (f"the session {how} after {decided} SLO test(s) reached a verdict"
                            + (f", of {self.collected} collected" if self.collected > decided else "")
-                           + ": the others did not run")
+                           + (": the others did not run" if self.collected else
+                              ": SLO tests after that did not run"))
         if not (self.summaries or self.errors or (interrupted and self.collected)):
             # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)
             return
