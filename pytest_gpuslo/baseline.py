@@ -500,10 +500,6 @@ class Store:
             return False
         return stored is not None and any(_same_run(baseline.latest, r) for r in stored.runs)
 
-    def others(self, nodeid: str) -> list[str]:
-        """Machine classes that do have a baseline for this test."""
-        return [p.name.rsplit("--", 2)[-2] for p in self.files_of(nodeid)]
-
     def files_of(self, nodeid: str) -> list[Path]:
         """This test's baseline files, one per machine class, newest first."""
         digest = hashlib.sha256(nodeid.encode()).hexdigest()[:8]
