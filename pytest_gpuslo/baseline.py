@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import BaselineFormatError
+from pytest_gpuslo.errors import BaselineFormatError, brief
 from pytest_gpuslo.gate import (
     BaselineInput,
     Measurements,
@@ -276,14 +276,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TEXT = f"a string of at most {MAX_SUMMARY_TEXT:,} characters without control codes"
 
 
-def _brief(v: Any, limit: int = 80) -> str:
-    """A value as an error quotes it: its repr, cut to ``limit`` characters with its length said."""
-    r = repr(v)
-    size = len(v) if isinstance(v, (str, list, dict)) else len(r)
-    what = "items" if isinstance(v, (list, dict)) else "characters"
-    return r if len(r) <= limit else f"{r[:limit]}... ({size:,} {what})"
-
-
 def _is_text(v: Any) -> bool:
     """Free text the reports may print as it is."""
     return isinstance(v, str) and len(v) <= MAX_SUMMARY_TEXT and not _CONTROL.search(v)
@@ -346,7 +338,7 @@ def _check_top(data: Any) -> None:
         _want(summary is None or isinstance(summary, dict), f"{where}: \"summary\" must be an object")
         for key, (check, what) in _SUMMARY.items():
             v = (summary or {}).get(key)
-            _want(v is None or check(v), f"{where}: summary \"{key}\" must be {what}, not {_brief(v)}")
+            _want(v is None or check(v), f"{where}: summary \"{key}\" must be {what}, not {brief(v)}")
 
 
 def _decode_runs(raw_runs: list[dict[str, Any]]) -> list[Run]:

@@ -7,6 +7,17 @@ class, ``GpuSloWarning``, is a ``pytest.PytestWarning`` and so lives in the pyte
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def brief(value: Any, limit: int = 80) -> str:
+    """A value as an error quotes it: its repr, cut to ``limit`` characters with its length said
+    (a 100 kB string or a huge object must not become a 100 kB error message)."""
+    r = repr(value)
+    size = len(value) if isinstance(value, (str, list, dict)) else len(r)
+    what = "items" if isinstance(value, (list, dict)) else "characters"
+    return r if len(r) <= limit else f"{r[:limit]}... ({size:,} {what})"
+
 
 class GpuSloError(Exception):
     """Base class of every error raised by pytest-gpuslo."""

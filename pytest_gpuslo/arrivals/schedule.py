@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from pytest_gpuslo import limits
 from pytest_gpuslo.arrivals.registry import parse
-from pytest_gpuslo.errors import GpuSloError, InvalidArgument
+from pytest_gpuslo.errors import GpuSloError, InvalidArgument, brief
 
 if TYPE_CHECKING:
     from pytest_gpuslo.arrivals.processes import ArrivalProcess
@@ -41,7 +41,7 @@ def drawn(process: "ArrivalProcess", *, n: int | None = None, duration_s: float 
     unsorted or negative schedule otherwise reaches the gate as the code's latency (an independent
     extension check's reversed schedule FAILed its test at p95 4.3 s) and offsets past int64 sleep
     for a century inside the host-wide lane."""
-    where = f"arrival process {_brief(process)}"
+    where = f"arrival process {brief(process)}"
     try:
         out = process.schedule(n=n, duration_s=duration_s, rng=rng)
     except GpuSloError:
@@ -109,11 +109,6 @@ def _off_its_rate(arr: npt.NDArray[np.int64], process: object) -> str:
         return (f"{arr.size:,} offsets over {span:.3g} s ({offered}), while its mean_rate_hz {rate:g} implies "
                 f"about {expected:.3g} s")
     return ""
-
-
-def _brief(process: object) -> str:
-    text = repr(process)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def build_schedule(
