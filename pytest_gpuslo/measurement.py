@@ -279,9 +279,9 @@ def _impossible_times(rec: Recorder, due: npt.NDArray[np.int64], clock: Callable
     """What no real request can do, in words ('' when none did): a negative stamp other than
     -1 (not set), an end past any wait of this run (``later_ns`` from now: a simulated backend
     may finish its queue ahead of its clock), before the scheduled arrival, without a start or
-    before it, or a start before the request was sent.  A
-    backend's nonsense otherwise reached the reports as a p50 of -4.87 ms, or as 600 timeouts
-    blaming the code (the independent extension check's fake backend)."""
+    before it, or a start before the request was sent.  A backend's nonsense otherwise reached
+    the reports as a p50 of -4.87 ms, or as 600 timeouts blaming the code (the independent
+    extension check's fake backend)."""
     # Copies first, the clock after: a lane still finishing an abandoned request writes its end
     # after reading the clock, so every end copied here was read before ``now``.
     start, end, dispatch = rec.start_ns.copy(), rec.end_ns.copy(), rec.dispatch_ns.copy()
