@@ -131,7 +131,8 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 #: gate reads (``Measurements``), so ``gpuslo compare`` and ``gpuslo ab`` decide a kept run exactly
 #: as the plugin did.  Each holds at most the run's ``n`` values.
 EXTRA_SAMPLES = {"lag_sample": "lag_ms", "start_delay_sample": "start_delay_ms",
-                 "service_sample": "service_ms", "launcher_hold_sample": "launcher_hold_ms"}
+                 "service_sample": "service_ms", "launcher_hold_sample": "launcher_hold_ms",
+                 "asleep_sample": "asleep_ms"}
 #: The samples that hold exactly one value per request.
 PER_REQUEST = ("lag_sample", "start_delay_sample")
 
@@ -156,6 +157,8 @@ class Run:
     service_ms: npt.NDArray[np.float64] | None = None
     #: an inline-body backend's launcher hold per back-to-back request (``Measurements.launcher_hold_ms``).
     launcher_hold_ms: npt.NDArray[np.float64] | None = None
+    #: of each of those service times, the time asleep on a timer (``Measurements.asleep_ms``).
+    asleep_ms: npt.NDArray[np.float64] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"date": self.date, "commit": self.commit, "n": int(self.latency_ms.size),
@@ -189,6 +192,9 @@ class Run:
                             contention=str(s.get("contention") or ""),
                             contention_slowdown=slowdown,
                             service_ms=self.service_ms, hung=int(s.get("hung") or 0),
+                            asleep_ms=(self.asleep_ms if self.asleep_ms is not None and self.service_ms is not None
+                                       and self.asleep_ms.size == self.service_ms.size else None),
+                            time_split=s.get("time_split") or None,
                             first_timed_out=s.get("first_timed_out"), first_error=s.get("first_error"),
                             launcher_hold_ms=self.launcher_hold_ms,
                             launcher_wait=float(s["launcher_wait"]) if _is_number(s.get("launcher_wait")) else None,
@@ -308,6 +314,9 @@ _SUMMARY = {
     "shuffled": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
                  "an object of numbers (the replayed run statistic per percentile)"),
     "shuffled_off": (_is_text, f"{_TEXT} (why the run keeps no replayed statistic)"),
+    "time_split": (lambda v: isinstance(v, dict) and len(v) <= 8 and all(
+        isinstance(k, str) and _is_number(x) and 0 <= x <= 1 for k, x in v.items()),
+        "an object of shares from 0 to 1 (where the bodies spent their time)"),
 }
 
 

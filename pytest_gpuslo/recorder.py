@@ -77,6 +77,37 @@ class Request:
         return f"Request(index={self.index}, scheduled_ms={self.scheduled_ms:.3f}, lane={self.lane})"
 
 
+@dataclass(frozen=True, slots=True)
+class ThreadTimes:
+    """Where each request's body spent its time on its lane's thread (host lanes, Linux): ns on a
+    CPU and ns runnable but waiting for one (-1: not known), and how often the dispatcher found it
+    off the CPU asleep on a timer or waiting on anything else.  Busy neighbours stretch a body's
+    CPU time, its wait for a CPU and a wait on local work; not a sleep (``gate._not_contention``)."""
+
+    cpu_ns: npt.NDArray[np.int64]
+    runq_ns: npt.NDArray[np.int64]
+    #: CPU time the process's other threads used meanwhile: a sleep may be a poll of their work.
+    others_ns: npt.NDArray[np.int64]
+    asleep: npt.NDArray[np.int32]
+    waiting: npt.NDArray[np.int32]
+
+    @classmethod
+    def empty(cls, n: int) -> "ThreadTimes":
+        return cls(np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
+                   np.zeros(n, np.int32), np.zeros(n, np.int32))
+
+    def _arrays(self) -> tuple[npt.NDArray[Any], ...]:
+        return self.cpu_ns, self.runq_ns, self.others_ns, self.asleep, self.waiting
+
+    def copy(self) -> "ThreadTimes":
+        return ThreadTimes(*(a.copy() for a in self._arrays()))
+
+    def then(self, other: "ThreadTimes | None", n_other: int) -> "ThreadTimes":
+        """These requests followed by ``other``'s (a later sequential look; unknown where it has none)."""
+        o = other if other is not None else ThreadTimes.empty(n_other)
+        return ThreadTimes(*(np.concatenate([a, b]) for a, b in zip(self._arrays(), o._arrays())))
+
+
 class Recorder:
     """Per-request timestamps filled in by the dispatcher and the backend's lanes."""
 
@@ -101,6 +132,9 @@ class Recorder:
         #: not a hang: beside busy neighbours that backlog is theirs.
         self.hang_after_ns: int | None = None
         self.fatal: BaseException | None = None
+        #: where each body spent its time on its thread; a host-lane backend that can tell sets it
+        #: (``track_threads``), None elsewhere.
+        self.threads: ThreadTimes | None = None
         #: set when waiting gave up: lanes still running must not touch the arrays meaningfully.
         self.abandoned = False
         self._lock = threading.Lock()
@@ -112,6 +146,12 @@ class Recorder:
         self.is_complete: Callable[[int], bool] = lambda i: bool(self.end_ns[i] >= 0)
         #: Block until request i's work has completed (host lanes: it already has).
         self.wait_complete: Callable[[int], None] = lambda i: None
+
+    def track_threads(self) -> ThreadTimes:
+        """Start recording where the bodies spend their time (``ThreadTimes``)."""
+        if self.threads is None:
+            self.threads = ThreadTimes.empty(self.n)
+        return self.threads
 
     def stage_arrays(self, name: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         arrays = self.stages.get(name)
@@ -207,6 +247,8 @@ class RunData:
     #: on a backend whose bodies run on the dispatcher's thread, when each body gave it back
     #: (``returned_ns - dispatch_ns``: the body's own host time); None on other backends.
     returned_ns: npt.NDArray[np.int64] | None = None
+    #: where each body spent its time on its lane's thread (``ThreadTimes``); None: not known.
+    threads: ThreadTimes | None = None
 
     @classmethod
     def from_recorder(cls, rec: Recorder, schedule: npt.NDArray[np.int64], t0: int,
@@ -229,6 +271,7 @@ class RunData:
             t0_ns=int(t0),
             stuck=tuple(sorted(rec.stuck)),
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
+            threads=rec.threads.copy() if rec.threads is not None else None,
         )
 
     def extended(self, other: "RunData", shift_ns: int) -> "RunData":
@@ -259,6 +302,8 @@ class RunData:
             stuck=self.stuck + other.stuck,
             returned_ns=(cat(self.returned_ns, other.returned_ns)
                          if self.returned_ns is not None and other.returned_ns is not None else None),
+            threads=(None if self.threads is None and other.threads is None
+                     else (self.threads or ThreadTimes.empty(self.lane.size)).then(other.threads, other.lane.size)),
         )
 
     @property

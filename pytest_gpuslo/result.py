@@ -18,6 +18,12 @@ from pytest_gpuslo.recorder import RunData
 from pytest_gpuslo.spec import SloSpec, percentile_label
 
 F64 = npt.NDArray[np.float64]
+#: CPUs of steal (a hypervisor's other machines) at which a sleep's wake-up can no longer be
+#: trusted to be on time: the words of ``cpu_contention`` name the hypervisor from here on.
+STEAL_NO_SLEEP = 0.25
+#: CPUs the code's own child processes used on average, from which its sleeps may be polls of
+#: their work (their CPU time is not known per request).
+CHILDREN_NO_SLEEP = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +161,53 @@ class SloResult:
         return np.where((s >= 0) & (e >= 0), (e - s) / 1e6, np.nan)
 
     @property
+    def asleep_ms(self) -> F64 | None:
+        """Of each measured request's service, the time its thread spent asleep on a timer: its
+        time off the CPU (the service less its CPU time and its wait for a CPU) shared out as the
+        dispatcher found it waiting (``recorder.ThreadTimes``), less the CPU time the process's
+        other threads used meanwhile times the neighbours' slowdown (a sleep may be a poll of
+        their work); 0 where never seen asleep, NaN where the service is not known.  None: not
+        measured, a hypervisor took CPUs from this VM (steal can delay a timer's wake-up), or
+        the code's child processes worked during the run."""
+        t = self.data.threads
+        steal, children = self.telemetry.get("steal_cpus"), self.telemetry.get("child_cpus")
+        if t is None or (isinstance(steal, (int, float)) and steal >= STEAL_NO_SLEEP) or (
+                isinstance(children, (int, float)) and children >= CHILDREN_NO_SLEEP):
+            return None
+        service = self.service_ms
+        cpu, runq, others = t.cpu_ns[self._sl], t.runq_ns[self._sl], t.others_ns[self._sl]
+        known = (cpu >= 0) & (runq >= 0) & (others >= 0)
+        off = np.where(known, service - (cpu + runq) / 1e6, 0.0)
+        seen_asleep, seen_waiting = t.asleep[self._sl].astype(np.float64), t.waiting[self._sl].astype(np.float64)
+        seen = seen_asleep + seen_waiting
+        share = np.divide(seen_asleep, seen, out=np.zeros_like(seen), where=seen > 0)
+        k = contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
+                                self.telemetry.get("run_queue_stretch"))
+        asleep = np.maximum(np.nan_to_num(off), 0.0) * share - k * np.where(known, others, 0) / 1e6
+        asleep = np.minimum(np.maximum(asleep, 0.0), np.nan_to_num(service))
+        return np.where(np.isnan(service), np.nan, asleep)
+
+    def time_split(self) -> dict[str, float] | None:
+        """Shares of the bodies' time (the requests whose thread times are known): on a CPU
+        ("cpu"), runnable but waiting for one ("runq"), asleep on a timer ("asleep"), waiting on
+        anything else ("other").  None: not measured."""
+        t = self.data.threads
+        if t is None:
+            return None
+        service = self.service_ms
+        cpu, runq = t.cpu_ns[self._sl] / 1e6, t.runq_ns[self._sl] / 1e6
+        known = (cpu >= 0) & (runq >= 0) & ~np.isnan(service) & ~self.failed
+        total = float(service[known].sum())
+        if total <= 0:
+            return None
+        asleep = self.asleep_ms
+        on, waited = float(cpu[known].sum()), float(runq[known].sum())
+        slept = float(asleep[known].sum()) if asleep is not None else 0.0
+        other = max(0.0, total - on - waited - slept)
+        return {k: round(v / total, 4) for k, v in
+                (("cpu", on), ("runq", waited), ("asleep", slept), ("other", other))}
+
+    @property
     def lane(self) -> npt.NDArray[np.int32]:
         return self.data.lane[self._sl]
 
@@ -244,6 +297,8 @@ class SloResult:
             contention_slowdown=contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
                                                     self.telemetry.get("run_queue_stretch")),
             service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget
+            asleep_ms=self.asleep_ms,
+            time_split=self.time_split(),
             hung=sum(1 for index, _, _ in self.data.stuck if index >= self.warmup),
             control=self.telemetry.get("control") or None,
             launcher_hold_ms=self.launcher_hold_ms if self.inline_body else None,
@@ -364,6 +419,7 @@ class SloResult:
             "schedule_fingerprint": self.schedule_fingerprint,
             "machine": self.machine,
             "telemetry": self.telemetry,
+            **({"body_time": split} if (split := self.time_split()) else {}),
             "verdict": self.verdict.as_dict() if self.verdict else None,
             **({"looks": self.looks} if self.looks else {}),
             **({"baseline_saved": self.baseline_saved} if self.baseline_saved else {}),

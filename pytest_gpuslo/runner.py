@@ -185,12 +185,17 @@ def record(result: SloResult, settings: Settings) -> None:
         summary["first_error"] = m.first_error.strip().splitlines()[-1][:500]  # the line the gate quotes
     if m.contention:
         summary["contention"], summary["contention_slowdown"] = m.contention, m.contention_slowdown
+    if m.contention and m.time_split:
+        summary["time_split"] = dict(m.time_split)
     service = m.service_ms
+    kept = ~np.isnan(service) if m.contention and service is not None else None
     run = Run(result.latency_ms, now_iso(), settings.commit,
               {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},
               summary, m.lag_ms, start_delay_ms=m.start_delay_ms,
-              service_ms=service[~np.isnan(service)] if m.contention and service is not None else None,
-              launcher_hold_ms=m.launcher_hold_ms)
+              service_ms=service[kept] if service is not None and kept is not None else None,
+              launcher_hold_ms=m.launcher_hold_ms,
+              asleep_ms=(np.nan_to_num(m.asleep_ms[kept]) if kept is not None and m.asleep_ms is not None
+                         and m.asleep_ms.shape == kept.shape else None))
     base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
                     result.machine, [run], result.telemetry)
     root = settings.root / settings.baseline_dir

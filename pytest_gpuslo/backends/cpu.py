@@ -203,6 +203,44 @@ def run_queue_stretch(before: dict[int, tuple[int, int]], after: dict[int, tuple
     return (ran + waited) / ran
 
 
+#: How often the dispatcher looks (in its slack) at where the lanes' bodies wait, and at most
+#: how many lanes a look reads: a few microseconds a lane.
+WAIT_SAMPLE_S = 0.01
+WAIT_SAMPLE_LANES = 8
+#: Kernel functions (``/proc/<tid>/wchan``) a thread sleeping on a timer waits in: Python's
+#: ``time.sleep`` is ``clock_nanosleep``.  Any other wait (a lock, the GIL, a socket, a pipe, a
+#: child) may be on work this machine does, which busy neighbours slow too.
+TIMER_SLEEPS = frozenset({"hrtimer_nanosleep", "do_nanosleep", "common_nsleep", "clock_nanosleep",
+                          "__x64_sys_nanosleep", "__x64_sys_clock_nanosleep",
+                          "__arm64_sys_nanosleep", "__arm64_sys_clock_nanosleep"})
+
+
+def _open_schedstat() -> int | None:
+    """This thread's ``schedstat``, kept open (a pread is about 1 us), or None (not Linux)."""
+    try:
+        return os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def _runq_ns(fd: int | None) -> int:
+    """ns this thread has waited, runnable, for a CPU (-1: not known)."""
+    if fd is None:
+        return -1
+    try:
+        return int(os.pread(fd, 64, 0).split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def wait_kind(wchan: str) -> str:
+    """'' for a thread on (or runnable for) a CPU, 'asleep' on a timer, 'waiting' on anything else."""
+    name = wchan.strip()
+    if name in ("", "0"):
+        return ""
+    return "asleep" if name in TIMER_SLEEPS else "waiting"
+
+
 def probe() -> str | None:
     """The CPU backend runs everywhere."""
     return None
@@ -250,6 +288,7 @@ class Backend(BaseBackend):
 
     def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
         self._cpu_start = _cpu_times()
+        self._proc_start = time.process_time()
         self._steal_start = steal_seconds()
         self._sched_start = _schedstat()
         self._stretch: float | None = None
@@ -258,6 +297,13 @@ class Backend(BaseBackend):
         self._recorder = recorder
         self._body = body
         self._running = [-1] * lanes
+        #: each lane thread's id and its open ``wchan`` (read in the dispatcher's slack).
+        self._tids: list[int] = [0] * lanes
+        self._wchan: dict[int, int] = {}
+        self._next_look = 0.0
+        self._look_from = 0
+        if os.path.exists("/proc/thread-self/schedstat"):
+            recorder.track_threads()
         for lane in range(lanes):
             t = threading.Thread(target=self._lane, args=(lane, body, recorder),
                                  name=f"gpuslo-lane-{lane}", daemon=True)
@@ -273,29 +319,42 @@ class Backend(BaseBackend):
 
     def _lane(self, lane: int, body: Callable[[Request], Any], rec: Recorder) -> None:
         self._lane_setup(lane)
-        while True:
-            req = self._queue.get()
-            if req is None or rec.abandoned:
-                return
-            req.lane = lane
-            rec.lane[req.index] = lane
-            self._running[lane] = req.index
-            rec.start_ns[req.index] = _clock()
-            set_current(req)
-            try:
-                self._run(req)
-            except BaseException as exc:  # noqa: BLE001 - every failure is an exceedance, kept
-                rec.record_error(req.index, exc)
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    rec.end_ns[req.index] = _clock()
-                    self._running[lane] = -1
-                    rec.complete_one()
+        times = rec.threads
+        self._tids[lane] = threading.get_native_id()
+        sched = _open_schedstat() if times is not None else None
+        try:
+            while True:
+                req = self._queue.get()
+                if req is None or rec.abandoned:
                     return
-            finally:
-                set_current(None)
-            rec.end_ns[req.index] = _clock()
-            self._running[lane] = -1
-            rec.complete_one()
+                req.lane = lane
+                rec.lane[req.index] = lane
+                self._running[lane] = req.index
+                rec.start_ns[req.index] = _clock()
+                cpu0, runq0, all0 = time.thread_time_ns(), _runq_ns(sched), time.process_time_ns()
+                set_current(req)
+                try:
+                    self._run(req)
+                except BaseException as exc:  # noqa: BLE001 - every failure is an exceedance, kept
+                    rec.record_error(req.index, exc)
+                    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                        rec.end_ns[req.index] = _clock()
+                        self._running[lane] = -1
+                        rec.complete_one()
+                        return
+                finally:
+                    set_current(None)
+                if times is not None:
+                    runq1, all1, cpu1 = _runq_ns(sched), time.process_time_ns(), time.thread_time_ns()
+                    times.cpu_ns[req.index] = cpu1 - cpu0
+                    times.others_ns[req.index] = max(0, (all1 - all0) - (cpu1 - cpu0))
+                    times.runq_ns[req.index] = runq1 - runq0 if runq0 >= 0 and runq1 >= 0 else -1
+                rec.end_ns[req.index] = _clock()
+                self._running[lane] = -1
+                rec.complete_one()
+        finally:
+            if sched is not None:
+                os.close(sched)
 
     def prime(self, request: Request, timeout_s: float) -> None:
         # One untimed call before the clock starts, so imports and caches warm up.  It runs in a
@@ -340,6 +399,37 @@ class Backend(BaseBackend):
             now = _light_times()
             if now is not None:
                 samples.append(now)
+        self._look_at_waits(until_ns)
+
+    def _look_at_waits(self, until_ns: int) -> None:
+        """Where the bodies now running wait, counted per request (``ThreadTimes``): a sleep on a
+        timer is not stretched by busy neighbours; a wait on anything else may be."""
+        rec = self._recorder
+        times = rec.threads if rec is not None else None
+        now = time.monotonic()
+        if times is None or now < self._next_look:
+            return
+        self._next_look = now + WAIT_SAMPLE_S
+        lanes = len(self._running)
+        for k in range(min(lanes, WAIT_SAMPLE_LANES)):
+            lane = (self._look_from + k) % lanes
+            index, tid = self._running[lane], self._tids[lane]
+            if index < 0 or not tid or _clock() >= until_ns:
+                continue
+            fd = self._wchan.get(tid)
+            try:
+                if fd is None:
+                    fd = self._wchan[tid] = os.open(f"/proc/self/task/{tid}/wchan", os.O_RDONLY)
+                kind = wait_kind(os.pread(fd, 128, 0).decode("ascii", "replace"))
+            except OSError:
+                continue
+            if self._running[lane] != index:  # it finished meanwhile: the sample is not its
+                continue
+            if kind == "asleep":
+                times.asleep[index] += 1
+            elif kind == "waiting":
+                times.waiting[index] += 1
+        self._look_from = (self._look_from + WAIT_SAMPLE_LANES) % max(lanes, 1)
 
     def close(self) -> None:
         # Read before the lanes exit: a finished thread's counts leave /proc with it.
@@ -348,12 +438,17 @@ class Backend(BaseBackend):
         if last is not None and getattr(self, "_load_samples", None):
             self._load_samples.append(last)
         self._cpu_end = _cpu_times()
+        self._proc_end = time.process_time()
         self._steal_end = steal_seconds()
         for _ in self._threads:
             self._queue.put(None)
         for t in self._threads:
             t.join(timeout=0.5)
         self._threads.clear()
+        for fd in getattr(self, "_wchan", {}).values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wchan = {}
 
     def telemetry(self) -> dict[str, Any]:
         """How busy other processes kept the CPUs during the run: CPU timings need a quiet
@@ -373,6 +468,10 @@ class Backend(BaseBackend):
                    "other_cpu_load_mean": round(load, 2)}
             if peak is not None:
                 out["other_cpu_load_peak"] = round(peak, 2)
+            # The code's own child processes, ended or live (a sleep may be a poll of their work).
+            p0, p1 = getattr(self, "_proc_start", None), getattr(self, "_proc_end", None)
+            if p0 is not None and p1 is not None and wall > 0:
+                out["child_cpus"] = round(max(0.0, ((end[1] - start[1]) - (p1 - p0)) / wall), 2)
             s0, s1 = getattr(self, "_steal_start", None), getattr(self, "_steal_end", None)
             if s0 is not None and s1 is not None and wall > 0:
                 # Of the others' average, what the hypervisor took (other machines on this VM's CPUs).

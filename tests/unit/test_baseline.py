@@ -199,7 +199,8 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
                  {"hung": 2, "contention": "other processes kept 1.5 of 2 CPUs busy during the run",
                   "contention_slowdown": 4.0, "first_timed_out": 7, "first_error": "ValueError: bad input"},
                  lag_ms=np.full(400, 0.5), start_delay_ms=np.full(400, 0.25),
-                 service_ms=lat[:390] / 2, launcher_hold_ms=np.full(30, 2.5))
+                 service_ms=lat[:390] / 2, launcher_hold_ms=np.full(30, 2.5), asleep_ms=lat[:390] / 4)
+    run.summary["time_split"] = {"cpu": 0.1, "runq": 0.1, "asleep": 0.5, "other": 0.3}
     base = bl.Baseline("t.py::test_a", {"budgets_ms": {"p95": 5.0}}, 1, "fp", dict(MACHINE), [run])
     path, _ = bl.Store(tmp_path).save(base)
     m = bl.load(path).runs[0].measurements()
@@ -209,6 +210,9 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     assert m.launcher_hold_ms is not None and m.launcher_hold_ms.size == 30
     assert (m.hung, m.contention_slowdown) == (2, 4.0) and m.contention.startswith("other processes")
     assert (m.first_timed_out, m.first_error) == (7, "ValueError: bad input")
+    # What the neighbours' rule credits as asleep on a timer is judged again as the plugin did.
+    assert m.asleep_ms is not None and np.allclose(m.asleep_ms, lat[:390] / 4, atol=1e-4)
+    assert m.time_split == {"cpu": 0.1, "runq": 0.1, "asleep": 0.5, "other": 0.3}
 
     raw = json.loads(path.read_text())
     # A run with no completion within timeout_s has no rate: null now, NaN in older files.
@@ -216,6 +220,14 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
         raw["runs"][0]["summary"]["throughput_hz"] = rate
         path.write_text(json.dumps(raw))
         assert np.isnan(bl.load(path).runs[0].measurements().achieved_hz)
+    raw["runs"][0]["asleep_sample"] = bl.encode_sample(np.ones(389))  # not one per service time: unused
+    path.write_text(json.dumps(raw))
+    assert bl.load(path).runs[0].measurements().asleep_ms is None
+    raw["runs"][0]["summary"]["time_split"] = {"asleep": 2.0}
+    path.write_text(json.dumps(raw))
+    with pytest.raises(BaselineFormatError, match="summary \"time_split\" must be an object of shares"):
+        bl.load(path)
+    raw["runs"][0]["summary"]["time_split"] = None
     raw["runs"][0]["service_sample"] = bl.encode_sample(np.ones(401))
     path.write_text(json.dumps(raw))
     with pytest.raises(BaselineFormatError, match="run 0: \"service_sample\": sample inflates past 400 values"):

@@ -282,6 +282,54 @@ def test_raised_requests_count_as_over_budget_in_the_service_beside_neighbours()
     assert v.outcome == "FAIL" and "fails the budget even 4x faster" in v.reasons[0]
 
 
+def test_beside_busy_neighbours_a_sleep_over_budget_fails_and_a_wait_on_other_work_is_held_back() -> None:
+    """review39: a body sleeping 1.5x and 3x its budget on 80% of requests was held back beside
+    two busy loops ("the FAIL may be theirs") and its test passed: the allowance K = 4 was given
+    to the whole service, sleep included, which no neighbour stretches.  Time the thread spent
+    asleep on a timer is now allowed only ``SLEEP_SLOWDOWN``; the rest (on a CPU, waiting for one,
+    waiting on anything else) still K.  A wait on something else keeps the FAIL held back, and
+    the words say where the bodies spent their time."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 1)
+    busy = gate.cpu_contention(1.5, 2)
+    budget = spec.budgets_ms[0.95]
+
+    def verdict(service: np.ndarray, asleep: np.ndarray | None, split: dict[str, float] | None = None,
+                allow: bool = False) -> gate.Verdict:
+        m = gate.Measurements(np.where(np.isfinite(service), service, 1e4) + lat, np.zeros(t.size), scheduled_ms=t,
+                              load_dependent=False, contention=busy, contention_slowdown=4.0, service_ms=service,
+                              asleep_ms=asleep, time_split=split)
+        return gate.decide(spec, m, gate.Policy(allow_disturbances=allow))
+
+    service = np.where(np.arange(t.size) % 5, 1.5 * budget, budget / 10)  # 80% sleep 1.5x the budget
+    slept = verdict(service, service * 0.97)
+    assert slept.outcome == "FAIL" and "97% of it was asleep on a timer" in slept.reasons[0]
+    assert busy in slept.reasons[0]
+    assert verdict(service, None).outcome == "INCONCLUSIVE"  # not known: the whole service is stretchable
+    # The sleep's own allowance: 1.2x over is within SLEEP_SLOWDOWN (1.25), 1.3x is not.
+    assert gate.SLEEP_SLOWDOWN == 1.25
+    assert verdict(service / 1.5 * 1.2, service / 1.5 * 1.2).outcome == "INCONCLUSIVE"
+    assert verdict(service / 1.5 * 1.3, service / 1.5 * 1.3).outcome == "FAIL"
+    # Half asleep, half on a CPU (which K = 4 may have stretched): 0.75/1.25 + 0.75/4 < 1: held back.
+    assert verdict(service, service / 2).outcome == "INCONCLUSIVE"
+    # A wait on a socket, a lock or a child: held back, with where the time went and what to do.
+    waited = verdict(service, np.zeros(t.size), {"cpu": 0.02, "runq": 0.01, "asleep": 0.0, "other": 0.97})
+    assert waited.outcome == "INCONCLUSIVE"
+    words = waited.reasons[0]
+    assert "the bodies spent 2% on a CPU, 1% waiting for one and 97% waiting on something else: a lock" in words
+    assert "(a remote service), --gpuslo-allow-throttle decides on this run" in words
+    assert verdict(service, np.zeros(t.size), {"cpu": 0.02, "runq": 0.01, "asleep": 0.0, "other": 0.97},
+                   allow=True).outcome == "FAIL"
+    mostly_cpu = verdict(service, None, {"cpu": 0.8, "runq": 0.15, "asleep": 0.03, "other": 0.02})
+    assert mostly_cpu.outcome == "INCONCLUSIVE"
+    assert "(the bodies spent 80% on a CPU, 15% waiting for one, 3% asleep on a timer and 2% waiting on " \
+           "something else); rerun on a quiet machine" in mostly_cpu.reasons[0]
+    # A raised request's +inf stays over every budget; a NaN (never ended) is left out, aligned.
+    service[:3] = np.inf
+    service[3:6] = np.nan
+    assert verdict(service, np.where(np.isfinite(service), service * 0.97, np.nan)).outcome == "FAIL"
+
+
 def test_the_slowdown_allowed_for_neighbours_is_at_least_the_one_measured_on_our_threads() -> None:
     """CPU use alone cannot show oversubscription: a saturated 2-core machine with five runnable
     threads reads '1.0 of 2 CPUs busy' when we use the other (K = 2), while our threads waited

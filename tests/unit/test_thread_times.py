@@ -1,0 +1,122 @@
+"""Where a body spends its time on its lane's thread (``recorder.ThreadTimes``): what the
+neighbours' rule may credit as a sleep (review39: a sleep over budget was held back as "may be
+the neighbours'", which no neighbour stretches)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from pytest_gpuslo.backends import cpu
+from pytest_gpuslo.recorder import Recorder, Request, RunData, ThreadTimes
+from pytest_gpuslo.result import SloResult
+from pytest_gpuslo.spec import SloSpec
+
+MS = 1_000_000
+
+
+def _result(times: ThreadTimes | None, telemetry: dict[str, float] | None = None) -> SloResult:
+    n = 5
+    start = np.arange(n, dtype=np.int64) * 200 * MS
+    end = start + 100 * MS
+    end[4] = -1  # never ended
+    data = RunData(scheduled_ns=start.copy(), dispatch_ns=start.copy(), start_ns=start, end_ns=end,
+                   lane=np.zeros(n, np.int32), failed=np.zeros(n, bool), stages={}, timeout_ns=10**10,
+                   threads=times)
+    spec = SloSpec(budgets_ms={0.95: 50.0}, rate_hz=5.0, requests=n)
+    return SloResult(spec=spec, data=data, warmup=0, backend="cpu", telemetry=telemetry or {})
+
+
+def _times() -> ThreadTimes:
+    t = ThreadTimes.empty(5)
+    t.cpu_ns[:4], t.runq_ns[:4], t.others_ns[:4] = 2 * MS, 3 * MS, 0
+    t.others_ns[2] = 10 * MS  # the process's other threads computed meanwhile: maybe polled
+    t.asleep[:] = [5, 1, 5, 0, 0]
+    t.waiting[:] = [0, 1, 0, 0, 0]
+    return t
+
+
+def test_time_asleep_is_the_off_cpu_time_as_found_asleep_less_other_threads_work() -> None:
+    r = _result(_times())
+    asleep = r.asleep_ms
+    assert asleep is not None
+    # 100 ms: 2 on a CPU, 3 waiting for one, 95 off it; found asleep 5 of 5, 1 of 2, 5 of 5 less
+    # K (2) x 10 ms of the other threads' CPU, never seen: 0; never ended: NaN.
+    assert np.allclose(asleep[:4], [95.0, 47.5, 75.0, 0.0]) and np.isnan(asleep[4])
+    split = r.time_split()
+    assert split == pytest.approx({"cpu": 0.02, "runq": 0.03, "asleep": 217.5 / 400, "other": 1 - 0.05 - 217.5 / 400}, abs=1e-4)
+    m = r.measurements()
+    assert m.asleep_ms is not None and m.time_split == split
+    # Nothing credited where a sleep's wake-up or what it waits for cannot be trusted.
+    assert _result(_times(), {"steal_cpus": 0.3}).asleep_ms is None  # a hypervisor's steal
+    assert _result(_times(), {"child_cpus": 0.1}).asleep_ms is None  # children worked: maybe polled
+    assert _result(_times(), {"child_cpus": 0.01, "steal_cpus": 0.1}).asleep_ms is not None
+    assert _result(None).asleep_ms is None and _result(None).time_split() is None
+
+
+def test_thread_times_survive_a_later_look() -> None:
+    """A sequential run's looks are joined; a look without thread times reads as not known."""
+    a, b = _times(), _times()
+    joined = a.then(b, 5)
+    assert joined.asleep.tolist() == [5, 1, 5, 0, 0] * 2 and joined.cpu_ns.size == 10
+    unknown = a.then(None, 3)
+    assert unknown.cpu_ns[-3:].tolist() == [-1] * 3 and unknown.asleep[-3:].tolist() == [0] * 3
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread times come from Linux /proc")
+def test_cpu_lanes_record_cpu_time_and_find_a_sleeping_body_asleep() -> None:
+    """On real lanes: a body that sleeps is found asleep on a timer; one that computes is not,
+    and its CPU time is recorded.  No timing claim: only where the thread was."""
+    probe = cpu.wait_kind(open(f"/proc/self/task/{threading.get_native_id()}/wchan").read())
+    assert probe == ""  # this thread is running
+    assert cpu.wait_kind("hrtimer_nanosleep") == "asleep" and cpu.wait_kind("futex_wait_queue") == "waiting"
+
+    release = threading.Event()
+
+    def body(req: Request) -> None:
+        if req.index == 0:
+            while not release.is_set():
+                time.sleep(0.005)
+        else:
+            end = time.thread_time() + 0.02
+            while time.thread_time() < end:
+                pass
+
+    backend = cpu.Backend()
+    rec = Recorder(2)
+    rec.set_submitted(2)
+    backend.open(1, body, rec)
+    try:
+        times = rec.threads
+        assert times is not None
+        backend.submit(Request(0, 0.0, None, rec))
+        deadline = time.monotonic() + 20
+        while times.asleep[0] < 3 and time.monotonic() < deadline:
+            backend._next_look = 0.0
+            backend.tick(time.perf_counter_ns() + 10**9)
+            time.sleep(0.002)
+        release.set()
+        assert times.asleep[0] >= 3
+        backend.submit(Request(1, 0.0, None, rec))
+        backend.wait(time.perf_counter_ns() + 20 * 10**9)
+    finally:
+        release.set()
+        backend.close()
+    assert times.asleep[1] == 0 and times.cpu_ns[1] >= 15 * MS
+    assert times.cpu_ns[0] >= 0 and times.runq_ns[0] >= 0 and times.others_ns[0] >= 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread times come from Linux /proc")
+def test_a_run_on_cpu_lanes_keeps_its_thread_times() -> None:
+    from pytest_gpuslo import arrivals
+    from pytest_gpuslo.measurement import run_open_loop
+
+    sched = arrivals.Poisson(50).schedule(n=20, rng=np.random.default_rng(1))
+    data, _ = run_open_loop(sched, cpu.Backend(), lambda r: time.sleep(0.02), lanes=2, timeout_s=10)
+    assert data.threads is not None
+    ended = data.end_ns >= 0
+    assert bool(np.all(data.threads.cpu_ns[ended] >= 0)) and bool(np.all(data.threads.runq_ns[ended] >= 0))
