@@ -85,7 +85,7 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
                                   f"taking one request.")
         try:
             checked = _spec.validate_marker((), kwargs, where)
-            spec = session.resolve(checked, nodeid)
+            spec = session.resolve(checked, nodeid, given_in="slo_run")
         except InvalidArgument as exc:
             raise InvalidArgument(str(exc)) from None
         result = session.run(spec, handler, nodeid=nodeid, payloads=payloads)

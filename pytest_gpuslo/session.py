@@ -218,8 +218,9 @@ class SloSession:
         """Measurement settings given in one layer ("ini" or "CLI")."""
         return {key: value for key, (value, src) in self.settings.items() if src == source}
 
-    def resolve(self, marker_kwargs: dict[str, Any], nodeid: str) -> _spec.SloSpec:
-        return _spec.resolve(marker_kwargs, nodeid=nodeid, ini=self.layer("ini"), cli=self.layer("CLI"))
+    def resolve(self, marker_kwargs: dict[str, Any], nodeid: str, given_in: str = "marker") -> _spec.SloSpec:
+        return _spec.resolve(marker_kwargs, nodeid=nodeid, ini=self.layer("ini"), cli=self.layer("CLI"),
+                             given_in=given_in)
 
     def backend_name(self, requested: str) -> str:
         if requested not in self._resolved_backend:

@@ -355,15 +355,17 @@ def resolve(
     nodeid: str,
     ini: Mapping[str, Any] | None = None,
     cli: Mapping[str, Any] | None = None,
+    given_in: str = "marker",
 ) -> SloSpec:
     """Merge default < ini < CLI < marker for measurement settings; contract from the marker only.
 
     ``marker`` is the output of ``validate_marker``.  ``ini`` and ``cli`` hold only the settings the
-    user actually gave (``None`` values are ignored).  Raises ``InvalidArgument`` when the marker
+    user actually gave (``None`` values are ignored); ``given_in`` names the marker's layer in
+    messages ("slo_run" for the fixture's arguments).  Raises ``InvalidArgument`` when the marker
     lacks what no other layer can supply (``rate_hz``).
     """
     sources: dict[str, str] = {}
-    layers = [("ini", ini or {}), ("CLI", cli or {}), ("marker", marker)]
+    layers = [("ini", ini or {}), ("CLI", cli or {}), (given_in, marker)]
 
     def pick(name: str, default: Any, default_source: str = "default") -> Any:
         value, source = default, default_source
@@ -382,7 +384,7 @@ def resolve(
     budgets = dict(sorted(budgets.items()))
     for name in CONTRACT_ARGS:
         if name in marker:
-            sources[name] = "marker"
+            sources[name] = given_in
 
     seed = pick("seed", seed_from_nodeid(nodeid), "node id")
     timeout_s = pick("timeout_s", DEFAULT_TIMEOUT_S)
@@ -395,11 +397,11 @@ def resolve(
     duration_s = marker.get("duration_s", marker.get("max_duration_s"))
     requests = marker.get("requests")
     if marker.get("max_duration_s") is not None:
-        sources["max_duration_s"] = "marker"
+        sources["max_duration_s"] = given_in
     if duration_s is not None:
-        sources["duration_s"] = "marker"
+        sources["duration_s"] = given_in
     elif requests is not None:
-        sources["requests"] = "marker"
+        sources["requests"] = given_in
     else:
         # Neither in the marker: a CLI/ini duration applies, else enough requests for the tightest
         # percentile to be decidable (statistics.md §2.4: E_min = 20 effective exceedances).
@@ -423,7 +425,7 @@ def resolve(
                 sources["warmup_s"] = "default"
                 sources.pop("warmup_requests", None)
     else:
-        sources["warmup_s" if warmup_s is not None else "warmup_requests"] = "marker"
+        sources["warmup_s" if warmup_s is not None else "warmup_requests"] = given_in
 
     backend = marker.get("backend")
     if backend is None:

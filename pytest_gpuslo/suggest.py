@@ -170,7 +170,7 @@ def marker_line(spec: SloSpec, budgets: dict[float, float], requests: int) -> st
         args.append(f"arrivals={spec.arrivals!r}")
     if spec.throughput_hz is not None:
         args.append(f"throughput_hz={spec.throughput_hz:g}")
-    if spec.sources.get("backend") == "marker":
+    if spec.sources.get("backend") in ("marker", "slo_run"):
         args.append(f"backend={spec.backend!r}")
     args.append(f"requests={requests}")
     return f"@pytest.mark.slo({', '.join(args)})"
