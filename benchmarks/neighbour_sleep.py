@@ -171,14 +171,21 @@ def plugin_table(loops: list[int], reps: int, rate: float, n: int) -> None:
                     name = r["nodeid"].split("::")[-1]
                     verdict = r.get("verdict") or {}
                     reasons = " ".join(verdict.get("reasons") or [])
-                    tag = str(verdict.get("outcome")) + ("*" if "asleep on a timer (a sleep)" in reasons else "")
+                    held = any(c.get("held_from") == "FAIL" for c in verdict.get("checks") or [])
+                    p95 = (r.get("latency_ms") or {}).get("p95")
+                    share = (r.get("body_time") or {}).get("asleep")
+                    tag = (str(verdict.get("outcome")) + ("*" if "asleep on a timer (a sleep)" in reasons else "")
+                           + (" (held FAIL)" if held else "") + (f" p95 {p95:.0f}" if p95 else "")
+                           + (f" asleep {share:.0%}" if share is not None else ""))
                     outcomes.setdefault((name, count), []).append(tag)
     names = sorted({k[0] for k in outcomes})
     print("| body | " + " | ".join(f"{c} busy loop(s)" for c in loops) + " |")
     print("|---|" + "---|" * len(loops))
     for name in names:
         print(f"| {name} | " + " | ".join(", ".join(outcomes.get((name, c), ["-"])) for c in loops) + " |")
-    print("\n(*: a FAIL that stood on the bodies' time asleep on a timer)")
+    print("\n(*: a FAIL that stood on the bodies' time asleep on a timer; held FAIL: a FAIL held back as "
+          "INCONCLUSIVE beside the neighbours; p95 in ms; asleep: the share of the bodies' time credited "
+          "as asleep on a timer)")
 
 
 def main() -> None:

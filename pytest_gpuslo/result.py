@@ -148,10 +148,11 @@ class SloResult:
 
     @property
     def queue_ms(self) -> F64:
-        """Start on a lane minus scheduled arrival (lag plus waiting for a free lane)."""
+        """Start on a lane minus scheduled arrival (lag plus waiting for a free lane); never
+        negative: a GPU start mapped onto the host clock may read up to its slack (1 ms) early."""
         d = self.data
         s = d.start_ns[self._sl]
-        return np.where(s >= 0, (s - d.scheduled_ns[self._sl]) / 1e6, np.nan)
+        return np.where(s >= 0, np.maximum(s - d.scheduled_ns[self._sl], 0) / 1e6, np.nan)
 
     @property
     def service_ms(self) -> F64:

@@ -16,7 +16,7 @@ from pytest_gpuslo.arrivals import build_schedule
 from pytest_gpuslo.backends import BaseBackend
 from pytest_gpuslo.backends.cpu import Backend as CpuBackend
 from pytest_gpuslo.measurement import run_open_loop
-from pytest_gpuslo.recorder import Recorder, Request
+from pytest_gpuslo.recorder import Recorder, Request, RunData
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import resolve, validate_marker
 
@@ -642,3 +642,13 @@ def test_a_backend_within_the_clock_slack_is_not_called_impossible() -> None:
     sched = np.arange(10, dtype=np.int64) * 10_000_000
     data, _ = run_open_loop(sched, Early(), lambda r: virtual.work(0.001), lanes=2, timeout_s=1.0)
     assert data.end_ns.size == 10
+
+
+def test_queue_time_is_never_negative() -> None:
+    """A GPU start mapped onto the host clock may read up to its 1 ms slack before the dispatch:
+    its queue time is 0, not -0.5 ms (the session-15 note's leftover)."""
+    sched = np.array([5_000_000, 10_000_000], dtype=np.int64)
+    start = np.array([4_500_000, 12_000_000], dtype=np.int64)
+    data = RunData(scheduled_ns=sched, dispatch_ns=sched.copy(), start_ns=start, end_ns=start + 1_000_000,
+                   lane=np.zeros(2, np.int32), failed=np.zeros(2, bool), stages={}, timeout_ns=10**10)
+    assert make_result(sched, data).queue_ms.tolist() == [0.0, 2.0]
