@@ -182,6 +182,14 @@ class Recorder:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.fatal is None:
                 self.fatal = exc
 
+    def fail(self, error: BaseException) -> None:
+        """End the run with ``error`` (the first one kept): the dispatcher stops at its next
+        request and nobody waits for requests that can no longer complete."""
+        with self._done:
+            if self.fatal is None:
+                self.fatal = error
+            self._done.notify_all()
+
     def record_stuck(self, index: int, lane: int, stack: str) -> None:
         """A request whose body had not returned when the run was abandoned, and where its lane
         was; ignored unless it had been running for ``hang_after_ns``."""
@@ -203,7 +211,7 @@ class Recorder:
 
     def wait_all(self, deadline_ns: int) -> None:
         with self._done:
-            while self._completed < self._submitted:
+            while self._completed < self._submitted and self.fatal is None:
                 left = (deadline_ns - self.clock()) / 1e9
                 if left <= 0:
                     return

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager as ContextManager
 from typing import TYPE_CHECKING, Any
 
 from pytest_gpuslo.backends import BaseBackend, devices, no_devices
-from pytest_gpuslo.errors import InvalidArgument
+from pytest_gpuslo.errors import InvalidArgument, WorkloadError
 from pytest_gpuslo.recorder import set_current
 
 if TYPE_CHECKING:
@@ -318,6 +318,16 @@ class Backend(BaseBackend):
         self._body(req)
 
     def _lane(self, lane: int, body: Callable[[Request], Any], rec: Recorder) -> None:
+        try:
+            self._serve(lane, body, rec)
+        except Exception as exc:  # noqa: BLE001 - the lane itself failed, not a body (those are kept)
+            where = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
+            rec.fail(WorkloadError(
+                f"lane {lane} of backend {self.name!r} failed outside the body ({type(exc).__name__}: "
+                f"{exc}), so the requests it would have run cannot complete; this is the backend's "
+                f"(or its lane set-up's) failure, not the code's:\n{where}"))
+
+    def _serve(self, lane: int, body: Callable[[Request], Any], rec: Recorder) -> None:
         self._lane_setup(lane)
         times = rec.threads
         self._tids[lane] = threading.get_native_id()

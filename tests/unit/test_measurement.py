@@ -652,3 +652,22 @@ def test_queue_time_is_never_negative() -> None:
     data = RunData(scheduled_ns=sched, dispatch_ns=sched.copy(), start_ns=start, end_ns=start + 1_000_000,
                    lane=np.zeros(2, np.int32), failed=np.zeros(2, bool), stages={}, timeout_ns=10**10)
     assert make_result(sched, data).queue_ms.tolist() == [0.0, 2.0]
+
+
+def test_a_lane_that_fails_outside_the_body_ends_the_run_in_the_project_s_error() -> None:
+    """A lane whose own set-up raised (a stream that could not be made) left its requests queued
+    forever: the run read as every request timing out, blaming the code."""
+    from pytest_gpuslo.errors import WorkloadError
+
+    class Broken(CpuBackend):
+        name = "broken"
+
+        def _lane_setup(self, lane: int) -> None:
+            raise RuntimeError("no stream for this lane")
+
+    sched = np.arange(20, dtype=np.int64) * 1_000_000
+    began = time.monotonic()
+    with pytest.raises(WorkloadError, match=r"lane \d of backend 'broken' failed outside the body "
+                                            r"\(RuntimeError: no stream for this lane\)"):
+        run_open_loop(sched, Broken(), lambda r: None, lanes=2, timeout_s=60, prime=False)
+    assert time.monotonic() - began < 30  # not the 60 s timeout: nobody waits for a dead lane
