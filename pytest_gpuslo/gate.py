@@ -311,7 +311,7 @@ def _not_contention(m: Measurements, budget: float, p: float, alpha: float) -> s
 
 
 #: What a sleep on a timer is allowed to have been stretched by beside busy neighbours: none
-#: was measured (benchmarks/neighbour_sleep.py: a sleep's time off the CPU at p99 within 1% of
+#: was measured (benchmarks/neighbour_sleep.py: a sleep's time off the CPU at p99 within 3% of
 #: its quiet self beside three busy loops on two cores; the wake-up's wait for a CPU is
 #: counted as the CPU's); the margin covers wake-ups a machine delays otherwise.
 SLEEP_SLOWDOWN = 1.25
@@ -330,8 +330,8 @@ def _contended_words(m: Measurements) -> str:
     split = time_split_words(m.time_split)
     text = m.contention + ": the FAIL may be theirs, not the code's"
     if split and m.time_split and m.time_split.get("other", 0.0) >= 0.5:
-        return text + (f" ({split}: a lock, a socket, a pipe or another process, which neighbours slow "
-                       "too where it runs on this machine); if what the bodies wait for does not run here "
+        return text + (f" ({split}: a lock, the GIL, a socket, a pipe, an event loop or another process, "
+                       "which neighbours slow too where it runs on this machine); if what the bodies wait for does not run here "
                        "(a remote service), --gpuslo-allow-throttle decides on this run, else rerun on a "
                        "quiet machine")
     return text + (f" ({split})" if split else "") + (
