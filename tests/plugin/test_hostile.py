@@ -203,21 +203,6 @@ def test_a_schedule_too_large_or_too_long_is_refused_at_collection(simtester: py
     result.stdout.fnmatch_lines([f"*bad slo marker: *::test_big: *{fragment}*"])
 
 
-def test_slo_run_s_own_arguments_are_named_as_such(simtester: pytest.Pytester) -> None:
-    """An over-limit rate given to ``slo_run`` said "(marker)" where there was none."""
-    simtester.makepyfile(
-        """
-        def test_fixture(slo_run):
-            slo_run(lambda req: None, rate_hz=1e12, requests=1000, p95_ms=50)
-        """
-    )
-    result = simtester.runpytest()
-
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*rate_hz=1000000000000.0 (slo_run) is over the 10,000,000 requests/s*"])
-    assert "(marker)" not in result.stdout.str()
-
-
 def test_a_baseline_dir_that_cannot_be_written_keeps_the_verdict(simtester: pytest.Pytester) -> None:
     """Row K: the store is a file: the test passes, its row stays in the summary, and its summary
     line says the baseline was not saved, where and why (it used to fail with FileExistsError)."""

@@ -160,18 +160,25 @@ def test_slo_run_returns_arrays_in_scheduled_order(simtester: pytest.Pytester) -
     result.stdout.fnmatch_lines(["*test_explicit*500*p50<=100*", "*stage work*n=500*"])
 
 
-def test_slo_run_argument_errors_name_the_call(gputester: pytest.Pytester) -> None:
-    """slo_run validates like the marker."""
+@pytest.mark.parametrize(("args", "line"), [
+    ("rate_hz=10, requests=5, streamz=2",
+     "*InvalidArgument: *::test_explicit: slo_run: unknown slo argument 'streamz'. Did you mean 'streams'?*"),
+    # An over-limit rate said "(marker)" where there was none.
+    ("rate_hz=1e12, requests=1000, p95_ms=50", "*rate_hz=1000000000000.0 (slo_run) is over the 10,000,000 requests/s*"),
+], ids=["unknown-argument", "over-limit-rate"])
+def test_slo_run_argument_errors_name_the_call(gputester: pytest.Pytester, args: str, line: str) -> None:
+    """slo_run validates like the marker, and names its own arguments as such."""
     gputester.makepyfile(
-        """
+        f"""
         def test_explicit(slo_run):
-            slo_run(lambda r: None, rate_hz=10, requests=5, streamz=2)
+            slo_run(lambda r: None, {args})
         """
     )
     result = gputester.runpytest()
 
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*InvalidArgument: *::test_explicit: slo_run: unknown slo argument 'streamz'. Did you mean 'streams'?*"])
+    result.stdout.fnmatch_lines([line])
+    assert "(marker)" not in result.stdout.str()
 
 
 def test_payloads_fixture_feeds_requests(simtester: pytest.Pytester) -> None:
