@@ -44,6 +44,9 @@ class Backend(Protocol):
     inline_body: bool
     #: where it does, the harness's own part of each ``submit`` (ns): not the body's host time.
     submit_ns: int
+    #: 0: ``tick`` once in each wait for a deadline; else again every this many ns of the wait
+    #: (CPU lanes: where the bodies wait is sampled every 2 ms, whatever the arrival rate).
+    tick_every_ns: int
 
     def clock(self) -> int:
         """The host clock of the schedule, in ns (``time.perf_counter_ns``; a virtual one in tests)."""
@@ -106,6 +109,7 @@ class BaseBackend:
     spin_ns = 0
     inline_body = False
     submit_ns = 0
+    tick_every_ns = 0
     clock = staticmethod(time.perf_counter_ns)
     sleep = staticmethod(time.sleep)
 

@@ -204,8 +204,9 @@ def run_queue_stretch(before: dict[int, tuple[int, int]], after: dict[int, tuple
 
 
 #: How often the dispatcher looks (in its slack) at where the lanes' bodies wait, and at most
-#: how many lanes a look reads: a few microseconds a lane.
-WAIT_SAMPLE_S = 0.01
+#: how many lanes a look reads: about 1 us a lane (an open file read again).  A request sampled
+#: never is credited no sleep, so the looks must be denser than the bodies are long.
+WAIT_SAMPLE_S = 0.002
 WAIT_SAMPLE_LANES = 8
 #: Kernel functions (``/proc/<tid>/wchan``) a thread sleeping on a timer waits in: Python's
 #: ``time.sleep`` is ``clock_nanosleep``.  Any other wait (a lock, the GIL, a socket, a pipe, a
@@ -278,6 +279,7 @@ class Backend(BaseBackend):
     name = "cpu"
     #: Never spin: a spinning dispatcher holds the GIL and starves Python lanes.
     spin_ns = 0
+    tick_every_ns = int(WAIT_SAMPLE_S * 1e9)
 
     def __init__(self, nvtx: bool = False) -> None:
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
@@ -419,7 +421,7 @@ class Backend(BaseBackend):
         now = time.monotonic()
         if times is None or now < self._next_look:
             return
-        self._next_look = now + WAIT_SAMPLE_S
+        self._next_look = now + WAIT_SAMPLE_S / 2  # the dispatcher's ticks come about this often
         lanes = len(self._running)
         for k in range(min(lanes, WAIT_SAMPLE_LANES)):
             lane = (self._look_from + k) % lanes
@@ -482,6 +484,12 @@ class Backend(BaseBackend):
             p0, p1 = getattr(self, "_proc_start", None), getattr(self, "_proc_end", None)
             if p0 is not None and p1 is not None and wall > 0:
                 out["child_cpus"] = round(max(0.0, ((end[1] - start[1]) - (p1 - p0)) / wall), 2)
+                times = self._recorder.threads if self._recorder is not None else None
+                if times is not None:
+                    # This process's CPU outside the bodies' own threads (the dispatcher and any
+                    # thread of the code's): a body's sleep may be a poll of that work.
+                    bodies = float(times.cpu_ns[times.cpu_ns >= 0].sum()) / 1e9
+                    out["helper_cpu_s"] = round(max(0.0, (p1 - p0) - bodies), 4)
             s0, s1 = getattr(self, "_steal_start", None), getattr(self, "_steal_end", None)
             if s0 is not None and s1 is not None and wall > 0:
                 # Of the others' average, what the hypervisor took (other machines on this VM's CPUs).

@@ -671,3 +671,27 @@ def test_a_lane_that_fails_outside_the_body_ends_the_run_in_the_project_s_error(
                                             r"\(RuntimeError: no stream for this lane\)"):
         run_open_loop(sched, Broken(), lambda r: None, lanes=2, timeout_s=60, prime=False)
     assert time.monotonic() - began < 30  # not the 60 s timeout: nobody waits for a dead lane
+
+
+def test_a_backend_asking_for_it_gets_a_tick_every_few_ms_of_a_long_wait() -> None:
+    """The CPU lanes sample where their bodies wait every 2 ms: review40 found one look per gap
+    between arrivals, so at 5 requests/s most 100 ms sleeps were never looked at.  Dispatch stays
+    exact on a virtual clock."""
+    for every, expected in ((0, 10), (2_000_000, 10 * 97)):
+        clock = VirtualClock()
+        ticks: list[int] = []
+
+        class Ticking(SimulatedServer):
+            tick_every_ns = every
+            seen = ticks
+
+            def tick(self, until_ns: int) -> None:
+                self.seen.append(self.clock())
+
+        sched = np.arange(1, 11, dtype=np.int64) * 200_000_000  # 5/s
+        data, _ = run_open_loop(sched, Ticking(clock, np.full(10, 1_000_000)), lambda r: None, lanes=1,
+                                timeout_s=10, clock=clock, sleep=clock.sleep)
+        assert bool(np.all(data.dispatch_ns == data.scheduled_ns))
+        assert len(ticks) == pytest.approx(expected, rel=0.05)
+        if every:
+            assert max(np.diff(ticks)) <= every + 1_000_000
