@@ -45,6 +45,15 @@ BODIES = textwrap.dedent('''
     def test_sleep_over(slo_request):          # 80% of requests sleep 1.5x the budget: should FAIL
         time.sleep(0.15 if slo_request.index % 5 else 0.01)
 
+    @pytest.mark.slo(p50_ms=50, rate_hz=5, requests=N // 4, streams=2)
+    def test_sleep_lowrate(slo_request):       # every request sleeps 2x the p50 budget: should FAIL
+        time.sleep(0.1)
+
+    @pytest.mark.slo(p50_ms=20, rate_hz=2 * RATE, requests=N, streams=8)
+    def test_sleep_cpu(slo_request):           # 1.5 ms of CPU, then 1.5x the budget asleep: should FAIL
+        spin(1.5)
+        time.sleep(0.03)
+
     @pytest.mark.slo(p95_ms=100, rate_hz=RATE, requests=N, streams=8)
     def test_sleep_near(slo_request):          # under the budget on a quiet machine
         time.sleep(0.085)
@@ -186,7 +195,8 @@ def plugin_table(loops: list[int], reps: int, rate: float, n: int) -> None:
         print(f"| {name} | " + " | ".join(", ".join(outcomes.get((name, c), ["-"])) for c in loops) + " |")
     print("\n(*: a FAIL that stood on the bodies' time asleep on a timer; held FAIL: a FAIL held back as "
           "INCONCLUSIVE beside the neighbours; p95 in ms against budgets of 100 ms (sleep), 70 (mixed), 30 "
-          "(poll thread), 150 (poll child), 25 (local server); asleep: the share of the bodies' time credited "
+          "(poll thread), 150 (poll child), 25 (local server), and p50 budgets of 50 (sleep low rate) and "
+          "20 (sleep cpu); asleep: the share of the bodies' time credited "
           "as asleep on a timer; load: other processes' CPUs, the busier of the run's average and its busiest "
           "half-second)")
 
