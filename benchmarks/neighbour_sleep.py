@@ -196,8 +196,9 @@ def plugin_table(loops: list[int], reps: int, rate: float, n: int) -> None:
     print("\n(*: a FAIL that stood on the bodies' time asleep on a timer; held FAIL: a FAIL held back as "
           "INCONCLUSIVE beside the neighbours; p95 in ms against budgets of 100 ms (sleep), 70 (mixed), 30 "
           "(poll thread), 150 (poll child), 25 (local server), and p50 budgets of 50 (sleep low rate) and "
-          "20 (sleep cpu); asleep: the share of the bodies' time credited "
-          "as asleep on a timer; load: other processes' CPUs, the busier of the run's average and its busiest "
+          "20 (sleep cpu); asleep: the share of the bodies' time found asleep "
+          "on a timer (body_time; the credit is less where the sleep may poll the process's own threads or "
+          "children); load: other processes' CPUs, the busier of the run's average and its busiest "
           "half-second)")
 
 
