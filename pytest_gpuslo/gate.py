@@ -334,8 +334,23 @@ def _contended_words(m: Measurements) -> str:
                        "which neighbours slow too where it runs on this machine); if what the bodies wait for does not run here "
                        "(a remote service), --gpuslo-allow-throttle decides on this run, else rerun on a "
                        "quiet machine")
-    return text + (f" ({split})" if split else "") + (
+    uncredited = ""
+    found = (m.time_split or {}).get("asleep", 0.0)
+    if found >= 0.3 and _credited_share(m) < 0.5 * found:
+        uncredited = ("; the sleep is not counted as the code's own time: it may poll work that busy "
+                      "neighbours slow too (this process's other threads or its child processes worked "
+                      "meanwhile, or a hypervisor took CPUs)")
+    return text + (f" ({split})" if split else "") + uncredited + (
         "; rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")
+
+
+def _credited_share(m: Measurements) -> float:
+    """The share of the bodies' time counted as asleep on a timer by the neighbours' rule."""
+    if m.asleep_ms is None or m.service_ms is None or m.asleep_ms.shape != m.service_ms.shape:
+        return 0.0
+    ok = np.isfinite(m.service_ms) & np.isfinite(m.asleep_ms)
+    total = float(m.service_ms[ok].sum())
+    return float(m.asleep_ms[ok].sum()) / total if total > 0 else 0.0
 
 
 def time_split_words(split: Mapping[str, float] | None) -> str:

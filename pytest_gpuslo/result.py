@@ -21,13 +21,12 @@ F64 = npt.NDArray[np.float64]
 #: CPUs of steal (a hypervisor's other machines) at which a sleep's wake-up can no longer be
 #: trusted to be on time: the words of ``cpu_contention`` name the hypervisor from here on.
 STEAL_NO_SLEEP = 0.25
-#: CPUs the code's own child processes used on average, from which its sleeps may be polls of
-#: their work (their CPU time is not known per request).
-CHILDREN_NO_SLEEP = 0.05
-#: The process's CPU outside the bodies' threads (``helper_cpu_s``), as a share of the time the
-#: bodies were found asleep, from which a sleep may be a poll of that work: each request's sleep
-#: then loses K times the CPU its process's other threads used meanwhile.  Under it, that CPU is
-#: the dispatcher's (about 1.5% of the sleep at 300 requests/s of 5 ms sleeps).
+#: The CPU of the code's own child processes (``child_cpu_s``) or of this process outside the
+#: bodies' and the dispatcher's threads (``helper_cpu_s``), as a share of the time the bodies were
+#: found asleep over the run, from which a sleep may be a poll of that work: children's work (not
+#: known per request) then credits no sleep at all; threads' work takes K times the CPU the
+#: process's other threads used meanwhile off each request's sleep.  Under it, the CPU is the
+#: lanes' own bookkeeping.
 HELPER_SHARE = 0.05
 
 
@@ -176,14 +175,17 @@ class SloResult:
         measured, a hypervisor took CPUs from this VM (steal can delay a timer's wake-up), or
         the code's child processes worked during the run."""
         t = self.data.threads
-        steal, children = self.telemetry.get("steal_cpus"), self.telemetry.get("child_cpus")
-        if t is None or (isinstance(steal, (int, float)) and steal >= STEAL_NO_SLEEP) or (
-                isinstance(children, (int, float)) and children >= CHILDREN_NO_SLEEP):
+        steal = self.telemetry.get("steal_cpus")
+        if t is None or (isinstance(steal, (int, float)) and steal >= STEAL_NO_SLEEP):
             return None
+        # Over the whole run, as the process's CPU is counted (warm-up included).
+        found_s = float(self._found_asleep(slice(None))[0].sum()) / 1e3
+        children, helpers = self.telemetry.get("child_cpu_s"), self.telemetry.get("helper_cpu_s")
+        if not isinstance(children, (int, float)) or children > HELPER_SHARE * found_s:
+            return None  # the code's children worked: a sleep may have polled them
         service = self.service_ms
         found, known = self._found_asleep()
-        helpers = self.telemetry.get("helper_cpu_s")
-        if not isinstance(helpers, (int, float)) or helpers > HELPER_SHARE * float(found.sum()) / 1e3:
+        if not isinstance(helpers, (int, float)) or helpers > HELPER_SHARE * found_s:
             # The process's other threads computed: a sleep may have been a poll of their work.
             k = contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
                                     self.telemetry.get("run_queue_stretch"))
@@ -192,17 +194,19 @@ class SloResult:
         asleep = np.minimum(np.maximum(found, 0.0), np.nan_to_num(service))
         return np.where(np.isnan(service), np.nan, asleep)
 
-    def _found_asleep(self) -> tuple[F64, npt.NDArray[np.bool_]]:
-        """Each measured request's time off the CPU (service less CPU time and wait for a CPU) in
-        the share the dispatcher found it asleep on a timer (ms; 0 where never seen or not known),
-        and where its thread times are known."""
+    def _found_asleep(self, which: slice | None = None) -> tuple[F64, npt.NDArray[np.bool_]]:
+        """Each measured request's (``which``: these requests') time off the CPU (service less CPU
+        time and wait for a CPU) in the share the dispatcher found it asleep on a timer (ms; 0
+        where never seen or not known), and where its thread times are known."""
         t = self.data.threads
         assert t is not None
-        service = self.service_ms
-        cpu, runq, others = t.cpu_ns[self._sl], t.runq_ns[self._sl], t.others_ns[self._sl]
+        sl = self._sl if which is None else which
+        d = self.data
+        service = np.where((d.start_ns[sl] >= 0) & (d.end_ns[sl] >= 0), (d.end_ns[sl] - d.start_ns[sl]) / 1e6, np.nan)
+        cpu, runq, others = t.cpu_ns[sl], t.runq_ns[sl], t.others_ns[sl]
         known = (cpu >= 0) & (runq >= 0) & (others >= 0) & ~np.isnan(service)
         off = np.where(known, np.nan_to_num(service) - (cpu + runq) / 1e6, 0.0)
-        seen_asleep, seen_waiting = t.asleep[self._sl].astype(np.float64), t.waiting[self._sl].astype(np.float64)
+        seen_asleep, seen_waiting = t.asleep[sl].astype(np.float64), t.waiting[sl].astype(np.float64)
         seen = seen_asleep + seen_waiting
         share = np.divide(seen_asleep, seen, out=np.zeros_like(seen), where=seen > 0)
         return np.maximum(off, 0.0) * share, known

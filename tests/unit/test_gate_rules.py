@@ -320,6 +320,12 @@ def test_beside_busy_neighbours_a_sleep_over_budget_fails_and_a_wait_on_other_wo
     assert "(a remote service), --gpuslo-allow-throttle decides on this run" in words
     assert verdict(service, np.zeros(t.size), {"cpu": 0.02, "runq": 0.01, "asleep": 0.0, "other": 0.97},
                    allow=True).outcome == "FAIL"
+    # Found asleep but not credited (it may poll children or threads that worked): the words say so.
+    polled = verdict(service, None, {"cpu": 0.02, "runq": 0.07, "asleep": 0.9, "other": 0.01})
+    assert polled.outcome == "INCONCLUSIVE" and "90% asleep on a timer" in polled.reasons[0]
+    assert "the sleep is not counted as the code's own time: it may poll work" in polled.reasons[0]
+    credited = verdict(service / 1.5, service / 1.5, {"cpu": 0.0, "runq": 0.0, "asleep": 1.0, "other": 0.0})
+    assert credited.outcome == "INCONCLUSIVE" and "not counted" not in credited.reasons[0]
     mostly_cpu = verdict(service, None, {"cpu": 0.8, "runq": 0.15, "asleep": 0.03, "other": 0.02})
     assert mostly_cpu.outcome == "INCONCLUSIVE"
     assert "(the bodies spent 80% on a CPU, 15% waiting for one, 3% asleep on a timer and 2% waiting on " \
