@@ -161,8 +161,11 @@ class SloResult:
     @property
     def service_ms(self) -> F64:
         """Completion minus start on a lane."""
+        return self._service(self._sl)
+
+    def _service(self, sl: slice) -> F64:
         d = self.data
-        s, e = d.start_ns[self._sl], d.end_ns[self._sl]
+        s, e = d.start_ns[sl], d.end_ns[sl]
         return np.where((s >= 0) & (e >= 0), (e - s) / 1e6, np.nan)
 
     @property
@@ -201,8 +204,7 @@ class SloResult:
         t = self.data.threads
         assert t is not None
         sl = self._sl if which is None else which
-        d = self.data
-        service = np.where((d.start_ns[sl] >= 0) & (d.end_ns[sl] >= 0), (d.end_ns[sl] - d.start_ns[sl]) / 1e6, np.nan)
+        service = self._service(sl)
         cpu, runq, others = t.cpu_ns[sl], t.runq_ns[sl], t.others_ns[sl]
         known = (cpu >= 0) & (runq >= 0) & (others >= 0) & ~np.isnan(service)
         off = np.where(known, np.nan_to_num(service) - (cpu + runq) / 1e6, 0.0)
