@@ -104,11 +104,21 @@ def machine_key(machine: dict[str, Any]) -> str:
     return slug[:40] or "unknown"
 
 
-def file_name(nodeid: str, machine: dict[str, Any]) -> str:
-    """``tests-test_x.py--test_a--nvidia-h100-80gb-hbm3--1a2b3c4d.json``: readable and unique."""
+def class_digest(machine: dict[str, Any]) -> str:
+    """Six hex digits over the fingerprint keys that must match (``MUST_MATCH``): two machines of
+    one model name that differ in CPU count, backend or clocks get files of their own, where one
+    name made each save replace the other's runs (a pool of 2- and 4-CPU runners of one model)."""
+    keys = {k: machine[k] for k in MUST_MATCH if k in machine}
+    return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:6]
+
+
+def file_name(nodeid: str, machine: dict[str, Any], *, legacy: bool = False) -> str:
+    """``tests-test_x.py--test_a--nvidia-h100-80gb-hbm3-0c1d2e--1a2b3c4d.json``: readable and
+    unique per test and machine class (``legacy``: the name before the class digest, session 17)."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", nodeid.replace("::", "--")).strip("-")[:100]
     digest = hashlib.sha256(nodeid.encode()).hexdigest()[:8]
-    return f"{slug}--{machine_key(machine)}--{digest}.json"
+    machine_part = machine_key(machine) if legacy else f"{machine_key(machine)}-{class_digest(machine)}"
+    return f"{slug}--{machine_part}--{digest}.json"
 
 
 def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
@@ -486,7 +496,17 @@ class Store:
         self.root = Path(root)
 
     def path_for(self, nodeid: str, machine: dict[str, Any]) -> Path:
-        return self.root / file_name(nodeid, machine)
+        """This test's file for this machine class: a file of the name used before the class
+        digest is kept (and goes on accumulating) when it holds this class, or cannot be read
+        (then saving reports it, as it always did)."""
+        path = self.root / file_name(nodeid, machine)
+        legacy = self.root / file_name(nodeid, machine, legacy=True)
+        if path.exists() or not legacy.exists():
+            return path
+        try:
+            return path if differing_keys(load(legacy).machine, machine) else legacy
+        except (BaselineFormatError, OSError):
+            return legacy
 
     def get(self, nodeid: str, machine: dict[str, Any]) -> Baseline | None:
         """This test's baseline for this machine class, or ``None`` when there is none."""

@@ -111,11 +111,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
     now = dt.datetime.now(dt.timezone.utc)
     bad = 0
 
-    def machine_of(b: Baseline) -> str:
-        # whole (review35: "AMD EPYC 7763 64-Core Proces"), up to what a line can hold
-        return str(b.machine.get("gpu") or b.machine.get("cpu") or "?")[:MACHINE_WIDTH]
+    good = [b for _, b in entries if not isinstance(b, BaselineFormatError)]
+    labels = _machine_labels(good)
 
-    width = max([7, *(len(machine_of(b)) for _, b in entries if not isinstance(b, BaselineFormatError))])
+    def machine_of(b: Baseline) -> str:
+        return labels[id(b)]
+
+    width = max([7, *(len(machine_of(b)) for b in good)])
     print(f"{'machine':<{width}} {'runs':>4} {'n':>7} {'p95 ms':>8} {'age':>6}  {'commit':<12}  test")
     for path, b in entries:
         if isinstance(b, BaselineFormatError):
@@ -132,6 +134,26 @@ def _cmd_show(args: argparse.Namespace) -> int:
             for k, v in sorted(b.machine.items()):
                 print(f"    {k}: {v}")
     return 1 if bad else 0
+
+
+def _machine_labels(entries: list[Any]) -> dict[int, str]:
+    """Each baseline's machine as `gpuslo show` prints it: the GPU or CPU name, whole
+    (review35: "AMD EPYC 7763 64-Core Proces") up to what a line can hold, and where one test
+    has files from machines of that same name, the class keys that tell them apart ("cpu_count
+    4"): two identical rows read as a duplicate."""
+    from pytest_gpuslo.baseline import MUST_MATCH
+
+    def name(b: Any) -> str:
+        return str(b.machine.get("gpu") or b.machine.get("cpu") or "?")
+
+    out: dict[int, str] = {}
+    for b in entries:
+        twins = [o for o in entries if o is not b and o.nodeid == b.nodeid and name(o) == name(b)]
+        keys = [k for k in MUST_MATCH if any(o.machine.get(k) != b.machine.get(k) for o in twins)]
+        extra = ", ".join(f"{k} {b.machine.get(k, '-')}" for k in keys if k not in ("gpu", "cpu"))
+        label = name(b)[:MACHINE_WIDTH - len(extra) - 3 if extra else MACHINE_WIDTH]
+        out[id(b)] = f"{label} ({extra})" if extra else label
+    return out
 
 
 def _age(date: str, now: Any) -> Any:
@@ -152,7 +174,7 @@ def _same_test(folder: Path, name: str) -> Path | None:
     machine's baselines read "no baseline")."""
     if (folder / name).exists():
         return folder / name
-    parts = name.rsplit("--", 2)  # <test slug>--<machine class>--<digest of the node id>.json
+    parts = name.rsplit("--", 2)  # <test slug>--<machine>-<class>--<digest of the node id>.json
     if len(parts) != 3:
         return None
     others = [p for p in folder.glob(f"*--{parts[2]}") if p.is_file() and p.name.rsplit("--", 2)[0] == parts[0]]

@@ -125,8 +125,43 @@ def test_file_names_are_readable_unique_and_keyed_by_machine() -> None:
     name = bl.file_name("tests/test_x.py::test_a[1-2]", gpu)
 
     assert name.startswith("tests-test_x.py--test_a-1-2-")
-    assert "--nvidia-h100-80gb-hbm3--" in name
+    assert "--nvidia-h100-80gb-hbm3-" in name
     assert name != bl.file_name("tests/test_x.py::test_a[1_2]", gpu)
+    # Another class of one model name (cuda-sync, a power-capped clock) gets its own name.
+    assert name != bl.file_name("tests/test_x.py::test_a[1-2]", {**gpu, "backend": "cuda-sync"})
+    assert name != bl.file_name("tests/test_x.py::test_a[1-2]", {**gpu, "max_sm_clock_mhz": 1500})
+    assert name == bl.file_name("tests/test_x.py::test_a[1-2]", {**gpu, "uuid": "GPU-1", "power_limit_w": 690})
+
+
+def test_two_classes_of_one_model_keep_their_own_runs_and_an_old_name_keeps_accumulating(tmp_path: Path) -> None:
+    """A pool of 2- and 4-CPU runners of one CPU model: under one file name each save replaced
+    the other's runs ("replaced (the spec, schedule or machine changed)") and the store never held
+    three runs of either.  A file named before the class digest goes on taking its class's runs."""
+    store = bl.Store(tmp_path)
+    four = {**MACHINE, "cpu_count": 4}
+    for seed in range(3):
+        store.save(make(seed=seed))
+        store.save(replace_machine(make(seed=10 + seed), four))
+    two_file, four_file = store.path_for("t.py::test_a", MACHINE), store.path_for("t.py::test_a", four)
+    assert two_file != four_file
+    assert len(bl.load(two_file).runs) == 3 and len(bl.load(four_file).runs) == 3
+
+    old = tmp_path / "old"
+    old.mkdir()
+    legacy = old / bl.file_name("t.py::test_a", MACHINE, legacy=True)
+    bl.write_atomic(legacy, bl.load(two_file).to_json())
+    old_store = bl.Store(old)
+    assert old_store.path_for("t.py::test_a", MACHINE) == legacy
+    _, what = old_store.save(make(seed=99))
+    assert what == "updated (4 runs)" and len(bl.load(legacy).runs) == 4
+    # The other class does not take the old file over: it starts its own.
+    assert old_store.path_for("t.py::test_a", four) != legacy
+    old_store.save(replace_machine(make(seed=98), four))
+    assert len(bl.load(legacy).runs) == 4
+
+
+def replace_machine(b: bl.Baseline, machine: dict[str, object]) -> bl.Baseline:
+    return bl.Baseline(b.nodeid, b.spec, b.seed, b.schedule_fingerprint, dict(machine), b.runs, b.telemetry)
 
 
 def test_git_commit_asks_git_so_a_worktree_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -169,6 +169,25 @@ def test_compare_says_not_comparable_once_and_show_keeps_the_machine_name_whole(
     assert "no baseline" not in folders and "no run:" not in folders, folders
 
 
+def test_show_tells_apart_machines_of_one_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Session 16's leftover: two files of one test from a 2- and a 4-CPU VM of one CPU model
+    printed two identical rows, which read as a duplicate."""
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid="tests/test_a.py::test_a")
+    store = Store(tmp_path / "s")
+    for cpus in (2, 4):
+        machine = {"backend": "cpu", "cpu": "AMD EPYC 7763 64-Core Processor", "cpu_count": cpus}
+        store.save(Baseline("tests/test_a.py::test_a", spec.as_dict(), spec.seed, "f" * 16, machine,
+                            [Run(np.linspace(1.0, 3.0, 1000), now_iso())]), replace=True)
+    _store_one(tmp_path / "s")  # another test on machine "x": named alone
+
+    assert main(["show", "--dir", str(tmp_path / "s")]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == 3, rows
+    assert sum("AMD EPYC 7763 64-Core Processor (cpu_count 2)" in r for r in rows) == 1, rows
+    assert sum("AMD EPYC 7763 64-Core Processor (cpu_count 4)" in r for r in rows) == 1, rows
+    assert any(r.startswith("x ") for r in rows), rows
+
+
 def test_ctrl_c_ends_a_command_with_a_sentence_not_a_traceback(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """review35: Ctrl-C in `gpuslo ab` printed a Python traceback."""
