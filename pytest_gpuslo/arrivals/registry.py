@@ -118,7 +118,10 @@ def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
             _build(name, {**kwargs, "rate_hz": 1.0})  # check the other arguments now
             return None
         kwargs["rate_hz"] = rate_hz
-    return _build(name, kwargs)  # type: ignore[no-any-return]
+    proc = _build(name, kwargs)
+    # A registered process's mean_rate_hz must be the rate it was given (NaN was accepted: session 15).
+    _check_mean(proc, float(kwargs["rate_hz"]), value)
+    return proc
 
 
 def _build(name: str, kwargs: dict[str, Any]) -> Any:

@@ -138,6 +138,31 @@ def test_a_process_with_a_nan_mean_rate_is_refused() -> None:
         arrivals.parse(type("NanRate", (_Given,), {"mean_rate_hz": float("nan")})(None), rate_hz=100.0)
 
 
+def test_a_registered_process_used_by_name_must_offer_the_rate_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session 15's leftover: by name (``arrivals="nanrate"``) a registered process whose
+    mean_rate_hz is NaN, or not the rate it was built with, was accepted."""
+    from dataclasses import dataclass
+
+    from pytest_gpuslo.arrivals import registry
+
+    @dataclass(frozen=True)
+    class Halves:
+        rate_hz: float
+        scale: float = 0.5
+
+        @property
+        def mean_rate_hz(self) -> float:
+            return self.rate_hz * self.scale
+
+    monkeypatch.setitem(registry.PROCESSES, "halves", Halves)
+    with pytest.raises(InvalidArgument, match="offers 50 requests/s on average but the marker says rate_hz=100"):
+        arrivals.parse("halves", rate_hz=100.0)
+    monkeypatch.setitem(registry.PROCESSES, "nanrate", type("NanRate", (Halves,), {"mean_rate_hz": float("nan")}))
+    with pytest.raises(InvalidArgument, match="mean_rate_hz=nan, which must be a finite number > 0"):
+        arrivals.parse("nanrate", rate_hz=100.0)
+    assert arrivals.parse("halves(scale=1.0)", rate_hz=100.0) == Halves(100.0, 1.0)
+
+
 @pytest.mark.parametrize(("out", "fragment"), [
     (lambda n: np.zeros(n, dtype=np.int64), "600 offsets over 0 s (all at once), while its mean_rate_hz 100"),
     (lambda n: np.arange(n, dtype=np.int64) * 1000, "600 offsets over 0.000599 s (1e+06/s)"),  # review37
