@@ -75,8 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_report_needs(session)
     _check_backend(session)
     session.check_compare()
-    if not worker:  # xdist workers wait for each other by design; their output is not the terminal's
-        session.say_lane_waits()
+    session.say_lane_waits()  # on an xdist worker, only waits for another pytest's tests
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "gpuslo-session")
     if config.pluginmanager.hasplugin("xdist"):

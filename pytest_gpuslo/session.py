@@ -17,6 +17,7 @@ import functools
 import inspect
 import json
 import os
+import sys
 import traceback
 import unittest
 import uuid
@@ -149,22 +150,28 @@ class SloSession:
     def say_lane_waits(self) -> None:
         """A test waiting for a lane another session holds (the host-wide CPU lane, a GPU) says so
         on the terminal, naming the holder, instead of sitting silent (``pytest_unconfigure``
-        stops it)."""
+        stops it).  An xdist worker's terminal output is not shown, so a worker says it on its
+        stderr, which is the terminal's; waits for sibling workers (same invocation) are not said."""
         from pytest_gpuslo.backends import devices
 
         config = self.config
+        worker = (getattr(config, "workerinput", None) or {}).get("workerid")
 
         def say(text: str) -> None:
             reporter = config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is None:
+            if reporter is None and worker is None:
                 return
             capture = config.pluginmanager.get_plugin("capturemanager")
             suspended = getattr(capture, "global_and_fixture_disabled", None)
             with suspended() if suspended is not None else contextlib.nullcontext():
+                if worker is not None or reporter is None:
+                    sys.stderr.write(f"\n[{worker}] {text}\n")
+                    sys.stderr.flush()
+                    return
                 reporter.ensure_newline()
                 reporter.write_line(text, yellow=True)
 
-        devices.set_wait_notice(say)
+        devices.set_wait_notice(say, owner=self.invocation)
         self._says_waits = True
 
     @pytest.hookimpl

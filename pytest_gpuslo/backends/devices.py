@@ -30,11 +30,16 @@ def lock_dir() -> Path:
 #: who holds it; the wait then goes on (an independent check sat silent behind another session).
 NOTICE_AFTER_S = 5.0
 _notice: list[Callable[[str], None]] = []
+#: Who this process measures for (the pytest invocation, shared by its xdist workers): a lane
+#: held by the same owner is a sibling worker's, waited for by design and not said.
+_owner: list[str] = [""]
 
 
-def set_wait_notice(say: Callable[[str], None] | None) -> None:
-    """Where a long wait for a lane is said (the pytest layer: its terminal); None: nowhere."""
+def set_wait_notice(say: Callable[[str], None] | None, owner: str = "") -> None:
+    """Where a long wait for a lane is said (the pytest layer: its terminal); None: nowhere.
+    ``owner``: this process's invocation; waits for a holder of the same owner are not said."""
     _notice[:] = [say] if say is not None else []
+    _owner[0] = owner
 
 
 def _holder_path(name: str) -> Path:
@@ -42,14 +47,16 @@ def _holder_path(name: str) -> Path:
     return lock_dir() / f"{name}.holder"
 
 
-def _holder(name: str) -> str:
-    """Who holds lane ``name``, as its holder wrote it (pid, test, since when), or ''."""
+def _holder(name: str) -> tuple[str, str] | None:
+    """Who holds lane ``name``, as its holder wrote it (pid, test, since when), and its owner;
+    None when it is not known or no longer running."""
     try:
-        pid, since, test = _holder_path(name).read_text(encoding="utf-8").split("\t", 2)
+        pid, since, test, *owner = _holder_path(name).read_text(encoding="utf-8").split("\t", 3)
         os.kill(int(pid), 0)  # still running (a crashed holder's lock is already free)
     except (OSError, ValueError):
-        return ""
-    return f"process {pid}" + (f" (running {test.strip()})" if test.strip() else "") + f" since {since}"
+        return None
+    who = f"process {pid}" + (f" (running {test.strip()})" if test.strip() else "") + f" since {since}"
+    return who, (owner[0].strip() if owner else "")
 
 
 def _what(key: str) -> str:
@@ -68,15 +75,16 @@ def hold(keys: list[str]) -> Iterator[None]:
             try:
                 lock.acquire(timeout=NOTICE_AFTER_S if _notice else -1)
             except filelock.Timeout:
-                who = _holder(name) or "another process"
-                _notice[0](f"gpuslo: waiting for {_what(key)}, held by {who}: one SLO test measures on it "
-                           f"at a time on this host; this test starts when it is free")
+                who, owner = _holder(name) or ("another process", "")
+                if not (owner and owner == _owner[0]):  # a sibling xdist worker: by design
+                    _notice[0](f"gpuslo: waiting for {_what(key)}, held by {who}: one SLO test measures on "
+                               f"it at a time on this host; this test starts when it is free")
                 lock.acquire()
             locks.append(lock)
             with contextlib.suppress(OSError):
                 _holder_path(name).write_text(f"{os.getpid()}\t{time.strftime('%H:%M:%S')}\t"
-                                              f"{os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}",
-                                              encoding="utf-8")
+                                              f"{os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}\t"
+                                              f"{_owner[0]}", encoding="utf-8")
         yield
     finally:
         for lock in reversed(locks):

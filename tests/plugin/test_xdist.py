@@ -72,3 +72,58 @@ def test_lanes_hold_in_sorted_order_and_release(tmp_path: object) -> None:
     assert "0000_01_00.0.lock" in names and "0000_02_00.0.lock" in names
     with lanes.hold(["0000:01:00.0"]):  # released: taking it again does not block
         pass
+
+
+def test_a_worker_says_a_wait_for_another_pytest_but_not_for_its_sibling(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Session 15's leftover: under xdist a test waiting for a lane another pytest held sat silent
+    (workers' terminal output is not shown).  A worker now says it on its stderr; the waits of
+    sibling workers for each other, which -n 2 makes by design, stay unsaid."""
+    import threading
+
+    shared = tmp_path_factory.mktemp("locks")
+    monkeypatch.setenv("TMPDIR", str(shared))
+    monkeypatch.setattr("tempfile.tempdir", str(shared))
+    simtester.makeconftest(
+        "from pytest_gpuslo import backends\n"
+        "from pytest_gpuslo.backends import devices\n"
+        "backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')\n"
+        "devices.NOTICE_AFTER_S = 0.1\n")
+    simtester.makepyfile("""
+        import time
+        import pytest
+        from pytest_gpuslo.backends import devices
+
+        @pytest.mark.parametrize("k", range(2))
+        def test_sibling(k):
+            with devices.hold(["sibling-lane"]):
+                time.sleep(0.6)
+
+        def test_foreign():
+            with devices.hold(["foreign-lane"]):
+                pass
+    """)
+    held, release = threading.Event(), threading.Event()
+
+    def other_pytest() -> None:
+        lanes.set_wait_notice(None, owner="another-invocation")
+        with lanes.hold(["foreign-lane"]):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=other_pytest)
+    t.start()
+    try:
+        held.wait(10)
+        threading.Timer(4.0, release.set).start()
+        result = simtester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    finally:
+        release.set()
+        t.join()
+        lanes.set_wait_notice(None)
+
+    result.assert_outcomes(passed=3)
+    err = result.stderr.str()
+    assert err.count("gpuslo: waiting for GPU foreign-lane, held by process") == 1, err
+    assert "sibling-lane" not in err, err
+    assert "[gw0] gpuslo: waiting" in err or "[gw1] gpuslo: waiting" in err, err
