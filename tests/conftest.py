@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
 # In-process pytester runs restore sys.modules afterwards; numpy and scipy cannot be imported twice
 # in one process, so load them (and the modules that use them) once here, before any inner run.
 import numpy  # noqa: F401
@@ -31,3 +36,31 @@ def simtester(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeconftest("from pytest_gpuslo import backends\n"
                           "backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')\n")
     return pytester
+
+
+@pytest.fixture
+def held_elsewhere() -> Callable[..., Any]:
+    """``with held_elsewhere(take, release_after_s) as released:`` a thread holds a lane (``take()``
+    returns the holding context, as another pytest's test would) from the start of the block
+    until ``release_after_s`` later; ``released`` is set once it let go."""
+
+    @contextlib.contextmanager
+    def hold(take: Callable[[], Any], release_after_s: float) -> Iterator[threading.Event]:
+        held, release = threading.Event(), threading.Event()
+
+        def holder() -> None:
+            with take():
+                held.set()
+                release.wait(30)
+
+        t = threading.Thread(target=holder)
+        t.start()
+        try:
+            held.wait(10)
+            threading.Timer(release_after_s, release.set).start()
+            yield release
+        finally:
+            release.set()
+            t.join()
+
+    return hold

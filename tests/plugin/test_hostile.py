@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -401,12 +402,12 @@ def test_arrivals_describe_names_a_bad_trace_and_reads_a_good_one(tmp_path: Path
     assert good.returncode == 0 and "closest" in good.stdout, good.stderr
 
 
-def test_a_test_waiting_for_a_lane_says_who_holds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_test_waiting_for_a_lane_says_who_holds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     held_elsewhere: Any) -> None:
     """An independent check's runs sat silent while another session held the host-wide CPU lane:
     after ``NOTICE_AFTER_S`` the wait is said, naming the holder, and the test goes on when the
     lane is free."""
     import tempfile
-    import threading
 
     from pytest_gpuslo.backends import cpu, devices
 
@@ -415,23 +416,10 @@ def test_a_test_waiting_for_a_lane_says_who_holds_it(tmp_path: Path, monkeypatch
     monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/test_svc.py::test_render (call)")
     said: list[str] = []
     devices.set_wait_notice(said.append)
-    held, release = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        with cpu.hold(1):
-            held.set()
-            release.wait(10)
-
-    t = threading.Thread(target=holder)
-    t.start()
     try:
-        held.wait(10)
-        threading.Timer(0.3, release.set).start()
-        with cpu.hold(1):
-            got_it = not t.is_alive() or release.is_set()
+        with held_elsewhere(lambda: cpu.hold(1), 0.3) as released, cpu.hold(1):
+            got_it = released.is_set()
     finally:
-        release.set()
-        t.join()
         devices.set_wait_notice(None)
 
     assert got_it and len(said) == 1, said

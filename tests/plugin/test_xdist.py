@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -75,12 +76,11 @@ def test_lanes_hold_in_sorted_order_and_release(tmp_path: object) -> None:
 
 
 def test_a_worker_says_a_wait_for_another_pytest_but_not_for_its_sibling(
-        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory,
+        held_elsewhere: Any) -> None:
     """Session 15's leftover: under xdist a test waiting for a lane another pytest held sat silent
     (workers' terminal output is not shown).  A worker now says it on its stderr; the waits of
     sibling workers for each other, which -n 2 makes by design, stay unsaid."""
-    import threading
-
     shared = tmp_path_factory.mktemp("locks")
     monkeypatch.setenv("TMPDIR", str(shared))
     monkeypatch.setattr("tempfile.tempdir", str(shared))
@@ -103,23 +103,14 @@ def test_a_worker_says_a_wait_for_another_pytest_but_not_for_its_sibling(
             with devices.hold(["foreign-lane"]):
                 pass
     """)
-    held, release = threading.Event(), threading.Event()
-
-    def other_pytest() -> None:
+    def other_pytest() -> Any:
         lanes.set_wait_notice(None, owner="another-invocation")
-        with lanes.hold(["foreign-lane"]):
-            held.set()
-            release.wait(30)
+        return lanes.hold(["foreign-lane"])
 
-    t = threading.Thread(target=other_pytest)
-    t.start()
     try:
-        held.wait(10)
-        threading.Timer(4.0, release.set).start()
-        result = simtester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+        with held_elsewhere(other_pytest, 4.0):
+            result = simtester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     finally:
-        release.set()
-        t.join()
         lanes.set_wait_notice(None)
 
     result.assert_outcomes(passed=3)
