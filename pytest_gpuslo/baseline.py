@@ -105,10 +105,21 @@ def machine_key(machine: dict[str, Any]) -> str:
 
 
 def class_digest(machine: dict[str, Any]) -> str:
-    """Six hex digits over the fingerprint keys that must match (``MUST_MATCH``): two machines of
-    one model name that differ in CPU count, backend or clocks get files of their own, where one
-    name made each save replace the other's runs (a pool of 2- and 4-CPU runners of one model)."""
-    keys = {k: machine[k] for k in MUST_MATCH if k in machine}
+    """Six hex digits over what ``differing_keys`` compares: two machines of one model name that
+    differ in CPU count, backend, clocks, driver major or power limit get files of their own, where
+    one name made each save replace the other's runs (a pool of 2- and 4-CPU runners of one model).
+    A power limit counts by its 1% step on a log scale, so limits more than 1% apart never share a
+    file; two within 1% may fall on either side of a step: their files still compare (review44)."""
+    keys: dict[str, Any] = {k: machine[k] for k in MUST_MATCH if k in machine}
+    drv = str(machine.get("driver", "")).split(".")[0]
+    if drv:
+        keys["driver (major)"] = drv
+    for k, tol in CLOSE.items():
+        x = machine.get(k)
+        if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0:
+            keys[k] = math.floor(math.log(x) / math.log1p(tol))
+        elif x is not None:
+            keys[k] = x
     return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:6]
 
 

@@ -151,7 +151,8 @@ def _machine_labels(entries: list[Any]) -> dict[int, str]:
         twins = [o for o in entries if o is not b and o.nodeid == b.nodeid and name(o) == name(b)]
         keys = [k for k in MUST_MATCH if any(o.machine.get(k) != b.machine.get(k) for o in twins)]
         extra = ", ".join(f"{k} {b.machine.get(k, '-')}" for k in keys if k not in ("gpu", "cpu"))
-        label = name(b)[:MACHINE_WIDTH - len(extra) - 3 if extra else MACHINE_WIDTH]
+        # the name keeps at least 24 characters ("NVIDIA H100 80GB HBM3" whole); the column grows
+        label = name(b)[:max(24, MACHINE_WIDTH - len(extra) - 3) if extra else MACHINE_WIDTH]
         out[id(b)] = f"{label} ({extra})" if extra else label
     return out
 
@@ -167,27 +168,34 @@ def _age(date: str, now: Any) -> Any:
     return now - (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc))
 
 
-def _same_test(folder: Path, name: str) -> Path | None:
-    """The file for the test of file ``name`` in ``folder``: its namesake (same test, same machine
-    class), else the newest for the same test on another machine class, which the gate then calls
-    NOT COMPARABLE with the keys that differ, as the plugin does (review36: a folder of another
-    machine's baselines read "no baseline")."""
-    if (folder / name).exists():
-        return folder / name
-    parts = name.rsplit("--", 2)  # <test slug>--<machine>-<class>--<digest of the node id>.json
-    if len(parts) != 3:
-        return None
-    others = [p for p in folder.glob(f"*--{parts[2]}") if p.is_file() and p.name.rsplit("--", 2)[0] == parts[0]]
-    return max(others, key=lambda p: (p.stat().st_mtime, p.name)) if others else None
+def _same_test(folder: Path, run_file: Path) -> Path | None:
+    """The file in ``folder`` for the test and machine of ``run_file``, found as the plugin finds
+    it (``Store.path_for``: this machine class's file, an old-named one included), else the newest
+    for the same test on another machine class, which the gate then calls NOT COMPARABLE with the
+    keys that differ (review36: a folder of another machine's baselines read "no baseline").  A
+    run file that cannot be read is matched by name; reading it again reports it."""
+    from pytest_gpuslo.baseline import Store, load
+    from pytest_gpuslo.errors import BaselineFormatError
+
+    try:
+        run = load(run_file)
+    except (BaselineFormatError, OSError):
+        return folder / run_file.name if (folder / run_file.name).is_file() else None
+    store = Store(folder)
+    own = store.path_for(run.nodeid, run.machine)
+    if own.is_file():
+        return own
+    others = store.files_of(run.nodeid)
+    return others[0] if others else None
 
 
 def _pairs(base: Path, new: Path) -> list[tuple[Path | None, Path]]:
     """(stored file or None, run file): of two folders, every run file, with the same test's file in
     BASE when it has one."""
     if base.is_dir() and new.is_dir():
-        return [(_same_test(base, p.name), p) for p in sorted(new.glob("*.json"))]
+        return [(_same_test(base, p), p) for p in sorted(new.glob("*.json"))]
     if base.is_dir():  # a store and one run: the same test's file in it
-        return [(_same_test(base, new.name), new)]
+        return [(_same_test(base, new), new)]
     return [(base, new)]
 
 
@@ -214,7 +222,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if Path(args.base).is_dir() and Path(args.new).is_dir():
         # Say which stored tests have no run in NEW, so none is missed silently.
         for p in sorted(Path(args.base).glob("*.json")):
-            if _same_test(Path(args.new), p.name) is None:
+            if _same_test(Path(args.new), p) is None:
                 print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
     worst = 0
     policy = gate.Policy(alpha=args.alpha)
@@ -302,35 +310,40 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         print(f"nothing to accept: {last.root} is empty; run the SLO tests first")
         return 1
     wanted = set(args.tests or [])
-    latest = _latest_invocation([b for _, b in entries if not isinstance(b, Exception)])
+    good = [b for _, b in entries if not isinstance(b, Exception)]
+    latest = _latest_invocation(good)
+    labels = _machine_labels(good)
+    several = {b.nodeid for b in good if sum(o.nodeid == b.nodeid for o in good) > 1}
     done = failed = 0
     for path, b in entries:
         if isinstance(b, Exception):
             print(f"skipped {path.name}: {b}")
             continue
+        # a test with last runs on two machine classes (review44): each line names its machine
+        test = f"{b.nodeid} [{labels[id(b)]}]" if b.nodeid in several else b.nodeid
         if wanted and b.nodeid not in wanted:
             continue
         if not wanted and latest is not None and b.latest.summary.get("invocation") != latest:
             # .last keeps every test's latest run; a test not run by the last pytest
             # invocation still has an older one there, which "the last run" does not mean.
             if store.holds(b):
-                print(f"{b.nodeid}: already stored (its run of {b.latest.date}, from an earlier pytest run)")
+                print(f"{test}: already stored (its run of {b.latest.date}, from an earlier pytest run)")
             else:
                 where = "" if args.dir is None else f" --dir {args.dir}"
-                print(f"{b.nodeid}: left: its run ({b.latest.date}) is from an earlier pytest run than the "
+                print(f"{test}: left: its run ({b.latest.date}) is from an earlier pytest run than the "
                       f"last; `gpuslo accept{where} {b.nodeid}` takes it")
             continue
         refusal = b.latest.summary.get("save_refusal")
         if refusal:
-            print(f"{b.nodeid}: not accepted: {refusal} (the rule of --gpuslo-save)")
+            print(f"{test}: not accepted: {refusal} (the rule of --gpuslo-save)")
             continue
         try:
             dest, what = store.save(b)
         except (BaselineFormatError, OSError) as exc:
-            print(f"error: {b.nodeid}: not accepted: {exc}")
+            print(f"error: {test}: not accepted: {exc}")
             failed += 1
             continue
-        print(f"{b.nodeid}: {what}: {dest}")
+        print(f"{test}: {what}: {dest}")
         done += 1
     return 2 if failed else 0 if done else 1
 

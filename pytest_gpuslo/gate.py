@@ -560,6 +560,11 @@ def measured_why(p: float, *sides: tuple[str, int, Sequence[Mapping[str, float] 
     return "the replayed levels are of runs of other lengths, or far from their runs' own"
 
 
+def differ_words(keys: Sequence[str]) -> str:
+    """"cpu differs", "cpu, cpu_count differ"."""
+    return f"{', '.join(keys)} {'differs' if len(keys) == 1 else 'differ'}"
+
+
 def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineCheck, ...]:
     """The regression claims of interleaved A/B runs (one per budgeted percentile)."""
     if ab.differing:
@@ -601,7 +606,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
         return compare_ab(spec, base, policy)
     percentiles = list(spec.budgets_ms) or [0.95]
     if base.differing:
-        why = (f"baseline from a different machine ({', '.join(base.differing)} differ); the "
+        why = (f"baseline from a different machine ({differ_words(base.differing)}); the "
                f"absolute budget is still checked. Record a baseline on this machine with --gpuslo-save")
         return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
                      for p in percentiles)

@@ -618,5 +618,5 @@ def test_a_store_recorded_on_another_machine_says_not_comparable_not_no_baseline
 
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*  not comparable  PASS",
-                                 "*NOT COMPARABLE: baseline from a different machine (cpu differ)*--gpuslo-save"])
+                                 "*NOT COMPARABLE: baseline from a different machine (cpu differs)*--gpuslo-save"])
     assert "no baseline" not in result.stdout.str()

@@ -130,7 +130,14 @@ def test_file_names_are_readable_unique_and_keyed_by_machine() -> None:
     # Another class of one model name (cuda-sync, a power-capped clock) gets its own name.
     assert name != bl.file_name("tests/test_x.py::test_a[1-2]", {**gpu, "backend": "cuda-sync"})
     assert name != bl.file_name("tests/test_x.py::test_a[1-2]", {**gpu, "max_sm_clock_mhz": 1500})
-    assert name == bl.file_name("tests/test_x.py::test_a[1-2]", {**gpu, "uuid": "GPU-1", "power_limit_w": 690})
+    assert name == bl.file_name("tests/test_x.py::test_a[1-2]", {**gpu, "uuid": "GPU-1"})
+    # review44: whatever differing_keys tells apart has a name of its own: the driver's major
+    # version, a power limit more than 1% away; a minor driver version does not.
+    rtx = {**gpu, "driver": "580.159.04", "power_limit_w": 700.0}
+    for other in ({**rtx, "driver": "550.54.15"}, {**rtx, "power_limit_w": 690.0}, {**rtx, "power_limit_w": 500.0}):
+        assert bl.differing_keys(rtx, other)
+        assert bl.file_name("t::a", rtx) != bl.file_name("t::a", other)
+    assert bl.file_name("t::a", rtx) == bl.file_name("t::a", {**rtx, "driver": "580.65.06"})
 
 
 def test_two_classes_of_one_model_keep_their_own_runs_and_an_old_name_keeps_accumulating(tmp_path: Path) -> None:
