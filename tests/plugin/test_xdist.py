@@ -118,3 +118,45 @@ def test_a_worker_says_a_wait_for_another_pytest_but_not_for_its_sibling(
     assert err.count("gpuslo: waiting for GPU foreign-lane, held by process") == 1, err
     assert "sibling-lane" not in err, err
     assert "[gw0] gpuslo: waiting" in err or "[gw1] gpuslo: waiting" in err, err
+
+
+def test_a_wait_is_said_when_a_sibling_hands_the_lane_to_another_pytest(
+        tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review44: the holder was looked at once, after NOTICE_AFTER_S; a sibling worker holding it
+    then made the whole wait silent, though another pytest's 20 s test took the lane next.  Each
+    new foreign holder is said once; the sibling never."""
+    import os
+    import tempfile
+    import threading
+    import time
+
+    import filelock
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(lanes, "NOTICE_AFTER_S", 0.05)
+    said: list[str] = []
+    lanes.set_wait_notice(said.append, owner="this-invocation")
+    holder_file = lanes.lock_dir() / "x.holder"
+    taken, done = threading.Event(), threading.Event()
+
+    def others() -> None:
+        with filelock.FileLock(lanes.lock_dir() / "x.lock"):
+            holder_file.write_text(f"{os.getpid()}\t10:00:00\tt.py::test_sibling\tthis-invocation")
+            taken.set()
+            time.sleep(0.4)
+            holder_file.write_text(f"{os.getpid()}\t10:00:01\tt.py::test_foreign\tanother-invocation")
+            time.sleep(0.4)
+        done.set()
+
+    t = threading.Thread(target=others)
+    t.start()
+    try:
+        taken.wait(10)
+        with lanes.hold(["x"]):
+            got_it = done.is_set()
+    finally:
+        t.join()
+        lanes.set_wait_notice(None)
+
+    assert got_it and len(said) == 1, said
+    assert "held by process" in said[0] and "(running t.py::test_foreign)" in said[0], said
