@@ -115,12 +115,11 @@ def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
         )
     if kwargs.get("rate_hz") is None:
         if rate_hz is None:
-            _build(name, {**kwargs, "rate_hz": 1.0})  # check the other arguments now
+            _check_built(_build(name, {**kwargs, "rate_hz": 1.0}), 1.0, value)  # check the rest now
             return None
         kwargs["rate_hz"] = rate_hz
     proc = _build(name, kwargs)
-    # A registered process's mean_rate_hz must be the rate it was given (NaN was accepted: session 15).
-    _check_mean(proc, float(kwargs["rate_hz"]), value)
+    _check_built(proc, float(kwargs["rate_hz"]), value)
     return proc
 
 
@@ -131,14 +130,36 @@ def _build(name: str, kwargs: dict[str, Any]) -> Any:
         raise InvalidArgument(f"{name}: {exc}") from None
 
 
-def _check_mean(proc: Any, rate_hz: float | None, text: str) -> None:
-    if rate_hz is None:
-        return
-    mean = float(proc.mean_rate_hz)
-    if not (math.isfinite(mean) and mean > 0):  # NaN passed the comparison below (review34)
+def _mean_of(proc: Any, text: str) -> float:
+    """The process's ``mean_rate_hz`` as a finite number > 0, else the project's error (a string
+    or a missing property ended in a raw ValueError or AttributeError: review44)."""
+    try:
+        mean = float(proc.mean_rate_hz)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise InvalidArgument(
+            f"{text}: its mean_rate_hz cannot be read as a number ({type(exc).__name__}: {exc}); an arrival "
+            f"process needs a mean_rate_hz giving its mean requests per second.") from None
+    if not (math.isfinite(mean) and mean > 0):  # NaN passed the comparisons (review34)
         raise InvalidArgument(
             f"{text} offers mean_rate_hz={mean!r}, which must be a finite number > 0 (requests per second); "
             f"fix the process's mean_rate_hz.")
+    return mean
+
+
+def _check_built(proc: Any, rate_hz: float, text: str) -> None:
+    """A registered process built with ``rate_hz`` must say it offers that rate: the fault is then
+    the process's, not the marker's (session 15; review44: "set rate_hz=100" moved it to 50)."""
+    mean = _mean_of(proc, text)
+    if abs(mean - rate_hz) > 0.01 * rate_hz:
+        raise InvalidArgument(
+            f"{text}, built with rate_hz={rate_hz:g}, offers {mean:.6g} requests/s on average (its mean_rate_hz); "
+            f"a process's mean_rate_hz must be the rate_hz it is given: fix the process.")
+
+
+def _check_mean(proc: Any, rate_hz: float | None, text: str) -> None:
+    if rate_hz is None:
+        return
+    mean = _mean_of(proc, text)
     if abs(mean - rate_hz) > 0.01 * rate_hz:
         raise InvalidArgument(
             f"{text} offers {mean:.6g} requests/s on average but the marker says rate_hz={rate_hz!r}; "

@@ -140,7 +140,9 @@ def test_a_process_with_a_nan_mean_rate_is_refused() -> None:
 
 def test_a_registered_process_used_by_name_must_offer_the_rate_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     """Session 15's leftover: by name (``arrivals="nanrate"``) a registered process whose
-    mean_rate_hz is NaN, or not the rate it was built with, was accepted."""
+    mean_rate_hz is NaN, or not the rate it was built with, was accepted.  review44: the advice
+    must blame the process, not the marker ("set rate_hz=100" only moved it to 50), a part of a
+    superposition is not "the marker", and a mean that is no number is the project's error."""
     from dataclasses import dataclass
 
     from pytest_gpuslo.arrivals import registry
@@ -154,12 +156,25 @@ def test_a_registered_process_used_by_name_must_offer_the_rate_it_is_given(monke
         def mean_rate_hz(self) -> float:
             return self.rate_hz * self.scale
 
+        def schedule(self, n: int | None = None, duration_s: float | None = None,
+                     rng: np.random.Generator | None = None) -> np.ndarray:
+            return np.arange(n or 1, dtype=np.int64) * int(1e9 / self.rate_hz)
+
     monkeypatch.setitem(registry.PROCESSES, "halves", Halves)
-    with pytest.raises(InvalidArgument, match="offers 50 requests/s on average but the marker says rate_hz=100"):
+    wrong = r"built with rate_hz=100, offers 50 requests/s on average \(its mean_rate_hz\); .* fix the process"
+    with pytest.raises(InvalidArgument, match="halves, " + wrong):
         arrivals.parse("halves", rate_hz=100.0)
+    with pytest.raises(InvalidArgument, match="built with rate_hz=1, offers 0.5"):  # at collection: no rate yet
+        arrivals.parse("halves")
+    with pytest.raises(InvalidArgument, match=r"halves\(rate_hz=100\), " + wrong) as e:
+        arrivals.parse("superpose(parts=[halves(rate_hz=100), poisson(rate_hz=100)])", rate_hz=200.0)
+    assert "marker" not in str(e.value)
     monkeypatch.setitem(registry.PROCESSES, "nanrate", type("NanRate", (Halves,), {"mean_rate_hz": float("nan")}))
     with pytest.raises(InvalidArgument, match="mean_rate_hz=nan, which must be a finite number > 0"):
         arrivals.parse("nanrate", rate_hz=100.0)
+    monkeypatch.setitem(registry.PROCESSES, "fast", type("Fast", (Halves,), {"mean_rate_hz": "fast"}))
+    with pytest.raises(InvalidArgument, match=r"its mean_rate_hz cannot be read as a number \(ValueError"):
+        arrivals.parse("fast", rate_hz=100.0)
     assert arrivals.parse("halves(scale=1.0)", rate_hz=100.0) == Halves(100.0, 1.0)
 
 
