@@ -1119,8 +1119,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         hit = [(c.outcome == PASS and r) or (c.outcome == FAIL and c.budget is not None and drift_ratio < 1.0)
                for c, r in zip(checks, reach)]
         # Only a drift that could matter to a claim marks the run (the baseline saver skips such
-        # runs); with no budget to weigh it against, any drift does.
+        # runs); with no budget to weigh it against, any drift does.  A drift of the schedule's
+        # own making (services steady, no overload) does not: every run replays it.
         drifted = not spec.budgets_ms or any(reach) or any(hit)
+        if drifted and schedule_drift(spec, m, lat, p_ref, policy.stationarity_alpha):
+            note += ("; its service times did not drift and the queue was not overloaded, so the "
+                     "schedule's bursts made it (every run replays them): it may still be stored as a baseline")
+            drifted = False
         checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget, c.held_from) if h else c
                   for c, h in zip(checks, hit)]
 
@@ -1209,6 +1214,33 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                                              ("nonstationary", drifted),
                                              ("bodies_hold", bool(bodies_note))) if on)
     return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)
+
+
+#: Offered load (rate x mean service / lanes) at or under which a queue that had not emptied by
+#: its last quarter is taken as behind a burst of its schedule, not overloaded.
+STABLE_LOAD = 0.95
+
+
+def schedule_drift(spec: SloSpec, m: Measurements, lat: npt.NDArray[np.float64], p: float, alpha: float) -> bool:
+    """Whether a run's drift between its halves is the schedule's: its requests' service times
+    did not drift (at the median nor at p), and the queue was not overloaded: some request of the
+    last quarter still found a lane free (its wait, latency less service, within one median
+    service of the run's least), or the promised load, rate_hz x mean service / lanes, is at most
+    ``STABLE_LOAD`` (a burst's backlog can outlast a quarter of the run: review43's MMPP queue at
+    0.9 still held 0.2-1.3 s of it).  Such a run is still a baseline of its schedule, which every
+    run replays: on bursty schedules every run of a test was refused as "not stationary", so that
+    test could never get a baseline (review43: 7-22% of schedules).  Without service times, never."""
+    svc = m.service_ms
+    if (svc is None or svc.size != lat.size or svc.size < 64 or not np.all(np.isfinite(svc))
+            or np.any(svc <= 0)):
+        return False
+    if any(stats.stationarity(svc, q, alpha=alpha)[0] for q in sorted({0.5, p})):
+        return False
+    wait = lat - svc
+    if wait[3 * wait.size // 4:].min() <= wait.min() + float(np.median(svc)):
+        return True
+    # the promised mean rate: a schedule's window may offer more (its bursts), which every run replays
+    return bool(spec.rate_hz * float(svc.mean()) / 1e3 / max(spec.streams, 1) <= STABLE_LOAD)
 
 
 # -- what a stored baseline contributes ---------------------------------------------------------

@@ -862,21 +862,30 @@ def stationarity(x: npt.ArrayLike, p: float, *, alpha: float = 0.001) -> tuple[b
     r = regression_test(arr[:half], arr[half:2 * half], p, alpha=alpha, delta=0.0, Delta=0.0)
     if math.isnan(r.se):
         # Too few effective samples for the fine test: a strong monotone trend of the block
-        # quantiles (Kendall's tau over 16 blocks) that moved them by 25% or more still counts,
-        # which catches an overloaded queue that grows through the run.
-        k = 16
-        m = arr.size // k
-        if m < 2.0 / (1.0 - p):
-            return False, r.ratio, 1.0
-        from scipy import stats as _st
-
-        q = np.quantile(arr[: m * k].reshape(k, m), p, axis=1)
-        tau = _st.kendalltau(np.arange(k), q)
-        moved = q[-4:].mean() / q[:4].mean()
-        drift = bool(tau.pvalue <= alpha and (moved >= GROSS_MARGIN or moved <= 1.0 / GROSS_MARGIN))
-        return drift, r.ratio, float(tau.pvalue)
+        # quantiles still counts, which catches an overloaded queue that grows through the run.
+        drift, pv = trend(arr, p, alpha=alpha)
+        return drift, r.ratio, pv
     pval = 2.0 * min(r.p_regress, r.p_improve)
     return pval <= alpha, r.ratio, pval
+
+
+def trend(x: npt.ArrayLike, p: float, *, alpha: float = 0.001) -> tuple[bool, float]:
+    """A steady trend through the run: Kendall's tau of the p-quantiles of 16 contiguous blocks
+    at p <= alpha, the last 4 blocks 25% or more away from the first 4.  (trending, p-value).
+    An overloaded queue grows so; the bursts of a schedule come and go, and a step between two
+    regimes moves tau to about 0.5 (p near 0.01), short of it."""
+    arr = np.asarray(x, dtype=np.float64)
+    k = 16
+    m = arr.size // k
+    if m < 2.0 / (1.0 - p) or not np.all(np.isfinite(arr)):
+        return False, 1.0
+    from scipy import stats as _st
+
+    q = np.quantile(arr[: m * k].reshape(k, m), p, axis=1)
+    tau = _st.kendalltau(np.arange(k), q)
+    moved = q[-4:].mean() / q[:4].mean() if q[:4].mean() > 0 else math.inf
+    pv = float(tau.pvalue) if math.isfinite(tau.pvalue) else 1.0
+    return bool(pv <= alpha and (moved >= GROSS_MARGIN or moved <= 1.0 / GROSS_MARGIN)), pv
 
 
 def holm(pvalues: list[float]) -> list[float]:
