@@ -705,3 +705,19 @@ def test_a_preempted_fail_is_weighed_without_the_generators_own_lateness() -> No
     assert "waited for a CPU 7.0% of the run" in check.reason
     assert stats.budget_test(gate.from_dispatch(m), spec.budgets_ms[0.95], 0.95).outcome == "FAIL"
     assert stats.budget_test(m.latency_ms / 1.5, spec.budgets_ms[0.95], 0.95).outcome == "FAIL"
+
+
+def test_an_a_b_side_whose_runs_spread_far_more_says_so() -> None:
+    """review43: a +10% that overloaded the candidate's queue (p95 +85% to +690% run to run) read
+    only "the change +189% is within the noise": the candidate's own spread is now named, and
+    no count of runs is promised (more runs do not steady an overloaded queue)."""
+    from pytest_gpuslo import stats
+
+    x = np.random.default_rng(0).lognormal(0, 0.3, 4000)
+    base = [x * f for f in (1.0, 1.02, 0.99)]
+    wild = stats.ab_test(base, [x * f for f in (1.85, 3.0, 7.9)], 0.95)
+    calm = stats.ab_test(base, [x * f for f in (1.0, 1.04, 0.97)], 0.95)
+
+    assert wild.outcome == "INCONCLUSIVE" and wild.runs_needed is None
+    assert "the candidate's runs spread 49x as widely as the other side's: its queue may be overloaded" in wild.reason
+    assert "spread" not in calm.reason
