@@ -762,10 +762,11 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
 AB_RUNS_SAID = 50
 
 
-#: One A/B side's runs spreading this many times as widely as the other's is said (``ab_test``):
-#: with 3 runs a side a sd ratio of 10 arises by chance in 2% of unchanged pairs (F(2, 2) over
-#: 100, either way), one of 4 in a quarter of them.
+#: A candidate whose runs spread this many times as widely as the base's, at a change of
+#: ``UNSTABLE_CHANGE`` or more, is said to be unstable (``ab_test``): with 3 runs a side a sd ratio
+#: of 10 arises by chance in 1% of unchanged pairs (F(2, 2) over 100), one of 4 in an eighth.
 UNSTABLE_SPREAD = 10.0
+UNSTABLE_CHANGE = 1.5
 
 
 def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: float, *, alpha: float = 0.01,
@@ -805,11 +806,11 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
     # A side whose runs spread far more than the other's (review43: an overloaded candidate read
     # "+189% within the noise") is said: its tail moves from run to run, which no count of runs fixes.
     sa, sb = float(ta.std(ddof=1)) if ra > 1 else 0.0, float(tb.std(ddof=1)) if rb > 1 else 0.0
-    if out.outcome == "INCONCLUSIVE" and min(sa, sb) > 0 and max(sa, sb) >= UNSTABLE_SPREAD * min(sa, sb):
-        side = "candidate's" if sb > sa else "base's"
-        out = replace(out, reason=out.reason + f"; the {side} runs spread {max(sa, sb) / min(sa, sb):.0f}x as widely as "
-                                               f"the other side's: its queue may be overloaded or unstable, so "
-                                               f"its tail moves from run to run")
+    if (out.outcome == "INCONCLUSIVE" and theta >= math.log(UNSTABLE_CHANGE) and sa > 0
+            and sb >= UNSTABLE_SPREAD * sa):
+        out = replace(out, reason=out.reason + f"; the candidate's runs spread {sb / sa:.0f}x as widely as the base's: "
+                                               f"its queue may be overloaded or unstable, so its tail moves from "
+                                               f"run to run")
         return out
     # Runs a side for 80% power (normal approximation): against the change seen, or, for a change
     # within the noise floor, to show that it stays under Delta (an OK).

@@ -719,5 +719,5 @@ def test_an_a_b_side_whose_runs_spread_far_more_says_so() -> None:
     calm = stats.ab_test(base, [x * f for f in (1.0, 1.04, 0.97)], 0.95)
 
     assert wild.outcome == "INCONCLUSIVE" and wild.runs_needed is None
-    assert "the candidate's runs spread 49x as widely as the other side's: its queue may be overloaded" in wild.reason
+    assert "the candidate's runs spread 49x as widely as the base's: its queue may be overloaded" in wild.reason
     assert "spread" not in calm.reason
