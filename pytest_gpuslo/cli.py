@@ -141,16 +141,21 @@ def _machine_labels(entries: list[Any]) -> dict[int, str]:
     (review35: "AMD EPYC 7763 64-Core Proces") up to what a line can hold, and where one test
     has files from machines of that same name, the class keys that tell them apart ("cpu_count
     4"): two identical rows read as a duplicate."""
-    from pytest_gpuslo.baseline import MUST_MATCH
+    from pytest_gpuslo.baseline import differing_keys
 
     def name(b: Any) -> str:
         return str(b.machine.get("gpu") or b.machine.get("cpu") or "?")
 
+    def shown(k: str, machine: dict[str, Any]) -> str:
+        k = "driver" if k == "driver (major)" else k
+        return f"{k} {machine.get(k, '-')}"
+
     out: dict[int, str] = {}
     for b in entries:
         twins = [o for o in entries if o is not b and o.nodeid == b.nodeid and name(o) == name(b)]
-        keys = [k for k in MUST_MATCH if any(o.machine.get(k) != b.machine.get(k) for o in twins)]
-        extra = ", ".join(f"{k} {b.machine.get(k, '-')}" for k in keys if k not in ("gpu", "cpu"))
+        # every key the files' classes differ in (review45: driver and power limit were left out)
+        keys = sorted({k for o in twins for k in differing_keys(b.machine, o.machine)})
+        extra = ", ".join(shown(k, b.machine) for k in keys if k not in ("gpu", "cpu"))
         # the name keeps at least 24 characters ("NVIDIA H100 80GB HBM3" whole); the column grows
         label = name(b)[:max(24, MACHINE_WIDTH - len(extra) - 3) if extra else MACHINE_WIDTH]
         out[id(b)] = f"{label} ({extra})" if extra else label

@@ -40,6 +40,8 @@ PROCESSES: dict[str, type] = {
     "superpose": Superpose,
     "trace": Trace,
 }
+#: The rate a process is built at to check its other arguments when no rate is known yet.
+_ANY_RATE_HZ = 1e9
 #: Processes whose mean rate follows from their own arguments: the marker's rate_hz must agree.
 _SELF_RATED = ("ramp", "superpose")
 
@@ -115,7 +117,9 @@ def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
         )
     if kwargs.get("rate_hz") is None:
         if rate_hz is None:
-            _check_built(_build(name, {**kwargs, "rate_hz": 1.0}), 1.0, value)  # check the rest now
+            # No rate yet: the other arguments are checked now, at a rate high enough for any
+            # rate-bound check to pass (a pareto cap above the mean gap); the rate later.
+            _build(name, {**kwargs, "rate_hz": _ANY_RATE_HZ})
             return None
         kwargs["rate_hz"] = rate_hz
     proc = _build(name, kwargs)

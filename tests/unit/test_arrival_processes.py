@@ -261,3 +261,16 @@ def test_describe_recognises_poisson_and_bursts(tmp_path: Path) -> None:
     assert d_calm["closest"].startswith("poisson(") and d_calm["rate_hz"] == pytest.approx(100, rel=0.05)
     assert d_bursty["closest"].startswith("mmpp2(") and d_bursty["bursts"]
     assert "@pytest.mark.slo(rate_hz=" in d_bursty["marker"]
+
+
+def test_a_capped_pareto_in_a_marker_is_checked_at_the_marker_s_rate() -> None:
+    """review45: the marker was checked with the process built at 1/s, so cap_s=0.05 read "not above
+    the mean gap 1/rate_hz = 1 s" although at rate_hz=200 the gap is 5 ms; at that rate a cap of
+    1 ms is what must be refused, and it is, at collection."""
+    from pytest_gpuslo.spec import validate_marker
+
+    ok = validate_marker((), {"arrivals": "pareto(alpha=1.5, cap_s=0.05)", "p95_ms": 30, "rate_hz": 200}, "t")
+    assert ok["arrivals"] == "pareto(alpha=1.5, cap_s=0.05)"
+    with pytest.raises(InvalidArgument, match=r"cap_s=0.001 is not above the mean gap 1/rate_hz = 0.005 s"):
+        validate_marker((), {"arrivals": "pareto(cap_s=0.001)", "p95_ms": 30, "rate_hz": 200}, "t")
+    assert A.parse("pareto(alpha=1.5, cap_s=0.05)") is None  # no rate anywhere yet: checked later

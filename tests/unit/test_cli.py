@@ -186,9 +186,16 @@ def test_show_tells_apart_machines_of_one_name(tmp_path: Path, capsys: pytest.Ca
     assert main(["show", "--dir", str(tmp_path / "s")]) == 0
     rows = capsys.readouterr().out.splitlines()[1:]
     # review44: with three class keys the name was cut to "NVIDIA H100 80", with more to nothing
-    assert sum(r.startswith("NVIDIA H100 80GB HBM3 (backend cuda-sync, max_sm_clock_mhz 1755, max_mem_clock_mhz "
-                            "1593)") for r in rows) == 1, rows
+    assert sum(r.startswith("NVIDIA H100 80GB HBM3 (backend cuda-sync, max_mem_clock_mhz 1593, max_sm_clock_mhz "
+                            "1755)") for r in rows) == 1, rows
     rows = [r for r in rows if "test_g" not in r]
+    # review45: classes that differ only in the driver's major version or the power limit
+    for machine in ({**gpu, "driver": "550.54"}, {**gpu, "driver": "560.28"}, {**gpu, "driver": "560.28", "power_limit_w": 500}):
+        store.save(Baseline("tests/test_h.py::test_h", spec.as_dict(), spec.seed, "f" * 16, machine,
+                            [Run(np.linspace(1.0, 3.0, 1000), now_iso())]))
+    main(["show", "--dir", str(tmp_path / "s")])
+    h_rows = [r.split("  ")[0] for r in capsys.readouterr().out.splitlines() if "test_h" in r]
+    assert len(h_rows) == 3 and len(set(h_rows)) == 3, h_rows
     assert len(rows) == 3, rows
     assert sum("AMD EPYC 7763 64-Core Processor (cpu_count 2)" in r for r in rows) == 1, rows
     assert sum("AMD EPYC 7763 64-Core Processor (cpu_count 4)" in r for r in rows) == 1, rows
