@@ -111,7 +111,7 @@ def class_digest(machine: dict[str, Any]) -> str:
     A power limit counts by its 1% step on a log scale, so limits more than 1% apart never share a
     file; two within 1% may fall on either side of a step: their files still compare (review44)."""
     keys: dict[str, Any] = {k: machine[k] for k in MUST_MATCH if k in machine}
-    drv = str(machine.get("driver", "")).split(".")[0]
+    drv = _driver_major(machine)
     if drv:
         keys["driver (major)"] = drv
     for k, tol in CLOSE.items():
@@ -142,10 +142,13 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
                 out.append(k)
         elif x != y:
             out.append(k)
-    drv_a, drv_b = str(a.get("driver", "")).split(".")[0], str(b.get("driver", "")).split(".")[0]
-    if drv_a != drv_b:
+    if _driver_major(a) != _driver_major(b):
         out.append("driver (major)")
     return out
+
+
+def _driver_major(machine: dict[str, Any]) -> str:
+    return str(machine.get("driver", "")).split(".")[0]
 
 
 #: Per-request samples a run keeps besides its latencies, by file key and ``Run`` field: what the

@@ -6,6 +6,7 @@ Subcommands grow with the issues; each has complete ``--help``.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import sys
 from collections.abc import Sequence
@@ -150,9 +151,12 @@ def _machine_labels(entries: list[Any]) -> dict[int, str]:
         k = "driver" if k == "driver (major)" else k
         return f"{k} {machine.get(k, '-')}"
 
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for b in entries:
+        groups.setdefault((b.nodeid, name(b)), []).append(b)
     out: dict[int, str] = {}
     for b in entries:
-        twins = [o for o in entries if o is not b and o.nodeid == b.nodeid and name(o) == name(b)]
+        twins = [o for o in groups[(b.nodeid, name(b))] if o is not b]
         # every key the files' classes differ in (review45: driver and power limit were left out)
         keys = sorted({k for o in twins for k in differing_keys(b.machine, o.machine)})
         extra = ", ".join(shown(k, b.machine) for k in keys if k not in ("gpu", "cpu"))
@@ -318,7 +322,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     good = [b for _, b in entries if not isinstance(b, Exception)]
     latest = _latest_invocation(good)
     labels = _machine_labels(good)
-    several = {b.nodeid for b in good if sum(o.nodeid == b.nodeid for o in good) > 1}
+    several = {nodeid for nodeid, k in collections.Counter(b.nodeid for b in good).items() if k > 1}
     done = failed = 0
     for path, b in entries:
         if isinstance(b, Exception):

@@ -888,8 +888,8 @@ def stationarity(x: npt.ArrayLike, p: float, *, alpha: float = 0.001) -> tuple[b
 def trend(x: npt.ArrayLike, p: float, *, alpha: float = 0.001) -> tuple[bool, float]:
     """A steady trend through the run: Kendall's tau of the p-quantiles of 16 contiguous blocks
     at p <= alpha, the last 4 blocks 25% or more away from the first 4.  (trending, p-value).
-    An overloaded queue grows so; the bursts of a schedule come and go, and a step between two
-    regimes moves tau to about 0.5 (p near 0.01), short of it."""
+    An overloaded queue grows so (a schedule whose rate steps up at its half can too: the gate's
+    ``schedule_drift`` tells them apart by whether the queue still empties)."""
     arr = np.asarray(x, dtype=np.float64)
     k = 16
     m = arr.size // k

@@ -323,8 +323,9 @@ class Pareto(Process):
     mean gap is ``1/rate_hz`` for alpha > 1.  ``cap_s`` truncates single gaps at that many seconds,
     and the scale is then chosen so that the truncated mean gap is still ``1/rate_hz`` (the cap
     must exceed it): truncating alone offered 1,252/s for rate_hz=200 at alpha 1.1 with a cap
-    below the mean gap (review44), now refused.  alpha <= 1 has no finite mean and is refused unless ``allow_infinite_mean=True``,
-    when the scale is ``1/rate_hz`` instead (or, with a cap, the one that meets the rate).
+    below the mean gap (review44), now refused.  alpha <= 1 has no finite mean and is refused
+    unless ``allow_infinite_mean=True``, when the scale is ``1/rate_hz`` instead (or, with a cap,
+    the one that meets the rate).
     """
 
     rate_hz: float

@@ -153,18 +153,18 @@ def _mean_of(proc: Any, text: str) -> float:
 def _check_built(proc: Any, rate_hz: float, text: str) -> None:
     """A registered process built with ``rate_hz`` must say it offers that rate: the fault is then
     the process's, not the marker's (session 15; review44: "set rate_hz=100" moved it to 50)."""
-    mean = _mean_of(proc, text)
-    if abs(mean - rate_hz) > 0.01 * rate_hz:
-        raise InvalidArgument(
-            f"{text}, built with rate_hz={rate_hz:g}, offers {mean:.6g} requests/s on average (its mean_rate_hz); "
-            f"a process's mean_rate_hz must be the rate_hz it is given: fix the process.")
+    _check_mean(proc, rate_hz, text, built=True)
 
 
-def _check_mean(proc: Any, rate_hz: float | None, text: str) -> None:
+def _check_mean(proc: Any, rate_hz: float | None, text: str, *, built: bool = False) -> None:
     if rate_hz is None:
         return
     mean = _mean_of(proc, text)
     if abs(mean - rate_hz) > 0.01 * rate_hz:
+        if built:
+            raise InvalidArgument(
+                f"{text}, built with rate_hz={rate_hz:g}, offers {mean:.6g} requests/s on average (its "
+                f"mean_rate_hz); a process's mean_rate_hz must be the rate_hz it is given: fix the process.")
         raise InvalidArgument(
             f"{text} offers {mean:.6g} requests/s on average but the marker says rate_hz={rate_hz!r}; "
             f"set rate_hz={mean:.6g} (the marker's rate is the promised mean load).")
