@@ -982,6 +982,32 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     return tuple(out), moved
 
 
+#: How far (either way, as a ratio) the measured window of a stationary schedule may offer from
+#: its promised rate before its verdict stops speaking for the promised load.  A Poisson window of
+#: 400 requests stays within it by 4.5 standard deviations; a bursty one of 1,000 can offer 0.55x
+#: to 1.8x (onoff at 150/s, review46), which says little of the load the test promises.
+OFFERED_SPAN = 1.25
+
+
+def off_pace(spec: SloSpec, m: Measurements) -> tuple[float, str]:
+    """(offered / promised, words) when the measured window of a stationary schedule offered a rate
+    outside ``OFFERED_SPAN`` of its process's; (1.0, '') otherwise.  A run of a slower draw cannot
+    show a PASS at the promised load, nor a faster one a FAIL; the seed fixes the draw, so the
+    words name the way out."""
+    from pytest_gpuslo import arrivals
+
+    rate = arrivals.steady_rate_hz(spec.arrivals, spec.rate_hz)
+    if not (math.isfinite(rate) and rate > 0 and math.isfinite(m.offered_hz) and m.offered_hz > 0):
+        return 1.0, ""
+    ratio = m.offered_hz / rate
+    if 1.0 / OFFERED_SPAN <= ratio <= OFFERED_SPAN:
+        return ratio, ""
+    n = np.asarray(m.latency_ms).size
+    return ratio, (f"this schedule's {n:,} measured requests offered {m.offered_hz:.4g}/s, {ratio:.2g}x the promised "
+                   f"{rate:.4g}/s (a bursty draw is as uneven as its bursts fall): a PASS or FAIL at that load "
+                   f"says little of this one; more requests (or another seed) bring the draw nearer its rate")
+
+
 def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
            baseline: BaselineInput | ABInput | None = None) -> Verdict:
     """Turn one run's measurements into a verdict.
@@ -1010,6 +1036,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     # lengthens every body's measured host time, which counts as the code's.
     preempted = "" if policy.allow_disturbances or m.launcher_hold_ms is None else _preempted(m)
     contended = "" if policy.allow_disturbances or not m.contention else _contended_words(m)
+    pace_ratio, pace = off_pace(spec, m)
 
     for p, budget in spec.budgets_ms.items():
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha)
@@ -1036,6 +1063,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                     "it fails even on latency counted from the late dispatch")
         if disturbed and outcome != INCONCLUSIVE:
             outcome, reason = INCONCLUSIVE, disturbed
+        elif pace and ((outcome == PASS and pace_ratio < 1.0) or (outcome == FAIL and pace_ratio > 1.0 and not m.hung)):
+            outcome, reason = INCONCLUSIVE, pace
         elif preempted and outcome == FAIL and not (m.hung or _raised_beyond(m, p, policy.alpha)):
             # Preemptions lengthen the bodies, and with them the queue on the launching thread
             # that counts as the code's: the FAIL stands only counted from each request's own
@@ -1164,6 +1193,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             reasons.append("the test promises nothing (no budget and no throughput_hz)")
     else:
         outcome = PASS
+    if pace and not any(pace in r for r in reasons):
+        reasons.append(pace)
     if bodies_note and outcome != PASS and not any(bodies_note in r for r in reasons):
         # Not "the lag is the code's": a stall of the thread may add to it (the session-11 second check).
         reasons.append(bodies_note)

@@ -75,6 +75,9 @@ class Process:
 
     __slots__ = ()
     name: ClassVar[str] = ""
+    #: Stationary: every long window offers ``mean_rate_hz``, so a run's measured window is held to
+    #: it (``registry.steady_rate_hz``).  False where the user shaped the rate over time.
+    steady: ClassVar[bool] = True
 
     @property
     def mean_rate_hz(self) -> float:
@@ -155,18 +158,19 @@ def _renewal(gap: Any, mean_gap: float, n: int | None, duration_s: float | None,
     return to_ns(arr[arr < duration_s])
 
 
-def _by_horizon(make: Any, mean_rate: float, n: int | None, duration_s: float | None,
+def _by_horizon(make: Any, n: int | None, duration_s: float | None,
                 rng: np.random.Generator) -> npt.NDArray[np.int64]:
-    """For processes sampled on a horizon: grow the horizon until n arrivals fit, keep the first n."""
+    """For processes sampled on a horizon: all arrivals before ``duration_s``, or the first ``n``.
+
+    ``make(horizon, n, rng)`` draws up to the horizon, or, with ``n``, on until n arrivals have come.
+    Drawing on a guessed horizon and drawing again when too few fitted kept only the draws that
+    had come fast: an onoff schedule of 1,050 requests at 150/s offered a median 165/s and never
+    its slow fifth (83/s and below).
+    """
     if duration_s is not None:
-        return to_ns(make(duration_s, rng))
+        return to_ns(make(duration_s, None, rng))
     assert n is not None
-    horizon = (n + 10.0 * np.sqrt(n) + 10.0) / mean_rate
-    while True:
-        arr = make(horizon, rng)
-        if arr.size >= n:
-            return to_ns(arr[:n])
-        horizon *= 1.5
+    return to_ns(make(math.inf, n, rng)[:n])
 
 
 def _positive(name: str, value: Any, process: str, *, strictly: bool = True) -> float:
@@ -261,9 +265,9 @@ class MMPP2(Process):
 
     def _draw(self, n: int | None, duration_s: float | None,
               rng: np.random.Generator) -> npt.NDArray[np.int64]:
-        make = lambda h, r: _mmpp_make(self.calm_rate_hz, self.burst_rate_hz, self.calm_s,  # noqa: E731
-                                       self.burst_s, self.start, h, r)
-        return _by_horizon(make, self.rate_hz, n, duration_s, rng)
+        make = lambda h, k, r: _mmpp_make(self.calm_rate_hz, self.burst_rate_hz, self.calm_s,  # noqa: E731
+                                          self.burst_s, self.start, h, k, r)
+        return _by_horizon(make, n, duration_s, rng)
 
 
 def _mmpp_idc(l0: float, l1: float, d0: float, d1: float, w: float) -> float:
@@ -275,15 +279,16 @@ def _mmpp_idc(l0: float, l1: float, d0: float, d1: float, w: float) -> float:
 
 
 def _mmpp_make(l0: float, l1: float, d0: float, d1: float, start: str | None, horizon: float,
-               rng: np.random.Generator) -> npt.NDArray[np.float64]:
+               n: int | None, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """Sojourns in turn up to ``horizon``, or (``n`` given) until n arrivals have come."""
     rates, means = (l0, l1), (d0, d1)
     state = int(rng.random() < d1 / (d0 + d1)) if start is None else int(start == "burst")
-    t, chunks = 0.0, []
-    while t < horizon:
+    t, chunks, count = 0.0, [], 0
+    while (count < n) if n is not None else (t < horizon):
         end = min(t + rng.exponential(means[state]), horizon)
-        m = rng.poisson(rates[state] * (end - t))
+        m = int(rng.poisson(rates[state] * (end - t)))
         chunks.append(np.sort(rng.uniform(t, end, m)))
-        t, state = end, 1 - state
+        t, state, count = end, 1 - state, count + m
     return np.concatenate(chunks) if chunks else np.empty(0)
 
 
@@ -310,9 +315,9 @@ class OnOff(Process):
 
     def _draw(self, n: int | None, duration_s: float | None,
               rng: np.random.Generator) -> npt.NDArray[np.int64]:
-        make = lambda h, r: _mmpp_make(0.0, self.burst_rate_hz, self.calm_s, self.burst_s,  # noqa: E731
-                                       self.start, h, r)
-        return _by_horizon(make, self.rate_hz, n, duration_s, rng)
+        make = lambda h, k, r: _mmpp_make(0.0, self.burst_rate_hz, self.calm_s, self.burst_s,  # noqa: E731
+                                          self.start, h, k, r)
+        return _by_horizon(make, n, duration_s, rng)
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,11 +393,21 @@ def _capped_pareto_scale(a: float, cap: float, mean: float) -> float:
     return math.sqrt(lo * hi)
 
 
-def _thinning(lam: Any, lam_max: float, horizon: float, rng: np.random.Generator) -> npt.NDArray[np.float64]:
-    """Lewis-Shedler thinning: exact for any rate function bounded by lam_max."""
-    count = rng.poisson(lam_max * horizon)
-    cand = np.sort(rng.uniform(0.0, horizon, count))
-    return cand[rng.random(cand.size) * lam_max < lam(cand)]
+def _thinning(lam: Any, lam_max: float, horizon: float, n: int | None,
+              rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """Lewis-Shedler thinning: exact for any rate function bounded by lam_max.  With ``n``, on in
+    spans of 1,024 candidates on average until n are kept (a Poisson process's spans are
+    independent; spans that do not depend on n keep a longer draw's start the shorter one)."""
+    if n is None:
+        count = rng.poisson(lam_max * horizon)
+        cand = np.sort(rng.uniform(0.0, horizon, count))
+        return cand[rng.random(cand.size) * lam_max < lam(cand)]
+    step, t0, kept, count = 1024.0 / lam_max, 0.0, [], 0
+    while count < n:
+        cand = np.sort(rng.uniform(t0, t0 + step, rng.poisson(lam_max * step)))
+        kept.append(cand[rng.random(cand.size) * lam_max < lam(cand)])
+        t0, count = t0 + step, count + kept[-1].size
+    return np.concatenate(kept) if kept else np.empty(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +423,7 @@ class Diurnal(Process):
     period_s: float = 60.0
     phase: float = 0.0
     name: ClassVar[str] = "diurnal"
+    steady: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "diurnal")
@@ -423,7 +439,7 @@ class Diurnal(Process):
     def _draw(self, n: int | None, duration_s: float | None,
               rng: np.random.Generator) -> npt.NDArray[np.int64]:
         top = self.rate_hz * (1.0 + self.amplitude)
-        return _by_horizon(lambda h, r: _thinning(self.rate_at, top, h, r), self.rate_hz, n, duration_s, rng)
+        return _by_horizon(lambda h, k, r: _thinning(self.rate_at, top, h, k, r), n, duration_s, rng)
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +450,7 @@ class Ramp(Process):
 
     points: tuple[tuple[float, float], ...]
     name: ClassVar[str] = "ramp"
+    steady: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         try:
@@ -528,12 +545,30 @@ class Superpose(Process):
     def mean_rate_hz(self) -> float:
         return float(sum(p.mean_rate_hz for p in self.parts))
 
-    def _make(self, horizon: float, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    @property
+    def steady(self) -> bool:  # type: ignore[override]
+        return all(getattr(p, "steady", False) is True for p in self.parts)
+
+    def _make(self, horizon: float, n: int | None, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+        """Every part up to the horizon; or, with ``n``, of each part's first arrivals (its share of
+        n and more) the union before the earliest part's last one, where all are complete.  Short
+        of n, every part is drawn again, longer, from its same seed: a part drawn by count
+        continues its own draw (the built-ins do), so the longer draws keep the shorter ones."""
         seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(len(self.parts))
-        arrays = [p.schedule(duration_s=horizon, rng=np.random.Generator(np.random.PCG64(sd))) / 1e9
-                  for p, sd in zip(self.parts, seeds)]
-        return np.sort(np.concatenate(arrays), kind="stable")
+        if n is None:
+            return np.sort(np.concatenate([p.schedule(duration_s=horizon, rng=np.random.Generator(np.random.PCG64(sd)))
+                                           for p, sd in zip(self.parts, seeds)]) / 1e9, kind="stable")
+        total, grow = self.mean_rate_hz, 1.25
+        while True:
+            arrays = [p.schedule(n=int(grow * n * p.mean_rate_hz / total) + 16,
+                                 rng=np.random.Generator(np.random.PCG64(sd))) / 1e9
+                      for p, sd in zip(self.parts, seeds)]
+            merged = np.sort(np.concatenate(arrays), kind="stable")
+            merged = merged[merged <= min(a[-1] for a in arrays)]
+            if merged.size >= n:
+                return merged
+            grow *= 2.0
 
     def _draw(self, n: int | None, duration_s: float | None,
               rng: np.random.Generator) -> npt.NDArray[np.int64]:
-        return _by_horizon(self._make, self.mean_rate_hz, n, duration_s, rng)
+        return _by_horizon(self._make, n, duration_s, rng)

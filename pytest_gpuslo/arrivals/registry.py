@@ -127,6 +127,19 @@ def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
     return proc
 
 
+def steady_rate_hz(value: Any, rate_hz: float) -> float:
+    """The rate a stationary process offers over any long window, which a run's measured window is
+    held to; NaN for ramps, diurnal cycles, traces, processes that do not say they are stationary,
+    and arrivals that cannot be read here (a stored object's repr, a process not registered)."""
+    try:
+        if isinstance(value, str) and getattr(PROCESSES.get(_parse_text(value)[0]), "steady", False) is False:
+            return math.nan  # not built: a trace would read its file
+        proc = parse(value, rate_hz=rate_hz)
+    except InvalidArgument:
+        return math.nan
+    return float(proc.mean_rate_hz) if proc is not None and getattr(proc, "steady", False) is True else math.nan
+
+
 def _build(name: str, kwargs: dict[str, Any]) -> Any:
     try:
         return PROCESSES[name](**kwargs)

@@ -693,7 +693,7 @@ def test_a_preempted_fail_is_weighed_without_the_generators_own_lateness() -> No
     FAIL: INCONCLUSIVE.  Taken off the raw latency it let the stall decide (the launcher grid's
     "both" cells: up to 27% false FAIL)."""
     clean = _queue(1.0, 1)[0]
-    spec = _spec(p95_ms=float(np.quantile(clean, 0.95)) * 1.1)
+    spec = _spec(p95_ms=float(np.quantile(clean, 0.95)) * 1.1, rate_hz=200)
     stall = np.where(np.arange(clean.size) % 10 == 0, 200.0, 0.0)
     # the preemptions' share of the latency is a queue on the launching thread: lag, not service
     m = gate.Measurements(clean * 1.6 + stall, stall + clean * 0.6, start_delay_ms=stall, load_dependent=False,
@@ -721,3 +721,25 @@ def test_an_a_b_side_whose_runs_spread_far_more_says_so() -> None:
     assert wild.outcome == "INCONCLUSIVE" and wild.runs_needed is None
     assert "the candidate's runs spread 49x as widely as the base's: its queue may be overloaded" in wild.reason
     assert "spread" not in calm.reason
+
+
+@pytest.mark.parametrize("offered, arrivals, budget_x, expected", [
+    (60.0, "onoff", 3.0, "INCONCLUSIVE"),  # a PASS at 0.6x the promised load
+    (95.0, "onoff", 3.0, "PASS"),
+    (60.0, "ramp(points=[(0, 100)])", 3.0, "PASS"),  # a shaped rate is the user's own
+    (200.0, "onoff", 0.5, "INCONCLUSIVE"),  # a FAIL at 2x the promised load
+    (60.0, "onoff", 0.5, "FAIL"),  # a FAIL at a lighter load stands
+    (200.0, "onoff", 3.0, "PASS"),  # and a PASS at a heavier one
+])
+def test_a_schedule_that_offered_another_load_speaks_only_where_that_load_cannot_flatter(
+        offered: float, arrivals: str, budget_x: float, expected: str) -> None:
+    """review46: onoff at rate_hz=150 offered 149-419/s over 1,000 requests, and the verdict spoke
+    for 150/s.  A stationary schedule's window outside 1.25x of its rate holds a PASS (slower) or
+    a FAIL (faster) with the reason; the offered rate is named in the reasons either way."""
+    lat, _ = _queue(1.0, 3)
+    spec = _spec(p95_ms=float(np.quantile(lat, 0.95)) * budget_x, arrivals=arrivals)
+    verdict = gate.decide(spec, gate.Measurements(lat, np.zeros_like(lat), offered_hz=offered))
+
+    assert verdict.outcome == expected, verdict
+    named = any("measured requests offered" in r for r in verdict.reasons)
+    assert named == (arrivals == "onoff" and offered != 95.0)
