@@ -269,6 +269,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         alone = (f" (no baseline in {args.base}: its absolute budgets only; record one with --gpuslo-save or "
                  f"gpuslo accept)") if base is None and not itself else ""
         print(f"{new.nodeid}: {verdict.outcome}{alone}{itself}")
+        refused = [r for r in base.runs if r.summary.get("save_refusal")] if base is not None else []
+        if refused and base is not None:
+            # A .last run --gpuslo-save refused: the plugin never compares against one (review46).
+            print(f"  note: {len(refused)} of the {len(base.runs)} base run(s) in {bpath} were refused as a "
+                  f"baseline ({refused[-1].summary['save_refusal']}); judged against them as given, the "
+                  f"plugin would not have stored them")
         for c in verdict.checks:
             # The reason too, as the plugin prints it: a FAIL's or INCONCLUSIVE's numbers alone do
             # not say why (the session-11 check).

@@ -607,7 +607,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
     percentiles = list(spec.budgets_ms) or [0.95]
     if base.differing:
         why = (f"baseline from a different machine ({differ_words(base.differing)}); the "
-               f"absolute budget is still checked. Record a baseline on this machine with --gpuslo-save")
+               f"absolute budget is still checked. {RECORD_HINT}")
         return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
                      for p in percentiles)
     lat = np.asarray(m.latency_ms, dtype=np.float64)
@@ -982,6 +982,19 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     return tuple(out), moved
 
 
+#: The way out of NOT COMPARABLE, and what it reads once the run has taken it (``saved``).
+RECORD_HINT = "Record a baseline on this machine with --gpuslo-save"
+
+
+def saved(verdict: Verdict, where: str) -> Verdict:
+    """The verdict of a run --gpuslo-save just stored as this machine's baseline: its NOT
+    COMPARABLE no longer advises the save it took (review44)."""
+    now = f"This run is now this machine's baseline ({where})"
+    return replace(verdict, baseline=tuple(
+        replace(b, detail=b.detail.replace(RECORD_HINT, now), reason=b.reason.replace(RECORD_HINT, now))
+        if b.outcome == "NOT COMPARABLE" else b for b in verdict.baseline))
+
+
 #: How far (either way, as a ratio) the measured window of a stationary schedule may offer from
 #: its promised rate before its verdict stops speaking for the promised load.  A Poisson window of
 #: 400 requests stays within it by 4.5 standard deviations; a bursty one of 1,000 can offer 0.55x
@@ -1157,6 +1170,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             drifted = False
         checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget, c.held_from) if h else c
                   for c, h in zip(checks, hit)]
+        # A drift that held no claim (each was INCONCLUSIVE already, say for n) is still said: a
+        # drift of the schedule's own making would otherwise go unexplained (review45).
+        unheld_drift = note if any(reach) and not any(hit) else ""
+    else:
+        unheld_drift = ""
 
     if lat.size and m.failed + m.timed_out >= lat.size:
         # The error itself, not only the count: slo_run's caller sees the verdict, not the report.
@@ -1191,6 +1209,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                        if c.outcome == INCONCLUSIVE and c.reason not in (generator_note, disturbed, contended)]
         if not checks:
             reasons.append("the test promises nothing (no budget and no throughput_hz)")
+        if unheld_drift:
+            reasons.append(unheld_drift)
     else:
         outcome = PASS
     if pace and not any(pace in r for r in reasons):

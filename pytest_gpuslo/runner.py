@@ -225,6 +225,8 @@ def record(result: SloResult, settings: Settings) -> None:
                                  f"check --gpuslo-baseline-dir and the disk")
         return
     result.baseline_saved = f"{what}: {_shown(path, settings.root)}"
+    if result.verdict is not None:
+        result.verdict = gate.saved(result.verdict, _shown(path, settings.root))
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -70,9 +70,16 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     for s in ordered(summaries):
         v = s.get("verdict") or {}
         outcome = str(v.get('outcome'))
-        cells = [icon.get(outcome, outcome), md_code(s["nodeid"]), budgets(s, le="≤"),
+        shown = icon.get(outcome, outcome)
+        if outcome == "FAIL" and not any(c.get("outcome") == "FAIL" for c in v.get("checks", [])):
+            shown += " (regressed)"  # the budgets held: the baseline claim failed it (review46)
+        cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(fmt_ms(view.latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
+    lines += ["", "*Latency from each request's scheduled arrival. headroom: the budget over the upper end of "
+                  "its percentile's confidence interval, the tightest claim's (above 1x: room to spare; - where "
+                  "no upper end is known). vs baseline: the change of each budgeted percentile's level against "
+                  "the baseline, its interval at 1-2α.*"]
     if view.any_replayed(summaries):
         lines += ["", f"*{view.REPLAYED_NOTE}.*"]
     # As the terminal does: an undecided baseline claim says what would decide it even when the

@@ -339,9 +339,26 @@ def section(summaries: Sequence[dict[str, Any]], *, verbose: int = 0, holm: dict
         lines.append("hint: pytest --gpuslo-suggest -m slo runs each SLO test briefly and suggests budgets and "
                      "sizes this machine can decide")
     lines += holm_lines(summaries, holm or {}, alpha)
+    lines += saved_lines(summaries)
+    return lines
+
+
+def saved_lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
+    """What --gpuslo-save did, a line per test; one refusal shared by several tests is said once
+    with their names (review46: three tests on a busy machine printed one long reason three times)."""
+    refused: dict[str, list[str]] = {}
+    lines: list[str] = []
     for s in summaries:
-        if s.get("baseline_saved"):
-            lines.append(f"baseline {s['nodeid']}: {s['baseline_saved']}")
+        saved = s.get("baseline_saved")
+        if not saved:
+            continue
+        if saved.startswith("not saved: "):
+            refused.setdefault(saved, []).append(str(s["nodeid"]))
+        else:
+            lines.append(f"baseline {s['nodeid']}: {saved}")
+    for why, tests in refused.items():
+        lines.append(f"baseline {tests[0]}: {why}" if len(tests) == 1 else
+                     f"baseline not saved for {len(tests)} tests ({', '.join(tests)}): {why.removeprefix('not saved: ')}")
     return lines
 
 

@@ -620,3 +620,8 @@ def test_a_store_recorded_on_another_machine_says_not_comparable_not_no_baseline
     result.stdout.fnmatch_lines(["*  not comparable  PASS",
                                  "*NOT COMPARABLE: baseline from a different machine (cpu differs)*--gpuslo-save"])
     assert "no baseline" not in result.stdout.str()
+    # The run that takes the advice says so instead of giving it again (review44).
+    saving = gputester.runpytest("--gpuslo-save")
+    saving.stdout.fnmatch_lines(["*NOT COMPARABLE: baseline from a different machine (cpu differs)*"
+                                 "This run is now this machine's baseline (.gpuslo/*.json)*"])
+    assert "--gpuslo-save" not in saving.stdout.str().split("NOT COMPARABLE", 1)[1].splitlines()[0]

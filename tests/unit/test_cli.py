@@ -243,3 +243,27 @@ def test_ctrl_c_ends_a_command_with_a_sentence_not_a_traceback(
 
     assert main(["show"]) == 130
     assert "gpuslo show: interrupted, nothing decided" in capsys.readouterr().err
+
+
+def test_compare_against_runs_the_save_refused_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review46: a copy of .last whose runs --gpuslo-save had refused (a busy machine) was used as
+    the base without a word; the plugin never compares against such a run."""
+    nodeid = "tests/test_a.py::test_a"
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid=nodeid)
+    lat = np.linspace(1.0, 3.0, 1000)
+    machine = {"backend": "cpu", "cpu": "x"}
+    busy = Run(lat, now_iso(), summary={"save_refusal": "other processes kept the CPUs busy during the run"})
+    Store(tmp_path / "last1").save(Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, machine, [busy]),
+                                   replace=True)
+    Store(tmp_path / "last2").save(Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, machine,
+                                            [Run(lat * 1.01, now_iso())]), replace=True)
+    _store_one(tmp_path / "store")
+
+    main(["compare", str(tmp_path / "last1"), str(tmp_path / "last2")])
+    refused = capsys.readouterr().out
+    main(["compare", str(tmp_path / "store"), str(tmp_path / "last2")])
+    stored = capsys.readouterr().out
+
+    assert ("note: 1 of the 1 base run(s) in" in refused
+            and "were refused as a baseline (other processes kept the CPUs busy during the run)" in refused)
+    assert "refused" not in stored

@@ -170,3 +170,21 @@ def test_a_drift_of_the_schedule_s_bursts_may_be_stored_one_of_the_code_or_of_ov
     lat = _fifo(*cases["rate step"])
     v = decide(spec(p95_ms=float(np.quantile(lat, 0.95)) * 1.5), Measurements(lat, np.zeros(n)))
     assert gate.save_refusal(v, 0, 0) == "the run was not stationary"
+
+
+def test_a_schedule_drift_beside_a_claim_inconclusive_for_n_is_still_explained() -> None:
+    """review45: the drift note rode only on claims it held; a claim INCONCLUSIVE for n already
+    left a drifted run unexplained.  (The rate-step schedule of the test above, budget just over p95.)"""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    gaps = rng.exponential(1.0, n)
+    gaps[: n // 2] /= 0.5
+    gaps[n // 2:] /= 0.8
+    svc = rng.exponential(1.0, n)
+    arrive = np.cumsum(gaps)
+    lat = _fifo(arrive, svc)
+    v = decide(spec(p95_ms=float(np.quantile(lat, 0.95)) * 1.02, rate_hz=1e3 * n / arrive[-1]),
+               Measurements(lat, np.zeros(n), service_ms=svc))
+
+    assert v.outcome == "INCONCLUSIVE" and "too few effective samples" in v.checks[0].reason
+    assert any("not stationary" in r and "the schedule's bursts made it" in r for r in v.reasons), v.reasons

@@ -333,3 +333,16 @@ def test_a_fail_without_a_reason_of_its_own_prints_its_detail_once_in_verbose() 
     text = "\n".join(lines[lines.index(f"  {summary['nodeid']}:"):])  # the evidence, under the legend
 
     assert text.count(detail) == 1 and "p99=5.5ms [5ms, 6ms] vs budget 40ms" in text
+
+
+def test_one_refused_save_shared_by_several_tests_is_said_once() -> None:
+    """review46: three tests refused for one busy machine printed its long reason three times."""
+    busy = "not saved: other processes kept the CPUs busy during the run"
+    lines = terminal.saved_lines([{"nodeid": "t.py::a", "baseline_saved": busy},
+                                  {"nodeid": "t.py::b", "baseline_saved": "created: .gpuslo/b.json"},
+                                  {"nodeid": "t.py::c", "baseline_saved": busy},
+                                  {"nodeid": "t.py::d", "baseline_saved": "not saved: requests failed or timed out"}])
+
+    assert lines == ["baseline t.py::b: created: .gpuslo/b.json",
+                     "baseline not saved for 2 tests (t.py::a, t.py::c): other processes kept the CPUs busy during the run",
+                     "baseline t.py::d: not saved: requests failed or timed out"]
