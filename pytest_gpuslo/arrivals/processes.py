@@ -76,8 +76,9 @@ class Process:
     __slots__ = ()
     name: ClassVar[str] = ""
     #: Stationary: every long window offers ``mean_rate_hz``, so a run's measured window is held to
-    #: it (``registry.steady_rate_hz``).  False where the user shaped the rate over time.
-    steady: ClassVar[bool] = True
+    #: it (``registry.steady_rate_hz``).  Each built-in says; a user's process opts in, as only it
+    #: knows whether it shapes its rate over time.
+    steady: ClassVar[bool] = False
 
     @property
     def mean_rate_hz(self) -> float:
@@ -107,6 +108,7 @@ class Constant(Process):
 
     rate_hz: float
     name: ClassVar[str] = "constant"
+    steady: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "constant")
@@ -127,6 +129,7 @@ class Poisson(Process):
 
     rate_hz: float
     name: ClassVar[str] = "poisson"
+    steady: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "poisson")
@@ -193,6 +196,7 @@ class Gamma(Process):
     cv: float | None = None
     shape: float | None = None
     name: ClassVar[str] = "gamma"
+    steady: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "gamma")
@@ -246,6 +250,7 @@ class MMPP2(Process):
     calm_s: float = 2.0
     start: str | None = None
     name: ClassVar[str] = "mmpp2"
+    steady: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _mmpp_check("mmpp2", self.rate_hz, self.peak_to_mean, self.burst_s, self.calm_s, self.start)
@@ -302,6 +307,7 @@ class OnOff(Process):
     calm_s: float = 0.8
     start: str | None = None
     name: ClassVar[str] = "onoff"
+    steady: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _mmpp_check("onoff", self.rate_hz, 1.0, self.burst_s, self.calm_s, self.start)
@@ -338,6 +344,7 @@ class Pareto(Process):
     cap_s: float | None = None
     allow_infinite_mean: bool = False
     name: ClassVar[str] = "pareto"
+    steady: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "pareto")
@@ -423,7 +430,6 @@ class Diurnal(Process):
     period_s: float = 60.0
     phase: float = 0.0
     name: ClassVar[str] = "diurnal"
-    steady: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "diurnal")
@@ -450,7 +456,6 @@ class Ramp(Process):
 
     points: tuple[tuple[float, float], ...]
     name: ClassVar[str] = "ramp"
-    steady: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         try:

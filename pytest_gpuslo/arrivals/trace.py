@@ -201,7 +201,6 @@ class Trace(Process):
     loop: bool = True
     column: int = 0
     name: ClassVar[str] = "trace"
-    steady: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         if self.rate_hz is not None:

@@ -189,3 +189,31 @@ def test_a_schedule_that_contradicts_its_mean_rate_is_refused(out: object, fragm
     with pytest.raises(InvalidArgument, match="must offer about the mean rate") as e:
         arrivals.build_schedule(_Given(out), seed=1, requests=600, duration_s=None, warmup_requests=0, warmup_s=None)
     assert fragment in str(e.value)
+
+
+def test_only_processes_that_say_they_are_stationary_hold_a_window_to_their_rate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in stationary processes (and superposes of them) are held to their mean rate;
+    shaped ones (ramp, diurnal, trace) and a user's process that does not opt in are not: only
+    it knows whether it shapes its rate over time."""
+    from dataclasses import dataclass
+
+    from pytest_gpuslo.arrivals import processes, registry
+
+    @dataclass(frozen=True)
+    class Mine(processes.Process):
+        rate_hz: float
+        name = "mine"
+
+        def _draw(self, n: int | None, duration_s: float | None, rng: np.random.Generator) -> np.ndarray:
+            return processes.to_ns(np.arange(n or 1) / self.rate_hz)
+
+    monkeypatch.setitem(registry.PROCESSES, "mine", Mine)
+    monkeypatch.setitem(registry.PROCESSES, "steady_mine", type("SteadyMine", (Mine,), {"steady": True}))
+    rate = {t: arrivals.steady_rate_hz(t, 150.0) for t in (
+        "poisson", "constant", "gamma(cv=3)", "pareto(alpha=1.5)", "onoff", "mmpp2",
+        "superpose(parts=[poisson(rate_hz=50), onoff(rate_hz=100)])", "steady_mine",
+        "diurnal", "ramp(points=[(0, 150)])", "superpose(parts=[poisson(rate_hz=50), diurnal(rate_hz=100)])",
+        "trace(path='no-such-file.csv')", "mine", "nonsense")}
+
+    assert [t for t, r in rate.items() if r == 150.0] == list(rate)[:8], rate
