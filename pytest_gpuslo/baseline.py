@@ -513,18 +513,26 @@ class Store:
         """This test's file for this machine class: a file of the name used before the class
         digest is kept (and goes on accumulating) when it holds this class, or cannot be read
         (then saving reports it, as it always did)."""
+        return self._find(nodeid, machine)[0]
+
+    def _find(self, nodeid: str, machine: dict[str, Any]) -> tuple[Path, Baseline | None]:
+        """``path_for``, with the old-named file's contents when it had to be read to decide."""
         path = self.root / file_name(nodeid, machine)
         legacy = self.root / file_name(nodeid, machine, legacy=True)
         if path.exists() or not legacy.exists():
-            return path
+            return path, None
         try:
-            return path if differing_keys(load(legacy).machine, machine) else legacy
+            old = load(legacy)
         except (BaselineFormatError, OSError):
-            return legacy
+            return legacy, None
+        return (path, None) if differing_keys(old.machine, machine) else (legacy, old)
 
     def get(self, nodeid: str, machine: dict[str, Any]) -> Baseline | None:
-        """This test's baseline for this machine class, or ``None`` when there is none."""
-        path = self.path_for(nodeid, machine)
+        """This test's baseline for this machine class, or ``None`` when there is none (an
+        old-named file is read once, not once to find it and again to load it)."""
+        path, loaded = self._find(nodeid, machine)
+        if loaded is not None:
+            return loaded
         return load(path) if path.exists() else None
 
     def holds(self, baseline: Baseline) -> bool:

@@ -167,6 +167,19 @@ def test_two_classes_of_one_model_keep_their_own_runs_and_an_old_name_keeps_accu
     assert len(bl.load(legacy).runs) == 4
 
 
+def test_get_reads_an_old_named_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding the old-named file of this class reads it; getting it must not read it again."""
+    store = bl.Store(tmp_path)
+    store.save(make(seed=1))
+    new = store.path_for("t.py::test_a", MACHINE)
+    new.rename(tmp_path / bl.file_name("t.py::test_a", MACHINE, legacy=True))
+    reads = []
+    real = bl.load
+    monkeypatch.setattr(bl, "load", lambda path: reads.append(path) or real(path))
+
+    assert store.get("t.py::test_a", MACHINE) is not None and len(reads) == 1
+
+
 def replace_machine(b: bl.Baseline, machine: dict[str, object]) -> bl.Baseline:
     return bl.Baseline(b.nodeid, b.spec, b.seed, b.schedule_fingerprint, dict(machine), b.runs, b.telemetry)
 
