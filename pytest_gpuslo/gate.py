@@ -1076,7 +1076,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                     "it fails even on latency counted from the late dispatch")
         if disturbed and outcome != INCONCLUSIVE:
             outcome, reason = INCONCLUSIVE, disturbed
-        elif pace and ((outcome == PASS and pace_ratio < 1.0) or (outcome == FAIL and pace_ratio > 1.0 and not m.hung)):
+        elif pace and ((outcome == PASS and pace_ratio < 1.0) or (
+                outcome == FAIL and pace_ratio > 1.0 and not (m.hung or _raised_beyond(m, p, policy.alpha)))):
+            # A hang, or more raised requests than the budget allows, is the code's at any load (review47).
             outcome, reason = INCONCLUSIVE, pace
         elif preempted and outcome == FAIL and not (m.hung or _raised_beyond(m, p, policy.alpha)):
             # Preemptions lengthen the bodies, and with them the queue on the launching thread

@@ -57,6 +57,10 @@ class Progress:
     #: schedule lag p99 and latency p95 of the most recent requests (ms; None before any).
     lag_p99_ms: float | None
     p95_ms: float | None
+    #: Only on the first report, before the run starts: the whole schedule's span and its
+    #: longest gap between arrivals (seconds).
+    span_s: float | None = None
+    longest_gap_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

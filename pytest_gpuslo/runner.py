@@ -108,6 +108,9 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
     result: SloResult | None = None
     # The machine control brackets the run, outside the schedule (control.py).
     readings = [backend.control()]
+    if progress is not None and schedule.size > 1:  # the whole schedule, said before it starts
+        progress(Progress(0, int(schedule.size - warm), None, None, span_s=float(schedule[-1] - schedule[0]) / 1e9,
+                          longest_gap_s=float(np.diff(schedule).max()) / 1e9))
     for k, end in enumerate(looks):
         segment = schedule[start:end]
         shift = int(segment[0]) if start and segment.size else 0

@@ -150,29 +150,29 @@ class SloSession:
     def say_lane_waits(self) -> None:
         """A test waiting for a lane another session holds (the host-wide CPU lane, a GPU) says so
         on the terminal, naming the holder, instead of sitting silent (``pytest_unconfigure``
-        stops it).  An xdist worker's terminal output is not shown, so a worker says it on its
-        stderr, which is the terminal's; waits for sibling workers (same invocation) are not said."""
+        stops it); waits for sibling workers (same invocation) are not said."""
         from pytest_gpuslo.backends import devices
 
+        devices.set_wait_notice(self.say, owner=self.invocation)
+        self._says_waits = True
+
+    def say(self, text: str) -> None:
+        """A line on the terminal now, outside any test's captured output.  An xdist worker's
+        terminal output is not shown, so a worker says it on its stderr, which is the terminal's."""
         config = self.config
         worker = (getattr(config, "workerinput", None) or {}).get("workerid")
-
-        def say(text: str) -> None:
-            reporter = config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is None and worker is None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None and worker is None:
+            return
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        suspended = getattr(capture, "global_and_fixture_disabled", None)
+        with suspended() if suspended is not None else contextlib.nullcontext():
+            if worker is not None or reporter is None:
+                sys.stderr.write(f"\n[{worker}] {text}\n")
+                sys.stderr.flush()
                 return
-            capture = config.pluginmanager.get_plugin("capturemanager")
-            suspended = getattr(capture, "global_and_fixture_disabled", None)
-            with suspended() if suspended is not None else contextlib.nullcontext():
-                if worker is not None or reporter is None:
-                    sys.stderr.write(f"\n[{worker}] {text}\n")
-                    sys.stderr.flush()
-                    return
-                reporter.ensure_newline()
-                reporter.write_line(text, yellow=True)
-
-        devices.set_wait_notice(say, owner=self.invocation)
-        self._says_waits = True
+            reporter.ensure_newline()
+            reporter.write_line(text, yellow=True)
 
     @pytest.hookimpl
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -372,7 +372,7 @@ class SloSession:
                 return self.pilot(spec, body, backend_name=name, nodeid=nodeid, payloads=payloads)
             return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
                               nodeid=nodeid, payloads=payloads,
-                              progress=LiveProgress.for_run(self.config, nodeid, spec))
+                              progress=LiveProgress.for_run(self.config, nodeid, spec, self.say))
         except BackendUnavailable as exc:
             pytest.skip(str(exc))
         except (BaselineFormatError, WorkloadError, InvalidArgument) as exc:
@@ -394,7 +394,7 @@ class SloSession:
             started = time.perf_counter()
             result = runner.execute(short, body, backend=backends.load(backend_name), schedule=schedule,
                                     warm=warm, payloads=payloads, nodeid=nodeid, policy=self.policy,
-                                    progress=LiveProgress.for_run(self.config, nodeid, short))
+                                    progress=LiveProgress.for_run(self.config, nodeid, short, self.say))
             seconds = time.perf_counter() - started
         policy = self.policy
         self.suggestions[nodeid] = suggest.suggest(
@@ -587,31 +587,48 @@ class LiveProgress:
     suspended, so it is never part of a test's captured output.
 
     On a terminal the line updates in place about once a second (requests done, schedule lag,
-    recent p95); elsewhere (a CI log) ``-v`` prints it at each quarter of the run.
+    recent p95); elsewhere (a CI log) ``-v`` prints it at each quarter of the run.  A schedule
+    that spans far longer than its requests take at the promised rate is said before it starts,
+    in any mode: a heavy-tailed draw's one long gap ran half an hour without a word (review47).
     """
 
     #: Runs expected to take less than this (seconds) show no progress.
     MIN_SECONDS: Final = 5.0
+    #: A schedule spanning this many times its expected length (and a minute more) is said.
+    LONG_SPAN: Final = 3.0
 
-    def __init__(self, reporter: Any, capture: Any, nodeid: str, tty: bool) -> None:
+    def __init__(self, reporter: Any, capture: Any, nodeid: str, tty: bool, *, live: bool = True,
+                 say: Callable[[str], None] | None = None, expected_s: float = 0.0, rate_hz: float = 0.0) -> None:
         self.reporter, self.capture, self.nodeid, self.tty = reporter, capture, nodeid, tty
+        self.live, self.say, self.expected_s, self.rate_hz = live, say, expected_s, rate_hz
         self.shown = False
         self.quarter = 0
 
     @classmethod
-    def for_run(cls, config: pytest.Config, nodeid: str, spec: _spec.SloSpec) -> "LiveProgress | None":
+    def for_run(cls, config: pytest.Config, nodeid: str, spec: _spec.SloSpec,
+                say: Callable[[str], None] | None = None) -> "LiveProgress | None":
         reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None or hasattr(config, "workerinput"):
+        if reporter is None and say is None:
             return None
         expected_s = (spec.requests or 0) / spec.rate_hz + (spec.duration_s or spec.max_duration_s or 0.0)
         tty = bool(getattr(reporter, "isatty", False))
-        if expected_s < cls.MIN_SECONDS or not (tty or config.get_verbosity() > 0):
-            return None
-        return cls(reporter, config.pluginmanager.get_plugin("capturemanager"), nodeid, tty)
+        live = (reporter is not None and not hasattr(config, "workerinput") and expected_s >= cls.MIN_SECONDS
+                and (tty or config.get_verbosity() > 0))
+        return cls(reporter, config.pluginmanager.get_plugin("capturemanager"), nodeid, tty, live=live,
+                   say=say, expected_s=expected_s, rate_hz=spec.rate_hz)
 
     def __call__(self, p: Any) -> None:
         from pytest_gpuslo.reports.view import fmt_ms
 
+        if p.span_s is not None:  # the schedule, before it starts
+            if self.say is not None and p.span_s > max(self.LONG_SPAN * self.expected_s, self.expected_s + 60.0):
+                self.say(f"gpuslo {self.nodeid}: this schedule spans {p.span_s:,.0f} s, not the {self.expected_s:.3g} s "
+                         f"its {p.total:,} requests take at {self.rate_hz:g}/s on average (its longest gap: "
+                         f"{p.longest_gap_s:,.3g} s), and the run will take that long: a heavy-tailed process draws "
+                         f"such gaps; cap them (pareto's cap_s) or give the marker another seed")
+            return
+        if not self.live:
+            return
         quarter = 4 * p.done // max(p.total, 1)
         if not self.tty and quarter <= self.quarter:
             return

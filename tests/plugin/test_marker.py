@@ -679,3 +679,28 @@ def test_suggest_runs_a_pilot_per_slo_test_and_prints_what_to_write(simtester: p
     ])
     assert "tail-latency SLOs" not in result.stdout.str()
     assert not (simtester.path / ".gpuslo").exists()
+
+
+def test_a_schedule_far_longer_than_its_rate_is_said_before_it_runs(simtester: pytest.Pytester) -> None:
+    """review47: a pareto(alpha=1.3) draw with one 1,696-s gap ran half an hour without a word.
+    Seed 1582 of pareto(alpha=1.05) spans 151 s for 200 requests at 100/s (2 s on average): said
+    before the run, without -v, whatever the terminal; an ordinary schedule says nothing."""
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=100, requests=200, arrivals="pareto(alpha=1.05)", seed=1582)
+        def test_gap(slo_request):
+            work(0.001)
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=100, requests=200)
+        def test_plain(slo_request):
+            work(0.001)
+        """
+    )
+    result = simtester.runpytest()
+
+    result.stdout.fnmatch_lines(["gpuslo *::test_gap: this schedule spans 151 s, not the 2 s its 200 requests take at "
+                                 "100/s on average (its longest gap: * s), and the run will take that long*cap_s*"])
+    assert "test_plain: this schedule" not in result.stdout.str()

@@ -743,3 +743,18 @@ def test_a_schedule_that_offered_another_load_speaks_only_where_that_load_cannot
     assert verdict.outcome == expected, verdict
     named = any("measured requests offered" in r for r in verdict.reasons)
     assert named == (arrivals == "onoff" and offered != 95.0)
+
+
+def test_requests_that_raised_fail_at_any_offered_load() -> None:
+    """review47: 60% of requests raised on a draw that offered 3.9x the rate, and the pace rule
+    excused it as INCONCLUSIVE (the same body at a 1.0x draw FAILed): code that raises is the
+    code's at any load, as is a hang."""
+    lat, _ = _queue(1.0, 3)
+    raised = lat.copy()
+    raised[::5] = raised[1::5] = raised[2::5] = 30_000.0  # raised: held at the timeout
+    spec = _spec(p95_ms=float(np.quantile(lat, 0.95)) * 3.0, arrivals="onoff")
+    slow = gate.decide(spec, gate.Measurements(raised, np.zeros_like(lat), offered_hz=390.0, failed=6000))
+    held = gate.decide(spec, gate.Measurements(lat * 5.0, np.zeros_like(lat), offered_hz=390.0))
+
+    assert slow.outcome == "FAIL", slow
+    assert held.outcome == "INCONCLUSIVE" and "measured requests offered" in held.checks[0].reason, held
