@@ -272,9 +272,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         refused = [r for r in base.runs if r.summary.get("save_refusal")] if base is not None else []
         if refused and base is not None:
             # A .last run --gpuslo-save refused: the plugin never compares against one (review46).
-            print(f"  note: {len(refused)} of the {len(base.runs)} base run(s) in {bpath} were refused as a "
-                  f"baseline ({refused[-1].summary['save_refusal']}); judged against them as given, the "
-                  f"plugin would not have stored them")
+            which = (f"the base run in {bpath} was" if len(base.runs) == 1 else
+                     f"all {len(refused)} base runs in {bpath} were" if len(refused) == len(base.runs) else
+                     f"{len(refused)} of the {len(base.runs)} base runs in {bpath} were")
+            print(f"  note: {which} refused as a baseline ({refused[-1].summary['save_refusal']}); judged "
+                  f"against {'it' if len(refused) == 1 else 'them'} as given, though the plugin would not have "
+                  f"stored {'it' if len(refused) == 1 else 'them'}")
         for c in verdict.checks:
             # The reason too, as the plugin prints it: a FAIL's or INCONCLUSIVE's numbers alone do
             # not say why (the session-11 check).

@@ -1148,7 +1148,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     drifted, drift_ratio, _ = stats.stationarity(lat, p_ref, alpha=policy.stationarity_alpha)
     if drifted:
         note = (f"the run is not stationary: {percentile_label(p_ref)} of its second half is "
-                f"{drift_ratio:.2f}x the first half's; lengthen warm-up or the run")
+                f"{drift_ratio:.2f}x the first half's")
+        advice = "; lengthen warm-up or the run"
         second = lat[lat.size // 2:]
 
         def within_reach(c: Check) -> bool:
@@ -1167,9 +1168,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # own making (services steady, no overload) does not: every run replays it.
         drifted = not spec.budgets_ms or any(reach) or any(hit)
         if drifted and schedule_drift(spec, m, lat, p_ref, policy.stationarity_alpha):
-            note += ("; its service times did not drift and the queue was not overloaded, so the "
-                     "schedule's bursts made it (every run replays them): it may still be stored as a baseline")
+            # No advice to lengthen the warm-up: the schedule's bursts, not a cold start, made it (review47).
+            advice = ("; its service times did not drift and the queue was not overloaded, so the "
+                      "schedule's bursts made it (every run replays them): it may still be stored as a baseline")
             drifted = False
+        note += advice
         checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget, c.held_from) if h else c
                   for c, h in zip(checks, hit)]
         # A drift that held no claim (each was INCONCLUSIVE already, say for n) is still said: a
