@@ -252,6 +252,11 @@ class MMPP2(Process):
     name: ClassVar[str] = "mmpp2"
     steady: ClassVar[bool] = True
 
+    @property
+    def cycle_s(self) -> float:
+        """One burst and one calm spell on average: a window spanning few of them may sit in one."""
+        return float(self.burst_s + self.calm_s)
+
     def __post_init__(self) -> None:
         _mmpp_check("mmpp2", self.rate_hz, self.peak_to_mean, self.burst_s, self.calm_s, self.start)
 
@@ -308,6 +313,11 @@ class OnOff(Process):
     start: str | None = None
     name: ClassVar[str] = "onoff"
     steady: ClassVar[bool] = True
+
+    @property
+    def cycle_s(self) -> float:
+        """One burst and one calm spell on average: a window spanning few of them may sit in one."""
+        return float(self.burst_s + self.calm_s)
 
     def __post_init__(self) -> None:
         _mmpp_check("onoff", self.rate_hz, 1.0, self.burst_s, self.calm_s, self.start)
@@ -553,6 +563,12 @@ class Superpose(Process):
     @property
     def steady(self) -> bool:  # type: ignore[override]
         return all(getattr(p, "steady", False) is True for p in self.parts)
+
+    @property
+    def cycle_s(self) -> float | None:
+        """The slowest modulation of its parts (None: none is modulated)."""
+        cycles = [float(c) for c in (getattr(p, "cycle_s", None) for p in self.parts) if c is not None]
+        return max(cycles) if cycles else None
 
     def _make(self, horizon: float, n: int | None, rng: np.random.Generator) -> npt.NDArray[np.float64]:
         """Every part up to the horizon; or, with ``n``, of each part's first arrivals (its share of

@@ -127,17 +127,27 @@ def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:
     return proc
 
 
-def steady_rate_hz(value: Any, rate_hz: float) -> float:
-    """The rate a stationary process offers over any long window, which a run's measured window is
-    held to; NaN for ramps, diurnal cycles, traces, processes that do not say they are stationary,
-    and arrivals that cannot be read here (a stored object's repr, a process not registered)."""
+def steady_load(value: Any, rate_hz: float) -> tuple[float, float | None]:
+    """(rate, modulation cycle in seconds or None) of a stationary process, which a run's measured
+    window is held to: every long window offers the rate, and one spanning few of its cycles may
+    sit in a calm or a busy spell.  (NaN, None) for ramps, diurnal cycles, traces, processes that do
+    not say they are stationary, and arrivals that cannot be read here (a stored object's repr, a
+    process not registered)."""
     try:
         if isinstance(value, str) and getattr(PROCESSES.get(_parse_text(value)[0]), "steady", False) is False:
-            return math.nan  # not built: a trace would read its file
+            return math.nan, None  # not built: a trace would read its file
         proc = parse(value, rate_hz=rate_hz)
     except InvalidArgument:
-        return math.nan
-    return float(proc.mean_rate_hz) if proc is not None and getattr(proc, "steady", False) is True else math.nan
+        return math.nan, None
+    if proc is None or getattr(proc, "steady", False) is not True:
+        return math.nan, None
+    cycle = getattr(proc, "cycle_s", None)
+    return float(proc.mean_rate_hz), (float(cycle) if cycle is not None else None)
+
+
+def steady_rate_hz(value: Any, rate_hz: float) -> float:
+    """The rate of ``steady_load``: NaN where a window is not held to one."""
+    return steady_load(value, rate_hz)[0]
 
 
 def _build(name: str, kwargs: dict[str, Any]) -> Any:

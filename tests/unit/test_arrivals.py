@@ -217,3 +217,8 @@ def test_only_processes_that_say_they_are_stationary_hold_a_window_to_their_rate
         "trace(path='no-such-file.csv')", "mine", "nonsense")}
 
     assert [t for t, r in rate.items() if r == 150.0] == list(rate)[:8], rate
+    # The modulation a window is weighed against: a burst and a calm spell; a superpose's slowest part.
+    assert arrivals.steady_load("mmpp2(burst_s=0.5, calm_s=2)", 150.0) == (150.0, 2.5)
+    assert arrivals.steady_load("superpose(parts=[onoff(rate_hz=100, burst_s=1, calm_s=2), "
+                                "onoff(rate_hz=50, burst_s=0.1, calm_s=0.2)])", 150.0) == (150.0, 3.0)
+    assert arrivals.steady_load("gamma(cv=3)", 150.0) == (150.0, None)
