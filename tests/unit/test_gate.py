@@ -135,6 +135,16 @@ def _fifo(arrive_ms: np.ndarray, service_ms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _rate_step(n: int = 20_000) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """(its generator, gaps, services) of seed 3: a schedule whose rate steps from 0.5 to 0.8 of
+    one server's at its half, which the drift test flags, with exponential services (ms)."""
+    rng = np.random.default_rng(3)
+    gaps = rng.exponential(1.0, n)
+    gaps[: n // 2] /= 0.5
+    gaps[n // 2:] /= 0.8
+    return rng, gaps, rng.exponential(1.0, n)
+
+
 def test_a_drift_of_the_schedule_s_bursts_may_be_stored_one_of_the_code_or_of_overload_not() -> None:
     """review43: on bursty schedules every run of a test was refused as a baseline ("not
     stationary"): each run replays the same bursts.  With steady service times and a queue that
@@ -144,12 +154,8 @@ def test_a_drift_of_the_schedule_s_bursts_may_be_stored_one_of_the_code_or_of_ov
     which the drift test flags.)"""
     from pytest_gpuslo import gate
 
-    rng = np.random.default_rng(3)
-    n = 20_000
-    gaps = rng.exponential(1.0, n)
-    gaps[: n // 2] /= 0.5
-    gaps[n // 2:] /= 0.8
-    svc = rng.exponential(1.0, n)
+    rng, gaps, svc = _rate_step()
+    n = gaps.size
     drifting = svc * 0.8 * np.linspace(1.0, 1.3, n)
     cases = {  # arrivals (ms), services (ms)
         "rate step": (np.cumsum(gaps), svc),
@@ -175,12 +181,8 @@ def test_a_drift_of_the_schedule_s_bursts_may_be_stored_one_of_the_code_or_of_ov
 def test_a_schedule_drift_beside_a_claim_inconclusive_for_n_is_still_explained() -> None:
     """review45: the drift note rode only on claims it held; a claim INCONCLUSIVE for n already
     left a drifted run unexplained.  (The rate-step schedule of the test above, budget just over p95.)"""
-    rng = np.random.default_rng(3)
-    n = 20_000
-    gaps = rng.exponential(1.0, n)
-    gaps[: n // 2] /= 0.5
-    gaps[n // 2:] /= 0.8
-    svc = rng.exponential(1.0, n)
+    _, gaps, svc = _rate_step()
+    n = gaps.size
     arrive = np.cumsum(gaps)
     lat = _fifo(arrive, svc)
     v = decide(spec(p95_ms=float(np.quantile(lat, 0.95)) * 1.02, rate_hz=1e3 * n / arrive[-1]),
