@@ -281,6 +281,25 @@ def _raised_beyond(m: Measurements, p: float, alpha: float) -> str:
     return ""
 
 
+def _ended_service(service_ms: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The service times of the requests that ended; a raised one held at ``RAISED_SERVICE_MS``
+    (+inf in the measurements: over every budget, as in the latencies; NaN: never ended)."""
+    done = service_ms[~np.isnan(service_ms)]
+    return np.where(np.isposinf(done), RAISED_SERVICE_MS, done)
+
+
+def _beyond_load(m: Measurements, budget: float, p: float, alpha: float) -> bool:
+    """A FAIL that no heavier load explains: a hang, more raised requests than the budget allows,
+    or bodies whose own time alone fails the budget (latency is never below the service;
+    review49: 30-ms bodies against a 20-ms p95 were held on a window at 1.69x the rate)."""
+    if m.hung or _raised_beyond(m, p, alpha):
+        return True
+    if m.service_ms is None:
+        return False
+    service = _ended_service(m.service_ms)
+    return bool(service.size) and stats.budget_test(service, budget, p, alpha=alpha).outcome == FAIL
+
+
 def _not_contention(m: Measurements, budget: float, p: float, alpha: float) -> str:
     """Why a FAIL measured beside busy neighbours is still the code's, or '' when it may be theirs.
     A hang is not a neighbour's doing; nor is a service that, made ``contention_slowdown`` times
@@ -292,9 +311,8 @@ def _not_contention(m: Measurements, budget: float, p: float, alpha: float) -> s
     if raised:
         return raised
     if m.service_ms is not None:
-        # Raised requests hold +inf (over every budget, as in the latencies); NaN: never ended.
         ended = ~np.isnan(m.service_ms)
-        service = np.where(np.isposinf(m.service_ms[ended]), RAISED_SERVICE_MS, m.service_ms[ended])
+        service = _ended_service(m.service_ms)
         k = m.contention_slowdown
         if service.size and stats.budget_test(service / k, budget, p, alpha=alpha).outcome == FAIL:
             return (f"the body's own time alone fails the budget even {k:.2g}x faster "
@@ -1021,7 +1039,9 @@ def off_pace(spec: SloSpec, m: Measurements) -> tuple[float, str]:
         return 1.0, ""
     ratio = m.offered_hz / rate
     n = int(np.asarray(m.latency_ms).size)
-    cycles = n / m.offered_hz / cycle if cycle else math.inf
+    # At the promised rate, so that the requests named below span them however the window came in
+    # (counted at its own rate, a busy window of that many spanned fewer: review49).
+    cycles = n / rate / cycle if cycle else math.inf
     chance = 3.0 / math.sqrt(max(n, 1))
     offered = (f"this schedule's {n:,} measured requests offered {m.offered_hz:.4g}/s, {ratio:.2f}x the "
                f"promised {rate:.4g}/s")
@@ -1093,8 +1113,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         if disturbed and outcome != INCONCLUSIVE:
             outcome, reason = INCONCLUSIVE, disturbed
         elif pace and ((outcome == PASS and pace_ratio < 1.0) or (
-                outcome == FAIL and pace_ratio > 1.0 and not (m.hung or _raised_beyond(m, p, policy.alpha)))):
-            # A hang, or more raised requests than the budget allows, is the code's at any load (review47).
+                outcome == FAIL and pace_ratio > 1.0 and not _beyond_load(m, budget, p, policy.alpha))):
+            # A hang, raised requests (review47) or a service over budget alone are the code's at any load.
             outcome, reason = INCONCLUSIVE, pace + ("; a PASS at a lighter load does not show the promised one"
                                                     if outcome == PASS else
                                                     "; a FAIL at a heavier load does not show the promise broken")
@@ -1236,8 +1256,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             reasons.append(unheld_drift)
     else:
         outcome = PASS
-    if pace and outcome == INCONCLUSIVE and not any(pace in r for r in reasons):
-        reasons.append(pace)  # why more requests or another seed would help; a verdict that stands needs no such note
+    if pace and pace_ratio < 1.0 and outcome == INCONCLUSIVE and not any(pace in r for r in reasons):
+        # A lighter window would hold a PASS that more requests could reach: say so now.  A verdict
+        # that stands, or a heavier window (it holds no PASS), needs no such note (review47, review49).
+        reasons.append(pace)
     if bodies_note and outcome != PASS and not any(bodies_note in r for r in reasons):
         # Not "the lag is the code's": a stall of the thread may add to it (the session-11 second check).
         reasons.append(bodies_note)

@@ -733,7 +733,9 @@ def test_an_a_b_side_whose_runs_spread_far_more_says_so() -> None:
     # a slowly modulated process over 4.4 of its 25-s cycles: 0.9x is beyond chance (3/sqrt(n) = 3%)
     (90.0, "mmpp2(peak_to_mean=1.5, burst_s=5, calm_s=20)", 3.0, "INCONCLUSIVE"),
     (98.0, "mmpp2(peak_to_mean=1.5, burst_s=5, calm_s=20)", 3.0, "PASS"),
-    (90.0, "mmpp2(peak_to_mean=1.5, burst_s=0.05, calm_s=0.2)", 3.0, "PASS"),  # 444 cycles: its spread shows
+    (90.0, "mmpp2(peak_to_mean=1.5, burst_s=0.05, calm_s=0.2)", 3.0, "PASS"),  # 400 cycles: its spread shows
+    # 20 cycles at the promised rate, 18 at the window's own: the requests the words named (review49)
+    (111.0, "mmpp2(peak_to_mean=1.5, burst_s=1, calm_s=4)", 0.5, "FAIL"),
 ])
 def test_a_schedule_that_offered_another_load_speaks_only_where_that_load_cannot_flatter(
         offered: float, arrivals: str, budget_x: float, expected: str) -> None:
@@ -761,5 +763,9 @@ def test_requests_that_raised_fail_at_any_offered_load() -> None:
     slow = gate.decide(spec, gate.Measurements(raised, np.zeros_like(lat), offered_hz=390.0, failed=6000))
     held = gate.decide(spec, gate.Measurements(lat * 5.0, np.zeros_like(lat), offered_hz=390.0))
 
+    # Bodies whose own time fails the budget: no heavier window explains that either (review49).
+    own = gate.decide(spec, gate.Measurements(lat * 5.0, np.zeros_like(lat), offered_hz=390.0, service_ms=lat * 5.0))
+
     assert slow.outcome == "FAIL", slow
     assert held.outcome == "INCONCLUSIVE" and "measured requests offered" in held.checks[0].reason, held
+    assert own.outcome == "FAIL", own
