@@ -1054,7 +1054,8 @@ def off_pace(spec: SloSpec, m: Measurements) -> tuple[float, str]:
     if 1.0 / OFFERED_SPAN <= ratio <= OFFERED_SPAN:
         return ratio, ""
     return ratio, (f"{offered} (a bursty draw is as uneven as its bursts fall); more requests (or another "
-                   f"seed) bring the draw nearer its rate")
+                   f"seed) bring the draw nearer its rate, unless the process draws another rate than it "
+                   f"declares (a process of your own: check its mean_rate_hz against its draws)")
 
 
 def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
