@@ -270,7 +270,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                  f"gpuslo accept)") if base is None and not itself else ""
         print(f"{new.nodeid}: {verdict.outcome}{alone}{itself}")
         refused = [r for r in base.runs if r.summary.get("save_refusal")] if base is not None else []
-        if refused and base is not None:
+        if base is not None and refused:
             # A .last run --gpuslo-save refused: the plugin never compares against one (review46).
             which = (f"the base run in {bpath} was" if len(base.runs) == 1 else
                      f"all {len(refused)} base runs in {bpath} were" if len(refused) == len(base.runs) else

@@ -76,7 +76,7 @@ class Process:
     __slots__ = ()
     name: ClassVar[str] = ""
     #: Stationary: every long window offers ``mean_rate_hz``, so a run's measured window is held to
-    #: it (``registry.steady_rate_hz``).  Each built-in says; a user's process opts in, as only it
+    #: it (``registry.steady_load``).  Each built-in says; a user's process opts in, as only it
     #: knows whether it shapes its rate over time.
     steady: ClassVar[bool] = False
 

@@ -145,11 +145,6 @@ def steady_load(value: Any, rate_hz: float) -> tuple[float, float | None]:
     return float(proc.mean_rate_hz), (float(cycle) if cycle is not None else None)
 
 
-def steady_rate_hz(value: Any, rate_hz: float) -> float:
-    """The rate of ``steady_load``: NaN where a window is not held to one."""
-    return steady_load(value, rate_hz)[0]
-
-
 def _build(name: str, kwargs: dict[str, Any]) -> Any:
     try:
         return PROCESSES[name](**kwargs)

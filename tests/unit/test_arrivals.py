@@ -210,7 +210,7 @@ def test_only_processes_that_say_they_are_stationary_hold_a_window_to_their_rate
 
     monkeypatch.setitem(registry.PROCESSES, "mine", Mine)
     monkeypatch.setitem(registry.PROCESSES, "steady_mine", type("SteadyMine", (Mine,), {"steady": True}))
-    rate = {t: arrivals.steady_rate_hz(t, 150.0) for t in (
+    rate = {t: arrivals.steady_load(t, 150.0)[0] for t in (
         "poisson", "constant", "gamma(cv=3)", "pareto(alpha=1.5)", "onoff", "mmpp2",
         "superpose(parts=[poisson(rate_hz=50), onoff(rate_hz=100)])", "steady_mine",
         "diurnal", "ramp(points=[(0, 150)])", "superpose(parts=[poisson(rate_hz=50), diurnal(rate_hz=100)])",
