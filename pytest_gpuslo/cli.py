@@ -457,6 +457,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if args.max_runs is not None and args.max_runs < args.runs:
         print(f"error: --max-runs {args.max_runs} is below --runs {args.runs}; give at least --runs", file=sys.stderr)
         return 2
+    if args.again and pytest_args:
+        # The kept runs are decided again, not run again (review50: "-- --gpuslo-inconclusive=fail"
+        # was ignored without a word).
+        print(f"note: --from decides the kept runs in {args.again} again; the pytest arguments after -- "
+              f"({' '.join(pytest_args)}) are not used", file=sys.stderr)
     policy = gate.Policy(alpha=args.alpha)
     try:
         if args.again:

@@ -267,3 +267,13 @@ def test_compare_against_runs_the_save_refused_says_so(tmp_path: Path, capsys: p
     assert ("note: the base run in" in refused
             and "was refused as a baseline (other processes kept the CPUs busy during the run)" in refused)
     assert "refused" not in stored
+
+
+def test_ab_from_a_kept_session_says_it_does_not_use_pytest_arguments(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review50: `gpuslo ab --from DIR -- --gpuslo-inconclusive=fail` ignored the pytest arguments
+    without a word; --from decides kept runs again and runs nothing."""
+    main(["ab", "--from", str(tmp_path / "kept"), "--", "--gpuslo-inconclusive=fail"])
+    err = capsys.readouterr().err
+
+    assert "the pytest arguments after -- (--gpuslo-inconclusive=fail) are not used" in err
