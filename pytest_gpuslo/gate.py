@@ -281,6 +281,23 @@ def _raised_beyond(m: Measurements, p: float, alpha: float) -> str:
     return ""
 
 
+def _hang_fails(m: Measurements, spec: SloSpec, bt: stats.BudgetTest) -> str:
+    """Why a hang fails a claim the sample size left undecided, or '' when it does not.
+
+    A hung lane does not come back: every request behind it runs past ``timeout_s``, so the
+    exceedances after a hang are one event, not many, and the design effect reads hundreds.  A
+    claim whose run has more requests over budget than it allows is failed by the hang itself,
+    whatever the effective sample (review47: 750 of 1,000 past ``timeout_s`` under a p50 budget
+    read INCONCLUSIVE for n; a hang in the second half of a run did so at p95 and p99 too)."""
+    if not m.hung or bt.n == 0 or bt.exceed <= (1.0 - bt.p) * bt.n:
+        return ""
+    first = "" if m.first_timed_out is None else f" (the first request past it: {m.first_timed_out})"
+    return (f"a hang: {m.hung} body(ies) had run past timeout_s={spec.timeout_s:g} and were still running "
+            f"when the run gave up on them{first}, and {bt.exceed} of {bt.n} requests are over budget, more "
+            f"than the {1.0 - bt.p:.0%} it allows; a hung body does not come back, so no number of "
+            f"requests would clear this")
+
+
 def _ended_service(service_ms: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The service times of the requests that ended; a raised one held at ``RAISED_SERVICE_MS``
     (+inf in the measurements: over every budget, as in the latencies; NaN: never ended)."""
@@ -1149,6 +1166,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                 reason = (reason + "; " if reason else "") + f"{m.contention}, but {beyond}"
             else:
                 outcome, reason = INCONCLUSIVE, contended
+        hang = "" if disturbed or outcome != INCONCLUSIVE else _hang_fails(m, spec, bt)
+        if hang:
+            outcome, reason = FAIL, hang
         held_from = FAIL if outcome == INCONCLUSIVE and reason and reason in (contended, preempted) else ""
         checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt, held_from))
 

@@ -229,6 +229,33 @@ def test_a_fail_beside_busy_neighbours_stands_when_they_cannot_explain_it() -> N
     assert hang.outcome == "FAIL" and "a hang" in hang.reasons[0]
 
 
+@pytest.mark.parametrize("budget, start", [({"p50_ms": 50}, 250), ({"p95_ms": 50}, 600), ({"p99_ms": 50}, 900)])
+def test_a_hang_fails_every_claim_its_backlog_breaks_however_few_effective_samples(
+        budget: dict[str, float], start: int) -> None:
+    """review47: a lane hung at request 250 of 1,000 under a p50 budget, 750 requests past
+    timeout_s, read INCONCLUSIVE for n (design effect 333) and the test passed; a hang in the second
+    half of a run did so at p95 and p99 too.  A hung body does not come back: FAIL, with the hang
+    named.  Without the hang the same latencies stay undecided; a hang whose backlog is within the
+    budget's allowance is not a FAIL of that claim."""
+    n = 1000
+    spec = resolve({"rate_hz": 100, "requests": n, "timeout_s": 1, **budget}, nodeid="t::x")
+    t = np.arange(n) * 10.0
+
+    def verdict(start: int, hung: int) -> gate.Verdict:
+        lat = np.random.default_rng(1).uniform(2, 8, n)
+        lat[start:] = 1000.0 + np.arange(n - start)
+        service = np.where(np.arange(n) == start, np.nan, np.minimum(lat, 8.0))
+        return gate.decide(spec, gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False,
+                                                   service_ms=service, hung=hung, timed_out=n - start,
+                                                   first_timed_out=start))
+
+    hang = verdict(start, hung=1)
+    assert hang.outcome == "FAIL", hang.reasons
+    assert "a hang: 1 body(ies)" in hang.reasons[0] and f"{n - start} of {n} requests are over" in hang.reasons[0]
+    assert verdict(start, hung=0).outcome == "INCONCLUSIVE"  # the same backlog with nobody hung
+    assert verdict(n - 4, hung=1).outcome != "FAIL"  # 4 of 1,000 over: within every allowance here
+
+
 def test_beside_busy_neighbours_raised_requests_are_the_code_s_and_a_waiting_backlog_is_not() -> None:
     """The independent check's D2: a body raising on 30% of requests FAILed on a quiet machine and
     passed as INCONCLUSIVE beside one busy neighbour; neighbours do not make code raise.  Its D1:
