@@ -413,6 +413,16 @@ class Check:
     #: "FAIL" for a FAIL held back as INCONCLUSIVE beside busy neighbours); reports name it.
     held_from: str = ""
 
+    @property
+    def headroom(self) -> float:
+        """The budget over the upper bound, NaN where no upper bound is known or where the claim is
+        undecided with room the run cannot show (review50: "headroom 1.32x" beside an INCONCLUSIVE
+        whose bounds take a design effect from too few effective exceedances as right)."""
+        b = self.budget
+        if b is None or (self.outcome == INCONCLUSIVE and not b.headroom <= 1.0):
+            return math.nan
+        return b.headroom
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "detail": self.detail,
                                "reason": self.reason}
@@ -422,7 +432,7 @@ class Check:
         if b is not None:
             out.update(p=b.p, budget_ms=b.budget, n=b.n, exceed=b.exceed, estimate_ms=_num(b.estimate),
                        lower_ms=_num(b.lower), upper_ms=_num(b.upper), design_effect=b.design_effect,
-                       n_eff=b.n_eff, p_fail=b.p_fail, p_pass=b.p_pass, headroom=_num(b.headroom),
+                       n_eff=b.n_eff, p_fail=b.p_fail, p_pass=b.p_pass, headroom=_num(self.headroom),
                        needed_n=b.needed_n)
         return out
 

@@ -796,3 +796,20 @@ def test_requests_that_raised_fail_at_any_offered_load() -> None:
     assert slow.outcome == "FAIL", slow
     assert held.outcome == "INCONCLUSIVE" and "measured requests offered" in held.checks[0].reason, held
     assert own.outcome == "FAIL", own
+
+
+def test_an_undecided_claim_reports_no_room_its_run_cannot_show() -> None:
+    """review50: "headroom 1.32x" stood beside an INCONCLUSIVE whose bounds take a design effect
+    from too few effective exceedances as right.  Headroom is reported for decided claims and for
+    an undecided one without room (at or under 1x), never as room the verdict does not stand behind."""
+    n = 300
+    spec = resolve({"rate_hz": 100, "requests": n, "p95_ms": 50}, nodeid="t::x")
+    lat = np.random.default_rng(3).uniform(2, 8, n)
+    v = gate.decide(spec, gate.Measurements(lat, np.zeros(n), scheduled_ms=np.arange(n) * 10.0,
+                                            load_dependent=False))
+    check = v.checks[0]
+    assert check.outcome == "INCONCLUSIVE" and check.budget is not None and check.budget.headroom > 1.0
+    assert check.as_dict()["headroom"] is None
+    over = gate.decide(spec, gate.Measurements(lat * 12, np.zeros(n), scheduled_ms=np.arange(n) * 10.0,
+                                               load_dependent=False)).checks[0]
+    assert over.outcome == "FAIL" and 0 < over.as_dict()["headroom"] < 1.0
