@@ -70,6 +70,21 @@ def test_too_few_samples_is_inconclusive_not_pass() -> None:
     assert "too few effective samples for p99" in r.reason
 
 
+def test_a_run_over_budget_in_few_clusters_says_why_it_is_no_fail_and_what_a_fail_needs() -> None:
+    """review50: p95 110 ms against a 40 ms budget, 556 of 1,500 requests over, read only "too few
+    effective samples ... needs about 86,537 requests", the PASS side's count.  Leaning FAIL, the
+    words say the exceedances come in a few clusters, and the count is the FAIL's: E_min effective
+    exceedances at the budget."""
+    x = np.r_[np.full(1000, 1.0), np.full(300, 100.0), np.full(200, 1.0)]
+    r = stats.budget_test(x, 40.0, 0.95)
+    assert r.outcome == "INCONCLUSIVE"
+    assert "300 of 1500 requests are over the budget (p95 100 > 40), but in clusters" in r.reason
+    assert f"about {300 / r.design_effect:.1f} independent exceedances" in r.reason
+    assert r.needed_n == math.ceil(stats.E_MIN * r.design_effect / 0.05)
+    under = stats.budget_test(np.full(300, 1.0) + np.linspace(0, 0.1, 300), 100.0, 0.99)
+    assert "clusters" not in under.reason and "n=300, design effect" in under.reason
+
+
 def test_gross_violation_fails_even_on_a_small_sample() -> None:
     """Every request 10x over: the block sign test fails it without a dependence estimate."""
     x = 10.0 + np.random.default_rng(4).random(400)
