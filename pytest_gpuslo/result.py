@@ -330,7 +330,8 @@ class SloResult:
             service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget
             asleep_ms=self.asleep_ms,
             time_split=self.time_split(),
-            hung=sum(1 for index, _, _ in self.data.stuck if index >= self.warmup),
+            hung=len(self.data.stuck),  # a warm-up body that hangs hangs the measured requests too
+            first_hung=min((index, lane) for index, lane, _ in self.data.stuck) if self.data.stuck else None,
             control=self.telemetry.get("control") or None,
             launcher_hold_ms=self.launcher_hold_ms if self.inline_body else None,
             launcher_wait=self.telemetry.get("launcher_wait_share") if self.inline_body else None,

@@ -90,15 +90,22 @@ def clear_violation(x: npt.NDArray[np.float64], budget: float, p: float, alpha: 
     boundary runs on on-off queues; this rule 0.2-0.5%).  It fails the runs the effective-sample
     rule left INCONCLUSIVE: 480 of 600 requests over budget, or a hung lane.
     """
+    return clear_violation_p(x, budget, p, blocks, share, margin) <= alpha / 50.0
+
+
+def clear_violation_p(x: npt.NDArray[np.float64], budget: float, p: float, blocks: int = 7,
+                      share: float = 0.5, margin: float = 1.25) -> float:
+    """The binomial tail of ``clear_violation``: P(at least as many blocks reach ``share``) with
+    each block's chance bounded by Markov, (1 - p) / share; 1.0 where the blocks cannot be cut.
+    The p-value the suite's Holm adjustment reads for a FAIL this rule decided."""
     from scipy import stats as _st
 
     m = x.size // blocks
     if m < 1:
-        return False
+        return 1.0
     frac = (x[: m * blocks].reshape(blocks, m) > margin * budget).mean(axis=1)
     q = min(1.0, (1.0 - p) / share)
-    need = next((j for j in range(blocks + 1) if _st.binom.sf(j - 1, blocks, q) <= alpha / 50.0), blocks + 1)
-    return bool(np.count_nonzero(frac >= share) >= need)
+    return float(_st.binom.sf(int(np.count_nonzero(frac >= share)) - 1, blocks, q))
 
 
 def n_batches(n: int, p: float) -> int:
@@ -250,10 +257,14 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     if (n_eff * star < E_MIN or kk == 0) and gross_violation(arr, budget, p, alpha):
         why = (f"every one of {sign_test_blocks(alpha)} consecutive blocks has its {_label(p)} over "
                f"the budget (block sign test, p <= {0.5 ** sign_test_blocks(alpha):.2g})")
+        # The rule's own p-value, not the binomial's that the rule overrode: the suite's Holm
+        # adjustment read such FAILs as "could be chance" (review51).
+        base.update(p_fail=min(p_fail, 0.5 ** sign_test_blocks(alpha)))
         return BudgetTest(**base, outcome="FAIL", reason=why, needed_n=None)  # type: ignore[arg-type]
     if clear_violation(arr, budget, p, alpha):
         why = (f"a clear violation: most of 7 consecutive blocks have half their requests over "
                f"1.25 x the budget ({k} of {n} requests over it)")
+        base.update(p_fail=min(p_fail, clear_violation_p(arr, budget, p) * 50.0))
         return BudgetTest(**base, outcome="FAIL", reason=why, needed_n=None)  # type: ignore[arg-type]
     margin = clear_pass_margin(n_eff * star)
     few_to_pass = n * star / (d * GAMMA_PASS) < E_MIN

@@ -77,8 +77,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
                  *(fmt_ms(view.latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     lines += ["", "*Latency from each request's scheduled arrival. headroom: the budget over the upper end of "
-                  "its percentile's confidence interval, the tightest claim's (above 1x: room to spare; - where "
-                  "no upper end is known, or an undecided claim's run cannot show the room). vs baseline: the "
+                  "its percentile's confidence interval, the tightest claim's (above 1x: room to spare; 0x: "
+                  "failed with no upper end; - where an undecided claim's run cannot show the room). vs baseline: the "
                   "change of each budgeted percentile's level against the baseline, its interval at 1-2α.*"]
     if view.any_replayed(summaries):
         lines += ["", f"*{view.REPLAYED_NOTE}.*"]

@@ -331,7 +331,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
             "<h1>pytest-gpuslo: tail-latency SLOs</h1>"
             f'<p class="note">{len(tests)} SLO test{"" if len(tests) == 1 else "s"} ({esc(tally)}), {created}{commit}. Latency is measured '
             "from each request's scheduled arrival; headroom is the budget over the upper confidence "
-            "bound (none where an undecided claim's run cannot show the room); worst first. A failed or regressed test opens below; click any test to open it.</p>"
+            "bound (0x: failed with no upper end; none where an undecided claim's run cannot show the room); worst first. A failed or regressed test opens below; click any test to open it.</p>"
             + (f'<p class="note"><strong>NOT A WHOLE RUN</strong> {esc(context.interrupted)}.</p>'
                if context.interrupted else "")
             + "".join(f'<p class="note"><strong>ERROR</strong> {esc(n)} {esc(e)}</p>' for n, e in context.errors)

@@ -114,8 +114,10 @@ def budgets(summary: dict[str, Any], le: str = "<=") -> str:
 
 
 def headroom(summary: dict[str, Any]) -> float | None:
-    """The smallest budget / upper-bound ratio of the test's claims (above 1: room to spare)."""
-    vals = [c["headroom"] for c in (summary.get("verdict") or {}).get("checks", []) if c.get("headroom")]
+    """The smallest budget / upper-bound ratio of the test's claims (above 1: room to spare; 0: a
+    FAIL with no upper end).  A 0 counts: dropped, a FAIL row showed another claim's 21x (review51)."""
+    vals = [c["headroom"] for c in (summary.get("verdict") or {}).get("checks", [])
+            if c.get("headroom") is not None]
     return min(vals) if vals else None
 
 

@@ -695,3 +695,16 @@ def test_a_backend_asking_for_it_gets_a_tick_every_few_ms_of_a_long_wait() -> No
         assert len(ticks) == pytest.approx(expected, rel=0.05)
         if every:
             assert max(np.diff(ticks)) <= every + 1_000_000
+
+
+def test_a_body_hung_in_the_warm_up_is_a_hang_of_the_measured_requests() -> None:
+    """review51: a body that hung from the first request (a lazy init deadlocked under its lock)
+    counted as no hang, being in the warm-up, though every measured request timed out behind it;
+    beside a busy neighbour that FAIL was held back and the test passed."""
+    n, warm = 12, 4
+    at = np.arange(n, dtype=np.int64) * 10_000_000
+    data = RunData(scheduled_ns=at, dispatch_ns=at.copy(), start_ns=at.copy(), end_ns=at + 1_000_000,
+                   lane=np.zeros(n, np.int32), failed=np.zeros(n, bool), stages={}, timeout_ns=1_000_000_000,
+                   stuck=((1, 0, "stack"),))
+    m = make_result(at, data, warm=warm).measurements()
+    assert m.hung == 1 and m.first_hung == (1, 0)

@@ -346,3 +346,12 @@ def test_one_refused_save_shared_by_several_tests_is_said_once() -> None:
     assert lines == ["baseline t.py::b: created: .gpuslo/b.json",
                      "baseline not saved for 2 tests (t.py::a, t.py::c): other processes kept the CPUs busy during the run",
                      "baseline t.py::d: not saved: requests failed or timed out"]
+
+
+def test_a_failing_claim_with_no_upper_end_is_the_row_s_headroom() -> None:
+    """review51: a p99 FAIL with an unbounded upper end has headroom 0, which the row's minimum
+    dropped as falsy, so the FAIL row read "21.28x", the PASSing p50's."""
+    row = {**SUMMARY, "verdict": {"outcome": "FAIL", "reasons": [], "baseline": [], "checks": [
+        {"name": "p50<=50ms", "outcome": "PASS", "headroom": 21.28, "detail": ""},
+        {"name": "p99<=60ms", "outcome": "FAIL", "headroom": 0.0, "detail": ""}]}}
+    assert view.headroom(row) == 0.0 and view.fmt_headroom(row) == "0.00x"

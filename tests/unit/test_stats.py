@@ -94,6 +94,19 @@ def test_gross_violation_fails_even_on_a_small_sample() -> None:
     assert "block sign test" in r.reason
 
 
+def test_a_fail_a_block_rule_decided_carries_that_rule_s_p_value() -> None:
+    """review51: the suite's Holm view read FAILs the block rules decided as "could be chance
+    (adjusted p 1)", from the binomial those rules override on dependent runs.  Each carries its
+    own p-value: the sign test's 0.5**K, the clear violation's Markov-binomial tail times its slack."""
+    bursts = np.tile(np.r_[np.full(20, 100.0), np.full(194, 1.0)], 7)  # one burst a block: D about 15
+    gross = stats.budget_test(bursts, 40.0, 0.95)
+    assert gross.outcome == "FAIL" and "block sign test" in gross.reason and gross.p_fail == 0.5 ** 7
+    late = np.r_[np.full(428, 1.0), np.full(1070, 100.0)]  # 5 of 7 blocks over: D about 420
+    clear = stats.budget_test(late, 40.0, 0.95)
+    assert clear.outcome == "FAIL" and "a clear violation" in clear.reason
+    assert clear.p_fail <= 50 * stats.clear_violation_p(late, 40.0, 0.95) < 0.01
+
+
 def test_sign_test_block_count_meets_alpha() -> None:
     """0.5**K <= alpha for the K used."""
     for alpha in (0.05, 0.01, 0.001):
