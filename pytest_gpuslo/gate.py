@@ -1487,9 +1487,10 @@ def decisive(verdict: Verdict) -> bool:
 
 # -- after the decision -------------------------------------------------------------------------
 
-def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
+def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int = 0) -> str:
     """Why a run must not become a baseline ('' when it may): the same rule for
-    ``--gpuslo-save`` and ``gpuslo accept``."""
+    ``--gpuslo-save`` and ``gpuslo accept``.  A body that hung in the warm-up leaves no measured
+    request past timeout_s where other lanes took the load, but the run had a lane fewer."""
     if verdict is None:
         return "no verdict"
     if "generator_late" in verdict.conditions and "bodies_hold" in verdict.conditions:
@@ -1518,6 +1519,8 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int) -> str:
         return "the run was not stationary"
     if failed or timed_out:
         return "requests failed or timed out"
+    if hung:
+        return "a body hung (it was still running past timeout_s when the run gave up on it)"
     return ""
 
 

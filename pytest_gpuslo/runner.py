@@ -158,11 +158,11 @@ def record(result: SloResult, settings: Settings) -> None:
     """Keep the run as the last result (for ``gpuslo accept``) and save it under ``--gpuslo-save``,
     unless the gate's ``save_refusal`` says it must not become a baseline."""
     failed, timed_out = int(result.failed.sum()), int(result.timed_out.sum())
-    refusal = gate.save_refusal(result.verdict, failed, timed_out)
     v = result.verdict
     # What the gate read besides the latencies, so `gpuslo compare` / `gpuslo ab` decide this run
     # as the plugin just did (the service only where busy neighbours make the gate ask for it).
     m = result.measured or result.measurements()
+    refusal = gate.save_refusal(v, failed, timed_out, m.hung)
     summary = {"verdict": v.outcome if v else None, "offered_hz": _finite(result.offered_hz),
                "throughput_hz": _finite(result.throughput_hz), "failed": failed,
                "timed_out": int((result.timed_out & ~result.failed).sum()),
@@ -182,6 +182,8 @@ def record(result: SloResult, settings: Settings) -> None:
         summary["invocation"] = settings.invocation
     if m.hung:
         summary["hung"] = m.hung
+    if m.first_hung is not None:
+        summary["first_hung"] = list(m.first_hung)
     if m.first_timed_out is not None:
         summary["first_timed_out"] = m.first_timed_out
     if m.first_error:

@@ -251,7 +251,7 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     rng = np.random.default_rng(1)
     lat = rng.lognormal(0, 0.3, 400)
     run = bl.Run(lat, "2026-12-01T00:00:00+00:00", None, {},
-                 {"hung": 2, "contention": "other processes kept 1.5 of 2 CPUs busy during the run",
+                 {"hung": 2, "first_hung": [3, 1], "contention": "other processes kept 1.5 of 2 CPUs busy during the run",
                   "contention_slowdown": 4.0, "first_timed_out": 7, "first_error": "ValueError: bad input"},
                  lag_ms=np.full(400, 0.5), start_delay_ms=np.full(400, 0.25),
                  service_ms=lat[:390] / 2, launcher_hold_ms=np.full(30, 2.5), asleep_ms=lat[:390] / 4)
@@ -263,7 +263,7 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     assert m.start_delay_ms is not None and np.allclose(m.start_delay_ms, 0.25)
     assert m.service_ms is not None and np.allclose(m.service_ms, lat[:390] / 2, atol=1e-4)
     assert m.launcher_hold_ms is not None and m.launcher_hold_ms.size == 30
-    assert (m.hung, m.contention_slowdown) == (2, 4.0) and m.contention.startswith("other processes")
+    assert (m.hung, m.first_hung, m.contention_slowdown) == (2, (3, 1), 4.0) and m.contention.startswith("other processes")
     assert (m.first_timed_out, m.first_error) == (7, "ValueError: bad input")
     # What the neighbours' rule credits as asleep on a timer is judged again as the plugin did.
     assert m.asleep_ms is not None and np.allclose(m.asleep_ms, lat[:390] / 4, atol=1e-4)

@@ -468,6 +468,9 @@ def test_a_run_may_be_saved_only_when_it_represents_the_workload(
     verdict = gate.Verdict("PASS", conditions=conditions)
     assert gate.save_refusal(verdict, failed, timed_out) == why
     assert gate.save_refusal(None, 0, 0) == "no verdict"
+    # A body hung in the warm-up, the other lanes took the load: the run had a lane fewer.
+    assert gate.save_refusal(verdict, failed, timed_out, hung=1) == (why or "a body hung (it was still running "
+                                                                     "past timeout_s when the run gave up on it)")
 
 
 def test_decisive_needs_every_claim_settled() -> None:
