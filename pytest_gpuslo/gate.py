@@ -177,6 +177,9 @@ class Measurements:
     hung: int = 0
     #: (request index, lane) of the first of them; None where none hung or not known.
     first_hung: tuple[int, int] | None = None
+    #: measured requests past ``timeout_s`` from the first hung request on: the hang's backlog
+    #: (None: not known, as in runs stored before it was kept: all of ``timed_out`` then).
+    hang_backlog: int | None = None
     #: this run's machine control (``control.combine``): a stored-baseline verdict the machine's own
     #: move could explain is held back.  None: not measured.
     control: Mapping[str, float] | None = None
@@ -291,7 +294,14 @@ def _hang_beyond(m: Measurements, p: float) -> bool:
     hang's doing (review51: a 2.5-s last request beside 30-ms bodies on 4.5% of requests FAILed,
     and lifted the busy-neighbour hold)."""
     n = int(np.asarray(m.latency_ms).size)
-    return bool(m.hung and n and m.timed_out > (1.0 - p) * n)
+    return bool(m.hung and n and _backlog(m) > (1.0 - p) * n)
+
+
+def _backlog(m: Measurements) -> int:
+    """The requests past ``timeout_s`` from the first hung request on.  Those before it are no hang's
+    doing: review52's 1.0-s bodies on a lane (timeout_s 0.5) left 26 requests past it, and a 2.0-s
+    last request still running at the give-up FAILed them all "by a hang"."""
+    return m.timed_out if m.hang_backlog is None else m.hang_backlog
 
 
 def _hung_words(m: Measurements, spec: SloSpec) -> str:
@@ -313,13 +323,14 @@ def _hang_fails(m: Measurements, spec: SloSpec, p: float) -> str:
     if not _hang_beyond(m, p):
         return ""
     n = int(np.asarray(m.latency_ms).size)
-    return (f"{_hung_words(m, spec)}, and {m.timed_out} of {n} requests ran past timeout_s, more than the "
+    return (f"{_hung_words(m, spec)}, and {_backlog(m)} of {n} requests ran past timeout_s from it on, more than the "
             f"{1.0 - p:.0%} the budget allows; a hung body does not come back, so no number of requests "
             f"would clear this")
 
 
 #: What to do about a hang, said wherever one is named.
-HANG_ADVICE = ("fix the blocking call in the stack shown (a lock, an event, a wait that never "
+HANG_ADVICE = ("fix the blocking call where the hung lane was stuck (its stack is printed with the "
+               "test's result and kept in the JSON report's 'stuck'; a lock, an event, a wait that never "
                "ends), or raise timeout_s if a body that slow is legitimate (a first call that compiles: "
                "give it warm-up requests)")
 
@@ -1221,6 +1232,12 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 f"this schedule offered only {m.offered_hz:.4g}/s; "
                                 f"raise rate_hz or run longer"))
+        elif m.hung and _backlog(m) and not disturbed:
+            # No neighbour or late generator explains a lane that never came back (review52: every
+            # lane hung, 27.7/s against a promised 90/s, held back beside busy neighbours).
+            checks.append(Check(f"throughput>={target:g}/s", FAIL, detail,
+                                f"completed {m.achieved_hz:.4g}/s, below the promised {target:g}/s: "
+                                f"{_hung_words(m, spec)}"))
         elif generator_note or disturbed or contended or (preempted and not _beyond_preemption(m)):
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 generator_note or disturbed or contended or preempted))

@@ -304,10 +304,13 @@ class RunData:
             failed=np.concatenate([self.failed, other.failed]),
             stages=stages, timeout_ns=self.timeout_ns,
             first_error=self.first_error or other.first_error,
-            first_error_index=self.first_error_index if self.first_error else other.first_error_index,
+            # the later look's request indices are its own: placed after this one's, as its
+            # positions are (review52: a hang in look 2 was named "request 74" beside "request 298").
+            first_error_index=self.first_error_index if self.first_error else (
+                None if other.first_error_index is None else other.first_error_index + self.lane.size),
             # the later look's clock: its telemetry is the one a result keeps.
             t0_ns=other.t0_ns - shift_ns,
-            stuck=self.stuck + other.stuck,
+            stuck=self.stuck + tuple((index + self.lane.size, lane, stack) for index, lane, stack in other.stuck),
             returned_ns=(cat(self.returned_ns, other.returned_ns)
                          if self.returned_ns is not None and other.returned_ns is not None else None),
             threads=(None if self.threads is None and other.threads is None

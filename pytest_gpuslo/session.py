@@ -399,7 +399,8 @@ class SloSession:
         policy = self.policy
         self.suggestions[nodeid] = suggest.suggest(
             spec, result.latency_ms, result.lag_ms, floor_lag_ms=floor, pilot_s=seconds,
-            achieved_hz=result.throughput_hz, failed=int(result.failed.sum()), alpha=policy.alpha,
+            achieved_hz=result.throughput_hz, failed=int(result.failed.sum()), hung=len(result.data.stuck),
+            alpha=policy.alpha,
             max_lag_fraction=policy.max_lag_fraction, other_cpu_load=result.telemetry.get("other_cpu_load"),
             cpus=result.telemetry.get("cpus"), load_dependent=result.load_dependent)
         return result

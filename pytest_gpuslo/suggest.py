@@ -96,7 +96,7 @@ def _q(a: npt.NDArray[np.float64], p: float) -> float | None:
 
 def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDArray[np.float64], *,
             floor_lag_ms: float | None, pilot_s: float, achieved_hz: float | None, failed: int = 0,
-            alpha: float = 0.01, max_lag_fraction: float = 0.05,
+            hung: int = 0, alpha: float = 0.01, max_lag_fraction: float = 0.05,
             other_cpu_load: float | None = None, cpus: int | None = None,
             load_dependent: bool | None = None) -> dict[str, Any]:
     """A JSON-ready suggestion for one test from its pilot run's latencies and lag.
@@ -140,8 +140,13 @@ def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDAr
     if failed:
         warnings.append(f"{failed} pilot requests raised: fix the body first (their latency counts as "
                         f"the timeout)")
+    if hung:
+        # review52: a hung pilot suggested p95_ms=2000 (twice the timeout) and "raise timeout_s".
+        warnings.append(f"{hung} pilot bod{'y' if hung == 1 else 'ies'} hung (still running past "
+                        f"timeout_s={spec.timeout_s:g} when the pilot gave up): fix the body first; the "
+                        f"budgets below are those of a hung service")
     top = max((r["budget_ms"] for r in chosen), default=0.0)
-    if top >= spec.timeout_s * 1000.0:
+    if top >= spec.timeout_s * 1000.0 and not hung:
         warnings.append(f"the suggested budgets reach timeout_s={spec.timeout_s:g}; raise timeout_s above "
                         f"{top / 1000:g} s")
     planned = planned_requests(spec)

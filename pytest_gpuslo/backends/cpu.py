@@ -301,6 +301,11 @@ class Backend(BaseBackend):
         self._load_samples = [first] if first is not None else []
         self._recorder = recorder
         self._body = body
+        # A queue of this run's own: a lane still stuck in a body of an earlier run (a sequential
+        # look of max_duration_s) keeps that run's queue, its leftover requests and stop marks, so
+        # when its body returns it takes nothing of this run (review52: a hang at a look's end
+        # crashed the next look with an IndexError; a slow body's lane ran on with one lane fewer).
+        self._queue = queue.SimpleQueue()
         self._running = [-1] * lanes
         #: each lane thread's id and its open ``wchan`` (read in the dispatcher's slack).
         self._tids: list[int] = [0] * lanes
@@ -310,7 +315,7 @@ class Backend(BaseBackend):
         if os.path.exists("/proc/thread-self/schedstat"):
             recorder.track_threads()
         for lane in range(lanes):
-            t = threading.Thread(target=self._lane, args=(lane, body, recorder),
+            t = threading.Thread(target=self._lane, args=(lane, body, recorder, self._queue),
                                  name=f"gpuslo-lane-{lane}", daemon=True)
             t.start()
             self._threads.append(t)
@@ -322,9 +327,10 @@ class Backend(BaseBackend):
         """One request's body on the lane's thread; it is complete when this returns."""
         self._body(req)
 
-    def _lane(self, lane: int, body: Callable[[Request], Any], rec: Recorder) -> None:
+    def _lane(self, lane: int, body: Callable[[Request], Any], rec: Recorder,
+              work: "queue.SimpleQueue[Request | None]") -> None:
         try:
-            self._serve(lane, body, rec)
+            self._serve(lane, body, rec, work)
         except Exception as exc:  # noqa: BLE001 - the lane itself failed, not a body (those are kept)
             where = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
             rec.fail(WorkloadError(
@@ -332,14 +338,15 @@ class Backend(BaseBackend):
                 f"{exc}), so the requests it would have run cannot complete; this is the backend's "
                 f"(or its lane set-up's) failure, not the code's:\n{where}"))
 
-    def _serve(self, lane: int, body: Callable[[Request], Any], rec: Recorder) -> None:
+    def _serve(self, lane: int, body: Callable[[Request], Any], rec: Recorder,
+               work: "queue.SimpleQueue[Request | None]") -> None:
         self._lane_setup(lane)
         times = rec.threads
         self._tids[lane] = threading.get_native_id()
         sched = _open_schedstat() if times is not None else None
         try:
             while True:
-                req = self._queue.get()
+                req = work.get()
                 if req is None or rec.abandoned:
                     return
                 req.lane = lane

@@ -280,6 +280,13 @@ def test_a_slow_last_body_is_no_hang_s_backlog_and_a_warm_up_hang_is_a_hang() ->
     slow_last = gate.decide(spec, gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False,
                                                     hung=1, timed_out=1, first_hung=(1049, 2)))
     assert slow_last.outcome == "INCONCLUSIVE" and slow_last.checks[0].outcome == "INCONCLUSIVE"
+    # review52: 1-s bodies (timeout_s 0.5) earlier in the run left 60 requests past timeout_s; a
+    # slow last request still running at the give-up is the hang, and only its own backlog counts.
+    lat[100:160] = 700.0
+    earlier = dict(scheduled_ms=t, load_dependent=False, hung=1, timed_out=61, first_hung=(1049, 2))
+    assert gate.decide(spec, gate.Measurements(lat, np.zeros(n), **earlier, hang_backlog=1)).checks[0].outcome \
+        == "INCONCLUSIVE"
+    assert gate.decide(spec, gate.Measurements(lat, np.zeros(n), **earlier)).checks[0].outcome == "FAIL"  # unknown
     busy = gate.cpu_contention(1.5, 2)
     stuck = np.full(n, 1000.0) + np.arange(n)
     for hung, outcome in ((0, "INCONCLUSIVE"), (2, "FAIL")):
@@ -855,3 +862,22 @@ def test_an_undecided_claim_reports_no_room_its_run_cannot_show() -> None:
                                               scheduled_ms=np.arange(n) * 10.0, load_dependent=False)).checks[0]
     assert few.outcome == "INCONCLUSIVE" and few.budget is not None and few.budget.headroom == 0.0
     assert few.as_dict()["headroom"] is None
+
+
+def test_a_throughput_promise_a_hang_broke_fails_beside_busy_neighbours() -> None:
+    """review52: every lane hung, 27.7/s completed against a promised 90/s, and beside busy
+    neighbours the throughput claim was held back as INCONCLUSIVE and the test passed."""
+    n = 1000
+    spec = resolve({"rate_hz": 100, "requests": n, "timeout_s": 1, "throughput_hz": 90}, nodeid="t::x")
+    lat = np.r_[np.full(300, 3.0), np.full(700, 1000.0)]
+    busy = gate.cpu_contention(1.5, 2)
+
+    def verdict(hung: int) -> gate.Verdict:
+        return gate.decide(spec, gate.Measurements(lat, np.zeros(n), scheduled_ms=np.arange(n) * 10.0,
+                                                   load_dependent=False, contention=busy, achieved_hz=27.7,
+                                                   offered_hz=100.0, hung=hung, timed_out=700, hang_backlog=700 if hung else 0,
+                                                   first_hung=(300, 0) if hung else None))
+
+    assert verdict(0).checks[-1].outcome == "INCONCLUSIVE"  # no hang: the neighbours may explain it
+    hung = verdict(2).checks[-1]
+    assert hung.outcome == "FAIL" and "below the promised 90/s: a hang: 2 bodies" in hung.reason

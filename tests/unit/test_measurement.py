@@ -708,3 +708,48 @@ def test_a_body_hung_in_the_warm_up_is_a_hang_of_the_measured_requests() -> None
                    stuck=((1, 0, "stack"),))
     m = make_result(at, data, warm=warm).measurements()
     assert m.hung == 1 and m.first_hung == (1, 0)
+    # The hang's backlog: measured requests past timeout_s from the first hung request on, not
+    # those before it (review52: two 1-s bodies left 26 late requests, then a slow last one hung).
+    end = at + 1_000_000
+    end[[5, 6]] = at[[5, 6]] + 2_000_000_000  # past timeout_s, before the hang
+    end[9:] = -1  # never completed: the hung request and those behind it
+    late = RunData(scheduled_ns=at, dispatch_ns=at.copy(), start_ns=at.copy(), end_ns=end,
+                   lane=np.zeros(n, np.int32), failed=np.zeros(n, bool), stages={}, timeout_ns=1_000_000_000,
+                   stuck=((9, 0, "stack"),))
+    m = make_result(at, late, warm=warm).measurements()
+    assert (m.timed_out, m.hang_backlog, m.first_hung) == (5, 3, (9, 0))
+
+
+def test_a_lane_stuck_in_an_earlier_look_takes_nothing_of_the_next() -> None:
+    """review52: sequential looks reuse one backend; a lane hung at the end of a look left its
+    queued requests and stop marks in a queue the next look shared, whose fresh lane took a
+    request numbered past its own run and crashed ("IndexError ... the backend's failure"), and
+    a slow body's lane, when it returned, took one of the next look's requests and dropped it."""
+    release = threading.Event()
+
+    def body(req: Request) -> None:
+        if req.index == 15 and not release.is_set():
+            release.wait(30)
+
+    backend = CpuBackend()
+    first, _ = run_open_loop(arrivals.Constant(1000).schedule(n=20), backend, body, lanes=1, timeout_s=0.2)
+    assert [index for index, _, _ in first.stuck] == [15]
+    second, _ = run_open_loop(arrivals.Constant(1000).schedule(n=10), backend, body, lanes=2, timeout_s=5)
+    release.set()  # the first look's lane returns now, with its own queue to drain
+    third, _ = run_open_loop(arrivals.Constant(1000).schedule(n=10), backend, body, lanes=2, timeout_s=5)
+    for run in (second, third):
+        assert run.first_error is None and not run.stuck
+        assert bool(np.all(run.end_ns >= 0)) and set(run.lane.tolist()) <= {0, 1}
+
+
+def test_a_later_look_s_hang_and_first_error_are_named_at_their_place_in_the_whole_run() -> None:
+    """review52: a hang in look 2 was named by its index within the look ("request 74") beside
+    "the first: request 298" counted over the whole run."""
+    def look(n: int, stuck: tuple[tuple[int, int, str], ...], error_at: int | None) -> RunData:
+        at = np.arange(n, dtype=np.int64) * 1_000_000
+        return RunData(scheduled_ns=at, dispatch_ns=at.copy(), start_ns=at.copy(), end_ns=at + 1,
+                       lane=np.zeros(n, np.int32), failed=np.zeros(n, bool), stages={}, timeout_ns=10**9,
+                       first_error=None if error_at is None else "boom", first_error_index=error_at, stuck=stuck)
+
+    whole = look(200, (), None).extended(look(100, ((74, 1, "stack"),), 12), shift_ns=300_000_000)
+    assert whole.stuck == ((274, 1, "stack"),) and whole.first_error_index == 212

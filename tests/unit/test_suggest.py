@@ -95,3 +95,16 @@ def test_the_report_says_what_was_seen_and_what_to_write() -> None:
                      "p95        needs 4,000 requests (21 s); suggested budget 40 ms (lag rule x2",
                      "paste      @pytest.mark.slo(p95_ms=40, rate_hz=200, requests=4000)  # about 21 s per run here"):
         assert fragment in text, fragment
+
+
+def test_a_hung_pilot_says_fix_the_body_not_raise_the_timeout() -> None:
+    """review52: a pilot whose body hung suggested p95_ms=2000, twice the timeout, and advised
+    raising timeout_s, with no word of the hang."""
+    spec = spec_of(p95_ms=20, rate_hz=100, timeout_s=1)
+    lat = np.r_[latencies(1000), np.full(3000, 1000.0)]
+    quiet = suggest.suggest(spec, lat, np.full(lat.size, 0.05), floor_lag_ms=0.04, pilot_s=20.0, achieved_hz=25.0)
+    assert any("raise timeout_s" in w for w in quiet["warnings"])
+    hung = suggest.suggest(spec, lat, np.full(lat.size, 0.05), floor_lag_ms=0.04, pilot_s=20.0, achieved_hz=25.0,
+                           hung=1)
+    assert any(w.startswith("1 pilot body hung") and "fix the body first" in w for w in hung["warnings"])
+    assert not any("raise timeout_s" in w for w in hung["warnings"])
