@@ -218,6 +218,7 @@ class Run:
                             service_ms=self.service_ms, hung=int(s.get("hung") or 0),
                             first_hung=(int(s["first_hung"][0]), int(s["first_hung"][1])) if s.get("first_hung") else None,
                             hang_backlog=int(s["hang_backlog"]) if "hang_backlog" in s else (0 if "first_hung" in s else None),
+                            lanes_hung=int(s.get("lanes_hung") or 0),
                             asleep_ms=(self.asleep_ms if self.asleep_ms is not None and self.service_ms is not None
                                        and self.asleep_ms.size == self.service_ms.size else None),
                             time_split=s.get("time_split") or None,
@@ -330,6 +331,7 @@ _SUMMARY = {
     "verdict": (_is_text, _TEXT),
     "hung": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
     "hang_backlog": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
+    "lanes_hung": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
     "first_hung": (lambda v: isinstance(v, list) and len(v) == 2 and all(_is_int(x) and x >= 0 for x in v),
                    "[request index, lane], whole numbers >= 0"),
     "first_timed_out": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),

@@ -177,9 +177,13 @@ class Measurements:
     hung: int = 0
     #: (request index, lane) of the first of them; None where none hung or not known.
     first_hung: tuple[int, int] | None = None
-    #: measured requests past ``timeout_s`` from the first hung request on: the hang's backlog
-    #: (None: not known, as in runs stored before it was kept: all of ``timed_out`` then).
+    #: measured requests the hangs kept from a lane: from the first hung request of its look on,
+    #: the hung ones and those that never started (``RunData.hang_backlog``; None: not known, as in
+    #: runs stored before it was kept: all of ``timed_out`` then).
     hang_backlog: int | None = None
+    #: lanes of the run's last look hung at its end; every lane (``SloSpec.streams``) is a
+    #: service that stopped answering.
+    lanes_hung: int = 0
     #: this run's machine control (``control.combine``): a stored-baseline verdict the machine's own
     #: move could explain is held back.  None: not measured.
     control: Mapping[str, float] | None = None
@@ -302,6 +306,25 @@ def _backlog(m: Measurements) -> int:
     doing: review52's 1.0-s bodies on a lane (timeout_s 0.5) left 26 requests past it, and a 2.0-s
     last request still running at the give-up FAILed them all "by a hang"."""
     return m.timed_out if m.hang_backlog is None else m.hang_backlog
+
+
+def _hang_explains(m: Measurements, target: float) -> bool:
+    """The requests a hang kept from a lane, had they completed, would have met the throughput
+    promise: the shortfall is the hang's (review53: a slow body near the end, beside busy
+    neighbours, turned a shortfall they may have made into a FAIL)."""
+    n = int(np.asarray(m.latency_ms).size)
+    if not m.hung or not n or not math.isfinite(m.offered_hz):
+        return False
+    return m.achieved_hz + _backlog(m) * m.offered_hz / n >= target
+
+
+def _deadlock_words(m: Measurements, spec: SloSpec) -> str:
+    """Why a run whose every lane hung fails every latency claim, or '' when some lane still served."""
+    if not m.lanes_hung or m.lanes_hung < spec.streams:
+        return ""
+    return (f"every lane ({m.lanes_hung} of {spec.streams}) was hung when the run ended, "
+            f"{_hung_words(m, spec)[len('a hang: '):]}: the service stopped answering, and no latency "
+            f"promise holds of a service that stopped, however few requests it left waiting")
 
 
 def _hung_words(m: Measurements, spec: SloSpec) -> str:
@@ -1212,7 +1235,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                 reason = (reason + "; " if reason else "") + f"{m.contention}, but {beyond}"
             else:
                 outcome, reason = INCONCLUSIVE, contended
-        hang = "" if disturbed or outcome != INCONCLUSIVE else _hang_fails(m, spec, p)
+        hang = "" if disturbed or outcome == FAIL else (_deadlock_words(m, spec) or (
+            _hang_fails(m, spec, p) if outcome == INCONCLUSIVE else ""))
+        if not hang and m.hung and outcome == PASS and not disturbed:
+            # A lane that never came back served no more: the run does not show the promise at
+            # its streams (review53: three of four lanes hung at the end, and the claim PASSed).
+            outcome, reason = INCONCLUSIVE, (f"{_hung_words(m, spec)}: a lane that never came back does "
+                                             f"not show the promise kept at {spec.streams} streams")
         if hang:
             # Not a chance event: the suite's Holm adjustment reads p 0, not the binomial's
             # "could be chance" on a run the hang left with a design effect of hundreds (review51).
@@ -1232,7 +1261,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 f"this schedule offered only {m.offered_hz:.4g}/s; "
                                 f"raise rate_hz or run longer"))
-        elif m.hung and _backlog(m) and not disturbed:
+        elif _hang_explains(m, target) and not disturbed:
             # No neighbour or late generator explains a lane that never came back (review52: every
             # lane hung, 27.7/s against a promised 90/s, held back beside busy neighbours).
             checks.append(Check(f"throughput>={target:g}/s", FAIL, detail,

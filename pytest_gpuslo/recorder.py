@@ -257,6 +257,32 @@ class RunData:
     returned_ns: npt.NDArray[np.int64] | None = None
     #: where each body spent its time on its lane's thread (``ThreadTimes``); None: not known.
     threads: ThreadTimes | None = None
+    #: the position each sequential look starts at: a look runs on fresh lanes, so a hang's
+    #: backlog ends with its look.
+    looks_at: tuple[int, ...] = (0,)
+
+    def hang_backlog(self, warmup: int, failed: npt.NDArray[np.bool_]) -> int:
+        """Measured requests the hangs kept from a lane: from the first hung request of each look on,
+        the hung ones and those that never started.  Not every request past timeout_s after it: a
+        slow body on a free lane of 16, or one in a later look on fresh lanes, is no hang's doing
+        (review53: both FAILed "by a hang")."""
+        bounds = (*self.looks_at, self.lane.size)
+        stuck = np.zeros(self.lane.size, dtype=bool)
+        stuck[[index for index, _, _ in self.stuck if index < self.lane.size]] = True
+        kept = 0
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            first = np.flatnonzero(stuck[a:b])
+            if first.size:
+                lo = max(a + int(first[0]), warmup)
+                behind = (self.start_ns[lo:b] < 0) | stuck[lo:b]
+                kept += int((behind & ~failed[lo:b]).sum())
+        return kept
+
+    def lanes_hung_at_end(self) -> int:
+        """How many lanes of the last look were hung when it ended: all of them is a service that
+        stopped answering (review53: every lane deadlocked at 99.8% of a run PASSed)."""
+        last = self.looks_at[-1]
+        return len({lane for index, lane, _ in self.stuck if index >= last})
 
     @classmethod
     def from_recorder(cls, rec: Recorder, schedule: npt.NDArray[np.int64], t0: int,
@@ -311,6 +337,7 @@ class RunData:
             # the later look's clock: its telemetry is the one a result keeps.
             t0_ns=other.t0_ns - shift_ns,
             stuck=self.stuck + tuple((index + self.lane.size, lane, stack) for index, lane, stack in other.stuck),
+            looks_at=self.looks_at + tuple(at + self.lane.size for at in other.looks_at),
             returned_ns=(cat(self.returned_ns, other.returned_ns)
                          if self.returned_ns is not None and other.returned_ns is not None else None),
             threads=(None if self.threads is None and other.threads is None

@@ -186,6 +186,8 @@ def record(result: SloResult, settings: Settings) -> None:
         summary["first_hung"] = list(m.first_hung)
     if m.hang_backlog:
         summary["hang_backlog"] = m.hang_backlog
+    if m.lanes_hung:
+        summary["lanes_hung"] = m.lanes_hung
     if m.first_timed_out is not None:
         summary["first_timed_out"] = m.first_timed_out
     if m.first_error:

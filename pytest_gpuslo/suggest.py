@@ -160,7 +160,7 @@ def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDAr
         "rows": rows, "requests": requests,
         "seconds": requests * (1 + DEFAULT_WARMUP_FRACTION) / spec.rate_hz,
         "planned_n": planned, "planned_s": planned * (1 + DEFAULT_WARMUP_FRACTION) / spec.rate_hz,
-        "marker": marker_line(spec, {r["p"]: r["budget_ms"] for r in chosen}, requests),
+        "marker": "" if hung else marker_line(spec, {r["p"]: r["budget_ms"] for r in chosen}, requests),
         "warnings": warnings,
     }
 
@@ -224,5 +224,8 @@ def lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
                        f"suggested budget {r['budget_ms']:g} ms ({why}; design effect "
                        f"{r['design_effect']:.1f})")
         out += [f"  warning    {w}" for w in g["warnings"]]
-        out.append(f"  paste      {g['marker']}  # about {_time(g['seconds'])} per run here")
+        if g["marker"]:
+            out.append(f"  paste      {g['marker']}  # about {_time(g['seconds'])} per run here")
+        else:  # a hung pilot: nothing to paste (review53: it pasted p95_ms=1000 against a 0.5-s timeout)
+            out.append("  paste      nothing yet: fix the hung body, then suggest again")
     return out

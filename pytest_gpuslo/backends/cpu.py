@@ -315,7 +315,7 @@ class Backend(BaseBackend):
         if os.path.exists("/proc/thread-self/schedstat"):
             recorder.track_threads()
         for lane in range(lanes):
-            t = threading.Thread(target=self._lane, args=(lane, body, recorder, self._queue),
+            t = threading.Thread(target=self._lane, args=(lane, body, recorder, self._queue, self._running),
                                  name=f"gpuslo-lane-{lane}", daemon=True)
             t.start()
             self._threads.append(t)
@@ -328,9 +328,9 @@ class Backend(BaseBackend):
         self._body(req)
 
     def _lane(self, lane: int, body: Callable[[Request], Any], rec: Recorder,
-              work: "queue.SimpleQueue[Request | None]") -> None:
+              work: "queue.SimpleQueue[Request | None]", running: list[int]) -> None:
         try:
-            self._serve(lane, body, rec, work)
+            self._serve(lane, body, rec, work, running)
         except Exception as exc:  # noqa: BLE001 - the lane itself failed, not a body (those are kept)
             where = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
             rec.fail(WorkloadError(
@@ -339,7 +339,11 @@ class Backend(BaseBackend):
                 f"(or its lane set-up's) failure, not the code's:\n{where}"))
 
     def _serve(self, lane: int, body: Callable[[Request], Any], rec: Recorder,
-               work: "queue.SimpleQueue[Request | None]") -> None:
+               work: "queue.SimpleQueue[Request | None]", running: list[int]) -> None:
+        """Take this run's requests until its stop mark.  ``work`` and ``running`` are this run's
+        own: a lane of an earlier look whose body returns late writes to that look's list, not to
+        this one's (review53: it marked a lane of the next look idle, and that look's hang went
+        unrecorded)."""
         self._lane_setup(lane)
         times = rec.threads
         self._tids[lane] = threading.get_native_id()
@@ -351,7 +355,7 @@ class Backend(BaseBackend):
                     return
                 req.lane = lane
                 rec.lane[req.index] = lane
-                self._running[lane] = req.index
+                running[lane] = req.index
                 rec.start_ns[req.index] = _clock()
                 cpu0, runq0, all0 = time.thread_time_ns(), _runq_ns(sched), time.process_time_ns()
                 set_current(req)
@@ -361,7 +365,7 @@ class Backend(BaseBackend):
                     rec.record_error(req.index, exc)
                     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                         rec.end_ns[req.index] = _clock()
-                        self._running[lane] = -1
+                        running[lane] = -1
                         rec.complete_one()
                         return
                 finally:
@@ -372,7 +376,7 @@ class Backend(BaseBackend):
                     times.others_ns[req.index] = max(0, (all1 - all0) - (cpu1 - cpu0))
                     times.runq_ns[req.index] = runq1 - runq0 if runq0 >= 0 and runq1 >= 0 else -1
                 rec.end_ns[req.index] = _clock()
-                self._running[lane] = -1
+                running[lane] = -1
                 rec.complete_one()
         finally:
             if sched is not None:

@@ -710,14 +710,21 @@ def test_a_body_hung_in_the_warm_up_is_a_hang_of_the_measured_requests() -> None
     assert m.hung == 1 and m.first_hung == (1, 0)
     # The hang's backlog: measured requests past timeout_s from the first hung request on, not
     # those before it (review52: two 1-s bodies left 26 late requests, then a slow last one hung).
-    end = at + 1_000_000
+    end, start = at + 1_000_000, at.copy()
     end[[5, 6]] = at[[5, 6]] + 2_000_000_000  # past timeout_s, before the hang
     end[9:] = -1  # never completed: the hung request and those behind it
-    late = RunData(scheduled_ns=at, dispatch_ns=at.copy(), start_ns=at.copy(), end_ns=end,
+    start[10:] = -1  # never started: a lane never came back for them
+    late = RunData(scheduled_ns=at, dispatch_ns=at.copy(), start_ns=start, end_ns=end,
                    lane=np.zeros(n, np.int32), failed=np.zeros(n, bool), stages={}, timeout_ns=1_000_000_000,
                    stuck=((9, 0, "stack"),))
     m = make_result(at, late, warm=warm).measurements()
-    assert (m.timed_out, m.hang_backlog, m.first_hung) == (5, 3, (9, 0))
+    assert (m.timed_out, m.hang_backlog, m.first_hung, m.lanes_hung) == (5, 3, (9, 0), 1)
+    # review53: a look runs on fresh lanes, so a hang's backlog ends with its look; requests that
+    # started (a slow body on a free lane) are no hang's doing.
+    two = late.extended(RunData(scheduled_ns=at, dispatch_ns=at.copy(), start_ns=at.copy(), end_ns=at - at - 1,
+                                lane=np.zeros(n, np.int32), failed=np.zeros(n, bool), stages={},
+                                timeout_ns=1_000_000_000), shift_ns=200_000_000)
+    assert two.looks_at == (0, n) and two.hang_backlog(warm, two.failed) == 3 and two.lanes_hung_at_end() == 0
 
 
 def test_a_lane_stuck_in_an_earlier_look_takes_nothing_of_the_next() -> None:
@@ -753,3 +760,27 @@ def test_a_later_look_s_hang_and_first_error_are_named_at_their_place_in_the_who
 
     whole = look(200, (), None).extended(look(100, ((74, 1, "stack"),), 12), shift_ns=300_000_000)
     assert whole.stuck == ((274, 1, "stack"),) and whole.first_error_index == 212
+
+
+def test_a_late_body_of_an_earlier_look_does_not_hide_the_next_look_s_hang() -> None:
+    """review53: a body of look 1 that returned during look 2 marked look 2's lane idle, so look
+    2's own hang was not recorded (no stuck lane, no hang named, the test passed)."""
+    late, never = threading.Event(), threading.Event()
+    look = [1]
+
+    def body(req: Request) -> None:
+        if look[0] == 1 and req.index == 15:
+            late.wait(30)
+        if look[0] == 2 and req.index == 5:
+            never.wait(30)
+
+    backend = CpuBackend()
+    first, _ = run_open_loop(arrivals.Constant(1000).schedule(n=20), backend, body, lanes=1, timeout_s=0.2)
+    assert [index for index, _, _ in first.stuck] == [15]
+    look[0] = 2
+    timer = threading.Timer(0.6, late.set)  # look 1's body returns while look 2 waits on its hang
+    timer.start()
+    second, _ = run_open_loop(arrivals.Constant(1000).schedule(n=10), backend, body, lanes=1, timeout_s=0.3)
+    timer.join()
+    never.set()
+    assert [index for index, _, _ in second.stuck] == [5]

@@ -108,3 +108,6 @@ def test_a_hung_pilot_says_fix_the_body_not_raise_the_timeout() -> None:
                            hung=1)
     assert any(w.startswith("1 pilot body hung") and "fix the body first" in w for w in hung["warnings"])
     assert not any("raise timeout_s" in w for w in hung["warnings"])
+    assert hung["marker"] == ""  # review53: a budget twice the timeout was pasted all the same
+    shown = suggest.lines([{"nodeid": "t::x", "suggest": hung, "spec": {"budgets_ms": {"p95": 20}}}])
+    assert any("nothing yet: fix the hung body" in line for line in shown)
