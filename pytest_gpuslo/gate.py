@@ -292,19 +292,21 @@ def _raised_beyond(m: Measurements, p: float, alpha: float) -> str:
 
 
 def _hang_beyond(m: Measurements, p: float) -> bool:
-    """A body hung and the requests past ``timeout_s`` alone are more than the ``p`` budget allows:
-    the hang's backlog breaks the claim.  Only those requests count, not every exceedance: a slow
-    last body still running at the give-up beside a queue that is over budget on its own is no
-    hang's doing (review51: a 2.5-s last request beside 30-ms bodies on 4.5% of requests FAILed,
-    and lifted the busy-neighbour hold)."""
+    """A body hung and the requests it kept from a lane (``_backlog``) are more than the ``p`` budget
+    allows: the hang's backlog breaks the claim.  Not every exceedance counts: a slow last body
+    still running at the give-up beside a queue over budget on its own is no hang's doing
+    (review51: a 2.5-s last request beside 30-ms bodies on 4.5% of requests FAILed, and lifted the
+    busy-neighbour hold)."""
     n = int(np.asarray(m.latency_ms).size)
     return bool(m.hung and n and _backlog(m) > (1.0 - p) * n)
 
 
 def _backlog(m: Measurements) -> int:
-    """The requests past ``timeout_s`` from the first hung request on.  Those before it are no hang's
-    doing: review52's 1.0-s bodies on a lane (timeout_s 0.5) left 26 requests past it, and a 2.0-s
-    last request still running at the give-up FAILed them all "by a hang"."""
+    """The requests a hang kept from a lane (``RunData.hang_backlog``: from the first hung request of
+    its look on, the hung ones and those that never started); for runs stored before that was kept,
+    every request past ``timeout_s``.  Requests late before the hang, or that got a lane, are not
+    its doing (review52: two 1.0-s bodies left 26 requests past timeout_s 0.5 and a 2.0-s last
+    request FAILed them all "by a hang"; review53: slow bodies on free lanes did the same)."""
     return m.timed_out if m.hang_backlog is None else m.hang_backlog
 
 
@@ -340,15 +342,15 @@ def _hang_fails(m: Measurements, spec: SloSpec, p: float) -> str:
 
     A hung lane does not come back: every request behind it runs past ``timeout_s``, so the
     exceedances after a hang are one event, not many, and the design effect reads hundreds.  A
-    claim whose requests past ``timeout_s`` are more than it allows is failed by the hang itself,
+    claim whose requests the hang kept from a lane are more than it allows is failed by the hang itself,
     whatever the effective sample (review47: 750 of 1,000 past ``timeout_s`` under a p50 budget
     read INCONCLUSIVE for n; a hang in the second half of a run did so at p95 and p99 too)."""
     if not _hang_beyond(m, p):
         return ""
     n = int(np.asarray(m.latency_ms).size)
-    return (f"{_hung_words(m, spec)}, and {_backlog(m)} of {n} requests ran past timeout_s from it on, more than the "
-            f"{1.0 - p:.0%} the budget allows; a hung body does not come back, so no number of requests "
-            f"would clear this")
+    return (f"{_hung_words(m, spec)}, and it kept {_backlog(m)} of {n} requests from a lane (hung, or never "
+            f"started), more than the {1.0 - p:.0%} the budget allows; a hung body does not come back, so no "
+            f"number of requests would clear this")
 
 
 #: What to do about a hang, said wherever one is named.
@@ -1255,6 +1257,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                   f"{target:g}/s")
         if math.isnan(m.achieved_hz):
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail, "no completions"))
+        elif _deadlock_words(m, spec) and not disturbed:
+            checks.append(Check(f"throughput>={target:g}/s", FAIL, detail, _deadlock_words(m, spec)))
+        elif m.achieved_hz >= target and m.hung and not disturbed:
+            # No PASS beside a hang (review54: a throughput-only test PASSed a deadlocked service).
+            checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
+                                f"{_hung_words(m, spec)}: a lane that never came back does not show the "
+                                f"promise kept at {spec.streams} streams"))
         elif m.achieved_hz >= target:
             checks.append(Check(f"throughput>={target:g}/s", PASS, detail))
         elif m.offered_hz < target:

@@ -405,9 +405,18 @@ class Backend(BaseBackend):
 
     def wait(self, deadline_ns: int) -> None:
         assert self._recorder is not None
-        self._recorder.wait_all(deadline_ns)
-        if not self._recorder.all_done:
-            self._record_stuck(self._recorder)
+        rec = self._recorder
+        rec.wait_all(deadline_ns)
+        if not rec.all_done and self._running and all(index >= 0 for index in self._running):
+            # Every lane in a body at the give-up: a deadlock, or slow last bodies.  Wait as long
+            # again for one to come back before calling the service stopped (review54: a 2.5-s
+            # last request on one lane, timeout_s 0.5, FAILed as "every lane hung").
+            rec.wait_all(deadline_ns + (rec.hang_after_ns or 0) + int(self.STOPPED_GRACE_S * 1e9))
+        if not rec.all_done:
+            self._record_stuck(rec)
+
+    #: The extra wait, after timeout_s more, before lanes all still in bodies count as stopped.
+    STOPPED_GRACE_S = 1.0
 
     def _record_stuck(self, rec: Recorder) -> None:
         """Before hung lanes are abandoned: which request each runs and where its thread is."""

@@ -70,6 +70,11 @@ def _claim_failed(check: dict[str, Any]) -> str:
     """One failed budget claim in words: ``p95 3.1 ms > 1 ms budget``."""
     if check.get("p") is not None and check.get("budget_ms") is not None:
         est = check.get("estimate_ms")
+        reason = str(check.get("reason") or "")
+        if est is not None and est <= check["budget_ms"] and reason.startswith(("a hang", "every lane")):
+            # A hang's FAIL of a percentile under budget: say the hang, not "5.08 ms > 50 ms" (review54).
+            why = "every lane hung" if reason.startswith("every lane") else "a hung body"
+            return f"{label(check['p'])} <= {check['budget_ms']:g} ms broken by {why}"
         return f"{label(check['p'])} {fmt_ms(est)} ms > {check['budget_ms']:g} ms budget"
     return f"{check['name']}: {check.get('reason') or check.get('detail', '')}"
 

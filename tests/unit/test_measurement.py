@@ -784,3 +784,26 @@ def test_a_late_body_of_an_earlier_look_does_not_hide_the_next_look_s_hang() -> 
     timer.join()
     never.set()
     assert [index for index, _, _ in second.stuck] == [5]
+
+
+def test_lanes_all_in_slow_last_bodies_are_waited_for_before_they_count_as_stopped() -> None:
+    """review54: one lane whose last request slept 2.5 s (timeout_s 0.5) was still in it at the
+    give-up, counted as "every lane hung", and FAILed as a service that stopped.  With every lane
+    in a body at the give-up the run waits as long again; a body that comes back is no hang, one
+    that does not stays one."""
+    forever = threading.Event()
+
+    def slow_last(req: Request) -> None:
+        if req.index == 9:
+            time.sleep(1.8)  # past timeout_s + the grace (1.2 s), within the wait as long again
+
+    def stuck_last(req: Request) -> None:
+        if req.index == 9:
+            forever.wait(30)
+
+    slow, _ = run_open_loop(arrivals.Constant(1000).schedule(n=10), CpuBackend(), slow_last, lanes=1, timeout_s=0.2)
+    stuck, _ = run_open_loop(arrivals.Constant(1000).schedule(n=10), CpuBackend(), stuck_last, lanes=1,
+                             timeout_s=0.2)
+    forever.set()
+    assert not slow.stuck and slow.end_ns[9] > 0
+    assert [index for index, _, _ in stuck.stuck] == [9]

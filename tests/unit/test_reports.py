@@ -355,3 +355,13 @@ def test_a_failing_claim_with_no_upper_end_is_the_row_s_headroom() -> None:
         {"name": "p50<=50ms", "outcome": "PASS", "headroom": 21.28, "detail": ""},
         {"name": "p99<=60ms", "outcome": "FAIL", "headroom": 0.0, "detail": ""}]}}
     assert view.headroom(row) == 0.0 and view.fmt_headroom(row) == "0.00x"
+
+
+def test_a_hang_s_fail_of_a_percentile_under_budget_says_the_hang_in_its_headline() -> None:
+    """review54: a FAIL every lane's hang decided read "FAIL: p95 5.08 ms > 50 ms budget", false of
+    the numbers shown; the headline now names the hang."""
+    claim = {"name": "p95<=50ms", "p": 0.95, "budget_ms": 50.0, "estimate_ms": 5.08, "outcome": "FAIL",
+             "reason": "every lane (4 of 4) was hung when the run ended, 4 bodies had run past timeout_s=0.5"}
+    assert terminal._claim_failed(claim) == "p95 <= 50 ms broken by every lane hung"
+    assert terminal._claim_failed({**claim, "reason": "a hang: 1 body had run"}) == "p95 <= 50 ms broken by a hung body"
+    assert terminal._claim_failed({**claim, "estimate_ms": 80.0}) == "p95 80 ms > 50 ms budget"
