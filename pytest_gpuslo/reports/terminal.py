@@ -430,8 +430,9 @@ def failure_message(summary: dict[str, Any]) -> str:
         lines.append("  first error (the request counts as over budget):")
         lines.extend("    " + ln for ln in summary["first_error"].rstrip().splitlines())
     for hung in summary.get("stuck", [])[:2]:
-        lines.append(f"  request {hung['index']} never returned (past timeout_s); lane {hung['lane']} "
-                     f"was abandoned here:")
+        # "still running", not "never returned": a slow body may return after the give-up (review54).
+        lines.append(f"  request {hung['index']} was still running past timeout_s when the run gave up; "
+                     f"lane {hung['lane']} was abandoned here:")
         lines.extend("    " + ln for ln in hung["stack"].rstrip().splitlines())
     if len(summary.get("stuck", [])) > 2:
         lines.append(f"  ... and {len(summary['stuck']) - 2} more lanes hung (the JSON report lists them)")

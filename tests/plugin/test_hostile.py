@@ -262,7 +262,7 @@ so INCONCLUSIVE fails here)."""
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*ran past timeout_s=1 (the first: request 5)*",
-        "*request 5 never returned (past timeout_s); lane 0 was abandoned here:",
+        "*request 5 was still running past timeout_s when the run gave up; lane 0 was abandoned here:",
         "*release.wait(10)*",
     ])
 
