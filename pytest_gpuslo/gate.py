@@ -329,6 +329,13 @@ def _deadlock_words(m: Measurements, spec: SloSpec) -> str:
             f"promise holds of a service that stopped, however few requests it left waiting")
 
 
+def _unshown_words(m: Measurements, spec: SloSpec) -> str:
+    """Why a PASS beside a hang is INCONCLUSIVE: a lane that never came back served no more, so the
+    run does not show the promise at its streams (review53: three of four lanes hung at the end,
+    and the claim PASSed)."""
+    return f"{_hung_words(m, spec)}: a lane that never came back does not show the promise kept at {spec.streams} streams"
+
+
 def _hung_words(m: Measurements, spec: SloSpec) -> str:
     """'a hang: 2 bodies had run past timeout_s=1 ... (request 260 first, on lane 1)'."""
     where = "" if m.first_hung is None else f" (request {m.first_hung[0]} first, on lane {m.first_hung[1]})"
@@ -1175,6 +1182,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     preempted = "" if policy.allow_disturbances or m.launcher_hold_ms is None else _preempted(m)
     contended = "" if policy.allow_disturbances or not m.contention else _contended_words(m)
     pace_ratio, pace = off_pace(spec, m)
+    # Every lane hung at the end: the service stopped; it fails every claim (review53).
+    stopped = "" if disturbed else _deadlock_words(m, spec)
 
     for p, budget in spec.budgets_ms.items():
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha)
@@ -1237,13 +1246,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                 reason = (reason + "; " if reason else "") + f"{m.contention}, but {beyond}"
             else:
                 outcome, reason = INCONCLUSIVE, contended
-        hang = "" if disturbed or outcome == FAIL else (_deadlock_words(m, spec) or (
+        hang = "" if disturbed or outcome == FAIL else (stopped or (
             _hang_fails(m, spec, p) if outcome == INCONCLUSIVE else ""))
         if not hang and m.hung and outcome == PASS and not disturbed:
-            # A lane that never came back served no more: the run does not show the promise at
-            # its streams (review53: three of four lanes hung at the end, and the claim PASSed).
-            outcome, reason = INCONCLUSIVE, (f"{_hung_words(m, spec)}: a lane that never came back does "
-                                             f"not show the promise kept at {spec.streams} streams")
+            outcome, reason = INCONCLUSIVE, _unshown_words(m, spec)
         if hang:
             # Not a chance event: the suite's Holm adjustment reads p 0, not the binomial's
             # "could be chance" on a run the hang left with a design effect of hundreds (review51).
@@ -1257,13 +1263,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                   f"{target:g}/s")
         if math.isnan(m.achieved_hz):
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail, "no completions"))
-        elif _deadlock_words(m, spec) and not disturbed:
-            checks.append(Check(f"throughput>={target:g}/s", FAIL, detail, _deadlock_words(m, spec)))
+        elif stopped:
+            checks.append(Check(f"throughput>={target:g}/s", FAIL, detail, stopped))
         elif m.achieved_hz >= target and m.hung and not disturbed:
             # No PASS beside a hang (review54: a throughput-only test PASSed a deadlocked service).
-            checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
-                                f"{_hung_words(m, spec)}: a lane that never came back does not show the "
-                                f"promise kept at {spec.streams} streams"))
+            checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail, _unshown_words(m, spec)))
         elif m.achieved_hz >= target:
             checks.append(Check(f"throughput>={target:g}/s", PASS, detail))
         elif m.offered_hz < target:

@@ -261,7 +261,7 @@ class RunData:
     #: backlog ends with its look.
     looks_at: tuple[int, ...] = (0,)
 
-    def hang_backlog(self, warmup: int, failed: npt.NDArray[np.bool_]) -> int:
+    def hang_backlog(self, warmup: int) -> int:
         """Measured requests the hangs kept from a lane: from the first hung request of each look on,
         the hung ones and those that never started.  Not every request past timeout_s after it: a
         slow body on a free lane of 16, or one in a later look on fresh lanes, is no hang's doing
@@ -275,7 +275,7 @@ class RunData:
             if first.size:
                 lo = max(a + int(first[0]), warmup)
                 behind = (self.start_ns[lo:b] < 0) | stuck[lo:b]
-                kept += int((behind & ~failed[lo:b]).sum())
+                kept += int((behind & ~self.failed[lo:b]).sum())
         return kept
 
     def lanes_hung_at_end(self) -> int:

@@ -332,7 +332,7 @@ class SloResult:
             time_split=self.time_split(),
             hung=len(self.data.stuck),  # a warm-up body that hangs hangs the measured requests too
             first_hung=min((index, lane) for index, lane, _ in self.data.stuck) if self.data.stuck else None,
-            hang_backlog=self.data.hang_backlog(self.warmup, self.data.failed),
+            hang_backlog=self.data.hang_backlog(self.warmup),
             lanes_hung=self.data.lanes_hung_at_end(),
             control=self.telemetry.get("control") or None,
             launcher_hold_ms=self.launcher_hold_ms if self.inline_body else None,

@@ -724,7 +724,7 @@ def test_a_body_hung_in_the_warm_up_is_a_hang_of_the_measured_requests() -> None
     two = late.extended(RunData(scheduled_ns=at, dispatch_ns=at.copy(), start_ns=at.copy(), end_ns=at - at - 1,
                                 lane=np.zeros(n, np.int32), failed=np.zeros(n, bool), stages={},
                                 timeout_ns=1_000_000_000), shift_ns=200_000_000)
-    assert two.looks_at == (0, n) and two.hang_backlog(warm, two.failed) == 3 and two.lanes_hung_at_end() == 0
+    assert two.looks_at == (0, n) and two.hang_backlog(warm) == 3 and two.lanes_hung_at_end() == 0
 
 
 def test_a_lane_stuck_in_an_earlier_look_takes_nothing_of_the_next() -> None:
