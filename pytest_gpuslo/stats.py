@@ -261,10 +261,11 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         # adjustment read such FAILs as "could be chance" (review51).
         base.update(p_fail=min(p_fail, 0.5 ** sign_test_blocks(alpha)))
         return BudgetTest(**base, outcome="FAIL", reason=why, needed_n=None)  # type: ignore[arg-type]
-    if clear_violation(arr, budget, p, alpha):
+    clear_tail = clear_violation_p(arr, budget, p)  # ``clear_violation``, its tail read once
+    if clear_tail <= alpha / 50.0:
         why = (f"a clear violation: most of 7 consecutive blocks have half their requests over "
                f"1.25 x the budget ({k} of {n} requests over it)")
-        base.update(p_fail=min(p_fail, clear_violation_p(arr, budget, p) * 50.0))
+        base.update(p_fail=min(p_fail, clear_tail * 50.0))
         return BudgetTest(**base, outcome="FAIL", reason=why, needed_n=None)  # type: ignore[arg-type]
     margin = clear_pass_margin(n_eff * star)
     few_to_pass = n * star / (d * GAMMA_PASS) < E_MIN
