@@ -156,9 +156,9 @@ def _driver_major(machine: dict[str, Any]) -> str:
 #: as the plugin did.  Each holds at most the run's ``n`` values.
 EXTRA_SAMPLES = {"lag_sample": "lag_ms", "start_delay_sample": "start_delay_ms",
                  "service_sample": "service_ms", "launcher_hold_sample": "launcher_hold_ms",
-                 "asleep_sample": "asleep_ms"}
+                 "asleep_sample": "asleep_ms", "own_sample": "own_ms", "own_asleep_sample": "own_asleep_ms"}
 #: The samples that hold exactly one value per request.
-PER_REQUEST = ("lag_sample", "start_delay_sample")
+PER_REQUEST = ("lag_sample", "start_delay_sample", "own_sample", "own_asleep_sample")
 
 
 @dataclass
@@ -183,6 +183,10 @@ class Run:
     launcher_hold_ms: npt.NDArray[np.float64] | None = None
     #: of each of those service times, the time asleep on a timer (``Measurements.asleep_ms``).
     asleep_ms: npt.NDArray[np.float64] | None = None
+    #: each request's own time and its time asleep (``Measurements.own_ms``, ``own_asleep_ms``),
+    #: kept where the slow-stretch rule (``gate.slow_own``) can read anything in them.
+    own_ms: npt.NDArray[np.float64] | None = None
+    own_asleep_ms: npt.NDArray[np.float64] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"date": self.date, "commit": self.commit, "n": int(self.latency_ms.size),
@@ -221,6 +225,9 @@ class Run:
                             lanes_hung=int(s.get("lanes_hung") or 0),
                             asleep_ms=(self.asleep_ms if self.asleep_ms is not None and self.service_ms is not None
                                        and self.asleep_ms.size == self.service_ms.size else None),
+                            own_ms=self.own_ms,
+                            own_asleep_ms=(self.own_asleep_ms if self.own_ms is not None and self.own_asleep_ms is not None
+                                           and self.own_asleep_ms.size == self.own_ms.size else None),
                             time_split=s.get("time_split") or None,
                             first_timed_out=s.get("first_timed_out"), first_error=s.get("first_error"),
                             launcher_hold_ms=self.launcher_hold_ms,

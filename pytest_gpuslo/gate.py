@@ -165,6 +165,12 @@ class Measurements:
     #: each measured request's own service time (ms; NaN where it never ended): a floor under its
     #: latency, so a FAIL on it divided by ``contention_slowdown`` is not the neighbours' doing.
     service_ms: npt.NDArray[np.float64] | None = None
+    #: each measured request's own time (ms): the service on one lane, the time on a CPU plus
+    #: asleep on several (``SloResult.own_times``); 0 where not known.  No queue adds to it, so a
+    #: slow stretch of it is the body's (``slow_own``).  None: not known.
+    own_ms: npt.NDArray[np.float64] | None = None
+    #: of each ``own_ms``, the time asleep on a timer, which busy neighbours do not stretch.
+    own_asleep_ms: npt.NDArray[np.float64] | None = None
     #: of each request's ``service_ms``, the time its thread spent asleep on a timer (0 where
     #: never seen asleep; ``SloResult.asleep_ms``): busy neighbours do not stretch a sleep.
     #: None: not known, all of the service counts as stretchable.
@@ -374,11 +380,39 @@ def _ended_service(service_ms: npt.NDArray[np.float64]) -> npt.NDArray[np.float6
     return np.where(np.isposinf(done), RAISED_SERVICE_MS, done)
 
 
+def slow_own(m: Measurements, budget: float, p: float, alpha: float, slowdown: float = 1.0) -> tuple[str, float]:
+    """Why the bodies' own times alone fail the budget by a lasting slow stretch
+    (``stats.slow_stretch``), with the rule's p-value; ('', 1.0) when they do not.  ``slowdown``:
+    read with the time on a CPU that many times shorter (busy neighbours' most), a sleep
+    ``SLEEP_SLOWDOWN``.  Latency is never below the own time and no queue, lateness or heavier
+    load adds to it, so such a FAIL is the code's."""
+    if m.own_ms is None or not np.asarray(m.own_ms).size:
+        return "", 1.0
+    own = np.asarray(m.own_ms, dtype=np.float64)
+    if slowdown > 1.0:
+        asleep = np.zeros_like(own) if m.own_asleep_ms is None or np.shape(m.own_asleep_ms) != own.shape \
+            else np.clip(np.asarray(m.own_asleep_ms, dtype=np.float64), 0.0, own)
+        own = (own - asleep) / slowdown + asleep / SLEEP_SLOWDOWN
+    tail, bad, k, first = stats.slow_stretch(own, budget, p)
+    if tail > alpha / 50.0 or first is None or not stats.quantile(own, p) > budget:
+        return "", 1.0
+    faster = f" even {slowdown:.2g}x faster" if slowdown > 1.0 else ""
+    m_k = own.size // k
+    where = (f"the last {1.0 - first / own.size:.0%} of the run" if first + bad * m_k >= own.size
+             else f"the first from {first / own.size:.0%} of the run on")
+    return (f"the bodies themselves got slow: in {bad} of {k} stretches of {m_k} requests ({where}) most "
+            f"requests' own time{faster} was over 1.25 x the budget "
+            f"(its time on a CPU or asleep, or its whole service on a single lane: no queue adds to it; "
+            f"{percentile_label(p)} {stats.quantile(own, p):.3g} ms; block binomial p {tail:.2g})"), min(1.0, tail * 50.0)
+
+
 def _beyond_load(m: Measurements, budget: float, p: float, alpha: float) -> bool:
     """A FAIL that no heavier load explains: a hang, more raised requests than the budget allows,
     or bodies whose own time alone fails the budget (latency is never below the service;
     review49: 30-ms bodies against a 20-ms p95 were held on a window at 1.69x the rate)."""
     if _hang_beyond(m, p) or _raised_beyond(m, p, alpha):
+        return True
+    if slow_own(m, budget, p, alpha)[0]:
         return True
     if m.service_ms is None:
         return False
@@ -395,6 +429,9 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
     raised = _raised_beyond(m, p, alpha)
     if raised:
         return raised
+    slow = slow_own(m, budget, p, alpha, slowdown=m.contention_slowdown)[0]
+    if slow:
+        return f"{slow}, more than busy neighbours slow a process"
     if m.service_ms is not None:
         ended = ~np.isnan(m.service_ms)
         service = _ended_service(m.service_ms)
@@ -1192,6 +1229,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                   f"({100 * conf:.3g}% bounds) vs budget {budget:g}ms; n={bt.n}, "
                   f"over budget {bt.exceed}, design effect {bt.design_effect:.1f}")
         outcome, reason = bt.outcome, bt.reason
+        slow, slow_p = slow_own(m, budget, p, policy.alpha) if outcome == INCONCLUSIVE else ("", 1.0)
+        if slow:
+            # A step the effective-sample rule reads as one long cluster (review55).
+            outcome, reason = FAIL, slow
+            bt = replace(bt, outcome=FAIL, reason=slow, p_fail=min(bt.p_fail, slow_p), needed_n=None)
         if generator_note and outcome == PASS and m.load_dependent is not False:
             # Latency is charged from the schedule, so on lanes whose service does not depend on
             # load a late dispatch can only make a PASS harder; where it may (service rose with
@@ -1202,8 +1244,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # holds on latency charged from the (late) dispatch, which the lag cannot explain.
             # Only what the lag added to completions is the generator's (lag onto a lane busy with
             # on-time work changed nothing: subtracting it would forgive the queue the code built).
-            dispatched = stats.budget_test(from_dispatch(m), budget, p, alpha=policy.alpha)
-            if dispatched.outcome != FAIL:
+            if slow:
+                reason += "; no lateness of the generator adds to a body's own time"
+            elif stats.budget_test(from_dispatch(m), budget, p, alpha=policy.alpha).outcome != FAIL:
                 outcome, reason = INCONCLUSIVE, generator_note
             else:
                 reason = (reason + "; " if reason else "") + (
@@ -1216,7 +1259,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             outcome, reason = INCONCLUSIVE, pace + ("; a PASS at a lighter load does not show the promised one"
                                                     if outcome == PASS else
                                                     "; a FAIL at a heavier load does not show the promise broken")
-        elif preempted and outcome == FAIL and not (_hang_beyond(m, p) or _raised_beyond(m, p, policy.alpha)):
+        elif preempted and outcome == FAIL and not (slow or _hang_beyond(m, p) or _raised_beyond(m, p, policy.alpha)):
             # Preemptions lengthen the bodies, and with them the queue on the launching thread
             # that counts as the code's: the FAIL stands only counted from each request's own
             # dispatch, which no wait of the thread before it can move.

@@ -197,6 +197,29 @@ class SloResult:
         asleep = np.minimum(np.maximum(found, 0.0), np.nan_to_num(service))
         return np.where(np.isnan(service), np.nan, asleep)
 
+    def own_times(self) -> tuple[F64, F64] | None:
+        """Each measured request's own time and, of it, its time asleep on a timer (ms): no other
+        request's queue adds to the own time, and latency is never below it, so a FAIL read off it
+        is the body's (``gate.slow_own``).  On one lane, the service (nothing ran beside it); on
+        several, the time on a CPU plus asleep where the thread times are known (host lanes: the
+        wait for a CPU the lanes share is left out).  0 where not known, never ended or raised (those
+        have rules of their own).  None: not known for any request (several GPU streams)."""
+        d = self.data
+        service = self.service_ms
+        ended = ~np.isnan(service) & ~self.failed
+        lanes = d.lane[self._sl]
+        slept = self.asleep_ms if d.threads is not None else None
+        asleep = np.zeros(service.size) if slept is None else np.where(ended, np.nan_to_num(slept), 0.0)
+        if np.unique(lanes[lanes >= 0]).size <= 1:
+            return np.where(ended, np.nan_to_num(service), 0.0), asleep
+        if d.threads is None:
+            return None
+        cpu = d.threads.cpu_ns[self._sl]
+        known = ended & (cpu >= 0)
+        if not bool(known.any()):
+            return None
+        return np.where(known, cpu / 1e6 + asleep, 0.0), np.where(known, asleep, 0.0)
+
     def _found_asleep(self, which: slice | None = None) -> tuple[F64, npt.NDArray[np.bool_]]:
         """Each measured request's (``which``: these requests') time off the CPU (service less CPU
         time and wait for a CPU) in the share the dispatcher found it asleep on a timer (ms; 0
@@ -309,6 +332,7 @@ class SloResult:
     def measurements(self) -> Measurements:
         """The gate's view of this run."""
         late = self.index[self.timed_out & ~self.failed]
+        own = self.own_times()
         return Measurements(
             latency_ms=self.latency_ms,
             lag_ms=self.lag_ms,
@@ -329,6 +353,8 @@ class SloResult:
                                                     self.telemetry.get("run_queue_stretch")),
             service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget
             asleep_ms=self.asleep_ms,
+            own_ms=own[0] if own is not None else None,
+            own_asleep_ms=own[1] if own is not None else None,
             time_split=self.time_split(),
             hung=len(self.data.stuck),  # a warm-up body that hangs hangs the measured requests too
             first_hung=min((index, lane) for index, lane, _ in self.data.stuck) if self.data.stuck else None,

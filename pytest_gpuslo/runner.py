@@ -198,13 +198,16 @@ def record(result: SloResult, settings: Settings) -> None:
         summary["time_split"] = dict(m.time_split)
     service = m.service_ms
     kept = ~np.isnan(service) if m.contention and service is not None else None
+    # The own times only where the slow-stretch rule reads anything in them at any alpha.
+    own = m.own_ms is not None and any(gate.slow_own(m, b, p, 1.0)[0] for p, b in result.spec.budgets_ms.items())
     run = Run(result.latency_ms, now_iso(), settings.commit,
               {k: {"n": s.n, "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for k, s in result.stages.items()},
               summary, m.lag_ms, start_delay_ms=m.start_delay_ms,
               service_ms=service[kept] if service is not None and kept is not None else None,
               launcher_hold_ms=m.launcher_hold_ms,
               asleep_ms=(np.nan_to_num(m.asleep_ms[kept]) if kept is not None and m.asleep_ms is not None
-                         and m.asleep_ms.shape == kept.shape else None))
+                         and m.asleep_ms.shape == kept.shape else None),
+              own_ms=m.own_ms if own else None, own_asleep_ms=m.own_asleep_ms if own else None)
     base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
                     result.machine, [run], result.telemetry)
     root = settings.root / settings.baseline_dir

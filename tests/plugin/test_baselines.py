@@ -625,3 +625,40 @@ def test_a_store_recorded_on_another_machine_says_not_comparable_not_no_baseline
     saving.stdout.fnmatch_lines(["*NOT COMPARABLE: baseline from a different machine (cpu differs)*"
                                  "This run is now this machine's baseline (.gpuslo/*.json)*"])
     assert "--gpuslo-save" not in saving.stdout.str().split("NOT COMPARABLE", 1)[1].splitlines()[0]
+
+
+SLOW_FROM = """
+import os, pytest
+from pytest_gpuslo.backends.virtual import work
+
+@pytest.mark.slo(p95_ms=100, rate_hz=4, requests=600, streams=1)
+def test_svc(slo_request):
+    slow = slo_request.index >= int(os.environ.get("SLOW_FROM", "100000"))
+    work(0.2 if slow else 0.005 + 0.001 * (slo_request.index % 7))
+"""
+
+
+def test_a_body_slow_from_mid_run_fails_and_gpuslo_compare_reads_it_the_same(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review55: a body at 2x the budget from request 330 of 600 passed as INCONCLUSIVE (design
+    effect 200).  Its own times FAIL it; the last run keeps them, so ``gpuslo compare`` FAILs it too."""
+    from pytest_gpuslo.cli import main
+
+    simtester.makepyfile(SLOW_FROM)
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    monkeypatch.setenv("SLOW_FROM", "330")
+    slow = simtester.runpytest("--gpuslo-json=r.json")
+    slow.assert_outcomes(failed=1)
+    slow.stdout.fnmatch_lines(["*the bodies themselves got slow: in * of 28 stretches*"])
+    plugin = json.loads((simtester.path / "r.json").read_text())["results"][0]["verdict"]
+    (stored,) = (simtester.path / ".gpuslo").glob("*.json")
+    last = simtester.path / ".gpuslo" / ".last" / stored.name
+    assert "own_sample" in json.loads(last.read_text())["runs"][0]
+    assert "own_sample" not in json.loads(stored.read_text())["runs"][0]  # a passing run: nothing to keep
+    capsys.readouterr()
+    code = main(["compare", str(stored), str(last)])
+    printed = capsys.readouterr().out
+    assert plugin["outcome"] == "FAIL" and code == 1
+    for claim in plugin["checks"]:
+        assert f"{claim['outcome']:<13} {claim['detail']}" in printed
+    assert "the bodies themselves got slow" in printed

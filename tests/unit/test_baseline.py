@@ -254,7 +254,8 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
                  {"hung": 2, "first_hung": [3, 1], "contention": "other processes kept 1.5 of 2 CPUs busy during the run",
                   "contention_slowdown": 4.0, "first_timed_out": 7, "first_error": "ValueError: bad input"},
                  lag_ms=np.full(400, 0.5), start_delay_ms=np.full(400, 0.25),
-                 service_ms=lat[:390] / 2, launcher_hold_ms=np.full(30, 2.5), asleep_ms=lat[:390] / 4)
+                 service_ms=lat[:390] / 2, launcher_hold_ms=np.full(30, 2.5), asleep_ms=lat[:390] / 4,
+                 own_ms=lat / 3, own_asleep_ms=lat / 6)
     run.summary["time_split"] = {"cpu": 0.1, "runq": 0.1, "asleep": 0.5, "other": 0.3}
     base = bl.Baseline("t.py::test_a", {"budgets_ms": {"p95": 5.0}}, 1, "fp", dict(MACHINE), [run])
     path, _ = bl.Store(tmp_path).save(base)
@@ -268,6 +269,9 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     # What the neighbours' rule credits as asleep on a timer is judged again as the plugin did.
     assert m.asleep_ms is not None and np.allclose(m.asleep_ms, lat[:390] / 4, atol=1e-4)
     assert m.time_split == {"cpu": 0.1, "runq": 0.1, "asleep": 0.5, "other": 0.3}
+    # The own times the slow-stretch rule read, one per request.
+    assert m.own_ms is not None and np.allclose(m.own_ms, lat / 3, atol=1e-4)
+    assert m.own_asleep_ms is not None and np.allclose(m.own_asleep_ms, lat / 6, atol=1e-4)
 
     raw = json.loads(path.read_text())
     # A run with no completion within timeout_s has no rate: null now, NaN in older files.
@@ -283,6 +287,11 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     with pytest.raises(BaselineFormatError, match="summary \"time_split\" must be an object of shares"):
         bl.load(path)
     raw["runs"][0]["summary"]["time_split"] = None
+    raw["runs"][0]["own_sample"] = bl.encode_sample(np.ones(399))
+    path.write_text(json.dumps(raw))
+    with pytest.raises(BaselineFormatError, match="run 0: \"own_sample\": a run says n=400 but holds 399"):
+        bl.load(path)
+    raw["runs"][0]["own_sample"] = None
     raw["runs"][0]["service_sample"] = bl.encode_sample(np.ones(401))
     path.write_text(json.dumps(raw))
     with pytest.raises(BaselineFormatError, match="run 0: \"service_sample\": sample inflates past 400 values"):

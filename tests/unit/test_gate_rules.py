@@ -930,3 +930,53 @@ def test_a_throughput_promise_is_never_kept_by_a_service_that_stopped() -> None:
     assert verdict(1, 1).outcome == "INCONCLUSIVE"
     stopped = verdict(2, 2)
     assert stopped.outcome == "FAIL" and "every lane (2 of 2)" in stopped.reason
+
+
+def test_a_body_that_got_slow_mid_run_fails_on_its_own_times() -> None:
+    """review55: a sleep body at 2x the budget from 53% of the run on (8 lanes) read "design effect
+    200, needs about 80,000 requests", INCONCLUSIVE, and the test passed; so did a CPU-bound body.
+    The requests' own times (no queue adds to them) FAIL it; a late generator or a heavier load
+    does not hold that FAIL back, busy neighbours only where the own time, their slowdown taken
+    off, is under the budget; latencies over budget by queueing alone (own times short) are not it."""
+    n, budget = 570, 100.0
+    spec = resolve({"rate_hz": 20, "requests": 600, "streams": 8, "p95_ms": budget}, nodeid="t::x")
+    t = np.arange(n) * 50.0
+    rng = np.random.default_rng(3)
+    own = np.where(np.arange(n) >= 300, 2.0 * budget, 5.0) * rng.uniform(1.0, 1.05, n)
+    lat = own + rng.exponential(2.0, n)
+
+    def verdict(own_ms: np.ndarray | None, asleep: np.ndarray | None = None, **kw: object) -> gate.Verdict:
+        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=True, own_ms=own_ms,
+                              own_asleep_ms=asleep, **kw)  # type: ignore[arg-type]
+        return gate.decide(spec, m)
+
+    without = verdict(None)
+    assert without.outcome == "INCONCLUSIVE" and "design effect" in without.checks[0].reason
+    slow = verdict(own)
+    assert slow.outcome == "FAIL", slow.reasons
+    assert "the bodies themselves got slow" in slow.reasons[0] and "(the last 49% of the run)" in slow.reasons[0]
+    assert 0 < slow.checks[0].as_dict()["p_fail"] <= 0.01  # the rule's own p-value for the Holm view
+    assert verdict(own / 2.5).outcome == "INCONCLUSIVE"  # own times at 0.8x the budget: the queue's
+    busy, k = gate.cpu_contention(1.5, 2), gate.contention_slowdown(1.5, 2)
+    crowded = dict(contention=busy, contention_slowdown=k)
+    assert verdict(own, **crowded).outcome == "INCONCLUSIVE"  # on a CPU: 4x faster is under budget
+    asleep = verdict(own, asleep=own * 0.95, **crowded)  # a sleep, which neighbours do not stretch
+    assert asleep.outcome == "FAIL" and "even 4x faster" in asleep.reasons[0]
+    assert "1.5 of 2 CPUs" in asleep.reasons[0]
+    step = np.r_[np.zeros(n - 114), np.full(114, 2.0 * budget)]  # the last 20%: too short a stretch
+    assert verdict(np.maximum(own * 0 + 5.0, step)).outcome == "INCONCLUSIVE"
+
+
+def test_an_undecided_run_over_budget_to_its_end_says_what_run_would_fail_it() -> None:
+    """review55: a step to 2x the budget in the last 47% of 570 requests read "needs about 80,000
+    requests"; the slowdown, if it lasts, FAILs a run of the length the reason now names."""
+    n, budget = 570, 100.0
+    lat = np.where(np.arange(n) >= 300, 2.0 * budget, 5.0)
+    r = stats.budget_test(lat, budget, 0.95)
+    assert r.outcome == "INCONCLUSIVE" and "most of them in its last 280 requests" in r.reason
+    need = r.needed_n
+    assert need is not None and n < need < 2_000
+    assert f"a run of about {need} requests FAILs" in r.reason
+    longer = np.where(np.arange(need) >= 300, 2.0 * budget, 5.0)  # the same slowdown, lasting
+    assert stats.budget_test(longer, budget, 0.95).outcome == "FAIL"
+    assert stats.budget_test(longer[: need - need // 5], budget, 0.95).outcome == "INCONCLUSIVE"

@@ -224,3 +224,33 @@ def test_a_short_run_three_times_over_its_allowance_fails() -> None:
 
     assert over.batches == 0 and over.outcome == "FAIL" and over.lower > over.budget
     assert near.outcome == "INCONCLUSIVE" and "cannot be cut into 8 batches" in near.reason
+
+
+def test_the_slow_stretch_rule_reads_a_lasting_step_not_short_spells() -> None:
+    """Own times over 1.25x the budget in most of 28 blocks: the Markov-binomial tail is tiny for a
+    step over the last half of a run, 1 for a body slow on 5% of its requests however they fall,
+    and nothing for a p50 claim (Markov bounds nothing there) or a run too short for 7 blocks."""
+    step = np.where(np.arange(560) >= 300, 200.0, 5.0)
+    tail, bad, k, first = stats.slow_stretch(step, 100.0, 0.95)
+    assert (bad, k, first) == (13, 28, 300) and tail < 1e-5
+    spiky = np.where(np.random.default_rng(2).random(600) < 0.05, 200.0, 5.0)
+    assert stats.slow_stretch(spiky, 100.0, 0.95)[0] > 0.01
+    assert stats.slow_stretch(step, 100.0, 0.5)[0] == 1.0
+    assert stats.slow_stretch(step[-60:], 100.0, 0.95)[0] == 1.0  # 6 blocks of 10
+
+
+def test_a_claim_too_close_to_decide_never_asks_for_the_requests_it_ran() -> None:
+    """review55: "needs about 4,000 requests (ran 4,000)", beside an upper bound under the budget.
+    A claim the count over budget would PASS but sectioning holds back says so; a gap the run
+    should have decided asks for more than it ran."""
+    rng = np.random.default_rng(0)
+    x = np.where(rng.random(4000) < 0.06, rng.normal(8.2, 0.3, 4000), 2.0)  # p95 inside a sparse cluster
+    r = stats.budget_test(x, 8.5, 0.95)
+    assert r.outcome == "INCONCLUSIVE" and r.upper < 8.5
+    assert "the count over the budget says PASS, but sectioning's 8 batches do not agree" in r.reason
+    assert r.needed_n is not None and r.needed_n > x.size
+    for seed in range(20):
+        y = np.random.default_rng(seed).lognormal(0.0, 1.0, 4000)
+        t = stats.budget_test(y, float(np.quantile(y, 0.95)) * 1.03, 0.95)
+        if t.outcome == "INCONCLUSIVE" and t.needed_n is not None:
+            assert t.needed_n > y.size, t.reason

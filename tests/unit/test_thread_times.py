@@ -4,6 +4,7 @@ the neighbours'", which no neighbour stretches)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -138,3 +139,23 @@ def test_a_run_on_cpu_lanes_keeps_its_thread_times() -> None:
     assert tel["child_cpu_s"] >= 0 and tel["helper_cpu_s"] >= 0
     ended = data.end_ns >= 0
     assert bool(np.all(data.threads.cpu_ns[ended] >= 0)) and bool(np.all(data.threads.runq_ns[ended] >= 0))
+
+
+def test_a_request_s_own_time_leaves_out_what_other_requests_added() -> None:
+    """The slow-stretch rule reads each request's own time: on one lane its service (nothing ran
+    beside it); on several, its time on a CPU plus asleep (the wait for a CPU the lanes share and
+    any other wait are left out); 0 where not known or never ended; None with no thread times on
+    several lanes."""
+    one = _result(_times()).own_times()
+    assert one is not None
+    own, asleep = one
+    assert np.allclose(own, [100, 100, 100, 100, 0]) and np.allclose(asleep, [95.0, 47.5, 75.0, 0.0, 0.0])
+    r = _result(_times())
+    r.data.lane[:] = [0, 1, 0, 1, 0]
+    several = r.own_times()
+    assert several is not None
+    assert np.allclose(several[0], [97.0, 49.5, 77.0, 2.0, 0.0]) and np.allclose(several[1], asleep)
+    r = dataclasses.replace(r, data=dataclasses.replace(r.data, threads=None))
+    assert r.own_times() is None
+    m = r.measurements()
+    assert m.own_ms is None and m.own_asleep_ms is None
