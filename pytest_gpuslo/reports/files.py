@@ -93,8 +93,23 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]
         lines += ["", "</details>"]
+    lines += _hung_stacks(summaries)
     lines.append("")
     return "\n".join(lines)
+
+
+def _hung_stacks(summaries: Sequence[dict[str, Any]], most: int = 2) -> list[str]:
+    """Where each test's first hung lanes were stuck, as the terminal shows it: a PR comment
+    named the hang but not the line to fix (review52)."""
+    out: list[str] = []
+    for s in ordered(summaries):
+        for hung in [h for h in s.get("stuck", []) if isinstance(h, dict)][:most]:
+            stack = str(hung.get("stack", "")).rstrip()
+            fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", stack)), default=0))
+            out += [f"- {md_code(s['nodeid'])}: request {hung.get('index')} was still running past timeout_s "
+                    f"when the run gave up; lane {hung.get('lane')} was abandoned here:", "",
+                    f"  {fence}", *(f"  {ln}" for ln in stack.splitlines()), f"  {fence}"]
+    return ["", "<details><summary>Where hung lanes were stuck</summary>", "", *out, "", "</details>"] if out else []
 
 
 def _stats_block(value_ms: float, n: int) -> dict[str, Any]:

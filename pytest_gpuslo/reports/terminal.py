@@ -127,6 +127,12 @@ def why(summary: dict[str, Any]) -> str:
         lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
         parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
+        stuck = [h for h in summary.get("stuck", []) if isinstance(h, dict) and "index" in h]
+        if stuck:
+            # A hang that decided no claim is still the first thing to fix (review55: the row read
+            # only "needs ~4,000 requests" beside a deadlocked request).
+            first = min(stuck, key=lambda h: int(h["index"]))
+            parts.append(f"request {first['index']} hung on lane {first.get('lane', '?')}")
         for c in checks:
             if c.get("outcome") != "INCONCLUSIVE":
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from pathlib import Path
 
@@ -287,6 +288,35 @@ def test_a_fail_held_back_for_busy_neighbours_says_so_in_the_table() -> None:
 
     assert "p95<=12ms: other processes kept 1.2 of 2 CPUs busy during the run: the FAIL may be theirs" in words
     assert "p50<=6ms needs ~55,000 requests" in words
+
+
+def test_a_hang_that_decided_no_claim_is_named_in_the_table() -> None:
+    """review55: one request deadlocked, the other lanes served; the row read only "p95<=50ms needs
+    ~4,000 requests" and the hang showed only under the table."""
+    row = _row("t.py::test_dead", "INCONCLUSIVE",
+               [_claim(0.95, 50, "INCONCLUSIVE", est=8.0, upper=9.0, needed_n=4000, reason="too few")])
+    row["stuck"] = [{"index": 330, "lane": 2, "stack": "..."}, {"index": 300, "lane": 1, "stack": "..."}]
+    words = terminal.why(row)
+
+    assert words.startswith("INCONCLUSIVE: request 300 hung on lane 1; p95<=50ms needs ~4,000 requests"), words
+    del row["stuck"]
+    assert "hung" not in terminal.why(row)
+
+
+def test_the_markdown_report_shows_where_a_hung_lane_was_stuck() -> None:
+    """review52: the PR comment named the hang, not the line to fix; a stack holding backticks
+    keeps its fence whole."""
+    row = _row("t.py::test_dead", "FAIL", [_claim(0.95, 50, "FAIL", est=900.0, upper=math.inf)])
+    row["stuck"] = [{"index": 300, "lane": 1, "stack": 'File "t.py", line 9, in test_dead\n    lock.acquire()  # ```'}]
+    md = files.markdown([row])
+
+    assert "<summary>Where hung lanes were stuck</summary>" in md
+    assert "request 300 was still running past timeout_s when the run gave up; lane 1 was abandoned here:" in md
+    assert "  ````\n  File \"t.py\", line 9, in test_dead\n      lock.acquire()  # ```\n  ````" in md
+    assert "hung lanes" not in files.markdown([OK])
+    page = html.render([{**_html_summary("t.py::test_dead", "FAIL", ref_label="baseline"),
+                         "stuck": [{"index": 300, "lane": 1, "stack": "lock.acquire()  # <b>"}]}])
+    assert "lane 1 was abandoned here:</span><pre class=\"mono\">lock.acquire()  # &lt;b&gt;</pre>" in page
 
 
 def test_a_single_stall_is_named_beside_a_lag_p99_that_cannot_see_it() -> None:
