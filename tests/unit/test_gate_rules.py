@@ -879,8 +879,11 @@ def test_a_throughput_promise_a_hang_broke_fails_beside_busy_neighbours() -> Non
                                                    first_hung=(300, 0) if hung else None))
 
     assert verdict(0).checks[-1].outcome == "INCONCLUSIVE"  # no hang: the neighbours may explain it
+    assert verdict(0).checks[-1].as_dict()["p_fail"] == 1.0
     hung = verdict(2).checks[-1]
     assert hung.outcome == "FAIL" and "below the promised 90/s: a hang: 2 bodies" in hung.reason
+    # review54: the suite's Holm view counts a throughput FAIL, a measured shortfall (p 0).
+    assert gate.suite_holm([{"nodeid": "t::x", "verdict": verdict(2).as_dict()}]) == {"t::x throughput>=90/s": 0.0}
     # review53: a slow body still running at the give-up beside busy neighbours kept one request
     # from a lane; the shortfall is not its doing.
     one = gate.decide(spec, gate.Measurements(lat, np.zeros(n), scheduled_ms=np.arange(n) * 10.0,
