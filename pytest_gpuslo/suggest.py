@@ -218,7 +218,8 @@ def lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
             + (f"; {' '.join(g['under_lag_floor'])} is under the lag floor: expect INCONCLUSIVE here"
                if g.get("under_lag_floor") else ""),
         ]
-        for r in g["rows"]:
+        # A hung pilot's rows are read off a broken run: no budget or size to suggest (review54).
+        for r in g["rows"] if g["marker"] else []:
             why = "lag rule x2" if r["bound_by"] == "lag" else f"{HEADROOM:g}x observed"
             out.append(f"  {r['label']:<10} needs {r['needed_n']:,} requests ({_time(r['seconds'])}); "
                        f"suggested budget {r['budget_ms']:g} ms ({why}; design effect "

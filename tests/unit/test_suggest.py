@@ -111,3 +111,6 @@ def test_a_hung_pilot_says_fix_the_body_not_raise_the_timeout() -> None:
     assert hung["marker"] == ""  # review53: a budget twice the timeout was pasted all the same
     shown = suggest.lines([{"nodeid": "t::x", "suggest": hung, "spec": {"budgets_ms": {"p95": 20}}}])
     assert any("nothing yet: fix the hung body" in line for line in shown)
+    assert not any("suggested budget" in line for line in shown)  # review54: rows off a broken pilot
+    assert any("suggested budget" in line for line in suggest.lines(
+        [{"nodeid": "t::x", "suggest": quiet, "spec": {"budgets_ms": {"p95": 20}}}]))
