@@ -1438,6 +1438,12 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     base_checks: tuple[BaselineCheck, ...] = ()
     if baseline is not None:
         base_checks = compare(spec, m, baseline, policy)
+        if m.hung:
+            # A hang's backlog is no measure of the code's speed: an OK or IMPROVED beside it would
+            # read as "no regression" (review54: "OK" beside a deadlocked service's FAIL).
+            base_checks = tuple(replace(b, outcome=INCONCLUSIVE, reason=f"as measured {b.outcome}, but "
+                                        f"{_hung_words(m, spec)}: a comparison says nothing of a run that hung")
+                                if b.outcome in ("OK", "IMPROVED") else b for b in base_checks)
         late = "; ".join(x for x in (generator_note or (baseline.late if isinstance(baseline, ABInput) else "")
                                      or lateness(spec, m, policy), _base_late(baseline)) if x)
         moved_names: set[str] = set()

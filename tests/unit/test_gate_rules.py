@@ -3,6 +3,7 @@ the sequential looks' alpha, whether a run may become a baseline, and the suite-
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -983,3 +984,19 @@ def test_an_undecided_run_over_budget_to_its_end_says_what_run_would_fail_it() -
     longer = np.where(np.arange(need) >= 300, 2.0 * budget, 5.0)  # the same slowdown, lasting
     assert stats.budget_test(longer, budget, 0.95).outcome == "FAIL"
     assert stats.budget_test(longer[: need - need // 5], budget, 0.95).outcome == "INCONCLUSIVE"
+
+
+def test_a_run_that_hung_compares_as_inconclusive_never_ok() -> None:
+    """review54: beside a deadlocked service's FAIL the vs-baseline column read OK, as if the code
+    had not regressed; a run that hung says nothing of the code's speed."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 9)
+    runs = [lat * f for f in (0.99, 1.0, 1.01, 0.995, 1.005)]  # a steady machine: a narrow interval
+    stored = gate.baseline_input(runs, spec, paired=True, sessions=3)
+    quiet = gate.decide(spec, _m(lat, t), baseline=stored)
+    assert quiet.baseline[0].outcome in ("OK", "IMPROVED")
+    hung = gate.decide(spec, dataclasses.replace(_m(lat, t), hung=1, first_hung=(9_990, 0), hang_backlog=1),
+                       baseline=stored)
+    b = hung.baseline[0]
+    assert b.outcome == "INCONCLUSIVE" and b.reason.startswith(f"as measured {quiet.baseline[0].outcome}, but a hang")
+    assert hung.outcome == "INCONCLUSIVE"
