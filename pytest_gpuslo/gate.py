@@ -183,6 +183,8 @@ class Measurements:
     hung: int = 0
     #: (request index, lane) of the first of them; None where none hung or not known.
     first_hung: tuple[int, int] | None = None
+    #: one of ``hung`` is the untimed priming call, still running past timeout_s when the run started.
+    prime_hung: bool = False
     #: measured requests the hangs kept from a lane: from the first hung request of its look on,
     #: the hung ones and those that never started (``RunData.hang_backlog``; None: not known, as in
     #: runs stored before it was kept: all of ``timed_out`` then).
@@ -345,6 +347,9 @@ def _unshown_words(m: Measurements, spec: SloSpec) -> str:
 def _hung_words(m: Measurements, spec: SloSpec) -> str:
     """'a hang: 2 bodies had run past timeout_s=1 ... (request 260 first, on lane 1)'."""
     where = "" if m.first_hung is None else f" (request {m.first_hung[0]} first, on lane {m.first_hung[1]})"
+    if m.prime_hung:
+        where = (f" (the priming call before the run, and{where[1:]}" if where
+                 else " (the priming call, the body's first and untimed one, before the run)")
     bodies = "1 body" if m.hung == 1 else f"{m.hung} bodies"
     return (f"a hang: {bodies} had run past timeout_s={spec.timeout_s:g} and {'was' if m.hung == 1 else 'were'} "
             f"still running when the run gave up{where}")

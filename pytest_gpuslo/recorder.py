@@ -131,6 +131,9 @@ class Recorder:
         #: None: any).  A request that started late in a backlog and was simply still in service is
         #: not a hang: beside busy neighbours that backlog is theirs.
         self.hang_after_ns: int | None = None
+        #: where the untimed priming call was stuck when the run started without it (None: it
+        #: returned in time): a body that never returns from its first call is a hang too.
+        self.prime_stuck: str | None = None
         self.fatal: BaseException | None = None
         #: where each body spent its time on its thread; a host-lane backend that can tell sets it
         #: (``track_threads``), None elsewhere.
@@ -260,6 +263,9 @@ class RunData:
     #: the position each sequential look starts at: a look runs on fresh lanes, so a hang's
     #: backlog ends with its look.
     looks_at: tuple[int, ...] = (0,)
+    #: where the priming call was stuck, still running past ``timeout_s`` when the run started
+    #: (``Recorder.prime_stuck``); None where it returned.
+    prime_stuck: str | None = None
 
     def hang_backlog(self, warmup: int) -> int:
         """Measured requests the hangs kept from a lane: from the first hung request of each look on,
@@ -304,6 +310,7 @@ class RunData:
             first_error_index=rec.first_error_index,
             t0_ns=int(t0),
             stuck=tuple(sorted(rec.stuck)),
+            prime_stuck=rec.prime_stuck,
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
         )
@@ -338,6 +345,7 @@ class RunData:
             t0_ns=other.t0_ns - shift_ns,
             stuck=self.stuck + tuple((index + self.lane.size, lane, stack) for index, lane, stack in other.stuck),
             looks_at=self.looks_at + tuple(at + self.lane.size for at in other.looks_at),
+            prime_stuck=self.prime_stuck or other.prime_stuck,
             returned_ns=(cat(self.returned_ns, other.returned_ns)
                          if self.returned_ns is not None and other.returned_ns is not None else None),
             threads=(None if self.threads is None and other.threads is None

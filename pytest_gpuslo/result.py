@@ -356,7 +356,9 @@ class SloResult:
             own_ms=own[0] if own is not None else None,
             own_asleep_ms=own[1] if own is not None else None,
             time_split=self.time_split(),
-            hung=len(self.data.stuck),  # a warm-up body that hangs hangs the measured requests too
+            # a warm-up body that hangs hangs the measured requests too; so does a priming call
+            hung=len(self.data.stuck) + (self.data.prime_stuck is not None),
+            prime_hung=self.data.prime_stuck is not None,
             first_hung=min((index, lane) for index, lane, _ in self.data.stuck) if self.data.stuck else None,
             hang_backlog=self.data.hang_backlog(self.warmup),
             lanes_hung=self.data.lanes_hung_at_end(),
@@ -471,6 +473,7 @@ class SloResult:
             "failed": int(self.failed.sum()),
             "timed_out": int(self.timed_out.sum()),
             "first_error": self.data.first_error,
+            **({"prime_stuck": self.data.prime_stuck} if self.data.prime_stuck else {}),
             **({"stuck": [{"index": i, "lane": lane, "stack": stack} for i, lane, stack in self.data.stuck]}
                if self.data.stuck else {}),
             "stages": {k: {"n": v.n, "p50_ms": v.p50_ms, "p95_ms": v.p95_ms, "mean_ms": v.mean_ms}

@@ -397,6 +397,9 @@ class Backend(BaseBackend):
         t = threading.Thread(target=call, name="gpuslo-prime", daemon=True)
         t.start()
         t.join(timeout_s)
+        frame = sys._current_frames().get(t.ident or -1) if t.is_alive() else None
+        if frame is not None:  # a first call that never returns is a hang: say where (review52)
+            request._recorder.prime_stuck = "".join(traceback.format_stack(frame)[-STACK_FRAMES:])
         # The process's and its children's CPU count from here: priming (imports) is not the run's.
         self._proc_start, self._tree_start = time.process_time(), _own_cpu_seconds()
 

@@ -103,11 +103,10 @@ def _hung_stacks(summaries: Sequence[dict[str, Any]], most: int = 2) -> list[str
     named the hang but not the line to fix (review52)."""
     out: list[str] = []
     for s in ordered(summaries):
-        for hung in [h for h in s.get("stuck", []) if isinstance(h, dict)][:most]:
-            stack = str(hung.get("stack", "")).rstrip()
+        for words, stack in view.hung_stacks(s, most)[0]:
+            stack = stack.rstrip()
             fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", stack)), default=0))
-            out += [f"- {md_code(s['nodeid'])}: request {hung.get('index')} was still running past timeout_s "
-                    f"when the run gave up; lane {hung.get('lane')} was abandoned here:", "",
+            out += [f"- {md_code(s['nodeid'])}: {words}", "",
                     f"  {fence}", *(f"  {ln}" for ln in stack.splitlines()), f"  {fence}"]
     return ["", "<details><summary>Where hung lanes were stuck</summary>", "", *out, "", "</details>"] if out else []
 

@@ -221,11 +221,9 @@ def _claim_lines(s: dict[str, Any], holm: Mapping[str, float]) -> str:
         if not any(r.startswith(c["name"]) or (c.get("reason") and c["reason"] in r)
                    for c in [*v.get("checks", []), *v.get("baseline", [])]):
             items.append(f'<li><span class="why">{esc(r)}</span></li>')
-    for hung in [h for h in s.get("stuck", []) if isinstance(h, dict)][:2]:
-        # Where a hung lane was stuck, as the terminal shows it (review52: the report named the hang only).
-        items.append(f'<li><span class="why">request {esc(str(hung.get("index")))} was still running past '
-                     f'timeout_s when the run gave up; lane {esc(str(hung.get("lane")))} was abandoned here:</span>'
-                     f'<pre class="mono">{esc(str(hung.get("stack", "")).rstrip())}</pre></li>')
+    for words, stack in view.hung_stacks(s)[0]:
+        # Where a hung body was stuck, as the terminal shows it (review52: the report named the hang only).
+        items.append(f'<li><span class="why">{esc(words)}</span><pre class="mono">{esc(stack.rstrip())}</pre></li>')
     return f'<ul class="claims">{"".join(items)}</ul>'
 
 

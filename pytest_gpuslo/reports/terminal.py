@@ -128,9 +128,11 @@ def why(summary: dict[str, Any]) -> str:
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
         parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
         stuck = [h for h in summary.get("stuck", []) if isinstance(h, dict) and "index" in h]
+        # A hang that decided no claim is still the first thing to fix (review55: the row read
+        # only "needs ~4,000 requests" beside a deadlocked request).
+        if summary.get("prime_stuck"):
+            parts.append("the priming call hung")
         if stuck:
-            # A hang that decided no claim is still the first thing to fix (review55: the row read
-            # only "needs ~4,000 requests" beside a deadlocked request).
             first = min(stuck, key=lambda h: int(h["index"]))
             parts.append(f"request {first['index']} hung on lane {first.get('lane', '?')}")
         for c in checks:
@@ -435,11 +437,10 @@ def failure_message(summary: dict[str, Any]) -> str:
     if summary.get("first_error"):
         lines.append("  first error (the request counts as over budget):")
         lines.extend("    " + ln for ln in summary["first_error"].rstrip().splitlines())
-    for hung in summary.get("stuck", [])[:2]:
-        # "still running", not "never returned": a slow body may return after the give-up (review54).
-        lines.append(f"  request {hung['index']} was still running past timeout_s when the run gave up; "
-                     f"lane {hung['lane']} was abandoned here:")
-        lines.extend("    " + ln for ln in hung["stack"].rstrip().splitlines())
-    if len(summary.get("stuck", [])) > 2:
-        lines.append(f"  ... and {len(summary['stuck']) - 2} more lanes hung (the JSON report lists them)")
+    stacks, more = view.hung_stacks(summary)
+    for words, stack in stacks:
+        lines.append(f"  {words}")
+        lines.extend("    " + ln for ln in stack.rstrip().splitlines())
+    if more:
+        lines.append(f"  ... and {more} more lanes hung (the JSON report lists them)")
     return "\n".join(lines)

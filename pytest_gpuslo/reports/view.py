@@ -87,6 +87,20 @@ def undecided_baseline(summary: dict[str, Any], said: Collection[str] = ()) -> l
             and not already_said(b, said)]
 
 
+def hung_stacks(summary: dict[str, Any], most: int = 2) -> tuple[list[tuple[str, str]], int]:
+    """Where the run's hung bodies were stuck, as (words, stack), the priming call first, then at
+    most ``most`` lanes; and how many lanes more hung.  One wording for every report: "still
+    running", not "never returned", since a slow body may return after the give-up (review54)."""
+    out = []
+    if summary.get("prime_stuck"):
+        out.append(("the priming call (the body's first, untimed call) was still running past timeout_s "
+                    "when the run started without it; it was abandoned here:", str(summary["prime_stuck"])))
+    lanes = [h for h in summary.get("stuck", []) if isinstance(h, dict)]
+    out += [(f"request {h.get('index')} was still running past timeout_s when the run gave up; lane "
+             f"{h.get('lane')} was abandoned here:", str(h.get("stack", ""))) for h in lanes[:most]]
+    return out, max(0, len(lanes) - most)
+
+
 def fmt_ms(x: float | None) -> str:
     """Milliseconds with 3 significant digits; '-' when missing."""
     if x is None or (isinstance(x, float) and math.isnan(x)):

@@ -807,3 +807,25 @@ def test_lanes_all_in_slow_last_bodies_are_waited_for_before_they_count_as_stopp
     forever.set()
     assert not slow.stuck and slow.end_ns[9] > 0
     assert [index for index, _, _ in stuck.stuck] == [9]
+
+
+def test_a_priming_call_that_never_returns_is_a_hang_named_in_every_report() -> None:
+    """review52: a body that hung on its first, untimed call (index -1) was abandoned and the run
+    passed with no word of it.  It is a hang now: no PASS beside it, and the reports show where."""
+    release = threading.Event()
+
+    def body(req: Request) -> None:
+        if req.index < 0:
+            release.wait(30)
+
+    data, _ = run_open_loop(arrivals.Constant(1000).schedule(n=20), CpuBackend(), body, lanes=1, timeout_s=0.2)
+    release.set()
+    assert data.prime_stuck is not None and "release.wait(30)" in data.prime_stuck and not data.stuck
+    m = make_result(data.scheduled_ns, data, warm=0).measurements()
+    assert (m.hung, m.prime_hung, m.first_hung, m.hang_backlog) == (1, True, None, 0)
+    spec = resolve({"rate_hz": 1000, "requests": 20, "timeout_s": 0.2, "p95_ms": 100}, nodeid="t::x")
+    v = gate.decide(spec, m)
+    assert v.outcome == "INCONCLUSIVE"
+    assert any("(the priming call, the body's first and untimed one, before the run)" in r for r in v.reasons)
+    quiet, _ = run_open_loop(arrivals.Constant(1000).schedule(n=20), CpuBackend(), body, lanes=1, timeout_s=0.2)
+    assert quiet.prime_stuck is None  # released: it returns

@@ -301,6 +301,11 @@ def test_a_hang_that_decided_no_claim_is_named_in_the_table() -> None:
     assert words.startswith("INCONCLUSIVE: request 300 hung on lane 1; p95<=50ms needs ~4,000 requests"), words
     del row["stuck"]
     assert "hung" not in terminal.why(row)
+    row["prime_stuck"] = "ev.wait()"  # review52: a first, untimed call that never returned
+    assert terminal.why(row).startswith("INCONCLUSIVE: the priming call hung; p95<=50ms needs")
+    md = files.markdown([row])
+    assert "the priming call (the body's first, untimed call) was still running past timeout_s" in md
+    assert "  ```\n  ev.wait()\n  ```" in md
 
 
 def test_the_markdown_report_shows_where_a_hung_lane_was_stuck() -> None:
