@@ -2,6 +2,7 @@
 # Same-machine A/B on a GPU (issue: gate): a 2% slower kernel against its base, and the base
 # against itself, each with `gpuslo ab --runs 3` over 5,000 requests. Usage: bash benchmarks/gpu_ab.sh OUTDIR
 # Another test of gpu_ab/: TEST=test_servers.py BASE_NS=400_000 SLOW_NS=408_000 bash benchmarks/gpu_ab.sh OUTDIR
+# Only the slower case: CASES=slower bash benchmarks/gpu_ab.sh OUTDIR
 set -u
 test=${TEST:-test_kernel.py}
 base_ns=${BASE_NS:-200_000}
@@ -14,12 +15,12 @@ cp "$here/gpu_ab/$test" "$repo/"
 printf '[pytest]\naddopts = -p no:cacheprovider\n' > "$repo/pytest.ini"
 echo "SPIN_NS = $base_ns" > "$repo/spin_conf.py"
 git -C "$repo" init -q && git -C "$repo" add . && git -C "$repo" -c user.name=ab -c user.email=ab@ab commit -qm base
-for case in aa slower; do
+for case in ${CASES:-aa slower}; do
   if [ "$case" = slower ]; then echo "SPIN_NS = $slow_ns" > "$repo/spin_conf.py"; fi
   (cd "$repo" && python3 -m pytest_gpuslo ab HEAD --runs 3 --json "$out/ab-$case.json" --keep "$out/kept-$case" -- -q) \
     > "$out/ab-$case.txt" 2>&1
   echo "== A/B $case (exit $?)"; grep -E "REGRESSED|OK |IMPROVED|INCONCLUSIVE|error" "$out/ab-$case.txt" | head -6
 done
 # Every run's samples, to decide again offline (gpuslo ab --from DIR) and to publish.
-tar -C "$out" -czf "$out/ab-kept.tgz" kept-aa kept-slower ab-aa.json ab-slower.json ab-aa.txt ab-slower.txt
+(cd "$out" && tar -czf ab-kept.tgz kept-* ab-*.json ab-*.txt)
 rm -rf "$out"/kept-* "$out"/ab-*.json "$out"/ab-*.txt

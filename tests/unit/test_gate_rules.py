@@ -1000,3 +1000,35 @@ def test_a_run_that_hung_compares_as_inconclusive_never_ok() -> None:
     b = hung.baseline[0]
     assert b.outcome == "INCONCLUSIVE" and b.reason.startswith(f"as measured {quiet.baseline[0].outcome}, but a hang")
     assert hung.outcome == "INCONCLUSIVE"
+
+
+def test_an_ab_session_with_one_stall_is_judged_on_the_requests_it_did_not_reach(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session 20's GPU check: one 5.5-ms stall of the generator in one base run of six made that
+    run slower, so a 2% slower kernel read "as measured INCONCLUSIVE +3.4%, without that lateness
+    REGRESSED +4.7%: neither reading stands".  The requests no lateness reached in any run are
+    judged instead, the same ones in every run; a stall over more than 10% of them is not."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 9)
+    rng = np.random.default_rng(4)
+    base = [lat * rng.lognormal(0, 0.003, lat.size) for _ in range(3)]
+    cand = [lat * 1.05 * rng.lognormal(0, 0.003, lat.size) for _ in range(3)]
+    hit = slice(6_000, 6_150)
+    stalled = base[2].copy()
+    stalled[hit] += 40.0 * np.linspace(1.0, 0.1, 150)  # the stall and its knock-on queue
+
+    def verdict(runs: list[np.ndarray]) -> gate.BaselineCheck:
+        ab = gate.ABInput(tuple(runs), tuple(cand), late="", cand_from_dispatch=tuple(cand),
+                          base_from_dispatch=(base[0], base[1], base[2]))
+        return gate.decide(spec, _m(cand[-1], t), baseline=ab).baseline[0]
+
+    now = verdict([base[0], base[1], stalled])
+    assert now.outcome == "REGRESSED", now.reason
+    assert "decided on the requests no lateness reached: the 150 of 10000 (1.5%)" in now.reason
+    monkeypatch.setattr(gate, "untouched", lambda ab: None)
+    before = verdict([base[0], base[1], stalled])
+    assert before.outcome == "INCONCLUSIVE" and "neither reading stands" in before.reason
+    monkeypatch.undo()
+    wide = base[2].copy()
+    wide[:1_500] += 5.0  # 15% of the requests: not a few stalls
+    assert "no lateness reached" not in verdict([base[0], base[1], wide]).reason
