@@ -406,7 +406,7 @@ def slow_own(m: Measurements, budget: float, p: float, alpha: float, slowdown: f
     where = (f"the last {1.0 - first / own.size:.0%} of the run" if first + bad * m_k >= own.size
              else f"the first from {first / own.size:.0%} of the run on")
     return (f"the bodies themselves got slow: in {bad} of {k} stretches of {m_k} requests ({where}) most "
-            f"requests' own time{faster} was over 1.25 x the budget "
+            f"requests' own time{faster} was over the budget "
             f"(its time on a CPU or asleep, or its whole service on a single lane: no queue adds to it; "
             f"{percentile_label(p)} {stats.quantile(own, p):.3g} ms; block binomial p {tail:.2g})"), min(1.0, tail * 50.0)
 

@@ -116,13 +116,15 @@ SLOW_MIN_BLOCKS = 7
 
 
 def slow_stretch(own: npt.NDArray[np.float64], budget: float, p: float, share: float = 0.5,
-                 margin: float = 1.25) -> tuple[float, int, int, int | None]:
+                 margin: float = 1.0) -> tuple[float, int, int, int | None]:
     """A FAIL for a body that got slow and stayed slow, read off the requests' *own* times (the time
     on a CPU or asleep: no other request's queue adds to it, and latency is never below it).
 
     (tail, bad blocks, blocks, first request of the first bad block).  The run is cut into K
     blocks (``SLOW_BLOCKS_MAX``, each at least ``SLOW_BLOCK_MIN`` requests); a block is bad when
-    ``share`` of its own times are over ``margin`` x the budget.  If q_p <= B, Markov bounds a
+    ``share`` of its own times are over ``margin`` x the budget (the budget itself: an own time
+    never exceeds its latency, and a 1.25 margin let a step to 1.2x the budget over 60% of a run
+    pass: review56).  If q_p <= B, Markov bounds a
     block's chance of that by (1 - p) / share whatever the dependence inside it; the tail is the
     binomial's of as many bad blocks.  On latencies such fine blocks would read a queue's long
     busy periods as a violation; own times have no queue, so blocks this short stay nearly
@@ -159,6 +161,21 @@ def trailing_stretch(x: npt.NDArray[np.float64], budget: float, share: float = 0
     good = np.flatnonzero(frac < share)
     first = int(good[-1]) + 1 if good.size else 0
     return x.size - m * k + first * m if k - first >= 2 else None
+
+
+def one_stretch(x: npt.NDArray[np.float64], budget: float, share: float = 0.5) -> tuple[int, int] | None:
+    """(first, end) of the one stretch that holds the run's slow requests: the ``slow_stretch``
+    blocks with ``share`` of their requests over the budget, at least two, all contiguous and
+    holding most of the requests over it; None otherwise."""
+    k = min(SLOW_BLOCKS_MAX, x.size // SLOW_BLOCK_MIN)
+    if k < SLOW_MIN_BLOCKS:
+        return None
+    m, skip = x.size // k, x.size - (x.size // k) * k
+    over = x[skip:].reshape(k, m) > budget
+    bad = np.flatnonzero(over.mean(axis=1) >= share)
+    if bad.size < 2 or bad[-1] - bad[0] + 1 != bad.size or over[bad].sum() * 2 < over.sum():
+        return None
+    return skip + int(bad[0]) * m, skip + (int(bad[-1]) + 1) * m
 
 
 def clear_blocks(p: float, alpha: float, blocks: int = 7, share: float = 0.5) -> int:
@@ -358,12 +375,27 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
             # against 40, 556 of 1,500 over, read only "needs about 86,537 requests").
             need = max(n, int(math.ceil(E_MIN * d / star)))
             onset, need_bad = trailing_stretch(arr, budget), clear_blocks(p, alpha)
+            near = trailing_stretch(arr, budget, margin=GROSS_BUDGET_MARGIN)
+            stretch = one_stretch(arr, budget)
+            kk7 = sign_test_blocks(alpha)
             if onset is not None and need_bad < 7:
                 # One slow stretch to the end of the run: more requests average nothing away, they
                 # show whether it lasts (review55: "needs about 80,000" for a step at 45% of 600).
                 need = int(math.ceil(onset / (1.0 - need_bad / 7.0)))
                 advice = (f"most of them in its last {n - onset} requests; if that lasts, a run of about {need} "
                           f"requests FAILs (half of {need_bad} of its 7 blocks over 1.25 x the budget)")
+            elif near is not None and 2.0 * p > 1.0:
+                # Under 1.25x: the block sign test decides once its first block holds twice the
+                # allowance of slow requests (review56: a step to 1.2x read "needs about 60,000").
+                need = int(math.ceil(near * kk7 / (2.0 * p - 1.0)))
+                advice = (f"most of them in its last {n - near} requests; if that lasts, a run of about {need} "
+                          f"requests FAILs (every one of its {kk7} blocks with its {_label(p)} over "
+                          f"{GROSS_BUDGET_MARGIN:g} x the budget)")
+            elif stretch is not None:
+                # One episode that ended: whether such episodes recur is what a longer run shows.
+                advice = (f"most of them in one stretch, from {stretch[0] / n:.0%} to {stretch[1] / n:.0%} of the "
+                          f"run, which ended before it did: one episode cannot be told from a rare long burst; "
+                          f"if such stretches recur as often, about {need} requests hold enough of them")
             else:
                 advice = f"needs about {need} requests"
             what = (f"{k} of {n} requests are over the budget ({_label(p)} {est:.3g} > {budget:g}), but in "

@@ -969,6 +969,9 @@ def test_a_body_that_got_slow_mid_run_fails_on_its_own_times() -> None:
     assert "1.5 of 2 CPUs" in asleep.reasons[0]
     step = np.r_[np.zeros(n - 114), np.full(114, 2.0 * budget)]  # the last 20%: too short a stretch
     assert verdict(np.maximum(own * 0 + 5.0, step)).outcome == "INCONCLUSIVE"
+    # review56: own times at 1.2x the budget over the last half FAIL too (an own time is never
+    # over its latency, so no margin over the budget is needed).
+    assert verdict(np.where(np.arange(n) >= 300, 1.2 * budget, 5.0)).outcome == "FAIL"
 
 
 def test_an_undecided_run_over_budget_to_its_end_says_what_run_would_fail_it() -> None:
@@ -984,6 +987,17 @@ def test_an_undecided_run_over_budget_to_its_end_says_what_run_would_fail_it() -
     longer = np.where(np.arange(need) >= 300, 2.0 * budget, 5.0)  # the same slowdown, lasting
     assert stats.budget_test(longer, budget, 0.95).outcome == "FAIL"
     assert stats.budget_test(longer[: need - need // 5], budget, 0.95).outcome == "INCONCLUSIVE"
+    # review56: a step to 1.2x (under the clear rule's 1.25) read "needs about 60,000 requests";
+    # the block sign test FAILs it at the length named.
+    mild = stats.budget_test(np.where(np.arange(600) >= 240, 1.2 * budget, 5.0), budget, 0.95)
+    need = mild.needed_n
+    assert need is not None and "every one of its 7 blocks with its p95 over 1.1 x the budget" in mild.reason
+    assert stats.budget_test(np.where(np.arange(need) >= 240, 1.2 * budget, 5.0), budget, 0.95).outcome == "FAIL"
+    # A stretch that ended before the run did is one episode: the count assumes such episodes recur.
+    episode = stats.budget_test(np.where((np.arange(600) >= 120) & (np.arange(600) < 330), 2 * budget, 5.0),
+                                budget, 0.95)
+    assert "most of them in one stretch, from 20% to 55% of the run, which ended before it did" in episode.reason
+    assert f"if such stretches recur as often, about {episode.needed_n} requests" in episode.reason
 
 
 def test_a_run_that_hung_compares_as_inconclusive_never_ok() -> None:

@@ -227,7 +227,7 @@ def test_a_short_run_three_times_over_its_allowance_fails() -> None:
 
 
 def test_the_slow_stretch_rule_reads_a_lasting_step_not_short_spells() -> None:
-    """Own times over 1.25x the budget in most of 28 blocks: the Markov-binomial tail is tiny for a
+    """Own times over the budget in most of 28 blocks: the Markov-binomial tail is tiny for a
     step over the last half of a run, 1 for a body slow on 5% of its requests however they fall,
     and nothing for a p50 claim (Markov bounds nothing there) or a run too short for 7 blocks."""
     step = np.where(np.arange(560) >= 300, 200.0, 5.0)
