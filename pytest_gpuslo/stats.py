@@ -163,6 +163,46 @@ def trailing_stretch(x: npt.NDArray[np.float64], budget: float, share: float = 0
     return x.size - m * k + first * m if k - first >= 2 else None
 
 
+def slow_run_needed(onset: int, p: float, alpha: float, share: float = 0.5) -> int | None:
+    """The run ``slow_stretch`` FAILs if the own times stay over the budget from ``onset`` on: its
+    28 blocks must hold as many bad ones as the rule needs, one more for where the step falls in
+    a block; None where the rule never decides (p50 and below)."""
+    from scipy import stats as _st
+
+    q = min(1.0, (1.0 - p) / share)
+    k = SLOW_BLOCKS_MAX
+    if q >= 1.0:
+        return None
+    bad = next((b for b in range(1, k + 1) if _st.binom.sf(b - 1, k, q) <= alpha / 50.0), k + 1)
+    if bad + 1 >= k:
+        return None
+    return max(k * SLOW_BLOCK_MIN, int(math.ceil(onset / (1.0 - (bad + 1) / k))))
+
+
+def warm_up_end(x: npt.NDArray[np.float64], budget: float, p: float, share: float = 0.5) -> int | None:
+    """Where a run that started over budget got within it: its first ``slow_stretch`` block has
+    ``share`` of its requests over the budget and its last quarter no more than the claim allows
+    (1 - p of them).  That is a warm-up too short, not a steady state, so the rules that read a
+    run's shape (``clear_violation``, ``slow_stretch``) do not FAIL it (review56: a cache cold for
+    the first 45% of a run, warm after, FAILed "the bodies themselves got slow").  Returns the end
+    of the last such block (the requests a longer warm-up would take), None otherwise."""
+    k = min(SLOW_BLOCKS_MAX, x.size // SLOW_BLOCK_MIN)
+    if k < SLOW_MIN_BLOCKS:
+        return None
+    m, skip = x.size // k, x.size - (x.size // k) * k
+    frac = (x[skip:].reshape(k, m) > budget).mean(axis=1)
+    tail = x[x.size - x.size // 4:]
+    if frac[0] < share or float((tail > budget).mean()) > 1.0 - p:
+        return None
+    return skip + (int(np.flatnonzero(frac >= share)[-1]) + 1) * m
+
+
+def warm_up_words(end: int, n: int) -> str:
+    """Why a run over budget only at its start is INCONCLUSIVE (``warm_up_end``)."""
+    return (f"the run was over the budget from its start to {end / n:.0%} of it and within it after: a warm-up "
+            f"too short, not a steady state; raise warmup_requests by about {end} and run again")
+
+
 def one_stretch(x: npt.NDArray[np.float64], budget: float, share: float = 0.5) -> tuple[int, int] | None:
     """(first, end) of the one stretch that holds the run's slow requests: the ``slow_stretch``
     blocks with ``share`` of their requests over the budget, at least two, all contiguous and
@@ -340,6 +380,10 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         base.update(p_fail=min(p_fail, 0.5 ** sign_test_blocks(alpha)))
         return BudgetTest(**base, outcome="FAIL", reason=why, needed_n=None)  # type: ignore[arg-type]
     clear_tail = clear_violation_p(arr, budget, p)  # ``clear_violation``, its tail read once
+    cold = warm_up_end(arr, budget, p)
+    if clear_tail <= alpha / 50.0 and cold is not None and (n_eff * star < E_MIN or kk == 0):
+        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=warm_up_words(cold, n),  # type: ignore[arg-type]
+                          needed_n=None)
     if clear_tail <= alpha / 50.0:
         why = (f"a clear violation: most of 7 consecutive blocks have half their requests over "
                f"1.25 x the budget ({k} of {n} requests over it)")
@@ -378,7 +422,9 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
             near = trailing_stretch(arr, budget, margin=GROSS_BUDGET_MARGIN)
             stretch = one_stretch(arr, budget)
             kk7 = sign_test_blocks(alpha)
-            if onset is not None and need_bad < 7:
+            if cold is not None:
+                advice = warm_up_words(cold, n)
+            elif onset is not None and need_bad < 7:
                 # One slow stretch to the end of the run: more requests average nothing away, they
                 # show whether it lasts (review55: "needs about 80,000" for a step at 45% of 600).
                 need = int(math.ceil(onset / (1.0 - need_bad / 7.0)))
