@@ -417,7 +417,9 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
             # Leaning FAIL: a FAIL needs E_min effective exceedances at the budget, not the PASS's
             # gamma-inflated count; and say why a run this far over is not one (review50: p95 110 ms
             # against 40, 556 of 1,500 over, read only "needs about 86,537 requests").
-            need = max(n, int(math.ceil(E_MIN * d / star)))
+            # Enough effective exceedances, and enough to separate their rate from the allowance
+            # (review56: "needs about 929", then at 929 "needs about 25,000": both now).
+            need = max(n, int(math.ceil(E_MIN * d / star)), _needed_n(p, k / n, d, alpha) or 0)
             onset, need_bad = trailing_stretch(arr, budget), clear_blocks(p, alpha)
             near = trailing_stretch(arr, budget, margin=GROSS_BUDGET_MARGIN)
             stretch = one_stretch(arr, budget)
@@ -457,7 +459,9 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     # there kept false FAIL at the true p95 at 0-0.7% on the grid at n = 1,000-3,000.
     if p_fail <= alpha:
         return BudgetTest(**base, outcome="FAIL", reason="", needed_n=None)  # type: ignore[arg-type]
-    if kk == 0:
+    if kk == 0 and est <= budget:
+        # (Over the budget, the FAIL is what is undecided: the gap to the budget says what decides it,
+        # not sectioning's batches: review56's "needs about 4,000 for a PASS" beside a p95 over budget.)
         why = (f"too few requests for a PASS of {_label(p)}: n={n} cannot be cut into {K_MIN} batches of "
                f"{MIN_EXC_PER_BATCH} expected exceedances; needs about {need} requests")
         return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]

@@ -254,3 +254,15 @@ def test_a_claim_too_close_to_decide_never_asks_for_the_requests_it_ran() -> Non
         t = stats.budget_test(y, float(np.quantile(y, 0.95)) * 1.03, 0.95)
         if t.outcome == "INCONCLUSIVE" and t.needed_n is not None:
             assert t.needed_n > y.size, t.reason
+
+
+def test_a_short_run_over_its_budget_asks_for_what_decides_a_fail_not_a_pass() -> None:
+    """review56: at 929 requests a p95 over its budget read "too few requests for a PASS ... needs
+    about 4,000", and the run before it "needs about 929": the count that separates the
+    exceedance rate from the allowance is named, and never "for a PASS" of a claim over budget."""
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        x = np.where(rng.random(929) < 0.07, 110.0, 20.0) * rng.uniform(0.98, 1.02, 929)
+        r = stats.budget_test(x, 100.0, 0.95)
+        assert r.outcome == "INCONCLUSIVE" and r.estimate > 100.0
+        assert "for a PASS" not in r.reason and r.needed_n is not None and r.needed_n > x.size, r.reason
