@@ -1084,8 +1084,12 @@ def untouched(ab: ABInput) -> npt.NDArray[np.bool_] | None:
     much.  Judging the rest needs no model of what a punctual run would have measured (session
     20's GPU check: one 5.5-ms stall in one base run of six turned a 2% slower kernel's REGRESSED
     +4.7% into "neither reading stands")."""
-    runs = ab.base_runs + ab.cand_runs
-    dispatched = ab.base_from_dispatch + ab.cand_from_dispatch
+    return untouched_of(ab.base_runs + ab.cand_runs, ab.base_from_dispatch + ab.cand_from_dispatch)
+
+
+def untouched_of(runs: Sequence[npt.NDArray[np.float64]],
+                 dispatched: Sequence[npt.NDArray[np.float64]]) -> npt.NDArray[np.bool_] | None:
+    """``untouched`` over any runs of one schedule and their latencies from the dispatch."""
     if not runs or len(dispatched) != len(runs):
         return None
     n = runs[0].size
@@ -1110,6 +1114,22 @@ def _untouched_checks(spec: SloSpec, ab: ABInput, keep: npt.NDArray[np.bool_],
     return tuple(replace(c, reason=f"{c.reason}; {note}") for c in compare_ab(spec, clean, policy))
 
 
+def _untouched_stored(spec: SloSpec, m: Measurements, base: BaselineInput, keep: npt.NDArray[np.bool_],
+                      policy: Policy) -> tuple[BaselineCheck, ...]:
+    """The stored-baseline claims judged on the requests no lateness reached in the candidate or
+    any stored run (``untouched_of``): measured levels, and no schedule for idle points (a request
+    left out may still have been in the system)."""
+    n, dropped = keep.size, int(keep.size - keep.sum())
+    lat = np.asarray(m.latency_ms, dtype=np.float64)[keep]
+    cand = replace(m, latency_ms=lat, lag_ms=np.asarray(m.lag_ms, dtype=np.float64)[keep], start_delay_ms=None,
+                   scheduled_ms=None, shuffled=None, shuffled_off="")
+    stored = replace(base, runs=tuple(r[keep] for r in base.runs), dispatched=(), shuffled=(), shuffled_off=())
+    note = (f"decided on the requests no lateness reached: the {dropped} of {n} ({dropped / n:.1%}) that a late "
+            f"generator delayed by over {TOUCH_SHARE:.0%} of a run's median, in this run or any of the "
+            f"{len(base.runs)} stored, left out of every one")
+    return tuple(replace(c, reason=f"{c.reason}; {note}") for c in compare(spec, cand, stored, policy))
+
+
 def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, policy: Policy,
                  checks: tuple[BaselineCheck, ...], late: str) -> tuple[tuple[BaselineCheck, ...], set[str]]:
     """The claims, and the names of those the lateness decided (held back or contradicted).
@@ -1129,6 +1149,13 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     if isinstance(base, ABInput) and keep is not None:
         # A few stalls: judge the requests they did not reach, in every run alike.
         return _untouched_checks(spec, base, keep, policy), set()
+    unlike = (m.body_host_ms is not None and isinstance(base, BaselineInput) and not base.hosts_measured
+              and m.launcher_hold_ms is not None)
+    if isinstance(base, BaselineInput) and base.paired and not unlike:
+        lat = np.asarray(m.latency_ms, dtype=np.float64)
+        keep = untouched_of(base.runs + (lat,), base.dispatched + (from_dispatch(m),))
+        if keep is not None:
+            return _untouched_stored(spec, m, base, keep, policy), set()
     # The replayed statistics keep each run's dispatch times, lateness included: without the
     # lateness the runs compare their latencies.
     if isinstance(base, ABInput):
@@ -1143,10 +1170,8 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     # Runs that measured their bodies' host time already count only the lateness beyond it
     # (``timeline.stall_delay``); for runs stored before, the median-hold rule.
     bodies = _bodies_late(m, base) if m.body_host_ms is None else ""
-    # A candidate that counts only the lateness beyond its bodies' host time, against stored runs
-    # that count all of theirs: the two "without lateness" readings are not alike.
-    unlike = (m.body_host_ms is not None and isinstance(base, BaselineInput) and not base.hosts_measured
-              and m.launcher_hold_ms is not None)
+    # (``unlike``: a candidate that counts only the lateness beyond its bodies' host time, against
+    # stored runs that count all of theirs: the two "without lateness" readings are not alike.)
     own_late = lateness(spec, m, policy) if unlike else ""
     over_limit = FELL_BEHIND in late  # over the lag limit: say the regression holds without it
     out = []

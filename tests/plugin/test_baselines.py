@@ -406,9 +406,9 @@ def test_svc(slo_request):
 
 
 @pytest.mark.parametrize(("streams", "base_s", "slower", "stall", "both", "expected"),
-                         [(1, "0.005", "1", "0.06/100", False, "INCONCLUSIVE"),
+                         [(1, "0.005", "1", "0.06/100", False, "OK"),
                           (1, "0.005", "1.5", "0.06/100", False, "REGRESSED"),
-                          (3, "0.015", "1", "0.06/100", False, "INCONCLUSIVE"),
+                          (3, "0.015", "1", "0.06/100", False, "OK"),
                           (1, "0.001", "1", "0.009/10", False, "INCONCLUSIVE"),
                           (1, "0.001", "1.2", "0.004/5", True, "REGRESSED")])
 def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
@@ -423,7 +423,9 @@ def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester
     (5% of a 200 ms budget) but move a 3 ms p95 by half: a change of the run's own level must hold
     without them too (the second independent check read them as REGRESSED +150%).  And without
     them on both sides: stored runs as late as the candidate, the service 20% slower, must still
-    read REGRESSED (compared with the candidate's lateness alone taken off, it read INCONCLUSIVE)."""
+    read REGRESSED (compared with the candidate's lateness alone taken off, it read INCONCLUSIVE).
+    Since session 20 a stall that reaches few requests (here about one in ten) is set aside: the
+    unchanged code reads OK on the requests it did not reach, where it read INCONCLUSIVE before."""
     simtester.makepyfile(STALLS)
     monkeypatch.setenv("STREAMS", str(streams))
     monkeypatch.setenv("BASE_S", base_s)
@@ -456,6 +458,8 @@ def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester
     if expected == "REGRESSED":
         assert ("even on latency counted from the late dispatch" in claim["reason"]) is (stall == "0.06/100")
         assert verdict["outcome"] == "FAIL"
+    elif expected == "OK":
+        assert "decided on the requests no lateness reached" in claim["reason"], claim
     else:
         assert "load generator fell behind" in claim["reason"] or "load generator was late" in claim["reason"]
         assert verdict["outcome"] == "INCONCLUSIVE"  # a claim the lateness decided: not a silent PASS

@@ -1074,3 +1074,25 @@ def test_an_undecided_slowdown_names_the_run_its_own_times_fail_and_a_cold_start
         warm = verdict(np.where(np.arange(570) < cold * 570, 200.0, 40.0))
         assert warm.outcome == "INCONCLUSIVE", warm.reasons
         assert "a warm-up too short, not a steady state; raise warmup_requests by about" in warm.checks[0].reason
+
+
+def test_a_late_candidate_against_stored_runs_is_judged_on_the_requests_no_stall_reached(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stored path reads a candidate with a few stalls of its generator as the A/B path does:
+    on the requests no lateness reached in it or in any stored run, left out of every run alike."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 9)
+    rng = np.random.default_rng(6)
+    runs = [lat * rng.lognormal(0, 0.003, lat.size) for _ in range(5)]
+    stored = gate.baseline_input(runs, spec, paired=True, sessions=3, dispatched=runs)
+    cand = lat * rng.lognormal(0, 0.003, lat.size)
+    late = cand.copy()
+    for at in (1_000, 4_000, 7_000, 9_000):
+        late[at:at + 100] += 40.0 * np.linspace(1.0, 0.1, 100)  # a stall and its knock-on queue
+    m = gate.Measurements(late, np.where(late > cand, 1.0, 0.0), start_delay_ms=late - cand, scheduled_ms=t,
+                          load_dependent=False)
+    now = gate.decide(spec, m, baseline=stored).baseline[0]
+    assert now.outcome == "OK", now.reason
+    assert "decided on the requests no lateness reached: the 400 of 10000 (4.0%)" in now.reason
+    monkeypatch.setattr(gate, "untouched_of", lambda *args: None)
+    assert gate.decide(spec, m, baseline=stored).baseline[0].outcome != "OK"
