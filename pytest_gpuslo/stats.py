@@ -115,6 +115,18 @@ SLOW_BLOCK_MIN = 10
 SLOW_MIN_BLOCKS = 7
 
 
+def _end_blocks(x: npt.NDArray[np.float64], level: float) -> tuple[npt.NDArray[np.bool_], int, int] | None:
+    """``x > level`` cut into the slow-stretch rule's blocks (at most ``SLOW_BLOCKS_MAX`` of at least
+    ``SLOW_BLOCK_MIN`` requests), aligned with the run's end: (k x m matrix, requests skipped at the
+    start, m); None below ``SLOW_MIN_BLOCKS`` blocks.  One cut for every rule that reads it."""
+    k = min(SLOW_BLOCKS_MAX, x.size // SLOW_BLOCK_MIN)
+    if k < SLOW_MIN_BLOCKS:
+        return None
+    m = x.size // k
+    skip = x.size - m * k  # blocks end with the run: a slowdown near its end is the one to see whole
+    return x[skip:].reshape(k, m) > level, skip, m
+
+
 def slow_stretch(own: npt.NDArray[np.float64], budget: float, p: float, share: float = 0.5,
                  margin: float = 1.0) -> tuple[float, int, int, int | None]:
     """A FAIL for a body that got slow and stayed slow, read off the requests' *own* times (the time
@@ -135,14 +147,13 @@ def slow_stretch(own: npt.NDArray[np.float64], budget: float, p: float, share: f
     """
     from scipy import stats as _st
 
-    n = own.size
-    k = min(SLOW_BLOCKS_MAX, n // SLOW_BLOCK_MIN)
     q = min(1.0, (1.0 - p) / share)
-    if k < SLOW_MIN_BLOCKS or q >= 1.0:
-        return 1.0, 0, k, None
-    m = n // k
-    skip = n - m * k  # blocks end with the run: a slowdown near its end is the one to see whole
-    frac = (own[skip:].reshape(k, m) > margin * budget).mean(axis=1)
+    cut = _end_blocks(own, margin * budget)
+    if cut is None or q >= 1.0:
+        return 1.0, 0, min(SLOW_BLOCKS_MAX, own.size // SLOW_BLOCK_MIN), None
+    over, skip, m = cut
+    k = over.shape[0]
+    frac = over.mean(axis=1)
     bad = np.flatnonzero(frac >= share)
     tail = float(_st.binom.sf(bad.size - 1, k, q)) if bad.size else 1.0
     return tail, int(bad.size), k, (skip + int(bad[0]) * m if bad.size else None)
@@ -153,14 +164,13 @@ def trailing_stretch(x: npt.NDArray[np.float64], budget: float, share: float = 0
     """Where a stretch of slow requests that lasts to the end of the run begins: the first of the
     trailing ``slow_stretch`` blocks that each have ``share`` of their requests over ``margin`` x the
     budget, at least two of them; None otherwise."""
-    k = min(SLOW_BLOCKS_MAX, x.size // SLOW_BLOCK_MIN)
-    if k < SLOW_MIN_BLOCKS:
+    cut = _end_blocks(x, margin * budget)
+    if cut is None:
         return None
-    m = x.size // k
-    frac = (x[x.size - m * k:].reshape(k, m) > margin * budget).mean(axis=1)
-    good = np.flatnonzero(frac < share)
+    over, skip, m = cut
+    good = np.flatnonzero(over.mean(axis=1) < share)
     first = int(good[-1]) + 1 if good.size else 0
-    return x.size - m * k + first * m if k - first >= 2 else None
+    return skip + first * m if over.shape[0] - first >= 2 else None
 
 
 def slow_run_needed(onset: int, p: float, alpha: float, share: float = 0.5) -> int | None:
@@ -186,11 +196,11 @@ def warm_up_end(x: npt.NDArray[np.float64], budget: float, p: float, share: floa
     run's shape (``clear_violation``, ``slow_stretch``) do not FAIL it (review56: a cache cold for
     the first 45% of a run, warm after, FAILed "the bodies themselves got slow").  Returns the end
     of the last such block (the requests a longer warm-up would take), None otherwise."""
-    k = min(SLOW_BLOCKS_MAX, x.size // SLOW_BLOCK_MIN)
-    if k < SLOW_MIN_BLOCKS:
+    cut = _end_blocks(x, budget)
+    if cut is None:
         return None
-    m, skip = x.size // k, x.size - (x.size // k) * k
-    frac = (x[skip:].reshape(k, m) > budget).mean(axis=1)
+    over, skip, m = cut
+    frac = over.mean(axis=1)
     tail = x[x.size - x.size // 4:]
     if frac[0] < share or float((tail > budget).mean()) > 1.0 - p:
         return None
@@ -207,11 +217,10 @@ def one_stretch(x: npt.NDArray[np.float64], budget: float, share: float = 0.5) -
     """(first, end) of the one stretch that holds the run's slow requests: the ``slow_stretch``
     blocks with ``share`` of their requests over the budget, at least two, all contiguous and
     holding most of the requests over it; None otherwise."""
-    k = min(SLOW_BLOCKS_MAX, x.size // SLOW_BLOCK_MIN)
-    if k < SLOW_MIN_BLOCKS:
+    cut = _end_blocks(x, budget)
+    if cut is None:
         return None
-    m, skip = x.size // k, x.size - (x.size // k) * k
-    over = x[skip:].reshape(k, m) > budget
+    over, skip, m = cut
     bad = np.flatnonzero(over.mean(axis=1) >= share)
     if bad.size < 2 or bad[-1] - bad[0] + 1 != bad.size or over[bad].sum() * 2 < over.sum():
         return None
