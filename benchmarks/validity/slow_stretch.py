@@ -13,6 +13,10 @@ requests' own times (``own_ms``), as the plugin builds them.  Three tables:
    The rule assumes spells shorter than its blocks (n / 28 requests); this says how far it holds.
 3. **Power**: a body at 1/20 of the budget that steps to 2 x the budget for the last f of the run,
    on 8 FIFO lanes at 20/s (review55's shape), with and without the rule.
+4. **Warm-ups and spells** (``stats.warm_up_end``, review57): own times over the budget (2 x) with
+   a chance that falls over the run (a cold start, sharp or gradual), or in spells after a fast
+   stretch; same lanes.  A warm-up must not FAIL, and the requests it advises must leave a steady
+   state within the allowance (the true share over the budget after them); spells must FAIL.
 """
 
 from __future__ import annotations
@@ -100,6 +104,50 @@ def power_cell(args: tuple[int, float, int, int]) -> tuple[int, float, int, int,
     return n, frac, hit, by_rule, without
 
 
+#: Table 4's shapes: each request's chance of an own time over the budget (2 x it), by position
+#: u in [0, 1) of the run, and whether a FAIL is right.
+SHAPES: dict[str, tuple[object, bool]] = {
+    "cold to 45%": (lambda u: np.where(u < 0.45, 1.0, 0.0), False),
+    "cold to 78%": (lambda u: np.where(u < 0.78, 1.0, 0.0), False),
+    "60% over to 60%, then 4%": (lambda u: np.where(u < 0.6, 0.6, 0.04), False),
+    "60% falling to 2% at 80%": (lambda u: np.where(u < 0.8, np.maximum(0.6 * (1 - u / 0.8), 0.02), 0.02), False),
+    "100% to 30%, falling to 2% at 80%": (lambda u: np.where(u < 0.3, 1.0, np.maximum((0.8 - u) / 0.5, 0.02)), False),
+    "slow 0-5% and 20-70%": (lambda u: np.where((u < 0.05) | ((u >= 0.2) & (u < 0.7)), 1.0, 0.0), True),
+    "slow 0-20% and 40-65%": (lambda u: np.where((u < 0.2) | ((u >= 0.4) & (u < 0.65)), 1.0, 0.0), True),
+}
+
+
+def shape_cell(args: tuple[str, int, int, int]) -> tuple[str, int, int, int, float, float]:
+    """(shape, n, FAILs, warm-ups named, median advised end / n, mean true share over after it)."""
+    import re
+
+    name, n, reps, seed = args
+    chance = SHAPES[name][0]
+    rng = np.random.default_rng(seed)
+    budget = 100.0
+    u = np.arange(n) / n
+    rate = chance(u)  # type: ignore[operator]
+    fails = warm = 0
+    ends: list[int] = []
+    after: list[float] = []
+    for _ in range(reps):
+        t = sim.poisson(rng, n, 20.0 / 1000.0)
+        own = np.where(rng.random(n) < rate, 2.0 * budget, budget / 20.0) * rng.lognormal(0, 0.05, n)
+        lat = sim.fifo(t, own[None, :], 8)[0]
+        m = gate.Measurements(latency_ms=lat, lag_ms=np.zeros(n), achieved_hz=1.0, offered_hz=1.0, own_ms=own,
+                              own_asleep_ms=np.zeros(n))
+        c = gate.decide(SloSpec(budgets_ms={0.95: budget}, rate_hz=1.0, requests=n), m, gate.Policy(alpha=ALPHA)).checks[0]
+        fails += c.outcome == "FAIL"
+        hit = re.search(r"raise warmup_requests by about (\d+)", c.reason)
+        if hit:
+            warm += 1
+            end = int(hit.group(1))
+            ends.append(end)
+            after.append(float(rate[end:].mean()) if end < n else float("nan"))
+    return (name, n, fails, warm, float(np.median(ends)) / n if ends else float("nan"),
+            float(np.mean(after)) if after else float("nan"))
+
+
 def main() -> int:
     a = _cli.parser(__doc__, reps=400, seed=5151).parse_args()
     pct = plugin_grid.pct
@@ -127,6 +175,15 @@ def main() -> int:
                  for i, (n, f) in enumerate((n, f) for n in (300, 600, 4000) for f in (0.2, 0.3, 0.35, 0.4, 0.5, 0.8))]
         for n, f, h, r, wo in ex.map(power_cell, jobs3):
             print(f"| {n} | {f:.0%} | {pct(h, a.reps)} | {pct(r, a.reps)} | {pct(wo, a.reps)} |", flush=True)
+        print("\n## 4. Warm-ups and slow spells (8 lanes, 20/s, p95; own times over the budget are 2 x it)\n")
+        print("| shape | n | FAIL right | FAIL | warm-up named | advised end (median, of n) | "
+              "true share over after it |")
+        print("|---|---|---|---|---|---|---|")
+        jobs4 = [(name, n, a.reps, a.seed + 41 * i) for i, (name, n) in
+                 enumerate((name, n) for name in SHAPES for n in (600, 4000))]
+        for name, n, f, w, e, aft in ex.map(shape_cell, jobs4):
+            print(f"| {name} | {n} | {'yes' if SHAPES[name][1] else 'no'} | {pct(f, a.reps)} | {pct(w, a.reps)} | "
+                  f"{e:.0%} | {aft:.1%} |", flush=True)
     return 0
 
 

@@ -239,6 +239,28 @@ def test_the_slow_stretch_rule_reads_a_lasting_step_not_short_spells() -> None:
     assert stats.slow_stretch(step[-60:], 100.0, 0.95)[0] == 1.0  # 6 blocks of 10
 
 
+def test_a_warm_up_is_one_slow_stretch_from_the_start_ending_where_the_share_falls_for_good() -> None:
+    """review57: a short slow spell at the start excused a slowdown after a fast stretch (and two
+    spells likewise); a warm-up ending in the last quarter FAILed; a gradual one was told "raise by
+    33" where its share over budget stayed over 5% to 82% of the run."""
+    i = np.arange(600)
+    assert stats.warm_up_end(np.where((i < 30) | ((i >= 120) & (i < 420)), 200.0, 40.0), 100.0, 0.95) is None
+    assert stats.warm_up_end(np.where((i < 120) | ((i >= 240) & (i < 390)), 200.0, 40.0), 100.0, 0.95) is None
+    for p in (0.95, 0.99):
+        for cold, end in ((0.45, 270), (0.78, 474)):  # the end of the block the step falls in
+            assert stats.warm_up_end(np.where(i < cold * 600, 200.0, 40.0), 100.0, p) == end
+        assert stats.warm_up_end(np.where(i < 540, 200.0, 40.0), 100.0, p) is None  # too little left to tell
+    rng = np.random.default_rng(1)
+    rate = np.where(i < 480, 0.6 * (1 - i / 480), 0.02)  # a cache warming over 80% of the run
+    ends = [stats.warm_up_end(np.where(rng.random(600) < rate, 200.0, 40.0), 100.0, 0.95) for _ in range(40)]
+    assert all(e is not None and 360 <= e <= 515 for e in ends), ends  # 5% at 440
+    assert 400 <= np.median(ends) <= 460, ends
+    steady = [np.where(rng.random(600) < np.where(i < 360, 0.6, 0.04), 200.0, 40.0) for _ in range(50)]
+    assert all(stats.warm_up_end(x, 100.0, 0.95) is not None for x in steady)  # the steady share wanders over 5%
+    lasting = [np.where(rng.random(600) < np.where(i < 200, 0.6, 0.2), 200.0, 40.0) for _ in range(50)]
+    assert all(stats.warm_up_end(x, 100.0, 0.95) is None for x in lasting)  # over budget to the end
+
+
 def test_a_claim_too_close_to_decide_never_asks_for_the_requests_it_ran() -> None:
     """review55: "needs about 4,000 requests (ran 4,000)", beside an upper bound under the budget.
     A claim the count over budget would PASS but sectioning holds back says so; a gap the run
