@@ -13,6 +13,7 @@ import gc
 import sys
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,9 @@ GRACE_S = 1.0
 #: builds the rest as it goes): building one costs 0.4 us of the launcher's 1-2 us of Python a
 #: request (benchmarks/launch_overhead.py).
 PREBUILT_MAX = 262_144
+#: A dispatch later than this after its deadline reads the dispatcher's wait for a CPU (a read is
+#: about 1 us); one this close is on time.
+LATE_READ_NS = 20_000
 #: While dispatching to Python lanes the GIL switch interval is lowered to this (seconds): a lane
 #: that never releases the GIL then delays the dispatcher by at most this much, not 5 ms.
 DISPATCH_SWITCH_INTERVAL_S = 0.0005
@@ -179,6 +183,13 @@ def run_open_loop(
             init()
         if read_wait is not None:
             waits.append((read_wait(), clock()))
+        # Lanes that are Python threads: the dispatcher's wait for a CPU while each request was
+        # overdue (``RunData.dispatch_runq_ns``), from readings before each wait for a deadline
+        # and at each late dispatch; the rest of a lateness is the GIL the bodies held.
+        runq = None if inline else backend.runq_reader()
+        cpu_waits = [-1] * n if runq is not None else None
+        #: (clock, wait) readings, the oldest the latest at or before the next deadline.
+        refs: deque[tuple[int, int]] = deque([(clock(), runq())] if runq is not None else [])
         stamps = [-1] * n
         # Where bodies run on this thread, when each gave it back: its own host time, measured
         # (one clock read a request), not inferred from the gaps between dispatches.
@@ -193,6 +204,9 @@ def run_open_loop(
                 d = due[i]
                 now = clock()
                 if now < d:  # early: wait for the deadline (a late request reads the clock once)
+                    if runq is not None:  # every later deadline is after this reading
+                        refs.clear()
+                        refs.append((now, runq()))
                     left = d - now
                     if tick is not None and left > TICK_SLACK_NS:
                         tick(d - TICK_SLACK_NS // 2)  # a backend's chore, only when there is slack
@@ -207,6 +221,16 @@ def run_open_loop(
                     now = clock()
                     while now < d and spin_ns:
                         now = clock()
+                if cpu_waits is not None and runq is not None:
+                    if now - d > LATE_READ_NS:
+                        while len(refs) > 1 and refs[1][0] <= d:
+                            refs.popleft()
+                        r = runq()
+                        ref = refs[0][1] if refs and refs[0][0] <= d else -1
+                        cpu_waits[i] = r - ref if r >= 0 and ref >= 0 else -1
+                        refs.append((now, r))
+                    else:
+                        cpu_waits[i] = 0
                 stamps[i] = now
                 inside[1] = now  # the time first: a watcher that sees index i sees its start
                 inside[0] = i
@@ -230,6 +254,8 @@ def run_open_loop(
                     next_report = clock() + PROGRESS_EVERY_NS
         finally:
             rec.dispatch_ns[:] = stamps
+            if cpu_waits is not None:
+                rec.dispatch_runq_ns = np.asarray(cpu_waits, dtype=np.int64)
             if returned is not None:
                 rec.returned_ns[:] = returned
             if read_wait is not None:

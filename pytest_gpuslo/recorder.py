@@ -117,6 +117,9 @@ class Recorder:
         self.dispatch_ns = np.full(n, -1, dtype=np.int64)
         #: on a backend whose bodies run on the dispatcher's thread: when each body returned it.
         self.returned_ns = np.full(n, -1, dtype=np.int64)
+        #: on one whose lanes are Python threads: how long the dispatcher waited for a CPU while
+        #: each request was overdue (ns; 0 on time, -1 unknown): ``RunData.dispatch_runq_ns``.
+        self.dispatch_runq_ns: npt.NDArray[np.int64] | None = None
         self.start_ns = np.full(n, -1, dtype=np.int64)
         self.end_ns = np.full(n, -1, dtype=np.int64)
         self.lane = np.full(n, -1, dtype=np.int32)
@@ -260,6 +263,10 @@ class RunData:
     returned_ns: npt.NDArray[np.int64] | None = None
     #: where each body spent its time on its lane's thread (``ThreadTimes``); None: not known.
     threads: ThreadTimes | None = None
+    #: on a backend whose lanes are Python threads: how long the dispatcher waited, runnable, for a
+    #: CPU between each request's deadline and its dispatch (ns; -1 unknown); None elsewhere.  The
+    #: rest of its lateness it spent waiting for the GIL the bodies held (``timeline.machine_late``).
+    dispatch_runq_ns: npt.NDArray[np.int64] | None = None
     #: the position each sequential look starts at: a look runs on fresh lanes, so a hang's
     #: backlog ends with its look.
     looks_at: tuple[int, ...] = (0,)
@@ -313,6 +320,7 @@ class RunData:
             prime_stuck=rec.prime_stuck,
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
+            dispatch_runq_ns=None if rec.dispatch_runq_ns is None else rec.dispatch_runq_ns.copy(),
         )
 
     def extended(self, other: "RunData", shift_ns: int) -> "RunData":
@@ -350,6 +358,9 @@ class RunData:
                          if self.returned_ns is not None and other.returned_ns is not None else None),
             threads=(None if self.threads is None and other.threads is None
                      else (self.threads or ThreadTimes.empty(self.lane.size)).then(other.threads, other.lane.size)),
+            dispatch_runq_ns=(None if self.dispatch_runq_ns is None and other.dispatch_runq_ns is None else np.concatenate(
+                [np.full(self.lane.size, -1, np.int64) if self.dispatch_runq_ns is None else self.dispatch_runq_ns,
+                 np.full(other.lane.size, -1, np.int64) if other.dispatch_runq_ns is None else other.dispatch_runq_ns])),
         )
 
     @property

@@ -127,12 +127,22 @@ class SloResult:
         (``timeline.start_delay``): lag onto a lane busy with on-time work changed nothing.  Where
         bodies run on the dispatcher's thread, a generator that lost no time but the bodies' own
         measured host time (``timeline.stall_delay``): the queue they build there is the code's."""
-        from pytest_gpuslo.timeline import stall_delay, start_delay
+        from pytest_gpuslo.timeline import machine_late, stall_delay, start_delay
 
         d = self.data
         if self.inline_body and d.returned_ns is not None:
             out = stall_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, d.returned_ns,
                               harness_ns=self.submit_ns)
+        elif d.dispatch_runq_ns is not None:
+            # Lanes that are Python threads: only the machine's part of each lateness is the
+            # generator's; the GIL the bodies held is the code's (``timeline.machine_late``).
+            t = d.threads
+            cpu = machine_late(d.scheduled_ns, d.dispatch_ns, d.dispatch_runq_ns, d.start_ns, d.end_ns,
+                               None if t is None else t.runq_ns)
+            sent = d.dispatch_ns >= 0
+            ref = np.where(sent, d.dispatch_ns - cpu, d.scheduled_ns)
+            ref[sent] = np.maximum.accumulate(ref[sent])  # dispatched in order, as the generator does
+            out = start_delay(ref, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
         else:
             out = start_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
         return out[self._sl].astype(np.float64) / 1e6
@@ -450,7 +460,7 @@ class SloResult:
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (no raw arrays): what reports and xdist reports carry."""
-        lat, lag = self.latency_ms, self.lag_ms
+        lat, lag, delay = self.latency_ms, self.lag_ms, self.start_delay_ms
 
         def q(a: F64, p: float) -> float | None:
             return float(np.quantile(a, p)) if a.size else None
@@ -465,7 +475,9 @@ class SloResult:
             "throughput_hz": _clean(self.throughput_hz),
             "latency_ms": {percentile_label(p): q(lat, p) for p in (0.5, 0.9, 0.95, 0.99, 0.999)},
             "lag_ms": {"p50": q(lag, 0.5), "p99": q(lag, 0.99),
-                       "max": float(lag.max()) if lag.size else None},
+                       "max": float(lag.max()) if lag.size else None,
+                       # what the lateness that was not the code's added to completions
+                       "delay_p99": q(delay, 0.99), "delay_max": float(delay.max()) if delay.size else None},
             "queue_ms": {"p50": _q(self.queue_ms, 0.5), "p95": _q(self.queue_ms, 0.95),
                          "per_lane_p95": self._per_lane_queue_p95()},
             "overlap": self._overlap_dict(),

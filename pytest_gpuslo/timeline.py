@@ -254,6 +254,54 @@ def stall_delay(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np
     return start_delay(own, dispatch_ns, start_ns, end_ns, lane, shared=shared)
 
 
+def spread_over(begin_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64], amount_ns: npt.NDArray[np.int64],
+                a_ns: npt.NDArray[np.int64], b_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """For each window [a, b): the ``amount`` of every interval [begin, end) that overlaps it, each
+    spread evenly over its own interval (a body's wait for a CPU, known only as its total).
+    Intervals with a negative stamp or amount count nothing."""
+    ok = (begin_ns >= 0) & (end_ns > begin_ns) & (amount_ns > 0)
+    b0, e0 = begin_ns[ok].astype(np.float64), end_ns[ok].astype(np.float64)
+    rate = amount_ns[ok].astype(np.float64) / (e0 - b0)
+    at = np.concatenate([b0, e0])
+    order = np.argsort(at, kind="stable")
+    at, slope = at[order], np.concatenate([rate, -rate])[order]
+    after = np.cumsum(slope)  # the total rate from each event on
+    total = np.concatenate(([0.0], np.cumsum(after[:-1] * np.diff(at)))) if at.size else at
+
+    def integral(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        if not at.size:
+            return np.zeros(t.size)
+        k = np.searchsorted(at, t, side="right") - 1
+        inside = k >= 0
+        kk = np.clip(k, 0, None)
+        return np.where(inside, total[kk] + after[kk] * (t - at[kk]), 0.0)
+
+    return integral(np.asarray(b_ns, np.float64)) - integral(np.asarray(a_ns, np.float64))
+
+
+def machine_late(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64],
+                 dispatch_runq_ns: npt.NDArray[np.int64], start_ns: npt.NDArray[np.int64] | None = None,
+                 end_ns: npt.NDArray[np.int64] | None = None,
+                 body_runq_ns: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
+    """Of each request's lateness (dispatch - scheduled), the part the machine made (ns): the
+    dispatcher's own wait for a CPU meanwhile, plus the lanes' (a lane preempted while it held the
+    GIL keeps the dispatcher waiting for it), at most the lateness; all of it where not known
+    (-1).  The rest the dispatcher spent waiting for the GIL the bodies held: the code's, as a
+    server's accept loop would wait for it (review57: an 8-ms call holding the GIL every 100th
+    request made its candidate 27 ms late, read "rerun on a quiet machine")."""
+    lag = np.clip(np.asarray(dispatch_ns, np.int64) - np.asarray(scheduled_ns, np.int64), 0, None)
+    own = np.asarray(dispatch_runq_ns, np.int64)
+    cpu = np.where(own >= 0, own, lag).astype(np.float64)
+    if start_ns is not None and end_ns is not None and body_runq_ns is not None:
+        late = (own >= 0) & (lag > 0)
+        if late.any():
+            lanes = spread_over(np.asarray(start_ns, np.int64), np.asarray(end_ns, np.int64),
+                                np.asarray(body_runq_ns, np.int64), np.asarray(scheduled_ns, np.int64)[late],
+                                np.asarray(dispatch_ns, np.int64)[late])
+            cpu[late] += lanes
+    return np.minimum(lag, np.round(cpu).astype(np.int64))
+
+
 def fifo_starts(start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
                 dispatch_ns: npt.NDArray[np.int64], lanes: int) -> npt.NDArray[np.int64]:
     """When each request really started on its lane (request i on lane i mod lanes, FIFO).

@@ -406,6 +406,13 @@ class Backend(BaseBackend):
     def submit(self, request: Request) -> None:
         self._queue.put(request)
 
+    def runq_reader(self) -> Callable[[], int] | None:
+        fd = _open_schedstat()
+        if fd is None:
+            return None
+        self._dispatch_fd: int | None = fd  # closed with the lanes
+        return lambda: _runq_ns(fd)
+
     def wait(self, deadline_ns: int) -> None:
         assert self._recorder is not None
         rec = self._recorder
@@ -476,6 +483,10 @@ class Backend(BaseBackend):
         self._look_from = (self._look_from + WAIT_SAMPLE_LANES) % max(lanes, 1)
 
     def close(self) -> None:
+        fd: int | None = getattr(self, "_dispatch_fd", None)
+        self._dispatch_fd = None
+        if fd is not None:
+            os.close(fd)
         # Read before the lanes exit: a finished thread's counts leave /proc with it.
         self._stretch = run_queue_stretch(getattr(self, "_sched_start", {}), _schedstat())
         last = _light_times()

@@ -261,3 +261,21 @@ def test_the_stall_delay_is_the_lateness_beyond_the_bodies_own_host_time() -> No
     assert late[29] == d[29] - t[29] and late[-1] > 8000 * us
     assert stall.tolist() == [5 * us * i + (3000 * us if i > 30 else 0) for i in range(n)]
     assert stall_delay(t, d, start, end, lane, None).tolist() == late.tolist()
+
+
+def test_the_machine_s_part_of_a_lateness_is_the_cpu_waits_meanwhile_and_the_rest_the_gil_s() -> None:
+    """``machine_late``: of a 10-ms lateness, the dispatcher's own 2 ms waiting for a CPU plus a
+    lane's wait spread over its body (4 ms over a 20-ms body, 2 ms of it in the window) is the
+    machine's; the rest is the GIL the bodies held.  Unknown (-1) is all the machine's, and the
+    part never exceeds the lateness."""
+    from pytest_gpuslo.timeline import machine_late, spread_over
+
+    got = spread_over(np.array([0, 100]), np.array([20, 110]), np.array([4, 50]), np.array([5, 0]), np.array([10, 200]))
+    assert got == pytest.approx([1.0, 54.0])
+    sched = np.array([0, 100, 200, 300], np.int64) * 1_000_000
+    disp = sched + np.array([0, 10, 10, 10]) * 1_000_000
+    runq = np.array([0, 2, -1, 30], np.int64) * 1_000_000
+    start, end = np.array([-1, 95, -1, -1]) * 1_000_000, np.array([-1, 115, -1, -1]) * 1_000_000
+    lanes = np.array([-1, 4, -1, -1], np.int64) * 1_000_000
+    assert machine_late(sched, disp, runq).tolist() == [0, 2_000_000, 10_000_000, 10_000_000]
+    assert machine_late(sched, disp, runq, start, end, lanes).tolist() == [0, 4_000_000, 10_000_000, 10_000_000]
