@@ -1316,8 +1316,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         cold = stats.warm_up_end(np.asarray(m.own_ms, dtype=np.float64), budget, p) if slow and m.own_ms is not None \
             else None
         if cold is not None:
-            # Slow from the start and within budget at the end: a warm-up too short (review56).
+            # Slow from the start and within budget at the end: a warm-up too short (review56),
+            # the row's words too, not the design effect's count (review58: "needs ~68,000").
             slow, reason = "", stats.warm_up_words(cold, lat.size)
+            bt = replace(bt, reason=reason, needed_n=None)
         onset = stats.trailing_stretch(np.asarray(m.own_ms, dtype=np.float64), budget, margin=1.0) \
             if outcome == INCONCLUSIVE and not slow and cold is None and m.own_ms is not None else None
         need_own = stats.slow_run_needed(onset, p, policy.alpha) if onset is not None else None

@@ -112,6 +112,7 @@ SHAPES: dict[str, tuple[object, bool]] = {
     "60% over to 60%, then 4%": (lambda u: np.where(u < 0.6, 0.6, 0.04), False),
     "60% falling to 2% at 80%": (lambda u: np.where(u < 0.8, np.maximum(0.6 * (1 - u / 0.8), 0.02), 0.02), False),
     "100% to 30%, falling to 2% at 80%": (lambda u: np.where(u < 0.3, 1.0, np.maximum((0.8 - u) / 0.5, 0.02)), False),
+    "cold to 50%, then 9% to the end": (lambda u: np.where(u < 0.5, 1.0, 0.09), True),
     "slow 0-5% and 20-70%": (lambda u: np.where((u < 0.05) | ((u >= 0.2) & (u < 0.7)), 1.0, 0.0), True),
     "slow 0-20% and 40-65%": (lambda u: np.where((u < 0.2) | ((u >= 0.4) & (u < 0.65)), 1.0, 0.0), True),
 }

@@ -15,6 +15,7 @@ from typing import Any
 from pytest_gpuslo.gate import cpu_contention
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, fmt_ms, fmt_rate, label, ordered, outcome
+from pytest_gpuslo.stats import WARM_UP_TOO_SHORT
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool] | None = None) -> list[str]:
@@ -141,8 +142,10 @@ def why(summary: dict[str, Any]) -> str:
             if c.get("needed_n"):
                 need = max(int(c["needed_n"]), int(summary.get("n") or 0))
                 parts.append(f"{c['name']} needs ~{_about(need)} requests (ran {_count(int(summary.get('n') or 0))})")
-            elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"):
-                # A FAIL held back for busy neighbours is named even beside other conditions.
+            elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
+                                      or WARM_UP_TOO_SHORT in str(c["reason"])):
+                # A FAIL held back for busy neighbours is named even beside other conditions, and
+                # a warm-up too short with the requests to add (review58: only "drifted").
                 parts.append(f"{c['name']}: {c['reason']}")
     if not parts:
         parts = [str(r) for r in v.get("reasons", [])[:1]]

@@ -1074,6 +1074,15 @@ def test_an_undecided_slowdown_names_the_run_its_own_times_fail_and_a_cold_start
         warm = verdict(np.where(np.arange(570) < cold * 570, 200.0, 40.0))
         assert warm.outcome == "INCONCLUSIVE", warm.reasons
         assert "a warm-up too short, not a steady state; raise warmup_requests by about" in warm.checks[0].reason
+    # review58: a cache cold for 30% of a run read "needs about 65,000 requests" (no shape rule
+    # fires), and a named warm-up left the row at the design effect's count
+    short = verdict(np.where(np.arange(570) < 0.3 * 570, 200.0, 40.0))
+    c = short.checks[0]
+    assert "a warm-up too short" in c.reason and c.budget is not None and c.budget.needed_n is None, c.reason
+    from pytest_gpuslo.reports import terminal
+    row = terminal.why({"n": 570, "verdict": {"outcome": "INCONCLUSIVE", "conditions": ["nonstationary"],
+                                              "checks": [{"name": c.name, "outcome": c.outcome, "reason": c.reason}]}})
+    assert "drifted between its halves" in row and "raise warmup_requests by about" in row, row
     # review57: a short slow spell at the start no longer excuses a slowdown after a fast stretch
     i = np.arange(570)
     spells = verdict(np.where((i < 28) | ((i >= 114) & (i < 400)), 200.0, 40.0))

@@ -259,6 +259,10 @@ def test_a_warm_up_is_one_slow_stretch_from_the_start_ending_where_the_share_fal
     assert all(stats.warm_up_end(x, 100.0, 0.95) is not None for x in steady)  # the steady share wanders over 5%
     lasting = [np.where(rng.random(600) < np.where(i < 200, 0.6, 0.2), 200.0, 40.0) for _ in range(50)]
     assert all(stats.warm_up_end(x, 100.0, 0.95) is None for x in lasting)  # over budget to the end
+    # review58: cold for half a run, then 9% over to its end, read "within it after" and passed
+    j = np.arange(3000)
+    nine = [np.where(rng.random(3000) < np.where(j < 1500, 1.0, 0.09), 200.0, 40.0) for _ in range(20)]
+    assert sum(stats.warm_up_end(x, 100.0, 0.95) is not None for x in nine) <= 1
 
 
 def test_a_claim_too_close_to_decide_never_asks_for_the_requests_it_ran() -> None:
