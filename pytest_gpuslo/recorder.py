@@ -120,6 +120,8 @@ class Recorder:
         #: on one whose lanes are Python threads: how long the dispatcher waited for a CPU while
         #: each request was overdue (ns; 0 on time, -1 unknown): ``RunData.dispatch_runq_ns``.
         self.dispatch_runq_ns: npt.NDArray[np.int64] | None = None
+        #: (start ns, end ns, CPUs) other processes kept busy, window by window (host lanes).
+        self.others_cpus: list[tuple[int, int, float]] | None = None
         self.start_ns = np.full(n, -1, dtype=np.int64)
         self.end_ns = np.full(n, -1, dtype=np.int64)
         self.lane = np.full(n, -1, dtype=np.int32)
@@ -267,6 +269,10 @@ class RunData:
     #: CPU between each request's deadline and its dispatch (ns; -1 unknown); None elsewhere.  The
     #: rest of its lateness it spent waiting for the GIL the bodies held (``timeline.machine_late``).
     dispatch_runq_ns: npt.NDArray[np.int64] | None = None
+    #: (start, end, CPUs) other processes kept busy in windows of about half a second (ns relative
+    #: to the run's start); None where not measured.  A wait for a CPU where they were quiet is the
+    #: code's own threads' (the GIL handed back queues the waiter behind its holder), not the machine's.
+    others_cpus: tuple[tuple[int, int, float], ...] | None = None
     #: the position each sequential look starts at: a look runs on fresh lanes, so a hang's
     #: backlog ends with its look.
     looks_at: tuple[int, ...] = (0,)
@@ -321,6 +327,7 @@ class RunData:
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
             dispatch_runq_ns=None if rec.dispatch_runq_ns is None else rec.dispatch_runq_ns.copy(),
+            others_cpus=None if rec.others_cpus is None else tuple((a - t0, b - t0, c) for a, b, c in rec.others_cpus),
         )
 
     def extended(self, other: "RunData", shift_ns: int) -> "RunData":
@@ -361,6 +368,8 @@ class RunData:
             dispatch_runq_ns=(None if self.dispatch_runq_ns is None and other.dispatch_runq_ns is None else np.concatenate(
                 [np.full(self.lane.size, -1, np.int64) if self.dispatch_runq_ns is None else self.dispatch_runq_ns,
                  np.full(other.lane.size, -1, np.int64) if other.dispatch_runq_ns is None else other.dispatch_runq_ns])),
+            others_cpus=(None if self.others_cpus is None and other.others_cpus is None else (self.others_cpus or ())
+                         + tuple((a + shift_ns, b + shift_ns, c) for a, b, c in other.others_cpus or ())),
         )
 
     @property

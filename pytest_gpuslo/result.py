@@ -127,7 +127,7 @@ class SloResult:
         (``timeline.start_delay``): lag onto a lane busy with on-time work changed nothing.  Where
         bodies run on the dispatcher's thread, a generator that lost no time but the bodies' own
         measured host time (``timeline.stall_delay``): the queue they build there is the code's."""
-        from pytest_gpuslo.timeline import machine_late, stall_delay, start_delay
+        from pytest_gpuslo.timeline import machine_late, quiet_at, stall_delay, start_delay
 
         d = self.data
         if self.inline_body and d.returned_ns is not None:
@@ -138,7 +138,7 @@ class SloResult:
             # generator's; the GIL the bodies held is the code's (``timeline.machine_late``).
             t = d.threads
             cpu = machine_late(d.scheduled_ns, d.dispatch_ns, d.dispatch_runq_ns, d.start_ns, d.end_ns,
-                               None if t is None else t.runq_ns)
+                               None if t is None else t.runq_ns, quiet=quiet_at(d.dispatch_ns, d.others_cpus))
             sent = d.dispatch_ns >= 0
             ref = np.where(sent, d.dispatch_ns - cpu, d.scheduled_ns)
             ref[sent] = np.maximum.accumulate(ref[sent])  # dispatched in order, as the generator does

@@ -98,7 +98,8 @@ def _light_times() -> tuple[float, float, float] | None:
     if busy is None:
         return None
     own = os.times()
-    return busy, own.user + own.system + own.children_user + own.children_system, time.monotonic()
+    # on the run's clock (``perf_counter``), to place each window beside the dispatches
+    return busy, own.user + own.system + own.children_user + own.children_system, time.perf_counter()
 
 
 #: Other processes' CPU use is also taken in windows of at least this long, in the dispatcher's
@@ -122,6 +123,18 @@ def peak_other_load(samples: list[tuple[float, float, float]], descendants_cpus:
         peak = max(peak or 0.0, others)
         start = later
     return None if peak is None else max(0.0, peak)
+
+
+def load_windows(samples: list[tuple[float, float, float]]) -> list[tuple[int, int, float]]:
+    """(start ns, end ns, CPUs other processes kept busy) between consecutive ``_light_times``
+    samples, windows under 0.1 s left out (a tick's resolution is 10 ms): where in the run the
+    machine was quiet, so that a wait for a CPU there is the code's own threads' doing."""
+    out = []
+    for a, b in zip(samples, samples[1:]):
+        dt = b[2] - a[2]
+        if dt >= 0.1:
+            out.append((int(a[2] * 1e9), int(b[2] * 1e9), max(0.0, ((b[0] - a[0]) - (b[1] - a[1])) / dt)))
+    return out
 
 
 def _own_cpu_seconds() -> float:
@@ -442,7 +455,7 @@ class Backend(BaseBackend):
     def tick(self, until_ns: int) -> None:
         """In the dispatcher's slack: one window sample of the machine's CPU use (``LOAD_WINDOW_S``)."""
         samples = getattr(self, "_load_samples", None)
-        if samples and time.monotonic() - samples[-1][2] >= LOAD_WINDOW_S:
+        if samples and time.perf_counter() - samples[-1][2] >= LOAD_WINDOW_S:
             now = _light_times()
             if now is not None:
                 samples.append(now)
@@ -492,6 +505,8 @@ class Backend(BaseBackend):
         last = _light_times()
         if last is not None and getattr(self, "_load_samples", None):
             self._load_samples.append(last)
+        if self._recorder is not None:
+            self._recorder.others_cpus = load_windows(getattr(self, "_load_samples", []))
         self._cpu_end = _cpu_times()
         self._proc_end = time.process_time()
         self._steal_end = steal_seconds()

@@ -431,8 +431,8 @@ def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_fo
     late = gate.lateness(spec, result.measurements())
     if machine:
         assert result.start_delay_ms.max() > 25.0 and "the load generator " in late
-    else:
-        assert result.start_delay_ms.max() == 0.0 and late == ""
+    else:  # the dispatcher's own precision (0.2 ms) at most
+        assert result.start_delay_ms.max() <= 0.2 and "the load generator fell behind" not in late
 
 
 def test_stalls_beside_bodies_that_keep_the_launcher_say_which_lag_is_whose() -> None:
