@@ -87,6 +87,8 @@ class BaselineInput:
     shuffled: tuple[Mapping[str, float] | None, ...] = ()
     #: why each stored run keeps none (``Measurements.shuffled_off``; '' where not known).
     shuffled_off: tuple[str, ...] = ()
+    #: each stored run's median own time in ms (``SloResult.own_times``; None: not known).
+    owns: tuple[float | None, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -171,6 +173,9 @@ class Measurements:
     own_ms: npt.NDArray[np.float64] | None = None
     #: of each ``own_ms``, the time asleep on a timer, which busy neighbours do not stretch.
     own_asleep_ms: npt.NDArray[np.float64] | None = None
+    #: the median own time of the requests whose own time is known (kept with every stored run,
+    #: where ``own_ms`` is kept only when a rule reads it); None: not known.
+    own_p50_ms: float | None = None
     #: of each request's ``service_ms``, the time its thread spent asleep on a timer (0 where
     #: never seen asleep; ``SloResult.asleep_ms``): busy neighbours do not stretch a sleep.
     #: None: not known, all of the service counts as stretchable.
@@ -665,6 +670,35 @@ def interval_scale(scales: Sequence[Mapping[str, float] | None], p: float, *,
     return lam, f"on q^{lam:.2f} (the stored runs' replay: their queue bends more than 1/q)"
 
 
+#: The bodies' own times (median) moved by this factor or more while this machine's control moved
+#: under ``CONTROL_STEADY``: the code's doing, whatever the sessions of the stored runs.
+OWN_MOVED = 1.25
+CONTROL_STEADY = 0.05
+
+
+def _own_moved(m: Measurements, base: BaselineInput, shifts: Sequence[control.Shift], outcome: str) -> str:
+    """Why a REGRESSED (IMPROVED) against stored runs of one session stands, or '': the bodies' own
+    times (CPU and asleep: no queue, no wait for the GIL or a CPU) grew (shrank) by ``OWN_MOVED``
+    or more against every stored run while the machine's control stayed within ``CONTROL_STEADY``.
+    A machine shift scales the own times as it scales the control; the per-day factors the issue's
+    grid draws (sd 2%) reach 25% at 12 sd (review59: a 4.6x slower p95 read "a shift of the
+    machine since then is invisible" and exited 0)."""
+    if outcome not in ("REGRESSED", "IMPROVED") or not m.own_p50_ms or not base.owns:
+        return ""
+    stored = [x for x in base.owns if x is not None and x > 0]
+    ctl = control.deciding(shifts)
+    if len(stored) != len(base.owns) or ctl is None or ctl.outside or abs(ctl.ratio - 1.0) >= CONTROL_STEADY:
+        return ""
+    now = float(m.own_p50_ms)
+    was = max(stored) if outcome == "REGRESSED" else min(stored)
+    moved = now >= OWN_MOVED * was if outcome == "REGRESSED" else now * OWN_MOVED <= was
+    if not moved:
+        return ""
+    return (f"the bodies' own times moved from {was:.3g} to {now:.3g} ms (median, {now / was - 1:+.0%}) while "
+            f"this machine's control ({ctl.key}) stayed within {ctl.ratio - 1:+.1%}: no shift of the machine "
+            f"explains that, so the stored runs' one session does not hold it back")
+
+
 def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
     """A REGRESSED or IMPROVED the evidence cannot carry, turned INCONCLUSIVE with the reason."""
     if t.outcome not in ("REGRESSED", "IMPROVED"):
@@ -789,7 +823,10 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                                       levels=None if lv is None else (lv[:-1], lv[-1]))
             if t.outcome == INCONCLUSIVE:
                 t = replace(t, reason=f"{t.reason}; {WIDER_HISTORY}")
-            if base.sessions < MIN_SESSIONS:
+            own_moved = _own_moved(m, base, shifts, t.outcome) if base.sessions < MIN_SESSIONS else ""
+            if own_moved:
+                t = replace(t, reason=f"{t.reason}; {own_moved}")
+            elif base.sessions < MIN_SESSIONS:
                 t = _held_back(t, f"all {r} stored runs come from {base.sessions} session(s), so a "
                                f"shift of the machine since then is invisible to their spread; record runs "
                                f"on other days, or compare interleaved on one machine (gpuslo ab)")
@@ -1627,7 +1664,8 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    waits: Sequence[float | None] = (), hosts_measured: bool = True,
                    body_hosts: Sequence[float | None] = (),
                    shuffled: Sequence[Mapping[str, float] | None] = (),
-                   shuffled_off: Sequence[str] = ()) -> BaselineInput:
+                   shuffled_off: Sequence[str] = (),
+                   owns: Sequence[float | None] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown.  The plugin and ``gpuslo compare`` both build it here."""
@@ -1636,7 +1674,8 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     # that would otherwise switch the session rule or the machine control off without a word.
     for name, given in (("sessions", labels), ("controls", controls), ("scales", scales),
                         ("dispatched", dispatched), ("holds", holds), ("waits", waits),
-                        ("body_hosts", body_hosts), ("shuffled", shuffled), ("shuffled_off", shuffled_off)):
+                        ("body_hosts", body_hosts), ("shuffled", shuffled), ("shuffled_off", shuffled_off),
+                        ("owns", owns)):
         if given and len(given) != len(runs):
             raise ValueError(f"gate.baseline_input: {len(given)} {name} for {len(runs)} runs; give one per run "
                              f"(oldest first) or none")
@@ -1644,7 +1683,8 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     return BaselineInput(tuple(np.asarray(r, dtype=np.float64) for r in runs), paired, max(1, count),
                          labels, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
                          tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds),
-                         tuple(waits), hosts_measured, tuple(body_hosts), tuple(shuffled), tuple(shuffled_off))
+                         tuple(waits), hosts_measured, tuple(body_hosts), tuple(shuffled), tuple(shuffled_off),
+                         tuple(owns))
 
 
 # -- sequential looks ---------------------------------------------------------------------------
