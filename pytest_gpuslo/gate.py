@@ -477,10 +477,11 @@ def _asleep(m: Measurements, ended: npt.NDArray[np.bool_]) -> npt.NDArray[np.flo
     return np.clip(asleep, 0.0, None) if bool(np.any(asleep > 0)) else None
 
 
-def _contended_words(m: Measurements) -> str:
-    """Why a FAIL beside busy neighbours is held back, with where the bodies spent their time."""
+def _contended_words(m: Measurements, what: str = "FAIL") -> str:
+    """Why a FAIL (or a regression: ``what``) beside busy neighbours is held back, with where the
+    bodies spent their time."""
     split = time_split_words(m.time_split)
-    text = m.contention + ": the FAIL may be theirs, not the code's"
+    text = m.contention + f": the {what} may be theirs, not the code's"
     if split and m.time_split and m.time_split.get("other", 0.0) >= 0.5:
         return text + (f" ({split}: a lock, the GIL, a socket, a pipe, an event loop or another process, "
                        "which neighbours slow too where it runs on this machine); if what the bodies wait for does not run here "
@@ -1594,7 +1595,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             thread = ""
             base_checks = tuple(replace(b, reason=f"{b.reason}; the launching thread was preempted, but {grew}")
                                 if b.outcome == "REGRESSED" else b for b in base_checks)
-        held = disturbed or (contended if not isinstance(baseline, ABInput) else "") or thread
+        # (A regression's words, not a FAIL's: review59 read "the FAIL may be theirs" beside a REGRESSED.)
+        held = disturbed or (_contended_words(m, "regression") if contended and not isinstance(baseline, ABInput)
+                             else "") or thread
         if regressed and held:
             base_checks = tuple(replace(b, outcome=INCONCLUSIVE, reason=held)
                                 if b.outcome == "REGRESSED" else b for b in base_checks)

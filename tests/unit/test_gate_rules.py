@@ -566,6 +566,7 @@ def test_a_busy_cpu_holds_back_a_stored_regression_but_not_an_interleaved_one() 
 
     held = gate.decide(spec, m, gate.Policy(), stored).baseline[0]
     assert held.outcome == "INCONCLUSIVE" and "1.5 of 2 CPUs" in held.reason
+    assert "the regression may be theirs" in held.reason and "FAIL" not in held.reason  # review59
     assert gate.decide(spec, m, gate.Policy(), ab).baseline[0].outcome == "REGRESSED"
 
 

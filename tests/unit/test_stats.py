@@ -292,3 +292,16 @@ def test_a_short_run_over_its_budget_asks_for_what_decides_a_fail_not_a_pass() -
         r = stats.budget_test(x, 100.0, 0.95)
         assert r.outcome == "INCONCLUSIVE" and r.estimate > 100.0
         assert "for a PASS" not in r.reason and r.needed_n is not None and r.needed_n > x.size, r.reason
+
+
+def test_a_run_slow_in_two_spells_says_its_count_holds_only_if_they_recur() -> None:
+    """review59: two spells over 30% of a run read "needs about 82,000 requests", and at twice
+    the run twice that: a run that holds the same two spells however long it is never decides.
+    The reason names the stretches and says the count assumes they recur as often."""
+    rng = np.random.default_rng(1)
+    u = np.arange(2000) / 2000
+    x = np.where((u < 0.1) | ((u >= 0.4) & (u < 0.6)), 40.0, 2.0) * rng.lognormal(0, 0.05, 2000)
+    r = stats.budget_test(x, 20.0, 0.95)
+    assert r.outcome == "INCONCLUSIVE" and "warm-up" not in r.reason
+    assert "most of them in 2 stretches (1%-11%, 40%-61% of the run)" in r.reason, r.reason
+    assert "if such stretches recur as often (every 1000 requests or so)" in r.reason
