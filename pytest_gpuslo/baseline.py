@@ -233,7 +233,7 @@ class Run:
                             launcher_hold_ms=self.launcher_hold_ms,
                             launcher_wait=float(s["launcher_wait"]) if _is_number(s.get("launcher_wait")) else None,
                             body_host_ms=float(s["body_host_ms"]) if _is_number(s.get("body_host_ms")) else None,
-                            own_p50_ms=float(s["own_p50_ms"]) if _is_number(s.get("own_p50_ms")) else None,
+                            own_mean_ms=float(s["own_mean_ms"]) if _is_number(s.get("own_mean_ms")) else None,
                             shuffled=s.get("shuffled") or None, shuffled_off=str(s.get("shuffled_off") or ""))
 
 
@@ -348,7 +348,7 @@ _SUMMARY = {
     "contention_slowdown": (lambda v: _is_number(v) and v >= 1, "a number >= 1"),
     "launcher_wait": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
     "body_host_ms": (lambda v: _is_number(v) and v >= 0, "a number >= 0 (milliseconds)"),
-    "own_p50_ms": (lambda v: _is_number(v) and v >= 0, "a number >= 0 (milliseconds)"),
+    "own_mean_ms": (lambda v: _is_number(v) and v >= 0, "a number >= 0 (milliseconds)"),
     "scale": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
               "an object of numbers (the replay's Box-Cox scale per percentile)"),
     "shuffled": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) for k, x in v.items()),
@@ -684,5 +684,5 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
                           body_hosts=[m.body_host_ms for m in measured],
                           shuffled=[m.shuffled for m in measured],
                           shuffled_off=[m.shuffled_off for m in measured],
-                          owns=[m.own_p50_ms for m in measured])
+                          owns=[m.own_mean_ms for m in measured])
 

@@ -172,7 +172,7 @@ def record(result: SloResult, settings: Settings) -> None:
                "looks": int((result.looks or {}).get("planned", 1)),
                "load_dependent": m.load_dependent,
                "launcher_wait": m.launcher_wait, "body_host_ms": m.body_host_ms,
-               "own_p50_ms": m.own_p50_ms,
+               "own_mean_ms": m.own_mean_ms,
                "session": session_id(),
                "control": result.telemetry.get("control") or None,
                "scale": result.replay_scales() or None,
