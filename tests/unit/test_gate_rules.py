@@ -541,16 +541,23 @@ def test_stored_runs_of_one_session_do_not_hold_back_bodies_whose_own_times_grew
                                  owns=[0.90, 0.91, 0.89])
     lat = _queue(1.5, 9)[0]
 
-    def judged(own: float, cpu_ms: float | None) -> gate.BaselineCheck:
+    def judged(own: float, cpu_ms: float | None, busy: str = "") -> gate.BaselineCheck:
         m = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=t, load_dependent=False,
-                              control=None if cpu_ms is None else {"cpu_ms": cpu_ms}, own_mean_ms=own)
+                              control=None if cpu_ms is None else {"cpu_ms": cpu_ms}, own_mean_ms=own,
+                              contention=busy)
         return gate.compare(spec, m, stored, gate.Policy())[0]
 
     grown = judged(1.45, 2.0)
     assert grown.outcome == "REGRESSED", grown.reason
     assert "the bodies' own times moved from 0.91 to 1.45 ms (mean, +59%)" in grown.reason
-    for held in (judged(1.45, None), judged(1.45, 2.12), judged(1.3, 2.0)):  # no control; it moved; own +43%
+    # review60: a machine 6% faster cannot explain a slower body
+    assert judged(1.45, 1.88).outcome == "REGRESSED"
+    for held, why in ((judged(1.45, None), "has no machine control"),  # no control
+                      (judged(1.45, 2.12), "control moved +6.0% too"),  # a slower machine
+                      (judged(1.45, 2.0, gate.cpu_contention(1.9, 2)), "other processes were busy"),  # review60
+                      (judged(1.3, 2.0), "")):  # own +43%: too little to say
         assert held.outcome == "INCONCLUSIVE" and "session(s)" in held.reason, held.reason
+        assert why in held.reason and ("own times moved" in held.reason) == bool(why), held.reason
 
 
 def test_a_busy_cpu_holds_back_a_stored_regression_but_not_an_interleaved_one() -> None:
