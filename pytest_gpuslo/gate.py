@@ -716,7 +716,8 @@ def _own_moved(m: Measurements, base: BaselineInput, shifts: Sequence[control.Sh
         return "", f"{seen}, but this run has no machine control to say the machine did not move"
     if against:
         return "", f"{seen}, but this machine's control moved {ctl.ratio - 1:+.1%} too"
-    return (f"{seen} while this machine's control ({ctl.key}) moved {ctl.ratio - 1:+.1%}: no shift of the "
+    return (f"{seen} while this machine's control ({control.NAMES.get(ctl.key, ctl.key)}) moved "
+            f"{ctl.ratio - 1:+.1%}: no shift of the "
             f"machine explains that, so the stored runs' one session does not hold it back"), ""
 
 

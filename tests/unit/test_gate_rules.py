@@ -550,6 +550,7 @@ def test_stored_runs_of_one_session_do_not_hold_back_bodies_whose_own_times_grew
     grown = judged(1.45, 2.0)
     assert grown.outcome == "REGRESSED", grown.reason
     assert "the bodies' own times moved from 0.91 to 1.45 ms (mean, +59%)" in grown.reason
+    assert "this machine's control (CPU loop) moved" in grown.reason  # review60: it read "cpu_ms"
     # review60: a machine 6% faster cannot explain a slower body
     assert judged(1.45, 1.88).outcome == "REGRESSED"
     for held, why in ((judged(1.45, None), "has no machine control"),  # no control
