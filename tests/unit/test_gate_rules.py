@@ -557,9 +557,19 @@ def test_stored_runs_of_one_session_do_not_hold_back_bodies_whose_own_times_grew
                       (judged(1.45, 2.12), "control moved +6.0% too"),  # a slower machine
                       (judged(1.45, 2.0, gate.cpu_contention(1.9, 2)), "other processes were busy"),  # review60
                       (judged(1.3, 2.0), "short of the +50% against every stored run"),  # own +43%: too little
-                      (judged(0.9, 2.0), "")):  # own times unmoved: nothing to say of them
+                      (judged(0.9, 2.0), ""),  # own times unmoved: nothing to say of them
+                      (judged(0.92, 2.0, gate.cpu_contention(1.9, 2)), "")):  # review61: not "+1%, short of"
         assert held.outcome == "INCONCLUSIVE" and "session(s)" in held.reason, held.reason
         assert why in held.reason and ("own times moved" in held.reason) == bool(why), held.reason
+    # review61: with one stored run the hold says what the own times showed and what would decide
+    one = gate.baseline_input(runs[:1], spec, paired=True, sessions=["a"], controls=ctl[:1], owns=[0.90])
+    slower = _queue(1.2, 9)[0]  # still drains: the test within the runs decides
+    m = gate.Measurements(slower, np.zeros(lat.size), scheduled_ms=t, load_dependent=False,
+                          control={"cpu_ms": 2.0}, own_mean_ms=1.8)
+    single = gate.compare(spec, m, one, gate.Policy())[0]
+    assert single.outcome == "INCONCLUSIVE" and "only 1 stored run(s)" in single.reason
+    assert "own times moved from 0.9 to 1.8 ms (mean, +100%): against 3 or more stored runs, even of one session" \
+        in single.reason, single.reason
 
 
 def test_a_busy_cpu_holds_back_a_stored_regression_but_not_an_interleaved_one() -> None:
