@@ -480,7 +480,12 @@ class SloResult:
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (no raw arrays): what reports and xdist reports carry."""
-        lat, lag, delay = self.latency_ms, self.lag_ms, self.start_delay_ms
+        lat, lag = self.latency_ms, self.lag_ms
+        # The start delay (a replay of the lanes) and the own times' mean, as the gate read them
+        # where it has: computed once, not again for the report.
+        m = self.measured
+        delay = m.start_delay_ms if m is not None and m.start_delay_ms is not None else self.start_delay_ms
+        own_mean = m.own_mean_ms if m is not None else self._own_mean()
 
         def q(a: F64, p: float) -> float | None:
             return float(np.quantile(a, p)) if a.size else None
@@ -515,8 +520,8 @@ class SloResult:
             "machine": self.machine,
             "telemetry": self.telemetry,
             **({"body_time": split} if (split := self.time_split()) else {}),
-            # The bodies' own times at their median (``gate._own_moved``).
-            **({"own_mean_ms": mean} if (mean := self._own_mean()) is not None else {}),
+            # The bodies' own times at their mean (``gate._own_moved``).
+            **({"own_mean_ms": own_mean} if own_mean is not None else {}),
             "verdict": self.verdict.as_dict() if self.verdict else None,
             **({"looks": self.looks} if self.looks else {}),
             **({"baseline_saved": self.baseline_saved} if self.baseline_saved else {}),
