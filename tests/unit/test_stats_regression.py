@@ -44,6 +44,18 @@ def test_overloaded_run_is_not_stationary() -> None:
     assert drifted and ratio > 1.5
 
 
+def test_services_with_a_gap_at_the_quantile_are_stationary() -> None:
+    """i.i.d. services 95% 1 ms, 5% 20 ms: each half's pooled p95 sits in the gap and jumps
+    between the modes (review62: "drifted" in half of runs of 10,000); a real step still shows."""
+    rng = np.random.default_rng(3)
+    runs = [np.where(rng.random(10_000) < 0.05, 20.0, 1.0) * rng.lognormal(0, 1e-4, 10_000) for _ in range(12)]
+
+    assert not any(stats.stationarity(x, 0.95)[0] for x in runs)
+    stepped = runs[0].copy()
+    stepped[5_000:] *= 1.5
+    assert stats.stationarity(stepped, 0.5)[0]
+
+
 def test_paired_runs_of_different_length_pair_on_their_common_prefix() -> None:
     """A baseline that stopped at an earlier look still pairs with a longer candidate."""
     rng = np.random.default_rng(1)
