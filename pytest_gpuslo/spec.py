@@ -333,6 +333,13 @@ def _check_size(nodeid: str, rate_hz: Any, requests: Any, duration_s: Any, warmu
         total = (_as_float(duration_s or 0.0) + warm_s) * rate + warm_n
         horizon = _as_float(duration_s or 0.0) + warm_s + warm_n / rate
         what = given("duration_s", "warmup_requests", "warmup_s")
+    if requests is None and duration_s is not None and not _as_float(duration_s) * rate >= 1.0:
+        # requests=0 is refused as a marker value; a duration that holds no request is the same
+        # test of nothing, which would pass with a warning (review63).
+        raise InvalidArgument(
+            f"{nodeid}: {given('duration_s')} offers about {_as_float(duration_s) * rate:.3g} requests to "
+            f"measure: nothing to decide on. Give a duration_s of at least 1/rate_hz "
+            f"({1.0 / rate:.3g} s; a few thousand requests decide a p95), or requests=N.")
     if not total <= limits.MAX_REQUESTS:
         need = limits.request_memory_bytes(total)
         raise InvalidArgument(

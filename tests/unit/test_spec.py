@@ -101,3 +101,14 @@ def test_cli_duration_applies_only_when_marker_sets_no_size() -> None:
 def test_seed_from_node_id_is_stable_across_processes() -> None:
     """A digest, not hash(): the same number on every machine (pinned value)."""
     assert 2755192981 == seed_from_nodeid("test_smoke.py::test_fast")
+
+
+def test_a_duration_that_holds_no_request_is_refused() -> None:
+    """review63: duration_s=1e-9 at 100/s measured nothing and passed with a warning, where
+    requests=0 is refused."""
+    with pytest.raises(InvalidArgument) as info:
+        resolve(check(p95_ms=10, rate_hz=100, duration_s=1e-9), nodeid=WHERE)
+
+    message = str(info.value)
+    assert message.startswith(WHERE) and "duration_s=1e-09 (marker)" in message and "0.01 s" in message
+    assert resolve(check(p95_ms=10, rate_hz=100, duration_s=0.5), nodeid=WHERE).duration_s == 0.5
