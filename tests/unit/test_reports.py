@@ -406,3 +406,18 @@ def test_a_hang_s_fail_of_a_percentile_under_budget_says_the_hang_in_its_headlin
     assert terminal._claim_failed(claim) == "p95 <= 50 ms broken by every lane hung"
     assert terminal._claim_failed({**claim, "reason": "a hang: 1 body had run"}) == "p95 <= 50 ms broken by a hung body"
     assert terminal._claim_failed({**claim, "estimate_ms": 80.0}) == "p95 80 ms > 50 ms budget"
+
+
+def test_every_report_says_the_machine_was_busy_as_the_terminal_does() -> None:
+    """review63: `gpuslo ab` printed "machine: busy, ... 1.7 of 2 CPUs" on the terminal while its
+    markdown, HTML and JSON blamed the load generator alone."""
+    from pytest_gpuslo.reports import Context, files, html
+
+    busy = {**SUMMARY, "telemetry": {"other_cpu_load": 1.7, "cpus": 2}, "ab": {"base": "abc", "runs": [3, 3]}}
+    said = "machine: busy, other processes kept up to 1.7 of 2 CPUs busy during these runs; the runs alternate"
+
+    assert said in files.markdown([busy])
+    assert said in html.render([busy], Context())
+    assert files.results_json([busy])["machine"].startswith(said)
+    quiet = {**SUMMARY, "telemetry": {"other_cpu_load": 0.1, "cpus": 2}}
+    assert files.results_json([quiet])["machine"] is None and "machine: busy" not in files.markdown([quiet])
