@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import BaselineFormatError, brief
+from pytest_gpuslo.errors import BaselineFormatError, InvalidArgument, brief
 from pytest_gpuslo.gate import (
     BaselineInput,
     Measurements,
@@ -337,6 +337,8 @@ _SUMMARY = {
                                                       for k, x in v.items()),
                 "an object of positive numbers (milliseconds)"),
     "verdict": (_is_text, _TEXT),
+    # the stored runs' sessions decide whether they span days (``sessions``)
+    "session": (_is_text, _TEXT),
     "hung": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
     "hang_backlog": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
     "lanes_hung": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
@@ -360,6 +362,46 @@ _SUMMARY = {
 }
 
 
+def _is_date(v: Any) -> bool:
+    """An ISO 8601 date and time, as ``now_iso`` writes it (``gpuslo show`` and ``prune`` read its age)."""
+    if not isinstance(v, str) or len(v) > 40:
+        return False
+    try:
+        _dt.datetime.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_stages(v: Any) -> bool:
+    """Per stage, its count and times (the HTML report's stage table reads them)."""
+    return isinstance(v, dict) and len(v) <= 64 and all(
+        isinstance(k, str) and isinstance(st, dict)
+        and all(x is None or (_is_number(x) and x >= 0) for x in (st.get(f) for f in STAGE_FIELDS))
+        for k, st in v.items())
+
+
+#: The fields of a stored stage that reports read.
+STAGE_FIELDS = ("n", "p50_ms", "p95_ms", "mean_ms")
+
+#: telemetry key -> its check: what ``gpuslo ab`` reads of each kept run (the busy-neighbour rule).
+_TELEMETRY = {k: (lambda v: _is_number(v) and v >= 0) for k in
+              ("other_cpu_load", "other_cpu_load_mean", "cpus", "steal_cpus", "run_queue_stretch")}
+
+
+def _check_spec(spec: dict[str, Any]) -> None:
+    """The promise a stored run was measured under (``gpuslo compare`` judges the budgets it holds)."""
+    budgets = spec.get("budgets_ms")
+    _want(budgets is None or (isinstance(budgets, dict) and all(
+        isinstance(k, str) and _is_number(v) and v > 0 for k, v in budgets.items())),
+        f"spec \"budgets_ms\" must map percentiles to finite numbers > 0 (milliseconds), not {brief(budgets)}")
+    for key in ("rate_hz", "timeout_s"):
+        v = spec.get(key)
+        _want(v is None or (_is_number(v) and v > 0), f"spec \"{key}\" must be a finite number > 0, not {brief(v)}")
+    v = spec.get("streams")
+    _want(v is None or (_is_int(v) and v >= 1), f"spec \"streams\" must be a whole number >= 1, not {brief(v)}")
+
+
 def _check_top(data: Any) -> None:
     """The file's own fields, before any sample is decoded."""
     _want(isinstance(data.get("nodeid"), str), "\"nodeid\" must be a string")
@@ -368,6 +410,10 @@ def _check_top(data: Any) -> None:
     _want(_is_int(data.get("seed")), "\"seed\" must be a whole number")
     _want(isinstance(data.get("schedule_fingerprint"), str), "\"schedule_fingerprint\" must be a string")
     _want(data.get("telemetry") is None or isinstance(data["telemetry"], dict), "\"telemetry\" must be an object")
+    _check_spec(data["spec"])
+    for key, check in _TELEMETRY.items():
+        v = (data.get("telemetry") or {}).get(key)
+        _want(v is None or check(v), f"telemetry \"{key}\" must be a finite number >= 0, not {brief(v)}")
     runs = data.get("runs")
     _want(isinstance(runs, list) and 0 < len(runs) <= limits.MAX_BASELINE_RUNS,
           f"\"runs\" must be a list of 1 to {limits.MAX_BASELINE_RUNS} runs")
@@ -380,9 +426,12 @@ def _check_top(data: Any) -> None:
             _want(r.get(key) in (None, "") or isinstance(r[key], str), f"{where}: \"{key}\" must be a string")
         _want("n" not in r or (_is_int(r["n"]) and 1 <= r["n"] <= limits.MAX_REQUESTS),
               f"{where}: \"n\" must be a whole number from 1 to {limits.MAX_REQUESTS:,}")
-        _want(isinstance(r.get("date"), str), f"{where}: \"date\" must be a string")
+        _want(_is_date(r.get("date")), f"{where}: \"date\" must be an ISO 8601 date and time "
+              f"(e.g. 2026-12-02T15:53:39+00:00), not {brief(r.get('date'))}")
         _want(r.get("commit") is None or isinstance(r["commit"], str), f"{where}: \"commit\" must be a string")
-        _want(r.get("stages") is None or isinstance(r["stages"], dict), f"{where}: \"stages\" must be an object")
+        _want(r.get("stages") is None or _is_stages(r["stages"]),
+              f"{where}: \"stages\" must be an object of stages, each with {', '.join(STAGE_FIELDS)} "
+              f"numbers >= 0 or null, not {brief(r.get('stages'))}")
         summary = r.get("summary")
         _want(summary is None or isinstance(summary, dict), f"{where}: \"summary\" must be an object")
         for key, (check, what) in _SUMMARY.items():
@@ -618,7 +667,20 @@ class Store:
         return out
 
 
+#: Dates the runs saved now (an ISO 8601 date and time), where the clock should not: the plugin's
+#: own tests of runs "from three days", a replay of recorded sessions.  Stored runs of one UTC day
+#: count as one session (``gate.baseline_input``), so it is never needed in a CI job.
+NOW_ENV = "GPUSLO_NOW"
+
+
 def now_iso() -> str:
+    """Now in UTC to the second, or ``$GPUSLO_NOW``."""
+    given = os.environ.get(NOW_ENV, "").strip()
+    if given:
+        if not _is_date(given):
+            raise InvalidArgument(f"{NOW_ENV}={brief(given)} (environment) is not an ISO 8601 date and time; "
+                                  f"give e.g. 2026-12-02T15:53:39+00:00, or unset it to use the clock")
+        return given
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
@@ -673,7 +735,8 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
     ``fingerprint``: one place, so the plugin and ``gpuslo compare`` judge alike."""
     measured = [r.measurements() for r in found.runs]
     return baseline_input([r.latency_ms for r in found.runs], spec, paired=found.schedule_fingerprint == fingerprint,
-                          sessions=session_labels(found.runs), differing=differing_keys(found.machine, machine),
+                          sessions=session_labels(found.runs), days=[r.date[:10] for r in found.runs],
+                          differing=differing_keys(found.machine, machine),
                           where=str(found.path), date=found.latest.date, commit=found.latest.commit,
                           controls=run_controls(found.runs),
                           scales=[r.summary.get("scale") or None for r in found.runs],

@@ -127,7 +127,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
             continue
         latest = b.latest
         age = _age(latest.date, now)
-        age_s = "?" if age is None else f"{age.days}d" if age.days else f"{age.seconds // 3600}h"
+        # A date ahead of this clock (another machine's, or set by hand): "future", not "-26328d".
+        age_s = ("?" if age is None else "future" if age.days < 0 else f"{age.days}d" if age.days
+                 else f"{age.seconds // 3600}h")
         p95 = float(np.quantile(latest.latency_ms, 0.95))
         print(f"{machine_of(b):<{width}} {len(b.runs):>4} {latest.latency_ms.size:>7} {p95:>8.3g} {age_s:>6}  "
               f"{latest.commit or '-':<12}  {b.nodeid}")

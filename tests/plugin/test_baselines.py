@@ -24,6 +24,12 @@ def test_svc(slo_request):
 """
 
 
+def day_of(session: str) -> str:
+    """The date runs of a session "day-N" (or "N") are saved under ($GPUSLO_NOW): runs of one
+    UTC day count as one session, whatever their labels."""
+    return f"2026-11-{10 + int(session.rsplit('-', 1)[-1]):02d}T12:00:00+00:00"
+
+
 def gpuslo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest_gpuslo", *args], cwd=cwd,
                           capture_output=True, text=True)
@@ -37,12 +43,14 @@ def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pyte
     gputester = simtester
     gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     monkeypatch.setenv("GPUSLO_SESSION", "day-1")
+    monkeypatch.setenv("GPUSLO_NOW", day_of("day-1"))
     saved = gputester.runpytest("--gpuslo-save")
     monkeypatch.setenv("SVC_S", "0.001")
     held = gputester.runpytest("-v")
     monkeypatch.delenv("SVC_S")
     for day in ("day-2", "day-3"):
         monkeypatch.setenv("GPUSLO_SESSION", day)
+        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
         gputester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     monkeypatch.setenv("SVC_S", "0.001")
     slower = gputester.runpytest("-v")
@@ -66,6 +74,7 @@ def test_a_machine_that_got_slower_holds_back_a_regression(simtester: pytest.Pyt
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     for day in ("day-1", "day-2", "day-3"):
         monkeypatch.setenv("GPUSLO_SESSION", day)
+        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
         simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     stored = json.loads(next((simtester.path / ".gpuslo").glob("*.json")).read_text())
     monkeypatch.setenv("SVC_S", "0.001")
@@ -87,6 +96,7 @@ def test_no_baseline_option_ignores_the_store(simtester: pytest.Pytester, monkey
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     for day in ("day-1", "day-2", "day-3"):
         monkeypatch.setenv("GPUSLO_SESSION", day)
+        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
         simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     monkeypatch.setenv("SVC_S", "0.001")
 
@@ -168,6 +178,7 @@ def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
     gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     for day in ("day-1", "day-2", "day-3"):
         monkeypatch.setenv("GPUSLO_SESSION", day)
+        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
         gputester.runpytest("--gpuslo-save")
     cwd = gputester.path
     shown = gpuslo("show", cwd=cwd)
@@ -436,9 +447,11 @@ def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester
     for run, day in (("1", "day-1"), ("2", "day-2"), ("3", "day-3")):
         monkeypatch.setenv("RUN", run)
         monkeypatch.setenv("GPUSLO_SESSION", day)
+        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
         simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     monkeypatch.setenv("RUN", "4")
     monkeypatch.setenv("GPUSLO_SESSION", "day-4")
+    monkeypatch.setenv("GPUSLO_NOW", day_of("day-4"))
     monkeypatch.setenv("STALL", "1")
     monkeypatch.setenv("SLOWER", slower)
     simtester.runpytest("--gpuslo-json=r.json")
@@ -475,6 +488,7 @@ def test_gpuslo_compare_right_after_a_save_does_not_judge_the_run_against_itself
     for run, day in (("1", "day-1"), ("2", "day-2"), ("3", "day-3")):
         monkeypatch.setenv("RUN", run)
         monkeypatch.setenv("GPUSLO_SESSION", day)
+        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
         simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     (stored,) = (simtester.path / ".gpuslo").glob("*.json")
     last = simtester.path / ".gpuslo" / ".last" / stored.name
@@ -583,9 +597,11 @@ def test_on_the_launching_thread_only_the_bodies_own_host_time_can_regress(
     for run in ("1", "2", "3"):
         monkeypatch.setenv("RUN", run)
         monkeypatch.setenv("GPUSLO_SESSION", f"day-{run}")
+        monkeypatch.setenv("GPUSLO_NOW", day_of(f"day-{run}"))
         simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     monkeypatch.setenv("RUN", "4")
     monkeypatch.setenv("GPUSLO_SESSION", "day-4")
+    monkeypatch.setenv("GPUSLO_NOW", day_of("day-4"))
     monkeypatch.setenv("STALL", "1")
     monkeypatch.setenv("HOST_X", host_x)
     if preempt:

@@ -52,7 +52,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = [sys.executable, "-m", "pytest", "-q"]
     for day in ("day-1", "day-2", "day-3"):  # runs from three sessions: their spread decides
         subprocess.run([*run, "--gpuslo-save"], cwd=root, capture_output=True, timeout=300,
-                       env={**os.environ, "GPUSLO_SESSION": day})
+                       env={**os.environ, "GPUSLO_SESSION": day, "GPUSLO_NOW": f"2026-11-1{day[-1]}T12:00:00+00:00"})
     out = subprocess.run([*run, f"--gpuslo-html={REPORT}", f"--gpuslo-json={Path(REPORT).parent}/results.json"],
                          cwd=root, capture_output=True, text=True,
                          timeout=300, env={**os.environ, "GPUSLO_TEST_SLOW": "2.5"})

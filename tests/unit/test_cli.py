@@ -277,3 +277,14 @@ def test_ab_from_a_kept_session_says_it_does_not_use_pytest_arguments(
     err = capsys.readouterr().err
 
     assert "the pytest arguments after -- (--gpuslo-inconclusive=fail) are not used" in err
+
+
+def test_show_says_future_for_a_date_ahead_of_this_clock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review63: a run dated 2099 showed its age as "-26328d"."""
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid="tests/test_a.py::test_a")
+    Store(tmp_path / "s").save(Baseline("tests/test_a.py::test_a", spec.as_dict(), spec.seed, "f" * 16, {"cpu": "x"},
+                                        [Run(np.linspace(1.0, 3.0, 1000), "2099-01-01T00:00:00+00:00")]))
+
+    assert main(["show", "--dir", str(tmp_path / "s")]) == 0
+    row = capsys.readouterr().out.splitlines()[1]
+    assert " future " in row and "-" not in row.split("future")[0].split()[-1], row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pytest_gpuslo.gate import Measurements, Policy, decide
 from pytest_gpuslo.spec import resolve, validate_marker
@@ -28,6 +29,48 @@ def test_generator_lag_makes_latency_claims_inconclusive() -> None:
 
     assert "INCONCLUSIVE" == v.outcome
     assert "load generator fell behind" in v.reasons[0]
+
+
+def test_a_pass_stands_under_lag_where_it_holds_punctual_at_full_load() -> None:
+    """review63: p95 3.5 ms of a 20-ms budget, none over, was INCONCLUSIVE for 1.8 ms of lag on
+    lanes whose service grew with load.  It stands where the run PASSes even replayed punctual with
+    every service as long as with every lane busy; where that replay misses the budget, or is not
+    known, the PASS is held as before."""
+    late = np.full(8000, 0.8)
+    punctual_ok, punctual_over = FAST * 1.6, FAST * 12.0
+    held = decide(spec(p95_ms=10), Measurements(FAST, late, load_dependent=True))
+    kept = decide(spec(p95_ms=10), Measurements(FAST, late, load_dependent=True, punctual_ms=punctual_ok))
+    over = decide(spec(p95_ms=10), Measurements(FAST, late, load_dependent=True, punctual_ms=punctual_over))
+
+    assert (held.outcome, kept.outcome, over.outcome) == ("INCONCLUSIVE", "PASS", "INCONCLUSIVE")
+    assert "PASSes even had the generator been punctual with every service as long as with every lane busy" \
+        in kept.checks[0].reason
+
+
+def test_the_punctual_replay_at_full_load_slows_every_service_to_its_full_load_level() -> None:
+    """Two lanes on one core (service doubles when both are busy), dispatched late: the replay from
+    the schedule takes every service at the both-busy level; too few both-busy requests: unknown."""
+    from pytest_gpuslo import replay
+
+    rng = np.random.default_rng(4)
+    n = 4000
+    t = np.cumsum(rng.exponential(2.0, n))
+    s = np.empty(n)
+    e = np.empty(n)
+    lane = np.zeros(n, dtype=np.int64)
+    free = [0.0, 0.0]
+    for i in range(n):  # first free lane; a request that starts beside a busy one runs 2x
+        j = int(np.argmin(free))
+        s[i] = max(free[j], t[i] + 0.3)
+        busy = free[1 - j] > s[i]
+        e[i] = s[i] + (2.0 if busy else 1.0) * rng.lognormal(-0.1, 0.3)
+        free[j], lane[i] = e[i], j
+    k = replay.full_load_factor(s, e, 2)
+    lat, got = replay.punctual_at_full_load(t * 1e6, (t + 0.3) * 1e6, s * 1e6, e * 1e6, lane, 2)
+
+    assert k is not None and 1.2 < k < 2.0 and got == pytest.approx(k)  # the mix of 1x and 2x services to the 2x level
+    assert lat is not None and np.quantile(lat, 0.95) > np.quantile(e - t, 0.95)
+    assert replay.full_load_factor(s[:300], e[:300] * 0 + s[:300] + 0.1, 2) is None  # never both busy
 
 
 def test_lag_limit_follows_policy() -> None:

@@ -468,6 +468,11 @@ def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> N
                            "during the run (a baseline needs a quiet machine, whatever --gpuslo-allow-throttle "
                            "says: run SLO jobs alone, on a dedicated CI runner whose CPUs are not shared with "
                            "other machines; on a shared one compare with gpuslo ab)"),
+    (("generator_late", "contended"), 0, 0, "the load generator fell behind while other processes (or, on a "
+                                            "VM, the hypervisor: steal time) kept the CPUs busy during the run (a "
+                                            "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: "
+                                            "run SLO jobs alone, on a dedicated CI runner whose CPUs are not shared "
+                                            "with other machines; on a shared one compare with gpuslo ab)"),
     ((), 1, 0, "requests failed or timed out"),
     ((), 0, 3, "requests failed or timed out"),
 ])
@@ -526,6 +531,13 @@ def test_a_machine_control_that_moved_holds_back_the_verdict_it_could_explain() 
     assert "gpuslo ab" in slower_machine.reason and "machine control: CPU loop 8.0% slower" in slower_machine.detail
     assert faster_machine.outcome == "REGRESSED"
     assert stored.controls == tuple(ctl)
+    assert "busy neighbours do not slow it" not in faster_machine.detail
+    # review63: beside busy neighbours a "faster" loop read as a faster machine next to a +400% p95
+    busy = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=t, load_dependent=False,
+                             control={"cpu_ms": 1.84}, contention="other processes kept 1.7 of 2 CPUs busy")
+    detail = gate.compare(spec, busy, stored, gate.Policy())[0].detail
+    assert "CPU loop 8.0% faster than in 5 stored run(s)" in detail
+    assert "(a loop shorter than a scheduler slice: busy neighbours do not slow it; they are measured apart)" in detail
 
 
 def test_stored_runs_of_one_session_do_not_hold_back_bodies_whose_own_times_grew_on_a_steady_machine() -> None:
@@ -1161,3 +1173,22 @@ def test_a_late_candidate_against_stored_runs_is_judged_on_the_requests_no_stall
     assert "decided on the requests no lateness reached: the 400 of 10000 (4.0%)" in now.reason
     monkeypatch.setattr(gate, "untouched_of", lambda *args: None)
     assert gate.decide(spec, m, baseline=stored).baseline[0].outcome != "OK"
+
+
+def test_runs_of_one_day_count_as_one_session_whatever_their_labels() -> None:
+    """review62: eight runs stored on one day by eight fresh CI jobs, each its own $GPUSLO_SESSION,
+    share that day's machine; counted as eight sessions they let a day's shift read REGRESSED
+    (37% of runs at R = 8).  Sessions are counted over labels and UTC days both."""
+    spec = _spec(requests=10_000)
+    runs = [_queue(1.0, seed)[0] for seed in (1, 2, 3, 4, 5)]
+    labels = ["job1", "job2", "job3", "job4", "job5"]
+    one_day = gate.baseline_input(runs, spec, paired=True, sessions=labels, days=["2026-12-01"] * 5)
+    three_days = gate.baseline_input(runs, spec, paired=True, sessions=labels,
+                                     days=["2026-11-29", "2026-11-30", "2026-11-30", "2026-12-01", "2026-12-01"])
+
+    assert (one_day.sessions, three_days.sessions) == (1, 3)
+    lat = _queue(1.15, 9)[0]
+    m = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=_queue(1.0, 1)[1], load_dependent=False)
+    held = gate.compare(spec, m, one_day, gate.Policy())[0]
+    assert held.outcome == "INCONCLUSIVE" and "from 1 session(s) (runs of one UTC day count once)" in held.reason
+    assert gate.compare(spec, m, three_days, gate.Policy())[0].outcome == "REGRESSED"
