@@ -746,7 +746,7 @@ SHUFFLED_SPAN = 1.0
 SHUFFLED_WORDS = "; replayed levels"
 #: What a claim on replayed levels adds to its reason (the markdown report lists reasons).
 SHUFFLED_REASON = ("on each run's level averaged over 16 replays of its service times in random orders: the "
-                   "change is of those levels, not of the raw p95")
+                   "change is of those levels, not of the measured percentile itself")
 
 
 def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[npt.NDArray[np.float64]],
