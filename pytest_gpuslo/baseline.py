@@ -362,15 +362,26 @@ _SUMMARY = {
 }
 
 
-def _is_date(v: Any) -> bool:
-    """An ISO 8601 date and time, as ``now_iso`` writes it (``gpuslo show`` and ``prune`` read its age)."""
+def parse_date(v: Any) -> _dt.datetime | None:
+    """An ISO 8601 date and time as ``now_iso`` writes it, in UTC (one without a zone is taken as
+    UTC), or None: ``gpuslo show`` and ``prune`` read its age, the session rule its day."""
     if not isinstance(v, str) or len(v) > 40:
-        return False
+        return None
     try:
-        _dt.datetime.fromisoformat(v)
+        when = _dt.datetime.fromisoformat(v)
     except ValueError:
-        return False
-    return True
+        return None
+    return when.astimezone(_dt.timezone.utc) if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+
+
+def _is_date(v: Any) -> bool:
+    return parse_date(v) is not None
+
+
+def utc_day(date: str) -> str:
+    """The UTC day of a stored run's (checked) date: runs of one day are one session."""
+    when = parse_date(date)
+    return when.date().isoformat() if when is not None else date[:10]
 
 
 def _is_stages(v: Any) -> bool:
@@ -735,7 +746,7 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
     ``fingerprint``: one place, so the plugin and ``gpuslo compare`` judge alike."""
     measured = [r.measurements() for r in found.runs]
     return baseline_input([r.latency_ms for r in found.runs], spec, paired=found.schedule_fingerprint == fingerprint,
-                          sessions=session_labels(found.runs), days=[r.date[:10] for r in found.runs],
+                          sessions=session_labels(found.runs), days=[utc_day(r.date) for r in found.runs],
                           differing=differing_keys(found.machine, machine),
                           where=str(found.path), date=found.latest.date, commit=found.latest.commit,
                           controls=run_controls(found.runs),

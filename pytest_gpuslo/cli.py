@@ -170,13 +170,10 @@ def _machine_labels(entries: list[Any]) -> dict[int, str]:
 
 def _age(date: str, now: Any) -> Any:
     """``now`` minus an ISO date (a date without a zone is taken as UTC); ``None`` if unreadable."""
-    import datetime as dt
+    from pytest_gpuslo.baseline import parse_date
 
-    try:
-        when = dt.datetime.fromisoformat(date)
-    except ValueError:
-        return None
-    return now - (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc))
+    when = parse_date(date)
+    return None if when is None else now - when
 
 
 def _same_test(folder: Path, run_file: Path) -> Path | None:

@@ -184,9 +184,15 @@ def explains(shifts: Sequence[Shift], outcome: str) -> Shift | None:
     return s
 
 
-def summary(shifts: Sequence[Shift]) -> str:
+#: What the CPU loop's words add on a machine that busy neighbours shared during the run.
+BLIND_TO_NEIGHBOURS = "a loop shorter than a scheduler slice: busy neighbours do not slow it; they are measured apart"
+
+
+def summary(shifts: Sequence[Shift], busy: bool = False) -> str:
     """The controls in words for the evidence line ('' when none was comparable), and a machine
-    whose speed drifts between runs (its stored controls spread by ``DRIFTING`` or more)."""
+    whose speed drifts between runs (its stored controls spread by ``DRIFTING`` or more).
+    ``busy``: other processes kept the CPUs busy during the run, which the CPU loop, shorter than a
+    scheduler slice, times the core through (review63: "9% faster" beside a +400% p95)."""
     shown = []
     decides = deciding(shifts)
     for s in shifts:
@@ -194,6 +200,8 @@ def summary(shifts: Sequence[Shift]) -> str:
             note = ""
             if s.outside:
                 note = " (outside their spread)" if s is decides else " (not the deciding control here)"
+            if busy and s.key == "cpu_ms":
+                note += f" ({BLIND_TO_NEIGHBOURS})"
             shown.append(s.words + note)
         if s.spread >= DRIFTING and s is decides:
             shown.append(f"this machine's speed drifts: the stored runs' {s.what} readings spread by "

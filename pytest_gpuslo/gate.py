@@ -841,11 +841,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
     lat = np.asarray(m.latency_ms, dtype=np.float64)
     r = len(base.runs)
     shifts = control.machine_shift(m.control, base.controls)
-    said = control.summary(shifts)
-    if said and m.contention and "CPU loop" in said:
-        # The loop is shorter than a scheduler slice: it times the core, not the neighbours, and
-        # read "9% faster" beside a +400% p95 on a machine 1.7 of 2 CPUs busy (review63).
-        said += " (a loop shorter than a scheduler slice: busy neighbours do not slow it; they are measured apart)"
+    said = control.summary(shifts, busy=bool(m.contention))
     ctl_note = f"; machine control: {said}" if said else ""
     out = []
     for p in percentiles:

@@ -177,9 +177,8 @@ def full_load_factor(start: npt.ArrayLike, end: npt.ArrayLike, lanes: int) -> fl
     the lanes: what full load does to the service is then not measured)."""
     s = np.asarray(start, dtype=np.float64)
     e = np.asarray(end, dtype=np.float64)
-    inflight = np.searchsorted(np.sort(s), s, side="right") - np.searchsorted(np.sort(e), s, side="right")
     svc = e - s
-    full = inflight >= lanes
+    full = stats.in_flight(s, e) >= lanes
     if int(full.sum()) < FULL_LOAD_MIN or not np.all(np.isfinite(svc)) or not float(np.median(svc)) > 0:
         return None
     qs = (0.5, 0.9)

@@ -796,6 +796,13 @@ def paired_lag_window(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p:
     return float(d.mean()), lrv / (k - 1), max(1.0, k / (1.0 + 2.0 * lags)), k
 
 
+def welch_df(va: float, ka: int, vb: float, kb: int) -> float:
+    """Welch-Satterthwaite degrees of freedom of a difference of two batch means whose variances
+    (of the mean) are ``va``, ``vb`` from ``ka``, ``kb`` batches; ka + kb - 2 where both are 0."""
+    denom = (va * va / (ka - 1) if va else 0.0) + (vb * vb / (kb - 1) if vb else 0.0)
+    return (va + vb) ** 2 / denom if denom > 0 else float(ka + kb - 2)
+
+
 def regression_test(
     base: npt.ArrayLike,
     cand: npt.ArrayLike,
@@ -858,9 +865,7 @@ def regression_test(
         theta = math.log(ratio)
         vx = float(batch_log_quantiles(x, p, kx).var(ddof=1)) / kx
         vy = float(batch_log_quantiles(y, p, ky).var(ddof=1)) / ky
-        var = vx + vy
-        denom = (vx * vx / (kx - 1) if vx else 0.0) + (vy * vy / (ky - 1) if vy else 0.0)
-        df = var * var / denom if denom > 0 else float(kx + ky - 2)
+        var, df = vx + vy, welch_df(vx, kx, vy, ky)
     return _decided(p, theta, math.sqrt(var), df, alpha=alpha, delta=delta, Delta=Delta, what="within the runs",
                     n_base=nx, n_cand=ny, paired=paired, per_side=f"at n={max(nx, ny)}")
 
@@ -1159,8 +1164,7 @@ def halves_exceedance_p(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], 
     d, var = float(eb.mean() - ea.mean()), va + vb
     if var <= 0.0:
         return 1.0 if d == 0.0 else 0.0
-    df = var * var / ((va * va + vb * vb) / (k - 1)) if va * vb > 0 else float(k - 1)
-    return float(2.0 * _st.t.sf(abs(d) / math.sqrt(var), df))
+    return float(2.0 * _st.t.sf(abs(d) / math.sqrt(var), welch_df(va, k, vb, k)))
 
 
 def trend(x: npt.ArrayLike, p: float, *, alpha: float = 0.001) -> tuple[bool, float]:
@@ -1200,6 +1204,11 @@ def holm(pvalues: list[float]) -> list[float]:
 LOAD_DEPENDENCE_RHO = 0.1
 
 
+def in_flight(start: npt.NDArray[np.float64], end: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """How many requests were in service when each began, itself included."""
+    return np.searchsorted(np.sort(start), start, side="right") - np.searchsorted(np.sort(end), start, side="right")
+
+
 def load_dependence(start: npt.ArrayLike, end: npt.ArrayLike) -> tuple[bool, float]:
     """Does a request's service time grow with the number of requests in service when it started?
     Returns (dependent, Spearman rho).
@@ -1219,7 +1228,7 @@ def load_dependence(start: npt.ArrayLike, end: npt.ArrayLike) -> tuple[bool, flo
     s, e = s[ok], e[ok]
     if s.size < 10:
         return False, 0.0
-    inflight = np.searchsorted(np.sort(s), s, side="right") - np.searchsorted(np.sort(e), s, side="right")
+    inflight = in_flight(s, e)
     if np.ptp(inflight) == 0 or np.ptp(e - s) == 0:  # a constant service cannot grow with load
         return False, 0.0
     rho = float(_st.spearmanr(inflight, e - s).statistic)

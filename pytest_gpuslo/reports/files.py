@@ -33,13 +33,8 @@ def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] 
         "errors": [{"nodeid": n, "error": e} for n, e in errors],
         "interrupted": interrupted or None,
         # the terminal's "machine: busy" line, which a PR comment built from this file needs too (review63)
-        "machine": busy_line(summaries, ab=is_ab(summaries)),
+        "machine": busy_line(summaries, ab=view.is_ab(summaries)),
     }
-
-
-def is_ab(summaries: Sequence[dict[str, Any]]) -> bool:
-    """Summaries of ``gpuslo ab`` (interleaved runs: a neighbour's load falls on both sides)."""
-    return any("ab" in s for s in summaries)
 
 
 def md_code(text: str) -> str:
@@ -66,7 +61,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     if errors:
         said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
-    busy = busy_line(summaries, ab=is_ab(summaries))
+    busy = busy_line(summaries, ab=view.is_ab(summaries))
     if busy:
         lines[3:3] = [f"⚠️ {md_cell(busy)}", ""]
     if interrupted:

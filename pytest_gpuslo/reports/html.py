@@ -25,7 +25,6 @@ from importlib import resources
 from typing import Any
 
 from pytest_gpuslo.reports import Context, view
-from pytest_gpuslo.reports.files import is_ab
 from pytest_gpuslo.reports.terminal import admission_backlog, busy_line, tail_stage
 from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
 
@@ -328,7 +327,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
     tally = ", ".join(f"{n} {o}" for o, n in counts(tests))
     commit = f", commit {esc(context.commit[:12])}" if context.commit else ""
     sections = "".join(_section(i, s, context.holm) for i, s in enumerate(tests))
-    busy = busy_line(tests, ab=is_ab(tests))
+    busy = busy_line(tests, ab=view.is_ab(tests))
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<title>pytest-gpuslo report</title>"

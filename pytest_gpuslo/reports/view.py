@@ -24,6 +24,11 @@ def outcome(summary: dict[str, Any]) -> str:
     return str((summary.get("verdict") or {}).get("outcome", "?"))
 
 
+def is_ab(summaries: Iterable[dict[str, Any]]) -> bool:
+    """Summaries of ``gpuslo ab`` (interleaved runs: a neighbour's load falls on both sides)."""
+    return any("ab" in s for s in summaries)
+
+
 def sort_key(summary: dict[str, Any]) -> tuple[int, str]:
     return ORDER.get(outcome(summary), 3), str(summary["nodeid"])
 

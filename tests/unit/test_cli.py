@@ -288,3 +288,11 @@ def test_show_says_future_for_a_date_ahead_of_this_clock(tmp_path: Path, capsys:
     assert main(["show", "--dir", str(tmp_path / "s")]) == 0
     row = capsys.readouterr().out.splitlines()[1]
     assert " future " in row and "-" not in row.split("future")[0].split()[-1], row
+
+
+def test_a_stored_date_with_an_offset_counts_on_its_utc_day() -> None:
+    """Runs of one UTC day are one session (review64: a date's own offset read its local day)."""
+    from pytest_gpuslo.baseline import utc_day
+
+    assert utc_day("2026-12-01T23:30:00-02:00") == "2026-12-02"
+    assert utc_day("2026-12-01T23:30:00") == "2026-12-01"  # no zone: UTC, as now_iso writes
