@@ -362,7 +362,6 @@ class SloResult:
         """The gate's view of this run."""
         late = self.index[self.timed_out & ~self.failed]
         own = self.own_times()
-        dependent = self.load_dependent
         return Measurements(
             latency_ms=self.latency_ms,
             lag_ms=self.lag_ms,
@@ -376,7 +375,7 @@ class SloResult:
             escapes=tuple(self.telemetry.get("escapes", ())),
             first_timed_out=int(late[0]) if late.size else None,
             scheduled_ms=self.scheduled_ms,
-            load_dependent=dependent,
+            load_dependent=self.load_dependent,
             contention=cpu_contention(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
                                       self.telemetry.get("other_cpu_load_mean"), self.telemetry.get("steal_cpus")),
             contention_slowdown=contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
@@ -399,7 +398,7 @@ class SloResult:
             body_host_ms=self.body_host_ms if self.inline_body else None,
             shuffled=self.shuffled_levels() or None,
             shuffled_off=self.shuffled_off,
-            punctual_ms=self.punctual_ms() if dependent else None,
+            punctual_ms=self.punctual_ms(),
         )
 
     @property
@@ -420,16 +419,16 @@ class SloResult:
         return load_dependence(d.start_ns[self._sl], d.end_ns[self._sl])[0]
 
     def punctual_ms(self) -> F64 | None:
-        """On host lanes, the latencies had the dispatcher been punctual and every service as long
-        as with every lane busy (``replay.punctual_at_full_load``): a PASS that the lateness may
-        have flattered (service grew with load) stands where this PASSes too.  None elsewhere."""
+        """On host lanes (two or more), the latencies had the dispatcher been punctual and every
+        service as long as with every lane busy (``replay.punctual_at_full_load``): a PASS under lag
+        stands where this PASSes too, whatever the load-dependence check read.  None elsewhere."""
         from pytest_gpuslo import replay
 
         d = self.data
-        if d.threads is None or bool(np.any(d.failed)) or bool(np.any(d.timed_out)):
-            return None
+        if d.threads is None or self.spec.streams < 2 or bool(np.any(d.failed)) or bool(np.any(d.timed_out)):
+            return None  # one lane: no other request in service to slow it
         return replay.punctual_at_full_load(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane,
-                                            self.spec.streams, warmup=self.warmup)[0]
+                                            self.spec.streams, warmup=self.warmup)
 
     def replay_scales(self) -> dict[str, float]:
         """Per budgeted percentile, how this run's level bends with the machine's speed

@@ -5,9 +5,12 @@ A late dispatcher smooths the arrivals; where service grows with the requests in
 sharing cores, a GIL) the smoothed run may look faster than the promised load would make it, so
 the gate held every such PASS as INCONCLUSIVE once the lag passed 5% of the budget (review63: 18
 of 64 CPU claims with the upper bound under half the budget and none over it).  Since session 22 a
-PASS stands where ``replay.punctual_at_full_load`` PASSes too: the lanes replayed from the
-schedule with every service scaled by ``replay.full_load_factor``.  This measures both rules
-through ``gate.decide`` on lanes that share cores (``sim.thrash``) and on FIFO lanes: the share of
+PASS under lag on host lanes stands only where ``replay.punctual_at_full_load`` PASSes too: the
+lanes replayed from the schedule with every service at its rank among the services of requests
+that started with every lane busy (``replay.full_load_services``), whatever the load-dependence
+check read (review64: a rare slow path under overlap read load-independent and PASSed wrongly).
+This measures both rules through ``gate.decide`` on lanes that share cores (``sim.thrash``), on
+FIFO lanes and on review64's slow path: the share of
 runs that PASS at a budget equal to the true p95 without lag (a false PASS: the goal is <= 1.5%)
 and at 2x and 6x it (right: review63's budgets were 3-6x its p95).
 
@@ -34,14 +37,33 @@ CASES = (
     ("batch, 8 lanes on 2 cores", "batch-bimodal-c4-r.8", 8, 2.0, 0.02, 0.6),
     ("batch, 32 lanes on 2 cores", "batch-bimodal-c4-r.8", 32, 2.0, 0.02, 0.6),
     ("poisson, 4 FIFO lanes", "poi-logn-c4-r.8", 4, None, 0.0, 0.8),
+    ("poisson, 2 lanes, 9% of overlaps 15x", "poi-logn-c4-r.5", 2, "slow path", (0.09, 15.0), 0.4),
 )
 #: dispatcher cost per request, as a multiple of the mean gap between scheduled arrivals
 LAG_LEVELS = (0.1, 0.3, 0.6)
 
 
+def _slow_path(t: np.ndarray, s: np.ndarray, lanes: int, share: float, mult: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lanes sharing one FIFO queue where a request that starts beside a busy lane takes a slow
+    path (``mult`` x its service) with probability ``share``: review64's case A, which the rank
+    correlation reads as load-independent."""
+    rng = np.random.default_rng(int(s[0] * 1e9) % 2**32)
+    free = np.zeros(lanes)
+    start, end = np.empty(t.size), np.empty(t.size)
+    for i in range(t.size):
+        j = int(np.argmin(free))
+        start[i] = max(free[j], t[i])
+        busy = bool(np.any(np.delete(free, j) > start[i]))
+        end[i] = start[i] + s[i] * (mult if busy and rng.random() < share else 1.0)
+        free[j] = end[i]
+    return end - t, start
+
+
 def _run(kind: tuple, t: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sojourn from the arrival at the lanes, start of service)."""
     lanes, cores, kappa = kind
+    if cores == "slow path":
+        return _slow_path(t, s, lanes, *kappa)
     if cores is None:
         soj = sim.fifo(t, s, lanes)
         return soj, t + soj - s
@@ -50,17 +72,17 @@ def _run(kind: tuple, t: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def punctual(t: np.ndarray, start: np.ndarray, end: np.ndarray, lanes: int, n: int) -> np.ndarray | None:
     """``replay.punctual_at_full_load`` on simulated stamps (no hand-off between requests)."""
-    k = replay.full_load_factor(start[-n:], end[-n:], lanes)
-    if k is None:
+    svc = replay.full_load_services(start, end, lanes)
+    if svc is None:
         return None
-    done = replay._shared_queue(t, np.zeros(t.size), (k * (end - start))[None, :], lanes)[0]
+    done = replay._shared_queue(t, np.zeros(t.size), svc[None, :], lanes)[0]
     return (done - t)[-n:]
 
 
 def case_rows(case: tuple, reps: int, seed: int) -> list[str]:
     name, famname, lanes, cores, kappa, rho = case
     base = sim.FAMILIES[famname]
-    c = int(cores) if cores is not None else lanes
+    c = int(cores) if isinstance(cores, float) else lanes
     fam = sim.Family(base.name, base.arrivals, "lognormal", c, rho)
     kind = (lanes, cores, kappa)
     rng = np.random.default_rng(seed)
@@ -80,11 +102,12 @@ def case_rows(case: tuple, reps: int, seed: int) -> list[str]:
             end = d + soj
             lat, lag = (end - t)[-N:], (d - t)[-N:]
             ld = stats.load_dependence(start[-N:], end[-N:])[0]
-            pm = punctual(t, start, end, lanes, N) if ld else None
+            pm = punctual(t, start, end, lanes, N)
             dep += ld
             bounded += pm is not None
             for mult in (1.0, 2.0, 6.0):
                 for rule, punct in (("held", None), ("bound", pm)):
+                    # no start delay given: the whole lag is the generator's, as on a busy machine
                     m = gate.Measurements(lat, lag, load_dependent=ld, punctual_ms=punct)
                     v = gate.decide(current.spec(P, mult * q), m, current.POLICY).checks[0].outcome
                     counts[(rule, f"{mult:g}")] = counts.get((rule, f"{mult:g}"), 0) + (v == "PASS")
