@@ -22,7 +22,7 @@ the p95 moves less than the service does (most of it is time the replay does not
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -198,11 +198,23 @@ def punctual_at_full_load(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, sta
     shared cores) fewer at once ran faster, which may have flattered a PASS.  Had it been punctual,
     no service could have taken longer than with every lane busy, and each request waited behind
     the same earlier ones: a PASS that holds on this holds without the lateness's help."""
+    return punctual_queue(scheduled, dispatch, start, end, lane, lanes, full_load_services, warmup=warmup)
+
+
+def punctual_queue(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
+                   lane: npt.ArrayLike, lanes: int,
+                   services: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64], int],
+                                      npt.NDArray[np.float64] | None], *,
+                   warmup: int = 0) -> npt.NDArray[np.float64] | None:
+    """Latency (ms, from the schedule, the requests after ``warmup``) of ``lanes`` host lanes sharing
+    one FIFO queue, every request dispatched at its scheduled arrival with its measured hand-off and
+    the service ``services(start_ms, end_ms, lanes)`` gives it; ``None`` where the stamps cannot be
+    replayed or ``services`` says None."""
     stamps = _stamps(scheduled, dispatch, start, end, lane, warmup, 1e6)
     if stamps is None:
         return None
     t, d, s, e, ln = stamps
-    svc = full_load_services(s, e, lanes)
+    svc = services(s, e, lanes)
     if svc is None:
         return None
     done = _shared_queue(t, _gaps(d, s, e, ln), svc[None, :], lanes)[0]

@@ -85,6 +85,9 @@ def test_the_punctual_replay_at_full_load_slows_every_service_to_its_full_load_l
     assert np.median(svc) == pytest.approx(np.median((e - s)[full]), rel=0.05)  # the mix of 1x and 2x to 2x
     assert lat is not None and np.quantile(lat, 0.95) > np.quantile(e - t, 0.95)
     assert replay.full_load_services(s[:300], s[:300] + 0.1, 2) is None  # never both busy
+    # the queue of services 4x shorter (what busy neighbours can have added, taken off), punctual
+    quiet = replay.punctual_queue(t * 1e6, (t + 0.3) * 1e6, s * 1e6, e * 1e6, lane, 2, lambda a, b, _: (b - a) / 4)
+    assert quiet is not None and np.quantile(quiet, 0.95) < np.quantile(e - t, 0.95) / 2
 
 
 def test_a_rare_slow_path_under_overlap_moves_the_upper_ranks() -> None:

@@ -230,6 +230,16 @@ def test_a_fail_beside_busy_neighbours_stands_when_they_cannot_explain_it() -> N
     assert hang.outcome == "FAIL" and "a hang" in hang.reasons[0]
     # review51's NB1: one slow last body still running at the give-up, the FAIL the queue's: held back.
     assert verdict(queued, np.full(t.size, budget / 10), hung=1, timed_out=1).outcome == "INCONCLUSIVE"
+    # review65: an overload (137% of one interpreter) held as "the FAIL may be theirs": where the
+    # lanes' queue of services k x shorter, punctual, still FAILs, no neighbour explains it
+    def replayed(quiet: np.ndarray) -> gate.Verdict:
+        m = gate.Measurements(queued, np.zeros(t.size), scheduled_ms=t, load_dependent=False, contention=busy,
+                              contention_slowdown=k, service_ms=np.full(t.size, budget / 10), uncontended_ms=quiet)
+        return gate.decide(spec, m)
+
+    overload = replayed(queued / 2)
+    assert overload.outcome == "FAIL" and "an overload of the code's own" in overload.reasons[0]
+    assert replayed(lat * 0.5).outcome == "INCONCLUSIVE"  # the neighbours can explain it: held
 
 
 @pytest.mark.parametrize("budget, start", [({"p50_ms": 50}, 250), ({"p95_ms": 50}, 600), ({"p99_ms": 50}, 900)])
