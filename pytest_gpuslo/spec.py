@@ -99,9 +99,12 @@ def _positive_number(name: str, value: Any, where: str, *, allow_zero: bool = Fa
 
 def _positive_int(name: str, value: Any, where: str, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
+        # The nearest whole number where the value is one (review65: streams=2.5 read "write it as streams=1").
+        near = round(value) if isinstance(value, float) and not isinstance(value, bool) and math.isfinite(value) else None
+        example = f"{name}={max(minimum, int(near))}" if near is not None else f"{name}={max(minimum, 1)}"
         raise InvalidArgument(
             f"{where}: {name}={value!r} must be a whole number "
-            f"(got {type(value).__name__}); write it as {name}={max(minimum, 1)}."
+            f"(got {type(value).__name__}); write it as {example}."
         )
     if value < minimum:
         raise InvalidArgument(f"{where}: {name}={value!r} must be >= {minimum}.")
