@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_gpuslo.reports import Context, view
-from pytest_gpuslo.reports.terminal import busy_line
+from pytest_gpuslo.reports.terminal import ab_control_line, busy_line
 from pytest_gpuslo.reports.view import budgets, change, counts, fmt_headroom, fmt_ms, ordered
 
 SCHEMA = 1
@@ -61,9 +61,11 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     if errors:
         said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
-    busy = busy_line(summaries, ab=view.is_ab(summaries))
-    if busy:
-        lines[3:3] = [f"⚠️ {md_cell(busy)}", ""]
+    # The terminal's machine lines: busy neighbours, and an A/B host whose speed moved between runs
+    # (review65: the markdown left the second out, which is what explains a wide A/B interval).
+    for said in (ab_control_line(summaries), busy_line(summaries, ab=view.is_ab(summaries))):
+        if said:
+            lines[4:4] = [f"⚠️ {md_cell(said)}", ""]
     if interrupted:
         lines[2:2] = [f"⛔ **Not a whole run:** {md_cell(interrupted)}.", ""]
     if errors:

@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Any
 
 from pytest_gpuslo.reports import Context, view
-from pytest_gpuslo.reports.terminal import admission_backlog, busy_line, tail_stage
+from pytest_gpuslo.reports.terminal import ab_control_line, admission_backlog, busy_line, tail_stage
 from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
 
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
@@ -327,7 +327,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
     tally = ", ".join(f"{n} {o}" for o, n in counts(tests))
     commit = f", commit {esc(context.commit[:12])}" if context.commit else ""
     sections = "".join(_section(i, s, context.holm) for i, s in enumerate(tests))
-    busy = busy_line(tests, ab=view.is_ab(tests))
+    busy, moved = busy_line(tests, ab=view.is_ab(tests)), ab_control_line(tests)
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<title>pytest-gpuslo report</title>"
@@ -340,6 +340,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
                if context.interrupted else "")
             + "".join(f'<p class="note"><strong>ERROR</strong> {esc(n)} {esc(e)}</p>' for n, e in context.errors)
             + (f'<p class="note"><strong>BUSY MACHINE</strong> {esc(busy)}</p>' if busy else "")
+            + (f'<p class="note"><strong>MACHINE SPEED MOVED</strong> {esc(moved)}</p>' if moved else "")
             + f"{_overview(tests)}"
             '<div class="toolbar"><button id="expand-all">open all</button>'
             '<button id="collapse-all">close all</button></div>'

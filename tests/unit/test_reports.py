@@ -359,6 +359,10 @@ def test_an_ab_session_whose_machine_control_moved_between_runs_says_so() -> Non
     assert line is not None and line.startswith("machine control: the CPU loop took 0.86-1.94 ms across these runs")
     assert "interleaving does not cancel" in line
     assert ab_control_line(steady) is None and ab_control_line([{}]) is None
+    # review65: the markdown and HTML reports say it too, as the terminal does
+    report = [{**SUMMARY, **moved[0]}]
+    said = "the CPU loop took 0.86-1.94 ms across these runs (2.3x)"
+    assert said in files.markdown(report) and said in html.render(report)
 
 
 def test_a_fail_without_a_reason_of_its_own_prints_its_detail_once_in_verbose() -> None:
