@@ -108,6 +108,9 @@ class SloSession:
         #: marked SLO tests collected in this process (none on an xdist controller, which collects
         #: nothing), for an interrupted session's reports.
         self.collected = 0
+        #: files that could not be collected (node id -> the error's last line), once each even
+        #: when every pytest-xdist worker reports it.
+        self.uncollected: dict[str, str] = {}
         #: this session told ``devices`` where to say a long wait for a lane (``say_lane_waits``).
         self._says_waits = False
         #: report files that could not be written: (option, path, why, the fix).
@@ -464,6 +467,24 @@ class SloSession:
 
     # -- the end of the session --------------------------------------------------------------------
     @pytest.hookimpl
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # A file that cannot be collected stops the session before any test runs; a CI step that
+        # reads --gpuslo-json must still find the file, saying why (review63: none was written).
+        if report.failed:
+            lines = [ln.strip() for ln in str(report.longrepr or "error").splitlines() if ln.strip()]
+            said = [ln[1:].strip() for ln in lines if ln.startswith("E ")] or lines or ["error"]
+            self.uncollected.setdefault(report.nodeid or ".", said[-1][:500])
+
+    def uncollected_words(self, decided: int) -> str:
+        """The files that could not be collected, for the reports' "not a whole run" line."""
+        if not self.uncollected:
+            return ""
+        (where, why), n = next(iter(self.uncollected.items())), len(self.uncollected)
+        return (f"{n} file{'' if n == 1 else 's'} could not be collected ({where}: {why}"
+                + (f"; and {n - 1} more" if n > 1 else "") + "): "
+                + ("the SLO tests in them did not run" if decided else "no SLO test ran"))
+
+    @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         found = False
         if report.when == "call":
@@ -533,7 +554,9 @@ class SloSession:
                            + (f", of {self.collected} collected" if self.collected > decided else "")
                            + (": the others did not run" if self.collected else
                               ": SLO tests after that did not run"))
-        if not (self.summaries or self.errors or (interrupted and self.collected)):
+        if self.uncollected:
+            interrupted = self.uncollected_words(decided)
+        if not (self.summaries or self.errors or (interrupted and self.collected) or self.uncollected):
             # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)
             return
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),

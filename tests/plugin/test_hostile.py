@@ -484,6 +484,30 @@ def test_a_session_stopped_by_x_says_it_was_not_a_whole_run(simtester: pytest.Py
         "collected: the others did not run")
 
 
+def test_a_file_that_cannot_be_collected_still_gets_reports_saying_so(simtester: pytest.Pytester) -> None:
+    """review63: a collection error wrote no --gpuslo-json file, so a CI step reading it failed on
+    a missing file instead of the error; with --continue-on-collection-errors the report summed up
+    the SLO tests that ran as if they were all."""
+    simtester.makepyfile(test_bad="import no_such_module_gpuslo\n", test_ok="""
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=2000, requests=1000)
+        def test_a(slo_request):
+            pass
+        """)
+    said = ("1 file could not be collected (test_bad.py: ModuleNotFoundError: No module named "
+            "'no_such_module_gpuslo'): ")
+    result = simtester.runpytest("--gpuslo-json=out.json", "--gpuslo-md=out.md")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    got = json.loads((simtester.path / "out.json").read_text())
+    assert got["interrupted"] == said + "no SLO test ran" and got["results"] == []
+    assert f"⛔ **Not a whole run:** {said}no SLO test ran." in (simtester.path / "out.md").read_text()
+
+    simtester.runpytest("--continue-on-collection-errors", "--gpuslo-json=more.json")
+    got = json.loads((simtester.path / "more.json").read_text())
+    assert got["interrupted"] == said + "the SLO tests in them did not run" and len(got["results"]) == 1
+
+
 def test_a_renderer_returning_text_utf8_cannot_hold_is_named_and_the_rest_written(
         simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """review37: a lone surrogate in a renderer's text ended the session in UnicodeEncodeError."""
