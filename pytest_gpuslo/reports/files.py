@@ -63,9 +63,9 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
     # The terminal's machine lines: busy neighbours, and an A/B host whose speed moved between runs
     # (review65: the markdown left the second out, which is what explains a wide A/B interval).
-    for said in (ab_control_line(summaries), busy_line(summaries, ab=view.is_ab(summaries))):
-        if said:
-            lines[4:4] = [f"⚠️ {md_cell(said)}", ""]
+    for warn in (ab_control_line(summaries), busy_line(summaries, ab=view.is_ab(summaries))):
+        if warn:
+            lines[4:4] = [f"⚠️ {md_cell(warn)}", ""]
     if interrupted:
         lines[2:2] = [f"⛔ **Not a whole run:** {md_cell(interrupted)}.", ""]
     if errors:
