@@ -914,6 +914,40 @@ DEFAULT_SCALE = -1.0
 MIN_ABS_SCALE = 0.05
 
 
+#: The share of Satterthwaite's degrees of freedom beyond (sessions - 1) that the session
+#: interval keeps: 1 read up to 1.4% at nominal 0.5% on normal sessions, 0.25 at most 0.6%.
+SESSION_DF_SHARE = 0.25
+
+
+def _session_interval(u: npt.NDArray[np.float64], labels: Sequence[str]) -> tuple[float, float, float]:
+    """Centre, prediction sd and Satterthwaite df for a new run on a new day from runs clustered in
+    sessions (one-way random effects, unbalanced).
+
+    A session's mean varies by the day's shift plus its own runs' noise: E[S_m^2] = s_d^2 + s_r^2
+    mean(1/n_i).  The centre is the mean of the session means, so a new run on a new session varies
+    about it by (1 + 1/k) s_d^2 + (1 + mean(1/n_i)/k) s_r^2 = (1 + 1/k) E[S_m^2] + (1 - mean(1/n_i))
+    s_r^2, estimated with the runs' spread within sessions for s_r^2.  Both terms are non-negative,
+    so Welch-Satterthwaite gives the df: near k - 1 where the days differ, near r - 1 where they do
+    not.  Its df are liberal here (a day spread low by chance also raises the df): at nominal 0.5%
+    normal sessions read up to 1.4%, so only ``SESSION_DF_SHARE`` of the df beyond k - 1 is kept
+    (``python -m benchmarks.validity.uneven_days --normal``).  The rule before it (the session means alone, k - 1 df) was safe but lost all power at
+    3/3/2 runs a day with no day noise (0-2% of +10% caught against 37-41% as 8 runs;
+    ``benchmarks/validity/uneven_days.py``)."""
+    keys = list(dict.fromkeys(labels))
+    idx = [np.array([i for i, g in enumerate(labels) if g == key]) for key in keys]
+    k, r = len(keys), u.size
+    means = np.array([u[ix].mean() for ix in idx])
+    within = float(sum(((u[ix] - u[ix].mean()) ** 2).sum() for ix in idx)) / (r - k)
+    hbar = float(np.mean([1.0 / ix.size for ix in idx]))
+    a = (1.0 + 1.0 / k) * float(means.var(ddof=1))
+    b = (1.0 - hbar) * within
+    v = a + b
+    den = a * a / (k - 1) + b * b / (r - k)
+    df = v * v / den if den > 0 else float(k - 1)
+    df = (k - 1) + SESSION_DF_SHARE * (min(max(df, k - 1.0), r - 1.0) - (k - 1))
+    return float(means.mean()), math.sqrt(v), float(df)
+
+
 def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: float, *, alpha: float = 0.01,
                     delta: float = 0.02, Delta: float = 0.05,
                     groups: Sequence[str] | None = None, scale: float = DEFAULT_SCALE,
@@ -933,10 +967,10 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
     pivot: se = s_u sqrt(1 + 1/R), t with R - 1 df, and the bounds on g are (u_cand / (mean(u)
     -+ t se))^(1/lambda).  Every run-level noise is in s_u and counted once; with more runs the
     interval narrows.  ``groups``: each stored run's session.  Runs of one session share its machine
-    shift, so when they cluster (fewer sessions than runs) the session, not the run, is the unit:
-    the mean of the session means, se the larger of the two estimates, t with (sessions - 1) df (8
-    runs from 3 sessions, treated as 8, gave 2-6% false alarms under a 3% day shift in an
-    independent check).  The caller passes ``alpha * PI_ALPHA_FACTOR``.  ``levels``: the stored
+    shift, so when they cluster (fewer sessions than runs) the interval is for a new run on a new
+    session (``_session_interval``: the session means' spread and the runs' spread within
+    sessions, Satterthwaite df; 8 runs from 3 sessions, treated as 8, gave 2-6% false alarms under
+    a 3% day shift in an independent check).  The caller passes ``alpha * PI_ALPHA_FACTOR``.  ``levels``: the stored
     runs' and the candidate's statistics computed elsewhere (``replay.shuffled``) in place of
     ``run_statistic`` of the latencies.
     """
@@ -967,10 +1001,7 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
     k = len(set(labels))
     what = f"against {r} stored runs"
     if labels and 2 <= k < r:
-        means = np.array([u[[i for i, g in enumerate(labels) if g == key]].mean() for key in dict.fromkeys(labels)])
-        level = float(means.mean())
-        s = max(s, float(means.std(ddof=1)) * math.sqrt(1.0 + 1.0 / k))
-        df = float(k - 1)
+        level, s, df = _session_interval(u, labels)
         what = f"against {r} stored runs from {k} sessions"
     s = max(s, 1e-12 * level)
     up, lo = 1.0 + delta, 1.0 + Delta
