@@ -146,6 +146,14 @@ def test_a_software_power_cap_is_the_workloads_own_and_thermal_slowdown_is_a_dis
     assert "other processes used the GPU" in shared["disturbances"][0]
 
 
+def test_priming_checks_three_times_for_escaped_work_even_on_one_or_two_lanes() -> None:
+    """The median of three checks decides, so one late helper cannot hide an escape on two lanes."""
+    assert cuda.priming_order(2, True) == [0, 1, 0]
+    assert cuda.priming_order(1, True) == [0, 0, 0]
+    assert cuda.priming_order(4, True) == [0, 1, 2, 3]
+    assert cuda.priming_order(2, False) == [0, 1]
+
+
 @pytest.mark.parametrize(("began", "returned", "lane_done", "late_us", "why"), [
     (100, 400, 50, 330, "the helper found the device busy after the lane's end: work outlived it"),
     (100, 125, 50, 5, "the helper woke late to an idle device: its wake-up is not an escape"),
