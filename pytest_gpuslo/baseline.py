@@ -369,9 +369,10 @@ def parse_date(v: Any) -> _dt.datetime | None:
         return None
     try:
         when = _dt.datetime.fromisoformat(v)
-    except ValueError:
+        # year 1 at +01:00 is before datetime's range in UTC (review66: a bare OverflowError)
+        return when.astimezone(_dt.timezone.utc) if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return when.astimezone(_dt.timezone.utc) if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
 
 
 def _is_date(v: Any) -> bool:
@@ -713,6 +714,8 @@ def git_commit(cwd: Path | None = None) -> str | None:
 #: Names the session of the runs saved now, where the boot and the day do not (a CI job that saves
 #: on a fresh VM each time is a new session anyway).
 SESSION_ENV = "GPUSLO_SESSION"
+#: The longest session label stored; a longer one keeps its start and a digest of the whole.
+MAX_SESSION_LABEL = 64
 
 
 def session_id() -> str:
@@ -721,14 +724,24 @@ def session_id() -> str:
     one session cannot."""
     named = os.environ.get(SESSION_ENV, "").strip()
     if named:
-        return named[:64]
+        if _CONTROL.search(named) or not named.isprintable():
+            # review66: saved as it was, it made the store malformed for every later run
+            raise InvalidArgument(f"{SESSION_ENV}={brief(named)} (environment) holds a control character; "
+                                  f"name the session with printable text, e.g. the CI job's id")
+        if len(named) > MAX_SESSION_LABEL:
+            # Cut short, long labels that differ only at the end became one session (review66):
+            # keep them apart with a digest of the whole label.
+            digest = hashlib.blake2b(named.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+            named = f"{named[:MAX_SESSION_LABEL - 13]}~{digest}"
+        return named
     boot = ""
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
             boot = fh.read().strip()[:8]
     except OSError:
         pass
-    return f"{boot}-{now_iso()[:10]}" if boot else now_iso()[:10]
+    day = utc_day(now_iso())  # the UTC day, as the session rule reads a run's date (review66)
+    return f"{boot}-{day}" if boot else day
 
 
 def session_labels(runs: list[Run]) -> list[str]:

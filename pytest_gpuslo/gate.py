@@ -871,11 +871,17 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
             if own_moved:
                 t = replace(t, reason=f"{t.reason}; {own_moved}")
             elif base.sessions < MIN_SESSIONS:
-                t = _held_back(t, f"all {r} stored runs come from {base.sessions} session(s) (runs of one UTC "
-                               f"day count once), so a "
-                               f"shift of the machine since then is invisible to their spread"
+                few = (f"{r} stored runs come from {base.sessions} session(s) (runs that share a UTC day or a "
+                       f"${{GPUSLO_SESSION}} label count once)")
+                if t.outcome == INCONCLUSIVE:
+                    # review66: "can detect >= 4% with 8 stored runs" from one session, where any
+                    # REGRESSED would be held back.
+                    t = replace(t, reason=f"{t.reason}; and a REGRESSED needs runs from {MIN_SESSIONS} sessions: "
+                                          f"these {few}")
+                t = _held_back(t, f"all {few}, so a shift of the machine since then is invisible to their spread"
                                + (f" ({own_seen})" if own_seen else "")
-                               + "; record runs on other days, or compare interleaved on one machine (gpuslo ab)")
+                               + "; record runs on other days, each job its own label if it sets GPUSLO_SESSION, "
+                                 "or compare interleaved on one machine (gpuslo ab)")
             moved = control.explains(shifts, t.outcome)
             if moved is not None:
                 t = _held_back(t, f"this machine's control moved: {moved.words}, outside their spread, so "

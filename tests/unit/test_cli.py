@@ -290,6 +290,45 @@ def test_show_says_future_for_a_date_ahead_of_this_clock(tmp_path: Path, capsys:
     assert " future " in row and "-" not in row.split("future")[0].split()[-1], row
 
 
+def test_session_labels_from_the_environment_stay_apart_and_printable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """review66: labels over 64 characters were cut, so jobs differing at the end became one
+    session; a control character was stored and made the file malformed for every later run."""
+    from pytest_gpuslo import baseline as bl
+    from pytest_gpuslo.errors import InvalidArgument
+
+    said = []
+    for job in ("job1", "job2"):
+        monkeypatch.setenv("GPUSLO_SESSION", "x" * 70 + job)
+        said.append(bl.session_id())
+    assert said[0] != said[1] and all(len(s) == bl.MAX_SESSION_LABEL for s in said)
+    monkeypatch.setenv("GPUSLO_SESSION", "short")
+    assert bl.session_id() == "short"
+    monkeypatch.setenv("GPUSLO_SESSION", "job\x1b[31m")
+    with pytest.raises(InvalidArgument, match=r"GPUSLO_SESSION=.*control character.*printable"):
+        bl.session_id()
+
+
+@pytest.mark.parametrize("given", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "yesterday"])
+def test_a_date_out_of_range_is_the_projects_error(monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    """review66: the first two ended in a bare OverflowError (and so did a stored file holding them)."""
+    from pytest_gpuslo import baseline as bl
+    from pytest_gpuslo.errors import InvalidArgument
+
+    monkeypatch.setenv("GPUSLO_NOW", given)
+    with pytest.raises(InvalidArgument, match="GPUSLO_NOW=.*ISO 8601"):
+        bl.now_iso()
+    assert bl.parse_date(given) is None
+
+
+def test_the_default_session_label_is_on_the_utc_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """review66: with an offset in $GPUSLO_NOW the label took the local date, the day rule the UTC one."""
+    from pytest_gpuslo import baseline as bl
+
+    monkeypatch.delenv("GPUSLO_SESSION", raising=False)
+    monkeypatch.setenv("GPUSLO_NOW", "2026-12-01T23:30:00-02:00")
+    assert bl.session_id().endswith("2026-12-02")
+
+
 def test_a_stored_date_with_an_offset_counts_on_its_utc_day() -> None:
     """Runs of one UTC day are one session (review64: a date's own offset read its local day)."""
     from pytest_gpuslo.baseline import utc_day

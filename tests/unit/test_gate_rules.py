@@ -1214,6 +1214,22 @@ def test_a_late_candidate_against_stored_runs_is_judged_on_the_requests_no_stall
     assert gate.decide(spec, m, baseline=stored).baseline[0].outcome != "OK"
 
 
+def test_an_undecided_check_from_one_session_says_a_regressed_would_need_three() -> None:
+    """review66: 8 stored runs of one day read "within the noise; can detect >= 4% with 8 stored
+    runs", where any REGRESSED would be held back."""
+    spec = _spec(requests=10_000)
+    runs = [_queue(1.0, seed)[0] for seed in (1, 2, 3, 4, 5)]
+    one_day = gate.baseline_input(runs, spec, paired=True, sessions=["nightly"] * 5,
+                                  days=["2026-11-29", "2026-11-30", "2026-11-30", "2026-12-01", "2026-12-01"])
+    lat = _queue(1.0, 9)[0]
+    m = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=_queue(1.0, 1)[1], load_dependent=False)
+    check = gate.compare(spec, m, one_day, gate.Policy())[0]
+
+    assert one_day.sessions == 1  # one label across three days: one session
+    assert check.outcome == "INCONCLUSIVE", check.reason
+    assert "a REGRESSED needs runs from 3 sessions: these 5 stored runs come from 1 session(s)" in check.reason
+
+
 def test_runs_of_one_day_count_as_one_session_whatever_their_labels() -> None:
     """review62: eight runs stored on one day by eight fresh CI jobs, each its own $GPUSLO_SESSION,
     share that day's machine; counted as eight sessions they let a day's shift read REGRESSED
@@ -1229,5 +1245,5 @@ def test_runs_of_one_day_count_as_one_session_whatever_their_labels() -> None:
     lat = _queue(1.15, 9)[0]
     m = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=_queue(1.0, 1)[1], load_dependent=False)
     held = gate.compare(spec, m, one_day, gate.Policy())[0]
-    assert held.outcome == "INCONCLUSIVE" and "from 1 session(s) (runs of one UTC day count once)" in held.reason
+    assert held.outcome == "INCONCLUSIVE" and "from 1 session(s) (runs that share a UTC day" in held.reason
     assert gate.compare(spec, m, three_days, gate.Policy())[0].outcome == "REGRESSED"
