@@ -1000,10 +1000,10 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
     df = float(r - 1)
     labels = list(groups) if groups is not None and len(groups) == r else []
     k = len(set(labels))
-    what = f"against {r} stored runs"
-    if labels and 2 <= k < r:
+    grouped = bool(labels) and 2 <= k < r
+    what = f"{r} stored runs" + (f" from {k} sessions" if grouped else "")
+    if grouped:
         level, s, df = _session_interval(u, labels)
-        what = f"against {r} stored runs from {k} sessions"
     s = max(s, 1e-12 * level)
     up, lo = 1.0 + delta, 1.0 + Delta
     tq = float(_st.t.ppf(1.0 - alpha, df))
@@ -1029,7 +1029,7 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
         # 12% of each other read "the runs differ too much": the session-12 check) or the spread.
         most = (detectable(float(_st.t.ppf(1.0 - alpha, STORE_RUNS - 1)),
                            s / math.sqrt(1.0 + 1.0 / r) * math.sqrt(1.0 + 1.0 / STORE_RUNS))
-                if r < STORE_RUNS else math.inf)
+                if r < STORE_RUNS or grouped else math.inf)
         wide = (f"t with {df:g} degrees of freedom ({tq:.3g} at alpha {alpha:g}) times the runs' spread "
                 f"({s / level:.1%} a run on the scale used) reaches past zero; "
                 + (f"{STORE_RUNS} stored runs from as many sessions (the most the store keeps), spread alike, "
@@ -1041,7 +1041,8 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
                     p_ok=_t_sf(sign * (level - u_cand * lo ** -lam) / s, df),
                     p_imp=_t_sf(sign * (level - u_cand * up ** lam) / s, df),
                     mde=mde, alpha=alpha, delta=delta,
-                    Delta=Delta, what=what, n_base=n, n_cand=n, paired=True, per_side=f"with {r} stored runs",
+                    Delta=Delta, what=f"against {what}", n_base=n, n_cand=n, paired=True,
+                    per_side=f"with {what}",  # review66: "from 3 sessions" is what limits it
                     wide=wide)
 
 
