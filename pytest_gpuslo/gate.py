@@ -617,12 +617,17 @@ class BaselineCheck:
     test: stats.RegressionTest | None = None
     #: the test compared the runs' replayed levels (``replay.shuffled``): reports mark it.
     replayed: bool = False
+    #: (stored runs, sessions they come from) on the stored path, for a CI step that reads the JSON
+    #: (review66: the count was only in the free-text detail).
+    history: tuple[int, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "detail": self.detail,
                                "reason": self.reason}
         if self.replayed:
             out["replayed"] = True
+        if self.history is not None:
+            out["stored_runs"], out["sessions"] = self.history
         t = self.test
         if t is not None:
             out.update(p=t.p, ratio=_num(t.ratio), ci=[_num(t.ci_low), _num(t.ci_high)],
@@ -893,6 +898,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                               f"{base.sessions} session(s), at alpha {policy.alpha * stats.PI_ALPHA_FACTOR:g}; "
                               f"n {t.n_base} -> {t.n_cand}{ctl_note}"
                               + (f"; measured levels, not replayed ({why})" if why else ""), replayed=lv is not None))
+            out[-1] = replace(out[-1], history=(r, base.sessions))
             continue
         t = stats.regression_test(base.latency_ms, lat, p, alpha=policy.alpha, delta=delta, Delta=big,
                                   paired=base.paired, schedule_ms=m.scheduled_ms if base.paired else None)
@@ -904,7 +910,8 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
         # An undecided comparison says what would decide it; a decided one is held back with why.
         t = replace(t, reason=f"{t.reason}; {why}") if t.outcome == INCONCLUSIVE else _held_back(t, why)
         kind = "paired within the runs" if base.paired else "unpaired"
-        out.append(_check(name, t, f"{kind}, {r} stored run(s); n {t.n_base} -> {t.n_cand}{ctl_note}"))
+        out.append(replace(_check(name, t, f"{kind}, {r} stored run(s); n {t.n_base} -> {t.n_cand}{ctl_note}"),
+                           history=(r, base.sessions)))
     return tuple(out)
 
 

@@ -99,6 +99,7 @@ def test_runs_clustered_in_sessions_count_each_session_once() -> None:
 
     assert by_day.test is not None and 2.0 <= by_day.test.df < 3.0  # the days' spread: about k - 1 df
     assert "with 8 stored runs from 3 sessions" in by_day.reason or "against 8 stored runs from 3" in by_day.reason
+    assert (by_day.as_dict()["stored_runs"], by_day.as_dict()["sessions"]) == (8, 3)  # review66: for CI steps
     assert by_day.outcome != "REGRESSED"
     assert as_runs.test is not None and as_runs.test.df == 7.0 and as_runs.test.se <= by_day.test.se
 
