@@ -55,11 +55,13 @@ def held_elsewhere() -> Callable[..., Any]:
 
         t = threading.Thread(target=holder)
         t.start()
+        timer = threading.Timer(release_after_s, release.set)
         try:
             held.wait(10)
-            threading.Timer(release_after_s, release.set).start()
+            timer.start()
             yield release
         finally:
+            timer.cancel()  # a long release_after_s must not keep the process alive at exit
             release.set()
             t.join()
 

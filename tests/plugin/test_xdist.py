@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -84,11 +86,16 @@ def test_a_worker_says_a_wait_for_another_pytest_but_not_for_its_sibling(
     shared = tmp_path_factory.mktemp("locks")
     monkeypatch.setenv("TMPDIR", str(shared))
     monkeypatch.setattr("tempfile.tempdir", str(shared))
+    started = shared / "foreign-started"
     simtester.makeconftest(
+        "import pathlib\n"
         "from pytest_gpuslo import backends\n"
         "from pytest_gpuslo.backends import devices\n"
         "backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')\n"
-        "devices.NOTICE_AFTER_S = 0.1\n")
+        "devices.NOTICE_AFTER_S = 0.1\n"
+        "def pytest_runtest_call(item):\n"
+        "    if item.name == 'test_foreign':\n"
+        f"        pathlib.Path({str(started)!r}).touch()\n")
     simtester.makepyfile("""
         import time
         import pytest
@@ -107,8 +114,18 @@ def test_a_worker_says_a_wait_for_another_pytest_but_not_for_its_sibling(
         lanes.set_wait_notice(None, owner="another-invocation")
         return lanes.hold(["foreign-lane"])
 
+    def release_once_waited(release: threading.Event) -> None:
+        # The other pytest lets go 2 s (20 notice periods) after test_foreign began waiting, not
+        # at a fixed time: on a busy machine two workers took longer than 4 s to start (the lane
+        # was free by then and nothing was said).
+        while not release.is_set() and not started.exists():
+            time.sleep(0.05)
+        release.wait(2.0)
+        release.set()
+
     try:
-        with held_elsewhere(other_pytest, 4.0):
+        with held_elsewhere(other_pytest, 120.0) as release:
+            threading.Thread(target=release_once_waited, args=(release,), daemon=True).start()
             result = simtester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     finally:
         lanes.set_wait_notice(None)
