@@ -1788,11 +1788,11 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    days: Sequence[str] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
-    their number when the labels are unknown; ``days``: each run's UTC day, where known.  The runs
-    span as many sessions as they have labels *and* days: runs of one day from several fresh CI
-    VMs, each its own ``$GPUSLO_SESSION``, share that day's machine (review62: 37% false REGRESSED
-    at R = 8 when one day's shift was counted as eight sessions).  The plugin and ``gpuslo
-    compare`` both build it here."""
+    their number when the labels are unknown; ``days``: each run's UTC day, where known.  Runs that
+    share a label or a day are one session (``session_groups``): runs of one day from several fresh
+    CI VMs, each its own ``$GPUSLO_SESSION``, share that day's machine (review62: 37% false
+    REGRESSED at R = 8 when one day's shift was counted as eight sessions).  The plugin and
+    ``gpuslo compare`` both build it here."""
     labels: tuple[str, ...] = () if isinstance(sessions, int) else tuple(str(x) for x in sessions)
     # One label and one control per run, or none: a list of another length is a caller's mistake
     # that would otherwise switch the session rule or the machine control off without a word.
