@@ -877,7 +877,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                 t = replace(t, reason=f"{t.reason}; {own_moved}")
             elif base.sessions < MIN_SESSIONS:
                 few = (f"{r} stored runs come from {base.sessions} session(s) (runs that share a UTC day or a "
-                       f"${{GPUSLO_SESSION}} label count once)")
+                       f"$GPUSLO_SESSION label count once)")
                 if t.outcome == INCONCLUSIVE:
                     # review66: "can detect >= 4% with 8 stored runs" from one session, where any
                     # REGRESSED would be held back.
