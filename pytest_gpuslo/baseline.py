@@ -685,15 +685,32 @@ class Store:
 NOW_ENV = "GPUSLO_NOW"
 
 
+#: The earliest ``$GPUSLO_NOW`` taken (the clock's epoch), and how far past the clock it may lie:
+#: a date outside is a typo that ``gpuslo show`` would print as "739952d" old or "future" (review67).
+NOW_EARLIEST = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+NOW_AHEAD = _dt.timedelta(days=1)
+
+
 def now_iso() -> str:
-    """Now in UTC to the second, or ``$GPUSLO_NOW``."""
-    given = os.environ.get(NOW_ENV, "").strip()
+    """Now in UTC to the second, or ``$GPUSLO_NOW`` (set and empty: the clock)."""
+    raw = os.environ.get(NOW_ENV, "")
+    given = raw.strip()
+    clock = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    if raw and not given:
+        raise InvalidArgument(f"{NOW_ENV}={brief(raw)} (environment) is blank; give an ISO 8601 date and time, "
+                              f"e.g. 2026-12-02T15:53:39+00:00, or unset it to use the clock")
     if given:
-        if not _is_date(given):
+        when = parse_date(given)
+        if when is None:
             raise InvalidArgument(f"{NOW_ENV}={brief(given)} (environment) is not an ISO 8601 date and time; "
                                   f"give e.g. 2026-12-02T15:53:39+00:00, or unset it to use the clock")
+        if not NOW_EARLIEST <= when <= clock + NOW_AHEAD:
+            raise InvalidArgument(f"{NOW_ENV}={brief(given)} (environment) is {when.date().isoformat()} in UTC, "
+                                  f"outside {NOW_EARLIEST.date().isoformat()} to a day past the clock "
+                                  f"({clock.date().isoformat()}); give a date in that range, or unset it to use "
+                                  f"the clock")
         return given
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return clock.isoformat()
 
 
 def git_commit(cwd: Path | None = None) -> str | None:
@@ -722,7 +739,12 @@ def session_id() -> str:
     """This machine session: ``$GPUSLO_SESSION``, else the boot (Linux's boot id) and the UTC day.
     Stored runs from several sessions show a machine shift between them in their spread; runs of
     one session cannot."""
-    named = os.environ.get(SESSION_ENV, "").strip()
+    raw = os.environ.get(SESSION_ENV, "")
+    named = raw.strip()
+    if raw and not named:
+        # review67: dropped without a word, so the runs took the boot-and-day session instead
+        raise InvalidArgument(f"{SESSION_ENV}={brief(raw)} (environment) is blank; name the session, e.g. "
+                              f"the CI job's id, or unset it to take the boot and the UTC day")
     if named:
         if not named.isprintable():  # control codes (what the store refuses) and the like
             # review66: saved as it was, it made the store malformed for every later run
@@ -742,6 +764,14 @@ def session_id() -> str:
         pass
     day = utc_day(now_iso())  # the UTC day, as the session rule reads a run's date (review66)
     return f"{boot}-{day}" if boot else day
+
+
+def check_environment() -> None:
+    """``$GPUSLO_SESSION`` and ``$GPUSLO_NOW`` checked once, before any test runs: every run keeps
+    both (its last-run file for ``gpuslo accept``, ``--gpuslo-save``), and a bad value found after
+    a long measurement failed each SLO test in turn (review67).  Raises ``InvalidArgument``."""
+    session_id()
+    now_iso()
 
 
 def session_labels(runs: list[Run]) -> list[str]:

@@ -72,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # device 0, the others follow (a devices=2 test uses its home and the next).
         os.environ["CUDA_VISIBLE_DEVICES"] = worker["gpuslo_visible"]
     session = SloSession(config)
+    _check_environment()
     _check_report_needs(session)
     _check_backend(session)
     session.check_compare()
@@ -80,6 +81,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(session, "gpuslo-session")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "gpuslo-xdist")
+
+
+def _check_environment() -> None:
+    """A bad $GPUSLO_SESSION or $GPUSLO_NOW is a usage error now, not a FAIL after each measurement."""
+    from pytest_gpuslo.baseline import check_environment
+    from pytest_gpuslo.errors import InvalidArgument
+
+    try:
+        check_environment()
+    except InvalidArgument as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _check_report_needs(session: SloSession) -> None:

@@ -533,3 +533,22 @@ def test_a_renderer_returning_text_utf8_cannot_hold_is_named_and_the_rest_writte
     result.stdout.fnmatch_lines(["gpuslo wrote s.md", "gpuslo ERROR: could not write --gpuslo-surr=s.txt: its renderer "
                                  "returned text UTF-8 cannot hold (surrogates not allowed at character 3)*"])
     assert not (simtester.path / "s.txt").exists()
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("GPUSLO_SESSION", "job\t1", "holds a control character"),
+    ("GPUSLO_SESSION", "   ", "is blank"),
+    ("GPUSLO_NOW", "3000-01-01T00:00:00+14:00", "is 2999-12-31 in UTC, outside 1970-01-01 to a day past*"),
+])
+def test_a_bad_session_label_or_date_stops_the_run_before_any_test(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, name: str, value: str, said: str) -> None:
+    """review67: checked per test after its whole measurement, even without --gpuslo-save, a bad
+    label failed each long SLO test in turn; now it is a usage error before the first."""
+    simtester.makepyfile(TWO_TESTS)
+    monkeypatch.setenv(name, value)
+    result = simtester.runpytest()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert " passed" not in result.stdout.str() and not (simtester.path / ".gpuslo").exists()  # nothing ran
+    result.stderr.fnmatch_lines([f"*{name}=* (environment) {said}*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

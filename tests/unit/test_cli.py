@@ -320,6 +320,33 @@ def test_a_date_out_of_range_is_the_projects_error(monkeypatch: pytest.MonkeyPat
     assert bl.parse_date(given) is None
 
 
+@pytest.mark.parametrize("given", ["0001-01-01", "1969-12-31T23:59:59+00:00", "3000-01-01T00:00:00+14:00"])
+def test_a_date_far_from_the_clock_is_refused(monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    """review67: years 1 and 3000 were stored, and ``gpuslo show`` printed "739952d" or "future"."""
+    from pytest_gpuslo import baseline as bl
+    from pytest_gpuslo.errors import InvalidArgument
+
+    monkeypatch.setenv("GPUSLO_NOW", given)
+    with pytest.raises(InvalidArgument, match=r"GPUSLO_NOW=.*outside 1970-01-01 to a day past the clock"):
+        bl.now_iso()
+    monkeypatch.setenv("GPUSLO_NOW", "2026-11-04")  # a date alone is midnight UTC: taken
+    assert bl.now_iso() == "2026-11-04"
+
+
+@pytest.mark.parametrize("name", ["GPUSLO_SESSION", "GPUSLO_NOW"])
+def test_a_blank_label_or_date_is_refused_and_an_empty_one_is_unset(monkeypatch: pytest.MonkeyPatch,
+                                                                    name: str) -> None:
+    """review67: an all-space label was dropped without a word (the runs took the boot and day)."""
+    from pytest_gpuslo import baseline as bl
+    from pytest_gpuslo.errors import InvalidArgument
+
+    monkeypatch.setenv(name, "   ")
+    with pytest.raises(InvalidArgument, match=rf"{name}='   ' \(environment\) is blank"):
+        bl.check_environment()
+    monkeypatch.setenv(name, "")  # a CI template's unset variable
+    bl.check_environment()
+
+
 def test_the_default_session_label_is_on_the_utc_day(monkeypatch: pytest.MonkeyPatch) -> None:
     """review66: with an offset in $GPUSLO_NOW the label took the local date, the day rule the UTC one."""
     from pytest_gpuslo import baseline as bl
