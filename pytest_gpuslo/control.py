@@ -160,6 +160,19 @@ def machine_shift(cand: Mapping[str, float] | None,
     return out
 
 
+def most(s: Shift) -> float:
+    """The furthest from 1 the machine's factor may be, given this control's reading: its ratio
+    times the half-width of the stored controls' prediction interval (``machine_shift``), the way
+    it moved.  The reading is one draw of a noisy loop (a CPU loop on a shared VM read 0.90, 1.32,
+    1.12 and 1.00 ms on alternate runs); below ``MIN_RUNS`` stored runs the spread is taken as
+    ``DRIFTING`` with t at one degree of freedom.  ``gate.compare`` asks whether even a machine
+    this far off explains a REGRESSED."""
+    r = max(s.runs, 1)
+    sd = max(s.spread, MIN_LOG_SD) if r >= MIN_RUNS and math.isfinite(s.spread) else DRIFTING
+    half = float(st.t.ppf(1.0 - ALPHA_CONTROL / 2.0, max(r - 1, 1))) * sd * math.sqrt(1.0 + 1.0 / r)
+    return s.ratio * math.exp(half if s.ratio >= 1.0 else -half)
+
+
 def deciding(shifts: Sequence[Shift]) -> Shift | None:
     """The one control that may hold a verdict back: the device's own when the run has one
     (``PRECEDENCE``), else the CPU loop.  On an H200 host the CPU loop jumped 29% between readings

@@ -400,6 +400,7 @@ class SloResult:
             shuffled_off=self.shuffled_off,
             punctual_ms=self.punctual_ms(),
             uncontended_ms=self.uncontended_ms(),
+            sped_up=self.sped_up_levels,
         )
 
     @property
@@ -498,6 +499,21 @@ class SloResult:
                 if got is not None:
                     self._shuffled = {percentile_label(p): round(v, 6) for p, v in got.items()}
         return dict(self._shuffled)
+
+    def sped_up_levels(self, factor: float) -> dict[str, float] | None:
+        """Per budgeted percentile, how far this run's level would fall on a machine ``factor``
+        times faster (``replay.sped_up``): whether a machine control's move can explain a
+        REGRESSED.  None where the replay cannot stand for the run (a failed or timed-out request,
+        a batcher)."""
+        from pytest_gpuslo import replay
+
+        d = self.data
+        if bool(np.any(d.failed)) or bool(np.any(d.timed_out)):
+            return None
+        ps = list(self.spec.budgets_ms) or [0.95]
+        got = replay.sped_up(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, ps, factor,
+                             warmup=self.warmup)
+        return None if got is None else {percentile_label(p): v for p, v in got.items()}
 
     @property
     def shuffled_off(self) -> str:

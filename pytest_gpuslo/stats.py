@@ -459,12 +459,12 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     # Promised only this far under (10x): the margin a longer run must clear depends on its own
     # effective exceedances, and 2x under at 3,000 requests needed 10x at 4,000 in a recheck.
     if few_to_pass and n < clear_n < need and est * CLEAR_PASS_MARGIN_FEW < budget:
-        need_text = (f"about {need} requests, or {clear_n} if it stays this far under budget (each of "
+        need_text = (f"about {about(need)} requests, or {about(clear_n)} if it stays this far under budget (each of "
                      f"{sign_test_blocks(alpha) + 1} blocks under 1/{CLEAR_PASS_MARGIN_FEW:g} of the budget "
                      f"passes without the design effect)")
         need = clear_n
     else:
-        need_text = f"about {need} requests"
+        need_text = f"about {about(need)} requests"
     if n_eff * star < E_MIN:
         if est > budget:
             # Leaning FAIL: a FAIL needs E_min effective exceedances at the budget, not the PASS's
@@ -487,13 +487,13 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
                 # One slow stretch to the end of the run: more requests average nothing away, they
                 # show whether it lasts (review55: "needs about 80,000" for a step at 45% of 600).
                 need = int(math.ceil(onset / (1.0 - need_bad / 7.0)))
-                advice = (f"most of them in its last {n - onset} requests; if that lasts, a run of about {need} "
+                advice = (f"most of them in its last {n - onset} requests; if that lasts, a run of about {about(need)} "
                           f"requests FAILs (half of {need_bad} of its 7 blocks over 1.25 x the budget)")
             elif near is not None and 2.0 * p > 1.0:
                 # Under 1.25x: the block sign test decides once its first block holds twice the
                 # allowance of slow requests (review56: a step to 1.2x read "needs about 60,000").
                 need = int(math.ceil(near * kk7 / (2.0 * p - 1.0)))
-                advice = (f"most of them in its last {n - near} requests; if that lasts, a run of about {need} "
+                advice = (f"most of them in its last {n - near} requests; if that lasts, a run of about {about(need)} "
                           f"requests FAILs (every one of its {kk7} blocks with its {_label(p)} over "
                           f"{GROSS_BUDGET_MARGIN:g} x the budget)")
             elif spells is not None and len(spells) == 1:
@@ -501,15 +501,15 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
                 first, end = spells[0]
                 advice = (f"most of them in one stretch, from {first / n:.0%} to {end / n:.0%} of the "
                           f"run, which ended before it did: one episode cannot be told from a rare long burst; "
-                          f"if such stretches recur as often, about {need} requests hold enough of them")
+                          f"if such stretches recur as often, about {about(need)} requests hold enough of them")
             elif spells is not None:
                 where = ", ".join(f"{a / n:.0%}-{b / n:.0%}" for a, b in spells)
                 advice = (f"most of them in {len(spells)} stretches ({where} of the run): so few episodes cannot "
                           f"be told from rare long bursts; if such stretches recur as often (every "
-                          f"{n // len(spells)} requests or so), about {need} requests hold enough of them; "
+                          f"{n // len(spells)} requests or so), about {about(need)} requests hold enough of them; "
                           f"a run that holds the same {len(spells)} stretches however long it is never will")
             else:
-                advice = f"needs about {need} requests"
+                advice = f"needs about {about(need)} requests"
             what = (f"{k} of {n} requests are over the budget ({_label(p)} {est:.3g} > {budget:g}), but in "
                     f"clusters (design effect {d:.1f}: about {k / d:.1f} independent exceedances), too few "
                     f"to tell a lasting violation from a few long bursts; {advice}")
@@ -527,7 +527,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         # (Over the budget, the FAIL is what is undecided: the gap to the budget says what decides it,
         # not sectioning's batches: review56's "needs about 4,000 for a PASS" beside a p95 over budget.)
         why = (f"too few requests for a PASS of {_label(p)}: n={n} cannot be cut into {K_MIN} batches of "
-               f"{MIN_EXC_PER_BATCH} expected exceedances; needs about {need} requests")
+               f"{MIN_EXC_PER_BATCH} expected exceedances; needs about {about(need)} requests")
         return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
     # A PASS counts its effective exceedances at the budget from the null side with the safety
     # factor too: the run must be able to show E_MIN of them if the budget were only just met.
@@ -546,16 +546,25 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         # distribution jumps between batches): a longer run, no number promised.
         why += (f": the count over the budget says PASS, but sectioning's {kk} batches do not agree (their "
                 f"{_label(p)}s spread too widely, as where the {_label(p)} sits in a sparse part of the "
-                f"latencies); a longer run narrows them: try about {2 * n} requests")
+                f"latencies); a longer run narrows them: try about {about(2 * n)} requests")
         need_n = 2 * n
     elif need_n is not None and need_n <= n:
         # At the gap seen this run should have decided; it did not, so the gap is likely smaller.
         why += (f"; at the gap seen about {need_n} requests would usually decide, and these {n} did not, "
-                f"so it is likely closer: try about {2 * n}")
+                f"so it is likely closer: try about {about(2 * n)}")
         need_n = 2 * n
     elif need_n is not None:
-        why += f"; needs about {need_n} requests"
+        why += f"; needs about {about(need_n)} requests"
     return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need_n)  # type: ignore[arg-type]
+
+
+def about(n: int) -> str:
+    """A request count to two significant figures, rounded up (24,922 -> "25,000"): what a longer
+    run needs is an estimate, and the reason and the summary table must say the same number
+    (review67: "~44,000" in the table, "about 43205" in the reason)."""
+    n = int(n)
+    scale = 10 ** max(0, len(str(abs(n))) - 2)
+    return f"{-(-n // scale) * scale:,}"
 
 
 def sign_test_blocks(alpha: float) -> int:
@@ -849,7 +858,7 @@ def regression_test(
             return gross
         need = int(math.ceil(max(E_MIN * max(dx, dy), K_MIN * MIN_EXC_PER_BATCH) / star))
         return nothing(f"too few effective samples for {_label(p)} on one side (design effects "
-                       f"{dx:.1f} / {dy:.1f}); needs about {need} requests per side", ratio=ratio, needed_n=need)
+                       f"{dx:.1f} / {dy:.1f}); needs about {about(need)} requests per side", ratio=ratio, needed_n=need)
     if paired:
         k = min(kx, ky)
         if schedule_ms is not None and np.size(schedule_ms) >= nx:

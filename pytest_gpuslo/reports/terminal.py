@@ -62,9 +62,11 @@ def _count(n: int) -> str:
 
 
 def _about(n: int) -> str:
-    """A request count to two significant figures, rounded up (24,922 -> 25,000)."""
-    scale = 10 ** max(0, len(str(n)) - 2)
-    return _count(-(-n // scale) * scale)
+    """A request count to two significant figures, rounded up (24,922 -> 25,000), as the reasons
+    say it (``stats.about``)."""
+    from pytest_gpuslo.stats import about
+
+    return about(n)
 
 
 def _claim_failed(check: dict[str, Any]) -> str:

@@ -68,9 +68,11 @@ def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pyte
 
 def test_a_machine_that_got_slower_holds_back_a_regression(simtester: pytest.Pytester,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every stored run keeps its machine control; the code gets slower on a day when the
-    machine's control reads 20% slower: the REGRESSED is held back as INCONCLUSIVE with that
-    reason (the test passes); with the control where it was, the same change fails."""
+    """Every stored run keeps its machine control; the code gets 5x slower on a day when the
+    machine's control reads 6x slower: the REGRESSED is held back as INCONCLUSIVE with that
+    reason (the test passes); with the control 20% slower it fails, and says the run replayed on a
+    machine that much faster still regressed (review67: a control 45% slower held back a p95 +397%);
+    with the control where it was, the same change fails."""
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     for day in ("day-1", "day-2", "day-3"):
         monkeypatch.setenv("GPUSLO_SESSION", day)
@@ -78,15 +80,21 @@ def test_a_machine_that_got_slower_holds_back_a_regression(simtester: pytest.Pyt
         simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
     stored = json.loads(next((simtester.path / ".gpuslo").glob("*.json")).read_text())
     monkeypatch.setenv("SVC_S", "0.001")
-    monkeypatch.setattr(virtual, "control_ms", 1.2)
+    monkeypatch.setattr(virtual, "control_ms", 6.0)
     held = simtester.runpytest("-v")
+    monkeypatch.setattr(virtual, "control_ms", 1.2)
+    stood = simtester.runpytest("-v")
     monkeypatch.setattr(virtual, "control_ms", 1.0)
     failed = simtester.runpytest("-v")
 
     assert [r["summary"]["control"] for r in stored["runs"]] == [{"cpu_ms": 1.0}] * 3
     held.assert_outcomes(passed=1)
-    held.stdout.fnmatch_lines(["*INCONCLUSIVE*control moved: CPU loop 20.0% slower than in 3 stored run(s)*",
-                               "*machine control: CPU loop 1.2 ms*"])
+    held.stdout.fnmatch_lines(["*INCONCLUSIVE*control moved: CPU loop 500.0% slower than in 3 stored run(s)*"
+                               "replayed on a machine *x faster (the most its reading allows), p95 is *",
+                               "*machine control: CPU loop 6 ms*"])
+    stood.assert_outcomes(failed=1)
+    stood.stdout.fnmatch_lines(["*REGRESSED*control moved (CPU loop 20.0% slower than in 3 stored run(s)), but "
+                                "replayed on a machine 1.2*x faster (the most its reading allows), p95 is still +*"])
     failed.assert_outcomes(failed=1)
 
 

@@ -314,3 +314,23 @@ def test_no_replayed_statistic_where_the_machine_was_slow_for_a_while() -> None:
 def rng_jitter(n: int) -> np.ndarray:
     """Services 1% apart, so that ranks are not all ties."""
     return np.random.default_rng(10).uniform(0.99, 1.01, n)
+
+
+
+def test_a_faster_machine_shortens_an_idle_lane_by_its_factor_and_a_busy_one_by_more() -> None:
+    """``sped_up``: with no queue the level falls by ln f; near saturation a few percent of speed
+    empties the queue (the amplification a machine shift has there); a batcher has no replay."""
+    def ns(rho: float) -> list[np.ndarray]:
+        return [a * 1e6 if a.dtype.kind == "f" else a for a in _one_server(rho)]
+
+    idle, busy = ns(0.02), ns(0.95)
+    half = replay.sped_up(*idle, [0.95], 2.0, warmup=600)
+    assert half is not None and half[0.95] == pytest.approx(-math.log(2.0), abs=0.01)
+    small = replay.sped_up(*idle, [0.95], 1.05, warmup=600)
+    near = replay.sped_up(*busy, [0.95], 1.05, warmup=600)
+    assert small is not None and near is not None
+    assert near[0.95] < 5 * small[0.95] < 0  # at 5% faster it falls five times as far or more
+    assert replay.sped_up(*idle, [0.95], 1.0, warmup=600) == {0.95: 0.0}
+    t, d, s, e, lane = _one_server(0.8, n=3000)
+    s[1::2], e[1::2] = s[0::2], e[0::2]  # a batcher
+    assert replay.sped_up(t * 1e6, d * 1e6, s * 1e6, e * 1e6, lane, [0.95], 1.1, warmup=100) is None
