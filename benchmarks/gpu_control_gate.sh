@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The stored-baseline path on a real GPU: five runs recorded as five sessions (GPUSLO_SESSION), the
+# The stored-baseline path on a real GPU: five runs recorded as five sessions (GPUSLO_SESSION and
+# GPUSLO_NOW: five labels on five days), the
 # controls and replay scales they stored, then candidates judged against them with -v (the control
 # must not hold back what the GPU did not cause).
 # Usage: bash benchmarks/gpu_control_gate.sh [TEST_FILE BASE_NS CANDIDATE_NS...]
@@ -17,7 +18,8 @@ printf '[pytest]\naddopts = -p no:cacheprovider\n' > "$repo/pytest.ini"
 cd "$repo" || exit 2
 echo "SPIN_NS = $base_ns" > spin_conf.py
 for s in 1 2 3 4 5; do
-  GPUSLO_SESSION="day-$s" python3 -m pytest -q --gpuslo-save > "save-$s.txt" 2>&1
+  # each run its own day too: runs that share a UTC day count as one session (gate.session_groups)
+  GPUSLO_SESSION="day-$s" GPUSLO_NOW="2026-11-1${s}T12:00:00+00:00" python3 -m pytest -q --gpuslo-save > "save-$s.txt" 2>&1
   grep -E "baseline .*:" "save-$s.txt" | tail -1
 done
 python3 - <<'PY'
