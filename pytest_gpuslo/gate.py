@@ -11,9 +11,10 @@ suite-wide Holm adjustment (``suite_holm``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -130,6 +131,14 @@ class ABInput:
     cand_shuffled_off: tuple[str, ...] = ()
 
 
+class SpedUp(Protocol):
+    """``Measurements.sped_up``: per percentile label, how far a run's level would fall on a machine
+    ``factor`` times faster (``replay.sped_up``); ``punctual``: of its latencies as a punctual
+    generator would have left them (``from_dispatch``)."""
+
+    def __call__(self, factor: float, punctual: bool = False) -> Mapping[str, float] | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Measurements:
     """What the gate needs from a run, all in scheduled order over the measured window."""
@@ -226,7 +235,7 @@ class Measurements:
     #: how far this run's level would fall on a machine f times faster, per percentile label
     #: (``replay.sped_up``; asked for only where a machine control moved: a replay of every lane);
     #: None (or returning None): not known (a batcher, a failed request): a moved control holds.
-    sped_up: Callable[[float], Mapping[str, float] | None] | None = field(default=None, compare=False, repr=False)
+    sped_up: SpedUp | None = field(default=None, compare=False, repr=False)
 
 
 #: Bodies that keep the launching thread this share of its time at the offered rate are named as
@@ -774,7 +783,7 @@ def _beyond_machine(m: Measurements, base: BaselineInput, p: float, moved: contr
     as the control's reading allows at most (``control.most``: its own noise counted;
     ``Measurements.sped_up``: its service and hand-offs divided, its queue rebuilt), and the prediction
     interval asks again: a REGRESSED that still stands is the code's.  No replay (a batcher, a
-    failed request) or a factor beyond its steps: held, as before."""
+    failed request): held, as before."""
     if moved.ratio <= 1.0 or m.sped_up is None:
         return "", ""
     factor = control.most(moved)
@@ -1307,8 +1316,11 @@ def _untouched_stored(spec: SloSpec, m: Measurements, base: BaselineInput, keep:
     left out may still have been in the system)."""
     n, dropped = keep.size, int(keep.size - keep.sum())
     lat = np.asarray(m.latency_ms, dtype=np.float64)[keep]
+    # (a machine control's replay: of the whole run as a punctual generator would have left it,
+    # whose requests these are)
     cand = replace(m, latency_ms=lat, lag_ms=np.asarray(m.lag_ms, dtype=np.float64)[keep], start_delay_ms=None,
-                   scheduled_ms=None, shuffled=None, shuffled_off="")
+                   scheduled_ms=None, shuffled=None, shuffled_off="",
+                   sped_up=None if m.sped_up is None else partial(m.sped_up, punctual=True))
     stored = replace(base, runs=tuple(r[keep] for r in base.runs), dispatched=(), shuffled=(), shuffled_off=())
     note = (f"decided on the requests no lateness reached: the {dropped} of {n} ({dropped / n:.1%}) that a late "
             f"generator delayed by over {TOUCH_SHARE:.0%} of a run's median, in this run or any of the "
@@ -1351,7 +1363,10 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
                                          base_shuffled_off=(), cand_shuffled_off=()), policy)
     else:
         stored = replace(base, runs=base.dispatched) if len(base.dispatched) == len(base.runs) else base
-        again = compare(spec, replace(m, latency_ms=from_dispatch(m), shuffled=None, shuffled_off=""),
+        # (a machine control's replay of this run, then, of its punctual latencies too)
+        punctual = None if m.sped_up is None else partial(m.sped_up, punctual=True)
+        again = compare(spec, replace(m, latency_ms=from_dispatch(m), shuffled=None, shuffled_off="",
+                                      sped_up=punctual),
                         replace(stored, shuffled=(), shuffled_off=()), policy)
     # Runs that measured their bodies' host time already count only the lateness beyond it
     # (``timeline.stall_delay``); for runs stored before, the median-hold rule.

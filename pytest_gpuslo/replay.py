@@ -383,10 +383,9 @@ def shuffled_why(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.A
     return out, ""
 
 
-
 def sped_up(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayLike, end: npt.ArrayLike,
             lane: npt.ArrayLike, ps: Sequence[float], factor: float, *,
-            warmup: int = 0) -> dict[float, float] | None:
+            warmup: int = 0, punctual: bool = False) -> dict[float, float] | None:
     """How far this run's statistic (``stats.run_statistic`` of the latency in ms) would fall, per
     percentile in ``ps``, on a machine ``factor`` times faster: T(1/factor) - T(1).
 
@@ -395,9 +394,12 @@ def sped_up(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayL
     light queue by 5%, so the answer is this run's own queue replayed with every time the machine
     spends on a request, its service and its hand-off, divided by the factor (the dispatch times
     kept: the schedule and the generator do not speed up).  Lanes bound round-robin are replayed
-    as such, others as one shared FIFO queue (``shuffled``'s models).  None where the replay in the
-    measured order misses the measured statistic by more than ``FIT_TOL`` (a batcher, lanes that
-    are not FIFO servers) or the run cannot be replayed."""
+    as such, others as one shared FIFO queue (``shuffled``'s models).  ``punctual``: both replays
+    dispatch every request at its scheduled arrival, for a comparison of the latencies a punctual
+    generator would have left (``gate.from_dispatch``, which ``timeline.start_delay`` reads off the
+    same replay).  None where the replay with the measured dispatch times misses the measured
+    statistic by more than ``FIT_TOL`` (a batcher, lanes that are not FIFO servers) or the run
+    cannot be replayed."""
     stamps = _stamps(scheduled, dispatch, start, end, lane, warmup, 1e6)
     if stamps is None or not (math.isfinite(factor) and factor > 0):
         return None
@@ -406,15 +408,19 @@ def sped_up(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayL
     period = np.unique(ln).size
     bound = n >= period and np.array_equal(ln, np.resize(ln[:period], n))
     work = _gaps(d, s, e, ln) + (e - s)
-    table = np.vstack([work, work / factor])
     zero = np.zeros(n, dtype=np.float64)
-    done = _fixed_lanes(d, zero, table, ln) if bound else _shared_queue(d, zero, table, period)
-    lat = np.maximum(done[:, warmup:] - t[warmup:], 1e-9)
+
+    def replayed(go: npt.NDArray[np.float64], rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        done = _fixed_lanes(go, zero, rows, ln) if bound else _shared_queue(go, zero, rows, period)
+        return np.maximum(done[:, warmup:] - t[warmup:], 1e-9)
+
+    fit = replayed(d, work[None, :])[0]
+    lat = replayed(t, np.vstack([work, work / factor])) if punctual else replayed(d, (work / factor)[None, :])
+    base = lat[0] if punctual else fit
     measured = e[warmup:] - t[warmup:]
     out = {}
     for p in ps:
-        level = stats.run_statistic(lat[0], p)
-        if not abs(level - stats.run_statistic(measured, p)) <= FIT_TOL:
+        if not abs(stats.run_statistic(fit, p) - stats.run_statistic(measured, p)) <= FIT_TOL:
             return None
-        out[p] = float(stats.run_statistic(lat[1], p) - level)
+        out[p] = float(stats.run_statistic(lat[-1], p) - stats.run_statistic(base, p))
     return out

@@ -500,11 +500,11 @@ class SloResult:
                     self._shuffled = {percentile_label(p): round(v, 6) for p, v in got.items()}
         return dict(self._shuffled)
 
-    def sped_up_levels(self, factor: float) -> dict[str, float] | None:
+    def sped_up_levels(self, factor: float, punctual: bool = False) -> dict[str, float] | None:
         """Per budgeted percentile, how far this run's level would fall on a machine ``factor``
-        times faster (``replay.sped_up``): whether a machine control's move can explain a
-        REGRESSED.  None where the replay cannot stand for the run (a failed or timed-out request,
-        a batcher)."""
+        times faster (``replay.sped_up``; ``punctual``: of the latencies a punctual generator would
+        have left): whether a machine control's move can explain a REGRESSED.  None where the
+        replay cannot stand for the run (a failed or timed-out request, a batcher)."""
         from pytest_gpuslo import replay
 
         d = self.data
@@ -512,7 +512,7 @@ class SloResult:
             return None
         ps = list(self.spec.budgets_ms) or [0.95]
         got = replay.sped_up(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, ps, factor,
-                             warmup=self.warmup)
+                             warmup=self.warmup, punctual=punctual)
         return None if got is None else {percentile_label(p): v for p, v in got.items()}
 
     @property

@@ -580,22 +580,48 @@ def test_a_machine_control_that_moved_holds_back_the_verdict_it_could_explain() 
     assert "(a loop shorter than a scheduler slice: busy neighbours do not slow it; they are measured apart)" in detail
 
 
-def _stamped(scale: float, seed: int, rho: float, n: int = 10_000) -> gate.Measurements:
+def _stamped(scale: float, seed: int, rho: float, n: int = 10_000, stall: int = 0) -> gate.Measurements:
     """``_queue``'s run with its stamps, and the replay that says how far a faster machine brings
-    its level down (``replay.sped_up``); its control is set by the caller."""
+    its level down (``replay.sped_up``); its control is set by the caller.  ``stall``: the generator
+    holds that many requests from the middle of the run on and sends them in one burst."""
     from pytest_gpuslo import replay
+    from pytest_gpuslo.timeline import start_delay
 
     gaps = np.random.default_rng(11).exponential(1.0 / rho, n)
     t = np.cumsum(gaps)
+    d = t.copy()
+    d[n // 2:n // 2 + stall] = t[n // 2 + stall]
     svc = scale * np.random.default_rng(seed).lognormal(-0.125, 0.5, n)
     start, end, free = np.empty(n), np.empty(n), -np.inf
     for i in range(n):
-        start[i] = max(t[i], free)
+        start[i] = max(d[i], free)
         end[i] = free = start[i] + svc[i]
-    stamps = (t * 1e6, t * 1e6, start * 1e6, end * 1e6, np.zeros(n, dtype=np.int32))
-    return gate.Measurements(end - t, np.zeros(n), scheduled_ms=t, load_dependent=False,
-                             sped_up=lambda f: {percentile_label(p): x for p, x in
-                                                (replay.sped_up(*stamps, [0.95], f) or {}).items()})
+    stamps = (t * 1e6, d * 1e6, start * 1e6, end * 1e6, np.zeros(n, dtype=np.int32))
+    late = start_delay(*(np.round(a).astype(np.int64) for a in stamps[:4]), stamps[4]) / 1e6
+    return gate.Measurements(end - t, d - t, start_delay_ms=late, scheduled_ms=t, load_dependent=False,
+                             sped_up=lambda f, punctual=False: {
+                                 percentile_label(p): x
+                                 for p, x in (replay.sped_up(*stamps, [0.95], f, punctual=punctual) or {}).items()})
+
+
+@pytest.mark.parametrize(("stall", "path"), [(40, "decided on the requests no lateness reached"),
+                                            (1500, "")])  # over 10% touched: the punctual latencies
+def test_a_late_run_judged_without_its_lateness_is_replayed_punctual_for_a_moved_control(stall: int,
+                                                                                          path: str) -> None:
+    """A generator stall in the candidate: a REGRESSED must hold on the requests it did not reach,
+    or (a long one) on the latencies a punctual generator would have left (``_late_checks``); a
+    control 8% slower is then answered with the punctual replay of the run, and a service 2x
+    slower still stands there."""
+    spec = _spec(requests=10_000)
+    runs = [_queue(1.0, seed, rho=0.3)[0] for seed in (1, 2, 3, 4, 5)]
+    ctl = [{"cpu_ms": v} for v in (2.00, 2.02, 1.98, 2.01, 1.99)]
+    stored = gate.baseline_input(runs, spec, paired=True, sessions=["a", "b", "c", "d", "e"], controls=ctl,
+                                 dispatched=runs)  # the stored runs were punctual
+    m = dataclasses.replace(_stamped(2.0, 9, 0.3, stall=stall), control={"cpu_ms": 2.16})
+    assert float(np.max(m.start_delay_ms)) > 1.0  # the stall delayed completions
+    b = gate.decide(spec, m, gate.Policy(), stored).baseline[0]
+    assert b.outcome == "REGRESSED" and path in b.reason, b.reason
+    assert "(the most its reading allows), p95 is still +" in b.reason, b.reason
 
 
 @pytest.mark.parametrize(("rho", "scale", "cpu_ms", "outcome", "said"), [

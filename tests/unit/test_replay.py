@@ -331,6 +331,18 @@ def test_a_faster_machine_shortens_an_idle_lane_by_its_factor_and_a_busy_one_by_
     assert small is not None and near is not None
     assert near[0.95] < 5 * small[0.95] < 0  # at 5% faster it falls five times as far or more
     assert replay.sped_up(*idle, [0.95], 1.0, warmup=600) == {0.95: 0.0}
+    # punctual: the same falls where the generator was punctual; a stall's knock-on left out
+    assert replay.sped_up(*busy, [0.95], 1.05, warmup=600, punctual=True) == pytest.approx(near)
+    t, d, s, e, lane = _one_server(0.7, n=6000)
+    d[3000:3060] = t[3060]  # a 60-request stall of the generator: they go out in one burst
+    s2, e2, free = s.copy(), e.copy(), -math.inf
+    for i in range(t.size):
+        s2[i] = max(d[i], free)
+        e2[i] = free = s2[i] + (e[i] - s[i])
+    stalled = [a * 1e6 for a in (t, d, s2, e2)] + [lane]
+    late = replay.sped_up(*stalled, [0.99], 1.5, warmup=600)
+    on_time = replay.sped_up(*stalled, [0.99], 1.5, warmup=600, punctual=True)
+    assert late is not None and on_time is not None and on_time[0.99] != pytest.approx(late[0.99])
     t, d, s, e, lane = _one_server(0.8, n=3000)
     s[1::2], e[1::2] = s[0::2], e[0::2]  # a batcher
     assert replay.sped_up(t * 1e6, d * 1e6, s * 1e6, e * 1e6, lane, [0.95], 1.1, warmup=100) is None
