@@ -1978,6 +1978,23 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
     return ""
 
 
+def save_note(m: Measurements) -> str:
+    """What a saved run's reader should know though it may be a baseline ('' when nothing): a
+    generator late under the lag limit for more requests than a comparison can set aside
+    (``MAX_TOUCHED``).  Every later comparison must then hold without that lateness on both sides,
+    and may stay undecided for it (review67: runs the save took silently, a later comparison said
+    "the stored runs were late too ... record them again on a quiet machine")."""
+    lat = np.asarray(m.latency_ms, dtype=np.float64)
+    if not lat.size:
+        return ""
+    touched = float(np.mean((lat - from_dispatch(m)) > TOUCH_SHARE * float(np.median(lat))))
+    if touched <= MAX_TOUCHED:
+        return ""
+    return (f"its load generator delayed the completions of {touched:.0%} of its requests (under the lag limit), "
+            f"more than the {MAX_TOUCHED:.0%} a comparison sets aside: comparisons against it must hold without "
+            f"that lateness and may stay undecided; a run saved on a quiet machine makes a cleaner baseline")
+
+
 def blocking_claims(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, float]]:
     """Every claim that can fail a test, with its p-value: the FAIL direction of each budget and
     the REGRESSED direction of each baseline comparison, named ``"<nodeid> <claim>"``."""

@@ -237,7 +237,8 @@ def record(result: SloResult, settings: Settings) -> None:
         result.baseline_saved = (f"not saved: could not write {_shown(target, settings.root)}: {cause}; "
                                  f"check --gpuslo-baseline-dir and the disk")
         return
-    result.baseline_saved = f"{what}: {_shown(path, settings.root)}"
+    note = gate.save_note(m)
+    result.baseline_saved = f"{what}: {_shown(path, settings.root)}" + (f"; note: {note}" if note else "")
     if result.verdict is not None:
         result.verdict = gate.saved(result.verdict, _shown(path, settings.root))
 

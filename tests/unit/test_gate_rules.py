@@ -1334,3 +1334,12 @@ def test_runs_of_one_day_count_as_one_session_whatever_their_labels() -> None:
     held = gate.compare(spec, m, one_day, gate.Policy())[0]
     assert held.outcome == "INCONCLUSIVE" and "from 1 session(s) (runs that share a UTC day" in held.reason
     assert gate.compare(spec, m, three_days, gate.Policy())[0].outcome == "REGRESSED"
+
+
+def test_a_saved_run_says_when_its_lateness_will_follow_it_into_every_comparison() -> None:
+    """review67: the save took runs silently that later comparisons called "late too ... record
+    them again on a quiet machine"; a few stalls a comparison sets aside say nothing."""
+    assert gate.save_note(_stamped(1.0, 1, 0.7)) == ""
+    assert gate.save_note(_stamped(1.0, 1, 0.7, stall=40)) == ""
+    note = gate.save_note(_stamped(1.0, 1, 0.7, stall=2000))
+    assert "delayed the completions of" in note and "more than the 10% a comparison sets aside" in note
