@@ -38,11 +38,14 @@ import numpy.typing as npt
 from pytest_gpuslo import limits
 from pytest_gpuslo.errors import BaselineFormatError, InvalidArgument, brief
 from pytest_gpuslo.gate import (
+    MIN_RUNS_FOR_SPREAD,
+    MIN_SESSIONS,
     BaselineInput,
     Measurements,
     baseline_input,
     from_dispatch,
     median_hold,
+    session_groups,
 )
 from pytest_gpuslo.stats import STORE_RUNS
 
@@ -655,7 +658,8 @@ class Store:
                     # A run already stored (``gpuslo accept`` of a run --gpuslo-save kept) is not added twice.
                     new_runs = [r for r in runs if not any(_same_run(r, o) for o in old.runs)]
                     runs = (old.runs + new_runs)[-MAX_RUNS:]
-                    what = f"updated ({len(runs)} runs)" if new_runs else f"already stored ({len(runs)} runs)"
+                    what = (f"updated ({stored_runs(runs)})" if new_runs
+                            else f"already stored ({stored_runs(runs)})")
                 else:
                     what = "replaced (the spec, schedule or machine changed, so older runs no longer compare)"
             stored = Baseline(baseline.nodeid, baseline.spec, baseline.seed, baseline.schedule_fingerprint,
@@ -777,6 +781,18 @@ def check_environment() -> None:
 def session_labels(runs: list[Run]) -> list[str]:
     """The session each run comes from (runs stored before sessions were kept: their day)."""
     return [str(r.summary.get("session") or r.date[:10]) for r in runs]
+
+
+def stored_runs(runs: list[Run]) -> str:
+    """How many runs and sessions a saved file now holds, and, where a REGRESSED against them is
+    held back for too few sessions, what to record (review67: a constant ``GPUSLO_SESSION`` such as
+    ``nightly`` made every saved run one session, which only a later comparison said)."""
+    sessions = len(set(session_groups(session_labels(runs), [utc_day(r.date) for r in runs])))
+    said = f"{len(runs)} run{'s' if len(runs) != 1 else ''} from {sessions} session{'s' if sessions != 1 else ''}"
+    if len(runs) >= MIN_RUNS_FOR_SPREAD and sessions < MIN_SESSIONS:
+        said += (f"; a REGRESSED against them needs runs from {MIN_SESSIONS} sessions, and runs that share a "
+                 f"UTC day or a $GPUSLO_SESSION label count once: save runs on other days, under other labels")
+    return said
 
 
 def run_controls(runs: list[Run]) -> list[dict[str, float] | None]:

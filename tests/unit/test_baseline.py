@@ -40,9 +40,32 @@ def test_save_load_round_trip_and_run_history(tmp_path: Path) -> None:
     loaded = store.get("t.py::test_a", MACHINE)
 
     assert loaded is not None and bl.MAX_RUNS == len(loaded.runs)
-    assert what == f"updated ({bl.MAX_RUNS} runs)"
+    assert what.startswith(f"updated ({bl.MAX_RUNS} runs from 1 session; a REGRESSED against them needs runs from 3")
     assert np.allclose(loaded.latest.latency_ms, make(seed=bl.MAX_RUNS + 1).runs[0].latency_ms, rtol=0, atol=1e-4)
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob("*.lock"))
+
+
+def test_a_save_says_how_many_sessions_the_file_holds_and_what_a_regressed_needs(tmp_path: Path) -> None:
+    """review67: every run saved under one constant $GPUSLO_SESSION (``nightly``) was one session, so
+    a later REGRESSED was held back; the save now says so when it happens.  Runs that share a label
+    or a UTC day count once; three sessions and the advice goes."""
+    store = bl.Store(tmp_path)
+
+    def save(label: str, day: int) -> str:
+        b = make(seed=day * 10 + len(label))
+        run = b.runs[0]
+        b.runs[0] = bl.Run(run.latency_ms, f"2026-11-{day:02d}T03:00:00+00:00", "abc123", {}, {"session": label})
+        return store.save(b)[1]
+
+    nightly = [save("nightly", day) for day in (1, 2, 3)]
+    jobs_one_day = [save(f"job{i}", 4) for i in range(2)]  # two labels on one day: they join day 4
+    third = save("weekly", 9)
+
+    assert nightly[1] == "updated (2 runs from 1 session)"
+    assert nightly[2].startswith("updated (3 runs from 1 session; a REGRESSED against them needs runs from 3 sessions")
+    assert "UTC day or a $GPUSLO_SESSION label count once" in nightly[2]
+    assert jobs_one_day[1].startswith("updated (5 runs from 2 sessions; a REGRESSED")
+    assert third == "updated (6 runs from 3 sessions)"
 
 
 def test_changed_schedule_replaces_history_and_says_why(tmp_path: Path) -> None:
@@ -160,7 +183,7 @@ def test_two_classes_of_one_model_keep_their_own_runs_and_an_old_name_keeps_accu
     old_store = bl.Store(old)
     assert old_store.path_for("t.py::test_a", MACHINE) == legacy
     _, what = old_store.save(make(seed=99))
-    assert what == "updated (4 runs)" and len(bl.load(legacy).runs) == 4
+    assert what.startswith("updated (4 runs from 1 session;") and len(bl.load(legacy).runs) == 4
     # The other class does not take the old file over: it starts its own.
     assert old_store.path_for("t.py::test_a", four) != legacy
     old_store.save(replace_machine(make(seed=98), four))
@@ -240,7 +263,7 @@ def test_a_run_already_stored_is_not_added_again(tmp_path: Path) -> None:
     store.save(make(seed=1))
 
     loaded = store.get("t.py::test_a", MACHINE)
-    assert what == "already stored (1 runs)"
+    assert what == "already stored (1 run from 1 session)"
     assert loaded is not None and len(loaded.runs) == 2
 
 
