@@ -662,7 +662,10 @@ MIN_RUNS_FOR_SPREAD = 3
 #: Sessions (boots, days) the stored runs must span before a shift since then can show in them.
 MIN_SESSIONS = 3
 def _check(name: str, t: stats.RegressionTest, detail: str, replayed: bool = False) -> BaselineCheck:
-    ci = "" if math.isnan(t.ci_low) else f" [{t.ci_low:.3f}, {t.ci_high:.3f}]"
+    # A lower end of 0 is "no lower bound" (the stored runs' spread reaches past zero on the scale
+    # used), not "the ratio could be 0" (review69).
+    low = "no lower bound" if t.ci_low <= 0 else f"{t.ci_low:.3f}"
+    ci = "" if math.isnan(t.ci_low) else f" [{low}, {t.ci_high:.3f}]"
     if replayed:
         detail, t = detail + SHUFFLED_WORDS, replace(t, reason=f"{t.reason} ({SHUFFLED_REASON})")
     return BaselineCheck(name, t.outcome, f"{percentile_label(t.p)} ratio {t.ratio:.3f}{ci} ({detail})",
@@ -675,8 +678,8 @@ WIDER_HISTORY = ("a run saved on another day (--gpuslo-save) narrows it, or comp
                  "(gpuslo ab BASE --max-runs 8)")
 
 
-#: The interval's scale comes from the median replay lambda of this many latest stored runs that
-#: carry one: one run's lambda is a noisy second derivative; the median of three is steadier.
+#: The interval's scale comes from the median replay lambda of the latest this many stored runs:
+#: one run's lambda is a noisy second derivative; the median of three is steadier.
 SCALE_RUNS = 3
 
 
@@ -688,19 +691,38 @@ def interval_scale(scales: Sequence[Mapping[str, float] | None], p: float, *,
     latest ``SCALE_RUNS`` stored runs says the queue bends more than one server near saturation
     (many servers near saturation: lambda -2 to -3, where 1/q gave 2-3% false alarms).  Never a
     flatter one: the replay is a model, one run's lambda is noisy, and 1/q is the scale measured to
-    hold alpha everywhere else (statistics.md §2, "The scale, from a replay")."""
+    hold alpha everywhere else (statistics.md §2, "The scale, from a replay").  A run that carries
+    no lambda (a light queue, lanes that cannot be replayed, a file from before the replay) counts
+    as 1/q in that median: review69's four CPU runs, one at q^-1.81 and three light, were judged
+    on that one run's scale alone, whose interval reached past zero and held a 4x p95 back."""
     key = percentile_label(p)
-    found = [float(x[key]) for x in scales if x and isinstance(x.get(key), (int, float)) and math.isfinite(x[key])]
-    if not found:
+
+    def one(x: Mapping[str, float] | None) -> float | None:
+        v = x.get(key) if x else None
+        return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+    found = [one(x) for x in scales]
+    if not any(v is not None for v in found):
         # saved without one, a queue whose latency moved less than its service (replay.MIN_ELASTICITY),
         # or lanes a replay could not give back (a batcher)
         # (``replayed``: the levels compared were replays of these lanes, so not the last)
         why = ("their queue is light, or they were stored before the scale was kept" if replayed
                else "a light queue, or lanes that cannot be replayed")
         return stats.DEFAULT_SCALE, f"on 1/q (no machine-speed scale from the stored runs: {why})"
+    latest = found[-SCALE_RUNS:]
+    carried = [v for v in latest if v is not None]
     # To the two decimals it is printed with: q^-1.004 is 1/q, not "bends more than 1/q".
-    lam = round(float(np.median(found[-SCALE_RUNS:])), 2)
+    lam = round(float(np.median([stats.DEFAULT_SCALE if v is None else v for v in latest])), 2)
     if lam >= stats.DEFAULT_SCALE:
+        if not carried:
+            return stats.DEFAULT_SCALE, (f"on 1/q (the latest {len(latest)} stored runs' replays found no "
+                                         "machine-speed scale: a light queue, or lanes that cannot be replayed)")
+        steep = [v for v in carried if round(v, 2) < stats.DEFAULT_SCALE]
+        if len(carried) < len(latest) and steep:
+            shown = ", ".join(f"q^{v:.2f}" for v in steep)
+            return stats.DEFAULT_SCALE, (f"on 1/q (of the latest {len(latest)} stored runs only {len(steep)} "
+                                         f"bent more than 1/q ({shown}); the others found no steeper scale or "
+                                         "a light queue)")
         return stats.DEFAULT_SCALE, f"on 1/q (the stored runs' replay, q^{lam:.2f}, is no steeper)"
     return lam, f"on q^{lam:.2f} (the stored runs' replay: their queue bends more than 1/q)"
 

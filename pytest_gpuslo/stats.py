@@ -705,8 +705,11 @@ def _verdict(p: float, *, ratio: float, ci_low: float, ci_high: float, se: float
     if p_ok <= alpha:
         return RegressionTest(outcome="OK", reason=f"no regression of {Delta:.0%} or more ({detect})",
                               **fields)  # type: ignore[arg-type]
-    return RegressionTest(outcome="INCONCLUSIVE", reason=f"the change {ratio - 1:+.1%} is within the "
-                          f"noise; {detect}", **fields)  # type: ignore[arg-type]
+    # review69: "+345% is within the noise" read as a verdict on the code where the runs' spread
+    # rules out any verdict; that case says so first.
+    said = "is within the noise" if mde < 10.0 else "cannot be judged"
+    return RegressionTest(outcome="INCONCLUSIVE", reason=f"the change {ratio - 1:+.1%} {said}; {detect}",
+                          **fields)  # type: ignore[arg-type]
 
 
 def _undecided(p: float, reason: str, *, n_base: int, n_cand: int, paired: bool, ratio: float = math.nan,

@@ -85,6 +85,16 @@ def test_the_gate_takes_1_over_q_or_a_steeper_scale_never_a_flatter_one() -> Non
     lam, words = gate.interval_scale([{"p95": 0.9}, {"p95": -2.5}, {"p95": -2.0}, {"p95": -2.9}], 0.95)
     assert lam == -2.5 and "q^-2.50" in words  # the latest three: -2.5, -2.0, -2.9
     assert gate.interval_scale([{"p99": -3.0}], 0.95)[0] == stats.DEFAULT_SCALE  # another percentile's
+    # review69: one stored run at q^-1.81 and three light ones were judged on q^-1.81 alone; a run
+    # without a scale counts as 1/q in the median, so one steep run of the latest three does not decide
+    lam, words = gate.interval_scale([{"p95": -1.81}, None, None, None], 0.95)
+    assert lam == stats.DEFAULT_SCALE and "latest 3 stored runs' replays found no machine-speed scale" in words
+    lam, words = gate.interval_scale([None, {"p95": -1.81}, None, {"p95": -0.5}], 0.95)
+    assert lam == stats.DEFAULT_SCALE and "only 1 bent more than 1/q (q^-1.81)" in words  # -1.81, 1/q, -0.5
+    lam, words = gate.interval_scale([None, {"p95": -1.81}, None, None], 0.95)
+    assert lam == stats.DEFAULT_SCALE and "only 1 bent more than 1/q (q^-1.81)" in words
+    lam, words = gate.interval_scale([None, {"p95": -2.5}, None, {"p95": -2.1}], 0.95)
+    assert lam == -2.1 and "q^-2.10" in words  # two of three steep: the median is steep
 
 
 def _runs(factors: list[float], seed: int) -> list[np.ndarray]:

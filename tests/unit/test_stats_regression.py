@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pytest_gpuslo import stats
+from pytest_gpuslo import gate, stats
 
 
 def test_paired_replay_is_tighter_than_unpaired() -> None:
@@ -113,6 +113,12 @@ def test_prediction_interval_says_when_the_stored_runs_cannot_show_any_change() 
     t = stats.prediction_test(stored, _runs_at([40.0])[0], 0.95, alpha=0.005)
     assert t.outcome == "INCONCLUSIVE"
     assert "cannot detect even a 10x change" in t.reason
+    # review69: a 40x change was "within the noise"; where no change can be judged, it says that
+    assert t.reason.startswith("the change +") and "cannot be judged; cannot detect" in t.reason
+    assert "within the noise" not in t.reason and t.ci_low == 0.0
+    # ... and the verdict line prints the lower end of 0 as no bound, not "the ratio could be 0"
+    line = gate._check("p95", t, "prediction interval").detail
+    assert "[no lower bound, " in line and "[0.000" not in line
 
 
 def test_three_stored_runs_too_few_to_decide_say_it_is_the_degrees_of_freedom() -> None:
