@@ -2000,16 +2000,20 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
     return ""
 
 
-def save_note(m: Measurements) -> str:
+def save_note(m: Measurements, floor_ms: float = 0.0) -> str:
     """What a saved run's reader should know though it may be a baseline ('' when nothing): a
     generator late under the lag limit for more requests than a comparison can set aside
     (``MAX_TOUCHED``).  Every later comparison must then hold without that lateness on both sides,
     and may stay undecided for it (review67: runs the save took silently, a later comparison said
-    "the stored runs were late too ... record them again on a quiet machine")."""
+    "the stored runs were late too ... record them again on a quiet machine").  ``floor_ms``: the
+    part of every request's delay that is the dispatcher's own precision (Python-thread lanes:
+    ``timeline.DISPATCH_PRECISION_NS``), in every run on any machine: review69 saw the note, and
+    its advice to find a quieter machine, on every CPU save of a quiet machine."""
     lat = np.asarray(m.latency_ms, dtype=np.float64)
     if not lat.size:
         return ""
-    touched = float(np.mean((lat - from_dispatch(m)) > TOUCH_SHARE * float(np.median(lat))))
+    delay = lat - from_dispatch(m) - max(floor_ms, 0.0)
+    touched = float(np.mean(delay > TOUCH_SHARE * float(np.median(lat))))
     if touched <= MAX_TOUCHED:
         return ""
     return (f"its load generator delayed the completions of {touched:.0%} of its requests (under the lag limit), "

@@ -34,6 +34,7 @@ from pytest_gpuslo.measurement import Progress, payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import SloSpec
+from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,11 @@ def _finite(x: float) -> float | None:
     return None if math.isnan(x) else x
 
 
+
+#: How a run --gpuslo-save could not write begins ("not saved: <refusal>" is the gate's refusal):
+#: the session's exit status says the first, a warning the second (review69).
+STORE_UNWRITTEN = "not saved: could not write "
+
 def record(result: SloResult, settings: Settings) -> None:
     """Keep the run as the last result (for ``gpuslo accept``) and save it under ``--gpuslo-save``,
     unless the gate's ``save_refusal`` says it must not become a baseline."""
@@ -234,10 +240,12 @@ def record(result: SloResult, settings: Settings) -> None:
         cause = exc.strerror or str(exc)
         if exc.filename is not None and str(exc.filename) != str(target):
             cause += f" ({exc.filename})"
-        result.baseline_saved = (f"not saved: could not write {_shown(target, settings.root)}: {cause}; "
+        result.baseline_saved = (f"{STORE_UNWRITTEN}{_shown(target, settings.root)}: {cause}; "
                                  f"check --gpuslo-baseline-dir and the disk")
         return
-    note = gate.save_note(m)
+    # Python-thread lanes: each delay holds the dispatcher's own precision (``timeline.machine_late``)
+    threads = not result.inline_body and result.data.dispatch_runq_ns is not None
+    note = gate.save_note(m, DISPATCH_PRECISION_NS / 1e6 if threads else 0.0)
     result.baseline_saved = f"{what}: {_shown(path, settings.root)}" + (f"; note: {note}" if note else "")
     if result.verdict is not None:
         result.verdict = gate.saved(result.verdict, _shown(path, settings.root))
