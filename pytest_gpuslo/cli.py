@@ -461,6 +461,13 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         # was ignored without a word).
         print(f"note: --from decides the kept runs in {args.again} again; the pytest arguments after -- "
               f"({' '.join(pytest_args)}) are not used", file=sys.stderr)
+    for fmt in reports.FORMATS:
+        # before the 2 x N runs, not after them in a traceback (review69)
+        path = getattr(args, fmt.key, None)
+        why = reports.unwritable(path) if path else None
+        if why:
+            print(f"error: --{fmt.flag} {path}: {why}; give a writable file path", file=sys.stderr)
+            return 2
     policy = gate.Policy(alpha=args.alpha)
     try:
         if args.again:
@@ -502,16 +509,23 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
     context = reports.Context(holm=gate.suite_holm(summaries))
+    unwritten = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)
         if path:
-            print(f"gpuslo wrote {reports.write(path, fmt.render(summaries, context))}")
+            try:
+                print(f"gpuslo wrote {reports.write(path, fmt.render(summaries, context))}")
+            except OSError as exc:  # checked before the runs; a disk that filled since is said, not raised
+                print(f"error: could not write --{fmt.flag} {path}: {exc.strerror or exc}", file=sys.stderr)
+                unwritten = True
     step = os.environ.get("GITHUB_STEP_SUMMARY")
     if step and not args.md:
         md = next(f for f in reports.FORMATS if f.key == "md")
         with open(step, "a", encoding="utf-8") as fh:
             fh.write(md.render(summaries, context))
-    return 1 if any((s.get("verdict") or {}).get("outcome") == "FAIL" for s in summaries) else 0
+    if any((s.get("verdict") or {}).get("outcome") == "FAIL" for s in summaries):
+        return 1
+    return 2 if unwritten else 0
 
 
 #: Units that a CSV header can name, by suffix (``timestamp_ms``, ``t [us]``, ``gap (s)``).

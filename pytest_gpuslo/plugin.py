@@ -76,6 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_report_needs(session)
     _check_backend(session)
     session.check_compare()
+    session.check_paths()
     session.say_lane_waits()  # on an xdist worker, only waits for another pytest's tests
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "gpuslo-session")

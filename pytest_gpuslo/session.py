@@ -150,6 +150,31 @@ class SloSession:
                 raise pytest.UsageError(f"{where}: {path} holds no baseline files but a store in {inner}; give "
                                         f"--gpuslo-compare={Path(folder) / inner.relative_to(path)}.")
 
+    def check_paths(self) -> None:
+        """Report files and the store --gpuslo-save writes to are checked before anything runs: a
+        folder given as a file, a store path that is a file, or /proc were found only after every
+        measurement, and a store that could not be written ended the session green (review69)."""
+        if hasattr(self.config, "workerinput"):
+            return  # the controller checked them; reports are written there
+        asked = [(f"--gpuslo-{fmt.flag}", fmt.key, path) for fmt in _reports.FORMATS
+                 if (path := self.report_path(fmt))]
+        for option, key, path in asked:
+            why = _reports.unwritable(self.config.invocation_params.dir / path)
+            if why:
+                source = self.settings[key][1] if key in self.settings else "CLI"
+                where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
+                raise pytest.UsageError(f"{where}: {why}; give a writable file path.")
+        if self.value("save"):
+            folder, source = self.settings["baseline_dir"]
+            store = self.config.rootpath / folder
+            why = _reports.unwritable(store / "probe.json")
+            if why:
+                where = (f"--gpuslo-baseline-dir={folder}" if source == "CLI"
+                         else f"ini gpuslo_baseline_dir = {folder}" if source != "default" else f"the store {folder}")
+                raise pytest.UsageError(f"--gpuslo-save: {where} ({store}) cannot hold the baseline files: {why}; "
+                                        f"give a writable folder (relative paths are from the rootdir "
+                                        f"{self.config.rootpath}).")
+
     def say_lane_waits(self) -> None:
         """A test waiting for a lane another session holds (the host-wide CPU lane, a GPU) says so
         on the terminal, naming the holder, instead of sitting silent (``pytest_unconfigure``
@@ -531,8 +556,10 @@ class SloSession:
         for path in self.written:
             tr.write_line(f"gpuslo wrote {path}")
         for option, path, why, fix in self.unwritten:
-            tr.write_line(f"gpuslo ERROR: could not write {option}={path}: {why}; {fix} (the other reports "
-                          f"were written)", red=True, bold=True)
+            said = (f"{option} could not write the store {path}" if option == "--gpuslo-save"
+                    else f"could not write {option}={path}")
+            tail = " (the other reports were written)" if option != "--gpuslo-save" else ""
+            tr.write_line(f"gpuslo ERROR: {said}: {why}; {fix}{tail}", red=True, bold=True)
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -573,6 +600,15 @@ class SloSession:
             md = next(f for f in _reports.FORMATS if f.key == "md")
             self._write("GITHUB_STEP_SUMMARY", step, functools.partial(md.render, self.summaries, context),
                         append=True)
+        from pytest_gpuslo.runner import STORE_UNWRITTEN
+
+        lost = [s["nodeid"] for s in self.summaries if str(s.get("baseline_saved", "")).startswith(STORE_UNWRITTEN)]
+        if lost:
+            # review69: a record-on-main job whose store could not be written went green
+            self.unwritten.append(("--gpuslo-save", self.value("baseline_dir"),
+                                   f"{len(lost)} baseline file(s) could not be written ({', '.join(lost[:3])}"
+                                   f"{', ...' if len(lost) > 3 else ''}; see 'not saved' above)",
+                                   "check --gpuslo-baseline-dir and the disk"))
         if self.unwritten and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
@@ -600,7 +636,7 @@ class SloSession:
                 with open(path, "a", encoding="utf-8") as fh:
                     fh.write(text)
             else:
-                self.written.append(str(_reports.write(path, text)))
+                self.written.append(_reports.write(path, text))
         except OSError as exc:
             why = f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename not in (None, path) else "")
             self.unwritten.append((option, path, why, "give a writable file path"))

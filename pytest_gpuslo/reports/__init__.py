@@ -70,9 +70,48 @@ FORMATS: tuple[ReportFormat, ...] = (
 )
 
 
-def write(path: str | Path, text: str) -> Path:
-    """Write one report file, creating its folder."""
+def write(path: str | Path, text: str) -> str:
+    """Write one report file, creating its folder; what to say of it ("PATH", or "PATH (created
+    the folder F)": a typo'd folder made silently went unnoticed, review69)."""
     p = Path(path)
+    made = _first_missing(p)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding="utf-8")
-    return p
+    return f"{p} (created the folder {made})" if made is not None else str(p)
+
+
+def _first_missing(p: Path) -> Path | None:
+    """The outermost folder above ``p`` that does not exist yet, if any."""
+    missing = None
+    parent = p.parent
+    while parent != parent.parent and not parent.exists():
+        missing, parent = parent, parent.parent
+    return missing
+
+
+def unwritable(path: str | Path) -> str | None:
+    """Why a report cannot be written at ``path``, found before anything is measured, or None.
+
+    A folder given as the file, a parent that is a file, or a place no file can be made (/proc, a
+    read-only disk) were found only after every run (review69: minutes of ``gpuslo ab``, then a
+    traceback).  The folder that would hold it is probed with a temporary file, removed at once."""
+    import os
+    import tempfile
+
+    p = Path(path)
+    if p.is_dir():
+        return f"{p} is a folder, not a file"
+    parent = p.parent
+    while parent != parent.parent and not parent.exists():
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        return f"{parent} is a file, not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".gpuslo-probe-")
+    except OSError as exc:
+        return f"no file can be made in {parent} ({exc.strerror or exc})"
+    os.close(fd)
+    os.unlink(probe)
+    if p.exists() and not os.access(p, os.W_OK):
+        return f"{p} is read-only"
+    return None

@@ -179,6 +179,9 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
 @pytest.mark.parametrize(("args", "says"), [
     (["HEAD", "--alpha", "0"], "--alpha"),
     ([], "give the base revision"),
+    # review69: a report path that is a folder, or under /proc, ended in a traceback after every run
+    (["HEAD", "--json", "."], "--json .: . is a folder, not a file; give a writable file path"),
+    (["HEAD", "--md", "/proc/gpuslo/x.md"], "--md /proc/gpuslo/x.md: no file can be made in /proc ("),
 ])
 def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
     done = gpuslo("ab", *args, cwd=repo(tmp_path))
