@@ -292,6 +292,12 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
         controls = {name: {"base": [(r.summary.get("control") or {}).get(name) for r in base_runs],
                            "candidate": [(r.summary.get("control") or {}).get(name) for r in cand_runs]}
                     for name in {k for r in (*base_runs, *cand_runs) for k in (r.summary.get("control") or {})}}
+        # Other processes' load run by run, both sides: the busy line said the last candidate
+        # run's figure "during these runs" (review69).
+        loads = {side.name: [((run.get(summary["nodeid"]) or {}).get("telemetry") or {}).get("other_cpu_load")
+                  for run in side.summaries] for side in (session.base, session.cand)}
+        if any(x is not None for v in loads.values() for x in v):
+            summary["ab"]["other_cpu_load"] = loads
         if controls:
             # The machine's speed run by run: interleaving cancels what lasts across a pair of
             # runs, not what moves between them (an independent check saw a CPU loop move 2.8x

@@ -297,6 +297,10 @@ def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | No
     a neighbour's load falls on both sides alike and only widens the interval."""
     loads = [(tel["other_cpu_load"], tel.get("cpus") or 0) for s in summaries
              for tel in [s.get("telemetry") or {}] if tel.get("other_cpu_load") is not None]
+    # an A/B test's every run on both sides, not only its latest candidate run (review69)
+    loads += [(float(x), (s.get("telemetry") or {}).get("cpus") or 0) for s in summaries
+              for side in ((s.get("ab") or {}).get("other_cpu_load") or {}).values() for x in side
+              if isinstance(x, (int, float))]
     if not loads:
         return None
     other, cpus = max(loads)

@@ -425,3 +425,9 @@ def test_every_report_says_the_machine_was_busy_as_the_terminal_does() -> None:
     assert files.results_json([busy])["machine"].startswith(said)
     quiet = {**SUMMARY, "telemetry": {"other_cpu_load": 0.1, "cpus": 2}}
     assert files.results_json([quiet])["machine"] is None and "machine: busy" not in files.markdown([quiet])
+    # review69: the line read the latest candidate run only; a busy base run 1 said nothing
+    runs = {"base": [1.61, 0.02, 0.03], "candidate": [0.05, 0.04, 0.02]}
+    ab = {**quiet, "ab": {"base": "abc", "runs": [3, 3], "other_cpu_load": runs}}
+    assert "machine: busy, other processes kept up to 1.6 of 2 CPUs busy during these runs" in files.markdown([ab])
+    calm = {**quiet, "ab": {"base": "abc", "runs": [3, 3], "other_cpu_load": {"base": [0.02, None], "candidate": [0.1]}}}
+    assert "machine: busy" not in files.markdown([calm])
