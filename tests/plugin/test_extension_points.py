@@ -108,7 +108,7 @@ def test_a_report_format_is_a_module_and_a_registry_line(simtester: pytest.Pytes
     gputester.syspathinsert()
     result = gputester.runpytest("--gpuslo-csv=out/slo.csv")
 
-    result.stdout.fnmatch_lines(["gpuslo wrote out/slo.csv"])
+    result.stdout.fnmatch_lines(["gpuslo wrote out/slo.csv (created the folder out)"])
     assert (gputester.path / "out" / "slo.csv").read_text().startswith("test_it.py::test_fast,")
 
 
@@ -151,7 +151,7 @@ def test_a_report_format_from_a_conftest_is_written_and_a_renderer_bug_is_named(
     gputester.syspathinsert()
     result = gputester.runpytest("--gpuslo-tsv=out/slo.tsv", "--gpuslo-alpha=0.02")
 
-    result.stdout.fnmatch_lines(["gpuslo wrote out/slo.tsv"])
+    result.stdout.fnmatch_lines(["gpuslo wrote out/slo.tsv (created the folder out)"])
     assert (gputester.path / "out" / "slo.tsv").read_text().endswith("\t0.02\twarn\n")
     result = gputester.runpytest("--gpuslo-tsv=out/b.tsv", "--gpuslo-alpha=0.03")
     result.stdout.fnmatch_lines(["gpuslo ERROR: could not write --gpuslo-tsv=out/b.tsv: rendering it raised "
