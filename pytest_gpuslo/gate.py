@@ -806,12 +806,16 @@ def _beyond_machine(m: Measurements, base: BaselineInput, p: float, moved: contr
     ``Measurements.sped_up``: its service and hand-offs divided, its queue rebuilt), and the prediction
     interval asks again: a REGRESSED that still stands is the code's.  No replay (a batcher, a
     failed request): held, as before."""
-    if moved.ratio <= 1.0 or m.sped_up is None:
+    if moved.ratio <= 1.0:
         return "", ""
+    if m.sped_up is None:
+        # review69: the held reason gave no replay figure and no word why
+        return "", (" (no replay on a faster machine can tell here: a run read from a file, as gpuslo compare "
+                    "reads it, keeps no lanes to replay; the plugin's own run replays)")
     factor = control.most(moved)
     fall = (m.sped_up(factor) or {}).get(percentile_label(p))
     if fall is None or not math.isfinite(fall):
-        return "", ""
+        return "", " (no replay on a faster machine can tell here: a request failed, or a batcher ran)"
     lat = np.asarray(m.latency_ms, dtype=np.float64)
     if lv is not None:  # the stored runs' replayed statistics, then this run's (``shuffled_levels``)
         stored, level = list(lv[:-1]), float(lv[-1])
