@@ -154,7 +154,8 @@ def why(summary: dict[str, Any]) -> str:
     return f"{outcome}: " + "; ".join(parts) if parts else outcome
 
 
-def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed: bool = False) -> list[str]:
+def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed: bool = False,
+           against: str = "vs baseline") -> list[str]:
     """What the table's figures mean; every sentence true of every row (``replayed``: a row's
     claim compared replayed levels, which the legend then explains)."""
     lag_rule = (f"above {max_lag_fraction:.0%} of the tightest budget" if max_lag_fraction
@@ -169,7 +170,7 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed:
         "  in flight; a REGRESSED must hold without any such delay on either side. On CUDA the queue the",
         "  bodies' own host time builds on the launching thread is the code's, not such a delay; on CPU",
         "  lanes, so is a wait for the GIL the bodies held (only a wait for a CPU is the machine's).",
-        "vs baseline: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
+        f"{against}: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
         "  batches) against the stored runs' mean level (or the A/B base's): not the raw p95 against the",
         "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test: it needs",
         "  the interval's lower end above the noise floor (+2% below p99, +3% from p99), OK its upper",
@@ -208,7 +209,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     ``verbose`` adds the claims' evidence and the stages."""
     ordered_ = ordered(summaries)
     cols = view.percentile_columns(ordered_, ('p50', 'p95', 'p99'))
-    header = ["test", "n", *(f"{c} ms" for c in cols), "budget ms", "lag p99 ms", "vs baseline", "verdict"]
+    # review69: an A/B table's rows read "p95 vs base 6af957b"; its column said "vs baseline"
+    against = "vs base" if view.is_ab(ordered_) else "vs baseline"
+    header = ["test", "n", *(f"{c} ms" for c in cols), "budget ms", "lag p99 ms", against, "verdict"]
     rows = []
     for s in ordered_:
         rows.append([
@@ -217,7 +220,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         ])
     lines = table(header, rows, [False, True, *([True] * len(cols)), False, True, False, False])
     replayed = view.any_replayed(ordered_)
-    lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed)
+    lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed, against=against)
     for s in ordered_:
         v = s.get("verdict") or {}
         detail: list[str] = []

@@ -431,3 +431,14 @@ def test_every_report_says_the_machine_was_busy_as_the_terminal_does() -> None:
     assert "machine: busy, other processes kept up to 1.6 of 2 CPUs busy during these runs" in files.markdown([ab])
     calm = {**quiet, "ab": {"base": "abc", "runs": [3, 3], "other_cpu_load": {"base": [0.02, None], "candidate": [0.1]}}}
     assert "machine: busy" not in files.markdown([calm])
+
+
+def test_an_ab_table_heads_its_change_column_vs_base() -> None:
+    """review69: an A/B table's rows read "p95 vs base 6af957b" under a column headed "vs baseline"."""
+    ab = {**SUMMARY, "ab": {"base": "abc", "runs": [3, 3]}}
+    lines = terminal.summary_lines([ab])
+    header = next(line for line in lines if line.startswith("test "))
+    assert " vs base " in header and "vs baseline" not in header
+    assert any(line.startswith("vs base: the change") for line in lines)
+    plain = terminal.summary_lines([SUMMARY])
+    assert " vs baseline " in next(line for line in plain if line.startswith("test "))
