@@ -1804,7 +1804,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # A claim the lateness decided (a regression it hid, or one it alone made) must not
             # pass silently: the test is INCONCLUSIVE with why (the session-10 fourth and fifth checks).
             outcome = INCONCLUSIVE
-            reasons.extend(f"{b.name}: {b.reason}" for b in moved)
+            reasons.extend(f"{b.name}: {INCONCLUSIVE}: {b.reason}" for b in moved)  # as the others say (review69 W6)
     conditions = tuple(code for code, on in (("generator_late", bool(generator_note)),
                                              ("disturbed", bool(disturbed)),
                                              ("escaped", bool(m.escapes)),

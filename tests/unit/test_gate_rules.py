@@ -941,6 +941,9 @@ def test_a_late_base_cannot_make_an_on_time_candidate_look_better(slower: float,
     verdict = gate.decide(spec, m, gate.Policy(), given)
     assert any("either side: REGRESSED" in r for r in verdict.reasons) is (slower > 1.0)
     assert verdict.outcome == "INCONCLUSIVE" if slower > 1.0 else verdict.outcome != "FAIL"
+    # review69 W6: that reason line lacked the "INCONCLUSIVE:" every other claim's line has
+    assert all(r.startswith("p95 vs base") and ": INCONCLUSIVE: " in r for r in verdict.reasons
+               if "either side: REGRESSED" in r)
 
 
 def test_a_preempted_fail_is_weighed_without_the_generators_own_lateness() -> None:
