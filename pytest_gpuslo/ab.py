@@ -170,6 +170,9 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
 def load(folder: Path) -> Session:
     """A session kept with ``--keep``, to be decided again (``gpuslo ab --from DIR``)."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        # review69: "--from /dev/null" advised "--keep /dev/null"
+        raise ABError(f"--from {folder}: not a folder; give the folder a run kept with gpuslo ab BASE --keep DIR")
     try:
         meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
         runs, sha = int(meta["runs"]), str(meta["base"])
