@@ -205,6 +205,7 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
     """Every test both sides ran: (its latest summary, spec, base runs, candidate runs, verdict)."""
     from pytest_gpuslo import gate
     from pytest_gpuslo.baseline import LAST_RUNS, Store
+    from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
     from pytest_gpuslo.spec import SloSpec
 
     def samples(side: Side, nodeid: str) -> list[Any]:
@@ -247,7 +248,8 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_shuffled=tuple(x.shuffled for x in base_ms),
                           cand_shuffled=tuple(x.shuffled for x in ms),
                           base_shuffled_off=tuple(x.shuffled_off for x in base_ms),
-                          cand_shuffled_off=tuple(x.shuffled_off for x in ms))
+                          cand_shuffled_off=tuple(x.shuffled_off for x in ms),
+                          late_floor_ms=DISPATCH_PRECISION_NS / 1e6 if latest.get("backend") == "cpu" else 0.0)
         tel = latest.get("telemetry") or {}
         m = replace(ms[-1],
                     contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"),

@@ -48,6 +48,7 @@ from pytest_gpuslo.gate import (
     session_groups,
 )
 from pytest_gpuslo.stats import STORE_RUNS
+from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
 
 SCHEMA = 1
 #: Runs kept per baseline file (the prediction interval's advice counts on it).
@@ -817,5 +818,7 @@ def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[st
                           body_hosts=[m.body_host_ms for m in measured],
                           shuffled=[m.shuffled for m in measured],
                           shuffled_off=[m.shuffled_off for m in measured],
-                          owns=[m.own_mean_ms for m in measured])
+                          owns=[m.own_mean_ms for m in measured],
+                          # CPU lanes: every delay holds the dispatcher's precision (``gate.save_note``)
+                          late_floor_ms=DISPATCH_PRECISION_NS / 1e6 if found.machine.get("backend") == "cpu" else 0.0)
 

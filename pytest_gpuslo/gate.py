@@ -90,6 +90,9 @@ class BaselineInput:
     shuffled_off: tuple[str, ...] = ()
     #: each stored run's mean own time in ms (``Measurements.own_mean_ms``; None: not known).
     owns: tuple[float | None, ...] = ()
+    #: the part of every stored request's delay that is the dispatcher's own precision (Python-thread
+    #: lanes: ``timeline.DISPATCH_PRECISION_NS``), not a late generator to rerecord for (review69).
+    late_floor_ms: float = 0.0
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -129,6 +132,8 @@ class ABInput:
     #: why each side's runs keep none (``Measurements.shuffled_off``; '' where not known).
     base_shuffled_off: tuple[str, ...] = ()
     cand_shuffled_off: tuple[str, ...] = ()
+    #: as ``BaselineInput.late_floor_ms``: the dispatcher's own precision in every delay.
+    late_floor_ms: float = 0.0
 
 
 class SpedUp(Protocol):
@@ -1165,7 +1170,7 @@ def _base_late(base: BaselineInput | ABInput) -> str:
         pairs = list(zip(base.runs, base.dispatched)) if len(base.dispatched) == len(base.runs) else []
         who, again = "the stored runs", "record them again on a quiet machine"
     worst = max((float(np.max(r - d)) for r, d in pairs if r.size == d.size and r.size), default=0.0)
-    if not worst > 0.0:
+    if not worst > base.late_floor_ms:
         return ""
     return (f"{who} were late too (their load generator, or on CUDA their bodies' host time): it delayed "
             f"their completions by up to {worst:.3g} ms; {again}")
@@ -1888,7 +1893,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    shuffled: Sequence[Mapping[str, float] | None] = (),
                    shuffled_off: Sequence[str] = (),
                    owns: Sequence[float | None] = (),
-                   days: Sequence[str] = ()) -> BaselineInput:
+                   days: Sequence[str] = (), late_floor_ms: float = 0.0) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown; ``days``: each run's UTC day, where known.  Runs that
@@ -1914,7 +1919,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                          groups, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
                          tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds),
                          tuple(waits), hosts_measured, tuple(body_hosts), tuple(shuffled), tuple(shuffled_off),
-                         tuple(owns))
+                         tuple(owns), late_floor_ms)
 
 
 # -- sequential looks ---------------------------------------------------------------------------

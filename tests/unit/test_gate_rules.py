@@ -1380,3 +1380,14 @@ def test_a_saved_run_says_when_its_lateness_will_follow_it_into_every_comparison
     assert gate.save_note(quiet, floor) == ""
     stalled = _stamped(1.0, 1, 0.7, stall=2000)
     assert "delayed the completions of" in gate.save_note(stalled, floor)
+    # ... nor does a later comparison tell the user to record CPU runs again on a quiet machine
+    spec = _spec()
+    runs = [_queue(1.0, seed)[0] for seed in (1, 2, 3)]
+
+    def stored(late: float, floor_ms: float) -> gate.BaselineInput:
+        return gate.baseline_input([r + late for r in runs], spec, paired=True, sessions=["a", "b", "c"],
+                                   dispatched=runs, late_floor_ms=floor_ms)
+
+    assert "record them again on a quiet machine" in gate._base_late(stored(0.15, 0.0))
+    assert gate._base_late(stored(0.15, floor)) == ""
+    assert "delayed their completions by up to 3.2 ms" in gate._base_late(stored(3.2, floor))
