@@ -1390,4 +1390,7 @@ def test_a_saved_run_says_when_its_lateness_will_follow_it_into_every_comparison
 
     assert "record them again on a quiet machine" in gate._base_late(stored(0.15, 0.0))
     assert gate._base_late(stored(0.15, floor)) == ""
-    assert "delayed their completions by up to 3.2 ms" in gate._base_late(stored(3.2, floor))
+    assert "delayed their completions by up to 3.2 ms; record them" in gate._base_late(stored(3.2, floor))
+    few = gate.baseline_input([r + np.where(np.arange(r.size) < 50, 0.4, 0.1) for r in runs], spec, paired=True,
+                              sessions=["a", "b", "c"], dispatched=runs, late_floor_ms=floor)
+    assert gate._base_late(few).endswith("by up to 0.4 ms")  # 50 of 10,000: set aside, no advice
