@@ -95,7 +95,10 @@ def _load_words(summary: dict[str, Any]) -> str:
         steal = tel.get("steal_cpus")
         stolen = f", {steal:.1f} of them the hypervisor's (steal time)" if steal is not None and steal >= 0.25 else ""
         return f"; other processes kept {up_to}{other:.1f} of {cpus} CPUs busy{stolen}"
-    return "; the machine was otherwise quiet: this process's own dispatch and lanes (gpuslo capacity)"
+    # review69 W7: a 21-ms lag spike read as this process's precision alone; a burst of other
+    # load shorter than the sampling window averages away in it
+    return ("; the machine was otherwise quiet as far as its load sampling shows: this process's own dispatch "
+            "and lanes (gpuslo capacity), or other load too brief to show in it")
 
 
 #: Words for the codes of ``verdict.conditions`` (what went wrong with the run itself).
