@@ -263,7 +263,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             if tel.get("control"):
                 from pytest_gpuslo.control import NAMES
 
-                detail.append("    machine control: " + ", ".join(
+                # an A/B test's latest candidate run: said so under the range of every run (review69 W4)
+                which = " (the latest candidate run)" if s.get("ab") else ""
+                detail.append(f"    machine control{which}: " + ", ".join(
                     f"{NAMES.get(k, k)} {v:.4g} ms" for k, v in sorted(tel["control"].items())))
             if s.get("max_backlog"):
                 detail.append(f"    dispatcher max backlog: {s['max_backlog']} requests")

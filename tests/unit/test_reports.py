@@ -442,3 +442,14 @@ def test_an_ab_table_heads_its_change_column_vs_base() -> None:
     assert any(line.startswith("vs base: the change") for line in lines)
     plain = terminal.summary_lines([SUMMARY])
     assert " vs baseline " in next(line for line in plain if line.startswith("test "))
+
+
+def test_an_ab_run_s_single_control_reading_says_which_run_it_is() -> None:
+    """review69 W4: under "the CPU loop took 0.475-0.837 ms across these runs", the -v line showed
+    one reading, 0.7156 ms, without saying it is the latest candidate run's."""
+    tel = {**(SUMMARY.get("telemetry") or {}), "control": {"cpu_ms": 0.7156}}
+    ab = {**SUMMARY, "telemetry": tel, "ab": {"base": "abc", "runs": [3, 3]}}
+    assert any("machine control (the latest candidate run): CPU loop 0.7156 ms" in line
+               for line in terminal.summary_lines([ab], verbose=1))
+    assert any(line.strip() == "machine control: CPU loop 0.7156 ms"
+               for line in terminal.summary_lines([{**SUMMARY, "telemetry": tel}], verbose=1))
