@@ -468,6 +468,10 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         if why:
             print(f"error: --{fmt.flag} {path}: {why}; give a writable file path", file=sys.stderr)
             return 2
+    keep_why = reports.unwritable(Path(args.keep) / "session.json") if args.keep else None
+    if keep_why:  # review70b: a file or /proc as --keep ended in a traceback with exit 1
+        print(f"error: --keep {args.keep}: {keep_why}; give a writable folder", file=sys.stderr)
+        return 2
     policy = gate.Policy(alpha=args.alpha)
     try:
         if args.again:

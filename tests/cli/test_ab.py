@@ -182,6 +182,8 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     # review69: a report path that is a folder, or under /proc, ended in a traceback after every run
     (["HEAD", "--json", "."], "--json .: . is a folder, not a file; give a writable file path"),
     (["HEAD", "--md", "/proc/gpuslo/x.md"], "--md /proc/gpuslo/x.md: no file can be made in /proc ("),
+    (["HEAD", "--keep", "/proc/gpuslo-kept"], "--keep /proc/gpuslo-kept: no file can be made in /proc ("),
+    (["HEAD", "--keep", "svc.py/sub"], "svc.py is a file, not a folder; give a writable folder"),
     (["--from", "/dev/null"], "--from /dev/null: not a folder; give the folder a run kept with gpuslo ab BASE --keep"),
 ])
 def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
