@@ -205,8 +205,8 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
     """Every test both sides ran: (its latest summary, spec, base runs, candidate runs, verdict)."""
     from pytest_gpuslo import gate
     from pytest_gpuslo.baseline import LAST_RUNS, Store
-    from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
     from pytest_gpuslo.spec import SloSpec
+    from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
 
     def samples(side: Side, nodeid: str) -> list[Any]:
         runs = []
