@@ -126,7 +126,7 @@ def parse_bool(text: str) -> bool:
 
 def parse_path(text: str) -> str:
     if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path; give a file or folder name")
+        raise argparse.ArgumentTypeError("an empty path; give a path")
     return text
 
 

@@ -109,7 +109,11 @@ def unwritable(path: str | Path) -> str | None:
     try:
         fd, probe = tempfile.mkstemp(dir=parent, prefix=".gpuslo-probe-")
     except OSError as exc:
-        return f"no file can be made in {parent} ({exc.strerror or exc})"
+        import errno
+
+        # ENOENT in a folder that exists (procfs) read as if it were missing (review70b)
+        why = "the system refuses new files there" if exc.errno == errno.ENOENT else (exc.strerror or str(exc))
+        return f"no file can be made in {parent} ({why})"
     os.close(fd)
     os.unlink(probe)
     if p.exists() and not os.access(p, os.W_OK):

@@ -143,7 +143,8 @@ def test_a_bad_trace_errors_its_test_and_the_others_run(simtester: pytest.Pytest
     (["--gpuslo-json=adir"], "--gpuslo-json=adir: */adir is a folder, not a file; give a writable file path."),
     (["--gpuslo-md=r.md", "--gpuslo-benchmark-json=afile/b.json"],
      "--gpuslo-benchmark-json=afile/b.json: */afile is a file, not a folder; give a writable file path."),
-    (["--gpuslo-html=/proc/gpuslo/r.html"], "--gpuslo-html=/proc/gpuslo/r.html: no file can be made in /proc (*"),
+    (["--gpuslo-html=/proc/gpuslo/r.html"],
+     "--gpuslo-html=/proc/gpuslo/r.html: no file can be made in /proc (the system refuses new files there)*"),
     (["--gpuslo-save", "--gpuslo-baseline-dir=afile"],
      "--gpuslo-save: --gpuslo-baseline-dir=afile (*afile) cannot hold the baseline files: *afile is a file, not a "
      "folder; give a writable folder*"),
