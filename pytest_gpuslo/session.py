@@ -159,7 +159,7 @@ class SloSession:
         asked = [(f"--gpuslo-{fmt.flag}", fmt.key, path) for fmt in _reports.FORMATS
                  if (path := self.report_path(fmt))]
         for option, key, path in asked:
-            why = _reports.unwritable(self.config.invocation_params.dir / path)
+            why = _reports.unwritable(os.path.join(self.config.invocation_params.dir, path))
             if why:
                 source = self.settings[key][1] if key in self.settings else "CLI"
                 where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"

@@ -77,7 +77,8 @@ def write(path: str | Path, text: str) -> str:
     made = _first_missing(p)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding="utf-8")
-    return f"{p} (created the folder {made})" if made is not None else str(p)
+    # the whole new path, not only its outermost folder: a/b/c made for a/b/c/r.json reads "a/b/c"
+    return f"{p} (created the folder {p.parent})" if made is not None else str(p)
 
 
 def _first_missing(p: Path) -> Path | None:
@@ -101,6 +102,9 @@ def unwritable(path: str | Path) -> str | None:
     p = Path(path)
     if p.is_dir():
         return f"{p} is a folder, not a file"
+    if isinstance(path, str) and path.endswith(("/", os.sep)):
+        # Path() drops the slash, and a report was written as a file named like the folder meant
+        return f"{path} ends in a slash, so it names a folder"
     parent = p.parent
     while parent != parent.parent and not parent.exists():
         parent = parent.parent

@@ -148,7 +148,9 @@ def test_a_bad_trace_errors_its_test_and_the_others_run(simtester: pytest.Pytest
     (["--gpuslo-save", "--gpuslo-baseline-dir=afile"],
      "--gpuslo-save: --gpuslo-baseline-dir=afile (*afile) cannot hold the baseline files: *afile is a file, not a "
      "folder; give a writable folder*"),
-], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file"])
+    (["--gpuslo-md=newdir/"], "--gpuslo-md=newdir/: */newdir/ ends in a slash, so it names a folder; give a "
+     "writable file path."),
+], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """Row F, review69: a report path that is a folder, under a file or under /proc, and a store
@@ -162,6 +164,7 @@ def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measur
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {said}"])
     assert "passed" not in result.stdout.str() and not (simtester.path / "r.md").exists()
+    assert not (simtester.path / "newdir").exists()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
@@ -172,7 +175,7 @@ def test_a_report_folder_made_on_the_way_is_said(simtester: pytest.Pytester) -> 
     result = simtester.runpytest("--gpuslo-md=out/deep/r.md", "--gpuslo-json=j.json")
 
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["gpuslo wrote j.json", "gpuslo wrote out/deep/r.md (created the folder out)"])
+    result.stdout.fnmatch_lines(["gpuslo wrote j.json", "gpuslo wrote out/deep/r.md (created the folder out/deep)"])
     assert not list(simtester.path.glob(".gpuslo-probe-*")) and not list(simtester.path.glob("out/.gpuslo-probe-*"))
 
 
