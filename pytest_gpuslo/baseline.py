@@ -28,6 +28,8 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -47,6 +49,7 @@ from pytest_gpuslo.gate import (
     median_hold,
     session_groups,
 )
+from pytest_gpuslo.spec import percentile_label
 from pytest_gpuslo.stats import STORE_RUNS
 from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
 
@@ -165,6 +168,77 @@ EXTRA_SAMPLES = {"lag_sample": "lag_ms", "start_delay_sample": "start_delay_ms",
 PER_REQUEST = ("lag_sample", "start_delay_sample", "own_sample", "own_asleep_sample")
 
 
+#: The request stamps a last-run record (``.last``) keeps, in file order: each request's gap to the
+#: previous arrival, its lag, its wait from dispatch to start, its work (start to end), its lane.
+STAMP_KEYS = ("arrival_gap", "lag", "wait", "work", "lane")
+#: The most lanes a kept stamp may name (the lane is stored like a sample, in whole numbers).
+MAX_STAMP_LANE = 1 << 16
+
+
+@dataclass(frozen=True)
+class Stamps:
+    """Every request's stamps, the warm-up's too, in ms from the first arrival: what
+    ``replay.sped_up`` replays where a machine control moved.  Only the last-run record keeps
+    them (the store does not), so ``gpuslo compare`` of a last run replays it as the plugin did
+    (review69: the CLI could only hold such a REGRESSED back)."""
+
+    scheduled_ms: npt.NDArray[np.float64]
+    dispatch_ms: npt.NDArray[np.float64]
+    start_ms: npt.NDArray[np.float64]
+    end_ms: npt.NDArray[np.float64]
+    lane: npt.NDArray[np.int64]
+    warmup: int
+
+    @classmethod
+    def of_run(cls, scheduled_ns: npt.ArrayLike, dispatch_ns: npt.ArrayLike, start_ns: npt.ArrayLike,
+               end_ns: npt.ArrayLike, lane: npt.ArrayLike, warmup: int) -> Stamps | None:
+        """A run's stamps (ns), or None where they cannot be kept exactly (a request that never
+        started or ended, a stamp out of order, a gap past what the encoding holds) or the run is
+        longer than ``limits.MAX_STAMPED_REQUESTS``."""
+        t, d, s, e = (np.asarray(a, dtype=np.float64) / 1e6 for a in (scheduled_ns, dispatch_ns, start_ns, end_ns))
+        ln = np.asarray(lane, dtype=np.int64)
+        if not (t.size == d.size == s.size == e.size == ln.size) or not 0 <= warmup < t.size \
+                or t.size > limits.MAX_STAMPED_REQUESTS:
+            return None
+        parts = (np.diff(t, prepend=t[0]), d - t, s - d, e - s)
+        if any(not np.all(np.isfinite(x) & (x >= 0) & (x < _CLIP / 1e4)) for x in parts) or np.any(ln < 0) \
+                or np.any(ln >= MAX_STAMP_LANE):
+            return None
+        return cls(t - t[0], d - t[0], s - t[0], e - t[0], ln, int(warmup))
+
+    def to_json(self) -> dict[str, Any]:
+        t, d, s, e = self.scheduled_ms, self.dispatch_ms, self.start_ms, self.end_ms
+        parts = (np.diff(t, prepend=t[0]), d - t, s - d, e - s, self.lane)
+        return {"warmup": self.warmup, **{k: encode_sample(x) for k, x in zip(STAMP_KEYS, parts)}}
+
+    @classmethod
+    def from_json(cls, raw: Any, n: int) -> Stamps:
+        """The stamps of a run of ``n`` measured requests; ``ValueError`` says what is wrong."""
+        if not isinstance(raw, dict) or not _is_int(raw.get("warmup")) or not 0 <= raw["warmup"] <= limits.MAX_REQUESTS:
+            raise ValueError(f"must be an object with a whole-number \"warmup\" from 0 to {limits.MAX_REQUESTS:,}")
+        total = n + raw["warmup"]
+        if total > limits.MAX_REQUESTS:
+            raise ValueError(f"holds {total:,} requests, over {limits.MAX_REQUESTS:,}")
+        got = []
+        for key in STAMP_KEYS:
+            if not isinstance(raw.get(key), str):
+                raise ValueError(f"\"{key}\" must be a string")
+            got.append(decode_sample(raw[key], total))
+        gap, lag, wait, work, lane = got
+        t = np.cumsum(gap)
+        d = t + lag
+        s = d + wait
+        return cls(t, d, s, s + work, np.rint(lane).astype(np.int64), int(raw["warmup"]))
+
+    def sped_up(self, ps: list[float], factor: float, punctual: bool = False) -> dict[str, float] | None:
+        """``SloResult.sped_up_levels`` of the run these stamps were taken from."""
+        from pytest_gpuslo import replay
+
+        got = replay.sped_up(self.scheduled_ms * 1e6, self.dispatch_ms * 1e6, self.start_ms * 1e6,
+                             self.end_ms * 1e6, self.lane, ps, factor, warmup=self.warmup, punctual=punctual)
+        return None if got is None else {percentile_label(p): v for p, v in got.items()}
+
+
 @dataclass
 class Run:
     """One recorded run: its sample and what is needed to judge it again (``gpuslo compare``)."""
@@ -191,6 +265,8 @@ class Run:
     #: kept where the slow-stretch rule (``gate.slow_own``) can read anything in them.
     own_ms: npt.NDArray[np.float64] | None = None
     own_asleep_ms: npt.NDArray[np.float64] | None = None
+    #: every request's stamps (``Stamps``): kept in the last-run record only.
+    stamps: Stamps | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"date": self.date, "commit": self.commit, "n": int(self.latency_ms.size),
@@ -201,12 +277,19 @@ class Run:
             if values is not None:
                 # Never negative in a run; clipped at 0 like the latencies.
                 out[key] = encode_sample(values)
+        if self.stamps is not None:
+            out["stamps"] = self.stamps.to_json()
         return out
 
-    def measurements(self, scheduled_ms: npt.NDArray[np.float64] | None = None) -> Measurements:
+    def measurements(self, scheduled_ms: npt.NDArray[np.float64] | None = None,
+                     ps: list[float] | None = None) -> Measurements:
         """The gate's view of this stored run, as the plugin saw it when it decided
-        (``scheduled_ms``: its schedule's measured window, which the file does not hold)."""
+        (``scheduled_ms``: its schedule's measured window, which the file does not hold; ``ps``: the
+        budgeted percentiles, which a replay of its ``stamps`` answers for)."""
         s = self.summary
+        stamps, replayable = self.stamps, not (s.get("failed") or s.get("timed_out"))
+        sped_up = (partial(stamps.sped_up, ps or [0.95]) if stamps is not None and replayable
+                   and stamps.end_ms.size == self.latency_ms.size + stamps.warmup else None)
         lag = self.lag_ms if self.lag_ms is not None else np.zeros(self.latency_ms.size)
         dependent = s.get("load_dependent")
         delay = self.start_delay_ms if self.start_delay_ms is not None and self.start_delay_ms.size == lag.size else None
@@ -238,7 +321,8 @@ class Run:
                             launcher_wait=float(s["launcher_wait"]) if _is_number(s.get("launcher_wait")) else None,
                             body_host_ms=float(s["body_host_ms"]) if _is_number(s.get("body_host_ms")) else None,
                             own_mean_ms=float(s["own_mean_ms"]) if _is_number(s.get("own_mean_ms")) else None,
-                            shuffled=s.get("shuffled") or None, shuffled_off=str(s.get("shuffled_off") or ""))
+                            shuffled=s.get("shuffled") or None, shuffled_off=str(s.get("shuffled_off") or ""),
+                            sped_up=sped_up)
 
 
 @dataclass
@@ -463,12 +547,15 @@ def _decode_runs(raw_runs: list[dict[str, Any]]) -> list[Run]:
         key = "sample"
         try:
             lat = decode_sample(r["sample"], r.get("n"))
-            extra = {}
+            extra: dict[str, Any] = {}
             for key, attr in EXTRA_SAMPLES.items():
                 if r.get(key):
                     # The lag and the start delay are per request (exactly n); the others at most n.
                     extra[attr] = (decode_sample(r[key], lat.size) if key in PER_REQUEST
                                    else decode_sample(r[key], max_values=lat.size))
+            if r.get("stamps") is not None:
+                key = "stamps"
+                extra["stamps"] = Stamps.from_json(r["stamps"], lat.size)
         except ValueError as exc:
             raise ValueError(f"run {i}: \"{key}\": {exc}") from None
         _want(lat.size > 0, f"run {i} holds no samples")
@@ -513,7 +600,8 @@ def load(path: Path) -> Baseline:
         raise _fail(path, f"nests deeper than {limits.MAX_JSON_DEPTH} levels")
     try:
         _check_top(data)
-        declared = sum((r.get("n") or limits.MAX_REQUESTS) * (1 + sum(bool(r.get(k)) for k in EXTRA_SAMPLES))
+        declared = sum((r.get("n") or limits.MAX_REQUESTS) * (1 + sum(bool(r.get(k)) for k in EXTRA_SAMPLES)
+                                                              + (len(STAMP_KEYS) if r.get("stamps") else 0))
                        for r in data["runs"])
         if declared > limits.MAX_REQUESTS * MAX_RUNS:
             raise ValueError(f"its runs declare {declared:,} samples in all, over the "
@@ -648,7 +736,8 @@ class Store:
                     if not replace:
                         raise
             what = "created"
-            runs = list(baseline.runs)
+            # the request stamps stay in the last-run record: a store committed to git need not hold them
+            runs = list(baseline.runs) if not history else [_replace(r, stamps=None) for r in baseline.runs]
             if old is not None and history:
                 same = (old.spec.get("budgets_ms") == baseline.spec.get("budgets_ms")
                         and {k: v for k, v in old.spec.items() if k != "sources"}

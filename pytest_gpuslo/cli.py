@@ -263,7 +263,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                   if base is not None else None)
         # A run decided at a sequential look used a share of alpha: judge it at the same share.
         looks = max(1, int(cand.summary.get("looks") or 1))
-        verdict = gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint)),
+        verdict = gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint),
+                                                      list(spec.budgets_ms) or None),
                               replace(policy, alpha=policy.alpha / looks), binput)
         alone = (f" (no baseline in {args.base}: its absolute budgets only; record one with --gpuslo-save or "
                  f"gpuslo accept)") if base is None and not itself else ""

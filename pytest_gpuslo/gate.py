@@ -815,8 +815,8 @@ def _beyond_machine(m: Measurements, base: BaselineInput, p: float, moved: contr
         return "", ""
     if m.sped_up is None:
         # review69: the held reason gave no replay figure and no word why
-        return "", (" (no replay on a faster machine can tell here: a run read from a file, as gpuslo compare "
-                    "reads it, keeps no lanes to replay; the plugin's own run replays)")
+        return "", (" (no replay on a faster machine can tell here: the file this run was read from keeps no "
+                    "request stamps; only last-run records, .gpuslo/.last/, keep them)")
     factor = control.most(moved)
     fall = (m.sped_up(factor) or {}).get(percentile_label(p))
     if fall is None or not math.isfinite(fall):

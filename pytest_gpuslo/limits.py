@@ -35,6 +35,10 @@ MAX_RATE_HZ = 10_000_000.0
 #: Baseline files larger than this are refused unread (8 runs of 1M requests take about 33 MB with
 #: their lag and start delay, about 51 MB when every run also kept its service times).
 MAX_BASELINE_BYTES = 64 * 2**20
+#: A run of more requests (warm-up included) leaves no request stamps in its last-run record
+#: (``baseline.Stamps``, about 7 bytes a request): its file stays far under ``MAX_BASELINE_BYTES``,
+#: and ``gpuslo compare`` of it holds back, with the reason, what a moved control would replay.
+MAX_STAMPED_REQUESTS = 2_000_000
 #: Runs a baseline file may hold when read (pytest-gpuslo writes at most 8: baseline.MAX_RUNS).
 MAX_BASELINE_RUNS = 64
 #: Nesting depth of a baseline's JSON (a real one is 4 deep).

@@ -24,6 +24,7 @@ from pytest_gpuslo.baseline import (
     LAST_RUNS,
     Baseline,
     Run,
+    Stamps,
     Store,
     gate_input,
     load,
@@ -214,7 +215,9 @@ def record(result: SloResult, settings: Settings) -> None:
               launcher_hold_ms=m.launcher_hold_ms,
               asleep_ms=(np.nan_to_num(m.asleep_ms[kept]) if kept is not None and m.asleep_ms is not None
                          and m.asleep_ms.shape == kept.shape else None),
-              own_ms=m.own_ms if own else None, own_asleep_ms=m.own_asleep_ms if own else None)
+              own_ms=m.own_ms if own else None, own_asleep_ms=m.own_asleep_ms if own else None,
+              stamps=Stamps.of_run(result.data.scheduled_ns, result.data.dispatch_ns, result.data.start_ns,
+                                   result.data.end_ns, result.data.lane, result.warmup))
     base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
                     result.machine, [run], result.telemetry)
     root = settings.root / settings.baseline_dir

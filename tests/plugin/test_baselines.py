@@ -84,6 +84,10 @@ def test_a_machine_that_got_slower_holds_back_a_regression(simtester: pytest.Pyt
     held = simtester.runpytest("-v")
     monkeypatch.setattr(virtual, "control_ms", 1.2)
     stood = simtester.runpytest("-v")
+    # the last-run record keeps its stamps: gpuslo compare replays it as the plugin did (it could
+    # only hold it back, "keeps no lanes to replay")
+    (last,) = (simtester.path / ".gpuslo" / ".last").glob("*.json")
+    again = gpuslo("compare", ".gpuslo", str(last), cwd=simtester.path)
     monkeypatch.setattr(virtual, "control_ms", 1.0)
     failed = simtester.runpytest("-v")
 
@@ -95,6 +99,9 @@ def test_a_machine_that_got_slower_holds_back_a_regression(simtester: pytest.Pyt
     stood.assert_outcomes(failed=1)
     stood.stdout.fnmatch_lines(["*REGRESSED*control moved (CPU loop 20.0% slower than in 3 stored run(s)), but "
                                 "replayed on a machine 1.2*x faster (the most its reading allows), p95 is still +*"])
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "REGRESSED" in again.stdout and "(the most its reading allows), p95 is still +" in again.stdout
+    assert not any("stamps" in r for r in json.loads(next((simtester.path / ".gpuslo").glob("*.json")).read_text())["runs"])
     failed.assert_outcomes(failed=1)
 
 

@@ -319,3 +319,61 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     path.write_text(json.dumps(raw))
     with pytest.raises(BaselineFormatError, match="run 0: \"service_sample\": sample inflates past 400 values"):
         bl.load(path)
+
+
+def _queued_stamps(n: int = 3000, warm: int = 200, rho: float = 0.6) -> tuple[np.ndarray, ...]:
+    """One FIFO lane's stamps in ns (a Poisson schedule, lognormal service): a queue to replay."""
+    rng = np.random.default_rng(5)
+    t = np.cumsum(rng.exponential(1.0 / rho, n + warm))
+    svc = rng.lognormal(-0.125, 0.5, n + warm)
+    start, end, free = np.empty_like(t), np.empty_like(t), -np.inf
+    for i in range(t.size):
+        start[i] = max(t[i] + 0.01, free)
+        end[i] = free = start[i] + svc[i]
+    return t * 1e6, (t + 0.01) * 1e6, start * 1e6, end * 1e6, np.zeros(t.size, dtype=np.int32)
+
+
+def test_a_last_run_keeps_its_stamps_so_compare_replays_it_as_the_plugin_does(tmp_path: Path) -> None:
+    """review69: ``gpuslo compare`` could not replay a run on a faster machine (the files kept no
+    lanes), so where a machine control moved it held back what the plugin let stand.  The last-run
+    record keeps every request's stamps, warm-up included; read back, its replay answers as the
+    run's own; the store, committed to git, does not keep them; a broken one is named."""
+    from pytest_gpuslo import replay
+
+    warm = 200
+    ns = _queued_stamps(warm=warm)
+    lat = (ns[3] - ns[0])[warm:] / 1e6
+    stamps = bl.Stamps.of_run(*ns, warmup=warm)
+    assert stamps is not None
+    run = bl.Run(lat, "2026-12-01T00:00:00+00:00", None, {}, {"failed": 0, "timed_out": 0}, stamps=stamps)
+    base = bl.Baseline("t.py::test_a", {"budgets_ms": {"p95": 5.0}}, 1, "fp", dict(MACHINE), [run])
+    last, _ = bl.Store(tmp_path / ".last").save(base, replace=True, history=False)
+    m = bl.load(last).runs[0].measurements(ps=[0.95])
+
+    assert m.sped_up is not None
+    want = replay.sped_up(*ns, [0.95], 1.08, warmup=warm)
+    assert want is not None and m.sped_up(1.08)["p95"] == pytest.approx(want[0.95], abs=1e-4)
+    assert m.sped_up(1.08, punctual=True)["p95"] == pytest.approx(
+        replay.sped_up(*ns, [0.95], 1.08, warmup=warm, punctual=True)[0.95], abs=1e-4)
+    stored, _ = bl.Store(tmp_path / "store").save(base)
+    assert "stamps" not in json.loads(stored.read_text())["runs"][0]
+    assert bl.load(stored).runs[0].measurements(ps=[0.95]).sped_up is None
+    # a failed request: the plugin's run does not replay (``SloResult.sped_up_levels``), nor its file
+    failed = bl.Run(lat, run.date, None, {}, {"failed": 1}, stamps=stamps)
+    assert failed.measurements(ps=[0.95]).sped_up is None
+    # a stamp out of order or a negative lane is not kept; a broken record is named
+    assert bl.Stamps.of_run(ns[0], ns[1], ns[3], ns[2], ns[4], warm) is None
+    assert bl.Stamps.of_run(*ns[:4], ns[4] - 1, warm) is None
+    assert bl.Stamps.of_run(*(a[:1000] for a in ns), warm) is not None
+    with pytest.MonkeyPatch.context() as mp:  # a run too long to keep them in a readable file
+        mp.setattr(limits, "MAX_STAMPED_REQUESTS", 999)
+        assert bl.Stamps.of_run(*(a[:1000] for a in ns), warm) is None
+    raw = json.loads(last.read_text())
+    raw["runs"][0]["stamps"]["warmup"] = 201
+    last.write_text(json.dumps(raw))
+    with pytest.raises(BaselineFormatError, match="run 0: \"stamps\": a run says n=3201 but holds 3200"):
+        bl.load(last)
+    raw["runs"][0]["stamps"] = {"warmup": -1}
+    last.write_text(json.dumps(raw))
+    with pytest.raises(BaselineFormatError, match="run 0: \"stamps\": must be an object with a whole-number"):
+        bl.load(last)

@@ -585,7 +585,7 @@ def test_a_machine_control_that_moved_holds_back_the_verdict_it_could_explain() 
     assert "gpuslo ab" in slower_machine.reason and "machine control: CPU loop 8.0% slower" in slower_machine.detail
     # review69: no replay figure and no word why; a run without its replay (as gpuslo compare reads
     # one) says that none can tell
-    assert "no replay on a faster machine can tell here: a run read from a file" in slower_machine.reason
+    assert "no replay on a faster machine can tell here: the file this run was read from keeps no" in slower_machine.reason
     assert faster_machine.outcome == "REGRESSED"
     assert stored.controls == tuple(ctl)
     assert "busy neighbours do not slow it" not in faster_machine.detail

@@ -401,5 +401,6 @@ def test_limits_are_documented() -> None:
     """docs/limits.md names every limit with its value."""
     doc = (Path(__file__).resolve().parents[2] / "docs" / "limits.md").read_text()
     for name in ("MAX_REQUESTS", "MAX_HORIZON_S", "MAX_STREAMS", "MAX_BASELINE_BYTES", "MAX_BASELINE_RUNS",
-                 "MAX_JSON_DEPTH", "MAX_TRACE_BYTES", "MAX_TRACE_VALUES", "MAX_TRACE_LINES", "BYTES_PER_REQUEST"):
+                 "MAX_JSON_DEPTH", "MAX_TRACE_BYTES", "MAX_TRACE_VALUES", "MAX_TRACE_LINES", "BYTES_PER_REQUEST",
+                 "MAX_STAMPED_REQUESTS"):
         assert name in doc and f"{int(getattr(limits, name)):,}" in doc, name
