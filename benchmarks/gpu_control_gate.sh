@@ -33,4 +33,9 @@ for ns in "${candidates[@]}"; do
   python3 -m pytest -v > "run-$ns.txt" 2>&1
   echo "== spin $ns ns (exit $?)"
   grep -E "vs baseline|machine control" "run-$ns.txt" | grep -v "^vs baseline:" | head -4
+  # the CLI on the same run: its last-run record keeps the request stamps a moved control replays
+  last=$(ls .gpuslo/.last/*.json | head -1)
+  python3 -c "import json,sys; print('last-run stamps kept:', 'stamps' in json.load(open(sys.argv[1]))['runs'][0])" "$last"
+  python3 -m pytest_gpuslo compare .gpuslo "$last" > "compare-$ns.txt" 2>&1
+  echo "   gpuslo compare (exit $?): $(grep -E 'vs baseline' "compare-$ns.txt" | head -1 | cut -c1-160)"
 done
