@@ -807,9 +807,11 @@ def now_iso() -> str:
     return clock.isoformat()
 
 
-def git_commit(cwd: Path | None = None) -> str | None:
-    """HEAD's commit (12 hex digits), asked of git itself, so worktrees, packed refs and
-    submodules answer right; ``None`` when git is missing, slow (5 s) or this is no repository."""
+def git_commit(cwd: Path | None = None, store: Path | None = None) -> str | None:
+    """HEAD's commit (12 hex digits, and ``DIRTY`` where tracked files differ from it), asked of
+    git itself, so worktrees, packed refs and submodules answer right (changes under ``store``,
+    the baseline folder, do not count); ``None`` when git is missing, slow (5 s) or this is no
+    repository."""
     git = shutil.which("git")
     if git is None:
         return None
@@ -819,7 +821,22 @@ def git_commit(cwd: Path | None = None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     sha = out.stdout.strip()
-    return sha[:12] if out.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", sha) else None
+    if out.returncode != 0 or not re.fullmatch(r"[0-9a-f]{40,64}", sha):
+        return None
+    # review71: a run of uncommitted changes was stamped with the clean commit it started from
+    try:
+        # the store itself is left out: saves not yet committed are results, not the code measured
+        inside = store is not None and Path(os.path.abspath(store)).is_relative_to(os.path.abspath(cwd or Path.cwd()))
+        spec = ["--", ":/", f":(exclude){os.path.abspath(store)}"] if store is not None and inside else []
+        dirty = subprocess.run([git, "status", "--porcelain", "--untracked-files=no", *spec], cwd=cwd or Path.cwd(),
+                               capture_output=True, text=True, timeout=5.0, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return sha[:12]
+    return sha[:12] + (DIRTY if dirty.returncode == 0 and dirty.stdout.strip() else "")
+
+
+#: What a commit stamp ends with when tracked files differed from it (``git_commit``).
+DIRTY = "+dirty"
 
 
 #: Names the session of the runs saved now, where the boot and the day do not (a CI job that saves

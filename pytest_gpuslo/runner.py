@@ -288,7 +288,7 @@ def reference_for(settings: Settings, result: SloResult, base: gate.BaselineInpu
         return None
     found = settings.store.get(result.nodeid, result.machine)
     stages = found.latest.stages if found is not None else {}
-    detail = f"stored {base.date}" + (f", commit {base.commit[:12]}" if base.commit else "")
+    detail = f"stored {base.date}" + (f", commit {base.commit}" if base.commit else "")
     if base.differing:
         detail += f"; another machine ({gate.differ_words(base.differing)}): drawn, not compared"
     return series.reference("baseline", [base.latency_ms], confidence=1.0 - alpha,

@@ -237,7 +237,7 @@ class SloSession:
         if not self._commit:
             from pytest_gpuslo.baseline import git_commit
 
-            self._commit.append(git_commit(self.config.rootpath))
+            self._commit.append(git_commit(self.config.rootpath, self.config.rootpath / self.settings["baseline_dir"][0]))
         return self._commit[0]
 
     def run_settings(self) -> "Settings":

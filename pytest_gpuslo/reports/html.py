@@ -325,7 +325,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
     tests = ordered(summaries)
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     tally = ", ".join(f"{n} {o}" for o, n in counts(tests))
-    commit = f", commit {esc(context.commit[:12])}" if context.commit else ""
+    commit = f", commit {esc(context.commit[:18])}" if context.commit else ""
     sections = "".join(_section(i, s, context.holm) for i, s in enumerate(tests))
     busy, moved = busy_line(tests, ab=view.is_ab(tests)), ab_control_line(tests)
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -105,6 +105,31 @@ def test_a_machine_that_got_slower_holds_back_a_regression(simtester: pytest.Pyt
     failed.assert_outcomes(failed=1)
 
 
+def test_a_run_judged_regressed_is_not_added_to_the_runs_it_regressed_against(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review71: ``--gpuslo-save`` of a 1.5x slower build read REGRESSED and was then stored
+    ("updated (5 runs from 5 sessions)"): the level moved toward the regression.  It is refused,
+    with how to record an intended change; ``gpuslo accept`` refuses it too."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    for day in ("day-1", "day-2", "day-3"):
+        monkeypatch.setenv("GPUSLO_SESSION", day)
+        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
+        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    monkeypatch.setenv("GPUSLO_SESSION", "day-4")
+    monkeypatch.setenv("GPUSLO_NOW", day_of("day-4"))
+    monkeypatch.setenv("SVC_S", "0.001")
+    slower = simtester.runpytest("--gpuslo-save")
+    accepted = gpuslo("accept", cwd=simtester.path)
+
+    slower.assert_outcomes(failed=1)
+    slower.stdout.fnmatch_lines(["*::test_svc: not saved: it regressed against the stored runs (p95 +*%): added to "
+                                 "them it would move their level toward the regression*delete this test's baseline "
+                                 "file in the store and record the new level anew*"])
+    stored = json.loads(next((simtester.path / ".gpuslo").glob("*.json")).read_text())
+    assert len(stored["runs"]) == 3
+    assert accepted.returncode == 1 and "it regressed against the stored runs" in accepted.stdout + accepted.stderr
+
+
 def test_no_baseline_option_ignores_the_store(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """--gpuslo-no-baseline checks the absolute budget only: the slower run that the stored
     baseline fails passes on its budget."""

@@ -218,12 +218,25 @@ def test_git_commit_asks_git_so_a_worktree_answers(tmp_path: Path, monkeypatch: 
     repo, tree = tmp_path / "repo", tmp_path / "tree"
     env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a",
            "GIT_COMMITTER_EMAIL": "a@b", "PATH": __import__("os").environ["PATH"]}
-    for args in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"],
+    repo.mkdir()
+    (repo / "f.py").write_text("x = 1\n")
+    for args in (["init", "-q", str(repo)], ["-C", str(repo), "add", "f.py"], ["-C", str(repo), "commit", "-q", "-m", "x"],
                  ["-C", str(repo), "worktree", "add", "-q", "--detach", str(tree)]):
         subprocess.run(["git", *args], check=True, env=env, capture_output=True)
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
 
     assert bl.git_commit(tree) == head[:12]
+    # review71: a run of uncommitted changes said it was the clean commit; an untracked file is not a change
+    (tree / "new.py").write_text("")
+    assert bl.git_commit(tree) == head[:12]
+    (tree / ".gpuslo").mkdir()
+    (tree / ".gpuslo" / "b.json").write_text("{}")
+    subprocess.run(["git", "-C", str(tree), "add", ".gpuslo/b.json"], check=True, env=env, capture_output=True)
+    # saves to the store, not yet committed, are results, not a change of the code measured
+    assert bl.git_commit(tree, tree / ".gpuslo") == head[:12]
+    assert bl.git_commit(tree) == head[:12] + "+dirty"
+    (tree / "f.py").write_text("x = 2\n")
+    assert bl.git_commit(tree, tree / ".gpuslo") == head[:12] + "+dirty"
     assert bl.git_commit(tmp_path / "nowhere") is None
     monkeypatch.setenv("PATH", "")
     assert bl.git_commit(repo) is None
