@@ -145,7 +145,11 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                         [str(tree), str(tree / "src"), *filter(None, [env.get("PYTHONPATH")])])
                 done = subprocess.run(pytest_command(python, pytest_args, store, report, html),
                                       cwd=side.root, env=env, capture_output=True, text=True)
-                if done.returncode not in (0, 1) or not report.exists():
+                if side is base and done.returncode == NO_TESTS and not report.exists():
+                    # review71: only tests new in the working tree selected: the base has none, and
+                    # the candidate's are judged on their absolute budgets (``new_tests``)
+                    report.write_text(json.dumps({"results": []}), encoding="utf-8")
+                if done.returncode not in (0, 1, NO_TESTS) or not report.exists():
                     tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
                     raise ABError(f"pytest on the {side.name} exited {done.returncode} without SLO results "
                                   f"(a usage error, a collection error, or no SLO test selected):\n{tail}")
@@ -199,6 +203,36 @@ def load(folder: Path) -> Session:
             side.stores.append(folder / f"{name}-{r}")
         sides.append(side)
     return Session(sides[0], sides[1], sha, folder, False, first, looks)
+
+
+#: pytest's exit status when no test was collected (``pytest.ExitCode.NO_TESTS_COLLECTED``).
+NO_TESTS = 5
+
+
+def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
+    """The SLO tests only the working tree ran (new, or absent at the base), decided on their
+    absolute budgets alone, as ``gpuslo compare`` decides a test with no stored match (review71:
+    they were dropped without a word, and ``-k new`` alone ended in "exited 5")."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.baseline import LAST_RUNS, Store
+    from pytest_gpuslo.spec import SloSpec
+
+    out = []
+    cand = session.cand.summaries[-1] if session.cand.summaries else {}
+    base = session.base.summaries[-1] if session.base.summaries else {}
+    for nodeid in sorted(set(cand) - set(base)):
+        runs = [b.latest for store in session.cand.stores for _, b in Store(store / LAST_RUNS).all()
+                if not isinstance(b, Exception) and b.nodeid == nodeid]
+        if not runs:
+            continue
+        summary = dict(cand[nodeid])
+        spec = SloSpec.from_dict(summary["spec"])
+        verdict = gate.decide(spec, runs[-1].measurements(ps=list(spec.budgets_ms) or None), policy, None)
+        summary["verdict"] = verdict.as_dict()
+        summary["ab"] = {"base": session.sha, "runs": [0, len(runs)], "new": True,
+                         "alpha_per_look": policy.alpha}
+        out.append(summary)
+    return out
 
 
 def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, list[Any], list[Any], Any]]:

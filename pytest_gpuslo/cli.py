@@ -489,13 +489,23 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         return 2
     try:
         summaries = ab.decide(session, look_policy)
+        new = ab.new_tests(session, look_policy)
     except ab.ABError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         session.cleanup()
+    gone = sorted(set(session.base.summaries[-1] if session.base.summaries else {})
+                  - set(session.cand.summaries[-1] if session.cand.summaries else {}))
+    for nodeid in gone:
+        print(f"gpuslo ab: {nodeid} ran at the base but not in the working tree (removed, renamed or deselected "
+              f"there): not judged")
+    for s in new:
+        print(f"gpuslo ab: {s['nodeid']} is not at the base {session.sha[:10]} (new in the working tree): judged on "
+              f"its absolute budgets only, on its latest run")
+    summaries += new
     if not summaries:
-        print("gpuslo ab: no SLO test ran on both sides (none selected, or new in the candidate)")
+        print("gpuslo ab: no SLO test ran on either side (none selected)")
         return 0
     done = len(session.base.stores)
     decided = all(b.get("outcome") != gate.INCONCLUSIVE for s in summaries for b in s["verdict"].get("baseline", []))

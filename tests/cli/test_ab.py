@@ -69,6 +69,26 @@ def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
     assert claim["outcome"] in ("OK", "INCONCLUSIVE") and claim["name"].startswith("p95 vs base ")
 
 
+def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp_path: Path) -> None:
+    """review71: an SLO test only the working tree has was dropped without a word ("1 SLO test",
+    exit 0), and selected alone it ended in "pytest on the base exited 5".  It is named and judged
+    on its absolute budgets, as gpuslo compare judges a test with no stored match: over budget, exit 1."""
+    root = repo(tmp_path)
+    (root / "test_new.py").write_text(TEST.replace("p95_ms=50", "p95_ms=1").replace("test_svc", "test_new"))
+    both = gpuslo("ab", "HEAD", "--runs", "2", "--json", "ab.json", "--", "-q", cwd=root)
+    alone = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", "-k", "new", cwd=root)
+
+    for done in (both, alone):
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "test_new.py::test_new is not at the base " in done.stdout, done.stdout
+        assert "(new in the working tree): judged on its absolute budgets only" in done.stdout
+    results = {r["nodeid"]: r for r in json.loads((root / "ab.json").read_text())["results"]}
+    assert results["test_new.py::test_new"]["ab"]["new"] is True
+    assert results["test_new.py::test_new"]["verdict"]["outcome"] == "FAIL"
+    assert results["test_new.py::test_new"]["verdict"]["baseline"] == []
+    assert results["test_svc.py::test_svc"]["verdict"]["baseline"][0]["outcome"] in ("OK", "INCONCLUSIVE")
+
+
 @pytest.mark.parametrize(("args", "says"), [
     (["no-such-rev"], "git rev-parse --verify no-such-rev^{commit}"),
     (["HEAD", "--runs", "0"], "--runs 0: give at least 1"),
