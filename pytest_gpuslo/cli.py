@@ -86,6 +86,11 @@ def _store(args: argparse.Namespace) -> Any:
     from pytest_gpuslo.baseline import Store
 
     if args.dir is not None:
+        if Path(args.dir).exists() and not Path(args.dir).is_dir():
+            # review71: "gpuslo show --dir pytest.ini" said "no baselines in pytest.ini", exit 0
+            print(f"error: --dir {args.dir}: not a folder; give the baseline store's folder (e.g. .gpuslo)",
+                  file=sys.stderr)
+            raise SystemExit(2)
         return Store(Path(args.dir))
     root, configured = find_rootdir(Path.cwd())
     return Store(root / (configured or ".gpuslo"))
@@ -107,7 +112,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     store = _store(args)
     entries = store.all()
     if not entries:
-        print(f"no baselines in {store.root}")
+        print(f"no baselines in {store.root}" + ("" if store.root.is_dir() else " (no such folder)"))
         return 0
     now = dt.datetime.now(dt.timezone.utc)
     bad = 0

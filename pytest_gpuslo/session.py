@@ -132,6 +132,10 @@ class SloSession:
         """A --gpuslo-compare folder that is not there is a usage error: a typo in a CI path otherwise
         read as "no baseline" and quietly left absolute budgets only (review35)."""
         folder, source = self.settings["compare"]
+        if folder and self.value("no_baseline") and source == "CLI" and self.settings["no_baseline"][1] == "CLI":
+            # review71: both given, the store was ignored and "no baseline" shown without a word
+            raise pytest.UsageError(f"--gpuslo-compare={folder} and --gpuslo-no-baseline contradict each other: the "
+                                    f"first asks for a comparison against that store, the second for none; give one.")
         if not folder or self.value("no_baseline"):
             return
         root = self.config.rootpath
@@ -164,8 +168,21 @@ class SloSession:
                 source = self.settings[key][1] if key in self.settings else "CLI"
                 where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
                 raise pytest.UsageError(f"{where}: {why}; give a writable file path.")
+        folder, source = self.settings["baseline_dir"]
+        store = self.config.rootpath / folder
+        if not self.value("save") and not self.value("no_baseline") and source != "default" and not store.is_dir():
+            # review71: a file or a typo'd folder read as "no baseline" everywhere, exit 0: the
+            # regression check silently off
+            where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
+            if store.exists() or source == "CLI":
+                raise pytest.UsageError(f"{where}: {store} {'is not a folder' if store.exists() else 'does not exist'} "
+                                        f"(relative paths are from the rootdir {self.config.rootpath}); give the "
+                                        f"folder that holds the baselines, or record them there first with "
+                                        f"--gpuslo-save.")
+            self.config.issue_config_time_warning(GpuSloWarning(
+                f"{where}: {store} does not exist yet, so no test has a baseline to be compared against; record "
+                f"them with --gpuslo-save"), stacklevel=2)
         if self.value("save"):
-            folder, source = self.settings["baseline_dir"]
             store = self.config.rootpath / folder
             why = _reports.unwritable(store / "probe.json")
             if why:

@@ -179,6 +179,36 @@ def test_a_report_folder_made_on_the_way_is_said(simtester: pytest.Pytester) -> 
     assert not list(simtester.path.glob(".gpuslo-probe-*")) and not list(simtester.path.glob("out/.gpuslo-probe-*"))
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (["--gpuslo-baseline-dir=typo"], "--gpuslo-baseline-dir=typo: */typo does not exist (relative paths are from "
+     "the rootdir *); give the folder that holds the baselines, or record them there first with --gpuslo-save."),
+    (["--gpuslo-baseline-dir=afile"], "--gpuslo-baseline-dir=afile: */afile is not a folder*"),
+    (["--gpuslo-compare=adir", "--gpuslo-no-baseline"], "--gpuslo-compare=adir and --gpuslo-no-baseline contradict "
+     "each other*give one."),
+], ids=["typo", "file", "compare-and-no-baseline"])
+def test_a_store_option_that_turns_the_regression_check_off_is_refused(
+        simtester: pytest.Pytester, args: list[str], said: str) -> None:
+    """review71: a file or a typo'd folder as --gpuslo-baseline-dir read "no baseline" for every
+    test with exit 0, and --gpuslo-no-baseline beside --gpuslo-compare ignored the store without a
+    word; now usage errors.  A store named in the ini that does not exist yet (a project before
+    its first save) warns instead; --gpuslo-save creates it."""
+    simtester.makepyfile(TWO_TESTS)
+    (simtester.path / "adir").mkdir()
+    (simtester.path / "afile").write_text("")
+    refused = simtester.runpytest(*args)
+
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines([f"ERROR: {said}"])
+    simtester.makeini("[pytest]\ngpuslo_baseline_dir = perf/store\n")
+    warned = simtester.runpytest()
+    warned.assert_outcomes(passed=2)
+    warned.stdout.fnmatch_lines(["*GpuSloWarning: ini gpuslo_baseline_dir = perf/store: */perf/store does not exist "
+                                 "yet, so no test has a baseline to be compared against; record them with "
+                                 "--gpuslo-save"])
+    simtester.runpytest("--gpuslo-save", "--gpuslo-baseline-dir=saved").assert_outcomes(passed=2)
+    assert list((simtester.path / "saved").glob("*.json"))
+
+
 def test_the_command_line_overrides_a_bad_ini_value(simtester: pytest.Pytester) -> None:
     """Row H: the usage error says to override the ini on the command line; that now works."""
     simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\ngpuslo_alpha = 2\n")

@@ -362,3 +362,14 @@ def test_a_stored_date_with_an_offset_counts_on_its_utc_day() -> None:
 
     assert utc_day("2026-12-01T23:30:00-02:00") == "2026-12-02"
     assert utc_day("2026-12-01T23:30:00") == "2026-12-01"  # no zone: UTC, as now_iso writes
+
+
+def test_a_store_folder_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review71: ``gpuslo show --dir pytest.ini`` said "no baselines in pytest.ini", exit 0."""
+    (tmp_path / "pytest.ini").write_text("")
+    with pytest.raises(SystemExit) as info:
+        main(["show", "--dir", str(tmp_path / "pytest.ini")])
+    assert info.value.code == 2
+    assert "pytest.ini: not a folder; give the baseline store's folder" in capsys.readouterr().err
+    assert main(["show", "--dir", str(tmp_path / "none")]) == 0
+    assert "(no such folder)" in capsys.readouterr().out
