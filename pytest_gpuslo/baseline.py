@@ -587,6 +587,12 @@ def load(path: Path) -> Baseline:
         raise _fail(path, f"is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("tool") != "pytest-gpuslo":
         raise _fail(path, "is not a pytest-gpuslo baseline (no \"tool\": \"pytest-gpuslo\")")
+    if isinstance(data.get("results"), list) and "runs" not in data:
+        # review71: a --gpuslo-json report given to gpuslo compare read "malformed ... delete it"
+        raise BaselineFormatError(
+            f"{path}: is a pytest-gpuslo report (--gpuslo-json), which keeps each test's summary, not its "
+            f"samples; give a baseline file from the store (.gpuslo/) or a last-run record (.gpuslo/.last/"
+            f"<test>.json, which every run leaves)")
     schema = data.get("schema")
     if not _is_int(schema):
         raise _fail(path, f"has no integer schema version (got {schema!r})")
@@ -796,14 +802,21 @@ def now_iso() -> str:
     if given:
         when = parse_date(given)
         if when is None:
-            raise InvalidArgument(f"{NOW_ENV}={brief(given)} (environment) is not an ISO 8601 date and time; "
+            try:  # review71: 2026-11-31 read "not an ISO 8601 date"; the day is what does not exist
+                _dt.datetime.fromisoformat(given)
+                why = ""
+            except (ValueError, OverflowError) as exc:
+                why = f" ({exc})" if "out of range" in str(exc) else ""
+            raise InvalidArgument(f"{NOW_ENV}={brief(given)} (environment) is not an ISO 8601 date and time{why}; "
                                   f"give e.g. 2026-12-02T15:53:39+00:00, or unset it to use the clock")
         if not NOW_EARLIEST <= when <= clock + NOW_AHEAD:
             raise InvalidArgument(f"{NOW_ENV}={brief(given)} (environment) is {when.date().isoformat()} in UTC, "
                                   f"outside {NOW_EARLIEST.date().isoformat()} to a day past the clock "
                                   f"({clock.date().isoformat()}); give a date in that range, or unset it to use "
                                   f"the clock")
-        return given
+        # stored as the clock's are (review71: "2026-11-21" and zone-less values were kept verbatim,
+        # so one file held dates in three forms)
+        return when.replace(microsecond=0).isoformat()
     return clock.isoformat()
 
 

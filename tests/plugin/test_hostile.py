@@ -581,6 +581,8 @@ def test_a_renderer_returning_text_utf8_cannot_hold_is_named_and_the_rest_writte
     ("GPUSLO_SESSION", "job\t1", "holds a control character"),
     ("GPUSLO_SESSION", "   ", "is blank"),
     ("GPUSLO_NOW", "3000-01-01T00:00:00+14:00", "is 2999-12-31 in UTC, outside 1970-01-01 to a day past*"),
+    # review71: read only "not an ISO 8601 date and time"
+    ("GPUSLO_NOW", "2026-11-31T10:00:00+00:00", "is not an ISO 8601 date and time (day is out of range for month)"),
 ])
 def test_a_bad_session_label_or_date_stops_the_run_before_any_test(
         simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, name: str, value: str, said: str) -> None:

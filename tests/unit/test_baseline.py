@@ -99,8 +99,11 @@ def test_size_of_a_large_sample_is_bounded(tmp_path: Path) -> None:
          '"u32-decimicroseconds-byteplanes-zlib-base64", "sample": "!!"}]}',
          "is malformed"),
         ("\udcff".encode("utf-8", "surrogateescape").decode("latin-1"), "is not"),
+        # review71: a --gpuslo-json report read "malformed", with advice to delete it
+        ('{"schema": 1, "tool": "pytest-gpuslo", "results": []}', "is a pytest-gpuslo report (--gpuslo-json)"),
     ],
-    ids=["garbage", "truncated", "foreign", "bad-schema", "newer-schema", "missing-keys", "bad-sample", "binary"],
+    ids=["garbage", "truncated", "foreign", "bad-schema", "newer-schema", "missing-keys", "bad-sample", "binary",
+         "a-report"],
 )
 def test_every_corruption_is_named_with_the_file_and_a_fix(tmp_path: Path, content: str, fragment: str) -> None:
     """Corrupt, truncated, foreign, newer or non-JSON files raise BaselineFormatError, never crash."""
@@ -390,3 +393,15 @@ def test_a_last_run_keeps_its_stamps_so_compare_replays_it_as_the_plugin_does(tm
     last.write_text(json.dumps(raw))
     with pytest.raises(BaselineFormatError, match="run 0: \"stamps\": must be an object with a whole-number"):
         bl.load(last)
+
+
+@pytest.mark.parametrize(("given", "stored"), [
+    ("2026-11-21", "2026-11-21T00:00:00+00:00"),
+    ("2026-11-21T10:00:00", "2026-11-21T10:00:00+00:00"),
+    ("2026-11-21T10:00:00.5+02:00", "2026-11-21T08:00:00+00:00"),
+])
+def test_a_given_date_is_stored_in_the_clocks_form(monkeypatch: pytest.MonkeyPatch, given: str, stored: str) -> None:
+    """review71: a date-only or zone-less $GPUSLO_NOW was stored verbatim, so one file held dates
+    in three forms; it is stored as the clock's are, in UTC to the second."""
+    monkeypatch.setenv(bl.NOW_ENV, given)
+    assert bl.now_iso() == stored
