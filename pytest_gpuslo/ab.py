@@ -111,7 +111,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     pairs can still decide something; the session stops at the first look where it cannot.
     """
     if runs < 1:
-        raise ABError(f"--runs {runs}: give at least 1 (3 or more for a regression verdict)")
+        raise ABError(f"--runs {runs}: give at least 1 (2 or more for a regression verdict, 3 by default)")
     plan = sorted({runs, *looks})
     last = plan[-1]
     here = Path(cwd or Path.cwd()).resolve()
@@ -173,6 +173,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
 
 def load(folder: Path) -> Session:
     """A session kept with ``--keep``, to be decided again (``gpuslo ab --from DIR``)."""
+    from pytest_gpuslo.baseline import LAST_RUNS
+
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         # review69: "--from /dev/null" advised "--keep /dev/null"
@@ -200,6 +202,11 @@ def load(folder: Path) -> Session:
                 raise ABError(f"{path}: {exc.__class__.__name__}: {exc}; session.json says {runs} runs a side were "
                               f"kept, so this report must be there and hold gpuslo's JSON; keep the session "
                               f"again with gpuslo ab BASE --keep {folder}") from None
+            if side.summaries[-1] and not (folder / f"{name}-{r}" / LAST_RUNS).is_dir():
+                # review71: a kept run's samples removed, it decided on 3+2 runs without a word
+                raise ABError(f"{folder / f'{name}-{r}'}: the samples of {name} run {r} are missing; session.json "
+                              f"says {runs} runs a side were kept; keep the session again with gpuslo ab BASE "
+                              f"--keep {folder}")
             side.stores.append(folder / f"{name}-{r}")
         sides.append(side)
     return Session(sides[0], sides[1], sha, folder, False, first, looks)

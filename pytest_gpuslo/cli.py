@@ -368,6 +368,10 @@ def _cmd_accept(args: argparse.Namespace) -> int:
             continue
         print(f"{test}: {what}: {dest}")
         done += 1
+    for nodeid in sorted(wanted - {b.nodeid for b in good}):
+        # review71: a node id with no last run printed nothing and exited 1
+        print(f"{nodeid}: no last run in {last.root}; run it first (a node id as pytest prints it, "
+              f"e.g. tests/test_slo.py::test_x)")
     return 2 if failed else 0 if done else 1
 
 
@@ -459,6 +463,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print("error: give the base revision (e.g. gpuslo ab origin/main), or --from DIR to decide a kept "
               "session again", file=sys.stderr)
         return 2
+    if args.again and (args.runs is not None or args.max_runs is not None):
+        # review71: ignored without a word; the kept session's own runs and looks decide
+        print(f"note: --from decides the runs kept in {args.again} at the looks they were run with; --runs and "
+              f"--max-runs are not used", file=sys.stderr)
+    args.runs = 3 if args.runs is None else args.runs
     if args.max_runs is not None and args.max_runs < args.runs:
         print(f"error: --max-runs {args.max_runs} is below --runs {args.runs}; give at least --runs", file=sys.stderr)
         return 2
@@ -668,7 +677,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "otherwise, 2 when the runs cannot be made.")
     p.add_argument("base", nargs="?", default=None,
                    help="the base revision: a branch, tag or commit (e.g. origin/main); not needed with --from")
-    p.add_argument("--runs", type=int, default=3, help="runs of each side (default 3; 3 or more to judge regressions)")
+    p.add_argument("--runs", type=int, default=None, help="runs of each side (default 3; 2 or more to judge regressions, each one fewer widening the interval)")
     p.add_argument("--max-runs", type=int, default=None, metavar="N",
                    help="while a regression claim is undecided, go on up to N runs a side (looks after --runs, "
                         "halfway and N, alpha split over them; default: no more runs)")

@@ -1450,9 +1450,14 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
                 b.test.ratio) else b.outcome
             # The reading without lateness last would leave "REGRESSED" as the last word of an
             # INCONCLUSIVE claim (review32): say what the two readings together mean.
+            # review71 read "neither reading stands" as backwards and found no next step: say why
+            # the reading without lateness alone does not decide, and what would.
+            more = ("; more interleaved runs decide it (gpuslo ab BASE --max-runs 8)" if isinstance(base, ABInput)
+                    else f"; {WIDER_HISTORY}")
             out.append(replace(b, outcome=INCONCLUSIVE,
                                reason=f"{late}; {without}, as measured {measured}: the lateness may "
-                                      f"hide a regression, so neither reading stands"))
+                                      f"hide a regression, but a REGRESSED must show both with and without it, "
+                                      f"so neither reading stands{more}"))
             moved.add(b.name)
         else:
             out.append(b)

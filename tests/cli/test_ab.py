@@ -166,6 +166,11 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     root = repo(tmp_path)
     kept = root / "kept"
     gpuslo("ab", "HEAD", "--runs", "2", "--keep", "kept", "--", "-q", cwd=root)
+    import shutil
+
+    shutil.copytree(kept, root / "kept2")
+    shutil.rmtree(root / "kept2" / "base-2")  # review71: decided on 2+1 runs without a word
+    samples = gpuslo("ab", "-", "--from", "kept2", "--runs", "5", cwd=root)
     (kept / "candidate-2.json").unlink()
     missing = gpuslo("ab", "-", "--from", "kept", cwd=root)
     (kept / "session.json").write_text('{"base": "x", "runs": 8, "first": 3, "looks": [3]}')
@@ -180,6 +185,8 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
 
     assert damaged.returncode == 2 and stored.name in damaged.stderr and "must not drop out" in damaged.stderr
     assert missing.returncode == 2 and "candidate-2.json: FileNotFoundError" in missing.stderr
+    assert samples.returncode == 2 and "kept2/base-2: the samples of base run 2 are missing" in samples.stderr
+    assert "--runs and --max-runs are not used" in samples.stderr  # review71: ignored silently
     assert "Traceback" not in missing.stderr + inconsistent.stderr
     assert inconsistent.returncode == 2 and "session.json is inconsistent: 8 runs" in inconsistent.stderr
 

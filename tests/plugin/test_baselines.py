@@ -291,7 +291,9 @@ def test_accept_takes_the_last_pytest_run_not_tests_left_from_earlier_ones(simte
     named = gpuslo("accept", "test_accept_takes_the_last_pytest_run_not_tests_left_from_earlier_ones.py::test_slow",
                    cwd=simtester.path)
     again = gpuslo("accept", cwd=simtester.path)
+    nope = gpuslo("accept", "t.py::nope", cwd=simtester.path)
 
+    assert nope.returncode == 1 and "t.py::nope: no last run in " in nope.stdout, nope.stdout  # review71: silent
     assert accepted.returncode == 0, accepted.stdout
     assert "::test_fast: created" in accepted.stdout
     assert "::test_slow: left: its run" in accepted.stdout and "earlier pytest run" in accepted.stdout

@@ -1247,6 +1247,9 @@ def test_an_ab_session_with_one_stall_is_judged_on_the_requests_it_did_not_reach
     monkeypatch.setattr(gate, "untouched", lambda ab: None)
     before = verdict([base[0], base[1], stalled])
     assert before.outcome == "INCONCLUSIVE" and "neither reading stands" in before.reason
+    # review71: why the reading without lateness alone does not decide, and the next step
+    assert "a REGRESSED must show both with and without it" in before.reason
+    assert before.reason.endswith("more interleaved runs decide it (gpuslo ab BASE --max-runs 8)")
     monkeypatch.undo()
     wide = base[2].copy()
     wide[:1_500] += 5.0  # 15% of the requests: not a few stalls
