@@ -330,7 +330,7 @@ def test_a_date_far_from_the_clock_is_refused(monkeypatch: pytest.MonkeyPatch, g
     with pytest.raises(InvalidArgument, match=r"GPUSLO_NOW=.*outside 1970-01-01 to a day past the clock"):
         bl.now_iso()
     monkeypatch.setenv("GPUSLO_NOW", "2026-11-04")  # a date alone is midnight UTC: taken
-    assert bl.now_iso() == "2026-11-04"
+    assert bl.now_iso() == "2026-11-04T00:00:00+00:00"  # stored in the clock's form (review71)
 
 
 @pytest.mark.parametrize("name", ["GPUSLO_SESSION", "GPUSLO_NOW"])
