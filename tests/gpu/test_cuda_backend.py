@@ -120,7 +120,10 @@ def test_marker_on_gpu_with_stages_telemetry_and_occupancy(pytester: pytest.Pyte
     assert verdict.startswith(("PASS", "INCONCLUSIVE")), row
     assert "escaped" not in result.stdout.str()  # the pipeline's work is all on the lane's stream
     if verdict.startswith("INCONCLUSIVE"):
-        result.stdout.fnmatch_lines(["*load generator fell behind*"])
+        # an honest reason: a noisy launcher, or (session 29, an H200) a design effect of 21.5 that
+        # left 4,000 requests 186 effective ones, short of the 20 exceedances a PASS needs
+        said = result.stdout.str()
+        assert "load generator fell behind" in said or "too few effective samples for p95" in said, row
 
 
 def test_out_of_memory_fails_that_test_and_the_next_runs(pytester: pytest.Pytester) -> None:
