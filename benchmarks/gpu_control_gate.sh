@@ -37,5 +37,5 @@ for ns in "${candidates[@]}"; do
   last=$(ls .gpuslo/.last/*.json | head -1)
   python3 -c "import json,sys; print('last-run stamps kept:', 'stamps' in json.load(open(sys.argv[1]))['runs'][0])" "$last"
   python3 -m pytest_gpuslo compare .gpuslo "$last" > "compare-$ns.txt" 2>&1
-  echo "   gpuslo compare (exit $?): $(grep -E 'vs baseline' "compare-$ns.txt" | head -1 | cut -c1-160)"
+  echo "   gpuslo compare (exit $?): $(grep -E ' ratio ' "compare-$ns.txt" | head -1 | cut -c1-160)"
 done
