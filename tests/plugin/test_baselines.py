@@ -30,6 +30,19 @@ def day_of(session: str) -> str:
     return f"2026-11-{10 + int(session.rsplit('-', 1)[-1]):02d}T12:00:00+00:00"
 
 
+def on_day(monkeypatch: pytest.MonkeyPatch, day: str) -> None:
+    """The runs saved next belong to session ``day``, dated on its own UTC day."""
+    monkeypatch.setenv("GPUSLO_SESSION", day)
+    monkeypatch.setenv("GPUSLO_NOW", day_of(day))
+
+
+def save_on_days(tester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *days: str) -> None:
+    """One passing --gpuslo-save run of the test file per session (day)."""
+    for day in days:
+        on_day(monkeypatch, day)
+        tester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+
+
 def gpuslo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest_gpuslo", *args], cwd=cwd,
                           capture_output=True, text=True)
@@ -74,10 +87,7 @@ def test_a_machine_that_got_slower_holds_back_a_regression(simtester: pytest.Pyt
     machine that much faster still regressed (review67: a control 45% slower held back a p95 +397%);
     with the control where it was, the same change fails."""
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
-    for day in ("day-1", "day-2", "day-3"):
-        monkeypatch.setenv("GPUSLO_SESSION", day)
-        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
-        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    save_on_days(simtester, monkeypatch, "day-1", "day-2", "day-3")
     stored = json.loads(next((simtester.path / ".gpuslo").glob("*.json")).read_text())
     monkeypatch.setenv("SVC_S", "0.001")
     monkeypatch.setattr(virtual, "control_ms", 6.0)
@@ -111,12 +121,8 @@ def test_a_run_judged_regressed_is_not_added_to_the_runs_it_regressed_against(
     ("updated (5 runs from 5 sessions)"): the level moved toward the regression.  It is refused,
     with how to record an intended change; ``gpuslo accept`` refuses it too."""
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
-    for day in ("day-1", "day-2", "day-3"):
-        monkeypatch.setenv("GPUSLO_SESSION", day)
-        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
-        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
-    monkeypatch.setenv("GPUSLO_SESSION", "day-4")
-    monkeypatch.setenv("GPUSLO_NOW", day_of("day-4"))
+    save_on_days(simtester, monkeypatch, "day-1", "day-2", "day-3")
+    on_day(monkeypatch, "day-4")
     monkeypatch.setenv("SVC_S", "0.001")
     slower = simtester.runpytest("--gpuslo-save")
     accepted = gpuslo("accept", cwd=simtester.path)
@@ -134,10 +140,7 @@ def test_no_baseline_option_ignores_the_store(simtester: pytest.Pytester, monkey
     """--gpuslo-no-baseline checks the absolute budget only: the slower run that the stored
     baseline fails passes on its budget."""
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
-    for day in ("day-1", "day-2", "day-3"):
-        monkeypatch.setenv("GPUSLO_SESSION", day)
-        monkeypatch.setenv("GPUSLO_NOW", day_of(day))
-        simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    save_on_days(simtester, monkeypatch, "day-1", "day-2", "day-3")
     monkeypatch.setenv("SVC_S", "0.001")
 
     simtester.runpytest().assert_outcomes(failed=1)

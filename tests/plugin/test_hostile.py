@@ -139,6 +139,17 @@ def test_a_bad_trace_errors_its_test_and_the_others_run(simtester: pytest.Pytest
     result.stdout.fnmatch_lines([f"*bad slo marker*trace t.json: {fragment}*"])
 
 
+def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: str) -> pytest.RunResult:
+    """Run ``TWO_TESTS`` beside a folder ``adir`` and a file ``afile``: a usage error saying ``said``."""
+    simtester.makepyfile(TWO_TESTS)
+    (simtester.path / "adir").mkdir()
+    (simtester.path / "afile").write_text("")
+    result = simtester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {said}"])
+    return result
+
+
 @pytest.mark.parametrize(("args", "said"), [
     (["--gpuslo-json=adir"], "--gpuslo-json=adir: */adir is a folder, not a file; give a writable file path."),
     (["--gpuslo-md=r.md", "--gpuslo-benchmark-json=afile/b.json"],
@@ -156,13 +167,7 @@ def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measur
     """Row F, review69: a report path that is a folder, under a file or under /proc, and a store
     --gpuslo-save cannot write, were found only after every measurement (the store's one with exit
     0); now a usage error before any test runs, naming the option, the path and why."""
-    simtester.makepyfile(TWO_TESTS)
-    (simtester.path / "adir").mkdir()
-    (simtester.path / "afile").write_text("")
-    result = simtester.runpytest(*args)
-
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"ERROR: {said}"])
+    result = refused_before_measuring(simtester, args, said)
     assert "passed" not in result.stdout.str() and not (simtester.path / "r.md").exists()
     assert not (simtester.path / "newdir").exists()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
@@ -192,21 +197,16 @@ def test_a_store_option_that_turns_the_regression_check_off_is_refused(
     test with exit 0, and --gpuslo-no-baseline beside --gpuslo-compare ignored the store without a
     word; now usage errors.  A store named in the ini that does not exist yet (a project before
     its first save) warns instead; --gpuslo-save creates it."""
-    simtester.makepyfile(TWO_TESTS)
-    (simtester.path / "adir").mkdir()
-    (simtester.path / "afile").write_text("")
-    refused = simtester.runpytest(*args)
-
-    assert refused.ret == pytest.ExitCode.USAGE_ERROR
-    refused.stderr.fnmatch_lines([f"ERROR: {said}"])
-    simtester.makeini("[pytest]\ngpuslo_baseline_dir = perf/store\n")
+    refused_before_measuring(simtester, args, said)
+    simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\n"
+                      "gpuslo_baseline_dir = perf/store\n")
     warned = simtester.runpytest()
     warned.assert_outcomes(passed=2)
     warned.stdout.fnmatch_lines(["*GpuSloWarning: ini gpuslo_baseline_dir = perf/store: */perf/store does not exist "
                                  "yet, so no test has a baseline to be compared against; record them with "
                                  "--gpuslo-save"])
     simtester.runpytest("--gpuslo-save", "--gpuslo-baseline-dir=saved").assert_outcomes(passed=2)
-    assert list((simtester.path / "saved").glob("*.json"))
+    assert list((simtester.path / "saved").glob("*.json"))  # --gpuslo-save makes a missing store
 
 
 def test_the_command_line_overrides_a_bad_ini_value(simtester: pytest.Pytester) -> None:
