@@ -219,7 +219,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import gate_input, load, repair_hint
+    from pytest_gpuslo.baseline import load, repair_hint
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
@@ -264,13 +264,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                           f"run(s) before it)" if kept else
                           f" (this run is the only one stored in {bpath}: its absolute budgets only)")
                 base = replace(base, runs=kept) if kept else None
-        binput = (gate_input(base, spec, fingerprint=new.schedule_fingerprint, machine=new.machine)
-                  if base is not None else None)
-        # A run decided at a sequential look used a share of alpha: judge it at the same share.
-        looks = max(1, int(cand.summary.get("looks") or 1))
-        verdict = gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint),
-                                                      list(spec.budgets_ms) or None),
-                              replace(policy, alpha=policy.alpha / looks), binput)
+        verdict = _judge(base, new, spec, policy)
         alone = (f" (no baseline in {args.base}: its absolute budgets only; record one with --gpuslo-save or "
                  f"gpuslo accept)") if base is None and not itself else ""
         print(f"{new.nodeid}: {verdict.outcome}{alone}{itself}")
@@ -297,6 +291,25 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if verdict.outcome == "FAIL":
             worst = max(worst, 1)
     return worst
+
+
+def _judge(base: Any, new: Any, spec: Any, policy: Any) -> Any:
+    """``new``'s latest run decided against ``base``'s runs (None: its budgets only), exactly as the
+    plugin decided it: ``gpuslo compare`` and ``gpuslo accept`` (which must not add a regression
+    to the runs it regressed against) both ask here."""
+    from dataclasses import replace
+
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.baseline import gate_input
+
+    cand = new.latest
+    binput = (gate_input(base, spec, fingerprint=new.schedule_fingerprint, machine=new.machine)
+              if base is not None else None)
+    # A run decided at a sequential look used a share of alpha: judge it at the same share.
+    looks = max(1, int(cand.summary.get("looks") or 1))
+    return gate.decide(spec, cand.measurements(_scheduled(spec, new.schedule_fingerprint),
+                                               list(spec.budgets_ms) or None),
+                       replace(policy, alpha=policy.alpha / looks), binput)
 
 
 def _same_run(a: Any, b: Any) -> bool:
@@ -356,7 +369,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
                 print(f"{test}: left: its run ({b.latest.date}) is from an earlier pytest run than the "
                       f"last; `gpuslo accept{where} {b.nodeid}` takes it")
             continue
-        refusal = b.latest.summary.get("save_refusal")
+        refusal = b.latest.summary.get("save_refusal") or _regressed_refusal(store, b)
         if refusal:
             print(f"{test}: not accepted: {refusal} (the rule of --gpuslo-save)")
             continue
@@ -373,6 +386,32 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         print(f"{nodeid}: no last run in {last.root}; run it first (a node id as pytest prints it, "
               f"e.g. tests/test_slo.py::test_x)")
     return 2 if failed else 0 if done else 1
+
+
+def _regressed_refusal(store: Any, last: Any) -> str:
+    """Why ``gpuslo accept`` must not add ``last``: its run judged REGRESSED against the runs stored
+    now, as --gpuslo-save refuses it (review72: a run made with --gpuslo-no-baseline was never
+    compared, and three accepts moved a stored p95 from 2.1 to 6.0 ms); '' where it may be added."""
+    from dataclasses import replace
+
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.errors import BaselineFormatError
+    from pytest_gpuslo.spec import SloSpec
+
+    try:
+        base = store.get(last.nodeid, last.machine)
+        if base is None:
+            return ""
+        kept = [r for r in base.runs if not _same_run(r, last.latest)]
+        if not kept:
+            return ""
+        spec = SloSpec.from_dict(last.spec)
+        alpha = float(last.latest.summary.get("alpha") or gate.Policy().alpha)
+        verdict = _judge(replace(base, runs=kept), last, spec, gate.Policy(alpha=alpha))
+    except (BaselineFormatError, KeyError, TypeError, ValueError):
+        return ""  # the store's own error is said when the save is tried
+    return gate.save_refusal(replace(verdict, conditions=()), 0, 0) if any(
+        c.outcome == "REGRESSED" for c in verdict.baseline) else ""
 
 
 def _latest_invocation(entries: list[Any]) -> str | None:

@@ -168,6 +168,13 @@ class SloSession:
                 source = self.settings[key][1] if key in self.settings else "CLI"
                 where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
                 raise pytest.UsageError(f"{where}: {why}; give a writable file path.")
+        if self.value("save") and self.value("no_baseline"):
+            # review72: the two together added a 2x slower run to the runs it regressed against
+            raise pytest.UsageError("--gpuslo-save with --gpuslo-no-baseline would add each run to the stored runs "
+                                    "without comparing it to them, so a regression could slip into the baseline; "
+                                    "drop --gpuslo-no-baseline (a save is refused only for a run judged REGRESSED "
+                                    "or measured on a disturbed machine), or delete the test's baseline file to "
+                                    "record anew.")
         folder, source = self.settings["baseline_dir"]
         store = self.config.rootpath / folder
         if not self.value("save") and not self.value("no_baseline") and source != "default" and not store.is_dir():

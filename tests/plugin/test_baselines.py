@@ -134,6 +134,16 @@ def test_a_run_judged_regressed_is_not_added_to_the_runs_it_regressed_against(
     stored = json.loads(next((simtester.path / ".gpuslo").glob("*.json")).read_text())
     assert len(stored["runs"]) == 3
     assert accepted.returncode == 1 and "it regressed against the stored runs" in accepted.stdout + accepted.stderr
+    # review72: --gpuslo-no-baseline never compared the run, so the save took it, and so did accept
+    both = simtester.runpytest("--gpuslo-save", "--gpuslo-no-baseline")
+    assert both.ret == pytest.ExitCode.USAGE_ERROR
+    both.stderr.fnmatch_lines(["ERROR: --gpuslo-save with --gpuslo-no-baseline would add each run to the stored "
+                               "runs without comparing it to them*"])
+    simtester.runpytest("--gpuslo-no-baseline").assert_outcomes(passed=1)
+    uncompared = gpuslo("accept", cwd=simtester.path)
+    assert uncompared.returncode == 1, uncompared.stdout
+    assert "not accepted: it regressed against the stored runs (p95 +" in uncompared.stdout
+    assert len(json.loads(next((simtester.path / ".gpuslo").glob("*.json")).read_text())["runs"]) == 3
 
 
 def test_no_baseline_option_ignores_the_store(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,7 +226,7 @@ def test_two_xdist_workers_save_without_torn_or_lost_files(simtester: pytest.Pyt
 def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """show lists; compare exits 0 on the same run and 1 on a regression (three stored runs from
-    three days); accept promotes .last."""
+    three days); accept refuses to promote that regressed run from .last; prune trims."""
     gputester = simtester
     gputester.makepyfile(SLOW_OR_FAST_VIRTUAL)
     for day in ("day-1", "day-2", "day-3"):
@@ -242,8 +252,9 @@ def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
     assert same.returncode == 0, same.stdout
     assert worse.returncode == 1 and "REGRESSED" in worse.stdout
     assert from_store.returncode == 1 and from_store.stdout == worse.stdout
-    assert accepted.returncode == 0 and "updated (4 runs from " in accepted.stdout
-    assert pruned.returncode == 0 and "4 -> 1 runs" in pruned.stdout
+    # the regressed run is not promoted (review72: it was, moving the stored level toward it)
+    assert accepted.returncode == 1 and "not accepted: it regressed against the stored runs" in accepted.stdout
+    assert pruned.returncode == 0 and "3 -> 1 runs" in pruned.stdout
     assert shown_bad.returncode == 1 and "UNREADABLE" in shown_bad.stdout
 
 
