@@ -145,10 +145,19 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                         [str(tree), str(tree / "src"), *filter(None, [env.get("PYTHONPATH")])])
                 done = subprocess.run(pytest_command(python, pytest_args, store, report, html),
                                       cwd=side.root, env=env, capture_output=True, text=True)
-                if side is base and done.returncode == NO_TESTS and not report.exists():
-                    # review71: only tests new in the working tree selected: the base has none, and
-                    # the candidate's are judged on their absolute budgets (``new_tests``)
+                if done.returncode == NO_TESTS and not report.exists():
+                    # review71/72: only tests new in the working tree selected (or only tests the
+                    # base has): that side has none; the others are named (``new_tests``, the CLI)
                     report.write_text(json.dumps({"results": []}), encoding="utf-8")
+                said = done.stdout + done.stderr
+                if side is base and done.returncode == USAGE and "not found" in said:
+                    # review72: a path or node id only the working tree has ended in "exited 4"
+                    # naming the base's temporary tree
+                    missing = next((ln.strip() for ln in said.splitlines() if "not found" in ln), "")
+                    raise ABError(f"pytest on the base could not find what the arguments name ({missing}): a path "
+                                  f"or node id new in the working tree is not at the base {sha[:10]}; name only "
+                                  f"paths both revisions have and select new tests with -k (they are then judged "
+                                  f"on their absolute budgets)")
                 if done.returncode not in (0, 1, NO_TESTS) or not report.exists():
                     tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
                     raise ABError(f"pytest on the {side.name} exited {done.returncode} without SLO results "
@@ -214,6 +223,8 @@ def load(folder: Path) -> Session:
 
 #: pytest's exit status when no test was collected (``pytest.ExitCode.NO_TESTS_COLLECTED``).
 NO_TESTS = 5
+#: ... and on a usage error, e.g. a path that is not there (``pytest.ExitCode.USAGE_ERROR``).
+USAGE = 4
 
 
 def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
@@ -251,13 +262,20 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
 
     def samples(side: Side, nodeid: str) -> list[Any]:
         runs = []
-        for store in side.stores:
+        for k, (store, ran) in enumerate(zip(side.stores, side.summaries), 1):
+            found = []
             for path, b in Store(store / LAST_RUNS).all():
                 if isinstance(b, Exception):
                     raise ABError(f"{path}: {b}; a damaged run must not drop out of the comparison "
                                   f"unnoticed: run gpuslo ab again")
                 if b.nodeid == nodeid:
-                    runs.append(b.latest)
+                    found.append(b.latest)
+            if nodeid in ran and not found:
+                # review72: one test's samples removed from one kept run, it was decided on 2+3
+                # runs under a header saying 3 a side
+                raise ABError(f"{store / LAST_RUNS}: {side.name} run {k} ran {nodeid} but its samples are not "
+                              f"there; a run must not drop out of the comparison unnoticed: run gpuslo ab again")
+            runs += found
         return runs
 
     out = []

@@ -558,8 +558,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
               f"its absolute budgets only, on its latest run")
     summaries += new
     if not summaries:
-        print("gpuslo ab: no SLO test ran on either side (none selected)")
-        return 0
+        if gone:
+            return 0
+        print("error: pytest selected no SLO test on either side, so the A/B has no SLO results to compare; "
+              "check the pytest arguments after --", file=sys.stderr)
+        return 2
     done = len(session.base.stores)
     decided = all(b.get("outcome") != gate.INCONCLUSIVE for s in summaries for b in s["verdict"].get("baseline", []))
     why_stop = ("at the last" if done >= looks[-1] else "after the look that decided every claim" if decided

@@ -82,6 +82,16 @@ def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp
         assert done.returncode == 1, done.stdout + done.stderr
         assert "test_new.py::test_new is not at the base " in done.stdout, done.stdout
         assert "(new in the working tree): judged on its absolute budgets only" in done.stdout
+    # review72: named by path, the base cannot find it: said so, not "exited 4" in a temporary tree
+    by_path = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", "test_new.py", cwd=root)
+    assert by_path.returncode == 2
+    assert "pytest on the base could not find what the arguments name" in by_path.stderr, by_path.stderr
+    assert "select new tests with -k" in by_path.stderr
+    # ... and the mirror: a test only the base has, selected alone, is named, not an error
+    (root / "test_svc.py").rename(root / "test_gone.py")
+    gone = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", "-k", "svc", cwd=root)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert "test_svc.py::test_svc ran at the base but not in the working tree" in gone.stdout
     results = {r["nodeid"]: r for r in json.loads((root / "ab.json").read_text())["results"]}
     assert results["test_new.py::test_new"]["ab"]["new"] is True
     assert results["test_new.py::test_new"]["verdict"]["outcome"] == "FAIL"
@@ -92,7 +102,7 @@ def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp
 @pytest.mark.parametrize(("args", "says"), [
     (["no-such-rev"], "git rev-parse --verify no-such-rev^{commit}"),
     (["HEAD", "--runs", "0"], "--runs 0: give at least 1"),
-    (["HEAD", "--", "-k", "nothing_matches"], "without SLO results"),
+    (["HEAD", "--", "-k", "nothing_matches"], "pytest selected no SLO test on either side"),
 ])
 def test_an_ab_run_that_cannot_be_made_exits_2_and_says_why(tmp_path: Path, args: list[str], says: str) -> None:
     done = gpuslo("ab", *args, cwd=repo(tmp_path))
@@ -168,6 +178,12 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     gpuslo("ab", "HEAD", "--runs", "2", "--keep", "kept", "--", "-q", cwd=root)
     import shutil
 
+    shutil.copytree(kept, root / "kept3")
+    (sample,) = (root / "kept3" / "base-1" / ".last").glob("*.json")
+    sample.unlink()  # review72: one test's samples gone from one run: decided on 2+2 under "2 runs each"
+    one_gone = gpuslo("ab", "-", "--from", "kept3", cwd=root)
+    assert one_gone.returncode == 2 and "base run 1 ran test_svc.py::test_svc but its samples are not there" \
+        in one_gone.stderr, one_gone.stderr
     shutil.copytree(kept, root / "kept2")
     shutil.rmtree(root / "kept2" / "base-2")  # review71: decided on 2+1 runs without a word
     samples = gpuslo("ab", "-", "--from", "kept2", "--runs", "5", cwd=root)
