@@ -515,6 +515,14 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         # was ignored without a word).
         print(f"note: --from decides the kept runs in {args.again} again; the pytest arguments after -- "
               f"({' '.join(pytest_args)}) are not used", file=sys.stderr)
+    flags = {f"--gpuslo-{fmt.flag}" for fmt in reports.FORMATS}
+    inner = next((a for a in pytest_args if a.split("=", 1)[0] in flags), None)
+    if inner is not None and not args.again:
+        # review72: "-- --gpuslo-md=o/" failed only after the base's checkout, naming its temporary tree
+        print(f"error: {inner} after --: each of the 2 x N pytest runs would write that report, the base's "
+              f"inside its temporary tree; give --json, --md or --html to gpuslo ab itself, which reports the "
+              f"decision on all of them", file=sys.stderr)
+        return 2
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)

@@ -228,6 +228,8 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     (["HEAD", "--keep", "/proc/gpuslo-kept"], "--keep /proc/gpuslo-kept: no file can be made in /proc ("),
     (["HEAD", "--keep", "svc.py/sub"], "svc.py is a file, not a folder; give a writable folder"),
     (["--from", "/dev/null"], "--from /dev/null: not a folder; give the folder a run kept with gpuslo ab BASE --keep"),
+    # review72: failed only after the base's checkout, naming its temporary tree
+    (["HEAD", "--", "-q", "--gpuslo-md=o/"], "--gpuslo-md=o/ after --: each of the 2 x N pytest runs would write"),
 ])
 def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
     done = gpuslo("ab", *args, cwd=repo(tmp_path))
