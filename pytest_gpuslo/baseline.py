@@ -365,6 +365,10 @@ def repair_hint(path: Path) -> str:
     """How to mend a broken baseline file: a stored one may be under git; a last-run record never is."""
     if LAST_RUNS in Path(path).parts:
         return "It is the last run's record (git ignores that folder): run the test again to rewrite it, or delete it."
+    if Path(path).suffix.lower() != ".json":
+        # review72: a markdown report given to gpuslo compare was advised to be deleted
+        return ("Baseline files and last-run records are .json files in the store (.gpuslo/ and .gpuslo/.last/); "
+                "give one of those.")
     return ("It was not used and will not be overwritten silently; inspect it (git diff / git log), restore "
             "it with git, or delete it and record a new one with --gpuslo-save.")
 

@@ -502,10 +502,10 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print("error: give the base revision (e.g. gpuslo ab origin/main), or --from DIR to decide a kept "
               "session again", file=sys.stderr)
         return 2
-    if args.again and (args.runs is not None or args.max_runs is not None):
-        # review71: ignored without a word; the kept session's own runs and looks decide
-        print(f"note: --from decides the runs kept in {args.again} at the looks they were run with; --runs and "
-              f"--max-runs are not used", file=sys.stderr)
+    if args.again and (args.runs is not None or args.max_runs is not None or args.keep):
+        # review71/72: ignored without a word; the kept session's own runs and looks decide
+        print(f"note: --from decides the runs kept in {args.again} at the looks they were run with; --runs, "
+              f"--max-runs and --keep are not used", file=sys.stderr)
     args.runs = 3 if args.runs is None else args.runs
     if args.max_runs is not None and args.max_runs < args.runs:
         print(f"error: --max-runs {args.max_runs} is below --runs {args.runs}; give at least --runs", file=sys.stderr)

@@ -202,7 +202,7 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     assert damaged.returncode == 2 and stored.name in damaged.stderr and "must not drop out" in damaged.stderr
     assert missing.returncode == 2 and "candidate-2.json: FileNotFoundError" in missing.stderr
     assert samples.returncode == 2 and "kept2/base-2: the samples of base run 2 are missing" in samples.stderr
-    assert "--runs and --max-runs are not used" in samples.stderr  # review71: ignored silently
+    assert "--runs, --max-runs and --keep are not used" in samples.stderr  # review71: ignored silently
     assert "Traceback" not in missing.stderr + inconsistent.stderr
     assert inconsistent.returncode == 2 and "session.json is inconsistent: 8 runs" in inconsistent.stderr
 

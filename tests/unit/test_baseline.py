@@ -116,6 +116,16 @@ def test_every_corruption_is_named_with_the_file_and_a_fix(tmp_path: Path, conte
     assert fragment in str(info.value)
 
 
+def test_a_file_that_is_no_json_is_not_advised_to_be_deleted(tmp_path: Path) -> None:
+    """review72: a markdown report given to gpuslo compare read "... or delete it and record a new
+    one with --gpuslo-save"; the advice names the files it wants instead."""
+    path = tmp_path / "r.md"
+    path.write_text("# gpuslo\n")
+    with pytest.raises(BaselineFormatError) as info:
+        bl.load(path)
+    assert "delete it" not in str(info.value) and "are .json files in the store" in str(info.value)
+
+
 def test_corrupt_file_is_never_overwritten_silently(tmp_path: Path) -> None:
     """Saving over a corrupt baseline refuses, and the file is left as it was."""
     store = bl.Store(tmp_path)
