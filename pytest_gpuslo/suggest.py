@@ -151,8 +151,13 @@ def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDAr
         warnings.append(f"the suggested budgets reach timeout_s={spec.timeout_s:g}; raise timeout_s above "
                         f"{top / 1000:g} s")
     planned = planned_requests(spec)
+    # A budget the pilot already broke is a FAIL, whatever the lag (review72 read "expect
+    # INCONCLUSIVE" beside a body 5x over its budget, which the gate failed)
+    broken = [f"{percentile_label(p)}<={b:g}" for p, b in spec.budgets_ms.items()
+              if (_q(lat, p) or 0.0) > b]
     under = [f"{percentile_label(p)}<={b:g}" for p, b in spec.budgets_ms.items() if b < lag_min_budget]
     return {
+        "over_budget": broken,
         "under_lag_floor": under,
         "pilot_n": int(lat.size), "pilot_s": pilot_s, "rate_hz": spec.rate_hz, "streams": spec.streams,
         "observed_ms": {percentile_label(p): _q(lat, p) for p in (0.5, 0.95, 0.99)},
@@ -218,7 +223,9 @@ def lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
                if g["lag_min_budget_ms"] > 0
                else "no budget is too tight for the load generator here"),
             f"  as marked  {marked}, {g['planned_n']:,} requests: about {_time(g['planned_s'])} per run"
-            + (f"; {' '.join(g['under_lag_floor'])} is under the lag floor: expect INCONCLUSIVE here"
+            + (f"; the pilot already measured over {' '.join(g['over_budget'])}: expect FAIL"
+               if g.get("over_budget") else
+               f"; {' '.join(g['under_lag_floor'])} is under the lag floor: expect INCONCLUSIVE here"
                if g.get("under_lag_floor") else ""),
         ]
         # A hung pilot's rows are read off a broken run: no budget or size to suggest (review54).

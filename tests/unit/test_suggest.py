@@ -94,10 +94,16 @@ def test_the_report_says_what_was_seen_and_what_to_write() -> None:
 
     for fragment in ("tests/t.py::test_a", "pilot      4,000 requests at 200/s on 1 stream(s) in 5.2 s",
                      "lag        schedule lag p99 1 ms (a no-op body at this rate: 0.5 ms): budgets under 20 ms",
-                     "as marked  p95<=3, 4,000 requests: about 21 s per run; p95<=3 is under the lag floor",
+                     # review72: "expect INCONCLUSIVE" beside a budget the pilot broke, which the gate fails
+                     "as marked  p95<=3, 4,000 requests: about 21 s per run; the pilot already measured over "
+                     "p95<=3: expect FAIL",
                      "p95        needs 4,000 requests (21 s); suggested budget 40 ms (lag rule x2",
                      "paste      @pytest.mark.slo(p95_ms=40, rate_hz=200, requests=4000)  # about 21 s per run here"):
         assert fragment in text, fragment
+    roomy = spec_of(p95_ms=10, rate_hz=200)  # over the pilot's p95, under the lag floor
+    g = suggest.suggest(roomy, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=5.2, achieved_hz=200.0)
+    text = "\n".join(suggest.lines([{"nodeid": "tests/t.py::test_a", "spec": roomy.as_dict(), "suggest": g}]))
+    assert "p95<=10 is under the lag floor: expect INCONCLUSIVE here" in text and "expect FAIL" not in text
 
 
 def test_a_hung_pilot_says_fix_the_body_not_raise_the_timeout() -> None:
