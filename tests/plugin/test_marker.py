@@ -672,7 +672,8 @@ def test_suggest_runs_a_pilot_per_slo_test_and_prints_what_to_write(simtester: p
         "  pilot      1,000 requests at 200/s on 2 stream(s) in * s",
         "  observed   p50 4 ms, p95 7.37 ms, p99 10 ms",
         "  lag        schedule lag p99 0 ms (a no-op body at this rate: 0 ms): *",
-        "  as marked  p95<=1 p99<=2, 20,000 requests: about 105 s per run",
+        "  as marked  p95<=1 p99<=2, 20,000 requests: about 105 s per run; the pilot already measured over "
+        "p95<=1 p99<=2: expect FAIL",
         "  p95        needs 4,000 requests (21 s); suggested budget 15 ms (2x observed; design effect 2.3)",
         "  p99        needs 20,000 requests (105 s); suggested budget 25 ms (2x observed; design effect 5.6)",
         "  paste      @pytest.mark.slo(p95_ms=15, p99_ms=25, rate_hz=200, streams=2, requests=20000)  # about 105 s per run here",
