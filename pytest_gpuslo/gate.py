@@ -2056,6 +2056,27 @@ def save_note(m: Measurements, floor_ms: float = 0.0) -> str:
             f"that lateness and may stay undecided; a run saved on a quiet machine makes a cleaner baseline")
 
 
+#: A saved run whose undecided change against the stored runs reads at least this ratio is said
+#: (``moved_note``): the store's spread let it in, and it moves the stored level toward it.
+SAVE_MOVE = 1.25
+
+
+def moved_note(verdict: Verdict | None, where: str) -> str:
+    """What a saved run adds to the stored runs though not judged REGRESSED ('' when nothing):
+    a change of ``SAVE_MOVE`` or more that their spread left undecided (review72: runs at +187%
+    and +746% against a widely spread three-session store were saved without a word).  ``where``:
+    the store file, which git can restore."""
+    if verdict is None:
+        return ""
+    moved = [b for b in verdict.baseline if b.outcome == INCONCLUSIVE and b.test is not None
+             and math.isfinite(b.test.ratio) and b.test.ratio >= SAVE_MOVE]
+    if not moved:
+        return ""
+    said = ", ".join(f"{percentile_label(b.test.p)} {b.test.ratio - 1:+.0%}" for b in moved if b.test is not None)
+    return (f"this run reads {said} against the stored runs, left undecided only by their spread; saved, it moves "
+            f"their level toward it: if that change is not intended, restore {where} from git")
+
+
 def blocking_claims(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, float]]:
     """Every claim that can fail a test, with its p-value: the FAIL direction of each budget and
     the REGRESSED direction of each baseline comparison, named ``"<nodeid> <claim>"``."""

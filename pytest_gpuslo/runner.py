@@ -248,7 +248,8 @@ def record(result: SloResult, settings: Settings) -> None:
         return
     # Python-thread lanes: each delay holds the dispatcher's own precision (``timeline.machine_late``)
     threads = not result.inline_body and result.data.dispatch_runq_ns is not None
-    note = gate.save_note(m, DISPATCH_PRECISION_NS / 1e6 if threads else 0.0)
+    note = "; ".join(x for x in (gate.save_note(m, DISPATCH_PRECISION_NS / 1e6 if threads else 0.0),
+                                 gate.moved_note(result.verdict, _shown(path, settings.root))) if x)
     result.baseline_saved = f"{what}: {_shown(path, settings.root)}" + (f"; note: {note}" if note else "")
     if result.verdict is not None:
         result.verdict = gate.saved(result.verdict, _shown(path, settings.root))

@@ -1397,3 +1397,20 @@ def test_a_saved_run_says_when_its_lateness_will_follow_it_into_every_comparison
     few = gate.baseline_input([r + np.where(np.arange(r.size) < 50, 0.4, 0.1) for r in runs], spec, paired=True,
                               sessions=["a", "b", "c"], dispatched=runs, late_floor_ms=floor)
     assert gate._base_late(few).endswith("by up to 0.4 ms")  # 50 of 10,000: set aside, no advice
+
+
+@pytest.mark.parametrize(("outcome", "ratio", "said"), [
+    ("INCONCLUSIVE", 2.87, "this run reads p95 +187% against the stored runs, left undecided only by their spread"),
+    ("INCONCLUSIVE", 1.10, ""),  # within what a store's spread may leave undecided: not said
+    ("OK", 1.01, ""),
+])
+def test_a_saved_run_that_moved_far_but_undecided_is_said(outcome: str, ratio: float, said: str) -> None:
+    """review72: runs at +187% and +746% against a widely spread three-session store were saved
+    without a word, moving the stored level toward them; the save now says so, and how to undo it."""
+    t = stats._undecided(0.95, "wide", n_base=4000, n_cand=4000, paired=True, ratio=ratio)
+    check = gate.BaselineCheck("p95 vs baseline", outcome, "d", "r", dataclasses.replace(t, outcome=outcome))
+    note = gate.moved_note(gate.Verdict("PASS", baseline=(check,)), ".gpuslo/t.json")
+    assert (said in note) if said else note == ""
+    if said:
+        assert note.endswith("if that change is not intended, restore .gpuslo/t.json from git")
+    assert gate.moved_note(None, "x") == ""
