@@ -227,20 +227,41 @@ NO_TESTS = 5
 USAGE = 4
 
 
+def _samples(side: Side, nodeid: str) -> list[Any]:
+    """Every run of ``nodeid`` one side kept, in order; a run that ran it but kept no samples, or a
+    damaged one, is an error, never a run silently fewer."""
+    from pytest_gpuslo.baseline import LAST_RUNS, Store
+
+    runs = []
+    for k, (store, ran) in enumerate(zip(side.stores, side.summaries), 1):
+        found = []
+        for path, b in Store(store / LAST_RUNS).all():
+            if isinstance(b, Exception):
+                raise ABError(f"{path}: {b}; a damaged run must not drop out of the comparison "
+                              f"unnoticed: run gpuslo ab again")
+            if b.nodeid == nodeid:
+                found.append(b.latest)
+        if nodeid in ran and not found:
+            # review72: one test's samples removed from one kept run, it was decided on 2+3
+            # runs under a header saying 3 a side
+            raise ABError(f"{store / LAST_RUNS}: {side.name} run {k} ran {nodeid} but its samples are not "
+                          f"there; a run must not drop out of the comparison unnoticed: run gpuslo ab again")
+        runs += found
+    return runs
+
+
 def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
     """The SLO tests only the working tree ran (new, or absent at the base), decided on their
     absolute budgets alone, as ``gpuslo compare`` decides a test with no stored match (review71:
     they were dropped without a word, and ``-k new`` alone ended in "exited 5")."""
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import LAST_RUNS, Store
     from pytest_gpuslo.spec import SloSpec
 
     out = []
     cand = session.cand.summaries[-1] if session.cand.summaries else {}
     base = session.base.summaries[-1] if session.base.summaries else {}
     for nodeid in sorted(set(cand) - set(base)):
-        runs = [b.latest for store in session.cand.stores for _, b in Store(store / LAST_RUNS).all()
-                if not isinstance(b, Exception) and b.nodeid == nodeid]
+        runs = _samples(session.cand, nodeid)
         if not runs:
             continue
         summary = dict(cand[nodeid])
@@ -256,33 +277,14 @@ def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
 def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, list[Any], list[Any], Any]]:
     """Every test both sides ran: (its latest summary, spec, base runs, candidate runs, verdict)."""
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import LAST_RUNS, Store
     from pytest_gpuslo.spec import SloSpec
     from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
-
-    def samples(side: Side, nodeid: str) -> list[Any]:
-        runs = []
-        for k, (store, ran) in enumerate(zip(side.stores, side.summaries), 1):
-            found = []
-            for path, b in Store(store / LAST_RUNS).all():
-                if isinstance(b, Exception):
-                    raise ABError(f"{path}: {b}; a damaged run must not drop out of the comparison "
-                                  f"unnoticed: run gpuslo ab again")
-                if b.nodeid == nodeid:
-                    found.append(b.latest)
-            if nodeid in ran and not found:
-                # review72: one test's samples removed from one kept run, it was decided on 2+3
-                # runs under a header saying 3 a side
-                raise ABError(f"{store / LAST_RUNS}: {side.name} run {k} ran {nodeid} but its samples are not "
-                              f"there; a run must not drop out of the comparison unnoticed: run gpuslo ab again")
-            runs += found
-        return runs
 
     out = []
     common = sorted(set(session.cand.summaries[-1]) & set(session.base.summaries[-1]))
     for nodeid in common:
         latest = session.cand.summaries[-1][nodeid]
-        base_runs, cand_runs = samples(session.base, nodeid), samples(session.cand, nodeid)
+        base_runs, cand_runs = _samples(session.base, nodeid), _samples(session.cand, nodeid)
         if not base_runs or not cand_runs:
             continue
         spec = SloSpec.from_dict(latest["spec"])

@@ -405,13 +405,10 @@ def _regressed_refusal(store: Any, last: Any) -> str:
         kept = [r for r in base.runs if not _same_run(r, last.latest)]
         if not kept:
             return ""
-        spec = SloSpec.from_dict(last.spec)
-        alpha = float(last.latest.summary.get("alpha") or gate.Policy().alpha)
-        verdict = _judge(replace(base, runs=kept), last, spec, gate.Policy(alpha=alpha))
+        verdict = _judge(replace(base, runs=kept), last, SloSpec.from_dict(last.spec), gate.Policy())
     except (BaselineFormatError, KeyError, TypeError, ValueError):
         return ""  # the store's own error is said when the save is tried
-    return gate.save_refusal(replace(verdict, conditions=()), 0, 0) if any(
-        c.outcome == "REGRESSED" for c in verdict.baseline) else ""
+    return gate.regressed_refusal(verdict)
 
 
 def _latest_invocation(entries: list[Any]) -> str | None:

@@ -2021,18 +2021,27 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
         return "the run was not stationary"
     if failed or timed_out:
         return "requests failed or timed out"
-    regressed = [b for b in verdict.baseline if b.outcome == "REGRESSED"]
+    regressed = regressed_refusal(verdict)
     if regressed:
-        # review71: a run judged REGRESSED was added to the runs it regressed against, moving their
-        # level toward it and widening their spread: the next run of the slow code then passes.
-        said = ", ".join(f"{percentile_label(b.test.p)} {b.test.ratio - 1:+.1%}" if b.test is not None
-                         and math.isfinite(b.test.ratio) else b.name for b in regressed)
-        return (f"it regressed against the stored runs ({said}): added to them it would move their level toward "
-                f"the regression and hide it from the next run; if the change is intended, delete this test's "
-                f"baseline file in the store and record the new level anew")
+        return regressed
     if hung:
         return "a body hung (it was still running past timeout_s when the run gave up on it)"
     return ""
+
+
+def regressed_refusal(verdict: Verdict) -> str:
+    """Why a run judged REGRESSED against the stored runs must not join them ('' when it was not):
+    ``save_refusal``'s rule, which ``gpuslo accept`` also asks of a run decided again against the
+    store (review71: such a run was added, moving the stored level toward it and widening its
+    spread, so the next run of the slow code passed)."""
+    regressed = [b for b in verdict.baseline if b.outcome == "REGRESSED"]
+    if not regressed:
+        return ""
+    said = ", ".join(f"{percentile_label(b.test.p)} {b.test.ratio - 1:+.1%}" if b.test is not None
+                     and math.isfinite(b.test.ratio) else b.name for b in regressed)
+    return (f"it regressed against the stored runs ({said}): added to them it would move their level toward "
+            f"the regression and hide it from the next run; if the change is intended, delete this test's "
+            f"baseline file in the store and record the new level anew")
 
 
 def save_note(m: Measurements, floor_ms: float = 0.0) -> str:

@@ -190,7 +190,6 @@ class SloSession:
                 f"{where}: {store} does not exist yet, so no test has a baseline to be compared against; record "
                 f"them with --gpuslo-save"), stacklevel=2)
         if self.value("save"):
-            store = self.config.rootpath / folder
             why = _reports.unwritable(store / "probe.json")
             if why:
                 where = (f"--gpuslo-baseline-dir={folder}" if source == "CLI"

@@ -74,20 +74,11 @@ def write(path: str | Path, text: str) -> str:
     """Write one report file, creating its folder; what to say of it ("PATH", or "PATH (created
     the folder F)": a typo'd folder made silently went unnoticed, review69)."""
     p = Path(path)
-    made = _first_missing(p)
+    made = not p.parent.is_dir()
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding="utf-8")
     # the whole new path, not only its outermost folder: a/b/c made for a/b/c/r.json reads "a/b/c"
-    return f"{p} (created the folder {p.parent})" if made is not None else str(p)
-
-
-def _first_missing(p: Path) -> Path | None:
-    """The outermost folder above ``p`` that does not exist yet, if any."""
-    missing = None
-    parent = p.parent
-    while parent != parent.parent and not parent.exists():
-        missing, parent = parent, parent.parent
-    return missing
+    return f"{p} (created the folder {p.parent})" if made else str(p)
 
 
 def unwritable(path: str | Path) -> str | None:
