@@ -1042,7 +1042,9 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
         most = (detectable(float(_st.t.ppf(1.0 - alpha, STORE_RUNS - 1)),
                            s / math.sqrt(1.0 + 1.0 / r) * math.sqrt(1.0 + 1.0 / STORE_RUNS))
                 if r < STORE_RUNS or grouped else math.inf)
-        wide = (f"t with {df:g} degrees of freedom ({tq:.3g} at alpha {alpha:g}) times the runs' spread "
+        # review73: "3 stored runs from 2 sessions: t with 1.00202 degrees of freedom" read as opaque
+        few = (f"runs of only {k} sessions weigh about as {k} runs, so " if grouped else "")
+        wide = (f"{few}t with {df:.3g} degrees of freedom ({tq:.3g} at alpha {alpha:g}) times the runs' spread "
                 f"({s / level:.1%} a run on the scale used) reaches past zero; "
                 + (f"{STORE_RUNS} stored runs from as many sessions (the most the store keeps), spread alike, "
                    f"could detect >= {most:.0%}" if most < 10.0

@@ -134,3 +134,13 @@ def test_three_stored_runs_too_few_to_decide_say_it_is_the_degrees_of_freedom() 
         in close.reason
     assert "the runs differ too much" not in close.reason
     assert "too wide for stored runs to resolve: compare interleaved with gpuslo ab" in wild.reason
+
+
+def test_a_wide_interval_from_few_sessions_says_why_in_words() -> None:
+    """review73: "3 stored runs from 2 sessions: t with 1.00202 degrees of freedom" was opaque;
+    the reason says the sessions are what count, and the df reads rounded."""
+    rng = np.random.default_rng(1)
+    runs = [rng.lognormal(0, 0.5, 4000) * f for f in (1.0, 1.0, 1.6)]
+    t = stats.prediction_test(runs, rng.lognormal(0, 0.5, 4000) * 2, 0.95, alpha=0.005, groups=["a", "a", "b"])
+    assert t.outcome == "INCONCLUSIVE"
+    assert "runs of only 2 sessions weigh about as 2 runs, so t with 1 degrees of freedom" in t.reason, t.reason
