@@ -177,6 +177,13 @@ class SloSession:
                                     "record anew.")
         folder, source = self.settings["baseline_dir"]
         store = self.config.rootpath / folder
+        from pytest_gpuslo.baseline import LAST_RUNS
+
+        if store.name == LAST_RUNS:
+            # the last-run records of a store are not a store: saving there would nest .last/.last
+            where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
+            raise pytest.UsageError(f"{where}: {store} holds the last-run records of the store {store.parent}, "
+                                    f"not baselines; give the store itself ({store.parent}).")
         if not self.value("save") and not self.value("no_baseline") and source != "default" and not store.is_dir():
             # review71: a file or a typo'd folder read as "no baseline" everywhere, exit 0: the
             # regression check silently off

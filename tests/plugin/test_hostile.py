@@ -190,7 +190,9 @@ def test_a_report_folder_made_on_the_way_is_said(simtester: pytest.Pytester) -> 
     (["--gpuslo-baseline-dir=afile"], "--gpuslo-baseline-dir=afile: */afile is not a folder*"),
     (["--gpuslo-compare=adir", "--gpuslo-no-baseline"], "--gpuslo-compare=adir and --gpuslo-no-baseline contradict "
      "each other*give one."),
-], ids=["typo", "file", "compare-and-no-baseline"])
+    (["--gpuslo-save", "--gpuslo-baseline-dir=.gpuslo/.last/"], "--gpuslo-baseline-dir=.gpuslo/.last/: */.gpuslo/.last "
+     "holds the last-run records of the store */.gpuslo, not baselines; give the store itself (*/.gpuslo)."),
+], ids=["typo", "file", "compare-and-no-baseline", "last-run-records"])
 def test_a_store_option_that_turns_the_regression_check_off_is_refused(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """review71: a file or a typo'd folder as --gpuslo-baseline-dir read "no baseline" for every
