@@ -520,6 +520,15 @@ def _cmd_ab(args: argparse.Namespace) -> int:
               f"inside its temporary tree; give --json, --md or --html to gpuslo ab itself, which reports the "
               f"decision on all of them", file=sys.stderr)
         return 2
+    stored = next((a for a in pytest_args
+                   if a.split("=", 1)[0] in ("--gpuslo-save", "--gpuslo-compare", "--gpuslo-baseline-dir")), None)
+    if stored is not None and not args.again:
+        # session 29's "left alone": each run refused "--gpuslo-save with --gpuslo-no-baseline", an
+        # option the user never gave; a store folder was silently replaced by the session's own
+        print(f"error: {stored} after --: gpuslo ab compares the two sides' interleaved runs with each other, "
+              f"not with a store, and keeps those runs in a folder of its own (--keep DIR); record or compare "
+              f"stored baselines with pytest itself (pytest --gpuslo-save, or gpuslo compare)", file=sys.stderr)
+        return 2
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)

@@ -69,6 +69,19 @@ def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
     assert claim["outcome"] in ("OK", "INCONCLUSIVE") and claim["name"].startswith("p95 vs base ")
 
 
+def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> None:
+    """An ini's gpuslo_save = true met the --gpuslo-no-baseline gpuslo ab gives every run: each
+    run was refused as a usage error."""
+    root = repo(tmp_path)
+    (root / "pytest.ini").write_text("[pytest]\ngpuslo_backend = virtual\ngpuslo_save = true\n")
+    done = gpuslo("ab", "--runs", "2", "--json", "ab.json", "HEAD", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    (claim,) = json.loads((root / "ab.json").read_text())["results"][0]["verdict"]["baseline"]
+    assert claim["name"].startswith("p95 vs base ")
+    assert not (root / ".gpuslo").exists()
+
+
 def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp_path: Path) -> None:
     """review71: an SLO test only the working tree has was dropped without a word ("1 SLO test",
     exit 0), and selected alone it ended in "pytest on the base exited 5".  It is named and judged
@@ -230,6 +243,10 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     (["--from", "/dev/null"], "--from /dev/null: not a folder; give the folder a run kept with gpuslo ab BASE --keep"),
     # review72: failed only after the base's checkout, naming its temporary tree
     (["HEAD", "--", "-q", "--gpuslo-md=o/"], "--gpuslo-md=o/ after --: each of the 2 x N pytest runs would write"),
+    # each run refused "--gpuslo-save with --gpuslo-no-baseline", an option the user never gave
+    (["HEAD", "--", "--gpuslo-save"], "--gpuslo-save after --: gpuslo ab compares the two sides' interleaved runs "
+     "with each other, not with a store"),
+    (["HEAD", "--", "--gpuslo-baseline-dir=perf"], "--gpuslo-baseline-dir=perf after --: gpuslo ab compares"),
 ])
 def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
     done = gpuslo("ab", *args, cwd=repo(tmp_path))
