@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import datetime as _dt
 import os
 import sys
 from collections.abc import Sequence
@@ -239,6 +240,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
     worst = 0
     policy = gate.Policy(alpha=args.alpha)
+    dates: list[tuple[str, str]] = []  # (the run's date, its test) of each run judged
     for bpath, npath in pairs:
         try:
             base, new = (load(bpath) if bpath is not None else None), load(npath)
@@ -254,6 +256,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             worst = max(worst, 2)
             continue
         cand = new.latest
+        dates.append((cand.date, new.nodeid))
         itself = ""
         if base is not None:
             # Right after --gpuslo-save the last run is also the store's latest: judged against
@@ -290,7 +293,30 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 print(f"  {r}")
         if verdict.outcome == "FAIL":
             worst = max(worst, 1)
+    if Path(args.new).is_dir():
+        _stale_note(dates, args.new)
     return worst
+
+
+#: A run this much older than the newest one in a folder of runs is named as possibly stale.
+STALE_AFTER = _dt.timedelta(days=1)
+
+
+def _stale_note(dates: list[tuple[str, str]], folder: str) -> None:
+    """Name the runs of a folder (a store's .last) much older than its newest: a test renamed or
+    deleted keeps its last-run record there, and was judged as if it had just run."""
+    from pytest_gpuslo.baseline import parse_date
+
+    when = [(parse_date(d), node) for d, node in dates]
+    known = [w for w, _ in when if w is not None]
+    if not known:
+        return
+    newest = max(known)
+    old = [f"{node} ({w:%Y-%m-%d})" for w, node in when if w is not None and newest - w > STALE_AFTER]
+    if old:
+        print(f"note: {len(old)} of these runs {'is' if len(old) == 1 else 'are'} over a day older than the newest ({newest:%Y-%m-%d %H:%M} UTC): "
+              f"{', '.join(old)}; a test renamed or deleted since keeps its last-run record in {folder}, "
+              f"judged above as if it had just run: delete the records of tests that are gone")
 
 
 def _judge(base: Any, new: Any, spec: Any, policy: Any) -> Any:
@@ -788,7 +814,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "absolute budgets of NEW and the regression test against BASE "
                                    "(paired when both replayed the same schedule). Of two folders, a test "
                                    "with no namesake in BASE is judged on its absolute budgets, and a stored "
-                                   "test with no run in NEW is named. Exit 0 when "
+                                   "test with no run in NEW is named, as are runs of NEW over a day older than "
+                                   "its newest (a renamed or deleted test's last-run record). Exit 0 when "
                                    "nothing failed or regressed, 1 when something did, 2 on unreadable input.")
     p.add_argument("base", help="baseline file, or a folder (files matched by name)")
     p.add_argument("new", help="candidate file, or a folder")
