@@ -314,8 +314,9 @@ def _stale_note(dates: list[tuple[str, str]], folder: str) -> None:
     newest = max(known)
     old = [f"{node} ({w:%Y-%m-%d})" for w, node in when if w is not None and newest - w > STALE_AFTER]
     if old:
-        print(f"note: {len(old)} of these runs {'is' if len(old) == 1 else 'are'} over a day older than the newest ({newest:%Y-%m-%d %H:%M} UTC): "
-              f"{', '.join(old)}; a test renamed or deleted since keeps its last-run record in {folder}, "
+        verb = "is" if len(old) == 1 else "are"
+        print(f"note: {len(old)} of these runs {verb} over a day older than the newest ({newest:%Y-%m-%d %H:%M} "
+              f"UTC): {', '.join(old)}; a test renamed or deleted since keeps its last-run record in {folder}, "
               f"judged above as if it had just run: delete the records of tests that are gone")
 
 
