@@ -233,6 +233,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not pairs:
         print(f"nothing to compare: {args.new} holds no baseline file")
         return 2
+    if Path(args.base).is_dir() and not any(Path(args.base).glob("*.json")):
+        # review72: a mistyped or empty store read "no baseline" per test, exit 0, like a green gate
+        print(f"note: {args.base} holds no baseline file, so nothing below is compared with a baseline; if it "
+              f"should, give the store's folder (where pytest --gpuslo-save wrote, .gpuslo by default)")
     if Path(args.base).is_dir() and Path(args.new).is_dir():
         # Say which stored tests have no run in NEW, so none is missed silently.
         for p in sorted(Path(args.base).glob("*.json")):

@@ -146,7 +146,8 @@ def test_compare_of_folders_judges_tests_without_a_baseline_and_names_missing_ru
 
 def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """A test renamed or deleted keeps its .last record: compare judged it as if it had just run."""
+    """A test renamed or deleted keeps its .last record: compare judged it as if it had just run.
+    An empty BASE folder (review72: "no baseline" per test, exit 0, like a green gate) is said once."""
     for when, nodeid in (("2026-10-02T10:00:00Z", "tests/test_a.py::test_a"),
                          ("2026-10-01T09:00:00Z", "tests/test_gone.py::test_gone"),
                          ("2026-10-01T11:00:00Z", "tests/test_b.py::test_b")):  # within a day: not named
@@ -157,7 +158,8 @@ def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
     main(["compare", str(tmp_path / "base"), str(tmp_path / "last")])
     out = capsys.readouterr().out
 
-    (note,) = [line for line in out.splitlines() if line.startswith("note: ")]
+    empty, note = [line for line in out.splitlines() if line.startswith("note: ")]
+    assert empty.startswith(f"note: {tmp_path / 'base'} holds no baseline file, so nothing below is compared")
     assert "1 of these runs is over a day older than the newest" in note
     assert "tests/test_gone.py::test_gone (2026-10-01)" in note and "test_b" not in note and "test_a.py" not in note
 
