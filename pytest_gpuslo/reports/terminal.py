@@ -146,7 +146,13 @@ def why(summary: dict[str, Any]) -> str:
                 continue
             if c.get("needed_n"):
                 need = max(int(c["needed_n"]), int(summary.get("n") or 0))
-                parts.append(f"{c['name']} needs ~{_about(need)} requests (ran {_count(int(summary.get('n') or 0))})")
+                est, budget = c.get("estimate_ms"), c.get("budget_ms")
+                # review74: "p95<=20ms needs ~26,000 requests" beside a p95 of 226 ms read as if more
+                # requests might PASS it: an estimate over budget says so and which way it leans
+                over = (f" at {fmt_ms(est)} ms, over budget: a FAIL" if est is not None and budget is not None
+                        and c.get("p") is not None and est > budget else "")
+                parts.append(f"{c['name']}{over} needs ~{_about(need)} requests (ran "
+                             f"{_count(int(summary.get('n') or 0))})")
             elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
                                       or WARM_UP_TOO_SHORT in str(c["reason"])):
                 # A FAIL held back for busy neighbours is named even beside other conditions, and
