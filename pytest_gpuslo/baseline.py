@@ -363,6 +363,10 @@ def _same_run(a: Run, b: Run) -> bool:
 
 def repair_hint(path: Path) -> str:
     """How to mend a broken baseline file: a stored one may be under git; a last-run record never is."""
+    if Path(path).name == LAST_RUNS:
+        # review74: a file where the folder of last-run records belongs is no record to rewrite
+        return ("A file named .last stands where the SLO tests keep their last-run records (a folder): delete it "
+                "and run the SLO tests again.")
     if LAST_RUNS in Path(path).parts:
         return "It is the last run's record (git ignores that folder): run the test again to rewrite it, or delete it."
     if Path(path).suffix.lower() != ".json":

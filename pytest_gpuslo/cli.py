@@ -371,7 +371,17 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     from pytest_gpuslo.errors import BaselineFormatError
 
     store = _store(args)
+    if args.dir is not None and not Path(args.dir).exists():
+        # review74: "accept --dir <typo>" said "<typo>/.last is empty; run the SLO tests first"
+        print(f"error: --dir {args.dir}: no such folder; give the baseline store's folder (e.g. .gpuslo)",
+              file=sys.stderr)
+        return 2
     last = Store(store.root / LAST_RUNS)
+    if last.root.exists() and not last.root.is_dir():
+        # review74: a file in its place read "is empty; run the SLO tests first", which cannot help
+        print(f"error: {last.root} is a file, where the SLO tests keep their last-run records (a folder): delete "
+              f"it and run the SLO tests again", file=sys.stderr)
+        return 2
     entries = last.all()
     if not entries:
         print(f"nothing to accept: {last.root} is empty; run the SLO tests first")

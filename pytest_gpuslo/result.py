@@ -61,6 +61,8 @@ class SloResult:
     looks: dict[str, Any] | None = None
     #: what became of the run in the baseline store ("created: ...", "not saved: <why>").
     baseline_saved: str | None = None
+    #: why the last-run record (``.last``, for ``gpuslo accept`` and ``compare``) could not be written.
+    last_unwritten: str | None = None
     #: the HTML report's chart data (``series.build``), kept only when that report is asked for.
     series_data: dict[str, Any] | None = None
     #: the backend ran each body on the dispatcher's own thread (``Backend.inline_body``).

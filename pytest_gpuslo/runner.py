@@ -227,8 +227,14 @@ def record(result: SloResult, settings: Settings) -> None:
         if not ignore.exists():
             # Like .pytest_cache: the last run's results are scratch, never committed.
             ignore.write_text("# written by pytest-gpuslo: the last run's results, for gpuslo accept\n*\n")
-    except OSError:
-        pass  # .last only feeds `gpuslo accept`; the save below reports a store that cannot be written
+    except OSError as exc:
+        # review74: a file named .last in the store was passed over without a word, and accept then
+        # said ".last is empty; run the SLO tests first" (the verdict stands either way)
+        last = root / LAST_RUNS
+        fix = (f"{_shown(last, settings.root)} is a file: delete it" if last.exists() and not last.is_dir()
+               else "check --gpuslo-baseline-dir and the disk")
+        result.last_unwritten = (f"its last-run record could not be written ({exc.strerror or exc}): gpuslo accept "
+                                 f"and gpuslo compare will not see this run; {fix}")
     if not settings.save:
         return
     if refusal:

@@ -796,4 +796,8 @@ def attach(item: pytest.Item, result: "SloResult") -> None:
     item.user_properties.append((PROPERTY, json.dumps(summary, default=str)))
     saved = result.baseline_saved
     if session is not None and session.value("save") and saved and saved.startswith("not saved"):
-        _warn(item, GpuSloSaveWarning, f"{result.nodeid}: --gpuslo-save: baseline {saved}")
+        # review74: the warning named --gpuslo-save where the ini's gpuslo_save had asked for it
+        asked = "--gpuslo-save" if session.settings["save"][1] == "CLI" else "gpuslo_save (ini)"
+        _warn(item, GpuSloSaveWarning, f"{result.nodeid}: {asked}: baseline {saved}")
+    if result.last_unwritten:
+        _warn(item, GpuSloWarning, f"{result.nodeid}: {result.last_unwritten}")

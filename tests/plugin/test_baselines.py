@@ -350,6 +350,35 @@ def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtes
     assert "GpuSloSaveWarning" not in saved.stdout.str()
 
 
+def test_a_save_asked_by_the_ini_is_named_so_and_a_lost_last_run_record_warns(simtester: pytest.Pytester,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """review74: a refused save that the ini's gpuslo_save asked for was named '--gpuslo-save'; a
+    file named .last in the store was passed over without a word (accept then said '.last is empty;
+    run the SLO tests first')."""
+    simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\ngpuslo_save = true\n")
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=400, requests=1000)
+        def test_svc(slo_request):
+            if slo_request.index % 100 == 7:
+                raise RuntimeError("one request in a hundred fails")
+        """
+    )
+    (simtester.path / ".gpuslo").mkdir()
+    (simtester.path / ".gpuslo" / ".last").write_text("junk")
+    result = simtester.runpytest()
+
+    result.stdout.fnmatch_lines(["*GpuSloSaveWarning: *::test_svc: gpuslo_save (ini): baseline not saved: *",
+                                 "*GpuSloWarning: *::test_svc: its last-run record could not be written (*): gpuslo "
+                                 "accept and gpuslo compare will not see this run; .gpuslo/.last is a file: delete it"])
+    monkeypatch.chdir(simtester.path)
+    from pytest_gpuslo.cli import main
+
+    assert main(["accept"]) == 2
+
+
 def test_a_refused_save_through_slo_run_warns_too(simtester: pytest.Pytester) -> None:
     """The warning sits where every SLO run is attached to its test, so ``slo_run`` gets it as the
     marker does."""

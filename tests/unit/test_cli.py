@@ -144,6 +144,13 @@ def test_compare_of_folders_judges_tests_without_a_baseline_and_names_missing_ru
     assert f"no run: {gone.name} is stored in" in out
 
 
+def test_accept_names_a_store_folder_that_does_not_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review74: "gpuslo accept --dir <typo>" said "<typo>/.last is empty; run the SLO tests first"
+    (``show`` lists such a folder as "(no such folder)")."""
+    assert main(["accept", "--dir", str(tmp_path / "typo")]) == 2
+    assert f"error: --dir {tmp_path / 'typo'}: no such folder; give the baseline store's folder" in capsys.readouterr().err
+
+
 def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A test renamed or deleted keeps its .last record: compare judged it as if it had just run.
