@@ -117,7 +117,12 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     last = plan[-1]
     here = Path(cwd or Path.cwd()).resolve()
     top = Path(git("rev-parse", "--show-toplevel", cwd=here))
-    sha = git("rev-parse", "--verify", f"{base_rev}^{{commit}}", cwd=here)
+    try:
+        sha = git("rev-parse", "--verify", "--quiet", f"{base_rev}^{{commit}}", cwd=here)
+    except ABError:
+        # review74: git's own "fatal: Needed a single revision" for a mistyped base
+        raise ABError(f"{base_rev!r} is not a commit, branch or tag in {top}; give the base revision, e.g. "
+                      f"origin/main or HEAD~1") from None
     work = (Path(keep) if keep else Path(tempfile.mkdtemp(prefix="gpuslo-ab-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     # The base's tree lives apart from the results: a --keep folder inside the project must not

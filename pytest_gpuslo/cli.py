@@ -561,6 +561,19 @@ def _cmd_ab(args: argparse.Namespace) -> int:
               f"inside its temporary tree; give --json, --md or --html to gpuslo ab itself, which reports the "
               f"decision on all of them", file=sys.stderr)
         return 2
+    unloaded = next((f"{a} {b}".strip() for a, b in zip(pytest_args, [*pytest_args[1:], ""])
+                     if (a == "-p" and b in ("no:gpuslo", "no:pytest_gpuslo.plugin"))
+                     or a in ("-pno:gpuslo", "-p=no:gpuslo")), None)
+    if unloaded is not None and not args.again:
+        # review74: pytest's "unrecognized arguments: --gpuslo-no-baseline ..." named flags never typed
+        print(f"error: {unloaded} after --: it unloads the plugin whose runs gpuslo ab compares; drop it",
+              file=sys.stderr)
+        return 2
+    if "--gpuslo-suggest" in pytest_args and not args.again:
+        # review74: every pilot ran, then "samples are not there ... run gpuslo ab again"
+        print("error: --gpuslo-suggest after --: it runs short pilots that record nothing to compare; run pytest "
+              "--gpuslo-suggest on its own, then gpuslo ab with the budgets it suggests", file=sys.stderr)
+        return 2
     stored = next((a for a in pytest_args
                    if a.split("=", 1)[0] in ("--gpuslo-save", "--gpuslo-compare", "--gpuslo-baseline-dir")), None)
     if stored is not None and not args.again:
