@@ -72,7 +72,10 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         lines += [f"- ❗ {md_code(n)} {md_cell(e)}" for n, e in errors] + [""]
     if not summaries:
         return "\n".join(lines)
-    lines += ["| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + " | headroom | vs baseline [CI at 1-2α] |",
+    # review74: an A/B report's column said "vs baseline", where the terminal's says "vs base"
+    against, whom = ("vs base", "the base revision's interleaved runs") if view.is_ab(summaries) else \
+        ("vs baseline", "the baseline")
+    lines += ["| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + f" | headroom | {against} [CI at 1-2α] |",
               "|---|---|---|" + "---|" * len(cols) + "---|---|"]
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
     for s in ordered(summaries):
@@ -86,8 +89,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     lines += ["", "*Latency from each request's scheduled arrival. headroom: the budget over the upper end of "
                   "its percentile's confidence interval, the tightest claim's (above 1x: room to spare; 0x: "
-                  "failed with no upper end; - where an undecided claim's run cannot show the room). vs baseline: the "
-                  "change of each budgeted percentile's level against the baseline, its interval at 1-2α.*"]
+                  f"failed with no upper end; - where an undecided claim's run cannot show the room). {against}: the "
+                  f"change of each budgeted percentile's level against {whom}, its interval at 1-2α.*"]
     if view.any_replayed(summaries):
         lines += ["", f"*{view.REPLAYED_NOTE}.*"]
     # As the terminal does: an undecided baseline claim says what would decide it even when the

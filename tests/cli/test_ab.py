@@ -51,7 +51,8 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     (claim,) = result["verdict"]["baseline"]
     assert claim["outcome"] == "REGRESSED" and claim["name"].startswith("p95 vs base ")
     assert result["ab"]["runs"] == [3, 3]
-    assert "REGRESSED" in (root / "ab.md").read_text()
+    md = (root / "ab.md").read_text()
+    assert "REGRESSED" in md and "| vs base [CI at 1-2α] |" in md and "vs baseline" not in md  # review74
     assert again.returncode == 1  # decided again from the kept runs, nothing run
     assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
     assert "run 3/3, candidate" in done.stderr
