@@ -216,7 +216,7 @@ def test_the_legend_explains_replayed_levels_only_where_a_row_used_them() -> Non
 def test_a_held_back_claim_is_listed_once() -> None:
     """A claim held back as INCONCLUSIVE is one of the verdict's reasons; the reports' list of
     undecided claims leaves it out rather than saying it twice."""
-    reason = "p95 +9.0% (regressed within the runs), but the generator fell behind"
+    reason = "p95 +9.0% (it would read REGRESSED on these runs alone), but the generator fell behind"
     summary = copy.deepcopy(SUITE[0])
     summary["verdict"] = {"outcome": "INCONCLUSIVE", "reasons": [f"p95 vs baseline: {reason}"], "checks": [],
                           "baseline": [{"name": "p95 vs baseline", "outcome": "INCONCLUSIVE", "reason": reason,
