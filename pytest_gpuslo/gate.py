@@ -1454,6 +1454,10 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
             # moved it, and the reader needs both readings side by side.
             measured = f"{b.outcome} {b.test.ratio - 1:+.1%}" if b.test is not None and math.isfinite(
                 b.test.ratio) else b.outcome
+            if b.reason:
+                # review76: +20.0% as measured beside +21.1% without 0.15 ms of lag read as the
+                # lateness's doing; what leaves the measured reading undecided is said too
+                measured += f" ({b.reason})"
             # The reading without lateness last would leave "REGRESSED" as the last word of an
             # INCONCLUSIVE claim (review32): say what the two readings together mean.
             # review71 read "neither reading stands" as backwards and found no next step: say why

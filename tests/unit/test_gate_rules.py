@@ -1249,6 +1249,8 @@ def test_an_ab_session_with_one_stall_is_judged_on_the_requests_it_did_not_reach
     assert before.outcome == "INCONCLUSIVE" and "neither reading stands" in before.reason
     # review71: why the reading without lateness alone does not decide, and the next step
     assert "a REGRESSED must show both with and without it" in before.reason
+    # review76: what leaves the measured reading undecided is said beside it
+    assert re.search(r"as measured INCONCLUSIVE \+\S+ \(the change \+\S+ is within the noise", before.reason)
     assert before.reason.endswith("more interleaved runs decide it (gpuslo ab BASE --max-runs 8)")
     monkeypatch.undo()
     wide = base[2].copy()
