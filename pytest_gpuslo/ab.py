@@ -59,7 +59,9 @@ def pytest_command(python: str, args: Sequence[str], store: Path, report: Path,
                    html: bool) -> list[str]:
     """One run: the user's pytest arguments, samples to ``store``, summaries to ``report``."""
     cmd = [python, "-m", "pytest", *args, "-p", "no:cacheprovider", "--gpuslo-no-baseline",
-           "-o", "gpuslo_save=false",  # an ini's gpuslo_save = true is refused beside --gpuslo-no-baseline
+           # an ini's gpuslo_save = true is refused beside --gpuslo-no-baseline; its gpuslo_suggest
+           # = true would pilot instead of measuring (review76)
+           "-o", "gpuslo_save=false", "-o", "gpuslo_suggest=false",
            f"--gpuslo-baseline-dir={store}", f"--gpuslo-json={report}"]
     if html:
         cmd.append(f"--gpuslo-html={report.with_suffix('.html')}")

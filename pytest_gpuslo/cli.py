@@ -530,6 +530,49 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+#: gpuslo options that ``gpuslo ab`` refuses after ``--`` (by key): each run would pilot instead of
+#: measure (suggest), or save to, compare with or read from a store the A/B does not use.
+AB_REFUSED = ("suggest", "save", "compare", "baseline_dir")
+
+
+def _ab_options(pytest_args: Sequence[str]) -> list[tuple[str, str]]:
+    """(as typed, option key) of every gpuslo option and ini override (-o gpuslo_<key>=...) in
+    ``pytest_args``, and ("-p no:gpuslo", "unload") where the plugin is unloaded."""
+    out: list[tuple[str, str]] = []
+    nxt = [*pytest_args[1:], ""]
+    for a, b in zip(pytest_args, nxt):
+        if a.startswith("--gpuslo-"):
+            out.append((a, a[len("--gpuslo-"):].split("=", 1)[0].replace("-", "_")))
+        elif (a == "-p" and b == "no:gpuslo") or a in ("-pno:gpuslo", "-p=no:gpuslo"):
+            out.append((f"{a} {b}".strip() if a == "-p" else a, "unload"))
+        else:
+            value = (b if a in ("-o", "--override-ini") else a.split("=", 1)[1] if a.startswith("--override-ini=")
+                     else a[2:] if a.startswith("-o") and len(a) > 2 else "")
+            key = value.split("=", 1)[0].strip()
+            if key.startswith("gpuslo_"):
+                out.append((f"{a} {b}" if a in ("-o", "--override-ini") else a, key[len("gpuslo_"):]))
+    return out
+
+
+def _ab_refusal(pytest_args: Sequence[str]) -> str | None:
+    """Why ``gpuslo ab`` cannot pass ``pytest_args`` to its runs (None: it can), said before any run."""
+    for typed, key in _ab_options(pytest_args):
+        if key == "unload":
+            # review74: pytest's "unrecognized arguments: --gpuslo-no-baseline ..." named flags never typed
+            return f"{typed} after --: it unloads the plugin whose runs gpuslo ab compares; drop it"
+        if key == "suggest":
+            # review74/76: every pilot ran, then "samples are not there ... run gpuslo ab again"
+            return (f"{typed} after --: it runs short pilots that record nothing to compare; run pytest "
+                    f"--gpuslo-suggest on its own, then gpuslo ab with the budgets it suggests")
+        if key in AB_REFUSED:
+            # session 29's "left alone": each run refused "--gpuslo-save with --gpuslo-no-baseline", an
+            # option the user never gave; a store folder was silently replaced by the session's own
+            return (f"{typed} after --: gpuslo ab compares the two sides' interleaved runs with each other, not "
+                    f"with a store, and keeps those runs in a folder of its own (--keep DIR); record or compare "
+                    f"stored baselines with pytest itself (pytest --gpuslo-save, or gpuslo compare)")
+    return None
+
+
 def _cmd_ab(args: argparse.Namespace) -> int:
     """Base revision against the working tree, interleaved on this machine; exit 1 on FAIL/REGRESSED."""
     from pytest_gpuslo import ab, gate, reports
@@ -561,27 +604,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
               f"inside its temporary tree; give --json, --md or --html to gpuslo ab itself, which reports the "
               f"decision on all of them", file=sys.stderr)
         return 2
-    unloaded = next((f"{a} {b}".strip() for a, b in zip(pytest_args, [*pytest_args[1:], ""])
-                     if (a == "-p" and b in ("no:gpuslo", "no:pytest_gpuslo.plugin"))
-                     or a in ("-pno:gpuslo", "-p=no:gpuslo")), None)
-    if unloaded is not None and not args.again:
-        # review74: pytest's "unrecognized arguments: --gpuslo-no-baseline ..." named flags never typed
-        print(f"error: {unloaded} after --: it unloads the plugin whose runs gpuslo ab compares; drop it",
-              file=sys.stderr)
-        return 2
-    if "--gpuslo-suggest" in pytest_args and not args.again:
-        # review74: every pilot ran, then "samples are not there ... run gpuslo ab again"
-        print("error: --gpuslo-suggest after --: it runs short pilots that record nothing to compare; run pytest "
-              "--gpuslo-suggest on its own, then gpuslo ab with the budgets it suggests", file=sys.stderr)
-        return 2
-    stored = next((a for a in pytest_args
-                   if a.split("=", 1)[0] in ("--gpuslo-save", "--gpuslo-compare", "--gpuslo-baseline-dir")), None)
-    if stored is not None and not args.again:
-        # session 29's "left alone": each run refused "--gpuslo-save with --gpuslo-no-baseline", an
-        # option the user never gave; a store folder was silently replaced by the session's own
-        print(f"error: {stored} after --: gpuslo ab compares the two sides' interleaved runs with each other, "
-              f"not with a store, and keeps those runs in a folder of its own (--keep DIR); record or compare "
-              f"stored baselines with pytest itself (pytest --gpuslo-save, or gpuslo compare)", file=sys.stderr)
+    refusal = None if args.again else _ab_refusal(pytest_args)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
         return 2
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)

@@ -72,9 +72,9 @@ def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
 
 def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> None:
     """An ini's gpuslo_save = true met the --gpuslo-no-baseline gpuslo ab gives every run: each
-    run was refused as a usage error."""
+    run was refused as a usage error; its gpuslo_suggest = true piloted instead (review76)."""
     root = repo(tmp_path)
-    (root / "pytest.ini").write_text("[pytest]\ngpuslo_backend = virtual\ngpuslo_save = true\n")
+    (root / "pytest.ini").write_text("[pytest]\ngpuslo_backend = virtual\ngpuslo_save = true\ngpuslo_suggest = true\n")
     done = gpuslo("ab", "--runs", "2", "--json", "ab.json", "HEAD", cwd=root)
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -251,6 +251,9 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     # review74: every pilot ran first; pytest's error named internal flags the user never typed
     (["HEAD", "--", "--gpuslo-suggest"], "--gpuslo-suggest after --: it runs short pilots that record nothing"),
     (["HEAD", "--", "-p", "no:gpuslo"], "-p no:gpuslo after --: it unloads the plugin whose runs gpuslo ab compares"),
+    # review76: the same asked as ini overrides ran every pilot, or was dropped without a word
+    (["HEAD", "--", "-o", "gpuslo_suggest=true"], "-o gpuslo_suggest=true after --: it runs short pilots"),
+    (["HEAD", "--", "--override-ini=gpuslo_save=true"], "--override-ini=gpuslo_save=true after --: gpuslo ab compares"),
 ])
 def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
     done = gpuslo("ab", *args, cwd=repo(tmp_path))
