@@ -377,9 +377,11 @@ def _cmd_accept(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     last = Store(store.root / LAST_RUNS)
-    if last.root.exists() and not last.root.is_dir():
-        # review74: a file in its place read "is empty; run the SLO tests first", which cannot help
-        print(f"error: {last.root} is a file, where the SLO tests keep their last-run records (a folder): delete "
+    if (last.root.exists() or last.root.is_symlink()) and not last.root.is_dir():
+        # review74: a file in its place read "is empty; run the SLO tests first", which cannot help;
+        # review76: so did a link to nothing
+        what = "a file" if last.root.exists() else "a link to nothing"
+        print(f"error: {last.root} is {what}, where the SLO tests keep their last-run records (a folder): delete "
               f"it and run the SLO tests again", file=sys.stderr)
         return 2
     entries = last.all()

@@ -232,7 +232,8 @@ def record(result: SloResult, settings: Settings) -> None:
         # said ".last is empty; run the SLO tests first" (the verdict stands either way)
         last = root / LAST_RUNS
         fix = (f"{_shown(last, settings.root)} is a file: delete it" if last.exists() and not last.is_dir()
-               else "check --gpuslo-baseline-dir and the disk")
+               else f"{_shown(last, settings.root)} is a link to nothing: delete it or mend it"  # review76
+               if last.is_symlink() else "check --gpuslo-baseline-dir and the disk")
         result.last_unwritten = (f"its last-run record could not be written ({exc.strerror or exc}): gpuslo accept "
                                  f"and gpuslo compare will not see this run; {fix}")
     if not settings.save:

@@ -377,6 +377,12 @@ def test_a_save_asked_by_the_ini_is_named_so_and_a_lost_last_run_record_warns(si
     from pytest_gpuslo.cli import main
 
     assert main(["accept"]) == 2
+    (simtester.path / ".gpuslo" / ".last").unlink()
+    (simtester.path / ".gpuslo" / ".last").symlink_to(simtester.path / "nowhere")  # review76: a link to nothing
+    linked = simtester.runpytest()
+    linked.stdout.fnmatch_lines(["*GpuSloWarning: *::test_svc: its last-run record could not be written (*): *; "
+                                 ".gpuslo/.last is a link to nothing: delete it or mend it"])
+    assert main(["accept"]) == 2
 
 
 def test_a_refused_save_through_slo_run_warns_too(simtester: pytest.Pytester) -> None:
