@@ -180,10 +180,14 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed:
         "  bodies' own host time builds on the launching thread is the code's, not such a delay; on CPU",
         "  lanes, so is a wait for the GIL the bodies held (only a wait for a CPU is the machine's).",
         f"{against}: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
-        "  batches) against the stored runs' mean level (or the A/B base's): not the raw p95 against the",
-        "  latest stored run, which one lucky or unlucky run moves. REGRESSED fails the test: it needs",
-        "  the interval's lower end above the noise floor (+2% below p99, +3% from p99), OK its upper",
-        "  end under +5% (+10%).",
+        *(["  batches), the candidate's runs' mean level against the base revision's (interleaved runs): not",
+           "  one run's raw p95 against another's, which one lucky or unlucky run moves. REGRESSED fails the",
+           "  test: it needs the interval's lower end above the noise floor (+2% below p99, +3% from p99), OK",
+           "  its upper end under +5% (+10%)."]
+          if against == "vs base" else  # review76: an A/B legend spoke of stored runs
+          ["  batches) against the stored runs' mean level: not the raw p95 against the latest stored run,",
+           "  which one lucky or unlucky run moves. REGRESSED fails the test: it needs the interval's lower",
+           "  end above the noise floor (+2% below p99, +3% from p99), OK its upper end under +5% (+10%)."]),
     ]
     if replayed:
         lines += [
