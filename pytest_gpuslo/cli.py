@@ -220,7 +220,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import load, repair_hint
+    from pytest_gpuslo.baseline import LAST_RUNS, load, repair_hint
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
@@ -233,6 +233,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not pairs:
         print(f"nothing to compare: {args.new} holds no baseline file")
         return 2
+    if Path(args.base).name == LAST_RUNS and Path(args.new).is_dir() and Path(args.new).name != LAST_RUNS:
+        # review76: "gpuslo compare .gpuslo/.last .gpuslo" judged the store's runs against the last ones
+        print(f"note: BASE {args.base} holds last-run records and NEW {args.new} looks like a store: the order is "
+              f"gpuslo compare BASE NEW (e.g. gpuslo compare .gpuslo .gpuslo/.last)")
     if Path(args.base).is_dir() and not any(Path(args.base).glob("*.json")):
         # review72: a mistyped or empty store read "no baseline" per test, exit 0, like a green gate
         print(f"note: {args.base} holds no baseline file, so nothing below is compared with a baseline; if it "
@@ -375,6 +379,11 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         # review74: "accept --dir <typo>" said "<typo>/.last is empty; run the SLO tests first"
         print(f"error: --dir {args.dir}: no such folder; give the baseline store's folder (e.g. .gpuslo)",
               file=sys.stderr)
+        return 2
+    if store.root.name == LAST_RUNS:
+        # review76: "--dir .gpuslo/.last" looked for .gpuslo/.last/.last and said "run the SLO tests first"
+        print(f"error: --dir {args.dir}: that folder holds the last-run records themselves; give the store that "
+              f"holds it ({store.root.parent})", file=sys.stderr)
         return 2
     last = Store(store.root / LAST_RUNS)
     if (last.root.exists() or last.root.is_symlink()) and not last.root.is_dir():
@@ -620,6 +629,12 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     keep_why = reports.unwritable(Path(args.keep) / "session.json") if args.keep else None
     if keep_why:  # review70b: a file or /proc as --keep ended in a traceback with exit 1
         print(f"error: --keep {args.keep}: {keep_why}; give a writable folder", file=sys.stderr)
+        return 2
+    if args.keep and not args.again and any((Path(args.keep) / f).exists() for f in ("session.json", "base-1")):
+        # review76: a second session wrote over the first's runs one by one, and --from then decided
+        # on runs of two projects under the first one's base
+        print(f"error: --keep {args.keep} already holds a kept A/B session; give an empty or new folder (decide "
+              f"the kept one again with gpuslo ab --from {args.keep})", file=sys.stderr)
         return 2
     policy = gate.Policy(alpha=args.alpha)
     try:

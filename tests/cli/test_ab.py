@@ -54,6 +54,9 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     md = (root / "ab.md").read_text()
     assert "REGRESSED" in md and "| vs base [CI at 1-2α] |" in md and "vs baseline" not in md  # review74
     assert again.returncode == 1  # decided again from the kept runs, nothing run
+    # review76: a second session into the same folder mixed its runs with the first one's
+    over = gpuslo("ab", "HEAD", "--runs", "2", "--keep", "kept", cwd=root)
+    assert over.returncode == 2 and "--keep kept already holds a kept A/B session" in over.stderr, over.stderr
     assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
     assert "run 3/3, candidate" in done.stderr
     assert not (root / ".gpuslo").exists()  # the A/B runs never touch the project's store

@@ -146,7 +146,10 @@ def test_compare_of_folders_judges_tests_without_a_baseline_and_names_missing_ru
 
 def test_accept_names_a_store_folder_that_does_not_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review74: "gpuslo accept --dir <typo>" said "<typo>/.last is empty; run the SLO tests first"
-    (``show`` lists such a folder as "(no such folder)")."""
+    (``show`` lists such a folder as "(no such folder)"); review76: so did --dir .gpuslo/.last."""
+    (tmp_path / ".gpuslo" / ".last").mkdir(parents=True)
+    assert main(["accept", "--dir", str(tmp_path / ".gpuslo" / ".last")]) == 2
+    assert "holds the last-run records themselves; give the store that holds it" in capsys.readouterr().err
     assert main(["accept", "--dir", str(tmp_path / "typo")]) == 2
     assert f"error: --dir {tmp_path / 'typo'}: no such folder; give the baseline store's folder" in capsys.readouterr().err
 
@@ -164,6 +167,10 @@ def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
 
     main(["compare", str(tmp_path / "base"), str(tmp_path / "last")])
     out = capsys.readouterr().out
+    (tmp_path / ".last").mkdir()
+    _store_one(tmp_path / ".last")
+    main(["compare", str(tmp_path / ".last"), str(tmp_path / "last")])  # review76: BASE and NEW swapped
+    assert "holds last-run records and NEW" in capsys.readouterr().out
 
     empty, note = [line for line in out.splitlines() if line.startswith("note: ")]
     assert empty.startswith(f"note: {tmp_path / 'base'} holds no baseline file, so nothing below is compared")
