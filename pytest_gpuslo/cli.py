@@ -249,6 +249,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     worst = 0
     policy = gate.Policy(alpha=args.alpha)
     dates: list[tuple[str, str]] = []  # (the run's date, its test) of each run judged
+    base_dates: list[str] = []  # the latest stored run's date of each test judged against BASE
     for bpath, npath in pairs:
         try:
             base, new = (load(bpath) if bpath is not None else None), load(npath)
@@ -265,6 +266,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             continue
         cand = new.latest
         dates.append((cand.date, new.nodeid))
+        if base is not None:
+            base_dates.append(base.latest.date)
         itself = ""
         if base is not None:
             # Right after --gpuslo-save the last run is also the store's latest: judged against
@@ -303,7 +306,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             worst = max(worst, 1)
     if Path(args.new).is_dir():
         _stale_note(dates, args.new)
+    _swapped_note(base_dates, [d for d, _ in dates], args.base, args.new)
     return worst
+
+
+def _swapped_note(base_dates: list[str], new_dates: list[str], base: str, new: str) -> None:
+    """Say so when every run of NEW is older than BASE's latest by over a day: the arguments are
+    probably the wrong way round (review77: "gpuslo compare NEW OLD" read rc 0 without a word)."""
+    from pytest_gpuslo.baseline import parse_date
+
+    b = [w for w in map(parse_date, base_dates) if w is not None]
+    n = [w for w in map(parse_date, new_dates) if w is not None]
+    if b and n and min(b) - max(n) > STALE_AFTER:
+        print(f"note: the runs in BASE {base} are newer than every run in NEW {new} (latest {max(n):%Y-%m-%d}); "
+              f"the order is gpuslo compare BASE NEW, the candidate last")
 
 
 #: A run this much older than the newest one in a folder of runs is named as possibly stale.
@@ -380,7 +396,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         print(f"error: --dir {args.dir}: no such folder; give the baseline store's folder (e.g. .gpuslo)",
               file=sys.stderr)
         return 2
-    if store.root.name == LAST_RUNS:
+    if store.root.name == LAST_RUNS or store.root.resolve().name == LAST_RUNS:  # review77: a link to it too
         # review76: "--dir .gpuslo/.last" looked for .gpuslo/.last/.last and said "run the SLO tests first"
         print(f"error: --dir {args.dir}: that folder holds the last-run records themselves; give the store that "
               f"holds it ({store.root.parent})", file=sys.stderr)
@@ -541,41 +557,64 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
-#: gpuslo options that ``gpuslo ab`` refuses after ``--`` (by key): each run would pilot instead of
-#: measure (suggest), or save to, compare with or read from a store the A/B does not use.
-AB_REFUSED = ("suggest", "save", "compare", "baseline_dir")
+#: store options that ``gpuslo ab`` refuses after ``--`` (by key): each run would save to, compare
+#: with or read from a store the A/B does not use.
+AB_REFUSED = ("save", "compare", "baseline_dir")
 
 
-def _ab_options(pytest_args: Sequence[str]) -> list[tuple[str, str]]:
-    """(as typed, option key) of every gpuslo option and ini override (-o gpuslo_<key>=...) in
-    ``pytest_args``, and ("-p no:gpuslo", "unload") where the plugin is unloaded."""
-    out: list[tuple[str, str]] = []
+def _ab_options(pytest_args: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(as typed, option key, value) of every gpuslo option (value "true") and ini override
+    (-o gpuslo_<key>=value, in each of pytest's spellings) in ``pytest_args``, and
+    ("-p no:gpuslo", "unload", "") where the plugin is unloaded."""
+    out: list[tuple[str, str, str]] = []
     nxt = [*pytest_args[1:], ""]
     for a, b in zip(pytest_args, nxt):
         if a.startswith("--gpuslo-"):
-            out.append((a, a[len("--gpuslo-"):].split("=", 1)[0].replace("-", "_")))
+            out.append((a, a[len("--gpuslo-"):].split("=", 1)[0].replace("-", "_"), "true"))
         elif (a == "-p" and b == "no:gpuslo") or a in ("-pno:gpuslo", "-p=no:gpuslo"):
-            out.append((f"{a} {b}".strip() if a == "-p" else a, "unload"))
+            out.append((f"{a} {b}".strip() if a == "-p" else a, "unload", ""))
         else:
-            value = (b if a in ("-o", "--override-ini") else a.split("=", 1)[1] if a.startswith("--override-ini=")
+            spaced = a in ("-o", "--override-ini")
+            # review77: "-o=gpuslo_save=true" is pytest's too
+            value = (b if spaced else a.split("=", 1)[1] if a.startswith(("--override-ini=", "-o="))
                      else a[2:] if a.startswith("-o") and len(a) > 2 else "")
-            key = value.split("=", 1)[0].strip()
-            if key.startswith("gpuslo_"):
-                out.append((f"{a} {b}" if a in ("-o", "--override-ini") else a, key[len("gpuslo_"):]))
+            key, _, setting = value.partition("=")
+            if key.strip().startswith("gpuslo_"):
+                out.append((f"{a} {b}" if spaced else a, key.strip()[len("gpuslo_"):], setting.strip()))
     return out
+
+
+def _on(value: str) -> bool:
+    """Whether an option's value turns it on (one pytest could not parse counts as on: refused)."""
+    from pytest_gpuslo.options import parse_bool
+
+    try:
+        return parse_bool(value)
+    except argparse.ArgumentTypeError:
+        return True
 
 
 def _ab_refusal(pytest_args: Sequence[str]) -> str | None:
     """Why ``gpuslo ab`` cannot pass ``pytest_args`` to its runs (None: it can), said before any run."""
-    for typed, key in _ab_options(pytest_args):
+    from pytest_gpuslo import reports
+
+    report_keys = {fmt.key for fmt in reports.FORMATS}
+    for typed, key, value in _ab_options(pytest_args):
         if key == "unload":
             # review74: pytest's "unrecognized arguments: --gpuslo-no-baseline ..." named flags never typed
             return f"{typed} after --: it unloads the plugin whose runs gpuslo ab compares; drop it"
-        if key == "suggest":
+        if key == "suggest" and _on(value):
             # review74/76: every pilot ran, then "samples are not there ... run gpuslo ab again"
             return (f"{typed} after --: it runs short pilots that record nothing to compare; run pytest "
                     f"--gpuslo-suggest on its own, then gpuslo ab with the budgets it suggests")
-        if key in AB_REFUSED:
+        if key == "skip" and _on(value):
+            # review77: stopped after the first run with a list of causes that did not name it
+            return f"{typed} after --: it skips every SLO run, which leaves gpuslo ab nothing to compare; drop it"
+        if key in report_keys:
+            # review77: "-o gpuslo_html=FILE" wrote one candidate run's report where the A/B's was meant
+            return (f"{typed} after --: each of the 2 x N pytest runs would write that report; give --json, --md or "
+                    f"--html to gpuslo ab itself, which reports the decision on all of them")
+        if key in AB_REFUSED and (key != "save" or _on(value)):
             # session 29's "left alone": each run refused "--gpuslo-save with --gpuslo-no-baseline", an
             # option the user never gave; a store folder was silently replaced by the session's own
             return (f"{typed} after --: gpuslo ab compares the two sides' interleaved runs with each other, not "
@@ -630,7 +669,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if keep_why:  # review70b: a file or /proc as --keep ended in a traceback with exit 1
         print(f"error: --keep {args.keep}: {keep_why}; give a writable folder", file=sys.stderr)
         return 2
-    if args.keep and not args.again and any((Path(args.keep) / f).exists() for f in ("session.json", "base-1")):
+    if args.keep and not args.again and (Path(args.keep) / "session.json").exists():
         # review76: a second session wrote over the first's runs one by one, and --from then decided
         # on runs of two projects under the first one's base
         print(f"error: --keep {args.keep} already holds a kept A/B session; give an empty or new folder (decide "

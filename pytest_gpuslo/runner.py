@@ -234,8 +234,10 @@ def record(result: SloResult, settings: Settings) -> None:
         fix = (f"{_shown(last, settings.root)} is a file: delete it" if last.exists() and not last.is_dir()
                else f"{_shown(last, settings.root)} is a link to nothing: delete it or mend it"  # review76
                if last.is_symlink() else "check --gpuslo-baseline-dir and the disk")
-        result.last_unwritten = (f"its last-run record could not be written ({exc.strerror or exc}): gpuslo accept "
-                                 f"and gpuslo compare will not see this run; {fix}")
+        # review77: "(File exists)" beside "a link to nothing" contradicted the fix: the cause is said once
+        cause = "" if fix.endswith(("delete it", "mend it")) else f" ({exc.strerror or exc})"
+        result.last_unwritten = (f"its last-run record could not be written{cause}: gpuslo accept and gpuslo "
+                                 f"compare will not see this run; {fix}")
     if not settings.save:
         return
     if refusal:

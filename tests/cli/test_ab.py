@@ -57,6 +57,10 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     # review76: a second session into the same folder mixed its runs with the first one's
     over = gpuslo("ab", "HEAD", "--runs", "2", "--keep", "kept", cwd=root)
     assert over.returncode == 2 and "--keep kept already holds a kept A/B session" in over.stderr, over.stderr
+    # review77: a session interrupted before its session.json could be neither reused nor decided
+    (root / "kept" / "session.json").unlink()
+    reused = gpuslo("ab", "HEAD", "--runs", "1", "--keep", "kept", cwd=root)
+    assert reused.returncode in (0, 1) and (root / "kept" / "session.json").exists(), reused.stderr
     assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
     assert "run 3/3, candidate" in done.stderr
     assert not (root / ".gpuslo").exists()  # the A/B runs never touch the project's store
@@ -257,6 +261,10 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     # review76: the same asked as ini overrides ran every pilot, or was dropped without a word
     (["HEAD", "--", "-o", "gpuslo_suggest=true"], "-o gpuslo_suggest=true after --: it runs short pilots"),
     (["HEAD", "--", "--override-ini=gpuslo_save=true"], "--override-ini=gpuslo_save=true after --: gpuslo ab compares"),
+    # review77: pytest's "-o=" spelling, a report through the ini, a skip
+    (["HEAD", "--", "-o=gpuslo_save=true"], "-o=gpuslo_save=true after --: gpuslo ab compares"),
+    (["HEAD", "--", "-o", "gpuslo_html=r.html"], "-o gpuslo_html=r.html after --: each of the 2 x N pytest runs"),
+    (["HEAD", "--", "--gpuslo-skip"], "--gpuslo-skip after --: it skips every SLO run"),
 ])
 def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
     done = gpuslo("ab", *args, cwd=repo(tmp_path))

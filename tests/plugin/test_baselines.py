@@ -371,7 +371,7 @@ def test_a_save_asked_by_the_ini_is_named_so_and_a_lost_last_run_record_warns(si
     result = simtester.runpytest()
 
     result.stdout.fnmatch_lines(["*GpuSloSaveWarning: *::test_svc: gpuslo_save (ini): baseline not saved: *",
-                                 "*GpuSloWarning: *::test_svc: its last-run record could not be written (*): gpuslo "
+                                 "*GpuSloWarning: *::test_svc: its last-run record could not be written: gpuslo "
                                  "accept and gpuslo compare will not see this run; .gpuslo/.last is a file: delete it"])
     monkeypatch.chdir(simtester.path)
     from pytest_gpuslo.cli import main
@@ -380,7 +380,7 @@ def test_a_save_asked_by_the_ini_is_named_so_and_a_lost_last_run_record_warns(si
     (simtester.path / ".gpuslo" / ".last").unlink()
     (simtester.path / ".gpuslo" / ".last").symlink_to(simtester.path / "nowhere")  # review76: a link to nothing
     linked = simtester.runpytest()
-    linked.stdout.fnmatch_lines(["*GpuSloWarning: *::test_svc: its last-run record could not be written (*): *; "
+    linked.stdout.fnmatch_lines(["*GpuSloWarning: *::test_svc: its last-run record could not be written: *; "
                                  ".gpuslo/.last is a link to nothing: delete it or mend it"])
     assert main(["accept"]) == 2
 

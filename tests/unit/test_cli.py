@@ -150,6 +150,9 @@ def test_accept_names_a_store_folder_that_does_not_exist(tmp_path: Path, capsys:
     (tmp_path / ".gpuslo" / ".last").mkdir(parents=True)
     assert main(["accept", "--dir", str(tmp_path / ".gpuslo" / ".last")]) == 2
     assert "holds the last-run records themselves; give the store that holds it" in capsys.readouterr().err
+    (tmp_path / "link").symlink_to(tmp_path / ".gpuslo" / ".last")  # review77: a link to it too
+    assert main(["accept", "--dir", str(tmp_path / "link")]) == 2
+    assert "holds the last-run records themselves" in capsys.readouterr().err
     assert main(["accept", "--dir", str(tmp_path / "typo")]) == 2
     assert f"error: --dir {tmp_path / 'typo'}: no such folder; give the baseline store's folder" in capsys.readouterr().err
 
@@ -171,6 +174,13 @@ def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
     _store_one(tmp_path / ".last")
     main(["compare", str(tmp_path / ".last"), str(tmp_path / "last")])  # review76: BASE and NEW swapped
     assert "holds last-run records and NEW" in capsys.readouterr().out
+    # review77: two folders the wrong way round, the candidate's runs first
+    monkeypatch.setenv("GPUSLO_NOW", "2026-10-20T10:00:00Z")
+    _store_one(tmp_path / "newer")
+    main(["compare", str(tmp_path / "newer"), str(tmp_path / "last")])
+    assert f"note: the runs in BASE {tmp_path / 'newer'} are newer than every run in NEW" in capsys.readouterr().out
+    main(["compare", str(tmp_path / "last"), str(tmp_path / "newer")])
+    assert "are newer than every run in NEW" not in capsys.readouterr().out
 
     empty, note = [line for line in out.splitlines() if line.startswith("note: ")]
     assert empty.startswith(f"note: {tmp_path / 'base'} holds no baseline file, so nothing below is compared")
