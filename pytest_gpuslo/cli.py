@@ -611,9 +611,11 @@ def _ab_refusal(pytest_args: Sequence[str]) -> str | None:
             # review77: stopped after the first run with a list of causes that did not name it
             return f"{typed} after --: it skips every SLO run, which leaves gpuslo ab nothing to compare; drop it"
         if key in report_keys:
-            # review77: "-o gpuslo_html=FILE" wrote one candidate run's report where the A/B's was meant
-            return (f"{typed} after --: each of the 2 x N pytest runs would write that report; give --json, --md or "
-                    f"--html to gpuslo ab itself, which reports the decision on all of them")
+            # review72: "-- --gpuslo-md=o/" failed only after the base's checkout, naming its temporary
+            # tree; review77: "-o gpuslo_html=FILE" wrote one candidate run's report
+            return (f"{typed} after --: each of the 2 x N pytest runs would write that report, the base's inside "
+                    f"its temporary tree; give --json, --md or --html to gpuslo ab itself, which reports the "
+                    f"decision on all of them")
         if key in AB_REFUSED and (key != "save" or _on(value)):
             # session 29's "left alone": each run refused "--gpuslo-save with --gpuslo-no-baseline", an
             # option the user never gave; a store folder was silently replaced by the session's own
@@ -646,14 +648,6 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         # was ignored without a word).
         print(f"note: --from decides the kept runs in {args.again} again; the pytest arguments after -- "
               f"({' '.join(pytest_args)}) are not used", file=sys.stderr)
-    flags = {f"--gpuslo-{fmt.flag}" for fmt in reports.FORMATS}
-    inner = next((a for a in pytest_args if a.split("=", 1)[0] in flags), None)
-    if inner is not None and not args.again:
-        # review72: "-- --gpuslo-md=o/" failed only after the base's checkout, naming its temporary tree
-        print(f"error: {inner} after --: each of the 2 x N pytest runs would write that report, the base's "
-              f"inside its temporary tree; give --json, --md or --html to gpuslo ab itself, which reports the "
-              f"decision on all of them", file=sys.stderr)
-        return 2
     refusal = None if args.again else _ab_refusal(pytest_args)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
