@@ -230,12 +230,16 @@ def record(result: SloResult, settings: Settings) -> None:
     except OSError as exc:
         # review74: a file named .last in the store was passed over without a word, and accept then
         # said ".last is empty; run the SLO tests first" (the verdict stands either way)
+        # review76/77: a link to nothing is named as such, and the OS's "(File exists)" only where
+        # nothing in the way explains the failure
         last = root / LAST_RUNS
-        fix = (f"{_shown(last, settings.root)} is a file: delete it" if last.exists() and not last.is_dir()
-               else f"{_shown(last, settings.root)} is a link to nothing: delete it or mend it"  # review76
-               if last.is_symlink() else "check --gpuslo-baseline-dir and the disk")
-        # review77: "(File exists)" beside "a link to nothing" contradicted the fix: the cause is said once
-        cause = "" if fix.endswith(("delete it", "mend it")) else f" ({exc.strerror or exc})"
+        shown = _shown(last, settings.root)
+        if last.exists() and not last.is_dir():
+            cause, fix = "", f"{shown} is a file: delete it"
+        elif last.is_symlink() and not last.exists():
+            cause, fix = "", f"{shown} is a link to nothing: delete it or mend it"
+        else:
+            cause, fix = f" ({exc.strerror or exc})", "check --gpuslo-baseline-dir and the disk"
         result.last_unwritten = (f"its last-run record could not be written{cause}: gpuslo accept and gpuslo "
                                  f"compare will not see this run; {fix}")
     if not settings.save:
