@@ -225,6 +225,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from pytest_gpuslo.spec import SloSpec
 
     for given in (args.base, args.new):
+        if Path(given).is_symlink() and not Path(given).exists():
+            # review77 H3: "no such file or folder" was true of its target only
+            print(f"error: {given} is a link to nothing (to {os.readlink(given)}): mend it or delete it (the SLO "
+                  f"tests write .gpuslo/.last again when they run); then give a baseline file or a folder of them")
+            return 2
         if not Path(given).exists():
             print(f"error: {given}: no such file or folder; give a baseline file (e.g. .gpuslo/<test>.json, "
                   f"or .gpuslo/.last/<test>.json for the last run) or a folder of them")

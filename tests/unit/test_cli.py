@@ -124,6 +124,17 @@ def test_compare_on_a_missing_file_says_what_to_give(tmp_path: Path, capsys: pyt
     assert "missing.json: no such file or folder; give a baseline file" in out and "git" not in out
 
 
+def test_compare_on_a_link_to_nothing_names_the_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review77 H3: a dangling .gpuslo/.last read "no such file or folder", true of its target only."""
+    existing = _store_one(tmp_path / ".gpuslo")
+    (tmp_path / ".gpuslo" / ".last").symlink_to(tmp_path / "gone")
+
+    assert main(["compare", str(existing.parent), str(tmp_path / ".gpuslo" / ".last")]) == 2
+    out = capsys.readouterr().out
+
+    assert f".last is a link to nothing (to {tmp_path / 'gone'}): mend it or delete it" in out, out
+
+
 def test_compare_of_folders_judges_tests_without_a_baseline_and_names_missing_runs(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """A new test has no namesake in the stored folder: compare still judges its absolute budgets
