@@ -12,8 +12,10 @@ under test differs.  Layer 4' (no pytest import): pytest runs in subprocesses.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -174,6 +176,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 side.summaries.append({s["nodeid"]: s for s in doc.get("results", [])})
                 side.stores.append(store)
             done_runs = r
+            if not base.summaries[-1] and not cand.summaries[-1]:
+                break  # no SLO test on either side: more runs select none either (review74 F7)
     except BaseException:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -183,9 +187,52 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
         shutil.rmtree(tree.parent, ignore_errors=True)
         for sig, handler in (previous or {}).items():
             signal.signal(sig, handler)
+    if done_runs < runs:  # stopped early as neither side selected an SLO test: one look, at its runs
+        runs, plan = done_runs, [done_runs]
     (work / "session.json").write_text(json.dumps({"base": sha, "runs": done_runs, "first": runs, "looks": plan}),
                                        encoding="utf-8")
     return Session(base, cand, sha, work, keep is None, runs, plan)
+
+
+#: The fix for a kept session that cannot be decided again.  Not "--keep" into the same folder:
+#: its session.json makes --keep refuse it (review77 H1: each message sent the user to the other).
+AGAIN = "run the A/B again with gpuslo ab BASE --keep NEWDIR (an empty or new folder)"
+
+#: A kept run's name in a --keep folder: base-1, candidate-2.json.
+_KEPT_RUN = re.compile(r"(base|candidate)-\d+(\.json|\.html)?")
+
+
+def foreign(folder: Path, shown: int = 3) -> list[str]:
+    """Up to ``shown`` names in a ``--keep`` folder that no A/B run wrote (an interrupted A/B's own
+    runs may be written over; anything else is refused, not mixed with)."""
+    try:
+        names = sorted(p.name for p in itertools.islice(folder.iterdir(), 10_000))
+    except OSError:  # missing (made later) or unreadable (its own error when the runs are written)
+        return []
+    return [n for n in names if not _KEPT_RUN.fullmatch(n)][:shown]
+
+
+def _no_session(folder: Path) -> str:
+    """Why ``--from FOLDER`` without a session.json cannot be decided, by what the folder holds
+    (review76 G9: a store was told "keep one with --keep" into it, after a raw "[Errno 2]")."""
+    from pytest_gpuslo.baseline import LAST_RUNS
+
+    if not folder.exists():
+        return f"--from {folder}: no such folder; give the folder an A/B was kept in (gpuslo ab BASE --keep DIR)"
+    try:
+        names = [p.name for p in itertools.islice(folder.iterdir(), 10_000)]
+    except OSError as exc:
+        return f"--from {folder}: {exc.strerror or exc}; give a readable folder an A/B was kept in"
+    if any(_KEPT_RUN.fullmatch(n) for n in names):
+        return (f"--from {folder}: it holds kept runs but no session.json, which gpuslo ab writes when it has run "
+                f"them all: that A/B was interrupted, and cannot be decided; run it again with gpuslo ab BASE --keep "
+                f"{folder}")
+    if LAST_RUNS in names or any(n.endswith(".json") for n in names):
+        return (f"--from {folder}: that looks like a baseline store (it holds baseline files), not a kept A/B "
+                f"session; compare stored runs with gpuslo compare, and keep an A/B with gpuslo ab BASE --keep "
+                f"NEWDIR")
+    return (f"--from {folder}: it holds no kept A/B session (no session.json); keep one with gpuslo ab BASE --keep "
+            f"DIR, then decide it again with --from DIR")
 
 
 def load(folder: Path) -> Session:
@@ -196,17 +243,20 @@ def load(folder: Path) -> Session:
     if folder.exists() and not folder.is_dir():
         # review69: "--from /dev/null" advised "--keep /dev/null"
         raise ABError(f"--from {folder}: not a folder; give the folder a run kept with gpuslo ab BASE --keep DIR")
+    if not (folder / "session.json").is_file():
+        raise ABError(_no_session(folder))
     try:
         meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
         runs, sha = int(meta["runs"]), str(meta["base"])
         first, looks = int(meta.get("first", runs)), sorted({int(k) for k in meta.get("looks", [runs])})
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ABError(f"{folder} holds no kept A/B session (session.json: {exc}); keep one with "
-                      f"gpuslo ab BASE --keep {folder}") from None
+    except OSError as exc:
+        raise ABError(f"{folder / 'session.json'}: {exc.strerror or exc}; make it readable, or {AGAIN}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ABError(f"{folder / 'session.json'} is not the record gpuslo ab writes ({exc.__class__.__name__}: "
+                      f"{exc}); {AGAIN}") from None
     if not (1 <= first <= runs <= looks[-1] and first in looks and runs in looks):
         raise ABError(f"{folder / 'session.json'} is inconsistent: {runs} runs, first look {first}, looks "
-                      f"{looks} (gpuslo ab writes runs at one of its looks); keep the session again with "
-                      f"gpuslo ab BASE --keep {folder}")
+                      f"{looks} (gpuslo ab writes runs at one of its looks); {AGAIN}")
     sides = []
     for name in ("base", "candidate"):
         side = Side(name, folder)
@@ -217,13 +267,11 @@ def load(folder: Path) -> Session:
                 side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ABError(f"{path}: {exc.__class__.__name__}: {exc}; session.json says {runs} runs a side were "
-                              f"kept, so this report must be there and hold gpuslo's JSON; keep the session "
-                              f"again with gpuslo ab BASE --keep {folder}") from None
+                              f"kept, so this report must be there and hold gpuslo's JSON; {AGAIN}") from None
             if side.summaries[-1] and not (folder / f"{name}-{r}" / LAST_RUNS).is_dir():
                 # review71: a kept run's samples removed, it decided on 3+2 runs without a word
                 raise ABError(f"{folder / f'{name}-{r}'}: the samples of {name} run {r} are missing; session.json "
-                              f"says {runs} runs a side were kept; keep the session again with gpuslo ab BASE "
-                              f"--keep {folder}")
+                              f"says {runs} runs a side were kept; {AGAIN}")
             side.stores.append(folder / f"{name}-{r}")
         sides.append(side)
     return Session(sides[0], sides[1], sha, folder, False, first, looks)

@@ -9,6 +9,7 @@ import argparse
 import collections
 import datetime as _dt
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -599,35 +600,45 @@ def _on(value: str) -> bool:
         return True
 
 
-def _ab_refusal(pytest_args: Sequence[str]) -> str | None:
-    """Why ``gpuslo ab`` cannot pass ``pytest_args`` to its runs (None: it can), said before any run."""
+def _ab_refusal(pytest_args: Sequence[str], where: str = "after --") -> str | None:
+    """Why ``gpuslo ab`` cannot pass ``pytest_args`` (found ``where``) to its runs (None: it can), said
+    before any run."""
     from pytest_gpuslo import reports
 
     report_keys = {fmt.key for fmt in reports.FORMATS}
     for typed, key, value in _ab_options(pytest_args):
         if key == "unload":
             # review74: pytest's "unrecognized arguments: --gpuslo-no-baseline ..." named flags never typed
-            return f"{typed} after --: it unloads the plugin whose runs gpuslo ab compares; drop it"
+            return f"{typed} {where}: it unloads the plugin whose runs gpuslo ab compares; drop it"
         if key == "suggest" and _on(value):
             # review74/76: every pilot ran, then "samples are not there ... run gpuslo ab again"
-            return (f"{typed} after --: it runs short pilots that record nothing to compare; run pytest "
+            return (f"{typed} {where}: it runs short pilots that record nothing to compare; run pytest "
                     f"--gpuslo-suggest on its own, then gpuslo ab with the budgets it suggests")
         if key == "skip" and _on(value):
             # review77: stopped after the first run with a list of causes that did not name it
-            return f"{typed} after --: it skips every SLO run, which leaves gpuslo ab nothing to compare; drop it"
+            return f"{typed} {where}: it skips every SLO run, which leaves gpuslo ab nothing to compare; drop it"
         if key in report_keys:
             # review72: "-- --gpuslo-md=o/" failed only after the base's checkout, naming its temporary
             # tree; review77: "-o gpuslo_html=FILE" wrote one candidate run's report
-            return (f"{typed} after --: each of the 2 x N pytest runs would write that report, the base's inside "
+            return (f"{typed} {where}: each of the 2 x N pytest runs would write that report, the base's inside "
                     f"its temporary tree; give --json, --md or --html to gpuslo ab itself, which reports the "
                     f"decision on all of them")
         if key in AB_REFUSED and (key != "save" or _on(value)):
             # session 29's "left alone": each run refused "--gpuslo-save with --gpuslo-no-baseline", an
             # option the user never gave; a store folder was silently replaced by the session's own
-            return (f"{typed} after --: gpuslo ab compares the two sides' interleaved runs with each other, not "
+            return (f"{typed} {where}: gpuslo ab compares the two sides' interleaved runs with each other, not "
                     f"with a store, and keeps those runs in a folder of its own (--keep DIR); record or compare "
                     f"stored baselines with pytest itself (pytest --gpuslo-save, or gpuslo compare)")
     return None
+
+
+def _env_addopts() -> list[str]:
+    """PYTEST_ADDOPTS as pytest splits it: every run of ``gpuslo ab`` reads it (review76 G4: a
+    ``-p no:gpuslo`` there failed the first run, naming options the user never typed)."""
+    try:
+        return shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    except ValueError:  # unbalanced quotes: pytest's own error on the first run says so
+        return []
 
 
 def _cmd_ab(args: argparse.Namespace) -> int:
@@ -653,7 +664,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         # was ignored without a word).
         print(f"note: --from decides the kept runs in {args.again} again; the pytest arguments after -- "
               f"({' '.join(pytest_args)}) are not used", file=sys.stderr)
-    refusal = None if args.again else _ab_refusal(pytest_args)
+    refusal = None if args.again else _ab_refusal(pytest_args) or _ab_refusal(_env_addopts(), "in PYTEST_ADDOPTS")
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
@@ -673,6 +684,12 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         # on runs of two projects under the first one's base
         print(f"error: --keep {args.keep} already holds a kept A/B session; give an empty or new folder (decide "
               f"the kept one again with gpuslo ab --from {args.keep})", file=sys.stderr)
+        return 2
+    others = ab.foreign(Path(args.keep)) if args.keep and not args.again else []
+    if others:
+        # review77: the runs were written beside a project's own files (an interrupted A/B's own runs are fine)
+        print(f"error: --keep {args.keep} holds other files ({', '.join(others)}); give an empty or new folder, "
+              f"where the kept runs cannot mix with them", file=sys.stderr)
         return 2
     policy = gate.Policy(alpha=args.alpha)
     try:

@@ -4,9 +4,11 @@ those same-day pairs (virtual-time backend: the verdicts are exact on a busy mac
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,6 +131,7 @@ def test_an_ab_run_that_cannot_be_made_exits_2_and_says_why(tmp_path: Path, args
     done = gpuslo("ab", *args, cwd=repo(tmp_path))
 
     assert done.returncode == 2 and says in done.stderr, done.stderr
+    assert "run 2/3" not in done.stderr  # review74 F7: nothing selected was found after every run
 
 
 def test_outside_a_git_checkout_ab_says_so(tmp_path: Path) -> None:
@@ -228,6 +231,28 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     assert inconsistent.returncode == 2 and "session.json is inconsistent: 8 runs" in inconsistent.stderr
 
 
+@pytest.mark.parametrize(("make", "says"), [
+    # review77 H1: an interrupted --keep folder sent --from to --keep and --keep back to --from
+    (lambda d: (d.mkdir(), (d / "base-1").mkdir(), (d / "base-1.json").write_text("{}")),
+     "it holds kept runs but no session.json, which gpuslo ab writes when it has run them all: that A/B was "
+     "interrupted, and cannot be decided; run it again with gpuslo ab BASE --keep f"),
+    # review76 G9: a baseline store was told "[Errno 2] ...; keep one with gpuslo ab BASE --keep" into it
+    (lambda d: (d.mkdir(), (d / ".last").mkdir(), (d / "t.json").write_text("{}")),
+     "--from f: that looks like a baseline store (it holds baseline files), not a kept A/B session; compare "
+     "stored runs with gpuslo compare, and keep an A/B with gpuslo ab BASE --keep NEWDIR"),
+    (lambda d: d.mkdir(), "--from f: it holds no kept A/B session (no session.json); keep one with gpuslo ab BASE"),
+    (lambda d: None, "--from f: no such folder; give the folder an A/B was kept in"),
+    (lambda d: (d.mkdir(), (d / "session.json").write_text("{")),
+     "session.json is not the record gpuslo ab writes (JSONDecodeError: "),
+])
+def test_from_a_folder_without_a_kept_session_says_what_it_holds(tmp_path: Path, make: Any, says: str) -> None:
+    make(tmp_path / "f")
+    done = gpuslo("ab", "--from", "f", cwd=tmp_path)
+
+    assert done.returncode == 2 and says in done.stderr and "Errno" not in done.stderr, done.stderr
+    assert "--keep f" not in done.stderr or "interrupted" in done.stderr  # no --keep into a folder it refuses
+
+
 def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> None:
     """A lighter load in the working tree would read as an improvement (a heavier one as a
     regression): the sides offered different loads, so the claim is NOT COMPARABLE."""
@@ -265,9 +290,26 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     (["HEAD", "--", "-o=gpuslo_save=true"], "-o=gpuslo_save=true after --: gpuslo ab compares"),
     (["HEAD", "--", "-o", "gpuslo_html=r.html"], "-o gpuslo_html=r.html after --: each of the 2 x N pytest runs"),
     (["HEAD", "--", "--gpuslo-skip"], "--gpuslo-skip after --: it skips every SLO run"),
+    # review77: the runs were written beside the folder's own files
+    (["HEAD", "--keep", "."], "--keep . holds other files (.git, conftest.py, pytest.ini); give an empty or new"),
 ])
 def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
     done = gpuslo("ab", *args, cwd=repo(tmp_path))
+
+    assert done.returncode == 2 and says in done.stderr and "run 1" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("addopts", "says"), [
+    ("-p no:gpuslo", "-p no:gpuslo in PYTEST_ADDOPTS: it unloads the plugin"),
+    ("-q --gpuslo-save", "--gpuslo-save in PYTEST_ADDOPTS: gpuslo ab compares the two sides' interleaved runs"),
+])
+def test_pytest_addopts_is_checked_as_the_arguments_after_the_dashes_are(tmp_path: Path, addopts: str,
+                                                                         says: str) -> None:
+    """review76 G4: every run reads PYTEST_ADDOPTS; "-p no:gpuslo" there failed the first run
+    naming flags the user never typed, "--gpuslo-save" a conflict with one."""
+    done = subprocess.run([sys.executable, "-m", "pytest_gpuslo", "ab", "HEAD"], cwd=repo(tmp_path),
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTEST_ADDOPTS": addopts})
 
     assert done.returncode == 2 and says in done.stderr and "run 1" not in done.stderr, done.stderr
 
