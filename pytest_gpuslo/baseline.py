@@ -506,7 +506,8 @@ def _check_spec(spec: dict[str, Any]) -> None:
     # Absent is an older or hand-written file; present, the plugin always wrote a value (review74 F12: null passed).
     for key in ("rate_hz", "timeout_s"):
         v = spec.get(key)
-        _want(key not in spec or (v is not None and _is_number(v) and v > 0), f"spec \"{key}\" must be a finite number > 0, not {brief(v)}")
+        _want(key not in spec or (v is not None and _is_number(v) and v > 0),
+              f"spec \"{key}\" must be a finite number > 0, not {brief(v)}")
     v = spec.get("streams")
     _want("streams" not in spec or (_is_int(v) and v >= 1),
           f"spec \"streams\" must be a whole number >= 1, not {brief(v)}")
