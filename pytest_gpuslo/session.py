@@ -58,19 +58,27 @@ def read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
             out[opt.key] = (cli, "CLI")
             continue
         value, source = opt.default, "default"
-        fix = f"fix it there or override it with {opt.option}"
+        where, fix = _ini_source(config, opt.ini, opt.option)
         try:
             raw_ini = config.getini(opt.ini)
         except pytest.UsageError as exc:  # the ini value is not of the key's registered type
-            raise pytest.UsageError(f"ini key {opt.ini} (in {config.inipath}): {exc}; {fix}.") from None
+            raise pytest.UsageError(f"ini key {opt.ini} ({where}): {exc}; {fix}.") from None
         if raw_ini not in (None, "", []):
             try:
                 value, source = opt.parse(str(raw_ini).strip()), "ini"
             except argparse.ArgumentTypeError as exc:
-                raise pytest.UsageError(
-                    f"ini key {opt.ini} = {raw_ini!r} (in {config.inipath}): {exc}; {fix}.") from None
+                raise pytest.UsageError(f"ini key {opt.ini} = {raw_ini!r} ({where}): {exc}; {fix}.") from None
         out[opt.key] = (value, source)
     return out
+
+
+def _ini_source(config: pytest.Config, key: str, option: str) -> tuple[str, str]:
+    """Where ini ``key``'s value came from and how to fix it: pytest's ``-o key=value`` wins over
+    the ini file (review78: a bad ``-o`` value read "(in None)" without an ini file)."""
+    overrides = config.getoption("override_ini", None) or []
+    if any(str(o).split("=", 1)[0].strip() == key for o in overrides):
+        return "from -o on the command line or PYTEST_ADDOPTS", f"fix that -o value or give {option} instead"
+    return f"in {config.inipath}", f"fix it there or override it with {option}"
 
 
 class GpuSloWarning(pytest.PytestWarning):

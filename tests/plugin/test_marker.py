@@ -308,6 +308,11 @@ def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*ini key gpuslo_seed = 'soon' (in *tox.ini*): 'soon' is not a whole number*--gpuslo-seed*"])
+    # review78: "-o" without the ini file's key read "(in None)"
+    overridden = pytester.runpytest("-o", "gpuslo_seed=later")
+    assert overridden.ret == pytest.ExitCode.USAGE_ERROR
+    overridden.stderr.fnmatch_lines(["*ini key gpuslo_seed = 'later' (from -o on the command line or PYTEST_ADDOPTS): "
+                                     "'later' is not a whole number*; fix that -o value or give --gpuslo-seed instead."])
 
 
 def test_seed_precedence_reaches_the_run(simtester: pytest.Pytester) -> None:
