@@ -773,3 +773,19 @@ def test_a_body_slow_from_mid_run_fails_and_gpuslo_compare_reads_it_the_same(
     for claim in plugin["checks"]:
         assert f"{claim['outcome']:<13} {claim['detail']}" in printed
     assert "the bodies themselves got slow" in printed
+
+
+def test_accept_says_a_run_that_moved_far_from_the_stored_one_as_a_save_does(simtester: pytest.Pytester,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """review78: a run +106% against one stored run (undecided: one run holds no run-to-run noise)
+    was accepted without the note --gpuslo-save prints for it, and how to undo it."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    save_on_days(simtester, monkeypatch, "day-1")
+    on_day(monkeypatch, "day-2")
+    monkeypatch.setenv("SVC_S", "0.0006")
+    simtester.runpytest()
+    accepted = gpuslo("accept", cwd=simtester.path)
+
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "test_svc: updated" in accepted.stdout, accepted.stdout
+    assert "; note: this run reads p95 +" in accepted.stdout and "from git" in accepted.stdout, accepted.stdout

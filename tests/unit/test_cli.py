@@ -124,6 +124,19 @@ def test_compare_on_a_missing_file_says_what_to_give(tmp_path: Path, capsys: pyt
     assert "missing.json: no such file or folder; give a baseline file" in out and "git" not in out
 
 
+def test_compare_of_two_tests_files_says_they_are_not_the_same_test(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """review78: the files of two tests read "+2085% ... record 3 or more runs", which cannot help."""
+    a = _store_one(tmp_path / "a")
+    b = _store_one(tmp_path / "b", "tests/test_b.py::test_b")
+
+    main(["compare", str(a), str(b)])
+    out = capsys.readouterr().out
+
+    assert f"(BASE {a} holds another test, tests/test_a.py::test_a: not compared; its absolute budgets only" in out
+    assert "vs baseline" not in out and "record 3 or more" not in out, out
+
+
 def test_compare_on_a_link_to_nothing_names_the_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review77 H3: a dangling .gpuslo/.last read "no such file or folder", true of its target only."""
     existing = _store_one(tmp_path / ".gpuslo")
@@ -164,8 +177,19 @@ def test_accept_names_a_store_folder_that_does_not_exist(tmp_path: Path, capsys:
     (tmp_path / "link").symlink_to(tmp_path / ".gpuslo" / ".last")  # review77: a link to it too
     assert main(["accept", "--dir", str(tmp_path / "link")]) == 2
     assert "holds the last-run records themselves" in capsys.readouterr().err
-    assert main(["accept", "--dir", str(tmp_path / "typo")]) == 2
+    with pytest.raises(SystemExit) as typo:
+        main(["accept", "--dir", str(tmp_path / "typo")])
+    assert typo.value.code == 2
     assert f"error: --dir {tmp_path / 'typo'}: no such folder; give the baseline store's folder" in capsys.readouterr().err
+
+
+def test_accept_where_no_store_exists_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """review78: outside any project, "/tmp/.gpuslo/.last is empty" named a folder not there."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["accept"]) == 1
+    assert f"nothing to accept: {tmp_path / '.gpuslo' / '.last'} does not exist; run the SLO tests first" \
+        in capsys.readouterr().out
 
 
 def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
@@ -426,5 +450,7 @@ def test_a_store_folder_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest
         main(["show", "--dir", str(tmp_path / "pytest.ini")])
     assert info.value.code == 2
     assert "pytest.ini: not a folder; give the baseline store's folder" in capsys.readouterr().err
-    assert main(["show", "--dir", str(tmp_path / "none")]) == 0
-    assert "(no such folder)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as missing:  # review78: exit 0 let a mistyped store pass a CI step
+        main(["show", "--dir", str(tmp_path / "none")])
+    assert missing.value.code == 2
+    assert "none: no such folder; give the baseline store's folder" in capsys.readouterr().err
