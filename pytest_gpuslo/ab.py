@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -139,10 +140,19 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     # A cancelled CI job sends SIGTERM, a closed terminal SIGHUP: leave as on Ctrl-C, through the
     # finally below, so the base's worktree is not left registered in the repository (review36).
     previous = _terminate_as_interrupt()
+    started = time.monotonic()
     try:
         for r in range(1, last + 1):
             if r > runs and r - 1 in plan and (more is None or not more(Session(base, cand, sha, work, False))):
                 break
+            if r == 2:
+                # live progress for a long session (review78: --runs 1000 gave no idea of its length)
+                pair = time.monotonic() - started
+                upto = (f"up to {_duration(pair * (last - 1))} if claims stay undecided to {last} pairs"
+                        if last > runs else "")
+                rest = f"the other {runs - 1} take about {_duration(pair * (runs - 1))}" if runs > 1 else ""
+                echo(f"gpuslo ab: a pair of runs took {_duration(pair)}; "
+                     + (f"{rest} ({upto})" if rest and upto else rest or upto))
             for side in (base, cand):
                 store, report = work / f"{side.name}-{r}", work / f"{side.name}-{r}.json"
                 of = (f"{r}/{runs}" if last == runs else f"{r} of {runs} (up to {last} while undecided)"
@@ -192,6 +202,12 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     (work / "session.json").write_text(json.dumps({"base": sha, "runs": done_runs, "first": runs, "looks": plan}),
                                        encoding="utf-8")
     return Session(base, cand, sha, work, keep is None, runs, plan)
+
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``12 min``, ``3.5 h``: how long runs take, as a person reads it."""
+    return (f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200
+            else f"{seconds / 3600:.1f} h")
 
 
 #: The fix for a kept session that cannot be decided again.  Not "--keep" into the same folder:

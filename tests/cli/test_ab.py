@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,7 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     assert reused.returncode in (0, 1) and (root / "kept" / "session.json").exists(), reused.stderr
     assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
     assert "run 3/3, candidate" in done.stderr
+    assert re.search(r"a pair of runs took \d+ s; the other 2 take about \d+ s\n", done.stderr), done.stderr  # review78
     assert not (root / ".gpuslo").exists()  # the A/B runs never touch the project's store
     assert subprocess.run(["git", "worktree", "list"], cwd=root, capture_output=True,
                           text=True).stdout.count("\n") == 1  # the base's worktree is gone
@@ -179,6 +181,8 @@ def test_max_runs_goes_on_while_undecided_and_stops_when_decided(tmp_path: Path,
     (claim,) = result["verdict"]["baseline"]
     assert "run 2 of 3 (up to 8 while undecided), base" in done.stderr, done.stderr
     assert "run 4 of up to 8 (a claim is still undecided), base" in done.stderr, done.stderr
+    assert re.search(r"the other 2 take about \d+ s \(up to \d+ s if claims stay undecided to 8 pairs\)",
+                     done.stderr), done.stderr
     assert ("stopped after the look that decided every claim" in done.stdout) is (result["ab"]["runs"][0] == 6)
     assert set(result["ab"]["control_ms"]) and all(len(v["base"]) == result["ab"]["runs"][0]
                                                    for v in result["ab"]["control_ms"].values())
