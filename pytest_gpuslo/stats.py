@@ -456,17 +456,12 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     # check).
     clear_n = max((sign_test_blocks(alpha) + 1) * math.ceil(20.0 / star),  # blocks long enough
                   math.ceil(K_MIN * MIN_EXC_PER_BATCH / star))  # and sectioning's batches
-    # 10x under: the blocks alone at clear_n.  2x under: the blocks once the run holds
-    # CLEAR_PASS_MIN_EFF effective exceedances at this design effect (2x under at 3,000 requests
-    # needed 10x at 4,000 in a recheck, where D left too few; review76 G11: a p95 9x under its
-    # budget read only "needs ~22,000", where about 7,000 pass it on its blocks).
-    half = f"1/{CLEAR_PASS_MARGIN_FEW:g} of"
-    if est * CLEAR_PASS_MARGIN_FEW >= budget:
-        clear_n, half = max(clear_n, int(math.ceil(CLEAR_PASS_MIN_EFF * d / star))), "half"
-    if few_to_pass and n < clear_n < need and est * CLEAR_PASS_MARGIN < budget:
+    # Promised only this far under (10x): the margin a longer run must clear depends on its own
+    # effective exceedances, and 2x under at 3,000 requests needed 10x at 4,000 in a recheck.
+    if few_to_pass and n < clear_n < need and est * CLEAR_PASS_MARGIN_FEW < budget:
         need_text = (f"about {about(need)} requests, or {about(clear_n)} if it stays this far under budget (each of "
-                     f"{sign_test_blocks(alpha) + 1} blocks under {half} the budget passes without the design "
-                     f"effect)")
+                     f"{sign_test_blocks(alpha) + 1} blocks under 1/{CLEAR_PASS_MARGIN_FEW:g} of the budget "
+                     f"passes without the design effect)")
         need = clear_n
     else:
         need_text = f"about {about(need)} requests"
