@@ -151,7 +151,9 @@ def why(summary: dict[str, Any]) -> str:
                 # requests might PASS it: an estimate over budget says so and which way it leans
                 over = (f" at {fmt_ms(est)} ms, over budget: a FAIL" if est is not None and budget is not None
                         and c.get("p") is not None and est > budget else "")
-                parts.append(f"{c['name']}{over} needs ~{_about(need)} requests (ran "
+                # under budget, a floor: a short run's design effect is low where slow requests
+                # cluster (benchmarks/validity/advice_counts.py)
+                parts.append(f"{c['name']}{over} needs {'~' if over else 'at least ~'}{_about(need)} requests (ran "
                              f"{_count(int(summary.get('n') or 0))})")
             elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
                                       or WARM_UP_TOO_SHORT in str(c["reason"])):

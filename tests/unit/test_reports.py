@@ -299,7 +299,7 @@ def test_a_hang_that_decided_no_claim_is_named_in_the_table() -> None:
     row["stuck"] = [{"index": 330, "lane": 2, "stack": "..."}, {"index": 300, "lane": 1, "stack": "..."}]
     words = terminal.why(row)
 
-    assert words.startswith("INCONCLUSIVE: request 300 hung on lane 1; p95<=50ms needs ~4,000 requests"), words
+    assert words.startswith("INCONCLUSIVE: request 300 hung on lane 1; p95<=50ms needs at least ~4,000 requests"), words
     del row["stuck"]
     assert "hung" not in terminal.why(row)
     row["prime_stuck"] = "ev.wait()"  # review52: a first, untimed call that never returned
