@@ -66,16 +66,26 @@ def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, str] | None
     return values
 
 
-def find_rootdir(start: Path) -> tuple[Path, str | None]:
-    """The rootdir pytest would use when run from ``start`` with no arguments (the first folder
-    upwards with a configuration file for pytest, else one with setup.py, else ``start``) and the
-    ``gpuslo_baseline_dir`` that file sets, if any."""
+def find_ini(start: Path) -> tuple[Path, Path, dict[str, str]] | None:
+    """(its folder, the file, its pytest section's values) of the configuration file pytest takes
+    when run from ``start`` with no arguments; None when there is none."""
     start = start.resolve()
     for folder in (start, *start.parents):
         for name, sections in _INI_FILES:
             values = _ini_section(folder / name, sections) if (folder / name).is_file() else None
             if values is not None:
-                return folder, values.get("gpuslo_baseline_dir") or None
+                return folder, folder / name, values
+    return None
+
+
+def find_rootdir(start: Path) -> tuple[Path, str | None]:
+    """The rootdir pytest would use when run from ``start`` with no arguments (the first folder
+    upwards with a configuration file for pytest, else one with setup.py, else ``start``) and the
+    ``gpuslo_baseline_dir`` that file sets, if any."""
+    start = start.resolve()
+    found = find_ini(start)
+    if found is not None:
+        return found[0], found[2].get("gpuslo_baseline_dir") or None
     for folder in (start, *start.parents):
         if (folder / "setup.py").is_file():
             return folder, None
@@ -644,6 +654,24 @@ def _ab_refusal(pytest_args: Sequence[str], where: str = "after --") -> str | No
     return None
 
 
+def _ab_set_aside(start: Path) -> list[str]:
+    """The ini settings the A/B's runs override (``ab.pytest_command``), said once: review76 found
+    them set aside without a word."""
+    from pytest_gpuslo.options import parse_bool
+
+    found = find_ini(start)
+    out = []
+    for key, why in (("gpuslo_save", "its runs are compared with each other, never stored"),
+                     ("gpuslo_suggest", "its runs measure rather than pilot")):
+        try:
+            on = found is not None and key in found[2] and parse_bool(found[2][key])
+        except argparse.ArgumentTypeError:
+            on = False  # pytest's own run says what is wrong with it
+        if on and found is not None:
+            out.append(f"{key} = {found[2][key]} in {found[1]} is set aside for the A/B's runs: {why}")
+    return out
+
+
 def _env_addopts() -> list[str]:
     """PYTEST_ADDOPTS as pytest splits it: every run of ``gpuslo ab`` reads it (review76 G4: a
     ``-p no:gpuslo`` there failed the first run, naming options the user never typed)."""
@@ -680,6 +708,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
+    for note in [] if args.again else _ab_set_aside(Path.cwd()):
+        print(f"note: {note}", file=sys.stderr)
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)

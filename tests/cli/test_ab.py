@@ -92,6 +92,10 @@ def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> N
     (claim,) = json.loads((root / "ab.json").read_text())["results"][0]["verdict"]["baseline"]
     assert claim["name"].startswith("p95 vs base ")
     assert not (root / ".gpuslo").exists()
+    # ... and says so once, before the runs (review76: set aside without a word)
+    assert f"note: gpuslo_save = true in {root / 'pytest.ini'} is set aside for the A/B's runs: its runs are " \
+        "compared with each other, never stored" in done.stderr, done.stderr
+    assert "note: gpuslo_suggest = true in" in done.stderr
 
 
 def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp_path: Path) -> None:
