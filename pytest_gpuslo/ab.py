@@ -130,6 +130,13 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                       f"origin/main or HEAD~1") from None
     work = (Path(keep) if keep else Path(tempfile.mkdtemp(prefix="gpuslo-ab-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    for old in [p for p in work.iterdir() if _KEPT_RUN.fullmatch(p.name)]:
+        # an interrupted A/B's runs in a --keep folder: a run of this one that writes no report
+        # (no SLO test selected) read the old one's as its own (review79)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
     # The base's tree lives apart from the results: a --keep folder inside the project must not
     # put a second copy of the tests under the candidate's rootdir.
     tree = Path(tempfile.mkdtemp(prefix="gpuslo-ab-base-")) / "tree"
@@ -150,7 +157,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 pair = time.monotonic() - started
                 upto = (f"up to {_duration(pair * (last - 1))} if claims stay undecided to {last} pairs"
                         if last > runs else "")
-                rest = f"the other {runs - 1} take about {_duration(pair * (runs - 1))}" if runs > 1 else ""
+                rest = (f"the other {'pair takes' if runs == 2 else f'{runs - 1} take'} about "
+                        f"{_duration(pair * (runs - 1))}" if runs > 1 else "")
                 echo(f"gpuslo ab: a pair of runs took {_duration(pair)}; "
                      + (f"{rest} ({upto})" if rest and upto else rest or upto))
             for side in (base, cand):
@@ -165,9 +173,10 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                         [str(tree), str(tree / "src"), *filter(None, [env.get("PYTHONPATH")])])
                 done = subprocess.run(pytest_command(python, pytest_args, store, report, html),
                                       cwd=side.root, env=env, capture_output=True, text=True)
-                if done.returncode == NO_TESTS and not report.exists():
+                if done.returncode in (0, 1, NO_TESTS) and not report.exists():
                     # review71/72: only tests new in the working tree selected (or only tests the
-                    # base has): that side has none; the others are named (``new_tests``, the CLI)
+                    # base has): that side has none; the others are named (``new_tests``, the CLI);
+                    # review79: nor a side whose selected tests have no slo marker (pytest exits 0)
                     report.write_text(json.dumps({"results": []}), encoding="utf-8")
                 said = done.stdout + done.stderr
                 if side is base and done.returncode == USAGE and "not found" in said:
@@ -239,10 +248,13 @@ def _no_session(folder: Path) -> str:
         names = [p.name for p in itertools.islice(folder.iterdir(), 10_000)]
     except OSError as exc:
         return f"--from {folder}: {exc.strerror or exc}; give a readable folder an A/B was kept in"
+    if (folder / "session.json").exists():  # (a folder, or a link to one: not the record)
+        return f"--from {folder}: its session.json is not a file; {AGAIN}"
     if any(_KEPT_RUN.fullmatch(n) for n in names):
+        # --keep takes the folder back only when nothing else is in it (review79)
+        again = f"gpuslo ab BASE --keep {folder}" if not foreign(folder) else "gpuslo ab BASE --keep NEWDIR"
         return (f"--from {folder}: it holds kept runs but no session.json, which gpuslo ab writes when it has run "
-                f"them all: that A/B was interrupted, and cannot be decided; run it again with gpuslo ab BASE --keep "
-                f"{folder}")
+                f"them all: that A/B was interrupted, and cannot be decided; run it again with {again}")
     if LAST_RUNS in names or any(n.endswith(".json") for n in names):
         return (f"--from {folder}: that looks like a baseline store (it holds baseline files), not a kept A/B "
                 f"session; compare stored runs with gpuslo compare, and keep an A/B with gpuslo ab BASE --keep "

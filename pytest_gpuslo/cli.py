@@ -105,8 +105,10 @@ def _store(args: argparse.Namespace) -> Any:
             raise SystemExit(2)
         if not Path(args.dir).exists():
             # review74: "accept --dir <typo>" said "<typo>/.last is empty; run the SLO tests first";
-            # review78: "show --dir <typo>" exited 0, a green CI step
-            print(f"error: --dir {args.dir}: no such folder; give the baseline store's folder (e.g. .gpuslo)",
+            # review78: "show --dir <typo>" exited 0, a green CI step; review79: a link to nothing
+            what = (f"a link to nothing (to {os.readlink(args.dir)})" if Path(args.dir).is_symlink()
+                    else "no such folder")
+            print(f"error: --dir {args.dir}: {what}; give the baseline store's folder (e.g. .gpuslo)",
                   file=sys.stderr)
             raise SystemExit(2)
         return Store(Path(args.dir))

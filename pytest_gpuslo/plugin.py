@@ -26,7 +26,7 @@ from pytest_gpuslo.fixtures import (  # noqa: F401  (re-exported: pytest collect
     slo_run,
     slo_streams,
 )
-from pytest_gpuslo.session import SESSION_KEY, SloSession
+from pytest_gpuslo.session import SESSION_KEY, SloSession, ini_source
 
 MARKER_HELP: Final = (
     "slo(p50_ms= | p90_ms= | p95_ms= | p99_ms= | p999_ms=..., rate_hz=..., streams=1, "
@@ -121,7 +121,9 @@ def _check_backend(session: SloSession) -> None:
     from pytest_gpuslo import backends
     from pytest_gpuslo.options import unknown_backend
 
-    where = f"--gpuslo-backend={backend}" if source == "CLI" else f"ini gpuslo_backend = {backend}"
+    # review79: an "-o gpuslo_backend=" was said to come from the ini file
+    where = (f"--gpuslo-backend={backend}" if source == "CLI" else
+             f"ini gpuslo_backend = {backend} ({ini_source(session.config, 'gpuslo_backend', '--gpuslo-backend')[0]})")
     unknown = unknown_backend(backend)
     if unknown is not None:
         raise pytest.UsageError(f"{where}: {unknown}.")

@@ -58,7 +58,7 @@ def read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
             out[opt.key] = (cli, "CLI")
             continue
         value, source = opt.default, "default"
-        where, fix = _ini_source(config, opt.ini, opt.option)
+        where, fix = ini_source(config, opt.ini, opt.option)
         try:
             raw_ini = config.getini(opt.ini)
         except pytest.UsageError as exc:  # the ini value is not of the key's registered type
@@ -72,7 +72,7 @@ def read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
     return out
 
 
-def _ini_source(config: pytest.Config, key: str, option: str) -> tuple[str, str]:
+def ini_source(config: pytest.Config, key: str, option: str) -> tuple[str, str]:
     """Where ini ``key``'s value came from and how to fix it: pytest's ``-o key=value`` wins over
     the ini file (review78: a bad ``-o`` value read "(in None)" without an ini file)."""
     overrides = config.getoption("override_ini", None) or []

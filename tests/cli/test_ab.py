@@ -64,6 +64,11 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     (root / "kept" / "session.json").unlink()
     reused = gpuslo("ab", "HEAD", "--runs", "1", "--keep", "kept", cwd=root)
     assert reused.returncode in (0, 1) and (root / "kept" / "session.json").exists(), reused.stderr
+    assert not (root / "kept" / "base-3.json").exists()  # the interrupted session's runs are gone
+    # review79: a reuse that selects nothing read the interrupted session's reports as its own
+    (root / "kept" / "session.json").unlink()
+    nothing = gpuslo("ab", "HEAD", "--runs", "1", "--keep", "kept", "--", "-k", "nomatch", cwd=root)
+    assert nothing.returncode == 2 and "selected no SLO test on either side" in nothing.stderr, nothing.stdout
     assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
     assert "run 3/3, candidate" in done.stderr
     assert re.search(r"a pair of runs took \d+ s; the other 2 take about \d+ s\n", done.stderr), done.stderr  # review78
@@ -138,6 +143,20 @@ def test_an_ab_run_that_cannot_be_made_exits_2_and_says_why(tmp_path: Path, args
 
     assert done.returncode == 2 and says in done.stderr, done.stderr
     assert "run 2/3" not in done.stderr  # review74 F7: nothing selected was found after every run
+
+
+def test_tests_without_the_marker_are_no_slo_results_not_a_broken_run(tmp_path: Path) -> None:
+    """review79: a side that selected only tests without the slo marker exits 0 and writes no
+    report; that read "exited 0 without SLO results" and a dump of the base's temporary tree."""
+    root = repo(tmp_path)
+    (root / "test_plain.py").write_text("def test_plain():\n    assert True\n")
+    subprocess.run(["git", "add", "test_plain.py"], cwd=root, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "plain"], cwd=root, check=True)
+    plain = gpuslo("ab", "HEAD", "--runs", "1", "--", "-k", "plain", cwd=root)
+    both = gpuslo("ab", "HEAD", "--runs", "1", "--", "-k", "plain or svc", cwd=root)
+
+    assert plain.returncode == 2 and "pytest selected no SLO test on either side" in plain.stderr, plain.stderr
+    assert both.returncode in (0, 1) and "1 SLO test," in both.stdout, both.stdout + both.stderr
 
 
 def test_outside_a_git_checkout_ab_says_so(tmp_path: Path) -> None:
@@ -249,6 +268,10 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
      "--from f: that looks like a baseline store (it holds baseline files), not a kept A/B session; compare "
      "stored runs with gpuslo compare, and keep an A/B with gpuslo ab BASE --keep NEWDIR"),
     (lambda d: d.mkdir(), "--from f: it holds no kept A/B session (no session.json); keep one with gpuslo ab BASE"),
+    # review79: an interrupted A/B's folder with other files in it, which --keep refuses
+    (lambda d: (d.mkdir(), (d / "base-1").mkdir(), (d / "README.txt").write_text("x")),
+     "that A/B was interrupted, and cannot be decided; run it again with gpuslo ab BASE --keep NEWDIR"),
+    (lambda d: (d.mkdir(), (d / "session.json").mkdir()), "--from f: its session.json is not a file; run the A/B"),
     (lambda d: None, "--from f: no such folder; give the folder an A/B was kept in"),
     (lambda d: (d.mkdir(), (d / "session.json").write_text("{")),
      "session.json is not the record gpuslo ab writes (JSONDecodeError: "),

@@ -181,6 +181,10 @@ def test_accept_names_a_store_folder_that_does_not_exist(tmp_path: Path, capsys:
         main(["accept", "--dir", str(tmp_path / "typo")])
     assert typo.value.code == 2
     assert f"error: --dir {tmp_path / 'typo'}: no such folder; give the baseline store's folder" in capsys.readouterr().err
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    with pytest.raises(SystemExit):
+        main(["show", "--dir", str(tmp_path / "dangling")])
+    assert f"dangling: a link to nothing (to {tmp_path / 'gone'}); give the baseline store's" in capsys.readouterr().err
 
 
 def test_accept_where_no_store_exists_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
