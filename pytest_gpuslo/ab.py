@@ -157,7 +157,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 pair = time.monotonic() - started
                 upto = (f"up to {_duration(pair * (last - 1))} if claims stay undecided to {last} pairs"
                         if last > runs else "")
-                rest = (f"the other {'pair takes' if runs == 2 else f'{runs - 1} take'} about "
+                rest = (f"the other {'pair takes' if runs == 2 else f'{runs - 1} pairs take'} about "
                         f"{_duration(pair * (runs - 1))}" if runs > 1 else "")
                 echo(f"gpuslo ab: a pair of runs took {_duration(pair)}; "
                      + (f"{rest} ({upto})" if rest and upto else rest or upto))
@@ -256,7 +256,8 @@ def _no_session(folder: Path) -> str:
         return (f"--from {folder}: it holds kept runs but no session.json, which gpuslo ab writes when it has run "
                 f"them all: that A/B was interrupted, and cannot be decided; run it again with {again}")
     if LAST_RUNS in names or any(n.endswith(".json") for n in names):
-        return (f"--from {folder}: that looks like a baseline store (it holds baseline files), not a kept A/B "
+        held = "baseline files" if any(n.endswith(".json") for n in names) else f"a {LAST_RUNS} folder of last runs"
+        return (f"--from {folder}: that looks like a baseline store (it holds {held}), not a kept A/B "
                 f"session; compare stored runs with gpuslo compare, and keep an A/B with gpuslo ab BASE --keep "
                 f"NEWDIR")
     return (f"--from {folder}: it holds no kept A/B session (no session.json); keep one with gpuslo ab BASE --keep "

@@ -719,6 +719,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         if why:
             print(f"error: --{fmt.flag} {path}: {why}; give a writable file path", file=sys.stderr)
             return 2
+    if args.keep and Path(args.keep).is_symlink() and not Path(args.keep).exists():
+        # review80: the link's target was made, wherever it pointed, and the runs written there
+        print(f"error: --keep {args.keep} is a link to nothing (to {os.readlink(args.keep)}); mend it or give a "
+              f"folder", file=sys.stderr)
+        return 2
     keep_why = reports.unwritable(Path(args.keep) / "session.json") if args.keep else None
     if keep_why:  # review70b: a file or /proc as --keep ended in a traceback with exit 1
         print(f"error: --keep {args.keep}: {keep_why}; give a writable folder", file=sys.stderr)
@@ -779,7 +784,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     plan = (f"; looks after {', '.join(map(str, looks))} runs at alpha {look_policy.alpha:.3g} each, stopped {why_stop}"
             if len(looks) > 1 else "")
     print(f"gpuslo ab: {len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}, base {session.sha[:10]} against the working tree, "
-          f"{done} interleaved runs each{plan}")
+          f"{done} interleaved run{'s' if done != 1 else ''} each{plan}")
     busy = busy_line(summaries, ab=True)
     if busy:
         print(busy)

@@ -71,7 +71,7 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     assert nothing.returncode == 2 and "selected no SLO test on either side" in nothing.stderr, nothing.stdout
     assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
     assert "run 3/3, candidate" in done.stderr
-    assert re.search(r"a pair of runs took \d+ s; the other 2 take about \d+ s\n", done.stderr), done.stderr  # review78
+    assert re.search(r"a pair of runs took \d+ s; the other 2 pairs take about \d+ s\n", done.stderr), done.stderr  # review78
     assert not (root / ".gpuslo").exists()  # the A/B runs never touch the project's store
     assert subprocess.run(["git", "worktree", "list"], cwd=root, capture_output=True,
                           text=True).stdout.count("\n") == 1  # the base's worktree is gone
@@ -157,6 +157,7 @@ def test_tests_without_the_marker_are_no_slo_results_not_a_broken_run(tmp_path: 
 
     assert plain.returncode == 2 and "pytest selected no SLO test on either side" in plain.stderr, plain.stderr
     assert both.returncode in (0, 1) and "1 SLO test," in both.stdout, both.stdout + both.stderr
+    assert "1 interleaved run each" in both.stdout  # review80: "1 interleaved runs each"
 
 
 def test_outside_a_git_checkout_ab_says_so(tmp_path: Path) -> None:
@@ -204,7 +205,7 @@ def test_max_runs_goes_on_while_undecided_and_stops_when_decided(tmp_path: Path,
     (claim,) = result["verdict"]["baseline"]
     assert "run 2 of 3 (up to 8 while undecided), base" in done.stderr, done.stderr
     assert "run 4 of up to 8 (a claim is still undecided), base" in done.stderr, done.stderr
-    assert re.search(r"the other 2 take about \d+ s \(up to \d+ s if claims stay undecided to 8 pairs\)",
+    assert re.search(r"the other 2 pairs take about \d+ s \(up to \d+ s if claims stay undecided to 8 pairs\)",
                      done.stderr), done.stderr
     assert ("stopped after the look that decided every claim" in done.stdout) is (result["ab"]["runs"][0] == 6)
     assert set(result["ab"]["control_ms"]) and all(len(v["base"]) == result["ab"]["runs"][0]
@@ -268,6 +269,8 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
      "--from f: that looks like a baseline store (it holds baseline files), not a kept A/B session; compare "
      "stored runs with gpuslo compare, and keep an A/B with gpuslo ab BASE --keep NEWDIR"),
     (lambda d: d.mkdir(), "--from f: it holds no kept A/B session (no session.json); keep one with gpuslo ab BASE"),
+    # review80: a store of last runs only was said to hold baseline files
+    (lambda d: (d.mkdir(), (d / ".last").mkdir()), "that looks like a baseline store (it holds a .last folder of"),
     # review79: an interrupted A/B's folder with other files in it, which --keep refuses
     (lambda d: (d.mkdir(), (d / "base-1").mkdir(), (d / "README.txt").write_text("x")),
      "that A/B was interrupted, and cannot be decided; run it again with gpuslo ab BASE --keep NEWDIR"),
@@ -323,9 +326,14 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     (["HEAD", "--", "--gpuslo-skip"], "--gpuslo-skip after --: it skips every SLO run"),
     # review77: the runs were written beside the folder's own files
     (["HEAD", "--keep", "."], "--keep . holds other files (.git, conftest.py, pytest.ini); give an empty or new"),
+    # review80: the target of a link to nothing was made, wherever it pointed
+    (["HEAD", "--keep", "dangling"], "--keep dangling is a link to nothing (to nowhere/kept); mend it"),
 ])
 def test_ab_arguments_are_checked_before_anything_runs(tmp_path: Path, args: list[str], says: str) -> None:
-    done = gpuslo("ab", *args, cwd=repo(tmp_path))
+    root = repo(tmp_path)
+    if "dangling" in args:
+        (root / "dangling").symlink_to("nowhere/kept")
+    done = gpuslo("ab", *args, cwd=root)
 
     assert done.returncode == 2 and says in done.stderr and "run 1" not in done.stderr, done.stderr
 
