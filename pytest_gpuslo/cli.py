@@ -656,12 +656,19 @@ def _ab_refusal(pytest_args: Sequence[str], where: str = "after --") -> str | No
     return None
 
 
-def _ab_set_aside(start: Path) -> list[str]:
+def _ab_set_aside(start: Path, pytest_args: Sequence[str] = ()) -> list[str]:
     """The ini settings the A/B's runs override (``ab.pytest_command``), said once: review76 found
-    them set aside without a word."""
+    them set aside without a word; review80, from an ini given with ``-c FILE``."""
     from pytest_gpuslo.options import parse_bool
 
     found = find_ini(start)
+    given = _config_file(pytest_args)
+    if given is not None:
+        path = start / given
+        sections = next((secs for name, secs in _INI_FILES if name == path.name),
+                        ("tool:pytest",) if path.suffix == ".cfg" else ("pytest",))
+        values = _ini_section(path, sections) if path.is_file() else None
+        found = (path.parent, path, values) if values is not None else None
     out = []
     for key, why in (("gpuslo_save", "its runs are compared with each other, never stored"),
                      ("gpuslo_suggest", "its runs measure rather than pilot")):
@@ -672,6 +679,16 @@ def _ab_set_aside(start: Path) -> list[str]:
         if on and found is not None:
             out.append(f"{key} = {found[2][key]} in {found[1]} is set aside for the A/B's runs: {why}")
     return out
+
+
+def _config_file(pytest_args: Sequence[str]) -> str | None:
+    """The file pytest's ``-c FILE`` / ``--config-file=FILE`` names in ``pytest_args``, if any."""
+    for a, b in zip(pytest_args, [*pytest_args[1:], ""]):
+        if a in ("-c", "--config-file") and b:
+            return b
+        if a.startswith("--config-file="):
+            return a.split("=", 1)[1]
+    return None
 
 
 def _env_addopts() -> list[str]:
@@ -710,7 +727,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
-    for note in [] if args.again else _ab_set_aside(Path.cwd()):
+    for note in [] if args.again else _ab_set_aside(Path.cwd(), pytest_args):
         print(f"note: {note}", file=sys.stderr)
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)

@@ -458,3 +458,19 @@ def test_a_store_folder_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest
         main(["show", "--dir", str(tmp_path / "none")])
     assert missing.value.code == 2
     assert "none: no such folder; give the baseline store's folder" in capsys.readouterr().err
+
+
+def test_ab_names_the_ini_settings_it_sets_aside_from_the_file_pytest_reads(tmp_path: Path) -> None:
+    """review76: set aside without a word; review80: an ini given with -c was not read."""
+    from pytest_gpuslo import cli
+
+    (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_suggest = true\n")
+    (tmp_path / "alt.ini").write_text("[pytest]\ngpuslo_save = true\n")
+
+    (own,) = cli._ab_set_aside(tmp_path)
+    (alt,) = cli._ab_set_aside(tmp_path, ["-q", "-c", "alt.ini"])
+    (eq,) = cli._ab_set_aside(tmp_path, ["--config-file=alt.ini"])
+
+    assert own.startswith(f"gpuslo_suggest = true in {tmp_path / 'pytest.ini'} is set aside")
+    assert alt == eq and alt.startswith(f"gpuslo_save = true in {tmp_path / 'alt.ini'} is set aside for the A/B's runs")
+    assert cli._ab_set_aside(tmp_path, ["-c", "missing.ini"]) == []
