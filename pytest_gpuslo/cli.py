@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_gpuslo.errors import dangling
+
 
 def _cmd_version(args: argparse.Namespace) -> int:
     import pytest_gpuslo
@@ -106,9 +108,7 @@ def _store(args: argparse.Namespace) -> Any:
         if not Path(args.dir).exists():
             # review74: "accept --dir <typo>" said "<typo>/.last is empty; run the SLO tests first";
             # review78: "show --dir <typo>" exited 0, a green CI step; review79: a link to nothing
-            what = (f"a link to nothing (to {os.readlink(args.dir)})" if Path(args.dir).is_symlink()
-                    else "no such folder")
-            print(f"error: --dir {args.dir}: {what}; give the baseline store's folder (e.g. .gpuslo)",
+            print(f"error: --dir {args.dir}: {dangling(args.dir) or 'no such folder'}; give the baseline store's folder (e.g. .gpuslo)",
                   file=sys.stderr)
             raise SystemExit(2)
         return Store(Path(args.dir))
@@ -244,9 +244,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from pytest_gpuslo.spec import SloSpec
 
     for given in (args.base, args.new):
-        if Path(given).is_symlink() and not Path(given).exists():
+        if dangling(given):
             # review77 H3: "no such file or folder" was true of its target only
-            print(f"error: {given} is a link to nothing (to {os.readlink(given)}): mend it or delete it (the SLO "
+            print(f"error: {given} is {dangling(given)}: mend it or delete it (the SLO "
                   f"tests write .gpuslo/.last again when they run); then give a baseline file or a folder of them")
             return 2
         if not Path(given).exists():
@@ -298,7 +298,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             base = None
         if base is not None:
             base_dates.append(base.latest.date)
-        if base is not None:
             # Right after --gpuslo-save the last run is also the store's latest: judged against
             # itself it would look like no change at all.  Judge it against the runs before it.
             kept = [r for r in base.runs if not _same_run(r, cand)]
@@ -427,10 +426,10 @@ def _cmd_accept(args: argparse.Namespace) -> int:
               f"holds it ({store.root.parent})", file=sys.stderr)
         return 2
     last = Store(store.root / LAST_RUNS)
-    if (last.root.exists() or last.root.is_symlink()) and not last.root.is_dir():
+    if (last.root.exists() and not last.root.is_dir()) or dangling(last.root):
         # review74: a file in its place read "is empty; run the SLO tests first", which cannot help;
         # review76: so did a link to nothing
-        what = "a file" if last.root.exists() else "a link to nothing"
+        what = dangling(last.root) or "a file"
         print(f"error: {last.root} is {what}, where the SLO tests keep their last-run records (a folder): delete "
               f"it and run the SLO tests again", file=sys.stderr)
         return 2
@@ -736,9 +735,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         if why:
             print(f"error: --{fmt.flag} {path}: {why}; give a writable file path", file=sys.stderr)
             return 2
-    if args.keep and Path(args.keep).is_symlink() and not Path(args.keep).exists():
+    if args.keep and dangling(args.keep):
         # review80: the link's target was made, wherever it pointed, and the runs written there
-        print(f"error: --keep {args.keep} is a link to nothing (to {os.readlink(args.keep)}); mend it or give a "
+        print(f"error: --keep {args.keep} is {dangling(args.keep)}; mend it or give a "
               f"folder", file=sys.stderr)
         return 2
     keep_why = reports.unwritable(Path(args.keep) / "session.json") if args.keep else None

@@ -7,6 +7,7 @@ class, ``GpuSloWarning``, is a ``pytest.PytestWarning`` and so lives in the pyte
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -17,6 +18,16 @@ def brief(value: Any, limit: int = 80) -> str:
     size = len(value) if isinstance(value, (str, list, dict)) else len(r)
     what = "items" if isinstance(value, (list, dict)) else "characters"
     return r if len(r) <= limit else f"{r[:limit]}... ({size:,} {what})"
+
+
+def dangling(path: str | os.PathLike[str]) -> str:
+    """``"a link to nothing (to TARGET)"`` where ``path`` is a symbolic link whose target is not
+    there, else ``""``: every command that takes a path says so in the same words (review76-80:
+    "no such file or folder" was true of the target only, and --keep made the target)."""
+    try:
+        return f"a link to nothing (to {os.readlink(path)})" if not os.path.exists(path) else ""
+    except OSError:  # not a link (or unreadable as one)
+        return ""
 
 
 class GpuSloError(Exception):

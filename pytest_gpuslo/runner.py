@@ -31,6 +31,7 @@ from pytest_gpuslo.baseline import (
     now_iso,
     session_id,
 )
+from pytest_gpuslo.errors import dangling
 from pytest_gpuslo.measurement import Progress, payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
@@ -236,8 +237,8 @@ def record(result: SloResult, settings: Settings) -> None:
         shown = _shown(last, settings.root)
         if last.exists() and not last.is_dir():
             cause, fix = "", f"{shown} is a file: delete it"
-        elif last.is_symlink() and not last.exists():
-            cause, fix = "", f"{shown} is a link to nothing: delete it or mend it"
+        elif dangling(last):
+            cause, fix = "", f"{shown} is {dangling(last)}: delete it or mend it"
         else:
             cause, fix = f" ({exc.strerror or exc})", "check --gpuslo-baseline-dir and the disk"
         result.last_unwritten = (f"its last-run record could not be written{cause}: gpuslo accept and gpuslo "

@@ -381,7 +381,8 @@ def test_a_save_asked_by_the_ini_is_named_so_and_a_lost_last_run_record_warns(si
     (simtester.path / ".gpuslo" / ".last").symlink_to(simtester.path / "nowhere")  # review76: a link to nothing
     linked = simtester.runpytest()
     linked.stdout.fnmatch_lines(["*GpuSloWarning: *::test_svc: its last-run record could not be written: *; "
-                                 ".gpuslo/.last is a link to nothing: delete it or mend it"])
+                                 f".gpuslo/.last is a link to nothing (to {simtester.path / 'nowhere'}): delete it or "
+                                 "mend it"])
     assert main(["accept"]) == 2
 
 
