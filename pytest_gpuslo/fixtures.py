@@ -88,7 +88,7 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
             spec = session.resolve(checked, nodeid, given_in="slo_run")
         except InvalidArgument as exc:
             raise InvalidArgument(str(exc)) from None
-        result = session.run(spec, handler, nodeid=nodeid, payloads=payloads)
+        result = session.run(spec, handler, item=item, nodeid=nodeid, payloads=payloads)
         attach(item, result)
         return result
 

@@ -420,12 +420,12 @@ class SloSession:
             item.obj = method
 
     def run_marked(self, item: pytest.Function, spec: _spec.SloSpec, body: Callable[["Request"], Any]) -> None:
-        result = self.run(spec, body, nodeid=item.nodeid, payloads=item.funcargs.get("slo_payloads"))
+        result = self.run(spec, body, item=item, nodeid=item.nodeid, payloads=item.funcargs.get("slo_payloads"))
         attach(item, result)
         if not self.value("suggest"):  # a pilot run has no verdict to enforce
             self.enforce(result, item)
 
-    def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, nodeid: str,
+    def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, item: pytest.Item, nodeid: str,
             payloads: Any = None) -> "SloResult":
         """Run one SLO measurement and decide it (shared by the marker and ``slo_run``)."""
         from pytest_gpuslo import runner
@@ -436,6 +436,9 @@ class SloSession:
         try:
             if self.value("suggest"):
                 return self.pilot(spec, body, backend_name=name, nodeid=nodeid, payloads=payloads)
+            floor = _spec.pass_floor(spec)
+            if floor is not None:
+                _warn(item, GpuSloWarning, f"{nodeid}: {floor}")
             return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
                               nodeid=nodeid, payloads=payloads,
                               progress=LiveProgress.for_run(self.config, nodeid, spec, self.say))

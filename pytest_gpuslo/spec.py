@@ -461,3 +461,36 @@ def resolve(
         max_duration_s=None if marker.get("max_duration_s") is None else float(marker["max_duration_s"]),
         sources=sources,
     )
+
+
+def pass_floor(spec: SloSpec) -> str | None:
+    """Why this run can never PASS its tightest budget, or None when it can.
+
+    A PASS needs sectioning's 8 batches of 25 expected exceedances (``DEFAULT_EXCEEDANCES /
+    (1 - p)`` requests: 4,000 at p95), however far under budget the run is; a marker asking for
+    fewer read "needs about 4,000 requests" after every run, even 77x under budget (review78 #9).
+    Said before the run, so a user does not learn it one run at a time.
+    """
+    if not spec.budgets_ms:
+        return None
+    p = max(spec.budgets_ms)
+    need = math.ceil(DEFAULT_EXCEEDANCES / (1.0 - p))
+    label = percentile_label(p)
+    if spec.requests is not None:
+        if spec.requests >= need:
+            return None
+        asked = f"requests={spec.requests} ({spec.sources.get('requests', 'default')})"
+        fix = f"raise requests to {need} or more, or leave it out for the default"
+    elif spec.duration_s is not None:
+        n = spec.rate_hz * spec.duration_s
+        if n >= need:
+            return None
+        name = "max_duration_s" if spec.max_duration_s is not None else "duration_s"
+        asked = (f"{name}={spec.duration_s:g} ({spec.sources.get(name, 'default')}) at rate_hz="
+                 f"{spec.rate_hz:g} schedules about {n:,.0f} requests, which")
+        fix = f"raise {name} to {need / spec.rate_hz:.3g} s or more"
+    else:
+        return None
+    return (f"{asked} is too few for a {label} PASS: a PASS needs at least {need:,} requests (8 "
+            f"sectioning batches of 25 expected exceedances, docs/statistics.md), so this test can only "
+            f"FAIL or be INCONCLUSIVE on its budget; {fix}.")

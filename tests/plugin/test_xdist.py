@@ -25,14 +25,15 @@ def test_lane(slo_request, k, worker_id):
 
 def test_workers_are_pinned_home_gpu_first(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """With --gpuslo-devices=all each worker sees its home GPU as device 0, the others after it.
-    (Virtual time: 200 requests for a p95 are INCONCLUSIVE, one warning each, on any machine.)"""
+    (Virtual time: 200 requests for a p95 are too few to PASS and INCONCLUSIVE, two warnings each,
+    on any machine.)"""
     gputester = simtester
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,7")
     gputester.makepyfile(PROBE)
     result = gputester.runpytest_subprocess("-n", "2", "--gpuslo-devices=all", "-p", "no:cacheprovider",
                                             "--gpuslo-json=r.json")
 
-    result.assert_outcomes(passed=4, warnings=4)
+    result.assert_outcomes(passed=4, warnings=8)
     seen = {p.name.split("-")[1]: p.read_text() for p in gputester.path.glob("seen-*.txt")}
     assert {"gw0": "5,7", "gw1": "7,5"} == seen
     doc = json.loads((gputester.path / "r.json").read_text())
@@ -47,7 +48,7 @@ def test_auto_starts_one_worker_per_gpu(simtester: pytest.Pytester, monkeypatch:
     gputester.makepyfile(PROBE)
     result = gputester.runpytest_subprocess("-n", "auto", "--gpuslo-devices=all", "-p", "no:cacheprovider")
 
-    result.assert_outcomes(passed=4, warnings=4)
+    result.assert_outcomes(passed=4, warnings=8)
     result.stdout.fnmatch_lines(["*3 workers [[]4 items[]]*"])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_gpuslo.errors import InvalidArgument
-from pytest_gpuslo.spec import resolve, seed_from_nodeid, validate_marker
+from pytest_gpuslo.spec import pass_floor, resolve, seed_from_nodeid, validate_marker
 
 WHERE = "t.py::test_a"
 
@@ -113,3 +113,46 @@ def test_a_duration_that_holds_no_request_is_refused() -> None:
     message = str(info.value)
     assert message.startswith(WHERE) and "duration_s=1e-09 (marker)" in message and "0.01 s" in message
     assert resolve(check(p95_ms=10, rate_hz=100, duration_s=0.5), nodeid=WHERE).duration_s == 0.5
+
+
+@pytest.mark.parametrize(("marker", "cli", "fragments"), [
+    ({"p95_ms": 50, "rate_hz": 200, "requests": 1500}, {},
+     ["requests=1500 (marker) is too few for a p95 PASS", "at least 4,000 requests", "raise requests to 4000"]),
+    ({"p95_ms": 50, "p99_ms": 90, "rate_hz": 200, "requests": 5000}, {},
+     ["too few for a p99 PASS", "at least 20,000"]),
+    ({"p99_ms": 50, "rate_hz": 200, "duration_s": 10}, {},
+     ["duration_s=10 (marker) at rate_hz=200 schedules about 2,000 requests", "raise duration_s to 100 s"]),
+    ({"p95_ms": 50, "rate_hz": 500, "max_duration_s": 4}, {}, ["max_duration_s=4 (marker)", "to 8 s or more"]),
+    ({"p95_ms": 50, "rate_hz": 100}, {"duration_s": 5.0}, ["duration_s=5 (CLI)", "about 500 requests"]),
+])
+def test_a_size_that_can_never_pass_is_named_before_the_run(
+        marker: dict[str, object], cli: dict[str, object], fragments: list[str]) -> None:
+    """Fewer requests than sectioning's 8 batches of 25 exceedances: no PASS is possible, said up
+    front with the setting to raise (review78 #9)."""
+    note = pass_floor(resolve(marker, nodeid=WHERE, cli=cli))
+    assert note is not None
+    for fragment in fragments:
+        assert fragment in note
+
+
+@pytest.mark.parametrize("marker", [
+    {"p95_ms": 50, "rate_hz": 200},  # the default size is the floor itself
+    {"p95_ms": 50, "rate_hz": 200, "requests": 4000},
+    {"p50_ms": 50, "rate_hz": 200, "requests": 400},
+    {"p95_ms": 50, "rate_hz": 400, "duration_s": 10},
+    {"throughput_hz": 50, "rate_hz": 200, "requests": 10},  # no budget to PASS
+])
+def test_a_size_that_can_pass_gets_no_note(marker: dict[str, object]) -> None:
+    assert pass_floor(resolve(marker, nodeid=WHERE)) is None
+
+
+def test_the_floor_is_the_sectioning_minimum() -> None:
+    """The note's count and the gate's batch rule are one number: at the floor sectioning has its
+    8 batches, one request fewer it has none (stats.n_batches)."""
+    from pytest_gpuslo import stats
+    from pytest_gpuslo.spec import DEFAULT_EXCEEDANCES
+
+    for p, floor in ((0.5, 400), (0.95, 4000), (0.99, 20000), (0.999, 200000)):
+        assert DEFAULT_EXCEEDANCES / (1 - p) == pytest.approx(floor)
+        assert stats.n_batches(floor, p) == stats.K_MIN
+        assert stats.n_batches(floor - 1, p) == 0
