@@ -83,7 +83,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         outcome = str(v.get('outcome'))
         shown = icon.get(outcome, outcome)
         if outcome == "FAIL" and not any(c.get("outcome") == "FAIL" for c in v.get("checks", [])):
-            shown += " (regressed)"  # the budgets held: the baseline claim failed it (review46)
+            shown = "❌ REGRESSED"  # the budgets held: the baseline claim failed it (review46, review78 #3)
         cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(fmt_ms(view.latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")

@@ -111,8 +111,9 @@ CONDITIONS = {
 
 def why(summary: dict[str, Any]) -> str:
     """The verdict and its reason in a few words, from the verdict's fields (not its wording):
-    ``FAIL: p95 3.1 ms > 1 ms budget``, ``FAIL: p95 +16% vs baseline (REGRESSED)``,
-    ``INCONCLUSIVE: p99 needs ~26,000 requests (ran 4,000)``."""
+    ``FAIL: p95 3.1 ms > 1 ms budget``, ``REGRESSED: p95 +16% vs baseline``,
+    ``INCONCLUSIVE: p99 needs ~26,000 requests (ran 4,000)``.  A test failed by its baseline
+    claim alone leads with REGRESSED: "FAIL" there read as a broken budget (review78 #3)."""
     v = summary.get("verdict") or {}
     outcome = str(v.get("outcome", "?"))
     if outcome == "PASS":
@@ -121,6 +122,7 @@ def why(summary: dict[str, Any]) -> str:
     parts: list[str] = []
     if outcome == "FAIL":
         parts += [_claim_failed(c) for c in checks if c.get("outcome") == "FAIL"]
+        budget_failed = bool(parts)
         for b in base:
             if b.get("outcome") == "REGRESSED":
                 ratio = b.get("ratio")
@@ -128,7 +130,9 @@ def why(summary: dict[str, Any]) -> str:
                 # "p95 +16% vs baseline", or against an A/B base "p95 +16% vs base 1a2b3c4"
                 label, _, against = str(b["name"]).partition(" ")
                 marked = f"{label} replayed" if b.get("replayed") else label
-                parts.append(f"{marked}{change_} {against or 'vs baseline'} (REGRESSED)")
+                parts.append(f"{marked}{change_} {against or 'vs baseline'}" + (" (REGRESSED)" if budget_failed else ""))
+        if parts and not budget_failed:
+            outcome = "REGRESSED"
     else:
         lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
