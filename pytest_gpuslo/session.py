@@ -64,12 +64,21 @@ def read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
         except pytest.UsageError as exc:  # the ini value is not of the key's registered type
             raise pytest.UsageError(f"ini key {opt.ini} ({where}): {exc}; {fix}.") from None
         if raw_ini not in (None, "", []):
+            text = _ini_text(raw_ini)
             try:
-                value, source = opt.parse(str(raw_ini).strip()), "ini"
+                value, source = opt.parse(text), "ini"
             except argparse.ArgumentTypeError as exc:
-                raise pytest.UsageError(f"ini key {opt.ini} = {raw_ini!r} ({where}): {exc}; {fix}.") from None
+                raise pytest.UsageError(f"ini key {opt.ini} = {text!r} ({where}): {exc}; {fix}.") from None
         out[opt.key] = (value, source)
     return out
+
+
+def _ini_text(raw: Any) -> str:
+    """An ini value as the user wrote it: pytest hands a key registered as a float back as one,
+    and ``gpuslo_alpha = 2`` was echoed as "'2.0' must lie ..." (review79)."""
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e15:
+        return str(int(raw))
+    return str(raw).strip()
 
 
 def ini_source(config: pytest.Config, key: str, option: str) -> tuple[str, str]:

@@ -318,6 +318,9 @@ def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     assert overridden.ret == pytest.ExitCode.USAGE_ERROR
     overridden.stderr.fnmatch_lines(["*ini key gpuslo_seed = 'later' (from -o on the command line or PYTEST_ADDOPTS): "
                                      "'later' is not a whole number*; fix that -o value or give --gpuslo-seed instead."])
+    # review79: a key pytest reads as a float echoed "-o gpuslo_alpha=2" as '2.0'
+    alpha = pytester.runpytest("-o", "gpuslo_seed=1", "-o", "gpuslo_alpha=2")
+    alpha.stderr.fnmatch_lines(["*ini key gpuslo_alpha = '2' (from -o *): '2' must lie strictly between 0 and 0.5*"])
 
 
 def test_seed_precedence_reaches_the_run(simtester: pytest.Pytester) -> None:
