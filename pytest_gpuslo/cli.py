@@ -247,15 +247,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if dangling(given):
             # review77 H3: "no such file or folder" was true of its target only
             print(f"error: {given} is {dangling(given)}: mend it or delete it (the SLO "
-                  f"tests write .gpuslo/.last again when they run); then give a baseline file or a folder of them")
+                  f"tests write .gpuslo/.last again when they run); then give a baseline file or a folder of them",
+                  file=sys.stderr)
             return 2
         if not Path(given).exists():
             print(f"error: {given}: no such file or folder; give a baseline file (e.g. .gpuslo/<test>.json, "
-                  f"or .gpuslo/.last/<test>.json for the last run) or a folder of them")
+                  f"or .gpuslo/.last/<test>.json for the last run) or a folder of them", file=sys.stderr)
             return 2
     pairs = _pairs(Path(args.base), Path(args.new))
     if not pairs:
-        print(f"nothing to compare: {args.new} holds no baseline file")
+        print(f"nothing to compare: {args.new} holds no baseline file", file=sys.stderr)
         return 2
     if Path(args.base).name == LAST_RUNS and Path(args.new).is_dir() and Path(args.new).name != LAST_RUNS:
         # review76: "gpuslo compare .gpuslo/.last .gpuslo" judged the store's runs against the last ones
@@ -278,14 +279,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         try:
             base, new = (load(bpath) if bpath is not None else None), load(npath)
         except BaselineFormatError as exc:
-            print(f"error: {exc}")
+            print(f"error: {exc}", file=sys.stderr)
             worst = max(worst, 2)
             continue
         try:
             spec = SloSpec.from_dict(new.spec)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             print(f"error: baseline {npath}: its \"spec\" cannot be read ({type(exc).__name__}: {exc}). "
-                  f"{repair_hint(npath)}")
+                  f"{repair_hint(npath)}", file=sys.stderr)
             worst = max(worst, 2)
             continue
         cand = new.latest

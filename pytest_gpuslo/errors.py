@@ -7,6 +7,7 @@ class, ``GpuSloWarning``, is a ``pytest.PytestWarning`` and so lives in the pyte
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import Any
 
@@ -25,9 +26,16 @@ def dangling(path: str | os.PathLike[str]) -> str:
     there, else ``""``: every command that takes a path says so in the same words (review76-80:
     "no such file or folder" was true of the target only, and --keep made the target)."""
     try:
-        return f"a link to nothing (to {os.readlink(path)})" if not os.path.exists(path) else ""
+        target = os.readlink(path)
     except OSError:  # not a link (or unreadable as one)
         return ""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # review79: ``ln -s loop loop`` read "a link to nothing"
+            return f"a link that loops back on itself (to {target})"
+        return f"a link to nothing (to {target})"
+    return ""
 
 
 class GpuSloError(Exception):

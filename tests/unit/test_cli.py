@@ -119,9 +119,11 @@ def test_compare_on_a_missing_file_says_what_to_give(tmp_path: Path, capsys: pyt
     existing = _store_one(tmp_path / ".gpuslo")
 
     assert main(["compare", str(existing), str(tmp_path / "missing.json")]) == 2
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
 
-    assert "missing.json: no such file or folder; give a baseline file" in out and "git" not in out
+    # An error goes to stderr, as every other command's does (review79)
+    assert "missing.json: no such file or folder; give a baseline file" in err and "git" not in err
+    assert out == ""
 
 
 def test_compare_of_two_tests_files_says_they_are_not_the_same_test(tmp_path: Path,
@@ -143,9 +145,13 @@ def test_compare_on_a_link_to_nothing_names_the_link(tmp_path: Path, capsys: pyt
     (tmp_path / ".gpuslo" / ".last").symlink_to(tmp_path / "gone")
 
     assert main(["compare", str(existing.parent), str(tmp_path / ".gpuslo" / ".last")]) == 2
-    out = capsys.readouterr().out
+    err = capsys.readouterr().err
 
-    assert f".last is a link to nothing (to {tmp_path / 'gone'}): mend it or delete it" in out, out
+    assert f".last is a link to nothing (to {tmp_path / 'gone'}): mend it or delete it" in err, err
+    # review79: a link to itself named "a link to nothing"
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    assert main(["compare", str(existing.parent), str(tmp_path / "loop")]) == 2
+    assert f"loop is a link that loops back on itself (to {tmp_path / 'loop'})" in capsys.readouterr().err
 
 
 def test_compare_of_folders_judges_tests_without_a_baseline_and_names_missing_runs(tmp_path: Path,
