@@ -264,6 +264,13 @@ def _no_session(folder: Path) -> str:
             f"DIR, then decide it again with --from DIR")
 
 
+def _json_kind(value: object) -> str:
+    """``null``, ``a list``, ``a number``: what a JSON file holds, in words for an error."""
+    if value is None:
+        return "null"
+    return {bool: "true or false", list: "a list", str: "a string"}.get(type(value), "a number")
+
+
 def load(folder: Path) -> Session:
     """A session kept with ``--keep``, to be decided again (``gpuslo ab --from DIR``)."""
     from pytest_gpuslo.baseline import LAST_RUNS
@@ -276,6 +283,11 @@ def load(folder: Path) -> Session:
         raise ABError(_no_session(folder))
     try:
         meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or not {"runs", "base"} <= meta.keys():
+            # review79: a session.json holding null read "(TypeError: 'NoneType' object is not subscriptable)"
+            holds = (f"an object without {' or '.join(repr(k) for k in ('base', 'runs') if k not in meta)}"
+                     if isinstance(meta, dict) else f"{_json_kind(meta)}, not an object")
+            raise ABError(f"{folder / 'session.json'} is not the record gpuslo ab writes: it holds {holds}; {AGAIN}")
         runs, sha = int(meta["runs"]), str(meta["base"])
         first, looks = int(meta.get("first", runs)), sorted({int(k) for k in meta.get("looks", [runs])})
     except OSError as exc:
@@ -293,6 +305,9 @@ def load(folder: Path) -> Session:
             path = folder / f"{name}-{r}.json"
             try:
                 doc = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(doc, dict):
+                    raise ABError(f"{path} holds {_json_kind(doc)}, not gpuslo's JSON report; session.json says {runs} "
+                                  f"runs a side were kept, so this report must be there; {AGAIN}")
                 side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ABError(f"{path}: {exc.__class__.__name__}: {exc}; session.json says {runs} runs a side were "

@@ -278,6 +278,14 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     (lambda d: None, "--from f: no such folder; give the folder an A/B was kept in"),
     (lambda d: (d.mkdir(), (d / "session.json").write_text("{")),
      "session.json is not the record gpuslo ab writes (JSONDecodeError: "),
+    # review79: null read "(TypeError: 'NoneType' object is not subscriptable)"
+    (lambda d: (d.mkdir(), (d / "session.json").write_text("null")),
+     "session.json is not the record gpuslo ab writes: it holds null, not an object; run the A/B"),
+    (lambda d: (d.mkdir(), (d / "session.json").write_text('{"base": "x"}')),
+     "session.json is not the record gpuslo ab writes: it holds an object without 'runs'; run the A/B"),
+    (lambda d: (d.mkdir(), (d / "session.json").write_text('{"base": "x", "runs": 1}'),
+                (d / "base-1.json").write_text("[]")),
+     "base-1.json holds a list, not gpuslo's JSON report; session.json says 1 runs a side were kept"),
 ])
 def test_from_a_folder_without_a_kept_session_says_what_it_holds(tmp_path: Path, make: Any, says: str) -> None:
     make(tmp_path / "f")
