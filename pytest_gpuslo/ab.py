@@ -195,8 +195,11 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 side.summaries.append({s["nodeid"]: s for s in doc.get("results", [])})
                 side.stores.append(store)
             done_runs = r
-            if not base.summaries[-1] and not cand.summaries[-1]:
-                break  # no SLO test on either side: more runs select none either (review74 F7)
+            if not base.summaries[-1] or not cand.summaries[-1]:
+                # No SLO test on a side: more runs select none either (review74 F7), and nothing is
+                # compared; a test new in the working tree is judged on its latest run, so one does
+                # (review80: the candidate ran N times for a verdict on the last).
+                break
     except BaseException:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -206,7 +209,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
         shutil.rmtree(tree.parent, ignore_errors=True)
         for sig, handler in (previous or {}).items():
             signal.signal(sig, handler)
-    if done_runs < runs:  # stopped early as neither side selected an SLO test: one look, at its runs
+    if done_runs < runs:  # stopped early as a side selected no SLO test: one look, at its runs
         runs, plan = done_runs, [done_runs]
     (work / "session.json").write_text(json.dumps({"base": sha, "runs": done_runs, "first": runs, "looks": plan}),
                                        encoding="utf-8")

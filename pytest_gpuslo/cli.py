@@ -800,8 +800,14 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                 else f"because up to {looks[-1]} runs a side could not decide what is left")
     plan = (f"; looks after {', '.join(map(str, looks))} runs at alpha {look_policy.alpha:.3g} each, stopped {why_stop}"
             if len(looks) > 1 else "")
-    print(f"gpuslo ab: {len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}, base {session.sha[:10]} against the working tree, "
-          f"{done} interleaved run{'s' if done != 1 else ''} each{plan}")
+    tests = f"{len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}"
+    if len(new) == len(summaries):
+        # review80: "2 interleaved runs each" where the base ran none of them
+        print(f"gpuslo ab: {tests}, none of them at the base {session.sha[:10]}: nothing compared, judged on "
+              f"absolute budgets only (one run of the working tree)")
+    else:
+        print(f"gpuslo ab: {tests}, base {session.sha[:10]} against the working tree, "
+              f"{done} interleaved run{'s' if done != 1 else ''} each{plan}")
     busy = busy_line(summaries, ab=True)
     if busy:
         print(busy)

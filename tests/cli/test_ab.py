@@ -116,6 +116,9 @@ def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp
         assert done.returncode == 1, done.stdout + done.stderr
         assert "test_new.py::test_new is not at the base " in done.stdout, done.stdout
         assert "(new in the working tree): judged on its absolute budgets only" in done.stdout
+    # review80: "2 interleaved runs each" where the base ran none of it; and one run of it is enough
+    assert "1 SLO test, none of them at the base " in alone.stdout, alone.stdout
+    assert "run 2/2" not in alone.stdout + alone.stderr and "run 2/2" in both.stdout + both.stderr
     # review72: named by path, the base cannot find it: said so, not "exited 4" in a temporary tree
     by_path = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", "test_new.py", cwd=root)
     assert by_path.returncode == 2
