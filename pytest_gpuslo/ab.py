@@ -109,8 +109,12 @@ def _terminate_as_interrupt() -> dict[int, Any] | None:
 def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path | None = None,
         python: str = sys.executable, html: bool = False, keep: Path | None = None,
         echo: Callable[[str], None] = print, looks: Sequence[int] = (),
-        more: Callable[["Session"], bool] | None = None) -> Session:
+        more: Callable[["Session"], bool] | None = None,
+        base_notes: Callable[[Path, Path, str], Sequence[str]] | None = None) -> Session:
     """Run base and candidate interleaved (ABAB..., ``runs`` each).
+
+    ``base_notes(folder, tree, sha)``: lines to say, prefixed "note: ", about the base's checkout
+    before its first run (the CLI: an ini setting there that the runs set aside).
 
     With ``looks`` (run counts after ``runs``, ``gate.ab_looks``) and ``more``: after ``runs``
     pairs and at each look but the last, ``more(session so far)`` says whether another stretch of
@@ -149,6 +153,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     previous = _terminate_as_interrupt()
     started = time.monotonic()
     try:
+        for note in base_notes(tree / rel, tree, sha) if base_notes else ():
+            echo(f"note: {note}")
         for r in range(1, last + 1):
             if r > runs and r - 1 in plan and (more is None or not more(Session(base, cand, sha, work, False))):
                 break

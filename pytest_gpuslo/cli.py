@@ -656,9 +656,11 @@ def _ab_refusal(pytest_args: Sequence[str], where: str = "after --") -> str | No
     return None
 
 
-def _ab_set_aside(start: Path, pytest_args: Sequence[str] = ()) -> list[str]:
+def _ab_set_aside(start: Path, pytest_args: Sequence[str] = (), *, tree: Path | None = None,
+                  at: str = "") -> list[str]:
     """The ini settings the A/B's runs override (``ab.pytest_command``), said once: review76 found
-    them set aside without a word; review80, from an ini given with ``-c FILE``."""
+    them set aside without a word; review80, from an ini given with ``-c FILE``, or one only the
+    base revision has (``tree``: its checkout, whose path is shown relative to it, ``at`` after)."""
     from pytest_gpuslo.options import parse_bool
 
     found = find_ini(start)
@@ -677,7 +679,10 @@ def _ab_set_aside(start: Path, pytest_args: Sequence[str] = ()) -> list[str]:
         except argparse.ArgumentTypeError:
             on = False  # pytest's own run says what is wrong with it
         if on and found is not None:
-            out.append(f"{key} = {found[2][key]} in {found[1]} is set aside for the A/B's runs: {why}")
+            if tree is not None and not found[1].is_relative_to(tree.resolve()):
+                continue  # a file above the base's checkout is no file of the base revision
+            shown = found[1].relative_to(tree.resolve()) if tree is not None else found[1]
+            out.append(f"{key} = {found[2][key]} in {shown}{at} is set aside for the A/B's runs: {why}")
     return out
 
 
@@ -727,8 +732,16 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
-    for note in [] if args.again else _ab_set_aside(Path.cwd(), pytest_args):
+    said = [] if args.again else _ab_set_aside(Path.cwd(), pytest_args)
+    for note in said:
         print(f"note: {note}", file=sys.stderr)
+
+    def base_notes(start: Path, tree: Path, sha: str) -> list[str]:
+        """The base revision's own ini, for a key the working tree's did not set (review80)."""
+        keys = {note.split(" ", 1)[0] for note in said}
+        return [note for note in _ab_set_aside(start, pytest_args, tree=tree, at=f" at the base {sha[:10]}")
+                if note.split(" ", 1)[0] not in keys]
+
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)
@@ -767,7 +780,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             session = ab.run(args.base, pytest_args, runs=args.runs, html=bool(args.html),
                              keep=Path(args.keep) if args.keep else None,
                              echo=lambda line: print(line, file=sys.stderr, flush=True), looks=looks,
-                             more=lambda s: ab.wants_more(s, look_policy, looks[-1]))
+                             more=lambda s: ab.wants_more(s, look_policy, looks[-1]), base_notes=base_notes)
     except ab.ABError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -101,6 +101,13 @@ def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> N
     assert f"note: gpuslo_save = true in {root / 'pytest.ini'} is set aside for the A/B's runs: its runs are " \
         "compared with each other, never stored" in done.stderr, done.stderr
     assert "note: gpuslo_suggest = true in" in done.stderr
+    # review80: an ini only the base revision has was set aside without a word
+    for cmd in (["add", "pytest.ini"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "saves"]):
+        subprocess.run(["git", *cmd], cwd=root, check=True)
+    (root / "pytest.ini").write_text("[pytest]\ngpuslo_backend = virtual\n")
+    only_base = gpuslo("ab", "--runs", "1", "HEAD", cwd=root)
+    assert "note: gpuslo_save = true in pytest.ini at the base " in only_base.stderr, only_base.stderr
+    assert only_base.stderr.count("note: ") == 2 and "gpuslo-ab-base" not in only_base.stderr
 
 
 def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp_path: Path) -> None:
