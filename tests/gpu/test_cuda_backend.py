@@ -151,7 +151,8 @@ def test_out_of_memory_fails_that_test_and_the_next_runs(pytester: pytest.Pytest
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
-    result.assert_outcomes(failed=1, passed=1, warnings=1)
+    # each test's 100-200 requests too few to PASS a p95 (said before its run), then INCONCLUSIVE
+    result.assert_outcomes(failed=1, passed=1, warnings=3)
     result.stdout.fnmatch_lines(["*CUDA out of memory in request 0: Out of memory allocating 1,073,741,824 bytes*Device memory free:*"])
 
 
