@@ -234,6 +234,23 @@ def test_inconclusive_warns_by_default_and_fails_on_request(simtester: pytest.Py
     failed.assert_outcomes(failed=1)
 
 
+def test_a_size_too_small_to_pass_is_said_before_the_run_for_slo_run_and_not_for_a_pilot(
+        simtester: pytest.Pytester) -> None:
+    """review78 #9, through the fixture: its source is named as slo_run's; a --gpuslo-suggest pilot,
+    which picks the size itself, does not warn."""
+    simtester.makepyfile(
+        """
+        def test_explicit(slo_run):
+            slo_run(lambda req: None, p95_ms=50, rate_hz=2000, requests=500)
+        """
+    )
+    ran = simtester.runpytest()
+    piloted = simtester.runpytest("--gpuslo-suggest")
+
+    ran.stdout.fnmatch_lines(["*GpuSloWarning: *::test_explicit: requests=500 (slo_run) is too few for a p95 PASS*"])
+    assert "too few for a p95 PASS" not in piloted.stdout.str()
+
+
 def test_hung_body_cannot_hang_the_run(gputester: pytest.Pytester) -> None:
     """A body that never returns is abandoned after timeout_s plus a grace period; the test fails."""
     gputester.makepyfile(
