@@ -189,6 +189,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                     # review72: a path or node id only the working tree has ended in "exited 4"
                     # naming the base's temporary tree
                     missing = next((ln.strip() for ln in said.splitlines() if "not found" in ln), "")
+                    # named as the user typed it, not inside the base's temporary tree (review80)
+                    missing = missing.replace(f"{tree / rel}{os.sep}", "").replace(str(tree), ".")
                     raise ABError(f"pytest on the base could not find what the arguments name ({missing}): a path "
                                   f"or node id new in the working tree is not at the base {sha[:10]}; name only "
                                   f"paths both revisions have and select new tests with -k (they are then judged "

@@ -131,6 +131,9 @@ def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp
     assert by_path.returncode == 2
     assert "pytest on the base could not find what the arguments name" in by_path.stderr, by_path.stderr
     assert "select new tests with -k" in by_path.stderr
+    # review80: a node id the base's file lacks was quoted inside the base's temporary tree
+    by_id = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", "test_svc.py::test_nowhere", cwd=root)
+    assert by_id.returncode == 2 and "(ERROR: not found: test_svc.py::test_nowhere)" in by_id.stderr, by_id.stderr
     # ... and the mirror: a test only the base has, selected alone, is named, not an error
     (root / "test_svc.py").rename(root / "test_gone.py")
     gone = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", "-k", "svc", cwd=root)
