@@ -45,27 +45,41 @@ _INI_FILES = (("pytest.ini", ("pytest",)), (".pytest.ini", ("pytest",)),
 
 
 def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, str] | None:
-    """The ``key = value`` lines of the pytest section of one configuration file, or ``None`` when
-    the file does not configure pytest (all ``gpuslo_baseline_dir`` needs; no TOML arrays)."""
-    import re
+    """The pytest section of one configuration file as ``key -> text``, or ``None`` when the file
+    does not configure pytest (or cannot be read: pytest's own run then says why).
 
+    Read as pytest reads it, with its own parsers (``iniconfig``, and ``tomllib``/``tomli`` for
+    TOML), not a hand-written one: quotes stay part of an ini value, as pytest keeps them."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    values: dict[str, str] | None = {} if path.name in ("pytest.ini", ".pytest.ini") else None
-    inside = False
-    for line in text.splitlines():
-        head = re.match(r"\s*\[([^\]]+)\]\s*$", line)
-        if head:
-            inside = head.group(1).strip() in sections
-            if inside and values is None:
-                values = {}
-            continue
-        kv = re.match(r"\s*([A-Za-z_][\w.-]*)\s*[=:]\s*(.*?)\s*$", line)
-        if inside and kv and values is not None:
-            values[kv.group(1)] = kv.group(2).strip().strip("'\"")
-    return values
+    if path.suffix == ".toml":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - pytest itself needs tomli before 3.11
+            import tomli as tomllib
+        try:
+            doc: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+        for name in sections:
+            table = doc
+            for part in name.split("."):
+                table = table.get(part) if isinstance(table, dict) else None
+            if isinstance(table, dict):
+                return {str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in table.items()}
+        return None
+    import iniconfig
+
+    try:
+        ini = iniconfig.IniConfig(str(path), data=text)
+    except iniconfig.ParseError:
+        return None
+    for name in sections:
+        if name in ini:
+            return dict(ini[name].items())
+    return {} if path.name in ("pytest.ini", ".pytest.ini") else None
 
 
 def find_ini(start: Path) -> tuple[Path, Path, dict[str, str]] | None:
@@ -668,7 +682,7 @@ def _ab_set_aside(start: Path, pytest_args: Sequence[str] = (), *, tree: Path | 
     if given is not None:
         path = start / given
         sections = next((secs for name, secs in _INI_FILES if name == path.name),
-                        ("tool:pytest",) if path.suffix == ".cfg" else ("pytest",))
+                        {".cfg": ("tool:pytest",), ".toml": _INI_FILES[2][1]}.get(path.suffix, ("pytest",)))
         values = _ini_section(path, sections) if path.is_file() else None
         found = (path.parent, path, values) if values is not None else None
     out = []

@@ -95,6 +95,27 @@ def test_show_finds_the_store_from_a_subfolder_as_pytest_finds_its_rootdir(
     assert "tests/test_a.py::test_a" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("setup.cfg", "[metadata]\nname = x\n[tool:pytest]\ngpuslo_baseline_dir = b\n", {"gpuslo_baseline_dir": "b"}),
+    ("setup.cfg", "[metadata]\nname = x\n", None),  # no pytest section: not pytest's file
+    ("pytest.ini", "", {}),  # pytest.ini counts even empty
+    ("pytest.ini", "[pytest]\naddopts =\n  -q\n  -x\ngpuslo_save = true\n",
+     {"addopts": "-q\n-x", "gpuslo_save": "true"}),  # a continued value, as pytest's iniconfig reads it
+    ("pyproject.toml", "[tool.pytest]\ngpuslo_save = true\nminversion = 9\n",
+     {"gpuslo_save": "true", "minversion": "9"}),  # pytest 9's native table
+    ("pyproject.toml", "[tool.pytest.ini_options\n", None),  # broken TOML: pytest says why
+    ("tox.ini", "[pytest\nx = 1\n", None),  # broken ini
+])
+def test_the_config_file_is_read_with_pytests_own_readers(tmp_path: Path, name: str, text: str,
+                                                           expected: dict[str, str] | None) -> None:
+    from pytest_gpuslo import cli
+
+    (tmp_path / name).write_text(text)
+    sections = dict(cli._INI_FILES)[name]
+
+    assert cli._ini_section(tmp_path / name, sections) == expected
+
+
 def test_prune_dry_run_says_what_it_would_do_and_changes_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
