@@ -484,7 +484,7 @@ def utc_day(date: str) -> str:
 def _is_stages(v: Any) -> bool:
     """Per stage, its count and times (the HTML report's stage table reads them)."""
     return isinstance(v, dict) and len(v) <= 64 and all(
-        isinstance(k, str) and isinstance(st, dict)
+        _is_text(k) and isinstance(st, dict)
         and all(x is None or (_is_number(x) and x >= 0) for x in (st.get(f) for f in STAGE_FIELDS))
         for k, st in v.items())
 
@@ -515,13 +515,16 @@ def _check_spec(spec: dict[str, Any]) -> None:
 
 def _check_top(data: Any) -> None:
     """The file's own fields, before any sample is decoded."""
-    _want(isinstance(data.get("nodeid"), str), "\"nodeid\" must be a string")
+    # Names the reports and `gpuslo show` print as they are: no terminal escapes (review81).
+    _want(_is_text(data.get("nodeid")), f"\"nodeid\" must be {_TEXT}, not {brief(data.get('nodeid'))}")
     for key in ("spec", "machine"):
         _want(isinstance(data.get(key), dict), f"\"{key}\" must be an object")
     _want(_is_int(data.get("seed")), "\"seed\" must be a whole number")
     _want(isinstance(data.get("schedule_fingerprint"), str), "\"schedule_fingerprint\" must be a string")
     _want(data.get("telemetry") is None or isinstance(data["telemetry"], dict), "\"telemetry\" must be an object")
     _check_spec(data["spec"])
+    _want(all(not isinstance(v, str) or _is_text(v) for v in data["machine"].values()),
+          f"\"machine\" must hold strings each {_TEXT}")
     for key, check in _TELEMETRY.items():
         v = (data.get("telemetry") or {}).get(key)
         _want(v is None or check(v), f"telemetry \"{key}\" must be a finite number >= 0, not {brief(v)}")
@@ -539,7 +542,8 @@ def _check_top(data: Any) -> None:
               f"{where}: \"n\" must be a whole number from 1 to {limits.MAX_REQUESTS:,}")
         _want(_is_date(r.get("date")), f"{where}: \"date\" must be an ISO 8601 date and time "
               f"(e.g. 2026-12-02T15:53:39+00:00), not {brief(r.get('date'))}")
-        _want(r.get("commit") is None or isinstance(r["commit"], str), f"{where}: \"commit\" must be a string")
+        _want(r.get("commit") is None or _is_text(r["commit"]),
+              f"{where}: \"commit\" must be {_TEXT}, not {brief(r.get('commit'))}")
         _want(r.get("stages") is None or _is_stages(r["stages"]),
               f"{where}: \"stages\" must be an object of stages, each with {', '.join(STAGE_FIELDS)} "
               f"numbers >= 0 or null, not {brief(r.get('stages'))}")

@@ -102,6 +102,11 @@ def nested(depth: int) -> Any:
         (lambda d: d["runs"][0].update(summary={"first_error": "e" * 2001}), "... (2,001 characters)"),
         (lambda d: d["runs"][0].update(summary={"contention": "busy \x1b[31mred\r"}), "without control codes"),
         (lambda d: d["runs"][0].update(summary={"shuffled_off": 5}), 'summary "shuffled_off" must be a string'),
+        # review81: printed as they are by gpuslo show and the reports
+        (lambda d: d["runs"][0].update(commit="\x1b[31mred"), 'run 0: "commit" must be a string of at most'),
+        (lambda d: d.update(nodeid="t.py::\x1b[2Jtest"), '"nodeid" must be a string of at most 2,000 characters'),
+        (lambda d: d["machine"].update(gpu="H200\x1b]0;x\x07"), '"machine" must hold strings each a string'),
+        (lambda d: d["runs"][0].update(stages={"\x1b[31m": {"n": 1}}), 'run 0: "stages" must be an object of stages'),
         (lambda d: d["runs"][1].update(summary={"control": {"cpu_ms": -1}}),
          'run 1: summary "control" must be an object of positive numbers'),
         (lambda d: d["runs"][1].update(summary={"scale": {"p95": "steep"}}),
@@ -115,6 +120,7 @@ def nested(depth: int) -> Any:
     ids=["runs-ints", "runs-object", "no-runs", "spec-list", "seed-bool", "date-int", "date-words", "session-dict",
          "stage-n-str", "budget-inf", "streams-0", "rate-null", "telemetry-str", "n-negative",
          "n-short", "n-long", "summary-str", "disturbances-str", "text-100kB", "text-length", "text-escape", "text-int",
+         "commit-escape", "nodeid-escape", "machine-escape", "stage-escape",
          "control-negative", "scale-str", "lag-size",
          "schema-0", "schema-negative", "deep"],
 )
