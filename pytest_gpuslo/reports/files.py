@@ -75,7 +75,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     # review74: an A/B report's column said "vs baseline", where the terminal's says "vs base"
     against, whom = ("vs base", "the base revision's interleaved runs") if view.is_ab(summaries) else \
         ("vs baseline", "the baseline")
-    lines += ["| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + f" | headroom | {against} [CI at 1-2α] |",
+    lines += ["| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + f" | headroom | {against} [interval] |",
               "|---|---|---|" + "---|" * len(cols) + "---|---|"]
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
     for s in ordered(summaries):
@@ -90,7 +90,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     lines += ["", "*Latency from each request's scheduled arrival. headroom: the budget over the upper end of "
                   "its percentile's confidence interval, the tightest claim's (above 1x: room to spare; 0x: "
                   f"failed with no upper end; - where an undecided claim's run cannot show the room). {against}: the "
-                  f"change of each budgeted percentile's level against {whom}, its interval at 1-2α.*"]
+                  f"change of each budgeted percentile's level against {whom}, its interval at the level its claim is "
+                  f"judged at ({'1-2α' if against == 'vs base' else '1-α for a prediction from stored runs, 1-2α otherwise'}).*"]
     if view.any_replayed(summaries):
         lines += ["", f"*{view.REPLAYED_NOTE}.*"]
     # As the terminal does: an undecided baseline claim says what would decide it even when the

@@ -158,7 +158,9 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         elif ratio is None:
             parts.append(b["outcome"].lower())
         else:
-            interval = f" [{ci[0] - 1:+.1%}, {ci[1] - 1:+.1%}]" if band and ci[0] is not None else ""
+            # a lower end of 0 is no bound, not "-100%" (review81; gate._check says it the same way)
+            low = "no lower bound" if ci[0] is not None and ci[0] <= 0 else f"{(ci[0] or 0) - 1:+.1%}"
+            interval = f" [{low}, {ci[1] - 1:+.1%}]" if band and ci[0] is not None else ""
             name = f"{b['name'].split()[0]}{' replayed' if b.get('replayed') else ''} " if named else ""
             parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
     return "; ".join(parts) or "no baseline"

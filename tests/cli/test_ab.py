@@ -55,7 +55,7 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     assert claim["outcome"] == "REGRESSED" and claim["name"].startswith("p95 vs base ")
     assert result["ab"]["runs"] == [3, 3]
     md = (root / "ab.md").read_text()
-    assert "REGRESSED" in md and "| vs base [CI at 1-2α] |" in md and "vs baseline" not in md  # review74
+    assert "REGRESSED" in md and "| vs base [interval] |" in md and "vs baseline" not in md  # review74
     assert again.returncode == 1  # decided again from the kept runs, nothing run
     # review76: a second session into the same folder mixed its runs with the first one's
     over = gpuslo("ab", "HEAD", "--runs", "2", "--keep", "kept", cwd=root)

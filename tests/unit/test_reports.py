@@ -434,6 +434,15 @@ def test_every_report_says_the_machine_was_busy_as_the_terminal_does() -> None:
     assert "machine: busy" not in files.markdown([calm])
 
 
+def test_an_interval_with_no_lower_end_says_so_not_minus_100_percent() -> None:
+    """review81: the markdown read "[-100.0%, +570.8%]" where gpuslo compare said "no lower bound"."""
+    claim = {"name": "p95 vs baseline", "outcome": "INCONCLUSIVE", "ratio": 4.357, "ci": [0.0, 6.708]}
+    wide = {**SUMMARY, "verdict": {**SUMMARY["verdict"], "baseline": [claim]}}
+
+    assert view.change(wide) == "p95 +335.7% [no lower bound, +570.8%] INCONCLUSIVE"
+    assert "[no lower bound, +570.8%]" in files.markdown([wide])
+
+
 def test_an_ab_table_heads_its_change_column_vs_base() -> None:
     """review69: an A/B table's rows read "p95 vs base 6af957b" under a column headed "vs baseline"."""
     ab = {**SUMMARY, "ab": {"base": "abc", "runs": [3, 3]}}
