@@ -9,6 +9,7 @@ measured in this process, results that came back from an xdist worker and result
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -69,11 +70,20 @@ def _about(n: int) -> str:
     return about(n)
 
 
-def _claim_failed(check: dict[str, Any]) -> str:
+def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
     """One failed budget claim in words: ``p95 3.1 ms > 1 ms budget``."""
     if check.get("p") is not None and check.get("budget_ms") is not None:
         est = check.get("estimate_ms")
         reason = str(check.get("reason") or "")
+        failed, timed_out = int(summary.get("failed") or 0), int(summary.get("timed_out") or 0)
+        timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
+        if est is not None and est >= timeout_ms and (failed or timed_out):
+            # A percentile at the timeout is the raised or timed-out requests, not a latency
+            # (review81: "p95 10000 ms > 5 ms budget" where 30 of 300 requests raised).
+            n = int(summary.get("n") or 0)
+            what = ", ".join([*([f"{failed} of {n} requests raised"] if failed else []),
+                              *([f"{timed_out} timed out"] if timed_out else [])])
+            return f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {what} (each counted as over budget)"
         if est is not None and est <= check["budget_ms"] and reason.startswith(("a hang", "every lane")):
             # A hang's FAIL of a percentile under budget: say the hang, not "5.08 ms > 50 ms" (review54).
             why = "every lane hung" if reason.startswith("every lane") else "a hung body"
@@ -121,7 +131,7 @@ def why(summary: dict[str, Any]) -> str:
     checks, base = v.get("checks", []), v.get("baseline", [])
     parts: list[str] = []
     if outcome == "FAIL":
-        parts += [_claim_failed(c) for c in checks if c.get("outcome") == "FAIL"]
+        parts += [_claim_failed(c, summary) for c in checks if c.get("outcome") == "FAIL"]
         budget_failed = bool(parts)
         for b in base:
             if b.get("outcome") == "REGRESSED":
