@@ -122,11 +122,13 @@ def _check_backend(session: SloSession) -> None:
     from pytest_gpuslo.options import unknown_backend
 
     # review79: an "-o gpuslo_backend=" was said to come from the ini file
-    where = (f"--gpuslo-backend={backend}" if source == "CLI" else
-             f"ini gpuslo_backend = {backend} ({ini_source(session.config, 'gpuslo_backend', '--gpuslo-backend')[0]})")
+    at, fix = ini_source(session.config, "gpuslo_backend", "--gpuslo-backend")
+    # worded as every other ini key's error (review81)
+    where, fix = ((f"--gpuslo-backend={backend}", "") if source == "CLI" else
+                  (f"ini key gpuslo_backend = {backend!r} ({at})", f"; {fix}"))
     unknown = unknown_backend(backend)
     if unknown is not None:
-        raise pytest.UsageError(f"{where}: {unknown}.")
+        raise pytest.UsageError(f"{where}: {unknown}{fix}.")
     reason = backends.probe(backend)
     if reason is not None:
         raise pytest.UsageError(

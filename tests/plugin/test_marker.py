@@ -298,8 +298,8 @@ def test_first_exception_is_reported_with_its_traceback(simtester: pytest.Pytest
         (["--gpuslo-backend=gpu"], "--gpuslo-backend=gpu: 'gpu' is not a backend; choose one of auto, cpu, cuda"),
         (["--gpuslo-backend=a b"], "argument --gpuslo-backend: 'a b' is not a backend name"),
         # review79: said to come from the ini file
-        (["-o", "gpuslo_backend=tpu"], "ini gpuslo_backend = tpu (from -o on the command line or PYTEST_ADDOPTS): "
-                                       "'tpu' is not a backend"),
+        (["-o", "gpuslo_backend=tpu"], "ini key gpuslo_backend = 'tpu' (from -o on the command line or PYTEST_ADDOPTS): "
+                                       "'tpu' is not a backend;*; fix that -o value or give --gpuslo-backend instead."),
         (["--gpuslo-alpha=2"], "argument --gpuslo-alpha: '2' must lie strictly between 0 and 0.5"),
         (["--gpuslo-inconclusive=maybe"], "argument --gpuslo-inconclusive: 'maybe' is not 'warn' or 'fail'"),
         (["--gpuslo-compare=nope/typo"], "--gpuslo-compare=nope/typo: */nope/typo does not exist*"),
