@@ -310,6 +310,7 @@ def load(folder: Path) -> Session:
         raise ABError(f"{folder / 'session.json'} is inconsistent: {runs} runs, first look {first}, looks "
                       f"{looks} (gpuslo ab writes runs at one of its looks); {AGAIN}")
     sides = []
+    kept = f"session.json says {runs} run{'s' if runs != 1 else ''} a side {'were' if runs != 1 else 'was'} kept"
     for name in ("base", "candidate"):
         side = Side(name, folder)
         for r in range(1, runs + 1):
@@ -317,16 +318,19 @@ def load(folder: Path) -> Session:
             try:
                 doc = json.loads(path.read_text(encoding="utf-8"))
                 if not isinstance(doc, dict):
-                    raise ABError(f"{path} holds {_json_kind(doc)}, not gpuslo's JSON report; session.json says {runs} "
-                                  f"runs a side were kept, so this report must be there; {AGAIN}")
+                    raise ABError(f"{path} holds {_json_kind(doc)}, not gpuslo's JSON report; {kept}, "
+                                  f"so this report must be there; {AGAIN}")
                 side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ABError(f"{path}: {exc.__class__.__name__}: {exc}; session.json says {runs} runs a side were "
-                              f"kept, so this report must be there and hold gpuslo's JSON; {AGAIN}") from None
+            except OSError as exc:  # review81: "FileNotFoundError: [Errno 2] ..." in the message
+                raise ABError(f"{path}: {exc.strerror or exc}; {kept}, so "
+                              f"this report must be there; {AGAIN}") from None
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ABError(f"{path}: {exc.__class__.__name__}: {exc}; {kept}, "
+                              f"so this report must be there and hold gpuslo's JSON; {AGAIN}") from None
             if side.summaries[-1] and not (folder / f"{name}-{r}" / LAST_RUNS).is_dir():
                 # review71: a kept run's samples removed, it decided on 3+2 runs without a word
-                raise ABError(f"{folder / f'{name}-{r}'}: the samples of {name} run {r} are missing; session.json "
-                              f"says {runs} runs a side were kept; {AGAIN}")
+                raise ABError(f"{folder / f'{name}-{r}'}: the samples of {name} run {r} are missing; {kept}; "
+                              f"{AGAIN}")
             side.stores.append(folder / f"{name}-{r}")
         sides.append(side)
     return Session(sides[0], sides[1], sha, folder, False, first, looks)

@@ -265,7 +265,7 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     damaged = gpuslo("ab", "--from", "kept", cwd=root)
 
     assert damaged.returncode == 2 and stored.name in damaged.stderr and "must not drop out" in damaged.stderr
-    assert missing.returncode == 2 and "candidate-2.json: FileNotFoundError" in missing.stderr
+    assert missing.returncode == 2 and "candidate-2.json: No such file or directory; session.json says 2 runs a side were kept" in missing.stderr
     assert samples.returncode == 2 and "kept2/base-2: the samples of base run 2 are missing" in samples.stderr
     assert "--runs, --max-runs and --keep are not used" in samples.stderr  # review71: ignored silently
     assert "Traceback" not in missing.stderr + inconsistent.stderr
@@ -298,7 +298,10 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
      "session.json is not the record gpuslo ab writes: it holds an object without 'runs'; run the A/B"),
     (lambda d: (d.mkdir(), (d / "session.json").write_text('{"base": "x", "runs": 1}'),
                 (d / "base-1.json").write_text("[]")),
-     "base-1.json holds a list, not gpuslo's JSON report; session.json says 1 runs a side were kept"),
+     "base-1.json holds a list, not gpuslo's JSON report; session.json says 1 run a side was kept"),
+    # review81: a kept report missing read "FileNotFoundError: [Errno 2] No such file or directory"
+    (lambda d: (d.mkdir(), (d / "session.json").write_text('{"base": "x", "runs": 1}')),
+     "base-1.json: No such file or directory; session.json says 1 run a side was kept, so this report must be"),
 ])
 def test_from_a_folder_without_a_kept_session_says_what_it_holds(tmp_path: Path, make: Any, says: str) -> None:
     make(tmp_path / "f")
