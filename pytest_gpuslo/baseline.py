@@ -925,8 +925,9 @@ def stored_runs(runs: list[Run]) -> str:
     sessions = len(set(session_groups(session_labels(runs), [utc_day(r.date) for r in runs])))
     said = f"{len(runs)} run{'s' if len(runs) != 1 else ''} from {sessions} session{'s' if sessions != 1 else ''}"
     if len(runs) >= MIN_RUNS_FOR_SPREAD and sessions < MIN_SESSIONS:
-        said += (f"; a REGRESSED against them needs runs from {MIN_SESSIONS} sessions, and runs that share a "
-                 f"UTC day or a $GPUSLO_SESSION label count once: save runs on other days, under other labels")
+        # review81: "under other labels" could not be followed: a label can join days, never split one
+        said += (f"; a REGRESSED against them needs runs from {MIN_SESSIONS} sessions, and runs of one UTC day "
+                 f"count once (a $GPUSLO_SESSION label shared across days joins them too): save runs on other days")
     return said
 
 

@@ -63,7 +63,9 @@ def test_a_save_says_how_many_sessions_the_file_holds_and_what_a_regressed_needs
 
     assert nightly[1] == "updated (2 runs from 1 session)"
     assert nightly[2].startswith("updated (3 runs from 1 session; a REGRESSED against them needs runs from 3 sessions")
-    assert "UTC day or a $GPUSLO_SESSION label count once" in nightly[2]
+    # review81: "save runs on other days, under other labels": a label splits no day
+    assert nightly[2].endswith("runs of one UTC day count once (a $GPUSLO_SESSION label shared across days joins "
+                               "them too): save runs on other days)")
     assert jobs_one_day[1].startswith("updated (5 runs from 2 sessions; a REGRESSED")
     assert third == "updated (6 runs from 3 sessions)"
 
