@@ -962,7 +962,9 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                                       delta=delta, Delta=big, groups=base.session_of or None, scale=lam,
                                       levels=None if lv is None else (lv[:-1], lv[-1]))
             if t.outcome == INCONCLUSIVE:
-                t = replace(t, reason=f"{t.reason}; {WIDER_HISTORY}")
+                # review81: "compare interleaved with gpuslo ab" twice in one reason
+                wider = WIDER_HISTORY if "gpuslo ab" not in t.reason else WIDER_HISTORY.split(", or ")[0]
+                t = replace(t, reason=f"{t.reason}; {wider}")
             own_moved, own_seen = _own_moved(m, base, shifts, t.outcome) if base.sessions < MIN_SESSIONS else ("", "")
             if own_moved:
                 t = replace(t, reason=f"{t.reason}; {own_moved}")
@@ -976,7 +978,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                                           f"these {few}")
                 t = _held_back(t, f"all {few}, so a shift of the machine since then is invisible to their spread"
                                + (f" ({own_seen})" if own_seen else "")
-                               + "; record runs on other days, each job its own label if it sets GPUSLO_SESSION, "
+                               + "; record runs on other days (under no GPUSLO_SESSION label they share), "
                                  "or compare interleaved on one machine (gpuslo ab)")
             moved = control.explains(shifts, t.outcome)
             if moved is not None:

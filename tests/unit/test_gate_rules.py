@@ -1343,6 +1343,22 @@ def test_an_undecided_check_from_one_session_says_a_regressed_would_need_three()
     assert "a REGRESSED needs runs from 3 sessions: these 5 stored runs come from 1 session(s)" in check.reason
 
 
+def test_a_spread_too_wide_for_stored_runs_names_gpuslo_ab_once() -> None:
+    """review81: "...compare interleaved with gpuslo ab, or lengthen the runs; a run saved on another
+    day narrows it, or compare interleaved on one machine (gpuslo ab BASE --max-runs 8)"."""
+    spec = _spec(requests=10_000)
+    runs = [_queue(f, seed)[0] for f, seed in ((1.0, 1), (4.0, 2), (0.6, 3), (9.0, 4))]
+    stored = gate.baseline_input(runs, spec, paired=True, sessions=["a", "b", "c", "d"],
+                                 days=["2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30"])
+    lat = _queue(3.0, 9)[0]
+    m = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=_queue(1.0, 1)[1], load_dependent=False)
+    check = gate.compare(spec, m, stored, gate.Policy())[0]
+
+    assert check.outcome == "INCONCLUSIVE" and "too wide for stored runs to resolve" in check.reason
+    assert check.reason.count("gpuslo ab") == 1, check.reason
+    assert check.reason.endswith("a run saved on another day (--gpuslo-save) narrows it")
+
+
 def test_runs_of_one_day_count_as_one_session_whatever_their_labels() -> None:
     """review62: eight runs stored on one day by eight fresh CI jobs, each its own $GPUSLO_SESSION,
     share that day's machine; counted as eight sessions they let a day's shift read REGRESSED
