@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,11 @@ def test_a_wide_interval_from_few_sessions_says_why_in_words() -> None:
     t = stats.prediction_test(runs, rng.lognormal(0, 0.5, 4000) * 2, 0.95, alpha=0.005, groups=["a", "a", "b"])
     assert t.outcome == "INCONCLUSIVE"
     assert "runs of only 2 sessions weigh about as 2 runs, so t with 1 degrees of freedom" in t.reason, t.reason
+
+
+def test_the_runs_a_side_count_uses_t_not_the_normal() -> None:
+    """At a shift the normal approximation reads as decided by 2 runs a side, 2+2 runs have 2 df
+    (t 6.96 at alpha 0.01): the count is 4, the first R whose t interval has 80% power."""
+    assert math.ceil(2 * ((2.326 + 0.842) * 1.0 / 3.17) ** 2) == 2  # the normal's count
+    assert stats._runs_for_power(1.0, 3.17, 0.01) == 4
+    assert stats._runs_for_power(1.0, 1e-3, 0.01) == stats.AB_RUNS_SAID + 1
