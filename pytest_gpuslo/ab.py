@@ -425,7 +425,8 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           cand_shuffled=tuple(x.shuffled for x in ms),
                           base_shuffled_off=tuple(x.shuffled_off for x in base_ms),
                           cand_shuffled_off=tuple(x.shuffled_off for x in ms),
-                          late_floor_ms=DISPATCH_PRECISION_NS / 1e6 if latest.get("backend") == "cpu" else 0.0)
+                          late_floor_ms=DISPATCH_PRECISION_NS / 1e6 if latest.get("backend") == "cpu" else 0.0,
+                          cand_budgets=tuple(_budgets(run.get(nodeid)) for run in session.cand.summaries[:-1]))
         tel = latest.get("telemetry") or {}
         m = replace(ms[-1],
                     contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"),
@@ -434,6 +435,16 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                                                                  tel.get("run_queue_stretch")))
         out.append((latest, spec, base_runs, cand_runs, gate.decide(spec, m, policy, ab)))
     return out
+
+
+def _budgets(summary: dict[str, Any] | None) -> dict[str, tuple[str, float | None]]:
+    """A kept run's own budget verdicts, as its pytest recorded them: check name -> (outcome,
+    estimate in ms); empty where the run did not hold the test."""
+    checks = ((summary or {}).get("verdict") or {}).get("checks") or []
+    from pytest_gpuslo.gate import HELD
+
+    return {str(c.get("name")): (HELD if c.get("held_from") == "FAIL" else str(c.get("outcome")), c.get("estimate_ms"))
+            for c in checks if isinstance(c, dict) and "<=" in str(c.get("name"))}
 
 
 #: Marker fields that shape the offered load (a budget may change between the sides; these not).

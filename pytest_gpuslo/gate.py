@@ -132,6 +132,9 @@ class ABInput:
     #: why each side's runs keep none (``Measurements.shuffled_off``; '' where not known).
     base_shuffled_off: tuple[str, ...] = ()
     cand_shuffled_off: tuple[str, ...] = ()
+    #: the candidate's earlier runs' own budget verdicts, oldest first: check name -> (outcome, its
+    #: percentile's estimate in ms), as each run's pytest recorded them (``ab_other_runs``).
+    cand_budgets: tuple[Mapping[str, tuple[str, float | None]], ...] = ()
     #: as ``BaselineInput.late_floor_ms``: the dispatcher's own precision in every delay.
     late_floor_ms: float = 0.0
 
@@ -661,6 +664,9 @@ def _fmt_ms(x: float) -> str:
         return "n/a"
     return f"{x:.3g}ms" if x < 100 else f"{x:.0f}ms"
 
+
+#: A kept run's budget claim that FAILed but was held back as INCONCLUSIVE (``Check.held_from``).
+HELD = "HELD"
 
 #: Stored runs needed before a regression verdict can rest on their spread.
 MIN_RUNS_FOR_SPREAD = 3
@@ -1534,6 +1540,32 @@ def off_pace(spec: SloSpec, m: Measurements) -> tuple[float, str]:
                    f"declares (a process of your own: check its mean_rate_hz against its draws)")
 
 
+def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, tuple[str, float | None]]]) -> Check:
+    """A budget claim of an A/B, judged on the candidate's latest run, beside its earlier runs
+    (each: the claim's outcome in that run, ``HELD`` for a FAIL held back for busy neighbours, and
+    its percentile's estimate in ms).
+
+    An earlier run that FAILed the claim, would have but for busy neighbours, or read over the
+    budget keeps the latest's PASS from standing, and is named beside an undecided claim (review81:
+    p95 2.78 ms read against a 5 ms budget where the candidate's two earlier runs read 10.4 and 48.9
+    ms): a PASS that the run order decides is no PASS.  It adds no FAIL of its own, which would
+    count each run's chance of a false FAIL again."""
+    if check.outcome == FAIL or check.budget is None:
+        return check
+    label, budget = check.name.split("<=")[0], check.budget.budget
+    seen = [(k, *(run.get(check.name) or ("", None))) for k, run in enumerate(earlier, 1)]
+    failed = [(k, est) for k, outcome, est in seen if outcome in (FAIL, HELD)]
+    over = failed or [(k, est) for k, outcome, est in seen if est is not None and est > budget]
+    if not over:
+        return check
+    runs = ", ".join(f"run {k}" + (f" ({label} {_fmt_ms(est)})" if est is not None else "") for k, est in over)
+    note = (f"the candidate's {runs} of {len(earlier) + 1} {'FAILed it' if failed else 'read over the budget'}, "
+            f"and the budget is judged on the latest run")
+    if check.outcome == PASS:
+        return replace(check, outcome=INCONCLUSIVE, reason=f"{note}: a PASS must not hang on which run came last")
+    return replace(check, reason=f"{check.reason}; {note}" if check.reason else note)
+
+
 def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
            baseline: BaselineInput | ABInput | None = None) -> Verdict:
     """Turn one run's measurements into a verdict.
@@ -1661,6 +1693,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             outcome, reason, bt = FAIL, hang, replace(bt, outcome=FAIL, reason=hang, p_fail=0.0)
         held_from = FAIL if outcome == INCONCLUSIVE and reason and reason in (contended, preempted) else ""
         checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt, held_from))
+
+    if isinstance(baseline, ABInput) and baseline.cand_budgets:
+        checks = [ab_other_runs(c, baseline.cand_budgets) for c in checks]
 
     if spec.throughput_hz is not None:
         target = spec.throughput_hz

@@ -408,9 +408,9 @@ def test_a_hang_s_fail_of_a_percentile_under_budget_says_the_hang_in_its_headlin
     the numbers shown; the headline now names the hang."""
     claim = {"name": "p95<=50ms", "p": 0.95, "budget_ms": 50.0, "estimate_ms": 5.08, "outcome": "FAIL",
              "reason": "every lane (4 of 4) was hung when the run ended, 4 bodies had run past timeout_s=0.5"}
-    assert terminal._claim_failed(claim) == "p95 <= 50 ms broken by every lane hung"
-    assert terminal._claim_failed({**claim, "reason": "a hang: 1 body had run"}) == "p95 <= 50 ms broken by a hung body"
-    assert terminal._claim_failed({**claim, "estimate_ms": 80.0}) == "p95 80 ms > 50 ms budget"
+    assert terminal._claim_failed(claim, {}) == "p95 <= 50 ms broken by every lane hung"
+    assert terminal._claim_failed({**claim, "reason": "a hang: 1 body had run"}, {}) == "p95 <= 50 ms broken by a hung body"
+    assert terminal._claim_failed({**claim, "estimate_ms": 80.0}, {}) == "p95 80 ms > 50 ms budget"
 
 
 def test_every_report_says_the_machine_was_busy_as_the_terminal_does() -> None:
@@ -452,6 +452,16 @@ def test_an_ab_table_heads_its_change_column_vs_base() -> None:
     assert any(line.startswith("vs base: the change") for line in lines)
     plain = terminal.summary_lines([SUMMARY])
     assert " vs baseline " in next(line for line in plain if line.startswith("test "))
+
+
+def test_an_ab_row_lists_each_run_s_p95_under_it() -> None:
+    """review81: the row's p95 is the latest candidate run's; two earlier runs far over budget were
+    in the JSON only."""
+    ab = {**SUMMARY, "ab": {"base": "abc", "runs": [3, 3],
+                            "p95_ms": {"base": [1.36, 1.09, 1.34], "candidate": [10.37, 48.91, 2.78]}}}
+    assert "    p95 of each run, ms: base 1.36 1.09 1.34 / candidate 10.4 48.9 2.78 (the budgets are judged on " \
+        "the latest candidate run)" in terminal.summary_lines([ab], verbose=1)
+    assert not any("p95 of each run" in line for line in terminal.summary_lines([SUMMARY], verbose=1))
 
 
 def test_an_ab_run_s_single_control_reading_says_which_run_it_is() -> None:
