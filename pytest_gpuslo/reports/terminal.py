@@ -351,7 +351,8 @@ def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | No
     steal = (f" (the hypervisor's steal time up to {max(steals):.1f} of them: other machines share this VM's "
              f"CPUs, which no process inside it shows)" if steals and max(steals) >= 0.25 else "")
     head = f"machine: busy, other processes kept up to {other:.1f} of {cpus} CPUs busy during these runs{steal}; "
-    if ab:
+    # interleaving speaks for compared tests only (review81: said of an A/B of only new tests)
+    if ab and any(not (s.get("ab") or {}).get("new") for s in summaries):
         return head + ("the runs alternate base and candidate, so load that lasted across runs fell on both "
                        "sides alike, and load that changed from run to run is in the runs' spread, which widens "
                        "the interval: the A/B verdicts stand (a budget FAIL measured then is INCONCLUSIVE); a "

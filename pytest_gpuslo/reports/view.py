@@ -163,4 +163,6 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
             interval = f" [{low}, {ci[1] - 1:+.1%}]" if band and ci[0] is not None else ""
             name = f"{b['name'].split()[0]}{' replayed' if b.get('replayed') else ''} " if named else ""
             parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
+    if not parts and (summary.get("ab") or {}).get("new"):
+        return "new: not at the base"  # review81: an A/B's new test read "no baseline"
     return "; ".join(parts) or "no baseline"

@@ -454,6 +454,20 @@ def test_an_ab_table_heads_its_change_column_vs_base() -> None:
     assert " vs baseline " in next(line for line in plain if line.startswith("test "))
 
 
+def test_an_ab_of_only_new_tests_reads_as_one() -> None:
+    """review81: a test new in the working tree read "no baseline" in the vs base column, and the busy
+    line said interleaving let "the A/B verdicts stand" where nothing was compared."""
+    busy = {"other_cpu_load": 1.6, "cpus": 2}
+    new = {**SUMMARY, "telemetry": busy, "ab": {"base": "abc", "runs": [0, 1], "new": True},
+           "verdict": {**SUMMARY["verdict"], "baseline": []}}
+    compared = {**SUMMARY, "telemetry": busy, "ab": {"base": "abc", "runs": [3, 3]}}
+
+    assert view.change(new) == "new: not at the base"
+    alone = terminal.busy_line([new], ab=True)
+    assert alone is not None and "machine: busy" in alone and "alternate" not in alone
+    assert "the runs alternate base and candidate" in (terminal.busy_line([new, compared], ab=True) or "")
+
+
 def test_an_ab_row_lists_each_run_s_p95_under_it() -> None:
     """review81: the row's p95 is the latest candidate run's; two earlier runs far over budget were
     in the JSON only."""
