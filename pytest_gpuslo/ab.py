@@ -440,9 +440,9 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
 def _budgets(summary: dict[str, Any] | None) -> dict[str, tuple[str, float | None]]:
     """A kept run's own budget verdicts, as its pytest recorded them: check name -> (outcome,
     estimate in ms); empty where the run did not hold the test."""
-    checks = ((summary or {}).get("verdict") or {}).get("checks") or []
     from pytest_gpuslo.gate import HELD
 
+    checks = ((summary or {}).get("verdict") or {}).get("checks") or []
     return {str(c.get("name")): (HELD if c.get("held_from") == "FAIL" else str(c.get("outcome")), c.get("estimate_ms"))
             for c in checks if isinstance(c, dict) and "<=" in str(c.get("name"))}
 

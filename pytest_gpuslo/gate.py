@@ -685,8 +685,8 @@ def _check(name: str, t: stats.RegressionTest, detail: str, replayed: bool = Fal
 
 #: What narrows an undecided stored-baseline comparison (the prediction interval's width is the
 #: stored runs' own spread, so only more of them, or runs that cancel the machine, help).
-WIDER_HISTORY = ("a run saved on another day (--gpuslo-save) narrows it, or compare interleaved on one machine "
-                 "(gpuslo ab BASE --max-runs 8)")
+ANOTHER_DAY = "a run saved on another day (--gpuslo-save) narrows it"
+WIDER_HISTORY = f"{ANOTHER_DAY}, or compare interleaved on one machine (gpuslo ab BASE --max-runs 8)"
 
 
 #: The interval's scale comes from the median replay lambda of the latest this many stored runs:
@@ -969,7 +969,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                                       levels=None if lv is None else (lv[:-1], lv[-1]))
             if t.outcome == INCONCLUSIVE:
                 # review81: "compare interleaved with gpuslo ab" twice in one reason
-                wider = WIDER_HISTORY if "gpuslo ab" not in t.reason else WIDER_HISTORY.split(", or ")[0]
+                wider = WIDER_HISTORY if "gpuslo ab" not in t.reason else ANOTHER_DAY
                 t = replace(t, reason=f"{t.reason}; {wider}")
             own_moved, own_seen = _own_moved(m, base, shifts, t.outcome) if base.sessions < MIN_SESSIONS else ("", "")
             if own_moved:
