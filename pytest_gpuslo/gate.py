@@ -132,9 +132,9 @@ class ABInput:
     #: why each side's runs keep none (``Measurements.shuffled_off``; '' where not known).
     base_shuffled_off: tuple[str, ...] = ()
     cand_shuffled_off: tuple[str, ...] = ()
-    #: the candidate's earlier runs' own budget verdicts, oldest first: check name -> (outcome, its
-    #: percentile's estimate in ms), as each run's pytest recorded them (``ab_other_runs``).
-    cand_budgets: tuple[Mapping[str, tuple[str, float | None]], ...] = ()
+    #: the candidate's earlier runs' budget verdicts, oldest first, each decided on its own samples
+    #: (``budget_outcomes``, ``ab_other_runs``).
+    cand_budgets: tuple[Mapping[str, "RunBudget"], ...] = ()
     #: as ``BaselineInput.late_floor_ms``: the dispatcher's own precision in every delay.
     late_floor_ms: float = 0.0
 
@@ -664,9 +664,6 @@ def _fmt_ms(x: float) -> str:
         return "n/a"
     return f"{x:.3g}ms" if x < 100 else f"{x:.0f}ms"
 
-
-#: A kept run's budget claim that FAILed but was held back as INCONCLUSIVE (``Check.held_from``).
-HELD = "HELD"
 
 #: Stored runs needed before a regression verdict can rest on their spread.
 MIN_RUNS_FOR_SPREAD = 3
@@ -1540,26 +1537,54 @@ def off_pace(spec: SloSpec, m: Measurements) -> tuple[float, str]:
                    f"declares (a process of your own: check its mean_rate_hz against its draws)")
 
 
-def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, tuple[str, float | None]]]) -> Check:
-    """A budget claim of an A/B, judged on the candidate's latest run, beside its earlier runs
-    (each: the claim's outcome in that run, ``HELD`` for a FAIL held back for busy neighbours, and
-    its percentile's estimate in ms).
+@dataclass(frozen=True, slots=True)
+class RunBudget:
+    """One budget claim as one run decided it (``budget_outcomes``): for ``ab_other_runs``."""
 
-    An earlier run that FAILed the claim, would have but for busy neighbours, or read over the
-    budget keeps the latest's PASS from standing, and is named beside an undecided claim (review81:
-    p95 2.78 ms read against a 5 ms budget where the candidate's two earlier runs read 10.4 and 48.9
-    ms): a PASS that the run order decides is no PASS.  It adds no FAIL of its own, which would
-    count each run's chance of a false FAIL again."""
+    outcome: str
+    #: the percentile's estimate in ms (None: not measured).
+    estimate: float | None
+    #: the budget test's p-value of "the budget holds" (small: FAIL supported).
+    p_fail: float
+    #: a FAIL held back as INCONCLUSIVE (busy neighbours, a preempted thread).
+    held: bool = False
+
+
+def budget_outcomes(verdict: Verdict) -> dict[str, RunBudget]:
+    """Each budget claim of a verdict, by its name (``p95<=5ms``)."""
+    return {c.name: RunBudget(c.outcome, c.budget.estimate, c.budget.p_fail, c.held_from == FAIL)
+            for c in verdict.checks if c.budget is not None}
+
+
+def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alpha: float) -> Check:
+    """A budget claim of an A/B, judged on the candidate's latest run, beside its earlier runs.
+
+    An earlier run whose FAIL holds at alpha/R (R: the candidate's runs; Bonferroni over them)
+    FAILs the claim: a run that broke the promise on every request is no less broken for being
+    followed by a quick one (review82).  An earlier run that FAILed at alpha only, had its FAIL
+    held back for busy neighbours, or read over the budget keeps the latest's PASS from standing,
+    and is named beside an undecided claim (review81: p95 2.78 ms read against a 5 ms budget where
+    the two earlier runs read 10.4 and 48.9 ms): a PASS that the run order decides is no PASS."""
     if check.outcome == FAIL or check.budget is None:
         return check
-    label, budget = check.name.split("<=")[0], check.budget.budget
-    seen = [(k, *(run.get(check.name) or ("", None))) for k, run in enumerate(earlier, 1)]
-    failed = [(k, est) for k, outcome, est in seen if outcome in (FAIL, HELD)]
-    over = failed or [(k, est) for k, outcome, est in seen if est is not None and est > budget]
+    label, budget, runs_n = check.name.split("<=")[0], check.budget.budget, len(earlier) + 1
+    seen = [(k, run[check.name]) for k, run in enumerate(earlier, 1) if check.name in run]
+
+    def named(which: Sequence[tuple[int, RunBudget]]) -> str:
+        return ", ".join(f"run {k}" + (f" ({label} {_fmt_ms(r.estimate)})" if r.estimate is not None else "")
+                         for k, r in which)
+
+    strong = [(k, r) for k, r in seen if r.outcome == FAIL and r.p_fail <= alpha / runs_n]
+    if strong:
+        p_fail = min(1.0, runs_n * min(r.p_fail for _, r in strong))  # Bonferroni-adjusted, for Holm
+        return replace(check, outcome=FAIL, budget=replace(check.budget, p_fail=p_fail),
+                       reason=f"the candidate's {named(strong)} of {runs_n} FAILed it beyond what chance over "
+                              f"{runs_n} runs explains (p <= alpha/{runs_n} each), though the latest did not")
+    failed = [(k, r) for k, r in seen if r.outcome == FAIL or r.held]
+    over = failed or [(k, r) for k, r in seen if r.estimate is not None and r.estimate > budget]
     if not over:
         return check
-    runs = ", ".join(f"run {k}" + (f" ({label} {_fmt_ms(est)})" if est is not None else "") for k, est in over)
-    note = (f"the candidate's {runs} of {len(earlier) + 1} {'FAILed it' if failed else 'read over the budget'}, "
+    note = (f"the candidate's {named(over)} of {runs_n} {'FAILed it' if failed else 'read over the budget'}, "
             f"and the budget is judged on the latest run")
     if check.outcome == PASS:
         return replace(check, outcome=INCONCLUSIVE, reason=f"{note}: a PASS must not hang on which run came last")
@@ -1695,7 +1720,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt, held_from))
 
     if isinstance(baseline, ABInput) and baseline.cand_budgets:
-        checks = [ab_other_runs(c, baseline.cand_budgets) for c in checks]
+        checks = [ab_other_runs(c, baseline.cand_budgets, policy.alpha) for c in checks]
 
     if spec.throughput_hz is not None:
         target = spec.throughput_hz

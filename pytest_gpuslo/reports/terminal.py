@@ -84,6 +84,9 @@ def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
             what = ", ".join([*([f"{failed} of {n} requests raised"] if failed else []),
                               *([f"{timed_out} timed out"] if timed_out else [])])
             return f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {what} (each counted as over budget)"
+        if est is not None and est <= check["budget_ms"] and reason.startswith("the candidate's run"):
+            # An A/B claim an earlier candidate run FAILed: not "2.37 ms > 50 ms" (review82)
+            return f"{label(check['p'])} <= {check['budget_ms']:g} ms broken in {reason.split(' FAILed it')[0]}"
         if est is not None and est <= check["budget_ms"] and reason.startswith(("a hang", "every lane")):
             # A hang's FAIL of a percentile under budget: say the hang, not "5.08 ms > 50 ms" (review54).
             why = "every lane hung" if reason.startswith("every lane") else "a hung body"

@@ -1436,12 +1436,12 @@ def test_a_saved_run_that_moved_far_but_undecided_is_said(outcome: str, ratio: f
     assert gate.moved_note(None, "x") == ""
 
 
-def test_an_ab_budget_pass_does_not_stand_where_an_earlier_candidate_run_failed_it() -> None:
+def test_an_ab_budget_claim_weighs_every_candidate_run_not_only_the_latest() -> None:
     """review81: the A/B row read p95 2.78 ms against a 5 ms budget from the latest candidate run,
-    where the two before it read 10.4 and 48.9 ms (a quarter of one run's requests over budget).
-    An earlier run's FAIL (or a FAIL held back for busy neighbours), or an estimate over budget,
-    keeps a PASS from standing, and is named beside an undecided claim.  No FAIL is added (each
-    run's chance of a false FAIL would count again)."""
+    where the two before it read 10.4 and 48.9 ms; review82: a run with every request over budget
+    followed by a quick one read INCONCLUSIVE, exit 0.  An earlier run whose FAIL holds at alpha/R
+    (Bonferroni over the R runs) FAILs the claim; one that FAILed at alpha only, was held back, or
+    read over the budget keeps a PASS from standing and is named beside an undecided claim."""
     from dataclasses import replace
 
     from pytest_gpuslo import stats
@@ -1450,19 +1450,23 @@ def test_an_ab_budget_pass_does_not_stand_where_an_earlier_candidate_run_failed_
     passed = gate.Check("p95<=5ms", "PASS", "p95=2.78ms", "", replace(bt, outcome="PASS"))
     undecided = gate.Check("p95<=5ms", "INCONCLUSIVE", "p95=2.78ms", "too few effective samples",
                            replace(bt, outcome="INCONCLUSIVE"))
-    over = ({"p95<=5ms": ("INCONCLUSIVE", 10.4)}, {"p95<=5ms": ("INCONCLUSIVE", 48.9)})
-    failed = ({"p95<=5ms": ("INCONCLUSIVE", 3.1)}, {"p95<=5ms": (gate.HELD, 48.9)})
+    run = gate.RunBudget
+    over = ({"p95<=5ms": run("INCONCLUSIVE", 10.4, 0.2)}, {"p95<=5ms": run("INCONCLUSIVE", 48.9, 0.02)})
+    weak = ({"p95<=5ms": run("INCONCLUSIVE", 3.1, 0.9)}, {"p95<=5ms": run("FAIL", 48.9, 0.005)})
+    held = ({"p95<=5ms": run("INCONCLUSIVE", 48.9, 1e-9, held=True)},)
+    strong = ({"p95<=5ms": run("PASS", 2.0, 1.0)}, {"p95<=5ms": run("FAIL", 65.5, 1e-30)})
 
-    held = gate.ab_other_runs(passed, failed)
-    said = gate.ab_other_runs(undecided, over)
-
-    assert held.outcome == "INCONCLUSIVE"
-    assert held.reason.startswith("the candidate's run 2 (p95 48.9ms) of 3 FAILed it, and the budget is judged")
+    assert gate.ab_other_runs(passed, weak, 0.01).reason.startswith(
+        "the candidate's run 2 (p95 48.9ms) of 3 FAILed it, and the budget is judged on the latest run: a PASS")
+    assert gate.ab_other_runs(passed, weak, 0.01).outcome == "INCONCLUSIVE"  # 0.005 > 0.01 / 3
+    assert gate.ab_other_runs(passed, held, 0.01).outcome == "INCONCLUSIVE"  # held back: never a FAIL
+    said = gate.ab_other_runs(undecided, over, 0.01)
     assert said.outcome == "INCONCLUSIVE" and said.reason == (
         "too few effective samples; the candidate's run 1 (p95 10.4ms), run 2 (p95 48.9ms) of 3 read over the "
         "budget, and the budget is judged on the latest run")
-    assert gate.ab_other_runs(passed, over).reason.startswith("the candidate's run 1 (p95 10.4ms), run 2 (p95 "
-                                                              "48.9ms) of 3 read over the budget")
-    assert gate.ab_other_runs(passed, ({"p95<=5ms": ("INCONCLUSIVE", 4.9)},)) == passed  # under it: stands
-    assert gate.ab_other_runs(replace(passed, outcome="FAIL"), failed).outcome == "FAIL"
-    assert gate.ab_other_runs(passed, ({"p99<=5ms": ("FAIL", 9.0)},)) == passed  # another claim's FAIL
+    assert gate.ab_other_runs(passed, over, 0.01).outcome == "INCONCLUSIVE"
+    failed = gate.ab_other_runs(passed, strong, 0.01)
+    assert failed.outcome == "FAIL" and failed.budget is not None and failed.budget.p_fail == pytest.approx(3e-30)
+    assert failed.reason.startswith("the candidate's run 2 (p95 65.5ms) of 3 FAILed it beyond what chance over 3 runs")
+    assert gate.ab_other_runs(passed, ({"p95<=5ms": run("INCONCLUSIVE", 4.9, 0.5)},), 0.01) == passed
+    assert gate.ab_other_runs(passed, ({"p99<=5ms": run("FAIL", 9.0, 0.0)},), 0.01) == passed  # another claim

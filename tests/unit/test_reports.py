@@ -411,6 +411,10 @@ def test_a_hang_s_fail_of_a_percentile_under_budget_says_the_hang_in_its_headlin
     assert terminal._claim_failed(claim, {}) == "p95 <= 50 ms broken by every lane hung"
     assert terminal._claim_failed({**claim, "reason": "a hang: 1 body had run"}, {}) == "p95 <= 50 ms broken by a hung body"
     assert terminal._claim_failed({**claim, "estimate_ms": 80.0}, {}) == "p95 80 ms > 50 ms budget"
+    # review82: an A/B claim an earlier candidate run FAILed read "p95 2.37 ms > 50 ms budget"
+    earlier = {**claim, "estimate_ms": 2.37, "reason": "the candidate's run 1 (p95 65.5ms) of 2 FAILed it beyond "
+               "what chance over 2 runs explains (p <= alpha/2 each), though the latest did not"}
+    assert terminal._claim_failed(earlier, {}) == "p95 <= 50 ms broken in the candidate's run 1 (p95 65.5ms) of 2"
 
 
 def test_every_report_says_the_machine_was_busy_as_the_terminal_does() -> None:
