@@ -50,6 +50,10 @@ def _bounded(summary: dict[str, Any], name: str) -> str:
     """``0.685 (<0.749)``: the measured percentile and, where it has a budget, its upper
     confidence bound (``(<?)``: too few requests above it to bound it)."""
     value = view.latency(summary, name)
+    timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
+    if value is not None and value >= timeout_ms and (summary.get("failed") or summary.get("timed_out")):
+        # review82: "10000" read as a measured 10-s tail; it is the requests that raised or timed out
+        return "raised" if not summary.get("timed_out") else "timeout" if not summary.get("failed") else "raised/timeout"
     verdict = summary.get("verdict") or {}
     for check in verdict.get("checks", []):
         if check.get("p") is not None and label(check["p"]) == name:
@@ -265,6 +269,13 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
                 detail.append(f"    the load generator stalled: it delayed one or a few completions by up to "
                               f"{fmt_ms(lag.get('delay_max', lag['max']))} ms (lag p99 {fmt_ms(lag.get('p99'))} ms); "
                               f"the queue behind them is in the tail")
+        else:
+            # A PASS beside requests that raised or timed out says so (review82: 80 of 4,000 raised,
+            # and the terminal said nothing, even with -v)
+            detail += [f"    {r}" for r in v.get("reasons", []) if r.startswith("requests counted as over budget")]
+            first = str(s.get("first_error") or "").strip().splitlines()
+            if detail and first:
+                detail.append(f"    the first error: {first[-1]} (its traceback is in the JSON report)")
         if verbose <= 0:  # an undecided baseline claim says why even when the budget decided
             detail += [f"    {line}" for line in view.undecided_baseline(s, said=said)]
         if verbose > 0:

@@ -291,6 +291,27 @@ def test_first_exception_is_reported_with_its_traceback(simtester: pytest.Pytest
                                  "counted as over budget)*"])
 
 
+def test_a_pass_beside_requests_that_raised_says_so(simtester: pytest.Pytester) -> None:
+    """review82: 80 of 4,000 requests raised, the p95 PASSed (2% is within its 5%), and the terminal
+    said nothing of them, even with -v; the p99 column read 10000, the timeout standing in."""
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=400, requests=4000)
+        def test_some_raise(slo_request):
+            if slo_request.index % 50 == 7:
+                raise ValueError(f"bad payload {slo_request.index}")
+        """
+    )
+    result = simtester.runpytest()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*::test_some_raise  4,000 * raised  p95<=50 *PASS",
+                                 "    requests counted as over budget: 80 raised",
+                                 "    the first error: ValueError: bad payload 7 (its traceback is in the JSON report)"])
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
