@@ -539,7 +539,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
 
     store = _store(args)
     if args.keep_runs is None and args.older_than is None:
-        print("nothing to prune: give --keep-runs N (runs kept per file) and/or --older-than DAYS")
+        print("nothing to prune: give --keep-runs N (runs kept per file) and/or --older-than DAYS", file=sys.stderr)
         return 2
     now = dt.datetime.now(dt.timezone.utc)
     entries = store.all()

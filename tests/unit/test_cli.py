@@ -124,7 +124,7 @@ def test_prune_dry_run_says_what_it_would_do_and_changes_nothing(
     monkeypatch.chdir(tmp_path)
 
     assert main(["prune", "--dry-run"]) == 2
-    nothing = capsys.readouterr().out
+    nothing = capsys.readouterr().err  # an error, on stderr (review82)
     assert main(["prune", "--dry-run", "--keep-runs", "1"]) == 0
     dry = capsys.readouterr().out
     assert main(["prune", "--dry-run", "--keep-runs", "5"]) == 0
