@@ -924,10 +924,16 @@ def stored_runs(runs: list[Run]) -> str:
     ``nightly`` made every saved run one session, which only a later comparison said)."""
     sessions = len(set(session_groups(session_labels(runs), [utc_day(r.date) for r in runs])))
     said = f"{len(runs)} run{'s' if len(runs) != 1 else ''} from {sessions} session{'s' if sessions != 1 else ''}"
-    if len(runs) >= MIN_RUNS_FOR_SPREAD and sessions < MIN_SESSIONS:
-        # review81: "under other labels" could not be followed: a label can join days, never split one
-        said += (f"; a REGRESSED against them needs runs from {MIN_SESSIONS} sessions, and runs of one UTC day "
-                 f"count once (a $GPUSLO_SESSION label shared across days joins them too): save runs on other days")
+    if len(runs) < MIN_RUNS_FOR_SPREAD or sessions < MIN_SESSIONS:
+        # review81: "under other labels" could not be followed: a label can join days, never split one;
+        # review82: said from the first run on, as the README promises, and a label that joined
+        # this run to another day's session is named
+        labels, day = session_labels(runs), utc_day(runs[-1].date)
+        joined = any(lab == labels[-1] and utc_day(r.date) != day for lab, r in zip(labels[:-1], runs[:-1]))
+        said += (f"; a REGRESSED against them needs {MIN_RUNS_FOR_SPREAD} runs from {MIN_SESSIONS} sessions, and "
+                 f"runs of one UTC day count once (a $GPUSLO_SESSION label shared across days joins them too"
+                 + (f": this run's label {labels[-1]!r} joined it to another day's" if joined else "")
+                 + "): save runs on other days" + (", under no shared label" if joined else ""))
     return said
 
 

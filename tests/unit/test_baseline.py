@@ -40,7 +40,7 @@ def test_save_load_round_trip_and_run_history(tmp_path: Path) -> None:
     loaded = store.get("t.py::test_a", MACHINE)
 
     assert loaded is not None and bl.MAX_RUNS == len(loaded.runs)
-    assert what.startswith(f"updated ({bl.MAX_RUNS} runs from 1 session; a REGRESSED against them needs runs from 3")
+    assert what.startswith(f"updated ({bl.MAX_RUNS} runs from 1 session; a REGRESSED against them needs 3 runs from 3")
     assert np.allclose(loaded.latest.latency_ms, make(seed=bl.MAX_RUNS + 1).runs[0].latency_ms, rtol=0, atol=1e-4)
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob("*.lock"))
 
@@ -61,11 +61,12 @@ def test_a_save_says_how_many_sessions_the_file_holds_and_what_a_regressed_needs
     jobs_one_day = [save(f"job{i}", 4) for i in range(2)]  # two labels on one day: they join day 4
     third = save("weekly", 9)
 
-    assert nightly[1] == "updated (2 runs from 1 session)"
-    assert nightly[2].startswith("updated (3 runs from 1 session; a REGRESSED against them needs runs from 3 sessions")
+    # review82: what a REGRESSED needs is said from the first run on, and a label that joined days is named
+    assert nightly[1].startswith("updated (2 runs from 1 session; a REGRESSED against them needs 3 runs from 3 sessions")
+    assert nightly[2].startswith("updated (3 runs from 1 session; a REGRESSED against them needs 3 runs from 3 sessions")
     # review81: "save runs on other days, under other labels": a label splits no day
-    assert nightly[2].endswith("runs of one UTC day count once (a $GPUSLO_SESSION label shared across days joins "
-                               "them too): save runs on other days)")
+    assert nightly[2].endswith("joins them too: this run's label 'nightly' joined it to another day's): save runs on "
+                               "other days, under no shared label)")
     assert jobs_one_day[1].startswith("updated (5 runs from 2 sessions; a REGRESSED")
     assert third == "updated (6 runs from 3 sessions)"
 
@@ -291,7 +292,7 @@ def test_a_run_already_stored_is_not_added_again(tmp_path: Path) -> None:
     store.save(make(seed=1))
 
     loaded = store.get("t.py::test_a", MACHINE)
-    assert what == "already stored (1 run from 1 session)"
+    assert what.startswith("already stored (1 run from 1 session; a REGRESSED against them needs 3 runs")
     assert loaded is not None and len(loaded.runs) == 2
 
 
