@@ -101,6 +101,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         reasons = (s.get("verdict") or {}).get("reasons", [])
         notes += [(s["nodeid"], r) for r in reasons]
         notes += [(s["nodeid"], u) for u in view.undecided_baseline(s, said=reasons)]
+        notes += [(s["nodeid"], each) for each in [view.run_p95s(s)] if each]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]

@@ -296,12 +296,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
                 detail.append(f"    occupancy {occ['kernel']} block={occ['block']}: "
                               f"{occ['occupancy']:.0%} ({occ['blocks_per_sm']} blocks/SM, "
                               f"{occ['registers_per_thread']} regs, limited by {occ['limiter']})")
-            each = (s.get("ab") or {}).get("p95_ms") or {}
-            if each.get("candidate"):
-                # review81: the row's p95 is the latest candidate run's; the others are said here
-                detail.append("    p95 of each run, ms: " + " / ".join(
-                    f"{side} {' '.join(fmt_ms(x) for x in each.get(side) or [])}" for side in ("base", "candidate")
-                    if each.get(side)) + " (the budgets are judged on the latest candidate run)")
+            each = view.run_p95s(s)
+            if each:
+                detail.append(f"    {each}")
             tel = s.get("telemetry") or {}
             if tel.get("sm_mhz"):
                 detail.append(f"    GPU SM clock {tel['sm_mhz']['min']:.0f}-{tel['sm_mhz']['max']:.0f} MHz, "

@@ -166,3 +166,15 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
     if not parts and (summary.get("ab") or {}).get("new"):
         return "new: not at the base"  # review81: an A/B's new test read "no baseline"
     return "; ".join(parts) or "no baseline"
+
+
+def run_p95s(summary: dict[str, Any]) -> str | None:
+    """An A/B test's p95 of every run of both sides, in words (None for other tests): the row's p95
+    is the latest candidate run's, and two earlier runs far over budget were in the JSON only
+    (review81; review82: not in the markdown either)."""
+    each = (summary.get("ab") or {}).get("p95_ms") or {}
+    if not each.get("candidate"):
+        return None
+    return ("p95 of each run, ms: " + " / ".join(f"{side} {' '.join(fmt_ms(x) for x in each[side])}"
+                                                 for side in ("base", "candidate") if each.get(side))
+            + " (the budgets are judged on the latest candidate run)")

@@ -480,6 +480,8 @@ def test_an_ab_row_lists_each_run_s_p95_under_it() -> None:
     assert "    p95 of each run, ms: base 1.36 1.09 1.34 / candidate 10.4 48.9 2.78 (the budgets are judged on " \
         "the latest candidate run)" in terminal.summary_lines([ab], verbose=1)
     assert not any("p95 of each run" in line for line in terminal.summary_lines([SUMMARY], verbose=1))
+    # review82: the markdown too, under Reasons
+    assert "p95 of each run, ms: base 1.36 1.09 1.34 / candidate 10.4 48.9 2.78" in files.markdown([ab])
 
 
 def test_an_ab_run_s_single_control_reading_says_which_run_it_is() -> None:
