@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_gpuslo.errors import dangling
+from pytest_gpuslo.errors import InvalidArgument, dangling
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
@@ -44,9 +44,10 @@ _INI_FILES = (("pytest.ini", ("pytest",)), (".pytest.ini", ("pytest",)),
               ("tox.ini", ("pytest",)), ("setup.cfg", ("tool:pytest",)))
 
 
-def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, str] | None:
-    """The pytest section of one configuration file as ``key -> text``, or ``None`` when the file
-    does not configure pytest (or cannot be read: pytest's own run then says why).
+def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, Any] | None:
+    """The pytest section of one configuration file as ``key -> text`` (a TOML value that is no
+    string nor boolean stays as TOML typed it, for the caller to refuse as pytest does), or ``None``
+    when the file does not configure pytest (or cannot be read: pytest's own run then says why).
 
     Read as pytest reads it, with its own parsers (``iniconfig``, and ``tomllib``/``tomli`` for
     TOML), not a hand-written one: quotes stay part of an ini value, as pytest keeps them."""
@@ -68,7 +69,7 @@ def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, str] | None
             for part in name.split("."):
                 table = table.get(part) if isinstance(table, dict) else None
             if isinstance(table, dict):
-                return {str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in table.items()}
+                return {str(k): (str(v).lower() if isinstance(v, bool) else v) for k, v in table.items()}
         return None
     import iniconfig
 
@@ -82,7 +83,7 @@ def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, str] | None
     return {} if path.name in ("pytest.ini", ".pytest.ini") else None
 
 
-def find_ini(start: Path) -> tuple[Path, Path, dict[str, str]] | None:
+def find_ini(start: Path) -> tuple[Path, Path, dict[str, Any]] | None:
     """(its folder, the file, its pytest section's values) of the configuration file pytest takes
     when run from ``start`` with no arguments; None when there is none."""
     start = start.resolve()
@@ -97,11 +98,16 @@ def find_ini(start: Path) -> tuple[Path, Path, dict[str, str]] | None:
 def find_rootdir(start: Path) -> tuple[Path, str | None]:
     """The rootdir pytest would use when run from ``start`` with no arguments (the first folder
     upwards with a configuration file for pytest, else one with setup.py, else ``start``) and the
-    ``gpuslo_baseline_dir`` that file sets, if any."""
+    ``gpuslo_baseline_dir`` that file sets, if any; ``InvalidArgument`` where it is no string, which
+    pytest refuses too (review82: ``gpuslo show`` read ``= 5`` in a TOML table as a folder "5")."""
     start = start.resolve()
     found = find_ini(start)
     if found is not None:
-        return found[0], found[2].get("gpuslo_baseline_dir") or None
+        configured = found[2].get("gpuslo_baseline_dir")
+        if configured is not None and not isinstance(configured, str):
+            raise InvalidArgument(f"gpuslo_baseline_dir = {configured!r} in {found[1]} is not a string, and pytest "
+                                  f"refuses it too; write the folder as a quoted string, e.g. \".gpuslo\"")
+        return found[0], configured or None
     for folder in (start, *start.parents):
         if (folder / "setup.py").is_file():
             return folder, None
@@ -126,7 +132,11 @@ def _store(args: argparse.Namespace) -> Any:
                   file=sys.stderr)
             raise SystemExit(2)
         return Store(Path(args.dir))
-    root, configured = find_rootdir(Path.cwd())
+    try:
+        root, configured = find_rootdir(Path.cwd())
+    except InvalidArgument as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     return Store(root / (configured or ".gpuslo"))
 
 
@@ -689,7 +699,7 @@ def _ab_set_aside(start: Path, pytest_args: Sequence[str] = (), *, tree: Path | 
     for key, why in (("gpuslo_save", "its runs are compared with each other, never stored"),
                      ("gpuslo_suggest", "its runs measure rather than pilot")):
         try:
-            on = found is not None and key in found[2] and parse_bool(found[2][key])
+            on = found is not None and key in found[2] and parse_bool(str(found[2][key]))
         except argparse.ArgumentTypeError:
             on = False  # pytest's own run says what is wrong with it
         if on and found is not None:

@@ -102,7 +102,7 @@ def test_show_finds_the_store_from_a_subfolder_as_pytest_finds_its_rootdir(
     ("pytest.ini", "[pytest]\naddopts =\n  -q\n  -x\ngpuslo_save = true\n",
      {"addopts": "-q\n-x", "gpuslo_save": "true"}),  # a continued value, as pytest's iniconfig reads it
     ("pyproject.toml", "[tool.pytest]\ngpuslo_save = true\nminversion = 9\n",
-     {"gpuslo_save": "true", "minversion": "9"}),  # pytest 9's native table
+     {"gpuslo_save": "true", "minversion": 9}),  # pytest 9's native table: typed as TOML typed it
     ("pyproject.toml", "[tool.pytest.ini_options\n", None),  # broken TOML: pytest says why
     ("tox.ini", "[pytest\nx = 1\n", None),  # broken ini
 ])
@@ -114,6 +114,22 @@ def test_the_config_file_is_read_with_pytests_own_readers(tmp_path: Path, name: 
     sections = dict(cli._INI_FILES)[name]
 
     assert cli._ini_section(tmp_path / name, sections) == expected
+
+
+@pytest.mark.parametrize("value", ["5", '["a", "b"]'])
+def test_a_store_folder_pytest_refuses_is_refused_by_the_cli_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str) -> None:
+    """review82: pytest refuses gpuslo_baseline_dir = 5 in pytest 9's [tool.pytest] table, while
+    gpuslo show listed a folder named "5" (or "['a', 'b']")."""
+    (tmp_path / "pyproject.toml").write_text(f"[tool.pytest]\ngpuslo_baseline_dir = {value}\n")
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(SystemExit) as exited:
+        main(["show"])
+
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: gpuslo_baseline_dir = {eval(value)!r} in {tmp_path / 'pyproject.toml'} is not a string" in err
 
 
 def test_prune_dry_run_says_what_it_would_do_and_changes_nothing(
