@@ -50,10 +50,10 @@ def _bounded(summary: dict[str, Any], name: str) -> str:
     """``0.685 (<0.749)``: the measured percentile and, where it has a budget, its upper
     confidence bound (``(<?)``: too few requests above it to bound it)."""
     value = view.latency(summary, name)
-    timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
-    if value is not None and value >= timeout_ms and (summary.get("failed") or summary.get("timed_out")):
-        # review82: "10000" read as a measured 10-s tail; it is the requests that raised or timed out
-        return "raised" if not summary.get("timed_out") else "timeout" if not summary.get("failed") else "raised/timeout"
+    if value is not None and summary.get("failed") and _at_timeout(summary, value):
+        # review82: "10000" read as a measured 10-s tail; it is the raised requests, which hold the
+        # timeout as their latency (``result.latency_ms``)
+        return "raised"
     verdict = summary.get("verdict") or {}
     for check in verdict.get("checks", []):
         if check.get("p") is not None and label(check["p"]) == name:
@@ -74,20 +74,27 @@ def _about(n: int) -> str:
     return about(n)
 
 
+def _at_timeout(summary: dict[str, Any], value: float) -> bool:
+    """``value`` is the run's timeout: the latency a request that raised holds (``result.latency_ms``)."""
+    timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
+    return math.isfinite(timeout_ms) and abs(value - timeout_ms) <= 1e-9 * timeout_ms
+
+
 def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
     """One failed budget claim in words: ``p95 3.1 ms > 1 ms budget``."""
     if check.get("p") is not None and check.get("budget_ms") is not None:
         est = check.get("estimate_ms")
         reason = str(check.get("reason") or "")
         failed, timed_out = int(summary.get("failed") or 0), int(summary.get("timed_out") or 0)
-        timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
-        if est is not None and est >= timeout_ms and (failed or timed_out):
-            # A percentile at the timeout is the raised or timed-out requests, not a latency
-            # (review81: "p95 10000 ms > 5 ms budget" where 30 of 300 requests raised).
-            n = int(summary.get("n") or 0)
-            what = ", ".join([*([f"{failed} of {n} requests raised"] if failed else []),
-                              *([f"{timed_out} timed out"] if timed_out else [])])
-            return f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {what} (each counted as over budget)"
+        n = int(summary.get("n") or 0)
+        if est is not None and failed and _at_timeout(summary, est):
+            # A percentile at the timeout is the raised requests, which hold it as their latency,
+            # not a latency (review81: "p95 10000 ms > 5 ms budget" where 30 of 300 requests raised).
+            also = f", {timed_out} timed out" if timed_out else ""
+            return (f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {failed} of {n} requests raised{also} "
+                    f"(each counted as over budget)")
+        if est is not None and timed_out and est > check["budget_ms"]:
+            return f"{label(check['p'])} {fmt_ms(est)} ms > {check['budget_ms']:g} ms budget ({timed_out} of {n} timed out)"
         if est is not None and est <= check["budget_ms"] and reason.startswith("the candidate's run"):
             # An A/B claim an earlier candidate run FAILed: not "2.37 ms > 50 ms" (review82)
             return f"{label(check['p'])} <= {check['budget_ms']:g} ms broken in {reason.split(' FAILed it')[0]}"

@@ -415,6 +415,14 @@ def test_a_hang_s_fail_of_a_percentile_under_budget_says_the_hang_in_its_headlin
     earlier = {**claim, "estimate_ms": 2.37, "reason": "the candidate's run 1 (p95 65.5ms) of 2 FAILed it beyond "
                "what chance over 2 runs explains (p <= alpha/2 each), though the latest did not"}
     assert terminal._claim_failed(earlier, {}) == "p95 <= 50 ms broken in the candidate's run 1 (p95 65.5ms) of 2"
+    # review81/82: raised requests hold the timeout as their latency; timed-out ones a real one
+    spec = {"timeout_s": 10.0}
+    raised = {**claim, "estimate_ms": 10000.0, "reason": ""}
+    assert terminal._claim_failed(raised, {"spec": spec, "n": 300, "failed": 30}) == \
+        "p95 <= 50 ms broken: 30 of 300 requests raised (each counted as over budget)"
+    late = {**claim, "estimate_ms": 337.0, "reason": ""}
+    assert terminal._claim_failed(late, {"spec": {"timeout_s": 0.2}, "n": 4000, "timed_out": 1729}) == \
+        "p95 337 ms > 50 ms budget (1729 of 4000 timed out)"
 
 
 def test_every_report_says_the_machine_was_busy_as_the_terminal_does() -> None:
