@@ -756,9 +756,11 @@ class Store:
                 except BaselineFormatError:
                     if not replace:
                         raise
-            what = "created"
             # the request stamps stay in the last-run record: a store committed to git need not hold them
             runs = list(baseline.runs) if not history else [_replace(r, stamps=None) for r in baseline.runs]
+            # review83: the first save said only "created", where the README promises every save
+            # says what a REGRESSED still needs
+            what = f"created ({stored_runs(runs)})"
             if old is not None and history:
                 same = (old.spec.get("budgets_ms") == baseline.spec.get("budgets_ms")
                         and {k: v for k, v in old.spec.items() if k != "sources"}

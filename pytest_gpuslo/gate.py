@@ -578,7 +578,9 @@ class Check:
         whose bounds take a design effect from too few effective exceedances as right)."""
         b = self.budget
         if b is None or (self.outcome == INCONCLUSIVE and not 0.0 < b.headroom <= 1.0):
-            return math.nan  # 0: no upper end at all (review51: JSON read 0.0 beside an undecided claim)
+            return math.nan
+        if self.outcome == FAIL and b.outcome != FAIL:
+            return math.nan  # FAILed by another run (``ab_other_runs``): this run's room says nothing (review83)  # 0: no upper end at all (review51: JSON read 0.0 beside an undecided claim)
         return b.headroom
 
     def as_dict(self) -> dict[str, Any]:
@@ -1578,6 +1580,7 @@ def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alph
     if strong:
         p_fail = min(1.0, runs_n * min(r.p_fail for _, r in strong))  # Bonferroni-adjusted, for Holm
         return replace(check, outcome=FAIL, budget=replace(check.budget, p_fail=p_fail),
+                       detail=f"{check.detail}; the latest run's, but the claim FAILed in the candidate's {named(strong)}",
                        reason=f"the candidate's {named(strong)} of {runs_n} FAILed it beyond what chance over "
                               f"{runs_n} runs explains (p <= alpha/{runs_n} each), though the latest did not")
     failed = [(k, r) for k, r in seen if r.outcome == FAIL or r.held]

@@ -16,7 +16,7 @@ from typing import Any
 
 from pytest_gpuslo.reports import Context, view
 from pytest_gpuslo.reports.terminal import ab_control_line, busy_line
-from pytest_gpuslo.reports.view import budgets, change, counts, fmt_headroom, fmt_ms, ordered
+from pytest_gpuslo.reports.view import budgets, change, counts, fmt_headroom, ordered
 
 SCHEMA = 1
 
@@ -85,7 +85,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         if outcome == "FAIL" and not any(c.get("outcome") == "FAIL" for c in v.get("checks", [])):
             shown = "❌ REGRESSED"  # the budgets held: the baseline claim failed it (review46, review78 #3)
         cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
-                 *(fmt_ms(view.latency(s, c)) for c in cols), fmt_headroom(s), change(s)]
+                 *(view.shown_latency(s, c) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     lines += ["", "*Latency from each request's scheduled arrival. headroom: the budget over the upper end of "
                   "its percentile's confidence interval, the tightest claim's (above 1x: room to spare; 0x: "

@@ -9,7 +9,6 @@ measured in this process, results that came back from an xdist worker and result
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -49,17 +48,15 @@ def short_id(nodeid: str, width: int = 64) -> str:
 def _bounded(summary: dict[str, Any], name: str) -> str:
     """``0.685 (<0.749)``: the measured percentile and, where it has a budget, its upper
     confidence bound (``(<?)``: too few requests above it to bound it)."""
-    value = view.latency(summary, name)
-    if value is not None and summary.get("failed") and _at_timeout(summary, value):
-        # review82: "10000" read as a measured 10-s tail; it is the raised requests, which hold the
-        # timeout as their latency (``result.latency_ms``)
-        return "raised"
+    shown = view.shown_latency(summary, name)
+    if shown == "raised":
+        return shown
     verdict = summary.get("verdict") or {}
     for check in verdict.get("checks", []):
         if check.get("p") is not None and label(check["p"]) == name:
             hi = check.get("upper_ms")
-            return f"{fmt_ms(value)} (<{fmt_ms(hi) if hi is not None else '?'})"
-    return fmt_ms(value)
+            return f"{shown} (<{fmt_ms(hi) if hi is not None else '?'})"
+    return shown
 
 
 def _count(n: int) -> str:
@@ -74,12 +71,6 @@ def _about(n: int) -> str:
     return about(n)
 
 
-def _at_timeout(summary: dict[str, Any], value: float) -> bool:
-    """``value`` is the run's timeout: the latency a request that raised holds (``result.latency_ms``)."""
-    timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
-    return math.isfinite(timeout_ms) and abs(value - timeout_ms) <= 1e-9 * timeout_ms
-
-
 def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
     """One failed budget claim in words: ``p95 3.1 ms > 1 ms budget``."""
     if check.get("p") is not None and check.get("budget_ms") is not None:
@@ -87,7 +78,7 @@ def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
         reason = str(check.get("reason") or "")
         failed, timed_out = int(summary.get("failed") or 0), int(summary.get("timed_out") or 0)
         n = int(summary.get("n") or 0)
-        if est is not None and failed and _at_timeout(summary, est):
+        if est is not None and failed and view.at_timeout(summary, est):
             # A percentile at the timeout is the raised requests, which hold it as their latency,
             # not a latency (review81: "p95 10000 ms > 5 ms budget" where 30 of 300 requests raised).
             also = f", {timed_out} timed out" if timed_out else ""
@@ -280,9 +271,10 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             # A PASS beside requests that raised or timed out says so (review82: 80 of 4,000 raised,
             # and the terminal said nothing, even with -v)
             detail += [f"    {r}" for r in v.get("reasons", []) if r.startswith("requests counted as over budget")]
-            first = str(s.get("first_error") or "").strip().splitlines()
-            if detail and first:
-                detail.append(f"    the first error: {first[-1]} (its traceback is in the JSON report)")
+        first = str(s.get("first_error") or "").strip().splitlines()
+        if first and s.get("failed"):
+            # ... and the error itself, whatever the verdict (review83: gpuslo ab never named it)
+            detail.append(f"    the first error: {first[-1]} (its traceback is in the JSON report)")
         if verbose <= 0:  # an undecided baseline claim says why even when the budget decided
             detail += [f"    {line}" for line in view.undecided_baseline(s, said=said)]
         if verbose > 0:

@@ -53,6 +53,21 @@ def percentile_columns(summaries: Sequence[dict[str, Any]], shown: Sequence[str]
     return sorted({*shown, *budgeted}, key=lambda k: float(k[1:]))
 
 
+def at_timeout(summary: dict[str, Any], value: float) -> bool:
+    """``value`` is the run's timeout: the latency a request that raised holds (``result.latency_ms``)."""
+    timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
+    return math.isfinite(timeout_ms) and abs(value - timeout_ms) <= 1e-9 * timeout_ms
+
+
+def shown_latency(summary: dict[str, Any], name: str) -> str:
+    """A percentile for a table cell: "raised" where it is the timeout raised requests hold, not a
+    measured tail (review82: "10000"; review83: the markdown too)."""
+    value = latency(summary, name)
+    if value is not None and summary.get("failed") and at_timeout(summary, value):
+        return "raised"
+    return fmt_ms(value)
+
+
 def latency(summary: dict[str, Any], name: str) -> float | None:
     """The run's percentile ``name`` (``p90``), or its budget check's estimate where the summary's
     fixed set of percentiles lacks it (``p97``)."""

@@ -69,7 +69,7 @@ def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pyte
     slower = gputester.runpytest("-v")
 
     saved.assert_outcomes(passed=1)
-    saved.stdout.fnmatch_lines(["baseline *::test_svc: created: .gpuslo/*test_svc*.json"])
+    saved.stdout.fnmatch_lines(["baseline *::test_svc: created (1 run from 1 session; a REGRESSED against them needs 3 runs*): .gpuslo/*test_svc*.json"])
     held.assert_outcomes(passed=1)
     held.stdout.fnmatch_lines(["*only 1 stored run(s): run-to-run noise is unknown*gpuslo ab*"])
     # .last is scratch: it ignores itself in git, so a project has nothing to add to .gitignore.
@@ -348,7 +348,7 @@ def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtes
     red.stdout.fnmatch_lines(["*a warning filter turns GpuSloSaveWarning into an error*"])
     assert "Traceback" not in red.stdout.str()
     saved.assert_outcomes(passed=1)
-    saved.stdout.fnmatch_lines(["baseline *::test_svc: created: *"])
+    saved.stdout.fnmatch_lines(["baseline *::test_svc: created (*): *"])
     assert "GpuSloSaveWarning" not in saved.stdout.str()
 
 

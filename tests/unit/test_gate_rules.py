@@ -4,6 +4,7 @@ the sequential looks' alpha, whether a run may become a baseline, and the suite-
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 import numpy as np
@@ -1468,5 +1469,8 @@ def test_an_ab_budget_claim_weighs_every_candidate_run_not_only_the_latest() -> 
     failed = gate.ab_other_runs(passed, strong, 0.01)
     assert failed.outcome == "FAIL" and failed.budget is not None and failed.budget.p_fail == pytest.approx(3e-30)
     assert failed.reason.startswith("the candidate's run 2 (p95 65.5ms) of 3 FAILed it beyond what chance over 3 runs")
+    # review83: the row read the latest run's "over budget 0" and headroom 8.56x beside this FAIL
+    assert failed.detail.endswith("; the latest run's, but the claim FAILed in the candidate's run 2 (p95 65.5ms)")
+    assert math.isnan(failed.headroom)
     assert gate.ab_other_runs(passed, ({"p95<=5ms": run("INCONCLUSIVE", 4.9, 0.5)},), 0.01) == passed
     assert gate.ab_other_runs(passed, ({"p99<=5ms": run("FAIL", 9.0, 0.0)},), 0.01) == passed  # another claim

@@ -480,6 +480,16 @@ def test_an_ab_of_only_new_tests_reads_as_one() -> None:
     assert "the runs alternate base and candidate" in (terminal.busy_line([new, compared], ab=True) or "")
 
 
+def test_a_percentile_that_is_the_raised_requests_timeout_reads_raised_in_every_table() -> None:
+    """review82/83: "10000" (the timeout raised requests hold) read as a measured 10-s tail, in the
+    terminal and then in the markdown."""
+    raised = {**SUMMARY, "failed": 80, "spec": {**SUMMARY["spec"], "timeout_s": 10.0},
+              "latency_ms": {**SUMMARY["latency_ms"], "p99": 10000.0}}
+    assert view.shown_latency(raised, "p99") == "raised"
+    assert "| raised |" in files.markdown([raised])
+    assert view.shown_latency({**raised, "failed": 0}, "p99") == "10000"
+
+
 def test_an_ab_row_lists_each_run_s_p95_under_it() -> None:
     """review81: the row's p95 is the latest candidate run's; two earlier runs far over budget were
     in the JSON only."""
