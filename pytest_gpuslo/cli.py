@@ -681,10 +681,11 @@ def _ab_refusal(pytest_args: Sequence[str], where: str = "after --") -> str | No
 
 
 def _ab_set_aside(start: Path, pytest_args: Sequence[str] = (), *, tree: Path | None = None,
-                  at: str = "") -> list[str]:
+                  at: str = "") -> dict[str, str]:
     """The ini settings the A/B's runs override (``ab.pytest_command``), said once: review76 found
     them set aside without a word; review80, from an ini given with ``-c FILE``, or one only the
-    base revision has (``tree``: its checkout, whose path is shown relative to it, ``at`` after)."""
+    base revision has (``tree``: its checkout, whose path is shown relative to it, ``at`` after).
+    Ini key -> the note."""
     from pytest_gpuslo.options import parse_bool
 
     found = find_ini(start)
@@ -695,7 +696,7 @@ def _ab_set_aside(start: Path, pytest_args: Sequence[str] = (), *, tree: Path | 
                         {".cfg": ("tool:pytest",), ".toml": _INI_FILES[2][1]}.get(path.suffix, ("pytest",)))
         values = _ini_section(path, sections) if path.is_file() else None
         found = (path.parent, path, values) if values is not None else None
-    out = []
+    out: dict[str, str] = {}
     for key, why in (("gpuslo_save", "its runs are compared with each other, never stored"),
                      ("gpuslo_suggest", "its runs measure rather than pilot")):
         try:
@@ -706,7 +707,7 @@ def _ab_set_aside(start: Path, pytest_args: Sequence[str] = (), *, tree: Path | 
             if tree is not None and not found[1].is_relative_to(tree.resolve()):
                 continue  # a file above the base's checkout is no file of the base revision
             shown = found[1].relative_to(tree.resolve()) if tree is not None else found[1]
-            out.append(f"{key} = {found[2][key]} in {shown}{at} is set aside for the A/B's runs: {why}")
+            out[key] = f"{key} = {found[2][key]} in {shown}{at} is set aside for the A/B's runs: {why}"
     return out
 
 
@@ -756,15 +757,14 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
-    said = [] if args.again else _ab_set_aside(Path.cwd(), pytest_args)
-    for note in said:
+    said = {} if args.again else _ab_set_aside(Path.cwd(), pytest_args)
+    for note in said.values():
         print(f"note: {note}", file=sys.stderr)
 
     def base_notes(start: Path, tree: Path, sha: str) -> list[str]:
         """The base revision's own ini, for a key the working tree's did not set (review80)."""
-        keys = {note.split(" ", 1)[0] for note in said}
-        return [note for note in _ab_set_aside(start, pytest_args, tree=tree, at=f" at the base {sha[:10]}")
-                if note.split(" ", 1)[0] not in keys]
+        return [note for key, note in _ab_set_aside(start, pytest_args, tree=tree, at=f" at the base {sha[:10]}").items()
+                if key not in said]
 
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)

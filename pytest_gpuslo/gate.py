@@ -1569,7 +1569,7 @@ def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alph
     the two earlier runs read 10.4 and 48.9 ms): a PASS that the run order decides is no PASS."""
     if check.outcome == FAIL or check.budget is None:
         return check
-    label, budget, runs_n = check.name.split("<=")[0], check.budget.budget, len(earlier) + 1
+    label, budget, runs_n = percentile_label(check.budget.p), check.budget.budget, len(earlier) + 1
     seen = [(k, run[check.name]) for k, run in enumerate(earlier, 1) if check.name in run]
 
     def named(which: Sequence[tuple[int, RunBudget]]) -> str:

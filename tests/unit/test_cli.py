@@ -510,10 +510,10 @@ def test_ab_names_the_ini_settings_it_sets_aside_from_the_file_pytest_reads(tmp_
     (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_suggest = true\n")
     (tmp_path / "alt.ini").write_text("[pytest]\ngpuslo_save = true\n")
 
-    (own,) = cli._ab_set_aside(tmp_path)
-    (alt,) = cli._ab_set_aside(tmp_path, ["-q", "-c", "alt.ini"])
-    (eq,) = cli._ab_set_aside(tmp_path, ["--config-file=alt.ini"])
+    (own,) = cli._ab_set_aside(tmp_path).values()
+    (alt,) = cli._ab_set_aside(tmp_path, ["-q", "-c", "alt.ini"]).values()
+    (eq,) = cli._ab_set_aside(tmp_path, ["--config-file=alt.ini"]).values()
 
     assert own.startswith(f"gpuslo_suggest = true in {tmp_path / 'pytest.ini'} is set aside")
     assert alt == eq and alt.startswith(f"gpuslo_save = true in {tmp_path / 'alt.ini'} is set aside for the A/B's runs")
-    assert cli._ab_set_aside(tmp_path, ["-c", "missing.ini"]) == []
+    assert cli._ab_set_aside(tmp_path, ["-c", "missing.ini"]) == {}
