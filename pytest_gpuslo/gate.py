@@ -671,11 +671,17 @@ def _fmt_ms(x: float) -> str:
 MIN_RUNS_FOR_SPREAD = 3
 #: Sessions (boots, days) the stored runs must span before a shift since then can show in them.
 MIN_SESSIONS = 3
+#: Past this ratio an interval's upper end carries no information (review82: "55449809.086").
+WIDEST_RATIO = 11.0
+
+
 def _check(name: str, t: stats.RegressionTest, detail: str, replayed: bool = False) -> BaselineCheck:
     # A lower end of 0 is "no lower bound" (the stored runs' spread reaches past zero on the scale
     # used), not "the ratio could be 0" (review69).
     low = "no lower bound" if t.ci_low <= 0 else f"{t.ci_low:.3f}"
-    ci = "" if math.isnan(t.ci_low) else f" [{low}, {t.ci_high:.3f}]"
+    high = ("no upper bound" if not math.isfinite(t.ci_high)
+            else f"over {WIDEST_RATIO:g}" if t.ci_high > WIDEST_RATIO else f"{t.ci_high:.3f}")
+    ci = "" if math.isnan(t.ci_low) else f" [{low}, {high}]"
     if replayed:
         detail, t = detail + SHUFFLED_WORDS, replace(t, reason=f"{t.reason} ({SHUFFLED_REASON})")
     return BaselineCheck(name, t.outcome, f"{percentile_label(t.p)} ratio {t.ratio:.3f}{ci} ({detail})",

@@ -12,6 +12,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from pytest_gpuslo.gate import WIDEST_RATIO
 from pytest_gpuslo.spec import percentile_label
 
 #: Worst first: a reader starts with what failed.
@@ -160,6 +161,18 @@ def fmt_headroom(summary: dict[str, Any]) -> str:
     return "-" if h is None else f"{h:.2f}x"
 
 
+def interval_words(low: float | None, high: float | None) -> str:
+    """An interval of ratios as changes: ``-2.0%, +5.1%``.  A lower end of 0 is no bound, not
+    "-100%" (review81; ``gate._check`` says it the same way); an upper end past +1000%, or none
+    (stored as null), reads ``over +1000%`` / ``no upper bound``."""
+    lo = "no lower bound" if low is None or low <= 0 else f"{low - 1:+.1%}"
+    if high is None or not math.isfinite(high):
+        hi = "no upper bound"
+    else:
+        hi = f"over {WIDEST_RATIO - 1:+.0%}" if high > WIDEST_RATIO else f"{high - 1:+.1%}"
+    return f"{lo}, {hi}"
+
+
 def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) -> str:
     """The change against the baseline, one part per compared percentile:
     ``p95 +12.0% [+8.0%, +16.0%] REGRESSED`` (``band=False`` leaves out the interval; ``p95 replayed``
@@ -173,9 +186,7 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         elif ratio is None:
             parts.append(b["outcome"].lower())
         else:
-            # a lower end of 0 is no bound, not "-100%" (review81; gate._check says it the same way)
-            low = "no lower bound" if ci[0] is not None and ci[0] <= 0 else f"{(ci[0] or 0) - 1:+.1%}"
-            interval = f" [{low}, {ci[1] - 1:+.1%}]" if band and ci[0] is not None else ""
+            interval = f" [{interval_words(ci[0], ci[1])}]" if band and ci[0] is not None else ""
             name = f"{b['name'].split()[0]}{' replayed' if b.get('replayed') else ''} " if named else ""
             parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
     if not parts and (summary.get("ab") or {}).get("new"):

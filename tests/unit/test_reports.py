@@ -453,6 +453,13 @@ def test_an_interval_with_no_lower_end_says_so_not_minus_100_percent() -> None:
 
     assert view.change(wide) == "p95 +335.7% [no lower bound, +570.8%] INCONCLUSIVE"
     assert "[no lower bound, +570.8%]" in files.markdown([wide])
+    # review82: an upper end of "+55449808.6%" said nothing; one stored as null (infinite) crashed
+    huge = {**claim, "ci": [0.0, 554498.1]}
+    assert view.change({**wide, "verdict": {**wide["verdict"], "baseline": [huge]}}).endswith(
+        "[no lower bound, over +1000%] INCONCLUSIVE")
+    open_ended = {**claim, "ci": [1.2, None]}
+    assert "[+20.0%, no upper bound]" in files.markdown(
+        [{**wide, "verdict": {**wide["verdict"], "baseline": [open_ended]}}])
 
 
 def test_an_ab_table_heads_its_change_column_vs_base() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -121,6 +122,9 @@ def test_prediction_interval_says_when_the_stored_runs_cannot_show_any_change() 
     # ... and the verdict line prints the lower end of 0 as no bound, not "the ratio could be 0"
     line = gate._check("p95", t, "prediction interval").detail
     assert "[no lower bound, " in line and "[0.000" not in line
+    # review82: an upper end past 11x is "over 11", an infinite one "no upper bound"
+    assert "[no lower bound, over 11]" in gate._check("p95", replace(t, ci_high=5.5e5), "x").detail
+    assert "no upper bound]" in gate._check("p95", replace(t, ci_high=math.inf), "x").detail
 
 
 def test_three_stored_runs_too_few_to_decide_say_it_is_the_degrees_of_freedom() -> None:
