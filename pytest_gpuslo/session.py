@@ -118,8 +118,8 @@ class SloSession:
         self.config = config
         self.settings = read_settings(config)
         self.summaries: list[dict[str, Any]] = []
-        #: SLO tests that ended in an error (node id, "before a verdict: " or "in teardown, after its
-        #: verdict: " and the error's first line).
+        #: SLO tests that ended in an error (node id, pytest's word and when, and the error's first
+        #: line: ``reports.Context.errors``).
         self.errors: list[tuple[str, str]] = []
         self.written: list[str] = []
         #: marked SLO tests collected in this process (none on an xdist controller, which collects
@@ -574,7 +574,10 @@ class SloSession:
             crash = getattr(report.longrepr, "reprcrash", None)
             text = str(getattr(crash, "message", "") or report.longrepr or "error").strip()
             line = next((ln for ln in text.splitlines() if ln.strip()), "error")[:500]
-            when = "in teardown, after its verdict" if report.when == "teardown" else "before a verdict"
+            # pytest's own word first: a failure in the call (a warning filter's error too) is
+            # FAILED, not ERROR (review82 #12)
+            when = {"setup": "ERROR in setup, before a verdict", "teardown": "ERROR in teardown, after its verdict"
+                    }.get(report.when, "FAILED before a verdict")
             self.errors.append((report.nodeid, f"{when}: {line}"))
 
     def holm(self) -> dict[str, float]:

@@ -22,8 +22,9 @@ class Context:
     #: Holm-adjusted p-values of the session's blocking claims (``gate.suite_holm``).
     holm: dict[str, float] = field(default_factory=dict)
     commit: str | None = None
-    #: SLO tests that ended in an error (node id, "before a verdict: <error>" for a malformed
-    #: baseline or a fixture that raised, or "in teardown, after its verdict: <error>").  Reports
+    #: SLO tests that ended in an error (node id, pytest's word and when: "FAILED before a verdict:
+    #: <error>" for a malformed baseline, "ERROR in setup, before a verdict: <error>" for a fixture
+    #: that raised, "ERROR in teardown, after its verdict: <error>").  Reports
     #: name them, so that "1 SLO test: 1 PASS" is never all they say of a session pytest failed.
     errors: tuple[tuple[str, str], ...] = ()
     #: the session's alpha per claim, and what an INCONCLUSIVE did to its test ("warn": it passed,

@@ -14,7 +14,7 @@ from typing import Any
 
 from pytest_gpuslo.gate import cpu_contention
 from pytest_gpuslo.reports import view
-from pytest_gpuslo.reports.view import budgets, change, fmt_ms, fmt_rate, label, ordered, outcome
+from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
 from pytest_gpuslo.stats import WARM_UP_TOO_SHORT
 
 
@@ -400,7 +400,7 @@ def section(summaries: Sequence[dict[str, Any]], *, verbose: int = 0, holm: dict
             max_lag_fraction: float | None = None, errors: Sequence[tuple[str, str]] = ()) -> list[str]:
     """Everything under the ``gpuslo: tail-latency SLOs`` rule of the terminal summary (``errors``:
     SLO tests that ended in an error, before or after their verdict, named first)."""
-    lines = [f"ERROR {n} {e}" for n, e in errors]
+    lines = [f"{word} {n} {rest}" for n, (word, rest) in ((n, error_words(e)) for n, e in errors)]
     if not summaries:
         return lines
     machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in summaries}

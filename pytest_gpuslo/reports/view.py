@@ -173,6 +173,12 @@ def interval_words(low: float | None, high: float | None) -> str:
     return f"{lo}, {hi}"
 
 
+def error_words(error: str) -> tuple[str, str]:
+    """A session error's pytest word (FAILED, ERROR) and the rest, as ``Context.errors`` holds it."""
+    word, _, rest = error.partition(" ")
+    return (word, rest) if word in ("FAILED", "ERROR") else ("ERROR", error)
+
+
 def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) -> str:
     """The change against the baseline, one part per compared percentile:
     ``p95 +12.0% [+8.0%, +16.0%] REGRESSED`` (``band=False`` leaves out the interval; ``p95 replayed``

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,12 +87,15 @@ def test_an_slo_test_that_ends_in_an_error_is_named_by_every_report(simtester: p
     md, page = (simtester.path / "r.md").read_text(), (simtester.path / "r.html").read_text()
     errs = {e["nodeid"].split("::")[-1]: e["error"] for e in doc["errors"]}
     assert set(errs) == {"test_svc", "test_other"}
-    assert errs["test_svc"].startswith("before a verdict: ") and 'summary "shuffled_off" must be' in errs["test_svc"]
-    assert errs["test_other"].startswith("in teardown, after its verdict: ") and "leaked" in errs["test_other"]
+    # pytest's own word first (review82 #12: a call's failure read ERROR)
+    assert errs["test_svc"].startswith("FAILED before a verdict: ") and 'summary "shuffled_off" must be' in errs["test_svc"]
+    assert errs["test_other"].startswith("ERROR in teardown, after its verdict: ") and "leaked" in errs["test_other"]
     assert [r["nodeid"].split("::")[-1] for r in doc["results"]] == ["test_other"]
     assert "2 SLO tests ended in an error:" in md and "test_plain_fails" not in md
-    assert "before a verdict: " in page and "in teardown, after its verdict" in page
-    result.stdout.fnmatch_lines(["*ERROR *::test_svc before a verdict: *shuffled_off*"])
+    assert re.search(r"<strong>FAILED</strong> \S+::test_svc before a verdict: ", page)
+    assert re.search(r"<strong>ERROR</strong> \S+::test_other in teardown, after its verdict", page)
+    result.stdout.fnmatch_lines(["FAILED *::test_svc before a verdict: *shuffled_off*",
+                                 "ERROR *::test_other in teardown, after its verdict: *leaked*"])
     alone = simtester.runpytest("-k", "test_svc", "--gpuslo-md=alone.md")
     alone.assert_outcomes(failed=1)
     assert "No SLO verdict. 1 SLO test ended in an error:" in (simtester.path / "alone.md").read_text()
