@@ -413,6 +413,7 @@ class Backend(BaseBackend):
         frame = sys._current_frames().get(t.ident or -1) if t.is_alive() else None
         if frame is not None:  # a first call that never returns is a hang: say where (review52)
             request._recorder.prime_stuck = "".join(traceback.format_stack(frame)[-STACK_FRAMES:])
+        self._prime_thread = t if frame is not None else None
         # The process's and its children's CPU count from here: priming (imports) is not the run's.
         self._proc_start, self._tree_start = time.process_time(), _own_cpu_seconds()
 
@@ -437,6 +438,11 @@ class Backend(BaseBackend):
             rec.wait_all(deadline_ns + (rec.hang_after_ns or 0) + int(self.STOPPED_GRACE_S * 1e9))
         if not rec.all_done:
             self._record_stuck(rec)
+        prime = getattr(self, "_prime_thread", None)
+        if prime is not None and not prime.is_alive():
+            # A first call that outlasted timeout_s but returned during the run was slow, not hung
+            # (review83 #5: a 100-ms priming call at timeout_s=0.05 read "fix the blocking call").
+            rec.prime_stuck = None
 
     #: The extra wait, after timeout_s more, before lanes all still in bodies count as stopped.
     STOPPED_GRACE_S = 1.0

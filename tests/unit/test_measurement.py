@@ -871,3 +871,18 @@ def test_a_priming_call_that_never_returns_is_a_hang_named_in_every_report() -> 
     assert any("(the priming call, the body's first and untimed one, before the run)" in r for r in v.reasons)
     quiet, _ = run_open_loop(arrivals.Constant(1000).schedule(n=20), CpuBackend(), body, lanes=1, timeout_s=0.2)
     assert quiet.prime_stuck is None  # released: it returns
+
+
+def test_a_priming_call_slower_than_the_timeout_that_returns_during_the_run_is_no_hang() -> None:
+    """review83 #5: a 100-ms first call at timeout_s=0.05 was "a hang ... fix the blocking call"."""
+    returned = threading.Event()
+
+    def body(req: Request) -> None:
+        if req.index < 0:
+            time.sleep(0.1)
+            returned.set()
+        elif req.index == 199:  # the run's last request waits for it: the test is not a race
+            returned.wait(30)
+
+    data, _ = run_open_loop(arrivals.Constant(1000).schedule(n=200), CpuBackend(), body, lanes=2, timeout_s=0.05)
+    assert returned.is_set() and data.prime_stuck is None and not data.stuck
