@@ -366,6 +366,12 @@ class BudgetTest:
         return self.budget / self.upper
 
 
+def _confidence(alpha: float) -> str:
+    """1 - alpha with the digits alpha needs: 99%, 99.99% (review83: "at 100%" at alpha 1e-4)."""
+    digits = max(0, math.ceil(-math.log10(alpha)) - 2) if 0.0 < alpha < 1.0 else 0
+    return f"{1.0 - alpha:.{digits}%}"
+
+
 def _needed_n(p: float, pi_hat: float, d: float, alpha: float) -> int | None:
     """Samples for 80% power to separate the observed exceedance rate from 1-p (normal approx)."""
     from scipy import stats as _st
@@ -541,7 +547,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
                f"samples to PASS (design effect {d:.1f}); needs {need_text}")
         return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
     need_n = _needed_n(p, k / n, d, alpha)
-    why = f"{_label(p)} {est:.3g} is too close to the budget {budget:g} to decide at {conf:.0%}"
+    why = f"{_label(p)} {est:.3g} is too close to the budget {budget:g} to decide at {_confidence(alpha)}"
     if p_pass_binom <= alpha:
         # Sectioning holds it back, not the count over budget, so the binomial's "needs" means
         # nothing here (review55: "needs about 4,000 requests (ran 4,000)").  Its spread does not

@@ -60,6 +60,10 @@ def test_budget_at_the_true_quantile_is_inconclusive_with_a_sample_size() -> Non
 
     assert "INCONCLUSIVE" == r.outcome
     assert "needs about" in r.reason
+    assert "to decide at 99%" in r.reason  # the default alpha, 0.01
+    # review83: "to decide at 100%" at alpha 1e-4; the confidence has the digits alpha needs
+    assert "to decide at 99.99%" in stats.budget_test(x, float(np.quantile(x, 0.95)) * 1.01, 0.95,
+                                                       alpha=1e-4).reason
 
 
 def test_too_few_samples_is_inconclusive_not_pass() -> None:
