@@ -247,7 +247,7 @@ def _section(i: int, s: dict[str, Any], holm: Mapping[str, float]) -> str:
     machine = s.get("machine") or {}
     dev = machine.get("gpu") or machine.get("cpu") or s.get("backend")
     meta = (f"n={s['n']} (+{s['warmup']} warm-up), arrivals {esc(str(spec.get('arrivals')))}, offered "
-            f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}, "
+            f"{fmt_rate(s.get('offered_hz'))}, {view.achieved(s)}, "
             f"streams={spec['streams']}, schedule lag p99 {fmt_ms((s.get('lag_ms') or {}).get('p99'))} ms, "
             f"seed={spec['seed']}, device: {esc(str(dev))}")
     if ser.get("t_s"):

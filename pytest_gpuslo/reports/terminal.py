@@ -279,7 +279,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             detail += [f"    {line}" for line in view.undecided_baseline(s, said=said)]
         if verbose > 0:
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
-                          f"{fmt_rate(s.get('offered_hz'))}, achieved {fmt_rate(s.get('throughput_hz'))}")
+                          f"{fmt_rate(s.get('offered_hz'))}, {view.achieved(s)}")
             # a FAIL without a reason of its own was said by its detail among the reasons above
             detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])
                        if f"{c.get('name')}: {c['detail']}" not in said]
@@ -494,7 +494,7 @@ def failure_message(summary: dict[str, Any]) -> str:
     stall = f" (max {fmt_ms(lag['max'])} ms: a stall)" if stalled(lag) else ""  # the machine's, not the GIL's
     lines.append(
         f"  n={summary['n']} (+{summary['warmup']} warm-up), offered {fmt_rate(summary.get('offered_hz'))}, "
-        f"achieved {fmt_rate(summary.get('throughput_hz'))}, streams={spec['streams']}, "
+        f"{view.achieved(summary)}, streams={spec['streams']}, "
         f"schedule lag p99 {fmt_ms(p99)} ms{stall}, seed={spec['seed']}, backend={summary['backend']}")
     if summary.get("stages"):
         lines.append("  where the time went (per stage; admission = waiting to start on a lane):")

@@ -497,6 +497,15 @@ def test_a_percentile_that_is_the_raised_requests_timeout_reads_raised_in_every_
     assert view.shown_latency({**raised, "failed": 0}, "p99") == "10000"
 
 
+def test_the_completed_rate_beside_raised_requests_says_it_counts_only_those_that_returned() -> None:
+    """review83 #9: "achieved 385/s" where 612 of 1,000 requests raised read as undelivered load."""
+    raised = {**SUMMARY, "failed": 612, "throughput_hz": 385.0}
+    assert view.achieved(raised) == "completed without error 385/s (612 raised)"
+    assert view.achieved({**raised, "failed": 0}) == "achieved 385/s"
+    assert any("completed without error 385/s (612 raised)" in line
+               for line in terminal.summary_lines([raised], verbose=1))
+
+
 def test_an_ab_row_lists_each_run_s_p95_under_it() -> None:
     """review81: the row's p95 is the latest candidate run's; two earlier runs far over budget were
     in the JSON only."""
