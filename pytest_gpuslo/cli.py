@@ -95,13 +95,34 @@ def find_ini(start: Path) -> tuple[Path, Path, dict[str, Any]] | None:
     return None
 
 
-def find_rootdir(start: Path) -> tuple[Path, str | None]:
+def read_config_file(path: Path) -> tuple[Path, Path, dict[str, Any]] | None:
+    """(its folder, the file, its pytest section's values) of a file given as pytest's ``-c FILE``,
+    read by its name, or its suffix where the name is not one of pytest's; None where it does not
+    configure pytest."""
+    sections = next((secs for name, secs in _INI_FILES if name == path.name),
+                    {".cfg": ("tool:pytest",), ".toml": _INI_FILES[2][1]}.get(path.suffix, ("pytest",)))
+    values = _ini_section(path, sections) if path.is_file() else None
+    return (path.parent, path, values) if values is not None else None
+
+
+def find_rootdir(start: Path, config: str | None = None) -> tuple[Path, str | None]:
     """The rootdir pytest would use when run from ``start`` with no arguments (the first folder
-    upwards with a configuration file for pytest, else one with setup.py, else ``start``) and the
-    ``gpuslo_baseline_dir`` that file sets, if any; ``InvalidArgument`` where it is no string, which
-    pytest refuses too (review82: ``gpuslo show`` read ``= 5`` in a TOML table as a folder "5")."""
+    upwards with a configuration file for pytest, else one with setup.py, else ``start``), or with
+    ``-c config`` (that file's folder, as pytest takes it), and the ``gpuslo_baseline_dir`` that
+    file sets, if any; ``InvalidArgument`` where it is no string, which pytest refuses too
+    (review82: ``gpuslo show`` read ``= 5`` in a TOML table as a folder "5"), or where ``config``
+    is no file."""
     start = start.resolve()
-    found = find_ini(start)
+    if config is not None:
+        path = start / config
+        if not path.is_file():
+            raise InvalidArgument(f"-c {config}: {dangling(path) or 'no such file'}; give the configuration file "
+                                  f"pytest is run with (-c FILE), or leave -c out to use the one pytest finds")
+        found = read_config_file(path)
+        if found is None:  # pytest takes the file's folder as rootdir even without a pytest section
+            return path.parent, None
+    else:
+        found = find_ini(start)
     if found is not None:
         configured = found[2].get("gpuslo_baseline_dir")
         if configured is not None and not isinstance(configured, str):
@@ -133,7 +154,7 @@ def _store(args: argparse.Namespace) -> Any:
             raise SystemExit(2)
         return Store(Path(args.dir))
     try:
-        root, configured = find_rootdir(Path.cwd())
+        root, configured = find_rootdir(Path.cwd(), args.config)
     except InvalidArgument as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -688,14 +709,8 @@ def _ab_set_aside(start: Path, pytest_args: Sequence[str] = (), *, tree: Path | 
     Ini key -> the note."""
     from pytest_gpuslo.options import parse_bool
 
-    found = find_ini(start)
     given = _config_file(pytest_args)
-    if given is not None:
-        path = start / given
-        sections = next((secs for name, secs in _INI_FILES if name == path.name),
-                        {".cfg": ("tool:pytest",), ".toml": _INI_FILES[2][1]}.get(path.suffix, ("pytest",)))
-        values = _ini_section(path, sections) if path.is_file() else None
-        found = (path.parent, path, values) if values is not None else None
+    found = find_ini(start) if given is None else read_config_file(start / given)
     out: dict[str, str] = {}
     for key, why in (("gpuslo_save", "its runs are compared with each other, never stored"),
                      ("gpuslo_suggest", "its runs measure rather than pilot")):
@@ -1020,6 +1035,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--dir", default=None,
                         help="baseline store (default: the one pytest uses from here: <rootdir>/.gpuslo, "
                              "or the ini key gpuslo_baseline_dir)")
+        sp.add_argument("-c", "--config-file", dest="config", default=None, metavar="FILE",
+                        help="the configuration file pytest is run with (pytest -c FILE): its folder is the "
+                             "rootdir and its gpuslo_baseline_dir names the store (--dir, if given, wins)")
 
     p = sub.add_parser("arrivals", help="Arrival processes: describe a recorded trace",
                        description="Tools for arrival processes.")

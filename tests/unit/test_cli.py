@@ -95,6 +95,27 @@ def test_show_finds_the_store_from_a_subfolder_as_pytest_finds_its_rootdir(
     assert "tests/test_a.py::test_a" in capsys.readouterr().out
 
 
+def test_show_follows_the_config_file_pytest_is_run_with(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review82 #7: with ``pytest -c ci/ci.ini`` the store is <ci>/<gpuslo_baseline_dir>; the CLI
+    read the pytest.ini found from here and showed another store.  ``-c`` follows pytest: the
+    file's folder is the rootdir; ``--dir`` still wins; a missing file is an error, not an empty store."""
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = local\n")
+    (tmp_path / "ci" / "ci.ini").write_text("[pytest]\ngpuslo_baseline_dir = stored\n")
+    _store_one(tmp_path / "ci" / "stored")
+    monkeypatch.chdir(tmp_path)
+
+    assert find_rootdir(tmp_path, "ci/ci.ini") == (tmp_path / "ci", "stored")
+    assert main(["show", "-c", "ci/ci.ini"]) == 0
+    assert "tests/test_a.py::test_a" in capsys.readouterr().out
+    assert main(["show"]) == 0 and "no baselines in" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["show", "-c", "ci/nope.ini"])
+    assert exited.value.code == 2
+    assert "error: -c ci/nope.ini: no such file; give the configuration file pytest is run with" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("name", "text", "expected"), [
     ("setup.cfg", "[metadata]\nname = x\n[tool:pytest]\ngpuslo_baseline_dir = b\n", {"gpuslo_baseline_dir": "b"}),
     ("setup.cfg", "[metadata]\nname = x\n", None),  # no pytest section: not pytest's file
