@@ -103,7 +103,14 @@ def test_the_report_says_what_was_seen_and_what_to_write() -> None:
     roomy = spec_of(p95_ms=10, rate_hz=200)  # over the pilot's p95, under the lag floor
     g = suggest.suggest(roomy, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=5.2, achieved_hz=200.0)
     text = "\n".join(suggest.lines([{"nodeid": "tests/t.py::test_a", "spec": roomy.as_dict(), "suggest": g}]))
-    assert "p95<=10 is under the lag floor: expect INCONCLUSIVE here" in text and "expect FAIL" not in text
+    assert "p95<=10 is under the lag floor: runs as late as this pilot read INCONCLUSIVE for lag\n" in text + "\n"
+    assert "expect FAIL" not in text and "neighbours" not in text
+    # review81 #4: beside busy neighbours, "expect INCONCLUSIVE" was wrong in 8 of 19 runs
+    g = suggest.suggest(roomy, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=5.2, achieved_hz=200.0,
+                        other_cpu_load=1.5, cpus=2)
+    text = "\n".join(suggest.lines([{"nodeid": "tests/t.py::test_a", "spec": roomy.as_dict(), "suggest": g}]))
+    assert ("read INCONCLUSIVE for lag (this pilot's neighbours made it late: on a quieter machine it may "
+            "decide)") in text
 
 
 def test_a_hung_pilot_says_fix_the_body_not_raise_the_timeout() -> None:
