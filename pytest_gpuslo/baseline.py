@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import BaselineFormatError, InvalidArgument, brief
+from pytest_gpuslo.errors import CONTROL_CODES, BaselineFormatError, InvalidArgument, brief
 from pytest_gpuslo.gate import (
     MIN_RUNS_FOR_SPREAD,
     MIN_SESSIONS,
@@ -409,7 +409,7 @@ def _want(ok: bool, what: str) -> None:
 #: The longest free text a run summary may hold (the plugin writes under 1,000 characters): the
 #: reports print it, so a file edited to hold 100 kB or terminal control codes is refused instead.
 MAX_SUMMARY_TEXT = 2000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = CONTROL_CODES
 _TEXT = f"a string of at most {MAX_SUMMARY_TEXT:,} characters without control codes"
 
 

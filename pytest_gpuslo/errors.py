@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from typing import Any
+
+#: Terminal control codes (tab and newline aside): stored text must not hold them, since the
+#: reports print it as it is (``baseline`` refuses a file that does).
+CONTROL_CODES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with its control codes written out (``\x1b``): a body's error message or stage
+    name in colour was stored as it was, and its own loader then refused the file (review85)."""
+    return CONTROL_CODES.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def brief(value: Any, limit: int = 80) -> str:

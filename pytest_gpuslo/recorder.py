@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pytest_gpuslo.errors import printable
+
 Clock = Callable[[], int]
 
 #: The request whose body runs on this thread (set by the backends around each body), so helpers
@@ -185,7 +187,7 @@ class Recorder:
         self.failed[index] = True
         with self._lock:
             if self.first_error is None:
-                self.first_error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                self.first_error = printable("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
                 self.first_error_index = index
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.fatal is None:
                 self.fatal = exc

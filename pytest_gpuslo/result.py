@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pytest_gpuslo.errors import printable
 from pytest_gpuslo.gate import SLEEP_SLOWDOWN, Measurements, Verdict, contention_slowdown, cpu_contention
 from pytest_gpuslo.recorder import RunData
 from pytest_gpuslo.spec import SloSpec, percentile_label
@@ -344,7 +345,7 @@ class SloResult:
             if not m.any():
                 continue
             dur = (e[m] - b[m]) / 1e6
-            out[name] = StageSummary(int(m.sum()), float(np.quantile(dur, 0.5)),
+            out[printable(name)] = StageSummary(int(m.sum()), float(np.quantile(dur, 0.5)),
                                      float(np.quantile(dur, 0.95)), float(dur.mean()))
         return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -171,6 +172,36 @@ def test_corrupt_baseline_fails_the_test_with_file_and_fix(simtester: pytest.Pyt
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*baseline {path}: is not valid JSON (truncated?)*restore it with git*"])
     assert len(path.read_text()) == 200
+
+
+def test_a_stage_name_or_error_in_colour_is_stored_so_that_it_loads_again(simtester: pytest.Pytester) -> None:
+    """review85: a stage named "\\x1b[31mred" was saved as it was, and every later run failed on the
+    plugin's own file (its loader refuses control codes); an error message in colour made the
+    test's .last record unreadable to gpuslo compare.  Both are written out (``\\x1b``) now."""
+    from pytest_gpuslo import baseline
+
+    simtester.makepyfile("""
+import os, pytest
+
+@pytest.mark.slo(p95_ms=200, rate_hz=2000, requests=4000, streams=4)
+def test_svc(slo_request):
+    with slo_request.stage("\\x1b[31mred"):
+        pass
+    if os.environ.get("RAISE") and slo_request.index == 1000:
+        raise ValueError("\\x1b[31mboom\\x1b[0m")
+""")
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    (path,) = (simtester.path / ".gpuslo").glob("*.json")
+    assert "\\\\x1b[31mred" in path.read_text() and "\\x1b[31mred" in json.loads(path.read_text())["runs"][0]["stages"]
+    simtester.runpytest().assert_outcomes(passed=1)  # its own file loads again
+    os.environ["RAISE"] = "1"
+    try:
+        result = simtester.runpytest("-v")
+    finally:
+        del os.environ["RAISE"]
+    (last,) = (simtester.path / ".gpuslo" / ".last").glob("*.json")
+    assert baseline.load(last).runs  # loads, no BaselineFormatError
+    assert "\x1b" not in result.stdout.str() and "\\x1b[31mboom" in result.stdout.str()
 
 
 def test_reports_json_markdown_step_summary_and_benchmark_export(simtester: pytest.Pytester,
