@@ -58,7 +58,9 @@ def read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
             out[opt.key] = (cli, "CLI")
             continue
         value, source = opt.default, "default"
-        where, fix = ini_source(config, opt.ini, opt.option)
+        # a flag cannot turn an ini's true off: -o can (review85 #8)
+        where, fix = ini_source(config, opt.ini, opt.option if opt.ini_type is not bool
+                                else f"{opt.option} (or -o {opt.ini}=false)")
         try:
             raw_ini = config.getini(opt.ini)
         except pytest.UsageError as exc:  # the ini value is not of the key's registered type
@@ -179,15 +181,23 @@ class SloSession:
             return  # the controller checked them; reports are written there
         asked = [(f"--gpuslo-{fmt.flag}", fmt.key, path) for fmt in _reports.FORMATS
                  if (path := self.report_path(fmt))]
+        seen: dict[str, str] = {}
         for option, key, path in asked:
-            why = _reports.unwritable(os.path.join(self.config.invocation_params.dir, path))
+            source = self.settings[key][1] if key in self.settings else "CLI"
+            where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
+            why = _reports.unwritable(joined := os.path.join(self.config.invocation_params.dir, path))
+            full = os.path.realpath(joined)
             if why:
-                source = self.settings[key][1] if key in self.settings else "CLI"
-                where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
                 raise pytest.UsageError(f"{where}: {why}; give a writable file path.")
+            if full in seen:
+                # review85 #2: the second report replaced the first, "gpuslo wrote out.md" twice
+                raise pytest.UsageError(f"{seen[full]} and {where} name one file: the second report would replace "
+                                        f"the first; give each report a path of its own.")
+            seen[full] = where
         if self.value("save") and self.value("no_baseline"):
-            # review72: the two together added a 2x slower run to the runs it regressed against
-            raise pytest.UsageError("--gpuslo-save with --gpuslo-no-baseline would add each run to the stored runs "
+            # review72: the two together added a 2x slower run to the runs it regressed against;
+            # review85: named as flags where an ini set them
+            raise pytest.UsageError(f"{self.said('save')} with {self.said('no_baseline')} would add each run to the stored runs "
                                     "without comparing it to them, so a regression could slip into the baseline; "
                                     "drop --gpuslo-no-baseline (a save is refused only for a run judged REGRESSED "
                                     "or measured on a disturbed machine), or delete the test's baseline file to "
@@ -255,6 +265,15 @@ class SloSession:
             from pytest_gpuslo.backends import devices
 
             devices.set_wait_notice(None)
+
+    def said(self, key: str) -> str:
+        """A setting as the user gave it: ``--gpuslo-save``, or ``gpuslo_save = true (in FILE)``."""
+        value, source = self.settings[key]
+        opt = next(o for o in (*_options.OPTIONS, *_options.FLAGS) if o.key == key)
+        if source != "ini":
+            return opt.option
+        return f"{opt.ini} = {str(value).lower() if isinstance(value, bool) else value} " \
+               f"({ini_source(self.config, opt.ini, opt.option)[0]})"
 
     def report_path(self, fmt: "_reports.ReportFormat") -> str | None:
         """Where ``fmt`` is to be written, if asked for.  A format a conftest appended to

@@ -165,7 +165,10 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
      "folder; give a writable folder*"),
     (["--gpuslo-md=newdir/"], "--gpuslo-md=newdir/: */newdir/ ends in a slash, so it names a folder; give a "
      "writable file path."),
-], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash"])
+    (["--gpuslo-md=out.md", "--gpuslo-json=./out.md"],  # review85: the JSON was lost, "wrote out.md" twice
+     "--gpuslo-json=./out.md and --gpuslo-md=out.md name one file: the second report would replace the first; "
+     "give each report a path of its own."),
+], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """Row F, review69: a report path that is a folder, under a file or under /proc, and a store
@@ -213,6 +216,25 @@ def test_a_store_option_that_turns_the_regression_check_off_is_refused(
                                  "--gpuslo-save"])
     simtester.runpytest("--gpuslo-save", "--gpuslo-baseline-dir=saved").assert_outcomes(passed=2)
     assert list((simtester.path / "saved").glob("*.json"))  # --gpuslo-save makes a missing store
+
+
+def test_ini_flags_are_named_as_the_ini_sets_them_with_a_fix_that_works(simtester: pytest.Pytester) -> None:
+    """review85 #8: an ini's gpuslo_save with gpuslo_no_baseline read "--gpuslo-save with
+    --gpuslo-no-baseline", flags never typed; a bad ini flag was to be "overridden with
+    --gpuslo-save", which cannot turn it off."""
+    simtester.makepyfile(TWO_TESTS)
+    simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\ngpuslo_save = true\n"
+                      "gpuslo_no_baseline = true\n")
+    both = simtester.runpytest()
+    assert both.ret == pytest.ExitCode.USAGE_ERROR
+    both.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with gpuslo_no_baseline = true (in "
+                               "*/tox.ini) would add each run to the stored runs*"])
+    mixed = simtester.runpytest("--gpuslo-no-baseline", "-o", "gpuslo_no_baseline=false")
+    mixed.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with --gpuslo-no-baseline would*"])
+    simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\ngpuslo_save = maybe\n")
+    bad = simtester.runpytest()
+    bad.stderr.fnmatch_lines(["*ini key gpuslo_save = 'maybe' (in */tox.ini): *fix it there or override it with "
+                              "--gpuslo-save (or -o gpuslo_save=false)."])
 
 
 def test_the_command_line_overrides_a_bad_ini_value(simtester: pytest.Pytester) -> None:
