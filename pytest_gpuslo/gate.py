@@ -570,6 +570,9 @@ class Check:
     #: a claim without a budget test (the throughput): 0 for a FAIL, which is a measured shortfall
     #: of the run's completions, not an estimate; 1 otherwise.  The suite's Holm view counts it.
     p_fail: float | None = None
+    #: the upper bound is a raised request's stand-in latency (the timeout), not a measured one:
+    #: it bounds nothing, so no headroom is read off it (review84: a PASS read "headroom 0.01x").
+    upper_raised: bool = False
 
     @property
     def headroom(self) -> float:
@@ -577,6 +580,8 @@ class Check:
         undecided with room the run cannot show (review50: "headroom 1.32x" beside an INCONCLUSIVE
         whose bounds take a design effect from too few effective exceedances as right)."""
         b = self.budget
+        if self.upper_raised:
+            return 0.0 if self.outcome == FAIL else math.nan  # a FAIL with no measured upper end: 0
         if b is None or (self.outcome == INCONCLUSIVE and not 0.0 < b.headroom <= 1.0):
             return math.nan
         if self.outcome == FAIL and b.outcome != FAIL:
@@ -591,9 +596,12 @@ class Check:
         b = self.budget
         if b is None and self.p_fail is not None:
             out["p_fail"] = self.p_fail
+        if self.upper_raised:
+            out["upper_raised"] = True
         if b is not None:
             out.update(p=b.p, budget_ms=b.budget, n=b.n, exceed=b.exceed, estimate_ms=_num(b.estimate),
-                       lower_ms=_num(b.lower), upper_ms=_num(b.upper), design_effect=b.design_effect,
+                       lower_ms=_num(b.lower), upper_ms=None if self.upper_raised else _num(b.upper),
+                       design_effect=b.design_effect,
                        n_eff=b.n_eff, p_fail=b.p_fail, p_pass=b.p_pass, headroom=_num(self.headroom),
                        needed_n=b.needed_n)
         return out
@@ -1632,10 +1640,19 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     # Every lane hung at the end: the service stopped; it fails every claim (review53).
     stopped = "" if disturbed else _deadlock_words(m, spec)
 
+    # A raised request holds the timeout as its latency: a bound or estimate there is no measurement.
+    raised_ms = 1000.0 * spec.timeout_s if m.failed else math.nan
+
+    def is_raised(x: float) -> bool:
+        return abs(x - raised_ms) <= 1e-9 * raised_ms
+
+    def shown(x: float) -> str:
+        return "raised" if is_raised(x) else _fmt_ms(x)
+
     for p, budget in spec.budgets_ms.items():
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha)
         label = percentile_label(p)
-        detail = (f"{label}={_fmt_ms(bt.estimate)} [{_fmt_ms(bt.lower)}, {_fmt_ms(bt.upper)}] "
+        detail = (f"{label}={shown(bt.estimate)} [{shown(bt.lower)}, {shown(bt.upper)}] "
                   f"({100 * conf:.3g}% bounds) vs budget {budget:g}ms; n={bt.n}, "
                   f"over budget {bt.exceed}, design effect {bt.design_effect:.1f}")
         outcome, reason = bt.outcome, bt.reason
@@ -1726,7 +1743,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # "could be chance" on a run the hang left with a design effect of hundreds (review51).
             outcome, reason, bt = FAIL, hang, replace(bt, outcome=FAIL, reason=hang, p_fail=0.0)
         held_from = FAIL if outcome == INCONCLUSIVE and reason and reason in (contended, preempted) else ""
-        checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt, held_from))
+        checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt, held_from,
+                            upper_raised=is_raised(bt.upper)))
 
     if isinstance(baseline, ABInput) and baseline.cand_budgets:
         checks = [ab_other_runs(c, baseline.cand_budgets, policy.alpha) for c in checks]

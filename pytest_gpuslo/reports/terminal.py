@@ -55,6 +55,8 @@ def _bounded(summary: dict[str, Any], name: str) -> str:
     for check in verdict.get("checks", []):
         if check.get("p") is not None and label(check["p"]) == name:
             hi = check.get("upper_ms")
+            if check.get("upper_raised"):  # the bound is a raised request's timeout (review84)
+                return f"{shown} (<raised)"
             return f"{shown} (<{fmt_ms(hi) if hi is not None else '?'})"
     return shown
 

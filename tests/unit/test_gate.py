@@ -296,3 +296,25 @@ def test_a_schedule_drift_beside_a_claim_inconclusive_for_n_is_still_explained()
     assert v.outcome == "INCONCLUSIVE" and "too few effective samples" in v.checks[0].reason
     assert any("not stationary" in r and "the schedule's bursts made it" in r and "lengthen" not in r
                for r in v.reasons), v.reasons  # no advice to lengthen a warm-up that did not cause it (review47)
+
+
+def test_an_upper_bound_at_a_raised_requests_timeout_is_no_measurement_and_gives_no_headroom() -> None:
+    """review84: 3% of requests raised, the p95 PASSed, and its upper bound was the 10-s timeout
+    raised requests hold: the row read "(<10000)" and "headroom 0.01x" beside the PASS."""
+    rng = np.random.default_rng(5)
+    lat = 1 + rng.random(10_000)
+    for start in rng.choice(500, size=20, replace=False) * 20:  # slow spells under the budget
+        lat[start:start + 20] = 20 + rng.random(20)
+    raised = rng.random(lat.size) < 0.03
+    lat[raised] = 10_000.0  # the timeout (10 s) a raised request holds
+    s = spec(p95_ms=50, requests=10_000, timeout_s=10)
+
+    (check,) = decide(s, Measurements(lat, np.zeros(lat.size), failed=int(raised.sum()))).checks
+    assert check.outcome == "PASS" and check.budget is not None and check.budget.upper == 10_000.0
+    assert check.upper_raised and np.isnan(check.headroom)
+    assert ", raised] (99% bounds)" in check.detail and "10000ms]" not in check.detail
+    shown = check.as_dict()
+    assert (shown["upper_ms"], shown["upper_raised"], shown["headroom"]) == (None, True, None)
+    # the same latencies with no request raised: a measured 10-s tail, shown as measured
+    (slow,) = decide(s, Measurements(lat, np.zeros(lat.size))).checks
+    assert not slow.upper_raised and "10000ms]" in slow.detail

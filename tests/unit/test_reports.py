@@ -497,6 +497,15 @@ def test_a_percentile_that_is_the_raised_requests_timeout_reads_raised_in_every_
     assert view.shown_latency({**raised, "failed": 0}, "p99") == "10000"
 
 
+def test_an_upper_bound_that_is_a_raised_request_reads_raised_and_gives_no_headroom() -> None:
+    """review84: a PASS row read "2.66 (<10000)" and "0.01x" where the bound was the timeout."""
+    (check,) = SUMMARY["verdict"]["checks"]
+    bound = {**check, "p": 0.95, "upper_ms": None, "upper_raised": True, "headroom": None}
+    raised = {**SUMMARY, "failed": 120, "verdict": {**SUMMARY["verdict"], "checks": [bound]}}
+    assert terminal._bounded(raised, "p95").endswith(" (<raised)")
+    assert view.fmt_headroom(raised) == "-"
+
+
 def test_the_completed_rate_beside_raised_requests_says_it_counts_only_those_that_returned() -> None:
     """review83 #9: "achieved 385/s" where 612 of 1,000 requests raised read as undelivered load."""
     raised = {**SUMMARY, "failed": 612, "throughput_hz": 385.0}
