@@ -606,11 +606,12 @@ class SloSession:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        tr = terminalreporter
         if not self.summaries and not self.errors:
+            self._said_reports(tr)  # review85: reports written without a verdict were not named
             return
         from pytest_gpuslo.reports.terminal import section
 
-        tr = terminalreporter
         if self.value("suggest"):
             from pytest_gpuslo.suggest import lines
 
@@ -625,6 +626,10 @@ class SloSession:
                             seed=self.value("seed"), max_lag_fraction=policy.max_lag_fraction,
                             errors=self.errors):
             tr.write_line(line)
+        self._said_reports(tr)
+
+    def _said_reports(self, tr: Any) -> None:
+        """The reports written, and those that could not be."""
         for path in self.written:
             tr.write_line(f"gpuslo wrote {path}")
         for option, path, why, fix in self.unwritten:
@@ -655,20 +660,23 @@ class SloSession:
                               ": SLO tests after that did not run"))
         if self.uncollected:
             interrupted = self.uncollected_words(decided)
-        if not (self.summaries or self.errors or (interrupted and self.collected) or self.uncollected):
+        asked = [fmt for fmt in _reports.FORMATS if self.report_path(fmt)]
+        quiet = not (self.summaries or self.errors or (interrupted and self.collected) or self.uncollected)
+        if quiet and not asked:
             # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)
             return
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),
                                    alpha=policy.alpha, inconclusive=policy.inconclusive, interrupted=interrupted)
         # Each format on its own: one that cannot be written (a directory, a read-only or full
         # disk) is reported after the others are written, and the run's exit status says so.
-        for fmt in _reports.FORMATS:
-            path = self.report_path(fmt)
-            if path:
-                self._write(f"--gpuslo-{fmt.flag}", path, functools.partial(fmt.render, self.summaries, context),
-                            renderer=fmt.renderer)
+        # A report asked for is written even when no SLO test ran (all skipped or deselected): an
+        # older one left in its place read as this run's (review85 #3).
+        for fmt in asked:
+            path = str(self.report_path(fmt))
+            self._write(f"--gpuslo-{fmt.flag}", path, functools.partial(fmt.render, self.summaries, context),
+                        renderer=fmt.renderer)
         step = os.environ.get("GITHUB_STEP_SUMMARY")
-        if step:
+        if step and not quiet:
             md = next(f for f in _reports.FORMATS if f.key == "md")
             self._write("GITHUB_STEP_SUMMARY", step, functools.partial(md.render, self.summaries, context),
                         append=True)

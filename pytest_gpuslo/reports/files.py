@@ -57,7 +57,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     ended in an error above it."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
     cols = view.percentile_columns(summaries)
-    said = f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries else "No SLO verdict."
+    said = (f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries
+            else "No SLO verdict." if errors or interrupted else "No SLO verdict: no SLO test ran.")
     if errors:
         said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]

@@ -218,6 +218,20 @@ def test_a_store_option_that_turns_the_regression_check_off_is_refused(
     assert list((simtester.path / "saved").glob("*.json"))  # --gpuslo-save makes a missing store
 
 
+@pytest.mark.parametrize("args", [["--gpuslo-skip"], ["-k", "nomatch"]], ids=["skipped", "deselected"])
+def test_a_report_asked_for_is_written_even_when_no_slo_test_ran(simtester: pytest.Pytester, args: list[str]) -> None:
+    """review85 #3: with every SLO test skipped or deselected no report was written, and an older
+    one left in its place read as this run's in CI; nor was a report written then named."""
+    simtester.makepyfile(TWO_TESTS)
+    (simtester.path / "r.json").write_text('{"results": [{"nodeid": "yesterday"}]}')
+    (simtester.path / "r.md").write_text("yesterday's verdicts")
+    result = simtester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md", *args)
+
+    assert json.loads((simtester.path / "r.json").read_text())["results"] == []
+    assert "No SLO verdict: no SLO test ran." in (simtester.path / "r.md").read_text()
+    result.stdout.fnmatch_lines(["gpuslo wrote r.json", "gpuslo wrote r.md"])
+
+
 def test_ini_flags_are_named_as_the_ini_sets_them_with_a_fix_that_works(simtester: pytest.Pytester) -> None:
     """review85 #8: an ini's gpuslo_save with gpuslo_no_baseline read "--gpuslo-save with
     --gpuslo-no-baseline", flags never typed; a bad ini flag was to be "overridden with
