@@ -10,6 +10,7 @@ no decisions (``runner`` runs a test's looks and asks the gate).
 from __future__ import annotations
 
 import gc
+import itertools
 import sys
 import threading
 import traceback
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo.backends import Backend
-from pytest_gpuslo.errors import WorkloadError
+from pytest_gpuslo.errors import InvalidArgument, WorkloadError
 from pytest_gpuslo.recorder import Clock, Recorder, Request, RunData
 
 #: The dispatcher starts this long after setup, so the first deadline is not already late.
@@ -353,17 +354,29 @@ def _progress(rec: Recorder, stamps: list[int], due: list[int], done: int, n: in
                     float(np.quantile(latency, 0.95)) if latency.size else None)
 
 
-def payload_picker(payloads: Any) -> Callable[[int], Any] | None:
+def payload_picker(payloads: Any, requests: int) -> Callable[[int], Any] | None:
     """Turn the ``slo_payloads`` fixture value into ``index -> payload``.
 
     A sequence is cycled in order; a callable is called with the request index; ``None`` gives
-    every request ``payload=None``.
+    every request ``payload=None``.  Any other iterable (a generator) is read for at most the run's
+    ``requests``, then cycled: an endless one was read until memory ran out (review85).  An empty
+    one is an error: every request would get ``None`` unseen (a glob that matched no file).
     """
     if payloads is None:
         return None
     if callable(payloads):
         return payloads  # type: ignore[no-any-return]
-    seq: Sequence[Any] = payloads if isinstance(payloads, Sequence) else list(payloads)
+    if isinstance(payloads, Sequence):
+        seq: Sequence[Any] = payloads
+    else:
+        try:
+            seq = list(itertools.islice(payloads, max(requests, 1)))
+        except TypeError:
+            raise InvalidArgument(f"the payloads given (the slo_payloads fixture, or payloads= of slo_run) are of type "
+                                  f"{type(payloads).__name__}, which is no sequence, iterable or callable; return "
+                                  f"a list of payloads, a callable index -> payload, or None") from None
     if len(seq) == 0:
-        return None
+        raise InvalidArgument(f"the payloads given (the slo_payloads fixture, or payloads= of slo_run) are empty "
+                              f"(of type {type(payloads).__name__}): every request would get payload=None; give at least one "
+                              f"payload, or None where the body takes none")
     return lambda i: seq[i % len(seq)]

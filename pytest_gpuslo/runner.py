@@ -99,7 +99,7 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
             baseline: gate.BaselineInput | None = None) -> SloResult:
     """Run ``schedule`` on ``backend`` look by look and decide each look with ``gate.decide``;
     stop at the first decisive one (``gate.look_plan``)."""
-    pick = payload_picker(payloads)
+    pick = payload_picker(payloads, len(schedule))
     policy = policy or gate.Policy()
     fingerprint = arrivals.fingerprint(schedule)
     looks, look_policy = gate.look_plan(spec, schedule, warm, policy)

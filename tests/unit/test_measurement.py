@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from pytest_gpuslo import arrivals, gate
 from pytest_gpuslo.arrivals import build_schedule
 from pytest_gpuslo.backends import BaseBackend
 from pytest_gpuslo.backends.cpu import Backend as CpuBackend
-from pytest_gpuslo.measurement import run_open_loop
+from pytest_gpuslo.errors import InvalidArgument
+from pytest_gpuslo.measurement import payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Recorder, Request, RunData
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import resolve, validate_marker
@@ -886,3 +888,17 @@ def test_a_priming_call_slower_than_the_timeout_that_returns_during_the_run_is_n
 
     data, _ = run_open_loop(arrivals.Constant(1000).schedule(n=200), CpuBackend(), body, lanes=2, timeout_s=0.05)
     assert returned.is_set() and data.prime_stuck is None and not data.stuck
+
+
+def test_payloads_from_a_generator_are_read_for_the_run_only_and_none_is_refused() -> None:
+    """review85 #4: an endless generator was read until memory ran out; an empty list gave every
+    request payload=None unseen."""
+    pick = payload_picker(itertools.count(), 5)
+    assert pick is not None and [pick(i) for i in range(7)] == [0, 1, 2, 3, 4, 0, 1]
+    assert payload_picker(None, 5) is None and payload_picker(["a"], 5)(3) == "a"  # type: ignore[misc]
+    with pytest.raises(InvalidArgument, match=r"are empty \(of type list\): every request would get payload=None"):
+        payload_picker([], 5)
+    with pytest.raises(InvalidArgument, match=r"are empty \(of type generator\)"):
+        payload_picker((x for x in ()), 5)
+    with pytest.raises(InvalidArgument, match=r"are of type int, which is no sequence, iterable or callable"):
+        payload_picker(5, 5)
