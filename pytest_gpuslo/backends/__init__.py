@@ -185,8 +185,13 @@ def module(name: str) -> BackendModule:
 
 
 def probe(name: str) -> str | None:
-    """``None`` when backend ``name`` can run here, else the precise reason it cannot."""
-    return module(name).probe()
+    """``None`` when backend ``name`` can run here, else the precise reason it cannot (a probe that
+    raises is a reason too: a plugin's broken probe must not end a CPU run under ``auto``)."""
+    mod = module(name)
+    try:
+        return mod.probe()
+    except Exception as exc:  # noqa: BLE001 - said as the reason, the run goes on
+        return f"its probe raised {type(exc).__name__}: {exc}"
 
 
 def resolve_name(requested: str) -> str:

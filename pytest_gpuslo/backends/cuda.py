@@ -64,6 +64,9 @@ def probe() -> str | None:
     except ImportError as exc:
         return (f"CuPy is not installed ({exc}); install pytest-gpuslo[cuda13] or [cuda12] on a "
                 f"machine with an NVIDIA GPU")
+    except Exception as exc:  # noqa: BLE001 - a broken install must not fail a CPU run (review85 #5)
+        return (f"CuPy is installed but failed to import ({type(exc).__name__}: {exc}); reinstall it "
+                f"(pip install --force-reinstall cupy-cuda13x, or the wheel for your CUDA)")
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # noqa: BLE001 - CUDARuntimeError carries the reason we report

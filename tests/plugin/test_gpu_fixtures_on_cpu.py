@@ -43,6 +43,34 @@ def test_gpu_only_fixtures_skip_with_reason_without_a_gpu(gputester: pytest.Pyte
     result.stdout.fnmatch_lines(["*slo_streams needs the CUDA backend:*", "*slo_occupancy needs the CUDA backend:*"])
 
 
+def test_a_cupy_that_fails_to_import_is_a_reason_and_auto_runs_on_the_cpu(
+        gputester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review85 #5: a CuPy raising at import (a broken install) crashed every SLO test under
+    backend=auto, and gpuslo probe printed a traceback; only ImportError was caught."""
+    import sys
+
+    if "cupy" in sys.modules:
+        pytest.skip("CuPy is imported in this process")
+    (gputester.path / "fake" / "cupy").mkdir(parents=True)
+    (gputester.path / "fake" / "cupy" / "__init__.py").write_text("raise RuntimeError('libcudart.so.13: broken')\n")
+    gputester.makepyfile("import pytest\n\n@pytest.mark.slo(p95_ms=500, rate_hz=500, requests=100)\n"
+                         "def test_s(slo_request):\n    pass\n")
+    monkeypatch.setenv("PYTHONPATH", str(gputester.path / "fake"))
+    result = gputester.runpytest_subprocess("-o", "gpuslo_backend=auto", "-W", "ignore::pytest_gpuslo.GpuSloWarning")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*backend=cpu*"])
+    from pytest_gpuslo.backends import cuda
+
+    sys.path.insert(0, str(gputester.path / "fake"))
+    try:
+        assert cuda.probe() == ("CuPy is installed but failed to import (RuntimeError: libcudart.so.13: broken); "
+                                "reinstall it (pip install --force-reinstall cupy-cuda13x, or the wheel for your CUDA)")
+    finally:
+        sys.path.remove(str(gputester.path / "fake"))
+        sys.modules.pop("cupy", None)
+
+
 def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
     """slo_batcher puts a batcher in front of a step; 16 lanes feed it; batches really form.
 
