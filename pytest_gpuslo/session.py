@@ -202,6 +202,12 @@ class SloSession:
                                     "drop --gpuslo-no-baseline (a save is refused only for a run judged REGRESSED "
                                     "or measured on a disturbed machine), or delete the test's baseline file to "
                                     "record anew.")
+        if self.value("save") and self.value("suggest"):
+            # review85 #7: a record job whose ini turned on the pilot went green with an empty store
+            raise pytest.UsageError(f"{self.said('save')} with {self.said('suggest')}: a pilot run only suggests budgets "
+                                    f"and saves no baseline, so nothing would be recorded; run the pilot without "
+                                    f"saving (-o gpuslo_save=false), or record without the pilot "
+                                    f"(-o gpuslo_suggest=false).")
         folder, source = self.settings["baseline_dir"]
         store = self.config.rootpath / folder
         from pytest_gpuslo.baseline import LAST_RUNS

@@ -243,6 +243,10 @@ def test_ini_flags_are_named_as_the_ini_sets_them_with_a_fix_that_works(simteste
     assert both.ret == pytest.ExitCode.USAGE_ERROR
     both.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with gpuslo_no_baseline = true (in "
                                "*/tox.ini) would add each run to the stored runs*"])
+    # review85 #7: with the pilot a save recorded nothing and said nothing
+    pilot = simtester.runpytest("--gpuslo-suggest", "-o", "gpuslo_no_baseline=false")
+    pilot.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with --gpuslo-suggest: a pilot run only "
+                                "suggests budgets and saves no baseline, so nothing would be recorded; *"])
     mixed = simtester.runpytest("--gpuslo-no-baseline", "-o", "gpuslo_no_baseline=false")
     mixed.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with --gpuslo-no-baseline would*"])
     simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\ngpuslo_save = maybe\n")
