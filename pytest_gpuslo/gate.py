@@ -1641,10 +1641,14 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     stopped = "" if disturbed else _deadlock_words(m, spec)
 
     # A raised request holds the timeout as its latency: a bound or estimate there is no measurement.
+    # So does an estimate between the slowest measured latency and it, interpolated toward the
+    # raised requests (review85: "p50 5005 ms is too close to the budget 50", no request's latency).
     raised_ms = 1000.0 * spec.timeout_s if m.failed else math.nan
+    measured = lat[lat < raised_ms * (1.0 - 1e-9)] if m.failed else lat[:0]
+    top_measured = float(measured.max()) if measured.size else -math.inf
 
     def is_raised(x: float) -> bool:
-        return abs(x - raised_ms) <= 1e-9 * raised_ms
+        return top_measured < x <= raised_ms * (1.0 + 1e-9)
 
     def shown(x: float) -> str:
         return "raised" if is_raised(x) else _fmt_ms(x)
@@ -1656,6 +1660,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                   f"({100 * conf:.3g}% bounds) vs budget {budget:g}ms; n={bt.n}, "
                   f"over budget {bt.exceed}, design effect {bt.design_effect:.1f}")
         outcome, reason = bt.outcome, bt.reason
+        if is_raised(bt.estimate):
+            reason = reason.replace(f"{label} {bt.estimate:.3g} is", f"{label} (at the raised requests: {m.failed} of "
+                                    f"{bt.n} raised, each counted as over budget) is", 1)
         slow, slow_p = slow_own(m, budget, p, policy.alpha) if outcome == INCONCLUSIVE else ("", 1.0)
         cold = stats.warm_up_end(np.asarray(m.own_ms, dtype=np.float64), budget, p) if slow and m.own_ms is not None \
             else None

@@ -318,3 +318,15 @@ def test_an_upper_bound_at_a_raised_requests_timeout_is_no_measurement_and_gives
     # the same latencies with no request raised: a measured 10-s tail, shown as measured
     (slow,) = decide(s, Measurements(lat, np.zeros(lat.size))).checks
     assert not slow.upper_raised and "10000ms]" in slow.detail
+
+
+def test_a_percentile_interpolated_toward_raised_requests_is_not_called_a_latency() -> None:
+    """review85 #6: half the requests raised, and the p50 claim read "p50 5.01e+03 is too close to
+    the budget 50": 5005 ms is half-way to the timeout the raised requests hold, no request's."""
+    lat = np.where(np.arange(400) % 2 == 1, 10_000.0, 0.3 + np.random.default_rng(0).random(400))
+    (check,) = decide(spec(p50_ms=50, requests=400, timeout_s=10),
+                      Measurements(lat, np.zeros(400), failed=200)).checks
+
+    assert check.outcome == "INCONCLUSIVE" and check.detail.startswith("p50=raised [")
+    assert check.reason.startswith("p50 (at the raised requests: 200 of 400 raised, each counted as over budget) is "
+                                   "too close to the budget 50")
