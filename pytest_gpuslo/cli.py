@@ -355,7 +355,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         verdict = _judge(base, new, spec, policy)
         alone = (f" (no baseline in {args.base}: its absolute budgets only; record one with --gpuslo-save or "
                  f"gpuslo accept)") if base is None and not itself else ""
-        print(f"{new.nodeid}: {verdict.outcome}{alone}{itself}")
+        # The headline's outcome is the budgets' unless a claim FAILed or REGRESSED: an undecided
+        # baseline claim is said beside it (review84: "PASS" above "it would read REGRESSED ...").
+        vs = list(dict.fromkeys(b.outcome for b in verdict.baseline))
+        against = f" (vs baseline: {', '.join(vs)})" if vs and verdict.outcome != "FAIL" else ""
+        print(f"{new.nodeid}: {verdict.outcome}{against}{alone}{itself}")
         refused = [r for r in base.runs if r.summary.get("save_refusal")] if base is not None else []
         if base is not None and refused:
             # A .last run --gpuslo-save refused: the plugin never compares against one (review46).

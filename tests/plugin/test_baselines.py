@@ -283,6 +283,8 @@ def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
 
     assert shown.returncode == 0 and "::test_svc" in shown.stdout
     assert same.returncode == 0, same.stdout
+    # review84: the headline said PASS above an undecided claim; the baseline's outcome is beside it
+    assert same.stdout.startswith(f"{base_file.name.split('--')[0]}::test_svc: PASS (vs baseline: ")
     assert worse.returncode == 1 and "REGRESSED" in worse.stdout
     assert from_store.returncode == 1 and from_store.stdout == worse.stdout
     # the regressed run is not promoted (review72: it was, moving the stored level toward it)
