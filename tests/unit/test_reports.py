@@ -536,3 +536,14 @@ def test_an_ab_run_s_single_control_reading_says_which_run_it_is() -> None:
                for line in terminal.summary_lines([ab], verbose=1))
     assert any(line.strip() == "machine control: CPU loop 0.7156 ms"
                for line in terminal.summary_lines([{**SUMMARY, "telemetry": tel}], verbose=1))
+
+
+def test_a_very_long_parametrize_id_is_cut_in_the_terminal_table_only() -> None:
+    """review85: one parametrize id of 300 characters made every row of the table 330 wide."""
+    long_id = "tests/test_n.py::test_x[" + "a" * 280 + "-tail]"
+    cut = terminal.short_id(long_id)
+    assert cut == "tests/test_n.py::test_x[" + "a" * 19 + "…" + "a" * 14 + "-tail]" and len(cut) < 70
+    assert terminal.short_id("tests/test_n.py::test_x[short]") == "tests/test_n.py::test_x[short]"
+    row = {**SUMMARY, "nodeid": long_id}
+    assert any(cut in line for line in terminal.summary_lines([row]))
+    assert long_id in files.markdown([row]).replace("\\", "")
