@@ -342,6 +342,13 @@ class Baseline:
     def latest(self) -> Run:
         return self.runs[-1]
 
+    def by_date(self) -> list[Run]:
+        """The runs oldest first by their dates (saved in order of saving, which a backdated
+        ``GPUSLO_NOW`` save breaks: review86, ``prune`` dropped the newest run); a run whose date
+        cannot be read counts as the oldest."""
+        oldest = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
+        return sorted(self.runs, key=lambda r: parse_date(r.date) or oldest)
+
     def to_json(self) -> dict[str, Any]:
         tel = {k: v for k, v in self.telemetry.items() if k != "trace"}
         return {"schema": SCHEMA, "tool": "pytest-gpuslo", "nodeid": self.nodeid, "spec": self.spec,

@@ -196,7 +196,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             print(f"UNREADABLE {path.name}: {b}")
             continue
         latest = b.latest
-        age = _age(latest.date, now)
+        age = _age(b.by_date()[-1].date, now)  # the newest run's age, whatever order it was saved in
         # A date ahead of this clock (another machine's, or set by hand): "future", not "-26328d".
         age_s = ("?" if age is None else "future" if age.days < 0 else f"{age.days}d" if age.days
                  else f"{age.seconds // 3600}h")
@@ -583,7 +583,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         if isinstance(b, Exception):
             print(f"left alone (unreadable): {path.name}")
             continue
-        age = _age(b.latest.date, now)
+        age = _age(b.by_date()[-1].date, now)  # the newest run's age (review86: the last saved, backdated)
         age_days = 0 if age is None else age.days
         if args.older_than is not None and age_days > args.older_than:
             print(f"{'would remove' if args.dry_run else 'removed'} {path.name} ({age_days} days old)")
@@ -595,7 +595,8 @@ def _cmd_prune(args: argparse.Namespace) -> int:
             print(f"{'would trim' if args.dry_run else 'trimmed'} {path.name}: {len(b.runs)} -> {args.keep_runs} runs")
             changed += 1
             if not args.dry_run:
-                b.runs = b.runs[-args.keep_runs:]
+                newest = {id(r) for r in b.by_date()[-args.keep_runs:]}
+                b.runs = [r for r in b.runs if id(r) in newest]  # the newest by date, in saved order
                 store.rewrite(path, b)
     verb = "would change" if args.dry_run else "changed"
     print(f"{store.root}: {len(entries)} baseline file(s), {verb} {changed}"

@@ -173,6 +173,32 @@ def test_prune_dry_run_says_what_it_would_do_and_changes_nothing(
     assert path.read_text() == before
 
 
+def test_prune_and_show_go_by_the_runs_dates_not_the_order_they_were_saved_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review86: after a save of today and two backdated ones (GPUSLO_NOW), prune --older-than 1
+    would remove the file that holds today's run, --keep-runs 2 dropped it, and show said "2d"."""
+    import datetime as dt
+
+    from pytest_gpuslo.baseline import load
+
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    path = _store_one(tmp_path / ".gpuslo")
+    b = load(path)
+    today = dt.datetime.now(dt.timezone.utc)
+    dates = [today, today - dt.timedelta(days=3), today - dt.timedelta(days=2)]  # in the order saved
+    b.runs = [Run(r.latency_ms, d.isoformat(timespec="seconds")) for r, d in zip(b.runs, dates)]
+    Store(tmp_path / ".gpuslo").rewrite(path, b)
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["show"]) == 0
+    assert " 0h " in capsys.readouterr().out
+    assert main(["prune", "--older-than", "1"]) == 0
+    assert "removed" not in capsys.readouterr().out and path.exists()
+    assert main(["prune", "--keep-runs", "2"]) == 0
+    assert [r.date for r in load(path).runs] == [dates[0].isoformat(timespec="seconds"),
+                                                dates[2].isoformat(timespec="seconds")]
+
+
 def test_compare_on_a_missing_file_says_what_to_give(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     existing = _store_one(tmp_path / ".gpuslo")
 
