@@ -786,6 +786,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         return [note for key, note in _ab_set_aside(start, pytest_args, tree=tree, at=f" at the base {sha[:10]}").items()
                 if key not in said]
 
+    named: list[tuple[str, str]] = []
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)
@@ -793,6 +794,13 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         if why:
             print(f"error: --{fmt.flag} {path}: {why}; give a writable file path", file=sys.stderr)
             return 2
+        if path:
+            named.append((f"--{fmt.flag} {path}", path))
+    clash = reports.one_file(named)
+    if clash:  # review86: the markdown was written over the JSON after every run
+        print(f"error: {clash}: one report would be written over the other; give each a path of its own",
+              file=sys.stderr)
+        return 2
     if args.keep and dangling(args.keep):
         # review80: the link's target was made, wherever it pointed, and the runs written there
         print(f"error: --keep {args.keep} is {dangling(args.keep)}; mend it or give a "

@@ -181,19 +181,25 @@ class SloSession:
             return  # the controller checked them; reports are written there
         asked = [(f"--gpuslo-{fmt.flag}", fmt.key, path) for fmt in _reports.FORMATS
                  if (path := self.report_path(fmt))]
-        seen: dict[str, str] = {}
+        # Besides them, what a report must not be written over (review86: --junitxml's XML and
+        # the project's pytest.ini were replaced by a report without a word).
+        named: list[tuple[str, str | Path]] = [(f"pytest's configuration file {self.config.inipath.name}",
+                                                self.config.inipath)] if self.config.inipath else []
+        xml = getattr(self.config.option, "xmlpath", None)
+        if xml:
+            named.append((f"--junitxml={xml}", os.path.join(self.config.invocation_params.dir, xml)))
         for option, key, path in asked:
             source = self.settings[key][1] if key in self.settings else "CLI"
             where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
             why = _reports.unwritable(joined := os.path.join(self.config.invocation_params.dir, path))
-            full = os.path.realpath(joined)
             if why:
                 raise pytest.UsageError(f"{where}: {why}; give a writable file path.")
-            if full in seen:
-                # review85 #2: the second report replaced the first, "gpuslo wrote out.md" twice
-                raise pytest.UsageError(f"{seen[full]} and {where} name one file: the second report would replace "
-                                        f"the first; give each report a path of its own.")
-            seen[full] = where
+            named.append((where, joined))
+            # review85 #2: a second report replaced the first, "gpuslo wrote out.md" twice
+            clash = _reports.one_file(named)
+            if clash:
+                raise pytest.UsageError(f"{clash}: the report would be written over it; give each report a path "
+                                        f"of its own.")
         if self.value("save") and self.value("no_baseline"):
             # review72: the two together added a 2x slower run to the runs it regressed against;
             # review85: named as flags where an ini set them

@@ -9,6 +9,7 @@ reported after the others are written).  Renderers are imported only when used.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,19 @@ def write(path: str | Path, text: str) -> str:
     p.write_text(text, encoding="utf-8")
     # the whole new path, not only its outermost folder: a/b/c made for a/b/c/r.json reads "a/b/c"
     return f"{p} (created the folder {p.parent})" if made else str(p)
+
+
+def one_file(named: Sequence[tuple[str, str | Path]]) -> str | None:
+    """``"A and B name one file"`` where two of the (what, path) pairs are one file (through
+    ``./``, ``..`` or a link), else None: a report written over another, over pytest's JUnit XML
+    or over the project's configuration file lost it without a word (review85, review86)."""
+    seen: dict[str, str] = {}
+    for what, path in named:
+        full = os.path.realpath(path)
+        if full in seen:
+            return f"{seen[full]} and {what} name one file"
+        seen[full] = what
+    return None
 
 
 def unwritable(path: str | Path) -> str | None:

@@ -330,6 +330,8 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     (["HEAD", "--json", "."], "--json .: . is a folder, not a file; give a writable file path"),
     (["HEAD", "--md", "/proc/gpuslo/x.md"], "--md /proc/gpuslo/x.md: no file can be made in /proc ("),
     (["HEAD", "--keep", "/proc/gpuslo-kept"], "--keep /proc/gpuslo-kept: no file can be made in /proc ("),
+    # review86: the markdown was written over the JSON after every run
+    (["HEAD", "--json", "r.out", "--md", "./r.out"], "--json r.out and --md ./r.out name one file: one report"),
     (["HEAD", "--keep", "svc.py/sub"], "svc.py is a file, not a folder; give a writable folder"),
     (["--from", "/dev/null"], "--from /dev/null: not a folder; give the folder a run kept with gpuslo ab BASE --keep"),
     # review72: failed only after the base's checkout, naming its temporary tree

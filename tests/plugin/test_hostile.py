@@ -166,9 +166,14 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
     (["--gpuslo-md=newdir/"], "--gpuslo-md=newdir/: */newdir/ ends in a slash, so it names a folder; give a "
      "writable file path."),
     (["--gpuslo-md=out.md", "--gpuslo-json=./out.md"],  # review85: the JSON was lost, "wrote out.md" twice
-     "--gpuslo-json=./out.md and --gpuslo-md=out.md name one file: the second report would replace the first; "
+     "--gpuslo-json=./out.md and --gpuslo-md=out.md name one file: the report would be written over it; "
      "give each report a path of its own."),
-], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice"])
+    (["--junitxml=j.xml", "--gpuslo-json=j.xml"],  # review86: the JUnit XML was lost
+     "--junitxml=j.xml and --gpuslo-json=j.xml name one file: the report would be written over it; *"),
+    (["--gpuslo-md=tox.ini"],  # review86: the project's configuration was replaced by the report
+     "pytest's configuration file tox.ini and --gpuslo-md=tox.ini name one file: *"),
+], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice", "junitxml",
+        "config-file"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """Row F, review69: a report path that is a folder, under a file or under /proc, and a store
