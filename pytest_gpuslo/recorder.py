@@ -189,8 +189,10 @@ class Recorder:
             if self.first_error is None:
                 self.first_error = printable("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
                 self.first_error_index = index
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.fatal is None:
-                self.fatal = exc
+        if not isinstance(exc, Exception):
+            # Ctrl-C, or pytest's own outcome (pytest.skip/xfail/fail in a body, review86): the
+            # run ends with it, and pytest reports the test as it says, not as a request that raised
+            self.fail(exc)
 
     def fail(self, error: BaseException) -> None:
         """End the run with ``error`` (the first one kept): the dispatcher stops at its next

@@ -398,14 +398,21 @@ class Backend(BaseBackend):
     def prime(self, request: Request, timeout_s: float) -> None:
         # One untimed call before the clock starts, so imports and caches warm up.  It runs in a
         # daemon thread joined with a timeout: a hung body cannot hang priming either.  Its errors
-        # are not recorded; a broken body fails its real requests.
+        # are not recorded; a broken body fails its real requests.  pytest's own outcomes (a
+        # pytest.skip in the body) end the run, so the test is skipped (review86: "1000 of 1000
+        # requests raised ... Skipped", and an unhandled exception in the priming thread).
         def call() -> None:
             self._lane_setup(0)
             request.lane = 0
             set_current(request)
-            with contextlib.suppress(Exception):
+            try:
                 self._run(request)
-            set_current(None)
+            except Exception:  # noqa: BLE001, S110 - left for the real requests to record
+                pass
+            except BaseException as exc:  # noqa: BLE001 - handed to the run, which raises it
+                request._recorder.fail(exc)
+            finally:
+                set_current(None)
 
         t = threading.Thread(target=call, name="gpuslo-prime", daemon=True)
         t.start()

@@ -71,6 +71,38 @@ def test_a_cupy_that_fails_to_import_is_a_reason_and_auto_runs_on_the_cpu(
         sys.modules.pop("cupy", None)
 
 
+def test_pytest_skip_or_fail_inside_a_body_ends_the_test_as_pytest_says(gputester: pytest.Pytester) -> None:
+    """review86: pytest.skip() in an SLO body FAILed the test as "1000 of 1000 requests raised ...
+    Skipped", with an unhandled exception in the priming thread; now the test is skipped (or fails,
+    for pytest.fail), from the first call or any later one."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=500, requests=100, streams=2)
+        def test_skips(slo_request):
+            pytest.skip("needs the model file")
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=500, requests=100, streams=2)
+        def test_skips_later(slo_request):
+            if slo_request.index == 30:
+                pytest.skip("model unloaded")
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=500, requests=100, streams=2)
+        def test_fails(slo_request):
+            if slo_request.index == 30:
+                pytest.fail("bad output")
+        """
+    )
+    result = gputester.runpytest("-rsf", "-W", "ignore::pytest_gpuslo.GpuSloWarning", "-W",
+                                 "error::pytest.PytestUnhandledThreadExceptionWarning")
+
+    result.assert_outcomes(skipped=2, failed=1)
+    result.stdout.fnmatch_lines(["SKIPPED*needs the model file", "SKIPPED*model unloaded"])
+    result.stdout.fnmatch_lines(["FAILED *::test_fails before a verdict: Failed: bad output"])
+    assert "requests raised" not in result.stdout.str()
+
+
 def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
     """slo_batcher puts a batcher in front of a step; 16 lanes feed it; batches really form.
 
