@@ -204,16 +204,16 @@ class SloSession:
             # review72: the two together added a 2x slower run to the runs it regressed against;
             # review85: named as flags where an ini set them
             raise pytest.UsageError(f"{self.said('save')} with {self.said('no_baseline')} would add each run to the stored runs "
-                                    "without comparing it to them, so a regression could slip into the baseline; "
-                                    "drop --gpuslo-no-baseline (a save is refused only for a run judged REGRESSED "
-                                    "or measured on a disturbed machine), or delete the test's baseline file to "
-                                    "record anew.")
+                                    f"without comparing it to them, so a regression could slip into the baseline; "
+                                    f"{self.turned_off('no_baseline')} (a save is refused only for a run judged REGRESSED "
+                                    f"or measured on a disturbed machine), or delete the test's baseline file to "
+                                    f"record anew.")
         if self.value("save") and self.value("suggest"):
             # review85 #7: a record job whose ini turned on the pilot went green with an empty store
             raise pytest.UsageError(f"{self.said('save')} with {self.said('suggest')}: a pilot run only suggests budgets "
                                     f"and saves no baseline, so nothing would be recorded; run the pilot without "
-                                    f"saving (-o gpuslo_save=false), or record without the pilot "
-                                    f"(-o gpuslo_suggest=false).")
+                                    f"saving ({self.turned_off('save')}), or record without the pilot "
+                                    f"({self.turned_off('suggest')}).")
         folder, source = self.settings["baseline_dir"]
         store = self.config.rootpath / folder
         from pytest_gpuslo.baseline import LAST_RUNS
@@ -286,6 +286,12 @@ class SloSession:
             return opt.option
         return f"{opt.ini} = {str(value).lower() if isinstance(value, bool) else value} " \
                f"({ini_source(self.config, opt.ini, opt.option)[0]})"
+
+    def turned_off(self, key: str) -> str:
+        """How to turn a flag off where it was given: ``drop --gpuslo-save`` on the command line,
+        ``-o gpuslo_save=false`` over the ini (review86: "-o gpuslo_save=false" cannot undo a flag)."""
+        opt = next(o for o in _options.FLAGS if o.key == key)
+        return f"drop {opt.option}" if self.settings[key][1] == "CLI" else f"-o {opt.ini}=false"
 
     def report_path(self, fmt: "_reports.ReportFormat") -> str | None:
         """Where ``fmt`` is to be written, if asked for.  A format a conftest appended to

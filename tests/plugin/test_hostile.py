@@ -247,13 +247,16 @@ def test_ini_flags_are_named_as_the_ini_sets_them_with_a_fix_that_works(simteste
     both = simtester.runpytest()
     assert both.ret == pytest.ExitCode.USAGE_ERROR
     both.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with gpuslo_no_baseline = true (in "
-                               "*/tox.ini) would add each run to the stored runs*"])
+                               "*/tox.ini) would add each run to the stored runs*; -o gpuslo_no_baseline=false (a save*"])
     # review85 #7: with the pilot a save recorded nothing and said nothing
     pilot = simtester.runpytest("--gpuslo-suggest", "-o", "gpuslo_no_baseline=false")
     pilot.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with --gpuslo-suggest: a pilot run only "
-                                "suggests budgets and saves no baseline, so nothing would be recorded; *"])
+                                "suggests budgets and saves no baseline, so nothing would be recorded; run the pilot "
+                                "without saving (-o gpuslo_save=false), or record without the pilot (drop "
+                                "--gpuslo-suggest)."])
     mixed = simtester.runpytest("--gpuslo-no-baseline", "-o", "gpuslo_no_baseline=false")
-    mixed.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with --gpuslo-no-baseline would*"])
+    mixed.stderr.fnmatch_lines(["ERROR: gpuslo_save = true (in */tox.ini) with --gpuslo-no-baseline would*; drop "
+                                "--gpuslo-no-baseline (a save*"])
     simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\ngpuslo_save = maybe\n")
     bad = simtester.runpytest()
     bad.stderr.fnmatch_lines(["*ini key gpuslo_save = 'maybe' (in */tox.ini): *fix it there or override it with "
