@@ -15,7 +15,7 @@ import sys
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -366,6 +366,12 @@ def payload_picker(payloads: Any, requests: int) -> Callable[[int], Any] | None:
         return None
     if callable(payloads):
         return payloads  # type: ignore[no-any-return]
+    if isinstance(payloads, (str, bytes, bytearray, Mapping)):
+        # review86: one text payload fed one character a request, a dict its keys
+        raise InvalidArgument(f"the payloads given (the slo_payloads fixture, or payloads= of slo_run) are one "
+                              f"{type(payloads).__name__}, which would be fed one "
+                              f"{'key' if isinstance(payloads, Mapping) else 'character'} a request; give a list "
+                              f"of payloads ([text] for one), or a callable index -> payload")
     if isinstance(payloads, Sequence):
         seq: Sequence[Any] = payloads
     else:

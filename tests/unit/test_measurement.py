@@ -902,3 +902,8 @@ def test_payloads_from_a_generator_are_read_for_the_run_only_and_none_is_refused
         payload_picker((x for x in ()), 5)
     with pytest.raises(InvalidArgument, match=r"are of type int, which is no sequence, iterable or callable"):
         payload_picker(5, 5)
+    # review86: one string was fed a character a request, a dict its keys
+    with pytest.raises(InvalidArgument, match=r"are one str, which would be fed one character a request; give a list"):
+        payload_picker("one prompt", 5)
+    with pytest.raises(InvalidArgument, match=r"are one dict, which would be fed one key a request"):
+        payload_picker({"a": 1}, 5)
