@@ -482,7 +482,9 @@ def test_gpuslo_compare_and_the_plugin_reach_the_same_verdict(simtester: pytest.
     printed = capsys.readouterr().out
 
     assert "prediction interval from 3 stored runs" in plugin["baseline"][0]["detail"], plugin
-    assert printed.splitlines()[0].endswith(f": {plugin['outcome']}")
+    against = ", ".join(dict.fromkeys(b["outcome"] for b in plugin["baseline"]))  # review84: said beside it
+    assert printed.splitlines()[0].endswith(f": {plugin['outcome']}" + (
+        f" (vs baseline: {against})" if plugin["outcome"] != "FAIL" else ""))
     for claim in plugin["checks"]:
         assert f"{claim['outcome']:<13} {claim['detail']}" in printed
     for claim in plugin["baseline"]:
