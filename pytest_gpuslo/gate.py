@@ -407,7 +407,7 @@ def _hang_fails(m: Measurements, spec: SloSpec, p: float) -> str:
 
 #: What to do about a hang, said wherever one is named.
 HANG_ADVICE = ("fix the blocking call where the hung lane was stuck (its stack is printed with the "
-               "test's result and kept in the JSON report's 'stuck'; a lock, an event, a wait that never "
+               "test's result and kept in the JSON report's 'stuck', or 'prime_stuck' for the priming call; a lock, an event, a wait that never "
                "ends), or raise timeout_s if a body that slow is legitimate (a first call that compiles: "
                "give it warm-up requests)")
 

@@ -188,6 +188,8 @@ class SloSession:
         xml = getattr(self.config.option, "xmlpath", None)
         if xml:
             named.append((f"--junitxml={xml}", os.path.join(self.config.invocation_params.dir, xml)))
+        if os.environ.get("GITHUB_STEP_SUMMARY"):  # review87: the table was written there twice
+            named.append(("$GITHUB_STEP_SUMMARY", os.environ["GITHUB_STEP_SUMMARY"]))
         for option, key, path in asked:
             source = self.settings[key][1] if key in self.settings else "CLI"
             where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
@@ -216,6 +218,11 @@ class SloSession:
                                     f"({self.turned_off('suggest')}).")
         folder, source = self.settings["baseline_dir"]
         store = self.config.rootpath / folder
+        for where, report in named[-len(asked):] if asked else []:
+            if str(report).endswith(".json") and Path(os.path.realpath(report)).is_relative_to(os.path.realpath(store)):
+                # review87: a JSON report in the store made every later gpuslo show exit 1 (UNREADABLE)
+                raise pytest.UsageError(f"{where} is inside the baseline store {store}: the store's commands would "
+                                        f"read it as a baseline file; give a path outside it.")
         from pytest_gpuslo.baseline import LAST_RUNS
 
         if store.name == LAST_RUNS:

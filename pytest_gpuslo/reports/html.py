@@ -325,6 +325,9 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
     tests = ordered(summaries)
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     tally = ", ".join(f"{n} {o}" for o, n in counts(tests))
+    # review87: "0 SLO tests ()" where the markdown says no SLO test ran
+    said = (f"{len(tests)} SLO test{'' if len(tests) == 1 else 's'} ({esc(tally)})" if tests else
+            "No SLO verdict" if context.errors or context.interrupted else "No SLO verdict: no SLO test ran")
     commit = f", commit {esc(context.commit[:18])}" if context.commit else ""
     sections = "".join(_section(i, s, context.holm) for i, s in enumerate(tests))
     busy, moved = busy_line(tests, ab=view.is_ab(tests)), ab_control_line(tests)
@@ -333,7 +336,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
             "<title>pytest-gpuslo report</title>"
             f"<style>{_asset('vendor', 'uPlot.min.css')}\n{_asset('assets', 'report.css')}</style></head><body>"
             "<h1>pytest-gpuslo: tail-latency SLOs</h1>"
-            f'<p class="note">{len(tests)} SLO test{"" if len(tests) == 1 else "s"} ({esc(tally)}), {created}{commit}. Latency is measured '
+            f'<p class="note">{said}, {created}{commit}. Latency is measured '
             "from each request's scheduled arrival; headroom is the budget over the upper confidence "
             "bound (0x: failed with no upper end; none where an undecided claim's run cannot show the room); worst first. A failed or regressed test opens below; click any test to open it.</p>"
             + (f'<p class="note"><strong>NOT A WHOLE RUN</strong> {esc(context.interrupted)}.</p>'

@@ -172,8 +172,11 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
      "--junitxml=j.xml and --gpuslo-json=j.xml name one file: the report would be written over it; *"),
     (["--gpuslo-md=tox.ini"],  # review86: the project's configuration was replaced by the report
      "pytest's configuration file tox.ini and --gpuslo-md=tox.ini name one file: *"),
+    (["--gpuslo-json=.gpuslo/r.json"],  # review87: every later gpuslo show read it as UNREADABLE
+     "--gpuslo-json=.gpuslo/r.json is inside the baseline store */.gpuslo: the store's commands would read it as "
+     "a baseline file; give a path outside it."),
 ], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice", "junitxml",
-        "config-file"])
+        "config-file", "in-the-store"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """Row F, review69: a report path that is a folder, under a file or under /proc, and a store
@@ -230,11 +233,20 @@ def test_a_report_asked_for_is_written_even_when_no_slo_test_ran(simtester: pyte
     simtester.makepyfile(TWO_TESTS)
     (simtester.path / "r.json").write_text('{"results": [{"nodeid": "yesterday"}]}')
     (simtester.path / "r.md").write_text("yesterday's verdicts")
-    result = simtester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md", *args)
+    result = simtester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md", "--gpuslo-html=r.html", *args)
 
     assert json.loads((simtester.path / "r.json").read_text())["results"] == []
     assert "No SLO verdict: no SLO test ran." in (simtester.path / "r.md").read_text()
-    result.stdout.fnmatch_lines(["gpuslo wrote r.json", "gpuslo wrote r.md"])
+    assert "No SLO verdict: no SLO test ran, " in (simtester.path / "r.html").read_text()  # review87: "0 SLO tests ()"
+    result.stdout.fnmatch_lines(["gpuslo wrote r.json", "gpuslo wrote r.md", "gpuslo wrote r.html"])
+
+
+def test_a_markdown_report_at_the_step_summary_is_refused(simtester: pytest.Pytester,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """review87: --gpuslo-md naming $GITHUB_STEP_SUMMARY's file wrote the table there twice."""
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(simtester.path / "step.md"))
+    refused_before_measuring(simtester, ["--gpuslo-md=step.md"],
+                             "$GITHUB_STEP_SUMMARY and --gpuslo-md=step.md name one file: *")
 
 
 def test_ini_flags_are_named_as_the_ini_sets_them_with_a_fix_that_works(simtester: pytest.Pytester) -> None:
