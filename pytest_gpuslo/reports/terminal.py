@@ -134,6 +134,7 @@ CONDITIONS = {
     "generator_late": "the load generator fell behind (lag p99 {lag} ms{load})",
     "disturbed": "the machine was disturbed during the run",
     "nonstationary": "the run drifted between its halves (lengthen warm-up or the run)",
+    "over_capacity": "the service is over capacity: its queue grew with the run, which a longer run only lengthens",
 }
 
 
@@ -164,6 +165,8 @@ def why(summary: dict[str, Any]) -> str:
     else:
         lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
+        if "over_capacity" in conditions:  # review87: not "lengthen warm-up or the run"
+            conditions.remove("nonstationary")
         parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
         stuck = [h for h in summary.get("stuck", []) if isinstance(h, dict) and "index" in h]
         # A hang that decided no claim is still the first thing to fix (review55: the row read

@@ -348,3 +348,21 @@ def test_a_claim_left_undecided_by_raised_requests_names_them_not_the_latency() 
     assert check.reason.startswith("p95 1.98 is under the budget 40, but with the 130 raised requests (each counted "
                                    "as over budget) 130 of 4000 are over it (3.25%, against the 5% allowed): too "
                                    "close to decide at 99%")
+
+
+def test_an_overloaded_queue_is_named_not_sent_to_a_longer_run() -> None:
+    """review87: a service completing 427/s of the 508/s offered read "lengthen warm-up or the
+    run" and "needs ~270,000 requests"; its queue grows with the run, which no longer run decides."""
+    rng = np.random.default_rng(0)
+    arrive = np.cumsum(rng.exponential(1 / 0.508, 4000))  # ms
+    end, free = np.zeros(arrive.size), 0.0
+    for i, a in enumerate(arrive):  # one FIFO server at 2.2 ms a request: over capacity
+        end[i] = free = max(a, free) + 2.2
+    m = Measurements(end - arrive, np.zeros(arrive.size), scheduled_ms=arrive, offered_hz=508.0, achieved_hz=427.0)
+    v = decide(spec(p95_ms=1500, requests=4000, rate_hz=500), m)
+
+    (check,) = v.checks
+    assert check.outcome == "INCONCLUSIVE" and check.budget is not None and check.budget.needed_n is None
+    assert "it completed 427/s of the 508/s offered: the service is over capacity" in check.reason
+    assert "lengthen warm-up" not in check.reason and sum("over capacity" in r for r in v.reasons) == 1
+    assert {"nonstationary", "over_capacity"} <= set(v.conditions)

@@ -550,3 +550,11 @@ def test_a_very_long_parametrize_id_is_cut_in_the_terminal_table_only() -> None:
     row = {**SUMMARY, "nodeid": long_id}
     assert any(cut in line for line in terminal.summary_lines([row]))
     assert long_id in files.markdown([row]).replace("\\", "")
+
+
+def test_an_overloaded_run_reads_over_capacity_not_lengthen_the_run() -> None:
+    """review87: a queue growing with the run read "the run drifted ... (lengthen warm-up or the run)"."""
+    over = {**SUMMARY, "verdict": {**SUMMARY["verdict"], "outcome": "INCONCLUSIVE",
+                                   "conditions": ["nonstationary", "over_capacity"]}}
+    said = terminal.why(over)
+    assert "the service is over capacity: its queue grew with the run" in said and "lengthen warm-up" not in said
