@@ -75,6 +75,11 @@ def read_settings(config: pytest.Config) -> dict[str, tuple[Any, str]]:
     return out
 
 
+def _option(key: str) -> "_options.Option":
+    """The setting ``key`` (``save``), as options.py declares it."""
+    return next(o for o in (*_options.OPTIONS, *_options.FLAGS) if o.key == key)
+
+
 def _ini_text(raw: Any) -> str:
     """An ini value as the user wrote it: pytest hands a key registered as a float back as one,
     and ``gpuslo_alpha = 2`` was echoed as "'2.0' must lie ..." (review79)."""
@@ -288,7 +293,7 @@ class SloSession:
     def said(self, key: str) -> str:
         """A setting as the user gave it: ``--gpuslo-save``, or ``gpuslo_save = true (in FILE)``."""
         value, source = self.settings[key]
-        opt = next(o for o in (*_options.OPTIONS, *_options.FLAGS) if o.key == key)
+        opt = _option(key)
         if source != "ini":
             return opt.option
         return f"{opt.ini} = {str(value).lower() if isinstance(value, bool) else value} " \
@@ -297,7 +302,7 @@ class SloSession:
     def turned_off(self, key: str) -> str:
         """How to turn a flag off where it was given: ``drop --gpuslo-save`` on the command line,
         ``-o gpuslo_save=false`` over the ini (review86: "-o gpuslo_save=false" cannot undo a flag)."""
-        opt = next(o for o in _options.FLAGS if o.key == key)
+        opt = _option(key)
         return f"drop {opt.option}" if self.settings[key][1] == "CLI" else f"-o {opt.ini}=false"
 
     def report_path(self, fmt: "_reports.ReportFormat") -> str | None:

@@ -58,7 +58,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
     cols = view.percentile_columns(summaries)
     said = (f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries
-            else "No SLO verdict." if errors or interrupted else "No SLO verdict: no SLO test ran.")
+            else view.no_verdict(errors=bool(errors), interrupted=bool(interrupted)) + ".")
     if errors:
         said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]

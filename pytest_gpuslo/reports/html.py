@@ -327,7 +327,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
     tally = ", ".join(f"{n} {o}" for o, n in counts(tests))
     # review87: "0 SLO tests ()" where the markdown says no SLO test ran
     said = (f"{len(tests)} SLO test{'' if len(tests) == 1 else 's'} ({esc(tally)})" if tests else
-            "No SLO verdict" if context.errors or context.interrupted else "No SLO verdict: no SLO test ran")
+            view.no_verdict(errors=bool(context.errors), interrupted=bool(context.interrupted)))
     commit = f", commit {esc(context.commit[:18])}" if context.commit else ""
     sections = "".join(_section(i, s, context.holm) for i, s in enumerate(tests))
     busy, moved = busy_line(tests, ab=view.is_ab(tests)), ab_control_line(tests)

@@ -181,6 +181,12 @@ def achieved(summary: dict[str, Any]) -> str:
     return f"completed without error {rate} ({failed:,} raised)" if failed else f"achieved {rate}"
 
 
+def no_verdict(*, errors: bool, interrupted: bool) -> str:
+    """A report's headline where no SLO test reached a verdict: "No SLO verdict: no SLO test ran"
+    unless some ended in an error or the session was cut short (those are said beside it)."""
+    return "No SLO verdict" if errors or interrupted else "No SLO verdict: no SLO test ran"
+
+
 def error_words(error: str) -> tuple[str, str]:
     """A session error's pytest word (FAILED, ERROR) and the rest, as ``Context.errors`` holds it."""
     word, _, rest = error.partition(" ")
