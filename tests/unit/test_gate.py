@@ -366,3 +366,23 @@ def test_an_overloaded_queue_is_named_not_sent_to_a_longer_run() -> None:
     assert "it completed 427/s of the 508/s offered: the service is over capacity" in check.reason
     assert "lengthen warm-up" not in check.reason and sum("over capacity" in r for r in v.reasons) == 1
     assert {"nonstationary", "over_capacity"} <= set(v.conditions)
+
+
+def test_an_overloaded_queue_far_under_its_budget_does_not_pass() -> None:
+    """review87 #2: a queue that grows with the run reaches any budget in a long enough run, so
+    the far-under-budget margin that keeps a PASS beside a small drift does not hold it; the same
+    latencies completed at the offered rate (a drift, not an overload) keep their PASS."""
+    rng = np.random.default_rng(0)
+    arrive = np.cumsum(rng.exponential(1 / 0.508, 4000))  # ms
+    end, free = np.zeros(arrive.size), 0.0
+    for i, a in enumerate(arrive):  # one FIFO server at 2.2 ms a request: over capacity
+        end[i] = free = max(a, free) + 2.2
+    generous = spec(p95_ms=20000, requests=4000, rate_hz=500, timeout_s=60)
+    over = decide(generous, Measurements(end - arrive, np.zeros(arrive.size), scheduled_ms=arrive,
+                                         offered_hz=508.0, achieved_hz=427.0))
+    kept = decide(generous, Measurements(end - arrive, np.zeros(arrive.size), scheduled_ms=arrive,
+                                         offered_hz=508.0, achieved_hz=500.0))
+
+    assert over.outcome == "INCONCLUSIVE" and "over_capacity" in over.conditions
+    assert "so a longer run only lengthens its latencies" in over.checks[0].reason
+    assert kept.outcome == "PASS" and "over_capacity" not in kept.conditions
