@@ -1651,30 +1651,20 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     measured = lat[lat < raised_ms * (1.0 - 1e-9)] if m.failed else lat[:0]
     top_measured = float(measured.max()) if measured.size else -math.inf
 
-    def is_raised(x: float) -> bool:
+    def is_raised(x: float) -> bool:  # as budget_test's raised_span reads it
         return top_measured < x <= raised_ms * (1.0 + 1e-9)
 
     def shown(x: float) -> str:
         return "raised" if is_raised(x) else _fmt_ms(x)
 
     for p, budget in spec.budgets_ms.items():
-        bt = stats.budget_test(lat, budget, p, alpha=policy.alpha)
+        bt = stats.budget_test(lat, budget, p, alpha=policy.alpha, raised=m.failed,
+                               raised_span=(top_measured, raised_ms * (1.0 + 1e-9)))
         label = percentile_label(p)
         detail = (f"{label}={shown(bt.estimate)} [{shown(bt.lower)}, {shown(bt.upper)}] "
                   f"({100 * conf:.3g}% bounds) vs budget {budget:g}ms; n={bt.n}, "
                   f"over budget {bt.exceed}, design effect {bt.design_effect:.1f}")
         outcome, reason = bt.outcome, bt.reason
-        if is_raised(bt.estimate):
-            reason = reason.replace(f"{label} {bt.estimate:.3g} is", f"{label} (at the raised requests: {m.failed} of "
-                                    f"{bt.n} raised, each counted as over budget) is", 1)
-        elif m.failed and 2 * m.failed >= bt.exceed and bt.estimate <= budget:
-            # What is close is the share over budget the raised requests make, not the latency
-            # (review86: "p95 2.01 is too close to the budget 40" with 134 of 4,000 raised).
-            reason = reason.replace(
-                f"{label} {bt.estimate:.3g} is too close to the budget {budget:g}",
-                f"{label} {bt.estimate:.3g} is under the budget {budget:g}, but with the {m.failed} raised requests "
-                f"(each counted as over budget) {bt.exceed} of {bt.n} are over it ({bt.exceed / bt.n:.2%}, against "
-                f"the {1.0 - p:.0%} allowed): too close", 1)
         slow, slow_p = slow_own(m, budget, p, policy.alpha) if outcome == INCONCLUSIVE else ("", 1.0)
         cold = stats.warm_up_end(np.asarray(m.own_ms, dtype=np.float64), budget, p) if slow and m.own_ms is not None \
             else None
