@@ -458,6 +458,36 @@ def _beyond_load(m: Measurements, budget: float, p: float, alpha: float) -> bool
     return bool(service.size) and stats.budget_test(service, budget, p, alpha=alpha).outcome == FAIL
 
 
+def lanes_full(m: Measurements, spec: SloSpec, alpha: float, slowdown: float = 1.0) -> str:
+    """Why the lanes cannot keep up with the promised rate, or '' when they may: by Little's law a
+    lane completes at most one request per mean time it is held, so ``streams`` lanes complete at
+    most streams / mean service a second; where that, from the lower bound (at ``alpha`` / 50, as
+    the other shape rules) of the second half's mean service, is under ``rate_hz``, the queue grows
+    with any run at that rate and every budget breaks in a long enough one, however few effective
+    samples the latencies hold (review82 #4: 2,474 of 4,000 over budget read "a FAIL needs ~5,600").
+    The second half only: a warm-up's slow services are no capacity.  ``slowdown``: the time on a
+    CPU read that many times shorter (busy neighbours' most), a sleep ``SLEEP_SLOWDOWN``."""
+    if m.service_ms is None or not spec.rate_hz > 0:
+        return ""
+    half = slice(m.service_ms.size // 2, None)
+    service = np.asarray(m.service_ms, dtype=np.float64)[half]
+    kept = np.isfinite(service)  # raised (+inf) and never ended (NaN) left out: both held a lane longer
+    if slowdown > 1.0:
+        asleep = np.zeros(service.size) if m.asleep_ms is None or m.asleep_ms.shape != m.service_ms.shape \
+            else np.clip(np.nan_to_num(np.asarray(m.asleep_ms, dtype=np.float64)[half]), 0.0, None)
+        asleep = np.minimum(asleep, np.where(kept, service, 0.0))
+        service = np.where(kept, (service - asleep) / slowdown + asleep / SLEEP_SLOWDOWN, service)
+    mean, low = stats.batch_mean_bound(service[kept], alpha / 50.0)
+    capacity = 1000.0 * spec.streams / low if low > 0 else math.inf
+    if not capacity < spec.rate_hz:
+        return ""
+    faster = f" even with their time on a CPU {slowdown:.2g}x shorter," if slowdown > 1.0 else ""
+    return (f"the lanes are over capacity: in the run's second half a request held its lane {mean:.3g} ms on "
+            f"average (at least {low:.3g} ms at {stats._confidence(alpha / 50.0)}),{faster} so {spec.streams} "
+            f"lane{'s complete' if spec.streams > 1 else ' completes'} at most {capacity:.3g} requests/s, under the promised "
+            f"{spec.rate_hz:g}/s: the queue grows with any run at this rate, and its latency with it")
+
+
 def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alpha: float) -> str:
     """Why a FAIL measured beside busy neighbours is still the code's, or '' when it may be theirs.
     A hang is not a neighbour's doing; nor is a service that, made ``contention_slowdown`` times
@@ -488,6 +518,9 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
                 return (f"the body's own time alone fails the budget even with its time on or waiting for "
                         f"a CPU {k:.2g}x faster: {share:.0%} of it was asleep on a timer (a sleep), which "
                         f"busy neighbours do not stretch")
+    full = lanes_full(m, spec, alpha, slowdown=m.contention_slowdown)
+    if full:
+        return full
     quiet = m.uncontended_ms
     if quiet is not None and quiet.size == np.size(m.latency_ms) and \
             stats.budget_test(quiet, budget, p, alpha=alpha).outcome == FAIL:
@@ -1690,6 +1723,12 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # A step the effective-sample rule reads as one long cluster (review55).
             outcome, reason = FAIL, slow
             bt = replace(bt, outcome=FAIL, reason=slow, p_fail=min(bt.p_fail, slow_p), needed_n=None)
+        full = lanes_full(m, spec, policy.alpha) if outcome == INCONCLUSIVE and cold is None and \
+            bt.estimate > budget and stats.quantile(lat[lat.size // 2:], p) > budget else ""
+        if full:
+            # A queue that grows, however few effective samples its one long cluster holds.
+            outcome, reason = FAIL, full
+            bt = replace(bt, outcome=FAIL, reason=full, p_fail=min(bt.p_fail, policy.alpha / 50.0), needed_n=None)
         by_lag = _lag_flattered(spec, m, budget, p, policy, generator_note) if outcome == PASS else None
         if by_lag is not None:
             outcome, reason = (INCONCLUSIVE, by_lag[0]) if by_lag[0] else (PASS, by_lag[1] or reason)
@@ -1700,6 +1739,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # on-time work changed nothing: subtracting it would forgive the queue the code built).
             if slow:
                 reason += "; no lateness of the generator adds to a body's own time"
+            elif full:
+                reason += "; no lateness of the generator lengthens the time a request holds its lane"
             elif stats.budget_test(from_dispatch(m), budget, p, alpha=policy.alpha).outcome != FAIL:
                 outcome, reason = INCONCLUSIVE, generator_note
             else:

@@ -581,6 +581,20 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need_n)  # type: ignore[arg-type]
 
 
+def batch_mean_bound(x: npt.ArrayLike, alpha: float, batches: int = 20) -> tuple[float, float]:
+    """(mean, its one-sided lower bound at 1 - alpha) from the means of ``batches`` contiguous
+    batches (a t interval on them): neighbouring values may depend on each other (services of a
+    busy period), batches of a hundred and more far less.  NaN where there are too few values."""
+    from scipy import stats as _st
+
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.size < 10 * batches:
+        return math.nan, math.nan
+    means = np.array([b.mean() for b in np.array_split(arr, batches)])
+    mean, se = float(means.mean()), float(means.std(ddof=1)) / math.sqrt(batches)
+    return mean, mean - float(_st.t.ppf(1.0 - alpha, batches - 1)) * se
+
+
 def about(n: int) -> str:
     """A request count to two significant figures, rounded up (24,922 -> "25,000"): what a longer
     run needs is an estimate, and the reason and the summary table must say the same number

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pytest_gpuslo import stats
-from pytest_gpuslo.gate import Measurements, Policy, decide
+from pytest_gpuslo.gate import Measurements, Policy, decide, lanes_full
 from pytest_gpuslo.spec import resolve, validate_marker
 
 
@@ -386,3 +386,51 @@ def test_an_overloaded_queue_far_under_its_budget_does_not_pass() -> None:
     assert over.outcome == "INCONCLUSIVE" and "over_capacity" in over.conditions
     assert "so a longer run only lengthens its latencies" in over.checks[0].reason
     assert kept.outcome == "PASS" and "over_capacity" not in kept.conditions
+
+
+def _one_lane(rate_per_ms: float, service: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scheduled arrivals and latencies of one FIFO lane at a Poisson rate."""
+    arrive = np.cumsum(np.random.default_rng(1).exponential(1 / rate_per_ms, service.size))
+    end, free = np.zeros(arrive.size), 0.0
+    for i, (a, s) in enumerate(zip(arrive, service)):
+        end[i] = free = max(a, free) + s
+    return arrive, end - arrive
+
+
+def test_lanes_that_cannot_keep_up_fail_however_few_effective_samples() -> None:
+    """review82 #4: a queue that grows read "a FAIL needs ~5,600 requests"; by Little's law one lane
+    of 2.2-ms services completes at most 455/s, under the promised 500/s, so every budget breaks.
+    Without the service times (the rule's evidence) it stays INCONCLUSIVE."""
+    service = np.full(4000, 2.2)
+    arrive, lat = _one_lane(0.5, service)
+    promise = spec(p95_ms=500, requests=4000, rate_hz=500)
+    full = decide(promise, Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive, service_ms=service))
+    blind = decide(promise, Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive))
+
+    assert full.checks[0].outcome == "FAIL"
+    assert full.checks[0].reason.startswith("the lanes are over capacity: in the run's second half a request "
+                                            "held its lane 2.2 ms on average")
+    assert "1 lane completes at most 455 requests/s, under the promised 500/s" in full.checks[0].reason
+    assert blind.checks[0].outcome == "INCONCLUSIVE"
+
+
+def test_a_warm_up_is_no_capacity_and_a_sleep_beside_busy_neighbours_is_read_faster() -> None:
+    """The second half's services only: 30-ms services over the first 1,500 requests (a mean over
+    the run of 11.9 ms, 84/s, whose backlog lasts into the second half) are a warm-up of a lane
+    that then keeps up with 100/s.  Beside busy neighbours a
+    sleep may be 1.25x stretched: 2.2-ms sleeps at 500/s may be 1.76 ms (568/s), so the FAIL is
+    held; 2.8-ms sleeps at least 2.24 ms (446/s) are under 500/s still, so it stands."""
+    service = np.where(np.arange(4000) < 1500, 30.0, 1.0)
+    arrive, lat = _one_lane(0.1, service)
+    promise = spec(p95_ms=20, requests=4000, rate_hz=100)
+    assert lanes_full(Measurements(lat, np.zeros(lat.size), service_ms=service), promise, 0.01) == ""
+    assert lanes_full(Measurements(lat, np.zeros(lat.size), service_ms=service[::-1]), promise, 0.01)
+
+    busy = dict(contention="other processes kept up to 2.0 of 2 CPUs busy", contention_slowdown=2.0)
+    for rate, sleep, outcome in ((500, 2.2, "INCONCLUSIVE"), (500, 2.8, "FAIL")):
+        slept = np.full(4000, sleep)
+        arrive, lat = _one_lane(rate / 1000, slept)
+        v = decide(spec(p95_ms=200, requests=4000, rate_hz=rate),
+                   Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive, service_ms=slept, asleep_ms=slept,
+                                **busy))  # type: ignore[arg-type]
+        assert v.checks[0].outcome == outcome, (sleep, v.checks[0].reason)

@@ -239,8 +239,9 @@ def test_a_fail_beside_busy_neighbours_stands_when_they_cannot_explain_it() -> N
     """A user's hung body (37 of 40 requests timed out) and a 20 ms body under a 5 ms budget were
     held back as INCONCLUSIVE beside one busy neighbour, and the tests passed.  A hang, or a
     service that fails the budget on its own even ``contention_slowdown`` times faster, stands;
-    a FAIL made of queueing (the service itself well under budget) is still held back."""
-    spec = _spec(requests=10_000)
+    a FAIL made of queueing (the service itself well under budget) is still held back.  (64 lanes
+    keep up with these services at 100/s: one could not, which ``lanes_full`` would FAIL.)"""
+    spec = _spec(requests=10_000, streams=64)
     lat, t = _queue(1.0, 1)
     busy, k = gate.cpu_contention(1.5, 2), gate.contention_slowdown(1.5, 2)
 
@@ -398,8 +399,8 @@ def test_beside_busy_neighbours_a_sleep_over_budget_fails_and_a_wait_on_other_wo
     to the whole service, sleep included, which no neighbour stretches.  Time the thread spent
     asleep on a timer is now allowed only ``SLEEP_SLOWDOWN``; the rest (on a CPU, waiting for one,
     waiting on anything else) still K.  A wait on something else keeps the FAIL held back, and
-    the words say where the bodies spent their time."""
-    spec = _spec(requests=10_000)
+    the words say where the bodies spent their time.  (64 lanes keep up with these services.)"""
+    spec = _spec(requests=10_000, streams=64)
     lat, t = _queue(1.0, 1)
     busy = gate.cpu_contention(1.5, 2)
     budget = spec.budgets_ms[0.95]
