@@ -96,6 +96,11 @@ def one_file(named: Sequence[tuple[str, str | Path]]) -> str | None:
     return None
 
 
+#: Suffixes of files a report path names by mistake (a tab-completed test module, the config).
+NOT_A_REPORT = frozenset({".py", ".pyi", ".pyw", ".pyx", ".pxd", ".ipynb", ".c", ".cc", ".cpp", ".h", ".hpp", ".cu",
+                          ".cuh", ".toml", ".cfg", ".ini"})
+
+
 def unwritable(path: str | Path) -> str | None:
     """Why a report cannot be written at ``path``, found before anything is measured, or None.
 
@@ -108,6 +113,9 @@ def unwritable(path: str | Path) -> str | None:
     p = Path(path)
     if p.is_dir():
         return f"{p} is a folder, not a file"
+    if p.suffix.lower() in NOT_A_REPORT:
+        # review88: --gpuslo-json=test_base.py replaced the test module, --gpuslo-html=conftest.py the conftest
+        return f"{p} is a {p.suffix} file, source or configuration, which a report written there would replace"
     if isinstance(path, str) and path.endswith(("/", os.sep)):
         # Path() drops the slash, and a report was written as a file named like the folder meant
         return f"{path} ends in a slash, so it names a folder"

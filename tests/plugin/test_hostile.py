@@ -171,12 +171,18 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
     (["--junitxml=j.xml", "--gpuslo-json=j.xml"],  # review86: the JUnit XML was lost
      "--junitxml=j.xml and --gpuslo-json=j.xml name one file: the report would be written over it; *"),
     (["--gpuslo-md=tox.ini"],  # review86: the project's configuration was replaced by the report
-     "pytest's configuration file tox.ini and --gpuslo-md=tox.ini name one file: *"),
+     "--gpuslo-md=tox.ini: *tox.ini is a .ini file, source or configuration, which a report written there would "
+     "replace; *"),
     (["--gpuslo-json=.gpuslo/r.json"],  # review87: every later gpuslo show read it as UNREADABLE
      "--gpuslo-json=.gpuslo/r.json is inside the baseline store */.gpuslo: the store's commands would read it as "
      "a baseline file; give a path outside it."),
+    (["--gpuslo-json=test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring.py"],
+     # review88: the test module was replaced by the JSON report, exit 0
+     "--gpuslo-json=test_*.py: *test_*.py is a .py file, source or configuration, which a report written there "
+     "would replace; give a writable file path."),
+    (["--gpuslo-html=conftest.py"], "--gpuslo-html=conftest.py: *conftest.py is a .py file, *"),
 ], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice", "junitxml",
-        "config-file", "in-the-store"])
+        "config-file", "in-the-store", "test-module", "conftest"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """Row F, review69: a report path that is a folder, under a file or under /proc, and a store
