@@ -448,14 +448,11 @@ def _with_load(m: Any, summary: dict[str, Any] | None) -> Any:
                                                                 tel.get("run_queue_stretch")))
 
 
-#: Marker fields that shape the offered load (a budget may change between the sides; these not).
-LOAD_FIELDS = ("rate_hz", "streams", "arrivals", "requests", "duration_s", "warmup_s", "warmup_requests", "seed")
-
-
 def load_differs(base: dict[str, Any], cand: dict[str, Any]) -> tuple[str, ...]:
     """What made the two sides offer different loads: a changed marker field or schedule."""
-    bs, cs = base.get("spec") or {}, cand.get("spec") or {}
-    out = [f"{k} {bs.get(k)!r} -> {cs.get(k)!r}" for k in LOAD_FIELDS if bs.get(k) != cs.get(k)]
+    from pytest_gpuslo.spec import load_changes
+
+    out = list(load_changes(base.get("spec") or {}, cand.get("spec") or {}))
     if not out and base.get("schedule_fingerprint") != cand.get("schedule_fingerprint"):
         out.append("another arrival schedule")
     return tuple(out)

@@ -49,7 +49,7 @@ from pytest_gpuslo.gate import (
     median_hold,
     session_groups,
 )
-from pytest_gpuslo.spec import percentile_label
+from pytest_gpuslo.spec import LOAD_FIELDS, SloSpec, load_changes, percentile_label
 from pytest_gpuslo.stats import STORE_RUNS
 from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
 
@@ -951,11 +951,15 @@ def run_controls(runs: list[Run]) -> list[dict[str, float] | None]:
     return [r.summary.get("control") or None for r in runs]
 
 
-def gate_input(found: Baseline, spec: Any, *, fingerprint: str, machine: dict[str, Any]) -> BaselineInput:
+def gate_input(found: Baseline, spec: SloSpec, *, fingerprint: str, machine: dict[str, Any]) -> BaselineInput:
     """A stored baseline as ``gate.compare`` takes it, for a run on ``machine`` over the schedule
     ``fingerprint``: one place, so the plugin and ``gpuslo compare`` judge alike."""
     measured = [r.measurements() for r in found.runs]
+    # Another seed replays another schedule of the same load (compared unpaired); another rate,
+    # lane count or length is another load (review89 #4: "+166%" against a 500/s baseline at 400/s).
+    changed = load_changes(found.spec, spec.as_dict(), tuple(f for f in LOAD_FIELDS if f != "seed"))
     return baseline_input([r.latency_ms for r in found.runs], spec, paired=found.schedule_fingerprint == fingerprint,
+                          changed=changed,
                           sessions=session_labels(found.runs), days=[utc_day(r.date) for r in found.runs],
                           differing=differing_keys(found.machine, machine),
                           where=str(found.path), date=found.latest.date, commit=found.latest.commit,

@@ -93,6 +93,9 @@ class BaselineInput:
     #: the part of every stored request's delay that is the dispatcher's own precision (Python-thread
     #: lanes: ``timeline.DISPATCH_PRECISION_NS``), not a late generator to rerecord for (review69).
     late_floor_ms: float = 0.0
+    #: load-shaping marker fields that differ from this run (``spec.load_changes``): non-empty
+    #: means "not comparable", another load, not another schedule of the same one.
+    changed: tuple[str, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -998,6 +1001,11 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                f"absolute budget is still checked. {RECORD_HINT}")
         return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
                      for p in percentiles)
+    if base.changed:
+        why = (f"the stored runs measured another load ({'; '.join(base.changed)}): a latency change then says "
+               f"nothing about the code; the absolute budget is still checked. {RECORD_HINT}")
+        return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
+                     for p in percentiles)
     lat = np.asarray(m.latency_ms, dtype=np.float64)
     r = len(base.runs)
     shifts = control.machine_shift(m.control, base.controls)
@@ -1854,7 +1862,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     if drifted:
         note = (f"the run is not stationary: {percentile_label(p_ref)} of its second half is "
                 f"{drift_ratio:.2f}x the first half's")
-        advice = "; lengthen warm-up or the run"
+        # A run that got faster is still warming up; one that got slower is not (review88: a body
+        # slowing through the run was told to lengthen its warm-up).
+        advice = ("; lengthen warm-up or the run" if drift_ratio < 1.0 else
+                  "; it got slower as it ran, which a longer warm-up does not settle: look for what grows with "
+                  "the run (a cache, a queue, a leak), or lengthen the run to see whether it levels off")
         second = lat[lat.size // 2:]
 
         def within_reach(c: Check) -> bool:
@@ -1996,6 +2008,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                                              ("preempted", bool(preempted)),
                                              ("nonstationary", drifted),
                                              ("over_capacity", over),
+                                             ("slowing", drifted and drift_ratio > 1.0 and not over),
                                              ("bodies_hold", bool(bodies_note))) if on)
     return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)
 
@@ -2065,7 +2078,8 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    shuffled: Sequence[Mapping[str, float] | None] = (),
                    shuffled_off: Sequence[str] = (),
                    owns: Sequence[float | None] = (),
-                   days: Sequence[str] = (), late_floor_ms: float = 0.0) -> BaselineInput:
+                   days: Sequence[str] = (), late_floor_ms: float = 0.0,
+                   changed: Sequence[str] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown; ``days``: each run's UTC day, where known.  Runs that
@@ -2091,7 +2105,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                          groups, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
                          tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds),
                          tuple(waits), hosts_measured, tuple(body_hosts), tuple(shuffled), tuple(shuffled_off),
-                         tuple(owns), late_floor_ms)
+                         tuple(owns), late_floor_ms, tuple(changed))
 
 
 # -- sequential looks ---------------------------------------------------------------------------

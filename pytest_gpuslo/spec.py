@@ -61,6 +61,19 @@ DEFAULT_MIN_REQUESTS: Final = 1000
 DEFAULT_WARMUP_FRACTION: Final = 0.05
 
 
+#: Marker fields that shape the offered load: a budget may change between two runs compared, these not.
+LOAD_FIELDS: Final = ("rate_hz", "streams", "arrivals", "requests", "duration_s", "warmup_s", "warmup_requests",
+                      "seed")
+
+
+def load_changes(old: Mapping[str, Any], new: Mapping[str, Any], fields: tuple[str, ...] = LOAD_FIELDS) -> tuple[str, ...]:
+    """The load-shaping fields two specs (``SloSpec.as_dict`` form) disagree on, as "rate_hz 500 -> 400"."""
+    def shown(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
+
+    return tuple(f"{k} {shown(old.get(k))} -> {shown(new.get(k))}" for k in fields if old.get(k) != new.get(k))
+
+
 def percentile_label(p: float) -> str:
     """``0.95 -> 'p95'``, ``0.999 -> 'p99.9'``."""
     text = f"{p * 100:.4f}".rstrip("0").rstrip(".")

@@ -135,6 +135,7 @@ CONDITIONS = {
     "disturbed": "the machine was disturbed during the run",
     "nonstationary": "the run drifted between its halves (lengthen warm-up or the run)",
     "over_capacity": "the service is over capacity: its queue grew with the run, which a longer run only lengthens",
+    "slowing": "the run got slower as it went on (a longer warm-up does not settle that)",
 }
 
 
@@ -165,7 +166,7 @@ def why(summary: dict[str, Any]) -> str:
     else:
         lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
-        if "over_capacity" in conditions:  # review87: not "lengthen warm-up or the run"
+        if {"over_capacity", "slowing"} & set(conditions):  # review87, review88: not "lengthen warm-up"
             conditions.remove("nonstationary")
         parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
         stuck = [h for h in summary.get("stuck", []) if isinstance(h, dict) and "index" in h]
@@ -179,6 +180,8 @@ def why(summary: dict[str, Any]) -> str:
         for c in checks:
             if c.get("outcome") != "INCONCLUSIVE":
                 continue
+            if c.get("needed_n") and (stuck or summary.get("prime_stuck")):
+                continue  # a run with a hang never PASSes: the hang, said above, is the fix (review88 #4)
             if c.get("needed_n"):
                 need = max(int(c["needed_n"]), int(summary.get("n") or 0))
                 est, budget = c.get("estimate_ms"), c.get("budget_ms")
@@ -384,7 +387,8 @@ def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | No
                        "the interval: the A/B verdicts stand (a budget FAIL measured then is INCONCLUSIVE); a "
                        "quiet machine gives sharper ones")
     return head + ("CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE unless they "
-                   "cannot explain it (a hang, requests that raised, or a service over budget on its own)")
+                   "cannot explain it (a hang, requests that raised, a service over budget on its own, or lanes too "
+                   "slow for the rate)")
 
 
 def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alpha: float) -> list[str]:

@@ -231,14 +231,15 @@ def test_reports_json_markdown_step_summary_and_benchmark_export(simtester: pyte
 
 def test_two_xdist_workers_save_without_torn_or_lost_files(simtester: pytest.Pytester) -> None:
     """-n 2: every test's baseline is written whole, once; the summary lists them all.  (Virtual
-    time: a busy machine cannot make a run late and so unsaveable.)"""
+    time: a busy machine cannot make a run late and so unsaveable; 400/s of 1-ms bodies, one lane
+    keeps up: at 4000/s it cannot, which FAILs, ``gate.lanes_full``.)"""
     gputester = simtester
     gputester.makepyfile(
         """
         import pytest
 
         @pytest.mark.parametrize("k", range(6))
-        @pytest.mark.slo(p95_ms=200, rate_hz=4000, requests=400)
+        @pytest.mark.slo(p95_ms=200, rate_hz=400, requests=400)
         def test_par(slo_request, k):
             pass
         """
@@ -591,10 +592,13 @@ def test_a_stalled_generator_cannot_make_a_regression(simtester: pytest.Pytester
     assert claim["outcome"] == expected, claim
     if both:  # the stored runs' own lateness reaches the gate, to be taken off them too
         from pytest_gpuslo.baseline import gate_input, load
+        from pytest_gpuslo.spec import SloSpec
 
         (stored,) = (simtester.path / ".gpuslo").glob("*.json")
         found = load(stored)
-        given = gate_input(found, None, fingerprint=found.schedule_fingerprint, machine=found.machine)
+        given = gate_input(found, SloSpec.from_dict(found.spec), fingerprint=found.schedule_fingerprint,
+                           machine=found.machine)
+        assert given.changed == ()
         assert len(given.dispatched) == 3
         assert all(np.quantile(d, 0.99) < np.quantile(r, 0.99) for d, r in zip(given.dispatched, given.runs))
     if expected == "REGRESSED":
@@ -827,3 +831,22 @@ def test_accept_says_a_run_that_moved_far_from_the_stored_one_as_a_save_does(sim
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "test_svc: updated" in accepted.stdout, accepted.stdout
     assert "; note: this run reads p95 +" in accepted.stdout and "from git" in accepted.stdout, accepted.stdout
+
+
+def test_a_marker_that_changed_the_load_is_not_compared_with_the_old_runs(simtester: pytest.Pytester) -> None:
+    """review89 #4: a baseline recorded at 2000/s compared with a run at 1500/s read "p95 +166%"
+    and advised recording 3 runs; another load is NOT COMPARABLE, naming what changed, and the
+    save that takes the advice says so.  A budget changed alone still compares."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL.replace("p95_ms=200, rate_hz=2000", "p95_ms=200, rate_hz=1500"))
+
+    result = simtester.runpytest()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*  not comparable  PASS",
+                                 "*NOT COMPARABLE: the stored runs measured another load (rate_hz 2000 -> 1500)*"])
+    saving = simtester.runpytest("--gpuslo-save")
+    saving.stdout.fnmatch_lines(["*another load (rate_hz 2000 -> 1500)*This run is now this machine's baseline*"])
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL.replace("p95_ms=200, rate_hz=2000", "p95_ms=150, rate_hz=1500"))
+    assert "not comparable" not in simtester.runpytest().stdout.str().lower()

@@ -434,3 +434,22 @@ def test_a_warm_up_is_no_capacity_and_a_sleep_beside_busy_neighbours_is_read_fas
                    Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive, service_ms=slept, asleep_ms=slept,
                                 **busy))  # type: ignore[arg-type]
         assert v.checks[0].outcome == outcome, (sleep, v.checks[0].reason)
+
+
+def test_a_run_that_got_slower_is_not_told_to_lengthen_its_warm_up() -> None:
+    """review88: a body slowing through the run read "lengthen warm-up or the run"; a warm-up
+    settles a run that got faster, not one that got slower."""
+    rng = np.random.default_rng(3)
+    step = np.where(np.arange(10_000) < 5000, 1.0, 1.6) * rng.lognormal(0.0, 0.1, 10_000)
+    promise = spec(p95_ms=5, requests=10_000, rate_hz=100)
+    said = {}
+    for name, service in (("slower", step), ("faster", step[::-1])):
+        arrive, lat = _one_lane(0.1, service)
+        said[name] = decide(promise, Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive, service_ms=service,
+                                                  offered_hz=100.0, achieved_hz=100.0))
+
+    slower, faster = said["slower"], said["faster"]
+    assert "slowing" in slower.conditions and "nonstationary" in slower.conditions
+    assert "it got slower as it ran, which a longer warm-up does not settle" in " ".join(slower.reasons)
+    assert "lengthen warm-up" not in " ".join(slower.reasons)
+    assert "slowing" not in faster.conditions and "got slower" not in " ".join(faster.reasons)
