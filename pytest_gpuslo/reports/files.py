@@ -16,7 +16,7 @@ from typing import Any
 
 from pytest_gpuslo.reports import Context, view
 from pytest_gpuslo.reports.terminal import ab_control_line, busy_line
-from pytest_gpuslo.reports.view import budgets, change, counts, fmt_headroom, ordered
+from pytest_gpuslo.reports.view import budgets, change, fmt_headroom, ordered
 
 SCHEMA = 1
 
@@ -55,7 +55,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
              interrupted: str = "") -> str:
     """A table for a PR comment or job summary: failures and regressions first; SLO tests that
     ended in an error above it."""
-    head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
+    head = view.tally(summaries)
     cols = view.percentile_columns(summaries)
     said = (f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries
             else view.no_verdict(errors=bool(errors), interrupted=bool(interrupted)) + ".")

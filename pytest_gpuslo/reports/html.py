@@ -26,7 +26,7 @@ from typing import Any
 
 from pytest_gpuslo.reports import Context, view
 from pytest_gpuslo.reports.terminal import ab_control_line, admission_backlog, busy_line, tail_stage
-from pytest_gpuslo.reports.view import change, counts, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
+from pytest_gpuslo.reports.view import change, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
 
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
 BURST_FACTOR = 2.0
@@ -324,7 +324,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
     context = context or Context()
     tests = ordered(summaries)
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    tally = ", ".join(f"{n} {o}" for o, n in counts(tests))
+    tally = view.tally(tests)
     # review87: "0 SLO tests ()" where the markdown says no SLO test ran
     said = (f"{len(tests)} SLO test{'' if len(tests) == 1 else 's'} ({esc(tally)})" if tests else
             view.no_verdict(errors=bool(context.errors), interrupted=bool(context.interrupted)))

@@ -147,7 +147,7 @@ def why(summary: dict[str, Any]) -> str:
     v = summary.get("verdict") or {}
     outcome = str(v.get("outcome", "?"))
     if outcome == "PASS":
-        return "PASS"
+        return "PASS" + view.undecided_against(summary)
     checks, base = v.get("checks", []), v.get("baseline", [])
     parts: list[str] = []
     if outcome == "FAIL":

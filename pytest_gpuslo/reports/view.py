@@ -47,6 +47,27 @@ def counts(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted(out.items(), key=lambda kv: ORDER.get(kv[0], 3))
 
 
+def undecided_against(summary: dict[str, Any]) -> str:
+    """" (vs base: INCONCLUSIVE)" beside a verdict that stands while its comparison with the base
+    revision or the baseline was left undecided, else "": a PR comment's "1 PASS ✅" read as "no
+    regression" where the +23% of a 30% slower change was INCONCLUSIVE (review89 #2)."""
+    v = summary.get("verdict") or {}
+    if v.get("outcome") == "FAIL" or not any(b.get("outcome") == "INCONCLUSIVE" for b in v.get("baseline", [])):
+        return ""
+    return f" ({'vs base' if 'ab' in summary else 'vs baseline'}: INCONCLUSIVE)"
+
+
+def tally(summaries: Sequence[dict[str, Any]]) -> str:
+    """The headline's counts, worst first, and how many comparisons were left undecided beside
+    them: "1 PASS; 1 comparison with the base undecided"."""
+    head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
+    k = sum(1 for s in summaries if undecided_against(s))
+    if k:
+        head += (f"; {k} comparison{'s' if k > 1 else ''} with the "
+                 f"{'base revision' if is_ab(summaries) else 'baseline'} undecided (INCONCLUSIVE)")
+    return head
+
+
 def percentile_columns(summaries: Sequence[dict[str, Any]], shown: Sequence[str] = ("p95", "p99")) -> list[str]:
     """The latency columns of a summary table: ``shown`` and every other budgeted percentile of
     these tests (a p90 budget's own value was in no table), in order."""

@@ -563,3 +563,19 @@ def test_an_overloaded_run_reads_over_capacity_not_lengthen_the_run() -> None:
                                       "conditions": ["nonstationary", "slowing"]}}
     said = terminal.why(slowing)  # review88: a body slowing through the run
     assert "the run got slower as it went on" in said and "lengthen warm-up" not in said
+
+
+def test_a_pass_beside_an_undecided_comparison_says_so_in_row_and_headline() -> None:
+    """review89 #2: a 30% slower change read +23% INCONCLUSIVE vs base, while the row said PASS
+    and the PR comment "1 SLO test: 1 PASS" with a tick, read as "no regression"."""
+    undecided = [{"name": "p95 vs base 1a2b3c4", "outcome": "INCONCLUSIVE", "ratio": 1.23, "ci": [0.96, 1.57],
+                  "detail": "A/B", "reason": "about 6 runs a side would show it"}]
+    row = _row("t.py::test_ab", "PASS", [_claim(0.95, 20, "PASS", est=1.4, upper=2.0)], baseline=undecided)
+    row["ab"] = {"base": "1a2b3c4"}
+    row["spec"].update(streams=1, seed=0, rate_hz=500)
+    assert terminal.why(row) == "PASS (vs base: INCONCLUSIVE)"
+    assert "1 SLO test: 1 PASS; 1 comparison with the base revision undecided (INCONCLUSIVE)." in files.markdown([row])
+    assert "1 PASS; 1 comparison with the base revision undecided (INCONCLUSIVE)" in html.render([row])
+    decided = _row("t.py::test_ab", "PASS", [_claim(0.95, 20, "PASS", est=1.4, upper=2.0)],
+                   baseline=[{**undecided[0], "outcome": "OK"}])
+    assert terminal.why(decided) == "PASS" and "1 SLO test: 1 PASS." in files.markdown([decided])
