@@ -47,9 +47,9 @@ def parse_seed(text: str) -> int:
 
 
 def parse_inconclusive(text: str) -> str:
-    if text not in ("warn", "fail"):
+    if text.strip().lower() not in ("warn", "fail"):  # review89 #8: "FAIL" was refused
         raise argparse.ArgumentTypeError(f"{text!r} is not 'warn' or 'fail'")
-    return text
+    return text.strip().lower()
 
 
 def parse_alpha(text: str) -> float:

@@ -156,3 +156,14 @@ def test_the_floor_is_the_sectioning_minimum() -> None:
         assert DEFAULT_EXCEEDANCES / (1 - p) == pytest.approx(floor)
         assert stats.n_batches(floor, p) == stats.K_MIN
         assert stats.n_batches(floor - 1, p) == 0
+
+
+def test_the_inconclusive_policy_is_read_whatever_its_case() -> None:
+    """review89 #8: --gpuslo-inconclusive=FAIL was refused."""
+    import argparse
+
+    from pytest_gpuslo.options import parse_inconclusive
+
+    assert parse_inconclusive("FAIL") == "fail" and parse_inconclusive(" Warn ") == "warn"
+    with pytest.raises(argparse.ArgumentTypeError, match="'maybe' is not 'warn' or 'fail'"):
+        parse_inconclusive("maybe")
