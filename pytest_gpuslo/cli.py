@@ -790,7 +790,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)
-        why = reports.unwritable(path) if path else None
+        why = reports.unwritable(path, fmt.signature) if path else None
         if why:
             print(f"error: --{fmt.flag} {path}: {why}; give a writable file path", file=sys.stderr)
             return 2

@@ -184,7 +184,7 @@ class SloSession:
         measurement, and a store that could not be written ended the session green (review69)."""
         if hasattr(self.config, "workerinput"):
             return  # the controller checked them; reports are written there
-        asked = [(f"--gpuslo-{fmt.flag}", fmt.key, path) for fmt in _reports.FORMATS
+        asked = [(f"--gpuslo-{fmt.flag}", fmt.key, path, fmt.signature) for fmt in _reports.FORMATS
                  if (path := self.report_path(fmt))]
         # Besides them, what a report must not be written over (review86: --junitxml's XML and
         # the project's pytest.ini were replaced by a report without a word).
@@ -195,10 +195,10 @@ class SloSession:
             named.append((f"--junitxml={xml}", os.path.join(self.config.invocation_params.dir, xml)))
         if os.environ.get("GITHUB_STEP_SUMMARY"):  # review87: the table was written there twice
             named.append(("$GITHUB_STEP_SUMMARY", os.environ["GITHUB_STEP_SUMMARY"]))
-        for option, key, path in asked:
+        for option, key, path, signature in asked:
             source = self.settings[key][1] if key in self.settings else "CLI"
             where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
-            why = _reports.unwritable(joined := os.path.join(self.config.invocation_params.dir, path))
+            why = _reports.unwritable(joined := os.path.join(self.config.invocation_params.dir, path), signature)
             if why:
                 raise pytest.UsageError(f"{where}: {why}; give a writable file path.")
             named.append((where, joined))

@@ -47,6 +47,9 @@ class ReportFormat:
     renderer: str
     #: a module the renderer needs, and the pip extra that installs it.
     needs: tuple[str, str] | None = None
+    #: text every file of this format holds near its start: an existing file that holds none is
+    #: not overwritten (review91: --gpuslo-json=.git/config broke the repository); "": no check.
+    signature: str = ""
 
     @property
     def flag(self) -> str:
@@ -58,17 +61,20 @@ class ReportFormat:
         return fn(summaries, context)
 
 
+#: What the JSON reports hold at their start (``files.results_json``, ``files.benchmark_json``).
+JSON_SIGNATURE = '"tool": "pytest-gpuslo"'
+
 #: The registry, in the order reports are written.
 FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("json", "Write every SLO result to this JSON file (schema in docs/reports.md)",
-                 "pytest_gpuslo.reports.files:render_json"),
+                 "pytest_gpuslo.reports.files:render_json", signature=JSON_SIGNATURE),
     ReportFormat("md", "Write a markdown summary fit for a pull-request comment",
-                 "pytest_gpuslo.reports.files:render_markdown"),
+                 "pytest_gpuslo.reports.files:render_markdown", signature="## pytest-gpuslo: tail-latency SLOs"),
     ReportFormat("html", "Write a self-contained HTML report with charts per test (opens offline)",
-                 "pytest_gpuslo.reports.html:render_html"),
+                 "pytest_gpuslo.reports.html:render_html", signature="<title>pytest-gpuslo report</title>"),
     ReportFormat("benchmark_json",
                  "Export results in pytest-benchmark's JSON format (p95/p99 as extra benchmarks)",
-                 "pytest_gpuslo.reports.files:render_benchmark_json"),
+                 "pytest_gpuslo.reports.files:render_benchmark_json", signature=JSON_SIGNATURE),
 )
 
 
@@ -101,7 +107,11 @@ NOT_A_REPORT = frozenset({".py", ".pyi", ".pyw", ".pyx", ".pxd", ".ipynb", ".c",
                           ".cuh", ".toml", ".cfg", ".ini"})
 
 
-def unwritable(path: str | Path) -> str | None:
+#: How much of an existing file is read for a report's signature.
+SIGNATURE_BYTES = 8192
+
+
+def unwritable(path: str | Path, signature: str = "") -> str | None:
     """Why a report cannot be written at ``path``, found before anything is measured, or None.
 
     A folder given as the file, a parent that is a file, or a place no file can be made (/proc, a
@@ -136,4 +146,11 @@ def unwritable(path: str | Path) -> str | None:
     os.unlink(probe)
     if p.exists() and not os.access(p, os.W_OK):
         return f"{p} is read-only"
+    if signature and p.is_file() and p.stat().st_size:
+        with open(p, "rb") as f:
+            head = f.read(SIGNATURE_BYTES).decode("utf-8", "replace")
+        if signature not in head:
+            # review91: README.md, .gitignore and .git/config were replaced, even on a --co run
+            return (f"{p} exists and is no report this plugin wrote, so writing one there would replace it "
+                    f"(remove it first if it may go)")
     return None

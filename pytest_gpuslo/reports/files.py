@@ -156,6 +156,7 @@ def benchmark_json(summaries: Sequence[dict[str, Any]], *, commit: str | None = 
                 "stats": _stats_block(value, int(s["n"])),
             })
     return {
+        "tool": "pytest-gpuslo",  # the signature ``reports.unwritable`` finds before writing over a file
         "machine_info": {"node": platform.node(), "processor": platform.processor(),
                          "machine": platform.machine(), "python_implementation": platform.python_implementation(),
                          "python_version": platform.python_version(), "release": platform.release(),

@@ -148,6 +148,7 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
     simtester.makepyfile(TWO_TESTS)
     (simtester.path / "adir").mkdir()
     (simtester.path / "afile").write_text("")
+    (simtester.path / "notes").write_text("# notes the user keeps\n")
     result = simtester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {said}"])
@@ -181,8 +182,12 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
      "--gpuslo-json=test_*.py: *test_*.py is a .py file, source or configuration, which a report written there "
      "would replace; give a writable file path."),
     (["--gpuslo-html=conftest.py"], "--gpuslo-html=conftest.py: *conftest.py is a .py file, *"),
+    (["--gpuslo-json=notes"],  # review91: README.md, .gitignore, .git/config were replaced
+     "--gpuslo-json=notes: *notes exists and is no report this plugin wrote, so writing one there would replace "
+     "it (remove it first if it may go); give a writable file path."),
+    (["--gpuslo-md=notes"], "--gpuslo-md=notes: *notes exists and is no report this plugin wrote, *"),
 ], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice", "junitxml",
-        "config-file", "in-the-store", "test-module", "conftest"])
+        "config-file", "in-the-store", "test-module", "conftest", "foreign-json", "foreign-md"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """Row F, review69: a report path that is a folder, under a file or under /proc, and a store
@@ -237,8 +242,8 @@ def test_a_report_asked_for_is_written_even_when_no_slo_test_ran(simtester: pyte
     """review85 #3: with every SLO test skipped or deselected no report was written, and an older
     one left in its place read as this run's in CI; nor was a report written then named."""
     simtester.makepyfile(TWO_TESTS)
-    (simtester.path / "r.json").write_text('{"results": [{"nodeid": "yesterday"}]}')
-    (simtester.path / "r.md").write_text("yesterday's verdicts")
+    (simtester.path / "r.json").write_text('{"schema": 1, "tool": "pytest-gpuslo", "results": [{"nodeid": "yesterday"}]}')
+    (simtester.path / "r.md").write_text("## pytest-gpuslo: tail-latency SLOs\n\nyesterday's verdicts")
     result = simtester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md", "--gpuslo-html=r.html", *args)
 
     assert json.loads((simtester.path / "r.json").read_text())["results"] == []
