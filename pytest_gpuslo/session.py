@@ -224,10 +224,11 @@ class SloSession:
         folder, source = self.settings["baseline_dir"]
         store = self.config.rootpath / folder
         for where, report in named[-len(asked):] if asked else []:
-            if str(report).endswith(".json") and Path(os.path.realpath(report)).is_relative_to(os.path.realpath(store)):
-                # review87: a JSON report in the store made every later gpuslo show exit 1 (UNREADABLE)
-                raise pytest.UsageError(f"{where} is inside the baseline store {store}: the store's commands would "
-                                        f"read it as a baseline file; give a path outside it.")
+            if Path(os.path.realpath(report)).is_relative_to(os.path.realpath(store)):
+                # review87: a JSON report in the store made every later gpuslo show exit 1 (UNREADABLE);
+                # review91: the others were let in, and so is what a store committed to git carries
+                raise pytest.UsageError(f"{where} is inside the baseline store {store}: the store holds baselines "
+                                        f"only (its commands read every .json there as one); give a path outside it.")
         from pytest_gpuslo.baseline import LAST_RUNS
 
         if store.name == LAST_RUNS:

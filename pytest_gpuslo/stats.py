@@ -744,7 +744,8 @@ def _verdict(p: float, *, ratio: float, ci_low: float, ci_high: float, se: float
                               **fields)  # type: ignore[arg-type]
     # review69: "+345% is within the noise" read as a verdict on the code where the runs' spread
     # rules out any verdict; that case says so first.
-    said = "is within the noise" if mde < 10.0 else "cannot be judged"
+    # review91: "+34.5% is within the noise" read as "no change"; it is a change not yet told from none.
+    said = "cannot yet be told from no change" if mde < 10.0 else "cannot be judged"
     return RegressionTest(outcome="INCONCLUSIVE", reason=f"the change {ratio - 1:+.1%} {said}; {detect}",
                           **fields)  # type: ignore[arg-type]
 
@@ -1197,7 +1198,8 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
                           runs_needed=go_on)
         elif need > max(ra, rb):
             out = replace(out, reason=out.reason + f"; if a change of {math.exp(theta) - 1:+.0%} were real, "
-                                                   f"about {need} runs a side would show it", runs_needed=go_on)
+                                                   f"about {need} runs a side would show it (gpuslo ab --max-runs "
+                                                   f"{need} goes on to them while undecided)", runs_needed=go_on)
         else:
             out = replace(out, runs_needed=go_on)
     return out

@@ -85,6 +85,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         shown = icon.get(outcome, outcome)
         if outcome == "FAIL" and not any(c.get("outcome") == "FAIL" for c in v.get("checks", [])):
             shown = "❌ REGRESSED"  # the budgets held: the baseline claim failed it (review46, review78 #3)
+        shown += view.undecided_against(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
         cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(view.shown_latency(s, c) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")

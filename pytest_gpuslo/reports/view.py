@@ -48,11 +48,11 @@ def counts(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
 
 
 def undecided_against(summary: dict[str, Any]) -> str:
-    """" (vs base: INCONCLUSIVE)" beside a verdict that stands while its comparison with the base
-    revision or the baseline was left undecided, else "": a PR comment's "1 PASS ✅" read as "no
-    regression" where the +23% of a 30% slower change was INCONCLUSIVE (review89 #2)."""
+    """" (vs base: INCONCLUSIVE)" beside a PASS whose comparison with the base revision or the
+    baseline was left undecided, else "": a PR comment's "1 PASS ✅" read as "no regression" where
+    the +23% of a 30% slower change was INCONCLUSIVE (review89 #2)."""
     v = summary.get("verdict") or {}
-    if v.get("outcome") == "FAIL" or not any(b.get("outcome") == "INCONCLUSIVE" for b in v.get("baseline", [])):
+    if v.get("outcome") != "PASS" or not any(b.get("outcome") == "INCONCLUSIVE" for b in v.get("baseline", [])):
         return ""
     return f" ({'vs base' if 'ab' in summary else 'vs baseline'}: INCONCLUSIVE)"
 

@@ -175,8 +175,10 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
      "--gpuslo-md=tox.ini: *tox.ini is a .ini file, source or configuration, which a report written there would "
      "replace; *"),
     (["--gpuslo-json=.gpuslo/r.json"],  # review87: every later gpuslo show read it as UNREADABLE
-     "--gpuslo-json=.gpuslo/r.json is inside the baseline store */.gpuslo: the store's commands would read it as "
-     "a baseline file; give a path outside it."),
+     "--gpuslo-json=.gpuslo/r.json is inside the baseline store */.gpuslo: the store holds baselines only (its "
+     "commands read every .json there as one); give a path outside it."),
+    (["--gpuslo-html=.gpuslo/r.html"],  # review91: let in while only .json was refused
+     "--gpuslo-html=.gpuslo/r.html is inside the baseline store */.gpuslo: *"),
     (["--gpuslo-json=test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring.py"],
      # review88: the test module was replaced by the JSON report, exit 0
      "--gpuslo-json=test_*.py: *test_*.py is a .py file, source or configuration, which a report written there "
@@ -187,7 +189,7 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
      "it (remove it first if it may go); give a writable file path."),
     (["--gpuslo-md=notes"], "--gpuslo-md=notes: *notes exists and is no report this plugin wrote, *"),
 ], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice", "junitxml",
-        "config-file", "in-the-store", "test-module", "conftest", "foreign-json", "foreign-md"])
+        "config-file", "in-the-store", "html-in-the-store", "test-module", "conftest", "foreign-json", "foreign-md"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """Row F, review69: a report path that is a folder, under a file or under /proc, and a store

@@ -53,7 +53,7 @@ def test_one_stored_run_may_say_ok_but_never_regressed() -> None:
     # undecided within the runs too: it still says what would decide it (an independent user
     # found no hint with one or two stored runs)
     near = gate.compare(spec, _m(_queue(1.02, 2)[0], t), one, gate.Policy())[0]
-    assert near.outcome == "INCONCLUSIVE" and "within the noise" in near.reason
+    assert near.outcome == "INCONCLUSIVE" and "cannot yet be told from no change" in near.reason
     assert "3 or more runs on 3 or more days" in near.reason and "gpuslo ab" in near.reason
 
 
@@ -166,7 +166,8 @@ def test_interleaved_ab_runs_catch_a_slowdown_that_one_pair_cannot_judge() -> No
     noisy = tuple(_queue(f, s)[0] for f, s in ((1.12, 4), (0.95, 5), (1.05, 6)))
     undecided = gate.compare(spec, _m(noisy[-1], t), gate.ABInput(base, noisy, "base"), gate.Policy())[0]
     assert undecided.outcome == "INCONCLUSIVE"
-    assert re.search(r"were real, about \d+ runs a side would show it", undecided.reason), undecided.reason
+    assert re.search(r"were real, about (\d+) runs a side would show it \(gpuslo ab --max-runs \1 goes on", undecided.reason), \
+        undecided.reason  # review91: the way to get them
     # a change just over the noise floor amid a wide spread: no six-figure run count (the session-12
     # check read "about 665322 runs a side would show it")
     x = _queue(1.0, 1)[0]
@@ -1254,7 +1255,8 @@ def test_an_ab_session_with_one_stall_is_judged_on_the_requests_it_did_not_reach
     # review71: why the reading without lateness alone does not decide, and the next step
     assert "a REGRESSED must show both with and without it" in before.reason
     # review76: what leaves the measured reading undecided is said beside it
-    assert re.search(r"as measured INCONCLUSIVE \+\S+ \(the change \+\S+ is within the noise", before.reason)
+    assert re.search(r"as measured INCONCLUSIVE \+\S+ \(the change \+\S+ cannot yet be told from no change",
+                     before.reason)
     assert before.reason.endswith("more interleaved runs decide it (gpuslo ab BASE --max-runs 8)")
     monkeypatch.undo()
     wide = base[2].copy()

@@ -574,7 +574,9 @@ def test_a_pass_beside_an_undecided_comparison_says_so_in_row_and_headline() -> 
     row["ab"] = {"base": "1a2b3c4"}
     row["spec"].update(streams=1, seed=0, rate_hz=500)
     assert terminal.why(row) == "PASS (vs base: INCONCLUSIVE)"
-    assert "1 SLO test: 1 PASS; 1 comparison with the base revision undecided (INCONCLUSIVE)." in files.markdown([row])
+    md = files.markdown([row])
+    assert "1 SLO test: 1 PASS; 1 comparison with the base revision undecided (INCONCLUSIVE)." in md
+    assert "| ✅ PASS (vs base: INCONCLUSIVE) |" in md  # review91: the verdict cell too
     assert "1 PASS; 1 comparison with the base revision undecided (INCONCLUSIVE)" in html.render([row])
     decided = _row("t.py::test_ab", "PASS", [_claim(0.95, 20, "PASS", est=1.4, upper=2.0)],
                    baseline=[{**undecided[0], "outcome": "OK"}])

@@ -118,7 +118,7 @@ def test_prediction_interval_says_when_the_stored_runs_cannot_show_any_change() 
     assert "cannot detect even a 10x change" in t.reason
     # review69: a 40x change was "within the noise"; where no change can be judged, it says that
     assert t.reason.startswith("the change +") and "cannot be judged; cannot detect" in t.reason
-    assert "within the noise" not in t.reason and t.ci_low == 0.0
+    assert "cannot yet be told from no change" not in t.reason and t.ci_low == 0.0
     # ... and the verdict line prints the lower end of 0 as no bound, not "the ratio could be 0"
     line = gate._check("p95", t, "prediction interval").detail
     assert "[no lower bound, " in line and "[0.000" not in line
