@@ -486,7 +486,7 @@ def lanes_full(m: Measurements, spec: SloSpec, alpha: float, slowdown: float = 1
         return ""
     faster = f" even with their time on a CPU {slowdown:.2g}x shorter," if slowdown > 1.0 else ""
     return (f"the lanes are over capacity: in the run's second half a request held its lane {mean:.3g} ms on "
-            f"average (at least {low:.3g} ms at {stats._confidence(alpha / 50.0)}),{faster} so {spec.streams} "
+            f"average (at least {low:.3g} ms at {stats.confidence(alpha / 50.0)}),{faster} so {spec.streams} "
             f"lane{'s complete' if spec.streams > 1 else ' completes'} at most {capacity:.3g} requests/s, under the promised "
             f"{spec.rate_hz:g}/s: the queue grows with any run at this rate, and its latency with it")
 
@@ -996,14 +996,11 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
     if isinstance(base, ABInput):
         return compare_ab(spec, base, policy)
     percentiles = list(spec.budgets_ms) or [0.95]
-    if base.differing:
-        why = (f"baseline from a different machine ({differ_words(base.differing)}); the "
-               f"absolute budget is still checked. {RECORD_HINT}")
-        return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
-                     for p in percentiles)
-    if base.changed:
-        why = (f"the stored runs measured another load ({'; '.join(base.changed)}): a latency change then says "
-               f"nothing about the code; the absolute budget is still checked. {RECORD_HINT}")
+    apart = (f"baseline from a different machine ({differ_words(base.differing)})" if base.differing else
+             f"the stored runs measured another load ({'; '.join(base.changed)}): a latency change then says "
+             f"nothing about the code" if base.changed else "")
+    if apart:
+        why = f"{apart}; the absolute budget is still checked. {RECORD_HINT}"
         return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
                      for p in percentiles)
     lat = np.asarray(m.latency_ms, dtype=np.float64)

@@ -71,7 +71,11 @@ def load_changes(old: Mapping[str, Any], new: Mapping[str, Any], fields: tuple[s
     def shown(v: Any) -> str:
         return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
 
-    return tuple(f"{k} {shown(old.get(k))} -> {shown(new.get(k))}" for k in fields if old.get(k) != new.get(k))
+    def known(v: Any) -> bool:  # an object's default repr names its address, new every run
+        return not (isinstance(v, str) and re.search(r" at 0x[0-9a-fA-F]+>", v))
+
+    return tuple(f"{k} {shown(old.get(k))} -> {shown(new.get(k))}" for k in fields
+                 if old.get(k) != new.get(k) and known(old.get(k)) and known(new.get(k)))
 
 
 def percentile_label(p: float) -> str:

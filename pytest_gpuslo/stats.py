@@ -366,7 +366,7 @@ class BudgetTest:
         return self.budget / self.upper
 
 
-def _confidence(alpha: float) -> str:
+def confidence(alpha: float) -> str:
     """1 - alpha with the digits alpha needs: 99%, 99.99% (review83: "at 100%" at alpha 1e-4)."""
     digits = max(0, math.ceil(-math.log10(alpha)) - 2) if 0.0 < alpha < 1.0 else 0
     return f"{1.0 - alpha:.{digits}%}"
@@ -559,9 +559,9 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         # (review86: "p95 2.01 is too close to the budget 40" with 134 of 4,000 raised).
         why = (f"{lead} is under the budget {budget:g}, but with the {raised} raised requests (each counted as "
                f"over budget) {k} of {n} are over it ({k / n:.2%}, against the {1.0 - p:.0%} allowed): too close "
-               f"to decide at {_confidence(alpha)}")
+               f"to decide at {confidence(alpha)}")
     else:
-        why = f"{lead} is too close to the budget {budget:g} to decide at {_confidence(alpha)}"
+        why = f"{lead} is too close to the budget {budget:g} to decide at {confidence(alpha)}"
     if p_pass_binom <= alpha:
         # Sectioning holds it back, not the count over budget, so the binomial's "needs" means
         # nothing here (review55: "needs about 4,000 requests (ran 4,000)").  Its spread does not

@@ -167,3 +167,14 @@ def test_the_inconclusive_policy_is_read_whatever_its_case() -> None:
     assert parse_inconclusive("FAIL") == "fail" and parse_inconclusive(" Warn ") == "warn"
     with pytest.raises(argparse.ArgumentTypeError, match="'maybe' is not 'warn' or 'fail'"):
         parse_inconclusive("maybe")
+
+
+def test_load_changes_name_what_changed_and_skip_an_address() -> None:
+    """What makes a stored baseline or an A/B side another load, in the words the verdict uses;
+    an arrival object's default repr (its address, new every run) is no change."""
+    from pytest_gpuslo.spec import load_changes
+
+    old = {"rate_hz": 500.0, "streams": 2, "arrivals": "<my.Proc object at 0x7f00aa>", "p95": 20}
+    new = {"rate_hz": 400.0, "streams": 2, "arrivals": "<my.Proc object at 0x7f11bb>", "p95": 25}
+    assert load_changes(old, new) == ("rate_hz 500 -> 400",)
+    assert load_changes({**old, "arrivals": "poisson"}, {**new, "arrivals": "mmpp"})[-1] == "arrivals 'poisson' -> 'mmpp'"
