@@ -359,7 +359,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         # baseline claim is said beside it (review84: "PASS" above "it would read REGRESSED ...").
         vs = list(dict.fromkeys(b.outcome for b in verdict.baseline))
         against = f" (vs baseline: {', '.join(vs)})" if vs and verdict.outcome != "FAIL" else ""
-        print(f"{new.nodeid}: {verdict.outcome}{against}{alone}{itself}")
+        # REGRESSED where only the baseline claim failed it, as the reports say (review87 #6)
+        from pytest_gpuslo.reports import view
+
+        shown = view.shown_outcome({"verdict": verdict.as_dict()})
+        print(f"{new.nodeid}: {shown}{against}{alone}{itself}")
         refused = [r for r in base.runs if r.summary.get("save_refusal")] if base is not None else []
         if base is not None and refused:
             # A .last run --gpuslo-save refused: the plugin never compares against one (review46).
@@ -787,10 +791,19 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                 if key not in said]
 
     named: list[tuple[str, str]] = []
+    try:
+        root, configured = find_rootdir(Path.cwd())
+        store: Path | None = root / (configured or ".gpuslo")
+    except InvalidArgument:
+        store = None  # the runs' own pytest says why
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)
         why = reports.unwritable(path, fmt.signature) if path else None
+        if path and not why and store is not None and Path(os.path.realpath(path)).is_relative_to(
+                os.path.realpath(store)):
+            # review92: as pytest's own report options (a JSON there made every gpuslo show exit 1)
+            why = f"it is inside the baseline store {store}, which holds baselines only"
         if why:
             print(f"error: --{fmt.flag} {path}: {why}; give a writable file path", file=sys.stderr)
             return 2

@@ -996,11 +996,12 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
     if isinstance(base, ABInput):
         return compare_ab(spec, base, policy)
     percentiles = list(spec.budgets_ms) or [0.95]
-    apart = (f"baseline from a different machine ({differ_words(base.differing)})" if base.differing else
+    apart = (f"baseline from a different machine ({differ_words(base.differing)}); the absolute budget is still "
+             f"checked. {RECORD_HINT}" if base.differing else
              f"the stored runs measured another load ({'; '.join(base.changed)}): a latency change then says "
-             f"nothing about the code" if base.changed else "")
+             f"nothing about the code; the absolute budget is still checked. {LOAD_HINT}" if base.changed else "")
     if apart:
-        why = f"{apart}; the absolute budget is still checked. {RECORD_HINT}"
+        why = apart
         return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
                      for p in percentiles)
     lat = np.asarray(m.latency_ms, dtype=np.float64)
@@ -1533,17 +1534,22 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
     return tuple(out), moved
 
 
-#: The way out of NOT COMPARABLE, and what it reads once the run has taken it (``saved``).
+#: The ways out of NOT COMPARABLE (another machine, another load: review92, the machine was the
+#: same), and what they read once the run has taken them (``saved``).
 RECORD_HINT = "Record a baseline on this machine with --gpuslo-save"
+LOAD_HINT = "Record a baseline of this load with --gpuslo-save"
 
 
 def saved(verdict: Verdict, where: str) -> Verdict:
     """The verdict of a run --gpuslo-save just stored as this machine's baseline: its NOT
     COMPARABLE no longer advises the save it took (review44)."""
     now = f"This run is now this machine's baseline ({where})"
-    return replace(verdict, baseline=tuple(
-        replace(b, detail=b.detail.replace(RECORD_HINT, now), reason=b.reason.replace(RECORD_HINT, now))
-        if b.outcome == "NOT COMPARABLE" else b for b in verdict.baseline))
+
+    def taken(text: str) -> str:
+        return text.replace(RECORD_HINT, now).replace(LOAD_HINT, f"This run is now its baseline ({where})")
+
+    return replace(verdict, baseline=tuple(replace(b, detail=taken(b.detail), reason=taken(b.reason))
+                                           if b.outcome == "NOT COMPARABLE" else b for b in verdict.baseline))
 
 
 #: How far (either way, as a ratio) the measured window of a stationary schedule may offer from

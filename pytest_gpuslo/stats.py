@@ -583,16 +583,24 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
 
 def batch_mean_bound(x: npt.ArrayLike, alpha: float, batches: int = 20) -> tuple[float, float]:
     """(mean, its one-sided lower bound at 1 - alpha) from the means of ``batches`` contiguous
-    batches (a t interval on them): neighbouring values may depend on each other (services of a
-    busy period), batches of a hundred and more far less.  NaN where there are too few values."""
+    batches: neighbouring values may depend on each other (services of a busy period), batches of
+    a hundred and more far less.  The batch means' spread is read about their straight-line trend
+    (a t interval on the line's value at their centre, k - 2 degrees of freedom): a service that
+    keeps getting slower is no noise about its mean (review92: services growing through the run
+    widened the interval past the rate they could not keep up with).  Without a trend the line is
+    flat and the interval is the plain one's, one degree of freedom fewer.  NaN: too few values."""
     from scipy import stats as _st
 
     arr = np.asarray(x, dtype=np.float64)
     if arr.size < 10 * batches:
         return math.nan, math.nan
     means = np.array([b.mean() for b in np.array_split(arr, batches)])
-    mean, se = float(means.mean()), float(means.std(ddof=1)) / math.sqrt(batches)
-    return mean, mean - float(_st.t.ppf(1.0 - alpha, batches - 1)) * se
+    at = np.arange(batches, dtype=np.float64) - (batches - 1) / 2.0
+    mean = float(means.mean())
+    slope = float(at @ (means - mean) / (at @ at))
+    resid = means - mean - slope * at
+    se = math.sqrt(float(resid @ resid) / (batches - 2)) / math.sqrt(batches)
+    return mean, mean - float(_st.t.ppf(1.0 - alpha, batches - 2)) * se
 
 
 def about(n: int) -> str:

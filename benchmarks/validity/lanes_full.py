@@ -6,10 +6,12 @@ Each replication draws a fresh schedule and services, runs the FIFO queue (``sim
 decides the p95 claim through ``gate.decide`` with the requests' service times, the promised rate
 (``rate_hz`` = the family's rate) and ``streams`` = its servers, as the plugin hands them over.
 
-- *Stable queues* (the grid's families, and four closer to saturation, 0.95-0.98): the budget at the
+- *Stable queues* (the grid's families, four closer to saturation, 0.95-0.98, and one whose services
+  grow 1.5x through the run to 0.96): the budget at the
   run-averaged true p95 (``grid.truth``).  "rule fired" counts FAILs whose reason is the lanes-full
   rule's: each is a false FAIL the rule made (the queue is stable at any length).
-- *Overloaded queues* (utilisation 1.05-1.3): the budget at the median latency of the run's first
+- *Overloaded queues* (utilisation 1.05-1.3, and two whose services grow through the run, over
+  capacity in its second half): the budget at the median latency of the run's first
   half, so the run's p95 is over it and the queue grows.  "FAIL" with the rule, and "before" with
   the rule switched off (``lanes_full`` returning no words): what the rule adds.
 """
@@ -30,11 +32,15 @@ SIZES = (4000, 10000)
 POLICY = gate.Policy(alpha=0.01)
 F = sim.F
 NEAR = [F("poi-logn-c4-r.97", "poisson", "lognormal", 4, 0.97), F("onoff-pareto-c4-r.95", "onoff", "pareto", 4, 0.95),
-        F("poi-neardet-c1-r.98", "poisson", "neardet", 1, 0.98), F("batch-bimodal-c4-r.95", "batch", "bimodal", 4, 0.95)]
+        F("poi-neardet-c1-r.98", "poisson", "neardet", 1, 0.98), F("batch-bimodal-c4-r.95", "batch", "bimodal", 4, 0.95),
+        F("ramp-logn-c4-r.8-d.2", "poisson", "lognormal", 4, 0.8, drift=0.2)]
 OVER = [F("poi-neardet-c1-r1.05", "poisson", "neardet", 1, 1.05), F("poi-neardet-c1-r1.1", "poisson", "neardet", 1, 1.1),
         F("poi-logn-c4-r1.1", "poisson", "lognormal", 4, 1.1), F("poi-logn-c4-r1.3", "poisson", "lognormal", 4, 1.3),
         F("onoff-pareto-c4-r1.1", "onoff", "pareto", 4, 1.1), F("onoff-pareto-c4-r1.3", "onoff", "pareto", 4, 1.3),
-        F("poi-bimodal-c1-r1.1", "poisson", "bimodal", 1, 1.1), F("batch-bimodal-c4-r1.2", "batch", "bimodal", 4, 1.2)]
+        F("poi-bimodal-c1-r1.1", "poisson", "bimodal", 1, 1.1), F("batch-bimodal-c4-r1.2", "batch", "bimodal", 4, 1.2),
+        # services growing through the run (review92): over capacity in the second half only
+        F("ramp-logn-c16-r1-d.4", "poisson", "lognormal", 16, 1.0, drift=0.4),
+        F("ramp-neardet-c4-r.95-d.3", "poisson", "neardet", 4, 0.95, drift=0.3)]
 STABLE = list(sim.FAMILIES.values()) + NEAR
 WORDS = "the lanes are over capacity"
 

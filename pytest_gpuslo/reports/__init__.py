@@ -47,9 +47,10 @@ class ReportFormat:
     renderer: str
     #: a module the renderer needs, and the pip extra that installs it.
     needs: tuple[str, str] | None = None
-    #: text every file of this format holds near its start: an existing file that holds none is
-    #: not overwritten (review91: --gpuslo-json=.git/config broke the repository); "": no check.
-    signature: str = ""
+    #: texts one of which every file of this format holds near its start: an existing file that
+    #: holds none is not overwritten (review91: --gpuslo-json=.git/config broke the repository;
+    #: review92: the benchmark export replaced the results JSON); empty: no check.
+    signature: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
@@ -61,20 +62,22 @@ class ReportFormat:
         return fn(summaries, context)
 
 
-#: What the JSON reports hold at their start (``files.results_json``, ``files.benchmark_json``).
-JSON_SIGNATURE = '"tool": "pytest-gpuslo"'
+#: The benchmark export's "tool" (the results JSON's is "pytest-gpuslo"): one is not the other.
+BENCHMARK_TOOL = "pytest-gpuslo benchmark export"
 
 #: The registry, in the order reports are written.
 FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("json", "Write every SLO result to this JSON file (schema in docs/reports.md)",
-                 "pytest_gpuslo.reports.files:render_json", signature=JSON_SIGNATURE),
+                 "pytest_gpuslo.reports.files:render_json", signature=('"tool": "pytest-gpuslo",',)),
     ReportFormat("md", "Write a markdown summary fit for a pull-request comment",
-                 "pytest_gpuslo.reports.files:render_markdown", signature="## pytest-gpuslo: tail-latency SLOs"),
+                 "pytest_gpuslo.reports.files:render_markdown", signature=("## pytest-gpuslo: tail-latency SLOs",)),
     ReportFormat("html", "Write a self-contained HTML report with charts per test (opens offline)",
-                 "pytest_gpuslo.reports.html:render_html", signature="<title>pytest-gpuslo report</title>"),
+                 "pytest_gpuslo.reports.html:render_html", signature=("<title>pytest-gpuslo report</title>",)),
     ReportFormat("benchmark_json",
                  "Export results in pytest-benchmark's JSON format (p95/p99 as extra benchmarks)",
-                 "pytest_gpuslo.reports.files:render_benchmark_json", signature=JSON_SIGNATURE),
+                 "pytest_gpuslo.reports.files:render_benchmark_json",
+                 # (exports from before the tool key carry the group in every benchmark)
+                 signature=(f'"tool": "{BENCHMARK_TOOL}"', '"group": "gpuslo"')),
 )
 
 
@@ -111,7 +114,7 @@ NOT_A_REPORT = frozenset({".py", ".pyi", ".pyw", ".pyx", ".pxd", ".ipynb", ".c",
 SIGNATURE_BYTES = 8192
 
 
-def unwritable(path: str | Path, signature: str = "") -> str | None:
+def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
     """Why a report cannot be written at ``path``, found before anything is measured, or None.
 
     A folder given as the file, a parent that is a file, or a place no file can be made (/proc, a
@@ -149,8 +152,8 @@ def unwritable(path: str | Path, signature: str = "") -> str | None:
     if signature and p.is_file() and p.stat().st_size:
         with open(p, "rb") as f:
             head = f.read(SIGNATURE_BYTES).decode("utf-8", "replace")
-        if signature not in head:
+        if not any(s in head for s in signature):
             # review91: README.md, .gitignore and .git/config were replaced, even on a --co run
-            return (f"{p} exists and is no report this plugin wrote, so writing one there would replace it "
+            return (f"{p} exists and is no report of this kind from this plugin, so writing one there would replace it "
                     f"(remove it first if it may go)")
     return None

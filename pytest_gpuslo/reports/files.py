@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_gpuslo.reports import Context, view
+from pytest_gpuslo.reports import BENCHMARK_TOOL, Context, view
 from pytest_gpuslo.reports.terminal import ab_control_line, busy_line
 from pytest_gpuslo.reports.view import budgets, change, fmt_headroom, ordered
 
@@ -78,14 +78,10 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         ("vs baseline", "the baseline")
     lines += ["| verdict | test | budget | " + " | ".join(f"{c} ms" for c in cols) + f" | headroom | {against} [interval] |",
               "|---|---|---|" + "---|" * len(cols) + "---|---|"]
-    icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
+    icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "REGRESSED": "❌ REGRESSED", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
     for s in ordered(summaries):
-        v = s.get("verdict") or {}
-        outcome = str(v.get('outcome'))
-        shown = icon.get(outcome, outcome)
-        if outcome == "FAIL" and not any(c.get("outcome") == "FAIL" for c in v.get("checks", [])):
-            shown = "❌ REGRESSED"  # the budgets held: the baseline claim failed it (review46, review78 #3)
-        shown += view.undecided_against(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
+        outcome = view.shown_outcome(s)
+        shown = icon.get(outcome, outcome) + view.undecided_against(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
         cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(view.shown_latency(s, c) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
@@ -103,7 +99,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         reasons = (s.get("verdict") or {}).get("reasons", [])
         notes += [(s["nodeid"], r) for r in reasons]
         notes += [(s["nodeid"], u) for u in view.undecided_baseline(s, said=reasons)]
-        notes += [(s["nodeid"], each) for each in [view.run_p95s(s)] if each]
+        notes += [(s["nodeid"], each) for each in [view.run_p95s(s), view.first_error(s)] if each]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]
@@ -157,7 +153,7 @@ def benchmark_json(summaries: Sequence[dict[str, Any]], *, commit: str | None = 
                 "stats": _stats_block(value, int(s["n"])),
             })
     return {
-        "tool": "pytest-gpuslo",  # the signature ``reports.unwritable`` finds before writing over a file
+        "tool": BENCHMARK_TOOL,  # the signature ``reports.unwritable`` finds before writing over a file
         "machine_info": {"node": platform.node(), "processor": platform.processor(),
                          "machine": platform.machine(), "python_implementation": platform.python_implementation(),
                          "python_version": platform.python_version(), "release": platform.release(),

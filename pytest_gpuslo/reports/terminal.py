@@ -290,10 +290,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             # A PASS beside requests that raised or timed out says so (review82: 80 of 4,000 raised,
             # and the terminal said nothing, even with -v)
             detail += [f"    {r}" for r in v.get("reasons", []) if r.startswith("requests counted as over budget")]
-        first = str(s.get("first_error") or "").strip().splitlines()
-        if first and s.get("failed"):
-            # ... and the error itself, whatever the verdict (review83: gpuslo ab never named it)
-            detail.append(f"    the first error: {first[-1]} (its traceback is in the JSON report)")
+        first = view.first_error(s)
+        if first:  # ... and the error itself, whatever the verdict (review83: gpuslo ab never named it)
+            detail.append(f"    {first} (its traceback is in the JSON report)")
         if verbose <= 0:  # an undecided baseline claim says why even when the budget decided
             detail += [f"    {line}" for line in view.undecided_baseline(s, said=said)]
         if verbose > 0:

@@ -332,6 +332,8 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     (["HEAD", "--keep", "/proc/gpuslo-kept"], "--keep /proc/gpuslo-kept: no file can be made in /proc ("),
     # review86: the markdown was written over the JSON after every run
     (["HEAD", "--json", "r.out", "--md", "./r.out"], "--json r.out and --md ./r.out name one file: one report"),
+    # review92: written into the store after every run, then every gpuslo show exited 1
+    (["HEAD", "--json", ".gpuslo/x.json"], "--json .gpuslo/x.json: it is inside the baseline store "),
     (["HEAD", "--keep", "svc.py/sub"], "svc.py is a file, not a folder; give a writable folder"),
     (["--from", "/dev/null"], "--from /dev/null: not a folder; give the folder a run kept with gpuslo ab BASE --keep"),
     # review72: failed only after the base's checkout, naming its temporary tree

@@ -287,6 +287,7 @@ def test_cli_show_compare_accept_prune_exit_codes(simtester: pytest.Pytester,
     # review84: the headline said PASS above an undecided claim; the baseline's outcome is beside it
     assert same.stdout.startswith(f"{base_file.name.split('--')[0]}::test_svc: PASS (vs baseline: ")
     assert worse.returncode == 1 and "REGRESSED" in worse.stdout
+    assert worse.stdout.splitlines()[0].split(" (")[0].endswith(": REGRESSED"), worse.stdout  # review87 #6: "FAIL"
     assert from_store.returncode == 1 and from_store.stdout == worse.stdout
     # the regressed run is not promoted (review72: it was, moving the stored level toward it)
     assert accepted.returncode == 1 and "not accepted: it regressed against the stored runs" in accepted.stdout
@@ -847,6 +848,7 @@ def test_a_marker_that_changed_the_load_is_not_compared_with_the_old_runs(simtes
     result.stdout.fnmatch_lines(["*  not comparable  PASS",
                                  "*NOT COMPARABLE: the stored runs measured another load (rate_hz 2000 -> 1500)*"])
     saving = simtester.runpytest("--gpuslo-save")
-    saving.stdout.fnmatch_lines(["*another load (rate_hz 2000 -> 1500)*This run is now this machine's baseline*"])
+    result.stdout.fnmatch_lines(["*Record a baseline of this load with --gpuslo-save*"])  # review92: not "on this machine"
+    saving.stdout.fnmatch_lines(["*another load (rate_hz 2000 -> 1500)*This run is now its baseline*"])
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL.replace("p95_ms=200, rate_hz=2000", "p95_ms=150, rate_hz=1500"))
     assert "not comparable" not in simtester.runpytest().stdout.str().lower()

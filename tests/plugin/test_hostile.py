@@ -185,9 +185,9 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
      "would replace; give a writable file path."),
     (["--gpuslo-html=conftest.py"], "--gpuslo-html=conftest.py: *conftest.py is a .py file, *"),
     (["--gpuslo-json=notes"],  # review91: README.md, .gitignore, .git/config were replaced
-     "--gpuslo-json=notes: *notes exists and is no report this plugin wrote, so writing one there would replace "
+     "--gpuslo-json=notes: *notes exists and is no report of this kind from this plugin, so writing one there would replace "
      "it (remove it first if it may go); give a writable file path."),
-    (["--gpuslo-md=notes"], "--gpuslo-md=notes: *notes exists and is no report this plugin wrote, *"),
+    (["--gpuslo-md=notes"], "--gpuslo-md=notes: *notes exists and is no report of this kind from this plugin, *"),
 ], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice", "junitxml",
         "config-file", "in-the-store", "html-in-the-store", "test-module", "conftest", "foreign-json", "foreign-md"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
@@ -675,3 +675,19 @@ def test_a_bad_session_label_or_date_stops_the_run_before_any_test(
     assert " passed" not in result.stdout.str() and not (simtester.path / ".gpuslo").exists()  # nothing ran
     result.stderr.fnmatch_lines([f"*{name}=* (environment) {said}*"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_each_report_rewrites_its_own_file_and_no_other_reports(simtester: pytest.Pytester) -> None:
+    """review92: the benchmark export replaced the results JSON (both carried one "tool" key);
+    every format rewrites its own earlier file and refuses another format's."""
+    simtester.makepyfile(TWO_TESTS)
+    paths = {"json": "r.json", "md": "r.md", "html": "r.html", "benchmark-json": "b.json"}
+    first = simtester.runpytest(*(f"--gpuslo-{k}={v}" for k, v in paths.items()))
+    assert first.ret == 0
+    again = simtester.runpytest(*(f"--gpuslo-{k}={v}" for k, v in paths.items()))
+    assert again.ret == 0
+    for option, other in (("benchmark-json", "r.json"), ("json", "b.json"), ("md", "r.html"), ("html", "r.md")):
+        refused = simtester.runpytest(f"--gpuslo-{option}={other}")
+        assert refused.ret == pytest.ExitCode.USAGE_ERROR, option
+        refused.stderr.fnmatch_lines([f"*{other} exists and is no report of this kind from this plugin*"])
+    assert json.loads((simtester.path / "r.json").read_text())["tool"] == "pytest-gpuslo"

@@ -581,3 +581,13 @@ def test_a_pass_beside_an_undecided_comparison_says_so_in_row_and_headline() -> 
     decided = _row("t.py::test_ab", "PASS", [_claim(0.95, 20, "PASS", est=1.4, upper=2.0)],
                    baseline=[{**undecided[0], "outcome": "OK"}])
     assert terminal.why(decided) == "PASS" and "1 SLO test: 1 PASS." in files.markdown([decided])
+
+
+def test_the_markdown_names_the_first_error_beside_a_pass() -> None:
+    """review92: 8 of 4,000 requests raised beside a PASS; the terminal named the error, the PR
+    comment only "8 raised"."""
+    row = _row("t.py::test_few_raise", "PASS", [_claim(0.95, 40, "PASS", est=1.4, upper=2.0)],
+               reasons=("requests counted as over budget: 8 raised",))
+    row.update(failed=8, first_error="Traceback (most recent call last):\n  ...\nValueError: boom 7\n")
+    assert "`t.py::test_few_raise`: the first error: ValueError: boom 7" in files.markdown([row])
+    assert "the first error" not in files.markdown([{**row, "failed": 0}])

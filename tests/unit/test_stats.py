@@ -312,3 +312,16 @@ def test_a_run_slow_in_two_spells_says_its_count_holds_only_if_they_recur() -> N
     assert r.outcome == "INCONCLUSIVE" and "warm-up" not in r.reason
     assert "most of them in 2 stretches (1%-11%, 40%-61% of the run)" in r.reason, r.reason
     assert "if such stretches recur as often (every 1000 requests or so)" in r.reason
+
+
+def test_a_trend_in_the_services_is_no_noise_about_their_mean() -> None:
+    """review92: services growing 35 -> 57 ms through the half read a lower bound of about 40 ms
+    for their 46-ms mean (the trend counted as spread), so 16 lanes at 400/s were not over
+    capacity; read about their trend the bound is the mean's, and flat services keep theirs."""
+    rng = np.random.default_rng(5)
+    growing = np.linspace(35.0, 57.0, 2000) + rng.normal(0.0, 2.0, 2000)
+    mean, low = stats.batch_mean_bound(growing, 0.0002)
+    assert abs(mean - 46.0) < 0.5 and low > 0.98 * mean
+    flat = rng.lognormal(0.0, 1.0, 2000)
+    mean, low = stats.batch_mean_bound(flat, 0.0002)
+    assert 0.6 * mean < low < 0.95 * mean
