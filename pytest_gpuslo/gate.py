@@ -1868,8 +1868,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # A run that got faster is still warming up; one that got slower is not (review88: a body
         # slowing through the run was told to lengthen its warm-up).
         advice = ("; lengthen warm-up or the run" if drift_ratio < 1.0 else
-                  "; it got slower as it ran, which a longer warm-up does not settle: look for what grows with "
-                  "the run (a cache, a queue, a leak), or lengthen the run to see whether it levels off")
+                  "; it got slower as it ran, which a longer warm-up does not settle: a queue near its capacity "
+                  "drifts so by chance, or something grows with the run (a cache, a leak); lengthen the run to see "
+                  "whether it levels off")
         second = lat[lat.size // 2:]
 
         def within_reach(c: Check) -> bool:
