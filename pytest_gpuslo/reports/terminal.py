@@ -161,8 +161,7 @@ def why(summary: dict[str, Any]) -> str:
                 label, _, against = str(b["name"]).partition(" ")
                 marked = f"{label} replayed" if b.get("replayed") else label
                 parts.append(f"{marked}{change_} {against or 'vs baseline'}" + (" (REGRESSED)" if budget_failed else ""))
-        if parts and not budget_failed:
-            outcome = "REGRESSED"
+        outcome = view.shown_outcome(summary)  # REGRESSED where the budgets held, as the reports say
     else:
         lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
