@@ -461,34 +461,52 @@ def _beyond_load(m: Measurements, budget: float, p: float, alpha: float) -> bool
     return bool(service.size) and stats.budget_test(service, budget, p, alpha=alpha).outcome == FAIL
 
 
-def lanes_full(m: Measurements, spec: SloSpec, alpha: float, slowdown: float = 1.0) -> str:
+#: The trailing parts of a run the lanes-full rule reads (1/2, 1/4, 1/8): the second half keeps a
+#: warm-up's slow services out; the last quarter and eighth see a slowdown that began late, whose
+#: slow services a half mixes with the fast ones before it (review90 #1, review84 #2: services 2.1x
+#: slower over the last 15% of a run, 600 of 4,000 requests over budget, stayed INCONCLUSIVE).
+#: Fixed parts, not a part chosen from the data, each at alpha / (50 * 3).
+LANES_FULL_PARTS = ((2, "second half"), (4, "last quarter"), (8, "last eighth"))
+
+
+def lanes_full(m: Measurements, spec: SloSpec, alpha: float, slowdown: float = 1.0,
+               claim: tuple[float, float] | None = None) -> str:
     """Why the lanes cannot keep up with the promised rate, or '' when they may: by Little's law a
     lane completes at most one request per mean time it is held, so ``streams`` lanes complete at
     most streams / mean service a second; where that, from the lower bound (at ``alpha`` / 50, as
-    the other shape rules) of the second half's mean service, is under ``rate_hz``, the queue grows
-    with any run at that rate and every budget breaks in a long enough one, however few effective
-    samples the latencies hold (review82 #4: 2,474 of 4,000 over budget read "a FAIL needs ~5,600").
-    The second half only: a warm-up's slow services are no capacity.  ``slowdown``: the time on a
-    CPU read that many times shorter (busy neighbours' most), a sleep ``SLEEP_SLOWDOWN``."""
+    the other shape rules, shared by the parts) of a trailing part's mean service
+    (``LANES_FULL_PARTS``), is under ``rate_hz``, the queue grows with any run at that rate and
+    every budget breaks in a long enough one, however few effective samples the latencies hold
+    (review82 #4: 2,474 of 4,000 over budget read "a FAIL needs ~5,600").  ``claim`` (percentile,
+    budget): a part is read only where its latencies are over that budget too.  ``slowdown``: the
+    time on a CPU read that many times shorter (busy neighbours' most), a sleep ``SLEEP_SLOWDOWN``."""
     if m.service_ms is None or not spec.rate_hz > 0:
         return ""
-    half = slice(m.service_ms.size // 2, None)
-    service = np.asarray(m.service_ms, dtype=np.float64)[half]
-    kept = np.isfinite(service)  # raised (+inf) and never ended (NaN) left out: both held a lane longer
-    if slowdown > 1.0:
-        asleep = np.zeros(service.size) if m.asleep_ms is None or m.asleep_ms.shape != m.service_ms.shape \
-            else np.clip(np.nan_to_num(np.asarray(m.asleep_ms, dtype=np.float64)[half]), 0.0, None)
-        asleep = np.minimum(asleep, np.where(kept, service, 0.0))
-        service = np.where(kept, (service - asleep) / slowdown + asleep / SLEEP_SLOWDOWN, service)
-    mean, low = stats.batch_mean_bound(service[kept], alpha / 50.0)
-    capacity = 1000.0 * spec.streams / low if low > 0 else math.inf
-    if not capacity < spec.rate_hz:
-        return ""
-    faster = f" even with their time on a CPU {slowdown:.2g}x shorter," if slowdown > 1.0 else ""
-    return (f"the lanes are over capacity: in the run's second half a request held its lane {mean:.3g} ms on "
-            f"average (at least {low:.3g} ms at {stats.confidence(alpha / 50.0)}),{faster} so {spec.streams} "
-            f"lane{'s complete' if spec.streams > 1 else ' completes'} at most {capacity:.3g} requests/s, under the promised "
-            f"{spec.rate_hz:g}/s: the queue grows with any run at this rate, and its latency with it")
+    lat = np.asarray(m.latency_ms, dtype=np.float64)
+    each = alpha / (50.0 * len(LANES_FULL_PARTS))
+    for share, part in LANES_FULL_PARTS:
+        start = m.service_ms.size - m.service_ms.size // share
+        if claim is not None and lat.size == m.service_ms.size and \
+                not stats.quantile(lat[start:], claim[0]) > claim[1]:
+            continue
+        service = np.asarray(m.service_ms, dtype=np.float64)[start:]
+        kept = np.isfinite(service)  # raised (+inf) and never ended (NaN) left out: both held a lane longer
+        if slowdown > 1.0:
+            asleep = np.zeros(service.size) if m.asleep_ms is None or m.asleep_ms.shape != m.service_ms.shape \
+                else np.clip(np.nan_to_num(np.asarray(m.asleep_ms, dtype=np.float64)[start:]), 0.0, None)
+            asleep = np.minimum(asleep, np.where(kept, service, 0.0))
+            service = np.where(kept, (service - asleep) / slowdown + asleep / SLEEP_SLOWDOWN, service)
+        mean, low = stats.batch_mean_bound(service[kept], each)
+        capacity = 1000.0 * spec.streams / low if low > 0 else math.inf
+        if not capacity < spec.rate_hz:
+            continue
+        faster = f" even with their time on a CPU {slowdown:.2g}x shorter," if slowdown > 1.0 else ""
+        return (f"the lanes are over capacity: in the run's {part} a request held its lane {mean:.3g} ms on "
+                f"average (at least {low:.3g} ms at {stats.confidence(each)}),{faster} so {spec.streams} "
+                f"lane{'s complete' if spec.streams > 1 else ' completes'} at most {capacity:.3g} requests/s, "
+                f"under the promised {spec.rate_hz:g}/s: the queue grows with any run at this rate, and its "
+                f"latency with it")
+    return ""
 
 
 def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alpha: float) -> str:
@@ -521,7 +539,7 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
                 return (f"the body's own time alone fails the budget even with its time on or waiting for "
                         f"a CPU {k:.2g}x faster: {share:.0%} of it was asleep on a timer (a sleep), which "
                         f"busy neighbours do not stretch")
-    full = lanes_full(m, spec, alpha, slowdown=m.contention_slowdown)
+    full = lanes_full(m, spec, alpha, slowdown=m.contention_slowdown, claim=(p, budget))
     if full:
         return full
     quiet = m.uncontended_ms
@@ -1734,8 +1752,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # A step the effective-sample rule reads as one long cluster (review55).
             outcome, reason = FAIL, slow
             bt = replace(bt, outcome=FAIL, reason=slow, p_fail=min(bt.p_fail, slow_p), needed_n=None)
-        full = lanes_full(m, spec, policy.alpha) if outcome == INCONCLUSIVE and cold is None and \
-            bt.estimate > budget and stats.quantile(lat[lat.size // 2:], p) > budget else ""
+        full = lanes_full(m, spec, policy.alpha, claim=(p, budget)) \
+            if outcome == INCONCLUSIVE and cold is None and bt.estimate > budget else ""
         if full:
             # A queue that grows, however few effective samples its one long cluster holds.
             outcome, reason = FAIL, full

@@ -184,6 +184,9 @@ class Family:
     #: service scale ramps linearly from 1 - drift to 1 + drift over the run (both runs alike).
     drift: float = 0.0
     bursty: bool = field(default=False)
+    #: (share, factor): the last ``share`` of the scheduled requests' services ``factor`` times
+    #: longer (a slowdown that began late in the run, and lasts).
+    late: tuple[float, float] | None = None
 
     @property
     def lam(self) -> float:
@@ -205,11 +208,14 @@ class Family:
         s = service(rng, self.service, (runs, n))
         if self.drift:
             s *= np.linspace(1.0 - self.drift, 1.0 + self.drift, n)
+        if self.late:
+            s[..., n - int(self.late[0] * n):] *= self.late[1]
         return s
 
 
-def F(name: str, arrivals: str, svc: str, c: int, rho: float, drift: float = 0.0) -> Family:
-    return Family(name, arrivals, svc, c, rho, drift, arrivals in ("onoff", "batch", "gamma2"))
+def F(name: str, arrivals: str, svc: str, c: int, rho: float, drift: float = 0.0,
+      late: tuple[float, float] | None = None) -> Family:
+    return Family(name, arrivals, svc, c, rho, drift, arrivals in ("onoff", "batch", "gamma2"), late)
 
 
 #: The grid's families.  Bursty ones (on-off, batch, gamma cv=2) carry the power goal.

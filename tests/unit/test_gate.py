@@ -414,6 +414,28 @@ def test_lanes_that_cannot_keep_up_fail_however_few_effective_samples() -> None:
     assert blind.checks[0].outcome == "INCONCLUSIVE"
 
 
+def test_a_slowdown_late_in_the_run_is_read_in_its_last_eighth() -> None:
+    """review90 #1, review84 #2: one lane at 0.7 of its capacity whose services grow to 3 ms over the
+    last 15% of the run (584 of 4,000 requests over budget) stayed INCONCLUSIVE: the second half's
+    mean service (1.9 ms, 530/s) keeps up with 500/s.  Its last eighth (3 ms, 340/s) does not.  A
+    late step that stays under capacity (1.9 ms) is no FAIL of this rule."""
+    rng = np.random.default_rng(7)
+    promise = spec(p95_ms=20, requests=4000, rate_hz=500)
+    said = {}
+    for late in (3.0, 1.9):
+        service = np.where(np.arange(4000) < 3400, 1.4, late) * rng.lognormal(0.0, 0.1, 4000)
+        arrive, lat = _one_lane(0.5, service)
+        said[late] = decide(promise, Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive, service_ms=service))
+        assert not lanes_full(Measurements(lat, np.zeros(lat.size), service_ms=service[:2000]), promise, 0.01)
+
+    assert said[3.0].checks[0].outcome == "FAIL"
+    assert said[3.0].checks[0].reason.startswith("the lanes are over capacity: in the run's last eighth a request "
+                                                 "held its lane 3.01 ms on average")
+    assert "1 lane completes at most 340 requests/s, under the promised 500/s" in said[3.0].checks[0].reason
+    assert said[1.9].checks[0].outcome == "INCONCLUSIVE"
+    assert "over capacity" not in said[1.9].checks[0].reason
+
+
 def test_a_warm_up_is_no_capacity_and_a_sleep_beside_busy_neighbours_is_read_faster() -> None:
     """The second half's services only: 30-ms services over the first 1,500 requests (a mean over
     the run of 11.9 ms, 84/s, whose backlog lasts into the second half) are a warm-up of a lane
