@@ -470,6 +470,8 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
     ``policy`` is the policy of each look (``gate.ab_looks``)."""
     import numpy as np
 
+    from pytest_gpuslo.spec import percentile_label
+
     sha = session.sha
     out = []
     for latest, spec, base_runs, cand_runs, verdict in _judged(session, policy):
@@ -478,7 +480,13 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
         summary["ab"] = {"base": sha, "runs": [len(base_runs), len(cand_runs)],
                          "looks": list(session.looks) or [len(base_runs)], "alpha_per_look": policy.alpha,
                          "p95_ms": {"base": [float(np.quantile(r.latency_ms, 0.95)) for r in base_runs],
-                                    "candidate": [float(np.quantile(r.latency_ms, 0.95)) for r in cand_runs]}}
+                                    "candidate": [float(np.quantile(r.latency_ms, 0.95)) for r in cand_runs]},
+                         # every budgeted percentile's level run by run, the numbers a claim is decided
+                         # on (review94: a p90 claim's runs were shown only at p95)
+                         "each_run_ms": {percentile_label(p): {
+                             "base": [float(np.quantile(r.latency_ms, p)) for r in base_runs],
+                             "candidate": [float(np.quantile(r.latency_ms, p)) for r in cand_runs]}
+                             for p in sorted({*spec.budgets_ms, 0.95})}}
         controls = {name: {"base": [(r.summary.get("control") or {}).get(name) for r in base_runs],
                            "candidate": [(r.summary.get("control") or {}).get(name) for r in cand_runs]}
                     for name in {k for r in (*base_runs, *cand_runs) for k in (r.summary.get("control") or {})}}

@@ -54,6 +54,8 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     (claim,) = result["verdict"]["baseline"]
     assert claim["outcome"] == "REGRESSED" and claim["name"].startswith("p95 vs base ")
     assert result["ab"]["runs"] == [3, 3]
+    assert [len(result["ab"]["each_run_ms"]["p95"][side]) for side in ("base", "candidate")] == [3, 3]
+    assert result["ab"]["each_run_ms"]["p95"]["base"] == pytest.approx(result["ab"]["p95_ms"]["base"])
     md = (root / "ab.md").read_text()
     assert "REGRESSED" in md and "| vs base [interval] |" in md and "vs baseline" not in md  # review74
     assert again.returncode == 1  # decided again from the kept runs, nothing run

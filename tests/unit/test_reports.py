@@ -529,6 +529,11 @@ def test_an_ab_row_lists_each_run_s_p95_under_it() -> None:
     assert not any("p95 of each run" in line for line in terminal.summary_lines([SUMMARY], verbose=1))
     # review82: the markdown too, under Reasons
     assert "p95 of each run, ms: base 1.36 1.09 1.34 / candidate 10.4 48.9 2.78" in files.markdown([ab])
+    # review94: a p90 claim's runs at p90, the level it is decided on, beside p95
+    p90 = {**ab, "ab": {**ab["ab"], "each_run_ms": {"p90": {"base": [6.1, 6.2], "candidate": [4.7, 4.6]},
+                                                    "p95": {"base": [6.25, 6.31], "candidate": [4.76, 4.74]}}}}
+    assert "    p90 of each run, ms: base 6.1 6.2 / candidate 4.7 4.6; p95 of each run, ms: base 6.25 6.31 / " \
+        "candidate 4.76 4.74 (the budgets are judged on the latest candidate run)" in terminal.summary_lines([p90], verbose=1)
 
 
 def test_an_ab_run_s_single_control_reading_says_which_run_it_is() -> None:
