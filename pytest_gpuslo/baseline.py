@@ -700,6 +700,19 @@ def write_atomic(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
+def _of_test(found: Baseline | None, nodeid: str) -> Baseline | None:
+    """``found``, unless it holds another test than the one whose file name it has (copied or
+    renamed by hand): the plugin compared test_a against test_b's runs without a word, where
+    ``gpuslo compare`` said "holds another test" (review95 #2), and a save added runs to them."""
+    if found is None or found.nodeid == nodeid:
+        return found
+    where = found.path or "a baseline file"
+    raise BaselineFormatError(
+        f"baseline {where}: holds another test's runs ({found.nodeid}), not {nodeid}'s, under {nodeid}'s file "
+        f"name (copied or renamed by hand?): not compared. Move it back to {found.nodeid}'s name, or delete it "
+        f"and record this test's with --gpuslo-save")
+
+
 class Store:
     """A folder of baselines (``.gpuslo/`` by default)."""
 
@@ -728,9 +741,8 @@ class Store:
         """This test's baseline for this machine class, or ``None`` when there is none (an
         old-named file is read once, not once to find it and again to load it)."""
         path, loaded = self._find(nodeid, machine)
-        if loaded is not None:
-            return loaded
-        return load(path) if path.exists() else None
+        found = loaded if loaded is not None else load(path) if path.exists() else None
+        return _of_test(found, nodeid)
 
     def holds(self, baseline: Baseline) -> bool:
         """Whether ``baseline``'s latest run is already in this store (an unreadable file: no)."""
@@ -759,7 +771,7 @@ class Store:
             old: Baseline | None = None
             if path.exists():
                 try:
-                    old = load(path)
+                    old = _of_test(load(path), baseline.nodeid)
                 except BaselineFormatError:
                     if not replace:
                         raise

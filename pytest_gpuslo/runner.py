@@ -87,9 +87,11 @@ def _another_machines(settings: Settings, nodeid: str) -> Baseline | None:
 
     for path in settings.store.files_of(nodeid):
         try:
-            return load(path)
+            found = load(path)
         except (BaselineFormatError, OSError):
             continue
+        if found.nodeid == nodeid:  # a file of this test's name that holds another's is not its
+            return found
     return None
 
 

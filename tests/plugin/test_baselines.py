@@ -174,6 +174,22 @@ def test_corrupt_baseline_fails_the_test_with_file_and_fix(simtester: pytest.Pyt
     assert len(path.read_text()) == 200
 
 
+def test_a_baseline_file_holding_another_test_is_not_compared_nor_added_to(simtester: pytest.Pytester) -> None:
+    """review95 #2: test_b's file copied to test_a's name was compared with test_a without a word
+    (gpuslo compare said "holds another test"); a save added test_a's runs to test_b's.  The file
+    is named, with both tests and the fix, and left as it was."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL + SLOW_OR_FAST_VIRTUAL.split("\n\n", 1)[1].replace("test_svc", "test_b"))
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=2)
+    a, b = (next((simtester.path / ".gpuslo").glob(f"*{name}*.json")) for name in ("test_svc", "test_b"))
+    a.write_bytes(copied := b.read_bytes())
+    for args in ((), ("--gpuslo-save",)):
+        result = simtester.runpytest(*args)
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines([f"*baseline {a}: holds another test's runs (test_*.py::test_b), not "
+                                     f"test_*.py::test_svc's*Move it back to test_*.py::test_b's name, or delete it*"])
+        assert a.read_bytes() == copied
+
+
 def test_a_stage_name_or_error_in_colour_is_stored_so_that_it_loads_again(simtester: pytest.Pytester) -> None:
     """review85: a stage named "\\x1b[31mred" was saved as it was, and every later run failed on the
     plugin's own file (its loader refuses control codes); an error message in colour made the
