@@ -286,6 +286,22 @@ class EagerReplay:
 graph_replay = EagerReplay
 
 
+#: What a forked child that returned from the body says before it ends (on its stderr).
+FORKED_CHILD = (b"pytest-gpuslo: an SLO body forked (os.fork) and the child process returned from the body into "
+                b"the plugin's lane; the child is ended here (os._exit(70)). End a child with os._exit or an "
+                b"exec, or start processes with subprocess or multiprocessing\n")
+
+
+def leave_if_forked(home: int) -> None:
+    """End this process when it is not ``home``: a body's forked child that returned into the lane
+    took requests nobody dispatched, and its parent, waiting on it, hung every lane; the child
+    outlived the session (review95 #1)."""
+    if os.getpid() != home:
+        with contextlib.suppress(OSError):
+            os.write(2, FORKED_CHILD)
+        os._exit(70)
+
+
 class Backend(BaseBackend):
     """Worker-thread lanes; the first free lane takes the oldest waiting request."""
 
@@ -358,6 +374,7 @@ class Backend(BaseBackend):
         this one's (review53: it marked a lane of the next look idle, and that look's hang went
         unrecorded)."""
         self._lane_setup(lane)
+        home = os.getpid()
         times = rec.threads
         self._tids[lane] = threading.get_native_id()
         sched = _open_schedstat() if times is not None else None
@@ -383,6 +400,7 @@ class Backend(BaseBackend):
                         return
                 finally:
                     set_current(None)
+                    leave_if_forked(home)
                 if times is not None:
                     runq1, all1, cpu1 = _runq_ns(sched), time.process_time_ns(), time.thread_time_ns()
                     times.cpu_ns[req.index] = cpu1 - cpu0
@@ -401,6 +419,8 @@ class Backend(BaseBackend):
         # are not recorded; a broken body fails its real requests.  pytest's own outcomes (a
         # pytest.skip in the body) end the run, so the test is skipped (review86: "1000 of 1000
         # requests raised ... Skipped", and an unhandled exception in the priming thread).
+        home = os.getpid()
+
         def call() -> None:
             self._lane_setup(0)
             request.lane = 0
@@ -413,6 +433,7 @@ class Backend(BaseBackend):
                 request._recorder.fail(exc)
             finally:
                 set_current(None)
+                leave_if_forked(home)
 
         t = threading.Thread(target=call, name="gpuslo-prime", daemon=True)
         t.start()

@@ -388,6 +388,31 @@ so INCONCLUSIVE fails here)."""
     ])
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_that_returns_from_the_body_is_ended_there(gputester: pytest.Pytester) -> None:
+    """review95 #1: a body's forked child returned into the lane loop, took no request and never
+    ended; the parent waiting on it hung every lane (1000 of 1000 timed out), and the child
+    outlived the session.  It now ends where it leaves the body (exit 70), saying why."""
+    gputester.makepyfile(
+        """
+        import os, pytest
+
+        @pytest.mark.slo(p95_ms=2000, rate_hz=100, requests=40, warmup_requests=0, timeout_s=5)
+        def test_fork(slo_request):
+            if slo_request.index == 3:
+                pid = os.fork()
+                if pid:
+                    _, status = os.waitpid(pid, 0)
+                    open("child.status", "w").write(str(os.waitstatus_to_exitcode(status)))
+        """
+    )
+    result = gputester.runpytest("-rA")
+
+    assert (gputester.path / "child.status").read_text() == "70"
+    assert "ran past timeout_s" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*an SLO body forked (os.fork) and the child process returned from the body*"])
+
+
 def test_two_slo_markers_on_one_test_are_an_error(simtester: pytest.Pytester) -> None:
     """Row N: a module-level and a function-level marker do not merge; the test errors and says so."""
     simtester.makepyfile(
