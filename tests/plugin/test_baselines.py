@@ -375,7 +375,8 @@ def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtes
     """A record job (``pytest --gpuslo-save`` on main) on a machine that refuses every run was
     green while the store never filled (the session-12 check).  A refused save is a
     GpuSloSaveWarning; ``-W error::`` for it fails the test with the plugin's message, not a
-    traceback; a run that is saved does not warn."""
+    traceback; a run that is saved does not warn.  A session that recorded nothing exits 4
+    (review94: a record job on a busy runner stayed green with an empty store)."""
     simtester.makepyfile(
         """
         import os, pytest
@@ -395,12 +396,17 @@ def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtes
     refused.assert_outcomes(passed=1, warnings=3)  # too few to PASS, INCONCLUSIVE, and the refusal
     refused.stdout.fnmatch_lines(["*GpuSloSaveWarning: *::test_svc: --gpuslo-save: baseline not saved: requests "
                                   "failed or timed out*"])
+    # review94: a record job that recorded nothing does not go green
+    refused.stdout.fnmatch_lines(["gpuslo ERROR: --gpuslo-save into .gpuslo: recorded nothing: every SLO test's run "
+                                  "(1) was refused as a baseline (see 'not saved' above); record on a quiet machine*"])
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
     red.assert_outcomes(failed=1)
     red.stdout.fnmatch_lines(["*a warning filter turns GpuSloSaveWarning into an error*"])
     assert "Traceback" not in red.stdout.str()
     saved.assert_outcomes(passed=1)
     saved.stdout.fnmatch_lines(["baseline *::test_svc: created (*): *"])
     assert "GpuSloSaveWarning" not in saved.stdout.str()
+    assert saved.ret == pytest.ExitCode.OK
 
 
 def test_a_save_asked_by_the_ini_is_named_so_and_a_lost_last_run_record_warns(simtester: pytest.Pytester,
