@@ -83,6 +83,19 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
         if not callable(handler):
             raise InvalidArgument(f"{where}: handler={handler!r} is not callable; pass a function "
                                   f"taking one request.")
+        from pytest_gpuslo.recorder import current_request
+
+        outer = current_request()
+        if outer is not None:
+            # review95 #9: the inner run waited for the CPU its own outer run held, every request
+            # timed out, and the verdict sent the user looking for "the blocking call"
+            nested = InvalidArgument(
+                f"{where}: called inside an SLO body (request {outer.index} of a running SLO test): a run inside "
+                f"a run waits for the lanes and the CPU its outer run holds; call slo_run from a test function, "
+                f"not from a handler or a marked test's body")
+            if outer._recorder is not None:
+                outer._recorder.fail(nested)
+            raise nested
         try:
             checked = _spec.validate_marker((), kwargs, where)
             spec = session.resolve(checked, nodeid, given_in="slo_run")

@@ -413,6 +413,28 @@ def test_a_forked_child_that_returns_from_the_body_is_ended_there(gputester: pyt
     result.stdout.fnmatch_lines(["*an SLO body forked (os.fork) and the child process returned from the body*"])
 
 
+def test_slo_run_inside_an_slo_body_is_an_error_at_once(gputester: pytest.Pytester) -> None:
+    """review95 #9: slo_run called in a marked test's body waited for the CPU its own run held;
+    every request ran out its timeout and the verdict said "fix the blocking call"."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=100, requests=200, timeout_s=30)
+        def test_nest(slo_request, slo_run):
+            if slo_request.index == 3:
+                slo_run(lambda r: None, rate_hz=50, requests=50)
+        """
+    )
+    result = gputester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*test_nest: slo_run: called inside an SLO body (request 3 of a running SLO test): "
+                                 "a run inside a run waits for the lanes and the CPU its outer run holds; call "
+                                 "slo_run from a test function*"])
+    assert "ran past timeout_s" not in result.stdout.str()
+
+
 def test_two_slo_markers_on_one_test_are_an_error(simtester: pytest.Pytester) -> None:
     """Row N: a module-level and a function-level marker do not merge; the test errors and says so."""
     simtester.makepyfile(
