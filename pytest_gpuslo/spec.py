@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,7 +103,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _plain(value: Any) -> Any:
+    """numpy's scalars (np.float32(40), np.int64(8)) and other registered numbers as Python's own:
+    np.float32(40) read "must be a finite number" (review95 #7)."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
 def _positive_number(name: str, value: Any, where: str, *, allow_zero: bool = False) -> Any:
+    value = _plain(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e300:
+        # review95 #6: 10**400 read "checking the slo marker raised OverflowError", naming nothing
+        raise InvalidArgument(f"{where}: {name} is a {len(str(abs(value)))}-digit number, past any float; "
+                              f"give a realistic value, e.g. {name}=40.")
     if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
         raise InvalidArgument(
             f"{where}: {name}={value!r} must be a finite number "
@@ -115,6 +133,7 @@ def _positive_number(name: str, value: Any, where: str, *, allow_zero: bool = Fa
 
 
 def _positive_int(name: str, value: Any, where: str, *, minimum: int = 1) -> int:
+    value = _plain(value)
     if isinstance(value, bool) or not isinstance(value, int):
         # The nearest whole number where the value is one (review65: streams=2.5 read "write it as streams=1").
         near = round(value) if isinstance(value, float) and not isinstance(value, bool) and math.isfinite(value) else None

@@ -291,3 +291,13 @@ def test_a_capped_pareto_in_a_marker_is_checked_at_the_marker_s_rate() -> None:
     with pytest.raises(InvalidArgument, match=r"cap_s=0.001 is not above the mean gap 1/rate_hz = 0.005 s"):
         validate_marker((), {"arrivals": "pareto(cap_s=0.001)", "p95_ms": 30, "rate_hz": 200}, "t")
     assert A.parse("pareto(alpha=1.5, cap_s=0.05)") is None  # no rate anywhere yet: checked later
+
+
+@pytest.mark.parametrize("given", ["gamma(cv=1e308)", "gamma(cv=21)", "gamma(shape=1e-9)"])
+def test_a_gamma_past_cv_20_is_refused_at_the_marker(given: str) -> None:
+    """review95 #5: cv=1e308 passed the marker check, then read "fix the process's schedule/_draw"."""
+    from pytest_gpuslo.spec import validate_marker
+
+    with pytest.raises(InvalidArgument, match=r"is burstier than cv=20 .*give cv <= 20, or bursts of a set shape"):
+        validate_marker((), {"arrivals": given, "rate_hz": 100}, "t")
+    assert validate_marker((), {"arrivals": "gamma(cv=20)", "rate_hz": 100}, "t")["arrivals"] == "gamma(cv=20)"

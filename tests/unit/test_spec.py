@@ -34,6 +34,8 @@ def check(**kwargs: object) -> dict[str, object]:
         ({"arrivals": 3, "rate_hz": 1}, ["arrivals=3", "expected a process name"]),
         ({"seed": True, "rate_hz": 1}, ["seed=True must be a whole number"]),
         ({"p99_ms": float("nan"), "rate_hz": 1}, ["p99_ms=nan must be a finite number"]),
+        # review95 #6: an OverflowError that named nothing
+        ({"p95_ms": 10**400, "rate_hz": 1}, ["p95_ms is a 401-digit number, past any float", "p95_ms=40"]),
     ],
 )
 def test_bad_marker_arguments_name_the_argument_the_value_and_the_fix(
@@ -47,6 +49,16 @@ def test_bad_marker_arguments_name_the_argument_the_value_and_the_fix(
     assert message.startswith(WHERE)
     for fragment in fragments:
         assert fragment in message
+
+
+def test_numpy_scalars_are_numbers() -> None:
+    """review95 #7: p95_ms=np.float32(40) read "must be a finite number"."""
+    import numpy as np
+
+    assert check(p95_ms=np.float32(40), streams=np.int64(4), rate_hz=np.float64(100)) == {
+        "p95_ms": 40.0, "streams": 4, "rate_hz": 100.0}
+    with pytest.raises(InvalidArgument, match="streams=2.5 must be a whole number"):
+        check(streams=np.float32(2.5), rate_hz=1)
 
 
 def test_positional_arguments_are_refused() -> None:
