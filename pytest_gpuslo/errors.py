@@ -23,6 +23,34 @@ def printable(text: str) -> str:
     return CONTROL_CODES.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+#: A body's error as the run keeps it: each line at most ``ERROR_LINE`` characters, the whole at
+#: most ``ERROR_CHARS`` (review95 #4: a 2-MB message was printed five times, 10 MB of output).
+ERROR_LINE, ERROR_CHARS = 1000, 8000
+
+
+def bounded(text: str) -> str:
+    """A traceback cut to size: long lines cut with their length said; where still too long, its
+    first and last lines (the last hold the exception and its message) around a count of those left out."""
+    lines = [ln if len(ln) <= ERROR_LINE else f"{ln[:ERROR_LINE]}... ({len(ln):,} characters)"
+             for ln in text.splitlines()]
+    if sum(len(ln) + 1 for ln in lines) <= ERROR_CHARS:
+        return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+    def fit(seq: list[str]) -> int:
+        """How many of ``seq``'s first lines fit in half the room."""
+        used = 0
+        for i, ln in enumerate(seq):
+            used += len(ln) + 1
+            if used > ERROR_CHARS // 2:
+                return i
+        return len(seq)
+
+    head = lines[:fit(lines)]
+    rest = lines[len(head):]
+    tail = rest[len(rest) - fit(rest[::-1]):]
+    left = len(lines) - len(head) - len(tail)
+    return "\n".join([*head, f"... ({left:,} lines left out)", *tail]) + "\n"
+
+
 def brief(value: Any, limit: int = 80) -> str:
     """A value as an error quotes it: its repr, cut to ``limit`` characters with its length said
     (a 100 kB string or a huge object must not become a 100 kB error message)."""

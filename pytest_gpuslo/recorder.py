@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pytest_gpuslo.errors import printable
+from pytest_gpuslo.errors import bounded, printable
 
 Clock = Callable[[], int]
 
@@ -187,7 +187,8 @@ class Recorder:
         self.failed[index] = True
         with self._lock:
             if self.first_error is None:
-                self.first_error = printable("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+                self.first_error = bounded(printable("".join(traceback.format_exception(type(exc), exc,
+                                                                                         exc.__traceback__))))
                 self.first_error_index = index
         if not isinstance(exc, Exception):
             # Ctrl-C, or pytest's own outcome (pytest.skip/xfail/fail in a body, review86): the

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from pytest_gpuslo import backends as _backends
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import InvalidArgument
+from pytest_gpuslo.errors import InvalidArgument, brief
 
 #: Budget argument name -> the percentile it bounds, as a fraction.
 PERCENTILE_ARGS: Final[dict[str, float]] = {
@@ -215,7 +215,7 @@ def _validate_arrivals(value: Any, where: str, rate_hz: float | None = None) -> 
     try:
         _arrivals.parse(value, rate_hz=rate_hz)
     except InvalidArgument as exc:
-        raise InvalidArgument(f"{where}: arrivals={value!r}: {exc}") from None
+        raise InvalidArgument(f"{where}: arrivals={brief(value, 200)}: {exc}") from None
     return value
 
 

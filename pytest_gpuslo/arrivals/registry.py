@@ -23,7 +23,7 @@ from pytest_gpuslo.arrivals.processes import (
     Superpose,
 )
 from pytest_gpuslo.arrivals.trace import Trace
-from pytest_gpuslo.errors import InvalidArgument
+from pytest_gpuslo.errors import InvalidArgument, brief
 
 #: The registry: name -> class; the string form ``name(key=value, ...)`` builds one of these.
 #: A new process is a module (a frozen dataclass with ``mean_rate_hz`` and ``schedule``; subclass
@@ -55,16 +55,26 @@ def _node_value(node: ast.AST, text: str) -> Any:
         return ast.literal_eval(node)
     except ValueError:
         raise InvalidArgument(
-            f"cannot parse {text!r}: {ast.unparse(node)} must be a literal (number, string, list) "
+            f"cannot parse {brief(text, QUOTED)}: {ast.unparse(node)} must be a literal (number, string, list) "
             f"or a process call.") from None
 
 
+#: How much of an arrivals string an error quotes (review95 #4: a 1-MB one was quoted whole, twice).
+QUOTED = 200
+#: The longest arrivals string parsed: a process call is a line; a megabyte is no process.
+MAX_TEXT = 20_000
+
+
 def _parse_text(text: str) -> tuple[str, dict[str, Any]]:
+    if len(text) > MAX_TEXT:
+        raise InvalidArgument(f"{brief(text, QUOTED)} is {len(text):,} characters, past the {MAX_TEXT:,} of any "
+                              f"process call; write a call such as 'gamma(cv=3)', or load a long schedule from "
+                              f"a file with trace(path=...)")
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
         raise InvalidArgument(
-            f"cannot parse {text!r}; write a process name such as 'poisson' or a call such as "
+            f"cannot parse {brief(text, QUOTED)}; write a process name such as 'poisson' or a call such as "
             f"'gamma(cv=3)'."
         ) from None
     if isinstance(node, ast.Name):
@@ -73,10 +83,10 @@ def _parse_text(text: str) -> tuple[str, dict[str, Any]]:
         kwargs: dict[str, Any] = {}
         for kw in node.keywords:
             if kw.arg is None:
-                raise InvalidArgument(f"cannot parse {text!r}: '**' is not allowed.")
+                raise InvalidArgument(f"cannot parse {brief(text, QUOTED)}: '**' is not allowed.")
             kwargs[kw.arg] = _node_value(kw.value, text)
         return node.func.id, kwargs
-    raise InvalidArgument(f"cannot parse {text!r}; use keyword arguments only, e.g. 'gamma(cv=3)'.")
+    raise InvalidArgument(f"cannot parse {brief(text, QUOTED)}; use keyword arguments only, e.g. 'gamma(cv=3)'.")
 
 
 def parse(value: Any, *, rate_hz: float | None = None) -> ArrivalProcess | None:

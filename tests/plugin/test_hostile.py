@@ -435,6 +435,34 @@ def test_slo_run_inside_an_slo_body_is_an_error_at_once(gputester: pytest.Pytest
     assert "ran past timeout_s" not in result.stdout.str()
 
 
+def test_a_huge_error_message_or_arrivals_string_is_quoted_cut(simtester: pytest.Pytester) -> None:
+    """review95 #4: a body raising a 2-MB message had it printed five times (10 MB of output); a
+    1-MB arrivals string was quoted whole.  Both are cut, with their length said."""
+    from pytest_gpuslo.errors import ERROR_CHARS, bounded
+
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=400, requests=200)
+        def test_raises(slo_request):
+            raise ValueError("\\x1b[31m" + "x" * 2_000_000)
+
+        @pytest.mark.slo(p95_ms=200, rate_hz=400, arrivals="gamma(cv=" + "9" * 1_000_000 + ")")
+        def test_long_arrivals(slo_request):
+            pass
+        """
+    )
+    result = simtester.runpytest("-rA")
+
+    out = result.stdout.str()
+    assert len(out) < 100_000, len(out)
+    assert "... (2,000,020 characters)" in out and "\\x1b[31m" in out
+    assert "(1,000,010 characters)" in out and "past the 20,000 of any process call" in out
+    cut = bounded("Traceback\n" + "  frame\n" * 100_000 + "ValueError: boom\n")
+    assert len(cut) <= ERROR_CHARS + 100 and cut.endswith("ValueError: boom\n") and "lines left out" in cut
+
+
 def test_two_slo_markers_on_one_test_are_an_error(simtester: pytest.Pytester) -> None:
     """Row N: a module-level and a function-level marker do not merge; the test errors and says so."""
     simtester.makepyfile(
