@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import CONTROL_CODES, BaselineFormatError, InvalidArgument, brief
+from pytest_gpuslo.errors import CONTROL_CODES, BaselineFormatError, InvalidArgument, brief, dangling
 from pytest_gpuslo.gate import (
     MIN_RUNS_FOR_SPREAD,
     MIN_SESSIONS,
@@ -700,6 +700,15 @@ def write_atomic(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
+def _not_dangling(path: Path) -> None:
+    """A test's baseline file that is a link to nothing is an error, not "no baseline": the store
+    linked into a mount missing in CI switched the gate off in silence, and a save replaced the
+    link (review95 #3)."""
+    if dangling(path):
+        raise BaselineFormatError(f"baseline {path}: is {dangling(path)}, so it cannot be read; mend the link (is "
+                                  f"its folder mounted here?) or delete it and record with --gpuslo-save")
+
+
 def _of_test(found: Baseline | None, nodeid: str) -> Baseline | None:
     """``found``, unless it holds another test than the one whose file name it has (copied or
     renamed by hand): the plugin compared test_a against test_b's runs without a word, where
@@ -741,6 +750,7 @@ class Store:
         """This test's baseline for this machine class, or ``None`` when there is none (an
         old-named file is read once, not once to find it and again to load it)."""
         path, loaded = self._find(nodeid, machine)
+        _not_dangling(path)
         found = loaded if loaded is not None else load(path) if path.exists() else None
         return _of_test(found, nodeid)
 
@@ -767,6 +777,8 @@ class Store:
         """
         path = self.path_for(baseline.nodeid, baseline.machine)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not replace:
+            _not_dangling(path)
         with _locked(path):
             old: Baseline | None = None
             if path.exists():
@@ -796,7 +808,8 @@ class Store:
                     what = "replaced (the spec, schedule or machine changed, so older runs no longer compare)"
             stored = Baseline(baseline.nodeid, baseline.spec, baseline.seed, baseline.schedule_fingerprint,
                               baseline.machine, runs, baseline.telemetry)
-            write_atomic(path, stored.to_json())
+            # through a link to its target: the link was replaced by a file without a word (review95 #3)
+            write_atomic(path.resolve() if path.is_symlink() else path, stored.to_json())
         return path, what
 
     def rewrite(self, path: Path, baseline: Baseline) -> None:

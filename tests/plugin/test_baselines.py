@@ -190,6 +190,29 @@ def test_a_baseline_file_holding_another_test_is_not_compared_nor_added_to(simte
         assert a.read_bytes() == copied
 
 
+def test_a_baseline_link_to_nothing_is_named_and_a_save_writes_through_a_link(simtester: pytest.Pytester) -> None:
+    """review95 #3: a test's baseline file that linked to nothing read "no baseline" (the gate off in
+    silence; gpuslo show said UNREADABLE), and a save replaced the link, as it replaced a good link
+    to a file elsewhere by a plain file."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    (path,) = (simtester.path / ".gpuslo").glob("*.json")
+    elsewhere = simtester.path / "kept.json"
+    path.rename(elsewhere)
+    path.symlink_to(simtester.path / "nowhere.json")
+    for args in ((), ("--gpuslo-save",)):
+        result = simtester.runpytest(*args)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([f"*baseline {path}: is a link to nothing (to *nowhere.json), so it cannot be read; "
+                                     f"mend the link*"])
+        assert path.is_symlink() and not path.exists()
+
+    path.unlink()
+    path.symlink_to(elsewhere)
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    assert path.is_symlink() and len(json.loads(elsewhere.read_text())["runs"]) == 2
+
+
 def test_a_stage_name_or_error_in_colour_is_stored_so_that_it_loads_again(simtester: pytest.Pytester) -> None:
     """review85: a stage named "\\x1b[31mred" was saved as it was, and every later run failed on the
     plugin's own file (its loader refuses control codes); an error message in colour made the
