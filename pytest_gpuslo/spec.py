@@ -510,7 +510,7 @@ def pass_floor(spec: SloSpec) -> str | None:
     if not spec.budgets_ms:
         return None
     p = max(spec.budgets_ms)
-    need = math.ceil(DEFAULT_EXCEEDANCES / (1.0 - p))
+    need = math.ceil(round(DEFAULT_EXCEEDANCES / (1.0 - p), 6))  # 200 / (1 - 0.9) is 2000.0000000000005
     label = percentile_label(p)
     if spec.requests is not None:
         if spec.requests >= need:

@@ -277,7 +277,8 @@ def clear_blocks(p: float, alpha: float, blocks: int = 7, share: float = 0.5) ->
 
 def n_batches(n: int, p: float) -> int:
     """Sectioning batch count K for n samples at percentile p, or 0 when fewer than 8 fit."""
-    k = min(K_MAX, int(n * (1.0 - p) // MIN_EXC_PER_BATCH))
+    # rounded first: 2,000 x (1 - 0.9) is 199.99999999999994 in floats, and read 7 batches (review94)
+    k = min(K_MAX, int(round(n * (1.0 - p), 6) // MIN_EXC_PER_BATCH))
     return k if k >= K_MIN else 0
 
 
@@ -459,7 +460,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
                f"{_label(p)} under {'half' if margin == 2 else f'1/{margin:g} of'} the budget, "
                f"and sectioning agrees")
         return BudgetTest(**base, outcome="PASS", reason=why, needed_n=None)  # type: ignore[arg-type]
-    need = int(math.ceil(max(E_MIN * d * GAMMA_PASS / star, (K_MIN * MIN_EXC_PER_BATCH) / star)))
+    need = int(math.ceil(round(max(E_MIN * d * GAMMA_PASS / star, (K_MIN * MIN_EXC_PER_BATCH) / star), 6)))
     # A run far under its budget passes on its blocks alone once each block is long enough
     # (``clear_pass``, which sectioning must back): say so where that is fewer requests (a p95 19x
     # under its budget read "needs about 5,351" at 3,000 requests, where 4,000 do: the session-12
@@ -905,7 +906,7 @@ def regression_test(
         gross = gross_test(x, y, p, alpha=alpha, delta=delta, paired=paired)
         if gross is not None:
             return gross
-        need = int(math.ceil(max(E_MIN * max(dx, dy), K_MIN * MIN_EXC_PER_BATCH) / star))
+        need = int(math.ceil(round(max(E_MIN * max(dx, dy), K_MIN * MIN_EXC_PER_BATCH) / star, 6)))
         return nothing(f"too few effective samples for {_label(p)} on one side (design effects "
                        f"{dx:.1f} / {dy:.1f}); needs about {about(need)} requests per side", ratio=ratio, needed_n=need)
     if paired:

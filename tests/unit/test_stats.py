@@ -74,6 +74,19 @@ def test_too_few_samples_is_inconclusive_not_pass() -> None:
     assert "too few effective samples for p99" in r.reason
 
 
+def test_the_pass_floor_is_exact_at_p90() -> None:
+    """review94: 2,000 requests at p90 (the README's 200 / (1 - p)) read "cannot be cut into 8
+    batches of 25 expected exceedances; needs about 2,100": 2,000 x 0.1 is 199.99999999999994 in
+    floats.  The marker's pre-run check and the gate now agree at the floor."""
+    from pytest_gpuslo.spec import pass_floor, resolve
+
+    assert stats.n_batches(2000, 0.9) == 8 and stats.n_batches(1999, 0.9) == 0
+    assert stats.budget_test(np.random.default_rng(1).exponential(1.0, 2000), 100.0, 0.9).outcome == "PASS"
+    assert pass_floor(resolve({"p90_ms": 25, "rate_hz": 100, "requests": 2000}, nodeid="t")) is None
+    assert "at least 2,000 requests" in str(pass_floor(resolve({"p90_ms": 25, "rate_hz": 100, "requests": 1999},
+                                                               nodeid="t")))
+
+
 def test_a_run_over_budget_in_few_clusters_says_why_it_is_no_fail_and_what_a_fail_needs() -> None:
     """review50: p95 110 ms against a 40 ms budget, 556 of 1,500 requests over, read only "too few
     effective samples ... needs about 86,537 requests", the PASS side's count.  Leaning FAIL, the
