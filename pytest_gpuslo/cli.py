@@ -684,6 +684,11 @@ def _ab_refusal(pytest_args: Sequence[str], where: str = "after --") -> str | No
     from pytest_gpuslo import reports
 
     report_keys = {fmt.key for fmt in reports.FORMATS}
+    for typed in pytest_args:
+        if typed in ("--collect-only", "--co", "--setup-plan", "--setup-only"):
+            # review94 #6: a pair of runs, then "selected no SLO test on either side"
+            return (f"{typed} {where}: it runs no test, which leaves gpuslo ab nothing to compare; to see what "
+                    f"gpuslo ab would run, use pytest {typed} with the same arguments on its own")
     for typed, key, value in _ab_options(pytest_args):
         if key == "unload":
             # review74: pytest's "unrecognized arguments: --gpuslo-no-baseline ..." named flags never typed

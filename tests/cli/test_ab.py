@@ -354,6 +354,9 @@ def test_a_marker_changed_between_the_sides_is_not_compared(tmp_path: Path) -> N
     (["HEAD", "--", "-o=gpuslo_save=true"], "-o=gpuslo_save=true after --: gpuslo ab compares"),
     (["HEAD", "--", "-o", "gpuslo_html=r.html"], "-o gpuslo_html=r.html after --: each of the 2 x N pytest runs"),
     (["HEAD", "--", "--gpuslo-skip"], "--gpuslo-skip after --: it skips every SLO run"),
+    # review94 #6: a pair of runs, then "selected no SLO test on either side"
+    (["HEAD", "--", "-q", "--collect-only"], "--collect-only after --: it runs no test, which leaves gpuslo ab"),
+    (["HEAD", "--", "--co"], "--co after --: it runs no test"),
     # review77: the runs were written beside the folder's own files
     (["HEAD", "--keep", "."], "--keep . holds other files (.git, conftest.py, pytest.ini); give an empty or new"),
     # review80: the target of a link to nothing was made, wherever it pointed
