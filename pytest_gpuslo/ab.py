@@ -477,7 +477,8 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
     for latest, spec, base_runs, cand_runs, verdict in _judged(session, policy):
         summary = dict(latest)
         summary["verdict"] = verdict.as_dict()
-        summary["ab"] = {"base": sha, "runs": [len(base_runs), len(cand_runs)],
+        # the candidate's commit as its runs stamped it (+dirty: the tree differed): review94 #5
+        summary["ab"] = {"base": sha, "candidate": cand_runs[-1].commit, "runs": [len(base_runs), len(cand_runs)],
                          "looks": list(session.looks) or [len(base_runs)], "alpha_per_look": policy.alpha,
                          "p95_ms": {"base": [float(np.quantile(r.latency_ms, 0.95)) for r in base_runs],
                                     "candidate": [float(np.quantile(r.latency_ms, 0.95)) for r in cand_runs]},

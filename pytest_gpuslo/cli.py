@@ -762,6 +762,7 @@ def _env_addopts() -> list[str]:
 def _cmd_ab(args: argparse.Namespace) -> int:
     """Base revision against the working tree, interleaved on this machine; exit 1 on FAIL/REGRESSED."""
     from pytest_gpuslo import ab, gate, reports
+    from pytest_gpuslo.reports import view
     from pytest_gpuslo.reports.terminal import ab_control_line, busy_line, summary_lines
 
     pytest_args = list(args.pytest_args)
@@ -889,8 +890,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"gpuslo ab: {tests}, none of them at the base {session.sha[:10]}: nothing compared, judged on "
               f"absolute budgets only (one run of the working tree)")
     else:
-        print(f"gpuslo ab: {tests}, base {session.sha[:10]} against the working tree, "
-              f"{done} interleaved run{'s' if done != 1 else ''} each{plan}")
+        cand = view.ab_candidate(summaries)
+        print(f"gpuslo ab: {tests}, base {session.sha[:10]} against the working tree"
+              f"{f' (at {cand})' if cand else ''}, {done} interleaved run{'s' if done != 1 else ''} each{plan}")
     busy = busy_line(summaries, ab=True)
     if busy:
         print(busy)
@@ -899,7 +901,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
-    context = reports.Context(holm=gate.suite_holm(summaries))
+    context = reports.Context(holm=gate.suite_holm(summaries), commit=view.ab_candidate(summaries))
     unwritten = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)

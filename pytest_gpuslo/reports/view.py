@@ -263,3 +263,9 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
         f"{side} {' '.join(fmt_ms(x) for x in each[side])}" for side in ("base", "candidate") if each.get(side))
         for label, each in levels.items() if isinstance(each, dict) and each.get("candidate")]
     return "; ".join(said) + " (the budgets are judged on the latest candidate run)" if said else None
+
+
+def ab_candidate(summaries: Sequence[dict[str, Any]]) -> str | None:
+    """The commit an A/B's candidate runs were made at (``+dirty`` where the working tree differed
+    from it), or None: the reports named only the base (review94 #5)."""
+    return next((str(s["ab"]["candidate"]) for s in summaries if (s.get("ab") or {}).get("candidate")), None)

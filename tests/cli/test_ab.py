@@ -56,7 +56,12 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     assert result["ab"]["runs"] == [3, 3]
     assert [len(result["ab"]["each_run_ms"]["p95"][side]) for side in ("base", "candidate")] == [3, 3]
     assert result["ab"]["each_run_ms"]["p95"]["base"] == pytest.approx(result["ab"]["p95_ms"]["base"])
+    # review94 #5: the candidate named by its commit, +dirty for the uncommitted change
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    assert result["ab"]["candidate"] == head[:12] + "+dirty" and result["ab"]["base"] == head
+    assert f"against the working tree (at {head[:12]}+dirty)" in done.stdout
     md = (root / "ab.md").read_text()
+    assert f"Base `{head[:10]}` against the working tree at `{head[:12]}+dirty`, interleaved." in md
     assert "REGRESSED" in md and "| vs base [interval] |" in md and "vs baseline" not in md  # review74
     assert again.returncode == 1  # decided again from the kept runs, nothing run
     # review76: a second session into the same folder mixed its runs with the first one's
