@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pytest_gpuslo.limits import MAX_HORIZON_S
 from pytest_gpuslo.reports import FORMATS
 from pytest_gpuslo.spec import backend_choices
 
@@ -59,7 +60,16 @@ def parse_alpha(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number; give e.g. 0.01") from None
     if not (0.0 < value < 0.5):
         raise argparse.ArgumentTypeError(f"{text!r} must lie strictly between 0 and 0.5 (e.g. 0.01)")
+    if value < MIN_ALPHA:
+        # review95 #10: 1e-300 was taken, and then no run could decide anything
+        raise argparse.ArgumentTypeError(f"{text!r} is under {MIN_ALPHA:g}, where no run of practical length "
+                                         f"decides a claim; give e.g. 0.01 or 0.001")
     return value
+
+
+#: The smallest alpha taken: each claim's rules split it further (a lanes-full part decides at
+#: alpha / 150), and a run must hold about 1/alpha's worth of evidence.
+MIN_ALPHA: Final = 1e-6
 
 
 def parse_seconds(text: str) -> float:
@@ -69,6 +79,10 @@ def parse_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; give e.g. 5") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    if value > MAX_HORIZON_S:
+        # review95 #10: 1e300 errored every SLO test as a "bad slo marker"
+        raise argparse.ArgumentTypeError(f"{text!r} is past the {MAX_HORIZON_S:g}-s horizon of any run "
+                                         f"(docs/limits.md); give fewer seconds")
     return value
 
 

@@ -322,6 +322,9 @@ def test_a_pass_beside_requests_that_raised_says_so(simtester: pytest.Pytester) 
         (["-o", "gpuslo_backend=tpu"], "ini key gpuslo_backend = 'tpu' (from -o on the command line or PYTEST_ADDOPTS): "
                                        "'tpu' is not a backend;*; fix that -o value or give --gpuslo-backend instead."),
         (["--gpuslo-alpha=2"], "argument --gpuslo-alpha: '2' must lie strictly between 0 and 0.5"),
+        # review95 #10: taken, then no run decided anything / every test a "bad slo marker"
+        (["--gpuslo-alpha=1e-300"], "argument --gpuslo-alpha: '1e-300' is under 1e-06, where no run"),
+        (["--gpuslo-timeout=1e300"], "argument --gpuslo-timeout: '1e300' is past the 86400-s horizon of any run"),
         (["--gpuslo-inconclusive=maybe"], "argument --gpuslo-inconclusive: 'maybe' is not 'warn' or 'fail'"),
         (["--gpuslo-compare=nope/typo"], "--gpuslo-compare=nope/typo: */nope/typo does not exist*"),
     ],
