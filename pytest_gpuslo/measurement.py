@@ -365,7 +365,19 @@ def payload_picker(payloads: Any, requests: int) -> Callable[[int], Any] | None:
     if payloads is None:
         return None
     if callable(payloads):
-        return payloads  # type: ignore[no-any-return]
+        made: Callable[[int], Any] = payloads
+
+        def pick(i: int) -> Any:
+            try:
+                return made(i)
+            except Exception as exc:  # review95 #8: a bare "KeyError: 0" named neither the fixture nor the request
+                said = str(exc) if len(str(exc)) <= 200 else f"{str(exc)[:200]}... ({len(str(exc)):,} characters)"
+                raise InvalidArgument(
+                    f"the payloads callable (the slo_payloads fixture, or payloads= of slo_run) raised "
+                    f"{type(exc).__name__}: {said} for request index {i}; it is called with every "
+                    f"index from 0, the warm-up's included: return a payload for each") from exc
+
+        return pick
     if isinstance(payloads, (str, bytes, bytearray, Mapping)):
         # review86: one text payload fed one character a request, a dict its keys
         raise InvalidArgument(f"the payloads given (the slo_payloads fixture, or payloads= of slo_run) are one "

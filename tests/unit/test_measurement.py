@@ -907,3 +907,13 @@ def test_payloads_from_a_generator_are_read_for_the_run_only_and_none_is_refused
         payload_picker("one prompt", 5)
     with pytest.raises(InvalidArgument, match=r"are one dict, which would be fed one key a request"):
         payload_picker({"a": 1}, 5)
+
+
+def test_a_payload_callable_that_raises_is_named_with_its_request() -> None:
+    """review95 #8: a callable slo_payloads raising KeyError read only "KeyError: 0"."""
+    table = {1: "b"}
+    pick = payload_picker(lambda i: table[i], 5)
+    assert pick is not None and pick(1) == "b"
+    with pytest.raises(InvalidArgument, match=r"the payloads callable \(the slo_payloads fixture, or payloads= of "
+                                              r"slo_run\) raised KeyError: 0 for request index 0; it is called with"):
+        pick(0)
