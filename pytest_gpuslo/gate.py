@@ -746,7 +746,7 @@ def _check(name: str, t: stats.RegressionTest, detail: str, replayed: bool = Fal
     ci = "" if math.isnan(t.ci_low) else f" [{low}, {high}]"
     if replayed:
         detail, t = detail + SHUFFLED_WORDS, replace(t, reason=f"{t.reason} ({SHUFFLED_REASON})")
-    return BaselineCheck(name, t.outcome, f"{percentile_label(t.p)} ratio {t.ratio:.3f}{ci} ({detail})",
+    return BaselineCheck(name, t.outcome, f"{percentile_label(t.p)} level ratio {t.ratio:.3f}{ci} ({detail})",
                          t.reason, t, replayed)
 
 

@@ -77,7 +77,7 @@ def test_save_then_a_slower_change_is_regressed_and_fails(simtester: pytest.Pyte
     assert (gputester.path / ".gpuslo" / ".last" / ".gitignore").read_text().splitlines()[-1] == "*"
     slower.assert_outcomes(failed=1)
     slower.stdout.fnmatch_lines(["*p95 vs baseline: REGRESSED*",
-                                 "*REGRESSED*p95 vs baseline: p95 ratio*prediction interval from 3 stored runs on 1/q (*), 3 session(s)*"])
+                                 "*REGRESSED*p95 vs baseline: p95 level ratio*prediction interval from 3 stored runs on 1/q (*), 3 session(s)*"])
     # The row leads with what failed it: its budget held (review78 #3: "FAIL: ... (REGRESSED)").
     slower.stdout.fnmatch_lines(["*::test_svc *p95<=* REGRESSED  REGRESSED: p95 replayed +*% vs baseline"])
 
