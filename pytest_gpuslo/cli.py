@@ -890,9 +890,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"gpuslo ab: {tests}, none of them at the base {session.sha[:10]}: nothing compared, judged on "
               f"absolute budgets only (one run of the working tree)")
     else:
-        cand = view.ab_candidate(summaries)
+        commits = view.ab_commits(summaries)
         print(f"gpuslo ab: {tests}, base {session.sha[:10]} against the working tree"
-              f"{f' (at {cand})' if cand else ''}, {done} interleaved run{'s' if done != 1 else ''} each{plan}")
+              f"{f' (at {commits[1]})' if commits else ''}, {done} interleaved run{'s' if done != 1 else ''} each{plan}")
     busy = busy_line(summaries, ab=True)
     if busy:
         print(busy)
@@ -901,7 +901,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
-    context = reports.Context(holm=gate.suite_holm(summaries), commit=view.ab_candidate(summaries))
+    commits = view.ab_commits(summaries)
+    context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None)
     unwritten = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)

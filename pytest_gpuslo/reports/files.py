@@ -61,10 +61,9 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
             else view.no_verdict(errors=bool(errors), interrupted=bool(interrupted)) + ".")
     if errors:
         said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
-    cand = view.ab_candidate(summaries)
-    if cand:
-        base = next(str(s["ab"]["base"]) for s in summaries if (s.get("ab") or {}).get("candidate"))
-        said += f" Base {md_code(base[:10])} against the working tree at {md_code(cand)}, interleaved."
+    commits = view.ab_commits(summaries)
+    if commits:
+        said += f" Base {md_code(commits[0][:10])} against the working tree at {md_code(commits[1])}, interleaved."
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
     # The terminal's machine lines: busy neighbours, and an A/B host whose speed moved between runs
     # (review65: the markdown left the second out, which is what explains a wide A/B interval).

@@ -265,7 +265,8 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
     return "; ".join(said) + " (the budgets are judged on the latest candidate run)" if said else None
 
 
-def ab_candidate(summaries: Sequence[dict[str, Any]]) -> str | None:
-    """The commit an A/B's candidate runs were made at (``+dirty`` where the working tree differed
-    from it), or None: the reports named only the base (review94 #5)."""
-    return next((str(s["ab"]["candidate"]) for s in summaries if (s.get("ab") or {}).get("candidate")), None)
+def ab_commits(summaries: Sequence[dict[str, Any]]) -> tuple[str, str] | None:
+    """(base, candidate) commits of an A/B, the candidate's as its runs were made (``+dirty`` where
+    the working tree differed), or None: the reports named only the base (review94 #5)."""
+    return next(((str(ab["base"]), str(ab["candidate"])) for s in summaries
+                 for ab in [s.get("ab") or {}] if ab.get("candidate")), None)
