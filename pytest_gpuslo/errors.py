@@ -35,6 +35,7 @@ def bounded(text: str) -> str:
              for ln in text.splitlines()]
     if sum(len(ln) + 1 for ln in lines) <= ERROR_CHARS:
         return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
     def fit(seq: list[str]) -> int:
         """How many of ``seq``'s first lines fit in half the room."""
         used = 0
