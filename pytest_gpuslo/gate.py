@@ -467,6 +467,8 @@ def _beyond_load(m: Measurements, budget: float, p: float, alpha: float) -> bool
 #: slower over the last 15% of a run, 600 of 4,000 requests over budget, stayed INCONCLUSIVE).
 #: Fixed parts, not a part chosen from the data, each at alpha / (50 * 3).
 LANES_FULL_PARTS = ((2, "second half"), (4, "last quarter"), (8, "last eighth"))
+#: How the lanes-full rule's reason begins.
+LANES_FULL_WORDS = "the lanes are over capacity"
 
 
 def lanes_full(m: Measurements, spec: SloSpec, alpha: float, slowdown: float = 1.0,
@@ -501,7 +503,7 @@ def lanes_full(m: Measurements, spec: SloSpec, alpha: float, slowdown: float = 1
         if not capacity < spec.rate_hz:
             continue
         faster = f" even with their time on a CPU {slowdown:.2g}x shorter," if slowdown > 1.0 else ""
-        return (f"the lanes are over capacity: in the run's {part} a request held its lane {mean:.3g} ms on "
+        return (f"{LANES_FULL_WORDS}: in the run's {part} a request held its lane {mean:.3g} ms on "
                 f"average (at least {low:.3g} ms at {stats.confidence(each)}),{faster} so {spec.streams} "
                 f"lane{'s complete' if spec.streams > 1 else ' completes'} at most {capacity:.3g} requests/s, "
                 f"under the promised {spec.rate_hz:g}/s: the queue grows with any run at this rate, and its "
@@ -1809,7 +1811,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # Contention only slows a CPU workload, so a PASS stands; a FAIL may be the neighbours',
             # unless it is a hang or the service alone fails beyond what they can slow it.
             beyond = _not_contention(m, spec, budget, p, policy.alpha)
-            if beyond:
+            if beyond and full and beyond.startswith(LANES_FULL_WORDS):
+                # said once, as the busy neighbours leave it (it read "the lanes are over capacity
+                # ...; <contention>, but the lanes are over capacity ..." twice over)
+                reason = f"{beyond}; {m.contention}"
+            elif beyond:
                 reason = (reason + "; " if reason else "") + f"{m.contention}, but {beyond}"
             else:
                 outcome, reason = INCONCLUSIVE, contended

@@ -434,6 +434,17 @@ def test_a_slowdown_late_in_the_run_is_read_in_its_last_eighth() -> None:
     assert "1 lane completes at most 340 requests/s, under the promised 500/s" in said[3.0].checks[0].reason
     assert said[1.9].checks[0].outcome == "INCONCLUSIVE"
     assert "over capacity" not in said[1.9].checks[0].reason
+    # beside busy neighbours, said once, as they leave it (it was said twice over)
+    service = np.where(np.arange(4000) < 3400, 1.4, 3.0)
+    arrive, lat = _one_lane(0.5, service)
+    busy = decide(promise, Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive, service_ms=service,
+                                        asleep_ms=service, contention_slowdown=2.0,
+                                        contention="other processes kept up to 2.0 of 2 CPUs busy"))
+    assert busy.checks[0].outcome == "FAIL"
+    assert busy.checks[0].reason.count("the lanes are over capacity") == 1, busy.checks[0].reason
+    assert busy.checks[0].reason.startswith("the lanes are over capacity: in the run's last eighth a request held "
+                                            "its lane 2.4 ms on average")
+    assert busy.checks[0].reason.endswith("; other processes kept up to 2.0 of 2 CPUs busy")
 
 
 def test_a_warm_up_is_no_capacity_and_a_sleep_beside_busy_neighbours_is_read_faster() -> None:
@@ -456,6 +467,8 @@ def test_a_warm_up_is_no_capacity_and_a_sleep_beside_busy_neighbours_is_read_fas
                    Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive, service_ms=slept, asleep_ms=slept,
                                 **busy))  # type: ignore[arg-type]
         assert v.checks[0].outcome == outcome, (sleep, v.checks[0].reason)
+        if outcome == "FAIL":  # said once, as busy neighbours leave it (it was said twice over)
+            assert v.checks[0].reason.count("the lanes are over capacity") == 1, v.checks[0].reason
 
 
 def test_a_run_that_got_slower_is_not_told_to_lengthen_its_warm_up() -> None:
