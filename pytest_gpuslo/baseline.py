@@ -964,7 +964,11 @@ def stored_runs(runs: list[Run]) -> str:
         # this run to another day's session is named
         labels, day = session_labels(runs), utc_day(runs[-1].date)
         joined = any(lab == labels[-1] and utc_day(r.date) != day for lab, r in zip(labels[:-1], runs[:-1]))
-        said += (f"; a REGRESSED against them needs {MIN_RUNS_FOR_SPREAD} runs from {MIN_SESSIONS} sessions, and "
+        # review98: "needs 3" read as enough; with 3 the prediction interval's t has 2 degrees of
+        # freedom (9.9 at alpha/2), so only a change past about 10x their spread is told
+        said += (f"; a REGRESSED against them needs {MIN_RUNS_FOR_SPREAD} runs from {MIN_SESSIONS} sessions at "
+                 f"least (with {MIN_RUNS_FOR_SPREAD}, only a change of about 10x their spread; each run more "
+                 f"narrows it, and gpuslo ab needs none), and "
                  f"runs of one UTC day count once (a $GPUSLO_SESSION label shared across days joins them too"
                  + (f": this run's label {labels[-1]!r} joined it to another day's" if joined else "")
                  + "): save runs on other days" + (", under no shared label" if joined else ""))

@@ -64,6 +64,7 @@ def test_a_save_says_how_many_sessions_the_file_holds_and_what_a_regressed_needs
     # review82: what a REGRESSED needs is said from the first run on, and a label that joined days is named
     assert nightly[1].startswith("updated (2 runs from 1 session; a REGRESSED against them needs 3 runs from 3 sessions")
     assert nightly[2].startswith("updated (3 runs from 1 session; a REGRESSED against them needs 3 runs from 3 sessions")
+    assert "at least (with 3, only a change of about 10x their spread; each run more narrows it, and gpuslo ab needs none)" in nightly[2]  # review98
     # review81: "save runs on other days, under other labels": a label splits no day
     assert nightly[2].endswith("joins them too: this run's label 'nightly' joined it to another day's): save runs on "
                                "other days, under no shared label)")

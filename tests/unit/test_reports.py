@@ -497,6 +497,10 @@ def test_a_percentile_that_is_the_raised_requests_timeout_reads_raised_in_every_
     assert view.shown_latency(raised, "p99") == "raised"
     assert "| raised |" in files.markdown([raised])
     assert view.shown_latency({**raised, "failed": 0}, "p99") == "10000"
+    # review98: 1% of 2,000 raised interpolated p99 between 0.5 ms and the timeout: "102", no latency
+    few = {**raised, "n": 2000, "failed": 20, "latency_ms": {**SUMMARY["latency_ms"], "p99": 102.0, "p95": 0.5}}
+    assert view.shown_latency(few, "p99") == "raised" and view.shown_latency(few, "p95") == "0.5"
+    assert view.shown_latency({**few, "failed": 19}, "p99") == "102"
     # review86: the benchmark export read "p99 = 10 s", which no request took
     names = [b["name"] for b in files.benchmark_json([raised])["benchmarks"]]
     assert names and not any(name.endswith("[p99]") for name in names)
