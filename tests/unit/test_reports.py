@@ -362,6 +362,9 @@ def test_an_ab_session_whose_machine_control_moved_between_runs_says_so() -> Non
     assert "interleaving does not cancel; it widens each change's interval below" in line
     assert "more than the code" not in line  # review94: said of a 7% spread beside a 24% change
     assert ab_control_line(steady) is None and ab_control_line([{}]) is None
+    # review98: of several tests, the widest spread is named with its test
+    two = [{**moved[0], "nodeid": "t.py::a"}, {**steady[0], "nodeid": "t.py::b"}]
+    assert "took 0.86-1.94 ms across t.py::a's runs (the widest spread of 2 tests) (2.3x)" in str(ab_control_line(two))
     # review65: the markdown and HTML reports say it too, as the terminal does
     report = [{**SUMMARY, **moved[0]}]
     said = "the CPU loop took 0.86-1.94 ms across these runs (2.3x)"
