@@ -103,6 +103,11 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
             raise InvalidArgument(str(exc)) from None
         result = session.run(spec, handler, item=item, nodeid=nodeid, payloads=payloads)
         attach(item, result)
+        if session.value("suggest"):
+            # review98: the README's "assert result.passed" failed on the short pilot, where
+            # --gpuslo-suggest enforces no verdict
+            pytest.skip(f"{nodeid}: --gpuslo-suggest ran a short pilot of this slo_run (its suggestion is in the "
+                        f"summary); the test's own assertions are not run on a pilot")
         return result
 
     return run

@@ -249,6 +249,9 @@ def test_a_size_too_small_to_pass_is_said_before_the_run_for_slo_run_and_not_for
 
     ran.stdout.fnmatch_lines(["*GpuSloWarning: *::test_explicit: requests=500 (slo_run) is too few for a p95 PASS*"])
     assert "too few for a p95 PASS" not in piloted.stdout.str()
+    # review98: the pilot is skipped past the test's own assertions, and its suggestion is slo_run's
+    piloted.assert_outcomes(skipped=1)
+    piloted.stdout.fnmatch_lines(["  paste      slo_run(handler, p95_ms=*, rate_hz=2000, requests=*)  # about *"])
 
 
 def test_hung_body_cannot_hang_the_run(gputester: pytest.Pytester) -> None:
