@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pytest_gpuslo import stats
-from pytest_gpuslo.gate import Measurements, Policy, decide, lanes_full
+from pytest_gpuslo.gate import Measurements, Policy, decide, lanes_full, schedule_drift
 from pytest_gpuslo.spec import resolve, validate_marker
 
 
@@ -488,3 +488,16 @@ def test_a_run_that_got_slower_is_not_told_to_lengthen_its_warm_up() -> None:
     assert "it got slower as it ran, which a longer warm-up does not settle" in " ".join(slower.reasons)
     assert "lengthen warm-up" not in " ".join(slower.reasons)
     assert "slowing" not in faster.conditions and "got slower" not in " ".join(faster.reasons)
+
+
+def test_a_service_that_grew_past_capacity_late_is_not_the_schedules_drift() -> None:
+    """review97: a step from 5 to 13 ms over the last quarter (load 0.5 -> 1.3) passed the halves'
+    test on the service times, and the first requests after it found a lane free, so the run's
+    drift read as "the schedule's bursts made it ... it may still be stored as a baseline"."""
+    service = np.where(np.arange(4000) < 3000, 5.0, 13.0) * np.random.default_rng(3).lognormal(0.0, 0.02, 4000)
+    arrive, lat = _one_lane(0.1, service)
+    promise = spec(p95_ms=40, requests=4000, rate_hz=100)
+    m = Measurements(lat, np.zeros(lat.size), scheduled_ms=arrive, service_ms=service)
+
+    assert not schedule_drift(promise, m, lat, 0.95, 0.001)
+    assert "schedule's bursts" not in " ".join(decide(promise, m).reasons)
