@@ -885,12 +885,12 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     plan = (f"; looks after {', '.join(map(str, looks))} runs at alpha {look_policy.alpha:.3g} each, stopped {why_stop}"
             if len(looks) > 1 else "")
     tests = f"{len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}"
+    commits = view.ab_commits(summaries)
     if len(new) == len(summaries):
         # review80: "2 interleaved runs each" where the base ran none of them
         print(f"gpuslo ab: {tests}, none of them at the base {session.sha[:10]}: nothing compared, judged on "
               f"absolute budgets only (one run of the working tree)")
     else:
-        commits = view.ab_commits(summaries)
         print(f"gpuslo ab: {tests}, base {session.sha[:10]} against the working tree"
               f"{f' (at {commits[1]})' if commits else ''}, {done} interleaved run{'s' if done != 1 else ''} each{plan}")
     busy = busy_line(summaries, ab=True)
@@ -901,7 +901,6 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
-    commits = view.ab_commits(summaries)
     context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None)
     unwritten = False
     for fmt in reports.FORMATS:

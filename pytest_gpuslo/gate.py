@@ -1021,8 +1021,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
              f"the stored runs measured another load ({'; '.join(base.changed)}): a latency change then says "
              f"nothing about the code; the absolute budget is still checked. {LOAD_HINT}" if base.changed else "")
     if apart:
-        why = apart
-        return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", why, why)
+        return tuple(BaselineCheck(f"{percentile_label(p)} vs baseline", "NOT COMPARABLE", apart, apart)
                      for p in percentiles)
     lat = np.asarray(m.latency_ms, dtype=np.float64)
     r = len(base.runs)
@@ -2052,9 +2051,10 @@ def schedule_drift(spec: SloSpec, m: Measurements, lat: npt.NDArray[np.float64],
     last quarter still found a lane free (its wait, latency less service, within one median
     service of the run's least), or the promised load, rate_hz x mean service / lanes, is at most
     ``STABLE_LOAD`` (a burst's backlog can outlast a quarter of the run: review43's MMPP queue at
-    0.9 still held 0.2-1.3 s of it), as it is in each trailing part (``LANES_FULL_PARTS``).  Such a run is still a baseline of its schedule, which every
-    run replays: on bursty schedules every run of a test was refused as "not stationary", so that
-    test could never get a baseline (review43: 7-22% of schedules).  Without service times, never."""
+    0.9 still held 0.2-1.3 s of it), as it is in each trailing part (``LANES_FULL_PARTS``).  Such a
+    run is still a baseline of its schedule, which every run replays: on bursty schedules every run
+    of a test was refused as "not stationary", so that test could never get a baseline (review43:
+    7-22% of schedules).  Without service times, never."""
     svc = m.service_ms
     if (svc is None or svc.size != lat.size or svc.size < 64 or not np.all(np.isfinite(svc))
             or np.any(svc <= 0)):
