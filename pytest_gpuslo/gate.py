@@ -626,9 +626,22 @@ class Check:
     #: a claim without a budget test (the throughput): 0 for a FAIL, which is a measured shortfall
     #: of the run's completions, not an estimate; 1 otherwise.  The suite's Holm view counts it.
     p_fail: float | None = None
-    #: the upper bound is a raised request's stand-in latency (the timeout), not a measured one:
-    #: it bounds nothing, so no headroom is read off it (review84: a PASS read "headroom 0.01x").
-    upper_raised: bool = False
+    #: where latencies are the raised requests' stand-in (``stats.raised_span``): a bound or
+    #: estimate there is no latency; the JSON gives null for it (review99 #2).
+    raised_span: tuple[float, float] = (math.inf, math.inf)
+
+    def _raised(self, x: float) -> bool:
+        return self.raised_span[0] < x <= self.raised_span[1]
+
+    @property
+    def upper_raised(self) -> bool:
+        """The upper bound is a raised request's stand-in latency (the timeout), not a measured one:
+        it bounds nothing, so no headroom is read off it (review84: a PASS read "headroom 0.01x")."""
+        return self.budget is not None and self._raised(self.budget.upper)
+
+    @property
+    def estimate_raised(self) -> bool:
+        return self.budget is not None and self._raised(self.budget.estimate)
 
     @property
     def headroom(self) -> float:
@@ -654,9 +667,12 @@ class Check:
             out["p_fail"] = self.p_fail
         if self.upper_raised:
             out["upper_raised"] = True
+        if self.estimate_raised:
+            out["estimate_raised"] = True
         if b is not None:
-            out.update(p=b.p, budget_ms=b.budget, n=b.n, exceed=b.exceed, estimate_ms=_num(b.estimate),
-                       lower_ms=_num(b.lower), upper_ms=None if self.upper_raised else _num(b.upper),
+            out.update(p=b.p, budget_ms=b.budget, n=b.n, exceed=b.exceed,
+                       **{f"{k}_ms": None if self._raised(v) else _num(v)
+                          for k, v in (("estimate", b.estimate), ("lower", b.lower), ("upper", b.upper))},
                        design_effect=b.design_effect,
                        n_eff=b.n_eff, p_fail=b.p_fail, p_pass=b.p_pass, headroom=_num(self.headroom),
                        needed_n=b.needed_n)
@@ -1710,19 +1726,17 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     # A raised request holds the timeout as its latency: a bound or estimate there is no measurement.
     # So does an estimate between the slowest measured latency and it, interpolated toward the
     # raised requests (review85: "p50 5005 ms is too close to the budget 50", no request's latency).
-    raised_ms = 1000.0 * spec.timeout_s if m.failed else math.nan
-    measured = lat[lat < raised_ms * (1.0 - 1e-9)] if m.failed else lat[:0]
-    top_measured = float(measured.max()) if measured.size else -math.inf
+    span = stats.raised_span(lat, spec.timeout_s, m.failed)
 
-    def is_raised(x: float) -> bool:  # as budget_test's raised_span reads it
-        return top_measured < x <= raised_ms * (1.0 + 1e-9)
+    def is_raised(x: float) -> bool:  # as budget_test reads the span
+        return span[0] < x <= span[1]
 
     def shown(x: float) -> str:
         return "raised" if is_raised(x) else _fmt_ms(x)
 
     for p, budget in spec.budgets_ms.items():
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha, raised=m.failed,
-                               raised_span=(top_measured, raised_ms * (1.0 + 1e-9)))
+                               raised_span=span)
         label = percentile_label(p)
         detail = (f"{label}={shown(bt.estimate)} [{shown(bt.lower)}, {shown(bt.upper)}] "
                   f"({100 * conf:.3g}% bounds) vs budget {budget:g}ms; n={bt.n}, "
@@ -1828,7 +1842,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             outcome, reason, bt = FAIL, hang, replace(bt, outcome=FAIL, reason=hang, p_fail=0.0)
         held_from = FAIL if outcome == INCONCLUSIVE and reason and reason in (contended, preempted) else ""
         checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt, held_from,
-                            upper_raised=is_raised(bt.upper)))
+                            raised_span=span))
 
     if isinstance(baseline, ABInput) and baseline.cand_budgets:
         checks = [ab_other_runs(c, baseline.cand_budgets, policy.alpha) for c in checks]

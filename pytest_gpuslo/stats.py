@@ -386,6 +386,18 @@ def _needed_n(p: float, pi_hat: float, d: float, alpha: float) -> int | None:
     return int(math.ceil(gamma * d * z * z * star * (1.0 - star) / (gap * gap)))
 
 
+def raised_span(latency_ms: npt.ArrayLike, timeout_s: float, raised: int) -> tuple[float, float]:
+    """Where a quantile is no latency: above the slowest measured one and up to the timeout that
+    ``raised`` requests hold as their stand-in latency (a quantile there is interpolated toward, or
+    is, that stand-in: review85, review99 #2).  ``(inf, inf)`` (empty) where nothing raised."""
+    if not raised:
+        return (math.inf, math.inf)
+    lat = np.asarray(latency_ms, dtype=np.float64)
+    stand_in = 1000.0 * timeout_s
+    measured = lat[lat < stand_in * (1.0 - 1e-9)]
+    return (float(measured.max()) if measured.size else -math.inf, stand_in * (1.0 + 1e-9))
+
+
 def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.01, raised: int = 0,
                 raised_span: tuple[float, float] = (math.inf, math.inf)) -> BudgetTest:
     """Test ``q_p(x) <= budget`` on latencies in scheduled order (statistics.md §2.4).

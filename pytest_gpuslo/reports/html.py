@@ -131,7 +131,10 @@ def _where(s: dict[str, Any]) -> str:
     rows = _stage_rows(stages)
     ref_rows = _stage_rows(ref.get("stages") or {})
     lat, rlat = s["latency_ms"], ref.get("latency_ms") or {}
-    e2e = {"total": (lat.get("p50") or 0.0, lat.get("p95") or 0.0)}
+    # An end-to-end percentile among the raised requests' stand-in latency is no latency: no bar
+    # (review99 #2: it drew the 10-s timeout, or with the JSON's null a bar of 0)
+    raised = [k for k in ("p50", "p95") if view.raised(s, k)]
+    e2e = {"total": (lat.get("p50") or 0.0, 0.0 if raised else lat.get("p95") or 0.0)}
     ref_e2e = {"total": (rlat["p50"], rlat["p95"])} if rlat.get("p50") is not None else None
     own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None}
     tail = tail_stage(own) if own else ""
@@ -141,7 +144,7 @@ def _where(s: dict[str, Any]) -> str:
                  for k in (0, 1)] + [e2e["total"][1], (ref_e2e or {"total": (0, 0)})["total"][1], 1e-9])
     rlabel = str(ref.get("label", "baseline"))
     cells = ['<div class="hdr y-label">stage</div><div class="hdr">p50</div><div class="hdr">p95</div>']
-    for name, parts in [*rows.items(), ("end to end", e2e)]:
+    for name, parts in [*rows.items(), *([] if raised else [("end to end", e2e)])]:
         mark = ""
         if name == tail_base and tail:
             part = f" ({tail_part})" if tail_part else ""
@@ -167,6 +170,9 @@ def _where(s: dict[str, Any]) -> str:
             '<div class="axis-label">time per request in the stage (ms)</div>' + legend)
     sub = ("admission = scheduled arrival to the start on a lane; each part at its own percentile, "
            "so parts need not add up to the end-to-end bar")
+    if raised:
+        sub += (f"; no end-to-end bar: its {' and '.join(raised)} lie{'s' if len(raised) == 1 else ''} among the "
+                f"requests that raised, which hold the timeout as their latency")
     return _panel("where", title, body, sub, static=True)
 
 

@@ -92,32 +92,20 @@ def percentile_columns(summaries: Sequence[dict[str, Any]], shown: Sequence[str]
     return sorted({*shown, *budgeted}, key=lambda k: float(k[1:]))
 
 
-def at_timeout(summary: dict[str, Any], value: float) -> bool:
-    """``value`` is the run's timeout: the latency a request that raised holds (``result.latency_ms``)."""
-    timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
-    return math.isfinite(timeout_ms) and abs(value - timeout_ms) <= 1e-9 * timeout_ms
-
-
 def shown_latency(summary: dict[str, Any], name: str) -> str:
-    """A percentile for a table cell: "raised" where it is the timeout raised requests hold, not a
-    measured tail (review82: "10000"; review83: the markdown too)."""
-    value = latency(summary, name)
-    if value is not None and summary.get("failed") and (at_timeout(summary, value) or in_raised(summary, name, value)):
-        return "raised"
-    return fmt_ms(value)
+    """A percentile for a table cell: "raised" where it lies among the raised requests' stand-in
+    latency (the timeout), not a measured tail (review82: "10000"; review83: the markdown too)."""
+    return "raised" if raised(summary, name) else fmt_ms(latency(summary, name))
 
 
-def in_raised(summary: dict[str, Any], name: str, value: float) -> bool:
-    """Percentile ``name`` reaches into the raised requests' stand-in latency (the timeout, above
-    every measured one): its value is interpolated towards the timeout, no latency (review98: 1% of
-    2,000 raised read "p99 102 ms", where no request took longer than 0.5 ms)."""
-    n, k = int(summary.get("n") or 0), int(summary.get("failed") or 0)
-    timeout_ms = 1000.0 * float((summary.get("spec") or {}).get("timeout_s") or math.inf)
-    try:
-        p = float(name[1:]) / 100.0
-    except ValueError:
-        return False
-    return 0 < k < n and p * (n - 1) > n - 1 - k and value <= timeout_ms
+def raised(summary: dict[str, Any], name: str) -> bool:
+    """Percentile ``name`` is, or is interpolated toward, the timeout raised requests hold as their
+    latency: no latency (review98: "p99 102 ms" where no request took 0.5 ms; review99 #2: the
+    JSON gives null for it and names it in ``latency_raised``)."""
+    if name in (summary.get("latency_raised") or ()):
+        return True
+    return any(check.get("estimate_raised") and check.get("p") is not None and label(check["p"]) == name
+               for check in (summary.get("verdict") or {}).get("checks", []))
 
 
 def latency(summary: dict[str, Any], name: str) -> float | None:

@@ -917,3 +917,26 @@ def test_a_payload_callable_that_raises_is_named_with_its_request() -> None:
     with pytest.raises(InvalidArgument, match=r"the payloads callable \(the slo_payloads fixture, or payloads= of "
                                               r"slo_run\) raised KeyError: 0 for request index 0; it is called with"):
         pick(0)
+
+
+def test_a_percentile_among_raised_requests_is_null_in_the_json_not_the_timeout() -> None:
+    """review99 #2: 10% of requests raised and the JSON read "p90 1005.67" (interpolated toward the
+    10,000-ms stand-in raised requests hold) and "p99 10000.0": latencies no request had."""
+    def body(req: Request) -> None:
+        if req.index % 10 == 3:
+            raise ValueError("boom")
+
+    result = _inline({"p95_ms": 50, "rate_hz": 200, "requests": 1000, "streams": 2}, body)
+    summary = result.summary()
+    lat = summary["latency_ms"]
+
+    assert summary["failed"] == 100
+    assert summary["latency_raised"] == ["p90", "p95", "p99", "p99.9"]
+    assert lat["p50"] is not None and lat["p50"] < 50 and all(lat[k] is None for k in summary["latency_raised"])
+    (check,) = summary["verdict"]["checks"]
+    assert check["outcome"] == "FAIL" and check["estimate_raised"] and check["estimate_ms"] is None
+    assert check["lower_ms"] is None and check["upper_ms"] is None  # both at the stand-in too
+    # the same run with no request raised keeps every percentile it measured
+    calm = _inline({"p95_ms": 50, "rate_hz": 200, "requests": 1000, "streams": 2}, lambda req: None).summary()
+    assert "latency_raised" not in calm and None not in calm["latency_ms"].values()
+    assert not calm["verdict"]["checks"][0].get("estimate_raised")

@@ -84,6 +84,13 @@ def test_html_where_the_time_went_marks_the_tail_and_the_backlog_before_it() -> 
     assert "every lane busy" in rows[0] and "holds the tail (queue)" in rows[1] and "tail" not in rows[2]
     assert 4 == where.count('title="baseline p')  # admission and end to end, at p50 and p95
     assert 'title="this run p95: waiting 160 ms + service 1.2 ms"' in where
+    # review99 #2: an end-to-end p95 among the raised requests is no latency: no bar, and why
+    raised = _html_summary("t.py::test_a", "FAIL", ref_label="baseline")
+    raised = {**raised, "latency_ms": {**raised["latency_ms"], "p95": None}, "latency_raised": ["p95"]}
+    page = html.render([raised])
+    where = page[page.index('data-chart="where"'):page.index('data-chart="rate"')]
+    assert "end to end" not in re.findall(r'<div class="name">(.*?)</div>', where)
+    assert "no end-to-end bar: its p95 lies among the requests that raised" in where
 
 
 def test_html_takes_the_reference_s_name_from_the_data_and_opens_what_failed() -> None:
@@ -422,7 +429,7 @@ def test_a_hang_s_fail_of_a_percentile_under_budget_says_the_hang_in_its_headlin
     assert terminal._claim_failed(earlier, {}) == "p95 <= 50 ms broken in the candidate's run 1 (p95 65.5ms) of 2"
     # review81/82: raised requests hold the timeout as their latency; timed-out ones a real one
     spec = {"timeout_s": 10.0}
-    raised = {**claim, "estimate_ms": 10000.0, "reason": ""}
+    raised = {**claim, "estimate_ms": None, "estimate_raised": True, "reason": ""}
     assert terminal._claim_failed(raised, {"spec": spec, "n": 300, "failed": 30}) == \
         "p95 <= 50 ms broken: 30 of 300 requests raised (each counted as over budget)"
     late = {**claim, "estimate_ms": 337.0, "reason": ""}
@@ -496,14 +503,17 @@ def test_a_percentile_that_is_the_raised_requests_timeout_reads_raised_in_every_
     """review82/83: "10000" (the timeout raised requests hold) read as a measured 10-s tail, in the
     terminal and then in the markdown."""
     raised = {**SUMMARY, "failed": 80, "spec": {**SUMMARY["spec"], "timeout_s": 10.0},
-              "latency_ms": {**SUMMARY["latency_ms"], "p99": 10000.0}}
+              "latency_ms": {**SUMMARY["latency_ms"], "p99": None}, "latency_raised": ["p99"]}
     assert view.shown_latency(raised, "p99") == "raised"
     assert "| raised |" in files.markdown([raised])
-    assert view.shown_latency({**raised, "failed": 0}, "p99") == "10000"
-    # review98: 1% of 2,000 raised interpolated p99 between 0.5 ms and the timeout: "102", no latency
-    few = {**raised, "n": 2000, "failed": 20, "latency_ms": {**SUMMARY["latency_ms"], "p99": 102.0, "p95": 0.5}}
-    assert view.shown_latency(few, "p99") == "raised" and view.shown_latency(few, "p95") == "0.5"
-    assert view.shown_latency({**few, "failed": 19}, "p99") == "102"
+    assert view.shown_latency({**raised, "latency_ms": SUMMARY["latency_ms"], "latency_raised": []}, "p99") == \
+        view.fmt_ms(SUMMARY["latency_ms"]["p99"])
+    # a percentile with no value of its own (p97) reads its budget claim's, raised where that is
+    check = {"name": "p97<=5ms", "p": 0.97, "outcome": "FAIL", "estimate_ms": None, "estimate_raised": True}
+    p97 = {**SUMMARY, "verdict": {**SUMMARY["verdict"], "checks": [check]}}
+    assert view.shown_latency(p97, "p97") == "raised"
+    assert view.shown_latency({**p97, "verdict": {"checks": [{**check, "estimate_ms": 3.2, "estimate_raised": False}]}},
+                              "p97") == "3.2"
     # review86: the benchmark export read "p99 = 10 s", which no request took
     names = [b["name"] for b in files.benchmark_json([raised])["benchmarks"]]
     assert names and not any(name.endswith("[p99]") for name in names)
