@@ -1742,6 +1742,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                   f"({100 * conf:.3g}% bounds) vs budget {budget:g}ms; n={bt.n}, "
                   f"over budget {bt.exceed}, design effect {bt.design_effect:.1f}")
         outcome, reason = bt.outcome, bt.reason
+        raw_outcome = outcome
         slow, slow_p = slow_own(m, budget, p, policy.alpha) if outcome == INCONCLUSIVE else ("", 1.0)
         cold = stats.warm_up_end(np.asarray(m.own_ms, dtype=np.float64), budget, p) if slow and m.own_ms is not None \
             else None
@@ -1840,6 +1841,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # Not a chance event: the suite's Holm adjustment reads p 0, not the binomial's
             # "could be chance" on a run the hang left with a design effect of hundreds (review51).
             outcome, reason, bt = FAIL, hang, replace(bt, outcome=FAIL, reason=hang, p_fail=0.0)
+        if outcome == FAIL and raw_outcome != FAIL and (slow or full or hang):
+            # Not the bounds: a rule for a queue that a design effect of hundreds leaves the binomial
+            # unable to bound (review99 #3: "[3.19ms, unbounded]" beside 30% of requests over budget).
+            rule = ("a hang" if hang else "the lanes over capacity" if full else "the bodies' own times over budget")
+            detail = (f"{label}={shown(bt.estimate)} vs budget {budget:g}ms; n={bt.n}, over budget {bt.exceed}; "
+                      f"FAILed by {rule}, not by the {100 * conf:.3g}% bounds [{shown(bt.lower)}, {shown(bt.upper)}], "
+                      f"which a design effect of {bt.design_effect:.1f} leaves too wide to decide")
         held_from = FAIL if outcome == INCONCLUSIVE and reason and reason in (contended, preempted) else ""
         checks.append(Check(f"{label}<={budget:g}ms", outcome, detail, reason, bt, held_from,
                             raised_span=span))
@@ -1941,8 +1949,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                       f"capacity and its queue grows with the run, so a longer run only lengthens its latencies "
                       f"(lower rate_hz, add streams, or make the body faster)")
         note += advice
-        checks = [Check(c.name, INCONCLUSIVE, c.detail, note, c.budget, c.held_from) if h
-                  else Check(c.name, c.outcome, c.detail, note, replace(c.budget, needed_n=None), c.held_from)
+        checks = [replace(c, outcome=INCONCLUSIVE, reason=note) if h
+                  else replace(c, reason=note, budget=replace(c.budget, needed_n=None))
                   if over and c.outcome == INCONCLUSIVE and c.budget is not None and c.budget.needed_n else c
                   for c, h in zip(checks, hit)]
         # A drift that held no claim (each was INCONCLUSIVE already, say for n) is still said: a

@@ -432,6 +432,9 @@ def test_a_slowdown_late_in_the_run_is_read_in_its_last_eighth() -> None:
     assert said[3.0].checks[0].reason.startswith("the lanes are over capacity: in the run's last eighth a request "
                                                  "held its lane 3.01 ms on average")
     assert "1 lane completes at most 340 requests/s, under the promised 500/s" in said[3.0].checks[0].reason
+    # review99 #3: the detail says what the FAIL rests on, not bounds it cannot use as if they were
+    assert "; FAILed by the lanes over capacity, not by the 99% bounds [" in said[3.0].checks[0].detail
+    assert said[1.9].checks[0].detail.startswith("p95=") and "FAILed by" not in said[1.9].checks[0].detail
     assert said[1.9].checks[0].outcome == "INCONCLUSIVE"
     assert "over capacity" not in said[1.9].checks[0].reason
     # beside busy neighbours, said once, as they leave it (it was said twice over)
