@@ -732,7 +732,8 @@ def test_suggest_runs_a_pilot_per_slo_test_and_prints_what_to_write(simtester: p
     result.stdout.fnmatch_lines([
         "*gpuslo: suggested budgets and sizes (one pilot run per SLO test)*",
         "test_suggest_runs_a_pilot_per_slo_test_and_prints_what_to_write.py::test_render",
-        "  pilot      1,000 requests at 200/s on 2 stream(s) in * s",
+        "  pilot      1,000 requests at 200/s on 2 stream(s) in * s: the start of the marked run only (1,000 of "
+        "its 20,000 requests), so a body that slows later in a run *",
         "  observed   p50 4 ms, p95 7.37 ms, p99 10 ms",
         "  lag        schedule lag p99 0 ms (a no-op body at this rate: 0 ms): *",
         "  as marked  p95<=1 p99<=2, 20,000 requests: about 105 s per run; the pilot already measured over "

@@ -111,6 +111,13 @@ def test_the_report_says_what_was_seen_and_what_to_write() -> None:
     text = "\n".join(suggest.lines([{"nodeid": "tests/t.py::test_a", "spec": roomy.as_dict(), "suggest": g}]))
     assert ("read INCONCLUSIVE for lag (this pilot's neighbours made it late: on a quieter machine it may "
             "decide)") in text
+    assert "start of the marked run only" not in text  # the pilot ran the whole of it (4,000 requests)
+    # review99 #1: a pilot of half the marked run never saw a slowdown from request 3,000 on
+    long = spec_of(p95_ms=10, rate_hz=200, requests=8000)
+    g = suggest.suggest(long, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=5.2, achieved_hz=200.0)
+    text = "\n".join(suggest.lines([{"nodeid": "tests/t.py::test_a", "spec": long.as_dict(), "suggest": g}]))
+    assert ("in 5.2 s: the start of the marked run only (4,000 of its 8,000 requests), so a body that slows "
+            "later in a run") in text
 
 
 def test_a_hung_pilot_says_fix_the_body_not_raise_the_timeout() -> None:
