@@ -195,8 +195,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
             bad += 1
             print(f"UNREADABLE {path.name}: {b}")
             continue
-        latest = b.latest
-        age = _age(b.by_date()[-1].date, now)  # the newest run's age, whatever order it was saved in
+        # The newest run by date, whatever order it was saved in: its age, size, p95 and commit
+        # (review98 #10: the p95 of the last saved run beside the age of the newest-dated one).
+        latest = b.by_date()[-1]
+        age = _age(latest.date, now)
         # A date ahead of this clock (another machine's, or set by hand): "future", not "-26328d".
         age_s = ("?" if age is None else "future" if age.days < 0 else f"{age.days}d" if age.days
                  else f"{age.seconds // 3600}h")
@@ -1025,11 +1027,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gpuslo",
         description="pytest-gpuslo: tail-latency SLO gates. The gate itself runs inside pytest "
-                    "(mark a test with @pytest.mark.slo); these commands inspect its inputs.")
+                    "(mark a test with @pytest.mark.slo); these commands look at this machine and at "
+                    "the baseline store (show, compare), write to the store (accept, prune), and gate a "
+                    "change against a base revision run here (ab).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("version", help="Print the installed version")
     p.set_defaults(func=_cmd_version)
-    p = sub.add_parser("probe", help="Say which backends can run on this machine, and why not")
+    p = sub.add_parser("probe", help="Say which backends can run on this machine, and why not",
+                       description="Try each registered backend and say which can "
+                                   "run here and, for each that cannot, why (no GPU, a library missing) and "
+                                   "what to install. Imports a GPU library only to try it.")
     p.set_defaults(func=_cmd_probe)
     p = sub.add_parser("ab", usage="gpuslo ab BASE [options] [-- PYTEST_ARGS ...]",
                        help="Gate the working tree against a base revision, both run here, interleaved",
@@ -1096,8 +1103,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_show)
     p = sub.add_parser("compare", help="Compare two baseline files or folders; exit 1 on FAIL/REGRESSED",
                        description="Compare NEW against BASE with the same decide() as the plugin: "
-                                   "absolute budgets of NEW and the regression test against BASE "
-                                   "(paired when both replayed the same schedule). Of two folders, a test "
+                                   "absolute budgets of NEW's latest run and the regression test against "
+                                   "every run stored in BASE (with 3 or more, a prediction interval from "
+                                   "their spread; paired where they replayed the same schedule). Of two "
+                                   "folders, a test "
                                    "with no namesake in BASE is judged on its absolute budgets, and a stored "
                                    "test with no run in NEW is named, as are runs of NEW over a day older than "
                                    "its newest (a renamed or deleted test's last-run record). Exit 0 when "

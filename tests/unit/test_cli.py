@@ -4,6 +4,7 @@ that name the fix (no pytest run: files are written directly)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -461,6 +462,21 @@ def test_show_says_future_for_a_date_ahead_of_this_clock(tmp_path: Path, capsys:
     assert main(["show", "--dir", str(tmp_path / "s")]) == 0
     row = capsys.readouterr().out.splitlines()[1]
     assert " future " in row and "-" not in row.split("future")[0].split()[-1], row
+
+
+def test_show_reads_one_run_the_newest_by_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review98 #10: after a backdated save, the row read the last saved run's p95 beside the newest
+    run's age."""
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid="tests/test_a.py::test_a")
+    now = dt.datetime.now(dt.timezone.utc)
+    newest = Run(np.linspace(1.0, 3.0, 1000), (now - dt.timedelta(hours=2)).isoformat(), "newcommit")
+    backdated = Run(np.linspace(5.0, 9.0, 1000), (now - dt.timedelta(days=3)).isoformat(), "oldcommit")
+    Store(tmp_path / "s").save(Baseline("tests/test_a.py::test_a", spec.as_dict(), spec.seed, "f" * 16, {"cpu": "x"},
+                                        [newest, backdated]))
+
+    assert main(["show", "--dir", str(tmp_path / "s")]) == 0
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert row[3:6] == [f"{np.quantile(newest.latency_ms, 0.95):.3g}", "2h", "newcommit"], row
 
 
 def test_session_labels_from_the_environment_stay_apart_and_printable(monkeypatch: pytest.MonkeyPatch) -> None:
