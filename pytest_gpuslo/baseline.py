@@ -680,14 +680,18 @@ def _remove_stale_tmp(path: Path) -> None:
                 tmp.unlink()
 
 
-def write_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON to a temporary file in the same folder, fsync, then rename over ``path``."""
+def write_atomic(path: Path, data: dict[str, Any] | str) -> None:
+    """Write JSON (or text already written) to a temporary file in the same folder, fsync, then
+    rename over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=False)
-            fh.write("\n")
+            if isinstance(data, str):
+                fh.write(data)
+            else:
+                json.dump(data, fh, indent=1, sort_keys=False)
+                fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
         umask = os.umask(0)
@@ -698,6 +702,12 @@ def write_atomic(path: Path, data: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def previous_path(path: Path) -> Path:
+    """Where a save that moved the stored level keeps the file as it was (``*.json.prev``: no
+    store reads it as a baseline; moving it back over ``path`` undoes the save)."""
+    return path.with_name(path.name + ".prev")
 
 
 def _not_dangling(path: Path) -> None:
@@ -768,12 +778,15 @@ class Store:
         found = [p for p in self.root.glob(f"*--{digest}.json") if p.is_file()]
         return sorted(found, key=lambda p: (-p.stat().st_mtime, p.name))
 
-    def save(self, baseline: Baseline, *, replace: bool = False, history: bool = True) -> tuple[Path, str]:
+    def save(self, baseline: Baseline, *, replace: bool = False, history: bool = True,
+             keep_previous: bool = False) -> tuple[Path, str]:
         """Add ``baseline``'s single run to the stored file (or create it); returns (path, what).
 
         Runs accumulate (last ``MAX_RUNS`` kept) while spec, seed, schedule and machine agree;
         otherwise the file is replaced and the message says why.  A corrupt existing file is never
-        replaced silently: ``BaselineFormatError`` unless ``replace``.
+        replaced silently: ``BaselineFormatError`` unless ``replace``.  ``keep_previous``: the file
+        as it was is kept beside it (``previous_path``), for a save that moves the stored level,
+        which git cannot undo in a store not yet committed (review98 #3).
         """
         path = self.path_for(baseline.nodeid, baseline.machine)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -808,6 +821,8 @@ class Store:
                     what = "replaced (the spec, schedule or machine changed, so older runs no longer compare)"
             stored = Baseline(baseline.nodeid, baseline.spec, baseline.seed, baseline.schedule_fingerprint,
                               baseline.machine, runs, baseline.telemetry)
+            if keep_previous and old is not None:
+                write_atomic(previous_path(path), path.read_text(encoding="utf-8"))
             # through a link to its target: the link was replaced by a file without a word (review95 #3)
             write_atomic(path.resolve() if path.is_symlink() else path, stored.to_json())
         return path, what

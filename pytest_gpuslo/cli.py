@@ -472,7 +472,7 @@ def _scheduled(spec: Any, fingerprint: str) -> Any:
 def _cmd_accept(args: argparse.Namespace) -> int:
     """Promote the last run's results (<store>/.last) into the baseline store."""
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import LAST_RUNS, Store
+    from pytest_gpuslo.baseline import LAST_RUNS, Store, previous_path
     from pytest_gpuslo.errors import BaselineFormatError
 
     store = _store(args)
@@ -524,14 +524,15 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         if refusal:
             print(f"{test}: not accepted: {refusal} (the rule of --gpuslo-save)")
             continue
+        keep = bool(gate.moved_note(verdict, ""))
         try:
-            dest, what = store.save(b)
+            dest, what = store.save(b, keep_previous=keep)
         except (BaselineFormatError, OSError) as exc:
             print(f"error: {test}: not accepted: {exc}")
             failed += 1
             continue
         # review78: a run +106% against one stored run was added without the note a save prints
-        moved = gate.moved_note(verdict, str(dest))
+        moved = gate.moved_note(verdict, str(dest), str(previous_path(dest)) if keep else "")
         print(f"{test}: {what}: {dest}" + (f"; note: {moved}" if moved else ""))
         done += 1
     for nodeid in sorted(wanted - {b.nodeid for b in good}):

@@ -2306,11 +2306,12 @@ def save_note(m: Measurements, floor_ms: float = 0.0) -> str:
 SAVE_MOVE = 1.25
 
 
-def moved_note(verdict: Verdict | None, where: str) -> str:
+def moved_note(verdict: Verdict | None, where: str, previous: str = "") -> str:
     """What a saved run adds to the stored runs though not judged REGRESSED ('' when nothing):
     a change of ``SAVE_MOVE`` or more that their spread left undecided (review72: runs at +187%
     and +746% against a widely spread three-session store were saved without a word).  ``where``:
-    the store file, which git can restore."""
+    the store file; ``previous``: the copy of it as it was before the save (review98 #3: "restore
+    from git" in a store not yet committed)."""
     if verdict is None:
         return ""
     moved = [b for b in verdict.baseline if b.outcome == INCONCLUSIVE and b.test is not None
@@ -2318,8 +2319,10 @@ def moved_note(verdict: Verdict | None, where: str) -> str:
     if not moved:
         return ""
     said = ", ".join(f"{percentile_label(b.test.p)} {b.test.ratio - 1:+.0%}" for b in moved if b.test is not None)
+    undo = (f"move {previous} (the file as it was) back over {where}" if previous
+            else f"restore {where} from git")
     return (f"this run reads {said} against the stored runs, left undecided only by their spread; saved, it moves "
-            f"their level toward it: if that change is not intended, restore {where} from git")
+            f"their level toward it: if that change is not intended, {undo}")
 
 
 def blocking_claims(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, float]]:

@@ -29,6 +29,7 @@ from pytest_gpuslo.baseline import (
     gate_input,
     load,
     now_iso,
+    previous_path,
     session_id,
 )
 from pytest_gpuslo.errors import dangling
@@ -252,7 +253,8 @@ def record(result: SloResult, settings: Settings) -> None:
         return
     store = Store(root)
     try:
-        path, what = store.save(base)
+        keep = bool(gate.moved_note(result.verdict, ""))
+        path, what = store.save(base, keep_previous=keep)
     except OSError as exc:
         # The verdict stands; the failed save is reported on the test's summary line.
         target = store.path_for(base.nodeid, base.machine)
@@ -265,7 +267,8 @@ def record(result: SloResult, settings: Settings) -> None:
     # Python-thread lanes: each delay holds the dispatcher's own precision (``timeline.machine_late``)
     threads = not result.inline_body and result.data.dispatch_runq_ns is not None
     note = "; ".join(x for x in (gate.save_note(m, DISPATCH_PRECISION_NS / 1e6 if threads else 0.0),
-                                 gate.moved_note(result.verdict, _shown(path, settings.root))) if x)
+                                 gate.moved_note(result.verdict, _shown(path, settings.root),
+                                                 _shown(previous_path(path), settings.root) if keep else "")) if x)
     result.baseline_saved = f"{what}: {_shown(path, settings.root)}" + (f"; note: {note}" if note else "")
     if result.verdict is not None:
         result.verdict = gate.saved(result.verdict, _shown(path, settings.root))

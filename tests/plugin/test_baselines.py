@@ -14,6 +14,7 @@ import pytest
 # Imported before any in-process run, so the runs see this module object (pytester restores
 # sys.modules after each run, dropping modules first imported inside it).
 from pytest_gpuslo.backends import virtual
+from pytest_gpuslo.baseline import Store
 
 SLOW_OR_FAST_VIRTUAL = """
 import os, pytest
@@ -876,7 +877,34 @@ def test_accept_says_a_run_that_moved_far_from_the_stored_one_as_a_save_does(sim
 
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "test_svc: updated" in accepted.stdout, accepted.stdout
-    assert "; note: this run reads p95 +" in accepted.stdout and "from git" in accepted.stdout, accepted.stdout
+    assert "; note: this run reads p95 +" in accepted.stdout, accepted.stdout
+    # review98 #3: "restore from git" in a store not yet committed; the file as it was is kept
+    stored = next((simtester.path / ".gpuslo").glob("*.json"))
+    kept = stored.with_name(stored.name + ".prev")
+    assert f"move {kept} (the file as it was) back over {stored}" in accepted.stdout, accepted.stdout
+    before = json.loads(kept.read_text())
+    assert len(before["runs"]) == len(json.loads(stored.read_text())["runs"]) - 1
+    assert [b.nodeid for _, b in Store(simtester.path / ".gpuslo").all()] == ["test_accept_says_a_run_that_moved_far_"
+                                                                             "from_the_stored_one_as_a_save_does.py::test_svc"]
+
+
+def test_a_save_that_moves_the_stored_level_keeps_the_file_as_it_was(simtester: pytest.Pytester,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """review98 #3, through --gpuslo-save: the undo was "restore from git", which a store not yet
+    committed cannot do; the file as it was is kept beside it, and a save that moves nothing
+    keeps none."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL)
+    save_on_days(simtester, monkeypatch, "day-1", "day-2")
+    stored = next((simtester.path / ".gpuslo").glob("*.json"))
+    kept = stored.with_name(stored.name + ".prev")
+    assert not kept.exists()  # the second save moved nothing
+    on_day(monkeypatch, "day-3")
+    monkeypatch.setenv("SVC_S", "0.0006")
+    saved = simtester.runpytest("--gpuslo-save", "-rA")
+
+    said = saved.stdout.str()
+    assert "this run reads p95 +" in said and "(the file as it was) back over .gpuslo/" in said, said
+    assert len(json.loads(kept.read_text())["runs"]) == 2 and len(json.loads(stored.read_text())["runs"]) == 3
 
 
 def test_a_marker_that_changed_the_load_is_not_compared_with_the_old_runs(simtester: pytest.Pytester) -> None:

@@ -1437,6 +1437,8 @@ def test_a_saved_run_that_moved_far_but_undecided_is_said(outcome: str, ratio: f
     assert (said in note) if said else note == ""
     if said:
         assert note.endswith("if that change is not intended, restore .gpuslo/t.json from git")
+        kept = gate.moved_note(gate.Verdict("PASS", baseline=(check,)), ".gpuslo/t.json", ".gpuslo/t.json.prev")
+        assert kept.endswith("move .gpuslo/t.json.prev (the file as it was) back over .gpuslo/t.json")
     assert gate.moved_note(None, "x") == ""
 
 
