@@ -734,7 +734,7 @@ class BaselineCheck:
         t = self.test
         if t is not None:
             out.update(p=t.p, ratio=_num(t.ratio), ci=[_num(t.ci_low), _num(t.ci_high)],
-                       p_regress=t.p_regress, p_ok=t.p_ok, paired=t.paired, mde=_num(t.mde),
+                       p_regress=t.p_regress, p_ok=t.p_ok, alpha=_num(t.alpha), paired=t.paired, mde=_num(t.mde),
                        needed_n=t.needed_n, n_base=t.n_base, n_cand=t.n_cand)
         return out
 

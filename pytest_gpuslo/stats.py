@@ -720,6 +720,10 @@ class RegressionTest:
     #: A/B: runs a side that would show a change of the size seen with 80% power (None: not
     #: estimated, e.g. a change within the noise floor).
     runs_needed: int | None = None
+    #: the level the claim was judged at (a prediction from stored runs: alpha x ``PI_ALPHA_FACTOR``);
+    #: NaN where nothing was tested.  Reports give it beside ``p_regress`` (review98 #2: "p_regress
+    #: 0.0098" under "alpha 0.01" read as a contradiction of an INCONCLUSIVE).
+    alpha: float = math.nan
 
 
 def _t_sf(x: float, df: float) -> float:
@@ -750,7 +754,8 @@ def _verdict(p: float, *, ratio: float, ci_low: float, ci_high: float, se: float
     IMPROVED symmetrically, OK when the change is shown under 1+Delta, else INCONCLUSIVE with the
     smallest change this comparison could detect (``mde``, a fraction)."""
     fields = dict(p=p, ratio=ratio, ci_low=ci_low, ci_high=ci_high, se=se, df=df, p_regress=p_reg, p_ok=p_ok,
-                  p_improve=p_imp, paired=paired, n_base=n_base, n_cand=n_cand, mde=mde, needed_n=None)
+                  p_improve=p_imp, paired=paired, n_base=n_base, n_cand=n_cand, mde=mde, needed_n=None,
+                  alpha=alpha)
     detect = (f"can detect >= {mde:.0%} {per_side}" if mde < 10.0
               else f"cannot detect even a 10x change {per_side}: " + (wide or "the runs differ too much; more runs, "
                                                                            "or more requests per run, narrow it"))
@@ -796,7 +801,7 @@ def gross_test(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float,
                           reason=f"every one of {k} consecutive blocks moved the same way by "
                           f"{max(1.0 + delta, margin) - 1:.0%} or more (block sign test, "
                           f"p <= {0.5 ** k:.2g}); ratio {ratio:.2f}", paired=paired, n_base=int(x.size),
-                          n_cand=int(y.size), mde=math.nan, needed_n=None)
+                          n_cand=int(y.size), mde=math.nan, needed_n=None, alpha=alpha)
 
 
 def idle_points(t: npt.ArrayLike, lats: npt.ArrayLike) -> npt.NDArray[np.int64]:

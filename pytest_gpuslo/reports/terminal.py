@@ -433,7 +433,13 @@ def section(summaries: Sequence[dict[str, Any]], *, verbose: int = 0, holm: dict
     busy = busy_line(summaries)
     if busy:
         lines.append(busy)
-    lines.append(f"seed: {seed if seed is not None else 'from each node id'}; alpha {alpha:g} per claim; "
+    # review98 #2: a claim judged at a share of alpha (a prediction from stored runs) said so
+    # only in its detail, and its p 0.0098 read as under "alpha 0.01"
+    shares = sorted({float(b["alpha"]) for s in summaries for b in (s.get("verdict") or {}).get("baseline", [])
+                     if b.get("alpha") is not None and float(b["alpha"]) < alpha * (1 - 1e-9)})
+    judged = (f" ({' or '.join(f'{a:g}' for a in shares)} for a change judged against the stored runs' spread)"
+              if shares else "")
+    lines.append(f"seed: {seed if seed is not None else 'from each node id'}; alpha {alpha:g} per claim{judged}; "
                  f"INCONCLUSIVE -> {'fail' if inconclusive == 'fail' else 'warning'}")
     lines += summary_lines(summaries, verbose=verbose, max_lag_fraction=max_lag_fraction)
     if any(outcome(s) == "INCONCLUSIVE" for s in summaries):

@@ -67,6 +67,8 @@ def test_three_stored_runs_from_three_sessions_judge_the_candidate_against_their
 
     assert slower.outcome == "REGRESSED" and "prediction interval from 5 stored runs" in slower.detail
     assert same.outcome != "REGRESSED"
+    # review98 #2: the JSON gives the level it was judged at beside its p-value
+    assert slower.as_dict()["alpha"] == pytest.approx(0.01 * stats.PI_ALPHA_FACTOR)
     # an undecided comparison says what would decide it
     near = gate.compare(spec, _m(_queue(1.03, 9)[0], t), stored, gate.Policy())[0]
     assert near.outcome == "INCONCLUSIVE" and "gpuslo ab BASE --max-runs 8" in near.reason, near.reason

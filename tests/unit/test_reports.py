@@ -175,6 +175,19 @@ def test_terminal_summary_matches_golden() -> None:
     assert (GOLDEN / "terminal.txt").read_text() == "\n".join(lines) + "\n"
 
 
+def test_the_header_says_the_share_of_alpha_a_stored_runs_claim_is_judged_at() -> None:
+    """review98 #2: "p_regress 0.0098" beside "alpha 0.01 per claim" and an INCONCLUSIVE: a change
+    against stored runs' spread is judged at alpha/2, which the header now says."""
+    claim = {"name": "p95 vs baseline", "outcome": "INCONCLUSIVE", "detail": "d", "reason": "r", "p": 0.95,
+             "p_regress": 0.0098, "alpha": 0.005}
+    stored = {**SUMMARY, "verdict": {**SUMMARY["verdict"], "baseline": [claim]}}
+    header = next(line for line in terminal.section([stored], alpha=0.01) if line.startswith("seed:"))
+    assert "alpha 0.01 per claim (0.005 for a change judged against the stored runs' spread);" in header
+    paired = {**stored, "verdict": {**stored["verdict"], "baseline": [{**claim, "alpha": 0.01}]}}
+    header = next(line for line in terminal.section([paired], alpha=0.01) if line.startswith("seed:"))
+    assert "alpha 0.01 per claim; INCONCLUSIVE" in header
+
+
 def test_holm_never_calls_an_undecided_claim_significant() -> None:
     """An INCONCLUSIVE test's claim with a tiny p-value is not listed; a failing one whose
     adjusted p-value is over alpha is called possibly chance, and is still a failure."""
