@@ -68,8 +68,16 @@ def _bounded(summary: dict[str, Any], name: str) -> str:
             hi = check.get("upper_ms")
             if check.get("upper_raised"):  # the bound is a raised request's timeout (review84)
                 return f"{shown} (<raised)"
-            return f"{shown} (<{fmt_ms(hi) if hi is not None else '?'})"
+            return f"{shown} (<{fmt_ms(hi) if hi is not None else '?'}{'?' if _unproven(check) else ''})"
     return shown
+
+
+def _unproven(check: dict[str, Any]) -> bool:
+    """An undecided claim's upper end under its budget: no PASS (too few effective samples to show
+    the design effect it takes as right, or a condition such as lag), so it is marked (review98 #7:
+    "(<4.5)" beside a 20-ms budget read as a PASS at 99%)."""
+    hi, budget = check.get("upper_ms"), check.get("budget_ms")
+    return check.get("outcome") == "INCONCLUSIVE" and hi is not None and budget is not None and hi <= budget
 
 
 def _count(n: int) -> str:
@@ -203,7 +211,7 @@ def why(summary: dict[str, Any]) -> str:
 
 
 def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed: bool = False,
-           against: str = "vs baseline") -> list[str]:
+           against: str = "vs baseline", unproven: bool = False) -> list[str]:
     """What the table's figures mean; every sentence true of every row (``replayed``: a row's
     claim compared replayed levels, which the legend then explains)."""
     lag_rule = (f"above {max_lag_fraction:.0%} of the tightest budget" if max_lag_fraction
@@ -212,6 +220,9 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed:
         "0.685 (<0.749): the measured percentile (<the upper end of its confidence interval), for budgeted",
         "  percentiles; (<?): too few requests above it to bound it. verdict: the gate's decision and its",
         "  main reason; every reason is listed under the table.",
+        *(["(<4.5?): an upper end under the budget that the run cannot stand behind (too few effective",
+           "  samples, or a condition the verdict names): not a PASS."]
+          if unproven else []),
         "lag p99 ms: how late the load generator sent its requests (a busy machine, or a body holding the",
         f"  GIL). Where the delay it added to completions is {lag_rule}, a FAIL must hold",
         "  from the dispatch too and a PASS stands only where service time did not grow with the requests",
@@ -272,7 +283,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         ])
     lines = table(header, rows, [False, True, *([True] * len(cols)), False, True, False, False])
     replayed = view.any_replayed(ordered_)
-    lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed, against=against)
+    unproven = any(_unproven(c) for s in ordered_ for c in (s.get("verdict") or {}).get("checks", []))
+    lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed, against=against,
+                    unproven=unproven)
     for s in ordered_:
         v = s.get("verdict") or {}
         detail: list[str] = []
