@@ -120,11 +120,17 @@ def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDAr
             continue
         by_latency, by_lag = HEADROOM * observed, LAG_MARGIN * lag_min_budget
         budget = nice_ceil(max(by_latency, by_lag, previous))
+        bound_by = "lag" if by_lag > by_latency else "latency"
+        marked = spec.budgets_ms.get(p)
+        if marked is not None and marked < budget and marked >= max(by_latency, lag_min_budget, previous):
+            # The user's own budget where it already has the headroom and clears the lag floor this
+            # pilot measured: loosening it weakens the gate for nothing (review98 #4: 20 -> 30 ms).
+            budget, bound_by = marked, "marked"
         previous = budget
         test = stats.budget_test(lat, budget, p, alpha=alpha)
         need = round_up(max(default_requests(p), int(test.needed_n or 0)))
         rows.append({"p": p, "label": percentile_label(p), "observed_ms": observed, "budget_ms": budget,
-                     "bound_by": "lag" if by_lag > by_latency else "latency", "needed_n": need,
+                     "bound_by": bound_by, "needed_n": need,
                      "design_effect": test.design_effect, "budgeted": p in budgeted,
                      "seconds": need * (1 + DEFAULT_WARMUP_FRACTION) / spec.rate_hz})
     chosen = [r for r in rows if r["budgeted"]]
@@ -244,7 +250,9 @@ def lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
         ]
         # A hung pilot's rows are read off a broken run: no budget or size to suggest (review54).
         for r in g["rows"] if g["marker"] else []:
-            why = "lag rule x2" if r["bound_by"] == "lag" else f"{HEADROOM:g}x observed"
+            why = ("lag rule x2" if r["bound_by"] == "lag" else
+                   f"as marked: {HEADROOM:g}x observed and over the lag floor, if with less room than "
+                   f"{LAG_MARGIN:g}x it" if r["bound_by"] == "marked" else f"{HEADROOM:g}x observed")
             out.append(f"  {r['label']:<10} needs {r['needed_n']:,} requests ({_time(r['seconds'])}); "
                        f"suggested budget {r['budget_ms']:g} ms ({why}; design effect "
                        f"{r['design_effect']:.1f})")

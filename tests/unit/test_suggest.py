@@ -137,3 +137,21 @@ def test_a_hung_pilot_says_fix_the_body_not_raise_the_timeout() -> None:
     assert not any("suggested budget" in line for line in shown)  # review54: rows off a broken pilot
     assert any("suggested budget" in line for line in suggest.lines(
         [{"nodeid": "t::x", "suggest": quiet, "spec": {"budgets_ms": {"p95": 20}}}]))
+
+
+def test_a_marked_budget_that_already_clears_the_rules_is_kept_not_loosened() -> None:
+    """review98 #4: p95<=20 with a pilot p95 of 0.93 ms and a lag floor of 13.9 ms was "paste
+    p95_ms=30" (the lag floor x2), though 20 PASSed in every quiet run: the user's budget is kept
+    where it has 2x headroom and clears the floor; one under the floor is still raised."""
+    lat = latencies() / 4  # p95 about 1 ms
+    lag = np.full(lat.size, 0.695)  # the lag floor: 0.695 / 5% = 13.9 ms
+    kept = suggest.suggest(spec_of(p95_ms=20, rate_hz=200), lat, lag, floor_lag_ms=0.5, pilot_s=5.0,
+                           achieved_hz=200.0)
+    row = next(r for r in kept["rows"] if r["label"] == "p95")
+    assert (row["budget_ms"], row["bound_by"]) == (20, "marked") and "p95_ms=20," in kept["marker"]
+    text = "\n".join(suggest.lines([{"nodeid": "t.py::t", "spec": spec_of(p95_ms=20, rate_hz=200).as_dict(),
+                                     "suggest": kept}]))
+    assert "suggested budget 20 ms (as marked: 2x observed and over the lag floor" in text
+    under = suggest.suggest(spec_of(p95_ms=10, rate_hz=200), lat, lag, floor_lag_ms=0.5, pilot_s=5.0,
+                            achieved_hz=200.0)
+    assert next(r for r in under["rows"] if r["label"] == "p95")["budget_ms"] == 30  # 2 x 13.9, rounded up
