@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pytest_gpuslo.gate import cpu_contention
+from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
 from pytest_gpuslo.stats import WARM_UP_TOO_SHORT
@@ -198,8 +198,10 @@ def why(summary: dict[str, Any]) -> str:
                         and c.get("p") is not None and est > budget else "")
                 # under budget, a floor: a short run's design effect is low where slow requests
                 # cluster (benchmarks/validity/advice_counts.py)
-                parts.append(f"{c['name']}{over} needs {'~' if over else 'at least ~'}{_about(need)} requests (ran "
-                             f"{_count(int(summary.get('n') or 0))})")
+                # review97 #3: a late slowdown's count holds only if it lasts, as its reason says
+                lasts = " if the slowdown lasts" if over and "if that lasts" in str(c.get("reason") or "") else ""
+                parts.append(f"{c['name']}{over} needs {'~' if over else 'at least ~'}{_about(need)} requests{lasts} "
+                             f"(ran {_count(int(summary.get('n') or 0))})")
             elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
                                       or WARM_UP_TOO_SHORT in str(c["reason"])):
                 # A FAIL held back for busy neighbours is named even beside other conditions, and
@@ -301,7 +303,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         else:
             # A PASS beside requests that raised or timed out says so (review82: 80 of 4,000 raised,
             # and the terminal said nothing, even with -v)
-            detail += [f"    {r}" for r in v.get("reasons", []) if r.startswith("requests counted as over budget")]
+            # ... and beside a late step in the bodies' own times it stood on the level before (review97 #2)
+            detail += [f"    {r}" for r in v.get("reasons", [])
+                       if r.startswith(("requests counted as over budget", LATE_STEP_WORDS))]
         first = view.first_error(s)
         if first:  # ... and the error itself, whatever the verdict (review83: gpuslo ab never named it)
             detail.append(f"    {first} (its traceback is in the JSON report)")

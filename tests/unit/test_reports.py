@@ -309,6 +309,13 @@ def test_a_fail_held_back_for_busy_neighbours_says_so_in_the_table() -> None:
     assert "p95<=12ms: other processes kept 1.2 of 2 CPUs busy during the run: the FAIL may be theirs" in words
     # review74: a claim undecided over its budget says so (it read as if more requests might PASS it)
     assert "p50<=6ms at 8 ms, over budget: a FAIL needs ~55,000 requests (ran" in words
+    # review97 #3: a late slowdown's count is "if that lasts" in its reason, and in the row too
+    late = _row("t.py::test_late", "INCONCLUSIVE",
+                [_claim(0.95, 20, "INCONCLUSIVE", est=450.0, upper=900.0, needed_n=5300,
+                        reason="p95 450 is over; most of them in its last 284 requests; if that lasts, a run of "
+                               "about 5,300 requests FAILs")])
+    assert "p95<=20ms at 450 ms, over budget: a FAIL needs ~5,300 requests if the slowdown lasts (ran" in \
+        terminal.why(late)
 
 
 def test_a_hang_that_decided_no_claim_is_named_in_the_table() -> None:
