@@ -414,6 +414,35 @@ def test_lanes_that_cannot_keep_up_fail_however_few_effective_samples() -> None:
     assert blind.checks[0].outcome == "INCONCLUSIVE"
 
 
+def test_a_pass_whose_bodies_got_slower_late_says_it_stands_on_the_level_before(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """review97 #2: services stepping from 0.6 to 0.94 of the lanes' capacity over the last 5% of
+    the run PASSed 2-2.5% of runs without a word (the queue at the new level had no time to build).
+    The step is read off the services; a PASS carries it as a note, which the terminal shows; the
+    same run without the step, or with a step that leaves the lanes under 80% busy, has none."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.reports import terminal
+
+    promise = spec(p95_ms=60, requests=10_000, rate_hz=500)
+    notes = {}
+    for late in (1.84, 1.2, 1.5):  # to 0.94, none, to 0.77 of capacity
+        service = np.where(np.arange(10_000) < 9500, 1.2, late) * np.random.default_rng(3).lognormal(0, 0.2, 10_000)
+        notes[late] = gate.late_step(Measurements(np.ones(10_000), np.zeros(10_000), service_ms=service), promise,
+                                     0.01)
+    assert notes[1.84].startswith("the bodies' own times rose late in the run: in its last twentieth a request held "
+                                  "its lane 1.8"), notes[1.84]
+    assert "which loads the lanes to 94% of their capacity at 500/s; the PASS stands on the level before" in notes[1.84]
+    assert notes[1.2] == "" and notes[1.5] == ""
+    # a PASS carries it, and the terminal shows it under the table
+    monkeypatch.setattr(gate, "late_step", lambda *a: notes[1.84])
+    calm = 1 + 0.1 * np.random.default_rng(4).random(10_000)
+    v = decide(promise, Measurements(calm, np.zeros(10_000), service_ms=calm))
+    assert v.outcome == "PASS" and v.reasons == (notes[1.84],)
+    shown = {"nodeid": "t.py::t", "n": 10_000, "spec": promise.as_dict(), "latency_ms": {"p50": 1.0, "p95": 1.1},
+             "verdict": v.as_dict()}
+    assert any(line.strip() == notes[1.84] for line in terminal.summary_lines([shown]))
+
+
 def test_a_slowdown_late_in_the_run_is_read_in_its_last_eighth() -> None:
     """review90 #1, review84 #2: one lane at 0.7 of its capacity whose services grow to 3 ms over the
     last 15% of the run (584 of 4,000 requests over budget) stayed INCONCLUSIVE: the second half's
