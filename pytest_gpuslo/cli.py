@@ -809,8 +809,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)
         why = reports.unwritable(path, fmt.signature) if path else None
-        if path and not why and store is not None and Path(os.path.realpath(path)).is_relative_to(
-                os.path.realpath(store)):
+        if path and not why and store is not None and reports.inside(path, store):
             # review92: as pytest's own report options (a JSON there made every gpuslo show exit 1)
             why = f"it is inside the baseline store {store}, which holds baselines only"
         if why:

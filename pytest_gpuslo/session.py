@@ -224,7 +224,7 @@ class SloSession:
         folder, source = self.settings["baseline_dir"]
         store = self.config.rootpath / folder
         for where, report in named[-len(asked):] if asked else []:
-            if Path(os.path.realpath(report)).is_relative_to(os.path.realpath(store)):
+            if _reports.inside(report, store):
                 # review87: a JSON report in the store made every later gpuslo show exit 1 (UNREADABLE);
                 # review91: the others were let in, and so is what a store committed to git carries
                 raise pytest.UsageError(f"{where} is inside the baseline store {store}: the store holds baselines "

@@ -78,7 +78,8 @@ def step_cell(args: tuple[sim.Family, int, int, int]) -> tuple[str, int, dict[st
         t = fam.schedule(rng, sim.total(n))
         s = fam.services(rng, 1, t.size)[0]
         lat = sim.fifo(t, s, fam.c)[-n:]
-        v = gate.decide(*measured(fam, t, s, n, 1.5 * float(np.quantile(lat[: n // 2], 0.95))), POLICY)
+        m, sp = measured(fam, t, s, n, 1.5 * float(np.quantile(lat[: n // 2], 0.95)))
+        v = gate.decide(sp, m, POLICY)
         out["PASS"] += v.outcome == "PASS"
         out["silent"] += v.outcome == "PASS" and not noted(v)
         out["note"] += noted(v)

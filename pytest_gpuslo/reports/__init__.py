@@ -92,6 +92,12 @@ def write(path: str | Path, text: str) -> str:
     return f"{p} (created the folder {p.parent})" if made else str(p)
 
 
+def inside(path: str | Path, folder: str | Path) -> bool:
+    """``path`` lies in ``folder``, links resolved: a report written into the baseline store would
+    be read as a baseline by every later command (review87, review92)."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+
+
 def one_file(named: Sequence[tuple[str, str | Path]]) -> str | None:
     """``"A and B name one file"`` where two of the (what, path) pairs are one file (through
     ``./``, ``..`` or a link), else None: a report written over another, over pytest's JUnit XML
