@@ -524,7 +524,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         if refusal:
             print(f"{test}: not accepted: {refusal} (the rule of --gpuslo-save)")
             continue
-        keep = bool(gate.moved_note(verdict, ""))
+        keep = gate.moves_stored_level(verdict)
         try:
             dest, what = store.save(b, keep_previous=keep)
         except (BaselineFormatError, OSError) as exc:

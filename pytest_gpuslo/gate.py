@@ -521,9 +521,10 @@ LATE_STEP_RISE, LATE_STEP_LOAD = 1.10, 0.8
 
 
 def late_step(m: Measurements, spec: SloSpec, alpha: float) -> str:
-    """A note for a PASS whose bodies got slower in a trailing part of the run (shown at a bound:
-    the part's mean service at least ``LATE_STEP_RISE`` x the first half's, at ``alpha`` / 50 shared
-    by the parts) to a level that loads the lanes to ``LATE_STEP_LOAD`` or more of their capacity:
+    """A note for a PASS whose bodies got slower in a trailing part of the run (its mean service
+    ``LATE_STEP_RISE`` x the first half's or more, and its lower bound over the first half's upper
+    bound, at ``alpha`` shared by the parts: a note, not a verdict) to a level that loads the lanes
+    to ``LATE_STEP_LOAD`` or more of their capacity:
     the run PASSed on the level before the step, and a queue at the new level had no time to build
     (review97 #2: a step over the last 5% to 0.95 of capacity PASSed 2.5% of runs without a word,
     where the new level's p95 was 5x the budget).  '' where none."""
@@ -2348,16 +2349,24 @@ def save_note(m: Measurements, floor_ms: float = 0.0) -> str:
 SAVE_MOVE = 1.25
 
 
+def _moving(verdict: Verdict | None) -> list[BaselineCheck]:
+    return [] if verdict is None else [b for b in verdict.baseline if b.outcome == INCONCLUSIVE and b.test is not None
+                                       and math.isfinite(b.test.ratio) and b.test.ratio >= SAVE_MOVE]
+
+
+def moves_stored_level(verdict: Verdict | None) -> bool:
+    """Saving this run moves the stored runs' level (``moved_note`` has words for it): the save
+    keeps the file as it was (``Store.save(keep_previous=True)``)."""
+    return bool(_moving(verdict))
+
+
 def moved_note(verdict: Verdict | None, where: str, previous: str = "") -> str:
     """What a saved run adds to the stored runs though not judged REGRESSED ('' when nothing):
     a change of ``SAVE_MOVE`` or more that their spread left undecided (review72: runs at +187%
     and +746% against a widely spread three-session store were saved without a word).  ``where``:
     the store file; ``previous``: the copy of it as it was before the save (review98 #3: "restore
     from git" in a store not yet committed)."""
-    if verdict is None:
-        return ""
-    moved = [b for b in verdict.baseline if b.outcome == INCONCLUSIVE and b.test is not None
-             and math.isfinite(b.test.ratio) and b.test.ratio >= SAVE_MOVE]
+    moved = _moving(verdict)
     if not moved:
         return ""
     said = ", ".join(f"{percentile_label(b.test.p)} {b.test.ratio - 1:+.0%}" for b in moved if b.test is not None)

@@ -253,7 +253,7 @@ def record(result: SloResult, settings: Settings) -> None:
         return
     store = Store(root)
     try:
-        keep = bool(gate.moved_note(result.verdict, ""))
+        keep = gate.moves_stored_level(result.verdict)
         path, what = store.save(base, keep_previous=keep)
     except OSError as exc:
         # The verdict stands; the failed save is reported on the test's summary line.
