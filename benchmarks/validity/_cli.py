@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from typing import Any
 
 
 def parser(doc: str | None, reps: int, seed: int) -> argparse.ArgumentParser:
@@ -12,3 +15,16 @@ def parser(doc: str | None, reps: int, seed: int) -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=seed, help=f"base seed (default {seed})")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     return ap
+
+
+def table(ex: Executor, cell: Callable[[Any], tuple[str, int, dict[str, int]]], families: Sequence[Any],
+          sizes: Sequence[int], reps: int, seed: int, step: int, heads: Sequence[str],
+          row: Callable[[dict[str, int]], Sequence[str]]) -> None:
+    """A markdown table with a row per family and size, each cell's counts from ``cell`` run in
+    ``ex``'s workers on (family, n, reps, its own seed): ``heads`` name the columns after family
+    and n, ``row`` formats a cell's counts into them."""
+    print("| family | n | " + " | ".join(heads) + " |")
+    print("|---" * (2 + len(heads)) + "|")
+    jobs = [(f, n, reps, seed + step * i + n) for i, f in enumerate(families) for n in sizes]
+    for name, n, counts in ex.map(cell, jobs):
+        print(f"| {name} | {n} | " + " | ".join(row(counts)) + " |", flush=True)

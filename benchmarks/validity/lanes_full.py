@@ -27,7 +27,7 @@ import numpy as np
 
 from benchmarks.validity import _cli, grid, plugin_grid, sim
 from pytest_gpuslo import gate
-from pytest_gpuslo.spec import resolve
+from pytest_gpuslo.spec import SloSpec, resolve
 
 SIZES = (4000, 10000)
 POLICY = gate.Policy(alpha=0.01)
@@ -55,8 +55,9 @@ STABLE = list(sim.FAMILIES.values()) + NEAR
 WORDS = "the lanes are over capacity"
 
 
-def decide(fam: sim.Family, t: np.ndarray, s: np.ndarray, n: int, budget: float) -> gate.Verdict:
-    """The plugin's verdict on one run: the last n requests measured, their services kept."""
+def measured(fam: sim.Family, t: np.ndarray, s: np.ndarray, n: int, budget: float) -> tuple[gate.Measurements, SloSpec]:
+    """One run as the plugin hands it to the gate: the last n requests measured, their services
+    kept, the promised rate the family's and ``streams`` its servers."""
     end = sim.fifo(t, s, fam.c)
     lat, tt, ss = end[-n:], t[-n:], s[-n:]
     span = float(tt[-1] - tt[0]) or 1.0
@@ -64,6 +65,12 @@ def decide(fam: sim.Family, t: np.ndarray, s: np.ndarray, n: int, budget: float)
                           offered_hz=1000.0 * n / span, achieved_hz=1000.0 * n / float((tt + lat).max() - tt[0]))
     sp = resolve({"p95_ms": float(budget), "rate_hz": 1000.0 * fam.lam, "streams": fam.c, "requests": n,
                   "timeout_s": max(10.0, 2e-3 * float(lat.max()))}, nodeid="validity::lanes_full")
+    return m, sp
+
+
+def decide(fam: sim.Family, t: np.ndarray, s: np.ndarray, n: int, budget: float) -> gate.Verdict:
+    """The plugin's verdict on one run (``measured``)."""
+    m, sp = measured(fam, t, s, n, budget)
     return gate.decide(sp, m, POLICY)
 
 
@@ -100,20 +107,13 @@ def main() -> int:
     a = _cli.parser(__doc__, reps=400, seed=5151).parse_args()
     print(f"# The lanes-full FAIL ({a.reps} replications a cell, p95, alpha 1%, seed {a.seed})\n")
     print("Stable queues, budget at the true p95: FAILs the rule made (false), and every FAIL.\n")
-    print("| family | n | rule fired (false FAIL) | every FAIL |")
-    print("|---|---|---|---|")
     with ProcessPoolExecutor(a.jobs) as ex:
-        jobs = [(f, n, a.reps, a.seed + 97 * i + n) for i, f in enumerate(STABLE) for n in SIZES]
-        for name, n, o in ex.map(stable_cell, jobs):
-            print(f"| {name} | {n} | {plugin_grid.pct(o['fired'], a.reps)} | {plugin_grid.pct(o['FAIL'], a.reps)} |",
-                  flush=True)
+        _cli.table(ex, stable_cell, STABLE, SIZES, a.reps, a.seed, 97, ["rule fired (false FAIL)", "every FAIL"],
+                   lambda o: [plugin_grid.pct(o["fired"], a.reps), plugin_grid.pct(o["FAIL"], a.reps)])
         print("\nOverloaded queues, budget at the median latency of the run's first half: FAIL with the rule, "
               "and before it.\n")
-        print("| family | n | FAIL | before |")
-        print("|---|---|---|---|")
-        jobs = [(f, n, a.reps, a.seed + 131 * i + n) for i, f in enumerate(OVER) for n in SIZES]
-        for name, n, o in ex.map(over_cell, jobs):
-            print(f"| {name} | {n} | {100 * o['FAIL'] / a.reps:.0f}% | {100 * o['before'] / a.reps:.0f}% |", flush=True)
+        _cli.table(ex, over_cell, OVER, SIZES, a.reps, a.seed, 131, ["FAIL", "before"],
+                   lambda o: [f"{100 * o['FAIL'] / a.reps:.0f}%", f"{100 * o['before'] / a.reps:.0f}%"])
     return 0
 
 

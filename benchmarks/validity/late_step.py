@@ -24,9 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from benchmarks.validity import _cli, grid, plugin_grid, sim
-from benchmarks.validity.lanes_full import NEAR
+from benchmarks.validity.lanes_full import NEAR, measured
 from pytest_gpuslo import gate
-from pytest_gpuslo.spec import SloSpec, resolve
 
 SIZES = (4000, 10000)
 POLICY = gate.Policy(alpha=0.01)
@@ -38,19 +37,6 @@ STEPS = [F("late5-logn-c4-r.66-to.95", "poisson", "lognormal", 4, 0.66, late=(0.
          F("late5-neardet-c1-r.6-to.9", "poisson", "neardet", 1, 0.6, late=(0.05, 0.9 / 0.6)),
          F("late8-onoff-pareto-c4-r.5-to.9", "onoff", "pareto", 4, 0.5, late=(0.08, 0.9 / 0.5)),
          F("late5-bimodal-c1-r.5-to.85", "poisson", "bimodal", 1, 0.5, late=(0.05, 0.85 / 0.5))]
-
-
-def measured(fam: sim.Family, t: np.ndarray, s: np.ndarray, n: int, budget: float) -> tuple[gate.Measurements, SloSpec]:
-    """One run as the plugin hands it to the gate: the last n requests, their services kept
-    (as ``lanes_full.decide``)."""
-    end = sim.fifo(t, s, fam.c)
-    lat, tt, ss = end[-n:], t[-n:], s[-n:]
-    span = float(tt[-1] - tt[0]) or 1.0
-    m = gate.Measurements(lat, np.zeros(n), scheduled_ms=tt - tt[0], service_ms=ss,
-                          offered_hz=1000.0 * n / span, achieved_hz=1000.0 * n / float((tt + lat).max() - tt[0]))
-    sp = resolve({"p95_ms": float(budget), "rate_hz": 1000.0 * fam.lam, "streams": fam.c, "requests": n,
-                  "timeout_s": max(10.0, 2e-3 * float(lat.max()))}, nodeid="validity::late_step")
-    return m, sp
 
 
 def noted(v: gate.Verdict) -> bool:
@@ -91,21 +77,13 @@ def main() -> int:
     print(f"# The late-step note on a PASS ({a.reps} replications a cell, p95, alpha 1%, seed {a.seed})\n")
     print("Stable queues, budget 1.5x the true p95: runs the rule reads as stepping up late, PASS or not "
           "(false but for the drifting two), and PASSes.\n")
-    print("| family | n | note (false) | PASS |")
-    print("|---|---|---|---|")
     with ProcessPoolExecutor(a.jobs) as ex:
-        jobs = [(f, n, a.reps, a.seed + 97 * i + n) for i, f in enumerate(STABLE) for n in SIZES]
-        for name, n, o in ex.map(stable_cell, jobs):
-            print(f"| {name} | {n} | {plugin_grid.pct(o['note'], a.reps)} | {plugin_grid.pct(o['PASS'], a.reps)} |",
-                  flush=True)
+        _cli.table(ex, stable_cell, STABLE, SIZES, a.reps, a.seed, 97, ["note (false)", "PASS"],
+                   lambda o: [plugin_grid.pct(o[k], a.reps) for k in ("note", "PASS")])
         print("\nLate steps under capacity, budget 1.5x the first half's p95: PASS, PASS without the note "
               "(silent), and runs with the note.\n")
-        print("| family | n | PASS | silent PASS | note |")
-        print("|---|---|---|---|---|")
-        jobs = [(f, n, a.reps, a.seed + 131 * i + n) for i, f in enumerate(STEPS) for n in SIZES]
-        for name, n, o in ex.map(step_cell, jobs):
-            print(f"| {name} | {n} | {plugin_grid.pct(o['PASS'], a.reps)} | {plugin_grid.pct(o['silent'], a.reps)} "
-                  f"| {plugin_grid.pct(o['note'], a.reps)} |", flush=True)
+        _cli.table(ex, step_cell, STEPS, SIZES, a.reps, a.seed, 131, ["PASS", "silent PASS", "note"],
+                   lambda o: [plugin_grid.pct(o[k], a.reps) for k in ("PASS", "silent", "note")])
     return 0
 
 
