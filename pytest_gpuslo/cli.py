@@ -579,6 +579,8 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     """Trim old runs and drop stale baseline files."""
     import datetime as dt
 
+    from pytest_gpuslo.baseline import previous_path
+
     store = _store(args)
     if args.keep_runs is None and args.older_than is None:
         print("nothing to prune: give --keep-runs N (runs kept per file) and/or --older-than DAYS", file=sys.stderr)
@@ -597,6 +599,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
             changed += 1
             if not args.dry_run:
                 path.unlink()
+                previous_path(path).unlink(missing_ok=True)  # its copy from a save that moved it goes too
             continue
         if args.keep_runs is not None and len(b.runs) > args.keep_runs:
             print(f"{'would trim' if args.dry_run else 'trimmed'} {path.name}: {len(b.runs)} -> {args.keep_runs} runs")

@@ -174,6 +174,29 @@ def test_prune_dry_run_says_what_it_would_do_and_changes_nothing(
     assert path.read_text() == before
 
 
+def test_prune_removes_a_stale_file_with_the_copy_a_moving_save_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file removed as stale takes its ``.prev`` (review98 #3's undo copy) with it; a kept file
+    keeps its copy."""
+    import datetime as dt
+
+    from pytest_gpuslo.baseline import load, previous_path
+
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    path = _store_one(tmp_path / ".gpuslo")
+    previous_path(path).write_text(path.read_text())
+    monkeypatch.chdir(tmp_path)
+    assert main(["prune", "--older-than", "30"]) == 0 and previous_path(path).exists()
+    b = load(path)
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=60)).isoformat(timespec="seconds")
+    b.runs = [Run(r.latency_ms, old) for r in b.runs]
+    Store(tmp_path / ".gpuslo").rewrite(path, b)
+
+    assert main(["prune", "--older-than", "30"]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert not path.exists() and not previous_path(path).exists()
+
+
 def test_prune_and_show_go_by_the_runs_dates_not_the_order_they_were_saved_in(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """review86: after a save of today and two backdated ones (GPUSLO_NOW), prune --older-than 1
