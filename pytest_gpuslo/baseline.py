@@ -139,6 +139,12 @@ def file_name(nodeid: str, machine: dict[str, Any], *, legacy: bool = False) -> 
     return f"{slug}--{machine_part}--{digest}.json"
 
 
+def named_for(path: Path, nodeid: str) -> bool:
+    """``path``'s name is ``nodeid``'s (its trailing digest, ``file_name``): a file copied or renamed
+    by hand holds another test's runs under this name (review95 #2, review100 F2)."""
+    return path.name.endswith(f"--{hashlib.sha256(nodeid.encode()).hexdigest()[:8]}.json")
+
+
 def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """Fingerprint keys on which two machines differ enough to make timings incomparable."""
     out = [k for k in MUST_MATCH if (k in a or k in b) and a.get(k) != b.get(k)]

@@ -171,7 +171,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from pytest_gpuslo.baseline import Baseline
+    from pytest_gpuslo.baseline import Baseline, named_for
     from pytest_gpuslo.errors import BaselineFormatError
 
     store = _store(args)
@@ -194,6 +194,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
         if isinstance(b, BaselineFormatError):
             bad += 1
             print(f"UNREADABLE {path.name}: {b}")
+            continue
+        if not named_for(path, b.nodeid):
+            # review100 F2: listed under the other test's name, exit 0, where the plugin refuses it
+            bad += 1
+            print(f"MISPLACED {path.name}: holds another test's runs ({b.nodeid}), not the test its name is "
+                  f"for (copied or renamed by hand?); the plugin refuses it: move it back to {b.nodeid}'s name "
+                  f"or delete it")
             continue
         # The newest run by date, whatever order it was saved in: its age, size, p95 and commit
         # (review98 #10: the p95 of the last saved run beside the age of the newest-dated one).
@@ -472,7 +479,7 @@ def _scheduled(spec: Any, fingerprint: str) -> Any:
 def _cmd_accept(args: argparse.Namespace) -> int:
     """Promote the last run's results (<store>/.last) into the baseline store."""
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import LAST_RUNS, Store, previous_path
+    from pytest_gpuslo.baseline import LAST_RUNS, Store, git_commit, previous_path
     from pytest_gpuslo.errors import BaselineFormatError
 
     store = _store(args)
@@ -501,6 +508,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     labels = _machine_labels(good)
     several = {nodeid for nodeid, k in collections.Counter(b.nodeid for b in good).items() if k > 1}
     done = failed = 0
+    checkout: list[str | None] = []  # this checkout's commit, asked of git once, where a run to accept has one
     for path, b in entries:
         if isinstance(b, Exception):
             print(f"skipped {path.name}: {b}")
@@ -527,12 +535,27 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         keep = gate.moves_stored_level(verdict)
         try:
             dest, what = store.save(b, keep_previous=keep)
-        except (BaselineFormatError, OSError) as exc:
+        except BaselineFormatError as exc:
             print(f"error: {test}: not accepted: {exc}")
+            failed += 1
+            continue
+        except OSError as exc:
+            # review100 F3: "[Errno 30] Read-only file system: '.../.x.json.udegul3h.tmp'", no fix
+            print(f"error: {test}: not accepted: could not write {store.path_for(b.nodeid, b.machine)} "
+                  f"({exc.strerror or exc}); nothing was changed: make the store {store.root} writable, or "
+                  f"give --dir a writable one")
             failed += 1
             continue
         # review78: a run +106% against one stored run was added without the note a save prints
         moved = gate.moved_note(verdict, str(dest), str(previous_path(dest)) if keep else "")
+        made = b.latest.commit
+        if made and not checkout:
+            checkout.append(git_commit(store.root.parent, store.root))
+        if made and checkout[0] and made != checkout[0]:
+            # review100 F1: a later pytest run that could not write its record left this older one
+            moved = "; ".join(x for x in (moved, f"this run was made at commit {made}, the checkout is at {checkout[0]} "
+                                          f"now: if a later pytest run warned that its last-run record could not "
+                                          f"be written, this is an older run") if x)
         print(f"{test}: {what}: {dest}" + (f"; note: {moved}" if moved else ""))
         done += 1
     for nodeid in sorted(wanted - {b.nodeid for b in good}):
@@ -1100,7 +1123,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_cmd_arrivals_describe)
     p = sub.add_parser("show", help="List the baselines in a store with machine, runs, p95, age",
                        description="List every baseline file: test, machine, runs kept, requests, "
-                                   "p95 of the latest run, its age and commit. Exit 1 if a file is unreadable.")
+                                   "p95 of the latest run, its age and commit. Exit 1 if a file is unreadable "
+                                   "or holds another test's runs under its name.")
     store_arg(p)
     p.add_argument("-v", "--verbose", action="store_true", help="also print each machine fingerprint")
     p.set_defaults(func=_cmd_show)

@@ -118,11 +118,13 @@ class Shift:
     @property
     def words(self) -> str:
         way = "slower" if self.ratio > 1 else "faster"
-        runs = f"{self.runs} stored run(s)"
+        # review100 F4: "slower than in 5 stored run(s)" where one of them was slower still: the
+        # change is against their (geometric) mean
+        runs = "the stored run" if self.runs == 1 else f"the mean of {self.runs} stored runs"
         if self.dropped:
             runs += (f" ({self.dropped} more left out: {'its' if self.dropped == 1 else 'their'} reading lay over "
                      f"{BROKEN_FACTOR:g}x from the others' median)")
-        return f"{self.what} {abs(self.ratio - 1):.1%} {way} than in {runs}"
+        return f"{self.what} {abs(self.ratio - 1):.1%} {way} than {'in ' if self.runs == 1 else ''}{runs}"
 
 
 def machine_shift(cand: Mapping[str, float] | None,

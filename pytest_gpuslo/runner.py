@@ -244,8 +244,10 @@ def record(result: SloResult, settings: Settings) -> None:
             cause, fix = "", f"{shown} is {dangling(last)}: delete it or mend it"
         else:
             cause, fix = f" ({exc.strerror or exc})", "check --gpuslo-baseline-dir and the disk"
+        # review100 F1: accept then took the older record still there for this run
         result.last_unwritten = (f"its last-run record could not be written{cause}: gpuslo accept and gpuslo "
-                                 f"compare will not see this run; {fix}")
+                                 f"compare will not see this run, and would take an earlier run of this test "
+                                 f"still recorded there for it; {fix}")
     if not settings.save:
         return
     if refusal:

@@ -301,6 +301,47 @@ def test_accept_names_a_store_folder_that_does_not_exist(tmp_path: Path, capsys:
     assert f"dangling: a link to nothing (to {tmp_path / 'gone'}); give the baseline store's" in capsys.readouterr().err
 
 
+def test_accept_into_a_store_it_cannot_write_names_the_file_and_the_fix(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review100 F3: a read-only store read "[Errno 30] Read-only file system: '.../.x.json.udegul3h.tmp'"."""
+    from pytest_gpuslo import baseline
+
+    store = tmp_path / ".gpuslo"
+    _store_one(store / ".last")
+
+    def read_only(path: Path, data: object) -> None:
+        raise OSError(30, "Read-only file system", str(path.parent / f".{path.name}.udegul3h.tmp"))
+
+    monkeypatch.setattr(baseline, "write_atomic", read_only)
+    assert main(["accept", "--dir", str(store)]) == 2
+    out = capsys.readouterr().out
+    target = Store(store).path_for("tests/test_a.py::test_a", {"backend": "cpu", "cpu": "x"})
+    assert (f"not accepted: could not write {target} (Read-only file system); nothing was changed: make the store "
+            f"{store} writable, or give --dir a writable one") in out
+    assert ".tmp" not in out
+
+
+def test_accept_names_a_run_made_at_another_commit_than_the_checkout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review100 F1: a later pytest run could not write its record, and accept stored the older one
+    still there without a word; it now says the run's commit is not the checkout's."""
+    from pytest_gpuslo import baseline
+
+    store = tmp_path / ".gpuslo"
+    last = _store_one(store / ".last")
+    b = baseline.load(last)
+    b.runs = [Run(r.latency_ms, r.date, "3beb0cb03b76") for r in b.runs[-1:]]
+    Store(store / ".last").rewrite(last, b)
+    monkeypatch.setattr(baseline, "git_commit", lambda *a, **k: "5a206da1c0de")
+    assert main(["accept", "--dir", str(store)]) == 0
+    assert ("note: this run was made at commit 3beb0cb03b76, the checkout is at 5a206da1c0de now: if a later "
+            "pytest run warned") in capsys.readouterr().out
+    monkeypatch.setattr(baseline, "git_commit", lambda *a, **k: "3beb0cb03b76")
+    Store(store / ".last").rewrite(last, b)
+    main(["accept", "--dir", str(store)])
+    assert "was made at commit" not in capsys.readouterr().out
+
+
 def test_accept_where_no_store_exists_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     """review78: outside any project, "/tmp/.gpuslo/.last is empty" named a folder not there."""
@@ -474,6 +515,22 @@ def test_ab_from_a_kept_session_says_it_does_not_use_pytest_arguments(
     err = capsys.readouterr().err
 
     assert "the pytest arguments after -- (--gpuslo-inconclusive=fail) are not used" in err
+
+
+def test_show_names_a_file_that_holds_another_test_s_runs(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """review100 F2: test_a's file copied under test_b's name was listed as test_a's, exit 0, where
+    the plugin and gpuslo compare refuse it."""
+    a = _store_one(tmp_path / "s")
+    b = _store_one(tmp_path / "other", "tests/test_a.py::test_b")
+    b.write_bytes(a.read_bytes())
+
+    assert main(["show", "--dir", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    assert main(["show", "--dir", str(tmp_path / "other")]) == 1
+    out = capsys.readouterr().out
+    assert f"MISPLACED {b.name}: holds another test's runs (tests/test_a.py::test_a)" in out
+    assert "move it back to tests/test_a.py::test_a's name or delete it" in out
 
 
 def test_show_says_future_for_a_date_ahead_of_this_clock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,7 +61,7 @@ def test_one_broken_stored_reading_does_not_switch_the_hold_back_off() -> None:
     assert shifts[0].runs == len(STORED) and shifts[0].outside is True
     assert control.explains(shifts, "REGRESSED") is not None
     # The store holds one run more than the count: the words say where it went (review32).
-    assert shifts[0].words.endswith(f"than in {len(STORED)} stored run(s) (1 more left out: its reading lay "
+    assert shifts[0].words.endswith(f"than the mean of {len(STORED)} stored runs (1 more left out: its reading lay "
                                     f"over 2x from the others' median)")
 
 
@@ -70,7 +70,7 @@ def test_fewer_than_three_stored_controls_show_the_shift_but_cannot_judge_it() -
 
     assert [(s.key, round(s.ratio, 3), s.runs, s.outside) for s in shifts] == [("cpu_ms", 1.2, 1, None)]
     assert control.explains(shifts, "REGRESSED") is None
-    assert control.summary(shifts) == "CPU loop 20.0% slower than in 1 stored run(s)"
+    assert control.summary(shifts) == "CPU loop 20.0% slower than in the stored run"
 
 
 def test_runs_stored_before_the_control_existed_or_a_run_without_one_give_nothing() -> None:

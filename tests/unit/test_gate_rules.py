@@ -586,7 +586,7 @@ def test_a_machine_control_that_moved_holds_back_the_verdict_it_could_explain() 
                              own_mean_ms=1.82, contention=gate.cpu_contention(1.9, 2))
     assert gate.compare(spec, busy, owned, gate.Policy())[0].outcome == "INCONCLUSIVE"  # neighbours stretch them
     assert slower_machine.outcome == "INCONCLUSIVE"
-    assert "control moved: CPU loop 8.0% slower than in 5 stored run(s)" in slower_machine.reason
+    assert "control moved: CPU loop 8.0% slower than the mean of 5 stored runs" in slower_machine.reason
     assert "gpuslo ab" in slower_machine.reason and "machine control: CPU loop 8.0% slower" in slower_machine.detail
     # review69: no replay figure and no word why; a run without its replay (as gpuslo compare reads
     # one) says that none can tell
@@ -598,7 +598,7 @@ def test_a_machine_control_that_moved_holds_back_the_verdict_it_could_explain() 
     busy = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=t, load_dependent=False,
                              control={"cpu_ms": 1.84}, contention="other processes kept 1.7 of 2 CPUs busy")
     detail = gate.compare(spec, busy, stored, gate.Policy())[0].detail
-    assert "CPU loop 8.0% faster than in 5 stored run(s)" in detail
+    assert "CPU loop 8.0% faster than the mean of 5 stored runs" in detail
     assert "(a loop shorter than a scheduler slice: busy neighbours do not slow it; they are measured apart)" in detail
 
 
