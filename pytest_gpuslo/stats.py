@@ -1136,6 +1136,11 @@ UNSTABLE_SPREAD = 10.0
 UNSTABLE_CHANGE = 1.5
 
 
+#: The looks a ``gpuslo ab --max-runs N`` session makes at most (``gate.ab_looks``): the runs
+#: count advised is sized at alpha over them, so that the session it advises can reach it.
+AB_ADVICE_LOOKS = 3
+
+
 def _runs_for_power(sd: float, target: float, alpha: float) -> int:
     """Runs a side for 80% power against a shift ``target`` (log scale) of runs spread ``sd``: the
     smallest R with (t(1-alpha) + t(0.8)) * sd * sqrt(2/R) <= target at 2R - 2 df, or
@@ -1207,7 +1212,10 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
         # The t count, which a user can act on, is the one said.
         z = float(_st.norm.ppf(1.0 - alpha) + _st.norm.ppf(0.8))
         go_on = math.ceil(2.0 * (z * math.sqrt(ss / dfp) / target) ** 2)
-        need = _runs_for_power(math.sqrt(ss / dfp), target, alpha)
+        # Said at the alpha of a look of the --max-runs session it advises (alpha over up to three
+        # looks): at this look's alpha, "about 5 (--max-runs 5)" stopped there after 3 runs, whose
+        # look at alpha/3 counted 9 (review101 Jinja2 #2).
+        need = _runs_for_power(math.sqrt(ss / dfp), target, alpha / AB_ADVICE_LOOKS)
         if unstable:
             # A rough count, promised to no look (``runs_needed`` stays unset, so --max-runs goes
             # on): an unstable side's run statistics are heavy-tailed.  But said (review81: at 2+2
