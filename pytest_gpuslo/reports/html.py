@@ -31,7 +31,7 @@ from pytest_gpuslo.reports.view import change, fmt_headroom, fmt_ms, fmt_rate, l
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
 BURST_FACTOR = 2.0
 #: Sections open at first: what a reviewer must look at.
-OPEN = {"FAIL"}
+OPEN = {"FAIL", "REGRESSED"}
 #: The widest bar of a bar chart fills this share of its column (room for its value).
 BAR_SPAN = 82.0
 
@@ -247,7 +247,7 @@ def _facts(s: dict[str, Any]) -> str:
 
 
 def _section(i: int, s: dict[str, Any], holm: Mapping[str, float]) -> str:
-    v = outcome(s)
+    v = view.shown_outcome(s)
     ser = s.get("series") or {}
     spec = s["spec"]
     machine = s.get("machine") or {}

@@ -50,6 +50,8 @@ def shown_outcome(summary: dict[str, Any]) -> str:
     """The outcome as the tables and headlines name it: a FAIL that only a baseline claim made (its
     budgets held) is REGRESSED (review46, review78 #3; review86, 87, 92: "1 FAIL" above it)."""
     v = summary.get("verdict") or {}
+    if v.get("shown") in ORDER:
+        return str(v["shown"])
     if outcome(summary) == "FAIL" and not any(c.get("outcome") == "FAIL" for c in v.get("checks", [])) and \
             any(b.get("outcome") == "REGRESSED" for b in v.get("baseline", [])):
         return "REGRESSED"
@@ -203,8 +205,11 @@ def fmt_headroom(summary: dict[str, Any]) -> str:
 def interval_words(low: float | None, high: float | None) -> str:
     """An interval of ratios as changes: ``-2.0%, +5.1%``.  A lower end of 0 is no bound, not
     "-100%" (review81; ``gate._check`` says it the same way); an upper end past +1000%, or none
-    (stored as null), reads ``over +1000%`` / ``no upper bound``."""
+    (stored as null), reads ``over +1000%`` / ``no upper bound``; both ends past it, ``both ends over +1000%``."""
     lo = "no lower bound" if low is None or low <= 0 else f"{low - 1:+.1%}"
+    if low is not None and low > WIDEST_RATIO:
+        # both ends past it: "[+110811.4%, over +1000%]" read as an upper end under the lower (review100 restart F2)
+        return f"both ends over {WIDEST_RATIO - 1:+.0%}"
     if high is None or not math.isfinite(high):
         hi = "no upper bound"
     else:
@@ -242,6 +247,8 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         ratio, ci = b.get("ratio"), b.get("ci") or [None, None]
         if b["outcome"] == "NOT COMPARABLE":
             parts.append("not comparable")
+        elif b.get("raised"):  # the run's percentile is its raised requests' timeout: no change to say
+            parts.append(f"{b['name'].split()[0]} raised" if named else "raised")
         elif ratio is None:
             parts.append(b["outcome"].lower())
         else:

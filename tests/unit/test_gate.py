@@ -533,3 +533,37 @@ def test_a_service_that_grew_past_capacity_late_is_not_the_schedules_drift() -> 
 
     assert not schedule_drift(promise, m, lat, 0.95, 0.001)
     assert "schedule's bursts" not in " ".join(decide(promise, m).reasons)
+
+
+def test_a_change_at_the_raised_requests_timeout_is_not_compared_with_the_baseline() -> None:
+    """review100 restart F2: 10% of requests raised, and the baseline claim read "p95 +112122.7%",
+    the 10-s timeout they hold against the stored runs' 1 ms; a p95 among measured latencies is
+    compared as before, whatever raised above it."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.reports import view
+
+    s = spec(p95_ms=20)
+    rng = np.random.default_rng(5)
+    stored = gate.baseline_input([rng.lognormal(0, 0.2, 4000) for _ in range(3)], s, paired=True,
+                                 sessions=["a", "b", "c"])
+    lat = rng.lognormal(0, 0.2, 4000)
+    raised = np.arange(lat.size) % 10 == 3
+    v = decide(s, Measurements(np.where(raised, 10_000.0, lat), np.zeros(lat.size), failed=int(raised.sum())),
+               baseline=stored)
+    (b,) = v.baseline
+    assert (b.outcome, b.raised, b.test) == ("INCONCLUSIVE", True, None)
+    assert "p95 lies among its 400 raised requests" in b.reason and "%" not in b.detail
+    shown = {"verdict": v.as_dict()}
+    assert view.change(shown) == "p95 raised" and "ratio" not in shown["verdict"]["baseline"][0]
+    few = np.arange(lat.size) % 100 == 3  # 1%: the p95 is measured, and compared
+    (b,) = decide(s, Measurements(np.where(few, 10_000.0, lat), np.zeros(lat.size), failed=int(few.sum())),
+                  baseline=stored).baseline
+    assert not b.raised and b.test is not None
+
+
+def test_an_interval_wholly_past_the_widest_change_says_so() -> None:
+    """review100 restart F2: "[+110811.4%, over +1000%]" read as an upper end under the lower."""
+    from pytest_gpuslo.reports import view
+
+    assert view.interval_words(1109.1, 1500.0) == "both ends over +1000%"
+    assert view.interval_words(0.98, 1500.0) == "-2.0%, over +1000%"

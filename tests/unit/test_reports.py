@@ -71,6 +71,22 @@ def _html_summary(nodeid: str, outcome: str, ref_label: str | None = None) -> di
             "verdict": {**SUMMARY["verdict"], "outcome": outcome}}
 
 
+def test_a_test_only_a_baseline_claim_failed_is_regressed_in_the_json_and_every_html_badge() -> None:
+    """Its budgets held: the overview, the test's own badge and the JSON's ``shown`` all say REGRESSED
+    (the badge and the JSON said FAIL: review100 restart F1); pytest's ``outcome`` stays FAIL."""
+    from pytest_gpuslo import gate
+
+    budget = gate.Check("p95<=25ms", gate.PASS, "")
+    regressed = gate.BaselineCheck("p95 vs baseline", "REGRESSED", "p95 +12%")
+    v = gate.Verdict(gate.FAIL, (budget,), baseline=(regressed,)).as_dict()
+    assert (v["outcome"], v["shown"]) == ("FAIL", "REGRESSED")
+    assert gate.Verdict(gate.FAIL, (gate.Check("p95<=25ms", gate.FAIL, ""),), baseline=(regressed,)).shown == "FAIL"
+    page = html.render([{**_html_summary("t.py::test_a", "FAIL", ref_label="baseline"), "verdict": v}])
+    assert '<summary><span class="badge b-REGRESSED">REGRESSED</span> <span class="nodeid">t.py::test_a' in page
+    assert 'class="badge b-FAIL"' not in page
+    assert view.shown_outcome({"verdict": {**v, "shown": "REGRESSED"}}) == "REGRESSED"
+
+
 def test_html_where_the_time_went_marks_the_tail_and_the_backlog_before_it() -> None:
     """The same rule as the terminal: the largest stage inside the service holds the tail;
     admission over it is the symptom (every lane busy); a batcher's queue and service stack."""
