@@ -26,7 +26,7 @@ from typing import Any
 
 from pytest_gpuslo.reports import Context, view
 from pytest_gpuslo.reports.terminal import ab_control_line, admission_backlog, busy_line, tail_stage
-from pytest_gpuslo.reports.view import change, fmt_headroom, fmt_ms, fmt_rate, label, ordered, outcome
+from pytest_gpuslo.reports.view import change, fmt_headroom, fmt_ms, fmt_rate, label, ordered
 
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
 BURST_FACTOR = 2.0
