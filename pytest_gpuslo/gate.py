@@ -278,6 +278,11 @@ def launcher_note(m: Measurements) -> str:
             f"(one thread per lane)")
 
 
+def busy_cpus(cpus: int) -> float:
+    """Other processes' CPUs that make a run contended: half a CPU, and a quarter of the machine."""
+    return max(0.5, cpus / 4)
+
+
 def cpu_contention(other_cpu_load: float | None, cpus: int | None, mean: float | None = None,
                    steal: float | None = None) -> str:
     """Other processes' CPU use during a run, in words, when it could have slowed a CPU workload
@@ -287,7 +292,7 @@ def cpu_contention(other_cpu_load: float | None, cpus: int | None, mean: float |
     the others' average, the words say so, since no process inside the VM shows it."""
     if other_cpu_load is None or not cpus:
         return ""
-    if other_cpu_load < max(0.5, cpus / 4):
+    if other_cpu_load < busy_cpus(cpus):
         return ""
     average = mean if mean is not None else other_cpu_load
     if steal is not None and steal >= 0.25 and steal >= 0.5 * average:

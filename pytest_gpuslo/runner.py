@@ -291,14 +291,17 @@ def run(spec: SloSpec, body: Callable[[Request], Any], *, backend_name: str, set
     backend = backends.load(backend_name, nvtx=settings.nvtx)
     schedule, warm = arrivals.plan(spec)
     base = baseline_for(settings, nodeid, backend.describe(), spec, arrivals.fingerprint(schedule))
+    # The save's replays and the report's series are held too: a sibling xdist worker's test
+    # measuring meanwhile read them as a busy neighbour, and its save was refused every time
+    # (review100 restart F3).
     with backends.hold(backend_name, spec.devices):
         result = execute(spec, body, backend=backend, schedule=schedule, warm=warm, payloads=payloads,
                          nodeid=nodeid, policy=settings.policy, progress=progress, baseline=base)
-    record(result, settings)
-    if settings.keep_series:
-        alpha = (result.looks or {}).get("alpha_per_look", settings.policy.alpha)
-        result.series_data = series.build(result, alpha=alpha,
-                                          ref=reference_for(settings, result, base, alpha))
+        record(result, settings)
+        if settings.keep_series:
+            alpha = (result.looks or {}).get("alpha_per_look", settings.policy.alpha)
+            result.series_data = series.build(result, alpha=alpha,
+                                              ref=reference_for(settings, result, base, alpha))
     return result
 
 

@@ -93,7 +93,26 @@ def hold(keys: list[str]) -> Iterator[None]:
         yield
     finally:
         for lock in reversed(locks):
+            with contextlib.suppress(OSError):  # before the release: a waiter reads it once it holds the lane
+                _released_path(Path(lock.lock_file).stem).write_text(f"{os.getpid()}\t{time.time():.3f}",
+                                                                     encoding="utf-8")
             lock.release()
+
+
+def _released_path(name: str) -> Path:
+    return lock_dir() / f"{name}.released"
+
+
+def released_by_another(key: str, within_s: float) -> int | None:
+    """The process that released lane ``key`` in the last ``within_s`` seconds, where it is another
+    one: it may still be ending its own session (``cpu.settle``); else None."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", key)
+    try:
+        pid, when = _released_path(name).read_text(encoding="utf-8").split("\t")
+        recent = int(pid) != os.getpid() and 0.0 <= time.time() - float(when) <= within_s
+    except (OSError, ValueError):
+        return None
+    return int(pid) if recent else None
 
 
 def rotated(devices: list[int], home_index: int) -> str:

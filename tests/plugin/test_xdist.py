@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,6 +80,45 @@ def test_lanes_hold_in_sorted_order_and_release(tmp_path: object) -> None:
     assert "0000_01_00.0.lock" in names and "0000_02_00.0.lock" in names
     with lanes.hold(["0000:01:00.0"]):  # released: taking it again does not block
         pass
+
+
+def test_a_cpu_test_taking_the_lane_another_process_just_let_go_waits_for_it_to_go_quiet(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """review100 restart F3: under -n 2 on 2 CPUs the sibling worker ending its session (a second
+    of a CPU) was read as a busy neighbour, and the test measured second was never saved."""
+    from pytest_gpuslo.backends import cpu
+
+    monkeypatch.setattr(cpu.os, "cpu_count", lambda: 2)
+
+    w = cpu.SETTLE_WINDOW_S
+
+    def process(loads: list[float]) -> Callable[[int], float | None]:
+        """A process's CPU seconds as it keeps ``loads[k]`` CPUs busy in window k, then ends."""
+        seconds = iter([0.0, *itertools.accumulate(x * w for x in loads)])
+        return lambda pid: next(seconds, None)
+
+    assert cpu.settle(4242, used=process([1.0, 1.0, 0.1]), sleep=lambda s: None) == 3 * w
+    assert cpu.settle(4242, used=process([1.0] * 100), sleep=lambda s: None) == cpu.SETTLE_MAX_S  # then measures
+    assert cpu.settle(4242, used=process([1.0]), sleep=lambda s: None) == 2 * w  # it ended
+    assert cpu.settle(4242, used=lambda pid: None, sleep=lambda s: None) == 0.0  # gone already
+    assert cpu.process_cpu_seconds(os.getpid()) is not None
+    # ... only where another process released the lane moments ago, not after this process's own test
+    monkeypatch.setattr(lanes, "lock_dir", lambda: tmp_path)  # this suite's other worker holds the real one
+    settled: list[int] = []
+    monkeypatch.setattr(cpu, "settle", lambda pid: settled.append(pid) or 0.0)
+    with cpu.hold(1):
+        pass
+    with cpu.hold(1):
+        pass
+    assert settled == []
+    released = lanes.lock_dir() / f"{cpu.HOST_LANE}.released"
+    released.write_text(f"{os.getpid() + 1}\t{time.time():.3f}", encoding="utf-8")
+    assert lanes.released_by_another(cpu.HOST_LANE, cpu.SETTLE_AFTER_S) == os.getpid() + 1
+    with cpu.hold(1):
+        pass
+    assert settled == [os.getpid() + 1]
+    released.write_text(f"{os.getpid() + 1}\t{time.time() - 60:.3f}", encoding="utf-8")
+    assert lanes.released_by_another(cpu.HOST_LANE, cpu.SETTLE_AFTER_S) is None
 
 
 def test_a_worker_says_a_wait_for_another_pytest_but_not_for_its_sibling(
