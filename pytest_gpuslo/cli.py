@@ -327,7 +327,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
     worst = 0
     policy = gate.Policy(alpha=args.alpha)
-    dates: list[tuple[str, str]] = []  # (the run's date, its test) of each run judged
+    dates: list[tuple[str, str, str]] = []  # (the run's date, its test, its pytest session) of each run judged
     base_dates: list[str] = []  # the latest stored run's date of each test judged against BASE
     for bpath, npath in pairs:
         try:
@@ -344,7 +344,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             worst = max(worst, 2)
             continue
         cand = new.latest
-        dates.append((cand.date, new.nodeid))
+        dates.append((cand.date, new.nodeid, str(cand.summary.get("invocation") or "")))
         itself = ""
         if base is not None and base.nodeid != new.nodeid:
             # review78: two tests' files read "+2085% ... record 3 or more runs", which cannot help
@@ -397,7 +397,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             worst = max(worst, 1)
     if Path(args.new).is_dir():
         _stale_note(dates, args.new)
-    _swapped_note(base_dates, [d for d, _ in dates], args.base, args.new)
+    _swapped_note(base_dates, [d for d, _, _ in dates], args.base, args.new)
     return worst
 
 
@@ -417,22 +417,26 @@ def _swapped_note(base_dates: list[str], new_dates: list[str], base: str, new: s
 STALE_AFTER = _dt.timedelta(days=1)
 
 
-def _stale_note(dates: list[tuple[str, str]], folder: str) -> None:
-    """Name the runs of a folder (a store's .last) much older than its newest: a test renamed or
-    deleted keeps its last-run record there, and was judged as if it had just run."""
+def _stale_note(dates: list[tuple[str, str, str]], folder: str) -> None:
+    """Name the runs of a folder (a store's .last) made by an earlier pytest session than its newest
+    run, or over a day before it: a test renamed or deleted keeps its last-run record there, and
+    was judged as if it had just run (review100 restart F4: a deleted test's record of the same day
+    read REGRESSED, exit 1, without a word)."""
     from pytest_gpuslo.baseline import parse_date
 
-    when = [(parse_date(d), node) for d, node in dates]
-    known = [w for w, _ in when if w is not None]
+    when = [(parse_date(d), node, inv) for d, node, inv in dates]
+    known = [(w, inv) for w, _, inv in when if w is not None]
     if not known:
         return
-    newest = max(known)
-    old = [f"{node} ({w:%Y-%m-%d})" for w, node in when if w is not None and newest - w > STALE_AFTER]
+    newest, session = max(known, key=lambda k: k[0])
+    old = [f"{node} ({w:%Y-%m-%d %H:%M})" for w, node, inv in when
+           if w is not None and (newest - w > STALE_AFTER or (session and inv and inv != session))]
     if old:
-        verb = "is" if len(old) == 1 else "are"
-        print(f"note: {len(old)} of these runs {verb} over a day older than the newest ({newest:%Y-%m-%d %H:%M} "
-              f"UTC): {', '.join(old)}; a test renamed or deleted since keeps its last-run record in {folder}, "
-              f"judged above as if it had just run: delete the records of tests that are gone")
+        verb = "comes" if len(old) == 1 else "come"
+        print(f"note: {len(old)} of these runs {verb} from an earlier pytest session than the newest "
+              f"({newest:%Y-%m-%d %H:%M} UTC): {', '.join(old)}; a test renamed or deleted since keeps its "
+              f"last-run record in {folder}, judged above as if it had just run: delete the records of tests that "
+              f"are gone (a run of some tests only, with -k, leaves the others' earlier records too)")
 
 
 def _judge(base: Any, new: Any, spec: Any, policy: Any) -> Any:

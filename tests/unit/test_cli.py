@@ -71,11 +71,12 @@ def test_describe_piped_into_head_stops_quietly(trace_ms: Path) -> None:
     assert proc.wait() == 0 and "BrokenPipeError" not in err
 
 
-def _store_one(root: Path, nodeid: str = "tests/test_a.py::test_a") -> Path:
+def _store_one(root: Path, nodeid: str = "tests/test_a.py::test_a", invocation: str = "") -> Path:
     spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid=nodeid)
     lat = np.linspace(1.0, 3.0, 1000)
+    said = {"invocation": invocation} if invocation else {}
     base = Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
-                    [Run(lat, now_iso()), Run(lat, now_iso()), Run(lat, now_iso())])
+                    [Run(lat, now_iso()), Run(lat, now_iso()), Run(lat, now_iso(), summary=said)])
     path, _ = Store(root).save(base, replace=True)
     return path
 
@@ -355,11 +356,14 @@ def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A test renamed or deleted keeps its .last record: compare judged it as if it had just run.
     An empty BASE folder (review72: "no baseline" per test, exit 0, like a green gate) is said once."""
-    for when, nodeid in (("2026-10-02T10:00:00Z", "tests/test_a.py::test_a"),
-                         ("2026-10-01T09:00:00Z", "tests/test_gone.py::test_gone"),
-                         ("2026-10-01T11:00:00Z", "tests/test_b.py::test_b")):  # within a day: not named
+    for when, nodeid, session in (("2026-10-02T10:00:00Z", "tests/test_a.py::test_a", "s2"),
+                                  ("2026-10-01T09:00:00Z", "tests/test_gone.py::test_gone", ""),
+                                  ("2026-10-01T11:00:00Z", "tests/test_b.py::test_b", ""),  # within a day: not named
+                                  # the same day, by an earlier pytest session (review100 restart F4)
+                                  ("2026-10-02T09:50:00Z", "tests/test_del.py::test_del", "s1"),
+                                  ("2026-10-02T09:58:00Z", "tests/test_c.py::test_c", "s2")):
         monkeypatch.setenv("GPUSLO_NOW", when)
-        _store_one(tmp_path / "last", nodeid)
+        _store_one(tmp_path / "last", nodeid, session)
     (tmp_path / "base").mkdir()
 
     main(["compare", str(tmp_path / "base"), str(tmp_path / "last")])
@@ -378,8 +382,9 @@ def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
 
     empty, note = [line for line in out.splitlines() if line.startswith("note: ")]
     assert empty.startswith(f"note: {tmp_path / 'base'} holds no baseline file, so nothing below is compared")
-    assert "1 of these runs is over a day older than the newest" in note
-    assert "tests/test_gone.py::test_gone (2026-10-01)" in note and "test_b" not in note and "test_a.py" not in note
+    assert "2 of these runs come from an earlier pytest session than the newest" in note
+    assert "tests/test_gone.py::test_gone (2026-10-01 09:00)" in note and "test_b" not in note
+    assert "tests/test_del.py::test_del (2026-10-02 09:50)" in note and "test_c.py" not in note and "test_a.py" not in note
 
 
 def test_compare_says_not_comparable_once_and_show_keeps_the_machine_name_whole(
