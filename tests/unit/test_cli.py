@@ -5,6 +5,7 @@ that name the fix (no pytest run: files are written directly)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -665,3 +666,18 @@ def test_ab_names_the_ini_settings_it_sets_aside_from_the_file_pytest_reads(tmp_
     assert own.startswith(f"gpuslo_suggest = true in {tmp_path / 'pytest.ini'} is set aside")
     assert alt == eq and alt.startswith(f"gpuslo_save = true in {tmp_path / 'alt.ini'} is set aside for the A/B's runs")
     assert cli._ab_set_aside(tmp_path, ["-c", "missing.ini"]) == {}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_compare_refuses_a_stored_file_that_is_no_regular_file_as_the_plugin_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review100 restart F6: a FIFO, or a link to /dev/zero, in BASE read "no baseline", PASS,
+    exit 0, where the plugin and gpuslo show refuse it."""
+    stored = _store_one(tmp_path / "store")
+    _store_one(tmp_path / "last")
+    for make in (lambda p: os.mkfifo(p), lambda p: p.symlink_to("/dev/zero")):
+        stored.unlink()
+        make(stored)
+        assert main(["compare", str(tmp_path / "store"), str(tmp_path / "last")]) == 2
+        err = capsys.readouterr().err
+        assert f"error: baseline {stored}: is not a regular file" in err
