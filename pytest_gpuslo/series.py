@@ -148,6 +148,14 @@ def bursts(sched_s: F64, first: float, last: float, bin_s: float) -> list[list[f
     return [[round(a, 4), round(b, 4)] for a, b in out]
 
 
+def _measured(curve: dict[str, Any], span: tuple[float, float]) -> dict[str, Any]:
+    """The curve with every value among the raised requests' stand-in latency (``stats.raised_span``)
+    null: no request took that long."""
+    def kept(xs: list[float | None]) -> list[float | None]:
+        return [None if x is not None and span[0] < x <= span[1] else x for x in xs]
+    return {**curve, **{k: kept(curve[k]) for k in ("ms", "lo", "hi") if k in curve}}
+
+
 def _per_bin(values: F64, sched_s: F64, edges: F64, qs: Sequence[float]) -> list[list[float | None]]:
     """Quantiles (1.0: the maximum) of ``values`` per time bin of the scheduled arrival."""
     cut = np.searchsorted(sched_s, edges)
@@ -200,7 +208,10 @@ def build(result: "SloResult", *, alpha: float, ref: dict[str, Any] | None = Non
     for name, st in d.stages.items():
         b, e = st.begin_ns[w:], st.end_ns[w:]
         depth[name] = peak_depth(np.where(b >= 0, b / 1e9, never), np.where(e >= 0, e / 1e9, never), edges)
-    p50, p99, top = _per_bin(lat, sched, edges, (0.5, 0.99, 1.0))
+    # A raised request holds the timeout as its latency: no chart draws that (review100 restart F5:
+    # "p95 10000, p99 10000" and 10-s spikes on the HTML's charts); the bins count them instead.
+    raised = np.asarray(result.failed, dtype=bool)
+    p50, p99, top = _per_bin(np.where(raised, np.nan, lat), sched, edges, (0.5, 0.99, 1.0))
     budgets = sorted(result.spec.budgets_ms)
     grid = percentile_grid(lat.size, budgets)
     confidence = 1.0 - alpha
@@ -216,10 +227,13 @@ def build(result: "SloResult", *, alpha: float, ref: dict[str, Any] | None = Non
         "latency_ms": {"p50": p50, "p99": p99, "max": top},
         "lag_max_ms": _per_bin(lag, sched, edges, (1.0,))[0],
         "bursts": bursts(sched, first, last, width),
-        "spectrum": {"label": label, **quantile_curve([lat], grid, confidence, result.spec.budgets_ms)},
+        "spectrum": {"label": label, **_measured(quantile_curve([lat], grid, confidence, result.spec.budgets_ms),
+                                                 stats.raised_span(lat, d.timeout_ns / 1e9, int(raised.sum())))},
         "body_ms": {k: (rounded([np.quantile(service, p)])[0] if service.size else None)
                     for k, p in (("p50", 0.5), ("p95", 0.95))},
     }
+    if raised.any():
+        out["raised"] = np.histogram(sched[raised], edges)[0].astype(int).tolist()
     tel = telemetry(result.telemetry.get("trace") or [], d.t0_ns, first)
     if tel is not None:
         out["telemetry"] = tel

@@ -264,8 +264,9 @@ def _section(i: int, s: dict[str, Any], holm: Mapping[str, float]) -> str:
         spectrum = _plot("spectrum", "Percentile spectrum: latency at each percentile",
                          f"bands: {band} bounds (order statistics with the design effect); {rsub}")
         over = _plot("over-time", "Latency over time: when the budget broke",
-                     "per time bin of scheduled arrivals: p50, p99 and the slowest request; drag to zoom "
-                     "every time chart, double-click to reset")
+                     "per time bin of scheduled arrivals: p50, p99 and the slowest request"
+                     + (f" that returned ({int(s['failed']):,} raised, which hold no latency, are left out)"
+                        if s.get("failed") else "") + "; drag to zoom every time chart, double-click to reset")
         rate = _plot("rate", "Offered and achieved rate", "scheduled arrivals and completions per time bin")
         depth = _plot("depth", "Queue depth per stage", "requests inside, the most at any moment of each time bin")
     else:

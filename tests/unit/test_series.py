@@ -134,3 +134,21 @@ def test_telemetry_lands_on_the_run_s_time_axis_decimated() -> None:
 def test_rounding_keeps_significant_digits_and_nulls_what_json_cannot_hold() -> None:
     assert [1.235, 1235000.0, None, None, 0.0001235] == series.rounded([1.23456, 1234567, float("nan"),
                                                                           float("inf"), 0.000123456])
+
+
+def test_raised_requests_draw_no_latency_but_are_counted_per_bin() -> None:
+    """review100 restart F5: the charts drew the timeout that raised requests hold as their latency
+    (p99 and "slowest" 10000 ms in every bin, a spectrum reaching 10 s): no request took that long."""
+    n = 4000
+    arrivals = np.arange(n, dtype=np.int64) * 1_000_000
+    run = queue_run(arrivals, np.full(n, 500_000, np.int64))
+    run.data.failed[3::10] = True  # 10% raised
+    assert run.latency_ms.max() >= run.data.timeout_ns / 1e6  # the stand-in the gate counts over budget
+    payload = series.build(run, alpha=0.01)
+
+    drawn = [v for row in payload["latency_ms"].values() for v in row if v is not None]
+    curve = [v for k in ("ms", "lo", "hi") for v in payload["spectrum"][k] if v is not None]
+    assert max(drawn) < 1.0 and max(curve) < 1.0
+    assert payload["spectrum"]["ms"][-1] is None  # the p99.9 among the raised: not drawn
+    assert sum(payload["raised"]) == 400
+    assert "raised" not in series.build(queue_run(arrivals, np.full(n, 500_000, np.int64)), alpha=0.01)
