@@ -2306,10 +2306,11 @@ def decisive(verdict: Verdict) -> bool:
 
 # -- after the decision -------------------------------------------------------------------------
 
-def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int = 0) -> str:
+def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int = 0, contention: str = "") -> str:
     """Why a run must not become a baseline ('' when it may): the same rule for
     ``--gpuslo-save`` and ``gpuslo accept``.  A body that hung in the warm-up leaves no measured
-    request past timeout_s where other lanes took the load, but the run had a lane fewer."""
+    request past timeout_s where other lanes took the load, but the run had a lane fewer.
+    ``contention``: ``cpu_contention``'s words, the figure a busy machine's refusal quotes."""
     if verdict is None:
         return "no verdict"
     if "generator_late" in verdict.conditions and "bodies_hold" in verdict.conditions:
@@ -2318,7 +2319,8 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
                 "workload's latency; the bodies' host time itself queues later requests there too (the "
                 "verdict names it): capture the body in a CUDA graph (slo_graph), remove a hidden sync "
                 "(.item(), .cpu()), or use backend='cuda-sync', then record on a quiet machine")
-    busy = ("other processes (or, on a VM, the hypervisor: steal time) kept the CPUs busy during the run (a "
+    busy = ((contention or "other processes (or, on a VM, the hypervisor: steal time) kept the CPUs busy during "
+             "the run") + " (a "
             "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
             "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
             "gpuslo ab)")

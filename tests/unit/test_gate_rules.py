@@ -535,6 +535,11 @@ def test_a_run_may_be_saved_only_when_it_represents_the_workload(
     # A body hung in the warm-up, the other lanes took the load: the run had a lane fewer.
     assert gate.save_refusal(verdict, failed, timed_out, hung=1) == (why or "a body hung (it was still running "
                                                                      "past timeout_s when the run gave up on it)")
+    # a busy machine's refusal quotes the figure the gate read (review100 restart: it said none)
+    figure = "other processes kept up to 1.0 of 2 CPUs busy during the run (0.1 on average)"
+    said = gate.save_refusal(verdict, failed, timed_out, contention=figure)
+    assert said == (why.replace("other processes (or, on a VM, the hypervisor: steal time) kept the CPUs busy during "
+                                "the run", figure) if "contended" in conditions else why)
 
 
 def test_decisive_needs_every_claim_settled() -> None:
