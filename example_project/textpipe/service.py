@@ -99,6 +99,19 @@ class Model:
         scores = mean @ self.out
         return xp.argsort(-scores, axis=1)[:, :self.k]
 
+    def warm(self) -> None:
+        """Load the GPU kernels (CuPy compiles or loads each on its first use) before a timed run,
+        on a stream of their own: the model's stream is made on the batcher's thread."""
+        if not self.on_gpu:
+            return
+        from pytest_gpuslo.testing import spin_kernel
+
+        cp = self.xp
+        with cp.cuda.Stream(non_blocking=True) as stream:
+            self._score(cp, cp.ones((2, 3), cp.int64), cp.ones((2, 3), cp.float32)).get()
+            spin_kernel()((1,), (1,), (cp.int64(1000),))
+            stream.synchronize()
+
     def _on_gpu(self, ids: np.ndarray, mask: np.ndarray, cost_ns: int) -> list[list[int]]:
         cp = self.xp
         if self._stream is None:  # created on the batcher's worker thread, which calls us
