@@ -171,8 +171,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from pytest_gpuslo import stats
     from pytest_gpuslo.baseline import Baseline, named_for
     from pytest_gpuslo.errors import BaselineFormatError
+    from pytest_gpuslo.spec import DEFAULT_TIMEOUT_S
 
     store = _store(args)
     entries = store.all()
@@ -210,7 +212,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
         age_s = ("?" if age is None else "future" if age.days < 0 else f"{age.days}d" if age.days
                  else f"{age.seconds // 3600}h")
         p95 = float(np.quantile(latest.latency_ms, 0.95))
-        print(f"{machine_of(b):<{width}} {len(b.runs):>4} {latest.latency_ms.size:>7} {p95:>8.3g} {age_s:>6}  "
+        # a p95 among raised requests is their timeout, no latency (review102 F3: "1e+04")
+        span = stats.raised_span(latest.latency_ms, float(b.spec.get("timeout_s") or DEFAULT_TIMEOUT_S),
+                                 int(latest.summary.get("failed") or 0))
+        shown = "raised" if span[0] < p95 <= span[1] else f"{p95:.3g}"
+        print(f"{machine_of(b):<{width}} {len(b.runs):>4} {latest.latency_ms.size:>7} {shown:>8} {age_s:>6}  "
               f"{latest.commit or '-':<12}  {b.nodeid}")
         if args.verbose:
             for k, v in sorted(b.machine.items()):

@@ -237,7 +237,8 @@ def _facts(s: dict[str, Any]) -> str:
     parts = []
     for c in _claims(s):
         name = label(c["p"])
-        parts.append(f"{name} {fmt_ms(s['latency_ms'].get(name))} ms (budget {c['budget_ms']:g})")
+        shown = view.shown_latency(s, name)  # review102 F2: "p95 - ms" where the tables said "raised"
+        parts.append(f"{name} {shown}{'' if shown == 'raised' else ' ms'} (budget {c['budget_ms']:g})")
     if fmt_headroom(s) != "-":
         parts.append(f"headroom {fmt_headroom(s)}")
     ch = change(s)
@@ -313,7 +314,7 @@ def _overview(tests: Sequence[dict[str, Any]]) -> str:
         for c in (s.get("verdict") or {}).get("checks", []):
             if c.get("p") is None:
                 claims += f' <span class="claim {esc(c["outcome"])}">{esc(c["name"])} {esc(c["outcome"])}</span>'
-        values = "".join(f'<td class="num">{fmt_ms(view.latency(s, c))}</td>' for c in cols)
+        values = "".join(f'<td class="num">{view.shown_latency(s, c)}</td>' for c in cols)  # "raised", as the tables
         # review91: a green PASS beside +34.5% INCONCLUSIVE vs base read as "no regression"
         rows.append(f'<tr><td>{_badge(view.shown_outcome(s))}{esc(view.undecided_against(s))}</td><td class="test"><a href="#t{i}">{_breakable(s["nodeid"])}</a></td>'
                     f"<td>{claims or '-'}</td>{values}<td class=\"num\">{fmt_headroom(s)}</td>"

@@ -681,3 +681,16 @@ def test_compare_refuses_a_stored_file_that_is_no_regular_file_as_the_plugin_doe
         assert main(["compare", str(tmp_path / "store"), str(tmp_path / "last")]) == 2
         err = capsys.readouterr().err
         assert f"error: baseline {stored}: is not a regular file" in err
+
+
+def test_show_says_raised_where_the_latest_run_s_p95_is_the_raised_requests_timeout(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review102 F3: a copied last-run record whose p95 lay among its raised requests read "1e+04"."""
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid="t.py::t")
+    lat = np.where(np.arange(1000) % 10 == 3, 1000.0 * spec.timeout_s, np.linspace(1.0, 3.0, 1000))
+    base = Baseline("t.py::t", spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
+                    [Run(lat, now_iso(), summary={"failed": 100})])
+    Store(tmp_path).save(base, replace=True)
+    assert main(["show", "--dir", str(tmp_path)]) == 0
+    row = capsys.readouterr().out.splitlines()[1]
+    assert " raised " in row and "1e+04" not in row
