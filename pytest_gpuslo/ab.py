@@ -508,7 +508,7 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
             summary["series"] = dict(summary["series"])
             summary["series"]["reference"] = series.reference(
                 "base", [r.latency_ms for r in base_runs], confidence=1.0 - policy.alpha,
-                percentiles=spec.budgets_ms, stages=base_runs[-1].stages,
+                percentiles=spec.budgets_ms, stages=base_runs[-1].stages, timeout_s=spec.timeout_s,
                 detail=f"{len(base_runs)} runs of {sha[:10]}, interleaved with the candidate's on this machine")
         out.append(summary)
     return out

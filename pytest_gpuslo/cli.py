@@ -332,10 +332,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         # Say which stored tests have no run in NEW, so none is missed silently.
         for p in sorted(Path(args.base).glob("*.json")):
             if _same_test(Path(args.new), p) is None:
+                try:
+                    load(p)
+                except BaselineFormatError as exc:  # review102 F5: read "no run", where show says UNREADABLE
+                    print(f"unreadable: {exc}; not judged")
+                    continue
                 print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
     worst = 0
     policy = gate.Policy(alpha=args.alpha)
     dates: list[tuple[str, str, str]] = []  # (the run's date, its test, its pytest session) of each run judged
+    failed: set[str] = set()  # the tests whose run FAILed or REGRESSED
     base_dates: list[str] = []  # the latest stored run's date of each test judged against BASE
     for bpath, npath in pairs:
         try:
@@ -402,9 +408,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             if not r.startswith(named):
                 print(f"  {r}")
         if verdict.outcome == "FAIL":
-            worst = max(worst, 1)
-    if Path(args.new).is_dir():
-        _stale_note(dates, args.new)
+            failed.add(new.nodeid)
+    stale = _stale_note(dates, args.new) if Path(args.new).is_dir() else set()
+    # A record named stale does not decide the exit status: a deleted test's last FAIL turned the
+    # gate red (review102 F4); the note names it and what to do.
+    if failed - stale:
+        worst = max(worst, 1)
     _swapped_note(base_dates, [d for d, _, _ in dates], args.base, args.new)
     return worst
 
@@ -425,7 +434,7 @@ def _swapped_note(base_dates: list[str], new_dates: list[str], base: str, new: s
 STALE_AFTER = _dt.timedelta(days=1)
 
 
-def _stale_note(dates: list[tuple[str, str, str]], folder: str) -> None:
+def _stale_note(dates: list[tuple[str, str, str]], folder: str) -> set[str]:
     """Name the runs of a folder (a store's .last) made by an earlier pytest session than its newest
     run, or over a day before it: a test renamed or deleted keeps its last-run record there, and
     was judged as if it had just run (review100 restart F4: a deleted test's record of the same day
@@ -435,16 +444,18 @@ def _stale_note(dates: list[tuple[str, str, str]], folder: str) -> None:
     when = [(parse_date(d), node, inv) for d, node, inv in dates]
     known = [(w, inv) for w, _, inv in when if w is not None]
     if not known:
-        return
+        return set()
     newest, session = max(known, key=lambda k: k[0])
-    old = [f"{node} ({w:%Y-%m-%d %H:%M})" for w, node, inv in when
+    old = [(node, w) for w, node, inv in when
            if w is not None and (newest - w > STALE_AFTER or (session and inv and inv != session))]
     if old:
         verb = "comes" if len(old) == 1 else "come"
         print(f"note: {len(old)} of these runs {verb} from an earlier pytest session than the newest "
-              f"({newest:%Y-%m-%d %H:%M} UTC): {', '.join(old)}; a test renamed or deleted since keeps its "
-              f"last-run record in {folder}, judged above as if it had just run: delete the records of tests that "
-              f"are gone (a run of some tests only, with -k, leaves the others' earlier records too)")
+              f"({newest:%Y-%m-%d %H:%M} UTC): {', '.join(f'{node} ({w:%Y-%m-%d %H:%M})' for node, w in old)}; "
+              f"a test renamed or deleted since keeps its last-run record in {folder}, judged above but not "
+              f"counted in the exit status: delete the records of tests that are gone, or run the tests again "
+              f"(a run of some tests only, with -k, leaves the others' earlier records too)")
+    return {node for node, _ in old}
 
 
 def _judge(base: Any, new: Any, spec: Any, policy: Any) -> Any:

@@ -318,4 +318,4 @@ def reference_for(settings: Settings, result: SloResult, base: gate.BaselineInpu
         detail += f"; another machine ({gate.differ_words(base.differing)}): drawn, not compared"
     return series.reference("baseline", [base.latency_ms], confidence=1.0 - alpha,
                             percentiles=result.spec.budgets_ms, stages=stages, detail=detail,
-                            comparable=not base.differing)
+                            comparable=not base.differing, timeout_s=result.spec.timeout_s)

@@ -90,17 +90,23 @@ def quantile_curve(runs: Sequence[F64], grid: F64, confidence: float,
 
 def reference(label: str, runs: Sequence[F64], *, confidence: float, percentiles: Iterable[float] = (),
               stages: Mapping[str, Any] | None = None, detail: str = "",
-              comparable: bool = True) -> dict[str, Any]:
+              comparable: bool = True, timeout_s: float | None = None) -> dict[str, Any]:
     """The block the report draws beside the run: the stored baseline ("baseline") or an A/B
     comparison's base revision ("base"): its quantile curve and band (with ``percentiles``, the
     budgets, on its grid), its end-to-end p50/p95 and per-stage times, and a line saying what it
-    is.  ``comparable=False``: recorded on another machine class, drawn but not compared."""
+    is.  ``comparable=False``: recorded on another machine class, drawn but not compared.
+    ``timeout_s``: values at it are requests that raised or timed out, holding it as a stand-in
+    latency: nothing is drawn there (review102 F1: a base side that raised drew 10 s)."""
     pooled = np.concatenate([np.asarray(r, dtype=np.float64) for r in runs]) if runs else np.empty(0)
     curve = quantile_curve(runs, percentile_grid(pooled.size, percentiles), confidence,
                            percentiles if isinstance(percentiles, Mapping) else None)
-    return {"label": label, "detail": detail, "comparable": comparable, **curve,
-            "latency_ms": {k: (rounded([np.quantile(pooled, p)])[0] if pooled.size else None)
-                           for k, p in (("p50", 0.5), ("p95", 0.95))},
+    span = (math.inf, math.inf)
+    if timeout_s is not None and pooled.size:
+        span = stats.raised_span(pooled, timeout_s, int(np.sum(pooled >= 1000.0 * timeout_s * (1.0 - 1e-9))))
+    ends = {k: float(np.quantile(pooled, p)) for k, p in (("p50", 0.5), ("p95", 0.95))} if pooled.size else {}
+    return {"label": label, "detail": detail, "comparable": comparable, **_measured(curve, span),
+            "latency_ms": {k: (rounded([ends[k]])[0] if k in ends and not span[0] < ends[k] <= span[1] else None)
+                           for k in ("p50", "p95")},
             "stages": {k: {"p50_ms": rounded([v["p50_ms"]])[0], "p95_ms": rounded([v["p95_ms"]])[0]}
                        for k, v in (stages or {}).items()}}
 

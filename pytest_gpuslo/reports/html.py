@@ -135,7 +135,9 @@ def _where(s: dict[str, Any]) -> str:
     # (review99 #2: it drew the 10-s timeout, or with the JSON's null a bar of 0)
     raised = [k for k in ("p50", "p95") if view.raised(s, k)]
     e2e = {"total": (lat.get("p50") or 0.0, 0.0 if raised else lat.get("p95") or 0.0)}
-    ref_e2e = {"total": (rlat["p50"], rlat["p95"])} if rlat.get("p50") is not None else None
+    # (none where the reference's p95 lies among raised requests: ``series.reference`` gives null)
+    ref_e2e = ({"total": (rlat["p50"], rlat["p95"])} if rlat.get("p50") is not None and rlat.get("p95") is not None
+               else None)
     own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None}
     tail = tail_stage(own) if own else ""
     tail_base, _, tail_part = tail.rpartition(".") if tail.endswith((".queue", ".service")) else (tail, "", "")

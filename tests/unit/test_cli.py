@@ -694,3 +694,28 @@ def test_show_says_raised_where_the_latest_run_s_p95_is_the_raised_requests_time
     assert main(["show", "--dir", str(tmp_path)]) == 0
     row = capsys.readouterr().out.splitlines()[1]
     assert " raised " in row and "1e+04" not in row
+
+
+def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_unreadable_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review102 F4: a deleted test's last-run record (its FAIL) turned gpuslo compare red; F5: a
+    broken file in BASE read "no run", where gpuslo show says UNREADABLE."""
+    def record(nodeid: str, budget: float, session: str) -> None:
+        spec = resolve(validate_marker((), {"p95_ms": budget, "rate_hz": 100}, "t"), nodeid=nodeid)
+        base = Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
+                        [Run(np.linspace(1.0, 3.0, 4000), now_iso(), summary={"invocation": session})])
+        Store(tmp_path / "last").save(base, replace=True)
+
+    monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T09:00:00Z")
+    record("tests/test_gone.py::test_gone", 0.5, "s1")  # FAILs: p95 ~2.9 ms against 0.5
+    monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T10:00:00Z")
+    record("tests/test_a.py::test_a", 50.0, "s2")
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "junk.json").write_text("{not json")
+
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 0
+    out = capsys.readouterr().out
+    assert "tests/test_gone.py::test_gone: FAIL" in out and "not counted in the exit status" in out
+    assert "unreadable: " in out and "junk.json" in out and "no run: junk.json" not in out
+    record("tests/test_gone.py::test_gone", 0.5, "s2")  # run again in the newest session: it counts
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 1

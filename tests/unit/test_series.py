@@ -152,3 +152,14 @@ def test_raised_requests_draw_no_latency_but_are_counted_per_bin() -> None:
     assert payload["spectrum"]["ms"][-1] is None  # the p99.9 among the raised: not drawn
     assert sum(payload["raised"]) == 400
     assert "raised" not in series.build(queue_run(arrivals, np.full(n, 500_000, np.int64)), alpha=0.01)
+
+
+def test_a_reference_whose_runs_raised_draws_nothing_at_their_timeout() -> None:
+    """review102 F1: a base side (or a hand-copied stored run) that raised drew its 10-s stand-in:
+    a spectrum to 10,000 ms, and a stage chart whose axis ran to it for bars of 3-36 ms."""
+    lat = np.where(np.arange(2000) % 10 == 3, 10_000.0, np.linspace(1.0, 3.0, 2000))
+    ref = series.reference("base", [lat], confidence=0.99, percentiles={0.95: 20.0}, timeout_s=10.0)
+    assert ref["latency_ms"]["p95"] is None and ref["latency_ms"]["p50"] is not None
+    assert max(v for k in ("ms", "lo", "hi") for v in ref[k] if v is not None) < 10.0
+    as_measured = series.reference("base", [lat], confidence=0.99, percentiles={0.95: 20.0})
+    assert as_measured["latency_ms"]["p95"] == 10_000.0  # no timeout given: drawn as it is
