@@ -436,9 +436,11 @@ STALE_AFTER = _dt.timedelta(days=1)
 
 def _stale_note(dates: list[tuple[str, str, str]], folder: str) -> set[str]:
     """Name the runs of a folder (a store's .last) made by an earlier pytest session than its newest
-    run, or over a day before it: a test renamed or deleted keeps its last-run record there, and
-    was judged as if it had just run (review100 restart F4: a deleted test's record of the same day
-    read REGRESSED, exit 1, without a word)."""
+    run: a test renamed or deleted keeps its last-run record there, and was judged as if it had just
+    run (review100 restart F4: a deleted test's record of the same day read REGRESSED, exit 1,
+    without a word).  Returns the tests whose run is over a day older than the newest: those do not
+    decide the exit status (review102 F4); a run of the same day may be another step of the same CI
+    job (``pytest tests/a; pytest tests/b``), so it still counts."""
     from pytest_gpuslo.baseline import parse_date
 
     when = [(parse_date(d), node, inv) for d, node, inv in dates]
@@ -446,15 +448,20 @@ def _stale_note(dates: list[tuple[str, str, str]], folder: str) -> set[str]:
     if not known:
         return set()
     newest, session = max(known, key=lambda k: k[0])
-    old = [(node, w) for w, node, inv in when
-           if w is not None and (newest - w > STALE_AFTER or (session and inv and inv != session))]
+    old = [(node, w) for w, node, inv in when if w is not None and newest - w > STALE_AFTER]
+    earlier = [(node, w) for w, node, inv in when
+               if w is not None and newest - w <= STALE_AFTER and session and inv and inv != session]
+    gone = "a test renamed or deleted since keeps its last-run record in " + folder
     if old:
-        verb = "comes" if len(old) == 1 else "come"
-        print(f"note: {len(old)} of these runs {verb} from an earlier pytest session than the newest "
-              f"({newest:%Y-%m-%d %H:%M} UTC): {', '.join(f'{node} ({w:%Y-%m-%d %H:%M})' for node, w in old)}; "
-              f"a test renamed or deleted since keeps its last-run record in {folder}, judged above but not "
-              f"counted in the exit status: delete the records of tests that are gone, or run the tests again "
-              f"(a run of some tests only, with -k, leaves the others' earlier records too)")
+        print(f"note: {len(old)} of these runs {'is' if len(old) == 1 else 'are'} over a day older than the newest "
+              f"({newest:%Y-%m-%d %H:%M} UTC): {', '.join(f'{node} ({w:%Y-%m-%d})' for node, w in old)}; {gone}, "
+              f"judged above but not counted in the exit status: delete the records of tests that are gone, or "
+              f"run them again")
+    if earlier:
+        print(f"note: {len(earlier)} of these runs {'comes' if len(earlier) == 1 else 'come'} from an earlier "
+              f"pytest session than the newest: {', '.join(f'{node} ({w:%H:%M})' for node, w in earlier)}; "
+              f"{gone}, judged above as if it had just run and counted in the exit status (it may be another "
+              f"step of this job): delete the records of tests that are gone")
     return {node for node, _ in old}
 
 

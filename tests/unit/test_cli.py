@@ -381,11 +381,13 @@ def test_compare_names_the_runs_of_a_folder_far_older_than_its_newest(
     main(["compare", str(tmp_path / "last"), str(tmp_path / "newer")])
     assert "are newer than every run in NEW" not in capsys.readouterr().out
 
-    empty, note = [line for line in out.splitlines() if line.startswith("note: ")]
+    empty, note, _ = [line for line in out.splitlines() if line.startswith("note: ")]
     assert empty.startswith(f"note: {tmp_path / 'base'} holds no baseline file, so nothing below is compared")
-    assert "2 of these runs come from an earlier pytest session than the newest" in note
-    assert "tests/test_gone.py::test_gone (2026-10-01 09:00)" in note and "test_b" not in note
-    assert "tests/test_del.py::test_del (2026-10-02 09:50)" in note and "test_c.py" not in note and "test_a.py" not in note
+    assert "1 of these runs is over a day older than the newest" in note
+    assert "tests/test_gone.py::test_gone (2026-10-01)" in note and "test_b" not in note
+    same_day = next(line for line in out.splitlines() if "from an earlier pytest session" in line)
+    assert "tests/test_del.py::test_del (09:50)" in same_day and "counted in the exit status" in same_day
+    assert "test_c.py" not in note + same_day and "test_a.py" not in note + same_day
 
 
 def test_compare_says_not_comparable_once_and_show_keeps_the_machine_name_whole(
@@ -706,8 +708,8 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
                         [Run(np.linspace(1.0, 3.0, 4000), now_iso(), summary={"invocation": session})])
         Store(tmp_path / "last").save(base, replace=True)
 
-    monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T09:00:00Z")
-    record("tests/test_gone.py::test_gone", 0.5, "s1")  # FAILs: p95 ~2.9 ms against 0.5
+    monkeypatch.setenv("GPUSLO_NOW", "2026-09-30T09:00:00Z")
+    record("tests/test_gone.py::test_gone", 0.5, "s1")  # FAILs: p95 ~2.9 ms against 0.5, two days before
     monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T10:00:00Z")
     record("tests/test_a.py::test_a", 50.0, "s2")
     (tmp_path / "base").mkdir()
@@ -717,5 +719,6 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
     out = capsys.readouterr().out
     assert "tests/test_gone.py::test_gone: FAIL" in out and "not counted in the exit status" in out
     assert "unreadable: " in out and "junk.json" in out and "no run: junk.json" not in out
-    record("tests/test_gone.py::test_gone", 0.5, "s2")  # run again in the newest session: it counts
+    monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T09:00:00Z")
+    record("tests/test_gone.py::test_gone", 0.5, "s1")  # an earlier step of the same day: it counts
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 1
