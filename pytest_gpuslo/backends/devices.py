@@ -109,7 +109,8 @@ def released_by_another(key: str, within_s: float) -> int | None:
     name = re.sub(r"[^A-Za-z0-9._-]", "_", key)
     try:
         pid, when = _released_path(name).read_text(encoding="utf-8").split("\t")
-        recent = int(pid) != os.getpid() and 0.0 <= time.time() - float(when) <= within_s
+        # (-1: the stamp is rounded to the millisecond, so one read at once may be a little ahead)
+        recent = int(pid) != os.getpid() and -1.0 <= time.time() - float(when) <= within_s
     except (OSError, ValueError):
         return None
     return int(pid) if recent else None
