@@ -301,7 +301,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import LAST_RUNS, load, repair_hint
+    from pytest_gpuslo.baseline import LAST_RUNS, load, named_for, repair_hint
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import SloSpec
 
@@ -331,12 +331,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if Path(args.base).is_dir() and Path(args.new).is_dir():
         # Say which stored tests have no run in NEW, so none is missed silently.
         for p in sorted(Path(args.base).glob("*.json")):
-            if _same_test(Path(args.new), p) is None:
-                try:
-                    load(p)
-                except BaselineFormatError as exc:  # review102 F5: read "no run", where show says UNREADABLE
-                    print(f"unreadable: {exc}; not judged")
-                    continue
+            try:
+                stored = load(p)
+            except BaselineFormatError as exc:  # review102 F5: read "no run", where show says UNREADABLE
+                print(f"unreadable: {exc}; not judged")
+                continue
+            if not named_for(p, stored.nodeid):  # review103 F4: silent, where show says MISPLACED
+                print(f"misplaced: {p.name} holds another test's runs ({stored.nodeid}), not the test its name "
+                      f"is for; not judged (the plugin refuses it): move it back to that test's name or delete it")
+            elif _same_test(Path(args.new), p) is None:
                 print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
     worst = 0
     policy = gate.Policy(alpha=args.alpha)

@@ -191,9 +191,16 @@ def budgets(summary: dict[str, Any], le: str = "<=") -> str:
 
 def headroom(summary: dict[str, Any]) -> float | None:
     """The smallest budget / upper-bound ratio of the test's claims (above 1: room to spare; 0: a
-    FAIL with no upper end).  A 0 counts: dropped, a FAIL row showed another claim's 21x (review51)."""
-    vals = [c["headroom"] for c in (summary.get("verdict") or {}).get("checks", [])
-            if c.get("headroom") is not None]
+    FAIL with no upper end).  A 0 counts: dropped, a FAIL row showed another claim's 21x (review51).
+    None beside a claim left undecided with no room to show, unless another is at or over budget."""
+    checks = (summary.get("verdict") or {}).get("checks", [])
+    vals = [c["headroom"] for c in checks if c.get("headroom") is not None]
+    # An undecided claim with no room to show may be the tightest: a PASSing p50's 4.51x read as the
+    # room of a test whose p99 was left undecided (review103 F2).  One at or over budget still shows.
+    undecided = any(c.get("p") is not None and c.get("headroom") is None and c.get("outcome") == "INCONCLUSIVE"
+                    for c in checks)
+    if undecided and (not vals or min(vals) > 1.0):
+        return None
     return min(vals) if vals else None
 
 

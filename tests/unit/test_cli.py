@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -714,11 +715,13 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
     record("tests/test_a.py::test_a", 50.0, "s2")
     (tmp_path / "base").mkdir()
     (tmp_path / "base" / "junk.json").write_text("{not json")
+    shutil.copy(next((tmp_path / "last").glob("tests-test_a*.json")), tmp_path / "base" / "copied.json")
 
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 0
     out = capsys.readouterr().out
     assert "tests/test_gone.py::test_gone: FAIL" in out and "not counted in the exit status" in out
     assert "unreadable: " in out and "junk.json" in out and "no run: junk.json" not in out
+    assert "misplaced: copied.json holds another test's runs (tests/test_a.py::test_a)" in out
     monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T09:00:00Z")
     record("tests/test_gone.py::test_gone", 0.5, "s1")  # an earlier step of the same day: it counts
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 1

@@ -451,6 +451,20 @@ def test_a_failing_claim_with_no_upper_end_is_the_row_s_headroom() -> None:
     assert view.headroom(row) == 0.0 and view.fmt_headroom(row) == "0.00x"
 
 
+def test_a_claim_left_undecided_with_no_room_to_show_leaves_the_row_without_headroom() -> None:
+    """review103 F2: p50 PASS (4.51x), p90 PASS, p99 INCONCLUSIVE for too few effective samples
+    (no headroom): the row read 4.51x; a claim over budget still gives the row its room."""
+    def row(*claims: tuple[str, str, float | None]) -> dict:
+        return {**SUMMARY, "verdict": {"outcome": "INCONCLUSIVE", "reasons": [], "baseline": [], "checks": [
+            {"name": f"{n}<=9ms", "p": {"p50": 0.5, "p99": 0.99}[n], "outcome": o, "headroom": h, "detail": ""}
+            for n, o, h in claims]}}
+
+    assert view.fmt_headroom(row(("p50", "PASS", 4.51), ("p99", "INCONCLUSIVE", None))) == "-"
+    assert view.headroom(row(("p50", "PASS", 4.51), ("p99", "INCONCLUSIVE", 0.07))) == 0.07
+    assert view.headroom(row(("p50", "INCONCLUSIVE", 0.8), ("p99", "INCONCLUSIVE", None))) == 0.8
+    assert view.headroom(row(("p50", "PASS", 4.51), ("p99", "PASS", 2.0))) == 2.0
+
+
 def test_a_hang_s_fail_of_a_percentile_under_budget_says_the_hang_in_its_headline() -> None:
     """review54: a FAIL every lane's hang decided read "FAIL: p95 5.08 ms > 50 ms budget", false of
     the numbers shown; the headline now names the hang."""
