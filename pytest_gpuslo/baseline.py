@@ -82,6 +82,16 @@ def encode_sample(latency_ms: npt.ArrayLike) -> str:
     return base64.b64encode(zlib.compress(planes, 9)).decode("ascii")
 
 
+def _raised_service(service_ms: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float64] | None:
+    """A stored service time at the encoding's clip is a raised request's (the plugin held it at
+    infinity, over every budget, which the encoding clips): infinite again, as the gate saw it when
+    it decided.  Read as 429 s, ``gpuslo compare`` FAILed the lanes as over capacity where the
+    plugin said INCONCLUSIVE (review103 F5: 5% raised)."""
+    if service_ms is None:
+        return None
+    return np.where(service_ms >= _CLIP / 1e4, np.inf, service_ms)
+
+
 def decode_sample(text: str, n: int | None = None, max_values: int | None = None) -> npt.NDArray[np.float64]:
     """Inverse of ``encode_sample``: milliseconds as float64.
 
@@ -312,7 +322,7 @@ class Run:
                             control=s.get("control") or None,
                             contention=str(s.get("contention") or ""),
                             contention_slowdown=slowdown,
-                            service_ms=self.service_ms, hung=int(s.get("hung") or 0),
+                            service_ms=_raised_service(self.service_ms), hung=int(s.get("hung") or 0),
                             first_hung=(int(s["first_hung"][0]), int(s["first_hung"][1])) if s.get("first_hung") else None,
                             hang_backlog=int(s["hang_backlog"]) if "hang_backlog" in s else (0 if "first_hung" in s else None),
                             lanes_hung=int(s.get("lanes_hung") or 0),

@@ -567,3 +567,21 @@ def test_an_interval_wholly_past_the_widest_change_says_so() -> None:
 
     assert view.interval_words(1109.1, 1500.0) == "both ends over +1000%"
     assert view.interval_words(0.98, 1500.0) == "-2.0%, over +1000%"
+
+
+def test_a_late_run_compared_again_from_the_dispatch_still_leaves_a_raised_percentile_uncompared() -> None:
+    """review103 F6: 60% raised on a busy machine read "p95 +0.0%" (OK here), the timeout against
+    itself: the comparison made again without the generator's lateness put the claim back."""
+    from pytest_gpuslo import gate
+
+    s = spec(p95_ms=20)
+    rng = np.random.default_rng(5)
+    raised = np.arange(2000) % 10 < 6
+    runs = [np.where(raised, 10_000.0, rng.lognormal(0, 0.2, 2000)) for _ in range(3)]
+    stored = gate.baseline_input(runs, s, paired=True, sessions=["a", "b", "c"], dispatched=runs)
+    delay = np.where(np.arange(2000) % 50 == 7, 5.0, 0.0)  # the generator late for 2% of requests
+    lat = np.where(raised, 10_000.0, rng.lognormal(0, 0.2, 2000)) + delay
+    v = decide(s, Measurements(lat, delay, start_delay_ms=delay, failed=int(raised.sum())), baseline=stored)
+    assert "generator_late" in v.conditions
+    (b,) = v.baseline
+    assert (b.outcome, b.raised, b.detail) == ("INCONCLUSIVE", True, "p95 raised: not compared")
