@@ -223,7 +223,7 @@ def _claim_lines(s: dict[str, Any], holm: Mapping[str, float]) -> str:
         items.append(f"<li>{_badge(c['outcome'])} <b>{esc(c['name'])}</b> "
                      f'<span class="mono">{esc(c["detail"])}</span>'
                      + (f' <span class="why">{esc(why)}</span>' if why else "")
-                     + (f' <span class="why">(suite Holm-adjusted p {adj:.2g})</span>' if adj is not None else "")
+                     + (f' <span class="why">(suite Holm-adjusted p {view.fmt_p(adj)})</span>' if adj is not None else "")
                      + "</li>")
     for r in v.get("reasons", []):
         if not any(r.startswith(c["name"]) or (c.get("reason") and c["reason"] in r)

@@ -428,9 +428,9 @@ def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alph
              f"  with the chance of any false alarm among all {len(holm)} held at {alpha:g} (Holm's method):"]
     for adj, key in sorted(failed):
         if adj <= alpha:
-            lines.append(f"  still fails     {key} (adjusted p {adj:.2g})")
+            lines.append(f"  still fails     {key} (adjusted p {view.fmt_p(adj)})")
         else:
-            lines.append(f"  could be chance {key} (adjusted p {adj:.2g} > {alpha:g}): rerun it before "
+            lines.append(f"  could be chance {key} (adjusted p {view.fmt_p(adj)} > {alpha:g}): rerun it before "
                          f"blaming the change")
     return lines
 

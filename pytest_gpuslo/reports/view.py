@@ -285,3 +285,9 @@ def ab_commits(summaries: Sequence[dict[str, Any]]) -> tuple[str, str] | None:
     the working tree differed), or None: the reports named only the base (review94 #5)."""
     return next(((str(ab["base"]), str(ab["candidate"])) for s in summaries
                  for ab in [s.get("ab") or {}] if ab.get("candidate")), None)
+
+
+def fmt_p(p: float) -> str:
+    """A p-value in words: ``1.3e-19``; one that rounds to 0 in floating point is ``< 1e-300``, not
+    "0", which no test gives (review103 F1: "adjusted p 0" where every request raised)."""
+    return "< 1e-300" if p <= 1e-300 else f"{p:.2g}"

@@ -664,3 +664,10 @@ def test_the_markdown_names_the_first_error_beside_a_pass() -> None:
     row.update(failed=8, first_error="Traceback (most recent call last):\n  ...\nValueError: boom 7\n")
     assert "`t.py::test_few_raise`: the first error: ValueError: boom 7" in files.markdown([row])
     assert "the first error" not in files.markdown([{**row, "failed": 0}])
+
+
+def test_a_p_value_under_floating_point_is_no_zero_and_the_benchmark_json_says_regressed() -> None:
+    """review103 F1: "adjusted p 0" where every request raised; F8: the pytest-benchmark JSON said
+    FAIL for a test every other report calls REGRESSED."""
+    assert view.fmt_p(0.0) == "< 1e-300" and view.fmt_p(1.3e-19) == "1.3e-19"
+    assert {b["extra_info"]["verdict"] for b in files.benchmark_json([SUMMARY])["benchmarks"]} == {"REGRESSED"}
