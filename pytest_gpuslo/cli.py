@@ -926,9 +926,10 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         session.cleanup()
     gone = sorted(set(session.base.summaries[-1] if session.base.summaries else {})
                   - set(session.cand.summaries[-1] if session.cand.summaries else {}))
-    for nodeid in gone:
-        print(f"gpuslo ab: {nodeid} ran at the base but not in the working tree (removed, renamed or deselected "
-              f"there): not judged")
+    not_judged = tuple((nodeid, "ran at the base but not in the working tree (removed, renamed or deselected "
+                                "there): not judged") for nodeid in gone)
+    for nodeid, why in not_judged:
+        print(f"gpuslo ab: {nodeid} {why}")
     for s in new:
         print(f"gpuslo ab: {s['nodeid']} is not at the base {session.sha[:10]} (new in the working tree): judged on "
               f"its absolute budgets only, on its latest run")
@@ -962,7 +963,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
-    context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None)
+    context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None,
+                              notes=not_judged)
     unwritten = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)

@@ -34,6 +34,9 @@ class Context:
     inconclusive: str | None = None
     #: why the session stopped before every SLO test ran (Ctrl-C), in words; '' when it did not.
     interrupted: str = ""
+    #: (node id, words) of SLO tests a report must name though they have no verdict: ``gpuslo ab``'s
+    #: tests that ran at the base but not in the working tree (review103 F7: the terminal only).
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ SCHEMA = 1
 
 
 def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] | None = None,
-                 errors: Sequence[tuple[str, str]] = (), interrupted: str = "") -> dict[str, Any]:
+                 errors: Sequence[tuple[str, str]] = (), interrupted: str = "",
+                 notes: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """The --gpuslo-json document."""
     return {
         "schema": SCHEMA,
@@ -32,6 +33,7 @@ def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] 
         "results": list(summaries),
         "errors": [{"nodeid": n, "error": e} for n, e in errors],
         "interrupted": interrupted or None,
+        "not_judged": [{"nodeid": n, "why": w} for n, w in notes],
         # the terminal's "machine: busy" line, which a PR comment built from this file needs too (review63)
         "machine": busy_line(summaries, ab=view.is_ab(summaries)),
     }
@@ -52,7 +54,7 @@ def md_cell(text: str) -> str:
 
 
 def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, str]] = (),
-             interrupted: str = "") -> str:
+             interrupted: str = "", notes: Sequence[tuple[str, str]] = ()) -> str:
     """A table for a PR comment or job summary: failures and regressions first; SLO tests that
     ended in an error above it."""
     head = view.tally(summaries)
@@ -74,6 +76,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         lines[2:2] = [f"⛔ **Not a whole run:** {md_cell(interrupted)}.", ""]
     if errors:
         lines += [f"- ❗ {md_code(n)} {md_cell(e)}" for n, e in errors] + [""]
+    if notes:
+        lines += [f"- ➖ {md_code(n)} {md_cell(w)}" for n, w in notes] + [""]
     if not summaries:
         return "\n".join(lines)
     # review74: an A/B report's column said "vs baseline", where the terminal's says "vs base"
@@ -174,11 +178,12 @@ def dumps(data: Any) -> str:
 
 
 def render_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return dumps(results_json(summaries, holm=context.holm, errors=context.errors, interrupted=context.interrupted))
+    return dumps(results_json(summaries, holm=context.holm, errors=context.errors, interrupted=context.interrupted,
+                              notes=context.notes))
 
 
 def render_markdown(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return markdown(summaries, context.errors, context.interrupted)
+    return markdown(summaries, context.errors, context.interrupted, context.notes)
 
 
 def render_benchmark_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:

@@ -354,6 +354,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
                if context.interrupted else "")
             + "".join(f'<p class="note"><strong>{w}</strong> {esc(n)} {esc(rest)}</p>'
                       for n, (w, rest) in ((n, view.error_words(e)) for n, e in context.errors))
+            + "".join(f'<p class="note"><strong>NOT JUDGED</strong> {esc(n)} {esc(w)}</p>' for n, w in context.notes)
             + (f'<p class="note"><strong>BUSY MACHINE</strong> {esc(busy)}</p>' if busy else "")
             + (f'<p class="note"><strong>MACHINE SPEED MOVED</strong> {esc(moved)}</p>' if moved else "")
             + f"{_overview(tests)}"

@@ -671,3 +671,15 @@ def test_a_p_value_under_floating_point_is_no_zero_and_the_benchmark_json_says_r
     FAIL for a test every other report calls REGRESSED."""
     assert view.fmt_p(0.0) == "< 1e-300" and view.fmt_p(1.3e-19) == "1.3e-19"
     assert {b["extra_info"]["verdict"] for b in files.benchmark_json([SUMMARY])["benchmarks"]} == {"REGRESSED"}
+
+
+def test_a_test_an_ab_did_not_judge_is_named_in_every_report() -> None:
+    """review103 F7: a test the pull request deleted was said on the terminal only; the markdown
+    (the PR comment), the HTML and the JSON left no trace of it."""
+    from pytest_gpuslo.reports import Context
+
+    why = "ran at the base but not in the working tree (removed, renamed or deselected there): not judged"
+    context = Context(notes=(("t.py::test_gone", why),))
+    assert f"- ➖ `t.py::test_gone` {why}" in files.render_markdown([OK], context)
+    assert f"<strong>NOT JUDGED</strong> t.py::test_gone {html.esc(why)}" in html.render([OK], context)
+    assert json.loads(files.render_json([OK], context))["not_judged"] == [{"nodeid": "t.py::test_gone", "why": why}]
