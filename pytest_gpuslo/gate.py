@@ -2132,8 +2132,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
 def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurements, lat: npt.NDArray[np.float64],
                    is_raised: Callable[[float], bool]) -> tuple[BaselineCheck, ...]:
     """Each baseline claim whose percentile this run holds among its raised requests' stand-in
-    latency, not compared: its change would be the timeout's, a number that never happened
-    (review100 restart F2: "p95 +705078.4%" beside 10% raised).  The budget claim counts them."""
+    latency, without a number: its change would be the timeout's, a number that never happened
+    (review100 restart F2: "p95 +705078.4%" beside 10% raised).  A REGRESSED the comparison made
+    stands, in words (the stored runs' percentile was a latency, this run's is a failure: worse by
+    no number; dropping it left 5.5% raised INCONCLUSIVE where the budget could not decide,
+    ``benchmarks/validity/raised_levels.py``); any other outcome is not compared."""
     if not m.failed or not lat.size:
         return checks
     named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
@@ -2144,9 +2147,16 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
             out.append(b)
             continue
         label = percentile_label(p)
-        why = (f"this run's {label} lies among its {m.failed:,} raised requests, which hold the "
-               f"{spec.timeout_s:g}-s timeout as their latency: no latency to compare with the baseline "
-               f"(the budget claims count them as over budget); fix what raised, then compare")
+        held = (f"this run's {label} lies among its {m.failed:,} raised requests, which hold the "
+                f"{spec.timeout_s:g}-s timeout as their latency")
+        if b.outcome == "REGRESSED":
+            out.append(BaselineCheck(b.name, "REGRESSED", f"{label} raised: worse than the baseline, by no number",
+                                     f"{held}, where the stored runs' {label} was a latency: worse than the baseline "
+                                     f"by no number a latency can give; fix what raised", history=b.history,
+                                     raised=True))
+            continue
+        why = (f"{held}: no latency to compare with the baseline (the budget claims count them as over "
+               f"budget); fix what raised, then compare")
         out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} raised: not compared", why, history=b.history,
                                  raised=True))
     return tuple(out)

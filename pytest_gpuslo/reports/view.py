@@ -255,7 +255,8 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         if b["outcome"] == "NOT COMPARABLE":
             parts.append("not comparable")
         elif b.get("raised"):  # the run's percentile is its raised requests' timeout: no change to say
-            parts.append(f"{b['name'].split()[0]} raised" if named else "raised")
+            worse = " REGRESSED" if b["outcome"] == "REGRESSED" else ""
+            parts.append((f"{b['name'].split()[0]} raised" if named else "raised") + worse)
         elif ratio is None:
             parts.append(b["outcome"].lower())
         else:

@@ -551,10 +551,17 @@ def test_a_change_at_the_raised_requests_timeout_is_not_compared_with_the_baseli
     v = decide(s, Measurements(np.where(raised, 10_000.0, lat), np.zeros(lat.size), failed=int(raised.sum())),
                baseline=stored)
     (b,) = v.baseline
-    assert (b.outcome, b.raised, b.test) == ("INCONCLUSIVE", True, None)
+    # worse than stored runs that raised nothing: REGRESSED stands, by no number
+    assert (b.outcome, b.raised, b.test) == ("REGRESSED", True, None)
     assert "p95 lies among its 400 raised requests" in b.reason and "%" not in b.detail
     shown = {"verdict": v.as_dict()}
-    assert view.change(shown) == "p95 raised" and "ratio" not in shown["verdict"]["baseline"][0]
+    assert view.change(shown) == "p95 raised REGRESSED" and "ratio" not in shown["verdict"]["baseline"][0]
+    # against stored runs that raised as much, the timeout against itself: not compared
+    both = gate.baseline_input([np.where(raised, 10_000.0, rng.lognormal(0, 0.2, 4000)) for _ in range(3)], s,
+                               paired=True, sessions=["a", "b", "c"])
+    (b,) = decide(s, Measurements(np.where(raised, 10_000.0, lat), np.zeros(lat.size), failed=int(raised.sum())),
+                  baseline=both).baseline
+    assert (b.outcome, b.raised, b.detail) == ("INCONCLUSIVE", True, "p95 raised: not compared")
     few = np.arange(lat.size) % 100 == 3  # 1%: the p95 is measured, and compared
     (b,) = decide(s, Measurements(np.where(few, 10_000.0, lat), np.zeros(lat.size), failed=int(few.sum())),
                   baseline=stored).baseline
