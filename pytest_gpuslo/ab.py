@@ -383,7 +383,7 @@ def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
         spec = SloSpec.from_dict(summary["spec"])
         verdict = gate.decide(spec, runs[-1].measurements(ps=list(spec.budgets_ms) or None), policy, None)
         summary["verdict"] = verdict.as_dict()
-        summary["ab"] = {"base": session.sha, "runs": [0, len(runs)], "new": True,
+        summary["ab"] = {"base": session.sha, "candidate": runs[-1].commit, "runs": [0, len(runs)], "new": True,
                          "alpha_per_look": policy.alpha}
         out.append(summary)
     return out

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from functools import partial
@@ -900,11 +900,16 @@ def now_iso() -> str:
     return clock.isoformat()
 
 
-def git_commit(cwd: Path | None = None, store: Path | None = None) -> str | None:
-    """HEAD's commit (12 hex digits, and ``DIRTY`` where tracked files differ from it), asked of
-    git itself, so worktrees, packed refs and submodules answer right (changes under ``store``,
-    the baseline folder, do not count); ``None`` when git is missing, slow (5 s) or this is no
-    repository."""
+def git_commit(cwd: Path | None = None, store: Path | None = None,
+               measured: Sequence[Path] = ()) -> str | None:
+    """HEAD's commit (12 hex digits, and ``DIRTY`` where tracked files differ from it or a file in
+    ``measured``, the measured tests' own modules, is one git does not track), asked of git itself,
+    so worktrees, packed refs and submodules answer right (changes under ``store``, the baseline
+    folder, do not count); ``None`` when git is missing, slow (5 s) or this is no repository.
+
+    Other untracked files do not count: reports and scratch files beside the tests would mark every
+    run; an untracked test module is the code measured (review102: an A/B of a test file not yet
+    added read as the clean commit)."""
     git = shutil.which("git")
     if git is None:
         return None
@@ -923,9 +928,16 @@ def git_commit(cwd: Path | None = None, store: Path | None = None) -> str | None
         spec = ["--", ":/", f":(exclude){os.path.abspath(store)}"] if store is not None and inside else []
         dirty = subprocess.run([git, "status", "--porcelain", "--untracked-files=no", *spec], cwd=cwd or Path.cwd(),
                                capture_output=True, text=True, timeout=5.0, check=False)
+        changed = dirty.returncode == 0 and bool(dirty.stdout.strip())
+        # only paths inside: git refuses the whole list for one outside the repository
+        ours = sorted({m for m in map(os.path.abspath, measured) if Path(m).is_relative_to(os.path.abspath(cwd or Path.cwd()))})
+        if not changed and ours:
+            new = subprocess.run([git, "ls-files", "--others", "--exclude-standard", "--", *ours],
+                                 cwd=cwd or Path.cwd(), capture_output=True, text=True, timeout=5.0, check=False)
+            changed = new.returncode == 0 and bool(new.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return sha[:12]
-    return sha[:12] + (DIRTY if dirty.returncode == 0 and dirty.stdout.strip() else "")
+    return sha[:12] + (DIRTY if changed else "")
 
 
 #: What a commit stamp ends with when tracked files differed from it (``git_commit``).

@@ -141,6 +141,8 @@ class SloSession:
         self.unwritten: list[tuple[str, str, str, str]] = []
         self._resolved_backend: dict[str, str] = {}
         self._commit: list[str | None] = []
+        #: the SLO tests' modules, for the commit stamp (an untracked one is a change: review102)
+        self.measured: set[Path] = set()
         #: --gpuslo-suggest: node id -> the suggestion of its pilot run (picked up by ``attach``).
         self.suggestions: dict[str, dict[str, Any]] = {}
         self._lag_floors: dict[tuple[str, float, int], float | None] = {}
@@ -334,7 +336,8 @@ class SloSession:
         if not self._commit:
             from pytest_gpuslo.baseline import git_commit
 
-            self._commit.append(git_commit(self.config.rootpath, self.config.rootpath / self.settings["baseline_dir"][0]))
+            self._commit.append(git_commit(self.config.rootpath, self.config.rootpath / self.settings["baseline_dir"][0],
+                                           measured=sorted(self.measured)))
         return self._commit[0]
 
     def run_settings(self) -> "Settings":
@@ -383,6 +386,8 @@ class SloSession:
         # aborts the session.
         for item in items:
             marker = item.get_closest_marker(MARKER)
+            if marker is not None or "slo_run" in getattr(item, "fixturenames", ()):
+                self.measured.add(item.path)
             if marker is None:
                 continue
             self.collected += 1

@@ -148,6 +148,10 @@ def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp
     assert "test_svc.py::test_svc ran at the base but not in the working tree" in gone.stdout
     results = {r["nodeid"]: r for r in json.loads((root / "ab.json").read_text())["results"]}
     assert results["test_new.py::test_new"]["ab"]["new"] is True
+    # review102: the untracked test module measured is a change from HEAD
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    assert results["test_new.py::test_new"]["ab"]["candidate"] == head[:12] + "+dirty"
+    assert "working tree (at " + head[:12] + "+dirty)" in both.stdout, both.stdout
     assert results["test_new.py::test_new"]["verdict"]["outcome"] == "FAIL"
     assert results["test_new.py::test_new"]["verdict"]["baseline"] == []
     assert results["test_svc.py::test_svc"]["verdict"]["baseline"][0]["outcome"] in ("OK", "INCONCLUSIVE")

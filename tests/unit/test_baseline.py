@@ -246,6 +246,9 @@ def test_git_commit_asks_git_so_a_worktree_answers(tmp_path: Path, monkeypatch: 
     # review71: a run of uncommitted changes said it was the clean commit; an untracked file is not a change
     (tree / "new.py").write_text("")
     assert bl.git_commit(tree) == head[:12]
+    # review102: unless it is a measured test's module: then the code measured is not HEAD's
+    assert bl.git_commit(tree, measured=[tree / "new.py"]) == head[:12] + "+dirty"
+    assert bl.git_commit(tree, measured=[tree / "f.py", tmp_path / "elsewhere.py"]) == head[:12]
     (tree / ".gpuslo").mkdir()
     (tree / ".gpuslo" / "b.json").write_text("{}")
     subprocess.run(["git", "-C", str(tree), "add", ".gpuslo/b.json"], check=True, env=env, capture_output=True)
