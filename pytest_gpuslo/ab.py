@@ -470,23 +470,29 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
     ``policy`` is the policy of each look (``gate.ab_looks``)."""
     import numpy as np
 
+    from pytest_gpuslo import stats
     from pytest_gpuslo.spec import percentile_label
 
     sha = session.sha
     out = []
     for latest, spec, base_runs, cand_runs, verdict in _judged(session, policy):
+        def level(run: Any, p: float, timeout_s: float = spec.timeout_s) -> float | None:
+            """A run's level; None where it lies among its raised requests' stand-in (review104:
+            "candidate 500 500 500", the 0.5-s timeout, as each run's p95)."""
+            return None if stats.raised_at(run.latency_ms, p, timeout_s) else float(np.quantile(run.latency_ms, p))
+
         summary = dict(latest)
         summary["verdict"] = verdict.as_dict()
         # the candidate's commit as its runs stamped it (+dirty: the tree differed): review94 #5
         summary["ab"] = {"base": sha, "candidate": cand_runs[-1].commit, "runs": [len(base_runs), len(cand_runs)],
                          "looks": list(session.looks) or [len(base_runs)], "alpha_per_look": policy.alpha,
-                         "p95_ms": {"base": [float(np.quantile(r.latency_ms, 0.95)) for r in base_runs],
-                                    "candidate": [float(np.quantile(r.latency_ms, 0.95)) for r in cand_runs]},
+                         "p95_ms": {"base": [level(r, 0.95) for r in base_runs],
+                                    "candidate": [level(r, 0.95) for r in cand_runs]},
                          # every budgeted percentile's level run by run, the numbers a claim is decided
                          # on (review94: a p90 claim's runs were shown only at p95)
                          "each_run_ms": {percentile_label(p): {
-                             "base": [float(np.quantile(r.latency_ms, p)) for r in base_runs],
-                             "candidate": [float(np.quantile(r.latency_ms, p)) for r in cand_runs]}
+                             "base": [level(r, p) for r in base_runs],
+                             "candidate": [level(r, p) for r in cand_runs]}
                              for p in sorted({*spec.budgets_ms, 0.95})}}
         controls = {name: {"base": [(r.summary.get("control") or {}).get(name) for r in base_runs],
                            "candidate": [(r.summary.get("control") or {}).get(name) for r in cand_runs]}

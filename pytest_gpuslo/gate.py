@@ -778,8 +778,10 @@ class BaselineCheck:
     #: (stored runs, sessions they come from) on the stored path, for a CI step that reads the JSON
     #: (review66: the count was only in the free-text detail).
     history: tuple[int, int] | None = None
-    #: this run's percentile lies among its raised requests' stand-in latency: not compared.
+    #: this run's percentile (or level) lies among its raised requests' stand-in latency: no number.
     raised: bool = False
+    #: the other side's (stored runs', base's) percentile or level does: no number (review104).
+    base_raised: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "detail": self.detail,
@@ -788,6 +790,8 @@ class BaselineCheck:
             out["replayed"] = True
         if self.raised:
             out["raised"] = True
+        if self.base_raised:
+            out["base_raised"] = True
         if self.history is not None:
             out["stored_runs"], out["sessions"] = self.history
         t = self.test
@@ -1707,11 +1711,14 @@ class RunBudget:
     p_fail: float
     #: a FAIL held back as INCONCLUSIVE (busy neighbours, a preempted thread).
     held: bool = False
+    #: the estimate lies among the run's raised requests' stand-in: over the budget, by no number.
+    raised: bool = False
 
 
 def budget_outcomes(verdict: Verdict) -> dict[str, RunBudget]:
     """Each budget claim of a verdict, by its name (``p95<=5ms``)."""
-    return {c.name: RunBudget(c.outcome, c.budget.estimate, c.budget.p_fail, c.held_from == FAIL)
+    return {c.name: RunBudget(c.outcome, None if c.estimate_raised else c.budget.estimate, c.budget.p_fail,
+                              c.held_from == FAIL, c.estimate_raised)
             for c in verdict.checks if c.budget is not None}
 
 
@@ -1730,8 +1737,9 @@ def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alph
     seen = [(k, run[check.name]) for k, run in enumerate(earlier, 1) if check.name in run]
 
     def named(which: Sequence[tuple[int, RunBudget]]) -> str:
-        return ", ".join(f"run {k}" + (f" ({label} {_fmt_ms(r.estimate)})" if r.estimate is not None else "")
-                         for k, r in which)
+        # review104: "run 1 (p95 500ms)", the timeout raised requests hold
+        return ", ".join(f"run {k}" + (f" ({label} raised)" if r.raised else f" ({label} {_fmt_ms(r.estimate)})"
+                                       if r.estimate is not None else "") for k, r in which)
 
     strong = [(k, r) for k, r in seen if r.outcome == FAIL and r.p_fail <= alpha / runs_n]
     if strong:
@@ -1741,7 +1749,7 @@ def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alph
                        reason=f"the candidate's {named(strong)} of {runs_n} FAILed it beyond what chance over "
                               f"{runs_n} runs explains (p <= alpha/{runs_n} each), though the latest did not")
     failed = [(k, r) for k, r in seen if r.outcome == FAIL or r.held]
-    over = failed or [(k, r) for k, r in seen if r.estimate is not None and r.estimate > budget]
+    over = failed or [(k, r) for k, r in seen if r.raised or (r.estimate is not None and r.estimate > budget)]
     if not over:
         return check
     note = (f"the candidate's {named(over)} of {runs_n} {'FAILed it' if failed else 'read over the budget'}, "
@@ -1808,8 +1816,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             else None
         if cold is not None:
             # Slow from the start and within budget at the end: a warm-up too short (review56),
-            # the row's words too, not the design effect's count (review58: "needs ~68,000").
-            slow, reason = "", stats.warm_up_words(cold, lat.size)
+            # the row's words too, not the design effect's count (review58: "needs ~68,000");
+            # unless requests raised there (review104).
+            slow, reason = "", stats.warm_up_words(cold, lat.size, int(np.count_nonzero(
+                (lat[:cold] > span[0]) & (lat[:cold] <= span[1]))))
             bt = replace(bt, reason=reason, needed_n=None)
         onset = stats.trailing_stretch(np.asarray(m.own_ms, dtype=np.float64), budget, margin=1.0) \
             if outcome == INCONCLUSIVE and not slow and cold is None and m.own_ms is not None else None
@@ -2083,8 +2093,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # After any comparison made again from the dispatch (review103 F6: "p95 +0.0%", the timeout
         # against itself, where a late run's claim was compared again): a percentile among the raised
         # is not compared.
-        base_checks = _raised_levels(base_checks, spec, m, lat, is_raised)
+        base_checks = _raised_levels(base_checks, spec, m, lat, is_raised, baseline)
         regressed = [b for b in base_checks if b.outcome == "REGRESSED"]
+        # A claim REGRESSED as raised is the code's: no neighbour or preempted thread makes code raise.
+        judged = [b for b in regressed if not b.raised]
         # Interleaved A/B runs share a neighbour's CPU load between the sides: it widens their
         # spread, it does not fake a shift, so it holds back only a stored-baseline REGRESSED.
         inline = not policy.allow_disturbances and m.launcher_hold_ms is not None
@@ -2097,12 +2109,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # (A regression's words, not a FAIL's: review59 read "the FAIL may be theirs" beside a REGRESSED.)
         held = disturbed or (_contended_words(m, "regression") if contended and not isinstance(baseline, ABInput)
                              else "") or thread
-        if regressed and held:
+        if judged and held:
             base_checks = tuple(replace(b, outcome=INCONCLUSIVE, reason=held)
-                                if b.outcome == "REGRESSED" else b for b in base_checks)
+                                if b.outcome == "REGRESSED" and not b.raised else b for b in base_checks)
             if held == thread:  # a regression the preemptions may have made or hidden: not a silent PASS
-                moved_names |= {b.name for b in regressed}
-        elif regressed:
+                moved_names |= {b.name for b in judged}
+            regressed = [b for b in regressed if b.raised]
+        if regressed:
             outcome = FAIL
             reasons.extend(f"{b.name}: REGRESSED: {b.reason}" for b in regressed)
         flattered = _base_preempted(m, baseline) if inline else ""
@@ -2130,35 +2143,99 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
 
 
 def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurements, lat: npt.NDArray[np.float64],
-                   is_raised: Callable[[float], bool]) -> tuple[BaselineCheck, ...]:
-    """Each baseline claim whose percentile this run holds among its raised requests' stand-in
-    latency, without a number: its change would be the timeout's, a number that never happened
-    (review100 restart F2: "p95 +705078.4%" beside 10% raised).  A REGRESSED the comparison made
-    stands, in words (the stored runs' percentile was a latency, this run's is a failure: worse by
-    no number; dropping it left 5.5% raised INCONCLUSIVE where the budget could not decide,
-    ``benchmarks/validity/raised_levels.py``); any other outcome is not compared."""
-    if not m.failed or not lat.size:
+                   is_raised: Callable[[float], bool], base: BaselineInput | ABInput) -> tuple[BaselineCheck, ...]:
+    """Each baseline claim whose change would be made of raised requests' stand-in latency (the
+    timeout), on either side, without a number: it never happened (review100 restart F2: "p95
+    +705078.4%" beside 10% raised; review104: "-99.5% IMPROVED" against a base that raised).
+
+    This run's percentile among its raised requests where the other side raised none: REGRESSED,
+    whatever the comparison said or the machine did (no slower machine makes code raise; review104:
+    200 raised at the run's start, or a machine control that moved, read "not compared" and the
+    test passed).  A REGRESSED the comparison made where the other side's percentile was a latency
+    stands too (dropping it left 5.5% raised INCONCLUSIVE where the budget could not decide,
+    ``benchmarks/validity/raised_levels.py``).  The mirror, the other side's percentile among its
+    raised and none raised here: IMPROVED, in words.  Any other claim at a raised percentile, or
+    whose level lies above every latency its side measured (lifted by the stand-in through its
+    batches), is not compared, but a REGRESSED (IMPROVED) stands, in words."""
+    ab = isinstance(base, ABInput)
+    refs = base.base_runs if isinstance(base, ABInput) else base.runs
+    cands = base.cand_runs if isinstance(base, ABInput) and base.cand_runs else (lat,)
+    t_s = spec.timeout_s
+    stand_in = 1000.0 * t_s
+    ref_raised = [stats.stand_ins(r, t_s) for r in refs]
+    if not (m.failed or any(ref_raised)) or not lat.size or not refs:
         return checks
+    who = f"the {base.label}'s runs" if isinstance(base, ABInput) else "the stored runs"
+    other = "the base" if ab else "the baseline"
+    cand_clean = not m.failed and all(stats.stand_ins(r, t_s) == 0 for r in cands)
     named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
     out = []
     for b in checks:
         p = b.test.p if b.test is not None else named.get(b.name)
-        if p is None or b.outcome == "NOT COMPARABLE" or not is_raised(stats.quantile(lat, p)):
+        if p is None or b.outcome == "NOT COMPARABLE":
             out.append(b)
             continue
         label = percentile_label(p)
-        held = (f"this run's {label} lies among its {m.failed:,} raised requests, which hold the "
-                f"{spec.timeout_s:g}-s timeout as their latency")
-        if b.outcome == "REGRESSED":
-            out.append(BaselineCheck(b.name, "REGRESSED", f"{label} raised: worse than the baseline, by no number",
-                                     f"{held}, where the stored runs' {label} was a latency: worse than the baseline "
-                                     f"by no number a latency can give; fix what raised", history=b.history,
+        ref_at = [stats.raised_at(r, p, t_s) for r in refs]
+        here = bool(m.failed) and is_raised(stats.quantile(lat, p))
+        if here:
+            held = (f"this run's {label} lies among its {m.failed:,} raised requests, which hold the "
+                    f"{t_s:g}-s timeout as their latency")
+            every = all(stats.raised_at(r, p, t_s) for r in cands) if ab else True
+            if (every and not any(ref_raised)) or (b.outcome == "REGRESSED" and not any(ref_at)):
+                whose = (f"{who} raised none" if not any(ref_raised) else f"{who}' {label} was a latency")
+                out.append(BaselineCheck(b.name, "REGRESSED", f"{label} raised: worse than {other}, by no number",
+                                         f"{held}, where {whose}: worse than {other} by no number a latency can "
+                                         f"give, and no slower machine makes code raise; fix what raised",
+                                         history=b.history, raised=True))
+                continue
+            both = f", as did {sum(ref_at)} of {len(refs)} of {who}" if any(ref_at) else ""
+            out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} raised: not compared",
+                                     f"{held}{both}: no latency to compare with {other} (the budget claims count "
+                                     f"them as over budget); fix what raised, then compare", history=b.history,
                                      raised=True))
             continue
-        why = (f"{held}: no latency to compare with the baseline (the budget claims count them as over "
-               f"budget); fix what raised, then compare")
-        out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} raised: not compared", why, history=b.history,
-                                 raised=True))
+        if any(ref_at):
+            theirs = (f"{who}' {label} lay among their raised requests ({sum(ref_at)} of {len(refs)} runs), which "
+                      f"hold the {t_s:g}-s timeout as their latency")
+            if all(ref_at) and cand_clean:
+                out.append(BaselineCheck(b.name, "IMPROVED", f"{label} base raised: better than {other}, by no number",
+                                         f"{theirs}; this run's is a latency and no request of it raised: better "
+                                         f"than {other} by no number a latency can give", history=b.history,
+                                         base_raised=True))
+            else:
+                out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} base raised: not compared",
+                                         f"{theirs}: no latency to compare this run's with", history=b.history,
+                                         base_raised=True))
+            continue
+        t = b.test
+        if t is None or not (math.isfinite(t.ratio) and math.isfinite(t.ci_low) and math.isfinite(t.ci_high)):
+            out.append(b)
+            continue
+        # Neither side's percentile is a stand-in, but a batch's may be: the level compared then
+        # lies above every latency its side measured (review104: "+1234.8%" where the run's p95
+        # was 3.65 ms against 2.33, 4.7% raised in bunches).
+        ref_level = float(np.median([stats.quantile(r, p) for r in refs]))
+        measured = lat[lat < stand_in * (1.0 - 1e-9)]
+        ref_measured = [x for r in refs for x in [r[r < stand_in * (1.0 - 1e-9)]] if x.size]
+        lifted = bool(m.failed) and measured.size > 0 and t.ci_low * ref_level > float(measured.max())
+        lifted_ref = (any(ref_raised) and bool(ref_measured)
+                      and stats.quantile(lat, p) / max(t.ci_high, 1e-300) > max(float(x.max()) for x in ref_measured))
+        if not (lifted or lifted_ref):
+            out.append(b)
+            continue
+        side = "this run's" if lifted else f"{who}'"
+        why = (f"the level compared on {side} side lies above every latency that side measured: its raised "
+               f"requests' stand-in (the {t_s:g}-s timeout) lifted it through the batches that hold them, a "
+               f"number that never happened")
+        stands = b.outcome == ("REGRESSED" if lifted else "IMPROVED")
+        words = (f"worse than {other}, by no number" if lifted else f"better than {other}, by no number")
+        out.append(BaselineCheck(b.name, b.outcome if stands else INCONCLUSIVE,
+                                 f"{label} {'raised' if lifted else 'base raised'}: "
+                                 + (words if stands else "not compared"),
+                                 f"{why}; " + (f"{b.outcome} stands ({words}); fix what raised" if stands else
+                                               "fix what raised, then compare"),
+                                 history=b.history, raised=lifted, base_raised=not lifted))
     return tuple(out)
 
 
@@ -2358,7 +2435,11 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
     if "nonstationary" in verdict.conditions:
         return "the run was not stationary"
     if failed or timed_out:
-        return "requests failed or timed out"
+        # with the counts and the fix (review104: a refusal of 817 raised read like a busy machine's)
+        counts = " and ".join(x for x in (f"{failed:,} raised" if failed else "",
+                                          f"{timed_out:,} timed out" if timed_out else "") if x)
+        return (f"requests failed or timed out ({counts}): a baseline holds the code's latencies, not "
+                f"stand-ins for failures; fix what {'raised' if failed else 'timed out'}, then record")
     regressed = regressed_refusal(verdict)
     if regressed:
         return regressed

@@ -43,7 +43,12 @@ def first_error(summary: dict[str, Any]) -> str:
     """"the first error: ValueError: boom" where requests raised, whatever the verdict (a PASS
     with 8 of 4,000 raised named the error in the terminal only: review92), else ""."""
     first = str(summary.get("first_error") or "").strip().splitlines()
-    return f"the first error: {first[-1]}" if first and summary.get("failed") else ""
+    if first and summary.get("failed"):
+        return f"the first error: {first[-1]}"
+    warm = int(summary.get("warmup_failed") or 0)
+    # review104: 150 of 200 warm-up requests raised, and no report said so
+    return (f"{warm:,} warm-up request{'s' if warm != 1 else ''} raised (no verdict counts them); the first "
+            f"error: {first[-1]}") if first and warm else ""
 
 
 def shown_outcome(summary: dict[str, Any]) -> str:
@@ -254,9 +259,11 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         ratio, ci = b.get("ratio"), b.get("ci") or [None, None]
         if b["outcome"] == "NOT COMPARABLE":
             parts.append("not comparable")
-        elif b.get("raised"):  # the run's percentile is its raised requests' timeout: no change to say
-            worse = " REGRESSED" if b["outcome"] == "REGRESSED" else ""
-            parts.append((f"{b['name'].split()[0]} raised" if named else "raised") + worse)
+        elif b.get("raised") or b.get("base_raised"):
+            # a side's percentile or level is its raised requests' timeout: no change to say
+            said = " " + b["outcome"] if b["outcome"] in ("REGRESSED", "IMPROVED") else ""
+            what = "raised" if b.get("raised") else "base raised"
+            parts.append((f"{b['name'].split()[0]} {what}" if named else what) + said)
         elif ratio is None:
             parts.append(b["outcome"].lower())
         else:
@@ -276,7 +283,8 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
     ab = summary.get("ab") or {}
     levels = ab.get("each_run_ms") or {"p95": ab.get("p95_ms") or {}}
     said = [f"{label} of each run, ms: " + " / ".join(
-        f"{side} {' '.join(fmt_ms(x) for x in each[side])}" for side in ("base", "candidate") if each.get(side))
+        f"{side} {' '.join('raised' if x is None else fmt_ms(x) for x in each[side])}"  # null: raised (review104)
+        for side in ("base", "candidate") if each.get(side))
         for label, each in levels.items() if isinstance(each, dict) and each.get("candidate")]
     return "; ".join(said) + " (the budgets are judged on the latest candidate run)" if said else None
 

@@ -568,6 +568,75 @@ def test_a_change_at_the_raised_requests_timeout_is_not_compared_with_the_baseli
     assert not b.raised and b.test is not None
 
 
+def test_raised_requests_on_either_side_give_no_number_and_a_failure_is_worse_whatever_the_machine() -> None:
+    """review104: 200 raised at the run's start (trimmed from the batch levels) read "not compared"
+    and passed, as did 5% raised beside a machine that read slower; a base that raised 20% read
+    "-99.5% IMPROVED" and a run with 4% raised in bunches "+1234.8%": numbers that never happened."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.reports import view
+
+    s = spec(p95_ms=20)
+    rng = np.random.default_rng(5)
+    stored = gate.baseline_input([rng.lognormal(0, 0.2, 4000) for _ in range(3)], s, paired=True,
+                                 sessions=["a", "b", "c"])
+    lat = rng.lognormal(0, 0.2, 4000)
+    first = np.arange(lat.size) < 200
+    raised_first = np.where(first, 10_000.0, lat)
+    # the comparison alone (trimmed levels) says no REGRESSED ...
+    assert all(b.outcome != "REGRESSED" for b in
+               gate.compare(s, Measurements(raised_first, np.zeros(lat.size), failed=200), stored, gate.Policy()))
+    for disturbed in ((), ("GPU throttled",)):
+        v = decide(s, Measurements(raised_first, np.zeros(lat.size), failed=200, disturbances=disturbed),
+                   baseline=stored)
+        (b,) = v.baseline
+        # ... and the run raised where the stored runs raised none: REGRESSED, by no number, not held back
+        assert (v.outcome, b.outcome, b.raised, b.test) == ("FAIL", "REGRESSED", True, None)
+        assert "where the stored runs raised none" in b.reason and "no slower machine makes code raise" in b.reason
+    # bunched under the allowance: the run's p95 is a latency, but the level compared is the stand-in's
+    bunched = np.where(np.arange(lat.size) < 1000, rng.random(lat.size) < 0.12, False)
+    assert np.quantile(np.where(bunched, 10_000.0, lat), 0.95) < 10
+    (b,) = decide(s, Measurements(np.where(bunched, 10_000.0, lat), np.zeros(lat.size), failed=int(bunched.sum())),
+                  baseline=stored).baseline
+    assert (b.outcome, b.raised, b.detail) == ("REGRESSED", True, "p95 raised: worse than the baseline, by no number")
+    assert "lies above every latency that side measured" in b.reason and "%" not in b.detail
+    # the mirror: stored runs (a copied last-run record, an A/B base) that raised, a run that did not
+    tenth = np.arange(lat.size) % 10 == 3
+    bad = gate.baseline_input([np.where(tenth, 10_000.0, rng.lognormal(0, 0.2, 4000)) for _ in range(3)], s,
+                              paired=True, sessions=["a", "b", "c"])
+    v = decide(s, Measurements(lat, np.zeros(lat.size)), baseline=bad)
+    (b,) = v.baseline
+    assert (v.outcome, b.outcome, b.base_raised, b.test) == ("PASS", "IMPROVED", True, None)
+    assert view.change({"verdict": v.as_dict()}) == "p95 base raised IMPROVED"
+    assert v.as_dict()["baseline"][0]["base_raised"] is True and "ratio" not in v.as_dict()["baseline"][0]
+    bunched_base = gate.baseline_input([np.where(bunched, 10_000.0, rng.lognormal(0, 0.2, 4000)) for _ in range(3)],
+                                       s, paired=True, sessions=["a", "b", "c"])
+    (b,) = decide(s, Measurements(lat, np.zeros(lat.size)), baseline=bunched_base).baseline
+    assert (b.outcome, b.base_raised, b.test) == ("IMPROVED", True, None)
+    # both sides raised at p95: the timeout against itself, not compared
+    (b,) = decide(s, Measurements(np.where(tenth, 10_000.0, lat), np.zeros(lat.size), failed=400),
+                  baseline=bad).baseline
+    assert (b.outcome, b.raised, b.detail) == ("INCONCLUSIVE", True, "p95 raised: not compared")
+    assert "as did 3 of 3 of the stored runs" in b.reason
+    # nothing raised on either side: compared with a number, as ever
+    (b,) = decide(s, Measurements(lat, np.zeros(lat.size)), baseline=stored).baseline
+    assert not (b.raised or b.base_raised) and b.test is not None
+
+
+def test_an_error_at_the_runs_start_is_no_warm_up() -> None:
+    """review104: 200 measured requests raising at the start read "a warm-up too short ... raise
+    warmup_requests by about 200", which would hide the errors; slow ones still read as a warm-up."""
+    s = spec(p95_ms=20)
+    lat = np.random.default_rng(5).lognormal(0, 0.2, 4000)
+    first = np.arange(lat.size) < 200
+    raised = decide(s, Measurements(np.where(first, 10_000.0, lat), np.zeros(lat.size), failed=200,
+                                    own_ms=np.where(first, 10_000.0, lat)))
+    slow = decide(s, Measurements(np.where(first, 10_000.0, lat), np.zeros(lat.size),
+                                  own_ms=np.where(first, 10_000.0, lat)))
+    assert "200 of the run's first 200 requests raised: an error at the start is no warm-up" in raised.reasons[0]
+    assert "warmup_requests" not in " ".join(raised.reasons)
+    assert "raise warmup_requests by about 200" in slow.reasons[0]
+
+
 def test_an_interval_wholly_past_the_widest_change_says_so() -> None:
     """review100 restart F2: "[+110811.4%, over +1000%]" read as an upper end under the lower."""
     from pytest_gpuslo.reports import view

@@ -524,8 +524,10 @@ def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> N
                                             "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: "
                                             "run SLO jobs alone, on a dedicated CI runner whose CPUs are not shared "
                                             "with other machines; on a shared one compare with gpuslo ab)"),
-    ((), 1, 0, "requests failed or timed out"),
-    ((), 0, 3, "requests failed or timed out"),
+    ((), 1, 0, "requests failed or timed out (1 raised): a baseline holds the code's latencies, not stand-ins "
+               "for failures; fix what raised, then record"),
+    ((), 0, 3, "requests failed or timed out (3 timed out): a baseline holds the code's latencies, not stand-ins "
+               "for failures; fix what timed out, then record"),
 ])
 def test_a_run_may_be_saved_only_when_it_represents_the_workload(
         conditions: tuple[str, ...], failed: int, timed_out: int, why: str) -> None:
@@ -1491,4 +1493,8 @@ def test_an_ab_budget_claim_weighs_every_candidate_run_not_only_the_latest() -> 
     assert failed.detail.endswith("; the latest run's, but the claim FAILed in the candidate's run 2 (p95 65.5ms)")
     assert math.isnan(failed.headroom)
     assert gate.ab_other_runs(passed, ({"p95<=5ms": run("INCONCLUSIVE", 4.9, 0.5)},), 0.01) == passed
+    # review104: "run 1 (p95 500ms)", the timeout raised requests hold: over the budget, by no number
+    raised = gate.ab_other_runs(passed, ({"p95<=5ms": run("INCONCLUSIVE", None, 0.2, raised=True)},), 0.01)
+    assert raised.outcome == "INCONCLUSIVE" and raised.reason.startswith(
+        "the candidate's run 1 (p95 raised) of 2 read over the budget")
     assert gate.ab_other_runs(passed, ({"p99<=5ms": run("FAIL", 9.0, 0.0)},), 0.01) == passed  # another claim

@@ -338,3 +338,18 @@ def test_a_trend_in_the_services_is_no_noise_about_their_mean() -> None:
     flat = rng.lognormal(0.0, 1.0, 2000)
     mean, low = stats.batch_mean_bound(flat, 0.0002)
     assert 0.6 * mean < low < 0.95 * mean
+
+
+def test_an_undecided_budget_quotes_no_raised_requests_stand_in_as_its_level() -> None:
+    """review104: "206 of 4000 requests are over the budget (p95 500 > 30)", the 0.5-s timeout the
+    raised requests hold; a measured level is still quoted."""
+    lat = np.random.default_rng(5).lognormal(0, 0.2, 4000)
+    bunched = np.zeros(lat.size, bool)
+    for start in (300, 1500, 2700, 3600):
+        bunched[start:start + 55] = True
+    x = np.where(bunched, 10_000.0, lat)
+    said = stats.budget_test(x, 20.0, 0.95, raised=int(bunched.sum()),
+                             raised_span=stats.raised_span(x, 10.0, int(bunched.sum())))
+    slow = stats.budget_test(np.where(bunched, 25.0, lat), 20.0, 0.95)
+    assert "(p95 among the raised requests)" in said.reason and "10000" not in said.reason
+    assert "(p95 25 > 20)" in slow.reason
