@@ -577,6 +577,8 @@ class SloResult:
             "overlap": self._overlap_dict(),
             "max_backlog": self.max_backlog,
             "failed": int(self.failed.sum()),
+            # warm-up requests that raised: no verdict counts them, every report names them (review104)
+            **({"warmup_failed": w} if (w := int(np.count_nonzero(self.data.failed[:self.warmup]))) else {}),
             "timed_out": int(self.timed_out.sum()),
             "first_error": self.data.first_error,
             **({"prime_stuck": self.data.prime_stuck} if self.data.prime_stuck else {}),

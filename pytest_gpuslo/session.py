@@ -733,8 +733,7 @@ class SloSession:
             self.unwritten.append(("--gpuslo-save", self.value("baseline_dir"),
                                    f"recorded nothing: every SLO test's run ({len(tried)}) was refused as a "
                                    f"baseline (see 'not saved' above)",
-                                   "record on a quiet machine, SLO jobs alone; on a shared one gate pull requests "
-                                   "with gpuslo ab, which needs no stored runs"))
+                                   record_hint(tried)))
         if self.unwritten and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
@@ -831,6 +830,15 @@ class LiveProgress:
                 self.reporter.ensure_newline()
                 self.reporter.write(text, flush=True)
             self.shown = True
+
+
+def record_hint(refusals: list[str]) -> str:
+    """What to do when every run of a record job was refused: the fix of what its refusals name
+    (review104: a refusal for raised requests read "record on a quiet machine")."""
+    if refusals and all("failed or timed out" in r for r in refusals):
+        return "fix what raised or timed out, then record"
+    return ("record on a quiet machine, SLO jobs alone; on a shared one gate pull requests with gpuslo ab, "
+            "which needs no stored runs")
 
 
 def _is_unittest(item: pytest.Item) -> bool:

@@ -352,7 +352,12 @@ def test_accept_refuses_a_run_that_save_refused(simtester: pytest.Pytester) -> N
     accepted = gpuslo("accept", cwd=simtester.path)
 
     saved.assert_outcomes(passed=1)
-    saved.stdout.fnmatch_lines(["baseline *::test_flaky: not saved: requests failed or timed out"])
+    saved.stdout.fnmatch_lines(["baseline *::test_flaky: not saved: requests failed or timed out (10 raised): *"
+                                "fix what raised, then record"])
+    # review104: the refusal was for what raised, not a busy machine: no "record on a quiet machine"
+    assert "recorded nothing" in saved.stdout.str() + saved.stderr.str()
+    assert "fix what raised or timed out, then record" in saved.stdout.str() + saved.stderr.str()
+    assert "record on a quiet machine" not in saved.stdout.str() + saved.stderr.str()
     assert accepted.returncode == 1
     assert "test_flaky: not accepted: requests failed or timed out" in accepted.stdout
     assert not list((simtester.path / ".gpuslo").glob("*.json"))
@@ -422,7 +427,8 @@ def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtes
                                   "failed or timed out*"])
     # review94: a record job that recorded nothing does not go green
     refused.stdout.fnmatch_lines(["gpuslo ERROR: --gpuslo-save into .gpuslo: recorded nothing: every SLO test's run "
-                                  "(1) was refused as a baseline (see 'not saved' above); record on a quiet machine*"])
+                                  "(1) was refused as a baseline (see 'not saved' above); fix what raised or timed "
+                                  "out, then record*"])
     assert refused.ret == pytest.ExitCode.USAGE_ERROR
     red.assert_outcomes(failed=1)
     red.stdout.fnmatch_lines(["*a warning filter turns GpuSloSaveWarning into an error*"])
@@ -926,3 +932,15 @@ def test_a_marker_that_changed_the_load_is_not_compared_with_the_old_runs(simtes
     saving.stdout.fnmatch_lines(["*another load (rate_hz 2000 -> 1500)*This run is now its baseline*"])
     simtester.makepyfile(SLOW_OR_FAST_VIRTUAL.replace("p95_ms=200, rate_hz=2000", "p95_ms=150, rate_hz=1500"))
     assert "not comparable" not in simtester.runpytest().stdout.str().lower()
+
+
+def test_a_record_job_that_saved_nothing_is_told_the_fix_its_refusals_name() -> None:
+    """review104: every run refused for raised requests read "record on a quiet machine"; a busy
+    machine's refusals, or a mix, still are."""
+    from pytest_gpuslo.session import record_hint
+
+    raised = "not saved: requests failed or timed out (817 raised): a baseline holds ..."
+    busy = "not saved: other processes kept 2.0 of 2 CPUs busy during the run (...)"
+    assert record_hint([raised, raised]) == "fix what raised or timed out, then record"
+    assert record_hint([raised, busy]).startswith("record on a quiet machine, SLO jobs alone")
+    assert record_hint([busy]).startswith("record on a quiet machine")

@@ -45,6 +45,36 @@ def test_a_failure_names_the_stage_that_holds_the_tail() -> None:
     assert any(ln.strip().startswith("stage admission") for ln in lines)
 
 
+def test_reports_name_raised_levels_and_warm_up_errors_as_they_are() -> None:
+    """review104: pytest's header read "SLO FAIL" for a test every report called REGRESSED; an A/B's
+    runs read "candidate 500 500 500", the timeout; errors in the warm-up only read "the request
+    counts as over budget", which they do not, and no report named them."""
+    from pytest_gpuslo.reports import view
+
+    regressed = {**SUMMARY, "lag_ms": {"p99": 0.2}, "offered_hz": 100.0, "throughput_hz": 99.0, "backend": "cpu",
+                 "verdict": {**SUMMARY["verdict"], "outcome": "FAIL", "shown": "REGRESSED"}}
+    assert terminal.failure_message(regressed).splitlines()[0] == f"SLO REGRESSED: {SUMMARY['nodeid']}"
+    ab = {**SUMMARY, "ab": {"each_run_ms": {"p95": {"base": [2.4, 2.3], "candidate": [None, 2.5]}}}}
+    assert view.run_p95s(ab) == ("p95 of each run, ms: base 2.4 2.3 / candidate raised 2.5 (the budgets are "
+                                 "judged on the latest candidate run)")
+    warm = {**SUMMARY, "lag_ms": {"p99": 0.2}, "offered_hz": 100.0, "throughput_hz": 99.0, "backend": "cpu",
+            "failed": 0, "warmup_failed": 150, "first_error": "Traceback ...\nRuntimeError: boom"}
+    said = terminal.failure_message(warm)
+    assert "counts as over budget" not in said and "150 of the 200 warm-up requests raised; no verdict counts" in said
+    assert view.first_error(warm) == "150 warm-up requests raised (no verdict counts them); the first error: " \
+                                     "RuntimeError: boom"
+    assert "counts as over budget" in terminal.failure_message({**warm, "failed": 3})
+    assert view.first_error({**warm, "warmup_failed": 0}) == ""
+    # the verdict column names the claim that held the test back, not the raised note beside it
+    held = {**SUMMARY, "verdict": {"outcome": "INCONCLUSIVE", "checks": [], "reasons": [
+        "requests counted as over budget: 48 raised", "p95 vs baseline: INCONCLUSIVE: p95 +10.6% (it would read "
+        "REGRESSED on these runs alone), but the load generator fell behind"],
+        "baseline": [{"name": "p95 vs baseline", "outcome": "INCONCLUSIVE", "detail": "", "reason": ""}]}}
+    assert terminal.why(held).startswith("INCONCLUSIVE: p95 vs baseline: INCONCLUSIVE: p95 +10.6%")
+    only = {**held, "verdict": {**held["verdict"], "reasons": ["requests counted as over budget: 48 raised"]}}
+    assert terminal.why(only) == "INCONCLUSIVE: requests counted as over budget: 48 raised"
+
+
 def test_a_backlog_before_the_service_blames_the_stage_the_lanes_are_stuck_in() -> None:
     """Admission larger than any stage is the symptom; the culprit is the largest stage inside."""
     lines = terminal.stage_lines({"admission": {"n": 9, "p50_ms": 900.0, "p95_ms": 2600.0},
