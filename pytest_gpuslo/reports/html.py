@@ -229,6 +229,9 @@ def _claim_lines(s: dict[str, Any], holm: Mapping[str, float]) -> str:
         if not any(r.startswith(c["name"]) or (c.get("reason") and c["reason"] in r)
                    for c in [*v.get("checks", []), *v.get("baseline", [])]):
             items.append(f'<li><span class="why">{esc(r)}</span></li>')
+    first = view.first_error(s)
+    if first:  # as the terminal and the markdown say it (review104: warm-up errors in no HTML line)
+        items.append(f'<li><span class="why">{esc(first)}</span></li>')
     for words, stack in view.hung_stacks(s)[0]:
         # Where a hung body was stuck, as the terminal shows it (review52: the report named the hang only).
         items.append(f'<li><span class="why">{esc(words)}</span><pre class="mono">{esc(stack.rstrip())}</pre></li>')

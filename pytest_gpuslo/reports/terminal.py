@@ -211,7 +211,9 @@ def why(summary: dict[str, Any]) -> str:
         # the claim that made it so before a note that sits beside a PASS too (review104: "requests
         # counted as over budget: 48 raised" named for a baseline claim the lateness held back)
         said = [str(r) for r in v.get("reasons", [])]
-        claims = [r for r in said if any(r.startswith(f"{b.get('name')}:") for b in base)]
+        # named, its reason in full on the lines below (review104 second pass: 700 characters in the row)
+        claims = [f"{b['name']} undecided (why below)" for b in base
+                  if any(r.startswith(f"{b.get('name')}:") for r in said)]
         parts = (claims or [r for r in said if not r.startswith("requests counted as over budget")] or said)[:1]
     return f"{outcome}: " + "; ".join(parts) if parts else outcome
 
