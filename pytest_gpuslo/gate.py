@@ -2148,8 +2148,9 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
     timeout), on either side, without a number: it never happened (review100 restart F2: "p95
     +705078.4%" beside 10% raised; review104: "-99.5% IMPROVED" against a base that raised).
 
-    This run's percentile among its raised requests where the other side raised none: REGRESSED,
-    whatever the comparison said or the machine did (no slower machine makes code raise; review104:
+    This run's percentile among its raised requests (in every candidate run of an A/B) where the
+    other side's was a latency in every run and it raised at most half the share the percentile
+    allows: REGRESSED, whatever the comparison said or the machine did (no slower machine makes code raise; review104:
     200 raised at the run's start, or a machine control that moved, read "not compared" and the
     test passed).  A REGRESSED the comparison made where the other side's percentile was a latency
     stands too (dropping it left 5.5% raised INCONCLUSIVE where the budget could not decide,
@@ -2182,8 +2183,13 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
             held = (f"this run's {label} lies among its {m.failed:,} raised requests, which hold the "
                     f"{t_s:g}-s timeout as their latency")
             every = all(stats.raised_at(r, p, t_s) for r in cands) if ab else True
-            if (every and not any(ref_raised)) or (b.outcome == "REGRESSED" and not any(ref_at)):
-                whose = (f"{who} raised none" if not any(ref_raised) else f"{who}' {label} was a latency")
+            # the other side raised at most half the share this percentile allows, its level a
+            # latency in every run (review104 second pass: a base raising 1% disarmed the rule)
+            share = sum(ref_raised) / max(sum(r.size for r in refs), 1)
+            clear = not any(ref_at) and share <= (1.0 - p) / 2.0
+            if (every and clear) or (b.outcome == "REGRESSED" and not any(ref_at)):
+                whose = (f"{who} raised none" if not any(ref_raised) else
+                         f"{who} raised {share:.1%} of their requests, their {label} a latency")
                 out.append(BaselineCheck(b.name, "REGRESSED", f"{label} raised: worse than {other}, by no number",
                                          f"{held}, where {whose}: worse than {other} by no number a latency can "
                                          f"give, and no slower machine makes code raise; fix what raised",

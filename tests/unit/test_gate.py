@@ -599,6 +599,17 @@ def test_raised_requests_on_either_side_give_no_number_and_a_failure_is_worse_wh
                   baseline=stored).baseline
     assert (b.outcome, b.raised, b.detail) == ("REGRESSED", True, "p95 raised: worse than the baseline, by no number")
     assert "above every latency that side measured" in b.reason and "%" not in b.detail
+    # stored runs that raised 1% (a copied last-run record, a flaky A/B base): their p95 a latency,
+    # so 200 raised at the start are still worse (review104 second pass: "not compared", rc 0)
+    flaky = gate.baseline_input([np.where(np.arange(4000) % 100 == 7, 10_000.0, rng.lognormal(0, 0.2, 4000))],
+                                s, paired=True, sessions=["a"])
+    (b,) = decide(s, Measurements(raised_first, np.zeros(lat.size), failed=200), baseline=flaky).baseline
+    assert (b.outcome, b.raised) == ("REGRESSED", True) and "raised 1.0% of their requests" in b.reason
+    # ... but not against runs that raised nearly as often: the timeout against itself
+    near = gate.baseline_input([np.where(np.arange(4000) % 25 == 7, 10_000.0, rng.lognormal(0, 0.2, 4000))],
+                               s, paired=True, sessions=["a"])
+    (b,) = decide(s, Measurements(raised_first, np.zeros(lat.size), failed=200), baseline=near).baseline
+    assert (b.outcome, b.detail) == ("INCONCLUSIVE", "p95 raised: not compared")
     # spread thin at p99, two in a batch: each such batch's p99 leans toward the stand-in, and more of
     # them than the level trims leave it partly the timeout's (review104 second pass: "+35.7%")
     two = np.zeros(lat.size, bool)
