@@ -2202,8 +2202,10 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
                                      raised=True))
             continue
         if any(ref_at):
-            theirs = (f"{who}' {label} lay among their raised requests ({sum(ref_at)} of {len(refs)} runs), which "
-                      f"hold the {t_s:g}-s timeout as their latency")
+            # with their counts: what a fix made better (review104 second pass)
+            theirs = (f"{who}' {label} lay among their raised requests ({sum(ref_at)} of {len(refs)} runs; "
+                      f"{', '.join(f'{k:,}' for k in ref_raised)} of {refs[0].size:,} raised), which hold the "
+                      f"{t_s:g}-s timeout as their latency")
             if all(ref_at) and cand_clean:
                 out.append(BaselineCheck(b.name, "IMPROVED", f"{label} base raised: better than {other}, by no number",
                                          f"{theirs}; this run's is a latency and no request of it raised: better "

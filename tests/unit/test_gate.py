@@ -630,6 +630,7 @@ def test_raised_requests_on_either_side_give_no_number_and_a_failure_is_worse_wh
     assert (v.outcome, b.outcome, b.base_raised, b.test) == ("PASS", "IMPROVED", True, None)
     assert view.change({"verdict": v.as_dict()}) == "p95 base raised IMPROVED"
     assert v.as_dict()["baseline"][0]["base_raised"] is True and "ratio" not in v.as_dict()["baseline"][0]
+    assert "(3 of 3 runs; 400, 400, 400 of 4,000 raised)" in b.reason
     bunched_base = gate.baseline_input([np.where(bunched, 10_000.0, rng.lognormal(0, 0.2, 4000)) for _ in range(3)],
                                        s, paired=True, sessions=["a", "b", "c"])
     (b,) = decide(s, Measurements(lat, np.zeros(lat.size)), baseline=bunched_base).baseline
