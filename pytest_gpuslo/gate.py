@@ -2148,7 +2148,7 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
     timeout), on either side, without a number: it never happened (review100 restart F2: "p95
     +705078.4%" beside 10% raised; review104: "-99.5% IMPROVED" against a base that raised).
 
-    This run's percentile among its raised requests (in every candidate run of an A/B) where the
+    This run's percentile among its raised requests (in any candidate run of an A/B) where the
     other side's was a latency in every run and it raised at most half the share the percentile
     allows: REGRESSED, whatever the comparison said or the machine did (no slower machine makes code raise; review104:
     200 raised at the run's start, or a machine control that moved, read "not compared" and the
@@ -2164,11 +2164,14 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
     t_s = spec.timeout_s
     stand_in = 1000.0 * t_s
     ref_raised = [stats.stand_ins(r, t_s) for r in refs]
-    if not (m.failed or any(ref_raised)) or not lat.size or not refs:
+    # every candidate run of an A/B (review104 second pass: 5% raised in one run of three read
+    # "+196.6%"); on the stored path this run, whose raised requests the gate counts
+    cand_raised = [stats.stand_ins(r, t_s) for r in cands] if ab else [m.failed]
+    if not (any(cand_raised) or any(ref_raised)) or not lat.size or not refs:
         return checks
     who = f"the {base.label}'s runs" if isinstance(base, ABInput) else "the stored runs"
     other = "the base" if ab else "the baseline"
-    cand_clean = not m.failed and all(stats.stand_ins(r, t_s) == 0 for r in cands)
+    cand_clean = not m.failed and not any(cand_raised) and stats.stand_ins(lat, t_s) == 0
     named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
     out = []
     for b in checks:
@@ -2178,16 +2181,20 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
             continue
         label = percentile_label(p)
         ref_at = [stats.raised_at(r, p, t_s) for r in refs]
-        here = bool(m.failed) and is_raised(stats.quantile(lat, p))
-        if here:
+        latest = bool(m.failed) and is_raised(stats.quantile(lat, p))
+        runs_at = [stats.raised_at(r, p, t_s) for r in cands] if ab else [latest]
+        if latest or any(runs_at):
+            which = [str(i) for i, a in enumerate(runs_at, 1) if a]
             held = (f"this run's {label} lies among its {m.failed:,} raised requests, which hold the "
-                    f"{t_s:g}-s timeout as their latency")
-            every = all(stats.raised_at(r, p, t_s) for r in cands) if ab else True
+                    f"{t_s:g}-s timeout as their latency" if latest else
+                    f"the candidate's run{'s' if len(which) > 1 else ''} {', '.join(which)} of {len(cands)} had "
+                    f"{'their' if len(which) > 1 else 'its'} {label} among {'their' if len(which) > 1 else 'its'} "
+                    f"raised requests, which hold the {t_s:g}-s timeout as their latency")
             # the other side raised at most half the share this percentile allows, its level a
             # latency in every run (review104 second pass: a base raising 1% disarmed the rule)
             share = sum(ref_raised) / max(sum(r.size for r in refs), 1)
             clear = not any(ref_at) and share <= (1.0 - p) / 2.0
-            if (every and clear) or (b.outcome == "REGRESSED" and not any(ref_at)):
+            if clear or (b.outcome == "REGRESSED" and not any(ref_at)):
                 whose = (f"{who} raised none" if not any(ref_raised) else
                          f"{who} raised {share:.1%} of their requests, their {label} a latency")
                 out.append(BaselineCheck(b.name, "REGRESSED", f"{label} raised: worse than {other}, by no number",
@@ -2228,16 +2235,15 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
         ref_measured = [x for r in refs for x in [r[r < stand_in * (1.0 - 1e-9)]] if x.size]
         # ... or more of its batches than the level trims are (review104 second pass: "+40.7%" at 3%
         # raised, one batch p95 28.9 ms where the slowest request took 6.4 ms)
-        lifted = bool(m.failed) and measured.size > 0 and (
-            t.ci_low * ref_level > float(measured.max())
-            or stats.stand_in_batches(lat, p, t_s) > stats.RUN_STAT_TRIM)
+        lifted = (bool(m.failed) and measured.size > 0 and t.ci_low * ref_level > float(measured.max())) or any(
+            stats.stand_in_batches(r, p, t_s) > stats.RUN_STAT_TRIM for r, k in zip(cands, cand_raised) if k)
         lifted_ref = any(ref_raised) and bool(ref_measured) and (
             stats.quantile(lat, p) / max(t.ci_high, 1e-300) > max(float(x.max()) for x in ref_measured)
             or any(stats.stand_in_batches(r, p, t_s) > stats.RUN_STAT_TRIM for r in refs))
         if not (lifted or lifted_ref):
             out.append(b)
             continue
-        side = "this run's" if lifted else f"{who}'"
+        side = ("the candidate's" if ab else "this run's") if lifted else f"{who}'"
         why = (f"the level compared on {side} side is partly its raised requests' stand-in (the {t_s:g}-s "
                f"timeout): more of its batches than the level trims have their {label} at or toward it, above "
                f"every latency that side measured, so the change would be a number that never happened")

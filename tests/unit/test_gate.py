@@ -645,6 +645,31 @@ def test_raised_requests_on_either_side_give_no_number_and_a_failure_is_worse_wh
     assert not (b.raised or b.base_raised) and b.test is not None
 
 
+def test_an_ab_candidate_that_raised_in_one_run_is_worse_by_no_number() -> None:
+    """review104 second pass: 5% raised in one candidate run of three, the base raising none, read
+    "p95 +196.6%" INCONCLUSIVE, exit 0 (the rule read the latest run only); a real 300-ms request
+    hid the stand-in's lift of a level from the guard ("+1613.1%")."""
+    from pytest_gpuslo import gate
+
+    s = spec(p95_ms=20)
+    rng = np.random.default_rng(7)
+    base = tuple(rng.lognormal(0, 0.2, 4000) for _ in range(3))
+    cand = [rng.lognormal(0, 0.2, 4000) for _ in range(3)]
+    cand[0] = np.where(np.arange(4000) % 20 == 3, 10_000.0, cand[0])
+    v = decide(s, Measurements(cand[-1], np.zeros(4000)), baseline=gate.ABInput(base, tuple(cand), "base abc"))
+    (b,) = v.baseline
+    assert (v.outcome, b.outcome, b.raised, b.test) == ("FAIL", "REGRESSED", True, None)
+    assert "the candidate's run 1 of 3 had its p95 among its raised requests" in b.reason
+    assert "the base abc's runs raised none" in b.reason
+    # bunched under the allowance in the latest run, beside real slow requests: still no number
+    bunched = np.where(np.arange(4000) < 1000, rng.random(4000) < 0.12, False)
+    slow = np.arange(4000) % 500 == 250
+    latest = np.where(bunched, 10_000.0, np.where(slow, 300.0, cand[1]))
+    (b,) = decide(s, Measurements(latest, np.zeros(4000), failed=int(bunched.sum())),
+                  baseline=gate.ABInput(base, (cand[1], cand[2], latest), "base abc")).baseline
+    assert b.raised and b.test is None and "%" not in b.detail, b
+
+
 def test_an_error_at_the_runs_start_is_no_warm_up() -> None:
     """review104: 200 measured requests raising at the start read "a warm-up too short ... raise
     warmup_requests by about 200", which would hide the errors; slow ones still read as a warm-up."""
