@@ -2245,8 +2245,8 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
             continue
         side = ("the candidate's" if ab else "this run's") if lifted else f"{who}'"
         why = (f"the level compared on {side} side is partly its raised requests' stand-in (the {t_s:g}-s "
-               f"timeout): more of its batches than the level trims have their {label} at or toward it, above "
-               f"every latency that side measured, so the change would be a number that never happened")
+               f"timeout), through the batches whose {label} lies at or toward it, so the change would be a "
+               f"number that never happened")
         stands = b.outcome == ("REGRESSED" if lifted else "IMPROVED")
         words = (f"worse than {other}, by no number" if lifted else f"better than {other}, by no number")
         out.append(BaselineCheck(b.name, b.outcome if stands else INCONCLUSIVE,
