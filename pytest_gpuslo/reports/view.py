@@ -82,10 +82,13 @@ def undecided_against(summary: dict[str, Any]) -> str:
 
 
 def tally(summaries: Sequence[dict[str, Any]]) -> str:
-    """The headline's counts, worst first, and how many comparisons were left undecided beside
-    them: "1 PASS; 1 comparison with the base undecided"."""
+    """The headline's counts, worst first, and how many tests' comparisons were left undecided,
+    whatever their budgets said: "1 PASS; 1 comparison with the base undecided"."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
-    k = sum(1 for s in summaries if undecided_against(s))
+    # every test's, whatever its budget said (review105: "1 comparison ... undecided" where the
+    # three INCONCLUSIVE tests' were too)
+    k = sum(1 for s in summaries
+            if any(b.get("outcome") == "INCONCLUSIVE" for b in (s.get("verdict") or {}).get("baseline", [])))
     if k:
         head += (f"; {k} comparison{'s' if k > 1 else ''} with the "
                  f"{'base revision' if is_ab(summaries) else 'baseline'} undecided (INCONCLUSIVE)")

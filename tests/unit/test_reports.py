@@ -685,6 +685,9 @@ def test_a_pass_beside_an_undecided_comparison_says_so_in_row_and_headline() -> 
     decided = _row("t.py::test_ab", "PASS", [_claim(0.95, 20, "PASS", est=1.4, upper=2.0)],
                    baseline=[{**undecided[0], "outcome": "OK"}])
     assert terminal.why(decided) == "PASS" and "1 SLO test: 1 PASS." in files.markdown([decided])
+    # review105: an INCONCLUSIVE test's undecided comparison is counted too, not only a PASS's
+    other = {**row, "nodeid": "t.py::test_other", "verdict": {**row["verdict"], "outcome": "INCONCLUSIVE"}}
+    assert "1 INCONCLUSIVE, 1 PASS; 2 comparisons with the base revision undecided" in files.markdown([row, other])
 
 
 def test_the_markdown_names_the_first_error_beside_a_pass() -> None:
