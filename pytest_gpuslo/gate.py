@@ -1605,7 +1605,13 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
         elif b.outcome == "REGRESSED" and bodies:
             out.append(replace(b, reason=f"{b.reason}; {bodies}"))
         elif b.outcome in ("REGRESSED", "IMPROVED"):
-            held = b.test if b.test is None else _held_back(b.test, f"{late}; {without}")
+            # the interval and, in an A/B, what would decide it (review105: a 25% slower formatter
+            # read only "without that lateness on either side: INCONCLUSIVE"; rerun on a quiet machine)
+            band = (f" [{a.test.ci_low - 1:+.1%}, {a.test.ci_high - 1:+.1%}]" if a.test is not None
+                    and 0 < a.test.ci_low and a.test.ci_high <= WIDEST_RATIO else "")
+            more = ("; or more interleaved runs may decide it without the lateness (gpuslo ab BASE --max-runs 8)"
+                    if isinstance(base, ABInput) and a.outcome == INCONCLUSIVE else "")
+            held = b.test if b.test is None else _held_back(b.test, f"{late}; {without}{band}{more}")
             out.append(replace(b, outcome=INCONCLUSIVE, reason=held.reason if held else late, test=held))
             moved.add(b.name)
         elif a.outcome == "REGRESSED":

@@ -949,6 +949,25 @@ def test_a_late_candidate_is_compared_without_lateness_on_both_sides() -> None:
     assert one_sided.outcome != "REGRESSED"
 
 
+def test_an_ab_regression_the_lateness_holds_back_says_its_reading_without_it_and_what_decides() -> None:
+    """review105: a 25% slower formatter read "without that lateness on either side: INCONCLUSIVE"
+    and "rerun gpuslo ab on a quiet machine" only: its interval without the lateness, and more
+    interleaved runs, which may decide it on a machine that stays busy, are said."""
+    spec = _spec()
+    stall = np.full(10_000, 3.0)
+    base = [_queue(1.0, s)[0] for s in (1, 2, 3)]
+    cand = [_queue(1.03, s)[0] for s in (4, 5, 6)]
+    m = gate.Measurements(cand[-1] + stall, stall, start_delay_ms=stall, load_dependent=False)
+    ab = gate.ABInput(tuple(base), tuple(c + stall for c in cand), late=gate.lateness(spec, m),
+                      cand_from_dispatch=tuple(cand), base_from_dispatch=tuple(base))
+
+    (claim,) = gate.decide(spec, m, gate.Policy(), ab).baseline
+    assert claim.outcome == "INCONCLUSIVE" and "it would read REGRESSED on these runs alone" in claim.reason
+    said = claim.reason.split("without that lateness on either side: ")[1]
+    assert said.startswith("INCONCLUSIVE +15.2% [-3.1%, +37.1%]"), said
+    assert said.endswith("; or more interleaved runs may decide it without the lateness (gpuslo ab BASE --max-runs 8)")
+
+
 @pytest.mark.parametrize(("slower", "plain", "expected"), [(1.0, "IMPROVED", "INCONCLUSIVE"),
                                                             (1.1, "INCONCLUSIVE", "INCONCLUSIVE")])
 def test_a_late_base_cannot_make_an_on_time_candidate_look_better(slower: float, plain: str, expected: str) -> None:
