@@ -418,7 +418,7 @@ def raised_at(latency_ms: npt.ArrayLike, p: float, timeout_s: float) -> bool:
     return bool(lat.size) and low < quantile(lat, p) <= high
 
 
-def _within(x: npt.NDArray[np.float64], span: tuple[float, float]) -> int:
+def within_span(x: npt.NDArray[np.float64], span: tuple[float, float]) -> int:
     """How many of ``x`` lie in a ``raised_span``: raised requests' stand-ins."""
     return int(np.count_nonzero((x > span[0]) & (x <= span[1])))
 
@@ -477,7 +477,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     cold = warm_up_end(arr, budget, p) if undecided and (gross or clear_tail <= alpha / 50.0) else None
     if cold is not None:
         return BudgetTest(**base, outcome="INCONCLUSIVE",  # type: ignore[arg-type]
-                          reason=warm_up_words(cold, n, _within(arr[:cold], raised_span)), needed_n=None)
+                          reason=warm_up_words(cold, n, within_span(arr[:cold], raised_span)), needed_n=None)
     if gross:
         why = (f"every one of {sign_test_blocks(alpha)} consecutive blocks has its {_label(p)} over "
                f"the budget (block sign test, p <= {0.5 ** sign_test_blocks(alpha):.2g})")
@@ -533,7 +533,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
                 # Over budget only at its start: the warm-up is what to fix first, not a run 100x
                 # longer (review58: a cache cold for 30% of a run read "needs about 65,000 requests").
                 return BudgetTest(**base, outcome="INCONCLUSIVE",  # type: ignore[arg-type]
-                                  reason=warm_up_words(cold, n, _within(arr[:cold], raised_span)), needed_n=None)
+                                  reason=warm_up_words(cold, n, within_span(arr[:cold], raised_span)), needed_n=None)
             if onset is not None and need_bad < 7:
                 # One slow stretch to the end of the run: more requests average nothing away, they
                 # show whether it lasts (review55: "needs about 80,000" for a step at 45% of 600).
