@@ -1800,17 +1800,20 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     # A raised request holds the timeout as its latency: a bound or estimate there is no measurement.
     # So does an estimate between the slowest measured latency and it, interpolated toward the
     # raised requests (review85: "p50 5005 ms is too close to the budget 50", no request's latency).
-    span = stats.raised_span(lat, spec.timeout_s, m.failed)
+    # A hang's requests that never completed hold it too (review104 F6: "p95 500 ms", "+208.0%").
+    gone = unfinished(m, lat, spec.timeout_s)
+    span = stats.raised_span(lat, spec.timeout_s, m.failed + gone)
+    word = stats.stand_in_words(m.failed, gone)[0]
 
     def is_raised(x: float) -> bool:  # as budget_test reads the span
         return span[0] < x <= span[1]
 
     def shown(x: float) -> str:
-        return "raised" if is_raised(x) else _fmt_ms(x)
+        return word if is_raised(x) else _fmt_ms(x)
 
     for p, budget in spec.budgets_ms.items():
         bt = stats.budget_test(lat, budget, p, alpha=policy.alpha, raised=m.failed,
-                               raised_span=span)
+                               raised_span=span, unfinished=gone)
         label = percentile_label(p)
         detail = (f"{label}={shown(bt.estimate)} [{shown(bt.lower)}, {shown(bt.upper)}] "
                   f"({100 * conf:.3g}% bounds) vs budget {budget:g}ms; n={bt.n}, "
@@ -2147,6 +2150,15 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     return Verdict(outcome, tuple(checks), tuple(reasons), base_checks, conditions)
 
 
+def unfinished(m: Measurements, lat: npt.NDArray[np.float64], timeout_s: float) -> int:
+    """The requests that never completed (a hang's, or those the give-up left waiting): they hold
+    the timeout as their latency, as raised ones do (``stats.stand_ins``), and are among the timed
+    out; one that completed late holds its own latency."""
+    if not m.timed_out:
+        return 0
+    return min(m.timed_out, max(0, stats.stand_ins(lat, timeout_s) - m.failed))
+
+
 def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurements, lat: npt.NDArray[np.float64],
                    is_raised: Callable[[float], bool], base: BaselineInput | ABInput) -> tuple[BaselineCheck, ...]:
     """Each baseline claim whose change would be made of raised requests' stand-in latency (the
@@ -2171,7 +2183,16 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
     ref_raised = [stats.stand_ins(r, t_s) for r in refs]
     # every candidate run of an A/B (review104 second pass: 5% raised in one run of three read
     # "+196.6%"); on the stored path this run, whose raised requests the gate counts
-    cand_raised = [stats.stand_ins(r, t_s) for r in cands] if ab else [m.failed]
+    gone = 0 if ab else unfinished(m, lat, t_s)  # a hang's requests that never completed
+    cand_raised = [stats.stand_ins(r, t_s) for r in cands] if ab else [m.failed + gone]
+    # (an A/B's runs count theirs by value: the latest run's counts name them)
+    timed = m.timed_out if ab else gone
+    word, requests = stats.stand_in_words(m.failed, timed)
+    # what made them: raising is the code's, and so is a hang; a queue that waited past the
+    # timeout at the give-up with no body hung, a slower machine can leave too
+    what = " or ".join(x for x in ("raised" if m.failed else "", "hung" if m.hung and timed else "",
+                                   "timed out" if timed and not m.hung else "") if x) or "raised"
+    codes = not gone or bool(m.hung)
     if not (any(cand_raised) or any(ref_raised)) or not lat.size or not refs:
         return checks
     who = f"the {base.label}'s runs" if isinstance(base, ABInput) else "the stored runs"
@@ -2186,31 +2207,40 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
             continue
         label = percentile_label(p)
         ref_at = [stats.raised_at(r, p, t_s) for r in refs]
-        latest = bool(m.failed) and is_raised(stats.quantile(lat, p))
+        latest = bool(m.failed + gone) and is_raised(stats.quantile(lat, p))
         runs_at = [stats.raised_at(r, p, t_s) for r in cands] if ab else [latest]
         if latest or any(runs_at):
             which = [str(i) for i, a in enumerate(runs_at, 1) if a]
-            held = (f"this run's {label} lies among its {m.failed:,} raised requests, which hold the "
+            held = (f"this run's {label} lies among its {m.failed + gone:,} {requests}, which hold the "
                     f"{t_s:g}-s timeout as their latency" if latest else
                     f"the candidate's run{'s' if len(which) > 1 else ''} {', '.join(which)} of {len(cands)} had "
                     f"{'their' if len(which) > 1 else 'its'} {label} among {'their' if len(which) > 1 else 'its'} "
-                    f"raised requests, which hold the {t_s:g}-s timeout as their latency")
+                    f"{requests}, which hold the {t_s:g}-s timeout as their latency")
             # the other side raised at most half the share this percentile allows, its level a
             # latency in every run (review104 second pass: a base raising 1% disarmed the rule)
             share = sum(ref_raised) / max(sum(r.size for r in refs), 1)
-            clear = not any(ref_at) and share <= (1.0 - p) / 2.0
-            if clear or (b.outcome == "REGRESSED" and not any(ref_at)):
-                whose = (f"{who} raised none" if not any(ref_raised) else
-                         f"{who} raised {share:.1%} of their requests, their {label} a latency")
-                out.append(BaselineCheck(b.name, "REGRESSED", f"{label} raised: worse than {other}, by no number",
+            clear = not any(ref_at) and share <= (1.0 - p) / 2.0 and codes
+            if clear or (b.outcome == "REGRESSED" and not any(ref_at) and codes):
+                if word == "raised":
+                    whose = (f"{who} raised none" if not any(ref_raised) else
+                             f"{who} raised {share:.1%} of their requests, their {label} a latency")
+                else:
+                    whose = (f"no request of {who} held it" if not any(ref_raised) else
+                             f"{who} held it in {share:.1%} of their requests, their {label} a latency")
+                out.append(BaselineCheck(b.name, "REGRESSED", f"{label} {word}: worse than {other}, by no number",
                                          f"{held}, where {whose}: worse than {other} by no number a latency can "
-                                         f"give, and no slower machine makes code raise; fix what raised",
+                                         f"give, and no slower machine makes code {'hang' if what == 'hung' else 'raise'}"
+                                         f"; fix what {what}",
                                          history=b.history, raised=True))
                 continue
             both = f", as did {sum(ref_at)} of {len(refs)} of {who}" if any(ref_at) else ""
-            out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} raised: not compared",
-                                     f"{held}{both}: no latency to compare with {other} (the budget claims count "
-                                     f"them as over budget); fix what raised, then compare", history=b.history,
+            queue = "" if codes else (" (no body hung: a queue that waited past timeout_s at the give-up, which a "
+                                      "slower machine can leave too)")
+            out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} {word}: not compared",
+                                     f"{held}{both}{queue}: no latency to compare with {other} (the budget claims "
+                                     f"count them as over budget); "
+                                     + (f"fix what {what}, then compare" if codes else
+                                        "find why requests waited past timeout_s, then compare"), history=b.history,
                                      raised=True))
             continue
         if any(ref_at):
@@ -2240,7 +2270,7 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
         ref_measured = [x for r in refs for x in [r[r < stand_in * (1.0 - 1e-9)]] if x.size]
         # ... or more of its batches than the level trims are (review104 second pass: "+40.7%" at 3%
         # raised, one batch p95 28.9 ms where the slowest request took 6.4 ms)
-        lifted = (bool(m.failed) and measured.size > 0 and t.ci_low * ref_level > float(measured.max())) or any(
+        lifted = (bool(m.failed + gone) and measured.size > 0 and t.ci_low * ref_level > float(measured.max())) or any(
             stats.stand_in_batches(r, p, t_s) > stats.RUN_STAT_TRIM for r, k in zip(cands, cand_raised) if k)
         lifted_ref = any(ref_raised) and bool(ref_measured) and (
             stats.quantile(lat, p) / max(t.ci_high, 1e-300) > max(float(x.max()) for x in ref_measured)
@@ -2249,16 +2279,17 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
             out.append(b)
             continue
         side = ("the candidate's" if ab else "this run's") if lifted else f"{who}'"
-        why = (f"the level compared on {side} side is partly its raised requests' stand-in (the {t_s:g}-s "
+        why = (f"the level compared on {side} side is partly its {requests if lifted else 'raised requests'}' "
+               f"stand-in (the {t_s:g}-s "
                f"timeout), through the batches whose {label} lies at or toward it, so the change would be a "
                f"number that never happened")
-        stands = b.outcome == ("REGRESSED" if lifted else "IMPROVED")
+        stands = b.outcome == ("REGRESSED" if lifted else "IMPROVED") and (codes or not lifted)
         words = (f"worse than {other}, by no number" if lifted else f"better than {other}, by no number")
         out.append(BaselineCheck(b.name, b.outcome if stands else INCONCLUSIVE,
-                                 f"{label} {'raised' if lifted else 'base raised'}: "
+                                 f"{label} {word if lifted else 'base raised'}: "
                                  + (words if stands else "not compared"),
-                                 f"{why}; " + (f"{b.outcome} stands ({words}); fix what raised" if stands else
-                                               "fix what raised, then compare"),
+                                 f"{why}; " + (f"{b.outcome} stands ({words}); fix what {what}" if stands else
+                                               f"fix what {what if lifted else 'raised'}, then compare"),
                                  history=b.history, raised=lifted, base_raised=not lifted))
     return tuple(out)
 

@@ -554,7 +554,9 @@ class SloResult:
 
         # A percentile among the raised requests' stand-in latency (the timeout) is none: null, and
         # named in ``latency_raised`` (review99 #2: "p90 1005.67", interpolated toward 10,000).
-        low, high = stats.raised_span(lat, self.spec.timeout_s, int(self.failed.sum()))
+        # (a hang's requests that never completed hold it too: review104 F6, "p95 500")
+        low, high = stats.raised_span(lat, self.spec.timeout_s,
+                                      int(self.failed.sum()) + stats.stand_ins(lat, self.spec.timeout_s))
         shown = {percentile_label(p): q(lat, p) for p in (0.5, 0.9, 0.95, 0.99, 0.999)}
         raised = [k for k, v in shown.items() if v is not None and low < v <= high]
 

@@ -234,7 +234,8 @@ def build(result: "SloResult", *, alpha: float, ref: dict[str, Any] | None = Non
         "lag_max_ms": _per_bin(lag, sched, edges, (1.0,))[0],
         "bursts": bursts(sched, first, last, width),
         "spectrum": {"label": label, **_measured(quantile_curve([lat], grid, confidence, result.spec.budgets_ms),
-                                                 stats.raised_span(lat, d.timeout_ns / 1e9, int(raised.sum())))},
+                                                 stats.raised_span(lat, d.timeout_ns / 1e9, int(raised.sum())
+                                                                   + stats.stand_ins(lat, d.timeout_ns / 1e9)))},
         "body_ms": {k: (rounded([np.quantile(service, p)])[0] if service.size else None)
                     for k, p in (("p50", 0.5), ("p95", 0.95))},
     }

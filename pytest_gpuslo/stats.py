@@ -418,21 +418,33 @@ def raised_at(latency_ms: npt.ArrayLike, p: float, timeout_s: float) -> bool:
     return bool(lat.size) and low < quantile(lat, p) <= high
 
 
+def stand_in_words(raised: int, unfinished: int) -> tuple[str, str]:
+    """(word, requests): what holds the timeout as its latency, for a table cell and a sentence.
+    A hang's requests that never completed hold it as raised ones do, but they never raised
+    (review104 F6: "p95 500 ms" and "+208.0%" from a hang's stand-ins)."""
+    if unfinished and not raised:
+        return "timed out", "requests that never completed"
+    if unfinished:
+        return "raised or timed out", "requests that raised or never completed"
+    return "raised", "raised requests"
+
+
 def within_span(x: npt.NDArray[np.float64], span: tuple[float, float]) -> int:
     """How many of ``x`` lie in a ``raised_span``: raised requests' stand-ins."""
     return int(np.count_nonzero((x > span[0]) & (x <= span[1])))
 
 
 def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.01, raised: int = 0,
-                raised_span: tuple[float, float] = (math.inf, math.inf)) -> BudgetTest:
+                raised_span: tuple[float, float] = (math.inf, math.inf), unfinished: int = 0) -> BudgetTest:
     """Test ``q_p(x) <= budget`` on latencies in scheduled order (statistics.md §2.4).
 
     FAIL needs the D-adjusted exact binomial tail ``p_fail <= alpha``.  PASS needs both the
     D-adjusted binomial (with the 1.5 safety factor on D) and sectioning to agree.  Too few
     effective exceedances, or a sample that cannot be cut into 8 batches, is INCONCLUSIVE.
-    ``raised`` requests hold a stand-in latency (the timeout); an estimate inside
-    ``raised_span`` (above the slowest measured latency, up to that stand-in) is no latency, and
-    the reasons say so rather than quote it (review85, review86).
+    ``raised`` requests hold a stand-in latency (the timeout), as do ``unfinished`` ones (they never
+    completed: a hang's); an estimate inside ``raised_span`` (above the slowest measured latency,
+    up to that stand-in) is no latency, and the reasons say so rather than quote it (review85,
+    review86).
     """
     from scipy import special
     from scipy import stats as _st
@@ -562,7 +574,8 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
             else:
                 advice = f"needs about {about(need)} requests"
             # review104: "(p95 500 > 30)", the timeout the raised requests hold
-            level = (f"{_label(p)} among the raised requests" if raised_span[0] < est <= raised_span[1]
+            level = (f"{_label(p)} among the {stand_in_words(raised, unfinished)[1]}"
+                     if raised_span[0] < est <= raised_span[1]
                      else f"{_label(p)} {est:.3g} > {budget:g}")
             what = (f"{k} of {n} requests are over the budget ({level}), but in "
                     f"clusters (design effect {d:.1f}: about {k / d:.1f} independent exceedances), too few "
@@ -587,18 +600,20 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     # factor too: the run must be able to show E_MIN of them if the budget were only just met.
     if p_pass <= alpha and n * star / (d * GAMMA_PASS) >= E_MIN:
         return BudgetTest(**base, outcome="PASS", reason="", needed_n=None)  # type: ignore[arg-type]
-    at_raised = raised > 0 and raised_span[0] < est <= raised_span[1]
-    lead = (f"{_label(p)} (at the raised requests: {raised} of {n} raised, each counted as over budget)"
+    held = raised + unfinished
+    at_raised = held > 0 and raised_span[0] < est <= raised_span[1]
+    word, requests = stand_in_words(raised, unfinished)
+    lead = (f"{_label(p)} (at the {requests}: {held} of {n} {word}, each counted as over budget)"
             if at_raised else f"{_label(p)} {est:.3g}")
     if p_pass <= alpha:
         why = (f"{lead} is under the budget {budget:g}, but the run holds too few effective "
                f"samples to PASS (design effect {d:.1f}); needs {need_text}")
         return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
     need_n = _needed_n(p, k / n, d, alpha)
-    if raised and not at_raised and 2 * raised >= k and est <= budget:
+    if held and not at_raised and 2 * held >= k and est <= budget:
         # What is close is the share over budget the raised requests make, not the latency
         # (review86: "p95 2.01 is too close to the budget 40" with 134 of 4,000 raised).
-        why = (f"{lead} is under the budget {budget:g}, but with the {raised} raised requests (each counted as "
+        why = (f"{lead} is under the budget {budget:g}, but with the {held} {requests} (each counted as "
                f"over budget) {k} of {n} are over it ({k / n:.2%}, against the {1.0 - p:.0%} allowed): too close "
                f"to decide at {confidence(alpha)}")
     else:

@@ -243,7 +243,7 @@ def _facts(s: dict[str, Any]) -> str:
     for c in _claims(s):
         name = label(c["p"])
         shown = view.shown_latency(s, name)  # review102 F2: "p95 - ms" where the tables said "raised"
-        parts.append(f"{name} {shown}{'' if shown == 'raised' else ' ms'} (budget {c['budget_ms']:g})")
+        parts.append(f"{name} {shown}{'' if shown in view.STAND_INS else ' ms'} (budget {c['budget_ms']:g})")
     if fmt_headroom(s) != "-":
         parts.append(f"headroom {fmt_headroom(s)}")
     ch = change(s)

@@ -60,7 +60,7 @@ def _bounded(summary: dict[str, Any], name: str) -> str:
     """``0.685 (<0.749)``: the measured percentile and, where it has a budget, its upper
     confidence bound (``(<?)``: too few requests above it to bound it)."""
     shown = view.shown_latency(summary, name)
-    if shown == "raised":
+    if shown in view.STAND_INS:
         return shown
     verdict = summary.get("verdict") or {}
     for check in verdict.get("checks", []):
@@ -103,6 +103,9 @@ def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
             # A percentile at the timeout is the raised requests, which hold it as their latency,
             # not a latency (review81: "p95 10000 ms > 5 ms budget" where 30 of 300 requests raised).
             also = f", {timed_out} timed out" if timed_out else ""
+            if not failed:  # a hang's requests that never completed (review104 F6: "p95 500 ms > 30 ms")
+                return (f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {timed_out} of {n} requests "
+                        f"timed out (each counted as over budget)")
             return (f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {failed} of {n} requests raised{also} "
                     f"(each counted as over budget)")
         if est is not None and timed_out and est > check["budget_ms"]:

@@ -104,8 +104,20 @@ def percentile_columns(summaries: Sequence[dict[str, Any]], shown: Sequence[str]
 
 def shown_latency(summary: dict[str, Any], name: str) -> str:
     """A percentile for a table cell: "raised" where it lies among the raised requests' stand-in
-    latency (the timeout), not a measured tail (review82: "10000"; review83: the markdown too)."""
-    return "raised" if raised(summary, name) else fmt_ms(latency(summary, name))
+    latency (the timeout), not a measured tail (review82: "10000"; review83: the markdown too);
+    "timed out" where none raised and it lies among a hang's requests that never completed
+    (review104 F6: "500")."""
+    return stand_in(summary) if raised(summary, name) else fmt_ms(latency(summary, name))
+
+
+#: The words a cell holds for a percentile that is no latency (``shown_latency``).
+STAND_INS = ("raised", "timed out")
+
+
+def stand_in(summary: dict[str, Any]) -> str:
+    """What holds the timeout as its latency in this run: "raised", or "timed out" where no request
+    raised (a hang's requests that never completed)."""
+    return "timed out" if not summary.get("failed") and summary.get("timed_out") else "raised"
 
 
 def raised(summary: dict[str, Any], name: str) -> bool:
@@ -265,7 +277,8 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         elif b.get("raised") or b.get("base_raised"):
             # a side's percentile or level is its raised requests' timeout: no change to say
             said = " " + b["outcome"] if b["outcome"] in ("REGRESSED", "IMPROVED") else ""
-            what = "raised" if b.get("raised") else "base raised"
+            what = (b.get("detail") or "").partition(":")[0].partition(" ")[2] or "raised"  # "raised", "timed out"
+            what = what if b.get("raised") else "base raised"
             parts.append((f"{b['name'].split()[0]} {what}" if named else what) + said)
         elif ratio is None:
             parts.append(b["outcome"].lower())

@@ -568,6 +568,43 @@ def test_a_change_at_the_raised_requests_timeout_is_not_compared_with_the_baseli
     assert not b.raised and b.test is not None
 
 
+def test_a_hang_s_requests_that_never_completed_give_no_number_against_the_baseline() -> None:
+    """review104 F6: every lane stuck behind hung bodies, 743 of 4,000 requests never completed,
+    and the baseline claim read "p95 +208.0%": the 0.5-s timeout they hold against stored runs'
+    2 ms.  A hang is the code's, as raising is: REGRESSED in words, beside busy neighbours too.
+    With no body hung (a queue that waited past the timeout at the give-up, which a slower
+    machine can leave too) the claim is not compared; the budget claims count them either way."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.reports import view
+
+    n = 4000
+    s = spec(p95_ms=30, requests=n, timeout_s=0.5)
+    rng = np.random.default_rng(5)
+    stored = gate.baseline_input([rng.lognormal(0.8, 0.3, n) for _ in range(3)], s, paired=True,
+                                 sessions=["a", "b", "c"])
+    lat = rng.lognormal(0.8, 0.3, n)
+    lat[-743:] = 500.0
+    late = lat.copy()
+    late[-743:-600] = 700.0  # completed late: their own latency, no stand-in
+
+    def claim(hung: int, contention: str = "", latency: np.ndarray = lat) -> gate.BaselineCheck:
+        m = Measurements(latency, np.zeros(n), timed_out=743, hung=hung, contention=contention,
+                         hang_backlog=743 if hung else None, first_hung=(n - 743, 2) if hung else None)
+        (b,) = decide(s, m, baseline=stored).baseline
+        return b
+
+    for busy in ("", "other processes kept 1.6 of 2 CPUs busy"):
+        b = claim(1, busy)
+        assert (b.outcome, b.raised, b.test, b.detail) == ("REGRESSED", True, None,
+                                                          "p95 timed out: worse than the baseline, by no number")
+        assert "lies among its 743 requests that never completed" in b.reason and "fix what hung" in b.reason
+        assert view.change({"verdict": {"baseline": [b.as_dict()]}}) == "p95 timed out REGRESSED"
+    queue = claim(0)
+    assert (queue.outcome, queue.detail) == ("INCONCLUSIVE", "p95 timed out: not compared")
+    assert "no body hung" in queue.reason and "%" not in queue.reason
+    assert gate.unfinished(Measurements(late, np.zeros(n), timed_out=743), late, 0.5) == 600
+
+
 def test_raised_requests_on_either_side_give_no_number_and_a_failure_is_worse_whatever_the_machine() -> None:
     """review104: 200 raised at the run's start (trimmed from the batch levels) read "not compared"
     and passed, as did 5% raised beside a machine that read slower; a base that raised 20% read

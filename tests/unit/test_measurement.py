@@ -940,3 +940,39 @@ def test_a_percentile_among_raised_requests_is_null_in_the_json_not_the_timeout(
     calm = _inline({"p95_ms": 50, "rate_hz": 200, "requests": 1000, "streams": 2}, lambda req: None).summary()
     assert "latency_raised" not in calm and None not in calm["latency_ms"].values()
     assert not calm["verdict"]["checks"][0].get("estimate_raised")
+
+
+def test_a_hang_s_requests_that_never_completed_are_no_latency_in_the_json_or_the_verdict() -> None:
+    """review104 F6: every lane stuck behind hung bodies, and the JSON, the table and the FAIL read
+    "p95 500 ms" (the 0.5-s timeout the requests that never completed hold) with a "+208.0%"
+    change beside it: a latency no request had.  They are named "timed out", as raised ones are
+    "raised"; a request that completed late keeps its own latency."""
+    from pytest_gpuslo.reports import terminal, view
+
+    release = threading.Event()
+
+    def body(req: Request) -> None:
+        if req.index >= 150:
+            release.wait(5)
+
+    spec = resolve({"rate_hz": 1000, "requests": 200, "timeout_s": 0.2, "p95_ms": 100, "streams": 1},
+                   nodeid="t::x")
+    schedule = arrivals.Constant(1000).schedule(n=200)
+    try:
+        data, _ = run_open_loop(schedule, CpuBackend(), body, lanes=1, timeout_s=0.2)
+    finally:
+        release.set()
+    result = make_result(data.scheduled_ns, data, warm=0)
+    result.spec = spec
+    m = result.measurements()
+    assert m.failed == 0 and m.timed_out >= 50 and gate.unfinished(m, m.latency_ms, 0.2) >= 50
+    summary = result.summary()
+    assert "p95" in summary["latency_raised"] and summary["latency_ms"]["p95"] is None
+    assert summary["latency_ms"]["p50"] is not None and summary["latency_ms"]["p50"] < 200
+    v = gate.decide(spec, m)
+    (check,) = v.checks
+    assert check.detail.startswith("p95=timed out") and "500" not in check.detail
+    summary["verdict"] = v.as_dict()
+    assert view.shown_latency(summary, "p95") == "timed out"
+    said = terminal._claim_failed(summary["verdict"]["checks"][0], summary)
+    assert said.startswith("p95 <= 100 ms broken: ") and "requests timed out (each counted as over budget)" in said
