@@ -2190,6 +2190,36 @@ def unfinished(m: Measurements, lat: npt.NDArray[np.float64], timeout_s: float) 
 
 def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurements, lat: npt.NDArray[np.float64],
                    is_raised: Callable[[float], bool], base: BaselineInput | ABInput) -> tuple[BaselineCheck, ...]:
+    """The claims without numbers that never happened (``_stand_in_levels``), and a hang where the
+    other side's runs held no request that raised or never completed: REGRESSED, in words, on
+    every claim (the code's, as raising is, however few requests its lane kept; review107 F4: a
+    new deadlock on one lane read "+1.0%, cannot yet be told from no change", exit 0)."""
+    checks = _stand_in_levels(checks, spec, m, lat, is_raised, base)
+    refs = base.base_runs if isinstance(base, ABInput) else base.runs
+    if not (m.hung and refs and lat.size) or any(stats.stand_ins(r, spec.timeout_s) for r in refs):
+        return checks
+    who = f"the {base.label}'s runs" if isinstance(base, ABInput) else "the stored runs"
+    other = "the base" if isinstance(base, ABInput) else "the baseline"
+    named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
+    hang = (f"{_hung_words(m, spec)}, where {who} held no request that raised or never completed: a body "
+            f"that never came back is worse than {other} by no number a latency can give, and no slower "
+            f"machine makes a body hang; {HANG_ADVICE}")
+    out = []
+    for b in checks:
+        p = b.test.p if b.test is not None else named.get(b.name)
+        if p is None or b.outcome == "NOT COMPARABLE":
+            out.append(b)
+        elif b.outcome == "REGRESSED":  # its words (or number) stand, the hang beside a number
+            out.append(b if b.raised else replace(b, reason=f"{b.reason}; {_hung_words(m, spec)}"))
+        else:
+            out.append(BaselineCheck(b.name, "REGRESSED", f"{percentile_label(p)} hung: worse than {other}, by "
+                                     f"no number", hang, history=b.history, raised=True))
+    return tuple(out)
+
+
+def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurements,
+                     lat: npt.NDArray[np.float64], is_raised: Callable[[float], bool],
+                     base: BaselineInput | ABInput) -> tuple[BaselineCheck, ...]:
     """Each baseline claim whose change would be made of raised requests' stand-in latency (the
     timeout), on either side, without a number: it never happened (review100 restart F2: "p95
     +705078.4%" beside 10% raised; review104: "-99.5% IMPROVED" against a base that raised).
@@ -2222,12 +2252,12 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
     what = " or ".join(x for x in ("raised" if m.failed else "", "hung" if m.hung and timed else "",
                                    "timed out" if timed and not m.hung else "") if x) or "raised"
     codes = not gone or bool(m.hung)
-    if not (any(cand_raised) or any(ref_raised)) or not lat.size or not refs:
-        return checks
+    named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
     who = f"the {base.label}'s runs" if isinstance(base, ABInput) else "the stored runs"
     other = "the base" if ab else "the baseline"
+    if not (any(cand_raised) or any(ref_raised)) or not lat.size or not refs:
+        return checks
     cand_clean = not m.failed and not any(cand_raised) and stats.stand_ins(lat, t_s) == 0
-    named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
     out = []
     for b in checks:
         p = b.test.p if b.test is not None else named.get(b.name)

@@ -202,6 +202,9 @@ def build(result: "SloResult", *, alpha: float, ref: dict[str, Any] | None = Non
         return {}
     end = d.end_ns[w:] / 1e9
     ok = result.ok & (d.end_ns[w:] >= 0)
+    # every completion counts in the achieved rate, one after timeout_s too (review107 F2: an
+    # overloaded queue whose lanes served 330/s read 0/s from the moment its latency passed it)
+    done = ~np.asarray(result.failed, dtype=bool) & (d.end_ns[w:] >= 0)
     first = float(sched[0])
     last = float(max(end[ok].max() if ok.any() else sched[-1], sched[-1]))
     edges = _edges(first, last, sched.size)
@@ -216,8 +219,11 @@ def build(result: "SloResult", *, alpha: float, ref: dict[str, Any] | None = Non
         depth[name] = peak_depth(np.where(b >= 0, b / 1e9, never), np.where(e >= 0, e / 1e9, never), edges)
     # A raised request holds the timeout as its latency: no chart draws that (review100 restart F5:
     # "p95 10000, p99 10000" and 10-s spikes on the HTML's charts); the bins count them instead.
+    # Nor one that never completed (a hang's, or still queued at the give-up: review107 F1, a 300-ms
+    # plateau where nothing returned).
     raised = np.asarray(result.failed, dtype=bool)
-    p50, p99, top = _per_bin(np.where(raised, np.nan, lat), sched, edges, (0.5, 0.99, 1.0))
+    gone = ~raised & (d.end_ns[w:] < 0)
+    p50, p99, top = _per_bin(np.where(raised | gone, np.nan, lat), sched, edges, (0.5, 0.99, 1.0))
     budgets = sorted(result.spec.budgets_ms)
     grid = percentile_grid(lat.size, budgets)
     confidence = 1.0 - alpha
@@ -228,7 +234,7 @@ def build(result: "SloResult", *, alpha: float, ref: dict[str, Any] | None = Non
         "bin_s": round(width, 6),
         "t_s": rounded(edges[:-1] - first),
         "offered_hz": rounded(np.histogram(sched, edges)[0] / width),
-        "achieved_hz": rounded(np.histogram(end[ok], edges)[0] / width),
+        "achieved_hz": rounded(np.histogram(end[done], edges)[0] / width),
         "depth": depth,
         "latency_ms": {"p50": p50, "p99": p99, "max": top},
         "lag_max_ms": _per_bin(lag, sched, edges, (1.0,))[0],
@@ -241,6 +247,8 @@ def build(result: "SloResult", *, alpha: float, ref: dict[str, Any] | None = Non
     }
     if raised.any():
         out["raised"] = np.histogram(sched[raised], edges)[0].astype(int).tolist()
+    if gone.any():
+        out["unfinished"] = np.histogram(sched[gone], edges)[0].astype(int).tolist()
     tel = telemetry(result.telemetry.get("trace") or [], d.t0_ns, first)
     if tel is not None:
         out["telemetry"] = tel

@@ -1274,9 +1274,12 @@ def test_an_undecided_run_over_budget_to_its_end_says_what_run_would_fail_it() -
     assert f"if such stretches recur as often, about {stats.about(episode.needed_n)} requests" in episode.reason
 
 
-def test_a_run_that_hung_compares_as_inconclusive_never_ok() -> None:
+def test_a_run_that_hung_where_the_stored_runs_never_did_is_regressed_never_ok() -> None:
     """review54: beside a deadlocked service's FAIL the vs-baseline column read OK, as if the code
-    had not regressed; a run that hung says nothing of the code's speed."""
+    had not regressed; review107 F4: one lane deadlocked, its backlog within the budget's allowance,
+    read INCONCLUSIVE "+1.0%, cannot yet be told from no change" and the suite exited 0.  A body
+    that never came back, where the stored runs held no request that raised or never completed, is
+    REGRESSED in words, beside busy neighbours too (no slower machine makes a body hang)."""
     spec = _spec(requests=10_000)
     lat, t = _queue(1.0, 9)
     runs = [lat * f for f in (0.99, 1.0, 1.01, 0.995, 1.005)]  # a steady machine: a narrow interval
@@ -1286,8 +1289,20 @@ def test_a_run_that_hung_compares_as_inconclusive_never_ok() -> None:
     hung = gate.decide(spec, dataclasses.replace(_m(lat, t), hung=1, first_hung=(9_990, 0), hang_backlog=1),
                        baseline=stored)
     b = hung.baseline[0]
-    assert b.outcome == "INCONCLUSIVE" and b.reason.startswith(f"as measured {quiet.baseline[0].outcome}, but a hang")
-    assert hung.outcome == "INCONCLUSIVE"
+    assert (b.outcome, b.detail, b.raised, b.test) == ("REGRESSED", "p95 hung: worse than the baseline, by no number",
+                                                       True, None)
+    assert b.reason.startswith("a hang: 1 body had run past timeout_s") and "fix the blocking call" in b.reason
+    assert hung.outcome == "FAIL"
+    busy = gate.decide(spec, dataclasses.replace(_m(lat, t), hung=1, first_hung=(9_990, 0), hang_backlog=1,
+                                                 contention="other processes kept 1.9 of 2 CPUs busy"), baseline=stored)
+    assert busy.baseline[0].outcome == "REGRESSED"
+    # stored runs that held the timeout somewhere (a request that raised or never completed) may have
+    # hung too: as measured, but never OK
+    held = [r.copy() for r in runs]
+    held[0][5] = 1000.0 * spec.timeout_s
+    hung_too = gate.decide(spec, dataclasses.replace(_m(lat, t), hung=1, first_hung=(9_990, 0), hang_backlog=1),
+                           baseline=gate.baseline_input(held, spec, paired=True, sessions=3)).baseline[0]
+    assert hung_too.outcome == "INCONCLUSIVE" and "but a hang" in hung_too.reason
 
 
 def test_an_ab_session_with_one_stall_is_judged_on_the_requests_it_did_not_reach(
