@@ -1999,8 +1999,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         if m.failed:
             what.append(f"{m.failed} raised")
         if m.timed_out:
+            # review107 F5: "1100 ran past timeout_s" where 1,096 never started
             first = "" if m.first_timed_out is None else f" (the first: request {m.first_timed_out})"
-            what.append(f"{m.timed_out} ran past timeout_s={spec.timeout_s:g}{first}")
+            never = unfinished(m, lat, spec.timeout_s)
+            past = m.timed_out - never
+            said = " and ".join(x for x in (f"{past} completed after timeout_s={spec.timeout_s:g}" if past else "",
+                                            f"{never} never completed" if never else "") if x)
+            what.append(f"{said}{first}")
         reasons.append(f"requests counted as over budget: {', '.join(what)}")
     if m.hung:
         # Named wherever it did not decide a claim (a lane of several, a FAIL another rule made);

@@ -582,6 +582,9 @@ class SloResult:
             # warm-up requests that raised: no verdict counts them, every report names them (review104)
             **({"warmup_failed": w} if (w := int(np.count_nonzero(self.data.failed[:self.warmup]))) else {}),
             "timed_out": int(self.timed_out.sum()),
+            # of them, those that never completed (a hang's, or still queued at the give-up): the
+            # rest completed after timeout_s with a latency of their own (review107 F5)
+            "unfinished": int(np.count_nonzero(~self.failed & (self.data.end_ns[self._sl] < 0))),
             "first_error": self.data.first_error,
             **({"prime_stuck": self.data.prime_stuck} if self.data.prime_stuck else {}),
             **({"stuck": [{"index": i, "lane": lane, "stack": stack} for i, lane, stack in self.data.stuck]}

@@ -104,12 +104,12 @@ def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
             # not a latency (review81: "p95 10000 ms > 5 ms budget" where 30 of 300 requests raised).
             also = f", {timed_out} timed out" if timed_out else ""
             if not failed:  # a hang's requests that never completed (review104 F6: "p95 500 ms > 30 ms")
-                return (f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {timed_out} of {n} requests "
-                        f"timed out (each counted as over budget)")
+                return (f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {view.late_words(summary)} "
+                        f"(each counted as over budget)")
             return (f"{label(check['p'])} <= {check['budget_ms']:g} ms broken: {failed} of {n} requests raised{also} "
                     f"(each counted as over budget)")
         if est is not None and timed_out and est > check["budget_ms"]:
-            return f"{label(check['p'])} {fmt_ms(est)} ms > {check['budget_ms']:g} ms budget ({timed_out} of {n} timed out)"
+            return f"{label(check['p'])} {fmt_ms(est)} ms > {check['budget_ms']:g} ms budget ({view.late_words(summary)})"
         if est is not None and est <= check["budget_ms"] and reason.startswith("the candidate's run"):
             # An A/B claim an earlier candidate run FAILed: not "2.37 ms > 50 ms" (review82)
             return f"{label(check['p'])} <= {check['budget_ms']:g} ms broken in {reason.split(' FAILed it')[0]}"

@@ -249,13 +249,28 @@ def achieved(summary: dict[str, Any]) -> str:
     error 385/s (612 raised)": the rate counts only requests that returned (review83: "achieved
     385/s" read as if the load had not been delivered)."""
     rate, failed = fmt_rate(summary.get("throughput_hz")), int(summary.get("failed") or 0)
-    late = int(summary.get("timed_out") or 0)
-    if late:
+    if summary.get("timed_out"):
         # review107 F2: "achieved 70/s" where the lanes completed 330/s, most after timeout_s
-        said = ", ".join(x for x in (f"{failed:,} raised" if failed else "",
-                                     f"{late:,} completed after timeout_s or never" if late else "") if x)
+        said = ", ".join(x for x in (f"{failed:,} raised" if failed else "", late_words(summary, of=False)) if x)
         return f"completed within timeout_s {rate} ({said})"
     return f"completed without error {rate} ({failed:,} raised)" if failed else f"achieved {rate}"
+
+
+def late_words(summary: dict[str, Any], *, of: bool = True) -> str:
+    """The requests past timeout_s in words: "400 of 2,000 completed after timeout_s", "1,100 of
+    2,000 never completed", or both (review107 F5: "400 of 2000 timed out" where all 400 completed,
+    late).  Summaries written before ``unfinished`` was kept: "timed out"."""
+    late, n = int(summary.get("timed_out") or 0), int(summary.get("n") or 0)
+    total = f" of {n:,}" if of and n else ""
+    if "unfinished" not in summary:
+        return f"{late:,}{total} timed out"
+    never = int(summary.get("unfinished") or 0)
+    after = late - never
+    if after > 0 and never:
+        return f"{after:,}{total} completed after timeout_s and {never:,} never completed"
+    if never:
+        return f"{never:,}{total} never completed"
+    return f"{after:,}{total} completed after timeout_s"
 
 
 def no_verdict(*, errors: bool, interrupted: bool) -> str:

@@ -139,7 +139,12 @@ def test_failed_requests_are_named_in_the_reasons() -> None:
     """Errors and timeouts count as exceedances and are reported."""
     v = decide(spec(p95_ms=10), Measurements(FAST, np.zeros(8000), failed=3, timed_out=1))
 
-    assert any("3 raised" in r and "1 ran past timeout_s=10" in r for r in v.reasons)
+    assert any("3 raised" in r and "1 completed after timeout_s=10" in r for r in v.reasons)
+    # review107 F5: requests that never started were said to have "ran past timeout_s"
+    lat = FAST.copy()
+    lat[-40:] = 10_000.0
+    v = decide(spec(p95_ms=10), Measurements(lat, np.zeros(8000), timed_out=50))
+    assert any("10 completed after timeout_s=10 and 40 never completed" in r for r in v.reasons)
 
 
 def test_a_test_promising_nothing_is_inconclusive() -> None:

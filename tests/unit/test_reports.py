@@ -515,7 +515,12 @@ def test_a_hang_s_fail_of_a_percentile_under_budget_says_the_hang_in_its_headlin
         "p95 <= 50 ms broken: 30 of 300 requests raised (each counted as over budget)"
     late = {**claim, "estimate_ms": 337.0, "reason": ""}
     assert terminal._claim_failed(late, {"spec": {"timeout_s": 0.2}, "n": 4000, "timed_out": 1729}) == \
-        "p95 337 ms > 50 ms budget (1729 of 4000 timed out)"
+        "p95 337 ms > 50 ms budget (1,729 of 4,000 timed out)"  # a summary from before "unfinished"
+    # review107 F5: "400 of 2000 timed out" where every one of them completed, late
+    for never, said in ((0, "1,729 of 4,000 completed after timeout_s"), (1729, "1,729 of 4,000 never completed"),
+                        (29, "1,700 of 4,000 completed after timeout_s and 29 never completed")):
+        assert terminal._claim_failed(late, {"n": 4000, "timed_out": 1729, "unfinished": never}) == \
+            f"p95 337 ms > 50 ms budget ({said})"
 
 
 def test_every_report_says_the_machine_was_busy_as_the_terminal_does() -> None:
