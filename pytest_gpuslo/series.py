@@ -102,7 +102,7 @@ def reference(label: str, runs: Sequence[F64], *, confidence: float, percentiles
                            percentiles if isinstance(percentiles, Mapping) else None)
     span = (math.inf, math.inf)
     if timeout_s is not None and pooled.size:
-        span = stats.raised_span(pooled, timeout_s, int(np.sum(pooled >= 1000.0 * timeout_s * (1.0 - 1e-9))))
+        span = stats.raised_span(pooled, timeout_s, stats.stand_ins(pooled, timeout_s))
     ends = {k: float(np.quantile(pooled, p)) for k, p in (("p50", 0.5), ("p95", 0.95))} if pooled.size else {}
     return {"label": label, "detail": detail, "comparable": comparable, **_measured(curve, span),
             "latency_ms": {k: (rounded([ends[k]])[0] if k in ends and not span[0] < ends[k] <= span[1] else None)

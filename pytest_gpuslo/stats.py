@@ -394,13 +394,18 @@ def _needed_n(p: float, pi_hat: float, d: float, alpha: float) -> int | None:
 def raised_span(latency_ms: npt.ArrayLike, timeout_s: float, raised: int) -> tuple[float, float]:
     """Where a quantile is no latency: above the slowest measured one and up to the timeout that
     ``raised`` requests hold as their stand-in latency (a quantile there is interpolated toward, or
-    is, that stand-in: review85, review99 #2).  ``(inf, inf)`` (empty) where nothing raised."""
+    is, that stand-in: review85, review99 #2).  ``(inf, inf)`` (empty) where nothing raised.  Where
+    requests also completed after the timeout, the stand-ins rank below them though they are no
+    faster (one that never completed waited longer than any that did, in a queue), so every rank
+    from theirs up is no latency either (review107 F3: "p90 3501 ms" where a quarter of the
+    requests never completed)."""
     if not raised:
         return (math.inf, math.inf)
     lat = np.asarray(latency_ms, dtype=np.float64)
     stand_in = 1000.0 * timeout_s
     measured = lat[lat < stand_in * (1.0 - 1e-9)]
-    return (float(measured.max()) if measured.size else -math.inf, stand_in * (1.0 + 1e-9))
+    late = bool(np.any(lat > stand_in * (1.0 + 1e-9)))
+    return (float(measured.max()) if measured.size else -math.inf, math.inf if late else stand_in * (1.0 + 1e-9))
 
 
 def stand_ins(latency_ms: npt.ArrayLike, timeout_s: float) -> int:

@@ -610,6 +610,25 @@ def test_a_hang_s_requests_that_never_completed_give_no_number_against_the_basel
     assert gate.unfinished(Measurements(late, np.zeros(n), timed_out=743), late, 0.5) == 600
 
 
+def test_requests_that_never_completed_behind_late_ones_leave_no_percentile_above_their_rank() -> None:
+    """review107 F3: an overloaded queue (no body ran long) completed three quarters of its requests,
+    most after timeout_s, and a quarter never completed: they held the 300-ms stand-in, ranked below
+    the late completions, and "p90 3501 ms" read as measured.  Every rank from theirs up is no
+    latency; below it the latencies stand."""
+    n = 2000
+    s = spec(p90_ms=50, requests=n, timeout_s=0.3)
+    lat = np.linspace(100, 4000, n)
+    lat[-500:] = 300.0
+    low, high = stats.raised_span(lat, 0.3, 500)
+    assert high == float("inf") and low < 300 and np.quantile(lat, 0.02) < low
+    v = decide(s, Measurements(lat, np.zeros(n), timed_out=int(np.count_nonzero(lat >= 300))))
+    assert v.outcome == "FAIL" and v.checks[0].detail.startswith("p90=timed out")
+    assert "3501" not in v.checks[0].detail
+    # the stand-ins alone (nothing completed late): only their own span
+    alone = np.where(np.arange(n) < 1500, np.linspace(1, 200, n), 300.0)
+    assert stats.raised_span(alone, 0.3, 500)[1] < 301
+
+
 def test_raised_requests_on_either_side_give_no_number_and_a_failure_is_worse_whatever_the_machine() -> None:
     """review104: 200 raised at the run's start (trimmed from the batch levels) read "not compared"
     and passed, as did 5% raised beside a machine that read slower; a base that raised 20% read
