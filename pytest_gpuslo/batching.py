@@ -57,9 +57,16 @@ class _Item:
 
 def _check(name: str, value: Any, *, minimum: float, integer: bool = False) -> None:
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or value < minimum:
-        kind = "a whole number" if integer else "a number"
+    # (review106: max_wait_ms=inf killed the worker thread, nan left batches waiting forever)
+    if isinstance(value, bool) or not ok or not math.isfinite(value) or value < minimum:
+        kind = "a whole number" if integer else "a finite number"
         raise InvalidArgument(f"{name}={value!r} must be {kind} >= {minimum:g}.")
+
+
+def _callable(what: str, value: Any) -> None:
+    if not callable(value):
+        raise InvalidArgument(f"{what}={value!r} is not callable; pass a function (for a batcher, one taking a "
+                              f"list of payloads and returning one result per payload, in order)")
 
 
 @dataclass
@@ -71,6 +78,7 @@ class _Base:
     records: list[BatchRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        _callable("process", self.process)
         _check("max_size", self.max_size, minimum=1, integer=True)
         _check("max_wait_ms", self.max_wait_ms, minimum=0.0)
         self._queue: collections.deque[_Item] = collections.deque()
@@ -141,6 +149,16 @@ class _Base:
 
     # -- worker ----------------------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException as exc:  # noqa: BLE001 - no request waits on a worker that died
+            with self._cv:
+                self._closed = True
+                while self._queue:
+                    self._queue.popleft().future.set_exception(exc)
+            raise
+
+    def _serve(self) -> None:
         while True:
             with self._cv:
                 while True:
@@ -162,6 +180,10 @@ class _Base:
             started_ns = time.perf_counter_ns()
             try:
                 results = self.process([item.payload for item in batch])
+                if not isinstance(results, Sequence) and not hasattr(results, "__len__"):
+                    # review106: "object of type 'NoneType' has no len()"
+                    raise RuntimeError(f"process() returned {type(results).__name__}, not a sequence; it must "
+                                       f"return one result per request of the batch, in order (a list)")
                 if len(results) != len(batch):
                     raise RuntimeError(f"process() returned {len(results)} results for a batch of "
                                        f"{len(batch)}; it must return one result per request, in order")
@@ -197,7 +219,8 @@ class AdaptiveBatcher(_Base):
     request has waited max_wait_ms, or when the batch is ``preferred_fill`` of its target with
     nobody queued behind it."""
 
-    target_size: int = 8
+    #: the starting target (fixed where ``adaptive=False``); default 8, or max_size where smaller.
+    target_size: int | None = None
     adaptive: bool = True
     preferred_fill: float = 1.0
     #: smoothing of the arrival-rate estimate (exponential weight of the newest gap).
@@ -205,12 +228,16 @@ class AdaptiveBatcher(_Base):
 
     def __post_init__(self) -> None:
         _check("max_size", self.max_size, minimum=1, integer=True)
+        if self.target_size is None:
+            # review106: max_size=1 read "target_size=8 exceeds max_size=1", a target nobody gave
+            self.target_size = min(8, self.max_size)
         _check("target_size", self.target_size, minimum=1, integer=True)
         if self.target_size > self.max_size:
             raise InvalidArgument(f"target_size={self.target_size!r} exceeds max_size={self.max_size!r}; "
-                                  f"the target must fit under the ceiling.")
-        if not 0.0 < self.preferred_fill <= 1.0:
-            raise InvalidArgument(f"preferred_fill={self.preferred_fill!r} must lie in (0, 1].")
+                                  f"the target must fit under the ceiling: pass target_size <= max_size.")
+        for name, value in (("preferred_fill", self.preferred_fill), ("smoothing", self.smoothing)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
+                raise InvalidArgument(f"{name}={value!r} must lie in (0, 1].")
         self._gap_s: float | None = None
         self._last_arrival: float | None = None
         self._target = float(self.target_size)
@@ -246,12 +273,60 @@ class AdaptiveBatcher(_Base):
         return None
 
 
+class _DaemonPool:
+    """``workers`` daemon threads taking calls in order: a call that never returns keeps its thread,
+    not the interpreter's exit (review106: a hung ``Stage.pool`` function left pytest waiting forever
+    after "1 passed", in ``shutdown(wait=True)`` and again in the executor's exit hook)."""
+
+    def __init__(self, name: str, workers: int) -> None:
+        import queue
+
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"gpuslo-{name}-{i}", daemon=True)
+                         for i in range(workers)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+        fut: Future[Any] = Future()
+        self._calls.put((fn, fut))
+        return fut
+
+    def _work(self) -> None:
+        while (call := self._calls.get()) is not None:
+            fn, fut = call
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - the caller's future carries it
+                fut.set_exception(exc)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the workers once what is queued is done; wait at most ``timeout`` s in all."""
+        for _ in self._threads:
+            self._calls.put(None)
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+
+#: Stage names the per-stage report keeps for itself: the lane wait, and a pool's or a batcher's
+#: two rows (review106: a stage named "admission" replaced the plugin's own row).
+RESERVED = ("admission",)
+RESERVED_ENDINGS = (".queue", ".service")
+
+
 class Stage:
     """One step of a staged service.  Build with ``Stage.pool``, ``Stage.batched`` or ``Stage.inline``."""
 
     def __init__(self, name: str, run: Callable[[Any, Any], Any], close: Callable[[], None] | None = None) -> None:
         if not name or not isinstance(name, str):
             raise InvalidArgument(f"a stage needs a name, got {name!r}")
+        if name in RESERVED or name.endswith(RESERVED_ENDINGS):
+            raise InvalidArgument(f"stage name {name!r} is the report's own ('admission' is the wait for a lane; "
+                                  f"'<stage>.queue' and '<stage>.service' are a pool's or a batcher's rows); "
+                                  f"choose another name")
         self.name = name
         self._run = run
         self._close = close
@@ -260,10 +335,9 @@ class Stage:
     def pool(cls, name: str, fn: Callable[[Any], Any], workers: int = 2) -> "Stage":
         """``fn`` on a thread pool of ``workers``: CPU pre- or post-processing.  The request's time
         splits into ``<name>.queue`` (waiting for a worker) and ``<name>.service``."""
-        from concurrent.futures import ThreadPoolExecutor
-
         _check("workers", workers, minimum=1, integer=True)
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"gpuslo-{name}")
+        _callable(f"Stage.pool({name!r}) fn", fn)
+        pool = _DaemonPool(name, workers)
 
         def timed(x: Any) -> tuple[Any, int, int]:
             start = time.perf_counter_ns()
@@ -272,23 +346,29 @@ class Stage:
 
         def run(x: Any, request: Any) -> Any:
             enq = time.perf_counter_ns()
-            out, start, end = pool.submit(timed, x).result()
+            out, start, end = pool.submit(lambda: timed(x)).result()
             if request is not None:
                 request.record_stage(f"{name}.queue", enq, start)
                 request.record_stage(f"{name}.service", start, end)
             return out
 
-        return cls(name, run, lambda: pool.shutdown(wait=True, cancel_futures=True))
+        return cls(name, run, pool.close)
 
     @classmethod
     def batched(cls, name: str, batcher: "_Base") -> "Stage":
         """A batcher (``<name>.queue`` waiting for a batch, ``<name>.service`` its processing)."""
+        if not isinstance(batcher, _Base):
+            raise InvalidArgument(f"Stage.batched({name!r}, ...) needs an AdaptiveBatcher or FixedBatcher, got "
+                                  f"{type(batcher).__name__}; wrap the function: Stage.batched({name!r}, "
+                                  f"AdaptiveBatcher(fn)), or use Stage.inline for a plain step")
         return cls(name, lambda x, request: batcher(x, request=request, stage=name),
                    lambda: batcher.close(drain=True))
 
     @classmethod
     def inline(cls, name: str, fn: Callable[[Any], Any]) -> "Stage":
         """``fn`` in the caller's lane, timed as stage ``name``."""
+        _callable(f"Stage.inline({name!r}) fn", fn)
+
         def run(x: Any, request: Any) -> Any:
             if request is None:
                 return fn(x)

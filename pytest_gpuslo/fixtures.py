@@ -239,12 +239,25 @@ def slo_batcher() -> Iterator[Callable[..., Any]]:
     serialises it (it still works, and shows as schedule lag).
     """
     from pytest_gpuslo.batching import AdaptiveBatcher, FixedBatcher
+    from pytest_gpuslo.recorder import current_request
 
     made: list[Any] = []
 
     def make(process: Callable[..., Any], *, adaptive: bool = True, **settings: Any) -> Any:
-        cls = AdaptiveBatcher if adaptive else FixedBatcher
-        b = cls(process, **settings)
+        outer = current_request()
+        if outer is not None:
+            # review106: a batcher made per request ships batches of one after max_wait_ms each
+            raise InvalidArgument(
+                f"slo_batcher(...) called inside an SLO body (request {outer.index}): that makes a new batcher, "
+                f"and a thread, for every request; make it once in the test (or a fixture) and call it in the body")
+        own = {"target_size", "smoothing", "preferred_fill"} & settings.keys()
+        # A fixed target with AdaptiveBatcher's settings (review106: a raw TypeError from FixedBatcher)
+        try:
+            b = AdaptiveBatcher(process, adaptive=False, **settings) if not adaptive and own else \
+                (AdaptiveBatcher if adaptive else FixedBatcher)(process, **settings)
+        except TypeError as exc:
+            raise InvalidArgument(f"slo_batcher: {exc}; its settings are max_size and max_wait_ms, and target_size, "
+                                  f"preferred_fill and smoothing for the adaptive batcher") from exc
         made.append(b)
         return b
 

@@ -138,6 +138,34 @@ def test_batched_service_under_an_slo(gputester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*stage model.queue*n=1000*", "*stage model.service*n=1000*"])
 
 
+def test_a_batcher_made_in_the_body_is_refused_and_a_fixed_target_can_be_asked_for(gputester: pytest.Pytester) -> None:
+    """review106: slo_batcher(...) called in the body made a batcher and a thread per request, and
+    batches of one, silently; slo_batcher(p, adaptive=False, target_size=4) raised FixedBatcher's
+    raw TypeError."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        def step(batch):
+            return list(batch)
+
+        @pytest.mark.slo(p95_ms=5000, rate_hz=200, requests=200, streams=2, backend="cpu")
+        def test_made_in_body(slo_request, slo_batcher):
+            slo_batcher(step)(slo_request.index, timeout=5)
+
+        def test_fixed_target(slo_batcher):
+            b = slo_batcher(step, adaptive=False, target_size=4, max_wait_ms=1.0)
+            assert (b.target, b(7, timeout=5)) == (4, 7)
+            with pytest.raises(Exception, match="its settings are max_size and max_wait_ms"):
+                slo_batcher(step, adaptive=False, colour="red")
+        """
+    )
+    result = gputester.runpytest("-v", "-W", "ignore::pytest_gpuslo.GpuSloWarning")
+
+    assert result.parseoutcomes().get("passed") == 1 and result.parseoutcomes().get("failed") == 1
+    result.stdout.fnmatch_lines(["*slo_batcher(...) called inside an SLO body (request *): that makes a new batcher*"])
+
+
 def test_staged_service_reports_queue_and_service_per_stage(gputester: pytest.Pytester) -> None:
     """A pre-processing pool, a batcher and a post step: each stage's queue and service times are
     reported, so the stage that holds the tail is visible.  (Real threads: the pool's 5 ms sleeps

@@ -161,9 +161,13 @@ def test_adaptive_target_follows_the_arrival_rate_under_the_ceiling() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [({"max_size": 0}, "max_size=0 must be a whole number >= 1"),
-     ({"max_wait_ms": -1}, "max_wait_ms=-1 must be a number >= 0"),
+     ({"max_wait_ms": -1}, "max_wait_ms=-1 must be a finite number >= 0"),
+     # review106: inf killed the worker thread and nan left batches waiting: every request hung
+     ({"max_wait_ms": float("inf")}, "max_wait_ms=inf must be a finite number >= 0"),
+     ({"max_wait_ms": float("nan")}, "max_wait_ms=nan must be a finite number >= 0"),
      ({"target_size": 9, "max_size": 4}, "target_size=9 exceeds max_size=4"),
-     ({"preferred_fill": 0}, "preferred_fill=0 must lie in (0, 1]")],
+     ({"preferred_fill": 0}, "preferred_fill=0 must lie in (0, 1]"),
+     ({"smoothing": 5}, "smoothing=5 must lie in (0, 1]")],
 )
 def test_bad_settings_are_refused(kwargs: dict, fragment: str) -> None:
     """Each bad setting names its value and range."""
@@ -171,3 +175,45 @@ def test_bad_settings_are_refused(kwargs: dict, fragment: str) -> None:
         AdaptiveBatcher(echo, **kwargs)
 
     assert fragment in str(info.value)
+
+
+def test_a_small_ceiling_needs_no_target_and_a_bad_process_is_named() -> None:
+    """review106: max_size=1 read "target_size=8 exceeds max_size=1", a target nobody gave; None
+    as process was taken and every request raised "'NoneType' object is not callable"; a process
+    returning None read "object of type 'NoneType' has no len()"."""
+    b = AdaptiveBatcher(echo, max_size=1, max_wait_ms=1.0)
+    assert b.target == 1 and b(5, timeout=5) == ("done", 5)
+    b.close()
+    with pytest.raises(InvalidArgument, match=r"process=None is not callable"):
+        FixedBatcher(None)  # type: ignore[arg-type]
+    nothing = FixedBatcher(lambda batch: None, max_size=1)  # type: ignore[arg-type, return-value]
+    with pytest.raises(RuntimeError, match=r"process\(\) returned NoneType, not a sequence; it must return one"):
+        nothing(1, timeout=5)
+    nothing.close()
+
+
+def test_a_hung_pool_stage_leaves_no_thread_the_interpreter_waits_for() -> None:
+    """review106: a Stage.pool function that never returned kept pytest from exiting after
+    "1 passed" (ThreadPoolExecutor's workers are joined at exit, and close() waited on them).
+    Its threads are daemons, and close() returns in bounded time; names the report keeps for
+    itself, and a plain function given as a batcher, are refused."""
+    from pytest_gpuslo.batching import Stage, StagedService
+
+    release = threading.Event()
+    service = StagedService(Stage.pool("pre", lambda x: release.wait(30) and x, workers=1))
+    caller = threading.Thread(target=service, args=(1,), daemon=True)
+    caller.start()
+    deadline = time.monotonic() + 5
+    while not any(t.name == "gpuslo-pre-0" and t.is_alive() for t in threading.enumerate()):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    began = time.monotonic()
+    service.stages[0]._close()  # type: ignore[misc]
+    assert time.monotonic() - began < 10
+    assert all(t.daemon for t in threading.enumerate() if t.name.startswith("gpuslo-pre"))
+    release.set()
+    for name in ("admission", "model.queue", "pre.service"):
+        with pytest.raises(InvalidArgument, match=r"is the report's own"):
+            Stage.inline(name, lambda x: x)
+    with pytest.raises(InvalidArgument, match=r"needs an AdaptiveBatcher or FixedBatcher, got function"):
+        Stage.batched("model", lambda batch: batch)  # type: ignore[arg-type]
