@@ -150,7 +150,8 @@ def _where(s: dict[str, Any]) -> str:
         mark = ""
         if name == tail_base and tail:
             part = f" ({tail_part})" if tail_part else ""
-            mark = f' <span class="tail" title="the stage with the largest p95">◀ holds the tail{part}</span>'
+            mark = (f' <span class="tail" title="the stage with the most time in the slowest requests">◀ holds the '
+                    f'tail{part}</span>')
         elif name == "admission" and backlog:
             mark = ' <span class="tail" title="every lane was busy: the cause is the stage below that holds the tail">◀ every lane busy</span>'
         rparts = ref_e2e if name == "end to end" else ref_rows.get(name)
@@ -307,6 +308,8 @@ def _tail(s: dict[str, Any]) -> str:
     if not own:
         return "-"
     name = tail_stage(own)
+    if own[name].get("tail_ms") is not None:
+        return f"{name} {fmt_ms(own[name]['tail_ms'])} ms in the slowest requests"
     return f"{name} {fmt_ms(own[name]['p95_ms'])} ms"
 
 
@@ -328,7 +331,7 @@ def _overview(tests: Sequence[dict[str, Any]]) -> str:
     heads = "".join(f"<th>{c} ms</th>" for c in cols)
     return (f'<table class="overview"><tr><th>verdict</th><th>test</th><th>claims</th>{heads}'
             f"<th>headroom</th><th>change against the {esc(' / '.join(ref))}</th>"
-            "<th>stage holding the tail (p95)</th></tr>"
+            "<th>stage holding the tail</th></tr>"
             f"{''.join(rows)}</table>"
             + (f'<p class="note">{esc(view.REPLAYED_NOTE)}.</p>' if view.any_replayed(tests) else ""))
 

@@ -496,9 +496,12 @@ def saved_lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def tail_stage(stages: dict[str, Any]) -> str:
-    """The service's own stage with the largest p95 (``admission`` only when it is alone)."""
+    """The service's own stage with the most time in the run's slowest requests (``tail_ms``, at
+    the tightest budgeted percentile), or, in summaries from before it was kept, the largest p95
+    (``admission`` only when it is alone)."""
     own = [k for k in stages if k != "admission"] or list(stages)
-    return max(own, key=lambda k: stages[k]["p95_ms"])
+    key = "tail_ms" if all(stages[k].get("tail_ms") is not None for k in own) else "p95_ms"
+    return max(own, key=lambda k: stages[k][key])
 
 
 def admission_backlog(stages: dict[str, Any]) -> bool:
@@ -529,7 +532,9 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
         return ""
 
     return [f"    stage {name:<{width}} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
-            f"p95 {fmt_ms(st['p95_ms'])} ms" + note(name) for name, st in stages.items()]
+            f"p95 {fmt_ms(st['p95_ms'])} ms"
+            + (f"  in the slowest requests {fmt_ms(st['tail_ms'])} ms" if st.get("tail_ms") is not None else "")
+            + note(name) for name, st in stages.items()]
 
 
 def failure_message(summary: dict[str, Any]) -> str:
