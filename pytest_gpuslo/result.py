@@ -304,11 +304,18 @@ class SloResult:
         return self.data.lane[self._sl]
 
     def quantile(self, p: float) -> float:
-        """The p-quantile (a fraction, e.g. 0.95) of ``latency_ms``."""
+        """The p-quantile (a fraction, e.g. 0.95) of ``latency_ms``; ``inf`` where it lies among the
+        requests that raised or never completed (the timeout they hold is no latency: review107
+        F13, a stopped service's ``quantile(0.99)`` read 300.0 and ``< 500`` passed)."""
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"quantile(p={p!r}): p is a fraction between 0 and 1, e.g. 0.95.")
         lat = self.latency_ms
-        return float(np.quantile(lat, p)) if lat.size else math.nan
+        if not lat.size:
+            return math.nan
+        q = float(np.quantile(lat, p))
+        low, high = stats.raised_span(lat, self.spec.timeout_s,
+                                      int(self.failed.sum()) + stats.stand_ins(lat, self.spec.timeout_s))
+        return math.inf if low < q <= high else q
 
     @property
     def offered_hz(self) -> float:
@@ -321,9 +328,11 @@ class SloResult:
 
     @property
     def throughput_hz(self) -> float:
-        """Completions per second over the measured window (first arrival to last completion)."""
+        """Completions per second over the measured window (first arrival to last completion); one
+        after timeout_s counts, as the README defines it (review107 F12: a queue completing all its
+        requests at 400/s, many late, FAILed a 350/s promise at "321.4/s")."""
         d = self.data
-        ok = self.ok
+        ok = ~self.failed & (d.end_ns[self._sl] >= 0)
         if not ok.any():
             return math.nan
         end = d.end_ns[self._sl][ok]
