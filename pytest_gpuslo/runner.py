@@ -10,6 +10,8 @@ for the caller to turn into a failure or a skip.
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +98,25 @@ def _another_machines(settings: Settings, nodeid: str) -> Baseline | None:
     return None
 
 
+#: Thread names of the CPU backend's lanes and priming call: alive before a run starts, they are
+#: an earlier run's, abandoned as hung.
+ABANDONED = ("gpuslo-lane-", "gpuslo-prime")
+
+
+#: CPU an abandoned thread took over the run, as a share of its wall time, above which it
+#: disturbed the run (a thread blocked on an event takes none; review107 F10's spun a whole CPU).
+LEFTOVER_SHARE = 0.05
+
+
+def _cpu_ns(thread: threading.Thread) -> int | None:
+    """A thread's time on a CPU so far (Linux schedstat; None elsewhere or once it has exited)."""
+    try:
+        with open(f"/proc/self/task/{thread.native_id}/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
             schedule: npt.NDArray[np.int64], warm: int, payloads: Any = None, nodeid: str = "",
             policy: gate.Policy | None = None, progress: Callable[[Progress], None] | None = None,
@@ -110,6 +131,12 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
     backlog = 0
     waited, waited_over = 0, 0  # the launcher thread's wait for a CPU, over the looks so far
     disturbances: list[str] = []
+    # Lanes an earlier test abandoned as hung, still running in this process: they share the CPUs
+    # and the GIL with this run (review107 F10: a spinning one made the next test's unchanged code
+    # read REGRESSED +116.5%, and no report said why).
+    leftover = [t for t in threading.enumerate() if t.name.startswith(ABANDONED) and t.is_alive()]
+    used = {t.name: _cpu_ns(t) for t in leftover}
+    begun = time.perf_counter_ns()
     start = 0
     result: SloResult | None = None
     # The machine control brackets the run, outside the schedule (control.py).
@@ -136,6 +163,17 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
         if waited_over:
             telemetry["launcher_wait_share"] = round(waited / waited_over, 5)
         disturbances += [d for d in telemetry.get("disturbances", []) if d not in disturbances]
+        # (one blocked on a lock or an event takes nothing from the run: only those that ran count)
+        wall = max(time.perf_counter_ns() - begun, 1)
+        still = [t.name for t in leftover if t.is_alive() and (now := _cpu_ns(t)) is not None
+                 and (was := used.get(t.name)) is not None and (now - was) / wall > LEFTOVER_SHARE]
+        if still:
+            said = (f"{len(still)} thread{'s' if len(still) > 1 else ''} an earlier test abandoned as hung "
+                    f"({', '.join(sorted(still)[:4])}) still ran in this process during the run, sharing its CPUs "
+                    f"and the GIL: run this test in a process of its own (pytest -k, or pytest-xdist), or fix "
+                    f"the earlier test's hang")
+            if said not in disturbances:
+                disturbances.append(said)
         telemetry["disturbances"] = disturbances
         telemetry["control"] = control.combine(*readings)
         result = SloResult(spec=spec, data=data, warmup=warm, backend=backend.name,

@@ -1031,3 +1031,39 @@ def test_a_completion_after_timeout_s_counts_in_the_throughput() -> None:
     result = make_result(sched, data)
     assert int(result.timed_out.sum()) > 200 and not result.failed.any()
     assert result.throughput_hz == pytest.approx(1000 / 2.8, rel=0.01)
+
+
+def test_a_lane_an_earlier_test_abandoned_disturbs_the_next_run_and_is_named() -> None:
+    """review107 F10: a lane abandoned as hung kept spinning into the next test, whose unchanged
+    code read REGRESSED +116.5%, and no report said why.  A lane thread from before the run that
+    took CPU during it is a disturbance of it: named, and a FAIL or REGRESSED it may explain is held
+    back; one blocked on an event takes nothing from the run."""
+    release = threading.Event()
+
+    def spin() -> None:
+        deadline = time.monotonic() + 30
+        while not release.is_set() and time.monotonic() < deadline:
+            pass
+
+    blocked = threading.Thread(target=release.wait, args=(30,), name="gpuslo-lane-8", daemon=True)
+    ghost = threading.Thread(target=spin, name="gpuslo-lane-7", daemon=True)
+    blocked.start()
+    ghost.start()
+    try:
+        def slow(req: Request) -> None:
+            from pytest_gpuslo.backends import virtual
+            virtual.work(0.03)
+
+        result = _inline({"p95_ms": 10, "rate_hz": 20, "requests": 400, "streams": 4}, slow)
+    finally:
+        release.set()
+        ghost.join(5)
+        blocked.join(5)
+    said = result.telemetry["disturbances"]
+    # the spinning one took CPU from the run; the one blocked on an event took none
+    assert any("1 thread an earlier test abandoned as hung (gpuslo-lane-7) still ran in this process" in d
+               for d in said)
+    assert result.verdict is not None and result.verdict.outcome == "INCONCLUSIVE"
+    clean = _inline({"p95_ms": 10, "rate_hz": 20, "requests": 400, "streams": 4}, slow)
+    assert clean.verdict is not None and clean.verdict.outcome == "FAIL"
+    assert not any("abandoned" in d for d in clean.telemetry.get("disturbances", []))
