@@ -32,6 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from benchmarks.validity import _cli, current, grid, sim
+from benchmarks.validity.ab_stalls import ab_input
 from benchmarks.validity.plugin_grid import pct
 from benchmarks.validity.stall_grid import run
 from pytest_gpuslo import gate
@@ -59,12 +60,7 @@ def busy(t: np.ndarray, mean_len: float, every: float, rng: np.random.Generator)
 
 def readings(spec: gate.SloSpec, runs: list, policy: gate.Policy) -> dict[str, str]:
     base, cand = runs[:3], runs[3:]
-    notes = [(k, gate.lateness(spec, c[1], policy)) for k, c in enumerate(cand, 1)]
-    late = next((f"candidate run {k} of 3: {x}" for k, x in notes if x), "")
-    either = bool(late) or any(gate.lateness(spec, b[1], policy) for b in base)
-    ab = gate.ABInput(tuple(b[0] for b in base), tuple(c[0] for c in cand), late=late,
-                      cand_from_dispatch=tuple(gate.from_dispatch(c[1]) for c in cand) if either else (),
-                      base_from_dispatch=tuple(gate.from_dispatch(b[1]) for b in base) if either else ())
+    ab, either = ab_input(spec, runs, policy)
     now = gate.decide(spec, cand[-1][1], policy, ab).baseline[0].outcome
     shipped = gate._lifts
     gate._lifts = lambda ab, p: None  # type: ignore[assignment]  # the rule before

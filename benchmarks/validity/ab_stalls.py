@@ -59,9 +59,10 @@ def _one_stall(t: np.ndarray, length: float, rng: np.random.Generator) -> np.nda
     return np.where(inside, begin + length, t)
 
 
-def judged(spec: gate.SloSpec, runs: list[tuple[np.ndarray, gate.Measurements, gate.Measurements]],
-           policy: gate.Policy) -> str:
-    """The A/B claim's outcome, as ``ab._judged`` decides it."""
+def ab_input(spec: gate.SloSpec, runs: list[tuple[np.ndarray, gate.Measurements, gate.Measurements]],
+             policy: gate.Policy) -> tuple[gate.ABInput, bool]:
+    """The A/B input of six runs (3 base, 3 candidate) as ``ab._judged`` builds it, and whether any
+    run was late."""
     base, cand = runs[:3], runs[3:]
     notes = [(k, gate.lateness(spec, c[1], policy)) for k, c in enumerate(cand, 1)]
     late = next((f"candidate run {k} of 3: {x}" for k, x in notes if x), "")
@@ -69,7 +70,13 @@ def judged(spec: gate.SloSpec, runs: list[tuple[np.ndarray, gate.Measurements, g
     ab = gate.ABInput(tuple(b[0] for b in base), tuple(c[0] for c in cand), late=late,
                       cand_from_dispatch=tuple(gate.from_dispatch(c[1]) for c in cand) if either else (),
                       base_from_dispatch=tuple(gate.from_dispatch(b[1]) for b in base) if either else ())
-    return gate.decide(spec, cand[-1][1], policy, ab).baseline[0].outcome
+    return ab, either
+
+
+def judged(spec: gate.SloSpec, runs: list[tuple[np.ndarray, gate.Measurements, gate.Measurements]],
+           policy: gate.Policy) -> str:
+    """The A/B claim's outcome, as ``ab._judged`` decides it."""
+    return gate.decide(spec, runs[-1][1], policy, ab_input(spec, runs, policy)[0]).baseline[0].outcome
 
 
 def cell(args: tuple[str, str, int, int, float]) -> tuple[str, str, dict]:
