@@ -390,7 +390,8 @@ def _hung_words(m: Measurements, spec: SloSpec) -> str:
     """'a hang: 2 bodies had run past timeout_s=1 ... (request 260 first, on lane 1)'."""
     where = "" if m.first_hung is None else f" (request {m.first_hung[0]} first, on lane {m.first_hung[1]})"
     if m.prime_hung:
-        where = (f" (the priming call before the run, and{where[1:]}" if where
+        # (review108 F3: "and(request 0 first", the bracket kept)
+        where = (f" (the priming call before the run, and {where[2:]}" if where
                  else " (the priming call, the body's first and untimed one, before the run)")
     bodies = "1 body" if m.hung == 1 else f"{m.hung} bodies"
     return (f"a hang: {bodies} had run past timeout_s={spec.timeout_s:g} and {'was' if m.hung == 1 else 'were'} "

@@ -252,7 +252,7 @@ def achieved(summary: dict[str, Any]) -> str:
     if summary.get("timed_out"):
         # which of them the rate counts (review107 F2, F12): those that completed after timeout_s
         said = ", ".join(x for x in (f"{failed:,} raised" if failed else "", late_words(summary, of=False)) if x)
-        return f"{'completed without error' if failed else 'achieved'} {rate} ({said})"
+        return f"{'completed without error' if failed else 'achieved'} {rate} within timeout_s ({said})"
     return f"completed without error {rate} ({failed:,} raised)" if failed else f"achieved {rate}"
 
 

@@ -1562,3 +1562,9 @@ def test_an_ab_budget_claim_weighs_every_candidate_run_not_only_the_latest() -> 
     assert raised.outcome == "INCONCLUSIVE" and raised.reason.startswith(
         "the candidate's run 1 (p95 raised) of 2 read over the budget")
     assert gate.ab_other_runs(passed, ({"p99<=5ms": run("FAIL", 9.0, 0.0)},), 0.01) == passed  # another claim
+
+
+def test_a_priming_hang_beside_a_lane_s_is_said_in_one_clause() -> None:
+    """review108 F3: "(the priming call before the run, and(request 0 first, on lane 3)"."""
+    m = gate.Measurements(np.ones(10), np.zeros(10), hung=2, prime_hung=True, first_hung=(0, 3))
+    assert gate._hung_words(m, _spec()).endswith("(the priming call before the run, and request 0 first, on lane 3)")

@@ -1020,17 +1020,25 @@ def test_the_stage_holding_the_tail_is_read_at_the_budgeted_percentile() -> None
     assert terminal.tail_stage(old) == "model"  # a summary from before tail_ms: as it read then
 
 
-def test_a_completion_after_timeout_s_counts_in_the_throughput() -> None:
-    """review107 F12: a queue that completed every request, many after timeout_s, read "completed
-    321.4/s" against a 350/s promise and FAILed it; the README counts completions per second."""
+def test_the_throughput_counts_completions_within_timeout_s_and_says_the_late_ones() -> None:
+    """review107 F12 read a queue completing every request, many after timeout_s, as 321.4/s
+    against 400/s served; counting the late ones let a throughput promise PASS with 49 of 1,200
+    within timeout_s (review108 F6, F7).  A request past the timeout is one its client gave up on:
+    the rate counts those within it, and the run line says how many completed later."""
+    from pytest_gpuslo.reports import view
+
     n = 2000
     sched = arrivals.Constant(400).schedule(n=n)
     clock = VirtualClock()
     data, _ = run_open_loop(sched, SimulatedServer(clock, np.full(n, 2_800_000)), lambda r: None, lanes=1,
                             timeout_s=0.3, clock=clock, sleep=clock.sleep)
     result = make_result(sched, data)
-    assert int(result.timed_out.sum()) > 200 and not result.failed.any()
-    assert result.throughput_hz == pytest.approx(1000 / 2.8, rel=0.01)
+    late = int(result.timed_out.sum())
+    assert late > 200 and not result.failed.any()
+    assert result.throughput_hz < 0.7 * 1000 / 2.8
+    said = view.achieved(result.summary())
+    assert said.endswith(f"within timeout_s ({late:,} completed after timeout_s)"), said
+
 
 
 def test_a_lane_an_earlier_test_abandoned_disturbs_the_next_run_and_is_named() -> None:
