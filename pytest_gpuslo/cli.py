@@ -213,11 +213,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
                  else f"{age.seconds // 3600}h")
         p95 = float(np.quantile(latest.latency_ms, 0.95))
         # a p95 among raised requests is their timeout, no latency (review102 F3: "1e+04")
-        span = stats.raised_span(latest.latency_ms, float(b.spec.get("timeout_s") or DEFAULT_TIMEOUT_S),
-                                 int(latest.summary.get("failed") or 0)
-                                 + stats.stand_ins(latest.latency_ms, float(b.spec.get("timeout_s") or DEFAULT_TIMEOUT_S)))
-        shown = ("timed out" if not latest.summary.get("failed") else "raised") if span[0] < p95 <= span[1] \
-            else f"{p95:.3g}"
+        from pytest_gpuslo.reports import view
+
+        t_s = float(b.spec.get("timeout_s") or DEFAULT_TIMEOUT_S)
+        span = stats.raised_span(latest.latency_ms, t_s,
+                                 int(latest.summary.get("failed") or 0) + stats.stand_ins(latest.latency_ms, t_s))
+        shown = view.stand_in(latest.summary) if span[0] < p95 <= span[1] else f"{p95:.3g}"
         print(f"{machine_of(b):<{width}} {len(b.runs):>4} {latest.latency_ms.size:>7} {shown:>8} {age_s:>6}  "
               f"{latest.commit or '-':<12}  {b.nodeid}")
         if args.verbose:

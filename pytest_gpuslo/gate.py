@@ -2002,7 +2002,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         if m.timed_out:
             # review107 F5: "1100 ran past timeout_s" where 1,096 never started
             first = "" if m.first_timed_out is None else f" (the first: request {m.first_timed_out})"
-            never = unfinished(m, lat, spec.timeout_s)
+            never = gone
             past = m.timed_out - never
             said = " and ".join(x for x in (f"{past} completed after timeout_s={spec.timeout_s:g}" if past else "",
                                             f"{never} never completed" if never else "") if x)

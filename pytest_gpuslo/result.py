@@ -313,9 +313,14 @@ class SloResult:
         if not lat.size:
             return math.nan
         q = float(np.quantile(lat, p))
-        low, high = stats.raised_span(lat, self.spec.timeout_s,
-                                      int(self.failed.sum()) + stats.stand_ins(lat, self.spec.timeout_s))
+        low, high = self._stand_in_span(lat)
         return math.inf if low < q <= high else q
+
+    def _stand_in_span(self, lat: F64) -> tuple[float, float]:
+        """Where a percentile is no latency (``stats.raised_span``): the raised requests and those
+        that never completed hold the timeout (review104 F6)."""
+        return stats.raised_span(lat, self.spec.timeout_s,
+                                 int(self.failed.sum()) + stats.stand_ins(lat, self.spec.timeout_s))
 
     @property
     def offered_hz(self) -> float:
@@ -580,9 +585,7 @@ class SloResult:
 
         # A percentile among the raised requests' stand-in latency (the timeout) is none: null, and
         # named in ``latency_raised`` (review99 #2: "p90 1005.67", interpolated toward 10,000).
-        # (a hang's requests that never completed hold it too: review104 F6, "p95 500")
-        low, high = stats.raised_span(lat, self.spec.timeout_s,
-                                      int(self.failed.sum()) + stats.stand_ins(lat, self.spec.timeout_s))
+        low, high = self._stand_in_span(lat)
         shown = {percentile_label(p): q(lat, p) for p in (0.5, 0.9, 0.95, 0.99, 0.999)}
         raised = [k for k, v in shown.items() if v is not None and low < v <= high]
 
