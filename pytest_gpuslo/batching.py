@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_gpuslo.errors import GpuSloError, InvalidArgument
+from pytest_gpuslo.recorder import ServingCpu, served_for
 
 
 class BatcherClosed(GpuSloError, RuntimeError):
@@ -53,6 +54,8 @@ class _Item:
     future: Future[Any]
     enqueued: float
     enqueued_ns: int = 0
+    #: the submitting thread's native id: the worker serves its call (``recorder.SERVED_BY``).
+    waiter: int = 0
 
 
 def _check(name: str, value: Any, *, minimum: float, integer: bool = False) -> None:
@@ -96,7 +99,7 @@ class _Base:
             if self._closed:
                 fut.set_exception(BatcherClosed("the batcher is closed; create a new one"))
                 return fut
-            self._queue.append(_Item(payload, fut, self.clock(), time.perf_counter_ns()))
+            self._queue.append(_Item(payload, fut, self.clock(), time.perf_counter_ns(), threading.get_native_id()))
             self._observe_arrival()
             self._cv.notify()
         return fut
@@ -159,7 +162,9 @@ class _Base:
             raise
 
     def _serve(self) -> None:
+        cpu = ServingCpu()
         while True:
+            cpu.tick()
             with self._cv:
                 while True:
                     if self._queue:
@@ -179,7 +184,8 @@ class _Base:
             record = BatchRecord(len(batch), oldest, reason)
             started_ns = time.perf_counter_ns()
             try:
-                results = self.process([item.payload for item in batch])
+                with served_for([item.waiter for item in batch]):
+                    results = self.process([item.payload for item in batch])
                 if not isinstance(results, Sequence) and not hasattr(results, "__len__"):
                     # review106: "object of type 'NoneType' has no len()"
                     raise RuntimeError(f"process() returned {type(results).__name__}, not a sequence; it must "
@@ -293,7 +299,9 @@ class _DaemonPool:
         return fut
 
     def _work(self) -> None:
+        cpu = ServingCpu()
         while (call := self._calls.get()) is not None:
+            cpu.tick()
             fn, fut = call
             if not fut.set_running_or_notify_cancel():
                 continue
@@ -339,14 +347,15 @@ class Stage:
         _callable(f"Stage.pool({name!r}) fn", fn)
         pool = _DaemonPool(name, workers)
 
-        def timed(x: Any) -> tuple[Any, int, int]:
+        def timed(x: Any, waiter: int) -> tuple[Any, int, int]:
             start = time.perf_counter_ns()
-            out = fn(x)
+            with served_for((waiter,)):
+                out = fn(x)
             return out, start, time.perf_counter_ns()
 
         def run(x: Any, request: Any) -> Any:
-            enq = time.perf_counter_ns()
-            out, start, end = pool.submit(lambda: timed(x)).result()
+            enq, waiter = time.perf_counter_ns(), threading.get_native_id()
+            out, start, end = pool.submit(lambda: timed(x, waiter)).result()
             if request is not None:
                 request.record_stage(f"{name}.queue", enq, start)
                 request.record_stage(f"{name}.service", start, end)

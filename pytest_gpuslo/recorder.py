@@ -30,6 +30,52 @@ _running = threading.local()
 #: thread's ident]``.  Its hot path stores into the list (``INLINE[0] = req``, tens of ns), where
 #: a thread-local attribute costs 0.1-0.2 us a request (benchmarks/launch_overhead.py).
 INLINE: list[Any] = [None, None]
+#: A waiting thread's native id -> the native id of the helper thread now serving its call (a
+#: batcher's or a pool's worker, ``pytest_gpuslo.batching``): a lane waiting on a worker is
+#: asleep where that worker sleeps, which the dispatcher's looks read there (review106 F14,
+#: review108 F4: a pool worker asleep 50 ms read "waiting on something else", so a FAIL was
+#: held back as the neighbours').  Set only while the call is served, not while it is queued: a
+#: queue's length may be the neighbours' doing.
+SERVED_BY: dict[int, int] = {}
+_served_cpu = [0]
+_served_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def served_for(waiters: "list[int] | tuple[int, ...]") -> Iterator[None]:
+    """Mark this thread as serving the calls of ``waiters`` (native thread ids) while it runs."""
+    me = threading.get_native_id()
+    for tid in waiters:
+        SERVED_BY[tid] = me
+    try:
+        yield
+    finally:
+        for tid in waiters:
+            if SERVED_BY.get(tid) == me:
+                SERVED_BY.pop(tid, None)
+
+
+class ServingCpu:
+    """A serving worker's CPU time, counted into ``served_cpu_ns`` at each ``tick`` (after each
+    call or batch): the whole thread's, its queue and wake-ups included (review106 F14: the
+    workers' loops alone used 0.45 s in a run whose bodies slept 5 s, more than a sleep's
+    poll may leave)."""
+
+    def __init__(self) -> None:
+        self._last = time.thread_time_ns()
+
+    def tick(self) -> None:
+        now = time.thread_time_ns()
+        with _served_lock:
+            _served_cpu[0] += now - self._last
+        self._last = now
+
+
+def served_cpu_ns() -> int:
+    """The CPU time the threads that serve bodies' calls (``ServingCpu``: a batcher's or a pool's
+    workers) have counted so far: the code's own work on another thread, not work that a sleep
+    elsewhere may poll."""
+    return _served_cpu[0]
 
 
 def current_request() -> "Request | None":
@@ -92,14 +138,17 @@ class ThreadTimes:
     others_ns: npt.NDArray[np.int64]
     asleep: npt.NDArray[np.int32]
     waiting: npt.NDArray[np.int32]
+    #: of the ``asleep`` looks, those where the body waited on a helper thread that served its
+    #: call and slept (``SERVED_BY``): that helper's CPU is the body's, not work its sleep polls.
+    served: npt.NDArray[np.int32]
 
     @classmethod
     def empty(cls, n: int) -> "ThreadTimes":
         return cls(np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
-                   np.zeros(n, np.int32), np.zeros(n, np.int32))
+                   np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32))
 
     def _arrays(self) -> tuple[npt.NDArray[Any], ...]:
-        return self.cpu_ns, self.runq_ns, self.others_ns, self.asleep, self.waiting
+        return self.cpu_ns, self.runq_ns, self.others_ns, self.asleep, self.waiting, self.served
 
     def copy(self) -> "ThreadTimes":
         return ThreadTimes(*(a.copy() for a in self._arrays()))

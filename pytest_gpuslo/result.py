@@ -206,13 +206,22 @@ class SloResult:
         if not isinstance(children, (int, float)) or children > HELPER_SHARE * found_s:
             return None  # the code's children worked: a sleep may have polled them
         service = self.service_ms
-        found, known = self._found_asleep()
+        found, known, served = self._found_asleep()
+        served_cpu = self.telemetry.get("served_cpu_s", 0.0)
+        k = contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
+                                self.telemetry.get("run_queue_stretch"))
+        others = np.where(known, self.data.threads.others_ns[self._sl], 0) / 1e6 \
+            if self.data.threads is not None else np.zeros(found.size)
         if not isinstance(helpers, (int, float)) or helpers > HELPER_SHARE * found_s:
             # The process's other threads computed: a sleep may have been a poll of their work.
-            k = contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
-                                    self.telemetry.get("run_queue_stretch"))
-            others = self.data.threads.others_ns[self._sl] if self.data.threads is not None else 0
-            found = found - k * np.where(known, others, 0) / 1e6
+            # A body's own sleep, a poll of any of it (a batcher's worker serving it included);
+            # a serving worker's sleep, of the work outside serving (review106 F14).
+            unserved = helpers - served_cpu if isinstance(helpers, (int, float)) and \
+                isinstance(served_cpu, (int, float)) else None
+            if unserved is None or unserved > HELPER_SHARE * found_s:
+                found = found - k * others
+            else:
+                found = np.maximum(found - served - k * others, 0.0) + served
         asleep = np.minimum(np.maximum(found, 0.0), np.nan_to_num(service))
         return np.where(np.isnan(service), np.nan, asleep)
 
@@ -258,10 +267,11 @@ class SloResult:
             return None
         return np.where(known, cpu / 1e6 + asleep, 0.0), np.where(known, asleep, 0.0)
 
-    def _found_asleep(self, which: slice | None = None) -> tuple[F64, npt.NDArray[np.bool_]]:
+    def _found_asleep(self, which: slice | None = None) -> tuple[F64, npt.NDArray[np.bool_], F64]:
         """Each measured request's (``which``: these requests') time off the CPU (service less CPU
         time and wait for a CPU) in the share the dispatcher found it asleep on a timer (ms; 0
-        where never seen or not known), and where its thread times are known."""
+        where never seen or not known), where its thread times are known, and of the first, the
+        share found waiting on a worker serving it that slept (``ThreadTimes.served``)."""
         t = self.data.threads
         assert t is not None
         sl = self._sl if which is None else which
@@ -272,7 +282,8 @@ class SloResult:
         seen_asleep, seen_waiting = t.asleep[sl].astype(np.float64), t.waiting[sl].astype(np.float64)
         seen = seen_asleep + seen_waiting
         share = np.divide(seen_asleep, seen, out=np.zeros_like(seen), where=seen > 0)
-        return np.maximum(off, 0.0) * share, known
+        served = np.divide(t.served[sl].astype(np.float64), seen, out=np.zeros_like(seen), where=seen > 0)
+        return np.maximum(off, 0.0) * share, known, np.maximum(off, 0.0) * served
 
     def time_split(self) -> dict[str, float] | None:
         """Shares of the bodies' time (the requests whose thread times are known): on a CPU

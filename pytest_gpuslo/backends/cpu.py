@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_gpuslo.backends import BaseBackend, devices, no_devices
 from pytest_gpuslo.errors import InvalidArgument, WorkloadError
-from pytest_gpuslo.recorder import set_current
+from pytest_gpuslo.recorder import SERVED_BY, served_cpu_ns, set_current
 
 if TYPE_CHECKING:
     from pytest_gpuslo.recorder import Recorder, Request
@@ -370,7 +370,7 @@ class Backend(BaseBackend):
 
     def open(self, lanes: int, body: Callable[[Request], Any], recorder: Recorder) -> None:
         self._cpu_start = _cpu_times()
-        self._proc_start = time.process_time()
+        self._proc_start, self._served_start = time.process_time(), served_cpu_ns()
         self._tree_start = self._cpu_start[1] if self._cpu_start is not None else None
         #: the dispatcher's thread CPU time at its first and latest tick (its share of the process).
         self._dispatcher_cpu: list[float] = []
@@ -495,6 +495,7 @@ class Backend(BaseBackend):
         self._prime_thread = t if frame is not None else None
         # The process's and its children's CPU count from here: priming (imports) is not the run's.
         self._proc_start, self._tree_start = time.process_time(), _own_cpu_seconds()
+        self._served_start = served_cpu_ns()
 
     def submit(self, request: Request) -> None:
         self._queue.put(request)
@@ -514,7 +515,10 @@ class Backend(BaseBackend):
             # Every lane in a body at the give-up: a deadlock, or slow last bodies.  Wait as long
             # again for one to come back before calling the service stopped (review54: a 2.5-s
             # last request on one lane, timeout_s 0.5, FAILed as "every lane hung").
-            rec.wait_all(deadline_ns + (rec.hang_after_ns or 0) + int(self.STOPPED_GRACE_S * 1e9))
+            # Looking on as the drain does: the requests that start now are the overload's
+            # (review108 F1, F2: a third of an overloaded run's 20-ms sleeps, never looked at,
+            # got a CPU's credit, and the FAIL was held back as busy neighbours').
+            self._drain(rec, deadline_ns + (rec.hang_after_ns or 0) + int(self.STOPPED_GRACE_S * 1e9))
         if not rec.all_done:
             self._record_stuck(rec)
         prime = getattr(self, "_prime_thread", None)
@@ -577,20 +581,36 @@ class Backend(BaseBackend):
             index, tid = self._running[lane], self._tids[lane]
             if index < 0 or not tid or _clock() >= until_ns:
                 continue
-            fd = self._wchan.get(tid)
-            try:
-                if fd is None:
-                    fd = self._wchan[tid] = os.open(f"/proc/self/task/{tid}/wchan", os.O_RDONLY)
-                kind = wait_kind(os.pread(fd, 128, 0).decode("ascii", "replace"))
-            except OSError:
+            kind = self._wait_kind_of(tid)
+            helper = SERVED_BY.get(tid) if kind == "waiting" else None
+            if helper is not None:
+                # Waiting on a batcher's or a pool's worker that serves its call: asleep where
+                # that worker sleeps; on a CPU or waiting itself, a wait busy neighbours may stretch.
+                kind = "served" if self._wait_kind_of(helper) == "asleep" else "waiting"
+            if kind is None or self._running[lane] != index:  # it finished meanwhile: not its sample
                 continue
-            if self._running[lane] != index:  # it finished meanwhile: the sample is not its
-                continue
-            if kind == "asleep":
+            if kind == "served":
+                times.asleep[index] += 1
+                times.served[index] += 1
+            elif kind == "asleep":
                 times.asleep[index] += 1
             elif kind == "waiting":
                 times.waiting[index] += 1
         self._look_from = (self._look_from + WAIT_SAMPLE_LANES) % max(lanes, 1)
+
+    def _wait_kind_of(self, tid: int) -> str | None:
+        """``wait_kind`` of thread ``tid`` of this process now; None where it cannot be read."""
+        fd = self._wchan.get(tid)
+        try:
+            if fd is None:
+                fd = self._wchan[tid] = os.open(f"/proc/self/task/{tid}/wchan", os.O_RDONLY)
+            return wait_kind(os.pread(fd, 128, 0).decode("ascii", "replace"))
+        except OSError:
+            if fd is not None:  # a helper that exited: its id may come back as another thread's
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                self._wchan.pop(tid, None)
+            return None
 
     def close(self) -> None:
         fd: int | None = getattr(self, "_dispatch_fd", None)
@@ -605,7 +625,7 @@ class Backend(BaseBackend):
         if self._recorder is not None:
             self._recorder.others_cpus = load_windows(getattr(self, "_load_samples", []))
         self._cpu_end = _cpu_times()
-        self._proc_end = time.process_time()
+        self._proc_end, self._served_end = time.process_time(), served_cpu_ns()
         self._steal_end = steal_seconds()
         for _ in self._threads:
             self._queue.put(None)
@@ -652,6 +672,10 @@ class Backend(BaseBackend):
                     disp = getattr(self, "_dispatcher_cpu", [])
                     dispatcher = disp[-1] - disp[0] if len(disp) == 2 else 0.0
                     out["helper_cpu_s"] = round(max(0.0, (p1 - p0) - bodies - dispatcher), 4)
+                    # Of it, a batcher's or a pool's workers serving the bodies' calls (the
+                    # bodies' own work on another thread, which the looks read: ``SERVED_BY``).
+                    served = (getattr(self, "_served_end", 0) - getattr(self, "_served_start", 0)) / 1e9
+                    out["served_cpu_s"] = round(min(max(0.0, served), out["helper_cpu_s"]), 4)
             s0, s1 = getattr(self, "_steal_start", None), getattr(self, "_steal_end", None)
             if s0 is not None and s1 is not None and wall > 0:
                 # Of the others' average, what the hypervisor took (other machines on this VM's CPUs).

@@ -159,3 +159,99 @@ def test_a_request_s_own_time_leaves_out_what_other_requests_added() -> None:
     assert r.own_times() is None
     m = r.measurements()
     assert m.own_ms is None and m.own_asleep_ms is None
+
+
+def _served_times() -> ThreadTimes:
+    t = _times()
+    t.others_ns[:4] = 10 * MS  # a batcher's or a pool's worker computed meanwhile
+    t.served[:] = [4, 0, 5, 0, 0]  # request 0: 4 of its 5 asleep looks its worker's sleep
+    return t
+
+
+def test_a_serving_worker_s_sleep_keeps_its_credit_where_the_workers_did_the_other_threads_work() -> None:
+    """review106 F14, review108 F4: a body waiting on a pool's or a batcher's worker asleep on a
+    timer is asleep (``ThreadTimes.served``); that worker's CPU is the body's own work on another
+    thread, not work its sleep polls, so the other threads' CPU comes off the body's own sleep
+    only where the serving workers (``served_cpu_s``) did nearly all of it."""
+    # Other threads worked (helper_cpu_s over 5% of the sleep found): K (2) x 10 ms comes off.
+    taken = _result(_served_times(), {"helper_cpu_s": 0.2}).asleep_ms
+    assert taken is not None and np.allclose(taken[:4], [75.0, 27.5, 75.0, 0.0])
+    # The serving workers did it: the workers' sleeps keep their credit, a body's own sleep not.
+    # Request 0: 95 ms found asleep, 76 of them its worker's, 19 its own less 20: 76 in all.
+    kept = _result(_served_times(), {"helper_cpu_s": 0.2, "served_cpu_s": 0.19}).asleep_ms
+    assert kept is not None and np.allclose(kept[:4], [76.0, 27.5, 95.0, 0.0])
+    # Other work beside the workers' (over 5% of the sleep found): every sleep may poll it.
+    other = _result(_served_times(), {"helper_cpu_s": 0.2, "served_cpu_s": 0.1}).asleep_ms
+    assert other is not None and np.allclose(other[:4], [75.0, 27.5, 75.0, 0.0])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread times come from Linux /proc")
+def test_a_body_waiting_on_a_pool_worker_reads_that_worker_s_wait() -> None:
+    """A body blocked on ``Stage.pool``'s worker is found asleep where the worker sleeps on a timer
+    (counted as ``served`` too), and waiting where the worker computes.  No timing claim."""
+    from pytest_gpuslo.batching import Stage
+    from pytest_gpuslo.recorder import served_cpu_ns
+
+    release = threading.Event()
+
+    def work(x: int) -> int:
+        if x == 0:
+            while not release.is_set():
+                time.sleep(0.005)
+        else:
+            while not release.is_set():
+                pass
+        return x
+
+    stage = Stage.pool("pre", work, workers=1)
+    backend = cpu.Backend()
+    rec = Recorder(2)
+    rec.set_submitted(2)
+    backend.open(1, lambda req: stage._run(req.index, None), rec)
+    cpu0 = served_cpu_ns()
+    try:
+        times = rec.threads
+        assert times is not None
+        for index in (0, 1):
+            release.clear()
+            backend.submit(Request(index, 0.0, None, rec))
+            deadline = time.monotonic() + 20
+            while (times.asleep[index] + times.waiting[index]) < 3 and time.monotonic() < deadline:
+                backend._next_look = 0.0
+                backend.tick(time.perf_counter_ns() + 10**9)
+                time.sleep(0.002)
+            release.set()
+            while rec.end_ns[index] < 0 and time.monotonic() < deadline:
+                time.sleep(0.002)
+        backend.wait(time.perf_counter_ns() + 20 * 10**9)
+    finally:
+        release.set()
+        backend.close()
+        stage._close()  # type: ignore[misc]
+    assert times.asleep[0] >= 3 and times.served[0] == times.asleep[0] and times.waiting[0] == 0
+    assert times.asleep[1] == 0 and times.served[1] == 0 and times.waiting[1] >= 3
+    from pytest_gpuslo.recorder import SERVED_BY
+    assert not SERVED_BY  # nothing left marked once served
+    stage2 = Stage.pool("spin", lambda x: x, workers=1)
+    stage2._run(1, None)  # the next call counts the spinning call's CPU (a worker's tick)
+    stage2._close()  # type: ignore[misc]
+    assert served_cpu_ns() > cpu0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread times come from Linux /proc")
+def test_an_overloaded_run_is_looked_at_until_its_last_request() -> None:
+    """review108 F1, F2: the requests of an overloaded run that started after the drain's deadline,
+    while the run waited for its lanes to come back, were never looked at, so their sleeps got a
+    CPU's credit and a FAIL was held back as the neighbours'.  Now the wait looks on."""
+    from pytest_gpuslo import arrivals
+    from pytest_gpuslo.measurement import run_open_loop
+
+    sched = arrivals.Poisson(1000).schedule(n=30, rng=np.random.default_rng(3))
+    backend = cpu.Backend()
+    data, _ = run_open_loop(sched, backend, lambda r: time.sleep(0.06), lanes=1, timeout_s=0.1)
+    assert data.threads is not None
+    # The first deadline: the last arrival + timeout_s + the driver's 1-s grace.
+    late = (data.start_ns > int(data.scheduled_ns.max()) + int(1.1e9)) & (data.end_ns >= 0)
+    assert late.sum() >= 3
+    looked = (data.threads.asleep + data.threads.waiting)[late] > 0
+    assert looked.mean() >= 0.5, looked
