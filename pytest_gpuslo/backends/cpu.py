@@ -545,12 +545,20 @@ class Backend(BaseBackend):
     def _record_stuck(self, rec: Recorder) -> None:
         """Before hung lanes are abandoned: which request each runs and where its thread is."""
         frames = sys._current_frames()
+        by_native = {t.native_id: t for t in threading.enumerate()}
         for lane, thread in enumerate(self._threads):
             index = self._running[lane] if lane < len(self._running) else -1
             frame = frames.get(thread.ident or -1)
             if index < 0 or frame is None:
                 continue
             stack = "".join(traceback.format_stack(frame)[-STACK_FRAMES:])
+            # A body blocked on a batching worker that serves its call: the hang is where that
+            # worker is (review106 F5: 32 copies of the lanes' fut.result(), never the worker's).
+            helper = by_native.get(SERVED_BY.get(thread.native_id or -1, -1))
+            there = frames.get(helper.ident or -1) if helper is not None else None
+            if helper is not None and there is not None:
+                stack += (f"  ... waiting on thread {helper.name!r}, which serves its call and is here:\n"
+                          + "".join(traceback.format_stack(there)[-STACK_FRAMES:]))
             rec.record_stuck(index, lane, stack)
 
     def tick(self, until_ns: int) -> None:

@@ -308,6 +308,8 @@ def _tail(s: dict[str, Any]) -> str:
     if not own:
         return "-"
     name = tail_stage(own)
+    if not name:
+        return "- (the slowest requests have no stage times)"
     if own[name].get("tail_ms") is not None:
         return f"{name} {fmt_ms(own[name]['tail_ms'])} ms in the slowest requests"
     return f"{name} {fmt_ms(own[name]['p95_ms'])} ms"

@@ -498,17 +498,19 @@ def saved_lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
 def tail_stage(stages: dict[str, Any]) -> str:
     """The service's own stage with the most time in the run's slowest requests (``tail_ms``, at
     the tightest budgeted percentile), or, in summaries from before it was kept, the largest p95
-    (``admission`` only when it is alone)."""
+    (``admission`` only when it is alone); '' where no stage has time in the slowest requests
+    (they never completed: a hung batch stamps none, review106 F5 read "0 ms <- holds the tail")."""
     own = [k for k in stages if k != "admission"] or list(stages)
     key = "tail_ms" if all(stages[k].get("tail_ms") is not None for k in own) else "p95_ms"
-    return max(own, key=lambda k: stages[k][key])
+    worst = max(own, key=lambda k: stages[k][key])
+    return worst if key == "p95_ms" or stages[worst][key] > 0 else ""
 
 
 def admission_backlog(stages: dict[str, Any]) -> bool:
     """Every lane was busy: the wait for one (``admission``) is longer at p95 than the stage that
     holds the tail; the symptom, whose cause is that stage."""
     worst = tail_stage(stages)
-    return "admission" in stages and worst != "admission" and \
+    return "admission" in stages and worst not in ("admission", "") and \
         stages["admission"]["p95_ms"] > stages[worst]["p95_ms"]
 
 

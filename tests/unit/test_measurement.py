@@ -1018,6 +1018,10 @@ def test_the_stage_holding_the_tail_is_read_at_the_budgeted_percentile() -> None
     assert any("stage pre" in line and "<- holds the tail" in line for line in terminal.stage_lines(stages))
     old = {k: {x: y for x, y in v.items() if x != "tail_ms"} for k, v in stages.items()}
     assert terminal.tail_stage(old) == "model"  # a summary from before tail_ms: as it read then
+    # review106 F5: the slowest requests never completed (a hung batch): no stage holds the tail.
+    none = {k: {**v, "tail_ms": 0.0} for k, v in stages.items()}
+    assert terminal.tail_stage(none) == ""
+    assert not any("holds the tail" in line for line in terminal.stage_lines(none))
 
 
 def test_the_throughput_counts_completions_within_timeout_s_and_says_the_late_ones() -> None:

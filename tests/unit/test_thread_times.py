@@ -255,3 +255,35 @@ def test_an_overloaded_run_is_looked_at_until_its_last_request() -> None:
     assert late.sum() >= 3
     looked = (data.threads.asleep + data.threads.waiting)[late] > 0
     assert looked.mean() >= 0.5, looked
+
+
+def test_a_hung_body_blocked_on_a_pool_worker_shows_where_that_worker_is() -> None:
+    """review106 F5: a hung batch showed the lanes' fut.result() stacks, never the worker's."""
+    from pytest_gpuslo.batching import Stage
+
+    release = threading.Event()
+
+    def stuck_in_the_worker(x: int) -> int:
+        release.wait(20)
+        return x
+
+    stage = Stage.pool("pre", stuck_in_the_worker, workers=1)
+    backend = cpu.Backend()
+    rec = Recorder(1)
+    rec.set_submitted(1)
+    backend.open(1, lambda req: stage._run(req.index, None), rec)
+    try:
+        backend.submit(Request(0, 0.0, None, rec))
+        deadline = time.monotonic() + 20
+        from pytest_gpuslo.recorder import SERVED_BY
+        while not SERVED_BY and time.monotonic() < deadline:
+            time.sleep(0.002)
+        backend._record_stuck(rec)
+    finally:
+        release.set()
+        backend.wait(time.perf_counter_ns() + 20 * 10**9)
+        backend.close()
+        stage._close()  # type: ignore[misc]
+    assert len(rec.stuck) == 1
+    stack = rec.stuck[0][2]
+    assert "waiting on thread 'gpuslo-pre-0'" in stack and "stuck_in_the_worker" in stack
