@@ -418,6 +418,7 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in base_ms),
                           cand_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in ms),
                           base_waits=tuple(x.launcher_wait for x in base_ms),
+                          base_raised_counts=tuple(x.failed for x in base_ms),
                           cand_waits=tuple(x.launcher_wait for x in ms),
                           base_hosts=tuple(x.body_host_ms for x in base_ms),
                           cand_hosts=tuple(x.body_host_ms for x in ms),
@@ -471,6 +472,7 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
     import numpy as np
 
     from pytest_gpuslo import stats
+    from pytest_gpuslo.reports import view
     from pytest_gpuslo.spec import percentile_label
 
     sha = session.sha
@@ -493,7 +495,10 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                          "each_run_ms": {percentile_label(p): {
                              "base": [level(r, p) for r in base_runs],
                              "candidate": [level(r, p) for r in cand_runs]}
-                             for p in sorted({*spec.budgets_ms, 0.95})}}
+                             for p in sorted({*spec.budgets_ms, 0.95})},
+                         # what a null level is, run by run (review107 F6: a hang's runs read "raised")
+                         "stand_in": {"base": [view.stand_in(r.summary) for r in base_runs],
+                                      "candidate": [view.stand_in(r.summary) for r in cand_runs]}}
         controls = {name: {"base": [(r.summary.get("control") or {}).get(name) for r in base_runs],
                            "candidate": [(r.summary.get("control") or {}).get(name) for r in cand_runs]}
                     for name in {k for r in (*base_runs, *cand_runs) for k in (r.summary.get("control") or {})}}

@@ -1045,6 +1045,7 @@ def gate_input(found: Baseline, spec: SloSpec, *, fingerprint: str, machine: dic
                           shuffled=[m.shuffled for m in measured],
                           shuffled_off=[m.shuffled_off for m in measured],
                           owns=[m.own_mean_ms for m in measured],
+                          raised_counts=[m.failed for m in measured],
                           # CPU lanes: every delay holds the dispatcher's precision (``gate.save_note``)
                           late_floor_ms=DISPATCH_PRECISION_NS / 1e6 if found.machine.get("backend") == "cpu" else 0.0)
 

@@ -828,7 +828,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     """Base revision against the working tree, interleaved on this machine; exit 1 on FAIL/REGRESSED."""
     from pytest_gpuslo import ab, gate, reports
     from pytest_gpuslo.reports import view
-    from pytest_gpuslo.reports.terminal import ab_control_line, busy_line, summary_lines
+    from pytest_gpuslo.reports.terminal import ab_control_line, busy_line, stuck_lines, summary_lines
 
     pytest_args = list(args.pytest_args)
     if not args.again and not args.base:
@@ -966,6 +966,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
+    for s in summaries:  # where the latest candidate run's hung bodies were (the stored runs keep no stack)
+        stuck = stuck_lines(s, most=1)
+        if stuck:
+            print(f"{s['nodeid']} (the latest candidate run):")
+            print("\n".join(stuck))
     context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None,
                               notes=not_judged)
     unwritten = False

@@ -96,6 +96,9 @@ class BaselineInput:
     #: load-shaping marker fields that differ from this run (``spec.load_changes``): non-empty
     #: means "not comparable", another load, not another schedule of the same one.
     changed: tuple[str, ...] = ()
+    #: how many requests of each stored run raised (None or empty: not known): the rest of its
+    #: stand-ins never completed, which the words say ("base timed out", review107 F6).
+    raised_counts: tuple[int | None, ...] = ()
 
     @property
     def latency_ms(self) -> npt.NDArray[np.float64]:
@@ -140,6 +143,8 @@ class ABInput:
     cand_budgets: tuple[Mapping[str, "RunBudget"], ...] = ()
     #: as ``BaselineInput.late_floor_ms``: the dispatcher's own precision in every delay.
     late_floor_ms: float = 0.0
+    #: as ``BaselineInput.raised_counts``, of the base runs.
+    base_raised_counts: tuple[int | None, ...] = ()
 
 
 class SpedUp(Protocol):
@@ -2264,6 +2269,13 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
     if not (any(cand_raised) or any(ref_raised)) or not lat.size or not refs:
         return checks
     cand_clean = not m.failed and not any(cand_raised) and stats.stand_ins(lat, t_s) == 0
+    # what the other side's stand-ins are, where its raised counts are known (review107 F6: a
+    # base whose every run hung read "p90 base raised IMPROVED")
+    counts = base.base_raised_counts if isinstance(base, ABInput) else base.raised_counts
+    known = len(counts) == len(refs) and all(c is not None for c in counts)
+    ref_fail = sum(int(c or 0) for c in counts) if known else sum(ref_raised)
+    ref_word, ref_requests = stats.stand_in_words(ref_fail, max(0, sum(ref_raised) - ref_fail))
+    ref_what = {"raised": "raised", "timed out": "timed out"}.get(ref_word, "raised or timed out")
     out = []
     for b in checks:
         p = b.test.p if b.test is not None else named.get(b.name)
@@ -2310,16 +2322,16 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
             continue
         if any(ref_at):
             # with their counts: what a fix made better (review104 second pass)
-            theirs = (f"{who}' {label} lay among their raised requests ({sum(ref_at)} of {len(refs)} runs; "
-                      f"{', '.join(f'{k:,}' for k in ref_raised)} of {refs[0].size:,} raised), which hold the "
+            theirs = (f"{who}' {label} lay among their {ref_requests} ({sum(ref_at)} of {len(refs)} runs; "
+                      f"{', '.join(f'{k:,}' for k in ref_raised)} of {refs[0].size:,} {ref_word}), which hold the "
                       f"{t_s:g}-s timeout as their latency")
             if all(ref_at) and cand_clean:
-                out.append(BaselineCheck(b.name, "IMPROVED", f"{label} base raised: better than {other}, by no number",
+                out.append(BaselineCheck(b.name, "IMPROVED", f"{label} base {ref_word}: better than {other}, by no number",
                                          f"{theirs}; this run's is a latency and no request of it raised: better "
                                          f"than {other} by no number a latency can give", history=b.history,
                                          base_raised=True))
             else:
-                out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} base raised: not compared",
+                out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} base {ref_word}: not compared",
                                          f"{theirs}: no latency to compare this run's with", history=b.history,
                                          base_raised=True))
             continue
@@ -2344,17 +2356,17 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
             out.append(b)
             continue
         side = ("the candidate's" if ab else "this run's") if lifted else f"{who}'"
-        why = (f"the level compared on {side} side is partly its {requests if lifted else 'raised requests'}' "
+        why = (f"the level compared on {side} side is partly its {requests if lifted else ref_requests}' "
                f"stand-in (the {t_s:g}-s "
                f"timeout), through the batches whose {label} lies at or toward it, so the change would be a "
                f"number that never happened")
         stands = b.outcome == ("REGRESSED" if lifted else "IMPROVED") and (codes or not lifted)
         words = (f"worse than {other}, by no number" if lifted else f"better than {other}, by no number")
         out.append(BaselineCheck(b.name, b.outcome if stands else INCONCLUSIVE,
-                                 f"{label} {word if lifted else 'base raised'}: "
+                                 f"{label} {word if lifted else 'base ' + ref_word}: "
                                  + (words if stands else "not compared"),
                                  f"{why}; " + (f"{b.outcome} stands ({words}); fix what {what}" if stands else
-                                               f"fix what {what if lifted else 'raised'}, then compare"),
+                                               f"fix what {what if lifted else ref_what}, then compare"),
                                  history=b.history, raised=lifted, base_raised=not lifted))
     return tuple(out)
 
@@ -2435,7 +2447,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                    shuffled_off: Sequence[str] = (),
                    owns: Sequence[float | None] = (),
                    days: Sequence[str] = (), late_floor_ms: float = 0.0,
-                   changed: Sequence[str] = ()) -> BaselineInput:
+                   changed: Sequence[str] = (), raised_counts: Sequence[int | None] = ()) -> BaselineInput:
     """The gate's view of a stored baseline (oldest run first): every run counts (``compare``).
     ``sessions``: each run's session label (as ``baseline.session_labels`` gives them), or only
     their number when the labels are unknown; ``days``: each run's UTC day, where known.  Runs that
@@ -2449,7 +2461,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
     for name, given in (("sessions", labels), ("controls", controls), ("scales", scales),
                         ("dispatched", dispatched), ("holds", holds), ("waits", waits),
                         ("body_hosts", body_hosts), ("shuffled", shuffled), ("shuffled_off", shuffled_off),
-                        ("owns", owns), ("days", days)):
+                        ("owns", owns), ("days", days), ("raised_counts", raised_counts)):
         if given and len(given) != len(runs):
             raise ValueError(f"gate.baseline_input: {len(given)} {name} for {len(runs)} runs; give one per run "
                              f"(oldest first) or none")
@@ -2461,7 +2473,7 @@ def baseline_input(runs: Sequence[npt.NDArray[np.float64]], spec: SloSpec, *, pa
                          groups, tuple(differing), where, date, commit, tuple(controls), tuple(scales),
                          tuple(np.asarray(r, dtype=np.float64) for r in dispatched), tuple(holds),
                          tuple(waits), hosts_measured, tuple(body_hosts), tuple(shuffled), tuple(shuffled_off),
-                         tuple(owns), late_floor_ms, tuple(changed))
+                         tuple(owns), late_floor_ms, tuple(changed), tuple(raised_counts))
 
 
 # -- sequential looks ---------------------------------------------------------------------------

@@ -570,10 +570,19 @@ def failure_message(summary: dict[str, Any]) -> str:
                      f"counts them, but a body that fails on its first requests fails its first users):"
                      if warm else "  first error:")
         lines.extend("    " + ln for ln in summary["first_error"].rstrip().splitlines())
-    stacks, more = view.hung_stacks(summary)
+    lines += stuck_lines(summary)
+    return "\n".join(lines)
+
+
+def stuck_lines(summary: dict[str, Any], most: int = 2) -> list[str]:
+    """Where the run's hung bodies were stuck (``view.hung_stacks``), indented for a terminal: the
+    test's result under pytest, and ``gpuslo ab``'s summary (review107 F7: its reason said the stack
+    "is printed with the test's result", and the A/B terminal printed none)."""
+    lines = []
+    stacks, more = view.hung_stacks(summary, most)
     for words, stack in stacks:
         lines.append(f"  {words}")
         lines.extend("    " + ln for ln in stack.rstrip().splitlines())
     if more:
         lines.append(f"  ... and {more} more lanes hung (the JSON report lists them)")
-    return "\n".join(lines)
+    return lines

@@ -298,8 +298,9 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         elif b.get("raised") or b.get("base_raised"):
             # a side's percentile or level is its raised requests' timeout: no change to say
             said = " " + b["outcome"] if b["outcome"] in ("REGRESSED", "IMPROVED") else ""
-            what = (b.get("detail") or "").partition(":")[0].partition(" ")[2] or "raised"  # "raised", "timed out"
-            what = what if b.get("raised") else "base raised"
+            # "raised", "timed out", "base timed out" (review107 F6: a base that hung read "base raised")
+            what = (b.get("detail") or "").partition(":")[0].partition(" ")[2] or \
+                ("raised" if b.get("raised") else "base raised")
             parts.append((f"{b['name'].split()[0]} {what}" if named else what) + said)
         elif ratio is None:
             parts.append(b["outcome"].lower())
@@ -319,8 +320,15 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
     claim's runs were shown at p95 only (review94)."""
     ab = summary.get("ab") or {}
     levels = ab.get("each_run_ms") or {"p95": ab.get("p95_ms") or {}}
+    words = ab.get("stand_in") or {}
+
+    def word(side: str, i: int) -> str:
+        """A null level's word: the run's raised or never-completed requests (review107 F6)."""
+        said = words.get(side) or []
+        return str(said[i]) if i < len(said) and said[i] in STAND_INS else "raised"
+
     said = [f"{label} of each run, ms: " + " / ".join(
-        f"{side} {' '.join('raised' if x is None else fmt_ms(x) for x in each[side])}"  # null: raised (review104)
+        f"{side} {' '.join(word(side, i) if x is None else fmt_ms(x) for i, x in enumerate(each[side]))}"
         for side in ("base", "candidate") if each.get(side))
         for label, each in levels.items() if isinstance(each, dict) and each.get("candidate")]
     return "; ".join(said) + " (the budgets are judged on the latest candidate run)" if said else None

@@ -692,6 +692,15 @@ def test_raised_requests_on_either_side_give_no_number_and_a_failure_is_worse_wh
     assert view.change({"verdict": v.as_dict()}) == "p95 base raised IMPROVED"
     assert v.as_dict()["baseline"][0]["base_raised"] is True and "ratio" not in v.as_dict()["baseline"][0]
     assert "(3 of 3 runs; 400, 400, 400 of 4,000 raised)" in b.reason
+    # review107 F6: the base's stand-ins were a hang's requests that never completed (its runs
+    # raised none): "base timed out", not "base raised"
+    hung = gate.baseline_input([np.where(tenth, 10_000.0, rng.lognormal(0, 0.2, 4000)) for _ in range(3)], s,
+                               paired=True, sessions=["a", "b", "c"], raised_counts=[0, 0, 0])
+    v = decide(s, Measurements(lat, np.zeros(lat.size)), baseline=hung)
+    (b,) = v.baseline
+    assert (b.outcome, b.base_raised) == ("IMPROVED", True)
+    assert view.change({"verdict": v.as_dict()}) == "p95 base timed out IMPROVED"
+    assert "among their requests that never completed (3 of 3 runs; 400, 400, 400 of 4,000 timed out)" in b.reason
     bunched_base = gate.baseline_input([np.where(bunched, 10_000.0, rng.lognormal(0, 0.2, 4000)) for _ in range(3)],
                                        s, paired=True, sessions=["a", "b", "c"])
     (b,) = decide(s, Measurements(lat, np.zeros(lat.size)), baseline=bunched_base).baseline

@@ -57,6 +57,10 @@ def test_reports_name_raised_levels_and_warm_up_errors_as_they_are() -> None:
     ab = {**SUMMARY, "ab": {"each_run_ms": {"p95": {"base": [2.4, 2.3], "candidate": [None, 2.5]}}}}
     assert view.run_p95s(ab) == ("p95 of each run, ms: base 2.4 2.3 / candidate raised 2.5 (the budgets are "
                                  "judged on the latest candidate run)")
+    # review107 F6: a run whose level lay among a hang's requests that never completed
+    hung = {**SUMMARY, "ab": {"each_run_ms": {"p95": {"base": [None, 2.3], "candidate": [None, 2.5]}},
+                              "stand_in": {"base": ["timed out", "raised"], "candidate": ["raised", "raised"]}}}
+    assert view.run_p95s(hung).startswith("p95 of each run, ms: base timed out 2.3 / candidate raised 2.5")
     warm = {**SUMMARY, "lag_ms": {"p99": 0.2}, "offered_hz": 100.0, "throughput_hz": 99.0, "backend": "cpu",
             "failed": 0, "warmup_failed": 150, "first_error": "Traceback ...\nRuntimeError: boom"}
     said = terminal.failure_message(warm)
