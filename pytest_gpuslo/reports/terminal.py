@@ -178,6 +178,12 @@ def why(summary: dict[str, Any]) -> str:
         conditions = [c for c in v.get("conditions", []) if c in CONDITIONS]
         if {"over_capacity", "slowing"} & set(conditions):  # review87, review88: not "lengthen warm-up"
             conditions.remove("nonstationary")
+        # The lateness leads only where it held a claim back (review106 F14: "fell behind (lag p99
+        # 0.276 ms)" led a FAIL held back as busy neighbours', 3 ms over budget from the dispatch).
+        late_after = "generator_late" in conditions and not any(
+            str(c.get("reason") or "").startswith("the load generator") for c in (*checks, *base))
+        if late_after:
+            conditions.remove("generator_late")
         parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
         stuck = [h for h in summary.get("stuck", []) if isinstance(h, dict) and "index" in h]
         # A hang that decided no claim is still the first thing to fix (review55: the row read
@@ -210,6 +216,8 @@ def why(summary: dict[str, Any]) -> str:
                 # A FAIL held back for busy neighbours is named even beside other conditions, and
                 # a warm-up too short with the requests to add (review58: only "drifted").
                 parts.append(f"{c['name']}: {c['reason']}")
+        if late_after:
+            parts.append(CONDITIONS["generator_late"].format(lag=lag, load=_load_words(summary)))
     if not parts:
         # the claim that made it so before a note that sits beside a PASS too (review104: "requests
         # counted as over budget: 48 raised" named for a baseline claim the lateness held back)

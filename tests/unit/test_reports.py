@@ -307,6 +307,18 @@ def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() 
 
     assert "otherwise quiet" in late(0.0) and "0.0 of 2" not in late(0.0)
     assert "other processes kept 1.6 of 2 CPUs busy" in late(1.6)
+    # review106 F14: a FAIL held back for busy neighbours leads; the lateness, which held no claim, follows
+    held = _claim(0.95, 4, "INCONCLUSIVE", est=7.1, upper=7.3, reason="other processes kept 1.9 of 2 CPUs busy "
+                  "during the run: the FAIL may be theirs, not the code's")
+    held["held_from"] = "FAIL"
+    row = _row("t.py::test_x", "INCONCLUSIVE", [held], conditions=("generator_late",), lag=0.28,
+               telemetry={"other_cpu_load": 1.9, "cpus": 2}, reasons=("the load generator fell behind",))
+    said = terminal.why(row)
+    assert said.startswith("INCONCLUSIVE: p95<=4ms: other processes kept") and "fell behind (lag p99" in said
+    late_held = _row("t.py::test_x", "INCONCLUSIVE", [_claim(0.95, 5, "INCONCLUSIVE", est=4.0, upper=6.0,
+                                                            reason="the load generator fell behind: ...")],
+                     conditions=("generator_late",), lag=0.9, telemetry={"other_cpu_load": 1.6, "cpus": 2})
+    assert terminal.why(late_held).startswith("INCONCLUSIVE: the load generator fell behind (lag p99")
 
 
 def test_a_budgeted_percentile_besides_p50_p95_p99_gets_its_own_column() -> None:
