@@ -205,6 +205,13 @@ class Measurements:
     #: never seen asleep; ``SloResult.asleep_ms``): busy neighbours do not stretch a sleep.
     #: None: not known, all of the service counts as stretchable.
     asleep_ms: npt.NDArray[np.float64] | None = None
+    #: of each request's ``service_ms``, its time on a CPU or waiting for one on its lane's thread
+    #: (NaN where not known; None: not measured; ``SloResult.cpu_ms``).  With the sleep, all of a
+    #: service busy neighbours can be shown to stretch at most K times: the rest, a wait on another
+    #: thread or a queue in front of one, a slowed machine can lengthen without bound (review109 F4,
+    #: F6: an executor's queue grew from 3 ms to 1.1 s beside two busy loops, and "even 4x faster"
+    #: FAILed a budget met on a quiet machine).
+    cpu_ms: npt.NDArray[np.float64] | None = None
     #: shares of the bodies' time on a CPU, runnable, asleep on a timer and waiting on anything
     #: else ("cpu", "runq", "asleep", "other"); None: not known.
     time_split: Mapping[str, float] | None = None
@@ -446,6 +453,11 @@ def slow_own(m: Measurements, budget: float, p: float, alpha: float, slowdown: f
         asleep = np.zeros_like(own) if m.own_asleep_ms is None or np.shape(m.own_asleep_ms) != own.shape \
             else np.clip(np.asarray(m.own_asleep_ms, dtype=np.float64), 0.0, own)
         own = (own - asleep) / slowdown + asleep / SLEEP_SLOWDOWN
+        if m.cpu_ms is not None and np.shape(m.cpu_ms) == own.shape:
+            # one lane's own time is its service: a wait on another thread in it is no own time
+            cpu = np.asarray(m.cpu_ms, dtype=np.float64)
+            own = np.where(np.isfinite(cpu), np.minimum(own, np.clip(np.nan_to_num(cpu), 0.0, None) / slowdown
+                                                        + asleep / SLEEP_SLOWDOWN), own)
     tail, bad, k, first = stats.slow_stretch(own, budget, p)
     if tail > alpha / 50.0 or first is None or not stats.quantile(own, p) > budget:
         return "", 1.0
@@ -505,10 +517,7 @@ def lanes_full(m: Measurements, spec: SloSpec, alpha: float, slowdown: float = 1
         service = np.asarray(m.service_ms, dtype=np.float64)[start:]
         kept = np.isfinite(service)  # raised (+inf) and never ended (NaN) left out: both held a lane longer
         if slowdown > 1.0:
-            asleep = np.zeros(service.size) if m.asleep_ms is None or m.asleep_ms.shape != m.service_ms.shape \
-                else np.clip(np.nan_to_num(np.asarray(m.asleep_ms, dtype=np.float64)[start:]), 0.0, None)
-            asleep = np.minimum(asleep, np.where(kept, service, 0.0))
-            service = np.where(kept, (service - asleep) / slowdown + asleep / SLEEP_SLOWDOWN, service)
+            service = neighbour_floor(m, slowdown, slice(start, None))  # type: ignore[assignment]
         mean, low = stats.batch_mean_bound(service[kept], each)
         capacity = 1000.0 * spec.streams / low if low > 0 else math.inf
         if not capacity < spec.rate_hz:
@@ -581,17 +590,20 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
         ended = ~np.isnan(m.service_ms)
         service = _ended_service(m.service_ms)
         k = m.contention_slowdown
-        if service.size and stats.budget_test(service / k, budget, p, alpha=alpha).outcome == FAIL:
-            return (f"the body's own time alone fails the budget even {k:.2g}x faster "
-                    f"than measured, more than busy neighbours slow a process")
-        asleep = _asleep(m, ended)
-        if asleep is not None and service.size:
-            floor = asleep / SLEEP_SLOWDOWN + (service - asleep) / k
-            if stats.budget_test(floor, budget, p, alpha=alpha).outcome == FAIL:
-                share = float(asleep.sum() / service.sum()) if service.sum() > 0 else 0.0
+        floor = neighbour_floor(m, k, ended)
+        if floor is not None and service.size:
+            floor = np.where(np.isposinf(floor), RAISED_SERVICE_MS, floor)
+        if floor is not None and service.size and stats.budget_test(floor, budget, p, alpha=alpha).outcome == FAIL:
+            asleep = _asleep(m, ended)
+            share = float(asleep.sum() / service.sum()) if asleep is not None and service.sum() > 0 else 0.0
+            dropped = m.cpu_ms is not None and bool(np.any(np.isfinite(np.asarray(m.cpu_ms)[ended])))
+            waits = " and any wait on another thread left out" if dropped else ""
+            if share > 0:
                 return (f"the body's own time alone fails the budget even with its time on or waiting for "
-                        f"a CPU {k:.2g}x faster: {share:.0%} of it was asleep on a timer (a sleep), which "
+                        f"a CPU {k:.2g}x faster{waits}: {share:.0%} of it was asleep on a timer (a sleep), which "
                         f"busy neighbours do not stretch")
+            return (f"the body's own time alone fails the budget even {k:.2g}x faster "
+                    f"than measured{waits}, more than busy neighbours slow a process")
     full = lanes_full(m, spec, alpha, slowdown=m.contention_slowdown, claim=(p, budget))
     if full:
         return full
@@ -619,6 +631,31 @@ def _asleep(m: Measurements, ended: npt.NDArray[np.bool_]) -> npt.NDArray[np.flo
         return None
     asleep = np.nan_to_num(np.asarray(m.asleep_ms, dtype=np.float64)[ended], nan=0.0, posinf=0.0)
     return np.clip(asleep, 0.0, None) if bool(np.any(asleep > 0)) else None
+
+
+def neighbour_floor(m: Measurements, k: float, which: slice | npt.NDArray[np.bool_] | None = None
+                    ) -> npt.NDArray[np.float64] | None:
+    """Each request's service (``which`` of them; NaN where it never ended, +inf where it raised)
+    as short as busy neighbours can have made it: its time on or waiting for a CPU ``k`` times
+    shorter, its sleep on a timer ``SLEEP_SLOWDOWN`` times, and any other wait (on another thread, a
+    queue in front of one: a slowed thread's queue grows without bound) none at all, where its
+    thread times are known (``Measurements.cpu_ms``); else all but the sleep ``k`` times shorter.
+    None: no service times."""
+    if m.service_ms is None:
+        return None
+    sel = slice(None) if which is None else which
+    service = np.asarray(m.service_ms, dtype=np.float64)[sel]
+    asleep = np.zeros(service.size) if m.asleep_ms is None or np.shape(m.asleep_ms) != np.shape(m.service_ms) \
+        else np.clip(np.nan_to_num(np.asarray(m.asleep_ms, dtype=np.float64)[sel], posinf=0.0), 0.0, None)
+    finite = np.isfinite(service)
+    asleep = np.minimum(asleep, np.where(finite, service, 0.0))
+    floor = np.where(finite, (service - asleep) / k + asleep / SLEEP_SLOWDOWN, service)
+    if m.cpu_ms is not None and np.shape(m.cpu_ms) == np.shape(m.service_ms):
+        cpu = np.asarray(m.cpu_ms, dtype=np.float64)[sel]
+        known = finite & np.isfinite(cpu)
+        mine = np.minimum(np.clip(np.nan_to_num(cpu), 0.0, None) / k + asleep / SLEEP_SLOWDOWN, floor)
+        floor = np.where(known, mine, floor)
+    return floor
 
 
 def _contended_words(m: Measurements, what: str = "FAIL") -> str:

@@ -7,7 +7,7 @@ stamps, latencies from the scheduled arrival, lag, queueing, stages, throughput 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from pytest_gpuslo import stats
 from pytest_gpuslo.errors import printable
-from pytest_gpuslo.gate import SLEEP_SLOWDOWN, Measurements, Verdict, contention_slowdown, cpu_contention
+from pytest_gpuslo.gate import Measurements, Verdict, contention_slowdown, cpu_contention, neighbour_floor
 from pytest_gpuslo.recorder import RunData
 from pytest_gpuslo.spec import SloSpec, percentile_label
 
@@ -225,6 +225,17 @@ class SloResult:
         asleep = np.minimum(np.maximum(found, 0.0), np.nan_to_num(service))
         return np.where(np.isnan(service), np.nan, asleep)
 
+    @property
+    def cpu_ms(self) -> F64 | None:
+        """Of each measured request's service, its time on a CPU or waiting for one on its lane's
+        thread (``gate.Measurements.cpu_ms``); NaN where not known.  None: not measured."""
+        t = self.data.threads
+        if t is None:
+            return None
+        cpu, runq = t.cpu_ns[self._sl], t.runq_ns[self._sl]
+        known = (cpu >= 0) & (runq >= 0) & ~np.isnan(self.service_ms)
+        return np.where(known, (cpu + np.maximum(runq, 0)) / 1e6, np.nan)
+
     def _own_mean(self) -> float | None:
         """The mean own time of the requests whose own time is known, the top 0.1% left out (a
         hiccup), or None: on host lanes their time on a CPU plus asleep, also on one lane (where
@@ -428,6 +439,7 @@ class SloResult:
                                                     self.telemetry.get("run_queue_stretch")),
             service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget
             asleep_ms=self.asleep_ms,
+            cpu_ms=self.cpu_ms,
             own_ms=own[0] if own is not None else None,
             own_asleep_ms=own[1] if own is not None else None,
             own_mean_ms=self._own_mean(),
@@ -491,16 +503,17 @@ class SloResult:
                 tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"), tel.get("steal_cpus")):
             return None
         k = contention_slowdown(tel.get("other_cpu_load"), tel.get("cpus"), tel.get("run_queue_stretch"))
-        asleep = self.asleep_ms
+        m = Measurements(np.zeros(0), np.zeros(0), asleep_ms=self.asleep_ms, cpu_ms=self.cpu_ms)
 
         def floor(start: F64, end: F64, _: int) -> F64:
-            """Each service k x shorter, its sleep on a timer only ``gate.SLEEP_SLOWDOWN`` x (busy
-            neighbours do not stretch a sleep: the rule ``_not_contention`` applies to one body)."""
+            """Each service as short as busy neighbours can have made it (``gate.neighbour_floor``:
+            its CPU k x shorter, its sleep only ``gate.SLEEP_SLOWDOWN`` x, a wait on another thread
+            none at all)."""
             svc = (end - start) / k
-            if asleep is not None:
-                slept = np.nan_to_num(asleep)
-                measured = (end - start)[self.warmup:]
-                svc[self.warmup:] = slept / SLEEP_SLOWDOWN + (measured - slept) / k
+            measured = (end - start)[self.warmup:]
+            shorter = neighbour_floor(replace(m, service_ms=measured), k)
+            if shorter is not None and shorter.size == measured.size:
+                svc[self.warmup:] = np.where(np.isfinite(shorter), shorter, measured / k)
             return svc
 
         return replay.punctual_queue(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, self.spec.streams,

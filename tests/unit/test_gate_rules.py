@@ -282,6 +282,28 @@ def test_a_fail_beside_busy_neighbours_stands_when_they_cannot_explain_it() -> N
     assert overload.outcome == "FAIL" and "an overload of the code's own" in overload.reasons[0]
     assert replayed(lat * 0.5).outcome == "INCONCLUSIVE"  # the neighbours can explain it: held
 
+    # review109 F4, F6: a body waiting on another thread's queue (an executor whose one worker
+    # computes) 1.5 k x over budget, met on a quiet machine: only its time on or waiting for a CPU
+    # (and its sleep) is the body's own; a queue in front of a slowed thread grows without bound.
+    def waiting(cpu: float | None, asleep: float = 0.0) -> gate.Verdict:
+        n = t.size
+        m = gate.Measurements(queued, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
+                              contention_slowdown=k, service_ms=np.full(n, budget * 1.5 * k),
+                              cpu_ms=None if cpu is None else np.full(n, cpu),
+                              asleep_ms=np.full(n, asleep))
+        return gate.decide(spec, m)
+
+    assert waiting(None).outcome == "FAIL"  # thread times not known: all of it k x shorter at most
+    held = waiting(budget * 0.1)
+    assert held.outcome == "INCONCLUSIVE" and "may be theirs" in held.reasons[0]
+    mine = waiting(budget * 1.5 * k)  # its own CPU: the FAIL stands, saying the waits were left out
+    assert mine.outcome == "FAIL" and "any wait on another thread left out" in mine.reasons[0]
+    slept = waiting(budget * 0.1, asleep=budget * 1.5)  # asleep on a timer 1.5x the budget: stands
+    assert slept.outcome == "FAIL" and "asleep on a timer" in slept.reasons[0]
+    assert gate.neighbour_floor(gate.Measurements(np.zeros(2), np.zeros(2), service_ms=np.array([10.0, np.inf]),
+                                                  asleep_ms=np.array([5.0, 0.0]), cpu_ms=np.array([2.0, np.nan])),
+                                k) == pytest.approx([5.0 / gate.SLEEP_SLOWDOWN + 0.5, np.inf])
+
 
 @pytest.mark.parametrize("budget, start", [({"p50_ms": 50}, 250), ({"p95_ms": 50}, 600), ({"p99_ms": 50}, 900)])
 def test_a_hang_fails_every_claim_its_backlog_breaks_however_few_effective_samples(
