@@ -183,6 +183,10 @@ def test_a_serving_worker_s_sleep_keeps_its_credit_where_the_workers_did_the_oth
     # Other work beside the workers' (over 5% of the sleep found): every sleep may poll it.
     other = _result(_served_times(), {"helper_cpu_s": 0.2, "served_cpu_s": 0.1}).asleep_ms
     assert other is not None and np.allclose(other[:4], [75.0, 27.5, 75.0, 0.0])
+    # review109 F8: the own time is the lane's thread's: a serving worker's sleep is not in it
+    # (its CPU is not either); the neighbours' rule credits it (asleep_ms above)
+    own = _result(_served_times(), {"helper_cpu_s": 0.01}).own_times()
+    assert own is not None and np.allclose(own[1], [19.0, 47.5, 0.0, 0.0, 0.0])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread times come from Linux /proc")
