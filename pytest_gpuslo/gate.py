@@ -2063,8 +2063,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     drifted, drift_ratio, _ = stats.stationarity(lat, p_ref, alpha=policy.stationarity_alpha)
     over = False
     if drifted:
-        note = (f"the run is not stationary: {percentile_label(p_ref)} of its second half is "
-                f"{drift_ratio:.2f}x the first half's")
+        # (review109 F7: "1.00x the first half's" for a 20-ms sleep's steady latencies: say the shift)
+        shift = f"{drift_ratio:.2f}x" if round(drift_ratio, 2) != 1.0 else f"{drift_ratio - 1.0:+.2%} off"
+        note = f"the run is not stationary: {percentile_label(p_ref)} of its second half is {shift} the first half's"
         # A run that got faster is still warming up; one that got slower is not (review88: a body
         # slowing through the run was told to lengthen its warm-up).
         advice = ("; lengthen warm-up or the run" if drift_ratio < 1.0 else

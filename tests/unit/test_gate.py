@@ -779,3 +779,13 @@ def test_a_late_run_compared_again_from_the_dispatch_still_leaves_a_raised_perce
     assert "generator_late" in v.conditions
     (b,) = v.baseline
     assert (b.outcome, b.raised, b.detail) == ("INCONCLUSIVE", True, "p95 raised: not compared")
+
+
+def test_a_drift_too_small_for_two_decimals_is_said_as_a_shift() -> None:
+    """review109 F7: "p50 of its second half is 1.00x the first half's" read as a contradiction."""
+    rng = np.random.default_rng(1)
+    n = 1000
+    lat = np.r_[20.2 + rng.normal(0, 0.01, n // 2), 20.25 + rng.normal(0, 0.01, n // 2)]
+    v = decide(spec(p50_ms=22, requests=n, streams=8), Measurements(lat, np.zeros(n), scheduled_ms=np.arange(n) * 10.0))
+    said = " ".join(v.reasons)
+    assert "second half is +0.2" in said and "% off the first half's" in said and "1.00x" not in said
