@@ -229,8 +229,9 @@ def test_max_runs_goes_on_while_undecided_and_stops_when_decided(tmp_path: Path,
     (claim,) = result["verdict"]["baseline"]
     assert "run 2 of 3 (up to 8 while undecided), base" in done.stderr, done.stderr
     assert "run 4 of up to 8 (a claim is still undecided), base" in done.stderr, done.stderr
-    assert re.search(r"the other 2 pairs take about \d+ s \(up to \d+ s if claims stay undecided to 8 pairs\)",
-                     done.stderr), done.stderr
+    # (on a busy machine a pair takes over 17 s, and "up to 2 min": review of session 40's suite run)
+    assert re.search(r"the other 2 pairs take about \d+ (s|min) \(up to \d+ (s|min) if claims stay undecided to 8 "
+                     r"pairs\)", done.stderr), done.stderr
     assert ("stopped after the look that decided every claim" in done.stdout) is (result["ab"]["runs"][0] == 6)
     assert set(result["ab"]["control_ms"]) and all(len(v["base"]) == result["ab"]["runs"][0]
                                                    for v in result["ab"]["control_ms"].values())
