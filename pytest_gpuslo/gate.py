@@ -612,8 +612,13 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
             stats.budget_test(quiet, budget, p, alpha=alpha).outcome == FAIL:
         # review65: a load of 137% of one interpreter queued to p95 821 ms of a 10-ms budget and
         # was held as "the FAIL may be theirs" beside one busy loop.
-        return (f"even with every service {m.contention_slowdown:.2g}x shorter than measured, more than busy "
-                f"neighbours slow a process, and the generator punctual, the lanes' own queue fails the budget "
+        # (review110 F2: "every service 4.3x shorter" where 91% of it, a sleep, was shortened 1.25x)
+        sleep = m.asleep_ms is not None and bool(np.any(np.nan_to_num(np.asarray(m.asleep_ms)) > 0))
+        return (f"even with every service's time on or waiting for a CPU {m.contention_slowdown:.2g}x shorter "
+                f"than measured, more than busy neighbours slow a process"
+                + (f" (its sleep on a timer {SLEEP_SLOWDOWN:g}x, any other wait left out)" if sleep else
+                   " (any other wait left out)" if m.cpu_ms is not None else "")
+                + f", and the generator punctual, the lanes' own queue fails the budget "
                 f"({percentile_label(p)} {stats.quantile(quiet, p):.3g} ms then): an overload of the code's own")
     return ""
 

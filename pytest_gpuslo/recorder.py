@@ -141,14 +141,17 @@ class ThreadTimes:
     #: of the ``asleep`` looks, those where the body waited on a helper thread that served its
     #: call and slept (``SERVED_BY``): that helper's CPU is the body's, not work its sleep polls.
     served: npt.NDArray[np.int32]
+    #: how many times the lane's thread was put on a CPU during each body (schedstat; -1: not
+    #: known): a sleep split over many wake-ups is a poll of work elsewhere, not a timer's wait.
+    slices: npt.NDArray[np.int64]
 
     @classmethod
     def empty(cls, n: int) -> "ThreadTimes":
         return cls(np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
-                   np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32))
+                   np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32), np.full(n, -1, np.int64))
 
     def _arrays(self) -> tuple[npt.NDArray[Any], ...]:
-        return self.cpu_ns, self.runq_ns, self.others_ns, self.asleep, self.waiting, self.served
+        return self.cpu_ns, self.runq_ns, self.others_ns, self.asleep, self.waiting, self.served, self.slices
 
     def copy(self) -> "ThreadTimes":
         return ThreadTimes(*(a.copy() for a in self._arrays()))

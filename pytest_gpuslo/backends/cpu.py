@@ -247,6 +247,17 @@ def _runq_ns(fd: int | None) -> int:
         return -1
 
 
+def _sched(fd: int | None) -> tuple[int, int]:
+    """(ns this thread has waited, runnable, for a CPU; times it was put on one), -1 where not known."""
+    if fd is None:
+        return -1, -1
+    try:
+        fields = os.pread(fd, 64, 0).split()
+        return int(fields[1]), int(fields[2])
+    except (OSError, ValueError, IndexError):
+        return -1, -1
+
+
 def wait_kind(wchan: str) -> str:
     """'' for a thread on (or runnable for) a CPU, 'asleep' on a timer, 'waiting' on anything else."""
     name = wchan.strip()
@@ -438,7 +449,8 @@ class Backend(BaseBackend):
                 rec.lane[req.index] = lane
                 running[lane] = req.index
                 rec.start_ns[req.index] = _clock()
-                cpu0, runq0, all0 = time.thread_time_ns(), _runq_ns(sched), time.process_time_ns()
+                (runq0, slices0), all0 = _sched(sched), time.process_time_ns()
+                cpu0 = time.thread_time_ns()
                 set_current(req)
                 try:
                     self._run(req)
@@ -453,7 +465,8 @@ class Backend(BaseBackend):
                     set_current(None)
                     leave_if_forked(home)
                 if times is not None:
-                    runq1, all1, cpu1 = _runq_ns(sched), time.process_time_ns(), time.thread_time_ns()
+                    (runq1, slices1), all1, cpu1 = _sched(sched), time.process_time_ns(), time.thread_time_ns()
+                    times.slices[req.index] = slices1 - slices0 if slices0 >= 0 and slices1 >= 0 else -1
                     times.cpu_ns[req.index] = cpu1 - cpu0
                     times.others_ns[req.index] = max(0, (all1 - all0) - (cpu1 - cpu0))
                     times.runq_ns[req.index] = runq1 - runq0 if runq0 >= 0 and runq1 >= 0 else -1

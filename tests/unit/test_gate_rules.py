@@ -280,6 +280,7 @@ def test_a_fail_beside_busy_neighbours_stands_when_they_cannot_explain_it() -> N
 
     overload = replayed(queued / 2)
     assert overload.outcome == "FAIL" and "an overload of the code's own" in overload.reasons[0]
+    assert "every service's time on or waiting for a CPU 4x shorter" in overload.reasons[0]  # review110 F2
     assert replayed(lat * 0.5).outcome == "INCONCLUSIVE"  # the neighbours can explain it: held
 
     # review109 F4, F6: a body waiting on another thread's queue (an executor whose one worker

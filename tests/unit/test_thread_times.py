@@ -139,6 +139,7 @@ def test_a_run_on_cpu_lanes_keeps_its_thread_times() -> None:
     assert tel["child_cpu_s"] >= 0 and tel["helper_cpu_s"] >= 0
     ended = data.end_ns >= 0
     assert bool(np.all(data.threads.cpu_ns[ended] >= 0)) and bool(np.all(data.threads.runq_ns[ended] >= 0))
+    assert bool(np.all(data.threads.slices[ended] >= 1))  # a 20-ms sleep: on a CPU before and after it
 
 
 def test_a_request_s_own_time_leaves_out_what_other_requests_added() -> None:
@@ -183,6 +184,12 @@ def test_a_serving_worker_s_sleep_keeps_its_credit_where_the_workers_did_the_oth
     # Other work beside the workers' (over 5% of the sleep found): every sleep may poll it.
     other = _result(_served_times(), {"helper_cpu_s": 0.2, "served_cpu_s": 0.1}).asleep_ms
     assert other is not None and np.allclose(other[:4], [75.0, 27.5, 75.0, 0.0])
+    # review110 F1: a body's own sleep split over many wake-ups (a poll) is not credited; a
+    # serving worker's sleep keeps its credit (its wake-ups are the worker's, not counted)
+    polled = _served_times()
+    polled.slices[:] = [60, 2, 60, 1, -1]  # request 0: 19 ms own sleep over 59 wake-ups; 2: all served
+    pol = _result(polled, {"helper_cpu_s": 0.01}).asleep_ms
+    assert pol is not None and np.allclose(pol[:4], [76.0, 47.5, 95.0, 0.0])
     # review109 F8: the own time is the lane's thread's: a serving worker's sleep is not in it
     # (its CPU is not either); the neighbours' rule credits it (asleep_ms above)
     own = _result(_served_times(), {"helper_cpu_s": 0.01}).own_times()
