@@ -8,6 +8,8 @@ import dataclasses
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -196,6 +198,18 @@ def test_a_serving_worker_s_sleep_keeps_its_credit_where_the_workers_did_the_oth
     assert own is not None and np.allclose(own[1], [19.0, 47.5, 0.0, 0.0, 0.0])
 
 
+def _one_lane_on_a_pool(fn: "Callable[[int], int]", n: int) -> tuple[Any, cpu.Backend, Recorder]:
+    """One CPU lane whose body calls ``fn`` on a one-worker ``Stage.pool``, open for ``n`` requests."""
+    from pytest_gpuslo.batching import Stage
+
+    stage = Stage.pool("pre", fn, workers=1)
+    backend = cpu.Backend()
+    rec = Recorder(n)
+    rec.set_submitted(n)
+    backend.open(1, lambda req: stage._run(req.index, None), rec)
+    return stage, backend, rec
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread times come from Linux /proc")
 def test_a_body_waiting_on_a_pool_worker_reads_that_worker_s_wait() -> None:
     """A body blocked on ``Stage.pool``'s worker is found asleep where the worker sleeps on a timer
@@ -214,11 +228,7 @@ def test_a_body_waiting_on_a_pool_worker_reads_that_worker_s_wait() -> None:
                 pass
         return x
 
-    stage = Stage.pool("pre", work, workers=1)
-    backend = cpu.Backend()
-    rec = Recorder(2)
-    rec.set_submitted(2)
-    backend.open(1, lambda req: stage._run(req.index, None), rec)
+    stage, backend, rec = _one_lane_on_a_pool(work, 2)
     cpu0 = served_cpu_ns()
     try:
         times = rec.threads
@@ -227,7 +237,9 @@ def test_a_body_waiting_on_a_pool_worker_reads_that_worker_s_wait() -> None:
             release.clear()
             backend.submit(Request(index, 0.0, None, rec))
             deadline = time.monotonic() + 20
-            while (times.asleep[index] + times.waiting[index]) < 3 and time.monotonic() < deadline:
+            # (looks until 3 found what each is: a look may also find the call still queued, or
+            # the worker runnable between its sleeps on a busy machine: "waiting")
+            while (times.waiting[1] if index else times.asleep[0]) < 3 and time.monotonic() < deadline:
                 backend._next_look = 0.0
                 backend.tick(time.perf_counter_ns() + 10**9)
                 time.sleep(0.002)
@@ -239,7 +251,7 @@ def test_a_body_waiting_on_a_pool_worker_reads_that_worker_s_wait() -> None:
         release.set()
         backend.close()
         stage._close()  # type: ignore[misc]
-    assert times.asleep[0] >= 3 and times.served[0] == times.asleep[0] and times.waiting[0] == 0
+    assert times.asleep[0] >= 3 and times.served[0] == times.asleep[0]
     assert times.asleep[1] == 0 and times.served[1] == 0 and times.waiting[1] >= 3
     from pytest_gpuslo.recorder import SERVED_BY
     assert not SERVED_BY  # nothing left marked once served
@@ -270,7 +282,6 @@ def test_an_overloaded_run_is_looked_at_until_its_last_request() -> None:
 
 def test_a_hung_body_blocked_on_a_pool_worker_shows_where_that_worker_is() -> None:
     """review106 F5: a hung batch showed the lanes' fut.result() stacks, never the worker's."""
-    from pytest_gpuslo.batching import Stage
 
     release = threading.Event()
 
@@ -278,11 +289,7 @@ def test_a_hung_body_blocked_on_a_pool_worker_shows_where_that_worker_is() -> No
         release.wait(20)
         return x
 
-    stage = Stage.pool("pre", stuck_in_the_worker, workers=1)
-    backend = cpu.Backend()
-    rec = Recorder(1)
-    rec.set_submitted(1)
-    backend.open(1, lambda req: stage._run(req.index, None), rec)
+    stage, backend, rec = _one_lane_on_a_pool(stuck_in_the_worker, 1)
     try:
         backend.submit(Request(0, 0.0, None, rec))
         deadline = time.monotonic() + 20
