@@ -215,6 +215,8 @@ class Measurements:
     #: shares of the bodies' time on a CPU, runnable, asleep on a timer and waiting on anything
     #: else ("cpu", "runq", "asleep", "other"); None: not known.
     time_split: Mapping[str, float] | None = None
+    #: the bodies called a ``pytest_gpuslo.batching`` batcher or pool (its stages were recorded).
+    batching: bool = False
     #: bodies still running when the run gave up on them, having run past ``timeout_s`` (a hang),
     #: warm-up requests included: a body that hangs from the first request hangs the measured ones.
     hung: int = 0
@@ -668,6 +670,12 @@ def _contended_words(m: Measurements, what: str = "FAIL") -> str:
     bodies spent their time."""
     split = time_split_words(m.time_split)
     text = m.contention + f": the {what} may be theirs, not the code's"
+    if split and m.time_split and m.time_split.get("other", 0.0) >= 0.5 and m.batching:
+        # (review109 F3: these words named "a lock, the GIL, a remote service" for a wait in the
+        # plugin's own pool queue)
+        return text + (f" ({split}: the bodies wait on the service's own batcher or pool, in its queue or "
+                       f"on a worker that computes, which busy neighbours slow and whose queue they can lengthen "
+                       f"without bound); rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")
     if split and m.time_split and m.time_split.get("other", 0.0) >= 0.5:
         return text + (f" ({split}: a lock, the GIL, a socket, a pipe, an event loop or another process, "
                        "which neighbours slow too where it runs on this machine); if what the bodies wait for does not run here "

@@ -467,6 +467,7 @@ class SloResult:
             own_asleep_ms=own[1] if own is not None else None,
             own_mean_ms=self._own_mean(),
             time_split=self.time_split(),
+            batching=any(name.endswith(".queue") for name in self.data.stages),
             # a warm-up body that hangs hangs the measured requests too; so does a priming call
             hung=len(self.data.stuck) + (self.data.prime_stuck is not None),
             prime_hung=self.data.prime_stuck is not None,

@@ -438,14 +438,20 @@ def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alph
         for c in (*v.get("checks", []), *v.get("baseline", [])):
             key = f"{s['nodeid']} {c['name']}"
             if c.get("outcome") in ("FAIL", "REGRESSED") and key in holm:
-                failed.append((holm[key], key))
+                # (review109 F2: a 70x overload read "could be chance"; its block sign test's p
+                # cannot go under 1/2^blocks, however far over budget every block is)
+                failed.append((holm[key], key, "(block sign test" in str(c.get("reason") or "")))
     if len(holm) < 2 or not failed:
         return []
     lines = [f"suite: {len(holm)} claims could fail a test, {len(failed)} failed at alpha {alpha:g} each;",
              f"  with the chance of any false alarm among all {len(holm)} held at {alpha:g} (Holm's method):"]
-    for adj, key in sorted(failed):
+    for adj, key, blocks in sorted(failed):
         if adj <= alpha:
             lines.append(f"  still fails     {key} (adjusted p {view.fmt_p(adj)})")
+        elif blocks:
+            lines.append(f"  could be chance {key} (adjusted p {view.fmt_p(adj)} > {alpha:g}): every block of the "
+                         f"run was over budget, and that test's p can go no lower however far over; a longer run "
+                         f"or fewer claims in the suite decide it")
         else:
             lines.append(f"  could be chance {key} (adjusted p {view.fmt_p(adj)} > {alpha:g}): rerun it before "
                          f"blaming the change")

@@ -461,6 +461,12 @@ def test_beside_busy_neighbours_a_sleep_over_budget_fails_and_a_wait_on_other_wo
     words = waited.reasons[0]
     assert "the bodies spent 2% on a CPU, 1% waiting for one and 97% waiting on something else: a lock" in words
     assert "(a remote service), --gpuslo-allow-throttle decides on this run" in words
+    # review109 F3: bodies that waited on the service's own batcher or pool are not told of a remote service
+    m = gate.Measurements(service + lat, np.zeros(t.size), scheduled_ms=t, load_dependent=False, contention=busy,
+                          contention_slowdown=4.0, service_ms=service, asleep_ms=np.zeros(t.size), batching=True,
+                          time_split={"cpu": 0.02, "runq": 0.01, "asleep": 0.0, "other": 0.97})
+    pooled = gate.decide(spec, m).reasons[0]
+    assert "wait on the service's own batcher or pool" in pooled and "remote service" not in pooled
     assert verdict(service, np.zeros(t.size), {"cpu": 0.02, "runq": 0.01, "asleep": 0.0, "other": 0.97},
                    allow=True).outcome == "FAIL"
     # Found asleep but not credited (it may poll children or threads that worked): the words say so.

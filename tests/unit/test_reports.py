@@ -250,6 +250,12 @@ def test_holm_never_calls_an_undecided_claim_significant() -> None:
     assert "still fails     tests/test_svc.py::test_slow p95<=1ms" in text
     assert "could be chance tests/test_svc.py::test_score p95 vs baseline" in text
     assert "significant" not in text
+    # review109 F2: a FAIL of the block sign test, whose p cannot go under 1/128, is not sent to a rerun
+    blocks = "every one of 7 consecutive blocks has its p50 over the budget (block sign test, p <= 0.0078)"
+    two = [_row(f"t.py::test_{k}", "FAIL", [_claim(0.5, 50, "FAIL", est=3700.0, upper=7000.0, p_fail=0.0078,
+                                                    reason=blocks)]) for k in "ab"]
+    said = "\n".join(terminal.holm_lines(two, suite_holm(two), 0.01))
+    assert "every block of the run was over budget" in said and "rerun it" not in said
 
 
 def test_the_legend_states_the_gate_s_own_noise_floors() -> None:
