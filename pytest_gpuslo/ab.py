@@ -419,6 +419,7 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           cand_holds=tuple(gate.median_hold(x.launcher_hold_ms) for x in ms),
                           base_waits=tuple(x.launcher_wait for x in base_ms),
                           base_raised_counts=tuple(x.failed for x in base_ms),
+                          cand_raised_counts=tuple(x.failed for x in ms),
                           cand_waits=tuple(x.launcher_wait for x in ms),
                           base_hosts=tuple(x.body_host_ms for x in base_ms),
                           cand_hosts=tuple(x.body_host_ms for x in ms),
@@ -497,8 +498,10 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                              "candidate": [level(r, p) for r in cand_runs]}
                              for p in sorted({*spec.budgets_ms, 0.95})},
                          # what a null level is, run by run (review107 F6: a hang's runs read "raised")
-                         "stand_in": {"base": [view.stand_in(r.summary) for r in base_runs],
-                                      "candidate": [view.stand_in(r.summary) for r in cand_runs]}}
+                         # (null where nothing stood in: review111 F3)
+                         "stand_in": {side: [view.stand_in(r.summary) if r.summary.get("failed") or
+                                             r.summary.get("timed_out") else None for r in runs]
+                                      for side, runs in (("base", base_runs), ("candidate", cand_runs))}}
         controls = {name: {"base": [(r.summary.get("control") or {}).get(name) for r in base_runs],
                            "candidate": [(r.summary.get("control") or {}).get(name) for r in cand_runs]}
                     for name in {k for r in (*base_runs, *cand_runs) for k in (r.summary.get("control") or {})}}

@@ -143,8 +143,9 @@ class ABInput:
     cand_budgets: tuple[Mapping[str, "RunBudget"], ...] = ()
     #: as ``BaselineInput.late_floor_ms``: the dispatcher's own precision in every delay.
     late_floor_ms: float = 0.0
-    #: as ``BaselineInput.raised_counts``, of the base runs.
+    #: as ``BaselineInput.raised_counts``, of the base runs and of the candidate runs.
     base_raised_counts: tuple[int | None, ...] = ()
+    cand_raised_counts: tuple[int | None, ...] = ()
 
 
 class SpedUp(Protocol):
@@ -2306,12 +2307,17 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
     # "+196.6%"); on the stored path this run, whose raised requests the gate counts
     gone = 0 if ab else unfinished(m, lat, t_s)  # a hang's requests that never completed
     cand_raised = [stats.stand_ins(r, t_s) for r in cands] if ab else [m.failed + gone]
-    # (an A/B's runs count theirs by value: the latest run's counts name them)
-    timed = m.timed_out if ab else gone
-    word, requests = stats.stand_in_words(m.failed, timed)
+    # (an A/B's runs count theirs by value: the latest run's counts name them, or every run's
+    # raised counts where known: review111 F7, a hang in an earlier run only read "raised")
+    timed, failed = (m.timed_out if ab else gone), m.failed
+    if isinstance(base, ABInput) and len(base.cand_raised_counts) == len(cands) and \
+            all(c is not None for c in base.cand_raised_counts):
+        failed = sum(int(c or 0) for c in base.cand_raised_counts)
+        timed = max(timed, sum(cand_raised) - failed)
+    word, requests = stats.stand_in_words(failed, timed)
     # what made them: raising is the code's, and so is a hang; a queue that waited past the
     # timeout at the give-up with no body hung, a slower machine can leave too
-    what = " or ".join(x for x in ("raised" if m.failed else "", "hung" if m.hung and timed else "",
+    what = " or ".join(x for x in ("raised" if failed else "", "hung" if m.hung and timed else "",
                                    "timed out" if timed and not m.hung else "") if x) or "raised"
     codes = not gone or bool(m.hung)
     named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
@@ -2378,7 +2384,7 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
                       f"{t_s:g}-s timeout as their latency")
             if all(ref_at) and cand_clean:
                 out.append(BaselineCheck(b.name, "IMPROVED", f"{label} base {ref_word}: better than {other}, by no number",
-                                         f"{theirs}; this run's is a latency and no request of it raised: better "
+                                         f"{theirs}; this run's is a latency and no request of it raised or never completed: better "
                                          f"than {other} by no number a latency can give", history=b.history,
                                          base_raised=True))
             else:

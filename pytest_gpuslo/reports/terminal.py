@@ -547,10 +547,14 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
             return "  <- every lane busy: requests queued before the service (the cause is below)"
         return ""
 
-    return [f"    stage {name:<{width}} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
-            f"p95 {fmt_ms(st['p95_ms'])} ms"
-            + (f"  in the slowest requests {fmt_ms(st['tail_ms'])} ms" if st.get("tail_ms") is not None else "")
-            + note(name) for name, st in stages.items()]
+    lines = [f"    stage {name:<{width}} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
+             f"p95 {fmt_ms(st['p95_ms'])} ms"
+             + (f"  in the slowest requests {fmt_ms(st['tail_ms'])} ms" if st.get("tail_ms") is not None else "")
+             + note(name) for name, st in stages.items()]
+    if not worst:  # (review111 F1: "0 ms" in every row, and no word why)
+        lines.append("    (the slowest requests have no stage times: they never completed, and the rows count "
+                     "only the requests that did)")
+    return lines
 
 
 def failure_message(summary: dict[str, Any]) -> str:

@@ -731,6 +731,11 @@ def test_an_ab_candidate_that_raised_in_one_run_is_worse_by_no_number() -> None:
     assert (v.outcome, b.outcome, b.raised, b.test) == ("FAIL", "REGRESSED", True, None)
     assert "the candidate's run 1 of 3 had its p95 among its raised requests" in b.reason
     assert "the base abc's runs raised none" in b.reason
+    # review111 F7: the earlier run's stand-ins were a hang's (its runs raised none): not "raised"
+    hung = gate.ABInput(base, tuple(cand), "base abc", cand_raised_counts=(0, 0, 0), base_raised_counts=(0, 0, 0))
+    (b,) = decide(s, Measurements(cand[-1], np.zeros(4000)), baseline=hung).baseline
+    assert b.outcome == "REGRESSED" and "p95 timed out" in b.detail and "raised" not in b.detail
+    assert "among its requests that never completed" in b.reason and "fix what raised" not in b.reason
     # bunched under the allowance in the latest run, beside real slow requests: still no number
     bunched = np.where(np.arange(4000) < 1000, rng.random(4000) < 0.12, False)
     slow = np.arange(4000) % 500 == 250

@@ -1022,6 +1022,7 @@ def test_the_stage_holding_the_tail_is_read_at_the_budgeted_percentile() -> None
     none = {k: {**v, "tail_ms": 0.0} for k, v in stages.items()}
     assert terminal.tail_stage(none) == ""
     assert not any("holds the tail" in line for line in terminal.stage_lines(none))
+    assert "(the slowest requests have no stage times: they never completed" in terminal.stage_lines(none)[-1]
 
 
 def test_the_throughput_counts_completions_within_timeout_s_and_says_the_late_ones() -> None:
