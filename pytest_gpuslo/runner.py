@@ -135,7 +135,7 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
     # and the GIL with this run (review107 F10: a spinning one made the next test's unchanged code
     # read REGRESSED +116.5%, and no report said why).
     leftover = [t for t in threading.enumerate() if t.name.startswith(ABANDONED) and t.is_alive()]
-    used = {t.name: _cpu_ns(t) for t in leftover}
+    used = {t: _cpu_ns(t) for t in leftover}  # by thread: several may share a name (gpuslo-lane-0)
     begun = time.perf_counter_ns()
     start = 0
     result: SloResult | None = None
@@ -166,7 +166,7 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
         # (one blocked on a lock or an event takes nothing from the run: only those that ran count)
         wall = max(time.perf_counter_ns() - begun, 1)
         still = [t.name for t in leftover if t.is_alive() and (now := _cpu_ns(t)) is not None
-                 and (was := used.get(t.name)) is not None and (now - was) / wall > LEFTOVER_SHARE]
+                 and (was := used.get(t)) is not None and (now - was) / wall > LEFTOVER_SHARE]
         if still:
             said = (f"{len(still)} thread{'s' if len(still) > 1 else ''} an earlier test abandoned as hung "
                     f"({', '.join(sorted(still)[:4])}) still ran in this process during the run, sharing its CPUs "

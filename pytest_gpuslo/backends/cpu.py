@@ -239,12 +239,7 @@ def _open_schedstat() -> int | None:
 
 def _runq_ns(fd: int | None) -> int:
     """ns this thread has waited, runnable, for a CPU (-1: not known)."""
-    if fd is None:
-        return -1
-    try:
-        return int(os.pread(fd, 64, 0).split()[1])
-    except (OSError, ValueError, IndexError):
-        return -1
+    return _sched(fd)[0]
 
 
 def _sched(fd: int | None) -> tuple[int, int]:

@@ -1080,3 +1080,35 @@ def test_a_lane_an_earlier_test_abandoned_disturbs_the_next_run_and_is_named() -
     clean = _inline({"p95_ms": 10, "rate_hz": 20, "requests": 400, "streams": 4}, slow)
     assert clean.verdict is not None and clean.verdict.outcome == "FAIL"
     assert not any("abandoned" in d for d in clean.telemetry.get("disturbances", []))
+
+
+def test_leftover_lanes_that_share_a_name_are_each_weighed_by_their_own_cpu() -> None:
+    """Re-read of session 40: the CPU each abandoned lane used before the run was kept by thread
+    name, and two tests' abandoned 'gpuslo-lane-0' compared one's CPU with the other's, so a run
+    beside two idle leftovers could read as disturbed (the flaky neighbour of review107 F10's test)."""
+    release, spun = threading.Event(), threading.Event()
+
+    def spin_then_wait() -> None:
+        deadline = time.thread_time() + 0.3
+        while time.thread_time() < deadline:
+            pass
+        spun.set()
+        release.wait(30)
+
+    busy_before = threading.Thread(target=spin_then_wait, name="gpuslo-lane-0", daemon=True)
+    idle = threading.Thread(target=release.wait, args=(30,), name="gpuslo-lane-0", daemon=True)
+    busy_before.start()
+    assert spun.wait(30)
+    idle.start()
+    try:
+        def slow(req: Request) -> None:
+            from pytest_gpuslo.backends import virtual
+            virtual.work(0.03)
+
+        result = _inline({"p95_ms": 10, "rate_hz": 20, "requests": 400, "streams": 4}, slow)
+    finally:
+        release.set()
+        busy_before.join(5)
+        idle.join(5)
+    assert not any("abandoned" in d for d in result.telemetry.get("disturbances", []))
+    assert result.verdict is not None and result.verdict.outcome == "FAIL"
