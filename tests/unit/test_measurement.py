@@ -1046,6 +1046,25 @@ def test_the_throughput_counts_completions_within_timeout_s_and_says_the_late_on
 
 
 
+def _slow_run() -> SloResult:
+    """30-ms bodies against a 10-ms p95 on the virtual inline backend: a FAIL, unless disturbed."""
+    def slow(req: Request) -> None:
+        from pytest_gpuslo.backends import virtual
+        virtual.work(0.03)
+
+    return _inline({"p95_ms": 10, "rate_hz": 20, "requests": 400, "streams": 4}, slow)
+
+
+def _slow_run_beside(release: threading.Event, *threads: threading.Thread) -> SloResult:
+    """``_slow_run`` beside started ``threads``, which ``release`` then ends."""
+    try:
+        return _slow_run()
+    finally:
+        release.set()
+        for t in threads:
+            t.join(5)
+
+
 def test_a_lane_an_earlier_test_abandoned_disturbs_the_next_run_and_is_named() -> None:
     """review107 F10: a lane abandoned as hung kept spinning into the next test, whose unchanged
     code read REGRESSED +116.5%, and no report said why.  A lane thread from before the run that
@@ -1062,22 +1081,13 @@ def test_a_lane_an_earlier_test_abandoned_disturbs_the_next_run_and_is_named() -
     ghost = threading.Thread(target=spin, name="gpuslo-lane-7", daemon=True)
     blocked.start()
     ghost.start()
-    try:
-        def slow(req: Request) -> None:
-            from pytest_gpuslo.backends import virtual
-            virtual.work(0.03)
-
-        result = _inline({"p95_ms": 10, "rate_hz": 20, "requests": 400, "streams": 4}, slow)
-    finally:
-        release.set()
-        ghost.join(5)
-        blocked.join(5)
+    result = _slow_run_beside(release, ghost, blocked)
     said = result.telemetry["disturbances"]
     # the spinning one took CPU from the run; the one blocked on an event took none
     assert any("1 thread an earlier test abandoned as hung (gpuslo-lane-7) still ran in this process" in d
                for d in said)
     assert result.verdict is not None and result.verdict.outcome == "INCONCLUSIVE"
-    clean = _inline({"p95_ms": 10, "rate_hz": 20, "requests": 400, "streams": 4}, slow)
+    clean = _slow_run()
     assert clean.verdict is not None and clean.verdict.outcome == "FAIL"
     assert not any("abandoned" in d for d in clean.telemetry.get("disturbances", []))
 
@@ -1100,15 +1110,6 @@ def test_leftover_lanes_that_share_a_name_are_each_weighed_by_their_own_cpu() ->
     busy_before.start()
     assert spun.wait(30)
     idle.start()
-    try:
-        def slow(req: Request) -> None:
-            from pytest_gpuslo.backends import virtual
-            virtual.work(0.03)
-
-        result = _inline({"p95_ms": 10, "rate_hz": 20, "requests": 400, "streams": 4}, slow)
-    finally:
-        release.set()
-        busy_before.join(5)
-        idle.join(5)
+    result = _slow_run_beside(release, busy_before, idle)
     assert not any("abandoned" in d for d in result.telemetry.get("disturbances", []))
     assert result.verdict is not None and result.verdict.outcome == "FAIL"
