@@ -358,7 +358,7 @@ class Stage:
             out, start, end = pool.submit(lambda: timed(x, waiter)).result()
             if request is not None:
                 request.record_stage(f"{name}.queue", enq, start)
-                request.record_stage(f"{name}.service", start, end)
+                request.record_stage(f"{name}.service", start, end, workers=workers)
             return out
 
         return cls(name, run, pool.close)

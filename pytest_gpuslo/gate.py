@@ -258,10 +258,27 @@ class Measurements:
     #: every service ``contention_slowdown`` times shorter (``replay.punctual_queue``): a FAIL this
     #: still FAILs is an overload of the code's own, which no neighbour explains.  None: not known.
     uncontended_ms: npt.NDArray[np.float64] | None = None
+    #: on host lanes beside busy neighbours, where the bodies call a ``Stage.pool``: a floor under
+    #: each request's wait for a lane that no order of the pool's queue and no neighbour shortens
+    #: (``replay.pool_start_floor``, from its workers and each call's sleep on a timer), with the
+    #: pool's name, its workers and the mean floor of a call (ms).  None: none.
+    pool_wait: PoolWait | None = field(default=None, compare=False, repr=False)
     #: how far this run's level would fall on a machine f times faster, per percentile label
     #: (``replay.sped_up``; asked for only where a machine control moved: a replay of every lane);
     #: None (or returning None): not known (a batcher, a failed request): a moved control holds.
     sped_up: SpedUp | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PoolWait:
+    """``Measurements.pool_wait``: the wait floor of one pool's requests and what it stands on."""
+
+    name: str
+    workers: int
+    #: each measured request's floor under its wait from its scheduled arrival to its start (ms)
+    wait_ms: npt.NDArray[np.float64]
+    #: each measured request's floor under the pool's work it needs (ms; 0 where it skips it)
+    work_ms: npt.NDArray[np.float64]
 
 
 #: Bodies that keep the launching thread this share of its time at the offered rate are named as
@@ -610,6 +627,9 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
     full = lanes_full(m, spec, alpha, slowdown=m.contention_slowdown, claim=(p, budget))
     if full:
         return full
+    pooled = _pool_over(m, spec, budget, p, alpha)
+    if pooled:
+        return pooled
     quiet = m.uncontended_ms
     if quiet is not None and quiet.size == np.size(m.latency_ms) and \
             stats.budget_test(quiet, budget, p, alpha=alpha).outcome == FAIL:
@@ -624,6 +644,49 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
                 + f", and the generator punctual, the lanes' own queue fails the budget "
                 f"({percentile_label(p)} {stats.quantile(quiet, p):.3g} ms then): an overload of the code's own")
     return ""
+
+
+def _pool_over(m: Measurements, spec: SloSpec, budget: float, p: float, alpha: float) -> str:
+    """Why the queue in front of a ``Stage.pool`` fails the budget whatever busy neighbours did,
+    or '' (review109 F1: an overloaded pool of sleeping workers, p50 2.8 s against 50 ms, was held
+    back as the neighbours' doing, since a wait in a queue counts as nothing beside them).  Each
+    call's work is at least its workers' sleep on a timer while serving it, which neighbours stretch
+    ``SLEEP_SLOWDOWN`` x at most (``Measurements.pool_wait``).  Two readings, neither needing the
+    order the pool serves in: the pool's capacity (``workers`` calls at a time complete at most
+    workers / mean work a second; under the promised rate in a trailing part of the run, at the
+    lanes-full rule's confidence, and that part's floor over the budget: the queue grows without
+    bound, however few effective samples it holds), and each request's latency floor (its wait for
+    a lane, lanes taken in order, plus its own service as short as neighbours can have made it)
+    failing the budget test."""
+    pool = m.pool_wait
+    if pool is None or pool.wait_ms.size != np.size(m.latency_ms) or pool.work_ms.size != pool.wait_ms.size \
+            or not float(pool.work_ms.mean()) > 0:
+        return ""
+    own = neighbour_floor(m, m.contention_slowdown)
+    floor = pool.wait_ms + (0.0 if own is None or own.size != pool.wait_ms.size
+                            else np.nan_to_num(own, nan=0.0, posinf=0.0))
+    workers = f"{pool.workers} worker{'s' if pool.workers > 1 else ''}"
+    slept = (f"its {workers} slept on a timer {float(pool.work_ms.mean()) * SLEEP_SLOWDOWN:.3g} ms a request on "
+             f"average while serving, counted {SLEEP_SLOWDOWN:g}x shorter, more than busy neighbours stretch a sleep")
+    each = alpha / (50.0 * len(LANES_FULL_PARTS))
+    for share, part in LANES_FULL_PARTS if spec.rate_hz > 0 else ():
+        start = floor.size - floor.size // share
+        if not stats.quantile(floor[start:], p) > budget:
+            continue
+        mean, low = stats.batch_mean_bound(pool.work_ms[start:], each)
+        capacity = 1000.0 * pool.workers / low if low > 0 else math.inf
+        if capacity < spec.rate_hz:
+            return (f"pool {pool.name!r} is over capacity: in the run's {part} {slept} (counted, at least {low:.3g} ms at "
+                    f"{stats.confidence(each)}), so it completes at most {capacity:.3g} requests/s in any order, "
+                    f"under the promised {spec.rate_hz:g}/s: its queue grows with any run at this rate, and its "
+                    f"latency with it")
+    if stats.budget_test(floor, budget, p, alpha=alpha).outcome != FAIL:
+        return ""
+    return (f"the queue in front of pool {pool.name!r} fails the budget on any machine: {slept}, so with "
+            f"{spec.streams} lane{'s' if spec.streams > 1 else ''} taken in order the requests cannot start "
+            f"sooner, in any order of the pool's queue, than {percentile_label(p)} "
+            f"{stats.quantile(floor, p):.3g} ms after their arrival with their own service: an overload of "
+            f"the code's own")
 
 
 #: What a sleep on a timer is allowed to have been stretched by beside busy neighbours: none

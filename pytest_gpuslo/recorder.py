@@ -114,10 +114,13 @@ class Request:
             return self._stage(self, name)
         return self._recorder.host_stage(self.index, name)
 
-    def record_stage(self, name: str, begin_ns: int, end_ns: int) -> None:
-        """Record a stage measured elsewhere (host ``perf_counter_ns`` stamps), e.g. by a batcher."""
+    def record_stage(self, name: str, begin_ns: int, end_ns: int, *, workers: int | None = None) -> None:
+        """Record a stage measured elsewhere (host ``perf_counter_ns`` stamps), e.g. by a batcher.
+        ``workers``: the stage is a pool's service on that many workers (``Recorder.pools``)."""
         if self.index < 0:
             return
+        if workers is not None:
+            self._recorder.pools[name] = int(workers)
         begin, end = self._recorder.stage_arrays(name)
         begin[self.index], end[self.index] = begin_ns, end_ns
 
@@ -181,6 +184,9 @@ class Recorder:
         self.lane = np.full(n, -1, dtype=np.int32)
         self.failed = np.zeros(n, dtype=bool)
         self.stages: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+        #: stage name -> workers, for the stages that are a pool's service (``Stage.pool``): a
+        #: floor under the queue in front of its workers (``replay.pool_start_floor``).
+        self.pools: dict[str, int] = {}
         self.first_error: str | None = None
         self.first_error_index: int | None = None
         #: requests whose body had run for ``hang_after_ns`` or longer when the run gave up on
@@ -336,6 +342,8 @@ class RunData:
     #: where the priming call was stuck, still running past ``timeout_s`` when the run started
     #: (``Recorder.prime_stuck``); None where it returned.
     prime_stuck: str | None = None
+    #: stage name -> workers of each pool whose service is a stage (``Recorder.pools``).
+    pools: tuple[tuple[str, int], ...] = ()
 
     def hang_backlog(self, warmup: int) -> int:
         """Measured requests the hangs kept from a lane: from the first hung request of each look on,
@@ -381,6 +389,7 @@ class RunData:
             t0_ns=int(t0),
             stuck=tuple(sorted(rec.stuck)),
             prime_stuck=rec.prime_stuck,
+            pools=tuple(sorted(rec.pools.items())),
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
             dispatch_runq_ns=None if rec.dispatch_runq_ns is None else rec.dispatch_runq_ns.copy(),
@@ -418,6 +427,7 @@ class RunData:
             stuck=self.stuck + tuple((index + self.lane.size, lane, stack) for index, lane, stack in other.stuck),
             looks_at=self.looks_at + tuple(at + self.lane.size for at in other.looks_at),
             prime_stuck=self.prime_stuck or other.prime_stuck,
+            pools=tuple(sorted({**dict(self.pools), **dict(other.pools)}.items())),
             returned_ns=(cat(self.returned_ns, other.returned_ns)
                          if self.returned_ns is not None and other.returned_ns is not None else None),
             threads=(None if self.threads is None and other.threads is None

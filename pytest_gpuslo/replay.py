@@ -424,3 +424,34 @@ def sped_up(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt.ArrayL
             return None
         out[p] = float(stats.run_statistic(lat[-1], p) - stats.run_statistic(base, p))
     return out
+
+
+def pool_start_floor(scheduled_ms: npt.ArrayLike, work_ms: npt.ArrayLike, workers: int,
+                     lanes: int) -> npt.NDArray[np.float64]:
+    """For each request (scheduled order), a floor under its wait from its scheduled arrival to
+    its start on a lane, where every body calls one pool of ``workers`` workers that holds each
+    call at least ``work_ms`` (0 for a call that skips it) and ``lanes`` lanes take the requests
+    in order, each busy until its body returns.  Order-free, so sound whatever order the pool
+    serves its queue in: when request i starts, requests s..i-1 (s any earlier one) have all
+    started and at most ``lanes - 1`` still run, so at least ``i - s - lanes + 1`` of them have
+    ended, each after its call's work, all of it done after ``scheduled[s]`` at ``workers`` calls
+    at a time: the start is at least ``scheduled[s]`` plus the least such work over ``workers``.
+    ``s`` runs over the starts of chunks of the run at halving sizes (an overload's whole run, a
+    burst's chunk); each chunk's least work sums its smallest calls (a floor under any subset's)."""
+    a = np.asarray(scheduled_ms, dtype=np.float64)
+    f = np.clip(np.nan_to_num(np.asarray(work_ms, dtype=np.float64), nan=0.0, posinf=0.0), 0.0, None)
+    n = a.size
+    out = np.zeros(n)
+    if n == 0 or workers < 1 or lanes < 1:
+        return out
+    size = n
+    while size > lanes:
+        for s in range(0, n, size):
+            e = min(n, s + size)
+            least = np.concatenate([[0.0], np.cumsum(np.sort(f[s:e]))])
+            ended = np.arange(e - s) - lanes + 1  # of s..i-1, at least this many have ended
+            ok = ended >= 1
+            idx = np.arange(s, e)[ok]
+            out[idx] = np.maximum(out[idx], a[s] + least[ended[ok]] / workers - a[idx])
+        size //= 2
+    return out

@@ -15,7 +15,15 @@ import numpy.typing as npt
 
 from pytest_gpuslo import stats
 from pytest_gpuslo.errors import printable
-from pytest_gpuslo.gate import Measurements, Verdict, contention_slowdown, cpu_contention, neighbour_floor
+from pytest_gpuslo.gate import (
+    SLEEP_SLOWDOWN,
+    Measurements,
+    PoolWait,
+    Verdict,
+    contention_slowdown,
+    cpu_contention,
+    neighbour_floor,
+)
 from pytest_gpuslo.recorder import RunData
 from pytest_gpuslo.spec import SloSpec, percentile_label
 
@@ -482,6 +490,7 @@ class SloResult:
             shuffled_off=self.shuffled_off,
             punctual_ms=self.punctual_ms(),
             uncontended_ms=self.uncontended_ms(),
+            pool_wait=self.pool_wait(),
             sped_up=self.sped_up_levels,
         )
 
@@ -542,6 +551,39 @@ class SloResult:
 
         return replay.punctual_queue(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, self.spec.streams,
                                      floor, warmup=self.warmup)
+
+    def pool_wait(self) -> PoolWait | None:
+        """On host lanes beside busy neighbours, the floor under the wait in front of a
+        ``Stage.pool`` (``replay.pool_start_floor``): each call's work at least its workers' sleep
+        on a timer while they served it (the dispatcher's looks, ``ThreadTimes.served``), shortened
+        ``SLEEP_SLOWDOWN`` x, and no more than the call's stage time; only for requests whose call
+        to this pool was their only served one (the looks do not say which worker slept).  Of
+        several pools, the one whose floor is highest at the median.  None: none, or not known."""
+        from pytest_gpuslo import replay
+
+        d, tel = self.data, self.telemetry
+        if d.threads is None or not d.pools or d.stuck or len(d.looks_at) > 1 or not cpu_contention(
+                tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"), tel.get("steal_cpus")):
+            return None  # a hung lane or a later look's fresh lanes: more than ``streams`` bodies at once
+        slept, own = self.asleep_ms, self._own_asleep()
+        if slept is None or own is None:
+            return None
+        served = np.clip(np.nan_to_num(slept - own), 0.0, None)
+        ran = {name[: -len(".service")]: (st.begin_ns[self._sl] >= 0) & (st.end_ns[self._sl] >= 0)
+               for name, st in d.stages.items() if name.endswith(".service")}
+        calls = sum((r.astype(np.int64) for r in ran.values()), np.zeros(served.size, np.int64))
+        best: PoolWait | None = None
+        for stage, workers in d.pools:
+            name = stage[: -len(".service")] if stage.endswith(".service") else stage
+            if name not in ran:
+                continue
+            st = d.stages[f"{name}.service"]
+            wall = np.where(ran[name], (st.end_ns[self._sl] - st.begin_ns[self._sl]) / 1e6, 0.0)
+            work = np.where(ran[name] & (calls == 1), np.minimum(served, wall), 0.0) / SLEEP_SLOWDOWN
+            wait = replay.pool_start_floor(self.scheduled_ms, work, workers, self.spec.streams)
+            if best is None or float(np.median(wait)) > float(np.median(best.wait_ms)):
+                best = PoolWait(name, workers, wait, work)
+        return best
 
     def replay_scales(self) -> dict[str, float]:
         """Per budgeted percentile, how this run's level bends with the machine's speed

@@ -1597,3 +1597,32 @@ def test_a_priming_hang_beside_a_lane_s_is_said_in_one_clause() -> None:
     """review108 F3: "(the priming call before the run, and(request 0 first, on lane 3)"."""
     m = gate.Measurements(np.ones(10), np.zeros(10), hung=2, prime_hung=True, first_hung=(0, 3))
     assert gate._hung_words(m, _spec()).endswith("(the priming call before the run, and request 0 first, on lane 3)")
+
+
+def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -> None:
+    """review109 F1: one pool worker sleeping 10 ms a call at 200/s (half its capacity), p50 2.8 s
+    against 50 ms, read INCONCLUSIVE beside two busy loops, as a wait in a queue counts as nothing
+    there.  The pool's capacity from its workers' sleep (``Measurements.pool_wait``) decides it in
+    any order of its queue; a pool whose sleeps fit the rate, or one whose workers only computed
+    (no sleep counted), stays held back."""
+    n = 1000
+    spec = resolve({"p50_ms": 50, "rate_hz": 200, "streams": 16, "requests": n}, nodeid="t::pool")
+    t = np.arange(n) * 5.0
+    busy, k = gate.cpu_contention(2.0, 2), gate.contention_slowdown(2.0, 2)
+    lat = 10.0 + np.maximum(0.0, t * 0.5)  # the queue grows with the run: about 3 s at its end
+
+    def verdict(work_ms: float) -> gate.Verdict:
+        from pytest_gpuslo import replay
+
+        work = np.full(n, work_ms)
+        pool = gate.PoolWait("io", 1, replay.pool_start_floor(t, work, 1, 16), work)
+        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
+                              contention_slowdown=k, service_ms=lat, cpu_ms=np.full(n, 0.01),
+                              asleep_ms=np.full(n, work_ms * gate.SLEEP_SLOWDOWN), pool_wait=pool)
+        return gate.decide(spec, m)
+
+    over = verdict(8.0)  # a 10-ms sleep counted 1.25x shorter: 125 calls/s at most, under 200/s
+    assert over.outcome == "FAIL" and "pool 'io' is over capacity" in over.reasons[0]
+    assert "any order" in over.reasons[0] and "1 worker slept" in over.reasons[0]
+    assert verdict(4.0).outcome == "INCONCLUSIVE"  # 250 calls/s: the queue may be the neighbours'
+    assert verdict(0.0).outcome == "INCONCLUSIVE"

@@ -356,3 +356,61 @@ def test_a_faster_machine_shortens_an_idle_lane_by_its_factor_and_a_busy_one_by_
     t, d, s, e, lane = _one_server(0.8, n=3000)
     s[1::2], e[1::2] = s[0::2], e[0::2]  # a batcher
     assert replay.sped_up(t * 1e6, d * 1e6, s * 1e6, e * 1e6, lane, [0.95], 1.1, warmup=100) is None
+
+
+def _lanes_and_pool(a: np.ndarray, pool: np.ndarray, lanes: int, workers: int, order: str,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Each request's wait for a lane in a small event simulation: ``lanes`` lanes take requests in
+    order, each body calls a pool of ``workers`` that serves its queue in ``order`` and holds each
+    call ``pool`` ms (0: no call)."""
+    import heapq
+
+    n, start = a.size, np.zeros(a.size)
+    events = [(float(a[i]), 0, i) for i in range(n)]
+    heapq.heapify(events)
+    waiting: list[int] = []
+    queued: list[int] = []
+    free, busy = lanes, 0
+    while events:
+        now, kind, i = heapq.heappop(events)
+        if kind == 0:
+            waiting.append(i)
+        elif kind == 1:
+            queued.append(i)
+        elif kind == 2:
+            busy -= 1
+            free += 1
+        while free and waiting:
+            j = waiting.pop(0)
+            free -= 1
+            start[j] = now
+            heapq.heappush(events, (now, 1, j) if pool[j] > 0 else (now, 2, j))
+            busy += pool[j] == 0  # a call-less body ends at once: its "done" frees no worker
+        while busy < workers and queued:
+            k = {"fifo": 0, "lifo": len(queued) - 1}.get(order, int(rng.integers(len(queued))))
+            j = queued.pop(k)
+            busy += 1
+            heapq.heappush(events, (now + float(pool[j]), 2, j))
+    return start - a
+
+
+@pytest.mark.parametrize("order", ["fifo", "lifo", "random"])
+def test_the_pool_wait_floor_holds_in_any_order_of_the_pools_queue_and_sees_an_overload(order: str) -> None:
+    """review109 F1: an overloaded pool of sleeping workers beside busy neighbours was held back,
+    since a wait in a queue counts as nothing there.  ``pool_start_floor`` is a floor under each
+    request's wait for a lane from the pool's workers and each call's least work alone: never over
+    what a simulation of lanes and pool gives, whatever order the pool serves in and whichever
+    requests skip it, and it sees most of an overload's queue (1 worker, 10 ms calls at 200/s)."""
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n, lanes, workers = int(rng.integers(30, 300)), int(rng.integers(1, 12)), int(rng.integers(1, 4))
+        a = np.cumsum(rng.exponential(1.0, n) * rng.uniform(0.3, 4.0))
+        pool = np.where(rng.random(n) < rng.uniform(0.0, 0.5), 0.0, rng.lognormal(0.0, 1.0, n))
+        waited = _lanes_and_pool(a, pool, lanes, workers, order, rng)
+        floor = replay.pool_start_floor(a, pool * rng.uniform(0.0, 1.0, n), workers, lanes)
+        assert np.all(floor <= waited + 1e-9)
+    a = np.arange(1000) * 5.0
+    waited = _lanes_and_pool(a, np.full(1000, 10.0), 16, 1, order, rng)
+    floor = replay.pool_start_floor(a, np.full(1000, 8.0), 1, 16)
+    assert np.median(floor) > 0.5 * np.median(waited) > 1000.0
+    assert not np.any(replay.pool_start_floor(a, np.full(1000, 4.0), 1, 16))  # within capacity: no floor

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from pytest_gpuslo import gate
 from pytest_gpuslo.backends import cpu
-from pytest_gpuslo.recorder import Recorder, Request, RunData, ThreadTimes
+from pytest_gpuslo.recorder import Recorder, Request, RunData, StageTimes, ThreadTimes
 from pytest_gpuslo.result import SloResult
 from pytest_gpuslo.spec import SloSpec
 
@@ -305,3 +306,35 @@ def test_a_hung_body_blocked_on_a_pool_worker_shows_where_that_worker_is() -> No
     assert len(rec.stuck) == 1
     stack = rec.stuck[0][2]
     assert "waiting on thread 'gpuslo-pre-0'" in stack and "stuck_in_the_worker" in stack
+
+
+def test_a_pool_s_workers_and_their_sleep_while_serving_make_the_floor_under_its_queue() -> None:
+    """review109 F1: the queue in front of an overloaded ``Stage.pool`` of sleeping workers needs
+    the pool's workers (``Recorder.pools``, from ``record_stage``) and each call's work, at least
+    the sleep its worker was found in while serving it, no more than the call's stage time,
+    counted ``SLEEP_SLOWDOWN`` x shorter; a request that called two serving stages gives its pool
+    none (the looks do not say whose sleep it was).  Only beside busy neighbours."""
+    from pytest_gpuslo.batching import Stage, StagedService
+
+    rec = Recorder(2)
+    service = StagedService(Stage.pool("io", lambda x: x, workers=3), Stage.inline("post", lambda x: x))
+    try:
+        service(None, request=Request(0, 0.0, None, rec))
+    finally:
+        service.close()
+    assert rec.pools == {"io.service": 3} and RunData.from_recorder(rec, np.zeros(2, np.int64), 0, 1.0).pools == (
+        ("io.service", 3),)
+    t = _times()
+    t.served[:] = t.asleep
+    begin = np.arange(5, dtype=np.int64) * 200 * MS
+    stages = {"io.service": StageTimes(begin, begin + 30 * MS),
+              "other.service": StageTimes(np.array([-1, 0, -1, -1, -1]), np.array([-1, MS, -1, -1, -1]))}
+    busy = {"other_cpu_load": 2.0, "cpus": 2, "helper_cpu_s": 0.0, "served_cpu_s": 0.0}
+    r = _result(t, busy)
+    r = dataclasses.replace(r, data=dataclasses.replace(r.data, stages=stages, pools=(("io.service", 2),)))
+    pool = r.pool_wait()
+    assert pool is not None and pool.name == "io" and pool.workers == 2
+    assert np.allclose(pool.work_ms, np.array([30.0, 0.0, 30.0, 0.0, 0.0]) / gate.SLEEP_SLOWDOWN)
+    assert pool.wait_ms.shape == (5,) and r.measurements().pool_wait is not None
+    assert dataclasses.replace(r, telemetry={"child_cpu_s": 0.0}).pool_wait() is None  # a quiet machine
+    assert dataclasses.replace(r, data=dataclasses.replace(r.data, pools=())).pool_wait() is None
