@@ -116,9 +116,9 @@ class _Base:
         result = fut.result(timeout)
         times = getattr(fut, "gpuslo_times", None)
         if request is not None and times is not None:
-            enq, start, end = times
+            enq, start, end, slept = times
             request.record_stage(f"{stage}.queue", enq, start)
-            request.record_stage(f"{stage}.service", start, end)
+            request.record_stage(f"{stage}.service", start, end, workers=1, batch=self.max_size, slept_ns=slept)
         return result
 
     def close(self, *, drain: bool = False, timeout: float = 5.0) -> None:
@@ -184,7 +184,7 @@ class _Base:
             record = BatchRecord(len(batch), oldest, reason)
             started_ns = time.perf_counter_ns()
             try:
-                with served_for([item.waiter for item in batch]):
+                with served_for([item.waiter for item in batch]) as call:
                     results = self.process([item.payload for item in batch])
                 if not isinstance(results, Sequence) and not hasattr(results, "__len__"):
                     # review106: "object of type 'NoneType' has no len()"
@@ -199,9 +199,10 @@ class _Base:
                     item.future.set_exception(exc)
             else:
                 ended_ns = time.perf_counter_ns()
+                slept = call.slept_ns(ended_ns - started_ns)
                 for item, res in zip(batch, results):
                     # Host stamps for the per-stage report: queue = enqueue -> batch start.
-                    item.future.gpuslo_times = (item.enqueued_ns, started_ns, ended_ns)  # type: ignore[attr-defined]
+                    item.future.gpuslo_times = (item.enqueued_ns, started_ns, ended_ns, slept)  # type: ignore[attr-defined]
                     item.future.set_result(res)
             record.service_s = self.clock() - t0
             self.records.append(record)
@@ -347,18 +348,19 @@ class Stage:
         _callable(f"Stage.pool({name!r}) fn", fn)
         pool = _DaemonPool(name, workers)
 
-        def timed(x: Any, waiter: int) -> tuple[Any, int, int]:
+        def timed(x: Any, waiter: int) -> tuple[Any, int, int, int]:
             start = time.perf_counter_ns()
-            with served_for((waiter,)):
+            with served_for((waiter,)) as call:
                 out = fn(x)
-            return out, start, time.perf_counter_ns()
+            end = time.perf_counter_ns()
+            return out, start, end, call.slept_ns(end - start)
 
         def run(x: Any, request: Any) -> Any:
             enq, waiter = time.perf_counter_ns(), threading.get_native_id()
-            out, start, end = pool.submit(lambda: timed(x, waiter)).result()
+            out, start, end, slept = pool.submit(lambda: timed(x, waiter)).result()
             if request is not None:
                 request.record_stage(f"{name}.queue", enq, start)
-                request.record_stage(f"{name}.service", start, end, workers=workers)
+                request.record_stage(f"{name}.service", start, end, workers=workers, slept_ns=slept)
             return out
 
         return cls(name, run, pool.close)

@@ -258,27 +258,34 @@ class Measurements:
     #: every service ``contention_slowdown`` times shorter (``replay.punctual_queue``): a FAIL this
     #: still FAILs is an overload of the code's own, which no neighbour explains.  None: not known.
     uncontended_ms: npt.NDArray[np.float64] | None = None
-    #: on host lanes beside busy neighbours, where the bodies call a ``Stage.pool``: a floor under
-    #: each request's wait for a lane that no order of the pool's queue and no neighbour shortens
-    #: (``replay.pool_start_floor``, from its workers and each call's sleep on a timer), with the
-    #: pool's name, its workers and the mean floor of a call (ms).  None: none.
-    pool_wait: PoolWait | None = field(default=None, compare=False, repr=False)
+    #: on host lanes beside busy neighbours, where the bodies call a ``Stage.pool`` or a batcher:
+    #: floors under the queue in front of it that no order of its queue and no neighbour
+    #: shortens (``PoolWait``, from its workers and each call's sleep on a timer).  Empty: none.
+    pool_waits: tuple[PoolWait, ...] = field(default=(), compare=False, repr=False)
     #: how far this run's level would fall on a machine f times faster, per percentile label
     #: (``replay.sped_up``; asked for only where a machine control moved: a replay of every lane);
     #: None (or returning None): not known (a batcher, a failed request): a moved control holds.
     sped_up: SpedUp | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PoolWait:
-    """``Measurements.pool_wait``: the wait floor of one pool's requests and what it stands on."""
+    """``Measurements.pool_waits``: the floors of one pool's or batcher's queue and what they stand on."""
 
+    #: the stage's name (a batcher called without one: "batch")
     name: str
     workers: int
-    #: each measured request's floor under its wait from its scheduled arrival to its start (ms)
+    #: each measured request's floor under its wait from its scheduled arrival to its start on a
+    #: lane (ms; ``replay.pool_start_floor``)
     wait_ms: npt.NDArray[np.float64]
-    #: each measured request's floor under the pool's work it needs (ms; 0 where it skips it)
+    #: each measured request's floor under the worker time its call needs (ms; 0 where it skips
+    #: it; a batch's shared by as many calls as the batcher takes at a time)
     work_ms: npt.NDArray[np.float64]
+    #: how many calls a worker takes at a time (1: a pool; a batcher's ``max_size``)
+    batch: int = 1
+    #: latencies (ms) the run's own, sorted, are at least, element by element, whatever the lanes
+    #: (``replay.pool_done_floor``); None: not known
+    done_ms: npt.NDArray[np.float64] | None = None
 
 
 #: Bodies that keep the launching thread this share of its time at the offered rate are named as
@@ -647,46 +654,63 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
 
 
 def _pool_over(m: Measurements, spec: SloSpec, budget: float, p: float, alpha: float) -> str:
-    """Why the queue in front of a ``Stage.pool`` fails the budget whatever busy neighbours did,
-    or '' (review109 F1: an overloaded pool of sleeping workers, p50 2.8 s against 50 ms, was held
-    back as the neighbours' doing, since a wait in a queue counts as nothing beside them).  Each
-    call's work is at least its workers' sleep on a timer while serving it, which neighbours stretch
-    ``SLEEP_SLOWDOWN`` x at most (``Measurements.pool_wait``).  Two readings, neither needing the
-    order the pool serves in: the pool's capacity (``workers`` calls at a time complete at most
-    workers / mean work a second; under the promised rate in a trailing part of the run, at the
-    lanes-full rule's confidence, and that part's floor over the budget: the queue grows without
-    bound, however few effective samples it holds), and each request's latency floor (its wait for
-    a lane, lanes taken in order, plus its own service as short as neighbours can have made it)
-    failing the budget test."""
-    pool = m.pool_wait
-    if pool is None or pool.wait_ms.size != np.size(m.latency_ms) or pool.work_ms.size != pool.wait_ms.size \
-            or not float(pool.work_ms.mean()) > 0:
+    """Why the queue in front of a ``Stage.pool`` or a batcher fails the budget whatever busy
+    neighbours did, or '' (review109 F1: an overloaded pool of sleeping workers, p50 2.8 s against
+    50 ms, was held back as the neighbours' doing, since a wait in a queue counts as nothing beside
+    them).  Each call's work is at least its worker's sleep on a timer while serving it, which
+    neighbours stretch ``SLEEP_SLOWDOWN`` x at most (``Measurements.pool_waits``).  Three readings,
+    none needing the order the pool serves in: its capacity (``workers`` complete at most workers /
+    mean work calls a second; under the promised rate in a trailing part of the run, at the
+    lanes-full rule's confidence, where that part's floor is over the budget too: the queue grows
+    without bound, however few effective samples it holds); each request's wait for a lane (lanes
+    taken in order) plus its own service as short as neighbours can have made it; and the sorted
+    latency floor of its bursts (``PoolWait.done_ms``), each failing the budget test."""
+    for pool in m.pool_waits:
+        why = _one_pool_over(m, pool, spec, budget, p, alpha)
+        if why:
+            return why
+    return ""
+
+
+def _one_pool_over(m: Measurements, pool: PoolWait, spec: SloSpec, budget: float, p: float, alpha: float) -> str:
+    """``_pool_over`` of one pool or batcher."""
+    n = np.size(m.latency_ms)
+    if pool.wait_ms.size != n or pool.work_ms.size != n or not float(pool.work_ms.mean()) > 0:
         return ""
     own = neighbour_floor(m, m.contention_slowdown)
-    floor = pool.wait_ms + (0.0 if own is None or own.size != pool.wait_ms.size
-                            else np.nan_to_num(own, nan=0.0, posinf=0.0))
+    floor = pool.wait_ms + (0.0 if own is None or own.size != n else np.nan_to_num(own, nan=0.0, posinf=0.0))
+    what = (f"pool {pool.name!r}" if pool.batch == 1 else
+            f"batcher {pool.name!r} (up to {pool.batch} calls a batch)")
     workers = f"{pool.workers} worker{'s' if pool.workers > 1 else ''}"
-    slept = (f"its {workers} slept on a timer {float(pool.work_ms.mean()) * SLEEP_SLOWDOWN:.3g} ms a request on "
-             f"average while serving, counted {SLEEP_SLOWDOWN:g}x shorter, more than busy neighbours stretch a sleep")
+    mean = float(pool.work_ms.mean()) * SLEEP_SLOWDOWN * pool.batch
+    slept = (f"its {workers} slept on a timer {mean:.3g} ms a {'request' if pool.batch == 1 else 'batch'} "
+             f"on average while serving, counted {SLEEP_SLOWDOWN:g}x shorter, more than busy neighbours "
+             f"stretch a sleep")
     each = alpha / (50.0 * len(LANES_FULL_PARTS))
     for share, part in LANES_FULL_PARTS if spec.rate_hz > 0 else ():
-        start = floor.size - floor.size // share
+        start = n - n // share
         if not stats.quantile(floor[start:], p) > budget:
             continue
-        mean, low = stats.batch_mean_bound(pool.work_ms[start:], each)
+        _, low = stats.batch_mean_bound(pool.work_ms[start:], each)
         capacity = 1000.0 * pool.workers / low if low > 0 else math.inf
         if capacity < spec.rate_hz:
-            return (f"pool {pool.name!r} is over capacity: in the run's {part} {slept} (counted, at least {low:.3g} ms at "
-                    f"{stats.confidence(each)}), so it completes at most {capacity:.3g} requests/s in any order, "
-                    f"under the promised {spec.rate_hz:g}/s: its queue grows with any run at this rate, and its "
-                    f"latency with it")
-    if stats.budget_test(floor, budget, p, alpha=alpha).outcome != FAIL:
-        return ""
-    return (f"the queue in front of pool {pool.name!r} fails the budget on any machine: {slept}, so with "
-            f"{spec.streams} lane{'s' if spec.streams > 1 else ''} taken in order the requests cannot start "
-            f"sooner, in any order of the pool's queue, than {percentile_label(p)} "
-            f"{stats.quantile(floor, p):.3g} ms after their arrival with their own service: an overload of "
-            f"the code's own")
+            return (f"{what} is over capacity: in the run's {part} {slept} (counted, at least "
+                    f"{low * pool.batch:.3g} ms at {stats.confidence(each)}), so it completes at most "
+                    f"{capacity:.3g} requests/s in any order, under the promised {spec.rate_hz:g}/s: its queue "
+                    f"grows with any run at this rate, and its latency with it")
+    if stats.budget_test(floor, budget, p, alpha=alpha).outcome == FAIL:
+        return (f"the queue in front of {what} fails the budget on any machine: {slept}, so with "
+                f"{spec.streams} lane{'s' if spec.streams > 1 else ''} taken in order the requests cannot start "
+                f"sooner, in any order of its queue, than {percentile_label(p)} "
+                f"{stats.quantile(floor, p):.3g} ms after their arrival with their own service: an overload of "
+                f"the code's own")
+    done = pool.done_ms
+    if done is not None and done.size == n and stats.budget_test(done, budget, p, alpha=alpha).outcome == FAIL:
+        return (f"the queue in front of {what} fails the budget on any machine: {slept}, so however many lanes "
+                f"and in any order of its queue, the requests that arrive together cannot all end sooner than "
+                f"that work allows: {percentile_label(p)} at least {stats.quantile(done, p):.3g} ms: an overload "
+                f"of the code's own in its bursts")
+    return ""
 
 
 #: What a sleep on a timer is allowed to have been stretched by beside busy neighbours: none

@@ -41,15 +41,72 @@ _served_cpu = [0]
 _served_lock = threading.Lock()
 
 
+#: The least sleep a body's own sleep, or a serving worker's, must hold per time its thread woke
+#: up (schedstat's count of times on a CPU, less one) for the neighbours' rule to credit it: a
+#: sleep split finer is a poll (``time.sleep(0.0005)`` until a reply comes), whose wait is the
+#: polled work's, which busy neighbours may slow, or a lock's back-off (review110 F1: a client
+#: polling a local server every 0.5 ms FAILed beside busy loops a budget it met quiet).  A sleep
+#: standing in for I/O or a device is one long wait, or a few.
+POLL_SLEEP_MS = 2.0
+#: A serving worker's native id -> its call's looks (``ServedCall``), while it serves: the CPU
+#: backend's dispatcher looks at each such worker once a look, whatever the lanes (with 128 lanes
+#: each lane is looked at every 16 ms, so a 4-ms batch was rarely seen through them).
+SERVING: dict[int, "ServedCall"] = {}
+_own_schedstat = threading.local()
+
+
+class ServedCall:
+    """The dispatcher's looks at a worker while it serves one call or batch: how often it was
+    found asleep on a timer, of how many looks; and its wake-ups (``/proc`` schedstat)."""
+
+    __slots__ = ("asleep", "looks", "slices")
+
+    def __init__(self) -> None:
+        self.asleep = 0
+        self.looks = 0
+        self.slices = -1
+
+    def slept_ns(self, wall_ns: int) -> int:
+        """The call's time asleep on a timer (ns): its wall time in the share of looks that found
+        it asleep; 0 where never looked at, or where the sleep came in wake-ups under
+        ``POLL_SLEEP_MS`` (a poll of work elsewhere)."""
+        if self.looks <= 0 or wall_ns <= 0:
+            return 0
+        slept = wall_ns * self.asleep // self.looks
+        wakes = max(self.slices - 1, 1) if self.slices >= 0 else 1
+        return int(slept) if slept / wakes >= POLL_SLEEP_MS * 1e6 else 0
+
+
+def _slices() -> int:
+    """How many times this thread has been put on a CPU (``/proc/thread-self/schedstat``); -1 not known."""
+    import os
+
+    fd = getattr(_own_schedstat, "fd", None)
+    try:
+        if fd is None:
+            fd = _own_schedstat.fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        return int(os.pread(fd, 64, 0).split()[2])
+    except (OSError, ValueError, IndexError):
+        _own_schedstat.fd = -1 if fd is None else fd
+        return -1
+
+
 @contextlib.contextmanager
-def served_for(waiters: "list[int] | tuple[int, ...]") -> Iterator[None]:
-    """Mark this thread as serving the calls of ``waiters`` (native thread ids) while it runs."""
+def served_for(waiters: "list[int] | tuple[int, ...]") -> Iterator[ServedCall]:
+    """Mark this thread as serving the calls of ``waiters`` (native thread ids) while it runs;
+    the looks at it meanwhile come back in the ``ServedCall``."""
     me = threading.get_native_id()
+    call = ServedCall()
     for tid in waiters:
         SERVED_BY[tid] = me
+    before = _slices()
+    SERVING[me] = call
     try:
-        yield
+        yield call
     finally:
+        SERVING.pop(me, None)
+        after = _slices()
+        call.slices = after - before if before >= 0 and after >= 0 else -1
         for tid in waiters:
             if SERVED_BY.get(tid) == me:
                 SERVED_BY.pop(tid, None)
@@ -114,13 +171,18 @@ class Request:
             return self._stage(self, name)
         return self._recorder.host_stage(self.index, name)
 
-    def record_stage(self, name: str, begin_ns: int, end_ns: int, *, workers: int | None = None) -> None:
+    def record_stage(self, name: str, begin_ns: int, end_ns: int, *, workers: int | None = None,
+                     batch: int = 1, slept_ns: int | None = None) -> None:
         """Record a stage measured elsewhere (host ``perf_counter_ns`` stamps), e.g. by a batcher.
-        ``workers``: the stage is a pool's service on that many workers (``Recorder.pools``)."""
+        ``workers``: the stage is a pool's or a batcher's service on that many workers, each
+        taking up to ``batch`` calls at a time (``Recorder.pools``), whose worker slept
+        ``slept_ns`` of it on a timer (``ServedCall.slept_ns``)."""
         if self.index < 0:
             return
         if workers is not None:
-            self._recorder.pools[name] = int(workers)
+            self._recorder.pools[name] = (int(workers), int(batch))
+        if slept_ns is not None:
+            self._recorder.stage_slept_array(name)[self.index] = int(slept_ns)
         begin, end = self._recorder.stage_arrays(name)
         begin[self.index], end[self.index] = begin_ns, end_ns
 
@@ -184,9 +246,12 @@ class Recorder:
         self.lane = np.full(n, -1, dtype=np.int32)
         self.failed = np.zeros(n, dtype=bool)
         self.stages: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
-        #: stage name -> workers, for the stages that are a pool's service (``Stage.pool``): a
-        #: floor under the queue in front of its workers (``replay.pool_start_floor``).
-        self.pools: dict[str, int] = {}
+        #: stage name -> (workers, calls a worker takes at a time), for the stages that are a
+        #: pool's or a batcher's service: a floor under the queue in front of its workers
+        #: (``SloResult.pool_waits``).
+        self.pools: dict[str, tuple[int, int]] = {}
+        #: stage name -> each request's serving worker's sleep (ns, -1 unknown; ``record_stage``).
+        self.stage_slept: dict[str, npt.NDArray[np.int64]] = {}
         self.first_error: str | None = None
         self.first_error_index: int | None = None
         #: requests whose body had run for ``hang_after_ns`` or longer when the run gave up on
@@ -220,6 +285,13 @@ class Recorder:
         if self.threads is None:
             self.threads = ThreadTimes.empty(self.n)
         return self.threads
+
+    def stage_slept_array(self, name: str) -> npt.NDArray[np.int64]:
+        arr = self.stage_slept.get(name)
+        if arr is None:
+            with self._lock:
+                arr = self.stage_slept.setdefault(name, np.full(self.n, -1, np.int64))
+        return arr
 
     def stage_arrays(self, name: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         arrays = self.stages.get(name)
@@ -299,6 +371,9 @@ class StageTimes:
 
     begin_ns: npt.NDArray[np.int64]
     end_ns: npt.NDArray[np.int64]
+    #: of a pool's or a batcher's service, the worker's time asleep on a timer while serving it
+    #: (``ServedCall.slept_ns``; -1 not known); None: not such a stage.
+    slept_ns: npt.NDArray[np.int64] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +417,9 @@ class RunData:
     #: where the priming call was stuck, still running past ``timeout_s`` when the run started
     #: (``Recorder.prime_stuck``); None where it returned.
     prime_stuck: str | None = None
-    #: stage name -> workers of each pool whose service is a stage (``Recorder.pools``).
-    pools: tuple[tuple[str, int], ...] = ()
+    #: (stage name, workers, calls a worker takes at a time) of each pool or batcher whose service
+    #: is a stage (``Recorder.pools``).
+    pools: tuple[tuple[str, int, int], ...] = ()
 
     def hang_backlog(self, warmup: int) -> int:
         """Measured requests the hangs kept from a lane: from the first hung request of each look on,
@@ -374,7 +450,8 @@ class RunData:
         def rel(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
             return np.where(a >= 0, a - t0, -1).astype(np.int64)
 
-        stages = {name: StageTimes(rel(b), rel(e)) for name, (b, e) in rec.stages.items()}
+        stages = {name: StageTimes(rel(b), rel(e), None if name not in rec.stage_slept else rec.stage_slept[name].copy())
+                  for name, (b, e) in rec.stages.items()}
         return cls(
             scheduled_ns=np.asarray(schedule, dtype=np.int64).copy(),
             dispatch_ns=rel(rec.dispatch_ns),
@@ -389,7 +466,7 @@ class RunData:
             t0_ns=int(t0),
             stuck=tuple(sorted(rec.stuck)),
             prime_stuck=rec.prime_stuck,
-            pools=tuple(sorted(rec.pools.items())),
+            pools=tuple(sorted((name, w, b) for name, (w, b) in rec.pools.items())),
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
             dispatch_runq_ns=None if rec.dispatch_runq_ns is None else rec.dispatch_runq_ns.copy(),
@@ -408,7 +485,10 @@ class RunData:
                                                       np.full(self.lane.size, -1, np.int64))
             theirs = other.stages.get(name) or StageTimes(np.full(other.lane.size, -1, np.int64),
                                                          np.full(other.lane.size, -1, np.int64))
-            stages[name] = StageTimes(cat(mine.begin_ns, theirs.begin_ns), cat(mine.end_ns, theirs.end_ns))
+            slept = None if mine.slept_ns is None and theirs.slept_ns is None else np.concatenate([
+                np.full(self.lane.size, -1, np.int64) if mine.slept_ns is None else mine.slept_ns,
+                np.full(other.lane.size, -1, np.int64) if theirs.slept_ns is None else theirs.slept_ns])
+            stages[name] = StageTimes(cat(mine.begin_ns, theirs.begin_ns), cat(mine.end_ns, theirs.end_ns), slept)
         return RunData(
             scheduled_ns=np.concatenate([self.scheduled_ns, other.scheduled_ns + shift_ns]),
             dispatch_ns=cat(self.dispatch_ns, other.dispatch_ns),
@@ -427,7 +507,7 @@ class RunData:
             stuck=self.stuck + tuple((index + self.lane.size, lane, stack) for index, lane, stack in other.stuck),
             looks_at=self.looks_at + tuple(at + self.lane.size for at in other.looks_at),
             prime_stuck=self.prime_stuck or other.prime_stuck,
-            pools=tuple(sorted({**dict(self.pools), **dict(other.pools)}.items())),
+            pools=tuple(sorted({p[0]: p for p in (*self.pools, *other.pools)}.values())),
             returned_ns=(cat(self.returned_ns, other.returned_ns)
                          if self.returned_ns is not None and other.returned_ns is not None else None),
             threads=(None if self.threads is None and other.threads is None

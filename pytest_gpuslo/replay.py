@@ -455,3 +455,49 @@ def pool_start_floor(scheduled_ms: npt.ArrayLike, work_ms: npt.ArrayLike, worker
             out[idx] = np.maximum(out[idx], a[s] + least[ended[ok]] / workers - a[idx])
         size //= 2
     return out
+
+
+def pool_done_floor(scheduled_ms: npt.ArrayLike, work_ms: npt.ArrayLike, workers: int) -> npt.NDArray[np.float64]:
+    """Latencies (ms, scheduled order) that the run's own, sorted, are at least, element by element,
+    where every request's call to one pool of ``workers`` needs at least ``work_ms`` of its time
+    (0: no call) and the request ends after it: order-free, so sound whatever order the pool serves
+    in, with any number of lanes.  Of the requests that arrive in [t0, t1], the j-th to be served
+    ends at least t0 + (the j smallest works) / workers, so its latency is at least that less t1.
+    Windows: the busy periods of a fluid server of the pool's speed fed at the scheduled arrivals
+    (those need no order), each cut once where its bound weighs most (a burst's end), the rest its
+    own window.  The values of a window are placed in scheduled order (a queue's latencies rise
+    through a burst); only their sorted whole is a floor, not each one."""
+    a = np.asarray(scheduled_ms, dtype=np.float64)
+    f = np.clip(np.nan_to_num(np.asarray(work_ms, dtype=np.float64), nan=0.0, posinf=0.0), 0.0, None) / max(workers, 1)
+    n = a.size
+    out = np.zeros(n)
+    if n == 0 or workers < 1:
+        return out
+    # busy periods of the fluid server: a new one where the work before drained by the arrival
+    left, starts = 0.0, [0]
+    for i in range(1, n):
+        left = max(0.0, left + f[i - 1] - (a[i] - a[i - 1]))
+        if left <= 0.0:
+            starts.append(i)
+    bounds = [*starts, n]
+
+    def window(s: int, e: int, cut: bool) -> None:
+        least = np.cumsum(np.sort(f[s:e]))  # least[j-1]: the j smallest works
+        if cut and e - s > 1:
+            # the prefix s..r whose floors sum highest: sum_j max(0, least[j] - (a[r] - a[s])), j <= r - s + 1
+            span = a[s:e] - a[s]
+            prefix = np.concatenate([[0.0], np.cumsum(least)])
+            first = np.searchsorted(least, span, side="right")  # terms from here are positive
+            upto = np.arange(1, e - s + 1)
+            lo = np.minimum(first, upto)
+            weight = prefix[upto] - prefix[lo] - (upto - lo) * span
+            r = s + int(np.argmax(weight))
+            if r + 1 < e:
+                window(s, r + 1, False)
+                window(r + 1, e, False)
+                return
+        out[s:e] = np.maximum(0.0, a[s] + least[: e - s] - a[e - 1])
+
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        window(s, e, True)
+    return out

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_gpuslo.backends import BaseBackend, devices, no_devices
 from pytest_gpuslo.errors import InvalidArgument, WorkloadError
-from pytest_gpuslo.recorder import SERVED_BY, served_cpu_ns, set_current
+from pytest_gpuslo.recorder import SERVED_BY, SERVING, served_cpu_ns, set_current
 
 if TYPE_CHECKING:
     from pytest_gpuslo.recorder import Recorder, Request
@@ -613,6 +613,11 @@ class Backend(BaseBackend):
             elif kind == "waiting":
                 times.waiting[index] += 1
         self._look_from = (self._look_from + WAIT_SAMPLE_LANES) % max(lanes, 1)
+        for worker, call in list(SERVING.items()):  # each serving worker once, whatever the lanes
+            kind = self._wait_kind_of(worker)
+            if kind is not None:
+                call.looks += 1
+                call.asleep += kind == "asleep"
 
     def _wait_kind_of(self, tid: int) -> str | None:
         """``wait_kind`` of thread ``tid`` of this process now; None where it cannot be read."""
@@ -634,7 +639,12 @@ class Backend(BaseBackend):
         if fd is not None:
             os.close(fd)
         # Read before the lanes exit: a finished thread's counts leave /proc with it.
-        self._stretch = run_queue_stretch(getattr(self, "_sched_start", {}), _schedstat())
+        before, after = getattr(self, "_sched_start", {}), _schedstat()
+        self._stretch = run_queue_stretch(before, after)
+        # The lanes' threads' whole CPU, their bookkeeping around the bodies too: not a helper's
+        # work a sleep may poll (128 lanes' wake-ups read as 0.27 s of "other threads' work" and
+        # took the credit of a batcher's sleep).
+        self._lanes_cpu_s = sum(after[t][0] - before.get(t, (0, 0))[0] for t in set(self._tids) if t in after) / 1e9
         last = _light_times()
         if last is not None and getattr(self, "_load_samples", None):
             self._load_samples.append(last)
@@ -682,9 +692,9 @@ class Backend(BaseBackend):
                 out["child_cpu_s"] = round(children, 4)
                 times = self._recorder.threads if self._recorder is not None else None
                 if times is not None:
-                    # This process's CPU outside the bodies' own threads and the dispatcher's (any
+                    # This process's CPU outside the lanes' threads and the dispatcher's (any
                     # thread of the code's): a body's sleep may be a poll of that work.
-                    bodies = float(times.cpu_ns[times.cpu_ns >= 0].sum()) / 1e9
+                    bodies = max(float(times.cpu_ns[times.cpu_ns >= 0].sum()) / 1e9, getattr(self, "_lanes_cpu_s", 0.0))
                     disp = getattr(self, "_dispatcher_cpu", [])
                     dispatcher = disp[-1] - disp[0] if len(disp) == 2 else 0.0
                     out["helper_cpu_s"] = round(max(0.0, (p1 - p0) - bodies - dispatcher), 4)

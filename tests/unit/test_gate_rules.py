@@ -1602,7 +1602,7 @@ def test_a_priming_hang_beside_a_lane_s_is_said_in_one_clause() -> None:
 def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -> None:
     """review109 F1: one pool worker sleeping 10 ms a call at 200/s (half its capacity), p50 2.8 s
     against 50 ms, read INCONCLUSIVE beside two busy loops, as a wait in a queue counts as nothing
-    there.  The pool's capacity from its workers' sleep (``Measurements.pool_wait``) decides it in
+    there.  The pool's capacity from its workers' sleep (``Measurements.pool_waits``) decides it in
     any order of its queue; a pool whose sleeps fit the rate, or one whose workers only computed
     (no sleep counted), stays held back."""
     n = 1000
@@ -1615,10 +1615,10 @@ def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -
         from pytest_gpuslo import replay
 
         work = np.full(n, work_ms)
-        pool = gate.PoolWait("io", 1, replay.pool_start_floor(t, work, 1, 16), work)
+        pool = gate.PoolWait("io", 1, replay.pool_start_floor(t, work, 1, 16), work, 1, None)
         m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
                               contention_slowdown=k, service_ms=lat, cpu_ms=np.full(n, 0.01),
-                              asleep_ms=np.full(n, work_ms * gate.SLEEP_SLOWDOWN), pool_wait=pool)
+                              asleep_ms=np.full(n, work_ms * gate.SLEEP_SLOWDOWN), pool_waits=(pool,))
         return gate.decide(spec, m)
 
     over = verdict(8.0)  # a 10-ms sleep counted 1.25x shorter: 125 calls/s at most, under 200/s
@@ -1626,3 +1626,33 @@ def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -
     assert "any order" in over.reasons[0] and "1 worker slept" in over.reasons[0]
     assert verdict(4.0).outcome == "INCONCLUSIVE"  # 250 calls/s: the queue may be the neighbours'
     assert verdict(0.0).outcome == "INCONCLUSIVE"
+
+
+def test_a_batcher_s_bursts_fail_beside_busy_neighbours_from_its_sleep_in_any_order() -> None:
+    """The README's incident beside two busy loops (a batcher of 4 sleeping 4 ms a batch, bursts of
+    2,000/s for 50 ms every 250 ms on 128 lanes, p95 about 200 ms against 20) was held back: no lane
+    waits, the batcher keeps up on average, and a wait in its queue counts as nothing beside
+    neighbours.  Its bursts' latency floor (``PoolWait.done_ms``) decides it; a floor under the
+    budget leaves it held back."""
+    from pytest_gpuslo import replay
+
+    rng = np.random.default_rng(5)
+    t = np.concatenate([b * 250.0 + np.sort(rng.uniform(0, 50, 100)) for b in range(40)])
+    n = t.size
+    spec = resolve({"p95_ms": 20, "rate_hz": 400, "streams": 128, "requests": n}, nodeid="t::batch")
+    busy, k = gate.cpu_contention(2.0, 2), gate.contention_slowdown(2.0, 2)
+    lat = 3.0 * replay.pool_done_floor(t, np.full(n, 0.8), 1) + 5.0  # the queue measured beside them
+
+    def verdict(batch_ms: float) -> gate.Verdict:
+        work = np.full(n, batch_ms / gate.SLEEP_SLOWDOWN / 4)
+        done = replay.pool_done_floor(t, work, 1)
+        pool = gate.PoolWait("batch", 1, replay.pool_start_floor(t, work, 1, 128), work, 4, done)
+        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
+                              contention_slowdown=k, service_ms=lat, cpu_ms=np.full(n, 0.01),
+                              asleep_ms=np.full(n, batch_ms), pool_waits=(pool,))
+        return gate.decide(spec, m)
+
+    bursts = verdict(4.0)
+    assert bursts.outcome == "FAIL" and "batcher 'batch' (up to 4 calls a batch)" in bursts.reasons[0]
+    assert "in its bursts" in bursts.reasons[0] and "in any order" in bursts.reasons[0]
+    assert verdict(2.0).outcome == "INCONCLUSIVE"  # half the sleep: the bursts' floor within budget

@@ -197,6 +197,18 @@ def test_a_serving_worker_s_sleep_keeps_its_credit_where_the_workers_did_the_oth
     # (its CPU is not either); the neighbours' rule credits it (asleep_ms above)
     own = _result(_served_times(), {"helper_cpu_s": 0.01}).own_times()
     assert own is not None and np.allclose(own[1], [19.0, 47.5, 0.0, 0.0, 0.0])
+    # A worker serves a call only within the call's service stage: request 0 seen 4 of 5 times in
+    # its worker's sleep over 95 ms off the CPU, its call served 30 ms, is credited 30 + its own 19;
+    # request 2, all of its 95 ms served, 10 ms of it stamped, 10 (sparse looks on many lanes made a
+    # tail of such credits a p95 "the body's own time" beside busy neighbours).
+    begin = np.arange(5, dtype=np.int64) * 200 * MS
+    r = _result(_served_times(), {"helper_cpu_s": 0.0})
+    r = dataclasses.replace(r, data=dataclasses.replace(r.data, stages={"batch.service": StageTimes(
+        np.where(np.arange(5) < 3, begin, -1), begin + np.array([30, 0, 10, 0, 0]) * MS)}))
+    capped = r.asleep_ms
+    assert capped is not None and np.allclose(capped[:4], [49.0, 47.5, 10.0, 0.0])
+    mine = r.own_times()
+    assert mine is not None and np.allclose(mine[1], [19.0, 47.5, 0.0, 0.0, 0.0])
 
 
 def _one_lane_on_a_pool(fn: "Callable[[int], int]", n: int) -> tuple[Any, cpu.Backend, Recorder]:
@@ -310,10 +322,11 @@ def test_a_hung_body_blocked_on_a_pool_worker_shows_where_that_worker_is() -> No
 
 def test_a_pool_s_workers_and_their_sleep_while_serving_make_the_floor_under_its_queue() -> None:
     """review109 F1: the queue in front of an overloaded ``Stage.pool`` of sleeping workers needs
-    the pool's workers (``Recorder.pools``, from ``record_stage``) and each call's work, at least
-    the sleep its worker was found in while serving it, no more than the call's stage time,
-    counted ``SLEEP_SLOWDOWN`` x shorter; a request that called two serving stages gives its pool
-    none (the looks do not say whose sleep it was).  Only beside busy neighbours."""
+    the pool's workers (``Recorder.pools``, from ``record_stage``) and each call's work: at least
+    the sleep its worker was found in while serving it (``StageTimes.slept_ns``), no more than the
+    call's stage time, counted ``SLEEP_SLOWDOWN`` x shorter, a batch's shared by as many calls as
+    the batcher takes.  Only beside busy neighbours, and not where the code's other threads
+    worked more than a twentieth of those sleeps (a worker's sleep may poll them)."""
     from pytest_gpuslo.batching import Stage, StagedService
 
     rec = Recorder(2)
@@ -322,19 +335,62 @@ def test_a_pool_s_workers_and_their_sleep_while_serving_make_the_floor_under_its
         service(None, request=Request(0, 0.0, None, rec))
     finally:
         service.close()
-    assert rec.pools == {"io.service": 3} and RunData.from_recorder(rec, np.zeros(2, np.int64), 0, 1.0).pools == (
-        ("io.service", 3),)
-    t = _times()
-    t.served[:] = t.asleep
+    assert rec.pools == {"io.service": (3, 1)} and RunData.from_recorder(rec, np.zeros(2, np.int64), 0, 1.0).pools == (
+        ("io.service", 3, 1),)
+    assert rec.stage_slept["io.service"][0] == 0  # never looked at: no sleep credited
     begin = np.arange(5, dtype=np.int64) * 200 * MS
-    stages = {"io.service": StageTimes(begin, begin + 30 * MS),
-              "other.service": StageTimes(np.array([-1, 0, -1, -1, -1]), np.array([-1, MS, -1, -1, -1]))}
+    slept = np.array([30, 0, 10, -1, -1]) * MS
+    stages = {"io.service": StageTimes(begin, begin + np.array([30, 30, 5, 30, 30]) * MS, slept)}
     busy = {"other_cpu_load": 2.0, "cpus": 2, "helper_cpu_s": 0.0, "served_cpu_s": 0.0}
-    r = _result(t, busy)
-    r = dataclasses.replace(r, data=dataclasses.replace(r.data, stages=stages, pools=(("io.service", 2),)))
-    pool = r.pool_wait()
-    assert pool is not None and pool.name == "io" and pool.workers == 2
-    assert np.allclose(pool.work_ms, np.array([30.0, 0.0, 30.0, 0.0, 0.0]) / gate.SLEEP_SLOWDOWN)
-    assert pool.wait_ms.shape == (5,) and r.measurements().pool_wait is not None
-    assert dataclasses.replace(r, telemetry={"child_cpu_s": 0.0}).pool_wait() is None  # a quiet machine
-    assert dataclasses.replace(r, data=dataclasses.replace(r.data, pools=())).pool_wait() is None
+    r = _result(_times(), busy)
+
+    def pools(batch: int = 1, **tel: float) -> tuple[gate.PoolWait, ...]:
+        data = dataclasses.replace(r.data, stages=stages, pools=(("io.service", 2, batch),))
+        return dataclasses.replace(r, data=data, telemetry={**r.telemetry, **tel}).pool_waits()
+
+    (pool,) = pools()
+    assert pool.name == "io" and pool.workers == 2 and pool.batch == 1
+    assert np.allclose(pool.work_ms, np.array([30.0, 0.0, 5.0, 0.0, 0.0]) / gate.SLEEP_SLOWDOWN)
+    assert pool.wait_ms.shape == (5,) and pool.done_ms is not None and np.allclose(pool.done_ms, [12, 0, 2, 0, 0])
+    (batched,) = pools(batch=4)
+    assert np.allclose(batched.work_ms, pool.work_ms / 4) and batched.batch == 4
+    assert pools(helper_cpu_s=0.003) == () and len(pools(helper_cpu_s=0.003, served_cpu_s=0.003)) == 1
+    assert dataclasses.replace(r, telemetry={"child_cpu_s": 0.0}).pool_waits() == ()  # a quiet machine
+
+
+def test_a_serving_worker_s_sleep_is_its_wall_time_in_the_share_of_looks_found_asleep_unless_a_poll() -> None:
+    """The dispatcher looks at each serving worker once a look (``recorder.SERVING``): a call's
+    sleep is its wall time in the share found asleep on a timer; none where never looked at, or
+    where it woke up more than once per ``POLL_SLEEP_MS`` of it (a poll of work elsewhere, review109
+    F4: a pool worker polling a computing helper thread every 0.5 ms)."""
+    from pytest_gpuslo.recorder import ServedCall
+
+    call = ServedCall()
+    assert call.slept_ns(10 * MS) == 0
+    call.asleep, call.looks, call.slices = 8, 10, 2
+    assert call.slept_ns(10 * MS) == 8 * MS
+    call.slices = 20  # 8 ms over 19 wake-ups
+    assert call.slept_ns(10 * MS) == 0
+    call.slices = -1  # not known: one wake-up
+    assert call.slept_ns(10 * MS) == 8 * MS
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread times come from Linux /proc")
+def test_a_run_on_cpu_lanes_finds_its_pool_workers_asleep() -> None:
+    """A lane's body on a pool whose worker sleeps 20 ms: the dispatcher's looks find that worker
+    asleep and the stage keeps its sleep, never over the call's time."""
+    from pytest_gpuslo import arrivals
+    from pytest_gpuslo.batching import Stage, StagedService
+    from pytest_gpuslo.measurement import run_open_loop
+
+    service = StagedService(Stage.pool("io", lambda x: time.sleep(0.02), workers=1))
+    try:
+        sched = arrivals.Poisson(20).schedule(n=12, rng=np.random.default_rng(1))
+        data, _ = run_open_loop(sched, cpu.Backend(), lambda r: service(None, request=r), lanes=1, timeout_s=10)
+    finally:
+        service.close()
+    st = data.stages["io.service"]
+    assert st.slept_ns is not None and data.pools == (("io.service", 1, 1),)
+    ran = st.end_ns >= 0
+    assert bool(np.all(st.slept_ns[ran] <= st.end_ns[ran] - st.begin_ns[ran]))
+    assert int(np.count_nonzero(st.slept_ns[ran] >= 10 * MS)) >= ran.sum() // 2
