@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_gpuslo.errors import GpuSloError, InvalidArgument
-from pytest_gpuslo.recorder import ServingCpu, served_for
+from pytest_gpuslo.recorder import ServingCpu, served_for, serving_done
 
 
 class BatcherClosed(GpuSloError, RuntimeError):
@@ -160,6 +160,8 @@ class _Base:
                 while self._queue:
                     self._queue.popleft().future.set_exception(exc)
             raise
+        finally:
+            serving_done()
 
     def _serve(self) -> None:
         cpu = ServingCpu()
@@ -310,6 +312,7 @@ class _DaemonPool:
                 fut.set_result(fn())
             except BaseException as exc:  # noqa: BLE001 - the caller's future carries it
                 fut.set_exception(exc)
+        serving_done()
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the workers once what is queued is done; wait at most ``timeout`` s in all."""

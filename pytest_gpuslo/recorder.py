@@ -91,6 +91,18 @@ def _slices() -> int:
         return -1
 
 
+def serving_done() -> None:
+    """A serving worker's last call: close its schedstat file (``_slices``), or each closed pool
+    or batcher would keep one open."""
+    import os
+
+    fd = getattr(_own_schedstat, "fd", None)
+    _own_schedstat.fd = None
+    if fd is not None and fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 @contextlib.contextmanager
 def served_for(waiters: "list[int] | tuple[int, ...]") -> Iterator[ServedCall]:
     """Mark this thread as serving the calls of ``waiters`` (native thread ids) while it runs;

@@ -563,9 +563,10 @@ class SloResult:
         ``Stage.pool`` or batcher (``PoolWait``).  A call's work is at least its worker's sleep on
         a timer while serving it (``StageTimes.slept_ns``: the dispatcher's looks at the worker, a
         poll's short sleeps not counted), shortened ``SLEEP_SLOWDOWN`` x; a batch's shared by as
-        many calls as the batcher takes at a time (for a batch function whose time does not fall
-        as its batch grows).  None where the code's child processes or other threads of its own
-        worked more than ``HELPER_SHARE`` of those sleeps: a worker's sleep may poll that work.
+        many calls as the batcher takes at a time (for a batch function whose time depends on its
+        batch's size alone, neither falling as it grows nor growing faster than it).  None where
+        the code's child processes or other threads of its own worked more than ``HELPER_SHARE``
+        of those sleeps: a worker's sleep may poll that work.
         Empty: none, or not known."""
         from pytest_gpuslo import replay
 
