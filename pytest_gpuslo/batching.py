@@ -56,6 +56,9 @@ class _Item:
     enqueued_ns: int = 0
     #: the submitting thread's native id: the worker serves its call (``recorder.SERVED_BY``).
     waiter: int = 0
+    #: called with the batch's start (``perf_counter_ns``) when the worker takes it: a request
+    #: whose batch never returns shows the stage it is stuck in (review111 F2).
+    on_start: Callable[[int], None] | None = None
 
 
 def _check(name: str, value: Any, *, minimum: float, integer: bool = False) -> None:
@@ -94,12 +97,16 @@ class _Base:
     # -- public ------------------------------------------------------------------------------
     def submit(self, payload: Any) -> Future[Any]:
         """Queue one request; its future resolves to its result or its batch's exception."""
+        return self._submit(payload, None)
+
+    def _submit(self, payload: Any, on_start: Callable[[int], None] | None) -> Future[Any]:
         fut: Future[Any] = Future()
         with self._cv:
             if self._closed:
                 fut.set_exception(BatcherClosed("the batcher is closed; create a new one"))
                 return fut
-            self._queue.append(_Item(payload, fut, self.clock(), time.perf_counter_ns(), threading.get_native_id()))
+            self._queue.append(_Item(payload, fut, self.clock(), time.perf_counter_ns(), threading.get_native_id(),
+                                     on_start))
             self._observe_arrival()
             self._cv.notify()
         return fut
@@ -112,7 +119,8 @@ class _Base:
         request: ``<stage>.queue`` (waiting for a batch) and ``<stage>.service`` (the batch's
         processing), so the summary shows which one holds the tail.
         """
-        fut = self.submit(payload)
+        on_start = None if request is None else _opened(request, stage)
+        fut = self._submit(payload, on_start)
         result = fut.result(timeout)
         times = getattr(fut, "gpuslo_times", None)
         if request is not None and times is not None:
@@ -185,6 +193,9 @@ class _Base:
             t0 = self.clock()
             record = BatchRecord(len(batch), oldest, reason)
             started_ns = time.perf_counter_ns()
+            for item in batch:
+                if item.on_start is not None:
+                    item.on_start(started_ns)
             try:
                 with served_for([item.waiter for item in batch]) as call:
                     results = self.process([item.payload for item in batch])
@@ -282,6 +293,21 @@ class AdaptiveBatcher(_Base):
         return None
 
 
+def _opened(request: Any, stage: str) -> Callable[[int], None]:
+    """Stamps ``<stage>.queue`` from now and, when a worker takes the call, ``<stage>.service``
+    from then, both left open (end -1) until the call returns and records them whole: a call
+    that never returns shows where it is stuck (review111 F2: a hung pool call's request had no
+    stage times, and the stage table blamed a healthy downstream stage for the tail)."""
+    queued = time.perf_counter_ns()
+    request.record_stage(f"{stage}.queue", queued, -1)
+
+    def started(at: int) -> None:
+        request.record_stage(f"{stage}.queue", queued, at)
+        request.record_stage(f"{stage}.service", at, -1)
+
+    return started
+
+
 class _DaemonPool:
     """``workers`` daemon threads taking calls in order: a call that never returns keeps its thread,
     not the interpreter's exit (review106: a hung ``Stage.pool`` function left pytest waiting forever
@@ -351,8 +377,10 @@ class Stage:
         _callable(f"Stage.pool({name!r}) fn", fn)
         pool = _DaemonPool(name, workers)
 
-        def timed(x: Any, waiter: int) -> tuple[Any, int, int, int]:
+        def timed(x: Any, waiter: int, on_start: Callable[[int], None] | None) -> tuple[Any, int, int, int]:
             start = time.perf_counter_ns()
+            if on_start is not None:
+                on_start(start)
             with served_for((waiter,)) as call:
                 out = fn(x)
             end = time.perf_counter_ns()
@@ -360,7 +388,8 @@ class Stage:
 
         def run(x: Any, request: Any) -> Any:
             enq, waiter = time.perf_counter_ns(), threading.get_native_id()
-            out, start, end, slept = pool.submit(lambda: timed(x, waiter)).result()
+            on_start = None if request is None else _opened(request, name)
+            out, start, end, slept = pool.submit(lambda: timed(x, waiter, on_start)).result()
             if request is not None:
                 request.record_stage(f"{name}.queue", enq, start)
                 request.record_stage(f"{name}.service", start, end, workers=workers, slept_ns=slept)

@@ -53,6 +53,9 @@ class StageSummary:
     #: judges (review106 F7: a p99 FAIL made by 3% stalls of a pre-processor blamed the model,
     #: the stage with the largest p95).  A request that skipped the stage counts 0.
     tail_ms: float | None = None
+    #: measured requests that entered the stage and never left it (a hung call, or one still
+    #: queued at the give-up): where a hang is (review111 F2).
+    open: int = 0
 
 
 @dataclass
@@ -432,12 +435,16 @@ class SloResult:
         for name, st in self.data.stages.items():
             b, e = st.begin_ns[self._sl], st.end_ns[self._sl]
             m = (b >= 0) & (e >= 0)
+            stuck = int(np.count_nonzero((b >= 0) & (e < 0)))
             if not m.any():
+                if stuck:
+                    out[printable(name)] = StageSummary(0, math.nan, math.nan, math.nan, None, stuck)
                 continue
             dur = (e[m] - b[m]) / 1e6
             every = np.where(m, (e - b) / 1e6, 0.0)
             out[printable(name)] = StageSummary(int(m.sum()), float(np.quantile(dur, 0.5)),
-                                                float(np.quantile(dur, 0.95)), float(dur.mean()), tail(every, m))
+                                                float(np.quantile(dur, 0.95)), float(dur.mean()), tail(every, m),
+                                                stuck)
         return out
 
     def overlap(self) -> Any:
@@ -720,8 +727,10 @@ class SloResult:
             **({"prime_stuck": self.data.prime_stuck} if self.data.prime_stuck else {}),
             **({"stuck": [{"index": i, "lane": lane, "stack": stack} for i, lane, stack in self.data.stuck]}
                if self.data.stuck else {}),
-            "stages": {k: {"n": v.n, "p50_ms": v.p50_ms, "p95_ms": v.p95_ms, "mean_ms": v.mean_ms,
-                           **({"tail_ms": v.tail_ms} if v.tail_ms is not None else {})}
+            "stages": {k: {"n": v.n, "p50_ms": _clean(v.p50_ms), "p95_ms": _clean(v.p95_ms),
+                           "mean_ms": _clean(v.mean_ms),
+                           **({"tail_ms": v.tail_ms} if v.tail_ms is not None else {}),
+                           **({"open": v.open} if v.open else {})}
                        for k, v in self.stages.items()},
             "seed": self.spec.seed,
             "schedule_fingerprint": self.schedule_fingerprint,

@@ -138,7 +138,7 @@ def _where(s: dict[str, Any]) -> str:
     # (none where the reference's p95 lies among raised requests: ``series.reference`` gives null)
     ref_e2e = ({"total": (rlat["p50"], rlat["p95"])} if rlat.get("p50") is not None and rlat.get("p95") is not None
                else None)
-    own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None}
+    own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None or v.get("open")}
     tail = tail_stage(own) if own else ""
     tail_base, _, tail_part = tail.rpartition(".") if tail.endswith((".queue", ".service")) else (tail, "", "")
     backlog = bool(own) and admission_backlog(own)
@@ -305,9 +305,13 @@ def _breakable(nodeid: str) -> str:
 
 def _tail(s: dict[str, Any]) -> str:
     own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None}
-    if not own:
+    stuck = {k: v for k, v in (s.get("stages") or {}).items() if v.get("open")}
+    if not own and not stuck:
         return "-"
-    name = tail_stage(own)
+    name = tail_stage({**own, **stuck})
+    if name in stuck:
+        held = stuck[name]["open"]
+        return f"{name}: {held} request{'s' if held > 1 else ''} entered it and never left"
     if not name:
         return "- (the slowest requests have no stage times)"
     if own[name].get("tail_ms") is not None:

@@ -513,8 +513,16 @@ def tail_stage(stages: dict[str, Any]) -> str:
     """The service's own stage with the most time in the run's slowest requests (``tail_ms``, at
     the tightest budgeted percentile), or, in summaries from before it was kept, the largest p95
     (``admission`` only when it is alone); '' where no stage has time in the slowest requests
-    (they never completed: a hung batch stamps none, review106 F5 read "0 ms <- holds the tail")."""
+    (they never completed: a hung batch stamps none, review106 F5 read "0 ms <- holds the tail").
+    A stage some request entered and never left (``open``: a hung call) comes first, a service
+    before a queue: the hang is there, whatever the completed requests did (review111 F2)."""
     own = [k for k in stages if k != "admission"] or list(stages)
+    stuck = [k for k in own if stages[k].get("open")]
+    if stuck:
+        return max(stuck, key=lambda k: (k.endswith(".service"), stages[k]["open"]))
+    own = [k for k in own if stages[k].get("p95_ms") is not None]
+    if not own:
+        return ""
     key = "tail_ms" if all(stages[k].get("tail_ms") is not None for k in own) else "p95_ms"
     worst = max(own, key=lambda k: stages[k][key])
     return worst if key == "p95_ms" or stages[worst][key] > 0 else ""
@@ -525,7 +533,7 @@ def admission_backlog(stages: dict[str, Any]) -> bool:
     holds the tail; the symptom, whose cause is that stage."""
     worst = tail_stage(stages)
     return "admission" in stages and worst not in ("admission", "") and \
-        stages["admission"]["p95_ms"] > stages[worst]["p95_ms"]
+        (stages["admission"].get("p95_ms") or 0.0) > (stages[worst].get("p95_ms") or 0.0)
 
 
 def stage_lines(stages: dict[str, Any]) -> list[str]:
@@ -541,6 +549,10 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
     width = max(14, *(len(k) for k in stages))
 
     def note(name: str) -> str:
+        if name == worst and stages[name].get("open"):
+            held = stages[name]["open"]
+            return (f"  <- holds the tail: {held} request{'s' if held > 1 else ''} entered it and never "
+                    f"left (the row's times count only those that did)")
         if name == worst:
             return "  <- holds the tail"
         if name == "admission" and backlog:

@@ -217,3 +217,35 @@ def test_a_hung_pool_stage_leaves_no_thread_the_interpreter_waits_for() -> None:
             Stage.inline(name, lambda x: x)
     with pytest.raises(InvalidArgument, match=r"needs an AdaptiveBatcher or FixedBatcher, got function"):
         Stage.batched("model", lambda batch: batch)  # type: ignore[arg-type]
+
+
+def test_a_call_that_never_returns_leaves_its_stage_open_where_it_is_stuck() -> None:
+    """review111 F2: a hung pool or batch call recorded no stage times, so the stage table blamed
+    a healthy stage.  A call's queue stage is stamped when it is queued and its service stage when
+    a worker takes it, both open (end -1) until it returns and records them whole."""
+    from pytest_gpuslo.batching import Stage, StagedService
+    from pytest_gpuslo.recorder import Recorder, Request
+
+    release = threading.Event()
+    rec = Recorder(2)
+    pool = StagedService(Stage.pool("pre", lambda x: release.wait(10) and x, workers=1))
+    batcher = FixedBatcher(lambda xs: release.wait(10) and list(xs), max_size=1, max_wait_ms=0.0)
+    calls = [threading.Thread(target=pool, args=(1,), kwargs={"request": Request(0, 0.0, None, rec)}),
+             threading.Thread(target=batcher, args=(2,), kwargs={"request": Request(1, 0.0, None, rec), "stage": "m"})]
+    try:
+        for t in calls:
+            t.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(f"{s}.service" in rec.stages for s in ("pre", "m")):
+            time.sleep(0.01)
+        for stage, i in (("pre", 0), ("m", 1)):
+            (qb, qe), (sb, se) = rec.stages[f"{stage}.queue"], rec.stages[f"{stage}.service"]
+            assert 0 <= qb[i] <= qe[i] == sb[i] and se[i] == -1
+    finally:
+        release.set()
+        for t in calls:
+            t.join(10)
+        pool.close()
+        batcher.close()
+    for stage, i in (("pre", 0), ("m", 1)):
+        assert rec.stages[f"{stage}.service"][1][i] >= rec.stages[f"{stage}.service"][0][i] >= 0

@@ -90,6 +90,24 @@ def test_a_backlog_before_the_service_blames_the_stage_the_lanes_are_stuck_in() 
     assert not any("<-" in ln for ln in lines[2:])
 
 
+def test_a_stage_a_request_entered_and_never_left_holds_the_tail_whatever_the_others_did() -> None:
+    """review111 F2: one call hung in a pool stage; the rows count only requests that left each
+    stage, so a healthy downstream stage "held the tail".  A stage some request never left (its
+    service before its queue) holds it, and the row says so; the HTML overview names it too."""
+    stages = {"admission": {"n": 800, "p50_ms": 0.1, "p95_ms": 0.3},
+              "normalise.queue": {"n": 800, "p50_ms": 0.06, "p95_ms": 0.13, "tail_ms": 0.09},
+              "normalise.service": {"n": 799, "p50_ms": 0.04, "p95_ms": 0.13, "tail_ms": 0.08, "open": 1},
+              "model.service": {"n": 799, "p50_ms": 2.1, "p95_ms": 2.2, "tail_ms": 2.1}}
+    lines = terminal.stage_lines(stages)
+    assert "holds the tail: 1 request entered it and never left" in lines[2]
+    assert not any("<-" in ln for ln in lines[3:])
+    queued = {**stages, "normalise.queue": {**stages["normalise.queue"], "open": 40}}
+    assert terminal.tail_stage(queued) == "normalise.service"  # the hang, not the queue behind it
+    only = {"model.queue": {"n": 0, "p50_ms": None, "p95_ms": None, "mean_ms": None, "open": 3}}
+    assert terminal.tail_stage(only) == "model.queue" and "3 requests entered it" in terminal.stage_lines(only)[0]
+    assert html._tail({"stages": stages}) == "normalise.service: 1 request entered it and never left"
+
+
 def _html_summary(nodeid: str, outcome: str, ref_label: str | None = None) -> dict:
     stages = {"admission": {"n": 9, "p50_ms": 900.0, "p95_ms": 2600.0},
               "normalise.queue": {"n": 9, "p50_ms": 120.0, "p95_ms": 160.0},
