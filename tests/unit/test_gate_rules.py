@@ -1649,10 +1649,36 @@ def test_a_batcher_s_bursts_fail_beside_busy_neighbours_from_its_sleep_in_any_or
         pool = gate.PoolWait("batch", 1, replay.pool_start_floor(t, work, 1, 128), work, 4, done)
         m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
                               contention_slowdown=k, service_ms=lat, cpu_ms=np.full(n, 0.01),
-                              asleep_ms=np.full(n, batch_ms), pool_waits=(pool,))
+                              asleep_ms=np.full(n, batch_ms), pool_waits=(pool,), batching=True,
+                              time_split={"cpu": 0.0, "runq": 0.0, "asleep": 0.1, "other": 0.9})
         return gate.decide(spec, m)
 
     bursts = verdict(4.0)
     assert bursts.outcome == "FAIL" and "batcher 'batch' (up to 4 calls a batch)" in bursts.reasons[0]
     assert "in its bursts" in bursts.reasons[0] and "in any order" in bursts.reasons[0]
-    assert verdict(2.0).outcome == "INCONCLUSIVE"  # half the sleep: the bursts' floor within budget
+    held = verdict(2.0)  # half the sleep: the bursts' floor within budget
+    assert held.outcome == "INCONCLUSIVE"
+    assert ("batcher 'batch''s workers slept 2 ms a batch on average, which, counted 1.25x shorter, neither puts "
+            "it over capacity nor fails the budget alone") in held.reasons[0]  # review112 F1's words
+
+
+def test_a_batcher_over_capacity_by_its_sleep_fails_however_many_lanes_hide_its_floor() -> None:
+    """review112 F1: a batcher of 8 sleeping 45 ms a batch (178 calls/s; 222/s with the sleep
+    counted 1.25x shorter) at 230/s on 64 lanes, every request over budget, was held back: the
+    capacity reading was read only where the latency floor was over the budget, and 64 lanes keep
+    that floor low.  As the lanes-full rule, it reads the part's latencies."""
+    from pytest_gpuslo import replay
+
+    n = 1500
+    spec = resolve({"p95_ms": 100, "rate_hz": 230, "streams": 64, "requests": n}, nodeid="t::batch8")
+    t = np.arange(n) * (1000.0 / 230)
+    lat = 50.0 + 0.3 * t  # the queue grows with the run
+    work = np.full(n, 45.0 / gate.SLEEP_SLOWDOWN / 8)
+    pool = gate.PoolWait("model", 1, replay.pool_start_floor(t, work, 1, 64), work, 8,
+                         replay.pool_done_floor(t, work, 1))
+    assert stats.budget_test(pool.wait_ms, 100, 0.95).outcome != "FAIL"  # the floor alone cannot tell
+    m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False,
+                          contention=gate.cpu_contention(2.0, 2), contention_slowdown=gate.contention_slowdown(2.0, 2),
+                          service_ms=lat, cpu_ms=np.full(n, 0.01), asleep_ms=np.full(n, 45.0), pool_waits=(pool,))
+    v = gate.decide(spec, m)
+    assert v.outcome == "FAIL" and "batcher 'model' (up to 8 calls a batch) is over capacity" in v.reasons[0]
