@@ -511,6 +511,16 @@ def _beyond_load(m: Measurements, budget: float, p: float, alpha: float) -> bool
     return bool(service.size) and stats.budget_test(service, budget, p, alpha=alpha).outcome == FAIL
 
 
+def _under(value: float, limit: float) -> str:
+    """``value`` with as many digits as show it under ``limit`` (review112 F3: "at most 200
+    requests/s, under the promised 200/s")."""
+    for digits in range(3, 8):
+        text = f"{value:.{digits}g}"
+        if float(text) < limit:
+            return text
+    return f"{value:.8g}"
+
+
 #: The trailing parts of a run the lanes-full rule reads (1/2, 1/4, 1/8): the second half keeps a
 #: warm-up's slow services out; the last quarter and eighth see a slowdown that began late, whose
 #: slow services a half mixes with the fast ones before it (review90 #1, review84 #2: services 2.1x
@@ -552,7 +562,8 @@ def lanes_full(m: Measurements, spec: SloSpec, alpha: float, slowdown: float = 1
         faster = f" even with their time on a CPU {slowdown:.2g}x shorter," if slowdown > 1.0 else ""
         return (f"{LANES_FULL_WORDS}: in the run's {part} a request held its lane {mean:.3g} ms on "
                 f"average (at least {low:.3g} ms at {stats.confidence(each)}),{faster} so {spec.streams} "
-                f"lane{'s complete' if spec.streams > 1 else ' completes'} at most {capacity:.3g} requests/s, "
+                f"lane{'s complete' if spec.streams > 1 else ' completes'} at most "
+                f"{_under(capacity, spec.rate_hz)} requests/s, "
                 f"under the promised {spec.rate_hz:g}/s: the queue grows with any run at this rate, and its "
                 f"latency with it")
     return ""
@@ -700,7 +711,8 @@ def _one_pool_over(m: Measurements, pool: PoolWait, spec: SloSpec, budget: float
         if capacity < spec.rate_hz:
             return (f"{what} is over capacity: in the run's {part} {slept} (counted, at least "
                     f"{low * pool.batch:.3g} ms at {stats.confidence(each)}), so it completes at most "
-                    f"{capacity:.3g} requests/s in any order, under the promised {spec.rate_hz:g}/s: its queue "
+                    f"{_under(capacity, spec.rate_hz)} requests/s in any order, under the promised "
+                    f"{spec.rate_hz:g}/s: its queue "
                     f"grows with any run at this rate, and its latency with it")
     if stats.budget_test(floor, budget, p, alpha=alpha).outcome == FAIL:
         return (f"the queue in front of {what} fails the budget on any machine: {slept}, so with "

@@ -1682,3 +1682,10 @@ def test_a_batcher_over_capacity_by_its_sleep_fails_however_many_lanes_hide_its_
                           service_ms=lat, cpu_ms=np.full(n, 0.01), asleep_ms=np.full(n, 45.0), pool_waits=(pool,))
     v = gate.decide(spec, m)
     assert v.outcome == "FAIL" and "batcher 'model' (up to 8 calls a batch) is over capacity" in v.reasons[0]
+
+
+def test_a_capacity_is_printed_under_the_rate_it_is_said_to_be_under() -> None:
+    """review112 F3: "completes at most 200 requests/s, under the promised 200/s" (199.6 at 3
+    digits); the words show as many digits as it takes."""
+    assert gate._under(199.6, 200) == "199.6" and gate._under(125.3, 200) == "125"
+    assert float(gate._under(199.99996, 200)) < 200
