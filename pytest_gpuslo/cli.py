@@ -824,11 +824,29 @@ def _env_addopts() -> list[str]:
         return []
 
 
+def _hung_lines(nodeid: str, session: Any) -> list[str]:
+    """Where a test's bodies hung in an A/B: the latest candidate run and the latest base run that
+    hung, each with its run's number (the stored runs keep no stack; review111 F4: a fixed base's
+    hang was said nowhere, F7: an earlier candidate run's hang was lost behind a clean latest one)."""
+    from pytest_gpuslo.reports.terminal import stuck_lines
+
+    out: list[str] = []
+    for side, who in ((session.cand, "candidate"), (session.base, "base")):
+        runs = [run.get(nodeid) for run in side.summaries]
+        hung = [(k, run) for k, run in enumerate(runs, 1) if run and stuck_lines(run, most=1)]
+        if hung:
+            k, run = hung[-1]
+            latest = "the latest " if k == len(runs) else ""
+            out.append(f"{nodeid} ({latest}{who} run {k} of {len(runs)} hung):")
+            out.extend(stuck_lines(run, most=1))
+    return out
+
+
 def _cmd_ab(args: argparse.Namespace) -> int:
     """Base revision against the working tree, interleaved on this machine; exit 1 on FAIL/REGRESSED."""
     from pytest_gpuslo import ab, gate, reports
     from pytest_gpuslo.reports import view
-    from pytest_gpuslo.reports.terminal import ab_control_line, busy_line, stuck_lines, summary_lines
+    from pytest_gpuslo.reports.terminal import ab_control_line, busy_line, summary_lines
 
     pytest_args = list(args.pytest_args)
     if not args.again and not args.base:
@@ -966,11 +984,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
-    for s in summaries:  # where the latest candidate run's hung bodies were (the stored runs keep no stack)
-        stuck = stuck_lines(s, most=1)
-        if stuck:
-            print(f"{s['nodeid']} (the latest candidate run):")
-            print("\n".join(stuck))
+    for s in summaries:
+        for line in _hung_lines(s["nodeid"], session):
+            print(line)
     context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None,
                               notes=not_judged)
     unwritten = False

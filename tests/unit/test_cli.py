@@ -725,3 +725,24 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
     monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T09:00:00Z")
     record("tests/test_gone.py::test_gone", 0.5, "s1")  # an earlier step of the same day: it counts
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 1
+
+
+def test_an_ab_names_where_each_side_hung_in_its_latest_run_that_did() -> None:
+    """review111 F4: a fixed base's hang was said nowhere (its stack only in --keep); F7: a hang in
+    an earlier candidate run, the latest clean, was lost.  ``gpuslo ab`` prints, per side, the
+    stack of the latest run that hung, with its number."""
+    from types import SimpleNamespace
+
+    from pytest_gpuslo import cli
+
+    def run(stack: str | None) -> dict:
+        return {"t::x": {"nodeid": "t::x", **({"stuck": [{"index": 7, "lane": 2, "stack": stack}]} if stack else {})}}
+
+    session = SimpleNamespace(cand=SimpleNamespace(summaries=[run("  File cand.py, in hang_one"), run(None)]),
+                              base=SimpleNamespace(summaries=[run("  File base.py, in old"), run("  File base.py, in new")]))
+    lines = cli._hung_lines("t::x", session)
+    assert lines[0] == "t::x (candidate run 1 of 2 hung):" and "cand.py" in lines[2]
+    assert "t::x (the latest base run 2 of 2 hung):" in lines and "in new" in "\n".join(lines)
+    assert "in old" not in "\n".join(lines)
+    clean = SimpleNamespace(cand=SimpleNamespace(summaries=[run(None)]), base=SimpleNamespace(summaries=[run(None)]))
+    assert cli._hung_lines("t::x", clean) == []
