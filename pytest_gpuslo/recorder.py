@@ -67,14 +67,17 @@ class ServedCall:
         self.slices = -1
 
     def slept_ns(self, wall_ns: int) -> int:
-        """The call's time asleep on a timer (ns): its wall time in the share of looks that found
-        it asleep; 0 where never looked at, or where the sleep came in wake-ups under
-        ``POLL_SLEEP_MS`` (a poll of work elsewhere)."""
+        """The call's time asleep on a timer (ns) that no neighbour lengthens: its wall time in the
+        share of looks that found it asleep, over the times it woke up.  A sleep in several wake-ups
+        may be a poll (``while not done: sleep(0.005)``), whose count the polled work sets and busy
+        neighbours stretch (review112 F4: a pool worker polling another process every 5 ms needed
+        two polls beside busy loops where it needed one quiet, and its pool read over capacity):
+        one wake-up's sleep is credited, none where that is under ``POLL_SLEEP_MS`` or never looked at."""
         if self.looks <= 0 or wall_ns <= 0:
             return 0
-        slept = wall_ns * self.asleep // self.looks
         wakes = max(self.slices - 1, 1) if self.slices >= 0 else 1
-        return int(slept) if slept / wakes >= POLL_SLEEP_MS * 1e6 else 0
+        each = wall_ns * self.asleep // self.looks // wakes
+        return int(each) if each >= POLL_SLEEP_MS * 1e6 else 0
 
 
 def _slices() -> int:
