@@ -121,11 +121,14 @@ def _hung_stacks(summaries: Sequence[dict[str, Any]], most: int = 2) -> list[str
     named the hang but not the line to fix (review52)."""
     out: list[str] = []
     for s in ordered(summaries):
-        for words, stack in view.hung_stacks(s, most)[0]:
+        stacks, more = view.hung_stacks(s, most)
+        for words, stack in stacks:
             stack = stack.rstrip()
             fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", stack)), default=0))
             out += [f"- {md_code(s['nodeid'])}: {words}", "",
                     f"  {fence}", *(f"  {ln}" for ln in stack.splitlines()), f"  {fence}"]
+        if more:
+            out.append(f"- {md_code(s['nodeid'])}: {md_cell(view.more_hung(more))}")
     return ["", "<details><summary>Where hung lanes were stuck</summary>", "", *out, "", "</details>"] if out else []
 
 

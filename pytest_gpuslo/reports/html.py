@@ -233,9 +233,15 @@ def _claim_lines(s: dict[str, Any], holm: Mapping[str, float]) -> str:
     first = view.first_error(s)
     if first:  # as the terminal and the markdown say it (review104: warm-up errors in no HTML line)
         items.append(f'<li><span class="why">{esc(first)}</span></li>')
-    for words, stack in view.hung_stacks(s)[0]:
+    each = view.run_p95s(s)
+    if each:  # as the terminal and the markdown list them (review111 F5)
+        items.append(f'<li><span class="why">{esc(each)}</span></li>')
+    stacks, more = view.hung_stacks(s)
+    for words, stack in stacks:
         # Where a hung body was stuck, as the terminal shows it (review52: the report named the hang only).
         items.append(f'<li><span class="why">{esc(words)}</span><pre class="mono">{esc(stack.rstrip())}</pre></li>')
+    if more:
+        items.append(f'<li><span class="why">{esc(view.more_hung(more))}</span></li>')
     return f'<ul class="claims">{"".join(items)}</ul>'
 
 

@@ -614,5 +614,5 @@ def stuck_lines(summary: dict[str, Any], most: int = 2) -> list[str]:
         lines.append(f"  {words}")
         lines.extend("    " + ln for ln in stack.rstrip().splitlines())
     if more:
-        lines.append(f"  ... and {more} more lanes hung (the JSON report lists them)")
+        lines.append(f"  {view.more_hung(more)}")
     return lines

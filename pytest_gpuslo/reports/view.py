@@ -183,6 +183,12 @@ def hung_stacks(summary: dict[str, Any], most: int = 2) -> tuple[list[tuple[str,
     return out, max(0, len(lanes) - most)
 
 
+def more_hung(more: int) -> str:
+    """The words for the hung lanes a report leaves out (``hung_stacks``'s count), one for every
+    report (review111 F5: the terminal said "and 7 more", the markdown and the HTML nothing)."""
+    return f"... and {more} more lane{'s' if more > 1 else ''} hung (the JSON report lists them)"
+
+
 def fmt_ms(x: float | None) -> str:
     """Milliseconds with 3 significant digits; '-' when missing."""
     if x is None or (isinstance(x, float) and math.isnan(x)):

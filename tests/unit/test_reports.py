@@ -108,6 +108,20 @@ def test_a_stage_a_request_entered_and_never_left_holds_the_tail_whatever_the_ot
     assert html._tail({"stages": stages}) == "normalise.service: 1 request entered it and never left"
 
 
+def test_every_report_says_how_many_hung_lanes_it_leaves_out_and_the_html_lists_each_run() -> None:
+    """review111 F5: the terminal printed one stack and "... and 7 more lanes hung", the markdown
+    and the HTML two stacks and no count; the HTML had no "p95 of each run" list."""
+    stuck = [{"index": i, "lane": i, "stack": f"  File svc.py, line {i}, in hang"} for i in range(5)]
+    s = {"nodeid": "t::x", "stuck": stuck, "verdict": {"outcome": "FAIL", "checks": [], "reasons": []},
+         "ab": {"each_run_ms": {"p95": {"base": [2.2, 2.3], "candidate": [None, 4.9]}},
+                "stand_in": {"base": [None, None], "candidate": ["timed out", None]}}}
+    assert terminal.stuck_lines(s, most=1)[-1] == "  ... and 4 more lanes hung (the JSON report lists them)"
+    assert "... and 3 more lanes hung (the JSON report lists them)" in "\n".join(files._hung_stacks([s]))
+    items = html._claim_lines(s, {})
+    assert "and 3 more lanes hung" in items and "p95 of each run, ms: base 2.2 2.3 / candidate timed out 4.9" in items
+    assert view.more_hung(1) == "... and 1 more lane hung (the JSON report lists them)"
+
+
 def _html_summary(nodeid: str, outcome: str, ref_label: str | None = None) -> dict:
     stages = {"admission": {"n": 9, "p50_ms": 900.0, "p95_ms": 2600.0},
               "normalise.queue": {"n": 9, "p50_ms": 120.0, "p95_ms": 160.0},
