@@ -420,6 +420,7 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_waits=tuple(x.launcher_wait for x in base_ms),
                           base_raised_counts=tuple(x.failed for x in base_ms),
                           cand_raised_counts=tuple(x.failed for x in ms),
+                          cand_hung=tuple(x.hung for x in ms),
                           cand_waits=tuple(x.launcher_wait for x in ms),
                           base_hosts=tuple(x.body_host_ms for x in base_ms),
                           cand_hosts=tuple(x.body_host_ms for x in ms),
@@ -467,6 +468,19 @@ def wants_more(session: Session, policy: Any, max_runs: int) -> bool:
     return gate.ab_wants_more([c for *_, v in _judged(session, policy) for c in v.baseline], max_runs)
 
 
+def hung_runs(session: Session, nodeid: str) -> dict[str, list[dict[str, Any]]]:
+    """Per side ("base", "candidate"), each run of ``nodeid`` that hung: its number and where its
+    bodies were stuck (``stuck``, ``prime_stuck``); sides where none hung left out."""
+    out = {}
+    for side in (session.base, session.cand):
+        runs = [{"run": k, **{key: ran[key] for key in ("stuck", "prime_stuck") if ran.get(key)}}
+                for k, run in enumerate(side.summaries, 1)
+                for ran in [run.get(nodeid) or {}] if ran.get("stuck") or ran.get("prime_stuck")]
+        if runs:
+            out[side.name] = runs
+    return out
+
+
 def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
     """Every test both sides ran, decided on all its runs; summaries ready for the reports.
     ``policy`` is the policy of each look (``gate.ab_looks``)."""
@@ -511,6 +525,11 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                   for run in side.summaries] for side in (session.base, session.cand)}
         if any(x is not None for v in loads.values() for x in v):
             summary["ab"]["other_cpu_load"] = loads
+        # Where each run that hung was stuck, both sides (review113 F4: the JSON kept only the
+        # latest candidate run's stacks; a hung base's, or an earlier run's, were printed only).
+        hung = hung_runs(session, summary["nodeid"])
+        if hung:
+            summary["ab"]["hung"] = hung
         if controls:
             # The machine's speed run by run: interleaving cancels what lasts across a pair of
             # runs, not what moves between them (an independent check saw a CPU loop move 2.8x

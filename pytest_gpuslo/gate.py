@@ -146,6 +146,9 @@ class ABInput:
     #: as ``BaselineInput.raised_counts``, of the base runs and of the candidate runs.
     base_raised_counts: tuple[int | None, ...] = ()
     cand_raised_counts: tuple[int | None, ...] = ()
+    #: each candidate run's hung bodies (``Measurements.hung``), oldest first: a hang in an earlier
+    #: run is the code's as surely as one in the latest (review113 F3).
+    cand_hung: tuple[int, ...] = ()
 
 
 class SpedUp(Protocol):
@@ -694,9 +697,9 @@ def _one_pool_over(m: Measurements, pool: PoolWait, spec: SloSpec, budget: float
             f"batcher {pool.name!r} (up to {pool.batch} calls a batch)")
     workers = f"{pool.workers} worker{'s' if pool.workers > 1 else ''}"
     mean = float(pool.work_ms.mean()) * SLEEP_SLOWDOWN * pool.batch
-    slept = (f"its {workers} slept on a timer {mean:.3g} ms a {'request' if pool.batch == 1 else 'batch'} "
-             f"on average while serving, counted {SLEEP_SLOWDOWN:g}x shorter, more than busy neighbours "
-             f"stretch a sleep")
+    slept = (f"its {workers} slept on a timer at least {mean:.3g} ms a {'request' if pool.batch == 1 else 'batch'} "
+             f"on average while serving (one wake-up's sleep a call counts: a poll's count is the polled "
+             f"work's), counted {SLEEP_SLOWDOWN:g}x shorter, more than busy neighbours stretch a sleep")
     each = alpha / (50.0 * len(LANES_FULL_PARTS))
     lat = np.asarray(m.latency_ms, dtype=np.float64)
     for share, part in LANES_FULL_PARTS if spec.rate_hz > 0 else ():
@@ -780,10 +783,11 @@ def _contended_words(m: Measurements, what: str = "FAIL") -> str:
         slept = [w for w in m.pool_waits if w.work_ms.size and float(w.work_ms.mean()) > 0]
         # (review112 F1: "a worker that computes" for a batcher whose worker only slept)
         checked = "".join(
-            f"; {'pool' if w.batch == 1 else 'batcher'} {w.name!r}'s workers slept "
+            f"; {'pool' if w.batch == 1 else 'batcher'} {w.name!r}'s workers were found asleep on a timer "
             f"{float(w.work_ms.mean()) * SLEEP_SLOWDOWN * w.batch:.3g} ms a {'call' if w.batch == 1 else 'batch'} "
-            f"on average, which, counted {SLEEP_SLOWDOWN:g}x shorter, neither puts it over capacity nor fails the "
-            f"budget alone" for w in slept)
+            f"on average (one wake-up's sleep a call counts: a sleep cut up by polls, or by waits for the "
+            f"interpreter, counts less), which, counted {SLEEP_SLOWDOWN:g}x shorter, neither puts it over "
+            f"capacity nor fails the budget alone" for w in slept)
         return text + (f" ({split}: the bodies wait on the service's own batcher or pool, in its queue or "
                        f"on a worker that computes, which busy neighbours slow and whose queue they can lengthen "
                        f"without bound{checked}); rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")
@@ -2369,12 +2373,19 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
     new deadlock on one lane read "+1.0%, cannot yet be told from no change", exit 0)."""
     checks = _stand_in_levels(checks, spec, m, lat, is_raised, base)
     refs = base.base_runs if isinstance(base, ABInput) else base.runs
-    if not (m.hung and refs and lat.size) or any(stats.stand_ins(r, spec.timeout_s) for r in refs):
+    # an A/B's earlier candidate runs too (review113 F3: a hang in run 1 of 2 read "+14.0%
+    # INCONCLUSIVE", exit 0, where one in run 2 of 2 read "p95 hung REGRESSED")
+    hung_runs = base.cand_hung if isinstance(base, ABInput) else ()
+    earlier = [k for k, h in enumerate(hung_runs, 1) if h]
+    if not ((m.hung or earlier) and refs and lat.size) or any(stats.stand_ins(r, spec.timeout_s) for r in refs):
         return checks
+    hung_words = _hung_words(m, spec) if m.hung else (
+        f"a body hung in the candidate's run{'s' if len(earlier) > 1 else ''} {', '.join(map(str, earlier))} of "
+        f"{len(hung_runs)} (its stack is printed under the table)")
     who = f"the {base.label}'s runs" if isinstance(base, ABInput) else "the stored runs"
     other = "the base" if isinstance(base, ABInput) else "the baseline"
     named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
-    hang = (f"{_hung_words(m, spec)}, where {who} held no request that raised or never completed: a body "
+    hang = (f"{hung_words}, where {who} held no request that raised or never completed: a body "
             f"that never came back is worse than {other} by no number a latency can give, and no slower "
             f"machine makes a body hang; {HANG_ADVICE}")
     out = []
@@ -2383,7 +2394,7 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
         if p is None or b.outcome == "NOT COMPARABLE":
             out.append(b)
         elif b.outcome == "REGRESSED":  # its words (or number) stand, the hang beside a number
-            out.append(b if b.raised else replace(b, reason=f"{b.reason}; {_hung_words(m, spec)}"))
+            out.append(b if b.raised else replace(b, reason=f"{b.reason}; {hung_words}"))
         else:
             out.append(BaselineCheck(b.name, "REGRESSED", f"{percentile_label(p)} hung: worse than {other}, by "
                                      f"no number", hang, history=b.history, raised=True))

@@ -746,3 +746,12 @@ def test_an_ab_names_where_each_side_hung_in_its_latest_run_that_did() -> None:
     assert "in old" not in "\n".join(lines)
     clean = SimpleNamespace(cand=SimpleNamespace(summaries=[run(None)]), base=SimpleNamespace(summaries=[run(None)]))
     assert cli._hung_lines("t::x", clean) == []
+    # and the JSON keeps every run that hung, both sides (review113 F4)
+    from pytest_gpuslo import ab
+
+    session.cand.name, session.base.name = "candidate", "base"
+    kept = ab.hung_runs(session, "t::x")  # type: ignore[arg-type]
+    assert [r["run"] for r in kept["candidate"]] == [1] and [r["run"] for r in kept["base"]] == [1, 2]
+    assert kept["base"][0]["stuck"][0]["stack"].endswith("in old")
+    clean.cand.name, clean.base.name = "candidate", "base"
+    assert ab.hung_runs(clean, "t::x") == {}  # type: ignore[arg-type]

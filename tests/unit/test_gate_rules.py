@@ -1623,7 +1623,7 @@ def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -
 
     over = verdict(8.0)  # a 10-ms sleep counted 1.25x shorter: 125 calls/s at most, under 200/s
     assert over.outcome == "FAIL" and "pool 'io' is over capacity" in over.reasons[0]
-    assert "any order" in over.reasons[0] and "1 worker slept" in over.reasons[0]
+    assert "any order" in over.reasons[0] and "1 worker slept on a timer at least 10 ms" in over.reasons[0]
     assert verdict(4.0).outcome == "INCONCLUSIVE"  # 250 calls/s: the queue may be the neighbours'
     assert verdict(0.0).outcome == "INCONCLUSIVE"
 
@@ -1658,8 +1658,9 @@ def test_a_batcher_s_bursts_fail_beside_busy_neighbours_from_its_sleep_in_any_or
     assert "in its bursts" in bursts.reasons[0] and "in any order" in bursts.reasons[0]
     held = verdict(2.0)  # half the sleep: the bursts' floor within budget
     assert held.outcome == "INCONCLUSIVE"
-    assert ("batcher 'batch''s workers slept 2 ms a batch on average, which, counted 1.25x shorter, neither puts "
-            "it over capacity nor fails the budget alone") in held.reasons[0]  # review112 F1's words
+    assert ("batcher 'batch''s workers were found asleep on a timer 2 ms a batch on average (one wake-up's sleep "
+            "a call counts") in held.reasons[0]  # review112 F1's words
+    assert "which, counted 1.25x shorter, neither puts it over capacity nor fails the budget alone" in held.reasons[0]
 
 
 def test_a_batcher_over_capacity_by_its_sleep_fails_however_many_lanes_hide_its_floor() -> None:
@@ -1689,3 +1690,22 @@ def test_a_capacity_is_printed_under_the_rate_it_is_said_to_be_under() -> None:
     digits); the words show as many digits as it takes."""
     assert gate._under(199.6, 200) == "199.6" and gate._under(125.3, 200) == "125"
     assert float(gate._under(199.99996, 200)) < 200
+
+
+def test_an_ab_whose_earlier_candidate_run_hung_is_regressed_as_if_the_latest_had() -> None:
+    """review113 F3: one request hung in candidate run 1 of 2, the base healthy: "+14.0%
+    INCONCLUSIVE", exit 0, where the same hang in run 2 of 2 read "p95 hung REGRESSED".  A hang
+    in any candidate run, where the base's runs held no request that raised or never completed,
+    is REGRESSED in words; none where no candidate run hung."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 9)
+    base = tuple(lat * f for f in (0.99, 1.01))
+
+    def verdict(hung: tuple[int, ...]) -> gate.BaselineCheck:
+        ab = gate.ABInput(base, (lat, lat * 1.002), label="base abc", cand_hung=hung)
+        return gate.decide(spec, _m(lat * 1.002, t), baseline=ab).baseline[0]
+
+    earlier = verdict((1, 0))
+    assert (earlier.outcome, earlier.detail) == ("REGRESSED", "p95 hung: worse than the base, by no number")
+    assert earlier.reason.startswith("a body hung in the candidate's run 1 of 2 (its stack is printed under the table)")
+    assert verdict((0, 0)).outcome != "REGRESSED"
