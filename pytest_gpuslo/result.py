@@ -436,6 +436,10 @@ class SloResult:
             b, e = st.begin_ns[self._sl], st.end_ns[self._sl]
             m = (b >= 0) & (e >= 0)
             stuck = int(np.count_nonzero((b >= 0) & (e < 0)))
+            if not m.any() and not stuck:
+                # no measured request got here: a warm-up request stuck in it kept them out
+                # (review113 F1: every lane hung in warm-up left the table empty)
+                stuck = int(np.count_nonzero((st.begin_ns >= 0) & (st.end_ns < 0)))
             if not m.any():
                 if stuck:
                     out[printable(name)] = StageSummary(0, math.nan, math.nan, math.nan, None, stuck)

@@ -397,3 +397,15 @@ def test_a_run_on_cpu_lanes_finds_its_pool_workers_asleep() -> None:
     ran = st.end_ns >= 0
     assert bool(np.all(st.slept_ns[ran] <= st.end_ns[ran] - st.begin_ns[ran]))
     assert int(np.count_nonzero(st.slept_ns[ran] >= 10 * MS)) >= ran.sum() // 2
+
+
+def test_a_stage_a_warm_up_request_never_left_is_named_where_no_measured_request_got_there() -> None:
+    """review113 F1: every lane hung in the warm-up (a pool whose one worker the priming call
+    blocked): no measured request started, and the stage table was empty.  A stage a warm-up
+    request entered and never left is named then, with how many never left it."""
+    r = _result(_times())
+    r = dataclasses.replace(r, warmup=2, data=dataclasses.replace(r.data, stages={
+        "x.queue": StageTimes(np.array([0, 0, -1, -1, -1]), np.array([-1, 5, -1, -1, -1])),
+        "y.queue": StageTimes(np.array([0, 0, -1, -1, -1]), np.array([3, 5, -1, -1, -1]))}))
+    stages = r.stages
+    assert stages["x.queue"].open == 1 and stages["x.queue"].n == 0 and "y.queue" not in stages
