@@ -2253,10 +2253,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         if contended and not _hang_beyond(m, p_ref_raised) and not _raised_beyond(m, p_ref_raised, policy.alpha):
             # Requests that all ended past timeout_s behind a backlog, none hung, no more raised
             # than a budget allows: busy neighbours can build that backlog, as any queueing FAIL.
-            checks.append(Check("requests complete", INCONCLUSIVE, f"all {lat.size} measured requests failed",
+            checks.append(Check("requests complete", INCONCLUSIVE, f"all {lat.size} measured requests {how}",
                                 contended, held_from=FAIL))
         else:
-            checks.append(Check("requests complete", FAIL, f"all {lat.size} measured requests failed", reason))
+            # (review113: "failed" where every lane hung in the warm-up and none of them started)
+            checks.append(Check("requests complete", FAIL, f"all {lat.size} measured requests {how}", reason))
     # The lag a reader sees in the table, explained where the bodies' own host time made it (the
     # generator itself kept up: that queue on the launching thread is the code's, and counts).
     bodies_note = launcher_note(m)

@@ -396,7 +396,11 @@ def test_beside_busy_neighbours_raised_requests_are_the_code_s_and_a_waiting_bac
     waited = verdict(np.full(t.size, 2000.0), timed_out=t.size)
     assert waited.outcome == "INCONCLUSIVE"
     assert [c.held_from for c in waited.checks] == ["FAIL", "FAIL"]
-    assert verdict(np.full(t.size, 2000.0), timed_out=t.size, hung=1).outcome == "FAIL"
+    hung = verdict(np.full(t.size, 2000.0), timed_out=t.size, hung=1)
+    assert hung.outcome == "FAIL"
+    # (review113: "all 800 measured requests failed" where none of them started, every lane hung)
+    assert [c.detail for c in hung.checks if c.name == "requests complete"] == [
+        f"all {t.size} measured requests timed out"]
     # The second check's N1: one raised request in that backlog turned it back into a FAIL.
     assert verdict(np.full(t.size, 2000.0), timed_out=t.size - 1, failed=1).outcome == "INCONCLUSIVE"
     # With a p50 budget beside the p95 one, 8% raised exceed the p95 allowance (5%): FAIL.
