@@ -80,18 +80,32 @@ class ServedCall:
         return int(each) if each >= POLL_SLEEP_MS * 1e6 else 0
 
 
+def sched(fd: int | None) -> tuple[int, int]:
+    """(ns a thread has waited, runnable, for a CPU; times it was put on one) from its open
+    ``schedstat`` file ``fd``; -1 where not known."""
+    import os
+
+    if fd is None or fd < 0:
+        return -1, -1
+    try:
+        fields = os.pread(fd, 64, 0).split()
+        return int(fields[1]), int(fields[2])
+    except (OSError, ValueError, IndexError):
+        return -1, -1
+
+
 def _slices() -> int:
     """How many times this thread has been put on a CPU (``/proc/thread-self/schedstat``); -1 not known."""
     import os
 
     fd = getattr(_own_schedstat, "fd", None)
-    try:
-        if fd is None:
-            fd = _own_schedstat.fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
-        return int(os.pread(fd, 64, 0).split()[2])
-    except (OSError, ValueError, IndexError):
-        _own_schedstat.fd = -1 if fd is None else fd
-        return -1
+    if fd is None:
+        try:
+            fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:
+            fd = -1
+        _own_schedstat.fd = fd
+    return sched(fd)[1]
 
 
 def serving_done() -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_gpuslo.backends import BaseBackend, devices, no_devices
 from pytest_gpuslo.errors import InvalidArgument, WorkloadError
 from pytest_gpuslo.recorder import SERVED_BY, SERVING, served_cpu_ns, set_current
+from pytest_gpuslo.recorder import sched as _sched
 
 if TYPE_CHECKING:
     from pytest_gpuslo.recorder import Recorder, Request
@@ -240,17 +241,6 @@ def _open_schedstat() -> int | None:
 def _runq_ns(fd: int | None) -> int:
     """ns this thread has waited, runnable, for a CPU (-1: not known)."""
     return _sched(fd)[0]
-
-
-def _sched(fd: int | None) -> tuple[int, int]:
-    """(ns this thread has waited, runnable, for a CPU; times it was put on one), -1 where not known."""
-    if fd is None:
-        return -1, -1
-    try:
-        fields = os.pread(fd, 64, 0).split()
-        return int(fields[1]), int(fields[2])
-    except (OSError, ValueError, IndexError):
-        return -1, -1
 
 
 def wait_kind(wchan: str) -> str:
