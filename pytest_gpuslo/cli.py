@@ -858,6 +858,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"note: --from decides the runs kept in {args.again} at the looks they were run with; --runs, "
               f"--max-runs and --keep are not used", file=sys.stderr)
     args.runs = 3 if args.runs is None else args.runs
+    if args.runs == 1 and not args.again and (args.max_runs or 1) == 1:
+        # review114: --runs 1 ran a whole session that could only end "INCONCLUSIVE" on every change
+        print("note: --runs 1 runs each side once: budgets are judged, but a change needs 2 or more runs a side "
+              "to be told from run-to-run noise (3 by default), so no regression verdict will come of it",
+              file=sys.stderr)
     if args.max_runs is not None and args.max_runs < args.runs:
         print(f"error: --max-runs {args.max_runs} is below --runs {args.runs}; give at least --runs", file=sys.stderr)
         return 2

@@ -143,7 +143,8 @@ def _positive_int(name: str, value: Any, where: str, *, minimum: int = 1) -> int
             f"(got {type(value).__name__}); write it as {example}."
         )
     if value < minimum:
-        raise InvalidArgument(f"{where}: {name}={value!r} must be >= {minimum}.")
+        # review114: "streams=0 must be >= 1." named no fix
+        raise InvalidArgument(f"{where}: {name}={value!r} must be >= {minimum}; give {name}={minimum} or more.")
     return value
 
 

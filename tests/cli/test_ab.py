@@ -71,6 +71,8 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     (root / "kept" / "session.json").unlink()
     reused = gpuslo("ab", "HEAD", "--runs", "1", "--keep", "kept", cwd=root)
     assert reused.returncode in (0, 1) and (root / "kept" / "session.json").exists(), reused.stderr
+    assert "note: --runs 1 runs each side once" in reused.stderr  # review114: said before the session
+    assert "note: --runs" not in over.stderr and "note: --runs" not in done.stderr
     assert not (root / "kept" / "base-3.json").exists()  # the interrupted session's runs are gone
     # review79: a reuse that selects nothing read the interrupted session's reports as its own
     (root / "kept" / "session.json").unlink()
@@ -114,7 +116,7 @@ def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> N
     (root / "pytest.ini").write_text("[pytest]\ngpuslo_backend = virtual\n")
     only_base = gpuslo("ab", "--runs", "1", "HEAD", cwd=root)
     assert "note: gpuslo_save = true in pytest.ini at the base " in only_base.stderr, only_base.stderr
-    assert only_base.stderr.count("note: ") == 2 and "gpuslo-ab-base" not in only_base.stderr
+    assert only_base.stderr.count("note: ") == 3 and "gpuslo-ab-base" not in only_base.stderr  # + --runs 1
 
 
 def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp_path: Path) -> None:

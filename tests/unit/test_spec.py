@@ -21,7 +21,7 @@ def check(**kwargs: object) -> dict[str, object]:
         ({"p101_ms": 4, "rate_hz": 1}, ["p101_ms=4 is not a percentile the marker budgets", "p999_ms is p99.9"]),
         ({"rate_hz": "fast"}, ["rate_hz='fast' must be a finite number", "str"]),
         ({"rate_hz": -3}, ["rate_hz=-3 must be > 0"]),
-        ({"streams": 0, "rate_hz": 1}, ["streams=0 must be >= 1"]),
+        ({"streams": 0, "rate_hz": 1}, ["streams=0 must be >= 1; give streams=1 or more"]),
         ({"streams": 2.5, "rate_hz": 1}, ["streams=2.5 must be a whole number", "float", "write it as streams=2."]),
         ({"requests": 200.7, "rate_hz": 1}, ["write it as requests=201."]),
         ({"p95_ms": 40, "p99_ms": 30, "rate_hz": 1}, ["p99_ms=30 is below p95_ms=40", "raise p99_ms"]),
