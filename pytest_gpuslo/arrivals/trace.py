@@ -137,8 +137,9 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
         raise _bad(path, f"kind {kind!r} is unknown", f"use one of {', '.join(KINDS)}")
     if isinstance(column, bool) or not isinstance(column, int) or column < 0:
         raise _bad(path, f"column={column!r} is not a column number", "give a whole number >= 0")
-    data = limits.read_capped(path, limits.MAX_TRACE_BYTES,
-                              lambda what: _bad(path, what, "give a regular file of a shorter window"))
+    data = limits.read_capped(path, limits.MAX_TRACE_BYTES,  # a fix for what it is (review116)
+                              lambda what: _bad(path, what, "give a regular file of a shorter window" if "limit" in what
+                                                else "give the path of a trace file on disk"))
     lines: array[int] | None = None
     if path.endswith(".npy"):
         values = _read_npy(path, data)
@@ -264,7 +265,12 @@ def _idc(times: npt.NDArray[np.float64], window: float) -> float | None:
 
 def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: int = 0) -> dict[str, Any]:
     """Rate, burstiness and the closest parametric process of a recorded trace."""
-    times = _load(str(path), os.path.getmtime(path), kind, unit, column)
+    try:
+        mtime = os.path.getmtime(path)
+    except OSError as exc:  # review116: "[Errno 2] No such file or directory" named no fix
+        raise _bad(str(path), "no such file" if isinstance(exc, FileNotFoundError) else
+                   f"cannot be read ({exc.strerror or exc})", "give the path of a trace file on disk") from None
+    times = _load(str(path), mtime, kind, unit, column)
     gaps = np.diff(times)
     rate = float((times.size - 1) / times[-1])
     cv = float(gaps.std(ddof=1) / gaps.mean()) if gaps.size > 1 else math.nan

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pytest_gpuslo import limits
 from pytest_gpuslo.baseline import Baseline, Run, Store, now_iso
 from pytest_gpuslo.cli import find_rootdir, main
 from pytest_gpuslo.spec import resolve, validate_marker
@@ -60,6 +61,30 @@ def test_describe_errors_name_the_command_line_fix(tmp_path: Path, trace_ms: Pat
 
     assert "pass --kind intervals if it holds gaps" in backwards and "kind=" not in backwards
     assert "--column latency: no such column" in no_column and "timestamp_ms, size" in no_column
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_describe_refuses_devices_fifos_and_huge_files_unread(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """review116 F1: the header was read before the trace reader's checks: /dev/zero grew to an
+    out-of-memory kill, a FIFO hung the command, a sparse 3-GB file passed 6 GB; and a missing
+    file read only "[Errno 2]".  Each is now the reader's own error, at once, with or without
+    --column (a FIFO with no writer would block an open without O_NONBLOCK: this test hangs)."""
+    fifo, huge = tmp_path / "pipe.csv", tmp_path / "huge.csv"
+    os.mkfifo(fifo)
+    with huge.open("wb") as fh:
+        fh.truncate(limits.MAX_TRACE_BYTES + 1)  # sparse: no disk used
+    said = []
+    for path in ("/dev/zero", str(fifo), str(huge), str(tmp_path / "missing.csv")):
+        for extra in ([], ["--column", "t_ms"]):
+            assert main(["arrivals", "describe", path, *extra]) == 2
+            said.append(capsys.readouterr().err)
+
+    assert all(s.startswith(f"error: trace {p}: ") for s, p in zip(said[::2], ("/dev/zero", fifo, huge)))
+    assert said[0] == said[1] and said[2] == said[3] and said[4] == said[5]  # not "no such column"
+    assert "is not a regular file (a device, FIFO or socket); give the path of a trace file on disk" in said[2]
+    assert "over the 134,217,728-byte limit; give a regular file of a shorter window" in said[4]
+    assert "missing.csv: no such file; give the path of a trace file on disk" in said[6] and "Errno" not in said[6]
 
 
 def test_describe_piped_into_head_stops_quietly(trace_ms: Path) -> None:
