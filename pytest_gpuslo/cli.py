@@ -515,7 +515,7 @@ def _scheduled(spec: Any, fingerprint: str) -> Any:
 def _cmd_accept(args: argparse.Namespace) -> int:
     """Promote the last run's results (<store>/.last) into the baseline store."""
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import LAST_RUNS, Store, git_commit, previous_path
+    from pytest_gpuslo.baseline import LAST_RUNS, Store, git_commit, named_for, previous_path
     from pytest_gpuslo.errors import BaselineFormatError
 
     store = _store(args)
@@ -595,6 +595,14 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         print(f"{test}: {what}: {dest}" + (f"; note: {moved}" if moved else ""))
         done += 1
     for nodeid in sorted(wanted - {b.nodeid for b in good}):
+        unreadable = [(path, b) for path, b in entries if isinstance(b, Exception) and named_for(path, nodeid)]
+        if unreadable:
+            # review116 F2: its record was there but unreadable, and this read "no last run; run it first"
+            for path, _ in unreadable:  # why is on its "skipped" line above
+                print(f"error: {nodeid}: not accepted: its last-run record {path.name} could not be read (above); "
+                      f"run the test again to write a new one")
+            failed += 1
+            continue
         # review71: a node id with no last run printed nothing and exited 1
         print(f"{nodeid}: no last run in {last.root}; run it first (a node id as pytest prints it, "
               f"e.g. tests/test_slo.py::test_x)")

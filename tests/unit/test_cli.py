@@ -349,6 +349,21 @@ def test_accept_into_a_store_it_cannot_write_names_the_file_and_the_fix(
     assert ".tmp" not in out
 
 
+def test_accept_by_name_of_an_unreadable_record_names_it_not_a_missing_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review116 F2: a truncated last-run record, asked for by node id, read "no last run ...; run
+    it first (a node id as pytest prints it ...)", as if the id were mistyped; it exits 2 naming it."""
+    store = tmp_path / ".gpuslo"
+    last = _store_one(store / ".last")
+    last.write_bytes(last.read_bytes()[:200])
+    assert main(["accept", "--dir", str(store), "tests/test_a.py::test_a"]) == 2
+    out = capsys.readouterr().out
+    assert f"error: tests/test_a.py::test_a: not accepted: its last-run record {last.name} could not be read" in out
+    assert "no last run" not in out and "run the test again to write a new one" in out
+    assert main(["accept", "--dir", str(store), "tests/test_b.py::test_b"]) == 1  # another id: still "no last run"
+    assert "tests/test_b.py::test_b: no last run in" in capsys.readouterr().out
+
+
 def test_accept_names_a_run_made_at_another_commit_than_the_checkout(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """review100 F1: a later pytest run could not write its record, and accept stored the older one
