@@ -1115,8 +1115,9 @@ def _report_formats() -> Any:
     return FORMATS
 
 
-def _whole(minimum: int) -> Any:
-    """An argparse type: a whole number >= ``minimum`` (a bad one is a usage error, exit 2)."""
+def _whole(minimum: int, maximum: int | None = None, why: str = "") -> Any:
+    """An argparse type: a whole number >= ``minimum`` (and <= ``maximum``, ``why``: its limit's
+    name) (a bad one is a usage error, exit 2)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -1124,12 +1125,15 @@ def _whole(minimum: int) -> Any:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{text!r} must be >= {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} is over the limit of {maximum:,}{why}; give fewer")
         return value
 
     return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pytest_gpuslo import limits
     from pytest_gpuslo.options import parse_alpha
 
     parser = argparse.ArgumentParser(
@@ -1175,7 +1179,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="all", help="a backend name, or all (default)")
     p.add_argument("--lag-us", type=float, default=None,
                    help="lag p99 threshold in microseconds (default 50 for GPU lanes, 500 for host threads)")
-    p.add_argument("--lanes", type=int, default=None, help="lanes (default: 64 on a GPU, 4 on the CPU)")
+    # review116 F4: -3 and 100000 ended in raw tracebacks, 0 became the default without a word
+    p.add_argument("--lanes", type=_whole(1, limits.MAX_STREAMS, " lanes (limits.MAX_STREAMS, as a marker's streams)"),
+                   default=None, help=f"lanes, 1 to {limits.MAX_STREAMS} (default: 64 on a GPU, 4 on the CPU)")
     p.add_argument("--quick", action="store_true", help="one run per rate, shorter runs")
     p.set_defaults(func=_cmd_capacity)
 

@@ -795,3 +795,14 @@ def test_an_ab_names_where_each_side_hung_in_its_latest_run_that_did() -> None:
     assert kept["base"][0]["stuck"][0]["stack"].endswith("in old")
     clean.cand.name, clean.base.name = "candidate", "base"
     assert ab.hung_runs(clean, "t::x") == {}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("lanes", "said"), [("-3", "'-3' must be >= 1"), ("0", "'0' must be >= 1"),
+                                             ("100000", "'100000' is over the limit of 1,024 lanes")])
+def test_capacity_refuses_lanes_outside_a_markers_streams(lanes: str, said: str,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """review116 F4: --lanes -3 and 100000 ended in raw tracebacks (ThreadPoolExecutor, "can't
+    start new thread"), and 0 silently became the default 4: a usage error now, before any work."""
+    with pytest.raises(SystemExit) as stop:
+        main(["capacity", "--lanes", lanes, "--quick"])
+    assert stop.value.code == 2 and f"argument --lanes: {said}" in capsys.readouterr().err
