@@ -89,8 +89,11 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
         if outer is not None:
             # review95 #9: the inner run waited for the CPU its own outer run held, every request
             # timed out, and the verdict sent the user looking for "the blocking call"
+            # Not "<node id>: slo_run": the outer test's failure names it (review116: said twice), and
+            # not "request -1" for the untimed priming call before request 0.
+            which = f"request {outer.index}" if outer.index >= 0 else "the priming call before request 0"
             nested = InvalidArgument(
-                f"{where}: called inside an SLO body (request {outer.index} of a running SLO test): a run inside "
+                f"slo_run called inside an SLO body ({which} of a running SLO test): a run inside "
                 f"a run waits for the lanes and the CPU its outer run holds; call slo_run from a test function, "
                 f"not from a handler or a marked test's body")
             if outer._recorder is not None:
@@ -248,7 +251,9 @@ def slo_batcher() -> Iterator[Callable[..., Any]]:
         if outer is not None:
             # review106: a batcher made per request ships batches of one after max_wait_ms each
             raise InvalidArgument(
-                f"slo_batcher(...) called inside an SLO body (request {outer.index}): that makes a new batcher, "
+                f"slo_batcher(...) called inside an SLO body ("
+                f"{f'request {outer.index}' if outer.index >= 0 else 'the priming call before request 0'}): "
+                f"that makes a new batcher, "
                 f"and a thread, for every request; make it once in the test (or a fixture) and call it in the body")
         own = {"target_size", "smoothing", "preferred_fill"} & settings.keys()
         # A fixed target with AdaptiveBatcher's settings (review106: a raw TypeError from FixedBatcher)

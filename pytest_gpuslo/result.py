@@ -369,7 +369,8 @@ class SloResult:
         """The p-quantile (a fraction, e.g. 0.95) of ``latency_ms``; ``inf`` where it lies among the
         requests that raised or never completed (the timeout they hold is no latency: review107
         F13, a stopped service's ``quantile(0.99)`` read 300.0 and ``< 500`` passed)."""
-        if not 0.0 <= p <= 1.0:
+        # review116: quantile("x") read a raw "'<=' not supported between 'float' and 'str'"
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"quantile(p={p!r}): p is a fraction between 0 and 1, e.g. 0.95.")
         lat = self.latency_ms
         if not lat.size:

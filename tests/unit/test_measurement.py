@@ -987,6 +987,9 @@ def test_a_hang_s_requests_that_never_completed_are_no_latency_in_the_json_or_th
     assert view.achieved(summary).startswith("achieved ")
     # review107 F13: a stopped service's quantile(0.99) read the 200-ms stand-in, and "< 500" passed
     assert result.quantile(0.99) == float("inf") and result.quantile(0.5) < 200
+    for bad in ("x", None, True, 95, -0.1):  # review116: "x" read a raw TypeError
+        with pytest.raises(ValueError, match=r"is a fraction between 0 and 1, e\.g\. 0\.95"):
+            result.quantile(bad)  # type: ignore[arg-type]
     assert view.achieved(summary).endswith(f"({summary['unfinished']} never completed)")
 
 
