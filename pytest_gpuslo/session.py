@@ -36,6 +36,7 @@ from pytest_gpuslo.errors import (
     BaselineFormatError,
     InvalidArgument,
     WorkloadError,
+    dangling,
 )
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class SloSession:
         path = root / folder
         where = f"--gpuslo-compare={folder}" if source == "CLI" else f"ini gpuslo_compare = {folder}"
         if not path.is_dir():
-            what = "is not a folder" if path.exists() else "does not exist"
+            what = "is not a folder" if path.exists() else f"is {dangling(path)}" if dangling(path) else "does not exist"
             raise pytest.UsageError(f"{where}: {path} {what} (relative paths are from the rootdir {root}); give "
                                     f"the folder of a baseline store, e.g. main's, fetched in CI.")
         if not any(path.glob("*.json")):
@@ -243,7 +244,10 @@ class SloSession:
             # regression check silently off
             where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
             if store.exists() or source == "CLI":
-                raise pytest.UsageError(f"{where}: {store} {'is not a folder' if store.exists() else 'does not exist'} "
+                # review116: a link looping back on itself read "does not exist"
+                what = "is not a folder" if store.exists() else f"is {dangling(store)}" if dangling(store) else \
+                    "does not exist"
+                raise pytest.UsageError(f"{where}: {store} {what} "
                                         f"(relative paths are from the rootdir {self.config.rootpath}); give the "
                                         f"folder that holds the baselines, or record them there first with "
                                         f"--gpuslo-save.")

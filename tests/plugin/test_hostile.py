@@ -149,6 +149,7 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
     (simtester.path / "adir").mkdir()
     (simtester.path / "afile").write_text("")
     (simtester.path / "notes").write_text("# notes the user keeps\n")
+    (simtester.path / "loop").symlink_to("loop")
     result = simtester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {said}"])
@@ -216,11 +217,15 @@ def test_a_report_folder_made_on_the_way_is_said(simtester: pytest.Pytester) -> 
     (["--gpuslo-baseline-dir=typo"], "--gpuslo-baseline-dir=typo: */typo does not exist (relative paths are from "
      "the rootdir *); give the folder that holds the baselines, or record them there first with --gpuslo-save."),
     (["--gpuslo-baseline-dir=afile"], "--gpuslo-baseline-dir=afile: */afile is not a folder*"),
+    # review116: read "does not exist"
+    (["--gpuslo-baseline-dir=loop"], "--gpuslo-baseline-dir=loop: */loop is a link that loops back on itself (to "
+     "loop) (relative paths*"),
+    (["--gpuslo-compare=loop"], "--gpuslo-compare=loop: */loop is a link that loops back on itself (to loop)*"),
     (["--gpuslo-compare=adir", "--gpuslo-no-baseline"], "--gpuslo-compare=adir and --gpuslo-no-baseline contradict "
      "each other*give one."),
     (["--gpuslo-save", "--gpuslo-baseline-dir=.gpuslo/.last/"], "--gpuslo-baseline-dir=.gpuslo/.last/: */.gpuslo/.last "
      "holds the last-run records of the store */.gpuslo, not baselines; give the store itself (*/.gpuslo)."),
-], ids=["typo", "file", "compare-and-no-baseline", "last-run-records"])
+], ids=["typo", "file", "loop", "compare-loop", "compare-and-no-baseline", "last-run-records"])
 def test_a_store_option_that_turns_the_regression_check_off_is_refused(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """review71: a file or a typo'd folder as --gpuslo-baseline-dir read "no baseline" for every
