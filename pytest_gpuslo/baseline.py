@@ -390,12 +390,13 @@ def repair_hint(path: Path) -> str:
         # review74: a file where the folder of last-run records belongs is no record to rewrite
         return ("A file named .last stands where the SLO tests keep their last-run records (a folder): delete it "
                 "and run the SLO tests again.")
-    if LAST_RUNS in Path(path).parts:
-        return "It is the last run's record (git ignores that folder): run the test again to rewrite it, or delete it."
     if Path(path).suffix.lower() != ".json":
-        # review72: a markdown report given to gpuslo compare was advised to be deleted
+        # review72: a markdown report given to gpuslo compare was advised to be deleted; review116:
+        # so was the .gitignore the plugin writes into .last
         return ("Baseline files and last-run records are .json files in the store (.gpuslo/ and .gpuslo/.last/); "
                 "give one of those.")
+    if LAST_RUNS in Path(path).parts:
+        return "It is the last run's record (git ignores that folder): run the test again to rewrite it, or delete it."
     return ("It was not used and will not be overwritten silently; inspect it (git diff / git log), restore "
             "it with git, or delete it and record a new one with --gpuslo-save.")
 

@@ -125,9 +125,13 @@ def test_a_file_that_is_no_json_is_not_advised_to_be_deleted(tmp_path: Path) -> 
     one with --gpuslo-save"; the advice names the files it wants instead."""
     path = tmp_path / "r.md"
     path.write_text("# gpuslo\n")
-    with pytest.raises(BaselineFormatError) as info:
-        bl.load(path)
-    assert "delete it" not in str(info.value) and "are .json files in the store" in str(info.value)
+    ignore = tmp_path / ".gpuslo" / ".last" / ".gitignore"  # review116: read "the last run's record ... delete it"
+    ignore.parent.mkdir(parents=True)
+    ignore.write_text("*\n")
+    for given in (path, ignore):
+        with pytest.raises(BaselineFormatError) as info:
+            bl.load(given)
+        assert "delete it" not in str(info.value) and "are .json files in the store" in str(info.value)
 
 
 def test_corrupt_file_is_never_overwritten_silently(tmp_path: Path) -> None:
