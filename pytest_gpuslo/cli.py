@@ -44,17 +44,30 @@ _INI_FILES = (("pytest.ini", ("pytest",)), (".pytest.ini", ("pytest",)),
               ("tox.ini", ("pytest",)), ("setup.cfg", ("tool:pytest",)))
 
 
-def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, Any] | None:
+def _ini_section(path: Path, sections: tuple[str, ...], given: str | None = None) -> dict[str, Any] | None:
     """The pytest section of one configuration file as ``key -> text`` (a TOML value that is no
     string nor boolean stays as TOML typed it, for the caller to refuse as pytest does), or ``None``
     when the file does not configure pytest (or cannot be read: pytest's own run then says why).
+    ``given``: the file was named with ``-c given``: one that cannot be read or parsed is an
+    ``InvalidArgument`` (review117 F7: it read as no configuration, and the default store was used).
 
     Read as pytest reads it, with its own parsers (``iniconfig``, and ``tomllib``/``tomli`` for
-    TOML), not a hand-written one: quotes stay part of an ini value, as pytest keeps them."""
+    TOML), not a hand-written one: quotes stay part of an ini value, as pytest keeps them; at most
+    ``limits.MAX_CONFIG_BYTES`` of a regular file (review117 F6)."""
+    from pytest_gpuslo import limits
+
+    def unreadable(what: str, refused: bool = True) -> dict[str, Any] | None:
+        if given is None:
+            return None
+        raise InvalidArgument(f"-c {given}: {what}; {'pytest refuses it too: ' if refused else ''}mend it, or give "
+                              f"the configuration file pytest is run with")
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        text = limits.read_capped(path, limits.MAX_CONFIG_BYTES, ValueError).decode("utf-8")
+    except UnicodeDecodeError:
+        return unreadable("is not UTF-8 text")
+    except ValueError as exc:
+        return unreadable(str(exc), refused=False)
     if path.suffix == ".toml":
         if sys.version_info >= (3, 11):
             import tomllib
@@ -62,8 +75,8 @@ def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, Any] | None
             import tomli as tomllib
         try:
             doc: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            return None
+        except tomllib.TOMLDecodeError as exc:
+            return unreadable(f"is not valid TOML ({exc})")
         for name in sections:
             table = doc
             for part in name.split("."):
@@ -75,8 +88,8 @@ def _ini_section(path: Path, sections: tuple[str, ...]) -> dict[str, Any] | None
 
     try:
         ini = iniconfig.IniConfig(str(path), data=text)
-    except iniconfig.ParseError:
-        return None
+    except iniconfig.ParseError as exc:
+        return unreadable(f"is not a valid ini file ({exc})")
     for name in sections:
         if name in ini:
             return dict(ini[name].items())
@@ -95,13 +108,13 @@ def find_ini(start: Path) -> tuple[Path, Path, dict[str, Any]] | None:
     return None
 
 
-def read_config_file(path: Path) -> tuple[Path, Path, dict[str, Any]] | None:
+def read_config_file(path: Path, given: str | None = None) -> tuple[Path, Path, dict[str, Any]] | None:
     """(its folder, the file, its pytest section's values) of a file given as pytest's ``-c FILE``,
     read by its name, or its suffix where the name is not one of pytest's; None where it does not
-    configure pytest."""
+    configure pytest (``given``: as typed, for ``_ini_section``'s refusal)."""
     sections = next((secs for name, secs in _INI_FILES if name == path.name),
                     {".cfg": ("tool:pytest",), ".toml": _INI_FILES[2][1]}.get(path.suffix, ("pytest",)))
-    values = _ini_section(path, sections) if path.is_file() else None
+    values = _ini_section(path, sections, given) if path.is_file() else None
     return (path.parent, path, values) if values is not None else None
 
 
@@ -116,9 +129,12 @@ def find_rootdir(start: Path, config: str | None = None) -> tuple[Path, str | No
     if config is not None:
         path = start / config
         if not path.is_file():
-            raise InvalidArgument(f"-c {config}: {dangling(path) or 'no such file'}; give the configuration file "
+            # review117 F8: a folder, a FIFO and /dev/zero read "no such file"
+            what = dangling(path) or ("no such file" if not path.exists() else "is a folder" if path.is_dir()
+                                      else "is not a regular file (a device, FIFO or socket)")
+            raise InvalidArgument(f"-c {config}: {what}; give the configuration file "
                                   f"pytest is run with (-c FILE), or leave -c out to use the one pytest finds")
-        found = read_config_file(path)
+        found = read_config_file(path, config)
         if found is None:  # pytest takes the file's folder as rootdir even without a pytest section
             return path.parent, None
     else:
@@ -684,13 +700,20 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     """The highest rate this machine's harness sustains on time, per backend and reference body."""
     from pytest_gpuslo import backends, capacity
 
+    if args.backend != "all" and args.backend not in backends.names():
+        # review117 F10: the backend registry's own error, as a raw traceback and exit 1
+        print(f"error: --backend {args.backend!r}: no such backend; give all or one of {', '.join(backends.names())}",
+              file=sys.stderr)
+        return 2
     names = backends.names() if args.backend == "all" else [args.backend]
     rows = []
+    measured = 0
     for name in names:
         reason = backends.probe(name)
         if reason is not None:
             print(f"{name}: skipped ({reason})")
             continue
+        measured += 1
         # Host-thread lanes (the dispatcher sleeps, never spins) cannot hold tens of microseconds.
         host_lanes = getattr(backends.module(name).Backend, "spin_ns", 0) == 0
         lanes = args.lanes or (4 if host_lanes else 64)
@@ -708,6 +731,10 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         for line in capacity.table([r for lag, r in rows if lag == lag_us], lag_us):
             print(line)
         print()
+    if not measured:  # review117 F12: nothing measured read as a success, and advice on a table not there
+        print(f"nothing measured: {f'{names[0]} is not' if len(names) == 1 else 'no backend is'} available here "
+              f"(the skipped line above says why)", file=sys.stderr)
+        return 1
     print("Size rate_hz below the harness column; a budget tighter than about 20x the lag threshold "
           "makes lag, not the service, decide the verdict (lag p99 over 5% of the tightest budget, "
           "counting the lag that delayed completions, is INCONCLUSIVE).")
@@ -1132,6 +1159,18 @@ def _whole(minimum: int, maximum: int | None = None, why: str = "") -> Any:
     return parse
 
 
+def _positive_us(text: str) -> float:
+    """An argparse type for a lag threshold: a finite number of microseconds over 0 and at most a
+    second (review117 F11: 0, -1 and nan ran a whole measurement into a table of 0/s)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of microseconds, e.g. 500") from None
+    if not 0.0 < value <= 1e6:
+        raise argparse.ArgumentTypeError(f"{text!r} must be over 0 and at most 1000000 (a second), e.g. 500")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from pytest_gpuslo import limits
     from pytest_gpuslo.options import parse_alpha
@@ -1177,7 +1216,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "with schedule lag p99 under --lag-us, beside a bare loop doing the "
                                    "same work: size rate_hz from it.")
     p.add_argument("--backend", default="all", help="a backend name, or all (default)")
-    p.add_argument("--lag-us", type=float, default=None,
+    p.add_argument("--lag-us", type=_positive_us, default=None,
                    help="lag p99 threshold in microseconds (default 50 for GPU lanes, 500 for host threads)")
     # review116 F4: -3 and 100000 ended in raw tracebacks, 0 became the default without a word
     p.add_argument("--lanes", type=_whole(1, limits.MAX_STREAMS, " lanes (limits.MAX_STREAMS, as a marker's streams)"),

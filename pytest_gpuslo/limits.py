@@ -44,6 +44,10 @@ MAX_BASELINE_RUNS = 64
 #: Nesting depth of a baseline's JSON (a real one is 4 deep).
 MAX_JSON_DEPTH = 32
 
+#: pytest configuration files the CLI reads to find the store (pytest.ini, pyproject.toml, ...):
+#: a larger one is refused unread (review117 F6: a 3-GB sparse pytest.ini ended in MemoryError).
+MAX_CONFIG_BYTES = 8 * 2**20
+
 #: Trace files: bytes, values and (text files) lines; a larger trace is refused before parsing.
 MAX_TRACE_BYTES = 128 * 2**20
 MAX_TRACE_VALUES = 5_000_000

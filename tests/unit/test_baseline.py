@@ -128,9 +128,9 @@ def test_a_file_that_is_no_json_is_not_advised_to_be_deleted(tmp_path: Path) -> 
     ignore = tmp_path / ".gpuslo" / ".last" / ".gitignore"  # review116: read "the last run's record ... delete it"
     ignore.parent.mkdir(parents=True)
     ignore.write_text("*\n")
-    for given in (path, ignore):
+    for named in (path, ignore):
         with pytest.raises(BaselineFormatError) as info:
-            bl.load(given)
+            bl.load(named)
         assert "delete it" not in str(info.value) and "are .json files in the store" in str(info.value)
 
 

@@ -806,3 +806,56 @@ def test_capacity_refuses_lanes_outside_a_markers_streams(lanes: str, said: str,
     with pytest.raises(SystemExit) as stop:
         main(["capacity", "--lanes", lanes, "--quick"])
     assert stop.value.code == 2 and f"argument --lanes: {said}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--lag-us", "0"], "argument --lag-us: '0' must be over 0"), (["--lag-us", "nan"], "'nan' must be over 0"),
+    (["--lag-us", "abc"], "'abc' is not a number of microseconds")])
+def test_capacity_refuses_a_lag_threshold_that_measures_nothing(args: list[str], said: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """review117 F11: --lag-us 0, -1 and nan ran a whole measurement into a table of 0/s, exit 0."""
+    with pytest.raises(SystemExit) as stop:
+        main(["capacity", "--quick", *args])
+    assert stop.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_capacity_of_an_unknown_or_unavailable_backend_says_so(monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """review117 F10: --backend bogus was the registry's raw traceback, exit 1; F12: a backend
+    not available here printed advice on a table it did not print, exit 0."""
+    from pytest_gpuslo import backends
+
+    assert main(["capacity", "--quick", "--backend", "bogus"]) == 2
+    assert "error: --backend 'bogus': no such backend; give all or one of cuda, cuda-sync, cpu" in capsys.readouterr().err
+    monkeypatch.setattr(backends, "probe", lambda name: "no such card here")
+    assert main(["capacity", "--quick", "--backend", "cpu"]) == 1
+    out = capsys.readouterr()
+    assert "cpu: skipped (no such card here)" in out.out and "Size rate_hz" not in out.out
+    assert "nothing measured: cpu is not available here" in out.err
+
+
+def test_a_config_file_given_with_c_that_pytest_refuses_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """review117 F7: an unparseable -c file read as no configuration (the default store used, exit
+    0); F8: a folder or a FIFO read "no such file"; F6: a 3-GB sparse pytest.ini, given or found,
+    was read whole (MemoryError).  Each is refused by name; one found upwards is passed over."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.ini").write_text("[pytest\nxx")
+    (tmp_path / "bad.toml").write_text("x = = =")
+    (tmp_path / "latin.ini").write_bytes(b"\xff\xfe[pytest]")
+    with (tmp_path / "pytest.ini").open("wb") as fh:
+        fh.truncate(limits.MAX_CONFIG_BYTES + 1)  # sparse
+    (tmp_path / "folder").mkdir()
+    said = {}
+    for given in ("bad.ini", "bad.toml", "latin.ini", "pytest.ini", "folder"):
+        with pytest.raises(SystemExit) as stop:
+            main(["show", "-c", given])
+        assert stop.value.code == 2
+        said[given] = capsys.readouterr().err
+    assert "-c bad.ini: is not a valid ini file" in said["bad.ini"] and "pytest refuses it too" in said["bad.ini"]
+    assert "-c bad.toml: is not valid TOML" in said["bad.toml"]
+    assert "-c latin.ini: is not UTF-8 text" in said["latin.ini"]
+    assert "over the 8,388,608-byte limit; mend it" in said["pytest.ini"]
+    assert "-c folder: is a folder" in said["folder"]
+    assert main(["show"]) in (0, 1)  # found, not given: passed over, as before, and never read whole
+    assert "Traceback" not in capsys.readouterr().err
