@@ -721,9 +721,17 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         for work in capacity.workloads(name, lanes):
             print(f"{name}, {lanes} lanes, {work.name}: lag p99 (us) by rate, harness (bare paced)",
                   flush=True)
-            row = capacity.measure(name, work, lanes=lanes, lag_us=lag_us, runs=1 if args.quick else 3,
-                                   seconds=0.3 if args.quick else 0.6,
-                                   closed_n=5000 if args.quick else 20000)
+            try:
+                row = capacity.measure(name, work, lanes=lanes, lag_us=lag_us, runs=1 if args.quick else 3,
+                                       seconds=0.3 if args.quick else 0.6,
+                                       closed_n=5000 if args.quick else 20000)
+            except RuntimeError as exc:
+                if "thread" not in str(exc):
+                    raise
+                # review117 F13: "can't start new thread" (a memory limit) was a raw traceback
+                print(f"error: {name}: could not start {lanes} lanes' threads ({exc}); give fewer --lanes",
+                      file=sys.stderr)
+                return 2
             print("  " + ", ".join(f"{rate:,.0f}/s: {h:.0f} ({b:.0f})" for rate, h, b in row.sweep))
             rows.append((lag_us, row))
     print()

@@ -859,3 +859,17 @@ def test_a_config_file_given_with_c_that_pytest_refuses_is_an_error(tmp_path: Pa
     assert "-c folder: is a folder" in said["folder"]
     assert main(["show"]) in (0, 1)  # found, not given: passed over, as before, and never read whole
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_capacity_that_cannot_start_its_lanes_names_lanes(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """review117 F13: --lanes 1024 under a memory limit ended in a raw "can't start new thread"."""
+    from pytest_gpuslo import capacity
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(capacity, "measure", fails)
+    assert main(["capacity", "--quick", "--backend", "cpu", "--lanes", "1024"]) == 2
+    assert "error: cpu: could not start 1024 lanes' threads (can't start new thread); give fewer --lanes" in \
+        capsys.readouterr().err
