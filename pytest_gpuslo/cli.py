@@ -1072,7 +1072,7 @@ def _csv_header(path: str) -> list[str] | None:
     from pytest_gpuslo import limits
 
     head = limits.read_capped(path, limits.MAX_TRACE_BYTES, OSError, head=HEADER_BYTES)
-    for raw in head.decode("utf-8", errors="replace").splitlines():
+    for raw in head.decode("utf-8-sig", errors="replace").splitlines():
         text = raw.strip()
         if not text or text.startswith("#"):
             continue

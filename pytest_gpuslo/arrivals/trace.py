@@ -45,7 +45,8 @@ def _read_text_values(path: str, data: bytes, column: int) -> tuple[npt.NDArray[
     # array('d') keeps 8 bytes a value (a list of floats takes 32).
     values: array[float] = array("d")
     lines: array[int] = array("q")
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline=None)
+    # utf-8-sig: a spreadsheet's CSV starts with a byte-order mark (review117: "'\ufeff1' is not a number")
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline=None)
     for lineno, raw in enumerate(text, start=1):
         line = raw.strip()
         if not line or line.startswith("#"):

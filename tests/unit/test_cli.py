@@ -38,6 +38,10 @@ def test_describe_takes_the_unit_from_the_header_and_a_column_by_name(trace_ms: 
     rate = float(next(ln for ln in out.splitlines() if ln.startswith("rate")).split()[1])
     assert 850 < rate < 1000
     assert "warning" not in out
+    # review117: a spreadsheet's CSV starts with a byte-order mark, which read "'\ufeff1' is not a number"
+    trace_ms.write_bytes(b"\xef\xbb\xbf" + trace_ms.read_bytes())
+    assert main(["arrivals", "describe", str(trace_ms), "--column", "timestamp_ms"]) == 0
+    assert capsys.readouterr().out == out
 
 
 def test_describe_warns_when_the_unit_makes_the_test_impossibly_long(trace_ms: Path,
