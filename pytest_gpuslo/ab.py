@@ -282,6 +282,15 @@ def _json_kind(value: object) -> str:
     return {bool: "true or false", list: "a list", str: "a string"}.get(type(value), "a number")
 
 
+def _read_kept(path: Path, why: str = "") -> str:
+    """A kept session's file as text, a regular file of at most ``limits.MAX_AB_FILE_BYTES``, else
+    an ``ABError`` naming it (review117 F20: a 3-GB session.json was read whole)."""
+    from pytest_gpuslo import limits
+
+    return limits.read_capped(path, limits.MAX_AB_FILE_BYTES,
+                              lambda what: ABError(f"{path} {what}{why}; {AGAIN}")).decode("utf-8")
+
+
 def load(folder: Path) -> Session:
     """A session kept with ``--keep``, to be decided again (``gpuslo ab --from DIR``)."""
     from pytest_gpuslo.baseline import LAST_RUNS
@@ -293,7 +302,7 @@ def load(folder: Path) -> Session:
     if not (folder / "session.json").is_file():
         raise ABError(_no_session(folder))
     try:
-        meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
+        meta = json.loads(_read_kept(folder / "session.json"))
         if not isinstance(meta, dict) or not {"runs", "base"} <= meta.keys():
             # review79: a session.json holding null read "(TypeError: 'NoneType' object is not subscriptable)"
             holds = (f"an object without {' or '.join(repr(k) for k in ('base', 'runs') if k not in meta)}"
@@ -316,7 +325,9 @@ def load(folder: Path) -> Session:
         for r in range(1, runs + 1):
             path = folder / f"{name}-{r}.json"
             try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
+                if not path.exists():
+                    raise FileNotFoundError(2, "No such file or directory")
+                doc = json.loads(_read_kept(path, f"; {kept}, so this report must be there"))
                 if not isinstance(doc, dict):
                     raise ABError(f"{path} holds {_json_kind(doc)}, not gpuslo's JSON report; {kept}, "
                                   f"so this report must be there; {AGAIN}")

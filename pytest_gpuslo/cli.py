@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_gpuslo import limits
 from pytest_gpuslo.errors import InvalidArgument, dangling
 
 
@@ -54,7 +55,6 @@ def _ini_section(path: Path, sections: tuple[str, ...], given: str | None = None
     Read as pytest reads it, with its own parsers (``iniconfig``, and ``tomllib``/``tomli`` for
     TOML), not a hand-written one: quotes stay part of an ini value, as pytest keeps them; at most
     ``limits.MAX_CONFIG_BYTES`` of a regular file (review117 F6)."""
-    from pytest_gpuslo import limits
 
     def unreadable(what: str, refused: bool = True) -> dict[str, Any] | None:
         if given is None:
@@ -906,6 +906,12 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print("note: --runs 1 runs each side once: budgets are judged, but a change needs 2 or more runs a side "
               "to be told from run-to-run noise (3 by default), so no regression verdict will come of it",
               file=sys.stderr)
+    over = next((f"--{name} {value}" for name, value in (("runs", args.runs), ("max-runs", args.max_runs))
+                 if value is not None and value > limits.MAX_AB_RUNS), None)
+    if over:  # review117 F18: --runs 99999999999999999999 ran until killed
+        print(f"error: {over}: over the limit of {limits.MAX_AB_RUNS:,} runs a side (limits.MAX_AB_RUNS; at about "
+              f"10 s a run that is hours); give fewer", file=sys.stderr)
+        return 2
     if args.max_runs is not None and args.max_runs < args.runs:
         print(f"error: --max-runs {args.max_runs} is below --runs {args.runs}; give at least --runs", file=sys.stderr)
         return 2
@@ -1069,7 +1075,6 @@ def _csv_header(path: str) -> list[str] | None:
     from the file's first ``HEADER_BYTES`` after the trace reader's own checks; ``OSError`` for a
     file the reader refuses, which then says why (review116 F1: /dev/zero was read here unbounded
     to an out-of-memory kill, a FIFO hung the command, a sparse 3-GB file grew past 6 GB)."""
-    from pytest_gpuslo import limits
 
     head = limits.read_capped(path, limits.MAX_TRACE_BYTES, OSError, head=HEADER_BYTES)
     for raw in head.decode("utf-8-sig", errors="replace").splitlines():
@@ -1180,7 +1185,6 @@ def _positive_us(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pytest_gpuslo import limits
     from pytest_gpuslo.options import parse_alpha
 
     parser = argparse.ArgumentParser(

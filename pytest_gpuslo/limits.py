@@ -48,6 +48,13 @@ MAX_JSON_DEPTH = 32
 #: a larger one is refused unread (review117 F6: a 3-GB sparse pytest.ini ended in MemoryError).
 MAX_CONFIG_BYTES = 8 * 2**20
 
+#: Runs a side of one ``gpuslo ab`` session (``--runs``, ``--max-runs``): at about 10 s a run, 1,000
+#: runs a side take over five hours; past this a count is a typo (review117 F18: 1e20 ran until killed).
+MAX_AB_RUNS = 1000
+#: A kept A/B session's files (``session.json``, each run's JSON report) larger than this are
+#: refused unread by ``gpuslo ab --from`` (review117 F20: a 3-GB session.json, a MemoryError).
+MAX_AB_FILE_BYTES = 64 * 2**20
+
 #: Trace files: bytes, values and (text files) lines; a larger trace is refused before parsing.
 MAX_TRACE_BYTES = 128 * 2**20
 MAX_TRACE_VALUES = 5_000_000

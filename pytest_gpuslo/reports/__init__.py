@@ -130,11 +130,20 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
     read-only disk) were found only after every run (review69: minutes of ``gpuslo ab``, then a
     traceback).  The folder that would hold it is probed with a temporary file, removed at once."""
     import os
+    import stat
     import tempfile
 
     p = Path(path)
     if p.is_dir():
         return f"{p} is a folder, not a file"
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        mode = 0
+    if (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)) and not os.path.realpath(p).startswith(("/proc/", "/dev/")):
+        # review117 F16: after every run of gpuslo ab, the report's write to a named pipe waited
+        # forever for a reader (/dev/stdout, a pipe the shell made, is let through)
+        return f"{p} is a named pipe or socket, which a report written there would wait on until something reads it"
     if p.suffix.lower() in NOT_A_REPORT:
         # review88: --gpuslo-json=test_base.py replaced the test module, --gpuslo-html=conftest.py the conftest
         return f"{p} is a {p.suffix} file, source or configuration, which a report written there would replace"

@@ -162,10 +162,16 @@ def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp
 @pytest.mark.parametrize(("args", "says"), [
     (["no-such-rev"], "'no-such-rev' is not a commit, branch or tag in "),
     (["HEAD", "--runs", "0"], "--runs 0: give at least 1"),
+    # review117 F18: ran until killed; F16: the report's write to a named pipe waited forever after every run
+    (["HEAD", "--runs", "99999999999999999999"], "--runs 99999999999999999999: over the limit of 1,000 runs a side"),
+    (["HEAD", "--max-runs", "5000"], "--max-runs 5000: over the limit of 1,000 runs a side"),
+    (["HEAD", "--json", "pipe"], "pipe is a named pipe or socket, which a report written there would wait on"),
     (["HEAD", "--", "-k", "nothing_matches"], "pytest selected no SLO test on either side"),
 ])
 def test_an_ab_run_that_cannot_be_made_exits_2_and_says_why(tmp_path: Path, args: list[str], says: str) -> None:
-    done = gpuslo("ab", *args, cwd=repo(tmp_path))
+    root = repo(tmp_path)
+    os.mkfifo(root / "pipe")
+    done = gpuslo("ab", *args, cwd=root)
 
     assert done.returncode == 2 and says in done.stderr, done.stderr
     assert "run 2/3" not in done.stderr  # review74 F7: nothing selected was found after every run
@@ -316,6 +322,9 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     # review81: a kept report missing read "FileNotFoundError: [Errno 2] No such file or directory"
     (lambda d: (d.mkdir(), (d / "session.json").write_text('{"base": "x", "runs": 1}')),
      "base-1.json: No such file or directory; session.json says 1 run a side was kept, so this report must be"),
+    # review117 F20: a 3-GB (sparse) session.json was read whole, a MemoryError
+    (lambda d: (d.mkdir(), (d / "session.json").touch(), os.truncate(d / "session.json", 3 * 2**30)),
+     "session.json is 3,221,225,472 bytes, over the 67,108,864-byte limit; run the A/B again"),
 ])
 def test_from_a_folder_without_a_kept_session_says_what_it_holds(tmp_path: Path, make: Any, says: str) -> None:
     make(tmp_path / "f")
