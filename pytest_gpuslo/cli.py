@@ -168,6 +168,10 @@ def _store(args: argparse.Namespace) -> Any:
             print(f"error: --dir {args.dir}: {dangling(args.dir) or 'no such folder'}; give the baseline store's folder (e.g. .gpuslo)",
                   file=sys.stderr)
             raise SystemExit(2)
+        if not os.access(args.dir, os.R_OK | os.X_OK):
+            # review117 F21: an unreadable store read as empty ("no baselines", exit 0)
+            print(f"error: --dir {args.dir}: permission denied; make it readable for this user", file=sys.stderr)
+            raise SystemExit(2)
         return Store(Path(args.dir))
     try:
         root, configured = find_rootdir(Path.cwd(), args.config)
@@ -1323,6 +1327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the ab worktree is removed on the way out.
         print(f"\ngpuslo {words[0] if words else ''}: interrupted, nothing decided", file=sys.stderr)
         return 130
+    except PermissionError as exc:
+        # review117 F21: a store file or folder this user may not read was a raw traceback, exit 1
+        print(f"error: {exc.filename or 'a file'}: permission denied; make it readable for this user, or give "
+              f"another path", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader went away (gpuslo ... | head): stop quietly, as other command-line tools do.
         import os

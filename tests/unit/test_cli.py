@@ -877,3 +877,26 @@ def test_capacity_that_cannot_start_its_lanes_names_lanes(monkeypatch: pytest.Mo
     assert main(["capacity", "--quick", "--backend", "cpu", "--lanes", "1024"]) == 2
     assert "error: cpu: could not start 1024 lanes' threads (can't start new thread); give fewer --lanes" in \
         capsys.readouterr().err
+
+
+def test_a_store_this_user_may_not_read_is_said_not_shown_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """review117 F21 (as root with its capabilities dropped): an unreadable store read "no baselines",
+    exit 0, and compare's PermissionError was a raw traceback, exit 1.  Both exit 2 naming the path."""
+    import pytest_gpuslo.cli as cli
+
+    store = tmp_path / ".gpuslo"
+    _store_one(store)
+    real = os.access
+    monkeypatch.setattr(cli.os, "access", lambda p, mode: False if Path(p) == store else real(p, mode))
+    with pytest.raises(SystemExit) as stop:
+        main(["show", "--dir", str(store)])
+    assert stop.value.code == 2 and f"--dir {store}: permission denied" in capsys.readouterr().err
+
+    def denied(*args: object) -> None:  # what pathlib's stat raises in a folder it may not search
+        raise PermissionError(13, "Permission denied", str(store / "x.json"))
+
+    monkeypatch.setattr(cli.os, "access", real)
+    monkeypatch.setattr(cli, "_pairs", denied)
+    assert main(["compare", str(store), str(store)]) == 2
+    assert f"error: {store / 'x.json'}: permission denied" in capsys.readouterr().err
