@@ -157,6 +157,10 @@ def _store(args: argparse.Namespace) -> Any:
     from pytest_gpuslo.baseline import Store
 
     if args.dir is not None:
+        if not args.dir:  # review117 F1: an unset CI variable's empty --dir read the current folder
+            print("error: --dir is empty; give the baseline store's folder (e.g. .gpuslo), or leave --dir out to "
+                  "use the one pytest uses from here", file=sys.stderr)
+            raise SystemExit(2)
         if Path(args.dir).exists() and not Path(args.dir).is_dir():
             # review71: "gpuslo show --dir pytest.ini" said "no baselines in pytest.ini", exit 0
             print(f"error: --dir {args.dir}: not a folder; give the baseline store's folder (e.g. .gpuslo)",
@@ -946,6 +950,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     for fmt in reports.FORMATS:
         # before the 2 x N runs, not after them in a traceback (review69)
         path = getattr(args, fmt.key, None)
+        if path == "":  # review117 F19: an unset CI variable's empty path was taken as no report, silently
+            print(f"error: --{fmt.flag} is empty; give a file path, or leave the option out", file=sys.stderr)
+            return 2
         why = reports.unwritable(path, fmt.signature) if path else None
         if path and not why and store is not None and reports.inside(path, store):
             # review92: as pytest's own report options (a JSON there made every gpuslo show exit 1)
@@ -959,6 +966,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if clash:  # review86: the markdown was written over the JSON after every run
         print(f"error: {clash}: one report would be written over the other; give each a path of its own",
               file=sys.stderr)
+        return 2
+    if args.keep == "":  # review117 F19
+        print("error: --keep is empty; give a folder, or leave the option out", file=sys.stderr)
         return 2
     if args.keep and dangling(args.keep):
         # review80: the link's target was made, wherever it pointed, and the runs written there

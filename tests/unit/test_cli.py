@@ -900,3 +900,19 @@ def test_a_store_this_user_may_not_read_is_said_not_shown_empty(tmp_path: Path, 
     monkeypatch.setattr(cli, "_pairs", denied)
     assert main(["compare", str(store), str(store)]) == 2
     assert f"error: {store / 'x.json'}: permission denied" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["show", "--dir", ""], "error: --dir is empty; give the baseline store's folder"),
+    (["ab", "HEAD", "--json", ""], "error: --json is empty; give a file path, or leave the option out"),
+    (["ab", "HEAD", "--keep", ""], "error: --keep is empty; give a folder, or leave the option out"),
+])
+def test_an_empty_path_is_refused_not_taken_as_none_or_here(argv: list[str], said: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """review117 F1, F19: an unset CI variable's empty path read the current folder (--dir) or no
+    report at all (--json, --keep), exit 0."""
+    try:
+        code = main(argv)
+    except SystemExit as stop:
+        code = int(stop.code or 0)
+    assert code == 2 and said in capsys.readouterr().err
