@@ -58,7 +58,11 @@ def _ini_section(path: Path, sections: tuple[str, ...], given: str | None = None
 
     def unreadable(what: str, refused: bool = True) -> dict[str, Any] | None:
         if given is None:
-            return None
+            if not refused:
+                return None  # too large or no regular file: passed over, as before
+            # review118 N1: found upwards, pytest refuses it too; passed over, the store was another one
+            raise InvalidArgument(f"{path}: {what}; pytest refuses it too: mend it (the commands find the store "
+                                  f"through the configuration file pytest takes)")
         raise InvalidArgument(f"-c {given}: {what}; {'pytest refuses it too: ' if refused else ''}mend it, or give "
                               f"the configuration file pytest is run with")
 
@@ -708,12 +712,12 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     """The highest rate this machine's harness sustains on time, per backend and reference body."""
     from pytest_gpuslo import backends, capacity
 
-    if args.backend != "all" and args.backend not in backends.names():
+    if args.backend not in ("all", backends.AUTO, *backends.names()):
         # review117 F10: the backend registry's own error, as a raw traceback and exit 1
-        print(f"error: --backend {args.backend!r}: no such backend; give all or one of {', '.join(backends.names())}",
-              file=sys.stderr)
+        print(f"error: --backend {args.backend!r}: no such backend; give all, {backends.AUTO} or one of "
+              f"{', '.join(backends.names())}", file=sys.stderr)
         return 2
-    names = backends.names() if args.backend == "all" else [args.backend]
+    names = backends.names() if args.backend == "all" else [backends.resolve_name(args.backend)]
     rows = []
     measured = 0
     for name in names:
@@ -840,7 +844,10 @@ def _ab_set_aside(start: Path, pytest_args: Sequence[str] = (), *, tree: Path | 
     from pytest_gpuslo.options import parse_bool
 
     given = _config_file(pytest_args)
-    found = find_ini(start) if given is None else read_config_file(start / given)
+    try:
+        found = find_ini(start) if given is None else read_config_file(start / given)
+    except InvalidArgument:
+        found = None  # an unreadable configuration: the runs' own pytest says why
     out: dict[str, str] = {}
     for key, why in (("gpuslo_save", "its runs are compared with each other, never stored"),
                      ("gpuslo_suggest", "its runs measure rather than pilot")):
@@ -1187,14 +1194,14 @@ def _whole(minimum: int, maximum: int | None = None, why: str = "") -> Any:
 
 
 def _positive_us(text: str) -> float:
-    """An argparse type for a lag threshold: a finite number of microseconds over 0 and at most a
+    """An argparse type for a lag threshold: a finite number of microseconds from 1 to a
     second (review117 F11: 0, -1 and nan ran a whole measurement into a table of 0/s)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of microseconds, e.g. 500") from None
-    if not 0.0 < value <= 1e6:
-        raise argparse.ArgumentTypeError(f"{text!r} must be over 0 and at most 1000000 (a second), e.g. 500")
+    if not 1.0 <= value <= 1e6:  # review118 N3: 1e-300 measured a table of 0/s
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 1 to 1000000 (a second), e.g. 500")
     return value
 
 

@@ -243,7 +243,7 @@ class SloSession:
             # review71: a file or a typo'd folder read as "no baseline" everywhere, exit 0: the
             # regression check silently off
             where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
-            if store.exists() or source == "CLI":
+            if store.exists() or source == "CLI" or dangling(store):  # review118 N2: a loop from the ini too
                 # review116: a link looping back on itself read "does not exist"
                 what = "is not a folder" if store.exists() else f"is {dangling(store)}" if dangling(store) else \
                     "does not exist"

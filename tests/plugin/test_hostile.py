@@ -235,6 +235,9 @@ def test_a_store_option_that_turns_the_regression_check_off_is_refused(
     refused_before_measuring(simtester, args, said)
     simtester.makeini("[pytest]\naddopts = -p no:cacheprovider\ngpuslo_backend = virtual\n"
                       "gpuslo_baseline_dir = perf/store\n")
+    looped = simtester.runpytest("-o", "gpuslo_baseline_dir=loop")  # review118 N2: from the ini, a warning
+    assert looped.ret == pytest.ExitCode.USAGE_ERROR
+    looped.stderr.fnmatch_lines(["*ini gpuslo_baseline_dir = loop: */loop is a link that loops back on itself*"])
     warned = simtester.runpytest()
     warned.assert_outcomes(passed=2)
     warned.stdout.fnmatch_lines(["*GpuSloWarning: ini gpuslo_baseline_dir = perf/store: */perf/store does not exist "

@@ -17,6 +17,7 @@ import pytest
 from pytest_gpuslo import limits
 from pytest_gpuslo.baseline import Baseline, Run, Store, now_iso
 from pytest_gpuslo.cli import find_rootdir, main
+from pytest_gpuslo.errors import InvalidArgument
 from pytest_gpuslo.spec import resolve, validate_marker
 
 
@@ -157,8 +158,6 @@ def test_show_follows_the_config_file_pytest_is_run_with(
      {"addopts": "-q\n-x", "gpuslo_save": "true"}),  # a continued value, as pytest's iniconfig reads it
     ("pyproject.toml", "[tool.pytest]\ngpuslo_save = true\nminversion = 9\n",
      {"gpuslo_save": "true", "minversion": 9}),  # pytest 9's native table: typed as TOML typed it
-    ("pyproject.toml", "[tool.pytest.ini_options\n", None),  # broken TOML: pytest says why
-    ("tox.ini", "[pytest\nx = 1\n", None),  # broken ini
 ])
 def test_the_config_file_is_read_with_pytests_own_readers(tmp_path: Path, name: str, text: str,
                                                            expected: dict[str, str] | None) -> None:
@@ -168,6 +167,19 @@ def test_the_config_file_is_read_with_pytests_own_readers(tmp_path: Path, name: 
     sections = dict(cli._INI_FILES)[name]
 
     assert cli._ini_section(tmp_path / name, sections) == expected
+
+
+@pytest.mark.parametrize(("name", "text", "said"), [
+    ("pyproject.toml", "[tool.pytest.ini_options\n", "is not valid TOML"),
+    ("tox.ini", "[pytest\nx = 1\n", "is not a valid ini file"),
+])
+def test_a_broken_config_file_is_refused_as_pytest_refuses_it(tmp_path: Path, name: str, text: str, said: str) -> None:
+    """review118 N1: passed over (None), the commands used another store than pytest, which exits 4."""
+    from pytest_gpuslo import cli
+
+    (tmp_path / name).write_text(text)
+    with pytest.raises(InvalidArgument, match=f"{name}: {said}.*pytest refuses it too"):
+        cli._ini_section(tmp_path / name, dict(cli._INI_FILES)[name])
 
 
 @pytest.mark.parametrize("value", ["5", '["a", "b"]'])
@@ -813,7 +825,8 @@ def test_capacity_refuses_lanes_outside_a_markers_streams(lanes: str, said: str,
 
 
 @pytest.mark.parametrize(("args", "said"), [
-    (["--lag-us", "0"], "argument --lag-us: '0' must be over 0"), (["--lag-us", "nan"], "'nan' must be over 0"),
+    (["--lag-us", "0"], "argument --lag-us: '0' must be from 1"), (["--lag-us", "nan"], "'nan' must be from 1"),
+    (["--lag-us", "1e-300"], "'1e-300' must be from 1 to 1000000"),
     (["--lag-us", "abc"], "'abc' is not a number of microseconds")])
 def test_capacity_refuses_a_lag_threshold_that_measures_nothing(args: list[str], said: str,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
@@ -830,7 +843,8 @@ def test_capacity_of_an_unknown_or_unavailable_backend_says_so(monkeypatch: pyte
     from pytest_gpuslo import backends
 
     assert main(["capacity", "--quick", "--backend", "bogus"]) == 2
-    assert "error: --backend 'bogus': no such backend; give all or one of cuda, cuda-sync, cpu" in capsys.readouterr().err
+    assert "error: --backend 'bogus': no such backend; give all, auto or one of cuda, cuda-sync, cpu" in \
+        capsys.readouterr().err
     monkeypatch.setattr(backends, "probe", lambda name: "no such card here")
     assert main(["capacity", "--quick", "--backend", "cpu"]) == 1
     out = capsys.readouterr()
@@ -863,6 +877,14 @@ def test_a_config_file_given_with_c_that_pytest_refuses_is_an_error(tmp_path: Pa
     assert "-c folder: is a folder" in said["folder"]
     assert main(["show"]) in (0, 1)  # found, not given: passed over, as before, and never read whole
     assert "Traceback" not in capsys.readouterr().err
+    # review118 N1: found upwards, one pytest refuses was passed over, and another store shown
+    (tmp_path / "pytest.ini").write_text("[pytest\nxx")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    with pytest.raises(SystemExit) as stop:
+        main(["show"])
+    assert stop.value.code == 2
+    assert f"{tmp_path / 'pytest.ini'}: is not a valid ini file" in capsys.readouterr().err
 
 
 def test_capacity_that_cannot_start_its_lanes_names_lanes(monkeypatch: pytest.MonkeyPatch,
