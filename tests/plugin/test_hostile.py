@@ -59,7 +59,7 @@ def test_a_malformed_baseline_fails_its_test_only_and_every_command_names_it(sim
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([f"*baseline {path}: *restore it with git*"])
     assert show.returncode == 1 and f"UNREADABLE {path.name}" in show.stdout, show.stderr
-    assert prune.returncode == 0 and f"left alone (unreadable): {path.name}" in prune.stdout, prune.stderr
+    assert prune.returncode == 1 and f"left alone (unreadable): {path.name}: baseline {path}" in prune.stdout, prune.stderr
     assert compare.returncode == 2 and f"error: baseline {path}" in compare.stderr, compare.stdout  # review79: stderr
     assert accept.returncode == 2 and f"not accepted: baseline {path}" in accept.stdout, accept.stderr
     assert "Traceback" not in show.stderr + prune.stderr + compare.stderr + accept.stderr

@@ -198,6 +198,27 @@ def test_a_store_folder_pytest_refuses_is_refused_by_the_cli_too(
     assert f"error: gpuslo_baseline_dir = {eval(value)!r} in {tmp_path / 'pyproject.toml'} is not a string" in err
 
 
+@pytest.mark.parametrize("command", [["show"], ["accept"], ["prune"]])
+def test_an_ini_store_that_is_a_file_is_refused_as_pytest_refuses_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: list[str]) -> None:
+    """review118 N4: gpuslo_baseline_dir = <a file> read "no baselines ... (no such folder)", exit
+    0, where pytest refuses the same key as "is not a folder"; a folder not made yet still reads empty."""
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = notes.txt\n")
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(SystemExit) as exited:
+        main(command)
+
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"ini gpuslo_baseline_dir = notes.txt: {tmp_path / 'notes.txt'} is not a folder" in err, err
+    (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = later\n")
+    assert main(["show"]) == 0
+    assert "(no such folder)" in capsys.readouterr().out
+
+
 def test_prune_dry_run_says_what_it_would_do_and_changes_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
@@ -378,6 +399,13 @@ def test_accept_by_name_of_an_unreadable_record_names_it_not_a_missing_run(
     assert "no last run" not in out and "run the test again to write a new one" in out
     assert main(["accept", "--dir", str(store), "tests/test_b.py::test_b"]) == 1  # another id: still "no last run"
     assert "tests/test_b.py::test_b: no last run in" in capsys.readouterr().out
+    # review118 N6: bare accept exited 1 for the same record, and 0 where it accepted another beside it
+    assert main(["accept", "--dir", str(store)]) == 2
+    assert f"skipped {last.name}: baseline" in capsys.readouterr().out
+    _store_one(store / ".last", "tests/test_c.py::test_c")
+    assert main(["accept", "--dir", str(store)]) == 2
+    out = capsys.readouterr().out
+    assert f"skipped {last.name}:" in out and "tests/test_c.py::test_c: " in out, out
 
 
 def test_accept_names_a_run_made_at_another_commit_than_the_checkout(
