@@ -14,6 +14,8 @@ import stat
 from collections.abc import Callable
 from typing import Final
 
+from pytest_gpuslo.errors import dangling
+
 #: Memory one scheduled request costs while a test runs: the schedule, the recorder's stamps, the
 #: dispatcher's Python lists and the run data copied from them.  Measured at 174 bytes, 206 with a
 #: named stage (peak, tracemalloc, 105k-420k requests on the CPU and virtual backends:
@@ -81,7 +83,9 @@ def read_capped(path: str | os.PathLike[str], max_bytes: int, fail: Callable[[st
     except IsADirectoryError:
         raise fail("is a directory, not a file") from None
     except OSError as exc:
-        raise fail(f"cannot be opened ({exc.strerror or exc})") from None
+        # review117 F5: a link looping back on itself read "cannot be opened (No such file ...)"
+        link = dangling(path)
+        raise fail(f"is {link}" if link else f"cannot be opened ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

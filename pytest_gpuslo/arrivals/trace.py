@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from pytest_gpuslo import limits
 from pytest_gpuslo.arrivals.processes import Process, _check_rate, to_ns
-from pytest_gpuslo.errors import InvalidArgument
+from pytest_gpuslo.errors import InvalidArgument, dangling
 
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 KINDS = ("timestamps", "intervals")
@@ -138,6 +138,10 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
         raise _bad(path, f"kind {kind!r} is unknown", f"use one of {', '.join(KINDS)}")
     if isinstance(column, bool) or not isinstance(column, int) or column < 0:
         raise _bad(path, f"column={column!r} is not a column number", "give a whole number >= 0")
+    if column and path.endswith((".npy", ".json")):
+        # review117 F14: column=2 on a .npy trace was ignored without a word
+        raise _bad(path, f"column={column} picks a column of a CSV or text trace, and a {path[path.rfind('.'):]} trace "
+                   f"holds one series", "leave column out")
     data = limits.read_capped(path, limits.MAX_TRACE_BYTES,  # a fix for what it is (review116)
                               lambda what: _bad(path, what, "give a regular file of a shorter window" if "limit" in what
                                                 else "give the path of a trace file on disk"))
@@ -219,8 +223,9 @@ class Trace(Process):
         if isinstance(self.column, bool) or not isinstance(self.column, int) or self.column < 0:
             raise InvalidArgument(f"trace {self.path}: column={self.column!r} must be a whole number >= 0.")
         if not os.path.exists(self.path):
-            raise InvalidArgument(f"trace {self.path}: no such file; give a path relative to the "
-                                  f"directory pytest runs in, or an absolute one.")
+            link = dangling(self.path)  # a link to nothing, or one looping back on itself (review117 F5)
+            raise InvalidArgument(f"trace {self.path}: {f'is {link}; mend it or' if link else 'no such file;'} give "
+                                  f"a path relative to the directory pytest runs in, or an absolute one.")
         self.times()  # validate now: bad files fail at collection
 
     def times(self) -> npt.NDArray[np.float64]:

@@ -195,6 +195,19 @@ def test_a_baseline_that_links_to_dev_zero_is_refused_unread(tmp_path: Path) -> 
         bl.load(path)
 
 
+@pytest.mark.parametrize("kind", ["baseline", "trace"])
+def test_a_link_that_loops_or_leads_nowhere_is_named_as_such(tmp_path: Path, kind: str) -> None:
+    """review117 F5: a self-looping baseline read "cannot be opened (No such file or directory)"."""
+    path = tmp_path / ("b.json" if kind == "baseline" else "t.csv")
+    path.symlink_to(path.name)
+    with pytest.raises(GpuSloError, match=f"is a link that loops back on itself \\(to {path.name}\\)"):
+        bl.load(path) if kind == "baseline" else tr.Trace(str(path))
+    path.unlink()
+    path.symlink_to(tmp_path / "gone")
+    with pytest.raises(GpuSloError, match="is a link to nothing"):
+        bl.load(path) if kind == "baseline" else tr.Trace(str(path))
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 @pytest.mark.parametrize("kind", ["baseline", "trace"])
 def test_a_fifo_is_refused_without_hanging(tmp_path: Path, kind: str) -> None:
@@ -265,6 +278,17 @@ def test_an_npy_trace_declaring_a_huge_shape_is_refused_from_its_header(tmp_path
         fh.write(bytes(80))
     with bounded(max_mb=8, max_s=5), pytest.raises(InvalidArgument, match="over 5,000,000"):
         tr.Trace(str(path))
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".json"])
+def test_a_column_on_a_one_series_trace_is_refused_not_ignored(tmp_path: Path, suffix: str) -> None:
+    """review117 F14: column=2 on a .npy trace was ignored without a word; column 0 is the series."""
+    path = tmp_path / f"t{suffix}"
+    values = np.arange(50) * 0.01
+    np.save(path, values) if suffix == ".npy" else path.write_text(json.dumps(values.tolist()))
+    assert tr.Trace(str(path), column=0).times().size == 50
+    with pytest.raises(InvalidArgument, match=f"column=2 picks a column of a CSV or text trace, and a \\{suffix}"):
+        tr.Trace(str(path), column=2)
 
 
 # -- fuzz: any bytes, any JSON -------------------------------------------------------------------------
