@@ -363,8 +363,10 @@ def _samples(side: Side, nodeid: str) -> list[Any]:
         found = []
         for path, b in Store(store / LAST_RUNS).all():
             if isinstance(b, Exception):
-                raise ABError(f"{path}: {b}; a damaged run must not drop out of the comparison "
-                              f"unnoticed: run gpuslo ab again")
+                # review118 N6: the store's remedy ("run the test again ... or delete it.;") and
+                # the path twice read here as advice for a store
+                raise ABError(f"{path}: {getattr(b, 'what', '') or b}; a damaged run must not drop out of the "
+                              f"comparison unnoticed: run gpuslo ab again")
             if b.nodeid == nodeid:
                 found.append(b.latest)
         if nodeid in ran and not found:

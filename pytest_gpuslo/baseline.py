@@ -402,7 +402,11 @@ def repair_hint(path: Path) -> str:
 
 
 def _fail(path: Path, what: str) -> BaselineFormatError:
-    return BaselineFormatError(f"baseline {path}: {what}. {repair_hint(path)}")
+    """The error naming ``path``, what is wrong and how to mend it; ``.what`` keeps the wrong alone,
+    for a caller that names the file and the remedy in its own words (``gpuslo ab --from``)."""
+    error = BaselineFormatError(f"baseline {path}: {what}. {repair_hint(path)}")
+    error.what = what
+    return error
 
 
 def _too_deep(value: Any, limit: int) -> bool:

@@ -97,6 +97,9 @@ class BaselineError(GpuSloError):
 class BaselineFormatError(BaselineError, ValueError):
     """A baseline file is corrupt, truncated, not JSON, or of a newer schema."""
 
+    #: what is wrong with the file, without its path and remedy (set where the reader knows it)
+    what: str = ""
+
 
 class WorkloadError(GpuSloError, RuntimeError):
     """The workload under test broke in a way that makes the run unusable (e.g. a lost CUDA context)."""

@@ -285,6 +285,8 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     damaged = gpuslo("ab", "--from", "kept", cwd=root)
 
     assert damaged.returncode == 2 and stored.name in damaged.stderr and "must not drop out" in damaged.stderr
+    # review118 N6: the path once, and no remedy meant for a store ("run the test again ...")
+    assert damaged.stderr.count(stored.name) == 1 and "rewrite it" not in damaged.stderr, damaged.stderr
     assert missing.returncode == 2 and "candidate-2.json: No such file or directory; session.json says 2 runs a side were kept" in missing.stderr
     assert samples.returncode == 2 and "kept2/base-2: the samples of base run 2 are missing" in samples.stderr
     assert "--runs, --max-runs and --keep are not used" in samples.stderr  # review71: ignored silently
