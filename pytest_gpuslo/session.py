@@ -439,8 +439,15 @@ class SloSession:
         """Mark an SLO test's reports (the attribute travels with them under pytest-xdist), so the
         session can name one that failed before a verdict."""
         outcome = yield
+        report = outcome.get_result()
         if item.stash.get(SPEC_KEY, None) is not None or item.stash.get(ERROR_KEY, None) is not None:
-            outcome.get_result().gpuslo_slo = True
+            report.gpuslo_slo = True
+        if report.skipped and isinstance(report.longrepr, tuple) and len(report.longrepr) == 3 \
+                and Path(str(report.longrepr[0])).resolve().is_relative_to(_PACKAGE):
+            # review116 F6: -rs named the plugin's line that skipped, not the test (pytest's own skip
+            # marks point at the test the same way)
+            path, line = item.reportinfo()[:2]
+            report.longrepr = (str(path), (line or 0) + 1, report.longrepr[2])
 
     def skip_if_asked(self) -> None:
         """``--gpuslo-skip``: the marker stays registered, the SLO runs are skipped."""
@@ -879,6 +886,8 @@ def _warning_filter(category: type[Warning], message: str) -> tuple[str, bool]:
     return "default", False
 
 
+#: The plugin's own folder: a skip raised from inside it is reported at the test's line.
+_PACKAGE: Final = Path(__file__).resolve().parent
 SESSION_KEY: Final = pytest.StashKey[SloSession]()
 SPEC_KEY: Final = pytest.StashKey[_spec.SloSpec]()
 ERROR_KEY: Final = pytest.StashKey[str]()
