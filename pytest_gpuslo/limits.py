@@ -60,6 +60,9 @@ MAX_AB_FILE_BYTES = 64 * 2**20
 #: Trace files: bytes, values and (text files) lines; a larger trace is refused before parsing.
 MAX_TRACE_BYTES = 128 * 2**20
 MAX_TRACE_VALUES = 5_000_000
+#: A text or CSV trace's line: a row of arrival data is tens of characters; a longer line is refused
+#: before it is split into cells (review117 F15: a 120-MB one-line trace peaked at 1.2 GB).
+MAX_TRACE_LINE_CHARS = 65_536
 MAX_TRACE_LINES = 5_000_000
 
 

@@ -48,6 +48,9 @@ def _read_text_values(path: str, data: bytes, column: int) -> tuple[npt.NDArray[
     # utf-8-sig: a spreadsheet's CSV starts with a byte-order mark (review117: "'\ufeff1' is not a number")
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline=None)
     for lineno, raw in enumerate(text, start=1):
+        if len(raw) > limits.MAX_TRACE_LINE_CHARS:
+            raise _bad(path, f"has a line of {len(raw):,} characters, over the {limits.MAX_TRACE_LINE_CHARS:,}-character "
+                       f"limit", "write one arrival per line (a JSON list for values on one line)", lineno)
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -261,6 +261,18 @@ def test_a_trace_with_too_many_lines_is_refused_before_parsing(tmp_path: Path) -
         tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0)
 
 
+def test_a_trace_on_one_long_line_is_refused_before_it_is_split(tmp_path: Path) -> None:
+    """review117 F15: a 120-MB trace on one line peaked at 1.2 GB (a string a cell) before its
+    error; a line over limits.MAX_TRACE_LINE_CHARS is refused first, in a few times its size."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"0.001," * 2_000_000)  # 12 MB, two million cells
+    with bounded(max_mb=5 * path.stat().st_size / 2**20, max_s=60), \
+            pytest.raises(InvalidArgument, match="t.csv, line 1: has a line of 12,000,000 characters, over the 65,536"):
+        tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0)
+    path.write_text(("0.001," * 1000 + "\n") * 3)  # long rows are still rows: column 0 read
+    assert tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0).size == 3
+
+
 def test_a_json_trace_with_too_many_values_is_refused_before_parsing(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "MAX_TRACE_VALUES", 1000)
@@ -432,6 +444,6 @@ def test_limits_are_documented() -> None:
     """docs/limits.md names every limit with its value."""
     doc = (Path(__file__).resolve().parents[2] / "docs" / "limits.md").read_text()
     for name in ("MAX_REQUESTS", "MAX_HORIZON_S", "MAX_STREAMS", "MAX_BASELINE_BYTES", "MAX_BASELINE_RUNS",
-                 "MAX_JSON_DEPTH", "MAX_TRACE_BYTES", "MAX_TRACE_VALUES", "MAX_TRACE_LINES", "BYTES_PER_REQUEST",
+                 "MAX_JSON_DEPTH", "MAX_TRACE_BYTES", "MAX_TRACE_VALUES", "MAX_TRACE_LINES", "MAX_TRACE_LINE_CHARS", "BYTES_PER_REQUEST",
                  "MAX_STAMPED_REQUESTS"):
         assert name in doc and f"{int(getattr(limits, name)):,}" in doc, name
