@@ -38,7 +38,14 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import CONTROL_CODES, BaselineFormatError, InvalidArgument, brief, dangling
+from pytest_gpuslo.errors import (
+    CONTROL_CODES,
+    LAST_RUNS,
+    BaselineFormatError,
+    InvalidArgument,
+    brief,
+    dangling,
+)
 from pytest_gpuslo.gate import (
     MIN_RUNS_FOR_SPREAD,
     MIN_SESSIONS,
@@ -373,9 +380,6 @@ class Baseline:
                 "runs": [r.to_json() for r in self.runs]}
 
 
-#: The folder of last-run records inside the baseline folder, for ``gpuslo accept`` and ``gpuslo ab``
-#: (it holds its own .gitignore, so nothing needs adding to the project's).
-LAST_RUNS = ".last"
 
 
 def _same_run(a: Run, b: Run) -> bool:

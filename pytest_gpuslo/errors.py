@@ -61,6 +61,12 @@ def brief(value: Any, limit: int = 80) -> str:
     return r if len(r) <= limit else f"{r[:limit]}... ({size:,} {what})"
 
 
+#: The folder of last-run records inside the baseline folder, for ``gpuslo accept`` and ``gpuslo ab``
+#: (it holds its own .gitignore, so nothing needs adding to the project's). Here, not in ``baseline``:
+#: the plugin checks its paths at every start, and ``baseline`` imports numpy and scipy (review119 F6).
+LAST_RUNS = ".last"
+
+
 def dangling(path: str | os.PathLike[str]) -> str:
     """``"a link to nothing (to TARGET)"`` where ``path`` is a symbolic link whose target is not
     there, else ``""``: every command that takes a path says so in the same words (review76-80:

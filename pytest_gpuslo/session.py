@@ -32,6 +32,7 @@ from pytest_gpuslo import options as _options
 from pytest_gpuslo import reports as _reports
 from pytest_gpuslo import spec as _spec
 from pytest_gpuslo.errors import (
+    LAST_RUNS,
     BackendUnavailable,
     BaselineFormatError,
     InvalidArgument,
@@ -232,8 +233,6 @@ class SloSession:
                 # review91: the others were let in, and so is what a store committed to git carries
                 raise pytest.UsageError(f"{where} is inside the baseline store {store}: the store holds baselines "
                                         f"only (its commands read every .json there as one); give a path outside it.")
-        from pytest_gpuslo.baseline import LAST_RUNS
-
         if store.name == LAST_RUNS:
             # the last-run records of a store are not a store: saving there would nest .last/.last
             where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
@@ -691,7 +690,6 @@ class SloSession:
         # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
         if hasattr(self.config, "workerinput"):
             return
-        policy = self.policy
         interrupted = ""
         decided = len(self.summaries)
         stopped = session.shouldstop or session.shouldfail
@@ -713,6 +711,7 @@ class SloSession:
         if quiet and not asked:
             # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)
             return
+        policy = self.policy  # here, not before: a suite without SLO tests never imports the gate (numpy, scipy)
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),
                                    alpha=policy.alpha, inconclusive=policy.inconclusive, interrupted=interrupted)
         # Each format on its own: one that cannot be written (a directory, a read-only or full

@@ -768,6 +768,13 @@ def test_a_bad_session_label_or_date_stops_the_run_before_any_test(
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
+def test_the_plugin_checks_every_variable_the_store_reads() -> None:
+    """The start-up check imports the store only where one is set: it must know them all."""
+    from pytest_gpuslo import baseline, plugin
+
+    assert set(plugin.CHECKED_ENV) == {baseline.SESSION_ENV, baseline.NOW_ENV}
+
+
 def test_each_report_rewrites_its_own_file_and_no_other_reports(simtester: pytest.Pytester) -> None:
     """review92: the benchmark export replaced the results JSON (both carried one "tool" key);
     every format rewrites its own earlier file and refuses another format's."""

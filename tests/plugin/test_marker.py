@@ -449,16 +449,22 @@ def test_disabling_the_plugin_removes_everything(gputester: pytest.Pytester) -> 
     assert "gpuslo: tail-latency" not in result.stdout.str()
 
 
-def test_help_never_imports_cupy(pytester: pytest.Pytester) -> None:
-    """pytest --help lists the options without importing a GPU library."""
-    fake = pytester.mkpydir("cupy")
-    (fake / "__init__.py").write_text("raise SystemExit('cupy was imported')\n")
+def test_help_and_a_suite_without_slo_tests_import_no_gpu_library_nor_numpy(pytester: pytest.Pytester) -> None:
+    """pytest --help lists the options without importing a GPU library; neither it nor a suite
+    without SLO tests imports numpy or scipy (review119 F6: every pytest start imported the store's
+    module, over a second of numpy and scipy)."""
+    for name in ("cupy", "torch", "numpy", "scipy"):
+        (pytester.mkpydir(name) / "__init__.py").write_text(f"raise SystemExit('{name} was imported')\n")
     pytester.syspathinsert()
+    pytester.makepyfile("def test_plain():\n    pass\n")
     result = pytester.runpytest_subprocess("--help")
+    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*gpuslo*", "*--gpuslo-backend=NAME*", "*--gpuslo-inconclusive=warn|fail*"])
-    assert "cupy was imported" not in result.stdout.str() + result.stderr.str()
+    assert "was imported" not in result.stdout.str() + result.stderr.str()
+    plain.assert_outcomes(passed=1)
+    assert "was imported" not in plain.stdout.str() + plain.stderr.str()
 
 
 def test_import_of_the_package_stays_light() -> None:
