@@ -1234,7 +1234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("probe", help="Say which backends can run on this machine, and why not",
                        description="Try each registered backend and say which can "
                                    "run here and, for each that cannot, why (no GPU, a library missing) and "
-                                   "what to install. Imports a GPU library only to try it.")
+                                   "what to install. Imports a GPU library only to try it. Exit 0 when "
+                                   "every backend can run here, 1 when one cannot (on a machine without a "
+                                   "GPU, always: read the CUDA line).")
     p.set_defaults(func=_cmd_probe)
     p = sub.add_parser("ab", usage="gpuslo ab BASE [options] [-- PYTEST_ARGS ...]",
                        help="Gate the working tree against a base revision, both run here, interleaved",
