@@ -36,9 +36,15 @@ def repo(tmp: Path) -> Path:
     return tmp
 
 
-def gpuslo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+#: Plugins the A/B's pytest runs here do not need: each would cost every run a second of start-up
+#: (hypothesis' plugin alone 0.9 s), and a session makes 4 to 16 runs.
+QUICK_START = "-p no:hypothesispytest -p no:benchmark -p no:xdist"
+
+
+def gpuslo(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = env if env is not None else {**os.environ, "PYTEST_ADDOPTS": QUICK_START}
     return subprocess.run([sys.executable, "-m", "pytest_gpuslo", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, env=env)
 
 
 def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_path: Path) -> None:
