@@ -436,7 +436,7 @@ def test_gpu_marker_skips_with_the_precise_reason(gputester: pytest.Pytester) ->
 
     result.assert_outcomes(skipped=1)
     # review116 F6: the skip is reported at the test's line, not the plugin's
-    result.stdout.fnmatch_lines(["SKIPPED [1] test_*.py:4: gpuslo backend 'cuda' unavailable: *"])
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] test_*.py:3: gpuslo backend 'cuda' unavailable: *"])
 
 
 def test_disabling_the_plugin_removes_everything(gputester: pytest.Pytester) -> None:
