@@ -380,8 +380,6 @@ class Baseline:
                 "runs": [r.to_json() for r in self.runs]}
 
 
-
-
 def _same_run(a: Run, b: Run) -> bool:
     """One recorded run, seen twice: same date, session and sample."""
     return (a.date == b.date and a.summary.get("session") == b.summary.get("session")
