@@ -187,12 +187,14 @@ def _store(args: argparse.Namespace) -> Any:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     store = root / (configured or ".gpuslo")
-    if configured and (store.exists() or dangling(store)) and not store.is_dir():
+    if (store.exists() or dangling(store)) and not store.is_dir():
         # review118 N4: "= /dev/null" read "no baselines ... (no such folder)", exit 0, where pytest
-        # refuses the same ini key as "is not a folder"
+        # refuses the same ini key as "is not a folder"; review120: so did a default .gpuslo that is
+        # a file or a link looping back on itself (and accept's resolve() of the loop, a traceback)
         what = "is not a folder" if store.exists() else f"is {dangling(store)}"
-        print(f"error: ini gpuslo_baseline_dir = {configured}: {store} {what} (relative paths are from the rootdir "
-              f"{root}); give the folder that holds the baselines, or --dir FOLDER", file=sys.stderr)
+        where = (f"ini gpuslo_baseline_dir = {configured}: {store} {what} (relative paths are from the rootdir "
+                 f"{root})" if configured else f"the store {store} (pytest's default, from the rootdir) {what}")
+        print(f"error: {where}; give the folder that holds the baselines, or --dir FOLDER", file=sys.stderr)
         raise SystemExit(2)
     return Store(store)
 

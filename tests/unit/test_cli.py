@@ -219,6 +219,25 @@ def test_an_ini_store_that_is_a_file_is_refused_as_pytest_refuses_it(
     assert "(no such folder)" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", [["show"], ["accept"], ["prune", "--keep-runs", "1"]])
+def test_a_default_store_that_is_a_file_or_a_loop_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: list[str]) -> None:
+    """review120: with no ini key, a .gpuslo that is a file read "no baselines (no such folder)",
+    exit 0, and accept of a .gpuslo linking to itself ended in a raw RuntimeError."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".gpuslo").write_text("")
+    for says in ("is not a folder", "is a link that loops back on itself (to .gpuslo)"):
+        with pytest.raises(SystemExit) as exited:
+            main(command)
+        assert exited.value.code == 2
+        assert f"error: the store {tmp_path / '.gpuslo'} (pytest's default, from the rootdir) {says}" in \
+            capsys.readouterr().err
+        (tmp_path / ".gpuslo").unlink()
+        (tmp_path / ".gpuslo").symlink_to(".gpuslo")
+
+
 def test_prune_dry_run_says_what_it_would_do_and_changes_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
