@@ -277,7 +277,8 @@ def record(result: SloResult, settings: Settings) -> None:
         last = root / LAST_RUNS
         shown = _shown(last, settings.root)
         if last.exists() and not last.is_dir():
-            cause, fix = "", f"{shown} is a file: delete it"
+            kind = "a file" if last.is_file() else "no folder (a FIFO, device or socket)"  # review120
+            cause, fix = "", f"{shown} is {kind}: delete it"
         elif dangling(last):
             cause, fix = "", f"{shown} is {dangling(last)}: delete it or mend it"
         else:

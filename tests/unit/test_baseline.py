@@ -304,6 +304,26 @@ def test_a_run_already_stored_is_not_added_again(tmp_path: Path) -> None:
     assert loaded is not None and len(loaded.runs) == 2
 
 
+def test_a_last_run_record_replaces_a_link_looping_back_on_itself(tmp_path: Path) -> None:
+    """review120: a looping link where the record goes failed the test after its measurement with
+    a raw RuntimeError (the lock's resolve()); the scratch record replaces it. A stored baseline's
+    save still refuses one, naming it."""
+    last, store = bl.Store(tmp_path / "last"), bl.Store(tmp_path / "store")
+    path = last.path_for("t.py::test_a", MACHINE)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(path.name)
+
+    saved, _ = last.save(make(seed=0), replace=True, history=False)
+
+    assert saved == path and path.is_file() and not path.is_symlink()
+    assert bl.load(path).nodeid == "t.py::test_a"
+    stored = store.path_for("t.py::test_a", MACHINE)
+    stored.parent.mkdir(parents=True)
+    stored.symlink_to(stored.name)
+    with pytest.raises(BaselineFormatError, match="loops back on itself"):
+        store.save(make(seed=0))
+
+
 def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> None:
     """The start delay, the launcher hold, the service of a contended run, hangs and the
     neighbours' load come back from the file, so `gpuslo compare` and `gpuslo ab` decide it as
