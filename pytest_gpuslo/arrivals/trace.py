@@ -38,10 +38,18 @@ def _bad(path: str, what: str, fix: str, line: int | None = None) -> InvalidArgu
 
 
 def _read_text_values(path: str, data: bytes, column: int) -> tuple[npt.NDArray[np.float64], array[int]]:
-    lines_total = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    # universal newlines, as the reader below splits: \n, \r\n and a lone \r (review120: a file of
+    # \r-ended lines passed a count of \n only, and was parsed whole before the value count refused it)
+    breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    lines_total = breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
     if lines_total > limits.MAX_TRACE_LINES:
         raise _bad(path, f"has {lines_total:,} lines, over the {limits.MAX_TRACE_LINES:,}-line limit",
                    "cut it into a shorter window")
+    if len(data) > lines_total * (limits.MAX_TRACE_LINE_CHARS + 2):
+        # some line is longer than the limit (their mean is): refused before any line is decoded
+        raise _bad(path, f"has {lines_total:,} line(s) in {len(data):,} bytes, so one is over the "
+                   f"{limits.MAX_TRACE_LINE_CHARS:,}-character limit", "write one arrival per line (a JSON list "
+                   "for values on one line)")
     # array('d') keeps 8 bytes a value (a list of floats takes 32).
     values: array[float] = array("d")
     lines: array[int] = array("q")
