@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_gpuslo.errors import GpuSloError
+from pytest_gpuslo.errors import GpuSloError, dangling
 
 
 class ABError(GpuSloError):
@@ -254,13 +254,17 @@ def _no_session(folder: Path) -> str:
     from pytest_gpuslo.baseline import LAST_RUNS
 
     if not folder.exists():
-        return f"--from {folder}: no such folder; give the folder an A/B was kept in (gpuslo ab BASE --keep DIR)"
+        # review120: a link looping back on itself read "no such folder"
+        return (f"--from {folder}: {f'is {dangling(folder)}' if dangling(folder) else 'no such folder'}; give the "
+                f"folder an A/B was kept in (gpuslo ab BASE --keep DIR)")
     try:
         names = [p.name for p in itertools.islice(folder.iterdir(), 10_000)]
     except OSError as exc:
         return f"--from {folder}: {exc.strerror or exc}; give a readable folder an A/B was kept in"
     if (folder / "session.json").exists():  # (a folder, or a link to one: not the record)
         return f"--from {folder}: its session.json is not a file; {AGAIN}"
+    if dangling(folder / "session.json"):  # review120: a looping one read "that A/B was interrupted"
+        return f"--from {folder}: its session.json is {dangling(folder / 'session.json')}; {AGAIN}"
     if any(_KEPT_RUN.fullmatch(n) for n in names):
         # --keep takes the folder back only when nothing else is in it (review79)
         again = f"gpuslo ab BASE --keep {folder}" if not foreign(folder) else "gpuslo ab BASE --keep NEWDIR"
@@ -312,6 +316,9 @@ def load(folder: Path) -> Session:
         first, looks = int(meta.get("first", runs)), sorted({int(k) for k in meta.get("looks", [runs])})
     except OSError as exc:
         raise ABError(f"{folder / 'session.json'}: {exc.strerror or exc}; make it readable, or {AGAIN}") from None
+    except RecursionError:  # review120: a raw traceback
+        raise ABError(f"{folder / 'session.json'} is not the record gpuslo ab writes (it nests deeper than the JSON "
+                      f"reader can follow); {AGAIN}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ABError(f"{folder / 'session.json'} is not the record gpuslo ab writes ({exc.__class__.__name__}: "
                       f"{exc}); {AGAIN}") from None
@@ -335,6 +342,9 @@ def load(folder: Path) -> Session:
             except OSError as exc:  # review81: "FileNotFoundError: [Errno 2] ..." in the message
                 raise ABError(f"{path}: {exc.strerror or exc}; {kept}, so "
                               f"this report must be there; {AGAIN}") from None
+            except RecursionError:  # review120: a raw traceback
+                raise ABError(f"{path}: nests deeper than the JSON reader can follow; {kept}, so this report must "
+                              f"be there and hold gpuslo's JSON; {AGAIN}") from None
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ABError(f"{path}: {exc.__class__.__name__}: {exc}; {kept}, "
                               f"so this report must be there and hold gpuslo's JSON; {AGAIN}") from None

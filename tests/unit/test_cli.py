@@ -985,3 +985,25 @@ def test_an_empty_path_is_refused_not_taken_as_none_or_here(argv: list[str], sai
     except SystemExit as stop:
         code = int(stop.code or 0)
     assert code == 2 and said in capsys.readouterr().err
+
+
+def test_a_kept_ab_session_that_nests_too_deep_or_loops_is_named(tmp_path: Path) -> None:
+    """review120: gpuslo ab --from ended in a raw RecursionError on a deeply nested session.json or
+    base-N.json; a looping session.json read "that A/B was interrupted", a looping --from "no such
+    folder"."""
+    from pytest_gpuslo import ab
+
+    (tmp_path / "session.json").write_text("[" * 100_000)
+    with pytest.raises(ab.ABError, match="session.json is not the record gpuslo ab writes \\(it nests deeper"):
+        ab.load(tmp_path)
+    (tmp_path / "session.json").write_text('{"base": "x", "runs": 1}')
+    (tmp_path / "base-1.json").write_text("[" * 100_000)
+    with pytest.raises(ab.ABError, match="base-1.json: nests deeper than the JSON reader can follow"):
+        ab.load(tmp_path)
+    (tmp_path / "session.json").unlink()
+    (tmp_path / "session.json").symlink_to("session.json")
+    with pytest.raises(ab.ABError, match="its session.json is a link that loops back on itself"):
+        ab.load(tmp_path)
+    (tmp_path / "loop").symlink_to("loop")
+    with pytest.raises(ab.ABError, match="loop: is a link that loops back on itself \\(to loop\\)"):
+        ab.load(tmp_path / "loop")
