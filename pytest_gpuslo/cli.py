@@ -1167,6 +1167,8 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
             "set column= to", "set --column to")
         print(f"error: {text}", file=sys.stderr)
         return 2
+    if d.get("unit_named"):  # review120: a JSON trace's own "unit" was used, and "assumed: s" printed
+        unit, unit_note = d["unit"], "(from the file's \"unit\")"
     print(f"trace        {d['path']}")
     print(f"unit         {unit} {unit_note}")
     print(f"arrivals     {d['arrivals']} over {d['span_s']:.4g} s")

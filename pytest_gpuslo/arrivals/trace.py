@@ -161,10 +161,17 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
         values = _read_npy(path, data)
     elif path.endswith(".json"):
         values, jkind, junit = _read_json_values(path, data)
+        # the file's own "unit" and "timestamps"/"intervals" key win over the defaults; one given
+        # otherwise and contradicting the file is refused (review120: dropped without a word)
+        if jkind is not None and kind != KINDS[0] and jkind != kind:
+            raise _bad(path, f"holds \"{jkind}\", and kind={kind!r} was given", "leave kind out, or make them agree")
         kind = jkind or kind
         if junit is not None:
             if junit not in UNITS:
                 raise _bad(path, f"unit {junit!r} is unknown", f"use one of {', '.join(UNITS)}")
+            if unit != "s" and junit != unit:
+                raise _bad(path, f"names its unit \"{junit}\", and unit={unit!r} was given",
+                           "leave unit out, or make them agree")
             unit = junit
     else:
         values, lines = _read_text_values(path, data, column)
@@ -288,6 +295,10 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
         raise _bad(str(path), "no such file" if isinstance(exc, FileNotFoundError) else
                    f"cannot be read ({exc.strerror or exc})", "give the path of a trace file on disk") from None
     times = _load(str(path), mtime, kind, unit, column)
+    named_unit = named_kind = None
+    if str(path).endswith(".json"):  # what the file names for itself, which _load took (small: read again)
+        _, named_kind, named_unit = _read_json_values(str(path), limits.read_capped(
+            path, limits.MAX_TRACE_BYTES, lambda what: _bad(str(path), what, "give a regular file")))
     gaps = np.diff(times)
     rate = float((times.size - 1) / times[-1])
     cv = float(gaps.std(ddof=1) / gaps.mean()) if gaps.size > 1 else math.nan
@@ -304,7 +315,10 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
         bursts = [(float(a * w), float(b * w)) for a, b in zip(edges[::2], edges[1::2])]
     xs = np.sort(gaps)[::-1]
     k = max(2, int(0.05 * xs.size))
-    tail = float(1.0 / np.mean(np.log(xs[:k] / xs[k]))) if xs.size > 40 and xs[k] > 0 else math.nan
+    tail = math.nan
+    if xs.size > 40 and xs[k] > 0:
+        spread = float(np.mean(np.log(xs[:k] / xs[k])))
+        tail = 1.0 / spread if spread > 0 else math.inf  # equal top gaps: no tail (a RuntimeWarning, review120)
     idc_vals = [v for v in idc.values() if v is not None]
     growing = len(idc_vals) >= 2 and idc_vals[-1] > 1.5 * max(idc_vals[0], 1.0)
     if not math.isnan(tail) and tail < 1.9 and cv > 1.5:
@@ -323,7 +337,8 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
         fit = f"gamma(rate_hz={rate:.4g}, cv={cv:.3g})"
     return {"path": str(path), "arrivals": int(times.size), "span_s": float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts,
-            "closest": fit, "marker": f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)'}
+            "closest": fit, "marker": f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)',
+            "unit": named_unit or unit, "unit_named": named_unit is not None, "kind": named_kind or kind}
 
 
 __all__ = ["Trace", "describe"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import subprocess
 import sys
@@ -464,3 +465,21 @@ def test_limits_are_documented() -> None:
                  "MAX_JSON_DEPTH", "MAX_TRACE_BYTES", "MAX_TRACE_VALUES", "MAX_TRACE_LINES", "MAX_TRACE_LINE_CHARS", "BYTES_PER_REQUEST",
                  "MAX_STAMPED_REQUESTS"):
         assert name in doc and f"{int(getattr(limits, name)):,}" in doc, name
+
+
+def test_a_json_trace_s_own_unit_and_kind_win_and_a_contradiction_is_refused(tmp_path: Path) -> None:
+    """review120 NEW-4: unit='us' or kind='timestamps' given beside a JSON trace naming "ms" or
+    "intervals" were dropped without a word, and describe said the unit was assumed to be s."""
+    named = tmp_path / "t.json"
+    named.write_text(json.dumps({"unit": "ms", "intervals": [10.0] * 100}))
+    assert tr.Trace(str(named)).times()[-1] == pytest.approx(1.0)  # the defaults give way to the file
+    assert tr.Trace(str(named), unit="ms", kind="intervals").times()[-1] == pytest.approx(1.0)
+    with pytest.raises(InvalidArgument, match="names its unit \"ms\", and unit='us' was given; leave unit out"):
+        tr.Trace(str(named), unit="us")
+    named.write_text(json.dumps({"timestamps": [0.01 * i for i in range(100)]}))
+    with pytest.raises(InvalidArgument, match="holds \"timestamps\", and kind='intervals' was given"):
+        tr.Trace(str(named), kind="intervals")
+    named.write_text(json.dumps({"unit": "ms", "timestamps": [10.0 * i for i in range(100)]}))
+    described = tr.describe(str(named))
+    assert (described["unit"], described["unit_named"], described["kind"]) == ("ms", True, "timestamps")
+    assert described["hill_tail_index"] == math.inf  # equal gaps: no tail, and no RuntimeWarning
