@@ -138,7 +138,12 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
         return f"{p} is a folder, not a file"
     try:
         mode = p.stat().st_mode
-    except OSError:
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.ELOOP:  # review120: refused only after the whole run
+            return f"{p} is a link that loops back on itself (to {os.readlink(p)})" if p.is_symlink() else \
+                f"{p} lies behind a link that loops back on itself"
         mode = 0
     if (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)) and not os.path.realpath(p).startswith(("/proc/", "/dev/")):
         # review117 F16: after every run of gpuslo ab, the report's write to a named pipe waited

@@ -776,3 +776,16 @@ def test_a_test_an_ab_did_not_judge_is_named_in_every_report() -> None:
     assert f"- ➖ `t.py::test_gone` {why}" in files.render_markdown([OK], context)
     assert f"<strong>NOT JUDGED</strong> t.py::test_gone {html.esc(why)}" in html.render([OK], context)
     assert json.loads(files.render_json([OK], context))["not_judged"] == [{"nodeid": "t.py::test_gone", "why": why}]
+
+
+def test_a_report_path_through_a_looping_link_is_refused_before_any_run(tmp_path: Path) -> None:
+    """review120 NEW-7: a looping link was refused only after the whole run ("Too many levels of
+    symbolic links"), where a FIFO is refused before the first test."""
+    from pytest_gpuslo.reports import unwritable
+
+    loop = tmp_path / "r.json"
+    loop.symlink_to("r.json")
+
+    assert unwritable(loop) == f"{loop} is a link that loops back on itself (to r.json)"
+    assert unwritable(loop / "x.json") == f"{loop / 'x.json'} lies behind a link that loops back on itself"
+    assert unwritable(tmp_path / "fine.json") is None
