@@ -390,7 +390,8 @@ def repair_hint(path: Path) -> str:
     """How to mend a broken baseline file: a stored one may be under git; a last-run record never is."""
     if Path(path).name == LAST_RUNS:
         # review74: a file where the folder of last-run records belongs is no record to rewrite
-        return ("A file named .last stands where the SLO tests keep their last-run records (a folder): delete it "
+        return (f"{'A file' if Path(path).is_file() else 'Something that is no folder'} named .last stands "
+                "where the SLO tests keep their last-run records (a folder): delete it "
                 "and run the SLO tests again.")
     if Path(path).suffix.lower() != ".json":
         # review72: a markdown report given to gpuslo compare was advised to be deleted; review116:

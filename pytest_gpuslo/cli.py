@@ -369,6 +369,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         # review72: a mistyped or empty store read "no baseline" per test, exit 0, like a green gate
         print(f"note: {args.base} holds no baseline file, so nothing below is compared with a baseline; if it "
               f"should, give the store's folder (where pytest --gpuslo-save wrote, .gpuslo by default)")
+    worst = 0
     if Path(args.base).is_dir() and Path(args.new).is_dir():
         # Say which stored tests have no run in NEW, so none is missed silently.
         for p in sorted(Path(args.base).glob("*.json")):
@@ -376,13 +377,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 stored = load(p)
             except BaselineFormatError as exc:  # review102 F5: read "no run", where show says UNREADABLE
                 print(f"unreadable: {exc}; not judged")
+                worst = 2  # review120 NEW-9: exit 0, where the help says 2 on unreadable input
                 continue
             if not named_for(p, stored.nodeid):  # review103 F4: silent, where show says MISPLACED
                 print(f"misplaced: {p.name} holds another test's runs ({stored.nodeid}), not the test its name "
                       f"is for; not judged (the plugin refuses it): move it back to that test's name or delete it")
             elif _same_test(Path(args.new), p) is None:
                 print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
-    worst = 0
     policy = gate.Policy(alpha=args.alpha)
     dates: list[tuple[str, str, str]] = []  # (the run's date, its test, its pytest session) of each run judged
     failed: set[str] = set()  # the tests whose run FAILed or REGRESSED

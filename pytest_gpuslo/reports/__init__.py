@@ -159,7 +159,8 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
     while parent != parent.parent and not parent.exists():
         parent = parent.parent
     if parent.exists() and not parent.is_dir():
-        return f"{parent} is a file, not a folder"
+        # (review120: a FIFO read "is a file")
+        return f"{parent} is {'a file' if parent.is_file() else 'a FIFO, device or socket'}, not a folder"
     try:
         fd, probe = tempfile.mkstemp(dir=parent, prefix=".gpuslo-probe-")
     except OSError as exc:

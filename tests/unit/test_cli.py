@@ -820,11 +820,14 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
     (tmp_path / "base" / "junk.json").write_text("{not json")
     shutil.copy(next((tmp_path / "last").glob("tests-test_a*.json")), tmp_path / "base" / "copied.json")
 
-    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 0
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 2  # review120: unreadable input
     out = capsys.readouterr().out
     assert "tests/test_gone.py::test_gone: FAIL" in out and "not counted in the exit status" in out
     assert "unreadable: " in out and "junk.json" in out and "no run: junk.json" not in out
     assert "misplaced: copied.json holds another test's runs (tests/test_a.py::test_a)" in out
+    (tmp_path / "base" / "junk.json").unlink()
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 0  # the stale FAIL: not counted
+    capsys.readouterr()
     monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T09:00:00Z")
     record("tests/test_gone.py::test_gone", 0.5, "s1")  # an earlier step of the same day: it counts
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 1
