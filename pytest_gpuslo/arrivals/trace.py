@@ -149,17 +149,18 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
         raise _bad(path, f"kind {kind!r} is unknown", f"use one of {', '.join(KINDS)}")
     if isinstance(column, bool) or not isinstance(column, int) or column < 0:
         raise _bad(path, f"column={column!r} is not a column number", "give a whole number >= 0")
-    if column and path.endswith((".npy", ".json")):
+    suffix = os.path.splitext(path)[1].lower()  # review120: t.NPY was read as text
+    if column and suffix in (".npy", ".json"):
         # review117 F14: column=2 on a .npy trace was ignored without a word
-        raise _bad(path, f"column={column} picks a column of a CSV or text trace, and a {path[path.rfind('.'):]} trace "
+        raise _bad(path, f"column={column} picks a column of a CSV or text trace, and a {suffix} trace "
                    f"holds one series", "leave column out")
     data = limits.read_capped(path, limits.MAX_TRACE_BYTES,  # a fix for what it is (review116)
                               lambda what: _bad(path, what, "give a regular file of a shorter window" if "limit" in what
                                                 else "give the path of a trace file on disk"))
     lines: array[int] | None = None
-    if path.endswith(".npy"):
+    if suffix == ".npy":
         values = _read_npy(path, data)
-    elif path.endswith(".json"):
+    elif suffix == ".json":
         values, jkind, junit = _read_json_values(path, data)
         # the file's own "unit" and "timestamps"/"intervals" key win over the defaults; one given
         # otherwise and contradicting the file is refused (review120: dropped without a word)
@@ -296,7 +297,7 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
                    f"cannot be read ({exc.strerror or exc})", "give the path of a trace file on disk") from None
     times = _load(str(path), mtime, kind, unit, column)
     named_unit = named_kind = None
-    if str(path).endswith(".json"):  # what the file names for itself, which _load took (small: read again)
+    if str(path).lower().endswith(".json"):  # what the file names for itself, which _load took (small: read again)
         _, named_kind, named_unit = _read_json_values(str(path), limits.read_capped(
             path, limits.MAX_TRACE_BYTES, lambda what: _bad(str(path), what, "give a regular file")))
     gaps = np.diff(times)

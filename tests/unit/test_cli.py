@@ -1010,3 +1010,27 @@ def test_a_kept_ab_session_that_nests_too_deep_or_loops_is_named(tmp_path: Path)
     (tmp_path / "loop").symlink_to("loop")
     with pytest.raises(ab.ABError, match="loop: is a link that loops back on itself \\(to loop\\)"):
         ab.load(tmp_path / "loop")
+
+
+def test_accept_skips_a_record_under_another_test_s_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review120 NEW-11: a last-run record copied under another test's name was accepted without a
+    word, and the test was then listed twice; show calls such a file MISPLACED."""
+    store = tmp_path / ".gpuslo"
+    record = _store_one(store / ".last")
+    shutil.copy(record, Store(store / ".last").path_for("tests/test_b.py::test_b", {"backend": "cpu", "cpu": "x"}))
+
+    assert main(["accept", "--dir", str(store)]) == 2
+    out = capsys.readouterr().out
+    assert "holds another test's run (tests/test_a.py::test_a), not the test its name is for" in out, out
+    assert len(list(store.glob("*.json"))) == 1  # test_a's own record, once
+
+
+def test_describe_of_a_one_series_trace_refuses_a_column_name(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """review120: --column ts on a .npy read "no such column ... (the file has no header line)"."""
+    path = tmp_path / "t.npy"
+    np.save(path, np.arange(50) * 0.01)
+
+    assert main(["arrivals", "describe", str(path), "--column", "ts"]) == 2
+    assert "--column ts: a .npy trace holds one series, no named columns; leave --column out" in \
+        capsys.readouterr().err

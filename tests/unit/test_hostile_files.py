@@ -483,3 +483,11 @@ def test_a_json_trace_s_own_unit_and_kind_win_and_a_contradiction_is_refused(tmp
     described = tr.describe(str(named))
     assert (described["unit"], described["unit_named"], described["kind"]) == ("ms", True, "timestamps")
     assert described["hill_tail_index"] == math.inf  # equal gaps: no tail, and no RuntimeWarning
+
+
+def test_a_trace_s_suffix_is_read_whatever_its_case(tmp_path: Path) -> None:
+    """review120: t.NPY was read as text ("'fortran_order': False" is not a number)."""
+    path = tmp_path / "T.NPY"
+    with path.open("wb") as fh:
+        np.save(fh, np.arange(50) * 0.01)
+    assert tr.Trace(str(path)).times().size == 50
