@@ -407,7 +407,9 @@ def repair_hint(path: Path) -> str:
 def _fail(path: Path, what: str) -> BaselineFormatError:
     """The error naming ``path``, what is wrong and how to mend it; ``.what`` keeps the wrong alone,
     for a caller that names the file and the remedy in its own words (``gpuslo ab --from``)."""
-    error = BaselineFormatError(f"baseline {path}: {what}. {repair_hint(path)}")
+    # a last-run record is no baseline (review120 NEW-8: "skipped X: baseline .gpuslo/.last/X")
+    kind = "last-run record" if LAST_RUNS in Path(path).parts[:-1] else "baseline"
+    error = BaselineFormatError(f"{kind} {path}: {what}. {repair_hint(path)}")
     error.what = what
     return error
 

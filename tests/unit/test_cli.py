@@ -420,7 +420,7 @@ def test_accept_by_name_of_an_unreadable_record_names_it_not_a_missing_run(
     assert "tests/test_b.py::test_b: no last run in" in capsys.readouterr().out
     # review118 N6: bare accept exited 1 for the same record, and 0 where it accepted another beside it
     assert main(["accept", "--dir", str(store)]) == 2
-    assert f"skipped {last.name}: baseline" in capsys.readouterr().out
+    assert f"skipped {last.name}: last-run record {last}" in capsys.readouterr().out  # review120 NEW-8
     _store_one(store / ".last", "tests/test_c.py::test_c")
     assert main(["accept", "--dir", str(store)]) == 2
     out = capsys.readouterr().out
