@@ -572,6 +572,10 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         print(f"error: {last.root} is {what}, where the SLO tests keep their last-run records (a folder): delete "
               f"it and run the SLO tests again", file=sys.stderr)
         return 2
+    if last.root.is_dir() and not os.access(last.root, os.R_OK | os.X_OK):
+        # (review117 F21's rule for a store: an unreadable folder of records read "is empty")
+        print(f"error: {last.root}: permission denied; make it readable for this user", file=sys.stderr)
+        return 2
     entries = last.all()
     if not entries:
         # review78: outside any project, "/tmp/.gpuslo/.last is empty" named a folder that is not there

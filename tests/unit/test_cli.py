@@ -1034,3 +1034,16 @@ def test_describe_of_a_one_series_trace_refuses_a_column_name(tmp_path: Path,
     assert main(["arrivals", "describe", str(path), "--column", "ts"]) == 2
     assert "--column ts: a .npy trace holds one series, no named columns; leave --column out" in \
         capsys.readouterr().err
+
+
+def test_accept_of_an_unreadable_folder_of_records_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A .last this user may not read read "nothing to accept: ... is empty" (as a store did: review117
+    F21); os.access stands in for the permission, which root, running this suite in CI, never lacks."""
+    store = tmp_path / ".gpuslo"
+    _store_one(store / ".last")
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p).name == ".last" else real(p, mode))
+
+    assert main(["accept", "--dir", str(store)]) == 2
+    assert f"error: {store / '.last'}: permission denied; make it readable for this user" in capsys.readouterr().err
