@@ -381,6 +381,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 worst = 2  # review120 NEW-9: exit 0, where the help says 2 on unreadable input
                 continue
             if not named_for(p, stored.nodeid):  # review103 F4: silent, where show says MISPLACED
+                worst = 2  # review121: exit 0, where show exits 1 and accept 2 for the same file
                 print(f"misplaced: {p.name} holds another test's runs ({stored.nodeid}), not the test its name "
                       f"is for; not judged (the plugin refuses it): move it back to that test's name or delete it")
             elif _same_test(Path(args.new), p) is None:
@@ -580,7 +581,8 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     if not entries:
         # review78: outside any project, "/tmp/.gpuslo/.last is empty" named a folder that is not there
         print(f"nothing to accept: {last.root} " + ("is empty" if last.root.is_dir() else "does not exist")
-              + "; run the SLO tests first (their last runs are kept there)")
+              + "; run the SLO tests first (their last runs are kept there); if pytest's store is set "
+                "elsewhere (e.g. --gpuslo-baseline-dir in addopts), give it with --dir")
         return 1
     wanted = set(args.tests or [])
     good = [b for _, b in entries if not isinstance(b, Exception)]
@@ -1179,7 +1181,13 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
         unit, unit_note = (named, f"(from the header {header[column]!r})") if named and header else \
             ("s", "(assumed: nothing names it; pass --unit ms, us or ns if it is not seconds)")
     try:
-        d = describe(args.file, unit=unit, kind=args.kind, column=column)
+        d = describe(args.file, unit=unit, kind=args.kind or "timestamps", column=column)
+        for flag, given, named in (("--unit", args.unit, d["unit"] if d.get("unit_named") else None),
+                                   ("--kind", args.kind, d.get("kind_named"))):
+            if given and named and given != named:
+                # review121: a flag equal to the default ("--unit s") gave way to the file without a word
+                raise InvalidArgument(f"trace {args.file}: names its {flag[2:]} \"{named}\", and {flag} {given} was "
+                                      f"given; leave {flag} out, or make them agree")
     except (InvalidArgument, OSError) as exc:
         # The trace reader speaks the marker's language; here the fixes are command-line flags.
         text = str(exc).replace("pass kind='intervals'", "pass --kind intervals").replace(
@@ -1315,7 +1323,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("file")
     d.add_argument("--unit", default=None, choices=["s", "ms", "us", "ns"],
                    help="unit of the numbers (default: named by the CSV header, e.g. timestamp_ms, else s)")
-    d.add_argument("--kind", default="timestamps", choices=["timestamps", "intervals"],
+    d.add_argument("--kind", default=None, choices=["timestamps", "intervals"],
                    help="timestamps (default) or intervals (gaps between arrivals)")
     d.add_argument("--column", default="0", help="CSV column holding the numbers: a 0-based index or a "
                                                  "header name (default 0)")

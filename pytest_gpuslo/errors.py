@@ -69,11 +69,16 @@ LAST_RUNS = ".last"
 
 def dangling(path: str | os.PathLike[str]) -> str:
     """``"a link to nothing (to TARGET)"`` where ``path`` is a symbolic link whose target is not
-    there, else ``""``: every command that takes a path says so in the same words (review76-80:
+    there (``"behind a link that loops back on itself"`` where a folder on its way loops), else ``""``: every command that takes a path says so in the same words (review76-80:
     "no such file or folder" was true of the target only, and --keep made the target)."""
     try:
         target = os.readlink(path)
-    except OSError:  # not a link (or unreadable as one)
+    except OSError:  # not a link (or unreadable as one), but perhaps reached through a looping one
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # review121: store/sub with store -> store read "no such folder"
+                return "behind a link that loops back on itself"
         return ""
     try:
         os.stat(path)

@@ -95,6 +95,8 @@ def _read_json_values(path: str, data: bytes) -> tuple[npt.NDArray[np.float64], 
         unit = doc.get("unit")
         if unit is not None and not isinstance(unit, str):
             raise _bad(path, f"\"unit\" is {unit!r}, not a string", f"use one of {', '.join(UNITS)}")
+        if all(k in doc for k in KINDS):  # review121: read as the first without a word
+            raise _bad(path, "holds both \"timestamps\" and \"intervals\"", "keep one of them")
         for k in KINDS:
             if k in doc:
                 kind, doc = k, doc[k]
@@ -339,7 +341,8 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
     return {"path": str(path), "arrivals": int(times.size), "span_s": float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts,
             "closest": fit, "marker": f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)',
-            "unit": named_unit or unit, "unit_named": named_unit is not None, "kind": named_kind or kind}
+            "unit": named_unit or unit, "unit_named": named_unit is not None, "kind": named_kind or kind,
+            "kind_named": named_kind}
 
 
 __all__ = ["Trace", "describe"]

@@ -145,6 +145,10 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
             return f"{p} is a link that loops back on itself (to {os.readlink(p)})" if p.is_symlink() else \
                 f"{p} lies behind a link that loops back on itself"
         mode = 0
+    if p.is_symlink() and not p.exists():
+        target = Path(os.path.join(os.path.dirname(p), os.readlink(p)))
+        if not target.parent.is_dir():  # review121: written through at the end, "No such file or directory"
+            return f"{p} is a link to {target}, whose folder {target.parent} does not exist"
     if (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)) and not os.path.realpath(p).startswith(("/proc/", "/dev/")):
         # review117 F16: after every run of gpuslo ab, the report's write to a named pipe waited
         # forever for a reader (/dev/stdout, a pipe the shell made, is let through)

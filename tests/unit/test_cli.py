@@ -5,6 +5,7 @@ that name the fix (no pytest run: files are written directly)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -826,6 +827,8 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
     assert "unreadable: " in out and "junk.json" in out and "no run: junk.json" not in out
     assert "misplaced: copied.json holds another test's runs (tests/test_a.py::test_a)" in out
     (tmp_path / "base" / "junk.json").unlink()
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 2  # review121: misplaced too
+    (tmp_path / "base" / "copied.json").unlink()
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 0  # the stale FAIL: not counted
     capsys.readouterr()
     monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T09:00:00Z")
@@ -1047,3 +1050,36 @@ def test_accept_of_an_unreadable_folder_of_records_says_so(tmp_path: Path, monke
 
     assert main(["accept", "--dir", str(store)]) == 2
     assert f"error: {store / '.last'}: permission denied; make it readable for this user" in capsys.readouterr().err
+
+
+def test_describe_refuses_a_flag_a_json_trace_contradicts_even_at_its_default(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review121: --unit s and --kind timestamps (the defaults) gave way to a JSON trace's own "ms"
+    and "intervals" without a word; a file holding both keys was read as the first."""
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"unit": "ms", "intervals": [10.0] * 100}))
+
+    assert main(["arrivals", "describe", str(path), "--unit", "s"]) == 2
+    assert 'names its unit "ms", and --unit s was given; leave --unit out' in capsys.readouterr().err
+    assert main(["arrivals", "describe", str(path), "--kind", "timestamps"]) == 2
+    assert 'names its kind "intervals", and --kind timestamps was given' in capsys.readouterr().err
+    assert main(["arrivals", "describe", str(path), "--unit", "ms", "--kind", "intervals"]) == 0
+    assert 'unit         ms (from the file\'s "unit")' in capsys.readouterr().out
+    path.write_text(json.dumps({"timestamps": [0, 1, 2], "intervals": [1, 1]}))
+    assert main(["arrivals", "describe", str(path)]) == 2
+    assert 'holds both "timestamps" and "intervals"; keep one of them' in capsys.readouterr().err
+
+
+def test_a_store_behind_a_looping_folder_is_named_as_such(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review121: gpuslo_baseline_dir = store/sub with store -> store read "no such folder", exit 0
+    (show, prune), and accept ended in a raw RuntimeError."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = store/sub\n")
+    (tmp_path / "store").symlink_to("store")
+    monkeypatch.chdir(tmp_path)
+
+    for command in (["show"], ["accept"], ["prune", "--keep-runs", "1"]):
+        with pytest.raises(SystemExit) as exited:
+            main(command)
+        assert exited.value.code == 2
+        assert f"{tmp_path / 'store' / 'sub'} is behind a link that loops back on itself" in capsys.readouterr().err

@@ -789,3 +789,15 @@ def test_a_report_path_through_a_looping_link_is_refused_before_any_run(tmp_path
     assert unwritable(loop) == f"{loop} is a link that loops back on itself (to r.json)"
     assert unwritable(loop / "x.json") == f"{loop / 'x.json'} lies behind a link that loops back on itself"
     assert unwritable(tmp_path / "fine.json") is None
+
+
+def test_a_report_path_linking_into_a_missing_folder_is_refused_before_any_run(tmp_path: Path) -> None:
+    """review121: written through at the end of the run: "No such file or directory", exit 4."""
+    from pytest_gpuslo.reports import unwritable
+
+    link = tmp_path / "r.html"
+    link.symlink_to(tmp_path / "gone" / "r.html")
+    assert unwritable(link) == f"{link} is a link to {tmp_path / 'gone' / 'r.html'}, whose folder " \
+                               f"{tmp_path / 'gone'} does not exist"
+    (tmp_path / "gone").mkdir()
+    assert unwritable(link) is None  # a link to a file not made yet, in a folder that is there: written through
