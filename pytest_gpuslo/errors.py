@@ -69,8 +69,9 @@ LAST_RUNS = ".last"
 
 def dangling(path: str | os.PathLike[str]) -> str:
     """``"a link to nothing (to TARGET)"`` where ``path`` is a symbolic link whose target is not
-    there (``"behind a link that loops back on itself"`` where a folder on its way loops), else ``""``: every command that takes a path says so in the same words (review76-80:
-    "no such file or folder" was true of the target only, and --keep made the target)."""
+    there (``"behind a link that loops back on itself"`` where a folder on its way loops), else
+    ``""``: every command that takes a path says so in the same words (review76-80: "no such file
+    or folder" was true of the target only, and --keep made the target)."""
     try:
         target = os.readlink(path)
     except OSError:  # not a link (or unreadable as one), but perhaps reached through a looping one
