@@ -67,6 +67,15 @@ def brief(value: Any, limit: int = 80) -> str:
 LAST_RUNS = ".last"
 
 
+def loops(path: str | os.PathLike[str]) -> bool:
+    """``path`` is, or lies behind, a symbolic link that loops back on itself (``ELOOP``)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
 def dangling(path: str | os.PathLike[str]) -> str:
     """``"a link to nothing (to TARGET)"`` where ``path`` is a symbolic link whose target is not
     there (``"behind a link that loops back on itself"`` where a folder on its way loops), else
@@ -75,19 +84,11 @@ def dangling(path: str | os.PathLike[str]) -> str:
     try:
         target = os.readlink(path)
     except OSError:  # not a link (or unreadable as one), but perhaps reached through a looping one
-        try:
-            os.stat(path)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:  # review121: store/sub with store -> store read "no such folder"
-                return "behind a link that loops back on itself"
-        return ""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # review79: ``ln -s loop loop`` read "a link to nothing"
-            return f"a link that loops back on itself (to {target})"
-        return f"a link to nothing (to {target})"
-    return ""
+        # review121: store/sub with store -> store read "no such folder"
+        return "behind a link that loops back on itself" if loops(path) else ""
+    if loops(path):  # review79: ``ln -s loop loop`` read "a link to nothing"
+        return f"a link that loops back on itself (to {target})"
+    return "" if os.path.exists(path) else f"a link to nothing (to {target})"
 
 
 class GpuSloError(Exception):

@@ -142,6 +142,27 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+@lru_cache(maxsize=2)
+def _parsed(path: str, mtime: float, suffix: str, column: int) -> tuple[
+        npt.NDArray[np.float64], array[int] | None, str | None, str | None]:
+    """The file's numbers as written, the line of each (text files), and a JSON file's own kind and
+    unit: read and parsed once per file version, for ``_load`` and for ``describe``, which says what
+    the file names for itself (it read a JSON trace twice)."""
+    data = limits.read_capped(path, limits.MAX_TRACE_BYTES,  # a fix for what it is (review116)
+                              lambda what: _bad(path, what, "give a regular file of a shorter window" if "limit" in what
+                                                else "give the path of a trace file on disk"))
+    lines: array[int] | None = None
+    kind = unit = None
+    if suffix == ".npy":
+        values = _read_npy(path, data)
+    elif suffix == ".json":
+        values, kind, unit = _read_json_values(path, data)
+    else:
+        values, lines = _read_text_values(path, data, column)
+    values.flags.writeable = False  # shared by the cache: what reads it makes its own copy
+    return values, lines, kind, unit
+
+
 @lru_cache(maxsize=16)
 def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDArray[np.float64]:
     """Arrival times in seconds from 0, validated (cached per file version)."""
@@ -156,14 +177,8 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
         # review117 F14: column=2 on a .npy trace was ignored without a word
         raise _bad(path, f"column={column} picks a column of a CSV or text trace, and a {suffix} trace "
                    f"holds one series", "leave column out")
-    data = limits.read_capped(path, limits.MAX_TRACE_BYTES,  # a fix for what it is (review116)
-                              lambda what: _bad(path, what, "give a regular file of a shorter window" if "limit" in what
-                                                else "give the path of a trace file on disk"))
-    lines: array[int] | None = None
-    if suffix == ".npy":
-        values = _read_npy(path, data)
-    elif suffix == ".json":
-        values, jkind, junit = _read_json_values(path, data)
+    values, lines, jkind, junit = _parsed(path, mtime, suffix, column)
+    if suffix == ".json":
         # the file's own "unit" and "timestamps"/"intervals" key win over the defaults; one given
         # otherwise and contradicting the file is refused (review120: dropped without a word)
         if jkind is not None and kind != KINDS[0] and jkind != kind:
@@ -176,8 +191,6 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDA
                 raise _bad(path, f"names its unit \"{junit}\", and unit={unit!r} was given",
                            "leave unit out, or make them agree")
             unit = junit
-    else:
-        values, lines = _read_text_values(path, data, column)
 
     def line_of(i: int) -> int | None:
         return lines[i] if lines is not None else None
@@ -298,10 +311,8 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
         raise _bad(str(path), "no such file" if isinstance(exc, FileNotFoundError) else
                    f"cannot be read ({exc.strerror or exc})", "give the path of a trace file on disk") from None
     times = _load(str(path), mtime, kind, unit, column)
-    named_unit = named_kind = None
-    if str(path).lower().endswith(".json"):  # what the file names for itself, which _load took (small: read again)
-        _, named_kind, named_unit = _read_json_values(str(path), limits.read_capped(
-            path, limits.MAX_TRACE_BYTES, lambda what: _bad(str(path), what, "give a regular file")))
+    # what a JSON file names for itself, which _load took (its parse is cached: not read again)
+    _, _, named_kind, named_unit = _parsed(str(path), mtime, os.path.splitext(str(path))[1].lower(), column)
     gaps = np.diff(times)
     rate = float((times.size - 1) / times[-1])
     cv = float(gaps.std(ddof=1) / gaps.mean()) if gaps.size > 1 else math.nan

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_gpuslo.errors import dangling, loops
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -136,14 +138,11 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
     p = Path(path)
     if p.is_dir():
         return f"{p} is a folder, not a file"
+    if loops(p):  # review120: refused only after the whole run
+        return f"{p} is {dangling(p)}"
     try:
         mode = p.stat().st_mode
-    except OSError as exc:
-        import errno
-
-        if exc.errno == errno.ELOOP:  # review120: refused only after the whole run
-            return f"{p} is a link that loops back on itself (to {os.readlink(p)})" if p.is_symlink() else \
-                f"{p} lies behind a link that loops back on itself"
+    except OSError:
         mode = 0
     if p.is_symlink() and not p.exists():
         target = Path(os.path.join(os.path.dirname(p), os.readlink(p)))

@@ -787,7 +787,7 @@ def test_a_report_path_through_a_looping_link_is_refused_before_any_run(tmp_path
     loop.symlink_to("r.json")
 
     assert unwritable(loop) == f"{loop} is a link that loops back on itself (to r.json)"
-    assert unwritable(loop / "x.json") == f"{loop / 'x.json'} lies behind a link that loops back on itself"
+    assert unwritable(loop / "x.json") == f"{loop / 'x.json'} is behind a link that loops back on itself"
     assert unwritable(tmp_path / "fine.json") is None
 
 
