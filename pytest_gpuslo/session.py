@@ -644,6 +644,8 @@ class SloSession:
             when = {"setup": "ERROR in setup, before a verdict", "teardown": "ERROR in teardown, after its verdict"
                     }.get(report.when, "FAILED before a verdict")
             self.errors.append((report.nodeid, f"{when}: {line}"))
+            # by node id, not by arrival: under pytest-xdist the workers' order changes from run to run
+            self.errors.sort()
 
     def holm(self) -> dict[str, float]:
         from pytest_gpuslo.gate import suite_holm
