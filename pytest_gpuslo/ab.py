@@ -349,8 +349,11 @@ def load(folder: Path) -> Session:
                 raise ABError(f"{path}: {exc.__class__.__name__}: {exc}; {kept}, "
                               f"so this report must be there and hold gpuslo's JSON; {AGAIN}") from None
             if side.summaries[-1] and not (folder / f"{name}-{r}" / LAST_RUNS).is_dir():
-                # review71: a kept run's samples removed, it decided on 3+2 runs without a word
-                raise ABError(f"{folder / f'{name}-{r}'}: the samples of {name} run {r} are missing; {kept}; "
+                # review71: a kept run's samples removed, it decided on 3+2 runs without a word;
+                # review121: a .last that is a link looping back on itself read "missing"
+                broken = dangling(folder / f"{name}-{r}" / LAST_RUNS)
+                raise ABError(f"{folder / f'{name}-{r}'}: the samples of {name} run {r} are "
+                              f"{f'not readable: its {LAST_RUNS} is {broken}' if broken else 'missing'}; {kept}; "
                               f"{AGAIN}")
             side.stores.append(folder / f"{name}-{r}")
         sides.append(side)
@@ -412,8 +415,9 @@ def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, list[Any], list[Any], Any]]:
-    """Every test both sides ran: (its latest summary, spec, base runs, candidate runs, verdict)."""
+def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, list[Any], list[Any], Any, Any]]:
+    """Every test both sides ran: (its latest summary, spec, base runs, candidate runs, the
+    ``gate.ABInput`` it was decided on, verdict)."""
     from pytest_gpuslo import gate
     from pytest_gpuslo.spec import SloSpec
     from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
@@ -444,6 +448,10 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_raised_counts=tuple(x.failed for x in base_ms),
                           cand_raised_counts=tuple(x.failed for x in ms),
                           cand_hung=tuple(x.hung for x in ms),
+                          base_behind=tuple(gate.stall(spec, _with_load(x, run.get(nodeid)), policy)
+                                            for x, run in zip(base_ms, session.base.summaries)),
+                          cand_behind=tuple(gate.stall(spec, _with_load(x, run.get(nodeid)), policy)
+                                            for x, run in zip(ms, session.cand.summaries)),
                           cand_waits=tuple(x.launcher_wait for x in ms),
                           base_hosts=tuple(x.body_host_ms for x in base_ms),
                           cand_hosts=tuple(x.body_host_ms for x in ms),
@@ -456,7 +464,7 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                                                                               policy))
                                              for x, run in zip(ms[:-1], session.cand.summaries)))
         m = _with_load(ms[-1], latest)
-        out.append((latest, spec, base_runs, cand_runs, gate.decide(spec, m, policy, ab)))
+        out.append((latest, spec, base_runs, cand_runs, ab, gate.decide(spec, m, policy, ab)))
     return out
 
 
@@ -515,7 +523,7 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
 
     sha = session.sha
     out = []
-    for latest, spec, base_runs, cand_runs, verdict in _judged(session, policy):
+    for latest, spec, base_runs, cand_runs, verdict_ab, verdict in _judged(session, policy):
         def level(run: Any, p: float, timeout_s: float = spec.timeout_s) -> float | None:
             """A run's level; None where it lies among its raised requests' stand-in (review104:
             "candidate 500 500 500", the 0.5-s timeout, as each run's p95)."""
@@ -539,6 +547,15 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                          "stand_in": {side: [view.stand_in(r.summary) if r.summary.get("failed") or
                                              r.summary.get("timed_out") else None for r in runs]
                                       for side, runs in (("base", base_runs), ("candidate", cand_runs))}}
+        # Every run's lag, and the runs whose generator fell behind: the table's lag column is the
+        # latest candidate run's, and a 1-s stall of an earlier one was seen nowhere (review122 F7).
+        summary["ab"]["lag_p99_ms"] = {side: [None if r.lag_ms is None or not r.lag_ms.size
+                                              else float(np.quantile(r.lag_ms, 0.99)) for r in runs]
+                                       for side, runs in (("base", base_runs), ("candidate", cand_runs))}
+        behind = {side: [k for k, x in enumerate(stalls, 1) if x is not None]
+                  for side, stalls in (("base", verdict_ab.base_behind), ("candidate", verdict_ab.cand_behind))}
+        if any(behind.values()):
+            summary["ab"]["fell_behind"] = behind
         controls = {name: {"base": [(r.summary.get("control") or {}).get(name) for r in base_runs],
                            "candidate": [(r.summary.get("control") or {}).get(name) for r in cand_runs]}
                     for name in {k for r in (*base_runs, *cand_runs) for k in (r.summary.get("control") or {})}}

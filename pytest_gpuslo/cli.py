@@ -947,11 +947,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"note: --from decides the runs kept in {args.again} at the looks they were run with; --runs, "
               f"--max-runs and --keep are not used", file=sys.stderr)
     args.runs = 3 if args.runs is None else args.runs
-    if args.runs == 1 and not args.again and (args.max_runs or 1) == 1:
-        # review114: --runs 1 ran a whole session that could only end "INCONCLUSIVE" on every change
-        print("note: --runs 1 runs each side once: budgets are judged, but a change needs 2 or more runs a side "
-              "to be told from run-to-run noise (3 by default), so no regression verdict will come of it",
-              file=sys.stderr)
+    # review114: --runs 1 ran a whole session that could only end "INCONCLUSIVE" on every change.
+    # Said once the base revision is known to be one (review122: before "'no-such-rev' is not a commit").
+    one_run = ["--runs 1 runs each side once: budgets are judged, but a change needs 2 or more runs a side to be "
+               "told from run-to-run noise (3 by default), so no regression verdict will come of it"
+               ] if args.runs == 1 and not args.again and (args.max_runs or 1) == 1 else []
     over = next((f"--{name} {value}" for name, value in (("runs", args.runs), ("max-runs", args.max_runs))
                  if value is not None and value > limits.MAX_AB_RUNS), None)
     if over:  # review117 F18: --runs 99999999999999999999 ran until killed
@@ -975,9 +975,10 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
 
     def base_notes(start: Path, tree: Path, sha: str) -> list[str]:
-        """The base revision's own ini, for a key the working tree's did not set (review80)."""
-        return [note for key, note in _ab_set_aside(start, pytest_args, tree=tree, at=f" at the base {sha[:10]}").items()
-                if key not in said]
+        """The base revision's own ini, for a key the working tree's did not set (review80); and the
+        --runs 1 note."""
+        return one_run + [note for key, note in _ab_set_aside(start, pytest_args, tree=tree,
+                                                              at=f" at the base {sha[:10]}").items() if key not in said]
 
     named: list[tuple[str, str]] = []
     try:

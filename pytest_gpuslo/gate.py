@@ -149,6 +149,10 @@ class ABInput:
     #: each candidate run's hung bodies (``Measurements.hung``), oldest first: a hang in an earlier
     #: run is the code's as surely as one in the latest (review113 F3).
     cand_hung: tuple[int, ...] = ()
+    #: each side's runs' ``Stall`` (None where the generator kept up), oldest first: an undecided
+    #: claim names them (review122 F7).
+    base_behind: tuple["Stall | None", ...] = ()
+    cand_behind: tuple["Stall | None", ...] = ()
 
 
 class SpedUp(Protocol):
@@ -1227,6 +1231,45 @@ def differ_words(keys: Sequence[str]) -> str:
     return f"{', '.join(keys)} {'differs' if len(keys) == 1 else 'differ'}"
 
 
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """A run whose load generator fell behind (``generator_behind``): its lag p99, and the
+    neighbours' load where one was measured (``Measurements.contention``)."""
+
+    lag_p99_ms: float
+    contention: str = ""
+
+    @property
+    def words(self) -> str:
+        return f"lag p99 {_fmt_ms(self.lag_p99_ms).replace('ms', ' ms')}" + (
+            f"; {self.contention}" if self.contention else "")
+
+
+def stall(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> Stall | None:
+    """This run's ``Stall``, None where its generator kept up."""
+    if not generator_behind(spec, m, policy):
+        return None
+    return Stall(float(np.quantile(np.asarray(m.lag_ms, dtype=np.float64), 0.99)), m.contention)
+
+
+def _stalls(ab: ABInput) -> tuple[str, str]:
+    """(words for a candidate's spread that its runs' stalls explain, '' where none of its runs
+    fell behind; a note naming every run on either side whose generator fell behind, '' where
+    none).  Beside busy neighbours the way out is a rerun on a quieter machine."""
+    named = [(side, k, count, x) for side, runs, count in (("base", ab.base_behind, len(ab.base_runs)),
+                                                            ("candidate", ab.cand_behind, len(ab.cand_runs)))
+             if len(runs) == count for k, x in enumerate(runs, 1) if x is not None]
+    if not named:
+        return "", ""
+    cure = "; rerun gpuslo ab when the machine is quieter" if any(x.contention for *_, x in named) else ""
+    runs = "; ".join(f"{side} run {k} of {count} ({x.words})" for side, k, count, x in named)
+    note = f"the load generator fell behind in {runs}, which can move that run's level{cure}"
+    cand = [f"its run {k} of {count} had a load generator that fell behind ({x.words})"
+            for side, k, count, x in named if side == "candidate"]
+    spread = "; ".join(cand) + ", so that run's tail holds the stall" + cure if cand else ""
+    return spread, note
+
+
 def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineCheck, ...]:
     """The regression claims of interleaved A/B runs (one per budgeted percentile)."""
     if ab.differing:
@@ -1239,8 +1282,11 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
         delta, big = policy.noise_floor(p)
         ra = len(ab.base_runs)
         lv = shuffled_levels(ab.base_shuffled + ab.cand_shuffled, ab.base_runs + ab.cand_runs, p)
+        spread, stalled = _stalls(ab)
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
-                          levels=None if lv is None else (lv[:ra], lv[ra:]))
+                          levels=None if lv is None else (lv[:ra], lv[ra:]), stalled=spread)
+        if t.outcome == INCONCLUSIVE and stalled and not (spread and spread in t.reason):
+            t = replace(t, reason=f"{t.reason}; {stalled}")
         why = "" if lv is not None else measured_why(
             p, ("base run", ra, ab.base_shuffled, ab.base_shuffled_off),
             ("candidate run", len(ab.cand_runs), ab.cand_shuffled, ab.cand_shuffled_off))
@@ -1679,8 +1725,10 @@ def _untouched_checks(spec: SloSpec, ab: ABInput, keep: npt.NDArray[np.bool_],
                       policy: Policy) -> tuple[BaselineCheck, ...]:
     """The A/B claims judged on the requests no lateness reached (``untouched``): the measured
     levels (the replayed statistics replay whole runs, stalls included)."""
+    # (the stalls' requests are left out: no run's level holds them any more)
     clean = replace(ab, base_runs=tuple(r[keep] for r in ab.base_runs), cand_runs=tuple(r[keep] for r in ab.cand_runs),
-                    base_shuffled=(), cand_shuffled=(), base_shuffled_off=(), cand_shuffled_off=())
+                    base_shuffled=(), cand_shuffled=(), base_shuffled_off=(), cand_shuffled_off=(),
+                    base_behind=(), cand_behind=())
     n, dropped = keep.size, int(keep.size - keep.sum())
     note = (f"decided on the requests no lateness reached: the {dropped} of {n} ({dropped / n:.1%}) that a late "
             f"generator delayed by over {TOUCH_SHARE:.0%} of a run's median, in any of the {len(ab.base_runs)}+"

@@ -209,8 +209,15 @@ def why(summary: dict[str, Any]) -> str:
                 # cluster (benchmarks/validity/advice_counts.py)
                 # review97 #3: a late slowdown's count holds only if it lasts, as its reason says
                 lasts = " if the slowdown lasts" if over and "if that lasts" in str(c.get("reason") or "") else ""
+                # review122 F10: "needs ~49,000 requests" at a p95 a ninth of its budget, on a run
+                # whose few over-budget requests bunched while neighbours held the CPUs: the count
+                # is this run's, and a quieter machine is the other way to a decision
+                # (the neighbours' load once: the generator's lateness, where said, names it)
+                said_load = "" if "generator_late" in v.get("conditions", []) else f" ({_load_words(summary)[2:]})"
+                quieter = (f", or a quieter machine{said_load}"
+                           if not over and "contended" in v.get("conditions", []) and _load_words(summary) else "")
                 parts.append(f"{c['name']}{over} needs {'~' if over else 'at least ~'}{_about(need)} requests{lasts} "
-                             f"(ran {_count(int(summary.get('n') or 0))})")
+                             f"(ran {_count(int(summary.get('n') or 0))}){quieter}")
             elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
                                       or WARM_UP_TOO_SHORT in str(c["reason"])):
                 # A FAIL held back for busy neighbours is named even beside other conditions, and

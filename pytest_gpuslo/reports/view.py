@@ -337,7 +337,20 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
         f"{side} {' '.join(word(side, i) if x is None else fmt_ms(x) for i, x in enumerate(each[side]))}"
         for side in ("base", "candidate") if each.get(side))
         for label, each in levels.items() if isinstance(each, dict) and each.get("candidate")]
-    return "; ".join(said) + " (the budgets are judged on the latest candidate run)" if said else None
+    if not said:
+        return None
+    out = "; ".join(said) + " (the budgets are judged on the latest candidate run)"
+    behind, lags = ab.get("fell_behind") or {}, ab.get("lag_p99_ms") or {}
+    if isinstance(behind, dict) and isinstance(lags, dict) and any(behind.values()):
+        # review122 F7: the table's lag column is the latest candidate run's; a run whose
+        # generator fell behind 1 s was seen nowhere
+        out += ("; lag p99 of each run, ms: " + " / ".join(
+            f"{side} {' '.join(fmt_ms(x) for x in lags[side])}" for side in ("base", "candidate")
+            if isinstance(lags.get(side), list))
+            + " (the generator fell behind in " + " and ".join(
+                f"{side} run {', '.join(str(k) for k in behind[side])}" for side in ("base", "candidate")
+                if behind.get(side)) + ")")
+    return out
 
 
 def ab_commits(summaries: Sequence[dict[str, Any]]) -> tuple[str, str] | None:

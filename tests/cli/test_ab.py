@@ -167,6 +167,8 @@ def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp
 
 @pytest.mark.parametrize(("args", "says"), [
     (["no-such-rev"], "'no-such-rev' is not a commit, branch or tag in "),
+    # review122: the --runs 1 note came before the refusal of the revision
+    (["no-such-rev", "--runs", "1"], "'no-such-rev' is not a commit, branch or tag in "),
     (["HEAD", "--runs", "0"], "--runs 0: give at least 1"),
     # review117 F18: ran until killed; F16: the report's write to a named pipe waited forever after every run
     (["HEAD", "--runs", "99999999999999999999"], "--runs 99999999999999999999: over the limit of 1,000 runs a side"),
@@ -181,6 +183,7 @@ def test_an_ab_run_that_cannot_be_made_exits_2_and_says_why(tmp_path: Path, args
 
     assert done.returncode == 2 and says in done.stderr, done.stderr
     assert "run 2/3" not in done.stderr  # review74 F7: nothing selected was found after every run
+    assert "note: --runs 1" not in done.stderr
 
 
 def test_tests_without_the_marker_are_no_slo_results_not_a_broken_run(tmp_path: Path) -> None:
@@ -275,6 +278,12 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     one_gone = gpuslo("ab", "-", "--from", "kept3", cwd=root)
     assert one_gone.returncode == 2 and "base run 1 ran test_svc.py::test_svc but its samples are not there" \
         in one_gone.stderr, one_gone.stderr
+    # review121: a kept run's .last that is a link looping back on itself read "not there"
+    shutil.rmtree(root / "kept3" / "base-1" / ".last")
+    (root / "kept3" / "base-1" / ".last").symlink_to(".last")
+    looped = gpuslo("ab", "-", "--from", "kept3", cwd=root)
+    assert looped.returncode == 2 and ("kept3/base-1: the samples of base run 1 are not readable: its .last is a link "
+                                       "that loops back on itself (to .last)") in looped.stderr, looped.stderr
     shutil.copytree(kept, root / "kept2")
     shutil.rmtree(root / "kept2" / "base-2")  # review71: decided on 2+1 runs without a word
     samples = gpuslo("ab", "-", "--from", "kept2", "--runs", "5", cwd=root)

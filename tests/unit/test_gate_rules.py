@@ -1101,6 +1101,42 @@ def test_an_a_b_side_whose_runs_spread_far_more_says_so() -> None:
     assert "spread" not in calm.reason
 
 
+def test_an_a_b_spread_that_a_stalled_generator_explains_names_the_run_not_the_queue() -> None:
+    """review122 F7: unchanged code with a 1-s stall of a busy machine in one candidate run read
+    "its queue may be overloaded or unstable ... about 40 a side might show a change of +210%".
+    The run whose generator fell behind is named with its lag and the neighbours' load, and the way
+    out is a rerun on a quieter machine, not a count of runs; a base run's stall is named too."""
+    spec = _spec(requests=4000)
+    x = np.random.default_rng(0).lognormal(0, 0.3, 4000)
+    base = tuple(x * f for f in (1.0, 1.02, 0.99))
+    cand = (x * 1500.0, x * 1.01, x * 0.98)
+    busy = gate.Stall(1004.2, "other processes kept 2.0 of 2 CPUs busy during the run")
+    plain = gate.ABInput(base, cand, label="base abc")
+    stalled = dataclasses.replace(plain, cand_behind=(busy, None, None), base_behind=(None, None, None))
+
+    (was,) = gate.compare_ab(spec, plain, gate.Policy())
+    (now,) = gate.compare_ab(spec, stalled, gate.Policy())
+
+    assert "overloaded or unstable" in was.reason and "more runs average it" in was.reason
+    assert now.outcome == "INCONCLUSIVE"
+    assert "overloaded" not in now.reason and "more runs average it" not in now.reason
+    assert ("spread 278x as widely as the base's: its run 1 of 3 had a load generator that fell behind "
+            "(lag p99 1004 ms; other processes kept 2.0 of 2 CPUs busy during the run), so that run's tail holds "
+            "the stall; rerun gpuslo ab when the machine is quieter") in now.reason
+    assert now.reason.count("fell behind") == 1
+    # a stalled base run of a claim left undecided: named, and no rerun is advised without neighbours
+    late_base = gate.ABInput((x * 3.0, x * 1.02, x * 0.99), cand[1:] + (x,), label="base abc",
+                             base_behind=(gate.Stall(3.2), None, None), cand_behind=(None,) * 3)
+    (undecided,) = gate.compare_ab(spec, late_base, gate.Policy())
+    assert undecided.outcome == "INCONCLUSIVE"
+    assert undecided.reason.endswith("; the load generator fell behind in base run 1 of 3 (lag p99 3.2 ms), which "
+                                     "can move that run's level")
+    # the requests the stalls reached, left out of every run: no stall is left to name
+    ab = dataclasses.replace(stalled, cand_from_dispatch=cand, base_from_dispatch=base)
+    keep = np.ones(4000, dtype=bool)
+    assert all("fell behind" not in c.reason for c in gate._untouched_checks(spec, ab, keep, gate.Policy()))
+
+
 @pytest.mark.parametrize("offered, arrivals, budget_x, expected", [
     (60.0, "onoff", 3.0, "INCONCLUSIVE"),  # a PASS at 0.6x the promised load
     (95.0, "onoff", 3.0, "PASS"),

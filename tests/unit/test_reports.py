@@ -396,6 +396,40 @@ def test_markdown_reasons_keep_an_undecided_baseline_claim_s_reason() -> None:
     assert "p99 vs baseline: INCONCLUSIVE: the change -3.0% is within the noise; can detect >= 54%" in md
 
 
+def test_an_a_b_names_every_run_s_lag_where_a_generator_fell_behind() -> None:
+    """review122 F7: the table's lag column is the latest candidate run's (0.615 ms), and a 1-s
+    stall of the first candidate run was seen nowhere: every run's lag is said under the table where
+    a run's generator fell behind, and only then."""
+    from pytest_gpuslo.reports import view
+
+    each = {"each_run_ms": {"p95": {"base": [0.83, 0.85], "candidate": [1162.0, 0.86]}},
+            "lag_p99_ms": {"base": [0.54, 0.63], "candidate": [1004.2, 0.62]}}
+    stalled = {**SUMMARY, "ab": {**each, "fell_behind": {"base": [], "candidate": [1]}}}
+    assert view.run_p95s(stalled) == (
+        "p95 of each run, ms: base 0.83 0.85 / candidate 1162 0.86 (the budgets are judged on the latest "
+        "candidate run); lag p99 of each run, ms: base 0.54 0.63 / candidate 1004 0.62 (the generator fell behind "
+        "in candidate run 1)")
+    assert "lag" not in view.run_p95s({**SUMMARY, "ab": each})
+
+
+def test_a_count_of_requests_beside_busy_neighbours_names_the_quieter_machine_too() -> None:
+    """review122 F10: "needs at least ~49,000 requests" at a p95 a ninth of its budget, where a few
+    over-budget requests bunched while neighbours held the CPUs (the same code PASSed on a quieter
+    run): the row names the other way to a decision, and the load once."""
+    claim = [_claim(0.95, 20, "INCONCLUSIVE", est=2.21, upper=6.59, needed_n=49000, reason="too few")]
+    busy = {"other_cpu_load": 1.0, "cpus": 2}
+    contended = _row("t.py::test_diff", "INCONCLUSIVE", claim, conditions=("contended",), telemetry=busy)
+    late = _row("t.py::test_diff", "INCONCLUSIVE", claim, conditions=("contended", "generator_late"), lag=3.4,
+                telemetry=busy)
+    quiet = _row("t.py::test_diff", "INCONCLUSIVE", claim, telemetry={"other_cpu_load": 0.1, "cpus": 2})
+
+    assert terminal.why(contended) == ("INCONCLUSIVE: p95<=20ms needs at least ~49,000 requests (ran 4,000), or a "
+                                       "quieter machine (other processes kept 1.0 of 2 CPUs busy)")
+    assert terminal.why(late).count("other processes kept 1.0 of 2 CPUs busy") == 1
+    assert "or a quieter machine;" in terminal.why(late)
+    assert "quieter" not in terminal.why(quiet)
+
+
 def test_a_fail_held_back_for_busy_neighbours_says_so_in_the_table() -> None:
     """A p95 clearly over budget read INCONCLUSIVE with only another claim's reason in the table;
     the held-back FAIL now names the neighbours there."""
