@@ -155,6 +155,44 @@ def find_rootdir(start: Path, config: str | None = None) -> tuple[Path, str | No
     return start, None
 
 
+#: The plugin's option that names the store; in addopts it wins over the ini key, as in pytest.
+STORE_OPTION = "--gpuslo-baseline-dir"
+
+
+def _addopts_store(tokens: Sequence[str]) -> str | None:
+    """The store the last ``--gpuslo-baseline-dir`` in ``tokens`` names (the last one wins, as in
+    pytest), None where none does."""
+    found = None
+    for a, b in zip(tokens, [*tokens[1:], None]):
+        if a == STORE_OPTION and b is not None:
+            found = b
+        elif a.startswith(STORE_OPTION + "="):
+            found = a.split("=", 1)[1]
+    return found
+
+
+def find_store(start: Path, config: str | None = None) -> tuple[Path, Path, str]:
+    """(rootdir, the store pytest would use, where it was set in words: '' for the default), as
+    ``find_rootdir`` finds the rootdir: a ``--gpuslo-baseline-dir`` in the ini's ``addopts`` or in
+    $PYTEST_ADDOPTS wins over the ini key ``gpuslo_baseline_dir`` (review121: ``show`` and
+    ``accept`` read the default store beside one that addopts set)."""
+    root, configured = find_rootdir(start, config)
+    found = read_config_file(start.resolve() / config) if config is not None else find_ini(start)
+    ini = (found[2] if found is not None and found[0] == root else {}).get("addopts")
+    try:
+        ini_tokens = shlex.split(ini) if isinstance(ini, str) else [str(x) for x in ini] if isinstance(ini, list) else []
+    except ValueError:  # unbalanced quotes: pytest's own run says so
+        ini_tokens = []
+    env, from_ini = _addopts_store(_env_addopts()), _addopts_store(ini_tokens)
+    if env is not None:
+        return root, root / env, f"{STORE_OPTION}={env} in PYTEST_ADDOPTS"
+    if from_ini is not None and found is not None:
+        return root, root / from_ini, f"{STORE_OPTION}={from_ini} in the addopts of {found[1]}"
+    if configured:
+        return root, root / configured, f"ini gpuslo_baseline_dir = {configured}"
+    return root, root / ".gpuslo", ""
+
+
 def _store(args: argparse.Namespace) -> Any:
     """The baseline store: --dir as given, else the one pytest uses from this folder (its rootdir
     and ini key gpuslo_baseline_dir, default .gpuslo), so the commands work from any subfolder."""
@@ -182,18 +220,17 @@ def _store(args: argparse.Namespace) -> Any:
             raise SystemExit(2)
         return Store(Path(args.dir))
     try:
-        root, configured = find_rootdir(Path.cwd(), args.config)
+        root, store, set_by = find_store(Path.cwd(), args.config)
     except InvalidArgument as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    store = root / (configured or ".gpuslo")
     if (store.exists() or dangling(store)) and not store.is_dir():
         # review118 N4: "= /dev/null" read "no baselines ... (no such folder)", exit 0, where pytest
         # refuses the same ini key as "is not a folder"; review120: so did a default .gpuslo that is
         # a file or a link looping back on itself (and accept's resolve() of the loop, a traceback)
         what = "is not a folder" if store.exists() else f"is {dangling(store)}"
-        where = (f"ini gpuslo_baseline_dir = {configured}: {store} {what} (relative paths are from the rootdir "
-                 f"{root})" if configured else f"the store {store} (pytest's default, from the rootdir) {what}")
+        where = (f"{set_by}: {store} {what} (relative paths are from the rootdir "
+                 f"{root})" if set_by else f"the store {store} (pytest's default, from the rootdir) {what}")
         print(f"error: {where}; give the folder that holds the baselines, or --dir FOLDER", file=sys.stderr)
         raise SystemExit(2)
     return Store(store)
@@ -581,8 +618,8 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     if not entries:
         # review78: outside any project, "/tmp/.gpuslo/.last is empty" named a folder that is not there
         print(f"nothing to accept: {last.root} " + ("is empty" if last.root.is_dir() else "does not exist")
-              + "; run the SLO tests first (their last runs are kept there); if pytest's store is set "
-                "elsewhere (e.g. --gpuslo-baseline-dir in addopts), give it with --dir")
+              + "; run the SLO tests first (their last runs are kept there); if they ran with another store "
+                "(--gpuslo-baseline-dir on their command line), give it with --dir")
         return 1
     wanted = set(args.tests or [])
     good = [b for _, b in entries if not isinstance(b, Exception)]
@@ -982,8 +1019,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
 
     named: list[tuple[str, str]] = []
     try:
-        root, configured = find_rootdir(Path.cwd())
-        store: Path | None = root / (configured or ".gpuslo")
+        store: Path | None = find_store(Path.cwd())[1]
     except InvalidArgument:
         store = None  # the runs' own pytest says why
     for fmt in reports.FORMATS:
@@ -1307,8 +1343,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def store_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--dir", default=None,
-                        help="baseline store (default: the one pytest uses from here: <rootdir>/.gpuslo, "
-                             "or the ini key gpuslo_baseline_dir)")
+                        help="baseline store (default: the one pytest uses from here: <rootdir>/.gpuslo, the "
+                             "ini key gpuslo_baseline_dir, or --gpuslo-baseline-dir in the ini's addopts or "
+                             "$PYTEST_ADDOPTS, which wins as in pytest)")
         sp.add_argument("-c", "--config-file", dest="config", default=None, metavar="FILE",
                         help="the configuration file pytest is run with (pytest -c FILE): its folder is the "
                              "rootdir and its gpuslo_baseline_dir names the store (--dir, if given, wins)")

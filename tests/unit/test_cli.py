@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_gpuslo import limits
+from pytest_gpuslo import cli, limits
 from pytest_gpuslo.baseline import Baseline, Run, Store, now_iso
 from pytest_gpuslo.cli import find_rootdir, main
 from pytest_gpuslo.errors import InvalidArgument
@@ -128,6 +128,32 @@ def test_show_finds_the_store_from_a_subfolder_as_pytest_finds_its_rootdir(
     assert find_rootdir(Path.cwd()) == (tmp_path, "perf/baselines")
     assert main(["show"]) == 0
     assert "tests/test_a.py::test_a" in capsys.readouterr().out
+
+
+def test_show_finds_a_store_that_addopts_sets_as_pytest_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review121: a store set by ``--gpuslo-baseline-dir`` in the ini's addopts (where pytest takes
+    it over the ini key) read "no baselines" from the default one; $PYTEST_ADDOPTS wins over both,
+    and a wrong one is named with where it was set."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = keyed\n"
+                                         "addopts = -q --gpuslo-baseline-dir perf/runs\n")
+    _store_one(tmp_path / "perf" / "runs")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+
+    assert cli.find_store(Path.cwd()) == (tmp_path, tmp_path / "perf" / "runs",
+                                          f"--gpuslo-baseline-dir=perf/runs in the addopts of {tmp_path / 'pytest.ini'}")
+    assert main(["show"]) == 0 and "tests/test_a.py::test_a" in capsys.readouterr().out
+    (tmp_path / "afile").write_text("")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--gpuslo-baseline-dir=afile")
+    with pytest.raises(SystemExit) as exited:
+        main(["show"])
+    assert exited.value.code == 2
+    assert "error: --gpuslo-baseline-dir=afile in PYTEST_ADDOPTS: " in capsys.readouterr().err
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
+    (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = keyed\n")
+    assert cli.find_store(Path.cwd())[1:] == (tmp_path / "keyed", "ini gpuslo_baseline_dir = keyed")
 
 
 def test_show_follows_the_config_file_pytest_is_run_with(
