@@ -1151,88 +1151,40 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     return 2 if unwritten else 0
 
 
-#: Units that a CSV header can name, by suffix (``timestamp_ms``, ``t [us]``, ``gap (s)``).
-_HEADER_UNITS = ("ms", "us", "ns", "s")
-
-
-#: Of a CSV trace, the bytes read for its header line.
-HEADER_BYTES = 64 * 1024
-
-
-def _csv_header(path: str) -> list[str] | None:
-    """The cells of a CSV trace's header line (the first line, when it holds no digits), read
-    from the file's first ``HEADER_BYTES`` after the trace reader's own checks; ``OSError`` for a
-    file the reader refuses, which then says why (review116 F1: /dev/zero was read here unbounded
-    to an out-of-memory kill, a FIFO hung the command, a sparse 3-GB file grew past 6 GB)."""
-
-    head = limits.read_capped(path, limits.MAX_TRACE_BYTES, OSError, head=HEADER_BYTES)
-    for raw in head.decode("utf-8-sig", errors="replace").splitlines():
-        text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
-        if any(ch.isdigit() for ch in text):
-            return None
-        return [c.strip() for c in text.replace(";", ",").replace("\t", ",").split(",")]
-    return None
-
-
-def _unit_of(name: str) -> str | None:
-    import re
-
-    match = re.search(r"(?:^|[_\s(\[])(ms|us|µs|ns|s|sec|seconds)[)\]]?$", name.strip().lower())
-    if not match:
-        return None
-    unit = match.group(1)
-    return {"µs": "us", "sec": "s", "seconds": "s"}.get(unit, unit)
-
-
 def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     """Rate, burstiness and the closest arrival process of a recorded trace."""
     from pytest_gpuslo.arrivals import describe
     from pytest_gpuslo.errors import InvalidArgument
 
-    refused = False
     one_series = args.file.lower().endswith((".json", ".npy"))
-    try:
-        header = None if one_series else _csv_header(args.file)
-    except OSError:  # the trace reader below refuses it in its own words
-        header, refused = None, True
     if one_series and not args.column.isdigit():
         # review120: "no such column ... (the file has no header line)" of a file that has no lines
         print(f"error: --column {args.column}: a {Path(args.file).suffix} trace holds one series, no named columns; "
               f"leave --column out", file=sys.stderr)
         return 2
-    column: int
-    if args.column.isdigit() or refused:
-        column = int(args.column) if args.column.isdigit() else 0
-    elif header is not None and args.column in header:
-        column = header.index(args.column)
-    else:
-        names = ", ".join(header) if header else "none (the file has no header line)"
-        print(f"error: --column {args.column}: no such column; give a 0-based index or one of the "
-              f"header's names: {names}", file=sys.stderr)
-        return 2
-    unit, unit_note = args.unit, "(from --unit)"
-    if unit is None:
-        named = _unit_of(header[column]) if header is not None and column < len(header) else None
-        unit, unit_note = (named, f"(from the header {header[column]!r})") if named and header else \
-            ("s", "(assumed: nothing names it; pass --unit ms, us or ns if it is not seconds)")
+    # a number, or a name in the header line (the trace reader finds it, and the unit it names)
+    column: int | str = int(args.column) if args.column.isdigit() else args.column
     try:
-        d = describe(args.file, unit=unit, kind=args.kind or "timestamps", column=column)
+        d = describe(args.file, unit=args.unit or "s", kind=args.kind or "timestamps", column=column)
         for flag, given, named in (("--unit", args.unit, d["unit"] if d.get("unit_named") else None),
                                    ("--kind", args.kind, d.get("kind_named"))):
             if given and named and given != named:
                 # review121: a flag equal to the default ("--unit s") gave way to the file without a word
-                raise InvalidArgument(f"trace {args.file}: names its {flag[2:]} \"{named}\", and {flag} {given} was "
-                                      f"given; leave {flag} out, or make them agree")
+                said = f" in {d['unit_from']}" if flag == "--unit" and not one_series else ""
+                raise InvalidArgument(f"trace {args.file}: names its {flag[2:]} \"{named}\"{said}, and {flag} "
+                                      f"{given} was given; leave {flag} out, or make them agree")
     except (InvalidArgument, OSError) as exc:
         # The trace reader speaks the marker's language; here the fixes are command-line flags.
         text = str(exc).replace("pass kind='intervals'", "pass --kind intervals").replace(
-            "set column= to", "set --column to")
+            "set column= to", "set --column to").replace("column=", "--column ")
         print(f"error: {text}", file=sys.stderr)
         return 2
     if d.get("unit_named"):  # review120: a JSON trace's own "unit" was used, and "assumed: s" printed
-        unit, unit_note = d["unit"], "(from the file's \"unit\")"
+        unit, unit_note = d["unit"], f"(from {d['unit_from']})"
+    elif args.unit:
+        unit, unit_note = args.unit, "(from --unit)"
+    else:
+        unit, unit_note = "s", "(assumed: nothing names it; pass --unit ms, us or ns if it is not seconds)"
     print(f"trace        {d['path']}")
     print(f"unit         {unit} {unit_note}")
     print(f"arrivals     {d['arrivals']} over {d['span_s']:.4g} s")

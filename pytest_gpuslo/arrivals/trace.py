@@ -1,7 +1,8 @@
 """Recorded traffic as an arrival process, and ``describe`` for turning a trace into a test.
 
 Layer 1 (numpy only).  A trace file holds arrival timestamps or inter-arrival times, one number
-per line (CSV: the first column; one header line without digits is allowed), a JSON list (or an
+per line (CSV: the first column, or one named in its header line, whose unit suffix such as
+``timestamp_ms`` is the file's unit; one header line without digits is allowed), a JSON list (or an
 object with "timestamps" or "intervals"), or a 1-D ``.npy`` array.  Every bad input names the file,
 the line and the fix, as ``InvalidArgument``: only a regular file is read, at most
 ``limits.MAX_TRACE_BYTES``, and one with more lines or values than the limits is refused before it is
@@ -14,6 +15,7 @@ import io
 import json
 import math
 import os
+import re
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,12 +34,28 @@ KINDS = ("timestamps", "intervals")
 MAX_SPAN_S = 1e9
 
 
+#: A CSV header's unit, by suffix: ``timestamp_ms``, ``t [us]``, ``gap (s)``, ``time_seconds``.
+_HEADER_UNIT = re.compile(r"(?:^|[_\s(\[])(ms|us|µs|ns|s|sec|seconds)[)\]]?$")
+
+
+def header_unit(name: str) -> str | None:
+    """The unit a CSV header cell names by its suffix, None where it names none."""
+    match = _HEADER_UNIT.search(name.strip().lower())
+    if not match:
+        return None
+    unit = match.group(1)
+    return {"µs": "us", "sec": "s", "seconds": "s"}.get(unit, unit)
+
+
 def _bad(path: str, what: str, fix: str, line: int | None = None) -> InvalidArgument:
     where = f"{path}, line {line}" if line is not None else path
     return InvalidArgument(f"trace {where}: {what}; {fix}")
 
 
-def _read_text_values(path: str, data: bytes, column: int) -> tuple[npt.NDArray[np.float64], array[int]]:
+def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
+        npt.NDArray[np.float64], array[int], list[str] | None]:
+    """The numbers of one column (a 0-based number, or a name in the header line), the line of
+    each, and the header's cells (None where the file has no header line)."""
     # universal newlines, as the reader below splits: \n, \r\n and a lone \r (review120: a file of
     # \r-ended lines passed a count of \n only, and was parsed whole before the value count refused it)
     breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
@@ -53,6 +71,8 @@ def _read_text_values(path: str, data: bytes, column: int) -> tuple[npt.NDArray[
     # array('d') keeps 8 bytes a value (a list of floats takes 32).
     values: array[float] = array("d")
     lines: array[int] = array("q")
+    header: list[str] | None = None
+    col = column if isinstance(column, int) else -1  # a name: its index, once the header is read
     # utf-8-sig: a spreadsheet's CSV starts with a byte-order mark (review117: "'\ufeff1' is not a number")
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline=None)
     for lineno, raw in enumerate(text, start=1):
@@ -63,17 +83,40 @@ def _read_text_values(path: str, data: bytes, column: int) -> tuple[npt.NDArray[
         if not line or line.startswith("#"):
             continue
         cells = [c.strip() for c in line.replace(";", ",").replace("\t", ",").split(",")]
-        if column >= len(cells):
-            raise _bad(path, f"has no column {column} ({len(cells)} found)", "set column= to an existing one", lineno)
-        cell = cells[column]
+        if not values and not any(ch.isdigit() for ch in line) and (
+                isinstance(column, str) or column >= len(cells) or not _number(cells[column])):
+            if header is not None:
+                continue  # a line of words before the numbers, as before
+            header = cells  # the header line
+            if isinstance(column, str):
+                if column not in cells:
+                    raise _bad(path, f"has no column named {column!r} (its header's names: {', '.join(cells)})",
+                               "set column= to one of them, or to a 0-based number", lineno)
+                col = cells.index(column)
+            continue
+        if col < 0:
+            raise _bad(path, f"has no header line, so column={column!r} names no column",
+                       "set column= to a 0-based number", lineno)
+        if col >= len(cells):
+            raise _bad(path, f"has no column {col} ({len(cells)} found)", "set column= to an existing one", lineno)
+        cell = cells[col]
         try:
             values.append(float(cell))
         except ValueError:
-            if not values and not any(ch.isdigit() for ch in line):
-                continue  # one header line
             raise _bad(path, f"{cell[:40]!r} is not a number", "remove the line or fix the value", lineno) from None
         lines.append(lineno)
-    return np.frombuffer(values, dtype=np.float64).copy(), lines
+    if col < 0:  # a name, and no line to find it in
+        raise _bad(path, f"holds no header line, so column={column!r} names no column", "set column= to a "
+                   "0-based number")
+    return np.frombuffer(values, dtype=np.float64).copy(), lines, header
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_json_values(path: str, data: bytes) -> tuple[npt.NDArray[np.float64], str | None, str | None]:
@@ -143,54 +186,64 @@ def _short(value: Any, width: int = 60) -> str:
 
 
 @lru_cache(maxsize=2)
-def _parsed(path: str, mtime: float, suffix: str, column: int) -> tuple[
-        npt.NDArray[np.float64], array[int] | None, str | None, str | None]:
-    """The file's numbers as written, the line of each (text files), and a JSON file's own kind and
-    unit: read and parsed once per file version, for ``_load`` and for ``describe``, which says what
-    the file names for itself (it read a JSON trace twice)."""
+def _parsed(path: str, mtime: float, suffix: str, column: int | str) -> tuple[
+        npt.NDArray[np.float64], array[int] | None, str | None, str | None, str]:
+    """The file's numbers as written, the line of each (text files), the kind and unit the file
+    names for itself (a JSON file's keys; a CSV header's unit suffix, e.g. ``timestamp_ms``), and
+    where it names the unit, in words: read and parsed once per file version, for ``_load`` and
+    for ``describe``, which says what the file names for itself (it read a JSON trace twice)."""
     data = limits.read_capped(path, limits.MAX_TRACE_BYTES,  # a fix for what it is (review116)
                               lambda what: _bad(path, what, "give a regular file of a shorter window" if "limit" in what
                                                 else "give the path of a trace file on disk"))
     lines: array[int] | None = None
     kind = unit = None
+    named = ""
     if suffix == ".npy":
         values = _read_npy(path, data)
     elif suffix == ".json":
         values, kind, unit = _read_json_values(path, data)
+        named = "the file's \"unit\"" if unit is not None else ""
     else:
-        values, lines = _read_text_values(path, data, column)
+        values, lines, header = _read_text_values(path, data, column)
+        # review121: a header's unit gave way to the default (the marker) or to --unit (the CLI)
+        at = (column if isinstance(column, int) else header.index(column)) if header else -1
+        if header and at < len(header) and header_unit(header[at]):
+            unit, named = header_unit(header[at]), f"the header {header[at]!r}"
     values.flags.writeable = False  # shared by the cache: what reads it makes its own copy
-    return values, lines, kind, unit
+    return values, lines, kind, unit, named
 
 
 @lru_cache(maxsize=16)
-def _load(path: str, mtime: float, kind: str, unit: str, column: int) -> npt.NDArray[np.float64]:
+def _load(path: str, mtime: float, kind: str, unit: str, column: int | str) -> npt.NDArray[np.float64]:
     """Arrival times in seconds from 0, validated (cached per file version)."""
     if unit not in UNITS:
         raise _bad(path, f"unit {unit!r} is unknown", f"use one of {', '.join(UNITS)}")
     if kind not in KINDS:
         raise _bad(path, f"kind {kind!r} is unknown", f"use one of {', '.join(KINDS)}")
-    if isinstance(column, bool) or not isinstance(column, int) or column < 0:
-        raise _bad(path, f"column={column!r} is not a column number", "give a whole number >= 0")
+    if isinstance(column, bool) or not isinstance(column, (int, str)) or (
+            column < 0 if isinstance(column, int) else not column.strip()):
+        raise _bad(path, f"column={column!r} is not a column number or name", "give a whole number >= 0, or a "
+                   "name in the file's header line")
     suffix = os.path.splitext(path)[1].lower()  # review120: t.NPY was read as text
-    if column and suffix in (".npy", ".json"):
+    if column != 0 and suffix in (".npy", ".json"):
         # review117 F14: column=2 on a .npy trace was ignored without a word
         raise _bad(path, f"column={column} picks a column of a CSV or text trace, and a {suffix} trace "
                    f"holds one series", "leave column out")
-    values, lines, jkind, junit = _parsed(path, mtime, suffix, column)
-    if suffix == ".json":
-        # the file's own "unit" and "timestamps"/"intervals" key win over the defaults; one given
-        # otherwise and contradicting the file is refused (review120: dropped without a word)
-        if jkind is not None and kind != KINDS[0] and jkind != kind:
-            raise _bad(path, f"holds \"{jkind}\", and kind={kind!r} was given", "leave kind out, or make them agree")
-        kind = jkind or kind
-        if junit is not None:
-            if junit not in UNITS:
-                raise _bad(path, f"unit {junit!r} is unknown", f"use one of {', '.join(UNITS)}")
-            if unit != "s" and junit != unit:
-                raise _bad(path, f"names its unit \"{junit}\", and unit={unit!r} was given",
-                           "leave unit out, or make them agree")
-            unit = junit
+    values, lines, jkind, junit, named = _parsed(path, mtime, suffix, column)
+    # The file's own "unit" and "timestamps"/"intervals" key (JSON), or its header's unit (CSV),
+    # win over the defaults; one given otherwise and contradicting the file is refused (review120:
+    # dropped without a word; review121: a CSV header's "_ms" gave way to unit='s')
+    if jkind is not None and kind != KINDS[0] and jkind != kind:
+        raise _bad(path, f"holds \"{jkind}\", and kind={kind!r} was given", "leave kind out, or make them agree")
+    kind = jkind or kind
+    if junit is not None:
+        if junit not in UNITS:
+            raise _bad(path, f"unit {junit!r} is unknown", f"use one of {', '.join(UNITS)}")
+        if unit != "s" and junit != unit:
+            said = f" in {named}" if suffix != ".json" else ""  # (a JSON file's is its "unit" key)
+            raise _bad(path, f"names its unit \"{junit}\"{said}, and unit={unit!r} was given",
+                       "leave unit out, or make them agree")
+        unit = junit
 
     def line_of(i: int) -> int | None:
         return lines[i] if lines is not None else None
@@ -239,7 +292,8 @@ class Trace(Process):
     unit: str = "s"
     kind: str = "timestamps"
     loop: bool = True
-    column: int = 0
+    #: a 0-based column number, or a name in the CSV's header line
+    column: int | str = 0
     name: ClassVar[str] = "trace"
 
     def __post_init__(self) -> None:
@@ -254,8 +308,10 @@ class Trace(Process):
                                       f"{', '.join(choices)}.")
         if not isinstance(self.loop, bool):
             raise InvalidArgument(f"trace {self.path}: loop={self.loop!r} must be True or False.")
-        if isinstance(self.column, bool) or not isinstance(self.column, int) or self.column < 0:
-            raise InvalidArgument(f"trace {self.path}: column={self.column!r} must be a whole number >= 0.")
+        if isinstance(self.column, bool) or not isinstance(self.column, (int, str)) or (
+                self.column < 0 if isinstance(self.column, int) else not self.column.strip()):
+            raise InvalidArgument(f"trace {self.path}: column={self.column!r} must be a whole number >= 0, or a "
+                                  f"name in the file's header line.")
         if not os.path.exists(self.path):
             link = dangling(self.path)  # a link to nothing, or one looping back on itself (review117 F5)
             raise InvalidArgument(f"trace {self.path}: {f'is {link}; mend it or' if link else 'no such file;'} give "
@@ -303,7 +359,7 @@ def _idc(times: npt.NDArray[np.float64], window: float) -> float | None:
     return float(counts.var(ddof=1) / mean) if mean > 0 else None
 
 
-def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: int = 0) -> dict[str, Any]:
+def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: int | str = 0) -> dict[str, Any]:
     """Rate, burstiness and the closest parametric process of a recorded trace."""
     try:
         mtime = os.path.getmtime(path)
@@ -312,7 +368,7 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
                    f"cannot be read ({exc.strerror or exc})", "give the path of a trace file on disk") from None
     times = _load(str(path), mtime, kind, unit, column)
     # what a JSON file names for itself, which _load took (its parse is cached: not read again)
-    _, _, named_kind, named_unit = _parsed(str(path), mtime, os.path.splitext(str(path))[1].lower(), column)
+    _, _, named_kind, named_unit, named = _parsed(str(path), mtime, os.path.splitext(str(path))[1].lower(), column)
     gaps = np.diff(times)
     rate = float((times.size - 1) / times[-1])
     cv = float(gaps.std(ddof=1) / gaps.mean()) if gaps.size > 1 else math.nan
@@ -352,7 +408,8 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
     return {"path": str(path), "arrivals": int(times.size), "span_s": float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts,
             "closest": fit, "marker": f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)',
-            "unit": named_unit or unit, "unit_named": named_unit is not None, "kind": named_kind or kind,
+            "unit": named_unit or unit, "unit_named": named_unit is not None, "unit_from": named,
+            "kind": named_kind or kind,
             "kind_named": named_kind}
 
 

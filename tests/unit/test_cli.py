@@ -48,7 +48,12 @@ def test_describe_takes_the_unit_from_the_header_and_a_column_by_name(trace_ms: 
 
 def test_describe_warns_when_the_unit_makes_the_test_impossibly_long(trace_ms: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    """Seconds forced on millisecond data: 0.9 requests/s, and a warning that 4,000 take an hour."""
+    """Seconds forced on millisecond data: 0.9 requests/s, and a warning that 4,000 take an hour.
+    Where the header names the unit, a --unit that contradicts it is refused (review121: it won)."""
+    assert main(["arrivals", "describe", str(trace_ms), "--unit", "s"]) == 2
+    assert ("names its unit \"ms\" in the header 'timestamp_ms', and --unit s was given; leave --unit out"
+            in capsys.readouterr().err)
+    trace_ms.write_text(trace_ms.read_text().replace("timestamp_ms", "timestamp"))
     assert main(["arrivals", "describe", str(trace_ms), "--unit", "s"]) == 0
     out = capsys.readouterr().out
 
@@ -66,7 +71,8 @@ def test_describe_errors_name_the_command_line_fix(tmp_path: Path, trace_ms: Pat
     no_column = capsys.readouterr().err
 
     assert "pass --kind intervals if it holds gaps" in backwards and "kind=" not in backwards
-    assert "--column latency: no such column" in no_column and "timestamp_ms, size" in no_column
+    assert "has no column named 'latency' (its header's names: timestamp_ms, size); set --column to one of them" \
+        in no_column
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")

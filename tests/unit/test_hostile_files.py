@@ -467,6 +467,36 @@ def test_limits_are_documented() -> None:
         assert name in doc and f"{int(getattr(limits, name)):,}" in doc, name
 
 
+def test_a_csv_header_names_the_unit_and_the_column_in_the_marker_too(tmp_path: Path) -> None:
+    """review121: a CSV header's unit (``timestamp_ms``) was read by ``gpuslo arrivals describe``
+    only: the marker's default unit='s' took millisecond stamps as seconds (1000x too slow where
+    rate_hz is None), and column= took a number only.  The header's unit now wins over the default,
+    a contradiction is refused, and a column may be named."""
+    from pytest_gpuslo.arrivals import trace as tr
+
+    path = tmp_path / "t.csv"
+    path.write_text("size,timestamp_ms\n" + "".join(f"12,{10.0 * k}\n" for k in range(101)))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("size,stamp\n" + "".join(f"12,{10.0 * k}\n" for k in range(101)))
+
+    assert tr.Trace(str(path), column="timestamp_ms").times()[-1] == pytest.approx(1.0)
+    assert tr.Trace(str(path), column=1, unit="ms").times()[-1] == pytest.approx(1.0)
+    assert tr.Trace(str(plain), column="stamp").times()[-1] == pytest.approx(1000.0)  # nothing names it: s
+    with pytest.raises(InvalidArgument, match="names its unit \"ms\" in the header 'timestamp_ms', and unit='us'"):
+        tr.Trace(str(path), column=1, unit="us")
+    with pytest.raises(InvalidArgument, match=r"has no column named 'when' \(its header's names: size, timestamp_ms\)"):
+        tr.Trace(str(path), column="when")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("1\n2\n3\n")
+    with pytest.raises(InvalidArgument, match="has no header line, so column='t' names no column"):
+        tr.Trace(str(bare), column="t")
+    # a first line that is a number without digits is no header: refused as before
+    nan = tmp_path / "nan.csv"
+    nan.write_text("nan\n1\n2\n")
+    with pytest.raises(InvalidArgument, match="value nan is not finite"):
+        tr.Trace(str(nan))
+
+
 def test_a_json_trace_s_own_unit_and_kind_win_and_a_contradiction_is_refused(tmp_path: Path) -> None:
     """review120 NEW-4: unit='us' or kind='timestamps' given beside a JSON trace naming "ms" or
     "intervals" were dropped without a word, and describe said the unit was assumed to be s."""
