@@ -957,6 +957,9 @@ class BaselineCheck:
     raised: bool = False
     #: the other side's (stored runs', base's) percentile or level does: no number (review104).
     base_raised: bool = False
+    #: where ``raised`` or ``base_raised``: what stood in for the number, in the tables' words
+    #: ("raised", "timed out", "hung", "base timed out"; review107 F6, read from the detail before).
+    stand_in: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "detail": self.detail,
@@ -967,6 +970,8 @@ class BaselineCheck:
             out["raised"] = True
         if self.base_raised:
             out["base_raised"] = True
+        if self.stand_in:
+            out["stand_in"] = self.stand_in
         if self.history is not None:
             out["stored_runs"], out["sessions"] = self.history
         t = self.test
@@ -2446,7 +2451,7 @@ def _raised_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measurem
             out.append(b if b.raised else replace(b, reason=f"{b.reason}; {hung_words}"))
         else:
             out.append(BaselineCheck(b.name, "REGRESSED", f"{percentile_label(p)} hung: worse than {other}, by "
-                                     f"no number", hang, history=b.history, raised=True))
+                                     f"no number", hang, history=b.history, raised=True, stand_in="hung"))
     return tuple(out)
 
 
@@ -2535,7 +2540,7 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
                                          f"{held}, where {whose}: worse than {other} by no number a latency can "
                                          f"give, and no slower machine makes code {'hang' if what == 'hung' else 'raise'}"
                                          f"; fix what {what}",
-                                         history=b.history, raised=True))
+                                         history=b.history, raised=True, stand_in=word))
                 continue
             both = f", as did {sum(ref_at)} of {len(refs)} of {who}" if any(ref_at) else ""
             queue = "" if codes else (" (no body hung: a queue that waited past timeout_s at the give-up, which a "
@@ -2545,7 +2550,7 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
                                      f"count them as over budget); "
                                      + (f"fix what {what}, then compare" if codes else
                                         "find why requests waited past timeout_s, then compare"), history=b.history,
-                                     raised=True))
+                                     raised=True, stand_in=word))
             continue
         if any(ref_at):
             # with their counts: what a fix made better (review104 second pass)
@@ -2556,11 +2561,11 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
                 out.append(BaselineCheck(b.name, "IMPROVED", f"{label} base {ref_word}: better than {other}, by no number",
                                          f"{theirs}; this run's is a latency and no request of it raised or never completed: better "
                                          f"than {other} by no number a latency can give", history=b.history,
-                                         base_raised=True))
+                                         base_raised=True, stand_in=f"base {ref_word}"))
             else:
                 out.append(BaselineCheck(b.name, INCONCLUSIVE, f"{label} base {ref_word}: not compared",
                                          f"{theirs}: no latency to compare this run's with", history=b.history,
-                                         base_raised=True))
+                                         base_raised=True, stand_in=f"base {ref_word}"))
             continue
         t = b.test
         if t is None or not (math.isfinite(t.ratio) and math.isfinite(t.ci_low) and math.isfinite(t.ci_high)):

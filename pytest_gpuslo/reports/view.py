@@ -304,8 +304,9 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         elif b.get("raised") or b.get("base_raised"):
             # a side's percentile or level is its raised requests' timeout: no change to say
             said = " " + b["outcome"] if b["outcome"] in ("REGRESSED", "IMPROVED") else ""
-            # "raised", "timed out", "base timed out" (review107 F6: a base that hung read "base raised")
-            what = (b.get("detail") or "").partition(":")[0].partition(" ")[2] or \
+            # "raised", "timed out", "base timed out" (review107 F6: a base that hung read "base raised");
+            # a report written before ``stand_in`` was kept: the detail's word
+            what = b.get("stand_in") or (b.get("detail") or "").partition(":")[0].partition(" ")[2] or \
                 ("raised" if b.get("raised") else "base raised")
             parts.append((f"{b['name'].split()[0]} {what}" if named else what) + said)
         elif ratio is None:

@@ -604,6 +604,9 @@ def test_a_hang_s_requests_that_never_completed_give_no_number_against_the_basel
                                                           "p95 timed out: worse than the baseline, by no number")
         assert "lies among its 743 requests that never completed" in b.reason and "fix what hung" in b.reason
         assert view.change({"verdict": {"baseline": [b.as_dict()]}}) == "p95 timed out REGRESSED"
+        # the word is a field of its own; the detail's word is read only from older reports
+        assert b.as_dict()["stand_in"] == "timed out"
+        assert view.change({"verdict": {"baseline": [{**b.as_dict(), "detail": ""}]}}) == "p95 timed out REGRESSED"
     queue = claim(0)
     assert (queue.outcome, queue.detail) == ("INCONCLUSIVE", "p95 timed out: not compared")
     assert "no body hung" in queue.reason and "%" not in queue.reason
@@ -700,6 +703,7 @@ def test_raised_requests_on_either_side_give_no_number_and_a_failure_is_worse_wh
     (b,) = v.baseline
     assert (b.outcome, b.base_raised) == ("IMPROVED", True)
     assert view.change({"verdict": v.as_dict()}) == "p95 base timed out IMPROVED"
+    assert v.as_dict()["baseline"][0]["stand_in"] == "base timed out"
     assert "among their requests that never completed (3 of 3 runs; 400, 400, 400 of 4,000 timed out)" in b.reason
     bunched_base = gate.baseline_input([np.where(bunched, 10_000.0, rng.lognormal(0, 0.2, 4000)) for _ in range(3)],
                                        s, paired=True, sessions=["a", "b", "c"])
