@@ -157,25 +157,33 @@ def find_rootdir(start: Path, config: str | None = None) -> tuple[Path, str | No
 
 #: The plugin's option that names the store; in addopts it wins over the ini key, as in pytest.
 STORE_OPTION = "--gpuslo-baseline-dir"
+#: The ini key that names the store (``-o gpuslo_baseline_dir=DIR`` overrides the file's).
+STORE_KEY = "gpuslo_baseline_dir"
 
 
-def _addopts_store(tokens: Sequence[str]) -> str | None:
-    """The store the last ``--gpuslo-baseline-dir`` in ``tokens`` names (the last one wins, as in
-    pytest), None where none does."""
-    found = None
+def _addopts_store(tokens: Sequence[str]) -> tuple[str | None, str | None]:
+    """(the store the last ``--gpuslo-baseline-dir`` in ``tokens`` names, the one the last
+    ``-o gpuslo_baseline_dir=DIR`` names), each None where none does: the last one wins, as in
+    pytest (review124 N1: ``-o`` was not read)."""
+    option = override = None
     for a, b in zip(tokens, [*tokens[1:], None]):
         if a == STORE_OPTION and b is not None:
-            found = b
+            option = b
         elif a.startswith(STORE_OPTION + "="):
-            found = a.split("=", 1)[1]
-    return found
+            option = a.split("=", 1)[1]
+        said = (b if a in ("-o", "--override-ini") else a[2:] if a.startswith("-o") and not a.startswith("--")
+                else a.split("=", 1)[1] if a.startswith("--override-ini=") else None)
+        if said is not None and said.partition("=")[0].strip() == STORE_KEY and "=" in said:
+            override = said.partition("=")[2].strip()
+    return option, override
 
 
 def find_store(start: Path, config: str | None = None) -> tuple[Path, Path, str]:
     """(rootdir, the store pytest would use, where it was set in words: '' for the default), as
-    ``find_rootdir`` finds the rootdir: a ``--gpuslo-baseline-dir`` in the ini's ``addopts`` or in
-    $PYTEST_ADDOPTS wins over the ini key ``gpuslo_baseline_dir`` (review121: ``show`` and
-    ``accept`` read the default store beside one that addopts set)."""
+    ``find_rootdir`` finds the rootdir, in pytest's order: ``--gpuslo-baseline-dir``, then
+    ``-o gpuslo_baseline_dir=DIR``, each from the ini's ``addopts`` or $PYTEST_ADDOPTS (the latter
+    read after, so it wins), then the ini key, then ``.gpuslo`` (review121: ``show`` and ``accept``
+    read the default store beside one that addopts set)."""
     root, configured = find_rootdir(start, config)
     found = read_config_file(start.resolve() / config) if config is not None else find_ini(start)
     ini = (found[2] if found is not None and found[0] == root else {}).get("addopts")
@@ -184,18 +192,20 @@ def find_store(start: Path, config: str | None = None) -> tuple[Path, Path, str]
     except ValueError:  # unbalanced quotes: pytest's own run says so
         ini_tokens = []
     env, from_ini = _addopts_store(_env_addopts()), _addopts_store(ini_tokens)
-    if env is not None:
-        return root, root / env, f"{STORE_OPTION}={env} in PYTEST_ADDOPTS"
-    if from_ini is not None and found is not None:
-        return root, root / from_ini, f"{STORE_OPTION}={from_ini} in the addopts of {found[1]}"
+    ini_words = f"the addopts of {found[1]}" if found is not None else "the ini's addopts"
+    for k, flag in enumerate((f"{STORE_OPTION}=", f"-o {STORE_KEY}=")):
+        for tokens, where in ((env, "PYTEST_ADDOPTS"), (from_ini, ini_words)):
+            if tokens[k]:
+                return root, root / str(tokens[k]), f"{flag}{tokens[k]} in {where}"
     if configured:
-        return root, root / configured, f"ini gpuslo_baseline_dir = {configured}"
+        return root, root / configured, f"ini {STORE_KEY} = {configured}"
     return root, root / ".gpuslo", ""
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace) -> tuple[Any, str]:
     """The baseline store: --dir as given, else the one pytest uses from this folder (its rootdir
-    and ini key gpuslo_baseline_dir, default .gpuslo), so the commands work from any subfolder."""
+    and ini key gpuslo_baseline_dir, default .gpuslo), so the commands work from any subfolder;
+    and where it was set, in words ('' for --dir and the default)."""
     from pytest_gpuslo.baseline import Store
 
     if args.dir is not None:
@@ -218,7 +228,7 @@ def _store(args: argparse.Namespace) -> Any:
             # review117 F21: an unreadable store read as empty ("no baselines", exit 0)
             print(f"error: --dir {args.dir}: permission denied; make it readable for this user", file=sys.stderr)
             raise SystemExit(2)
-        return Store(Path(args.dir))
+        return Store(Path(args.dir)), ""
     try:
         root, store, set_by = find_store(Path.cwd(), args.config)
     except InvalidArgument as exc:
@@ -233,7 +243,14 @@ def _store(args: argparse.Namespace) -> Any:
                  f"{root})" if set_by else f"the store {store} (pytest's default, from the rootdir) {what}")
         print(f"error: {where}; give the folder that holds the baselines, or --dir FOLDER", file=sys.stderr)
         raise SystemExit(2)
-    return Store(store)
+    if not store.exists() and set_by.startswith(("--", "-o")):
+        # as pytest refuses a store its command line names that is not there (review124 N2: "no
+        # baselines in .../nope (no such folder)", exit 0); a missing one the ini file names, pytest
+        # only warns of, and the commands say where it was set
+        print(f"error: {set_by}: {store} does not exist (relative paths are from the rootdir {root}); pytest "
+              f"refuses it too: give the folder that holds the baselines, or --dir FOLDER", file=sys.stderr)
+        raise SystemExit(2)
+    return Store(store), set_by
 
 
 #: The longest machine name `gpuslo show` prints (a CPU model string can run to 60 characters).
@@ -251,10 +268,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from pytest_gpuslo.errors import BaselineFormatError
     from pytest_gpuslo.spec import DEFAULT_TIMEOUT_S
 
-    store = _store(args)
+    store, set_by = _store(args)
     entries = store.all()
     if not entries:
-        print(f"no baselines in {store.root}" + ("" if store.root.is_dir() else " (no such folder)"))
+        said = f"; set by {set_by}" if set_by else ""
+        print(f"no baselines in {store.root}" + (f" ({said[2:]})" if said and store.root.is_dir() else
+                                                 "" if store.root.is_dir() else f" (no such folder{said})"))
         return 0
     now = dt.datetime.now(dt.timezone.utc)
     bad = 0
@@ -596,7 +615,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     from pytest_gpuslo.baseline import LAST_RUNS, Store, git_commit, named_for, previous_path
     from pytest_gpuslo.errors import BaselineFormatError
 
-    store = _store(args)
+    store, set_by = _store(args)
     if store.root.name == LAST_RUNS or store.root.resolve().name == LAST_RUNS:  # review77: a link to it too
         # review76: "--dir .gpuslo/.last" looked for .gpuslo/.last/.last and said "run the SLO tests first"
         print(f"error: --dir {args.dir}: that folder holds the last-run records themselves; give the store that "
@@ -618,6 +637,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     if not entries:
         # review78: outside any project, "/tmp/.gpuslo/.last is empty" named a folder that is not there
         print(f"nothing to accept: {last.root} " + ("is empty" if last.root.is_dir() else "does not exist")
+              + (f" (the store set by {set_by})" if set_by else "")
               + "; run the SLO tests first (their last runs are kept there); if they ran with another store "
                 "(--gpuslo-baseline-dir on their command line), give it with --dir")
         return 1
@@ -741,7 +761,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
 
     from pytest_gpuslo.baseline import previous_path
 
-    store = _store(args)
+    store, _ = _store(args)
     if args.keep_runs is None and args.older_than is None:
         print("nothing to prune: give --keep-runs N (runs kept per file) and/or --older-than DAYS", file=sys.stderr)
         return 2

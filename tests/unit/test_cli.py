@@ -160,6 +160,22 @@ def test_show_finds_a_store_that_addopts_sets_as_pytest_does(
     monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
     (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = keyed\n")
     assert cli.find_store(Path.cwd())[1:] == (tmp_path / "keyed", "ini gpuslo_baseline_dir = keyed")
+    # review124 N2: a store the ini names and that is not there: where it was set, as pytest warns
+    assert main(["show"]) == 0
+    assert "(no such folder; set by ini gpuslo_baseline_dir = keyed)" in capsys.readouterr().out
+    # review124 N1: -o overrides the ini key (in pytest's every spelling), and the option overrides -o
+    for said in ("-o gpuslo_baseline_dir=perf/runs", "-ogpuslo_baseline_dir=perf/runs",
+                 "--override-ini=gpuslo_baseline_dir=perf/runs", "--override-ini gpuslo_baseline_dir=perf/runs"):
+        monkeypatch.setenv("PYTEST_ADDOPTS", said)
+        assert cli.find_store(Path.cwd())[1:] == (tmp_path / "perf" / "runs",
+                                                  "-o gpuslo_baseline_dir=perf/runs in PYTEST_ADDOPTS"), said
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--gpuslo-baseline-dir nope -o gpuslo_baseline_dir=perf/runs")
+    assert cli.find_store(Path.cwd())[1] == tmp_path / "nope"
+    # a missing store the command line names: refused, as pytest refuses it
+    with pytest.raises(SystemExit) as exited:
+        main(["show"])
+    assert exited.value.code == 2
+    assert ("error: --gpuslo-baseline-dir=nope in PYTEST_ADDOPTS: " in capsys.readouterr().err)
 
 
 def test_show_follows_the_config_file_pytest_is_run_with(
@@ -249,7 +265,7 @@ def test_an_ini_store_that_is_a_file_is_refused_as_pytest_refuses_it(
     assert f"ini gpuslo_baseline_dir = notes.txt: {tmp_path / 'notes.txt'} is not a folder" in err, err
     (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = later\n")
     assert main(["show"]) == 0
-    assert "(no such folder)" in capsys.readouterr().out
+    assert "(no such folder; set by ini gpuslo_baseline_dir = later)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", [["show"], ["accept"], ["prune", "--keep-runs", "1"]])
