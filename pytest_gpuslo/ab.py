@@ -351,7 +351,9 @@ def load(folder: Path) -> Session:
             if side.summaries[-1] and not (folder / f"{name}-{r}" / LAST_RUNS).is_dir():
                 # review71: a kept run's samples removed, it decided on 3+2 runs without a word;
                 # review121: a .last that is a link looping back on itself read "missing"
-                broken = dangling(folder / f"{name}-{r}" / LAST_RUNS)
+                last = folder / f"{name}-{r}" / LAST_RUNS
+                # (review124 N3: a file in its place read "missing" too)
+                broken = dangling(last) or ("not a folder" if last.exists() else "")
                 raise ABError(f"{folder / f'{name}-{r}'}: the samples of {name} run {r} are "
                               f"{f'not readable: its {LAST_RUNS} is {broken}' if broken else 'missing'}; {kept}; "
                               f"{AGAIN}")
@@ -436,6 +438,10 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
         base_ms = [r.measurements() for r in base_runs]
         late = [(k, note) for k, note in enumerate((gate.lateness(spec, x, policy) for x in ms), 1) if note]
         either = bool(late) or any(gate.lateness(spec, x, policy) for x in base_ms)
+        # the runs whose generator stalled, both sides, each with its neighbours' load (review122 F7)
+        stalled = gate.stalls(spec, [_with_load(x, run.get(nodeid)) for side, runs in ((session.base, base_ms),
+                                                                                      (session.cand, ms))
+                                     for x, run in zip(runs, side.summaries)], policy)
         ab = gate.ABInput(tuple(r.latency_ms for r in base_runs), tuple(r.latency_ms for r in cand_runs),
                           label=f"base {session.sha[:10]}",
                           differing=load_differs(session.base.summaries[-1][nodeid], latest),
@@ -448,10 +454,7 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_raised_counts=tuple(x.failed for x in base_ms),
                           cand_raised_counts=tuple(x.failed for x in ms),
                           cand_hung=tuple(x.hung for x in ms),
-                          base_behind=tuple(gate.stall(spec, _with_load(x, run.get(nodeid)), policy)
-                                            for x, run in zip(base_ms, session.base.summaries)),
-                          cand_behind=tuple(gate.stall(spec, _with_load(x, run.get(nodeid)), policy)
-                                            for x, run in zip(ms, session.cand.summaries)),
+                          base_behind=tuple(stalled[:len(base_ms)]), cand_behind=tuple(stalled[len(base_ms):]),
                           cand_waits=tuple(x.launcher_wait for x in ms),
                           base_hosts=tuple(x.body_host_ms for x in base_ms),
                           cand_hosts=tuple(x.body_host_ms for x in ms),

@@ -1129,12 +1129,33 @@ def test_an_a_b_spread_that_a_stalled_generator_explains_names_the_run_not_the_q
                              base_behind=(gate.Stall(3.2), None, None), cand_behind=(None,) * 3)
     (undecided,) = gate.compare_ab(spec, late_base, gate.Policy())
     assert undecided.outcome == "INCONCLUSIVE"
-    assert undecided.reason.endswith("; the load generator fell behind in base run 1 of 3 (lag p99 3.2 ms), which "
-                                     "can move that run's level")
+    assert undecided.reason.endswith("; the load generator fell behind in base run 1 of 3 (lag p99 3.2 ms): a stall "
+                                     "can move a run's level, and it widens the spread the figures above come from")
     # the requests the stalls reached, left out of every run: no stall is left to name
     ab = dataclasses.replace(stalled, cand_from_dispatch=cand, base_from_dispatch=base)
     keep = np.ones(4000, dtype=bool)
     assert all("fell behind" not in c.reason for c in gate._untouched_checks(spec, ab, keep, gate.Policy()))
+
+
+def test_a_run_frozen_whole_is_a_stall_though_its_lateness_delayed_few_completions() -> None:
+    """review124 N4: a SIGSTOP froze one candidate run for ~1 s (lag p99 930 ms): the lanes froze
+    too, so the generator's lateness delayed few completions beyond the freeze, it did not "fall
+    behind" by the budget rule, and the A/B named no stall.  A run whose lag p99 is over the limit
+    and 10x the session's median run's is one; a run 3x the median is not, nor one under the limit."""
+    spec = _spec(requests=2000)
+    rng = np.random.default_rng(3)
+
+    def run(lag_ms: float) -> gate.Measurements:
+        lag = rng.exponential(0.1, 2000)
+        lag[1000:1040] = lag_ms  # 2% of the requests: the run's lag p99 is lag_ms
+        return gate.Measurements(rng.lognormal(0, 0.2, 2000) + lag, lag, start_delay_ms=np.zeros(2000))
+
+    runs = [run(0.2), run(0.3), run(930.0), run(0.25), run(0.9), run(40.0)]
+    found = gate.stalls(spec, runs)
+
+    assert [x is not None for x in found] == [False, False, True, False, False, True]
+    assert found[2] is not None and found[2].words == "lag p99 930 ms"
+    assert all(x is None for x in gate.stalls(spec, runs[:2] + [run(2.4)]))  # 2.4 ms: under the 2.5-ms limit
 
 
 @pytest.mark.parametrize("offered, arrivals, budget_x, expected", [
