@@ -284,6 +284,11 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     looped = gpuslo("ab", "-", "--from", "kept3", cwd=root)
     assert looped.returncode == 2 and ("kept3/base-1: the samples of base run 1 are not readable: its .last is a link "
                                        "that loops back on itself (to .last)") in looped.stderr, looped.stderr
+    (root / "kept3" / "base-1" / ".last").unlink()
+    (root / "kept3" / "base-1" / ".last").write_text("")  # review124 N3: a file read "missing"
+    a_file = gpuslo("ab", "-", "--from", "kept3", cwd=root)
+    assert a_file.returncode == 2 and "samples of base run 1 are not readable: its .last is not a folder" \
+        in a_file.stderr, a_file.stderr
     shutil.copytree(kept, root / "kept2")
     shutil.rmtree(root / "kept2" / "base-2")  # review71: decided on 2+1 runs without a word
     samples = gpuslo("ab", "-", "--from", "kept2", "--runs", "5", cwd=root)
