@@ -586,6 +586,9 @@ class SloResult:
         if d.threads is None or not d.pools or d.stuck or len(d.looks_at) > 1 or not cpu_contention(
                 tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"), tel.get("steal_cpus")):
             return ()  # a hung lane or a later look's fresh lanes: more than ``streams`` bodies at once
+        steal = tel.get("steal_cpus")
+        if isinstance(steal, (int, float)) and steal >= STEAL_NO_SLEEP:
+            return ()  # a timer's wake-up on a VM whose CPUs the hypervisor took: no sleep is credited
         got = [tel.get("child_cpu_s"), tel.get("helper_cpu_s"), tel.get("served_cpu_s", 0.0)]
         if not all(isinstance(x, (int, float)) for x in got):
             return ()

@@ -453,10 +453,11 @@ def test_beside_busy_neighbours_a_sleep_over_budget_fails_and_a_wait_on_other_wo
     assert slept.outcome == "FAIL" and "97% of it was asleep on a timer" in slept.reasons[0]
     assert busy in slept.reasons[0]
     assert verdict(service, None).outcome == "INCONCLUSIVE"  # not known: the whole service is stretchable
-    # The sleep's own allowance: 1.2x over is within SLEEP_SLOWDOWN (1.25), 1.3x is not.
-    assert gate.SLEEP_SLOWDOWN == 1.25
-    assert verdict(service / 1.5 * 1.2, service / 1.5 * 1.2).outcome == "INCONCLUSIVE"
-    assert verdict(service / 1.5 * 1.3, service / 1.5 * 1.3).outcome == "FAIL"
+    # The sleep's own allowance: 1.05x over is within SLEEP_SLOWDOWN (1.1), 1.2x is not (review123
+    # F7: 30 ms asleep against 25 ms read "the FAIL may be theirs" under the 1.25 it was).
+    assert gate.SLEEP_SLOWDOWN == 1.1
+    assert verdict(service / 1.5 * 1.05, service / 1.5 * 1.05).outcome == "INCONCLUSIVE"
+    assert verdict(service / 1.5 * 1.2, service / 1.5 * 1.2).outcome == "FAIL"
     # Half asleep, half on a CPU (which K = 4 may have stretched): 0.75/1.25 + 0.75/4 < 1: held back.
     assert verdict(service, service / 2).outcome == "INCONCLUSIVE"
     # A wait on a socket, a lock or a child: held back, with where the time went and what to do.
@@ -1328,7 +1329,7 @@ def test_a_body_that_got_slow_mid_run_fails_on_its_own_times() -> None:
     crowded = dict(contention=busy, contention_slowdown=k)
     assert verdict(own, **crowded).outcome == "INCONCLUSIVE"  # on a CPU: 4x faster is under budget
     asleep = verdict(own, asleep=own * 0.95, **crowded)  # a sleep, which neighbours do not stretch
-    assert asleep.outcome == "FAIL" and "with their time on a CPU 4x shorter and a sleep 1.25x" in asleep.reasons[0]
+    assert asleep.outcome == "FAIL" and "with their time on a CPU 4x shorter and a sleep 1.1x" in asleep.reasons[0]
     assert "1.5 of 2 CPUs" in asleep.reasons[0]
     assert asleep.reasons[0].count("the bodies themselves got slow") == 1  # review56: said twice
     step = np.r_[np.zeros(n - 114), np.full(114, 2.0 * budget)]  # the last 20%: too short a stretch
@@ -1682,9 +1683,9 @@ def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -
                               asleep_ms=np.full(n, work_ms * gate.SLEEP_SLOWDOWN), pool_waits=(pool,))
         return gate.decide(spec, m)
 
-    over = verdict(8.0)  # a 10-ms sleep counted 1.25x shorter: 125 calls/s at most, under 200/s
+    over = verdict(8.0)  # an 8.8-ms sleep counted 1.1x shorter: 125 calls/s at most, under 200/s
     assert over.outcome == "FAIL" and "pool 'io' is over capacity" in over.reasons[0]
-    assert "any order" in over.reasons[0] and "1 worker slept on a timer at least 10 ms" in over.reasons[0]
+    assert "any order" in over.reasons[0] and "1 worker slept on a timer at least 8.8 ms" in over.reasons[0]
     assert verdict(4.0).outcome == "INCONCLUSIVE"  # 250 calls/s: the queue may be the neighbours'
     assert verdict(0.0).outcome == "INCONCLUSIVE"
 
@@ -1721,7 +1722,7 @@ def test_a_batcher_s_bursts_fail_beside_busy_neighbours_from_its_sleep_in_any_or
     assert held.outcome == "INCONCLUSIVE"
     assert ("batcher 'batch''s workers were found asleep on a timer 2 ms a batch on average (one wake-up's sleep "
             "a call counts") in held.reasons[0]  # review112 F1's words
-    assert "which, counted 1.25x shorter, neither puts it over capacity nor fails the budget alone" in held.reasons[0]
+    assert "which, counted 1.1x shorter, neither puts it over capacity nor fails the budget alone" in held.reasons[0]
 
 
 def test_a_batcher_over_capacity_by_its_sleep_fails_however_many_lanes_hide_its_floor() -> None:

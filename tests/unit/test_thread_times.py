@@ -351,7 +351,9 @@ def test_a_pool_s_workers_and_their_sleep_while_serving_make_the_floor_under_its
     (pool,) = pools()
     assert pool.name == "io" and pool.workers == 2 and pool.batch == 1
     assert np.allclose(pool.work_ms, np.array([30.0, 0.0, 5.0, 0.0, 0.0]) / gate.SLEEP_SLOWDOWN)
-    assert pool.wait_ms.shape == (5,) and pool.done_ms is not None and np.allclose(pool.done_ms, [12, 0, 2, 0, 0])
+    assert pool.wait_ms.shape == (5,) and pool.done_ms is not None and np.allclose(pool.done_ms, np.array([30.0, 0, 5, 0, 0]) / gate.SLEEP_SLOWDOWN / 2)
+    # a VM whose CPUs the hypervisor took: a worker's timer wakes late, no sleep is credited (as asleep_ms)
+    assert pools(steal_cpus=0.5) == () and len(pools(steal_cpus=0.1)) == 1
     (batched,) = pools(batch=4)
     assert np.allclose(batched.work_ms, pool.work_ms / 4) and batched.batch == 4
     assert pools(helper_cpu_s=0.003) == () and len(pools(helper_cpu_s=0.003, served_cpu_s=0.003)) == 1
