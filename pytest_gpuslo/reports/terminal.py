@@ -157,8 +157,12 @@ def why(summary: dict[str, Any]) -> str:
     claim alone leads with REGRESSED: "FAIL" there read as a broken budget (review78 #3)."""
     v = summary.get("verdict") or {}
     outcome = str(v.get("outcome", "?"))
+    # Requests that raised, in the row whatever the verdict (review123 F1: a race the load found in
+    # the user's cache, KeyError in 1 of 4,000, was said under the table only)
+    raised = int(summary.get("failed") or 0)
+    crashed = f"{raised:,} request{'s' if raised != 1 else ''} raised (the first error below)" if raised else ""
     if outcome == "PASS":
-        return "PASS" + view.undecided_against(summary)
+        return "PASS" + view.undecided_against(summary) + (f"; {crashed}" if crashed else "")
     checks, base = v.get("checks", []), v.get("baseline", [])
     parts: list[str] = []
     if outcome == "FAIL":
@@ -233,6 +237,8 @@ def why(summary: dict[str, Any]) -> str:
         claims = [f"{b['name']} undecided (why below)" for b in base
                   if any(r.startswith(f"{b.get('name')}:") for r in said)]
         parts = (claims or [r for r in said if not r.startswith("requests counted as over budget")] or said)[:1]
+    if crashed and not any("raised" in part for part in parts):
+        parts.append(crashed)
     return f"{outcome}: " + "; ".join(parts) if parts else outcome
 
 

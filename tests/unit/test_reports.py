@@ -430,6 +430,19 @@ def test_a_count_of_requests_beside_busy_neighbours_names_the_quieter_machine_to
     assert "quieter" not in terminal.why(quiet)
 
 
+def test_a_row_says_that_requests_raised_whatever_the_verdict() -> None:
+    """review123 F1: the open-loop load found a race in a user's cache (KeyError in 1 of 4,000
+    requests); the traceback was under the table, and the row read only "INCONCLUSIVE: ... needs
+    ~14,000 requests"."""
+    passed = {**_row("t.py::test_cache", "PASS", [_claim(0.95, 25, "PASS", est=2.4, upper=2.6)]), "failed": 1}
+    short = {**_row("t.py::test_cache", "INCONCLUSIVE", [_claim(0.95, 25, "INCONCLUSIVE", est=2.4, upper=9.0,
+                                                                  needed_n=14000, reason="too few")]), "failed": 3}
+
+    assert terminal.why(passed) == "PASS; 1 request raised (the first error below)"
+    assert terminal.why(short).endswith("(ran 4,000); 3 requests raised (the first error below)")
+    assert "raised" not in terminal.why({**short, "failed": 0})
+
+
 def test_a_fail_held_back_for_busy_neighbours_says_so_in_the_table() -> None:
     """A p95 clearly over budget read INCONCLUSIVE with only another claim's reason in the table;
     the held-back FAIL now names the neighbours there."""
