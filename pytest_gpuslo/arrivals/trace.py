@@ -83,8 +83,11 @@ def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
         if not line or line.startswith("#"):
             continue
         cells = [c.strip() for c in line.replace(";", ",").replace("\t", ",").split(",")]
-        if not values and not any(ch.isdigit() for ch in line) and (
-                isinstance(column, str) or column >= len(cells) or not _number(cells[column])):
+        # a header: a line of words before the numbers, or the line that holds the column's name
+        # (a name may have digits: "t1_ms")
+        named = isinstance(column, str) and header is None and column in cells
+        if not values and (named or not any(ch.isdigit() for ch in line) and (
+                isinstance(column, str) or column >= len(cells) or not _number(cells[column]))):
             if header is not None:
                 continue  # a line of words before the numbers, as before
             header = cells  # the header line
@@ -95,8 +98,8 @@ def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
                 col = cells.index(column)
             continue
         if col < 0:
-            raise _bad(path, f"has no header line, so column={column!r} names no column",
-                       "set column= to a 0-based number", lineno)
+            raise _bad(path, f"has no header line naming a column {column!r} (its first line of numbers: "
+                       f"{', '.join(c[:20] for c in cells[:8])})", "set column= to a 0-based number", lineno)
         if col >= len(cells):
             raise _bad(path, f"has no column {col} ({len(cells)} found)", "set column= to an existing one", lineno)
         cell = cells[col]

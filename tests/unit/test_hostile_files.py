@@ -488,8 +488,11 @@ def test_a_csv_header_names_the_unit_and_the_column_in_the_marker_too(tmp_path: 
         tr.Trace(str(path), column="when")
     bare = tmp_path / "bare.csv"
     bare.write_text("1\n2\n3\n")
-    with pytest.raises(InvalidArgument, match="has no header line, so column='t' names no column"):
+    with pytest.raises(InvalidArgument, match=r"has no header line naming a column 't' \(its first line of numbers: 1\)"):
         tr.Trace(str(bare), column="t")
+    digits = tmp_path / "digits.csv"  # a name with digits in it is a header's too
+    digits.write_text("t1_ms,t2_ms\n" + "".join(f"{10.0 * k},0\n" for k in range(101)))
+    assert tr.Trace(str(digits), column="t1_ms").times()[-1] == pytest.approx(1.0)
     # a first line that is a number without digits is no header: refused as before
     nan = tmp_path / "nan.csv"
     nan.write_text("nan\n1\n2\n")
