@@ -71,14 +71,12 @@ def request_memory_bytes(requests: float) -> float:
     return requests * BYTES_PER_REQUEST
 
 
-def read_capped(path: str | os.PathLike[str], max_bytes: int, fail: Callable[[str], Exception],
-                head: int | None = None) -> bytes:
+def read_capped(path: str | os.PathLike[str], max_bytes: int, fail: Callable[[str], Exception]) -> bytes:
     """The bytes of a regular file of at most ``max_bytes``; anything else raises ``fail(what)``.
 
     A device (``/dev/zero``), a FIFO, a socket or a directory is refused without reading it; the
     file is opened non-blocking (a FIFO swapped in after the check cannot hang the open) and read
     to at most ``max_bytes + 1`` bytes, so a file that grows or lies about its size stays bounded.
-    ``head``: only the first ``head`` bytes, after the same checks (a CSV's header line).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -99,14 +97,13 @@ def read_capped(path: str | os.PathLike[str], max_bytes: int, fail: Callable[[st
             raise fail(f"is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit")
         chunks: list[bytes] = []
         got = 0
-        want = max_bytes if head is None else min(head - 1, max_bytes)
-        while got <= want:
-            chunk = os.read(fd, min(1 << 20, want + 1 - got))
+        while got <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - got))
             if not chunk:
                 break
             chunks.append(chunk)
             got += len(chunk)
-        if head is None and got > max_bytes:
+        if got > max_bytes:
             raise fail(f"holds more than the {max_bytes:,}-byte limit")
         return b"".join(chunks)
     except OSError as exc:
