@@ -9,6 +9,7 @@ import argparse
 import collections
 import datetime as _dt
 import os
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -1185,18 +1186,13 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     # a number, or a name in the header line (the trace reader finds it, and the unit it names)
     column: int | str = int(args.column) if args.column.isdigit() else args.column
     try:
-        d = describe(args.file, unit=args.unit or "s", kind=args.kind or "timestamps", column=column)
-        for flag, given, named in (("--unit", args.unit, d["unit"] if d.get("unit_named") else None),
-                                   ("--kind", args.kind, d.get("kind_named"))):
-            if given and named and given != named:
-                # review121: a flag equal to the default ("--unit s") gave way to the file without a word
-                said = f" in {d['unit_from']}" if flag == "--unit" and not one_series else ""
-                raise InvalidArgument(f"trace {args.file}: names its {flag[2:]} \"{named}\"{said}, and {flag} "
-                                      f"{given} was given; leave {flag} out, or make them agree")
+        # (a flag given that contradicts what the file names is refused by the reader: review121)
+        d = describe(args.file, unit=args.unit, kind=args.kind, column=column)
     except (InvalidArgument, OSError) as exc:
         # The trace reader speaks the marker's language; here the fixes are command-line flags.
         text = str(exc).replace("pass kind='intervals'", "pass --kind intervals").replace(
             "set column= to", "set --column to").replace("column=", "--column ")
+        text = re.sub(r"\b(unit|kind)='(\w+)' was given; leave \1 out", r"--\1 \2 was given; leave --\1 out", text)
         print(f"error: {text}", file=sys.stderr)
         return 2
     if d.get("unit_named"):  # review120: a JSON trace's own "unit" was used, and "assumed: s" printed

@@ -217,11 +217,12 @@ def _parsed(path: str, mtime: float, suffix: str, column: int | str) -> tuple[
 
 
 @lru_cache(maxsize=16)
-def _load(path: str, mtime: float, kind: str, unit: str, column: int | str) -> npt.NDArray[np.float64]:
-    """Arrival times in seconds from 0, validated (cached per file version)."""
-    if unit not in UNITS:
+def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: int | str) -> npt.NDArray[np.float64]:
+    """Arrival times in seconds from 0, validated (cached per file version).  ``kind``/``unit``
+    None: not given, so what the file names for itself, else timestamps in seconds."""
+    if unit is not None and unit not in UNITS:
         raise _bad(path, f"unit {unit!r} is unknown", f"use one of {', '.join(UNITS)}")
-    if kind not in KINDS:
+    if kind is not None and kind not in KINDS:
         raise _bad(path, f"kind {kind!r} is unknown", f"use one of {', '.join(KINDS)}")
     if isinstance(column, bool) or not isinstance(column, (int, str)) or (
             column < 0 if isinstance(column, int) else not column.strip()):
@@ -236,17 +237,19 @@ def _load(path: str, mtime: float, kind: str, unit: str, column: int | str) -> n
     # The file's own "unit" and "timestamps"/"intervals" key (JSON), or its header's unit (CSV),
     # win over the defaults; one given otherwise and contradicting the file is refused (review120:
     # dropped without a word; review121: a CSV header's "_ms" gave way to unit='s')
-    if jkind is not None and kind != KINDS[0] and jkind != kind:
+    # (review125 N4: unit='s' and kind='timestamps' given were the defaults, and gave way)
+    if jkind is not None and kind is not None and jkind != kind:
         raise _bad(path, f"holds \"{jkind}\", and kind={kind!r} was given", "leave kind out, or make them agree")
-    kind = jkind or kind
+    kind = jkind or kind or KINDS[0]
     if junit is not None:
         if junit not in UNITS:
             raise _bad(path, f"unit {junit!r} is unknown", f"use one of {', '.join(UNITS)}")
-        if unit != "s" and junit != unit:
+        if unit is not None and junit != unit:
             said = f" in {named}" if suffix != ".json" else ""  # (a JSON file's is its "unit" key)
             raise _bad(path, f"names its unit \"{junit}\"{said}, and unit={unit!r} was given",
                        "leave unit out, or make them agree")
         unit = junit
+    unit = unit or "s"
 
     def line_of(i: int) -> int | None:
         return lines[i] if lines is not None else None
@@ -292,8 +295,11 @@ class Trace(Process):
 
     path: str
     rate_hz: float | None = None
-    unit: str = "s"
-    kind: str = "timestamps"
+    #: None: what the file names for itself (a JSON "unit", a CSV header such as timestamp_ms),
+    #: else seconds; one given that contradicts the file is refused
+    unit: str | None = None
+    #: None: what a JSON file's key names, else "timestamps"
+    kind: str | None = None
     loop: bool = True
     #: a 0-based column number, or a name in the CSV's header line
     column: int | str = 0
@@ -306,7 +312,7 @@ class Trace(Process):
             raise InvalidArgument(f"trace: path={self.path!r} is not a file name; give a path such as "
                                   f"'traces/prod.csv'.")
         for name, value, choices in (("unit", self.unit, UNITS), ("kind", self.kind, KINDS)):
-            if not isinstance(value, str) or value not in choices:
+            if value is not None and (not isinstance(value, str) or value not in choices):
                 raise InvalidArgument(f"trace {self.path}: {name} {value!r} is unknown; use one of "
                                       f"{', '.join(choices)}.")
         if not isinstance(self.loop, bool):
@@ -362,7 +368,7 @@ def _idc(times: npt.NDArray[np.float64], window: float) -> float | None:
     return float(counts.var(ddof=1) / mean) if mean > 0 else None
 
 
-def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: int | str = 0) -> dict[str, Any]:
+def describe(path: str, *, unit: str | None = None, kind: str | None = None, column: int | str = 0) -> dict[str, Any]:
     """Rate, burstiness and the closest parametric process of a recorded trace."""
     try:
         mtime = os.path.getmtime(path)
@@ -411,8 +417,8 @@ def describe(path: str, *, unit: str = "s", kind: str = "timestamps", column: in
     return {"path": str(path), "arrivals": int(times.size), "span_s": float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts,
             "closest": fit, "marker": f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)',
-            "unit": named_unit or unit, "unit_named": named_unit is not None, "unit_from": named,
-            "kind": named_kind or kind,
+            "unit": named_unit or unit or "s", "unit_named": named_unit is not None, "unit_from": named,
+            "kind": named_kind or kind or KINDS[0],
             "kind_named": named_kind}
 
 

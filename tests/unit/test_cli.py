@@ -1110,7 +1110,7 @@ def test_describe_refuses_a_flag_a_json_trace_contradicts_even_at_its_default(
     assert main(["arrivals", "describe", str(path), "--unit", "s"]) == 2
     assert 'names its unit "ms", and --unit s was given; leave --unit out' in capsys.readouterr().err
     assert main(["arrivals", "describe", str(path), "--kind", "timestamps"]) == 2
-    assert 'names its kind "intervals", and --kind timestamps was given' in capsys.readouterr().err
+    assert 'holds "intervals", and --kind timestamps was given; leave --kind out' in capsys.readouterr().err
     assert main(["arrivals", "describe", str(path), "--unit", "ms", "--kind", "intervals"]) == 0
     assert 'unit         ms (from the file\'s "unit")' in capsys.readouterr().out
     path.write_text(json.dumps({"timestamps": [0, 1, 2], "intervals": [1, 1]}))

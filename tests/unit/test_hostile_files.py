@@ -484,6 +484,10 @@ def test_a_csv_header_names_the_unit_and_the_column_in_the_marker_too(tmp_path: 
     assert tr.Trace(str(plain), column="stamp").times()[-1] == pytest.approx(1000.0)  # nothing names it: s
     with pytest.raises(InvalidArgument, match="names its unit \"ms\" in the header 'timestamp_ms', and unit='us'"):
         tr.Trace(str(path), column=1, unit="us")
+    # review125 N4: unit='s' written out was the default, and gave way to the header without a word
+    with pytest.raises(InvalidArgument, match="names its unit \"ms\" in the header 'timestamp_ms', and unit='s'"):
+        tr.Trace(str(path), column="timestamp_ms", unit="s")
+    assert tr.Trace(str(plain), column="stamp", unit="s").times()[-1] == pytest.approx(1000.0)
     with pytest.raises(InvalidArgument, match=r"has no column named 'when' \(its header's names: size, timestamp_ms\)"):
         tr.Trace(str(path), column="when")
     bare = tmp_path / "bare.csv"
