@@ -205,11 +205,11 @@ def punctual_queue(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt
                    lane: npt.ArrayLike, lanes: int,
                    services: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64], int],
                                       npt.NDArray[np.float64] | None], *,
-                   warmup: int = 0) -> npt.NDArray[np.float64] | None:
+                   warmup: int = 0, hand_off: bool = True) -> npt.NDArray[np.float64] | None:
     """Latency (ms, from the schedule, the requests after ``warmup``) of ``lanes`` host lanes sharing
-    one FIFO queue, every request dispatched at its scheduled arrival with its measured hand-off and
-    the service ``services(start_ms, end_ms, lanes)`` gives it; ``None`` where the stamps cannot be
-    replayed or ``services`` says None."""
+    one FIFO queue, every request dispatched at its scheduled arrival with its measured hand-off
+    (none with ``hand_off=False``) and the service ``services(start_ms, end_ms, lanes)`` gives it;
+    ``None`` where the stamps cannot be replayed or ``services`` says None."""
     stamps = _stamps(scheduled, dispatch, start, end, lane, warmup, 1e6)
     if stamps is None:
         return None
@@ -217,7 +217,8 @@ def punctual_queue(scheduled: npt.ArrayLike, dispatch: npt.ArrayLike, start: npt
     svc = services(s, e, lanes)
     if svc is None:
         return None
-    done = _shared_queue(t, _gaps(d, s, e, ln), svc[None, :], lanes)[0]
+    gaps = _gaps(d, s, e, ln) if hand_off else np.zeros(t.size)
+    done = _shared_queue(t, gaps, svc[None, :], lanes)[0]
     return done[warmup:] - t[warmup:]
 
 

@@ -567,8 +567,11 @@ class SloResult:
                 svc[self.warmup:] = np.where(np.isfinite(shorter), shorter, measured / k)
             return svc
 
+        # No hand-off: a lane's wait to start a request is its thread's wake-up and wait for a CPU
+        # (or the GIL), which neighbours stretch; measured beside them it built a queue of its own
+        # (review125 N1: 22.5-ms sleeps at 1.3 lanes' load on 4 replayed to p95 31.6 ms, a FAIL)
         return replay.punctual_queue(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, self.spec.streams,
-                                     floor, warmup=self.warmup)
+                                     floor, warmup=self.warmup, hand_off=False)
 
     def pool_waits(self) -> tuple[PoolWait, ...]:
         """On host lanes beside busy neighbours, the floors under the queue in front of each

@@ -95,6 +95,15 @@ def test_the_punctual_replay_at_full_load_slows_every_service_to_its_full_load_l
     # the queue of services 4x shorter (what busy neighbours can have added, taken off), punctual
     quiet = replay.punctual_queue(t * 1e6, (t + 0.3) * 1e6, s * 1e6, e * 1e6, lane, 2, lambda a, b, _: (b - a) / 4)
     assert quiet is not None and np.quantile(quiet, 0.95) < np.quantile(e - t, 0.95) / 2
+    # review125 N1: a lane's wait to start (its thread's wake-up beside busy neighbours) built a
+    # queue of its own in that replay; without the hand-off, only the services queue
+    late = s + np.where(np.arange(n) % 2, 6.0, 0.0)  # every other request waited 6 ms to start
+    with_wait = replay.punctual_queue(t * 1e6, (t + 0.3) * 1e6, late * 1e6, (late + (e - s)) * 1e6, lane, 2,
+                                      lambda a, b, _: (b - a) / 4)
+    without = replay.punctual_queue(t * 1e6, (t + 0.3) * 1e6, late * 1e6, (late + (e - s)) * 1e6, lane, 2,
+                                    lambda a, b, _: (b - a) / 4, hand_off=False)
+    assert with_wait is not None and without is not None
+    assert np.quantile(without, 0.95) < 2.0 < np.quantile(with_wait, 0.95)
 
 
 def test_a_rare_slow_path_under_overlap_moves_the_upper_ranks() -> None:
