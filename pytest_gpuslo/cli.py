@@ -174,8 +174,9 @@ def _addopts_store(tokens: Sequence[str]) -> tuple[str | None, str | None]:
             option = a.split("=", 1)[1]
         said = (b if a in ("-o", "--override-ini") else a[2:] if a.startswith("-o") and not a.startswith("--")
                 else a.split("=", 1)[1] if a.startswith("--override-ini=") else None)
-        if said is not None and said.partition("=")[0].strip() == STORE_KEY and "=" in said:
-            override = said.partition("=")[2].strip()
+        # (as pytest splits it: no spaces stripped, review125 N3)
+        if said is not None and said.partition("=")[0] == STORE_KEY and "=" in said:
+            override = said.partition("=")[2]
     return option, override
 
 
@@ -244,10 +245,10 @@ def _store(args: argparse.Namespace) -> tuple[Any, str]:
                  f"{root})" if set_by else f"the store {store} (pytest's default, from the rootdir) {what}")
         print(f"error: {where}; give the folder that holds the baselines, or --dir FOLDER", file=sys.stderr)
         raise SystemExit(2)
-    if not store.exists() and set_by.startswith(("--", "-o")):
-        # as pytest refuses a store its command line names that is not there (review124 N2: "no
-        # baselines in .../nope (no such folder)", exit 0); a missing one the ini file names, pytest
-        # only warns of, and the commands say where it was set
+    if not store.exists() and set_by.startswith("--"):
+        # as pytest refuses a store its option names that is not there (review124 N2: "no
+        # baselines in .../nope (no such folder)", exit 0); a missing one the ini key names, or
+        # -o (an ini value), pytest only warns of, and the commands say where it was set (review125 N2)
         print(f"error: {set_by}: {store} does not exist (relative paths are from the rootdir {root}); pytest "
               f"refuses it too: give the folder that holds the baselines, or --dir FOLDER", file=sys.stderr)
         raise SystemExit(2)

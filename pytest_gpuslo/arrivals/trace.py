@@ -35,7 +35,7 @@ MAX_SPAN_S = 1e9
 
 
 #: A CSV header's unit, by suffix: ``timestamp_ms``, ``t [us]``, ``gap (s)``, ``time_seconds``.
-_HEADER_UNIT = re.compile(r"(?:^|[_\s(\[])(ms|us|µs|ns|s|sec|seconds)[)\]]?$")
+_HEADER_UNIT = re.compile(r"(?:^|[_\s(\[])(ms|msec|us|usec|µs|ns|nsec|s|sec|seconds)[)\]]?$")
 
 
 def header_unit(name: str) -> str | None:
@@ -44,7 +44,7 @@ def header_unit(name: str) -> str | None:
     if not match:
         return None
     unit = match.group(1)
-    return {"µs": "us", "sec": "s", "seconds": "s"}.get(unit, unit)
+    return {"µs": "us", "sec": "s", "seconds": "s", "msec": "ms", "usec": "us", "nsec": "ns"}.get(unit, unit)
 
 
 def _bad(path: str, what: str, fix: str, line: int | None = None) -> InvalidArgument:

@@ -169,6 +169,12 @@ def test_show_finds_a_store_that_addopts_sets_as_pytest_does(
         monkeypatch.setenv("PYTEST_ADDOPTS", said)
         assert cli.find_store(Path.cwd())[1:] == (tmp_path / "perf" / "runs",
                                                   "-o gpuslo_baseline_dir=perf/runs in PYTEST_ADDOPTS"), said
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-o 'gpuslo_baseline_dir = perf/runs'")  # pytest's key: with the space
+    assert cli.find_store(Path.cwd())[1] == tmp_path / "keyed"
+    # review125 N2: a missing store -o names, pytest only warns of (an ini value): said, exit 0
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-o gpuslo_baseline_dir=gone")
+    assert main(["show"]) == 0
+    assert "(no such folder; set by -o gpuslo_baseline_dir=gone in PYTEST_ADDOPTS)" in capsys.readouterr().out
     monkeypatch.setenv("PYTEST_ADDOPTS", "--gpuslo-baseline-dir nope -o gpuslo_baseline_dir=perf/runs")
     assert cli.find_store(Path.cwd())[1] == tmp_path / "nope"
     # a missing store the command line names: refused, as pytest refuses it
