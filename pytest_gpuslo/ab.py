@@ -438,10 +438,11 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
         base_ms = [r.measurements() for r in base_runs]
         late = [(k, note) for k, note in enumerate((gate.lateness(spec, x, policy) for x in ms), 1) if note]
         either = bool(late) or any(gate.lateness(spec, x, policy) for x in base_ms)
-        # the runs whose generator stalled, both sides, each with its neighbours' load (review122 F7)
-        stalled = gate.stalls(spec, [_with_load(x, run.get(nodeid)) for side, runs in ((session.base, base_ms),
-                                                                                      (session.cand, ms))
-                                     for x, run in zip(runs, side.summaries)], policy)
+        # each run with the neighbours' load its report recorded, once for every use below
+        base_loaded = [_with_load(x, run.get(nodeid)) for x, run in zip(base_ms, session.base.summaries)]
+        cand_loaded = [_with_load(x, run.get(nodeid)) for x, run in zip(ms, session.cand.summaries)]
+        # the runs whose generator stalled, both sides (review122 F7)
+        stalled = gate.stalls(spec, base_loaded + cand_loaded, policy)
         ab = gate.ABInput(tuple(r.latency_ms for r in base_runs), tuple(r.latency_ms for r in cand_runs),
                           label=f"base {session.sha[:10]}",
                           differing=load_differs(session.base.summaries[-1][nodeid], latest),
@@ -463,9 +464,8 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_shuffled_off=tuple(x.shuffled_off for x in base_ms),
                           cand_shuffled_off=tuple(x.shuffled_off for x in ms),
                           late_floor_ms=DISPATCH_PRECISION_NS / 1e6 if latest.get("backend") == "cpu" else 0.0,
-                          cand_budgets=tuple(gate.budget_outcomes(gate.decide(spec, _with_load(x, run.get(nodeid)),
-                                                                              policy))
-                                             for x, run in zip(ms[:-1], session.cand.summaries)))
+                          cand_budgets=tuple(gate.budget_outcomes(gate.decide(spec, x, policy))
+                                             for x in cand_loaded[:len(ms) - 1]))
         m = _with_load(ms[-1], latest)
         out.append((latest, spec, base_runs, cand_runs, ab, gate.decide(spec, m, policy, ab)))
     return out

@@ -1308,7 +1308,7 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
         spread, stalled = _stalls(ab)
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
                           levels=None if lv is None else (lv[:ra], lv[ra:]), stalled=spread)
-        if t.outcome == INCONCLUSIVE and stalled and not (spread and spread in t.reason):
+        if t.outcome == INCONCLUSIVE and stalled and not (spread and t.unstable):  # (said there once)
             t = replace(t, reason=f"{t.reason}; {stalled}")
         why = "" if lv is not None else measured_why(
             p, ("base run", ra, ab.base_shuffled, ab.base_shuffled_off),

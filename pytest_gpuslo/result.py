@@ -199,6 +199,13 @@ class SloResult:
         return np.where((s >= 0) & (e >= 0), (e - s) / 1e6, np.nan)
 
     @property
+    def _stolen(self) -> bool:
+        """A hypervisor took ``STEAL_NO_SLEEP`` CPUs or more from this VM during the run: a timer's
+        wake-up may have waited for it, so no sleep is credited as the code's."""
+        steal = self.telemetry.get("steal_cpus")
+        return isinstance(steal, (int, float)) and steal >= STEAL_NO_SLEEP
+
+    @property
     def asleep_ms(self) -> F64 | None:
         """Of each measured request's service, the time its thread spent asleep on a timer: its
         time off the CPU (the service less its CPU time and its wait for a CPU) shared out as the
@@ -208,8 +215,7 @@ class SloResult:
         measured, a hypervisor took CPUs from this VM (steal can delay a timer's wake-up), or
         the code's child processes worked during the run."""
         t = self.data.threads
-        steal = self.telemetry.get("steal_cpus")
-        if t is None or (isinstance(steal, (int, float)) and steal >= STEAL_NO_SLEEP):
+        if t is None or self._stolen:
             return None
         # Over the whole run, as the process's CPU is counted (warm-up included).
         found_s = float(self._found_asleep(slice(None))[0].sum()) / 1e3
@@ -589,9 +595,8 @@ class SloResult:
         if d.threads is None or not d.pools or d.stuck or len(d.looks_at) > 1 or not cpu_contention(
                 tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"), tel.get("steal_cpus")):
             return ()  # a hung lane or a later look's fresh lanes: more than ``streams`` bodies at once
-        steal = tel.get("steal_cpus")
-        if isinstance(steal, (int, float)) and steal >= STEAL_NO_SLEEP:
-            return ()  # a timer's wake-up on a VM whose CPUs the hypervisor took: no sleep is credited
+        if self._stolen:
+            return ()  # a worker's sleep, as a body's (``asleep_ms``)
         got = [tel.get("child_cpu_s"), tel.get("helper_cpu_s"), tel.get("served_cpu_s", 0.0)]
         if not all(isinstance(x, (int, float)) for x in got):
             return ()

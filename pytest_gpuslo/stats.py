@@ -768,6 +768,9 @@ class RegressionTest:
     #: A/B: runs a side that would show a change of the size seen with 80% power (None: not
     #: estimated, e.g. a change within the noise floor).
     runs_needed: int | None = None
+    #: A/B: the candidate's runs spread ``UNSTABLE_SPREAD`` times as widely as the base's, which
+    #: the reason says (with ``ab_test``'s ``stalled`` words where given).
+    unstable: bool = False
     #: the level the claim was judged at (a prediction from stored runs: alpha x ``PI_ALPHA_FACTOR``);
     #: NaN where nothing was tested.  Reports give it beside ``p_regress`` (review98 #2: "p_regress
     #: 0.0098" under "alpha 0.01" read as a contradiction of an INCONCLUSIVE).
@@ -1268,8 +1271,8 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
         # review122 F7: a 1-s stall of a busy machine in one run of unchanged code read as an
         # "overloaded or unstable" queue, with "about 40 runs a side" as the way out.
         cause = stalled or "its queue may be overloaded or unstable, so its tail moves from run to run"
-        out = replace(out, reason=out.reason + f"; the candidate's runs spread {sb / sa:.0f}x as widely as the base's: "
-                                               f"{cause}")
+        out = replace(out, unstable=True,
+                      reason=out.reason + f"; the candidate's runs spread {sb / sa:.0f}x as widely as the base's: {cause}")
     # Runs a side for 80% power (t, ``_runs_for_power``): against the change seen, or, for a change
     # within the noise floor, to show that it stays under Delta (an OK).
     gap = abs(theta) - math.log1p(delta)

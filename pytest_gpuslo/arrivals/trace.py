@@ -210,8 +210,8 @@ def _parsed(path: str, mtime: float, suffix: str, column: int | str) -> tuple[
         values, lines, header = _read_text_values(path, data, column)
         # review121: a header's unit gave way to the default (the marker) or to --unit (the CLI)
         at = (column if isinstance(column, int) else header.index(column)) if header else -1
-        if header and at < len(header) and header_unit(header[at]):
-            unit, named = header_unit(header[at]), f"the header {header[at]!r}"
+        unit = header_unit(header[at]) if header and at < len(header) else None
+        named = f"the header {header[at]!r}" if unit and header else ""
     values.flags.writeable = False  # shared by the cache: what reads it makes its own copy
     return values, lines, kind, unit, named
 

@@ -217,9 +217,9 @@ def why(summary: dict[str, Any]) -> str:
                 # whose few over-budget requests bunched while neighbours held the CPUs: the count
                 # is this run's, and a quieter machine is the other way to a decision
                 # (the neighbours' load once: the generator's lateness, where said, names it)
-                said_load = "" if "generator_late" in v.get("conditions", []) else f" ({_load_words(summary)[2:]})"
-                quieter = (f", or a quieter machine{said_load}"
-                           if not over and "contended" in v.get("conditions", []) and _load_words(summary) else "")
+                load = _load_words(summary) if not over and "contended" in v.get("conditions", []) else ""
+                said_load = "" if "generator_late" in v.get("conditions", []) else f" ({load[2:]})"
+                quieter = f", or a quieter machine{said_load}" if load else ""
                 parts.append(f"{c['name']}{over} needs {'~' if over else 'at least ~'}{_about(need)} requests{lasts} "
                              f"(ran {_count(int(summary.get('n') or 0))}){quieter}")
             elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
