@@ -1205,11 +1205,6 @@ UNSTABLE_SPREAD = 10.0
 UNSTABLE_CHANGE = 1.5
 
 
-#: The looks a ``gpuslo ab --max-runs N`` session makes at most (``gate.ab_looks``): the runs
-#: count advised is sized at alpha over them, so that the session it advises can reach it.
-AB_ADVICE_LOOKS = 3
-
-
 def _runs_for_power(sd: float, target: float, alpha: float) -> int:
     """Runs a side for 80% power against a shift ``target`` (log scale) of runs spread ``sd``: the
     smallest R with (t(1-alpha) + t(0.8)) * sd * sqrt(2/R) <= target at 2R - 2 df, or
@@ -1286,10 +1281,12 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
         # The t count, which a user can act on, is the one said.
         z = float(_st.norm.ppf(1.0 - alpha) + _st.norm.ppf(0.8))
         go_on = math.ceil(2.0 * (z * math.sqrt(ss / dfp) / target) ** 2)
-        # Said at the alpha of a look of the --max-runs session it advises (alpha over up to three
-        # looks): at this look's alpha, "about 5 (--max-runs 5)" stopped there after 3 runs, whose
-        # look at alpha/3 counted 9 (review101 Jinja2 #2).
-        need = _runs_for_power(math.sqrt(ss / dfp), target, alpha / AB_ADVICE_LOOKS)
+        # Said as a session of that many runs a side (``gpuslo ab --runs N``, one look at this
+        # alpha), which runs them whatever its first runs read.  Advised as --max-runs N it was
+        # not: a session's first look reads the change anew, and a smaller reading stops it there
+        # for futility (review123 F6: "about 6 (--max-runs 6)" after +66%; the next session read
+        # +20% and stopped after 3).
+        need = _runs_for_power(math.sqrt(ss / dfp), target, alpha)
         if unstable:
             # A rough count, promised to no look (``runs_needed`` stays unset, so --max-runs goes
             # on): an unstable side's run statistics are heavy-tailed.  But said (review81: at 2+2
@@ -1307,8 +1304,8 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
                           runs_needed=go_on)
         elif need > max(ra, rb):
             out = replace(out, reason=out.reason + f"; if a change of {math.exp(theta) - 1:+.0%} were real, "
-                                                   f"about {need} runs a side would show it (gpuslo ab --max-runs "
-                                                   f"{need} goes on to them while undecided)", runs_needed=go_on)
+                                                   f"about {need} runs a side would show it (gpuslo ab --runs {need} "
+                                                   f"runs them)", runs_needed=go_on)
         else:
             out = replace(out, runs_needed=go_on)
     return out

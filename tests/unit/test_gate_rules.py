@@ -168,14 +168,17 @@ def test_interleaved_ab_runs_catch_a_slowdown_that_one_pair_cannot_judge() -> No
     noisy = tuple(_queue(f, s)[0] for f, s in ((1.12, 4), (0.95, 5), (1.05, 6)))
     undecided = gate.compare(spec, _m(noisy[-1], t), gate.ABInput(base, noisy, "base"), gate.Policy())[0]
     assert undecided.outcome == "INCONCLUSIVE"
-    said = re.search(r"were real, about (\d+) runs a side would show it \(gpuslo ab --max-runs \1 goes on",
+    said = re.search(r"were real, about (\d+) runs a side would show it \(gpuslo ab --runs \1 runs them\)",
                      undecided.reason)
     assert said, undecided.reason  # review91: the way to get them
-    # review101 (Jinja2) #2: "--max-runs 5" stopped after 3 runs and asked for 9: the session it
-    # advises goes on from its first look (its alpha split over its looks)
-    looks, seq = gate.ab_looks(3, int(said.group(1)), gate.Policy())
-    first = gate.compare(spec, _m(noisy[-1], t), gate.ABInput(base, noisy, "base"), seq)
-    assert looks[0] == 3 and gate.ab_wants_more(first, looks[-1])
+    # review123 F6: advised as "--max-runs 6", the next session read the change smaller at its first
+    # look and stopped there for futility.  The session advised runs them all, and one whose runs
+    # read as these did decides.
+    need = int(said.group(1))
+    assert need > 3 and gate.ab_looks(need, None, gate.Policy())[0] == [need]
+    more_base, more_noisy = (base * need)[:need], (noisy * need)[:need]
+    decided = gate.compare(spec, _m(noisy[-1], t), gate.ABInput(more_base, more_noisy, "base"), gate.Policy())[0]
+    assert decided.outcome == "REGRESSED", decided.reason
     # a change just over the noise floor amid a wide spread: no six-figure run count (the session-12
     # check read "about 665322 runs a side would show it")
     x = _queue(1.0, 1)[0]
