@@ -11,6 +11,7 @@ parsed (docs/limits.md).
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -34,17 +35,24 @@ KINDS = ("timestamps", "intervals")
 MAX_SPAN_S = 1e9
 
 
-#: A CSV header's unit, by suffix: ``timestamp_ms``, ``t [us]``, ``gap (s)``, ``time_seconds``.
-_HEADER_UNIT = re.compile(r"(?:^|[_\s(\[])(ms|msec|us|usec|µs|ns|nsec|s|sec|seconds)[)\]]?$")
+#: A CSV header's unit, by suffix (``timestamp_ms``, ``t [us]``, ``gap (s)``, ``time_seconds``), each
+#: spelling with the unit it is; minutes and hours, which a trace is not read in, are named as such so
+#: that they are refused rather than read as seconds (review125 N5: ``t_min`` read 60x too fast).
+_UNIT_WORDS = {"ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millisecond": "ms", "milliseconds": "ms",
+               "us": "us", "µs": "us", "usec": "us", "usecs": "us", "micros": "us", "microsecond": "us",
+               "microseconds": "us", "ns": "ns", "nsec": "ns", "nsecs": "ns", "nanos": "ns", "nanosecond": "ns",
+               "nanoseconds": "ns", "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+               "min": "min", "mins": "min", "minute": "min", "minutes": "min",
+               "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "day": "day", "days": "day"}
+_HEADER_UNIT = re.compile(r"(?:^|[_\s(\[])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
+                          + r")[)\]]?$")
 
 
 def header_unit(name: str) -> str | None:
-    """The unit a CSV header cell names by its suffix, None where it names none."""
+    """The unit a CSV header cell names by its suffix (``min``, ``h`` or ``day`` too, which no
+    trace is read in), None where it names none."""
     match = _HEADER_UNIT.search(name.strip().lower())
-    if not match:
-        return None
-    unit = match.group(1)
-    return {"µs": "us", "sec": "s", "seconds": "s", "msec": "ms", "usec": "us", "nsec": "ns"}.get(unit, unit)
+    return _UNIT_WORDS[match.group(1)] if match else None
 
 
 def _bad(path: str, what: str, fix: str, line: int | None = None) -> InvalidArgument:
@@ -82,7 +90,7 @@ def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        cells = [c.strip() for c in line.replace(";", ",").replace("\t", ",").split(",")]
+        cells = _cells(line)
         # a header: a line of words before the numbers, or the line that holds the column's name
         # (a name may have digits: "t1_ms")
         named = isinstance(column, str) and header is None and column in cells
@@ -112,6 +120,18 @@ def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
         raise _bad(path, f"holds no header line, so column={column!r} names no column", "set column= to a "
                    "0-based number")
     return np.frombuffer(values, dtype=np.float64).copy(), lines, header
+
+
+def _cells(line: str) -> list[str]:
+    """A line's cells, split at commas, semicolons or tabs; a line with quotes is read as CSV
+    (review125 N5: the header cell "t, [ms]" was cut at its comma), split at the first of those
+    found outside its quotes."""
+    if '"' not in line:
+        return [c.strip() for c in line.replace(";", ",").replace("\t", ",").split(",")]
+    bare = re.sub(r'"[^"]*"', "", line)
+    delimiter = next((d for d in (",", ";", "\t") if d in bare), ",")
+    row = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
+    return [c.strip() for c in row]
 
 
 def _number(text: str) -> bool:
@@ -242,6 +262,9 @@ def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: i
         raise _bad(path, f"holds \"{jkind}\", and kind={kind!r} was given", "leave kind out, or make them agree")
     kind = jkind or kind or KINDS[0]
     if junit is not None:
+        if junit not in UNITS and suffix != ".json":
+            raise _bad(path, f"names its unit \"{junit}\" in {named}, which a trace is not read in",
+                       f"write the column in one of {', '.join(UNITS)} and name it so (e.g. 'time_s')")
         if junit not in UNITS:
             raise _bad(path, f"unit {junit!r} is unknown", f"use one of {', '.join(UNITS)}")
         if unit is not None and junit != unit:

@@ -8,6 +8,7 @@ import base64
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -502,6 +503,29 @@ def test_a_csv_header_names_the_unit_and_the_column_in_the_marker_too(tmp_path: 
     nan.write_text("nan\n1\n2\n")
     with pytest.raises(InvalidArgument, match="value nan is not finite"):
         tr.Trace(str(nan))
+
+
+@pytest.mark.parametrize(("name", "span"), [("time_milliseconds", 1.0), ("t_msecs", 1.0), ("t (micros)", 1e-3),
+                                          ("gap_nanoseconds", 1e-6), ("t_secs", 1000.0), ("t, [ms]", 1.0)])
+def test_a_csv_header_s_unit_is_read_in_its_spellings_and_a_quoted_name_whole(
+        tmp_path: Path, name: str, span: float) -> None:
+    """review125 N5: ``time_milliseconds`` was read as seconds (nothing matched, so the default);
+    a quoted header cell with a comma was cut at it, so its column could not be named."""
+    path = tmp_path / "t.csv"
+    cell = f'"{name}"' if "," in name else name
+    path.write_text(f"id,{cell}\n" + "".join(f"{k},{10.0 * k}\n" for k in range(101)))
+    assert tr.Trace(str(path), column=name).times()[-1] == pytest.approx(span)
+
+
+@pytest.mark.parametrize("name", ["t_min", "arrival_minutes", "t [h]", "stamp_hours", "t_days"])
+def test_a_csv_header_in_minutes_or_hours_is_refused_not_read_as_seconds(tmp_path: Path, name: str) -> None:
+    """review125 N5: ``t_min`` was read as seconds, a rate 60x too high, without a word."""
+    path = tmp_path / "t.csv"
+    path.write_text(f"id,{name}\n" + "".join(f"{k},{0.01 * k}\n" for k in range(101)))
+    for unit in (None, "s"):
+        with pytest.raises(InvalidArgument, match=rf"names its unit \"\w+\" in the header '{re.escape(name)}', which "
+                           r"a trace is not read in; write the column in one of s, ms, us, ns"):
+            tr.Trace(str(path), column=name, unit=unit).times()
 
 
 def test_a_json_trace_s_own_unit_and_kind_win_and_a_contradiction_is_refused(tmp_path: Path) -> None:
