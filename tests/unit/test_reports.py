@@ -441,6 +441,12 @@ def test_a_row_says_that_requests_raised_whatever_the_verdict() -> None:
     assert terminal.why(passed) == "PASS; 1 request raised (the first error below)"
     assert terminal.why(short).endswith("(ran 4,000); 3 requests raised (the first error below)")
     assert "raised" not in terminal.why({**short, "failed": 0})
+    # a FAIL by the raised requests says their count in its claim, and where the first error is
+    # (review125: the row dropped it)
+    broken = {**_row("t.py::test_cache", "FAIL", [_claim(0.95, 25, "FAIL", est=10_000.0, upper=None,
+                                                         estimate_raised=True)]), "failed": 200, "n": 1000}
+    assert terminal.why(broken) == ("FAIL: p95 <= 25 ms broken: 200 of 1000 requests raised (each counted as "
+                                    "over budget; the first error below)")
 
 
 def test_a_fail_held_back_for_busy_neighbours_says_so_in_the_table() -> None:
