@@ -428,6 +428,14 @@ def test_a_count_of_requests_beside_busy_neighbours_names_the_quieter_machine_to
     assert terminal.why(late).count("other processes kept 1.0 of 2 CPUs busy") == 1
     assert "or a quieter machine;" in terminal.why(late)
     assert "quieter" not in terminal.why(quiet)
+    # too short for any PASS: more requests are the way, not a quieter machine (review123 F3)
+    for reason in ("too few effective samples for p95: ...; needs at least about 7,100 requests, or 4,000 if it "
+                   "stays this far under budget (each of 8 blocks ...)",
+                   "too few requests for a PASS of p95: n=3000 cannot be cut into 8 batches of 25 expected exceedances"):
+        short = _row("t.py::test_diff", "INCONCLUSIVE", [_claim(0.95, 20, "INCONCLUSIVE", est=1.3, upper=2.0,
+                                                                 needed_n=4000, reason=reason)],
+                     conditions=("contended",), telemetry=busy, n=3000)
+        assert terminal.why(short) == "INCONCLUSIVE: p95<=20ms needs at least ~4,000 requests (ran 3,000)"
 
 
 def test_a_row_says_that_requests_raised_whatever_the_verdict() -> None:
