@@ -242,12 +242,12 @@ def why(summary: dict[str, Any]) -> str:
                   if any(r.startswith(f"{b.get('name')}:") for r in said)]
         parts = (claims or [r for r in said if not r.startswith("requests counted as over budget")] or said)[:1]
     if crashed:
-        said = next((i for i, part in enumerate(parts) if "raised" in part), None)
-        if said is None:
+        at = next((i for i, part in enumerate(parts) if "raised" in part), None)
+        if at is None:
             parts.append(crashed)
         else:  # a FAIL's claim says the count already; where to look, too (review125: dropped)
-            part = parts[said]
-            parts[said] = part[:-1] + "; the first error below)" if part.endswith(")") else part + " (the first error below)"
+            part = parts[at]
+            parts[at] = part[:-1] + "; the first error below)" if part.endswith(")") else part + " (the first error below)"
     return f"{outcome}: " + "; ".join(parts) if parts else outcome
 
 
