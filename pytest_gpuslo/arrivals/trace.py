@@ -35,24 +35,33 @@ KINDS = ("timestamps", "intervals")
 MAX_SPAN_S = 1e9
 
 
-#: A CSV header's unit, by suffix (``timestamp_ms``, ``t [us]``, ``gap (s)``, ``time_seconds``), each
-#: spelling with the unit it is; minutes and hours, which a trace is not read in, are named as such so
-#: that they are refused rather than read as seconds (review125 N5: ``t_min`` read 60x too fast).
+#: A CSV header's unit, by suffix (``timestamp_ms``, ``t [us]``, ``gap (s)``, ``t/ms``, ``time_seconds``),
+#: each spelling with the unit it is; minutes and hours, which a trace is not read in, are named as
+#: such so that they are refused rather than read as seconds (review125 N5: ``t_min`` read 60x too
+#: fast), and so is ``m`` (minutes or metres: review126 F-T1).
 _UNIT_WORDS = {"ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millisecond": "ms", "milliseconds": "ms",
                "us": "us", "µs": "us", "usec": "us", "usecs": "us", "micros": "us", "microsecond": "us",
                "microseconds": "us", "ns": "ns", "nsec": "ns", "nsecs": "ns", "nanos": "ns", "nanosecond": "ns",
                "nanoseconds": "ns", "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
-               "min": "min", "mins": "min", "minute": "min", "minutes": "min",
+               "m": "m", "min": "min", "mins": "min", "minute": "min", "minutes": "min",
                "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "day": "day", "days": "day"}
-_HEADER_UNIT = re.compile(r"(?:^|[_\s(\[])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
+_HEADER_UNIT = re.compile(r"(?:^|[-_/\s(\[])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
                           + r")[)\]]?$")
+#: Spellings that name a unit wherever they stand as a word (``t (ms since start)``, review126
+#: F-T2); the short or ambiguous ones (``s``, ``m``, ``min``, ``second``) only as the suffix.
+_ANYWHERE = frozenset(w for w in _UNIT_WORDS if len(w) >= 2 and w not in ("min", "second", "hr", "day"))
 
 
 def header_unit(name: str) -> str | None:
-    """The unit a CSV header cell names by its suffix (``min``, ``h`` or ``day`` too, which no
-    trace is read in), None where it names none."""
-    match = _HEADER_UNIT.search(name.strip().lower())
-    return _UNIT_WORDS[match.group(1)] if match else None
+    """The unit a CSV header cell names: by its suffix (``min``, ``h`` or ``day`` too, which no
+    trace is read in), else by a unit word inside it (``t (ms since start)``); "ms or us" where it
+    names several; None where it names none."""
+    low = name.strip().lower()
+    match = _HEADER_UNIT.search(low)
+    if match:
+        return _UNIT_WORDS[match.group(1)]
+    found = sorted({_UNIT_WORDS[w] for w in re.findall(r"[a-zµ]+", low) if w in _ANYWHERE})
+    return " or ".join(found) if found else None
 
 
 def _bad(path: str, what: str, fix: str, line: int | None = None) -> InvalidArgument:
@@ -90,18 +99,26 @@ def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        if not values and header is None and re.fullmatch(r"sep=.", line):
+            continue  # a spreadsheet's separator line (review126 F-T4): the cells say theirs
         cells = _cells(line)
         # a header: a line of words before the numbers, or the line that holds the column's name
-        # (a name may have digits: "t1_ms")
+        # (a name may have digits: "t1_ms"), or a first line whose column holds a word with digits
+        # ("t_ms_2024", review126 F-T4)
         named = isinstance(column, str) and header is None and column in cells
-        if not values and (named or not any(ch.isdigit() for ch in line) and (
+        worded = (header is None and isinstance(column, int) and column < len(cells)
+                  and not _number(cells[column]) and any(ch.isalpha() for ch in cells[column]))
+        if not values and (named or worded or not any(ch.isdigit() for ch in line) and (
                 isinstance(column, str) or column >= len(cells) or not _number(cells[column]))):
             if header is not None:
                 continue  # a line of words before the numbers, as before
             header = cells  # the header line
             if isinstance(column, str):
                 if column not in cells:
-                    raise _bad(path, f"has no column named {column!r} (its header's names: {', '.join(cells)})",
+                    garbled = (" (the file is not UTF-8: save it as UTF-8)" if any("\ufffd" in c for c in cells)
+                               else "")
+                    raise _bad(path, f"has no column named {column!r} (its header's names: "
+                               f"{', '.join(repr(c) for c in cells)}){garbled}",
                                "set column= to one of them, or to a 0-based number", lineno)
                 col = cells.index(column)
             continue
@@ -231,6 +248,10 @@ def _parsed(path: str, mtime: float, suffix: str, column: int | str) -> tuple[
         # review121: a header's unit gave way to the default (the marker) or to --unit (the CLI)
         at = (column if isinstance(column, int) else header.index(column)) if header else -1
         unit = header_unit(header[at]) if header and at < len(header) else None
+        if header and at < len(header) and "\ufffd" in header[at]:
+            # its unit may be in what could not be read (review126 F-T3: a latin-1 't_µs' read as s)
+            raise _bad(path, f"its header cell {header[at]!r} holds bytes that are not UTF-8", "save the file "
+                       "as UTF-8")
         named = f"the header {header[at]!r}" if unit and header else ""
     values.flags.writeable = False  # shared by the cache: what reads it makes its own copy
     return values, lines, kind, unit, named
@@ -262,6 +283,9 @@ def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: i
         raise _bad(path, f"holds \"{jkind}\", and kind={kind!r} was given", "leave kind out, or make them agree")
     kind = jkind or kind or KINDS[0]
     if junit is not None:
+        if " or " in junit:
+            raise _bad(path, f"names more than one unit in {named} ({junit})", "name the column with one of "
+                       f"{', '.join(UNITS)} (e.g. 'time_ms'), or rename it and give unit=")
         if junit not in UNITS and suffix != ".json":
             raise _bad(path, f"names its unit \"{junit}\" in {named}, which a trace is not read in",
                        f"write the column in one of {', '.join(UNITS)} and name it so (e.g. 'time_s')")

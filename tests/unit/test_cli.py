@@ -71,7 +71,7 @@ def test_describe_errors_name_the_command_line_fix(tmp_path: Path, trace_ms: Pat
     no_column = capsys.readouterr().err
 
     assert "pass --kind intervals if it holds gaps" in backwards and "kind=" not in backwards
-    assert "has no column named 'latency' (its header's names: timestamp_ms, size); set --column to one of them" \
+    assert "has no column named 'latency' (its header's names: 'timestamp_ms', 'size'); set --column to one of them" \
         in no_column
 
 

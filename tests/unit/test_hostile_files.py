@@ -489,7 +489,7 @@ def test_a_csv_header_names_the_unit_and_the_column_in_the_marker_too(tmp_path: 
     with pytest.raises(InvalidArgument, match="names its unit \"ms\" in the header 'timestamp_ms', and unit='s'"):
         tr.Trace(str(path), column="timestamp_ms", unit="s")
     assert tr.Trace(str(plain), column="stamp", unit="s").times()[-1] == pytest.approx(1000.0)
-    with pytest.raises(InvalidArgument, match=r"has no column named 'when' \(its header's names: size, timestamp_ms\)"):
+    with pytest.raises(InvalidArgument, match=r"has no column named 'when' \(its header's names: 'size', 'timestamp_ms'\)"):
         tr.Trace(str(path), column="when")
     bare = tmp_path / "bare.csv"
     bare.write_text("1\n2\n3\n")
@@ -506,18 +506,23 @@ def test_a_csv_header_names_the_unit_and_the_column_in_the_marker_too(tmp_path: 
 
 
 @pytest.mark.parametrize(("name", "span"), [("time_milliseconds", 1.0), ("t_msecs", 1.0), ("t (micros)", 1e-3),
-                                          ("gap_nanoseconds", 1e-6), ("t_secs", 1000.0), ("t, [ms]", 1.0)])
+                                          ("gap_nanoseconds", 1e-6), ("t_secs", 1000.0), ("t, [ms]", 1.0),
+                                          ("t (ms since start)", 1.0), ("t/ms", 1.0), ('t "ms"', 1.0),
+                                          ("min_latency_ms", 1.0), ("t_ms_2024", 1.0)])
 def test_a_csv_header_s_unit_is_read_in_its_spellings_and_a_quoted_name_whole(
         tmp_path: Path, name: str, span: float) -> None:
     """review125 N5: ``time_milliseconds`` was read as seconds (nothing matched, so the default);
     a quoted header cell with a comma was cut at it, so its column could not be named."""
     path = tmp_path / "t.csv"
-    cell = f'"{name}"' if "," in name else name
-    path.write_text(f"id,{cell}\n" + "".join(f"{k},{10.0 * k}\n" for k in range(101)))
+    cell = '"' + name.replace('"', '""') + '"' if "," in name or '"' in name else name
+    path.write_text(f"{cell},id\n" + "".join(f"{10.0 * k},{k}\n" for k in range(101)))
     assert tr.Trace(str(path), column=name).times()[-1] == pytest.approx(span)
+    # review126 F-T4: by its number too, a header with digits in it, after a spreadsheet's "sep=," line
+    path.write_text(f"sep=,\n{cell},id\n" + "".join(f"{10.0 * k},{k}\n" for k in range(101)))
+    assert tr.Trace(str(path), column=0).times()[-1] == pytest.approx(span)
 
 
-@pytest.mark.parametrize("name", ["t_min", "arrival_minutes", "t [h]", "stamp_hours", "t_days"])
+@pytest.mark.parametrize("name", ["t_min", "arrival_minutes", "t [h]", "stamp_hours", "t_days", "t_m"])
 def test_a_csv_header_in_minutes_or_hours_is_refused_not_read_as_seconds(tmp_path: Path, name: str) -> None:
     """review125 N5: ``t_min`` was read as seconds, a rate 60x too high, without a word."""
     path = tmp_path / "t.csv"
@@ -526,6 +531,21 @@ def test_a_csv_header_in_minutes_or_hours_is_refused_not_read_as_seconds(tmp_pat
         with pytest.raises(InvalidArgument, match=rf"names its unit \"\w+\" in the header '{re.escape(name)}', which "
                            r"a trace is not read in; write the column in one of s, ms, us, ns"):
             tr.Trace(str(path), column=name, unit=unit).times()
+
+
+def test_a_csv_header_naming_two_units_or_unreadable_bytes_is_refused(tmp_path: Path) -> None:
+    """review126 F-T2, F-T3: a header that names two units is not guessed at, and one whose bytes
+    are not UTF-8 (a latin-1 't_µs') was read in seconds, as naming nothing."""
+    two = tmp_path / "two.csv"
+    two.write_text("id,ms elapsed (us clock)\n" + "".join(f"{k},{10.0 * k}\n" for k in range(101)))
+    with pytest.raises(InvalidArgument, match=r"names more than one unit in the header 'ms elapsed \(us clock\)' \(ms or us\)"):
+        tr.Trace(str(two), column=1).times()
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("id,t_µs\n".encode("latin-1") + b"".join(b"%d,%d\n" % (k, 10 * k) for k in range(101)))
+    with pytest.raises(InvalidArgument, match="holds bytes that are not UTF-8; save the file as UTF-8"):
+        tr.Trace(str(latin), column=1).times()
+    with pytest.raises(InvalidArgument, match=r"has no column named 't_µs' .*\(the file is not UTF-8"):
+        tr.Trace(str(latin), column="t_µs").times()
 
 
 def test_a_json_trace_s_own_unit_and_kind_win_and_a_contradiction_is_refused(tmp_path: Path) -> None:
