@@ -152,6 +152,11 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
         # review117 F16: after every run of gpuslo ab, the report's write to a named pipe waited
         # forever for a reader (/dev/stdout, a pipe the shell made, is let through)
         return f"{p} is a named pipe or socket, which a report written there would wait on until something reads it"
+    real = os.path.realpath(p)
+    if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and real != "/dev/null" and str(path) not in (
+            "/dev/stdout", "/dev/stderr") and not real.startswith(("/dev/pts/", "/dev/tty", "/dev/console")):
+        # review116 F3, review117 F17: /dev/full failed only after every run, /dev/zero kept nothing
+        return f"{p} is a device, not a file (a report goes to a file, to /dev/stdout, or to /dev/null to drop it)"
     if p.suffix.lower() in NOT_A_REPORT:
         # review88: --gpuslo-json=test_base.py replaced the test module, --gpuslo-html=conftest.py the conftest
         return f"{p} is a {p.suffix} file, source or configuration, which a report written there would replace"

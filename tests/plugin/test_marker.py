@@ -291,7 +291,7 @@ def test_first_exception_is_reported_with_its_traceback(simtester: pytest.Pytest
     result.stdout.fnmatch_lines(["*first error (the request counts as over budget):*", "*KeyError: 'missing-token'*"])
     # review81: the row read "FAIL: p95 10000 ms > 50 ms budget", the timeout standing in for raised requests
     result.stdout.fnmatch_lines(["*::test_raises *FAIL: p95 <= 50 ms broken: 400 of 400 requests raised (each "
-                                 "counted as over budget)*"])
+                                 "counted as over budget; the first error below)*"])
 
 
 def test_a_pass_beside_requests_that_raised_says_so(simtester: pytest.Pytester) -> None:

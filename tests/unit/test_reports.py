@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import re
 from pathlib import Path
+
+import pytest
 
 from pytest_gpuslo.reports import files, html, terminal, view
 
@@ -850,6 +853,21 @@ def test_a_report_path_through_a_looping_link_is_refused_before_any_run(tmp_path
     assert unwritable(loop) == f"{loop} is a link that loops back on itself (to r.json)"
     assert unwritable(loop / "x.json") == f"{loop / 'x.json'} is behind a link that loops back on itself"
     assert unwritable(tmp_path / "fine.json") is None
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_a_report_path_on_a_device_is_refused_before_any_run(tmp_path: Path) -> None:
+    """review116 F3, review117 F17: /dev/full refused the report only after every run (exit 4),
+    and /dev/zero kept nothing; /dev/null (to drop it) and /dev/stdout still take one."""
+    from pytest_gpuslo.reports import unwritable
+
+    for device in ("/dev/full", "/dev/zero"):
+        assert unwritable(device) == (f"{device} is a device, not a file (a report goes to a file, to /dev/stdout, "
+                                      f"or to /dev/null to drop it)")
+    assert unwritable("/dev/null") is None and unwritable("/dev/stdout") is None
+    link = tmp_path / "r.json"
+    link.symlink_to("/dev/full")
+    assert unwritable(link) is not None and "is a device" in str(unwritable(link))
 
 
 def test_a_report_path_linking_into_a_missing_folder_is_refused_before_any_run(tmp_path: Path) -> None:
