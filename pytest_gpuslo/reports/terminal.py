@@ -354,8 +354,11 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
                           f"{fmt_rate(s.get('offered_hz'))}, {view.achieved(s)}")
             # a FAIL without a reason of its own was said by its detail among the reasons above
-            detail += [f"    {c['outcome']:<12} {c['detail']}" for c in v.get("checks", [])
-                       if f"{c.get('name')}: {c['detail']}" not in said]
+            # a PASS's own route where it has one (review126 F3a: "far under budget: each of 8
+            # blocks ... under 1/2.5 of the budget" was said nowhere, so a flip read unexplained)
+            detail += [f"    {c['outcome']:<12} {c['detail']}"
+                       + (f"; {c['reason']}" if c.get("outcome") == "PASS" and c.get("reason") else "")
+                       for c in v.get("checks", []) if f"{c.get('name')}: {c['detail']}" not in said]
             detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}"
                        + ("" if view.already_said(b, said) else f"; {b['reason']}")
                        for b in v.get("baseline", [])]

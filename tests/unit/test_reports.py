@@ -578,6 +578,19 @@ def test_a_fail_without_a_reason_of_its_own_prints_its_detail_once_in_verbose() 
     assert text.count(detail) == 1 and "p99=5.5ms [5ms, 6ms] vs budget 40ms" in text
 
 
+def test_a_pass_far_under_budget_says_its_route_in_verbose() -> None:
+    """review126 F3a: a PASS on its blocks alone said nothing of it, even with -v, so a run that
+    PASSed and the next that read "needs at least ~46,000 requests" looked unexplained."""
+    route = ("far under budget: each of 8 consecutive blocks has its p95 under 1/2.48 of the budget, and "
+             "sectioning agrees")
+    summary = {**SUMMARY, "verdict": {
+        "outcome": "PASS", "reasons": [], "baseline": [],
+        "checks": [{"name": "p95<=10ms", "outcome": "PASS", "detail": "p95=1.3ms [1.2ms, 4.1ms]", "reason": route}]}}
+
+    assert any(line.endswith(f"p95=1.3ms [1.2ms, 4.1ms]; {route}") for line in terminal.summary_lines([summary], verbose=1))
+    assert not any(route in line for line in terminal.summary_lines([summary]))
+
+
 def test_one_refused_save_shared_by_several_tests_is_said_once() -> None:
     """review46: three tests refused for one busy machine printed its long reason three times."""
     busy = "not saved: other processes kept the CPUs busy during the run"
