@@ -426,7 +426,8 @@ def resolve(
 
     if "rate_hz" not in marker:
         raise InvalidArgument(
-            f"{nodeid}: the slo marker needs rate_hz, the offered load in requests per second; "
+            f"{nodeid}: {'the slo marker' if given_in == 'marker' else given_in} needs rate_hz, the offered "
+            f"load in requests per second; "
             f"add e.g. rate_hz=200."
         )
     budgets = {PERCENTILE_ARGS[k]: float(marker[k]) for k in PERCENTILE_ARGS if k in marker}

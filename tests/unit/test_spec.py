@@ -69,8 +69,11 @@ def test_positional_arguments_are_refused() -> None:
 
 def test_rate_is_required_at_resolve() -> None:
     """rate_hz has no sensible default: the message says so and gives an example."""
-    with pytest.raises(InvalidArgument, match="needs rate_hz"):
+    with pytest.raises(InvalidArgument, match="the slo marker needs rate_hz"):
         resolve(check(p95_ms=4), nodeid=WHERE)
+    # slo_run's arguments are no marker (review126)
+    with pytest.raises(InvalidArgument, match=": slo_run needs rate_hz, the offered load"):
+        resolve(check(p95_ms=4), nodeid=WHERE, given_in="slo_run")
 
 
 def test_default_request_count_suits_the_tightest_percentile() -> None:
