@@ -47,20 +47,24 @@ _UNIT_WORDS = {"ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millise
                "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "day": "day", "days": "day"}
 _HEADER_UNIT = re.compile(r"(?:^|[-_/\s(\[])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
                           + r")[)\]]?$")
-#: Spellings that name a unit wherever they stand as a word (``t (ms since start)``, review126
-#: F-T2); the short or ambiguous ones (``s``, ``m``, ``min``, ``second``) only as the suffix.
-_ANYWHERE = frozenset(w for w in _UNIT_WORDS if len(w) >= 2 and w not in ("min", "second", "hr", "day"))
+#: Beyond the suffix, a unit word in brackets or quotes names the unit (``t (ms since start)``, review126 F-T2),
+#: and so does a spelling of at least this many letters anywhere (``elapsed_milliseconds_total``); a
+#: short one outside brackets does not (``us_east_time`` is a region, ``ms_count`` a count).
+_LONG_UNIT = 4
 
 
 def header_unit(name: str) -> str | None:
     """The unit a CSV header cell names: by its suffix (``min``, ``h`` or ``day`` too, which no
-    trace is read in), else by a unit word inside it (``t (ms since start)``); "ms or us" where it
+    trace is read in), else by a unit word in brackets or a long one anywhere; "ms or us" where it
     names several; None where it names none."""
     low = name.strip().lower()
     match = _HEADER_UNIT.search(low)
     if match:
         return _UNIT_WORDS[match.group(1)]
-    found = sorted({_UNIT_WORDS[w] for w in re.findall(r"[a-zµ]+", low) if w in _ANYWHERE})
+    groups = re.findall(r"[(\[]([^)\]]*)[)\]]|\"([^\"]*)\"", low)
+    bracketed = [w for group in groups for w in re.findall(r"[a-zµ]+", " ".join(group))]
+    long = [w for w in re.findall(r"[a-zµ]+", low) if len(w) >= _LONG_UNIT and w != "second"]
+    found = sorted({_UNIT_WORDS[w] for w in bracketed + long if w in _UNIT_WORDS})
     return " or ".join(found) if found else None
 
 
