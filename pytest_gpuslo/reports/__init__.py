@@ -169,16 +169,19 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
     if parent.exists() and not parent.is_dir():
         # (review120: a FIFO read "is a file")
         return f"{parent} is {'a file' if parent.is_file() else 'a FIFO, device or socket'}, not a folder"
-    try:
-        fd, probe = tempfile.mkstemp(dir=parent, prefix=".gpuslo-probe-")
-    except OSError as exc:
-        import errno
+    # An existing path the report may write over needs no new file beside it (review127 N5:
+    # /dev/fd/1, what /dev/stdout links to, read "no file can be made in /dev/fd").
+    if not (p.exists() and os.access(p, os.W_OK)):
+        try:
+            fd, probe = tempfile.mkstemp(dir=parent, prefix=".gpuslo-probe-")
+        except OSError as exc:
+            import errno
 
-        # ENOENT in a folder that exists (procfs) read as if it were missing (review70b)
-        why = "the system refuses new files there" if exc.errno == errno.ENOENT else (exc.strerror or str(exc))
-        return f"no file can be made in {parent} ({why})"
-    os.close(fd)
-    os.unlink(probe)
+            # ENOENT in a folder that exists (procfs) read as if it were missing (review70b)
+            why = "the system refuses new files there" if exc.errno == errno.ENOENT else (exc.strerror or str(exc))
+            return f"no file can be made in {parent} ({why})"
+        os.close(fd)
+        os.unlink(probe)
     if p.exists() and not os.access(p, os.W_OK):
         return f"{p} is read-only"
     if signature and p.is_file() and p.stat().st_size:

@@ -881,6 +881,11 @@ def test_a_report_path_on_a_device_is_refused_before_any_run(tmp_path: Path) -> 
     link = tmp_path / "r.json"
     link.symlink_to("/dev/full")
     assert unwritable(link) is not None and "is a device" in str(unwritable(link))
+    # review127 N5: /dev/fd/1 (what /dev/stdout links to) read "no file can be made in /dev/fd":
+    # an existing path written over needs no new file beside it
+    with open(tmp_path / "out.json", "w") as held:
+        assert unwritable(f"/proc/self/fd/{held.fileno()}") is None
+    assert unwritable("/proc/x.json") is not None  # where nothing exists, the folder must take a new file
 
 
 def test_a_report_path_linking_into_a_missing_folder_is_refused_before_any_run(tmp_path: Path) -> None:
