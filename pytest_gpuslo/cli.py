@@ -1201,7 +1201,8 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     elif args.unit:
         unit, unit_note = args.unit, "(from --unit)"
     else:
-        unit, unit_note = "s", "(assumed: nothing names it; pass --unit ms, us or ns if it is not seconds)"
+        unit, unit_note = "s", ("(assumed: no header names it as its suffix, such as time_ms; pass --unit ms, us "
+                                "or ns if it is not seconds)")
     print(f"trace        {d['path']}")
     print(f"unit         {unit} {unit_note}")
     print(f"arrivals     {d['arrivals']} over {d['span_s']:.4g} s")

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import unicodedata
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,41 +32,63 @@ from pytest_gpuslo.errors import InvalidArgument, dangling
 
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 KINDS = ("timestamps", "intervals")
+#: Timestamps that are this many consecutive whole numbers or more are a row index.
+ROW_INDEX_MIN = 10
 #: A recorded trace longer than this (about 30 years) is in the wrong unit.
 MAX_SPAN_S = 1e9
 
 
 #: A CSV header's unit, by suffix (``timestamp_ms``, ``t [us]``, ``gap (s)``, ``t/ms``, ``time_seconds``),
-#: each spelling with the unit it is; minutes and hours, which a trace is not read in, are named as
-#: such so that they are refused rather than read as seconds (review125 N5: ``t_min`` read 60x too
-#: fast), and so is ``m`` (minutes or metres: review126 F-T1).
+#: each spelling with the unit it is; minutes, hours and picoseconds, which a trace is not read in,
+#: are named as such so that they are refused rather than read as seconds (review125 N5: ``t_min``
+#: read 60x too fast), and so is ``m`` (minutes or metres: review126 F-T1).  Names are NFKC-normalised
+#: first, which makes the micro sign U+00B5 the Greek mu U+03BC (review127 N4).
 _UNIT_WORDS = {"ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millisecond": "ms", "milliseconds": "ms",
-               "us": "us", "µs": "us", "usec": "us", "usecs": "us", "micros": "us", "microsecond": "us",
+               "us": "us", "\u03bcs": "us", "usec": "us", "usecs": "us", "micros": "us", "microsecond": "us",
                "microseconds": "us", "ns": "ns", "nsec": "ns", "nsecs": "ns", "nanos": "ns", "nanosecond": "ns",
                "nanoseconds": "ns", "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+               "ps": "ps", "psec": "ps", "picoseconds": "ps",
                "m": "m", "min": "min", "mins": "min", "minute": "min", "minutes": "min",
                "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "day": "day", "days": "day"}
 _HEADER_UNIT = re.compile(r"(?:^|[-_/\s(\[])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
                           + r")[)\]]?$")
-#: Beyond the suffix, a unit word in brackets or quotes names the unit (``t (ms since start)``, review126 F-T2),
-#: and so does a spelling of at least this many letters anywhere (``elapsed_milliseconds_total``); a
-#: short one outside brackets does not (``us_east_time`` is a region, ``ms_count`` a count).
+#: Beyond the suffix, a unit word in brackets or quotes names the unit (``t (ms since start)``, review126
+#: F-T2), and so does a spelling of at least this many letters anywhere (``elapsed_milliseconds_total``);
+#: a short one outside brackets does not (``us_east_time`` is a region, ``ns_lookup_time`` a DNS step:
+#: review127 N1).
 _LONG_UNIT = 4
+#: Words that name a time unit whatever else they could be: a header holding one beside a different
+#: unit it is read in names two (``t_sec_ms``, ``hours_ms``; review127 N2).  Not ``us``, ``m``, ``h``,
+#: ``s``, ``min`` or ``second`` (``us_east_time_ms``, ``min_latency_ms`` name one unit).
+_SURE = frozenset(w for w in _UNIT_WORDS if w not in ("us", "m", "h", "s", "min", "second", "day"))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z\u03bc]+", text)
 
 
 def header_unit(name: str) -> str | None:
     """The unit a CSV header cell names: by its suffix (``min``, ``h`` or ``day`` too, which no
     trace is read in), else by a unit word in brackets or a long one anywhere; "ms or us" where it
     names several; None where it names none."""
-    low = name.strip().lower()
+    low = unicodedata.normalize("NFKC", name).strip().lower()
     match = _HEADER_UNIT.search(low)
-    if match:
-        return _UNIT_WORDS[match.group(1)]
     groups = re.findall(r"[(\[]([^)\]]*)[)\]]|\"([^\"]*)\"", low)
-    bracketed = [w for group in groups for w in re.findall(r"[a-zµ]+", " ".join(group))]
-    long = [w for w in re.findall(r"[a-zµ]+", low) if len(w) >= _LONG_UNIT and w != "second"]
+    bracketed = [w for group in groups for w in _words(" ".join(group))]
+    if match:
+        unit = _UNIT_WORDS[match.group(1)]
+        rest = _words(low[: match.start(1)]) + bracketed
+        others = sorted({_UNIT_WORDS[w] for w in rest if w in _SURE} - {unit})
+        return unit if not others else " or ".join(sorted({unit, *others}))
+    long = [w for w in _words(low) if len(w) >= _LONG_UNIT and w != "second"]
     found = sorted({_UNIT_WORDS[w] for w in bracketed + long if w in _UNIT_WORDS})
     return " or ".join(found) if found else None
+
+
+def unit_word(word: str) -> str:
+    """A unit as a JSON trace's "unit" or a header may spell it (``milliseconds``: review127 N6),
+    as one of ``UNITS`` where it is one, else as given."""
+    return _UNIT_WORDS.get(unicodedata.normalize("NFKC", word).strip().lower(), word)
 
 
 def _bad(path: str, what: str, fix: str, line: int | None = None) -> InvalidArgument:
@@ -246,12 +269,18 @@ def _parsed(path: str, mtime: float, suffix: str, column: int | str) -> tuple[
         values = _read_npy(path, data)
     elif suffix == ".json":
         values, kind, unit = _read_json_values(path, data)
+        unit = unit_word(unit) if unit is not None else None
         named = "the file's \"unit\"" if unit is not None else ""
     else:
         values, lines, header = _read_text_values(path, data, column)
         # review121: a header's unit gave way to the default (the marker) or to --unit (the CLI)
         at = (column if isinstance(column, int) else header.index(column)) if header else -1
         unit = header_unit(header[at]) if header and at < len(header) else None
+        if header and at < len(header) and not header[at]:
+            # pandas writes its unnamed index first (review127 N3: read as 1 arrival a second)
+            raise _bad(path, f"its column {at} has no name in the header (a row index, as pandas writes "
+                       f"first?; the header's names: {', '.join(repr(c) for c in header)})",
+                       "set column= to the arrival times' column")
         if header and at < len(header) and "\ufffd" in header[at]:
             # its unit may be in what could not be read (review126 F-T3: a latin-1 't_µs' read as s)
             raise _bad(path, f"its header cell {header[at]!r} holds bytes that are not UTF-8", "save the file "
@@ -315,6 +344,12 @@ def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: i
     neg = np.flatnonzero(values < 0)
     if neg.size:
         raise _bad(path, f"value {float(values[neg[0]])!r} is negative", "times and gaps must be >= 0", line_of(int(neg[0])))
+    if kind == "timestamps" and values.size >= ROW_INDEX_MIN and float(values[0]).is_integer() and \
+            np.array_equal(values, values[0] + np.arange(values.size)):
+        # a row number (Wireshark's "No.", a spreadsheet's), replayed as perfectly even arrivals
+        # that flatter a tail (review127 N3)
+        raise _bad(path, f"holds the row numbers {values[0]:g} to {values[-1]:g}, one apart: a row index, not "
+                   f"arrival times", "set column= to the arrival times' column")
     values = values * UNITS[unit]
     if kind == "timestamps":
         down = np.flatnonzero(np.diff(values) < 0)

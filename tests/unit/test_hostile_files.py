@@ -550,6 +550,43 @@ def test_a_csv_header_naming_two_units_or_unreadable_bytes_is_refused(tmp_path: 
         tr.Trace(str(latin), column="t_µs").times()
 
 
+@pytest.mark.parametrize(("name", "unit"), [("us_east_time", None), ("ns_lookup_time", None), ("t_sec_ms", "ms or s"),
+                                          ("hours_ms", "h or ms"), ("t (ms) [us]", "ms or us"), ("time_ms/s", "ms or s"),
+                                          ("t [\u03bcs]", "us"), ("t [\u00b5s]", "us"), ("timestamp_ps", "ps"),
+                                          ("us_east_time_ms", "ms"), ("min_latency_ms", "ms"), ("elapsed_h_ms", "ms")])
+def test_a_header_s_unit_is_its_suffix_unless_a_sure_unit_word_beside_it_says_otherwise(name: str, unit: str | None) -> None:
+    """review127 N1, N2, N4, N7: a leading short word was read as the unit (us_east_time as us: a
+    rate 1e6x too high, and unit='s' refused), a header naming two units was read in its last,
+    the Greek mu was no micro sign, and picoseconds were read as seconds."""
+    assert tr.header_unit(name) == unit
+
+
+def test_a_row_index_is_refused_as_arrival_times(tmp_path: Path) -> None:
+    """review127 N3: pandas' unnamed index column and Wireshark's "No." were read as timestamps 1 s
+    apart, which a marker rescales into perfectly even arrivals that flatter a tail."""
+    pandas = tmp_path / "pandas.csv"
+    pandas.write_text(",t_ms\n" + "".join(f"{k},{10.0 * k + (k % 3)}\n" for k in range(100)))
+    with pytest.raises(InvalidArgument, match=r"its column 0 has no name in the header \(a row index"):
+        tr.Trace(str(pandas)).times()
+    assert tr.Trace(str(pandas), column="t_ms").times().size == 100
+    numbered = tmp_path / "wireshark.csv"
+    numbered.write_text('"No.","Time"\n' + "".join(f'"{k + 1}","{0.01 * k + 0.001 * (k % 3)}"\n' for k in range(100)))
+    with pytest.raises(InvalidArgument, match="holds the row numbers 1 to 100, one apart: a row index, not arrival "
+                                              "times; set column= to the arrival times' column"):
+        tr.Trace(str(numbered)).times()
+    assert tr.Trace(str(numbered), column="Time").times().size == 100
+
+
+def test_a_json_trace_s_unit_may_be_spelled_out(tmp_path: Path) -> None:
+    """review127 N6: "milliseconds" was refused in JSON while a CSV header time_milliseconds was read."""
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"unit": "milliseconds", "timestamps": [10.0 * i for i in range(101)]}))
+    assert tr.Trace(str(path)).times()[-1] == pytest.approx(1.0)
+    path.write_text(json.dumps({"unit": "minutes", "timestamps": [0.01 * i for i in range(101)]}))
+    with pytest.raises(InvalidArgument, match="unit 'min' is unknown"):
+        tr.Trace(str(path)).times()
+
+
 def test_a_json_trace_s_own_unit_and_kind_win_and_a_contradiction_is_refused(tmp_path: Path) -> None:
     """review120 NEW-4: unit='us' or kind='timestamps' given beside a JSON trace naming "ms" or
     "intervals" were dropped without a word, and describe said the unit was assumed to be s."""
