@@ -112,6 +112,10 @@ def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
         raise _bad(path, f"has {lines_total:,} line(s) in {len(data):,} bytes, so one is over the "
                    f"{limits.MAX_TRACE_LINE_CHARS:,}-character limit", "write one arrival per line (a JSON list "
                    "for values on one line)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        # review127 N12: Excel's "Unicode text" read "'\x001\x008...' is not a number" on line 2
+        raise _bad(path, "is UTF-16 (or holds NUL bytes), as a spreadsheet's \"Unicode text\" export is",
+                   "save it as CSV in UTF-8")
     # array('d') keeps 8 bytes a value (a list of floats takes 32).
     values: array[float] = array("d")
     lines: array[int] = array("q")

@@ -110,6 +110,8 @@ def one_file(named: Sequence[tuple[str, str | Path]]) -> str | None:
     seen: dict[str, str] = {}
     for what, path in named:
         full = os.path.realpath(path)
+        if os.path.exists(path) and not os.path.isfile(path):
+            continue  # a stream or /dev/null takes any number of reports (review127 N11)
         if full in seen:
             return f"{seen[full]} and {what} name one file"
         seen[full] = what
@@ -157,6 +159,11 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
             "/dev/stdout", "/dev/stderr") and not real.startswith(("/dev/pts/", "/dev/tty", "/dev/console")):
         # review116 F3, review117 F17: /dev/full failed only after every run, /dev/zero kept nothing
         return f"{p} is a device, not a file (a report goes to a file, to /dev/stdout, or to /dev/null to drop it)"
+    if stat.S_ISCHR(mode):  # a terminal where none is (review127 N10: /dev/tty in CI, refused at the end)
+        try:
+            os.close(os.open(p, os.O_WRONLY | os.O_NOCTTY))
+        except OSError as exc:
+            return f"{p} cannot be opened for writing ({exc.strerror or exc})"
     if p.suffix.lower() in NOT_A_REPORT:
         # review88: --gpuslo-json=test_base.py replaced the test module, --gpuslo-html=conftest.py the conftest
         return f"{p} is a {p.suffix} file, source or configuration, which a report written there would replace"

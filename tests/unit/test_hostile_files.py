@@ -577,6 +577,14 @@ def test_a_row_index_is_refused_as_arrival_times(tmp_path: Path) -> None:
     assert tr.Trace(str(numbered), column="Time").times().size == 100
 
 
+def test_a_utf16_trace_is_named_as_such(tmp_path: Path) -> None:
+    """review127 N12: Excel's "Unicode text" export read "'\\x001\\x008...' is not a number"."""
+    path = tmp_path / "t.csv"
+    path.write_bytes("t_ms\n0\n5\n9\n".encode("utf-16"))
+    with pytest.raises(InvalidArgument, match=r"is UTF-16 \(or holds NUL bytes\).*; save it as CSV in UTF-8"):
+        tr.Trace(str(path)).times()
+
+
 def test_a_json_trace_s_unit_may_be_spelled_out(tmp_path: Path) -> None:
     """review127 N6: "milliseconds" was refused in JSON while a CSV header time_milliseconds was read."""
     path = tmp_path / "t.json"

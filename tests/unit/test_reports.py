@@ -888,6 +888,23 @@ def test_a_report_path_on_a_device_is_refused_before_any_run(tmp_path: Path) -> 
     assert unwritable("/proc/x.json") is not None  # where nothing exists, the folder must take a new file
 
 
+def test_a_terminal_that_cannot_be_opened_is_refused_and_streams_take_several_reports(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """review127 N10, N11: --gpuslo-json=/dev/tty on a CI runner without a terminal failed only at
+    the end ("No such device or address", exit 4); two reports to /dev/null read "name one file"."""
+    import errno
+
+    from pytest_gpuslo.reports import one_file, unwritable
+
+    assert one_file([("--gpuslo-json", "/dev/null"), ("--gpuslo-md", "/dev/null")]) is None
+
+    def no_device(path: object, flags: int) -> int:
+        raise OSError(errno.ENXIO, "No such device or address")
+
+    monkeypatch.setattr(os, "open", no_device)
+    assert unwritable("/dev/null") == "/dev/null cannot be opened for writing (No such device or address)"
+
+
 def test_a_report_path_linking_into_a_missing_folder_is_refused_before_any_run(tmp_path: Path) -> None:
     """review121: written through at the end of the run: "No such file or directory", exit 4."""
     from pytest_gpuslo.reports import unwritable
