@@ -43,7 +43,8 @@ MAX_SPAN_S = 1e9
 #: are named as such so that they are refused rather than read as seconds (review125 N5: ``t_min``
 #: read 60x too fast), and so is ``m`` (minutes or metres: review126 F-T1).  Names are NFKC-normalised
 #: first, which makes the micro sign U+00B5 the Greek mu U+03BC (review127 N4).
-_UNIT_WORDS = {"ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millisecond": "ms", "milliseconds": "ms",
+_UNIT_WORDS = {"ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millisec": "ms", "\u03bcsec": "us",
+               "microsec": "us", "nanosec": "ns", "millisecond": "ms", "milliseconds": "ms",
                "us": "us", "\u03bcs": "us", "usec": "us", "usecs": "us", "micros": "us", "microsecond": "us",
                "microseconds": "us", "ns": "ns", "nsec": "ns", "nsecs": "ns", "nanos": "ns", "nanosecond": "ns",
                "nanoseconds": "ns", "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
@@ -71,13 +72,18 @@ def header_unit(name: str) -> str | None:
     """The unit a CSV header cell names: by its suffix (``min``, ``h`` or ``day`` too, which no
     trace is read in), else by a unit word in brackets or a long one anywhere; "ms or us" where it
     names several; None where it names none."""
-    low = unicodedata.normalize("NFKC", name).strip().lower()
-    match = _HEADER_UNIT.search(low)
+    text = unicodedata.normalize("NFKC", name).strip()
+    text = re.sub(r"\.\d+$", "", text)  # pandas' second "t_ms" column is "t_ms.1" (review128 N3)
+    low = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", text).lower()  # camelCase: "timestampMs" (review128 N3)
+    # a trailing remark of several words in brackets or quotes is no unit suffix: "t_ms (second
+    # pass)" is in ms (review128 N2: read as seconds, and --unit ms refused)
+    bare = re.sub(r"(\s*([(\[][^)\]]*\s[^)\]]*[)\]]|\"[^\"]*\s[^\"]*\"))+$", "", low) or low
+    match = _HEADER_UNIT.search(bare)
     groups = re.findall(r"[(\[]([^)\]]*)[)\]]|\"([^\"]*)\"", low)
     bracketed = [w for group in groups for w in _words(" ".join(group))]
     if match:
         unit = _UNIT_WORDS[match.group(1)]
-        rest = _words(low[: match.start(1)]) + bracketed
+        rest = _words(bare[: match.start(1)]) + [w for w in bracketed if w not in ("second", "seconds")]
         others = sorted({_UNIT_WORDS[w] for w in rest if w in _SURE} - {unit})
         return unit if not others else " or ".join(sorted({unit, *others}))
     long = [w for w in _words(low) if len(w) >= _LONG_UNIT and w != "second"]
@@ -285,6 +291,14 @@ def _parsed(path: str, mtime: float, suffix: str, column: int | str) -> tuple[
             raise _bad(path, f"its column {at} has no name in the header (a row index, as pandas writes "
                        f"first?; the header's names: {', '.join(repr(c) for c in header)})",
                        "set column= to the arrival times' column")
+        if header and len(header) > 1 and unit is None and values.size >= ROW_INDEX_MIN and values[0] in (0.0, 1.0) \
+                and np.array_equal(values, values[0] + np.arange(values.size)):
+            # a row number beside other columns (Wireshark's "No."), replayed as perfectly even
+            # arrivals that flatter a tail (review127 N3); not a column whose name gives a unit, nor
+            # the only column, nor one that starts elsewhere (review128 N5: a paced trace refused)
+            raise _bad(path, f"its column {header[at]!r} holds the row numbers {values[0]:g} to {values[-1]:g}: a "
+                       f"row index, not arrival times (the header's names: {', '.join(repr(c) for c in header)})",
+                       "set column= to the arrival times' column")
         if header and at < len(header) and "\ufffd" in header[at]:
             # its unit may be in what could not be read (review126 F-T3: a latin-1 't_µs' read as s)
             raise _bad(path, f"its header cell {header[at]!r} holds bytes that are not UTF-8", "save the file "
@@ -348,12 +362,6 @@ def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: i
     neg = np.flatnonzero(values < 0)
     if neg.size:
         raise _bad(path, f"value {float(values[neg[0]])!r} is negative", "times and gaps must be >= 0", line_of(int(neg[0])))
-    if kind == "timestamps" and values.size >= ROW_INDEX_MIN and float(values[0]).is_integer() and \
-            np.array_equal(values, values[0] + np.arange(values.size)):
-        # a row number (Wireshark's "No.", a spreadsheet's), replayed as perfectly even arrivals
-        # that flatter a tail (review127 N3)
-        raise _bad(path, f"holds the row numbers {values[0]:g} to {values[-1]:g}, one apart: a row index, not "
-                   f"arrival times", "set column= to the arrival times' column")
     values = values * UNITS[unit]
     if kind == "timestamps":
         down = np.flatnonzero(np.diff(values) < 0)

@@ -550,7 +550,10 @@ def test_a_csv_header_naming_two_units_or_unreadable_bytes_is_refused(tmp_path: 
         tr.Trace(str(latin), column="t_µs").times()
 
 
-@pytest.mark.parametrize(("name", "unit"), [("us_east_time", None), ("ns_lookup_time", None), ("t_sec_ms", "ms or s"),
+@pytest.mark.parametrize(("name", "unit"), [("t_ms (second pass)", "ms"), ("t_us (per second)", "us"),
+                                          ('t_ms "seconds since boot"', "ms"), ("timestampMs", "ms"),
+                                          ("startTimeMillis", "ms"), ("t_ms.1", "ms"), ("t [\u00b5sec]", "us"),
+                                          ("t (millisec)", "ms"), ("us_east_time", None), ("ns_lookup_time", None), ("t_sec_ms", "ms or s"),
                                           ("hours_ms", "h or ms"), ("t (ms) [us]", "ms or us"), ("time_ms/s", "ms or s"),
                                           ("t [\u03bcs]", "us"), ("t [\u00b5s]", "us"), ("timestamp_ps", "ps"),
                                           ("us_east_time_ms", "ms"), ("min_latency_ms", "ms"), ("elapsed_h_ms", "ms")])
@@ -571,10 +574,16 @@ def test_a_row_index_is_refused_as_arrival_times(tmp_path: Path) -> None:
     assert tr.Trace(str(pandas), column="t_ms").times().size == 100
     numbered = tmp_path / "wireshark.csv"
     numbered.write_text('"No.","Time"\n' + "".join(f'"{k + 1}","{0.01 * k + 0.001 * (k % 3)}"\n' for k in range(100)))
-    with pytest.raises(InvalidArgument, match="holds the row numbers 1 to 100, one apart: a row index, not arrival "
-                                              "times; set column= to the arrival times' column"):
+    with pytest.raises(InvalidArgument, match="its column 'No.' holds the row numbers 1 to 100: a row index, not "
+                                              "arrival times .*; set column= to the arrival times' column"):
         tr.Trace(str(numbered)).times()
     assert tr.Trace(str(numbered), column="Time").times().size == 100
+    # review128 N5: a paced trace is no row index: alone in its file, named in a unit, or elsewhere in time
+    paced = tmp_path / "paced.csv"
+    for text in ("".join(f"{k}\n" for k in range(100)), "timestamp_ms,x\n" + "".join(f"{k},0\n" for k in range(100)),
+                 "t,x\n" + "".join(f"{1_700_000_000_000 + k},0\n" for k in range(100))):
+        paced.write_text(text)
+        assert tr.Trace(str(paced)).times().size == 100
 
 
 def test_a_utf16_trace_is_named_as_such(tmp_path: Path) -> None:
