@@ -86,9 +86,36 @@ FORMATS: tuple[ReportFormat, ...] = (
 )
 
 
+def stream_fd(path: str | Path) -> int | None:
+    """The file descriptor a path names when it is this process's stream (``/dev/stdout``,
+    ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``), else None."""
+    import re
+
+    text = str(path)
+    named = {"/dev/stdout": 1, "/dev/stderr": 2}.get(text)
+    if named is not None:
+        return named
+    found = re.fullmatch(r"/(?:dev/fd|proc/self/fd)/(\d+)", text)
+    return int(found.group(1)) if found else None
+
+
 def write(path: str | Path, text: str) -> str:
     """Write one report file, creating its folder; what to say of it ("PATH", or "PATH (created
-    the folder F)": a typo'd folder made silently went unnoticed, review69)."""
+    the folder F)": a typo'd folder made silently went unnoticed, review69).  A stream of this
+    process is written through its own descriptor, after what was printed and from a new line:
+    opened anew, ``> out.txt`` was truncated and the report overwrote pytest's output from the
+    start of the file (review128 N1)."""
+    import os
+    import sys
+
+    fd = stream_fd(path)
+    if fd is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        data = memoryview(("\n" + text if not text.startswith("\n") else text).encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data):]
+        return str(path)
     p = Path(path)
     made = not p.parent.is_dir()
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +137,7 @@ def one_file(named: Sequence[tuple[str, str | Path]]) -> str | None:
     seen: dict[str, str] = {}
     for what, path in named:
         full = os.path.realpath(path)
-        if os.path.exists(path) and not os.path.isfile(path):
+        if stream_fd(path) is not None or (os.path.exists(path) and not os.path.isfile(path)):
             continue  # a stream or /dev/null takes any number of reports (review127 N11)
         if full in seen:
             return f"{seen[full]} and {what} name one file"
@@ -191,7 +218,7 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
         os.unlink(probe)
     if p.exists() and not os.access(p, os.W_OK):
         return f"{p} is read-only"
-    if signature and p.is_file() and p.stat().st_size:
+    if signature and p.is_file() and p.stat().st_size and stream_fd(path) is None:
         with open(p, "rb") as f:
             head = f.read(SIGNATURE_BYTES).decode("utf-8", "replace")
         if not any(s in head for s in signature):

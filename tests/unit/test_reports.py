@@ -888,6 +888,24 @@ def test_a_report_path_on_a_device_is_refused_before_any_run(tmp_path: Path) -> 
     assert unwritable("/proc/x.json") is not None  # where nothing exists, the folder must take a new file
 
 
+def test_a_report_to_a_stream_follows_what_was_printed_there(tmp_path: Path) -> None:
+    """review128 N1: with stdout redirected to a file, --gpuslo-json=/dev/stdout opened it anew,
+    truncated it and wrote over pytest's output from its start (the JSON unreadable); two reports to
+    it read "name one file", and a log appended to read "no report of this kind: remove it"."""
+    from pytest_gpuslo.reports import one_file, unwritable, write
+
+    log = tmp_path / "out.txt"
+    with open(log, "a") as held:
+        held.write("pytest output [100%]")
+        held.flush()
+        stream = f"/proc/self/fd/{held.fileno()}"
+        assert unwritable(stream, ('"schema"',)) is None
+        assert one_file([("--gpuslo-json", stream), ("--gpuslo-md", stream), ("x", "/dev/stdout")]) is None
+        assert write(stream, '{"schema": 1}\n') == stream
+        held.write("1 passed\n")
+    assert log.read_text() == 'pytest output [100%]\n{"schema": 1}\n1 passed\n'
+
+
 def test_a_terminal_that_cannot_be_opened_is_refused_and_streams_take_several_reports(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """review127 N10, N11: --gpuslo-json=/dev/tty on a CI runner without a terminal failed only at
