@@ -1215,11 +1215,20 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
           + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
     print(f"closest      {d['closest']}")
     print(f"as a test    {d['marker']}")
+    if d.get("tied", 0.0) >= TIED_SHARE:
+        # review128 N6: whole-second stamps (k6, Locust) read "cv 14.9, closest gamma(cv=14.9)"
+        print(f"warning      {d['tied']:.0%} of the arrivals share a timestamp with the one before (the "
+              f"smallest gap is {d['resolution_s']:.3g} s): the stamps are rounded, and the cv, tail and closest "
+              f"process describe the rounding as much as the traffic; record finer stamps if you can")
     minutes = 4000 / d["rate_hz"] / 60
     if minutes > 10:
         print(f"warning      at {d['rate_hz']:.4g}/s a p95 test (4,000 requests) takes {minutes:.0f} minutes: "
               f"check the unit ({unit} {unit_note}), or give the marker a higher rate_hz")
     return 0
+
+
+#: ``arrivals describe`` warns of rounded stamps where this share of arrivals repeat the one before.
+TIED_SHARE = 0.05
 
 
 def _report_formats() -> Any:

@@ -517,7 +517,8 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
             "closest": fit, "marker": f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)',
             "unit": named_unit or unit or "s", "unit_named": named_unit is not None, "unit_from": named,
             "kind": named_kind or kind or KINDS[0],
-            "kind_named": named_kind}
+            "kind_named": named_kind, "tied": float(np.mean(gaps == 0)) if gaps.size else 0.0,
+            "resolution_s": float(gaps[gaps > 0].min()) if np.any(gaps > 0) else math.nan}
 
 
 __all__ = ["Trace", "describe"]

@@ -46,6 +46,20 @@ def test_describe_takes_the_unit_from_the_header_and_a_column_by_name(trace_ms: 
     assert capsys.readouterr().out == out
 
 
+def test_describe_warns_of_stamps_rounded_to_whole_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review128 N6: k6 and Locust stamps in whole seconds read "cv 14.9, closest gamma(cv=14.9)"
+    without a word of the rounding."""
+    stamps = np.cumsum(np.random.default_rng(1).exponential(1 / 200, 2000))
+    path = tmp_path / "whole.csv"
+    path.write_text("t_s\n" + "".join(f"{int(t)}\n" for t in stamps))
+    assert main(["arrivals", "describe", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "of the arrivals share a timestamp with the one before (the smallest gap is 1 s)" in out
+    path.write_text("t_s\n" + "".join(f"{t:.6f}\n" for t in stamps))
+    assert main(["arrivals", "describe", str(path)]) == 0
+    assert "share a timestamp" not in capsys.readouterr().out
+
+
 def test_describe_warns_when_the_unit_makes_the_test_impossibly_long(trace_ms: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """Seconds forced on millisecond data: 0.9 requests/s, and a warning that 4,000 take an hour.
