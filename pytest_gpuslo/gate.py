@@ -899,6 +899,8 @@ class Check:
                        design_effect=b.design_effect,
                        n_eff=b.n_eff, p_fail=b.p_fail, p_pass=b.p_pass, headroom=_num(self.headroom),
                        needed_n=b.needed_n)
+            if b.length_only and b.needed_n:
+                out["length_only"] = True
         return out
 
 
@@ -2108,7 +2110,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # 1,439" where 760 FAILed).
             reason = (f"{reason}; on the bodies' own times (over the budget in the last {lat.size - onset} "
                       f"requests) a run of about {stats.about(need_own)} requests FAILs it if that lasts")
-            bt = replace(bt, needed_n=need_own, reason=reason)
+            bt = replace(bt, needed_n=need_own, reason=reason, length_only=False)
         if bt.needed_n is not None and outcome == INCONCLUSIVE and contended and "FAILs" in reason:
             # The next run's FAIL may be held for them too (review56: "924 FAILs", held at 924).
             reason += "; on a quiet machine: beside busy neighbours, as in this run, such a FAIL may be held back"

@@ -363,6 +363,9 @@ class BudgetTest:
     reason: str
     #: Requests that would probably decide an inconclusive claim (None when decided or unknown).
     needed_n: int | None
+    #: ``needed_n`` is what any PASS needs of the run's length (its blocks', or sectioning's
+    #: batches'), which no quieter machine changes.
+    length_only: bool = False
 
     @property
     def headroom(self) -> float:
@@ -526,11 +529,12 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     # "At least" the design effect's count: a short run's D is low where slow requests cluster
     # (benchmarks/validity/advice_counts.py: runs of that count PASSed in 0-57% of cases on most
     # families at 3x the true p95; review76 G11, D6).
+    length_only = False
     if few_to_pass and n < clear_n < need and est * CLEAR_PASS_MARGIN_FEW < budget:
         need_text = (f"at least about {about(need)} requests, or {about(clear_n)} if it stays this far under budget (each of "
                      f"{sign_test_blocks(alpha) + 1} blocks under 1/{CLEAR_PASS_MARGIN_FEW:g} of the budget "
                      f"passes without the design effect)")
-        need = clear_n
+        need, length_only = clear_n, True
     else:
         need_text = f"at least about {about(need)} requests"
     if n_eff * star < E_MIN:
@@ -589,7 +593,8 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
             what = f"n={n}, design effect {d:.1f}, n_eff={n_eff:.0f}; needs {need_text}"
         why = (f"too few effective samples for {_label(p)}: {what} (the bounds shown take the design "
                f"effect as right, which fewer than {E_MIN:g} effective exceedances cannot show)")
-        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
+        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need,  # type: ignore[arg-type]
+                          length_only=length_only)
     # A FAIL needs the binomial only: sectioning (kk batches) is the PASS's second opinion.  Below
     # 8 batches (n < 4,000 at p95) a run 3x over its allowance was INCONCLUSIVE; allowing the FAIL
     # there kept false FAIL at the true p95 at 0-0.7% on the grid at n = 1,000-3,000.
@@ -600,7 +605,8 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         # not sectioning's batches: review56's "needs about 4,000 for a PASS" beside a p95 over budget.)
         why = (f"too few requests for a PASS of {_label(p)}: n={n} cannot be cut into {K_MIN} batches of "
                f"{MIN_EXC_PER_BATCH} expected exceedances; needs about {about(need)} requests")
-        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
+        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need,  # type: ignore[arg-type]
+                          length_only=True)
     # A PASS counts its effective exceedances at the budget from the null side with the safety
     # factor too: the run must be able to show E_MIN of them if the budget were only just met.
     if p_pass <= alpha and n * star / (d * GAMMA_PASS) >= E_MIN:
@@ -613,7 +619,8 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
     if p_pass <= alpha:
         why = (f"{lead} is under the budget {budget:g}, but the run holds too few effective "
                f"samples to PASS (design effect {d:.1f}); needs {need_text}")
-        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need)  # type: ignore[arg-type]
+        return BudgetTest(**base, outcome="INCONCLUSIVE", reason=why, needed_n=need,  # type: ignore[arg-type]
+                          length_only=length_only)
     need_n = _needed_n(p, k / n, d, alpha)
     if held and not at_raised and 2 * held >= k and est <= budget:
         # What is close is the share over budget the raised requests make, not the latency

@@ -43,14 +43,14 @@ MAX_SPAN_S = 1e9
 #: are named as such so that they are refused rather than read as seconds (review125 N5: ``t_min``
 #: read 60x too fast), and so is ``m`` (minutes or metres: review126 F-T1).  Names are NFKC-normalised
 #: first, which makes the micro sign U+00B5 the Greek mu U+03BC (review127 N4).
-_UNIT_WORDS = {"ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millisec": "ms", "\u03bcsec": "us",
-               "microsec": "us", "nanosec": "ns", "millisecond": "ms", "milliseconds": "ms",
-               "us": "us", "\u03bcs": "us", "usec": "us", "usecs": "us", "micros": "us", "microsecond": "us",
-               "microseconds": "us", "ns": "ns", "nsec": "ns", "nsecs": "ns", "nanos": "ns", "nanosecond": "ns",
-               "nanoseconds": "ns", "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
-               "ps": "ps", "psec": "ps", "picoseconds": "ps",
-               "m": "m", "min": "min", "mins": "min", "minute": "min", "minutes": "min",
-               "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "day": "day", "days": "day"}
+_UNIT_WORDS = {**dict.fromkeys(("ms", "msec", "msecs", "millis", "millisec", "millisecond", "milliseconds"), "ms"),
+               **dict.fromkeys(("us", "\u03bcs", "usec", "usecs", "\u03bcsec", "micros", "microsec", "microsecond",
+                                "microseconds"), "us"),
+               **dict.fromkeys(("ns", "nsec", "nsecs", "nanos", "nanosec", "nanosecond", "nanoseconds"), "ns"),
+               **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "s"),
+               **dict.fromkeys(("ps", "psec", "picoseconds"), "ps"),
+               **dict.fromkeys(("min", "mins", "minute", "minutes"), "min"), "m": "m",
+               **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"), "day": "day", "days": "day"}
 _HEADER_UNIT = re.compile(r"(?:^|[-_/\s(\[])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
                           + r")[)\]]?$")
 #: Beyond the suffix, a unit word in brackets or quotes names the unit (``t (ms since start)``, review126

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,8 +91,6 @@ FORMATS: tuple[ReportFormat, ...] = (
 def stream_fd(path: str | Path) -> int | None:
     """The file descriptor a path names when it is this process's stream (``/dev/stdout``,
     ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``), else None."""
-    import re
-
     text = str(path)
     named = {"/dev/stdout": 1, "/dev/stderr": 2}.get(text)
     if named is not None:
@@ -105,9 +105,6 @@ def write(path: str | Path, text: str) -> str:
     process is written through its own descriptor, after what was printed and from a new line:
     opened anew, ``> out.txt`` was truncated and the report overwrote pytest's output from the
     start of the file (review128 N1)."""
-    import os
-    import sys
-
     fd = stream_fd(path)
     if fd is not None:
         sys.stdout.flush()

@@ -218,9 +218,9 @@ def why(summary: dict[str, Any]) -> str:
                 # is this run's, and a quieter machine is the other way to a decision
                 # (the neighbours' load once: the generator's lateness, where said, names it)
                 # (review123 F3: not where the run was too short for any PASS, "or 4000 if it stays
-                # this far under budget" or too few for sectioning's batches: no machine helps there)
-                reason = str(c.get("reason") or "")
-                short = "if it stays this far under budget" in reason or "cannot be cut into" in reason
+                # this far under budget" or too few for sectioning's batches: no machine helps there,
+                # ``BudgetTest.length_only``)
+                short = bool(c.get("length_only"))
                 load = _load_words(summary) if not over and not short and "contended" in v.get("conditions", []) else ""
                 said_load = "" if "generator_late" in v.get("conditions", []) else f" ({load[2:]})"
                 quieter = f", or a quieter machine{said_load}" if load else ""

@@ -183,6 +183,9 @@ def test_a_run_far_under_budget_but_too_short_for_its_blocks_says_how_many_would
     assert "needs at least about" in short.reason and "needs at least about" in near.reason
     assert stats.budget_test(x, 20.0, 0.95).outcome == "PASS"  # and 4,000 do pass it
     assert near.needed_n != 4000 and "if it stays this far under budget" not in near.reason
+    # what only the run's length decides, whatever the machine (review123 F3: no "quieter machine")
+    assert short.length_only and not near.length_only
+    assert stats.budget_test(x[:1500], 20.0, 0.95).length_only  # too few for sectioning's 8 batches
 
 
 def test_far_under_budget_needs_10x_with_few_effective_exceedances_and_less_as_they_grow() -> None:
