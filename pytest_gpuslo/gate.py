@@ -901,6 +901,8 @@ class Check:
                        needed_n=b.needed_n)
             if b.length_only and b.needed_n:
                 out["length_only"] = True
+            if b.on_blocks and self.outcome == PASS:
+                out["on_blocks"] = True
         return out
 
 

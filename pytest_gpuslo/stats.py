@@ -366,6 +366,9 @@ class BudgetTest:
     #: ``needed_n`` is what any PASS needs of the run's length (its blocks', or sectioning's
     #: batches'), which no quieter machine changes.
     length_only: bool = False
+    #: A PASS on its blocks alone (``clear_pass``): every block far under the budget, the bounds
+    #: above resting on a design effect the run holds too few effective exceedances to show.
+    on_blocks: bool = False
 
     @property
     def headroom(self) -> float:
@@ -516,7 +519,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         why = (f"far under budget: each of {sign_test_blocks(alpha) + 1} consecutive blocks has its "
                f"{_label(p)} under {'half' if margin == 2 else f'1/{margin:.3g} of'} the budget, "
                f"and sectioning agrees")
-        return BudgetTest(**base, outcome="PASS", reason=why, needed_n=None)  # type: ignore[arg-type]
+        return BudgetTest(**base, outcome="PASS", reason=why, needed_n=None, on_blocks=True)  # type: ignore[arg-type]
     need = int(math.ceil(round(max(E_MIN * d * GAMMA_PASS / star, (K_MIN * MIN_EXC_PER_BATCH) / star), 6)))
     # A run far under its budget passes on its blocks alone once each block is long enough
     # (``clear_pass``, which sectioning must back): say so where that is fewer requests (a p95 19x

@@ -68,7 +68,8 @@ def _bounded(summary: dict[str, Any], name: str) -> str:
             hi = check.get("upper_ms")
             if check.get("upper_raised"):  # the bound is a raised request's timeout (review84)
                 return f"{shown} (<raised)"
-            return f"{shown} (<{fmt_ms(hi) if hi is not None else '?'}{'?' if _unproven(check) else ''})"
+            mark = "?" if _unproven(check) else "*" if _on_blocks(check) else ""
+            return f"{shown} (<{fmt_ms(hi) if hi is not None else '?'}{mark})"
     return shown
 
 
@@ -78,6 +79,13 @@ def _unproven(check: dict[str, Any]) -> bool:
     "(<4.5)" beside a 20-ms budget read as a PASS at 99%)."""
     hi, budget = check.get("upper_ms"), check.get("budget_ms")
     return check.get("outcome") == "INCONCLUSIVE" and hi is not None and budget is not None and hi <= budget
+
+
+def _on_blocks(check: dict[str, Any]) -> bool:
+    """A PASS on its blocks alone whose upper end is over its budget: the PASS does not stand on
+    that bound, so it is marked (review129 F1: "2.82 (<27.2)" beside a 20-ms budget and PASS)."""
+    hi, budget = check.get("upper_ms"), check.get("budget_ms")
+    return bool(check.get("on_blocks")) and hi is not None and budget is not None and hi > budget
 
 
 def _count(n: int) -> str:
@@ -252,7 +260,7 @@ def why(summary: dict[str, Any]) -> str:
 
 
 def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed: bool = False,
-           against: str = "vs baseline", unproven: bool = False) -> list[str]:
+           against: str = "vs baseline", unproven: bool = False, on_blocks: bool = False) -> list[str]:
     """What the table's figures mean; every sentence true of every row (``replayed``: a row's
     claim compared replayed levels, which the legend then explains)."""
     lag_rule = (f"above {max_lag_fraction:.0%} of the tightest budget" if max_lag_fraction
@@ -264,6 +272,10 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed:
         *(["(<4.5?): an upper end under the budget that the run cannot stand behind (too few effective",
            "  samples, or a condition the verdict names): not a PASS."]
           if unproven else []),
+        *(["(<27.2*): a PASS on its blocks: each of 8 consecutive blocks has its percentile far under the",
+           "  budget (the margin grows as the run holds fewer effective exceedances); the upper end, from a",
+           "  design effect too few of them can show, is not what it stands on (-v gives the margin)."]
+          if on_blocks else []),
         "lag p99 ms: how late the load generator sent its requests (a busy machine, or a body holding the",
         f"  GIL). Where the delay it added to completions is {lag_rule}, a FAIL must hold",
         "  from the dispatch too and a PASS stands only where service time did not grow with the requests",
@@ -325,8 +337,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     lines = table(header, rows, [False, True, *([True] * len(cols)), False, True, False, False])
     replayed = view.any_replayed(ordered_)
     unproven = any(_unproven(c) for s in ordered_ for c in (s.get("verdict") or {}).get("checks", []))
+    on_blocks = any(_on_blocks(c) for s in ordered_ for c in (s.get("verdict") or {}).get("checks", []))
     lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed, against=against,
-                    unproven=unproven)
+                    unproven=unproven, on_blocks=on_blocks)
     for s in ordered_:
         v = s.get("verdict") or {}
         detail: list[str] = []

@@ -578,6 +578,18 @@ def test_a_fail_without_a_reason_of_its_own_prints_its_detail_once_in_verbose() 
     assert text.count(detail) == 1 and "p99=5.5ms [5ms, 6ms] vs budget 40ms" in text
 
 
+def test_a_pass_on_its_blocks_marks_an_upper_end_over_the_budget() -> None:
+    """review129 F1: "2.82 (<27.2)" beside a 20-ms budget and PASS, on its blocks: the bound the
+    PASS does not stand on is marked, and the legend says why."""
+    claim = _claim(0.95, 20, "PASS", est=2.82, upper=27.2, on_blocks=True)
+    row = _row("t.py::test_blocks", "PASS", [claim])
+    text = "\n".join(terminal.summary_lines([row]))
+    assert "2.82 (<27.2*)" in text and "(<27.2*): a PASS on its blocks" in text
+    plain = _row("t.py::test_blocks", "PASS", [_claim(0.95, 20, "PASS", est=2.82, upper=4.1, on_blocks=True)])
+    assert "(<4.1)" in "\n".join(terminal.summary_lines([plain])) and "a PASS on its blocks" not in \
+        "\n".join(terminal.summary_lines([plain]))
+
+
 def test_a_pass_far_under_budget_says_its_route_in_verbose() -> None:
     """review126 F3a: a PASS on its blocks alone said nothing of it, even with -v, so a run that
     PASSed and the next that read "needs at least ~46,000 requests" looked unexplained."""

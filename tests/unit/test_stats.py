@@ -200,6 +200,7 @@ def test_far_under_budget_needs_10x_with_few_effective_exceedances_and_less_as_t
     assert stats.CLEAR_PASS_FEW_EFF < between.n_eff * 0.05 < stats.CLEAR_PASS_MIN_EFF <= longer.n_eff * 0.05
     assert "INCONCLUSIVE" == short.outcome and "too few effective samples" in short.reason
     assert "PASS" == longer.outcome and "under half the budget" in longer.reason
+    assert between.on_blocks and longer.on_blocks and not short.on_blocks
     margin = stats.clear_pass_margin(between.n_eff * 0.05)
     assert "PASS" == between.outcome and f"under 1/{margin:.3g} of the budget" in between.reason
     assert not stats.clear_pass(mid, 3.0, 0.95, 0.01, stats.CLEAR_PASS_MARGIN_FEW)  # the step's 10x: not
