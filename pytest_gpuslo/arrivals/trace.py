@@ -75,6 +75,11 @@ def header_unit(name: str) -> str | None:
     text = unicodedata.normalize("NFKC", name).strip()
     text = re.sub(r"\.\d+$", "", text)  # pandas' second "t_ms" column is "t_ms.1" (review128 N3)
     low = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", text).lower()  # camelCase: "timestampMs" (review128 N3)
+    scaled = re.search(r"[(\[]([^)\]]*)[)\]]$", low)
+    if scaled and re.search(r"[\d/]", scaled.group(1)) and any(w in _UNIT_WORDS for w in _words(scaled.group(1))):
+        # a scaled unit ("ticks [100ns]", "t [s/1000]") read as its unit word was 100x or 1000x off
+        # (review129 F8): named whole, so that it is refused as no unit a trace is read in
+        return scaled.group(1).strip()
     # a trailing remark of several words in brackets or quotes is no unit suffix: "t_ms (second
     # pass)" is in ms (review128 N2: read as seconds, and --unit ms refused)
     bare = re.sub(r"(\s*([(\[][^)\]]*\s[^)\]]*[)\]]|\"[^\"]*\s[^\"]*\"))+$", "", low) or low
@@ -168,7 +173,11 @@ def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
         try:
             values.append(float(cell))
         except ValueError:
-            raise _bad(path, f"{cell[:40]!r} is not a number", "remove the line or fix the value", lineno) from None
+            # a date and time on every line (review129 F4: "remove the line" for each of them)
+            iso = re.fullmatch(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?", cell.strip('"'))
+            fix = ("write the times as numbers: seconds since the first arrival (pandas: "
+                   "(t - t.iloc[0]).dt.total_seconds()), or epoch seconds" if iso else "remove the line or fix the value")
+            raise _bad(path, f"{cell[:40]!r} is not a number", fix, lineno) from None
         lines.append(lineno)
     if col < 0:  # a name, and no line to find it in
         raise _bad(path, f"holds no header line, so column={column!r} names no column", "set column= to a "

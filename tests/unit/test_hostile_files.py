@@ -553,7 +553,9 @@ def test_a_csv_header_naming_two_units_or_unreadable_bytes_is_refused(tmp_path: 
 @pytest.mark.parametrize(("name", "unit"), [("t_ms (second pass)", "ms"), ("t_us (per second)", "us"),
                                           ('t_ms "seconds since boot"', "ms"), ("timestampMs", "ms"),
                                           ("startTimeMillis", "ms"), ("t_ms.1", "ms"), ("t [\u00b5sec]", "us"),
-                                          ("t (millisec)", "ms"), ("us_east_time", None), ("ns_lookup_time", None), ("t_sec_ms", "ms or s"),
+                                          ("t (millisec)", "ms"), ("ticks [100ns]", "100ns"),
+                                          ("t [s/1000]", "s/1000"), ("time [10 ms]", "10 ms"),
+                                          ("elapsed_ms (run 2)", "ms"), ("us_east_time", None), ("ns_lookup_time", None), ("t_sec_ms", "ms or s"),
                                           ("hours_ms", "h or ms"), ("t (ms) [us]", "ms or us"), ("time_ms/s", "ms or s"),
                                           ("t [\u03bcs]", "us"), ("t [\u00b5s]", "us"), ("timestamp_ps", "ps"),
                                           ("us_east_time_ms", "ms"), ("min_latency_ms", "ms"), ("elapsed_h_ms", "ms")])
@@ -584,6 +586,20 @@ def test_a_row_index_is_refused_as_arrival_times(tmp_path: Path) -> None:
                  "t,x\n" + "".join(f"{1_700_000_000_000 + k},0\n" for k in range(100))):
         paced.write_text(text)
         assert tr.Trace(str(paced)).times().size == 100
+
+
+def test_a_scaled_unit_or_dates_and_times_are_refused_with_their_own_fix(tmp_path: Path) -> None:
+    """review129 F8, F4: "ticks [100ns]" was read as ns (100x off), and a column of ISO dates and
+    times was told to "remove the line" on its first."""
+    ticks = tmp_path / "ticks.csv"
+    ticks.write_text("ticks [100ns]\n" + "".join(f"{10 * k}\n" for k in range(101)))
+    with pytest.raises(InvalidArgument, match=r"names its unit \"100ns\" in the header 'ticks \[100ns\]', which a "
+                                              "trace is not read in"):
+        tr.Trace(str(ticks)).times()
+    iso = tmp_path / "iso.csv"
+    iso.write_text("t\n" + "".join(f"2026-12-06T10:00:{k:02d}.5Z\n" for k in range(50)))
+    with pytest.raises(InvalidArgument, match=r"is not a number; write the times as numbers: seconds since the first"):
+        tr.Trace(str(iso)).times()
 
 
 def test_a_utf16_trace_is_named_as_such(tmp_path: Path) -> None:
