@@ -21,12 +21,12 @@ from pytest_gpuslo.arrivals.processes import (
     Superpose,
     to_ns,
 )
-from pytest_gpuslo.arrivals.registry import PROCESSES, parse, steady_load
+from pytest_gpuslo.arrivals.registry import PROCESSES, caution, parse, steady_load
 from pytest_gpuslo.arrivals.schedule import build_schedule, fingerprint, make_rngs, plan
 from pytest_gpuslo.arrivals.trace import Trace, describe
 
 __all__ = [
     "MMPP2", "PROCESSES", "ArrivalProcess", "Constant", "Diurnal", "Gamma", "OnOff", "Pareto",
     "Poisson", "Process", "Ramp", "Superpose", "Trace", "build_schedule", "describe",
-    "fingerprint", "make_rngs", "parse", "plan", "steady_load", "to_ns",
+    "caution", "fingerprint", "make_rngs", "parse", "plan", "steady_load", "to_ns",
 ]

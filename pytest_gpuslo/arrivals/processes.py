@@ -24,7 +24,12 @@ NS_PER_S = 1_000_000_000
 
 @runtime_checkable
 class ArrivalProcess(Protocol):
-    """What the runner needs from an arrival process."""
+    """What the runner needs from an arrival process.
+
+    Optional: ``steady`` (a class attribute, True for a stationary process) and ``caution`` (a
+    property: a sentence on why its arrivals may not stand for the traffic, warned of before a
+    run; ``Trace``'s rounded stamps).
+    """
 
     @property
     def mean_rate_hz(self) -> float: ...

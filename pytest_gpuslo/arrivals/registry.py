@@ -155,6 +155,18 @@ def steady_load(value: Any, rate_hz: float) -> tuple[float, float | None]:
     return float(proc.mean_rate_hz), (float(cycle) if cycle is not None else None)
 
 
+def caution(value: Any, rate_hz: float | None) -> str | None:
+    """Why the marker's ``arrivals=`` may not offer the traffic it stands for, said before the run
+    (a trace of rounded stamps): a process's optional ``caution`` property, None for the rest and
+    for arrivals that cannot be built here (the run says why)."""
+    try:
+        proc = parse(value, rate_hz=rate_hz)
+    except InvalidArgument:
+        return None
+    note = getattr(proc, "caution", None)
+    return note if isinstance(note, str) and note else None
+
+
 def _build(name: str, kwargs: dict[str, Any]) -> Any:
     try:
         return PROCESSES[name](**kwargs)

@@ -21,7 +21,7 @@ import unicodedata
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -317,6 +317,22 @@ def _parsed(path: str, mtime: float, suffix: str, column: int | str) -> tuple[
     return values, lines, kind, unit, named
 
 
+#: Epoch stamps of the years 2000 to 2100, in seconds: a stamp this large in ms, us or ns names
+#: its unit by its size (JMeter's ``timeStamp`` is epoch ms: review129 F3 read it as 0.3 arrivals/s).
+EPOCH_S: Final = (946_684_800.0, 4_102_444_800.0)
+
+
+def epoch_unit(values: npt.NDArray[np.float64], kind: str) -> str | None:
+    """The unit a file of timestamps that names none must be in for its first stamp to be a date
+    from 2000 to 2100 (a later unit than seconds), or None: 1.7e12 "seconds" is no time of day."""
+    if kind != "timestamps" or not values.size or not np.isfinite(values[0]):
+        return None
+    for name in ("ms", "us", "ns"):
+        if EPOCH_S[0] <= values[0] * UNITS[name] < EPOCH_S[1]:
+            return name
+    return None
+
+
 @lru_cache(maxsize=16)
 def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: int | str) -> npt.NDArray[np.float64]:
     """Arrival times in seconds from 0, validated (cached per file version).  ``kind``/``unit``
@@ -356,7 +372,7 @@ def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: i
             raise _bad(path, f"names its unit \"{junit}\"{said}, and unit={unit!r} was given",
                        "leave unit out, or make them agree")
         unit = junit
-    unit = unit or "s"
+    unit = unit or epoch_unit(values, kind) or "s"
 
     def line_of(i: int) -> int | None:
         return lines[i] if lines is not None else None
@@ -438,6 +454,18 @@ class Trace(Process):
         return _load(str(self.path), os.path.getmtime(self.path), self.kind, self.unit, self.column)
 
     @property
+    def caution(self) -> str | None:
+        """Why a test replaying this trace may not offer the recorded traffic, or None: rounded
+        stamps replay as bursts released at once (review129 F2: whole-second stamps FAILed a
+        2 ms body at p95 79 ms, and only ``arrivals describe`` said why)."""
+        note = rounded(self.times())
+        if note is None:
+            return None
+        return (f"trace {self.path}: {note}; replayed, each stamp's arrivals are released at once, in bursts "
+                f"the recorded traffic may not have had; record finer stamps, or give arrivals= the "
+                f"process that stands for the traffic (gpuslo arrivals describe)")
+
+    @property
     def native_rate_hz(self) -> float:
         t = self.times()
         return float((t.size - 1) / t[-1])
@@ -466,6 +494,28 @@ class Trace(Process):
         return to_ns(out)
 
 
+#: A trace whose arrivals repeat the stamp before this often is called rounded (review128 N6),
+#: where its stamps' step is at least this share of the mean gap: millisecond stamps of 300
+#: arrivals a second tie 14% of the time, and moving each by under a third of a gap is no burst.
+TIED_SHARE = 0.05
+ROUNDING_GAPS = 0.5
+
+
+def rounded(times: npt.NDArray[np.float64]) -> str | None:
+    """What rounding the trace's stamps show, or None: ``TIED_SHARE`` or more of the arrivals
+    sharing the stamp before them, which a logger of whole seconds (k6, Locust) writes."""
+    gaps = np.diff(times)
+    if not gaps.size:
+        return None
+    tied = float(np.mean(gaps == 0))
+    step = gaps[gaps > 0]
+    if tied < TIED_SHARE or (step.size and step.min() < ROUNDING_GAPS * gaps.mean()):
+        return None
+    share = f"{tied:.1%}" if 0.995 <= tied < 1 else f"{tied:.0%}"  # review129 F2: '100%' of 99.7%
+    apart = f" (distinct stamps are at least {step.min():.3g} s apart)" if step.size else ""
+    return f"{share} of its arrivals share a timestamp with the one before{apart}: the stamps are rounded"
+
+
 def _idc(times: npt.NDArray[np.float64], window: float) -> float | None:
     bins = int(times[-1] // window)
     if bins < 10:
@@ -484,7 +534,9 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
                    f"cannot be read ({exc.strerror or exc})", "give the path of a trace file on disk") from None
     times = _load(str(path), mtime, kind, unit, column)
     # what a JSON file names for itself, which _load took (its parse is cached: not read again)
-    _, _, named_kind, named_unit, named = _parsed(str(path), mtime, os.path.splitext(str(path))[1].lower(), column)
+    values, _, named_kind, named_unit, named = _parsed(str(path), mtime, os.path.splitext(str(path))[1].lower(),
+                                                       column)
+    dated = None if unit or named_unit else epoch_unit(values, named_kind or kind or KINDS[0])
     gaps = np.diff(times)
     rate = float((times.size - 1) / times[-1])
     cv = float(gaps.std(ddof=1) / gaps.mean()) if gaps.size > 1 else math.nan
@@ -524,10 +576,10 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
     return {"path": str(path), "arrivals": int(times.size), "span_s": float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts,
             "closest": fit, "marker": f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)',
-            "unit": named_unit or unit or "s", "unit_named": named_unit is not None, "unit_from": named,
+            "unit": named_unit or unit or dated or "s", "unit_named": named_unit is not None, "unit_from": named,
+            "unit_dated": dated is not None,
             "kind": named_kind or kind or KINDS[0],
-            "kind_named": named_kind, "tied": float(np.mean(gaps == 0)) if gaps.size else 0.0,
-            "resolution_s": float(gaps[gaps > 0].min()) if np.any(gaps > 0) else math.nan}
+            "kind_named": named_kind, "rounded": rounded(times)}
 
 
-__all__ = ["Trace", "describe"]
+__all__ = ["TIED_SHARE", "Trace", "describe", "rounded"]

@@ -144,6 +144,32 @@ def test_a_bad_trace_errors_its_test_and_the_others_run(simtester: pytest.Pytest
     result.stdout.fnmatch_lines([f"*bad slo marker*trace t.json: {fragment}*"])
 
 
+@pytest.mark.parametrize("rounded", [True, False], ids=["whole-seconds", "microseconds"])
+def test_a_trace_of_rounded_stamps_is_warned_of_before_its_run(simtester: pytest.Pytester, rounded: bool) -> None:
+    """review129 F2: whole-second stamps replayed ~300 requests at once each second and FAILed a
+    2 ms body at p95 79 ms; only ``arrivals describe`` said the stamps were rounded."""
+    stamps = [i / 300 for i in range(900)]
+    (simtester.path / "t.csv").write_text("time_s\n" + "".join(
+        f"{int(t)}\n" if rounded else f"{t:.6f}\n" for t in stamps))
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=300, requests=100, arrivals="trace(path='t.csv', column='time_s')")
+        def test_replay(slo_request):
+            pass
+        """
+    )
+    result = simtester.runpytest()
+
+    said = "*GpuSloWarning: test_*.py::test_replay: trace t.csv: 99.8% of its arrivals share a timestamp with the " \
+        "one before (distinct stamps are at least 1 s apart): the stamps are rounded; replayed, each stamp's*"
+    if rounded:
+        result.stdout.fnmatch_lines([said])
+    else:
+        result.stdout.no_fnmatch_line("*share a timestamp*")
+
+
 def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: str) -> pytest.RunResult:
     """Run ``TWO_TESTS`` beside a folder ``adir`` and a file ``afile``: a usage error saying ``said``."""
     simtester.makepyfile(TWO_TESTS)
@@ -790,3 +816,30 @@ def test_each_report_rewrites_its_own_file_and_no_other_reports(simtester: pytes
         assert refused.ret == pytest.ExitCode.USAGE_ERROR, option
         refused.stderr.fnmatch_lines([f"*{other} exists and is no report of this kind from this plugin*"])
     assert json.loads((simtester.path / "r.json").read_text())["tool"] == "pytest-gpuslo"
+
+
+def test_a_report_to_stdout_comes_below_pytests_last_line(simtester: pytest.Pytester) -> None:
+    """review129 F5: --gpuslo-json=/dev/stdout landed between the progress line and FAILURES, where
+    a user taking what follows pytest's last line (``tail``) found none of it."""
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.mark.slo(p95_ms=5, rate_hz=100, requests=400)
+        def test_over(slo_request):
+            work(0.02)
+
+        def test_plain():
+            assert False
+        """
+    )
+    result = simtester.runpytest_subprocess("--gpuslo-json=/dev/stdout")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    lines = result.stdout.lines
+    last = max(i for i, line in enumerate(lines) if re.match(r"=+ .*\d+ failed.* in [\d.]+s", line))
+    opened = lines.index("{")
+    assert opened > last, "\n".join(lines)
+    assert json.loads("\n".join(lines[opened:]))["results"][0]["nodeid"].endswith("test_over")
+    result.stdout.fnmatch_lines(["gpuslo wrote /dev/stdout (below pytest's last line)"])
