@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -1095,6 +1096,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             looks, look_policy = gate.ab_looks(session.first, max(session.looks or [session.first]), policy)
         else:
             looks, look_policy = gate.ab_looks(args.runs, args.max_runs, policy)
+            started = time.monotonic()
             session = ab.run(args.base, pytest_args, runs=args.runs, html=bool(args.html),
                              keep=Path(args.keep) if args.keep else None,
                              echo=lambda line: print(line, file=sys.stderr, flush=True), looks=looks,
@@ -1102,6 +1104,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     except ab.ABError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    took_s = None if args.again else time.monotonic() - started
     try:
         summaries = ab.decide(session, look_policy)
         new = ab.new_tests(session, look_policy)
@@ -1149,6 +1152,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
+    pace = advice_time(summaries, took_s, done)
+    if pace:
+        print(pace)
     for s in summaries:
         for line in _hung_lines(s["nodeid"], session):
             print(line)
@@ -1171,6 +1177,21 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if any((s.get("verdict") or {}).get("outcome") == "FAIL" for s in summaries):
         return 1
     return 2 if unwritten else 0
+
+
+def advice_time(summaries: Sequence[dict[str, Any]], took_s: float | None, runs: int) -> str | None:
+    """How long the largest ``gpuslo ab --runs N`` a claim advises would take at the pace of the
+    session that advised it (``took_s`` for ``runs`` a side), or None where none is advised or the
+    pace is unknown (a kept session decided again): "about 20 runs a side" said nothing of the
+    hour it asked for (review129 F7)."""
+    advised = [int(n) for s in summaries for b in (s.get("verdict") or {}).get("baseline", [])
+               for n in re.findall(r"gpuslo ab --runs (\d+) runs them", str(b.get("reason") or ""))]
+    if not advised or not took_s or runs < 1:
+        return None
+    need_s = max(advised) * took_s / runs
+    return (f"gpuslo ab: --runs {max(advised)} would take about "
+            f"{f'{need_s / 60:.0f} minutes' if need_s >= 90 else f'{need_s:.0f} s'} at this session's pace "
+            f"({took_s / runs:.0f} s a run of each side)")
 
 
 def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
@@ -1200,6 +1221,9 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
         unit, unit_note = d["unit"], f"(from {d['unit_from']})"
     elif args.unit:
         unit, unit_note = args.unit, "(from --unit)"
+    elif d.get("unit_dated"):  # review129 F3: JMeter's epoch-ms timeStamp read as 0.3 arrivals/s
+        unit, unit_note = d["unit"], (f"(from the size of the stamps: in {d['unit']} they are dates from 2000 "
+                                      f"to 2100, as JMeter's epoch-ms timeStamp; pass --unit if they are not)")
     else:
         unit, unit_note = "s", ("(assumed: no header names it as its suffix, such as time_ms; pass --unit ms, us "
                                 "or ns if it is not seconds)")
@@ -1215,20 +1239,15 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
           + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
     print(f"closest      {d['closest']}")
     print(f"as a test    {d['marker']}")
-    if d.get("tied", 0.0) >= TIED_SHARE:
+    if d["rounded"]:
         # review128 N6: whole-second stamps (k6, Locust) read "cv 14.9, closest gamma(cv=14.9)"
-        print(f"warning      {d['tied']:.0%} of the arrivals share a timestamp with the one before (the "
-              f"smallest gap is {d['resolution_s']:.3g} s): the stamps are rounded, and the cv, tail and closest "
-              f"process describe the rounding as much as the traffic; record finer stamps if you can")
+        print(f"warning      {d['rounded']}, and the cv, tail and closest process describe the rounding as much "
+              f"as the traffic; record finer stamps if you can")
     minutes = 4000 / d["rate_hz"] / 60
     if minutes > 10:
         print(f"warning      at {d['rate_hz']:.4g}/s a p95 test (4,000 requests) takes {minutes:.0f} minutes: "
               f"check the unit ({unit} {unit_note}), or give the marker a higher rate_hz")
     return 0
-
-
-#: ``arrivals describe`` warns of rounded stamps where this share of arrivals repeat the one before.
-TIED_SHARE = 0.05
 
 
 def _report_formats() -> Any:

@@ -141,6 +141,11 @@ class SloSession:
         self._says_waits = False
         #: report files that could not be written: (option, path, why, the fix).
         self.unwritten: list[tuple[str, str, str, str]] = []
+        #: reports to this process's own stream (/dev/stdout, /dev/fd/N): (option, path, text),
+        #: written at unconfigure, below pytest's last line (review129 F5: the JSON sat between
+        #: the progress line and FAILURES, where ``tail`` found none of it).
+        self.to_streams: list[tuple[str, str, str]] = []
+        self.session: pytest.Session | None = None
         self._resolved_backend: dict[str, str] = {}
         self._commit: list[str | None] = []
         #: the SLO tests' modules, for the commit stamp (an untracked one is a change: review102)
@@ -291,6 +296,14 @@ class SloSession:
 
     @pytest.hookimpl
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        for option, path, text in self.to_streams:
+            try:
+                _reports.write(path, text)
+            except OSError as exc:  # a closed descriptor or pipe: said, and the exit status says it too
+                sys.stderr.write(f"gpuslo ERROR: could not write {option}={path}: {exc.strerror or exc}; give a "
+                                 f"writable file path\n")
+                if self.session is not None and self.session.exitstatus == pytest.ExitCode.OK:
+                    self.session.exitstatus = pytest.ExitCode.USAGE_ERROR
         if self._says_waits:
             from pytest_gpuslo.backends import devices
 
@@ -513,6 +526,12 @@ class SloSession:
             floor = _spec.pass_floor(spec)
             if floor is not None:
                 _warn(item, GpuSloWarning, f"{nodeid}: {floor}")
+            if not isinstance(spec.arrivals, str) or not spec.arrivals.isidentifier():  # a name: no file
+                from pytest_gpuslo import arrivals
+
+                note = arrivals.caution(spec.arrivals, spec.rate_hz)
+                if note is not None:
+                    _warn(item, GpuSloWarning, f"{nodeid}: {note}")
             return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
                               nodeid=nodeid, payloads=payloads,
                               progress=LiveProgress.for_run(self.config, nodeid, spec, self.say))
@@ -692,6 +711,7 @@ class SloSession:
         # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
         if hasattr(self.config, "workerinput"):
             return
+        self.session = session
         interrupted = ""
         decided = len(self.summaries)
         stopped = session.shouldstop or session.shouldfail
@@ -772,6 +792,9 @@ class SloSession:
             if append:
                 with open(path, "a", encoding="utf-8") as fh:
                     fh.write(text)
+            elif _reports.stream_fd(path) is not None:
+                self.to_streams.append((option, path, text))
+                self.written.append(f"{path} (below pytest's last line)")
             else:
                 self.written.append(_reports.write(path, text))
         except OSError as exc:

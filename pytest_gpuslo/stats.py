@@ -631,8 +631,15 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
         why = (f"{lead} is under the budget {budget:g}, but with the {held} {requests} (each counted as "
                f"over budget) {k} of {n} are over it ({k / n:.2%}, against the {1.0 - p:.0%} allowed): too close "
                f"to decide at {confidence(alpha)}")
-    else:
+    elif at_raised:
         why = f"{lead} is too close to the budget {budget:g} to decide at {confidence(alpha)}"
+    else:
+        # What is close is the share over the budget, not the latency: "p95 32.3 is too close to
+        # the budget 20" read as nonsense where 7% were over it against 5% allowed (review129 F6).
+        side = "over" if est > budget else "under"
+        why = (f"{lead} is {side} the budget {budget:g}, but {k} of {n} requests over it ({100 * k / n:.2g}%, "
+               f"against the {100 * (1.0 - p):g}% allowed; design effect {d:.1f}) are too close to the "
+               f"allowance to decide at {confidence(alpha)}")
     if p_pass_binom <= alpha:
         # Sectioning holds it back, not the count over budget, so the binomial's "needs" means
         # nothing here (review55: "needs about 4,000 requests (ran 4,000)").  Its spread does not

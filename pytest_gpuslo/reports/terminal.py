@@ -141,7 +141,9 @@ def _load_words(summary: dict[str, Any]) -> str:
         up_to = "up to " if mean is not None and other - mean >= 0.25 else ""  # the busiest window
         steal = tel.get("steal_cpus")
         stolen = f", {steal:.1f} of them the hypervisor's (steal time)" if steal is not None and steal >= 0.25 else ""
-        return f"; other processes kept {up_to}{other:.1f} of {cpus} CPUs busy{stolen}"
+        # (review129 F7: beside the A/B header's "up to 1.3 ... during these runs", its last run's 0.6 unnamed)
+        last = " in the candidate's last run" if summary.get("ab") else ""
+        return f"; other processes kept {up_to}{other:.1f} of {cpus} CPUs busy{stolen}{last}"
     # review69 W7: a 21-ms lag spike read as this process's precision alone; a burst of other
     # load shorter than the sampling window averages away in it
     return ("; the machine was otherwise quiet as far as its load sampling shows: this process's own dispatch "

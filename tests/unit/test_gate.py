@@ -807,3 +807,20 @@ def test_a_drift_too_small_for_two_decimals_is_said_as_a_shift() -> None:
     v = decide(spec(p50_ms=22, requests=n, streams=8), Measurements(lat, np.zeros(n), scheduled_ms=np.arange(n) * 10.0))
     said = " ".join(v.reasons)
     assert "second half is +0.2" in said and "% off the first half's" in said and "1.00x" not in said
+
+
+def test_a_claim_too_close_to_decide_says_the_share_over_budget_not_the_latency() -> None:
+    """review129 F6: "p95 32.3 is too close to the budget 20": 60% over it in ms, where what was
+    close was the share of requests over it (7%, against the 5% a p95 allows)."""
+    lat = np.where(np.arange(4000) % 200 < 14, 30.0, 1.0) + np.random.default_rng(4).random(4000)
+    (check,) = decide(spec(p95_ms=20, requests=4000), Measurements(lat, np.zeros(lat.size))).checks
+
+    assert check.outcome == "INCONCLUSIVE"
+    assert re.match(r"p95 30\.\d+ is over the budget 20, but 280 of 4000 requests over it \(7%, against the 5% "
+                    r"allowed; design effect [\d.]+\) are too close to the allowance to decide at 99%", check.reason), \
+        check.reason
+    lat = np.where(np.arange(4000) % 200 < 9, 30.0, 1.0) + np.random.default_rng(4).random(4000)
+    (check,) = decide(spec(p95_ms=20, requests=4000), Measurements(lat, np.zeros(lat.size))).checks
+    assert check.outcome == "INCONCLUSIVE" and re.match(
+        r"p95 [\d.]+ is under the budget 20, but 180 of 4000 requests over it \(4\.5%, against the 5% allowed", check.reason), \
+        check.reason
