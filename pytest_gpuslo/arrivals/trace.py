@@ -369,8 +369,11 @@ def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: i
             raise _bad(path, f"unit {junit!r} is unknown", f"use one of {', '.join(UNITS)}")
         if unit is not None and junit != unit:
             said = f" in {named}" if suffix != ".json" else ""  # (a JSON file's is its "unit" key)
-            raise _bad(path, f"names its unit \"{junit}\"{said}, and unit={unit!r} was given",
-                       "leave unit out, or make them agree")
+            # (review128 N4: nginx's $msec holds seconds; what the header says is what is read)
+            fix = "leave unit out, or make them agree" + (
+                f" (if the header is wrong, as nginx's 'msec' holds seconds, rename the column to one naming "
+                f"{unit}, e.g. 'time_{unit}')" if suffix != ".json" else "")
+            raise _bad(path, f"names its unit \"{junit}\"{said}, and unit={unit!r} was given", fix)
         unit = junit
     unit = unit or epoch_unit(values, kind) or "s"
 
@@ -397,8 +400,10 @@ def _load(path: str, mtime: float, kind: str | None, unit: str | None, column: i
                        "it holds gaps", line_of(i))
         times = values - values[0]
     else:
+        # n gaps are the gaps between n + 1 arrivals, the first at 0 (review128 N7: 500 gaps of
+        # 1 ms read 998 arrivals a second, the first arrival one gap after the schedule's start)
         with np.errstate(over="ignore"):  # an overflow to inf is refused just below
-            times = np.cumsum(values)
+            times = np.concatenate([[0.0], np.cumsum(values)])
     if times.size < 2 or times[-1] <= 0:
         raise _bad(path, "spans no time", "record at least two arrivals at different times")
     if not 1e-9 <= times[-1] <= MAX_SPAN_S:

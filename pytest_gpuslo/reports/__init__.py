@@ -164,6 +164,13 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
     p = Path(path)
     if p.is_dir():
         return f"{p} is a folder, not a file"
+    fd = stream_fd(path)
+    if fd is not None:
+        try:
+            os.fstat(fd)
+        except OSError:  # review128 N8: a closed /dev/fd/9 read "no file can be made in /dev/fd"
+            return (f"{p} names file descriptor {fd}, which this process does not hold open (a shell opens it "
+                    f"with {fd}>FILE)")
     if loops(p):  # review120: refused only after the whole run
         return f"{p} is {dangling(p)}"
     try:

@@ -196,13 +196,15 @@ def test_trace_formats_json_npy_intervals(tmp_path: Path) -> None:
     """JSON object with a unit, .npy arrays and inter-arrival files give the same schedule."""
     gaps = [0.01, 0.02, 0.005, 0.03]
     (tmp_path / "a.json").write_text(json.dumps({"intervals": [g * 1000 for g in gaps], "unit": "ms"}))
-    np.save(tmp_path / "b.npy", np.cumsum(gaps))
+    np.save(tmp_path / "b.npy", np.concatenate([[0.0], np.cumsum(gaps)]))  # 4 gaps: 5 arrivals
     (tmp_path / "c.txt").write_text("\n".join(str(g * 1e6) for g in gaps))
-    a = Trace(str(tmp_path / "a.json")).schedule(n=4)
-    b = Trace(str(tmp_path / "b.npy")).schedule(n=4)
-    c = Trace(str(tmp_path / "c.txt"), kind="intervals", unit="us").schedule(n=4)
+    a = Trace(str(tmp_path / "a.json")).schedule(n=5)
+    b = Trace(str(tmp_path / "b.npy")).schedule(n=5)
+    c = Trace(str(tmp_path / "c.txt"), kind="intervals", unit="us").schedule(n=5)
 
-    assert np.array_equal(a - a[0], b) and np.allclose(c - c[0], b, atol=2)
+    # the first arrival at 0 (review128 N7: at the first gap, and the rate counted one fewer)
+    assert np.array_equal(a, b) and np.allclose(c, b, atol=2) and a[0] == 0
+    assert Trace(str(tmp_path / "a.json")).native_rate_hz == pytest.approx(4 / 0.065)
 
 
 @pytest.mark.parametrize(

@@ -276,7 +276,7 @@ def test_a_trace_on_one_long_line_is_refused_before_it_is_split(tmp_path: Path) 
     with pytest.raises(InvalidArgument, match="t.csv, line 101: has a line of 120,001 characters, over the 65,536"):
         tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0)
     path.write_text(("0.001," * 1000 + "\n") * 3)  # long rows are still rows: column 0 read
-    assert tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0).size == 3
+    assert tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0).size == 4  # 3 gaps
 
 
 @pytest.mark.parametrize("end", [b"\r", b"\r\n"])
@@ -289,7 +289,7 @@ def test_lines_ended_by_a_carriage_return_count_as_lines(tmp_path: Path, end: by
             pytest.raises(InvalidArgument, match="has 5,000,001 lines, over the 5,000,000-line limit"):
         tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0)
     path.write_bytes((b"0.001" + end) * 3)
-    assert tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0).size == 3
+    assert tr._load.__wrapped__(str(path), 0.0, "intervals", "s", 0).size == 4  # 3 gaps
 
 
 def test_a_json_trace_with_too_many_values_is_refused_before_parsing(tmp_path: Path,

@@ -945,3 +945,17 @@ def test_a_report_path_linking_into_a_missing_folder_is_refused_before_any_run(t
                                f"{tmp_path / 'gone'} does not exist"
     (tmp_path / "gone").mkdir()
     assert unwritable(link) is None  # a link to a file not made yet, in a folder that is there: written through
+
+
+def test_a_stream_path_naming_a_closed_descriptor_says_so() -> None:
+    """review128 N8: --gpuslo-json=/dev/fd/9 with no descriptor 9 read "no file can be made in
+    /dev/fd (the system refuses new files there)"."""
+    from pytest_gpuslo.reports import unwritable
+
+    read, write = os.pipe()
+    os.close(read)
+    os.close(write)  # a number this process held and holds no longer
+    for path in (f"/dev/fd/{write}", f"/proc/self/fd/{write}"):
+        assert unwritable(path) == (f"{path} names file descriptor {write}, which this process does not hold open "
+                                    f"(a shell opens it with {write}>FILE)")
+    assert unwritable("/dev/fd/1") is None  # an open one is taken
