@@ -1056,7 +1056,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             # review92: as pytest's own report options (a JSON there made every gpuslo show exit 1)
             why = f"it is inside the baseline store {store}, which holds baselines only"
         if why:
-            print(f"error: --{fmt.flag} {path}: {why}; give a writable file path", file=sys.stderr)
+            fix = "" if "; give " in why else "; give a writable file path"  # (a why may name its own)
+            print(f"error: --{fmt.flag} {path}: {why}{fix}", file=sys.stderr)
             return 2
         if path:
             named.append((f"--{fmt.flag} {path}", path))

@@ -209,7 +209,8 @@ class SloSession:
             where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"
             why = _reports.unwritable(joined := os.path.join(self.config.invocation_params.dir, path), signature)
             if why:
-                raise pytest.UsageError(f"{where}: {why}; give a writable file path.")
+                fix = "" if "; give " in why else "; give a writable file path"  # (a why may name its own)
+                raise pytest.UsageError(f"{where}: {why}{fix}.")
             named.append((where, joined))
             # review85 #2: a second report replaced the first, "gpuslo wrote out.md" twice
             clash = _reports.one_file(named)

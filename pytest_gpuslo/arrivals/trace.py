@@ -53,6 +53,7 @@ _UNIT_WORDS = {**dict.fromkeys(("ms", "msec", "msecs", "millis", "millisec", "mi
                **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"), "day": "day", "days": "day"}
 _HEADER_UNIT = re.compile(r"(?:^|[-_/\s(\[])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
                           + r")[)\]]?$")
+_UNIT_ALT = "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
 #: Beyond the suffix, a unit word in brackets or quotes names the unit (``t (ms since start)``, review126
 #: F-T2), and so does a spelling of at least this many letters anywhere (``elapsed_milliseconds_total``);
 #: a short one outside brackets does not (``us_east_time`` is a region, ``ns_lookup_time`` a DNS step:
@@ -75,6 +76,22 @@ def header_unit(name: str) -> str | None:
     text = unicodedata.normalize("NFKC", name).strip()
     text = re.sub(r"\.\d+$", "", text)  # pandas' second "t_ms" column is "t_ms.1" (review128 N3)
     low = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", text).lower()  # camelCase: "timestampMs" (review128 N3)
+    # "t [1 ms]" is in ms: a scale of one is no scale (review130 N4: refused as the unit "1 ms")
+    low = re.sub(r"(?<![a-z\d.])1\s*(?=(" + _UNIT_ALT + r")(?![a-z]))", "", low)
+    glued = re.search(r"(?<![a-z\d.])(\d+(?:\.\d+)?(?:e-?\d+)?)\s*(" + _UNIT_ALT + r")(?![a-z])", low)
+    if glued:
+        # a scaled suffix ("t_10ms", "time_100us", "t/10ms") was read as seconds, "no header names
+        # it", and the --unit ms it advised was 10x off (review130 N3): named whole, and refused
+        return glued.group(0).strip()
+    remark = re.search(r"[(\[]\s*([x\u00d7*]\s*\d[\d.e-]*|\d[\d.e-]*\s*[x\u00d7]?)\s*[)\]]", low)
+    if remark:
+        # "t [ms] (x10)": a one-word scale beside the unit was dropped, 10x off (review130 N4); one
+        # of 1 ("t_ms (1)", a duplicate's mark) scales nothing
+        named = header_unit(text[: remark.start()] + text[remark.end():])
+        if float(re.sub(r"[^\d.e-]", "", remark.group(1)).strip(".-e") or 1) == 1:
+            return named
+        if named:
+            return f"{named} {remark.group(0).strip()}"
     scaled = re.search(r"[(\[]([^)\]]*)[)\]]$", low)
     if scaled and re.search(r"[\d/]", scaled.group(1)) and any(w in _UNIT_WORDS for w in _words(scaled.group(1))):
         # a scaled unit ("ticks [100ns]", "t [s/1000]") read as its unit word was 100x or 1000x off
@@ -174,15 +191,27 @@ def _read_text_values(path: str, data: bytes, column: int | str) -> tuple[
             values.append(float(cell))
         except ValueError:
             # a date and time on every line (review129 F4: "remove the line" for each of them)
-            iso = re.fullmatch(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?", cell.strip('"'))
-            fix = ("write the times as numbers: seconds since the first arrival (pandas: "
-                   "(t - t.iloc[0]).dt.total_seconds()), or epoch seconds" if iso else "remove the line or fix the value")
+            fix = CLOCK_FIX if _clock(cell) else "remove the line or fix the value"
             raise _bad(path, f"{cell[:40]!r} is not a number", fix, lineno) from None
         lines.append(lineno)
     if col < 0:  # a name, and no line to find it in
         raise _bad(path, f"holds no header line, so column={column!r} names no column", "set column= to a "
                    "0-based number")
     return np.frombuffer(values, dtype=np.float64).copy(), lines, header
+
+
+#: The fix for a trace of dates or times of day, which is read as numbers only.
+CLOCK_FIX = ("write the times as numbers: seconds since the first arrival (pandas: "
+             "(t - t.iloc[0]).dt.total_seconds()), or epoch seconds")
+
+
+def _clock(text: str) -> bool:
+    """A date or a time of day, in any of the common spellings (ISO's extended and basic forms, a
+    time of day alone, 05/12/2025): a trace of them is refused with how to convert it, not told to
+    remove each line (review129 F4, review130 N5)."""
+    cell = text.strip().strip('"')
+    return bool(re.search(r"\d{1,2}:\d\d(:\d\d)?", cell) or re.fullmatch(r"\d{8}T\d{4,6}(\.\d+)?(Z|[+-]\d{4})?", cell)
+                or re.match(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b", cell))
 
 
 def _cells(line: str) -> list[str]:
@@ -236,7 +265,8 @@ def _read_json_values(path: str, data: bytes) -> tuple[npt.NDArray[np.float64], 
         raise _bad(path, "must hold a JSON list of numbers", "write e.g. [0.0, 0.013, 0.021]")
     for i, v in enumerate(doc):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise _bad(path, f"item {i} is {_short(v)}, not a number", "fix that item")
+            clock = isinstance(v, str) and _clock(v)  # (review130 N5: "fix that item" of a list of dates)
+            raise _bad(path, f"item {i} is {_short(v)}, not a number", CLOCK_FIX if clock else "fix that item")
     try:
         return np.asarray(doc, dtype=np.float64), kind, unit
     except OverflowError:  # an integer beyond float64

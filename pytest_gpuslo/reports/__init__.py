@@ -171,6 +171,19 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
         except OSError:  # review128 N8: a closed /dev/fd/9 read "no file can be made in /dev/fd"
             return (f"{p} names file descriptor {fd}, which this process does not hold open (a shell opens it "
                     f"with {fd}>FILE)")
+    elif p.is_file():
+        held = os.stat(p)
+        for fd, name in ((1, "standard output"), (2, "standard error")):
+            try:
+                out = os.fstat(fd)
+            except OSError:
+                continue
+            if (out.st_dev, out.st_ino) == (held.st_dev, held.st_ino):
+                # review130 N2: "> out.txt" and --gpuslo-md=out.txt: the report was written over what
+                # pytest printed there, the JSON sent to /dev/stdout lost, and "wrote" said of both
+                return (f"{p} is where this process's {name} goes (a shell's {fd if fd == 2 else ''}> {p}): a report "
+                        f"written there replaces what was printed; give another path, or /dev/{'stdout' if fd == 1 else 'stderr'} "
+                        f"to put the report below pytest's output")
     if loops(p):  # review120: refused only after the whole run
         return f"{p} is {dangling(p)}"
     try:

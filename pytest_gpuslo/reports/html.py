@@ -345,6 +345,7 @@ def _overview(tests: Sequence[dict[str, Any]]) -> str:
             f"<th>headroom</th><th>change against the {esc(' / '.join(ref))}</th>"
             "<th>stage holding the tail</th></tr>"
             f"{''.join(rows)}</table>"
+            + (f'<p class="note">{esc(view.ON_BLOCKS_NOTE)}.</p>' if view.any_on_blocks(tests) else "")
             + (f'<p class="note">{esc(view.REPLAYED_NOTE)}.</p>' if view.any_replayed(tests) else ""))
 
 

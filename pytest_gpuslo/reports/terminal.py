@@ -68,7 +68,7 @@ def _bounded(summary: dict[str, Any], name: str) -> str:
             hi = check.get("upper_ms")
             if check.get("upper_raised"):  # the bound is a raised request's timeout (review84)
                 return f"{shown} (<raised)"
-            mark = "?" if _unproven(check) else "*" if _on_blocks(check) else ""
+            mark = "?" if _unproven(check) else "*" if view.on_blocks(check) else ""
             return f"{shown} (<{fmt_ms(hi) if hi is not None else '?'}{mark})"
     return shown
 
@@ -79,13 +79,6 @@ def _unproven(check: dict[str, Any]) -> bool:
     "(<4.5)" beside a 20-ms budget read as a PASS at 99%)."""
     hi, budget = check.get("upper_ms"), check.get("budget_ms")
     return check.get("outcome") == "INCONCLUSIVE" and hi is not None and budget is not None and hi <= budget
-
-
-def _on_blocks(check: dict[str, Any]) -> bool:
-    """A PASS on its blocks alone whose upper end is over its budget: the PASS does not stand on
-    that bound, so it is marked (review129 F1: "2.82 (<27.2)" beside a 20-ms budget and PASS)."""
-    hi, budget = check.get("upper_ms"), check.get("budget_ms")
-    return bool(check.get("on_blocks")) and hi is not None and budget is not None and hi > budget
 
 
 def _count(n: int) -> str:
@@ -339,7 +332,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     lines = table(header, rows, [False, True, *([True] * len(cols)), False, True, False, False])
     replayed = view.any_replayed(ordered_)
     unproven = any(_unproven(c) for s in ordered_ for c in (s.get("verdict") or {}).get("checks", []))
-    on_blocks = any(_on_blocks(c) for s in ordered_ for c in (s.get("verdict") or {}).get("checks", []))
+    on_blocks = view.any_on_blocks(ordered_)
     lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed, against=against,
                     unproven=unproven, on_blocks=on_blocks)
     for s in ordered_:

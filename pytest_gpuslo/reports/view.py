@@ -230,9 +230,30 @@ def headroom(summary: dict[str, Any]) -> float | None:
     return min(vals) if vals else None
 
 
+def on_blocks(check: dict[str, Any]) -> bool:
+    """A PASS on its blocks alone whose upper end is over its budget: the PASS does not stand on
+    that bound, so it is marked (review129 F1: "2.82 (<27.2)" beside a 20-ms budget and PASS)."""
+    hi, budget = check.get("upper_ms"), check.get("budget_ms")
+    return bool(check.get("on_blocks")) and hi is not None and budget is not None and hi > budget
+
+
+#: What a headroom marked ``*`` is, in the markdown and HTML reports' legends (review130 N1:
+#: "0.79x" beside a PASS, where their legend read "above 1x: room to spare").
+ON_BLOCKS_NOTE = ("a headroom marked * is a PASS's on its blocks: each of 8 consecutive blocks has its percentile "
+                  "far under the budget, and the upper end under 1x comes from a design effect too few "
+                  "exceedances can show, which the PASS does not stand on")
+
+
+def any_on_blocks(summaries: Iterable[dict[str, Any]]) -> bool:
+    return any(on_blocks(c) for s in summaries for c in (s.get("verdict") or {}).get("checks", []))
+
+
 def fmt_headroom(summary: dict[str, Any]) -> str:
     h = headroom(summary)
-    return "-" if h is None else f"{h:.2f}x"
+    if h is None:
+        return "-"
+    checks = (summary.get("verdict") or {}).get("checks", [])
+    return f"{h:.2f}x" + ("*" if any(on_blocks(c) and c.get("headroom") == h for c in checks) else "")
 
 
 def interval_words(low: float | None, high: float | None) -> str:

@@ -843,3 +843,18 @@ def test_a_report_to_stdout_comes_below_pytests_last_line(simtester: pytest.Pyte
     assert opened > last, "\n".join(lines)
     assert json.loads("\n".join(lines[opened:]))["results"][0]["nodeid"].endswith("test_over")
     result.stdout.fnmatch_lines(["gpuslo wrote /dev/stdout (below pytest's last line)"])
+
+
+def test_a_report_path_that_is_where_stdout_goes_is_refused_before_the_run(simtester: pytest.Pytester) -> None:
+    """review130 N2: ``> out.txt`` with --gpuslo-md=out.txt wrote the report over what pytest had
+    printed there (the JSON sent to /dev/stdout lost, NUL bytes), and said it wrote both."""
+    simtester.makepyfile(TWO_TESTS)
+    out = simtester.path / "out.txt"
+    with open(out, "w") as held:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--gpuslo-md=out.txt",
+                               "--gpuslo-json=/dev/stdout"], cwd=simtester.path, stdout=held,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    assert (f"--gpuslo-md=out.txt: {out} is where this process's standard output goes (a shell's > {out}): a report "
+            f"written there replaces what was printed; give another path, or /dev/stdout to put the report below "
+            f"pytest's output.") in done.stderr

@@ -558,7 +558,13 @@ def test_a_csv_header_naming_two_units_or_unreadable_bytes_is_refused(tmp_path: 
                                           ("elapsed_ms (run 2)", "ms"), ("us_east_time", None), ("ns_lookup_time", None), ("t_sec_ms", "ms or s"),
                                           ("hours_ms", "h or ms"), ("t (ms) [us]", "ms or us"), ("time_ms/s", "ms or s"),
                                           ("t [\u03bcs]", "us"), ("t [\u00b5s]", "us"), ("timestamp_ps", "ps"),
-                                          ("us_east_time_ms", "ms"), ("min_latency_ms", "ms"), ("elapsed_h_ms", "ms")])
+                                          ("us_east_time_ms", "ms"), ("min_latency_ms", "ms"), ("elapsed_h_ms", "ms"),
+                                          # review130 N3, N4: a scale glued to a suffix, or in a bracket beside it
+                                          ("t_10ms", "10ms"), ("time_100us", "100us"), ("t/10ms", "10ms"),
+                                          ("elapsed 10ms units", "10ms"), ("t [ms] (x10)", "ms (x10)"),
+                                          ("ts_ms (10x)", "ms (10x)"), ("t (\u00d71000) [us]", "us (\u00d71000)"),
+                                          ("t [1 ms]", "ms"), ("t_1ms", "ms"), ("t_ms (1)", "ms"), ("p99_ms", "ms"),
+                                          ("t1_ms", "ms"), ("t_ms (2024 run)", "ms")])
 def test_a_header_s_unit_is_its_suffix_unless_a_sure_unit_word_beside_it_says_otherwise(name: str, unit: str | None) -> None:
     """review127 N1, N2, N4, N7: a leading short word was read as the unit (us_east_time as us: a
     rate 1e6x too high, and unit='s' refused), a header naming two units was read in its last,
@@ -599,6 +605,18 @@ def test_a_scaled_unit_or_dates_and_times_are_refused_with_their_own_fix(tmp_pat
     iso = tmp_path / "iso.csv"
     iso.write_text("t\n" + "".join(f"2026-12-06T10:00:{k:02d}.5Z\n" for k in range(50)))
     with pytest.raises(InvalidArgument, match=r"is not a number; write the times as numbers: seconds since the first"):
+        tr.Trace(str(iso)).times()
+    # review130 N5: a time of day alone, ISO's basic form, a locale's date, a JSON list of them
+    for stamp in ("02:00:{k:02d}.000721", "20251205T0200{k:02d}.5Z", "05/12/2025 02:00:{k:02d}"):
+        iso.write_text("t\n" + "".join(stamp.format(k=k) + "\n" for k in range(50)))
+        with pytest.raises(InvalidArgument, match=r"is not a number; write the times as numbers"):
+            tr.Trace(str(iso)).times()
+    listed = tmp_path / "iso.json"
+    listed.write_text(json.dumps({"timestamps": [f"2025-12-05T02:00:{k:02d}Z" for k in range(50)]}))
+    with pytest.raises(InvalidArgument, match=r"item 0 is .*, not a number; write the times as numbers"):
+        tr.Trace(str(listed)).times()
+    iso.write_text("t\n1\nabc\n")
+    with pytest.raises(InvalidArgument, match=r"'abc' is not a number; remove the line or fix the value"):
         tr.Trace(str(iso)).times()
 
 

@@ -588,6 +588,17 @@ def test_a_pass_on_its_blocks_marks_an_upper_end_over_the_budget() -> None:
     plain = _row("t.py::test_blocks", "PASS", [_claim(0.95, 20, "PASS", est=2.82, upper=4.1, on_blocks=True)])
     assert "(<4.1)" in "\n".join(terminal.summary_lines([plain])) and "a PASS on its blocks" not in \
         "\n".join(terminal.summary_lines([plain]))
+    # review130 N1: the markdown and HTML reports read "0.79x" beside the PASS, their legend "above 1x:
+    # room to spare"
+    def whole(check: dict, headroom: float) -> dict:
+        return {**SUMMARY, "verdict": {"outcome": "PASS", "reasons": [], "baseline": [],
+                                       "checks": [{**check, "headroom": headroom}]}}
+
+    md, page = files.markdown([whole(claim, 20 / 27.2)]), html.render([whole(claim, 20 / 27.2)])
+    assert "| 0.74x* |" in md and f"*{view.ON_BLOCKS_NOTE}.*" in md
+    assert "0.74x*" in page and html.esc(view.ON_BLOCKS_NOTE) in page
+    md = files.markdown([whole(plain["verdict"]["checks"][0], 20 / 4.1)])
+    assert "| 4.88x |" in md and view.ON_BLOCKS_NOTE not in md
 
 
 def test_a_pass_far_under_budget_says_its_route_in_verbose() -> None:
