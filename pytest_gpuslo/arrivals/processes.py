@@ -583,6 +583,12 @@ class Superpose(Process):
         return all(getattr(p, "steady", False) is True for p in self.parts)
 
     @property
+    def caution(self) -> str | None:
+        """Its parts' cautions (a trace of rounded stamps among the tenants), or None."""
+        said = [c for c in (getattr(p, "caution", None) for p in self.parts) if isinstance(c, str) and c]
+        return "; ".join(said) or None
+
+    @property
     def cycle_s(self) -> float | None:
         """The slowest modulation of its parts (None: none is modulated)."""
         cycles = [float(c) for c in (getattr(p, "cycle_s", None) for p in self.parts) if c is not None]

@@ -51,9 +51,8 @@ _UNIT_WORDS = {**dict.fromkeys(("ms", "msec", "msecs", "millis", "millisec", "mi
                **dict.fromkeys(("ps", "psec", "picoseconds"), "ps"),
                **dict.fromkeys(("min", "mins", "minute", "minutes"), "min"), "m": "m",
                **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"), "day": "day", "days": "day"}
-_HEADER_UNIT = re.compile(r"(?:^|[-_/\s(\[])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
-                          + r")[)\]]?$")
 _UNIT_ALT = "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
+_HEADER_UNIT = re.compile(r"(?:^|[-_/\s(\[])(" + _UNIT_ALT + r")[)\]]?$")
 #: Beyond the suffix, a unit word in brackets or quotes names the unit (``t (ms since start)``, review126
 #: F-T2), and so does a spelling of at least this many letters anywhere (``elapsed_milliseconds_total``);
 #: a short one outside brackets does not (``us_east_time`` is a region, ``ns_lookup_time`` a DNS step:
@@ -538,7 +537,8 @@ ROUNDING_GAPS = 0.5
 
 def rounded(times: npt.NDArray[np.float64]) -> str | None:
     """What rounding the trace's stamps show, or None: ``TIED_SHARE`` or more of the arrivals
-    sharing the stamp before them, which a logger of whole seconds (k6, Locust) writes."""
+    sharing the stamp before them, and no two distinct stamps closer than ``ROUNDING_GAPS`` mean
+    gaps, as a logger of whole seconds (k6, Locust) writes."""
     gaps = np.diff(times)
     if not gaps.size:
         return None

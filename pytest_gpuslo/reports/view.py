@@ -239,9 +239,9 @@ def on_blocks(check: dict[str, Any]) -> bool:
 
 #: What a headroom marked ``*`` is, in the markdown and HTML reports' legends (review130 N1:
 #: "0.79x" beside a PASS, where their legend read "above 1x: room to spare").
-ON_BLOCKS_NOTE = ("a headroom marked * is a PASS's on its blocks: each of 8 consecutive blocks has its percentile "
-                  "far under the budget, and the upper end under 1x comes from a design effect too few "
-                  "exceedances can show, which the PASS does not stand on")
+ON_BLOCKS_NOTE = ("a headroom marked * belongs to a PASS on its blocks: each of 8 consecutive blocks has its "
+                  "percentile far under the budget; the upper end that puts the headroom under 1x comes from a "
+                  "design effect too few exceedances can show, and the PASS does not stand on it")
 
 
 def any_on_blocks(summaries: Iterable[dict[str, Any]]) -> bool:

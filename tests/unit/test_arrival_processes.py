@@ -303,3 +303,18 @@ def test_a_gamma_past_cv_20_is_refused_at_the_marker(given: str) -> None:
     with pytest.raises(InvalidArgument, match=r"is burstier than cv=20 .*give cv <= 20, or bursts of a set shape"):
         validate_marker((), {"arrivals": given, "rate_hz": 100}, "t")
     assert validate_marker((), {"arrivals": "gamma(cv=20)", "rate_hz": 100}, "t")["arrivals"] == "gamma(cv=20)"
+
+
+def test_a_trace_of_rounded_stamps_has_a_caution_and_so_has_a_superpose_holding_it(tmp_path: Path) -> None:
+    """review129 F2: whole-second stamps replay as bursts; the marker warns of what ``caution`` says,
+    for the trace alone or as a tenant of a superpose.  Millisecond stamps at 300/s are no such thing."""
+    stamps = np.cumsum(np.random.default_rng(5).exponential(1 / 300, 3000))
+    whole, fine = tmp_path / "whole.csv", tmp_path / "fine.csv"
+    whole.write_text("t_s\n" + "".join(f"{int(t)}\n" for t in stamps))
+    fine.write_text("t_ms\n" + "".join(f"{1000 * t:.0f}\n" for t in stamps))
+    note = A.caution(f"trace(path='{whole}')", rate_hz=300)
+    assert note is not None and note.startswith(f"trace {whole}: 99.") and "the stamps are rounded; replayed" in note
+    assert A.caution(f"trace(path='{fine}')", rate_hz=300) is None
+    both = A.caution(f"superpose(parts=[poisson(rate_hz=100), trace(path='{whole}', rate_hz=200)])", rate_hz=300)
+    assert both == A.caution(f"trace(path='{whole}')", rate_hz=300)
+    assert A.caution("poisson", rate_hz=300) is None and A.caution("nonsense(", rate_hz=300) is None
