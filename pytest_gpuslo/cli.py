@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as _dt
+import math
 import os
 import re
 import shlex
@@ -1214,7 +1215,7 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     except (InvalidArgument, OSError) as exc:
         # The trace reader speaks the marker's language; here the fixes are command-line flags.
         text = str(exc).replace("pass kind='intervals'", "pass --kind intervals").replace(
-            "set column= to", "set --column to").replace("column=", "--column ")
+            "set column= to", "set --column to").replace("column=", "--column ").replace("check unit=", "check --unit")
         text = re.sub(r"\b(unit|kind)='(\w+)' was given; leave \1 out", r"--\1 \2 was given; leave --\1 out", text)
         print(f"error: {text}", file=sys.stderr)
         return 2
@@ -1235,15 +1236,18 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     print(f"cv of gaps   {d['cv']:.3g}  (1 = Poisson; above 1 bursty)")
     for w, v in d["idc"].items():
         print(f"IDC({w:>8})  {'-' if v is None else f'{v:.3g}'}  (index of dispersion of counts)")
-    print(f"tail index   {d['hill_tail_index']:.3g}  (Hill, top 5% of gaps; below 2: infinite variance)")
+    tail = d["hill_tail_index"]
+    print(f"tail index   {'-  (too few distinct gaps)' if math.isnan(tail) else f'{tail:.3g}'}"
+          f"{'' if math.isnan(tail) else '  (Hill, top 5% of gaps; below 2: infinite variance)'}")
     print(f"bursts       {len(d['bursts'])} windows over twice the mean rate"
           + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
-    print(f"closest      {d['closest']}")
-    print(f"as a test    {d['marker']}")
+    print(f"closest      {d['closest'] or '-  (not fitted: the rounded stamps, not the traffic, set the gaps)'}")
+    print(f"as a test    {d['marker']}" + ("" if d["closest"] else "  (choose arrivals=: rounded stamps cannot show "
+                                                                     "the process)"))
     if d["rounded"]:
         # review128 N6: whole-second stamps (k6, Locust) read "cv 14.9, closest gamma(cv=14.9)"
-        print(f"warning      {d['rounded']}, and the cv, tail and closest process describe the rounding as much "
-              f"as the traffic; record finer stamps if you can")
+        print(f"warning      {d['rounded']}, and the cv and IDC describe the rounding as much as the traffic; "
+              f"record finer stamps if you can")
     minutes = 4000 / d["rate_hz"] / 60
     if minutes > 10:
         print(f"warning      at {d['rate_hz']:.4g}/s a p95 test (4,000 requests) takes {minutes:.0f} minutes: "

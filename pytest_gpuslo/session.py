@@ -793,9 +793,10 @@ class SloSession:
             if append:
                 with open(path, "a", encoding="utf-8") as fh:
                     fh.write(text)
-            elif _reports.stream_fd(path) is not None:
+            elif (fd := _reports.stream_fd(path)) is not None:
                 self.to_streams.append((option, path, text))
-                self.written.append(f"{path} (below pytest's last line)")
+                # (review131 F3: said of /dev/fd/7 and /dev/stderr redirected to files of their own)
+                self.written.append(f"{path} (below pytest's last line)" if _same_file(fd, 1) else path)
             else:
                 self.written.append(_reports.write(path, text))
         except OSError as exc:
@@ -866,6 +867,15 @@ class LiveProgress:
                 self.reporter.ensure_newline()
                 self.reporter.write(text, flush=True)
             self.shown = True
+
+
+def _same_file(fd: int, other: int) -> bool:
+    """Two descriptors of this process write to one file (or terminal, or pipe)."""
+    try:
+        a, b = os.fstat(fd), os.fstat(other)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def record_hint(refusals: list[str]) -> str:

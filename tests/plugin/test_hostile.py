@@ -843,6 +843,14 @@ def test_a_report_to_stdout_comes_below_pytests_last_line(simtester: pytest.Pyte
     assert opened > last, "\n".join(lines)
     assert json.loads("\n".join(lines[opened:]))["results"][0]["nodeid"].endswith("test_over")
     result.stdout.fnmatch_lines(["gpuslo wrote /dev/stdout (below pytest's last line)"])
+    # review131 F3: a descriptor of its own (7> FILE) is not below pytest's output
+    with open(simtester.path / "fd.md", "w") as held:
+        fd = held.fileno()
+        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-k", "test_over",
+                               f"--gpuslo-md=/dev/fd/{fd}"], cwd=simtester.path, capture_output=True,
+                              text=True, timeout=120, pass_fds=(fd,))
+    assert f"gpuslo wrote /dev/fd/{fd}\n" in done.stdout, done.stdout + done.stderr
+    assert "test_over" in (simtester.path / "fd.md").read_text()
 
 
 def test_a_report_path_that_is_where_stdout_goes_is_refused_before_the_run(simtester: pytest.Pytester) -> None:
