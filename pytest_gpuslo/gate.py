@@ -2207,6 +2207,17 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
 
     if isinstance(baseline, ABInput) and baseline.cand_budgets:
         checks = [ab_other_runs(c, baseline.cand_budgets, policy.alpha) for c in checks]
+    stall = baseline.cand_behind[-1] if isinstance(baseline, ABInput) and baseline.cand_behind else None
+    if stall is not None:
+        # A stall bunches the latencies it delays, and the design effect with them: an undecided
+        # budget read "needs about 19,000 requests" of a run with 2 of 4,000 over a budget 3x its
+        # p95, where the candidate's latest run had stalled (review131 F1)
+        said = (f"the candidate's latest run, which the budgets are judged on, had a load generator that fell "
+                f"behind ({stall.words}): a stall bunches the latencies it delays, which widens this; a rerun "
+                f"when the machine is quieter may decide it")
+        checks = [replace(c, reason=f"{c.reason}; {said}" if c.reason else said)
+                  if c.outcome == INCONCLUSIVE and c.budget is not None and "fell behind" not in c.reason else c
+                  for c in checks]
 
     if spec.throughput_hz is not None:
         target = spec.throughput_hz

@@ -824,3 +824,26 @@ def test_a_claim_too_close_to_decide_says_the_share_over_budget_not_the_latency(
     assert check.outcome == "INCONCLUSIVE" and re.match(
         r"p95 [\d.]+ is under the budget 20, but 180 of 4000 requests over it \(4\.5%, against the 5% allowed", check.reason), \
         check.reason
+
+
+def test_an_ab_budget_left_undecided_on_a_stalled_latest_run_names_the_stall() -> None:
+    """review131 F1: "needs about 19,000 requests" of an A/B's latest candidate run with 2 of 4,000
+    over a budget 3x its p95, whose generator had stalled: the stall that bunched its latencies is
+    named, with the rerun that may decide it."""
+    from pytest_gpuslo import gate
+
+    rng = np.random.default_rng(8)
+    base = tuple(rng.lognormal(0, 0.2, 4000) for _ in range(3))
+    cand = [rng.lognormal(0, 0.2, 4000) for _ in range(3)]
+    latest = np.where(np.arange(4000) % 200 < 14, 30.0, 1.0) + rng.random(4000)  # 7% over, clustered
+    ab = gate.ABInput(base, (cand[0], cand[1], latest), "base abc",
+                      cand_behind=(None, None, gate.Stall(6.47, "other processes kept 1.9 of 2 CPUs busy")))
+    (check,) = decide(spec(p95_ms=20), Measurements(latest, np.zeros(4000)), baseline=ab).checks
+    assert check.outcome == "INCONCLUSIVE"
+    assert check.reason.endswith("; the candidate's latest run, which the budgets are judged on, had a load generator "
+                                 "that fell behind (lag p99 6.47 ms; other processes kept 1.9 of 2 CPUs busy): a stall "
+                                 "bunches the latencies it delays, which widens this; a rerun when the machine is "
+                                 "quieter may decide it"), check.reason
+    calm = gate.ABInput(base, (cand[0], cand[1], latest), "base abc", cand_behind=(None, None, None))
+    (check,) = decide(spec(p95_ms=20), Measurements(latest, np.zeros(4000)), baseline=calm).checks
+    assert "fell behind" not in check.reason
