@@ -1125,6 +1125,10 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"gpuslo ab: {s['nodeid']} is not at the base {session.sha[:10]} (new in the working tree): judged on "
               f"its absolute budgets only, on its latest run")
     summaries += new
+    if took_s and session.base.stores:  # the pace more runs are advised at (review129 F7), in every report
+        for s in summaries:
+            if isinstance(s.get("ab"), dict):
+                s["ab"]["seconds_a_run"] = round(took_s / len(session.base.stores), 1)
     if not summaries:
         if gone:
             return 0
@@ -1154,9 +1158,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(moved)
     for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
         print(line)
-    pace = advice_time(summaries, took_s, done)
+    pace = view.ab_pace(summaries)
     if pace:
-        print(pace)
+        print(f"gpuslo ab: {pace}")
     for s in summaries:
         for line in _hung_lines(s["nodeid"], session):
             print(line)
@@ -1179,21 +1183,6 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if any((s.get("verdict") or {}).get("outcome") == "FAIL" for s in summaries):
         return 1
     return 2 if unwritten else 0
-
-
-def advice_time(summaries: Sequence[dict[str, Any]], took_s: float | None, runs: int) -> str | None:
-    """How long the largest ``gpuslo ab --runs N`` a claim advises would take at the pace of the
-    session that advised it (``took_s`` for ``runs`` a side), or None where none is advised or the
-    pace is unknown (a kept session decided again): "about 20 runs a side" said nothing of the
-    hour it asked for (review129 F7)."""
-    advised = [int(n) for s in summaries for b in (s.get("verdict") or {}).get("baseline", [])
-               for n in re.findall(r"gpuslo ab --runs (\d+) runs them", str(b.get("reason") or ""))]
-    if not advised or not took_s or runs < 1:
-        return None
-    need_s = max(advised) * took_s / runs
-    return (f"gpuslo ab: --runs {max(advised)} would take about "
-            f"{f'{need_s / 60:.0f} minutes' if need_s >= 90 else f'{need_s:.0f} s'} at this session's pace "
-            f"({took_s / runs:.0f} s a run of each side)")
 
 
 def _cmd_arrivals_describe(args: argparse.Namespace) -> int:

@@ -97,6 +97,9 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
                   f"failed with no upper end; - where an undecided claim's run cannot show the room). {against}: the "
                   f"change of each budgeted percentile's level against {whom}, its interval at the level its claim is "
                   f"judged at ({'1-2α' if against == 'vs base' else '1-α for a prediction from stored runs, 1-2α otherwise'}).*"]
+    pace = view.ab_pace(summaries)
+    if pace:
+        lines += ["", f"*{md_cell(pace[0].upper() + pace[1:])}.*"]
     if view.any_on_blocks(summaries):
         lines += ["", f"*{view.ON_BLOCKS_NOTE}.*"]
     if view.any_replayed(summaries):

@@ -376,6 +376,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
             + "".join(f'<p class="note"><strong>NOT JUDGED</strong> {esc(n)} {esc(w)}</p>' for n, w in context.notes)
             + (f'<p class="note"><strong>BUSY MACHINE</strong> {esc(busy)}</p>' if busy else "")
             + (f'<p class="note"><strong>MACHINE SPEED MOVED</strong> {esc(moved)}</p>' if moved else "")
+            + (f'<p class="note"><strong>MORE RUNS</strong> {esc(pace)}</p>' if (pace := view.ab_pace(tests)) else "")
             + f"{_overview(tests)}"
             '<div class="toolbar"><button id="expand-all">open all</button>'
             '<button id="collapse-all">close all</button></div>'

@@ -9,6 +9,7 @@ headroom, number formats) is computed here once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -228,6 +229,23 @@ def headroom(summary: dict[str, Any]) -> float | None:
     if undecided and (not vals or min(vals) > 1.0):
         return None
     return min(vals) if vals else None
+
+
+def ab_pace(summaries: Iterable[dict[str, Any]]) -> str | None:
+    """How long the largest ``gpuslo ab --runs N`` a claim advises would take at the pace of the
+    session that advised it (its ``ab.seconds_a_run``, a run of each side), or None where none is
+    advised or the pace is not known: "about 20 runs a side" said nothing of the hour it asked for
+    (review129 F7), and the markdown a reviewer reads did not say it (review131 F6)."""
+    advised = [(int(n), s["ab"]["seconds_a_run"]) for s in summaries
+               if isinstance(s.get("ab"), dict) and s["ab"].get("seconds_a_run")
+               for b in (s.get("verdict") or {}).get("baseline", [])
+               for n in re.findall(r"gpuslo ab --runs (\d+) runs them", str(b.get("reason") or ""))]
+    if not advised:
+        return None
+    runs, pace = max(advised)
+    need_s = runs * pace
+    return (f"--runs {runs} would take about {f'{need_s / 60:.0f} minutes' if need_s >= 90 else f'{need_s:.0f} s'} "
+            f"at this session's pace ({pace:.0f} s a run of each side)")
 
 
 def on_blocks(check: dict[str, Any]) -> bool:
