@@ -1213,8 +1213,9 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     elif args.unit:
         unit, unit_note = args.unit, "(from --unit)"
     elif d.get("unit_dated"):  # review129 F3: JMeter's epoch-ms timeStamp read as 0.3 arrivals/s
+        jmeter = ", as JMeter's timeStamp" if d["unit"] == "ms" else ""
         unit, unit_note = d["unit"], (f"(from the size of the stamps: in {d['unit']} they are dates from 2000 "
-                                      f"to 2100, as JMeter's epoch-ms timeStamp; pass --unit if they are not)")
+                                      f"to 2100{jmeter}; pass --unit if they are not)")
     else:
         unit, unit_note = "s", ("(assumed: no header names it as its suffix, such as time_ms; pass --unit ms, us "
                                 "or ns if it is not seconds)")
@@ -1226,7 +1227,8 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     for w, v in d["idc"].items():
         print(f"IDC({w:>8})  {'-' if v is None else f'{v:.3g}'}  (index of dispersion of counts)")
     tail = d["hill_tail_index"]
-    print(f"tail index   {'-  (too few distinct gaps)' if math.isnan(tail) else f'{tail:.3g}'}"
+    none = "-  (the stamps are rounded)" if d["rounded"] else "-  (too few distinct gaps)"
+    print(f"tail index   {none if math.isnan(tail) else f'{tail:.3g}'}"
           f"{'' if math.isnan(tail) else '  (Hill, top 5% of gaps; below 2: infinite variance)'}")
     print(f"bursts       {len(d['bursts'])} windows over twice the mean rate"
           + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))

@@ -2033,7 +2033,8 @@ def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alph
     over = failed or [(k, r) for k, r in seen if r.raised or (r.estimate is not None and r.estimate > budget)]
     if not over:
         return check
-    note = (f"the candidate's {named(over)} of {runs_n} {'FAILed it' if failed else 'read over the budget'}, "
+    # "earlier": "run 1 of 2 read over the budget" read as if the latest had not (review132 D6)
+    note = (f"the candidate's earlier {named(over)} of {runs_n} {'FAILed it' if failed else 'read over the budget'}, "
             f"and the budget is judged on the latest run")
     if check.outcome == PASS:
         return replace(check, outcome=INCONCLUSIVE, reason=f"{note}: a PASS must not hang on which run came last")
@@ -2217,9 +2218,12 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # A stall bunches the latencies it delays, and the design effect with them: an undecided
         # budget read "needs about 19,000 requests" of a run with 2 of 4,000 over a budget 3x its
         # p95, where the candidate's latest run had stalled (review131 F1)
+        # (no neighbours measured busy: the stall may be the bodies' own, which no quieter machine
+        # undoes: review132 D6)
+        cure = ("a rerun when the machine is quieter may decide it" if stall.contention else
+                "no other process was seen busy, so the bodies' own host time may have held the generator up")
         said = (f"the candidate's latest run, which the budgets are judged on, had a load generator that fell "
-                f"behind ({stall.words}): a stall bunches the latencies it delays, which widens this; a rerun "
-                f"when the machine is quieter may decide it")
+                f"behind ({stall.words}): a stall bunches the latencies it delays, which widens this; {cure}")
         checks = [replace(c, reason=f"{c.reason}; {said}" if c.reason else said)
                   if c.outcome == INCONCLUSIVE and c.budget is not None and "fell behind" not in c.reason else c
                   for c in checks]

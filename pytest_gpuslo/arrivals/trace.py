@@ -52,6 +52,8 @@ _UNIT_WORDS = {**dict.fromkeys(("ms", "msec", "msecs", "millis", "millisec", "mi
                **dict.fromkeys(("min", "mins", "minute", "minutes"), "min"), "m": "m",
                **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"), "day": "day", "days": "day"}
 _UNIT_ALT = "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
+#: A scale marked as one in brackets: "x10", "×1000", "*10", "10x", "1e-3" (a bare "2025" is a remark).
+_SCALE = r"[x\u00d7*]\s*\d[\d.e-]*|\d[\d.]*\s*[x\u00d7]|\d[\d.]*e-?\d+"
 _HEADER_UNIT = re.compile(r"(?:^|[-_/\s(\[])(" + _UNIT_ALT + r")[)\]]?$")
 #: Beyond the suffix, a unit word in brackets or quotes names the unit (``t (ms since start)``, review126
 #: F-T2), and so does a spelling of at least this many letters anywhere (``elapsed_milliseconds_total``);
@@ -76,21 +78,27 @@ def header_unit(name: str) -> str | None:
     text = re.sub(r"\.\d+$", "", text)  # pandas' second "t_ms" column is "t_ms.1" (review128 N3)
     low = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", text).lower()  # camelCase: "timestampMs" (review128 N3)
     # "t [1 ms]" is in ms: a scale of one is no scale (review130 N4: refused as the unit "1 ms")
-    low = re.sub(r"(?<![a-z\d.])1\s*(?=(" + _UNIT_ALT + r")(?![a-z]))", "", low)
-    glued = re.search(r"(?<![a-z\d.])(\d+(?:\.\d+)?(?:e-?\d+)?)\s*(" + _UNIT_ALT + r")(?![a-z])", low)
+    low = re.sub(r"(?<![a-z\d.])1[\s_-]*(?=(" + _UNIT_ALT + r")(?![a-z]))", "", low)
+    glued = re.search(r"(?<![a-z\d.])(\d+(?:\.\d+)?(?:e-?\d+)?)[\s_-]*(" + _UNIT_ALT + r")(?![a-z])", low)
     if glued:
-        # a scaled suffix ("t_10ms", "time_100us", "t/10ms") was read as seconds, "no header names
-        # it", and the --unit ms it advised was 10x off (review130 N3): named whole, and refused
+        # a scaled suffix ("t_10ms", "time_100us", "t/10ms", "t_10_ms") was read as seconds or as
+        # the bare unit, 10x off (review130 N3, review132 D4): named whole, and refused
         return glued.group(0).strip()
-    remark = re.search(r"[(\[]\s*([x\u00d7*]\s*\d[\d.e-]*|\d[\d.e-]*\s*[x\u00d7]?)\s*[)\]]", low)
+    remark = (re.search(r"[(\[]\s*(" + _SCALE + r")\s*[)\]]", low)
+              or re.search(r"(?<=[a-z])[\s_-]+([x\u00d7*]\s*\d[\d.]*|\d[\d.]*x)$", low))
     if remark:
-        # "t [ms] (x10)": a one-word scale beside the unit was dropped, 10x off (review130 N4); one
-        # of 1 ("t_ms (1)", a duplicate's mark) scales nothing
+        # "t [ms] (x10)", "t_ms_x10": a one-word scale beside the unit was dropped, 10x off
+        # (review130 N4, review132 D4); one of 1 ("t_ms (1x)") scales nothing
         named = header_unit(text[: remark.start()] + text[remark.end():])
         if float(re.sub(r"[^\d.e-]", "", remark.group(1)).strip(".-e") or 1) == 1:
             return named
         if named:
-            return f"{named} {remark.group(0).strip()}"
+            return f"{named} {remark.group(0).strip(' _-')}"
+    # a trailing remark in brackets that names no unit is no suffix: "t_ms (v2)" read as seconds,
+    # "t_ms (2025)" refused as a scale (review132 D4)
+    while (tail := re.search(r"\s*[(\[]([^)\]]*)[)\]]\s*$", low)) and low[: tail.start()].strip() \
+            and not any(w in _UNIT_WORDS for w in _words(tail.group(1))):
+        low = low[: tail.start()]
     scaled = re.search(r"[(\[]([^)\]]*)[)\]]$", low)
     if scaled and re.search(r"[\d/]", scaled.group(1)) and any(w in _UNIT_WORDS for w in _words(scaled.group(1))):
         # a scaled unit ("ticks [100ns]", "t [s/1000]") read as its unit word was 100x or 1000x off
@@ -349,8 +357,9 @@ def _parsed(path: str, mtime: float, suffix: str, column: int | str) -> tuple[
 #: Epoch stamps of the years 2000 to 2100, in seconds: a stamp this large in ms, us or ns names
 #: its unit by its size (JMeter's ``timeStamp`` is epoch ms: review129 F3 read it as 0.3 arrivals/s).
 EPOCH_S: Final = (946_684_800.0, 4_102_444_800.0)
-#: ... where they arrive at least this often, read in that unit.
-EPOCH_MIN_RATE_HZ: Final = 0.01
+#: ... where they arrive at least this often, read in that unit: a monotonic clock's ns are dates
+#: in us after 11 to 47 days of uptime, 1,000 times too slow (review132 D1: 306/s read 0.31/s).
+EPOCH_MIN_RATE_HZ: Final = 1.0
 
 
 def epoch_unit(values: npt.NDArray[np.float64], kind: str) -> str | None:
@@ -360,7 +369,7 @@ def epoch_unit(values: npt.NDArray[np.float64], kind: str) -> str | None:
         return None
     for name in ("ms", "us", "ns"):
         if EPOCH_S[0] <= values[0] * UNITS[name] < EPOCH_S[1]:
-            # and at a rate a test could replay: a monotonic clock's ns some minutes after boot are
+            # and at a rate a load test replays: a monotonic clock's ns some minutes after boot are
             # dates too in ms, 0.0003 arrivals a second (review131 F5)
             span = (values[-1] - values[0]) * UNITS[name]
             return name if values.size > 1 and span > 0 and (values.size - 1) / span >= EPOCH_MIN_RATE_HZ else None
@@ -507,7 +516,7 @@ class Trace(Process):
     @property
     def native_rate_hz(self) -> float:
         t = self.times()
-        return float((t.size - 1) / t[-1])
+        return float(t.size / period(t))
 
     @property
     def mean_rate_hz(self) -> float:
@@ -516,8 +525,7 @@ class Trace(Process):
     def _scaled(self) -> tuple[npt.NDArray[np.float64], float]:
         t = self.times()
         scale = self.native_rate_hz / self.rate_hz if self.rate_hz is not None else 1.0
-        period = t[-1] + (t[-1] / (t.size - 1))  # one mean gap after the last arrival before looping
-        return t * scale, period * scale
+        return t * scale, period(t) * scale
 
     def _draw(self, n: int | None, duration_s: float | None,
               rng: np.random.Generator) -> npt.NDArray[np.int64]:
@@ -540,20 +548,34 @@ TIED_SHARE = 0.05
 ROUNDING_GAPS = 0.5
 
 
-def rounded(times: npt.NDArray[np.float64]) -> str | None:
-    """What rounding the trace's stamps show, or None: ``TIED_SHARE`` or more of the arrivals
-    sharing the stamp before them, and no two distinct stamps closer than ``ROUNDING_GAPS`` mean
-    gaps, as a logger of whole seconds (k6, Locust) writes."""
+def rounding_step(times: npt.NDArray[np.float64]) -> float | None:
+    """The step of a trace's rounded stamps, or None where they are not rounded: ``TIED_SHARE`` or
+    more of the arrivals share the stamp before them, and no two distinct stamps are closer than
+    ``ROUNDING_GAPS`` mean gaps, as a logger of whole seconds (k6, Locust) writes."""
     gaps = np.diff(times)
-    if not gaps.size:
-        return None
-    tied = float(np.mean(gaps == 0))
     step = gaps[gaps > 0]
-    if tied < TIED_SHARE or (step.size and step.min() < ROUNDING_GAPS * gaps.mean()):
+    if not step.size or float(np.mean(gaps == 0)) < TIED_SHARE or step.min() < ROUNDING_GAPS * gaps.mean():
         return None
+    return float(step.min())
+
+
+def rounded(times: npt.NDArray[np.float64]) -> str | None:
+    """What rounding the trace's stamps show (``rounding_step``), or None."""
+    step = rounding_step(times)
+    if step is None:
+        return None
+    tied = float(np.mean(np.diff(times) == 0))
     share = f"{tied:.1%}" if 0.995 <= tied < 1 else f"{tied:.0%}"  # review129 F2: '100%' of 99.7%
-    apart = f" (distinct stamps are at least {step.min():.3g} s apart)" if step.size else ""
-    return f"{share} of its arrivals share a timestamp with the one before{apart}: the stamps are rounded"
+    return (f"{share} of its arrivals share a timestamp with the one before (distinct stamps are at least "
+            f"{step:.3g} s apart): the stamps are rounded")
+
+
+def period(times: npt.NDArray[np.float64]) -> float:
+    """How long one pass of a trace lasts, to its loop's next first arrival: its span and one mean
+    gap, or one step of rounded stamps, which each stand for a step of arrivals (review131 F4:
+    whole-second stamps looped a batch 3 ms after the last, and read 315.7/s for 300/s)."""
+    step = rounding_step(times)
+    return float(times[-1] + (step if step is not None else times[-1] / (times.size - 1)))
 
 
 def _idc(times: npt.NDArray[np.float64], window: float) -> float | None:
@@ -578,12 +600,8 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
                                                        column)
     dated = None if unit or named_unit else epoch_unit(values, named_kind or kind or KINDS[0])
     gaps = np.diff(times)
-    rate = float((times.size - 1) / times[-1])
+    rate = float(times.size / period(times))  # (n - 1) / span, where the stamps are not rounded
     note = rounded(times)
-    if note is not None:
-        # each stamp stands for a step of arrivals, the last one's too: whole seconds of 300/s over
-        # 20 s read 315.7/s from a span of 19 (review131 F4)
-        rate = float(times.size / (times[-1] + gaps[gaps > 0].min()))
     cv = float(gaps.std(ddof=1) / gaps.mean()) if gaps.size > 1 else math.nan
     mean_gap = 1.0 / rate
     windows = [w for w in (10 * mean_gap, 100 * mean_gap, 1000 * mean_gap) if times[-1] / w >= 10]
@@ -602,6 +620,8 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
     if xs.size > 40 and xs[k] > 0:
         spread = float(np.mean(np.log(xs[:k] / xs[k])))
         tail = 1.0 / spread if spread > 0 else math.inf  # equal top gaps: no tail (a RuntimeWarning, review120)
+    if note is not None:  # a tail of the rounding's gaps: 6.67e+13 of 10-ms stamps (review132 D2)
+        tail = math.nan
     idc_vals = [v for v in idc.values() if v is not None]
     growing = len(idc_vals) >= 2 and idc_vals[-1] > 1.5 * max(idc_vals[0], 1.0)
     if not math.isnan(tail) and tail < 1.9 and cv > 1.5:
@@ -620,7 +640,8 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
         fit = f"gamma(rate_hz={rate:.4g}, cv={cv:.3g})"
     if note is not None:  # a fit to the rounding, pasted as the traffic (review131 F4)
         fit = ""
-    return {"path": str(path), "arrivals": int(times.size), "span_s": float(times[-1]),
+    # the span the rate is over: to the last stamp's step's end where the stamps are rounded (review132 D3)
+    return {"path": str(path), "arrivals": int(times.size), "span_s": period(times) if note else float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts,
             "closest": fit, "marker": (f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)' if fit
                                        else f"@pytest.mark.slo(rate_hz={rate:.4g}, ...)"),
@@ -630,4 +651,4 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
             "kind_named": named_kind, "rounded": note}
 
 
-__all__ = ["TIED_SHARE", "Trace", "describe", "rounded"]
+__all__ = ["TIED_SHARE", "Trace", "describe", "period", "rounded", "rounding_step"]

@@ -171,8 +171,9 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
         except OSError:  # review128 N8: a closed /dev/fd/9 read "no file can be made in /dev/fd"
             return (f"{p} names file descriptor {fd}, which this process does not hold open (a shell opens it "
                     f"with {fd}>FILE)")
-    elif p.is_file():
-        held = os.stat(p)
+    elif (same := next((q for q in (p, Path(os.path.normpath(p))) if q.is_file()), None)) is not None:
+        # (normalised too: "nosub/../out.txt" is out.txt once nosub is made: review132 D5)
+        held = os.stat(same)
         for fd, name in ((1, "standard output"), (2, "standard error")):
             try:
                 out = os.fstat(fd)

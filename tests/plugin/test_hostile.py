@@ -863,6 +863,13 @@ def test_a_report_path_that_is_where_stdout_goes_is_refused_before_the_run(simte
                                "--gpuslo-json=/dev/stdout"], cwd=simtester.path, stdout=held,
                               stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    # review132 D5: through a folder not made yet, normalised
+    with open(out, "w") as held:
+        through = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                                  "--gpuslo-md=nosub/../out.txt"], cwd=simtester.path, stdout=held,
+                                 stderr=subprocess.PIPE, text=True, timeout=120)
+    assert through.returncode == pytest.ExitCode.USAGE_ERROR and "is where this process's standard output goes" in \
+        through.stderr, through.stderr
     assert (f"--gpuslo-md=out.txt: {out} is where this process's standard output goes (a shell's > {out}): a report "
             f"written there replaces what was printed; give another path, or /dev/stdout to put the report below "
             f"pytest's output.") in done.stderr

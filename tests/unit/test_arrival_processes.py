@@ -318,3 +318,19 @@ def test_a_trace_of_rounded_stamps_has_a_caution_and_so_has_a_superpose_holding_
     both = A.caution(f"superpose(parts=[poisson(rate_hz=100), trace(path='{whole}', rate_hz=200)])", rate_hz=300)
     assert both == A.caution(f"trace(path='{whole}')", rate_hz=300)
     assert A.caution("poisson", rate_hz=300) is None and A.caution("nonsense(", rate_hz=300) is None
+
+
+def test_a_trace_of_rounded_stamps_loops_a_step_after_its_last_stamp(tmp_path: Path) -> None:
+    """review131 F4: whole-second stamps looped the next pass's first batch one mean gap (3 ms) after
+    the last batch, and their rate read 315.7/s for 300/s: each stamp stands for a step."""
+    stamps = np.sort(np.random.default_rng(9).uniform(0, 20, 6000))
+    path = tmp_path / "k6.csv"
+    path.write_text("t_s\n" + "".join(f"{int(t)}\n" for t in stamps))
+    trace = Trace(str(path))
+    assert trace.native_rate_hz == pytest.approx(300.0)
+    at = trace.schedule(n=12_000) / 1e9
+    assert np.unique(at).tolist() == pytest.approx(list(range(40)))  # one batch a second, loop or not
+    fine = tmp_path / "fine.csv"
+    fine.write_text("t_s\n" + "".join(f"{t:.6f}\n" for t in stamps))
+    t = Trace(str(fine)).times()
+    assert Trace(str(fine)).native_rate_hz == pytest.approx((t.size - 1) / t[-1])  # as before: span / (n - 1)

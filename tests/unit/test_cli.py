@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -63,7 +62,13 @@ def test_describe_warns_of_stamps_rounded_to_whole_seconds(tmp_path: Path, capsy
     assert rate == pytest.approx(2000 / (int(stamps[-1]) + 1), rel=1e-3)
     assert "closest      -  (not fitted: the rounded stamps, not the traffic, set the gaps)" in out
     assert f"as a test    @pytest.mark.slo(rate_hz={rate:.4g}, ...)  (choose arrivals=" in out and "gamma" not in out
-    assert "tail index   -  (too few distinct gaps)" in out
+    assert "tail index   -  (the stamps are rounded)" in out
+    assert f"arrivals     2000 over {int(stamps[-1]) + 1:.4g} s" in out  # the span the rate is over (review132 D3)
+    # review132 D2: 10-ms stamps of 1,000 arrivals a second read "tail index 6.67e+13"
+    path.write_text("t_ms\n" + "".join(f"{int(t * 100) * 10}\n" for t in np.cumsum(
+        np.random.default_rng(1).exponential(1e-3, 5000))))
+    assert main(["arrivals", "describe", str(path)]) == 0
+    assert "tail index   -  (the stamps are rounded)" in capsys.readouterr().out
     path.write_text("t_s\n" + "".join(f"{t:.6f}\n" for t in stamps))
     assert main(["arrivals", "describe", str(path)]) == 0
     assert "share a timestamp" not in capsys.readouterr().out
@@ -1187,11 +1192,13 @@ def test_a_monotonic_clock_s_stamps_are_no_epoch_dates(tmp_path: Path, capsys: p
     """review131 F5: time.monotonic_ns() an hour after boot is 3.6e12, a date in ms, where it read
     0.0003 arrivals a second: a size that makes a date but no rate a test could replay is no unit."""
     path = tmp_path / "mono.txt"
-    path.write_text("".join(f"{t:.0f}\n" for t in 3.6e12 + np.cumsum(np.random.default_rng(6).exponential(4e6, 3000))))
-    assert main(["arrivals", "describe", str(path)]) == 2
-    assert "check --unit (the file is read in 's')" in capsys.readouterr().err
-    assert main(["arrivals", "describe", str(path), "--unit", "ns"]) == 0
-    assert "rate         2" in capsys.readouterr().out  # about 250 /s
+    for uptime_ns in (3.6e12, 3.5e15):  # an hour (a date in ms) and 40 days (one in us: review132 D1)
+        path.write_text("".join(f"{t:.0f}\n" for t in uptime_ns + np.cumsum(np.random.default_rng(6).exponential(
+            4e6, 3000))))
+        assert main(["arrivals", "describe", str(path)]) in (0, 2)
+        assert "from the size of the stamps" not in capsys.readouterr().out
+        assert main(["arrivals", "describe", str(path), "--unit", "ns"]) == 0
+        assert "rate         2" in capsys.readouterr().out  # about 250 /s
 
 
 def test_stamps_rounded_finer_than_half_a_gap_are_not_warned_of(tmp_path: Path,
@@ -1206,28 +1213,3 @@ def test_stamps_rounded_finer_than_half_a_gap_are_not_warned_of(tmp_path: Path,
     path.write_text("t_ms\n" + "".join(f"{t / 4:.0f}\n" for t in stamps))  # 1,200 a second in ms: rounded
     assert main(["arrivals", "describe", str(path)]) == 0
     assert "share a timestamp" in capsys.readouterr().out
-
-
-def test_the_runs_an_ab_advises_are_said_in_time_at_its_pace() -> None:
-    """review129 F7: "about 20 runs a side would show it" said nothing of the hour it asked for;
-    review131 F6: the markdown a reviewer reads did not say it either."""
-    from pytest_gpuslo.reports import files, html, view
-
-    def claim(reason: str, pace: float | None = 40.0) -> dict[str, Any]:
-        return {"ab": {"seconds_a_run": pace}, "verdict": {"baseline": [
-            {"name": "p95 vs base abc", "outcome": "INCONCLUSIVE", "reason": reason, "detail": ""}]}}
-
-    said = "if a change of +9% were real, about {n} runs a side would show it (gpuslo ab --runs {n} runs them)"
-    summaries = [claim(said.format(n=20)), claim(said.format(n=7)), {"verdict": {}}]
-    assert view.ab_pace(summaries) == "--runs 20 would take about 13 minutes at this session's pace (40 s a run of " \
-                                      "each side)"
-    assert view.ab_pace([claim(said.format(n=5), 6.0)]) == "--runs 5 would take about 30 s at this session's pace " \
-                                                           "(6 s a run of each side)"
-    assert view.ab_pace([claim(said.format(n=5), None)]) is None  # a kept session decided again: no pace
-    assert view.ab_pace([claim("over 50 runs a side to show on this machine")]) is None
-    from tests.unit.test_reports import SUMMARY
-
-    row = {**SUMMARY, **claim(said.format(n=20))}
-    row["verdict"] = {**SUMMARY["verdict"], "baseline": row["verdict"]["baseline"]}
-    assert "*--runs 20 would take about 13 minutes at this session's pace" in files.markdown([row])
-    assert "<strong>MORE RUNS</strong> --runs 20 would take about 13 minutes" in html.render([row])

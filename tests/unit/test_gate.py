@@ -851,6 +851,11 @@ def test_an_ab_budget_left_undecided_on_a_stalled_latest_run_names_the_stall() -
                                  "that fell behind (lag p99 6.47 ms; other processes kept 1.9 of 2 CPUs busy): a stall "
                                  "bunches the latencies it delays, which widens this; a rerun when the machine is "
                                  "quieter may decide it"), check.reason
+    own = gate.ABInput(base, (cand[0], cand[1], latest), "base abc", cand_behind=(None, None, gate.Stall(6.47)))
+    (check,) = decide(spec(p95_ms=20), Measurements(latest, np.zeros(4000)), baseline=own).checks
+    assert check.reason.endswith("(lag p99 6.47 ms): a stall bunches the latencies it delays, which widens this; no "
+                                 "other process was seen busy, so the bodies' own host time may have held the generator "
+                                 "up"), check.reason  # review132 D6: no quieter machine undoes that
     calm = gate.ABInput(base, (cand[0], cand[1], latest), "base abc", cand_behind=(None, None, None))
     (check,) = decide(spec(p95_ms=20), Measurements(latest, np.zeros(4000)), baseline=calm).checks
     assert "fell behind" not in check.reason

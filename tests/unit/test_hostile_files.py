@@ -564,7 +564,10 @@ def test_a_csv_header_naming_two_units_or_unreadable_bytes_is_refused(tmp_path: 
                                           ("elapsed 10ms units", "10ms"), ("t [ms] (x10)", "ms (x10)"),
                                           ("ts_ms (10x)", "ms (10x)"), ("t (\u00d71000) [us]", "us (\u00d71000)"),
                                           ("t [1 ms]", "ms"), ("t_1ms", "ms"), ("t_ms (1)", "ms"), ("p99_ms", "ms"),
-                                          ("t1_ms", "ms"), ("t_ms (2024 run)", "ms")])
+                                          ("t1_ms", "ms"), ("t_ms (2024 run)", "ms"),
+                                          # review132 D4: a one-word remark, a scale with separators
+                                          ("t_ms (v2)", "ms"), ("t_ms (2025)", "ms"), ("t_10_ms", "10_ms"),
+                                          ("t_ms_x10", "ms x10"), ("t_ms (1x)", "ms"), ("t (1000)", None)])
 def test_a_header_s_unit_is_its_suffix_unless_a_sure_unit_word_beside_it_says_otherwise(name: str, unit: str | None) -> None:
     """review127 N1, N2, N4, N7: a leading short word was read as the unit (us_east_time as us: a
     rate 1e6x too high, and unit='s' refused), a header naming two units was read in its last,

@@ -970,3 +970,25 @@ def test_a_stream_path_naming_a_closed_descriptor_says_so() -> None:
         assert unwritable(path) == (f"{path} names file descriptor {write}, which this process does not hold open "
                                     f"(a shell opens it with {write}>FILE)")
     assert unwritable("/dev/fd/1") is None  # an open one is taken
+
+
+def test_the_runs_an_ab_advises_are_said_in_time_at_its_pace() -> None:
+    """review129 F7: "about 20 runs a side would show it" said nothing of the hour it asked for;
+    review131 F6: the markdown a reviewer reads did not say it either."""
+
+    def claim(reason: str, pace: float | None = 40.0) -> dict:
+        return {"ab": {"seconds_a_run": pace}, "verdict": {"baseline": [
+            {"name": "p95 vs base abc", "outcome": "INCONCLUSIVE", "reason": reason, "detail": ""}]}}
+
+    said = "if a change of +9% were real, about {n} runs a side would show it (gpuslo ab --runs {n} runs them)"
+    summaries = [claim(said.format(n=20)), claim(said.format(n=7)), {"verdict": {}}]
+    assert view.ab_pace(summaries) == "--runs 20 would take about 13 minutes at this session's pace (40 s a run of " \
+                                      "each side)"
+    assert view.ab_pace([claim(said.format(n=5), 6.0)]) == "--runs 5 would take about 30 s at this session's pace " \
+                                                           "(6 s a run of each side)"
+    assert view.ab_pace([claim(said.format(n=5), None)]) is None  # a kept session decided again: no pace
+    assert view.ab_pace([claim("over 50 runs a side to show on this machine")]) is None
+    row = {**SUMMARY, **claim(said.format(n=20))}
+    row["verdict"] = {**SUMMARY["verdict"], "baseline": row["verdict"]["baseline"]}
+    assert "*--runs 20 would take about 13 minutes at this session's pace" in files.markdown([row])
+    assert "<strong>MORE RUNS</strong> --runs 20 would take about 13 minutes" in html.render([row])
