@@ -1128,7 +1128,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     if took_s and session.base.stores:  # the pace more runs are advised at (review129 F7), in every report
         for s in summaries:
             if isinstance(s.get("ab"), dict):
-                s["ab"]["seconds_a_run"] = round(took_s / len(session.base.stores), 1)
+                s["ab"]["seconds_a_pair"] = round(took_s / len(session.base.stores), 1)
     if not summaries:
         if gone:
             return 0

@@ -14,6 +14,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_gpuslo import options as _options
+from pytest_gpuslo import reports as _reports
 from pytest_gpuslo.fixtures import (  # noqa: F401  (re-exported: pytest collects fixtures from here)
     slo_arrivals,
     slo_batcher,
@@ -27,6 +28,8 @@ from pytest_gpuslo.fixtures import (  # noqa: F401  (re-exported: pytest collect
     slo_streams,
 )
 from pytest_gpuslo.session import SESSION_KEY, SloSession, ini_source
+
+_reports.note_open_fds()  # before pytest's capture takes descriptors of its own (review133 F1)
 
 MARKER_HELP: Final = (
     "slo(p50_ms= | p90_ms= | p95_ms= | p99_ms= | p999_ms=..., rate_hz=..., streams=1, "

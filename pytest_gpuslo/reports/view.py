@@ -233,11 +233,11 @@ def headroom(summary: dict[str, Any]) -> float | None:
 
 def ab_pace(summaries: Iterable[dict[str, Any]]) -> str | None:
     """How long the largest ``gpuslo ab --runs N`` a claim advises would take at the pace of the
-    session that advised it (its ``ab.seconds_a_run``, a run of each side), or None where none is
+    session that advised it (its ``ab.seconds_a_pair``, a run of each side), or None where none is
     advised or the pace is not known: "about 20 runs a side" said nothing of the hour it asked for
     (review129 F7), and the markdown a reviewer reads did not say it (review131 F6)."""
-    advised = [(int(n), s["ab"]["seconds_a_run"]) for s in summaries
-               if isinstance(s.get("ab"), dict) and s["ab"].get("seconds_a_run")
+    advised = [(int(n), s["ab"]["seconds_a_pair"]) for s in summaries
+               if isinstance(s.get("ab"), dict) and s["ab"].get("seconds_a_pair")
                for b in (s.get("verdict") or {}).get("baseline", [])
                for n in re.findall(r"gpuslo ab --runs (\d+) runs them", str(b.get("reason") or ""))]
     if not advised:

@@ -892,7 +892,7 @@ def test_a_report_path_through_a_looping_link_is_refused_before_any_run(tmp_path
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
-def test_a_report_path_on_a_device_is_refused_before_any_run(tmp_path: Path) -> None:
+def test_a_report_path_on_a_device_is_refused_before_any_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """review116 F3, review117 F17: /dev/full refused the report only after every run (exit 4),
     and /dev/zero kept nothing; /dev/null (to drop it) and /dev/stdout still take one."""
     from pytest_gpuslo.reports import unwritable
@@ -905,18 +905,21 @@ def test_a_report_path_on_a_device_is_refused_before_any_run(tmp_path: Path) -> 
     link.symlink_to("/dev/full")
     assert unwritable(link) is not None and "is a device" in str(unwritable(link))
     # review127 N5: /dev/fd/1 (what /dev/stdout links to) read "no file can be made in /dev/fd":
-    # an existing path written over needs no new file beside it
+    # an existing path written over needs no new file beside it (a descriptor given at the start:
+    # this process's start is not noted here)
+    monkeypatch.setattr("pytest_gpuslo.reports.OPEN_AT_START", None)
     with open(tmp_path / "out.json", "w") as held:
         assert unwritable(f"/proc/self/fd/{held.fileno()}") is None
     assert unwritable("/proc/x.json") is not None  # where nothing exists, the folder must take a new file
 
 
-def test_a_report_to_a_stream_follows_what_was_printed_there(tmp_path: Path) -> None:
+def test_a_report_to_a_stream_follows_what_was_printed_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """review128 N1: with stdout redirected to a file, --gpuslo-json=/dev/stdout opened it anew,
     truncated it and wrote over pytest's output from its start (the JSON unreadable); two reports to
     it read "name one file", and a log appended to read "no report of this kind: remove it"."""
     from pytest_gpuslo.reports import one_file, unwritable, write
 
+    monkeypatch.setattr("pytest_gpuslo.reports.OPEN_AT_START", None)  # (as if given at the start)
     log = tmp_path / "out.txt"
     with open(log, "a") as held:
         held.write("pytest output [100%]")
@@ -958,18 +961,25 @@ def test_a_report_path_linking_into_a_missing_folder_is_refused_before_any_run(t
     assert unwritable(link) is None  # a link to a file not made yet, in a folder that is there: written through
 
 
-def test_a_stream_path_naming_a_closed_descriptor_says_so() -> None:
+def test_a_stream_path_naming_a_closed_descriptor_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     """review128 N8: --gpuslo-json=/dev/fd/9 with no descriptor 9 read "no file can be made in
-    /dev/fd (the system refuses new files there)"."""
+    /dev/fd (the system refuses new files there)"; review133 F1: one closed in the shell was open
+    by the time of the check, pytest's capture's copy of the terminal, and the report went there."""
+    from pytest_gpuslo import reports
     from pytest_gpuslo.reports import unwritable
 
     read, write = os.pipe()
     os.close(read)
     os.close(write)  # a number this process held and holds no longer
     for path in (f"/dev/fd/{write}", f"/proc/self/fd/{write}"):
-        assert unwritable(path) == (f"{path} names file descriptor {write}, which this process does not hold open "
+        assert unwritable(path) == (f"{path} names file descriptor {write}, which this process was not given open "
                                     f"(a shell opens it with {write}>FILE)")
     assert unwritable("/dev/fd/1") is None  # an open one is taken
+    with open(os.devnull, "w") as later:  # open now, but not when the plugin was loaded
+        monkeypatch.setattr(reports, "OPEN_AT_START", frozenset({0, 1, 2}))
+        assert unwritable(f"/dev/fd/{later.fileno()}") is not None and unwritable("/dev/fd/1") is None
+        monkeypatch.setattr(reports, "OPEN_AT_START", frozenset({0, 1, 2, later.fileno()}))
+        assert unwritable(f"/dev/fd/{later.fileno()}") is None
 
 
 def test_the_runs_an_ab_advises_are_said_in_time_at_its_pace() -> None:
@@ -977,7 +987,7 @@ def test_the_runs_an_ab_advises_are_said_in_time_at_its_pace() -> None:
     review131 F6: the markdown a reviewer reads did not say it either."""
 
     def claim(reason: str, pace: float | None = 40.0) -> dict:
-        return {"ab": {"seconds_a_run": pace}, "verdict": {"baseline": [
+        return {"ab": {"seconds_a_pair": pace}, "verdict": {"baseline": [
             {"name": "p95 vs base abc", "outcome": "INCONCLUSIVE", "reason": reason, "detail": ""}]}}
 
     said = "if a change of +9% were real, about {n} runs a side would show it (gpuslo ab --runs {n} runs them)"
