@@ -986,6 +986,8 @@ class BaselineCheck:
             out.update(p=t.p, ratio=_num(t.ratio), ci=[_num(t.ci_low), _num(t.ci_high)],
                        p_regress=t.p_regress, p_ok=t.p_ok, alpha=_num(t.alpha), paired=t.paired, mde=_num(t.mde),
                        needed_n=t.needed_n, n_base=t.n_base, n_cand=t.n_cand)
+            if t.runs_advised is not None:
+                out["runs_advised"] = t.runs_advised
         return out
 
 
@@ -2214,7 +2216,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     if isinstance(baseline, ABInput) and baseline.cand_budgets:
         checks = [ab_other_runs(c, baseline.cand_budgets, policy.alpha) for c in checks]
     stall = baseline.cand_behind[-1] if isinstance(baseline, ABInput) and baseline.cand_behind else None
-    if stall is not None:
+    if stall is not None and not generator_note:  # (a generator behind is every claim's reason already)
         # A stall bunches the latencies it delays, and the design effect with them: an undecided
         # budget read "needs about 19,000 requests" of a run with 2 of 4,000 over a budget 3x its
         # p95, where the candidate's latest run had stalled (review131 F1)
@@ -2225,8 +2227,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         said = (f"the candidate's latest run, which the budgets are judged on, had a load generator that fell "
                 f"behind ({stall.words}): a stall bunches the latencies it delays, which widens this; {cure}")
         checks = [replace(c, reason=f"{c.reason}; {said}" if c.reason else said)
-                  if c.outcome == INCONCLUSIVE and c.budget is not None and "fell behind" not in c.reason else c
-                  for c in checks]
+                  if c.outcome == INCONCLUSIVE and c.budget is not None else c for c in checks]
 
     if spec.throughput_hz is not None:
         target = spec.throughput_hz

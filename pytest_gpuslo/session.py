@@ -527,12 +527,11 @@ class SloSession:
             floor = _spec.pass_floor(spec)
             if floor is not None:
                 _warn(item, GpuSloWarning, f"{nodeid}: {floor}")
-            if not isinstance(spec.arrivals, str) or not spec.arrivals.isidentifier():  # a name: no file
-                from pytest_gpuslo import arrivals
+            from pytest_gpuslo import arrivals
 
-                note = arrivals.caution(spec.arrivals, spec.rate_hz)
-                if note is not None:
-                    _warn(item, GpuSloWarning, f"{nodeid}: {note}")
+            note = arrivals.caution(spec.arrivals, spec.rate_hz)
+            if note is not None:
+                _warn(item, GpuSloWarning, f"{nodeid}: {note}")
             return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
                               nodeid=nodeid, payloads=payloads,
                               progress=LiveProgress.for_run(self.config, nodeid, spec, self.say))
@@ -796,7 +795,7 @@ class SloSession:
             elif (fd := _reports.stream_fd(path)) is not None:
                 self.to_streams.append((option, path, text))
                 # (review131 F3: said of /dev/fd/7 and /dev/stderr redirected to files of their own)
-                self.written.append(f"{path} (below pytest's last line)" if _same_file(fd, 1) else path)
+                self.written.append(f"{path} (below pytest's last line)" if _reports.same_file(fd, 1) else path)
             else:
                 self.written.append(_reports.write(path, text))
         except OSError as exc:
@@ -867,15 +866,6 @@ class LiveProgress:
                 self.reporter.ensure_newline()
                 self.reporter.write(text, flush=True)
             self.shown = True
-
-
-def _same_file(fd: int, other: int) -> bool:
-    """Two descriptors of this process write to one file (or terminal, or pipe)."""
-    try:
-        a, b = os.fstat(fd), os.fstat(other)
-    except OSError:
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def record_hint(refusals: list[str]) -> str:

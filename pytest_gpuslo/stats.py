@@ -796,6 +796,9 @@ class RegressionTest:
     #: A/B: runs a side that would show a change of the size seen with 80% power (None: not
     #: estimated, e.g. a change within the noise floor).
     runs_needed: int | None = None
+    #: A/B: the runs a side the reason advises (``gpuslo ab --runs N``), for the reports' time
+    #: estimate (None: none advised).
+    runs_advised: int | None = None
     #: A/B: the candidate's runs spread ``UNSTABLE_SPREAD`` times as widely as the base's, which
     #: the reason says (with ``ab_test``'s ``stalled`` words where given).
     unstable: bool = False
@@ -1333,7 +1336,7 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
         elif need > max(ra, rb):
             out = replace(out, reason=out.reason + f"; if a change of {math.exp(theta) - 1:+.0%} were real, "
                                                    f"about {need} runs a side would show it (gpuslo ab --runs {need} "
-                                                   f"runs them)", runs_needed=go_on)
+                                                   f"runs them)", runs_needed=go_on, runs_advised=need)
         else:
             out = replace(out, runs_needed=go_on)
     return out

@@ -103,6 +103,17 @@ def note_open_fds() -> None:
         OPEN_AT_START = None
 
 
+def same_file(a: int | str | Path, fd: int) -> bool:
+    """``a`` (a descriptor or a path) and this process's descriptor ``fd`` are one file (or
+    terminal, or pipe); False where either cannot be looked at."""
+    try:
+        x = os.fstat(a) if isinstance(a, int) else os.stat(a)
+        y = os.fstat(fd)
+    except OSError:
+        return False
+    return (x.st_dev, x.st_ino) == (y.st_dev, y.st_ino)
+
+
 def stream_fd(path: str | Path) -> int | None:
     """The file descriptor a path names when it is this process's stream (``/dev/stdout``,
     ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``), else None."""
@@ -191,13 +202,8 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
                     f"with {fd}>FILE)")
     elif (same := next((q for q in (p, Path(os.path.normpath(p))) if q.is_file()), None)) is not None:
         # (normalised too: "nosub/../out.txt" is out.txt once nosub is made: review132 D5)
-        held = os.stat(same)
         for fd, name in ((1, "standard output"), (2, "standard error")):
-            try:
-                out = os.fstat(fd)
-            except OSError:
-                continue
-            if (out.st_dev, out.st_ino) == (held.st_dev, held.st_ino):
+            if same_file(same, fd):
                 # review130 N2: "> out.txt" and --gpuslo-md=out.txt: the report was written over what
                 # pytest printed there, the JSON sent to /dev/stdout lost, and "wrote" said of both
                 return (f"{p} is where this process's {name} goes (a shell's {fd if fd == 2 else ''}> {p}): a report "

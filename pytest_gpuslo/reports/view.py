@@ -9,7 +9,6 @@ headroom, number formats) is computed here once.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -236,10 +235,9 @@ def ab_pace(summaries: Iterable[dict[str, Any]]) -> str | None:
     session that advised it (its ``ab.seconds_a_pair``, a run of each side), or None where none is
     advised or the pace is not known: "about 20 runs a side" said nothing of the hour it asked for
     (review129 F7), and the markdown a reviewer reads did not say it (review131 F6)."""
-    advised = [(int(n), s["ab"]["seconds_a_pair"]) for s in summaries
+    advised = [(int(b["runs_advised"]), s["ab"]["seconds_a_pair"]) for s in summaries
                if isinstance(s.get("ab"), dict) and s["ab"].get("seconds_a_pair")
-               for b in (s.get("verdict") or {}).get("baseline", [])
-               for n in re.findall(r"gpuslo ab --runs (\d+) runs them", str(b.get("reason") or ""))]
+               for b in (s.get("verdict") or {}).get("baseline", []) if b.get("runs_advised")]
     if not advised:
         return None
     runs, pace = max(advised)

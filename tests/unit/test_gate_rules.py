@@ -176,6 +176,7 @@ def test_interleaved_ab_runs_catch_a_slowdown_that_one_pair_cannot_judge() -> No
     # read as these did decides.
     need = int(said.group(1))
     assert need > 3 and gate.ab_looks(need, None, gate.Policy())[0] == [need]
+    assert undecided.as_dict()["runs_advised"] == need  # the reports' time estimate reads the field
     more_base, more_noisy = (base * need)[:need], (noisy * need)[:need]
     decided = gate.compare(spec, _m(noisy[-1], t), gate.ABInput(more_base, more_noisy, "base"), gate.Policy())[0]
     assert decided.outcome == "REGRESSED", decided.reason

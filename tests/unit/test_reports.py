@@ -987,8 +987,10 @@ def test_the_runs_an_ab_advises_are_said_in_time_at_its_pace() -> None:
     review131 F6: the markdown a reviewer reads did not say it either."""
 
     def claim(reason: str, pace: float | None = 40.0) -> dict:
+        advised = re.search(r"--runs (\d+) runs them", reason)  # as stats.ab_test sets the field beside its words
         return {"ab": {"seconds_a_pair": pace}, "verdict": {"baseline": [
-            {"name": "p95 vs base abc", "outcome": "INCONCLUSIVE", "reason": reason, "detail": ""}]}}
+            {"name": "p95 vs base abc", "outcome": "INCONCLUSIVE", "reason": reason, "detail": "",
+             **({"runs_advised": int(advised.group(1))} if advised else {})}]}}
 
     said = "if a change of +9% were real, about {n} runs a side would show it (gpuslo ab --runs {n} runs them)"
     summaries = [claim(said.format(n=20)), claim(said.format(n=7)), {"verdict": {}}]
