@@ -128,7 +128,7 @@ class TestPreprocessor:
         return DOCS
 
     @BEFORE
-    @pytest.mark.slo(p95_ms=40, rate_hz=PREPROCESSOR_RATE, requests=3000, streams=64, backend="cpu")
+    @pytest.mark.slo(p95_ms=40, rate_hz=PREPROCESSOR_RATE, requests=4000, streams=64, backend="cpu")
     def test_cheap_preprocessor_before(self, slo_request, two_pass_service):
         """The incident: two Python passes; p95 misses, and normalise.queue holds the tail."""
         assert two_pass_service(slo_request.payload, request=slo_request)
