@@ -22,6 +22,7 @@ With ``backends/nvml.py``, the only modules that import a GPU library, and only 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -62,8 +63,7 @@ def probe() -> str | None:
     try:
         import cupy
     except ImportError as exc:
-        return (f"CuPy is not installed ({exc}); install pytest-gpuslo[cuda13] or [cuda12] on a "
-                f"machine with an NVIDIA GPU")
+        return no_cupy_reason(exc)
     except Exception as exc:  # noqa: BLE001 - a broken install must not fail a CPU run (review85 #5)
         return (f"CuPy is installed but failed to import ({type(exc).__name__}: {exc}); reinstall it "
                 f"(pip install --force-reinstall cupy-cuda13x, or the wheel for your CUDA)")
@@ -79,6 +79,28 @@ def probe() -> str | None:
     if count < 1:
         return "the driver reports no CUDA device"
     return None
+
+
+#: Where Linux's NVIDIA driver says it is loaded: absent, no NVIDIA GPU is usable here.
+NVIDIA_DRIVER_FILE = "/proc/driver/nvidia/version"
+
+
+def no_cupy_reason(exc: ImportError) -> str:
+    """Why the cuda backends cannot run without CuPy, the machine's own lack first (review134 F2).
+
+    On a laptop with no NVIDIA GPU, "install CuPy" is no fix: say that no driver is loaded, and
+    that the user's torch is a CPU build where their code imported one (never importing it here).
+    """
+    install = f"CuPy is not installed ({exc}); the cuda backends time GPU work through CuPy's CUDA calls"
+    fix = "install pytest-gpuslo[cuda13] or [cuda12] on a machine with an NVIDIA GPU"
+    if not sys.platform.startswith("linux") or os.path.exists(NVIDIA_DRIVER_FILE):
+        return f"{install}, PyTorch bodies included; {fix}"
+    torch = sys.modules.get("torch")
+    cpu_torch = (torch is not None and getattr(getattr(torch, "version", None), "cuda", "") is None)
+    build = "; the installed PyTorch is a CPU build" if cpu_torch else ""
+    return (f"no NVIDIA GPU here: no NVIDIA driver is loaded ({NVIDIA_DRIVER_FILE} is absent){build}; "
+            f"run GPU tests on a machine with one, where they also need CuPy (install "
+            f"pytest-gpuslo[cuda13] or [cuda12] there)")
 
 
 def streams(n: int) -> list[Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -248,3 +250,31 @@ def test_graph_replay_runs_the_body_eagerly_on_the_cpu_backend(gputester: pytest
     result = gputester.runpytest()
 
     assert 2 == result.parseoutcomes()["passed"]
+
+
+def test_without_cupy_the_reason_leads_with_the_missing_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review134 F2: on a laptop with no NVIDIA GPU and a CPU build of torch, the skip said only
+    "install CuPy", which would not help; where a driver is loaded, CuPy is the fix, torch bodies
+    included."""
+    import sys
+    import types
+
+    from pytest_gpuslo.backends import cuda
+
+    missing = ImportError("No module named 'cupy'")
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(cuda, "NVIDIA_DRIVER_FILE", str(tmp_path / "no-such-file"))
+    cpu_torch = types.SimpleNamespace(version=types.SimpleNamespace(cuda=None))
+    monkeypatch.setitem(sys.modules, "torch", cpu_torch)
+    no_gpu = cuda.no_cupy_reason(missing)
+    assert no_gpu.startswith("no NVIDIA GPU here: no NVIDIA driver is loaded (")
+    assert "the installed PyTorch is a CPU build" in no_gpu and "install pytest-gpuslo[cuda13]" in no_gpu
+
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(version=types.SimpleNamespace(cuda="13.0")))
+    assert "CPU build" not in cuda.no_cupy_reason(missing)
+
+    (tmp_path / "version").write_text("NVRM version: 580\n")
+    monkeypatch.setattr(cuda, "NVIDIA_DRIVER_FILE", str(tmp_path / "version"))
+    with_gpu = cuda.no_cupy_reason(missing)
+    assert with_gpu.startswith("CuPy is not installed (No module named 'cupy'); the cuda backends time GPU work")
+    assert "PyTorch bodies included" in with_gpu
