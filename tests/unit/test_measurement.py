@@ -348,6 +348,21 @@ def test_achieved_rate_never_exceeds_the_offered_one_when_requests_never_complet
     assert result.throughput_hz == pytest.approx(3 / 1.99, rel=0.02)
 
 
+def test_offered_rate_of_a_schedule_in_batches_counts_each_batch_once() -> None:
+    """review133 F2: whole-second stamps at 150/s read "offered 157/s": ``(n - 1) / span`` counted
+    the last batch in a span that ends where it starts.  Without ties the rate is unchanged."""
+    clock = VirtualClock()
+    sched = np.repeat(np.arange(20, dtype=np.int64) * 1_000_000_000, 150)
+    data, _ = run_open_loop(sched, SimulatedServer(clock, np.full(sched.size, 1e3)), lambda r: None, lanes=4,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    assert make_result(sched, data).offered_hz == pytest.approx(150.0)
+
+    even = arrivals.Constant(100).schedule(n=200)
+    data, _ = run_open_loop(even, SimulatedServer(clock, np.full(200, 1e3)), lambda r: None, lanes=1,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    assert make_result(even, data).offered_hz == pytest.approx(199 / ((even[-1] - even[0]) / 1e9))
+
+
 def _inline(marker: dict[str, Any], body: Callable[[Request], None], waited: float = 0.0) -> SloResult:
     """``body`` through the plugin's runner on the virtual backend with bodies on the dispatcher's
     thread (as on CUDA); ``waited``: the share of the run that thread waited for a CPU (Linux
