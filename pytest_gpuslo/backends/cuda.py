@@ -81,8 +81,9 @@ def probe() -> str | None:
     return None
 
 
-#: Where Linux's NVIDIA driver says it is loaded: absent, no NVIDIA GPU is usable here.
-NVIDIA_DRIVER_FILE = "/proc/driver/nvidia/version"
+#: Where a loaded NVIDIA driver shows on Linux: its version file, its control device, or WSL2's GPU
+#: device (whose driver lives on the Windows side).  None of them: no NVIDIA GPU is usable here.
+NVIDIA_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/dxg")
 
 
 def no_cupy_reason(exc: ImportError) -> str:
@@ -93,13 +94,13 @@ def no_cupy_reason(exc: ImportError) -> str:
     """
     install = f"CuPy is not installed ({exc}); the cuda backends time GPU work through CuPy's CUDA calls"
     fix = "install pytest-gpuslo[cuda13] or [cuda12] on a machine with an NVIDIA GPU"
-    if not sys.platform.startswith("linux") or os.path.exists(NVIDIA_DRIVER_FILE):
+    if not sys.platform.startswith("linux") or any(os.path.exists(f) for f in NVIDIA_DRIVER_FILES):
         return f"{install}, PyTorch bodies included; {fix}"
     torch = sys.modules.get("torch")
     cpu_torch = (torch is not None and getattr(getattr(torch, "version", None), "cuda", "") is None)
     build = "; the installed PyTorch is a CPU build" if cpu_torch else ""
-    return (f"no NVIDIA GPU here: no NVIDIA driver is loaded ({NVIDIA_DRIVER_FILE} is absent){build}; "
-            f"run GPU tests on a machine with one, where they also need CuPy (install "
+    return (f"no NVIDIA GPU here: no NVIDIA driver is loaded (none of {', '.join(NVIDIA_DRIVER_FILES)} "
+            f"exists){build}; run GPU tests on a machine with one, where they also need CuPy (install "
             f"pytest-gpuslo[cuda13] or [cuda12] there)")
 
 

@@ -263,7 +263,7 @@ def test_without_cupy_the_reason_leads_with_the_missing_gpu(tmp_path: Path, monk
 
     missing = ImportError("No module named 'cupy'")
     monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setattr(cuda, "NVIDIA_DRIVER_FILE", str(tmp_path / "no-such-file"))
+    monkeypatch.setattr(cuda, "NVIDIA_DRIVER_FILES", (str(tmp_path / "no-such-file"), str(tmp_path / "no-dev")))
     cpu_torch = types.SimpleNamespace(version=types.SimpleNamespace(cuda=None))
     monkeypatch.setitem(sys.modules, "torch", cpu_torch)
     no_gpu = cuda.no_cupy_reason(missing)
@@ -273,8 +273,7 @@ def test_without_cupy_the_reason_leads_with_the_missing_gpu(tmp_path: Path, monk
     monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(version=types.SimpleNamespace(cuda="13.0")))
     assert "CPU build" not in cuda.no_cupy_reason(missing)
 
-    (tmp_path / "version").write_text("NVRM version: 580\n")
-    monkeypatch.setattr(cuda, "NVIDIA_DRIVER_FILE", str(tmp_path / "version"))
+    (tmp_path / "no-dev").write_text("")  # WSL2's /dev/dxg, say: a GPU without /proc/driver/nvidia
     with_gpu = cuda.no_cupy_reason(missing)
     assert with_gpu.startswith("CuPy is not installed (No module named 'cupy'); the cuda backends time GPU work")
     assert "PyTorch bodies included" in with_gpu
