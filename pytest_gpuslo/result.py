@@ -393,15 +393,26 @@ class SloResult:
 
     @property
     def offered_hz(self) -> float:
-        """Requests per second the measured schedule offered: the arrivals in ``[first, last)`` over
-        that span.  Those at the last stamp belong to the next span, a batch of them included: a
-        trace of whole-second stamps at 150/s read 157/s as ``(n - 1) / span`` (review133 F2).
-        Without ties that is ``(n - 1) / span``."""
+        """Requests per second the measured schedule offered, over its distinct stamps' steps.
+
+        Arrivals in batches (a trace of rounded stamps) fill whole steps between the first and the
+        last stamp, but the first and last batches may be cut by the warm-up and the run's end, so
+        the rate counts the arrivals strictly between them over the steps they fill: a trace of
+        whole-second stamps at 150/s read 157/s as ``(n - 1) / span`` (review133 F2), and 148/s
+        counting every batch but the last.  Without ties this is ``(n - 1) / span``.
+        """
         s = self.data.scheduled_ns[self._sl]
         if s.size < 2:
             return math.nan
         span = (s[-1] - s[0]) / 1e9
-        return int(np.count_nonzero(s < s[-1])) / span if span > 0 else math.nan
+        if span <= 0:
+            return math.nan
+        d = np.diff(s)
+        steps = int(np.count_nonzero(d)) if np.all(d >= 0) else int(np.unique(s).size) - 1
+        if steps < 2:
+            return int(np.count_nonzero(s < s[-1])) / span
+        inner = int(np.count_nonzero((s > s[0]) & (s < s[-1])))
+        return inner * steps / ((steps - 1) * span)
 
     @property
     def throughput_hz(self) -> float:

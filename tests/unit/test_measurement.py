@@ -350,12 +350,19 @@ def test_achieved_rate_never_exceeds_the_offered_one_when_requests_never_complet
 
 def test_offered_rate_of_a_schedule_in_batches_counts_each_batch_once() -> None:
     """review133 F2: whole-second stamps at 150/s read "offered 157/s": ``(n - 1) / span`` counted
-    the last batch in a span that ends where it starts.  Without ties the rate is unchanged."""
+    the last batch in a span that ends where it starts, and a batch cut by the warm-up or the run's
+    end must not count as whole.  Without ties the rate is unchanged."""
     clock = VirtualClock()
     sched = np.repeat(np.arange(20, dtype=np.int64) * 1_000_000_000, 150)
     data, _ = run_open_loop(sched, SimulatedServer(clock, np.full(sched.size, 1e3)), lambda r: None, lanes=4,
                             timeout_s=60, clock=clock, sleep=clock.sleep)
     assert make_result(sched, data).offered_hz == pytest.approx(150.0)
+    # a warm-up that ends inside a batch leaves the first measured one cut: 148/s counted it whole
+    assert make_result(sched, data, warm=200).offered_hz == pytest.approx(150.0)
+    sched2 = sched[:-40]  # and a run that ends inside one
+    data, _ = run_open_loop(sched2, SimulatedServer(clock, np.full(sched2.size, 1e3)), lambda r: None, lanes=4,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    assert make_result(sched2, data, warm=200).offered_hz == pytest.approx(150.0)
 
     even = arrivals.Constant(100).schedule(n=200)
     data, _ = run_open_loop(even, SimulatedServer(clock, np.full(200, 1e3)), lambda r: None, lanes=1,
