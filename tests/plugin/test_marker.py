@@ -777,3 +777,51 @@ def test_a_schedule_far_longer_than_its_rate_is_said_before_it_runs(simtester: p
     result.stdout.fnmatch_lines(["gpuslo *::test_gap: this schedule spans 151 s, not the 2 s its 200 requests take at "
                                  "100/s on average (its longest gap: * s), and the run will take that long*cap_s*"])
     assert "test_plain: this schedule" not in result.stdout.str()
+
+
+def test_an_inconclusive_under_xfail_skips_rather_than_counting_as_the_expected_failure(
+        simtester: pytest.Pytester) -> None:
+    """Session 47: the example's strict-xfail "before" tests XFAILed on the fixed service too, whose
+    INCONCLUSIVE counted as the SLO not holding; an INCONCLUSIVE shows neither the failure an xfail
+    expects nor a PASS, so it skips with its reason.  A FAIL still XFAILs, a PASS still XPASSes
+    (red under strict), an xfail whose condition is False and --runxfail leave the INCONCLUSIVE a
+    warning."""
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        SLOW = pytest.mark.slo(p95_ms=10, rate_hz=50, requests=1000, streams=1)
+        SHORT = pytest.mark.slo(p95_ms=10, rate_hz=50, requests=1000, streams=1)
+        ROOM = pytest.mark.slo(p95_ms=50, rate_hz=50, requests=4000, streams=1)
+
+        @pytest.mark.xfail(strict=True, reason="incident")
+        @SLOW
+        def test_broken(slo_request):
+            work(0.03)
+
+        @pytest.mark.xfail(strict=True, reason="incident")
+        @SHORT
+        def test_undecided(slo_request):
+            work(0.001)
+
+        @pytest.mark.xfail(False, reason="not here")
+        @SHORT
+        def test_condition_false(slo_request):
+            work(0.001)
+
+        @pytest.mark.xfail(strict=True, reason="incident")
+        @ROOM
+        def test_holds(slo_request):
+            work(0.001)
+        """
+    )
+    result = simtester.runpytest("-rsxX", "-W", "ignore::pytest_gpuslo.GpuSloWarning")
+
+    result.assert_outcomes(failed=1, passed=1, skipped=1, xfailed=1)
+    result.stdout.fnmatch_lines(["_*_ test_holds _*_", "[[]XPASS(strict)[]] incident"])
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] *: SLO INCONCLUSIVE: *::test_undecided", "XFAIL *::test_broken - incident"])
+    assert "skipped: the test is marked xfail, and an INCONCLUSIVE shows neither" in result.stdout.str()
+
+    again = simtester.runpytest("--runxfail", "-k", "undecided", "-W", "ignore::pytest_gpuslo.GpuSloWarning")
+    again.assert_outcomes(passed=1)
