@@ -548,6 +548,10 @@ TIED_SHARE = 0.05
 ROUNDING_GAPS = 0.5
 
 
+#: Gaps this even (coefficient of variation) are a constant process's, not a gamma's.
+CONSTANT_MAX_CV = 0.05
+
+
 def rounding_step(times: npt.NDArray[np.float64]) -> float | None:
     """The step of a trace's rounded stamps, or None where they are not rounded: ``TIED_SHARE`` or
     more of the arrivals share the stamp before them, and no two distinct stamps are closer than
@@ -608,6 +612,9 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
     idc = {f"{w:.4g}s": _idc(times, w) for w in windows}
     # Burst episodes: 1-second-scale windows (100 mean gaps) with more than twice the mean count.
     w = 100 * mean_gap
+    step = rounding_step(times) if note is not None else None
+    if step:  # whole steps of rounded stamps: 0.25-s windows on 1-s stamps read 14 bursts (review135)
+        w = step * math.ceil(round(w / step, 9))
     bursts: list[tuple[float, float]] = []
     if times[-1] / w >= 4:
         counts = np.histogram(times, bins=int(times[-1] // w), range=(0.0, int(times[-1] // w) * w))[0]
@@ -634,6 +641,8 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
         peak = min((in_burst / max(share, 1e-9)), (burst_s + calm_s) / burst_s)
         fit = (f"mmpp2(rate_hz={rate:.4g}, peak_to_mean={peak:.3g}, burst_s={burst_s:.3g}, "
                f"calm_s={calm_s:.3g})")
+    elif cv < CONSTANT_MAX_CV:  # an even trace read gamma(cv=2.37e-13) (review135)
+        fit = f"constant(rate_hz={rate:.4g})"
     elif abs(cv - 1.0) < 0.1:
         fit = f"poisson(rate_hz={rate:.4g})"
     else:

@@ -282,6 +282,26 @@ def test_describe_recognises_poisson_and_bursts(tmp_path: Path) -> None:
     assert "@pytest.mark.slo(rate_hz=" in d_bursty["marker"]
 
 
+def test_describe_fits_an_even_trace_as_constant(tmp_path: Path) -> None:
+    """review135: evenly spaced stamps were fitted as gamma(cv=2.37e-13); a marker pasted from it
+    drew a near-degenerate gamma where ``constant`` is what the trace is."""
+    np.save(tmp_path / "even.npy", A.Constant(200).schedule(n=3000) / 1e9)
+    d = describe(str(tmp_path / "even.npy"))
+
+    assert d["closest"] == "constant(rate_hz=200)"
+    assert 'arrivals="constant(rate_hz=200)"' in d["marker"]
+
+
+def test_describe_counts_no_bursts_in_the_rounding_of_whole_second_stamps(tmp_path: Path) -> None:
+    """review135: Poisson counts at whole seconds (400/s) read "14 bursts": windows of 100 mean gaps
+    (0.25 s) alternate between a second's stamp and none; the windows are whole steps now."""
+    counts = rng(1).poisson(400, 40)
+    np.save(tmp_path / "rounded.npy", np.repeat(np.arange(40.0), counts))
+    d = describe(str(tmp_path / "rounded.npy"))
+
+    assert d["rounded"] is not None and d["bursts"] == []
+
+
 def test_a_capped_pareto_in_a_marker_is_checked_at_the_marker_s_rate() -> None:
     """review45: the marker was checked with the process built at 1/s, so cap_s=0.05 read "not above
     the mean gap 1/rate_hz = 1 s" although at rate_hz=200 the gap is 5 ms; at that rate a cap of
