@@ -100,7 +100,7 @@ def no_cupy_reason(exc: ImportError) -> str:
     cpu_torch = (torch is not None and getattr(getattr(torch, "version", None), "cuda", "") is None)
     build = "; the installed PyTorch is a CPU build" if cpu_torch else ""
     return (f"no NVIDIA GPU here: no NVIDIA driver is loaded (none of {', '.join(NVIDIA_DRIVER_FILES)} "
-            f"exists){build}; run GPU tests on a machine with one, where they also need CuPy (install "
+            f"exists){build}; run GPU tests on a machine with an NVIDIA GPU, where they also need CuPy (install "
             f"pytest-gpuslo[cuda13] or [cuda12] there)")
 
 
