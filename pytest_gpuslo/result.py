@@ -393,24 +393,27 @@ class SloResult:
 
     @property
     def offered_hz(self) -> float:
-        """Requests per second the measured schedule offered, over its distinct stamps' steps.
+        """Requests per second the measured schedule offered: ``(n - 1) / span``, or, where its
+        stamps are rounded (``arrivals.trace.rounding_step``: a trace of whole-second stamps), the
+        arrivals strictly between the first and the last stamp over the steps they fill.
 
-        Arrivals in batches (a trace of rounded stamps) fill whole steps between the first and the
-        last stamp, but the first and last batches may be cut by the warm-up and the run's end, so
-        the rate counts the arrivals strictly between them over the steps they fill: a trace of
-        whole-second stamps at 150/s read 157/s as ``(n - 1) / span`` (review133 F2), and 148/s
-        counting every batch but the last.  Without ties this is ``(n - 1) / span``.
+        Rounded stamps each stand for a step of arrivals, and the warm-up or the run's end may cut
+        the first or last batch: whole-second stamps at 150/s read 157/s as ``(n - 1) / span``
+        (review133 F2), and 142.5/s counting every batch but the last (review135 F1).  Only there:
+        a real burst on one stamp at the window's edge is load the window offered (review136 N1:
+        1,297/s read 713/s beside "achieved 1,296/s").
         """
+        from pytest_gpuslo.arrivals.trace import rounding_step
+
         s = self.data.scheduled_ns[self._sl]
         if s.size < 2:
             return math.nan
         span = (s[-1] - s[0]) / 1e9
         if span <= 0:
             return math.nan
-        d = np.diff(s)
-        steps = int(np.count_nonzero(d)) if np.all(d >= 0) else int(np.unique(s).size) - 1
-        if steps < 2:
-            return int(np.count_nonzero(s < s[-1])) / span
+        steps = int(np.count_nonzero(np.diff(s)))
+        if steps < 2 or not np.all(s[1:] >= s[:-1]) or rounding_step((s - s[0]) / 1e9) is None:
+            return (s.size - 1) / span
         inner = int(np.count_nonzero((s > s[0]) & (s < s[-1])))
         return inner * steps / ((steps - 1) * span)
 

@@ -364,6 +364,16 @@ def test_offered_rate_of_a_schedule_in_batches_counts_each_batch_once() -> None:
                             timeout_s=60, clock=clock, sleep=clock.sleep)
     assert make_result(sched2, data, warm=200).offered_hz == pytest.approx(150.0)
 
+    # review136 N1: a real burst on one stamp at the window's start, then arrivals without ties, is
+    # no rounding: the window offered its n over its span
+    burst = np.concatenate([np.zeros(1000, dtype=np.int64), 1_000_000 + arrivals.Poisson(1000).schedule(
+        n=3000, rng=np.random.default_rng(3))])
+    data, _ = run_open_loop(burst, SimulatedServer(clock, np.full(burst.size, 1e3)), lambda r: None, lanes=4,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    cut = make_result(burst, data, warm=100)
+    assert cut.offered_hz == pytest.approx((burst.size - 101) / ((burst[-1] - burst[100]) / 1e9))
+    assert cut.throughput_hz <= cut.offered_hz * 1.01
+
     even = arrivals.Constant(100).schedule(n=200)
     data, _ = run_open_loop(even, SimulatedServer(clock, np.full(200, 1e3)), lambda r: None, lanes=1,
                             timeout_s=60, clock=clock, sleep=clock.sleep)
