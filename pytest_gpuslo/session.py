@@ -655,7 +655,9 @@ class SloSession:
         if report.when == "call":
             for name, value in report.user_properties:
                 if name == PROPERTY:
-                    self.summaries.append(json.loads(str(value)))
+                    summary = json.loads(str(value))
+                    summary["pytest_outcome"] = _pytest_outcome(report)
+                    self.summaries.append(summary)
                     found = True
         # An SLO test that failed without a verdict (a malformed baseline, a fixture that raised):
         # the reports name it, rather than sum up the others as if it had not run.
@@ -883,17 +885,41 @@ def record_hint(refusals: list[str]) -> str:
             "which needs no stored runs")
 
 
+def _pytest_outcome(report: pytest.TestReport) -> str:
+    """What pytest made of an SLO test: an xfail turns the gate's FAIL into a green XFAIL and its
+    PASS into an XPASS, red under ``strict`` (review136 N3: the reports read FAIL and PASS)."""
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "xpassed"
+    if report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
+        return "xpassed (strict)"
+    return report.outcome
+
+
 def _expects_failure(item: pytest.Item) -> bool:
-    """Whether an xfail marker applies to ``item`` (not under ``--runxfail``).  A condition given as
-    a string is taken to hold: pytest evaluates those with no public API, and a skip is the
-    honest outcome of an INCONCLUSIVE either way."""
+    """Whether an xfail marker applies to ``item`` (not under ``--runxfail``).  A string condition is
+    evaluated as pytest does (``os``, ``sys``, ``platform``, ``config`` and the test module's
+    globals): an xfail for another platform must leave an INCONCLUSIVE as it is (review136 N2).
+    One that cannot be evaluated is taken to hold (pytest reports it as an error of its own)."""
     if item.config.getoption("runxfail", False):
         return False
     for mark in item.iter_markers("xfail"):
         conditions = mark.args or ((mark.kwargs["condition"],) if "condition" in mark.kwargs else ())
-        if not conditions or any(isinstance(c, str) or bool(c) for c in conditions):
+        if not conditions or any(_condition_holds(item, c) for c in conditions):
             return True
     return False
+
+
+def _condition_holds(item: pytest.Item, condition: object) -> bool:
+    if not isinstance(condition, str):
+        return bool(condition)
+    import platform
+
+    namespace: dict[str, Any] = {"os": os, "sys": sys, "platform": platform, "config": item.config}
+    namespace.update(getattr(getattr(item, "obj", None), "__globals__", {}))
+    try:
+        return bool(eval(compile(condition, "<xfail condition>", "eval"), namespace))  # noqa: S307 - as pytest does
+    except Exception:  # noqa: BLE001 - pytest fails the test for it itself
+        return True
 
 
 def _is_unittest(item: pytest.Item) -> bool:

@@ -336,7 +336,7 @@ def _overview(tests: Sequence[dict[str, Any]]) -> str:
                 claims += f' <span class="claim {esc(c["outcome"])}">{esc(c["name"])} {esc(c["outcome"])}</span>'
         values = "".join(f'<td class="num">{view.shown_latency(s, c)}</td>' for c in cols)  # "raised", as the tables
         # review91: a green PASS beside +34.5% INCONCLUSIVE vs base read as "no regression"
-        rows.append(f'<tr><td>{_badge(view.shown_outcome(s))}{esc(view.undecided_against(s))}</td><td class="test"><a href="#t{i}">{_breakable(s["nodeid"])}</a></td>'
+        rows.append(f'<tr><td>{_badge(view.shown_outcome(s))}{esc(view.undecided_against(s) + view.pytest_note(s))}</td><td class="test"><a href="#t{i}">{_breakable(s["nodeid"])}</a></td>'
                     f"<td>{claims or '-'}</td>{values}<td class=\"num\">{fmt_headroom(s)}</td>"
                     f"<td>{esc(change(s, named=True))}</td><td>{esc(_tail(s))}</td></tr>")
     ref = sorted({_reference_label(s) for s in tests}) or ["baseline"]

@@ -327,7 +327,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     for s in ordered_:
         rows.append([
             short_id(s["nodeid"]), _count(int(s["n"])), *(_bounded(s, c) for c in cols), budgets(s),
-            fmt_ms((s.get("lag_ms") or {}).get("p99")), change(s, band=verbose > 0), why(s),
+            fmt_ms((s.get("lag_ms") or {}).get("p99")), change(s, band=verbose > 0), why(s) + view.pytest_note(s),
         ])
     lines = table(header, rows, [False, True, *([True] * len(cols)), False, True, False, False])
     replayed = view.any_replayed(ordered_)

@@ -71,6 +71,17 @@ def counts(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted(out.items(), key=lambda kv: ORDER.get(kv[0], 3))
 
 
+#: Beside the gate's verdict, where pytest made something else of the test (an xfail marker).
+PYTEST_NOTES = {"xfailed": " (XFAIL: expected)", "xpassed": " (XPASS)", "xpassed (strict)": " (XPASS, strict: failed)",
+                "skipped": " (skipped)"}
+
+
+def pytest_note(summary: dict[str, Any]) -> str:
+    """" (XFAIL: expected)" beside a FAIL that an xfail marker expected, and the like: the reports
+    agree with the build's colour (review136 N3)."""
+    return PYTEST_NOTES.get(str(summary.get("pytest_outcome")), "")
+
+
 def undecided_against(summary: dict[str, Any]) -> str:
     """" (vs base: INCONCLUSIVE)" beside a PASS whose comparison with the base revision or the
     baseline was left undecided, else "": a PR comment's "1 PASS ✅" read as "no regression" where

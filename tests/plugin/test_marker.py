@@ -784,8 +784,8 @@ def test_an_inconclusive_under_xfail_skips_rather_than_counting_as_the_expected_
     """Session 47: the example's strict-xfail "before" tests XFAILed on the fixed service too, whose
     INCONCLUSIVE counted as the SLO not holding; an INCONCLUSIVE shows neither the failure an xfail
     expects nor a PASS, so it skips with its reason.  A FAIL still XFAILs, a PASS still XPASSes
-    (red under strict), an xfail whose condition is False and --runxfail leave the INCONCLUSIVE a
-    warning."""
+    (red under strict), an xfail whose condition is False (a string too, evaluated as pytest does:
+    review136 N2) and --runxfail leave the INCONCLUSIVE a warning."""
     simtester.makepyfile(
         """
         import pytest
@@ -810,6 +810,18 @@ def test_an_inconclusive_under_xfail_skips_rather_than_counting_as_the_expected_
         def test_condition_false(slo_request):
             work(0.001)
 
+        @pytest.mark.xfail("sys.platform == 'no-such-os'", reason="another platform's")
+        @SHORT
+        def test_string_condition_false(slo_request):
+            work(0.001)
+
+        @pytest.mark.xfail("sys.platform == NOT_HERE or True", reason="a module global")
+        @SHORT
+        def test_string_condition_true(slo_request):
+            work(0.001)
+
+        NOT_HERE = "x"
+
         @pytest.mark.xfail(strict=True, reason="incident")
         @ROOM
         def test_holds(slo_request):
@@ -818,10 +830,42 @@ def test_an_inconclusive_under_xfail_skips_rather_than_counting_as_the_expected_
     )
     result = simtester.runpytest("-rsxX", "-W", "ignore::pytest_gpuslo.GpuSloWarning")
 
-    result.assert_outcomes(failed=1, passed=1, skipped=1, xfailed=1)
+    result.assert_outcomes(failed=1, passed=2, skipped=2, xfailed=1)
     result.stdout.fnmatch_lines(["_*_ test_holds _*_", "[[]XPASS(strict)[]] incident"])
     result.stdout.fnmatch_lines(["SKIPPED [[]1[]] *: SLO INCONCLUSIVE: *::test_undecided", "XFAIL *::test_broken - incident"])
     assert "skipped: the test is marked xfail, and an INCONCLUSIVE shows neither" in result.stdout.str()
 
     again = simtester.runpytest("--runxfail", "-k", "undecided", "-W", "ignore::pytest_gpuslo.GpuSloWarning")
     again.assert_outcomes(passed=1)
+
+
+def test_the_reports_say_what_an_xfail_made_of_the_verdict(simtester: pytest.Pytester) -> None:
+    """review136 N3: the markdown read "❌ FAIL" for an expected failure (green) and "✅ PASS" for a
+    strict XPASS (red); the JSON's outcome is the gate's, and nothing said what pytest made of it."""
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.mark.xfail(strict=True, reason="incident")
+        @pytest.mark.slo(p95_ms=10, rate_hz=50, requests=1000, streams=1)
+        def test_broken(slo_request):
+            work(0.03)
+
+        @pytest.mark.xfail(strict=True, reason="incident")
+        @pytest.mark.slo(p95_ms=50, rate_hz=50, requests=4000, streams=1)
+        def test_holds(slo_request):
+            work(0.001)
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=50, requests=4000, streams=1)
+        def test_plain(slo_request):
+            work(0.001)
+        """
+    )
+    simtester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md", "-W", "ignore::pytest_gpuslo.GpuSloWarning")
+
+    got = {s["nodeid"].split("::")[1]: s["pytest_outcome"]
+           for s in json.loads((simtester.path / "r.json").read_text())["results"]}
+    assert got == {"test_broken": "xfailed", "test_holds": "xpassed (strict)", "test_plain": "passed"}
+    md = (simtester.path / "r.md").read_text()
+    assert "❌ FAIL (XFAIL: expected)" in md and "✅ PASS (XPASS, strict: failed)" in md
