@@ -391,48 +391,75 @@ class SloResult:
         return stats.raised_span(lat, self.spec.timeout_s,
                                  int(self.failed.sum()) + stats.stand_ins(lat, self.spec.timeout_s))
 
-    @property
-    def offered_hz(self) -> float:
-        """Requests per second the measured schedule offered: ``(n - 1) / span``, or, where its
-        stamps are rounded (``arrivals.trace.rounding_step``: a trace of whole-second stamps), the
-        arrivals strictly between the first and the last stamp over the steps they fill.
+    def _rounded_window(self) -> tuple[npt.NDArray[np.bool_], int, float] | None:
+        """Where the measured schedule's stamps are rounded (``arrivals.trace.rounding_step``: a
+        trace of whole-second stamps), the requests the rates count, where the time they were
+        offered in starts (ns) and how long it lasts (s); None elsewhere.
 
-        Rounded stamps each stand for a step of arrivals, and the warm-up or the run's end may cut
-        the first or last batch: whole-second stamps at 150/s read 157/s as ``(n - 1) / span``
-        (review133 F2), and 142.5/s counting every batch but the last (review135 F1).  Only there:
-        a real burst on one stamp at the window's edge is load the window offered (review136 N1:
-        1,297/s read 713/s beside "achieved 1,296/s").
-        """
+        Each rounded stamp stands for a step of arrivals, and the warm-up or the run's end may cut
+        the first or the last batch: only the batches strictly between the first and the last stamp
+        count, over the steps they fill.  A window of two stamps has no such batch: both count, each
+        over a step (review137 N2: 150/s read 299/s as ``(n - 1) / span``)."""
         from pytest_gpuslo.arrivals.trace import rounding_step
 
         s = self.data.scheduled_ns[self._sl]
-        if s.size < 2:
-            return math.nan
-        span = (s[-1] - s[0]) / 1e9
-        if span <= 0:
-            return math.nan
+        if s.size < 2 or s[-1] <= s[0] or not np.all(s[1:] >= s[:-1]):
+            return None
+        if rounding_step((s - s[0]) / 1e9) is None:
+            return None
         steps = int(np.count_nonzero(np.diff(s)))
-        if steps < 2 or not np.all(s[1:] >= s[:-1]) or rounding_step((s - s[0]) / 1e9) is None:
-            return (s.size - 1) / span
-        inner = int(np.count_nonzero((s > s[0]) & (s < s[-1])))
-        return inner * steps / ((steps - 1) * span)
+        span = (s[-1] - s[0]) / 1e9
+        if steps < 2:
+            return np.ones(s.size, dtype=bool), int(s[0]), 2.0 * span
+        length = (steps - 1) * span / steps
+        return (s > s[0]) & (s < s[-1]), int(s[-1] - round(length * 1e9)), length
+
+    @property
+    def offered_hz(self) -> float:
+        """Requests per second the measured schedule offered: ``(n - 1) / span``, or, where its
+        stamps are rounded, the arrivals strictly between the first and the last stamp over the
+        steps they fill (``_rounded_window``).
+
+        Whole-second stamps at 150/s read 157/s as ``(n - 1) / span`` (review133 F2), and 142.5/s
+        counting every batch but the last (review135 F1).  Only where the stamps are rounded: a real
+        burst on one stamp at the window's edge is load the window offered (review136 N1: 1,297/s
+        read 713/s beside "achieved 1,296/s").
+        """
+        s = self.data.scheduled_ns[self._sl]
+        if s.size < 2 or s[-1] <= s[0]:
+            return math.nan
+        window = self._rounded_window()
+        if window is None:
+            return (s.size - 1) / ((s[-1] - s[0]) / 1e9)
+        counted, _, length = window
+        return int(counted.sum()) / length
 
     @property
     def throughput_hz(self) -> float:
         """Completions within timeout_s per second over the measured window (first arrival to last
         completion): a request past the timeout is one its client gave up on.  (Counting late ones
         too, as review107 F12 asked, let a throughput promise PASS with 49 of 1,200 requests within
-        timeout_s and the queue growing: review108 F6, F7.)"""
+        timeout_s and the queue growing: review108 F6, F7.)  Where the stamps are rounded, the
+        requests and the window the offered rate counts (review137 N1: a no-op body on whole-second
+        stamps at 300/s read "achieved 240.4/s", the cut edge batches counted over the whole span,
+        and a throughput promise of 270/s FAILed)."""
         d = self.data
         ok = self.ok
         if not ok.any():
             return math.nan
-        end = d.end_ns[self._sl][ok]
-        # Up to the last arrival at least: requests that never completed (a hang) must not shorten
-        # the window and make more complete than were offered.
         scheduled = d.scheduled_ns[self._sl]
-        span = (max(int(end.max()), int(scheduled[-1])) - scheduled[0]) / 1e9
-        return float(ok.sum()) / span if span > 0 else math.nan
+        window = self._rounded_window()
+        if window is None:
+            counted, start, offered_end = np.ones(scheduled.size, dtype=bool), int(scheduled[0]), int(scheduled[-1])
+        else:
+            counted, start, length = window
+            offered_end = start + round(length * 1e9)
+        done = ok & counted
+        end = d.end_ns[self._sl][done]
+        # Up to the end of the time the counted requests were offered in at least: requests that
+        # never completed (a hang) must not shorten the window and make more complete than offered.
+        span = (max(int(end.max()) if end.size else 0, offered_end, int(scheduled[counted][-1])) - start) / 1e9
+        return float(done.sum()) / span if span > 0 else math.nan
 
     @property
     def stages(self) -> dict[str, StageSummary]:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from pytest_gpuslo import arrivals, gate
-from pytest_gpuslo.arrivals import build_schedule
+from pytest_gpuslo.arrivals import build_schedule, trace
 from pytest_gpuslo.backends import BaseBackend
 from pytest_gpuslo.backends.cpu import Backend as CpuBackend
 from pytest_gpuslo.errors import InvalidArgument
@@ -378,6 +378,55 @@ def test_offered_rate_of_a_schedule_in_batches_counts_each_batch_once() -> None:
     data, _ = run_open_loop(even, SimulatedServer(clock, np.full(200, 1e3)), lambda r: None, lanes=1,
                             timeout_s=60, clock=clock, sleep=clock.sleep)
     assert make_result(even, data).offered_hz == pytest.approx(199 / ((even[-1] - even[0]) / 1e9))
+
+
+def test_achieved_rate_of_a_schedule_in_batches_counts_the_batches_the_offered_rate_counts() -> None:
+    """review137 N1: a no-op body on whole-second stamps at 300/s read "achieved 240.4/s (offered
+    300/s)" and FAILed a promise of 270/s: the throughput counted the window's cut edge batches over
+    its whole span.  It counts the batches between the first and last stamp, as the offered rate."""
+    clock = VirtualClock()
+    sched = np.repeat(np.arange(5, dtype=np.int64) * 1_000_000_000, 300)[:1202]
+    data, _ = run_open_loop(sched, SimulatedServer(clock, np.full(sched.size, 1e3)), lambda r: None, lanes=4,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    cut = make_result(sched, data, warm=299)  # 1 request on the first stamp, 2 on the last
+    assert cut.offered_hz == pytest.approx(300.0)
+    assert cut.throughput_hz == pytest.approx(300.0, rel=1e-3)
+
+    # a service that cannot keep up still reads below the offered rate: the window runs to the
+    # counted requests' last completion (5 ms a request on one lane: 200/s at most)
+    data, _ = run_open_loop(sched, SimulatedServer(clock, np.full(sched.size, 5e6)), lambda r: None, lanes=1,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    slow = make_result(sched, data, warm=299)
+    assert slow.throughput_hz < 200.0
+    assert slow.throughput_hz == pytest.approx(900 / ((data.end_ns[299 + 900] - 1_000_000_000) / 1e9))
+
+    # review137 N2: a window of two stamps has no batch between them: each counts over a step
+    two = np.repeat(np.array([0, 1_000_000_000], dtype=np.int64), 150)
+    data, _ = run_open_loop(two, SimulatedServer(clock, np.full(two.size, 1e3)), lambda r: None, lanes=4,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    pair = make_result(two, data)
+    assert pair.offered_hz == pytest.approx(150.0)  # it read 299/s as (n - 1) / span
+    assert pair.throughput_hz == pytest.approx(150.0, rel=1e-3)
+
+
+def test_a_burst_on_one_stamp_of_a_steady_trace_is_no_rounding() -> None:
+    """review137 N3: 500 arrivals on the last stamp of a steady 2-ms trace tied 10% of its arrivals
+    and read "rounded": the burst was left out, "offered 500/s" beside "achieved 750.6/s".  Rounding
+    ties arrivals all through a trace; a burst, on one stamp."""
+    steady = np.arange(4500, dtype=np.int64) * 2_000_000
+    burst = np.concatenate([steady, np.full(500, steady[-1])])
+    assert trace.rounding_step(burst / 1e9) is None
+    assert trace.rounded(burst / 1e9) is None
+    clock = VirtualClock()
+    data, _ = run_open_loop(burst, SimulatedServer(clock, np.full(burst.size, 1e3)), lambda r: None, lanes=4,
+                            timeout_s=60, clock=clock, sleep=clock.sleep)
+    result = make_result(burst, data)
+    assert result.offered_hz == pytest.approx((burst.size - 1) / ((burst[-1] - burst[0]) / 1e9))
+    assert result.throughput_hz == pytest.approx(result.offered_hz, rel=1e-3)  # n over the span, not n - 1
+    # whole-second stamps of a Poisson stream stay rounded
+    rng = np.random.default_rng(7)
+    poisson = np.floor(np.cumsum(rng.exponential(1 / 150, 3000)))
+    assert trace.rounding_step(poisson - poisson[0]) == 1.0
 
 
 def _inline(marker: dict[str, Any], body: Callable[[Request], None], waited: float = 0.0) -> SloResult:
