@@ -51,10 +51,12 @@ from pytest_gpuslo.gate import (
     MIN_SESSIONS,
     BaselineInput,
     Measurements,
+    Policy,
     baseline_input,
     from_dispatch,
     median_hold,
     session_groups,
+    store_note,
 )
 from pytest_gpuslo.spec import LOAD_FIELDS, SloSpec, load_changes, percentile_label
 from pytest_gpuslo.stats import STORE_RUNS
@@ -1042,6 +1044,20 @@ def stored_runs(runs: list[Run]) -> str:
                  + (f": this run's label {labels[-1]!r} joined it to another day's" if joined else "")
                  + "): save runs on other days" + (", under no shared label" if joined else ""))
     return said
+
+
+def power_note(store: Store, saved: Baseline, policy: Policy | None = None) -> str:
+    """What the file ``saved`` went into can now show REGRESSED, from its runs' spread
+    (``gate.store_note``), for the message of a save; '' where it cannot be said (review138 F1)."""
+    try:
+        found = store.get(saved.nodeid, saved.machine)
+        if found is None:
+            return ""
+        spec = SloSpec.from_dict(saved.spec)
+        return store_note(gate_input(found, spec, fingerprint=saved.schedule_fingerprint, machine=saved.machine),
+                          spec, policy)
+    except (BaselineFormatError, OSError, KeyError, TypeError, ValueError):
+        return ""  # the save itself went through and said so; this is advice
 
 
 def run_controls(runs: list[Run]) -> list[dict[str, float] | None]:

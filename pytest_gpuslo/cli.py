@@ -616,7 +616,7 @@ def _scheduled(spec: Any, fingerprint: str) -> Any:
 def _cmd_accept(args: argparse.Namespace) -> int:
     """Promote the last run's results (<store>/.last) into the baseline store."""
     from pytest_gpuslo import gate
-    from pytest_gpuslo.baseline import LAST_RUNS, Store, git_commit, named_for, previous_path
+    from pytest_gpuslo.baseline import LAST_RUNS, Store, git_commit, named_for, power_note, previous_path
     from pytest_gpuslo.errors import BaselineFormatError
 
     store, set_by = _store(args)
@@ -709,6 +709,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
             moved = "; ".join(x for x in (moved, f"this run was made at commit {made}, the checkout is at {checkout[0]} "
                                           f"now: if a later pytest run warned that its last-run record could not "
                                           f"be written, this is an older run") if x)
+        moved = "; ".join(x for x in (moved, power_note(store, b)) if x)  # review138 F1, as the save says it
         print(f"{test}: {what}: {dest}" + (f"; note: {moved}" if moved else ""))
         done += 1
     for nodeid in sorted(wanted - {b.nodeid for b in good}):

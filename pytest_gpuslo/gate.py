@@ -2891,6 +2891,43 @@ def save_note(m: Measurements, floor_ms: float = 0.0) -> str:
             f"that lateness and may stay undecided; a run saved on a quiet machine makes a cleaner baseline")
 
 
+#: A store whose runs could show no change under this (the most it keeps, spread alike) is said to
+#: gate nothing a user would wait for: compare interleaved instead (review138 F1).
+STORE_USELESS = 0.5
+
+
+def store_note(base: BaselineInput, spec: SloSpec, policy: Policy | None = None) -> str:
+    """What the stored runs, as saved, can show REGRESSED at the tightest budgeted percentile, from
+    their own spread, or '' under 2 comparable runs (review138 F1: "updated (3 runs from 3
+    sessions)" read as ready, on a machine whose 10% run-to-run spread let no change under 10x
+    through, and a +63% p95 was INCONCLUSIVE).  The same interval as ``compare``'s, on the same
+    levels and scale, at the candidate's place (a run spread like them)."""
+    policy = policy or Policy()
+    runs = tuple(base.runs)
+    if len(runs) < 2 or not base.paired or base.differing or base.changed or len({r.size for r in runs}) != 1:
+        return ""
+    p = max(spec.budgets_ms, default=0.95)
+    lv = shuffled_levels(base.shuffled, list(runs), p)
+    lam, _ = interval_scale(base.scales, p, replayed=lv is not None)
+    found = stats.stored_power(runs, p, alpha=policy.alpha * stats.PI_ALPHA_FACTOR, delta=policy.noise_floor(p)[0],
+                               groups=base.session_of or None, scale=lam, levels=lv)
+    if found is None:
+        return ""
+    spread, now, most = found
+    label, r = percentile_label(p), len(runs)
+    said = f"the stored runs' {label} levels spread {spread:.1%} a run"
+    if r >= MIN_RUNS_FOR_SPREAD and base.sessions >= MIN_SESSIONS:
+        said += (f": a change of about {now:.0%} or more shows REGRESSED against them 4 times in 5"
+                 if math.isfinite(now) else ": no change under 10x shows REGRESSED against them")
+    if r < stats.STORE_RUNS:
+        said += (f" ({stats.STORE_RUNS} runs from as many sessions, spread alike: about {most:.0%})"
+                 if math.isfinite(most) else f" (and with {stats.STORE_RUNS} runs, spread alike, none under 10x)")
+    if not math.isfinite(most) or most >= STORE_USELESS:
+        said += ("; on a machine this noisy stored runs gate little: compare interleaved on one machine "
+                 "(gpuslo ab), where a shift shared by both sides cancels, or lengthen the runs")
+    return said
+
+
 #: A saved run whose undecided change against the stored runs reads at least this ratio is said
 #: (``moved_note``): the store's spread let it in, and it moves the stored level toward it.
 SAVE_MOVE = 1.25

@@ -31,6 +31,7 @@ from pytest_gpuslo.baseline import (
     gate_input,
     load,
     now_iso,
+    power_note,
     previous_path,
     session_id,
 )
@@ -309,7 +310,8 @@ def record(result: SloResult, settings: Settings) -> None:
     threads = not result.inline_body and result.data.dispatch_runq_ns is not None
     note = "; ".join(x for x in (gate.save_note(m, DISPATCH_PRECISION_NS / 1e6 if threads else 0.0),
                                  gate.moved_note(result.verdict, _shown(path, settings.root),
-                                                 _shown(previous_path(path), settings.root) if keep else "")) if x)
+                                                 _shown(previous_path(path), settings.root) if keep else ""),
+                                 power_note(store, base, settings.policy)) if x)
     result.baseline_saved = f"{what}: {_shown(path, settings.root)}" + (f"; note: {note}" if note else "")
     if result.verdict is not None:
         result.verdict = gate.saved(result.verdict, _shown(path, settings.root))

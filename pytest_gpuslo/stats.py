@@ -1125,6 +1125,57 @@ def _session_interval(u: npt.NDArray[np.float64], labels: Sequence[str]) -> tupl
     return float(means.mean()), math.sqrt(v), float(df)
 
 
+def _detectable(t: float, spread: float, lam: float, up: float) -> float:
+    """The smallest change of q_p that 80% of runs would show REGRESSED: for a t quantile, a
+    prediction sd ``spread`` of u relative to its level, on the Box-Cox scale ``lam``, past the
+    noise floor ``up`` (1 + delta); ``inf`` where no change could."""
+    from scipy import stats as _st
+
+    f = 1.0 + math.copysign(1.0, lam) * (t + float(_st.norm.ppf(0.8))) * spread  # the u it reaches
+    return up * f ** (1.0 / lam) - 1.0 if f > 0 else math.inf
+
+
+def stored_power(stored: Sequence[npt.ArrayLike], p: float, *, alpha: float = 0.01, delta: float = 0.02,
+                 groups: Sequence[str] | None = None, scale: float = DEFAULT_SCALE,
+                 levels: Sequence[float] | None = None) -> tuple[float, float, float] | None:
+    """What stored runs of one schedule can gate, for the message of a save (review138 F1: "3 runs
+    from 3 sessions" read as enough, where their 10% spread let no change under 10x through):
+    their spread (a run's sd on the scale ``scale`` over its level, as ``prediction_test`` measures
+    it), the smallest change they could show REGRESSED (``inf`` under 3 runs or past 10x), and what
+    ``STORE_RUNS`` runs from as many sessions, spread alike, could.  None: under 2 runs, or runs too
+    short to measure a level.  ``alpha``: the interval's (the caller's alpha x ``PI_ALPHA_FACTOR``);
+    ``levels``: the runs' replayed statistics, where the gate would take them (``replay.shuffled``)."""
+    from scipy import stats as _st
+
+    xs = [np.asarray(x, dtype=np.float64) for x in stored]
+    if len(xs) < 2:
+        return None
+    n = min(x.size for x in xs)
+    if n < 2 * RUN_STAT_BATCHES or any(np.any(x[:n] <= 0) or not np.all(np.isfinite(x[:n])) for x in xs):
+        return None
+    lam = float(scale) if math.isfinite(scale) else DEFAULT_SCALE
+    lam = math.copysign(max(abs(lam), MIN_ABS_SCALE), lam)
+    ts = (np.asarray(levels, dtype=np.float64) if levels is not None and len(levels) == len(xs)
+          else np.array([run_statistic(x[:n], p) for x in xs]))
+    u = np.exp(lam * (ts - float(ts.mean())))
+    level, r = float(u.mean()), len(xs)
+    sd = max(float(u.std(ddof=1)), 1e-12 * level)
+    up = 1.0 + delta
+    most = _detectable(float(_st.t.ppf(1.0 - alpha, STORE_RUNS - 1)), sd / level * math.sqrt(1.0 + 1.0 / STORE_RUNS),
+                       lam, up)
+    now = math.inf
+    if r >= 3:
+        labels = list(groups) if groups is not None and len(groups) == r else []
+        s, df = sd * math.sqrt(1.0 + 1.0 / r), float(r - 1)
+        if labels and 2 <= len(set(labels)) < r:
+            level, s, df = _session_interval(u, labels)
+        elif labels and len(set(labels)) < 2:
+            df = 0.0  # one session: its runs show no day's shift (the gate holds a REGRESSED back)
+        if df > 0:
+            now = _detectable(float(_st.t.ppf(1.0 - alpha, df)), max(s, 1e-12 * level) / level, lam, up)
+    return sd / level / abs(lam), now if now < 10.0 else math.inf, most if most < 10.0 else math.inf
+
+
 def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: float, *, alpha: float = 0.01,
                     delta: float = 0.02, Delta: float = 0.05,
                     groups: Sequence[str] | None = None, scale: float = DEFAULT_SCALE,
@@ -1191,12 +1242,9 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
         return float((u_cand / level_u) ** (1.0 / lam))
 
     bounds = sorted((change(level - tq * s), change(level + tq * s)))
-    z80 = float(_st.norm.ppf(0.8))
 
     def detectable(t: float, spread: float) -> float:
-        """The smallest change 80% of runs would show, for a t quantile and a spread of u."""
-        f = 1.0 + sign * (t + z80) * spread / level  # the u a detectable change reaches
-        return up * f ** (1.0 / lam) - 1.0 if f > 0 else math.inf
+        return _detectable(t, spread / level, lam, up)
 
     mde = detectable(tq, s)
     wide = ""

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pytest_gpuslo import baseline as bl
 from pytest_gpuslo import limits
 from pytest_gpuslo.errors import BaselineFormatError
+from pytest_gpuslo.spec import resolve, validate_marker
 
 MACHINE = {"backend": "cpu", "cpu": "Test CPU 9000", "cpu_count": 2}
 
@@ -70,6 +71,34 @@ def test_a_save_says_how_many_sessions_the_file_holds_and_what_a_regressed_needs
                                "other days, under no shared label)")
     assert jobs_one_day[1].startswith("updated (5 runs from 2 sessions; a REGRESSED")
     assert third == "updated (6 runs from 3 sessions)"
+
+
+def test_a_save_says_what_change_the_stored_runs_can_show_from_their_spread(tmp_path: Path) -> None:
+    """review138 F1: "updated (3 runs from 3 sessions)" read as ready, where the runs' 10% spread let
+    no change under 10x through (a +63% p95 stayed INCONCLUSIVE).  The save says what they can show,
+    and where even a full store would gate little, points to gpuslo ab."""
+    lat = np.random.default_rng(1).lognormal(0, 0.3, 4000)
+
+    def saved(folder: str, factors: tuple[float, ...]) -> str:
+        store = bl.Store(tmp_path / folder)
+        b = make()
+        b.spec.update(resolve(validate_marker((), {"rate_hz": 100, "p95_ms": 5}, "t"), nodeid=b.nodeid).as_dict())
+        for day, f in enumerate(factors, start=1):
+            b.runs[0] = bl.Run(lat * f, f"2026-11-{day:02d}T03:00:00+00:00", "abc123")
+            store.save(b)
+        return bl.power_note(store, b)
+
+    quiet = saved("quiet", (1.0, 1.01, 0.99))
+    noisy = saved("noisy", (1.0, 1.3, 0.8))
+
+    assert saved("one", (1.0,)) == ""
+    assert quiet.startswith("the stored runs' p95 levels spread 1.0% a run: a change of about ")
+    assert "or more shows REGRESSED against them 4 times in 5 (8 runs from as many sessions, spread alike: about " in quiet
+    assert "gpuslo ab" not in quiet
+    assert ": no change under 10x shows REGRESSED against them" in noisy
+    assert "stored runs gate little: compare interleaved on one machine (gpuslo ab)" in noisy
+    two = saved("two", (1.0, 1.3))  # two runs: the spread, and what a full store would show
+    assert two.startswith("the stored runs' p95 levels spread ") and "shows REGRESSED" not in two
 
 
 def test_changed_schedule_replaces_history_and_says_why(tmp_path: Path) -> None:

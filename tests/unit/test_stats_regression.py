@@ -158,3 +158,18 @@ def test_the_runs_a_side_count_uses_t_not_the_normal() -> None:
     assert math.ceil(2 * ((2.326 + 0.842) * 1.0 / 3.17) ** 2) == 2  # the normal's count
     assert stats._runs_for_power(1.0, 3.17, 0.01) == 4
     assert stats._runs_for_power(1.0, 1e-3, 0.01) == stats.AB_RUNS_SAID + 1
+
+
+def test_what_a_save_says_stored_runs_can_show_is_what_the_gate_would_use() -> None:
+    """review138 F1: the save's note (``stored_power``) says the smallest change the prediction
+    interval shows 4 times in 5; it must be the gate's own ``mde`` on the same runs, sessions and
+    scale, or the advice and the verdict disagree."""
+    lat = np.random.default_rng(1).lognormal(0, 0.3, 4000)
+    for factors, groups in (((1.0, 1.05, 0.95, 1.02), list("abcd")), ((1.0, 1.05, 0.95, 1.02, 1.01), list("abccd"))):
+        runs = [lat * f for f in factors]
+        gate_mde = stats.prediction_test(runs, lat, 0.95, alpha=0.005, groups=groups).mde
+        spread, now, most = stats.stored_power(runs, 0.95, alpha=0.005, groups=groups) or (0.0, 0.0, 0.0)
+        assert now == pytest.approx(gate_mde)
+        assert 0.0 < most < now and 0.03 < spread < 0.05
+    assert stats.stored_power([lat], 0.95) is None
+    assert stats.stored_power([lat, lat * 1.5, lat * 0.6], 0.95, alpha=0.005)[1] == math.inf  # type: ignore[index]
