@@ -1231,7 +1231,7 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     none = "-  (the stamps are rounded)" if d["rounded"] else "-  (too few distinct gaps)"
     print(f"tail index   {none if math.isnan(tail) else f'{tail:.3g}'}"
           f"{'' if math.isnan(tail) else '  (Hill, top 5% of gaps; below 2: infinite variance)'}")
-    print(f"bursts       {len(d['bursts'])} windows over twice the mean rate"
+    print(f"bursts       {len(d['bursts'])} spells over twice the mean rate (in {d['burst_window_s']:.3g}-s windows)"
           + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
     print(f"closest      {d['closest'] or '-  (not fitted: the rounded stamps, not the traffic, set the gaps)'}")
     print(f"as a test    {d['marker']}" + ("" if d["closest"] else "  (choose arrivals=: rounded stamps cannot show "

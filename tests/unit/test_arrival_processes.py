@@ -302,6 +302,34 @@ def test_describe_counts_no_bursts_in_the_rounding_of_whole_second_stamps(tmp_pa
     assert d["rounded"] is not None and d["bursts"] == []
 
 
+def test_describe_finds_short_bursts_and_tells_on_off_from_heavy_tails(tmp_path: Path) -> None:
+    """review138 F3: 0.25-s bursts at 700/s every 2 s over 100/s read "5 bursts" and
+    mmpp2(peak_to_mean=2.12, burst_s=0.555): one 100-gap window (0.55 s) diluted them.  review136
+    N4: an on-off trace, whose top gaps are its calm spells, read pareto(alpha=1.05).  A power tail
+    reads alike from its top 5% and 1% of gaps; an on-off trace's does not, nor a gamma's."""
+    r = rng(3)
+    t, out = 0.0, []
+    while t < 24.0:
+        t += r.exponential(1 / (700 if t % 2.0 < 0.25 else 100))
+        out.append(t)
+    np.save(tmp_path / "short.npy", np.array(out))
+    short = describe(str(tmp_path / "short.npy"))
+    assert len(short["bursts"]) == 12 and short["closest"].startswith("mmpp2(")
+    fitted = A.parse(short["closest"])
+    assert 0.2 <= fitted.burst_s <= 0.35 and 1.4 <= fitted.calm_s <= 2.1  # type: ignore[attr-defined]
+    assert 3.0 <= fitted.peak_to_mean <= 4.5  # type: ignore[attr-defined]  # 3.9 in the trace
+
+    def closest(name: str, process: object, seed: int) -> str:
+        np.save(tmp_path / f"{name}.npy", process.schedule(n=20_000, rng=rng(seed)) / 1e9)  # type: ignore[attr-defined]
+        return str(describe(str(tmp_path / f"{name}.npy"))["closest"])
+
+    for seed in (0, 1):
+        assert closest("onoff", A.OnOff(300, burst_s=0.1, calm_s=2.0), seed).startswith("mmpp2(")
+        assert closest("pareto", A.Pareto(300, alpha=1.2), seed).startswith("pareto(")
+        assert closest("gamma", A.Gamma(300, cv=3.0), seed).startswith("gamma(")
+        assert closest("poisson", A.Poisson(300), seed).startswith("poisson(")
+
+
 def test_a_capped_pareto_in_a_marker_is_checked_at_the_marker_s_rate() -> None:
     """review45: the marker was checked with the process built at 1/s, so cap_s=0.05 read "not above
     the mean gap 1/rate_hz = 1 s" although at rate_hz=200 the gap is 5 ms; at that rate a cap of
