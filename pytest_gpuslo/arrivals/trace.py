@@ -625,9 +625,10 @@ HILL_DRIFT = 1.35
 def _bursts(times: npt.NDArray[np.float64], mean_gap: float,
             step: float | None) -> tuple[float, list[tuple[float, float]]]:
     """The burst episodes of a trace and the window that found them: runs of windows holding more
-    than twice the mean count, and more than chance puts in any of them, in the window (of ``BURST_WINDOWS``) whose
-    bursts hold the most arrivals beyond their share of the time.  One 100-gap window diluted
-    0.25-s bursts of a 180/s trace to half their peak, and found 5 of 12 (review138 F3)."""
+    than twice the mean count, and more than chance puts in any of them, in the window (of
+    ``BURST_WINDOWS``) whose bursts hold the most arrivals beyond their share of the time.  One
+    100-gap window diluted 0.25-s bursts of a 180/s trace to half their peak, and found 5 of 12
+    (review138 F3)."""
     from scipy.stats import poisson as _poisson
 
     best: tuple[float, float, list[tuple[float, float]]] | None = None
@@ -700,12 +701,8 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
     idc = {f"{w:.4g}s": _idc(times, w) for w in windows}
     step = rounding_step(times) if note is not None else None
     w, bursts = _bursts(times, mean_gap, step)
-    xs = np.sort(gaps)[::-1]
-    k = max(2, int(0.05 * xs.size))
-    tail = math.nan
-    if xs.size > 40 and xs[k] > 0:
-        spread = float(np.mean(np.log(xs[:k] / xs[k])))
-        tail = 1.0 / spread if spread > 0 else math.inf  # equal top gaps: no tail (a RuntimeWarning, review120)
+    # the top 5% of the gaps; equal top gaps: no tail (a RuntimeWarning, review120)
+    tail = _hill(gaps, 0.05, least=2) if gaps.size > 40 else math.nan
     if note is not None:  # a tail of the rounding's gaps: 6.67e+13 of 10-ms stamps (review132 D2)
         tail = math.nan
     idc_vals = [v for v in idc.values() if v is not None]
