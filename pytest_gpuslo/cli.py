@@ -650,7 +650,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     latest = _latest_invocation(good)
     labels = _machine_labels(good)
     several = {nodeid for nodeid, k in collections.Counter(b.nodeid for b in good).items() if k > 1}
-    done = failed = 0
+    done = failed = refused = added = 0
     checkout: list[str | None] = []  # this checkout's commit, asked of git once, where a run to accept has one
     for path, b in entries:
         if isinstance(b, Exception):
@@ -684,6 +684,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         refusal = b.latest.summary.get("save_refusal") or (gate.regressed_refusal(verdict) if verdict else "")
         if refusal:
             print(f"{test}: not accepted: {refusal} (the rule of --gpuslo-save)")
+            refused += 1
             continue
         keep = gate.moves_stored_level(verdict)
         try:
@@ -699,6 +700,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
                   f"give --dir a writable one")
             failed += 1
             continue
+        added += not what.startswith("already stored")
         # review78: a run +106% against one stored run was added without the note a save prints
         moved = gate.moved_note(verdict, str(dest), str(previous_path(dest)) if keep else "")
         made = b.latest.commit
@@ -724,6 +726,11 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         # review71: a node id with no last run printed nothing and exited 1
         print(f"{nodeid}: no last run in {last.root}; run it first (a node id as pytest prints it, "
               f"e.g. tests/test_slo.py::test_x)")
+    if refused and not added and not failed:
+        # review139 F6: a refused run beside one already stored exited 0, and a record job of
+        # `pytest; gpuslo accept` went green with nothing recorded (--gpuslo-save exits 4)
+        print(f"nothing accepted: {refused} run{'s were' if refused != 1 else ' was'} refused (above)")
+        return 1
     return 2 if failed else 0 if done else 1
 
 
@@ -1233,9 +1240,13 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
           f"{'' if math.isnan(tail) else '  (Hill, top 5% of gaps; below 2: infinite variance)'}")
     print(f"bursts       {len(d['bursts'])} spells over twice the mean rate (in {d['burst_window_s']:.3g}-s windows)"
           + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
-    print(f"closest      {d['closest'] or '-  (not fitted: the rounded stamps, not the traffic, set the gaps)'}")
-    print(f"as a test    {d['marker']}" + ("" if d["closest"] else "  (choose arrivals=: rounded stamps cannot show "
-                                                                     "the process)"))
+    print(f"closest      {d['closest'] or '-  (not fitted: ' + d['unfitted'] + ')'}")
+    print(f"as a test    {d['marker']}" + ("" if d["closest"] else "  (choose arrivals=, or replay the trace)"))
+    if d["caveat"]:
+        # review139 F4: a steady trace with one burst of 500 fitted gamma(cv=0.354), with no word
+        shown = f", unit='{unit}'" if unit != "s" else ""
+        print(f"warning      the closest process fits poorly: {d['caveat']}: "
+              f"arrivals=\"trace(path='{d['path']}'{shown})\"")
     if d["rounded"]:
         # review128 N6: whole-second stamps (k6, Locust) read "cv 14.9, closest gamma(cv=14.9)"
         print(f"warning      {d['rounded']}, and the cv and IDC describe the rounding as much as the traffic; "

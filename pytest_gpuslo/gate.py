@@ -2916,6 +2916,9 @@ def store_note(base: BaselineInput, spec: SloSpec, policy: Policy | None = None)
     spread, now, most = found
     label, r = percentile_label(p), len(runs)
     said = f"the stored runs' {label} levels spread {spread:.1%} a run"
+    if base.sessions < 2:
+        # review139 F7: runs of one day share its machine; their spread leaves a day's shift out
+        said += " within one session (a day's shift of the machine is not in it: days may spread wider)"
     if r >= MIN_RUNS_FOR_SPREAD and base.sessions >= MIN_SESSIONS:
         said += (f": a change of about {now:.0%} or more shows REGRESSED against them 4 times in 5"
                  if math.isfinite(now) else ": no change under 10x shows REGRESSED against them")
@@ -2956,7 +2959,8 @@ def moved_note(verdict: Verdict | None, where: str, previous: str = "") -> str:
     said = ", ".join(f"{percentile_label(b.test.p)} {b.test.ratio - 1:+.0%}" for b in moved if b.test is not None)
     undo = (f"move {previous} (the file as it was) back over {where}" if previous
             else f"restore {where} from git")
-    return (f"this run reads {said} against the stored runs, left undecided only by their spread; saved, it moves "
+    return (f"this run reads {said} against the stored runs, which left it undecided (too widely spread, or too few "
+            f"runs or sessions for a REGRESSED); saved, it moves "
             f"their level toward it: if that change is not intended, {undo}")
 
 

@@ -680,6 +680,41 @@ def _gap_correlation(gaps: npt.NDArray[np.float64]) -> float:
     return float((a * b).sum() / den) if den > 0 else math.nan
 
 
+#: A fit whose counts vary this many times less (or more) than the trace's, over the widest window
+#: measured, misses what made the traffic what it was (review139 F4: a steady trace with one burst
+#: of 500 fitted gamma(cv=0.354), 400x less dispersed; a Poisson and gamma mixture, 2-3x).
+DISPERSION_MISS = 3.0
+
+
+def _dispersion_caveat(fit: str, times: npt.NDArray[np.float64], idc: dict[str, float | None]) -> str:
+    """Where the fitted process's counts vary far less or more than the trace's (index of
+    dispersion over the widest window measured, on as many arrivals drawn from the fit), what to
+    do: replay the trace.  '' where they agree, or cannot be compared."""
+    from pytest_gpuslo.arrivals.registry import parse
+
+    measured = [(float(k[:-1]), v) for k, v in idc.items() if v is not None]
+    if not measured:
+        return ""
+    window, seen = measured[-1]
+    try:
+        process = parse(fit)
+        if process is None:
+            return ""
+        drawn = process.schedule(n=int(times.size), rng=np.random.default_rng(0)) / 1e9
+    except Exception:  # noqa: BLE001 - a fit that cannot be drawn says nothing here; the marker is checked on use
+        return ""
+    model = _idc(drawn - drawn[0], window)
+    if model is None or model <= 0 or seen <= 0:
+        return ""
+    ratio = seen / model
+    if 1.0 / DISPERSION_MISS <= ratio <= DISPERSION_MISS:
+        return ""
+    how = "less" if ratio > 1 else "more"
+    return (f"counts drawn from it vary {max(ratio, 1 / ratio):.3g}x {how} than the trace's over {window:.4g}-s windows "
+            f"(index of dispersion {model:.3g} against {seen:.3g}): it misses what shaped this traffic; replay the "
+            f"trace itself")
+
+
 def describe(path: str, *, unit: str | None = None, kind: str | None = None, column: int | str = 0) -> dict[str, Any]:
     """Rate, burstiness and the closest parametric process of a recorded trace."""
     try:
@@ -733,8 +768,12 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
         fit = f"poisson(rate_hz={rate:.4g})"
     else:
         fit = f"gamma(rate_hz={rate:.4g}, cv={cv:.3g})"
+    unfitted = ""
     if note is not None:  # a fit to the rounding, pasted as the traffic (review131 F4)
-        fit = ""
+        fit, unfitted = "", "the rounded stamps, not the traffic, set the gaps"
+    elif not math.isfinite(cv):  # review139 F5: two arrivals suggested gamma(cv=nan), which does not parse
+        fit, unfitted = "", "too few gaps to fit a process"
+    caveat = _dispersion_caveat(fit, times, idc) if fit else ""
     # the span the rate is over: to the last stamp's step's end where the stamps are rounded (review132 D3)
     return {"path": str(path), "arrivals": int(times.size), "span_s": period(times) if note else float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts, "burst_window_s": w,
@@ -743,7 +782,7 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
             "unit": named_unit or unit or dated or "s", "unit_named": named_unit is not None, "unit_from": named,
             "unit_dated": dated is not None,
             "kind": named_kind or kind or KINDS[0],
-            "kind_named": named_kind, "rounded": note}
+            "kind_named": named_kind, "rounded": note, "unfitted": unfitted, "caveat": caveat}
 
 
 __all__ = ["TIED_SHARE", "TIES_SPREAD", "Trace", "describe", "period", "rounded", "rounding_step"]

@@ -330,6 +330,23 @@ def test_describe_finds_short_bursts_and_tells_on_off_from_heavy_tails(tmp_path:
         assert closest("poisson", A.Poisson(300), seed).startswith("poisson(")
 
 
+def test_describe_warns_where_the_closest_process_misses_the_trace_s_dispersion(tmp_path: Path) -> None:
+    """review139 F4: a steady 2-ms trace with one burst of 500 fitted gamma(cv=0.354), whose counts
+    vary 600x less, with no word; review139 F5: two arrivals suggested gamma(cv=nan), which does not
+    parse.  A fit far from the trace's index of dispersion says to replay the trace."""
+    steady = np.arange(4000) * 0.002
+    np.save(tmp_path / "burst.npy", np.sort(np.concatenate([steady, np.full(500, 4.0)])))
+    burst = describe(str(tmp_path / "burst.npy"))
+    assert burst["closest"].startswith("gamma(") and "x less than the trace's" in burst["caveat"]
+    assert burst["caveat"].endswith("replay the trace itself")
+    np.save(tmp_path / "calm.npy", A.Poisson(300).schedule(n=20_000, rng=rng(4)) / 1e9)
+    assert describe(str(tmp_path / "calm.npy"))["caveat"] == ""
+    np.save(tmp_path / "two.npy", np.array([0.0, 5.0]))
+    two = describe(str(tmp_path / "two.npy"))
+    assert two["closest"] == "" and two["unfitted"] == "too few gaps to fit a process"
+    assert two["marker"] == "@pytest.mark.slo(rate_hz=0.2, ...)"
+
+
 def test_a_capped_pareto_in_a_marker_is_checked_at_the_marker_s_rate() -> None:
     """review45: the marker was checked with the process built at 1/s, so cap_s=0.05 read "not above
     the mean gap 1/rate_hz = 1 s" although at rate_hz=200 the gap is 5 ms; at that rate a cap of

@@ -99,6 +99,17 @@ def test_a_save_says_what_change_the_stored_runs_can_show_from_their_spread(tmp_
     assert "stored runs gate little: compare interleaved on one machine (gpuslo ab)" in noisy
     two = saved("two", (1.0, 1.3))  # two runs: the spread, and what a full store would show
     assert two.startswith("the stored runs' p95 levels spread ") and "shows REGRESSED" not in two
+    assert "within one session" not in two
+
+    # review139 F7: runs of one day share its machine: their spread leaves a day's shift out
+    store = bl.Store(tmp_path / "one-day")
+    b = make()
+    b.spec.update(resolve(validate_marker((), {"rate_hz": 100, "p95_ms": 5}, "t"), nodeid=b.nodeid).as_dict())
+    for f in (1.0, 1.01, 0.99):
+        b.runs[0] = bl.Run(lat * f, "2026-11-01T03:00:00+00:00", "abc123", {}, {"session": "s"})
+        store.save(b)
+    assert bl.power_note(store, b).startswith("the stored runs' p95 levels spread 1.0% a run within one session "
+                                              "(a day's shift of the machine is not in it: days may spread wider)")
 
 
 def test_changed_schedule_replaces_history_and_says_why(tmp_path: Path) -> None:

@@ -1213,3 +1213,28 @@ def test_stamps_rounded_finer_than_half_a_gap_are_not_warned_of(tmp_path: Path,
     path.write_text("t_ms\n" + "".join(f"{t / 4:.0f}\n" for t in stamps))  # 1,200 a second in ms: rounded
     assert main(["arrivals", "describe", str(path)]) == 0
     assert "share a timestamp" in capsys.readouterr().out
+
+
+def test_accept_that_refused_a_run_and_added_none_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review139 F6: a refused run beside one already stored exited 0, so a record job of
+    `pytest; gpuslo accept` went green with nothing recorded (--gpuslo-save exits 4 there)."""
+    lat = np.linspace(1.0, 3.0, 1000)
+    store = tmp_path / ".gpuslo"
+
+    def last(nodeid: str, summary: dict[str, str]) -> Baseline:
+        spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid=nodeid)
+        return Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
+                        [Run(lat, now_iso(), summary={"invocation": "inv", **summary})])
+
+    busy = last("tests/test_a.py::test_a", {"save_refusal": "other processes kept the CPUs busy during the run"})
+    kept = last("tests/test_a.py::test_b", {})
+    Store(store).save(kept)  # test_b's run is already stored (as --gpuslo-save stores it)
+    for b in (busy, kept):
+        Store(store / ".last").save(b, replace=True, history=False)
+
+    assert main(["accept", "--dir", str(store)]) == 1
+    out = capsys.readouterr().out
+    assert "test_a: not accepted: other processes kept the CPUs busy" in out and "already stored" in out
+    assert "nothing accepted: 1 run was refused (above)" in out
+    Store(store / ".last").save(last("tests/test_a.py::test_c", {}), replace=True, history=False)
+    assert main(["accept", "--dir", str(store)]) == 0  # test_c added beside the refused one

@@ -1598,7 +1598,7 @@ def test_a_saved_run_says_when_its_lateness_will_follow_it_into_every_comparison
 
 
 @pytest.mark.parametrize(("outcome", "ratio", "said"), [
-    ("INCONCLUSIVE", 2.87, "this run reads p95 +187% against the stored runs, left undecided only by their spread"),
+    ("INCONCLUSIVE", 2.87, "this run reads p95 +187% against the stored runs, which left it undecided (too widely spread"),
     ("INCONCLUSIVE", 1.10, ""),  # within what a store's spread may leave undecided: not said
     ("OK", 1.01, ""),
 ])
