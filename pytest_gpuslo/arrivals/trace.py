@@ -27,7 +27,16 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.arrivals.processes import Process, _check_rate, to_ns
+from pytest_gpuslo.arrivals.processes import (
+    MMPP2,
+    Constant,
+    Gamma,
+    Pareto,
+    Poisson,
+    Process,
+    _check_rate,
+    to_ns,
+)
 from pytest_gpuslo.errors import InvalidArgument, dangling
 
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
@@ -686,32 +695,27 @@ def _gap_correlation(gaps: npt.NDArray[np.float64]) -> float:
 DISPERSION_MISS = 3.0
 
 
-def _dispersion_caveat(fit: str, times: npt.NDArray[np.float64], idc: dict[str, float | None]) -> str:
+def _dispersion_caveat(model: Process, times: npt.NDArray[np.float64], idc: dict[str, float | None]) -> str:
     """Where the fitted process's counts vary far less or more than the trace's (index of
     dispersion over the widest window measured, on as many arrivals drawn from the fit), what to
     do: replay the trace.  '' where they agree, or cannot be compared."""
-    from pytest_gpuslo.arrivals.registry import parse
-
     measured = [(float(k[:-1]), v) for k, v in idc.items() if v is not None]
     if not measured:
         return ""
     window, seen = measured[-1]
     try:
-        process = parse(fit)
-        if process is None:
-            return ""
-        drawn = process.schedule(n=int(times.size), rng=np.random.default_rng(0)) / 1e9
+        drawn = model.schedule(n=int(times.size), rng=np.random.default_rng(0)) / 1e9
     except Exception:  # noqa: BLE001 - a fit that cannot be drawn says nothing here; the marker is checked on use
         return ""
-    model = _idc(drawn - drawn[0], window)
-    if model is None or model <= 0 or seen <= 0:
+    fitted = _idc(drawn - drawn[0], window)
+    if fitted is None or fitted <= 0 or seen <= 0:
         return ""
-    ratio = seen / model
+    ratio = seen / fitted
     if 1.0 / DISPERSION_MISS <= ratio <= DISPERSION_MISS:
         return ""
     how = "less" if ratio > 1 else "more"
     return (f"counts drawn from it vary {max(ratio, 1 / ratio):.3g}x {how} than the trace's over {window:.4g}-s windows "
-            f"(index of dispersion {model:.3g} against {seen:.3g}): it misses what shaped this traffic; replay the "
+            f"(index of dispersion {fitted:.3g} against {seen:.3g}): it misses what shaped this traffic; replay the "
             f"trace itself")
 
 
@@ -752,28 +756,40 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
     corr = _gap_correlation(gaps)
     modulated = growing and bool(bursts) and (
         drift < 1.0 / HILL_DRIFT or corr >= max(MODULATED_MIN_CORR, 4.0 / math.sqrt(max(gaps.size, 1))))
-    if not math.isnan(tail) and tail < 1.9 and cv > 1.5 and 1.0 / HILL_DRIFT <= drift <= HILL_DRIFT:
-        fit = f"pareto(rate_hz={rate:.4g}, alpha={max(tail, 1.05):.3g})"
-    elif modulated:
-        share = sum(b - a for a, b in bursts) / times[-1]
-        burst_s = max(w, sum(b - a for a, b in bursts) / len(bursts))
-        calm_s = burst_s * (1 - share) / max(share, 1e-9)
-        in_burst = sum(((times >= a) & (times < b)).sum() for a, b in bursts) / times.size
-        peak = min((in_burst / max(share, 1e-9)), (burst_s + calm_s) / burst_s)
-        fit = (f"mmpp2(rate_hz={rate:.4g}, peak_to_mean={peak:.3g}, burst_s={burst_s:.3g}, "
-               f"calm_s={calm_s:.3g})")
-    elif cv < CONSTANT_MAX_CV:  # an even trace read gamma(cv=2.37e-13) (review135)
-        fit = f"constant(rate_hz={rate:.4g})"
-    elif abs(cv - 1.0) < 0.1:
-        fit = f"poisson(rate_hz={rate:.4g})"
-    else:
-        fit = f"gamma(rate_hz={rate:.4g}, cv={cv:.3g})"
-    unfitted = ""
+    def g(x: float, digits: int = 3) -> float:
+        return float(f"{x:.{digits}g}")  # as printed, so the check draws what a pasted marker draws
+
+    def closest() -> tuple[Process | None, str]:
+        if not math.isnan(tail) and tail < 1.9 and cv > 1.5 and 1.0 / HILL_DRIFT <= drift <= HILL_DRIFT:
+            return (Pareto(g(rate, 4), alpha=g(max(tail, 1.05))),
+                    f"pareto(rate_hz={rate:.4g}, alpha={max(tail, 1.05):.3g})")
+        if modulated:
+            share = sum(b - a for a, b in bursts) / times[-1]
+            burst_s = max(w, sum(b - a for a, b in bursts) / len(bursts))
+            calm_s = burst_s * (1 - share) / max(share, 1e-9)
+            in_burst = sum(((times >= a) & (times < b)).sum() for a, b in bursts) / times.size
+            peak = min((in_burst / max(share, 1e-9)), (burst_s + calm_s) / burst_s)
+            return (MMPP2(g(rate, 4), peak_to_mean=g(peak), burst_s=g(burst_s), calm_s=g(calm_s)),
+                    f"mmpp2(rate_hz={rate:.4g}, peak_to_mean={peak:.3g}, burst_s={burst_s:.3g}, calm_s={calm_s:.3g})")
+        if cv < CONSTANT_MAX_CV:  # an even trace read gamma(cv=2.37e-13) (review135)
+            return Constant(g(rate, 4)), f"constant(rate_hz={rate:.4g})"
+        if abs(cv - 1.0) < 0.1:
+            return Poisson(g(rate, 4)), f"poisson(rate_hz={rate:.4g})"
+        return Gamma(g(rate, 4), cv=g(cv)), f"gamma(rate_hz={rate:.4g}, cv={cv:.3g})"
+
+    model: Process | None = None
+    fit = unfitted = ""
     if note is not None:  # a fit to the rounding, pasted as the traffic (review131 F4)
-        fit, unfitted = "", "the rounded stamps, not the traffic, set the gaps"
+        unfitted = "the rounded stamps, not the traffic, set the gaps"
     elif not math.isfinite(cv):  # review139 F5: two arrivals suggested gamma(cv=nan), which does not parse
-        fit, unfitted = "", "too few gaps to fit a process"
-    caveat = _dispersion_caveat(fit, times, idc) if fit else ""
+        unfitted = "too few gaps to fit a process"
+    else:
+        try:
+            model, fit = closest()
+        except InvalidArgument as exc:
+            # a pasted gamma(cv=79.2) was refused: "burstier than cv=20"
+            unfitted = f"the closest process's parameters are out of its range: {str(exc).split(':', 1)[-1].strip()}"
+    caveat = _dispersion_caveat(model, times, idc) if model is not None else ""
     # the span the rate is over: to the last stamp's step's end where the stamps are rounded (review132 D3)
     return {"path": str(path), "arrivals": int(times.size), "span_s": period(times) if note else float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts, "burst_window_s": w,

@@ -341,6 +341,12 @@ def test_describe_warns_where_the_closest_process_misses_the_trace_s_dispersion(
     assert burst["caveat"].endswith("replay the trace itself")
     np.save(tmp_path / "calm.npy", A.Poisson(300).schedule(n=20_000, rng=rng(4)) / 1e9)
     assert describe(str(tmp_path / "calm.npy"))["caveat"] == ""
+    # a closest process out of its own range is no fit to paste: gamma(cv=79.2) is refused past cv=20
+    sparse = A.OnOff(300, burst_s=0.5, calm_s=10.0).schedule(n=20_000, rng=np.random.default_rng(1)) / 1e9
+    np.save(tmp_path / "sparse.npy", sparse - sparse[0])
+    wide = describe(str(tmp_path / "sparse.npy"))
+    assert wide["closest"] == "" and wide["unfitted"].startswith("the closest process's parameters are out of its "
+                                                                 "range: cv=79.2 is burstier than cv=20")
     np.save(tmp_path / "two.npy", np.array([0.0, 5.0]))
     two = describe(str(tmp_path / "two.npy"))
     assert two["closest"] == "" and two["unfitted"] == "too few gaps to fit a process"

@@ -1775,3 +1775,25 @@ def test_an_ab_whose_earlier_candidate_run_hung_is_regressed_as_if_the_latest_ha
     assert (earlier.outcome, earlier.detail) == ("REGRESSED", "p95 hung: worse than the base, by no number")
     assert earlier.reason.startswith("a body hung in the candidate's run 1 of 2 (its stack is printed under the table)")
     assert verdict((0, 0)).outcome != "REGRESSED"
+
+
+def test_a_throughput_promise_lanes_cannot_keep_fails_beside_busy_neighbours() -> None:
+    """review139 F10: 4 lanes of 26.8-ms sleeps (149/s at most) against a promised 250/s were held
+    back as INCONCLUSIVE "the FAIL may be theirs" beside busy neighbours, who do not stretch a
+    sleep; the p95 claim FAILed by the lanes-full rule.  A CPU-bound body they may have slowed
+    stays held back."""
+    n = 1500
+    spec = resolve({"rate_hz": 300, "requests": n, "timeout_s": 3, "throughput_hz": 250, "streams": 4},
+                   nodeid="t::x")
+    service = np.random.default_rng(2).normal(26.8, 0.3, n)
+    busy = "other processes kept up to 1.5 of 2 CPUs busy during the run"
+
+    def check(asleep: np.ndarray) -> gate.Check:
+        m = gate.Measurements(np.full(n, 20.0), np.zeros(n), scheduled_ms=np.arange(n) / 0.3, load_dependent=False,
+                              achieved_hz=149.0, offered_hz=300.0, service_ms=service, asleep_ms=asleep,
+                              contention=busy, contention_slowdown=2.0)
+        return next(c for c in gate.decide(spec, m).checks if c.name.startswith("throughput"))
+
+    slept = check(service.copy())
+    assert slept.outcome == "FAIL" and f"{busy}, but the lanes are over capacity" in slept.reason
+    assert check(np.zeros(n)).outcome == "INCONCLUSIVE"  # on a CPU: 2x faster would reach 298/s
