@@ -1245,7 +1245,7 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     if d["caveat"]:
         # review139 F4: a steady trace with one burst of 500 fitted gamma(cv=0.354), with no word
         shown = f", unit='{unit}'" if unit != "s" else ""
-        print(f"warning      the closest process fits poorly: {d['caveat']}: "
+        print(f"warning      {d['caveat']}: "
               f"arrivals=\"trace(path='{d['path']}'{shown})\"")
     if d["rounded"]:
         # review128 N6: whole-second stamps (k6, Locust) read "cv 14.9, closest gamma(cv=14.9)"

@@ -18,6 +18,7 @@ from scipy import stats as sst
 
 from pytest_gpuslo import arrivals as A
 from pytest_gpuslo.arrivals import Trace, describe, processes
+from pytest_gpuslo.arrivals import trace as trace_mod
 from pytest_gpuslo.errors import InvalidArgument
 
 
@@ -330,6 +331,35 @@ def test_describe_finds_short_bursts_and_tells_on_off_from_heavy_tails(tmp_path:
         assert closest("poisson", A.Poisson(300), seed).startswith("poisson(")
 
 
+def test_a_trace_rounded_in_part_is_said_to_be(tmp_path: Path) -> None:
+    """review139 F9: whole-second stamps for the first 10 s of a 300/s trace and fine ones after
+    read as 10 bursts and gamma(cv=12.3), with no rounding warning, and replayed 300 requests at
+    once each second.  Any tenth of it rounded is said, and nothing is fitted."""
+    r = np.random.default_rng(1)
+    coarse = np.floor(np.cumsum(r.exponential(1 / 300, 3000)))
+    fine = 10 + np.cumsum(r.exponential(1 / 300, 3000))
+    times = np.concatenate([coarse[coarse < 10], fine[fine < 20]])
+    np.save(tmp_path / "half.npy", times)
+    d = describe(str(tmp_path / "half.npy"))
+    assert d["rounded"] is not None and d["rounded"].startswith("from 0 s to 9 s (5 of its 10 tenths), ")
+    assert d["rounded"].endswith("the stamps are rounded there") and d["closest"] == ""
+    assert trace_mod.rounded(fine[fine < 20]) is None  # the fine half alone: no rounding
+
+
+def test_describe_of_a_short_trace_fits_no_pareto_and_says_it_is_a_rough_guess(tmp_path: Path) -> None:
+    """review139 F8: 300 arrivals of gamma(cv=3) read pareto in 8 of 8 seeds, and 300 of an on-off
+    process (one burst) read poisson at 5x the mean rate, with no word.  Under 2,000 gaps the tail
+    check cannot tell a power law: no Pareto, and a caveat."""
+    for seed in range(4):
+        np.save(tmp_path / "g.npy", A.Gamma(200, cv=3.0).schedule(n=300, rng=rng(seed)) / 1e9)
+        d = describe(str(tmp_path / "g.npy"))
+        assert d["closest"].startswith("gamma(")
+        assert d["caveat"].startswith("300 arrivals are few to tell Poisson, gamma, Pareto and bursts apart")
+    np.save(tmp_path / "long.npy", A.Pareto(200, alpha=1.3).schedule(n=5000, rng=rng(1)) / 1e9)
+    long = describe(str(tmp_path / "long.npy"))
+    assert long["closest"].startswith("pareto(") and "few" not in long["caveat"]
+
+
 def test_describe_warns_where_the_closest_process_misses_the_trace_s_dispersion(tmp_path: Path) -> None:
     """review139 F4: a steady 2-ms trace with one burst of 500 fitted gamma(cv=0.354), whose counts
     vary 600x less, with no word; review139 F5: two arrivals suggested gamma(cv=nan), which does not
@@ -338,6 +368,7 @@ def test_describe_warns_where_the_closest_process_misses_the_trace_s_dispersion(
     np.save(tmp_path / "burst.npy", np.sort(np.concatenate([steady, np.full(500, 4.0)])))
     burst = describe(str(tmp_path / "burst.npy"))
     assert burst["closest"].startswith("gamma(") and "x less than the trace's" in burst["caveat"]
+    assert burst["caveat"].startswith("the closest process fits poorly: counts drawn from it vary ")
     assert burst["caveat"].endswith("replay the trace itself")
     np.save(tmp_path / "calm.npy", A.Poisson(300).schedule(n=20_000, rng=rng(4)) / 1e9)
     assert describe(str(tmp_path / "calm.npy"))["caveat"] == ""
