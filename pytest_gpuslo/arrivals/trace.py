@@ -584,31 +584,60 @@ def rounding_step(times: npt.NDArray[np.float64]) -> float | None:
     return float(step.min())
 
 
-#: A trace whose stamps are not rounded as a whole is read in this many parts of as many arrivals,
-#: each of at least ``ROUNDED_PART_MIN`` arrivals, for stamps rounded in a part of it.
-ROUNDED_PARTS, ROUNDED_PART_MIN = 10, 50
+#: A stretch of a trace is rounded where, over this many arrivals (or a fiftieth of the trace, if
+#: more), at least ``STRETCH_TIED`` of them share the stamp before (rounding at 2 arrivals a step
+#: ties 57%), over at least ``STRETCH_STAMPS`` shared stamps (a burst on one stamp or two is not).
+STRETCH_MIN, STRETCH_TIED, STRETCH_STAMPS = 50, 0.5, 3
+
+
+def _rounded_stretch(times: npt.NDArray[np.float64]) -> tuple[float, float, float, float] | None:
+    """The longest stretch of a trace whose stamps are rounded though the whole is not: (first
+    stamp, last stamp, the step between its stamps, the share of its arrivals tied), or None.
+    Read from the density of ties, not in fixed parts: a rounded stretch across two parts left
+    neither rounded (review140 N1), and a part across its edge read a fine gap as its step (N2)."""
+    width = max(STRETCH_MIN, times.size // 50)
+    if times.size < 2 * width:
+        return None
+    tie = np.concatenate([[0.0], (np.diff(times) == 0).astype(np.float64)])
+    # a centred moving share of ties, from cumulative sums (a convolution is n x width: minutes at 5M)
+    total = np.concatenate([[0.0], np.cumsum(tie)])
+    start = np.clip(np.arange(times.size) - width // 2, 0, times.size)
+    dense = (total[np.minimum(start + width, times.size)] - total[start]) / width >= STRETCH_TIED
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], dense.astype(np.int8), [0]])))
+    best: tuple[float, float, float, float] | None = None
+    for a, b in zip(edges[::2], edges[1::2]):
+        shared = np.flatnonzero(tie[a:b]) + a  # arrivals tied to the one before, within the stretch
+        if shared.size < STRETCH_MIN:
+            continue
+        seg = times[shared[0] - 1: shared[-1] + 1]
+        stamps, counts = np.unique(seg, return_counts=True)
+        if np.count_nonzero(counts > 1) < STRETCH_STAMPS:
+            continue
+        # the step between the shared stamps: a fine stamp at the stretch's edge is not one
+        found = (float(seg[0]), float(seg[-1]), float(np.median(np.diff(stamps[counts > 1]))),
+                 float(np.mean(np.diff(seg) == 0)))
+        if best is None or found[1] - found[0] > best[1] - best[0]:
+            best = found
+    return best
 
 
 def rounded(times: npt.NDArray[np.float64]) -> str | None:
-    """What rounding the trace's stamps show (``rounding_step``), over the whole trace or a tenth of
-    it (review139 F9: whole-second stamps for its first 10 s and fine ones after read as 10 bursts,
-    ``gamma(cv=12.3)``, and replayed 300 requests at once each second without a word), or None."""
+    """What rounding the trace's stamps show (``rounding_step``), over the whole trace or a stretch
+    of it (``_rounded_stretch``; review139 F9: whole-second stamps for its first 10 s and fine ones
+    after read as 10 bursts, ``gamma(cv=12.3)``, and replayed 300 requests at once each second
+    without a word), or None."""
     step = rounding_step(times)
-    part = ""
     if step is None:
-        chunks = [c for c in np.array_split(times, ROUNDED_PARTS) if c.size >= ROUNDED_PART_MIN]
-        steps = [rounding_step(c - c[0]) for c in chunks]
-        found = [(c, st) for c, st in zip(chunks, steps) if st is not None]
-        if not found:
+        stretch = _rounded_stretch(times)
+        if stretch is None:
             return None
-        step = min(st for _, st in found)
-        part = (f"from {found[0][0][0]:.4g} s to {found[-1][0][-1]:.4g} s ({len(found)} of its {len(chunks)} "
-                f"tenths), ")
-        times = np.concatenate([c for c, _ in found])
+        first, last, every, tied = stretch
+        return (f"from {first:.4g} s to {last:.4g} s, {tied:.0%} of its arrivals share a timestamp with the one "
+                f"before (its stamps step by {every:.3g} s there): the stamps are rounded there")
     tied = float(np.mean(np.diff(times) == 0))
     share = f"{tied:.1%}" if 0.995 <= tied < 1 else f"{tied:.0%}"  # review129 F2: '100%' of 99.7%
-    return (f"{part}{share} of its arrivals share a timestamp with the one before (distinct stamps are at least "
-            f"{step:.3g} s apart): the stamps are rounded" + (" there" if part else ""))
+    return (f"{share} of its arrivals share a timestamp with the one before (distinct stamps are at least "
+            f"{step:.3g} s apart): the stamps are rounded")
 
 
 def period(times: npt.NDArray[np.float64]) -> float:

@@ -341,9 +341,19 @@ def test_a_trace_rounded_in_part_is_said_to_be(tmp_path: Path) -> None:
     times = np.concatenate([coarse[coarse < 10], fine[fine < 20]])
     np.save(tmp_path / "half.npy", times)
     d = describe(str(tmp_path / "half.npy"))
-    assert d["rounded"] is not None and d["rounded"].startswith("from 0 s to 9 s (5 of its 10 tenths), ")
-    assert d["rounded"].endswith("the stamps are rounded there") and d["closest"] == ""
+    assert d["rounded"] is not None and d["rounded"].startswith("from 0 s to 9 s, 100% of its arrivals share ")
+    assert d["rounded"].endswith("(its stamps step by 1 s there): the stamps are rounded there") and d["closest"] == ""
     assert trace_mod.rounded(fine[fine < 20]) is None  # the fine half alone: no rounding
+
+    # review140 N1, N2: a floored stretch across two tenths was missed, and one at the edge of a
+    # tenth read a fine gap as its step; and no false alarm on a burst, or on fine stamps
+    t = np.cumsum(r.exponential(1 / 100, 4000))
+    t[1600:2200] = np.floor(t[1600:2200])
+    mid = trace_mod.rounded(np.sort(t) - t.min())
+    assert mid is not None and "(its stamps step by 1 s there)" in mid
+    steady = np.arange(4000) * 0.002
+    assert trace_mod.rounded(np.sort(np.concatenate([steady, np.full(500, 4.0)]))) is None
+    assert trace_mod.rounded(np.round(np.cumsum(r.exponential(1 / 300, 20_000)), 3)) is None  # ms at 300/s
 
 
 def test_describe_of_a_short_trace_fits_no_pareto_and_says_it_is_a_rough_guess(tmp_path: Path) -> None:
