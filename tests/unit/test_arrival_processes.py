@@ -382,6 +382,13 @@ def test_describe_warns_where_the_closest_process_misses_the_trace_s_dispersion(
     assert burst["caveat"].endswith("replay the trace itself")
     np.save(tmp_path / "calm.npy", A.Poisson(300).schedule(n=20_000, rng=rng(4)) / 1e9)
     assert describe(str(tmp_path / "calm.npy"))["caveat"] == ""
+    # review140 N4: the same burst on the last stamp was invisible (the part window at the end is
+    # left out): windows are laid from the end too
+    poisson = A.Poisson(200).schedule(n=4000, rng=rng(5)) / 1e9
+    np.save(tmp_path / "end.npy", np.concatenate([poisson, np.full(560, poisson[-1])]))
+    end = describe(str(tmp_path / "end.npy"))
+    assert end["bursts"] and end["bursts"][-1][1] == pytest.approx(poisson[-1] - poisson[0])
+    assert "x less than" in end["caveat"]
     # a closest process out of its own range is no fit to paste: gamma(cv=79.2) is refused past cv=20
     sparse = A.OnOff(300, burst_s=0.5, calm_s=10.0).schedule(n=20_000, rng=np.random.default_rng(1)) / 1e9
     np.save(tmp_path / "sparse.npy", sparse - sparse[0])
