@@ -2034,13 +2034,22 @@ def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alph
                        detail=f"{check.detail}; the latest run's, but the claim FAILed in the candidate's {named(strong)}",
                        reason=f"the candidate's {named(strong)} of {runs_n} FAILed it beyond what chance over "
                               f"{runs_n} runs explains (p <= alpha/{runs_n} each), though the latest did not")
-    failed = [(k, r) for k, r in seen if r.outcome == FAIL or r.held]
-    over = failed or [(k, r) for k, r in seen if r.raised or (r.estimate is not None and r.estimate > budget)]
-    if not over:
+    failed = [(k, r) for k, r in seen if r.outcome == FAIL]
+    held = [(k, r) for k, r in seen if r.held and r.outcome != FAIL]
+    over = [(k, r) for k, r in seen if (k, r) not in failed and (k, r) not in held
+            and (r.raised or (r.estimate is not None and r.estimate > budget))]
+    if not (failed or held or over):
         return check
-    # "earlier": "run 1 of 2 read over the budget" read as if the latest had not (review132 D6)
-    note = (f"the candidate's earlier {named(over)} of {runs_n} {'FAILed it' if failed else 'read over the budget'}, "
-            f"and the budget is judged on the latest run")
+    # "earlier": "run 1 of 2 read over the budget" read as if the latest had not (review132 D6);
+    # review141 F4: "run 1, run 2 of 3 FAILed it" of runs whose FAIL busy neighbours held back read
+    # as FAILs the claim had ignored
+    said = [x for x in (
+        f"{named(failed)} FAILed it at alpha {alpha:g}, not beyond chance over {runs_n} runs (alpha/{runs_n})"
+        if failed else "",
+        f"{named(held)} would have FAILed it but {'was' if len(held) == 1 else 'were'} held back (busy neighbours "
+        f"or a preempted thread may explain such a FAIL)" if held else "",
+        f"{named(over)} read over the budget" if over else "") if x]
+    note = f"of the candidate's {runs_n} runs, the earlier {'; '.join(said)}; the budget is judged on the latest run"
     if check.outcome == PASS:
         return replace(check, outcome=INCONCLUSIVE, reason=f"{note}: a PASS must not hang on which run came last")
     return replace(check, reason=f"{check.reason}; {note}" if check.reason else note)

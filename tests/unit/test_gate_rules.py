@@ -1637,13 +1637,18 @@ def test_an_ab_budget_claim_weighs_every_candidate_run_not_only_the_latest() -> 
     strong = ({"p95<=5ms": run("PASS", 2.0, 1.0)}, {"p95<=5ms": run("FAIL", 65.5, 1e-30)})
 
     assert gate.ab_other_runs(passed, weak, 0.01).reason.startswith(
-        "the candidate's earlier run 2 (p95 48.9ms) of 3 FAILed it, and the budget is judged on the latest run: a PASS")
+        "of the candidate's 3 runs, the earlier run 2 (p95 48.9ms) FAILed it at alpha 0.01, not beyond chance over 3 "
+        "runs (alpha/3); the budget is judged on the latest run: a PASS")
     assert gate.ab_other_runs(passed, weak, 0.01).outcome == "INCONCLUSIVE"  # 0.005 > 0.01 / 3
     assert gate.ab_other_runs(passed, held, 0.01).outcome == "INCONCLUSIVE"  # held back: never a FAIL
+    # review141 F4: a run whose FAIL busy neighbours held back read "FAILed it", as if ignored
+    assert gate.ab_other_runs(passed, held, 0.01).reason.startswith(
+        "of the candidate's 2 runs, the earlier run 1 (p95 48.9ms) would have FAILed it but was held back (busy "
+        "neighbours or a preempted thread may explain such a FAIL)")
     said = gate.ab_other_runs(undecided, over, 0.01)
     assert said.outcome == "INCONCLUSIVE" and said.reason == (
-        "too few effective samples; the candidate's earlier run 1 (p95 10.4ms), run 2 (p95 48.9ms) of 3 read over the "
-        "budget, and the budget is judged on the latest run")
+        "too few effective samples; of the candidate's 3 runs, the earlier run 1 (p95 10.4ms), run 2 (p95 48.9ms) read "
+        "over the budget; the budget is judged on the latest run")
     assert gate.ab_other_runs(passed, over, 0.01).outcome == "INCONCLUSIVE"
     failed = gate.ab_other_runs(passed, strong, 0.01)
     assert failed.outcome == "FAIL" and failed.budget is not None and failed.budget.p_fail == pytest.approx(3e-30)
@@ -1655,7 +1660,7 @@ def test_an_ab_budget_claim_weighs_every_candidate_run_not_only_the_latest() -> 
     # review104: "run 1 (p95 500ms)", the timeout raised requests hold: over the budget, by no number
     raised = gate.ab_other_runs(passed, ({"p95<=5ms": run("INCONCLUSIVE", None, 0.2, raised=True)},), 0.01)
     assert raised.outcome == "INCONCLUSIVE" and raised.reason.startswith(
-        "the candidate's earlier run 1 (p95 raised) of 2 read over the budget")
+        "of the candidate's 2 runs, the earlier run 1 (p95 raised) read over the budget")
     assert gate.ab_other_runs(passed, ({"p99<=5ms": run("FAIL", 9.0, 0.0)},), 0.01) == passed  # another claim
 
 
