@@ -647,7 +647,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         return 1
     wanted = set(args.tests or [])
     good = [b for _, b in entries if not isinstance(b, Exception)]
-    latest = _latest_invocation(good)
+    latest = _latest_invocation([(path, b) for path, b in entries if not isinstance(b, Exception)])
     labels = _machine_labels(good)
     several = {nodeid for nodeid, k in collections.Counter(b.nodeid for b in good).items() if k > 1}
     done = failed = refused = added = 0
@@ -757,13 +757,21 @@ def _against_stored(store: Any, last: Any) -> Any:
         return None  # the store's own error is said when the save is tried
 
 
-def _latest_invocation(entries: list[Any]) -> str | None:
-    """The pytest invocation of the newest run in ``.last`` (``None``: runs written before
-    invocations were kept, which are then all taken, as before)."""
+def _latest_invocation(entries: list[tuple[Path, Any]]) -> str | None:
+    """The pytest invocation of the run last written to ``.last`` (``None``: runs written before
+    invocations were kept, which are then all taken, as before).  By when its record was written,
+    then its date: a run dated by $GPUSLO_NOW to an earlier day, made last, read "from an earlier
+    pytest run than the last" (review141 F9)."""
     if not entries:
         return None
-    newest = max(entries, key=lambda b: b.latest.date)
-    found = newest.latest.summary.get("invocation")
+
+    def written(entry: tuple[Path, Any]) -> tuple[float, str]:
+        try:
+            return entry[0].stat().st_mtime, entry[1].latest.date
+        except OSError:
+            return 0.0, entry[1].latest.date
+
+    found = max(entries, key=written)[1].latest.summary.get("invocation")
     return str(found) if found else None
 
 

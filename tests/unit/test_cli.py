@@ -1238,3 +1238,28 @@ def test_accept_that_refused_a_run_and_added_none_exits_1(tmp_path: Path, capsys
     assert "nothing accepted: 1 run was refused (above)" in out
     Store(store / ".last").save(last("tests/test_a.py::test_c", {}), replace=True, history=False)
     assert main(["accept", "--dir", str(store)]) == 0  # test_c added beside the refused one
+
+
+def test_accept_takes_the_invocation_written_last_not_the_latest_date(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review141 F9: a run dated by $GPUSLO_NOW to an earlier day, made by the last pytest run, read
+    "from an earlier pytest run than the last" beside an older run dated by the clock."""
+    import os
+
+    lat = np.linspace(1.0, 3.0, 1000)
+    store = tmp_path / ".gpuslo"
+
+    def last(nodeid: str, date: str, invocation: str) -> Path:
+        spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid=nodeid)
+        b = Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
+                     [Run(lat, date, summary={"invocation": invocation})])
+        return Store(store / ".last").save(b, replace=True, history=False)[0]
+
+    older = last("tests/test_a.py::test_clock", "2026-12-06T17:09:00+00:00", "first")
+    os.utime(older, (1_000_000, 1_000_000))  # written first
+    last("tests/test_a.py::test_dated", "2026-12-01T10:00:00+00:00", "second")  # by GPUSLO_NOW, written last
+
+    assert main(["accept", "--dir", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "test_dated: created" in out
+    assert "test_clock: left: its run (2026-12-06T17:09:00+00:00) is from an earlier pytest run" in out
