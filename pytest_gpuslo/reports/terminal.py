@@ -226,9 +226,12 @@ def why(summary: dict[str, Any]) -> str:
                 short = bool(c.get("length_only"))
                 load = _load_words(summary) if not over and not short and "contended" in v.get("conditions", []) else ""
                 said_load = "" if "generator_late" in v.get("conditions", []) else f" ({load[2:]})"
-                quieter = f", or a quieter machine{said_load}" if load else ""
-                parts.append(f"{c['name']}{over} needs {'~' if over else 'at least ~'}{_about(need)} requests{lasts} "
-                             f"(ran {_count(int(summary.get('n') or 0))}){quieter}")
+                count = (f"{'~' if over else 'at least ~'}{_about(need)} requests{lasts} "
+                         f"(ran {_count(int(summary.get('n') or 0))})")
+                # review141 F2: "needs ~170,000 requests, or a quieter machine" offered the count
+                # first where the neighbours were the way out (the same code asked 25,000-170,000)
+                parts.append(f"{c['name']}{over} needs a quieter machine{said_load}, or {count} on this one" if load
+                             else f"{c['name']}{over} needs {count}")
             elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
                                       or WARM_UP_TOO_SHORT in str(c["reason"])):
                 # A FAIL held back for busy neighbours is named even beside other conditions, and
