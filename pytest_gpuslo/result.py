@@ -406,11 +406,12 @@ class SloResult:
         from pytest_gpuslo.arrivals.trace import rounding_step
 
         s = self.data.scheduled_ns[self._sl]
-        if s.size < 2 or s[-1] <= s[0] or not np.all(s[1:] >= s[:-1]):
+        if s.size < 2 or s.max() <= s.min():
             return None
-        step = rounding_step((s - s[0]) / 1e9)
-        if step is None:
-            return int(s[0]), int(s[-1] + (s[-1] - s[0]) / (s.size - 1))
+        ordered = bool(np.all(s[1:] >= s[:-1]))
+        step = rounding_step((s - s[0]) / 1e9) if ordered else None
+        if step is None:  # (a schedule out of order: over its span, as before)
+            return int(s.min()), int(s.max() + (s.max() - s.min()) / (s.size - 1))
         unit = step * 1e9
         stamps, sizes = np.unique(s, return_counts=True)
         first = sizes[0] / max(int(np.count_nonzero(self.data.scheduled_ns == s[0])), 1)
