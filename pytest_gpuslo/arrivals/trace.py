@@ -816,10 +816,11 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
     corr = _gap_correlation(gaps)
     modulated = growing and bool(bursts) and (
         drift < 1.0 / HILL_DRIFT or corr >= max(MODULATED_MIN_CORR, 4.0 / math.sqrt(max(gaps.size, 1))))
+
     def g(x: float, digits: int = 3) -> float:
         return float(f"{x:.{digits}g}")  # as printed, so the check draws what a pasted marker draws
 
-    def closest() -> tuple[Process | None, str]:
+    def closest() -> tuple[Process, str]:
         if (not math.isnan(tail) and tail < 1.9 and cv > 1.5 and 1.0 / HILL_DRIFT <= drift <= HILL_DRIFT
                 and gaps.size >= FEW_GAPS):
             return (Pareto(g(rate, 4), alpha=g(max(tail, 1.05))),
@@ -857,7 +858,7 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
             f"{FEW_GAPS:,} or more), and a short trace may hold one burst or calm spell alone: take it as a rough "
             f"guess, record more, or replay the trace itself", caveat) if x)
     # the span the rate is over: to the last stamp's step's end where the stamps are rounded (review132 D3)
-    return {"path": str(path), "arrivals": int(times.size), "span_s": period(times) if note else float(times[-1]),
+    return {"path": str(path), "arrivals": int(times.size), "span_s": period(times) if step is not None else float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts, "burst_window_s": w,
             "closest": fit, "marker": (f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)' if fit
                                        else f"@pytest.mark.slo(rate_hz={rate:.4g}, ...)"),
