@@ -621,8 +621,14 @@ def failure_message(summary: dict[str, Any]) -> str:
     lag = summary["lag_ms"]
     p99 = lag.get("p99")
     stall = f" (max {fmt_ms(lag['max'])} ms: a stall)" if stalled(lag) else ""  # the machine's, not the GIL's
+    offered, rate = summary.get("offered_hz"), spec.get("rate_hz")
+    # review141 F8: "offered 389/s" of a trace replayed at rate_hz=357.5 was not explained: a
+    # window of a trace offers what that stretch of it holds
+    window = (f" (this stretch of the trace; {fmt_rate(rate)} is the whole trace's rate)"
+              if str(spec.get("arrivals") or "").startswith("trace(") and isinstance(offered, (int, float))
+              and isinstance(rate, (int, float)) and rate > 0 and abs(offered / rate - 1.0) > 0.05 else "")
     lines.append(
-        f"  n={summary['n']} (+{summary['warmup']} warm-up), offered {fmt_rate(summary.get('offered_hz'))}, "
+        f"  n={summary['n']} (+{summary['warmup']} warm-up), offered {fmt_rate(offered)}{window}, "
         f"{view.achieved(summary)}, streams={spec['streams']}, "
         f"schedule lag p99 {fmt_ms(p99)} ms{stall}, seed={spec['seed']}, backend={summary['backend']}")
     if summary.get("stages"):

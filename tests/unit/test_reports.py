@@ -415,6 +415,16 @@ def test_an_a_b_names_every_run_s_lag_where_a_generator_fell_behind() -> None:
     assert "lag" not in view.run_p95s({**SUMMARY, "ab": each})
 
 
+def test_the_offered_rate_of_a_stretch_of_a_trace_says_it_is_the_stretch_s() -> None:
+    """review141 F8: "offered 389/s" of a trace replayed at rate_hz=357.5 was not explained."""
+    base = {**SUMMARY, "lag_ms": {"p99": 0.2}, "offered_hz": 389.0, "throughput_hz": 353.0, "backend": "cpu"}
+    traced = {**base, "spec": {**SUMMARY["spec"], "rate_hz": 357.5, "arrivals": "trace(path='t.csv', unit='ms')"}}
+    steady = {**base, "spec": {**SUMMARY["spec"], "rate_hz": 357.5, "arrivals": "poisson"}}
+    assert "offered 389/s (this stretch of the trace; 358/s is the whole trace's rate), " in (
+        terminal.failure_message(traced))
+    assert "offered 389/s, " in terminal.failure_message(steady)
+
+
 def test_a_count_of_requests_beside_busy_neighbours_names_the_quieter_machine_too() -> None:
     """review122 F10: "needs at least ~49,000 requests" at a p95 a ninth of its budget, where a few
     over-budget requests bunched while neighbours held the CPUs (the same code PASSed on a quieter
