@@ -413,10 +413,10 @@ class SloResult:
         if step is None:  # (a schedule out of order: over its span, as before)
             return int(s.min()), int(s.max() + (s.max() - s.min()) / (s.size - 1))
         unit = step * 1e9
-        stamps, sizes = np.unique(s, return_counts=True)
-        first = sizes[0] / max(int(np.count_nonzero(self.data.scheduled_ns == s[0])), 1)
-        typical = float(np.median(sizes[1:-1])) if sizes.size > 2 else float(np.count_nonzero(
-            self.data.scheduled_ns == s[0]))
+        sizes = np.unique(s, return_counts=True)[1]
+        whole = max(int(np.count_nonzero(self.data.scheduled_ns == s[0])), 1)  # the first batch, warm-up too
+        first = sizes[0] / whole
+        typical = float(np.median(sizes[1:-1])) if sizes.size > 2 else float(whole)
         last = min(1.0, sizes[-1] / typical) if typical > 0 else 1.0
         return int(s[0] + round((1.0 - first) * unit)), int(s[-1] + round(last * unit))
 

@@ -1125,6 +1125,13 @@ def _session_interval(u: npt.NDArray[np.float64], labels: Sequence[str]) -> tupl
     return float(means.mean()), math.sqrt(v), float(df)
 
 
+def _box_cox(scale: float) -> float:
+    """The interval's Box-Cox lambda: ``scale``, or ``DEFAULT_SCALE`` where not finite, kept at least
+    ``MIN_ABS_SCALE`` from 0 (one rule for the interval and what a save says it can show)."""
+    lam = float(scale) if math.isfinite(scale) else DEFAULT_SCALE
+    return math.copysign(max(abs(lam), MIN_ABS_SCALE), lam)
+
+
 def _detectable(t: float, spread: float, lam: float, up: float) -> float:
     """The smallest change of q_p that 80% of runs would show REGRESSED: for a t quantile, a
     prediction sd ``spread`` of u relative to its level, on the Box-Cox scale ``lam``, past the
@@ -1153,8 +1160,7 @@ def stored_power(stored: Sequence[npt.ArrayLike], p: float, *, alpha: float = 0.
     n = min(x.size for x in xs)
     if n < 2 * RUN_STAT_BATCHES or any(np.any(x[:n] <= 0) or not np.all(np.isfinite(x[:n])) for x in xs):
         return None
-    lam = float(scale) if math.isfinite(scale) else DEFAULT_SCALE
-    lam = math.copysign(max(abs(lam), MIN_ABS_SCALE), lam)
+    lam = _box_cox(scale)
     ts = (np.asarray(levels, dtype=np.float64) if levels is not None and len(levels) == len(xs)
           else np.array([run_statistic(x[:n], p) for x in xs]))
     u = np.exp(lam * (ts - float(ts.mean())))
@@ -1212,8 +1218,7 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
         return _undecided(p, "a prediction interval needs 3 stored runs", n_base=n, n_cand=y.size, paired=True)
     if n < 2 * RUN_STAT_BATCHES or any(np.any(x[:n] <= 0) for x in xs) or np.any(y[:n] <= 0):
         return _undecided(p, "too few requests, or non-positive latencies", n_base=n, n_cand=y.size, paired=True)
-    lam = float(scale) if math.isfinite(scale) else DEFAULT_SCALE
-    lam = math.copysign(max(abs(lam), MIN_ABS_SCALE), lam)
+    lam = _box_cox(scale)
     sign = 1.0 if lam > 0 else -1.0  # +1: a slower run has a larger u
     if levels is not None and len(levels[0]) == r:
         ts, t_cand = np.asarray(levels[0], dtype=np.float64), float(levels[1])
