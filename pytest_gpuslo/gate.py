@@ -1954,6 +1954,13 @@ MIN_CYCLES = 20.0
 OVER_CAPACITY = 0.9
 
 
+def _is_trace(spec: SloSpec) -> bool:
+    """Whether the arrivals replay a recorded trace (by their text or their type, without reading it)."""
+    arrivals = spec.arrivals
+    return (arrivals.strip().startswith("trace(") if isinstance(arrivals, str)
+            else type(arrivals).__name__ == "Trace")
+
+
 def off_pace(spec: SloSpec, m: Measurements) -> tuple[float, str]:
     """(offered / promised, words) when the measured window of a stationary schedule offered
     another load than the promised one: outside ``OFFERED_SPAN``, or, over fewer than ``MIN_CYCLES``
@@ -2255,9 +2262,14 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         elif m.achieved_hz >= target:
             checks.append(Check(f"throughput>={target:g}/s", PASS, detail))
         elif m.offered_hz < target:
+            # review140: "run longer" cannot help a trace that does not loop, whose heavy first
+            # stamp the warm-up took
+            way = ("a shorter warm-up (warmup_requests, warmup_s), a higher rate_hz (it scales the trace) or, where "
+                   "the trace loops, a longer run" if _is_trace(spec) else "a higher rate_hz or a longer run")
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
-                                f"this schedule offered only {m.offered_hz:.4g}/s; "
-                                f"raise rate_hz or run longer"))
+                                f"{'this stretch of the trace' if _is_trace(spec) else 'this schedule'} offered "
+                                f"only {m.offered_hz:.4g}/s, under the promised {target:g}/s, so no run of it can "
+                                f"show the promise kept: promise at most what it offers, or offer more: {way}"))
         elif _hang_explains(m, target) and not disturbed:
             # No neighbour or late generator explains a lane that never came back (review52: every
             # lane hung, 27.7/s against a promised 90/s, held back beside busy neighbours).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,6 +143,21 @@ def test_throughput_below_promise_fails_and_above_passes() -> None:
     assert ("FAIL", "PASS", "INCONCLUSIVE") == (bad.outcome, good.outcome, short.outcome)
     assert "below the promised 90/s" in bad.reasons[0]
     assert "offered only" in short.reasons[0]
+
+
+def test_a_trace_offering_less_than_the_throughput_promise_names_the_ways_out(tmp_path: Path) -> None:
+    """review140: "raise rate_hz or run longer" cannot help a trace that does not loop, whose heavy
+    first stamp the warm-up took: the words name the warm-up and the trace's own scaling."""
+    path = tmp_path / "t.csv"
+    path.write_text("".join(f"{i * 0.01:.2f}\n" for i in range(200)))
+    m = Measurements(FAST, np.zeros(8000), achieved_hz=85.0, offered_hz=86.0)
+    traced = decide(spec(p95_ms=10, throughput_hz=90, arrivals=f"trace(path={str(path)!r}, loop=False)"), m)
+    steady = decide(spec(p95_ms=10, throughput_hz=90), m)
+
+    assert "INCONCLUSIVE" == traced.outcome == steady.outcome
+    assert "this stretch of the trace offered only 86/s, under the promised 90/s" in traced.reasons[0]
+    assert "a shorter warm-up (warmup_requests, warmup_s)" in traced.reasons[0]
+    assert "this schedule offered only 86/s" in steady.reasons[0] and "warm-up" not in steady.reasons[0]
 
 
 def test_failed_requests_are_named_in_the_reasons() -> None:
