@@ -626,7 +626,11 @@ def rounded(times: npt.NDArray[np.float64]) -> str | None:
     of it (``_rounded_stretch``; review139 F9: whole-second stamps for its first 10 s and fine ones
     after read as 10 bursts, ``gamma(cv=12.3)``, and replayed 300 requests at once each second
     without a word), or None."""
-    step = rounding_step(times)
+    return _rounded(times, rounding_step(times))
+
+
+def _rounded(times: npt.NDArray[np.float64], step: float | None) -> str | None:
+    """``rounded`` with the trace's ``rounding_step`` already found (``describe`` needs it thrice)."""
     if step is None:
         stretch = _rounded_stretch(times)
         if stretch is None:
@@ -644,7 +648,11 @@ def period(times: npt.NDArray[np.float64]) -> float:
     """How long one pass of a trace lasts, to its loop's next first arrival: its span and one mean
     gap, or one step of rounded stamps, which each stand for a step of arrivals (review131 F4:
     whole-second stamps looped a batch 3 ms after the last, and read 315.7/s for 300/s)."""
-    step = rounding_step(times)
+    return _period(times, rounding_step(times))
+
+
+def _period(times: npt.NDArray[np.float64], step: float | None) -> float:
+    """``period`` with the trace's ``rounding_step`` already found."""
     return float(times[-1] + (step if step is not None else times[-1] / (times.size - 1)))
 
 
@@ -792,13 +800,14 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
                                                        column)
     dated = None if unit or named_unit else epoch_unit(values, named_kind or kind or KINDS[0])
     gaps = np.diff(times)
-    rate = float(times.size / period(times))  # (n - 1) / span, where the stamps are not rounded
-    note = rounded(times)
+    step = rounding_step(times)  # (O(n) on millions of stamps: found once; None where only a stretch is rounded)
+    span = _period(times, step)
+    rate = float(times.size / span)  # (n - 1) / span, where the stamps are not rounded
+    note = _rounded(times, step)
     cv = float(gaps.std(ddof=1) / gaps.mean()) if gaps.size > 1 else math.nan
     mean_gap = 1.0 / rate
     windows = [w for w in (10 * mean_gap, 100 * mean_gap, 1000 * mean_gap) if times[-1] / w >= 10]
     idc = {f"{w:.4g}s": _idc(times, w) for w in windows}
-    step = rounding_step(times) if note is not None else None
     w, bursts = _bursts(times, mean_gap, step)
     # the top 5% of the gaps; equal top gaps: no tail (a RuntimeWarning, review120)
     tail = _hill(gaps, 0.05, least=2) if gaps.size > 40 else math.nan
@@ -858,7 +867,7 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
             f"{FEW_GAPS:,} or more), and a short trace may hold one burst or calm spell alone: take it as a rough "
             f"guess, record more, or replay the trace itself", caveat) if x)
     # the span the rate is over: to the last stamp's step's end where the stamps are rounded (review132 D3)
-    return {"path": str(path), "arrivals": int(times.size), "span_s": period(times) if step is not None else float(times[-1]),
+    return {"path": str(path), "arrivals": int(times.size), "span_s": span if step is not None else float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts, "burst_window_s": w,
             "closest": fit, "marker": (f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)' if fit
                                        else f"@pytest.mark.slo(rate_hz={rate:.4g}, ...)"),
