@@ -782,6 +782,36 @@ def neighbour_floor(m: Measurements, k: float, which: slice | npt.NDArray[np.boo
     return floor
 
 
+#: The bodies' own time on a CPU, at the offered rate, that loads one CPU this much is named
+#: beside a FAIL held back for busy neighbours (``interpreter_words``).
+INTERPRETER_LOAD = 0.8
+
+
+def interpreter_words(m: Measurements) -> str:
+    """Where the bodies' own time on a CPU alone loads one CPU to ``INTERPRETER_LOAD`` or more at the
+    offered rate, words that say so, for a FAIL held back as busy neighbours' ('' otherwise).
+    Waiting for a CPU does not lengthen that time, and bodies that hold the GIL (pure Python) share
+    one interpreter whatever the lanes, so the load may queue on a quiet machine too (review141 F5:
+    2.43 ms a request at 400/s, 0.97 of one CPU, "the FAIL may be theirs" and nothing more).  A
+    hint, not a verdict: this process cannot tell a body that holds the GIL from one that releases
+    it (numpy) when neighbours leave it one CPU either way."""
+    split = m.time_split
+    if not split or m.service_ms is None or not (math.isfinite(m.offered_hz) and m.offered_hz > 0):
+        return ""
+    service = np.asarray(m.service_ms, dtype=np.float64)
+    service = service[np.isfinite(service)]
+    if not service.size:
+        return ""
+    on = float(split.get("cpu", 0.0)) * float(service.mean())
+    load = m.offered_hz * on / 1000.0
+    if load < INTERPRETER_LOAD:
+        return ""
+    return (f"; yet the bodies' own time on a CPU alone, {on:.3g} ms a request on average (waiting for a CPU "
+            f"does not lengthen it), comes to {load:.2f} of one CPU at the offered {m.offered_hz:.4g}/s: where "
+            f"they hold the GIL (pure Python), the lanes share one interpreter and this load queues on a quiet "
+            f"machine too")
+
+
 def _contended_words(m: Measurements, what: str = "FAIL") -> str:
     """Why a FAIL (or a regression: ``what``) beside busy neighbours is held back, with where the
     bodies spent their time."""
@@ -803,7 +833,8 @@ def _contended_words(m: Measurements, what: str = "FAIL") -> str:
                        f"without bound{checked}); rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")
     if split and m.time_split and m.time_split.get("other", 0.0) >= 0.5:
         return text + (f" ({split}: a lock, the GIL, a socket, a pipe, an event loop or another process, "
-                       "which neighbours slow too where it runs on this machine); if what the bodies wait for does not run here "
+                       f"which neighbours slow too where it runs on this machine){interpreter_words(m)}; if what the "
+                       "bodies wait for does not run here "
                        "(a remote service), --gpuslo-allow-throttle decides on this run, else rerun on a "
                        "quiet machine")
     uncredited = ""
@@ -812,7 +843,7 @@ def _contended_words(m: Measurements, what: str = "FAIL") -> str:
         uncredited = ("; the sleep is not counted as the code's own time: it may poll work that busy "
                       "neighbours slow too (this process's other threads or its child processes worked "
                       "meanwhile, or a hypervisor took CPUs)")
-    return text + (f" ({split})" if split else "") + uncredited + (
+    return text + (f" ({split})" if split else "") + uncredited + interpreter_words(m) + (
         "; rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")
 
 

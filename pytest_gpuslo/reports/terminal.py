@@ -148,7 +148,7 @@ CONDITIONS = {
     "generator_late": "the load generator fell behind (lag p99 {lag} ms{load})",
     "disturbed": "the machine was disturbed during the run",
     "nonstationary": "the run drifted between its halves (lengthen warm-up or the run)",
-    "over_capacity": "the service is over capacity: its queue grew with the run, which a longer run only lengthens",
+    "over_capacity": "the service was over capacity in this run: its queue grew with the run, which a longer run only lengthens",
     "slowing": "the run got slower as it went on (a longer warm-up does not settle that)",
 }
 

@@ -494,6 +494,31 @@ def test_beside_busy_neighbours_a_sleep_over_budget_fails_and_a_wait_on_other_wo
     assert verdict(service, np.where(np.isfinite(service), service * 0.97, np.nan)).outcome == "FAIL"
 
 
+def test_a_fail_held_back_for_neighbours_names_bodies_whose_own_cpu_time_loads_one_cpu() -> None:
+    """review141 F5: pure-Python bodies, 2.43 ms on a CPU a request at 400/s (0.97 of one CPU),
+    3,980 of 4,000 over budget, read "the FAIL may be theirs" and nothing more, though two lanes
+    that hold the GIL share one interpreter.  The verdict stays held back (numpy bodies, which
+    release it, look alike beside neighbours that leave one CPU), and the words say the load."""
+    spec = _spec(requests=4_000, streams=2, rate_hz=400, p95_ms=100)
+    lat, t = _queue(1.0, 1, n=4_000)
+    service = np.full(t.size, 5.06)  # 48% of it on a CPU: 2.43 ms
+
+    def verdict(offered: float, cpu_share: float) -> gate.Verdict:
+        m = gate.Measurements(lat * 300.0, np.zeros(t.size), scheduled_ms=t, load_dependent=False,
+                              contention=gate.cpu_contention(1.0, 2), contention_slowdown=2.1, service_ms=service,
+                              asleep_ms=np.zeros(t.size), offered_hz=offered,
+                              time_split={"cpu": cpu_share, "runq": 0.36, "asleep": 0.0, "other": 0.64 - cpu_share})
+        return gate.decide(spec, m)
+
+    full = verdict(400.0, 0.48)
+    assert full.outcome == "INCONCLUSIVE"
+    assert ("yet the bodies' own time on a CPU alone, 2.43 ms a request on average (waiting for a CPU does not "
+            "lengthen it), comes to 0.97 of one CPU at the offered 400/s: where they hold the GIL (pure Python), "
+            "the lanes share one interpreter") in full.reasons[0]
+    assert "one CPU" not in verdict(400.0, 0.30).reasons[0]  # 1.52 ms: 0.61 of one CPU
+    assert "one CPU" not in verdict(math.nan, 0.48).reasons[0]  # the offered rate not known
+
+
 def test_the_slowdown_allowed_for_neighbours_is_at_least_the_one_measured_on_our_threads() -> None:
     """CPU use alone cannot show oversubscription: a saturated 2-core machine with five runnable
     threads reads '1.0 of 2 CPUs busy' when we use the other (K = 2), while our threads waited

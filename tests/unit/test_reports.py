@@ -832,7 +832,7 @@ def test_an_overloaded_run_reads_over_capacity_not_lengthen_the_run() -> None:
     over = {**SUMMARY, "verdict": {**SUMMARY["verdict"], "outcome": "INCONCLUSIVE",
                                    "conditions": ["nonstationary", "over_capacity"]}}
     said = terminal.why(over)
-    assert "the service is over capacity: its queue grew with the run" in said and "lengthen warm-up" not in said
+    assert "the service was over capacity in this run: its queue grew with the run" in said and "lengthen warm-up" not in said
     slowing = {**SUMMARY, "verdict": {**SUMMARY["verdict"], "outcome": "INCONCLUSIVE",
                                       "conditions": ["nonstationary", "slowing"]}}
     said = terminal.why(slowing)  # review88: a body slowing through the run
