@@ -1987,9 +1987,10 @@ OVER_CAPACITY = 0.9
 
 def _is_trace(spec: SloSpec) -> bool:
     """Whether the arrivals replay a recorded trace (by their text or their type, without reading it)."""
+    from pytest_gpuslo.arrivals.trace import Trace
+
     arrivals = spec.arrivals
-    return (arrivals.strip().startswith("trace(") if isinstance(arrivals, str)
-            else type(arrivals).__name__ == "Trace")
+    return arrivals.strip().startswith("trace(") if isinstance(arrivals, str) else isinstance(arrivals, Trace)
 
 
 def off_pace(spec: SloSpec, m: Measurements) -> tuple[float, str]:
@@ -2299,8 +2300,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                    "the trace loops, a longer run" if _is_trace(spec) else "a higher rate_hz or a longer run")
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
                                 f"{'this stretch of the trace' if _is_trace(spec) else 'this schedule'} offered "
-                                f"only {m.offered_hz:.4g}/s, under the promised {target:g}/s, so no run of it can "
-                                f"show the promise kept: promise at most what it offers, or offer more: {way}"))
+                                f"only {m.offered_hz:.4g}/s, under the promised {target:g}/s, so it cannot show "
+                                f"the promise kept: promise at most what it offers, or offer more: {way}"))
         elif _hang_explains(m, target) and not disturbed:
             # No neighbour or late generator explains a lane that never came back (review52: every
             # lane hung, 27.7/s against a promised 90/s, held back beside busy neighbours).

@@ -157,6 +157,10 @@ def test_a_trace_offering_less_than_the_throughput_promise_names_the_ways_out(tm
     assert "INCONCLUSIVE" == traced.outcome == steady.outcome
     assert "this stretch of the trace offered only 86/s, under the promised 90/s" in traced.reasons[0]
     assert "a shorter warm-up (warmup_requests, warmup_s)" in traced.reasons[0]
+    from pytest_gpuslo.arrivals.trace import Trace
+
+    built = decide(spec(p95_ms=10, throughput_hz=90, arrivals=Trace(str(path), loop=False)), m)
+    assert "this stretch of the trace offered only 86/s" in built.reasons[0]
     assert "this schedule offered only 86/s" in steady.reasons[0] and "warm-up" not in steady.reasons[0]
 
 
