@@ -747,7 +747,10 @@ def test_an_ab_of_only_new_tests_reads_as_one() -> None:
     assert view.change(new) == "new: not at the base"
     alone = terminal.busy_line([new], ab=True)
     assert alone is not None and "machine: busy" in alone and "alternate" not in alone
-    assert "the runs alternate base and candidate" in (terminal.busy_line([new, compared], ab=True) or "")
+    both = terminal.busy_line([new, compared], ab=True) or ""
+    assert "the runs alternate base and candidate" in both
+    # review142 F2: "the A/B verdicts stand" read against a test's "rerun gpuslo ab when quieter"
+    assert "an OK, REGRESSED or IMPROVED stands" in both and "an INCONCLUSIVE may decide when rerun" in both
 
 
 def test_a_percentile_that_is_the_raised_requests_timeout_reads_raised_in_every_table() -> None:
