@@ -1048,7 +1048,9 @@ def stored_runs(runs: list[Run]) -> str:
 
 def power_note(store: Store, saved: Baseline, policy: Policy | None = None) -> str:
     """What the file ``saved`` went into can now show REGRESSED, from its runs' spread
-    (``gate.store_note``), for the message of a save; '' where it cannot be said (review138 F1)."""
+    (``gate.store_note``), for the message of a save; '' where it cannot be said (review138 F1).
+    Read back from the file, not from the runs in hand: another xdist worker or session may have
+    saved runs into it meanwhile, and the note is about what the next comparison will read."""
     try:
         found = store.get(saved.nodeid, saved.machine)
         if found is None:
