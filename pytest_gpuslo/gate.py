@@ -1215,6 +1215,43 @@ def _beyond_machine(m: Measurements, base: BaselineInput, p: float, moved: contr
     return "", f" ({said} {again.ratio - 1:+.1%})" if math.isfinite(again.ratio) else ""
 
 
+def _ok_on_a_faster_machine(t: stats.RegressionTest, m: Measurements, shifts: Sequence[control.Shift],
+                            big: float) -> stats.RegressionTest:
+    """An OK against stored runs where this machine's control read it faster than when they were
+    recorded: a slower build may hide in a faster machine (review142 F4: +20% work read "p95
+    -15.6% OK ... no regression of 5% or more" beside a CPU loop 16.5% faster than in the one
+    stored run).  This run is replayed on a machine as slow as the stored runs' (``replay.sped_up``
+    at the control's ratio, or, from ``control.MIN_RUNS`` stored controls on, where it moved outside
+    their spread, at the slowest its reading allows, ``control.most``), its interval's upper end
+    moved by the rise; the OK stands where that end stays under ``big`` (the largest regression an
+    OK may hide), else it is INCONCLUSIVE with the reason.  No replay (a batcher, a failed
+    request, a file without request stamps): held."""
+    if t.outcome != "OK":
+        return t
+    s = control.deciding(shifts)
+    if s is None or not s.ratio < 1.0 or (s.runs >= control.MIN_RUNS and not s.outside):
+        return t
+    factor = control.most(s) if s.runs >= control.MIN_RUNS else s.ratio
+    label = percentile_label(t.p)
+    rise = (m.sped_up(factor) or {}).get(label) if m.sped_up is not None else None
+    said = f"this machine's control read it faster than then ({s.words})"
+    if rise is None or not math.isfinite(rise):
+        why = ("no replay on a machine as slow as then can tell here (a request failed, a batcher ran, or the "
+               "file this run was read from keeps no request stamps)")
+        return replace(t, outcome=INCONCLUSIVE, reason=f"{label} {t.ratio - 1:+.1%} (it would read OK on these runs "
+                       f"alone), but {said}, and a slower build may hide in a faster machine: {why}; rerun when "
+                       f"the machine is as it was, or compare interleaved on one machine (gpuslo ab)")
+    high = t.ci_high * math.exp(max(rise, 0.0))
+    replayed = (f"replayed on a machine {1.0 / factor:.3g}x slower (as slow as then{', the most its reading allows' if s.runs >= control.MIN_RUNS else ''}), "
+                f"its upper bound reads {high - 1:+.1%}")
+    if high < 1.0 + big:
+        return replace(t, reason=f"{t.reason}; {said}, but {replayed}: the OK stands")
+    return replace(t, outcome=INCONCLUSIVE, reason=f"{label} {t.ratio - 1:+.1%} (it would read OK on these runs "
+                   f"alone), but {said}, and {replayed}, past the +{big:.0%} an OK rules out: a slower build may "
+                   f"hide in a faster machine; rerun when the machine is as it was, or compare interleaved on one "
+                   f"machine (gpuslo ab)")
+
+
 def _held_back(t: stats.RegressionTest, why: str) -> stats.RegressionTest:
     """A REGRESSED or IMPROVED the evidence cannot carry, turned INCONCLUSIVE with the reason."""
     if t.outcome not in ("REGRESSED", "IMPROVED"):
@@ -1435,6 +1472,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                     t = _held_back(t, f"this machine's control moved: {moved.words}, outside their spread, so "
                                    f"the machine may explain the change{faster}; rerun when it is as it was, or "
                                    f"compare interleaved on one machine (gpuslo ab)")
+            t = _ok_on_a_faster_machine(t, m, shifts, big)
             why = "" if lv is not None else measured_why(
                 p, ("stored run", r, base.shuffled, base.shuffled_off), ("this run", 1, (m.shuffled,), (m.shuffled_off,)))
             out.append(_check(name, t, f"prediction interval from {r} stored runs {on}, "
@@ -1452,6 +1490,7 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
                f"days with --gpuslo-save, or compare interleaved on one machine (gpuslo ab)")
         # An undecided comparison says what would decide it; a decided one is held back with why.
         t = replace(t, reason=f"{t.reason}; {why}") if t.outcome == INCONCLUSIVE else _held_back(t, why)
+        t = _ok_on_a_faster_machine(t, m, shifts, big)
         kind = "paired within the runs" if base.paired else "unpaired"
         out.append(replace(_check(name, t, f"{kind}, {r} stored run(s); n {t.n_base} -> {t.n_cand}{ctl_note}"),
                            history=(r, base.sessions)))

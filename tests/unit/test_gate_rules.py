@@ -758,6 +758,41 @@ def test_a_moved_control_holds_back_only_what_the_machine_can_explain(
     assert blind.outcome == "INCONCLUSIVE" and "faster (the most" not in blind.reason
 
 
+@pytest.mark.parametrize("stored_runs", [1, 5])
+def test_an_ok_on_a_machine_its_control_reads_faster_is_replayed_as_slow_as_then(stored_runs: int) -> None:
+    """review142 F4: +20% work read "p95 -15.6% OK ... no regression of 5% or more" beside a CPU
+    loop 16.5% faster than in the one stored run: a slower build hid in a faster machine.  The run
+    is replayed on a machine as slow as the stored runs' and the OK stands only where its upper
+    bound stays under +5%; without a replay it is held."""
+    spec = _spec(requests=10_000)
+    # this build's work is 1.2x, on a machine 1/1.2 as slow: its services look unchanged (the
+    # stored runs: its own latencies, within half a percent, so that the OK is reached)
+    m = _stamped(1.0, 9, 0.3)
+    runs = [np.asarray(m.latency_ms) * f for f in (1.0, 1.005, 0.995, 1.002, 0.998)][:stored_runs]
+    ctl = [{"cpu_ms": v} for v in (2.00, 2.02, 1.98, 2.01, 1.99)][:stored_runs]
+    stored = gate.baseline_input(runs, spec, paired=True, sessions=["a", "b", "c", "d", "e"][:stored_runs],
+                                 controls=ctl)
+
+    def judged(cpu_ms: float, replay: bool = True) -> gate.BaselineCheck:
+        got = dataclasses.replace(m, control={"cpu_ms": cpu_ms})
+        return gate.compare(spec, got if replay else dataclasses.replace(got, sped_up=None), stored, gate.Policy())[0]
+
+    steady = judged(2.0)
+    assert steady.outcome == "OK", steady.reason
+    faster = judged(2.0 / 1.2)
+    assert faster.outcome == "INCONCLUSIVE", faster.reason
+    assert "(it would read OK on these runs alone), but this machine's control read it faster than then (CPU loop " \
+           "16.7% faster than" in faster.reason
+    assert "x slower (as slow as then" in faster.reason and "a slower build may hide in a faster machine" in faster.reason
+    blind = judged(2.0 / 1.2, replay=False)
+    assert blind.outcome == "INCONCLUSIVE" and "no replay on a machine as slow as then can tell here" in blind.reason
+    # a reading within the stored controls' spread (5 runs), or a hair faster than the one run's:
+    # the replay (one run) moves its bound too little to matter, and the OK stands
+    slight = judged(1.99)
+    assert slight.outcome == "OK", slight.reason
+    assert ("the OK stands" in slight.reason) is (stored_runs == 1)
+
+
 def test_stored_runs_of_one_session_do_not_hold_back_bodies_whose_own_times_grew_on_a_steady_machine() -> None:
     """review59: three runs saved in one session, then a body 4.6x slower read "a shift of the
     machine since then is invisible" and exited 0.  The bodies' own times (no queue in them) grew
