@@ -1176,6 +1176,14 @@ def _own_moved(m: Measurements, base: BaselineInput, shifts: Sequence[control.Sh
             f"sessions nor the control's move hold it back"), ""
 
 
+#: Why a run cannot be replayed on another machine's speed: its file keeps no request stamps ...
+NO_STAMPS = "the file this run was read from keeps no request stamps; only last-run records, .gpuslo/.last/, keep them"
+#: ... or the replay (``replay.sped_up``) cannot stand for it (review144 F2: "a request failed, a
+#: batcher ran" of a run where neither happened, whose lanes' service grew when they were busy).
+NO_REPLAY = ("the run's own lanes replayed as FIFO servers do not reproduce its percentile (a service that grows "
+             "when the lanes are busy, such as bodies contending for the GIL, or a batcher), or a request failed")
+
+
 def _beyond_machine(m: Measurements, base: BaselineInput, p: float, moved: control.Shift,
                     lv: Sequence[float] | None, alpha: float, delta: float, big: float,
                     lam: float) -> tuple[str, str]:
@@ -1193,12 +1201,11 @@ def _beyond_machine(m: Measurements, base: BaselineInput, p: float, moved: contr
         return "", ""
     if m.sped_up is None:
         # review69: the held reason gave no replay figure and no word why
-        return "", (" (no replay on a faster machine can tell here: the file this run was read from keeps no "
-                    "request stamps; only last-run records, .gpuslo/.last/, keep them)")
+        return "", f" (no replay on a faster machine can tell here: {NO_STAMPS})"
     factor = control.most(moved)
     fall = (m.sped_up(factor) or {}).get(percentile_label(p))
     if fall is None or not math.isfinite(fall):
-        return "", " (no replay on a faster machine can tell here: a request failed, or a batcher ran)"
+        return "", f" (no replay on a faster machine can tell here: {NO_REPLAY})"
     lat = np.asarray(m.latency_ms, dtype=np.float64)
     if lv is not None:  # the stored runs' replayed statistics, then this run's (``shuffled_levels``)
         stored, level = list(lv[:-1]), float(lv[-1])
@@ -1240,8 +1247,7 @@ def _ok_on_a_faster_machine(t: stats.RegressionTest, m: Measurements, shifts: Se
     rise = (m.sped_up(factor) or {}).get(label) if m.sped_up is not None else None
     said = f"this machine's control read it faster than then ({s.words})"
     if rise is None or not math.isfinite(rise):
-        why = ("no replay on a machine as slow as then can tell here (a request failed, a batcher ran, or the "
-               "file this run was read from keeps no request stamps)")
+        why = f"no replay on a machine as slow as then can tell here ({NO_REPLAY if m.sped_up is not None else NO_STAMPS})"
         return replace(t, outcome=INCONCLUSIVE, reason=f"{label} {t.ratio - 1:+.1%} (it would read OK on these runs "
                        f"alone), but {said}, and a slower build may hide in a faster machine: {why}; rerun when "
                        f"the machine is as it was, or compare interleaved on one machine (gpuslo ab)")

@@ -99,6 +99,18 @@ def ini_source(config: pytest.Config, key: str, option: str) -> tuple[str, str]:
     return f"in {config.inipath}", f"fix it there or override it with {option}"
 
 
+def cancelled_verbosity(config: pytest.Config) -> str:
+    """A line for a session given both -q and -v, which pytest nets to the default verbosity, so
+    the evidence lines (each claim's interval, the machine control, the stages) are left out
+    (review142, review144: two testers read `-q -v` as verbose and missed them); '' otherwise."""
+    quiet = getattr(config.option, "quiet", 0) or 0
+    level = config.get_verbosity()
+    if not isinstance(quiet, int) or quiet < 1 or level > 0 or level + quiet < 1:
+        return ""
+    return (f"(-q and -v net to verbosity {level} in pytest, which leaves the evidence lines out: "
+            f"-{'q' * quiet} -{'v' * (quiet + 1)}, or -v without -q, shows them)")
+
+
 class GpuSloWarning(pytest.PytestWarning):
     """A measurement is usable but should be read with care (noisy, throttled, generator-limited).
 
@@ -701,6 +713,9 @@ class SloSession:
                             seed=self.value("seed"), max_lag_fraction=policy.max_lag_fraction,
                             errors=self.errors):
             tr.write_line(line)
+        cancelled = cancelled_verbosity(self.config)
+        if cancelled:
+            tr.write_line(cancelled)
         self._said_reports(tr)
 
     def _said_reports(self, tr: Any) -> None:

@@ -869,3 +869,19 @@ def test_the_reports_say_what_an_xfail_made_of_the_verdict(simtester: pytest.Pyt
     assert got == {"test_broken": "xfailed", "test_holds": "xpassed (strict)", "test_plain": "passed"}
     md = (simtester.path / "r.md").read_text()
     assert "❌ FAIL (XFAIL: expected)" in md and "✅ PASS (XPASS, strict: failed)" in md
+
+
+@pytest.mark.parametrize(("args", "said"), [(["-q", "-v"], "-q -vv, or -v without -q, shows them"),
+                                             (["-v"], None), (["-q"], None), (["-q", "-vv"], None)])
+def test_quiet_and_verbose_that_cancel_say_where_the_evidence_lines_went(
+        simtester: pytest.Pytester, args: list[str], said: str | None) -> None:
+    """review142, review144: two testers ran `pytest -q ... -v`, which pytest nets to the default
+    verbosity, and read the evidence lines' absence (the machine control, each claim's detail) as
+    the plugin's; the summary says so where -q and -v cancel."""
+    simtester.makepyfile(PASSING)
+    out = simtester.runpytest(*args).stdout.str()
+
+    if said is None:
+        assert "net to verbosity" not in out
+    else:
+        assert f"(-q and -v net to verbosity 0 in pytest, which leaves the evidence lines out: {said})" in out

@@ -786,6 +786,13 @@ def test_an_ok_on_a_machine_its_control_reads_faster_is_replayed_as_slow_as_then
     assert "x slower (as slow as then" in faster.reason and "a slower build may hide in a faster machine" in faster.reason
     blind = judged(2.0 / 1.2, replay=False)
     assert blind.outcome == "INCONCLUSIVE" and "no replay on a machine as slow as then can tell here" in blind.reason
+    assert "keeps no request stamps" in blind.reason
+    # review144 F2: a replay that cannot stand for the run (GIL-bound lanes) read "a request
+    # failed, a batcher ran, or the file ... keeps no request stamps", none of it true
+    unfit = gate.compare(spec, dataclasses.replace(m, control={"cpu_ms": 2.0 / 1.2}, sped_up=lambda f, punctual=False: None),
+                         stored, gate.Policy())[0]
+    assert unfit.outcome == "INCONCLUSIVE" and "replayed as FIFO servers do not reproduce its percentile" in unfit.reason
+    assert "request stamps" not in unfit.reason
     # a reading within the stored controls' spread (5 runs), or within 1% of the one run's: unmoved
     slight = judged(1.99)
     assert slight.outcome == "OK" and "faster than then" not in slight.reason, slight.reason
