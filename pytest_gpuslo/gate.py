@@ -1231,8 +1231,8 @@ def _ok_on_a_faster_machine(t: stats.RegressionTest, m: Measurements, shifts: Se
     at the control's ratio, or, from ``control.MIN_RUNS`` stored controls on, where it moved outside
     their spread, at the slowest its reading allows, ``control.most``), its interval's upper end
     moved by the rise; the OK stands where that end stays under ``big`` (the largest regression an
-    OK may hide), else it is INCONCLUSIVE with the reason.  No replay (a batcher, a failed
-    request, a file without request stamps): held."""
+    OK may hide), else it is INCONCLUSIVE with the reason.  No replay (``NO_REPLAY``: GIL-bound
+    lanes, a batcher, a failed request; ``NO_STAMPS``): held."""
     if t.outcome != "OK":
         return t
     s = control.deciding(shifts)
