@@ -16,7 +16,7 @@ echo "SPIN_NS = $base_ns" > "$repo/spin_conf.py"
 echo "== save (exit $?)"; grep -E "^baseline" "$out/save.txt" | cut -c1-160
 for case in same slower; do
   if [ "$case" = slower ]; then echo "SPIN_NS = $slow_ns" > "$repo/spin_conf.py"; fi
-  (cd "$repo" && python3 -m pytest -q -v) > "$out/$case.txt" 2>&1
+  (cd "$repo" && python3 -m pytest -v) > "$out/$case.txt" 2>&1
   echo "== $case vs 1 stored run (exit $?)"; grep -E "p95 vs baseline|machine control" "$out/$case.txt" | head -3 | cut -c1-400
 done
 rm -rf "$repo"
