@@ -320,6 +320,12 @@ class Run:
         delay = self.start_delay_ms if self.start_delay_ms is not None and self.start_delay_ms.size == lag.size else None
         stored = s.get("contention_slowdown")
         slowdown = float(stored) if isinstance(stored, (int, float)) and _is_number(stored) and stored >= 1 else 2.0
+        service = self.service_ms
+        if service is None and stamps is not None and replayable and stamps.end_ms.size == self.latency_ms.size + stamps.warmup:
+            # A quiet run's record keeps its stamps, not its service sample: each request's
+            # service is its end less its start, as the plugin read it (review145 F2: the lanes-full
+            # FAIL read INCONCLUSIVE in gpuslo compare)
+            service = (stamps.end_ms - stamps.start_ms)[stamps.warmup:]
         return Measurements(self.latency_ms, lag, start_delay_ms=delay, failed=int(s.get("failed") or 0),
                             scheduled_ms=None if scheduled_ms is None else scheduled_ms[: self.latency_ms.size],
                             load_dependent=dependent if isinstance(dependent, bool) else None,
@@ -331,7 +337,7 @@ class Run:
                             control=s.get("control") or None,
                             contention=str(s.get("contention") or ""),
                             contention_slowdown=slowdown,
-                            service_ms=_raised_service(self.service_ms), hung=int(s.get("hung") or 0),
+                            service_ms=_raised_service(service), hung=int(s.get("hung") or 0),
                             first_hung=(int(s["first_hung"][0]), int(s["first_hung"][1])) if s.get("first_hung") else None,
                             hang_backlog=int(s["hang_backlog"]) if "hang_backlog" in s else (0 if "first_hung" in s else None),
                             lanes_hung=int(s.get("lanes_hung") or 0),

@@ -247,8 +247,15 @@ def record(result: SloResult, settings: Settings) -> None:
         summary["contention"], summary["contention_slowdown"] = m.contention, m.contention_slowdown
     if m.contention and m.time_split:
         summary["time_split"] = dict(m.time_split)
+    stamps = Stamps.of_run(result.data.scheduled_ns, result.data.dispatch_ns, result.data.start_ns,
+                           result.data.end_ns, result.data.lane, result.warmup)
     service = m.service_ms
-    kept = ~np.isnan(service) if m.contention and service is not None else None
+    # The service times beside busy neighbours (their rules read them), and wherever the stamps
+    # cannot stand for them (``Run.measurements`` reads them off the stamps, which hold every
+    # request's start and end, but not which raised): the lanes-full rule FAILs a quiet run on
+    # them too, and `gpuslo compare` left that FAIL INCONCLUSIVE (review145 F2).
+    need = bool(m.contention) or stamps is None or bool(m.failed) or bool(m.timed_out)
+    kept = ~np.isnan(service) if need and service is not None else None
     # The own times only where the slow-stretch rule reads anything in them at any alpha.
     own = m.own_ms is not None and any(gate.slow_own(m, b, p, 1.0)[0] for p, b in result.spec.budgets_ms.items())
     run = Run(result.latency_ms, now_iso(), settings.commit,
@@ -259,8 +266,7 @@ def record(result: SloResult, settings: Settings) -> None:
               asleep_ms=(np.nan_to_num(m.asleep_ms[kept]) if kept is not None and m.asleep_ms is not None
                          and m.asleep_ms.shape == kept.shape else None),
               own_ms=m.own_ms if own else None, own_asleep_ms=m.own_asleep_ms if own else None,
-              stamps=Stamps.of_run(result.data.scheduled_ns, result.data.dispatch_ns, result.data.start_ns,
-                                   result.data.end_ns, result.data.lane, result.warmup))
+              stamps=stamps)
     base = Baseline(result.nodeid, result.spec.as_dict(), result.spec.seed, result.schedule_fingerprint,
                     result.machine, [run], result.telemetry)
     root = settings.root / settings.baseline_dir

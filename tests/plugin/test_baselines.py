@@ -871,6 +871,43 @@ def test_a_body_slow_from_mid_run_fails_and_gpuslo_compare_reads_it_the_same(
     assert "the bodies themselves got slow" in printed
 
 
+OVER_CAPACITY = """
+import os, pytest
+from pytest_gpuslo.backends.virtual import work
+
+@pytest.mark.slo(p95_ms=60, rate_hz=100, arrivals="constant", requests=2000, streams=1)
+def test_svc(slo_request):
+    work(float(os.environ.get("SVC_S", "0.005")) + 0.0001 * (slo_request.index % 3))
+"""
+
+
+def test_lanes_over_capacity_on_a_quiet_machine_fail_in_gpuslo_compare_too(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review145 F2: the plugin FAILed a quiet run whose lanes could not keep the rate ("the lanes
+    are over capacity"), and `gpuslo compare` on the record it left said INCONCLUSIVE and exit 0: a
+    quiet run's record kept no service sample.  The stamps it keeps hold every request's service."""
+    from pytest_gpuslo.cli import main
+
+    simtester.makepyfile(OVER_CAPACITY)
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=1)
+    # 10.05 ms on average: at most 99.5/s on one lane, for 100/s: the queue passes the budget only
+    # in the run's second half, too late for the blocks or the bounds to decide
+    monkeypatch.setenv("SVC_S", "0.00995")
+    slow = simtester.runpytest("--gpuslo-json=r.json")
+    slow.assert_outcomes(failed=1)
+    plugin = json.loads((simtester.path / "r.json").read_text())["results"][0]["verdict"]
+    (stored,) = (simtester.path / ".gpuslo").glob("*.json")
+    last = simtester.path / ".gpuslo" / ".last" / stored.name
+    assert "service_sample" not in json.loads(last.read_text())["runs"][0]  # quiet: the stamps stand for it
+    capsys.readouterr()
+    code = main(["compare", str(stored), str(last)])
+    printed = capsys.readouterr().out
+    assert plugin["outcome"] == "FAIL" and "the lanes are over capacity" in plugin["checks"][0]["reason"], plugin
+    assert code == 1, printed
+    for claim in plugin["checks"]:
+        assert f"{claim['outcome']:<13} {claim['detail']}" in printed
+
+
 def test_accept_says_a_run_that_moved_far_from_the_stored_one_as_a_save_does(simtester: pytest.Pytester,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """review78: a run +106% against one stored run (undecided: one run holds no run-to-run noise)
