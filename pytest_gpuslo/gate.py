@@ -806,10 +806,12 @@ def interpreter_words(m: Measurements) -> str:
     load = m.offered_hz * on / 1000.0
     if load < INTERPRETER_LOAD:
         return ""
-    return (f"; yet the bodies' own time on a CPU alone, {on:.3g} ms a request on average (waiting for a CPU "
-            f"does not lengthen it), comes to {load:.2f} of one CPU at the offered {m.offered_hz:.4g}/s: where "
-            f"they hold the GIL (pure Python), the lanes share one interpreter and this load queues on a quiet "
-            f"machine too")
+    # Both readings: a numpy team read the first alone as said of their code (review145 F1)
+    return (f"; the bodies' own time on a CPU alone, {on:.3g} ms a request on average (waiting for a CPU "
+            f"does not lengthen it), comes to {load:.2f} of one CPU at the offered {m.offered_hz:.4g}/s: if they "
+            f"hold the GIL (pure Python), the lanes share one interpreter and this load queues on a quiet machine "
+            f"too; if they release it (numpy, I/O), the machine's other CPUs may keep it, which this run, beside "
+            f"busy neighbours, cannot tell")
 
 
 def _contended_words(m: Measurements, what: str = "FAIL") -> str:

@@ -512,9 +512,11 @@ def test_a_fail_held_back_for_neighbours_names_bodies_whose_own_cpu_time_loads_o
 
     full = verdict(400.0, 0.48)
     assert full.outcome == "INCONCLUSIVE"
-    assert ("yet the bodies' own time on a CPU alone, 2.43 ms a request on average (waiting for a CPU does not "
-            "lengthen it), comes to 0.97 of one CPU at the offered 400/s: where they hold the GIL (pure Python), "
+    assert ("the bodies' own time on a CPU alone, 2.43 ms a request on average (waiting for a CPU does not "
+            "lengthen it), comes to 0.97 of one CPU at the offered 400/s: if they hold the GIL (pure Python), "
             "the lanes share one interpreter") in full.reasons[0]
+    # review145 F1: a numpy team read the GIL's reading alone as said of their code
+    assert "if they release it (numpy, I/O), the machine's other CPUs may keep it" in full.reasons[0]
     assert "one CPU" not in verdict(400.0, 0.30).reasons[0]  # 1.52 ms: 0.61 of one CPU
     assert "one CPU" not in verdict(math.nan, 0.48).reasons[0]  # the offered rate not known
 
