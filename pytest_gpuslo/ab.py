@@ -407,7 +407,7 @@ def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
         runs = _samples(session.cand, nodeid)
         if not runs:
             continue
-        summary = dict(cand[nodeid])
+        summary = _without_pytest_outcome(cand[nodeid])
         spec = SloSpec.from_dict(summary["spec"])
         verdict = gate.decide(spec, runs[-1].measurements(ps=list(spec.budgets_ms) or None), policy, None)
         summary["verdict"] = verdict.as_dict()
@@ -468,6 +468,15 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                                              for x in cand_loaded[:len(ms) - 1]))
         m = _with_load(ms[-1], latest)
         out.append((latest, spec, base_runs, cand_runs, ab, gate.decide(spec, m, policy, ab)))
+    return out
+
+
+def _without_pytest_outcome(summary: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a candidate run's summary for the A/B's reports, less what pytest made of that
+    one run (``pytest_outcome``): the A/B's verdict decides, and "passed" beside a REGRESSED that
+    fails the session read as a contradiction (review145 F4)."""
+    out = dict(summary)
+    out.pop("pytest_outcome", None)
     return out
 
 
@@ -532,7 +541,7 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
             "candidate 500 500 500", the 0.5-s timeout, as each run's p95)."""
             return None if stats.raised_at(run.latency_ms, p, timeout_s) else float(np.quantile(run.latency_ms, p))
 
-        summary = dict(latest)
+        summary = _without_pytest_outcome(latest)
         summary["verdict"] = verdict.as_dict()
         # the candidate's commit as its runs stamped it (+dirty: the tree differed): review94 #5
         summary["ab"] = {"base": sha, "candidate": cand_runs[-1].commit, "runs": [len(base_runs), len(cand_runs)],

@@ -59,6 +59,8 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     (result,) = doc["results"]
     (claim,) = result["verdict"]["baseline"]
     assert claim["outcome"] == "REGRESSED" and claim["name"].startswith("p95 vs base ")
+    # review145 F4: the candidate's own pytest run ("passed") read beside the A/B's REGRESSED
+    assert "pytest_outcome" not in result
     assert result["ab"]["runs"] == [3, 3] and result["ab"]["seconds_a_pair"] > 0  # the pace advice is said at
     assert [len(result["ab"]["each_run_ms"]["p95"][side]) for side in ("base", "candidate")] == [3, 3]
     assert result["ab"]["each_run_ms"]["p95"]["base"] == pytest.approx(result["ab"]["p95_ms"]["base"])
