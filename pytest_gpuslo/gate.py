@@ -1846,7 +1846,10 @@ def _untouched_checks(spec: SloSpec, ab: ABInput, keep: npt.NDArray[np.bool_],
     n, dropped = keep.size, int(keep.size - keep.sum())
     note = (f"decided on the requests no lateness reached: the {dropped} of {n} ({dropped / n:.1%}) that a late "
             f"generator delayed by over {TOUCH_SHARE:.0%} of a run's median, in any of the {len(ab.base_runs)}+"
-            f"{len(ab.cand_runs)} runs, left out of every run on both sides")
+            f"{len(ab.cand_runs)} runs, left out of every run on both sides" if dropped else
+            # review145 F8: "the 0 of 4000 ... left out" read as decided on no request
+            f"decided on every request's measured latency: the generator's lateness delayed none by over "
+            f"{TOUCH_SHARE:.0%} of a run's median in any of the {len(ab.base_runs)}+{len(ab.cand_runs)} runs")
     return tuple(replace(c, reason=f"{c.reason}; {note}") for c in compare_ab(spec, clean, policy))
 
 
@@ -1865,7 +1868,9 @@ def _untouched_stored(spec: SloSpec, m: Measurements, base: BaselineInput, keep:
     stored = replace(base, runs=tuple(r[keep] for r in base.runs), dispatched=(), shuffled=(), shuffled_off=())
     note = (f"decided on the requests no lateness reached: the {dropped} of {n} ({dropped / n:.1%}) that a late "
             f"generator delayed by over {TOUCH_SHARE:.0%} of a run's median, in this run or any of the "
-            f"{len(base.runs)} stored, left out of every one")
+            f"{len(base.runs)} stored, left out of every one" if dropped else
+            f"decided on every request's measured latency: the generator's lateness delayed none by over "
+            f"{TOUCH_SHARE:.0%} of a run's median in this run or any of the {len(base.runs)} stored")
     return tuple(replace(c, reason=f"{c.reason}; {note}") for c in compare(spec, cand, stored, policy))
 
 

@@ -1494,6 +1494,12 @@ def test_an_ab_session_with_one_stall_is_judged_on_the_requests_it_did_not_reach
     now = verdict([base[0], base[1], stalled])
     assert now.outcome == "REGRESSED", now.reason
     assert "decided on the requests no lateness reached: the 150 of 10000 (1.5%)" in now.reason
+    # review145 F8: lateness that delayed no request by 1% of a median read "the 0 of 4000 ... left out"
+    late = gate.ABInput(tuple(base), tuple(cand), late="the load generator was late", cand_from_dispatch=tuple(cand),
+                        base_from_dispatch=tuple(base))
+    whole = gate.decide(spec, _m(cand[-1], t), baseline=late).baseline[0]
+    assert "decided on every request's measured latency: the generator's lateness delayed none" in whole.reason
+    assert "the 0 of" not in whole.reason
     monkeypatch.setattr(gate, "untouched", lambda ab: None)
     before = verdict([base[0], base[1], stalled])
     assert before.outcome == "INCONCLUSIVE" and "neither reading stands" in before.reason
