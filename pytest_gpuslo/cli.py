@@ -446,7 +446,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                       f"is for; not judged (the plugin refuses it): move it back to that test's name or delete it")
             elif _same_test(Path(args.new), p) is None:
                 print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
-    policy = gate.Policy(alpha=args.alpha)
+    policy = gate.Policy(alpha=args.alpha if args.alpha is not None else gate.Policy().alpha)
     dates: list[tuple[str, str, str]] = []  # (the run's date, its test, its pytest session) of each run judged
     failed: set[str] = set()  # the tests whose run FAILed or REGRESSED
     base_dates: list[str] = []  # the latest stored run's date of each test judged against BASE
@@ -482,7 +482,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                           f"run(s) before it)" if kept else
                           f" (this run is the only one stored in {bpath}: its absolute budgets only)")
                 base = replace(base, runs=kept) if kept else None
-        verdict = _judge(base, new, spec, policy)
+        verdict = _judge(base, new, spec, policy, alpha_given=args.alpha is not None)
         alone = (f" (no baseline in {args.base}: its absolute budgets only; record one with --gpuslo-save or "
                  f"gpuslo accept)") if base is None and not itself else ""
         # The headline's outcome is the budgets' unless a claim FAILed or REGRESSED: an undecided
@@ -494,6 +494,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
         shown = view.shown_outcome({"verdict": verdict.as_dict()})
         print(f"{new.nodeid}: {shown}{against}{alone}{itself}")
+        made = _recorded_policy(cand.summary, policy, alpha_given=args.alpha is not None)[1]
+        if made:
+            print(f"  note: {made}")
         refused = [r for r in base.runs if r.summary.get("save_refusal")] if base is not None else []
         if base is not None and refused:
             # A .last run --gpuslo-save refused: the plugin never compares against one (review46).
@@ -572,16 +575,47 @@ def _stale_note(dates: list[tuple[str, str, str]], folder: str) -> set[str]:
     return {node for node, _ in old}
 
 
-def _judge(base: Any, new: Any, spec: Any, policy: Any) -> Any:
+def _recorded_policy(summary: dict[str, Any], policy: Any, alpha_given: bool) -> tuple[Any, str]:
+    """The policy a run was made with, as its record says (``runner.record``: the alpha and
+    ``--gpuslo-allow-throttle`` of its pytest session), over ``policy``'s defaults, and words for
+    where it differs from them; an ``alpha_given`` on the command line wins.  review146 F1, F2:
+    a run made with --gpuslo-allow-throttle FAILed (exit 1) and `gpuslo compare` of its record held
+    the FAIL back as busy neighbours' (exit 0); one made at another alpha was judged at 0.01.  A
+    value that cannot be read is left out (the defaults decide)."""
+    from dataclasses import replace
+
+    from pytest_gpuslo.options import MIN_ALPHA
+
+    made = summary.get("policy")
+    if not isinstance(made, dict):
+        return policy, ""
+    said = []
+    alpha = made.get("alpha")
+    if not alpha_given and isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and \
+            MIN_ALPHA <= alpha < 0.5 and alpha != policy.alpha:
+        policy = replace(policy, alpha=float(alpha))
+        said.append(f"alpha {float(alpha):g}")
+    if made.get("allow_throttle") is True and not policy.allow_disturbances:
+        policy = replace(policy, allow_disturbances=True)
+        said.append("--gpuslo-allow-throttle")
+    override = "; --alpha overrides its alpha" if said and said[0].startswith("alpha") else ""
+    words = (f"judged with {' and '.join(said)}, as its record says the run was made, so that this reads as "
+             f"pytest did{override}") if said else ""
+    return policy, words
+
+
+def _judge(base: Any, new: Any, spec: Any, policy: Any, alpha_given: bool = False) -> Any:
     """``new``'s latest run decided against ``base``'s runs (None: its budgets only), exactly as the
-    plugin decided it: ``gpuslo compare`` and ``gpuslo accept`` (which must not add a regression
-    to the runs it regressed against) both ask here."""
+    plugin decided it, under the policy its record says it was made with (``_recorded_policy``):
+    ``gpuslo compare`` and ``gpuslo accept`` (which must not add a regression to the runs it
+    regressed against) both ask here."""
     from dataclasses import replace
 
     from pytest_gpuslo import gate
     from pytest_gpuslo.baseline import gate_input
 
     cand = new.latest
+    policy = _recorded_policy(cand.summary, policy, alpha_given)[0]
     binput = (gate_input(base, spec, fingerprint=new.schedule_fingerprint, machine=new.machine)
               if base is not None else None)
     # A run decided at a sequential look used a share of alpha: judge it at the same share.
@@ -1399,7 +1433,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "nothing failed or regressed, 1 when something did, 2 on unreadable input.")
     p.add_argument("base", help="baseline file, or a folder (files matched by name)")
     p.add_argument("new", help="candidate file, or a folder")
-    p.add_argument("--alpha", type=parse_alpha, default=0.01, help="error rate per claim (default 0.01)")
+    p.add_argument("--alpha", type=parse_alpha, default=None,
+                   help="error rate per claim (default: the one each run was made with, as its record says, "
+                        "else 0.01)")
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("accept", help="Promote the last run's results into the baseline store",
                        description="Every SLO run leaves its results in <store>/.last; accept adds "

@@ -228,7 +228,10 @@ def record(result: SloResult, settings: Settings) -> None:
                "scale": result.replay_scales() or None,
                "shuffled": dict(m.shuffled) if m.shuffled else None,
                "shuffled_off": m.shuffled_off or None,
-               "save_refusal": refusal}
+               "save_refusal": refusal,
+               # what the session decided with, so `gpuslo compare` of this record decides alike
+               # (review146 F1, F2: --gpuslo-allow-throttle and --gpuslo-alpha were lost offline)
+               "policy": {"alpha": settings.policy.alpha, "allow_throttle": settings.policy.allow_disturbances}}
     if settings.invocation:
         summary["invocation"] = settings.invocation
     if m.hung:

@@ -898,7 +898,10 @@ def test_lanes_over_capacity_on_a_quiet_machine_fail_in_gpuslo_compare_too(
     plugin = json.loads((simtester.path / "r.json").read_text())["results"][0]["verdict"]
     (stored,) = (simtester.path / ".gpuslo").glob("*.json")
     last = simtester.path / ".gpuslo" / ".last" / stored.name
-    assert "service_sample" not in json.loads(last.read_text())["runs"][0]  # quiet: the stamps stand for it
+    recorded = json.loads(last.read_text())["runs"][0]
+    assert "service_sample" not in recorded  # quiet: the stamps stand for it
+    # review146 F1, F2: what the session decided with, for gpuslo compare to decide alike
+    assert recorded["summary"]["policy"] == {"alpha": 0.01, "allow_throttle": False}
     capsys.readouterr()
     code = main(["compare", str(stored), str(last)])
     printed = capsys.readouterr().out

@@ -1263,3 +1263,45 @@ def test_accept_takes_the_invocation_written_last_not_the_latest_date(
     out = capsys.readouterr().out
     assert "test_dated: created" in out
     assert "test_clock: left: its run (2026-12-06T17:09:00+00:00) is from an earlier pytest run" in out
+
+
+@pytest.mark.parametrize(("made", "code", "outcome"), [
+    ({"alpha": 0.01, "allow_throttle": True}, 1, ": FAIL"),
+    ({"alpha": 0.01, "allow_throttle": False}, 0, ": INCONCLUSIVE"),
+    (None, 0, ": INCONCLUSIVE"),  # a record written before the policy was kept
+    ({"alpha": "x", "allow_throttle": "yes"}, 0, ": INCONCLUSIVE"),  # unreadable: the defaults decide
+])
+def test_compare_decides_a_record_under_the_policy_its_run_was_made_with(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], made: dict[str, object] | None, code: int,
+        outcome: str) -> None:
+    """review146 F1: a run made beside busy neighbours with --gpuslo-allow-throttle FAILed (exit 1),
+    and `gpuslo compare` of its record held the FAIL back as the neighbours' (exit 0)."""
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid="tests/test_a.py::test_a")
+    said: dict[str, object] = {"contention": "other processes kept 1.5 of 2 CPUs busy", "contention_slowdown": 2.0}
+    if made is not None:
+        said["policy"] = made
+    run = Run(np.full(2000, 200.0) + np.linspace(0.0, 1.0, 2000), now_iso(), summary=said)
+    Store(tmp_path / "last").save(Baseline("tests/test_a.py::test_a", spec.as_dict(), spec.seed, "f" * 16,
+                                           {"backend": "cpu", "cpu": "x"}, [run]), replace=True)
+    (tmp_path / "store").mkdir()
+    capsys.readouterr()
+
+    assert main(["compare", str(tmp_path / "store"), str(tmp_path / "last")]) == code
+    printed = capsys.readouterr().out
+    assert f"tests/test_a.py::test_a{outcome}" in printed, printed
+    assert ("judged with --gpuslo-allow-throttle, as its record says the run was made" in printed) is (code == 1)
+
+
+def test_compare_takes_a_record_s_alpha_unless_told_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review146 F2: a run made at --gpuslo-alpha 1e-6 read INCONCLUSIVE in pytest and FAIL in
+    `gpuslo compare`, which judged it at 0.01; --alpha still decides where given."""
+    from pytest_gpuslo import gate
+    from pytest_gpuslo.cli import _recorded_policy
+
+    policy, words = _recorded_policy({"policy": {"alpha": 1e-6, "allow_throttle": False}}, gate.Policy(), False)
+    assert policy.alpha == 1e-6 and not policy.allow_disturbances
+    assert words == "judged with alpha 1e-06, as its record says the run was made, so that this reads as pytest " \
+                    "did; --alpha overrides its alpha"
+    told, words = _recorded_policy({"policy": {"alpha": 1e-6}}, gate.Policy(alpha=0.05), True)
+    assert told.alpha == 0.05 and words == ""
+    assert _recorded_policy({"policy": {"alpha": 0.01}}, gate.Policy(), False)[1] == ""  # the default: nothing to say
