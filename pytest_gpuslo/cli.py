@@ -519,6 +519,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 print(f"  {r}")
         if verdict.outcome == "FAIL":
             failed.add(new.nodeid)
+        elif verdict.outcome == "INCONCLUSIVE" and isinstance(made_with := cand.summary.get("policy"), dict) and \
+                made_with.get("inconclusive") == "fail":
+            # review146: pytest failed it under --gpuslo-inconclusive=fail; exit 0 here read green
+            print("  note: the run was made with --gpuslo-inconclusive=fail, under which pytest failed this "
+                  "INCONCLUSIVE: so does the exit status here")
+            failed.add(new.nodeid)
     stale = _stale_note(dates, args.new) if Path(args.new).is_dir() else set()
     # A record named stale does not decide the exit status: a deleted test's last FAIL turned the
     # gate red (review102 F4); the note names it and what to do.

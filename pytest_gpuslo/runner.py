@@ -231,7 +231,8 @@ def record(result: SloResult, settings: Settings) -> None:
                "save_refusal": refusal,
                # what the session decided with, so `gpuslo compare` of this record decides alike
                # (review146 F1, F2: --gpuslo-allow-throttle and --gpuslo-alpha were lost offline)
-               "policy": {"alpha": settings.policy.alpha, "allow_throttle": settings.policy.allow_disturbances}}
+               "policy": {"alpha": settings.policy.alpha, "allow_throttle": settings.policy.allow_disturbances,
+                          "inconclusive": settings.policy.inconclusive}}
     if settings.invocation:
         summary["invocation"] = settings.invocation
     if m.hung:

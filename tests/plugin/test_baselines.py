@@ -901,7 +901,7 @@ def test_lanes_over_capacity_on_a_quiet_machine_fail_in_gpuslo_compare_too(
     recorded = json.loads(last.read_text())["runs"][0]
     assert "service_sample" not in recorded  # quiet: the stamps stand for it
     # review146 F1, F2: what the session decided with, for gpuslo compare to decide alike
-    assert recorded["summary"]["policy"] == {"alpha": 0.01, "allow_throttle": False}
+    assert recorded["summary"]["policy"] == {"alpha": 0.01, "allow_throttle": False, "inconclusive": "warn"}
     capsys.readouterr()
     code = main(["compare", str(stored), str(last)])
     printed = capsys.readouterr().out

@@ -1270,9 +1270,11 @@ def test_accept_takes_the_invocation_written_last_not_the_latest_date(
     ({"alpha": 0.01, "allow_throttle": False}, 0, ": INCONCLUSIVE"),
     (None, 0, ": INCONCLUSIVE"),  # a record written before the policy was kept
     ({"alpha": "x", "allow_throttle": "yes"}, 0, ": INCONCLUSIVE"),  # unreadable: the defaults decide
+    ("fail", 0, ": INCONCLUSIVE"),  # not even an object
+    ({"alpha": 0.01, "allow_throttle": False, "inconclusive": "fail"}, 1, ": INCONCLUSIVE"),  # pytest failed it
 ])
 def test_compare_decides_a_record_under_the_policy_its_run_was_made_with(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], made: dict[str, object] | None, code: int,
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], made: object, code: int,
         outcome: str) -> None:
     """review146 F1: a run made beside busy neighbours with --gpuslo-allow-throttle FAILed (exit 1),
     and `gpuslo compare` of its record held the FAIL back as the neighbours' (exit 0)."""
@@ -1289,7 +1291,11 @@ def test_compare_decides_a_record_under_the_policy_its_run_was_made_with(
     assert main(["compare", str(tmp_path / "store"), str(tmp_path / "last")]) == code
     printed = capsys.readouterr().out
     assert f"tests/test_a.py::test_a{outcome}" in printed, printed
-    assert ("judged with --gpuslo-allow-throttle, as its record says the run was made" in printed) is (code == 1)
+    given = made if isinstance(made, dict) else {}
+    assert ("judged with --gpuslo-allow-throttle, as its record says the run was made" in printed) is \
+        (given.get("allow_throttle") is True)
+    assert ("made with --gpuslo-inconclusive=fail, under which pytest failed" in printed) is \
+        (given.get("inconclusive") == "fail")
 
 
 def test_compare_takes_a_record_s_alpha_unless_told_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
