@@ -593,21 +593,34 @@ def _recorded_policy(summary: dict[str, Any], policy: Any, alpha_given: bool) ->
     from pytest_gpuslo.options import MIN_ALPHA
 
     made = summary.get("policy")
-    if not isinstance(made, dict):
+    if made is None:
         return policy, ""
-    said = []
+    if not isinstance(made, dict):  # review147 F1: a broken field was left out without a word
+        return policy, (f"its record's \"policy\" ({str(made)[:60]!r}) is not an object; judged at the "
+                        f"defaults (a record pytest wrote holds one: the file was edited or damaged)")
+    said, unread = [], []
     alpha = made.get("alpha")
-    if not alpha_given and isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and \
-            MIN_ALPHA <= alpha < 0.5 and alpha != policy.alpha:
+    good = isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and MIN_ALPHA <= alpha < 0.5
+    if alpha is not None and not good:
+        unread.append(f"alpha {str(alpha)[:30]!r}")
+    if not alpha_given and good and isinstance(alpha, (int, float)) and alpha != policy.alpha:
         policy = replace(policy, alpha=float(alpha))
         said.append(f"alpha {float(alpha):g}")
-    if made.get("allow_throttle") is True and not policy.allow_disturbances:
+    throttle = made.get("allow_throttle")
+    if throttle is not None and not isinstance(throttle, bool):
+        unread.append(f"allow_throttle {str(throttle)[:30]!r}")
+    if throttle is True and not policy.allow_disturbances:
         policy = replace(policy, allow_disturbances=True)
         said.append("--gpuslo-allow-throttle")
+    if made.get("inconclusive") not in (None, "warn", "fail"):
+        unread.append(f"inconclusive {str(made['inconclusive'])[:30]!r}")
     override = "; --alpha overrides its alpha" if said and said[0].startswith("alpha") else ""
-    words = (f"judged with {' and '.join(said)}, as its record says the run was made, so that this reads as "
-             f"pytest did{override}") if said else ""
-    return policy, words
+    words = [f"judged with {' and '.join(said)}, as its record says the run was made, so that this reads as "
+             f"pytest did{override}"] if said else []
+    if unread:
+        words.append(f"its record's policy holds {', '.join(unread)}, which pytest never writes (the file was "
+                     f"edited or damaged): the default decides there")
+    return policy, "; ".join(words)
 
 
 def _judge(base: Any, new: Any, spec: Any, policy: Any, alpha_given: bool = False) -> Any:
@@ -1435,8 +1448,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "folders, a test "
                                    "with no namesake in BASE is judged on its absolute budgets, and a stored "
                                    "test with no run in NEW is named, as are runs of NEW over a day older than "
-                                   "its newest (a renamed or deleted test's last-run record). Exit 0 when "
-                                   "nothing failed or regressed, 1 when something did, 2 on unreadable input.")
+                                   "its newest (a renamed or deleted test's last-run record). Each run is "
+                                   "decided under the policy its record says its pytest session used "
+                                   "(--gpuslo-alpha, --gpuslo-allow-throttle, --gpuslo-inconclusive). Exit 0 when "
+                                   "nothing failed or regressed, 1 when something did (or an INCONCLUSIVE of a "
+                                   "run made with --gpuslo-inconclusive=fail), 2 on unreadable input.")
     p.add_argument("base", help="baseline file, or a folder (files matched by name)")
     p.add_argument("new", help="candidate file, or a folder")
     p.add_argument("--alpha", type=parse_alpha, default=None,

@@ -1296,6 +1296,9 @@ def test_compare_decides_a_record_under_the_policy_its_run_was_made_with(
         (given.get("allow_throttle") is True)
     assert ("made with --gpuslo-inconclusive=fail, under which pytest failed" in printed) is \
         (given.get("inconclusive") == "fail")
+    # review147 F1: a field pytest never writes is said, not left out without a word
+    assert ("which pytest never writes (the file was edited or damaged)" in printed or "is not an object" in printed) \
+        is (made == "fail" or given.get("alpha") == "x")
 
 
 def test_compare_takes_a_record_s_alpha_unless_told_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
