@@ -600,12 +600,13 @@ def _recorded_policy(summary: dict[str, Any], policy: Any, alpha_given: bool) ->
                         f"defaults (a record pytest wrote holds one: the file was edited or damaged)")
     said, unread = [], []
     alpha = made.get("alpha")
-    good = isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and MIN_ALPHA <= alpha < 0.5
-    if alpha is not None and not good:
+    value = float(alpha) if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) \
+        and MIN_ALPHA <= alpha < 0.5 else None
+    if alpha is not None and value is None:
         unread.append(f"alpha {str(alpha)[:30]!r}")
-    if not alpha_given and good and isinstance(alpha, (int, float)) and alpha != policy.alpha:
-        policy = replace(policy, alpha=float(alpha))
-        said.append(f"alpha {float(alpha):g}")
+    if not alpha_given and value is not None and value != policy.alpha:
+        policy = replace(policy, alpha=value)
+        said.append(f"alpha {value:g}")
     throttle = made.get("allow_throttle")
     if throttle is not None and not isinstance(throttle, bool):
         unread.append(f"allow_throttle {str(throttle)[:30]!r}")

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import control, stats
-from pytest_gpuslo.spec import SloSpec, percentile_label
+from pytest_gpuslo.spec import SloSpec, percentile_label, replays_trace
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
 
@@ -2041,14 +2041,6 @@ MIN_CYCLES = 20.0
 OVER_CAPACITY = 0.9
 
 
-def _is_trace(spec: SloSpec) -> bool:
-    """Whether the arrivals replay a recorded trace (by their text or their type, without reading it)."""
-    from pytest_gpuslo.arrivals.trace import Trace
-
-    arrivals = spec.arrivals
-    return arrivals.strip().startswith("trace(") if isinstance(arrivals, str) else isinstance(arrivals, Trace)
-
-
 def off_pace(spec: SloSpec, m: Measurements) -> tuple[float, str]:
     """(offered / promised, words) when the measured window of a stationary schedule offered
     another load than the promised one: outside ``OFFERED_SPAN``, or, over fewer than ``MIN_CYCLES``
@@ -2131,7 +2123,7 @@ def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alph
                               f"{runs_n} runs explains (p <= alpha/{runs_n} each), though the latest did not")
     failed = [(k, r) for k, r in seen if r.outcome == FAIL]
     held = [(k, r) for k, r in seen if r.held and r.outcome != FAIL]
-    over = [(k, r) for k, r in seen if (k, r) not in failed and (k, r) not in held
+    over = [(k, r) for k, r in seen if r.outcome != FAIL and not r.held
             and (r.raised or (r.estimate is not None and r.estimate > budget))]
     if not (failed or held or over):
         return check
@@ -2352,10 +2344,11 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         elif m.offered_hz < target:
             # review140: "run longer" cannot help a trace that does not loop, whose heavy first
             # stamp the warm-up took
+            traced = replays_trace(spec.arrivals)
             way = ("a shorter warm-up (warmup_requests, warmup_s), a higher rate_hz (it scales the trace) or, where "
-                   "the trace loops, a longer run" if _is_trace(spec) else "a higher rate_hz or a longer run")
+                   "the trace loops, a longer run" if traced else "a higher rate_hz or a longer run")
             checks.append(Check(f"throughput>={target:g}/s", INCONCLUSIVE, detail,
-                                f"{'this stretch of the trace' if _is_trace(spec) else 'this schedule'} offered "
+                                f"{'this stretch of the trace' if traced else 'this schedule'} offered "
                                 f"only {m.offered_hz:.4g}/s, under the promised {target:g}/s, so it cannot show "
                                 f"the promise kept: promise at most what it offers, or offer more: {way}"))
         elif _hang_explains(m, target) and not disturbed:

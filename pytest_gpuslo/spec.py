@@ -85,6 +85,14 @@ def percentile_label(p: float) -> str:
     return f"p{text}"
 
 
+def replays_trace(arrivals: Any) -> bool:
+    """Whether arrivals replay a recorded trace: their text (``trace(...)``, or a stored ``Trace(...)``
+    repr) or the process's registered name, without reading the file (numpy is not imported here)."""
+    if isinstance(arrivals, str):
+        return arrivals.strip().lower().startswith("trace(")
+    return getattr(arrivals, "name", None) == "trace"
+
+
 def seed_from_nodeid(nodeid: str) -> int:
     """A stable 32-bit seed from a test id, equal on every machine and Python version.
 

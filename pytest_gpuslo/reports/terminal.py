@@ -15,6 +15,7 @@ from typing import Any
 from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
+from pytest_gpuslo.spec import replays_trace
 from pytest_gpuslo.stats import WARM_UP_TOO_SHORT
 
 
@@ -625,7 +626,7 @@ def failure_message(summary: dict[str, Any]) -> str:
     # review141 F8: "offered 389/s" of a trace replayed at rate_hz=357.5 was not explained: a
     # window of a trace offers what that stretch of it holds
     window = (f" (this stretch of the trace; {fmt_rate(rate)} is the whole trace's rate)"
-              if str(spec.get("arrivals") or "").startswith("trace(") and isinstance(offered, (int, float))
+              if replays_trace(spec.get("arrivals")) and isinstance(offered, (int, float))
               and isinstance(rate, (int, float)) and rate > 0 and abs(offered / rate - 1.0) > 0.05 else "")
     lines.append(
         f"  n={summary['n']} (+{summary['warmup']} warm-up), offered {fmt_rate(offered)}{window}, "

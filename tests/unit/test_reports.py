@@ -423,6 +423,9 @@ def test_the_offered_rate_of_a_stretch_of_a_trace_says_it_is_the_stretch_s() -> 
     assert "offered 389/s (this stretch of the trace; 358/s is the whole trace's rate), " in (
         terminal.failure_message(traced))
     assert "offered 389/s, " in terminal.failure_message(steady)
+    # a Trace object's arrivals are stored as its repr, "Trace(path=...)": the same trace
+    built = {**base, "spec": {**SUMMARY["spec"], "rate_hz": 357.5, "arrivals": "Trace(path='t.csv', rate_hz=None)"}}
+    assert "(this stretch of the trace; 358/s is the whole trace's rate)" in terminal.failure_message(built)
 
 
 def test_a_count_of_requests_beside_busy_neighbours_names_the_quieter_machine_too() -> None:
