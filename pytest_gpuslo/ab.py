@@ -529,7 +529,7 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
     ``policy`` is the policy of each look (``gate.ab_looks``)."""
     import numpy as np
 
-    from pytest_gpuslo import stats
+    from pytest_gpuslo import gate, stats
     from pytest_gpuslo.reports import view
     from pytest_gpuslo.spec import percentile_label
 
@@ -568,6 +568,10 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                   for side, stalls in (("base", verdict_ab.base_behind), ("candidate", verdict_ab.cand_behind))}
         if any(behind.values()):
             summary["ab"]["fell_behind"] = behind
+        # the runs the claims were decided without (review142 F3: a stall far beyond the others')
+        aside = gate.set_aside(verdict_ab).aside
+        if aside:
+            summary["ab"]["set_aside"] = {side: [k for s, k, _, _ in aside if s == side] for side in ("base", "candidate")}
         controls = {name: {"base": [(r.summary.get("control") or {}).get(name) for r in base_runs],
                            "candidate": [(r.summary.get("control") or {}).get(name) for r in cand_runs]}
                     for name in {k for r in (*base_runs, *cand_runs) for k in (r.summary.get("control") or {})}}

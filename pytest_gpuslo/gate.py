@@ -153,6 +153,16 @@ class ABInput:
     #: claim names them (review122 F7).
     base_behind: tuple["Stall | None", ...] = ()
     cand_behind: tuple["Stall | None", ...] = ()
+    #: the runs ``set_aside`` took out of the comparison: (side, the run's number, of how many
+    #: runs that side ran, its ``Stall``); every per-run field above holds the other runs only.
+    aside: tuple[tuple[str, int, int, "Stall"], ...] = ()
+
+    def numbers(self, side: str) -> tuple[list[int], int]:
+        """The session's numbers of ``side``'s runs still compared ("base" or "candidate"), and how
+        many runs it ran: run 2 of 3 stays run 2 when run 1 is set aside."""
+        gone = {k for s, k, _, _ in self.aside if s == side}
+        total = len(self.base_runs if side == "base" else self.cand_runs) + len(gone)
+        return [k for k in range(1, total + 1) if k not in gone], total
 
 
 class SpedUp(Protocol):
@@ -1306,15 +1316,18 @@ def shuffled_levels(maps: Sequence[Mapping[str, float] | None], runs: Sequence[n
     return [float(x) for x in found]  # type: ignore[arg-type]
 
 
-def measured_why(p: float, *sides: tuple[str, int, Sequence[Mapping[str, float] | None], Sequence[str]]) -> str:
+def measured_why(p: float, *sides: tuple[str, int, Sequence[Mapping[str, float] | None], Sequence[str]],
+                 numbers: Sequence[Sequence[int]] = ()) -> str:
     """Why a comparison took the measured levels rather than the replayed ones, for its detail:
     the first run without a replayed level, named, with the reason it recorded (a GPU's kernels
     that run longer after an idle stream, a batcher, a Python body slowed by its neighbours); ''
     where no run kept one (nothing to explain) or none says why.  ``sides``: (what a run is
-    called, how many runs, their levels, their reasons), either sequence empty where not known."""
+    called, how many runs, their levels, their reasons), either sequence empty where not known;
+    ``numbers``: each side's runs' numbers where some were set aside (``ABInput.numbers``)."""
     key = percentile_label(p)
-    runs = [(f"{what} {k + 1}" if count > 1 else what, bool(maps) and bool(maps[k]) and key in maps[k],  # type: ignore[operator]
-             offs[k] if offs else "") for what, count, maps, offs in sides for k in range(count)]
+    runs = [(f"{what} {numbers[i][k] if numbers else k + 1}" if count > 1 or numbers else what,
+             bool(maps) and bool(maps[k]) and key in maps[k],  # type: ignore[operator]
+             offs[k] if offs else "") for i, (what, count, maps, offs) in enumerate(sides) for k in range(count)]
     if not any(have or off for _, have, off in runs):
         return ""
     for name, have, off in runs:
@@ -1335,6 +1348,10 @@ class Stall:
 
     lag_p99_ms: float
     contention: str = ""
+    #: its lag p99 is over the lag limit and ``STALL_OUTLIER`` times the session's median run's
+    #: (``median_ms``): a stall far beyond the other runs' (``set_aside``).
+    outlier: bool = False
+    median_ms: float = 0.0
 
     @property
     def words(self) -> str:
@@ -1359,17 +1376,18 @@ def stalls(spec: SloSpec, runs: Sequence[Measurements], policy: Policy = Policy(
     tight = spec.tightest_budget_ms
     limit = tight * policy.max_lag_fraction if tight else MAX_LAG_NO_BUDGET_MS
     typical = float(np.median(lag99)) if lag99 else 0.0
-    return [Stall(lag, m.contention) if generator_behind(spec, m, policy) or (
-        lag > limit and lag >= STALL_OUTLIER * typical) else None for m, lag in zip(runs, lag99)]
+    far = [lag > limit and lag >= STALL_OUTLIER * typical for lag in lag99]
+    return [Stall(lag, m.contention, beyond, typical) if beyond or generator_behind(spec, m, policy)
+            else None for m, lag, beyond in zip(runs, lag99, far)]
 
 
 def _stalls(ab: ABInput) -> tuple[str, str]:
     """(words for a candidate's spread that its runs' stalls explain, '' where none of its runs
     fell behind; a note naming every run on either side whose generator fell behind, '' where
     none).  Beside busy neighbours the way out is a rerun on a quieter machine."""
-    named = [(side, k, count, x) for side, runs, count in (("base", ab.base_behind, len(ab.base_runs)),
-                                                            ("candidate", ab.cand_behind, len(ab.cand_runs)))
-             if len(runs) == count for k, x in enumerate(runs, 1) if x is not None]
+    named = [(side, k, count, x) for side, runs, (ks, count) in (("base", ab.base_behind, ab.numbers("base")),
+                                                                  ("candidate", ab.cand_behind, ab.numbers("candidate")))
+             if len(runs) == len(ks) for k, x in zip(ks, runs) if x is not None]
     if not named:
         return "", ""
     cure = "; rerun gpuslo ab when the machine is quieter" if any(x.contention for *_, x in named) else ""
@@ -1380,6 +1398,71 @@ def _stalls(ab: ABInput) -> tuple[str, str]:
             for side, k, count, x in named if side == "candidate"]
     spread = "; ".join(cand) + ", so that run's tail holds the stall" + cure if cand else ""
     return spread, note
+
+
+#: A/B runs a side that ``set_aside`` leaves at least (the fewest ``stats.ab_test`` judges on).
+MIN_AB_RUNS = 2
+
+
+def set_aside(ab: ABInput) -> ABInput:
+    """The A/B input without the runs whose load generator stalled far beyond the session's other
+    runs (``Stall.outlier``), where the stalls reached too many requests to leave out of every run
+    (``untouched`` is None) and at least ``MIN_AB_RUNS`` runs a side remain; else ``ab`` itself.
+
+    Review142 F3: one base run stalled by busy neighbours (lag p99 70 ms against 2.5 ms, p95 384 ms
+    against 3.3-3.6) held a +60% build at "+93% [-57%, +777%]", every other candidate run 2x
+    every other base run.  A stall is the machine's, not the code's, on whichever side it falls,
+    so either side's runs are set aside by one rule, and the runs left on both sides are the
+    session's unstalled ones alike (measured: benchmarks/validity/ab_stalls.py, "one huge").  A
+    candidate run that raised or hung is kept (its failure is the code's, and may be its stall's
+    cause); one set aside holds an OK or IMPROVED back (``_aside_words``)."""
+    if ab.aside or untouched(ab) is not None:
+        return ab
+    sides = (("base", ab.base_runs, ab.base_behind, ab.base_raised_counts, ()),
+             ("candidate", ab.cand_runs, ab.cand_behind, ab.cand_raised_counts, ab.cand_hung))
+    gone: dict[str, set[int]] = {}
+    for side, runs, behind, raised, hung in sides:
+        failed = [bool(raised[k]) if len(raised) == len(runs) else False for k in range(len(runs))]
+        failed = [f or (len(hung) == len(runs) and hung[k] > 0) for k, f in enumerate(failed)]
+        gone[side] = {k for k, x in enumerate(behind) if len(behind) == len(runs) and x is not None and x.outlier
+                      and not failed[k]}
+        if len(runs) - len(gone[side]) < MIN_AB_RUNS:
+            return ab
+    if not any(gone.values()):
+        return ab
+
+    def kept(side: str, xs: tuple[Any, ...], n: int) -> tuple[Any, ...]:
+        return xs if len(xs) != n else tuple(x for k, x in enumerate(xs) if k not in gone[side])
+
+    nb, nc = len(ab.base_runs), len(ab.cand_runs)
+    fields: dict[str, Any] = {f: kept("base", getattr(ab, f), nb) for f in (
+        "base_runs", "base_from_dispatch", "base_holds", "base_waits", "base_hosts", "base_shuffled",
+        "base_shuffled_off", "base_raised_counts", "base_behind")}
+    fields |= {f: kept("candidate", getattr(ab, f), nc) for f in (
+        "cand_runs", "cand_from_dispatch", "cand_holds", "cand_waits", "cand_hosts", "cand_shuffled",
+        "cand_shuffled_off", "cand_raised_counts", "cand_behind")}
+    aside = tuple((side, k + 1, len(runs), x) for side, runs, behind, _, _ in sides
+                  for k in sorted(gone[side]) for x in [behind[k]] if x is not None)
+    return replace(ab, **fields, aside=aside)
+
+
+def _aside_words(ab: ABInput, t: stats.RegressionTest) -> stats.RegressionTest:
+    """A claim decided without the runs ``set_aside`` took out, saying which and why; an OK or
+    IMPROVED held back where a candidate run was among them: its stall may be the candidate's own
+    (a body holding the interpreter, a pause it causes), and leaving it out favours the candidate."""
+    if not ab.aside:
+        return t
+    runs = "; ".join(f"{side} run {k} of {n} (lag p99 {_fmt_ms(x.lag_p99_ms).replace('ms', ' ms')} against the "
+                     f"runs' median {_fmt_ms(x.median_ms).replace('ms', ' ms')})" for side, k, n, x in ab.aside)
+    note = (f"set aside: {runs}, whose load generator stalled far beyond the session's other runs (over "
+            f"{STALL_OUTLIER:g}x their median lag p99), and too long to leave its requests out of every run: "
+            f"such a stall moves a run's level by itself; decided on the other {len(ab.base_runs)}+"
+            f"{len(ab.cand_runs)} runs")
+    if t.outcome in ("OK", "IMPROVED") and any(side == "candidate" for side, *_ in ab.aside):
+        return replace(t, outcome=INCONCLUSIVE, reason=f"{percentile_label(t.p)} {t.ratio - 1:+.1%} (it would "
+                       f"read {t.outcome} on the runs left), but {note}; a candidate run's stall may be the "
+                       f"candidate's own, so an {t.outcome} needs every candidate run: rerun gpuslo ab")
+    return replace(t, reason=f"{t.reason}; {note}")
 
 
 def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineCheck, ...]:
@@ -1397,11 +1480,13 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
         spread, stalled = _stalls(ab)
         t = stats.ab_test(list(ab.base_runs), list(ab.cand_runs), p, alpha=policy.alpha, delta=delta, Delta=big,
                           levels=None if lv is None else (lv[:ra], lv[ra:]), stalled=spread)
+        t = _aside_words(ab, t)
         if t.outcome == INCONCLUSIVE and stalled and not (spread and t.unstable):  # (said there once)
             t = replace(t, reason=f"{t.reason}; {stalled}")
         why = "" if lv is not None else measured_why(
             p, ("base run", ra, ab.base_shuffled, ab.base_shuffled_off),
-            ("candidate run", len(ab.cand_runs), ab.cand_shuffled, ab.cand_shuffled_off))
+            ("candidate run", len(ab.cand_runs), ab.cand_shuffled, ab.cand_shuffled_off),
+            numbers=(ab.numbers("base")[0], ab.numbers("candidate")[0]) if ab.aside else ())
         out.append(_check(f"{percentile_label(p)} vs {ab.label}", t,
                           f"against {ab.label}, A/B, {ra}+{len(ab.cand_runs)} interleaved runs; n {t.n_base} per run"
                           + (f"; measured levels, not replayed ({why})" if why else ""),
@@ -2501,7 +2586,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         reasons.append(bodies_note)
     base_checks: tuple[BaselineCheck, ...] = ()
     if baseline is not None:
-        base_checks = compare(spec, m, baseline, policy)
+        # (the runs compared: an A/B session's without a stall far beyond its other runs'; the
+        # budgets and the words of the latest run keep every run)
+        compared = set_aside(baseline) if isinstance(baseline, ABInput) else baseline
+        base_checks = compare(spec, m, compared, policy)
         if m.hung:
             # A hang's backlog is no measure of the code's speed: an OK or IMPROVED beside it would
             # read as "no regression" (review54: "OK" beside a deadlocked service's FAIL).
@@ -2509,10 +2597,10 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                                         f"{_hung_words(m, spec)}: a comparison says nothing of a run that hung")
                                 if b.outcome in ("OK", "IMPROVED") else b for b in base_checks)
         late = "; ".join(x for x in (generator_note or (baseline.late if isinstance(baseline, ABInput) else "")
-                                     or lateness(spec, m, policy), _base_late(baseline)) if x)
+                                     or lateness(spec, m, policy), _base_late(compared)) if x)
         moved_names: set[str] = set()
         if late:
-            base_checks, moved_names = _late_checks(spec, m, baseline, policy, base_checks, late)
+            base_checks, moved_names = _late_checks(spec, m, compared, policy, base_checks, late)
         # After any comparison made again from the dispatch (review103 F6: "p95 +0.0%", the timeout
         # against itself, where a late run's claim was compared again): a percentile among the raised
         # is not compared.

@@ -399,6 +399,11 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
             + " (the generator fell behind in " + " and ".join(
                 f"{side} run {', '.join(str(k) for k in behind[side])}" for side in ("base", "candidate")
                 if behind.get(side)) + ")")
+    aside = ab.get("set_aside") or {}
+    if isinstance(aside, dict) and any(aside.values()):
+        out += ("; the claims were decided without " + " and ".join(
+            f"{side} run {', '.join(str(k) for k in aside[side])}" for side in ("base", "candidate")
+            if isinstance(aside.get(side), list) and aside[side]) + " (stalled far beyond the other runs)")
     return out
 
 

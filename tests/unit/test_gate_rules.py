@@ -1231,6 +1231,8 @@ def test_a_run_frozen_whole_is_a_stall_though_its_lateness_delayed_few_completio
 
     assert [x is not None for x in found] == [False, False, True, False, False, True]
     assert found[2] is not None and found[2].words == "lag p99 930 ms"
+    # the two stalls far beyond the median run's (set aside in an A/B where too long to leave out)
+    assert [x.outlier for x in found if x is not None] == [True, True]
     assert all(x is None for x in gate.stalls(spec, runs[:2] + [run(2.4)]))  # 2.4 ms: under the 2.5-ms limit
 
 
@@ -1513,6 +1515,62 @@ def test_an_ab_session_with_one_stall_is_judged_on_the_requests_it_did_not_reach
     wide = base[2].copy()
     wide[:1_500] += 5.0  # 15% of the requests: not a few stalls
     assert "no lateness reached" not in verdict([base[0], base[1], wide]).reason
+
+
+def test_an_ab_run_stalled_far_beyond_the_others_is_set_aside_by_one_rule_for_either_side(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """review142 F3: one base run stalled by busy neighbours (lag p99 70 ms against 2.5, p95 100x
+    the others) held a +60% build at "+93% [-57%, +777%]".  A run whose stall is far beyond the
+    session's other runs, and reaches too many requests to leave out, is set aside on either side
+    (the runs left are the unstalled ones alike); a candidate run set aside holds an OK back (its
+    stall may be its own), one that raised is kept, and no side is cut under two runs."""
+    spec = _spec(requests=10_000)
+    lat, t = _queue(1.0, 9)
+    rng = np.random.default_rng(4)
+    Run = tuple[np.ndarray, np.ndarray]  # (latency from the schedule, from the dispatch)
+    base: list[Run] = [(x, x) for x in (lat * rng.lognormal(0, 0.01, lat.size) for _ in range(3))]
+    slower: list[Run] = [(x, x) for x in (lat * 1.2 * rng.lognormal(0, 0.01, lat.size) for _ in range(3))]
+    same: list[Run] = [(x, x) for x in (lat * rng.lognormal(0, 0.01, lat.size) for _ in range(3))]
+
+    def frozen(r: Run) -> Run:  # a stall that delayed 30% of the run's requests by 300 ms
+        return np.concatenate([r[0][:2_000], r[0][2_000:5_000] + 300.0, r[0][5_000:]]), r[1]
+
+    far, near = gate.Stall(69.6, outlier=True, median_ms=2.5), gate.Stall(3.6)
+
+    def claim(b: list[Run], c: list[Run], behind: tuple[gate.Stall | None, ...], **kw: object) -> gate.BaselineCheck:
+        ab = gate.ABInput(tuple(x for x, _ in b), tuple(x for x, _ in c), late="",
+                          base_from_dispatch=tuple(d for _, d in b), cand_from_dispatch=tuple(d for _, d in c),
+                          base_behind=behind[:len(b)], cand_behind=behind[len(b):], **kw)  # type: ignore[arg-type]
+        return gate.decide(spec, _m(c[-1][0], t), baseline=ab).baseline[0]
+
+    stalled_base = [frozen(base[0]), base[1], base[2]]
+    now = claim(stalled_base, slower, (far, None, None, near, None, None))
+    assert now.outcome == "REGRESSED", now.reason
+    assert ("set aside: base run 1 of 3 (lag p99 69.6 ms against the runs' median 2.5 ms), whose load generator "
+            "stalled far beyond the session's other runs") in now.reason and "decided on the other 2+3 runs" in now.reason
+    assert "A/B, 2+3 interleaved runs" in now.detail
+    monkeypatch.setattr(gate, "set_aside", lambda ab: ab)
+    before = claim(stalled_base, slower, (far, None, None, near, None, None))
+    assert before.outcome == "INCONCLUSIVE" and "set aside" not in before.reason
+    monkeypatch.undo()
+    # the same stall in a candidate run of unchanged code: an OK on the runs left is held back,
+    # and the other runs' stalls keep their numbers (candidate run 3 of 3, not 2 of 2)
+    aa = claim(base, [same[0], frozen(same[1]), same[2]], (None,) * 4 + (far, near))
+    assert aa.outcome == "INCONCLUSIVE", aa.reason
+    assert "(it would read OK on the runs left), but set aside: candidate run 2 of 3" in aa.reason
+    assert "so an OK needs every candidate run: rerun gpuslo ab" in aa.reason
+    assert "candidate run 3 of 3 (lag p99 3.6 ms)" in aa.reason
+    # ... and a REGRESSED on them stands
+    assert claim(base, [slower[0], frozen(slower[1]), slower[2]], (None,) * 4 + (far, None)).outcome == "REGRESSED"
+    # a candidate run that raised is not set aside; nor is a side cut under two runs
+    raised = claim(base, [slower[0], frozen(slower[1]), slower[2]], (None,) * 4 + (far, None),
+                   cand_raised_counts=(0, 5, 0), base_raised_counts=(0, 0, 0))
+    assert "set aside" not in raised.reason
+    assert "set aside" not in claim(stalled_base[:2], slower[:2], (far, None, None, None)).reason
+    # a stall few requests felt is left out of every run instead (no run set aside)
+    brief = base[0][0].copy()
+    brief[6_000:6_100] += 40.0
+    assert "set aside" not in claim([(brief, base[0][1]), base[1], base[2]], slower, (far,) + (None,) * 5).reason
 
 
 def test_an_undecided_slowdown_names_the_run_its_own_times_fail_and_a_cold_start_is_a_warm_up() -> None:

@@ -413,6 +413,11 @@ def test_an_a_b_names_every_run_s_lag_where_a_generator_fell_behind() -> None:
         "candidate run); lag p99 of each run, ms: base 0.54 0.63 / candidate 1004 0.62 (the generator fell behind "
         "in candidate run 1)")
     assert "lag" not in view.run_p95s({**SUMMARY, "ab": each})
+    # review142 F3: a run the claims were decided without is said beside the levels it would move
+    aside = {**SUMMARY, "ab": {**each, "fell_behind": {"base": [], "candidate": [1]},
+                               "set_aside": {"base": [], "candidate": [1]}}}
+    assert view.run_p95s(aside).endswith("; the claims were decided without candidate run 1 (stalled far beyond "
+                                         "the other runs)")
 
 
 def test_the_offered_rate_of_a_stretch_of_a_trace_says_it_is_the_stretch_s() -> None:
