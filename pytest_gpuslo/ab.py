@@ -474,9 +474,11 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
 def _without_pytest_outcome(summary: dict[str, Any]) -> dict[str, Any]:
     """A copy of a candidate run's summary for the A/B's reports, less what pytest made of that
     one run (``pytest_outcome``): the A/B's verdict decides, and "passed" beside a REGRESSED that
-    fails the session read as a contradiction (review145 F4)."""
+    fails the session read as a contradiction (review145 F4); nor ``baseline_off``, the flag every
+    A/B run is made with: the A/B compares them."""
     out = dict(summary)
     out.pop("pytest_outcome", None)
+    out.pop("baseline_off", None)
     return out
 
 

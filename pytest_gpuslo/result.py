@@ -79,6 +79,9 @@ class SloResult:
     looks: dict[str, Any] | None = None
     #: what became of the run in the baseline store ("created: ...", "not saved: <why>").
     baseline_saved: str | None = None
+    #: comparisons switched off (``--gpuslo-no-baseline``): the report says "not compared", not
+    #: "no baseline", where a store holds this test's runs (review145 F7).
+    baseline_off: bool = False
     #: why the last-run record (``.last``, for ``gpuslo accept`` and ``compare``) could not be written.
     last_unwritten: str | None = None
     #: the HTML report's chart data (``series.build``), kept only when that report is asked for.
@@ -793,6 +796,7 @@ class SloResult:
             "verdict": self.verdict.as_dict() if self.verdict else None,
             **({"looks": self.looks} if self.looks else {}),
             **({"baseline_saved": self.baseline_saved} if self.baseline_saved else {}),
+            **({"baseline_off": True} if self.baseline_off else {}),
             **({"series": self.series_data} if self.series_data is not None else {}),
         }
 

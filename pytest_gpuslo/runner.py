@@ -348,6 +348,7 @@ def run(spec: SloSpec, body: Callable[[Request], Any], *, backend_name: str, set
     with backends.hold(backend_name, spec.devices):
         result = execute(spec, body, backend=backend, schedule=schedule, warm=warm, payloads=payloads,
                          nodeid=nodeid, policy=settings.policy, progress=progress, baseline=base)
+        result.baseline_off = not settings.use_baseline
         record(result, settings)
         if settings.keep_series:
             alpha = (result.looks or {}).get("alpha_per_look", settings.policy.alpha)

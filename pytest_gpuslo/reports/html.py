@@ -254,7 +254,7 @@ def _facts(s: dict[str, Any]) -> str:
     if fmt_headroom(s) != "-":
         parts.append(f"headroom {fmt_headroom(s)}")
     ch = change(s)
-    if ch != "no baseline":
+    if ch not in (view.NO_BASELINE, view.NOT_COMPARED):
         parts.append(f"vs {_reference_label(s)}: {ch}")
     return " · ".join(parts)
 

@@ -339,11 +339,16 @@ def error_words(error: str) -> tuple[str, str]:
     return (word, rest) if word in ("FAILED", "ERROR") else ("ERROR", error)
 
 
+#: ``change``'s words for a run with no comparison: none stored, or comparisons switched off.
+NO_BASELINE = "no baseline"
+NOT_COMPARED = "not compared (--gpuslo-no-baseline)"
+
+
 def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) -> str:
     """The change against the baseline, one part per compared percentile:
     ``p95 +12.0% [+8.0%, +16.0%] REGRESSED`` (``band=False`` leaves out the interval; ``p95 replayed``
     where the claim compared replayed levels, ``replay.shuffled``);
-    ``no baseline`` when there was none."""
+    ``no baseline`` when there was none, ``not compared`` where comparisons were switched off."""
     parts = []
     for b in (summary.get("verdict") or {}).get("baseline", []):
         ratio, ci = b.get("ratio"), b.get("ci") or [None, None]
@@ -365,7 +370,7 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
             parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
     if not parts and (summary.get("ab") or {}).get("new"):
         return "new: not at the base"  # review81: an A/B's new test read "no baseline"
-    return "; ".join(parts) or "no baseline"
+    return "; ".join(parts) or (NOT_COMPARED if summary.get("baseline_off") else NO_BASELINE)
 
 
 def run_p95s(summary: dict[str, Any]) -> str | None:
