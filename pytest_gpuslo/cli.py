@@ -490,7 +490,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         vs = list(dict.fromkeys(b.outcome for b in verdict.baseline))
         against = f" (vs baseline: {', '.join(vs)})" if vs and verdict.outcome != "FAIL" else ""
         # REGRESSED where only the baseline claim failed it, as the reports say (review87 #6)
-        from pytest_gpuslo.reports import view
+        from pytest_gpuslo.reports import terminal, view
 
         shown = view.shown_outcome({"verdict": verdict.as_dict()})
         print(f"{new.nodeid}: {shown}{against}{alone}{itself}")
@@ -517,6 +517,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         for r in verdict.reasons:  # the run's own notes (a late generator, the bodies' host time)
             if not r.startswith(named):
                 print(f"  {r}")
+        # ... and the stall note the terminal prints under it (review146 N1)
+        stall = terminal.stall_words(terminal.lag_stats(cand.lag_ms, cand.start_delay_ms)) if (
+            verdict.outcome != "PASS" and cand.lag_ms is not None) else ""
+        if stall:
+            print(f"  {stall}")
         if verdict.outcome == "FAIL":
             failed.add(new.nodeid)
         elif verdict.outcome == "INCONCLUSIVE" and isinstance(made_with := cand.summary.get("policy"), dict) and \

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
@@ -318,6 +320,29 @@ def stalled(lag: dict[str, Any] | None) -> bool:
             and top >= 1.0 and top > 5 * max(p99, 0.0))
 
 
+def stall_words(lag: dict[str, Any] | None) -> str:
+    """The note under a verdict that is not a PASS where one stall delayed a few requests far more
+    than the lag p99 shows (``stalled``; '' otherwise): the terminal's, and ``gpuslo compare``'s
+    of the same record (review146 N1)."""
+    if not stalled(lag):
+        return ""
+    lag = lag or {}
+    return (f"the load generator stalled: it delayed one or a few completions by up to "
+            f"{fmt_ms(lag.get('delay_max', lag['max']))} ms (lag p99 {fmt_ms(lag.get('p99'))} ms); "
+            f"the queue behind them is in the tail")
+
+
+def lag_stats(lag_ms: Any, delay_ms: Any) -> dict[str, float]:
+    """The ``lag_ms`` figures ``stalled`` reads, from a run's lag and the delay its lateness added
+    to completions (None: the lag itself), as ``SloResult.summary`` keeps them."""
+    lag = np.asarray(lag_ms, dtype=np.float64)
+    delay = lag if delay_ms is None or np.asarray(delay_ms).size != lag.size else np.asarray(delay_ms, dtype=np.float64)
+    if not lag.size:
+        return {}
+    return {"p99": float(np.quantile(lag, 0.99)), "max": float(lag.max()),
+            "delay_p99": float(np.quantile(delay, 0.99)), "delay_max": float(delay.max())}
+
+
 def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
                   max_lag_fraction: float | None = None) -> list[str]:
     """The terminal summary: one row per SLO test, failures first, each with its reason in words;
@@ -346,11 +371,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         said = v.get("reasons", []) if v.get("outcome") != "PASS" else []
         if v.get("outcome") != "PASS":
             detail += [f"    {r}" for r in v.get("reasons", [])]
-            lag = s.get("lag_ms") or {}
-            if stalled(lag):
-                detail.append(f"    the load generator stalled: it delayed one or a few completions by up to "
-                              f"{fmt_ms(lag.get('delay_max', lag['max']))} ms (lag p99 {fmt_ms(lag.get('p99'))} ms); "
-                              f"the queue behind them is in the tail")
+            stall = stall_words(s.get("lag_ms"))
+            if stall:
+                detail.append(f"    {stall}")
         else:
             # A PASS beside requests that raised or timed out says so (review82: 80 of 4,000 raised,
             # and the terminal said nothing, even with -v)

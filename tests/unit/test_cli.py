@@ -1314,3 +1314,27 @@ def test_compare_takes_a_record_s_alpha_unless_told_one(tmp_path: Path, capsys: 
     told, words = _recorded_policy({"policy": {"alpha": 1e-6}}, gate.Policy(alpha=0.05), True)
     assert told.alpha == 0.05 and words == ""
     assert _recorded_policy({"policy": {"alpha": 0.01}}, gate.Policy(), False)[1] == ""  # the default: nothing to say
+
+
+def test_compare_prints_the_stall_note_the_terminal_prints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review146 N1: pytest's terminal said "the load generator stalled: it delayed one or a few
+    completions by up to 2.75 ms" under an undecided run; `gpuslo compare` of its record did not."""
+    nodeid = "tests/test_a.py::test_a"
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid=nodeid)
+    lat = np.linspace(1.0, 3.0, 1000)
+    lag = np.full(1000, 0.05)
+    lag[500:503] = 30.0  # one stall: 3 requests, invisible at p99
+    machine = {"backend": "cpu", "cpu": "x"}
+    Store(tmp_path / "last").save(Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, machine,
+                                           [Run(lat + lag, now_iso(), lag_ms=lag)]), replace=True)
+    Store(tmp_path / "calm").save(Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, machine,
+                                           [Run(lat, now_iso(), lag_ms=np.full(1000, 0.05))]), replace=True)
+    _store_one(tmp_path / "store")
+
+    main(["compare", str(tmp_path / "store"), str(tmp_path / "last")])
+    stalled = capsys.readouterr().out
+    main(["compare", str(tmp_path / "store"), str(tmp_path / "calm")])
+
+    assert ("  the load generator stalled: it delayed one or a few completions by up to 30 ms (lag p99 0.05 ms); "
+            "the queue behind them is in the tail") in stalled, stalled
+    assert "stalled" not in capsys.readouterr().out
