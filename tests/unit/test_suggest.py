@@ -103,13 +103,13 @@ def test_the_report_says_what_was_seen_and_what_to_write() -> None:
     roomy = spec_of(p95_ms=10, rate_hz=200)  # over the pilot's p95, under the lag floor
     g = suggest.suggest(roomy, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=5.2, achieved_hz=200.0)
     text = "\n".join(suggest.lines([{"nodeid": "tests/t.py::test_a", "spec": roomy.as_dict(), "suggest": g}]))
-    assert "p95<=10 is under the lag floor: runs as late as this pilot read INCONCLUSIVE for lag\n" in text + "\n"
+    assert "p95<=10 is under the lag floor: runs as late as this pilot may read INCONCLUSIVE for lag\n" in text + "\n"
     assert "expect FAIL" not in text and "neighbours" not in text
     # review81 #4: beside busy neighbours, "expect INCONCLUSIVE" was wrong in 8 of 19 runs
     g = suggest.suggest(roomy, lat, np.full(lat.size, 1.0), floor_lag_ms=0.5, pilot_s=5.2, achieved_hz=200.0,
                         other_cpu_load=1.5, cpus=2)
     text = "\n".join(suggest.lines([{"nodeid": "tests/t.py::test_a", "spec": roomy.as_dict(), "suggest": g}]))
-    assert ("read INCONCLUSIVE for lag (this pilot's neighbours made it late: on a quieter machine it may "
+    assert ("may read INCONCLUSIVE for lag (this pilot's neighbours made it late: on a quieter machine it may "
             "decide)") in text
     assert "start of the marked run only" not in text  # the pilot ran the whole of it (4,000 requests)
     # review99 #1: a pilot of half the marked run never saw a slowdown from request 3,000 on
@@ -155,3 +155,29 @@ def test_a_marked_budget_that_already_clears_the_rules_is_kept_not_loosened() ->
     under = suggest.suggest(spec_of(p95_ms=10, rate_hz=200), lat, lag, floor_lag_ms=0.5, pilot_s=5.0,
                             achieved_hz=200.0)
     assert next(r for r in under["rows"] if r["label"] == "p95")["budget_ms"] == 30  # 2 x 13.9, rounded up
+
+
+def test_a_lag_far_over_a_no_op_bodys_is_named_as_the_bodies_own_with_what_lowers_it() -> None:
+    """review145 F6: three numpy lanes on 2 CPUs lagged 2.67 ms (a no-op body 0.112 ms), and a p90 of
+    6-12 ms was offered 120 ms ("lag rule x2") with "budgets under 53.5 ms come out INCONCLUSIVE for
+    lag here", which held in 1 of its 3 runs.  The lag is named as the bodies' own with what lowers
+    it, and the lag sentence says in which runs it holds back a budget."""
+    spec = spec_of(p90_ms=30, rate_hz=400, streams=3)
+    lat = latencies()
+    lag = np.full(lat.size, 2.67)
+
+    def said(**kw: object) -> str:
+        g = suggest.suggest(spec, lat, lag, floor_lag_ms=0.112, pilot_s=5.0, achieved_hz=400.0, cpus=2, **kw)  # type: ignore[arg-type]
+        return "\n".join(suggest.lines([{"nodeid": "t::x", "spec": spec.as_dict(), "suggest": g}]))
+
+    grows, unknown = said(load_dependent=True), said()
+    assert ("warning    the pilot's lag p99 (2.67 ms) is 24x a no-op body's at this rate: the lateness is the "
+            "bodies' own (3 lanes on 2 CPUs keep it waiting for a CPU), and it sets the budgets above, far over "
+            "what the latencies need; fewer streams (streams=1) or a lower rate_hz lowers the lag") in grows
+    assert ("budgets under 53.4 ms come out INCONCLUSIVE for lag in runs whose service grows with the requests "
+            "in flight, as this pilot's did") in grows and "runs as late as this pilot read INCONCLUSIVE" in grows
+    assert "budgets under 53.4 ms may come out INCONCLUSIVE for lag" in unknown
+    # a lag near a no-op body's is the generator's own: no such warning
+    near = suggest.suggest(spec, lat, np.full(lat.size, 0.3), floor_lag_ms=0.112, pilot_s=5.0, achieved_hz=400.0,
+                           cpus=2)
+    assert not any("bodies' own" in w for w in near["warnings"])
