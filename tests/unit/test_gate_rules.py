@@ -1107,6 +1107,38 @@ def test_an_ab_regression_stands_where_the_lateness_lifted_the_base_more(cand_la
         assert "rerun" not in claim.reason
 
 
+def test_a_lift_is_read_on_the_level_the_claim_compares_not_the_whole_runs_quantile() -> None:
+    """The ab_stalls grid ("cand", on-off bimodal): stalls in the candidate's runs alone, falling in
+    the queue's quiet stretches, moved no run's p95, yet lifted its level (a trimmed mean of 20
+    batches' p95) 2.2x; "lifted by +0.0% on both sides" then let the measured REGRESSED stand in
+    7.5% of A/A sessions.  The lift is read on the claim's own level, and such a REGRESSED, which
+    does not hold without the lateness, is held back."""
+    spec = _spec(requests=4000)
+    rng = np.random.default_rng(5)
+    quiet = np.repeat(np.arange(20) < 6, 200)  # six quiet batches of the 20 a level is read on
+
+    def run() -> np.ndarray:
+        x = rng.lognormal(np.log(10.0), 0.3, 4000)
+        return np.where(quiet, x * 0.1, x)
+
+    def stalled(x: np.ndarray) -> np.ndarray:
+        y = x.copy()
+        for b in range(6):  # 70 requests of each quiet batch (over 10% in all) sent 8 ms late: still
+            y[b * 200 + 20:b * 200 + 90] += 8.0  # under the run's p95
+        return y
+
+    base, cand = [run() for _ in range(3)], [run() for _ in range(3)]
+    late = [stalled(c) for c in cand]
+    assert all(stats.quantile(y, 0.95) == stats.quantile(c, 0.95) for y, c in zip(late, cand))
+    ab = gate.ABInput(tuple(base), tuple(late), cand_from_dispatch=tuple(cand), base_from_dispatch=tuple(base))
+    lifts = gate._lifts(ab, 0.95)
+    assert lifts is not None and lifts[0] == 0.0 and lifts[1] > 0.3
+    m = gate.Measurements(late[-1], np.zeros(4000), start_delay_ms=late[-1] - cand[-1], load_dependent=False)
+    assert gate.compare_ab(spec, ab, gate.Policy())[0].outcome == "REGRESSED"
+    (claim,) = gate.decide(spec, m, gate.Policy(), ab).baseline
+    assert claim.outcome == "INCONCLUSIVE" and "flattered" not in claim.reason, claim.reason
+
+
 @pytest.mark.parametrize(("slower", "plain", "expected"), [(1.0, "IMPROVED", "INCONCLUSIVE"),
                                                             (1.1, "INCONCLUSIVE", "INCONCLUSIVE")])
 def test_a_late_base_cannot_make_an_on_time_candidate_look_better(slower: float, plain: str, expected: str) -> None:
