@@ -1394,6 +1394,11 @@ def _stalls(ab: ABInput) -> tuple[str, str]:
     runs = "; ".join(f"{side} run {k} of {count} ({x.words})" for side, k, count, x in named)
     note = (f"the load generator fell behind in {runs}: a stall can move a run's level, and it widens the spread "
             f"the figures above come from{cure}")
+    far = [f"{side} run {k}" for side, k, _, x in named if x.outlier]
+    if far:  # review148: two of three base runs stalled far, none set aside, and no word of why
+        note += (f"; {' and '.join(far)} stalled far beyond the other runs, yet {'was' if len(far) == 1 else 'were'} "
+                 f"kept: a run is set aside only where {MIN_AB_RUNS} runs a side remain and its requests "
+                 f"neither raised nor hung")
     cand = [f"its run {k} of {count} had a load generator that fell behind ({x.words})"
             for side, k, count, x in named if side == "candidate"]
     spread = "; ".join(cand) + ", so that run's tail holds the stall" + cure if cand else ""
@@ -2083,7 +2088,9 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
             # INCONCLUSIVE claim (review32): say what the two readings together mean.
             # review71 read "neither reading stands" as backwards and found no next step: say why
             # the reading without lateness alone does not decide, and what would.
-            more = ("; more interleaved runs decide it (gpuslo ab BASE --max-runs 8)" if isinstance(base, ABInput)
+            # (one way out: review148 read "--runs 4" in the measured reading's words, then "--max-runs 8")
+            more = ("" if "gpuslo ab --runs" in measured else
+                    "; more interleaved runs decide it (gpuslo ab BASE --max-runs 8)" if isinstance(base, ABInput)
                     else f"; {WIDER_HISTORY}")
             out.append(replace(b, outcome=INCONCLUSIVE,
                                reason=f"{late}; {without}, as measured {measured}: the lateness may "

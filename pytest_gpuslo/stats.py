@@ -1386,7 +1386,7 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
             out = replace(out, reason=out.reason + f"; a change as small as {math.exp(theta) - 1:+.0%} would take "
                                                    f"over {AB_RUNS_SAID} runs a side to show on this machine",
                           runs_needed=go_on)
-        elif need > max(ra, rb):
+        elif need > min(ra, rb):  # (review148: 2+3 runs, a base run set aside, advised none)
             out = replace(out, reason=out.reason + f"; if a change of {math.exp(theta) - 1:+.0%} were real, "
                                                    f"about {need} runs a side would show it (gpuslo ab --runs {need} "
                                                    f"runs them)", runs_needed=go_on, runs_advised=need)

@@ -261,9 +261,11 @@ def why(summary: dict[str, Any]) -> str:
 
 
 def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed: bool = False,
-           against: str = "vs baseline", unproven: bool = False, on_blocks: bool = False) -> list[str]:
+           against: str = "vs baseline", unproven: bool = False, on_blocks: bool = False,
+           compared: bool = True) -> list[str]:
     """What the table's figures mean; every sentence true of every row (``replayed``: a row's
-    claim compared replayed levels, which the legend then explains)."""
+    claim compared replayed levels, which the legend then explains; ``compared``: some row was
+    compared, else the column's paragraph is left out: review148, under --gpuslo-no-baseline)."""
     lag_rule = (f"above {max_lag_fraction:.0%} of the tightest budget" if max_lag_fraction
                 else "when too large for the budget")
     lines = [
@@ -284,6 +286,8 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed:
         "  bodies' own host time builds on the launching thread is the code's, not such a delay; on CPU",
         "  lanes, so is a wait for the GIL the bodies held (a wait for a CPU, or a frozen process, is the",
         "  machine's).",
+    ]
+    lines += [] if not compared else [
         f"{against}: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
         *(["  batches), the candidate's runs' mean level against the base revision's (interleaved runs): not",
            "  one run's raw p95 against another's, which one lucky or unlucky run moves. REGRESSED fails the",
@@ -363,8 +367,9 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
     replayed = view.any_replayed(ordered_)
     unproven = any(_unproven(c) for s in ordered_ for c in (s.get("verdict") or {}).get("checks", []))
     on_blocks = view.any_on_blocks(ordered_)
+    compared = any((s.get("verdict") or {}).get("baseline") for s in ordered_)
     lines += legend(verbose=verbose, max_lag_fraction=max_lag_fraction, replayed=replayed, against=against,
-                    unproven=unproven, on_blocks=on_blocks)
+                    unproven=unproven, on_blocks=on_blocks, compared=compared)
     for s in ordered_:
         v = s.get("verdict") or {}
         detail: list[str] = []

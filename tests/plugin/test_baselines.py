@@ -162,6 +162,8 @@ def test_no_baseline_option_ignores_the_store(simtester: pytest.Pytester, monkey
     off.assert_outcomes(passed=1)
     # review145 F7: the store holds three runs, so "no baseline" was not the truth
     assert "not compared (--gpuslo-no-baseline)" in off.stdout.str() and "no baseline " not in off.stdout.str()
+    # review148: nor the legend's paragraph on a comparison none of the rows made
+    assert "vs baseline: the change" not in off.stdout.str()
 
 
 def test_corrupt_baseline_fails_the_test_with_file_and_fix(simtester: pytest.Pytester) -> None:

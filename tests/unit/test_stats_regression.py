@@ -173,3 +173,13 @@ def test_what_a_save_says_stored_runs_can_show_is_what_the_gate_would_use() -> N
         assert 0.0 < most < now and 0.03 < spread < 0.05
     assert stats.stored_power([lat], 0.95) is None
     assert stats.stored_power([lat, lat * 1.5, lat * 0.6], 0.95, alpha=0.005)[1] == math.inf  # type: ignore[index]
+
+
+def test_an_ab_with_fewer_runs_on_one_side_advises_the_runs_that_would_decide() -> None:
+    """review148: a base run set aside for its stall left 2+3 runs, and an undecided +443% gave no
+    "--runs N" (only counts over the larger side were said); 3 a side, one more base run, would do."""
+    x = np.random.default_rng(0).lognormal(0, 0.3, 4000)
+    t = stats.ab_test([x, x], [x, x, x], 0.95, levels=([0.0, 0.1], [0.44, 0.54, 0.34]))
+
+    assert t.outcome == "INCONCLUSIVE" and t.runs_advised == 3
+    assert t.reason.endswith("about 3 runs a side would show it (gpuslo ab --runs 3 runs them)")
