@@ -503,6 +503,25 @@ def test_bodies_that_keep_the_launcher_are_named_as_why_the_generator_fell_behin
     assert ("slo_graph" in said) is named
 
 
+def _stalled_every_100th(backend: Any) -> tuple[Any, gate.SloSpec]:
+    """A run whose dispatcher stalls 30 ms after every 100th body (``virtual.stall``), on
+    ``backend``: which of that lateness is whose is the backend's readings' to say."""
+    from pytest_gpuslo import runner
+    from pytest_gpuslo.backends import virtual
+
+    def body(r: Request) -> None:
+        virtual.work(0.001)
+        if r.index % 100 == 0:
+            virtual.stall(0.030)
+
+    spec = resolve(validate_marker((), {"p95_ms": 60, "rate_hz": 200, "requests": 2000, "streams": 2}, "t"),
+                   nodeid="t")
+    schedule, warm = arrivals.plan(spec)
+    result = runner.execute(spec, body, backend=backend, schedule=schedule, warm=warm)
+    assert result.lag_ms.max() > 25.0  # late either way
+    return result, spec
+
+
 @pytest.mark.parametrize("machine", [False, True])
 def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_for_a_cpu_the_machine_s(
         machine: bool) -> None:
@@ -512,7 +531,6 @@ def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_fo
     a request is overdue; the rest of the lateness is the GIL the bodies held, the code's, as a
     server's accept loop would wait for it.  Here the same 30-ms stalls of the dispatcher are the
     GIL's (no wait for a CPU) or the machine's (all of it one)."""
-    from pytest_gpuslo import runner
     from pytest_gpuslo.backends import virtual
 
     class Lanes(virtual.Backend):
@@ -528,22 +546,12 @@ def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_fo
                 self.waited += pending
             return now
 
-    def body(r: Request) -> None:
-        virtual.work(0.001)
-        if r.index % 100 == 0:
-            virtual.stall(0.030)
-
-    spec = resolve(validate_marker((), {"p95_ms": 60, "rate_hz": 200, "requests": 2000, "streams": 2}, "t"),
-                   nodeid="t")
-    schedule, warm = arrivals.plan(spec)
-    result = runner.execute(spec, body, backend=Lanes(), schedule=schedule, warm=warm)
-    assert result.lag_ms.max() > 25.0  # late either way
+    result, spec = _stalled_every_100th(Lanes())
     late = gate.lateness(spec, result.measurements())
     if machine:
         assert result.start_delay_ms.max() > 25.0 and "the load generator " in late
     else:  # the dispatcher's own precision (0.2 ms) at most
         assert result.start_delay_ms.max() <= 0.2 and "the load generator fell behind" not in late
-
 
 
 @pytest.mark.parametrize("frozen", [False, True])
@@ -554,7 +562,6 @@ def test_a_dispatcher_late_while_the_whole_process_barely_ran_is_a_freeze_not_th
     ms").  A body holding the GIL runs, so the process's CPU time moves on; in a freeze it stands
     still.  Here the same 30-ms stalls of the dispatcher, with no wait for a CPU, are a body
     running with the GIL (the process's CPU time moves on by them) or a freeze (it does not)."""
-    from pytest_gpuslo import runner
     from pytest_gpuslo.backends import virtual
 
     class Lanes(virtual.Backend):
@@ -574,16 +581,7 @@ def test_a_dispatcher_late_while_the_whole_process_barely_ran_is_a_freeze_not_th
             self.ran += 0 if pending and not self._stall_ns else max(0, now - before) // 2
             return now
 
-    def body(r: Request) -> None:
-        virtual.work(0.001)
-        if r.index % 100 == 0:
-            virtual.stall(0.030)
-
-    spec = resolve(validate_marker((), {"p95_ms": 60, "rate_hz": 200, "requests": 2000, "streams": 2}, "t"),
-                   nodeid="t")
-    schedule, warm = arrivals.plan(spec)
-    result = runner.execute(spec, body, backend=Lanes(), schedule=schedule, warm=warm)
-    assert result.lag_ms.max() > 25.0  # late either way
+    result, spec = _stalled_every_100th(Lanes())
     if frozen:
         assert result.start_delay_ms.max() > 25.0
         assert "the load generator " in gate.lateness(spec, result.measurements())
