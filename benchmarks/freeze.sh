@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A frozen process (SIGSTOP for FREEZE_S seconds, as a paused VM leaves it) in the middle of a CPU
-# SLO run, then the same run unfrozen: the lateness must read as the load generator's (its delay to
-# completions about the freeze), not the code's.  Usage: bash benchmarks/freeze.sh OUTDIR
+# SLO run, then the same run unfrozen: what the lateness reads as (the delay it added to
+# completions).  Where the dispatcher's schedstat is read, a freeze reads as the code's (a known
+# limit, docs/architecture.md "Whose is a late dispatch?").  Usage: bash benchmarks/freeze.sh OUTDIR
 set -u
 out=${1:-/tmp/freeze}
 mkdir -p "$out"

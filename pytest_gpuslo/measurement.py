@@ -40,9 +40,6 @@ PREBUILT_MAX = 262_144
 #: A dispatch later than this after its deadline reads the dispatcher's wait for a CPU (a read is
 #: about 1 us); one this close is on time.
 LATE_READ_NS = 20_000
-#: A lateness through which the whole process ran under this share of one CPU was a freeze (a
-#: SIGSTOP, a paused VM): no body held the GIL, whose holder runs (``RunData.dispatch_frozen_ns``).
-FROZEN_SHARE = 0.25
 #: While dispatching to Python lanes the GIL switch interval is lowered to this (seconds): a lane
 #: that never releases the GIL then delays the dispatcher by at most this much, not 5 ms.
 DISPATCH_SWITCH_INTERVAL_S = 0.0005
@@ -192,12 +189,8 @@ def run_open_loop(
         # and at each late dispatch; the rest of a lateness is the GIL the bodies held.
         runq = None if inline else backend.runq_reader()
         cpu_waits = [-1] * n if runq is not None else None
-        # ... and the whole process's CPU time: a lateness it barely ran through is a freeze
-        ran = backend.process_cpu_reader() if runq is not None else None
-        frozen = [0] * n if ran is not None else None
-        #: (clock, wait, process CPU) readings, the oldest the latest at or before the next deadline.
-        refs: deque[tuple[int, int, int]] = deque(
-            [(clock(), runq(), ran() if ran is not None else -1)] if runq is not None else [])
+        #: (clock, wait) readings, the oldest the latest at or before the next deadline.
+        refs: deque[tuple[int, int]] = deque([(clock(), runq())] if runq is not None else [])
         stamps = [-1] * n
         # Where bodies run on this thread, when each gave it back: its own host time, measured
         # (one clock read a request), not inferred from the gaps between dispatches.
@@ -214,7 +207,7 @@ def run_open_loop(
                 if now < d:  # early: wait for the deadline (a late request reads the clock once)
                     if runq is not None:  # every later deadline is after this reading
                         refs.clear()
-                        refs.append((now, runq(), ran() if ran is not None else -1))
+                        refs.append((now, runq()))
                     left = d - now
                     if tick is not None and left > TICK_SLACK_NS:
                         tick(d - TICK_SLACK_NS // 2)  # a backend's chore, only when there is slack
@@ -236,14 +229,7 @@ def run_open_loop(
                         r = runq()
                         ref = refs[0][1] if refs and refs[0][0] <= d else -1
                         cpu_waits[i] = r - ref if r >= 0 and ref >= 0 else -1
-                        c = ran() if ran is not None else -1
-                        if frozen is not None and c >= 0 and refs and refs[0][0] <= d and refs[0][2] >= 0:
-                            # CPU run since a reading at or before the deadline: at most what ran
-                            # while the request was overdue, so under FROZEN_SHARE of that time the
-                            # process surely barely ran (no body held the GIL meanwhile)
-                            ran_ns, late_ns = c - refs[0][2], now - d
-                            frozen[i] = late_ns - ran_ns if ran_ns < FROZEN_SHARE * late_ns else 0
-                        refs.append((now, r, c))
+                        refs.append((now, r))
                     else:
                         cpu_waits[i] = 0
                 stamps[i] = now
@@ -271,8 +257,6 @@ def run_open_loop(
             rec.dispatch_ns[:] = stamps
             if cpu_waits is not None:
                 rec.dispatch_runq_ns = np.asarray(cpu_waits, dtype=np.int64)
-            if frozen is not None:
-                rec.dispatch_frozen_ns = np.asarray(frozen, dtype=np.int64)
             if returned is not None:
                 rec.returned_ns[:] = returned
             if read_wait is not None:

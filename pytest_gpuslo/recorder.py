@@ -268,8 +268,6 @@ class Recorder:
         #: on one whose lanes are Python threads: how long the dispatcher waited for a CPU while
         #: each request was overdue (ns; 0 on time, -1 unknown): ``RunData.dispatch_runq_ns``.
         self.dispatch_runq_ns: npt.NDArray[np.int64] | None = None
-        #: ... and how much of each request's lateness the process barely ran (``RunData.dispatch_frozen_ns``).
-        self.dispatch_frozen_ns: npt.NDArray[np.int64] | None = None
         #: (start ns, end ns, CPUs) other processes kept busy, window by window (host lanes).
         self.others_cpus: list[tuple[int, int, float]] | None = None
         self.start_ns = np.full(n, -1, dtype=np.int64)
@@ -438,9 +436,6 @@ class RunData:
     #: CPU between each request's deadline and its dispatch (ns; -1 unknown); None elsewhere.  The
     #: rest of its lateness it spent waiting for the GIL the bodies held (``timeline.machine_late``).
     dispatch_runq_ns: npt.NDArray[np.int64] | None = None
-    #: ... and how much of that lateness the whole process barely ran (ns; 0 where it ran; None: not
-    #: read): a freeze (a SIGSTOP, a paused VM), the machine's however quiet the neighbours were.
-    dispatch_frozen_ns: npt.NDArray[np.int64] | None = None
     #: (start, end, CPUs) other processes kept busy in windows of about half a second (ns relative
     #: to the run's start); None where not measured.  A wait for a CPU where they were quiet is the
     #: code's own threads' (the GIL handed back queues the waiter behind its holder), not the machine's.
@@ -504,7 +499,6 @@ class RunData:
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
             dispatch_runq_ns=None if rec.dispatch_runq_ns is None else rec.dispatch_runq_ns.copy(),
-            dispatch_frozen_ns=None if rec.dispatch_frozen_ns is None else rec.dispatch_frozen_ns.copy(),
             others_cpus=None if rec.others_cpus is None else tuple((a - t0, b - t0, c) for a, b, c in rec.others_cpus),
         )
 
@@ -550,9 +544,6 @@ class RunData:
             dispatch_runq_ns=(None if self.dispatch_runq_ns is None and other.dispatch_runq_ns is None else np.concatenate(
                 [np.full(self.lane.size, -1, np.int64) if self.dispatch_runq_ns is None else self.dispatch_runq_ns,
                  np.full(other.lane.size, -1, np.int64) if other.dispatch_runq_ns is None else other.dispatch_runq_ns])),
-            dispatch_frozen_ns=(None if self.dispatch_frozen_ns is None and other.dispatch_frozen_ns is None else np.concatenate(
-                [np.zeros(self.lane.size, np.int64) if self.dispatch_frozen_ns is None else self.dispatch_frozen_ns,
-                 np.zeros(other.lane.size, np.int64) if other.dispatch_frozen_ns is None else other.dispatch_frozen_ns])),
             others_cpus=(None if self.others_cpus is None and other.others_cpus is None else (self.others_cpus or ())
                          + tuple((a + shift_ns, b + shift_ns, c) for a, b, c in other.others_cpus or ())),
         )

@@ -161,8 +161,7 @@ class SloResult:
             # generator's; the GIL the bodies held is the code's (``timeline.machine_late``).
             t = d.threads
             cpu = machine_late(d.scheduled_ns, d.dispatch_ns, d.dispatch_runq_ns, d.start_ns, d.end_ns,
-                               None if t is None else t.runq_ns, quiet=quiet_at(d.dispatch_ns, d.others_cpus),
-                               frozen=d.dispatch_frozen_ns)
+                               None if t is None else t.runq_ns, quiet=quiet_at(d.dispatch_ns, d.others_cpus))
             sent = d.dispatch_ns >= 0
             ref = np.where(sent, d.dispatch_ns - cpu, d.scheduled_ns)
             ref[sent] = np.maximum.accumulate(ref[sent])  # dispatched in order, as the generator does

@@ -310,8 +310,7 @@ def machine_late(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[n
                  end_ns: npt.NDArray[np.int64] | None = None,
                  body_runq_ns: npt.NDArray[np.int64] | None = None,
                  precision_ns: int = DISPATCH_PRECISION_NS,
-                 quiet: npt.NDArray[np.bool_] | None = None,
-                 frozen: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
+                 quiet: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.int64]:
     """Of each request's lateness (dispatch - scheduled), the part that is not the code's (ns):
     the dispatcher's own wait for a CPU meanwhile, plus the lanes' (a lane preempted while it held
     the GIL keeps the dispatcher waiting for it), plus the dispatcher's own precision, at most the
@@ -320,9 +319,7 @@ def machine_late(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[n
     call holding the GIL every 100th request made its candidate 27 ms late, read "rerun on a
     quiet machine").  ``quiet``: requests dispatched while other processes kept the machine
     quiet; there a wait for a CPU is the code's own threads' too (the GIL handed back wakes its
-    waiter behind the holder on its CPU: 2-3 ms of a 5-ms hold on an idle 2-core VM, review58).
-    ``frozen``: the part of each lateness the whole process barely ran through (a SIGSTOP, a paused
-    VM): the machine's, however quiet the neighbours (review148 F1: a 2-s freeze read as the code's)."""
+    waiter behind the holder on its CPU: 2-3 ms of a 5-ms hold on an idle 2-core VM, review58)."""
     lag = np.clip(np.asarray(dispatch_ns, np.int64) - np.asarray(scheduled_ns, np.int64), 0, None)
     own = np.asarray(dispatch_runq_ns, np.int64)
     if quiet is not None:
@@ -337,8 +334,6 @@ def machine_late(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[n
                                 np.asarray(body_runq_ns, np.int64), np.asarray(scheduled_ns, np.int64)[late],
                                 np.asarray(dispatch_ns, np.int64)[late])
             cpu[late] += lanes
-    if frozen is not None and frozen.size == cpu.size:
-        cpu += np.clip(frozen, 0, None)
     return np.minimum(lag, np.round(cpu).astype(np.int64))
 
 

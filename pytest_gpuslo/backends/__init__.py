@@ -66,12 +66,6 @@ class Backend(Protocol):
         offers one, so that a dispatch late while the bodies held the GIL (the code's, as a
         server's accept loop would wait) is told from one late for want of a CPU (the machine's)."""
 
-    def process_cpu_reader(self) -> Callable[[], int] | None:
-        """Beside ``runq_reader``: a reader of the CPU time the whole process has run so far (ns,
-        every thread), or None.  A dispatch late while the process barely ran was kept by no body
-        holding the GIL, whatever the dispatcher's own wait for a CPU says: a frozen process (a
-        SIGSTOP, a paused VM) waits for no CPU, and its lateness read as the code's (review148 F1)."""
-
     def prime(self, request: "Request", timeout_s: float) -> None:
         """Run the body once per lane, untimed, before the clock starts (index -1)."""
 
@@ -129,9 +123,6 @@ class BaseBackend:
         return None
 
     def runq_reader(self) -> Callable[[], int] | None:
-        return None
-
-    def process_cpu_reader(self) -> Callable[[], int] | None:
         return None
 
     def tick(self, until_ns: int) -> None:

@@ -505,9 +505,6 @@ class Backend(BaseBackend):
         self._dispatch_fd: int | None = fd  # closed with the lanes
         return lambda: _runq_ns(fd)
 
-    def process_cpu_reader(self) -> Callable[[], int] | None:
-        return time.process_time_ns
-
     def wait(self, deadline_ns: int) -> None:
         assert self._recorder is not None
         rec = self._recorder

@@ -284,8 +284,7 @@ def legend(*, verbose: int = 0, max_lag_fraction: float | None = None, replayed:
         "  from the dispatch too and a PASS stands only where service time did not grow with the requests",
         "  in flight; a REGRESSED must hold without any such delay on either side. On CUDA the queue the",
         "  bodies' own host time builds on the launching thread is the code's, not such a delay; on CPU",
-        "  lanes, so is a wait for the GIL the bodies held (a wait for a CPU, or a frozen process, is the",
-        "  machine's).",
+        "  lanes, so is a wait for the GIL the bodies held (only a wait for a CPU is the machine's).",
     ]
     lines += [] if not compared else [
         f"{against}: the change of each budgeted percentile's level in the run (a trimmed mean over 20",
