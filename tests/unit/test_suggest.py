@@ -181,3 +181,8 @@ def test_a_lag_far_over_a_no_op_bodys_is_named_as_the_bodies_own_with_what_lower
     near = suggest.suggest(spec, lat, np.full(lat.size, 0.3), floor_lag_ms=0.112, pilot_s=5.0, achieved_hz=400.0,
                            cpus=2)
     assert not any("bodies' own" in w for w in near["warnings"])
+    # review149 F4: 8 CPU-bound lanes on 2 CPUs beside busy neighbours heard only of the neighbours
+    crowded = suggest.suggest(spec_of(p90_ms=30, rate_hz=400, streams=8), lat, lag, floor_lag_ms=0.106,
+                              pilot_s=5.0, achieved_hz=400.0, cpus=2, other_cpu_load=1.5)
+    assert any("8 lanes on 2 CPUs keep it waiting for a CPU" in w for w in crowded["warnings"])
+    assert any("neighbours" in w or "busy" in w for w in crowded["warnings"])
