@@ -2061,7 +2061,7 @@ def _late_checks(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput, 
             # where the measured reading alone reached 6% with neighbours busier on the candidate).
             label = percentile_label(b.test.p)
             said = late.replace("; rerun gpuslo ab on a quiet machine", "")  # nothing to rerun for
-            out.append(replace(b, reason=f"{b.reason}; {said}; the lateness lifted the base's runs' {label} by "
+            out.append(replace(b, reason=f"{b.reason}; {said}; the lateness lifted the base's runs' {label} level by "
                                          f"{math.expm1(lifted[0]):+.1%} and the candidate's by "
                                          f"{math.expm1(lifted[1]):+.1%} (mean of the runs): it flattered the "
                                          f"candidate, so the regression stands ({without})"))

@@ -1101,7 +1101,7 @@ def test_an_ab_regression_stands_where_the_lateness_lifted_the_base_more(cand_la
         assert claim.outcome == "INCONCLUSIVE" and "it would read REGRESSED on these runs alone" in claim.reason
     else:
         assert claim.outcome == "REGRESSED", claim
-        assert ("the lateness lifted the base's runs' p95 by +27.7% and the candidate's by +0.0% (mean of the "
+        assert ("the lateness lifted the base's runs' p95 level by +27.7% and the candidate's by +0.0% (mean of the "
                 "runs): it flattered the candidate, so the regression stands (without that lateness on either "
                 "side: INCONCLUSIVE +57.6%)") in claim.reason
         assert "rerun" not in claim.reason
