@@ -2417,7 +2417,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # p95, where the candidate's latest run had stalled (review131 F1)
         # (no neighbours measured busy: the stall may be the bodies' own, which no quieter machine
         # undoes: review132 D6)
+        # (review150 F7: a run the comparison set aside for a stall far beyond the others read
+        # "the bodies' own host time may have held the generator up" three lines above the set-aside)
         cure = ("a rerun when the machine is quieter may decide it" if stall.contention else
+                "it stalled far beyond the session's other runs (a frozen process, a paused VM, or the bodies "
+                "themselves), and the comparison was decided without it: a rerun of gpuslo ab judges the "
+                "budgets on a run without such a stall" if isinstance(baseline, ABInput) and any(
+                    s == "candidate" and k == n for s, k, n, _ in set_aside(baseline).aside) else
                 "no other process was seen busy, so the bodies' own host time may have held the generator up")
         said = (f"the candidate's latest run, which the budgets are judged on, had a load generator that fell "
                 f"behind ({stall.words}): a stall bunches the latencies it delays, which widens this; {cure}")

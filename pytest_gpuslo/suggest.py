@@ -154,13 +154,16 @@ def suggest(spec: SloSpec, latency_ms: npt.NDArray[np.float64], lag_ms: npt.NDAr
         # lanes on 2 CPUs heard only "this pilot's neighbours made it late")
         # review145 F6: 3 numpy lanes on 2 CPUs lagged 2.67 ms (a no-op body 0.112 ms), and a p90 of
         # 6-12 ms was offered a 120-ms budget, with no word of why the lag was so high or what lowers it
-        lanes = (f"{spec.streams} lanes on {cpus} CPUs keep it waiting for a CPU"
+        # (review150 F8: pure-Python lanes keep it waiting for the interpreter, not a CPU, and one
+        # stream has none fewer)
+        lanes = (f"{spec.streams} lanes on {cpus} CPUs keep it waiting for a CPU, or for the interpreter"
                  if cpus and spec.streams >= cpus else "they keep it waiting for a CPU or the interpreter")
+        fewer = ("fewer streams" + (f" (streams={cpus - 1})" if cpus and cpus > 1 and spec.streams >= cpus else "")
+                 + " or " if spec.streams > 1 else "")
         warnings.append(f"the pilot's lag p99 ({_ms(lag_p99)} ms) is {lag_p99 / floor_lag_ms:.0f}x a no-op "
                         f"body's at this rate: the lateness is the bodies' own ({lanes}), and it sets the "
-                        f"budgets above, far over what the latencies need; fewer streams"
-                        + (f" (streams={cpus - 1})" if cpus and cpus > 1 and spec.streams >= cpus else "")
-                        + " or a lower rate_hz lowers the lag and the budgets it allows")
+                        f"budgets above, far over what the latencies need; {fewer}a lower rate_hz lowers the "
+                        f"lag and the budgets it allows")
     if failed:
         warnings.append(f"{failed} pilot requests raised: fix the body first (their latency counts as "
                         f"the timeout)")

@@ -1593,6 +1593,18 @@ def test_an_ab_run_stalled_far_beyond_the_others_is_set_aside_by_one_rule_for_ei
     assert "(it would read OK on the runs left), but set aside: candidate run 2 of 3" in aa.reason
     assert "so an OK needs every candidate run: rerun gpuslo ab" in aa.reason
     assert "candidate run 3 of 3 (lag p99 3.6 ms)" in aa.reason
+    # review150 F7: the latest candidate run set aside, its undecided budget says so, not "the bodies'
+    # own host time may have held the generator up"
+    last = [same[0], same[1], frozen(same[2])]
+    tight = resolve({"rate_hz": 100, "p95_ms": float(np.quantile(same[2][0], 0.95)) * 1.01, "requests": 10_000},
+                    nodeid="t::x")
+    ab = gate.ABInput(tuple(x for x, _ in base), tuple(x for x, _ in last), late="",
+                      base_from_dispatch=tuple(d for _, d in base), cand_from_dispatch=tuple(d for _, d in last),
+                      base_behind=(None,) * 3, cand_behind=(None, None, far))
+    (budget,) = gate.decide(tight, _m(same[2][0], t), baseline=ab).checks
+    assert budget.outcome == "INCONCLUSIVE", budget.reason
+    assert "the comparison was decided without it: a rerun of gpuslo ab judges the budgets" in budget.reason
+    assert "bodies' own host time may have held" not in budget.reason
     # ... and a REGRESSED on them stands
     assert claim(base, [slower[0], frozen(slower[1]), slower[2]], (None,) * 4 + (far, None)).outcome == "REGRESSED"
     # a candidate run that raised is not set aside; nor is a side cut under two runs
