@@ -491,6 +491,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         against = f" (vs baseline: {', '.join(vs)})" if vs and verdict.outcome != "FAIL" else ""
         # REGRESSED where only the baseline claim failed it, as the reports say (review87 #6)
         from pytest_gpuslo.reports import terminal, view
+        from pytest_gpuslo.result import lag_figures
 
         shown = view.shown_outcome({"verdict": verdict.as_dict()})
         print(f"{new.nodeid}: {shown}{against}{alone}{itself}")
@@ -518,7 +519,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             if not r.startswith(named):
                 print(f"  {r}")
         # ... and the stall note the terminal prints under it (review146 N1)
-        stall = terminal.stall_words(terminal.lag_stats(cand.lag_ms, cand.start_delay_ms)) if (
+        stall = terminal.stall_words(lag_figures(cand.lag_ms, cand.start_delay_ms)) if (
             verdict.outcome != "PASS" and cand.lag_ms is not None) else ""
         if stall:
             print(f"  {stall}")

@@ -2252,6 +2252,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
     conf = 1.0 - policy.alpha
 
     generator_note = generator_behind(spec, m, policy)
+    # the runs compared: an A/B session's without a stall far beyond its other runs' (the budgets
+    # and the words of the latest run keep every run)
+    compared = set_aside(baseline) if isinstance(baseline, ABInput) else baseline
 
     disturbed = "" if policy.allow_disturbances or not m.disturbances else (
         "; ".join(m.disturbances) + " (the run does not represent the workload; "
@@ -2422,8 +2425,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         cure = ("a rerun when the machine is quieter may decide it" if stall.contention else
                 "it stalled far beyond the session's other runs (a frozen process, a paused VM, or the bodies "
                 "themselves), and the comparison was decided without it: a rerun of gpuslo ab judges the "
-                "budgets on a run without such a stall" if isinstance(baseline, ABInput) and any(
-                    s == "candidate" and k == n for s, k, n, _ in set_aside(baseline).aside) else
+                "budgets on a run without such a stall" if isinstance(compared, ABInput) and any(
+                    s == "candidate" and k == n for s, k, n, _ in compared.aside) else
                 "no other process was seen busy, so the bodies' own host time may have held the generator up")
         said = (f"the candidate's latest run, which the budgets are judged on, had a load generator that fell "
                 f"behind ({stall.words}): a stall bunches the latencies it delays, which widens this; {cure}")
@@ -2602,10 +2605,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         # Not "the lag is the code's": a stall of the thread may add to it (the session-11 second check).
         reasons.append(bodies_note)
     base_checks: tuple[BaselineCheck, ...] = ()
-    if baseline is not None:
-        # (the runs compared: an A/B session's without a stall far beyond its other runs'; the
-        # budgets and the words of the latest run keep every run)
-        compared = set_aside(baseline) if isinstance(baseline, ABInput) else baseline
+    if baseline is not None and compared is not None:
         base_checks = compare(spec, m, compared, policy)
         if m.hung:
             # A hang's backlog is no measure of the code's speed: an OK or IMPROVED beside it would

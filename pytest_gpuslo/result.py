@@ -762,10 +762,7 @@ class SloResult:
             "throughput_hz": _clean(self.throughput_hz),
             "latency_ms": {k: None if k in raised else v for k, v in shown.items()},
             **({"latency_raised": raised} if raised else {}),
-            "lag_ms": {"p50": q(lag, 0.5), "p99": q(lag, 0.99),
-                       "max": float(lag.max()) if lag.size else None,
-                       # what the lateness that was not the code's added to completions
-                       "delay_p99": q(delay, 0.99), "delay_max": float(delay.max()) if delay.size else None},
+            "lag_ms": lag_figures(lag, delay),
             "queue_ms": {"p50": _q(self.queue_ms, 0.5), "p95": _q(self.queue_ms, 0.95),
                          "per_lane_p95": self._per_lane_queue_p95()},
             "overlap": self._overlap_dict(),
@@ -799,6 +796,22 @@ class SloResult:
             **({"baseline_off": True} if self.baseline_off else {}),
             **({"series": self.series_data} if self.series_data is not None else {}),
         }
+
+
+def lag_figures(lag_ms: npt.ArrayLike, delay_ms: npt.ArrayLike | None) -> dict[str, float | None]:
+    """A run's ``lag_ms`` summary: the generator's lag, and what the lateness that was not the
+    code's added to completions (``delay_ms``; the lag itself where not known).  The reports' and
+    ``gpuslo compare``'s of a stored record alike (``terminal.stall_words`` reads them)."""
+    lag = np.asarray(lag_ms, dtype=np.float64)
+    delay = np.asarray(delay_ms, dtype=np.float64) if delay_ms is not None else lag
+    if delay.size != lag.size:
+        delay = lag
+
+    def q(a: F64, p: float) -> float | None:
+        return float(np.quantile(a, p)) if a.size else None
+
+    return {"p50": q(lag, 0.5), "p99": q(lag, 0.99), "max": float(lag.max()) if lag.size else None,
+            "delay_p99": q(delay, 0.99), "delay_max": float(delay.max()) if delay.size else None}
 
 
 def _q(a: F64, p: float) -> float | None:

@@ -12,8 +12,6 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
-
 from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
@@ -334,17 +332,6 @@ def stall_words(lag: dict[str, Any] | None) -> str:
     return (f"the load generator stalled: it delayed one or a few completions by up to "
             f"{fmt_ms(lag.get('delay_max', lag['max']))} ms (lag p99 {fmt_ms(lag.get('p99'))} ms); "
             f"the queue behind them is in the tail")
-
-
-def lag_stats(lag_ms: Any, delay_ms: Any) -> dict[str, float]:
-    """The ``lag_ms`` figures ``stalled`` reads, from a run's lag and the delay its lateness added
-    to completions (None: the lag itself), as ``SloResult.summary`` keeps them."""
-    lag = np.asarray(lag_ms, dtype=np.float64)
-    delay = lag if delay_ms is None or np.asarray(delay_ms).size != lag.size else np.asarray(delay_ms, dtype=np.float64)
-    if not lag.size:
-        return {}
-    return {"p99": float(np.quantile(lag, 0.99)), "max": float(lag.max()),
-            "delay_p99": float(np.quantile(delay, 0.99)), "delay_max": float(delay.max())}
 
 
 def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
