@@ -94,6 +94,20 @@ def sched(fd: int | None) -> tuple[int, int]:
         return -1, -1
 
 
+def sched_all(fd: int | None) -> tuple[int, int, int]:
+    """(ns a thread ran on a CPU, ns it waited, runnable, for one, times it was put on one) from its
+    open ``schedstat`` file ``fd``; -1s where not known."""
+    import os
+
+    if fd is None or fd < 0:
+        return -1, -1, -1
+    try:
+        ran, waited, slices = os.pread(fd, 64, 0).split()[:3]
+        return int(ran), int(waited), int(slices)
+    except (OSError, ValueError):
+        return -1, -1, -1
+
+
 def _slices() -> int:
     """How many times this thread has been put on a CPU (``/proc/thread-self/schedstat``); -1 not known."""
     import os
@@ -268,6 +282,8 @@ class Recorder:
         #: on one whose lanes are Python threads: how long the dispatcher waited for a CPU while
         #: each request was overdue (ns; 0 on time, -1 unknown): ``RunData.dispatch_runq_ns``.
         self.dispatch_runq_ns: npt.NDArray[np.int64] | None = None
+        #: ... and how long it was stopped meanwhile (ns): ``RunData.dispatch_frozen_ns``.
+        self.dispatch_frozen_ns: npt.NDArray[np.int64] | None = None
         #: (start ns, end ns, CPUs) other processes kept busy, window by window (host lanes).
         self.others_cpus: list[tuple[int, int, float]] | None = None
         self.start_ns = np.full(n, -1, dtype=np.int64)
@@ -436,6 +452,9 @@ class RunData:
     #: CPU between each request's deadline and its dispatch (ns; -1 unknown); None elsewhere.  The
     #: rest of its lateness it spent waiting for the GIL the bodies held (``timeline.machine_late``).
     dispatch_runq_ns: npt.NDArray[np.int64] | None = None
+    #: ... and how long the dispatcher was stopped meanwhile (ns; ``timeline.frozen_ns``): neither
+    #: on a CPU, nor waiting for one, nor asking for the GIL (a SIGSTOP, a paused VM): the machine's.
+    dispatch_frozen_ns: npt.NDArray[np.int64] | None = None
     #: (start, end, CPUs) other processes kept busy in windows of about half a second (ns relative
     #: to the run's start); None where not measured.  A wait for a CPU where they were quiet is the
     #: code's own threads' (the GIL handed back queues the waiter behind its holder), not the machine's.
@@ -499,6 +518,7 @@ class RunData:
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
             dispatch_runq_ns=None if rec.dispatch_runq_ns is None else rec.dispatch_runq_ns.copy(),
+            dispatch_frozen_ns=None if rec.dispatch_frozen_ns is None else rec.dispatch_frozen_ns.copy(),
             others_cpus=None if rec.others_cpus is None else tuple((a - t0, b - t0, c) for a, b, c in rec.others_cpus),
         )
 
@@ -544,6 +564,10 @@ class RunData:
             dispatch_runq_ns=(None if self.dispatch_runq_ns is None and other.dispatch_runq_ns is None else np.concatenate(
                 [np.full(self.lane.size, -1, np.int64) if self.dispatch_runq_ns is None else self.dispatch_runq_ns,
                  np.full(other.lane.size, -1, np.int64) if other.dispatch_runq_ns is None else other.dispatch_runq_ns])),
+            dispatch_frozen_ns=(None if self.dispatch_frozen_ns is None and other.dispatch_frozen_ns is None
+                                else np.concatenate(
+                [np.zeros(self.lane.size, np.int64) if self.dispatch_frozen_ns is None else self.dispatch_frozen_ns,
+                 np.zeros(other.lane.size, np.int64) if other.dispatch_frozen_ns is None else other.dispatch_frozen_ns])),
             others_cpus=(None if self.others_cpus is None and other.others_cpus is None else (self.others_cpus or ())
                          + tuple((a + shift_ns, b + shift_ns, c) for a, b, c in other.others_cpus or ())),
         )

@@ -145,6 +145,13 @@ class SloResult:
         return (d.dispatch_ns[self._sl] - d.scheduled_ns[self._sl]).astype(np.float64) / 1e6
 
     @property
+    def frozen_ms(self) -> F64 | None:
+        """How long the dispatcher was stopped while each request was overdue (``timeline.frozen_ns``:
+        a SIGSTOP, a paused VM), None where not read (not Linux, or bodies on its thread)."""
+        f = self.data.dispatch_frozen_ns
+        return None if f is None else f[self._sl].astype(np.float64) / 1e6
+
+    @property
     def start_delay_ms(self) -> F64:
         """How much later each request completed than under a punctual generator
         (``timeline.start_delay``): lag onto a lane busy with on-time work changed nothing.  Where
@@ -161,7 +168,8 @@ class SloResult:
             # generator's; the GIL the bodies held is the code's (``timeline.machine_late``).
             t = d.threads
             cpu = machine_late(d.scheduled_ns, d.dispatch_ns, d.dispatch_runq_ns, d.start_ns, d.end_ns,
-                               None if t is None else t.runq_ns, quiet=quiet_at(d.dispatch_ns, d.others_cpus))
+                               None if t is None else t.runq_ns, quiet=quiet_at(d.dispatch_ns, d.others_cpus),
+                               frozen=d.dispatch_frozen_ns)
             sent = d.dispatch_ns >= 0
             ref = np.where(sent, d.dispatch_ns - cpu, d.scheduled_ns)
             ref[sent] = np.maximum.accumulate(ref[sent])  # dispatched in order, as the generator does
@@ -762,7 +770,7 @@ class SloResult:
             "throughput_hz": _clean(self.throughput_hz),
             "latency_ms": {k: None if k in raised else v for k, v in shown.items()},
             **({"latency_raised": raised} if raised else {}),
-            "lag_ms": lag_figures(lag, delay),
+            "lag_ms": lag_figures(lag, delay, self.frozen_ms),
             "queue_ms": {"p50": _q(self.queue_ms, 0.5), "p95": _q(self.queue_ms, 0.95),
                          "per_lane_p95": self._per_lane_queue_p95()},
             "overlap": self._overlap_dict(),
@@ -798,10 +806,12 @@ class SloResult:
         }
 
 
-def lag_figures(lag_ms: npt.ArrayLike, delay_ms: npt.ArrayLike | None) -> dict[str, float | None]:
+def lag_figures(lag_ms: npt.ArrayLike, delay_ms: npt.ArrayLike | None,
+                frozen_ms: npt.ArrayLike | None = None) -> dict[str, float | None]:
     """A run's ``lag_ms`` summary: the generator's lag, and what the lateness that was not the
-    code's added to completions (``delay_ms``; the lag itself where not known).  The reports' and
-    ``gpuslo compare``'s of a stored record alike (``terminal.stall_words`` reads them)."""
+    code's added to completions (``delay_ms``; the lag itself where not known), and the longest
+    the dispatcher was found stopped (``frozen_ms``: a SIGSTOP, a paused VM; None where not read).
+    The reports' and ``gpuslo compare``'s of a stored record alike (``terminal.stall_words``)."""
     lag = np.asarray(lag_ms, dtype=np.float64)
     delay = np.asarray(delay_ms, dtype=np.float64) if delay_ms is not None else lag
     if delay.size != lag.size:
@@ -811,7 +821,9 @@ def lag_figures(lag_ms: npt.ArrayLike, delay_ms: npt.ArrayLike | None) -> dict[s
         return float(np.quantile(a, p)) if a.size else None
 
     return {"p50": q(lag, 0.5), "p99": q(lag, 0.99), "max": float(lag.max()) if lag.size else None,
-            "delay_p99": q(delay, 0.99), "delay_max": float(delay.max()) if delay.size else None}
+            "delay_p99": q(delay, 0.99), "delay_max": float(delay.max()) if delay.size else None,
+            "frozen_max": (float(np.max(frozen_ms)) if frozen_ms is not None and np.size(frozen_ms) == lag.size
+                           and lag.size else None)}
 
 
 def _q(a: F64, p: float) -> float | None:

@@ -286,6 +286,30 @@ def spread_over(begin_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64], 
 DISPATCH_PRECISION_NS = 200_000
 
 
+#: A thread waiting for the GIL wakes every switch interval to ask for it again (CPython's timed
+#: wait), and each wake-up is a time on a CPU that schedstat counts; a frozen process (a SIGSTOP,
+#: a paused VM, hypervisor steal) neither runs, nor waits for a CPU, nor wakes.  A span the
+#: dispatcher spent off a CPU beyond what it planned to sleep, less this much per wake-up (4x the
+#: 0.5-ms interval it runs under: 19 wake-ups in 10 ms of a ``PyDLL`` usleep holding the GIL on a
+#: 2-core VM) and ``FROZEN_SLACK_NS``, is counted as frozen: the machine's, not the bodies'.
+FROZEN_WAKE_NS = 2_000_000
+#: ... and this much of any span is never counted frozen (a timer's or a lock's own latency).
+FROZEN_SLACK_NS = 5_000_000
+
+
+def frozen_ns(span_ns: int, planned_ns: int, ran_ns: int, waited_ns: int, wakes: int,
+              wake_ns: int = FROZEN_WAKE_NS) -> int:
+    """Of a span between two readings of the dispatcher's schedstat, the part it was frozen (ns):
+    neither on a CPU (``ran_ns``), nor runnable (``waited_ns``), nor asleep as planned (a deadline
+    ``planned_ns`` ahead), nor waking up to ask for the GIL (``wakes``, each credited ``wake_ns``).
+    Process CPU time cannot tell a freeze from a body holding the GIL in a blocking call (review149:
+    a ``PyDLL`` usleep); the waiter's wake-ups can."""
+    if min(ran_ns, waited_ns, wakes) < 0:
+        return 0
+    off = span_ns - ran_ns - waited_ns - max(planned_ns, 0) - wakes * wake_ns - FROZEN_SLACK_NS
+    return max(int(off), 0)
+
+
 #: Other processes using fewer CPUs than this, in the load window around a dispatch, leave the
 #: machine quiet: a wait for a CPU then is this process's own threads' (an idle 2-core VM reads
 #: 0.00-0.03).
@@ -310,7 +334,8 @@ def machine_late(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[n
                  end_ns: npt.NDArray[np.int64] | None = None,
                  body_runq_ns: npt.NDArray[np.int64] | None = None,
                  precision_ns: int = DISPATCH_PRECISION_NS,
-                 quiet: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.int64]:
+                 quiet: npt.NDArray[np.bool_] | None = None,
+                 frozen: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
     """Of each request's lateness (dispatch - scheduled), the part that is not the code's (ns):
     the dispatcher's own wait for a CPU meanwhile, plus the lanes' (a lane preempted while it held
     the GIL keeps the dispatcher waiting for it), plus the dispatcher's own precision, at most the
@@ -319,12 +344,16 @@ def machine_late(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[n
     call holding the GIL every 100th request made its candidate 27 ms late, read "rerun on a
     quiet machine").  ``quiet``: requests dispatched while other processes kept the machine
     quiet; there a wait for a CPU is the code's own threads' too (the GIL handed back wakes its
-    waiter behind the holder on its CPU: 2-3 ms of a 5-ms hold on an idle 2-core VM, review58)."""
+    waiter behind the holder on its CPU: 2-3 ms of a 5-ms hold on an idle 2-core VM, review58).
+    ``frozen``: how long the dispatcher was stopped meanwhile (``frozen_ns``), the machine's
+    on a quiet machine too (review148 F1: a 2-s SIGSTOP read as the code's)."""
     lag = np.clip(np.asarray(dispatch_ns, np.int64) - np.asarray(scheduled_ns, np.int64), 0, None)
     own = np.asarray(dispatch_runq_ns, np.int64)
     if quiet is not None:
         own = np.where(quiet & (own >= 0), 0, own)
     cpu = np.where(own >= 0, own + precision_ns, lag).astype(np.float64)
+    if frozen is not None:
+        cpu += np.clip(np.asarray(frozen, np.int64), 0, None)
     if start_ns is not None and end_ns is not None and body_runq_ns is not None:
         late = (own >= 0) & (lag > 0)
         if quiet is not None:

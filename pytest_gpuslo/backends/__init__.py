@@ -60,11 +60,12 @@ class Backend(Protocol):
     def thread_init(self) -> None:
         """Called first on the dispatcher's thread (CUDA: make our device current there)."""
 
-    def runq_reader(self) -> Callable[[], int] | None:
-        """Called on the dispatcher's thread: a reader of how long that thread has waited,
-        runnable, for a CPU (ns; -1 unknown), or None.  A backend whose lanes are Python threads
-        offers one, so that a dispatch late while the bodies held the GIL (the code's, as a
-        server's accept loop would wait) is told from one late for want of a CPU (the machine's)."""
+    def sched_reader(self) -> Callable[[], tuple[int, int, int]] | None:
+        """Called on the dispatcher's thread: a reader of that thread's (ns on a CPU, ns waited,
+        runnable, for one, times put on one) so far (-1s unknown), or None.  A backend whose lanes
+        are Python threads offers one, so that a dispatch late while the bodies held the GIL (the
+        code's, as a server's accept loop would wait) is told from one late for want of a CPU or
+        in a frozen process (the machine's: ``timeline.frozen_ns``)."""
 
     def prime(self, request: "Request", timeout_s: float) -> None:
         """Run the body once per lane, untimed, before the clock starts (index -1)."""
@@ -122,7 +123,7 @@ class BaseBackend:
     def thread_init(self) -> None:
         return None
 
-    def runq_reader(self) -> Callable[[], int] | None:
+    def sched_reader(self) -> Callable[[], tuple[int, int, int]] | None:
         return None
 
     def tick(self, until_ns: int) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_gpuslo.backends import BaseBackend, devices, no_devices
 from pytest_gpuslo.errors import InvalidArgument, WorkloadError
-from pytest_gpuslo.recorder import SERVED_BY, SERVING, served_cpu_ns, set_current
+from pytest_gpuslo.recorder import SERVED_BY, SERVING, sched_all, served_cpu_ns, set_current
 from pytest_gpuslo.recorder import sched as _sched
 
 if TYPE_CHECKING:
@@ -236,11 +236,6 @@ def _open_schedstat() -> int | None:
         return os.open("/proc/thread-self/schedstat", os.O_RDONLY)
     except OSError:
         return None
-
-
-def _runq_ns(fd: int | None) -> int:
-    """ns this thread has waited, runnable, for a CPU (-1: not known)."""
-    return _sched(fd)[0]
 
 
 def wait_kind(wchan: str) -> str:
@@ -498,12 +493,12 @@ class Backend(BaseBackend):
     def submit(self, request: Request) -> None:
         self._queue.put(request)
 
-    def runq_reader(self) -> Callable[[], int] | None:
+    def sched_reader(self) -> Callable[[], tuple[int, int, int]] | None:
         fd = _open_schedstat()
         if fd is None:
             return None
         self._dispatch_fd: int | None = fd  # closed with the lanes
-        return lambda: _runq_ns(fd)
+        return lambda: sched_all(fd)
 
     def wait(self, deadline_ns: int) -> None:
         assert self._recorder is not None

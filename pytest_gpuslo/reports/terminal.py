@@ -126,6 +126,9 @@ def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
 def _load_words(summary: dict[str, Any]) -> str:
     """Why the generator was late, as far as the machine shows: busy neighbours, or (a quiet
     machine) this process itself ("other processes kept 0.0 of 2 CPUs busy" read as a cause)."""
+    stopped = frozen_words(summary.get("lag_ms"))
+    if stopped:
+        return f"; {stopped}"
     tel = summary.get("telemetry") or {}
     other, cpus = tel.get("other_cpu_load"), tel.get("cpus")
     if other is None or not cpus:
@@ -322,6 +325,17 @@ def stalled(lag: dict[str, Any] | None) -> bool:
             and top >= 1.0 and top > 5 * max(p99, 0.0))
 
 
+def frozen_words(lag: dict[str, Any] | None) -> str:
+    """'' unless the dispatcher was found stopped for a millisecond or more (``lag_ms.frozen_max``,
+    ``timeline.frozen_ns``): then how long, and what stops a whole process; that lateness is the
+    machine's, not the code's (review148 F1: a 2-s SIGSTOP read "this process's own dispatch")."""
+    top = (lag or {}).get("frozen_max")
+    if not isinstance(top, (int, float)) or top < 1.0:
+        return ""
+    return (f"the process was stopped for up to {fmt_ms(top)} ms (its dispatcher neither ran, waited for a "
+            f"CPU, nor woke for the GIL: a SIGSTOP, a paused VM, hypervisor steal): the machine's, rerun")
+
+
 def stall_words(lag: dict[str, Any] | None) -> str:
     """The note under a verdict that is not a PASS where one stall delayed a few requests far more
     than the lag p99 shows (``stalled``; '' otherwise): the terminal's, and ``gpuslo compare``'s
@@ -329,9 +343,10 @@ def stall_words(lag: dict[str, Any] | None) -> str:
     if not stalled(lag):
         return ""
     lag = lag or {}
+    stopped = frozen_words(lag)
     return (f"the load generator stalled: it delayed one or a few completions by up to "
             f"{fmt_ms(lag.get('delay_max', lag['max']))} ms (lag p99 {fmt_ms(lag.get('p99'))} ms); "
-            f"the queue behind them is in the tail")
+            f"the queue behind them is in the tail" + (f"; {stopped}" if stopped else ""))
 
 
 def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,

@@ -885,3 +885,37 @@ def test_quiet_and_verbose_that_cancel_say_where_the_evidence_lines_went(
         assert "net to verbosity" not in out
     else:
         assert f"(-q and -v net to verbosity 0 in pytest, which leaves the evidence lines out: {said})" in out
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/thread-self/schedstat"),
+                    reason="the dispatcher's wake-ups are read from Linux schedstat")
+def test_a_frozen_process_is_the_machine_s_lateness_and_named(gputester: pytest.Pytester) -> None:
+    """review148 F1: a 2-s SIGSTOP of a CPU run read "delayed one or a few completions by up to
+    5.34 ms (lag p99 1903 ms)", its lateness the code's.  A body here stops the whole process for
+    0.4 s (a helper continues it): the delay it added is the machine's and the row names the stop."""
+    gputester.makepyfile("""
+        import os, signal, subprocess, sys
+        import pytest
+
+        WAKER = '''
+        import os, signal, sys, time
+        pid, end = int(sys.argv[1]), time.monotonic() + 20
+        while time.monotonic() < end:  # until the test's process is stopped (continued then anyway)
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                    break
+            time.sleep(0.005)
+        time.sleep(0.4)
+        os.kill(pid, signal.SIGCONT)
+        '''
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=200, streams=2, requests=600)
+        def test_stopped(slo_request):
+            if slo_request.index == 200:
+                subprocess.Popen([sys.executable, "-c", WAKER, str(os.getpid())])
+                os.kill(os.getpid(), signal.SIGSTOP)
+        """)
+    result = gputester.runpytest("--gpuslo-json=r.json")
+    lag = json.loads((gputester.path / "r.json").read_text())["results"][0]["lag_ms"]
+    assert lag["frozen_max"] >= 300 and lag["delay_max"] >= 300, lag
+    result.stdout.fnmatch_lines(["*the process was stopped for up to * ms*"])

@@ -347,6 +347,16 @@ def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() 
         return "\n".join(terminal.section([row], holm=None, alpha=0.01, max_lag_fraction=0.05))
 
     assert "otherwise quiet" in late(0.0) and "0.0 of 2" not in late(0.0)
+    # review148 F1: a stopped process (a SIGSTOP, a paused VM) is named, not "this process's own"
+    stopped = _row("t.py::test_x", "INCONCLUSIVE", [_claim(0.95, 5, "INCONCLUSIVE", est=4.0, upper=6.0)],
+                   conditions=("generator_late",), lag=1900.0, telemetry={"other_cpu_load": 0.0, "cpus": 2},
+                   reasons=("the load generator fell behind",))
+    stopped["lag_ms"].update({"max": 1990.0, "delay_max": 1990.0, "frozen_max": 1985.0})
+    said = "\n".join(terminal.section([stopped], holm=None, alpha=0.01, max_lag_fraction=0.05))
+    assert "the process was stopped for up to 1985 ms" in said and "otherwise quiet" not in said
+    assert terminal.stall_words({"p99": 2.0, "max": 1990.0, "delay_max": 1990.0, "frozen_max": 1985.0}).endswith(
+        "a SIGSTOP, a paused VM, hypervisor steal): the machine's, rerun")
+    assert "stopped" not in terminal.stall_words({"p99": 2.0, "max": 1990.0, "delay_max": 1990.0, "frozen_max": 0.5})
     assert "other processes kept 1.6 of 2 CPUs busy" in late(1.6)
     # review106 F14: a FAIL held back for busy neighbours leads; the lateness, which held no claim, follows
     held = _claim(0.95, 4, "INCONCLUSIVE", est=7.1, upper=7.3, reason="other processes kept 1.9 of 2 CPUs busy "

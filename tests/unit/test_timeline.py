@@ -284,6 +284,30 @@ def test_the_machine_s_part_of_a_lateness_is_the_cpu_waits_meanwhile_and_the_res
     assert machine_late(sched, disp, runq).tolist() == [0, 2_200_000, 10_000_000, 10_000_000]
 
 
+def test_a_frozen_dispatcher_is_told_from_one_waiting_for_the_gil_by_its_wake_ups() -> None:
+    """review148 F1, review149 F2: a stopped process neither runs nor waits for a CPU, so its
+    lateness read as the GIL's (the code's); process CPU time could not tell it from a body holding
+    the GIL in a blocking call.  A thread waiting for the GIL wakes every switch interval: 19
+    wake-ups through a 10-ms ``PyDLL`` usleep on a 2-core VM, 2 through a 650-ms SIGSTOP."""
+    from pytest_gpuslo.timeline import FROZEN_SLACK_NS, frozen_ns
+
+    ms = 1_000_000
+    assert frozen_ns(10 * ms, 0, 0, 0, 19) == 0  # the GIL's
+    assert frozen_ns(500 * ms, 0, 10 * ms, 0, 900) == 0  # a long GIL-holding call, waking all along
+    assert frozen_ns(650 * ms, 0, 0, 0, 2) == 650 * ms - 2 * 2 * ms - FROZEN_SLACK_NS  # stopped
+    # a sleep to a deadline, time on a CPU and a wait for one are not a freeze
+    assert frozen_ns(650 * ms, 400 * ms, 100 * ms, 100 * ms, 1) == 650 * ms - 600 * ms - 2 * ms - FROZEN_SLACK_NS
+    assert frozen_ns(650 * ms, 700 * ms, 0, 0, 1) == 0
+    assert frozen_ns(650 * ms, 0, -1, -1, -1) == 0  # not known: not counted
+    # frozen time is the machine's, on a quiet machine too (where a wait for a CPU is the code's)
+    from pytest_gpuslo.timeline import machine_late
+
+    sched = np.array([0, 100], np.int64) * ms
+    disp = sched + 300 * ms
+    assert machine_late(sched, disp, np.zeros(2, np.int64), quiet=np.array([True, True]), precision_ns=0,
+                        frozen=np.array([0, 250 * ms])).tolist() == [0, 250 * ms]
+
+
 def test_a_wait_for_a_cpu_while_the_machine_was_quiet_is_the_code_s() -> None:
     """review58: on an idle 2-core VM the dispatcher waited 2-3 ms for a CPU during each 5-ms GIL
     hold of a body (the GIL handed back wakes it behind the holder on its CPU), and the verdict
