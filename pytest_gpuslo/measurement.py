@@ -186,18 +186,15 @@ def run_open_loop(
         if read_wait is not None:
             waits.append((read_wait(), clock()))
         # Lanes that are Python threads: the dispatcher's wait for a CPU while each request was
-        # overdue (``RunData.dispatch_runq_ns``), and the time it was frozen meanwhile
-        # (``dispatch_frozen_ns``), from readings before each wait for a deadline and at each late
-        # dispatch; the rest of a lateness is the GIL the bodies held.
+        # overdue (``RunData.dispatch_runq_ns``), and how long it was frozen in the span each late
+        # dispatch's reading closes (``dispatch_frozen_ns``), from readings before each wait for a
+        # deadline and at each late dispatch; the rest of a lateness is the GIL the bodies held.
         runq = None if inline else backend.sched_reader()
         cpu_waits = [-1] * n if runq is not None else None
         frozen = [0] * n if runq is not None else None
-        #: frozen time found so far (ns), each span's (``timeline.frozen_ns``) between readings.
-        stopped = 0
-        #: (clock, (ran, waited, wakes), frozen so far, deadline slept to) readings, the oldest the
-        #: latest at or before the next deadline.
-        refs: deque[tuple[int, tuple[int, int, int], int, int]] = deque(
-            [(clock(), runq(), 0, 0)] if runq is not None else [])
+        #: (clock, (ran, waited, wakes), deadline slept to) readings, the oldest the latest at or
+        #: before the next deadline.
+        refs: deque[tuple[int, tuple[int, int, int], int]] = deque([(clock(), runq(), 0)] if runq is not None else [])
         wake_ns = max(FROZEN_WAKE_NS, int(4e9 * sys.getswitchinterval()))  # set before this runs
         stamps = [-1] * n
         # Where bodies run on this thread, when each gave it back: its own host time, measured
@@ -215,7 +212,7 @@ def run_open_loop(
                 if now < d:  # early: wait for the deadline (a late request reads the clock once)
                     if runq is not None:  # every later deadline is after this reading
                         refs.clear()
-                        refs.append((now, runq(), stopped, d))
+                        refs.append((now, runq(), d))
                     left = d - now
                     if tick is not None and left > TICK_SLACK_NS:
                         tick(d - TICK_SLACK_NS // 2)  # a backend's chore, only when there is slack
@@ -235,13 +232,13 @@ def run_open_loop(
                         while len(refs) > 1 and refs[1][0] <= d:
                             refs.popleft()
                         r = runq()
-                        at, last, _, slept_to = refs[-1]
-                        stopped += frozen_ns(now - at, slept_to - at, r[0] - last[0], r[1] - last[1],
-                                             r[2] - last[2], wake_ns) if r[2] >= 0 and last[2] >= 0 else 0
+                        at, last, slept_to = refs[-1]
+                        if r[2] >= 0 and last[2] >= 0:
+                            frozen[i] = frozen_ns(now - at, slept_to - at, r[0] - last[0], r[1] - last[1],
+                                                  r[2] - last[2], wake_ns)
                         ref = refs[0][1][1] if refs and refs[0][0] <= d else -1
                         cpu_waits[i] = r[1] - ref if r[1] >= 0 and ref >= 0 else -1
-                        frozen[i] = stopped - refs[0][2] if refs and refs[0][0] <= d else 0
-                        refs.append((now, r, stopped, now))
+                        refs.append((now, r, now))
                     else:
                         cpu_waits[i] = 0
                 stamps[i] = now

@@ -282,7 +282,8 @@ class Recorder:
         #: on one whose lanes are Python threads: how long the dispatcher waited for a CPU while
         #: each request was overdue (ns; 0 on time, -1 unknown): ``RunData.dispatch_runq_ns``.
         self.dispatch_runq_ns: npt.NDArray[np.int64] | None = None
-        #: ... and how long it was stopped meanwhile (ns): ``RunData.dispatch_frozen_ns``.
+        #: ... and how long it was stopped in the span each late dispatch's reading closed (ns):
+        #: ``RunData.dispatch_frozen_ns``.
         self.dispatch_frozen_ns: npt.NDArray[np.int64] | None = None
         #: (start ns, end ns, CPUs) other processes kept busy, window by window (host lanes).
         self.others_cpus: list[tuple[int, int, float]] | None = None
@@ -452,8 +453,10 @@ class RunData:
     #: CPU between each request's deadline and its dispatch (ns; -1 unknown); None elsewhere.  The
     #: rest of its lateness it spent waiting for the GIL the bodies held (``timeline.machine_late``).
     dispatch_runq_ns: npt.NDArray[np.int64] | None = None
-    #: ... and how long the dispatcher was stopped meanwhile (ns; ``timeline.frozen_ns``): neither
-    #: on a CPU, nor waiting for one, nor asking for the GIL (a SIGSTOP, a paused VM): the machine's.
+    #: ... and, at each dispatch more than 20 us late, how long the dispatcher was stopped in the
+    #: span since its previous reading, which ended then (ns; ``timeline.frozen_ns``): neither on a
+    #: CPU, nor waiting for one, nor asking for the GIL (a SIGSTOP, a paused VM): the machine's.
+    #: 0 elsewhere.  ``timeline.frozen_since`` and ``frozen_service`` read it.
     dispatch_frozen_ns: npt.NDArray[np.int64] | None = None
     #: (start, end, CPUs) other processes kept busy in windows of about half a second (ns relative
     #: to the run's start); None where not measured.  A wait for a CPU where they were quiet is the

@@ -146,8 +146,9 @@ class SloResult:
 
     @property
     def frozen_ms(self) -> F64 | None:
-        """How long the dispatcher was stopped while each request was overdue (``timeline.frozen_ns``:
-        a SIGSTOP, a paused VM), None where not read (not Linux, or bodies on its thread)."""
+        """How long the dispatcher was found stopped (a SIGSTOP, a paused VM) in the span each late
+        dispatch closed (``RunData.dispatch_frozen_ns``), None where not read (not Linux, or bodies
+        on its thread)."""
         f = self.data.dispatch_frozen_ns
         return None if f is None else f[self._sl].astype(np.float64) / 1e6
 
@@ -157,7 +158,14 @@ class SloResult:
         (``timeline.start_delay``): lag onto a lane busy with on-time work changed nothing.  Where
         bodies run on the dispatcher's thread, a generator that lost no time but the bodies' own
         measured host time (``timeline.stall_delay``): the queue they build there is the code's."""
-        from pytest_gpuslo.timeline import machine_late, quiet_at, stall_delay, start_delay
+        from pytest_gpuslo.timeline import (
+            frozen_service,
+            frozen_since,
+            machine_late,
+            quiet_at,
+            stall_delay,
+            start_delay,
+        )
 
         d = self.data
         if self.inline_body and d.returned_ns is not None:
@@ -166,14 +174,18 @@ class SloResult:
         elif d.dispatch_runq_ns is not None:
             # Lanes that are Python threads: only the machine's part of each lateness is the
             # generator's; the GIL the bodies held is the code's (``timeline.machine_late``).
-            t = d.threads
+            # A frozen process's (a SIGSTOP, a paused VM) is the machine's too, in a body as well.
+            t, spans = d.threads, d.dispatch_frozen_ns
             cpu = machine_late(d.scheduled_ns, d.dispatch_ns, d.dispatch_runq_ns, d.start_ns, d.end_ns,
                                None if t is None else t.runq_ns, quiet=quiet_at(d.dispatch_ns, d.others_cpus),
-                               frozen=d.dispatch_frozen_ns)
+                               frozen=None if spans is None else frozen_since(d.scheduled_ns, d.dispatch_ns, spans))
             sent = d.dispatch_ns >= 0
             ref = np.where(sent, d.dispatch_ns - cpu, d.scheduled_ns)
             ref[sent] = np.maximum.accumulate(ref[sent])  # dispatched in order, as the generator does
-            out = start_delay(ref, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
+            excused = None if spans is None else frozen_service(
+                d.start_ns, d.end_ns, d.dispatch_ns, spans, None if t is None else t.cpu_ns,
+                None if t is None else t.runq_ns)
+            out = start_delay(ref, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, excused_ns=excused)
         else:
             out = start_delay(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane)
         return out[self._sl].astype(np.float64) / 1e6

@@ -310,6 +310,52 @@ def frozen_ns(span_ns: int, planned_ns: int, ran_ns: int, waited_ns: int, wakes:
     return max(int(off), 0)
 
 
+def frozen_since(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64],
+                 spans_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """How long the dispatcher was frozen between each request's deadline and its dispatch (ns):
+    the frozen spans (``RunData.dispatch_frozen_ns``, each ending at its dispatch) that ended
+    after the deadline, up to this dispatch (the first may have begun before it: capped by the
+    lateness where it is used)."""
+    t, d = np.asarray(scheduled_ns, np.int64), np.asarray(dispatch_ns, np.int64)
+    f = np.clip(np.asarray(spans_ns, np.int64), 0, None)
+    out = np.zeros(t.size, np.int64)
+    sent = np.flatnonzero(d >= 0)  # dispatched in index order, so their times are sorted
+    if not sent.size or not f[sent].any():
+        return out
+    cum = np.cumsum(f[sent])
+    first = np.searchsorted(d[sent], t[sent], side="right")  # the first span ending after the deadline
+    before = np.where(first > 0, cum[np.clip(first - 1, 0, None)], 0)
+    out[sent] = np.clip(cum - before, 0, None)
+    return out
+
+
+def frozen_service(start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
+                   dispatch_ns: npt.NDArray[np.int64], spans_ns: npt.NDArray[np.int64],
+                   cpu_ns: npt.NDArray[np.int64] | None = None,
+                   runq_ns: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
+    """Of each body's service (ns), the part the process was frozen: its overlap with the spans
+    the dispatcher was found stopped in (each ending at the dispatch whose reading found it: a
+    freeze stops every thread), no more than the body spent neither on a CPU nor waiting for one
+    where that is known (``cpu_ns``, ``runq_ns``).  A freeze that lands inside a body lengthened
+    its service: the machine's, and so is the queue it held up (``start_delay``'s ``excused_ns``)."""
+    s, e = np.asarray(start_ns, np.int64), np.asarray(end_ns, np.int64)
+    out = np.zeros(s.size, np.int64)
+    f, d = np.asarray(spans_ns, np.int64), np.asarray(dispatch_ns, np.int64)
+    hit = np.flatnonzero((f > 0) & (d >= 0))
+    ran = (s >= 0) & (e > s)
+    if not hit.size or not ran.any():
+        return out
+    for k in hit:
+        lo, hi = int(d[k] - f[k]), int(d[k])
+        out += np.where(ran, np.clip(np.minimum(e, hi) - np.maximum(s, lo), 0, None), 0)
+    if cpu_ns is not None and runq_ns is not None:
+        c, q = np.asarray(cpu_ns, np.int64), np.asarray(runq_ns, np.int64)
+        known = (c >= 0) & (q >= 0)
+        off = np.clip(e - s - c - q, 0, None)
+        out = np.where(known, np.minimum(out, off), out)
+    return out
+
+
 #: Other processes using fewer CPUs than this, in the load window around a dispatch, leave the
 #: machine quiet: a wait for a CPU then is this process's own threads' (an idle 2-core VM reads
 #: 0.00-0.03).
@@ -399,7 +445,8 @@ REPLAY_TOL_NS = 1_000
 
 def start_delay(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64],
                 start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
-                lane: npt.NDArray[np.integer], *, shared: bool | None = None) -> npt.NDArray[np.int64]:
+                lane: npt.NDArray[np.integer], *, shared: bool | None = None,
+                excused_ns: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
     """How much later each request completed than it would have under a punctual generator: its
     end minus its end in a replay of its lane (FIFO, the measured service times and hand-off gaps)
     with every request dispatched at its scheduled arrival.
@@ -421,6 +468,9 @@ def start_delay(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np
     validity grid's 4-server queues, 20% false REGRESSED under stalls as long as the p95).  Lanes
     that take requests in turn (request i on lane i mod lanes: CUDA streams) are replayed each
     on its own.  ``shared``: which of the two; None: taken from the lanes the requests ran on.
+    ``excused_ns``: the part of each service that was not the code's (a frozen process,
+    ``frozen_service``), left out of the punctual replay only: the body that held it and the queue
+    behind it are delayed by it.
     """
     t = np.asarray(scheduled_ns, np.int64)
     d = np.asarray(dispatch_ns, np.int64)
@@ -431,7 +481,8 @@ def start_delay(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np
     if ran.any():
         lanes = int(ln[ran].max()) + 1
         if shared if shared is not None else lanes > 1 and np.any(ln[ran] != np.flatnonzero(ran) % lanes):
-            out[ran] = _shared_queue_delay(t[ran], d[ran], s[ran], e[ran], ln[ran], lanes)
+            out[ran] = _shared_queue_delay(t[ran], d[ran], s[ran], e[ran], ln[ran], lanes,
+                                           None if excused_ns is None else np.asarray(excused_ns, np.int64)[ran])
             return out
     for k in np.unique(ln[ran]):
         idx = np.flatnonzero(ran & (ln == k))
@@ -446,18 +497,23 @@ def start_delay(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np
         if np.any(np.abs(cum + np.maximum.accumulate(ld - (cum - w)) - le) > REPLAY_TOL_NS):
             out[idx] = free_rule
             continue
+        if excused_ns is not None:  # an unfrozen machine's services
+            w = np.clip(w - np.clip(np.asarray(excused_ns, np.int64)[idx], 0, None), 0, None)
+            cum = np.cumsum(w)
         punctual = cum + np.maximum.accumulate(lt - (cum - w))
         out[idx] = np.clip(le - punctual, 0, None)
     return out
 
 
 def _shared_queue_delay(t: npt.NDArray[np.int64], d: npt.NDArray[np.int64], s: npt.NDArray[np.int64],
-                        e: npt.NDArray[np.int64], ln: npt.NDArray[np.integer], lanes: int) -> npt.NDArray[np.int64]:
+                        e: npt.NDArray[np.int64], ln: npt.NDArray[np.integer], lanes: int,
+                        excused: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
     """``start_delay`` for lanes serving one FIFO queue, in schedule order: the queue replayed
     (Kiefer-Wolfowitz: each request to the lane that frees first, after its measured hand-off gap,
     for its measured service) once with the measured dispatch times and once with the scheduled
     ones; a request's delay is the difference.  Both replays share the model's errors (a thread's
-    wake-up order), so their difference is the lateness's effect alone."""
+    wake-up order), so their difference is the lateness's effect alone.  ``excused``: service
+    left out of the punctual replay (``start_delay``)."""
     gap = np.empty_like(s)
     for k in np.unique(ln):
         idx = np.flatnonzero(ln == k)
@@ -475,5 +531,8 @@ def _shared_queue_delay(t: npt.NDArray[np.int64], d: npt.NDArray[np.int64], s: n
             done.append(c)
         return done
 
-    late, punctual = replay(d.tolist()), replay(t.tolist())
+    late = replay(d.tolist())
+    if excused is not None:
+        work = np.clip(np.asarray(work, np.int64) - np.clip(excused, 0, None), 0, None).tolist()
+    punctual = replay(t.tolist())
     return np.clip(np.asarray(late, np.int64) - np.asarray(punctual, np.int64), 0, None)

@@ -308,6 +308,45 @@ def test_a_frozen_dispatcher_is_told_from_one_waiting_for_the_gil_by_its_wake_up
                         frozen=np.array([0, 250 * ms])).tolist() == [0, 250 * ms]
 
 
+def test_a_freeze_inside_a_body_is_the_machine_s_for_it_and_the_queue_behind_it() -> None:
+    """review149 F1: a freeze that lands inside a body lengthens its service, and on one lane the
+    requests queued behind it then waited on a busy lane, which the replay counted as no lateness:
+    the code's.  The dispatcher's frozen span (it ends at the dispatch whose reading found it)
+    is taken out of the bodies it overlaps, within their time off a CPU, in the punctual replay."""
+    from pytest_gpuslo.timeline import frozen_service, frozen_since, start_delay
+
+    ms = 1_000_000
+    # one lane, a request every 10 ms taking 1 ms; request 3's body is frozen 400 ms (from 31 ms on);
+    # the dispatcher, stopped too, sends 4..43 at 431 ms, the reading at request 4 finding the span.
+    n = 50
+    t = np.arange(n, dtype=np.int64) * 10 * ms
+    d = t.copy()
+    d[4:44] = 431 * ms + np.arange(40) * 10_000
+    spans = np.zeros(n, np.int64)
+    spans[4] = 395 * ms  # found frozen: a little less than the 400 ms
+    s, e = np.empty(n, np.int64), np.empty(n, np.int64)
+    free = 0
+    for i in range(n):
+        s[i] = max(d[i], free)
+        e[i] = s[i] + (401 * ms if i == 3 else ms)
+        free = e[i]
+    lane = np.zeros(n, np.int32)
+    cpu, runq = np.full(n, ms, np.int64), np.zeros(n, np.int64)
+
+    since = frozen_since(t, d, spans)
+    assert since[:4].tolist() == [0] * 4 and since[4] == 395 * ms and since[44:].tolist() == [0] * 6
+    assert since[5] == 395 * ms  # its deadline (50 ms) fell in the span that ended at 431 ms
+    excused = frozen_service(s, e, d, spans, cpu, runq)
+    assert excused[3] == 395 * ms and excused[np.arange(n) != 3].sum() == 0
+    # the body's own off-CPU time bounds it: a body that ran throughout was not frozen
+    assert frozen_service(s, e, d, spans, np.full(n, 401 * ms), runq)[3] == 0
+    before = start_delay(t, d, s, e, lane)
+    after = start_delay(t, d, s, e, lane, excused_ns=excused)
+    assert before[3] == 0 and after[3] == 395 * ms  # its own service held the freeze
+    assert after[10] > 300 * ms >= before[10]  # the queue behind it: the freeze's, not the code's
+    assert after[48:].tolist() == before[48:].tolist() == [0] * 2  # once the queue drained
+
+
 def test_a_wait_for_a_cpu_while_the_machine_was_quiet_is_the_code_s() -> None:
     """review58: on an idle 2-core VM the dispatcher waited 2-3 ms for a CPU during each 5-ms GIL
     hold of a body (the GIL handed back wakes it behind the holder on its CPU), and the verdict
