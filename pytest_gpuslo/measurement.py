@@ -195,7 +195,11 @@ def run_open_loop(
         #: (clock, (ran, waited, wakes), deadline slept to) readings, the oldest the latest at or
         #: before the next deadline.
         refs: deque[tuple[int, tuple[int, int, int], int]] = deque([(clock(), runq(), 0)] if runq is not None else [])
-        wake_ns = max(FROZEN_WAKE_NS, int(4e9 * sys.getswitchinterval()))  # set before this runs
+        # A GIL waiter wakes every switch interval, which a body may raise (review151 F1: a library
+        # setting 50 ms made 30-ms GIL holds read as a frozen dispatcher): the larger of its
+        # values at a span's two ends.
+        switch_ns = sys.getswitchinterval
+        wake_ns = max(FROZEN_WAKE_NS, int(4e9 * switch_ns()))
         stamps = [-1] * n
         # Where bodies run on this thread, when each gave it back: its own host time, measured
         # (one clock read a request), not inferred from the gaps between dispatches.
@@ -213,6 +217,7 @@ def run_open_loop(
                     if runq is not None:  # every later deadline is after this reading
                         refs.clear()
                         refs.append((now, runq(), d))
+                        wake_ns = max(FROZEN_WAKE_NS, int(4e9 * switch_ns()))
                     left = d - now
                     if tick is not None and left > TICK_SLACK_NS:
                         tick(d - TICK_SLACK_NS // 2)  # a backend's chore, only when there is slack
@@ -235,7 +240,8 @@ def run_open_loop(
                         at, last, slept_to = refs[-1]
                         if r[2] >= 0 and last[2] >= 0:
                             frozen[i] = frozen_ns(now - at, slept_to - at, r[0] - last[0], r[1] - last[1],
-                                                  r[2] - last[2], wake_ns)
+                                                  r[2] - last[2], max(wake_ns, int(4e9 * switch_ns())))
+                        wake_ns = max(FROZEN_WAKE_NS, int(4e9 * switch_ns()))
                         ref = refs[0][1][1] if refs and refs[0][0] <= d else -1
                         cpu_waits[i] = r[1] - ref if r[1] >= 0 and ref >= 0 else -1
                         refs.append((now, r, now))

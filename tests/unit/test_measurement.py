@@ -522,7 +522,7 @@ def _stalled_every_100th(backend: Any) -> tuple[Any, gate.SloSpec]:
     return result, spec
 
 
-@pytest.mark.parametrize("stall", ["gil", "cpu", "frozen"])
+@pytest.mark.parametrize("stall", ["gil", "gil-50ms", "cpu", "frozen"])
 def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_for_a_cpu_or_frozen_the_machine_s(
         stall: str) -> None:
     """review57: on lanes that are Python threads, a body holding the GIL for 8 ms every 100th
@@ -532,7 +532,10 @@ def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_fo
     server's accept loop would wait for it.  Here the same 30-ms stalls of the dispatcher are the
     GIL's (it wakes every 0.5 ms to ask for it), the machine's (all of it a wait for a CPU), or a
     frozen process's (review148 F1: a SIGSTOP neither runs, waits for a CPU nor wakes; it read as
-    the code's)."""
+    the code's).  "gil-50ms": a body raised the switch interval to 50 ms in the run, so the GIL
+    waiter woke once (review151 F1: read as a freeze)."""
+    import sys
+
     from pytest_gpuslo.backends import virtual
 
     class Lanes(virtual.Backend):
@@ -550,11 +553,14 @@ def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_fo
                     self.waited += pending
                 elif stall == "gil":
                     self.wakes += pending // 500_000
+                elif stall == "gil-50ms":
+                    sys.setswitchinterval(0.05)  # the dispatch restores it
+                    self.wakes += 1
             return now
 
     result, spec = _stalled_every_100th(Lanes())
     late = gate.lateness(spec, result.measurements())
-    if stall != "gil":
+    if not stall.startswith("gil"):
         assert result.start_delay_ms.max() > 20.0 and "the load generator " in late
     else:  # the dispatcher's own precision (0.2 ms) at most
         assert result.start_delay_ms.max() <= 0.2 and "the load generator fell behind" not in late
