@@ -520,7 +520,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 print(f"  {r}")
         # ... and the stall note the terminal prints under it (review146 N1)
         figures = lag_figures(cand.lag_ms, cand.start_delay_ms) if cand.lag_ms is not None else {}
-        figures["frozen_max"] = (cand.summary.get("lag_ms") or {}).get("frozen_max")  # not kept per request
+        figures["frozen_max"] = cand.summary.get("frozen_ms")  # not kept per request
         stall = terminal.stall_words(figures) if verdict.outcome != "PASS" and cand.lag_ms is not None else ""
         if stall:
             print(f"  {stall}")

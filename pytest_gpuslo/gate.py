@@ -207,6 +207,9 @@ class Measurements:
     contention: str = ""
     #: the most those processes can have slowed a request's own service (``contention_slowdown``).
     contention_slowdown: float = 2.0
+    #: the longest the dispatcher was found stopped (ms; ``timeline.frozen_ns``: a SIGSTOP, a
+    #: paused VM), 0 where none or not read: a stall that is the machine's, named where it is said.
+    frozen_ms: float = 0.0
     #: each measured request's own service time (ms; NaN where it never ended): a floor under its
     #: latency, so a FAIL on it divided by ``contention_slowdown`` is not the neighbours' doing.
     service_ms: npt.NDArray[np.float64] | None = None
@@ -1352,11 +1355,20 @@ class Stall:
     #: (``median_ms``): a stall far beyond the other runs' (``set_aside``).
     outlier: bool = False
     median_ms: float = 0.0
+    #: the longest its process was found stopped (``Measurements.frozen_ms``).
+    frozen_ms: float = 0.0
+
+    @property
+    def stopped(self) -> str:
+        """'' or "the process was stopped for up to N ms" (review151 F2: a set-aside run frozen by a
+        SIGSTOP read only "stalled far beyond the other runs")."""
+        return (f"the process was stopped for up to {_fmt_ms(self.frozen_ms).replace('ms', ' ms')}"
+                if self.frozen_ms >= 1.0 else "")
 
     @property
     def words(self) -> str:
-        return f"lag p99 {_fmt_ms(self.lag_p99_ms).replace('ms', ' ms')}" + (
-            f"; {self.contention}" if self.contention else "")
+        return f"lag p99 {_fmt_ms(self.lag_p99_ms).replace('ms', ' ms')}" + "".join(
+            f"; {w}" for w in (self.stopped, self.contention) if w)
 
 
 #: A run whose lag p99 is over the lag limit and this many times the median run's, in one A/B
@@ -1377,7 +1389,7 @@ def stalls(spec: SloSpec, runs: Sequence[Measurements], policy: Policy = Policy(
     limit = tight * policy.max_lag_fraction if tight else MAX_LAG_NO_BUDGET_MS
     typical = float(np.median(lag99)) if lag99 else 0.0
     far = [lag > limit and lag >= STALL_OUTLIER * typical for lag in lag99]
-    return [Stall(lag, m.contention, beyond, typical) if beyond or generator_behind(spec, m, policy)
+    return [Stall(lag, m.contention, beyond, typical, m.frozen_ms) if beyond or generator_behind(spec, m, policy)
             else None for m, lag, beyond in zip(runs, lag99, far)]
 
 
@@ -1458,7 +1470,8 @@ def _aside_words(ab: ABInput, t: stats.RegressionTest) -> stats.RegressionTest:
     if not ab.aside:
         return t
     runs = "; ".join(f"{side} run {k} of {n} (lag p99 {_fmt_ms(x.lag_p99_ms).replace('ms', ' ms')} against the "
-                     f"runs' median {_fmt_ms(x.median_ms).replace('ms', ' ms')})" for side, k, n, x in ab.aside)
+                     f"runs' median {_fmt_ms(x.median_ms).replace('ms', ' ms')}{'; ' + x.stopped if x.stopped else ''})"
+                     for side, k, n, x in ab.aside)
     note = (f"set aside: {runs}, whose load generator stalled far beyond the session's other runs (over "
             f"{STALL_OUTLIER:g}x their median lag p99), and too long to leave its requests out of every run: "
             f"such a stall moves a run's level by itself; decided on the other {len(ab.base_runs)}+"
@@ -3021,11 +3034,13 @@ def decisive(verdict: Verdict) -> bool:
 
 # -- after the decision -------------------------------------------------------------------------
 
-def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int = 0, contention: str = "") -> str:
+def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int = 0, contention: str = "",
+                 frozen_ms: float = 0.0) -> str:
     """Why a run must not become a baseline ('' when it may): the same rule for
     ``--gpuslo-save`` and ``gpuslo accept``.  A body that hung in the warm-up leaves no measured
     request past timeout_s where other lanes took the load, but the run had a lane fewer.
-    ``contention``: ``cpu_contention``'s words, the figure a busy machine's refusal quotes."""
+    ``contention``: ``cpu_contention``'s words, the figure a busy machine's refusal quotes;
+    ``frozen_ms``: the longest the process was found stopped (``Measurements.frozen_ms``)."""
     if verdict is None:
         return "no verdict"
     if "generator_late" in verdict.conditions and "bodies_hold" in verdict.conditions:
@@ -3039,6 +3054,11 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
             "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
             "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
             "gpuslo ab)")
+    if "generator_late" in verdict.conditions and frozen_ms >= 1.0:
+        # review151: a SIGSTOP's refusal blamed "the dispatcher's own precision"
+        return (f"the load generator fell behind while the process was stopped for up to {_fmt_ms(frozen_ms).replace('ms', ' ms')} "
+                f"(a SIGSTOP, a paused VM, hypervisor steal): that lateness would be stored as the workload's "
+                f"latency; record again where the process runs undisturbed")
     if "generator_late" in verdict.conditions and "contended" in verdict.conditions:
         # The neighbours are why its generator fell behind (review63: a refusal that blamed the
         # dispatcher's precision on a machine 1.0-1.8 CPUs busy).

@@ -551,6 +551,7 @@ class SloResult:
             contention_slowdown=contention_slowdown(self.telemetry.get("other_cpu_load"), self.telemetry.get("cpus"),
                                                     self.telemetry.get("run_queue_stretch")),
             service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget
+            frozen_ms=float(np.max(f)) if (f := self.frozen_ms) is not None and f.size else 0.0,
             asleep_ms=self.asleep_ms,
             cpu_ms=self.cpu_ms,
             own_ms=own[0] if own is not None else None,

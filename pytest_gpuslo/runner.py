@@ -212,7 +212,7 @@ def record(result: SloResult, settings: Settings) -> None:
     # What the gate read besides the latencies, so `gpuslo compare` / `gpuslo ab` decide this run
     # as the plugin just did (the service only where busy neighbours make the gate ask for it).
     m = result.measured or result.measurements()
-    refusal = gate.save_refusal(v, failed, timed_out, m.hung, m.contention)
+    refusal = gate.save_refusal(v, failed, timed_out, m.hung, m.contention, m.frozen_ms)
     summary = {"verdict": v.outcome if v else None, "offered_hz": _finite(result.offered_hz),
                "throughput_hz": _finite(result.throughput_hz), "failed": failed,
                "timed_out": int((result.timed_out & ~result.failed).sum()),
@@ -243,6 +243,8 @@ def record(result: SloResult, settings: Settings) -> None:
         summary["hang_backlog"] = m.hang_backlog
     if m.lanes_hung:
         summary["lanes_hung"] = m.lanes_hung
+    if m.frozen_ms > 0:  # the process found stopped: its stall is named offline too (review151 F2)
+        summary["frozen_ms"] = m.frozen_ms
     if m.first_timed_out is not None:
         summary["first_timed_out"] = m.first_timed_out
     if m.first_error:

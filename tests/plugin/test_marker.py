@@ -921,8 +921,10 @@ def test_a_frozen_process_is_the_machine_s_lateness_and_named(gputester: pytest.
                 while time.perf_counter() - t < 0.02:  # the stop lands in here, inside the body
                     pass
         """.replace("STREAMS", str(streams)))
-    result = gputester.runpytest("--gpuslo-json=r.json")
+    result = gputester.runpytest("--gpuslo-json=r.json", "--gpuslo-save")
     lag = json.loads((gputester.path / "r.json").read_text())["results"][0]["lag_ms"]
     # the queue behind the frozen body: its requests' delay is the freeze's (0.2 ms, the precision, before)
     assert lag["frozen_max"] >= 300 and lag["delay_p99"] >= 100 and lag["delay_max"] >= 300, lag
     result.stdout.fnmatch_lines(["*the process was stopped for up to * ms*"])
+    # and a save is refused for the stop, not for "the dispatcher's own precision" (review151)
+    result.stdout.fnmatch_lines(["*not saved: the load generator fell behind while the process was stopped for up to *"])

@@ -372,7 +372,8 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     lat = rng.lognormal(0, 0.3, 400)
     run = bl.Run(lat, "2026-12-01T00:00:00+00:00", None, {},
                  {"hung": 2, "first_hung": [3, 1], "contention": "other processes kept 1.5 of 2 CPUs busy during the run",
-                  "contention_slowdown": 4.0, "first_timed_out": 7, "first_error": "ValueError: bad input"},
+                  "contention_slowdown": 4.0, "first_timed_out": 7, "first_error": "ValueError: bad input",
+                  "frozen_ms": 1990.5},
                  lag_ms=np.full(400, 0.5), start_delay_ms=np.full(400, 0.25),
                  service_ms=np.where(np.arange(390) % 20 == 3, np.inf, lat[:390] / 2), launcher_hold_ms=np.full(30, 2.5),
                  asleep_ms=lat[:390] / 4, own_ms=lat / 3, own_asleep_ms=lat / 6)
@@ -389,6 +390,7 @@ def test_a_stored_run_gives_the_gate_what_the_plugin_gave_it(tmp_path: Path) -> 
     assert m.launcher_hold_ms is not None and m.launcher_hold_ms.size == 30
     assert (m.hung, m.first_hung, m.contention_slowdown) == (2, (3, 1), 4.0) and m.contention.startswith("other processes")
     assert (m.first_timed_out, m.first_error) == (7, "ValueError: bad input")
+    assert m.frozen_ms == 1990.5  # review151 F2: a stop named in gpuslo ab's words from the record
     # What the neighbours' rule credits as asleep on a timer is judged again as the plugin did.
     assert m.asleep_ms is not None and np.allclose(m.asleep_ms, lat[:390] / 4, atol=1e-4)
     assert m.time_split == {"cpu": 0.1, "runq": 0.1, "asleep": 0.5, "other": 0.3}
@@ -489,3 +491,4 @@ def test_a_given_date_is_stored_in_the_clocks_form(monkeypatch: pytest.MonkeyPat
     in three forms; it is stored as the clock's are, in UTC to the second."""
     monkeypatch.setenv(bl.NOW_ENV, given)
     assert bl.now_iso() == stored
+

@@ -1582,6 +1582,12 @@ def test_an_ab_run_stalled_far_beyond_the_others_is_set_aside_by_one_rule_for_ei
     assert ("set aside: base run 1 of 3 (lag p99 69.6 ms against the runs' median 2.5 ms), whose load generator "
             "stalled far beyond the session's other runs") in now.reason and "decided on the other 2+3 runs" in now.reason
     assert "A/B, 2+3 interleaved runs" in now.detail
+    # review151 F2: a run whose process was found stopped (a SIGSTOP) says so, where it is set aside
+    stopped = gate.Stall(69.6, outlier=True, median_ms=2.5, frozen_ms=1990.0)
+    said = claim(stalled_base, slower, (stopped, None, None, gate.Stall(3.6, frozen_ms=0.4), None, None)).reason
+    assert ("base run 1 of 3 (lag p99 69.6 ms against the runs' median 2.5 ms; the process was stopped for up to "
+            "1990 ms)") in said and said.count("stopped for up to") == 1
+    assert stopped.words == "lag p99 69.6 ms; the process was stopped for up to 1990 ms"
     monkeypatch.setattr(gate, "set_aside", lambda ab: ab)
     before = claim(stalled_base, slower, (far, None, None, near, None, None))
     assert before.outcome == "INCONCLUSIVE" and "set aside:" not in before.reason
