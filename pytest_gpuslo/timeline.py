@@ -345,9 +345,18 @@ def frozen_service(start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64
     ran = (s >= 0) & (e > s)
     if not hit.size or not ran.any():
         return out
-    for k in hit:
-        lo, hi = int(d[k] - f[k]), int(d[k])
-        out += np.where(ran, np.clip(np.minimum(e, hi) - np.maximum(s, lo), 0, None), 0)
+    # The frozen windows [dispatch - span, dispatch] lie each inside its own span between two
+    # readings, so they are disjoint and in order: a body's overlap is the frozen time before its
+    # end less that before its start (one search a body, however many windows).
+    lo, hi = (d[hit] - f[hit]).astype(np.float64), d[hit].astype(np.float64)
+    before = np.concatenate(([0.0], np.cumsum(hi - lo)))
+
+    def covered(x: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        k = np.searchsorted(lo, x, side="right") - 1
+        kk = np.clip(k, 0, None)
+        return np.where(k >= 0, before[kk] + np.clip(x - lo[kk], 0.0, hi[kk] - lo[kk]), 0.0)
+
+    out = np.where(ran, np.round(covered(e) - covered(s)), 0).astype(np.int64)
     if cpu_ns is not None and runq_ns is not None:
         c, q = np.asarray(cpu_ns, np.int64), np.asarray(runq_ns, np.int64)
         known = (c >= 0) & (q >= 0)

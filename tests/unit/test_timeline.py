@@ -347,6 +347,25 @@ def test_a_freeze_inside_a_body_is_the_machine_s_for_it_and_the_queue_behind_it(
     assert after[48:].tolist() == before[48:].tolist() == [0] * 2  # once the queue drained
 
 
+def test_a_body_s_frozen_time_is_its_overlap_with_every_frozen_window() -> None:
+    """``frozen_service`` finds each body's overlap with the frozen windows by search (a busy machine
+    may leave thousands of small ones): the same as adding the overlaps window by window."""
+    from pytest_gpuslo.timeline import frozen_service
+
+    rng = np.random.default_rng(7)
+    n = 400
+    d = np.cumsum(rng.integers(1_000, 50_000, n)).astype(np.int64)
+    spans = np.where(rng.random(n) < 0.3, rng.integers(0, 900, n), 0).astype(np.int64)  # inside each gap
+    s = d + rng.integers(0, 5_000, n)
+    e = s + rng.integers(0, 200_000, n)
+    s[::37], e[::37] = -1, -1  # never ran
+    want = np.zeros(n, np.int64)
+    for k in np.flatnonzero(spans > 0):
+        lo, hi = d[k] - spans[k], d[k]
+        want += np.where(s >= 0, np.clip(np.minimum(e, hi) - np.maximum(s, lo), 0, None), 0)
+    assert frozen_service(s, e, d, spans).tolist() == want.tolist() and want.sum() > 0
+
+
 def test_a_wait_for_a_cpu_while_the_machine_was_quiet_is_the_code_s() -> None:
     """review58: on an idle 2-core VM the dispatcher waited 2-3 ms for a CPU during each 5-ms GIL
     hold of a body (the GIL handed back wakes it behind the holder on its CPU), and the verdict
