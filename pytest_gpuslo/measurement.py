@@ -54,6 +54,31 @@ PROGRESS_SLACK_NS = 2_000_000
 PROGRESS_WINDOW = 4096
 
 
+class _SwitchWatch:
+    """The most any code set the GIL switch interval to while a run dispatches: a body that raises
+    it around a blocking call that holds the GIL (``sys.setswitchinterval(1.0)``, then back) keeps
+    the dispatcher's GIL wait from waking meanwhile, which read as a frozen process (review152
+    F1).  ``sys.setswitchinterval`` is wrapped for the run only (the C API is not seen)."""
+
+    def __init__(self) -> None:
+        self.most = 0.0
+        self._real: Callable[[float], None] | None = None
+
+    def install(self) -> None:
+        real = self._real = sys.setswitchinterval
+
+        def watched(interval: float, /) -> None:
+            real(interval)
+            self.most = max(self.most, float(interval))
+
+        sys.setswitchinterval = watched
+
+    def remove(self) -> None:
+        if self._real is not None:
+            sys.setswitchinterval = self._real
+            self._real = None
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     """A run in progress: requests dispatched, and the recent schedule lag and latency."""
@@ -161,6 +186,7 @@ def run_open_loop(
     if prime:
         backend.prime(Request(-1, float("nan"), payloads(0) if payloads else None, rec), timeout_s)
     old_switch = sys.getswitchinterval()
+    watch = _SwitchWatch()
     gc_was_enabled = gc.isenabled()
     spin_ns = backend.spin_ns
     tick = getattr(backend, "tick", None)
@@ -239,8 +265,11 @@ def run_open_loop(
                         r = runq()
                         at, last, slept_to = refs[-1]
                         if r[2] >= 0 and last[2] >= 0:
+                            # ... or raised and set back within it (review152 F1): the most any
+                            # code set since the run began (``_SwitchWatch``)
                             frozen[i] = frozen_ns(now - at, slept_to - at, r[0] - last[0], r[1] - last[1],
-                                                  r[2] - last[2], max(wake_ns, int(4e9 * switch_ns())))
+                                                  r[2] - last[2], max(wake_ns, int(4e9 * switch_ns()),
+                                                                      int(4e9 * watch.most)))
                         wake_ns = max(FROZEN_WAKE_NS, int(4e9 * switch_ns()))
                         ref = refs[0][1][1] if refs and refs[0][0] <= d else -1
                         cpu_waits[i] = r[1] - ref if r[1] >= 0 and ref >= 0 else -1
@@ -285,6 +314,7 @@ def run_open_loop(
         gc.disable()
         if spin_ns == 0:
             sys.setswitchinterval(min(old_switch, DISPATCH_SWITCH_INTERVAL_S))
+        watch.install()
         t0 = clock() + LEAD_NS
         # Plain Python ints and lists in the hot loop: numpy scalar access costs ~100 ns each.
         due = (t0 + schedule).tolist()
@@ -299,6 +329,7 @@ def run_open_loop(
             if not rec.all_done:
                 rec.abandoned = True
     finally:
+        watch.remove()
         sys.setswitchinterval(old_switch)
         if gc_was_enabled:
             gc.enable()

@@ -522,7 +522,7 @@ def _stalled_every_100th(backend: Any) -> tuple[Any, gate.SloSpec]:
     return result, spec
 
 
-@pytest.mark.parametrize("stall", ["gil", "gil-50ms", "cpu", "frozen"])
+@pytest.mark.parametrize("stall", ["gil", "gil-50ms", "gil-toggled", "cpu", "frozen"])
 def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_for_a_cpu_or_frozen_the_machine_s(
         stall: str) -> None:
     """review57: on lanes that are Python threads, a body holding the GIL for 8 ms every 100th
@@ -533,7 +533,8 @@ def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_fo
     GIL's (it wakes every 0.5 ms to ask for it), the machine's (all of it a wait for a CPU), or a
     frozen process's (review148 F1: a SIGSTOP neither runs, waits for a CPU nor wakes; it read as
     the code's).  "gil-50ms": a body raised the switch interval to 50 ms in the run, so the GIL
-    waiter woke once (review151 F1: read as a freeze)."""
+    waiter woke once (review151 F1: read as a freeze); "gil-toggled": raised to 1 s around the
+    call and set back (review152 F1)."""
     import sys
 
     from pytest_gpuslo.backends import virtual
@@ -556,9 +557,15 @@ def test_a_dispatcher_late_for_the_gil_the_bodies_held_is_the_code_s_one_late_fo
                 elif stall == "gil-50ms":
                     sys.setswitchinterval(0.05)  # the dispatch restores it
                     self.wakes += 1
+                elif stall == "gil-toggled":
+                    back = sys.getswitchinterval()
+                    sys.setswitchinterval(1.0)
+                    sys.setswitchinterval(back)
+                    self.wakes += 1
             return now
 
     result, spec = _stalled_every_100th(Lanes())
+    assert type(sys.setswitchinterval).__name__ == "builtin_function_or_method"  # unwrapped after the run
     late = gate.lateness(spec, result.measurements())
     if not stall.startswith("gil"):
         assert result.start_delay_ms.max() > 20.0 and "the load generator " in late
