@@ -499,6 +499,10 @@ def start_delay(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np
         ls, le, ld, lt = s[idx], e[idx], d[idx], t[idx]
         prev_end = np.concatenate(([np.iinfo(np.int64).min], le[:-1]))
         free_rule = np.clip(ld - np.maximum(lt, prev_end), 0, None)
+        if excused_ns is not None:  # a frozen body's own delay, and the lane it kept busy (review152 F3)
+            x = np.clip(np.asarray(excused_ns, np.int64)[idx], 0, None)
+            unfrozen_end = np.concatenate(([np.iinfo(np.int64).min], (le - x)[:-1]))
+            free_rule = np.clip(ld - np.maximum(lt, unfrozen_end), 0, None) + x
         # c_i = max(d_i, c_prev) + gap_i + s_i, solved as in replay.completions (integers: exact).
         gap = np.clip(ls - np.maximum(ld, prev_end), 0, None)
         w = gap + (le - ls)

@@ -345,6 +345,13 @@ def test_a_freeze_inside_a_body_is_the_machine_s_for_it_and_the_queue_behind_it(
     assert before[3] == 0 and after[3] == 395 * ms  # its own service held the freeze
     assert after[10] > 300 * ms >= before[10]  # the queue behind it: the freeze's, not the code's
     assert after[48:].tolist() == before[48:].tolist() == [0] * 2  # once the queue drained
+    # review152 F3: a lane the FIFO replay cannot reproduce falls back to the free-lane rule, which
+    # must take the frozen service out too (a 1-lane run read delay 0.2 ms beside a 1.99-s stop)
+    s2 = s.copy()
+    s2[46] = e[45] - 500_000  # started before the previous one ended: not a FIFO lane
+    assert start_delay(t, d, s2, e, lane)[4] <= 1 * ms
+    fallback = start_delay(t, d, s2, e, lane, excused_ns=excused)
+    assert fallback[3] == 395 * ms and fallback[4] > 300 * ms
 
 
 def test_a_body_s_frozen_time_is_its_overlap_with_every_frozen_window() -> None:
