@@ -1363,12 +1363,18 @@ class Stall:
         """'' or "the process was stopped for up to N ms" (review151 F2: a set-aside run frozen by a
         SIGSTOP read only "stalled far beyond the other runs")."""
         return (f"the process was stopped for up to {_fmt_ms(self.frozen_ms).replace('ms', ' ms')}"
-                if self.frozen_ms >= 1.0 else "")
+                if self.frozen_ms >= FROZEN_NAMED_MS else "")
 
     @property
     def words(self) -> str:
         return f"lag p99 {_fmt_ms(self.lag_p99_ms).replace('ms', ' ms')}" + "".join(
             f"; {w}" for w in (self.stopped, self.contention) if w)
+
+
+#: A stop of the process shorter than this (ms) is not named: a few milliseconds beyond
+#: ``timeline.FROZEN_SLACK_NS`` are hypervisor steal or noise, still counted as the machine's
+#: (review152 F2: "stopped for up to 1.29 ms" of a run nobody stopped).
+FROZEN_NAMED_MS = 10.0
 
 
 #: A run whose lag p99 is over the lag limit and this many times the median run's, in one A/B
@@ -3054,7 +3060,7 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
             "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
             "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
             "gpuslo ab)")
-    if "generator_late" in verdict.conditions and frozen_ms >= 1.0:
+    if "generator_late" in verdict.conditions and frozen_ms >= FROZEN_NAMED_MS:
         # review151: a SIGSTOP's refusal blamed "the dispatcher's own precision"
         return (f"the load generator fell behind while the process was stopped for up to {_fmt_ms(frozen_ms).replace('ms', ' ms')} "
                 f"(a SIGSTOP, a paused VM, hypervisor steal): that lateness would be stored as the workload's "

@@ -356,7 +356,8 @@ def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() 
     assert "the process was stopped for up to 1985 ms" in said and "otherwise quiet" not in said
     assert terminal.stall_words({"p99": 2.0, "max": 1990.0, "delay_max": 1990.0, "frozen_max": 1985.0}).endswith(
         "a SIGSTOP, a paused VM, hypervisor steal): the machine's, rerun")
-    assert "stopped" not in terminal.stall_words({"p99": 2.0, "max": 1990.0, "delay_max": 1990.0, "frozen_max": 0.5})
+    # a few ms beyond the slack is steal or noise (review152 F2: "stopped for up to 1.29 ms"): not named
+    assert "stopped" not in terminal.stall_words({"p99": 2.0, "max": 1990.0, "delay_max": 1990.0, "frozen_max": 5.0})
     assert "other processes kept 1.6 of 2 CPUs busy" in late(1.6)
     # review106 F14: a FAIL held back for busy neighbours leads; the lateness, which held no claim, follows
     held = _claim(0.95, 4, "INCONCLUSIVE", est=7.1, upper=7.3, reason="other processes kept 1.9 of 2 CPUs busy "
