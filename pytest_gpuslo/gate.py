@@ -1360,10 +1360,9 @@ class Stall:
 
     @property
     def stopped(self) -> str:
-        """'' or "the process was stopped for up to N ms" (review151 F2: a set-aside run frozen by a
-        SIGSTOP read only "stalled far beyond the other runs")."""
-        return (f"the process was stopped for up to {_fmt_ms(self.frozen_ms).replace('ms', ' ms')}"
-                if self.frozen_ms >= FROZEN_NAMED_MS else "")
+        """``stopped_words`` of its run (review151 F2: a set-aside run frozen by a SIGSTOP read only
+        "stalled far beyond the other runs")."""
+        return stopped_words(self.frozen_ms)
 
     @property
     def words(self) -> str:
@@ -1375,6 +1374,14 @@ class Stall:
 #: ``timeline.FROZEN_SLACK_NS`` are hypervisor steal or noise, still counted as the machine's
 #: (review152 F2: "stopped for up to 1.29 ms" of a run nobody stopped).
 FROZEN_NAMED_MS = 10.0
+
+
+def stopped_words(frozen_ms: float | None) -> str:
+    """'' or "the process was stopped for up to N ms": the one wording of a stop (``FROZEN_NAMED_MS``
+    or longer) that the rows, the A/B notes and a refused save share."""
+    if not isinstance(frozen_ms, (int, float)) or not frozen_ms >= FROZEN_NAMED_MS:
+        return ""
+    return f"the process was stopped for up to {_fmt_ms(float(frozen_ms)).replace('ms', ' ms')}"
 
 
 #: A run whose lag p99 is over the lag limit and this many times the median run's, in one A/B
@@ -3060,11 +3067,11 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
             "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
             "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
             "gpuslo ab)")
-    if "generator_late" in verdict.conditions and frozen_ms >= FROZEN_NAMED_MS:
+    if "generator_late" in verdict.conditions and stopped_words(frozen_ms):
         # review151: a SIGSTOP's refusal blamed "the dispatcher's own precision"
-        return (f"the load generator fell behind while the process was stopped for up to {_fmt_ms(frozen_ms).replace('ms', ' ms')} "
-                f"(a SIGSTOP, a paused VM, hypervisor steal): that lateness would be stored as the workload's "
-                f"latency; record again where the process runs undisturbed")
+        return (f"the load generator fell behind while {stopped_words(frozen_ms)} (a SIGSTOP, a paused VM, "
+                f"hypervisor steal): that lateness would be stored as the workload's latency; record again "
+                f"where the process runs undisturbed")
     if "generator_late" in verdict.conditions and "contended" in verdict.conditions:
         # The neighbours are why its generator fell behind (review63: a refusal that blamed the
         # dispatcher's precision on a machine 1.0-1.8 CPUs busy).

@@ -222,10 +222,10 @@ def run_open_loop(
         #: before the next deadline.
         refs: deque[tuple[int, tuple[int, int, int], int]] = deque([(clock(), runq(), 0)] if runq is not None else [])
         # A GIL waiter wakes every switch interval, which a body may raise (review151 F1: a library
-        # setting 50 ms made 30-ms GIL holds read as a frozen dispatcher): the larger of its
-        # values at a span's two ends.
-        switch_ns = sys.getswitchinterval
-        wake_ns = max(FROZEN_WAKE_NS, int(4e9 * switch_ns()))
+        # setting 50 ms made 30-ms GIL holds read as a frozen dispatcher), or raise and set back
+        # (review152 F1): the credit is the most any code set in the run (``_SwitchWatch``), or
+        # its value now where set through the C API.
+        switch_s = sys.getswitchinterval
         stamps = [-1] * n
         # Where bodies run on this thread, when each gave it back: its own host time, measured
         # (one clock read a request), not inferred from the gaps between dispatches.
@@ -243,7 +243,6 @@ def run_open_loop(
                     if runq is not None:  # every later deadline is after this reading
                         refs.clear()
                         refs.append((now, runq(), d))
-                        wake_ns = max(FROZEN_WAKE_NS, int(4e9 * switch_ns()))
                     left = d - now
                     if tick is not None and left > TICK_SLACK_NS:
                         tick(d - TICK_SLACK_NS // 2)  # a backend's chore, only when there is slack
@@ -265,12 +264,9 @@ def run_open_loop(
                         r = runq()
                         at, last, slept_to = refs[-1]
                         if r[2] >= 0 and last[2] >= 0:
-                            # ... or raised and set back within it (review152 F1): the most any
-                            # code set since the run began (``_SwitchWatch``)
                             frozen[i] = frozen_ns(now - at, slept_to - at, r[0] - last[0], r[1] - last[1],
-                                                  r[2] - last[2], max(wake_ns, int(4e9 * switch_ns()),
-                                                                      int(4e9 * watch.most)))
-                        wake_ns = max(FROZEN_WAKE_NS, int(4e9 * switch_ns()))
+                                                  r[2] - last[2], max(FROZEN_WAKE_NS,
+                                                                      int(4e9 * max(switch_s(), watch.most))))
                         ref = refs[0][1][1] if refs and refs[0][0] <= d else -1
                         cpu_waits[i] = r[1] - ref if r[1] >= 0 and ref >= 0 else -1
                         refs.append((now, r, now))

@@ -82,16 +82,8 @@ class ServedCall:
 
 def sched(fd: int | None) -> tuple[int, int]:
     """(ns a thread has waited, runnable, for a CPU; times it was put on one) from its open
-    ``schedstat`` file ``fd``; -1 where not known."""
-    import os
-
-    if fd is None or fd < 0:
-        return -1, -1
-    try:
-        fields = os.pread(fd, 64, 0).split()
-        return int(fields[1]), int(fields[2])
-    except (OSError, ValueError, IndexError):
-        return -1, -1
+    ``schedstat`` file ``fd``; -1 where not known (``sched_all``'s last two)."""
+    return sched_all(fd)[1:]
 
 
 def sched_all(fd: int | None) -> tuple[int, int, int]:
@@ -104,7 +96,7 @@ def sched_all(fd: int | None) -> tuple[int, int, int]:
     try:
         ran, waited, slices = os.pread(fd, 64, 0).split()[:3]
         return int(ran), int(waited), int(slices)
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # also too few fields (unpacking)
         return -1, -1, -1
 
 

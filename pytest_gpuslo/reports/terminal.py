@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pytest_gpuslo.gate import FROZEN_NAMED_MS, LATE_STEP_WORDS, cpu_contention
+from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention, stopped_words
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
 from pytest_gpuslo.spec import replays_trace
@@ -326,14 +326,12 @@ def stalled(lag: dict[str, Any] | None) -> bool:
 
 
 def frozen_words(lag: dict[str, Any] | None) -> str:
-    """'' unless the dispatcher was found stopped for ``FROZEN_NAMED_MS`` or more (``lag_ms.frozen_max``,
-    ``timeline.frozen_ns``): then how long, and what stops a whole process; that lateness is the
-    machine's, not the code's (review148 F1: a 2-s SIGSTOP read "this process's own dispatch")."""
-    top = (lag or {}).get("frozen_max")
-    if not isinstance(top, (int, float)) or top < FROZEN_NAMED_MS:
-        return ""
-    return (f"the process was stopped for up to {fmt_ms(top)} ms (its dispatcher neither ran, waited for a "
-            f"CPU, nor woke for the GIL: a SIGSTOP, a paused VM, hypervisor steal): the machine's, rerun")
+    """'' unless the dispatcher was found stopped (``lag_ms.frozen_max``, ``gate.stopped_words``):
+    then how long, and what stops a whole process; that lateness is the machine's, not the code's
+    (review148 F1: a 2-s SIGSTOP read "this process's own dispatch")."""
+    stopped = stopped_words((lag or {}).get("frozen_max"))
+    return (f"{stopped} (its dispatcher neither ran, waited for a CPU, nor woke for the GIL: a SIGSTOP, a "
+            f"paused VM, hypervisor steal): the machine's, rerun") if stopped else ""
 
 
 def stall_words(lag: dict[str, Any] | None) -> str:
