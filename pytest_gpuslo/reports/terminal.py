@@ -193,8 +193,22 @@ def why(summary: dict[str, Any]) -> str:
         # 0.276 ms)" led a FAIL held back as busy neighbours', 3 ms over budget from the dispatch).
         late_after = "generator_late" in conditions and not any(
             str(c.get("reason") or "").startswith("the load generator") for c in (*checks, *base))
+        # ... and a stop of the whole process leads wherever it made the generator late: the rerun is
+        # the fix, and the run's tail is the stop's (review152 F5: "a FAIL needs ~200,000 requests"
+        # led a row whose whole excess was a 2-s SIGSTOP)
+        stopped = "generator_late" in conditions and bool(frozen_words(summary.get("lag_ms")))
+        if stopped:
+            late_after = False
+            conditions.insert(0, conditions.pop(conditions.index("generator_late")))
         if late_after:
             conditions.remove("generator_late")
+        # An A/B left undecided beside runs that stalled says which, and the rerun, first (review152
+        # F2: a stop in one run and steal in another held a +57% change at INCONCLUSIVE, and the row
+        # named only the budget's request count)
+        stalls = view.ab_stalls(summary)
+        undecided = [str(b["name"]) for b in base if b.get("outcome") == "INCONCLUSIVE" and b.get("name")]
+        if stalls and undecided:
+            parts.append(f"{' and '.join(undecided)} undecided ({stalls}): rerun gpuslo ab when the machine is quieter")
         parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
         stuck = [h for h in summary.get("stuck", []) if isinstance(h, dict) and "index" in h]
         # A hang that decided no claim is still the first thing to fix (review55: the row read
@@ -209,7 +223,11 @@ def why(summary: dict[str, Any]) -> str:
                 continue
             if c.get("needed_n") and (stuck or summary.get("prime_stuck")):
                 continue  # a run with a hang never PASSes: the hang, said above, is the fix (review88 #4)
-            if c.get("needed_n"):
+            if c.get("needed_n") and stopped:
+                est = c.get("estimate_ms")
+                level = f" at {fmt_ms(est)} ms" if est is not None else ""
+                parts.append(f"{c['name']} undecided{level} with the stop in the run's tail")  # no count: the rerun, said first
+            elif c.get("needed_n"):
                 need = max(int(c["needed_n"]), int(summary.get("n") or 0))
                 est, budget = c.get("estimate_ms"), c.get("budget_ms")
                 # review74: "p95<=20ms needs ~26,000 requests" beside a p95 of 226 ms read as if more

@@ -12,7 +12,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from pytest_gpuslo.gate import WIDEST_RATIO
+from pytest_gpuslo.gate import WIDEST_RATIO, stopped_words
 from pytest_gpuslo.spec import percentile_label
 
 #: Worst first: a reader starts with what failed.
@@ -410,6 +410,26 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
             f"{side} run {', '.join(str(k) for k in aside[side])}" for side in ("base", "candidate")
             if isinstance(aside.get(side), list) and aside[side]) + " (stalled far beyond the other runs)")
     return out
+
+
+def ab_stalls(summary: dict[str, Any]) -> str:
+    """Which runs of an A/B stalled, in a few words for the row ('' where none): "base run 1 fell
+    behind; candidate run 1 stalled far beyond the other runs (the process was stopped for up to
+    2007 ms), set aside".  Review152 F2: a stop in one run and steal in another left a +57% change
+    undecided, and the row named only the budget's request count."""
+    ab = summary.get("ab") or {}
+    behind, aside, stops = (ab.get(k) or {} for k in ("fell_behind", "set_aside", "frozen_ms"))
+    if not all(isinstance(x, dict) for x in (behind, aside, stops)):
+        return ""
+    said = []
+    for side in ("base", "candidate"):
+        gone = {int(k) for k in aside.get(side) or []}
+        frozen = stops.get(side) or []
+        for k in sorted({int(k) for k in behind.get(side) or []} | gone):
+            stop = stopped_words(frozen[k - 1]) if 0 < k <= len(frozen) else ""
+            said.append(f"{side} run {k} " + ("stalled far beyond the other runs" if k in gone else "fell behind")
+                        + (f" ({stop})" if stop else "") + (", set aside" if k in gone else ""))
+    return "; ".join(said)
 
 
 def ab_commits(summaries: Sequence[dict[str, Any]]) -> tuple[str, str] | None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from pytest_gpuslo.baseline import decode_sample, encode_sample
+
 SERVICE = "SERVICE_S = {s}\n"
 TEST = """
 import random, pytest
@@ -72,6 +74,17 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     assert f"Base `{head[:10]}` against the working tree at `{head[:12]}+dirty`, interleaved." in md
     assert "REGRESSED" in md and "| vs base [interval] |" in md and "vs baseline" not in md  # review74
     assert again.returncode == 1  # decided again from the kept runs, nothing run
+    # review152 F2: a run stopped 400 ms (its lag 300 ms more) is named in the JSON and leads the row
+    (stored,) = (root / "kept" / "candidate-1" / ".last").glob("*.json")
+    doc = json.loads(stored.read_text())
+    (run,) = doc["runs"]
+    run["lag_sample"] = encode_sample(decode_sample(run["lag_sample"]) + 300.0)
+    run["summary"]["frozen_ms"] = 400.0
+    stored.write_text(json.dumps(doc))
+    stopped = gpuslo("ab", "-", "--from", "kept", "--json", "stopped.json", cwd=root)
+    ab = json.loads((root / "stopped.json").read_text())["results"][0]["ab"]
+    assert ab["frozen_ms"]["candidate"] == [400.0, 0.0, 0.0] and ab["set_aside"]["candidate"] == [1], ab
+    assert "the process was stopped for up to 400 ms" in stopped.stdout, stopped.stdout
     # review76: a second session into the same folder mixed its runs with the first one's
     over = gpuslo("ab", "HEAD", "--runs", "2", "--keep", "kept", cwd=root)
     assert over.returncode == 2 and "--keep kept already holds a kept A/B session" in over.stderr, over.stderr
@@ -260,6 +273,17 @@ def test_max_runs_goes_on_while_undecided_and_stops_when_decided(tmp_path: Path,
     assert "looks after 3, 6, 8 runs at alpha 0.00333 each" in done.stdout
     assert again.returncode == 1  # decided again at the same looks' alpha
     assert json.loads((root / "again.json").read_text())["results"][0]["verdict"] == result["verdict"]
+    # review152 F2: a run stopped 400 ms (its lag 300 ms more) is named in the JSON and leads the row
+    (stored,) = (root / "kept" / "candidate-1" / ".last").glob("*.json")
+    doc = json.loads(stored.read_text())
+    (run,) = doc["runs"]
+    run["lag_sample"] = encode_sample(decode_sample(run["lag_sample"]) + 300.0)
+    run["summary"]["frozen_ms"] = 400.0
+    stored.write_text(json.dumps(doc))
+    stopped = gpuslo("ab", "-", "--from", "kept", "--json", "stopped.json", cwd=root)
+    ab = json.loads((root / "stopped.json").read_text())["results"][0]["ab"]
+    assert ab["frozen_ms"]["candidate"] == [400.0, 0.0, 0.0] and ab["set_aside"]["candidate"] == [1], ab
+    assert "the process was stopped for up to 400 ms" in stopped.stdout, stopped.stdout
 
 
 def test_max_runs_below_runs_is_refused(tmp_path: Path) -> None:

@@ -431,6 +431,37 @@ def test_an_a_b_names_every_run_s_lag_where_a_generator_fell_behind() -> None:
                                          "the other runs)")
 
 
+def test_a_row_undecided_by_a_stop_or_a_stall_leads_with_the_rerun_not_a_request_count() -> None:
+    """review152 F5: a 2-s SIGSTOP's row led with "p95<=20ms at 1346 ms, over budget: a FAIL needs
+    ~200,000 requests"; F2: an A/B left undecided by a stop in one run and steal in another named only
+    the budget's count.  The stop and the stalled runs lead, with the rerun, and no count is offered
+    for a tail that is the stop's."""
+    over = _claim(0.95, 20, "INCONCLUSIVE", est=1346.0, upper=None, needed_n=200_000)
+    frozen = _row("t.py::test_x", "INCONCLUSIVE", [over], conditions=("generator_late",), lag=1813.0,
+                  n=6000, telemetry={"other_cpu_load": 0.0, "cpus": 2})
+    frozen["lag_ms"].update({"delay_max": 1990.0, "frozen_max": 2009.0})
+    said = terminal.why(frozen)
+    assert said.startswith("INCONCLUSIVE: the load generator fell behind (lag p99 1813 ms; the process was "
+                           "stopped for up to 2009 ms"), said
+    assert said.endswith("; p95<=20ms undecided at 1346 ms with the stop in the run's tail") and "200,000" not in said
+    # no stop named (under 10 ms): the count stays, the lateness after it, as before
+    frozen["lag_ms"]["frozen_max"] = 5.0
+    assert terminal.why(frozen).startswith("INCONCLUSIVE: p95<=20ms at 1346 ms, over budget: a FAIL needs ~200,000")
+
+    budget = _claim(0.95, 50, "INCONCLUSIVE", est=7.86, upper=9.17, needed_n=4400)
+    claim = {"name": "p95 vs base d06d66f", "outcome": "INCONCLUSIVE", "ratio": 1.06, "ci": [0.11, 10.2],
+             "detail": "", "reason": "the change +6.2% cannot be judged"}
+    ab = _row("t.py::test_x", "INCONCLUSIVE", [budget], baseline=[claim], n=2500)
+    ab["ab"] = {"fell_behind": {"base": [1], "candidate": [1]}, "set_aside": {"base": [], "candidate": [1]},
+                "frozen_ms": {"base": [1.3, 0.0, 0.0], "candidate": [2007.0, 0.0, 0.0]}}
+    assert terminal.why(ab) == (
+        "INCONCLUSIVE: p95 vs base d06d66f undecided (base run 1 fell behind; candidate run 1 stalled far beyond "
+        "the other runs (the process was stopped for up to 2007 ms), set aside): rerun gpuslo ab when the machine "
+        "is quieter; p95<=50ms needs at least ~4,400 requests (ran 2,500)")
+    del ab["ab"]["fell_behind"], ab["ab"]["set_aside"]  # no run stalled: the count alone, as before
+    assert terminal.why(ab) == "INCONCLUSIVE: p95<=50ms needs at least ~4,400 requests (ran 2,500)"
+
+
 def test_the_offered_rate_of_a_stretch_of_a_trace_says_it_is_the_stretch_s() -> None:
     """review141 F8: "offered 389/s" of a trace replayed at rate_hz=357.5 was not explained."""
     base = {**SUMMARY, "lag_ms": {"p99": 0.2}, "offered_hz": 389.0, "throughput_hz": 353.0, "backend": "cpu"}
