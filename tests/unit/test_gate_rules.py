@@ -625,6 +625,9 @@ def test_suite_holm_adjusts_every_blocking_claim_of_the_session() -> None:
         {"nodeid": "b", "verdict": {"checks": [{"name": "p99<=9ms", "p_fail": 0.03},
                                                {"name": "throughput>=1/s"}]}},
         {"nodeid": "c", "verdict": None},
+        # a test marked xfail fails no test whatever its claims read: not counted (its FAIL is green)
+        {"nodeid": "d", "pytest_outcome": "xfailed", "verdict": {"checks": [{"name": "p95<=1ms", "p_fail": 1e-9}]}},
+        {"nodeid": "e", "pytest_outcome": "xpassed (strict)", "verdict": {"checks": [{"name": "p95<=9ms", "p_fail": 0.9}]}},
     ]
     assert gate.suite_holm(summaries) == pytest.approx(
         {"a p95<=5ms": 0.03, "a p95 vs baseline": 0.06, "b p99<=9ms": 0.06})
