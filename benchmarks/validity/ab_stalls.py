@@ -15,7 +15,11 @@ generator (a request due inside one goes out when it ends), by scenario:
 * ``all``: a stall of 1 p95 every 400 mean gaps in every run on both sides;
 * ``one huge``: a single stall of 15% of the measured stretch in one run of the six (review142 F3:
   one base run 384 ms at p95 against 3.3-3.6 ms), which reaches too many requests to leave out of
-  every run, so ``gate.set_aside`` takes the run out ("before": kept).
+  every run, so ``gate.set_aside`` takes the run out ("before": kept);
+* ``one busy``: every run a little late (each dispatch after an exponential delay of 0.5% of the p95
+  on average), and one run of the six beside busy neighbours (review152 F2, hypervisor steal in one
+  base run): 5x that delay, its services 1.3x, and its neighbours measured busy, so that
+  ``gate.CONTENDED_OUTLIER`` sets it aside ("before": the 10x rule alone).
 
 Effect 0 (A/A: a REGRESSED is false) and +10% service on the candidate (power; ``--effect``).  "before": the same
 runs with ``gate.untouched`` switched off (with ``gate.set_aside`` for ``one huge``).
@@ -23,9 +27,11 @@ runs with ``gate.untouched`` switched off (with ``gate.set_aside`` for ``one hug
 
 from __future__ import annotations
 
+import math
 import sys
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,12 +45,18 @@ N = 5_000
 P = 0.95
 EFFECT = 0.10
 PERIOD = 400
-SCENARIOS = ("one", "one long", "cand", "all", "one huge")
+SCENARIOS = ("one", "one long", "cand", "all", "one huge", "one busy")
+#: "one busy": the mean dispatch delay of every run, and of the busy one, as shares of the p95, and
+#: the busy run's service factor.
+JITTER, BUSY_JITTER, BUSY_SERVICE = 0.005, 0.025, 1.3
 
 
 def dispatch(t: np.ndarray, scenario: str, k: int, hit: int, q: float, rng: np.random.Generator) -> np.ndarray:
     """Run ``k``'s dispatch times (0-2 base, 3-5 candidate); ``hit``: the run a single stall strikes."""
     gap = float(np.mean(np.diff(t)))
+    if scenario == "one busy":
+        late = t + rng.exponential((BUSY_JITTER if k == hit else JITTER) * q, t.size)
+        return np.maximum.accumulate(late)
     if scenario in ("one", "one long", "one huge"):
         if k != hit:
             return t
@@ -93,23 +105,31 @@ def cell(args: tuple[str, str, int, int, float]) -> tuple[str, str, dict]:
     policy = current.POLICY
     rng = np.random.default_rng(seed)
     out: dict = defaultdict(int)
-    shipped, aside = gate.untouched, gate.set_aside
+    shipped, aside, contended = gate.untouched, gate.set_aside, gate.CONTENDED_OUTLIER
     for _ in range(reps):
         t = fam.schedule(rng, sim.total(N))
         hit = int(rng.integers(0, 6))
         ds = [dispatch(t, scenario, k, hit, q, rng) for k in range(6)]
+        busy = scenario == "one busy"
         for eff in (0, 1):
-            runs = [run(fam, t, ds[k], fam.services(rng, 1, t.size)[0] * (1 + effect * eff * (k >= 3)), N)
-                    for k in range(6)]
+            runs = [run(fam, t, ds[k], fam.services(rng, 1, t.size)[0] * (1 + effect * eff * (k >= 3))
+                        * (BUSY_SERVICE if busy and k == hit else 1.0), N) for k in range(6)]
+            if busy:
+                lat, m_new, m_old = runs[hit]
+                runs[hit] = (lat, replace(m_new, contention="other processes kept 1.0 of 2 CPUs busy"), m_old)
             out[("now", eff, judged(spec, runs, policy))] += 1
-            # the rule before: no run set aside, and (but for "one huge") no requests left out
-            gate.set_aside = lambda ab: ab  # type: ignore[assignment]
-            if scenario != "one huge":
+            # the rule before: no run set aside, and (but for "one huge") no requests left out;
+            # for "one busy", the 10x rule alone
+            if busy:
+                gate.CONTENDED_OUTLIER = math.inf  # type: ignore[misc]
+            else:
+                gate.set_aside = lambda ab: ab  # type: ignore[assignment]
+            if scenario not in ("one huge", "one busy"):
                 gate.untouched = lambda ab: None  # type: ignore[assignment]
             try:
                 out[("before", eff, judged(spec, runs, policy))] += 1
             finally:
-                gate.untouched, gate.set_aside = shipped, aside
+                gate.untouched, gate.set_aside, gate.CONTENDED_OUTLIER = shipped, aside, contended  # type: ignore[misc]
             ab = ab_input(spec, runs, policy)[0]
             out[("kept", eff)] += 0 if gate.untouched(ab) is None else 1
             out[("aside", eff)] += 1 if gate.set_aside(ab).aside else 0

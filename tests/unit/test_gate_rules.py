@@ -1271,6 +1271,30 @@ def test_a_run_frozen_whole_is_a_stall_though_its_lateness_delayed_few_completio
     assert all(x is None for x in gate.stalls(spec, runs[:2] + [run(2.4)]))  # 2.4 ms: under the 2.5-ms limit
 
 
+def test_a_run_stalled_beside_neighbours_the_others_did_not_have_is_far_at_3x_the_median() -> None:
+    """review152 F2: steal in one base run (lag p99 12.6 ms against 2.4-3.4 ms, p95 37.8 ms against
+    5.1-5.3) held a +57% change at INCONCLUSIVE; at 4x the median it was no outlier.  Beside busy
+    neighbours most of the session's runs did not have, 3x is; without them, or where most runs had
+    them (the spread is then the machine's, alike on both sides), 10x still."""
+    spec = _spec(requests=2000)
+    rng = np.random.default_rng(4)
+    busy = "the hypervisor took 0.4 of this VM's 2 CPUs on average during the run"
+
+    def run(lag_ms: float, contention: str = "") -> gate.Measurements:
+        lag = rng.exponential(0.1, 2000)
+        lag[1000:1040] = lag_ms
+        return gate.Measurements(rng.lognormal(0, 0.2, 2000) + lag, lag, start_delay_ms=np.zeros(2000),
+                                 contention=contention)
+
+    quiet = [run(2.6), run(2.4), run(3.1), run(3.4), run(2.5)]
+    found = gate.stalls(spec, [run(12.6, busy), *quiet])
+    assert found[0] is not None and found[0].outlier and busy in found[0].words
+    assert not (gate.stalls(spec, [run(12.6), *quiet])[0] or gate.Stall(0.0)).outlier  # no neighbours: 10x
+    assert not (gate.stalls(spec, [run(8.0, busy), *quiet])[0] or gate.Stall(0.0)).outlier  # 2.8x the median
+    crowded = [run(12.6, busy), run(2.6, busy), run(2.4, busy), run(3.1), run(3.4), run(2.5)]
+    assert not (gate.stalls(spec, crowded)[0] or gate.Stall(0.0)).outlier  # half the runs busy
+
+
 @pytest.mark.parametrize("offered, arrivals, budget_x, expected", [
     (60.0, "onoff", 3.0, "INCONCLUSIVE"),  # a PASS at 0.6x the promised load
     (95.0, "onoff", 3.0, "PASS"),
