@@ -422,10 +422,16 @@ def ab_stalls(summary: dict[str, Any]) -> str:
     if not all(isinstance(x, dict) for x in (behind, aside, stops)):
         return ""
     said = []
+
+    def numbers(xs: Any) -> set[int]:
+        """A side's run numbers; a hand-edited report's other values are no run (review: no traceback)."""
+        return {k for k in xs if isinstance(k, int)} if isinstance(xs, list) else set()
+
     for side in ("base", "candidate"):
-        gone = {int(k) for k in aside.get(side) or []}
-        frozen = stops.get(side) or []
-        for k in sorted({int(k) for k in behind.get(side) or []} | gone):
+        gone = numbers(aside.get(side))
+        listed = stops.get(side)
+        frozen: list[Any] = listed if isinstance(listed, list) else []
+        for k in sorted(numbers(behind.get(side)) | gone):
             stop = stopped_words(frozen[k - 1]) if 0 < k <= len(frozen) else ""
             said.append(f"{side} run {k} " + ("stalled far beyond the other runs" if k in gone else "fell behind")
                         + (f" ({stop})" if stop else "") + (", set aside" if k in gone else ""))

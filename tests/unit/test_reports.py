@@ -458,6 +458,10 @@ def test_a_row_undecided_by_a_stop_or_a_stall_leads_with_the_rerun_not_a_request
         "INCONCLUSIVE: p95 vs base d06d66f undecided (base run 1 fell behind; candidate run 1 stalled far beyond "
         "the other runs (the process was stopped for up to 2007 ms), set aside): rerun gpuslo ab when the machine "
         "is quieter; p95<=50ms needs at least ~4,400 requests (ran 2,500)")
+    # a hand-edited report's run numbers that are no numbers name no run, and raise nothing
+    ab["ab"] |= {"fell_behind": {"base": ["1"], "candidate": "x"}, "frozen_ms": {"candidate": 7}}
+    assert terminal.why(ab).startswith("INCONCLUSIVE: p95 vs base d06d66f undecided (candidate run 1 stalled far "
+                                       "beyond the other runs, set aside): rerun")
     del ab["ab"]["fell_behind"], ab["ab"]["set_aside"]  # no run stalled: the count alone, as before
     assert terminal.why(ab) == "INCONCLUSIVE: p95<=50ms needs at least ~4,400 requests (ran 2,500)"
 
