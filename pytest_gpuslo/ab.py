@@ -572,7 +572,7 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
             summary["ab"]["fell_behind"] = behind
             # how long each such run's process was found stopped, for the row's words (review152 F2:
             # the row named only a request count where a stop and a stall left the A/B undecided)
-            stops = {side: [x.frozen_ms if x is not None else 0.0 for x in stalls]
+            stops = {side: [x.frozen_ms if x is not None and x.stopped else 0.0 for x in stalls]
                      for side, stalls in (("base", verdict_ab.base_behind), ("candidate", verdict_ab.cand_behind))}
             if any(gate.stopped_words(x) for xs in stops.values() for x in xs):
                 summary["ab"]["frozen_ms"] = stops

@@ -521,7 +521,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         # ... and the stall note the terminal prints under it (review146 N1)
         figures = lag_figures(cand.lag_ms, cand.start_delay_ms) if cand.lag_ms is not None else {}
         figures["frozen_max"] = cand.summary.get("frozen_ms")  # not kept per request
-        stall = terminal.stall_words(figures) if verdict.outcome != "PASS" and cand.lag_ms is not None else ""
+        stall = (terminal.stall_words(figures, busy=bool(cand.summary.get("contention")))
+                 if verdict.outcome != "PASS" and cand.lag_ms is not None else "")
         if stall:
             print(f"  {stall}")
         if verdict.outcome == "FAIL":

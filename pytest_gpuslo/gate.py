@@ -1362,7 +1362,7 @@ class Stall:
     def stopped(self) -> str:
         """``stopped_words`` of its run (review151 F2: a set-aside run frozen by a SIGSTOP read only
         "stalled far beyond the other runs")."""
-        return stopped_words(self.frozen_ms)
+        return stopped_words(self.frozen_ms, busy=bool(self.contention))
 
     @property
     def words(self) -> str:
@@ -1376,10 +1376,15 @@ class Stall:
 FROZEN_NAMED_MS = 10.0
 
 
-def stopped_words(frozen_ms: float | None) -> str:
+def stopped_words(frozen_ms: float | None, *, busy: bool = False) -> str:
     """'' or "the process was stopped for up to N ms": the one wording of a stop (``FROZEN_NAMED_MS``
-    or longer) that the rows, the A/B notes and a refused save share."""
-    if not isinstance(frozen_ms, (int, float)) or not frozen_ms >= FROZEN_NAMED_MS:
+    or longer) that the rows, the A/B notes and a refused save share.  ``busy``: the run's
+    neighbours were busy or its CPUs stolen (``cpu_contention``), and no stop is named: a thread
+    the dispatcher waits on (the GIL's holder, a lock's) that they keep from a CPU leaves it off
+    every CPU without waiting for one too, and their words say why (review153 F4: "stopped for up
+    to 132 ms ... a SIGSTOP" beside three busy loops, nothing stopped).  The time still counts as
+    the machine's, as theirs."""
+    if busy or not isinstance(frozen_ms, (int, float)) or not frozen_ms >= FROZEN_NAMED_MS:
         return ""
     return f"the process was stopped for up to {_fmt_ms(float(frozen_ms)).replace('ms', ' ms')}"
 
@@ -3078,7 +3083,7 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
             "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
             "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
             "gpuslo ab)")
-    if "generator_late" in verdict.conditions and stopped_words(frozen_ms):
+    if "generator_late" in verdict.conditions and stopped_words(frozen_ms, busy=bool(contention)):
         # review151: a SIGSTOP's refusal blamed "the dispatcher's own precision"
         return (f"the load generator fell behind while {stopped_words(frozen_ms)} (a SIGSTOP, a paused VM, "
                 f"hypervisor steal): that lateness would be stored as the workload's latency; record again "

@@ -1289,6 +1289,10 @@ def test_a_run_stalled_beside_neighbours_the_others_did_not_have_is_far_at_3x_th
     quiet = [run(2.6), run(2.4), run(3.1), run(3.4), run(2.5)]
     found = gate.stalls(spec, [run(12.6, busy), *quiet])
     assert found[0] is not None and found[0].outlier and busy in found[0].words
+    # its time off every CPU beside them is not named a stop (review153 F4); a quiet run's is
+    assert gate.Stall(12.6, busy, frozen_ms=132.0).stopped == "" and "stopped" not in gate.Stall(
+        12.6, busy, frozen_ms=132.0).words
+    assert gate.Stall(12.6, frozen_ms=132.0).stopped == "the process was stopped for up to 132 ms"
     assert not (gate.stalls(spec, [run(12.6), *quiet])[0] or gate.Stall(0.0)).outlier  # no neighbours: 10x
     assert not (gate.stalls(spec, [run(8.0, busy), *quiet])[0] or gate.Stall(0.0)).outlier  # 2.8x the median
     crowded = [run(12.6, busy), run(2.6, busy), run(2.4, busy), run(3.1), run(3.4), run(2.5)]
