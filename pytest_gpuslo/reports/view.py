@@ -89,6 +89,11 @@ def undecided_against(summary: dict[str, Any]) -> str:
     v = summary.get("verdict") or {}
     if v.get("outcome") != "PASS" or not any(b.get("outcome") == "INCONCLUSIVE" for b in v.get("baseline", [])):
         return ""
+    # ... and which runs stalled, where some did (review153 F2: a 2-s stop of a base run left a 3x
+    # slower change undecided, and the row read "PASS (vs base: INCONCLUSIVE)")
+    stalled = ab_stalls(summary) if "ab" in summary else ""
+    if stalled:
+        return f" (vs base: INCONCLUSIVE; {stalled}: rerun gpuslo ab when the machine is quieter)"
     return f" ({'vs base' if 'ab' in summary else 'vs baseline'}: INCONCLUSIVE)"
 
 

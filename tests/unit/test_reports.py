@@ -470,6 +470,14 @@ def test_a_row_undecided_by_a_stop_or_a_stall_leads_with_the_rerun_not_a_request
     ab["ab"] |= {"fell_behind": {"base": ["1"], "candidate": "x"}, "frozen_ms": {"candidate": 7}}
     assert terminal.why(ab).startswith("INCONCLUSIVE: p95 vs base d06d66f undecided (candidate run 1 stalled far "
                                        "beyond the other runs, set aside): rerun")
+    # a PASS whose comparison stalled runs left undecided says which (review153 F2: "PASS (vs base:
+    # INCONCLUSIVE)" beside a stopped base run and a 3x slower change)
+    passed = {**ab, "verdict": {**ab["verdict"], "outcome": "PASS", "checks": [{**budget, "outcome": "PASS"}]}}
+    passed["ab"] = {"fell_behind": {"base": [2]}, "set_aside": {"base": [2]}, "frozen_ms": {"base": [0.0, 1991.0, 0.0]}}
+    assert terminal.why(passed) == (
+        "PASS (vs base: INCONCLUSIVE; base run 2 stalled far beyond the other runs (the process was stopped for "
+        "up to 1991 ms), set aside: rerun gpuslo ab when the machine is quieter)")
+    assert "base run 2 stalled far beyond" in files.markdown([passed])
     del ab["ab"]["fell_behind"], ab["ab"]["set_aside"]  # no run stalled: the count alone, as before
     assert terminal.why(ab) == "INCONCLUSIVE: p95<=50ms needs at least ~4,400 requests (ran 2,500)"
 
