@@ -1676,6 +1676,11 @@ def generator_behind(spec: SloSpec, m: Measurements, policy: Policy = Policy()) 
             + (f" ({policy.max_lag_fraction:.0%} of the tightest budget)" if tight else "")
             + "; the lanes did not get the promised arrivals (late ones come smoothed, though the average rate "
               "can match) (docs/architecture.md, 'The GIL and dispatch precision')")
+    # the stop where one made it late: the reasons, the warning and the JSON say it, as the row does
+    # (review153 F1: only the row named a 1.5-s SIGSTOP)
+    stop = stopped_words(m.frozen_ms, busy=bool(m.contention))
+    if stop:
+        note += f"; {stop} (a SIGSTOP, a paused VM): the machine's lateness, not the code's; rerun"
     return note + "; " + held if held else note
 
 

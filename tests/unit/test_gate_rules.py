@@ -1293,6 +1293,11 @@ def test_a_run_stalled_beside_neighbours_the_others_did_not_have_is_far_at_3x_th
     assert gate.Stall(12.6, busy, frozen_ms=132.0).stopped == "" and "stopped" not in gate.Stall(
         12.6, busy, frozen_ms=132.0).words
     assert gate.Stall(12.6, frozen_ms=132.0).stopped == "the process was stopped for up to 132 ms"
+    # the generator's own note names a stop too, where one made it late (review153 F1: only the row did)
+    late = dataclasses.replace(run(1500.0), start_delay_ms=None)  # every lateness delayed completions
+    assert "stopped" not in gate.generator_behind(spec, late)
+    assert "the process was stopped for up to 1491 ms" in gate.generator_behind(spec, dataclasses.replace(late, frozen_ms=1491.0))
+    assert "stopped" not in gate.generator_behind(spec, dataclasses.replace(late, frozen_ms=1491.0, contention=busy))
     assert not (gate.stalls(spec, [run(12.6), *quiet])[0] or gate.Stall(0.0)).outlier  # no neighbours: 10x
     assert not (gate.stalls(spec, [run(8.0, busy), *quiet])[0] or gate.Stall(0.0)).outlier  # 2.8x the median
     crowded = [run(12.6, busy), run(2.6, busy), run(2.4, busy), run(3.1), run(3.4), run(2.5)]
