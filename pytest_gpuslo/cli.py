@@ -1258,7 +1258,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         md = next(f for f in reports.FORMATS if f.key == "md")
         with open(step, "a", encoding="utf-8") as fh:
             fh.write(md.render(summaries, context))
-    if any((s.get("verdict") or {}).get("outcome") == "FAIL" for s in summaries):
+    # a test marked xfail fails the session as pytest would: a strict XPASS, never its XFAIL (review153 F6)
+    if any((s.get("verdict") or {}).get("outcome") == "FAIL" and s.get("pytest_outcome") != "xfailed"
+           or s.get("pytest_outcome") == "xpassed (strict)" for s in summaries):
         return 1
     return 2 if unwritten else 0
 

@@ -107,6 +107,28 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
                           text=True).stdout.count("\n") == 1  # the base's worktree is gone
 
 
+def test_a_test_marked_xfail_is_judged_as_pytest_judges_it(tmp_path: Path) -> None:
+    """review153 F6: an xfail-marked test's known budget FAIL exited 1 under gpuslo ab (0 under
+    pytest), read a plain FAIL, and its claims were in the JSON's Holm map; now its FAIL is an XFAIL
+    there too, and a strict marker's XPASS fails the session as pytest's does."""
+    root = repo(tmp_path)
+    known = TEST.replace("p95_ms=50", "p95_ms=1").replace("def test_svc", "@pytest.mark.xfail(reason='known slow')\ndef test_svc")
+    (root / "test_svc.py").write_text(known)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "xfail"], cwd=root, check=True)
+    done = gpuslo("ab", "HEAD", "--runs", "2", "--json", "ab.json", "--", "-q", cwd=root)
+    (result,) = json.loads((root / "ab.json").read_text())["results"]
+
+    assert result["verdict"]["outcome"] == "FAIL" and result["pytest_outcome"] == "xfailed", result
+    assert done.returncode == 0 and "(XFAIL: expected)" in done.stdout, done.stdout + done.stderr
+    assert json.loads((root / "ab.json").read_text())["holm_adjusted_p"] == {}
+    # a strict marker on a test that PASSes: pytest's XPASS(strict) fails, so does the A/B
+    (root / "test_svc.py").write_text(TEST.replace("requests=2000", "requests=4000").replace(
+        "def test_svc", "@pytest.mark.xfail(strict=True)\ndef test_svc"))
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "strict"], cwd=root, check=True)
+    strict = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", cwd=root)
+    assert strict.returncode == 1 and "(XPASS, strict: failed)" in strict.stdout, strict.stdout + strict.stderr
+
+
 def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
     root = repo(tmp_path)
     done = gpuslo("ab", "HEAD", "--runs", "2", "--json", "ab.json", "--", "-q", cwd=root)
