@@ -190,6 +190,12 @@ def why(summary: dict[str, Any]) -> str:
                 label, _, against = str(b["name"]).partition(" ")
                 marked = f"{label} replayed" if b.get("replayed") else label
                 parts.append(f"{marked}{change_} {against or 'vs baseline'}" + (" (REGRESSED)" if budget_failed else ""))
+        # a stop that made the generator late is in the percentile quoted: said, and that the FAIL,
+        # held to the dispatch as every late run's is, stands without it (review153 F3: "p95 849 ms"
+        # of a 25-ms body beside a 1.5-s SIGSTOP, and no word of it)
+        stop = stopped_words((summary.get("lag_ms") or {}).get("frozen_max"), busy=_busy(summary))
+        if stop and "generator_late" in v.get("conditions", []):
+            parts.append(f"{stop}, which that figure holds; the FAIL stands without it")
         outcome = view.shown_outcome(summary)  # REGRESSED where the budgets held, as the reports say
     else:
         lag = fmt_ms((summary.get("lag_ms") or {}).get("p99"))

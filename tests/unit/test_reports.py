@@ -452,6 +452,12 @@ def test_a_row_undecided_by_a_stop_or_a_stall_leads_with_the_rerun_not_a_request
     assert said.startswith("INCONCLUSIVE: the load generator fell behind (lag p99 1813 ms; the process was "
                            "stopped for up to 2009 ms"), said
     assert said.endswith("; p95<=20ms undecided at 1346 ms with the stop in the run's tail") and "200,000" not in said
+    # a FAIL whose percentile holds the stop says so (review153 F3: "p95 849 ms" of a 25-ms body)
+    failed = _row("t.py::test_x", "FAIL", [_claim(0.95, 20, "FAIL", est=849.0, upper=None)],
+                  conditions=("generator_late",), lag=1332.0, telemetry={"other_cpu_load": 0.0, "cpus": 2})
+    failed["lag_ms"].update({"frozen_max": 1491.0})
+    assert terminal.why(failed) == ("FAIL: p95 849 ms > 20 ms budget; the process was stopped for up to 1491 ms, "
+                                    "which that figure holds; the FAIL stands without it")
     # no stop named (under 10 ms): the count stays, the lateness after it, as before
     frozen["lag_ms"]["frozen_max"] = 5.0
     assert terminal.why(frozen).startswith("INCONCLUSIVE: p95<=20ms at 1346 ms, over budget: a FAIL needs ~200,000")
