@@ -270,8 +270,11 @@ def why(summary: dict[str, Any]) -> str:
             elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
                                       or WARM_UP_TOO_SHORT in str(c["reason"])):
                 # A FAIL held back for busy neighbours is named even beside other conditions, and
-                # a warm-up too short with the requests to add (review58: only "drifted").
-                parts.append(f"{c['name']}: {c['reason']}")
+                # a warm-up too short with the requests to add (review58: only "drifted").  A reason
+                # an earlier claim gave is said once (review153 F4: 600 characters twice in a row).
+                said_before = any(o.get("outcome") == "INCONCLUSIVE" and str(o.get("reason")) == str(c["reason"])
+                                  for o in checks[:checks.index(c)])
+                parts.append(f"{c['name']}: likewise" if said_before else f"{c['name']}: {c['reason']}")
         if late_after:
             parts.append(CONDITIONS["generator_late"].format(lag=lag, load=_load_words(summary)))
     if not parts:

@@ -375,6 +375,11 @@ def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() 
                telemetry={"other_cpu_load": 1.9, "cpus": 2}, reasons=("the load generator fell behind",))
     said = terminal.why(row)
     assert said.startswith("INCONCLUSIVE: p95<=4ms: other processes kept") and "fell behind (lag p99" in said
+    # a second claim held back for the same reason says "likewise" (review153 F4: the reason twice)
+    also = {**held, "name": "requests complete"}
+    row["verdict"]["checks"] = [held, also]
+    said = terminal.why(row)
+    assert said.count("the FAIL may be theirs") == 1 and "; requests complete: likewise" in said, said
     late_held = _row("t.py::test_x", "INCONCLUSIVE", [_claim(0.95, 5, "INCONCLUSIVE", est=4.0, upper=6.0,
                                                             reason="the load generator fell behind: ...")],
                      conditions=("generator_late",), lag=0.9, telemetry={"other_cpu_load": 1.6, "cpus": 2})
