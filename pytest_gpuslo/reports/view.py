@@ -436,10 +436,16 @@ def ab_stalls(summary: dict[str, Any]) -> str:
         gone = numbers(aside.get(side))
         listed = stops.get(side)
         frozen: list[Any] = listed if isinstance(listed, list) else []
+        late: list[int] = []  # runs that fell behind, unstopped: said together (a busy machine's six)
         for k in sorted(numbers(behind.get(side)) | gone):
             stop = stopped_words(frozen[k - 1]) if 0 < k <= len(frozen) else ""
+            if k not in gone and not stop:
+                late.append(k)
+                continue
             said.append(f"{side} run {k} " + ("stalled far beyond the other runs" if k in gone else "fell behind")
                         + (f" ({stop})" if stop else "") + (", set aside" if k in gone else ""))
+        if late:
+            said.append(f"{side} run{'s' if len(late) > 1 else ''} {', '.join(map(str, late))} fell behind")
     return "; ".join(said)
 
 

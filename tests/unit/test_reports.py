@@ -477,6 +477,9 @@ def test_a_row_undecided_by_a_stop_or_a_stall_leads_with_the_rerun_not_a_request
         "INCONCLUSIVE: p95 vs base d06d66f undecided (base run 1 fell behind; candidate run 1 stalled far beyond "
         "the other runs (the process was stopped for up to 2007 ms), set aside): rerun gpuslo ab when the machine "
         "is quieter; p95<=50ms needs at least ~4,400 requests (ran 2,500)")
+    # a busy machine's runs that fell behind are said together, not one clause each
+    assert view.ab_stalls({"ab": {"fell_behind": {"base": [1, 2, 3], "candidate": [2]}}}) == (
+        "base runs 1, 2, 3 fell behind; candidate run 2 fell behind")
     # a hand-edited report's run numbers that are no numbers name no run, and raise nothing
     ab["ab"] |= {"fell_behind": {"base": ["1"], "candidate": "x"}, "frozen_ms": {"candidate": 7}}
     assert terminal.why(ab).startswith("INCONCLUSIVE: p95 vs base d06d66f undecided (candidate run 1 stalled far "
