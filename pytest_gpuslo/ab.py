@@ -511,7 +511,9 @@ def _with_load(m: Any, summary: dict[str, Any] | None) -> Any:
     return replace(m, contention=gate.cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"),
                                                      tel.get("other_cpu_load_mean"), tel.get("steal_cpus")),
                    contention_slowdown=gate.contention_slowdown(tel.get("other_cpu_load"), tel.get("cpus"),
-                                                                tel.get("run_queue_stretch")))
+                                                                tel.get("run_queue_stretch")),
+                   run_queue_stretch=(float(x) if isinstance(x := tel.get("run_queue_stretch"), (int, float))
+                                      and not isinstance(x, bool) else None))
 
 
 def load_differs(base: dict[str, Any], cand: dict[str, Any]) -> tuple[str, ...]:

@@ -210,6 +210,9 @@ class Measurements:
     #: the longest the dispatcher was found stopped (ms; ``timeline.frozen_ns``: a SIGSTOP, a
     #: paused VM), 0 where none or not read: a stall that is the machine's, named where it is said.
     frozen_ms: float = 0.0
+    #: this process's own threads' run time over their time on a CPU during the run
+    #: (``backends.cpu.run_queue_stretch``), None where not measured: how long they waited for CPUs.
+    run_queue_stretch: float | None = None
     #: each measured request's own service time (ms; NaN where it never ended): a floor under its
     #: latency, so a FAIL on it divided by ``contention_slowdown`` is not the neighbours' doing.
     service_ms: npt.NDArray[np.float64] | None = None
@@ -1357,12 +1360,14 @@ class Stall:
     median_ms: float = 0.0
     #: the longest its process was found stopped (``Measurements.frozen_ms``).
     frozen_ms: float = 0.0
+    #: its threads' wait for CPUs (``Measurements.run_queue_stretch``).
+    stretch: float | None = None
 
     @property
     def stopped(self) -> str:
         """``stopped_words`` of its run (review151 F2: a set-aside run frozen by a SIGSTOP read only
         "stalled far beyond the other runs")."""
-        return stopped_words(self.frozen_ms, busy=bool(self.contention))
+        return stopped_words(self.frozen_ms, busy=bool(self.contention), stretch=self.stretch)
 
     @property
     def words(self) -> str:
@@ -1376,15 +1381,26 @@ class Stall:
 FROZEN_NAMED_MS = 10.0
 
 
-def stopped_words(frozen_ms: float | None, *, busy: bool = False) -> str:
+#: A run whose own threads waited this many times their CPU time for CPUs (``run_queue_stretch``)
+#: names no stop: a thread the dispatcher waits on (the GIL's holder, a lock's) kept that long from a
+#: CPU leaves it off every CPU without waiting for one, as a stop does (review153 F4: "stopped for
+#: up to 132 ms ... a SIGSTOP" beside three busy loops at a stretch of 141, nothing stopped; a 0.4-s
+#: SIGSTOP beside the test suite's other worker: 1.4-1.6).
+STARVED_STRETCH = 4.0
+#: ... nor does one under this (ms) beside busy neighbours or steal (``cpu_contention``): a holder's
+#: wait of a few time slices.
+BUSY_NAMED_MS = 100.0
+
+
+def stopped_words(frozen_ms: float | None, *, busy: bool = False, stretch: float | None = None) -> str:
     """'' or "the process was stopped for up to N ms": the one wording of a stop (``FROZEN_NAMED_MS``
-    or longer) that the rows, the A/B notes and a refused save share.  ``busy``: the run's
-    neighbours were busy or its CPUs stolen (``cpu_contention``), and no stop is named: a thread
-    the dispatcher waits on (the GIL's holder, a lock's) that they keep from a CPU leaves it off
-    every CPU without waiting for one too, and their words say why (review153 F4: "stopped for up
-    to 132 ms ... a SIGSTOP" beside three busy loops, nothing stopped).  The time still counts as
-    the machine's, as theirs."""
-    if busy or not isinstance(frozen_ms, (int, float)) or not frozen_ms >= FROZEN_NAMED_MS:
+    or longer) that the rows, the A/B notes and a refused save share.  None named where the
+    process's threads were starved (``stretch`` at ``STARVED_STRETCH`` or more), nor one under
+    ``BUSY_NAMED_MS`` beside busy neighbours (``busy``): the neighbours' words say why.  The time
+    still counts as the machine's, whichever it was."""
+    if not isinstance(frozen_ms, (int, float)) or not frozen_ms >= FROZEN_NAMED_MS:
+        return ""
+    if (stretch is not None and stretch >= STARVED_STRETCH) or (busy and frozen_ms < BUSY_NAMED_MS):
         return ""
     return f"the process was stopped for up to {_fmt_ms(float(frozen_ms)).replace('ms', ' ms')}"
 
@@ -1417,8 +1433,8 @@ def stalls(spec: SloSpec, runs: Sequence[Measurements], policy: Policy = Policy(
     far = [lag > limit and (lag >= STALL_OUTLIER * typical
                             or (bool(m.contention) and alone and lag >= CONTENDED_OUTLIER * typical))
            for m, lag in zip(runs, lag99)]
-    return [Stall(lag, m.contention, beyond, typical, m.frozen_ms) if beyond or generator_behind(spec, m, policy)
-            else None for m, lag, beyond in zip(runs, lag99, far)]
+    return [Stall(lag, m.contention, beyond, typical, m.frozen_ms, m.run_queue_stretch)
+            if beyond or generator_behind(spec, m, policy) else None for m, lag, beyond in zip(runs, lag99, far)]
 
 
 def _stalls(ab: ABInput) -> tuple[str, str]:
@@ -1678,7 +1694,7 @@ def generator_behind(spec: SloSpec, m: Measurements, policy: Policy = Policy()) 
               "can match) (docs/architecture.md, 'The GIL and dispatch precision')")
     # the stop where one made it late: the reasons, the warning and the JSON say it, as the row does
     # (review153 F1: only the row named a 1.5-s SIGSTOP)
-    stop = stopped_words(m.frozen_ms, busy=bool(m.contention))
+    stop = stopped_words(m.frozen_ms, busy=bool(m.contention), stretch=m.run_queue_stretch)
     if stop:
         note += f"; {stop} (a SIGSTOP, a paused VM): the machine's lateness, not the code's; rerun"
     return note + "; " + held if held else note
@@ -3069,12 +3085,13 @@ def decisive(verdict: Verdict) -> bool:
 # -- after the decision -------------------------------------------------------------------------
 
 def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int = 0, contention: str = "",
-                 frozen_ms: float = 0.0) -> str:
+                 frozen_ms: float = 0.0, stretch: float | None = None) -> str:
     """Why a run must not become a baseline ('' when it may): the same rule for
     ``--gpuslo-save`` and ``gpuslo accept``.  A body that hung in the warm-up leaves no measured
     request past timeout_s where other lanes took the load, but the run had a lane fewer.
     ``contention``: ``cpu_contention``'s words, the figure a busy machine's refusal quotes;
-    ``frozen_ms``: the longest the process was found stopped (``Measurements.frozen_ms``)."""
+    ``frozen_ms``: the longest the process was found stopped (``Measurements.frozen_ms``), named
+    as ``stopped_words`` names it (``stretch``: ``Measurements.run_queue_stretch``)."""
     if verdict is None:
         return "no verdict"
     if "generator_late" in verdict.conditions and "bodies_hold" in verdict.conditions:
@@ -3088,9 +3105,10 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
             "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
             "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
             "gpuslo ab)")
-    if "generator_late" in verdict.conditions and stopped_words(frozen_ms, busy=bool(contention)):
+    stop = stopped_words(frozen_ms, busy=bool(contention), stretch=stretch)
+    if "generator_late" in verdict.conditions and stop:
         # review151: a SIGSTOP's refusal blamed "the dispatcher's own precision"
-        return (f"the load generator fell behind while {stopped_words(frozen_ms)} (a SIGSTOP, a paused VM, "
+        return (f"the load generator fell behind while {stop} (a SIGSTOP, a paused VM, "
                 f"hypervisor steal): that lateness would be stored as the workload's latency; record again "
                 f"where the process runs undisturbed")
     if "generator_late" in verdict.conditions and "contended" in verdict.conditions:

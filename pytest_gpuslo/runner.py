@@ -212,7 +212,7 @@ def record(result: SloResult, settings: Settings) -> None:
     # What the gate read besides the latencies, so `gpuslo compare` / `gpuslo ab` decide this run
     # as the plugin just did (the service only where busy neighbours make the gate ask for it).
     m = result.measured or result.measurements()
-    refusal = gate.save_refusal(v, failed, timed_out, m.hung, m.contention, m.frozen_ms)
+    refusal = gate.save_refusal(v, failed, timed_out, m.hung, m.contention, m.frozen_ms, m.run_queue_stretch)
     summary = {"verdict": v.outcome if v else None, "offered_hz": _finite(result.offered_hz),
                "throughput_hz": _finite(result.throughput_hz), "failed": failed,
                "timed_out": int((result.timed_out & ~result.failed).sum()),

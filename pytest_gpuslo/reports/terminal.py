@@ -123,17 +123,20 @@ def _claim_failed(check: dict[str, Any], summary: dict[str, Any]) -> str:
     return f"{check['name']}: {check.get('reason') or check.get('detail', '')}"
 
 
-def _busy(summary: dict[str, Any]) -> bool:
-    """Were the run's neighbours busy, or its CPUs stolen (``gate.cpu_contention``)?"""
+def _machine(summary: dict[str, Any]) -> dict[str, Any]:
+    """``stopped_words``' keywords from a run's telemetry: were its neighbours busy, or its CPUs
+    stolen (``gate.cpu_contention``), and how long its threads waited for CPUs."""
     tel = summary.get("telemetry") or {}
-    return bool(cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"),
-                               tel.get("steal_cpus")))
+    stretch = tel.get("run_queue_stretch")
+    return {"busy": bool(cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"),
+                                        tel.get("steal_cpus"))),
+            "stretch": float(stretch) if isinstance(stretch, (int, float)) and not isinstance(stretch, bool) else None}
 
 
 def _load_words(summary: dict[str, Any]) -> str:
     """Why the generator was late, as far as the machine shows: a stop, busy neighbours, or (a quiet
     machine) this process itself ("other processes kept 0.0 of 2 CPUs busy" read as a cause)."""
-    stopped = frozen_words(summary.get("lag_ms"), busy=_busy(summary))
+    stopped = frozen_words(summary.get("lag_ms"), **_machine(summary))
     if stopped:
         return f"; {stopped}"
     tel = summary.get("telemetry") or {}
@@ -193,7 +196,7 @@ def why(summary: dict[str, Any]) -> str:
         # a stop that made the generator late is in the percentile quoted: said, and that the FAIL,
         # held to the dispatch as every late run's is, stands without it (review153 F3: "p95 849 ms"
         # of a 25-ms body beside a 1.5-s SIGSTOP, and no word of it)
-        stop = stopped_words((summary.get("lag_ms") or {}).get("frozen_max"), busy=_busy(summary))
+        stop = stopped_words((summary.get("lag_ms") or {}).get("frozen_max"), **_machine(summary))
         if stop and "generator_late" in v.get("conditions", []):
             parts.append(f"{stop}, which that figure holds; the FAIL stands without it")
         outcome = view.shown_outcome(summary)  # REGRESSED where the budgets held, as the reports say
@@ -209,7 +212,7 @@ def why(summary: dict[str, Any]) -> str:
         # ... and a stop of the whole process leads wherever it made the generator late: the rerun is
         # the fix, and the run's tail is the stop's (review152 F5: "a FAIL needs ~200,000 requests"
         # led a row whose whole excess was a 2-s SIGSTOP)
-        stopped = "generator_late" in conditions and bool(frozen_words(summary.get("lag_ms"), busy=_busy(summary)))
+        stopped = "generator_late" in conditions and bool(frozen_words(summary.get("lag_ms"), **_machine(summary)))
         if stopped:
             late_after = False
             conditions.insert(0, conditions.pop(conditions.index("generator_late")))
@@ -359,24 +362,24 @@ def stalled(lag: dict[str, Any] | None) -> bool:
             and top >= 1.0 and top > 5 * max(p99, 0.0))
 
 
-def frozen_words(lag: dict[str, Any] | None, *, busy: bool = False) -> str:
+def frozen_words(lag: dict[str, Any] | None, *, busy: bool = False, stretch: float | None = None) -> str:
     """'' unless the dispatcher was found stopped (``lag_ms.frozen_max``, ``gate.stopped_words``):
     then how long, and what stops a whole process; that lateness is the machine's, not the code's
-    (review148 F1: a 2-s SIGSTOP read "this process's own dispatch").  ``busy``: the run's
-    neighbours were (``_busy``), and the stop is not named (``gate.stopped_words``)."""
-    stopped = stopped_words((lag or {}).get("frozen_max"), busy=busy)
+    (review148 F1: a 2-s SIGSTOP read "this process's own dispatch").  ``busy``, ``stretch``: the
+    run's machine (``_machine``), by which ``gate.stopped_words`` may name no stop."""
+    stopped = stopped_words((lag or {}).get("frozen_max"), busy=busy, stretch=stretch)
     return (f"{stopped} (its dispatcher neither ran, waited for a CPU, nor woke for the GIL: a SIGSTOP, a "
             f"paused VM, hypervisor steal): the machine's, rerun") if stopped else ""
 
 
-def stall_words(lag: dict[str, Any] | None, *, busy: bool = False) -> str:
+def stall_words(lag: dict[str, Any] | None, *, busy: bool = False, stretch: float | None = None) -> str:
     """The note under a verdict that is not a PASS where one stall delayed a few requests far more
     than the lag p99 shows (``stalled``; '' otherwise): the terminal's, and ``gpuslo compare``'s
     of the same record (review146 N1).  ``busy``: as ``frozen_words``."""
     if not stalled(lag):
         return ""
     lag = lag or {}
-    stopped = frozen_words(lag, busy=busy)
+    stopped = frozen_words(lag, busy=busy, stretch=stretch)
     return (f"the load generator stalled: it delayed one or a few completions by up to "
             f"{fmt_ms(lag.get('delay_max', lag['max']))} ms (lag p99 {fmt_ms(lag.get('p99'))} ms); "
             f"the queue behind them is in the tail" + (f"; {stopped}" if stopped else ""))
@@ -411,7 +414,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         said = v.get("reasons", []) if v.get("outcome") != "PASS" else []
         if v.get("outcome") != "PASS":
             detail += [f"    {r}" for r in v.get("reasons", [])]
-            stall = stall_words(s.get("lag_ms"), busy=_busy(s))
+            stall = stall_words(s.get("lag_ms"), **_machine(s))
             if stall:
                 detail.append(f"    {stall}")
         else:

@@ -1289,15 +1289,19 @@ def test_a_run_stalled_beside_neighbours_the_others_did_not_have_is_far_at_3x_th
     quiet = [run(2.6), run(2.4), run(3.1), run(3.4), run(2.5)]
     found = gate.stalls(spec, [run(12.6, busy), *quiet])
     assert found[0] is not None and found[0].outlier and busy in found[0].words
-    # its time off every CPU beside them is not named a stop (review153 F4); a quiet run's is
-    assert gate.Stall(12.6, busy, frozen_ms=132.0).stopped == "" and "stopped" not in gate.Stall(
-        12.6, busy, frozen_ms=132.0).words
+    # its time off every CPU where its threads were starved, or briefly beside busy neighbours, is
+    # not named a stop (review153 F4); a quiet run's is, and a long one beside them
+    assert gate.Stall(12.6, busy, frozen_ms=132.0, stretch=141.0).stopped == "" and "stopped" not in gate.Stall(
+        12.6, busy, frozen_ms=132.0, stretch=141.0).words
+    assert gate.Stall(12.6, busy, frozen_ms=60.0, stretch=1.5).stopped == ""
     assert gate.Stall(12.6, frozen_ms=132.0).stopped == "the process was stopped for up to 132 ms"
+    assert gate.Stall(12.6, busy, frozen_ms=420.0, stretch=1.6).stopped == "the process was stopped for up to 420 ms"
     # the generator's own note names a stop too, where one made it late (review153 F1: only the row did)
     late = dataclasses.replace(run(1500.0), start_delay_ms=None)  # every lateness delayed completions
     assert "stopped" not in gate.generator_behind(spec, late)
     assert "the process was stopped for up to 1491 ms" in gate.generator_behind(spec, dataclasses.replace(late, frozen_ms=1491.0))
-    assert "stopped" not in gate.generator_behind(spec, dataclasses.replace(late, frozen_ms=1491.0, contention=busy))
+    assert "stopped" not in gate.generator_behind(spec, dataclasses.replace(late, frozen_ms=1491.0, contention=busy,
+                                                                            run_queue_stretch=141.0))
     assert not (gate.stalls(spec, [run(12.6), *quiet])[0] or gate.Stall(0.0)).outlier  # no neighbours: 10x
     assert not (gate.stalls(spec, [run(8.0, busy), *quiet])[0] or gate.Stall(0.0)).outlier  # 2.8x the median
     crowded = [run(12.6, busy), run(2.6, busy), run(2.4, busy), run(3.1), run(3.4), run(2.5)]
