@@ -512,8 +512,7 @@ def _with_load(m: Any, summary: dict[str, Any] | None) -> Any:
                                                      tel.get("other_cpu_load_mean"), tel.get("steal_cpus")),
                    contention_slowdown=gate.contention_slowdown(tel.get("other_cpu_load"), tel.get("cpus"),
                                                                 tel.get("run_queue_stretch")),
-                   run_queue_stretch=(float(x) if isinstance(x := tel.get("run_queue_stretch"), (int, float))
-                                      and not isinstance(x, bool) else None))
+                   run_queue_stretch=gate.figure(tel.get("run_queue_stretch")))
 
 
 def load_differs(base: dict[str, Any], cand: dict[str, Any]) -> tuple[str, ...]:

@@ -345,6 +345,12 @@ def busy_cpus(cpus: int) -> float:
     return max(0.5, cpus / 4)
 
 
+def figure(x: object) -> float | None:
+    """A telemetry figure of a report as a float, None where it is none (a hand-edited report's
+    text or bool is none either): the rows, the A/B and the plugin read ``run_queue_stretch`` so."""
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
+
 def cpu_contention(other_cpu_load: float | None, cpus: int | None, mean: float | None = None,
                    steal: float | None = None) -> str:
     """Other processes' CPU use during a run, in words, when it could have slowed a CPU workload

@@ -22,6 +22,7 @@ from pytest_gpuslo.gate import (
     Verdict,
     contention_slowdown,
     cpu_contention,
+    figure,
     neighbour_floor,
 )
 from pytest_gpuslo.recorder import POLL_SLEEP_MS, RunData
@@ -552,7 +553,7 @@ class SloResult:
                                                     self.telemetry.get("run_queue_stretch")),
             service_ms=np.where(self.failed, np.inf, self.service_ms),  # raised: over every budget
             frozen_ms=float(np.max(f)) if (f := self.frozen_ms) is not None and f.size else 0.0,
-            run_queue_stretch=_number(self.telemetry.get("run_queue_stretch")),
+            run_queue_stretch=figure(self.telemetry.get("run_queue_stretch")),
             asleep_ms=self.asleep_ms,
             cpu_ms=self.cpu_ms,
             own_ms=own[0] if own is not None else None,
@@ -847,8 +848,3 @@ def _q(a: F64, p: float) -> float | None:
 
 def _clean(x: float) -> float | None:
     return None if math.isnan(x) or math.isinf(x) else x
-
-
-def _number(x: object) -> float | None:
-    """A telemetry figure as a float, None where it is none."""
-    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention, stopped_words
+from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention, figure, stopped_words
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
 from pytest_gpuslo.spec import replays_trace
@@ -127,10 +127,9 @@ def _machine(summary: dict[str, Any]) -> dict[str, Any]:
     """``stopped_words``' keywords from a run's telemetry: were its neighbours busy, or its CPUs
     stolen (``gate.cpu_contention``), and how long its threads waited for CPUs."""
     tel = summary.get("telemetry") or {}
-    stretch = tel.get("run_queue_stretch")
     return {"busy": bool(cpu_contention(tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"),
                                         tel.get("steal_cpus"))),
-            "stretch": float(stretch) if isinstance(stretch, (int, float)) and not isinstance(stretch, bool) else None}
+            "stretch": figure(tel.get("run_queue_stretch"))}
 
 
 def _load_words(summary: dict[str, Any]) -> str:
@@ -375,7 +374,7 @@ def frozen_words(lag: dict[str, Any] | None, *, busy: bool = False, stretch: flo
 def stall_words(lag: dict[str, Any] | None, *, busy: bool = False, stretch: float | None = None) -> str:
     """The note under a verdict that is not a PASS where one stall delayed a few requests far more
     than the lag p99 shows (``stalled``; '' otherwise): the terminal's, and ``gpuslo compare``'s
-    of the same record (review146 N1).  ``busy``: as ``frozen_words``."""
+    of the same record (review146 N1).  ``busy``, ``stretch``: as ``frozen_words``."""
     if not stalled(lag):
         return ""
     lag = lag or {}
