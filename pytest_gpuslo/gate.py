@@ -2802,7 +2802,12 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
     whose level lies above every latency its side measured (lifted by the stand-in through its
     batches), is not compared, but a REGRESSED (IMPROVED) stands, in words."""
     ab = isinstance(base, ABInput)
-    refs = base.base_runs if isinstance(base, ABInput) else base.runs
+    # an A/B's runs set aside for a stall far beyond the others' are the machine's here too; they
+    # never raised nor hung (review154 F1: a starved candidate run's queue, past the timeout at the
+    # give-up, read "p95 timed out REGRESSED" on an unchanged tree beside "decided without run 1")
+    aside = {(side, k) for side, k, _, _ in set_aside(base).aside} if isinstance(base, ABInput) else set()
+    refs = [r for k, r in enumerate(base.base_runs, 1) if ("base", k) not in aside] if isinstance(base, ABInput) \
+        else base.runs
     cands = base.cand_runs if isinstance(base, ABInput) and base.cand_runs else (lat,)
     t_s = spec.timeout_s
     stand_in = 1000.0 * t_s
@@ -2810,12 +2815,14 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
     # every candidate run of an A/B (review104 second pass: 5% raised in one run of three read
     # "+196.6%"); on the stored path this run, whose raised requests the gate counts
     gone = 0 if ab else unfinished(m, lat, t_s)  # a hang's requests that never completed
-    cand_raised = [stats.stand_ins(r, t_s) for r in cands] if ab else [m.failed + gone]
+    cand_raised = [0 if ("candidate", k) in aside else stats.stand_ins(r, t_s)
+                   for k, r in enumerate(cands, 1)] if ab else [m.failed + gone]
     # (an A/B's runs count theirs by value: the latest run's counts name them, or every run's
     # raised counts where known: review111 F7, a hang in an earlier run only read "raised")
     timed, failed = (m.timed_out if ab else gone), m.failed
-    if isinstance(base, ABInput) and len(base.cand_raised_counts) == len(cands) and \
-            all(c is not None for c in base.cand_raised_counts):
+    counted = isinstance(base, ABInput) and len(base.cand_raised_counts) == len(cands) and \
+        all(c is not None for c in base.cand_raised_counts)
+    if isinstance(base, ABInput) and counted:
         failed = sum(int(c or 0) for c in base.cand_raised_counts)
         timed = max(timed, sum(cand_raised) - failed)
     word, requests = stats.stand_in_words(failed, timed)
@@ -2823,7 +2830,11 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
     # timeout at the give-up with no body hung, a slower machine can leave too
     what = " or ".join(x for x in ("raised" if failed else "", "hung" if m.hung and timed else "",
                                    "timed out" if timed and not m.hung else "") if x) or "raised"
-    codes = not gone or bool(m.hung)
+    # ... an A/B's too: where no candidate run raised or hung, its stand-ins are a queue that waited
+    # past timeout_s at the give-up, which a slower machine can leave (as on the stored path)
+    # (runs whose raised counts are not known count as raised, as their word says)
+    codes = (not counted or bool(failed) or bool(m.hung) or any(base.cand_hung)) if isinstance(base, ABInput) \
+        else (not gone or bool(m.hung))
     named = {f"{percentile_label(p)} vs baseline": p for p in (list(spec.budgets_ms) or [0.95])}
     who = f"the {base.label}'s runs" if isinstance(base, ABInput) else "the stored runs"
     other = "the base" if ab else "the baseline"
@@ -2846,7 +2857,8 @@ def _stand_in_levels(checks: tuple[BaselineCheck, ...], spec: SloSpec, m: Measur
         label = percentile_label(p)
         ref_at = [stats.raised_at(r, p, t_s) for r in refs]
         latest = bool(m.failed + gone) and is_raised(stats.quantile(lat, p))
-        runs_at = [stats.raised_at(r, p, t_s) for r in cands] if ab else [latest]
+        runs_at = [("candidate", k) not in aside and stats.raised_at(r, p, t_s)
+                   for k, r in enumerate(cands, 1)] if ab else [latest]
         if latest or any(runs_at):
             which = [str(i) for i, a in enumerate(runs_at, 1) if a]
             held = (f"this run's {label} lies among its {m.failed + gone:,} {requests}, which hold the "

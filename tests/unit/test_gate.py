@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -768,10 +769,23 @@ def test_an_ab_candidate_that_raised_in_one_run_is_worse_by_no_number() -> None:
     assert "the candidate's run 1 of 3 had its p95 among its raised requests" in b.reason
     assert "the base abc's runs raised none" in b.reason
     # review111 F7: the earlier run's stand-ins were a hang's (its runs raised none): not "raised"
-    hung = gate.ABInput(base, tuple(cand), "base abc", cand_raised_counts=(0, 0, 0), base_raised_counts=(0, 0, 0))
+    hung = gate.ABInput(base, tuple(cand), "base abc", cand_raised_counts=(0, 0, 0), base_raised_counts=(0, 0, 0),
+                        cand_hung=(1, 0, 0))
     (b,) = decide(s, Measurements(cand[-1], np.zeros(4000)), baseline=hung).baseline
     assert b.outcome == "REGRESSED" and "p95 timed out" in b.detail and "raised" not in b.detail
     assert "among its requests that never completed" in b.reason and "fix what raised" not in b.reason
+    # review154 F1: where no candidate run raised or hung, they are a queue that waited past the
+    # timeout at the give-up, which a starved machine leaves too: not compared, not REGRESSED
+    queued = dataclasses.replace(hung, cand_hung=(0, 0, 0))
+    (b,) = decide(s, Measurements(cand[-1], np.zeros(4000)), baseline=queued).baseline
+    assert b.outcome == "INCONCLUSIVE" and "p95 timed out: not compared" in b.detail, b
+    assert "a slower machine can leave too" in b.reason and "no slower machine" not in b.reason
+    # ... and a run set aside for its stall is left out of this rule as out of the comparison
+    stalled = dataclasses.replace(queued, cand_behind=(gate.Stall(500.0, outlier=True, median_ms=2.0), None, None),
+                                  base_behind=(None, None, None))
+    assert gate.set_aside(stalled).aside
+    (b,) = decide(s, Measurements(cand[-1], np.zeros(4000)), baseline=stalled).baseline
+    assert not b.raised and "timed out" not in b.detail and "set aside: candidate run 1 of 3" in b.reason, b
     # bunched under the allowance in the latest run, beside real slow requests: still no number
     bunched = np.where(np.arange(4000) < 1000, rng.random(4000) < 0.12, False)
     slow = np.arange(4000) % 500 == 250
