@@ -2640,6 +2640,13 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         else:
             # (review113: "failed" where every lane hung in the warm-up and none of them started)
             checks.append(Check("requests complete", FAIL, f"all {lat.size} measured requests {how}", reason))
+    # A claim left undecided beside a stop that made the generator late: the stop is in its tail,
+    # so the rerun decides it, not a count of requests (review154 F2, review153 F1: the row said so,
+    # the reason under it, the warning and the JSON advised "about 140,000 requests")
+    stop = stopped_words(m.frozen_ms, busy=bool(m.contention), stretch=m.run_queue_stretch) if generator_note else ""
+    if stop:
+        checks = [replace(c, reason=f"{stop}, and the run's tail holds it: rerun, not more requests ({c.reason})")
+                  if c.outcome == INCONCLUSIVE and c.budget is not None and c.budget.needed_n else c for c in checks]
     # The lag a reader sees in the table, explained where the bodies' own host time made it (the
     # generator itself kept up: that queue on the launching thread is the code's, and counts).
     bodies_note = launcher_note(m)

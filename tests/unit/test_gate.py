@@ -795,6 +795,24 @@ def test_an_ab_candidate_that_raised_in_one_run_is_worse_by_no_number() -> None:
     assert b.raised and b.test is None and "%" not in b.detail, b
 
 
+def test_a_claim_undecided_beside_a_stop_advises_the_rerun_not_a_count() -> None:
+    """review154 F2, review153 F1: a 1.5-s SIGSTOP's row dropped the request count, but the reason
+    under it, the GpuSloWarning and the JSON advised "about 140,000 requests" for a tail that is the
+    stop's.  The reason leads with the stop and the rerun; without a stop it reads as before."""
+    s = spec(p95_ms=20)
+    rng = np.random.default_rng(1)
+    lat, lag = rng.lognormal(0, 0.3, 4000) + 1, np.zeros(4000)
+    lat[1500:1800] += np.linspace(1500, 0, 300)
+    lag[1500:1800] = np.linspace(1500, 0, 300)
+    stopped = Measurements(lat, lag, start_delay_ms=lag.copy(), frozen_ms=1490.0)
+    (c,) = decide(s, stopped).checks
+    assert c.outcome == "INCONCLUSIVE" and c.budget is not None and c.budget.needed_n
+    assert c.reason.startswith("the process was stopped for up to 1490 ms, and the run's tail holds it: rerun, "
+                               "not more requests ("), c.reason
+    (c,) = decide(s, dataclasses.replace(stopped, frozen_ms=0.0)).checks
+    assert "rerun" not in c.reason and "requests hold enough of them" in c.reason
+
+
 def test_an_error_at_the_runs_start_is_no_warm_up() -> None:
     """review104: 200 measured requests raising at the start read "a warm-up too short ... raise
     warmup_requests by about 200", which would hide the errors; slow ones still read as a warm-up."""
