@@ -423,7 +423,9 @@ def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
 def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, list[Any], list[Any], Any, Any]]:
     """Every test both sides ran: (its latest summary, spec, base runs, candidate runs, the
     ``gate.ABInput`` it was decided on, verdict)."""
-    from pytest_gpuslo import gate
+    import numpy as np
+
+    from pytest_gpuslo import gate, stats
     from pytest_gpuslo.spec import SloSpec
     from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
 
@@ -467,7 +469,8 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
                           base_shuffled_off=tuple(x.shuffled_off for x in base_ms),
                           cand_shuffled_off=tuple(x.shuffled_off for x in ms),
                           late_floor_ms=DISPATCH_PRECISION_NS / 1e6 if latest.get("backend") == "cpu" else 0.0,
-                          cand_budgets=tuple(gate.budget_outcomes(gate.decide(spec, x, policy))
+                          cand_budgets=tuple(gate.budget_outcomes(gate.decide(spec, x, policy), stats.stand_in_words(
+                              x.failed, gate.unfinished(x, np.asarray(x.latency_ms), spec.timeout_s))[0])
                                              for x in cand_loaded[:len(ms) - 1]))
         m = _with_load(ms[-1], latest)
         out.append((latest, spec, base_runs, cand_runs, ab, gate.decide(spec, m, policy, ab)))

@@ -2251,12 +2251,15 @@ class RunBudget:
     held: bool = False
     #: the estimate lies among the run's raised requests' stand-in: over the budget, by no number.
     raised: bool = False
+    #: what the stand-in is, in the tables' word (``stats.stand_in_words``): "raised", "timed out".
+    stand_in: str = "raised"
 
 
-def budget_outcomes(verdict: Verdict) -> dict[str, RunBudget]:
-    """Each budget claim of a verdict, by its name (``p95<=5ms``)."""
+def budget_outcomes(verdict: Verdict, stand_in: str = "raised") -> dict[str, RunBudget]:
+    """Each budget claim of a verdict, by its name (``p95<=5ms``); ``stand_in``: the run's word for
+    its stand-ins (review154: "(p95 raised)" of a starved run where nothing raised)."""
     return {c.name: RunBudget(c.outcome, None if c.estimate_raised else c.budget.estimate, c.budget.p_fail,
-                              c.held_from == FAIL, c.estimate_raised)
+                              c.held_from == FAIL, c.estimate_raised, stand_in)
             for c in verdict.checks if c.budget is not None}
 
 
@@ -2276,7 +2279,7 @@ def ab_other_runs(check: Check, earlier: Sequence[Mapping[str, RunBudget]], alph
 
     def named(which: Sequence[tuple[int, RunBudget]]) -> str:
         # review104: "run 1 (p95 500ms)", the timeout raised requests hold
-        return ", ".join(f"run {k}" + (f" ({label} raised)" if r.raised else f" ({label} {_fmt_ms(r.estimate)})"
+        return ", ".join(f"run {k}" + (f" ({label} {r.stand_in})" if r.raised else f" ({label} {_fmt_ms(r.estimate)})"
                                        if r.estimate is not None else "") for k, r in which)
 
     strong = [(k, r) for k, r in seen if r.outcome == FAIL and r.p_fail <= alpha / runs_n]

@@ -1891,6 +1891,10 @@ def test_an_ab_budget_claim_weighs_every_candidate_run_not_only_the_latest() -> 
     raised = gate.ab_other_runs(passed, ({"p95<=5ms": run("INCONCLUSIVE", None, 0.2, raised=True)},), 0.01)
     assert raised.outcome == "INCONCLUSIVE" and raised.reason.startswith(
         "of the candidate's 2 runs, the earlier run 1 (p95 raised) read over the budget")
+    # review154: a starved run's requests that never completed are no raised ones
+    timed = gate.ab_other_runs(passed, ({"p95<=5ms": run("INCONCLUSIVE", None, 0.2, raised=True, stand_in="timed out")},),
+                               0.01)
+    assert "the earlier run 1 (p95 timed out) read over the budget" in timed.reason
     assert gate.ab_other_runs(passed, ({"p99<=5ms": run("FAIL", 9.0, 0.0)},), 0.01) == passed  # another claim
 
 
