@@ -599,7 +599,7 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
             # the row named only a request count where a stop and a stall left the A/B undecided)
             stops = {side: [x.frozen_ms if x is not None and x.stopped else 0.0 for x in stalls]
                      for side, stalls in (("base", verdict_ab.base_behind), ("candidate", verdict_ab.cand_behind))}
-            if any(gate.stopped_words(x) for xs in stops.values() for x in xs):
+            if any(x for xs in stops.values() for x in xs):  # 0.0 where no stop is named (``Stall.stopped``)
                 summary["ab"]["frozen_ms"] = stops
         # the runs the claims were decided without (review142 F3: a stall far beyond the others')
         aside = gate.set_aside(verdict_ab).aside
