@@ -1662,6 +1662,14 @@ def test_an_ab_run_stalled_far_beyond_the_others_is_set_aside_by_one_rule_for_ei
     # review148: why a run that stalled so far was kept is said
     assert ("base run 1 stalled far beyond the other runs, yet was kept: a run is set aside only where 2 runs a "
             "side remain and its requests neither raised nor hung") in kept
+    # review153 F5: a claim the runs left cannot decide leads with the runs set aside and the rerun,
+    # not with "+2% would take over 50 runs a side"
+    wide: list[Run] = [(x, x) for x in (lat * 1.02 * f for f in (0.9, 1.1, 1.0))]
+    undecided = claim(stalled_base, wide, (far, None, None, None, None, None))
+    assert undecided.outcome == "INCONCLUSIVE", undecided.reason
+    assert undecided.reason.startswith("set aside: base run 1 of 3 (lag p99 69.6 ms"), undecided.reason
+    assert ("decided on the other 2+3 runs; rerun gpuslo ab when the machine is quieter. On the runs left: "
+            "the change") in undecided.reason
     # a stall few requests felt is left out of every run instead (no run set aside)
     brief = base[0][0].copy()
     brief[6_000:6_100] += 40.0
