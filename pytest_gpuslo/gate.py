@@ -856,8 +856,11 @@ def _contended_words(m: Measurements, what: str = "FAIL") -> str:
                        f"on a worker that computes, which busy neighbours slow and whose queue they can lengthen "
                        f"without bound{checked}); rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")
     if split and m.time_split and m.time_split.get("other", 0.0) >= 0.5:
-        return text + (f" ({split}: a lock, the GIL, a socket, a pipe, an event loop or another process, "
-                       f"which neighbours slow too where it runs on this machine){interpreter_words(m)}; if what the "
+        # (the GIL's holder, or a lock's, may itself be waiting for a CPU: pure-Python lanes starved of
+        # CPUs read as waiting on something else, since only one of them is runnable at a time)
+        return text + (f" ({split}: a lock or the GIL, whose holder may itself be waiting for a CPU, a socket, a "
+                       f"pipe, an event loop or another process, which neighbours slow too where it runs on this "
+                       f"machine){interpreter_words(m)}; if what the "
                        "bodies wait for does not run here "
                        "(a remote service), --gpuslo-allow-throttle decides on this run, else rerun on a "
                        "quiet machine")

@@ -469,6 +469,8 @@ def test_beside_busy_neighbours_a_sleep_over_budget_fails_and_a_wait_on_other_wo
     assert waited.outcome == "INCONCLUSIVE"
     words = waited.reasons[0]
     assert "the bodies spent 2% on a CPU, 1% waiting for one and 97% waiting on something else: a lock" in words
+    # pure-Python lanes starved of CPUs wait on the GIL, whose holder waits for a CPU: said so
+    assert "a lock or the GIL, whose holder may itself be waiting for a CPU, a socket" in words
     assert "(a remote service), --gpuslo-allow-throttle decides on this run" in words
     # review109 F3: bodies that waited on the service's own batcher or pool are not told of a remote service
     m = gate.Measurements(service + lat, np.zeros(t.size), scheduled_ms=t, load_dependent=False, contention=busy,
