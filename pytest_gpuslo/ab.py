@@ -172,7 +172,10 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 of = (f"{r}/{runs}" if last == runs else f"{r} of {runs} (up to {last} while undecided)"
                       if r <= runs else f"{r} of up to {last} (a claim is still undecided)")
                 echo(f"gpuslo ab: run {of}, {side.name} ({sha[:10] if side is base else 'working tree'})")
-                env = dict(os.environ)
+                # one run's table in $GITHUB_STEP_SUMMARY, or its annotations, would be said 2R
+                # times over the A/B's own (gpuslo ab run in a workflow step without --md)
+                env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
+                env["GPUSLO_GITHUB_ANNOTATIONS"] = "0"
                 if side is base:
                     # The base's own modules first, wherever an editable install points.
                     env["PYTHONPATH"] = os.pathsep.join(

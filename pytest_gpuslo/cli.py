@@ -1258,6 +1258,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         md = next(f for f in reports.FORMATS if f.key == "md")
         with open(step, "a", encoding="utf-8") as fh:
             fh.write(md.render(summaries, context))
+    from pytest_gpuslo.reports import github
+
+    if github.enabled():
+        for line in github.commands(summaries):
+            print(line)
     # a test marked xfail fails the session as pytest would: a strict XPASS, never its XFAIL (review153 F6)
     if any((s.get("verdict") or {}).get("outcome") == "FAIL" and s.get("pytest_outcome") != "xfailed"
            or s.get("pytest_outcome") == "xpassed (strict)" for s in summaries):

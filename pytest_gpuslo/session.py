@@ -717,6 +717,11 @@ class SloSession:
         if cancelled:
             tr.write_line(cancelled)
         self._said_reports(tr)
+        from pytest_gpuslo.reports import github
+
+        if github.enabled():
+            for line in github.commands(self.summaries, inconclusive=policy.inconclusive):
+                tr.write_line(line)
 
     def _said_reports(self, tr: Any) -> None:
         """The reports written, and those that could not be."""

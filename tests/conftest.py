@@ -20,6 +20,14 @@ import pytest_gpuslo.reports.terminal  # noqa: F401
 import pytest_gpuslo.runner  # noqa: F401
 
 
+@pytest.fixture(autouse=True)
+def _not_in_a_workflow_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite run by a GitHub Actions job: its inner runs write no step summary and print no
+    annotations (tests that want them set these themselves)."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GPUSLO_GITHUB_ANNOTATIONS"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def gputester(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester whose ini selects the CPU backend and classic output, so runs are comparable."""

@@ -274,6 +274,31 @@ def test_reports_json_markdown_step_summary_and_benchmark_export(simtester: pyte
     assert "test_svc[p95]" in pb.stdout
 
 
+def test_on_a_github_runner_a_fail_is_an_error_annotation_and_an_undecided_one_a_warning(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review154: an INCONCLUSIVE exits 0, so a pull request's checks read green where the runner
+    left a claim undecided; on GitHub's runner each verdict that fails its test is an ::error
+    workflow command and each undecided one a ::warning, in the row's words, off on request."""
+    simtester.makepyfile(SLOW_OR_FAST_VIRTUAL.replace("requests=4000", "requests=1000"))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("SVC_S", "0.3")  # 300-ms bodies against a 200-ms budget
+    failed = simtester.runpytest()
+    failed.assert_outcomes(failed=1)
+    (line,) = [x for x in failed.outlines if x.startswith("::")]
+    assert line.startswith("::error title=SLO FAIL::test_on_a_github_runner_a_fail_is_an_error_annotation_and_an_"
+                           "undecided_one_a_warning.py::test_svc: FAIL: p95 "), line
+    monkeypatch.setenv("SVC_S", "0.0002")
+    undecided = simtester.runpytest()  # 1,000 requests are too few to PASS p95<=200
+    undecided.assert_outcomes(passed=1)
+    assert [x.split("::")[1] for x in undecided.outlines if x.startswith("::")] == ["warning title=SLO INCONCLUSIVE"]
+    assert [x for x in simtester.runpytest("--gpuslo-inconclusive=fail").outlines if x.startswith("::error ")]
+    monkeypatch.setenv("GPUSLO_GITHUB_ANNOTATIONS", "0")
+    assert not [x for x in simtester.runpytest().outlines if x.startswith("::")]
+    monkeypatch.delenv("GPUSLO_GITHUB_ANNOTATIONS")
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    assert not [x for x in simtester.runpytest().outlines if x.startswith("::")]
+
+
 def test_two_xdist_workers_save_without_torn_or_lost_files(simtester: pytest.Pytester) -> None:
     """-n 2: every test's baseline is written whole, once; the summary lists them all.  (Virtual
     time: a busy machine cannot make a run late and so unsaveable; 400/s of 1-ms bodies, one lane

@@ -1105,3 +1105,33 @@ def test_the_runs_an_ab_advises_are_said_in_time_at_its_pace() -> None:
     row["verdict"] = {**SUMMARY["verdict"], "baseline": row["verdict"]["baseline"]}
     assert "*--runs 20 would take about 13 minutes at this session's pace" in files.markdown([row])
     assert "<strong>MORE RUNS</strong> --runs 20 would take about 13 minutes" in html.render([row])
+
+
+def test_github_annotations_say_each_failed_or_undecided_test_once_escaped_and_capped() -> None:
+    """What a pull request's checks show (``reports/github.py``): an error per test that fails, a
+    warning per undecided one (a PASS whose comparison is undecided too), none for a PASS or an
+    expected failure; messages escaped as GitHub reads them; past 10 of a kind, one line counts the rest."""
+    from pytest_gpuslo.reports import github
+
+    ok = _row("t.py::test_ok", "PASS", [_claim(0.95, 20, "PASS", est=1.0, upper=1.1)])
+    bad = _row("t.py::test_bad", "FAIL", [_claim(0.95, 20, "FAIL", est=31.0, upper=None)])
+    known = {**bad, "nodeid": "t.py::test_known", "pytest_outcome": "xfailed"}
+    strict = {**ok, "nodeid": "t.py::test_strict", "pytest_outcome": "xpassed (strict)"}
+    odd = _row("t.py::test_x[a,b:%\n]", "INCONCLUSIVE", [_claim(0.95, 20, "INCONCLUSIVE", est=2.2, upper=None,
+                                                                  needed_n=4000)], n=2000)
+    versus = {**ok, "nodeid": "t.py::test_vs", "verdict": {**ok["verdict"], "baseline": [
+        {"name": "p95 vs base abc", "outcome": "INCONCLUSIVE", "ratio": 1.06, "ci": [0.5, 2.0], "reason": "wide"}]}}
+    lines = github.commands([ok, bad, known, strict, odd, versus])
+
+    assert lines == [
+        "::error title=SLO FAIL::t.py::test_bad: FAIL: p95 31 ms > 20 ms budget",
+        "::error title=SLO XPASS (strict)::t.py::test_strict: PASS (XPASS, strict: failed)",
+        "::warning title=SLO INCONCLUSIVE::t.py::test_x[a,b:%25%0A]: INCONCLUSIVE: p95<=20ms needs at least ~4,000 "
+        "requests (ran 2,000)",
+        "::warning title=SLO PASS%2C comparison undecided::t.py::test_vs: PASS (vs baseline: INCONCLUSIVE)"], lines
+    assert github.commands([odd], inconclusive="fail")[0].startswith("::error title=SLO INCONCLUSIVE::")
+    many = github.commands([{**bad, "nodeid": f"t.py::test_{k}"} for k in range(12)])
+    assert len(many) == 10 and many[-1] == ("::error title=3 more SLO tests failed::3 more SLO tests failed: the "
+                                            "job's summary and the reports list them")
+    assert github.enabled({"GITHUB_ACTIONS": "true"}) and not github.enabled({})
+    assert not github.enabled({"GITHUB_ACTIONS": "true", "GPUSLO_GITHUB_ANNOTATIONS": "off"})

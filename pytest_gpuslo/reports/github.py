@@ -1,0 +1,72 @@
+"""GitHub Actions annotations of a session's verdicts (layer 2, pure).
+
+The step summary holds the table, but a reviewer sees a pull request's checks first: an
+INCONCLUSIVE exits 0 (a warning, unless ``--gpuslo-inconclusive=fail``), so a comparison that a
+busy runner left undecided read as green there (review154: +50% on a machine busy in 4 of 6 runs).
+Each verdict that fails its test becomes an ``::error`` workflow command, each undecided one a
+``::warning``, with the row's own words (``terminal.why``).  Printed on standard output, only where
+GitHub's runner sets ``GITHUB_ACTIONS=true``; ``GPUSLO_GITHUB_ANNOTATIONS=0`` turns them off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pytest_gpuslo.reports import terminal, view
+
+#: GitHub shows at most 10 annotations of each kind a step; past that, one line counts the rest.
+MAX_EACH = 10
+OFF = ("0", "false", "no", "off")
+
+
+def enabled(env: Mapping[str, str] = os.environ) -> bool:
+    """On a GitHub Actions runner, unless turned off."""
+    return env.get("GITHUB_ACTIONS") == "true" and env.get("GPUSLO_GITHUB_ANNOTATIONS", "").lower() not in OFF
+
+
+def _data(text: str) -> str:
+    """A workflow command's message, escaped as GitHub's toolkit escapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _level(summary: Mapping[str, Any], inconclusive: str | None) -> str:
+    """"error", "warning" or '' (nothing to say) for one SLO test's result."""
+    outcome = str((summary.get("verdict") or {}).get("outcome", ""))
+    ran = str(summary.get("pytest_outcome") or "")
+    if ran == "xpassed (strict)":
+        return "error"
+    if ran.startswith(("xfailed", "xpassed")):
+        return ""  # an expected failure fails no test; pytest's own line says so
+    if outcome == "FAIL":
+        return "error"
+    if outcome == "INCONCLUSIVE":
+        return "error" if inconclusive == "fail" else "warning"
+    undecided = any(b.get("outcome") == "INCONCLUSIVE" for b in (summary.get("verdict") or {}).get("baseline", [])
+                    if isinstance(b, Mapping))
+    return "warning" if outcome == "PASS" and undecided else ""
+
+
+def commands(summaries: Sequence[Mapping[str, Any]], *, inconclusive: str | None = None) -> list[str]:
+    """The workflow commands for ``summaries`` (``inconclusive``: the session's
+    ``--gpuslo-inconclusive``, "fail" making an undecided test an error as it fails the test)."""
+    out: list[str] = []
+    for level in ("error", "warning"):
+        rows = [s for s in summaries if _level(s, inconclusive) == level]
+        for s in rows[:MAX_EACH - 1] if len(rows) > MAX_EACH else rows:
+            why = terminal.why(dict(s)) + view.pytest_note(dict(s))
+            word = why.split(":", 1)[0].split(" (", 1)[0]
+            title = ("SLO XPASS (strict)" if s.get("pytest_outcome") == "xpassed (strict)"
+                     else "SLO PASS, comparison undecided" if word == "PASS" else f"SLO {word}")
+            out.append(f"::{level} title={_prop(title)}::{_data(str(s.get('nodeid', '?')) + ': ' + why)}")
+        if len(rows) > MAX_EACH:
+            rest = len(rows) - (MAX_EACH - 1)
+            kind = "failed" if level == "error" else "undecided"
+            out.append(f"::{level} title={_prop(f'{rest} more SLO tests {kind}')}::"
+                       + _data(f"{rest} more SLO tests {kind}: the job's summary and the reports list them"))
+    return out
