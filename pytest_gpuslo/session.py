@@ -720,7 +720,7 @@ class SloSession:
         from pytest_gpuslo.reports import github
 
         if github.enabled():
-            for line in github.commands(self.summaries, inconclusive=policy.inconclusive):
+            for line in github.commands(self.summaries, inconclusive=policy.inconclusive, errors=self.errors):
                 tr.write_line(line)
 
     def _said_reports(self, tr: Any) -> None:

@@ -52,18 +52,28 @@ def _level(summary: Mapping[str, Any], inconclusive: str | None) -> str:
     return "warning" if outcome == "PASS" and undecided else ""
 
 
-def commands(summaries: Sequence[Mapping[str, Any]], *, inconclusive: str | None = None) -> list[str]:
+def _said(s: Mapping[str, Any]) -> tuple[str, str]:
+    """(title, message) of one SLO test's result."""
+    why = terminal.why(dict(s)) + view.pytest_note(dict(s))
+    word = why.split(":", 1)[0].split(" (", 1)[0]
+    title = ("SLO XPASS (strict)" if s.get("pytest_outcome") == "xpassed (strict)"
+             else "SLO PASS, comparison undecided" if word == "PASS" else f"SLO {word}")
+    return title, f"{s.get('nodeid', '?')}: {why}"
+
+
+def commands(summaries: Sequence[Mapping[str, Any]], *, inconclusive: str | None = None,
+             errors: Sequence[tuple[str, str]] = ()) -> list[str]:
     """The workflow commands for ``summaries`` (``inconclusive``: the session's
-    ``--gpuslo-inconclusive``, "fail" making an undecided test an error as it fails the test)."""
+    ``--gpuslo-inconclusive``, "fail" making an undecided test an error as it fails the test;
+    ``errors``: ``Context.errors``, SLO tests that ended in an error, before or after a verdict)."""
     out: list[str] = []
     for level in ("error", "warning"):
-        rows = [s for s in summaries if _level(s, inconclusive) == level]
-        for s in rows[:MAX_EACH - 1] if len(rows) > MAX_EACH else rows:
-            why = terminal.why(dict(s)) + view.pytest_note(dict(s))
-            word = why.split(":", 1)[0].split(" (", 1)[0]
-            title = ("SLO XPASS (strict)" if s.get("pytest_outcome") == "xpassed (strict)"
-                     else "SLO PASS, comparison undecided" if word == "PASS" else f"SLO {word}")
-            out.append(f"::{level} title={_prop(title)}::{_data(str(s.get('nodeid', '?')) + ': ' + why)}")
+        said = [_said(s) for s in summaries if _level(s, inconclusive) == level]
+        if level == "error":
+            said += [("SLO test error", f"{nodeid}: {words}") for nodeid, words in errors]
+        rows = said
+        for title, message in rows[:MAX_EACH - 1] if len(rows) > MAX_EACH else rows:
+            out.append(f"::{level} title={_prop(title)}::{_data(message)}")
         if len(rows) > MAX_EACH:
             rest = len(rows) - (MAX_EACH - 1)
             kind = "failed" if level == "error" else "undecided"

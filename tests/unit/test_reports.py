@@ -1130,6 +1130,9 @@ def test_github_annotations_say_each_failed_or_undecided_test_once_escaped_and_c
         "requests (ran 2,000)",
         "::warning title=SLO PASS%2C comparison undecided::t.py::test_vs: PASS (vs baseline: INCONCLUSIVE)"], lines
     assert github.commands([odd], inconclusive="fail")[0].startswith("::error title=SLO INCONCLUSIVE::")
+    # an SLO test that ended in an error (a malformed baseline, a fixture that raised) is one too
+    assert github.commands([], errors=[("t.py::test_e", "ERROR in setup, before a verdict: KeyError: 'x'")]) == [
+        "::error title=SLO test error::t.py::test_e: ERROR in setup, before a verdict: KeyError: 'x'"]
     many = github.commands([{**bad, "nodeid": f"t.py::test_{k}"} for k in range(12)])
     assert len(many) == 10 and many[-1] == ("::error title=3 more SLO tests failed::3 more SLO tests failed: the "
                                             "job's summary and the reports list them")
