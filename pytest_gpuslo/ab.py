@@ -396,6 +396,19 @@ def _samples(side: Side, nodeid: str) -> list[Any]:
     return runs
 
 
+def made_with(session: Session) -> dict[str, Any] | None:
+    """The latest candidate run's record's summary (``runner.record``), whose ``policy`` holds what
+    its pytest session decided with (``--gpuslo-alpha``, ``--gpuslo-allow-throttle``,
+    ``--gpuslo-inconclusive``, after ``--`` or in the ini); None where no record holds one."""
+    from pytest_gpuslo.baseline import LAST_RUNS, Store
+
+    for store in reversed(session.cand.stores):
+        for _, b in Store(store / LAST_RUNS).all():
+            if not isinstance(b, Exception) and isinstance(b.latest.summary.get("policy"), dict):
+                return dict(b.latest.summary)
+    return None
+
+
 def new_tests(session: Session, policy: Any) -> list[dict[str, Any]]:
     """The SLO tests only the working tree ran (new, or absent at the base), decided on their
     absolute budgets alone, as ``gpuslo compare`` decides a test with no stored match (review71:

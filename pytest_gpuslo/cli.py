@@ -1169,7 +1169,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"error: --keep {args.keep} holds other files ({', '.join(others)}); give an empty or new folder, "
               f"where the kept runs cannot mix with them", file=sys.stderr)
         return 2
-    policy = gate.Policy(alpha=args.alpha)
+    policy = gate.Policy(alpha=args.alpha if args.alpha is not None else gate.Policy().alpha)
     try:
         if args.again:
             session = ab.load(Path(args.again))
@@ -1185,6 +1185,20 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     took_s = None if args.again else time.monotonic() - started
+    # The runs' own settings (--gpuslo-alpha, --gpuslo-allow-throttle, --gpuslo-inconclusive after --,
+    # or the project's ini) decide here as they decided each run (review155 F2: an INCONCLUSIVE
+    # under --gpuslo-inconclusive=fail exited 0, the A/B deciding at its own defaults)
+    made = ab.made_with(session)
+    strict = made is not None and made["policy"].get("inconclusive") == "fail"
+    if made is not None:
+        ran_with, note = _recorded_policy(made, policy, alpha_given=args.alpha is not None)
+        if ran_with != policy:
+            policy = ran_with
+            looks, look_policy = gate.ab_looks(looks[0], looks[-1], policy)
+        if note:
+            note = note.replace("its record says the run was", "the runs were").replace(
+                "--alpha overrides its alpha", "gpuslo ab --alpha overrides it")
+            print(f"gpuslo ab: note: {note}", file=sys.stderr)
     try:
         summaries = ab.decide(session, look_policy)
         new = ab.new_tests(session, look_policy)
@@ -1254,18 +1268,24 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                 print(f"error: could not write --{fmt.flag} {path}: {exc.strerror or exc}", file=sys.stderr)
                 unwritten = True
     step = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step and not args.md:
+    if step:  # with --md too, as the plugin's --gpuslo-md does (review155 F1: none was written)
         md = next(f for f in reports.FORMATS if f.key == "md")
         with open(step, "a", encoding="utf-8") as fh:
             fh.write(md.render(summaries, context))
     from pytest_gpuslo.reports import github
 
     if github.enabled():
-        for line in github.commands(summaries):
+        for line in github.commands(summaries, inconclusive="fail" if strict else None):
             print(line)
     # a test marked xfail fails the session as pytest would: a strict XPASS, never its XFAIL (review153 F6)
     if any((s.get("verdict") or {}).get("outcome") == "FAIL" and s.get("pytest_outcome") != "xfailed"
            or s.get("pytest_outcome") == "xpassed (strict)" for s in summaries):
+        return 1
+    undecided = [s["nodeid"] for s in summaries if (s.get("verdict") or {}).get("outcome") == "INCONCLUSIVE"
+                 and not str(s.get("pytest_outcome") or "").startswith(("xfailed", "xpassed", "skipped"))]
+    if strict and undecided:
+        print(f"gpuslo ab: the runs were made with --gpuslo-inconclusive=fail, under which pytest fails an "
+              f"INCONCLUSIVE test: so does the exit status here ({', '.join(undecided)})")
         return 1
     return 2 if unwritten else 0
 
@@ -1395,7 +1415,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "base and working tree interleaved (base, candidate, base, ...), "
                                    "--runs of each, every run replaying the same schedules; decide each "
                                    "test on those same-machine pairs (machine shifts cancel). Arguments "
-                                   "after -- go to pytest. Exit 1 when a test FAILs or REGRESSED, 0 "
+                                   "after -- go to pytest. Exit 1 when a test FAILs or REGRESSED (or is "
+                                   "INCONCLUSIVE, where the runs were made with --gpuslo-inconclusive=fail), 0 "
                                    "otherwise, 2 when the runs cannot be made.")
     p.add_argument("base", nargs="?", default=None,
                    help="the base revision: a branch, tag or commit (e.g. origin/main); not needed with --from")
@@ -1403,7 +1424,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-runs", type=int, default=None, metavar="N",
                    help="while a regression claim is undecided, go on up to N runs a side (looks after --runs, "
                         "halfway and N, alpha split over them; default: no more runs)")
-    p.add_argument("--alpha", type=parse_alpha, default=0.01, help="error rate per claim (default 0.01)")
+    p.add_argument("--alpha", type=parse_alpha, default=None,
+                   help="error rate per claim (default: the runs' own --gpuslo-alpha / gpuslo_alpha, else 0.01)")
     p.add_argument("--keep", default=None, metavar="DIR", help="keep every run's reports and samples in DIR")
     p.add_argument("--from", dest="again", default=None, metavar="DIR",
                    help="decide again from runs kept with --keep DIR (BASE is then ignored; nothing runs)")

@@ -1446,6 +1446,10 @@ def stalls(spec: SloSpec, runs: Sequence[Measurements], policy: Policy = Policy(
             if beyond or generator_behind(spec, m, policy) else None for m, lag, beyond in zip(runs, lag99, far)]
 
 
+#: The way out of an A/B a busy or stalled machine left undecided, said once in a reason.
+RERUN_AB = "rerun gpuslo ab when the machine is quieter"
+
+
 def _stalls(ab: ABInput) -> tuple[str, str]:
     """(words for a candidate's spread that its runs' stalls explain, '' where none of its runs
     fell behind; a note naming every run on either side whose generator fell behind, '' where
@@ -1455,7 +1459,7 @@ def _stalls(ab: ABInput) -> tuple[str, str]:
              if len(runs) == len(ks) for k, x in zip(ks, runs) if x is not None]
     if not named:
         return "", ""
-    cure = "; rerun gpuslo ab when the machine is quieter" if any(x.contention for *_, x in named) else ""
+    cure = f"; {RERUN_AB}" if any(x.contention for *_, x in named) else ""
     runs = "; ".join(f"{side} run {k} of {count} ({x.words})" for side, k, count, x in named)
     note = (f"the load generator fell behind in {runs}: a stall can move a run's level, and it widens the spread "
             f"the figures above come from{cure}")
@@ -1538,7 +1542,8 @@ def _aside_words(ab: ABInput, t: stats.RegressionTest) -> stats.RegressionTest:
         # review153 F5: "+2% would take over 50 runs a side" came first, as the way out, where a
         # stalled run is why the session decided on fewer: the row, the JSON and the markdown lead
         # with the runs set aside and the rerun, then what the runs left can show
-        return replace(t, reason=f"{note}; rerun gpuslo ab when the machine is quieter. On the runs left: {t.reason}")
+        note = note.replace("decided on the other", "judged on the other")  # (review155 F4: not decided)
+        return replace(t, reason=f"{note}; {RERUN_AB}. On the runs left: {t.reason}")
     return replace(t, reason=f"{t.reason}; {note}")
 
 
@@ -1559,6 +1564,8 @@ def compare_ab(spec: SloSpec, ab: ABInput, policy: Policy) -> tuple[BaselineChec
                           levels=None if lv is None else (lv[:ra], lv[ra:]), stalled=spread)
         t = _aside_words(ab, t)
         if t.outcome == INCONCLUSIVE and stalled and not (spread and t.unstable):  # (said there once)
+            if RERUN_AB in t.reason:  # the set-aside words lead with it (review155 F4: said twice)
+                stalled = stalled.replace(f"; {RERUN_AB}", "")
             t = replace(t, reason=f"{t.reason}; {stalled}")
         why = "" if lv is not None else measured_why(
             p, ("base run", ra, ab.base_shuffled, ab.base_shuffled_off),

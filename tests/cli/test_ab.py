@@ -130,24 +130,32 @@ def test_a_test_marked_xfail_is_judged_as_pytest_judges_it(tmp_path: Path) -> No
 
 
 def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
-    """... and, run in a GitHub Actions step without --md, its own table goes to the step summary
-    once (each run's table went there too: 2R+1 tables), with an annotation where undecided."""
+    """... and, run in a GitHub Actions step, its own table goes to the step summary once, with
+    --md or without (each run's table went there too: 2R+1 tables; with --md none), with an
+    annotation where undecided; the runs' own --gpuslo-inconclusive=fail decides the exit status
+    as it decided each run (review155 F2: exit 0)."""
     root = repo(tmp_path)
     step = tmp_path / "step_summary.md"
     env = {**os.environ, "PYTEST_ADDOPTS": QUICK_START, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step)}
-    done = gpuslo("ab", "HEAD", "--runs", "2", "--json", "ab.json", "--", "-q", cwd=root, env=env)
+    done = gpuslo("ab", "HEAD", "--runs", "2", "--json", "ab.json", "--keep", "kept", "--", "-q",
+                  "--gpuslo-inconclusive=fail", "--gpuslo-alpha=0.05", cwd=root, env=env)
+    # ... and their alpha, said (gpuslo ab's own --alpha decided before)
+    assert json.loads((root / "ab.json").read_text())["results"][0]["ab"]["alpha_per_look"] == 0.05
+    assert ("note: judged with alpha 0.05, as the runs were made, so that this reads as pytest did; gpuslo ab "
+            "--alpha overrides it") in done.stderr, done.stderr
 
-    assert done.returncode == 0, done.stdout + done.stderr
     verdict = json.loads((root / "ab.json").read_text())["results"][0]["verdict"]
     (claim,) = verdict["baseline"]
     assert claim["outcome"] in ("OK", "INCONCLUSIVE") and claim["name"].startswith("p95 vs base ")
     assert step.read_text().count("## pytest-gpuslo: tail-latency SLOs") == 1
-    # 2,000 requests are too few for the budget: INCONCLUSIVE, said as a warning with the row's words
+    # 2,000 requests are too few for the budget: INCONCLUSIVE, which the runs' option makes red
     assert verdict["outcome"] == "INCONCLUSIVE"
-    warned = [line for line in done.stdout.splitlines() if line.startswith("::warning ")]
-    assert warned == ["::warning title=SLO INCONCLUSIVE::test_svc.py::test_svc: INCONCLUSIVE: p95<=50ms needs at "
-                      "least ~4,000 requests (ran 2,000)"], done.stdout
-    assert "::error" not in done.stdout
+    assert done.returncode == 1 and "made with --gpuslo-inconclusive=fail" in done.stdout, done.stdout + done.stderr
+    said = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    assert said == ["::error title=SLO INCONCLUSIVE::test_svc.py::test_svc: INCONCLUSIVE: p95<=50ms needs at "
+                    "least ~4,000 requests (ran 2,000)"], done.stdout
+    again = gpuslo("ab", "--from", "kept", "--md", "ab.md", cwd=root, env=env)
+    assert again.returncode == 1 and step.read_text().count("## pytest-gpuslo: tail-latency SLOs") == 2
 
 
 def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> None:

@@ -297,6 +297,11 @@ def test_on_a_github_runner_a_fail_is_an_error_annotation_and_an_undecided_one_a
     monkeypatch.delenv("GPUSLO_GITHUB_ANNOTATIONS")
     monkeypatch.delenv("GITHUB_ACTIONS")
     assert not [x for x in simtester.runpytest().outlines if x.startswith("::")]
+    # an SLO test that ended in an error before a verdict is an error too (review155 F3)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    simtester.makepyfile(test_bad="import pytest\n@pytest.mark.slo(p95_ms=5, bogus=1)\ndef test_b(slo_request):\n    pass\n")
+    (bad,) = [x for x in simtester.runpytest("test_bad.py").outlines if x.startswith("::")]
+    assert bad.startswith("::error title=SLO test error::test_bad.py::test_b: ERROR in setup, before a verdict: "), bad
 
 
 def test_two_xdist_workers_save_without_torn_or_lost_files(simtester: pytest.Pytester) -> None:

@@ -1670,8 +1670,12 @@ def test_an_ab_run_stalled_far_beyond_the_others_is_set_aside_by_one_rule_for_ei
     undecided = claim(stalled_base, wide, (far, None, None, None, None, None))
     assert undecided.outcome == "INCONCLUSIVE", undecided.reason
     assert undecided.reason.startswith("set aside: base run 1 of 3 (lag p99 69.6 ms"), undecided.reason
-    assert ("decided on the other 2+3 runs; rerun gpuslo ab when the machine is quieter. On the runs left: "
+    assert ("judged on the other 2+3 runs; rerun gpuslo ab when the machine is quieter. On the runs left: "
             "the change") in undecided.reason
+    # ... once, though a busy neighbour's stall is named after it (review155 F4: said twice)
+    busy = gate.Stall(3.6, "other processes kept 2.0 of 2 CPUs busy during the run")
+    twice = claim(stalled_base, wide, (far, None, None, busy, None, None)).reason
+    assert twice.count("rerun gpuslo ab") == 1 and "fell behind in candidate run 1 of 3" in twice, twice
     # a stall few requests felt is left out of every run instead (no run set aside)
     brief = base[0][0].copy()
     brief[6_000:6_100] += 40.0
