@@ -495,14 +495,16 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
 
 def _xfail_outcome(candidate: dict[str, Any], outcome: str) -> str | None:
     """What pytest makes of the A/B's verdict ``outcome`` for a test marked xfail (the candidate's
-    own runs say the marker applies: XFAIL or XPASS), None for any other test or an INCONCLUSIVE
-    (which the plugin skips under xfail): a FAIL is a green XFAIL, a PASS an XPASS, red where the
+    own runs say the marker applies: XFAIL, XPASS, or an INCONCLUSIVE the plugin skipped), None for
+    any other test: an INCONCLUSIVE is skipped, a FAIL is a green XFAIL, a PASS an XPASS, red where the
     marker is strict, as its runs showed (review153 F6: an xfail-marked test's known budget FAIL
     exited 1 under gpuslo ab, and 0 under pytest).  A strict marker whose runs all failed reads
     as not strict: pytest reported nothing that says it."""
     ran = str(candidate.get("pytest_outcome") or "")
-    if not ran.startswith(("xfailed", "xpassed")) or outcome not in ("FAIL", "PASS"):
+    if not ran.startswith(("xfailed", "xpassed", "skipped")) or outcome not in ("FAIL", "PASS", "INCONCLUSIVE"):
         return None
+    if outcome == "INCONCLUSIVE":
+        return "skipped"  # as the plugin skips it, under --gpuslo-inconclusive=fail too
     if outcome == "FAIL":
         return "xfailed"
     return "xpassed (strict)" if ran == "xpassed (strict)" else "xpassed"
@@ -613,7 +615,8 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
             summary["ab"]["fell_behind"] = behind
             # how long each such run's process was found stopped, for the row's words (review152 F2:
             # the row named only a request count where a stop and a stall left the A/B undecided)
-            stops = {side: [x.frozen_ms if x is not None and x.stopped else 0.0 for x in stalls]
+            stops = {side: [x.frozen_ms if x is not None and x.stopped.startswith(gate.STOPPED) else 0.0
+                            for x in stalls]
                      for side, stalls in (("base", verdict_ab.base_behind), ("candidate", verdict_ab.cand_behind))}
             if any(x for xs in stops.values() for x in xs):  # 0.0 where no stop is named (``Stall.stopped``)
                 summary["ab"]["frozen_ms"] = stops

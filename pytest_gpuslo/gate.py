@@ -1391,27 +1391,45 @@ FROZEN_NAMED_MS = 10.0
 
 
 #: A run whose own threads waited this many times their CPU time for CPUs (``run_queue_stretch``)
-#: names no stop: a thread the dispatcher waits on (the GIL's holder, a lock's) kept that long from a
-#: CPU leaves it off every CPU without waiting for one, as a stop does (review153 F4: "stopped for
-#: up to 132 ms ... a SIGSTOP" beside three busy loops at a stretch of 141, nothing stopped; a 0.4-s
-#: SIGSTOP beside the test suite's other worker: 1.4-1.6).
+#: names no stop for sure: a thread the dispatcher waits on (the GIL's holder, a lock's) kept that
+#: long from a CPU leaves it off every CPU without waiting for one, as a stop does (review153 F4:
+#: "stopped for up to 132 ms ... a SIGSTOP" beside three busy loops at a stretch of 141, nothing
+#: stopped; a 0.4-s SIGSTOP beside the test suite's other worker: 1.4-1.6).  It is said as either
+#: (benchmarks/validity/stop_naming.py: real 400-ms SIGSTOPs of a run niced beside three busy
+#: loops, stretch 11-13, were named nowhere when such a run named none).
 STARVED_STRETCH = 4.0
 #: ... nor does one under this (ms) beside busy neighbours or steal (``cpu_contention``): a holder's
 #: wait of a few time slices.
 BUSY_NAMED_MS = 100.0
 
 
+#: How a stop named for sure begins (``stopped_words``).
+STOPPED = "the process was stopped for up to"
+
+
 def stopped_words(frozen_ms: float | None, *, busy: bool = False, stretch: float | None = None) -> str:
     """'' or "the process was stopped for up to N ms": the one wording of a stop (``FROZEN_NAMED_MS``
-    or longer) that the rows, the A/B notes and a refused save share.  None named where the
-    process's threads were starved (``stretch`` at ``STARVED_STRETCH`` or more), nor one under
-    ``BUSY_NAMED_MS`` beside busy neighbours (``busy``): the neighbours' words say why.  The time
-    still counts as the machine's, whichever it was."""
+    or longer) that the rows, the A/B notes and a refused save share.  Where the process's threads
+    were starved (``stretch`` at ``STARVED_STRETCH`` or more) it may have been a wait on a thread
+    kept from a CPU, and is said as either; none is named under ``BUSY_NAMED_MS`` beside busy
+    neighbours (``busy``) or starved: the neighbours' words say why.  The time still counts as the
+    machine's, whichever it was."""
     if not isinstance(frozen_ms, (int, float)) or not frozen_ms >= FROZEN_NAMED_MS:
         return ""
-    if (stretch is not None and stretch >= STARVED_STRETCH) or (busy and frozen_ms < BUSY_NAMED_MS):
+    starved = stretch is not None and stretch >= STARVED_STRETCH
+    if (busy or starved) and frozen_ms < BUSY_NAMED_MS:
         return ""
-    return f"the process was stopped for up to {_fmt_ms(float(frozen_ms)).replace('ms', ' ms')}"
+    ms = _fmt_ms(float(frozen_ms)).replace('ms', ' ms')
+    if starved:
+        return (f"the process was off every CPU for up to {ms} (a stop, or a wait on a thread kept from a CPU: "
+                f"its threads waited {stretch:.0f}x their CPU time for one)")
+    return f"{STOPPED} {ms}"
+
+
+def with_cause(stop: str, cause: str) -> str:
+    """``stopped_words``' words, with what stops a whole process after a stop named for sure (the
+    words of one that may have been a wait say their own causes)."""
+    return f"{stop} ({cause})" if stop.startswith(STOPPED) else stop
 
 
 #: A run whose lag p99 is over the lag limit and this many times the median run's, in one A/B
@@ -1717,7 +1735,7 @@ def generator_behind(spec: SloSpec, m: Measurements, policy: Policy = Policy()) 
     # (review153 F1: only the row named a 1.5-s SIGSTOP)
     stop = stopped_words(m.frozen_ms, busy=bool(m.contention), stretch=m.run_queue_stretch)
     if stop:
-        note += f"; {stop} (a SIGSTOP, a paused VM): the machine's lateness, not the code's; rerun"
+        note += f"; {with_cause(stop, 'a SIGSTOP, a paused VM')}: the machine's lateness, not the code's; rerun"
     return note + "; " + held if held else note
 
 
@@ -3151,8 +3169,8 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
     stop = stopped_words(frozen_ms, busy=bool(contention), stretch=stretch)
     if "generator_late" in verdict.conditions and stop:
         # review151: a SIGSTOP's refusal blamed "the dispatcher's own precision"
-        return (f"the load generator fell behind while {stop} (a SIGSTOP, a paused VM, "
-                f"hypervisor steal): that lateness would be stored as the workload's latency; record again "
+        return (f"the load generator fell behind while {with_cause(stop, 'a SIGSTOP, a paused VM, hypervisor steal')}"
+                f": that lateness would be stored as the workload's latency; record again "
                 f"where the process runs undisturbed")
     if "generator_late" in verdict.conditions and "contended" in verdict.conditions:
         # The neighbours are why its generator fell behind (review63: a refusal that blamed the

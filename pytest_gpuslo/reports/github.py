@@ -43,6 +43,8 @@ def _level(summary: Mapping[str, Any], inconclusive: str | None) -> str:
         return "error"
     if ran.startswith(("xfailed", "xpassed")):
         return ""  # an expected failure fails no test; pytest's own line says so
+    if ran == "skipped":  # an xfail-marked test's INCONCLUSIVE: skipped, whatever --gpuslo-inconclusive says
+        return "warning" if outcome == "INCONCLUSIVE" else ""
     if outcome == "FAIL":
         return "error"
     if outcome == "INCONCLUSIVE":

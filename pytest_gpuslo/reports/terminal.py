@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention, figure, stopped_words
+from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention, figure, stopped_words, with_cause
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
 from pytest_gpuslo.spec import replays_trace
@@ -367,8 +367,8 @@ def frozen_words(lag: dict[str, Any] | None, *, busy: bool = False, stretch: flo
     (review148 F1: a 2-s SIGSTOP read "this process's own dispatch").  ``busy``, ``stretch``: the
     run's machine (``_machine``), by which ``gate.stopped_words`` may name no stop."""
     stopped = stopped_words((lag or {}).get("frozen_max"), busy=busy, stretch=stretch)
-    return (f"{stopped} (its dispatcher neither ran, waited for a CPU, nor woke for the GIL: a SIGSTOP, a "
-            f"paused VM, hypervisor steal): the machine's, rerun") if stopped else ""
+    return (with_cause(stopped, "its dispatcher neither ran, waited for a CPU, nor woke for the GIL: a SIGSTOP, a "
+                       "paused VM, hypervisor steal") + ": the machine's, rerun") if stopped else ""
 
 
 def stall_words(lag: dict[str, Any] | None, *, busy: bool = False, stretch: float | None = None) -> str:

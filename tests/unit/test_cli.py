@@ -1338,3 +1338,21 @@ def test_compare_prints_the_stall_note_the_terminal_prints(tmp_path: Path, capsy
     assert ("  the load generator stalled: it delayed one or a few completions by up to 30 ms (lag p99 0.05 ms); "
             "the queue behind them is in the tail") in stalled, stalled
     assert "stalled" not in capsys.readouterr().out
+
+
+def test_an_ab_verdict_of_a_test_marked_xfail_is_what_pytest_makes_of_it() -> None:
+    """The candidate's runs say the marker applies; the A/B's verdict is then an XFAIL, an XPASS
+    (strict as the runs showed), or, for an INCONCLUSIVE, skipped as the plugin skips it, under
+    --gpuslo-inconclusive=fail too (so gpuslo ab's exit status and annotations leave it green)."""
+    from pytest_gpuslo import ab
+    from pytest_gpuslo.reports import github
+
+    assert ab._xfail_outcome({"pytest_outcome": "xfailed"}, "FAIL") == "xfailed"
+    assert ab._xfail_outcome({"pytest_outcome": "xpassed (strict)"}, "PASS") == "xpassed (strict)"
+    assert ab._xfail_outcome({"pytest_outcome": "xfailed"}, "INCONCLUSIVE") == "skipped"
+    assert ab._xfail_outcome({"pytest_outcome": "skipped"}, "FAIL") == "xfailed"
+    assert ab._xfail_outcome({"pytest_outcome": "passed"}, "INCONCLUSIVE") is None
+    undecided = {"nodeid": "t.py::test_x", "pytest_outcome": "skipped",
+                 "verdict": {"outcome": "INCONCLUSIVE", "checks": [], "baseline": [], "reasons": ["too few"]}}
+    (line,) = github.commands([undecided], inconclusive="fail")
+    assert line.startswith("::warning title=SLO INCONCLUSIVE::t.py::test_x: INCONCLUSIVE") and "(skipped)" in line

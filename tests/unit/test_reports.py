@@ -362,6 +362,8 @@ def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() 
     stopped["telemetry"] = {"other_cpu_load": 3.3, "other_cpu_load_mean": 2.0, "cpus": 2, "run_queue_stretch": 141.0}
     said = "\n".join(terminal.section([stopped], holm=None, alpha=0.01, max_lag_fraction=0.05))
     assert "stopped" not in said and "other processes kept up to 3.3 of 2 CPUs busy" in said, said
+    assert "the process was off every CPU for up to 1985 ms (a stop, or a wait on a thread kept from a CPU" in said
+    assert "SIGSTOP" not in said, said
     stopped["telemetry"]["run_queue_stretch"] = 1.5
     assert "the process was stopped for up to 1985 ms" in terminal.why(stopped)
     figures = {"p99": 2.0, "max": 1990.0, "delay_max": 1990.0, "frozen_max": 60.0}
