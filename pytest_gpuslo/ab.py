@@ -54,6 +54,10 @@ class Side:
     root: Path
     #: per run: the --gpuslo-json document's results, by node id.
     summaries: list[dict[str, dict[str, Any]]] = field(default_factory=list)
+    #: per run: the --gpuslo-json document's errors (SLO tests that ended in one: a fixture that
+    #: raised, ``pytest.fail`` in a body), node id -> pytest's words (review156 F1: such a test of
+    #: the working tree read "ran at the base but not in the working tree: not judged", exit 0).
+    errors: list[dict[str, str]] = field(default_factory=list)
     #: per run: the folder whose .last store holds that run's samples.
     stores: list[Path] = field(default_factory=list)
 
@@ -204,6 +208,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                                   f"(a usage error, a collection error, or no SLO test selected):\n{tail}")
                 doc = json.loads(report.read_text(encoding="utf-8"))
                 side.summaries.append({s["nodeid"]: s for s in doc.get("results", [])})
+                side.errors.append(_errors(doc))
                 side.stores.append(store)
             done_runs = r
             if not base.summaries[-1] or not cand.summaries[-1]:
@@ -225,6 +230,25 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     (work / "session.json").write_text(json.dumps({"base": sha, "runs": done_runs, "first": runs, "looks": plan}),
                                        encoding="utf-8")
     return Session(base, cand, sha, work, keep is None, runs, plan)
+
+
+def _errors(doc: dict[str, Any]) -> dict[str, str]:
+    """A run's JSON report's ``errors``, node id -> pytest's words ("ERROR in setup, before a verdict:
+    ..."); an entry that is not one is left out (the report's own reader names a damaged file)."""
+    found = doc.get("errors")
+    return {str(e["nodeid"]): str(e.get("error", "")) for e in found if isinstance(e, dict) and "nodeid" in e} \
+        if isinstance(found, list) else {}
+
+
+def errored(side: Side) -> dict[str, str]:
+    """The SLO tests that ended in an error in some run of ``side``, with pytest's words and the
+    run's number (the latest such run): pytest fails them, and so must the A/B."""
+    out: dict[str, str] = {}
+    for k, run in enumerate(side.errors, 1):
+        for nodeid, words in run.items():
+            where = "the working tree" if side.name == "candidate" else "the base"
+            out[nodeid] = f"{words} ({where}, run {k} of {len(side.errors)})"
+    return out
 
 
 def _duration(seconds: float) -> str:
@@ -342,6 +366,7 @@ def load(folder: Path) -> Session:
                     raise ABError(f"{path} holds {_json_kind(doc)}, not gpuslo's JSON report; {kept}, "
                                   f"so this report must be there; {AGAIN}")
                 side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
+                side.errors.append(_errors(doc))
             except OSError as exc:  # review81: "FileNotFoundError: [Errno 2] ..." in the message
                 raise ABError(f"{path}: {exc.strerror or exc}; {kept}, so "
                               f"this report must be there; {AGAIN}") from None

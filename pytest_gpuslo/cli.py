@@ -1207,21 +1207,30 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         return 2
     finally:
         session.cleanup()
+    # SLO tests that ended in an error (a fixture that raised, pytest.fail in a body): pytest fails
+    # them, and so does the A/B (review156 F1: "ran at the base but not in the working tree: not
+    # judged", exit 0, for a pull request that broke the test's fixture)
+    cand_errors, base_errors = ab.errored(session.cand), ab.errored(session.base)
     gone = sorted(set(session.base.summaries[-1] if session.base.summaries else {})
-                  - set(session.cand.summaries[-1] if session.cand.summaries else {}))
+                  - set(session.cand.summaries[-1] if session.cand.summaries else {}) - set(cand_errors))
     not_judged = tuple((nodeid, "ran at the base but not in the working tree (removed, renamed or deselected "
                                 "there): not judged") for nodeid in gone)
     for nodeid, why in not_judged:
         print(f"gpuslo ab: {nodeid} {why}")
+    for nodeid, words in sorted(cand_errors.items()):
+        print(f"gpuslo ab: {nodeid} ended in an error: {words}")
     for s in new:
-        print(f"gpuslo ab: {s['nodeid']} is not at the base {session.sha[:10]} (new in the working tree): judged on "
-              f"its absolute budgets only, on its latest run")
+        print(f"gpuslo ab: {s['nodeid']} " + (
+            f"ended in an error at the base {session.sha[:10]} ({base_errors[s['nodeid']]}): nothing to compare it "
+            f"with, judged on its absolute budgets only, on its latest run" if s["nodeid"] in base_errors else
+            f"is not at the base {session.sha[:10]} (new in the working tree): judged on its absolute budgets only, "
+            f"on its latest run"))
     summaries += new
     if took_s and session.base.stores:  # the pace more runs are advised at (review129 F7), in every report
         for s in summaries:
             if isinstance(s.get("ab"), dict):
                 s["ab"]["seconds_a_pair"] = round(took_s / len(session.base.stores), 1)
-    if not summaries:
+    if not summaries and not cand_errors:
         if gone:
             return 0
         print("error: pytest selected no SLO test on either side, so the A/B has no SLO results to compare; "
@@ -1235,7 +1244,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             if len(looks) > 1 else "")
     tests = f"{len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}"
     commits = view.ab_commits(summaries)
-    if len(new) == len(summaries):
+    if not summaries:
+        pass  # every SLO test selected ended in an error in the working tree: said above
+    elif len(new) == len(summaries):
         # review80: "2 interleaved runs each" where the base ran none of them
         print(f"gpuslo ab: {tests}, none of them at the base {session.sha[:10]}: nothing compared, judged on "
               f"absolute budgets only (one run of the working tree)")
@@ -1257,7 +1268,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         for line in _hung_lines(s["nodeid"], session):
             print(line)
     context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None,
-                              notes=not_judged)
+                              notes=not_judged, errors=tuple(sorted(cand_errors.items())))
     unwritten = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)
@@ -1275,8 +1286,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     from pytest_gpuslo.reports import github
 
     if github.enabled():
-        for line in github.commands(summaries, inconclusive="fail" if strict else None):
+        for line in github.commands(summaries, inconclusive="fail" if strict else None,
+                                    errors=tuple(sorted(cand_errors.items()))):
             print(line)
+    if cand_errors:
+        return 1
     # a test marked xfail fails the session as pytest would: a strict XPASS, never its XFAIL (review153 F6)
     if any((s.get("verdict") or {}).get("outcome") == "FAIL" and s.get("pytest_outcome") != "xfailed"
            or s.get("pytest_outcome") == "xpassed (strict)" for s in summaries):

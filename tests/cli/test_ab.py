@@ -158,6 +158,34 @@ def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
     assert again.returncode == 1 and step.read_text().count("## pytest-gpuslo: tail-latency SLOs") == 2
 
 
+def test_a_test_that_ends_in_an_error_in_the_working_tree_fails_the_ab(tmp_path: Path) -> None:
+    """review156 F1: a pull request that broke an SLO test's fixture (or whose body calls pytest.fail)
+    read "ran at the base but not in the working tree: not judged", exit 0, where pytest fails it.
+    It is named with pytest's words and the run, fails the A/B, and every report and annotation says so."""
+    root = repo(tmp_path)
+    (root / "test_fix.py").write_text(TEST.replace("test_svc", "test_fix").replace("(slo_request)", "(slo_request, model)")
+                                      + "\n\n@pytest.fixture\ndef model():\n    return 1\n")
+    for cmd in (["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fixture"]):
+        subprocess.run(["git", *cmd], cwd=root, check=True)
+    (root / "test_fix.py").write_text((root / "test_fix.py").read_text().replace(
+        "    return 1", "    raise RuntimeError('model failed to load')"))
+    step = tmp_path / "step.md"
+    env = {**os.environ, "PYTEST_ADDOPTS": QUICK_START, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step)}
+    done = gpuslo("ab", "HEAD", "--runs", "2", "--json", "ab.json", "--", "-q", "-k", "fix", cwd=root, env=env)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not judged" not in done.stdout
+    assert ("gpuslo ab: test_fix.py::test_fix ended in an error: ERROR in setup, before a verdict: RuntimeError: "
+            "model failed to load (the working tree, run 1 of 1)") in done.stdout, done.stdout
+    assert "::error title=SLO test error::test_fix.py::test_fix: ERROR in setup" in done.stdout
+    assert json.loads((root / "ab.json").read_text())["errors"][0]["nodeid"] == "test_fix.py::test_fix"
+    assert "model failed to load" in step.read_text()
+    # beside a test that ran: the A/B runs on, and still fails
+    both = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", cwd=root)
+    assert both.returncode == 1 and "test_svc.py::test_svc" in both.stdout, both.stdout + both.stderr
+    assert "test_fix.py::test_fix ended in an error" in both.stdout and "(the working tree, run 2 of 2)" in both.stdout
+
+
 def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> None:
     """An ini's gpuslo_save = true met the --gpuslo-no-baseline gpuslo ab gives every run: each
     run was refused as a usage error; its gpuslo_suggest = true piloted instead (review76)."""
