@@ -1221,7 +1221,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"gpuslo ab: {nodeid} ended in an error: {words}")
     for s in new:
         print(f"gpuslo ab: {s['nodeid']} " + (
-            f"ended in an error at the base {session.sha[:10]} ({base_errors[s['nodeid']]}): nothing to compare it "
+            f"ended in an error at the base {session.sha[:10]}: {base_errors[s['nodeid']]}; nothing to compare it "
             f"with, judged on its absolute budgets only, on its latest run" if s["nodeid"] in base_errors else
             f"is not at the base {session.sha[:10]} (new in the working tree): judged on its absolute budgets only, "
             f"on its latest run"))
