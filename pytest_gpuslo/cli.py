@@ -1196,7 +1196,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             policy = ran_with
             looks, look_policy = gate.ab_looks(looks[0], looks[-1], policy)
         if note:
-            note = note.replace("its record says the run was", "the runs were").replace(
+            note = note.replace("its record says the run was", "the working tree's runs were").replace(
                 "--alpha overrides its alpha", "gpuslo ab --alpha overrides it")
             print(f"gpuslo ab: note: {note}", file=sys.stderr)
     try:
@@ -1268,7 +1268,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         for line in _hung_lines(s["nodeid"], session):
             print(line)
     context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None,
-                              notes=not_judged, errors=tuple(sorted(cand_errors.items())))
+                              notes=not_judged, errors=tuple(sorted(cand_errors.items())),
+                              inconclusive="fail" if strict else None)
     unwritten = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)
@@ -1299,7 +1300,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     undecided = [s["nodeid"] for s in summaries if (s.get("verdict") or {}).get("outcome") == "INCONCLUSIVE"
                  and s.get("pytest_outcome") != "skipped"]
     if strict and undecided:
-        print(f"gpuslo ab: the runs were made with --gpuslo-inconclusive=fail, under which pytest fails an "
+        print(f"gpuslo ab: the working tree's runs were made with --gpuslo-inconclusive=fail, under which pytest fails an "
               f"INCONCLUSIVE test: so does the exit status here ({', '.join(undecided)})")
         return 1
     return 2 if unwritten else 0

@@ -54,9 +54,11 @@ def md_cell(text: str) -> str:
 
 
 def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, str]] = (),
-             interrupted: str = "", notes: Sequence[tuple[str, str]] = ()) -> str:
+             interrupted: str = "", notes: Sequence[tuple[str, str]] = (), inconclusive: str | None = None) -> str:
     """A table for a PR comment or job summary: failures and regressions first; SLO tests that
-    ended in an error above it."""
+    ended in an error above it.  ``inconclusive``: the session's ``--gpuslo-inconclusive``, "fail"
+    marking an INCONCLUSIVE as the failure it was (review156 F2: a warning sign on the test that
+    turned the job red)."""
     head = view.tally(summaries)
     cols = view.percentile_columns(summaries)
     said = (f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries
@@ -88,7 +90,9 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "REGRESSED": "❌ REGRESSED", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
     for s in ordered(summaries):
         outcome = view.shown_outcome(s)
-        shown = icon.get(outcome, outcome) + view.undecided_against(s) + view.pytest_note(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
+        failed = outcome == "INCONCLUSIVE" and inconclusive == "fail" and s.get("pytest_outcome") != "skipped"
+        shown = ("❌ INCONCLUSIVE (failed: --gpuslo-inconclusive=fail)" if failed else icon.get(outcome, outcome)) \
+            + view.undecided_against(s) + view.pytest_note(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
         cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(view.shown_latency(s, c) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
@@ -191,7 +195,7 @@ def render_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:
 
 
 def render_markdown(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return markdown(summaries, context.errors, context.interrupted, context.notes)
+    return markdown(summaries, context.errors, context.interrupted, context.notes, context.inconclusive)
 
 
 def render_benchmark_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:

@@ -141,7 +141,7 @@ def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
                   "--gpuslo-inconclusive=fail", "--gpuslo-alpha=0.05", cwd=root, env=env)
     # ... and their alpha, said (gpuslo ab's own --alpha decided before)
     assert json.loads((root / "ab.json").read_text())["results"][0]["ab"]["alpha_per_look"] == 0.05
-    assert ("note: judged with alpha 0.05, as the runs were made, so that this reads as pytest did; gpuslo ab "
+    assert ("note: judged with alpha 0.05, as the working tree's runs were made, so that this reads as pytest did; gpuslo ab "
             "--alpha overrides it") in done.stderr, done.stderr
 
     verdict = json.loads((root / "ab.json").read_text())["results"][0]["verdict"]

@@ -1140,3 +1140,15 @@ def test_github_annotations_say_each_failed_or_undecided_test_once_escaped_and_c
                                             "job's summary and the reports list them")
     assert github.enabled({"GITHUB_ACTIONS": "true"}) and not github.enabled({})
     assert not github.enabled({"GITHUB_ACTIONS": "true", "GPUSLO_GITHUB_ANNOTATIONS": "off"})
+
+
+def test_the_markdown_marks_an_inconclusive_that_failed_its_test_under_inconclusive_fail() -> None:
+    """review156 F2: under --gpuslo-inconclusive=fail the job summary showed "⚠️ INCONCLUSIVE" on the
+    test that turned the job red; an xfail-marked test's INCONCLUSIVE, which pytest skips, stays a warning."""
+    undecided = _row("t.py::test_u", "INCONCLUSIVE", [_claim(0.95, 20, "INCONCLUSIVE", est=2.2, upper=None)])
+    skipped = {**undecided, "nodeid": "t.py::test_k", "pytest_outcome": "skipped"}
+    warned = files.markdown([undecided])
+    failed = files.markdown([undecided, skipped], inconclusive="fail")
+    assert "| ⚠️ INCONCLUSIVE | `t.py::test_u`" in warned and "❌" not in warned
+    assert "| ❌ INCONCLUSIVE (failed: --gpuslo-inconclusive=fail) | `t.py::test_u`" in failed
+    assert "| ⚠️ INCONCLUSIVE (skipped) | `t.py::test_k`" in failed
