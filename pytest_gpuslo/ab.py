@@ -58,6 +58,10 @@ class Side:
     #: raised, ``pytest.fail`` in a body), node id -> pytest's words (review156 F1: such a test of
     #: the working tree read "ran at the base but not in the working tree: not judged", exit 0).
     errors: list[dict[str, str]] = field(default_factory=list)
+    #: per run: the --gpuslo-json document's ``interrupted`` words ('' for a whole run): a file that
+    #: could not be collected under --continue-on-collection-errors (review157 F2: its tests read
+    #: "not judged", exit 0, where pytest exits 1).
+    interrupted: list[str] = field(default_factory=list)
     #: per run: the folder whose .last store holds that run's samples.
     stores: list[Path] = field(default_factory=list)
 
@@ -209,6 +213,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 doc = json.loads(report.read_text(encoding="utf-8"))
                 side.summaries.append({s["nodeid"]: s for s in doc.get("results", [])})
                 side.errors.append(_errors(doc))
+                side.interrupted.append(str(doc.get("interrupted") or ""))
                 side.stores.append(store)
             done_runs = r
             if not base.summaries[-1] or not cand.summaries[-1]:
@@ -243,12 +248,24 @@ def _errors(doc: dict[str, Any]) -> dict[str, str]:
 def errored(side: Side) -> dict[str, str]:
     """The SLO tests that ended in an error in some run of ``side``, with pytest's words and the
     run's number (the latest such run): pytest fails them, and so must the A/B."""
-    out: dict[str, str] = {}
+    runs: dict[str, list[int]] = {}
+    said: dict[str, str] = {}
     for k, run in enumerate(side.errors, 1):
         for nodeid, words in run.items():
-            where = "the working tree" if side.name == "candidate" else "the base"
-            out[nodeid] = f"{words} ({where}, run {k} of {len(side.errors)})"
-    return out
+            runs.setdefault(nodeid, []).append(k)
+            said[nodeid] = words
+    where = "the working tree" if side.name == "candidate" else "the base"
+    n = len(side.errors)
+    # (review157 F4: "run 2 of 2" of an error in every run read as a one-off)
+    return {nodeid: f"{said[nodeid]} ({where}, " + (f"every run of {n}" if len(ks) == n and n > 1 else
+                                                    f"run{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks))} of {n}")
+            + ")" for nodeid, ks in runs.items()}
+
+
+def interrupted(side: Side) -> str:
+    """The latest run's words where a run of ``side`` was not whole ('' where every run was)."""
+    said = [(k, words) for k, words in enumerate(side.interrupted, 1) if words]
+    return f"{said[-1][1]} (run {said[-1][0]} of {len(side.interrupted)})" if said else ""
 
 
 def _duration(seconds: float) -> str:
@@ -367,6 +384,7 @@ def load(folder: Path) -> Session:
                                   f"so this report must be there; {AGAIN}")
                 side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
                 side.errors.append(_errors(doc))
+                side.interrupted.append(str(doc.get("interrupted") or ""))
             except OSError as exc:  # review81: "FileNotFoundError: [Errno 2] ..." in the message
                 raise ABError(f"{path}: {exc.strerror or exc}; {kept}, so "
                               f"this report must be there; {AGAIN}") from None

@@ -1211,6 +1211,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     # them, and so does the A/B (review156 F1: "ran at the base but not in the working tree: not
     # judged", exit 0, for a pull request that broke the test's fixture)
     cand_errors, base_errors = ab.errored(session.cand), ab.errored(session.base)
+    broken = ab.interrupted(session.cand)
+    if broken:  # a file of the working tree not collected (review157 F2: exit 0, its tests "not judged")
+        print(f"gpuslo ab: the working tree's runs were not whole: {broken}")
     gone = sorted(set(session.base.summaries[-1] if session.base.summaries else {})
                   - set(session.cand.summaries[-1] if session.cand.summaries else {}) - set(cand_errors))
     not_judged = tuple((nodeid, "ran at the base but not in the working tree (removed, renamed or deselected "
@@ -1220,6 +1223,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     for nodeid, words in sorted(cand_errors.items()):
         print(f"gpuslo ab: {nodeid} ended in an error: {words}")
     for s in new:
+        if s["nodeid"] in base_errors and isinstance(s.get("ab"), dict):
+            s["ab"]["base_error"] = base_errors[s["nodeid"]]
         print(f"gpuslo ab: {s['nodeid']} " + (
             f"ended in an error at the base {session.sha[:10]}: {base_errors[s['nodeid']]}; nothing to compare it "
             f"with, judged on its absolute budgets only, on its latest run" if s["nodeid"] in base_errors else
@@ -1230,7 +1235,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         for s in summaries:
             if isinstance(s.get("ab"), dict):
                 s["ab"]["seconds_a_pair"] = round(took_s / len(session.base.stores), 1)
-    if not summaries and not cand_errors:
+    if not summaries and not cand_errors and not broken:
         if gone:
             return 0
         print("error: pytest selected no SLO test on either side, so the A/B has no SLO results to compare; "
@@ -1269,7 +1274,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             print(line)
     context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None,
                               notes=not_judged, errors=tuple(sorted(cand_errors.items())),
-                              inconclusive="fail" if strict else None)
+                              inconclusive="fail" if strict else None,
+                              interrupted=f"the working tree's runs were not whole: {broken}" if broken else "")
     unwritten = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)
@@ -1290,7 +1296,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         for line in github.commands(summaries, inconclusive="fail" if strict else None,
                                     errors=tuple(sorted(cand_errors.items()))):
             print(line)
-    if cand_errors:
+    if cand_errors or broken:
         return 1
     # a test marked xfail fails the session as pytest would: a strict XPASS, never its XFAIL (review153 F6)
     if any((s.get("verdict") or {}).get("outcome") == "FAIL" and s.get("pytest_outcome") != "xfailed"

@@ -63,11 +63,11 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     cols = view.percentile_columns(summaries)
     said = (f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries
             else view.no_verdict(errors=bool(errors), interrupted=bool(interrupted)) + ".")
-    if errors:
-        said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     commits = view.ab_commits(summaries)
     if commits:
         said += f" Base {md_code(commits[0][:10])} against the working tree at {md_code(commits[1])}, interleaved."
+    if errors:  # (after the A/B's sentence: its list follows; review157 F4: "an error: Base ...")
+        said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
     # The terminal's machine lines: busy neighbours, and an A/B host whose speed moved between runs
     # (review65: the markdown left the second out, which is what explains a wide A/B interval).

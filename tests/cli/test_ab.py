@@ -183,7 +183,15 @@ def test_a_test_that_ends_in_an_error_in_the_working_tree_fails_the_ab(tmp_path:
     # beside a test that ran: the A/B runs on, and still fails
     both = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", cwd=root)
     assert both.returncode == 1 and "test_svc.py::test_svc" in both.stdout, both.stdout + both.stderr
-    assert "test_fix.py::test_fix ended in an error" in both.stdout and "(the working tree, run 2 of 2)" in both.stdout
+    assert "test_fix.py::test_fix ended in an error" in both.stdout and "(the working tree, every run of 2)" in both.stdout
+    # a module of the working tree that cannot be collected, where pytest goes on without it (review157 F2)
+    (root / "test_fix.py").write_text("import no_such_module\n")
+    skipped = gpuslo("ab", "HEAD", "--runs", "2", "--json", "cut.json", "--", "-q", "--continue-on-collection-errors",
+                     cwd=root)
+    assert skipped.returncode == 1, skipped.stdout + skipped.stderr
+    assert "gpuslo ab: the working tree's runs were not whole: 1 file could not be collected (test_fix.py" \
+        in skipped.stdout, skipped.stdout
+    assert "could not be collected" in json.loads((root / "cut.json").read_text())["interrupted"]
 
 
 def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> None:
