@@ -36,22 +36,16 @@ def _prop(text: str) -> str:
 
 
 def _level(summary: Mapping[str, Any], inconclusive: str | None) -> str:
-    """"error", "warning" or '' (nothing to say) for one SLO test's result."""
-    outcome = str((summary.get("verdict") or {}).get("outcome", ""))
-    ran = str(summary.get("pytest_outcome") or "")
-    if ran == "xpassed (strict)":
+    """"error" where pytest fails the test (``view.fails_test``), "warning" where it is undecided
+    and passes (an INCONCLUSIVE, an xfail-marked test's skipped one, a PASS whose comparison is
+    undecided), '' otherwise (a PASS, an expected failure)."""
+    if view.fails_test(summary, inconclusive):
         return "error"
-    if ran.startswith(("xfailed", "xpassed")):
+    v = summary.get("verdict") or {}
+    if str(summary.get("pytest_outcome") or "").startswith(("xfailed", "xpassed")):
         return ""  # an expected failure fails no test; pytest's own line says so
-    if ran == "skipped":  # an xfail-marked test's INCONCLUSIVE: skipped, whatever --gpuslo-inconclusive says
-        return "warning" if outcome == "INCONCLUSIVE" else ""
-    if outcome == "FAIL":
-        return "error"
-    if outcome == "INCONCLUSIVE":
-        return "error" if inconclusive == "fail" else "warning"
-    undecided = any(b.get("outcome") == "INCONCLUSIVE" for b in (summary.get("verdict") or {}).get("baseline", [])
-                    if isinstance(b, Mapping))
-    return "warning" if outcome == "PASS" and undecided else ""
+    undecided = any(b.get("outcome") == "INCONCLUSIVE" for b in v.get("baseline", []) if isinstance(b, Mapping))
+    return "warning" if v.get("outcome") == "INCONCLUSIVE" or (v.get("outcome") == "PASS" and undecided) else ""
 
 
 def _said(s: Mapping[str, Any]) -> tuple[str, str]:

@@ -9,7 +9,7 @@ headroom, number formats) is computed here once.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from pytest_gpuslo.gate import WIDEST_RATIO, stopped_words
@@ -74,6 +74,20 @@ def counts(summaries: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
 #: Beside the gate's verdict, where pytest made something else of the test (an xfail marker).
 PYTEST_NOTES = {"xfailed": " (XFAIL: expected)", "xpassed": " (XPASS)", "xpassed (strict)": " (XPASS, strict: failed)",
                 "skipped": " (skipped)"}
+
+
+def fails_test(summary: Mapping[str, Any], inconclusive: str | None = None) -> bool:
+    """Whether pytest fails this SLO test: a FAIL (REGRESSED too), an INCONCLUSIVE under
+    ``--gpuslo-inconclusive=fail`` (``inconclusive``), a strict XPASS; never an expected failure or
+    an xfail-marked test's skipped INCONCLUSIVE.  The one rule ``gpuslo ab``'s exit status, the
+    annotations and the markdown's marks share."""
+    ran = str(summary.get("pytest_outcome") or "")
+    if ran == "xpassed (strict)":
+        return True
+    if ran.startswith(("xfailed", "xpassed", "skipped")):
+        return False
+    verdict = str((summary.get("verdict") or {}).get("outcome", ""))
+    return verdict == "FAIL" or (verdict == "INCONCLUSIVE" and inconclusive == "fail")
 
 
 def pytest_note(summary: dict[str, Any]) -> str:
