@@ -1466,6 +1466,15 @@ def stalls(spec: SloSpec, runs: Sequence[Measurements], policy: Policy = Policy(
 
 #: The way out of an A/B a busy or stalled machine left undecided, said once in a reason.
 RERUN_AB = "rerun gpuslo ab when the machine is quieter"
+#: ... and of one that ran once a side, which no machine decides (review158 F1: the row sent a
+#: ``--runs 1`` session to a quieter machine, where it stays undecided).
+RERUN_AB_MORE = "rerun gpuslo ab with --runs 3 or more: one run a side cannot show run-to-run noise"
+
+
+def rerun_ab(base_runs: int, cand_runs: int) -> str:
+    """The way out of an A/B left undecided beside stalls: a quieter machine, unless a side ran
+    once and both together cannot show a run's spread (``stats.ab_test``: no degree of freedom)."""
+    return RERUN_AB_MORE if base_runs + cand_runs < 3 else RERUN_AB
 
 
 def _stalls(ab: ABInput) -> tuple[str, str]:
@@ -1477,7 +1486,9 @@ def _stalls(ab: ABInput) -> tuple[str, str]:
              if len(runs) == len(ks) for k, x in zip(ks, runs) if x is not None]
     if not named:
         return "", ""
-    cure = f"; {RERUN_AB}" if any(x.contention for *_, x in named) else ""
+    # (one run a side: ``stats.ab_test`` says "use --runs 3 or more", which no quieter machine replaces)
+    once = rerun_ab(len(ab.base_runs), len(ab.cand_runs)) != RERUN_AB
+    cure = f"; {RERUN_AB}" if not once and any(x.contention for *_, x in named) else ""
     runs = "; ".join(f"{side} run {k} of {count} ({x.words})" for side, k, count, x in named)
     note = (f"the load generator fell behind in {runs}: a stall can move a run's level, and it widens the spread "
             f"the figures above come from{cure}")

@@ -90,8 +90,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     icon = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "REGRESSED": "❌ REGRESSED", "INCONCLUSIVE": "⚠️ INCONCLUSIVE"}
     for s in ordered(summaries):
         outcome = view.shown_outcome(s)
-        failed = outcome == "INCONCLUSIVE" and view.fails_test(s, inconclusive)
-        shown = ("❌ INCONCLUSIVE (failed: --gpuslo-inconclusive=fail)" if failed else icon.get(outcome, outcome)) \
+        failed = view.failed_note(s, inconclusive)
+        shown = (f"❌ INCONCLUSIVE{failed}" if failed else icon.get(outcome, outcome)) \
             + view.undecided_against(s) + view.pytest_note(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
         cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(view.shown_latency(s, c) for c in cols), fmt_headroom(s), change(s)]

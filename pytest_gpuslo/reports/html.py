@@ -259,7 +259,7 @@ def _facts(s: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def _section(i: int, s: dict[str, Any], holm: Mapping[str, float]) -> str:
+def _section(i: int, s: dict[str, Any], holm: Mapping[str, float], inconclusive: str | None = None) -> str:
     v = view.shown_outcome(s)
     ser = s.get("series") or {}
     spec = s["spec"]
@@ -291,7 +291,7 @@ def _section(i: int, s: dict[str, Any], holm: Mapping[str, float]) -> str:
     data = {"claims": _claims(s), "throughput_hz": spec.get("throughput_hz"), "burst_factor": BURST_FACTOR,
             "series": ser}
     return (f'<details class="test" id="t{i}" data-json="data-{i}"{" open" if v in OPEN else ""}>'
-            f'<summary>{_badge(v)} <span class="nodeid">{esc(s["nodeid"])}</span>'
+            f'<summary>{_badge(v)}{esc(view.failed_note(s, inconclusive))} <span class="nodeid">{esc(s["nodeid"])}</span>'
             f'<span class="facts">{esc(_facts(s))}</span></summary>'
             f'<p class="note">{meta}</p>{_claim_lines(s, holm)}'
             f'<div class="row two">{spectrum}{_where(s)}</div>'
@@ -325,7 +325,7 @@ def _tail(s: dict[str, Any]) -> str:
     return f"{name} {fmt_ms(own[name]['p95_ms'])} ms"
 
 
-def _overview(tests: Sequence[dict[str, Any]]) -> str:
+def _overview(tests: Sequence[dict[str, Any]], inconclusive: str | None = None) -> str:
     cols = view.percentile_columns(tests)
     rows = []
     for i, s in enumerate(tests):
@@ -336,7 +336,7 @@ def _overview(tests: Sequence[dict[str, Any]]) -> str:
                 claims += f' <span class="claim {esc(c["outcome"])}">{esc(c["name"])} {esc(c["outcome"])}</span>'
         values = "".join(f'<td class="num">{view.shown_latency(s, c)}</td>' for c in cols)  # "raised", as the tables
         # review91: a green PASS beside +34.5% INCONCLUSIVE vs base read as "no regression"
-        rows.append(f'<tr><td>{_badge(view.shown_outcome(s))}{esc(view.undecided_against(s) + view.pytest_note(s))}</td><td class="test"><a href="#t{i}">{_breakable(s["nodeid"])}</a></td>'
+        rows.append(f'<tr><td>{_badge(view.shown_outcome(s))}{esc(view.failed_note(s, inconclusive) + view.undecided_against(s) + view.pytest_note(s))}</td><td class="test"><a href="#t{i}">{_breakable(s["nodeid"])}</a></td>'
                     f"<td>{claims or '-'}</td>{values}<td class=\"num\">{fmt_headroom(s)}</td>"
                     f"<td>{esc(change(s, named=True))}</td><td>{esc(_tail(s))}</td></tr>")
     ref = sorted({_reference_label(s) for s in tests}) or ["baseline"]
@@ -359,7 +359,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
     said = (f"{len(tests)} SLO test{'' if len(tests) == 1 else 's'} ({esc(tally)})" if tests else
             view.no_verdict(errors=bool(context.errors), interrupted=bool(context.interrupted)))
     commit = f", commit {esc(context.commit[:18])}" if context.commit else ""
-    sections = "".join(_section(i, s, context.holm) for i, s in enumerate(tests))
+    sections = "".join(_section(i, s, context.holm, context.inconclusive) for i, s in enumerate(tests))
     busy, moved = busy_line(tests, ab=view.is_ab(tests)), ab_control_line(tests)
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -377,7 +377,7 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
             + (f'<p class="note"><strong>BUSY MACHINE</strong> {esc(busy)}</p>' if busy else "")
             + (f'<p class="note"><strong>MACHINE SPEED MOVED</strong> {esc(moved)}</p>' if moved else "")
             + (f'<p class="note"><strong>MORE RUNS</strong> {esc(pace)}</p>' if (pace := view.ab_pace(tests)) else "")
-            + f"{_overview(tests)}"
+            + f"{_overview(tests, context.inconclusive)}"
             '<div class="toolbar"><button id="expand-all">open all</button>'
             '<button id="collapse-all">close all</button></div>'
             "<noscript><p class=\"note\">Charts need JavaScript; the tables and verdicts do not.</p></noscript>"

@@ -223,7 +223,7 @@ def why(summary: dict[str, Any]) -> str:
         stalls = view.ab_stalls(summary)
         undecided = [str(b["name"]) for b in base if b.get("outcome") == "INCONCLUSIVE" and b.get("name")]
         if stalls and undecided:
-            parts.append(f"{' and '.join(undecided)} undecided ({stalls}): rerun gpuslo ab when the machine is quieter")
+            parts.append(f"{' and '.join(undecided)} undecided ({stalls}): {view.ab_rerun(summary)}")
         parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
         stuck = [h for h in summary.get("stuck", []) if isinstance(h, dict) and "index" in h]
         # A hang that decided no claim is still the first thing to fix (review55: the row read

@@ -12,7 +12,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from pytest_gpuslo.gate import WIDEST_RATIO, stopped_words
+from pytest_gpuslo.gate import RERUN_AB, WIDEST_RATIO, rerun_ab, stopped_words
 from pytest_gpuslo.spec import percentile_label
 
 #: Worst first: a reader starts with what failed.
@@ -90,6 +90,14 @@ def fails_test(summary: Mapping[str, Any], inconclusive: str | None = None) -> b
     return verdict == "FAIL" or (verdict == "INCONCLUSIVE" and inconclusive == "fail")
 
 
+def failed_note(summary: dict[str, Any], inconclusive: str | None) -> str:
+    """" (failed: --gpuslo-inconclusive=fail)" beside an INCONCLUSIVE that failed its test, else '':
+    the markdown marked it, the HTML report's badge read as a warning only."""
+    if shown_outcome(summary) == "INCONCLUSIVE" and fails_test(summary, inconclusive):
+        return " (failed: --gpuslo-inconclusive=fail)"
+    return ""
+
+
 def pytest_note(summary: dict[str, Any]) -> str:
     """" (XFAIL: expected)" beside a FAIL that an xfail marker expected, and the like: the reports
     agree with the build's colour (review136 N3)."""
@@ -107,7 +115,7 @@ def undecided_against(summary: dict[str, Any]) -> str:
     # slower change undecided, and the row read "PASS (vs base: INCONCLUSIVE)")
     stalled = ab_stalls(summary) if "ab" in summary else ""
     if stalled:
-        return f" (vs base: INCONCLUSIVE; {stalled}: rerun gpuslo ab when the machine is quieter)"
+        return f" (vs base: INCONCLUSIVE; {stalled}: {ab_rerun(summary)})"
     return f" ({'vs base' if 'ab' in summary else 'vs baseline'}: INCONCLUSIVE)"
 
 
@@ -429,6 +437,15 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
             f"{side} run {', '.join(str(k) for k in aside[side])}" for side in ("base", "candidate")
             if isinstance(aside.get(side), list) and aside[side]) + " (stalled far beyond the other runs)")
     return out
+
+
+def ab_rerun(summary: dict[str, Any]) -> str:
+    """The way out of an A/B its stalls left undecided, as ``gate.rerun_ab`` says it: a quieter
+    machine, or more runs where a side ran once (review158 F1)."""
+    runs = (summary.get("ab") or {}).get("runs")
+    if isinstance(runs, list) and len(runs) == 2 and all(isinstance(k, int) for k in runs):
+        return rerun_ab(*runs)
+    return RERUN_AB
 
 
 def ab_stalls(summary: dict[str, Any]) -> str:

@@ -1244,6 +1244,11 @@ def test_an_a_b_spread_that_a_stalled_generator_explains_names_the_run_not_the_q
     assert undecided.outcome == "INCONCLUSIVE"
     assert undecided.reason.endswith("; the load generator fell behind in base run 1 of 3 (lag p99 3.2 ms): a stall "
                                      "can move a run's level, and it widens the spread the figures above come from")
+    # review158 F1: one run a side stays undecided on any machine: "--runs 3", not a quieter machine
+    once = gate.ABInput(base[:1], cand[:1], label="base abc", cand_behind=(busy,), base_behind=(None,))
+    (one,) = gate.compare_ab(spec, once, gate.Policy())
+    assert one.outcome == "INCONCLUSIVE" and "use --runs 3 or more" in one.reason
+    assert "fell behind" in one.reason and "quieter" not in one.reason
     # the requests the stalls reached, left out of every run: no stall is left to name
     ab = dataclasses.replace(stalled, cand_from_dispatch=cand, base_from_dispatch=base)
     keep = np.ones(4000, dtype=bool)

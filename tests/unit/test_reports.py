@@ -497,6 +497,15 @@ def test_a_row_undecided_by_a_stop_or_a_stall_leads_with_the_rerun_not_a_request
         "PASS (vs base: INCONCLUSIVE; base run 2 stalled far beyond the other runs (the process was stopped for "
         "up to 1991 ms), set aside: rerun gpuslo ab when the machine is quieter)")
     assert "base run 2 stalled far beyond" in files.markdown([passed])
+    # review158 F1: run once a side, no machine decides it: the row says the runs, not the machine
+    once = {**passed, "ab": {"runs": [1, 1], "fell_behind": {"base": [1]}}}
+    assert terminal.why(once) == (
+        "PASS (vs base: INCONCLUSIVE; base run 1 fell behind: rerun gpuslo ab with --runs 3 or more: one run a "
+        "side cannot show run-to-run noise)")
+    ab["ab"]["runs"] = [1, 1]
+    assert "undecided (candidate run 1 stalled far beyond the other runs, set aside): rerun gpuslo ab with --runs 3" in (
+        terminal.why(ab))
+    ab["ab"]["runs"] = [3, 3]
     del ab["ab"]["fell_behind"], ab["ab"]["set_aside"]  # no run stalled: the count alone, as before
     assert terminal.why(ab) == "INCONCLUSIVE: p95<=50ms needs at least ~4,400 requests (ran 2,500)"
 
@@ -1152,3 +1161,11 @@ def test_the_markdown_marks_an_inconclusive_that_failed_its_test_under_inconclus
     assert "| ⚠️ INCONCLUSIVE | `t.py::test_u`" in warned and "❌" not in warned
     assert "| ❌ INCONCLUSIVE (failed: --gpuslo-inconclusive=fail) | `t.py::test_u`" in failed
     assert "| ⚠️ INCONCLUSIVE (skipped) | `t.py::test_k`" in failed
+    # ... and so does the HTML report, in its overview and the test's own heading
+    from pytest_gpuslo.reports import Context
+
+    shown = _html_summary("t.py::test_u", "INCONCLUSIVE", ref_label="base")
+    page = html.render([shown, {**shown, "nodeid": "t.py::test_k", "pytest_outcome": "skipped"}],
+                       Context(inconclusive="fail"))
+    assert page.count("INCONCLUSIVE</span> (failed: --gpuslo-inconclusive=fail)") == 2
+    assert "(failed: --gpuslo-inconclusive=fail)" not in html.render([shown], Context())
