@@ -62,6 +62,10 @@ class Side:
     #: could not be collected under --continue-on-collection-errors (review157 F2: its tests read
     #: "not judged", exit 0, where pytest exits 1).
     interrupted: list[str] = field(default_factory=list)
+    #: per run: the --gpuslo-json document's ``not_judged`` (SLO tests an xfail marker expected to
+    #: fail before a verdict), node id -> pytest's words (review157 F3: such a test read "removed,
+    #: renamed or deselected" where pytest said XFAIL).
+    not_judged: list[dict[str, str]] = field(default_factory=list)
     #: per run: the folder whose .last store holds that run's samples.
     stores: list[Path] = field(default_factory=list)
 
@@ -213,6 +217,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 doc = json.loads(report.read_text(encoding="utf-8"))
                 side.summaries.append({s["nodeid"]: s for s in doc.get("results", [])})
                 side.errors.append(_errors(doc))
+                side.not_judged.append(_errors(doc, "not_judged", "why"))
                 side.interrupted.append(str(doc.get("interrupted") or ""))
                 side.stores.append(store)
             done_runs = r
@@ -237,25 +242,27 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     return Session(base, cand, sha, work, keep is None, runs, plan)
 
 
-def _errors(doc: dict[str, Any]) -> dict[str, str]:
-    """A run's JSON report's ``errors``, node id -> pytest's words ("ERROR in setup, before a verdict:
-    ..."); an entry that is not one is left out (the report's own reader names a damaged file)."""
-    found = doc.get("errors")
-    return {str(e["nodeid"]): str(e.get("error", "")) for e in found if isinstance(e, dict) and "nodeid" in e} \
+def _errors(doc: dict[str, Any], key: str = "errors", words: str = "error") -> dict[str, str]:
+    """A run's JSON report's ``errors`` (or ``not_judged``), node id -> pytest's words ("ERROR in
+    setup, before a verdict: ..."); an entry that is not one is left out (the report's own reader
+    names a damaged file)."""
+    found = doc.get(key)
+    return {str(e["nodeid"]): str(e.get(words, "")) for e in found if isinstance(e, dict) and "nodeid" in e} \
         if isinstance(found, list) else {}
 
 
-def errored(side: Side) -> dict[str, str]:
+def errored(side: Side, *, expected: bool = False) -> dict[str, str]:
     """The SLO tests that ended in an error in some run of ``side``, with pytest's words and the
-    run's number (the latest such run): pytest fails them, and so must the A/B."""
+    run's number (the latest such run): pytest fails them, and so must the A/B.  ``expected``:
+    those an xfail marker expected to fail before a verdict instead (pytest's XFAIL), not judged."""
     runs: dict[str, list[int]] = {}
     said: dict[str, str] = {}
-    for k, run in enumerate(side.errors, 1):
+    for k, run in enumerate(side.not_judged if expected else side.errors, 1):
         for nodeid, words in run.items():
             runs.setdefault(nodeid, []).append(k)
             said[nodeid] = words
     where = "the working tree" if side.name == "candidate" else "the base"
-    n = len(side.errors)
+    n = len(side.not_judged if expected else side.errors)
     # (review157 F4: "run 2 of 2" of an error in every run read as a one-off)
     return {nodeid: f"{said[nodeid]} ({where}, " + (f"every run of {n}" if len(ks) == n and n > 1 else
                                                     f"run{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks))} of {n}")
@@ -384,6 +391,7 @@ def load(folder: Path) -> Session:
                                   f"so this report must be there; {AGAIN}")
                 side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
                 side.errors.append(_errors(doc))
+                side.not_judged.append(_errors(doc, "not_judged", "why"))
                 side.interrupted.append(str(doc.get("interrupted") or ""))
             except OSError as exc:  # review81: "FileNotFoundError: [Errno 2] ..." in the message
                 raise ABError(f"{path}: {exc.strerror or exc}; {kept}, so "

@@ -449,6 +449,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     policy = gate.Policy(alpha=args.alpha if args.alpha is not None else gate.Policy().alpha)
     dates: list[tuple[str, str, str]] = []  # (the run's date, its test, its pytest session) of each run judged
     failed: set[str] = set()  # the tests whose run FAILed or REGRESSED
+    judged: list[tuple[dict[str, Any], str | None]] = []  # (summary, inconclusive policy) for the annotations
     base_dates: list[str] = []  # the latest stored run's date of each test judged against BASE
     for bpath, npath in pairs:
         try:
@@ -525,10 +526,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                  if verdict.outcome != "PASS" and cand.lag_ms is not None else "")
         if stall:
             print(f"  {stall}")
+        strict = isinstance(made_with := cand.summary.get("policy"), dict) and made_with.get("inconclusive") == "fail"
+        judged.append(({**cand.summary, "nodeid": new.nodeid, "spec": new.spec, "verdict": verdict.as_dict(),
+                        "lag_ms": figures, "n": int(cand.latency_ms.size)}, "fail" if strict else None))
         if verdict.outcome == "FAIL":
             failed.add(new.nodeid)
-        elif verdict.outcome == "INCONCLUSIVE" and isinstance(made_with := cand.summary.get("policy"), dict) and \
-                made_with.get("inconclusive") == "fail":
+        elif verdict.outcome == "INCONCLUSIVE" and strict:
             # review146: pytest failed it under --gpuslo-inconclusive=fail; exit 0 here read green
             print("  note: the run was made with --gpuslo-inconclusive=fail, under which pytest failed this "
                   "INCONCLUSIVE: so does the exit status here")
@@ -539,6 +542,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if failed - stale:
         worst = max(worst, 1)
     _swapped_note(base_dates, [d for d, _, _ in dates], args.base, args.new)
+    from pytest_gpuslo.reports import github
+
+    if github.enabled():  # as the plugin and gpuslo ab annotate a pull request's checks
+        for inconclusive in (None, "fail"):  # (runs made under either --gpuslo-inconclusive)
+            for line in github.commands([s for s, made in judged if made == inconclusive], inconclusive=inconclusive):
+                print(line)
     return worst
 
 
@@ -1211,13 +1220,22 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     # them, and so does the A/B (review156 F1: "ran at the base but not in the working tree: not
     # judged", exit 0, for a pull request that broke the test's fixture)
     cand_errors, base_errors = ab.errored(session.cand), ab.errored(session.base)
+    # ... and those an xfail marker expected to fail, that did before a verdict: pytest's XFAIL, not
+    # judged, named as pytest names them (review157 F3: "removed, renamed or deselected")
+    cand_xfailed, base_xfailed = ab.errored(session.cand, expected=True), ab.errored(session.base, expected=True)
     broken = ab.interrupted(session.cand)
     if broken:  # a file of the working tree not collected (review157 F2: exit 0, its tests "not judged")
         print(f"gpuslo ab: the working tree's runs were not whole: {broken}")
     gone = sorted(set(session.base.summaries[-1] if session.base.summaries else {})
                   - set(session.cand.summaries[-1] if session.cand.summaries else {}) - set(cand_errors))
-    not_judged = tuple((nodeid, "ran at the base but not in the working tree (removed, renamed or deselected "
-                                "there): not judged") for nodeid in gone)
+    latest = set(session.cand.summaries[-1] if session.cand.summaries else {})
+    expected = sorted(set(cand_xfailed) - latest - set(gone) - set(cand_errors))
+    not_judged = tuple((nodeid, f"ran at the base; in the working tree it ended before a verdict, as its xfail marker "
+                                f"expected: {cand_xfailed[nodeid]}: not judged" if nodeid in cand_xfailed else
+                        "ran at the base but not in the working tree (removed, renamed or deselected "
+                        "there): not judged") for nodeid in gone) + tuple(
+        (nodeid, f"ended before a verdict, as its xfail marker expected: {cand_xfailed[nodeid]}: not judged")
+        for nodeid in expected)
     for nodeid, why in not_judged:
         print(f"gpuslo ab: {nodeid} {why}")
     for nodeid, words in sorted(cand_errors.items()):
@@ -1228,6 +1246,9 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"gpuslo ab: {s['nodeid']} " + (
             f"ended in an error at the base {session.sha[:10]}: {base_errors[s['nodeid']]}; nothing to compare it "
             f"with, judged on its absolute budgets only, on its latest run" if s["nodeid"] in base_errors else
+            f"ended before a verdict at the base {session.sha[:10]}, as its xfail marker there expected: "
+            f"{base_xfailed[s['nodeid']]}; nothing to compare it with, judged on its absolute budgets only, on its "
+            f"latest run" if s["nodeid"] in base_xfailed else
             f"is not at the base {session.sha[:10]} (new in the working tree): judged on its absolute budgets only, "
             f"on its latest run"))
     summaries += new
@@ -1235,9 +1256,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         for s in summaries:
             if isinstance(s.get("ab"), dict):
                 s["ab"]["seconds_a_pair"] = round(took_s / len(session.base.stores), 1)
-    if not summaries and not cand_errors and not broken:
-        if gone:
-            return 0
+    if not summaries and not cand_errors and not broken and not not_judged:
         print("error: pytest selected no SLO test on either side, so the A/B has no SLO results to compare; "
               "check the pytest arguments after --", file=sys.stderr)
         return 2
@@ -1250,7 +1269,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     tests = f"{len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}"
     commits = view.ab_commits(summaries)
     if not summaries:
-        pass  # every SLO test selected ended in an error in the working tree: said above
+        pass  # every SLO test selected ended in an error, or was not judged, in the working tree: said above
     elif len(new) == len(summaries):
         # review80: "2 interleaved runs each" where the base ran none of them
         print(f"gpuslo ab: {tests}, none of them at the base {session.sha[:10]}: nothing compared, judged on "
@@ -1264,7 +1283,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     moved = ab_control_line(summaries)
     if moved:
         print(moved)
-    for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction):
+    for line in summary_lines(summaries, verbose=1, max_lag_fraction=gate.Policy().max_lag_fraction) if summaries else ():
         print(line)
     pace = view.ab_pace(summaries)
     if pace:

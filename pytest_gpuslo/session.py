@@ -142,6 +142,10 @@ class SloSession:
         #: SLO tests that ended in an error (node id, pytest's word and when, and the error's first
         #: line: ``reports.Context.errors``).
         self.errors: list[tuple[str, str]] = []
+        #: SLO tests an xfail marker expected to fail, that did before a verdict (pytest's XFAIL):
+        #: the reports' "not judged" (``reports.Context.notes``), and ``gpuslo ab`` says so of
+        #: them rather than "removed, renamed or deselected" (review157 F3).
+        self.xfailed: list[tuple[str, str]] = []
         self.written: list[str] = []
         #: marked SLO tests collected in this process (none on an xdist controller, which collects
         #: nothing), for an interrupted session's reports.
@@ -674,10 +678,18 @@ class SloSession:
         # An SLO test that failed without a verdict (a malformed baseline, a fixture that raised):
         # the reports name it, rather than sum up the others as if it had not run.
         # An error in teardown, after the verdict, is named too (review33): pytest exits 1 for it.
-        if report.failed and not found and getattr(report, "gpuslo_slo", False):
+        expected = report.skipped and hasattr(report, "wasxfail") and report.when in ("setup", "call")
+        if (report.failed or expected) and not found and getattr(report, "gpuslo_slo", False):
             crash = getattr(report.longrepr, "reprcrash", None)
             text = str(getattr(crash, "message", "") or report.longrepr or "error").strip()
+            if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:  # xfail(run=False): not run
+                text = str(report.longrepr[2])
             line = next((ln for ln in text.splitlines() if ln.strip()), "error")[:500]
+            if expected:
+                why = f" ({report.wasxfail})" if report.wasxfail else ""
+                self.xfailed.append((report.nodeid, f"XFAIL{why} in {report.when}, before a verdict: {line}"))
+                self.xfailed.sort()
+                return
             # pytest's own word first: a failure in the call (a warning filter's error too) is
             # FAILED, not ERROR (review82 #12)
             when = {"setup": "ERROR in setup, before a verdict", "teardown": "ERROR in teardown, after its verdict"
@@ -757,13 +769,15 @@ class SloSession:
         if self.uncollected:
             interrupted = self.uncollected_words(decided)
         asked = [fmt for fmt in _reports.FORMATS if self.report_path(fmt)]
-        quiet = not (self.summaries or self.errors or (interrupted and self.collected) or self.uncollected)
+        quiet = not (self.summaries or self.errors or self.xfailed or (interrupted and self.collected)
+                     or self.uncollected)
         if quiet and not asked:
             # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)
             return
         policy = self.policy  # here, not before: a suite without SLO tests never imports the gate (numpy, scipy)
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),
-                                   alpha=policy.alpha, inconclusive=policy.inconclusive, interrupted=interrupted)
+                                   alpha=policy.alpha, inconclusive=policy.inconclusive, interrupted=interrupted,
+                                   notes=tuple(self.xfailed))
         # Each format on its own: one that cannot be written (a directory, a read-only or full
         # disk) is reported after the others are written, and the run's exit status says so.
         # A report asked for is written even when no SLO test ran (all skipped or deselected): an

@@ -194,6 +194,36 @@ def test_a_test_that_ends_in_an_error_in_the_working_tree_fails_the_ab(tmp_path:
     assert "could not be collected" in json.loads((root / "cut.json").read_text())["interrupted"]
 
 
+def test_an_xfail_test_that_fails_before_a_verdict_is_said_as_pytest_says_it(tmp_path: Path) -> None:
+    """review157 F3: an xfail-marked SLO test whose fixture raised (pytest: XFAIL, exit 0) read "ran
+    at the base but not in the working tree (removed, renamed or deselected there)"."""
+    root = repo(tmp_path)
+    (root / "test_fix.py").write_text(TEST.replace("test_svc", "test_fix").replace("(slo_request)", "(slo_request, model)")
+                                      + "\n\n@pytest.fixture\ndef model():\n    return 1\n")
+    for cmd in (["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fixture"]):
+        subprocess.run(["git", *cmd], cwd=root, check=True)
+    (root / "test_fix.py").write_text((root / "test_fix.py").read_text().replace(
+        "    return 1", "    raise RuntimeError('model failed to load')").replace(
+        "@pytest.mark.slo", "@pytest.mark.xfail(reason='known broken')\n@pytest.mark.slo"))
+    done = gpuslo("ab", "HEAD", "--runs", "2", "--json", "ab.json", "--", "-q", "-k", "fix", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "removed, renamed" not in done.stdout
+    assert ("gpuslo ab: test_fix.py::test_fix ran at the base; in the working tree it ended before a verdict, as its "
+            "xfail marker expected: XFAIL (known broken) in setup, before a verdict: RuntimeError: model failed to "
+            "load (the working tree, run 1 of 1): not judged") in done.stdout, done.stdout
+    (note,) = json.loads((root / "ab.json").read_text())["not_judged"]
+    assert note["nodeid"] == "test_fix.py::test_fix" and "XFAIL (known broken) in setup" in note["why"]
+    # plain pytest's reports name it too, not judged, and pytest stays green
+    plain = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fix.py",
+                            "--gpuslo-json", "plain.json", "--gpuslo-md", "plain.md"], cwd=root, capture_output=True,
+                           text=True, timeout=600)
+    assert plain.returncode == 0 and "1 xfailed" in plain.stdout, plain.stdout + plain.stderr
+    (note,) = json.loads((root / "plain.json").read_text())["not_judged"]
+    assert note["why"].startswith("XFAIL (known broken) in setup, before a verdict: RuntimeError: model failed")
+    assert "➖ `test_fix.py::test_fix` XFAIL (known broken)" in (root / "plain.md").read_text()
+
+
 def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> None:
     """An ini's gpuslo_save = true met the --gpuslo-no-baseline gpuslo ab gives every run: each
     run was refused as a usage error; its gpuslo_suggest = true piloted instead (review76)."""

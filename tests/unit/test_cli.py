@@ -1301,6 +1301,31 @@ def test_compare_decides_a_record_under_the_policy_its_run_was_made_with(
         is (made == "fail" or given.get("alpha") == "x")
 
 
+def test_compare_annotates_a_pull_request_as_the_plugin_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gpuslo compare` in a GitHub workflow step printed no annotation where the plugin and
+    gpuslo ab print one per failed or undecided SLO test: a record's FAIL read only in the log."""
+    spec = resolve(validate_marker((), {"p95_ms": 50, "rate_hz": 100}, "t"), nodeid="tests/test_a.py::test_a")
+    for name, made in (("test_a", None), ("test_b", {"alpha": 0.01, "inconclusive": "fail"})):
+        nodeid = f"tests/test_a.py::{name}"
+        lat = np.full(2000, 200.0) + np.linspace(0.0, 1.0, 2000) if name == "test_a" else np.linspace(1.0, 60.0, 300)
+        run = Run(lat, now_iso(), summary={"policy": made} if made else {})
+        Store(tmp_path / "last").save(Baseline(nodeid, {**spec.as_dict(), "nodeid": nodeid}, spec.seed, "f" * 16,
+                                               {"backend": "cpu", "cpu": "x"}, [run]), replace=True)
+    (tmp_path / "store").mkdir()
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "store"), str(tmp_path / "last")]) == 1
+    assert "\n::" not in capsys.readouterr().out  # not on GitHub: none
+
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert main(["compare", str(tmp_path / "store"), str(tmp_path / "last")]) == 1
+    said = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("::")]
+    assert said[0] == "::error title=SLO FAIL::tests/test_a.py::test_a: FAIL: p95 201 ms > 50 ms budget", said
+    assert said[1] == ("::error title=SLO INCONCLUSIVE::tests/test_a.py::test_b: INCONCLUSIVE: p95<=50ms at 57 ms, "
+                       "over budget: a FAIL needs ~2,100 requests if the slowdown lasts (ran 300)"), said
+    assert len(said) == 2
+
+
 def test_compare_takes_a_record_s_alpha_unless_told_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review146 F2: a run made at --gpuslo-alpha 1e-6 read INCONCLUSIVE in pytest and FAIL in
     `gpuslo compare`, which judged it at 0.01; --alpha still decides where given."""
