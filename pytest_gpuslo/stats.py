@@ -1125,6 +1125,19 @@ def _session_interval(u: npt.NDArray[np.float64], labels: Sequence[str]) -> tupl
     return float(means.mean()), math.sqrt(v), float(df)
 
 
+def _new_run_interval(u: npt.NDArray[np.float64], labels: Sequence[str]) -> tuple[float, float, float, int]:
+    """(centre, prediction sd, df, sessions) for a new run from stored runs' levels ``u``: the runs'
+    mean and spread x sqrt(1 + 1/R) on R - 1 df, or, where they cluster in fewer sessions than runs,
+    ``_session_interval``'s.  One rule for the gate (``prediction_test``) and for what a save says
+    its runs can show (``stored_power``), so the two never drift apart."""
+    r, k = u.size, len(set(labels))
+    if labels and 2 <= k < r:
+        level, s, df = _session_interval(u, labels)
+    else:
+        level, s, df = float(u.mean()), float(u.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r), float(r - 1)
+    return level, max(s, 1e-12 * level), df, k
+
+
 def _box_cox(scale: float) -> float:
     """The interval's Box-Cox lambda: ``scale``, or ``DEFAULT_SCALE`` where not finite, kept at least
     ``MIN_ABS_SCALE`` from 0 (one rule for the interval and what a save says it can show)."""
@@ -1172,13 +1185,11 @@ def stored_power(stored: Sequence[npt.ArrayLike], p: float, *, alpha: float = 0.
     now = math.inf
     if r >= 3:
         labels = list(groups) if groups is not None and len(groups) == r else []
-        s, df = sd * math.sqrt(1.0 + 1.0 / r), float(r - 1)
-        if labels and 2 <= len(set(labels)) < r:
-            level, s, df = _session_interval(u, labels)
-        elif labels and len(set(labels)) < 2:
+        level, s, df, k = _new_run_interval(u, labels)
+        if labels and k < 2:
             df = 0.0  # one session: its runs show no day's shift (the gate holds a REGRESSED back)
         if df > 0:
-            now = _detectable(float(_st.t.ppf(1.0 - alpha, df)), max(s, 1e-12 * level) / level, lam, up)
+            now = _detectable(float(_st.t.ppf(1.0 - alpha, df)), s / level, lam, up)
     return sd / level / abs(lam), now if now < 10.0 else math.inf, most if most < 10.0 else math.inf
 
 
@@ -1227,16 +1238,10 @@ def prediction_test(stored: Sequence[npt.ArrayLike], cand: npt.ArrayLike, p: flo
     centre = float(ts.mean())
     u = np.exp(lam * (ts - centre))
     u_cand = math.exp(lam * (t_cand - centre))
-    level = float(u.mean())
-    s = float(u.std(ddof=1)) * math.sqrt(1.0 + 1.0 / r)
-    df = float(r - 1)
     labels = list(groups) if groups is not None and len(groups) == r else []
-    k = len(set(labels))
+    level, s, df, k = _new_run_interval(u, labels)
     grouped = bool(labels) and 2 <= k < r
     what = f"{r} stored runs" + (f" from {k} sessions" if grouped else "")
-    if grouped:
-        level, s, df = _session_interval(u, labels)
-    s = max(s, 1e-12 * level)
     up, lo = 1.0 + delta, 1.0 + Delta
     tq = float(_st.t.ppf(1.0 - alpha, df))
 
