@@ -554,11 +554,9 @@ def _xfail_outcome(candidate: dict[str, Any], outcome: str) -> str | None:
     ran = str(candidate.get("pytest_outcome") or "")
     if not ran.startswith(("xfailed", "xpassed", "skipped")) or outcome not in ("FAIL", "PASS", "INCONCLUSIVE"):
         return None
-    if outcome == "INCONCLUSIVE":
-        return "skipped"  # as the plugin skips it, under --gpuslo-inconclusive=fail too
-    if outcome == "FAIL":
-        return "xfailed"
-    return "xpassed (strict)" if ran == "xpassed (strict)" else "xpassed"
+    from pytest_gpuslo.reports.view import under_xfail
+
+    return under_xfail(outcome, ran == "xpassed (strict)")  # an INCONCLUSIVE skipped under inconclusive=fail too
 
 
 def _without_pytest_outcome(summary: dict[str, Any]) -> dict[str, Any]:

@@ -495,7 +495,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         from pytest_gpuslo.result import lag_figures
 
         shown = view.shown_outcome({"verdict": verdict.as_dict()})
-        print(f"{new.nodeid}: {shown}{against}{alone}{itself}")
+        # a test an xfail marker applied to, as pytest made of it (review159 F4: its expected FAIL
+        # read FAIL here, exit 1 and an ::error, where pytest said XFAIL and exited 0)
+        marked = cand.summary.get("xfail")
+        xstrict = isinstance(marked, dict) and marked.get("strict") is True
+        as_pytest = view.under_xfail(verdict.outcome, xstrict) if isinstance(marked, dict) else None
+        note = view.PYTEST_NOTES.get(as_pytest, "") if as_pytest else ""
+        print(f"{new.nodeid}: {shown}{note}{against}{alone}{itself}")
+        if as_pytest:
+            print(f"  note: the test is marked xfail{' (strict)' if xstrict else ''}, as its record "
+                  f"says: pytest reported this {verdict.outcome} as {as_pytest.upper()}, and so does the exit status here")
         made = _recorded_policy(cand.summary, policy, alpha_given=args.alpha is not None)[1]
         if made:
             print(f"  note: {made}")
@@ -528,8 +537,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(f"  {stall}")
         strict = isinstance(made_with := cand.summary.get("policy"), dict) and made_with.get("inconclusive") == "fail"
         judged.append(({**cand.summary, "nodeid": new.nodeid, "spec": new.spec, "verdict": verdict.as_dict(),
-                        "lag_ms": figures, "n": int(cand.latency_ms.size)}, "fail" if strict else None))
-        if verdict.outcome == "FAIL":
+                        "lag_ms": figures, "n": int(cand.latency_ms.size),
+                        # the machine as the latest run saw it, for the row's words (review159 F5: "needs a
+                        # quieter machine" in pytest's annotation, only a count here)
+                        "telemetry": new.telemetry}
+                       | ({"pytest_outcome": as_pytest} if as_pytest else {}), "fail" if strict else None))
+        if as_pytest:
+            if as_pytest == "xpassed (strict)":
+                failed.add(new.nodeid)
+        elif verdict.outcome == "FAIL":
             failed.add(new.nodeid)
         elif verdict.outcome == "INCONCLUSIVE" and strict:
             # review146: pytest failed it under --gpuslo-inconclusive=fail; exit 0 here read green
@@ -546,7 +562,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     if github.enabled():  # as the plugin and gpuslo ab annotate a pull request's checks
         for inconclusive in (None, "fail"):  # (runs made under either --gpuslo-inconclusive)
-            for line in github.commands([s for s, made in judged if made == inconclusive], inconclusive=inconclusive):
+            for line in github.commands([s for s, made in judged if made == inconclusive], inconclusive=inconclusive,
+                                        listed="the log above lists them"):
                 print(line)
     return worst
 
@@ -1243,6 +1260,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     for s in new:
         if s["nodeid"] in base_errors and isinstance(s.get("ab"), dict):
             s["ab"]["base_error"] = base_errors[s["nodeid"]]
+        elif s["nodeid"] in base_xfailed and isinstance(s.get("ab"), dict):
+            s["ab"]["base_xfailed"] = base_xfailed[s["nodeid"]]
         print(f"gpuslo ab: {s['nodeid']} " + (
             f"ended in an error at the base {session.sha[:10]}: {base_errors[s['nodeid']]}; nothing to compare it "
             f"with, judged on its absolute budgets only, on its latest run" if s["nodeid"] in base_errors else
@@ -1269,7 +1288,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     tests = f"{len(summaries)} SLO test{'s' if len(summaries) != 1 else ''}"
     commits = view.ab_commits(summaries)
     if not summaries:
-        pass  # every SLO test selected ended in an error, or was not judged, in the working tree: said above
+        # every SLO test selected ended in an error, or was not judged, in the working tree: said
+        # above; and why the runs stopped short (review159 F7: "run 1 of 1" after --runs 2)
+        if done < looks[-1]:
+            print(f"gpuslo ab: stopped after {done} run{'s' if done != 1 else ''} a side: no SLO test of the working "
+                  f"tree reached a verdict, so more runs would compare nothing")
     elif len(new) == len(summaries):
         # review80: "2 interleaved runs each" where the base ran none of them
         print(f"gpuslo ab: {tests}, none of them at the base {session.sha[:10]}: nothing compared, judged on "

@@ -62,6 +62,9 @@ class Settings:
     nvtx: bool = False
     #: the pytest invocation this run belongs to (kept in ``.last`` for ``gpuslo accept``).
     invocation: str | None = None
+    #: this test's xfail marker, where one applies (``{"strict": bool}``), kept in its record so that
+    #: `gpuslo compare` reads its verdict as pytest did.
+    xfail: dict[str, bool] | None = None
 
     @property
     def store(self) -> Store:
@@ -235,6 +238,8 @@ def record(result: SloResult, settings: Settings) -> None:
                           "inconclusive": settings.policy.inconclusive}}
     if settings.invocation:
         summary["invocation"] = settings.invocation
+    if settings.xfail is not None:
+        summary["xfail"] = dict(settings.xfail)
     if m.hung:
         summary["hung"] = m.hung
     if m.first_hung is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import inspect
 import json
@@ -548,7 +549,8 @@ class SloSession:
             note = arrivals.caution(spec.arrivals, spec.rate_hz)
             if note is not None:
                 _warn(item, GpuSloWarning, f"{nodeid}: {note}")
-            return runner.run(spec, body, backend_name=name, settings=self.run_settings(),
+            settings = dataclasses.replace(self.run_settings(), xfail=_xfail_said(item))
+            return runner.run(spec, body, backend_name=name, settings=settings,
                               nodeid=nodeid, payloads=payloads,
                               progress=LiveProgress.for_run(self.config, nodeid, spec, self.say))
         except BackendUnavailable as exc:
@@ -686,8 +688,7 @@ class SloSession:
                 text = str(report.longrepr[2])
             line = next((ln for ln in text.splitlines() if ln.strip()), "error")[:500]
             if expected:
-                why = f" ({report.wasxfail})" if report.wasxfail else ""
-                self.xfailed.append((report.nodeid, f"XFAIL{why} in {report.when}, before a verdict: {line}"))
+                self.xfailed.append((report.nodeid, _xfail_words(str(report.wasxfail or ""), report.when, line)))
                 self.xfailed.sort()
                 return
             # pytest's own word first: a failure in the call (a warning filter's error too) is
@@ -706,7 +707,7 @@ class SloSession:
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
-        if not self.summaries and not self.errors:
+        if not self.summaries and not self.errors and not self.xfailed:
             self._said_reports(tr)  # review85: reports written without a verdict were not named
             return
         from pytest_gpuslo.reports.terminal import section
@@ -723,7 +724,7 @@ class SloSession:
         for line in section(self.summaries, verbose=self.config.get_verbosity(), holm=self.holm(),
                             alpha=policy.alpha, inconclusive=policy.inconclusive,
                             seed=self.value("seed"), max_lag_fraction=policy.max_lag_fraction,
-                            errors=self.errors):
+                            errors=self.errors, notes=self.xfailed):
             tr.write_line(line)
         cancelled = cancelled_verbosity(self.config)
         if cancelled:
@@ -929,18 +930,46 @@ def _pytest_outcome(report: pytest.TestReport) -> str:
     return report.outcome
 
 
+def _xfail_words(reason: str, when: str, line: str) -> str:
+    """An xfail-marked SLO test's XFAIL before a verdict, in words: "XFAIL (known broken) in setup,
+    before a verdict: RuntimeError: ..."; one its marker kept from running (``run=False``) says so,
+    and a ``pytest.xfail()`` call is named as one, not as pytest's internal exception (review159 F8)."""
+    notrun = reason.startswith("[NOTRUN]")
+    reason = reason.removeprefix("[NOTRUN]").strip().removeprefix("reason: ")
+    why = f" ({reason})" if reason else ""
+    if notrun:
+        return f"XFAIL{why}, not run: its xfail marker says run=False"
+    called = line.startswith(("_pytest.outcomes.XFailed", "XFailed"))
+    return f"XFAIL{why} in {when}, before a verdict: " + ("pytest.xfail() called" if called else line)
+
+
 def _expects_failure(item: pytest.Item) -> bool:
-    """Whether an xfail marker applies to ``item`` (not under ``--runxfail``).  A string condition is
-    evaluated as pytest does (``os``, ``sys``, ``platform``, ``config`` and the test module's
-    globals): an xfail for another platform must leave an INCONCLUSIVE as it is (review136 N2).
-    One that cannot be evaluated is taken to hold (pytest reports it as an error of its own)."""
+    """Whether an xfail marker applies to ``item`` (not under ``--runxfail``)."""
+    return _xfail_mark(item) is not None
+
+
+def _xfail_mark(item: pytest.Item) -> pytest.Mark | None:
+    """The xfail marker that applies to ``item``, as pytest picks it (not under ``--runxfail``).  A
+    string condition is evaluated as pytest does (``os``, ``sys``, ``platform``, ``config`` and the
+    test module's globals): an xfail for another platform must leave an INCONCLUSIVE as it is
+    (review136 N2).  One that cannot be evaluated is taken to hold (pytest reports it as an error
+    of its own)."""
     if item.config.getoption("runxfail", False):
-        return False
+        return None
     for mark in item.iter_markers("xfail"):
         conditions = mark.args or ((mark.kwargs["condition"],) if "condition" in mark.kwargs else ())
         if not conditions or any(_condition_holds(item, c) for c in conditions):
-            return True
-    return False
+            return mark
+    return None
+
+
+def _xfail_said(item: pytest.Item) -> dict[str, bool] | None:
+    """``{"strict": ...}`` where an xfail marker applies to ``item``, for its run's record: `gpuslo
+    compare` turns a verdict as pytest did (review159 F4: an expected FAIL read FAIL, exit 1)."""
+    mark = _xfail_mark(item)
+    if mark is None:
+        return None
+    return {"strict": bool(mark.kwargs.get("strict", item.config.getini("xfail_strict")))}
 
 
 def _condition_holds(item: pytest.Item, condition: object) -> bool:

@@ -859,11 +859,11 @@ def _verdict(p: float, *, ratio: float, ci_low: float, ci_high: float, se: float
 
 
 def _undecided(p: float, reason: str, *, n_base: int, n_cand: int, paired: bool, ratio: float = math.nan,
-               needed_n: int | None = None) -> RegressionTest:
+               needed_n: int | None = None, runs_advised: int | None = None) -> RegressionTest:
     nan = math.nan
     return RegressionTest(p=p, ratio=ratio, ci_low=nan, ci_high=nan, se=nan, df=nan, p_regress=1.0, p_ok=1.0,
                           p_improve=1.0, outcome="INCONCLUSIVE", reason=reason, paired=paired, n_base=n_base,
-                          n_cand=n_cand, mde=nan, needed_n=needed_n)
+                          n_cand=n_cand, mde=nan, needed_n=needed_n, runs_advised=runs_advised)
 
 
 def gross_test(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float, *, alpha: float,
@@ -1334,7 +1334,8 @@ def ab_test(base: Sequence[npt.ArrayLike], cand: Sequence[npt.ArrayLike], p: flo
     if dfp < 1:  # no run-level spread; near saturation even a 2x shift can be one slower run
         ratio = quantile(ys[0], p) / quantile(xs[0], p)
         return _undecided(p, f"{_label(p)} {ratio - 1:+.1%} with one run a side, which cannot show run-to-run "
-                          f"noise; use --runs 3 or more", n_base=n, n_cand=n, paired=True, ratio=ratio)
+                          f"noise; use --runs 3 or more", n_base=n, n_cand=n, paired=True, ratio=ratio,
+                          runs_advised=3)  # (review159 F2: advised in words, not in the JSON)
     if levels is not None and len(levels[0]) == ra and len(levels[1]) == rb:
         ta, tb = np.asarray(levels[0], dtype=np.float64), np.asarray(levels[1], dtype=np.float64)
     else:

@@ -59,13 +59,15 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     ended in an error above it.  ``inconclusive``: the session's ``--gpuslo-inconclusive``, "fail"
     marking an INCONCLUSIVE as the failure it was (review156 F2: a warning sign on the test that
     turned the job red)."""
-    head = view.tally(summaries)
+    head = view.tally(summaries, inconclusive)
     cols = view.percentile_columns(summaries)
     said = (f"{len(summaries)} SLO test{'' if len(summaries) == 1 else 's'}: {head}." if summaries
-            else view.no_verdict(errors=bool(errors), interrupted=bool(interrupted)) + ".")
+            else view.no_verdict(errors=bool(errors) or bool(notes), interrupted=bool(interrupted)) + ".")
     commits = view.ab_commits(summaries)
     if commits:
         said += f" Base {md_code(commits[0][:10])} against the working tree at {md_code(commits[1])}, interleaved."
+    if notes:  # (review159 F8: the count named only the judged tests)
+        said += f" {len(notes)} SLO test{'' if len(notes) == 1 else 's'} not judged (➖ below)."
     if errors:  # (after the A/B's sentence: its list follows; review157 F4: "an error: Base ...")
         said += f" {len(errors)} SLO test{'' if len(errors) == 1 else 's'} ended in an error:"
     lines = ["## pytest-gpuslo: tail-latency SLOs", "", said, ""]
@@ -115,7 +117,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         reasons = (s.get("verdict") or {}).get("reasons", [])
         notes += [(s["nodeid"], r) for r in reasons]
         notes += [(s["nodeid"], u) for u in view.undecided_baseline(s, said=reasons)]
-        notes += [(s["nodeid"], each) for each in [view.run_p95s(s), view.first_error(s)] if each]
+        notes += [(s["nodeid"], each) for each in [view.base_words(s), view.run_p95s(s), view.first_error(s)] if each]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]

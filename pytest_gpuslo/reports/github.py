@@ -58,10 +58,12 @@ def _said(s: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def commands(summaries: Sequence[Mapping[str, Any]], *, inconclusive: str | None = None,
-             errors: Sequence[tuple[str, str]] = ()) -> list[str]:
+             errors: Sequence[tuple[str, str]] = (),
+             listed: str = "the job's summary and the reports list them") -> list[str]:
     """The workflow commands for ``summaries`` (``inconclusive``: the session's
     ``--gpuslo-inconclusive``, "fail" making an undecided test an error as it fails the test;
-    ``errors``: ``Context.errors``, SLO tests that ended in an error, before or after a verdict)."""
+    ``errors``: ``Context.errors``, SLO tests that ended in an error, before or after a verdict;
+    ``listed``: where the ones past ``MAX_EACH`` are, said in the line that counts them)."""
     out: list[str] = []
     for level in ("error", "warning"):
         said = [_said(s) for s in summaries if _level(s, inconclusive) == level]
@@ -74,5 +76,5 @@ def commands(summaries: Sequence[Mapping[str, Any]], *, inconclusive: str | None
             rest = len(rows) - (MAX_EACH - 1)
             kind = "failed" if level == "error" else "undecided"
             out.append(f"::{level} title={_prop(f'{rest} more SLO tests {kind}')}::"
-                       + _data(f"{rest} more SLO tests {kind}: the job's summary and the reports list them"))
+                       + _data(f"{rest} more SLO tests {kind}: {listed}"))
     return out

@@ -233,6 +233,9 @@ def _claim_lines(s: dict[str, Any], holm: Mapping[str, float]) -> str:
     first = view.first_error(s)
     if first:  # as the terminal and the markdown say it (review104: warm-up errors in no HTML line)
         items.append(f'<li><span class="why">{esc(first)}</span></li>')
+    based = view.base_words(s)
+    if based:  # as the terminal and the markdown say it (review159 F1)
+        items.append(f'<li><span class="why">{esc(based)}</span></li>')
     each = view.run_p95s(s)
     if each:  # as the terminal and the markdown list them (review111 F5)
         items.append(f'<li><span class="why">{esc(each)}</span></li>')
@@ -290,7 +293,7 @@ def _section(i: int, s: dict[str, Any], holm: Mapping[str, float], inconclusive:
         depth = _missing("Queue depth per stage", why)
     data = {"claims": _claims(s), "throughput_hz": spec.get("throughput_hz"), "burst_factor": BURST_FACTOR,
             "series": ser}
-    return (f'<details class="test" id="t{i}" data-json="data-{i}"{" open" if v in OPEN else ""}>'
+    return (f'<details class="test" id="t{i}" data-json="data-{i}"{" open" if v in OPEN or view.fails_test(s, inconclusive) else ""}>'
             f'<summary>{_badge(v)}{esc(view.failed_note(s, inconclusive))} <span class="nodeid">{esc(s["nodeid"])}</span>'
             f'<span class="facts">{esc(_facts(s))}</span></summary>'
             f'<p class="note">{meta}</p>{_claim_lines(s, holm)}'
@@ -354,10 +357,11 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
     context = context or Context()
     tests = ordered(summaries)
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    tally = view.tally(tests)
+    tally = view.tally(tests, context.inconclusive)
     # review87: "0 SLO tests ()" where the markdown says no SLO test ran
     said = (f"{len(tests)} SLO test{'' if len(tests) == 1 else 's'} ({esc(tally)})" if tests else
-            view.no_verdict(errors=bool(context.errors), interrupted=bool(context.interrupted)))
+            view.no_verdict(errors=bool(context.errors) or bool(context.notes),
+                          interrupted=bool(context.interrupted)))
     commit = f", commit {esc(context.commit[:18])}" if context.commit else ""
     sections = "".join(_section(i, s, context.holm, context.inconclusive) for i, s in enumerate(tests))
     busy, moved = busy_line(tests, ab=view.is_ab(tests)), ab_control_line(tests)

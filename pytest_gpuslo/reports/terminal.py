@@ -562,10 +562,13 @@ def holm_lines(summaries: Sequence[dict[str, Any]], holm: dict[str, float], alph
 
 def section(summaries: Sequence[dict[str, Any]], *, verbose: int = 0, holm: dict[str, float] | None = None,
             alpha: float = 0.01, inconclusive: str = "warn", seed: int | None = None,
-            max_lag_fraction: float | None = None, errors: Sequence[tuple[str, str]] = ()) -> list[str]:
+            max_lag_fraction: float | None = None, errors: Sequence[tuple[str, str]] = (),
+            notes: Sequence[tuple[str, str]] = ()) -> list[str]:
     """Everything under the ``gpuslo: tail-latency SLOs`` rule of the terminal summary (``errors``:
-    SLO tests that ended in an error, before or after their verdict, named first)."""
+    SLO tests that ended in an error, before or after their verdict, named first; ``notes``: those
+    not judged, an xfail-marked test's XFAIL before a verdict, named next, as the reports list them)."""
     lines = [f"{word} {n} {rest}" for n, (word, rest) in ((n, error_words(e)) for n, e in errors)]
+    lines += [f"NOT JUDGED {n} {w}" for n, w in notes]
     if not summaries:
         return lines
     machines = {json.dumps(s.get("machine", {}), sort_keys=True) for s in summaries}

@@ -76,6 +76,17 @@ PYTEST_NOTES = {"xfailed": " (XFAIL: expected)", "xpassed": " (XPASS)", "xpassed
                 "skipped": " (skipped)"}
 
 
+def under_xfail(outcome: str, strict: bool) -> str:
+    """What pytest makes of the gate's ``outcome`` for a test an xfail marker applies to: a FAIL is
+    its XFAIL, a PASS its XPASS (failed where the marker is strict), an INCONCLUSIVE skipped, as
+    the plugin skips it.  One rule for `gpuslo ab` and `gpuslo compare`."""
+    if outcome == "INCONCLUSIVE":
+        return "skipped"
+    if outcome == "FAIL":
+        return "xfailed"
+    return "xpassed (strict)" if strict else "xpassed"
+
+
 def fails_test(summary: Mapping[str, Any], inconclusive: str | None = None) -> bool:
     """Whether pytest fails this SLO test: a FAIL (REGRESSED too), an INCONCLUSIVE under
     ``--gpuslo-inconclusive=fail`` (``inconclusive``), a strict XPASS; never an expected failure or
@@ -119,10 +130,15 @@ def undecided_against(summary: dict[str, Any]) -> str:
     return f" ({'vs base' if 'ab' in summary else 'vs baseline'}: INCONCLUSIVE)"
 
 
-def tally(summaries: Sequence[dict[str, Any]]) -> str:
+def tally(summaries: Sequence[dict[str, Any]], inconclusive: str | None = None) -> str:
     """The headline's counts, worst first, and how many tests' comparisons were left undecided,
-    whatever their budgets said: "1 PASS; 1 comparison with the base undecided"."""
+    whatever their budgets said: "1 PASS; 1 comparison with the base undecided"; under
+    ``inconclusive`` "fail", how many INCONCLUSIVE tests that failed (review159 F3: "3 INCONCLUSIVE"
+    of a session pytest failed 3 tests of)."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
+    failed = sum(1 for s in summaries if failed_note(s, inconclusive))
+    if failed:
+        head += f"; {failed} INCONCLUSIVE failed {'its test' if failed == 1 else 'their tests'} (--gpuslo-inconclusive=fail)"
     # every test's, whatever its budget said (review105: "1 comparison ... undecided" where the
     # three INCONCLUSIVE tests' were too)
     k = sum(1 for s in summaries
@@ -395,9 +411,26 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
             interval = f" [{interval_words(ci[0], ci[1])}]" if band and ci[0] is not None else ""
             name = f"{b['name'].split()[0]}{' replayed' if b.get('replayed') else ''} " if named else ""
             parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
-    if not parts and (summary.get("ab") or {}).get("new"):
-        return "new: not at the base"  # review81: an A/B's new test read "no baseline"
+    ab = summary.get("ab") or {}
+    if not parts and ab.get("new"):
+        # review159 F1: a test the base ran, that ended there before a verdict, read "new"
+        return ("not compared: base ended in an error" if ab.get("base_error") else
+                "not compared: base XFAIL" if ab.get("base_xfailed") else
+                "new: not at the base")  # review81: an A/B's new test read "no baseline"
     return "; ".join(parts) or (NOT_COMPARED if summary.get("baseline_off") else NO_BASELINE)
+
+
+def base_words(summary: dict[str, Any]) -> str:
+    """Why an A/B test the base ran was judged on its budgets alone: it ended there in an error, or
+    before a verdict as its xfail marker expected ('' otherwise).  The terminal said it; the
+    reports a pull request's comment is built from did not (review159 F1)."""
+    ab = summary.get("ab") or {}
+    said = ab.get("base_error") or ab.get("base_xfailed")
+    if not isinstance(said, str) or not said:
+        return ""
+    how = "ended in an error at the base" if ab.get("base_error") else \
+        "ended before a verdict at the base, as its xfail marker there expected"
+    return f"{how}: {said}; nothing to compare it with, judged on its absolute budgets only"
 
 
 def run_p95s(summary: dict[str, Any]) -> str | None:

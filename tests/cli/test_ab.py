@@ -214,6 +214,9 @@ def test_an_xfail_test_that_fails_before_a_verdict_is_said_as_pytest_says_it(tmp
             "load (the working tree, run 1 of 1): not judged") in done.stdout, done.stdout
     (note,) = json.loads((root / "ab.json").read_text())["not_judged"]
     assert note["nodeid"] == "test_fix.py::test_fix" and "XFAIL (known broken) in setup" in note["why"]
+    # (review159 F7: "run 1 of 1" after --runs 2, unexplained)
+    assert ("gpuslo ab: stopped after 1 run a side: no SLO test of the working tree reached a verdict, so more "
+            "runs would compare nothing") in done.stdout
     # plain pytest's reports name it too, not judged, and pytest stays green
     plain = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fix.py",
                             "--gpuslo-json", "plain.json", "--gpuslo-md", "plain.md"], cwd=root, capture_output=True,
@@ -222,6 +225,17 @@ def test_an_xfail_test_that_fails_before_a_verdict_is_said_as_pytest_says_it(tmp
     (note,) = json.loads((root / "plain.json").read_text())["not_judged"]
     assert note["why"].startswith("XFAIL (known broken) in setup, before a verdict: RuntimeError: model failed")
     assert "➖ `test_fix.py::test_fix` XFAIL (known broken)" in (root / "plain.md").read_text()
+    # the other way round: XFAIL at the base, judged in the working tree (review159 F1: "new: not at
+    # the base" in every report, and only the terminal said why)
+    for cmd in (["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "broken"]):
+        subprocess.run(["git", *cmd], cwd=root, check=True)
+    subprocess.run(["git", "checkout", "-q", "HEAD~1", "--", "test_fix.py"], cwd=root, check=True)
+    fixed = gpuslo("ab", "HEAD", "--runs", "2", "--md", "fixed.md", "--", "-q", "-k", "fix", cwd=root)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    md = (root / "fixed.md").read_text()
+    assert "not compared: base XFAIL" in md and "new: not at the base" not in md, md
+    assert ("ended before a verdict at the base, as its xfail marker there expected: XFAIL (known broken) in setup, "
+            "before a verdict: RuntimeError: model failed to load (the base, run 1 of 1)") in md
 
 
 def test_a_project_that_saves_from_its_ini_can_still_run_ab(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 # Imported before any in-process run, so the runs see this module object (pytester restores
 # sys.modules after each run, dropping modules first imported inside it).
 from pytest_gpuslo.backends import virtual
-from pytest_gpuslo.baseline import Store
+from pytest_gpuslo.baseline import Store, load
 
 SLOW_OR_FAST_VIRTUAL = """
 import os, pytest
@@ -302,6 +302,35 @@ def test_on_a_github_runner_a_fail_is_an_error_annotation_and_an_undecided_one_a
     simtester.makepyfile(test_bad="import pytest\n@pytest.mark.slo(p95_ms=5, bogus=1)\ndef test_b(slo_request):\n    pass\n")
     (bad,) = [x for x in simtester.runpytest("test_bad.py").outlines if x.startswith("::")]
     assert bad.startswith("::error title=SLO test error::test_bad.py::test_b: ERROR in setup, before a verdict: "), bad
+
+
+def test_compare_reads_an_xfail_marked_test_s_record_as_pytest_did(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review159 F4: an xfail-marked test's expected FAIL (pytest: XFAIL, exit 0) read FAIL under
+    `gpuslo compare` of its record, exit 1 and an ::error; its record now keeps the marker."""
+    marked = SLOW_OR_FAST_VIRTUAL.replace(
+        "@pytest.mark.slo", "@pytest.mark.xfail(reason='known slow')\n@pytest.mark.slo")
+    simtester.makepyfile(marked)
+    monkeypatch.setenv("SVC_S", "0.3")  # 300-ms bodies against a 200-ms budget: FAIL, expected
+    simtester.runpytest().assert_outcomes(xfailed=1)
+    (last,) = (simtester.path / ".gpuslo" / ".last").glob("*.json")
+    assert load(last).latest.summary["xfail"] == {"strict": False}
+    (simtester.path / "store").mkdir()
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    done = gpuslo("compare", "store", str(last), cwd=simtester.path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "::test_svc: FAIL (XFAIL: expected)" in done.stdout
+    assert "pytest reported this FAIL as XFAILED, and so does the exit status here" in done.stdout
+    assert "::error" not in done.stdout
+    # strict, and fixed: pytest's XPASS(strict) fails the test, and compare's exit status with it
+    simtester.makepyfile(marked.replace("reason='known slow'", "reason='known slow', strict=True"))
+    monkeypatch.setenv("SVC_S", "0.0002")
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    simtester.runpytest().assert_outcomes(failed=1)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    strict = gpuslo("compare", "store", str(last), cwd=simtester.path)
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    assert "::error title=SLO XPASS (strict)::" in strict.stdout
 
 
 def test_two_xdist_workers_save_without_torn_or_lost_files(simtester: pytest.Pytester) -> None:

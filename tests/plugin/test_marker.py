@@ -839,6 +839,43 @@ def test_an_inconclusive_under_xfail_skips_rather_than_counting_as_the_expected_
     again.assert_outcomes(passed=1)
 
 
+def test_an_xfail_test_that_ends_before_a_verdict_is_listed_not_judged(simtester: pytest.Pytester) -> None:
+    """review157 F3, review159 F8: an xfail-marked SLO test whose fixture raised (pytest: XFAIL) was
+    in no report; one its marker kept from running, or whose body called pytest.xfail(), is said so."""
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.fixture
+        def model():
+            raise RuntimeError("model failed to load")
+
+        @pytest.mark.xfail(reason="known broken")
+        @pytest.mark.slo(p95_ms=10, rate_hz=50, requests=1000, streams=1)
+        def test_fixture(slo_request, model):
+            work(0.001)
+
+        @pytest.mark.xfail(run=False, reason="hangs")
+        @pytest.mark.slo(p95_ms=10, rate_hz=50, requests=1000, streams=1)
+        def test_not_run(slo_request):
+            work(0.001)
+
+        @pytest.mark.slo(p95_ms=10, rate_hz=50, requests=1000, streams=1)
+        def test_called(slo_request):
+            pytest.xfail("not on this machine")
+        """
+    )
+    result = simtester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md")
+    result.assert_outcomes(xfailed=3)
+    said = {e["nodeid"].split("::")[1]: e["why"] for e in json.loads((simtester.path / "r.json").read_text())["not_judged"]}
+    assert said == {"test_fixture": "XFAIL (known broken) in setup, before a verdict: RuntimeError: model failed to load",
+                    "test_not_run": "XFAIL (hangs), not run: its xfail marker says run=False",
+                    "test_called": "XFAIL (not on this machine) in call, before a verdict: pytest.xfail() called"}
+    assert "No SLO verdict. 3 SLO tests not judged (➖ below)." in (simtester.path / "r.md").read_text()
+    result.stdout.fnmatch_lines(["NOT JUDGED *::test_called XFAIL (not on this machine) in call, before a verdict: *"])
+
+
 def test_the_reports_say_what_an_xfail_made_of_the_verdict(simtester: pytest.Pytester) -> None:
     """review136 N3: the markdown read "❌ FAIL" for an expected failure (green) and "✅ PASS" for a
     strict XPASS (red); the JSON's outcome is the gate's, and nothing said what pytest made of it."""

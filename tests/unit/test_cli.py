@@ -1324,6 +1324,22 @@ def test_compare_annotates_a_pull_request_as_the_plugin_does(
     assert said[1] == ("::error title=SLO INCONCLUSIVE::tests/test_a.py::test_b: INCONCLUSIVE: p95<=50ms at 57 ms, "
                        "over budget: a FAIL needs ~2,100 requests if the slowdown lasts (ran 300)"), said
     assert len(said) == 2
+    # a record made beside busy neighbours: its row's words as pytest's were (review159 F5)
+    nodeid = "tests/test_a.py::test_c"
+    run = Run(np.linspace(5.0, 45.0, 600), now_iso(),
+              summary={"contention": "other processes kept 1.5 of 2 CPUs busy", "contention_slowdown": 2.0})
+    Store(tmp_path / "busy").save(Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
+                                           [run], {"other_cpu_load": 1.5, "cpus": 2}), replace=True)
+    assert main(["compare", str(tmp_path / "store"), str(tmp_path / "busy")]) == 0
+    (busy,) = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("::")]
+    assert busy == ("::warning title=SLO INCONCLUSIVE::tests/test_a.py::test_c: INCONCLUSIVE: p95<=50ms needs a "
+                    "quieter machine (other processes kept 1.5 of 2 CPUs busy), or at least ~40,000 requests (ran 600) "
+                    "on this one"), busy
+    from pytest_gpuslo.reports import github
+
+    many = [{"nodeid": f"t.py::test_{k}", "verdict": {"outcome": "FAIL"}} for k in range(12)]
+    assert github.commands(many, listed="the log above lists them")[-1].endswith(
+        "3 more SLO tests failed: the log above lists them")
 
 
 def test_compare_takes_a_record_s_alpha_unless_told_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

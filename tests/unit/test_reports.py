@@ -1168,4 +1168,10 @@ def test_the_markdown_marks_an_inconclusive_that_failed_its_test_under_inconclus
     page = html.render([shown, {**shown, "nodeid": "t.py::test_k", "pytest_outcome": "skipped"}],
                        Context(inconclusive="fail"))
     assert page.count("INCONCLUSIVE</span> (failed: --gpuslo-inconclusive=fail)") == 2
+    # ... opens the test that failed, as the header promises, and counts it (review159 F3)
+    opened = [part.split('class="nodeid">')[1].split("<")[0] for part in page.split("<details")[1:] if " open>" in part]
+    assert opened == ["t.py::test_u"]  # (not test_k, which pytest skipped)
+    assert "(2 INCONCLUSIVE; 1 INCONCLUSIVE failed its test (--gpuslo-inconclusive=fail))" in page
+    assert "1 SLO test: 1 INCONCLUSIVE; 1 INCONCLUSIVE failed its test (--gpuslo-inconclusive=fail)." in (
+        files.markdown([undecided], inconclusive="fail"))
     assert "(failed: --gpuslo-inconclusive=fail)" not in html.render([shown], Context())
