@@ -158,15 +158,20 @@ def test_an_unchanged_working_tree_is_not_regressed(tmp_path: Path) -> None:
     assert again.returncode == 1 and step.read_text().count("## pytest-gpuslo: tail-latency SLOs") == 2
 
 
-def test_a_test_that_ends_in_an_error_in_the_working_tree_fails_the_ab(tmp_path: Path) -> None:
-    """review156 F1: a pull request that broke an SLO test's fixture (or whose body calls pytest.fail)
-    read "ran at the base but not in the working tree: not judged", exit 0, where pytest fails it.
-    It is named with pytest's words and the run, fails the A/B, and every report and annotation says so."""
-    root = repo(tmp_path)
+def with_fixture(root: Path) -> Path:
+    """``root`` with test_fix.py committed: an SLO test whose fixture ``model`` loads (returns 1)."""
     (root / "test_fix.py").write_text(TEST.replace("test_svc", "test_fix").replace("(slo_request)", "(slo_request, model)")
                                       + "\n\n@pytest.fixture\ndef model():\n    return 1\n")
     for cmd in (["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fixture"]):
         subprocess.run(["git", *cmd], cwd=root, check=True)
+    return root
+
+
+def test_a_test_that_ends_in_an_error_in_the_working_tree_fails_the_ab(tmp_path: Path) -> None:
+    """review156 F1: a pull request that broke an SLO test's fixture (or whose body calls pytest.fail)
+    read "ran at the base but not in the working tree: not judged", exit 0, where pytest fails it.
+    It is named with pytest's words and the run, fails the A/B, and every report and annotation says so."""
+    root = with_fixture(repo(tmp_path))
     (root / "test_fix.py").write_text((root / "test_fix.py").read_text().replace(
         "    return 1", "    raise RuntimeError('model failed to load')"))
     step = tmp_path / "step.md"
@@ -197,11 +202,7 @@ def test_a_test_that_ends_in_an_error_in_the_working_tree_fails_the_ab(tmp_path:
 def test_an_xfail_test_that_fails_before_a_verdict_is_said_as_pytest_says_it(tmp_path: Path) -> None:
     """review157 F3: an xfail-marked SLO test whose fixture raised (pytest: XFAIL, exit 0) read "ran
     at the base but not in the working tree (removed, renamed or deselected there)"."""
-    root = repo(tmp_path)
-    (root / "test_fix.py").write_text(TEST.replace("test_svc", "test_fix").replace("(slo_request)", "(slo_request, model)")
-                                      + "\n\n@pytest.fixture\ndef model():\n    return 1\n")
-    for cmd in (["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fixture"]):
-        subprocess.run(["git", *cmd], cwd=root, check=True)
+    root = with_fixture(repo(tmp_path))
     (root / "test_fix.py").write_text((root / "test_fix.py").read_text().replace(
         "    return 1", "    raise RuntimeError('model failed to load')").replace(
         "@pytest.mark.slo", "@pytest.mark.xfail(reason='known broken')\n@pytest.mark.slo"))
