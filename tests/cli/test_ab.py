@@ -120,6 +120,8 @@ def test_a_test_marked_xfail_is_judged_as_pytest_judges_it(tmp_path: Path) -> No
 
     assert result["verdict"]["outcome"] == "FAIL" and result["pytest_outcome"] == "xfailed", result
     assert done.returncode == 0 and "(XFAIL: expected)" in done.stdout, done.stdout + done.stderr
+    # review158 F3: 2 runs a side decide only large changes, said before the runs
+    assert "note: --runs 2 leaves the comparison 2 degrees of freedom" in done.stderr
     assert json.loads((root / "ab.json").read_text())["holm_adjusted_p"] == {}
     # a strict marker on a test that PASSes: pytest's XPASS(strict) fails, so does the A/B
     (root / "test_svc.py").write_text(TEST.replace("requests=2000", "requests=4000").replace(
