@@ -130,12 +130,28 @@ def undecided_against(summary: dict[str, Any]) -> str:
     return f" ({'vs base' if 'ab' in summary else 'vs baseline'}: INCONCLUSIVE)"
 
 
+#: The headline's words for what pytest made of a verdict an xfail marker applied to, worst first.
+XFAIL_WORDS = {"xpassed (strict)": "XPASS strict (failed)", "xfailed": "XFAIL (expected)", "xpassed": "XPASS",
+               "skipped": "skipped (INCONCLUSIVE)"}
+
+
+def counts_by(keys: Iterable[str]) -> list[tuple[str, int]]:
+    """How many of each ``XFAIL_WORDS`` key, in that order."""
+    seen = list(keys)
+    return [(k, seen.count(k)) for k in XFAIL_WORDS if k in seen]
+
+
 def tally(summaries: Sequence[dict[str, Any]], inconclusive: str | None = None) -> str:
     """The headline's counts, worst first, and how many tests' comparisons were left undecided,
     whatever their budgets said: "1 PASS; 1 comparison with the base undecided"; under
     ``inconclusive`` "fail", how many INCONCLUSIVE tests that failed (review159 F3: "3 INCONCLUSIVE"
     of a session pytest failed 3 tests of)."""
     head = ", ".join(f"{n} {o}" for o, n in counts(summaries))
+    # what pytest made of those an xfail marker applied to (review160 F1: "1 FAIL, 2 PASS" headed a
+    # session whose FAIL was expected and whose strict XPASS turned the build red)
+    turned = counts_by(str(s.get("pytest_outcome")) for s in summaries if str(s.get("pytest_outcome")) in XFAIL_WORDS)
+    if turned:
+        head += "; under xfail markers " + ", ".join(f"{n} {XFAIL_WORDS[k]}" for k, n in turned)
     failed = sum(1 for s in summaries if failed_note(s, inconclusive))
     if failed:
         head += f"; {failed} INCONCLUSIVE failed {'its test' if failed == 1 else 'their tests'} (--gpuslo-inconclusive=fail)"

@@ -1171,7 +1171,20 @@ def test_the_markdown_marks_an_inconclusive_that_failed_its_test_under_inconclus
     # ... opens the test that failed, as the header promises, and counts it (review159 F3)
     opened = [part.split('class="nodeid">')[1].split("<")[0] for part in page.split("<details")[1:] if " open>" in part]
     assert opened == ["t.py::test_u"]  # (not test_k, which pytest skipped)
-    assert "(2 INCONCLUSIVE; 1 INCONCLUSIVE failed its test (--gpuslo-inconclusive=fail))" in page
+    assert ("(2 INCONCLUSIVE; under xfail markers 1 skipped (INCONCLUSIVE); 1 INCONCLUSIVE failed its test "
+            "(--gpuslo-inconclusive=fail))") in page
     assert "1 SLO test: 1 INCONCLUSIVE; 1 INCONCLUSIVE failed its test (--gpuslo-inconclusive=fail)." in (
         files.markdown([undecided], inconclusive="fail"))
     assert "(failed: --gpuslo-inconclusive=fail)" not in html.render([shown], Context())
+
+
+def test_the_headline_counts_what_pytest_made_of_an_xfail_marked_verdict() -> None:
+    """review160 F1: "1 FAIL, 2 PASS" headed a session whose FAIL was an expected XFAIL and whose
+    strict XPASS was the test that failed the build."""
+    budget = [_claim(0.95, 20, "PASS", est=2.2, upper=2.4)]
+    rows = [{**_row("t.py::test_x", "FAIL", [_claim(0.95, 1, "FAIL", est=2.2, upper=2.4)]), "pytest_outcome": "xfailed"},
+            {**_row("t.py::test_s", "PASS", budget), "pytest_outcome": "xpassed (strict)"},
+            _row("t.py::test_p", "PASS", budget)]
+    assert view.tally(rows) == "1 FAIL, 2 PASS; under xfail markers 1 XPASS strict (failed), 1 XFAIL (expected)"
+    assert view.tally(rows[2:]) == "1 PASS"
+    assert "3 SLO tests: 1 FAIL, 2 PASS; under xfail markers 1 XPASS strict (failed)" in files.markdown(rows)
