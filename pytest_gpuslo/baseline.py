@@ -471,8 +471,8 @@ _SUMMARY = {
     "disturbances": (lambda v: isinstance(v, list) and len(v) <= 100 and all(_is_text(x) for x in v),
                      f"a list of at most 100 strings, each {_TEXT}"),
     "save_refusal": (_is_text, _TEXT),
-    "xfail": (lambda v: isinstance(v, dict) and set(v) <= {"strict"} and all(isinstance(x, bool) for x in v.values()),
-              'an object {"strict": true or false}'),
+    "xfail": (lambda v: isinstance(v, dict) and set(v) <= {"strict", "raises"}
+              and all(isinstance(x, bool) for x in v.values()), 'an object {"strict": true or false, "raises": ...}'),
     "control": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_number(x) and x > 0
                                                       for k, x in v.items()),
                 "an object of positive numbers (milliseconds)"),

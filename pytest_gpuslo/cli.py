@@ -499,7 +499,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         # read FAIL here, exit 1 and an ::error, where pytest said XFAIL and exited 0)
         marked = cand.summary.get("xfail")
         xstrict = isinstance(marked, dict) and marked.get("strict") is True
-        as_pytest = view.under_xfail(verdict.outcome, xstrict) if isinstance(marked, dict) else None
+        as_pytest = (view.under_xfail(verdict.outcome, xstrict, marked.get("raises") is True)
+                     if isinstance(marked, dict) else None)
+        if as_pytest == "failed":  # an xfail(raises=...) that does not hold the gate's FAIL: a FAIL
+            as_pytest = None
         note = view.PYTEST_NOTES.get(as_pytest, "") if as_pytest else ""
         print(f"{new.nodeid}: {shown}{note}{against}{alone}{itself}")
         if as_pytest:

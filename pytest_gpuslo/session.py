@@ -472,6 +472,8 @@ class SloSession:
         report = outcome.get_result()
         if item.stash.get(SPEC_KEY, None) is not None or item.stash.get(ERROR_KEY, None) is not None:
             report.gpuslo_slo = True
+            if report.when == "call":  # the xfail marker, for the JSON summary (``_xfail_said``)
+                report.gpuslo_xfail = _xfail_said(item)
         if report.skipped and isinstance(report.longrepr, tuple) and len(report.longrepr) == 3 \
                 and Path(str(report.longrepr[0])).resolve().is_relative_to(_PACKAGE):
             # review116 F6: -rs named the plugin's line that skipped, not the test (pytest's own skip
@@ -675,6 +677,8 @@ class SloSession:
                 if name == PROPERTY:
                     summary = json.loads(str(value))
                     summary["pytest_outcome"] = _pytest_outcome(report)
+                    if getattr(report, "gpuslo_xfail", None):
+                        summary["xfail"] = report.gpuslo_xfail
                     self.summaries.append(summary)
                     found = True
         # An SLO test that failed without a verdict (a malformed baseline, a fixture that raised):
@@ -965,11 +969,19 @@ def _xfail_mark(item: pytest.Item) -> pytest.Mark | None:
 
 def _xfail_said(item: pytest.Item) -> dict[str, bool] | None:
     """``{"strict": ...}`` where an xfail marker applies to ``item``, for its run's record: `gpuslo
-    compare` turns a verdict as pytest did (review159 F4: an expected FAIL read FAIL, exit 1)."""
+    compare` turns a verdict as pytest did (review159 F4: an expected FAIL read FAIL, exit 1);
+    ``"raises": true`` where the marker expects only exceptions the gate's FAIL (pytest's
+    ``Failed``) is not, so pytest fails the test on it (review160 F2: compare read it XFAIL)."""
     mark = _xfail_mark(item)
     if mark is None:
         return None
-    return {"strict": bool(mark.kwargs.get("strict", item.config.getini("xfail_strict")))}
+    said = {"strict": bool(mark.kwargs.get("strict", item.config.getini("xfail_strict")))}
+    raises = mark.kwargs.get("raises")
+    if raises is not None:
+        kinds = raises if isinstance(raises, tuple) else (raises,)
+        if not any(isinstance(k, type) and issubclass(pytest.fail.Exception, k) for k in kinds):
+            said["raises"] = True
+    return said
 
 
 def _condition_holds(item: pytest.Item, condition: object) -> bool:

@@ -76,14 +76,15 @@ PYTEST_NOTES = {"xfailed": " (XFAIL: expected)", "xpassed": " (XPASS)", "xpassed
                 "skipped": " (skipped)"}
 
 
-def under_xfail(outcome: str, strict: bool) -> str:
+def under_xfail(outcome: str, strict: bool, raises: bool = False) -> str:
     """What pytest makes of the gate's ``outcome`` for a test an xfail marker applies to: a FAIL is
-    its XFAIL, a PASS its XPASS (failed where the marker is strict), an INCONCLUSIVE skipped, as
-    the plugin skips it.  One rule for `gpuslo ab` and `gpuslo compare`."""
+    its XFAIL (``failed`` where the marker's ``raises`` holds other exceptions only), a PASS its
+    XPASS (failed where the marker is strict), an INCONCLUSIVE skipped, as the plugin skips it.
+    One rule for `gpuslo ab` and `gpuslo compare`."""
     if outcome == "INCONCLUSIVE":
         return "skipped"
     if outcome == "FAIL":
-        return "xfailed"
+        return "failed" if raises else "xfailed"
     return "xpassed (strict)" if strict else "xpassed"
 
 

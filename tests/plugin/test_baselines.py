@@ -331,6 +331,17 @@ def test_compare_reads_an_xfail_marked_test_s_record_as_pytest_did(
     strict = gpuslo("compare", "store", str(last), cwd=simtester.path)
     assert strict.returncode == 1, strict.stdout + strict.stderr
     assert "::error title=SLO XPASS (strict)::" in strict.stdout
+    # a marker that expects another exception than the gate's FAIL: pytest fails the test, and so
+    # does compare (review160 F2: read XFAIL, exit 0)
+    simtester.makepyfile(marked.replace("reason='known slow'", "reason='known slow', raises=RuntimeError"))
+    monkeypatch.setenv("SVC_S", "0.3")
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    simtester.runpytest().assert_outcomes(failed=1)
+    assert load(last).latest.summary["xfail"] == {"strict": False, "raises": True}
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    other = gpuslo("compare", "store", str(last), cwd=simtester.path)
+    assert other.returncode == 1 and "::error title=SLO FAIL::" in other.stdout, other.stdout + other.stderr
+    assert "XFAIL" not in other.stdout
 
 
 def test_two_xdist_workers_save_without_torn_or_lost_files(simtester: pytest.Pytester) -> None:

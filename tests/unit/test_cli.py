@@ -1393,6 +1393,9 @@ def test_an_ab_verdict_of_a_test_marked_xfail_is_what_pytest_makes_of_it() -> No
     assert ab._xfail_outcome({"pytest_outcome": "xfailed"}, "INCONCLUSIVE") == "skipped"
     assert ab._xfail_outcome({"pytest_outcome": "skipped"}, "FAIL") == "xfailed"
     assert ab._xfail_outcome({"pytest_outcome": "passed"}, "INCONCLUSIVE") is None
+    # a marker that expects other exceptions: the A/B's FAIL is pytest's FAILED (review160 F2)
+    raising = {"pytest_outcome": "xpassed", "xfail": {"strict": False, "raises": True}}
+    assert ab._xfail_outcome(raising, "FAIL") is None and ab._xfail_outcome(raising, "PASS") == "xpassed"
     undecided = {"nodeid": "t.py::test_x", "pytest_outcome": "skipped",
                  "verdict": {"outcome": "INCONCLUSIVE", "checks": [], "baseline": [], "reasons": ["too few"]}}
     (line,) = github.commands([undecided], inconclusive="fail")
