@@ -82,7 +82,9 @@ def _claims(s: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _reference_label(s: dict[str, Any]) -> str:
     ref = (s.get("series") or {}).get("reference")
-    return str(ref["label"]) if ref else "baseline"
+    # an A/B test with no reference series (new, or its base ended before a verdict) is still the
+    # base's (review160 F4: "vs baseline:" beside the other rows' "vs base:")
+    return str(ref["label"]) if ref else "base" if "ab" in s else "baseline"
 
 
 # -- where the time went ------------------------------------------------------------------------
@@ -294,7 +296,7 @@ def _section(i: int, s: dict[str, Any], holm: Mapping[str, float], inconclusive:
     data = {"claims": _claims(s), "throughput_hz": spec.get("throughput_hz"), "burst_factor": BURST_FACTOR,
             "series": ser}
     return (f'<details class="test" id="t{i}" data-json="data-{i}"{" open" if v in OPEN or view.fails_test(s, inconclusive) else ""}>'
-            f'<summary>{_badge(v)}{esc(view.failed_note(s, inconclusive))} <span class="nodeid">{esc(s["nodeid"])}</span>'
+            f'<summary>{_badge(v)}{esc(view.failed_note(s, inconclusive) + view.pytest_note(s))} <span class="nodeid">{esc(s["nodeid"])}</span>'
             f'<span class="facts">{esc(_facts(s))}</span></summary>'
             f'<p class="note">{meta}</p>{_claim_lines(s, holm)}'
             f'<div class="row two">{spectrum}{_where(s)}</div>'

@@ -1188,3 +1188,6 @@ def test_the_headline_counts_what_pytest_made_of_an_xfail_marked_verdict() -> No
     assert view.tally(rows) == "1 FAIL, 2 PASS; under xfail markers 1 XPASS strict (failed), 1 XFAIL (expected)"
     assert view.tally(rows[2:]) == "1 PASS"
     assert "3 SLO tests: 1 FAIL, 2 PASS; under xfail markers 1 XPASS strict (failed)" in files.markdown(rows)
+    # the HTML's test heading says it too (review160 F4: "PASS" on a strict XPASS)
+    page = html.render([{**_html_summary("t.py::test_s", "PASS", ref_label="base"), "pytest_outcome": "xpassed (strict)"}])
+    assert page.count("PASS</span> (XPASS, strict: failed)") == 2
