@@ -453,9 +453,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     base_dates: list[str] = []  # the latest stored run's date of each test judged against BASE
     for bpath, npath in pairs:
         try:
-            base, new = (load(bpath) if bpath is not None else None), load(npath)
+            base = load(bpath) if bpath is not None else None
         except BaselineFormatError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            worst = max(worst, 2)
+            continue
+        try:
+            new = load(npath)
+        except BaselineFormatError as exc:
+            # the run to judge, wherever it was copied (review160 F4: "baseline X: is malformed")
+            said = str(exc)
+            print(f"error: {'NEW run record ' + said[len('baseline '):] if said.startswith('baseline ') else said}",
+                  file=sys.stderr)
             worst = max(worst, 2)
             continue
         try:

@@ -872,6 +872,17 @@ def test_compare_refuses_a_stored_file_that_is_no_regular_file_as_the_plugin_doe
         assert f"error: baseline {stored}: is not a regular file" in err
 
 
+def test_compare_names_a_malformed_new_run_as_the_run_not_a_baseline(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review160 F4: a NEW record copied out of .gpuslo/.last read "error: baseline X: is malformed"."""
+    _store_one(tmp_path / "store")
+    (tmp_path / "new").mkdir()
+    bad = tmp_path / "new" / next((tmp_path / "store").glob("*.json")).name
+    bad.write_text('{"schema": 1, "nodeid": 3}')
+    assert main(["compare", str(tmp_path / "store"), str(bad)]) == 2
+    assert f"error: NEW run record {bad}: " in capsys.readouterr().err
+
+
 def test_show_says_raised_where_the_latest_run_s_p95_is_the_raised_requests_timeout(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review102 F3: a copied last-run record whose p95 lay among its raised requests read "1e+04"."""
