@@ -23,7 +23,7 @@ import traceback
 import unittest
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -990,6 +990,11 @@ def _condition_holds(item: pytest.Item, condition: object) -> bool:
     import platform
 
     namespace: dict[str, Any] = {"os": os, "sys": sys, "platform": platform, "config": item.config}
+    # ... and every pytest_markeval_namespace hook's names, as pytest adds them (review161 F1: a
+    # condition on such a name raised NameError here and was taken to hold, where pytest's was False)
+    for names in reversed(item.ihook.pytest_markeval_namespace(config=item.config)):
+        if isinstance(names, Mapping):
+            namespace.update(names)
     namespace.update(getattr(getattr(item, "obj", None), "__globals__", {}))
     try:
         return bool(eval(compile(condition, "<xfail condition>", "eval"), namespace))  # noqa: S307 - as pytest does

@@ -822,15 +822,23 @@ def test_an_inconclusive_under_xfail_skips_rather_than_counting_as_the_expected_
 
         NOT_HERE = "x"
 
+        @pytest.mark.xfail("FLAG", reason="a pytest_markeval_namespace name")
+        @SHORT
+        def test_hook_condition_false(slo_request):
+            work(0.001)
+
         @pytest.mark.xfail(strict=True, reason="incident")
         @ROOM
         def test_holds(slo_request):
             work(0.001)
         """
     )
+    # review161 F1: a condition on a pytest_markeval_namespace name was taken to hold (NameError)
+    (simtester.path / "conftest.py").write_text((simtester.path / "conftest.py").read_text()
+                                                + "\ndef pytest_markeval_namespace(config):\n    return {'FLAG': False}\n")
     result = simtester.runpytest("-rsxX", "-W", "ignore::pytest_gpuslo.GpuSloWarning")
 
-    result.assert_outcomes(failed=1, passed=2, skipped=2, xfailed=1)
+    result.assert_outcomes(failed=1, passed=3, skipped=2, xfailed=1)
     result.stdout.fnmatch_lines(["_*_ test_holds _*_", "[[]XPASS(strict)[]] incident"])
     result.stdout.fnmatch_lines(["SKIPPED [[]1[]] *: SLO INCONCLUSIVE: *::test_undecided", "XFAIL *::test_broken - incident"])
     assert "skipped: the test is marked xfail, and an INCONCLUSIVE shows neither" in result.stdout.str()
