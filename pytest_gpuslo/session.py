@@ -961,10 +961,25 @@ def _xfail_mark(item: pytest.Item) -> pytest.Mark | None:
     if item.config.getoption("runxfail", False):
         return None
     for mark in item.iter_markers("xfail"):
-        conditions = mark.args or ((mark.kwargs["condition"],) if "condition" in mark.kwargs else ())
+        # a condition= keyword wins over positional ones, as in pytest (review161 F3)
+        conditions = (mark.kwargs["condition"],) if "condition" in mark.kwargs else mark.args
         if not conditions or any(_condition_holds(item, c) for c in conditions):
             return mark
     return None
+
+
+def _strict_default(config: pytest.Config) -> bool:
+    """An xfail marker's ``strict`` where it gives none, as pytest picks it: the ini's
+    ``strict_xfail`` (``xfail_strict`` before pytest 9), else pytest 9's ``strict`` (``--strict``;
+    review161 F2: a strict XPASS of ``--strict`` was recorded as not strict)."""
+    for name in ("strict_xfail", "xfail_strict", "strict"):
+        try:
+            value = config.getini(name)
+        except ValueError:  # not an ini option of this pytest
+            continue
+        if value is not None:
+            return bool(value)
+    return False
 
 
 def _xfail_said(item: pytest.Item) -> dict[str, bool] | None:
@@ -975,7 +990,8 @@ def _xfail_said(item: pytest.Item) -> dict[str, bool] | None:
     mark = _xfail_mark(item)
     if mark is None:
         return None
-    said = {"strict": bool(mark.kwargs.get("strict", item.config.getini("xfail_strict")))}
+    strict = mark.kwargs.get("strict")
+    said = {"strict": bool(strict) if strict is not None else _strict_default(item.config)}
     raises = mark.kwargs.get("raises")
     if raises is not None:
         kinds = raises if isinstance(raises, tuple) else (raises,)

@@ -884,6 +884,33 @@ def test_an_xfail_test_that_ends_before_a_verdict_is_listed_not_judged(simtester
     result.stdout.fnmatch_lines(["NOT JUDGED *::test_called XFAIL (not on this machine) in call, before a verdict: *"])
 
 
+def test_the_xfail_marker_a_record_keeps_is_the_one_pytest_applied(simtester: pytest.Pytester) -> None:
+    """review161 F2, F3: pytest 9's --strict made an XPASS strict while the record said not strict,
+    and xfail(True, condition=False), which pytest does not apply, was recorded as applying."""
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.mark.xfail(reason="was slow")
+        @pytest.mark.slo(p95_ms=50, rate_hz=50, requests=4000, streams=1)
+        def test_fixed(slo_request):
+            work(0.001)
+
+        @pytest.mark.xfail(True, condition=False, reason="the keyword wins")
+        @pytest.mark.slo(p95_ms=10, rate_hz=50, requests=1000, streams=1)
+        def test_keyword(slo_request):
+            work(0.03)
+        """
+    )
+    strict = ["-o", "strict=true"] if int(pytest.__version__.split(".")[0]) >= 9 else ["-o", "xfail_strict=true"]
+    result = simtester.runpytest(*strict, "--gpuslo-json=r.json")
+    result.assert_outcomes(failed=2)
+    said = {r["nodeid"].split("::")[1]: (r["pytest_outcome"], r.get("xfail"))
+            for r in json.loads((simtester.path / "r.json").read_text())["results"]}
+    assert said == {"test_fixed": ("xpassed (strict)", {"strict": True}), "test_keyword": ("failed", None)}
+
+
 def test_the_reports_say_what_an_xfail_made_of_the_verdict(simtester: pytest.Pytester) -> None:
     """review136 N3: the markdown read "❌ FAIL" for an expected failure (green) and "✅ PASS" for a
     strict XPASS (red); the JSON's outcome is the gate's, and nothing said what pytest made of it."""
