@@ -531,6 +531,11 @@ class SloSession:
         attach(item, result)
         if not self.value("suggest"):  # a pilot run has no verdict to enforce
             self.enforce(result, item)
+        elif _expects_failure(item):
+            # ... so it shows neither the failure an xfail marker expects nor a pass: passing, it read
+            # XPASS, and a strict marker failed the pilot run (review162 F1)
+            pytest.skip("--gpuslo-suggest: a pilot run reaches no verdict, and the test is marked xfail, which "
+                        "expects one; the suggestion is below")
 
     def run(self, spec: _spec.SloSpec, body: Callable[["Request"], Any], *, item: pytest.Item, nodeid: str,
             payloads: Any = None) -> "SloResult":
