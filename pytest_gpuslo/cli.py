@@ -1265,11 +1265,12 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                   - set(session.cand.summaries[-1] if session.cand.summaries else {}) - set(cand_errors))
     latest = set(session.cand.summaries[-1] if session.cand.summaries else {})
     expected = sorted(set(cand_xfailed) - latest - set(gone) - set(cand_errors))
-    not_judged = tuple((nodeid, f"ran at the base; in the working tree it ended before a verdict, as its xfail marker "
-                                f"expected: {cand_xfailed[nodeid]}: not judged" if nodeid in cand_xfailed else
+    # (in pytest's words, not "as its xfail marker expected": pytest.xfail() in a body needs none: review162 F2)
+    not_judged = tuple((nodeid, f"ran at the base; in the working tree pytest reported it XFAIL before a verdict: "
+                                f"{cand_xfailed[nodeid]}: not judged" if nodeid in cand_xfailed else
                         "ran at the base but not in the working tree (removed, renamed or deselected "
                         "there): not judged") for nodeid in gone) + tuple(
-        (nodeid, f"ended before a verdict, as its xfail marker expected: {cand_xfailed[nodeid]}: not judged")
+        (nodeid, f"pytest reported it XFAIL before a verdict: {cand_xfailed[nodeid]}: not judged")
         for nodeid in expected)
     for nodeid, why in not_judged:
         print(f"gpuslo ab: {nodeid} {why}")
@@ -1283,7 +1284,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         print(f"gpuslo ab: {s['nodeid']} " + (
             f"ended in an error at the base {session.sha[:10]}: {base_errors[s['nodeid']]}; nothing to compare it "
             f"with, judged on its absolute budgets only, on its latest run" if s["nodeid"] in base_errors else
-            f"ended before a verdict at the base {session.sha[:10]}, as its xfail marker there expected: "
+            f"was XFAIL before a verdict at the base {session.sha[:10]}: "
             f"{base_xfailed[s['nodeid']]}; nothing to compare it with, judged on its absolute budgets only, on its "
             f"latest run" if s["nodeid"] in base_xfailed else
             f"is not at the base {session.sha[:10]} (new in the working tree): judged on its absolute budgets only, "
@@ -1313,7 +1314,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                   f"tree reached a verdict, so more runs would compare nothing")
     elif len(new) == len(summaries):
         # review80: "2 interleaved runs each" where the base ran none of them
-        print(f"gpuslo ab: {tests}, none of them at the base {session.sha[:10]}: nothing compared, judged on "
+        print(f"gpuslo ab: {tests}, none of them judged at the base {session.sha[:10]}: nothing compared, judged on "
               f"absolute budgets only (one run of the working tree)")
     else:
         print(f"gpuslo ab: {tests}, base {session.sha[:10]} against the working tree"

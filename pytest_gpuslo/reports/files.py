@@ -93,7 +93,11 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     for s in ordered(summaries):
         outcome = view.shown_outcome(s)
         failed = view.failed_note(s, inconclusive)
-        shown = (f"❌ INCONCLUSIVE{failed}" if failed else icon.get(outcome, outcome)) \
+        ran = str(s.get("pytest_outcome") or "")
+        # the mark follows what pytest made of the test (review162 F4, F5: "✅" on a strict XPASS that
+        # failed the build, "❌" on an expected XFAIL)
+        shown = (f"❌ INCONCLUSIVE{failed}" if failed else f"❌ {outcome}" if ran == "xpassed (strict)"
+                 else f"➖ {outcome}" if ran == "xfailed" else icon.get(outcome, outcome)) \
             + view.undecided_against(s) + view.pytest_note(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
         cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(view.shown_latency(s, c) for c in cols), fmt_headroom(s), change(s)]

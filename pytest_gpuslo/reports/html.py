@@ -30,8 +30,6 @@ from pytest_gpuslo.reports.view import change, fmt_headroom, fmt_ms, fmt_rate, l
 
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
 BURST_FACTOR = 2.0
-#: Sections open at first: what a reviewer must look at.
-OPEN = {"FAIL", "REGRESSED"}
 #: The widest bar of a bar chart fills this share of its column (room for its value).
 BAR_SPAN = 82.0
 
@@ -295,7 +293,7 @@ def _section(i: int, s: dict[str, Any], holm: Mapping[str, float], inconclusive:
         depth = _missing("Queue depth per stage", why)
     data = {"claims": _claims(s), "throughput_hz": spec.get("throughput_hz"), "burst_factor": BURST_FACTOR,
             "series": ser}
-    return (f'<details class="test" id="t{i}" data-json="data-{i}"{" open" if v in OPEN or view.fails_test(s, inconclusive) else ""}>'
+    return (f'<details class="test" id="t{i}" data-json="data-{i}"{" open" if view.fails_test(s, inconclusive) else ""}>'
             f'<summary>{_badge(v)}{esc(view.failed_note(s, inconclusive) + view.pytest_note(s))} <span class="nodeid">{esc(s["nodeid"])}</span>'
             f'<span class="facts">{esc(_facts(s))}</span></summary>'
             f'<p class="note">{meta}</p>{_claim_lines(s, holm)}'

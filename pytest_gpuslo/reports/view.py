@@ -31,7 +31,9 @@ def is_ab(summaries: Iterable[dict[str, Any]]) -> bool:
 
 
 def sort_key(summary: dict[str, Any]) -> tuple[int, str]:
-    return ORDER.get(outcome(summary), 3), str(summary["nodeid"])
+    """Worst first: a strict XPASS, which fails its test, with the failures (review162 F5)."""
+    strict = summary.get("pytest_outcome") == "xpassed (strict)"
+    return 0 if strict else ORDER.get(outcome(summary), 3), str(summary["nodeid"])
 
 
 def ordered(summaries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -445,8 +447,7 @@ def base_words(summary: dict[str, Any]) -> str:
     said = ab.get("base_error") or ab.get("base_xfailed")
     if not isinstance(said, str) or not said:
         return ""
-    how = "ended in an error at the base" if ab.get("base_error") else \
-        "ended before a verdict at the base, as its xfail marker there expected"
+    how = "ended in an error at the base" if ab.get("base_error") else "was XFAIL before a verdict at the base"
     return f"{how}: {said}; nothing to compare it with, judged on its absolute budgets only"
 
 

@@ -212,8 +212,8 @@ def test_an_xfail_test_that_fails_before_a_verdict_is_said_as_pytest_says_it(tmp
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "removed, renamed" not in done.stdout
-    assert ("gpuslo ab: test_fix.py::test_fix ran at the base; in the working tree it ended before a verdict, as its "
-            "xfail marker expected: XFAIL (known broken) in setup, before a verdict: RuntimeError: model failed to "
+    assert ("gpuslo ab: test_fix.py::test_fix ran at the base; in the working tree pytest reported it XFAIL before a "
+            "verdict: XFAIL (known broken) in setup, before a verdict: RuntimeError: model failed to "
             "load (the working tree, run 1 of 1): not judged") in done.stdout, done.stdout
     (note,) = json.loads((root / "ab.json").read_text())["not_judged"]
     assert note["nodeid"] == "test_fix.py::test_fix" and "XFAIL (known broken) in setup" in note["why"]
@@ -237,7 +237,7 @@ def test_an_xfail_test_that_fails_before_a_verdict_is_said_as_pytest_says_it(tmp
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     md = (root / "fixed.md").read_text()
     assert "not compared: base XFAIL" in md and "new: not at the base" not in md, md
-    assert ("ended before a verdict at the base, as its xfail marker there expected: XFAIL (known broken) in setup, "
+    assert ("was XFAIL before a verdict at the base: XFAIL (known broken) in setup, "
             "before a verdict: RuntimeError: model failed to load (the base, run 1 of 1)") in md
 
 
@@ -279,7 +279,7 @@ def test_a_test_new_in_the_working_tree_is_judged_on_its_budgets_not_dropped(tmp
         assert "test_new.py::test_new is not at the base " in done.stdout, done.stdout
         assert "(new in the working tree): judged on its absolute budgets only" in done.stdout
     # review80: "2 interleaved runs each" where the base ran none of it; and one run of it is enough
-    assert "1 SLO test, none of them at the base " in alone.stdout, alone.stdout
+    assert "1 SLO test, none of them judged at the base " in alone.stdout, alone.stdout
     assert "run 2/2" not in alone.stdout + alone.stderr and "run 2/2" in both.stdout + both.stderr
     # review72: named by path, the base cannot find it: said so, not "exited 4" in a temporary tree
     by_path = gpuslo("ab", "HEAD", "--runs", "2", "--", "-q", "test_new.py", cwd=root)

@@ -950,7 +950,7 @@ def test_the_reports_say_what_an_xfail_made_of_the_verdict(simtester: pytest.Pyt
            for s in json.loads((simtester.path / "r.json").read_text())["results"]}
     assert got == {"test_broken": "xfailed", "test_holds": "xpassed (strict)", "test_plain": "passed"}
     md = (simtester.path / "r.md").read_text()
-    assert "❌ FAIL (XFAIL: expected)" in md and "✅ PASS (XPASS, strict: failed)" in md
+    assert "➖ FAIL (XFAIL: expected)" in md and "❌ PASS (XPASS, strict: failed)" in md  # (review162 F4, F5)
 
 
 @pytest.mark.parametrize(("args", "said"), [(["-q", "-v"], "-q -vv, or -v without -q, shows them"),

@@ -1191,3 +1191,11 @@ def test_the_headline_counts_what_pytest_made_of_an_xfail_marked_verdict() -> No
     # the HTML's test heading says it too (review160 F4: "PASS" on a strict XPASS)
     page = html.render([{**_html_summary("t.py::test_s", "PASS", ref_label="base"), "pytest_outcome": "xpassed (strict)"}])
     assert page.count("PASS</span> (XPASS, strict: failed)") == 2
+    # the marks and the order follow pytest too (review162 F4, F5: "✅" on the strict XPASS that failed
+    # the build, listed after a harmless XPASS; "❌" on an expected XFAIL, opened in the HTML)
+    loose = {**_row("t.py::test_a", "PASS", budget), "pytest_outcome": "xpassed"}
+    md = files.markdown([loose, *rows])
+    assert md.index("| ❌ PASS (XPASS, strict: failed) | `t.py::test_s`") < md.index("| ➖ FAIL (XFAIL: expected) | `t.py::test_x`")
+    assert md.index("`t.py::test_s`") < md.index("`t.py::test_a`")
+    xfailed = {**_html_summary("t.py::test_x", "FAIL", ref_label="base"), "pytest_outcome": "xfailed"}
+    assert " open>" not in html.render([xfailed]) and " open>" in html.render([_html_summary("t.py::t", "FAIL", ref_label="base")])
