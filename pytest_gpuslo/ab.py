@@ -554,12 +554,12 @@ def _xfail_outcome(candidate: dict[str, Any], outcome: str) -> str | None:
     ran = str(candidate.get("pytest_outcome") or "")
     if not ran.startswith(("xfailed", "xpassed", "skipped")) or outcome not in ("FAIL", "PASS", "INCONCLUSIVE"):
         return None
-    marked = candidate.get("xfail")
-    if outcome == "FAIL" and isinstance(marked, dict) and marked.get("raises") is True:
-        return None  # the marker expects other exceptions than the gate's FAIL: pytest fails it (review160 F2)
     from pytest_gpuslo.reports.view import under_xfail
 
-    return under_xfail(outcome, ran == "xpassed (strict)")  # an INCONCLUSIVE skipped under inconclusive=fail too
+    # (an INCONCLUSIVE skipped under inconclusive=fail too; a FAIL under raises= that does not hold
+    # the gate's is pytest's FAILED: review160 F2)
+    marked = candidate.get("xfail")
+    return under_xfail(outcome, ran == "xpassed (strict)", isinstance(marked, dict) and marked.get("raises") is True)
 
 
 def _without_pytest_outcome(summary: dict[str, Any]) -> dict[str, Any]:

@@ -510,8 +510,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         xstrict = isinstance(marked, dict) and marked.get("strict") is True
         as_pytest = (view.under_xfail(verdict.outcome, xstrict, marked.get("raises") is True)
                      if isinstance(marked, dict) else None)
-        if as_pytest == "failed":  # an xfail(raises=...) that does not hold the gate's FAIL: a FAIL
-            as_pytest = None
         note = view.PYTEST_NOTES.get(as_pytest, "") if as_pytest else ""
         print(f"{new.nodeid}: {shown}{note}{against}{alone}{itself}")
         if as_pytest:
@@ -1261,9 +1259,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     broken = ab.interrupted(session.cand)
     if broken:  # a file of the working tree not collected (review157 F2: exit 0, its tests "not judged")
         print(f"gpuslo ab: the working tree's runs were not whole: {broken}")
-    gone = sorted(set(session.base.summaries[-1] if session.base.summaries else {})
-                  - set(session.cand.summaries[-1] if session.cand.summaries else {}) - set(cand_errors))
     latest = set(session.cand.summaries[-1] if session.cand.summaries else {})
+    gone = sorted(set(session.base.summaries[-1] if session.base.summaries else {}) - latest - set(cand_errors))
     expected = sorted(set(cand_xfailed) - latest - set(gone) - set(cand_errors))
     # (in pytest's words, not "as its xfail marker expected": pytest.xfail() in a body needs none: review162 F2)
     not_judged = tuple((nodeid, f"ran at the base; in the working tree pytest reported it XFAIL before a verdict: "

@@ -78,15 +78,15 @@ PYTEST_NOTES = {"xfailed": " (XFAIL: expected)", "xpassed": " (XPASS)", "xpassed
                 "skipped": " (skipped)"}
 
 
-def under_xfail(outcome: str, strict: bool, raises: bool = False) -> str:
+def under_xfail(outcome: str, strict: bool, raises: bool = False) -> str | None:
     """What pytest makes of the gate's ``outcome`` for a test an xfail marker applies to: a FAIL is
-    its XFAIL (``failed`` where the marker's ``raises`` holds other exceptions only), a PASS its
-    XPASS (failed where the marker is strict), an INCONCLUSIVE skipped, as the plugin skips it.
-    One rule for `gpuslo ab` and `gpuslo compare`."""
+    its XFAIL, a PASS its XPASS (failed where the marker is strict), an INCONCLUSIVE skipped, as the
+    plugin skips it; None where the marker does not turn it (a FAIL under a ``raises`` that holds
+    other exceptions only: pytest fails the test).  One rule for `gpuslo ab` and `gpuslo compare`."""
     if outcome == "INCONCLUSIVE":
         return "skipped"
     if outcome == "FAIL":
-        return "failed" if raises else "xfailed"
+        return None if raises else "xfailed"
     return "xpassed (strict)" if strict else "xpassed"
 
 
