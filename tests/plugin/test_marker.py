@@ -894,6 +894,43 @@ def test_an_xfail_test_that_ends_before_a_verdict_is_listed_not_judged(simtester
     result.stdout.fnmatch_lines(["NOT JUDGED *::test_called XFAIL (not on this machine) in call, before a verdict: *"])
 
 
+def test_a_test_that_ends_before_a_verdict_leaves_no_earlier_last_run_record(simtester: pytest.Pytester) -> None:
+    """review161 F4: a test since marked xfail(run=False) kept the FAIL record of an earlier session
+    in .gpuslo/.last, and gpuslo compare read it as the last run's (exit 1 where pytest exited 0);
+    one XFAIL in setup, likewise.  A test that ran keeps its record."""
+    body = """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        @pytest.fixture
+        def model():
+            {fixture}
+
+        {mark}
+        @pytest.mark.slo(p95_ms=0.5, rate_hz=50, requests=300, streams=1)
+        def test_marked(slo_request):
+            work(0.001)
+
+        {mark2}
+        @pytest.mark.slo(p95_ms=10, rate_hz=50, requests=300, streams=1)
+        def test_loads(slo_request, model):
+            work(0.001)
+
+        @pytest.mark.slo(p95_ms=10, rate_hz=50, requests=300, streams=1)
+        def test_kept(slo_request):
+            work(0.001)
+        """
+    simtester.makepyfile(body.format(fixture="return 1", mark="", mark2=""))
+    simtester.runpytest().assert_outcomes(passed=2, failed=1)
+    last = simtester.path / ".gpuslo" / ".last"
+    assert len(list(last.glob("*.json"))) == 3
+    simtester.makepyfile(body.format(fixture='raise RuntimeError("no model")',
+                                     mark='@pytest.mark.xfail(run=False, reason="hangs")',
+                                     mark2='@pytest.mark.xfail(reason="no model here")'))
+    simtester.runpytest().assert_outcomes(passed=1, xfailed=2)
+    assert [p.name for p in last.glob("*.json")] == [p.name for p in last.glob("*test_kept*.json")] != []
+
+
 def test_the_xfail_marker_a_record_keeps_is_the_one_pytest_applied(simtester: pytest.Pytester) -> None:
     """review161 F2, F3: pytest 9's --strict made an XPASS strict while the record said not strict,
     and xfail(True, condition=False), which pytest does not apply, was recorded as applying."""
