@@ -1796,7 +1796,10 @@ def from_dispatch(m: Measurements) -> npt.NDArray[np.float64]:
     late = delay if delay is not None and delay.size == lat.size else np.asarray(m.lag_ms, dtype=np.float64)
     if late.size != lat.size:
         return lat
-    return lat - np.clip(late, 0.0, None)
+    out = lat - np.clip(late, 0.0, None)
+    # A run recorded before ``timeline.start_delay`` kept each delay within the request's wait may
+    # hold one longer than its latency (review163 F3): no credit there, not a negative latency.
+    return np.where(out > 0.0, out, lat)
 
 
 def lateness(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> str:

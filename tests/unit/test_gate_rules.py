@@ -2060,3 +2060,12 @@ def test_a_throughput_promise_lanes_cannot_keep_fails_beside_busy_neighbours() -
     slept = check(service.copy())
     assert slept.outcome == "FAIL" and f"{busy}, but the lanes are over capacity" in slept.reason
     assert check(np.zeros(n)).outcome == "INCONCLUSIVE"  # on a CPU: 2x faster would reach 298/s
+
+
+def test_latency_from_the_dispatch_is_never_negative() -> None:
+    """review163 F3: a kept run's start delay 0.6 ms longer than its latency (a replay off by a
+    thread's wake-up order) made that latency from the dispatch negative, and the A/B's reading
+    without lateness INCONCLUSIVE ("non-positive latencies") under a +86% change: no credit there."""
+    m = gate.Measurements(latency_ms=np.array([5.0, 2.0, 8.0]), lag_ms=np.array([1.0, 0.0, 3.0]),
+                          start_delay_ms=np.array([1.0, 2.6, 3.0]))
+    assert gate.from_dispatch(m).tolist() == [4.0, 2.0, 5.0]

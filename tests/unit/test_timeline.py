@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pytest_gpuslo import timeline
 from pytest_gpuslo.timeline import Bracket, ClockMap, overlap, union
 
 
@@ -388,3 +389,18 @@ def test_a_wait_for_a_cpu_while_the_machine_was_quiet_is_the_code_s() -> None:
     sched = at - 5_000_000
     runq = np.full(3, 3_000_000, np.int64)
     assert machine_late(sched, at, runq, quiet=quiet, precision_ns=0).tolist() == [0, 3_000_000, 3_000_000]
+
+
+def test_a_start_delay_never_exceeds_the_wait_before_its_start() -> None:
+    """review163 F3: the shared queue's replay, off by a thread's wake-up order, gave a request a
+    delay longer than its latency, whose latency from the dispatch then read negative and turned
+    an A/B's +86% INCONCLUSIVE.  Here the last request started the moment it was scheduled, yet
+    the replay queued it behind another: no lateness can have delayed it."""
+    t = np.array([3, 5, 13, 15, 18], np.int64)
+    d = np.array([7, 5, 13, 17, 18], np.int64)
+    s = np.array([11, 5, 15, 22, 18], np.int64)
+    e = np.array([17, 10, 21, 25, 22], np.int64)
+    lane = np.array([0, 0, 1, 1, 0])
+    delay = timeline.start_delay(t, d, s, e, lane, shared=True)
+    assert delay.tolist() == [4, 0, 0, 2, 0]
+    assert np.all(delay <= s - t)
