@@ -294,6 +294,27 @@ def test_first_exception_is_reported_with_its_traceback(simtester: pytest.Pytest
                                  "counted as over budget; the first error below)*"])
 
 
+def test_a_third_of_a_short_run_raising_fails(simtester: pytest.Pytester) -> None:
+    """review164 F3: every third of 200 requests raising read INCONCLUSIVE ("too few effective
+    samples") and the test passed; each of the run's 7 blocks holds a third of its requests over
+    budget, far past the 5% a p95 allows."""
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=100, requests=200, timeout_s=1)
+        def test_raises(slo_request):
+            if slo_request.index % 3 == 0:
+                raise ValueError(f"boom {slo_request.index}")
+        """
+    )
+    result = simtester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*::test_raises *FAIL: p95 <= 50 ms broken: * of 200 requests raised*",
+                                 "*a clear violation through the run: each of 7 consecutive blocks has a fifth*"])
+
+
 def test_a_pass_beside_requests_that_raised_says_so(simtester: pytest.Pytester) -> None:
     """review82: 80 of 4,000 requests raised, the p95 PASSed (2% is within its 5%), and the terminal
     said nothing of them, even with -v; the p99 column read 10000, the timeout standing in."""

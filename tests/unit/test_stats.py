@@ -124,6 +124,24 @@ def test_a_fail_a_block_rule_decided_carries_that_rule_s_p_value() -> None:
     assert clear.p_fail <= 50 * stats.clear_violation_p(late, 40.0, 0.95) < 0.01
 
 
+def test_a_violation_spread_thin_through_a_short_run_fails() -> None:
+    """review164 F3: every third request raised (66 of 200 over budget, design effect 1.0) read
+    INCONCLUSIVE on the 20-effective-exceedance minimum, "in clusters (design effect 1.0 ...)":
+    each of the 7 blocks holds a fifth of its requests over 1.25 x the budget, which Markov bounds
+    at 0.25 a block if the p95 met it.  One in eight over stays INCONCLUSIVE, and says that the
+    run is too short to show clusters rather than that it holds them."""
+    thirds = np.full(200, 3.0)
+    thirds[::3] = 1000.0
+    r = stats.budget_test(thirds, 50.0, 0.95)
+    assert r.outcome == "FAIL" and "each of 7 consecutive blocks has a fifth of its requests" in r.reason
+    assert r.p_fail <= 50 * stats.clear_violation_p(thirds, 50.0, 0.95, share=stats.THIN_SHARE) < 0.01
+    eighths = np.full(200, 3.0)
+    eighths[::8] = 1000.0
+    u = stats.budget_test(eighths, 50.0, 0.95)
+    assert u.outcome == "INCONCLUSIVE" and "too few to show whether those 25 come in clusters" in u.reason
+    assert "independent exceedances" not in u.reason
+
+
 def test_sign_test_block_count_meets_alpha() -> None:
     """0.5**K <= alpha for the K used."""
     for alpha in (0.05, 0.01, 0.001):
