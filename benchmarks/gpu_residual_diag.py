@@ -147,7 +147,7 @@ class _AlwaysStart(cuda.Backend):
         i = req.index
         lane = i % self.lanes
         stream = self.streams[lane]
-        req.lane = lane
+        req._lane = lane
         req._stage = self._stage
         with stream:
             self.ev_start[i].record(stream)

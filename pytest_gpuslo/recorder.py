@@ -185,20 +185,48 @@ def set_current(request: "Request | None") -> None:
 class Request:
     """One request, as the body of a marked test (``slo_request``) or a handler sees it."""
 
-    __slots__ = ("index", "scheduled_ms", "lane", "payload", "_recorder", "_stage")
+    __slots__ = ("_index", "_scheduled_ms", "_lane", "payload", "_recorder", "_stage")
 
     def __init__(self, index: int, scheduled_ms: float, payload: Any, recorder: "Recorder") -> None:
-        #: position in the schedule (warm-up requests included), 0-based.  A test run in several
-        #: looks (``max_duration_s``) starts each look's requests at 0 again (with
-        #: ``scheduled_ms``); a payload callable is given the position in the whole schedule.
-        self.index = index
-        #: offset of the scheduled arrival from the run's start, in milliseconds.
-        self.scheduled_ms = scheduled_ms
-        #: the lane (worker thread or CUDA stream) that runs it; set when it starts.
-        self.lane = -1
+        self._index = index
+        self._scheduled_ms = scheduled_ms
+        self._lane = -1
+        #: the request's input (``slo_payloads``); the body may replace it.
         self.payload = payload
         self._recorder = recorder
         self._stage: Callable[[Request, str], contextlib.AbstractContextManager[None]] | None = None
+
+    # Read-only: the harness files each request's stamps under its index (review164 F5: a body
+    # that set ``slo_request.index = -1`` read 99 of 100 requests "never completed", and one that
+    # added 1 crashed the lane "outside the body").
+    @property
+    def index(self) -> int:
+        """Position in the schedule (warm-up requests included), 0-based.  A test run in several
+        looks (``max_duration_s``) starts each look's requests at 0 again (with ``scheduled_ms``);
+        a payload callable is given the position in the whole schedule."""
+        return self._index
+
+    @index.setter
+    def index(self, value: Any) -> None:
+        _read_only("index", value)
+
+    @property
+    def scheduled_ms(self) -> float:
+        """Offset of the scheduled arrival from the run's start, in milliseconds."""
+        return self._scheduled_ms
+
+    @scheduled_ms.setter
+    def scheduled_ms(self, value: Any) -> None:
+        _read_only("scheduled_ms", value)
+
+    @property
+    def lane(self) -> int:
+        """The lane (worker thread or CUDA stream) that runs it; set when it starts (-1 before)."""
+        return self._lane
+
+    @lane.setter
+    def lane(self, value: Any) -> None:
+        _read_only("lane", value)
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         """Time a named part of the request: ``with req.stage("tokenize"): ...``."""
@@ -223,6 +251,12 @@ class Request:
 
     def __repr__(self) -> str:
         return f"Request(index={self.index}, scheduled_ms={self.scheduled_ms:.3f}, lane={self.lane})"
+
+
+def _read_only(name: str, value: Any) -> None:
+    raise AttributeError(f"slo_request.{name} is the harness's record of this request and cannot be set "
+                         f"(to {str(value)[:40]!r}): the plugin files the request's times under it; keep state of "
+                         f"your own in a variable, or set slo_request.payload")
 
 
 @dataclass(frozen=True, slots=True)

@@ -425,19 +425,19 @@ class Backend(BaseBackend):
                 req = work.get()
                 if req is None or rec.abandoned:
                     return
-                req.lane = lane
-                rec.lane[req.index] = lane
-                running[lane] = req.index
-                rec.start_ns[req.index] = _clock()
+                req._lane, i = lane, req._index
+                rec.lane[i] = lane
+                running[lane] = i
+                rec.start_ns[i] = _clock()
                 (runq0, slices0), all0 = _sched(sched), time.process_time_ns()
                 cpu0 = time.thread_time_ns()
                 set_current(req)
                 try:
                     self._run(req)
                 except BaseException as exc:  # noqa: BLE001 - every failure is an exceedance, kept
-                    rec.record_error(req.index, exc)
+                    rec.record_error(i, exc)
                     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                        rec.end_ns[req.index] = _clock()
+                        rec.end_ns[i] = _clock()
                         running[lane] = -1
                         rec.complete_one()
                         return
@@ -446,11 +446,11 @@ class Backend(BaseBackend):
                     leave_if_forked(home)
                 if times is not None:
                     (runq1, slices1), all1, cpu1 = _sched(sched), time.process_time_ns(), time.thread_time_ns()
-                    times.slices[req.index] = slices1 - slices0 if slices0 >= 0 and slices1 >= 0 else -1
-                    times.cpu_ns[req.index] = cpu1 - cpu0
-                    times.others_ns[req.index] = max(0, (all1 - all0) - (cpu1 - cpu0))
-                    times.runq_ns[req.index] = runq1 - runq0 if runq0 >= 0 and runq1 >= 0 else -1
-                rec.end_ns[req.index] = _clock()
+                    times.slices[i] = slices1 - slices0 if slices0 >= 0 and slices1 >= 0 else -1
+                    times.cpu_ns[i] = cpu1 - cpu0
+                    times.others_ns[i] = max(0, (all1 - all0) - (cpu1 - cpu0))
+                    times.runq_ns[i] = runq1 - runq0 if runq0 >= 0 and runq1 >= 0 else -1
+                rec.end_ns[i] = _clock()
                 running[lane] = -1
                 rec.complete_one()
         finally:
@@ -467,7 +467,7 @@ class Backend(BaseBackend):
 
         def call() -> None:
             self._lane_setup(0)
-            request.lane = 0
+            request._lane = 0
             set_current(request)
             try:
                 self._run(request)

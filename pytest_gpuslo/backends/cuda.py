@@ -440,7 +440,7 @@ class Backend(BaseBackend):
         try:
             idle_ns = syncer.calibrate(deadline) if self.escape_checks else 0
             for lane in priming_order(self.lanes, self.escape_checks):
-                req.lane = lane
+                req._lane = lane
                 set_current(req)
                 try:
                     with self.lane_streams.entered(lane):
@@ -494,11 +494,11 @@ class Backend(BaseBackend):
     def _submit(self, req: "Request") -> None:
         # Every line here is paid per request (benchmarks/launch_overhead.py measures it):
         # lookups are hoisted into open(), the current request is set without a call.
-        i = req.index
+        i = req._index
         lane = i % self.lanes
         self.lane_streams.users[lane]()
         sp = self.lane_streams.ptrs[lane]
-        req.lane = lane
+        req._lane = lane
         req._stage = self._stage_fn
         record = self._record
         end = self.ev_end[i]

@@ -123,7 +123,7 @@ class Backend(BaseBackend):
 
     def submit(self, req: "Request") -> None:
         lane = min(range(len(self.free_at)), key=self.free_at.__getitem__)
-        req.lane = lane
+        req._lane = lane
         sent = self.now  # the work is queued when the body starts; its host time comes after
         service, error = self._service_ns(req)
         start = max(sent, self.free_at[lane])

@@ -294,6 +294,32 @@ def test_first_exception_is_reported_with_its_traceback(simtester: pytest.Pytest
                                  "counted as over budget; the first error below)*"])
 
 
+def test_a_body_cannot_set_the_harness_s_fields_of_its_request(simtester: pytest.Pytester) -> None:
+    """review164 F5: `slo_request.index = -1` in a body read 99 of 100 requests "never completed"
+    and passed; `index + 1` crashed the lane "outside the body".  The assignment raises in the body
+    (a raised request, with the field named); setting the payload is the body's own business."""
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=200, requests=400)
+        def test_index(slo_request):
+            slo_request.index = slo_request.index + 1
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=200, requests=400)
+        def test_payload(slo_request):
+            slo_request.payload = "x"
+        """
+    )
+    result = simtester.runpytest("-W", "ignore::pytest_gpuslo.GpuSloWarning")
+
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*::test_index *FAIL: p95 <= 50 ms broken: 400 of 400 requests raised*",
+                                 "*AttributeError: slo_request.index is the harness's record of this request and "
+                                 "cannot be set*"])
+    assert "never completed" not in result.stdout.str() and "outside the body" not in result.stdout.str()
+
+
 def test_a_third_of_a_short_run_raising_fails(simtester: pytest.Pytester) -> None:
     """review164 F3: every third of 200 requests raising read INCONCLUSIVE ("too few effective
     samples") and the test passed; each of the run's 7 blocks holds a third of its requests over

@@ -27,7 +27,7 @@ def _pool() -> tuple[LaneBuffers, list[object], Recorder, set[int], list[int]]:
 
 def _in_body(pool: LaneBuffers, rec: Recorder, index: int, lane: int, calls: int = 1) -> list[object]:
     req = Request(index, 0.0, None, rec)
-    req.lane = lane
+    req._lane = lane
     set_current(req)
     try:
         return [pool.get((4,), "float32") for _ in range(calls)]
