@@ -1182,6 +1182,13 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             return 2
         if path:
             named.append((f"--{fmt.flag} {path}", path))
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    why = reports.step_summary_unusable(step) if step else None
+    if why:  # review164 F9: appended to a .py module or /etc/passwd, a folder refused after every run
+        print(f"error: $GITHUB_STEP_SUMMARY={step} (from the environment): {why}; GitHub Actions sets it to a "
+              f"file of its own for each step: unset it, or give a markdown file to append the A/B table to",
+              file=sys.stderr)
+        return 2
     clash = reports.one_file(named)
     if clash:  # review86: the markdown was written over the JSON after every run
         print(f"error: {clash}: one report would be written over the other; give each a path of its own",

@@ -223,7 +223,13 @@ class SloSession:
         if xml:
             named.append((f"--junitxml={xml}", os.path.join(self.config.invocation_params.dir, xml)))
         if os.environ.get("GITHUB_STEP_SUMMARY"):  # review87: the table was written there twice
-            named.append(("$GITHUB_STEP_SUMMARY", os.environ["GITHUB_STEP_SUMMARY"]))
+            step = os.environ["GITHUB_STEP_SUMMARY"]
+            why = _reports.step_summary_unusable(os.path.join(self.config.invocation_params.dir, step))
+            if why:
+                raise pytest.UsageError(f"$GITHUB_STEP_SUMMARY={step} (from the environment): {why}; GitHub Actions "
+                                        f"sets it to a file of its own for each step: unset it, or give a markdown "
+                                        f"file to append the SLO table to.")
+            named.append(("$GITHUB_STEP_SUMMARY", step))
         for option, key, path, signature in asked:
             source = self.settings[key][1] if key in self.settings else "CLI"
             where = f"{option}={path}" if source == "CLI" else f"ini gpuslo_{key} = {path}"

@@ -173,6 +173,25 @@ NOT_A_REPORT = frozenset({".py", ".pyi", ".pyw", ".pyx", ".pxd", ".ipynb", ".c",
                           ".cuh", ".toml", ".cfg", ".ini"})
 
 
+#: Folders of the system itself, whose files no step summary is appended to.
+SYSTEM_FOLDERS = ("/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/proc/", "/sys/", "/var/lib/")
+
+
+def step_summary_unusable(path: str) -> str | None:
+    """Why ``$GITHUB_STEP_SUMMARY`` cannot take the markdown table appended to it, found before
+    anything is measured, or None.  An append keeps what is there, so no report signature is asked
+    (a step's summary file holds other steps' output), but a folder, a device, a source or
+    configuration file, or a file of the system itself is refused: review164 F9 found the table
+    appended to a .py module and to /etc/passwd, silently, and a folder or /dev/full refused only
+    after the whole run."""
+    import os
+
+    real = os.path.realpath(path)
+    if real.startswith(SYSTEM_FOLDERS) and not real.startswith("/proc/self/fd/"):
+        return f"{path} is a file of the system ({real}), which no step summary belongs in"
+    return unwritable(path)
+
+
 #: How much of an existing file is read for a report's signature.
 SIGNATURE_BYTES = 8192
 

@@ -569,6 +569,20 @@ def test_pytest_addopts_is_checked_as_the_arguments_after_the_dashes_are(tmp_pat
     assert done.returncode == 2 and says in done.stderr and "run 1" not in done.stderr, done.stderr
 
 
+def test_a_step_summary_that_is_a_source_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """review164 F9: $GITHUB_STEP_SUMMARY naming a .py module (or /etc/passwd) had the A/B table
+    appended to it after every run, without a word."""
+    root = repo(tmp_path)
+    before = (root / "svc.py").read_text()
+    done = subprocess.run([sys.executable, "-m", "pytest_gpuslo", "ab", "HEAD"], cwd=root, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "GITHUB_STEP_SUMMARY": str(root / "svc.py")})
+
+    assert done.returncode == 2 and "run 1" not in done.stderr, done.stderr
+    assert f"$GITHUB_STEP_SUMMARY={root / 'svc.py'} (from the environment): " in done.stderr
+    assert "is a .py file, source or configuration" in done.stderr
+    assert (root / "svc.py").read_text() == before
+
+
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
 def test_sigterm_leaves_no_worktree_behind(tmp_path: Path, name: str) -> None:
     """review36: a cancelled CI job (SIGTERM) left the base's worktree registered in the

@@ -297,6 +297,22 @@ def test_a_markdown_report_at_the_step_summary_is_refused(simtester: pytest.Pyte
                              "$GITHUB_STEP_SUMMARY and --gpuslo-md=step.md name one file: *")
 
 
+@pytest.mark.parametrize(("step", "said"), [
+    ("victim.py", "is a .py file, source or configuration, which a report written there would replace"),
+    ("adir", "is a folder, not a file"),
+    ("/etc/passwd", "is a file of the system (/etc/passwd), which no step summary belongs in"),
+])
+def test_a_step_summary_no_table_belongs_in_is_refused_before_measuring(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, step: str, said: str) -> None:
+    """review164 F9: $GITHUB_STEP_SUMMARY naming a .py module or /etc/passwd had the table appended
+    to it, silently; a folder was refused only after the whole run."""
+    (simtester.path / "victim.py").write_text("X = 1\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", step)
+    refused_before_measuring(simtester, [], f"$GITHUB_STEP_SUMMARY={step} (from the environment): *{said}; GitHub "
+                                            f"Actions sets it to a file of its own for each step: unset it*")
+    assert (simtester.path / "victim.py").read_text() == "X = 1\n"
+
+
 def test_ini_flags_are_named_as_the_ini_sets_them_with_a_fix_that_works(simtester: pytest.Pytester) -> None:
     """review85 #8: an ini's gpuslo_save with gpuslo_no_baseline read "--gpuslo-save with
     --gpuslo-no-baseline", flags never typed; a bad ini flag was to be "overridden with
