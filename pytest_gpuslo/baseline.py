@@ -45,6 +45,7 @@ from pytest_gpuslo.errors import (
     InvalidArgument,
     brief,
     dangling,
+    shown,
 )
 from pytest_gpuslo.gate import (
     MIN_RUNS_FOR_SPREAD,
@@ -58,7 +59,7 @@ from pytest_gpuslo.gate import (
     session_groups,
     store_note,
 )
-from pytest_gpuslo.spec import LOAD_FIELDS, SloSpec, load_changes, percentile_label
+from pytest_gpuslo.spec import LOAD_FIELDS, PERCENTILE_ARGS, SloSpec, load_changes, percentile_label
 from pytest_gpuslo.stats import STORE_RUNS
 from pytest_gpuslo.timeline import DISPATCH_PRECISION_NS
 
@@ -418,7 +419,7 @@ def _fail(path: Path, what: str) -> BaselineFormatError:
     for a caller that names the file and the remedy in its own words (``gpuslo ab --from``)."""
     # a last-run record is no baseline (review120 NEW-8: "skipped X: baseline .gpuslo/.last/X")
     kind = "last-run record" if LAST_RUNS in Path(path).parts[:-1] else "baseline"
-    error = BaselineFormatError(f"{kind} {path}: {what}. {repair_hint(path)}")
+    error = BaselineFormatError(f"{kind} {shown(path)}: {what}. {repair_hint(path)}")
     error.what = what
     return error
 
@@ -548,6 +549,11 @@ def _check_spec(spec: dict[str, Any]) -> None:
     _want(budgets is None or (isinstance(budgets, dict) and all(
         isinstance(k, str) and _is_number(v) and v > 0 for k, v in budgets.items())),
         f"spec \"budgets_ms\" must map percentiles to finite numbers > 0 (milliseconds), not {brief(budgets)}")
+    # review164 F2: an unknown percentile read "its \"spec\" cannot be read (KeyError: 'p42')"
+    known = [percentile_label(p) for p in PERCENTILE_ARGS.values()]
+    unknown = [k for k in budgets or {} if k not in known]
+    _want(not unknown, f"spec \"budgets_ms\" names {brief(unknown[0]) if unknown else ''}, which is no percentile the "
+                       f"plugin measures ({', '.join(known)})")
     # Absent is an older or hand-written file; present, the plugin always wrote a value (review74 F12: null passed).
     for key in ("rate_hz", "timeout_s"):
         v = spec.get(key)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import InvalidArgument, dangling
+from pytest_gpuslo.errors import InvalidArgument, dangling, shown
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
@@ -293,12 +293,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
     for path, b in entries:
         if isinstance(b, BaselineFormatError):
             bad += 1
-            print(f"UNREADABLE {path.name}: {b}")
+            print(f"UNREADABLE {shown(path.name)}: {b}")
             continue
         if not named_for(path, b.nodeid):
             # review100 F2: listed under the other test's name, exit 0, where the plugin refuses it
             bad += 1
-            print(f"MISPLACED {path.name}: holds another test's runs ({b.nodeid}), not the test its name is "
+            print(f"MISPLACED {shown(path.name)}: holds another test's runs ({b.nodeid}), not the test its name is "
                   f"for (copied or renamed by hand?); the plugin refuses it: move it back to {b.nodeid}'s name "
                   f"or delete it")
             continue
@@ -316,8 +316,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
         t_s = float(b.spec.get("timeout_s") or DEFAULT_TIMEOUT_S)
         span = stats.raised_span(latest.latency_ms, t_s,
                                  int(latest.summary.get("failed") or 0) + stats.stand_ins(latest.latency_ms, t_s))
-        shown = view.stand_in(latest.summary) if span[0] < p95 <= span[1] else f"{p95:.3g}"
-        print(f"{machine_of(b):<{width}} {len(b.runs):>4} {latest.latency_ms.size:>7} {shown:>8} {age_s:>6}  "
+        p95_text = view.stand_in(latest.summary) if span[0] < p95 <= span[1] else f"{p95:.3g}"
+        print(f"{machine_of(b):<{width}} {len(b.runs):>4} {latest.latency_ms.size:>7} {p95_text:>8} {age_s:>6}  "
               f"{latest.commit or '-':<12}  {b.nodeid}")
         if args.verbose:
             for k, v in sorted(b.machine.items()):
@@ -335,7 +335,7 @@ def _machine_labels(entries: list[Any]) -> dict[int, str]:
     def name(b: Any) -> str:
         return str(b.machine.get("gpu") or b.machine.get("cpu") or "?")
 
-    def shown(k: str, machine: dict[str, Any]) -> str:
+    def key_text(k: str, machine: dict[str, Any]) -> str:
         k = "driver" if k == "driver (major)" else k
         return f"{k} {machine.get(k, '-')}"
 
@@ -347,7 +347,7 @@ def _machine_labels(entries: list[Any]) -> dict[int, str]:
         twins = [o for o in groups[(b.nodeid, name(b))] if o is not b]
         # every key the files' classes differ in (review45: driver and power limit were left out)
         keys = sorted({k for o in twins for k in differing_keys(b.machine, o.machine)})
-        extra = ", ".join(shown(k, b.machine) for k in keys if k not in ("gpu", "cpu"))
+        extra = ", ".join(key_text(k, b.machine) for k in keys if k not in ("gpu", "cpu"))
         # the name keeps at least 24 characters ("NVIDIA H100 80GB HBM3" whole); the column grows
         label = name(b)[:max(24, MACHINE_WIDTH - len(extra) - 3) if extra else MACHINE_WIDTH]
         out[id(b)] = f"{label} ({extra})" if extra else label
@@ -752,7 +752,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     checkout: list[str | None] = []  # this checkout's commit, asked of git once, where a run to accept has one
     for path, b in entries:
         if isinstance(b, Exception):
-            print(f"skipped {path.name}: {b}")
+            print(f"skipped {shown(path.name)}: {b}")
             # review118 N6: bare accept exited 1 (or 0 beside others accepted), accept NODEID 2, for
             # the same unreadable record; a named test's is counted below
             failed += not wanted
@@ -760,7 +760,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         if not named_for(path, b.nodeid):
             # review120 NEW-11: a record copied under another test's name was accepted, and the test
             # then listed twice; show calls it MISPLACED and the plugin refuses such a file
-            print(f"skipped {path.name}: holds another test's run ({b.nodeid}), not the test its name is for "
+            print(f"skipped {shown(path.name)}: holds another test's run ({b.nodeid}), not the test its name is for "
                   f"(copied or renamed by hand?); delete it, and run the SLO tests again")
             failed += 1
             continue
@@ -817,7 +817,7 @@ def _cmd_accept(args: argparse.Namespace) -> int:
         if unreadable:
             # review116 F2: its record was there but unreadable, and this read "no last run; run it first"
             for path, _ in unreadable:  # why is on its "skipped" line above
-                print(f"error: {nodeid}: not accepted: its last-run record {path.name} could not be read (above); "
+                print(f"error: {nodeid}: not accepted: its last-run record {shown(path.name)} could not be read (above); "
                       f"run the test again to write a new one")
             failed += 1
             continue
@@ -889,20 +889,20 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     for path, b in entries:
         if isinstance(b, Exception):
             # review117 F9: exit 0 and no reason, where `gpuslo show` exits 1 for the same file
-            print(f"left alone (unreadable): {path.name}: {b}")
+            print(f"left alone (unreadable): {shown(path.name)}: {b}")
             unreadable += 1
             continue
         age = _age(b.by_date()[-1].date, now)  # the newest run's age (review86: the last saved, backdated)
         age_days = 0 if age is None else age.days
         if args.older_than is not None and age_days > args.older_than:
-            print(f"{'would remove' if args.dry_run else 'removed'} {path.name} ({age_days} days old)")
+            print(f"{'would remove' if args.dry_run else 'removed'} {shown(path.name)} ({age_days} days old)")
             changed += 1
             if not args.dry_run:
                 path.unlink()
                 previous_path(path).unlink(missing_ok=True)  # its copy from a save that moved it goes too
             continue
         if args.keep_runs is not None and len(b.runs) > args.keep_runs:
-            print(f"{'would trim' if args.dry_run else 'trimmed'} {path.name}: {len(b.runs)} -> {args.keep_runs} runs")
+            print(f"{'would trim' if args.dry_run else 'trimmed'} {shown(path.name)}: {len(b.runs)} -> {args.keep_runs} runs")
             changed += 1
             if not args.dry_run:
                 newest = {id(r) for r in b.by_date()[-args.keep_runs:]}

@@ -23,6 +23,18 @@ def printable(text: str) -> str:
     return CONTROL_CODES.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+#: Every control code, tab and newline too: a file name is one line.
+_NAME_CODES = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(name: object) -> str:
+    """A file name or path as printed: its control codes, newlines and tabs written out (``\x1b``,
+    ``\x0a``).  review164 F4: a store file whose name held a terminal escape set the terminal's
+    title and cleared it in ``gpuslo show``, and one holding a newline split its line, whose second
+    half could read as a GitHub Actions command (``::error::``) in a CI log."""
+    return _NAME_CODES.sub(lambda m: f"\\x{ord(m.group()):02x}", str(name))
+
+
 #: A body's error as the run keeps it: each line at most ``ERROR_LINE`` characters, the whole at
 #: most ``ERROR_CHARS`` (review95 #4: a 2-MB message was printed five times, 10 MB of output).
 ERROR_LINE, ERROR_CHARS = 1000, 8000

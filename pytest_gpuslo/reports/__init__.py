@@ -230,6 +230,11 @@ def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
                         f"to put the report below pytest's output")
     if loops(p):  # review120: refused only after the whole run
         return f"{p} is {dangling(p)}"
+    top = next((t for t in ("/proc", "/sys") if os.path.realpath(p).startswith(t + "/")), None)
+    if top is not None and stream_fd(path) is None and p.exists() and not stat.S_ISCHR(os.stat(p).st_mode):
+        # review164 F1: /proc/self/status, which root may "write" (os.access says yes), was
+        # refused only after the whole run ("Invalid argument")
+        return f"{p} is in {top}, the kernel's own files, where no report can be written"
     try:
         mode = p.stat().st_mode
     except OSError:

@@ -189,6 +189,10 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
      "--gpuslo-benchmark-json=afile/b.json: */afile is a file, not a folder; give a writable file path."),
     (["--gpuslo-html=/proc/gpuslo/r.html"],
      "--gpuslo-html=/proc/gpuslo/r.html: no file can be made in /proc (the system refuses new files there)*"),
+    # review164 F1: root may "write" /proc/self/status (os.access says yes): refused after the run
+    (["--gpuslo-json=/proc/self/status"],
+     "--gpuslo-json=/proc/self/status: /proc/self/status is in /proc, the kernel's own files, where no report can "
+     "be written; give a writable file path."),
     (["--gpuslo-save", "--gpuslo-baseline-dir=afile"],
      "--gpuslo-save: --gpuslo-baseline-dir=afile (*afile) cannot hold the baseline files: *afile is a file, not a "
      "folder; give a writable folder*"),
@@ -216,7 +220,7 @@ def refused_before_measuring(simtester: pytest.Pytester, args: list[str], said: 
      "--gpuslo-json=notes: *notes exists and is no report of this kind from this plugin, so writing one there would replace "
      "it (remove it first if it may go); give a writable file path."),
     (["--gpuslo-md=notes"], "--gpuslo-md=notes: *notes exists and is no report of this kind from this plugin, *"),
-], ids=["json-folder", "parent-is-a-file", "proc", "store-is-a-file", "trailing-slash", "one-file-twice", "junitxml",
+], ids=["json-folder", "parent-is-a-file", "proc", "proc-status", "store-is-a-file", "trailing-slash", "one-file-twice", "junitxml",
         "config-file", "in-the-store", "html-in-the-store", "test-module", "conftest", "foreign-json", "foreign-md"])
 def test_report_and_store_paths_that_cannot_be_written_are_refused_before_measuring(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:

@@ -1411,3 +1411,19 @@ def test_an_ab_verdict_of_a_test_marked_xfail_is_what_pytest_makes_of_it() -> No
                  "verdict": {"outcome": "INCONCLUSIVE", "checks": [], "baseline": [], "reasons": ["too few"]}}
     (line,) = github.commands([undecided], inconclusive="fail")
     assert line.startswith("::warning title=SLO INCONCLUSIVE::t.py::test_x: INCONCLUSIVE") and "(skipped)" in line
+
+
+def test_a_store_file_name_with_control_codes_is_printed_written_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review164 F4: a name holding a terminal escape set the terminal's title in gpuslo show, and
+    one holding a newline split its line, whose second half could read as a GitHub Actions command."""
+    store = tmp_path / ".gpuslo"
+    store.mkdir()
+    (store / "test_g.py--t\x1b]0;PWNED\x07--amd--ffffffff.json").write_text('{"a": 1}')
+    (store / "test_f.py--te\n::error::x--amd--eeeeeeee.json").write_text('{"a": 1}')
+    main(["show", "--dir", str(store)])
+    main(["prune", "--dir", str(store), "--older-than", "0"])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\n::error::" not in out
+    assert "UNREADABLE test_f.py--te\\x0a::error::x--amd--eeeeeeee.json: baseline " in out
+    assert "left alone (unreadable): test_g.py--t\\x1b]0;PWNED\\x07--amd--ffffffff.json: baseline " in out

@@ -90,6 +90,9 @@ def nested(depth: int) -> Any:
         (lambda d: d["runs"][0].update(summary={"session": {"x": 1}}), 'run 0: summary "session" must be a string'),
         (lambda d: d["runs"][0].update(stages={"tok": {"n": "x"}}), 'run 0: "stages" must be an object of stages'),
         (lambda d: d["spec"].update(budgets_ms={"p95": float("inf")}), 'spec "budgets_ms" must map percentiles'),
+        # review164 F2: "its \"spec\" cannot be read (KeyError: 'p42')"
+        (lambda d: d["spec"].update(budgets_ms={"p95": 50, "p42": 3}),
+         'spec "budgets_ms" names \'p42\', which is no percentile the plugin measures (p50, p90, p95, p99, p99.9)'),
         (lambda d: d["spec"].update(streams=0), 'spec "streams" must be a whole number >= 1'),
         (lambda d: d["spec"].update(rate_hz=None), 'spec "rate_hz" must be a finite number > 0, not None'),
         (lambda d: d.update(telemetry={"other_cpu_load": "lots"}), 'telemetry "other_cpu_load" must be a finite'),
@@ -120,7 +123,7 @@ def nested(depth: int) -> Any:
          "nests deeper than 32 levels"),
     ],
     ids=["runs-ints", "runs-object", "no-runs", "spec-list", "seed-bool", "date-int", "date-words", "session-dict",
-         "stage-n-str", "budget-inf", "streams-0", "rate-null", "telemetry-str", "n-negative",
+         "stage-n-str", "budget-inf", "budget-p42", "streams-0", "rate-null", "telemetry-str", "n-negative",
          "n-short", "n-long", "summary-str", "disturbances-str", "text-100kB", "text-length", "text-escape", "text-int",
          "commit-escape", "nodeid-escape", "machine-escape", "stage-escape",
          "control-negative", "scale-str", "lag-size",
