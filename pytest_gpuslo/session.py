@@ -285,6 +285,14 @@ class SloSession:
             self.config.issue_config_time_warning(GpuSloWarning(
                 f"{where}: {store} does not exist yet, so no test has a baseline to be compared against; record "
                 f"them with --gpuslo-save"), stacklevel=2)
+        if (not self.value("save") and not self.value("no_baseline") and not self.value("compare")
+                and source == "default" and (store.exists() or dangling(store)) and not store.is_dir()):
+            # review164 F6: a default .gpuslo that was a file read "no baseline" for every test, exit
+            # 0, with only a warning that the last-run record could not be written
+            what = "is not a folder" if store.exists() else f"is {dangling(store)}"
+            raise pytest.UsageError(f"the store {folder}: {store} {what}, so no test could be compared against its "
+                                    f"baselines; remove or rename it (the store is a folder of baseline files), or "
+                                    f"give the store with --gpuslo-baseline-dir.")
         if self.value("save"):
             why = _reports.unwritable(store / "probe.json")
             if why:

@@ -278,6 +278,14 @@ def test_a_store_option_that_turns_the_regression_check_off_is_refused(
     assert list((simtester.path / "saved").glob("*.json"))  # --gpuslo-save makes a missing store
 
 
+def test_a_default_store_that_is_a_file_is_refused(simtester: pytest.Pytester) -> None:
+    """review164 F6: a default .gpuslo that was a file read "no baseline" for every test, exit 0,
+    where the same path given with --gpuslo-baseline-dir is refused."""
+    (simtester.path / ".gpuslo").write_text("x\n")
+    refused_before_measuring(simtester, [], "the store .gpuslo: */.gpuslo is not a folder, so no test could be "
+                                            "compared against its baselines; remove or rename it*")
+
+
 @pytest.mark.parametrize("args", [["--gpuslo-skip"], ["-k", "nomatch"]], ids=["skipped", "deselected"])
 def test_a_report_asked_for_is_written_even_when_no_slo_test_ran(simtester: pytest.Pytester, args: list[str]) -> None:
     """review85 #3: with every SLO test skipped or deselected no report was written, and an older
