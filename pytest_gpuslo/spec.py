@@ -355,12 +355,13 @@ def _as_float(x: Any) -> float:
 
 
 def _check_size(nodeid: str, rate_hz: Any, requests: Any, duration_s: Any, warmup_requests: Any,
-                warmup_s: Any, timeout_s: Any, sources: Mapping[str, str]) -> None:
+                warmup_s: Any, timeout_s: Any, sources: Mapping[str, str], duration_name: str = "duration_s") -> None:
     """Refuse, at collection, a schedule the run could not hold in memory or finish in a sane time
     (``limits.MAX_REQUESTS``, ``limits.MAX_HORIZON_S``): each message names the values, where they
     came from and what the run would need."""
     def given(*names: str) -> str:
-        parts = [f"{n}={_show(v)} ({sources.get(n, 'default')})" for n, v in
+        # (``duration_name``: max_duration_s stands in for duration_s, review164 F8)
+        parts = [f"{duration_name if n == 'duration_s' else n}={_show(v)} ({sources.get(n, 'default')})" for n, v in
                  (("rate_hz", rate_hz), *((n, _values[n]) for n in names)) if v is not None]
         return ", ".join(parts)
 
@@ -386,20 +387,21 @@ def _check_size(nodeid: str, rate_hz: Any, requests: Any, duration_s: Any, warmu
         # test of nothing, which would pass with a warning (review63).
         raise InvalidArgument(
             f"{nodeid}: {given('duration_s')} offers about {_as_float(duration_s) * rate:.3g} requests to "
-            f"measure: nothing to decide on. Give a duration_s of at least 1/rate_hz "
-            f"({1.0 / rate:.3g} s; a few thousand requests decide a p95), or requests=N.")
+            f"measure: nothing to decide on. Give a {duration_name} of at least 1/rate_hz "
+            f"({1.0 / rate:.3g} s; a few thousand requests decide a p95)"
+            f"{', or requests=N' if duration_name == 'duration_s' else ''}.")
     if not total <= limits.MAX_REQUESTS:
         need = limits.request_memory_bytes(total)
         raise InvalidArgument(
             f"{nodeid}: {what} schedules about {total:.3g} requests (warm-up included), which would "
             f"need about {need / 1e9:.3g} GB of memory ({limits.BYTES_PER_REQUEST} bytes each); the "
             f"limit is {limits.MAX_REQUESTS:,} requests (limits.MAX_REQUESTS, docs/limits.md). Ask for "
-            f"fewer requests or a shorter duration_s.")
+            f"fewer requests or a shorter {duration_name}.")
     if not horizon <= limits.MAX_HORIZON_S:
         raise InvalidArgument(
             f"{nodeid}: {what} spans about {horizon:.3g} s, past the {limits.MAX_HORIZON_S:g}-s "
             f"horizon (limits.MAX_HORIZON_S, docs/limits.md); raise rate_hz or ask for fewer "
-            f"requests or a shorter duration_s.")
+            f"requests or a shorter {duration_name}.")
     if not _as_float(timeout_s) <= limits.MAX_HORIZON_S:
         raise InvalidArgument(
             f"{nodeid}: timeout_s={_show(timeout_s)} ({sources.get('timeout_s', 'default')}) is past the "
@@ -489,7 +491,9 @@ def resolve(
     if backend is None:
         backend = pick("backend", "auto")
     _check_size(nodeid, marker["rate_hz"], requests, duration_s, warmup_requests, warmup_s,
-                timeout_s, sources)
+                timeout_s, sources,
+                "max_duration_s" if marker.get("max_duration_s") is not None and "duration_s" not in marker
+                else "duration_s")
     return SloSpec(
         budgets_ms=budgets,
         rate_hz=float(marker["rate_hz"]),

@@ -128,6 +128,13 @@ def test_a_duration_that_holds_no_request_is_refused() -> None:
     message = str(info.value)
     assert message.startswith(WHERE) and "duration_s=1e-09 (marker)" in message and "0.01 s" in message
     assert resolve(check(p95_ms=10, rate_hz=100, duration_s=0.5), nodeid=WHERE).duration_s == 0.5
+    # review164 F8: named duration_s, which the marker did not hold, and advised requests=N, which
+    # max_duration_s refuses beside it
+    with pytest.raises(InvalidArgument) as looks:
+        resolve(check(p95_ms=10, rate_hz=100, max_duration_s=0.001), nodeid=WHERE)
+    said = str(looks.value)
+    assert "max_duration_s=0.001 (marker)" in said and "Give a max_duration_s of at least" in said
+    assert "duration_s=0.001" not in said.replace("max_duration_s", "") and "requests=N" not in said
 
 
 @pytest.mark.parametrize(("marker", "cli", "fragments"), [
