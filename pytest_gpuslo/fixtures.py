@@ -6,6 +6,8 @@ session): what a fixture needs is imported when it is used.
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -148,12 +150,54 @@ def slo_pinned(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     ops = backends.device_ops(_session(request).backend_for(request.node))
     pool = LaneBuffers(lambda shape, dtype, like: ops.host(shape, dtype, pinned=True, like=like))
 
+    checked: set[tuple[str, str, str]] = set()
+
     def make(shape: Any, dtype: Any = "float32", like: str = "numpy") -> Any:
+        key = (repr(shape), repr(dtype), repr(like))
+        if key not in checked:  # once per kind of buffer: the body asks for it per request
+            _check_pinned(shape, dtype, like)
+            checked.add(key)
         return pool.get(shape, dtype, like)
 
     yield make
     pool.clear()
     ops.release()
+
+
+def _check_pinned(shape: Any, dtype: Any, like: Any) -> None:
+    """``slo_pinned``'s arguments, refused in the project's words before anything is allocated
+    (review164 F7: a bad dtype or a negative shape read numpy's own error, 10**12 elements numpy's
+    "Unable to allocate 7.28 TiB", and like="jax" gave a numpy array without a word)."""
+    import os
+
+    import numpy as np
+
+    if like not in ("numpy", "torch"):
+        raise InvalidArgument(f"slo_pinned(..., like={like!r}): like is 'numpy' (an array) or 'torch' (a tensor)")
+    dims = shape if isinstance(shape, (tuple, list)) else (shape,)
+    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in dims):
+        raise InvalidArgument(f"slo_pinned({shape!r}, ...): the shape is a whole number of elements or a tuple of "
+                              f"them, none negative, e.g. (4, 1024)")
+    torch = sys.modules.get("torch") if like == "torch" else None
+    try:
+        if torch is not None:  # a torch dtype, or a name torch knows ("bfloat16"), is fine there
+            from pytest_gpuslo.backends.cpu import torch_dtype
+
+            item = int(getattr(torch_dtype(torch, dtype), "itemsize", 1))
+        else:
+            item = np.dtype(dtype).itemsize
+    except (TypeError, AttributeError):
+        raise InvalidArgument(f"slo_pinned({shape!r}, {dtype!r}): {dtype!r} is no dtype "
+                              f"{'torch' if torch is not None else 'numpy'} knows; give one such as 'float32', "
+                              f"'float16' or 'uint8'") from None
+    need = item * math.prod(int(d) for d in dims)
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, ValueError):
+        return
+    if need > have:
+        raise InvalidArgument(f"slo_pinned({shape!r}, {dtype!r}) asks for {need / 2**30:,.3g} GiB, more than this "
+                              f"machine's {have / 2**30:,.3g} GiB of memory; give a smaller shape")
 
 
 @pytest.fixture

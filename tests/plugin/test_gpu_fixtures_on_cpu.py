@@ -277,3 +277,33 @@ def test_without_cupy_the_reason_leads_with_the_missing_gpu(tmp_path: Path, monk
     with_gpu = cuda.no_cupy_reason(missing)
     assert with_gpu.startswith("CuPy is not installed (No module named 'cupy'); the cuda backends time GPU work")
     assert "PyTorch bodies included" in with_gpu
+
+
+def test_slo_pinned_refuses_bad_arguments_in_its_own_words(gputester: pytest.Pytester) -> None:
+    """review164 F7: a bad dtype or a negative shape read numpy's own errors, 10**12 elements
+    numpy's "Unable to allocate 7.28 TiB", and like="jax" gave a numpy array without a word."""
+    gputester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("args, kwargs", [
+            (((4,), "notadtype"), {}), (((-1,),), {}), (((10**12,),), {}), (((4,),), {"like": "jax"}),
+            (((4.5,),), {})])
+        def test_bad(slo_pinned, args, kwargs):
+            slo_pinned(*args, **kwargs)
+
+        def test_good(slo_pinned):
+            assert slo_pinned((4, 2), "uint8").shape == (4, 2)
+        """
+    )
+    result = gputester.runpytest("-rf")
+
+    result.assert_outcomes(passed=1, failed=5)
+    result.stdout.fnmatch_lines([
+        "*InvalidArgument: slo_pinned((4,), 'notadtype'): 'notadtype' is no dtype numpy knows; give one such as*",
+        "*InvalidArgument: slo_pinned((-1,), ...): the shape is a whole number of elements or a tuple of them, none "
+        "negative*",
+        "*InvalidArgument: slo_pinned((1000000000000,), 'float32') asks for 3*GiB, more than this machine's * GiB of "
+        "memory; give a smaller shape*",
+        "*InvalidArgument: slo_pinned(..., like='jax'): like is 'numpy' (an array) or 'torch' (a tensor)*",
+        "*InvalidArgument: slo_pinned((4.5,), ...): the shape is a whole number*"], consecutive=False)
