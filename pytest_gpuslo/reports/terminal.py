@@ -609,8 +609,9 @@ def saved_lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
         else:
             lines.append(f"baseline {s['nodeid']}: {saved}")
     for why, tests in refused.items():
-        lines.append(f"baseline {tests[0]}: {why}" if len(tests) == 1 else
-                     f"baseline not saved for {len(tests)} tests ({', '.join(tests)}): {why.removeprefix('not saved: ')}")
+        # one form whatever the count (review163 F1: "baseline not saved for 2 tests (...)" beside
+        # "baseline X: not saved: ..." in one summary)
+        lines.append(f"baseline {', '.join(tests)}: {why}")
     return lines
 
 

@@ -732,7 +732,7 @@ def test_one_refused_save_shared_by_several_tests_is_said_once() -> None:
                                   {"nodeid": "t.py::d", "baseline_saved": "not saved: requests failed or timed out"}])
 
     assert lines == ["baseline t.py::b: created: .gpuslo/b.json",
-                     "baseline not saved for 2 tests (t.py::a, t.py::c): other processes kept the CPUs busy during the run",
+                     "baseline t.py::a, t.py::c: not saved: other processes kept the CPUs busy during the run",
                      "baseline t.py::d: not saved: requests failed or timed out"]
 
 
