@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 import shutil
@@ -443,8 +444,30 @@ def _samples(side: Side, nodeid: str) -> list[Any]:
             # runs under a header saying 3 a side
             raise ABError(f"{store / LAST_RUNS}: {side.name} run {k} ran {nodeid} but its samples are not "
                           f"there; a run must not drop out of the comparison unnoticed: run gpuslo ab again")
+        if nodeid in ran and found and not _one_run(ran[nodeid], found[-1]):
+            # review164 F10: a kept report swapped for another run's read that run's numbers in the
+            # table, beside a decision made on these samples
+            raise ABError(f"{store}.json and {store / LAST_RUNS}: the report and the samples of {side.name} run {k} "
+                          f"for {nodeid} are not of one run (their request counts or medians differ); a kept "
+                          f"session must be as gpuslo ab wrote it: run gpuslo ab again")
         runs += found
     return runs
+
+
+def _one_run(summary: dict[str, Any], run: Any) -> bool:
+    """Whether a kept report's result and a kept record are of one run: its request count and
+    median latency as the report says them (a report without them: yes)."""
+    import numpy as np
+
+    lat = np.asarray(run.latency_ms, dtype=np.float64)
+    n, p50 = summary.get("n"), (summary.get("latency_ms") or {}).get("p50")
+    if isinstance(n, int) and not isinstance(n, bool) and n != lat.size:
+        return False
+    if isinstance(p50, (int, float)) and not isinstance(p50, bool) and lat.size and math.isfinite(p50):
+        med = float(np.quantile(lat, 0.5))
+        # (the record keeps tenths of a microsecond, ``baseline.ENCODING``: a step of 1e-4 ms)
+        return abs(med - p50) <= 1e-3 * abs(p50) + 1e-4
+    return True
 
 
 def made_with(session: Session) -> dict[str, Any] | None:

@@ -429,6 +429,13 @@ def test_a_tampered_kept_session_is_named_not_a_traceback(tmp_path: Path) -> Non
     a_file = gpuslo("ab", "-", "--from", "kept3", cwd=root)
     assert a_file.returncode == 2 and "samples of base run 1 are not readable: its .last is not a folder" \
         in a_file.stderr, a_file.stderr
+    shutil.copytree(kept, root / "kept4")
+    other = json.loads((root / "kept4" / "base-1.json").read_text())  # another run's report (virtual time:
+    other["results"][0]["latency_ms"]["p50"] *= 1.5  # an A/A's runs are alike, so its median made another's)
+    (root / "kept4" / "candidate-2.json").write_text(json.dumps(other))
+    swapped = gpuslo("ab", "-", "--from", "kept4", cwd=root)  # review164 F10: base run 1's numbers in the table
+    assert swapped.returncode == 2 and ("the report and the samples of candidate run 2 for test_svc.py::test_svc are "
+                                        "not of one run") in swapped.stderr, swapped.stderr
     shutil.copytree(kept, root / "kept2")
     shutil.rmtree(root / "kept2" / "base-2")  # review71: decided on 2+1 runs without a word
     samples = gpuslo("ab", "-", "--from", "kept2", "--runs", "5", cwd=root)
