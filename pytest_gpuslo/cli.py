@@ -442,10 +442,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 continue
             if not named_for(p, stored.nodeid):  # review103 F4: silent, where show says MISPLACED
                 worst = 2  # review121: exit 0, where show exits 1 and accept 2 for the same file
-                print(f"misplaced: {p.name} holds another test's runs ({stored.nodeid}), not the test its name "
+                print(f"misplaced: {shown(p.name)} holds another test's runs ({stored.nodeid}), not the test its name "
                       f"is for; not judged (the plugin refuses it): move it back to that test's name or delete it")
             elif _same_test(Path(args.new), p) is None:
-                print(f"no run: {p.name} is stored in {args.base} but has no run in {args.new}; not judged")
+                print(f"no run: {shown(p.name)} is stored in {args.base} but has no run in {args.new}; not judged")
     policy = gate.Policy(alpha=args.alpha if args.alpha is not None else gate.Policy().alpha)
     dates: list[tuple[str, str, str]] = []  # (the run's date, its test, its pytest session) of each run judged
     failed: set[str] = set()  # the tests whose run FAILed or REGRESSED
@@ -470,7 +470,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         try:
             spec = SloSpec.from_dict(new.spec)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            print(f"error: baseline {npath}: its \"spec\" cannot be read ({type(exc).__name__}: {exc}). "
+            print(f"error: baseline {shown(npath)}: its \"spec\" cannot be read ({type(exc).__name__}: {exc}). "
                   f"{repair_hint(npath)}", file=sys.stderr)
             worst = max(worst, 2)
             continue
@@ -503,7 +503,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         from pytest_gpuslo.reports import terminal, view
         from pytest_gpuslo.result import lag_figures
 
-        shown = view.shown_outcome({"verdict": verdict.as_dict()})
+        outcome_text = view.shown_outcome({"verdict": verdict.as_dict()})
         # a test an xfail marker applied to, as pytest made of it (review159 F4: its expected FAIL
         # read FAIL here, exit 1 and an ::error, where pytest said XFAIL and exited 0)
         marked = cand.summary.get("xfail")
@@ -511,7 +511,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         as_pytest = (view.under_xfail(verdict.outcome, xstrict, marked.get("raises") is True)
                      if isinstance(marked, dict) else None)
         note = view.PYTEST_NOTES.get(as_pytest, "") if as_pytest else ""
-        print(f"{new.nodeid}: {shown}{note}{against}{alone}{itself}")
+        print(f"{new.nodeid}: {outcome_text}{note}{against}{alone}{itself}")
         if as_pytest:
             print(f"  note: the test is marked xfail{' (strict)' if xstrict else ''}, as its record "
                   f"says: pytest reported this {verdict.outcome} as {as_pytest.upper()}, and so does the exit status here")
@@ -1183,12 +1183,14 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         if path:
             named.append((f"--{fmt.flag} {path}", path))
     step = os.environ.get("GITHUB_STEP_SUMMARY")
-    why = reports.step_summary_unusable(step) if step else None
+    why = reports.step_summary_unusable(step, store) if step else None
     if why:  # review164 F9: appended to a .py module or /etc/passwd, a folder refused after every run
         print(f"error: $GITHUB_STEP_SUMMARY={step} (from the environment): {why}; GitHub Actions sets it to a "
               f"file of its own for each step: unset it, or give a markdown file to append the A/B table to",
               file=sys.stderr)
         return 2
+    if step:  # review166 F7: --json at the same file was appended to, its JSON broken
+        named.append(("$GITHUB_STEP_SUMMARY", step))
     clash = reports.one_file(named)
     if clash:  # review86: the markdown was written over the JSON after every run
         print(f"error: {clash}: one report would be written over the other; give each a path of its own",
@@ -1353,8 +1355,12 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     step = os.environ.get("GITHUB_STEP_SUMMARY")
     if step:  # with --md too, as the plugin's --gpuslo-md does (review155 F1: none was written)
         md = next(f for f in reports.FORMATS if f.key == "md")
-        with open(step, "a", encoding="utf-8") as fh:
-            fh.write(md.render(summaries, context))
+        try:
+            with open(step, "a", encoding="utf-8") as fh:
+                fh.write(md.render(summaries, context))
+        except OSError as exc:  # checked before the runs; a disk that filled since is said (review166 F1)
+            print(f"error: could not write $GITHUB_STEP_SUMMARY={step}: {exc.strerror or exc}", file=sys.stderr)
+            unwritten = True
     from pytest_gpuslo.reports import github
 
     if github.enabled():

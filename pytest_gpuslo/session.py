@@ -224,7 +224,8 @@ class SloSession:
             named.append((f"--junitxml={xml}", os.path.join(self.config.invocation_params.dir, xml)))
         if os.environ.get("GITHUB_STEP_SUMMARY"):  # review87: the table was written there twice
             step = os.environ["GITHUB_STEP_SUMMARY"]
-            why = _reports.step_summary_unusable(os.path.join(self.config.invocation_params.dir, step))
+            why = _reports.step_summary_unusable(os.path.join(self.config.invocation_params.dir, step),
+                                                 self.config.rootpath / self.settings["baseline_dir"][0])
             if why:
                 raise pytest.UsageError(f"$GITHUB_STEP_SUMMARY={step} (from the environment): {why}; GitHub Actions "
                                         f"sets it to a file of its own for each step: unset it, or give a markdown "

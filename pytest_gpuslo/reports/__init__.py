@@ -177,19 +177,39 @@ NOT_A_REPORT = frozenset({".py", ".pyi", ".pyw", ".pyx", ".pxd", ".ipynb", ".c",
 SYSTEM_FOLDERS = ("/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/proc/", "/sys/", "/var/lib/")
 
 
-def step_summary_unusable(path: str) -> str | None:
+def step_summary_unusable(path: str, store: str | Path | None = None) -> str | None:
     """Why ``$GITHUB_STEP_SUMMARY`` cannot take the markdown table appended to it, found before
-    anything is measured, or None.  An append keeps what is there, so no report signature is asked
-    (a step's summary file holds other steps' output), but a folder, a device, a source or
-    configuration file, or a file of the system itself is refused: review164 F9 found the table
-    appended to a .py module and to /etc/passwd, silently, and a folder or /dev/full refused only
-    after the whole run."""
-    import os
-
+    anything is measured, or None.  GitHub Actions gives each step a new, empty file
+    (``.../_runner_file_commands/step_summary_<id>``); a local run may name a markdown file.  An
+    append keeps what is there, so the file must be new, empty, a markdown file (``.md``) or
+    GitHub's own, in a folder that exists, and neither in the baseline store ``store``, in a
+    ``.git`` folder nor in the system's own folders: review164 F9 and review166 F6, F8 found the
+    table appended to a .py module, /etc/passwd, a stored baseline (read UNREADABLE after) and
+    .git/config (git then refused to run), and review166 F1 a missing folder refused only after the
+    whole run (``gpuslo ab``: a traceback).  This process's streams and /dev/null are let through."""
+    if stream_fd(path) is not None or os.path.realpath(path) == "/dev/null":
+        return None
     real = os.path.realpath(path)
-    if real.startswith(SYSTEM_FOLDERS) and not real.startswith("/proc/self/fd/"):
+    if real.startswith(SYSTEM_FOLDERS):
         return f"{path} is a file of the system ({real}), which no step summary belongs in"
-    return unwritable(path)
+    if store is not None and inside(path, store):
+        return f"{path} is inside the baseline store {store}, which holds baselines only"
+    if ".git" in Path(real).parts:
+        return f"{path} is inside a .git folder, which git keeps for itself"
+    why = unwritable(path)
+    if why:
+        return why
+    p = Path(path)
+    if not p.parent.is_dir():
+        return f"its folder {p.parent} does not exist"
+    try:
+        empty = not p.exists() or p.stat().st_size == 0
+    except OSError as exc:
+        return f"{p} cannot be read ({exc.strerror or exc})"
+    if not (empty or p.suffix.lower() == ".md" or p.name.startswith("step_summary")):
+        return (f"{p} exists and is no step summary (not empty, not a .md file, not GitHub's step_summary_*), "
+                f"so the table appended would change a file of yours")
+    return None
 
 
 #: How much of an existing file is read for a report's signature.
@@ -197,6 +217,16 @@ SIGNATURE_BYTES = 8192
 
 
 def unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
+    """Why a report cannot be written at ``path``, found before anything is measured, or None
+    (``_unwritable``; a path that cannot even be looked at says so: review166 F3, /proc/1/fd/1 read
+    pytest's INTERNALERROR on a PermissionError)."""
+    try:
+        return _unwritable(path, signature)
+    except OSError as exc:
+        return f"{path} cannot be looked at ({exc.strerror or exc}); give a path this user can write"
+
+
+def _unwritable(path: str | Path, signature: tuple[str, ...] = ()) -> str | None:
     """Why a report cannot be written at ``path``, found before anything is measured, or None.
 
     A folder given as the file, a parent that is a file, or a place no file can be made (/proc, a

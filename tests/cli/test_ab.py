@@ -588,6 +588,11 @@ def test_a_step_summary_that_is_a_source_file_is_refused_before_anything_runs(tm
     assert f"$GITHUB_STEP_SUMMARY={root / 'svc.py'} (from the environment): " in done.stderr
     assert "is a .py file, source or configuration" in done.stderr
     assert (root / "svc.py").read_text() == before
+    # review166 F7: the step summary appended to the --json report, whose JSON it broke
+    clash = subprocess.run([sys.executable, "-m", "pytest_gpuslo", "ab", "HEAD", "--json", "r.json"], cwd=root,
+                           capture_output=True, text=True, timeout=600,
+                           env={**os.environ, "GITHUB_STEP_SUMMARY": "r.json"})
+    assert clash.returncode == 2 and "--json r.json and $GITHUB_STEP_SUMMARY name one file" in clash.stderr, clash.stderr
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])

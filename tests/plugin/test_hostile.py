@@ -313,16 +313,42 @@ def test_a_markdown_report_at_the_step_summary_is_refused(simtester: pytest.Pyte
     ("victim.py", "is a .py file, source or configuration, which a report written there would replace"),
     ("adir", "is a folder, not a file"),
     ("/etc/passwd", "is a file of the system (/etc/passwd), which no step summary belongs in"),
+    # review166 F6, F8, F1: a stored baseline read UNREADABLE after; git refused to run; refused after the run
+    (".gpuslo/t.json", "is inside the baseline store */.gpuslo, which holds baselines only"),
+    (".git/config", "is inside a .git folder, which git keeps for itself"),
+    ("notes", "*notes exists and is no step summary (not empty, not a .md file, not GitHub's step_summary_*), so "
+              "the table appended would change a file of yours"),
+    ("rel/summary.md", "its folder */rel does not exist"),
 ])
 def test_a_step_summary_no_table_belongs_in_is_refused_before_measuring(
         simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, step: str, said: str) -> None:
     """review164 F9: $GITHUB_STEP_SUMMARY naming a .py module or /etc/passwd had the table appended
     to it, silently; a folder was refused only after the whole run."""
     (simtester.path / "victim.py").write_text("X = 1\n")
+    (simtester.path / ".gpuslo").mkdir()
+    (simtester.path / ".gpuslo" / "t.json").write_text("{}")
+    (simtester.path / ".git").mkdir()
+    (simtester.path / ".git" / "config").write_text("[core]\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", step)
     refused_before_measuring(simtester, [], f"$GITHUB_STEP_SUMMARY={step} (from the environment): *{said}; GitHub "
                                             f"Actions sets it to a file of its own for each step: unset it*")
     assert (simtester.path / "victim.py").read_text() == "X = 1\n"
+    assert (simtester.path / ".git" / "config").read_text() == "[core]\n"
+
+
+@pytest.mark.parametrize("step", ["/dev/stdout", "/dev/null", "summary.md", "new.txt", "step_summary_abc"])
+def test_a_step_summary_a_table_belongs_in_is_taken(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                                    step: str) -> None:
+    """review166 F2: /dev/stdout was refused as "a file of the system" when stdout was a pipe; a
+    markdown file, a new file and GitHub's own are taken."""
+    simtester.makepyfile(TWO_TESTS)
+    (simtester.path / "summary.md").write_text("# earlier steps\n")
+    (simtester.path / "step_summary_abc").write_text("earlier\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", step)
+    result = simtester.runpytest_subprocess() if step == "/dev/stdout" else simtester.runpytest()
+    assert result.ret == 0, result.stderr.str()
+    if step not in ("/dev/stdout", "/dev/null"):
+        assert "pytest-gpuslo" in (simtester.path / step).read_text()
 
 
 def test_ini_flags_are_named_as_the_ini_sets_them_with_a_fix_that_works(simtester: pytest.Pytester) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import pytest
@@ -1091,6 +1092,10 @@ def test_a_frozen_process_is_the_machine_s_lateness_and_named(gputester: pytest.
     lag = json.loads((gputester.path / "r.json").read_text())["results"][0]["lag_ms"]
     # the queue behind the frozen body: its requests' delay is the freeze's (0.2 ms, the precision, before)
     assert lag["frozen_max"] >= 300 and lag["delay_p99"] >= 100 and lag["delay_max"] >= 300, lag
-    result.stdout.fnmatch_lines(["*the process was stopped for up to * ms*"])
+    # (where the machine is busy too, its threads' long waits for a CPU leave "a stop, or a wait on a
+    # thread kept from a CPU": the machine's lateness either way, as the run was in session 55's suite)
+    out = result.stdout.str()
+    assert re.search(r"the process was (stopped|off every CPU) for up to \d+ ms", out), out
     # and a save is refused for the stop, not for "the dispatcher's own precision" (review151)
-    result.stdout.fnmatch_lines(["*not saved: the load generator fell behind while the process was stopped for up to *"])
+    assert re.search(r"not saved: the load generator fell behind while the process was (stopped|off every CPU) "
+                     r"for up to ", out), out
