@@ -321,25 +321,27 @@ def test_a_body_cannot_set_the_harness_s_fields_of_its_request(simtester: pytest
     assert "never completed" not in result.stdout.str() and "outside the body" not in result.stdout.str()
 
 
-def test_a_third_of_a_short_run_raising_fails(simtester: pytest.Pytester) -> None:
-    """review164 F3: every third of 200 requests raising read INCONCLUSIVE ("too few effective
-    samples") and the test passed; each of the run's 7 blocks holds a third of its requests over
-    budget, far past the 5% a p95 allows."""
+@pytest.mark.parametrize(("every", "said"), [
+    (3, "*a clear violation through the run: each of 7 consecutive blocks has a fifth*"),
+    (5, "*40 of 200 requests are over the budget, about 40 independent exceedances by the run's own design*"),
+])
+def test_a_share_of_a_short_run_raising_fails(simtester: pytest.Pytester, every: int, said: str) -> None:
+    """review164 F3, review165 F1: every third (every fifth) of 200 requests raising read
+    INCONCLUSIVE ("too few effective samples") and the test passed, far past the 5% a p95 allows."""
     simtester.makepyfile(
         """
         import pytest
 
         @pytest.mark.slo(p95_ms=50, rate_hz=100, requests=200, timeout_s=1)
         def test_raises(slo_request):
-            if slo_request.index % 3 == 0:
+            if slo_request.index % EVERY == 0:
                 raise ValueError(f"boom {slo_request.index}")
-        """
+        """.replace("EVERY", str(every))
     )
     result = simtester.runpytest()
 
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*::test_raises *FAIL: p95 <= 50 ms broken: * of 200 requests raised*",
-                                 "*a clear violation through the run: each of 7 consecutive blocks has a fifth*"])
+    result.stdout.fnmatch_lines(["*::test_raises *FAIL: p95 <= 50 ms broken: * of 200 requests raised*", said])
 
 
 def test_a_pass_beside_requests_that_raised_says_so(simtester: pytest.Pytester) -> None:

@@ -128,18 +128,30 @@ def test_a_violation_spread_thin_through_a_short_run_fails() -> None:
     """review164 F3: every third request raised (66 of 200 over budget, design effect 1.0) read
     INCONCLUSIVE on the 20-effective-exceedance minimum, "in clusters (design effect 1.0 ...)":
     each of the 7 blocks holds a fifth of its requests over 1.25 x the budget, which Markov bounds
-    at 0.25 a block if the p95 met it.  One in eight over stays INCONCLUSIVE, and says that the
-    run is too short to show clusters rather than that it holds them."""
+    at 0.25 a block if the p95 met it.  One in ten over stays INCONCLUSIVE, and says that the run
+    is too short to show clusters rather than that it holds them."""
     thirds = np.full(200, 3.0)
     thirds[::3] = 1000.0
     r = stats.budget_test(thirds, 50.0, 0.95)
     assert r.outcome == "FAIL" and "each of 7 consecutive blocks has a fifth of its requests" in r.reason
     assert r.p_fail <= 50 * stats.clear_violation_p(thirds, 50.0, 0.95, share=stats.THIN_SHARE) < 0.01
-    eighths = np.full(200, 3.0)
-    eighths[::8] = 1000.0
-    u = stats.budget_test(eighths, 50.0, 0.95)
-    assert u.outcome == "INCONCLUSIVE" and "too few to show whether those 25 come in clusters" in u.reason
-    assert "independent exceedances" not in u.reason
+    # review165 F1, review166 F9: every 5th or 8th (blocks of 28 hold 5 or 6, 3 or 4) read
+    # INCONCLUSIVE; the run shows 20 or more effective exceedances itself, where one that met the
+    # budget would hold about 10
+    for every, over in ((5, 40), (8, 25)):
+        spread = np.full(200, 3.0)
+        spread[::every] = 1000.0
+        f = stats.budget_test(spread, 50.0, 0.95)
+        assert f.outcome == "FAIL", (every, f.reason)
+        assert f.reason.startswith(f"{over} of 200 requests are over the budget, about {over} independent exceedances")
+        assert f.p_fail <= 0.01
+    tenths = np.full(200, 3.0)
+    tenths[::10] = 1000.0
+    u = stats.budget_test(tenths, 50.0, 0.95)
+    assert u.outcome == "INCONCLUSIVE" and "too few to show whether those 20 come in clusters" in u.reason
+    twentieths = np.full(200, 3.0)  # review166 F10: "in clusters (design effect 1.3)"
+    twentieths[::20] = 1000.0
+    assert "but in clusters" not in stats.budget_test(twentieths, 50.0, 0.95).reason
 
 
 def test_sign_test_block_count_meets_alpha() -> None:
