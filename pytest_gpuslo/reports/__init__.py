@@ -174,7 +174,7 @@ NOT_A_REPORT = frozenset({".py", ".pyi", ".pyw", ".pyx", ".pxd", ".ipynb", ".c",
 
 
 #: Folders of the system itself, whose files no step summary is appended to.
-SYSTEM_FOLDERS = ("/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/proc/", "/sys/", "/var/lib/")
+SYSTEM_FOLDERS = ("/etc/", "/usr/", "/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/boot/", "/proc/", "/sys/")
 
 
 def step_summary_unusable(path: str, store: str | Path | None = None) -> str | None:
@@ -190,6 +190,8 @@ def step_summary_unusable(path: str, store: str | Path | None = None) -> str | N
     if stream_fd(path) is not None or os.path.realpath(path) == "/dev/null":
         return None
     real = os.path.realpath(path)
+    if Path(real).name.startswith("step_summary_") and Path(real).parent.name == "_runner_file_commands":
+        return None  # the runner's own file, wherever a self-hosted runner keeps its work folder
     if real.startswith(SYSTEM_FOLDERS):
         return f"{path} is a file of the system ({real}), which no step summary belongs in"
     if store is not None and inside(path, store):
