@@ -94,7 +94,7 @@ def clear_violation(x: npt.NDArray[np.float64], budget: float, p: float, alpha: 
 
 
 #: The second share ``clear_violation`` reads: a fifth of every block over 1.25 x the budget at p95
-#: (5 of 7 blocks at p99), the same Markov bound at the same alpha / 50.  review164 F3: a body
+#: (4 of 7 blocks at p99), the same Markov bound at the same alpha / 50.  review164 F3: a body
 #: raising on every third request (66 of 200 over, spread evenly, design effect 1.0) was
 #: INCONCLUSIVE on E_min, and no block half over budget; on the grid this share fired at the true
 #: p95 or p99 in at most 0.2% of runs of 200-3,000 requests, below the half share's 0.8%
@@ -626,7 +626,7 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
             # exceedances), too few ..." where the run was too short for its design effect, not clustered
             what = (f"{k} of {n} requests are over the budget ({level}), but in "
                     f"clusters (design effect {d:.1f}: about {k / d:.1f} independent exceedances), too few "
-                    f"to tell a lasting violation from a few long bursts; {advice}") if d >= 2.0 else \
+                    f"to tell a lasting violation from a few long bursts; {advice}") if d >= 2.0 and k / d < E_MIN else \
                 (f"{k} of {n} requests are over the budget ({level}), but a run this short could hold only "
                  f"about {n_eff * star:.1f} effective exceedances at the budget, too few to show whether those "
                  f"{k} come in clusters (design effect {d:.1f} as measured); {advice}")
