@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_gpuslo.errors import dangling, loops
+from pytest_gpuslo.errors import dangling, loops, shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +72,15 @@ class ReportFormat:
 #: The benchmark export's "tool" (the results JSON's is "pytest-gpuslo"): one is not the other.
 BENCHMARK_TOOL = "pytest-gpuslo benchmark export"
 
+#: The markdown report's signature: also what a step summary file of some content must hold.
+MD_SIGNATURE = ("## pytest-gpuslo: tail-latency SLOs",)
+
 #: The registry, in the order reports are written.
 FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("json", "Write every SLO result to this JSON file (schema in docs/reports.md)",
                  "pytest_gpuslo.reports.files:render_json", signature=('"tool": "pytest-gpuslo",',)),
     ReportFormat("md", "Write a markdown summary fit for a pull-request comment",
-                 "pytest_gpuslo.reports.files:render_markdown", signature=("## pytest-gpuslo: tail-latency SLOs",)),
+                 "pytest_gpuslo.reports.files:render_markdown", signature=MD_SIGNATURE),
     ReportFormat("html", "Write a self-contained HTML report with charts per test (opens offline)",
                  "pytest_gpuslo.reports.html:render_html", signature=("<title>pytest-gpuslo report</title>",)),
     ReportFormat("benchmark_json",
@@ -144,7 +147,8 @@ def write(path: str | Path, text: str) -> str:
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding="utf-8")
     # the whole new path, not only its outermost folder: a/b/c made for a/b/c/r.json reads "a/b/c"
-    return f"{p} (created the folder {p.parent})" if made else str(p)
+    # (printed: control codes written out, review168 F6: a name holding a clear-screen code)
+    return f"{shown(p)} (created the folder {shown(p.parent)})" if made else shown(p)
 
 
 def inside(path: str | Path, folder: str | Path) -> bool:
@@ -208,9 +212,11 @@ def step_summary_unusable(path: str, store: str | Path | None = None) -> str | N
         empty = not p.exists() or p.stat().st_size == 0
     except OSError as exc:
         return f"{p} cannot be read ({exc.strerror or exc})"
-    if not (empty or p.suffix.lower() == ".md" or p.name.startswith("step_summary")):
-        return (f"{p} exists and is no step summary (not empty, not a .md file, not GitHub's step_summary_*), "
-                f"so the table appended would change a file of yours")
+    # A file of some content must hold this plugin's table already (an earlier step's summary):
+    # review168 F2, README.md had the table appended, where --gpuslo-md=README.md is refused.
+    if not empty and unwritable(path, MD_SIGNATURE):
+        return (f"{p} exists and holds no step summary of this plugin (it is not empty, and GitHub's own is "
+                f"step_summary_* in _runner_file_commands), so the table appended would change a file of yours")
     return None
 
 

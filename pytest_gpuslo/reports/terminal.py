@@ -523,7 +523,8 @@ def busy_line(summaries: Sequence[dict[str, Any]], ab: bool = False) -> str | No
     if ab and any(not (s.get("ab") or {}).get("new") for s in summaries):
         return head + ("the runs alternate base and candidate, so load that lasted across runs fell on both "
                        "sides alike, and load that changed from run to run is in the runs' spread, which widens "
-                       "the interval: an OK, REGRESSED or IMPROVED stands (a budget FAIL measured then is INCONCLUSIVE); an "
+                       "the interval: an OK, REGRESSED or IMPROVED stands (a budget FAIL measured then is INCONCLUSIVE unless "
+                       "they cannot explain it, as a hang or requests that raised); an "
                        "INCONCLUSIVE may decide when rerun on a quieter machine, whose runs spread less")
     return head + ("CPU timings need a quiet machine, and a FAIL measured then is INCONCLUSIVE unless they "
                    "cannot explain it (a hang, requests that raised, a service over budget on its own, or lanes too "

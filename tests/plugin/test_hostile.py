@@ -256,7 +256,10 @@ def test_a_report_folder_made_on_the_way_is_said(simtester: pytest.Pytester) -> 
      "each other*give one."),
     (["--gpuslo-save", "--gpuslo-baseline-dir=.gpuslo/.last/"], "--gpuslo-baseline-dir=.gpuslo/.last/: */.gpuslo/.last "
      "holds the last-run records of the store */.gpuslo, not baselines; give the store itself (*/.gpuslo)."),
-], ids=["typo", "file", "loop", "compare-loop", "compare-and-no-baseline", "last-run-records"])
+    # review168 F7: taken, and the run wrote /etc/.last/
+    (["--gpuslo-baseline-dir=/etc"], "--gpuslo-baseline-dir=/etc: /etc is a folder of the system, where no baseline "
+     "belongs*"),
+], ids=["typo", "file", "loop", "compare-loop", "compare-and-no-baseline", "last-run-records", "system"])
 def test_a_store_option_that_turns_the_regression_check_off_is_refused(
         simtester: pytest.Pytester, args: list[str], said: str) -> None:
     """review71: a file or a typo'd folder as --gpuslo-baseline-dir read "no baseline" for every
@@ -316,8 +319,10 @@ def test_a_markdown_report_at_the_step_summary_is_refused(simtester: pytest.Pyte
     # review166 F6, F8, F1: a stored baseline read UNREADABLE after; git refused to run; refused after the run
     (".gpuslo/t.json", "is inside the baseline store */.gpuslo, which holds baselines only"),
     (".git/config", "is inside a .git folder, which git keeps for itself"),
-    ("notes", "*notes exists and is no step summary (not empty, not a .md file, not GitHub's step_summary_*), so "
-              "the table appended would change a file of yours"),
+    ("notes", "*notes exists and holds no step summary of this plugin (it is not empty, and GitHub's own is "
+              "step_summary_* in _runner_file_commands), so the table appended would change a file of yours"),
+    # review168 F2: the project's README had the table appended
+    ("README.md", "*README.md exists and holds no step summary of this plugin*"),
     ("rel/summary.md", "its folder */rel does not exist"),
 ])
 def test_a_step_summary_no_table_belongs_in_is_refused_before_measuring(
@@ -329,6 +334,7 @@ def test_a_step_summary_no_table_belongs_in_is_refused_before_measuring(
     (simtester.path / ".gpuslo" / "t.json").write_text("{}")
     (simtester.path / ".git").mkdir()
     (simtester.path / ".git" / "config").write_text("[core]\n")
+    (simtester.path / "README.md").write_text("# My project\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", step)
     refused_before_measuring(simtester, [], f"$GITHUB_STEP_SUMMARY={step} (from the environment): *{said}; GitHub "
                                             f"Actions sets it to a file of its own for each step: unset it*")
@@ -336,14 +342,14 @@ def test_a_step_summary_no_table_belongs_in_is_refused_before_measuring(
     assert (simtester.path / ".git" / "config").read_text() == "[core]\n"
 
 
-@pytest.mark.parametrize("step", ["/dev/stdout", "/dev/null", "summary.md", "new.txt", "step_summary_abc"])
+@pytest.mark.parametrize("step", ["/dev/stdout", "/dev/null", "summary.md", "new.txt", "empty.txt"])
 def test_a_step_summary_a_table_belongs_in_is_taken(simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
                                                     step: str) -> None:
     """review166 F2: /dev/stdout was refused as "a file of the system" when stdout was a pipe; a
-    markdown file, a new file and GitHub's own are taken."""
+    new or empty file, or one holding an earlier step's table, is taken."""
     simtester.makepyfile(TWO_TESTS)
-    (simtester.path / "summary.md").write_text("# earlier steps\n")
-    (simtester.path / "step_summary_abc").write_text("earlier\n")
+    (simtester.path / "summary.md").write_text("## pytest-gpuslo: tail-latency SLOs\n\nan earlier step's table\n")
+    (simtester.path / "empty.txt").write_text("")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", step)
     result = simtester.runpytest_subprocess() if step == "/dev/stdout" else simtester.runpytest()
     assert result.ret == 0, result.stderr.str()

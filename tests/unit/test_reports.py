@@ -1199,3 +1199,11 @@ def test_the_headline_counts_what_pytest_made_of_an_xfail_marked_verdict() -> No
     assert md.index("`t.py::test_s`") < md.index("`t.py::test_a`")
     xfailed = {**_html_summary("t.py::test_x", "FAIL", ref_label="base"), "pytest_outcome": "xfailed"}
     assert " open>" not in html.render([xfailed]) and " open>" in html.render([_html_summary("t.py::t", "FAIL", ref_label="base")])
+
+
+def test_the_written_path_is_said_with_its_control_codes_written_out(tmp_path: Path) -> None:
+    """review168 F6: "gpuslo wrote out/c<ESC>[2J.md" cleared the terminal."""
+    from pytest_gpuslo import reports
+
+    said = reports.write(tmp_path / "new" / "c\x1b[2J.md", "x")
+    assert "\x1b" not in said and "c\\x1b[2J.md (created the folder " in said
