@@ -261,7 +261,11 @@ def why(summary: dict[str, Any]) -> str:
                 # this far under budget" or too few for sectioning's batches: no machine helps there,
                 # ``BudgetTest.length_only``)
                 short = bool(c.get("length_only"))
-                load = _load_words(summary) if not over and not short and "contended" in v.get("conditions", []) else ""
+                # review167 F1: where every request over the budget raised, no neighbour made them
+                # so, and "needs a quieter machine" was no way out
+                raised_only = 0 < int(c.get("exceed") or 0) <= int(summary.get("failed") or 0)
+                load = _load_words(summary) if (not over and not short and not raised_only
+                                                and "contended" in v.get("conditions", [])) else ""
                 said_load = "" if "generator_late" in v.get("conditions", []) else f" ({load[2:]})"
                 count = (f"{'~' if over else 'at least ~'}{_about(need)} requests{lasts} "
                          f"(ran {_count(int(summary.get('n') or 0))})")

@@ -540,6 +540,13 @@ def test_a_count_of_requests_beside_busy_neighbours_names_the_quieter_machine_to
     assert terminal.why(late).count("other processes kept 1.0 of 2 CPUs busy") == 1
     assert "needs a quieter machine, or at least ~49,000 requests (ran 4,000) on this one;" in terminal.why(late)
     assert "quieter" not in terminal.why(quiet)
+    # review167 F1: every request over the budget raised, which no neighbour does
+    raised = _row("t.py::test_diff", "INCONCLUSIVE",
+                  [_claim(0.99, 20, "INCONCLUSIVE", est=2.21, upper=6.59, needed_n=49000, reason="too few", exceed=20)],
+                  conditions=("contended",), telemetry=busy)
+    raised["failed"] = 20
+    assert terminal.why(raised) == ("INCONCLUSIVE: p99<=20ms needs at least ~49,000 requests (ran 4,000); 20 requests "
+                                    "raised (the first error below)")
     # too short for any PASS: more requests are the way, not a quieter machine (review123 F3)
     for reason in ("too few effective samples for p95: ...; needs at least about 7,100 requests, or 4,000 if it "
                    "stays this far under budget (each of 8 blocks ...)",
