@@ -9,6 +9,7 @@ module of the driver's, so data flows one way: driver/backend -> run data -> gat
 from __future__ import annotations
 
 import contextlib
+import operator
 import threading
 import time
 import traceback
@@ -182,6 +183,17 @@ def set_current(request: "Request | None") -> None:
     _running.request = request
 
 
+def _read_only(name: str, doc: str) -> property:
+    """A field of the request read off its private slot ``_<name>`` (``operator.attrgetter``: no
+    Python frame a read); setting it raises naming the field."""
+    def refuse(self: "Request", value: Any) -> None:
+        raise AttributeError(f"slo_request.{name} is the harness's record of this request and cannot be set "
+                             f"(to {str(value)[:40]!r}): the plugin files the request's times under it; keep state "
+                             f"of your own in a variable, or set slo_request.payload")
+
+    return property(operator.attrgetter(f"_{name}"), refuse, doc=doc)
+
+
 class Request:
     """One request, as the body of a marked test (``slo_request``) or a handler sees it."""
 
@@ -199,34 +211,11 @@ class Request:
     # Read-only: the harness files each request's stamps under its index (review164 F5: a body
     # that set ``slo_request.index = -1`` read 99 of 100 requests "never completed", and one that
     # added 1 crashed the lane "outside the body").
-    @property
-    def index(self) -> int:
-        """Position in the schedule (warm-up requests included), 0-based.  A test run in several
-        looks (``max_duration_s``) starts each look's requests at 0 again (with ``scheduled_ms``);
-        a payload callable is given the position in the whole schedule."""
-        return self._index
-
-    @index.setter
-    def index(self, value: Any) -> None:
-        _read_only("index", value)
-
-    @property
-    def scheduled_ms(self) -> float:
-        """Offset of the scheduled arrival from the run's start, in milliseconds."""
-        return self._scheduled_ms
-
-    @scheduled_ms.setter
-    def scheduled_ms(self, value: Any) -> None:
-        _read_only("scheduled_ms", value)
-
-    @property
-    def lane(self) -> int:
-        """The lane (worker thread or CUDA stream) that runs it; set when it starts (-1 before)."""
-        return self._lane
-
-    @lane.setter
-    def lane(self, value: Any) -> None:
-        _read_only("lane", value)
+    index = _read_only("index", "Position in the schedule (warm-up requests included), 0-based.  A test run in "
+                       "several looks (``max_duration_s``) starts each look's requests at 0 again (with "
+                       "``scheduled_ms``); a payload callable is given the position in the whole schedule.")
+    scheduled_ms = _read_only("scheduled_ms", "Offset of the scheduled arrival from the run's start, in milliseconds.")
+    lane = _read_only("lane", "The lane (worker thread or CUDA stream) that runs it; set when it starts (-1 before).")
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         """Time a named part of the request: ``with req.stage("tokenize"): ...``."""
@@ -251,12 +240,6 @@ class Request:
 
     def __repr__(self) -> str:
         return f"Request(index={self.index}, scheduled_ms={self.scheduled_ms:.3f}, lane={self.lane})"
-
-
-def _read_only(name: str, value: Any) -> None:
-    raise AttributeError(f"slo_request.{name} is the harness's record of this request and cannot be set "
-                         f"(to {str(value)[:40]!r}): the plugin files the request's times under it; keep state of "
-                         f"your own in a variable, or set slo_request.payload")
 
 
 @dataclass(frozen=True, slots=True)
