@@ -437,6 +437,23 @@ class SloSession:
         return name
 
     # -- collection and running ------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makeitem(self, collector: pytest.Module | pytest.Class, name: str,
+                                  obj: object) -> None:
+        # A marked test uses ``slo_payloads`` before pytest parametrizes it, so a parametrized
+        # override runs the test once per input set (appending it after collection, as the
+        # fallback below does, gives pytest's "no parameter defined" error instead).
+        if inspect.isclass(obj) or not collector.istestfunction(obj, name):
+            return
+        own = [m for m in getattr(obj, "pytestmark", ()) if getattr(m, "name", None) == MARKER]
+        if not own and collector.get_closest_marker(MARKER) is None:
+            return
+        if any("slo_payloads" in m.args for m in getattr(obj, "pytestmark", ())
+               if getattr(m, "name", None) == "usefixtures"):
+            return
+        with contextlib.suppress(AttributeError, TypeError):  # an object that takes no marks
+            pytest.mark.usefixtures("slo_payloads")(obj)
+
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         # Validate every marker once; an error is raised at that test's setup, so one typo never

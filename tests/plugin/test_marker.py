@@ -212,6 +212,59 @@ def test_payloads_fixture_feeds_requests(simtester: pytest.Pytester) -> None:
     gputester.runpytest().assert_outcomes(passed=2)
 
 
+def test_a_parametrized_payloads_override_runs_each_marked_test_once_per_input_set(
+        simtester: pytest.Pytester) -> None:
+    """A parametrized ``slo_payloads`` expands a marked test that does not name it (review168 F8).
+
+    Function, class and module markers; a test without the marker is not parametrized.
+    """
+    simtester.makeconftest(
+        """
+        import pytest
+        from pytest_gpuslo import backends
+        backends.REGISTRY.setdefault('virtual', 'pytest_gpuslo.backends.virtual')
+
+        @pytest.fixture(params=["ab", "xy"])
+        def slo_payloads(request):
+            return list(request.param)
+        """
+    )
+    simtester.makepyfile(
+        test_fn="""
+        import pytest
+        SEEN = {}
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=3000, requests=30, warmup_requests=0)
+        def test_tok(slo_request):
+            SEEN.setdefault(slo_request.payload, 0)
+
+        class TestK:
+            pytestmark = pytest.mark.slo(p95_ms=500, rate_hz=3000, requests=30, warmup_requests=0)
+
+            def test_m(self, slo_request):
+                SEEN.setdefault(slo_request.payload, 0)
+
+        def test_plain():
+            pass
+
+        def test_zcheck():
+            assert sorted(SEEN) == ["a", "b", "x", "y"]
+        """,
+        test_mod="""
+        import pytest
+        pytestmark = pytest.mark.slo(p95_ms=500, rate_hz=3000, requests=30, warmup_requests=0)
+
+        def test_whole(slo_request):
+            pass
+        """,
+    )
+    result = simtester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*test_tok[[]ab[]]", "*test_tok[[]xy[]]", "*TestK::test_m[[]xy[]]",
+                                 "*test_plain", "*test_whole[[]ab[]]", "*test_whole[[]xy[]]",
+                                 "8 tests collected*"])
+    simtester.runpytest("-p", "no:randomly").assert_outcomes(passed=8)
+
+
 def test_inconclusive_warns_by_default_and_fails_on_request(simtester: pytest.Pytester) -> None:
     """Too few requests for a p99: a warning by default, a failure with --gpuslo-inconclusive=fail."""
     gputester = simtester
