@@ -64,6 +64,31 @@ def bounded(text: str) -> str:
     return "\n".join([*head, f"... ({left:,} lines left out)", *tail]) + "\n"
 
 
+def error_line(text: str, limit: int = 500) -> str:
+    """The exception a traceback ends in, type and whole message on one line: a traceback's last
+    line alone named ``(while reading user 42)`` for ``RuntimeError: db timeout\n(while reading
+    user 42)``, without the type or the error (review169 F4); one line also keeps a message's
+    ``::error`` from reading as a CI command.  Text that is no traceback is joined as it is."""
+    lines = text.strip().splitlines()
+    heads = [i for i, ln in enumerate(lines) if ln.startswith("Traceback (most recent call last)")]
+    if heads:  # the last traceback's frames are indented; its exception starts at column 0
+        start = heads[-1] + 1
+        while start < len(lines) and (lines[start].startswith(" ") or _LEFT_OUT.match(lines[start])):
+            start += 1
+        lines = lines[start:] or lines[-1:]
+    elif any("Exception Group Traceback" in ln for ln in lines[:1]):  # the group and its count
+        group = [m.group(1) for ln in lines if (m := _GROUP.match(ln))]
+        lines = group[:1] or lines[-1:]
+    words = " ".join(ln.strip() for ln in lines if ln.strip())
+    return words if len(words) <= limit else f"{words[:limit]}..."
+
+
+#: An exception group's own line, ``  | ExceptionGroup: grp (2 sub-exceptions)``.
+_GROUP = re.compile(r"^\s*\| ([A-Za-z_][\w.]*(?::.*)?)$")
+#: The line ``bounded`` puts where it cut a traceback's middle.
+_LEFT_OUT = re.compile(r"\.\.\. \([\d,]+ lines left out\)$")
+
+
 def brief(value: Any, limit: int = 80) -> str:
     """A value as an error quotes it: its repr, cut to ``limit`` characters with its length said
     (a 100 kB string or a huge object must not become a 100 kB error message)."""

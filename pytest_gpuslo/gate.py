@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_gpuslo import control, stats
+from pytest_gpuslo.errors import error_line
 from pytest_gpuslo.spec import SloSpec, percentile_label, replays_trace
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
@@ -2677,7 +2678,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
 
     if lat.size and m.failed + m.timed_out >= lat.size:
         # The error itself, not only the count: slo_run's caller sees the verdict, not the report.
-        last = (m.first_error or "").strip().splitlines()[-1:] if m.failed else []
+        last = [error_line(m.first_error)] if m.failed and m.first_error and m.first_error.strip() else []
         how = ("raised or timed out" if m.failed and m.timed_out else "raised" if m.failed
                else "timed out")
         reason = f"every request {how}" + (f"; the first raised {last[0]}" if last else "")

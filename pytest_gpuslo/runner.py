@@ -35,7 +35,7 @@ from pytest_gpuslo.baseline import (
     previous_path,
     session_id,
 )
-from pytest_gpuslo.errors import dangling
+from pytest_gpuslo.errors import dangling, error_line
 from pytest_gpuslo.measurement import Progress, payload_picker, run_open_loop
 from pytest_gpuslo.recorder import Request, RunData
 from pytest_gpuslo.result import SloResult
@@ -253,7 +253,7 @@ def record(result: SloResult, settings: Settings) -> None:
     if m.first_timed_out is not None:
         summary["first_timed_out"] = m.first_timed_out
     if m.first_error:
-        summary["first_error"] = m.first_error.strip().splitlines()[-1][:500]  # the line the gate quotes
+        summary["first_error"] = error_line(m.first_error)  # the line the gate quotes
     if m.contention:
         summary["contention"], summary["contention_slowdown"] = m.contention, m.contention_slowdown
     if m.contention and m.time_split:

@@ -716,7 +716,10 @@ def failure_message(summary: dict[str, Any]) -> str:
                      f"  first error ({warm:,} of the {summary['warmup']:,} warm-up requests raised; no verdict "
                      f"counts them, but a body that fails on its first requests fails its first users):"
                      if warm else "  first error:")
-        lines.extend("    " + ln for ln in summary["first_error"].rstrip().splitlines())
+        # A message line such as "::error ..." would read as a GitHub command once the runner trims
+        # the indent (review169 F4): such a line is printed behind "| ".
+        lines.extend("    " + ("| " + ln if ln.lstrip().startswith("::") else ln)
+                     for ln in summary["first_error"].rstrip().splitlines())
     lines += stuck_lines(summary)
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from pytest_gpuslo.errors import error_line
 from pytest_gpuslo.gate import RERUN_AB, WIDEST_RATIO, rerun_ab, stopped_words
 from pytest_gpuslo.spec import percentile_label
 
@@ -44,7 +45,7 @@ def ordered(summaries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def first_error(summary: dict[str, Any]) -> str:
     """"the first error: ValueError: boom" where requests raised, whatever the verdict (a PASS
     with 8 of 4,000 raised named the error in the terminal only: review92), else ""."""
-    first = str(summary.get("first_error") or "").strip().splitlines()
+    first = [error_line(str(summary["first_error"]))] if str(summary.get("first_error") or "").strip() else []
     if first and summary.get("failed"):
         return f"the first error: {first[-1]}"
     warm = int(summary.get("warmup_failed") or 0)

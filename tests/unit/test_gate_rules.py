@@ -6,11 +6,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import traceback
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from pytest_gpuslo import gate, stats
+from pytest_gpuslo.errors import bounded, error_line
 from pytest_gpuslo.spec import percentile_label, resolve
 
 
@@ -910,6 +913,57 @@ def test_a_run_whose_every_request_raised_names_the_error_in_its_verdict() -> No
     v = gate.decide(spec, gate.Measurements(lat, np.zeros(200), failed=200, first_error=error))
 
     assert v.outcome == "FAIL" and any("the first raised KeyError: 'missing-key'" in r for r in v.reasons)
+
+
+def _traceback_of(raiser: Callable[[], None]) -> str:
+    try:
+        raiser()
+    except BaseException:  # noqa: BLE001 - the text is what is wanted
+        return traceback.format_exc()
+    raise AssertionError("did not raise")
+
+
+def _chained() -> None:
+    try:
+        {}["k"]
+    except KeyError as exc:
+        raise ValueError("bad row\n  indented detail") from exc
+
+
+def _multi_line() -> None:
+    raise RuntimeError("db timeout\n(while reading user 42)\n::error title=X::pwned")
+
+
+#: Python 3.11's text of ``ExceptionGroup("two failed", [ValueError(1), TypeError(2)])``.
+_GROUP = """  + Exception Group Traceback (most recent call last):
+  |   File "h.py", line 3, in <module>
+  |     raise ExceptionGroup("two failed", [ValueError(1), TypeError(2)])
+  | ExceptionGroup: two failed (2 sub-exceptions)
+  +-+---------------- 1 ----------------
+    | ValueError: 1
+    +---------------- 2 ----------------
+    | TypeError: 2
+    +------------------------------------
+"""
+
+
+def test_an_error_is_named_by_its_type_and_whole_message_on_one_line() -> None:
+    """review169 F4: a multi-line message was named by its last line, "(while reading user 42)",
+    in the verdict, the reports and the ``::error`` annotation, without the type or the error."""
+    assert error_line(_traceback_of(_multi_line)) == (
+        "RuntimeError: db timeout (while reading user 42) ::error title=X::pwned")
+    assert error_line(_traceback_of(_chained)) == "ValueError: bad row indented detail"  # the last of a chain
+    assert error_line(_GROUP) == "ExceptionGroup: two failed (2 sub-exceptions)"
+    long = "Traceback (most recent call last):\n" + '  File "h.py", line 1, in f\n    f()\n' * 3000 + "KeyError: 3\n"
+    assert error_line(bounded(long)) == "KeyError: 3"  # the middle cut out
+    assert error_line("no traceback\nat all") == "no traceback at all"
+    assert len(error_line("E: " + "x" * 2000)) <= 503
+
+    spec = _spec(requests=200)
+    v = gate.decide(spec, gate.Measurements(np.full(200, 1e4), np.zeros(200), failed=200,
+                                            first_error=_traceback_of(_multi_line)))
+    assert any(r.endswith("the first raised RuntimeError: db timeout (while reading user 42) ::error title=X::pwned")
+               for r in v.reasons)
 
 
 @pytest.mark.parametrize(("slower", "expected"), [(1.0, "INCONCLUSIVE"), (1.3, "REGRESSED")])

@@ -65,12 +65,17 @@ def test_reports_name_raised_levels_and_warm_up_errors_as_they_are() -> None:
                               "stand_in": {"base": ["timed out", "raised"], "candidate": ["raised", "raised"]}}}
     assert view.run_p95s(hung).startswith("p95 of each run, ms: base timed out 2.3 / candidate raised 2.5")
     warm = {**SUMMARY, "lag_ms": {"p99": 0.2}, "offered_hz": 100.0, "throughput_hz": 99.0, "backend": "cpu",
-            "failed": 0, "warmup_failed": 150, "first_error": "Traceback ...\nRuntimeError: boom"}
+            "failed": 0, "warmup_failed": 150, "first_error": "Traceback (most recent call last):\n  ...\nRuntimeError: boom"}
     said = terminal.failure_message(warm)
     assert "counts as over budget" not in said and "150 of the 200 warm-up requests raised; no verdict counts" in said
     assert view.first_error(warm) == "150 warm-up requests raised (no verdict counts them); the first error: " \
                                      "RuntimeError: boom"
     assert "counts as over budget" in terminal.failure_message({**warm, "failed": 3})
+    # review169 F4: a message line "::error ..." would be a GitHub command once the runner trims the indent
+    injected = terminal.failure_message({**warm, "failed": 3, "first_error": "Traceback (most recent call "
+                                         "last):\n  ...\nRuntimeError: x\n::error title=X::y\n  ::warning::z"})
+    assert not [ln for ln in injected.splitlines() if ln.lstrip().startswith("::")]
+    assert "    | ::error title=X::y" in injected.splitlines()
     assert view.first_error({**warm, "warmup_failed": 0}) == ""
     assert "150 warm-up requests raised (no verdict counts them)" in html._claim_lines(warm, {})
     # the verdict column names the claim that held the test back, not the raised note beside it
