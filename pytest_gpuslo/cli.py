@@ -1343,12 +1343,13 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                               notes=not_judged, errors=tuple(sorted(cand_errors.items())),
                               inconclusive="fail" if strict else None,
                               interrupted=f"the working tree's runs were not whole: {broken}" if broken else "")
-    unwritten = False
+    unwritten = wrote = step_wrote = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)
         if path:
             try:
                 print(f"gpuslo wrote {reports.write(path, fmt.render(summaries, context))}")
+                wrote = True
             except OSError as exc:  # checked before the runs; a disk that filled since is said, not raised
                 print(f"error: could not write --{fmt.flag} {path}: {exc.strerror or exc}", file=sys.stderr)
                 unwritten = True
@@ -1358,6 +1359,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         try:
             with open(step, "a", encoding="utf-8") as fh:
                 fh.write(md.render(summaries, context))
+            step_wrote = True
         except OSError as exc:  # checked before the runs; a disk that filled since is said (review166 F1)
             print(f"error: could not write $GITHUB_STEP_SUMMARY={step}: {exc.strerror or exc}", file=sys.stderr)
             unwritten = True
@@ -1365,7 +1367,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
 
     if github.enabled():
         for line in github.commands(summaries, inconclusive="fail" if strict else None,
-                                    errors=tuple(sorted(cand_errors.items()))):
+                                    errors=tuple(sorted(cand_errors.items())),
+                                    listed=github.where_listed(step_wrote, wrote)):
             print(line)
     if cand_errors or broken:
         return 1

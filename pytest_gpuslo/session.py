@@ -149,6 +149,7 @@ class SloSession:
         #: them rather than "removed, renamed or deselected" (review157 F3).
         self.xfailed: list[tuple[str, str]] = []
         self.written: list[str] = []
+        self.step_written = False  # the markdown was appended to $GITHUB_STEP_SUMMARY (or tried)
         #: marked SLO tests collected in this process (none on an xdist controller, which collects
         #: nothing), for an interrupted session's reports.
         self.collected = 0
@@ -798,7 +799,10 @@ class SloSession:
         from pytest_gpuslo.reports import github
 
         if github.enabled():
-            for line in github.commands(self.summaries, inconclusive=policy.inconclusive, errors=self.errors):
+            step = any(option == "GITHUB_STEP_SUMMARY" for option, *_ in self.unwritten)
+            listed = github.where_listed(self.step_written and not step, bool(self.written))
+            for line in github.commands(self.summaries, inconclusive=policy.inconclusive, errors=self.errors,
+                                        listed=listed):
                 tr.write_line(line)
 
     def _said_reports(self, tr: Any) -> None:
@@ -857,6 +861,7 @@ class SloSession:
             md = next(f for f in _reports.FORMATS if f.key == "md")
             self._write("GITHUB_STEP_SUMMARY", step, functools.partial(md.render, self.summaries, context),
                         append=True)
+            self.step_written = True
         from pytest_gpuslo.runner import STORE_UNWRITTEN
 
         lost = [s["nodeid"] for s in self.summaries if str(s.get("baseline_saved", "")).startswith(STORE_UNWRITTEN)]

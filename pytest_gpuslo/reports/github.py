@@ -57,6 +57,15 @@ def _said(s: Mapping[str, Any]) -> tuple[str, str]:
     return title, f"{s.get('nodeid', '?')}: {why}"
 
 
+def where_listed(summary: bool, reports: bool) -> str:
+    """Where the tests past ``MAX_EACH`` are listed: the job's summary and the reports only where
+    they were written (review169 F5: a run that wrote neither pointed at them)."""
+    if summary or reports:
+        return " and ".join(w for w, on in (("the job's summary", summary), ("the reports", reports)) if on) + (
+            " list them" if summary and reports else " lists them" if summary else " list them")
+    return "the gpuslo section of the log lists them"
+
+
 def commands(summaries: Sequence[Mapping[str, Any]], *, inconclusive: str | None = None,
              errors: Sequence[tuple[str, str]] = (),
              listed: str = "the job's summary and the reports list them") -> list[str]:

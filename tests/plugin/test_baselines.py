@@ -304,6 +304,28 @@ def test_on_a_github_runner_a_fail_is_an_error_annotation_and_an_undecided_one_a
     assert bad.startswith("::error title=SLO test error::test_bad.py::test_b: ERROR in setup, before a verdict: "), bad
 
 
+def test_the_annotation_that_counts_the_rest_names_where_they_are_listed(
+        simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review169 F5: "4 more SLO tests failed: the job's summary and the reports list them" where
+    the run wrote neither."""
+    simtester.makepyfile(test_bad="import pytest\n" + "".join(
+        f"@pytest.mark.slo(p95_ms=5, bogus=1)\ndef test_b{k}(slo_request):\n    pass\n" for k in range(12)))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+    def rest(*args: str) -> str:
+        lines = [x for x in simtester.runpytest(*args).outlines if x.startswith("::error")]
+        assert len(lines) == 10, lines
+        return lines[-1].split("::")[-1]
+
+    assert rest() == "3 more SLO tests failed: the gpuslo section of the log lists them"
+    assert rest("--gpuslo-json=r.json") == "3 more SLO tests failed: the reports list them"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(simtester.path / "step.md"))
+    assert rest() == "3 more SLO tests failed: the job's summary lists them"
+    assert rest("--gpuslo-json=r.json") == "3 more SLO tests failed: the job's summary and the reports list them"
+    assert "test_b11" in (simtester.path / "step.md").read_text()
+
+
 def test_compare_reads_an_xfail_marked_test_s_record_as_pytest_did(
         simtester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """review159 F4: an xfail-marked test's expected FAIL (pytest: XFAIL, exit 0) read FAIL under
