@@ -214,10 +214,23 @@ def step_summary_unusable(path: str, store: str | Path | None = None) -> str | N
         return f"{p} cannot be read ({exc.strerror or exc})"
     # A file of some content must hold this plugin's table already (an earlier step's summary):
     # review168 F2, README.md had the table appended, where --gpuslo-md=README.md is refused.
-    if not empty and unwritable(path, MD_SIGNATURE):
+    if not empty and not _begins_with_table(p):
         return (f"{p} exists and holds no step summary of this plugin (it is not empty, and GitHub's own is "
                 f"step_summary_* in _runner_file_commands), so the table appended would change a file of yours")
     return None
+
+
+def _begins_with_table(path: Path) -> bool:
+    """Whether ``path`` starts with this plugin's markdown heading, as a file only earlier runs
+    appended to does: review169 F1, notes of a user's that held the heading in their prose took
+    the table (the file's first lines, not 8 KiB of it, are read)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SIGNATURE_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return False
+    first = next((ln.strip() for ln in head.splitlines() if ln.strip()), "")
+    return first in MD_SIGNATURE
 
 
 #: How much of an existing file is read for a report's signature.

@@ -323,6 +323,8 @@ def test_a_markdown_report_at_the_step_summary_is_refused(simtester: pytest.Pyte
               "step_summary_* in _runner_file_commands), so the table appended would change a file of yours"),
     # review168 F2: the project's README had the table appended
     ("README.md", "*README.md exists and holds no step summary of this plugin*"),
+    # review169 F1: notes of a user's that name the plugin's heading in their prose
+    ("prose.md", "*prose.md exists and holds no step summary of this plugin*"),
     ("rel/summary.md", "its folder */rel does not exist"),
 ])
 def test_a_step_summary_no_table_belongs_in_is_refused_before_measuring(
@@ -335,11 +337,14 @@ def test_a_step_summary_no_table_belongs_in_is_refused_before_measuring(
     (simtester.path / ".git").mkdir()
     (simtester.path / ".git" / "config").write_text("[core]\n")
     (simtester.path / "README.md").write_text("# My project\n")
+    (simtester.path / "prose.md").write_text("# Release notes\n\nuser text\n\n## pytest-gpuslo: tail-latency SLOs\n\n"
+                                             "| more | user text |\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", step)
     refused_before_measuring(simtester, [], f"$GITHUB_STEP_SUMMARY={step} (from the environment): *{said}; GitHub "
                                             f"Actions sets it to a file of its own for each step: unset it*")
     assert (simtester.path / "victim.py").read_text() == "X = 1\n"
     assert (simtester.path / ".git" / "config").read_text() == "[core]\n"
+    assert (simtester.path / "prose.md").read_text().endswith("| more | user text |\n")
 
 
 @pytest.mark.parametrize("step", ["/dev/stdout", "/dev/null", "summary.md", "new.txt", "empty.txt"])
