@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pytest_gpuslo.errors import bounded, printable
+from pytest_gpuslo.errors import InvalidArgument, bounded, printable
 
 Clock = Callable[[], int]
 
@@ -219,6 +219,7 @@ class Request:
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         """Time a named part of the request: ``with req.stage("tokenize"): ...``."""
+        _stage_name(name)
         if self._stage is not None:
             return self._stage(self, name)
         return self._recorder.host_stage(self.index, name)
@@ -229,6 +230,7 @@ class Request:
         ``workers``: the stage is a pool's or a batcher's service on that many workers, each
         taking up to ``batch`` calls at a time (``Recorder.pools``), whose worker slept
         ``slept_ns`` of it on a timer (``ServedCall.slept_ns``)."""
+        _check_stamps(_stage_name(name), begin_ns, end_ns, workers, batch, slept_ns)
         if self.index < 0:
             return
         if workers is not None:
@@ -240,6 +242,37 @@ class Request:
 
     def __repr__(self) -> str:
         return f"Request(index={self.index}, scheduled_ms={self.scheduled_ms:.3f}, lane={self.lane})"
+
+
+def _stage_name(name: object) -> str:
+    """A stage's name: a non-empty str of one line (review166 F11: None crashed the harness after
+    the run; a newline forged a line of the stage table)."""
+    if not isinstance(name, str) or not name.strip() or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in name):
+        raise InvalidArgument(f"slo_request stage name {name!r}: a stage is named by a non-empty str of one line "
+                              f"without control codes; give one such as 'tokenize'.")
+    return name
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_stamps(name: str, begin_ns: object, end_ns: object, workers: object, batch: object,
+                  slept_ns: object) -> None:
+    """``record_stage``'s stamps are ``perf_counter_ns`` ints, the end (-1: not ended yet) not
+    before the begin, a pool of one worker or more (review166 F11: an end before its begin read
+    as requests that never left the stage, 10**30 raised numpy's OverflowError)."""
+    said = f"slo_request.record_stage({name!r}, {begin_ns!r}, {end_ns!r}"
+    if not (_is_int(begin_ns) and _is_int(end_ns) and 0 <= int(begin_ns) < 2**63  # type: ignore[call-overload]
+            and -1 <= int(end_ns) < 2**63):  # type: ignore[call-overload]
+        raise InvalidArgument(f"{said}): the stamps are time.perf_counter_ns() ints (the end -1 while the stage "
+                              f"has not ended); give those.")
+    if int(end_ns) != -1 and int(end_ns) < int(begin_ns):  # type: ignore[call-overload]
+        raise InvalidArgument(f"{said}): the stage ends {(int(begin_ns) - int(end_ns)) / 1e6:.3g} ms before it "  # type: ignore[call-overload]
+                              f"begins; give the begin stamp first.")
+    for what, value, least in (("workers", workers, 1), ("batch", batch, 1), ("slept_ns", slept_ns, 0)):
+        if value is not None and not (_is_int(value) and least <= int(value) < 2**63):  # type: ignore[call-overload]
+            raise InvalidArgument(f"{said}, {what}={value!r}): {what} is an int of {least} or more.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -382,14 +382,17 @@ def _check_size(nodeid: str, rate_hz: Any, requests: Any, duration_s: Any, warmu
         total = (_as_float(duration_s or 0.0) + warm_s) * rate + warm_n
         horizon = _as_float(duration_s or 0.0) + warm_s + warm_n / rate
         what = given("duration_s", "warmup_requests", "warmup_s")
+    # review166 F12: a too-short --gpuslo-duration asked for the marker's duration_s
+    fix = {"CLI": "a --gpuslo-duration", "ini": "a gpuslo_duration in the ini"}.get(
+        sources.get("duration_s", ""), f"a {duration_name}") if duration_name == "duration_s" else f"a {duration_name}"
     if requests is None and duration_s is not None and not _as_float(duration_s) * rate >= 1.0:
         # requests=0 is refused as a marker value; a duration that holds no request is the same
         # test of nothing, which would pass with a warning (review63).
         raise InvalidArgument(
             f"{nodeid}: {given('duration_s')} offers about {_as_float(duration_s) * rate:.3g} requests to "
-            f"measure: nothing to decide on. Give a {duration_name} of at least 1/rate_hz "
+            f"measure: nothing to decide on. Give {fix} of at least 1/rate_hz "
             f"({1.0 / rate:.3g} s; a few thousand requests decide a p95)"
-            f"{', or requests=N' if duration_name == 'duration_s' else ''}.")
+            f"{', or requests=N in the marker' if duration_name == 'duration_s' else ''}.")
     if not total <= limits.MAX_REQUESTS:
         need = limits.request_memory_bytes(total)
         raise InvalidArgument(
