@@ -1387,6 +1387,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
 def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     """Rate, burstiness and the closest arrival process of a recorded trace."""
     from pytest_gpuslo.arrivals import describe
+    from pytest_gpuslo.arrivals.trace import BURST_WINDOWS
     from pytest_gpuslo.errors import InvalidArgument
 
     one_series = args.file.lower().endswith((".json", ".npy"))
@@ -1429,8 +1430,11 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
     none = "-  (the stamps are rounded)" if d["rounded"] else "-  (too few distinct gaps)"
     print(f"tail index   {none if math.isnan(tail) else f'{tail:.3g}'}"
           f"{'' if math.isnan(tail) else '  (Hill, top 5% of gaps; below 2: infinite variance)'}")
-    print(f"bursts       {len(d['bursts'])} spells over twice the mean rate (in {d['burst_window_s']:.3g}-s windows)"
-          + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
+    if math.isnan(d["burst_window_s"]):
+        print(f"bursts       -  (not measured: the trace is shorter than 4 windows of {min(BURST_WINDOWS)} mean gaps)")
+    else:
+        print(f"bursts       {len(d['bursts'])} spells over twice the mean rate (in {d['burst_window_s']:.3g}-s "
+              f"windows)" + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
     print(f"closest      {d['closest'] or '-  (not fitted: ' + d['unfitted'] + ')'}")
     print(f"as a test    {d['marker']}" + ("" if d["closest"] else "  (choose arrivals=, or replay the trace)"))
     if d["caveat"]:

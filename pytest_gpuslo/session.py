@@ -688,6 +688,11 @@ class SloSession:
         if chosen == "all":
             return base
         picked = [int(i) for i in chosen.split(",")]
+        if not base:  # review168 F1: "(indices 0..-1); pick from those"
+            raise pytest.UsageError(
+                f"--gpuslo-devices={chosen}: this machine has no GPU visible "
+                f"({'CUDA_VISIBLE_DEVICES=' + repr(parent) + ' hides them' if parent is not None else 'none found'}); "
+                f"leave --gpuslo-devices out here, or use 'all', which pins nothing where there is no GPU.")
         if max(picked) >= len(base):
             raise pytest.UsageError(
                 f"--gpuslo-devices={chosen}: this machine has {len(base)} GPU(s) visible "

@@ -65,6 +65,12 @@ def test_unknown_device_index_is_a_usage_error(simtester: pytest.Pytester, monke
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--gpuslo-devices=0,3: this machine has 2 GPU(s) visible (indices 0..1)*"])
+    # review168 F1: with no GPU visible, "(indices 0..-1); pick from those"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    none = gputester.runpytest_subprocess("-n", "2", "--gpuslo-devices=0,1", "-p", "no:cacheprovider")
+    assert none.ret == pytest.ExitCode.USAGE_ERROR
+    none.stderr.fnmatch_lines(["*--gpuslo-devices=0,1: this machine has no GPU visible (CUDA_VISIBLE_DEVICES='' "
+                               "hides them); leave --gpuslo-devices out here, or use 'all'*"])
 
 
 def test_lane_rotation_and_worker_index() -> None:

@@ -74,6 +74,21 @@ def test_describe_warns_of_stamps_rounded_to_whole_seconds(tmp_path: Path, capsy
     assert "share a timestamp" not in capsys.readouterr().out
 
 
+def test_describe_says_a_trace_too_short_for_burst_windows_was_not_measured_for_bursts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review168 F4: "0 spells over twice the mean rate (in 0.333-s windows)" of a 0.03-s trace read
+    as evidence of no bursts."""
+    path = tmp_path / "short.txt"
+    path.write_text("".join(f"{t}\n" for t in (0, 1.5, 3, 7, 7.2, 9, 12, 20, 21, 30)))
+    assert main(["arrivals", "describe", str(path), "--unit", "ms"]) == 0
+    out = capsys.readouterr().out
+    assert "bursts       -  (not measured: the trace is shorter than 4 windows of 10 mean gaps)" in out
+    assert "spells" not in out
+    path.write_text("".join(f"{t:.6f}\n" for t in np.cumsum(np.random.default_rng(3).exponential(1e-3, 500))))
+    assert main(["arrivals", "describe", str(path)]) == 0
+    assert "spells over twice the mean rate" in capsys.readouterr().out
+
+
 def test_describe_warns_when_the_unit_makes_the_test_impossibly_long(trace_ms: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """Seconds forced on millisecond data: 0.9 requests/s, and a warning that 4,000 take an hour.
