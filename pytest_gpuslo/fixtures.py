@@ -185,11 +185,15 @@ def _check_pinned(shape: Any, dtype: Any, like: Any) -> None:
 
             item = int(getattr(torch_dtype(torch, dtype), "itemsize", 1))
         else:
+            if dtype is None or np.dtype(dtype).kind not in "biufc":
+                # review166 F5: object, str, void and structured arrays, and None read as float64,
+                # were returned without a word; a pinned buffer holds numbers for a copy
+                raise TypeError
             item = np.dtype(dtype).itemsize
     except (TypeError, AttributeError):
-        raise InvalidArgument(f"slo_pinned({shape!r}, {dtype!r}): {dtype!r} is no dtype "
-                              f"{'torch' if torch is not None else 'numpy'} knows; give one such as 'float32', "
-                              f"'float16' or 'uint8'") from None
+        raise InvalidArgument(f"slo_pinned({shape!r}, {dtype!r}): {dtype!r} is no numeric dtype "
+                              f"{'torch' if torch is not None else 'numpy'} knows (a pinned buffer holds numbers "
+                              f"to copy); give one such as 'float32', 'float16' or 'uint8'") from None
     need = item * math.prod(int(d) for d in dims)
     try:
         have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

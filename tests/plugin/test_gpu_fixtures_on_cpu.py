@@ -288,22 +288,30 @@ def test_slo_pinned_refuses_bad_arguments_in_its_own_words(gputester: pytest.Pyt
 
         @pytest.mark.parametrize("args, kwargs", [
             (((4,), "notadtype"), {}), (((-1,),), {}), (((10**12,),), {}), (((4,),), {"like": "jax"}),
-            (((4.5,),), {})])
+            (((4.5,),), {}), (((4,), object), {}), (((4,), str), {}), (((4,), None), {}),
+            (((4,), [("a", "f4")]), {})])
         def test_bad(slo_pinned, args, kwargs):
             slo_pinned(*args, **kwargs)
 
         def test_good(slo_pinned):
             assert slo_pinned((4, 2), "uint8").shape == (4, 2)
+            assert slo_pinned(3, bool).dtype == bool
         """
     )
     result = gputester.runpytest("-rf")
 
-    result.assert_outcomes(passed=1, failed=5)
+    result.assert_outcomes(passed=1, failed=9)
     result.stdout.fnmatch_lines([
-        "*InvalidArgument: slo_pinned((4,), 'notadtype'): 'notadtype' is no dtype numpy knows; give one such as*",
+        "*InvalidArgument: slo_pinned((4,), 'notadtype'): 'notadtype' is no numeric dtype numpy knows (a pinned "
+        "buffer holds numbers to copy); give one such as*",
         "*InvalidArgument: slo_pinned((-1,), ...): the shape is a whole number of elements or a tuple of them, none "
         "negative*",
         "*InvalidArgument: slo_pinned((1000000000000,), 'float32') asks for 3*GiB, more than this machine's * GiB of "
         "memory; give a smaller shape*",
         "*InvalidArgument: slo_pinned(..., like='jax'): like is 'numpy' (an array) or 'torch' (a tensor)*",
-        "*InvalidArgument: slo_pinned((4.5,), ...): the shape is a whole number*"], consecutive=False)
+        "*InvalidArgument: slo_pinned((4.5,), ...): the shape is a whole number*",
+        # review166 F5: object, str, None (read as float64) and structured dtypes were taken
+        "*InvalidArgument: slo_pinned((4,), <class 'object'>): <class 'object'> is no numeric dtype*",
+        "*InvalidArgument: slo_pinned((4,), <class 'str'>): <class 'str'> is no numeric dtype*",
+        "*InvalidArgument: slo_pinned((4,), None): None is no numeric dtype*",
+        "*InvalidArgument: slo_pinned((4,), [[]('a', 'f4')[]]): * is no numeric dtype*"], consecutive=False)
