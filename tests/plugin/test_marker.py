@@ -791,6 +791,36 @@ def test_a_filter_naming_the_plugins_warning_fails_inconclusive_cleanly(simteste
     assert "Traceback" not in named.stdout.str()
 
 
+def test_a_skip_marked_slo_test_skips_with_its_own_reason_even_with_a_half_written_marker(
+        simtester: pytest.Pytester) -> None:
+    """review170 F1: a test parked with ``skip`` whose marker lacked rate_hz errored (the build went
+    red); under --gpuslo-skip a skip or skipif mark's reason read "SLO run skipped"."""
+    simtester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.skip(reason="wip")
+        @pytest.mark.slo(p95_ms=10)
+        def test_parked(slo_request):
+            pass
+
+        @pytest.mark.skipif(True, reason="linux only")
+        @pytest.mark.slo(p95_ms=10, rate_hz=100, requests=100)
+        def test_elsewhere(slo_request):
+            pass
+
+        @pytest.mark.slo(p95_ms=10)
+        def test_bad(slo_request):
+            pass
+        """
+    )
+    for extra in ((), ("--gpuslo-skip",)):
+        result = simtester.runpytest("-rs", *extra)
+        result.assert_outcomes(skipped=2, errors=1)
+        result.stdout.fnmatch_lines(["SKIPPED [[]1[]] *: wip", "SKIPPED [[]1[]] *: linux only"], consecutive=False)
+        assert "SLO run skipped" not in result.stdout.str()
+
+
 def test_a_suite_can_keep_the_marker_and_skip_the_slo_runs(simtester: pytest.Pytester) -> None:
     """``-p no:gpuslo`` unloads the marker too: under --strict-markers collection fails, as the
     README says.  ``--gpuslo-skip`` keeps it registered and skips marked tests and slo_run calls,
