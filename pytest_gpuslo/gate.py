@@ -2423,7 +2423,8 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             # Slow from the start and within budget at the end: a warm-up too short (review56),
             # the row's words too, not the design effect's count (review58: "needs ~68,000");
             # unless requests raised there (review104).
-            slow, reason = "", stats.warm_up_words(cold, lat.size, stats.within_span(lat[:cold], span))
+            slow, reason = "", stats.warm_up_words(cold, lat.size, stats.within_span(lat[:cold], span),
+                                                   busy=m.contention if contended else "")
             bt = replace(bt, reason=reason, needed_n=None)
         onset = stats.trailing_stretch(np.asarray(m.own_ms, dtype=np.float64), budget, margin=1.0) \
             if outcome == INCONCLUSIVE and not slow and cold is None and m.own_ms is not None else None

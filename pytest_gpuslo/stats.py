@@ -249,13 +249,19 @@ def warm_up_end(x: npt.NDArray[np.float64], budget: float, p: float, share: floa
 WARM_UP_TOO_SHORT = "a warm-up too short"
 
 
-def warm_up_words(end: int, n: int, raised: int = 0) -> str:
+def warm_up_words(end: int, n: int, raised: int = 0, busy: str = "") -> str:
     """Why a run over budget only at its start is INCONCLUSIVE (``warm_up_end``); ``raised``: how
     many of those first ``end`` requests raised, which no longer warm-up should hide (review104:
-    "raise warmup_requests by about 200" where the first 200 measured requests raised)."""
+    "raise warmup_requests by about 200" where the first 200 measured requests raised); ``busy``:
+    the neighbours' load during the run, which may have been the slow start (review171 F1: a
+    constant loop told to add 1,279 warm-up requests beside 1.8 of 2 CPUs busy)."""
     if raised:
         return (f"{raised:,} of the run's first {end:,} requests raised: an error at the start is no "
                 f"warm-up, and a longer one would hide it; fix what raised")
+    if busy:
+        return (f"the run was over the budget from its start to {end / n:.0%} of it and within it after, and "
+                f"{busy}: their load then or {WARM_UP_TOO_SHORT}, not a steady state; run again on a quieter "
+                f"machine, and if it starts slow there too, raise warmup_requests by about {end}")
     return (f"the run was over the budget from its start to {end / n:.0%} of it and within it after: "
             f"{WARM_UP_TOO_SHORT}, not a steady state; raise warmup_requests by about {end} and run again")
 

@@ -1771,6 +1771,13 @@ def test_an_undecided_slowdown_names_the_run_its_own_times_fail_and_a_cold_start
         warm = verdict(np.where(np.arange(570) < cold * 570, 200.0, 40.0))
         assert warm.outcome == "INCONCLUSIVE", warm.reasons
         assert "a warm-up too short, not a steady state; raise warmup_requests by about" in warm.checks[0].reason
+    # review171 F1: beside busy neighbours a slow start may be theirs: the warm-up is the second fix
+    crowded = verdict(np.where(np.arange(570) < 0.45 * 570, 200.0, 40.0), contention=gate.cpu_contention(1.8, 2),
+                      contention_slowdown=4.0)
+    said = crowded.checks[0].reason
+    assert crowded.outcome == "INCONCLUSIVE" and "and other processes kept 1.8 of 2 CPUs busy during the run: their " \
+        "load then or a warm-up too short, not a steady state; run again on a quieter machine, and if it starts " \
+        "slow there too, raise warmup_requests by about" in said, said
     # review58: a cache cold for 30% of a run read "needs about 65,000 requests" (no shape rule
     # fires), and a named warm-up left the row at the design effect's count
     short = verdict(np.where(np.arange(570) < 0.3 * 570, 200.0, 40.0))
