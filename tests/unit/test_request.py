@@ -16,6 +16,7 @@ from pytest_gpuslo.recorder import Recorder, Request
 @pytest.mark.parametrize(("call", "said"), [
     (lambda r: r.record_stage(None, 1, 2), "stage name None: a stage is named by a non-empty str"),
     (lambda r: r.record_stage("a\nb\x1b[31m", 1, 2), "stage name 'a\\nb\\x1b[31m'"),
+    (lambda r: r.stage("a\rb"), "stage name 'a\\rb': a stage is named by a non-empty str of one line;"),
     (lambda r: r.stage("a\nb"), "stage name 'a\\nb'"),
     (lambda r: r.stage(""), "stage name ''"),
     (lambda r: r.record_stage("back", 5_000_000, 1_000), "the stage ends 5 ms before it begins"),
