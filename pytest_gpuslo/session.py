@@ -24,7 +24,7 @@ import traceback
 import unittest
 import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -438,22 +438,47 @@ class SloSession:
         return name
 
     # -- collection and running ------------------------------------------------------------------
-    @pytest.hookimpl(tryfirst=True)
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_pycollect_makeitem(self, collector: pytest.Module | pytest.Class, name: str,
-                                  obj: object) -> None:
+                                  obj: object) -> Generator[None, Any, Any]:
         # A marked test uses ``slo_payloads`` before pytest parametrizes it, so a parametrized
         # override runs the test once per input set (appending it after collection, as the
-        # fallback below does, gives pytest's "no parameter defined" error instead).
+        # fallback below does, gives pytest's "no parameter defined" error; review168 F8).  The
+        # usefixtures mark is lent for the items' making only: left on, "-k fix" selected every
+        # SLO test (the mark's name is a keyword) and the user's function kept it.
+        lent = self._lend_payloads(collector, name, obj)
+        made = yield
+        if lent is not None:
+            mark, had, before = lent
+            if had:
+                obj.pytestmark = before  # type: ignore[attr-defined]
+            else:
+                with contextlib.suppress(AttributeError):
+                    del obj.pytestmark  # type: ignore[attr-defined]
+            for item in made if isinstance(made, list) else [made]:
+                if isinstance(item, pytest.Item) and mark in item.own_markers:
+                    item.own_markers.remove(mark)
+        return made
+
+    @staticmethod
+    def _lend_payloads(collector: pytest.Module | pytest.Class, name: str,
+                       obj: object) -> tuple[Any, bool, Any] | None:
+        """(the mark lent, whether ``obj`` had marks, those marks) where a usefixtures mark for
+        ``slo_payloads`` was put on a marked test function, else None."""
         if inspect.isclass(obj) or not collector.istestfunction(obj, name):
-            return
-        own = [m for m in getattr(obj, "pytestmark", ()) if getattr(m, "name", None) == MARKER]
-        if not own and collector.get_closest_marker(MARKER) is None:
-            return
-        if any("slo_payloads" in m.args for m in getattr(obj, "pytestmark", ())
-               if getattr(m, "name", None) == "usefixtures"):
-            return
-        with contextlib.suppress(AttributeError, TypeError):  # an object that takes no marks
-            pytest.mark.usefixtures("slo_payloads")(obj)
+            return None
+        marks = list(getattr(obj, "pytestmark", None) or ())
+        if not any(getattr(m, "name", None) == MARKER for m in marks) and collector.get_closest_marker(MARKER) is None:
+            return None
+        if any(getattr(m, "name", None) == "usefixtures" and "slo_payloads" in m.args for m in marks):
+            return None
+        had, before = hasattr(obj, "pytestmark"), getattr(obj, "pytestmark", None)
+        decorator = pytest.mark.usefixtures("slo_payloads")
+        try:
+            decorator(obj)
+        except (AttributeError, TypeError):  # an object that takes no marks
+            return None
+        return decorator.mark, had, before
 
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:

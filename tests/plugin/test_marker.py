@@ -263,6 +263,9 @@ def test_a_parametrized_payloads_override_runs_each_marked_test_once_per_input_s
                                  "*test_plain", "*test_whole[[]ab[]]", "*test_whole[[]xy[]]",
                                  "8 tests collected*"])
     simtester.runpytest("-p", "no:randomly").assert_outcomes(passed=8)
+    # the usefixtures mark is lent for collection only: it made "-k fix" select every SLO test
+    assert simtester.runpytest("--collect-only", "-q", "-k", "fix").ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    assert simtester.runpytest("--collect-only", "-q", "-m", "usefixtures").ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
 def test_inconclusive_warns_by_default_and_fails_on_request(simtester: pytest.Pytester) -> None:
