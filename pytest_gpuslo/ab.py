@@ -36,6 +36,39 @@ class ABError(GpuSloError):
     """The A/B run cannot be made (not a git checkout, an unknown revision, pytest broke)."""
 
 
+#: The line a run prints while another session holds the lane it needs (``devices``).
+WAIT_NOTICE = "gpuslo: waiting for "
+
+
+def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str],
+                      say: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(..., capture_output=True)`` that says a run's wait for a lane another
+    session holds as it comes: the run's output is kept for the A/B, and a run that sat 80 s
+    behind another session's test read as a silent, slow A/B (review171 F2)."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    kept: dict[str, list[str]] = {"out": [], "err": []}
+
+    def read(stream: Any, key: str) -> None:
+        for line in stream:
+            kept[key].append(line)
+            at = line.find(WAIT_NOTICE)
+            if at >= 0:
+                say(f"gpuslo ab: {line[at + len('gpuslo: '):].strip()}")
+
+    readers = [threading.Thread(target=read, args=(proc.stdout, "out"), daemon=True),
+               threading.Thread(target=read, args=(proc.stderr, "err"), daemon=True)]
+    for t in readers:
+        t.start()
+    try:
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    for t in readers:
+        t.join()
+    return subprocess.CompletedProcess(command, code, "".join(kept["out"]), "".join(kept["err"]))
+
 def git(*args: str, cwd: Path) -> str:
     """Ask git; its own message in an ``ABError`` when it refuses."""
     try:
@@ -193,8 +226,8 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                     # The base's own modules first, wherever an editable install points.
                     env["PYTHONPATH"] = os.pathsep.join(
                         [str(tree), str(tree / "src"), *filter(None, [env.get("PYTHONPATH")])])
-                done = subprocess.run(pytest_command(python, pytest_args, store, report, html),
-                                      cwd=side.root, env=env, capture_output=True, text=True)
+                done = _run_saying_waits(pytest_command(python, pytest_args, store, report, html),
+                                         cwd=side.root, env=env, say=echo)
                 if done.returncode in (0, 1, NO_TESTS) and not report.exists():
                     # review71/72: only tests new in the working tree selected (or only tests the
                     # base has): that side has none; the others are named (``new_tests``, the CLI);

@@ -1442,3 +1442,30 @@ def test_a_store_file_name_with_control_codes_is_printed_written_out(
     assert "\x1b" not in out and "\x07" not in out and "\n::error::" not in out
     assert "UNREADABLE test_f.py--te\\x0a::error::x--amd--eeeeeeee.json: baseline " in out
     assert "left alone (unreadable): test_g.py--t\\x1b]0;PWNED\\x07--amd--ffffffff.json: baseline " in out
+
+
+def test_an_ab_run_waiting_for_a_lane_another_session_holds_says_so_as_it_waits(tmp_path: Path) -> None:
+    """review171 F2: a run that sat 80 s behind another session's test on the host-wide CPU lane
+    was silent (its output is captured for the A/B): the wait is said as it comes, the output kept."""
+    from pytest_gpuslo import ab
+
+    heard = tmp_path / "heard"
+    # the run goes on only once the wait was said (exit 3 after 60 s of silence)
+    script = ("import os, sys, time\nprint('collected 1 item', flush=True)\n"
+              "sys.stderr.write('\\n[gw0] gpuslo: waiting for the host-wide CPU lane, held by process 7\\n')\n"
+              "sys.stderr.flush()\nt = time.monotonic()\n"
+              f"while not os.path.exists({str(heard)!r}):\n"
+              "    time.sleep(0.01)\n    if time.monotonic() - t > 60: sys.exit(3)\n"
+              "print('gpuslo: waiting for GPU 0, held by process 9')\nprint('done')\nsys.exit(1)\n")
+    said: list[str] = []
+
+    def say(line: str) -> None:
+        said.append(line)
+        heard.touch()
+
+    done = ab._run_saying_waits([sys.executable, "-c", script], cwd=tmp_path, env=dict(os.environ), say=say)
+    assert done.returncode == 1 and done.stdout.splitlines() == [
+        "collected 1 item", "gpuslo: waiting for GPU 0, held by process 9", "done"]
+    assert "held by process 7" in done.stderr
+    assert said == ["gpuslo ab: waiting for the host-wide CPU lane, held by process 7",
+                    "gpuslo ab: waiting for GPU 0, held by process 9"]
