@@ -966,6 +966,24 @@ def test_an_error_is_named_by_its_type_and_whole_message_on_one_line() -> None:
                for r in v.reasons)
 
 
+def test_one_stretch_of_raised_requests_stays_undecided_and_says_to_fix_what_raised() -> None:
+    """review167 F2: the last 40 of 200 requests raised and the row read only "needs at least ~560
+    requests"; one stretch of errors is one episode (docs/statistics.md: a binomial FAIL on raised
+    requests alone false-FAILed bursty errors at the allowance), but what raised wants fixing first."""
+    spec = _spec(requests=200)
+    lat = np.full(200, 1.0) + np.random.default_rng(1).exponential(0.3, 200)
+    lat[160:] = spec.timeout_s * 1000
+    v = gate.decide(spec, gate.Measurements(lat, np.zeros(200), failed=40, scheduled_ms=np.arange(200) * 5.0))
+    (claim,) = [c for c in v.checks if c.budget is not None]
+    assert v.outcome == "INCONCLUSIVE" and claim.reason.endswith(
+        "; 40 of 200 requests raised, more than the 5% the budget allows: fix what raised first (a longer run "
+        "shows only whether errors recur)"), claim.reason
+    lat[160:] = 1.0
+    lat[195:] = spec.timeout_s * 1000  # 5 of 200: within the allowance, not said
+    quiet = gate.decide(spec, gate.Measurements(lat, np.zeros(200), failed=5, scheduled_ms=np.arange(200) * 5.0))
+    assert not any("fix what raised" in r for r in quiet.reasons), quiet.reasons
+
+
 @pytest.mark.parametrize(("slower", "expected"), [(1.0, "INCONCLUSIVE"), (1.3, "REGRESSED")])
 def test_an_ab_regression_on_a_late_candidate_must_hold_as_a_punctual_generator_left_it(
         slower: float, expected: str) -> None:
