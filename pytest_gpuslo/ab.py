@@ -40,11 +40,22 @@ class ABError(GpuSloError):
 WAIT_NOTICE = "gpuslo: waiting for "
 
 
-def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str],
-                      say: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
+def _cpu_s(pid: int) -> float | None:
+    """The CPU seconds process ``pid`` and its waited-for children used (Linux ``/proc``), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str], say: Callable[[str], None],
+                      first_say_s: float = 60.0) -> subprocess.CompletedProcess[str]:
     """``subprocess.run(..., capture_output=True)`` that says a run's wait for a lane another
     session holds as it comes: the run's output is kept for the A/B, and a run that sat 80 s
-    behind another session's test read as a silent, slow A/B (review171 F2)."""
+    behind another session's test read as a silent, slow A/B (review171 F2).  A run still going
+    after ``first_say_s`` (then twice that, ...) says so with the CPU time it has had: one starved
+    by neighbours sat 8 minutes without a word (review165 F4)."""
     proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     kept: dict[str, list[str]] = {"out": [], "err": []}
 
@@ -59,8 +70,19 @@ def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str],
                threading.Thread(target=read, args=(proc.stderr, "err"), daemon=True)]
     for t in readers:
         t.start()
+    started, next_say = time.monotonic(), first_say_s
     try:
-        code = proc.wait()
+        while True:
+            try:
+                code = proc.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                took = time.monotonic() - started
+                if took >= next_say:
+                    cpu = _cpu_s(proc.pid)
+                    said = "" if cpu is None else f"; it has had {cpu:.3g} s of CPU time so far"
+                    say(f"gpuslo ab: this run is still going after {_duration(took)}{said}")
+                    next_say *= 2
     except BaseException:
         proc.kill()
         proc.wait()

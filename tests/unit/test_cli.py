@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -1469,3 +1470,16 @@ def test_an_ab_run_waiting_for_a_lane_another_session_holds_says_so_as_it_waits(
     assert "held by process 7" in done.stderr
     assert said == ["gpuslo ab: waiting for the host-wide CPU lane, held by process 7",
                     "gpuslo ab: waiting for GPU 0, held by process 9"]
+
+
+def test_an_ab_run_that_goes_on_says_so_with_the_cpu_time_it_had(tmp_path: Path) -> None:
+    """review165 F4: a candidate run starved by neighbours sat 8 minutes between "run 1/3,
+    candidate" and the user's Ctrl-C without a word."""
+    from pytest_gpuslo import ab
+
+    said: list[str] = []
+    done = ab._run_saying_waits([sys.executable, "-c", "import time; time.sleep(1.0)"], cwd=tmp_path,
+                                env=dict(os.environ), say=said.append, first_say_s=0.2)
+    assert done.returncode == 0 and said, said
+    assert all(re.fullmatch(r"gpuslo ab: this run is still going after \d+ s; it has had [\d.e+-]+ s of CPU time "
+                            r"so far", line) for line in said), said
