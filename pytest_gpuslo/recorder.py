@@ -251,7 +251,17 @@ def _stage_name(name: object) -> str:
         # (other control codes are written out where the name is stored and shown: review85)
         raise InvalidArgument(f"slo_request stage name {name!r}: a stage is named by a non-empty str of one "
                               f"line; give one such as 'tokenize'.")
+    if len(name) > MAX_STAGE_NAME:  # review172 F1: 200,000 characters padded every row of the table
+        raise InvalidArgument(f"slo_request stage name {name[:40]!r}... ({len(name):,} characters): a stage name is "
+                              f"a label of at most {MAX_STAGE_NAME} characters; give a shorter one.")
+    if name == "admission":  # review172 F2: it replaced the plugin's own row, the wait for a lane
+        raise InvalidArgument("slo_request stage name 'admission': the report keeps that name for the wait for a "
+                              "free lane; give your stage another name.")
     return name
+
+
+#: The longest stage name: a label in a table row.
+MAX_STAGE_NAME = 200
 
 
 def _is_int(value: object) -> bool:

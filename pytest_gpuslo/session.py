@@ -18,6 +18,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -527,7 +528,9 @@ class SloSession:
         # skips with its own reason (review170 F1: it errored, and --gpuslo-skip hid the reason).
         error = item.stash.get(ERROR_KEY, None)
         if error is not None:
-            pytest.fail(f"bad slo marker: {error}", pytrace=False)
+            # (review172 F5: a too-short --gpuslo-duration read "bad slo marker")
+            what = "settings" if re.search(r"\((CLI|ini)\)", error) else "marker"
+            pytest.fail(f"bad slo {what}: {error}", pytrace=False)
         spec = item.stash.get(SPEC_KEY, None)
         if spec is not None:
             self.skip_if_asked()

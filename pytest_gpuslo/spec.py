@@ -383,7 +383,7 @@ def _check_size(nodeid: str, rate_hz: Any, requests: Any, duration_s: Any, warmu
         horizon = _as_float(duration_s or 0.0) + warm_s + warm_n / rate
         what = given("duration_s", "warmup_requests", "warmup_s")
     # review166 F12: a too-short --gpuslo-duration asked for the marker's duration_s
-    fix = {"CLI": "a --gpuslo-duration", "ini": "a gpuslo_duration in the ini"}.get(
+    fix = {"CLI": "a --gpuslo-duration", "ini": "a gpuslo_duration_s in the ini"}.get(
         sources.get("duration_s", ""), f"a {duration_name}") if duration_name == "duration_s" else f"a {duration_name}"
     if requests is None and duration_s is not None and not _as_float(duration_s) * rate >= 1.0:
         # requests=0 is refused as a marker value; a duration that holds no request is the same

@@ -824,6 +824,17 @@ def test_a_skip_marked_slo_test_skips_with_its_own_reason_even_with_a_half_writt
         assert "SLO run skipped" not in result.stdout.str()
 
 
+def test_a_too_short_duration_from_the_command_line_is_named_as_a_setting(simtester: pytest.Pytester) -> None:
+    """review166 F12, review172 F5: a too-short --gpuslo-duration read "bad slo marker", its fix
+    naming the marker's duration_s."""
+    simtester.makepyfile("import pytest\n@pytest.mark.slo(p95_ms=50, rate_hz=500)\ndef test_d(slo_request):\n"
+                         "    pass\n")
+    result = simtester.runpytest("--gpuslo-duration=0.0001")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*bad slo settings: *duration_s=0.0001 (CLI) offers about 0.05 requests*Give a "
+                                 "--gpuslo-duration of at least 1/rate_hz*"])
+
+
 def test_a_suite_can_keep_the_marker_and_skip_the_slo_runs(simtester: pytest.Pytester) -> None:
     """``-p no:gpuslo`` unloads the marker too: under --strict-markers collection fails, as the
     README says.  ``--gpuslo-skip`` keeps it registered and skips marked tests and slo_run calls,

@@ -19,6 +19,8 @@ from pytest_gpuslo.recorder import Recorder, Request
     (lambda r: r.stage("a\rb"), "stage name 'a\\rb': a stage is named by a non-empty str of one line;"),
     (lambda r: r.stage("a\nb"), "stage name 'a\\nb'"),
     (lambda r: r.stage(""), "stage name ''"),
+    (lambda r: r.stage("x" * 201), "(201 characters): a stage name is a label of at most 200 characters"),
+    (lambda r: r.record_stage("admission", 1, 2), "the report keeps that name for the wait for a free lane"),
     (lambda r: r.record_stage("back", 5_000_000, 1_000), "the stage ends 5 ms before it begins"),
     (lambda r: r.record_stage("x", 10**30, -5), "the stamps are time.perf_counter_ns() ints"),
     (lambda r: r.record_stage("x", 1.5, 2), "the stamps are time.perf_counter_ns() ints"),

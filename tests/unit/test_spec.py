@@ -136,7 +136,7 @@ def test_a_duration_that_holds_no_request_is_refused() -> None:
     assert "max_duration_s=0.001 (marker)" in said and "Give a max_duration_s of at least" in said
     assert "duration_s=0.001" not in said.replace("max_duration_s", "") and "requests=N" not in said
     # review166 F12: a too-short --gpuslo-duration (or the ini's) asked for the marker's duration_s
-    for layer, fix in (("cli", "Give a --gpuslo-duration of at least"), ("ini", "Give a gpuslo_duration in the ini "
+    for layer, fix in (("cli", "Give a --gpuslo-duration of at least"), ("ini", "Give a gpuslo_duration_s in the ini "
                                                                               "of at least")):
         with pytest.raises(InvalidArgument) as given:
             resolve(check(p95_ms=10, rate_hz=500), nodeid=WHERE, **{layer: {"duration_s": 0.0001}})
