@@ -49,8 +49,16 @@ def md_code(text: str) -> str:
 
 def md_cell(text: str) -> str:
     """``text`` safe in a GitHub table cell: a ``|`` escaped (GFM unescapes it inside code spans
-    too), a line break as a space, so a test id such as ``test_mode[a|b]`` keeps the table whole."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", text).replace("|", "\\|")
+    too), a line break as a space, so a test id such as ``test_mode[a|b]`` keeps the table whole;
+    a ``<`` that could open a tag, and an ``@`` that could mention someone, as entities: a body's
+    error message ``</details><img src=...>`` closed the Reasons block and loaded an image in the
+    pull request comment (review172 F9)."""
+    one_line = re.sub(r"\s*[\r\n\u2028\u2029]+\s*", " ", text).replace("|", "\\|")
+    # outside code spans only (``md_code``: a test id is shown as it is there)
+    parts = re.split(r"((`+).*?(?<!`)\2(?!`))", one_line)
+    return "".join(part if i % 3 == 1 else "" if i % 3 == 2 else
+                   re.sub(r"@(?=\w)", "&#64;", re.sub(r"<(?=[A-Za-z/!?])", "&lt;", part))
+                   for i, part in enumerate(parts))
 
 
 def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, str]] = (),

@@ -983,6 +983,21 @@ def test_the_markdown_names_the_first_error_beside_a_pass() -> None:
     assert "the first error" not in files.markdown([{**row, "failed": 0}])
 
 
+def test_a_body_s_error_text_cannot_open_html_or_mention_anyone_in_the_markdown() -> None:
+    """review172 F9: "</details><img src=x>" in an error message closed the Reasons block and
+    rendered in the pull request comment; an "@name" would mention someone.  A test id in its code
+    span is shown as it is."""
+    row = _row("t.py::test_x[<a@b]", "PASS", [_claim(0.95, 40, "PASS", est=1.4, upper=2.0)],
+               reasons=("requests counted as over budget: 8 raised",))
+    row.update(failed=8, first_error="Traceback (most recent call last):\n  ...\nValueError: </details>"
+                                     "<img src=x onerror=alert(1)> cc @octocat, x<3\n</details>")
+    md = files.markdown([row])
+    assert "the first error: ValueError: &lt;/details>&lt;img src=x onerror=alert(1)> cc &#64;octocat, x<3 " \
+           "&lt;/details>" in md, md
+    assert md.count("</details>") == 1 and "<img" not in md and "@octocat" not in md
+    assert "`t.py::test_x[<a@b]`" in md
+
+
 def test_a_p_value_under_floating_point_is_no_zero_and_the_benchmark_json_says_regressed() -> None:
     """review103 F1: "adjusted p 0" where every request raised; F8: the pytest-benchmark JSON said
     FAIL for a test every other report calls REGRESSED."""
