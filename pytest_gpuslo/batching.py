@@ -125,6 +125,9 @@ class _Base:
         times = getattr(fut, "gpuslo_times", None)
         if request is not None and times is not None:
             enq, start, end, slept = times
+            if type(self) is FixedBatcher and getattr(request, "_recorder", None) is not None:
+                # its policy alone, replayed on the schedule, is a floor no neighbour explains
+                request._recorder.timers[f"{stage}.queue"] = (self.max_size, float(self.max_wait_ms))
             request.record_stage(f"{stage}.queue", enq, start)
             request.record_stage(f"{stage}.service", start, end, workers=1, batch=self.max_size, slept_ns=slept)
         return result

@@ -286,6 +286,10 @@ class Measurements:
     #: floors under the queue in front of it that no order of its queue and no neighbour
     #: shortens (``PoolWait``, from its workers and each call's sleep on a timer).  Empty: none.
     pool_waits: tuple[PoolWait, ...] = field(default=(), compare=False, repr=False)
+    #: (stage, max_size, max_wait_ms, each measured request's wait) of each fixed batcher, its
+    #: policy replayed on the schedule with no time spent anywhere (``replay.batch_timer_floor``)
+    batch_timers: tuple[tuple[str, int, float, npt.NDArray[np.float64]], ...] = field(
+        default=(), compare=False, repr=False)
     #: how far this run's level would fall on a machine f times faster, per percentile label
     #: (``replay.sped_up``; asked for only where a machine control moved: a replay of every lane);
     #: None (or returning None): not known (a batcher, a failed request): a moved control holds.
@@ -678,6 +682,9 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
     full = lanes_full(m, spec, alpha, slowdown=m.contention_slowdown, claim=(p, budget))
     if full:
         return full
+    timer = _batch_timer_over(m, budget, p, alpha)
+    if timer:
+        return timer
     pooled = _pool_over(m, spec, budget, p, alpha)
     if pooled:
         return pooled
@@ -694,6 +701,22 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
                    " (any other wait left out)" if m.cpu_ms is not None else "")
                 + f", and the generator punctual, the lanes' own queue fails the budget "
                 f"({percentile_label(p)} {stats.quantile(quiet, p):.3g} ms then): an overload of the code's own")
+    return ""
+
+
+def _batch_timer_over(m: Measurements, budget: float, p: float, alpha: float) -> str:
+    """Why a fixed batcher's own policy fails the budget whatever busy neighbours did, or '': on
+    the promised schedule, with no time spent anywhere, the waits its size and timer give the
+    requests (``Measurements.batch_timers``, a floor under each latency) fail the budget test
+    (review173 F1: max_wait_ms=150 under a 60-ms p95, p95 406-479 ms, held back as theirs)."""
+    n = np.size(m.latency_ms)
+    for name, size, wait_ms, floor in m.batch_timers:
+        if floor.size != n or stats.budget_test(floor, budget, p, alpha=alpha).outcome != FAIL:
+            continue
+        return (f"batcher {name!r}, which ships a batch at {size} requests or {wait_ms:g} ms after its first, alone "
+                f"puts the {percentile_label(p)} of its waits at {stats.quantile(floor, p):.3g} ms on the promised "
+                f"arrivals with no time spent anywhere, over the budget: no busy neighbour makes a batcher wait "
+                f"for its timer; give it a shorter max_wait_ms or a smaller max_size")
     return ""
 
 

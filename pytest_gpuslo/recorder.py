@@ -349,6 +349,9 @@ class Recorder:
         #: pool's or a batcher's service: a floor under the queue in front of its workers
         #: (``SloResult.pool_waits``).
         self.pools: dict[str, tuple[int, int]] = {}
+        #: a fixed batcher's queue stage -> (max_size, max_wait_ms): its policy, which
+        #: ``replay.batch_timer_floor`` replays on the schedule (``batching._Base.__call__``)
+        self.timers: dict[str, tuple[int, float]] = {}
         #: stage name -> each request's serving worker's sleep (ns, -1 unknown; ``record_stage``).
         self.stage_slept: dict[str, npt.NDArray[np.int64]] = {}
         self.first_error: str | None = None
@@ -524,6 +527,8 @@ class RunData:
     #: (stage name, workers, calls a worker takes at a time) of each pool or batcher whose service
     #: is a stage (``Recorder.pools``).
     pools: tuple[tuple[str, int, int], ...] = ()
+    #: (queue stage name, max_size, max_wait_ms) of each fixed batcher (``Recorder.timers``).
+    timers: tuple[tuple[str, int, float], ...] = ()
 
     def hang_backlog(self, warmup: int) -> int:
         """Measured requests the hangs kept from a lane: from the first hung request of each look on,
@@ -571,6 +576,7 @@ class RunData:
             stuck=tuple(sorted(rec.stuck)),
             prime_stuck=rec.prime_stuck,
             pools=tuple(sorted((name, w, b) for name, (w, b) in rec.pools.items())),
+            timers=tuple(sorted((name, size, wait) for name, (size, wait) in rec.timers.items())),
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
             dispatch_runq_ns=None if rec.dispatch_runq_ns is None else rec.dispatch_runq_ns.copy(),
@@ -613,6 +619,7 @@ class RunData:
             looks_at=self.looks_at + tuple(at + self.lane.size for at in other.looks_at),
             prime_stuck=self.prime_stuck or other.prime_stuck,
             pools=tuple(sorted({p[0]: p for p in (*self.pools, *other.pools)}.values())),
+            timers=tuple(sorted({t[0]: t for t in (*self.timers, *other.timers)}.values())),
             returned_ns=(cat(self.returned_ns, other.returned_ns)
                          if self.returned_ns is not None and other.returned_ns is not None else None),
             threads=(None if self.threads is None and other.threads is None

@@ -576,6 +576,7 @@ class SloResult:
             punctual_ms=self.punctual_ms(),
             uncontended_ms=self.uncontended_ms(),
             pool_waits=self.pool_waits(),
+            batch_timers=self.batch_timers(),
             sped_up=self.sped_up_levels,
         )
 
@@ -639,6 +640,22 @@ class SloResult:
         # (review125 N1: 22.5-ms sleeps at 1.3 lanes' load on 4 replayed to p95 31.6 ms, a FAIL)
         return replay.punctual_queue(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns, d.lane, self.spec.streams,
                                      floor, warmup=self.warmup, hand_off=False)
+
+    def batch_timers(self) -> tuple[tuple[str, int, float, npt.NDArray[np.float64]], ...]:
+        """Each fixed batcher's queue waits on the promised schedule with no time spent anywhere
+        (``replay.batch_timer_floor``; warm-up requests share its batches), for the measured
+        requests: a floor under their latency that busy neighbours neither lengthen nor shorten."""
+        from pytest_gpuslo import replay
+
+        d = self.data
+        out = []
+        for stage, size, wait_ms in d.timers:
+            st = d.stages.get(stage)
+            if st is None or len(d.looks_at) > 1:  # a later look's fresh batcher state: not replayed
+                continue
+            floor = replay.batch_timer_floor(d.scheduled_ns / 1e6, st.begin_ns >= 0, size, wait_ms)
+            out.append((stage[: -len(".queue")], size, wait_ms, floor[self._sl]))
+        return tuple(out)
 
     def pool_waits(self) -> tuple[PoolWait, ...]:
         """On host lanes beside busy neighbours, the floors under the queue in front of each

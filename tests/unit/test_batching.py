@@ -249,3 +249,24 @@ def test_a_call_that_never_returns_leaves_its_stage_open_where_it_is_stuck() -> 
         batcher.close()
     for stage, i in (("pre", 0), ("m", 1)):
         assert rec.stages[f"{stage}.service"][1][i] >= rec.stages[f"{stage}.service"][0][i] >= 0
+
+
+def test_a_fixed_batcher_leaves_its_policy_for_the_replay_and_the_replay_waits_as_it_would() -> None:
+    """review173 F1: a fixed batcher's own timer wait (max_wait_ms 150 under a 60-ms budget) was
+    held back beside busy neighbours; its policy is kept (``Recorder.timers``) and replayed on the
+    schedule with no time spent anywhere (``replay.batch_timer_floor``)."""
+    import numpy as np
+
+    from pytest_gpuslo.recorder import Recorder, Request
+    from pytest_gpuslo.replay import batch_timer_floor
+
+    rec = Recorder(2)
+    with FixedBatcher(lambda xs: list(xs), max_size=4, max_wait_ms=0.0) as fixed:
+        assert fixed(1, request=Request(0, 0.0, None, rec), stage="model") == 1
+    with AdaptiveBatcher(lambda xs: list(xs), max_size=4, max_wait_ms=0.0) as adaptive:
+        assert adaptive(2, request=Request(1, 0.0, None, rec), stage="other") == 2
+    assert rec.timers == {"model.queue": (4, 0.0)}  # an adaptive one's target moves: not replayed
+    # full at the 3rd arrival (20 ms); the next batch's timer at 30 + 100; the one after at 200 + 100
+    got = batch_timer_floor([0, 10, 20, 30, 200, 210, 5], [1, 1, 1, 1, 1, 1, 0], 3, 100.0)
+    assert got.tolist() == [20.0, 10.0, 0.0, 100.0, 100.0, 90.0, 0.0]
+    assert batch_timer_floor(np.array([5.0, 0.0]), [1, 1], 64, 0.0).tolist() == [0.0, 0.0]

@@ -984,6 +984,32 @@ def test_one_stretch_of_raised_requests_stays_undecided_and_says_to_fix_what_rai
     assert not any("fix what raised" in r for r in quiet.reasons), quiet.reasons
 
 
+def test_a_fixed_batcher_whose_own_timer_fails_the_budget_fails_beside_busy_neighbours() -> None:
+    """review173 F1: max_size=64, max_wait_ms=150 at 200/s against a 60-ms p95 (p95 406-479 ms) read
+    INCONCLUSIVE "the FAIL may be theirs": on the promised arrivals with no time spent anywhere its
+    waits alone break the budget.  A batcher whose timer stays under the budget is still held."""
+    from pytest_gpuslo.replay import batch_timer_floor
+
+    n = 4000
+    at = np.cumsum(np.random.default_rng(5).exponential(5.0, n))  # 200/s
+    spec = resolve({"rate_hz": 200, "requests": n, "streams": 32, "p95_ms": 60}, nodeid="t::x")
+
+    def verdict(wait_ms: float) -> gate.Verdict:
+        floor = batch_timer_floor(at, np.ones(n, bool), 64, wait_ms)
+        lat = floor * 2.5 + 5.0  # the neighbours stretched the rest
+        return gate.decide(spec, gate.Measurements(lat, np.zeros(n), scheduled_ms=at,
+                                                   contention=gate.cpu_contention(1.9, 2), contention_slowdown=4.0,
+                                                   batch_timers=(("model", 64, wait_ms, floor),)))
+
+    broken = verdict(150.0)
+    assert broken.outcome == "FAIL" and any(
+        "batcher 'model', which ships a batch at 64 requests or 150 ms after its first, alone puts the p95 of its "
+        "waits at" in r and "give it a shorter max_wait_ms or a smaller max_size" in r for r in broken.reasons), \
+        broken.reasons
+    held = verdict(30.0)  # its waits under 30 ms: 80 ms latencies may be the neighbours'
+    assert held.outcome == "INCONCLUSIVE" and not any("batcher 'model'" in r for r in held.reasons), held.reasons
+
+
 @pytest.mark.parametrize(("slower", "expected"), [(1.0, "INCONCLUSIVE"), (1.3, "REGRESSED")])
 def test_an_ab_regression_on_a_late_candidate_must_hold_as_a_punctual_generator_left_it(
         slower: float, expected: str) -> None:
