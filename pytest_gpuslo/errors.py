@@ -78,7 +78,8 @@ def error_line(text: str, limit: int = 500) -> str:
         lines = lines[start:] or lines[-1:]
     elif any("Exception Group Traceback" in ln for ln in lines[:1]):  # the group and its count
         group = [m.group(1) for ln in lines if (m := _GROUP.match(ln))]
-        lines = group[:1] or lines[-1:]
+        # the group's own line, then its members' (review172 F3: which exceptions it held was lost)
+        lines = [group[0] + (": " + "; ".join(group[1:]) if group[1:] else "")] if group else lines[-1:]
     words = " ".join(ln.strip() for ln in lines if ln.strip())
     return words if len(words) <= limit else f"{words[:limit]}..."
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_gpuslo import spec as _spec
-from pytest_gpuslo.errors import BackendUnavailable, InvalidArgument
+from pytest_gpuslo.errors import BackendUnavailable, InvalidArgument, brief
 from pytest_gpuslo.session import MARKER, OCCUPANCY_KEY, SESSION_KEY, SPEC_KEY, SloSession, attach
 
 if TYPE_CHECKING:
@@ -200,7 +200,8 @@ def _check_pinned(shape: Any, dtype: Any, like: Any) -> None:
     except (OSError, ValueError):
         return
     if need > have:
-        raise InvalidArgument(f"slo_pinned({shape!r}, {dtype!r}) asks for {need / 2**30:,.3g} GiB, more than this "
+        asked = f"{need / 2**30:,.3g} GiB" if need < 2**1000 else f"about 10^{len(str(need)) - 1} bytes"  # review172 F4
+        raise InvalidArgument(f"slo_pinned({brief(shape, 60)}, {dtype!r}) asks for {asked}, more than this "
                               f"machine's {have / 2**30:,.3g} GiB of memory; give a smaller shape")
 
 

@@ -836,7 +836,10 @@ class SloSession:
 
         if github.enabled():
             step = any(option == "GITHUB_STEP_SUMMARY" for option, *_ in self.unwritten)
-            listed = github.where_listed(self.step_written and not step, bool(self.written))
+            # (review172 F8: a report thrown into /dev/null read "the reports list them")
+            kept = [w for w in self.written if os.path.realpath(w.split(" (below", 1)[0]) != os.devnull]
+            listed = github.where_listed(self.step_written and not step and os.path.realpath(
+                os.environ.get("GITHUB_STEP_SUMMARY", "")) != os.devnull, bool(kept))
             for line in github.commands(self.summaries, inconclusive=policy.inconclusive, errors=self.errors,
                                         listed=listed):
                 tr.write_line(line)

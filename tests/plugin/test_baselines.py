@@ -320,6 +320,7 @@ def test_the_annotation_that_counts_the_rest_names_where_they_are_listed(
 
     assert rest() == "3 more SLO tests failed: the gpuslo section of the log lists them"
     assert rest("--gpuslo-json=r.json") == "3 more SLO tests failed: the reports list them"
+    assert rest("--gpuslo-md=/dev/null") == "3 more SLO tests failed: the gpuslo section of the log lists them"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(simtester.path / "step.md"))
     assert rest() == "3 more SLO tests failed: the job's summary lists them"
     assert rest("--gpuslo-json=r.json") == "3 more SLO tests failed: the job's summary and the reports list them"

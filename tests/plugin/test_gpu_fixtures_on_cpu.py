@@ -289,7 +289,7 @@ def test_slo_pinned_refuses_bad_arguments_in_its_own_words(gputester: pytest.Pyt
         @pytest.mark.parametrize("args, kwargs", [
             (((4,), "notadtype"), {}), (((-1,),), {}), (((10**12,),), {}), (((4,),), {"like": "jax"}),
             (((4.5,),), {}), (((4,), object), {}), (((4,), str), {}), (((4,), None), {}),
-            (((4,), [("a", "f4")]), {})])
+            (((4,), [("a", "f4")]), {}), ((10**400,), {})])
         def test_bad(slo_pinned, args, kwargs):
             slo_pinned(*args, **kwargs)
 
@@ -300,7 +300,7 @@ def test_slo_pinned_refuses_bad_arguments_in_its_own_words(gputester: pytest.Pyt
     )
     result = gputester.runpytest("-rf")
 
-    result.assert_outcomes(passed=1, failed=9)
+    result.assert_outcomes(passed=1, failed=10)
     result.stdout.fnmatch_lines([
         "*InvalidArgument: slo_pinned((4,), 'notadtype'): 'notadtype' is no numeric dtype numpy knows (a pinned "
         "buffer holds numbers to copy); give one such as*",
@@ -314,4 +314,7 @@ def test_slo_pinned_refuses_bad_arguments_in_its_own_words(gputester: pytest.Pyt
         "*InvalidArgument: slo_pinned((4,), <class 'object'>): <class 'object'> is no numeric dtype*",
         "*InvalidArgument: slo_pinned((4,), <class 'str'>): <class 'str'> is no numeric dtype*",
         "*InvalidArgument: slo_pinned((4,), None): None is no numeric dtype*",
-        "*InvalidArgument: slo_pinned((4,), [[]('a', 'f4')[]]): * is no numeric dtype*"], consecutive=False)
+        "*InvalidArgument: slo_pinned((4,), [[]('a', 'f4')[]]): * is no numeric dtype*",
+        # review172 F4: 10**400 elements ended in Python's OverflowError
+        "*InvalidArgument: slo_pinned(1000*... (401 characters), 'float32') asks for about 10^400 bytes*"],
+        consecutive=False)

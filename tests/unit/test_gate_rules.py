@@ -953,7 +953,7 @@ def test_an_error_is_named_by_its_type_and_whole_message_on_one_line() -> None:
     assert error_line(_traceback_of(_multi_line)) == (
         "RuntimeError: db timeout (while reading user 42) ::error title=X::pwned")
     assert error_line(_traceback_of(_chained)) == "ValueError: bad row indented detail"  # the last of a chain
-    assert error_line(_GROUP) == "ExceptionGroup: two failed (2 sub-exceptions)"
+    assert error_line(_GROUP) == "ExceptionGroup: two failed (2 sub-exceptions): ValueError: 1; TypeError: 2"
     long = "Traceback (most recent call last):\n" + '  File "h.py", line 1, in f\n    f()\n' * 3000 + "KeyError: 3\n"
     assert error_line(bounded(long)) == "KeyError: 3"  # the middle cut out
     assert error_line("no traceback\nat all") == "no traceback at all"
