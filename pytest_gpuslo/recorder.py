@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pytest_gpuslo.errors import InvalidArgument, bounded, printable
+from pytest_gpuslo.errors import InvalidArgument, bounded, brief, printable
 
 Clock = Callable[[], int]
 
@@ -273,7 +273,7 @@ def _check_stamps(name: str, begin_ns: object, end_ns: object, workers: object, 
     """``record_stage``'s stamps are ``perf_counter_ns`` ints, the end (-1: not ended yet) not
     before the begin, a pool of one worker or more (review166 F11: an end before its begin read
     as requests that never left the stage, 10**30 raised numpy's OverflowError)."""
-    said = f"slo_request.record_stage({name!r}, {begin_ns!r}, {end_ns!r}"
+    said = f"slo_request.record_stage({name!r}, {brief(begin_ns, 40)}, {brief(end_ns, 40)}"
     if not (_is_int(begin_ns) and _is_int(end_ns) and 0 <= int(begin_ns) < 2**63  # type: ignore[call-overload]
             and -1 <= int(end_ns) < 2**63):  # type: ignore[call-overload]
         raise InvalidArgument(f"{said}): the stamps are time.perf_counter_ns() ints (the end -1 while the stage "
@@ -283,7 +283,7 @@ def _check_stamps(name: str, begin_ns: object, end_ns: object, workers: object, 
                               f"begins; give the begin stamp first.")
     for what, value, least in (("workers", workers, 1), ("batch", batch, 1), ("slept_ns", slept_ns, 0)):
         if value is not None and not (_is_int(value) and least <= int(value) < 2**63):  # type: ignore[call-overload]
-            raise InvalidArgument(f"{said}, {what}={value!r}): {what} is an int of {least} or more.")
+            raise InvalidArgument(f"{said}, {what}={brief(value, 40)}): {what} is an int of {least} or more.")
 
 
 @dataclass(frozen=True, slots=True)

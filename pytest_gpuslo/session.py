@@ -448,17 +448,20 @@ class SloSession:
         # usefixtures mark is lent for the items' making only: left on, "-k fix" selected every
         # SLO test (the mark's name is a keyword) and the user's function kept it.
         lent = self._lend_payloads(collector, name, obj)
-        made = yield
-        if lent is not None:
-            mark, had, before = lent
+        if lent is None:
+            return (yield)
+        mark, had, before = lent
+        try:
+            made = yield
+        finally:  # given back even where making the items failed
             if had:
                 obj.pytestmark = before  # type: ignore[attr-defined]
             else:
                 with contextlib.suppress(AttributeError):
                     del obj.pytestmark  # type: ignore[attr-defined]
-            for item in made if isinstance(made, list) else [made]:
-                if isinstance(item, pytest.Item) and mark in item.own_markers:
-                    item.own_markers.remove(mark)
+        for item in made if isinstance(made, list) else [made]:
+            if isinstance(item, pytest.Item) and mark in item.own_markers:
+                item.own_markers.remove(mark)
         return made
 
     @staticmethod
