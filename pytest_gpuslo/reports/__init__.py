@@ -223,7 +223,7 @@ def step_summary_unusable(path: str, store: str | Path | None = None) -> str | N
 def _begins_with_table(path: Path) -> bool:
     """Whether ``path`` starts with this plugin's markdown heading, as a file only earlier runs
     appended to does: review169 F1, notes of a user's that held the heading in their prose took
-    the table (the file's first lines, not 8 KiB of it, are read)."""
+    the table (its first line that holds anything is read, not any line of its first 8 KiB)."""
     try:
         with open(path, "rb") as f:
             head = f.read(SIGNATURE_BYTES).decode("utf-8", "replace")
