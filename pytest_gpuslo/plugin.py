@@ -85,6 +85,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(session, "gpuslo-session")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "gpuslo-xdist")
+    if session.value("devices") and not worker and not config.getoption("numprocesses", None):
+        # review172 F6: --gpuslo-devices=0,1 without -n did nothing, without a word
+        from pytest_gpuslo.session import GpuSloWarning
+
+        config.issue_config_time_warning(GpuSloWarning(
+            f"--gpuslo-devices={session.value('devices')} pins pytest-xdist workers to GPUs, and this run has none "
+            f"(no -n): it does nothing here; run with -n N (or -n auto), or leave it out"), stacklevel=2)
 
 
 #: The environment variables ``baseline.check_environment`` reads (``baseline.SESSION_ENV``, ``NOW_ENV``).

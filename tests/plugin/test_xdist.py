@@ -71,6 +71,10 @@ def test_unknown_device_index_is_a_usage_error(simtester: pytest.Pytester, monke
     assert none.ret == pytest.ExitCode.USAGE_ERROR
     none.stderr.fnmatch_lines(["*--gpuslo-devices=0,1: this machine has no GPU visible (CUDA_VISIBLE_DEVICES='' "
                                "hides them); leave --gpuslo-devices out here, or use 'all'*"])
+    # review172 F6: without -n it pinned nothing, without a word
+    alone = gputester.runpytest_subprocess("--gpuslo-devices=0,1", "-p", "no:cacheprovider", "--collect-only")
+    alone.stdout.fnmatch_lines(["*GpuSloWarning: --gpuslo-devices=0,1 pins pytest-xdist workers to GPUs, and this run "
+                                "has none (no -n): it does nothing here*"])
 
 
 def test_lane_rotation_and_worker_index() -> None:
