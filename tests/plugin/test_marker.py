@@ -740,6 +740,12 @@ def test_the_marker_on_a_unittest_method_runs_the_method_as_the_body(simtester: 
         "*::TestRenderer::test_too_slow *400 *FAIL: p95 * ms > 1 ms budget",
         "*::TestRenderer::test_render *4,000 *PASS",
     ])
+    # review175 F2: a parametrized slo_payloads in the conftest failed every TestCase SLO test at
+    # setup ("does not support fixtures"); a TestCase method takes no fixtures, payloads neither
+    simtester.makeconftest("import pytest\n@pytest.fixture(params=['a', 'b'])\ndef slo_payloads(request):\n"
+                           "    return [request.param]\n")
+    again = simtester.runpytest("-p", "no:randomly", "-k", "test_render")
+    again.assert_outcomes(passed=1)
 
 
 INCONCLUSIVE_SUITE = """
