@@ -996,6 +996,10 @@ def test_a_body_s_error_text_cannot_open_html_or_mention_anyone_in_the_markdown(
            "&lt;/details>" in md, md
     assert md.count("</details>") == 1 and "<img" not in md and "@octocat" not in md
     assert "`t.py::test_x[<a@b]`" in md
+    # review175 F1: emphasis and a link in a message rendered; the report's own marks stay as they are
+    from pytest_gpuslo.reports.files import md_cell
+    assert md_cell("**bold** [link](http://x) ~~gone~~ 0.74x* [+8.0%, +16.0%]") == \
+        "\\*\\*bold** [link\\](http://x) \\~\\~gone~~ 0.74x* [+8.0%, +16.0%]"
 
 
 def test_a_p_value_under_floating_point_is_no_zero_and_the_benchmark_json_says_regressed() -> None:
