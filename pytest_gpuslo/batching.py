@@ -125,9 +125,10 @@ class _Base:
         times = getattr(fut, "gpuslo_times", None)
         if request is not None and times is not None:
             enq, start, end, slept = times
-            if type(self) is FixedBatcher and getattr(request, "_recorder", None) is not None:
+            size = self._fixed_size()
+            if size is not None and getattr(request, "_recorder", None) is not None:
                 # its policy alone, replayed on the schedule, is a floor no neighbour explains
-                request._recorder.timers[f"{stage}.queue"] = (self.max_size, float(self.max_wait_ms))
+                request._recorder.timers[f"{stage}.queue"] = (size, float(self.max_wait_ms))
             request.record_stage(f"{stage}.queue", enq, start)
             request.record_stage(f"{stage}.service", start, end, workers=1, batch=self.max_size, slept_ns=slept)
         return result
@@ -151,6 +152,11 @@ class _Base:
         self.close(drain=True)
 
     # -- policy hooks --------------------------------------------------------------------------
+    def _fixed_size(self) -> int | None:
+        """The size a batch ships at, where that and ``max_wait_ms`` are the whole policy (the
+        timer floor's replay, ``replay.batch_timer_floor``); None where the policy moves."""
+        return None
+
     def _observe_arrival(self) -> None:
         pass
 
@@ -228,6 +234,9 @@ class _Base:
 class FixedBatcher(_Base):
     """Ship at ``max_size`` requests, or ``max_wait_ms`` after the first request of the batch."""
 
+    def _fixed_size(self) -> int | None:
+        return self.max_size
+
     def _ready(self, now: float) -> str | None:
         if len(self._queue) >= self.max_size:
             return "max_size"
@@ -270,6 +279,12 @@ class AdaptiveBatcher(_Base):
     def target(self) -> int:
         """The current target batch size."""
         return max(1, min(self.max_size, int(round(self._target))))
+
+    def _fixed_size(self) -> int | None:
+        # a fixed target (review174 F1: adaptive=False with target_size got no timer floor): it
+        # ships at its target's preferred fill, the target or max_size, whichever comes first
+        return None if self.adaptive else min(self.max_size, self.target,
+                                              max(1, math.ceil(self.preferred_fill * self.target)))
 
     def _observe_arrival(self) -> None:
         now = self._queue[-1].enqueued

@@ -670,9 +670,13 @@ class SloResult:
         from pytest_gpuslo import replay
 
         d, tel = self.data, self.telemetry
-        if d.threads is None or not d.pools or d.stuck or len(d.looks_at) > 1 or not cpu_contention(
+        if d.threads is None or not d.pools or not cpu_contention(
                 tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"), tel.get("steal_cpus")):
-            return ()  # a hung lane or a later look's fresh lanes: more than ``streams`` bodies at once
+            return ()
+        # A hung lane or a later look's fresh lanes: more than ``streams`` bodies at once, so the
+        # lanes are not replayed (each wait's floor 0); the pool's capacity needs no lanes (review174
+        # F2: a pool twice over capacity, its queue past timeout_s at the give-up, was held back).
+        lanes_known = not d.stuck and len(d.looks_at) == 1
         if self._stolen:
             return ()  # a worker's sleep, as a body's (``asleep_ms``)
         got = [tel.get("child_cpu_s"), tel.get("helper_cpu_s"), tel.get("served_cpu_s", 0.0)]
@@ -693,8 +697,9 @@ class SloResult:
             return ()
         return tuple(
             PoolWait(stage[: -len(".service")] if stage.endswith(".service") else stage, workers,
-                     replay.pool_start_floor(self.scheduled_ms, work, workers, self.spec.streams), work, batch,
-                     replay.pool_done_floor(self.scheduled_ms, work, workers))
+                     replay.pool_start_floor(self.scheduled_ms, work, workers, self.spec.streams) if lanes_known
+                     else np.zeros(work.size), work, batch,
+                     replay.pool_done_floor(self.scheduled_ms, work, workers) if lanes_known else None)
             for stage, workers, batch, found in works
             for work in [found / SLEEP_SLOWDOWN / batch])
 

@@ -265,7 +265,12 @@ def test_a_fixed_batcher_leaves_its_policy_for_the_replay_and_the_replay_waits_a
         assert fixed(1, request=Request(0, 0.0, None, rec), stage="model") == 1
     with AdaptiveBatcher(lambda xs: list(xs), max_size=4, max_wait_ms=0.0) as adaptive:
         assert adaptive(2, request=Request(1, 0.0, None, rec), stage="other") == 2
-    assert rec.timers == {"model.queue": (4, 0.0)}  # an adaptive one's target moves: not replayed
+    # review174 F1: a fixed target (slo_batcher(adaptive=False, target_size=...)) is a fixed policy too
+    with AdaptiveBatcher(lambda xs: list(xs), max_size=8, max_wait_ms=2.0, adaptive=False, target_size=6,
+                         preferred_fill=0.5) as fixed_target:
+        assert fixed_target(3, request=Request(1, 0.0, None, rec), stage="target") == 3
+    # an adaptive one's target moves: not replayed; the fixed target ships at half of 6
+    assert rec.timers == {"model.queue": (4, 0.0), "target.queue": (3, 2.0)}
     # full at the 3rd arrival (20 ms); the next batch's timer at 30 + 100; the one after at 200 + 100
     got = batch_timer_floor([0, 10, 20, 30, 200, 210, 5], [1, 1, 1, 1, 1, 1, 0], 3, 100.0)
     assert got.tolist() == [20.0, 10.0, 0.0, 100.0, 100.0, 90.0, 0.0]

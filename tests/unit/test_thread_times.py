@@ -358,6 +358,11 @@ def test_a_pool_s_workers_and_their_sleep_while_serving_make_the_floor_under_its
     assert np.allclose(batched.work_ms, pool.work_ms / 4) and batched.batch == 4
     assert pools(helper_cpu_s=0.003) == () and len(pools(helper_cpu_s=0.003, served_cpu_s=0.003)) == 1
     assert dataclasses.replace(r, telemetry={"child_cpu_s": 0.0}).pool_waits() == ()  # a quiet machine
+    # review174 F2: a lane left stuck at the give-up (a queue past timeout_s) kept no floor at all;
+    # the lanes are then not replayed (each wait's floor 0), the work and so the capacity stand
+    data = dataclasses.replace(r.data, stages=stages, pools=(("io.service", 2, 1),), stuck=((4, 0, "stack"),))
+    (stuck,) = dataclasses.replace(r, data=data).pool_waits()
+    assert np.allclose(stuck.work_ms, pool.work_ms) and not stuck.wait_ms.any() and stuck.done_ms is None
 
 
 def test_a_serving_worker_s_sleep_is_its_wall_time_in_the_share_of_looks_found_asleep_unless_a_poll() -> None:
