@@ -2695,9 +2695,14 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
         if over:
             # No longer run decides it (review87: "lengthen warm-up or the run" and "needs ~270,000
             # requests" for a service at 427/s of the 508/s offered).
+            # beside busy neighbours the capacity may be theirs to take (review174 F3: healthy
+            # services beside heavy load were told to make the body faster)
+            fix = ("lower rate_hz, add streams, or make the body faster" if not contended else
+                   "beside busy neighbours, as here, they may have taken that capacity: rerun on a quiet machine "
+                   "first; then lower rate_hz, add streams, or make the body faster")
             advice = (f"; it completed {m.achieved_hz:.4g}/s of the {m.offered_hz:.4g}/s offered: the service is over "
                       f"capacity and its queue grows with the run, so a longer run only lengthens its latencies "
-                      f"(lower rate_hz, add streams, or make the body faster)")
+                      f"({fix})")
         note += advice
         checks = [replace(c, outcome=INCONCLUSIVE, reason=note) if h
                   else replace(c, reason=note, budget=replace(c.budget, needed_n=None))

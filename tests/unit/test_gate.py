@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pytest_gpuslo import stats
-from pytest_gpuslo.gate import Measurements, Policy, decide, lanes_full, schedule_drift
+from pytest_gpuslo.gate import Measurements, Policy, cpu_contention, decide, lanes_full, schedule_drift
 from pytest_gpuslo.spec import resolve, validate_marker
 
 
@@ -401,6 +401,12 @@ def test_an_overloaded_queue_is_named_not_sent_to_a_longer_run() -> None:
     assert "it completed 427/s of the 508/s offered: the service is over capacity" in check.reason
     assert "lengthen warm-up" not in check.reason and sum("over capacity" in r for r in v.reasons) == 1
     assert {"nonstationary", "over_capacity"} <= set(v.conditions)
+    assert "(lower rate_hz, add streams, or make the body faster)" in check.reason
+    # review174 F3: beside busy neighbours a healthy service was told to make its body faster
+    crowded = decide(spec(p95_ms=1500, requests=4000, rate_hz=500),
+                     dataclasses.replace(m, contention=cpu_contention(1.9, 2), contention_slowdown=4.0))
+    assert any("beside busy neighbours, as here, they may have taken that capacity: rerun on a quiet machine first"
+               in c.reason for c in crowded.checks), crowded.reasons
 
 
 def test_an_overloaded_queue_far_under_its_budget_does_not_pass() -> None:
