@@ -40,15 +40,6 @@ class ABError(GpuSloError):
 WAIT_NOTICE = "gpuslo: waiting for "
 
 
-def _cpu_s(pid: int) -> float | None:
-    """The CPU seconds process ``pid`` and its waited-for children used (Linux ``/proc``), else None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str], say: Callable[[str], None],
                       first_say_s: float = 60.0) -> subprocess.CompletedProcess[str]:
     """``subprocess.run(..., capture_output=True)`` that says a run's wait for a lane another
@@ -79,7 +70,9 @@ def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str], say
             except subprocess.TimeoutExpired:
                 took = time.monotonic() - started
                 if took >= next_say:
-                    cpu = _cpu_s(proc.pid)
+                    from pytest_gpuslo.backends.cpu import process_cpu_seconds
+
+                    cpu = process_cpu_seconds(proc.pid)
                     said = "" if cpu is None else f"; it has had {cpu:.3g} s of CPU time so far"
                     say(f"gpuslo ab: this run is still going after {_duration(took)}{said}")
                     next_say *= 2

@@ -151,6 +151,7 @@ class SloSession:
         self.xfailed: list[tuple[str, str]] = []
         self.written: list[str] = []
         self.step_written = False  # the markdown was appended to $GITHUB_STEP_SUMMARY (or tried)
+        self.reports_kept = False  # a report was written somewhere other than /dev/null
         #: marked SLO tests collected in this process (none on an xdist controller, which collects
         #: nothing), for an interrupted session's reports.
         self.collected = 0
@@ -842,9 +843,8 @@ class SloSession:
         if github.enabled():
             step = any(option == "GITHUB_STEP_SUMMARY" for option, *_ in self.unwritten)
             # (review172 F8: a report thrown into /dev/null read "the reports list them")
-            kept = [w for w in self.written if os.path.realpath(w.split(" (below", 1)[0]) != os.devnull]
             listed = github.where_listed(self.step_written and not step and os.path.realpath(
-                os.environ.get("GITHUB_STEP_SUMMARY", "")) != os.devnull, bool(kept))
+                os.environ.get("GITHUB_STEP_SUMMARY", "")) != os.devnull, self.reports_kept)
             for line in github.commands(self.summaries, inconclusive=policy.inconclusive, errors=self.errors,
                                         listed=listed):
                 tr.write_line(line)
@@ -955,6 +955,7 @@ class SloSession:
                 self.written.append(f"{path} (below pytest's last line)" if _reports.same_file(fd, 1) else path)
             else:
                 self.written.append(_reports.write(path, text))
+            self.reports_kept = self.reports_kept or (not append and os.path.realpath(path) != os.devnull)
         except OSError as exc:
             why = f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename not in (None, path) else "")
             self.unwritten.append((option, path, why, "give a writable file path"))
