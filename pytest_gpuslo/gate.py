@@ -860,6 +860,19 @@ def interpreter_words(m: Measurements) -> str:
             f"busy neighbours, cannot tell")
 
 
+def _capacity_words(pool: PoolWait, offered_hz: float) -> str:
+    """What a pool's sleep read beside busy neighbours says of its capacity, where it did not prove
+    the pool over it (review176 F1: "neither puts it over capacity" of two workers found asleep
+    11.4 ms a call at 199/s, which a reader works out at 175/s)."""
+    capacity = 1000.0 * pool.workers / float(pool.work_ms.mean())
+    if math.isfinite(offered_hz) and offered_hz > 0 and capacity < offered_hz:
+        return (f"would let its {pool.workers} worker{'s' if pool.workers > 1 else ''} complete about "
+                f"{capacity:.3g} requests/s, under the {offered_hz:.4g}/s offered, but not surely so at the "
+                f"confidence a FAIL needs (a sleep's reading varies from call to call), nor does it fail the "
+                f"budget alone")
+    return "neither puts it over capacity nor fails the budget alone"
+
+
 def _contended_words(m: Measurements, what: str = "FAIL") -> str:
     """Why a FAIL (or a regression: ``what``) beside busy neighbours is held back, with where the
     bodies spent their time."""
@@ -874,8 +887,8 @@ def _contended_words(m: Measurements, what: str = "FAIL") -> str:
             f"; {'pool' if w.batch == 1 else 'batcher'} {w.name!r}'s workers were found asleep on a timer "
             f"{float(w.work_ms.mean()) * SLEEP_SLOWDOWN * w.batch:.3g} ms a {'call' if w.batch == 1 else 'batch'} "
             f"on average (one wake-up's sleep a call counts: a sleep cut up by polls, or by waits for the "
-            f"interpreter, counts less), which, counted {SLEEP_SLOWDOWN:g}x shorter, neither puts it over "
-            f"capacity nor fails the budget alone" for w in slept)
+            f"interpreter, counts less), which, counted {SLEEP_SLOWDOWN:g}x shorter, "
+            f"{_capacity_words(w, m.offered_hz)}" for w in slept)
         return text + (f" ({split}: the bodies wait on the service's own batcher or pool, in its queue or "
                        f"on a worker that computes, which busy neighbours slow and whose queue they can lengthen "
                        f"without bound{checked}); rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")

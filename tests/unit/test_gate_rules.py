@@ -2062,6 +2062,36 @@ def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -
     assert verdict(0.0).outcome == "INCONCLUSIVE"
 
 
+def test_a_pool_near_capacity_held_back_says_the_capacity_its_sleep_reads() -> None:
+    """review176 F1: two workers found asleep 11.4 ms a call at 199/s read "neither puts it over
+    capacity", where a reader works out 175/s.  Held back (the reading varies from call to call, and
+    the capacity rule needs it surely under the rate), the words give the capacity the sleep reads
+    and say why it is not enough; a pool whose sleep reads over the rate keeps the old words."""
+    n = 1000
+    spec = resolve({"p95_ms": 50, "rate_hz": 200, "streams": 8, "requests": n}, nodeid="t::pool")
+    t = np.arange(n) * 5.0
+    busy, k = gate.cpu_contention(2.0, 2), gate.contention_slowdown(2.0, 2)
+    lat = 60.0 + np.maximum(0.0, t * 0.05)
+
+    def verdict(mean_ms: float) -> gate.Verdict:
+        work = np.random.default_rng(3).exponential(mean_ms, n)  # a reading that varies call to call
+        pool = gate.PoolWait("io", 2, np.zeros(n), work, 1, None)
+        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
+                              contention_slowdown=k, service_ms=lat, cpu_ms=np.full(n, 0.01),
+                              asleep_ms=work * gate.SLEEP_SLOWDOWN, pool_waits=(pool,), batching=True,
+                              offered_hz=200.0,
+                              time_split={"cpu": 0.0, "runq": 0.0, "asleep": 0.25, "other": 0.75})
+        return gate.decide(spec, m)
+
+    near = verdict(10.4)
+    assert near.outcome == "INCONCLUSIVE", near.reasons
+    assert "would let its 2 workers complete about 190 requests/s" in near.reasons[0]
+    assert "requests/s, under the 200/s offered, but not surely so at the confidence a FAIL needs" in near.reasons[0]
+    under = verdict(8.0)
+    assert under.outcome == "INCONCLUSIVE"
+    assert "neither puts it over capacity nor fails the budget alone" in under.reasons[0]
+
+
 def test_a_batcher_s_bursts_fail_beside_busy_neighbours_from_its_sleep_in_any_order() -> None:
     """The README's incident beside two busy loops (a batcher of 4 sleeping 4 ms a batch, bursts of
     2,000/s for 50 ms every 250 ms on 128 lanes, p95 about 200 ms against 20) was held back: no lane
