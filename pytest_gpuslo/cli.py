@@ -1436,7 +1436,12 @@ def _cmd_arrivals_describe(args: argparse.Namespace) -> int:
         print(f"bursts       {len(d['bursts'])} spells over twice the mean rate (in {d['burst_window_s']:.3g}-s "
               f"windows)" + (f", first at {d['bursts'][0][0]:.3g} s" if d["bursts"] else ""))
     print(f"closest      {d['closest'] or '-  (not fitted: ' + d['unfitted'] + ')'}")
-    print(f"as a test    {d['marker']}" + ("" if d["closest"] else "  (choose arrivals=, or replay the trace)"))
+    if d["marker"] is None:
+        fix = ("rename the column to one naming theirs, e.g. 'time_s'" if d.get("unit_named")
+               else "pass --unit with theirs")
+        print(f"as a test    -  (none at {d['rate_hz']:.4g}/s: are the numbers in {unit}? If not, {fix})")
+    else:
+        print(f"as a test    {d['marker']}" + ("" if d["closest"] else "  (choose arrivals=, or replay the trace)"))
     if d["caveat"]:
         # review139 F4: a steady trace with one burst of 500 fitted gamma(cv=0.354), with no word
         shown = f", unit='{unit}'" if unit != "s" else ""

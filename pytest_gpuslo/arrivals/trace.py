@@ -854,6 +854,9 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
         unfitted = "the rounded stamps, not the traffic, set the gaps"
     elif not math.isfinite(cv):  # review139 F5: two arrivals suggested gamma(cv=nan), which does not parse
         unfitted = "too few gaps to fit a process"
+    elif not rate <= limits.MAX_RATE_HZ:  # review172 F7: seconds read as ns suggested rate_hz=1.01e+11
+        unfitted = (f"its rate is past the {limits.MAX_RATE_HZ:,.0f} requests/s one dispatcher can offer "
+                    f"(limits.MAX_RATE_HZ), so no marker would run")
     else:
         try:
             model, fit = closest()
@@ -870,7 +873,8 @@ def describe(path: str, *, unit: str | None = None, kind: str | None = None, col
     return {"path": str(path), "arrivals": int(times.size), "span_s": span if step is not None else float(times[-1]),
             "rate_hz": rate, "cv": cv, "idc": idc, "hill_tail_index": tail, "bursts": bursts, "burst_window_s": w,
             "closest": fit, "marker": (f'@pytest.mark.slo(rate_hz={rate:.4g}, arrivals="{fit}", ...)' if fit
-                                       else f"@pytest.mark.slo(rate_hz={rate:.4g}, ...)"),
+                                       else f"@pytest.mark.slo(rate_hz={rate:.4g}, ...)"
+                                       if rate <= limits.MAX_RATE_HZ else None),
             "unit": named_unit or unit or dated or "s", "unit_named": named_unit is not None, "unit_from": named,
             "unit_dated": dated is not None,
             "kind": named_kind or kind or KINDS[0],

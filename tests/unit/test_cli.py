@@ -75,6 +75,26 @@ def test_describe_warns_of_stamps_rounded_to_whole_seconds(tmp_path: Path, capsy
     assert "share a timestamp" not in capsys.readouterr().out
 
 
+def test_describe_of_a_trace_past_the_dispatcher_s_rate_gives_no_marker_and_asks_for_the_unit(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review172 F7: seconds under a 'timestamp_ns' header read 1.01e+11 arrivals/s, and describe
+    offered rate_hz=1.01e+11 to paste, which the marker refuses (limits.MAX_RATE_HZ)."""
+    stamps = np.cumsum(np.random.default_rng(1).exponential(0.01, 2000))
+    path = tmp_path / "wrong.csv"
+    path.write_text("timestamp_ns\n" + "".join(f"{t:.6f}\n" for t in stamps))
+    assert main(["arrivals", "describe", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "rate_hz=" not in out and "trace(path=" not in out
+    assert "one dispatcher can offer (limits.MAX_RATE_HZ)" in out
+    assert "are the numbers in ns? If not, rename the column to one naming theirs" in out
+    plain = tmp_path / "plain.csv"
+    plain.write_text("".join(f"{t:.6f}\n" for t in stamps))
+    assert main(["arrivals", "describe", "--unit", "ns", str(plain)]) == 0
+    assert "are the numbers in ns? If not, pass --unit with theirs" in capsys.readouterr().out
+    assert main(["arrivals", "describe", "--unit", "s", str(plain)]) == 0
+    assert 'arrivals="poisson(rate_hz=' in capsys.readouterr().out  # the right unit: a marker again
+
+
 def test_describe_says_a_trace_too_short_for_burst_windows_was_not_measured_for_bursts(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review168 F4: "0 spells over twice the mean rate (in 0.333-s windows)" of a 0.03-s trace read
