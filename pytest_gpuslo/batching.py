@@ -126,9 +126,12 @@ class _Base:
         if request is not None and times is not None:
             enq, start, end, slept = times
             size = self._fixed_size()
-            if size is not None and getattr(request, "_recorder", None) is not None:
+            rec = getattr(request, "_recorder", None)
+            if rec is not None:
+                rec.batch_waits[f"{stage}.queue"] = float(self.max_wait_ms)
+            if size is not None and rec is not None:
                 # its policy alone, replayed on the schedule, is a floor no neighbour explains
-                request._recorder.timers[f"{stage}.queue"] = (size, float(self.max_wait_ms))
+                rec.timers[f"{stage}.queue"] = (size, float(self.max_wait_ms))
             request.record_stage(f"{stage}.queue", enq, start)
             request.record_stage(f"{stage}.service", start, end, workers=1, batch=self.max_size, slept_ns=slept)
         return result

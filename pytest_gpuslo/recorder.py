@@ -352,6 +352,9 @@ class Recorder:
         #: a fixed batcher's queue stage -> (max_size, max_wait_ms): its policy, which
         #: ``replay.batch_timer_floor`` replays on the schedule (``batching._Base.__call__``)
         self.timers: dict[str, tuple[int, float]] = {}
+        #: every batcher's queue stage -> its max_wait_ms, adaptive or fixed: named where that queue
+        #: holds the tail (review174 F4: an adaptive batcher's 150-ms timer went unnamed).
+        self.batch_waits: dict[str, float] = {}
         #: stage name -> each request's serving worker's sleep (ns, -1 unknown; ``record_stage``).
         self.stage_slept: dict[str, npt.NDArray[np.int64]] = {}
         self.first_error: str | None = None
@@ -529,6 +532,8 @@ class RunData:
     pools: tuple[tuple[str, int, int], ...] = ()
     #: (queue stage name, max_size, max_wait_ms) of each fixed batcher (``Recorder.timers``).
     timers: tuple[tuple[str, int, float], ...] = ()
+    #: (queue stage name, max_wait_ms) of every batcher (``Recorder.batch_waits``).
+    batch_waits: tuple[tuple[str, float], ...] = ()
 
     def hang_backlog(self, warmup: int) -> int:
         """Measured requests the hangs kept from a lane: from the first hung request of each look on,
@@ -577,6 +582,7 @@ class RunData:
             prime_stuck=rec.prime_stuck,
             pools=tuple(sorted((name, w, b) for name, (w, b) in rec.pools.items())),
             timers=tuple(sorted((name, size, wait) for name, (size, wait) in rec.timers.items())),
+            batch_waits=tuple(sorted(rec.batch_waits.items())),
             returned_ns=rel(rec.returned_ns) if bool(np.any(rec.returned_ns >= 0)) else None,
             threads=rec.threads.copy() if rec.threads is not None else None,
             dispatch_runq_ns=None if rec.dispatch_runq_ns is None else rec.dispatch_runq_ns.copy(),
@@ -620,6 +626,7 @@ class RunData:
             prime_stuck=self.prime_stuck or other.prime_stuck,
             pools=tuple(sorted({p[0]: p for p in (*self.pools, *other.pools)}.values())),
             timers=tuple(sorted({t[0]: t for t in (*self.timers, *other.timers)}.values())),
+            batch_waits=tuple(sorted({**dict(self.batch_waits), **dict(other.batch_waits)}.items())),
             returned_ns=(cat(self.returned_ns, other.returned_ns)
                          if self.returned_ns is not None and other.returned_ns is not None else None),
             threads=(None if self.threads is None and other.threads is None

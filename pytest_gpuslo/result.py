@@ -57,6 +57,8 @@ class StageSummary:
     #: measured requests that entered the stage and never left it (a hung call, or one still
     #: queued at the give-up): where a hang is (review111 F2).
     open: int = 0
+    #: a batcher's queue: its max_wait_ms, the longest it holds a first request for a fuller batch.
+    max_wait_ms: float | None = None
 
 
 @dataclass
@@ -498,6 +500,7 @@ class SloResult:
                 out["admission"] = StageSummary(int(q.size), float(np.quantile(q, 0.5)),
                                                 float(np.quantile(q, 0.95)), float(q.mean()),
                                                 tail(np.where(finite, q_all, 0.0), finite))
+        waits = dict(self.data.batch_waits)
         for name, st in self.data.stages.items():
             b, e = st.begin_ns[self._sl], st.end_ns[self._sl]
             m = (b >= 0) & (e >= 0)
@@ -514,7 +517,7 @@ class SloResult:
             every = np.where(m, (e - b) / 1e6, 0.0)
             out[printable(name)] = StageSummary(int(m.sum()), float(np.quantile(dur, 0.5)),
                                                 float(np.quantile(dur, 0.95)), float(dur.mean()), tail(every, m),
-                                                stuck)
+                                                stuck, waits.get(name))
         return out
 
     def overlap(self) -> Any:
@@ -826,7 +829,8 @@ class SloResult:
             "stages": {k: {"n": v.n, "p50_ms": _clean(v.p50_ms), "p95_ms": _clean(v.p95_ms),
                            "mean_ms": _clean(v.mean_ms),
                            **({"tail_ms": v.tail_ms} if v.tail_ms is not None else {}),
-                           **({"open": v.open} if v.open else {})}
+                           **({"open": v.open} if v.open else {}),
+                           **({"max_wait_ms": v.max_wait_ms} if v.max_wait_ms is not None else {})}
                        for k, v in self.stages.items()},
             "seed": self.spec.seed,
             "schedule_fingerprint": self.schedule_fingerprint,

@@ -664,6 +664,10 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
             held = stages[name]["open"]
             return (f"  <- holds the tail: {held} request{'s' if held > 1 else ''} entered it and never "
                     f"left (the row's times count only those that did)")
+        if name == worst and stages[name].get("max_wait_ms") is not None:
+            # (review174 F4: an adaptive batcher's 150-ms timer behind a 140-ms queue went unnamed)
+            return (f"  <- holds the tail: its batcher holds a first request up to max_wait_ms="
+                    f"{stages[name]['max_wait_ms']:g} ms for a fuller batch")
         if name == worst:
             return "  <- holds the tail"
         if name == "admission" and backlog:

@@ -271,6 +271,8 @@ def test_a_fixed_batcher_leaves_its_policy_for_the_replay_and_the_replay_waits_a
         assert fixed_target(3, request=Request(1, 0.0, None, rec), stage="target") == 3
     # an adaptive one's target moves: not replayed; the fixed target ships at half of 6
     assert rec.timers == {"model.queue": (4, 0.0), "target.queue": (3, 2.0)}
+    # every batcher's timer, adaptive too, for the words of a queue that holds the tail (review174 F4)
+    assert rec.batch_waits == {"model.queue": 0.0, "other.queue": 0.0, "target.queue": 2.0}
     # full at the 3rd arrival (20 ms); the next batch's timer at 30 + 100; the one after at 200 + 100
     got = batch_timer_floor([0, 10, 20, 30, 200, 210, 5], [1, 1, 1, 1, 1, 1, 0], 3, 100.0)
     assert got.tolist() == [20.0, 10.0, 0.0, 100.0, 100.0, 90.0, 0.0]

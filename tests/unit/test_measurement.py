@@ -1155,12 +1155,22 @@ def test_the_stage_holding_the_tail_is_read_at_the_budgeted_percentile() -> None
     assert stages["model"]["p95_ms"] > stages["pre"]["p95_ms"]  # what the p95 rule read
     assert terminal.tail_stage(stages) == "pre"
     assert any("stage pre" in line and "<- holds the tail" in line for line in terminal.stage_lines(stages))
+    assert "max_wait_ms" not in stages["pre"]
+    timed = make_result(sched, replace(data, batch_waits=(("pre", 150.0),))).summary()["stages"]
+    assert timed["pre"]["max_wait_ms"] == 150.0 and "max_wait_ms" not in timed["model"]
     old = {k: {x: y for x, y in v.items() if x != "tail_ms"} for k, v in stages.items()}
     assert terminal.tail_stage(old) == "model"  # a summary from before tail_ms: as it read then
     # review106 F5: the slowest requests never completed (a hung batch): no stage holds the tail.
     none = {k: {**v, "tail_ms": 0.0} for k, v in stages.items()}
     assert terminal.tail_stage(none) == ""
     assert not any("holds the tail" in line for line in terminal.stage_lines(none))
+    # a batcher's queue: its timer named (review174 F4: an adaptive batcher's 150-ms timer unnamed)
+    timed = {"admission": {"n": 9, "p50_ms": 0.1, "p95_ms": 0.2},
+             "model.queue": {"n": 9, "p50_ms": 69.0, "p95_ms": 140.0, "tail_ms": 147.0, "max_wait_ms": 150.0},
+             "model.service": {"n": 9, "p50_ms": 2.0, "p95_ms": 2.3, "tail_ms": 2.2}}
+    assert any("stage model.queue" in line and line.endswith(
+        "<- holds the tail: its batcher holds a first request up to max_wait_ms=150 ms for a fuller batch")
+        for line in terminal.stage_lines(timed))
     assert "(the slowest requests have no stage times: they never completed" in terminal.stage_lines(none)[-1]
 
 
