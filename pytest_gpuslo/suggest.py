@@ -285,4 +285,10 @@ def lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
             out.append(f"  paste      {g['marker']}  # about {_time(g['seconds'])} per run here")
         else:  # a hung pilot: nothing to paste (review53: it pasted p95_ms=1000 against a 0.5-s timeout)
             out.append("  paste      nothing yet: fix the hung body, then suggest again")
+    if any((s.get("suggest") or {}).get("rows") for s in summaries):
+        # review177 F1: a pilot's design effect of 5.2 sized a test its next run, on a shared 2-core
+        # machine, read at 54 ("needs ~33,000 requests")
+        out.append("sizes: each from one pilot's design effect (how clustered its slow requests were), which "
+                   "another run can read several times higher, on a busier machine above all: on a shared "
+                   "machine give the sizes headroom, or suggest again where the SLO jobs will run")
     return out

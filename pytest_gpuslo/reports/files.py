@@ -81,7 +81,9 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
             else view.no_verdict(errors=bool(errors) or bool(notes), interrupted=bool(interrupted)) + ".")
     commits = view.ab_commits(summaries)
     if commits:
-        said += f" Base {md_code(commits[0][:10])} against the working tree at {md_code(commits[1])}, interleaved."
+        # as many digits of each (review177 F4: 10 and 12 digits of one commit read as two)
+        said += (f" Base {md_code(commits[0][:len(commits[1].partition('+')[0]) or 12])} against the working tree "
+                 f"at {md_code(commits[1])}, interleaved.")
     if notes:  # (review159 F8: the count named only the judged tests)
         said += f" {len(notes)} SLO test{'' if len(notes) == 1 else 's'} not judged (➖ below)."
     if errors:  # (after the A/B's sentence: its list follows; review157 F4: "an error: Base ...")
@@ -112,9 +114,13 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         ran = str(s.get("pytest_outcome") or "")
         # the mark follows what pytest made of the test (review162 F4, F5: "✅" on a strict XPASS that
         # failed the build, "❌" on an expected XFAIL)
+        undecided = view.undecided_against(s)
+        # a PASS whose comparison was left undecided is no green check (review177 F4: two ✅ on a
+        # PR that made a hot path 25% slower, its A/B undecided): the annotation's warning
         shown = (f"❌ INCONCLUSIVE{failed}" if failed else f"❌ {outcome}" if ran == "xpassed (strict)"
-                 else f"➖ {outcome}" if ran == "xfailed" else icon.get(outcome, outcome)) \
-            + view.undecided_against(s) + view.pytest_note(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
+                 else f"➖ {outcome}" if ran == "xfailed" else f"⚠️ {outcome}" if undecided
+                 else icon.get(outcome, outcome)) \
+            + undecided + view.pytest_note(s)  # review91: "✅ PASS" beside +34.5% INCONCLUSIVE vs base
         cells = [shown, md_code(s["nodeid"]), budgets(s, le="≤"),
                  *(view.shown_latency(s, c) for c in cols), fmt_headroom(s), change(s)]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")

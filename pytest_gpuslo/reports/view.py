@@ -115,8 +115,12 @@ def failed_note(summary: dict[str, Any], inconclusive: str | None) -> str:
 
 def pytest_note(summary: dict[str, Any]) -> str:
     """" (XFAIL: expected)" beside a FAIL that an xfail marker expected, and the like: the reports
-    agree with the build's colour (review136 N3)."""
-    return PYTEST_NOTES.get(str(summary.get("pytest_outcome")), "")
+    agree with the build's colour (review136 N3); " (attempt 2; earlier: FAIL)" beside the verdict
+    of a test run again (pytest-rerunfailures): a tail that passed on a rerun is no green build's
+    secret (review179 F1)."""
+    earlier = summary.get("reruns") or []
+    again = f" (attempt {len(earlier) + 1}; earlier: {', '.join(map(str, earlier))})" if earlier else ""
+    return PYTEST_NOTES.get(str(summary.get("pytest_outcome")), "") + again
 
 
 def undecided_against(summary: dict[str, Any]) -> str:
@@ -430,7 +434,12 @@ def change(summary: dict[str, Any], *, named: bool = True, band: bool = True) ->
         else:
             interval = f" [{interval_words(ci[0], ci[1])}]" if band and ci[0] is not None else ""
             name = f"{b['name'].split()[0]}{' replayed' if b.get('replayed') else ''} " if named else ""
-            parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
+            if interval and b["outcome"] == "INCONCLUSIVE" and ci[0] <= 1.0 and (ci[1] is None or ci[1] >= 1.0):
+                # an undecided change that may be none: its interval first (review177 F4: "p95 +55.0%"
+                # led the PR comment of a change to nothing, its [-47.1%, +353.9%] after it)
+                parts.append(f"{name}{interval.strip()} {b['outcome']} (point {ratio - 1:+.1%})")
+            else:
+                parts.append(f"{name}{ratio - 1:+.1%}{interval} {b['outcome']}")
     ab = summary.get("ab") or {}
     if not parts and ab.get("new"):
         # review159 F1: a test the base ran, that ended there before a verdict, read "new"

@@ -71,7 +71,8 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     assert result["ab"]["candidate"] == head[:12] + "+dirty" and result["ab"]["base"] == head
     assert f"against the working tree (at {head[:12]}+dirty)" in done.stdout
     md = (root / "ab.md").read_text()
-    assert f"Base `{head[:10]}` against the working tree at `{head[:12]}+dirty`, interleaved." in md
+    # as many digits of each (review177 F4: 10 and 12 digits of one commit read as two)
+    assert f"Base `{head[:12]}` against the working tree at `{head[:12]}+dirty`, interleaved." in md
     assert "REGRESSED" in md and "| vs base [interval] |" in md and "vs baseline" not in md  # review74
     assert again.returncode == 1  # decided again from the kept runs, nothing run
     # review152 F2: a run stopped 400 ms (its lag 300 ms more) is named in the JSON and leads the row

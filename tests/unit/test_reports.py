@@ -824,12 +824,16 @@ def test_an_interval_with_no_lower_end_says_so_not_minus_100_percent() -> None:
     claim = {"name": "p95 vs baseline", "outcome": "INCONCLUSIVE", "ratio": 4.357, "ci": [0.0, 6.708]}
     wide = {**SUMMARY, "verdict": {**SUMMARY["verdict"], "baseline": [claim]}}
 
-    assert view.change(wide) == "p95 +335.7% [no lower bound, +570.8%] INCONCLUSIVE"
+    # review177 F4: an undecided change that may be none leads with its interval
+    assert view.change(wide) == "p95 [no lower bound, +570.8%] INCONCLUSIVE (point +335.7%)"
     assert "[no lower bound, +570.8%]" in files.markdown([wide])
     # review82: an upper end of "+55449808.6%" said nothing; one stored as null (infinite) crashed
     huge = {**claim, "ci": [0.0, 554498.1]}
     assert view.change({**wide, "verdict": {**wide["verdict"], "baseline": [huge]}}).endswith(
-        "[no lower bound, over +1000%] INCONCLUSIVE")
+        "[no lower bound, over +1000%] INCONCLUSIVE (point +335.7%)")
+    shifted = {**claim, "ci": [1.2, 6.708]}  # undecided (held back), but not a change to nothing
+    assert view.change({**wide, "verdict": {**wide["verdict"], "baseline": [shifted]}}) == \
+        "p95 +335.7% [+20.0%, +570.8%] INCONCLUSIVE"
     open_ended = {**claim, "ci": [1.2, None]}
     assert "[+20.0%, no upper bound]" in files.markdown(
         [{**wide, "verdict": {**wide["verdict"], "baseline": [open_ended]}}])
@@ -963,11 +967,13 @@ def test_a_pass_beside_an_undecided_comparison_says_so_in_row_and_headline() -> 
     assert terminal.why(row) == "PASS (vs base: INCONCLUSIVE)"
     md = files.markdown([row])
     assert "1 SLO test: 1 PASS; 1 comparison with the base revision undecided (INCONCLUSIVE)." in md
-    assert "| ✅ PASS (vs base: INCONCLUSIVE) |" in md  # review91: the verdict cell too
+    # review91: the verdict cell too; review177 F4: no green check on it
+    assert "| ⚠️ PASS (vs base: INCONCLUSIVE) |" in md and "✅" not in md
     assert "1 PASS; 1 comparison with the base revision undecided (INCONCLUSIVE)" in html.render([row])
     decided = _row("t.py::test_ab", "PASS", [_claim(0.95, 20, "PASS", est=1.4, upper=2.0)],
                    baseline=[{**undecided[0], "outcome": "OK"}])
     assert terminal.why(decided) == "PASS" and "1 SLO test: 1 PASS." in files.markdown([decided])
+    assert "| ✅ PASS |" in files.markdown([decided])
     # review105: an INCONCLUSIVE test's undecided comparison is counted too, not only a PASS's
     other = {**row, "nodeid": "t.py::test_other", "verdict": {**row["verdict"], "outcome": "INCONCLUSIVE"}}
     assert "1 INCONCLUSIVE, 1 PASS; 2 comparisons with the base revision undecided" in files.markdown([row, other])

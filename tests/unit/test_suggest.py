@@ -70,6 +70,9 @@ def test_lag_bounds_the_budget_even_where_the_pilots_service_did_not_depend_on_l
     said = "\n".join(suggest.lines([{"nodeid": "t::x", "spec": {"budgets_ms": {}}, "suggest": g}]))
     assert "budgets under 20 ms are decided only in runs whose service does not grow" in said
     assert "no budget floor" not in said
+    # review177 F1: the sizes rest on one pilot's design effect, said once under them
+    assert said.splitlines()[-1].startswith("sizes: each from one pilot's design effect")
+    assert "sizes:" not in "\n".join(suggest.lines([{"nodeid": "t::x", "spec": {"budgets_ms": {}}, "suggest": {}}]))
 
 
 def test_pilot_is_short_and_keeps_the_contract() -> None:
