@@ -208,6 +208,12 @@ class Measurements:
     contention: str = ""
     #: the most those processes can have slowed a request's own service (``contention_slowdown``).
     contention_slowdown: float = 2.0
+    #: the CPUs other processes used on average over the run (steal included; ``other_cpu_load_mean``):
+    #: the most CPU time they can have taken from the service (``_beyond_neighbours``).  None: not known.
+    neighbour_cpus: float | None = None
+    #: measured requests completed, late ones included, by the end of the time their arrivals were
+    #: offered in, per second of it (``SloResult.completed_hz``): the service's pace while it kept a queue.
+    completed_hz: float = math.nan
     #: the longest the dispatcher was found stopped (ms; ``timeline.frozen_ns``: a SIGSTOP, a
     #: paused VM), 0 where none or not read: a stall that is the machine's, named where it is said.
     frozen_ms: float = 0.0
@@ -688,6 +694,9 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
     pooled = _pool_over(m, spec, budget, p, alpha)
     if pooled:
         return pooled
+    beyond = _beyond_neighbours(m, p)
+    if beyond:
+        return beyond
     quiet = m.uncontended_ms
     if quiet is not None and quiet.size == np.size(m.latency_ms) and \
             stats.budget_test(quiet, budget, p, alpha=alpha).outcome == FAIL:
@@ -702,6 +711,39 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
                 + f", and the generator punctual, the lanes' own queue fails the budget "
                 f"({percentile_label(p)} {stats.quantile(quiet, p):.3g} ms then): an overload of the code's own")
     return ""
+
+
+#: How many seconds of a service's busiest part each CPU-second busy neighbours used is taken to
+#: have cost it: one where they ran on its CPU instead, less where they shared a core's other
+#: hyperthread; twice that covers their caches and memory traffic (``_beyond_neighbours``).
+NEIGHBOUR_COST = 2.0
+
+
+def _beyond_neighbours(m: Measurements, p: float) -> str:
+    """Why a service whose queue grew with the run is over capacity whatever its neighbours did,
+    or '' (review178 F1: a one-thread HTTP server sleeping 20 ms a request, offered twice its
+    capacity, p95 10.9 s against 100 ms, was held back beside neighbours that used 0.2 CPUs on
+    average, 1.9 at their peak).  Neighbours that used L CPUs on average took at most L CPU-seconds
+    a second from whatever part of the service was busiest (a thread, a pool, the GIL), so a service
+    that keeps up on this machine completes, by the end of the offered time, at least the share
+    1 - ``NEIGHBOUR_COST`` x L of the offered rate, less what chance and the last bursts leave in its
+    queue (3/sqrt(n)).  Under that, in a run whose latencies grew from its first half to its second,
+    the overload is the code's."""
+    load, done, offered = m.neighbour_cpus, m.completed_hz, m.offered_hz
+    n = int(np.size(m.latency_ms))
+    if load is None or not (math.isfinite(done) and math.isfinite(offered) and offered > 0 and n):
+        return ""
+    keeps = 1.0 - NEIGHBOUR_COST * load - 3.0 / math.sqrt(n)
+    if not done < keeps * offered:
+        return ""
+    lat = np.asarray(m.latency_ms, dtype=np.float64)
+    grew, ratio, _ = stats.stationarity(lat, p)
+    if not (grew and ratio > 1.0):
+        return ""
+    return (f"it completed {done:.4g}/s of the {offered:.4g}/s offered by the end of the offered time (late "
+            f"completions counted), while other processes used {load:.2g} CPUs on average: had each CPU-second "
+            f"of theirs cost its busiest part {NEIGHBOUR_COST:g} s, a service that keeps up here would have "
+            f"completed {keeps * offered:.3g}/s or more, and its queue grew with the run: an overload of the code's own")
 
 
 def _batch_timer_over(m: Measurements, budget: float, p: float, alpha: float) -> str:
@@ -3212,13 +3254,15 @@ def decisive(verdict: Verdict) -> bool:
 # -- after the decision -------------------------------------------------------------------------
 
 def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int = 0, contention: str = "",
-                 frozen_ms: float = 0.0, stretch: float | None = None) -> str:
+                 frozen_ms: float = 0.0, stretch: float | None = None, disturbances: Sequence[str] = ()) -> str:
     """Why a run must not become a baseline ('' when it may): the same rule for
     ``--gpuslo-save`` and ``gpuslo accept``.  A body that hung in the warm-up leaves no measured
     request past timeout_s where other lanes took the load, but the run had a lane fewer.
     ``contention``: ``cpu_contention``'s words, the figure a busy machine's refusal quotes;
     ``frozen_ms``: the longest the process was found stopped (``Measurements.frozen_ms``), named
-    as ``stopped_words`` names it (``stretch``: ``Measurements.run_queue_stretch``)."""
+    as ``stopped_words`` names it (``stretch``: ``Measurements.run_queue_stretch``);
+    ``disturbances``: the run's (``Measurements.disturbances``), the first of which a disturbed
+    run's refusal names (review179 F2: a coverage tracer's run read "the GPU was disturbed")."""
     if verdict is None:
         return "no verdict"
     if "generator_late" in verdict.conditions and "bodies_hold" in verdict.conditions:
@@ -3249,7 +3293,7 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
     if "escaped" in verdict.conditions:
         return "GPU work escaped the request's stream"
     if "disturbed" in verdict.conditions:
-        return "the GPU was disturbed during the run"
+        return disturbances[0] if disturbances else "the GPU was disturbed during the run"
     if "preempted" in verdict.conditions:
         return ("the launching thread was preempted by other work during the run, which lengthened the bodies' "
                 "host time (a baseline needs a quiet machine)")

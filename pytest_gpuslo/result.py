@@ -479,6 +479,19 @@ class SloResult:
         return float(ok.sum()) / span if span > 0 else math.nan
 
     @property
+    def completed_hz(self) -> float:
+        """Measured requests completed, late ones included (not those that raised), by the end of
+        the time their arrivals were offered in (``_offered_window``), per second of it: the pace a
+        service kept while it held a queue, which ``throughput_hz`` (within timeout_s only) is not
+        for one far over capacity."""
+        window = self._offered_window()
+        if window is None:
+            return math.nan
+        end = self.data.end_ns[self._sl]
+        done = (end >= 0) & (end <= window[1]) & ~self.failed
+        return float(np.count_nonzero(done)) / ((window[1] - window[0]) / 1e9)
+
+    @property
     def stages(self) -> dict[str, StageSummary]:
         """Per-stage times; with any named stage, ``admission`` comes first: scheduled arrival to
         the start on a lane (dispatcher lag plus waiting for a free lane or stream), so a backlog
@@ -544,6 +557,8 @@ class SloResult:
             timed_out=int((self.timed_out & ~self.failed).sum()),
             achieved_hz=self.throughput_hz,
             offered_hz=self.offered_hz,
+            neighbour_cpus=figure(self.telemetry.get("other_cpu_load_mean")),
+            completed_hz=self.completed_hz,
             first_error=self.data.first_error,
             disturbances=tuple(self.telemetry.get("disturbances", ())),
             escapes=tuple(self.telemetry.get("escapes", ())),

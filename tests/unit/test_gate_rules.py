@@ -2062,6 +2062,38 @@ def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -
     assert verdict(0.0).outcome == "INCONCLUSIVE"
 
 
+def test_a_service_short_of_the_rate_by_more_than_light_neighbours_take_fails_beside_them() -> None:
+    """review178 F1: a one-thread HTTP server sleeping 20 ms a request (50/s), offered 104.7/s,
+    p95 10.9 s against 100 ms, was held back as "the FAIL may be theirs" beside neighbours that used
+    0.2 CPUs on average (1.9 at their peak).  Taking at most 0.2 CPU-seconds a second, each costing
+    the service 2 s at most, they leave a service that keeps up 55% of the rate at least; it
+    completed 42% and its queue grew: the FAIL stands.  Heavier neighbours, a pace within reach, or
+    a queue that did not grow leave it held."""
+    n = 1000
+    spec = resolve({"p95_ms": 100, "rate_hz": 100, "streams": 8, "requests": n}, nodeid="t::http")
+    t = np.arange(n) * 10.0
+    busy, k = gate.cpu_contention(1.9, 2, 0.2), gate.contention_slowdown(1.9, 2)
+    grows = 20.0 + t * 1.1  # a queue growing through the run: 11 s at its end
+
+    def verdict(load: float | None, done_hz: float, lat: np.ndarray = grows) -> gate.Verdict:
+        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
+                              contention_slowdown=k, offered_hz=104.7, achieved_hz=done_hz * 0.5,
+                              neighbour_cpus=load, completed_hz=done_hz,
+                              time_split={"cpu": 0.0, "runq": 0.0, "asleep": 0.0, "other": 1.0})
+        return gate.decide(spec, m)
+
+    over = verdict(0.2, 43.6)
+    assert over.outcome == "FAIL", over.reasons
+    assert ("it completed 43.6/s of the 104.7/s offered by the end of the offered time (late completions counted), "
+            "while other processes used 0.2 CPUs on average") in over.reasons[0]
+    assert "a service that keeps up here would have completed 52.9/s or more" in over.reasons[0]
+    assert verdict(0.4, 43.6).outcome == "INCONCLUSIVE"  # 0.4 CPUs, 2 s each: 20% of the rate at least
+    assert verdict(0.2, 60.0).outcome == "INCONCLUSIVE"  # within what they may have taken
+    assert verdict(None, 43.6).outcome == "INCONCLUSIVE"  # not known
+    steady = np.full(n, 500.0) + (np.arange(n) % 7)  # over budget, but no queue growing
+    assert verdict(0.2, 43.6, steady).outcome == "INCONCLUSIVE"
+
+
 def test_a_pool_near_capacity_held_back_says_the_capacity_its_sleep_reads() -> None:
     """review176 F1: two workers found asleep 11.4 ms a call at 199/s read "neither puts it over
     capacity", where a reader works out 175/s.  Held back (the reading varies from call to call, and

@@ -1262,3 +1262,18 @@ def test_leftover_lanes_that_share_a_name_are_each_weighed_by_their_own_cpu() ->
     result = _slow_run_beside(release, busy_before, idle)
     assert not any("abandoned" in d for d in result.telemetry.get("disturbances", []))
     assert result.verdict is not None and result.verdict.outcome == "FAIL"
+
+
+def test_completed_hz_counts_late_completions_by_the_end_of_the_offered_time() -> None:
+    """review178 F1: a server at half its capacity completed most requests after timeout_s, so the
+    throughput within it says nothing of its pace; ``completed_hz`` counts every completion by the
+    end of the offered time, the pace the neighbours' rule weighs (``gate._beyond_neighbours``)."""
+    n = 300
+    sched = arrivals.Constant(100).schedule(n=n)
+    clock = VirtualClock()
+    data, _ = run_open_loop(sched, SimulatedServer(clock, np.full(n, 20_000_000)), lambda r: None, lanes=1,
+                            timeout_s=2.5, clock=clock, sleep=clock.sleep)
+    result = make_result(sched, data)
+    assert int(result.timed_out.sum()) > 0  # some of them late
+    assert result.completed_hz == pytest.approx(50.0, rel=0.02)  # one 20-ms lane: 50/s, late or not
+    assert result.measurements().completed_hz == result.completed_hz
