@@ -6,6 +6,7 @@ session): what a fixture needs is imported when it is used.
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +16,15 @@ import pytest
 
 from pytest_gpuslo import spec as _spec
 from pytest_gpuslo.errors import BackendUnavailable, InvalidArgument, brief
-from pytest_gpuslo.session import MARKER, OCCUPANCY_KEY, SESSION_KEY, SPEC_KEY, SloSession, attach
+from pytest_gpuslo.session import (
+    MARKER,
+    OCCUPANCY_KEY,
+    SESSION_KEY,
+    SPEC_KEY,
+    SloSession,
+    attach,
+    never_awaited,
+)
 
 if TYPE_CHECKING:
     from pytest_gpuslo.recorder import Request
@@ -85,6 +94,17 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
         if not callable(handler):
             raise InvalidArgument(f"{where}: handler={handler!r} is not callable; pass a function "
                                   f"taking one request.")
+        if inspect.iscoroutinefunction(handler):  # review178 F2: its coroutine, never run, timed as work
+            raise InvalidArgument(f"{where}: handler {getattr(handler, '__qualname__', handler)!s} is an async "
+                                  f"function; slo_run calls it from threads without an event loop, so pass a "
+                                  f"synchronous handler that runs it (asyncio.run(...)).")
+
+        def body(req: "Request") -> Any:  # the user's handler, its result looked at
+            out = handler(req)
+            if out is not None and inspect.isawaitable(out):
+                never_awaited(out, where)
+            return out
+
         from pytest_gpuslo.recorder import current_request
 
         outer = current_request()
@@ -106,7 +126,7 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
             spec = session.resolve(checked, nodeid, given_in="slo_run")
         except InvalidArgument as exc:
             raise InvalidArgument(str(exc)) from None
-        result = session.run(spec, handler, item=item, nodeid=nodeid, payloads=payloads)
+        result = session.run(spec, body, item=item, nodeid=nodeid, payloads=payloads)
         attach(item, result)
         if session.value("suggest"):
             # review98: the README's "assert result.passed" failed on the short pilot, where

@@ -10,6 +10,7 @@ for the caller to turn into a failure or a skip.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -69,6 +70,33 @@ class Settings:
     @property
     def store(self) -> Store:
         return Store(self.root / (self.compare_dir or self.baseline_dir))
+
+
+def tracer_in_use() -> str:
+    """The Python tracer or profiler active in this process ('' where none): coverage (pytest-cov),
+    a debugger or a profiler, each of which slows Python code several times (review179 F2: --cov
+    made the same code 2.1x slower, and the machine control blamed the machine)."""
+    hooks = [sys.gettrace(), threading.gettrace(), sys.getprofile(), threading.getprofile()]
+    for hook in hooks:
+        if hook is not None:
+            owner = type(hook).__module__ if not callable(getattr(hook, "__func__", None)) else ""
+            name = getattr(hook, "__qualname__", "") or type(hook).__qualname__
+            module = getattr(hook, "__module__", "") or owner
+            return ".".join(x for x in (module, name) if x) or "a tracer"
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12+: coverage's sysmon core, debuggers
+    if monitoring is not None:
+        for tool in range(6):
+            name = monitoring.get_tool(tool)
+            if name:
+                return str(name)
+    return ""
+
+
+def tracer_words(tracer: str) -> str:
+    """The disturbance a tracer makes: its timings are not the code's."""
+    return (f"a Python tracer was active during the run ({tracer}: coverage, a debugger or a profiler), "
+            f"which slows Python code several times, so these timings are not the code's: run SLO tests "
+            f"without it (pytest-cov: --no-cov, or a job of their own)")
 
 
 def baseline_for(settings: Settings, nodeid: str, machine: dict[str, Any], spec: SloSpec,
@@ -145,6 +173,7 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
     result: SloResult | None = None
     # The machine control brackets the run, outside the schedule (control.py).
     readings = [backend.control()]
+    traced = tracer_in_use()
     if progress is not None and schedule.size > 1:  # the whole schedule, said before it starts
         progress(Progress(0, int(schedule.size - warm), None, None, span_s=float(schedule[-1] - schedule[0]) / 1e9,
                           longest_gap_s=float(np.diff(schedule).max()) / 1e9))
@@ -171,6 +200,9 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
         wall = max(time.perf_counter_ns() - begun, 1)
         still = [t.name for t in leftover if t.is_alive() and (now := _cpu_ns(t)) is not None
                  and (was := used.get(t)) is not None and (now - was) / wall > LEFTOVER_SHARE]
+        traced = traced or tracer_in_use()
+        if traced and (said := tracer_words(traced)) not in disturbances:
+            disturbances.append(said)
         if still:
             said = (f"{len(still)} thread{'s' if len(still) > 1 else ''} an earlier test abandoned as hung "
                     f"({', '.join(sorted(still)[:4])}) still ran in this process during the run, sharing its CPUs "
@@ -215,7 +247,8 @@ def record(result: SloResult, settings: Settings) -> None:
     # What the gate read besides the latencies, so `gpuslo compare` / `gpuslo ab` decide this run
     # as the plugin just did (the service only where busy neighbours make the gate ask for it).
     m = result.measured or result.measurements()
-    refusal = gate.save_refusal(v, failed, timed_out, m.hung, m.contention, m.frozen_ms, m.run_queue_stretch)
+    refusal = gate.save_refusal(v, failed, timed_out, m.hung, m.contention, m.frozen_ms, m.run_queue_stretch,
+                                m.disturbances)
     summary = {"verdict": v.outcome if v else None, "offered_hz": _finite(result.offered_hz),
                "throughput_hz": _finite(result.throughput_hz), "failed": failed,
                "timed_out": int((result.timed_out & ~result.failed).sum()),

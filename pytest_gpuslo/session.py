@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import math
 import os
 import re
 import sys
@@ -142,6 +143,9 @@ class SloSession:
         self.config = config
         self.settings = read_settings(config)
         self.summaries: list[dict[str, Any]] = []
+        #: node id -> what each earlier attempt of a test rerun (pytest-rerunfailures) came to: its
+        #: row says so beside the last attempt's verdict (review179 F1).
+        self.reruns: dict[str, list[str]] = {}
         #: SLO tests that ended in an error (node id, pytest's word and when, and the error's first
         #: line: ``reports.Context.errors``).
         self.errors: list[tuple[str, str]] = []
@@ -550,6 +554,14 @@ class SloSession:
         report = outcome.get_result()
         if item.stash.get(SPEC_KEY, None) is not None or item.stash.get(ERROR_KEY, None) is not None:
             report.gpuslo_slo = True
+            spec = item.stash.get(SPEC_KEY, None)
+            if report.failed and spec is not None:
+                # for a timer's words (pytest-timeout): how long the run takes, and how long the
+                # test waited for a lane first (review179 F4, F6)
+                from pytest_gpuslo.backends import devices
+
+                report.gpuslo_run_s = _run_seconds(spec)
+                report.gpuslo_waited_s = round(devices.WAITED.get(item.nodeid, 0.0), 1)
             if report.when == "call":  # the xfail marker, for the JSON summary (``_xfail_said``)
                 report.gpuslo_xfail = _xfail_said(item)
         if report.skipped and isinstance(report.longrepr, tuple) and len(report.longrepr) == 3 \
@@ -576,9 +588,10 @@ class SloSession:
 
         def body(req: "Request") -> Any:
             # The return value matters to completion modes that wait on it (JAX on cuda-sync).
-            if wants_request:
-                return function(**{**base, "slo_request": req})
-            return function(**base)
+            out = function(**{**base, "slo_request": req}) if wants_request else function(**base)
+            if out is not None and inspect.isawaitable(out):
+                never_awaited(out, pyfuncitem.nodeid)
+            return out
 
         self.run_marked(pyfuncitem, spec, body)
         return True
@@ -758,15 +771,29 @@ class SloSession:
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         found = False
+        rerun = report.outcome == "rerun"  # an attempt pytest-rerunfailures runs again
         if report.when == "call":
-            for name, value in report.user_properties:
-                if name == PROPERTY:
-                    summary = json.loads(str(value))
-                    summary["pytest_outcome"] = _pytest_outcome(report)
-                    if getattr(report, "gpuslo_xfail", None):
-                        summary["xfail"] = report.gpuslo_xfail
-                    self.summaries.append(summary)
-                    found = True
+            # The latest attempt's only: a test run again keeps the earlier attempts' properties
+            # (review179 F1: one FAIL attempt, then a PASS, read as three rows, two of them FAIL).
+            for value in [v for name, v in report.user_properties if name == PROPERTY][-1:]:
+                summary = json.loads(str(value))
+                found = True
+                if rerun:
+                    self.reruns.setdefault(report.nodeid, []).append(
+                        str((summary.get("verdict") or {}).get("shown") or "no verdict"))
+                    continue
+                summary["pytest_outcome"] = _pytest_outcome(report)
+                if getattr(report, "gpuslo_xfail", None):
+                    summary["xfail"] = report.gpuslo_xfail
+                if report.nodeid in self.reruns:
+                    summary["reruns"] = self.reruns.pop(report.nodeid)
+                self.summaries.append(summary)
+        if rerun and not found and getattr(report, "gpuslo_slo", False):
+            crash = getattr(report.longrepr, "reprcrash", None)
+            text = str(getattr(crash, "message", "") or report.longrepr or "error").strip()
+            line = next((ln for ln in text.splitlines() if ln.strip()), "error")[:200]
+            self.reruns.setdefault(report.nodeid, []).append(f"no verdict ({report.when}: {line})")
+            return
         # An SLO test that failed without a verdict (a malformed baseline, a fixture that raised):
         # the reports name it, rather than sum up the others as if it had not run.
         # An error in teardown, after the verdict, is named too (review33): pytest exits 1 for it.
@@ -782,6 +809,8 @@ class SloSession:
                 self.xfailed.append((report.nodeid, _xfail_words(str(report.wasxfail or ""), report.when, line)))
                 self.xfailed.sort()
                 return
+            if "from pytest-timeout" in text:
+                line += _timer_words(getattr(report, "gpuslo_run_s", None), getattr(report, "gpuslo_waited_s", 0.0))
             # pytest's own word first: a failure in the call (a warning filter's error too) is
             # FAILED, not ERROR (review82 #12)
             when = {"setup": "ERROR in setup, before a verdict", "teardown": "ERROR in teardown, after its verdict"
@@ -1033,6 +1062,43 @@ def record_hint(refusals: list[str]) -> str:
         return "fix what raised or timed out, then record"
     return ("record on a quiet machine, SLO jobs alone; on a shared one gate pull requests with gpuslo ab, "
             "which needs no stored runs")
+
+
+def never_awaited(out: Any, where: str) -> None:
+    """Raise for a body that returned a coroutine or another awaitable: nothing ran it, so its time
+    is not the work's (review178 F2: ``return client(...)`` of an async client measured 0.9 ms
+    against a 500-ms server, and PASSed).  A coroutine is closed: no "never awaited" warning."""
+    close = getattr(out, "close", None)
+    if inspect.iscoroutine(out) and callable(close):
+        close()
+    raise TypeError(f"{where}: the body returned {type(out).__name__} {getattr(out, '__qualname__', '')!s}"
+                    f"{' ' if getattr(out, '__qualname__', '') else ''}without running it (an awaitable nothing "
+                    f"awaited), so no work was timed; run it in the body: asyncio.run(...) or "
+                    f"loop.run_until_complete(...) on a loop of the test's")
+
+
+def _run_seconds(spec: _spec.SloSpec) -> float | None:
+    """How long an SLO test's arrivals last, its warm-up's included (None: not known before it runs)."""
+    if not spec.rate_hz > 0:
+        return None
+    run = spec.requests / spec.rate_hz if spec.requests else spec.duration_s
+    warm = spec.warmup_s if spec.warmup_s is not None else (spec.warmup_requests or 0) / spec.rate_hz
+    return None if run is None else round(float(max(run, spec.max_duration_s or 0.0)) + float(warm), 1)
+
+
+def _timer_words(run_s: float | None, waited_s: float) -> str:
+    """Why a timer (pytest-timeout) ended an SLO test: its run's length and its wait for a lane,
+    which the timer counts too (review179 F4: a --timeout under the run's 7 s said only
+    "Timeout"; F6: under -n 2 most of 8 s went to the lane a sibling worker held)."""
+    waited = waited_s >= 1
+    if not run_s and not waited:
+        return ""
+    said = ", ".join(x for x in (f"its arrivals alone last about {run_s:g} s" if run_s else "",
+                                 f"it waited {waited_s:g} s for a lane another SLO test held (one measures at a time "
+                                 f"on a host), which the timeout counts too" if waited else "") if x)
+    above = math.ceil(2 * (run_s or 0.0) + waited_s + 10)
+    return (f" ({said}: give SLO tests a timeout above their run{' and that wait' if waited else ''}, "
+            f"e.g. @pytest.mark.timeout({above}))")
 
 
 def _pytest_outcome(report: pytest.TestReport) -> str:

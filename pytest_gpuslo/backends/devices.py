@@ -33,6 +33,9 @@ _notice: list[Callable[[str], None]] = []
 #: Who this process measures for (the pytest invocation, shared by its xdist workers): a lane
 #: held by the same owner is a sibling worker's, waited for by design and not said.
 _owner: list[str] = [""]
+#: test node id -> seconds it waited for lanes (``hold``), so that a test a timer ends while it
+#: waited (pytest-timeout) can say where its time went (review179 F6).
+WAITED: dict[str, float] = {}
 
 
 def set_wait_notice(say: Callable[[str], None] | None, owner: str = "") -> None:
@@ -68,6 +71,7 @@ def hold(keys: list[str]) -> Iterator[None]:
     """Hold these lanes (sorted, so two tests never deadlock on each other); waits for a holder,
     and says so after ``NOTICE_AFTER_S``."""
     locks: list[filelock.BaseFileLock] = []
+    began, test = time.monotonic(), os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
     try:
         for key in sorted(set(keys)):
             name = re.sub(r"[^A-Za-z0-9._-]", "_", key)
@@ -86,12 +90,16 @@ def hold(keys: list[str]) -> Iterator[None]:
                         _notice[0](f"gpuslo: waiting for {_what(key)}, held by {who}: one SLO test measures "
                                    f"on it at a time on this host; this test starts when it is free")
             locks.append(lock)
+            WAITED[test] = WAITED.get(test, 0.0) + time.monotonic() - began
+            began = time.monotonic()
             with contextlib.suppress(OSError):
                 _holder_path(name).write_text(f"{os.getpid()}\t{time.strftime('%H:%M:%S')}\t"
                                               f"{os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}\t"
                                               f"{_owner[0]}", encoding="utf-8")
         yield
     finally:
+        if len(locks) < len(set(keys)):  # ended while it waited (a timer's exception)
+            WAITED[test] = WAITED.get(test, 0.0) + time.monotonic() - began
         for lock in reversed(locks):
             with contextlib.suppress(OSError):  # before the release: a waiter reads it once it holds the lane
                 _released_path(Path(lock.lock_file).stem).write_text(f"{os.getpid()}\t{time.time():.3f}",

@@ -1010,6 +1010,130 @@ def test_an_inconclusive_under_xfail_skips_rather_than_counting_as_the_expected_
     again.assert_outcomes(passed=1)
 
 
+def test_a_test_run_again_by_pytest_rerunfailures_is_one_row_that_names_its_earlier_attempts(
+        simtester: pytest.Pytester) -> None:
+    """review179 F1: with ``--reruns 1`` a test that FAILed once and then PASSed read as three rows
+    (FAIL, FAIL, PASS): the item keeps the first attempt's property, and the rerun's report carried
+    it too; the PR comment said "3 SLO tests: 2 FAIL, 1 PASS" on a green build.  One row, the last
+    attempt's verdict, says what the earlier attempts came to, a verdict or none."""
+    pytest.importorskip("pytest_rerunfailures")
+    simtester.makepyfile(
+        """
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        tries = {"flaky": 0, "fixture": 0}
+
+        @pytest.fixture
+        def model():
+            tries["fixture"] += 1
+            if tries["fixture"] == 1:
+                raise RuntimeError("model failed to load")
+
+        @pytest.mark.slo(p95_ms=10, rate_hz=200, requests=4000, streams=1)
+        def test_flaky(slo_request):
+            work(0.05 if tries["flaky"] == 0 else 0.001)
+
+        @pytest.fixture(autouse=True)
+        def count(request):
+            yield
+            if request.node.name == "test_flaky":
+                tries["flaky"] += 1
+
+        @pytest.mark.slo(p95_ms=10, rate_hz=200, requests=4000, streams=1)
+        def test_fixture(slo_request, model):
+            work(0.001)
+        """
+    )
+    result = simtester.runpytest("--reruns", "1", "--gpuslo-json=r.json", "--gpuslo-md=r.md")
+    assert result.parseoutcomes() == {"passed": 2, "rerun": 2}
+    got = {r["nodeid"].split("::")[1]: r for r in json.loads((simtester.path / "r.json").read_text())["results"]}
+    assert sorted(got) == ["test_fixture", "test_flaky"]
+    assert got["test_flaky"]["verdict"]["shown"] == "PASS" and got["test_flaky"]["reruns"] == ["FAIL"]
+    assert got["test_fixture"]["reruns"] == ["no verdict (setup: RuntimeError: model failed to load)"]
+    md = (simtester.path / "r.md").read_text()
+    assert "2 SLO tests: 2 PASS" in md and "(attempt 2; earlier: FAIL)" in md
+    assert any("test_flaky" in ln and "PASS (attempt 2; earlier: FAIL)" in ln for ln in result.outlines)
+
+
+def test_a_run_under_a_python_tracer_is_disturbed_not_the_code_s_timings(simtester: pytest.Pytester) -> None:
+    """review179 F2: pytest-cov's tracer made the same code 2.1x slower, and gpuslo compare blamed the
+    machine ("CPU loop 161.1% slower"); nothing named coverage.  A tracer or profiler active during
+    the run (sys.settrace/setprofile, threading's, sys.monitoring's tools) is a disturbance: the
+    verdict is INCONCLUSIVE naming it, and the run is no baseline."""
+    simtester.makepyfile(
+        """
+        import sys
+        import pytest
+        from pytest_gpuslo.backends.virtual import work
+
+        def watching(frame, event, arg):
+            return None
+
+        @pytest.fixture
+        def profiled():
+            sys.setprofile(watching)
+            yield
+            sys.setprofile(None)
+
+        @pytest.mark.slo(p95_ms=10, rate_hz=200, requests=4000, streams=1)
+        def test_traced(slo_request, profiled):
+            work(0.001)
+
+        @pytest.mark.slo(p95_ms=10, rate_hz=200, requests=4000, streams=1)
+        def test_plain(slo_request):
+            work(0.001)
+        """
+    )
+    result = simtester.runpytest("--gpuslo-json=r.json", "--gpuslo-save")
+    got = {r["nodeid"].split("::")[1]: r for r in json.loads((simtester.path / "r.json").read_text())["results"]}
+    assert got["test_plain"]["verdict"]["shown"] == "PASS"
+    traced = got["test_traced"]
+    assert traced["verdict"]["shown"] == "INCONCLUSIVE"
+    assert traced["verdict"]["reasons"][0].startswith(
+        "a Python tracer was active during the run (test_a_run_under_a_python_tracer_is_disturbed_not_the_code_s_timings"
+        ".watching: coverage, a debugger or a profiler), which slows Python code several times")
+    assert "pytest-cov: --no-cov" in traced["verdict"]["reasons"][0]
+    assert str(traced.get("baseline_saved")).startswith("not saved: a Python tracer was active during the run")
+    assert str(got["test_plain"].get("baseline_saved")).startswith("created")
+    assert result.ret == 0
+
+
+def test_a_body_that_returns_a_coroutine_it_never_ran_fails_saying_so(simtester: pytest.Pytester) -> None:
+    """review178 F2: ``return client(...)`` of an async client never called the server: 0.9 ms
+    against a 500-ms server, PASS.  Every request raises naming the awaitable nothing ran (no
+    "never awaited" warning: it is closed); slo_run refuses an async handler at once."""
+    simtester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        async def client(x):
+            await asyncio.sleep(0.5)
+            return x
+
+        @pytest.mark.slo(p95_ms=10, rate_hz=200, requests=4000, streams=1)
+        def test_forgot(slo_request):
+            return client(1)
+
+        def test_run(slo_run):
+            r = slo_run(lambda req: client(2), p95_ms=10, rate_hz=200, requests=4000, streams=1)
+            assert r.verdict.outcome == "FAIL", r.verdict.reasons
+
+        def test_async_handler(slo_run):
+            slo_run(client, p95_ms=10, rate_hz=200, requests=4000)
+        """
+    )
+    result = simtester.runpytest("-W", "error::RuntimeWarning")
+    result.assert_outcomes(failed=2, passed=1)
+    out = result.stdout.str()
+    assert ("the first raised TypeError: test_a_body_that_returns_a_coroutine_it_never_ran_fails_saying_so.py::"
+            "test_forgot: the body returned coroutine client without running it") in out
+    assert "so no work was timed; run it in the body: asyncio.run(...)" in out
+    assert "slo_run: handler client is an async function; slo_run calls it from threads" in out
+    assert "never awaited" not in out
+
+
 def test_an_xfail_test_that_ends_before_a_verdict_is_listed_not_judged(simtester: pytest.Pytester) -> None:
     """review157 F3, review159 F8: an xfail-marked SLO test whose fixture raised (pytest: XFAIL) was
     in no report; one its marker kept from running, or whose body called pytest.xfail(), is said so."""

@@ -231,3 +231,40 @@ def test_a_wait_is_said_when_a_sibling_hands_the_lane_to_another_pytest(
 
     assert got_it and len(said) == 1, said
     assert "held by process" in said[0] and "(running t.py::test_foreign)" in said[0], said
+
+
+def test_a_test_a_timer_ends_says_its_run_s_length_and_its_wait_for_a_lane(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory,
+        held_elsewhere: Any) -> None:
+    """review179 F4, F6: pytest-timeout's ``--timeout`` under an SLO test's 7 s of arrivals said only
+    "Timeout (>3.0s)"; under -n 2 most of 8 s went to the host lane a sibling held, unsaid.  The
+    line before a verdict says how long the arrivals last and how long the test waited for a lane,
+    which the timer counts too, and a timeout to give it."""
+    pytest.importorskip("pytest_timeout")
+    shared = tmp_path_factory.mktemp("locks")
+    monkeypatch.setenv("TMPDIR", str(shared))
+    monkeypatch.setattr("tempfile.tempdir", str(shared))
+    pytester.makepyfile("""
+        import time
+        import pytest
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=100, requests=700, streams=2, backend="cpu")
+        def test_long(slo_request):
+            time.sleep(0.001)
+    """)
+
+    def other_pytest() -> Any:
+        lanes.set_wait_notice(None, owner="another-invocation")
+        return lanes.hold(["cpu-host"])
+
+    try:
+        with held_elsewhere(other_pytest, 120.0) as release:  # never let go before the timer
+            result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--timeout=6")
+            release.set()
+    finally:
+        lanes.set_wait_notice(None)
+    result.assert_outcomes(failed=1)
+    line = next(ln for ln in result.outlines if ln.startswith("FAILED test_a_test_a_timer") and "before a verdict" in ln)
+    assert "Timeout (>6.0s) from pytest-timeout. (its arrivals alone last about 7.3 s, it waited " in line, line
+    assert "s for a lane another SLO test held (one measures at a time on a host), which the timeout counts" in line
+    assert "give SLO tests a timeout above their run and that wait, e.g. @pytest.mark.timeout(" in line
