@@ -536,6 +536,9 @@ class SloSession:
         # After pytest's skip and skipif marks (tryfirst), before its fixtures (an impl of the
         # runner's, registered before this plugin): a skipped test with a half-written marker
         # skips with its own reason (review170 F1: it errored, and --gpuslo-skip hid the reason).
+        # A test run again (pytest-rerunfailures) keeps its item, and with it the earlier attempt's
+        # results: this attempt's reports, the JUnit XML's included, carry its own only (review181 F1).
+        item.user_properties[:] = [(k, v) for k, v in item.user_properties if k != PROPERTY]
         error = item.stash.get(ERROR_KEY, None)
         if error is not None:
             # (review172 F5: a too-short --gpuslo-duration read "bad slo marker")
@@ -773,9 +776,9 @@ class SloSession:
         found = False
         rerun = report.outcome == "rerun"  # an attempt pytest-rerunfailures runs again
         if report.when == "call":
-            # The latest attempt's only: a test run again keeps the earlier attempts' properties
-            # (review179 F1: one FAIL attempt, then a PASS, read as three rows, two of them FAIL).
-            for value in [v for name, v in report.user_properties if name == PROPERTY][-1:]:
+            # This attempt's only: each attempt's setup drops an earlier attempt's (review179 F1: one
+            # FAIL attempt, then a PASS, read as three rows, two of them FAIL); one per slo_run call.
+            for value in [v for name, v in report.user_properties if name == PROPERTY]:
                 summary = json.loads(str(value))
                 found = True
                 if rerun:
@@ -1253,6 +1256,8 @@ def attach(item: pytest.Item, result: "SloResult") -> None:
     occupancy = item.stash.get(OCCUPANCY_KEY, None)
     if occupancy:
         summary["occupancy"] = occupancy
+    if session is not None and session.reruns.get(result.nodeid):
+        summary["reruns"] = list(session.reruns[result.nodeid])  # the JUnit XML's property says it too
     item.user_properties.append((PROPERTY, json.dumps(summary, default=str)))
     saved = result.baseline_saved
     if session is not None and session.value("save") and saved and saved.startswith("not saved"):

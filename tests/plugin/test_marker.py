@@ -1045,8 +1045,15 @@ def test_a_test_run_again_by_pytest_rerunfailures_is_one_row_that_names_its_earl
             work(0.001)
         """
     )
-    result = simtester.runpytest("--reruns", "1", "--gpuslo-json=r.json", "--gpuslo-md=r.md")
+    result = simtester.runpytest("--reruns", "1", "--gpuslo-json=r.json", "--gpuslo-md=r.md", "--junitxml=j.xml")
     assert result.parseoutcomes() == {"passed": 2, "rerun": 2}
+    # review181 F1: the JUnit XML's passed test case carried both attempts' properties, the stale FAIL first
+    import xml.etree.ElementTree as ET
+
+    cases = [c for c in ET.parse(simtester.path / "j.xml").getroot().iter("testcase") if c.get("name") == "test_flaky"]
+    final = [c for c in cases if c.find("failure") is None and c.find("rerun") is None] or cases
+    props = [json.loads(str(p.get("value"))) for p in final[-1].iter("property") if p.get("name") == "gpuslo"]
+    assert [(p["verdict"]["shown"], p.get("reruns")) for p in props] == [("PASS", ["FAIL"])]
     got = {r["nodeid"].split("::")[1]: r for r in json.loads((simtester.path / "r.json").read_text())["results"]}
     assert sorted(got) == ["test_fixture", "test_flaky"]
     assert got["test_flaky"]["verdict"]["shown"] == "PASS" and got["test_flaky"]["reruns"] == ["FAIL"]
@@ -1054,6 +1061,23 @@ def test_a_test_run_again_by_pytest_rerunfailures_is_one_row_that_names_its_earl
     md = (simtester.path / "r.md").read_text()
     assert "2 SLO tests: 2 PASS" in md and "(attempt 2; earlier: FAIL)" in md
     assert any("test_flaky" in ln and "PASS (attempt 2; earlier: FAIL)" in ln for ln in result.outlines)
+
+
+def test_each_slo_run_call_of_a_test_is_its_own_row(simtester: pytest.Pytester) -> None:
+    """Two slo_run calls in one test are two results, ``<test>`` and ``<test>[slo_run 2]``: the
+    rerun change, taking one property a report, would have kept the last only."""
+    simtester.makepyfile(
+        """
+        from pytest_gpuslo.backends.virtual import work
+
+        def test_two(slo_run):
+            for ms in (0.001, 0.002):
+                slo_run(lambda req: work(ms), p95_ms=10, rate_hz=200, requests=4000, streams=1)
+        """
+    )
+    simtester.runpytest("--gpuslo-json=r.json").assert_outcomes(passed=1)
+    got = [r["nodeid"].split("::")[1] for r in json.loads((simtester.path / "r.json").read_text())["results"]]
+    assert sorted(got) == ["test_two", "test_two[slo_run 2]"]
 
 
 def test_a_run_under_a_python_tracer_is_disturbed_not_the_code_s_timings(simtester: pytest.Pytester) -> None:
