@@ -211,6 +211,9 @@ class Measurements:
     #: the CPUs other processes used on average over the run (steal included; ``other_cpu_load_mean``):
     #: the most CPU time they can have taken from the service (``_beyond_neighbours``).  None: not known.
     neighbour_cpus: float | None = None
+    #: a Python tracer or profiler active during the run (``runner.tracer_in_use``: coverage, a
+    #: debugger), '' where none: it slows Python code, not a sleep on a timer.
+    traced: str = ""
     #: measured requests completed, late ones included, by the end of the time their arrivals were
     #: offered in, per second of it (``SloResult.completed_hz``): the service's pace while it kept a queue.
     completed_hz: float = math.nan
@@ -744,6 +747,29 @@ def _beyond_neighbours(m: Measurements, p: float) -> str:
             f"completions counted), while other processes used {load:.2g} CPUs on average: had each CPU-second "
             f"of theirs cost its busiest part {NEIGHBOUR_COST:g} s, a service that keeps up here would have "
             f"completed {keeps * offered:.3g}/s or more, and its queue grew with the run: an overload of the code's own")
+
+
+def _beyond_tracer(m: Measurements, budget: float, p: float, alpha: float) -> str:
+    """Why a FAIL measured under a Python tracer (and nothing else that disturbed the run) is the
+    code's, or '': a tracer slows Python code, not a sleep on a timer, and makes nothing raise
+    (review181 F4: a body sleeping 20 ms against a 5-ms p95 read INCONCLUSIVE under --cov, and
+    every clear violation of a suite with addopts = --cov went green).  Its time on a CPU counts as
+    nothing here; its sleep ``SLEEP_SLOWDOWN`` x shorter."""
+    if not m.traced or len(m.disturbances) != 1 or m.escapes:
+        return ""
+    raised = _raised_beyond(m, p, alpha)
+    if raised:
+        return f"a Python tracer was active, but {raised}: a tracer makes nothing raise"
+    if slow_own(m, budget, p, alpha, slowdown=TRACED_SLOWDOWN)[0]:
+        return (f"a Python tracer was active, but the bodies' own sleep on a timer alone, {SLEEP_SLOWDOWN:g}x "
+                f"shorter, fails the budget (their time on a CPU counted as nothing): a tracer slows Python "
+                f"code, not a sleep")
+    return ""
+
+
+#: How many times a Python tracer is taken to have slowed the bodies' time on a CPU: without
+#: bound (a pure-Python tracer costs tens of times), so only their sleep counts (``_beyond_tracer``).
+TRACED_SLOWDOWN = 1e9
 
 
 def _batch_timer_over(m: Measurements, budget: float, p: float, alpha: float) -> str:
@@ -1532,8 +1558,7 @@ def stalls(spec: SloSpec, runs: Sequence[Measurements], policy: Policy = Policy(
     was not named, and the claim advised 19 runs a side)."""
     lag99 = [float(np.quantile(np.asarray(m.lag_ms, dtype=np.float64), 0.99)) if np.asarray(m.lag_ms).size
              else 0.0 for m in runs]
-    tight = spec.tightest_budget_ms
-    limit = tight * policy.max_lag_fraction if tight else MAX_LAG_NO_BUDGET_MS
+    limit = lag_limit_ms(spec, policy)
     typical = float(np.median(lag99)) if lag99 else 0.0
     alone = 2 * sum(bool(m.contention) for m in runs) < len(runs)  # most runs' neighbours quiet
     far = [lag > limit and (lag >= STALL_OUTLIER * typical
@@ -1789,6 +1814,13 @@ def compare(spec: SloSpec, m: Measurements, base: BaselineInput | ABInput,
 FELL_BEHIND = "the load generator fell behind"
 
 
+def lag_limit_ms(spec: SloSpec, policy: Policy = Policy()) -> float:
+    """The lag over which a run's generator fell behind (``generator_behind``): ``max_lag_fraction``
+    of the tightest budget, or ``MAX_LAG_NO_BUDGET_MS`` without one."""
+    tight = spec.tightest_budget_ms
+    return tight * policy.max_lag_fraction if tight else MAX_LAG_NO_BUDGET_MS
+
+
 def generator_behind(spec: SloSpec, m: Measurements, policy: Policy = Policy()) -> str:
     """Why the load generator fell behind in this run, in words; "" when it kept up.
 
@@ -1800,7 +1832,7 @@ def generator_behind(spec: SloSpec, m: Measurements, policy: Policy = Policy()) 
         return ""
     lag_p99 = float(np.quantile(lag, 0.99))
     tight = spec.tightest_budget_ms
-    limit = tight * policy.max_lag_fraction if tight else MAX_LAG_NO_BUDGET_MS
+    limit = lag_limit_ms(spec, policy)
     delay = m.start_delay_ms
     delay_p99 = float(np.quantile(delay, 0.99)) if delay is not None and delay.size == lag.size else lag_p99
     if not (lag_p99 > limit and delay_p99 > limit):
@@ -1845,8 +1877,7 @@ def _lag_flattered(spec: SloSpec, m: Measurements, budget: float, p: float, poli
     lag).  Elsewhere: held where the generator fell behind and the service may depend on load."""
     punctual = m.punctual_ms
     lag = np.asarray(m.lag_ms, dtype=np.float64)
-    tight = spec.tightest_budget_ms
-    limit = tight * policy.max_lag_fraction if tight else MAX_LAG_NO_BUDGET_MS
+    limit = lag_limit_ms(spec, policy)
     if punctual is not None and punctual.size == lag.size and lag.size and float(np.quantile(lag, 0.99)) > limit:
         replayed = stats.budget_test(punctual, budget, p, alpha=policy.alpha)
         then = f"{percentile_label(p)} {stats.quantile(punctual, p):.3g} ms then"
@@ -2553,7 +2584,9 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             else:
                 reason = (reason + "; " if reason else "") + (
                     "it fails even on latency counted from the late dispatch")
-        if disturbed and outcome != INCONCLUSIVE:
+        if disturbed and outcome == FAIL and (beyond := _beyond_tracer(m, budget, p, policy.alpha)):
+            reason = (f"{reason}; " if reason else "") + beyond
+        elif disturbed and outcome != INCONCLUSIVE:
             outcome, reason = INCONCLUSIVE, disturbed
         elif pace and ((outcome == PASS and pace_ratio < 1.0) or (
                 outcome == FAIL and pace_ratio > 1.0 and not _beyond_load(m, budget, p, policy.alpha))):
@@ -2880,6 +2913,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             reasons.extend(f"{b.name}: {INCONCLUSIVE}: {b.reason}" for b in moved)  # as the others say (review69 W6)
     conditions = tuple(code for code, on in (("generator_late", bool(generator_note)),
                                              ("disturbed", bool(disturbed)),
+                                             ("traced", bool(disturbed) and bool(m.traced)),
                                              ("escaped", bool(m.escapes)),
                                              ("contended", bool(m.contention)),
                                              ("preempted", bool(preempted)),
@@ -3265,6 +3299,8 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
     run's refusal names (review179 F2: a coverage tracer's run read "the GPU was disturbed")."""
     if verdict is None:
         return "no verdict"
+    if "traced" in verdict.conditions:  # the tracer first: no quiet machine helps (review181 F3)
+        return next((d for d in disturbances if d.startswith("a Python tracer")), "a Python tracer was active")
     if "generator_late" in verdict.conditions and "bodies_hold" in verdict.conditions:
         return ("the load generator fell behind by more than the bodies' own host time on the launching thread "
                 "explains (a stall of that thread, or a preemption), and that lateness would be stored as the "

@@ -558,6 +558,7 @@ class SloResult:
             achieved_hz=self.throughput_hz,
             offered_hz=self.offered_hz,
             neighbour_cpus=figure(self.telemetry.get("other_cpu_load_mean")),
+            traced=str(self.telemetry.get("tracer") or ""),
             completed_hz=self.completed_hz,
             first_error=self.data.first_error,
             disturbances=tuple(self.telemetry.get("disturbances", ())),

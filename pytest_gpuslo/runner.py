@@ -203,6 +203,8 @@ def execute(spec: SloSpec, body: Callable[[Request], Any], *, backend: Backend,
         traced = traced or tracer_in_use()
         if traced and (said := tracer_words(traced)) not in disturbances:
             disturbances.append(said)
+        if traced:
+            telemetry["tracer"] = traced
         if still:
             said = (f"{len(still)} thread{'s' if len(still) > 1 else ''} an earlier test abandoned as hung "
                     f"({', '.join(sorted(still)[:4])}) still ran in this process during the run, sharing its CPUs "

@@ -1063,6 +1063,8 @@ def record_hint(refusals: list[str]) -> str:
     (review104: a refusal for raised requests read "record on a quiet machine")."""
     if refusals and all("failed or timed out" in r for r in refusals):
         return "fix what raised or timed out, then record"
+    if refusals and all("a Python tracer was active" in r for r in refusals):  # review181 F3
+        return "record without the tracer: pytest-cov's --no-cov, or a job of the SLO tests' own"
     return ("record on a quiet machine, SLO jobs alone; on a shared one gate pull requests with gpuslo ab, "
             "which needs no stored runs")
 

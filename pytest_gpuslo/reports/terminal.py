@@ -160,6 +160,8 @@ def _load_words(summary: dict[str, Any]) -> str:
 CONDITIONS = {
     "generator_late": "the load generator fell behind (lag p99 {lag} ms{load})",
     "disturbed": "the machine was disturbed during the run",
+    # (review181 F3: "the machine was disturbed" and "needs a quieter machine" of a run under --cov)
+    "traced": "run under a Python tracer ({tracer}), which slows Python code: run SLO tests without it (--no-cov)",
     "nonstationary": "the run drifted between its halves (lengthen warm-up or the run)",
     "over_capacity": "the service was over capacity in this run: its queue grew with the run, which a longer run only lengthens",
     "slowing": "the run got slower as it went on (a longer warm-up does not settle that)",
@@ -224,7 +226,12 @@ def why(summary: dict[str, Any]) -> str:
         undecided = [str(b["name"]) for b in base if b.get("outcome") == "INCONCLUSIVE" and b.get("name")]
         if stalls and undecided:
             parts.append(f"{' and '.join(undecided)} undecided ({stalls}): {view.ab_rerun(summary)}")
-        parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary)) for c in conditions]
+        if "traced" in conditions and "disturbed" in conditions and \
+                len((summary.get("telemetry") or {}).get("disturbances") or []) <= 1:
+            conditions.remove("disturbed")  # the tracer was the disturbance: named, first
+            conditions.insert(0, conditions.pop(conditions.index("traced")))
+        tracer = str((summary.get("telemetry") or {}).get("tracer") or "a tracer")
+        parts += [CONDITIONS[c].format(lag=lag, load=_load_words(summary), tracer=tracer) for c in conditions]
         stuck = [h for h in summary.get("stuck", []) if isinstance(h, dict) and "index" in h]
         # A hang that decided no claim is still the first thing to fix (review55: the row read
         # only "needs ~4,000 requests" beside a deadlocked request).
@@ -238,6 +245,8 @@ def why(summary: dict[str, Any]) -> str:
                 continue
             if c.get("needed_n") and (stuck or summary.get("prime_stuck")):
                 continue  # a run with a hang never PASSes: the hang, said above, is the fix (review88 #4)
+            if c.get("needed_n") and "traced" in v.get("conditions", []):
+                continue  # no run length helps timings a tracer slowed: the tracer, said above, is the fix
             if c.get("needed_n") and stopped:
                 est = c.get("estimate_ms")
                 level = f" at {fmt_ms(est)} ms" if est is not None else ""
@@ -271,8 +280,17 @@ def why(summary: dict[str, Any]) -> str:
                          f"(ran {_count(int(summary.get('n') or 0))})")
                 # review141 F2: "needs ~170,000 requests, or a quieter machine" offered the count
                 # first where the neighbours were the way out (the same code asked 25,000-170,000)
-                parts.append(f"{c['name']}{over} needs a quieter machine{said_load}, or {count} on this one" if load
-                             else f"{c['name']}{over} needs {count}")
+                busy = (_load_words(summary) if over and not short and not raised_only
+                        and "contended" in v.get("conditions", []) else "")
+                if busy:
+                    # review178 F4: "at 224 ms, over budget: a FAIL needs ~420,000 requests" led a
+                    # healthy server's row whose neighbours had starved it; they come first now
+                    said_busy = "" if "generator_late" in v.get("conditions", []) else f" ({busy[2:]})"
+                    parts.append(f"{c['name']} at {fmt_ms(c.get('estimate_ms'))} ms, over budget beside busy "
+                                 f"neighbours{said_busy}: rerun on a quieter machine, or a FAIL needs {count} on this one")
+                else:
+                    parts.append(f"{c['name']}{over} needs a quieter machine{said_load}, or {count} on this one"
+                                 if load else f"{c['name']}{over} needs {count}")
             elif c.get("reason") and (not conditions or c.get("held_from") == "FAIL"
                                       or WARM_UP_TOO_SHORT in str(c["reason"])):
                 # A FAIL held back for busy neighbours is named even beside other conditions, and

@@ -1118,6 +1118,11 @@ def test_a_run_under_a_python_tracer_is_disturbed_not_the_code_s_timings(simtest
         "a Python tracer was active during the run (test_a_run_under_a_python_tracer_is_disturbed_not_the_code_s_timings"
         ".watching: coverage, a debugger or a profiler), which slows Python code several times")
     assert "pytest-cov: --no-cov" in traced["verdict"]["reasons"][0]
+    # review181 F3: the row names the tracer, not "the machine", and asks no run length
+    row = next(ln for ln in result.outlines if "::test_traced " in ln)
+    assert ("INCONCLUSIVE: run under a Python tracer (test_a_run_under_a_python_tracer_is_disturbed_not_the_code_s_"
+            "timings.watching), which slows Python code: run SLO tests without it (--no-cov)") in row, row
+    assert "the machine was disturbed" not in row and "requests" not in row.split("INCONCLUSIVE:")[1]
     assert str(traced.get("baseline_saved")).startswith("not saved: a Python tracer was active during the run")
     assert str(got["test_plain"].get("baseline_saved")).startswith("created")
     assert result.ret == 0

@@ -2094,6 +2094,32 @@ def test_a_service_short_of_the_rate_by_more_than_light_neighbours_take_fails_be
     assert verdict(0.2, 43.6, steady).outcome == "INCONCLUSIVE"
 
 
+def test_a_fail_under_a_tracer_stands_only_on_the_bodies_sleep_or_errors() -> None:
+    """review181 F4: a body sleeping 20 ms against a 5-ms p95 read INCONCLUSIVE under --cov, so a
+    suite with addopts = --cov turned every clear violation green.  A tracer slows Python code, not
+    a sleep on a timer, and makes nothing raise: those FAILs stand; one made of time on a CPU is held."""
+    n = 600
+    spec = resolve({"p95_ms": 5, "rate_hz": 200, "streams": 8, "requests": n}, nodeid="t::traced")
+    said = "a Python tracer was active during the run (coverage.CTracer: ...)"
+
+    def verdict(asleep_ms: float, failed: int = 0, others: tuple[str, ...] = ()) -> gate.Verdict:
+        lat = np.full(n, 21.0) + np.arange(n) % 3
+        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=np.arange(n) * 5.0, load_dependent=False,
+                              own_ms=np.full(n, 20.5), own_asleep_ms=np.full(n, asleep_ms), failed=failed,
+                              disturbances=(said, *others), traced="coverage.CTracer")
+        return gate.decide(spec, m)
+
+    slept = verdict(20.0)
+    assert slept.outcome == "FAIL" and "traced" in slept.conditions
+    assert ("a Python tracer was active, but the bodies' own sleep on a timer alone, 1.1x shorter, fails the budget"
+            in slept.reasons[0])
+    computed = verdict(0.0)
+    assert computed.outcome == "INCONCLUSIVE" and computed.reasons[0].startswith(said)
+    assert verdict(0.0, failed=300).outcome == "FAIL"  # half of them raised: no tracer's doing
+    assert verdict(20.0, others=("GPU clocks were throttled",)).outcome == "INCONCLUSIVE"  # not the tracer alone
+    assert gate.save_refusal(slept, 0, 0, disturbances=(said,)) == said
+
+
 def test_a_pool_near_capacity_held_back_says_the_capacity_its_sleep_reads() -> None:
     """review176 F1: two workers found asleep 11.4 ms a call at 199/s read "neither puts it over
     capacity", where a reader works out 175/s.  Held back (the reading varies from call to call, and

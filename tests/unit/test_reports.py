@@ -447,6 +447,13 @@ def test_an_a_b_names_every_run_s_lag_where_a_generator_fell_behind() -> None:
         "candidate run); lag p99 of each run, ms: base 0.54 0.63 / candidate 1004 0.62 (the generator fell behind "
         "in candidate run 1)")
     assert "lag" not in view.run_p95s({**SUMMARY, "ab": each})
+    # review182 F1: the delay the rule reads, and its limit, beside the lags (a base run at lag p99
+    # 1.06 ms went unnamed beside a candidate run at 1.03: their delays were 0.993 and 1.034)
+    read = {**stalled, "ab": {**stalled["ab"], "lag_p99_ms": {"base": [1.06], "candidate": [1.03]},
+                              "delay_p99_ms": {"base": [0.993], "candidate": [1.034]}, "lag_limit_ms": 1.0}}
+    assert ("lag p99 of each run, ms: base 1.06 / candidate 1.03; the delay it added to completions, p99, ms: "
+            "base 0.993 / candidate 1.03 (the limit 1 ms; a run over it in both fell behind) (the generator fell "
+            "behind in candidate run 1)") in view.run_p95s(read)
     # review142 F3: a run the claims were decided without is said beside the levels it would move
     aside = {**SUMMARY, "ab": {**each, "fell_behind": {"base": [], "candidate": [1]},
                                "set_aside": {"base": [], "candidate": [1]}}}
@@ -593,8 +600,10 @@ def test_a_fail_held_back_for_busy_neighbours_says_so_in_the_table() -> None:
     words = terminal.why(row)
 
     assert "p95<=12ms: other processes kept 1.2 of 2 CPUs busy during the run: the FAIL may be theirs" in words
-    # review74: a claim undecided over its budget says so (it read as if more requests might PASS it)
-    assert "p50<=6ms at 8 ms, over budget: a FAIL needs ~55,000 requests (ran" in words
+    # review74: a claim undecided over its budget says so (it read as if more requests might PASS it);
+    # review178 F4: beside busy neighbours they come first, and the rerun
+    assert ("p50<=6ms at 8 ms, over budget beside busy neighbours (other processes kept 1.2 of 2 CPUs busy): rerun "
+            "on a quieter machine, or a FAIL needs ~55,000 requests (ran 4,000) on this one") in words
     # review97 #3: a late slowdown's count is "if that lasts" in its reason, and in the row too
     late = _row("t.py::test_late", "INCONCLUSIVE",
                 [_claim(0.95, 20, "INCONCLUSIVE", est=450.0, upper=900.0, needed_n=5300,
