@@ -744,6 +744,14 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                   for side, stalls in (("base", verdict_ab.base_behind), ("candidate", verdict_ab.cand_behind))}
         if any(behind.values()):
             summary["ab"]["fell_behind"] = behind
+            # ... and what the rule read: the delay the lateness added to completions, against the
+            # lag limit (review182 F1: a base run at lag p99 1.06 ms was not named where a candidate
+            # run at 1.03 was; the delays, 0.993 and 1.034 against 1 ms, were printed nowhere)
+            summary["ab"]["delay_p99_ms"] = {
+                side: [None if r.start_delay_ms is None or not r.start_delay_ms.size
+                       else float(np.quantile(r.start_delay_ms, 0.99)) for r in runs]
+                for side, runs in (("base", base_runs), ("candidate", cand_runs))}
+            summary["ab"]["lag_limit_ms"] = gate.lag_limit_ms(spec, policy)
             # how long each such run's process was found stopped, for the row's words (review152 F2:
             # the row named only a request count where a stop and a stall left the A/B undecided)
             stops = {side: [x.frozen_ms if x is not None and x.stopped.startswith(gate.STOPPED) else 0.0

@@ -40,7 +40,7 @@ def repo(tmp: Path) -> Path:
 
 #: Plugins the A/B's pytest runs here do not need: each would cost every run a second of start-up
 #: (hypothesis' plugin alone 0.9 s), and a session makes 4 to 16 runs.
-QUICK_START = "-p no:hypothesispytest -p no:benchmark -p no:xdist"
+QUICK_START = "-p no:hypothesispytest -p no:benchmark -p no:xdist -p no:rerunfailures -p no:timeout"
 
 
 def gpuslo(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
