@@ -313,14 +313,18 @@ def ab_pace(summaries: Iterable[dict[str, Any]]) -> str | None:
     session that advised it (its ``ab.seconds_a_pair``, a run of each side), or None where none is
     advised or the pace is not known: "about 20 runs a side" said nothing of the hour it asked for
     (review129 F7), and the markdown a reviewer reads did not say it (review131 F6)."""
-    advised = [(int(b["runs_advised"]), s["ab"]["seconds_a_pair"]) for s in summaries
+    advised = [(int(b["runs_advised"]), s["ab"]["seconds_a_pair"], str(s.get("nodeid") or ""),
+                str(b.get("name") or "").split(" ")[0]) for s in summaries
                if isinstance(s.get("ab"), dict) and s["ab"].get("seconds_a_pair")
                for b in (s.get("verdict") or {}).get("baseline", []) if b.get("runs_advised")]
     if not advised:
         return None
-    runs, pace = max(advised)
+    runs, pace, nodeid, label = max(advised)
     need_s = runs * pace
-    return (f"--runs {runs} would take about {f'{need_s / 60:.0f} minutes' if need_s >= 90 else f'{need_s:.0f} s'} "
+    # which test's claim asks it (review182 F9: the banner named none)
+    whose = f", which {nodeid}'s {label} asks," if nodeid and label else f", which {nodeid} asks," if nodeid else ""
+    return (f"--runs {runs}{whose} would take about "
+            f"{f'{need_s / 60:.0f} minutes' if need_s >= 90 else f'{need_s:.0f} s'} "
             f"at this session's pace ({pace:.0f} s a run of each side)")
 
 

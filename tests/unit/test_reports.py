@@ -1160,8 +1160,10 @@ def test_the_runs_an_ab_advises_are_said_in_time_at_its_pace() -> None:
     assert view.ab_pace([claim("over 50 runs a side to show on this machine")]) is None
     row = {**SUMMARY, **claim(said.format(n=20))}
     row["verdict"] = {**SUMMARY["verdict"], "baseline": row["verdict"]["baseline"]}
-    assert "*--runs 20 would take about 13 minutes at this session's pace" in files.markdown([row])
-    assert "<strong>MORE RUNS</strong> --runs 20 would take about 13 minutes" in html.render([row])
+    # review182 F9: which test's claim asks it
+    whose = f"--runs 20, which {row['nodeid']}'s p95 asks, would take about 13 minutes"
+    assert f"*{whose} at this session's pace" in files.markdown([row])
+    assert f"<strong>MORE RUNS</strong> {whose}" in html.render([row]).replace("&#x27;", "'")
 
 
 def test_github_annotations_say_each_failed_or_undecided_test_once_escaped_and_capped() -> None:
