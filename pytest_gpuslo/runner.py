@@ -78,11 +78,10 @@ def tracer_in_use() -> str:
     made the same code 2.1x slower, and the machine control blamed the machine)."""
     hooks = [sys.gettrace(), threading.gettrace(), sys.getprofile(), threading.getprofile()]
     for hook in hooks:
-        if hook is not None:
-            owner = type(hook).__module__ if not callable(getattr(hook, "__func__", None)) else ""
-            name = getattr(hook, "__qualname__", "") or type(hook).__qualname__
-            module = getattr(hook, "__module__", "") or owner
-            return ".".join(x for x in (module, name) if x) or "a tracer"
+        if hook is not None:  # a function's name, or a tracer object's class (coverage's CTracer)
+            name = getattr(hook, "__qualname__", None) or type(hook).__qualname__
+            module = getattr(hook, "__module__", None) or type(hook).__module__
+            return ".".join(str(x) for x in (module, name) if x)
     monitoring = getattr(sys, "monitoring", None)  # Python 3.12+: coverage's sysmon core, debuggers
     if monitoring is not None:
         for tool in range(6):
