@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_gpuslo.reports import BENCHMARK_TOOL, Context, view
-from pytest_gpuslo.reports.terminal import ab_control_line, busy_line
+from pytest_gpuslo.reports.terminal import ab_control_line, busy_line, stall_note
 from pytest_gpuslo.reports.view import budgets, change, fmt_headroom, ordered
 
 SCHEMA = 1
@@ -143,7 +143,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         reasons = (s.get("verdict") or {}).get("reasons", [])
         notes += [(s["nodeid"], r) for r in reasons]
         notes += [(s["nodeid"], u) for u in view.undecided_baseline(s, said=reasons)]
-        notes += [(s["nodeid"], each) for each in [view.base_words(s), view.run_p95s(s), view.first_error(s)] if each]
+        notes += [(s["nodeid"], each) for each in [stall_note(s), view.base_words(s), view.run_p95s(s),
+                                                    view.first_error(s)] if each]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]

@@ -25,7 +25,13 @@ from importlib import resources
 from typing import Any
 
 from pytest_gpuslo.reports import Context, view
-from pytest_gpuslo.reports.terminal import ab_control_line, admission_backlog, busy_line, tail_stage
+from pytest_gpuslo.reports.terminal import (
+    ab_control_line,
+    admission_backlog,
+    busy_line,
+    stall_note,
+    tail_stage,
+)
 from pytest_gpuslo.reports.view import change, fmt_headroom, fmt_ms, fmt_rate, label, ordered
 
 #: Arrival bursts are shaded where the rate is over this multiple of the mean (series.BURST_FACTOR).
@@ -230,6 +236,9 @@ def _claim_lines(s: dict[str, Any], holm: Mapping[str, float]) -> str:
         if not any(r.startswith(c["name"]) or (c.get("reason") and c["reason"] in r)
                    for c in [*v.get("checks", []), *v.get("baseline", [])]):
             items.append(f'<li><span class="why">{esc(r)}</span></li>')
+    stall = stall_note(s)
+    if stall:  # as the terminal and the markdown say it (review182 F5)
+        items.append(f'<li><span class="why">{esc(stall)}</span></li>')
     first = view.first_error(s)
     if first:  # as the terminal and the markdown say it (review104: warm-up errors in no HTML line)
         items.append(f'<li><span class="why">{esc(first)}</span></li>')

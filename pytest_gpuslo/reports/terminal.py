@@ -406,6 +406,14 @@ def stall_words(lag: dict[str, Any] | None, *, busy: bool = False, stretch: floa
             f"the queue behind them is in the tail" + (f"; {stopped}" if stopped else ""))
 
 
+def stall_note(summary: dict[str, Any]) -> str:
+    """``stall_words`` of a verdict that is not a PASS ('' for a PASS or a run with no stall): every
+    report lists it among the reasons (review182 F5: the terminal's only)."""
+    if (summary.get("verdict") or {}).get("outcome") == "PASS":
+        return ""
+    return stall_words(summary.get("lag_ms"), **_machine(summary))
+
+
 def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
                   max_lag_fraction: float | None = None) -> list[str]:
     """The terminal summary: one row per SLO test, failures first, each with its reason in words;
@@ -435,7 +443,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         said = v.get("reasons", []) if v.get("outcome") != "PASS" else []
         if v.get("outcome") != "PASS":
             detail += [f"    {r}" for r in v.get("reasons", [])]
-            stall = stall_words(s.get("lag_ms"), **_machine(s))
+            stall = stall_note(s)
             if stall:
                 detail.append(f"    {stall}")
         else:

@@ -359,6 +359,12 @@ def test_a_late_generator_on_a_quiet_machine_is_not_blamed_on_other_processes() 
     stopped["lag_ms"].update({"max": 1990.0, "delay_max": 1990.0, "frozen_max": 1985.0})
     said = "\n".join(terminal.section([stopped], holm=None, alpha=0.01, max_lag_fraction=0.05))
     assert "the process was stopped for up to 1985 ms" in said and "otherwise quiet" not in said
+    # review182 F5: the stall's note was the terminal's only; the markdown and the HTML list it too
+    one = {**stopped, "lag_ms": {**stopped["lag_ms"], "p99": 2.0}}
+    one["spec"] = {**one["spec"], "streams": 1, "seed": 0, "rate_hz": 100}
+    note = "the load generator stalled: it delayed one or a few completions by up to 1990 ms"
+    assert note in "\n".join(terminal.section([one], holm=None, alpha=0.01, max_lag_fraction=0.05))
+    assert note in files.markdown([one]) and note in html.render([one])
     assert terminal.stall_words({"p99": 2.0, "max": 1990.0, "delay_max": 1990.0, "frozen_max": 1985.0}).endswith(
         "a SIGSTOP, a paused VM, hypervisor steal): the machine's, rerun")
     # a lock's or the GIL's holder starved of CPUs leaves the dispatcher off every CPU too (review153
