@@ -1265,8 +1265,8 @@ def test_leftover_lanes_that_share_a_name_are_each_weighed_by_their_own_cpu() ->
 
 
 def test_completed_hz_counts_late_completions_by_the_end_of_the_offered_time() -> None:
-    """review178 F1: a server at half its capacity completed most requests after timeout_s, so the
-    throughput within it says nothing of its pace; ``completed_hz`` counts every completion by the
+    """review178 F1: a server at half its capacity completed most requests after timeout_s (here
+    some), so the throughput within it says nothing of its pace; ``completed_hz`` counts every completion by the
     end of the offered time, the pace the neighbours' rule weighs (``gate._beyond_neighbours``)."""
     n = 300
     sched = arrivals.Constant(100).schedule(n=n)
