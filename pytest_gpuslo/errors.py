@@ -152,6 +152,10 @@ class BaselineFormatError(BaselineError, ValueError):
     what: str = ""
 
 
+class NotAwaited(InvalidArgument, TypeError):
+    """A body returned a coroutine or another awaitable without running it: nothing was timed."""
+
+
 class WorkloadError(GpuSloError, RuntimeError):
     """The workload under test broke in a way that makes the run unusable (e.g. a lost CUDA context)."""
 

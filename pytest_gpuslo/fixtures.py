@@ -102,7 +102,7 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
         def body(req: "Request") -> Any:  # the user's handler, its result looked at
             out = handler(req)
             if out is not None and inspect.isawaitable(out):
-                never_awaited(out, where)
+                never_awaited(out, "the slo_run handler")
             return out
 
         from pytest_gpuslo.recorder import current_request

@@ -40,6 +40,7 @@ from pytest_gpuslo.errors import (
     BackendUnavailable,
     BaselineFormatError,
     InvalidArgument,
+    NotAwaited,
     WorkloadError,
     dangling,
 )
@@ -593,7 +594,7 @@ class SloSession:
             # The return value matters to completion modes that wait on it (JAX on cuda-sync).
             out = function(**{**base, "slo_request": req}) if wants_request else function(**base)
             if out is not None and inspect.isawaitable(out):
-                never_awaited(out, pyfuncitem.nodeid)
+                never_awaited(out)
             return out
 
         self.run_marked(pyfuncitem, spec, body)
@@ -1069,14 +1070,14 @@ def record_hint(refusals: list[str]) -> str:
             "which needs no stored runs")
 
 
-def never_awaited(out: Any, where: str) -> None:
+def never_awaited(out: Any, what: str = "the body") -> None:
     """Raise for a body that returned a coroutine or another awaitable: nothing ran it, so its time
     is not the work's (review178 F2: ``return client(...)`` of an async client measured 0.9 ms
     against a 500-ms server, and PASSed).  A coroutine is closed: no "never awaited" warning."""
     close = getattr(out, "close", None)
     if inspect.iscoroutine(out) and callable(close):
         close()
-    raise TypeError(f"{where}: the body returned {type(out).__name__} {getattr(out, '__qualname__', '')!s}"
+    raise NotAwaited(f"{what} returned {type(out).__name__} {getattr(out, '__qualname__', '')!s}"
                     f"{' ' if getattr(out, '__qualname__', '') else ''}without running it (an awaitable nothing "
                     f"awaited), so no work was timed; run it in the body: asyncio.run(...) or "
                     f"loop.run_until_complete(...) on a loop of the test's")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pytest_gpuslo.backends import BaseBackend, cpu, devices
-from pytest_gpuslo.errors import BackendUnavailable, WorkloadError
+from pytest_gpuslo.errors import BackendUnavailable, InvalidArgument, WorkloadError
 from pytest_gpuslo.recorder import INLINE, set_current
 from pytest_gpuslo.timeline import Bracket, ClockMap, fifo_starts
 
@@ -446,7 +446,7 @@ class Backend(BaseBackend):
                     with self.lane_streams.entered(lane):
                         self.body(req)
                 except Exception as exc:  # noqa: BLE001
-                    if _status(exc) in STICKY:
+                    if _status(exc) in STICKY or isinstance(exc, InvalidArgument):  # a misuse: every request's
                         raise
                 finally:
                     set_current(None)

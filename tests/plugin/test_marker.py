@@ -1156,11 +1156,41 @@ def test_a_body_that_returns_a_coroutine_it_never_ran_fails_saying_so(simtester:
     result = simtester.runpytest("-W", "error::RuntimeWarning")
     result.assert_outcomes(failed=2, passed=1)
     out = result.stdout.str()
-    assert ("the first raised TypeError: test_a_body_that_returns_a_coroutine_it_never_ran_fails_saying_so.py::"
-            "test_forgot: the body returned coroutine client without running it") in out
+    assert "the first raised pytest_gpuslo.errors.NotAwaited: the body returned coroutine client without running it" in out
     assert "so no work was timed; run it in the body: asyncio.run(...)" in out
     assert "slo_run: handler client is an async function; slo_run calls it from threads" in out
     assert "never awaited" not in out
+
+
+def test_a_misuse_the_priming_call_meets_ends_the_run_at_once(pytester: pytest.Pytester) -> None:
+    """review184 F2: a batcher made in the body (or a coroutine never run) raised the same usage
+    error in every one of 300 requests, and the row read "FAIL: p95 <= 50 ms broken: 300 of 300
+    requests raised" after the whole schedule.  The untimed priming call meets it first: the test
+    fails before a verdict, naming it, and no request runs."""
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        async def client():
+            return 1
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=200, requests=2000, streams=2, backend="cpu")
+        def test_forgot(slo_request):
+            return client()
+
+        @pytest.mark.slo(p95_ms=50, rate_hz=200, requests=2000, streams=2, backend="cpu")
+        def test_made_in_body(slo_request, slo_batcher):
+            slo_batcher(lambda xs: xs, max_size=4, max_wait_ms=1)(1)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--gpuslo-json=r.json")
+    result.assert_outcomes(failed=2)
+    errors = dict(tuple(e.values())[:2] for e in json.loads((pytester.path / "r.json").read_text())["errors"])
+    assert json.loads((pytester.path / "r.json").read_text())["results"] == []  # no verdict: no run
+    said = " ".join(errors.values())
+    assert "the body returned coroutine client without running it" in said
+    assert "slo_batcher(...) called inside an SLO body (the priming call before request 0)" in said
 
 
 def test_an_xfail_test_that_ends_before_a_verdict_is_listed_not_judged(simtester: pytest.Pytester) -> None:
