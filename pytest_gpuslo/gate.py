@@ -208,8 +208,9 @@ class Measurements:
     contention: str = ""
     #: the most those processes can have slowed a request's own service (``contention_slowdown``).
     contention_slowdown: float = 2.0
-    #: the CPUs other processes used on average over the run (steal included; ``other_cpu_load_mean``):
-    #: the most CPU time they can have taken from the service (``_beyond_neighbours``).  None: not known.
+    #: the CPUs other processes used on average while the measured arrivals were offered (steal
+    #: included; ``SloResult.window_neighbour_cpus``): the most CPU time they can have taken from
+    #: the service then (``_beyond_neighbours``).  None: not known.
     neighbour_cpus: float | None = None
     #: a Python tracer or profiler active during the run (``runner.tracer_in_use``: coverage, a
     #: debugger), '' where none: it slows Python code, not a sleep on a timer.
@@ -697,7 +698,7 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
     pooled = _pool_over(m, spec, budget, p, alpha)
     if pooled:
         return pooled
-    beyond = _beyond_neighbours(m, p)
+    beyond = _beyond_neighbours(m)
     if beyond:
         return beyond
     quiet = m.uncontended_ms
@@ -722,31 +723,38 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
 NEIGHBOUR_COST = 2.0
 
 
-def _beyond_neighbours(m: Measurements, p: float) -> str:
-    """Why a service whose queue grew with the run is over capacity whatever its neighbours did,
-    or '' (review178 F1: a one-thread HTTP server sleeping 20 ms a request, offered twice its
+def _beyond_neighbours(m: Measurements) -> str:
+    """Why a service that completed too few requests is over capacity whatever its neighbours
+    did, or '' (review178 F1: a one-thread HTTP server sleeping 20 ms a request, offered twice its
     capacity, p95 10.9 s against 100 ms, was held back beside neighbours that used 0.2 CPUs on
-    average, 1.9 at their peak).  Neighbours that used L CPUs on average took at most L CPU-seconds
-    a second from whatever part of the service was busiest (a thread, a pool, the GIL), so a service
-    that keeps up on this machine completes, by the end of the offered time, at least the share
-    1 - ``NEIGHBOUR_COST`` x L of the offered rate, less what chance and the last bursts leave in its
-    queue (3/sqrt(n)).  Under that, in a run whose latencies grew from its first half to its second,
-    the overload is the code's."""
-    load, done, offered = m.neighbour_cpus, m.completed_hz, m.offered_hz
-    n = int(np.size(m.latency_ms))
-    if load is None or not (math.isfinite(done) and math.isfinite(offered) and offered > 0 and n):
+    average, 1.9 at their busiest).  A service that keeps up completes requests at the offered rate
+    whenever it holds a queue; neighbours that used C CPU-seconds while the arrivals were offered
+    took at most C seconds from whatever part of it was busiest (a thread, a pool, the GIL), which
+    ``NEIGHBOUR_COST`` x C covers.  By the end of the offered time it has therefore completed at
+    least min over s of (arrivals by s + rate x (end - s)), the schedule's own bursts counted, less
+    rate x ``NEIGHBOUR_COST`` x C, less what chance leaves in a queue at capacity (3 x sqrt(n) x the
+    services' coefficient of variation, at least 1).  Fewer completions, late ones counted, are an
+    overload of the code's own."""
+    load, done_hz, offered = m.neighbour_cpus, m.completed_hz, m.offered_hz
+    t = None if m.scheduled_ms is None else np.sort(np.asarray(m.scheduled_ms, dtype=np.float64))
+    n = 0 if t is None else int(t.size)
+    if load is None or t is None or n < 2 or not (math.isfinite(done_hz) and math.isfinite(offered) and offered > 0):
         return ""
-    keeps = 1.0 - NEIGHBOUR_COST * load - 3.0 / math.sqrt(n)
-    if not done < keeps * offered:
+    span_s = n / offered  # the offered window, as ``completed_hz`` and ``offered_hz`` count over it
+    rel = (t - t[0]) / 1e3
+    fluid = min(float(n), float(np.min(np.arange(n) + offered * (span_s - rel))))
+    service = None if m.service_ms is None else _ended_service(m.service_ms)
+    cv = float(service.std() / service.mean()) if service is not None and service.size > 1 and service.mean() > 0 \
+        else 1.0
+    lost = offered * NEIGHBOUR_COST * load * span_s
+    least = fluid - lost - 3.0 * math.sqrt(n) * max(cv, 1.0)
+    done = done_hz * span_s
+    if not done < least:
         return ""
-    lat = np.asarray(m.latency_ms, dtype=np.float64)
-    grew, ratio, _ = stats.stationarity(lat, p)
-    if not (grew and ratio > 1.0):
-        return ""
-    return (f"it completed {done:.4g}/s of the {offered:.4g}/s offered by the end of the offered time (late "
-            f"completions counted), while other processes used {load:.2g} CPUs on average: had each CPU-second "
-            f"of theirs cost its busiest part {NEIGHBOUR_COST:g} s, a service that keeps up here would have "
-            f"completed {keeps * offered:.3g}/s or more, and its queue grew with the run: an overload of the code's own")
+    return (f"it completed {done:,.0f} of the {n:,} requests offered by the end of the offered time (late completions "
+            f"counted), while other processes used {load:.2g} CPUs on average then: a service that keeps up at "
+            f"{offered:.4g}/s, had each CPU-second of theirs cost its busiest part {NEIGHBOUR_COST:g} s, would have "
+            f"completed {least:,.0f} or more, the schedule's bursts and chance allowed for: an overload of the code's own")
 
 
 def _beyond_tracer(m: Measurements, budget: float, p: float, alpha: float) -> str:

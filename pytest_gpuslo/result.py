@@ -492,6 +492,24 @@ class SloResult:
         return float(np.count_nonzero(done)) / ((window[1] - window[0]) / 1e9)
 
     @property
+    def window_neighbour_cpus(self) -> float | None:
+        """The CPUs other processes used on average while the measured arrivals were offered
+        (``_offered_window``), from the load windows the dispatcher sampled (``RunData.others_cpus``);
+        None where those windows cover under 90% of it: the neighbours' CPU-seconds a service can
+        have lost then (``gate._beyond_neighbours``), not diluted by a long drain after it."""
+        window, samples = self._offered_window(), self.data.others_cpus
+        if window is None or not samples:
+            return None
+        start, end = window
+        covered = used = 0.0
+        for a, b, cpus in samples:
+            overlap = max(0, min(b, end) - max(a, start)) / 1e9
+            covered += overlap
+            used += overlap * cpus
+        span = (end - start) / 1e9
+        return used / covered if span > 0 and covered >= 0.9 * span else None
+
+    @property
     def stages(self) -> dict[str, StageSummary]:
         """Per-stage times; with any named stage, ``admission`` comes first: scheduled arrival to
         the start on a lane (dispatcher lag plus waiting for a free lane or stream), so a backlog
@@ -557,7 +575,7 @@ class SloResult:
             timed_out=int((self.timed_out & ~self.failed).sum()),
             achieved_hz=self.throughput_hz,
             offered_hz=self.offered_hz,
-            neighbour_cpus=figure(self.telemetry.get("other_cpu_load_mean")),
+            neighbour_cpus=self.window_neighbour_cpus,
             traced=str(self.telemetry.get("tracer") or ""),
             completed_hz=self.completed_hz,
             first_error=self.data.first_error,

@@ -2065,18 +2065,19 @@ def test_an_overloaded_pool_of_sleeping_workers_fails_beside_busy_neighbours() -
 def test_a_service_short_of_the_rate_by_more_than_light_neighbours_take_fails_beside_them() -> None:
     """review178 F1: a one-thread HTTP server sleeping 20 ms a request (50/s), offered 104.7/s,
     p95 10.9 s against 100 ms, was held back as "the FAIL may be theirs" beside neighbours that used
-    0.2 CPUs on average (1.9 at their peak).  Taking at most 0.2 CPU-seconds a second, each costing
-    the service 2 s at most, they leave a service that keeps up 55% of the rate at least; it
-    completed 42% and its queue grew: the FAIL stands.  Heavier neighbours, a pace within reach, or
-    a queue that did not grow leave it held."""
+    0.2 CPUs on average (1.9 at their peak).  A service keeping up completes, by the end of the
+    offered time, the schedule's fluid share less what the neighbours' CPU-seconds (twice over) and
+    chance can cost: 458 of these 1,000 requests; it completed 416: the FAIL stands.  Heavier
+    neighbours, a pace within reach, an unknown load, or a schedule whose last burst leaves the
+    queue (review183 F2) leave it held."""
     n = 1000
     spec = resolve({"p95_ms": 100, "rate_hz": 100, "streams": 8, "requests": n}, nodeid="t::http")
-    t = np.arange(n) * 10.0
+    even = np.arange(n) * 10.0
     busy, k = gate.cpu_contention(1.9, 2, 0.2), gate.contention_slowdown(1.9, 2)
-    grows = 20.0 + t * 1.1  # a queue growing through the run: 11 s at its end
+    grows = 20.0 + even * 1.1  # a queue growing through the run: 11 s at its end
 
-    def verdict(load: float | None, done_hz: float, lat: np.ndarray = grows) -> gate.Verdict:
-        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
+    def verdict(load: float | None, done_hz: float, t: np.ndarray = even) -> gate.Verdict:
+        m = gate.Measurements(grows, np.zeros(n), scheduled_ms=t, load_dependent=False, contention=busy,
                               contention_slowdown=k, offered_hz=104.7, achieved_hz=done_hz * 0.5,
                               neighbour_cpus=load, completed_hz=done_hz,
                               time_split={"cpu": 0.0, "runq": 0.0, "asleep": 0.0, "other": 1.0})
@@ -2084,40 +2085,15 @@ def test_a_service_short_of_the_rate_by_more_than_light_neighbours_take_fails_be
 
     over = verdict(0.2, 43.6)
     assert over.outcome == "FAIL", over.reasons
-    assert ("it completed 43.6/s of the 104.7/s offered by the end of the offered time (late completions counted), "
-            "while other processes used 0.2 CPUs on average") in over.reasons[0]
-    assert "a service that keeps up here would have completed 52.9/s or more" in over.reasons[0]
-    assert verdict(0.4, 43.6).outcome == "INCONCLUSIVE"  # 0.4 CPUs, 2 s each: 20% of the rate at least
+    assert ("it completed 416 of the 1,000 requests offered by the end of the offered time (late completions "
+            "counted), while other processes used 0.2 CPUs on average then") in over.reasons[0]
+    assert "would have completed 458 or more, the schedule's bursts and chance allowed for" in over.reasons[0]
+    assert verdict(0.4, 43.6).outcome == "INCONCLUSIVE"  # 0.4 CPUs, 2 s each: 58 at least
     assert verdict(0.2, 60.0).outcome == "INCONCLUSIVE"  # within what they may have taken
     assert verdict(None, 43.6).outcome == "INCONCLUSIVE"  # not known
-    steady = np.full(n, 500.0) + (np.arange(n) % 7)  # over budget, but no queue growing
-    assert verdict(0.2, 43.6, steady).outcome == "INCONCLUSIVE"
-
-
-def test_a_fail_under_a_tracer_stands_only_on_the_bodies_sleep_or_errors() -> None:
-    """review181 F4: a body sleeping 20 ms against a 5-ms p95 read INCONCLUSIVE under --cov, so a
-    suite with addopts = --cov turned every clear violation green.  A tracer slows Python code, not
-    a sleep on a timer, and makes nothing raise: those FAILs stand; one made of time on a CPU is held."""
-    n = 600
-    spec = resolve({"p95_ms": 5, "rate_hz": 200, "streams": 8, "requests": n}, nodeid="t::traced")
-    said = "a Python tracer was active during the run (coverage.CTracer: ...)"
-
-    def verdict(asleep_ms: float, failed: int = 0, others: tuple[str, ...] = ()) -> gate.Verdict:
-        lat = np.full(n, 21.0) + np.arange(n) % 3
-        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=np.arange(n) * 5.0, load_dependent=False,
-                              own_ms=np.full(n, 20.5), own_asleep_ms=np.full(n, asleep_ms), failed=failed,
-                              disturbances=(said, *others), traced="coverage.CTracer")
-        return gate.decide(spec, m)
-
-    slept = verdict(20.0)
-    assert slept.outcome == "FAIL" and "traced" in slept.conditions
-    assert ("a Python tracer was active, but the bodies' own sleep on a timer alone, 1.1x shorter, fails the budget"
-            in slept.reasons[0])
-    computed = verdict(0.0)
-    assert computed.outcome == "INCONCLUSIVE" and computed.reasons[0].startswith(said)
-    assert verdict(0.0, failed=300).outcome == "FAIL"  # half of them raised: no tracer's doing
-    assert verdict(20.0, others=("GPU clocks were throttled",)).outcome == "INCONCLUSIVE"  # not the tracer alone
-    assert gate.save_refusal(slept, 0, 0, disturbances=(said,)) == said
+    # the last 60% of the arrivals in a burst at the end: a service keeping up leaves them queued
+    burst = np.concatenate([np.arange(400) * 23.9, 9550.0 + np.arange(600) * 0.01])
+    assert verdict(0.2, 43.6, burst).outcome == "INCONCLUSIVE"
 
 
 def test_a_pool_near_capacity_held_back_says_the_capacity_its_sleep_reads() -> None:

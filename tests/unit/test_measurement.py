@@ -1277,3 +1277,12 @@ def test_completed_hz_counts_late_completions_by_the_end_of_the_offered_time() -
     assert int(result.timed_out.sum()) > 0  # some of them late
     assert result.completed_hz == pytest.approx(50.0, rel=0.02)  # one 20-ms lane: 50/s, late or not
     assert result.measurements().completed_hz == result.completed_hz
+    # the neighbours' CPUs while the arrivals were offered, not diluted by the drain after it
+    from dataclasses import replace
+
+    start = int(data.scheduled_ns[0])
+    loads = ((start, start + 1_500_000_000, 0.4), (start + 1_500_000_000, start + 3_000_000_000, 0.0),
+             (start + 3_000_000_000, start + 6_000_000_000, 0.0))
+    assert make_result(sched, replace(data, others_cpus=loads)).window_neighbour_cpus == pytest.approx(0.2, rel=0.01)
+    assert make_result(sched, replace(data, others_cpus=loads[:1])).window_neighbour_cpus is None  # half covered
+    assert result.window_neighbour_cpus is None  # none sampled
