@@ -698,7 +698,7 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
     pooled = _pool_over(m, spec, budget, p, alpha)
     if pooled:
         return pooled
-    beyond = _beyond_neighbours(m)
+    beyond = _beyond_neighbours(m, spec)
     if beyond:
         return beyond
     quiet = m.uncontended_ms
@@ -723,18 +723,20 @@ def _not_contention(m: Measurements, spec: SloSpec, budget: float, p: float, alp
 NEIGHBOUR_COST = 2.0
 
 
-def _beyond_neighbours(m: Measurements) -> str:
+def _beyond_neighbours(m: Measurements, spec: SloSpec) -> str:
     """Why a service that completed too few requests is over capacity whatever its neighbours
     did, or '' (review178 F1: a one-thread HTTP server sleeping 20 ms a request, offered twice its
     capacity, p95 10.9 s against 100 ms, was held back beside neighbours that used 0.2 CPUs on
     average, 1.9 at their busiest).  A service that keeps up completes requests at the offered rate
     whenever it holds a queue; neighbours that used C CPU-seconds while the arrivals were offered
     took at most C seconds from whatever part of it was busiest (a thread, a pool, the GIL), which
-    ``NEIGHBOUR_COST`` x C covers.  By the end of the offered time it has therefore completed at
+    ``NEIGHBOUR_COST`` x C covers.  By the end of the offered time it has therefore started at
     least min over s of (arrivals by s + rate x (end - s)), the schedule's own bursts counted, less
-    rate x ``NEIGHBOUR_COST`` x C, less what chance leaves in a queue at capacity (3 x sqrt(n) x the
-    services' coefficient of variation, at least 1).  Fewer completions, late ones counted, are an
-    overload of the code's own."""
+    rate x ``NEIGHBOUR_COST`` x C, and completed all of those but the ones still in service, at most
+    one a lane (review185 F1: 2.5-s bodies at 100/s on 250 lanes and more are in service 250 at a
+    time), less what chance leaves in a queue at capacity (3 x sqrt(n) x the larger of the services'
+    coefficient of variation and 1).  Fewer completions, late ones counted, are an overload of the
+    code's own."""
     load, done_hz, offered = m.neighbour_cpus, m.completed_hz, m.offered_hz
     t = None if m.scheduled_ms is None else np.sort(np.asarray(m.scheduled_ms, dtype=np.float64))
     n = 0 if t is None else int(t.size)
@@ -747,14 +749,15 @@ def _beyond_neighbours(m: Measurements) -> str:
     cv = float(service.std() / service.mean()) if service is not None and service.size > 1 and service.mean() > 0 \
         else 1.0
     lost = offered * NEIGHBOUR_COST * load * span_s
-    least = fluid - lost - 3.0 * math.sqrt(n) * max(cv, 1.0)
+    least = fluid - lost - spec.streams - 3.0 * math.sqrt(n) * max(cv, 1.0)
     done = done_hz * span_s
     if not done < least:
         return ""
     return (f"it completed {done:,.0f} of the {n:,} requests offered by the end of the offered time (late completions "
             f"counted), while other processes used {load:.2g} CPUs on average then: a service that keeps up at "
             f"{offered:.4g}/s, had each CPU-second of theirs cost its busiest part {NEIGHBOUR_COST:g} s, would have "
-            f"completed {least:,.0f} or more, the schedule's bursts and chance allowed for: an overload of the code's own")
+            f"completed {least:,.0f} or more, the schedule's bursts, one request in service a lane and chance allowed "
+            f"for: an overload of the code's own")
 
 
 def _beyond_tracer(m: Measurements, budget: float, p: float, alpha: float) -> str:
