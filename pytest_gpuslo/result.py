@@ -497,17 +497,10 @@ class SloResult:
         (``_offered_window``), from the load windows the dispatcher sampled (``RunData.others_cpus``);
         None where those windows cover under 90% of it: the neighbours' CPU-seconds a service can
         have lost then (``gate._beyond_neighbours``), not diluted by a long drain after it."""
-        window, samples = self._offered_window(), self.data.others_cpus
-        if window is None or not samples:
-            return None
-        start, end = window
-        covered = used = 0.0
-        for a, b, cpus in samples:
-            overlap = max(0, min(b, end) - max(a, start)) / 1e9
-            covered += overlap
-            used += overlap * cpus
-        span = (end - start) / 1e9
-        return used / covered if span > 0 and covered >= 0.9 * span else None
+        from pytest_gpuslo.timeline import load_over
+
+        window = self._offered_window()
+        return None if window is None else load_over(self.data.others_cpus, *window)
 
     @property
     def stages(self) -> dict[str, StageSummary]:

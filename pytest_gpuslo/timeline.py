@@ -384,6 +384,20 @@ def quiet_at(at_ns: npt.NDArray[np.int64],
     return (k >= 0) & (t < w[kk, 1]) & (w[kk, 2] < OTHERS_QUIET_CPUS)
 
 
+def load_over(windows: Sequence[tuple[int, int, float]] | None, start_ns: int, end_ns: int,
+              least_covered: float = 0.9) -> float | None:
+    """The CPUs other processes used on average over [start, end] from the load windows that
+    overlap it (``quiet_at``'s), or None where they cover under ``least_covered`` of it."""
+    if not windows or end_ns <= start_ns:
+        return None
+    w = np.asarray(windows, dtype=np.float64).reshape(-1, 3)
+    overlap = np.clip(np.minimum(w[:, 1], end_ns) - np.maximum(w[:, 0], start_ns), 0.0, None)
+    covered = float(overlap.sum())
+    if covered < least_covered * (end_ns - start_ns):
+        return None
+    return float((overlap * w[:, 2]).sum()) / covered
+
+
 def machine_late(scheduled_ns: npt.NDArray[np.int64], dispatch_ns: npt.NDArray[np.int64],
                  dispatch_runq_ns: npt.NDArray[np.int64], start_ns: npt.NDArray[np.int64] | None = None,
                  end_ns: npt.NDArray[np.int64] | None = None,

@@ -378,8 +378,6 @@ class Backend(BaseBackend):
         self._proc_start, self._served_start = time.process_time(), served_cpu_ns()
         self._own_start = _OwnThread()
         self._tree_start = self._cpu_start[1] if self._cpu_start is not None else None
-        #: the dispatcher's thread CPU time at its first and latest tick (its share of the process).
-        self._dispatcher_cpu: list[float] = []
         self._steal_start = steal_seconds()
         self._sched_start = _schedstat()
         self._stretch: float | None = None
@@ -582,10 +580,6 @@ class Backend(BaseBackend):
             now = _light_times()
             if now is not None:
                 samples.append(now)
-        cpu = getattr(self, "_dispatcher_cpu", None)
-        if cpu is not None:  # [at the first tick, at the latest]
-            used = time.thread_time()
-            cpu[:] = [cpu[0] if cpu else used, used]
         self._look_at_waits(until_ns)
 
     def _look_at_waits(self, until_ns: int) -> None:
@@ -703,14 +697,12 @@ class Backend(BaseBackend):
                     # This process's CPU outside the lanes' threads and the dispatcher's (any
                     # thread of the code's): a body's sleep may be a poll of that work.
                     bodies = max(float(times.cpu_ns[times.cpu_ns >= 0].sum()) / 1e9, getattr(self, "_lanes_cpu_s", 0.0))
-                    disp = getattr(self, "_dispatcher_cpu", [])
-                    dispatcher = disp[-1] - disp[0] if len(disp) == 2 else 0.0
-                    # The thread that opened the lanes, dispatched and drained them: the harness's
-                    # own work (its looks at the waits while the backlog drains, its progress lines),
-                    # which no body's sleep polls (review176 F1: 1.4 s of it over a 57-s drain took
-                    # the credit of an over-capacity pool's sleep beside busy neighbours).
-                    own = getattr(self, "_own_cpu_s", None)
-                    dispatcher = max(dispatcher, own or 0.0)
+                    # The thread that opened the lanes, dispatched and drained them (``_OwnThread``):
+                    # the harness's own work, its ticks and its looks at the waits while the backlog
+                    # drains included, which no body's sleep polls (review176 F1: 1.4 s of those
+                    # looks over a 57-s drain, outside the ticks once counted, took the credit of an
+                    # over-capacity pool's sleep beside busy neighbours).
+                    dispatcher = getattr(self, "_own_cpu_s", None) or 0.0
                     out["helper_cpu_s"] = round(max(0.0, (p1 - p0) - bodies - dispatcher), 4)
                     # Of it, a batcher's or a pool's workers serving the bodies' calls (the
                     # bodies' own work on another thread, which the looks read: ``SERVED_BY``).
