@@ -760,12 +760,14 @@ def _beyond_neighbours(m: Measurements, spec: SloSpec) -> str:
             f"for: an overload of the code's own")
 
 
-def _beyond_tracer(m: Measurements, budget: float, p: float, alpha: float) -> str:
+def _beyond_tracer(m: Measurements, spec: SloSpec, budget: float, p: float, alpha: float) -> str:
     """Why a FAIL measured under a Python tracer (and nothing else that disturbed the run) is the
     code's, or '': a tracer slows Python code, not a sleep on a timer, and makes nothing raise
     (review181 F4: a body sleeping 20 ms against a 5-ms p95 read INCONCLUSIVE under --cov, and
     every clear violation of a suite with addopts = --cov went green).  Its time on a CPU counts as
-    nothing here; its sleep ``SLEEP_SLOWDOWN`` x shorter."""
+    nothing here; its sleep ``SLEEP_SLOWDOWN`` x shorter; so do a pool's or a batcher's workers'
+    sleeps (``_pool_over``) and a fixed batcher's own timer (review186 F2: a batcher sleeping 6 ms a
+    batch of 4 at 1000/s, 1.5x its capacity, read INCONCLUSIVE under --cov)."""
     if not m.traced or len(m.disturbances) != 1 or m.escapes:
         return ""
     raised = _raised_beyond(m, p, alpha)
@@ -775,6 +777,10 @@ def _beyond_tracer(m: Measurements, budget: float, p: float, alpha: float) -> st
         return (f"a Python tracer was active, but the bodies' own sleep on a timer alone, {SLEEP_SLOWDOWN:g}x "
                 f"shorter, fails the budget (their time on a CPU counted as nothing): a tracer slows Python "
                 f"code, not a sleep")
+    untraced = replace(m, contention_slowdown=TRACED_SLOWDOWN)  # time on a CPU as nothing in their floors
+    queued = _batch_timer_over(m, budget, p, alpha) or _pool_over(untraced, spec, budget, p, alpha)
+    if queued:
+        return f"a Python tracer was active, but {queued}: a tracer slows Python code, not a timer or a sleep"
     return ""
 
 
@@ -2595,7 +2601,7 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
             else:
                 reason = (reason + "; " if reason else "") + (
                     "it fails even on latency counted from the late dispatch")
-        if disturbed and outcome == FAIL and (beyond := _beyond_tracer(m, budget, p, policy.alpha)):
+        if disturbed and outcome == FAIL and (beyond := _beyond_tracer(m, spec, budget, p, policy.alpha)):
             reason = (f"{reason}; " if reason else "") + beyond
         elif disturbed and outcome != INCONCLUSIVE:
             outcome, reason = INCONCLUSIVE, disturbed

@@ -700,8 +700,9 @@ class SloResult:
         from pytest_gpuslo import replay
 
         d, tel = self.data, self.telemetry
-        if d.threads is None or not d.pools or not cpu_contention(
-                tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"), tel.get("steal_cpus")):
+        # beside busy neighbours, or under a Python tracer, which slows no worker's sleep (review186 F2)
+        if d.threads is None or not d.pools or not (tel.get("tracer") or cpu_contention(
+                tel.get("other_cpu_load"), tel.get("cpus"), tel.get("other_cpu_load_mean"), tel.get("steal_cpus"))):
             return ()
         # A hung lane or a later look's fresh lanes: more than ``streams`` bodies at once, so the
         # lanes are not replayed (each wait's floor 0); the pool's capacity needs no lanes (review174

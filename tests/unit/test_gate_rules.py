@@ -2104,6 +2104,49 @@ def test_a_service_short_of_the_rate_by_more_than_light_neighbours_take_fails_be
     assert gate.decide(wide, m).outcome == "INCONCLUSIVE"
 
 
+def test_a_fail_under_a_tracer_stands_only_on_the_bodies_sleep_or_errors() -> None:
+    """review181 F4: a body sleeping 20 ms against a 5-ms p95 read INCONCLUSIVE under --cov, so a
+    suite with addopts = --cov turned every clear violation green.  A tracer slows Python code, not
+    a sleep on a timer, and makes nothing raise: those FAILs stand; one made of time on a CPU is held."""
+    n = 600
+    spec = resolve({"p95_ms": 5, "rate_hz": 200, "streams": 8, "requests": n}, nodeid="t::traced")
+    said = "a Python tracer was active during the run (coverage.CTracer: ...)"
+
+    def verdict(asleep_ms: float, failed: int = 0, others: tuple[str, ...] = ()) -> gate.Verdict:
+        lat = np.full(n, 21.0) + np.arange(n) % 3
+        m = gate.Measurements(lat, np.zeros(n), scheduled_ms=np.arange(n) * 5.0, load_dependent=False,
+                              own_ms=np.full(n, 20.5), own_asleep_ms=np.full(n, asleep_ms), failed=failed,
+                              disturbances=(said, *others), traced="coverage.CTracer")
+        return gate.decide(spec, m)
+
+    slept = verdict(20.0)
+    assert slept.outcome == "FAIL" and "traced" in slept.conditions
+    assert ("a Python tracer was active, but the bodies' own sleep on a timer alone, 1.1x shorter, fails the budget"
+            in slept.reasons[0])
+    computed = verdict(0.0)
+    assert computed.outcome == "INCONCLUSIVE" and computed.reasons[0].startswith(said)
+    assert verdict(0.0, failed=300).outcome == "FAIL"  # half of them raised: no tracer's doing
+    assert verdict(20.0, others=("GPU clocks were throttled",)).outcome == "INCONCLUSIVE"  # not the tracer alone
+    assert gate.save_refusal(slept, 0, 0, disturbances=(said,)) == said
+    # review186 F2: a pool whose worker's sleep puts it over capacity, under --cov: no tracer's doing
+    from pytest_gpuslo import replay
+
+    t = np.arange(1000) * 5.0
+    pool_spec = resolve({"p50_ms": 50, "rate_hz": 200, "streams": 16, "requests": 1000}, nodeid="t::pool")
+
+    def pooled(work_ms: float) -> gate.Verdict:
+        work = np.full(1000, work_ms)
+        pool = gate.PoolWait("io", 1, replay.pool_start_floor(t, work, 1, 16), work, 1, None)
+        m = gate.Measurements(10.0 + t * 0.5, np.zeros(1000), scheduled_ms=t, load_dependent=False,
+                              service_ms=10.0 + t * 0.5, cpu_ms=np.full(1000, 0.01), pool_waits=(pool,),
+                              disturbances=(said,), traced="coverage.CTracer")
+        return gate.decide(pool_spec, m)
+
+    over = pooled(8.0)  # an 8.8-ms sleep 1.1x shorter: 125 calls/s at most, under 200/s
+    assert over.outcome == "FAIL" and "a Python tracer was active, but pool 'io' is over capacity" in over.reasons[0]
+    assert pooled(4.0).outcome == "INCONCLUSIVE"  # 250 calls/s: the tracer's slowed code may be why
+
+
 def test_a_pool_near_capacity_held_back_says_the_capacity_its_sleep_reads() -> None:
     """review176 F1: two workers found asleep 11.4 ms a call at 199/s read "neither puts it over
     capacity", where a reader works out 175/s.  Held back (the reading varies from call to call, and
