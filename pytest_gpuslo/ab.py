@@ -684,6 +684,30 @@ def wants_more(session: Session, policy: Any, max_runs: int) -> bool:
     return gate.ab_wants_more([c for *_, v in _judged(session, policy) for c in v.baseline], max_runs)
 
 
+def stage_medians(base_runs: Sequence[Any], cand_runs: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """Each stage's p50 and p95, the median over each side's runs, for the stage rows' comparison
+    with the base (review186 F4: the rows showed the candidate alone and marked the stage that holds
+    the tail, the batcher's model, where the change had doubled the pool stage before it).  Medians,
+    as the A/B's levels are read over every run, not one run against another; a stage missing
+    from every run of a side is left out."""
+    import numpy as np
+
+    out: dict[str, dict[str, Any]] = {}
+    names = dict.fromkeys(k for r in (*base_runs, *cand_runs) for k in (r.stages or {}))
+    for name in names:
+        sides: dict[str, Any] = {}
+        for side, runs in (("base", base_runs), ("candidate", cand_runs)):
+            got = {q: [float(v) for r in runs for v in [((r.stages or {}).get(name) or {}).get(q)]
+                       if isinstance(v, (int, float)) and math.isfinite(v)] for q in ("p50_ms", "p95_ms")}
+            if not got["p50_ms"] or not got["p95_ms"]:
+                break
+            sides[side] = {q: float(np.median(xs)) for q, xs in got.items()}
+            sides[side]["runs"] = len(got["p95_ms"])
+        else:
+            out[name] = sides
+    return out
+
+
 def hung_runs(session: Session, nodeid: str) -> dict[str, list[dict[str, Any]]]:
     """Per side ("base", "candidate"), each run of ``nodeid`` that hung: its number and where its
     bodies were stuck (``stuck``, ``prime_stuck``); sides where none hung left out."""
@@ -782,13 +806,17 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
             # runs, not what moves between them (an independent check saw a CPU loop move 2.8x
             # between runs 30 s apart on a shared VM; the report said the load "fell alike").
             summary["ab"]["control_ms"] = controls
+        stages = stage_medians(base_runs, cand_runs)
+        if stages:
+            summary["ab"]["stages"] = stages
         if isinstance(summary.get("series"), dict):
             from pytest_gpuslo import series
 
             summary["series"] = dict(summary["series"])
             summary["series"]["reference"] = series.reference(
                 "base", [r.latency_ms for r in base_runs], confidence=1.0 - policy.alpha,
-                percentiles=spec.budgets_ms, stages=base_runs[-1].stages, timeout_s=spec.timeout_s,
+                percentiles=spec.budgets_ms, stages={k: v["base"] for k, v in stages.items()} or base_runs[-1].stages,
+                timeout_s=spec.timeout_s,
                 detail=f"{len(base_runs)} runs of {sha[:10]}, interleaved with the candidate's on this machine")
         out.append(summary)
     return out

@@ -9,8 +9,8 @@ measured in this process, results that came back from an xdist worker and result
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
 
 from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention, figure, stopped_words, with_cause
 from pytest_gpuslo.reports import view
@@ -469,7 +469,7 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}"
                        + ("" if view.already_said(b, said) else f"; {b['reason']}")
                        for b in v.get("baseline", [])]
-            detail += stage_lines(s.get("stages", {}))
+            detail += stage_lines(s.get("stages", {}), (s.get("ab") or {}).get("stages"))
             ov = s.get("overlap")
             if ov:
                 detail.append(f"    copy/compute overlap {fmt_ms(ov['percent'])}% of copy time "
@@ -673,14 +673,37 @@ def admission_backlog(stages: dict[str, Any]) -> bool:
         (stages["admission"].get("p95_ms") or 0.0) > (stages[worst].get("p95_ms") or 0.0)
 
 
-def stage_lines(stages: dict[str, Any]) -> list[str]:
+#: A stage's own time (p50, the median over each side's runs) must grow by at least this ratio
+#: against the base for its row to be marked as the one that grew most: run-to-run noise of a
+#: sub-millisecond stage on a shared machine reaches +10-20%.
+STAGE_GREW: Final = 1.25
+
+
+def grew_most(against: Mapping[str, Any]) -> str:
+    """The service stage whose own time (p50) grew most against the base, where it grew by at least
+    ``STAGE_GREW`` ('' where none did): the change is usually there, whichever stage holds the
+    tail after it.  Queues and ``admission`` are left out: a wait grows for what comes after it."""
+    def ratio(name: str) -> float:
+        b, c = against[name]["base"]["p50_ms"], against[name]["candidate"]["p50_ms"]
+        return c / b if b > 0 else 0.0
+
+    own = [k for k in against if k != "admission" and not k.endswith(".queue")]
+    best = max(own, key=ratio, default="")
+    return best if best and ratio(best) >= STAGE_GREW else ""
+
+
+def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None) -> list[str]:
     """One line per stage, and which of the service's own stages holds the tail (largest p95).
 
     ``admission`` is not a candidate: a long wait for a lane means every lane was busy inside the
     service, and the stage they were stuck in is the culprit; it is marked as the symptom.
+    ``against``: an A/B's ``stage_medians`` (``ab.stage_medians``): each row then gives the base's
+    p50 and p95 and the change, and the service stage that grew most is marked.
     """
     if not stages:
         return []
+    against = {k: v for k, v in (against or {}).items() if k in stages}
+    grew = grew_most(against)
     worst = tail_stage(stages)
     backlog = admission_backlog(stages)
     width = max(14, *(len(k) for k in stages))
@@ -700,10 +723,28 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
             return "  <- every lane busy: requests queued before the service (the cause is below)"
         return ""
 
+    def versus(name: str) -> str:
+        if name not in against:
+            return ""
+        b, c = against[name]["base"], against[name]["candidate"]
+        change = ", ".join(f"{q} {c[k] / b[k] - 1.0:+.0%}" if b[k] > 0 else f"{q} from 0"
+                           for q, k in (("p50", "p50_ms"), ("p95", "p95_ms")))
+        return f"; base p50 {fmt_ms(b['p50_ms'])} ms  p95 {fmt_ms(b['p95_ms'])} ms ({change})"
+
+    def marks(name: str) -> str:
+        said = note(name)
+        if name != grew:
+            return said
+        return f"{said}; its own time grew most against the base" if said else "  <- grew most against the base"
+
     lines = [f"    stage {name:<{width}} n={st['n']:<6} p50 {fmt_ms(st['p50_ms'])} ms  "
              f"p95 {fmt_ms(st['p95_ms'])} ms"
              + (f"  in the slowest requests {fmt_ms(st['tail_ms'])} ms" if st.get("tail_ms") is not None else "")
-             + note(name) for name, st in stages.items()]
+             + versus(name) + marks(name) for name, st in stages.items()]
+    if against:
+        runs = next(iter(against.values()))
+        lines.insert(0, f"    stages (the latest candidate run; base: the median over its {runs['base']['runs']} "
+                        f"runs, the change: candidate's median over {runs['candidate']['runs']} against it)")
     if not worst:  # (review111 F1: "0 ms" in every row, and no word why)
         lines.append("    (the slowest requests have no stage times: they never completed, and the rows count "
                      "only the requests that did)")

@@ -98,6 +98,42 @@ def test_a_backlog_before_the_service_blames_the_stage_the_lanes_are_stuck_in() 
     assert not any("<-" in ln for ln in lines[2:])
 
 
+def test_an_ab_stage_row_gives_the_base_and_marks_the_service_that_grew_most() -> None:
+    """review186 F4: a 2x slower pool stage; the rows showed the candidate alone and marked the
+    batcher's model, which holds the tail and did not change.  Each side's median over its runs
+    is given, and the pool's service is marked; a queue that grew is not (a wait grows for what
+    comes after it), nor a service that grew by less than a quarter."""
+    from types import SimpleNamespace
+
+    from pytest_gpuslo import ab
+
+    def run(pool: float, queue: float, model: float) -> SimpleNamespace:
+        return SimpleNamespace(stages={"admission": {"n": 9, "p50_ms": 1.0, "p95_ms": 9.0},
+                                       "normalise.queue": {"n": 9, "p50_ms": queue, "p95_ms": 2 * queue},
+                                       "normalise.service": {"n": 9, "p50_ms": pool, "p95_ms": 2 * pool},
+                                       "model.service": {"n": 9, "p50_ms": model, "p95_ms": 1.5 * model,
+                                                         "tail_ms": model}})
+
+    medians = ab.stage_medians([run(0.18, 0.05, 1.3), run(0.17, 0.04, 1.2), run(0.5, 0.05, 1.3)],
+                               [run(0.32, 0.2, 1.4), run(0.33, 0.3, 1.3), run(0.31, 0.2, 1.4)])
+    assert medians["normalise.service"]["base"] == {"p50_ms": 0.18, "p95_ms": 0.36, "runs": 3}
+    assert medians["normalise.service"]["candidate"]["p50_ms"] == 0.32
+    latest = run(0.31, 0.2, 1.4).stages
+    lines = terminal.stage_lines(latest, medians)
+    assert "median over its 3 runs" in lines[0]
+    pool = next(ln for ln in lines if "normalise.service" in ln)
+    assert "base p50 0.18 ms  p95 0.36 ms (p50 +78%, p95 +78%)" in pool and "grew most against the base" in pool
+    assert "grew most" not in next(ln for ln in lines if "normalise.queue" in ln)  # +300%, but a queue
+    model = next(ln for ln in lines if "model.service" in ln)
+    assert "holds the tail" in model and "grew most" not in model
+    assert not any("grew most" in ln for ln in terminal.stage_lines(latest, ab.stage_medians([run(0.3, 0.05, 1.3)],
+                                                                                        [run(0.36, 0.2, 1.4)])))
+    assert terminal.stage_lines(latest) == [re.sub(r"; base p50 .*?\)", "", ln).replace(
+        "  <- grew most against the base", "") for ln in lines[1:]]
+    gone = ab.stage_medians([SimpleNamespace(stages={})], [run(0.3, 0.05, 1.3)])
+    assert gone == {}  # a stage no base run had is not compared
+
+
 def test_a_stage_a_request_entered_and_never_left_holds_the_tail_whatever_the_others_did() -> None:
     """review111 F2: one call hung in a pool stage; the rows count only requests that left each
     stage, so a healthy downstream stage "held the tail".  A stage some request never left (its
