@@ -2645,6 +2645,15 @@ def decide(spec: SloSpec, m: Measurements, policy: Policy = Policy(),
                 reason = (reason + "; " if reason else "") + f"{m.contention}, but {beyond}"
             else:
                 outcome, reason = INCONCLUSIVE, contended
+        elif contended and outcome == raw_outcome == INCONCLUSIVE and bt.estimate > budget and bt.exceed \
+                and m.contention not in reason:
+            # Undecided on the statistics, over the budget, beside busy neighbours: they may have made
+            # the bursts that leave too few effective samples (review186 F3: 1,648 of 4,000 over,
+            # "too few effective samples", and the reasons never named the machine 1.6 CPUs busy).
+            reason = (f"{reason}; " if reason else "") + (
+                f"{m.contention}: its bursts over the budget may be theirs; a quieter machine may decide it "
+                f"sooner than more requests")
+            bt = replace(bt, reason=reason)
         hang = "" if disturbed or outcome == FAIL else (stopped or (
             _hang_fails(m, spec, p) if outcome == INCONCLUSIVE else ""))
         if not hang and m.hung and outcome == PASS and not disturbed:

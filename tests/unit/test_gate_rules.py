@@ -251,6 +251,28 @@ def test_a_fail_on_a_busy_cpu_is_inconclusive_and_a_pass_stands() -> None:
     assert verdict(lat, busy).outcome == "PASS"
 
 
+def test_an_undecided_claim_over_budget_beside_busy_neighbours_names_them() -> None:
+    """review186 F3: 1,648 of 4,000 requests over the budget in two long stretches, "too few
+    effective samples", and no reason named the machine, 1.6 of 2 CPUs busy: the stretches may be
+    the neighbours'.  The verdict stays; the reason names them, and not where the run is quiet."""
+    spec = _spec(requests=4000)
+    t = np.arange(4000) * 10.0
+    lat = np.full(4000, 5.0)
+    lat[300:1300] = lat[2600:3200] = 250.0  # two long stretches, 5x the budget
+    busy = gate.cpu_contention(1.6, 2)
+
+    def verdict(contention: str) -> gate.Verdict:
+        m = gate.Measurements(lat, np.zeros(lat.size), scheduled_ms=t, load_dependent=False, contention=contention)
+        return gate.decide(spec, m, gate.Policy())
+
+    quiet, held = verdict(""), verdict(busy)
+    assert quiet.outcome == held.outcome == "INCONCLUSIVE"
+    assert "too few effective samples" in held.checks[0].reason
+    assert "1.6 of 2 CPUs busy during the run: its bursts over the budget may be theirs" in held.checks[0].reason
+    assert "CPUs" not in quiet.checks[0].reason
+    assert not held.checks[0].held_from  # no FAIL was held: the statistics left it undecided
+
+
 def test_a_fail_beside_busy_neighbours_stands_when_they_cannot_explain_it() -> None:
     """A user's hung body (37 of 40 requests timed out) and a 20 ms body under a 5 ms budget were
     held back as INCONCLUSIVE beside one busy neighbour, and the tests passed.  A hang, or a
