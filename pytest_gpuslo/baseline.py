@@ -26,12 +26,12 @@ import subprocess
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, Final, TypeGuard
 
 import filelock
 import numpy as np
@@ -864,9 +864,11 @@ class Store:
             # says what a REGRESSED still needs
             what = f"created ({stored_runs(runs)})"
             if old is not None and history:
-                same = (old.spec.get("budgets_ms") == baseline.spec.get("budgets_ms")
-                        and {k: v for k, v in old.spec.items() if k != "sources"}
-                        == {k: v for k, v in baseline.spec.items() if k != "sources"}
+                # The budgets shape no load: the stored runs still compare under new ones (as the
+                # README promises), so they are kept and the file takes the new budgets (review187
+                # F3: p95_ms 20 -> 200 "replaced" two days' runs with one).
+                same = ({k: v for k, v in old.spec.items() if k not in UNSTORED_SPEC}
+                        == {k: v for k, v in baseline.spec.items() if k not in UNSTORED_SPEC}
                         and old.schedule_fingerprint == baseline.schedule_fingerprint
                         and not differing_keys(old.machine, baseline.machine))
                 if same:
@@ -875,6 +877,9 @@ class Store:
                     runs = (old.runs + new_runs)[-MAX_RUNS:]
                     what = (f"updated ({stored_runs(runs)})" if new_runs
                             else f"already stored ({stored_runs(runs)})")
+                    if old.spec.get("budgets_ms") != baseline.spec.get("budgets_ms"):
+                        what += (f"; its budgets are now {_budgets(baseline.spec)} (were {_budgets(old.spec)}), "
+                                 f"which shape no load, so the runs stored before still compare")
                 else:
                     what = "replaced (the spec, schedule or machine changed, so older runs no longer compare)"
             stored = Baseline(baseline.nodeid, baseline.spec, baseline.seed, baseline.schedule_fingerprint,
@@ -901,6 +906,18 @@ class Store:
             except BaselineFormatError as exc:
                 out.append((p, exc))
         return out
+
+
+#: What a stored file's spec may change while its runs accumulate: where the marker was written
+#: (``sources``) and the budgets, neither of which shapes the load the runs measured.
+UNSTORED_SPEC: Final = frozenset({"sources", "budgets_ms"})
+
+
+def _budgets(spec: Mapping[str, Any]) -> str:
+    """A spec's budgets as a marker writes them ("p95<=20ms, p99<=40ms"; "none" without)."""
+    budgets = spec.get("budgets_ms") or {}
+    return ", ".join(f"{k}<={v:g}ms" if isinstance(v, (int, float)) else f"{k}<={v}" for k, v in budgets.items()) \
+        or "none"
 
 
 #: Dates the runs saved now (an ISO 8601 date and time), where the clock should not: the plugin's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +121,27 @@ def test_changed_schedule_replaces_history_and_says_why(tmp_path: Path) -> None:
 
     assert what.startswith("replaced")
     assert 1 == len(store.get("t.py::test_a", MACHINE).runs)  # type: ignore[union-attr]
+
+
+def test_a_changed_budget_keeps_the_stored_runs_and_a_changed_load_does_not(tmp_path: Path) -> None:
+    """review187 F3: p95_ms 20 -> 200 compared against the stored runs, as the README promises,
+    and the save then "replaced" them with the one new run.  The budgets shape no load: the runs
+    stay, the file takes the new budgets and the save says so; a changed rate still replaces."""
+    store = bl.Store(tmp_path)
+    store.save(make(seed=1))
+    store.save(replace(make(seed=2), runs=[bl.Run(make(seed=2).runs[0].latency_ms, "2026-11-27T00:00:00+00:00")]))
+    looser = make(seed=3)
+    looser = replace(looser, spec={**looser.spec, "budgets_ms": {"p95": 50.0, "p99": 80.0}},
+                     runs=[bl.Run(looser.runs[0].latency_ms, "2026-11-28T00:00:00+00:00")])
+    _, what = store.save(looser)
+
+    stored = store.get("t.py::test_a", MACHINE)
+    assert isinstance(stored, bl.Baseline) and len(stored.runs) == 3
+    assert stored.spec["budgets_ms"] == {"p95": 50.0, "p99": 80.0}
+    assert what.startswith("updated (3 runs") and "budgets are now p95<=50ms, p99<=80ms (were p95<=5ms)" in what
+    faster = replace(make(seed=4), spec={**make().spec, "rate_hz": 200.0})
+    assert store.save(faster)[1].startswith("replaced")
+    assert len(store.get("t.py::test_a", MACHINE).runs) == 1  # type: ignore[union-attr]
 
 
 def test_size_of_a_large_sample_is_bounded(tmp_path: Path) -> None:
