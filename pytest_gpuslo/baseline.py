@@ -426,13 +426,13 @@ def _fail(path: Path, what: str) -> BaselineFormatError:
 
 def _too_deep(value: Any, limit: int) -> bool:
     """Whether JSON ``value`` nests deeper than ``limit`` (iterative: no recursion to exhaust)."""
-    stack = [(value, 1)]
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
     while stack:
         v, depth = stack.pop()
-        if isinstance(v, (dict, list)):
-            if depth > limit:
-                return True
-            stack.extend((x, depth + 1) for x in (v.values() if isinstance(v, dict) else v))
+        if depth > limit:
+            return True
+        # containers only: a scalar nests no deeper (a million of them cost seconds pushed one by one)
+        stack.extend((x, depth + 1) for x in (v.values() if isinstance(v, dict) else v) if isinstance(x, (dict, list)))
     return False
 
 
@@ -642,6 +642,11 @@ def load(path: Path) -> Baseline:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _fail(path, f"is not UTF-8 text ({exc})") from None
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    if values > limits.MAX_JSON_VALUES:
+        raise _fail(path, f"holds about {values:,} JSON values (its commas and opening brackets), over the "
+                          f"{limits.MAX_JSON_VALUES:,} any baseline holds: something added a large list or "
+                          f"object to it, which would cost a read seconds and gigabytes")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -45,6 +45,10 @@ MAX_STAMPED_REQUESTS = 2_000_000
 MAX_BASELINE_RUNS = 64
 #: Nesting depth of a baseline's JSON (a real one is 4 deep).
 MAX_JSON_DEPTH = 32
+#: JSON values a baseline file may hold, counted before it is parsed as its commas and opening
+#: brackets (a real one holds a few hundred: its samples are encoded strings, its free text capped):
+#: a 40-MB file of ten million one-item lists took 30 s and 1.9 GB on every read (review187 F4).
+MAX_JSON_VALUES = 500_000
 
 #: pytest configuration files the CLI reads to find the store (pytest.ini, pyproject.toml, ...):
 #: a larger one is refused unread (review117 F6: a 3-GB sparse pytest.ini ended in MemoryError).

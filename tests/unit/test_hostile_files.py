@@ -150,6 +150,19 @@ def test_deeply_nested_json_is_named_not_a_recursion_error(tmp_path: Path) -> No
         bl.load(path)
 
 
+def test_a_file_of_a_million_small_lists_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """review187 F4: a valid 40-MB file with ten million one-item lists under ``telemetry`` took
+    30 s and 1.9 GB on every read.  Its values are counted on the bytes first; a real file holds a
+    few hundred, and one with a few thousand more still loads."""
+    data = good()
+    data["telemetry"] = {"pad": [[0]] * (limits.MAX_JSON_VALUES // 2 + 1)}
+    path = write(tmp_path, json.dumps(data, separators=(",", ":")))
+    with bounded(max_mb=24, max_s=5), pytest.raises(BaselineFormatError, match=r"holds about 500,0\d\d JSON values"):
+        bl.load(path)
+    data["telemetry"] = {"pad": [[0]] * 5000}
+    use(bl.load(write(tmp_path, data, "ok.json")))
+
+
 def test_a_corrupt_file_leaves_the_rest_of_the_store_usable(tmp_path: Path) -> None:
     """Row A: Store.all() names the bad file and still loads the good one."""
     bl.Store(tmp_path).save(bl.Baseline("t.py::test_ok", {}, 1, "f", dict(MACHINE),
