@@ -963,6 +963,14 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
     monkeypatch.setenv("GPUSLO_NOW", "2026-10-02T09:00:00Z")
     record("tests/test_gone.py::test_gone", 0.5, "s1")  # an earlier step of the same day: it counts
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 1
+    # review187 F2: a NEW record holding another test's run under this name is not judged as it
+    capsys.readouterr()
+    gone = next((tmp_path / "last").glob("tests-test_gone*.json"))
+    shutil.copy(next((tmp_path / "last").glob("tests-test_a*.json")), gone)
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 2
+    out = capsys.readouterr().out
+    assert f"misplaced: NEW {gone.name} holds another test's run (tests/test_a.py::test_a)" in out
+    assert out.count("tests/test_a.py::test_a: ") == 1  # its own record's row alone
 
 
 def test_an_ab_names_where_each_side_hung_in_its_latest_run_that_did() -> None:
