@@ -218,6 +218,10 @@ class Measurements:
     #: measured requests completed, late ones included, by the end of the time their arrivals were
     #: offered in, per second of it (``SloResult.completed_hz``): the service's pace while it kept a queue.
     completed_hz: float = math.nan
+    #: CPUs this process's own threads outside the lanes, the dispatcher and the plugin's pools kept
+    #: busy on average (a BLAS or OpenMP pool, a worker of the code's: telemetry ``own_threads_cpus``),
+    #: 0.0 where none or not measured: the code's work, named where neighbours hold a FAIL back.
+    own_threads_cpus: float = 0.0
     #: the longest the dispatcher was found stopped (ms; ``timeline.frozen_ns``: a SIGSTOP, a
     #: paused VM), 0 where none or not read: a stall that is the machine's, named where it is said.
     frozen_ms: float = 0.0
@@ -945,6 +949,26 @@ def interpreter_words(m: Measurements) -> str:
             f"busy neighbours, cannot tell")
 
 
+#: CPUs the code's own threads outside the lanes must keep busy on average for a FAIL held back for
+#: busy neighbours to name them (``own_threads_words``): under it, bookkeeping.
+OWN_THREADS_CPUS = 0.2
+
+
+def own_threads_words(m: Measurements) -> str:
+    """Where the process's own threads outside the lanes kept ``OWN_THREADS_CPUS`` or more busy,
+    words that say so beside a FAIL held back for busy neighbours ('' otherwise).  A native pool
+    (numpy's BLAS) works on threads of its own, so the lanes' time on a CPU leaves it out, and the
+    bodies read as "waiting on something else" (review188 F1: 4 lanes x 2 OpenBLAS threads on 2
+    CPUs, 15 CPU-seconds on those threads, and the words named locks, sockets and other processes).
+    A hint, not a verdict: on a quiet machine the same threads may fit."""
+    if m.own_threads_cpus < OWN_THREADS_CPUS:
+        return ""
+    return (f"; this process's own threads outside the lanes (a native pool such as numpy's BLAS or OpenMP "
+            f"threads, or a worker of the code's) kept {m.own_threads_cpus:.2f} of a CPU busy on average: the "
+            f"code's work, competing with the neighbours and the lanes for the CPUs (OPENBLAS_NUM_THREADS=1, "
+            f"OMP_NUM_THREADS=1 or threadpoolctl cap a native pool; a quiet run shows whether it fits)")
+
+
 def _capacity_words(pool: PoolWait, offered_hz: float) -> str:
     """What a pool's sleep read beside busy neighbours says of its capacity, where it did not prove
     the pool over it (review176 F1: "neither puts it over capacity" of two workers found asleep
@@ -982,7 +1006,7 @@ def _contended_words(m: Measurements, what: str = "FAIL") -> str:
         # CPUs read as waiting on something else, since only one of them is runnable at a time)
         return text + (f" ({split}: a lock or the GIL, whose holder may itself be waiting for a CPU, a socket, a "
                        f"pipe, an event loop or another process, which neighbours slow too where it runs on this "
-                       f"machine){interpreter_words(m)}; if what the "
+                       f"machine){interpreter_words(m)}{own_threads_words(m)}; if what the "
                        "bodies wait for does not run here "
                        "(a remote service), --gpuslo-allow-throttle decides on this run, else rerun on a "
                        "quiet machine")
@@ -992,7 +1016,7 @@ def _contended_words(m: Measurements, what: str = "FAIL") -> str:
         uncredited = ("; the sleep is not counted as the code's own time: it may poll work that busy "
                       "neighbours slow too (this process's other threads or its child processes worked "
                       "meanwhile, or a hypervisor took CPUs)")
-    return text + (f" ({split})" if split else "") + uncredited + interpreter_words(m) + (
+    return text + (f" ({split})" if split else "") + uncredited + interpreter_words(m) + own_threads_words(m) + (
         "; rerun on a quiet machine (--gpuslo-allow-throttle decides anyway)")
 
 

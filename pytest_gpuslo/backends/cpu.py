@@ -708,6 +708,9 @@ class Backend(BaseBackend):
                     # bodies' own work on another thread, which the looks read: ``SERVED_BY``).
                     served = (getattr(self, "_served_end", 0) - getattr(self, "_served_start", 0)) / 1e9
                     out["served_cpu_s"] = round(min(max(0.0, served), out["helper_cpu_s"]), 4)
+                    # ... and outside those workers too, on average: the code's own threads (a
+                    # BLAS pool), which the held-back words name (review188 F1)
+                    out["own_threads_cpus"] = round(max(0.0, out["helper_cpu_s"] - out["served_cpu_s"]) / wall, 2)
             s0, s1 = getattr(self, "_steal_start", None), getattr(self, "_steal_end", None)
             if s0 is not None and s1 is not None and wall > 0:
                 # Of the others' average, what the hypervisor took (other machines on this VM's CPUs).

@@ -12,7 +12,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from pytest_gpuslo.gate import LATE_STEP_WORDS, cpu_contention, figure, stopped_words, with_cause
+from pytest_gpuslo.gate import (
+    LATE_STEP_WORDS,
+    OWN_THREADS_CPUS,
+    cpu_contention,
+    figure,
+    stopped_words,
+    with_cause,
+)
 from pytest_gpuslo.reports import view
 from pytest_gpuslo.reports.view import budgets, change, error_words, fmt_ms, fmt_rate, label, ordered, outcome
 from pytest_gpuslo.spec import replays_trace
@@ -460,6 +467,12 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
         if verbose > 0:
             detail.append(f"    n={_count(int(s['n']))} (+{s.get('warmup', 0)} warm-up), offered "
                           f"{fmt_rate(s.get('offered_hz'))}, {view.achieved(s)}")
+            threads = (s.get("telemetry") or {}).get("own_threads_cpus")
+            if isinstance(threads, (int, float)) and threads >= OWN_THREADS_CPUS:
+                # (review188 F2: 0.92 of a CPU on OpenBLAS's threads, in the JSON alone)
+                detail.append(f"    this process's own threads outside the lanes kept {threads:.2f} of a CPU busy "
+                              f"on average (a native pool such as numpy's BLAS, or a worker of the code's): work "
+                              f"the bodies' own times leave out")
             # a FAIL without a reason of its own was said by its detail among the reasons above
             # a PASS's own route where it has one (review126 F3a: "far under budget: each of 8
             # blocks ... under 1/2.5 of the budget" was said nowhere, so a flip read unexplained)

@@ -548,6 +548,31 @@ def test_a_fail_held_back_for_neighbours_names_bodies_whose_own_cpu_time_loads_o
     assert "one CPU" not in verdict(math.nan, 0.48).reasons[0]  # the offered rate not known
 
 
+def test_a_fail_held_back_for_neighbours_names_the_code_s_own_threads_outside_the_lanes() -> None:
+    """review188 F1: 4 lanes of numpy bodies, each matrix product on 2 OpenBLAS threads, 2 CPUs and
+    one busy loop: every request over budget, held back as the neighbours', and the words named
+    locks, sockets and other processes, not the 0.42 of a CPU the code's own BLAS threads used.
+    The verdict stays held back (on a quiet machine it PASSed); the words name those threads."""
+    spec = _spec(requests=4_000, streams=4, rate_hz=150, p95_ms=40)
+    lat, t = _queue(1.0, 1, n=4_000)
+
+    def verdict(threads: float, other: float = 0.68) -> gate.Verdict:
+        m = gate.Measurements(lat * 300.0, np.zeros(t.size), scheduled_ms=t, load_dependent=False,
+                              contention=gate.cpu_contention(1.0, 2), contention_slowdown=2.1,
+                              service_ms=np.full(t.size, 4.3), asleep_ms=np.zeros(t.size), offered_hz=150.0,
+                              own_threads_cpus=threads,
+                              time_split={"cpu": 0.13, "runq": 0.19, "asleep": 1.0 - 0.32 - other, "other": other})
+        return gate.decide(spec, m)
+
+    held = verdict(0.42)
+    assert held.outcome == "INCONCLUSIVE" and "the FAIL may be theirs" in held.reasons[0]
+    assert ("this process's own threads outside the lanes (a native pool such as numpy's BLAS or OpenMP threads, "
+            "or a worker of the code's) kept 0.42 of a CPU busy on average") in held.reasons[0]
+    assert "OPENBLAS_NUM_THREADS=1" in held.reasons[0]
+    assert "own threads" in verdict(0.42, other=0.2).reasons[0]  # whatever the bodies waited on
+    assert "own threads" not in verdict(0.1).reasons[0]  # bookkeeping
+
+
 def test_the_slowdown_allowed_for_neighbours_is_at_least_the_one_measured_on_our_threads() -> None:
     """CPU use alone cannot show oversubscription: a saturated 2-core machine with five runnable
     threads reads '1.0 of 2 CPUs busy' when we use the other (K = 2), while our threads waited

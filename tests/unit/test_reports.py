@@ -748,6 +748,11 @@ def test_a_fail_without_a_reason_of_its_own_prints_its_detail_once_in_verbose() 
     text = "\n".join(lines[lines.index(f"  {summary['nodeid']}:"):])  # the evidence, under the legend
 
     assert text.count(detail) == 1 and "p99=5.5ms [5ms, 6ms] vs budget 40ms" in text
+    assert "own threads outside the lanes" not in text
+    # review188 F2: 0.92 of a CPU on numpy's BLAS threads was in the JSON alone
+    threads = {**summary, "telemetry": {**(summary.get("telemetry") or {}), "own_threads_cpus": 0.92}}
+    assert ("this process's own threads outside the lanes kept 0.92 of a CPU busy on average"
+            in "\n".join(terminal.summary_lines([threads], verbose=1)))
 
 
 def test_a_pass_on_its_blocks_marks_an_upper_end_over_the_budget() -> None:
