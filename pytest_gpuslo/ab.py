@@ -809,6 +809,12 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
         stages = stage_medians(base_runs, cand_runs)
         if stages:
             summary["ab"]["stages"] = stages
+        # each run's mean own time a request, both sides: evidence the latencies' spread may hide
+        # (review188 F3: base 2.07 2.06 1.95 ms, candidate 2.74 2.76 2.90, and the A/B said nothing)
+        owns = {side: [r.summary.get("own_mean_ms") for r in runs]
+                for side, runs in (("base", base_runs), ("candidate", cand_runs))}
+        if all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0 for xs in owns.values() for x in xs):
+            summary["ab"]["own_mean_ms"] = owns
         if isinstance(summary.get("series"), dict):
             from pytest_gpuslo import series
 

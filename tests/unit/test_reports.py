@@ -134,6 +134,23 @@ def test_an_ab_stage_row_gives_the_base_and_marks_the_service_that_grew_most() -
     assert gone == {}  # a stage no base run had is not compared
 
 
+def test_an_ab_names_each_run_s_own_time_and_a_shift_every_run_shows() -> None:
+    """review188 F3: a 30% slower matrix product, "+50.4% cannot yet be told from no change", and
+    the runs' own times (base 2.07 2.06 1.95 ms, candidate 2.74 2.76 2.90) said nowhere.  They are
+    listed; where the sides do not overlap, that sign is said, as evidence beside the claims."""
+    apart = {"base": [2.07, 2.06, 1.95], "candidate": [2.74, 2.76, 2.90]}
+    text = view.own_means({"own_mean_ms": apart})
+    assert "ms: base 2.07 2.06 1.95 / candidate 2.74 2.76 2.9" in text
+    assert "every candidate run's above every base run's, +34% median to median" in text
+    flipped = view.own_means({"own_mean_ms": {"base": apart["candidate"], "candidate": apart["base"]}})
+    assert "every candidate run's below every base run's, -25%" in flipped
+    mixed = view.own_means({"own_mean_ms": {"base": [2.07, 2.6, 1.95], "candidate": [2.74, 2.5, 2.9]}})
+    assert mixed and "every candidate" not in mixed
+    assert view.own_means({}) == ""
+    summary = {**SUMMARY, "ab": {"p95_ms": {"base": [9.0, 7.0], "candidate": [16.0, 18.0]}, "own_mean_ms": apart}}
+    assert "+34% median to median" in (view.run_p95s(summary) or "")
+
+
 def test_a_stage_a_request_entered_and_never_left_holds_the_tail_whatever_the_others_did() -> None:
     """review111 F2: one call hung in a pool stage; the rows count only requests that left each
     stage, so a healthy downstream stage "held the tail".  A stage some request never left (its
