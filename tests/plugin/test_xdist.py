@@ -268,3 +268,30 @@ def test_a_test_a_timer_ends_says_its_run_s_length_and_its_wait_for_a_lane(
     assert "Timeout (>6.0s) from pytest-timeout. (its arrivals alone last about 7.3 s, it waited " in line, line
     assert "s for a lane another SLO test held (one measures at a time on a host), which the timeout counts" in line
     assert "give SLO tests a timeout above their run and that wait, e.g. @pytest.mark.timeout(" in line
+
+
+def test_a_timer_ending_an_slo_run_call_names_the_run(pytester: pytest.Pytester) -> None:
+    """review181 F5: pytest-timeout ended a test inside ``slo_run`` (about 10.5 s of arrivals under a
+    3-s timer), and no report said a word: the JSON held no result and no error.  The test is named
+    as an SLO test that failed before a verdict, with its run's length; a test whose slo_run call
+    returned and whose own assertion then fails is not."""
+    pytest.importorskip("pytest_timeout")
+    pytester.makepyfile("""
+        import time
+        import pytest
+
+        @pytest.mark.timeout(2)
+        def test_cut(slo_run):
+            slo_run(lambda r: time.sleep(0.001), rate_hz=100, requests=700, streams=2, p95_ms=50, backend="cpu")
+
+        def test_asserts(slo_run):
+            slo_run(lambda r: None, rate_hz=200, requests=100, streams=2, p95_ms=50, backend="cpu")
+            assert False, "the user's own assertion"
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--gpuslo-json=r.json")
+    result.assert_outcomes(failed=2)
+    line = next(ln for ln in result.outlines if ln.startswith("FAILED test_a_timer_ending") and "test_cut" in ln
+                and "before a verdict" in ln)
+    assert "Timeout (>2.0s) from pytest-timeout. (its arrivals alone last about 7" in line, line
+    errors = json.loads((pytester.path / "r.json").read_text())["errors"]
+    assert [e["nodeid"] for e in errors] == ["test_a_timer_ending_an_slo_run_call_names_the_run.py::test_cut"], errors
