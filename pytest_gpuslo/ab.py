@@ -806,23 +806,36 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
             # runs, not what moves between them (an independent check saw a CPU loop move 2.8x
             # between runs 30 s apart on a shared VM; the report said the load "fell alike").
             summary["ab"]["control_ms"] = controls
-        stages = stage_medians(base_runs, cand_runs)
+        # The runs the claims were decided with: a run set aside for its stall is left out of the
+        # stages' medians, the own times' sign and the base drawn in the HTML report too (review189
+        # F3/F4: a stalled base run drew the base's p95 at 922 ms beside a REGRESSED +109%, and a
+        # stage row read "p95 +9391%").
+        out_runs = {side: {k for s, k, _, _ in aside if s == side} for side in ("base", "candidate")}
+        kept_base = [r for k, r in enumerate(base_runs, 1) if k not in out_runs["base"]]
+        kept_cand = [r for k, r in enumerate(cand_runs, 1) if k not in out_runs["candidate"]]
+        stages = stage_medians(kept_base, kept_cand)
         if stages:
             summary["ab"]["stages"] = stages
+            from pytest_gpuslo.reports.view import grew_most
+
+            grew = grew_most(stages)
+            if grew:
+                summary["ab"]["stage_grew"] = grew
         # each run's mean own time a request, both sides: evidence the latencies' spread may hide
         # (review188 F3: base 2.07 2.06 1.95 ms, candidate 2.74 2.76 2.90, and the A/B said nothing)
         owns = {side: [r.summary.get("own_mean_ms") for r in runs]
-                for side, runs in (("base", base_runs), ("candidate", cand_runs))}
+                for side, runs in (("base", kept_base), ("candidate", kept_cand))}
         if all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0 for xs in owns.values() for x in xs):
             summary["ab"]["own_mean_ms"] = owns
         if isinstance(summary.get("series"), dict):
             from pytest_gpuslo import series
 
             summary["series"] = dict(summary["series"])
+            left = f", less run {', '.join(map(str, sorted(out_runs['base'])))} (set aside)" if out_runs["base"] else ""
             summary["series"]["reference"] = series.reference(
-                "base", [r.latency_ms for r in base_runs], confidence=1.0 - policy.alpha,
-                percentiles=spec.budgets_ms, stages={k: v["base"] for k, v in stages.items()} or base_runs[-1].stages,
+                "base", [r.latency_ms for r in kept_base], confidence=1.0 - policy.alpha,
+                percentiles=spec.budgets_ms, stages={k: v["base"] for k, v in stages.items()} or kept_base[-1].stages,
                 timeout_s=spec.timeout_s,
-                detail=f"{len(base_runs)} runs of {sha[:10]}, interleaved with the candidate's on this machine")
+                detail=f"{len(base_runs)} runs of {sha[:10]}{left}, interleaved with the candidate's on this machine")
         out.append(summary)
     return out

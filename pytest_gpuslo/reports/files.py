@@ -144,7 +144,7 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
         notes += [(s["nodeid"], r) for r in reasons]
         notes += [(s["nodeid"], u) for u in view.undecided_baseline(s, said=reasons)]
         notes += [(s["nodeid"], each) for each in [stall_note(s), view.base_words(s), view.run_p95s(s),
-                                                    view.first_error(s)] if each]
+                                                    view.grew_words(s), view.first_error(s)] if each]
     if notes:
         lines += ["", "<details><summary>Reasons</summary>", ""]
         lines += [f"- {md_code(n)}: {md_cell(r)}" for n, r in notes]

@@ -148,6 +148,7 @@ def _where(s: dict[str, Any]) -> str:
     tail = tail_stage(own) if own else ""
     tail_base, _, tail_part = tail.rpartition(".") if tail.endswith((".queue", ".service")) else (tail, "", "")
     backlog = bool(own) and admission_backlog(own)
+    grown = str((s.get("ab") or {}).get("stage_grew") or "")
     scale = max([sum(p[k] for p in parts.values()) for parts in (*rows.values(), *ref_rows.values())
                  for k in (0, 1)] + [e2e["total"][1], (ref_e2e or {"total": (0, 0)})["total"][1], 1e-9])
     rlabel = str(ref.get("label", "baseline"))
@@ -160,6 +161,9 @@ def _where(s: dict[str, Any]) -> str:
                     f'tail{part}</span>')
         elif name == "admission" and backlog:
             mark = ' <span class="tail" title="every lane was busy: the cause is the stage below that holds the tail">◀ every lane busy</span>'
+        if grown and name == (grown.rpartition(".")[0] if grown.endswith(".service") else grown):
+            mark += (' <span class="tail" title="its own time (p50, each side\'s median over its runs) grew most '
+                     'against the base">◀ grew most vs base</span>')
         rparts = ref_e2e if name == "end to end" else ref_rows.get(name)
         cols = []
         for k, pct in ((0, "p50"), (1, "p95")):
@@ -248,6 +252,9 @@ def _claim_lines(s: dict[str, Any], holm: Mapping[str, float]) -> str:
     each = view.run_p95s(s)
     if each:  # as the terminal and the markdown list them (review111 F5)
         items.append(f'<li><span class="why">{esc(each)}</span></li>')
+    grew = view.grew_words(s)
+    if grew:  # (review189 F1)
+        items.append(f'<li><span class="why">{esc(grew)}</span></li>')
     stacks, more = view.hung_stacks(s)
     for words, stack in stacks:
         # Where a hung body was stuck, as the terminal shows it (review52: the report named the hang only).
@@ -322,6 +329,12 @@ def _breakable(nodeid: str) -> str:
 
 
 def _tail(s: dict[str, Any]) -> str:
+    grew = view.grew_words(s)
+    held = _held(s)
+    return f"{held}; {grew}" if grew else held
+
+
+def _held(s: dict[str, Any]) -> str:
     own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None}
     stuck = {k: v for k, v in (s.get("stages") or {}).items() if v.get("open")}
     if not own and not stuck:

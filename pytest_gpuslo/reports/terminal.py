@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from pytest_gpuslo.gate import (
     LATE_STEP_WORDS,
@@ -686,25 +686,6 @@ def admission_backlog(stages: dict[str, Any]) -> bool:
         (stages["admission"].get("p95_ms") or 0.0) > (stages[worst].get("p95_ms") or 0.0)
 
 
-#: A stage's own time (p50, the median over each side's runs) must grow by at least this ratio
-#: against the base for its row to be marked as the one that grew most: run-to-run noise of a
-#: sub-millisecond stage on a shared machine reaches +10-20%.
-STAGE_GREW: Final = 1.25
-
-
-def grew_most(against: Mapping[str, Any]) -> str:
-    """The service stage whose own time (p50) grew most against the base, where it grew by at least
-    ``STAGE_GREW`` ('' where none did): the change is usually there, whichever stage holds the
-    tail after it.  Queues and ``admission`` are left out: a wait grows for what comes after it."""
-    def ratio(name: str) -> float:
-        b, c = against[name]["base"]["p50_ms"], against[name]["candidate"]["p50_ms"]
-        return c / b if b > 0 else 0.0
-
-    own = [k for k in against if k != "admission" and not k.endswith(".queue")]
-    best = max(own, key=ratio, default="")
-    return best if best and ratio(best) >= STAGE_GREW else ""
-
-
 def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None) -> list[str]:
     """One line per stage, and which of the service's own stages holds the tail (largest p95).
 
@@ -716,7 +697,7 @@ def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None
     if not stages:
         return []
     against = {k: v for k, v in (against or {}).items() if k in stages}
-    grew = grew_most(against)
+    grew = view.grew_most(against)
     worst = tail_stage(stages)
     backlog = admission_backlog(stages)
     width = max(14, *(len(k) for k in stages))

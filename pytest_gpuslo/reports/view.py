@@ -514,6 +514,40 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
     return out
 
 
+#: A stage's own time (p50, the median over each side's runs) must grow by at least this ratio
+#: against the base for its row to be marked as the one that grew most: run-to-run noise of a
+#: sub-millisecond stage on a shared machine reaches +10-20%.
+STAGE_GREW = 1.25
+
+
+def grew_most(against: Mapping[str, Any]) -> str:
+    """The service stage whose own time (p50) grew most against the base, where it grew by at least
+    ``STAGE_GREW`` ('' where none did): the change is usually there, whichever stage holds the
+    tail after it.  Queues and ``admission`` are left out: a wait grows for what comes after it."""
+    def ratio(name: str) -> float:
+        b, c = against[name]["base"]["p50_ms"], against[name]["candidate"]["p50_ms"]
+        return c / b if b > 0 else 0.0
+
+    own = [k for k in against if k != "admission" and not k.endswith(".queue")]
+    best = max(own, key=ratio, default="")
+    return best if best and ratio(best) >= STAGE_GREW else ""
+
+
+def grew_words(summary: dict[str, Any]) -> str:
+    """An A/B test's stage whose own time grew most against the base (``ab.stage_grew``), in words
+    with its p50 both sides ('' where none grew by ``STAGE_GREW``): the markdown's and the HTML's
+    pointer, as the terminal's stage rows mark it (review189 F1/F2: the HTML named only the stage
+    holding the tail, an unchanged model, and the markdown no stage at all)."""
+    ab = summary.get("ab") or {}
+    name, stages = ab.get("stage_grew"), ab.get("stages") or {}
+    if not isinstance(name, str) or name not in stages:
+        return ""
+    b, c = stages[name]["base"], stages[name]["candidate"]
+    return (f"stage {name} grew most against the base: p50 {fmt_ms(b['p50_ms'])} -> {fmt_ms(c['p50_ms'])} ms "
+            f"({c['p50_ms'] / b['p50_ms'] - 1.0:+.0%}), p95 {fmt_ms(b['p95_ms'])} -> {fmt_ms(c['p95_ms'])} ms "
+            f"(each side's median over its runs)")
+
+
 #: Every candidate run's mean own time beyond every base run's by this ratio (or under it by its
 #: inverse) is said as a sign the code's own work changed.
 OWN_APART = 1.1

@@ -674,6 +674,22 @@ def test_a_burst_of_neighbours_is_seen_in_its_window_not_averaged_away() -> None
     assert peak_other_load(samples[:1]) is None
 
 
+def test_the_neighbours_load_is_never_read_above_the_machine_s_cpus() -> None:
+    """review189 F6: "other processes kept up to 2.3 of 2 CPUs busy": a window's tick counts can
+    overshoot; no more than the machine has is said."""
+    import os
+
+    from pytest_gpuslo.backends import cpu
+
+    n = os.cpu_count() or 1
+    backend = cpu.Backend()
+    # (machine busy s, own s, wall s): others at 1.2 x the machine over the run, 1.4 x in a window
+    backend._cpu_start, backend._cpu_end = (0.0, 0.0, 0.0), (1.2 * n * 2.0, 0.0, 2.0)  # type: ignore[attr-defined]
+    backend._load_samples = [(0.0, 0.0, 0.0), (1.4 * n * 1.0, 0.0, 1.0), (1.2 * n * 2.0, 0.0, 2.0)]  # type: ignore[attr-defined]
+    tel = backend.telemetry()
+    assert tel["other_cpu_load"] == n and tel["other_cpu_load_mean"] == n and tel["other_cpu_load_peak"] == n
+
+
 @pytest.mark.parametrize(("host_s", "stall_every", "expected"), [
     (0.006, 0, "FAIL"),  # 6 ms bodies at 200/s: 120% of the launching thread, the code's own queue
     (0.001, 25, "INCONCLUSIVE"),  # 1 ms bodies, the thread stalled 40 ms after every 25th: the machine's

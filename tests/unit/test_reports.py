@@ -132,6 +132,15 @@ def test_an_ab_stage_row_gives_the_base_and_marks_the_service_that_grew_most() -
         "  <- grew most against the base", "") for ln in lines[1:]]
     gone = ab.stage_medians([SimpleNamespace(stages={})], [run(0.3, 0.05, 1.3)])
     assert gone == {}  # a stage no base run had is not compared
+    # review189 F1/F2: the HTML's overview named the stage holding the tail alone, the markdown none
+    summary = {**SUMMARY, "stages": latest, "ab": {"stages": medians, "stage_grew": view.grew_most(medians)}}
+    said = ("stage normalise.service grew most against the base: p50 0.18 -> 0.32 ms (+78%), p95 0.36 -> 0.64 ms "
+            "(each side's median over its runs)")
+    assert view.grew_words(summary) == said
+    assert html._tail(summary).endswith("; " + said) and html._tail(summary).startswith("model.service")
+    assert said in files.markdown([summary])
+    assert "grew most vs base" in html.render([summary])
+    assert view.grew_words(SUMMARY) == "" and "grew most" not in html._tail({**summary, "ab": {}})
 
 
 def test_an_ab_names_each_run_s_own_time_and_a_shift_every_run_shows() -> None:
