@@ -26,7 +26,7 @@ import traceback
 import unittest
 import uuid
 import warnings
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -173,6 +173,12 @@ class SloSession:
         self.to_streams: list[tuple[str, str, str]] = []
         self.session: pytest.Session | None = None
         self._resolved_backend: dict[str, str] = {}
+        #: every test this session collected (after any deselection: ``pytest_collection_finish``,
+        #: or a pytest-xdist worker's list on the controller) and those it deselected (known only
+        #: where deselection ran in this process), for the stored baselines no test has any more.
+        self.collected_ids: set[str] = set()
+        self.deselected_ids: set[str] = set()
+        self.deselection_known = True
         self._commit: list[str | None] = []
         #: the SLO tests' modules, for the commit stamp (an untracked one is a change: review102)
         self.measured: set[Path] = set()
@@ -489,6 +495,56 @@ class SloSession:
         except (AttributeError, TypeError):  # an object that takes no marks
             return None
         return decorator.mark, had, before
+
+    @pytest.hookimpl
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected_ids.update(item.nodeid for item in session.items)
+
+    @pytest.hookimpl
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        self.deselected_ids.update(item.nodeid for item in items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        """A pytest-xdist worker's collected tests (after its deselection, which the controller does
+        not see)."""
+        self.collected_ids.update(ids)
+        self.deselection_known = False
+
+    def orphans(self) -> list[tuple[str, str]]:
+        """Stored baselines whose test this session could have collected and did not: (file, why).
+
+        A module collected without the test (renamed or deleted within it), or a module no longer
+        on disk (review187 F1: a renamed test read "no baseline" and PASSed; its old file stayed a
+        normal row of ``gpuslo show``, the regression it would have caught never compared).  Where
+        the arguments name node ids (a module collected in part), or deselection ran in workers
+        the controller cannot see (-k, -m or --deselect under pytest-xdist), a collected module
+        proves nothing, and only vanished modules are named."""
+        from pytest_gpuslo.baseline import Store
+
+        if not self.collected_ids:
+            return []
+        root = self.config.rootpath
+        known = self.collected_ids | self.deselected_ids
+        partial = any("::" in str(a) for a in self.config.args) or (not self.deselection_known and bool(
+            self.config.getoption("keyword", "") or self.config.getoption("markexpr", "")
+            or self.config.getoption("deselect", None)))
+        modules = {nodeid.split("::", 1)[0] for nodeid in known}
+        out = []
+        try:
+            stored = Store(root / self.value("baseline_dir")).all()
+        except OSError:
+            return []
+        for path, b in stored:
+            if isinstance(b, Exception) or b.nodeid in known:
+                continue
+            module = b.nodeid.split("::", 1)[0]
+            shown = os.path.relpath(path, root)
+            if not (root / module).exists():
+                out.append((shown, f"its test {b.nodeid}'s module {module} is gone (renamed or deleted?)"))
+            elif module in modules and not partial:
+                out.append((shown, f"its test {b.nodeid} was not collected from {module} (renamed or deleted?)"))
+        return out
 
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -872,6 +928,10 @@ class SloSession:
         cancelled = cancelled_verbosity(self.config)
         if cancelled:
             tr.write_line(cancelled)
+        for shown, why in self.orphans():
+            tr.write_line(f"baseline {shown}: {why}: its runs gate no test; delete the file (a renamed test "
+                          f"draws its schedule from its new name unless its marker gives seed=, so it needs a "
+                          f"baseline of its own: gpuslo accept or --gpuslo-save)")
         self._said_reports(tr)
         from pytest_gpuslo.reports import github
 

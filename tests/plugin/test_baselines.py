@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -194,6 +195,37 @@ def test_a_baseline_file_holding_another_test_is_not_compared_nor_added_to(simte
         result.stdout.fnmatch_lines([f"*baseline {a}: holds another test's runs (test_*.py::test_b), not "
                                      f"test_*.py::test_svc's*Move it back to test_*.py::test_b's name, or delete it*"])
         assert a.read_bytes() == copied
+
+
+def test_a_stored_baseline_whose_test_is_gone_is_named(simtester: pytest.Pytester) -> None:
+    """review187 F1: a renamed test read "no baseline" and PASSed, and its old file stayed an
+    ordinary row of gpuslo show: the regression it was recorded to catch was never compared.  A
+    stored test its module was collected without, or whose module is gone, is named; one merely
+    deselected, or left out by node ids on the command line, is not."""
+    two = SLOW_OR_FAST_VIRTUAL + SLOW_OR_FAST_VIRTUAL.split("\n\n", 1)[1].replace("test_svc", "test_b")
+    module = simtester.makepyfile(two)
+    simtester.runpytest("--gpuslo-save").assert_outcomes(passed=2)
+    stored_b = os.path.relpath(next((simtester.path / ".gpuslo").glob("*test_b*.json")), simtester.path)
+    said = f"baseline {stored_b}: its test {module.name}::test_b was not collected from {module.name} (renamed or deleted?)"
+
+    deselected = simtester.runpytest("-k", "test_svc")
+    deselected.assert_outcomes(passed=1, deselected=1)
+    assert "renamed or deleted" not in deselected.stdout.str()
+    module.write_text(two.replace("test_b", "test_c"))
+    renamed = simtester.runpytest()
+    renamed.assert_outcomes(passed=2)
+    renamed.stdout.fnmatch_lines([f"{said}: its runs gate no test; delete the file (a renamed test draws its "
+                                  f"schedule from its new name*"])
+    assert renamed.stdout.str().count("renamed or deleted") == 1  # test_svc's own file is not named
+    assert "renamed or deleted" not in simtester.runpytest(f"{module.name}::test_svc").stdout.str()
+    if importlib.util.find_spec("xdist") is not None:  # the workers' collected tests, on the controller
+        spread = simtester.runpytest_subprocess("-n", "2")
+        spread.assert_outcomes(passed=2)
+        spread.stdout.fnmatch_lines([f"{said}*"])
+    module.rename(simtester.path / "test_moved.py")
+    moved = simtester.runpytest()
+    moved.assert_outcomes(passed=2)
+    moved.stdout.fnmatch_lines([f"*its test {module.name}::test_svc's module {module.name} is gone (renamed or deleted?)*"])
 
 
 def test_a_baseline_link_to_nothing_is_named_and_a_save_writes_through_a_link(simtester: pytest.Pytester) -> None:
