@@ -886,7 +886,18 @@ class Store:
                         what += (f"; its budgets are now {_budgets(baseline.spec)} (were {_budgets(old.spec)}), "
                                  f"which shape no load, so the runs stored before still compare")
                 else:
-                    what = "replaced (the spec, schedule or machine changed, so older runs no longer compare)"
+                    # what changed, and what went (review191 F5: "replaced" alone, 2 runs gone after rate_hz 400 -> 300)
+                    from pytest_gpuslo.spec import load_changes
+
+                    changed = [*load_changes(old.spec, baseline.spec, tuple(
+                        k for k in {**old.spec, **baseline.spec} if k not in UNSTORED_SPEC))]
+                    if old.schedule_fingerprint != baseline.schedule_fingerprint and not changed:
+                        changed.append("another arrival schedule")
+                    changed += [f"machine {k}" for k in differing_keys(old.machine, baseline.machine)]
+                    why = ", ".join(changed) or "the spec, schedule or machine changed"
+                    gone = f"{len(old.runs)} run{'s' if len(old.runs) != 1 else ''}"
+                    what = (f"replaced ({why}: the {gone} stored before no longer compare"
+                            f"{' and were dropped' if not keep_previous else ', kept in ' + previous_path(path).name})")
             stored = Baseline(baseline.nodeid, baseline.spec, baseline.seed, baseline.schedule_fingerprint,
                               baseline.machine, runs, baseline.telemetry)
             if keep_previous and old is not None:

@@ -140,7 +140,9 @@ def test_a_changed_budget_keeps_the_stored_runs_and_a_changed_load_does_not(tmp_
     assert stored.spec["budgets_ms"] == {"p95": 50.0, "p99": 80.0}
     assert what.startswith("updated (3 runs") and "budgets are now p95<=50ms, p99<=80ms (were p95<=5ms)" in what
     faster = replace(make(seed=4), spec={**make().spec, "rate_hz": 200.0})
-    assert store.save(faster)[1].startswith("replaced")
+    # review191 F5: what changed and what went are said
+    assert store.save(faster)[1] == ("replaced (rate_hz 100 -> 200: the 3 runs stored before no longer compare "
+                                     "and were dropped)")
     assert len(store.get("t.py::test_a", MACHINE).runs) == 1  # type: ignore[union-attr]
 
 
