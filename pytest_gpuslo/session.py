@@ -179,6 +179,14 @@ class SloSession:
         self.collected_ids: set[str] = set()
         self.deselected_ids: set[str] = set()
         self.deselection_known = True
+        #: tests started and not yet finished (pytest-xdist's workers' too, on the controller), by
+        #: start: an interrupted session names those it cut before a verdict (review192 F2).
+        self.under_way: dict[str, None] = {}
+        #: the SLO tests (a marker or slo_run) collected in this process (none on an xdist controller)
+        self.slo_ids: set[str] = set()
+        #: why the reports are not of a whole run ('' for a whole one): the terminal says it too
+        #: (review192 F1: only the files did).
+        self.interrupted = ""
         self._commit: list[str | None] = []
         #: the SLO tests' modules, for the commit stamp (an untracked one is a change: review102)
         self.measured: set[Path] = set()
@@ -501,6 +509,14 @@ class SloSession:
         self.collected_ids.update(item.nodeid for item in session.items)
 
     @pytest.hookimpl
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.under_way[nodeid] = None
+
+    @pytest.hookimpl
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.under_way.pop(nodeid, None)
+
+    @pytest.hookimpl
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.deselected_ids.update(item.nodeid for item in items)
 
@@ -554,6 +570,7 @@ class SloSession:
             marker = item.get_closest_marker(MARKER)
             if marker is not None or "slo_run" in getattr(item, "fixturenames", ()):
                 self.measured.add(item.path)
+                self.slo_ids.add(item.nodeid)
             if marker is None:
                 continue
             self.collected += 1
@@ -907,6 +924,9 @@ class SloSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
         if not self.summaries and not self.errors and not self.xfailed:
+            if self.interrupted:
+                tr.write_sep("=", "gpuslo: tail-latency SLOs")
+                tr.write_line(f"NOT A WHOLE RUN: {self.interrupted}", yellow=True, bold=True)
             self._said_reports(tr)  # review85: reports written without a verdict were not named
             return
         from pytest_gpuslo.reports.terminal import section
@@ -919,6 +939,8 @@ class SloSession:
                 tr.write_line(line)
             return
         tr.write_sep("=", "gpuslo: tail-latency SLOs")
+        if self.interrupted:  # as the reports open (review192 F1: the terminal's table read as the run's)
+            tr.write_line(f"NOT A WHOLE RUN: {self.interrupted}", yellow=True, bold=True)
         policy = self.policy
         for line in section(self.summaries, verbose=self.config.get_verbosity(), holm=self.holm(),
                             alpha=policy.alpha, inconclusive=policy.inconclusive,
@@ -971,12 +993,19 @@ class SloSession:
             how = ("was interrupted" if session.exitstatus == pytest.ExitCode.INTERRUPTED
                    else f"stopped early ({stopped})" if isinstance(stopped, str) else "stopped early")
             # (an xdist controller collects nothing, so it cannot count the SLO tests left)
+            # the tests it cut, which had run for a while (review192 F2: "the others did not run"
+            # of a test 800 requests into its run, named nowhere)
+            judged = {s["nodeid"].split("[slo_run ")[0] for s in self.summaries} | {n for n, _ in self.errors}
+            cut = [n for n in self.under_way if n not in judged and (n in self.slo_ids or not self.slo_ids)]
             interrupted = (f"the session {how} after {decided} SLO test(s) reached a verdict"
                            + (f", of {self.collected} collected" if self.collected > decided else "")
+                           + (f"; {', '.join(cut)} {'was' if len(cut) == 1 else 'were'} under way then, with no "
+                              f"verdict" if cut else "")
                            + (": the others did not run" if self.collected else
                               ": SLO tests after that did not run"))
         if self.uncollected:
             interrupted = self.uncollected_words(decided)
+        self.interrupted = interrupted
         asked = [fmt for fmt in _reports.FORMATS if self.report_path(fmt)]
         quiet = not (self.summaries or self.errors or self.xfailed or (interrupted and self.collected)
                      or self.uncollected)

@@ -754,7 +754,11 @@ def test_an_interrupted_session_s_reports_say_it_was_not_a_whole_run(simtester: 
                                  no_reraise_ctrlc=True)
 
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    said = "the session was interrupted after 1 SLO test(s) reached a verdict, of 3 collected: the others did not run"
+    # review192 F2: the test the interrupt cut is named; F1: the terminal says it too
+    said = json.loads((simtester.path / "out.json").read_text())["interrupted"]
+    assert said.startswith("the session was interrupted after 1 SLO test(s) reached a verdict, of 3 collected; ")
+    assert said.endswith(".py::test_b was under way then, with no verdict: the others did not run"), said
+    result.stdout.fnmatch_lines([f"NOT A WHOLE RUN: {said}"])
     assert f"⛔ **Not a whole run:** {said}." in (simtester.path / "out.md").read_text()
     assert json.loads((simtester.path / "out.json").read_text())["interrupted"] == said
     assert "NOT A WHOLE RUN" in (simtester.path / "out.html").read_text()
