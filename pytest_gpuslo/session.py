@@ -187,6 +187,10 @@ class SloSession:
         #: why the reports are not of a whole run ('' for a whole one): the terminal says it too
         #: (review192 F1: only the files did).
         self.interrupted = ""
+        #: SIGTERM ended the session (a CI job's cancel or timeout): its reports are written as an
+        #: interrupted session's, then the process ends by that signal (``_on_sigterm``).
+        self.terminated = False
+        self._sigterm_before: Any = None
         self._commit: list[str | None] = []
         #: the SLO tests' modules, for the commit stamp (an untracked one is a change: review102)
         self.measured: set[Path] = set()
@@ -357,8 +361,20 @@ class SloSession:
             reporter.ensure_newline()
             reporter.write_line(text, yellow=True)
 
-    @pytest.hookimpl
+    @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._write_streams()
+        if self._sigterm_before is not None:
+            import signal
+
+            if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+                signal.signal(signal.SIGTERM, self._sigterm_before)
+            if self.terminated:  # the status a SIGTERM gives (143 in a shell), its reports written
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    def _write_streams(self) -> None:
         for option, path, text in self.to_streams:
             try:
                 _reports.write(path, text)
@@ -507,6 +523,25 @@ class SloSession:
     @pytest.hookimpl
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collected_ids.update(item.nodeid for item in session.items)
+
+    @pytest.hookimpl
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Take SIGTERM as an interrupt, where nothing else handles it: a CI job cancelled or timed
+        out sends it, and by default it killed the session before any report was written, and left
+        pytest-xdist's workers running on, holding the host's lane (review192 F3)."""
+        import signal
+        import threading
+
+        if hasattr(self.config, "workerinput") or threading.current_thread() is not threading.main_thread() \
+                or not hasattr(signal, "SIGTERM") or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+        self._sigterm_before = signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        """Stop as Ctrl-C does (pytest writes what it has, the reports say the run was cut); the
+        process ends by the signal once pytest is done (``pytest_unconfigure``)."""
+        self.terminated = True
+        raise KeyboardInterrupt("SIGTERM")
 
     @pytest.hookimpl
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
@@ -990,7 +1025,8 @@ class SloSession:
                 stopped and (self.collected > decided + len(self.errors) or not self.collected)):
             # An interrupted session's report read "1 SLO test: 1 INCONCLUSIVE." of three (review35);
             # so did one stopped by -x or --maxfail (review36).
-            how = ("was interrupted" if session.exitstatus == pytest.ExitCode.INTERRUPTED
+            how = ("was ended by SIGTERM (a job cancelled or timed out)" if self.terminated
+                   else "was interrupted" if session.exitstatus == pytest.ExitCode.INTERRUPTED
                    else f"stopped early ({stopped})" if isinstance(stopped, str) else "stopped early")
             # (an xdist controller collects nothing, so it cannot count the SLO tests left)
             # the tests it cut, which had run for a while (review192 F2: "the others did not run"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -762,6 +763,36 @@ def test_an_interrupted_session_s_reports_say_it_was_not_a_whole_run(simtester: 
     assert f"⛔ **Not a whole run:** {said}." in (simtester.path / "out.md").read_text()
     assert json.loads((simtester.path / "out.json").read_text())["interrupted"] == said
     assert "NOT A WHOLE RUN" in (simtester.path / "out.html").read_text()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_writes_the_reports_of_a_cut_session_and_ends_by_the_signal(simtester: pytest.Pytester) -> None:
+    """review192 F3: SIGTERM (a CI job cancelled or timed out) killed the session before any
+    report was written; a verdict reached earlier was in none.  It is taken as an interrupt: the
+    reports say the session was ended by it and name the test it cut, and the process still ends
+    by the signal."""
+    simtester.makepyfile("""
+        import os, signal
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=2000, requests=1000, streams=4)
+        def test_a(slo_request):
+            pass
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=2000, requests=1000, streams=4)
+        def test_b(slo_request):
+            if slo_request.index == 10:
+                os.kill(os.getpid(), signal.SIGTERM)
+        """)
+    result = simtester.runpytest_subprocess("--gpuslo-json=out.json", "--gpuslo-md=out.md")
+
+    assert result.ret == -signal.SIGTERM, result.stdout.str()
+    said = json.loads((simtester.path / "out.json").read_text())["interrupted"]
+    assert said.startswith("the session was ended by SIGTERM (a job cancelled or timed out) after 1 SLO test(s) "
+                           "reached a verdict, of 2 collected; "), said
+    assert said.endswith("::test_b was under way then, with no verdict: the others did not run"), said
+    assert "test_a" in (simtester.path / "out.md").read_text()
+    result.stdout.fnmatch_lines(["NOT A WHOLE RUN: the session was ended by SIGTERM*"])
 
 
 def test_a_session_stopped_by_x_says_it_was_not_a_whole_run(simtester: pytest.Pytester) -> None:
