@@ -155,6 +155,16 @@ class Session:
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
+class EndedBySignal(KeyboardInterrupt):
+    """An ``ENDING_SIGNALS`` signal, raised as an interrupt so the worktree is removed on the way
+    out; the command then exits as that signal would (128 + its number: review192 F6, SIGTERM
+    exited 130, the SIGINT code)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 def _terminate_as_interrupt() -> dict[int, Any] | None:
     """``ENDING_SIGNALS`` raise KeyboardInterrupt until restored (main thread only); the handlers
     they replaced, or None where none was installed."""
@@ -162,7 +172,7 @@ def _terminate_as_interrupt() -> dict[int, Any] | None:
         return None
 
     def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise EndedBySignal(signum)
 
     return {sig: signal.signal(sig, interrupt) for sig in ENDING_SIGNALS}
 

@@ -1528,7 +1528,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "test on those same-machine pairs (machine shifts cancel). Arguments "
                                    "after -- go to pytest. Exit 1 when a test FAILs or REGRESSED (or is "
                                    "INCONCLUSIVE, where the runs were made with --gpuslo-inconclusive=fail), 0 "
-                                   "otherwise, 2 when the runs cannot be made.")
+                                   "otherwise, 2 when the runs cannot be made; 130 on Ctrl-C, 143 on SIGTERM (128 + the "
+                                   "signal), the base's worktree removed and nothing decided.")
     p.add_argument("base", nargs="?", default=None,
                    help="the base revision: a branch, tag or commit (e.g. origin/main); not needed with --from")
     p.add_argument("--runs", type=int, default=None, help="runs of each side (default 3; 2 or more to judge regressions, each one fewer widening the interval)")
@@ -1646,11 +1647,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = int(args.func(args))
         sys.stdout.flush()  # inside the try: a reader gone before the last flush is not an error
         return code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # Ctrl-C (in gpuslo ab, between or inside runs): a sentence, not a traceback (review35);
-        # the ab worktree is removed on the way out.
-        print(f"\ngpuslo {words[0] if words else ''}: interrupted, nothing decided", file=sys.stderr)
-        return 130
+        # the ab worktree is removed on the way out.  SIGTERM or SIGHUP exits as that signal would.
+        signum = getattr(exc, "signum", None)
+        how = f"ended by {exc}" if isinstance(signum, int) else "interrupted"
+        print(f"\ngpuslo {words[0] if words else ''}: {how}, nothing decided", file=sys.stderr)
+        return 128 + signum if isinstance(signum, int) else 130
     except PermissionError as exc:
         # review117 F21: a store file or folder this user may not read was a raw traceback, exit 1
         print(f"error: {exc.filename or 'a file'}: permission denied; make it readable for this user, or give "

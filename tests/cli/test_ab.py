@@ -599,8 +599,8 @@ def test_a_step_summary_that_is_a_source_file_is_refused_before_anything_runs(tm
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
 def test_sigterm_leaves_no_worktree_behind(tmp_path: Path, name: str) -> None:
     """review36: a cancelled CI job (SIGTERM) left the base's worktree registered in the
-    repository, review37 a closed terminal (SIGHUP); it now leaves as on Ctrl-C, with a sentence
-    and exit 130."""
+    repository, review37 a closed terminal (SIGHUP); it now leaves as on Ctrl-C, with a sentence,
+    and exits as the signal would, 128 + its number (review192 F6: 130, the SIGINT code)."""
     import signal
 
     root = repo(tmp_path)
@@ -613,7 +613,7 @@ def test_sigterm_leaves_no_worktree_behind(tmp_path: Path, name: str) -> None:
     proc.send_signal(getattr(signal, name))
     _, err = proc.communicate(timeout=120)
 
-    assert proc.returncode == 130, err
-    assert "gpuslo ab: interrupted, nothing decided" in err
+    assert proc.returncode == 128 + getattr(signal, name), err
+    assert f"gpuslo ab: ended by {name}, nothing decided" in err
     assert subprocess.run(["git", "worktree", "list"], cwd=root, capture_output=True,
                           text=True).stdout.count("\n") == 1
