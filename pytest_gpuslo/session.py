@@ -762,9 +762,13 @@ class SloSession:
             if note is not None:
                 _warn(item, GpuSloWarning, f"{nodeid}: {note}")
             settings = dataclasses.replace(self.run_settings(), xfail=_xfail_said(item))
-            return runner.run(spec, body, backend_name=name, settings=settings,
-                              nodeid=nodeid, payloads=payloads,
-                              progress=LiveProgress.for_run(self.config, nodeid, spec, self.say))
+            progress = LiveProgress.for_run(self.config, nodeid, spec, self.say)
+            try:
+                return runner.run(spec, body, backend_name=name, settings=settings,
+                                  nodeid=nodeid, payloads=payloads, progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
         except BackendUnavailable as exc:
             pytest.skip(str(exc))
         except (BaselineFormatError, WorkloadError, InvalidArgument) as exc:
@@ -1155,6 +1159,23 @@ class LiveProgress:
                 and (tty or config.get_verbosity() > 0))
         return cls(reporter, config.pluginmanager.get_plugin("capturemanager"), nodeid, tty, live=live,
                    say=say, expected_s=expected_s, rate_hz=spec.rate_hz)
+
+    def close(self) -> None:
+        """End a terminal's live line: pytest's result character for the test was written after
+        it, on the same line, and the last count it showed was never the end (review192 F5).  The
+        line ends, so pytest starts the test's file on a fresh one."""
+        if not (self.tty and self.shown):
+            return
+        suspended = getattr(self.capture, "global_and_fixture_disabled", None)
+        with suspended() if suspended is not None else contextlib.nullcontext():
+            self.reporter.write("; run done", flush=True)
+            config = getattr(self.reporter, "config", None)
+            if config is not None and config.get_verbosity() <= 0 and hasattr(self.reporter, "write_fspath_result"):
+                # the test's file again, on a line of its own, for pytest's result character
+                self.reporter.write_fspath_result(self.nodeid.split("[slo_run ")[0], "")
+            else:  # -v: pytest writes the test's line itself, on a line of its own
+                self.reporter.write("\n", flush=True)
+        self.shown = False
 
     def __call__(self, p: Any) -> None:
         from pytest_gpuslo.reports.view import fmt_ms

@@ -1387,3 +1387,30 @@ def test_a_frozen_process_is_the_machine_s_lateness_and_named(gputester: pytest.
     # and a save is refused for the stop, not for "the dispatcher's own precision" (review151)
     assert re.search(r"not saved: the load generator fell behind while the process was (stopped|off every CPU) "
                      r"for up to ", out), out
+
+
+def test_a_terminal_s_live_line_ends_before_pytest_writes_the_test_s_result() -> None:
+    """review192 F5: pytest's '.' landed at the end of the live line ("recent p95 2.71 ms."), whose
+    last count was never the end.  The line ends, and the test's file starts a line of its own
+    for the result (on -v pytest writes the test's line itself, after a newline)."""
+    from types import SimpleNamespace
+
+    from pytest_gpuslo.session import LiveProgress
+
+    def reporter(verbosity: int) -> tuple[SimpleNamespace, list[str]]:
+        said: list[str] = []
+        fake = SimpleNamespace(config=SimpleNamespace(get_verbosity=lambda: verbosity),
+                               write=lambda text, flush=False: said.append(text),
+                               write_fspath_result=lambda nodeid, res: said.append(f"<file of {nodeid}>"))
+        return fake, said
+
+    for verbosity, ends in ((0, "<file of t.py::test_a>"), (1, "\n")):
+        fake, said = reporter(verbosity)
+        progress = LiveProgress(fake, None, "t.py::test_a[slo_run 2]", tty=True)
+        progress.close()
+        assert said == []  # nothing shown, nothing to end
+        progress.shown = True
+        progress.close()
+        assert said == ["; run done", ends]
+        progress.close()
+        assert said == ["; run done", ends]  # once
