@@ -563,7 +563,9 @@ def own_means(ab: dict[str, Any]) -> str:
     base, cand = owns.get("base"), owns.get("candidate")
     if not (isinstance(base, list) and isinstance(cand, list) and base and cand):
         return ""
-    out = ("; the bodies' own time a request (mean, on a CPU or asleep, no wait), ms: "
+    aside = ab.get("set_aside") or {}
+    kept = " (the runs not set aside)" if isinstance(aside, dict) and any(aside.values()) else ""
+    out = (f"; the bodies' own time a request (mean, on a CPU or asleep, no wait){kept}, ms: "
            f"base {' '.join(fmt_ms(x) for x in base)} / candidate {' '.join(fmt_ms(x) for x in cand)}")
     ratio = sorted(cand)[len(cand) // 2] / sorted(base)[len(base) // 2]
     if min(cand) > OWN_APART * max(base) or max(cand) * OWN_APART < min(base):
