@@ -395,6 +395,35 @@ def _pairs(base: Path, new: Path) -> list[tuple[Path | None, Path]]:
     return [(base, new)]
 
 
+def _older_records(pairs: Sequence[tuple[Path | None, Path]]) -> dict[Path, Path]:
+    """Of NEW records that hold the same test on the same machine class, each older one (by its
+    latest run's date) and the newest; the rest read once more in the loop that judges them."""
+    import json as _json
+
+    from pytest_gpuslo.baseline import load, named_for
+    from pytest_gpuslo.errors import BaselineFormatError
+
+    newest: dict[tuple[str, str], tuple[str, Path]] = {}
+    out: dict[Path, Path] = {}
+    for _, npath in pairs:
+        try:
+            b = load(npath)
+        except BaselineFormatError:
+            continue  # said where it is judged
+        if not named_for(npath, b.nodeid):
+            continue  # another test's run under this name: misplaced, said where it is judged
+        key = (b.nodeid, _json.dumps(b.machine, sort_keys=True, default=str))
+        mine = (b.latest.date if b.runs else "", npath)
+        if key in newest:
+            old, new = sorted([newest[key], mine])
+            out[old[1]] = new[1]
+            out = {k: (new[1] if v == old[1] else v) for k, v in out.items()}
+            newest[key] = new
+        else:
+            newest[key] = mine
+    return out
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Compare baseline files (or folders of them) with the plugin's own decision path: the
     candidate's latest run is decided by ``gate.decide`` against ``gate.baseline_input`` of every
@@ -430,6 +459,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"note: {args.base} holds no baseline file, so nothing below is compared with a baseline; if it "
               f"should, give the store's folder (where pytest --gpuslo-save wrote, .gpuslo by default)")
     worst = 0
+    older = _older_records(pairs) if Path(args.new).is_dir() else {}
     if Path(args.base).is_dir() and Path(args.new).is_dir():
         # Say which stored tests have no run in NEW, so none is missed silently.
         for p in sorted(Path(args.base).glob("*.json")):
@@ -465,6 +495,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             said = str(exc)
             print(f"error: {'NEW run record ' + said[len('baseline '):] if said.startswith('baseline ') else said}",
                   file=sys.stderr)
+            worst = max(worst, 2)
+            continue
+        if npath in older:
+            # review191 F4: two records of one test on one machine class read as two verdicts
+            # under one name, without a word
+            print(f"duplicate: NEW {shown(npath.name)} holds an older run of {new.nodeid} than "
+                  f"{shown(older[npath].name)}, which is judged; not judged: delete it")
             worst = max(worst, 2)
             continue
         if Path(args.new).is_dir() and not named_for(npath, new.nodeid):

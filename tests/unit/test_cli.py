@@ -971,6 +971,17 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
     out = capsys.readouterr().out
     assert f"misplaced: NEW {gone.name} holds another test's run (tests/test_a.py::test_a)" in out
     assert out.count("tests/test_a.py::test_a: ") == 1  # its own record's row alone
+    # review191 F4: two records of one test on one machine class read as two verdicts under one name
+    gone.unlink()
+    current = next((tmp_path / "last").glob("tests-test_a*.json"))
+    stale = json.loads(current.read_text())
+    stale["runs"][-1]["date"] = "2026-09-01T00:00:00+00:00"
+    (tmp_path / "last" / f"old-{current.name}").write_text(json.dumps(stale))
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "last")]) == 2
+    out = capsys.readouterr().out
+    assert (f"duplicate: NEW old-{current.name} holds an older run of tests/test_a.py::test_a than {current.name}, "
+            f"which is judged; not judged: delete it") in out
+    assert out.count("tests/test_a.py::test_a: ") == 1
 
 
 def test_an_ab_names_where_each_side_hung_in_its_latest_run_that_did() -> None:
