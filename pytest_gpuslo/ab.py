@@ -764,6 +764,14 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                              "base": [level(r, p) for r in base_runs],
                              "candidate": [level(r, p) for r in cand_runs]}
                              for p in sorted({*spec.budgets_ms, 0.95})},
+                         # ... and the level each claim compares, run by run: the trimmed mean of
+                         # the log percentile of 20 batches (``stats.run_statistic``; review194 F1:
+                         # six runs' p95s within a few percent beside an interval of [-25%, +42%],
+                         # the numbers it was built from shown nowhere)
+                         "levels_ms": {percentile_label(p): {
+                             side: [None if level(r, p) is None else float(np.exp(stats.run_statistic(r.latency_ms, p)))
+                                    for r in runs] for side, runs in (("base", base_runs), ("candidate", cand_runs))}
+                             for p in sorted(spec.budgets_ms)},
                          # what a null level is, run by run (review107 F6: a hang's runs read "raised")
                          # (null where nothing stood in: review111 F3)
                          "stand_in": {side: [view.stand_in(r.summary) if r.summary.get("failed") or

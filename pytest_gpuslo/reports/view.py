@@ -486,6 +486,13 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
     if not said:
         return None
     out = "; ".join(said) + " (the budgets are judged on the latest candidate run)"
+    # the level each claim compares, run by run (review194 F1: shown nowhere)
+    compared = ab.get("levels_ms") or {}
+    out += "".join(
+        f"; the {label} level each claim compares (a trimmed mean of 20 batches' log {label}), ms: " + " / ".join(
+            f"{side} {' '.join('-' if x is None else fmt_ms(x) for x in each[side])}" for side in ("base", "candidate")
+            if isinstance(each.get(side), list))
+        for label, each in compared.items() if isinstance(each, dict) and each.get("candidate"))
     behind, lags = ab.get("fell_behind") or {}, ab.get("lag_p99_ms") or {}
     if isinstance(behind, dict) and isinstance(lags, dict) and any(behind.values()):
         # review122 F7: the table's lag column is the latest candidate run's; a run whose

@@ -158,6 +158,10 @@ def test_an_ab_names_each_run_s_own_time_and_a_shift_every_run_shows() -> None:
     assert view.own_means({}) == ""
     summary = {**SUMMARY, "ab": {"p95_ms": {"base": [9.0, 7.0], "candidate": [16.0, 18.0]}, "own_mean_ms": apart}}
     assert "+34% median to median" in (view.run_p95s(summary) or "")
+    # review194 F1: the level each claim compares, run by run, was shown nowhere
+    summary["ab"]["levels_ms"] = {"p95": {"base": [8.79, 6.44, None], "candidate": [15.2, 6.54, 16.3]}}
+    assert ("the p95 level each claim compares (a trimmed mean of 20 batches' log p95), ms: base 8.79 6.44 - / "
+            "candidate 15.2 6.54 16.3") in (view.run_p95s(summary) or "")
 
 
 def test_a_stage_a_request_entered_and_never_left_holds_the_tail_whatever_the_others_did() -> None:
