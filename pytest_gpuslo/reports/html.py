@@ -147,7 +147,7 @@ def _where(s: dict[str, Any]) -> str:
     own = {k: v for k, v in (s.get("stages") or {}).items() if v.get("p95_ms") is not None or v.get("open")}
     tail = tail_stage(own) if own else ""
     tail_base, _, tail_part = tail.rpartition(".") if tail.endswith((".queue", ".service")) else (tail, "", "")
-    backlog = bool(own) and admission_backlog(own)
+    backlog = bool(own) and admission_backlog(own, (s.get("lag_ms") or {}).get("p99"))
     grown = str((s.get("ab") or {}).get("stage_grew") or "")
     scale = max([sum(p[k] for p in parts.values()) for parts in (*rows.values(), *ref_rows.values())
                  for k in (0, 1)] + [e2e["total"][1], (ref_e2e or {"total": (0, 0)})["total"][1], 1e-9])

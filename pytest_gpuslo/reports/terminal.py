@@ -490,7 +490,8 @@ def summary_lines(summaries: Sequence[dict[str, Any]], *, verbose: int = 0,
             detail += [f"    {b['outcome']:<12} {b['name']}: {b['detail']}"
                        + ("" if view.already_said(b, said) else f"; {b['reason']}")
                        for b in v.get("baseline", [])]
-            detail += stage_lines(s.get("stages", {}), (s.get("ab") or {}).get("stages"))
+            detail += stage_lines(s.get("stages", {}), (s.get("ab") or {}).get("stages"),
+                                  (s.get("lag_ms") or {}).get("p99"))
             ov = s.get("overlap")
             if ov:
                 detail.append(f"    copy/compute overlap {fmt_ms(ov['percent'])}% of copy time "
@@ -686,15 +687,22 @@ def tail_stage(stages: dict[str, Any]) -> str:
     return worst if key == "p95_ms" or stages[worst][key] > 0 else ""
 
 
-def admission_backlog(stages: dict[str, Any]) -> bool:
+def admission_backlog(stages: dict[str, Any], lag_p99_ms: float | None = None) -> bool:
     """Every lane was busy: the wait for one (``admission``) is longer at p95 than the stage that
-    holds the tail; the symptom, whose cause is that stage."""
+    holds the tail; the symptom, whose cause is that stage.  Not where the load generator's own
+    lateness (``lag_p99_ms``) is half that wait or more: admission counts it too, and no stage of
+    the service built it (review194 F2: "the cause is below" pointed at a 0.046-ms stage, the wait
+    a generator 2.3 ms late on a busy machine)."""
     worst = tail_stage(stages)
+    wait = stages.get("admission", {}).get("p95_ms") or 0.0
+    if isinstance(lag_p99_ms, (int, float)) and lag_p99_ms >= 0.5 * wait:
+        return False
     return "admission" in stages and worst not in ("admission", "") and \
-        (stages["admission"].get("p95_ms") or 0.0) > (stages[worst].get("p95_ms") or 0.0)
+        wait > (stages[worst].get("p95_ms") or 0.0)
 
 
-def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None) -> list[str]:
+def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None,
+                lag_p99_ms: float | None = None) -> list[str]:
     """One line per stage, and which of the service's own stages holds the tail (largest p95).
 
     ``admission`` is not a candidate: a long wait for a lane means every lane was busy inside the
@@ -707,7 +715,7 @@ def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None
     against = {k: v for k, v in (against or {}).items() if k in stages}
     grew = view.grew_most(against)
     worst = tail_stage(stages)
-    backlog = admission_backlog(stages)
+    backlog = admission_backlog(stages, lag_p99_ms)
     width = max(14, *(len(k) for k in stages))
 
     def note(name: str) -> str:
@@ -723,6 +731,9 @@ def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None
             return "  <- holds the tail"
         if name == "admission" and backlog:
             return "  <- every lane busy: requests queued before the service (the cause is below)"
+        if name == "admission" and admission_backlog(stages) and lag_p99_ms is not None:
+            return (f"  <- mostly the load generator's own lateness (lag p99 {fmt_ms(lag_p99_ms)} ms), which no stage "
+                    f"of the service built")
         return ""
 
     def versus(name: str) -> str:
@@ -781,7 +792,7 @@ def failure_message(summary: dict[str, Any]) -> str:
         f"schedule lag p99 {fmt_ms(p99)} ms{stall}, seed={spec['seed']}, backend={summary['backend']}")
     if summary.get("stages"):
         lines.append("  where the time went (per stage; admission = waiting to start on a lane):")
-        lines.extend("  " + ln for ln in stage_lines(summary["stages"]))
+        lines.extend("  " + ln for ln in stage_lines(summary["stages"], lag_p99_ms=lag.get("p99")))
     if summary.get("first_error"):
         # review104: an error in the warm-up only read "counts as over budget", which it does not
         warm = int(summary.get("warmup_failed") or 0)

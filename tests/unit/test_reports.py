@@ -96,6 +96,13 @@ def test_a_backlog_before_the_service_blames_the_stage_the_lanes_are_stuck_in() 
 
     assert "holds the tail" in lines[1] and "every lane busy" in lines[0]
     assert not any("<-" in ln for ln in lines[2:])
+    # review194 F2: a wait the generator's own lateness explains is not the lanes' backlog
+    late = terminal.stage_lines({"admission": {"n": 9, "p50_ms": 0.2, "p95_ms": 2.1},
+                                 "crunch": {"n": 9, "p50_ms": 0.03, "p95_ms": 0.046}}, lag_p99_ms=2.26)
+    assert "every lane busy" not in late[0] and "mostly the load generator's own lateness (lag p99 2.26 ms)" in late[0]
+    assert "every lane busy" in terminal.stage_lines({"admission": {"n": 9, "p50_ms": 0.2, "p95_ms": 2.1},
+                                                      "crunch": {"n": 9, "p50_ms": 0.03, "p95_ms": 0.046}},
+                                                     lag_p99_ms=0.3)[0]
 
 
 def test_an_ab_stage_row_gives_the_base_and_marks_the_service_that_grew_most() -> None:
