@@ -504,7 +504,7 @@ def run_p95s(summary: dict[str, Any]) -> str | None:
         read = ("; the delay it added to completions, p99, ms: " + " / ".join(
             f"{side} {' '.join(fmt_ms(x) for x in delays[side])}" for side in ("base", "candidate")
             if isinstance(delays.get(side), list))
-            + (f" (the limit {fmt_ms(limit)} ms; a run over it in both fell behind)"
+            + (f" (the limit {fmt_ms(limit)} ms: a run whose lag p99 and delay p99 were both over it fell behind)"
                if isinstance(limit, (int, float)) else "")) if isinstance(delays, dict) and delays else ""
         out += ("; lag p99 of each run, ms: " + " / ".join(
             f"{side} {' '.join(fmt_ms(x) for x in lags[side])}" for side in ("base", "candidate")

@@ -541,7 +541,7 @@ def test_an_a_b_names_every_run_s_lag_where_a_generator_fell_behind() -> None:
     read = {**stalled, "ab": {**stalled["ab"], "lag_p99_ms": {"base": [1.06], "candidate": [1.03]},
                               "delay_p99_ms": {"base": [0.993], "candidate": [1.034]}, "lag_limit_ms": 1.0}}
     assert ("lag p99 of each run, ms: base 1.06 / candidate 1.03; the delay it added to completions, p99, ms: "
-            "base 0.993 / candidate 1.03 (the limit 1 ms; a run over it in both fell behind) (the generator fell "
+            "base 0.993 / candidate 1.03 (the limit 1 ms: a run whose lag p99 and delay p99 were both over it fell behind) (the generator fell "
             "behind in candidate run 1)") in view.run_p95s(read)
     # review142 F3: a run the claims were decided without is said beside the levels it would move
     aside = {**SUMMARY, "ab": {**each, "fell_behind": {"base": [], "candidate": [1]},
