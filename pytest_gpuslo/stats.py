@@ -636,6 +636,12 @@ def budget_test(x: npt.ArrayLike, budget: float, p: float, *, alpha: float = 0.0
                 (f"{k} of {n} requests are over the budget ({level}), but a run this short could hold only "
                  f"about {n_eff * star:.1f} effective exceedances at the budget, too few to show whether those "
                  f"{k} come in clusters (design effect {d:.1f} as measured); {advice}")
+        elif k == 0 and d >= 2.0:
+            # review186 F1: "design effect 151" and "~460,000 requests" beside a p99 a quarter of its
+            # budget, no request over it, read as arbitrary: the bunching is the run's own tail's
+            what = (f"none of the {n} requests is over the budget, but its slowest come in bunches (design "
+                    f"effect {d:.1f}, read at its own tail), so they weigh as about {n_eff:.0f} independent "
+                    f"ones, too few to show its slowest {100 * (1.0 - p):.3g}% under it; needs {need_text}")
         else:
             what = f"n={n}, design effect {d:.1f}, n_eff={n_eff:.0f}; needs {need_text}"
         why = (f"too few effective samples for {_label(p)}: {what} (the bounds shown take the design "
