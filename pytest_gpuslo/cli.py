@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import datetime as _dt
 import math
 import os
@@ -1280,6 +1281,17 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     except ab.ABError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        # the reports asked for say so, rather than an earlier A/B's in their place reading as this
+        # one's (review193 F2)
+        how = f"ended by {exc}" if isinstance(getattr(exc, "signum", None), int) else "interrupted"
+        context = reports.Context(interrupted=f"gpuslo ab was {how} before its runs were done: nothing decided")
+        for fmt in reports.FORMATS:
+            path = getattr(args, fmt.key, None)
+            if path:
+                with contextlib.suppress(OSError):
+                    print(f"gpuslo wrote {reports.write(path, fmt.render([], context))}", file=sys.stderr)
+        raise
     took_s = None if args.again else time.monotonic() - started
     # The runs' own settings (--gpuslo-alpha, --gpuslo-allow-throttle, --gpuslo-inconclusive after --,
     # or the project's ini) decide here as they decided each run (review155 F2: an INCONCLUSIVE

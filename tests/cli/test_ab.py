@@ -604,8 +604,9 @@ def test_sigterm_leaves_no_worktree_behind(tmp_path: Path, name: str) -> None:
     import signal
 
     root = repo(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "pytest_gpuslo", "ab", "HEAD", "--runs", "3"], cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "pytest_gpuslo", "ab", "HEAD", "--runs", "3", "--md",
+                             str(tmp_path / "ab.md")],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     for line in proc.stderr:  # the first run has started: the worktree exists
         if "gpuslo ab: run 1/3" in line:
@@ -615,5 +616,7 @@ def test_sigterm_leaves_no_worktree_behind(tmp_path: Path, name: str) -> None:
 
     assert proc.returncode == 128 + getattr(signal, name), err
     assert f"gpuslo ab: ended by {name}, nothing decided" in err
+    # review193 F2: the reports asked for say so (an earlier A/B's, left in place, read as this one's)
+    assert f"gpuslo ab was ended by {name} before its runs were done: nothing decided" in (tmp_path / "ab.md").read_text()
     assert subprocess.run(["git", "worktree", "list"], cwd=root, capture_output=True,
                           text=True).stdout.count("\n") == 1
