@@ -137,6 +137,11 @@ class GpuSloSaveWarning(GpuSloWarning):
     __module__ = "pytest_gpuslo"
 
 
+#: What to do with a stored baseline whose test is gone (``SloSession.orphans``).
+ORPHAN_FIX: Final = ("its runs gate no test; delete the file (a renamed test draws its schedule from its new name "
+                     "unless its marker gives seed=, so it needs a baseline of its own: gpuslo accept or --gpuslo-save)")
+
+
 class SloSession:
     """Per-run state and the runtime hooks."""
 
@@ -179,6 +184,7 @@ class SloSession:
         self.collected_ids: set[str] = set()
         self.deselected_ids: set[str] = set()
         self.deselection_known = True
+        self._orphans: list[tuple[str, str, str]] | None = None
         #: tests started and not yet finished (pytest-xdist's workers' too, on the controller), by
         #: start: an interrupted session names those it cut before a verdict (review192 F2).
         self.under_way: dict[str, None] = {}
@@ -562,8 +568,17 @@ class SloSession:
         self.collected_ids.update(ids)
         self.deselection_known = False
 
-    def orphans(self) -> list[tuple[str, str]]:
-        """Stored baselines whose test this session could have collected and did not: (file, why).
+    def orphan_notes(self) -> list[tuple[str, str]]:
+        """``orphans`` as the reports' "not judged" entries (review193 F3: the terminal alone named
+        them; the JSON, markdown and HTML said "no baseline"), by the stored test's node id."""
+        if not self.summaries:
+            return []
+        return [(nodeid, f"its baseline {shown} has no test here: {why}: {ORPHAN_FIX}")
+                for shown, nodeid, why in self.orphans()]
+
+    def orphans(self) -> list[tuple[str, str, str]]:
+        """Stored baselines whose test this session could have collected and did not: (file, its
+        test's node id, why).
 
         A module collected without the test (renamed or deleted within it), or a module no longer
         on disk (review187 F1: a renamed test read "no baseline" and PASSed; its old file stayed a
@@ -571,6 +586,11 @@ class SloSession:
         the arguments name node ids (a module collected in part), or deselection ran in workers
         the controller cannot see (-k, -m or --deselect under pytest-xdist), a collected module
         proves nothing, and only vanished modules are named."""
+        if self._orphans is None:
+            self._orphans = self._find_orphans()
+        return self._orphans
+
+    def _find_orphans(self) -> list[tuple[str, str, str]]:
         from pytest_gpuslo.baseline import Store
 
         if not self.collected_ids:
@@ -592,9 +612,9 @@ class SloSession:
             module = b.nodeid.split("::", 1)[0]
             shown = os.path.relpath(path, root)
             if not (root / module).exists():
-                out.append((shown, f"its test {b.nodeid}'s module {module} is gone (renamed or deleted?)"))
+                out.append((shown, b.nodeid, f"its test {b.nodeid}'s module {module} is gone (renamed or deleted?)"))
             elif module in modules and not partial:
-                out.append((shown, f"its test {b.nodeid} was not collected from {module} (renamed or deleted?)"))
+                out.append((shown, b.nodeid, f"its test {b.nodeid} was not collected from {module} (renamed or deleted?)"))
         return out
 
     @pytest.hookimpl
@@ -989,10 +1009,8 @@ class SloSession:
         cancelled = cancelled_verbosity(self.config)
         if cancelled:
             tr.write_line(cancelled)
-        for shown, why in self.orphans():
-            tr.write_line(f"baseline {shown}: {why}: its runs gate no test; delete the file (a renamed test "
-                          f"draws its schedule from its new name unless its marker gives seed=, so it needs a "
-                          f"baseline of its own: gpuslo accept or --gpuslo-save)")
+        for shown, _, why in self.orphans():
+            tr.write_line(f"baseline {shown}: {why}: {ORPHAN_FIX}")
         self._said_reports(tr)
         from pytest_gpuslo.reports import github
 
@@ -1055,7 +1073,7 @@ class SloSession:
         policy = self.policy  # here, not before: a suite without SLO tests never imports the gate (numpy, scipy)
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),
                                    alpha=policy.alpha, inconclusive=policy.inconclusive, interrupted=interrupted,
-                                   notes=tuple(self.xfailed))
+                                   notes=(*self.xfailed, *self.orphan_notes()))
         # Each format on its own: one that cannot be written (a directory, a read-only or full
         # disk) is reported after the others are written, and the run's exit status says so.
         # A report asked for is written even when no SLO test ran (all skipped or deselected): an

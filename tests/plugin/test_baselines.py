@@ -212,8 +212,12 @@ def test_a_stored_baseline_whose_test_is_gone_is_named(simtester: pytest.Pyteste
     deselected.assert_outcomes(passed=1, deselected=1)
     assert "renamed or deleted" not in deselected.stdout.str()
     module.write_text(two.replace("test_b", "test_c"))
-    renamed = simtester.runpytest()
+    renamed = simtester.runpytest("--gpuslo-json=r.json", "--gpuslo-md=r.md")
     renamed.assert_outcomes(passed=2)
+    # review193 F3: the reports name it too, among the tests not judged
+    (gone,) = json.loads((simtester.path / "r.json").read_text())["not_judged"]
+    assert gone["nodeid"] == f"{module.name}::test_b" and f"its baseline {stored_b} has no test here" in gone["why"]
+    assert f"its baseline {stored_b} has no test here" in (simtester.path / "r.md").read_text()
     renamed.stdout.fnmatch_lines([f"{said}: its runs gate no test; delete the file (a renamed test draws its "
                                   f"schedule from its new name*"])
     assert renamed.stdout.str().count("renamed or deleted") == 1  # test_svc's own file is not named
