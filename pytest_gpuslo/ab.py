@@ -38,6 +38,8 @@ class ABError(GpuSloError):
 
 #: The line a run prints while another session holds the lane it needs (``devices``).
 WAIT_NOTICE = "gpuslo: waiting for "
+#: How long an interrupted A/B waits for its run's pytest to stop after SIGTERM before killing it.
+STOP_GRACE_S = 10.0
 
 
 def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str], say: Callable[[str], None],
@@ -77,8 +79,14 @@ def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str], say
                     say(f"gpuslo ab: this run is still going after {_duration(took)}{said}")
                     next_say *= 2
     except BaseException:
-        proc.kill()
-        proc.wait()
+        # SIGTERM first: the run's pytest then stops its pytest-xdist workers and says what it cut;
+        # a kill left them running under init (review193 F4)
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_GRACE_S)
+        except BaseException:
+            proc.kill()
+            proc.wait()
         raise
     for t in readers:
         t.join()

@@ -165,6 +165,8 @@ class SloSession:
         #: marked SLO tests collected in this process (none on an xdist controller, which collects
         #: nothing), for an interrupted session's reports.
         self.collected = 0
+        #: their node ids: those deselected (-k, -m) are not counted as left undone (review193 F6)
+        self.marked_ids: set[str] = set()
         #: files that could not be collected (node id -> the error's last line), once each even
         #: when every pytest-xdist worker reports it.
         self.uncollected: dict[str, str] = {}
@@ -197,6 +199,8 @@ class SloSession:
         #: interrupted session's, then the process ends by that signal (``_on_sigterm``).
         self.terminated = False
         self._sigterm_before: Any = None
+        #: pytest is stopping for an interrupt (Ctrl-C or SIGTERM): a SIGTERM now only marks the exit.
+        self.interrupting = False
         self._commit: list[str | None] = []
         #: the SLO tests' modules, for the commit stamp (an untracked one is a change: review102)
         self.measured: set[Path] = set()
@@ -546,8 +550,17 @@ class SloSession:
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         """Stop as Ctrl-C does (pytest writes what it has, the reports say the run was cut); the
         process ends by the signal once pytest is done (``pytest_unconfigure``)."""
+        already = self.terminated or self.interrupting
         self.terminated = True
+        if already:
+            # a second signal while pytest stops (pytest-xdist waits for its workers): it would cut
+            # the reports short, and the process ends by SIGTERM anyway (review193 F5)
+            return
         raise KeyboardInterrupt("SIGTERM")
+
+    @pytest.hookimpl
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        self.interrupting = True
 
     @pytest.hookimpl
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
@@ -629,6 +642,7 @@ class SloSession:
             if marker is None:
                 continue
             self.collected += 1
+            self.marked_ids.add(item.nodeid)
             try:
                 found = list(item.iter_markers_with_node(MARKER))
                 if len(found) > 1:
@@ -784,11 +798,15 @@ class SloSession:
             settings = dataclasses.replace(self.run_settings(), xfail=_xfail_said(item))
             progress = LiveProgress.for_run(self.config, nodeid, spec, self.say)
             try:
-                return runner.run(spec, body, backend_name=name, settings=settings,
+                done = runner.run(spec, body, backend_name=name, settings=settings,
                                   nodeid=nodeid, payloads=payloads, progress=progress)
-            finally:
+            except BaseException:
                 if progress is not None:
-                    progress.close()
+                    progress.close(cut=True)  # (review193 F7: "run done" at 677 of 1,575 requests)
+                raise
+            if progress is not None:
+                progress.close()
+            return done
         except BackendUnavailable as exc:
             pytest.skip(str(exc))
         except (BaselineFormatError, WorkloadError, InvalidArgument) as exc:
@@ -1034,17 +1052,20 @@ class SloSession:
             tail = " (the other reports were written)" if option != "--gpuslo-save" else ""
             tr.write_line(f"gpuslo ERROR: {said}: {why}; {fix}{tail}", red=True, bold=True)
 
-    @pytest.hookimpl
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        # Reports are written once, on the controller (a pytest-xdist worker has "workerinput").
+        # Reports are written once, on the controller (a pytest-xdist worker has "workerinput"),
+        # first: pytest-xdist's own waits up to seconds for its workers to stop, and a supervisor's
+        # SIGKILL after a SIGTERM then found none written (review193 F1).
         if hasattr(self.config, "workerinput"):
             return
         self.session = session
         interrupted = ""
+        collected = len(self.marked_ids - self.deselected_ids)
         decided = len(self.summaries)
         stopped = session.shouldstop or session.shouldfail
         if session.exitstatus == pytest.ExitCode.INTERRUPTED or (
-                stopped and (self.collected > decided + len(self.errors) or not self.collected)):
+                stopped and (collected > decided + len(self.errors) or not collected)):
             # An interrupted session's report read "1 SLO test: 1 INCONCLUSIVE." of three (review35);
             # so did one stopped by -x or --maxfail (review36).
             how = ("was ended by SIGTERM (a job cancelled or timed out)" if self.terminated
@@ -1056,16 +1077,16 @@ class SloSession:
             judged = {s["nodeid"].split("[slo_run ")[0] for s in self.summaries} | {n for n, _ in self.errors}
             cut = [n for n in self.under_way if n not in judged and (n in self.slo_ids or not self.slo_ids)]
             interrupted = (f"the session {how} after {decided} SLO test(s) reached a verdict"
-                           + (f", of {self.collected} collected" if self.collected > decided else "")
+                           + (f", of {collected} collected" if collected > decided else "")
                            + (f"; {', '.join(cut)} {'was' if len(cut) == 1 else 'were'} under way then, with no "
                               f"verdict" if cut else "")
-                           + (": the others did not run" if self.collected else
+                           + (": the others did not run" if collected else
                               ": SLO tests after that did not run"))
         if self.uncollected:
             interrupted = self.uncollected_words(decided)
         self.interrupted = interrupted
         asked = [fmt for fmt in _reports.FORMATS if self.report_path(fmt)]
-        quiet = not (self.summaries or self.errors or self.xfailed or (interrupted and self.collected)
+        quiet = not (self.summaries or self.errors or self.xfailed or (interrupted and collected)
                      or self.uncollected)
         if quiet and not asked:
             # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)
@@ -1178,7 +1199,7 @@ class LiveProgress:
         return cls(reporter, config.pluginmanager.get_plugin("capturemanager"), nodeid, tty, live=live,
                    say=say, expected_s=expected_s, rate_hz=spec.rate_hz)
 
-    def close(self) -> None:
+    def close(self, *, cut: bool = False) -> None:
         """End a terminal's live line: pytest's result character for the test was written after
         it, on the same line, and the last count it showed was never the end (review192 F5).  The
         line ends, so pytest starts the test's file on a fresh one."""
@@ -1186,7 +1207,7 @@ class LiveProgress:
             return
         suspended = getattr(self.capture, "global_and_fixture_disabled", None)
         with suspended() if suspended is not None else contextlib.nullcontext():
-            self.reporter.write("; run done", flush=True)
+            self.reporter.write("; run cut" if cut else "; run done", flush=True)
             config = getattr(self.reporter, "config", None)
             if config is not None and config.get_verbosity() <= 0 and hasattr(self.reporter, "write_fspath_result"):
                 # the test's file again, on a line of its own, for pytest's result character

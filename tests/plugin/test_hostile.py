@@ -793,6 +793,16 @@ def test_sigterm_writes_the_reports_of_a_cut_session_and_ends_by_the_signal(simt
     assert said.endswith("::test_b was under way then, with no verdict: the others did not run"), said
     assert "test_a" in (simtester.path / "out.md").read_text()
     result.stdout.fnmatch_lines(["NOT A WHOLE RUN: the session was ended by SIGTERM*"])
+    # review193 F5: a second SIGTERM while pytest stops cut every report; F6: a test -k deselected
+    # is not counted among those left undone
+    simtester.makeconftest(simtester.path.joinpath("conftest.py").read_text() + (
+        "\nimport os, signal\n\ndef pytest_keyboard_interrupt(excinfo):\n    os.kill(os.getpid(), signal.SIGTERM)\n"))
+    (simtester.path / "out.json").unlink()
+    again = simtester.runpytest_subprocess("--gpuslo-json=out.json", "-k", "test_b")
+    assert again.ret == -signal.SIGTERM, again.stdout.str()
+    said = json.loads((simtester.path / "out.json").read_text())["interrupted"]
+    assert said.startswith("the session was ended by SIGTERM (a job cancelled or timed out) after 0 SLO test(s) "
+                           "reached a verdict, of 1 collected; "), said
 
 
 def test_a_session_stopped_by_x_says_it_was_not_a_whole_run(simtester: pytest.Pytester) -> None:

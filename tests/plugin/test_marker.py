@@ -1414,3 +1414,6 @@ def test_a_terminal_s_live_line_ends_before_pytest_writes_the_test_s_result() ->
         assert said == ["; run done", ends]
         progress.close()
         assert said == ["; run done", ends]  # once
+        progress.shown = True
+        progress.close(cut=True)  # review193 F7: an interrupt's run is not "done"
+        assert said[-2:] == ["; run cut", ends]
