@@ -1092,8 +1092,14 @@ class SloSession:
             # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)
             return
         policy = self.policy  # here, not before: a suite without SLO tests never imports the gate (numpy, scipy)
+        tried = [str(s["baseline_saved"]) for s in self.summaries if s.get("baseline_saved")]
+        refused_all = bool(tried) and all(t.startswith("not saved") for t in tried)
+        recorded = (f"{self.said('save')} saved none of this session's {len(tried)} SLO test runs: each was refused "
+                    f"as a baseline (its row says why), which fails the session (exit 4 where nothing else failed); "
+                    f"{record_hint(tried)}") if refused_all else ""
         context = _reports.Context(holm=self.holm(), commit=self.commit, errors=tuple(self.errors),
                                    alpha=policy.alpha, inconclusive=policy.inconclusive, interrupted=interrupted,
+                                   recorded=recorded,
                                    notes=(*self.xfailed, *self.orphan_notes()))
         # Each format on its own: one that cannot be written (a directory, a read-only or full
         # disk) is reported after the others are written, and the run's exit status says so.

@@ -38,6 +38,9 @@ class Context:
     inconclusive: str | None = None
     #: why the session stopped before every SLO test ran (Ctrl-C), in words; '' when it did not.
     interrupted: str = ""
+    #: why a --gpuslo-save session saved none of its runs (it exits 4, "recorded nothing"), in
+    #: words; '' otherwise: a red record job's summary said only "2 INCONCLUSIVE" (review195 F1).
+    recorded: str = ""
     #: (node id, words) of SLO tests a report must name though they have no verdict: ``gpuslo ab``'s
     #: tests that ran at the base but not in the working tree (review103 F7: the terminal only).
     notes: tuple[tuple[str, str], ...] = ()

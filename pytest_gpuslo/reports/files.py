@@ -23,7 +23,7 @@ SCHEMA = 1
 
 def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] | None = None,
                  errors: Sequence[tuple[str, str]] = (), interrupted: str = "",
-                 notes: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+                 notes: Sequence[tuple[str, str]] = (), recorded: str = "") -> dict[str, Any]:
     """The --gpuslo-json document."""
     return {
         "schema": SCHEMA,
@@ -33,6 +33,7 @@ def results_json(summaries: Sequence[dict[str, Any]], *, holm: dict[str, float] 
         "results": list(summaries),
         "errors": [{"nodeid": n, "error": e} for n, e in errors],
         "interrupted": interrupted or None,
+        "recorded_nothing": recorded or None,
         "not_judged": [{"nodeid": n, "why": w} for n, w in notes],
         # the terminal's "machine: busy" line, which a PR comment built from this file needs too (review63)
         "machine": busy_line(summaries, ab=view.is_ab(summaries)),
@@ -70,7 +71,8 @@ def _md_text(text: str) -> str:
 
 
 def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, str]] = (),
-             interrupted: str = "", notes: Sequence[tuple[str, str]] = (), inconclusive: str | None = None) -> str:
+             interrupted: str = "", notes: Sequence[tuple[str, str]] = (), inconclusive: str | None = None,
+             recorded: str = "") -> str:
     """A table for a PR comment or job summary: failures and regressions first; SLO tests that
     ended in an error above it.  ``inconclusive``: the session's ``--gpuslo-inconclusive``, "fail"
     marking an INCONCLUSIVE as the failure it was (review156 F2: a warning sign on the test that
@@ -94,6 +96,8 @@ def markdown(summaries: Sequence[dict[str, Any]], errors: Sequence[tuple[str, st
     for warn in (ab_control_line(summaries), busy_line(summaries, ab=view.is_ab(summaries))):
         if warn:
             lines[4:4] = [f"⚠️ {md_cell(warn)}", ""]
+    if recorded:
+        lines[2:2] = [f"⛔ **Recorded nothing:** {md_cell(recorded)}.", ""]
     if interrupted:
         lines[2:2] = [f"⛔ **Not a whole run:** {md_cell(interrupted)}.", ""]
     if errors:
@@ -220,11 +224,12 @@ def dumps(data: Any) -> str:
 
 def render_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:
     return dumps(results_json(summaries, holm=context.holm, errors=context.errors, interrupted=context.interrupted,
-                              notes=context.notes))
+                              notes=context.notes, recorded=context.recorded))
 
 
 def render_markdown(summaries: Sequence[dict[str, Any]], context: Context) -> str:
-    return markdown(summaries, context.errors, context.interrupted, context.notes, context.inconclusive)
+    return markdown(summaries, context.errors, context.interrupted, context.notes, context.inconclusive,
+                    context.recorded)
 
 
 def render_benchmark_json(summaries: Sequence[dict[str, Any]], context: Context) -> str:

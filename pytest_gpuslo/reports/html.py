@@ -397,6 +397,8 @@ def render(summaries: Sequence[dict[str, Any]], context: Context | None = None) 
             "bound (0x: failed with no upper end; none where an undecided claim's run cannot show the room); worst first. A failed or regressed test opens below; click any test to open it.</p>"
             + (f'<p class="note"><strong>NOT A WHOLE RUN</strong> {esc(context.interrupted)}.</p>'
                if context.interrupted else "")
+            + (f'<p class="note"><strong>RECORDED NOTHING</strong> {esc(context.recorded)}.</p>'
+               if context.recorded else "")
             + "".join(f'<p class="note"><strong>{w}</strong> {esc(n)} {esc(rest)}</p>'
                       for n, (w, rest) in ((n, view.error_words(e)) for n, e in context.errors))
             + "".join(f'<p class="note"><strong>NOT JUDGED</strong> {esc(n)} {esc(w)}</p>' for n, w in context.notes)

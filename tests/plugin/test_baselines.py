@@ -551,7 +551,7 @@ def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtes
         """
     )
     monkeypatch.setenv("FLAKY", "1")
-    refused = simtester.runpytest("--gpuslo-save")
+    refused = simtester.runpytest("--gpuslo-save", "--gpuslo-md=r.md", "--gpuslo-json=r.json")
     red = simtester.runpytest("--gpuslo-save", "-W", "error::pytest_gpuslo.GpuSloSaveWarning")
     monkeypatch.delenv("FLAKY")
     saved = simtester.runpytest("--gpuslo-save")
@@ -564,6 +564,11 @@ def test_a_save_that_saves_nothing_warns_and_a_record_job_can_make_it_red(simtes
                                   "(1) was refused as a baseline (see 'not saved' above); fix what raised or timed "
                                   "out, then record*"])
     assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    # review195 F1: the red record job's summary said only "1 INCONCLUSIVE"
+    said = ("--gpuslo-save saved none of this session's 1 SLO test runs: each was refused as a baseline (its row says "
+            "why), which fails the session (exit 4 where nothing else failed); fix what raised or timed out")
+    assert f"⛔ **Recorded nothing:** {said}" in (simtester.path / "r.md").read_text()
+    assert json.loads((simtester.path / "r.json").read_text())["recorded_nothing"].startswith(said)
     red.assert_outcomes(failed=1)
     red.stdout.fnmatch_lines(["*a warning filter turns GpuSloSaveWarning into an error*"])
     assert "Traceback" not in red.stdout.str()
