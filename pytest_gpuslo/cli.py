@@ -1424,7 +1424,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
 
     if github.enabled():
         for line in github.commands(summaries, inconclusive="fail" if strict else None,
-                                    errors=tuple(sorted(cand_errors.items())),
+                                    errors=tuple(sorted(cand_errors.items())), notes=not_judged,
                                     listed=github.where_listed(step_wrote, wrote)):
             print(line)
     if cand_errors or broken:

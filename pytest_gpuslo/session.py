@@ -1038,7 +1038,7 @@ class SloSession:
             listed = github.where_listed(self.step_written and not step and os.path.realpath(
                 os.environ.get("GITHUB_STEP_SUMMARY", "")) != os.devnull, self.reports_kept)
             for line in github.commands(self.summaries, inconclusive=policy.inconclusive, errors=self.errors,
-                                        listed=listed):
+                                        notes=self.orphan_notes(), listed=listed):
                 tr.write_line(line)
 
     def _said_reports(self, tr: Any) -> None:

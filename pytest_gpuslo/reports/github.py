@@ -67,17 +67,20 @@ def where_listed(summary: bool, reports: bool) -> str:
 
 
 def commands(summaries: Sequence[Mapping[str, Any]], *, inconclusive: str | None = None,
-             errors: Sequence[tuple[str, str]] = (),
+             errors: Sequence[tuple[str, str]] = (), notes: Sequence[tuple[str, str]] = (),
              listed: str = "the job's summary and the reports list them") -> list[str]:
     """The workflow commands for ``summaries`` (``inconclusive``: the session's
     ``--gpuslo-inconclusive``, "fail" making an undecided test an error as it fails the test;
     ``errors``: ``Context.errors``, SLO tests that ended in an error, before or after a verdict;
+    ``notes``: ``Context.notes``, SLO tests not judged (warnings);
     ``listed``: where the ones past ``MAX_EACH`` are, said in the line that counts them)."""
     out: list[str] = []
     for level in ("error", "warning"):
         said = [_said(s) for s in summaries if _level(s, inconclusive) == level]
         if level == "error":
             said += [("SLO test error", f"{nodeid}: {words}") for nodeid, words in errors]
+        else:  # ``Context.notes``: not judged (review195 F3: a PR that removed every SLO test read green)
+            said += [("SLO test not judged", f"{nodeid}: {words}") for nodeid, words in notes]
         rows = said
         for title, message in rows[:MAX_EACH - 1] if len(rows) > MAX_EACH else rows:
             out.append(f"::{level} title={_prop(title)}::{_data(message)}")

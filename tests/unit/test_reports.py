@@ -1283,6 +1283,9 @@ def test_github_annotations_say_each_failed_or_undecided_test_once_escaped_and_c
         "requests (ran 2,000)",
         "::warning title=SLO PASS%2C comparison undecided::t.py::test_vs: PASS (vs baseline: INCONCLUSIVE)"], lines
     assert github.commands([odd], inconclusive="fail")[0].startswith("::error title=SLO INCONCLUSIVE::")
+    # review195 F3: a PR that removed every SLO test read a plain green check
+    assert github.commands([], notes=[("t.py::test_gone", "ran at the base but not in the working tree")]) == [
+        "::warning title=SLO test not judged::t.py::test_gone: ran at the base but not in the working tree"]
     # an SLO test that ended in an error (a malformed baseline, a fixture that raised) is one too
     assert github.commands([], errors=[("t.py::test_e", "ERROR in setup, before a verdict: KeyError: 'x'")]) == [
         "::error title=SLO test error::t.py::test_e: ERROR in setup, before a verdict: KeyError: 'x'"]
