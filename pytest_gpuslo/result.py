@@ -571,8 +571,7 @@ class SloResult:
             neighbour_cpus=self.window_neighbour_cpus,
             traced=str(self.telemetry.get("tracer") or ""),
             completed_hz=self.completed_hz,
-            own_threads_cpus=float(x) if isinstance(x := self.telemetry.get("own_threads_cpus"), (int, float))
-            and math.isfinite(x) else 0.0,
+            own_threads_cpus=figure(self.telemetry.get("own_threads_cpus")) or 0.0,
             first_error=self.data.first_error,
             disturbances=tuple(self.telemetry.get("disturbances", ())),
             escapes=tuple(self.telemetry.get("escapes", ())),

@@ -163,9 +163,8 @@ class SloSession:
         self.step_written = False  # the markdown was appended to $GITHUB_STEP_SUMMARY (or tried)
         self.reports_kept = False  # a report was written somewhere other than /dev/null
         #: marked SLO tests collected in this process (none on an xdist controller, which collects
-        #: nothing), for an interrupted session's reports.
-        self.collected = 0
-        #: their node ids: those deselected (-k, -m) are not counted as left undone (review193 F6)
+        #: nothing), for an interrupted session's reports; those deselected (-k, -m) are not
+        #: counted as left undone (review193 F6).
         self.marked_ids: set[str] = set()
         #: files that could not be collected (node id -> the error's last line), once each even
         #: when every pytest-xdist worker reports it.
@@ -641,7 +640,6 @@ class SloSession:
                 self.slo_ids.add(item.nodeid)
             if marker is None:
                 continue
-            self.collected += 1
             self.marked_ids.add(item.nodeid)
             try:
                 found = list(item.iter_markers_with_node(MARKER))
