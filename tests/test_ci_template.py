@@ -17,9 +17,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,7 +147,7 @@ def test_actionlint_passes(which):
 
 STUB = r'''#!{python} -S
 """Stub of {name}: records its arguments, writes what the real command writes."""
-import json, os, shutil, sys
+import json, os, shutil, signal, sys, time
 from pathlib import Path
 
 name, argv = Path(sys.argv[0]).name, sys.argv[1:]
@@ -185,6 +187,20 @@ else:  # pytest
             fname, content = item.split("=", 1)
             out(f".gpuslo/.last/{{fname}}", content)   # every run leaves .last/, saved or not
             out(f".gpuslo/{{fname}}", content)
+if env.get("STUB_SLEEP"):  # a long run that SIGTERM cuts, as the real commands: reports first
+    def stop(signum, frame):
+        for kind, path in files.items():
+            out(path, "NOT A WHOLE RUN" if kind == "md" else f"<{{kind}} report, cut>")
+        with open(env["STUB_LOG"], "a") as fh:
+            fh.write(json.dumps({{"cmd": name, "signal": signal.Signals(signum).name}}) + "\n")
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # as pytest's KeyboardInterrupt
+        signal.signal(signal.SIGINT, stop)
+    with open(env["STUB_LOG"], "a") as fh:
+        fh.write(json.dumps({{"cmd": name, "started": True}}) + "\n")
+    time.sleep(float(env["STUB_SLEEP"]))
 for kind, path in files.items():
     out(path, MD if kind == "md" else f"<{{kind}} report>")
 if "GITHUB_STEP_SUMMARY" in env and "md" in files:  # as the plugin does
@@ -291,9 +307,13 @@ class Runner:
         return [json.loads(line) for line in self.log.read_text().splitlines()]
 
     def run(self, job: str, name: str, cwd: Path, script: str | None = None, stub: dict[str, str] | None = None,
-            **expr: str) -> Result:
+            cancel: bool = False, **expr: str) -> Result:
         """Run one step: workflow, job and step `env:` in order; ``expr`` gives the values of the
-        keys set from `${{ }}` expressions (a missing one is an error, not an empty string)."""
+        keys set from `${{ }}` expressions (a missing one is an error, not an empty string).
+
+        ``cancel``: once the step's command has started (a stub with STUB_SLEEP), cancel the job
+        as GitHub's runner does: SIGINT to the step's shell alone, SIGTERM 7.5 s later, then a kill
+        of the whole tree 2.5 s after that."""
         s = step(job, name)
         env = dict(self.env, GITHUB_WORKSPACE=str(cwd), **(stub or {}))
         for scope in (WF.get("env", {}), WF["jobs"][job].get("env", {}), s.get("env", {})):
@@ -309,11 +329,37 @@ class Runner:
         # GitHub's `shell: bash`: bash --noprofile --norc -eo pipefail {0}
         path = self.tmp / "runner_temp" / "step.sh"
         path.write_text(body)
-        out = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)], cwd=cwd, env=env,
-                             capture_output=True, text=True, timeout=60)
+        proc = subprocess.Popen(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            if cancel:
+                deadline = time.monotonic() + 60
+                while not any(c.get("started") for c in self.calls()[start:]):
+                    assert proc.poll() is None and time.monotonic() < deadline, "the step's command never started"
+                    time.sleep(0.02)
+                for sig, wait_s in ((signal.SIGINT, 7.5), (signal.SIGTERM, 2.5)):
+                    proc.send_signal(sig)
+                    try:
+                        proc.wait(timeout=wait_s)
+                        break
+                    except subprocess.TimeoutExpired:
+                        pass
+                kill_tree(proc)  # the runner's kill of what is left, the shell's orphans included
+            stdout, stderr = proc.communicate(timeout=60)
+        except BaseException:
+            kill_tree(proc)
+            proc.communicate()
+            raise
         outputs = dict(line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines() if line)
-        return Result(out.returncode, out.stdout, out.stderr, outputs,
+        return Result(proc.returncode, stdout, stderr, outputs,
                       Path(env["GITHUB_STEP_SUMMARY"]).read_text(), self.calls()[start:])
+
+
+def kill_tree(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.fixture
@@ -466,10 +512,16 @@ def test_the_docs_stored_baseline_variant_reads_the_bases_store(gh):
     assert f"--gpuslo-compare={store}" in res.calls[0]["argv"] and store.is_dir() and not any(store.iterdir())
     base = gh.commit({f".gpuslo/{BASELINE}": "main's run"}, "main with a baseline")
     head = gh.commit({f".gpuslo/{BASELINE}": "loosened"}, "a PR that edits it", parent=base, branch="pr2")
-    res = gh.run("gate", GATE[1], gh.checkout(head, depth=None), script=doc_step["run"], BASE_SHA=base,
-                 MODE="unused")
+    ws = gh.checkout(head, depth=None)
+    res = gh.run("gate", GATE[1], ws, script=doc_step["run"], BASE_SHA=base, MODE="unused")
     assert res.rc == 0, res.text
     assert (store / BASELINE).read_text() == "main's run"
+    # a cancelled job's signal reaches the run (exec), which stops and says what it cut
+    res = gh.run("gate", GATE[1], ws, script=doc_step["run"], stub={"STUB_SLEEP": "60"}, cancel=True,
+                 BASE_SHA=base, MODE="unused")
+    assert res.rc == 128 + signal.SIGINT, res.text
+    assert (ws / "slo-report" / "slo.md").read_text() == CUT
+
 
 COMMENT = "Comment on the pull request"
 
@@ -519,11 +571,59 @@ def test_fork_notice_and_nightly_steps(gh, tmp_path):
     assert notice.rc == 0 and "slo:run" in notice.summary
     sha = gh.commit({}, "the project", project=True)
     ws = gh.checkout(sha)
-    night = gh.run("nightly", "Against the committed baselines, INCONCLUSIVE fails (records nothing)", ws)
+    night = gh.run("nightly", NIGHTLY, ws)
     assert night.rc == 0
     (call,) = night.calls
     assert "--gpuslo-inconclusive=fail" in call["argv"] and "--gpuslo-save" not in call["argv"]
     assert (ws / "slo-report" / "slo.html").is_file()
+
+
+NIGHTLY = "Against the committed baselines, INCONCLUSIVE fails (records nothing)"
+CUT = "NOT A WHOLE RUN"  # what the stubs' reports say when SIGTERM stopped them, as the real ones do
+
+
+def cancelled(gh: Runner, which: str, script: str | None = None) -> tuple[Path, Result]:
+    """The step that runs the SLO tests in job ``which``, cancelled while its command runs."""
+    long = {"STUB_SLEEP": "60"}
+    if which.startswith("gate"):
+        ws, base = pr(gh, base_has_tests=which == "gate-ab")
+        mode = gh.run("gate", GATE[0], ws, BASE_SHA=base).outputs["mode"]
+        assert mode == which.removeprefix("gate-")
+        return ws, gh.run("gate", GATE[1], ws, script=script, stub=long, cancel=True, BASE_SHA=base, MODE=mode)
+    ws = gh.checkout(gh.commit({}, "the project", project=True))
+    job, name = ("record", RECORD[1]) if which == "record" else ("nightly", NIGHTLY)
+    return ws, gh.run(job, name, ws, script=script, stub=long, cancel=True)
+
+
+class TestACancelledJob:
+    """GitHub cancels a job (a newer push to the pull request, a timeout, the button) by signalling
+    the step's shell alone: the template passes the signal on, so the run stops its workers and
+    writes its reports saying what it cut, and the upload step, which runs on a cancelled job too,
+    keeps them (review195 F2: a cancelled job left no report, its run orphaned until the kill)."""
+
+    @pytest.mark.parametrize("which", ["record", "gate-ab", "gate-absolute", "nightly"])
+    def test_the_run_gets_sigterm_and_its_reports_say_what_was_cut(self, gh, which):
+        ws, res = cancelled(gh, which)
+        assert res.rc == 128 + signal.SIGTERM, res.text
+        assert [c["signal"] for c in res.calls if "signal" in c] == ["SIGTERM"]  # once, not once per signal
+        assert (ws / "slo-report" / "slo.md").read_text() == CUT
+        if which.startswith("gate"):
+            assert res.summary == CUT
+
+    def test_the_reports_are_uploaded_from_a_cancelled_job_too(self):
+        uploads = {job: s["if"] for job, spec in WF["jobs"].items() for s in spec["steps"]
+                   if "upload-artifact" in s.get("uses", "")}
+        assert uploads == dict.fromkeys(("record", "gate", "nightly"), "${{ always() }}")
+
+    def test_a_base_worktree_left_registered_by_a_killed_run_is_pruned(self, gh, tmp_path):
+        ws, base = pr(gh, base_has_tests=True)
+        gone = tmp_path / "gpuslo-ab-base-x" / "tree"
+        gh.git(ws, "worktree", "add", "-q", "--detach", str(gone), base)
+        shutil.rmtree(gone.parent)
+        assert str(gone) in gh.git(ws, "worktree", "list")
+        _, run = gate(gh, ws, base)
+        assert run.rc == 0, run.text
+        assert str(gone) not in gh.git(ws, "worktree", "list")
 
 
 # -- the harness can fail ----------------------------------------------------------------------
@@ -562,6 +662,13 @@ class TestTheHarnessCatchesBrokenSteps:
         assert broken != script
         run = gh.run("gate", GATE[1], ws, script=broken, BASE_SHA=base, MODE="ab")
         assert run.rc == 0 and run.summary != MD
+
+    def test_a_gate_step_that_does_not_pass_the_cancel_on_is_caught(self, gh):
+        script = step("gate", GATE[1])["run"]
+        broken = script.replace("run_passing_signals env", "env")
+        assert broken != script
+        ws, res = cancelled(gh, "gate-ab", script=broken)
+        assert res.summary != CUT and not (ws / "slo-report" / "slo.md").exists()
 
     def test_an_expression_without_a_value_is_an_error_not_an_empty_string(self, gh, tmp_path):
         with pytest.raises(KeyError):
