@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import InvalidArgument, dangling, shown
+from pytest_gpuslo.errors import InvalidArgument, dangling, path_error, shown
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
@@ -1715,6 +1715,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        # review197 F4: a path check that raised (a name too long) was a traceback, exit 1 (the code of
+        # FAIL or REGRESSED)
+        print(f"error: {path_error(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,12 +27,24 @@ def printable(text: str) -> str:
 _NAME_CODES = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def shown(name: object) -> str:
+def shown(name: object, limit: int | None = None) -> str:
     """A file name or path as printed: its control codes, newlines and tabs written out (``\x1b``,
     ``\x0a``).  review164 F4: a store file whose name held a terminal escape set the terminal's
     title and cleared it in ``gpuslo show``, and one holding a newline split its line, whose second
-    half could read as a GitHub Actions command (``::error::``) in a CI log."""
-    return _NAME_CODES.sub(lambda m: f"\\x{ord(m.group()):02x}", str(name))
+    half could read as a GitHub Actions command (``::error::``) in a CI log.  With ``limit``, cut
+    to that many characters with its length said."""
+    text = _NAME_CODES.sub(lambda m: f"\\x{ord(m.group()):02x}", str(name))
+    return text if limit is None or len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def path_error(exc: OSError) -> str:
+    """An ``OSError`` a path check raised, as a sentence with its fix: ``Path.exists`` and
+    ``is_dir`` raise rather than answer for a name longer than the file system takes (review197 F4:
+    a traceback, exit 1, which `gpuslo compare` documents as a regression)."""
+    name = shown(exc.filename, 160) if exc.filename is not None else "a path"
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"{name}: a name in it is longer than the file system takes; give a shorter path"
+    return f"{name} cannot be looked at ({exc.strerror or exc}); give a path this user can read"
 
 
 #: A body's error as the run keeps it: each line at most ``ERROR_LINE`` characters, the whole at

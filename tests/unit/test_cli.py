@@ -450,6 +450,23 @@ def test_compare_of_two_tests_files_says_they_are_not_the_same_test(tmp_path: Pa
     assert "vs baseline" not in out and "record 3 or more" not in out, out
 
 
+@pytest.mark.parametrize("command", [["compare", "{long}", "{long}"], ["show", "--dir", "{long}"],
+                                     ["show", "-c", "{long}"], ["prune", "--dir", "{long}"],
+                                     ["accept", "--dir", "{long}"], ["ab", "--from", "{long}"]])
+def test_a_path_with_a_name_too_long_is_named_not_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: list[str]) -> None:
+    """review197 F4: Path.exists raises for a name over the file system's 255 bytes: a traceback,
+    exit 1, which `gpuslo compare` documents as FAIL or REGRESSED."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    monkeypatch.chdir(tmp_path)
+    long = "n" * 300
+    assert main([word.format(long=long) for word in command]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"^error: \S*n{50}\S*\.\.\. \(3\d\d characters\): a name in it is longer than the file "
+                     r"system takes; give a shorter path$", err, re.M), err
+
+
 def test_compare_on_a_link_to_nothing_names_the_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review77 H3: a dangling .gpuslo/.last read "no such file or folder", true of its target only."""
     existing = _store_one(tmp_path / ".gpuslo")
