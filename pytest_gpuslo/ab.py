@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_gpuslo.errors import GpuSloError, dangling
+from pytest_gpuslo.errors import GpuSloError, dangling, shown
 
 
 class ABError(GpuSloError):
@@ -401,7 +401,7 @@ def _json_kind(value: object) -> str:
     """``null``, ``a list``, ``a number``: what a JSON file holds, in words for an error."""
     if value is None:
         return "null"
-    return {bool: "true or false", list: "a list", str: "a string"}.get(type(value), "a number")
+    return {bool: "true or false", list: "a list", str: "a string", dict: "an object"}.get(type(value), "a number")
 
 
 def _read_kept(path: Path, why: str = "") -> str:
@@ -440,7 +440,12 @@ def load(folder: Path) -> Session:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ABError(f"{folder / 'session.json'} is not the record gpuslo ab writes ({exc.__class__.__name__}: "
                       f"{exc}); {AGAIN}") from None
-    if not (1 <= first <= runs <= looks[-1] and first in looks and runs in looks):
+    if shown(sha) != sha or len(sha) > 200:
+        # review197 F7: a terminal escape in it reached the terminal as it was
+        raise ABError(f"{folder / 'session.json'} is not the record gpuslo ab writes: its base {shown(sha, 80)} is not "
+                      f"a revision's name; {AGAIN}")
+    if not looks or not (1 <= first <= runs <= looks[-1] and first in looks and runs in looks):
+        # (review197 F6: "looks": [] was an IndexError)
         raise ABError(f"{folder / 'session.json'} is inconsistent: {runs} runs, first look {first}, looks "
                       f"{looks} (gpuslo ab writes runs at one of its looks); {AGAIN}")
     sides = []
@@ -456,6 +461,12 @@ def load(folder: Path) -> Session:
                 if not isinstance(doc, dict):
                     raise ABError(f"{path} holds {_json_kind(doc)}, not gpuslo's JSON report; {kept}, "
                                   f"so this report must be there; {AGAIN}")
+                why = _not_a_kept_report(doc)
+                if why:
+                    # review197 F6/F7: a field of the wrong type was a traceback, a foreign or
+                    # duplicated report was decided as if whole
+                    raise ABError(f"{path} is not the JSON report a gpuslo ab run writes: {why}; {kept}, so this "
+                                  f"report must be as the run wrote it; {AGAIN}")
                 side.summaries.append({x["nodeid"]: x for x in doc.get("results", [])})
                 side.errors.append(_errors(doc))
                 side.not_judged.append(_errors(doc, "not_judged", "why"))
@@ -481,6 +492,31 @@ def load(folder: Path) -> Session:
             side.stores.append(folder / f"{name}-{r}")
         sides.append(side)
     return Session(sides[0], sides[1], sha, folder, False, first, looks)
+
+
+def _not_a_kept_report(doc: dict[str, Any]) -> str:
+    """Why a kept run's ``--gpuslo-json`` document is not one a run of gpuslo ab wrote, or ''."""
+    from pytest_gpuslo.reports.files import SCHEMA
+
+    if doc.get("tool") != "pytest-gpuslo":
+        return f"its tool is {shown(repr(doc.get('tool')), 80)}, not 'pytest-gpuslo'"
+    schema = doc.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool) or not 1 <= schema <= SCHEMA:
+        return f"its schema {shown(repr(schema), 40)} is not one this version reads (1 to {SCHEMA})"
+    results = doc.get("results", [])
+    if not isinstance(results, list):
+        return f"its results are {_json_kind(results)}, not a list"
+    seen: set[str] = set()
+    for x in results:
+        if not isinstance(x, dict) or not isinstance(x.get("nodeid"), str):
+            return "a result is not an object with a nodeid"
+        if x["nodeid"] in seen:
+            return f"it lists {shown(x['nodeid'], 120)} twice"
+        seen.add(x["nodeid"])
+        for key in ("latency_ms", "checks", "baseline", "ab", "telemetry"):
+            if key in x and x[key] is not None and not isinstance(x[key], (dict, list)):
+                return f"the {key} of {shown(x['nodeid'], 120)} is {_json_kind(x[key])}"
+    return ""
 
 
 #: pytest's exit status when no test was collected (``pytest.ExitCode.NO_TESTS_COLLECTED``).

@@ -15,7 +15,6 @@ import pytest
 
 from pytest_gpuslo import options as _options
 from pytest_gpuslo import reports as _reports
-from pytest_gpuslo.errors import path_error
 from pytest_gpuslo.fixtures import (  # noqa: F401  (re-exported: pytest collects fixtures from here)
     slo_arrivals,
     slo_batcher,
@@ -79,15 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_environment()
     _check_report_needs(session)
     _check_backend(session)
-    try:
-        session.check_compare()
-        session.check_paths()
-    except OSError as exc:
-        if exc.filename is None:
-            raise
-        # review197 F4: a name too long for the file system was pytest's INTERNALERROR (exit 3)
-        raise pytest.UsageError(f"{path_error(exc)} (--gpuslo-baseline-dir, --gpuslo-compare, a report path or "
-                                f"its ini key names it).") from None
+    session.check_paths()
     session.say_lane_waits()  # on an xdist worker, only waits for another pytest's tests
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "gpuslo-session")

@@ -43,6 +43,7 @@ from pytest_gpuslo.errors import (
     NotAwaited,
     WorkloadError,
     dangling,
+    path_error,
 )
 
 if TYPE_CHECKING:
@@ -243,6 +244,19 @@ class SloSession:
                                         f"--gpuslo-compare={Path(folder) / inner.relative_to(path)}.")
 
     def check_paths(self) -> None:
+        """``check_compare`` and ``check_report_and_store_paths``; a path either cannot look at is a
+        usage error naming it (review197 F4: a name too long for the file system, which
+        ``Path.is_dir`` raises on, was pytest's INTERNALERROR, exit 3)."""
+        try:
+            self.check_compare()
+            self.check_report_and_store_paths()
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            raise pytest.UsageError(f"{path_error(exc)} (--gpuslo-baseline-dir, --gpuslo-compare, a report path or "
+                                    f"its ini key names it).") from None
+
+    def check_report_and_store_paths(self) -> None:
         """Report files and the store --gpuslo-save writes to are checked before anything runs: a
         folder given as a file, a store path that is a file, or /proc were found only after every
         measurement, and a store that could not be written ended the session green (review69)."""

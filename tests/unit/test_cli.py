@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -1178,6 +1179,38 @@ def test_a_kept_ab_session_that_nests_too_deep_or_loops_is_named(tmp_path: Path)
     (tmp_path / "loop").symlink_to("loop")
     with pytest.raises(ab.ABError, match="loop: is a link that loops back on itself \\(to loop\\)"):
         ab.load(tmp_path / "loop")
+
+
+REPORT = {"schema": 1, "tool": "pytest-gpuslo", "results": []}
+
+
+@pytest.mark.parametrize(("session", "report", "says"), [
+    ({"looks": []}, {}, "session.json is inconsistent: 1 runs, first look 1, looks []"),  # was an IndexError
+    ({"base": "abc\x1b[31mred"}, {}, "its base abc\\x1b[31mred is not a revision's name"),
+    ({}, {"tool": "x"}, "base-1.json is not the JSON report a gpuslo ab run writes: its tool is 'x', not "
+                        "'pytest-gpuslo'"),
+    ({}, {"schema": 99}, "its schema 99 is not one this version reads (1 to 1)"),
+    ({}, {"results": {"a": 1}}, "its results are an object, not a list"),
+    ({}, {"results": [{"nodeid": "t.py::a"}, {"nodeid": "t.py::a"}]}, "it lists t.py::a twice"),
+    ({}, {"results": [{"nodeid": "t.py::a", "latency_ms": "fast"}]}, "the latency_ms of t.py::a is a string"),
+], ids=["no-looks", "escape-in-base", "foreign-tool", "schema", "results-not-a-list", "duplicated", "wrong-type"])
+def test_a_kept_ab_session_edited_by_hand_is_named_not_decided(tmp_path: Path, session: dict[str, Any],
+                                                             report: dict[str, Any], says: str) -> None:
+    """review197 F6/F7: `gpuslo ab --from` ended in a traceback (exit 1, the code of a regression)
+    on "looks": [] or a string latency_ms, printed a base's terminal escape as it was, and decided
+    a foreign or duplicated report as if whole."""
+    from pytest_gpuslo import ab
+
+    (tmp_path / "session.json").write_text(json.dumps({"base": "abc123", "runs": 1, "first": 1, "looks": [1],
+                                                       **session}))
+    for side in ("base", "candidate"):
+        (tmp_path / f"{side}-1.json").write_text(json.dumps({**REPORT, **(report if side == "base" else {})}))
+    with pytest.raises(ab.ABError) as raised:
+        ab.load(tmp_path)
+    assert says in str(raised.value) and "run the A/B again with gpuslo ab BASE --keep NEWDIR" in str(raised.value)
+    (tmp_path / "session.json").write_text(json.dumps({"base": "abc123", "runs": 1, "first": 1, "looks": [1]}))
+    (tmp_path / "base-1.json").write_text(json.dumps(REPORT))
+    assert ab.load(tmp_path).sha == "abc123"  # the same files, unedited, load
 
 
 def test_accept_skips_a_record_under_another_test_s_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
