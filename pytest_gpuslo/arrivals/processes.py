@@ -189,6 +189,30 @@ def _positive(name: str, value: Any, process: str, *, strictly: bool = True) -> 
     return float(value)
 
 
+def _span(name: str, value: Any, process: str) -> float:
+    """A time span in seconds (a burst, a calm spell, a period), from a microsecond to
+    ``limits.MAX_HORIZON_S``: review197 F3, onoff(burst_s=1e-300, calm_s=1e300) passed the marker
+    check, then hung or crashed in the draw ("fix the process's _draw")."""
+    span = _positive(name, value, process)
+    if not 1e-6 <= span <= limits.MAX_HORIZON_S:
+        raise InvalidArgument(f"{process}: {name}={value!r} is a time span in seconds, which must lie between 1e-06 "
+                              f"(a microsecond) and {limits.MAX_HORIZON_S:g} (a day).")
+    return span
+
+
+def _cycle(what: str, cycle_s: float, process: str, rate_hz: float) -> None:
+    """A modulation whose cycle is shorter than the mean gap between requests modulates nothing,
+    and drawing it takes a Python step per cycle: at least one request a cycle on average."""
+    if cycle_s * rate_hz < 1.0:
+        raise InvalidArgument(f"{process}: {what} of {cycle_s:g} s is shorter than the mean gap between requests "
+                              f"(1/rate_hz = {1.0 / rate_hz:g} s), so it shapes no burst; make it at least "
+                              f"{1.0 / rate_hz:g} s, or use poisson.")
+
+
+#: The smoothest gamma process taken (shape = 1/cv**2 at most 1e12); past it the draw overflows:
+#: use ``constant`` for evenly spaced arrivals (review197 F3: cv=1e-300 divided by zero in the draw).
+GAMMA_MIN_CV: Final = 1e-6
+
 #: The burstiest gamma process taken: at cv = 20, 94% of the gaps are zero and a 40-s run at
 #: 100/s spans 16-52 s; at cv = 1000 every request arrives at once.
 GAMMA_MAX_CV: Final = 20.0
@@ -216,6 +240,11 @@ class Gamma(Process):
             _positive("cv", self.cv, "gamma")
         if self.shape is not None:
             _positive("shape", self.shape, "gamma")
+        if (self.cv is not None and self.cv < GAMMA_MIN_CV) or (
+                self.shape is not None and self.shape > 1.0 / GAMMA_MIN_CV ** 2):
+            given = f"cv={self.cv!r}" if self.cv is not None else f"shape={self.shape!r}"
+            raise InvalidArgument(f"gamma: {given} is smoother than cv={GAMMA_MIN_CV:g} (shape "
+                                  f"{1.0 / GAMMA_MIN_CV ** 2:g}); for evenly spaced arrivals use constant.")
         if (self.cv is not None and self.cv > GAMMA_MAX_CV) or (
                 self.shape is not None and self.shape < 1.0 / GAMMA_MAX_CV ** 2):
             # review95 #5: cv=1e308 passed the marker check, then failed as "fix the process's _draw"
@@ -238,8 +267,9 @@ class Gamma(Process):
 def _mmpp_check(name: str, rate_hz: float, peak_to_mean: float, burst_s: float, calm_s: float,
                 start: str | None) -> None:
     _check_rate(rate_hz, name)
-    _positive("burst_s", burst_s, name)
-    _positive("calm_s", calm_s, name)
+    _span("burst_s", burst_s, name)
+    _span("calm_s", calm_s, name)
+    _cycle("a burst and a calm spell (burst_s + calm_s)", burst_s + calm_s, name, rate_hz)
     if isinstance(peak_to_mean, bool) or not isinstance(peak_to_mean, (int, float)) or peak_to_mean < 1.0:
         raise InvalidArgument(f"{name}: peak_to_mean={peak_to_mean!r} must be a number >= 1.")
     top = (burst_s + calm_s) / burst_s
@@ -461,7 +491,8 @@ class Diurnal(Process):
 
     def __post_init__(self) -> None:
         _check_rate(self.rate_hz, "diurnal")
-        _positive("period_s", self.period_s, "diurnal")
+        _span("period_s", self.period_s, "diurnal")
+        _cycle("a period (period_s)", self.period_s, "diurnal", self.rate_hz)
         if isinstance(self.amplitude, bool) or not isinstance(self.amplitude, (int, float)) \
                 or not 0.0 <= self.amplitude < 1.0:
             raise InvalidArgument(f"diurnal: amplitude={self.amplitude!r} must lie in [0, 1).")

@@ -84,6 +84,10 @@ def _parse_text(text: str) -> tuple[str, dict[str, Any]]:
         for kw in node.keywords:
             if kw.arg is None:
                 raise InvalidArgument(f"cannot parse {brief(text, QUOTED)}: '**' is not allowed.")
+            if kw.arg in kwargs:
+                # review197 F1: the last one won, silently (Python refuses the call)
+                raise InvalidArgument(f"cannot parse {brief(text, QUOTED)}: {kw.arg} is given twice; give each "
+                                      f"argument once.")
             kwargs[kw.arg] = _node_value(kw.value, text)
         return node.func.id, kwargs
     raise InvalidArgument(f"cannot parse {brief(text, QUOTED)}; use keyword arguments only, e.g. 'gamma(cv=3)'.")
@@ -171,6 +175,18 @@ def _build(name: str, kwargs: dict[str, Any]) -> Any:
     try:
         return PROCESSES[name](**kwargs)
     except TypeError as exc:
+        import inspect
+
+        try:
+            params = inspect.signature(PROCESSES[name]).parameters.values()
+        except (TypeError, ValueError):
+            params = None
+        missing = [p.name for p in params or () if p.default is inspect.Parameter.empty
+                   and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in kwargs]
+        if missing:
+            # review197 F2: "Trace.__init__() missing 1 required positional argument: 'path'"
+            raise InvalidArgument(f"{name} needs {', '.join(f'{m}=...' for m in missing)} (docs/arrivals.md says "
+                                  f"what each process takes).") from None
         raise InvalidArgument(f"{name}: {exc}") from None
 
 

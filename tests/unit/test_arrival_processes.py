@@ -424,6 +424,35 @@ def test_a_gamma_past_cv_20_is_refused_at_the_marker(given: str) -> None:
     assert validate_marker((), {"arrivals": "gamma(cv=20)", "rate_hz": 100}, "t")["arrivals"] == "gamma(cv=20)"
 
 
+@pytest.mark.parametrize(("given", "says"), [
+    ("gamma(cv=1e-300)", "gamma: cv=1e-300 is smoother than cv=1e-06 (shape 1e+12); for evenly spaced arrivals use "
+                         "constant."),
+    ("gamma(shape=1e300)", "gamma: shape=1e+300 is smoother than cv=1e-06"),
+    ("onoff(burst_s=1e-300, calm_s=1e300)", "onoff: burst_s=1e-300 is a time span in seconds, which must lie between "
+                                           "1e-06 (a microsecond) and 86400 (a day)."),
+    ("mmpp2(burst_s=1, calm_s=1e6)", "mmpp2: calm_s=1000000.0 is a time span in seconds"),
+    ("onoff(burst_s=0.001, calm_s=0.004)", "onoff: a burst and a calm spell (burst_s + calm_s) of 0.005 s is shorter "
+                                           "than the mean gap between requests (1/rate_hz = 0.01 s), so it shapes no "
+                                           "burst; make it at least 0.01 s, or use poisson."),
+    ("diurnal(period_s=1e-300)", "diurnal: period_s=1e-300 is a time span in seconds"),
+    ("diurnal(period_s=0.005)", "diurnal: a period (period_s) of 0.005 s is shorter than the mean gap"),
+    ("gamma(cv=3, cv=4)", "cannot parse 'gamma(cv=3, cv=4)': cv is given twice; give each argument once."),
+    ("trace()", "trace needs path=... (docs/arrivals.md says what each process takes)."),
+    ("ramp()", "ramp needs points=..."),
+], ids=["gamma-cv", "gamma-shape", "onoff-span", "mmpp-span", "onoff-cycle", "diurnal-span", "diurnal-cycle",
+        "repeated-keyword", "trace-no-path", "ramp-no-points"])
+def test_arrivals_the_draw_cannot_serve_are_refused_at_the_marker(given: str, says: str) -> None:
+    """review197 F1-F3: these passed the marker check, then crashed or hung in the draw ("fix the
+    process's schedule/_draw", a private method of a built-in process), ran with the last of two
+    values given, or were refused in Python's words ("Trace.__init__() missing 1 required
+    positional argument")."""
+    from pytest_gpuslo.spec import validate_marker
+
+    with pytest.raises(InvalidArgument) as raised:
+        validate_marker((), {"arrivals": given, "rate_hz": 100}, "t")
+    assert says in str(raised.value)
+
+
 def test_a_trace_of_rounded_stamps_has_a_caution_and_so_has_a_superpose_holding_it(tmp_path: Path) -> None:
     """review129 F2: whole-second stamps replay as bursts; the marker warns of what ``caution`` says,
     for the trace alone or as a tenant of a superpose.  Millisecond stamps at 300/s are no such thing."""
