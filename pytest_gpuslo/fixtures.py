@@ -87,11 +87,14 @@ def slo_run(request: pytest.FixtureRequest) -> Callable[..., "SloResult"]:
     item = request.node
     calls = [0]
 
-    def run(handler: Callable[["Request"], Any], /, *, payloads: Any = None, **kwargs: Any) -> "SloResult":
+    def run(handler: Callable[["Request"], Any], /, *args: Any, payloads: Any = None, **kwargs: Any) -> "SloResult":
         __tracebackhide__ = True
         calls[0] += 1
         nodeid = item.nodeid if calls[0] == 1 else f"{item.nodeid}[slo_run {calls[0]}]"
         where = f"{nodeid}: slo_run"
+        if args:  # review197 F9: Python's "run() takes 1 positional argument but 2 were given"
+            raise InvalidArgument(f"{where} takes the handler, then keyword arguments only, got positional "
+                                  f"{brief(args, 80)} after it; write e.g. slo_run(handler, rate_hz=200, p95_ms=40).")
         if not callable(handler):
             raise InvalidArgument(f"{where}: handler={handler!r} is not callable; pass a function "
                                   f"taking one request.")

@@ -16,6 +16,7 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -428,6 +429,12 @@ def payload_picker(payloads: Any, requests: int) -> Callable[[int], Any] | None:
                               f"{type(payloads).__name__}, which would be fed one "
                               f"{'key' if isinstance(payloads, Mapping) else 'character'} a request; give a list "
                               f"of payloads ([text] for one), or a callable index -> payload")
+    if isinstance(payloads, AbstractSet):
+        # review197 F8: a set's order changes with each process's hash seed, so request i got another
+        # payload in every run and on each side of an A/B
+        raise InvalidArgument(f"the payloads given (the slo_payloads fixture, or payloads= of slo_run) are a "
+                              f"{type(payloads).__name__}, whose order changes from one process to the next, so each "
+                              f"run would give request i another payload; give a list, e.g. sorted(...)")
     if isinstance(payloads, Sequence):
         seq: Sequence[Any] = payloads
     else:

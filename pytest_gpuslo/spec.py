@@ -123,6 +123,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: The smallest budget taken, in milliseconds: a microsecond.
+MIN_BUDGET_MS = 1e-3
+
+
 def _positive_number(name: str, value: Any, where: str, *, allow_zero: bool = False) -> Any:
     value = _plain(value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e300:
@@ -183,6 +187,11 @@ def validate_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str
         if name in PERCENTILE_ARGS or name in ("rate_hz", "throughput_hz", "duration_s", "timeout_s",
                                                "max_duration_s"):
             out[name] = _positive_number(name, value, where)
+            if name in PERCENTILE_ARGS and out[name] < MIN_BUDGET_MS:
+                # review197 F10: p95_ms=1e-300 was taken and read as the code's FAIL
+                raise InvalidArgument(f"{where}: {name}={value!r} is under a microsecond, which no request meets (the "
+                                      f"clock's and the dispatcher's own cost alone are more); budgets are in "
+                                      f"milliseconds: give e.g. {name}=40.")
         elif name == "warmup_s":
             out[name] = _positive_number(name, value, where, allow_zero=True)
         elif name in ("streams", "requests", "devices"):

@@ -166,7 +166,10 @@ def test_slo_run_returns_arrays_in_scheduled_order(simtester: pytest.Pytester) -
      "*InvalidArgument: *::test_explicit: slo_run: unknown slo argument 'streamz'. Did you mean 'streams'?*"),
     # An over-limit rate said "(marker)" where there was none.
     ("rate_hz=1e12, requests=1000, p95_ms=50", "*rate_hz=1000000000000.0 (slo_run) is over the 10,000,000 requests/s*"),
-], ids=["unknown-argument", "over-limit-rate"])
+    # review197 F9: Python's "run() takes 1 positional argument but 2 were given"
+    ("20000", "*InvalidArgument: *::test_explicit: slo_run takes the handler, then keyword arguments only, got "
+              "positional (20000,) after it; write e.g. slo_run(handler, rate_hz=200, p95_ms=40).*"),
+], ids=["unknown-argument", "over-limit-rate", "positional"])
 def test_slo_run_argument_errors_name_the_call(gputester: pytest.Pytester, args: str, line: str) -> None:
     """slo_run validates like the marker, and names its own arguments as such."""
     gputester.makepyfile(

@@ -1059,6 +1059,11 @@ def test_payloads_from_a_generator_are_read_for_the_run_only_and_none_is_refused
         payload_picker("one prompt", 5)
     with pytest.raises(InvalidArgument, match=r"are one dict, which would be fed one key a request"):
         payload_picker({"a": 1}, 5)
+    # review197 F8: a set's order is the process's hash seed's, so request i got another payload each run
+    for unordered in ({"a", "b"}, frozenset({"a", "b"})):
+        with pytest.raises(InvalidArgument, match=r"are a (frozen)?set, whose order changes from one process to the "
+                                                  r"next.*give a list, e.g. sorted\(...\)"):
+            payload_picker(unordered, 5)
 
 
 def test_a_payload_callable_that_raises_is_named_with_its_request() -> None:

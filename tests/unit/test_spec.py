@@ -36,6 +36,9 @@ def check(**kwargs: object) -> dict[str, object]:
         ({"p99_ms": float("nan"), "rate_hz": 1}, ["p99_ms=nan must be a finite number"]),
         # review95 #6: an OverflowError that named nothing
         ({"p95_ms": 10**400, "rate_hz": 1}, ["p95_ms is a 401-digit number, past any float", "p95_ms=40"]),
+        # review197 F10: taken, and read as the code's FAIL
+        ({"p95_ms": 1e-300, "rate_hz": 1}, ["p95_ms=1e-300 is under a microsecond, which no request meets",
+                                            "budgets are in milliseconds: give e.g. p95_ms=40."]),
     ],
 )
 def test_bad_marker_arguments_name_the_argument_the_value_and_the_fix(
