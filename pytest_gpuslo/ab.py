@@ -38,12 +38,14 @@ class ABError(GpuSloError):
 
 #: The line a run prints while another session holds the lane it needs (``devices``).
 WAIT_NOTICE = "gpuslo: waiting for "
-#: How long an interrupted A/B waits for its run's pytest to stop after SIGTERM before killing it.
-STOP_GRACE_S = 10.0
+#: How long an interrupted A/B waits for its run's pytest to stop after SIGTERM before killing it:
+#: under GitHub's 10 s from a cancel to its kill, so that the base's worktree is removed after it.
+STOP_GRACE_S = 5.0
 
 
 def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str], say: Callable[[str], None],
-                      first_say_s: float = 60.0) -> subprocess.CompletedProcess[str]:
+                      first_say_s: float = 60.0, on_interrupt: Callable[[BaseException], None] | None = None,
+                      ) -> subprocess.CompletedProcess[str]:
     """``subprocess.run(..., capture_output=True)`` that says a run's wait for a lane another
     session holds as it comes: the run's output is kept for the A/B, and a run that sat 80 s
     behind another session's test read as a silent, slow A/B (review171 F2).  A run still going
@@ -78,7 +80,11 @@ def _run_saying_waits(command: list[str], *, cwd: Path, env: dict[str, str], say
                     said = "" if cpu is None else f"; it has had {cpu:.3g} s of CPU time so far"
                     say(f"gpuslo ab: this run is still going after {_duration(took)}{said}")
                     next_say *= 2
-    except BaseException:
+    except BaseException as exc:
+        if on_interrupt is not None and isinstance(exc, KeyboardInterrupt):
+            # the reports first: a run's pytest slow to stop (a fixture's long teardown) held them
+            # past a cancelled CI job's kill, which then found none (review198 F2)
+            on_interrupt(exc)
         # SIGTERM first: the run's pytest then stops its pytest-xdist workers and says what it cut;
         # a kill left them running under init (review193 F4)
         proc.terminate()
@@ -185,15 +191,66 @@ def _terminate_as_interrupt() -> dict[int, Any] | None:
     return {sig: signal.signal(sig, interrupt) for sig in ENDING_SIGNALS}
 
 
+#: Where a gpuslo ab puts its base's worktree (``.../gpuslo-ab-base-XXXX/tree``), and the file
+#: beside it naming the process that made it.
+BASE_TREE_PREFIX, OWNER = "gpuslo-ab-base-", "owner.pid"
+#: The JSON report written for a run that selected no SLO test.
+NO_SLO_REPORT: dict[str, Any] = {"schema": 1, "tool": "pytest-gpuslo", "results": []}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def forget_stale_trees(top: Path) -> list[str]:
+    """Remove the base worktrees a killed gpuslo ab left registered in the repository at ``top``
+    (those whose owner process is gone, or older ones with no owner file): SIGKILL leaves no time to
+    remove it, and ``git worktree prune`` forgets only worktrees whose folder is gone, which a
+    runner's temporary folder never is (review198 F3).  What was removed, as notes."""
+    try:
+        listed = git("worktree", "list", "--porcelain", cwd=top)
+    except ABError:
+        return []
+    notes = []
+    for line in listed.splitlines():
+        if not line.startswith("worktree "):
+            continue
+        path = Path(line[len("worktree "):])
+        if path.name != "tree" or not path.parent.name.startswith(BASE_TREE_PREFIX):
+            continue
+        try:
+            pid = int((path.parent / OWNER).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            pid = None
+        if pid is not None and _alive(pid):
+            continue  # another gpuslo ab, running now
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=top, capture_output=True)
+        shutil.rmtree(path.parent, ignore_errors=True)
+        gone = f"its process {pid} is gone" if pid is not None else "it names no process"
+        notes.append(f"removed the base worktree {shown(path, 200)} an interrupted gpuslo ab left ({gone})")
+    if notes:
+        subprocess.run(["git", "worktree", "prune"], cwd=top, capture_output=True)
+    return notes
+
+
 def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path | None = None,
         python: str = sys.executable, html: bool = False, keep: Path | None = None,
         echo: Callable[[str], None] = print, looks: Sequence[int] = (),
         more: Callable[["Session"], bool] | None = None,
-        base_notes: Callable[[Path, Path, str], Sequence[str]] | None = None) -> Session:
+        base_notes: Callable[[Path, Path, str], Sequence[str]] | None = None,
+        on_interrupt: Callable[[BaseException], None] | None = None) -> Session:
     """Run base and candidate interleaved (ABAB..., ``runs`` each).
 
     ``base_notes(folder, tree, sha)``: lines to say, prefixed "note: ", about the base's checkout
     before its first run (the CLI: an ini setting there that the runs set aside).
+    ``on_interrupt(exc)``: called at once on Ctrl-C or an ending signal during a run, before the
+    run's pytest is stopped (the CLI writes its reports there).
 
     With ``looks`` (run counts after ``runs``, ``gate.ab_looks``) and ``more``: after ``runs``
     pairs and at each look but the last, ``more(session so far)`` says whether another stretch of
@@ -220,10 +277,12 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
             shutil.rmtree(old)
         else:
             old.unlink()
+    for note in forget_stale_trees(top):
+        echo(f"note: {note}")
     # The base's tree lives apart from the results: a --keep folder inside the project must not
     # put a second copy of the tests under the candidate's rootdir.
-    tree = Path(tempfile.mkdtemp(prefix="gpuslo-ab-base-")) / "tree"
-    git("worktree", "add", "--detach", str(tree), sha, cwd=top)
+    tree = Path(tempfile.mkdtemp(prefix=BASE_TREE_PREFIX)) / "tree"
+    (tree.parent / OWNER).write_text(f"{os.getpid()}\n", encoding="utf-8")
     rel = here.relative_to(top)
     base, cand = Side("base", tree / rel), Side("candidate", here)
     done_runs = 0
@@ -232,6 +291,9 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
     previous = _terminate_as_interrupt()
     started = time.monotonic()
     try:
+        # inside the try: a cancel during the checkout (a slow post-checkout hook) left it registered
+        # and on disk (review198 F1)
+        git("worktree", "add", "--detach", str(tree), sha, cwd=top)
         for note in base_notes(tree / rel, tree, sha) if base_notes else ():
             echo(f"note: {note}")
         for r in range(1, last + 1):
@@ -260,12 +322,12 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                     env["PYTHONPATH"] = os.pathsep.join(
                         [str(tree), str(tree / "src"), *filter(None, [env.get("PYTHONPATH")])])
                 done = _run_saying_waits(pytest_command(python, pytest_args, store, report, html),
-                                         cwd=side.root, env=env, say=echo)
+                                         cwd=side.root, env=env, say=echo, on_interrupt=on_interrupt)
                 if done.returncode in (0, 1, NO_TESTS) and not report.exists():
                     # review71/72: only tests new in the working tree selected (or only tests the
                     # base has): that side has none; the others are named (``new_tests``, the CLI);
                     # review79: nor a side whose selected tests have no slo marker (pytest exits 0)
-                    report.write_text(json.dumps({"results": []}), encoding="utf-8")
+                    report.write_text(json.dumps(NO_SLO_REPORT), encoding="utf-8")
                 said = done.stdout + done.stderr
                 if side is base and done.returncode == USAGE and "not found" in said:
                     # review72: a path or node id only the working tree has ended in "exited 4"
@@ -298,8 +360,10 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
             shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True)
+        removed = subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True)
         shutil.rmtree(tree.parent, ignore_errors=True)
+        if removed.returncode:  # an add cut short registers a tree it never made
+            subprocess.run(["git", "worktree", "prune"], cwd=top, capture_output=True)
         for sig, handler in (previous or {}).items():
             signal.signal(sig, handler)
     if done_runs < runs:  # stopped early as a side selected no SLO test: one look, at its runs
@@ -498,6 +562,8 @@ def _not_a_kept_report(doc: dict[str, Any]) -> str:
     """Why a kept run's ``--gpuslo-json`` document is not one a run of gpuslo ab wrote, or ''."""
     from pytest_gpuslo.reports.files import SCHEMA
 
+    if "tool" not in doc and doc.get("results") == []:
+        return ""  # what a run that selected no SLO test leaves (``NO_SLO_REPORT``; before it, without tool)
     if doc.get("tool") != "pytest-gpuslo":
         return f"its tool is {shown(repr(doc.get('tool')), 80)}, not 'pytest-gpuslo'"
     schema = doc.get("schema")

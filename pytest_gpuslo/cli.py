@@ -1267,6 +1267,23 @@ def _cmd_ab(args: argparse.Namespace) -> int:
               f"where the kept runs cannot mix with them", file=sys.stderr)
         return 2
     policy = gate.Policy(alpha=args.alpha if args.alpha is not None else gate.Policy().alpha)
+    said_cut: list[bool] = []
+
+    def say_cut(exc: BaseException) -> None:
+        """The reports asked for say the A/B decided nothing, rather than an earlier A/B's in their
+        place reading as this one's (review193 F2); written once, at the interrupt, before a run's
+        pytest is stopped (review198 F2: one slow to stop held them past a CI job's kill)."""
+        if said_cut:
+            return
+        said_cut.append(True)
+        how = f"ended by {exc}" if isinstance(getattr(exc, "signum", None), int) else "interrupted"
+        context = reports.Context(interrupted=f"gpuslo ab was {how} before its runs were done: nothing decided")
+        for fmt in reports.FORMATS:
+            path = getattr(args, fmt.key, None)
+            if path:
+                with contextlib.suppress(OSError):
+                    print(f"gpuslo wrote {reports.write(path, fmt.render([], context))}", file=sys.stderr)
+
     try:
         if args.again:
             session = ab.load(Path(args.again))
@@ -1277,20 +1294,13 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             session = ab.run(args.base, pytest_args, runs=args.runs, html=bool(args.html),
                              keep=Path(args.keep) if args.keep else None,
                              echo=lambda line: print(line, file=sys.stderr, flush=True), looks=looks,
-                             more=lambda s: ab.wants_more(s, look_policy, looks[-1]), base_notes=base_notes)
+                             more=lambda s: ab.wants_more(s, look_policy, looks[-1]), base_notes=base_notes,
+                             on_interrupt=say_cut)
     except ab.ABError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        # the reports asked for say so, rather than an earlier A/B's in their place reading as this
-        # one's (review193 F2)
-        how = f"ended by {exc}" if isinstance(getattr(exc, "signum", None), int) else "interrupted"
-        context = reports.Context(interrupted=f"gpuslo ab was {how} before its runs were done: nothing decided")
-        for fmt in reports.FORMATS:
-            path = getattr(args, fmt.key, None)
-            if path:
-                with contextlib.suppress(OSError):
-                    print(f"gpuslo wrote {reports.write(path, fmt.render([], context))}", file=sys.stderr)
+        say_cut(exc)
         raise
     took_s = None if args.again else time.monotonic() - started
     # The runs' own settings (--gpuslo-alpha, --gpuslo-allow-throttle, --gpuslo-inconclusive after --,

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -1559,6 +1560,56 @@ def test_an_ab_run_waiting_for_a_lane_another_session_holds_says_so_as_it_waits(
     assert "held by process 7" in done.stderr
     assert said == ["gpuslo ab: waiting for the host-wide CPU lane, held by process 7",
                     "gpuslo ab: waiting for GPU 0, held by process 9"]
+
+
+def test_an_interrupted_ab_run_says_so_before_it_waits_for_its_pytest_to_stop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review198 F2: a run's pytest slow to stop (a fixture's long teardown) held the A/B's reports
+    past a cancelled CI job's kill, which found none: ``on_interrupt`` comes first, then the wait."""
+    from pytest_gpuslo import ab
+
+    monkeypatch.setattr(ab, "STOP_GRACE_S", 0.5)
+    slow = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(30)"
+    heard: list[float] = []
+
+    def interrupt(line: str) -> None:  # the first "still going" line stands for the user's Ctrl-C
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ab._run_saying_waits([sys.executable, "-c", slow], cwd=tmp_path, env=dict(os.environ), say=interrupt,
+                             first_say_s=0.2, on_interrupt=lambda exc: heard.append(time.monotonic()))
+    assert len(heard) == 1 and time.monotonic() - heard[0] >= 0.5  # said, then the grace, then the kill
+
+
+def test_a_base_worktree_a_killed_ab_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    """review198 F1/F3: SIGKILL leaves no time to remove the base's worktree, and git worktree
+    prune forgets only those whose folder is gone, which a runner's temporary folder never is."""
+    from pytest_gpuslo import ab
+
+    top = tmp_path / "repo"
+    top.mkdir()
+    for args in (["init", "-q"], ["-c", "user.name=a", "-c", "user.email=a@a", "commit", "-q", "--allow-empty",
+                                  "-m", "x"]):
+        subprocess.run(["git", *args], cwd=top, check=True, capture_output=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    trees = {}
+    for name, owner in (("dead", str(gone.pid)), ("alive", str(os.getpid())), ("older", None)):
+        folder = tmp_path / f"{ab.BASE_TREE_PREFIX}{name}"
+        folder.mkdir()
+        if owner is not None:
+            (folder / ab.OWNER).write_text(owner + "\n")
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(folder / "tree")], cwd=top, check=True,
+                       capture_output=True)
+        trees[name] = folder / "tree"
+    notes = ab.forget_stale_trees(top)
+    listed = subprocess.run(["git", "worktree", "list"], cwd=top, capture_output=True, text=True).stdout
+
+    assert sorted(notes) == sorted([
+        f"removed the base worktree {trees['dead']} an interrupted gpuslo ab left (its process {gone.pid} is gone)",
+        f"removed the base worktree {trees['older']} an interrupted gpuslo ab left (it names no process)"])
+    assert str(trees["alive"]) in listed and str(trees["dead"]) not in listed and str(trees["older"]) not in listed
+    assert not trees["dead"].parent.exists() and trees["alive"].is_dir()  # another gpuslo ab's, running now
 
 
 def test_an_ab_run_that_goes_on_says_so_with_the_cpu_time_it_had(tmp_path: Path) -> None:
