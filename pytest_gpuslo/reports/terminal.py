@@ -740,9 +740,12 @@ def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None
         if name not in against:
             return ""
         b, c = against[name]["base"], against[name]["candidate"]
-        change = ", ".join(f"{q} {c[k] / b[k] - 1.0:+.0%}" if b[k] > 0 else f"{q} from 0"
-                           for q, k in (("p50", "p50_ms"), ("p95", "p95_ms")))
-        return f"; base p50 {fmt_ms(b['p50_ms'])} ms  p95 {fmt_ms(b['p95_ms'])} ms ({change})"
+        # both sides' medians on the row, so that its change is read off its own numbers (review199
+        # F1: the latest run's p95 4.21 ms beside the base's 2.21 ms read "+1%")
+        return "; medians " + ", ".join(
+            f"{q} {fmt_ms(c[k])} ms against the base's {fmt_ms(b[k])} ms "
+            + (f"({c[k] / b[k] - 1.0:+.0%})" if b[k] > 0 else "(from 0)")
+            for q, k in (("p50", "p50_ms"), ("p95", "p95_ms")))
 
     def marks(name: str) -> str:
         said = note(name)
@@ -756,8 +759,8 @@ def stage_lines(stages: dict[str, Any], against: Mapping[str, Any] | None = None
              + versus(name) + marks(name) for name, st in stages.items()]
     if against:
         runs = next(iter(against.values()))
-        lines.insert(0, f"    stages (the latest candidate run; base: the median over its {runs['base']['runs']} "
-                        f"runs, the change: candidate's median over {runs['candidate']['runs']} against it)")
+        lines.insert(0, f"    stages (the latest candidate run; then the medians over the candidate's "
+                        f"{runs['candidate']['runs']} runs and the base's {runs['base']['runs']}, and the change)")
     if not worst:  # (review111 F1: "0 ms" in every row, and no word why)
         lines.append("    (the slowest requests have no stage times: they never completed, and the rows count "
                      "only the requests that did)")

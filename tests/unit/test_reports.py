@@ -127,15 +127,17 @@ def test_an_ab_stage_row_gives_the_base_and_marks_the_service_that_grew_most() -
     assert medians["normalise.service"]["candidate"]["p50_ms"] == 0.32
     latest = run(0.31, 0.2, 1.4).stages
     lines = terminal.stage_lines(latest, medians)
-    assert "median over its 3 runs" in lines[0]
+    assert "the medians over the candidate's 3 runs and the base's 3" in lines[0]
     pool = next(ln for ln in lines if "normalise.service" in ln)
-    assert "base p50 0.18 ms  p95 0.36 ms (p50 +78%, p95 +78%)" in pool and "grew most against the base" in pool
+    # review199 F1: both medians on the row, the change read off them (not the latest run's p95)
+    assert ("medians p50 0.32 ms against the base's 0.18 ms (+78%), p95 0.64 ms against the base's 0.36 ms (+78%)"
+            in pool and "grew most against the base" in pool), pool
     assert "grew most" not in next(ln for ln in lines if "normalise.queue" in ln)  # +300%, but a queue
     model = next(ln for ln in lines if "model.service" in ln)
     assert "holds the tail" in model and "grew most" not in model
     assert not any("grew most" in ln for ln in terminal.stage_lines(latest, ab.stage_medians([run(0.3, 0.05, 1.3)],
                                                                                         [run(0.36, 0.2, 1.4)])))
-    assert terminal.stage_lines(latest) == [re.sub(r"; base p50 .*?\)", "", ln).replace(
+    assert terminal.stage_lines(latest) == [re.sub(r"; medians p50 [^(]*\([^)]*\), p95 [^(]*\([^)]*\)", "", ln).replace(
         "  <- grew most against the base", "") for ln in lines[1:]]
     gone = ab.stage_medians([SimpleNamespace(stages={})], [run(0.3, 0.05, 1.3)])
     assert gone == {}  # a stage no base run had is not compared
