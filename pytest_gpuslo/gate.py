@@ -3359,7 +3359,8 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
                 "(.item(), .cpu()), or use backend='cuda-sync', then record on a quiet machine")
     busy = ((contention or "other processes (or, on a VM, the hypervisor: steal time) kept the CPUs busy during "
              "the run") + " (a "
-            "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
+            "baseline needs a quiet machine, other processes under half a CPU and a quarter of the CPUs "
+            "throughout the run, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
             "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
             "gpuslo ab)")
     stop = stopped_words(frozen_ms, busy=bool(contention), stretch=stretch)

@@ -633,12 +633,15 @@ def test_one_look_without_max_duration_and_alpha_split_over_three_with_it() -> N
     (("disturbed",), 0, 0, "the GPU was disturbed during the run"),
     (("nonstationary",), 0, 0, "the run was not stationary"),
     (("contended",), 0, 0, "other processes (or, on a VM, the hypervisor: steal time) kept the CPUs busy "
-                           "during the run (a baseline needs a quiet machine, whatever --gpuslo-allow-throttle "
+                           "during the run (a baseline needs a quiet machine, other processes under half a CPU "
+                           "and a quarter of the CPUs throughout the run, whatever --gpuslo-allow-throttle "
                            "says: run SLO jobs alone, on a dedicated CI runner whose CPUs are not shared with "
                            "other machines; on a shared one compare with gpuslo ab)"),
     (("generator_late", "contended"), 0, 0, "the load generator fell behind while other processes (or, on a "
                                             "VM, the hypervisor: steal time) kept the CPUs busy during the run (a "
-                                            "baseline needs a quiet machine, whatever --gpuslo-allow-throttle says: "
+                                            "baseline needs a quiet machine, other processes under half a CPU and "
+                                            "a quarter of the CPUs throughout the run, whatever "
+                                            "--gpuslo-allow-throttle says: "
                                             "run SLO jobs alone, on a dedicated CI runner whose CPUs are not shared "
                                             "with other machines; on a shared one compare with gpuslo ab)"),
     ((), 1, 0, "requests failed or timed out (1 raised): a baseline holds the code's latencies, not stand-ins "
