@@ -766,7 +766,10 @@ class SloResult:
             if bool(np.any(d.failed)) or bool(np.any(d.timed_out)):
                 self._shuffled_off = "a request failed or timed out"
             elif self.load_dependent:
-                self._shuffled_off = "service grew with the requests in flight (load-dependent)"
+                # what makes it so, for the user who asks what to change (review196 F4)
+                self._shuffled_off = ("service grew with the requests in flight (load-dependent: lanes that "
+                                      "share the GIL of pure-Python bodies, a lock or a busy machine's CPUs make "
+                                      "it so)")
             else:
                 ps = list(self.spec.budgets_ms) or [0.95]
                 got, self._shuffled_off = replay.shuffled_why(d.scheduled_ns, d.dispatch_ns, d.start_ns, d.end_ns,
