@@ -1268,6 +1268,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         return 2
     policy = gate.Policy(alpha=args.alpha if args.alpha is not None else gate.Policy().alpha)
     said_cut: list[bool] = []
+    deciding = [False]
 
     def say_cut(exc: BaseException) -> None:
         """The reports asked for say the A/B decided nothing, rather than an earlier A/B's in their
@@ -1277,7 +1278,11 @@ def _cmd_ab(args: argparse.Namespace) -> int:
             return
         said_cut.append(True)
         how = f"ended by {exc}" if isinstance(getattr(exc, "signum", None), int) else "interrupted"
-        context = reports.Context(interrupted=f"gpuslo ab was {how} before its runs were done: nothing decided")
+        # (review198 F4: one cut while deciding read "before its runs were done")
+        when = (("after its runs, while deciding: nothing decided" + (
+            f" (decide the kept runs with gpuslo ab --from {args.keep})" if args.keep else ""))
+            if deciding[0] else "before its runs were done: nothing decided")
+        context = reports.Context(interrupted=f"gpuslo ab was {how} {when}")
         for fmt in reports.FORMATS:
             path = getattr(args, fmt.key, None)
             if path:
@@ -1302,6 +1307,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:
         say_cut(exc)
         raise
+    deciding[0] = True
+    args.on_cut = say_cut  # Ctrl-C from here on: main's handler has the reports say so
     took_s = None if args.again else time.monotonic() - started
     # The runs' own settings (--gpuslo-alpha, --gpuslo-allow-throttle, --gpuslo-inconclusive after --,
     # or the project's ini) decide here as they decided each run (review155 F2: an INCONCLUSIVE
@@ -1709,6 +1716,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         # Ctrl-C (in gpuslo ab, between or inside runs): a sentence, not a traceback (review35);
         # the ab worktree is removed on the way out.  SIGTERM or SIGHUP exits as that signal would.
+        on_cut = getattr(args, "on_cut", None)
+        if on_cut is not None:
+            on_cut(exc)
         signum = getattr(exc, "signum", None)
         how = f"ended by {exc}" if isinstance(signum, int) else "interrupted"
         print(f"\ngpuslo {words[0] if words else ''}: {how}, nothing decided", file=sys.stderr)

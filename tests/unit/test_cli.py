@@ -1214,6 +1214,26 @@ def test_a_kept_ab_session_edited_by_hand_is_named_not_decided(tmp_path: Path, s
     assert ab.load(tmp_path).sha == "abc123"  # the same files, unedited, load
 
 
+def test_an_ab_cut_while_deciding_says_so_in_its_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """review198 F4: a cancel after every run had finished read "interrupted before its runs were
+    done" (and one past the runs' own handling wrote no report at all)."""
+    from pytest_gpuslo import ab
+
+    (tmp_path / "session.json").write_text(json.dumps({"base": "abc123", "runs": 1, "first": 1, "looks": [1]}))
+    for side in ("base", "candidate"):
+        (tmp_path / f"{side}-1.json").write_text(json.dumps(REPORT))
+
+    def cut(session: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ab, "made_with", cut)
+    assert main(["ab", "--from", str(tmp_path), "--md", str(tmp_path / "ab.md")]) == 130
+    assert "gpuslo ab was interrupted after its runs, while deciding: nothing decided" in (
+        tmp_path / "ab.md").read_text()
+    assert "gpuslo ab: interrupted, nothing decided" in capsys.readouterr().err
+
+
 def test_accept_skips_a_record_under_another_test_s_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review120 NEW-11: a last-run record copied under another test's name was accepted without a
     word, and the test was then listed twice; show calls such a file MISPLACED."""
