@@ -390,6 +390,21 @@ class Baseline:
                 "runs": [r.to_json() for r in self.runs]}
 
 
+def _copied_runs(runs: Sequence[Run]) -> tuple[int, int] | None:
+    """The numbers (from 1) of two stored runs whose samples are the same, or None: measured runs
+    never repeat to the nanosecond, so such a pair is a copy (under another date or session too).
+    The virtual backend's runs, a clock of the tests' own, repeat by design and are not asked."""
+    seen: dict[bytes, int] = {}
+    for k, r in enumerate(runs, 1):
+        if r.latency_ms.size == 0:
+            continue
+        key = hashlib.sha256(np.ascontiguousarray(r.latency_ms).tobytes()).digest()
+        if key in seen:
+            return seen[key], k
+        seen[key] = k
+    return None
+
+
 def _same_run(a: Run, b: Run) -> bool:
     """One recorded run, seen twice: same date, session and sample."""
     return (a.date == b.date and a.summary.get("session") == b.summary.get("session")
@@ -684,6 +699,13 @@ def load(path: Path) -> Baseline:
             raise ValueError(f"its runs declare {declared:,} samples in all, over the "
                              f"{limits.MAX_REQUESTS * MAX_RUNS:,} of {MAX_RUNS} full runs")
         runs = _decode_runs(data["runs"])
+        copied = _copied_runs(runs) if (data.get("machine") or {}).get("backend") != "virtual" else None
+        if copied:
+            # review191 F2: one run copied under eight dates read as eight sessions, and their spread,
+            # none, made a zero-width prediction interval that judged any wobble a change
+            i, j = copied
+            raise ValueError(f"runs {i} and {j} hold the same {runs[j - 1].latency_ms.size:,} samples: one run copied, "
+                             f"which would count its noise as many runs'; keep one of them")
     except (ValueError, zlib.error, base64.binascii.Error) as exc:  # type: ignore[attr-defined]
         raise _fail(path, f"is malformed ({exc})") from None
     return Baseline(data["nodeid"], dict(data["spec"]), data["seed"], data["schedule_fingerprint"],
@@ -877,8 +899,11 @@ class Store:
                         and old.schedule_fingerprint == baseline.schedule_fingerprint
                         and not differing_keys(old.machine, baseline.machine))
                 if same:
-                    # A run already stored (``gpuslo accept`` of a run --gpuslo-save kept) is not added twice.
-                    new_runs = [r for r in runs if not any(_same_run(r, o) for o in old.runs)]
+                    # A run already stored (``gpuslo accept`` of a run --gpuslo-save kept) is not added
+                    # twice, nor its copy under another date (which ``load`` refuses: review191 F2).
+                    copy = (lambda r, o: False) if baseline.machine.get("backend") == "virtual" else (
+                        lambda r, o: _copied_runs([o, r]) is not None)
+                    new_runs = [r for r in runs if not any(_same_run(r, o) or copy(r, o) for o in old.runs)]
                     runs = (old.runs + new_runs)[-MAX_RUNS:]
                     what = (f"updated ({stored_runs(runs)})" if new_runs
                             else f"already stored ({stored_runs(runs)})")

@@ -212,6 +212,7 @@ def _store(args: argparse.Namespace) -> tuple[Any, str]:
     and ini key gpuslo_baseline_dir, default .gpuslo), so the commands work from any subfolder;
     and where it was set, in words ('' for --dir and the default)."""
     from pytest_gpuslo.baseline import Store
+    from pytest_gpuslo.reports import store_unfit
 
     if args.dir is not None:
         if not args.dir:  # review117 F1: an unset CI variable's empty --dir read the current folder
@@ -233,6 +234,11 @@ def _store(args: argparse.Namespace) -> tuple[Any, str]:
             # review117 F21: an unreadable store read as empty ("no baselines", exit 0)
             print(f"error: --dir {args.dir}: permission denied; make it readable for this user", file=sys.stderr)
             raise SystemExit(2)
+        unfit = store_unfit(args.dir)
+        if unfit:  # review200 F9: accept --dir / wrote a baseline into /, show read / as a store
+            print(f"error: --dir {args.dir}: {unfit}; give the baseline store's folder (e.g. .gpuslo)",
+                  file=sys.stderr)
+            raise SystemExit(2)
         return Store(Path(args.dir)), ""
     try:
         root, store, set_by = find_store(Path.cwd(), args.config)
@@ -247,6 +253,11 @@ def _store(args: argparse.Namespace) -> tuple[Any, str]:
         where = (f"{set_by}: {store} {what} (relative paths are from the rootdir "
                  f"{root})" if set_by else f"the store {store} (pytest's default, from the rootdir) {what}")
         print(f"error: {where}; give the folder that holds the baselines, or --dir FOLDER", file=sys.stderr)
+        raise SystemExit(2)
+    unfit = store_unfit(store)
+    if unfit:  # (as pytest refuses it)
+        print(f"error: {set_by or 'the store'}: {unfit}; give the folder that holds the baselines, or --dir FOLDER",
+              file=sys.stderr)
         raise SystemExit(2)
     if not store.exists() and set_by.startswith("--"):
         # as pytest refuses a store its option names that is not there (review124 N2: "no

@@ -315,19 +315,12 @@ class SloSession:
                 # review91: the others were let in, and so is what a store committed to git carries
                 raise pytest.UsageError(f"{where} is inside the baseline store {store}: the store holds baselines "
                                         f"only (its commands read every .json there as one); give a path outside it.")
-        real = os.path.realpath(store)
-        if (real + "/").startswith((*_reports.SYSTEM_FOLDERS, "/dev/")) or real in ("/", "/var"):
+        unfit = _reports.store_unfit(store)
+        if unfit:
             # review168 F7: --gpuslo-baseline-dir=/etc was taken, and the run wrote /etc/.last/; review197
-            # F5: so were /, /dev and /var
+            # F5: so were /, /dev, /var and a folder inside .git
             where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
-            raise pytest.UsageError(f"{where}: {store} is a folder of the system, where no baseline belongs (each run "
-                                    f"writes its last-run record there); give a folder of the project, e.g. .gpuslo.")
-        if ".git" in Path(real).parts:
-            # review197 F5: a store in .git was taken, and the run wrote .git/.last/
-            where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
-            raise pytest.UsageError(f"{where}: {store} is inside a git repository's own folder (.git), where git keeps "
-                                    f"its objects and no baseline can be committed; give a folder of the project, "
-                                    f"e.g. .gpuslo.")
+            raise pytest.UsageError(f"{where}: {unfit}; give a folder of the project, e.g. .gpuslo.")
         if store.name == LAST_RUNS:
             # the last-run records of a store are not a store: saving there would nest .last/.last
             where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"

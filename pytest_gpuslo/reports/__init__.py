@@ -184,6 +184,21 @@ NOT_A_REPORT = frozenset({".py", ".pyi", ".pyw", ".pyx", ".pxd", ".ipynb", ".c",
 SYSTEM_FOLDERS = ("/etc/", "/usr/", "/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/boot/", "/proc/", "/sys/")
 
 
+def store_unfit(store: str | os.PathLike[str]) -> str:
+    """Why a folder is no place for a baseline store ('' where it is one): a folder of the system
+    (/etc, /, /dev, /var itself: each run writes its last-run records there) or one inside a git
+    repository's own .git.  The plugin's store option and the CLI's --dir ask the same (review168
+    F7, review197 F5, review200 F9: `gpuslo accept --dir /` wrote a baseline into /)."""
+    real = os.path.realpath(store)
+    if (real + "/").startswith((*SYSTEM_FOLDERS, "/dev/")) or real in ("/", "/var"):
+        return (f"{real} is a folder of the system, where no baseline belongs (each run writes its last-run "
+                f"record there)")
+    if ".git" in Path(real).parts:
+        return (f"{real} is inside a git repository's own folder (.git), where git keeps its objects and no "
+                f"baseline can be committed")
+    return ""
+
+
 def step_summary_unusable(path: str, store: str | Path | None = None) -> str | None:
     """Why ``$GITHUB_STEP_SUMMARY`` cannot take the markdown table appended to it, found before
     anything is measured, or None.  GitHub Actions gives each step a new, empty file

@@ -181,7 +181,7 @@ def _store_one(root: Path, nodeid: str = "tests/test_a.py::test_a", invocation: 
     lat = np.linspace(1.0, 3.0, 1000)
     said = {"invocation": invocation} if invocation else {}
     base = Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
-                    [Run(lat, now_iso()), Run(lat, now_iso()), Run(lat, now_iso(), summary=said)])
+                    [Run(lat, now_iso()), Run(lat * 1.001, now_iso()), Run(lat * 1.002, now_iso(), summary=said)])
     path, _ = Store(root).save(base, replace=True)
     return path
 
@@ -452,6 +452,31 @@ def test_compare_of_two_tests_files_says_they_are_not_the_same_test(tmp_path: Pa
     assert "vs baseline" not in out and "record 3 or more" not in out, out
 
 
+def test_no_command_takes_a_folder_of_the_system_or_of_git_as_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review197 F5, review200 F9: the plugin took a store at /, /dev or /var and wrote .last/ there,
+    and `gpuslo accept --dir /` wrote a baseline into /; one rule (``reports.store_unfit``) for both.
+    Asked of the rule, and of the CLI only where it refuses before it writes."""
+    from pytest_gpuslo.reports import store_unfit
+
+    for folder in ("/", "/dev", "/dev/shm", "/var", "/etc", "/usr/lib"):
+        assert store_unfit(folder).startswith(f"{folder} is a folder of the system, where no baseline belongs")
+    (tmp_path / ".git" / "perf").mkdir(parents=True)
+    assert "inside a git repository's own folder (.git)" in store_unfit(tmp_path / ".git" / "perf")
+    assert store_unfit(tmp_path) == store_unfit("/var/lib/ci/store") == ""  # a project's, a runner's
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    for command in (["show", "--dir", "/"], ["prune", "--dir", "/dev"], ["show", "--dir", ".git/perf"]):
+        with pytest.raises(SystemExit) as exited:
+            main(command)
+        assert exited.value.code == 2
+        assert "give the baseline store's folder (e.g. .gpuslo)" in capsys.readouterr().err
+    (tmp_path / "pytest.ini").write_text("[pytest]\ngpuslo_baseline_dir = .git/perf\n")
+    with pytest.raises(SystemExit) as exited:
+        main(["show"])
+    assert exited.value.code == 2 and "ini gpuslo_baseline_dir = .git/perf: " in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", [["compare", "{long}", "{long}"], ["show", "--dir", "{long}"],
                                      ["show", "-c", "{long}"], ["prune", "--dir", "{long}"],
                                      ["accept", "--dir", "{long}"], ["ab", "--from", "{long}"]])
@@ -704,7 +729,7 @@ def test_compare_finds_this_machine_s_file_as_the_plugin_does(tmp_path: Path, ca
 
     def made(machine: dict[str, object], runs: int) -> Baseline:
         return Baseline("tests/test_a.py::test_a", spec.as_dict(), spec.seed, "f" * 16, machine,
-                        [Run(lat, now_iso()) for _ in range(runs)])
+                        [Run(lat * (1 + k / 1000), now_iso()) for k in range(runs)])
 
     store = tmp_path / "store"
     old = store / file_name("tests/test_a.py::test_a", two, legacy=True)
@@ -955,10 +980,13 @@ def test_compare_does_not_let_a_stale_record_decide_its_exit_status_and_names_un
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """review102 F4: a deleted test's last-run record (its FAIL) turned gpuslo compare red; F5: a
     broken file in BASE read "no run", where gpuslo show says UNREADABLE."""
+    made = iter(range(1, 100))
+
     def record(nodeid: str, budget: float, session: str) -> None:
         spec = resolve(validate_marker((), {"p95_ms": budget, "rate_hz": 100}, "t"), nodeid=nodeid)
+        lat = np.linspace(1.0, 3.0, 4000) * (1 + next(made) / 1e4)  # runs never repeat (review191 F2)
         base = Baseline(nodeid, spec.as_dict(), spec.seed, "f" * 16, {"backend": "cpu", "cpu": "x"},
-                        [Run(np.linspace(1.0, 3.0, 4000), now_iso(), summary={"invocation": session})])
+                        [Run(lat, now_iso(), summary={"invocation": session})])
         Store(tmp_path / "last").save(base, replace=True)
 
     monkeypatch.setenv("GPUSLO_NOW", "2026-09-30T09:00:00Z")

@@ -5,6 +5,7 @@ docs/limits.md)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
 import os
@@ -33,10 +34,10 @@ MACHINE = {"backend": "cpu", "cpu": "Test CPU 9000", "cpu_count": 2}
 
 
 def good(n: int = 50, runs: int = 2) -> dict[str, Any]:
-    lat = np.random.default_rng(0).lognormal(0, 0.3, n)
+    lats = [np.random.default_rng(k).lognormal(0, 0.3, n) for k in range(runs)]  # measured runs never repeat
     b = bl.Baseline("t.py::test_a", {"budgets_ms": {"p95": 5.0}, "rate_hz": 100.0}, 1, "abc", dict(MACHINE),
                     [bl.Run(lat, "2026-11-26T00:00:00+00:00", "abc123", {}, {"failed": 0}, lat / 10)
-                     for _ in range(runs)])
+                     for lat in lats])
     return b.to_json()
 
 
@@ -141,6 +142,24 @@ def test_a_wrong_schema_is_named_never_a_raw_error(tmp_path: Path, mutate: Calla
 
     assert str(path) in str(info.value) and fragment in str(info.value)
     assert len(str(info.value)) < 2000  # a 100 kB value is quoted in brief
+
+
+def test_a_run_copied_under_other_dates_is_refused_not_counted_as_sessions(tmp_path: Path) -> None:
+    """review191 F2: one run copied eight times under eight dates and session labels read as eight
+    sessions whose spread, none, made a zero-width prediction interval (IMPROVED at [0.840, 0.840]).
+    A save of such a copy does not add it either."""
+    data = good(runs=3)
+    data["runs"][2] = {**data["runs"][0], "date": "2026-11-28T00:00:00+00:00"}
+    with pytest.raises(BaselineFormatError, match=r"runs 1 and 3 hold the same 50 samples: one run copied, which "
+                                                  r"would count its noise as many runs'; keep one of them"):
+        bl.load(write(tmp_path, data))
+    store = bl.Store(tmp_path / "store")
+    b = bl.load(write(tmp_path, good(runs=1), "one.json"))
+    store.save(b)
+    copy = bl.Baseline(b.nodeid, b.spec, b.seed, b.schedule_fingerprint, b.machine,
+                       [dataclasses.replace(b.runs[0], date="2026-12-01T00:00:00+00:00")])
+    path, what = store.save(copy)
+    assert what.startswith("already stored (1 run") and len(bl.load(path).runs) == 1
 
 
 def test_deeply_nested_json_is_named_not_a_recursion_error(tmp_path: Path) -> None:
