@@ -158,6 +158,9 @@ class Session:
     #: runs a side planned first, and every look (``gate.ab_looks``): the alpha of each look.
     first: int = 0
     looks: Sequence[int] = ()
+    #: the signal that came while the base's worktree was being removed after every run was done,
+    #: or None: the runs stand, and the CLI decides on them and says so (review201 F2).
+    cut: int | None = None
 
     def cleanup(self) -> None:
         if self.temporary:
@@ -177,6 +180,34 @@ class EndedBySignal(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+class _Deferred:
+    """Ctrl-C and the ending signals held while the base's worktree is removed (main thread only):
+    one that came then is kept in ``got``, for after.  A cancel during the removal cut git short and
+    left a checkout without its .git in the temporary folder for good, and one that came after the
+    last run threw away every run (review201 F2/F3)."""
+
+    def __init__(self) -> None:
+        self.got: int | None = None
+        self.before: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Deferred":
+        if threading.current_thread() is threading.main_thread():
+            def hold(signum: int, frame: Any) -> None:
+                self.got = self.got or signum
+
+            self.before = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, *ENDING_SIGNALS)}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.before.items():
+            signal.signal(sig, handler)
+
+
+def _quiet_git(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    """git in a session of its own, so that a Ctrl-C to the process group does not cut it short."""
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, start_new_session=True)
 
 
 def _terminate_as_interrupt() -> dict[int, Any] | None:
@@ -360,17 +391,19 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
             shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
-        removed = subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=top, capture_output=True)
-        shutil.rmtree(tree.parent, ignore_errors=True)
-        if removed.returncode:  # an add cut short registers a tree it never made
-            subprocess.run(["git", "worktree", "prune"], cwd=top, capture_output=True)
+        with _Deferred() as deferred:
+            removed = _quiet_git("worktree", "remove", "--force", str(tree), cwd=top)
+            shutil.rmtree(tree.parent, ignore_errors=True)
+            if removed.returncode:  # an add cut short registers a tree it never made
+                _quiet_git("worktree", "prune", cwd=top)
         for sig, handler in (previous or {}).items():
             signal.signal(sig, handler)
+        cut = deferred.got  # (where an interrupt is under way, it goes on: the runs were not all done)
     if done_runs < runs:  # stopped early as a side selected no SLO test: one look, at its runs
         runs, plan = done_runs, [done_runs]
     (work / "session.json").write_text(json.dumps({"base": sha, "runs": done_runs, "first": runs, "looks": plan}),
                                        encoding="utf-8")
-    return Session(base, cand, sha, work, keep is None, runs, plan)
+    return Session(base, cand, sha, work, keep is None, runs, plan, cut=cut)
 
 
 def _errors(doc: dict[str, Any], key: str = "errors", words: str = "error") -> dict[str, str]:

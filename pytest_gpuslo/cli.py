@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -1300,6 +1301,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                 with contextlib.suppress(OSError):
                     print(f"gpuslo wrote {reports.write(path, fmt.render([], context))}", file=sys.stderr)
 
+    args.on_cut = say_cut  # a Ctrl-C from here on (main's handler): review201 F1, none was written
     try:
         if args.again:
             session = ab.load(Path(args.again))
@@ -1319,7 +1321,6 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         say_cut(exc)
         raise
     deciding[0] = True
-    args.on_cut = say_cut  # Ctrl-C from here on: main's handler has the reports say so
     took_s = None if args.again else time.monotonic() - started
     # The runs' own settings (--gpuslo-alpha, --gpuslo-allow-throttle, --gpuslo-inconclusive after --,
     # or the project's ini) decide here as they decided each run (review155 F2: an INCONCLUSIVE
@@ -1424,10 +1425,17 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     for s in summaries:
         for line in _hung_lines(s["nodeid"], session):
             print(line)
+    # a cancel that came once every run was done: the runs stand and are decided, and the reports say
+    # it came (review201 F2: it threw every run away, "before its runs were done")
+    cut = (f"gpuslo ab was {'interrupted' if session.cut == signal.SIGINT else f'ended by {signal.Signals(session.cut).name}'}"
+           f" after its runs were done: decided on all of them") if session.cut else ""
+    if cut:
+        print(f"gpuslo ab: {cut}", file=sys.stderr)
     context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None,
                               notes=not_judged, errors=tuple(sorted(cand_errors.items())),
                               inconclusive="fail" if strict else None,
-                              interrupted=f"the working tree's runs were not whole: {broken}" if broken else "")
+                              interrupted="; ".join(filter(None, (
+                                  f"the working tree's runs were not whole: {broken}" if broken else "", cut))))
     unwritten = wrote = step_wrote = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)
@@ -1455,6 +1463,8 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                                     errors=tuple(sorted(cand_errors.items())), notes=not_judged,
                                     listed=github.where_listed(step_wrote, wrote)):
             print(line)
+    if session.cut:  # a cancelled job's step still fails, as an interrupted one does
+        return 128 + int(session.cut)
     if cand_errors or broken:
         return 1
     # the tests pytest would fail: a strict XPASS, never an XFAIL (review153 F6), an INCONCLUSIVE under

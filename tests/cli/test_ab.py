@@ -3,6 +3,7 @@ those same-day pairs (virtual-time backend: the verdicts are exact on a busy mac
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -75,6 +76,20 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     assert f"Base `{head[:12]}` against the working tree at `{head[:12]}+dirty`, interleaved." in md
     assert "REGRESSED" in md and "| vs base [interval] |" in md and "vs baseline" not in md  # review74
     assert again.returncode == 1  # decided again from the kept runs, nothing run
+    # review201 F2: a cancel held while the base's worktree went, every run done: decided on them all
+    # (not thrown away as "before its runs were done"), said, and the exit status the signal's
+    import signal
+
+    from pytest_gpuslo import ab as ab_module
+    from pytest_gpuslo.cli import main
+
+    load = ab_module.load
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ab_module, "load", lambda folder: dataclasses.replace(load(folder), cut=int(signal.SIGTERM)))
+        mp.chdir(root)
+        assert main(["ab", "--from", "kept", "--md", "cut.md"]) == 128 + signal.SIGTERM
+    cut = (root / "cut.md").read_text()
+    assert "gpuslo ab was ended by SIGTERM after its runs were done: decided on all of them" in cut and "REGRESSED" in cut
     # review152 F2: a run stopped 400 ms (its lag 300 ms more) is named in the JSON and leads the row
     (stored,) = (root / "kept" / "candidate-1" / ".last").glob("*.json")
     doc = json.loads(stored.read_text())

@@ -1262,6 +1262,23 @@ def test_an_ab_cut_while_deciding_says_so_in_its_reports(tmp_path: Path, monkeyp
     assert "gpuslo ab: interrupted, nothing decided" in capsys.readouterr().err
 
 
+def test_a_cancel_while_the_base_worktree_is_removed_is_held() -> None:
+    """review201 F2/F3: a Ctrl-C to the process group during the worktree's removal cut git short (a
+    checkout left in the temporary folder for good) and, every run done, threw them all away as
+    "interrupted before its runs were done"; the signal is held for the removal, and the A/B then
+    decides on its runs, says the cancel came, and exits as the signal would."""
+    import signal
+
+    from pytest_gpuslo import ab
+
+    before = signal.getsignal(signal.SIGINT)
+    with ab._Deferred() as held:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # (a handler runs between bytecodes: the signal has come by now)
+    assert held.got == signal.SIGINT and signal.getsignal(signal.SIGINT) is before
+    # (the A/B that decides on its runs then: tests/cli/test_ab.py, a real kept session)
+
+
 def test_accept_skips_a_record_under_another_test_s_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review120 NEW-11: a last-run record copied under another test's name was accepted without a
     word, and the test was then listed twice; show calls such a file MISPLACED."""
