@@ -1099,7 +1099,9 @@ class SloSession:
             interrupted = self.uncollected_words(decided)
         self.interrupted = interrupted
         asked = [fmt for fmt in _reports.FORMATS if self.report_path(fmt)]
-        quiet = not (self.summaries or self.errors or self.xfailed or (interrupted and collected)
+        # (an xdist controller collects nothing: the tests under way when it was cut count too, or a
+        # cancelled -n run's step summary said nothing: review201 F5)
+        quiet = not (self.summaries or self.errors or self.xfailed or (interrupted and (collected or self.under_way))
                      or self.uncollected)
         if quiet and not asked:
             # nothing to say; but SLO tests collected and stopped before any verdict are said (review37)

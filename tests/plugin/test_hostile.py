@@ -815,6 +815,30 @@ def test_sigterm_writes_the_reports_of_a_cut_session_and_ends_by_the_signal(simt
                            "reached a verdict, of 1 collected; "), said
 
 
+def test_a_cut_xdist_session_still_writes_its_step_summary(simtester: pytest.Pytester,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """review201 F5: a Ctrl-C to a `-n 2` session (a cancelled CI job's, passed to the run's process
+    group) wrote the reports but not $GITHUB_STEP_SUMMARY: the controller collects nothing, so the
+    session read as one without SLO tests."""
+    pytest.importorskip("xdist")
+    simtester.makepyfile("""
+        import os, signal
+        import pytest
+
+        @pytest.mark.slo(p95_ms=500, rate_hz=200, requests=4000, streams=2)
+        def test_a(slo_request):
+            if slo_request.index == 50:  # the group's Ctrl-C: the controller and this worker
+                os.kill(os.getppid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGINT)
+        """)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(simtester.path / "step.md"))
+    result = simtester.runpytest_subprocess("-n", "2", "--gpuslo-md=out.md")
+
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    step = (simtester.path / "step.md").read_text()
+    assert "**Not a whole run:** the session was interrupted after 0 SLO test(s) reached a verdict" in step, step
+
+
 def test_a_session_stopped_by_x_says_it_was_not_a_whole_run(simtester: pytest.Pytester) -> None:
     """review36: with -x after a FAIL the markdown read "1 SLO test: 1 FAIL." of two."""
     simtester.makepyfile("""
