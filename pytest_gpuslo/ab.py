@@ -587,6 +587,14 @@ def load(folder: Path) -> Session:
                               f"{f'not readable: its {LAST_RUNS} is {broken}' if broken else 'missing'}; {kept}; "
                               f"{AGAIN}")
             side.stores.append(folder / f"{name}-{r}")
+        for r in range(1, runs + 1):
+            # review200 F7: a run emptied of its results made its tests "not judged", exit 0
+            if not (side.summaries[r - 1] or side.errors[r - 1] or side.not_judged[r - 1] or side.interrupted[r - 1]) \
+                    and any(side.summaries):
+                ran = next(k for k, got in enumerate(side.summaries, 1) if got)
+                raise ABError(f"{folder / f'{name}-{r}.json'} holds no result, where {name} run {ran} holds "
+                              f"{len(side.summaries[ran - 1])}: a run must not drop out of the comparison "
+                              f"unnoticed; {AGAIN}")
         sides.append(side)
     return Session(sides[0], sides[1], sha, folder, False, first, looks)
 

@@ -476,6 +476,16 @@ def _is_text(v: Any) -> bool:
     return isinstance(v, str) and len(v) <= MAX_SUMMARY_TEXT and not _CONTROL.search(v)
 
 
+def _is_name(v: Any) -> bool:
+    """A name the tables print in a row (a node id, a commit, a machine string): free text on one
+    line, no newline, tab or other unprintable character (review200 F1: a newline in a machine
+    string printed a forged row in `gpuslo show`)."""
+    return _is_text(v) and v.isprintable()
+
+
+_NAME = f"{_TEXT}, on one line"
+
+
 #: summary key -> (check, what it must be): what ``Run.measurements`` and the CLI read.
 _SUMMARY = {
     "failed": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
@@ -582,15 +592,15 @@ def _check_spec(spec: dict[str, Any]) -> None:
 def _check_top(data: Any) -> None:
     """The file's own fields, before any sample is decoded."""
     # Names the reports and `gpuslo show` print as they are: no terminal escapes (review81).
-    _want(_is_text(data.get("nodeid")), f"\"nodeid\" must be {_TEXT}, not {brief(data.get('nodeid'))}")
+    _want(_is_name(data.get("nodeid")), f"\"nodeid\" must be {_NAME}, not {brief(data.get('nodeid'))}")
     for key in ("spec", "machine"):
         _want(isinstance(data.get(key), dict), f"\"{key}\" must be an object")
     _want(_is_int(data.get("seed")), "\"seed\" must be a whole number")
     _want(isinstance(data.get("schedule_fingerprint"), str), "\"schedule_fingerprint\" must be a string")
     _want(data.get("telemetry") is None or isinstance(data["telemetry"], dict), "\"telemetry\" must be an object")
     _check_spec(data["spec"])
-    _want(all(not isinstance(v, str) or _is_text(v) for v in data["machine"].values()),
-          f"\"machine\" must hold strings each {_TEXT}")
+    _want(all(not isinstance(v, str) or _is_name(v) for v in data["machine"].values()),
+          f"\"machine\" must hold strings each {_NAME}")
     for key, check in _TELEMETRY.items():
         v = (data.get("telemetry") or {}).get(key)
         _want(v is None or check(v), f"telemetry \"{key}\" must be a finite number >= 0, not {brief(v)}")
@@ -608,8 +618,12 @@ def _check_top(data: Any) -> None:
               f"{where}: \"n\" must be a whole number from 1 to {limits.MAX_REQUESTS:,}")
         _want(_is_date(r.get("date")), f"{where}: \"date\" must be an ISO 8601 date and time "
               f"(e.g. 2026-12-02T15:53:39+00:00), not {brief(r.get('date'))}")
-        _want(r.get("commit") is None or _is_text(r["commit"]),
-              f"{where}: \"commit\" must be {_TEXT}, not {brief(r.get('commit'))}")
+        _want(r.get("commit") is None or _is_name(r["commit"]),
+              f"{where}: \"commit\" must be {_NAME}, not {brief(r.get('commit'))}")
+        said = r.get("summary") if isinstance(r.get("summary"), dict) else {}
+        for key in ("failed", "timed_out"):  # review200 F2: "1000000 raised" of 200 decided a FAIL
+            _want(not (_is_int(said.get(key)) and _is_int(r.get("n")) and said[key] > r["n"]),
+                  f"{where}: summary \"{key}\" {said.get(key)!r} is more than the run's n {r.get('n')!r} requests")
         _want(r.get("stages") is None or _is_stages(r["stages"]),
               f"{where}: \"stages\" must be an object of stages, each with {', '.join(STAGE_FIELDS)} "
               f"numbers >= 0 or null, not {brief(r.get('stages'))}")

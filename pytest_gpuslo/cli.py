@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_gpuslo import limits
-from pytest_gpuslo.errors import InvalidArgument, dangling, path_error, shown
+from pytest_gpuslo.errors import InvalidArgument, brief, dangling, path_error, shown
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
@@ -1744,6 +1744,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         how = f"ended by {exc}" if isinstance(signum, int) else "interrupted"
         print(f"\ngpuslo {words[0] if words else ''}: {how}, nothing decided", file=sys.stderr)
         return 128 + signum if isinstance(signum, int) else 130
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        if not getattr(args, "again", None):
+            raise
+        # review200 F6: a kept report edited by hand (a percentile "fast", a budget "x") was a traceback,
+        # exit 1, the code of a regression, for a folder gpuslo ab --from is given to decide again
+        from pytest_gpuslo.ab import AGAIN
+
+        print(f"error: --from {args.again}: a kept report or record holds what no gpuslo ab run writes "
+              f"({type(exc).__name__}: {brief(str(exc), 120)}); {AGAIN}", file=sys.stderr)
+        return 2
     except PermissionError as exc:
         # review117 F21: a store file or folder this user may not read was a raw traceback, exit 1
         print(f"error: {exc.filename or 'a file'}: permission denied; make it readable for this user, or give "

@@ -1279,6 +1279,32 @@ def test_a_cancel_while_the_base_worktree_is_removed_is_held() -> None:
     # (the A/B that decides on its runs then: tests/cli/test_ab.py, a real kept session)
 
 
+def test_a_kept_run_emptied_or_holding_a_wrong_type_is_named_not_decided(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review200 F7: a kept candidate run whose results were emptied made its test "not judged",
+    exit 0; F6: a field of the wrong type deep in a kept report (a percentile "fast") was a
+    traceback, exit 1, the code of a regression."""
+    from pytest_gpuslo import ab
+
+    (tmp_path / "session.json").write_text(json.dumps({"base": "abc123", "runs": 2, "first": 2, "looks": [2]}))
+    for side in ("base", "candidate"):
+        for r in (1, 2):
+            results = [{"nodeid": "t.py::test_a"}] if (side, r) != ("candidate", 2) else []
+            (tmp_path / f"{side}-{r}.json").write_text(json.dumps({**REPORT, "results": results}))
+            (tmp_path / f"{side}-{r}" / ".last").mkdir(parents=True)
+    with pytest.raises(ab.ABError, match=r"candidate-2.json holds no result, where candidate run 1 holds 1: a run "
+                                         r"must not drop out of the comparison unnoticed"):
+        ab.load(tmp_path)
+
+    def broken(folder: Path) -> Any:
+        raise TypeError("must be real number, not str")
+
+    monkeypatch.setattr(ab, "load", broken)
+    assert main(["ab", "--from", str(tmp_path)]) == 2
+    assert ("a kept report or record holds what no gpuslo ab run writes (TypeError: 'must be real number, not "
+            "str'); run the A/B again with gpuslo ab BASE --keep NEWDIR") in capsys.readouterr().err
+
+
 def test_accept_skips_a_record_under_another_test_s_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review120 NEW-11: a last-run record copied under another test's name was accepted without a
     word, and the test was then listed twice; show calls such a file MISPLACED."""

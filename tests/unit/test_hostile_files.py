@@ -122,13 +122,22 @@ def nested(depth: int) -> Any:
         (lambda d: d.update(schema=-5), "has schema -5"),
         (lambda d: d.update(telemetry={"x": nested(40)}),
          "nests deeper than 32 levels"),
+        # review200 F1: a newline printed a forged row in gpuslo show; F2: "1000000 raised" of 50 was a FAIL
+        (lambda d: d["machine"].update(cpu="Xeon\nFORGED: t.py::test_x PASS"), "each a string of at most 2,000 "
+                                                                             "characters without control codes, "
+                                                                             "on one line"),
+        (lambda d: d["runs"][0].update(commit="abc\tdef"), 'run 0: "commit" must be a string of at most'),
+        (lambda d: d.update(nodeid="t.py::test_a\u2028x"), '"nodeid" must be a string of at most'),
+        (lambda d: d["runs"][0].update(n=50, summary={"failed": 1000000}),
+         'run 0: summary "failed" 1000000 is more than the run\'s n 50 requests'),
     ],
     ids=["runs-ints", "runs-object", "no-runs", "spec-list", "seed-bool", "date-int", "date-words", "session-dict",
          "stage-n-str", "budget-inf", "budget-p42", "streams-0", "rate-null", "telemetry-str", "n-negative",
          "n-short", "n-long", "summary-str", "disturbances-str", "text-100kB", "text-length", "text-escape", "text-int",
          "commit-escape", "nodeid-escape", "machine-escape", "stage-escape",
          "control-negative", "scale-str", "lag-size",
-         "schema-0", "schema-negative", "deep"],
+         "schema-0", "schema-negative", "deep", "machine-newline", "commit-tab", "nodeid-line-separator",
+         "failed-over-n"],
 )
 def test_a_wrong_schema_is_named_never_a_raw_error(tmp_path: Path, mutate: Callable[[dict[str, Any]], None],
                                                    fragment: str) -> None:
