@@ -307,6 +307,11 @@ class MMPP2(Process):
 
     def __post_init__(self) -> None:
         _mmpp_check("mmpp2", self.rate_hz, self.peak_to_mean, self.burst_s, self.calm_s, self.start)
+        if self.burst_rate_hz > limits.MAX_RATE_HZ:
+            raise InvalidArgument(
+                f"mmpp2: peak_to_mean={self.peak_to_mean!r} at rate_hz={self.rate_hz!r} makes bursts of "
+                f"{self.burst_rate_hz:.3g} requests/s, past the {limits.MAX_RATE_HZ:,.0f} any lane issues; give a "
+                f"lower peak_to_mean.")
 
     @property
     def burst_rate_hz(self) -> float:
@@ -369,6 +374,12 @@ class OnOff(Process):
 
     def __post_init__(self) -> None:
         _mmpp_check("onoff", self.rate_hz, 1.0, self.burst_s, self.calm_s, self.start)
+        if self.burst_rate_hz > limits.MAX_RATE_HZ:
+            # review200 F4: burst_s=0.001, calm_s=86000 passed, and the run FAILed "raise rate_hz"
+            raise InvalidArgument(
+                f"onoff: burst_s={self.burst_s!r} with calm_s={self.calm_s!r} packs every request into bursts at "
+                f"{self.burst_rate_hz:.3g} requests/s (rate_hz x (burst_s + calm_s) / burst_s), past the "
+                f"{limits.MAX_RATE_HZ:,.0f} any lane issues; lengthen burst_s or shorten calm_s.")
 
     @property
     def burst_rate_hz(self) -> float:

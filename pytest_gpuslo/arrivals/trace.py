@@ -266,6 +266,15 @@ def _read_json_values(path: str, data: bytes) -> tuple[npt.NDArray[np.float64], 
         raise _bad(path, f"is not valid JSON ({exc})", "fix the file") from None
     kind = unit = None
     if isinstance(doc, dict):
+        unknown = sorted(str(k) for k in doc if k not in ("unit", *KINDS))
+        if unknown:
+            # review200 F5: a misspelt "unti": "ms" was ignored and the stamps read as seconds
+            import difflib
+
+            near = [m for k in unknown for m in difflib.get_close_matches(k, ["unit", *KINDS], n=1)]
+            raise _bad(path, f"holds keys a trace does not take: {', '.join(map(repr, unknown[:5]))}"
+                             + (f" (did you mean {near[0]!r}?)" if near else ""),
+                       "keep only \"unit\" and one of \"timestamps\" or \"intervals\"")
         unit = doc.get("unit")
         if unit is not None and not isinstance(unit, str):
             raise _bad(path, f"\"unit\" is {unit!r}, not a string", f"use one of {', '.join(UNITS)}")
@@ -488,7 +497,8 @@ class Trace(Process):
     def __post_init__(self) -> None:
         if self.rate_hz is not None:
             _check_rate(self.rate_hz, "trace")
-        if not isinstance(self.path, (str, os.PathLike)) or not str(self.path):
+        if not isinstance(self.path, (str, os.PathLike)) or not str(self.path) or "\0" in str(self.path):
+            # (review200 F3: a NUL read "checking the slo marker raised ValueError: embedded null byte")
             raise InvalidArgument(f"trace: path={self.path!r} is not a file name; give a path such as "
                                   f"'traces/prod.csv'.")
         for name, value, choices in (("unit", self.unit, UNITS), ("kind", self.kind, KINDS)):

@@ -439,8 +439,12 @@ def test_a_gamma_past_cv_20_is_refused_at_the_marker(given: str) -> None:
     ("gamma(cv=3, cv=4)", "cannot parse 'gamma(cv=3, cv=4)': cv is given twice; give each argument once."),
     ("trace()", "trace needs path=... (docs/arrivals.md says what each process takes)."),
     ("ramp()", "ramp needs points=..."),
+    # review200 F3/F4
+    (r"trace(path='tr.csv\x00x')", "trace: path='tr.csv\\x00x' is not a file name; give a path such as"),
+    ("onoff(burst_s=0.001, calm_s=86000)", "onoff: burst_s=0.001 with calm_s=86000 packs every request into bursts "
+                                           "at 8.6e+09 requests/s"),
 ], ids=["gamma-cv", "gamma-shape", "onoff-span", "mmpp-span", "onoff-cycle", "diurnal-span", "diurnal-cycle",
-        "repeated-keyword", "trace-no-path", "ramp-no-points"])
+        "repeated-keyword", "trace-no-path", "ramp-no-points", "trace-nul", "onoff-burst-rate"])
 def test_arrivals_the_draw_cannot_serve_are_refused_at_the_marker(given: str, says: str) -> None:
     """review197 F1-F3: these passed the marker check, then crashed or hung in the draw ("fix the
     process's schedule/_draw", a private method of a built-in process), ran with the last of two

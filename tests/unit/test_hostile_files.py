@@ -282,8 +282,11 @@ def test_a_trace_at_dev_zero_is_refused_unread() -> None:
         (lambda p: p.write_text("[" + "9" * 5000 + "]"), "is not valid JSON"),
         (lambda p: p.write_text("[0, 1e300]"), "outside 1 ns to"),
         (lambda p: p.write_text('{"unit": ["s"], "timestamps": [0, 1]}'), '"unit" is'),
+        # review200 F5: ignored, and the stamps read as seconds
+        (lambda p: p.write_text('{"unti": "ms", "timestamps": [0, 1]}'),
+         r"holds keys a trace does not take: 'unti' \(did you mean 'unit'\?\)"),
     ],
-    ids=["directory", "not-utf8", "deep", "huge-int", "overflow", "unit-list"],
+    ids=["directory", "not-utf8", "deep", "huge-int", "overflow", "unit-list", "unknown-key"],
 )
 def test_a_bad_json_trace_is_named(tmp_path: Path, make: Callable[[Path], Any], fragment: str) -> None:
     """Row D: every problem is InvalidArgument naming the file (it used to be an INTERNALERROR)."""
