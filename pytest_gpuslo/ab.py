@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_gpuslo.errors import GpuSloError, dangling, shown
+from pytest_gpuslo.errors import GpuSloError, brief, dangling, shown
 
 
 class ABError(GpuSloError):
@@ -527,8 +527,20 @@ def load(folder: Path) -> Session:
             holds = (f"an object without {' or '.join(repr(k) for k in ('base', 'runs') if k not in meta)}"
                      if isinstance(meta, dict) else f"{_json_kind(meta)}, not an object")
             raise ABError(f"{folder / 'session.json'} is not the record gpuslo ab writes: it holds {holds}; {AGAIN}")
-        runs, sha = int(meta["runs"]), str(meta["base"])
-        first, looks = int(meta.get("first", runs)), sorted({int(k) for k in meta.get("looks", [runs])})
+        # as gpuslo ab writes them: whole numbers, a list of looks, the base's name (review200 F8: "2",
+        # 2.0, a string of looks and a base of 5 were taken)
+        def whole(v: Any) -> int:
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{v!r} is not a whole number")
+            return v
+
+        looked = meta.get("looks", [meta["runs"]])
+        if not isinstance(looked, list) or len(looked) > 1000:
+            raise TypeError(f"looks {brief(looked)} is not a list of run counts")
+        if not isinstance(meta["base"], str) or not meta["base"]:
+            raise TypeError(f"base {brief(meta['base'])} is not a revision's name")
+        runs, sha = whole(meta["runs"]), meta["base"]
+        first, looks = whole(meta.get("first", runs)), sorted({whole(k) for k in looked})
     except OSError as exc:
         raise ABError(f"{folder / 'session.json'}: {exc.strerror or exc}; make it readable, or {AGAIN}") from None
     except RecursionError:  # review120: a raw traceback

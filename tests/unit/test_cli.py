@@ -1222,7 +1222,14 @@ REPORT = {"schema": 1, "tool": "pytest-gpuslo", "results": []}
     ({}, {"results": {"a": 1}}, "its results are an object, not a list"),
     ({}, {"results": [{"nodeid": "t.py::a"}, {"nodeid": "t.py::a"}]}, "it lists t.py::a twice"),
     ({}, {"results": [{"nodeid": "t.py::a", "latency_ms": "fast"}]}, "the latency_ms of t.py::a is a string"),
-], ids=["no-looks", "escape-in-base", "foreign-tool", "schema", "results-not-a-list", "duplicated", "wrong-type"])
+    # review200 F8: taken as they were
+    ({"runs": "1"}, {}, "is not the record gpuslo ab writes (TypeError: '1' is not a whole number)"),
+    ({"runs": 1.0, "first": 1.0}, {}, "(TypeError: 1.0 is not a whole number)"),
+    ({"looks": "1"}, {}, "(TypeError: looks '1' is not a list of run counts)"),
+    ({"base": 5}, {}, "(TypeError: base 5 is not a revision's name)"),
+    ({"base": ""}, {}, "(TypeError: base '' is not a revision's name)"),
+], ids=["no-looks", "escape-in-base", "foreign-tool", "schema", "results-not-a-list", "duplicated", "wrong-type",
+        "runs-string", "runs-float", "looks-string", "base-number", "base-empty"])
 def test_a_kept_ab_session_edited_by_hand_is_named_not_decided(tmp_path: Path, session: dict[str, Any],
                                                              report: dict[str, Any], says: str) -> None:
     """review197 F6/F7: `gpuslo ab --from` ended in a traceback (exit 1, the code of a regression)
