@@ -837,7 +837,9 @@ def _cmd_accept(args: argparse.Namespace) -> int:
                       f"last; `gpuslo accept{where} {b.nodeid}` takes it")
             continue
         verdict = _against_stored(store, b)
-        refusal = b.latest.summary.get("save_refusal") or (gate.regressed_refusal(verdict) if verdict else "")
+        busy = b.latest.summary.get("contention")
+        refusal = (b.latest.summary.get("save_refusal") or (gate.busy_refusal(busy) if busy else "")
+                   or (gate.regressed_refusal(verdict) if verdict else ""))
         if refusal:
             print(f"{test}: not accepted: {refusal} (the rule of --gpuslo-save)")
             refused += 1

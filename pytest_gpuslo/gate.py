@@ -3337,6 +3337,17 @@ def decisive(verdict: Verdict) -> bool:
 
 # -- after the decision -------------------------------------------------------------------------
 
+def busy_refusal(contention: str = "") -> str:
+    """The refusal of a run measured beside busy neighbours (``contention``: ``cpu_contention``'s
+    words): ``save_refusal``'s, and ``gpuslo accept``'s from a record's own words where its
+    ``save_refusal`` field is gone (review191 F1: deleting that one field let a busy run in)."""
+    return ((contention or "other processes (or, on a VM, the hypervisor: steal time) kept the CPUs busy during "
+             "the run") + " (a baseline needs a quiet machine, other processes under half a CPU and a quarter of "
+            "the CPUs throughout the run, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
+            "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
+            "gpuslo ab)")
+
+
 def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int = 0, contention: str = "",
                  frozen_ms: float = 0.0, stretch: float | None = None, disturbances: Sequence[str] = ()) -> str:
     """Why a run must not become a baseline ('' when it may): the same rule for
@@ -3357,12 +3368,7 @@ def save_refusal(verdict: Verdict | None, failed: int, timed_out: int, hung: int
                 "workload's latency; the bodies' host time itself queues later requests there too (the "
                 "verdict names it): capture the body in a CUDA graph (slo_graph), remove a hidden sync "
                 "(.item(), .cpu()), or use backend='cuda-sync', then record on a quiet machine")
-    busy = ((contention or "other processes (or, on a VM, the hypervisor: steal time) kept the CPUs busy during "
-             "the run") + " (a "
-            "baseline needs a quiet machine, other processes under half a CPU and a quarter of the CPUs "
-            "throughout the run, whatever --gpuslo-allow-throttle says: run SLO jobs alone, on a "
-            "dedicated CI runner whose CPUs are not shared with other machines; on a shared one compare with "
-            "gpuslo ab)")
+    busy = busy_refusal(contention)
     stop = stopped_words(frozen_ms, busy=bool(contention), stretch=stretch)
     if "generator_late" in verdict.conditions and stop:
         # review151: a SIGSTOP's refusal blamed "the dispatcher's own precision"

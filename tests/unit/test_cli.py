@@ -1453,6 +1453,13 @@ def test_accept_that_refused_a_run_and_added_none_exits_1(tmp_path: Path, capsys
     assert "nothing accepted: 1 run was refused (above)" in out
     Store(store / ".last").save(last("tests/test_a.py::test_c", {}), replace=True, history=False)
     assert main(["accept", "--dir", str(store)]) == 0  # test_c added beside the refused one
+    # review191 F1: the save_refusal field deleted by hand let a busy run in; the record's own
+    # words about its neighbours refuse it as --gpuslo-save does
+    edited = last("tests/test_a.py::test_d", {"contention": "other processes kept 1.6 of 2 CPUs busy during the run"})
+    Store(store / ".last").save(edited, replace=True, history=False)
+    assert main(["accept", "--dir", str(store), "tests/test_a.py::test_d"]) == 1
+    assert ("test_d: not accepted: other processes kept 1.6 of 2 CPUs busy during the run (a baseline needs a "
+            "quiet machine") in capsys.readouterr().out
 
 
 def test_accept_takes_the_invocation_written_last_not_the_latest_date(
