@@ -264,7 +264,7 @@ def forget_stale_trees(top: Path) -> list[str]:
         subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=top, capture_output=True)
         shutil.rmtree(path.parent, ignore_errors=True)
         gone = f"its process {pid} is gone" if pid is not None else "it names no process"
-        notes.append(f"removed the base worktree {shown(path, 200)} an interrupted gpuslo ab left ({gone})")
+        notes.append(f"removed the base worktree {shown(path, 200)} an earlier gpuslo ab left behind ({gone})")
     if notes:
         subprocess.run(["git", "worktree", "prune"], cwd=top, capture_output=True)
     return notes

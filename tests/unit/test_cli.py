@@ -1711,8 +1711,8 @@ def test_a_base_worktree_a_killed_ab_left_is_removed_by_the_next(tmp_path: Path)
     listed = subprocess.run(["git", "worktree", "list"], cwd=top, capture_output=True, text=True).stdout
 
     assert sorted(notes) == sorted([
-        f"removed the base worktree {trees['dead']} an interrupted gpuslo ab left (its process {gone.pid} is gone)",
-        f"removed the base worktree {trees['older']} an interrupted gpuslo ab left (it names no process)"])
+        f"removed the base worktree {trees['dead']} an earlier gpuslo ab left behind (its process {gone.pid} is gone)",
+        f"removed the base worktree {trees['older']} an earlier gpuslo ab left behind (it names no process)"])
     assert str(trees["alive"]) in listed and str(trees["dead"]) not in listed and str(trees["older"]) not in listed
     assert not trees["dead"].parent.exists() and trees["alive"].is_dir()  # another gpuslo ab's, running now
 
