@@ -1427,17 +1427,15 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     for s in summaries:
         for line in _hung_lines(s["nodeid"], session):
             print(line)
-    # a cancel that came once every run was done: the runs stand and are decided, and the reports say
-    # it came (review201 F2: it threw every run away, "before its runs were done")
-    cut = (f"gpuslo ab was {'interrupted' if session.cut == signal.SIGINT else f'ended by {signal.Signals(session.cut).name}'}"
-           f" after its runs were done: decided on all of them") if session.cut else ""
-    if cut:
-        print(f"gpuslo ab: {cut}", file=sys.stderr)
+    if session.cut:
+        # a cancel that came once every run was done: the runs stand, whole, and are decided; the exit
+        # status is the signal's (review201 F2: it threw every run away, "before its runs were done")
+        how = "interrupted" if session.cut == signal.SIGINT else f"ended by {signal.Signals(session.cut).name}"
+        print(f"gpuslo ab: {how} after its runs were done: decided on all of them", file=sys.stderr)
     context = reports.Context(holm=gate.suite_holm(summaries), commit=commits[1] if commits else None,
                               notes=not_judged, errors=tuple(sorted(cand_errors.items())),
                               inconclusive="fail" if strict else None,
-                              interrupted="; ".join(filter(None, (
-                                  f"the working tree's runs were not whole: {broken}" if broken else "", cut))))
+                              interrupted=f"the working tree's runs were not whole: {broken}" if broken else "")
     unwritten = wrote = step_wrote = False
     for fmt in reports.FORMATS:
         path = getattr(args, fmt.key, None)
