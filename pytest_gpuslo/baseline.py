@@ -396,7 +396,7 @@ def _copied_runs(runs: Sequence[Run]) -> tuple[int, int] | None:
     The virtual backend's runs, a clock of the tests' own, repeat by design and are not asked."""
     seen: dict[bytes, int] = {}
     for k, r in enumerate(runs, 1):
-        if r.latency_ms.size == 0:
+        if r.latency_ms.size < 50:  # (a few requests at 0.1-us steps may repeat by chance)
             continue
         key = hashlib.sha256(np.ascontiguousarray(r.latency_ms).tobytes()).digest()
         if key in seen:
