@@ -861,6 +861,14 @@ class Store:
         path, loaded = self._find(nodeid, machine)
         _not_dangling(path)
         found = loaded if loaded is not None else load(path) if path.exists() else None
+        refused = next((k for k, r in enumerate(found.runs, 1) if r.summary.get("save_refusal")), None) \
+            if found is not None and self.root.name != LAST_RUNS else None
+        if found is not None and refused is not None:
+            # review202 F3: a last-run record the save refused, copied into the store by hand, was the
+            # level later runs were judged against, without a word (a last-run record keeps its refusal)
+            raise _fail(path, f"holds run {refused}, which was refused as a baseline when it was measured "
+                              f"({brief(found.runs[refused - 1].summary['save_refusal'], 120)}), so no save put it "
+                              f"here: remove that run, or record one where the machine is quiet")
         return _of_test(found, nodeid)
 
     def holds(self, baseline: Baseline) -> bool:
@@ -918,9 +926,14 @@ class Store:
                     copy = (lambda r, o: False) if baseline.machine.get("backend") == "virtual" else (
                         lambda r, o: _copied_runs([o, r]) is not None)
                     new_runs = [r for r in runs if not any(_same_run(r, o) or copy(r, o) for o in old.runs)]
-                    runs = (old.runs + new_runs)[-MAX_RUNS:]
+                    runs, dropped = keep_sessions(old.runs + new_runs)
                     what = (f"updated ({stored_runs(runs)})" if new_runs
                             else f"already stored ({stored_runs(runs)})")
+                    if dropped:
+                        # (review202 F2: one busy day of saves pushed every older day out, unsaid)
+                        what += (f"; {len(dropped)} older run{'s' if len(dropped) != 1 else ''} dropped to keep "
+                                 f"{MAX_RUNS} ({', '.join(r.date[:16] for r in dropped)}), each from a session "
+                                 f"that keeps another where one does")
                     if old.spec.get("budgets_ms") != baseline.spec.get("budgets_ms"):
                         what += (f"; its budgets are now {_budgets(baseline.spec)} (were {_budgets(old.spec)}), "
                                  f"which shape no load, so the runs stored before still compare")
@@ -1104,6 +1117,20 @@ def check_environment() -> None:
     a long measurement failed each SLO test in turn (review67).  Raises ``InvalidArgument``."""
     session_id()
     now_iso()
+
+
+def keep_sessions(runs: list[Run], limit: int = MAX_RUNS) -> tuple[list[Run], list[Run]]:
+    """The runs a file keeps (``limit`` at most) and those it drops, in order: the oldest run of a
+    session that holds another goes first, and only when every session holds one, the oldest run.
+    Dropping the oldest runs alone let one busy day of saves on main push every older day out, and
+    with them the sessions a REGRESSED needs (review202 F2: 5 sessions to 1, a +35% slowdown read
+    INCONCLUSIVE and green)."""
+    kept, dropped = list(runs), []
+    while len(kept) > limit:
+        groups = session_groups(session_labels(kept), [utc_day(r.date) for r in kept])
+        shared = [i for i, g in enumerate(groups) if groups.count(g) > 1] if groups else []
+        dropped.append(kept.pop(shared[0] if shared else 0))
+    return kept, dropped
 
 
 def session_labels(runs: list[Run]) -> list[str]:

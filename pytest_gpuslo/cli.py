@@ -1630,6 +1630,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decide again from runs kept with --keep DIR (BASE is then ignored; nothing runs)")
     for fmt in _report_formats():
         p.add_argument(f"--{fmt.flag}", dest=fmt.key, default=None, metavar="PATH", help=fmt.help)
+    # review203 F1: "gpuslo ab HEAD -v" was refused with the top-level usage, where the README says
+    # -v is always on here
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="taken and changes nothing: gpuslo ab always prints the -v detail (each claim's "
+                        "evidence, the stage rows)")
     p.set_defaults(func=_cmd_ab)
     p = sub.add_parser("capacity", help="Measure the highest rate the harness sustains on time here",
                        description="For each available backend and reference body (empty, a short "

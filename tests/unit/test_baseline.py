@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,6 +73,49 @@ def test_a_save_says_how_many_sessions_the_file_holds_and_what_a_regressed_needs
                                "other days, under no shared label)")
     assert jobs_one_day[1].startswith("updated (5 runs from 2 sessions; a REGRESSED")
     assert third == "updated (6 runs from 3 sessions)"
+
+
+def test_a_busy_day_of_saves_keeps_the_older_sessions(tmp_path: Path) -> None:
+    """review202 F2: the file kept the last 8 runs, so 8 saves on main in one day pushed every older
+    day out: 5 sessions became 1, and a +35% slowdown against them read INCONCLUSIVE, green.  The
+    oldest run of a session that holds another goes first, and the save says what went."""
+    store = bl.Store(tmp_path)
+
+    def save(day: int, hour: int) -> str:
+        b = make(seed=day * 100 + hour)
+        b.runs[0] = bl.Run(b.runs[0].latency_ms, f"2026-03-{day:02d}T{hour:02d}:00:00+00:00", "abc123")
+        return store.save(b)[1]
+
+    for day in (1, 2, 3):
+        save(day, 3)
+    said = [save(9, hour) for hour in range(1, 10)]  # nine pushes to main on the 9th
+    (stored,) = store.root.glob("*.json")
+    days = [r.date[:10] for r in bl.load(stored).runs]
+
+    assert days == ["2026-03-01", "2026-03-02", "2026-03-03"] + ["2026-03-09"] * 5
+    assert said[-1].startswith("updated (8 runs from 4 sessions)") and (
+        "; 1 older run dropped to keep 8 (2026-03-09T04:00), each from a session that keeps another where one "
+        "does") in said[-1], said[-1]
+    # every session down to one run first, then the oldest session goes
+    kept, dropped = bl.keep_sessions(bl.load(stored).runs, 3)
+    assert [r.date[:13] for r in kept] == ["2026-03-02T03", "2026-03-03T03", "2026-03-09T09"] and len(dropped) == 5
+
+
+def test_a_refused_run_copied_into_the_store_is_named_not_compared_against(tmp_path: Path) -> None:
+    """review202 F3: a last-run record whose save was refused (a busy machine), copied into the
+    store by hand, became the level later runs were judged against, without a word.  In .last it
+    is what it is: the record of the last run, refusal and all."""
+    b = make()
+    b.runs[0] = bl.Run(b.runs[0].latency_ms, b.runs[0].date, "abc123", {},
+                       {"save_refusal": "other processes kept 1.4 of 2 CPUs busy during the run"})
+    last = bl.Store(tmp_path / ".gpuslo" / ".last")
+    last.save(b, replace=True, history=False)
+    assert last.get(b.nodeid, b.machine) is not None
+    (record,) = (tmp_path / ".gpuslo" / ".last").glob("*.json")
+    shutil.copy(record, tmp_path / ".gpuslo" / record.name)
+    with pytest.raises(BaselineFormatError, match=r"holds run 1, which was refused as a baseline when it was "
+                                                  r"measured \('other processes kept 1.4 of 2 CPUs busy"):
+        bl.Store(tmp_path / ".gpuslo").get(b.nodeid, b.machine)
 
 
 def test_a_save_says_what_change_the_stored_runs_can_show_from_their_spread(tmp_path: Path) -> None:

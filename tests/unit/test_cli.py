@@ -1312,6 +1312,14 @@ def test_a_kept_run_emptied_or_holding_a_wrong_type_is_named_not_decided(
             "str'); run the A/B again with gpuslo ab BASE --keep NEWDIR") in capsys.readouterr().err
 
 
+def test_ab_takes_v_which_is_always_on_there() -> None:
+    """review203 F1: `gpuslo ab HEAD -v` was refused with the top-level usage line, where the README
+    says -v is always on in gpuslo ab."""
+    from pytest_gpuslo.cli import build_parser
+
+    assert build_parser().parse_args(["ab", "HEAD", "-v"]).verbose is True
+
+
 def test_accept_skips_a_record_under_another_test_s_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """review120 NEW-11: a last-run record copied under another test's name was accepted without a
     word, and the test was then listed twice; show calls such a file MISPLACED."""
