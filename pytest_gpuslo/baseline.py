@@ -676,6 +676,12 @@ def load(path: Path) -> Baseline:
         raise _fail(path, f"holds about {values:,} JSON values (its commas and opening brackets), over the "
                           f"{limits.MAX_JSON_VALUES:,} any baseline holds: something added a large list or "
                           f"object to it, which would cost a read seconds and gigabytes")
+    if re.search(r"^(<{7}|>{7}) ", text, re.M) and re.search(r"^={7}$", text, re.M):
+        # review202 F1: a merge of two branches' saves read "is not valid JSON ... line 54", and the
+        # fixes offered (restore, delete) each threw one branch's runs away
+        raise _fail(path, "holds unresolved git merge-conflict markers (<<<<<<< ======= >>>>>>>): two branches "
+                          "each saved runs to it. Keep both sides' runs: put the entries of both \"runs\" lists in one "
+                          "list (the newest 8 are kept), keep one side's other fields, remove the markers")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

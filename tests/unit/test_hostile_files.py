@@ -171,6 +171,18 @@ def test_a_run_copied_under_other_dates_is_refused_not_counted_as_sessions(tmp_p
     assert what.startswith("already stored (1 run") and len(bl.load(path).runs) == 1
 
 
+def test_a_merge_conflict_in_a_baseline_is_named_with_the_fix_that_keeps_both_sides(tmp_path: Path) -> None:
+    """review202 F1: two branches' saves merged read "is not valid JSON ... at line 54", and the
+    fixes offered (restore it, delete it) each threw one branch's runs away."""
+    text = json.dumps(good(runs=2), indent=1).splitlines()
+    at = next(i for i, line in enumerate(text) if '"runs"' in line) + 1
+    conflicted = "\n".join([*text[:at], "<<<<<<< HEAD", *text[at:at + 3], "=======", *text[at:at + 3],
+                             ">>>>>>> feature", *text[at + 3:]])
+    with pytest.raises(BaselineFormatError, match=r"holds unresolved git merge-conflict markers .*Keep both sides' "
+                                                  r"runs: put the entries of both \"runs\" lists in one list"):
+        bl.load(write(tmp_path, conflicted))
+
+
 def test_deeply_nested_json_is_named_not_a_recursion_error(tmp_path: Path) -> None:
     """Row A: 100,000 nested brackets."""
     path = write(tmp_path, "[" * 100_000 + "]" * 100_000)
