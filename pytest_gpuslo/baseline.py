@@ -867,14 +867,18 @@ class Store:
         path, loaded = self._find(nodeid, machine)
         _not_dangling(path)
         found = loaded if loaded is not None else load(path) if path.exists() else None
-        refused = next((k for k, r in enumerate(found.runs, 1) if r.summary.get("save_refusal")), None) \
+        # a run the save refused keeps why (and, beside busy neighbours, their load: review204 F1, the
+        # refusal deleted by hand), so no save put it in a store
+        refused = next((k for k, r in enumerate(found.runs, 1)
+                        if r.summary.get("save_refusal") or r.summary.get("contention")), None) \
             if found is not None and self.root.name != LAST_RUNS else None
         if found is not None and refused is not None:
             # review202 F3: a last-run record the save refused, copied into the store by hand, was the
             # level later runs were judged against, without a word (a last-run record keeps its refusal)
+            said = found.runs[refused - 1].summary
             raise _fail(path, f"holds run {refused}, which was refused as a baseline when it was measured "
-                              f"({brief(found.runs[refused - 1].summary['save_refusal'], 120)}), so no save put it "
-                              f"here: remove that run, or record one where the machine is quiet")
+                              f"({brief(said.get('save_refusal') or said.get('contention'), 120)}), so no save put "
+                              f"it here: remove that run, or record one where the machine is quiet")
         return _of_test(found, nodeid)
 
     def holds(self, baseline: Baseline) -> bool:

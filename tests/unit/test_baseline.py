@@ -116,6 +116,12 @@ def test_a_refused_run_copied_into_the_store_is_named_not_compared_against(tmp_p
     with pytest.raises(BaselineFormatError, match=r"holds run 1, which was refused as a baseline when it was "
                                                   r"measured \('other processes kept 1.4 of 2 CPUs busy"):
         bl.Store(tmp_path / ".gpuslo").get(b.nodeid, b.machine)
+    # review204 F1: its save_refusal deleted by hand, the neighbours' load it keeps still says so
+    doc = json.loads(record.read_text())
+    doc["runs"][0]["summary"] = {"contention": "other processes kept up to 1.9 of 2 CPUs busy during the run"}
+    (tmp_path / ".gpuslo" / record.name).write_text(json.dumps(doc))
+    with pytest.raises(BaselineFormatError, match=r"measured \('other processes kept up to 1.9 of 2 CPUs busy"):
+        bl.Store(tmp_path / ".gpuslo").get(b.nodeid, b.machine)
 
 
 def test_a_save_says_what_change_the_stored_runs_can_show_from_their_spread(tmp_path: Path) -> None:
