@@ -1616,7 +1616,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "after -- go to pytest. Exit 1 when a test FAILs or REGRESSED (or is "
                                    "INCONCLUSIVE, where the runs were made with --gpuslo-inconclusive=fail), 0 "
                                    "otherwise, 2 when the runs cannot be made; 130 on Ctrl-C, 143 on SIGTERM (128 + the "
-                                   "signal), the base's worktree removed and nothing decided.")
+                                   "signal), the base's worktree removed and nothing decided (once every run is "
+                                   "done, a cancel while the worktree is removed lets the runs be decided; the "
+                                   "exit status is still the signal's).")
     p.add_argument("base", nargs="?", default=None,
                    help="the base revision: a branch, tag or commit (e.g. origin/main); not needed with --from")
     p.add_argument("--runs", type=int, default=None, help="runs of each side (default 3; 2 or more to judge regressions, each one fewer widening the interval)")
