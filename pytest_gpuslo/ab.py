@@ -343,7 +343,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                 store, report = work / f"{side.name}-{r}", work / f"{side.name}-{r}.json"
                 of = (f"{r}/{runs}" if last == runs else f"{r} of {runs} (up to {last} while undecided)"
                       if r <= runs else f"{r} of up to {last} (a claim is still undecided)")
-                echo(f"gpuslo ab: run {of}, {side.name} ({sha[:10] if side is base else 'working tree'})")
+                echo(f"gpuslo ab: run {of}, {side.name} ({sha[:12] if side is base else 'working tree'})")
                 # one run's table in $GITHUB_STEP_SUMMARY, or its annotations, would be said 2R
                 # times over the A/B's own (gpuslo ab run in a workflow step without --md)
                 env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
@@ -367,7 +367,7 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
                     # named as the user typed it, not inside the base's temporary tree (review80)
                     missing = missing.replace(f"{tree / rel}{os.sep}", "").replace(str(tree), ".")
                     raise ABError(f"pytest on the base could not find what the arguments name ({missing}): a path "
-                                  f"or node id new in the working tree is not at the base {sha[:10]}; name only "
+                                  f"or node id new in the working tree is not at the base {sha[:12]}; name only "
                                   f"paths both revisions have and select new tests with -k (they are then judged "
                                   f"on their absolute budgets)")
                 if done.returncode not in (0, 1, NO_TESTS) or not report.exists():
@@ -768,7 +768,7 @@ def _judged(session: Session, policy: Any) -> list[tuple[dict[str, Any], Any, li
         # the runs whose generator stalled, both sides (review122 F7)
         stalled = gate.stalls(spec, base_loaded + cand_loaded, policy)
         ab = gate.ABInput(tuple(r.latency_ms for r in base_runs), tuple(r.latency_ms for r in cand_runs),
-                          label=f"base {session.sha[:10]}",
+                          label=f"base {session.sha[:12]}",
                           differing=load_differs(session.base.summaries[-1][nodeid], latest),
                           late=f"candidate run {late[0][0]} of {len(ms)}: {late[0][1]}" if late else "",
                           cand_from_dispatch=tuple(gate.from_dispatch(x) for x in ms) if either else (),
@@ -1017,6 +1017,6 @@ def decide(session: Session, policy: Any) -> list[dict[str, Any]]:
                 "base", [r.latency_ms for r in kept_base], confidence=1.0 - policy.alpha,
                 percentiles=spec.budgets_ms, stages={k: v["base"] for k, v in stages.items()} or kept_base[-1].stages,
                 timeout_s=spec.timeout_s,
-                detail=f"{len(base_runs)} runs of {sha[:10]}{left}, interleaved with the candidate's on this machine")
+                detail=f"{len(base_runs)} runs of {sha[:12]}{left}, interleaved with the candidate's on this machine")
         out.append(summary)
     return out

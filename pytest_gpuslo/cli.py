@@ -1219,7 +1219,7 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         """The base revision's own ini, for a key the working tree's did not set (review80); and the
         --runs 1 note."""
         return one_run + [note for key, note in _ab_set_aside(start, pytest_args, tree=tree,
-                                                              at=f" at the base {sha[:10]}").items() if key not in said]
+                                                              at=f" at the base {sha[:12]}").items() if key not in said]
 
     named: list[tuple[str, str]] = []
     try:
@@ -1376,12 +1376,12 @@ def _cmd_ab(args: argparse.Namespace) -> int:
         elif s["nodeid"] in base_xfailed and isinstance(s.get("ab"), dict):
             s["ab"]["base_xfailed"] = base_xfailed[s["nodeid"]]
         print(f"gpuslo ab: {s['nodeid']} " + (
-            f"ended in an error at the base {session.sha[:10]}: {base_errors[s['nodeid']]}; nothing to compare it "
+            f"ended in an error at the base {session.sha[:12]}: {base_errors[s['nodeid']]}; nothing to compare it "
             f"with, judged on its absolute budgets only, on its latest run" if s["nodeid"] in base_errors else
-            f"was XFAIL before a verdict at the base {session.sha[:10]}: "
+            f"was XFAIL before a verdict at the base {session.sha[:12]}: "
             f"{base_xfailed[s['nodeid']]}; nothing to compare it with, judged on its absolute budgets only, on its "
             f"latest run" if s["nodeid"] in base_xfailed else
-            f"is not at the base {session.sha[:10]} (new in the working tree): judged on its absolute budgets only, "
+            f"is not at the base {session.sha[:12]} (new in the working tree): judged on its absolute budgets only, "
             f"on its latest run"))
     summaries += new
     if took_s and session.base.stores:  # the pace more runs are advised at (review129 F7), in every report
@@ -1408,10 +1408,10 @@ def _cmd_ab(args: argparse.Namespace) -> int:
                   f"tree reached a verdict, so more runs would compare nothing")
     elif len(new) == len(summaries):
         # review80: "2 interleaved runs each" where the base ran none of them
-        print(f"gpuslo ab: {tests}, none of them judged at the base {session.sha[:10]}: nothing compared, judged on "
+        print(f"gpuslo ab: {tests}, none of them judged at the base {session.sha[:12]}: nothing compared, judged on "
               f"absolute budgets only (one run of the working tree)")
     else:
-        print(f"gpuslo ab: {tests}, base {session.sha[:10]} against the working tree"
+        print(f"gpuslo ab: {tests}, base {session.sha[:12]} against the working tree"
               f"{f' (at {commits[1]})' if commits else ''}, {done} interleaved run{'s' if done != 1 else ''} each{plan}")
     busy = busy_line(summaries, ab=True)
     if busy:

@@ -71,6 +71,8 @@ def test_a_slower_working_tree_is_regressed_against_its_base_and_reported(tmp_pa
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
     assert result["ab"]["candidate"] == head[:12] + "+dirty" and result["ab"]["base"] == head
     assert f"against the working tree (at {head[:12]}+dirty)" in done.stdout
+    # review205 F4: the base was 10 digits in the run lines and the reasons, 12 beside the working tree's
+    assert f"run 1/3, base ({head[:12]})" in done.stderr and f"base {head[:12]} against" in done.stdout
     md = (root / "ab.md").read_text()
     # as many digits of each (review177 F4: 10 and 12 digits of one commit read as two)
     assert f"Base `{head[:12]}` against the working tree at `{head[:12]}+dirty`, interleaved." in md
