@@ -187,6 +187,11 @@ def validate_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str
         if name in PERCENTILE_ARGS or name in ("rate_hz", "throughput_hz", "duration_s", "timeout_s",
                                                "max_duration_s"):
             out[name] = _positive_number(name, value, where)
+            if name in PERCENTILE_ARGS and out[name] >= limits.MAX_HORIZON_S * 1000.0:
+                # review200 F10: p95_ms=1e8 read "raise timeout_s above 100000 s" beside a 86400-s cap
+                raise InvalidArgument(f"{where}: {name}={value!r} is {out[name] / 3.6e6:,.3g} hours, past the "
+                                      f"{limits.MAX_HORIZON_S:g}-s horizon any request may run (limits.MAX_HORIZON_S); "
+                                      f"budgets are in milliseconds: give e.g. {name}=40.")
             if name in PERCENTILE_ARGS and out[name] < MIN_BUDGET_MS:
                 # review197 F10: p95_ms=1e-300 was taken and read as the code's FAIL
                 raise InvalidArgument(f"{where}: {name}={value!r} is under a microsecond, which no request meets (the "

@@ -39,6 +39,9 @@ def check(**kwargs: object) -> dict[str, object]:
         # review197 F10: taken, and read as the code's FAIL
         ({"p95_ms": 1e-300, "rate_hz": 1}, ["p95_ms=1e-300 is under a microsecond, which no request meets",
                                             "budgets are in milliseconds: give e.g. p95_ms=40."]),
+        # review200 F10: "raise timeout_s above 100000 s" beside a 86400-s cap on it
+        ({"p95_ms": 1e8, "rate_hz": 1}, ["p95_ms=100000000.0 is 27.8 hours, past the 86400-s horizon any request "
+                                         "may run"]),
     ],
 )
 def test_bad_marker_arguments_name_the_argument_the_value_and_the_fix(
