@@ -867,19 +867,24 @@ class Store:
         path, loaded = self._find(nodeid, machine)
         _not_dangling(path)
         found = loaded if loaded is not None else load(path) if path.exists() else None
-        # a run the save refused keeps why (and, beside busy neighbours, their load: review204 F1, the
-        # refusal deleted by hand), so no save put it in a store
+        if found is not None:
+            self._no_refused_run(path, found)
+        return _of_test(found, nodeid)
+
+    def _no_refused_run(self, path: Path, found: Baseline) -> None:
+        """A run the save refused keeps why (and, beside busy neighbours, their load: review204 F1,
+        the refusal deleted by hand), so no save put it in a store: such a file is refused where it
+        is read as one (review202 F3: a refused last-run record copied in by hand was the level later
+        runs were judged against, without a word); a last-run record keeps its refusal as it is."""
+        if self.root.name == LAST_RUNS:
+            return
         refused = next((k for k, r in enumerate(found.runs, 1)
-                        if r.summary.get("save_refusal") or r.summary.get("contention")), None) \
-            if found is not None and self.root.name != LAST_RUNS else None
-        if found is not None and refused is not None:
-            # review202 F3: a last-run record the save refused, copied into the store by hand, was the
-            # level later runs were judged against, without a word (a last-run record keeps its refusal)
+                        if r.summary.get("save_refusal") or r.summary.get("contention")), None)
+        if refused is not None:
             said = found.runs[refused - 1].summary
             raise _fail(path, f"holds run {refused}, which was refused as a baseline when it was measured "
                               f"({brief(said.get('save_refusal') or said.get('contention'), 120)}), so no save put "
                               f"it here: remove that run, or record one where the machine is quiet")
-        return _of_test(found, nodeid)
 
     def holds(self, baseline: Baseline) -> bool:
         """Whether ``baseline``'s latest run is already in this store (an unreadable file: no)."""
@@ -980,7 +985,9 @@ class Store:
         out: list[tuple[Path, Baseline | BaselineFormatError]] = []
         for p in sorted(self.root.glob("*.json")):
             try:
-                out.append((p, load(p)))
+                found = load(p)
+                self._no_refused_run(p, found)  # (review204 F2: gpuslo show listed such a file as healthy)
+                out.append((p, found))
             except BaselineFormatError as exc:
                 out.append((p, exc))
         return out

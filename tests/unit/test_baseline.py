@@ -122,6 +122,9 @@ def test_a_refused_run_copied_into_the_store_is_named_not_compared_against(tmp_p
     (tmp_path / ".gpuslo" / record.name).write_text(json.dumps(doc))
     with pytest.raises(BaselineFormatError, match=r"measured \('other processes kept up to 1.9 of 2 CPUs busy"):
         bl.Store(tmp_path / ".gpuslo").get(b.nodeid, b.machine)
+    # review204 F2: gpuslo show (Store.all) listed it as healthy
+    ((_, listed),) = bl.Store(tmp_path / ".gpuslo").all()
+    assert isinstance(listed, BaselineFormatError) and "was refused as a baseline" in str(listed)
 
 
 def test_a_save_says_what_change_the_stored_runs_can_show_from_their_spread(tmp_path: Path) -> None:
