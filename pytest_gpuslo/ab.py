@@ -225,6 +225,8 @@ def _terminate_as_interrupt() -> dict[int, Any] | None:
 #: Where a gpuslo ab puts its base's worktree (``.../gpuslo-ab-base-XXXX/tree``), and the file
 #: beside it naming the process that made it.
 BASE_TREE_PREFIX, OWNER = "gpuslo-ab-base-", "owner.pid"
+#: Where a gpuslo ab without --keep puts its runs (``.../gpuslo-ab-XXXX``), an owner.pid beside them.
+RESULTS_PREFIX = "gpuslo-ab-"
 #: The JSON report written for a run that selected no SLO test.
 NO_SLO_REPORT: dict[str, Any] = {"schema": 1, "tool": "pytest-gpuslo", "results": []}
 
@@ -267,6 +269,17 @@ def forget_stale_trees(top: Path) -> list[str]:
         notes.append(f"removed the base worktree {shown(path, 200)} an earlier gpuslo ab left behind ({gone})")
     if notes:
         subprocess.run(["git", "worktree", "prune"], cwd=top, capture_output=True)
+    # the temporary folders (runs, a base checkout no longer registered) of one whose process is gone
+    # (review201 F4, review203 F3: they piled up in a runner's /tmp); a folder naming no owner is left
+    for folder in itertools.islice(Path(tempfile.gettempdir()).glob(f"{RESULTS_PREFIX}*"), 1000):
+        try:
+            pid = int((folder / OWNER).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            continue
+        if not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            notes.append(f"removed {shown(folder, 200)}, which an earlier gpuslo ab left behind (its process {pid} "
+                         f"is gone)")
     return notes
 
 
@@ -299,8 +312,10 @@ def run(base_rev: str, pytest_args: Sequence[str], *, runs: int = 3, cwd: Path |
         # review74: git's own "fatal: Needed a single revision" for a mistyped base
         raise ABError(f"{base_rev!r} is not a commit, branch or tag in {top}; give the base revision, e.g. "
                       f"origin/main or HEAD~1") from None
-    work = (Path(keep) if keep else Path(tempfile.mkdtemp(prefix="gpuslo-ab-"))).resolve()
+    work = (Path(keep) if keep else Path(tempfile.mkdtemp(prefix=RESULTS_PREFIX))).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    if keep is None:  # whose it is, for the next A/B to remove should this one be killed
+        (work / OWNER).write_text(f"{os.getpid()}\n", encoding="utf-8")
     for old in [p for p in work.iterdir() if _KEPT_RUN.fullmatch(p.name)]:
         # an interrupted A/B's runs in a --keep folder: a run of this one that writes no report
         # (no SLO test selected) read the old one's as its own (review79)

@@ -1694,10 +1694,17 @@ def test_an_interrupted_ab_run_says_so_before_it_waits_for_its_pytest_to_stop(
     assert len(heard) == 1 and time.monotonic() - heard[0] >= 0.5  # said, then the grace, then the kill
 
 
-def test_a_base_worktree_a_killed_ab_left_is_removed_by_the_next(tmp_path: Path) -> None:
+def test_a_base_worktree_a_killed_ab_left_is_removed_by_the_next(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """review198 F1/F3: SIGKILL leaves no time to remove the base's worktree, and git worktree
-    prune forgets only those whose folder is gone, which a runner's temporary folder never is."""
+    prune forgets only those whose folder is gone, which a runner's temporary folder never is;
+    review201 F4, review203 F3: nor its folder of runs, which piled up in the runner's /tmp."""
+    import tempfile
+
     from pytest_gpuslo import ab
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
 
     top = tmp_path / "repo"
     top.mkdir()
@@ -1715,8 +1722,18 @@ def test_a_base_worktree_a_killed_ab_left_is_removed_by_the_next(tmp_path: Path)
         subprocess.run(["git", "worktree", "add", "-q", "--detach", str(folder / "tree")], cwd=top, check=True,
                        capture_output=True)
         trees[name] = folder / "tree"
+    runs = {}
+    for name, owner in (("gone", str(gone.pid)), ("running", str(os.getpid())), ("unowned", None)):
+        runs[name] = tmp_path / "tmp" / f"{ab.RESULTS_PREFIX}{name}"
+        runs[name].mkdir()
+        if owner is not None:
+            (runs[name] / ab.OWNER).write_text(owner + "\n")
     notes = ab.forget_stale_trees(top)
     listed = subprocess.run(["git", "worktree", "list"], cwd=top, capture_output=True, text=True).stdout
+    assert [runs[name].exists() for name in ("gone", "running", "unowned")] == [False, True, True]
+    assert (f"removed {runs['gone']}, which an earlier gpuslo ab left behind (its process {gone.pid} is gone)"
+            in notes)
+    notes = [n for n in notes if n.startswith("removed the base worktree")]
 
     assert sorted(notes) == sorted([
         f"removed the base worktree {trees['dead']} an earlier gpuslo ab left behind (its process {gone.pid} is gone)",
