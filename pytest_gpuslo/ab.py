@@ -263,12 +263,12 @@ def forget_stale_trees(top: Path) -> list[str]:
             pid = None
         if pid is not None and _alive(pid):
             continue  # another gpuslo ab, running now
-        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=top, capture_output=True)
+        _quiet_git("worktree", "remove", "--force", str(path), cwd=top)
         shutil.rmtree(path.parent, ignore_errors=True)
         gone = f"its process {pid} is gone" if pid is not None else "it names no process"
         notes.append(f"removed the base worktree {shown(path, 200)} an earlier gpuslo ab left behind ({gone})")
     if notes:
-        subprocess.run(["git", "worktree", "prune"], cwd=top, capture_output=True)
+        _quiet_git("worktree", "prune", cwd=top)
     # the temporary folders (runs, a base checkout no longer registered) of one whose process is gone
     # (review201 F4, review203 F3: they piled up in a runner's /tmp); a folder naming no owner is left
     for folder in itertools.islice(Path(tempfile.gettempdir()).glob(f"{RESULTS_PREFIX}*"), 1000):

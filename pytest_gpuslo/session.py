@@ -308,6 +308,7 @@ class SloSession:
                                     f"saving ({self.turned_off('save')}), or record without the pilot "
                                     f"({self.turned_off('suggest')}).")
         folder, source = self.settings["baseline_dir"]
+        store_said = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
         store = self.config.rootpath / folder
         for where, report in named[-len(asked):] if asked else []:
             if _reports.inside(report, store):
@@ -319,27 +320,24 @@ class SloSession:
         if unfit:
             # review168 F7: --gpuslo-baseline-dir=/etc was taken, and the run wrote /etc/.last/; review197
             # F5: so were /, /dev, /var and a folder inside .git
-            where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
-            raise pytest.UsageError(f"{where}: {unfit}; give a folder of the project, e.g. .gpuslo.")
+            raise pytest.UsageError(f"{store_said}: {unfit}; give a folder of the project, e.g. .gpuslo.")
         if store.name == LAST_RUNS:
             # the last-run records of a store are not a store: saving there would nest .last/.last
-            where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
-            raise pytest.UsageError(f"{where}: {store} holds the last-run records of the store {store.parent}, "
+            raise pytest.UsageError(f"{store_said}: {store} holds the last-run records of the store {store.parent}, "
                                     f"not baselines; give the store itself ({store.parent}).")
         if not self.value("save") and not self.value("no_baseline") and source != "default" and not store.is_dir():
             # review71: a file or a typo'd folder read as "no baseline" everywhere, exit 0: the
             # regression check silently off
-            where = f"--gpuslo-baseline-dir={folder}" if source == "CLI" else f"ini gpuslo_baseline_dir = {folder}"
             if store.exists() or source == "CLI" or dangling(store):  # review118 N2: a loop from the ini too
                 # review116: a link looping back on itself read "does not exist"
                 what = "is not a folder" if store.exists() else f"is {dangling(store)}" if dangling(store) else \
                     "does not exist"
-                raise pytest.UsageError(f"{where}: {store} {what} "
+                raise pytest.UsageError(f"{store_said}: {store} {what} "
                                         f"(relative paths are from the rootdir {self.config.rootpath}); give the "
                                         f"folder that holds the baselines, or record them there first with "
                                         f"--gpuslo-save.")
             self.config.issue_config_time_warning(GpuSloWarning(
-                f"{where}: {store} does not exist yet, so no test has a baseline to be compared against; record "
+                f"{store_said}: {store} does not exist yet, so no test has a baseline to be compared against; record "
                 f"them with --gpuslo-save"), stacklevel=2)
         if (not self.value("save") and not self.value("no_baseline") and not self.value("compare")
                 and source == "default" and (store.exists() or dangling(store)) and not store.is_dir()):
